@@ -1,0 +1,23 @@
+"""s2sgrad: source-to-source automatic differentiation for Python + NumPy.
+
+    from s2sgrad import grad
+
+    @grad
+    def loss(w, X, y):
+        return np.mean(np.log1p(np.exp(-y * (X @ w))))
+
+    dw = loss(w, X, y)     # computed by generated code
+    print(loss.source)     # the generated adjoint, as Python
+"""
+from . import primitives  # noqa: F401  (fills the rule table, in a fixed order)
+from .api import grad, value_and_grad, vjp, InputError
+from .check import check_grads
+from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
+                     UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
+                     OutputError)
+
+__version__ = "0.1.0"
+
+__all__ = ["grad", "value_and_grad", "vjp", "check_grads", "S2SGradError",
+           "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
+           "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

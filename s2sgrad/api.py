@@ -1,0 +1,393 @@
+"""Public API: ``grad``, ``value_and_grad``, ``vjp``, ``check_grads``.
+
+A decorated function is compiled the first time it is called with a given
+argument *structure* (which arguments are None, and the container layout of
+differentiated arguments) and cached; later calls run only the generated
+code.  Array shapes and dtypes are not part of the key: generated code is
+shape-polymorphic.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+
+import numpy as np
+
+from . import pytree
+from .codegen import generate
+from .errors import OutputError, S2SGradError
+from .ir import Const, Var, verify
+from .lower import lower_function
+from .optimize import optimize
+from .reverse import grad_func, split_vjp
+
+
+class InputError(S2SGradError, TypeError):
+    """An argument cannot be differentiated (integer, boolean, complex, object)."""
+
+
+# ---------------------------------------------------------------- argument handling
+
+
+def _normalize_wrt(fn, sig, wrt):
+    params = list(sig.parameters.values())
+    names = [p.name for p in params]
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise ValueError("wrt must name at least one argument")
+    out = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise TypeError(f"wrt must be an argument position (int) or name (str), got {w!r}")
+        if isinstance(w, int):
+            if not -len(names) <= w < len(names):
+                raise ValueError(f"wrt={w} is out of range: '{fn.__name__}' has "
+                                 f"{len(names)} parameter(s) {names}")
+            idx = w % len(names)
+        else:
+            if w not in names:
+                raise ValueError(f"wrt={w!r}: '{fn.__name__}' has no parameter named {w!r} "
+                                 f"(parameters: {names})")
+            idx = names.index(w)
+        if params[idx].kind == params[idx].VAR_KEYWORD:
+            raise ValueError(f"cannot differentiate with respect to **{params[idx].name}")
+        if idx in out:
+            raise ValueError(f"wrt names parameter {names[idx]!r} twice")
+        out.append(idx)
+    return out, single
+
+
+def _check_diff_leaf(x, pname):
+    if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == bool):
+        raise InputError(f"cannot differentiate with respect to '{pname}': it is boolean")
+    if isinstance(x, numbers.Integral) or (isinstance(x, np.ndarray) and
+                                          np.issubdtype(x.dtype, np.integer)):
+        raise InputError(f"cannot differentiate with respect to '{pname}': it has an integer "
+                         f"type; pass floats (e.g. {pname}.astype(float) or 1.0 instead of 1)")
+    if isinstance(x, (complex, np.complexfloating)) or (
+            isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.complexfloating)):
+        raise InputError(f"cannot differentiate with respect to '{pname}': complex inputs "
+                         f"are not supported")
+    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.floating):
+        raise InputError(f"cannot differentiate with respect to '{pname}': dtype {x.dtype} "
+                         f"is not a float type")
+    if not isinstance(x, (float, np.floating, np.ndarray)):
+        raise InputError(f"cannot differentiate with respect to '{pname}': expected a float "
+                         f"or a float array, got {type(x).__name__}")
+
+
+def _fix_grad(g, x, inputs):
+    """Give a gradient its argument's type, shape and dtype; never alias inputs."""
+    if isinstance(x, float) and not isinstance(x, np.floating):
+        return float(np.asarray(g).reshape(()))
+    if isinstance(x, np.floating):
+        return type(x)(np.asarray(g).reshape(()))
+    g = np.asarray(g)
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    if g.shape != x.shape:
+        if g.size == x.size:
+            g = g.reshape(x.shape)
+        else:
+            raise S2SGradError(f"internal error: gradient of shape {g.shape} for an argument "
+                               f"of shape {x.shape}; please report this with the function")
+    if not g.flags.writeable or not g.flags.owndata and g.base is not None and any(
+            isinstance(a, np.ndarray) and np.may_share_memory(g, a) for a in inputs):
+        g = g.copy()
+    elif any(g is a for a in inputs):
+        g = g.copy()
+    return g
+
+
+class _Transformed:
+    """Shared machinery of the decorated forms: binding, specs, cache."""
+
+    kind = "grad"
+
+    def __init__(self, fn, wrt=0, has_aux=False):
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
+        if isinstance(fn, _Transformed):
+            raise S2SGradError("differentiating an s2sgrad-transformed function is not "
+                               "supported yet (higher-order derivatives)")
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        try:
+            self._sig = inspect.signature(fn)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
+        self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
+        self.has_aux = has_aux
+        self._cache: dict = {}
+        self._last = None
+
+    def _bind(self, args, kwargs):
+        try:
+            ba = self._sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.fn.__name__}(): {exc}") from None
+        ba.apply_defaults()
+        return list(ba.arguments.items())
+
+    def _specs(self, bound):
+        specs = {}
+        for i, (name, value) in enumerate(bound):
+            if value is None:
+                specs[name] = ("none", None)
+            elif i in self.wrt and pytree.is_container(value):
+                specs[name] = ("tree", pytree.flatten(value)[1])
+            else:
+                specs[name] = ("leaf", None)
+        return specs
+
+    def _leaves(self, bound, specs):
+        leaves = []
+        for name, value in bound:
+            kind, _ = specs[name]
+            if kind == "tree":
+                leaves += pytree.flatten(value)[0]
+            else:
+                leaves.append(value)
+        return leaves
+
+    def _compiled(self, specs):
+        key = tuple(specs.items())
+        c = self._cache.get(key)
+        if c is None:
+            c = self._compile(specs)
+            self._cache[key] = c
+        self._last = c
+        return c
+
+    def _param_leaf_ranges(self, specs):
+        ranges, start = [], 0
+        for name, (kind, td) in specs.items():
+            n = td.num_leaves if kind == "tree" else 1
+            ranges.append((start, start + n))
+            start += n
+        return ranges
+
+    def _primal(self, specs):
+        func = lower_function(self.fn, specs)
+        verify(func)
+        return func
+
+    def _default_specs(self):
+        specs = {}
+        for p in self._sig.parameters.values():
+            if p.default is None:
+                specs[p.name] = ("none", None)
+            else:
+                specs[p.name] = ("leaf", None)
+        return specs
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (of the last call, or for plain array arguments)."""
+        c = self._last or self._compiled(self._default_specs())
+        return c.source
+
+    @property
+    def ir(self):
+        """The optimised IR the source was generated from (printable)."""
+        c = self._last or self._compiled(self._default_specs())
+        return c.func
+
+    def _check_output_leaf(self, out_leaf, func):
+        if isinstance(out_leaf, Const) and not isinstance(out_leaf.value, numbers.Number):
+            raise OutputError(f"'{self.fn.__name__}' returns {out_leaf.value!r}; "
+                              f"grad needs a scalar output", filename=func.filename)
+
+
+class _GradBase(_Transformed):
+    keep_value = False
+
+    def _compile(self, specs):
+        primal = self._primal(specs)
+        ranges = self._param_leaf_ranges(specs)
+        wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
+        out_tree = primal.info["out_tree"]
+        if self.has_aux:
+            if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2 \
+                    or out_tree.children[0].kind != "leaf":
+                raise OutputError(f"'{self.fn.__name__}' was declared has_aux=True and must "
+                                  f"return a pair (loss, aux)", filename=primal.filename)
+        elif out_tree.kind != "leaf":
+            raise OutputError(f"'{self.fn.__name__}' returns a {out_tree.kind}; grad needs a "
+                              f"scalar output (use has_aux=True for (loss, aux), or vjp for "
+                              f"non-scalar outputs)", filename=primal.filename)
+        self._check_output_leaf(primal.results[0], primal)
+        keep = self.keep_value or self.has_aux
+        g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
+                      name=f"{self.fn.__name__}_grad" if not keep else
+                      f"{self.fn.__name__}_value_and_grad")
+        g.info["tuple_result"] = keep or len(wrt_leaves) != 1
+        g = optimize(verify(g))
+        verify(g)
+        c = generate(g, self.fn.__globals__)
+        c.wrt_leaves = wrt_leaves
+        c.out_tree = out_tree
+        c.ranges = ranges
+        return c
+
+    def __call__(self, *args, **kwargs):
+        bound = self._bind(args, kwargs)
+        for i in self.wrt:
+            name, value = bound[i]
+            if value is None:
+                raise InputError(f"cannot differentiate with respect to '{name}': it is None")
+            for leaf in pytree.flatten(value)[0]:
+                _check_diff_leaf(leaf, name)
+        specs = self._specs(bound)
+        c = self._compiled(specs)
+        leaves = self._leaves(bound, specs)
+        res = c.fn(*leaves)
+        if not isinstance(res, tuple) or not c.func.info.get("tuple_result"):
+            res = (res,)
+        nvals = len(c.func.results) - len(c.wrt_leaves)
+        values, grads = res[:nvals], res[nvals:]
+        grads = [_fix_grad(g, leaves[i], leaves) for g, i in zip(grads, c.wrt_leaves)]
+        out_grads = []
+        k = 0
+        for w in self.wrt:
+            name, value = bound[w]
+            if specs[name][0] == "tree":
+                td = specs[name][1]
+                out_grads.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
+                k += td.num_leaves
+            else:
+                out_grads.append(grads[k])
+                k += 1
+        gradient = out_grads[0] if self._single else tuple(out_grads)
+        if not self.keep_value and not self.has_aux:
+            return gradient
+        value = pytree.unflatten(c.out_tree, list(values))
+        if self.has_aux:
+            loss, aux = value
+            if self.keep_value:
+                return (_scalar_value(loss), aux), gradient
+            return gradient, aux
+        return _scalar_value(value), gradient
+
+
+def _scalar_value(v):
+    return v
+
+
+class GradFunction(_GradBase):
+    """``grad(f)``: calling it returns the gradient of ``f`` at the arguments."""
+    keep_value = False
+
+
+class ValueAndGradFunction(_GradBase):
+    """``value_and_grad(f)``: calling it returns ``(f(...), gradient)``."""
+    keep_value = True
+
+
+def _decorator(cls, fun, wrt, has_aux):
+    if fun is None:
+        return lambda f: cls(f, wrt=wrt, has_aux=has_aux)
+    return cls(fun, wrt=wrt, has_aux=has_aux)
+
+
+def grad(fun=None, *, wrt=0, has_aux=False):
+    """Compile the gradient of a scalar function of NumPy arrays.
+
+    ``grad(f)`` (or ``@grad``) differentiates with respect to the first
+    argument; ``wrt`` takes a position, a parameter name, or a tuple of them
+    (a tuple gives a tuple of gradients).  Each gradient has its argument's
+    shape, dtype and container structure.  With ``has_aux=True`` ``f``
+    returns ``(loss, aux)`` and the call returns ``(gradient, aux)``.
+
+    The result has ``.source`` (the generated Python), ``.ir`` (the SSA
+    listing) and ``.__wrapped__`` (``f`` itself).
+    """
+    return _decorator(GradFunction, fun, wrt, has_aux)
+
+
+def value_and_grad(fun=None, *, wrt=0, has_aux=False):
+    """Like :func:`grad`, but the call returns ``(value, gradient)``; with
+    ``has_aux=True`` it returns ``((value, aux), gradient)``."""
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux)
+
+
+# ---------------------------------------------------------------- vjp
+
+
+class VJPFunction(_Transformed):
+    """``vjp(f)``: calling it returns ``(out, pullback)``; ``pullback(ct)``
+    returns the cotangent of the ``wrt`` argument(s)."""
+
+    def _compile(self, specs):
+        primal = self._primal(specs)
+        ranges = self._param_leaf_ranges(specs)
+        wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
+        nout = len(primal.results)
+        g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
+                      cotangent_params=True, name=f"{self.fn.__name__}_vjp")
+        g = optimize(verify(g))
+        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
+        cf = generate(optimize(verify(fwd)), self.fn.__globals__)
+        cb = generate(optimize(verify(bwd)), self.fn.__globals__)
+        cf.backward = cb
+        cf.source = cf.source + "\n\n" + cb.source
+        cf.wrt_leaves = wrt_leaves
+        cf.out_tree = primal.info["out_tree"]
+        cf.nout = nout
+        return cf
+
+    def __call__(self, *args, **kwargs):
+        bound = self._bind(args, kwargs)
+        for i in self.wrt:
+            name, value = bound[i]
+            for leaf in pytree.flatten(value)[0]:
+                _check_diff_leaf(leaf, name)
+        specs = self._specs(bound)
+        c = self._compiled(specs)
+        leaves = self._leaves(bound, specs)
+        res = c.fn(*leaves)
+        outs, residuals = list(res[:c.nout]), res[c.nout:]
+        out_value = pytree.unflatten(c.out_tree, outs)
+        single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
+
+        def pullback(cotangent):
+            cts, td = pytree.flatten(cotangent)
+            if td != c.out_tree:
+                raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
+                                 f"structure of its output")
+            cts = [np.asarray(ct, dtype=np.result_type(o)) if np.shape(ct) == np.shape(o)
+                   else _bad_ct(ct, o) for ct, o in zip(cts, outs)]
+            gs = c.backward.fn(*residuals, *cts)
+            if not isinstance(gs, tuple):
+                gs = (gs,)
+            gs = [_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)]
+            out, k = [], 0
+            for w in wrt:
+                name, value = bound[w]
+                if specs[name][0] == "tree":
+                    td_ = specs[name][1]
+                    out.append(pytree.unflatten(td_, gs[k:k + td_.num_leaves]))
+                    k += td_.num_leaves
+                else:
+                    out.append(gs[k])
+                    k += 1
+            return out[0] if single else tuple(out)
+
+        return out_value, pullback
+
+
+def _bad_ct(ct, o):
+    raise ValueError(f"cotangent has shape {np.shape(ct)} but the output has shape "
+                     f"{np.shape(o)}")
+
+
+def vjp(fun=None, *, wrt=0):
+    """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
+    ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
+    ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
+    reuses the forward values computed by the first call."""
+    if fun is None:
+        return lambda f: VJPFunction(f, wrt=wrt)
+    return VJPFunction(fun, wrt=wrt)

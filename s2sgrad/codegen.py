@@ -1,0 +1,297 @@
+"""Code generation: IR -> Python AST -> source text (astor) -> function.
+
+Expects: a verified, optimised Func.
+
+Guarantees:
+
+* one statement per primitive, named after the user's variables (SSA
+  versions ``h``, ``h_1``; temporaries ``_t0``; cotangents ``w_bar``), with a
+  comment before each group of statements naming the user's source line it
+  came from;
+* deterministic: the same Func prints to byte-identical source;
+* the source is registered in :mod:`linecache` under a pseudo file name, so
+  tracebacks and ``pdb`` show generated lines;
+* the compiled function sees the user's module globals live (a global
+  changed after decoration is read when the gradient runs) and binds
+  ``np`` and the few :mod:`s2sgrad.runtime` helpers it uses privately.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+import keyword
+import linecache
+import math
+import os
+import re
+import types
+import warnings
+
+import numpy as np
+
+from . import runtime
+from .ir import Block, Const, Eqn, Func, Var
+from .primitives import printing
+from .primitives.core import REGISTRY
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import astor
+
+_RUNTIME_NAMES = set(runtime.__all__)
+_counter = itertools.count()
+
+
+def _to_source(node) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return astor.to_source(node).rstrip("\n")
+
+
+class Namer:
+    """Deterministic Python names for Vars."""
+
+    def __init__(self, reserved):
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.names: dict = {}
+        self.temps = itertools.count()
+
+    def name(self, v: Var) -> str:
+        n = self.names.get(v)
+        if n is None:
+            if v.bar_of is not None:
+                n = self._fresh(self.name(v.bar_of) + v.hint, temp_ok=False)
+            else:
+                n = self._fresh(v.hint)
+            self.names[v] = n
+        return n
+
+    def _fresh(self, hint, temp_ok=True):
+        if temp_ok and (not hint or hint == "t" or not hint.isidentifier()):
+            while True:
+                n = f"_t{next(self.temps)}"
+                if n not in self.taken:
+                    break
+        else:
+            n = hint
+            k = 1
+            while n in self.taken:
+                n = f"{hint}_{k}"
+                k += 1
+        self.taken.add(n)
+        return n
+
+
+class CodeGen:
+    def __init__(self, func: Func):
+        self.func = func
+        self.src_globals = func.info.get("globals")
+        self.consts: list = []          # (name, value) passed into the factory
+        self.helpers: set = set()
+        reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
+        for e in _all_eqns(func.body):
+            if e.prim.name == "load_global":
+                reserved.add(e.params["name"])
+        self.namer = Namer(reserved)
+        self.uses: dict = {}
+        self._count_uses(func.body, func.results)
+        self.inlined: dict = {}
+
+    # ------------------------------------------------------------ analysis
+
+    def _count_uses(self, block, results):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    self.uses[a] = self.uses.get(a, 0) + 1
+            for b in e.blocks():
+                self._count_uses(b, b.results)
+        for r in results:
+            if isinstance(r, Var):
+                self.uses[r] = self.uses.get(r, 0) + 1
+
+    # ------------------------------------------------------------ atoms
+
+    def atom(self, a) -> ast.expr:
+        if isinstance(a, Var):
+            if a in self.inlined:
+                return self.inlined[a]
+            return ast.Name(id=self.namer.name(a), ctx=ast.Load())
+        return self.const(a.value)
+
+    def const(self, v) -> ast.expr:
+        if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
+            return ast.Constant(value=v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if isinstance(v, float) and math.isinf(v):
+                node = printing.dotted("np.inf")
+                return ast.UnaryOp(op=ast.USub(), operand=node) if v < 0 else node
+            if isinstance(v, float) and math.isnan(v):
+                return printing.dotted("np.nan")
+            if v < 0:
+                return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-v))
+            return ast.Constant(value=v)
+        if isinstance(v, tuple) and all(_literal(x) for x in v):
+            return ast.Tuple(elts=[self.const(x) for x in v], ctx=ast.Load())
+        if isinstance(v, list) and all(_literal(x) for x in v):
+            return ast.List(elts=[self.const(x) for x in v], ctx=ast.Load())
+        if isinstance(v, slice):
+            return ast.Call(func=ast.Name(id="slice", ctx=ast.Load()),
+                            args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
+                            keywords=[])
+        if isinstance(v, range):
+            return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
+                            args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
+                            keywords=[])
+        np_name = _numpy_name(v)
+        if np_name:
+            return printing.dotted(np_name)
+        for name, val in self.consts:
+            if val is v:
+                return ast.Name(id=name, ctx=ast.Load())
+        name = f"_c{len(self.consts)}"
+        self.consts.append((name, v))
+        return ast.Name(id=name, ctx=ast.Load())
+
+    # ------------------------------------------------------------ equations
+
+    def expr(self, e: Eqn) -> ast.expr:
+        p = e.prim
+        if p.name == "load_global":
+            g = e.params["globals"]
+            if g is self.src_globals:
+                return ast.Name(id=e.params["name"], ctx=ast.Load())
+            return ast.Subscript(value=self.const(g), slice=ast.Constant(value=e.params["name"]),
+                                 ctx=ast.Load())
+        if p.name == "load_cell":
+            return ast.Attribute(value=self.const(e.params["cell"]), attr="cell_contents",
+                                 ctx=ast.Load())
+        if p.pyname.split(".")[0] in _RUNTIME_NAMES:
+            self.helpers.add(p.pyname.split(".")[0])
+        args = [self.atom(a) for a in e.args]
+        kwargs = {k: self.atom(v) for k, v in e.kwargs.items()}
+        node = printing.get_printer(p)(args, kwargs, e)
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
+                self.helpers.add(n.id)
+        return node
+
+    def block_lines(self, block: Block, indent: str) -> list[str]:
+        lines: list[str] = []
+        last_key = None
+        for e in block.eqns:
+            if self._inline(e):
+                self.inlined[e.outs[0]] = self.expr(e)
+                continue
+            key = (e.loc.filename, e.loc.lineno, e.loc.kind) if e.loc else None
+            if key != last_key and e.loc is not None:
+                lines.append(indent + self._comment(e.loc))
+            last_key = key
+            lines += self.stmt(e, indent)
+        return lines
+
+    def _inline(self, e):
+        if not e.prim.inline or len(e.outs) != 1:
+            return False
+        if e.prim.name in ("load_global", "load_cell"):
+            return True
+        return self.uses.get(e.outs[0], 0) <= 1
+
+    def _comment(self, loc):
+        where = f"{os.path.basename(loc.filename)}:{loc.lineno}"
+        text = loc.text if len(loc.text) <= 70 else loc.text[:67] + "..."
+        if loc.kind == "adjoint":
+            return f"# adjoint of {where}: {text}"
+        if loc.kind == "tangent":
+            return f"# tangent of {where}: {text}"
+        return f"# {where}: {text}"
+
+    def stmt(self, e: Eqn, indent: str) -> list[str]:
+        handler = getattr(e.prim, "codegen_stmt", None)
+        if handler is not None:
+            return handler(self, e, indent)
+        value = self.expr(e)
+        if len(e.outs) == 1:
+            target = ast.Name(id=self.namer.name(e.outs[0]), ctx=ast.Store())
+        else:
+            target = ast.Tuple(elts=[ast.Name(id=self.namer.name(o), ctx=ast.Store())
+                                     for o in e.outs], ctx=ast.Store())
+        text = _to_source(ast.Assign(targets=[target], value=value))
+        return [indent + ln for ln in text.split("\n")]
+
+    # ------------------------------------------------------------ function
+
+    def function(self) -> str:
+        f = self.func
+        params = [self.namer.name(p) for p in f.params]
+        body = self.block_lines(f.body, "    ")
+        res = [self.atom(r) for r in f.results]
+        if len(res) == 1 and not f.info.get("tuple_result"):
+            ret = _to_source(ast.Return(value=res[0]))
+        else:
+            ret = _to_source(ast.Return(value=ast.Tuple(elts=res, ctx=ast.Load())))
+        doc = f.info.get("docstring")
+        lines = [f"def {f.name}({', '.join(params)}):"]
+        if doc:
+            lines.append(f'    """{doc}"""')
+        lines += body
+        lines.append("    " + ret)
+        return "\n".join(lines) + "\n"
+
+
+def _all_eqns(block):
+    for e in block.eqns:
+        yield e
+        for b in e.blocks():
+            yield from _all_eqns(b)
+
+
+def _literal(x):
+    return x is None or isinstance(x, (bool, int, float, str)) or (
+        isinstance(x, tuple) and all(_literal(y) for y in x))
+
+
+def _numpy_name(v):
+    """'np.float32' for NumPy types/dtypes/ufuncs that NumPy exposes by name."""
+    try:
+        if isinstance(v, np.dtype):
+            name = v.name
+            if getattr(np, name, None) is v.type:
+                return f"np.{name}"
+            return None
+        name = getattr(v, "__name__", None)
+        if name and getattr(np, name, None) is v:
+            return f"np.{name}"
+    except Exception:  # pragma: no cover
+        return None
+    return None
+
+
+class Compiled:
+    """A generated function: its source, the callable, and the pseudo file name."""
+
+    def __init__(self, source, fn, filename, func):
+        self.source = source
+        self.fn = fn
+        self.filename = filename
+        self.func = func
+
+
+def generate(func: Func, globals_dict: dict) -> Compiled:
+    func.info["globals"] = globals_dict
+    func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
+    cg = CodeGen(func)
+    source = cg.function()
+    helpers = sorted(cg.helpers)
+    factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
+    factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"
+               + "".join("    " + ln + "\n" for ln in source.splitlines())
+               + f"    return {func.name}\n")
+    filename = f"<s2sgrad {func.name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
+    code = compile(factory, filename, "exec")
+    ns: dict = {}
+    exec(code, globals_dict, ns)
+    values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
+    fn = ns["_s2sgrad_factory"](*values)
+    return Compiled(source, fn, filename, func)

@@ -1,0 +1,240 @@
+"""The SSA intermediate representation.
+
+Grammar (informal)::
+
+    Func   := name, params: [Var], body: Block, results: [Atom]
+    Block  := eqns: [Eqn]
+    Eqn    := outs: [Var] = prim(args: [Atom], kwargs: {str: Atom}; params) @ loc
+    Atom   := Var | Const
+
+Every ``Var`` is defined exactly once (by a parameter of the enclosing
+function, or by one equation, or as a parameter of a nested region block)
+and used only after its definition.  ``prim`` is a :class:`Primitive`
+object (compared by identity, never by spelling).  ``params`` holds static
+information that is not a value of the program (an indexing template, the
+nested blocks of a control-flow equation); ``args``/``kwargs`` hold the
+values, including non-differentiable ones such as ``axis``.
+
+Control flow is structured: an equation may carry nested :class:`Block` s in
+its params (see :mod:`s2sgrad.primitives.control`), each with its own
+parameters and results, which map straight back to Python ``if``/``for``.
+
+``str(func)`` prints a readable listing; :func:`verify` checks the SSA
+invariants and is run by the tests after every pass.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_ids = itertools.count()
+
+
+class Var:
+    """An SSA value. Compared by identity; ``hint`` is the user-facing name stem."""
+
+    __slots__ = ("hint", "id", "shape", "bar_of")
+
+    def __init__(self, hint: str = "t", shape: Any = None):
+        self.hint = hint
+        self.id = next(_ids)
+        # For a cotangent/tangent: (suffix, primal Var); printed as "<primal>_bar".
+        self.bar_of = None
+        # Symbolic shape class (see s2sgrad.shapes): two Vars with the same
+        # non-None ``shape`` token are known to have equal shapes.
+        self.shape = shape
+
+    def __repr__(self):
+        return f"%{self.hint}.{self.id}"
+
+
+class Const:
+    """A compile-time constant: a Python scalar, None, str, tuple, slice, dtype, ..."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def key(self):
+        v = self.value
+        try:
+            hash(v)
+            return (type(v), v)
+        except TypeError:
+            return (type(v), id(v))
+
+    def __eq__(self, other):
+        return isinstance(other, Const) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+Atom = Any  # Var | Const
+
+
+def is_const(a, value=None) -> bool:
+    if not isinstance(a, Const):
+        return False
+    if value is None:
+        return True
+    v = a.value
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v == value
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where in the user's source an equation came from."""
+
+    filename: str
+    lineno: int
+    col: int = 0
+    text: str = ""
+    kind: str = ""      # "" for forward code, "adjoint"/"tangent" for derived code
+
+    def __str__(self):
+        return f"{self.filename}:{self.lineno}"
+
+
+@dataclass(eq=False)
+class Eqn:
+    prim: Any
+    args: tuple
+    kwargs: dict
+    outs: tuple
+    params: dict = field(default_factory=dict)
+    loc: Loc | None = None
+
+    @property
+    def out(self) -> Var:
+        (o,) = self.outs
+        return o
+
+    def atoms(self):
+        """All value operands (args then kwargs values)."""
+        return list(self.args) + list(self.kwargs.values())
+
+    def blocks(self):
+        """Nested region blocks held in params (control flow)."""
+        return [b for b in self.params.values() if isinstance(b, Block)]
+
+
+@dataclass(eq=False)
+class Block:
+    """A straight-line list of equations, with optional block parameters and results."""
+
+    eqns: list = field(default_factory=list)
+    params: list = field(default_factory=list)
+    results: list = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Func:
+    name: str
+    params: list            # [Var], one per flattened input leaf
+    body: Block
+    results: list           # [Atom]
+    filename: str = "<s2sgrad>"
+    # Free names (globals read live, closure cells) the body references.
+    info: dict = field(default_factory=dict)
+
+    def __str__(self):
+        return format_func(self)
+
+
+# ---------------------------------------------------------------- printing
+
+def _fmt_atom(a):
+    if isinstance(a, Var):
+        return f"{a.hint}.{a.id}"
+    return repr(a)
+
+
+def _fmt_eqn(e: Eqn, indent: str) -> list[str]:
+    outs = ", ".join(_fmt_atom(o) for o in e.outs) or "_"
+    args = [_fmt_atom(a) for a in e.args]
+    args += [f"{k}={_fmt_atom(v)}" for k, v in e.kwargs.items()]
+    static = {k: v for k, v in e.params.items() if not isinstance(v, Block)}
+    if static:
+        args += [f"{k}:{v!r}" for k, v in static.items()]
+    where = f"    # L{e.loc.lineno}" if e.loc else ""
+    lines = [f"{indent}{outs} = {e.prim.name}({', '.join(args)}){where}"]
+    for k, b in e.params.items():
+        if isinstance(b, Block):
+            ps = ", ".join(_fmt_atom(p) for p in b.params)
+            lines.append(f"{indent}  {k}({ps}):")
+            for sub in b.eqns:
+                lines += _fmt_eqn(sub, indent + "    ")
+            lines.append(f"{indent}    -> ({', '.join(_fmt_atom(r) for r in b.results)})")
+    return lines
+
+
+def format_func(f: Func) -> str:
+    lines = [f"func {f.name}({', '.join(_fmt_atom(p) for p in f.params)}):"]
+    for e in f.body.eqns:
+        lines += _fmt_eqn(e, "  ")
+    lines.append(f"  return ({', '.join(_fmt_atom(r) for r in f.results)})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- verification
+
+class IRVerificationError(AssertionError):
+    pass
+
+
+def verify(f: Func) -> Func:
+    """Check single assignment and define-before-use. Returns ``f``."""
+    defined: set = set()
+
+    def define(v, where):
+        if not isinstance(v, Var):
+            raise IRVerificationError(f"{where}: output {v!r} is not a Var")
+        if v in defined:
+            raise IRVerificationError(f"{where}: {v!r} defined twice")
+        defined.add(v)
+
+    def use(a, where, scope):
+        if isinstance(a, Var) and a not in scope:
+            raise IRVerificationError(f"{where}: {a!r} used before definition")
+        if not isinstance(a, (Var, Const)):
+            raise IRVerificationError(f"{where}: operand {a!r} is not an Atom")
+
+    def walk(block: Block, scope: set):
+        scope = set(scope)
+        for p in block.params:
+            define(p, "block param")
+            scope.add(p)
+        for e in block.eqns:
+            where = f"{e.prim.name} at {e.loc}"
+            for a in e.atoms():
+                use(a, where, scope)
+            for b in e.blocks():
+                walk(b, scope)
+            for o in e.outs:
+                define(o, where)
+                scope.add(o)
+        for r in block.results:
+            use(r, "block result", scope)
+
+    top = set()
+    for p in f.params:
+        define(p, "func param")
+        top.add(p)
+    walk(Block(f.body.eqns, [], f.results), top)
+    return f
+
+
+def iter_eqns(block: Block):
+    """All equations in ``block`` and its nested regions, outer first."""
+    for e in block.eqns:
+        yield e
+        for b in e.blocks():
+            yield from iter_eqns(b)

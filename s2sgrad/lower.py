@@ -1,0 +1,916 @@
+"""Lowering: Python AST -> SSA IR.
+
+Expects: a parsed function (:mod:`s2sgrad.frontend`) and, for each parameter,
+either a leaf or the structure (:class:`~s2sgrad.pytree.TreeDef`) of the
+container passed for it.
+
+Guarantees: a :class:`~s2sgrad.ir.Func` in SSA form with one primitive per
+equation, every equation carrying the user's source location; or an
+:class:`~s2sgrad.errors.S2SGradError` naming the user's file, line and
+construct.  Nothing unknown is let through: an unknown callable, an
+unresolvable name or an unsupported statement is an error here, never a
+wrong number later.
+
+Values during lowering are either runtime values (IR atoms: ``Var`` or
+``Const``) or compile-time values: ``Static`` (a module, function, class,
+dtype), ``Seq`` (a tuple/list literal whose elements are values) and
+``DictVal``.  Compile-time containers disappear: ``params["W"]`` on a dict
+argument is resolved while lowering, and ``np.stack([a, b])`` passes ``a``
+and ``b`` as operands of one equation.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import numbers
+import types
+
+import numpy as np
+
+from . import pytree
+from .errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
+                     UnsupportedSyntaxError)
+from .frontend import Resolver, Source, parse_function
+from .ir import Block, Const, Func, Loc, Var
+from .primitives import core as P
+from .primitives.core import Emitter
+from .primitives.indexing import Slot
+
+
+class Static:
+    """A compile-time Python object (module, function, class, dtype)."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __repr__(self):
+        return f"Static({self.obj!r})"
+
+
+class Seq:
+    """A tuple or list whose structure is known at compile time."""
+    __slots__ = ("kind", "items")
+
+    def __init__(self, kind, items):
+        self.kind = kind
+        self.items = list(items)
+
+
+class DictVal:
+    """A dict whose keys are known at compile time."""
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = dict(items)
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
+           ast.Pow: "power", ast.MatMult: "matmul", ast.Mod: "remainder",
+           ast.FloorDiv: "floor_divide", ast.BitAnd: "bitwise_and", ast.BitOr: "bitwise_or",
+           ast.BitXor: "bitwise_xor"}
+_UNARY = {ast.USub: "negative", ast.UAdd: "positive", ast.Invert: "invert",
+          ast.Not: "logical_not"}
+_CMP = {ast.Gt: "greater", ast.GtE: "greater_equal", ast.Lt: "less", ast.LtE: "less_equal",
+        ast.Eq: "equal", ast.NotEq: "not_equal"}
+
+# Statements refused with what to do instead.
+_REFUSED = {
+    ast.Try: ("try", "cannot differentiate through 'try' statements; move the try outside "
+                     "the differentiated function"),
+    ast.With: ("with", "cannot differentiate through 'with' blocks; move the with statement "
+                       "outside the differentiated function"),
+    ast.AsyncWith: ("async with", "cannot differentiate through 'async with' blocks"),
+    ast.AsyncFor: ("async for", "cannot differentiate through 'async for' loops"),
+    ast.Global: ("global", "'global' statements are not supported; pass the value as an "
+                           "argument instead"),
+    ast.Nonlocal: ("nonlocal", "'nonlocal' statements are not supported; pass the value as "
+                               "an argument instead"),
+    ast.Import: ("import", "imports inside a differentiated function are not supported; "
+                           "import at module level"),
+    ast.ImportFrom: ("import", "imports inside a differentiated function are not supported; "
+                               "import at module level"),
+    ast.ClassDef: ("class", "class definitions inside a differentiated function are not "
+                            "supported; define the class at module level"),
+    ast.Raise: ("raise", "'raise' is not supported inside a differentiated function; "
+                         "validate the inputs before calling it"),
+}
+if hasattr(ast, "Match"):
+    _REFUSED[ast.Match] = ("match", "'match' statements are not supported; use if/elif")
+if hasattr(ast, "TryStar"):
+    _REFUSED[ast.TryStar] = _REFUSED[ast.Try]
+
+MAX_INLINE_DEPTH = 64
+
+
+def is_static_object(obj) -> bool:
+    """Objects resolved at compile time rather than read as data at run time."""
+    if isinstance(obj, np.ndarray):
+        return False
+    return (isinstance(obj, (types.ModuleType, type, np.dtype, types.FunctionType,
+                             types.BuiltinFunctionType, np.ufunc))
+            or callable(obj))
+
+
+def _is_number(v):
+    return isinstance(v, numbers.Number) and not isinstance(v, np.ndarray)
+
+
+class Lowerer:
+    def __init__(self, src: Source, resolver: Resolver, em: Emitter, top: "Lowerer" = None,
+                 depth: int = 0):
+        self.src = src
+        self.resolver = resolver
+        self.em = em
+        self.top = top or self
+        self.depth = depth
+        self.env: dict = {}
+        self.loc: Loc | None = None
+        self.node = src.node
+        self.local_names = _assigned_names(src.node)
+        self.return_value = None
+        self.returned = False
+        if top is None:
+            self.prologue: list = []
+            self.global_loads: dict = {}
+            self.cell_loads: dict = {}
+
+    # ------------------------------------------------------------ errors
+
+    def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
+        return self.src.error(cls, message, node, construct)
+
+    def unsupported(self, node, what, advice):
+        return self.error(node, f"{what} is not supported; {advice}", construct=what)
+
+    # ------------------------------------------------------------ driving
+
+    def set_loc(self, node):
+        lineno = node.lineno
+        end = getattr(node, "end_lineno", lineno) or lineno
+        text = " ".join(self.src.line_text(i) for i in range(lineno, min(end, lineno + 2) + 1))
+        self.loc = Loc(self.src.filename, lineno, node.col_offset, text.strip())
+        self.em.loc = self.loc
+
+    def lower_body(self, stmts):
+        for s in stmts:
+            if self.returned:
+                break
+            self.set_loc(s)
+            try:
+                self.stmt(s)
+            except S2SGradError:
+                raise
+            except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+                raise self.error(s, f"cannot lower this statement: {exc}") from exc
+
+    # ------------------------------------------------------------ statements
+
+    def stmt(self, s):
+        m = getattr(self, "stmt_" + type(s).__name__, None)
+        if m is not None:
+            return m(s)
+        if type(s) in _REFUSED:
+            what, msg = _REFUSED[type(s)]
+            raise self.error(s, msg, construct=what)
+        raise self.error(s, f"'{type(s).__name__}' statements are not supported",
+                         construct=type(s).__name__)
+
+    def stmt_Expr(self, s):
+        if isinstance(s.value, ast.Constant):
+            return  # docstring or bare constant
+        self.expr(s.value)
+
+    def stmt_Pass(self, s):
+        pass
+
+    def stmt_Assign(self, s):
+        value = self.expr(s.value)
+        for t in s.targets:
+            self.bind(t, value)
+
+    def stmt_AnnAssign(self, s):
+        if s.value is not None:
+            self.bind(s.target, self.expr(s.value))
+
+    def stmt_AugAssign(self, s):
+        if not isinstance(s.target, ast.Name):
+            raise self.unsupported(s, "augmented assignment to this target",
+                                   "assign to a plain variable name")
+        cur = self.load_name(s.target)
+        rhs = self.expr(s.value)
+        self.bind(s.target, self.binop(s.op, cur, rhs, s))
+
+    def stmt_Return(self, s):
+        self.return_value = Const(None) if s.value is None else self.expr(s.value)
+        self.returned = True
+
+    def stmt_Delete(self, s):
+        for t in s.targets:
+            if isinstance(t, ast.Name) and t.id in self.env:
+                del self.env[t.id]
+            else:
+                raise self.unsupported(t, "'del' of this target", "delete only local names")
+
+    def stmt_Assert(self, s):
+        pass  # assertions check inputs; they do not change the value differentiated
+
+    def stmt_FunctionDef(self, s):
+        raise self.unsupported(s, "a nested 'def'", "define the helper at module level")
+
+    def stmt_If(self, s):
+        raise self.unsupported(s, "'if' statements", "control flow is not supported yet")
+
+    def stmt_For(self, s):
+        raise self.unsupported(s, "'for' loops", "control flow is not supported yet")
+
+    def stmt_While(self, s):
+        raise self.unsupported(s, "'while' loops", "control flow is not supported yet")
+
+    # ------------------------------------------------------------ binding
+
+    def bind(self, target, value):
+        if isinstance(target, ast.Name):
+            self.name_value(value, target.id)
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in target.elts):
+                raise self.unsupported(target, "starred assignment",
+                                       "unpack into a fixed number of names")
+            items = self.unpack(value, len(target.elts), target)
+            for t, v in zip(target.elts, items):
+                self.bind(t, v)
+        elif isinstance(target, ast.Subscript):
+            raise self.unsupported(target, "assignment into a subscript (x[i] = ...)",
+                                   "build the array with np.where/np.concatenate instead")
+        elif isinstance(target, ast.Attribute):
+            raise self.unsupported(target, "assignment to an attribute",
+                                   "assign to a local variable")
+        else:
+            raise self.unsupported(target, f"assignment to {type(target).__name__}",
+                                   "assign to a local variable")
+
+    def name_value(self, value, name):
+        """Give a freshly computed temporary the user's variable name."""
+        if isinstance(value, Var) and value.hint == "t":
+            value.hint = name
+
+    def unpack(self, value, n, node):
+        if isinstance(value, Seq):
+            if len(value.items) != n:
+                raise self.error(node, f"cannot unpack {len(value.items)} values into {n} names",
+                                 cls=S2SGradError)
+            return value.items
+        if isinstance(value, (Var, Const)):
+            return [self.getitem(value, i) for i in range(n)]
+        raise self.error(node, "cannot unpack this value", cls=S2SGradError)
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node):
+        m = getattr(self, "expr_" + type(node).__name__, None)
+        if m is None:
+            raise self.unsupported(node, f"the expression '{_snippet(node)}' "
+                                         f"({type(node).__name__})",
+                                   "rewrite it with supported NumPy operations")
+        return m(node)
+
+    def expr_Constant(self, node):
+        return Const(node.value)
+
+    def expr_Name(self, node):
+        return self.load_name(node)
+
+    def expr_Tuple(self, node):
+        return Seq("tuple", self.expr_items(node.elts))
+
+    def expr_List(self, node):
+        return Seq("list", self.expr_items(node.elts))
+
+    def expr_items(self, elts):
+        out = []
+        for e in elts:
+            if isinstance(e, ast.Starred):
+                v = self.expr(e.value)
+                if not isinstance(v, Seq):
+                    raise self.unsupported(e, "'*' unpacking of a computed value",
+                                           "unpack a tuple or list literal")
+                out += v.items
+            else:
+                out.append(self.expr(e))
+        return out
+
+    def expr_Dict(self, node):
+        items = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                raise self.unsupported(node, "'**' in a dict literal", "list the keys")
+            kv = self.expr(k)
+            if not isinstance(kv, Const):
+                raise self.unsupported(k, "a computed dict key", "use constant keys")
+            items[kv.value] = self.expr(v)
+        return DictVal(items)
+
+    def expr_BinOp(self, node):
+        return self.binop(node.op, self.expr(node.left), self.expr(node.right), node)
+
+    def binop(self, op, a, b, node):
+        if isinstance(a, Seq) or isinstance(b, Seq):
+            if isinstance(op, ast.Add) and isinstance(a, Seq) and isinstance(b, Seq):
+                return Seq(a.kind, a.items + b.items)
+            if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
+                return Seq(a.kind, a.items * b.value)
+        name = _BINOPS.get(type(op))
+        if name is None:
+            raise self.unsupported(node, f"the operator '{_OPSYM.get(type(op), op)}'",
+                                   "use the equivalent NumPy function")
+        return self.apply(P.get(name), [a, b], {}, node)
+
+    def expr_UnaryOp(self, node):
+        v = self.expr(node.operand)
+        if isinstance(node.op, ast.Not) and isinstance(v, Const):
+            return Const(not v.value)
+        return self.apply(P.get(_UNARY[type(node.op)]), [v], {}, node)
+
+    def expr_Compare(self, node):
+        left = self.expr(node.left)
+        result = None
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.expr(right_node)
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                r = self.identity_test(left, right, node)
+                if isinstance(op, ast.IsNot):
+                    r = Const(not r.value)
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                r = self.membership(left, right, node)
+                if isinstance(op, ast.NotIn):
+                    r = Const(not r.value)
+            else:
+                r = self.apply(P.get(_CMP[type(op)]), [left, right], {}, node)
+            result = r if result is None else self.boolop_and(result, r, node)
+            left = right
+        return result
+
+    def identity_test(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(a.value is b.value)
+        if isinstance(a, Static) and isinstance(b, Static):
+            return Const(a.obj is b.obj)
+        # A computed value is never None: arguments that are None are constants.
+        for x, y in ((a, b), (b, a)):
+            if isinstance(x, Const) and x.value is None and isinstance(y, (Var, Seq, DictVal)):
+                return Const(False)
+        raise self.unsupported(node, "'is' between computed values", "compare with == instead")
+
+    def membership(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, DictVal):
+            return Const(a.value in b.items)
+        if isinstance(a, Const) and isinstance(b, Seq) and all(isinstance(i, Const) for i in b.items):
+            return Const(a.value in [i.value for i in b.items])
+        raise self.unsupported(node, "'in' on computed values", "test membership outside")
+
+    def boolop_and(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(a.value and b.value)
+        return self.apply(P.get("logical_and"), [a, b], {}, node)
+
+    def expr_BoolOp(self, node):
+        vals = [self.expr(v) for v in node.values]
+        if all(isinstance(v, Const) for v in vals):
+            acc = vals[0].value
+            for v in vals[1:]:
+                acc = (acc and v.value) if isinstance(node.op, ast.And) else (acc or v.value)
+            return Const(acc)
+        name = "logical_and" if isinstance(node.op, ast.And) else "logical_or"
+        acc = vals[0]
+        for v in vals[1:]:
+            acc = self.apply(P.get(name), [acc, v], {}, node)
+        return acc
+
+    def expr_IfExp(self, node):
+        test = self.expr(node.test)
+        if isinstance(test, Const):
+            return self.expr(node.body if test.value else node.orelse)
+        raise self.unsupported(node, "a conditional expression on a computed value",
+                               "use np.where(cond, a, b)")
+
+    def expr_Attribute(self, node):
+        base = self.expr(node.value)
+        attr = node.attr
+        if isinstance(base, Static):
+            try:
+                obj = getattr(base.obj, attr)
+            except AttributeError:
+                raise self.error(node, f"'{_snippet(node)}' does not exist",
+                                 cls=UnresolvedNameError) from None
+            return self.static_value(obj)
+        if isinstance(base, (Var, Const)):
+            prim = P.ATTRIBUTES.get(attr)
+            if prim is None:
+                if attr in P.METHODS:
+                    raise self.unsupported(node, f"the method '.{attr}' used without calling it",
+                                           "call it")
+                raise self.unsupported(node, f"the attribute '.{attr}'",
+                                       "use a supported attribute (.T .shape .ndim .size .dtype)")
+            return self.apply(prim, [base], {}, node, spelling=("attr", attr))
+        raise self.unsupported(node, f"the attribute '.{attr}' of a container",
+                               "index the container instead")
+
+    def expr_Subscript(self, node):
+        base = self.expr(node.value)
+        idx_node = node.slice
+        if isinstance(base, (Seq, DictVal)):
+            key = self.expr(idx_node)
+            return self.container_getitem(base, key, node)
+        if isinstance(base, Static):
+            raise self.unsupported(node, f"subscripting '{_snippet(node.value)}'",
+                                   "index an array value")
+        template, parts = self.index_template(idx_node)
+        return self.apply_getitem(base, template, parts, node)
+
+    def container_getitem(self, base, key, node):
+        if isinstance(base, DictVal):
+            if not isinstance(key, Const) or key.value not in base.items:
+                raise self.error(node, f"key {_snippet(node.slice)!s} is not in this dict",
+                                 cls=S2SGradError)
+            return base.items[key.value]
+        if isinstance(key, Const) and isinstance(key.value, (int, slice)) and \
+                not isinstance(key.value, bool):
+            try:
+                r = base.items[key.value]
+            except IndexError:
+                raise self.error(node, "index out of range", cls=S2SGradError) from None
+            return Seq(base.kind, r) if isinstance(key.value, slice) else r
+        # a computed index into a literal list: make it a runtime value
+        return self.apply_getitem(self.materialize(base, node), Slot(0), [key], node)
+
+    def index_template(self, idx_node):
+        parts: list = []
+
+        def item(n):
+            if isinstance(n, ast.Slice):
+                return slice(*(None if x is None else scalar(x)
+                               for x in (n.lower, n.upper, n.step)))
+            return scalar(n)
+
+        def scalar(n):
+            v = self.expr(n)
+            if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
+                                         (isinstance(v.value, int))):
+                return v.value
+            if isinstance(v, Static) and v.obj is None:
+                return None
+            parts.append(self.materialize(v, n))
+            return Slot(len(parts) - 1)
+
+        if isinstance(idx_node, ast.Tuple):
+            t = tuple(item(e) for e in idx_node.elts)
+        else:
+            t = item(idx_node)
+        return t, parts
+
+    def getitem(self, value, i):
+        return self.apply_getitem(value, i, [], self.node)
+
+    def apply_getitem(self, base, template, parts, node):
+        base = self.materialize(base, node)
+        return self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+
+    def expr_Call(self, node):
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.unsupported(node, "'**' arguments", "pass keyword arguments by name")
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.expr(func.value)
+            if not isinstance(base, Static):
+                args = self.expr_items(node.args)
+                kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+                return self.method_call(base, func.attr, args, kwargs, node)
+            try:
+                callee = self.static_value(getattr(base.obj, func.attr))
+            except AttributeError:
+                raise self.error(func, f"'{_snippet(func)}' does not exist",
+                                 cls=UnresolvedNameError) from None
+        else:
+            callee = self.expr(func)
+        args = self.expr_items(node.args)
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        if not isinstance(callee, Static):
+            raise self.error(node, f"'{_snippet(func)}' is not a function s2sgrad can call",
+                             cls=UnknownFunctionError)
+        return self.call_static(callee.obj, args, kwargs, node)
+
+    def method_call(self, base, name, args, kwargs, node):
+        if isinstance(base, DictVal):
+            if name in ("keys", "values", "items") and not args:
+                keys = list(base.items)
+                if name == "keys":
+                    return Seq("list", [Const(k) for k in keys])
+                if name == "values":
+                    return Seq("list", list(base.items.values()))
+                return Seq("list", [Seq("tuple", [Const(k), v]) for k, v in base.items.items()])
+            if name == "get" and args and isinstance(args[0], Const):
+                default = args[1] if len(args) > 1 else Const(None)
+                return base.items.get(args[0].value, default)
+        if isinstance(base, Seq):
+            raise self.unsupported(node, f"the list/tuple method '.{name}'",
+                                   "use NumPy functions on arrays")
+        entry = P.METHODS.get(name)
+        if entry is None:
+            raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
+                                   f"use the NumPy function instead", cls=UnknownFunctionError,
+                             construct=name)
+        prim, adapter = entry
+        args = [base] + list(args)
+        if adapter is not None:
+            args, kwargs = adapter(args, kwargs)
+        return self.apply(prim, args, kwargs, node, spelling=("method", name))
+
+    def call_static(self, obj, args, kwargs, node):
+        prim = P.lookup_object(obj)
+        if prim is not None:
+            return self.apply(prim, args, kwargs, node)
+        handler = _BUILTIN_CALLS.get(id(obj))
+        if handler is not None and handler[0] is obj:
+            return handler[1](self, args, kwargs, node)
+        if isinstance(obj, type) and issubclass(obj, np.generic) and \
+                issubclass(obj, (np.floating, np.integer, np.bool_)):
+            return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
+            return self.inline(obj, args, kwargs, node)
+        if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
+                and not _is_library_function(obj.__func__):
+            return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+        name = _describe(obj, node)
+        raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
+                               f"use a supported NumPy function, or compute this value outside "
+                               f"the differentiated function and pass it in",
+                         cls=UnknownFunctionError, construct=name)
+
+    def inline(self, fn, args, kwargs, node):
+        if self.depth >= MAX_INLINE_DEPTH:
+            raise self.error(node, f"calls nest deeper than {MAX_INLINE_DEPTH} levels while "
+                                   f"inlining '{fn.__name__}': recursion whose depth depends "
+                                   f"on computed values is not supported", cls=S2SGradError)
+        try:
+            src = parse_function(fn)
+        except S2SGradError as exc:
+            raise self.error(node, f"cannot inline '{fn.__name__}': {exc}",
+                             cls=type(exc)) from None
+        sub = Lowerer(src, Resolver(fn), self.em, top=self.top, depth=self.depth + 1)
+        sig = inspect.signature(fn)
+        try:
+            ba = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"bad call of '{fn.__name__}': {exc}", cls=S2SGradError) \
+                from None
+        for pname, param in sig.parameters.items():
+            if pname in ba.arguments:
+                v = ba.arguments[pname]
+                if param.kind == param.VAR_POSITIONAL:
+                    v = Seq("tuple", v)
+                elif param.kind == param.VAR_KEYWORD:
+                    v = DictVal(v)
+                sub.env[pname] = v
+            elif param.default is not inspect.Parameter.empty:
+                sub.env[pname] = self.static_value(param.default)
+            elif param.kind == param.VAR_POSITIONAL:
+                sub.env[pname] = Seq("tuple", [])
+            elif param.kind == param.VAR_KEYWORD:
+                sub.env[pname] = DictVal({})
+        saved = self.loc
+        body = src.node.body
+        if isinstance(src.node, ast.Lambda):
+            sub.set_loc(src.node)
+            sub.return_value = sub.expr(body)
+        else:
+            sub.lower_body(body)
+        self.loc = saved
+        self.em.loc = saved
+        if sub.return_value is None:
+            return Const(None)
+        return sub.return_value
+
+    # ------------------------------------------------------------ names
+
+    def load_name(self, node):
+        name = node.id
+        if name in self.env:
+            return self.env[name]
+        if name in self.local_names:
+            raise self.error(node, f"local variable '{name}' is used before it is assigned",
+                             cls=UnresolvedNameError)
+        r = self.resolver.lookup(name)
+        if r is None:
+            raise self.error(node, f"name '{name}' is not defined", cls=UnresolvedNameError)
+        kind, val = r
+        if kind == "cell":
+            obj = val.cell_contents
+            if is_static_object(obj):
+                return Static(obj)
+            return self.top.load_cell(name, val)
+        if is_static_object(val) or kind == "builtin":
+            return self.static_value(val)
+        if val is None or isinstance(val, (str, bool)):
+            return Const(val)
+        return self.top.load_global(name, self.resolver.globals)
+
+    def load_global(self, name, globals_dict):
+        key = (name, id(globals_dict))
+        if key not in self.global_loads:
+            v = Var(name)
+            self.global_loads[key] = v
+            self.prologue.append((P.get("load_global"), v,
+                                  {"name": name, "globals": globals_dict}))
+        return self.global_loads[key]
+
+    def load_cell(self, name, cell):
+        key = id(cell)
+        if key not in self.cell_loads:
+            v = Var(name)
+            self.cell_loads[key] = v
+            self.prologue.append((P.get("load_cell"), v, {"name": name, "cell": cell}))
+        return self.cell_loads[key]
+
+    def static_value(self, obj):
+        if obj is None or isinstance(obj, (bool, str, int, float, complex)) or obj is Ellipsis:
+            return Const(obj)
+        if isinstance(obj, np.generic) and _is_number(obj):
+            return Const(obj.item())
+        if is_static_object(obj):
+            return Static(obj)
+        if isinstance(obj, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in obj):
+            return Const(obj)
+        return Const(obj)  # other data: a constant held by the generated code
+
+    # ------------------------------------------------------------ primitive calls
+
+    def materialize(self, v, node=None):
+        """Turn a compile-time value into an IR atom."""
+        if isinstance(v, (Var, Const)):
+            return v
+        if isinstance(v, Static):
+            return Const(v.obj)
+        if isinstance(v, Seq):
+            atoms = [self.materialize(i, node) for i in v.items]
+            if all(isinstance(a, Const) for a in atoms):
+                vals = [a.value for a in atoms]
+                return Const(tuple(vals) if v.kind == "tuple" else vals)
+            return self.em.call(P.get("make_" + v.kind), *atoms)
+        if isinstance(v, DictVal):
+            raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
+                                   "pass its values")
+        raise AssertionError(v)
+
+    def apply(self, prim, args, kwargs, node, spelling=None):
+        params = {}
+        if prim.seq_arg:
+            # np.stack([a, b], axis): the sequence's elements become the
+            # positional operands; later positional arguments are the options.
+            if not args or not isinstance(args[0], Seq):
+                raise self.unsupported(node, f"passing a computed sequence to {prim.pyname}",
+                                       f"pass a list or tuple literal of arrays, e.g. "
+                                       f"{prim.pyname}([a, b])")
+            options = [p.name for p in prim.signature.parameters.values()
+                       if p.kind == p.KEYWORD_ONLY]
+            extra = list(args[1:])
+            if len(extra) > len(options):
+                raise self.error(node, f"too many arguments in '{_snippet(node)}'",
+                                 cls=S2SGradError)
+            kwargs = dict(kwargs)
+            for name, v in zip(options, extra):
+                kwargs[name] = v
+            args = list(args[0].items)
+        atoms = [self.materialize(a, node) for a in args]
+        katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        try:
+            pos, kw = prim.bind(atoms, katoms)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{_snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        if spelling is not None:
+            params["spelling"] = spelling
+        out = self.em.call(prim, *pos, _params=params or None, **kw)
+        if isinstance(out, tuple):
+            return Seq("tuple", out)
+        return out
+
+
+_OPSYM = {ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def _snippet(node):
+    try:
+        s = ast.unparse(node)
+    except Exception:  # pragma: no cover
+        s = type(node).__name__
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+def _describe(obj, node):
+    mod = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if name and mod and mod not in ("builtins",):
+        return f"{mod}.{name}"
+    return name or _snippet(node.func)
+
+
+def _is_library_function(fn):
+    mod = getattr(fn, "__module__", "") or ""
+    return mod.split(".")[0] in ("numpy", "scipy", "s2sgrad")
+
+
+def _assigned_names(fn_node):
+    """Names Python treats as local to the function (assigned anywhere in it)."""
+    names = set()
+    if isinstance(fn_node, ast.Lambda):
+        args = fn_node.args
+    else:
+        args = fn_node.args
+    for a in args.posonlyargs + args.args + args.kwonlyargs:
+        names.add(a.arg)
+    if args.vararg:
+        names.add(args.vararg.arg)
+    if args.kwarg:
+        names.add(args.kwarg.arg)
+    body = fn_node.body if isinstance(fn_node.body, list) else []
+
+    class V(ast.NodeVisitor):
+        def visit_Name(self, n):
+            if isinstance(n.ctx, (ast.Store, ast.Del)):
+                names.add(n.id)
+
+        def visit_FunctionDef(self, n):
+            names.add(n.name)
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+        def visit_Lambda(self, n):
+            pass
+
+        def visit_ClassDef(self, n):
+            names.add(n.name)
+
+    for s in body:
+        V().visit(s)
+    return names
+
+
+# ---------------------------------------------------------------- builtins
+
+def _b_len(lw, args, kwargs, node):
+    (x,) = args
+    if isinstance(x, Seq):
+        return Const(len(x.items))
+    if isinstance(x, DictVal):
+        return Const(len(x.items))
+    return lw.apply(P.get("len"), [x], {}, node)
+
+
+def _b_sum(lw, args, kwargs, node):
+    if kwargs or not args:
+        raise lw.unsupported(node, "sum() with these arguments", "use np.sum")
+    seq = args[0]
+    start = args[1] if len(args) > 1 else Const(0)
+    if isinstance(seq, Seq):
+        acc = start
+        for v in seq.items:
+            acc = lw.apply(P.get("add"), [acc, v], {}, node)
+        return acc
+    total = lw.apply(P.get("sum"), [seq], {"axis": Const(0)}, node)
+    return lw.apply(P.get("add"), [start, total], {}, node)
+
+
+def _b_maxmin(name):
+    def handler(lw, args, kwargs, node):
+        if kwargs:
+            raise lw.unsupported(node, f"{name}() with keyword arguments", f"use np.{name}")
+        items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else args
+        if len(items) == 1:
+            return lw.apply(P.get("max" if name == "max" else "min"), [items[0]],
+                            {"axis": Const(0)}, node)
+        acc = items[0]
+        for v in items[1:]:
+            acc = lw.apply(P.get("maximum" if name == "max" else "minimum"), [acc, v], {}, node)
+        return acc
+    return handler
+
+
+def _b_float(lw, args, kwargs, node):
+    return lw.apply(P.get("float"), args, kwargs, node)
+
+
+def _b_tuple_list(kind):
+    def handler(lw, args, kwargs, node):
+        if not args:
+            return Seq(kind, [])
+        (x,) = args
+        if isinstance(x, Seq):
+            return Seq(kind, x.items)
+        if isinstance(x, DictVal):
+            return Seq(kind, [Const(k) for k in x.items])
+        raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
+    return handler
+
+
+def _b_range(lw, args, kwargs, node):
+    if all(isinstance(a, Const) for a in args):
+        return Const(range(*[a.value for a in args]))
+    raise lw.unsupported(node, "range() outside a for loop", "use np.arange")
+
+
+def _b_isinstance(lw, args, kwargs, node):
+    x, cls = args
+    if isinstance(cls, Static) and isinstance(x, Const):
+        return Const(isinstance(x.value, cls.obj))
+    raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
+
+
+def _b_print(lw, args, kwargs, node):
+    return Const(None)  # printing has no effect on the value differentiated
+
+
+_BUILTIN_CALLS = {}
+for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
+                 (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
+                 (range, _b_range), (isinstance, _b_isinstance), (print, _b_print)]:
+    _BUILTIN_CALLS[id(_obj)] = (_obj, _h)
+
+
+# ---------------------------------------------------------------- entry point
+
+def lower_function(fn, arg_specs, name=None) -> Func:
+    """Lower ``fn`` to a :class:`Func`.
+
+    ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
+    ``("leaf", None)``, ``("none", None)`` (the argument is ``None``: a
+    constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
+    The Func has one parameter Var per leaf, in order.
+    """
+    src = parse_function(fn)
+    em = Emitter(Block())
+    lw = Lowerer(src, Resolver(fn), em)
+    params = []
+    for pname, (kind, td) in arg_specs.items():
+        if kind == "none":
+            lw.env[pname] = Const(None)
+            params.append(Var(pname))   # still a parameter of the generated function
+            continue
+        if kind == "leaf":
+            v = Var(pname, shape=P.fresh_shape(pname))
+            params.append(v)
+            lw.env[pname] = v
+            continue
+        leaves = [Var(p, shape=P.fresh_shape(p)) for p in pytree.leaf_paths(td, pname)]
+        params += leaves
+        lw.env[pname] = _tree_value(td, iter(leaves))
+    node = src.node
+    if isinstance(node, ast.Lambda):
+        lw.set_loc(node)
+        lw.return_value = lw.expr(node.body)
+    else:
+        lw.lower_body(node.body)
+    if lw.return_value is None:
+        raise src.error(UnsupportedSyntaxError,
+                        f"'{fn.__name__}' does not return a value; return the quantity to "
+                        f"differentiate", node)
+    ret = lw.return_value
+    results, out_tree = _flatten_value(lw, ret, node)
+    prologue = []
+    for prim, v, params_ in lw.prologue:
+        from .ir import Eqn
+        prologue.append(Eqn(prim, (), {}, (v,), params_, None))
+    body = Block(prologue + em.block.eqns)
+    func = Func(name or fn.__name__, params, body, results, src.filename,
+                info={"out_tree": out_tree, "source": src})
+    return func
+
+
+def _tree_value(td, it):
+    if td.kind == "leaf":
+        return next(it)
+    kids = [_tree_value(c, it) for c in td.children]
+    if td.kind == "dict":
+        return DictVal(dict(zip(td.keys, kids)))
+    return Seq("list" if td.kind == "list" else "tuple", kids)
+
+
+def _flatten_value(lw, v, node):
+    """Flatten a returned value into atoms and a TreeDef."""
+    leaves = []
+
+    def go(x):
+        if isinstance(x, Seq):
+            return pytree.TreeDef("list" if x.kind == "list" else "tuple",
+                                  tuple(go(i) for i in x.items))
+        if isinstance(x, DictVal):
+            keys = tuple(x.items)
+            return pytree.TreeDef("dict", tuple(go(x.items[k]) for k in keys), keys)
+        leaves.append(lw.materialize(x, node))
+        return pytree.LEAF
+
+    td = go(v)
+    return leaves, td

@@ -1,0 +1,11 @@
+"""The primitive table.  Rule modules are imported here, in a fixed order,
+and nowhere else; ``core.REGISTRY`` is complete once this package is imported."""
+from . import core
+from . import elementwise       # noqa: F401  arithmetic, exp/log, trig, kinks, comparisons
+from . import runtime_prims     # noqa: F401  unbroadcast, unreduce, ... (helpers rules emit)
+from . import structural        # noqa: F401  tuples, globals, metadata, casts
+from . import indexing          # noqa: F401  x[...] and its scatter-add adjoint
+from . import reductions        # noqa: F401  sum, mean, max, ...
+from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
+
+REGISTRY = core.REGISTRY

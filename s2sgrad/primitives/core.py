@@ -1,0 +1,338 @@
+"""The primitive table and the emitter that rules use to build IR.
+
+One :class:`Primitive` per NumPy operation holds everything about it: the
+NumPy callable it stands for (identity is how user code is resolved), its
+call signature (which operands are values and which are options), its
+reverse rule (a vector-Jacobian product) and forward rule (a
+Jacobian-vector product), a shape rule, and how it prints as Python.
+
+Rules never compute numbers: they receive an :class:`Emitter` and build
+their result from other primitives (``em.multiply(g, em.cos(x))``), so derivative
+code is IR too -- it is optimised, printed, and can be differentiated again.
+
+Rule signatures::
+
+    vjp(em, g, out, *args, **kwargs) -> [cotangent or None for each arg]
+    jvp(em, dots, out, *args, **kwargs) -> tangent of out (or a tuple for
+                                              multi-output primitives)
+
+``g``/``out`` are tuples for primitives with several outputs.  ``dots`` has
+one entry per positional arg, ``None`` meaning a zero tangent.  A ``None``
+cotangent means "zero": the argument does not influence the output
+(integer/boolean operands, indices).  Keyword operands (``axis``,
+``keepdims``, ...) are never differentiated.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import S2SGradError
+from ..ir import Block, Const, Eqn, Loc, Var, is_const
+
+# ---------------------------------------------------------------- shapes
+#
+# A tiny symbolic shape analysis: every Var carries a ``shape`` token; two
+# Vars with the same (non-None) token are known to have equal shapes.  The
+# only use is to skip ``unbroadcast``/``broadcast_like`` where shapes are
+# known equal, so it only needs to be sound, not complete.
+
+
+class ShapeToken:
+    __slots__ = ("note",)
+
+    def __init__(self, note=""):
+        self.note = note
+
+    def __repr__(self):
+        return f"<shape {self.note or id(self)}>"
+
+
+SCALAR = ShapeToken("scalar")  # 0-d arrays and Python scalars
+
+
+def shape_of(a):
+    if isinstance(a, Const):
+        v = a.value
+        if isinstance(v, (int, float, bool, np.number, np.bool_)):
+            return SCALAR
+        return None
+    return a.shape
+
+
+def same_shape(a, b) -> bool:
+    s = shape_of(a)
+    return s is not None and s is shape_of(b)
+
+
+def elementwise_shape(args) -> Any:
+    """Shape token of an elementwise result: the common token, scalars aside."""
+    tokens = [shape_of(a) for a in args]
+    if any(t is None for t in tokens):
+        return ShapeToken()
+    big = {t for t in tokens if t is not SCALAR}
+    if not big:
+        return SCALAR
+    if len(big) == 1:
+        return big.pop()
+    return ShapeToken()   # unknown, but shared by everything computed elementwise from it
+
+
+# ---------------------------------------------------------------- the table
+
+
+class Primitive:
+    """One operation: its NumPy kernel, signature, rules and printer."""
+
+    def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
+                 pyname=None, printer=None, shape=None, nouts=1, linear=False,
+                 simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
+                 seq_arg=False):
+        self.name = name
+        # opaque: no derivative rules; a differentiated value flowing in is an error.
+        self.opaque = opaque
+        # inline: printed inside its single consumer rather than as a statement.
+        self.inline = inline
+        # seq_arg: the first argument is a list/tuple of arrays (np.stack) whose
+        # elements become the positional operands of the equation.
+        self.seq_arg = seq_arg
+        # eqn_rule: rules are called as rule(em, eqn, g_or_dots) because they
+        # need the equation's static params (e.g. an index template); such
+        # primitives are called at run time as impl(*args, **params).
+        self.eqn_rule = eqn_rule
+        self.impl = impl
+        self.signature = _parse_sig(sig)
+        self.vjp = vjp
+        self.jvp = jvp
+        self.nondiff = nondiff
+        self.pyname = pyname or f"np.{name}"
+        self.printer = printer
+        self.shape = shape
+        self.nouts = nouts
+        self.linear = linear
+        self.simplify = simplify
+        self.doc = doc
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    @property
+    def differentiable(self):
+        return not self.nondiff and not self.opaque
+
+    def bind(self, args, kwargs):
+        """Split a call's operands into (positional values, keyword options)."""
+        ba = self.signature.bind(*args, **kwargs)
+        pos, kw = [], {}
+        for name, value in ba.arguments.items():
+            p = self.signature.parameters[name]
+            if p.kind == p.VAR_POSITIONAL:
+                pos.extend(value)
+            elif p.kind == p.POSITIONAL_ONLY:
+                pos.append(value)
+            elif p.kind == p.VAR_KEYWORD:
+                kw.update(value)
+            else:
+                kw[name] = value
+        return tuple(pos), kw
+
+    def num_outs(self, args, kwargs):
+        return self.nouts(args, kwargs) if callable(self.nouts) else self.nouts
+
+
+def _parse_sig(sig):
+    if isinstance(sig, inspect.Signature):
+        return sig
+    ns = {}
+    exec(f"def _sig({sig}): pass", {}, ns)
+    return inspect.signature(ns["_sig"])
+
+
+REGISTRY: dict[str, Primitive] = {}
+_BY_OBJECT: dict[int, tuple[Any, Primitive]] = {}
+# method name -> (primitive, adapter(args, kwargs) -> (args, kwargs) or None)
+METHODS: dict[str, tuple[Primitive, Callable | None]] = {}
+# attribute name -> primitive taking the object as its only argument
+ATTRIBUTES: dict[str, Primitive] = {}
+
+
+def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=(),
+            **kw) -> Primitive:
+    """Register a primitive.  ``impl`` (and ``aliases``) are the Python objects
+    that resolve to it in user code.  Registering a name twice is an error."""
+    if name in REGISTRY:
+        raise ValueError(f"primitive {name!r} registered twice")
+    if not nondiff and not kw.get("opaque") and (vjp is None or jvp is None):
+        raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
+    p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
+    REGISTRY[name] = p
+    for obj in ((impl,) if impl is not None else ()) + tuple(aliases):
+        register_object(obj, p)
+    return p
+
+
+def register_object(obj, prim):
+    key = id(obj)
+    if key in _BY_OBJECT and _BY_OBJECT[key][1] is not prim:
+        raise ValueError(f"{obj!r} already resolves to {_BY_OBJECT[key][1].name}")
+    _BY_OBJECT[key] = (obj, prim)
+
+
+def lookup_object(obj) -> Primitive | None:
+    hit = _BY_OBJECT.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    return None
+
+
+def defmethod(method_name, prim, adapter=None):
+    if method_name in METHODS:
+        raise ValueError(f"method {method_name!r} registered twice")
+    METHODS[method_name] = (prim, adapter)
+
+
+def defattr(attr_name, prim):
+    if attr_name in ATTRIBUTES:
+        raise ValueError(f"attribute {attr_name!r} registered twice")
+    ATTRIBUTES[attr_name] = prim
+
+
+def get(name) -> Primitive:
+    return REGISTRY[name]
+
+
+# ---------------------------------------------------------------- emitter
+
+
+class Emitter:
+    """Appends equations to a block.  ``em.exp(x)`` emits an ``exp`` equation
+    and returns its output Var; ``em.call(prim, ...)`` is the general form.
+
+    Obvious algebra is folded on the spot (``g * 1``, ``x + 0``, constant
+    arithmetic) through each primitive's ``simplify`` hook, so rules can be
+    written plainly and still produce clean code.
+    """
+
+    def __init__(self, block: Block | None = None, loc: Loc | None = None, hint="t"):
+        self.block = block if block is not None else Block()
+        self.loc = loc
+        self.hint = hint
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            prim = REGISTRY[name]
+        except KeyError:
+            raise AttributeError(f"no primitive named {name!r}") from None
+        return lambda *a, **k: self.call(prim, *a, **k)
+
+    def call(self, prim, *args, _hint=None, _params=None, **kwargs):
+        if isinstance(prim, str):
+            prim = REGISTRY[prim]
+        args = tuple(as_atom(a) for a in args)
+        kwargs = {k: as_atom(v) for k, v in kwargs.items() if v is not _OMIT}
+        if prim.simplify is not None and not _params:
+            folded = prim.simplify(args, kwargs)
+            if folded is not None:
+                return folded
+        n = prim.num_outs(args, kwargs)
+        hint = _hint or self.hint
+        outs = tuple(Var(hint) for _ in range(n))
+        eqn = Eqn(prim, args, kwargs, outs, dict(_params or {}), self.loc)
+        infer_shapes(eqn)
+        self.block.eqns.append(eqn)
+        return outs[0] if n == 1 else outs
+
+    def emit(self, eqn: Eqn):
+        infer_shapes(eqn)
+        self.block.eqns.append(eqn)
+        return eqn
+
+    # Convenience forms used throughout the rules ------------------------
+
+    def add_ct(self, a, b):
+        """Sum two cotangents where ``None`` is a symbolic zero."""
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return self.add(a, b)
+
+    def unbroadcast(self, g, like):
+        """Sum ``g`` down to the shape of ``like`` (skipped where known equal)."""
+        if g is None:
+            return None
+        if same_shape(g, like):
+            return g
+        return self.call("unbroadcast", g, like)
+
+    def broadcast_like(self, t, like):
+        """Broadcast tangent ``t`` up to the shape of ``like`` (skipped where known equal)."""
+        if t is None:
+            return None
+        if same_shape(t, like):
+            return t
+        return self.call("broadcast_like", t, like)
+
+
+_OMIT = object()  # kwargs with this value are dropped (optional options)
+
+
+def omit():
+    return _OMIT
+
+
+def as_atom(a):
+    if isinstance(a, (Var, Const)):
+        return a
+    return Const(a)
+
+
+def infer_shapes(eqn: Eqn):
+    p = eqn.prim
+    if p.shape is None:
+        return
+    res = p.shape(eqn.args, eqn.kwargs)
+    if not isinstance(res, tuple):
+        res = (res,)
+    for o, s in zip(eqn.outs, res):
+        if o.shape is None:
+            o.shape = s
+
+
+# ---------------------------------------------------------------- rule helpers
+
+
+def const_value(a, what="argument"):
+    """The compile-time value of an operand a rule needs statically."""
+    if isinstance(a, Const):
+        return a.value
+    raise S2SGradError(f"{what} must be a constant known when the gradient is compiled, "
+                       f"not a computed value")
+
+
+def is_zero(a):
+    return is_const(a, 0)
+
+
+def is_one(a):
+    return is_const(a, 1)
+
+
+def fresh_shape(note=""):
+    return ShapeToken(note)
+
+
+def shape_fresh(args, kwargs):
+    return ShapeToken()
+
+
+def shape_elementwise(args, kwargs):
+    return elementwise_shape(args)
+
+
+def shape_like_first(args, kwargs):
+    return shape_of(args[0])

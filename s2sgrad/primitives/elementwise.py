@@ -1,0 +1,339 @@
+"""Elementwise (ufunc-like) primitives.
+
+Each entry gives the partial derivatives once, as IR built from other
+primitives; ``def_elementwise`` derives the reverse rule (``g * partial``
+summed back to the operand's shape with ``unbroadcast``) and the forward
+rule (``sum_i dot_i * partial_i``, broadcast to the output's shape) from
+them.  ``out`` is the primitive's output, so rules can reuse it (``exp``'s
+derivative is ``out``) instead of recomputing.
+
+Conventions at kinks (documented in the README too):
+
+* ``abs``/``absolute``: derivative ``sign(x)``, i.e. 0 at x == 0.
+* ``maximum``/``minimum``: at ties the sensitivity is split equally between
+  the two operands (as in autograd and JAX), so ``maximum(x, x)`` has
+  derivative 1.
+* ``clip``: derivative 1 strictly inside [lo, hi] and at the bounds, 0
+  outside (a value exactly at a bound passes the gradient through).
+* ``sqrt`` and ``cbrt`` at 0 give ``inf`` (the true one-sided limit);
+  ``log`` at 0 gives ``inf``; the ``x ** p`` derivative with respect to the
+  exponent is ``out * log(x)``, NaN for x < 0 (as in NumPy).
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+
+import numpy as np
+
+from ..ir import Const
+from . import printing
+from .core import (Emitter, defprim, is_one, is_zero, shape_elementwise, shape_of, SCALAR)
+
+
+def _num(a):
+    return isinstance(a, Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)
+
+
+def _fold(fn):
+    def simplify(args, kwargs):
+        if not kwargs and all(_num(a) for a in args):
+            try:
+                return Const(fn(*[a.value for a in args]))
+            except (ArithmeticError, ValueError):
+                return None
+        return None
+    return simplify
+
+
+def def_elementwise(name, impl, nin, partials, *, aliases=(), printer=None,
+                    simplify=None, vjp=None, jvp=None, doc="", pyname=None):
+    """Register an elementwise primitive from its partial derivatives.
+
+    ``partials(em, out, *args)`` returns one IR expression per input (``None``
+    for an input with no derivative).  ``vjp``/``jvp`` override the derived
+    rules where a direct form is cheaper (``g / y`` rather than
+    ``g * (1 / y)``).
+    """
+    def derived_vjp(em: Emitter, g, out, *args):
+        ps = partials(em, out, *args)
+        return [None if p is None else em.unbroadcast(em.multiply(g, p), a)
+                for a, p in zip(args, ps)]
+
+    def derived_jvp(em: Emitter, dots, out, *args):
+        ps = partials(em, out, *args)
+        total = None
+        for d, p in zip(dots, ps):
+            if d is None or p is None:
+                continue
+            total = em.add_ct(total, em.multiply(d, p))
+        return em.broadcast_like(total, out)
+
+    sig = ", ".join(f"x{i}" for i in range(nin)) + ", /"
+    return defprim(name, impl, sig=sig, vjp=vjp or derived_vjp, jvp=jvp or derived_jvp,
+                   aliases=aliases, printer=printer, shape=shape_elementwise,
+                   simplify=simplify, doc=doc, pyname=pyname)
+
+
+def def_nondiff_elementwise(name, impl, nin, *, aliases=(), printer=None, pyname=None):
+    sig = ", ".join(f"x{i}" for i in range(nin)) + ", /"
+    return defprim(name, impl, sig=sig, nondiff=True, aliases=aliases, printer=printer,
+                   shape=shape_elementwise, pyname=pyname)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+# Folding x + 0, x * 1, x ** 1 never changes a shape (the constant is a
+# scalar).  Only *integer* 0/1 fold, so a user's ``x * 1.0`` (an int -> float
+# conversion) is kept; rules write their unit partials as ints.
+def _is_int(a, v):
+    return isinstance(a, Const) and type(a.value) is int and a.value == v
+
+
+def _add_simplify(args, kwargs):
+    a, b = args
+    if _is_int(a, 0):
+        return b
+    if _is_int(b, 0):
+        return a
+    return _fold(operator.add)(args, kwargs)
+
+
+def _sub_simplify(args, kwargs):
+    a, b = args
+    if _is_int(b, 0):
+        return a
+    return _fold(operator.sub)(args, kwargs)
+
+
+def _mul_simplify(args, kwargs):
+    a, b = args
+    if _is_int(a, 1):
+        return b
+    if _is_int(b, 1):
+        return a
+    return _fold(operator.mul)(args, kwargs)
+
+
+def _div_simplify(args, kwargs):
+    a, b = args
+    if _is_int(b, 1):
+        return a
+    return _fold(operator.truediv)(args, kwargs)
+
+
+def _pow_simplify(args, kwargs):
+    a, b = args
+    if _is_int(b, 1):
+        return a
+    return _fold(operator.pow)(args, kwargs)
+
+
+def _neg_simplify(args, kwargs):
+    (a,) = args
+    return _fold(operator.neg)(args, kwargs)
+
+
+def_elementwise("add", np.add, 2, lambda em, out, x, y: [1, 1],
+                printer=printing.binop(ast.Add()), simplify=_add_simplify)
+def_elementwise("subtract", np.subtract, 2, lambda em, out, x, y: [1, -1],
+                printer=printing.binop(ast.Sub()), simplify=_sub_simplify,
+                vjp=lambda em, g, out, x, y: [em.unbroadcast(g, x),
+                                              em.unbroadcast(em.negative(g), y)])
+def_elementwise("multiply", np.multiply, 2, lambda em, out, x, y: [y, x],
+                printer=printing.binop(ast.Mult()), simplify=_mul_simplify)
+
+
+def _div_vjp(em, g, out, x, y):
+    gx = em.divide(g, y)
+    return [em.unbroadcast(gx, x), em.unbroadcast(em.negative(em.multiply(gx, out)), y)]
+
+
+def _div_jvp(em, dots, out, x, y):
+    dx, dy = dots
+    t = None
+    if dx is not None:
+        t = dx
+    if dy is not None:
+        t = em.subtract(t, em.multiply(out, dy)) if t is not None else \
+            em.negative(em.multiply(out, dy))
+    return em.broadcast_like(em.divide(t, y), out) if t is not None else None
+
+
+def_elementwise("divide", np.divide, 2,
+                lambda em, out, x, y: [em.divide(1.0, y), em.negative(em.divide(out, y))],
+                aliases=(np.true_divide,) if np.true_divide is not np.divide else (),
+                printer=printing.binop(ast.Div()), simplify=_div_simplify,
+                vjp=_div_vjp, jvp=_div_jvp)
+def_elementwise("negative", np.negative, 1, lambda em, out, x: [-1],
+                printer=printing.unaryop(ast.USub()), simplify=_neg_simplify,
+                vjp=lambda em, g, out, x: [em.negative(g)],
+                jvp=lambda em, dots, out, x: em.negative(dots[0]))
+def_elementwise("positive", np.positive, 1, lambda em, out, x: [1],
+                printer=printing.unaryop(ast.UAdd()))
+
+
+def _pow_partials(em, out, x, p):
+    # d/dx x**p = p * x**(p-1); d/dp x**p = out * log(x)
+    return [em.multiply(p, em.power(x, em.subtract(p, 1))),
+            em.multiply(out, em.log(x))]
+
+
+def_elementwise("power", np.power, 2, _pow_partials, aliases=(pow,),
+                printer=printing.binop(ast.Pow()), simplify=_pow_simplify)
+def_elementwise("square", np.square, 1, lambda em, out, x: [em.multiply(2.0, x)])
+def_elementwise("sqrt", np.sqrt, 1, lambda em, out, x: [em.divide(0.5, out)])
+def_elementwise("cbrt", np.cbrt, 1,
+                lambda em, out, x: [em.divide(1.0, em.multiply(3.0, em.square(out)))])
+def_elementwise("reciprocal", np.reciprocal, 1,
+                lambda em, out, x: [em.negative(em.square(out))])
+
+# ---------------------------------------------------------------- exp / log
+
+def_elementwise("exp", np.exp, 1, lambda em, out, x: [out])
+def_elementwise("expm1", np.expm1, 1, lambda em, out, x: [em.add(out, 1.0)])
+def_elementwise("exp2", np.exp2, 1, lambda em, out, x: [em.multiply(out, math.log(2.0))])
+def_elementwise("log", np.log, 1, lambda em, out, x: [em.divide(1.0, x)],
+                vjp=lambda em, g, out, x: [em.unbroadcast(em.divide(g, x), x)])
+def_elementwise("log1p", np.log1p, 1, lambda em, out, x: [em.divide(1.0, em.add(x, 1.0))],
+                vjp=lambda em, g, out, x: [em.unbroadcast(em.divide(g, em.add(x, 1.0)), x)])
+def_elementwise("log2", np.log2, 1,
+                lambda em, out, x: [em.divide(1.0, em.multiply(x, math.log(2.0)))])
+def_elementwise("log10", np.log10, 1,
+                lambda em, out, x: [em.divide(1.0, em.multiply(x, math.log(10.0)))])
+# logaddexp(x, y) = log(e^x + e^y); d/dx = e^(x - out), d/dy = e^(y - out): stable.
+def_elementwise("logaddexp", np.logaddexp, 2,
+                lambda em, out, x, y: [em.exp(em.subtract(x, out)), em.exp(em.subtract(y, out))])
+
+# ---------------------------------------------------------------- trigonometric
+
+def_elementwise("sin", np.sin, 1, lambda em, out, x: [em.cos(x)])
+def_elementwise("cos", np.cos, 1, lambda em, out, x: [em.negative(em.sin(x))])
+def_elementwise("tan", np.tan, 1, lambda em, out, x: [em.add(1.0, em.square(out))])
+def_elementwise("arcsin", np.arcsin, 1,
+                lambda em, out, x: [em.divide(1.0, em.sqrt(em.subtract(1.0, em.square(x))))])
+def_elementwise("arccos", np.arccos, 1,
+                lambda em, out, x: [em.divide(-1.0, em.sqrt(em.subtract(1.0, em.square(x))))])
+def_elementwise("arctan", np.arctan, 1,
+                lambda em, out, x: [em.divide(1.0, em.add(1.0, em.square(x)))])
+
+
+def _arctan2_partials(em, out, y, x):
+    # d/dy atan2(y, x) = x / (x^2 + y^2); d/dx = -y / (x^2 + y^2)
+    r2 = em.add(em.square(x), em.square(y))
+    return [em.divide(x, r2), em.negative(em.divide(y, r2))]
+
+
+def_elementwise("arctan2", np.arctan2, 2, _arctan2_partials)
+def_elementwise("sinh", np.sinh, 1, lambda em, out, x: [em.cosh(x)])
+def_elementwise("cosh", np.cosh, 1, lambda em, out, x: [em.sinh(x)])
+def_elementwise("tanh", np.tanh, 1, lambda em, out, x: [em.subtract(1.0, em.square(out))])
+
+# ---------------------------------------------------------------- kinks
+
+# abs: subgradient sign(x), 0 at x == 0.  Written through `sign` so the rule
+# itself can be differentiated again (sign has derivative 0).
+def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.sign(x)],
+                aliases=(abs,) + ((np.abs,) if np.abs is not np.absolute else ()))
+
+
+def _maxmin_partials(cmp):
+    def partials(em, out, x, y):
+        # strictly-winning operand gets 1, ties split 0.5 / 0.5
+        win = em.where(em.call(cmp, x, y), 1.0, em.where(em.equal(x, y), 0.5, 0.0))
+        return [win, em.subtract(1.0, win)]
+    return partials
+
+
+def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater"))
+def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less"))
+# fmax/fmin ignore NaNs but are otherwise the same piecewise selection.
+def_elementwise("fmax", np.fmax, 2, _maxmin_partials("greater"))
+def_elementwise("fmin", np.fmin, 2, _maxmin_partials("less"))
+
+
+def _where_vjp(em, g, out, c, x, y):
+    zero = 0.0
+    return [None,
+            em.unbroadcast(em.where(c, g, zero), x),
+            em.unbroadcast(em.where(c, zero, g), y)]
+
+
+def _where_jvp(em, dots, out, c, x, y):
+    _, dx, dy = dots
+    if dx is None and dy is None:
+        return None
+    t = em.where(c, 0.0 if dx is None else dx, 0.0 if dy is None else dy)
+    return em.broadcast_like(t, out)
+
+
+defprim("where", np.where, sig="condition, x, y, /", vjp=_where_vjp, jvp=_where_jvp,
+        shape=shape_elementwise,
+        doc="np.where(c, x, y): the cotangent is routed to the selected operand.")
+
+
+def _clip_mask(em, x, a_min, a_max):
+    # 1 where lo <= x <= hi (bounds inclusive), else 0
+    mask = None
+    if not (isinstance(a_min, Const) and a_min.value is None):
+        mask = em.greater_equal(x, a_min)
+    if not (isinstance(a_max, Const) and a_max.value is None):
+        m2 = em.less_equal(x, a_max)
+        mask = m2 if mask is None else em.logical_and(mask, m2)
+    return mask
+
+
+def _clip_vjp(em, g, out, x, a_min=None, a_max=None):
+    mask = _clip_mask(em, x, Const(a_min) if a_min is None else a_min,
+                      Const(a_max) if a_max is None else a_max)
+    if mask is None:
+        return [g]
+    return [em.where(mask, g, 0.0)]
+
+
+def _clip_jvp(em, dots, out, x, a_min=None, a_max=None):
+    (dx,) = dots
+    mask = _clip_mask(em, x, Const(a_min) if a_min is None else a_min,
+                      Const(a_max) if a_max is None else a_max)
+    if dx is None:
+        return None
+    return em.broadcast_like(dx if mask is None else em.where(mask, dx, 0.0), out)
+
+
+defprim("clip", np.clip, sig="x, /, a_min=None, a_max=None", vjp=_clip_vjp, jvp=_clip_jvp,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.clip(x, lo, hi): gradient passes where lo <= x <= hi (bounds are "
+            "constants; gradients with respect to them are not taken).")
+
+# ---------------------------------------------------------------- non-differentiable
+
+for _name, _impl, _op in [("greater", np.greater, ast.Gt()), ("greater_equal", np.greater_equal, ast.GtE()),
+                          ("less", np.less, ast.Lt()), ("less_equal", np.less_equal, ast.LtE()),
+                          ("equal", np.equal, ast.Eq()), ("not_equal", np.not_equal, ast.NotEq())]:
+    def_nondiff_elementwise(_name, _impl, 2, printer=printing.compare(_op))
+
+def_nondiff_elementwise("bitwise_and", np.bitwise_and, 2, printer=printing.binop(ast.BitAnd()))
+def_nondiff_elementwise("bitwise_or", np.bitwise_or, 2, printer=printing.binop(ast.BitOr()))
+def_nondiff_elementwise("bitwise_xor", np.bitwise_xor, 2, printer=printing.binop(ast.BitXor()))
+def_nondiff_elementwise("invert", np.invert, 1, printer=printing.unaryop(ast.Invert()))
+def_nondiff_elementwise("logical_and", np.logical_and, 2)
+def_nondiff_elementwise("logical_or", np.logical_or, 2)
+def_nondiff_elementwise("logical_not", np.logical_not, 1)
+def_nondiff_elementwise("logical_xor", np.logical_xor, 2)
+def_nondiff_elementwise("floor_divide", np.floor_divide, 2, printer=printing.binop(ast.FloorDiv()))
+def_nondiff_elementwise("sign", np.sign, 1)
+def_nondiff_elementwise("floor", np.floor, 1)
+def_nondiff_elementwise("ceil", np.ceil, 1)
+def_nondiff_elementwise("trunc", np.trunc, 1)
+def_nondiff_elementwise("rint", np.rint, 1)
+def_nondiff_elementwise("isnan", np.isnan, 1)
+def_nondiff_elementwise("isfinite", np.isfinite, 1)
+def_nondiff_elementwise("isinf", np.isinf, 1)
+def_nondiff_elementwise("signbit", np.signbit, 1)
+
+# x % y = x - floor(x / y) * y: derivative 1 in x, -floor(x / y) in y.
+def_elementwise("remainder", np.remainder, 2,
+                lambda em, out, x, y: [1, em.negative(em.floor(em.divide(x, y)))],
+                aliases=(np.mod,) if np.mod is not np.remainder else (),
+                printer=printing.binop(ast.Mod()))

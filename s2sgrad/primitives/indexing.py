@@ -1,0 +1,121 @@
+"""Indexing: ``x[...]`` and its adjoint, a scatter-add.
+
+An index is kept as a static *template* in ``params['index']``: the index
+expression the user wrote, with every computed part (an index array, a loop
+variable, a slice bound) replaced by ``Slot(k)`` referring to the k-th
+dynamic operand.  Constant parts (ints, ``None``, ``...``, constant slices)
+stay in the template.  This keeps the generated code looking like the
+user's (``x[1:3, None, idx]``) and lets the adjoint reuse the same index.
+
+The adjoint of ``out = x[idx]`` is ``index_add(g, x, idx)``: zeros shaped
+like ``x`` with ``g`` added at ``idx``.  Repeated integer indices
+accumulate (``np.add.at``), so ``x[[0, 0]]`` sends both sensitivities to
+``x[0]``.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import runtime
+from ..ir import Const
+from . import printing
+from .core import defprim, shape_of, shape_fresh
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Placeholder for the k-th dynamic part of an index."""
+    k: int
+
+    def __repr__(self):
+        return f"${self.k}"
+
+
+def template_to_ast(t, parts):
+    """Print an index template, substituting printed dynamic parts."""
+    def item(v, top=False):
+        if isinstance(v, Slot):
+            return parts[v.k]
+        if isinstance(v, slice):
+            return ast.Slice(lower=None if v.start is None else item(v.start),
+                             upper=None if v.stop is None else item(v.stop),
+                             step=None if v.step is None else item(v.step))
+        if isinstance(v, tuple) and top:
+            return ast.Tuple(elts=[item(e) for e in v], ctx=ast.Load())
+        if v is Ellipsis:
+            return ast.Constant(value=Ellipsis)
+        return ast.Constant(value=v)
+    return item(t, top=True)
+
+
+def evaluate_template(t, parts):
+    """Build the runtime index value (used by tests and constant folding)."""
+    def item(v):
+        if isinstance(v, Slot):
+            return parts[v.k]
+        if isinstance(v, slice):
+            return slice(item(v.start), item(v.stop), item(v.step))
+        if isinstance(v, tuple):
+            return tuple(item(e) for e in v)
+        return v
+    return item(t)
+
+
+def _subscript(value, t, parts):
+    return ast.Subscript(value=value, slice=template_to_ast(t, parts), ctx=ast.Load())
+
+
+def _getitem_printer(args, kwargs, eqn):
+    return _subscript(args[0], eqn.params["index"], args[1:])
+
+
+def getitem_vjp(em, eqn, g):
+    x, *parts = eqn.args
+    return [em.call("index_add", g, x, *parts, _params={"index": eqn.params["index"]})] + \
+        [None] * len(parts)
+
+
+def getitem_jvp(em, eqn, dots):
+    dx = dots[0]
+    if dx is None:
+        return None
+    return em.call("getitem", dx, *eqn.args[1:], _params={"index": eqn.params["index"]})
+
+
+def _index_add_printer(args, kwargs, eqn):
+    s = ast.Subscript(value=printing.dotted("np.s_"),
+                      slice=template_to_ast(eqn.params["index"], args[2:]), ctx=ast.Load())
+    return printing.call("index_add", [args[0], args[1], s], {})
+
+
+def index_add_vjp(em, eqn, h):
+    g, x, *parts = eqn.args
+    return [em.call("getitem", h, *parts, _params={"index": eqn.params["index"]}), None] + \
+        [None] * len(parts)
+
+
+def index_add_jvp(em, eqn, dots):
+    if dots[0] is None:
+        return None
+    return em.call("index_add", dots[0], *eqn.args[1:], _params={"index": eqn.params["index"]})
+
+
+def _getitem_impl(x, *parts, index):
+    return x[evaluate_template(index, parts)]
+
+
+def _index_add_impl(g, x, *parts, index):
+    return runtime.index_add(g, x, evaluate_template(index, parts))
+
+
+# These two take the whole equation (they need the template in params):
+# rules marked ``eqn_rule=True`` are called as rule(em, eqn, g_or_dots).
+GETITEM = defprim("getitem", _getitem_impl, sig="x, /, *parts", vjp=getitem_vjp,
+                  jvp=getitem_jvp, printer=_getitem_printer, shape=shape_fresh, eqn_rule=True)
+
+INDEX_ADD = defprim("index_add", _index_add_impl, sig="g, x, /, *parts", vjp=index_add_vjp,
+                    jvp=index_add_jvp, printer=_index_add_printer,
+                    shape=lambda args, kwargs: shape_of(args[1]), linear=True, eqn_rule=True)

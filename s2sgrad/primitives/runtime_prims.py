@@ -1,0 +1,57 @@
+"""Primitives for the helpers in :mod:`s2sgrad.runtime` that rules emit.
+
+They are ordinary table entries with their own (linear) rules, so a
+generated gradient that calls them can be differentiated again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import runtime
+from .core import Emitter, defprim, shape_of, shape_fresh
+
+
+def _shape_of_second(args, kwargs):
+    return shape_of(args[1])
+
+
+# unbroadcast(g, x): sum g down to x's shape.  Linear in g; x only supplies a shape.
+defprim("unbroadcast", runtime.unbroadcast, sig="g, x, /", pyname="unbroadcast",
+        vjp=lambda em, h, out, g, x: [em.broadcast_like(h, g), None],
+        jvp=lambda em, dots, out, g, x: em.unbroadcast(dots[0], x),
+        shape=_shape_of_second, linear=True)
+
+# broadcast_like(t, x): broadcast t up to x's shape.  Linear in t.
+defprim("broadcast_like", runtime.broadcast_like, sig="t, x, /", pyname="broadcast_like",
+        vjp=lambda em, h, out, t, x: [em.unbroadcast(h, t), None],
+        jvp=lambda em, dots, out, t, x: em.broadcast_like(dots[0], x),
+        shape=_shape_of_second, linear=True)
+
+
+def _unreduce_vjp(em: Emitter, h, out, g, x, axis=None, keepdims=False):
+    kw = {}
+    if axis is not None:
+        kw["axis"] = axis
+    if keepdims is not False:
+        kw["keepdims"] = keepdims
+    return [em.sum(h, **kw), None]
+
+
+def _unreduce_jvp(em, dots, out, g, x, **kw):
+    return em.unreduce(dots[0], x, **kw) if dots[0] is not None else None
+
+
+# unreduce(g, x, axis, keepdims): the adjoint of a reduction; transposes to sum.
+defprim("unreduce", runtime.unreduce, sig="g, x, /, axis=None, keepdims=False",
+        pyname="unreduce", vjp=_unreduce_vjp, jvp=_unreduce_jvp,
+        shape=_shape_of_second, linear=True)
+
+
+defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
+        shape=lambda args, kwargs: shape_of(args[0]))
+
+# ones_like/zeros_like are used by rules and by user code alike.
+defprim("ones_like", np.ones_like, sig="a, /, dtype=None", nondiff=True,
+        shape=lambda args, kwargs: shape_of(args[0]))
+defprim("zeros_like", np.zeros_like, sig="a, /, dtype=None", nondiff=True,
+        shape=lambda args, kwargs: shape_of(args[0]))

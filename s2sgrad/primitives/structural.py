@@ -1,0 +1,74 @@
+"""Structural primitives: tuples/lists built at run time, reads of globals and
+closure cells, Python scalar conversions, and array metadata (.shape, ...).
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from . import printing
+from .core import defattr, defprim, shape_fresh, shape_of, SCALAR
+
+
+def _tuple_printer(args, kwargs, eqn):
+    return ast.Tuple(elts=list(args), ctx=ast.Load())
+
+
+def _list_printer(args, kwargs, eqn):
+    return ast.List(elts=list(args), ctx=ast.Load())
+
+
+# Built for shapes and index lists.  A differentiated value flowing into one
+# of these (other than through a primitive that takes a sequence, like
+# np.stack) is refused at compile time rather than given a zero derivative.
+defprim("make_tuple", lambda *xs: tuple(xs), sig="*xs", opaque=True, printer=_tuple_printer,
+        shape=shape_fresh, inline=True)
+defprim("make_list", lambda *xs: list(xs), sig="*xs", opaque=True, printer=_list_printer,
+        shape=shape_fresh, inline=True)
+
+# Reads of data the function does not receive as arguments.  Printed as the
+# bare name (globals are looked up live in the user's module).
+defprim("load_global", None, sig="", nondiff=True, inline=True, shape=shape_fresh)
+defprim("load_cell", None, sig="", nondiff=True, inline=True, shape=shape_fresh)
+
+# Metadata: never differentiated.
+SHAPE = defprim("shape", np.shape, sig="a, /", nondiff=True, shape=shape_fresh, inline=True)
+NDIM = defprim("ndim", np.ndim, sig="a, /", nondiff=True, shape=lambda a, k: SCALAR, inline=True)
+SIZE = defprim("size", np.size, sig="a, /, axis=None", nondiff=True, shape=lambda a, k: SCALAR,
+               inline=True)
+DTYPE = defprim("result_type", np.result_type, sig="*arrays_and_dtypes", nondiff=True,
+                shape=shape_fresh, inline=True)
+defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: SCALAR,
+        inline=True)
+defattr("shape", SHAPE)
+defattr("ndim", NDIM)
+defattr("size", SIZE)
+defattr("dtype", DTYPE)
+
+
+# float(x): a Python float from a size-1 array or scalar.  Identity for derivatives.
+defprim("float", float, sig="x, /", pyname="float",
+        vjp=lambda em, g, out, x: [em.unbroadcast(g, x)],
+        jvp=lambda em, dots, out, x: em.call("float", dots[0]),
+        shape=lambda a, k: SCALAR)
+
+
+def _cast_printer(args, kwargs, eqn):
+    return ast.Call(func=kwargs["dtype"], args=[args[0]], keywords=[])
+
+
+# np.float32(x) and friends: a cast; derivative passes through for float targets.
+defprim("scalar_cast", None, sig="x, /, dtype", printer=_cast_printer,
+        vjp=lambda em, g, out, x, dtype: [g if _is_float(dtype) else None],
+        jvp=lambda em, dots, out, x, dtype: (em.call("scalar_cast", dots[0], dtype=dtype)
+                                             if _is_float(dtype) else None),
+        shape=lambda a, k: shape_of(a[0]))
+
+
+def _is_float(dtype_atom):
+    v = getattr(dtype_atom, "value", None)
+    try:
+        return np.issubdtype(np.dtype(v), np.inexact)
+    except TypeError:
+        return False
