@@ -96,6 +96,53 @@ class CodeGen:
         self.uses: dict = {}
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
+        self._coalesce_block(func.body)
+
+    # ------------------------------------------------------------ phi naming
+    #
+    # A loop carry's initial value, the body's parameter and result, and the
+    # loop's output are one Python variable; so are a cond's branch results
+    # and its output.  Share the name wherever that is safe, so the common
+    # case needs no copies (``h = np.tanh(W @ h)`` inside the loop).
+
+    def _coalesce_block(self, block):
+        for e in block.eqns:
+            name = e.prim.name
+            if name == "cond":
+                for i, o in enumerate(e.outs):
+                    n = self.namer.name(o)
+                    for b in (e.params["then"], e.params["else"]):
+                        self._try_share(b, b.results[i], n, param=None)
+            elif name in ("for_loop", "while_loop"):
+                body = e.params["body"]
+                off = 1 if name == "for_loop" else 0
+                inits = e.args[off:]
+                for i, o in enumerate(e.outs):
+                    init, param, res = inits[i], body.params[off + i], body.results[i]
+                    if isinstance(init, Var) and self.uses.get(init, 0) == 1 \
+                            and init not in self.namer.names and init not in self.func.params:
+                        n = self.namer.name(o)
+                        self.namer.names[init] = n
+                    else:
+                        n = self.namer.name(o)
+                    self.namer.names.setdefault(param, n)
+                    if "cond" in e.params:
+                        self.namer.names.setdefault(e.params["cond"].params[i], n)
+                    self._try_share(body, res, n, param=param)
+            for b in e.blocks():
+                self._coalesce_block(b)
+
+    def _try_share(self, block, res, n, param):
+        if not isinstance(res, Var) or res in self.namer.names:
+            return
+        for k, e in enumerate(block.eqns):
+            if res in e.outs:
+                if param is not None and any(param in _uses_in(e2) for e2 in block.eqns[k + 1:]):
+                    return
+                if param is not None and len(e.outs) > 1:
+                    return
+                self.namer.names[res] = n
+                return
 
     # ------------------------------------------------------------ analysis
 
@@ -211,6 +258,8 @@ class CodeGen:
         if handler is not None:
             return handler(self, e, indent)
         value = self.expr(e)
+        if not e.outs:
+            return [indent + _to_source(ast.Expr(value=value))]
         if len(e.outs) == 1:
             target = ast.Name(id=self.namer.name(e.outs[0]), ctx=ast.Store())
         else:
@@ -237,6 +286,15 @@ class CodeGen:
         lines += body
         lines.append("    " + ret)
         return "\n".join(lines) + "\n"
+
+
+def _uses_in(e):
+    used = {a for a in e.atoms() if isinstance(a, Var)}
+    for b in e.blocks():
+        for e2 in b.eqns:
+            used |= _uses_in(e2)
+        used |= {r for r in b.results if isinstance(r, Var)}
+    return used
 
 
 def _all_eqns(block):

@@ -33,7 +33,7 @@ from . import pytree
 from .errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
                      UnsupportedSyntaxError)
 from .frontend import Resolver, Source, parse_function
-from .ir import Block, Const, Func, Loc, Var
+from .ir import Block, Const, Eqn, Func, Loc, Var
 from .primitives import core as P
 from .primitives.core import Emitter
 from .primitives.indexing import Slot
@@ -57,6 +57,16 @@ class Seq:
     def __init__(self, kind, items):
         self.kind = kind
         self.items = list(items)
+
+
+class IterVal:
+    """A lazily indexed iterable (enumerate/zip/reversed of runtime values):
+    its length as an atom and how to get item ``i``."""
+    __slots__ = ("length", "item")
+
+    def __init__(self, length, item):
+        self.length = length
+        self.item = item
 
 
 class DictVal:
@@ -118,6 +128,78 @@ def _is_number(v):
     return isinstance(v, numbers.Number) and not isinstance(v, np.ndarray)
 
 
+_MISSING = object()
+
+
+def _assigned_in(stmts):
+    """Names assigned (in order of first assignment) by a list of statements."""
+    names = []
+
+    class V(ast.NodeVisitor):
+        def visit_Name(self, n):
+            if isinstance(n.ctx, ast.Store) and n.id not in names:
+                names.append(n.id)
+
+        def visit_Subscript(self, n):
+            # x[i] = v rebinds x to its updated version
+            if isinstance(n.ctx, ast.Store):
+                base = n.value
+                while isinstance(base, ast.Subscript):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id not in names:
+                    names.append(base.id)
+            self.generic_visit(n)
+
+        def visit_AugAssign(self, n):
+            self.visit(n.target)
+            t = n.target
+            if isinstance(t, ast.Name) and t.id not in names:
+                names.append(t.id)
+            self.visit(n.value)
+
+        def visit_Call(self, n):
+            # xs.append(v) rebinds xs
+            f = n.func
+            if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert", "pop") \
+                    and isinstance(f.value, ast.Name) and f.value.id not in names:
+                names.append(f.value.id)
+            self.generic_visit(n)
+
+        def visit_FunctionDef(self, n):
+            if n.name not in names:
+                names.append(n.name)
+
+        def visit_Lambda(self, n):
+            pass
+
+    for s in stmts:
+        V().visit(s)
+    return names
+
+
+def _has(stmts, node_type):
+    """Whether statements contain ``node_type`` outside nested loops/functions
+    (a ``break`` in an inner loop belongs to that loop)."""
+    for s in stmts:
+        for n in _walk_no_loops(s):
+            if isinstance(n, node_type):
+                return True
+    return False
+
+
+def _walk_no_loops(node):
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
+            if isinstance(child, (ast.For, ast.While)):
+                # a return inside an inner loop still leaves the outer one
+                for m in ast.walk(child):
+                    if isinstance(m, ast.Return):
+                        yield m
+            continue
+        yield from _walk_no_loops(child)
+
+
 class Lowerer:
     def __init__(self, src: Source, resolver: Resolver, em: Emitter, top: "Lowerer" = None,
                  depth: int = 0):
@@ -130,8 +212,8 @@ class Lowerer:
         self.loc: Loc | None = None
         self.node = src.node
         self.local_names = _assigned_names(src.node)
-        self.return_value = None
-        self.returned = False
+        self.loop_depth = 0
+        self._iter_value = None
         if top is None:
             self.prologue: list = []
             self.global_loads: dict = {}
@@ -155,9 +237,26 @@ class Lowerer:
         self.em.loc = self.loc
 
     def lower_body(self, stmts):
-        for s in stmts:
-            if self.returned:
-                break
+        """Lower statements in order.  After a ``break``/``continue``/``return``
+        that happens only on some paths, the rest is lowered under
+        ``if not flag:`` (the flags are ordinary lowering-time variables)."""
+        for k, s in enumerate(stmts):
+            flag = self.pending_flag()
+            if isinstance(flag, Const) and flag.value:
+                return
+            if isinstance(flag, Var):
+                rest = stmts[k:]
+                pred = self.apply(P.get("logical_not"), [flag], {}, s)
+
+                def not_left():
+                    # on this side no flag is set
+                    for f in ("$ret", "$brk", "$cont"):
+                        if isinstance(self.env.get(f), Var):
+                            self.env[f] = Const(False)
+                    self.lower_body(rest)
+
+                self.lower_if(pred, not_left, lambda: None, s)
+                return
             self.set_loc(s)
             try:
                 self.stmt(s)
@@ -165,6 +264,18 @@ class Lowerer:
                 raise
             except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
                 raise self.error(s, f"cannot lower this statement: {exc}") from exc
+
+    def pending_flag(self):
+        """Whether control has left the current statement list (a Const or a Var)."""
+        flags = [self.env[f] for f in ("$ret", "$brk", "$cont") if f in self.env]
+        acc = Const(False)
+        for f in flags:
+            if isinstance(f, Const):
+                if f.value:
+                    return Const(True)
+                continue
+            acc = f if isinstance(acc, Const) else self.em.call(P.get("logical_or"), acc, f)
+        return acc
 
     # ------------------------------------------------------------ statements
 
@@ -204,8 +315,20 @@ class Lowerer:
         self.bind(s.target, self.binop(s.op, cur, rhs, s))
 
     def stmt_Return(self, s):
-        self.return_value = Const(None) if s.value is None else self.expr(s.value)
-        self.returned = True
+        self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)
+        self.env["$ret"] = Const(True)
+        if self.loop_depth:
+            self.env["$brk"] = Const(True)
+
+    def stmt_Break(self, s):
+        if not self.loop_depth:
+            raise self.error(s, "'break' outside a loop", cls=S2SGradError)
+        self.env["$brk"] = Const(True)
+
+    def stmt_Continue(self, s):
+        if not self.loop_depth:
+            raise self.error(s, "'continue' outside a loop", cls=S2SGradError)
+        self.env["$cont"] = Const(True)
 
     def stmt_Delete(self, s):
         for t in s.targets:
@@ -221,13 +344,309 @@ class Lowerer:
         raise self.unsupported(s, "a nested 'def'", "define the helper at module level")
 
     def stmt_If(self, s):
-        raise self.unsupported(s, "'if' statements", "control flow is not supported yet")
+        test = self.truth(self.expr(s.test), s.test)
+        if isinstance(test, Const):
+            self.lower_body(s.body if test.value else s.orelse)
+            return
+        self.lower_if(test, lambda: self.lower_body(s.body), lambda: self.lower_body(s.orelse), s)
+
+    def truth(self, v, node):
+        """A branch condition: a compile-time constant or a runtime atom."""
+        if isinstance(v, Static):
+            return Const(bool(v.obj))
+        if isinstance(v, (Seq, DictVal)):
+            return Const(bool(v.items))
+        return v
+
+    def in_block(self, block, fn):
+        saved = self.em.block
+        self.em.block = block
+        try:
+            fn()
+        finally:
+            self.em.block = saved
+
+    def lower_if(self, pred, then_fn, else_fn, node):
+        """Lower a runtime two-way branch: each side runs in a copy of the
+        environment; names bound differently on the two sides become the
+        outputs of one ``cond`` equation (a value missing on one side is
+        None there, as Python would leave it unbound)."""
+        before = dict(self.env)
+        blocks, envs = [], []
+        for fn in (then_fn, else_fn):
+            self.env = dict(before)
+            blk = Block()
+            self.in_block(blk, fn)
+            blocks.append(blk)
+            envs.append(self.env)
+        names = []
+        for env in envs:
+            for k, v in env.items():
+                if before.get(k, _MISSING) is not v and k not in names:
+                    names.append(k)
+        merged = dict(before)
+        outs, results = [], ([], [])
+        for name in names:
+            vals = [env.get(name, _MISSING) for env in envs]
+            if vals[0] is vals[1]:
+                merged[name] = vals[0]
+                continue
+            if name == "$cont" and all(isinstance(v, Const) or v is _MISSING for v in vals):
+                pass
+            self.merge_value(name, vals, blocks, outs, results, merged, node)
+        eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
+                  {"then": Block(blocks[0].eqns, [], results[0]),
+                   "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
+        self.em.block.eqns.append(eqn)
+        self.env = merged
+
+    def merge_value(self, name, vals, blocks, outs, results, merged, node):
+        if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
+                and vals[0].kind == vals[1].kind:
+            items = []
+            for i in range(len(vals[0].items)):
+                sub = {}
+                self.merge_value(name, [vals[0].items[i], vals[1].items[i]], blocks, outs,
+                                 results, sub, node)
+                items.append(sub[name])
+            merged[name] = Seq(vals[0].kind, items)
+            return
+        if all(isinstance(v, DictVal) for v in vals) and vals[0].items.keys() == vals[1].items.keys():
+            items = {}
+            for k in vals[0].items:
+                sub = {}
+                self.merge_value(name, [vals[0].items[k], vals[1].items[k]], blocks, outs,
+                                 results, sub, node)
+                items[k] = sub[name]
+            merged[name] = DictVal(items)
+            return
+        atoms = []
+        for blk, v in zip(blocks, vals):
+            if v is _MISSING:
+                atoms.append(Const(None))
+            elif isinstance(v, (Seq, DictVal, Static)):
+                saved = self.em.block
+                self.em.block = blk
+                try:
+                    atoms.append(self.materialize(v, node))
+                finally:
+                    self.em.block = saved
+            else:
+                atoms.append(v)
+        hint = name if name[0] != "$" else name[1:]
+        o = Var(hint)
+        s0, s1 = (P.shape_of(a) for a in atoms)
+        o.shape = s0 if s0 is not None and s0 is s1 else P.fresh_shape()
+        outs.append(o)
+        results[0].append(atoms[0])
+        results[1].append(atoms[1])
+        merged[name] = o
+
+    def expr_IfExp(self, node):
+        test = self.truth(self.expr(node.test), node.test)
+        if isinstance(test, Const):
+            return self.expr(node.body if test.value else node.orelse)
+        key = "$ifexp"
+
+        def side(n):
+            return lambda: self.env.__setitem__(key, self.expr(n))
+
+        self.lower_if(test, side(node.body), side(node.orelse), node)
+        return self.env.pop(key)
+
+    # ------------------------------------------------------------ loops
+
+    def carried_names(self, loop):
+        """Names a loop must carry: assigned in its body and either bound
+        before the loop or read somewhere outside it."""
+        assigned = _assigned_in(loop.body)
+        outside = self.top.loads_outside(loop)
+        return [n for n in assigned if n in self.env or n in outside]
+
+    def loads_outside(self, loop):
+        lo, hi = loop.lineno, loop.end_lineno
+        return {n.id for n in ast.walk(self.src.node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                and not (lo <= n.lineno <= hi)}
 
     def stmt_For(self, s):
-        raise self.unsupported(s, "'for' loops", "control flow is not supported yet")
+        if s.orelse:
+            raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
+        it = s.iter
+        target = s.target
+        # for x in <compile-time sequence>: unrolled while lowering
+        seq = self.static_iterable(it)
+        if seq is not None:
+            return self.unrolled_for(s, seq)
+        iterable, item_of = self.loop_iterable(it)
+        self.runtime_loop(s, target, iterable, item_of, None)
+
+    def static_iterable(self, it):
+        v = self.expr(it)
+        if isinstance(v, Seq):
+            return v.items
+        if isinstance(v, DictVal):
+            return [Const(k) for k in v.items]
+        if isinstance(v, Const) and isinstance(v.value, (tuple, list, range)):
+            return [Const(x) for x in v.value]
+        self._iter_value = v
+        return None
+
+    def unrolled_for(self, s, items):
+        saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
+        self.loop_depth += 1
+        stmts = s.body
+
+        def run(k):
+            if k == len(items):
+                return
+            self.env["$cont"] = Const(False)
+            self.bind(s.target, items[k])
+            self.lower_body(stmts)
+            self.env.pop("$cont", None)
+            flag = self.env.get("$brk", Const(False))
+            if isinstance(flag, Const) and flag.value:
+                return
+            if isinstance(flag, Var):
+                pred = self.apply(P.get("logical_not"), [flag], {}, s)
+                self.lower_if(pred, lambda: run(k + 1), lambda: None, s)
+                return
+            run(k + 1)
+
+        run(0)
+        self.loop_depth -= 1
+        self.env.pop("$brk", None)
+        self.env.update(saved_flags)
+
+    def loop_iterable(self, it):
+        """(iterable atom, item_of(index) -> value) for a runtime loop."""
+        base = self._iter_value
+        self._iter_value = None
+        if base is None:
+            base = self.expr(it)
+        if isinstance(base, Var) and self._is_range(base):
+            return base, (lambda i: i)
+        if isinstance(base, Const) and isinstance(base.value, range):
+            return base, (lambda i: i)
+        if isinstance(base, IterVal):
+            rng = self.em.call(P.get("range"), base.length)
+            return rng, base.item
+        base = self.materialize(base, it)
+        rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
+        return rng, (lambda i: self.getitem(base, i))
+
+    def _is_range(self, v):
+        for e in self.em.block.eqns:
+            if v in e.outs:
+                return e.prim.name == "range"
+        return False
+
+    def length_of(self, v, node):
+        if isinstance(v, IterVal):
+            return v.length
+        if isinstance(v, Const) and isinstance(v.value, range):
+            return Const(len(v.value))
+        return self.apply(P.get("len"), [v], {}, node)
+
+    def item_of(self, v, i, node):
+        if isinstance(v, IterVal):
+            return v.item(i)
+        return self.getitem(v, i)
+
+    def runtime_loop(self, s, target, iterable, item_of, test):
+        """Lower a loop that stays a loop: ``for`` (iterable given) or
+        ``while`` (``test`` given)."""
+        is_while = test is not None
+        names = self.carried_names(s)
+        if _has(s.body, ast.Return):
+            names += [n for n in ("$ret", "$retv") if n not in names]
+        saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
+        has_break = _has(s.body, ast.Break) or _has(s.body, ast.Return)
+        if has_break:
+            names.append("$brk")
+            self.env["$brk"] = Const(False)
+        self.env.setdefault("$ret", Const(False)) if "$ret" in names else None
+        self.env.setdefault("$retv", Const(None)) if "$retv" in names else None
+        inits = []
+        for n in names:
+            v = self.env.get(n, Const(None))
+            if isinstance(v, Static):
+                raise self.unsupported(s, f"reassigning '{n}' (a module or function) in a loop",
+                                       "use another name")
+            inits.append(self.materialize(v, s) if not isinstance(v, (Var, Const)) else v)
+        params = [Var(n.lstrip("$"), shape=P.shape_of(a) if isinstance(a, Var) else None)
+                  for n, a in zip(names, inits)]
+        for p_, a in zip(params, inits):
+            if p_.shape is None:
+                p_.shape = P.fresh_shape()
+        outer_env = self.env
+        cond_block = None
+        if is_while:
+            cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
+            self.env = dict(outer_env)
+            self.env.update(zip(names, cparams))
+            cond_block = Block([], cparams, [])
+            holder = {}
+            self.in_block(cond_block, lambda: holder.setdefault(
+                "t", self.truth(self.expr(test), test)))
+            t = holder["t"]
+            cond_block.results = [self.materialize(t, test)]
+        index = None
+        body = Block([], [], [])
+        self.env = dict(outer_env)
+        self.env.update(zip(names, params))
+        self.env["$cont"] = Const(False)
+        if has_break:
+            self.env["$brk"] = Const(False)
+        self.loop_depth += 1
+
+        def lower_body():
+            if not is_while:
+                nonlocal index
+                index = Var(target.id if isinstance(target, ast.Name) and item_of is None
+                            else "i", shape=P.SCALAR)
+                self.set_loc(s)
+                self.bind(target, item_of(index))
+            self.lower_body(s.body)
+
+        self.in_block(body, lower_body)
+        self.loop_depth -= 1
+        results = []
+        for n, p_ in zip(names, params):
+            v = self.env.get(n, p_)
+            if not isinstance(v, (Var, Const)):
+                saved = self.em.block
+                self.em.block = body
+                try:
+                    v = self.materialize(v, s)
+                finally:
+                    self.em.block = saved
+            results.append(v)
+        body.params = ([index] if not is_while else []) + params
+        body.results = results
+        outs = tuple(Var(p_.hint, shape=P.fresh_shape()) for p_ in params)
+        eparams = {"body": body}
+        if is_while:
+            eparams["cond"] = cond_block
+            eqn = Eqn(P.get("while_loop"), tuple(inits), {}, outs, eparams, self.loc)
+        else:
+            eqn = Eqn(P.get("for_loop"), (iterable,) + tuple(inits), {}, outs, eparams, self.loc)
+        if has_break:
+            eparams["break_at"] = names.index("$brk")
+        self.set_loc(s)
+        eqn.loc = self.loc
+        self.em.block.eqns.append(eqn)
+        self.env = outer_env
+        for n, o in zip(names, outs):
+            self.env[n] = o
+        self.env.pop("$brk", None)
+        self.env.pop("$cont", None)
+        self.env.update(saved_flags)
 
     def stmt_While(self, s):
-        raise self.unsupported(s, "'while' loops", "control flow is not supported yet")
+        if s.orelse:
+            raise self.unsupported(s, "'while ... else'", "use a flag variable instead")
+        self.runtime_loop(s, None, None, None, s.test)
 
     # ------------------------------------------------------------ binding
 
@@ -389,13 +808,6 @@ class Lowerer:
             acc = self.apply(P.get(name), [acc, v], {}, node)
         return acc
 
-    def expr_IfExp(self, node):
-        test = self.expr(node.test)
-        if isinstance(test, Const):
-            return self.expr(node.body if test.value else node.orelse)
-        raise self.unsupported(node, "a conditional expression on a computed value",
-                               "use np.where(cond, a, b)")
-
     def expr_Attribute(self, node):
         base = self.expr(node.value)
         attr = node.attr
@@ -472,7 +884,13 @@ class Lowerer:
         return t, parts
 
     def getitem(self, value, i):
-        return self.apply_getitem(value, i, [], self.node)
+        """``value[i]`` for a Python int or a computed index."""
+        if isinstance(value, (Seq, DictVal)):
+            return self.container_getitem(value, i if isinstance(i, (Var, Const)) else Const(i),
+                                          self.node)
+        if isinstance(i, int):
+            return self.apply_getitem(value, i, [], self.node)
+        return self.apply_getitem(value, Slot(0), [i], self.node)
 
     def apply_getitem(self, base, template, parts, node):
         base = self.materialize(base, node)
@@ -585,14 +1003,12 @@ class Lowerer:
         body = src.node.body
         if isinstance(src.node, ast.Lambda):
             sub.set_loc(src.node)
-            sub.return_value = sub.expr(body)
+            sub.env["$retv"] = sub.expr(body)
         else:
             sub.lower_body(body)
         self.loc = saved
         self.em.loc = saved
-        if sub.return_value is None:
-            return Const(None)
-        return sub.return_value
+        return sub.env.get("$retv", Const(None))
 
     # ------------------------------------------------------------ names
 
@@ -829,6 +1245,37 @@ def _b_isinstance(lw, args, kwargs, node):
     raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
 
 
+def _b_enumerate(lw, args, kwargs, node):
+    base = args[0]
+    start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
+    if isinstance(base, Seq) and isinstance(start, Const):
+        return Seq("list", [Seq("tuple", [Const(start.value + k), v])
+                            for k, v in enumerate(base.items)])
+    return IterVal(lw.length_of(base, node),
+                   lambda i: Seq("tuple", [lw.apply(P.get("add"), [i, start], {}, node),
+                                           lw.item_of(base, i, node)]))
+
+
+def _b_zip(lw, args, kwargs, node):
+    if all(isinstance(a, Seq) for a in args):
+        return Seq("list", [Seq("tuple", list(t)) for t in zip(*[a.items for a in args])])
+    n = None
+    for a in args:
+        ln = lw.length_of(a, node)
+        n = ln if n is None else lw.em.call(P.get("py_min"), n, ln)
+    return IterVal(n, lambda i: Seq("tuple", [lw.item_of(a, i, node) for a in args]))
+
+
+def _b_reversed(lw, args, kwargs, node):
+    (base,) = args
+    if isinstance(base, Seq):
+        return Seq(base.kind, list(reversed(base.items)))
+    n = lw.length_of(base, node)
+    last = lw.apply(P.get("subtract"), [n, Const(1)], {}, node)
+    return IterVal(n, lambda i: lw.item_of(base, lw.apply(P.get("subtract"), [last, i], {}, node),
+                                           node))
+
+
 def _b_print(lw, args, kwargs, node):
     return Const(None)  # printing has no effect on the value differentiated
 
@@ -836,7 +1283,8 @@ def _b_print(lw, args, kwargs, node):
 _BUILTIN_CALLS = {}
 for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
-                 (range, _b_range), (isinstance, _b_isinstance), (print, _b_print)]:
+                 (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
+                 (zip, _b_zip), (reversed, _b_reversed)]:
     _BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 
@@ -870,18 +1318,17 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     node = src.node
     if isinstance(node, ast.Lambda):
         lw.set_loc(node)
-        lw.return_value = lw.expr(node.body)
+        lw.env["$retv"] = lw.expr(node.body)
     else:
         lw.lower_body(node.body)
-    if lw.return_value is None:
+    if "$retv" not in lw.env:
         raise src.error(UnsupportedSyntaxError,
                         f"'{fn.__name__}' does not return a value; return the quantity to "
                         f"differentiate", node)
-    ret = lw.return_value
+    ret = lw.env["$retv"]
     results, out_tree = _flatten_value(lw, ret, node)
     prologue = []
     for prim, v, params_ in lw.prologue:
-        from .ir import Eqn
         prologue.append(Eqn(prim, (), {}, (v,), params_, None))
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,

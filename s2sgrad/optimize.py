@@ -1,10 +1,14 @@
 """Optimisation passes over the IR: ``Func -> Func``.
 
 * ``dce``: drop equations whose results nothing uses (dead forward values
-  in a gradient, adjoints of inputs nobody asked for).
+  in a gradient, adjoints of inputs nobody asked for), prune the unused
+  outputs of ``cond`` and the unused carries of loops (to a fixpoint: a
+  carry is live if the code after the loop or another live carry reads
+  it).  Effects (stack pushes/pops) are kept.
 * ``cse``: share equations that compute the same primitive of the same
   operands (the forward ``tanh`` output reused by its derivative, the same
-  ``1 - y**2`` built twice by two rules).
+  ``1 - y**2`` built twice by two rules).  Scoped: a value computed inside a
+  branch or loop body is not reused outside it.
 
 Algebraic folding (``g * 1``, ``x + 0``, constant arithmetic) happens as
 rules emit code (``Primitive.simplify``), so passes here never see it.
@@ -16,21 +20,131 @@ from __future__ import annotations
 from .ir import Block, Const, Eqn, Func, Var
 
 
+def is_region(e) -> bool:
+    return getattr(e.prim, "region", False)
+
+
+def _effect(e) -> bool:
+    return getattr(e.prim, "effect", False)
+
+
+def free_vars(block: Block) -> set:
+    """Vars a block reads that it (and its nested blocks) does not define."""
+    defined = set(block.params)
+    used = set()
+    for e in block.eqns:
+        for a in e.atoms():
+            if isinstance(a, Var) and a not in defined:
+                used.add(a)
+        for b in e.blocks():
+            used |= free_vars(b) - defined
+        defined.update(e.outs)
+    used |= {r for r in block.results if isinstance(r, Var) and r not in defined}
+    return used
+
+
+def has_effects(block: Block) -> bool:
+    return any(_effect(e) or (is_region(e) and any(has_effects(b) for b in e.blocks()))
+               for e in block.eqns)
+
+
+# ---------------------------------------------------------------- DCE
+
+
 def dce(func: Func) -> Func:
     live = {r for r in func.results if isinstance(r, Var)}
-    kept = _dce_block(func.body, live)
-    return Func(func.name, func.params, kept, func.results, func.filename, func.info)
+    eqns = _dce_eqns(func.body.eqns, live)
+    return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
 
 
-def _dce_block(block: Block, live: set) -> Block:
-    live = set(live) | {r for r in block.results if isinstance(r, Var)}
+def _dce_eqns(eqns, live: set) -> list:
     out = []
-    for e in reversed(block.eqns):
-        if getattr(e.prim, "effect", False) or any(o in live for o in e.outs):
+    for e in reversed(eqns):
+        if is_region(e):
+            e2 = _dce_region(e, live)
+            if e2 is not None:
+                out.append(e2)
+                live.update(a for a in e2.atoms() if isinstance(a, Var))
+                for b in e2.blocks():
+                    live.update(free_vars(b))
+        elif _effect(e) or any(o in live for o in e.outs):
             out.append(e)
             live.update(a for a in e.atoms() if isinstance(a, Var))
     out.reverse()
-    return Block(out, block.params, block.results)
+    return out
+
+
+def _dce_block(block: Block, results_live) -> Block:
+    results = list(block.results)
+    live = {r for r in results if isinstance(r, Var)}
+    eqns = _dce_eqns(block.eqns, live)
+    return Block(eqns, list(block.params), results)
+
+
+def _dce_region(e: Eqn, live: set):
+    name = e.prim.name
+    if name == "cond":
+        keep = [i for i, o in enumerate(e.outs) if o in live]
+        then, other = e.params["then"], e.params["else"]
+        t = Block(then.eqns, [], [then.results[i] for i in keep])
+        f = Block(other.eqns, [], [other.results[i] for i in keep])
+        t, f = _dce_block(t, None), _dce_block(f, None)
+        if not keep and not has_effects(t) and not has_effects(f):
+            return None
+        return Eqn(e.prim, e.args, e.kwargs, tuple(e.outs[i] for i in keep),
+                   dict(e.params, then=t, **{"else": f}), e.loc)
+    # loops: find live carries by fixpoint
+    body = e.params["body"]
+    offset = 1 if name == "for_loop" else 0        # for_loop body params start with the index
+    carries = body.params[offset:]
+    n = len(carries)
+    keep = {i for i in range(n) if e.outs[i] in live}
+    brk = e.params.get("break_at")
+    if brk is not None:
+        keep.add(brk)
+    cond = e.params.get("cond")
+    if cond is not None:
+        cond_needs = {i for i, p in enumerate(cond.params) if p in _uses(cond)}
+        keep |= cond_needs
+    while True:
+        trial = _dce_block(Block(body.eqns, body.params, [body.results[i] for i in sorted(keep)]),
+                           None)
+        used = _uses(trial)
+        more = {i for i, p in enumerate(carries) if p in used} - keep
+        if not more:
+            break
+        keep |= more
+    keep = sorted(keep)
+    if not keep and not has_effects(trial):
+        return None
+    remap = {old: new for new, old in enumerate(keep)}
+    params = dict(e.params)
+    params["body"] = Block(trial.eqns, body.params[:offset] + [carries[i] for i in keep],
+                           [body.results[i] for i in keep])
+    if cond is not None:
+        params["cond"] = Block(cond.eqns, [cond.params[i] for i in keep], cond.results)
+    if brk is not None:
+        params["break_at"] = remap[brk]
+    for k in ("count_at",):
+        if params.get(k) is not None:
+            params[k] = remap.get(params[k])
+    args = tuple(e.args[:offset]) + tuple(e.args[offset + i] for i in keep)
+    return Eqn(e.prim, args, e.kwargs, tuple(e.outs[i] for i in keep), params, e.loc)
+
+
+def _uses(block: Block) -> set:
+    """Every Var read anywhere in the block (including its own params)."""
+    used = set()
+    for e in block.eqns:
+        used.update(a for a in e.atoms() if isinstance(a, Var))
+        for b in e.blocks():
+            used |= _uses(b)
+            used.update(r for r in b.results if isinstance(r, Var))
+    used.update(r for r in block.results if isinstance(r, Var))
+    return used
+
+
+# ---------------------------------------------------------------- CSE
 
 
 def _atom_key(a):
@@ -39,50 +153,51 @@ def _atom_key(a):
 
 def _params_key(params):
     try:
-        return repr(sorted(params.items()))
+        return repr(sorted((k, v) for k, v in params.items() if k != "spelling"))
     except Exception:
         return None
 
 
 def cse(func: Func) -> Func:
     subst: dict = {}
-    seen: dict = {}
+    block = _cse_block(func.body, subst, {})
+    results = [_sub(subst, r) for r in func.results]
+    return Func(func.name, func.params, block, results, func.filename, func.info)
 
-    def sub(a):
-        while isinstance(a, Var) and a in subst:
-            a = subst[a]
-        return a
 
+def _sub(subst, a):
+    while isinstance(a, Var) and a in subst:
+        a = subst[a]
+    return a
+
+
+def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
+    seen = dict(seen)      # definitions inside this block stay inside it
     eqns = []
-    for e in func.body.eqns:
-        args = tuple(sub(a) for a in e.args)
-        kwargs = {k: sub(v) for k, v in e.kwargs.items()}
-        e2 = Eqn(e.prim, args, kwargs, e.outs, e.params, e.loc)
-        pk = _params_key(e.params)
-        if pk is not None and not getattr(e.prim, "effect", False) and e.prim.name not in (
-                "load_global", "load_cell"):
+    for e in block.eqns:
+        args = tuple(_sub(subst, a) for a in e.args)
+        kwargs = {k: _sub(subst, v) for k, v in e.kwargs.items()}
+        params = e.params
+        if e.blocks():
+            params = {k: (_cse_block(v, subst, seen) if isinstance(v, Block) else v)
+                      for k, v in e.params.items()}
+        e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
+        pk = _params_key(e.params) if not e.blocks() else None
+        if pk is not None and not _effect(e) and e.prim.name not in ("load_global", "load_cell") \
+                and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple(_atom_key(a) for a in args),
-                   tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())),
-                   _strip_spelling(pk))
+                   tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())), pk)
             prev = seen.get(key)
-            if prev is not None:
+            if prev is not None and len(prev.outs) == len(e.outs):
                 for o, p in zip(e.outs, prev.outs):
                     subst[o] = p
-                    _merge_shape(p, o)
+                    if p.shape is None:
+                        p.shape = o.shape
                 continue
             seen[key] = e2
         eqns.append(e2)
-    results = [sub(r) for r in func.results]
-    return Func(func.name, func.params, Block(eqns), results, func.filename, func.info)
-
-
-def _strip_spelling(pk):
-    return pk
-
-
-def _merge_shape(keep: Var, drop: Var):
-    if keep.shape is None:
-        keep.shape = drop.shape
+    results = [_sub(subst, r) for r in block.results]
+    return Block(eqns, list(block.params), results)
 
 
 def optimize(func: Func) -> Func:

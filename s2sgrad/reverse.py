@@ -28,18 +28,59 @@ from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 
 
+def _edges(block: Block, edges: dict):
+    """Data-flow edges dst <- srcs that carry derivatives (nondiff primitives
+    and branch predicates carry none)."""
+    for e in block.eqns:
+        name = e.prim.name
+        if getattr(e.prim, "region", False):
+            if name == "cond":
+                for i, o in enumerate(e.outs):
+                    edges.setdefault(o, []).extend(
+                        [e.params["then"].results[i], e.params["else"].results[i]])
+            else:
+                body = e.params["body"]
+                off = 1 if name == "for_loop" else 0
+                inits = e.args[off:]
+                carries = body.params[off:]
+                cond = e.params.get("cond")
+                for i, o in enumerate(e.outs):
+                    srcs = [inits[i], body.results[i]]
+                    edges.setdefault(o, []).extend(srcs)
+                    edges.setdefault(carries[i], []).extend(srcs)
+                    if cond is not None:
+                        edges.setdefault(cond.params[i], []).extend(srcs)
+            for b in e.blocks():
+                _edges(b, edges)
+        elif not e.prim.nondiff:
+            for o in e.outs:
+                edges.setdefault(o, []).extend(e.atoms())
+
+
 def activity(func: Func, wrt: list[Var], outputs: list) -> set:
-    """Vars that depend on ``wrt`` and influence ``outputs``."""
-    varied = set(wrt)
-    for e in func.body.eqns:
-        if e.prim.nondiff:
-            continue
-        if any(isinstance(a, Var) and a in varied for a in e.atoms()):
-            varied.update(e.outs)
+    """Vars that depend on ``wrt`` (varied) and influence ``outputs`` (useful)."""
+    edges: dict = {}
+    _edges(func.body, edges)
+    fwd: dict = {}
+    for dst, srcs in edges.items():
+        for s_ in srcs:
+            if isinstance(s_, Var):
+                fwd.setdefault(s_, []).append(dst)
+    varied, work = set(wrt), list(wrt)
+    while work:
+        v = work.pop()
+        for d in fwd.get(v, ()):
+            if d not in varied:
+                varied.add(d)
+                work.append(d)
     useful = {o for o in outputs if isinstance(o, Var)}
-    for e in reversed(func.body.eqns):
-        if any(o in useful for o in e.outs):
-            useful.update(a for a in e.atoms() if isinstance(a, Var))
+    work = list(useful)
+    while work:
+        v = work.pop()
+        for s_ in edges.get(v, ()):
+            if isinstance(s_, Var) and s_ not in useful:
+                useful.add(s_)
+                work.append(s_)
     return varied & useful
 
 
@@ -82,21 +123,65 @@ class Adjoints:
 
 def backward_block(func: Func, active: set, seeds: dict, em: Emitter) -> Adjoints:
     """Emit the backward sweep of ``func.body`` into ``em``; return the adjoints."""
+    rv = Reverser(active)
     adj = Adjoints(em)
-    for v, s in seeds.items():
-        adj.add(v, s, set())
-    for eqn in reversed(func.body.eqns):
-        if not any(o in adj.bar for o in eqn.outs):
-            continue
+    for v, s_ in seeds.items():
+        adj.add(v, s_, set())
+    rv.backward(func.body.eqns, adj, em)
+    return adj
+
+
+class Reverser:
+    """Reverse mode over structured IR.
+
+    ``forward(block)`` copies a block for the forward sweep (fresh region
+    equations, so residual exports and stack pushes can be added to them);
+    ``backward(eqns, adj, em)`` emits the adjoint of those equations in
+    reverse order.  Loop bodies push the values their backward body reads
+    (and nothing else) onto stacks created at the top of the function; the
+    backward loop pops them.  Branch-local values the backward branch reads
+    are exported as extra outputs of the forward ``cond``.
+    """
+
+    def __init__(self, active: set):
+        self.active = active
+        self.stack_inits: list = []    # new_stack equations, hoisted to the function's top
+
+    # ---------------------------------------------------------- forward copy
+
+    def forward(self, block: Block) -> Block:
+        eqns = []
+        for e in block.eqns:
+            if e.blocks():
+                params = {k: (self.forward(v) if isinstance(v, Block) else v)
+                          for k, v in e.params.items()}
+                e = Eqn(e.prim, e.args, dict(e.kwargs), tuple(e.outs), params, e.loc)
+            eqns.append(e)
+        return Block(eqns, list(block.params), list(block.results))
+
+    # ---------------------------------------------------------- backward
+
+    def backward(self, eqns, adj: Adjoints, em: Emitter):
+        for eqn in reversed(eqns):
+            if not any(o in adj.bar for o in eqn.outs) and not eqn.blocks():
+                continue
+            if eqn.prim.name == "cond":
+                self.backward_cond(eqn, adj, em)
+            elif eqn.prim.name in ("for_loop", "while_loop"):
+                self.backward_loop(eqn, adj, em)
+            elif any(o in adj.bar for o in eqn.outs):
+                self.backward_eqn(eqn, adj, em)
+
+    def backward_eqn(self, eqn, adj, em):
         prim = eqn.prim
         if prim.nondiff:
-            continue
+            return
         if prim.opaque or prim.vjp is None:
             raise _err(eqn, f"'{prim.pyname}' has no derivative rule, but a differentiated "
                             f"value flows into it; compute it from non-differentiated inputs "
                             f"only, or use a supported operation")
         for k, a in eqn.kwargs.items():
-            if isinstance(a, Var) and a in active:
+            if isinstance(a, Var) and a in self.active:
                 raise _err(eqn, f"cannot differentiate with respect to the '{k}' argument of "
                                 f"{prim.pyname}; pass a constant there")
         em.loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
@@ -110,9 +195,266 @@ def backward_block(func: Func, active: set, seeds: dict, em: Emitter) -> Adjoint
             cts = prim.vjp(em, g, out, *eqn.args, **eqn.kwargs)
         fresh = {o for e in em.block.eqns[start:] for o in e.outs}
         for a, ct in zip(eqn.args, cts):
-            if isinstance(a, Var) and a in active:
+            if isinstance(a, Var) and a in self.active:
                 adj.add(a, ct, fresh)
-    return adj
+
+    def _sub_adjoints(self, adj, em):
+        local = Adjoints(em)
+        local.bar = dict(adj.bar)
+        return local
+
+    def backward_cond(self, eqn, adj, em):
+        then, other = eqn.params["then"], eqn.params["else"]
+        loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        branches = []
+        for blk in (then, other):
+            bem = Emitter(Block(), loc)
+            local = self._sub_adjoints(adj, bem)
+            for o, r in zip(eqn.outs, blk.results):
+                g = adj.get(o)
+                if g is not None and isinstance(r, Var) and r in self.active:
+                    local.add(r, g, set())
+            self.backward(blk.eqns, local, bem)
+            branches.append((blk, bem, local))
+        defined = [_defined(b) for b in (then, other)]
+        changed = []
+        for (blk, bem, local), dfn in zip(branches, defined):
+            for v, a in local.bar.items():
+                if v not in dfn and a is not adj.bar.get(v) and v not in changed:
+                    changed.append(v)
+        if not changed:
+            return
+        outs = []
+        results = ([], [])
+        for k, (blk, bem, local) in enumerate(branches):
+            bem.loc = loc
+            for v in changed:
+                a = local.bar.get(v)
+                if a is None:
+                    a = bem.call("zeros_like", v)
+                results[k].append(a)
+        for v in changed:
+            o = name_derivative(Var("_bar", shape=P.shape_of(v)), v, "_bar")
+            outs.append(o)
+        # export branch-local forward values the backward branches read
+        bwd_blocks = []
+        for k, ((blk, bem, local), dfn) in enumerate(zip(branches, defined)):
+            bwd_blocks.append(Block(bem.block.eqns, [], results[k]))
+        self._export_cond_residuals(eqn, bwd_blocks)
+        em.block.eqns.append(Eqn(eqn.prim, eqn.args, {}, tuple(outs),
+                                 {"then": bwd_blocks[0], "else": bwd_blocks[1]}, loc))
+        for v, o in zip(changed, outs):
+            adj.bar[v] = o
+
+    def _export_cond_residuals(self, fwd, bwd_blocks):
+        """Make forward-branch values read by the backward branches outputs of
+        the forward cond, and rename the reads."""
+        branches = [fwd.params["then"], fwd.params["else"]]
+        defined = [_defined_top(b) for b in branches]
+        needed = []
+        for k in range(2):
+            for v in _reads(bwd_blocks[k]):
+                if v in defined[k] and v not in needed:
+                    needed.append(v)
+        if not needed:
+            return
+        subst = {}
+        new_outs = list(fwd.outs)
+        for v in needed:
+            r = Var(v.hint, shape=v.shape)
+            r.bar_of = v.bar_of
+            subst[v] = r
+            new_outs.append(r)
+            for k, b in enumerate(branches):
+                b.results.append(v if v in defined[k] else Const(None))
+        fwd.outs = tuple(new_outs)
+        for b in bwd_blocks:
+            _substitute(b, subst)
+
+    def backward_loop(self, eqn, adj, em):
+        is_for = eqn.prim.name == "for_loop"
+        body = eqn.params["body"]
+        off = 1 if is_for else 0
+        carries = body.params[off:]
+        inits = eqn.args[off:]
+        act = [i for i, c in enumerate(carries)
+               if c in self.active or eqn.outs[i] in self.active]
+        outer = [v for v in _free(body) if v in self.active]
+        if not act and not outer:
+            return
+        loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        em.loc = loc
+        # the number of iterations run (a counter carry when the loop can stop early)
+        brk = eqn.params.get("break_at")
+        if is_for and brk is None:
+            iterable = eqn.args[0]
+            index_is_bound = True
+        else:
+            count = self._add_counter(eqn)
+            if is_for:
+                iterable = em.call("getitem", eqn.args[0], count,
+                                   _params={"index": slice(None, _slot0(), None)})
+                index_is_bound = True
+            else:
+                iterable = em.call("range", count)
+                index_is_bound = False
+        # backward body
+        bb = Block()
+        bem = Emitter(bb, loc)
+        # the cotangent entering an iteration is that of the body's result
+        cbar = [name_derivative(Var("_bar", shape=P.shape_of(body.results[i])), carries[i], "_bar")
+                for i in act]
+        acc = [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
+        local = Adjoints(bem)
+        for v, a in zip(outer, acc):
+            local.bar[v] = a
+        for i, cb in zip(act, cbar):
+            r = body.results[i]
+            if isinstance(r, Var) and r in self.active:
+                local.add(r, cb, set())
+        self.backward(body.eqns, local, bem)
+        bem.loc = loc
+        res = []
+        for i, cb in zip(act, cbar):
+            a = local.bar.get(carries[i])
+            res.append(a if a is not None else bem.call("zeros_like", cb))
+        res += [local.bar.get(v) for v in outer]
+        bb.results = res
+        # residuals: forward-body values the backward body reads
+        index = body.params[0] if is_for else None
+        bindex = Var(index.hint if index is not None else "_", shape=P.SCALAR)
+        subst = {}
+        if index is not None and index_is_bound:
+            subst[index] = bindex
+        fwd_defined = _defined(body) | set(body.params)
+        residuals = [v for v in _reads(bb) if v in fwd_defined and v not in subst]
+        pops = []
+        for v in residuals:
+            st = Var(f"{v.hint}_stack" if v.bar_of is None else "stack")
+            self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (st,), {}, None))
+            self._push_after_definition(body, v, st)
+            r = Var(v.hint, shape=v.shape)
+            r.bar_of = v.bar_of
+            subst[v] = r
+            pops.append(Eqn(P.get("pop"), (st,), {}, (r,), {}, loc))
+        _substitute(bb, subst)
+        bb.eqns[:0] = list(reversed(pops))
+        bb.params = [bindex] + cbar + acc
+        # initial adjoints entering the backward loop
+        binits = []
+        for i in act:
+            g = adj.get(eqn.outs[i])
+            binits.append(g if g is not None else em.call("zeros_like", eqn.outs[i]))
+        for v in outer:
+            g = adj.get(v)
+            binits.append(g if g is not None else em.call("zeros_like", v))
+        bouts = [name_derivative(Var("_bar", shape=inits[i].shape if isinstance(inits[i], Var)
+                                     else None), inits[i] if isinstance(inits[i], Var)
+                                 else carries[i], "_bar") for i in act]
+        bouts += [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
+        em.block.eqns.append(Eqn(P.get("for_loop"), (iterable,) + tuple(binits), {},
+                                 tuple(bouts), {"body": bb, "reverse": True}, loc))
+        for k, i in enumerate(act):
+            a = inits[i]
+            if isinstance(a, Var) and a in self.active:
+                adj.add(a, bouts[k], set())
+        for k, v in enumerate(outer):
+            adj.bar[v] = bouts[len(act) + k]
+
+    def _add_counter(self, eqn):
+        """Give a loop that may stop early a carry counting its iterations."""
+        if "count_at" in eqn.params:
+            return eqn.outs[eqn.params["count_at"]]
+        body = eqn.params["body"]
+        off = 1 if eqn.prim.name == "for_loop" else 0
+        c = Var("n_iter", shape=P.SCALAR)
+        c1 = Var("n_iter", shape=P.SCALAR)
+        body.eqns.insert(0, Eqn(P.get("add"), (c, Const(1)), {}, (c1,), {}, eqn.loc))
+        body.params.append(c)
+        body.results.append(c1)
+        if "cond" in eqn.params:
+            eqn.params["cond"].params.append(Var("n_iter", shape=P.SCALAR))
+        out = Var("n_iter", shape=P.SCALAR)
+        eqn.args = tuple(eqn.args) + (Const(0),)
+        eqn.outs = tuple(eqn.outs) + (out,)
+        eqn.params["count_at"] = len(eqn.outs) - 1
+        return out
+
+    def _push_after_definition(self, body, v, st):
+        if v in body.params:
+            loc = body.eqns[0].loc if body.eqns else None
+            body.eqns.insert(0, Eqn(P.get("push"), (st, v), {}, (), {}, loc))
+            return
+        for k, e in enumerate(body.eqns):
+            if v in e.outs:
+                body.eqns.insert(k + 1, Eqn(P.get("push"), (st, v), {}, (), {}, e.loc))
+                return
+        raise AssertionError(f"residual {v!r} not defined in loop body")
+
+
+def _slot0():
+    from .primitives.indexing import Slot
+    return Slot(0)
+
+
+def _defined_top(block: Block) -> set:
+    out = set(block.params)
+    for e in block.eqns:
+        out.update(e.outs)
+    return out
+
+
+def _defined(block: Block) -> set:
+    """Vars defined anywhere in a block (params, outputs, nested regions)."""
+    out = set(block.params)
+    for e in block.eqns:
+        out.update(e.outs)
+        for b in e.blocks():
+            out |= _defined(b)
+    return out
+
+
+def _reads(block: Block) -> list:
+    """Vars read in a block (nested too), in first-read order."""
+    seen, out = set(), []
+
+    def add(a):
+        if isinstance(a, Var) and a not in seen:
+            seen.add(a)
+            out.append(a)
+
+    def walk(b):
+        for e in b.eqns:
+            for a in e.atoms():
+                add(a)
+            for nb in e.blocks():
+                walk(nb)
+        for r in b.results:
+            add(r)
+
+    walk(block)
+    return out
+
+
+def _free(block: Block) -> list:
+    dfn = _defined(block)
+    return [v for v in _reads(block) if v not in dfn]
+
+
+def _substitute(block: Block, subst: dict):
+    """Rename reads in place (blocks built by this pass only)."""
+    if not subst:
+        return
+
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    for e in block.eqns:
+        e.args = tuple(sub(a) for a in e.args)
+        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+        for b in e.blocks():
+            _substitute(b, subst)
+    block.results = [sub(r) for r in block.results]
 
 
 def seed_for(em: Emitter, out):
@@ -136,21 +478,27 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     wrt_vars = [func.params[i] for i in wrt]
     seeded = [func.results[i] for i in seed_results]
     active = activity(func, wrt_vars, seeded)
-    body = Block(list(func.body.eqns))
+    rv = Reverser(active)
+    fwd = rv.forward(func.body)
+    body = Block(list(fwd.eqns))
     em = Emitter(body, hint="t")
     params = list(func.params)
     seeds = {}
     for r in seeded:
         if cotangent_params:
             p = Var(f"{r.hint}_bar" if isinstance(r, Var) else "out_bar")
+            p.shape = P.shape_of(r) if isinstance(r, Var) else None
             params.append(p)
             if isinstance(r, Var) and r in active:
                 seeds[r] = p
         elif isinstance(r, Var) and r in active:
             em.loc = None
             seeds[r] = seed_for(em, r)
-    adj = backward_block(Func(func.name, func.params, func.body, func.results), active,
-                         seeds, em)
+    adj = Adjoints(em)
+    for v, s_ in seeds.items():
+        adj.add(v, s_, set())
+    rv.backward(fwd.eqns, adj, em)
+    body.eqns[:0] = rv.stack_inits
     grads = []
     em.loc = None
     for v in wrt_vars:
@@ -175,8 +523,14 @@ def split_vjp(g: Func, nprimal: int, nout: int):
     cts = set(g.params[nprimal:nprimal + nout])
     back = set(cts)
     fwd_eqns, bwd_eqns = [], []
+    def reads(e):
+        r = [a for a in e.atoms() if isinstance(a, Var)]
+        for b in e.blocks():
+            r += _free(b)
+        return r
+
     for e in g.body.eqns:
-        if any(isinstance(a, Var) and a in back for a in e.atoms()):
+        if any(a in back for a in reads(e)) or e.prim.name == "pop":
             bwd_eqns.append(e)
             back.update(e.outs)
         else:
@@ -184,7 +538,7 @@ def split_vjp(g: Func, nprimal: int, nout: int):
     bwd_defined = {o for e in bwd_eqns for o in e.outs} | cts
     grads = g.results[nout:]
     residuals, seen = [], set()
-    for a in [a for e in bwd_eqns for a in e.atoms()] + list(grads):
+    for a in [a for e in bwd_eqns for a in reads(e)] + list(grads):
         if isinstance(a, Var) and a not in bwd_defined and a not in seen:
             seen.add(a)
             residuals.append(a)

@@ -1,0 +1,177 @@
+"""Structured control flow and the stacks that reverse mode uses.
+
+Control flow stays structured in the IR, so it maps straight back to Python:
+
+``cond``
+    ``outs = cond(pred)`` with ``params['then']`` and ``params['else']``:
+    blocks whose ``results`` become ``outs`` (one per variable assigned in
+    either branch).  Blocks see enclosing values lexically.
+
+``for_loop``
+    ``outs = for_loop(iterable, *inits)`` with ``params['body']``: a block
+    whose params are ``[index, *carries]`` and whose results are the next
+    carries; ``outs`` are the final carries.  Loops over ranges, arrays and
+    lists are lowered to a loop over ``range(len(...))`` plus indexing.
+    ``params['break_at']`` (optional) is the position of a carry that, when
+    true after an iteration, ends the loop (``break``).
+
+``while_loop``
+    ``outs = while_loop(*inits)`` with ``params['cond']`` (params: carries,
+    results: ``[keep_going]``) and ``params['body']`` (params: carries,
+    results: next carries).
+
+Stacks (reverse mode): ``stack = new_stack()``; ``push(stack, v)`` (an
+effect, no output); ``v = pop(stack)``.  They print as a local list,
+``.append`` and ``.pop()``: the generated function keeps no global state.
+
+Reverse and forward rules for these equations live in ``reverse.py`` and
+``forward.py``: they are transformations of whole regions, not local rules.
+"""
+from __future__ import annotations
+
+import ast
+
+from .core import defprim, shape_fresh
+
+
+def _name(cg, v):
+    return cg.atom(v)
+
+
+def _assign(cg, target_var, value_expr, indent):
+    from ..codegen import _to_source
+    t = ast.Name(id=cg.namer.name(target_var), ctx=ast.Store())
+    return [indent + _to_source(ast.Assign(targets=[t], value=value_expr))]
+
+
+def _copy_results(cg, outs, results, indent):
+    """``out = result`` at the end of a region, unless both share a name."""
+    from ..codegen import _to_source
+    lines = []
+    for o, r in zip(outs, results):
+        rn = cg.atom(r)
+        if isinstance(rn, ast.Name) and rn.id == cg.namer.name(o):
+            continue
+        lines += _assign(cg, o, rn, indent)
+    return lines
+
+
+def _cond_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    pred = _to_source(cg.atom(e.args[0]))
+    inner = indent + "    "
+    lines = [f"{indent}if {pred}:"]
+    body = cg.block_lines(e.params["then"], inner) + \
+        _copy_results(cg, e.outs, e.params["then"].results, inner)
+    lines += body or [inner + "pass"]
+    other = cg.block_lines(e.params["else"], inner) + \
+        _copy_results(cg, e.outs, e.params["else"].results, inner)
+    if other:
+        lines.append(f"{indent}else:")
+        lines += other
+    return lines
+
+
+def _loop_prologue(cg, outs, inits, indent):
+    return _copy_results(cg, outs, inits, indent)
+
+
+def _for_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    body = e.params["body"]
+    index, carries = body.params[0], body.params[1:]
+    inits = e.args[1:]
+    lines = _loop_prologue(cg, carries, inits, indent)
+    it = _to_source(cg.atom(e.args[0]))
+    if e.params.get("reverse"):
+        it = f"reversed({it})"
+    inner = indent + "    "
+    lines.append(f"{indent}for {cg.namer.name(index)} in {it}:")
+    blines = cg.block_lines(body, inner) + _copy_results(cg, carries, body.results, inner)
+    brk = e.params.get("break_at")
+    if brk is not None:
+        blines.append(f"{inner}if {_to_source(cg.atom(carries[brk]))}:")
+        blines.append(f"{inner}    break")
+    lines += blines or [inner + "pass"]
+    lines += _copy_results(cg, e.outs, carries, indent)
+    return lines
+
+
+def _while_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    body, cond = e.params["body"], e.params["cond"]
+    carries = body.params
+    lines = _loop_prologue(cg, carries, e.args, indent)
+    inner = indent + "    "
+    clines = cg.block_lines(cond, inner)
+    test = cg.atom(cond.results[0])
+    if not clines:
+        lines.append(f"{indent}while {_to_source(test)}:")
+    else:
+        lines.append(f"{indent}while True:")
+        lines += clines
+        lines.append(f"{inner}if not {_to_source(test)}:")
+        lines.append(f"{inner}    break")
+    blines = cg.block_lines(body, inner) + _copy_results(cg, carries, body.results, inner)
+    brk = e.params.get("break_at")
+    if brk is not None:
+        blines.append(f"{inner}if {_to_source(cg.atom(carries[brk]))}:")
+        blines.append(f"{inner}    break")
+    lines += blines or [inner + "pass"]
+    lines += _copy_results(cg, e.outs, carries, indent)
+    return lines
+
+
+def _nouts_cond(args, kwargs):
+    return 0  # set explicitly by the builder
+
+
+COND = defprim("cond", None, sig="pred, /", opaque=True, shape=shape_fresh,
+               doc="if/else as a region equation")
+COND.codegen_stmt = _cond_stmt
+COND.nouts = None
+FOR = defprim("for_loop", None, sig="iterable, /, *inits", opaque=True, shape=shape_fresh,
+              doc="for loop as a region equation")
+FOR.codegen_stmt = _for_stmt
+FOR.nouts = None
+WHILE = defprim("while_loop", None, sig="*inits", opaque=True, shape=shape_fresh,
+                doc="while loop as a region equation")
+WHILE.codegen_stmt = _while_stmt
+WHILE.nouts = None
+for _p in (COND, FOR, WHILE):
+    _p.region = True
+
+
+# ---------------------------------------------------------------- stacks
+
+
+def _new_stack_printer(args, kwargs, eqn):
+    return ast.List(elts=[], ctx=ast.Load())
+
+
+def _push_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    return [f"{indent}{_to_source(cg.atom(e.args[0]))}.append({_to_source(cg.atom(e.args[1]))})"]
+
+
+def _pop_printer(args, kwargs, eqn):
+    return ast.Call(func=ast.Attribute(value=args[0], attr="pop", ctx=ast.Load()), args=[],
+                    keywords=[])
+
+
+NEW_STACK = defprim("new_stack", list, sig="", opaque=True, printer=_new_stack_printer,
+                    shape=shape_fresh)
+NEW_STACK.effect = True
+PUSH = defprim("push", None, sig="stack, value, /", opaque=True, shape=shape_fresh, nouts=0)
+PUSH.codegen_stmt = _push_stmt
+PUSH.effect = True
+POP = defprim("pop", None, sig="stack, /", opaque=True, printer=_pop_printer, shape=shape_fresh)
+POP.effect = True
+
+# range(a, b, c) built at run time (loop bounds computed from data).
+defprim("range", range, sig="*args", nondiff=True, pyname="range", shape=shape_fresh,
+        inline=True)
+
+# min(a, b) of Python ints (zip's trip count).
+defprim("py_min", None, sig="a, b, /", nondiff=True, pyname="min", shape=shape_fresh,
+        inline=True)
