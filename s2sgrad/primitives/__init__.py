@@ -8,6 +8,7 @@ from . import indexing          # noqa: F401  x[...] and its scatter-add adjoint
 from . import reductions        # noqa: F401  sum, mean, max, ...
 from . import shape_ops         # noqa: F401  reshape, transpose, stack, concatenate, ...
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)
+from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
 
 REGISTRY = core.REGISTRY
