@@ -96,7 +96,106 @@ class CodeGen:
         self.uses: dict = {}
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
+        self._index_program(func)
+        for p_ in func.params:          # the signature keeps the user's names
+            self.namer.name(p_)
+        self.inplace: set = set()       # setitem equations written in place
+        self.force_copy: set = set()    # loop carries copied once on entry
         self._coalesce_block(func.body)
+
+    # ------------------------------------------------------------ in-place updates
+    #
+    # setitem is functional in the IR.  It is printed in place (y[idx] = v)
+    # only when the old y is an array this function allocated and nothing
+    # reads it afterwards or holds a view of it; otherwise y is copied first.
+
+    def _index_program(self, func):
+        self.pos, self.defs, self.use_sites = {}, {}, {}
+        counter = itertools.count()
+
+        def use(a, pos, user):
+            if isinstance(a, Var):
+                self.use_sites.setdefault(a, []).append((pos, user))
+
+        def walk(block, region):
+            for p in block.params:
+                self.defs[p] = ("param", region, block)
+            for e in block.eqns:
+                pos = next(counter)
+                self.pos[e] = pos
+                for a in e.atoms():
+                    use(a, pos, e)
+                for o in e.outs:
+                    self.defs[o] = ("eqn", e, block)
+                for b in e.blocks():
+                    walk(b, e)
+            end = next(counter)
+            for r in block.results:
+                use(r, end, None)
+
+        walk(func.body, None)
+        end = next(counter)
+        for r in func.results:
+            use(r, end, None)
+
+    def owned(self, v, _seen=None):
+        """Whether v is an array the generated function allocated itself."""
+        _seen = _seen or set()
+        if v in _seen:
+            return True
+        _seen = _seen | {v}
+        d = self.defs.get(v)
+        if d is None:
+            return False                      # a function parameter: the caller's
+        if d[0] == "param":
+            region = d[1]
+            body = region.params.get("body") if region is not None else None
+            if body is None or d[2] is not body:
+                return False
+            off = 1 if region.prim.name == "for_loop" else 0
+            k = body.params.index(v) - off
+            return k >= 0 and self.owned(body.results[k], _seen)
+        e = d[1]
+        name = e.prim.name
+        if name in ("cond",):
+            i = e.outs.index(v)
+            return all(self.owned(b.results[i], _seen) for b in (e.params["then"], e.params["else"]))
+        if name in ("for_loop", "while_loop"):
+            i = e.outs.index(v)
+            off = 1 if name == "for_loop" else 0
+            return self.owned(e.params["body"].results[i], _seen) and \
+                self.owned(e.args[off + i], _seen)
+        return name in _OWNING or getattr(e.prim, "shape", None) is _ELEMENTWISE
+
+    def _decide_inplace(self, e):
+        y, out = e.args[0], e.outs[0]
+        if not isinstance(y, Var):
+            return
+        for pos, user in self.use_sites.get(y, ()):
+            if user is e:
+                continue
+            if user is None or pos > self.pos[e] or _aliasing(user):
+                return
+        d = self.defs.get(y)
+        if d is not None and d[0] == "param" and d[1] is not None:
+            region = d[1]
+            body = region.params.get("body")
+            if body is d[2]:
+                off = 1 if region.prim.name == "for_loop" else 0
+                k = body.params.index(y) - off
+                if k < 0 or not self.owned(body.results[k]):
+                    return
+                if not self.owned(region.args[off + k]):
+                    self.force_copy.add(y)
+            elif not self.owned(y):
+                return
+        elif not self.owned(y):
+            return
+        n = self.namer.name(y)
+        if out in self.namer.names and self.namer.names[out] != n:
+            return
+        self.namer.names[out] = n
+        self.inplace.add(e)
 
     # ------------------------------------------------------------ phi naming
     #
@@ -108,6 +207,8 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
+            if name == "setitem":
+                self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
                     n = self.namer.name(o)
@@ -286,6 +387,26 @@ class CodeGen:
         lines += body
         lines.append("    " + ret)
         return "\n".join(lines) + "\n"
+
+
+_OWNING = {"zeros", "ones", "full", "empty", "zeros_like", "ones_like", "eye", "arange", "copy",
+           "array", "stack", "concatenate", "hstack", "vstack", "matmul", "dot", "outer", "inner",
+           "sum", "mean", "prod", "cumsum", "index_add", "setitem", "astype", "matmul_vjp_a",
+           "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
+           "scalar_seed", "unstack"}
+_ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes",
+             "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
+             "make_list", "make_tuple", "list_append", "asarray", "diagonal", "T", "einsum",
+             "float", "load_global", "load_cell"}
+from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
+
+
+def _aliasing(e):
+    """Whether a use may keep a reference to (a view of) its operand."""
+    name = e.prim.name
+    if name == "getitem":
+        return not e.params.get("copy")
+    return name in _ALIASING or bool(e.blocks()) or getattr(e.prim, "effect", False)
 
 
 def _uses_in(e):

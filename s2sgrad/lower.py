@@ -131,6 +131,21 @@ def _is_number(v):
 _MISSING = object()
 
 
+def _identity(i):
+    return i
+
+
+class LocalFunction:
+    """A ``def`` or ``lambda`` inside the differentiated function.  Calls are
+    inlined with the enclosing variables as they are at the call (Python's
+    late binding of closures)."""
+    __slots__ = ("node", "lowerer")
+
+    def __init__(self, node, lowerer):
+        self.node = node
+        self.lowerer = lowerer
+
+
 def _assigned_in(stmts):
     """Names assigned (in order of first assignment) by a list of statements."""
     names = []
@@ -307,6 +322,13 @@ class Lowerer:
             self.bind(s.target, self.expr(s.value))
 
     def stmt_AugAssign(self, s):
+        if isinstance(s.target, ast.Subscript):
+            # y[idx] += v  ==  y[idx] = y[idx] + v  (NumPy's semantics too)
+            cur = self.expr_Subscript(ast.Subscript(value=s.target.value, slice=s.target.slice,
+                                                    ctx=ast.Load()))
+            rhs = self.expr(s.value)
+            self.bind_subscript(s.target, self.binop(s.op, cur, rhs, s))
+            return
         if not isinstance(s.target, ast.Name):
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
@@ -341,7 +363,50 @@ class Lowerer:
         pass  # assertions check inputs; they do not change the value differentiated
 
     def stmt_FunctionDef(self, s):
-        raise self.unsupported(s, "a nested 'def'", "define the helper at module level")
+        if s.decorator_list:
+            raise self.unsupported(s, "a decorated nested 'def'", "define it without decorators")
+        self.env[s.name] = LocalFunction(s, self)
+
+    def expr_Lambda(self, node):
+        return LocalFunction(node, self)
+
+    def call_local(self, fn: "LocalFunction", args, kwargs, node):
+        if self.depth >= MAX_INLINE_DEPTH:
+            raise self.error(node, f"calls nest deeper than {MAX_INLINE_DEPTH} levels: recursion "
+                                   f"whose depth depends on computed values is not supported",
+                             cls=S2SGradError)
+        outer = fn.lowerer
+        sub = Lowerer(self.src, self.resolver, self.em, top=self.top, depth=self.depth + 1)
+        sub.local_names = _assigned_names(fn.node)
+        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
+        a = fn.node.args
+        if a.vararg or a.kwarg or a.kwonlyargs:
+            raise self.unsupported(node, "*args/**kwargs/keyword-only parameters in a nested "
+                                         "function", "use plain parameters")
+        names = [p.arg for p in a.posonlyargs + a.args]
+        defaults = [outer.expr(d) for d in a.defaults]
+        if len(args) > len(names):
+            raise self.error(node, "too many arguments", cls=S2SGradError)
+        bound = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names or k in bound:
+                raise self.error(node, f"bad keyword argument '{k}'", cls=S2SGradError)
+            bound[k] = v
+        for name, d in zip(names[len(names) - len(defaults):], defaults):
+            bound.setdefault(name, d)
+        missing = [n for n in names if n not in bound]
+        if missing:
+            raise self.error(node, f"missing argument(s) {missing}", cls=S2SGradError)
+        sub.env.update(bound)
+        saved = self.loc
+        if isinstance(fn.node, ast.Lambda):
+            sub.set_loc(fn.node)
+            sub.env["$retv"] = sub.expr(fn.node.body)
+        else:
+            sub.lower_body(fn.node.body)
+        self.loc = saved
+        self.em.loc = saved
+        return sub.env.get("$retv", Const(None))
 
     def stmt_If(self, s):
         test = self.truth(self.expr(s.test), s.test)
@@ -525,9 +590,9 @@ class Lowerer:
         if base is None:
             base = self.expr(it)
         if isinstance(base, Var) and self._is_range(base):
-            return base, (lambda i: i)
+            return base, _identity
         if isinstance(base, Const) and isinstance(base.value, range):
-            return base, (lambda i: i)
+            return base, _identity
         if isinstance(base, IterVal):
             rng = self.em.call(P.get("range"), base.length)
             return rng, base.item
@@ -603,7 +668,7 @@ class Lowerer:
         def lower_body():
             if not is_while:
                 nonlocal index
-                index = Var(target.id if isinstance(target, ast.Name) and item_of is None
+                index = Var(target.id if isinstance(target, ast.Name) and item_of is _identity
                             else "i", shape=P.SCALAR)
                 self.set_loc(s)
                 self.bind(target, item_of(index))
@@ -662,14 +727,43 @@ class Lowerer:
             for t, v in zip(target.elts, items):
                 self.bind(t, v)
         elif isinstance(target, ast.Subscript):
-            raise self.unsupported(target, "assignment into a subscript (x[i] = ...)",
-                                   "build the array with np.where/np.concatenate instead")
+            self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
             raise self.unsupported(target, "assignment to an attribute",
                                    "assign to a local variable")
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__}",
                                    "assign to a local variable")
+
+    def bind_subscript(self, target, value):
+        """``y[idx] = value``: a new version of ``y`` (or of a literal list/dict)."""
+        if not isinstance(target.value, ast.Name):
+            raise self.unsupported(target, "assignment into a nested subscript",
+                                   "index once with a tuple: y[i, j] = v")
+        name = target.value.id
+        base = self.load_name(target.value)
+        if isinstance(base, (Seq, DictVal)):
+            key = self.expr(target.slice)
+            if not isinstance(key, Const):
+                raise self.unsupported(target, "assignment into a list at a computed position",
+                                       "use an array")
+            if isinstance(base, DictVal):
+                items = dict(base.items)
+                items[key.value] = value
+                self.env[name] = DictVal(items)
+            else:
+                items = list(base.items)
+                items[key.value] = value
+                self.env[name] = Seq(base.kind, items)
+            return
+        if isinstance(base, Static):
+            raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")
+        template, parts = self.index_template(target.slice)
+        base = self.materialize(base, target)
+        v = self.materialize(value, target)
+        out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
+        out.hint = name
+        self.env[name] = out
 
     def name_value(self, value, name):
         """Give a freshly computed temporary the user's variable name."""
@@ -916,6 +1010,8 @@ class Lowerer:
             callee = self.expr(func)
         args = self.expr_items(node.args)
         kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        if isinstance(callee, LocalFunction):
+            return self.call_local(callee, args, kwargs, node)
         if not isinstance(callee, Static):
             raise self.error(node, f"'{_snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
@@ -1107,12 +1203,39 @@ class Lowerer:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{_snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        folded = _fold_constants(prim, pos, kw)
+        if folded is not None:
+            return folded
         if spelling is not None:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
             return Seq("tuple", out)
         return out
+
+
+_SCALARS = (bool, int, float)
+
+
+def _fold_constants(prim, pos, kw):
+    """Evaluate a primitive on Python-scalar constants at compile time
+    (``depth == 0``, ``n - 1``, ``np.sqrt(2.0)``), so constant control flow
+    and recursion on constant arguments resolve while lowering."""
+    if prim.impl is None or prim.eqn_rule or getattr(prim, "region", False) or prim.opaque:
+        return None
+    vals = list(pos) + list(kw.values())
+    if not vals or not all(isinstance(a, Const) and type(a.value) in _SCALARS for a in vals):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
+    except Exception:
+        return None
+    if isinstance(r, np.generic):
+        r = r.item()
+    if type(r) in _SCALARS and not (isinstance(r, float) and not math.isfinite(r)):
+        return Const(r)
+    return None
 
 
 _OPSYM = {ast.LShift: "<<", ast.RShift: ">>"}

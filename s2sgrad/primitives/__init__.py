@@ -5,6 +5,7 @@ from . import elementwise       # noqa: F401  arithmetic, exp/log, trig, kinks, 
 from . import runtime_prims     # noqa: F401  unbroadcast, unreduce, ... (helpers rules emit)
 from . import structural        # noqa: F401  tuples, globals, metadata, casts
 from . import indexing          # noqa: F401  x[...] and its scatter-add adjoint
+from . import mutation          # noqa: F401  y[idx] = v
 from . import reductions        # noqa: F401  sum, mean, max, ...
 from . import shape_ops         # noqa: F401  reshape, transpose, stack, concatenate, ...
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)

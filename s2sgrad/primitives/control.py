@@ -72,8 +72,17 @@ def _cond_stmt(cg, e, indent):
     return lines
 
 
-def _loop_prologue(cg, outs, inits, indent):
-    return _copy_results(cg, outs, inits, indent)
+def _loop_prologue(cg, carries, inits, indent):
+    """Bind each carry's initial value; a carry updated in place inside the
+    loop starts as a private copy when its initial value is not ours."""
+    from ..codegen import _to_source
+    lines = []
+    for c, a in zip(carries, inits):
+        if c in cg.force_copy:
+            lines.append(f"{indent}{cg.namer.name(c)} = {_to_source(cg.atom(a))}.copy()")
+        else:
+            lines += _copy_results(cg, [c], [a], indent)
+    return lines
 
 
 def _for_stmt(cg, e, indent):

@@ -69,7 +69,11 @@ def _subscript(value, t, parts):
 
 
 def _getitem_printer(args, kwargs, eqn):
-    return _subscript(args[0], eqn.params["index"], args[1:])
+    node = _subscript(args[0], eqn.params["index"], args[1:])
+    if eqn.params.get("copy"):   # a read that must not alias (see mutation.py)
+        node = ast.Call(func=ast.Attribute(value=node, attr="copy", ctx=ast.Load()), args=[],
+                        keywords=[])
+    return node
 
 
 def getitem_vjp(em, eqn, g):
