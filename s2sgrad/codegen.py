@@ -67,7 +67,7 @@ class Namer:
         return n
 
     def _fresh(self, hint, temp_ok=True):
-        if temp_ok and (not hint or hint == "t" or not hint.isidentifier()):
+        if temp_ok and (not hint or not hint.isidentifier()):
             while True:
                 n = f"_t{next(self.temps)}"
                 if n not in self.taken:
@@ -207,7 +207,7 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name == "setitem":
+            if name in ("setitem", "list_append", "list_pop"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
@@ -393,10 +393,12 @@ _OWNING = {"zeros", "ones", "full", "empty", "zeros_like", "ones_like", "eye", "
            "array", "stack", "concatenate", "hstack", "vstack", "matmul", "dot", "outer", "inner",
            "sum", "mean", "prod", "cumsum", "index_add", "setitem", "astype", "matmul_vjp_a",
            "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
-           "scalar_seed", "unstack"}
+           "scalar_seed", "unstack", "list_build", "list_append", "list_pop", "list_zeros",
+           "list_index_add", "list_add"}
 _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes",
              "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
-             "make_list", "make_tuple", "list_append", "asarray", "diagonal", "T", "einsum",
+             "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
+             "diagonal", "T", "einsum",
              "float", "load_global", "load_cell"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 

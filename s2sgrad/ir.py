@@ -38,7 +38,7 @@ class Var:
 
     __slots__ = ("hint", "id", "shape", "bar_of")
 
-    def __init__(self, hint: str = "t", shape: Any = None):
+    def __init__(self, hint: str = "", shape: Any = None):
         self.hint = hint
         self.id = next(_ids)
         # For a cotangent/tangent: (suffix, primal Var); printed as "<primal>_bar".
@@ -153,7 +153,7 @@ class Func:
 
 def _fmt_atom(a):
     if isinstance(a, Var):
-        return f"{a.hint}.{a.id}"
+        return f"{a.hint or 't'}.{a.id}"
     return repr(a)
 
 

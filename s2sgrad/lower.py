@@ -37,6 +37,7 @@ from .ir import Block, Const, Eqn, Func, Loc, Var
 from .primitives import core as P
 from .primitives.core import Emitter
 from .primitives.indexing import Slot
+from .primitives.lists import LIST
 
 
 class Static:
@@ -689,7 +690,8 @@ class Lowerer:
             results.append(v)
         body.params = ([index] if not is_while else []) + params
         body.results = results
-        outs = tuple(Var(p_.hint, shape=P.fresh_shape()) for p_ in params)
+        outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
+                     for p_ in params)
         eparams = {"body": body}
         if is_while:
             eparams["cond"] = cond_block
@@ -767,7 +769,7 @@ class Lowerer:
 
     def name_value(self, value, name):
         """Give a freshly computed temporary the user's variable name."""
-        if isinstance(value, Var) and value.hint == "t":
+        if isinstance(value, Var) and value.hint == "":
             value.hint = name
 
     def unpack(self, value, n, node):
@@ -988,6 +990,13 @@ class Lowerer:
 
     def apply_getitem(self, base, template, parts, node):
         base = self.materialize(base, node)
+        if isinstance(base, Var) and P.shape_of(base) is LIST:
+            if isinstance(template, Slot):
+                return self.em.call(P.get("list_get"), base, parts[template.k])
+            if isinstance(template, int):
+                return self.em.call(P.get("list_get"), base, Const(template))
+            raise self.unsupported(node, "slicing a list built at run time",
+                                   "stack it into an array first")
         return self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
 
     def expr_Call(self, node):
@@ -995,6 +1004,9 @@ class Lowerer:
             if kw.arg is None:
                 raise self.unsupported(node, "'**' arguments", "pass keyword arguments by name")
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and \
+                isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
+            return self.list_append(func.value, node.args[0], node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, Static):
@@ -1016,6 +1028,21 @@ class Lowerer:
             raise self.error(node, f"'{_snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
         return self.call_static(callee.obj, args, kwargs, node)
+
+    def list_append(self, name_node, value_node, node):
+        """``xs.append(v)``: a literal list grows while compiling; a runtime
+        list (a loop carry) gets a new version."""
+        base = self.load_name(name_node)
+        v = self.expr(value_node)
+        if isinstance(base, Seq) and base.kind == "list":
+            self.env[name_node.id] = Seq("list", base.items + [v])
+            return Const(None)
+        if isinstance(base, Var) and P.shape_of(base) is LIST:
+            out = self.em.call(P.get("list_append"), base, self.materialize(v, node))
+            out.hint = name_node.id
+            self.env[name_node.id] = out
+            return Const(None)
+        raise self.unsupported(node, "'.append' on this value", "append to a list")
 
     def method_call(self, base, name, args, kwargs, node):
         if isinstance(base, DictVal):
@@ -1168,10 +1195,11 @@ class Lowerer:
             return Const(v.obj)
         if isinstance(v, Seq):
             atoms = [self.materialize(i, node) for i in v.items]
+            if v.kind == "list":
+                return self.em.call(P.get("list_build"), *atoms)   # a fresh list each call
             if all(isinstance(a, Const) for a in atoms):
-                vals = [a.value for a in atoms]
-                return Const(tuple(vals) if v.kind == "tuple" else vals)
-            return self.em.call(P.get("make_" + v.kind), *atoms)
+                return Const(tuple(a.value for a in atoms))
+            return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
                                    "pass its values")
@@ -1179,6 +1207,14 @@ class Lowerer:
 
     def apply(self, prim, args, kwargs, node, spelling=None):
         params = {}
+        if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
+            if prim.name not in ("stack", "array"):
+                raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
+                                       "use np.stack(list, axis) instead")
+            axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]
+            return self.em.call(P.get("stack_list"), args[0], axis=self.materialize(axis[0]),
+                                _params={"pyname": prim.pyname} if prim.name != "array" else
+                                {"pyname": "np.array"})
         if prim.seq_arg:
             # np.stack([a, b], axis): the sequence's elements become the
             # positional operands; later positional arguments are the options.
@@ -1319,6 +1355,8 @@ def _b_sum(lw, args, kwargs, node):
         for v in seq.items:
             acc = lw.apply(P.get("add"), [acc, v], {}, node)
         return acc
+    if isinstance(seq, Var) and P.shape_of(seq) is LIST:
+        seq = lw.em.call(P.get("stack_list"), seq, axis=Const(0))
     total = lw.apply(P.get("sum"), [seq], {"axis": Const(0)}, node)
     return lw.apply(P.get("add"), [start, total], {}, node)
 

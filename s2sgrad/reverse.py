@@ -26,6 +26,7 @@ from .errors import NonDifferentiableError
 from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
+from .primitives.lists import LIST
 
 
 def _edges(block: Block, edges: dict):
@@ -118,7 +119,8 @@ class Adjoints:
                 name_derivative(ct, v, "_bar")
             self.bar[v] = ct
         else:
-            self.bar[v] = name_derivative(self.em.call("add", prev, ct), v, "_bar")
+            op = "list_add" if P.shape_of(v) is LIST else "add"
+            self.bar[v] = name_derivative(self.em.call(op, prev, ct), v, "_bar")
 
 
 def backward_block(func: Func, active: set, seeds: dict, em: Emitter) -> Adjoints:
@@ -481,7 +483,7 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     rv = Reverser(active)
     fwd = rv.forward(func.body)
     body = Block(list(fwd.eqns))
-    em = Emitter(body, hint="t")
+    em = Emitter(body)
     params = list(func.params)
     seeds = {}
     for r in seeded:

@@ -6,6 +6,7 @@ from . import runtime_prims     # noqa: F401  unbroadcast, unreduce, ... (helper
 from . import structural        # noqa: F401  tuples, globals, metadata, casts
 from . import indexing          # noqa: F401  x[...] and its scatter-add adjoint
 from . import mutation          # noqa: F401  y[idx] = v
+from . import lists             # noqa: F401  runtime lists: append, stack, pop
 from . import reductions        # noqa: F401  sum, mean, max, ...
 from . import shape_ops         # noqa: F401  reshape, transpose, stack, concatenate, ...
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)

@@ -215,7 +215,7 @@ class Emitter:
     written plainly and still produce clean code.
     """
 
-    def __init__(self, block: Block | None = None, loc: Loc | None = None, hint="t"):
+    def __init__(self, block: Block | None = None, loc: Loc | None = None, hint=""):
         self.block = block if block is not None else Block()
         self.loc = loc
         self.hint = hint

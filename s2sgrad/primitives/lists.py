@@ -1,0 +1,134 @@
+"""Python lists built at run time: ``hs = []``, ``hs.append(h)`` in a loop,
+``np.stack(hs)`` / ``np.array(hs)`` / ``sum(hs)``, ``hs[k]``, ``for h in hs``.
+
+Lists whose length is known while compiling (literals) never get here: they
+are resolved during lowering.  A runtime list carries the shape token
+``LIST``; its cotangent is a list of the elements' cotangents (so
+cotangents of a list used twice are added element by element).
+
+``list_append`` and ``list_pop`` are functional in the IR and printed in
+place (``hs.append(h)``, ``h_bar = hs_bar.pop()``) when the old list is used
+by nothing else.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .. import runtime
+from ..ir import Const
+from .core import ShapeToken, defprim, shape_fresh
+
+LIST = ShapeToken("list")
+
+
+def _list_shape(args, kwargs):
+    return LIST
+
+
+def _build_printer(args, kwargs, eqn):
+    return ast.List(elts=list(args), ctx=ast.Load())
+
+
+def _build_vjp(em, g, out, *xs):
+    return [em.call("list_get", g, Const(k)) for k in range(len(xs))]
+
+
+def _build_jvp(em, dots, out, *xs):
+    return em.call("list_build", *[d if d is not None else em.zeros_like(x)
+                                   for d, x in zip(dots, xs)])
+
+
+defprim("list_build", lambda *xs: list(xs), sig="*xs", vjp=_build_vjp, jvp=_build_jvp,
+        printer=_build_printer, shape=_list_shape,
+        doc="[a, b, ...] as a runtime list (a loop carry)")
+
+
+def _get_printer(args, kwargs, eqn):
+    return ast.Subscript(value=args[0], slice=args[1], ctx=ast.Load())
+
+
+defprim("list_get", lambda xs, k: xs[k], sig="xs, k, /",
+        vjp=lambda em, g, out, xs, k: [em.call("list_index_add", g, xs, k), None],
+        jvp=lambda em, dots, out, xs, k: em.call("list_get", dots[0], k),
+        printer=_get_printer, shape=shape_fresh)
+
+defprim("list_index_add", runtime.list_index_add, sig="g, xs, k, /", pyname="list_index_add",
+        vjp=lambda em, h, out, g, xs, k: [em.call("list_get", h, k), None, None],
+        jvp=lambda em, dots, out, g, xs, k: em.call("list_index_add", dots[0], xs, k),
+        shape=_list_shape)
+
+
+def _append_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    xs, x = e.args
+    out = cg.namer.name(e.outs[0])
+    xe, ve = _to_source(cg.atom(xs)), _to_source(cg.atom(x))
+    if e in cg.inplace and xe == out:
+        return [f"{indent}{out}.append({ve})"]
+    return [f"{indent}{out} = {xe} + [{ve}]"]
+
+
+def _append_vjp(em, g, out, xs, x):
+    rest, last = em.call("list_pop", g)
+    return [rest, last]
+
+
+APPEND = defprim("list_append", None, sig="xs, x, /", vjp=_append_vjp,
+                 jvp=lambda em, dots, out, xs, x: em.call(
+                     "list_append", dots[0] if dots[0] is not None else em.call("list_zeros", xs),
+                     dots[1] if dots[1] is not None else em.zeros_like(x)),
+                 shape=_list_shape)
+APPEND.codegen_stmt = _append_stmt
+
+
+def _pop_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    (g,) = e.args
+    rest, last = (cg.namer.name(o) for o in e.outs)
+    ge = _to_source(cg.atom(g))
+    if e in cg.inplace and ge == rest:
+        return [f"{indent}{last} = {rest}.pop()"]
+    return [f"{indent}{rest} = {ge}[:-1]", f"{indent}{last} = {ge}[-1]"]
+
+
+POP = defprim("list_pop", None, sig="xs, /", nouts=2,
+              vjp=lambda em, gs, outs, xs: [em.call(
+                  "list_append", gs[0] if gs[0] is not None else em.call("list_zeros", outs[0]),
+                  gs[1] if gs[1] is not None else em.zeros_like(outs[1]))],
+              jvp=lambda em, dots, outs, xs: em.call("list_pop", dots[0]),
+              shape=lambda args, kw: (LIST, ShapeToken()))
+POP.codegen_stmt = _pop_stmt
+
+defprim("list_zeros", runtime.list_zeros, sig="xs, /", pyname="list_zeros", nondiff=True,
+        shape=_list_shape)
+
+defprim("list_add", runtime.list_add, sig="a, b, /", pyname="list_add",
+        vjp=lambda em, g, out, a, b: [g, g],
+        jvp=lambda em, dots, out, a, b: (dots[0] if dots[1] is None else dots[1] if dots[0] is None
+                                         else em.call("list_add", dots[0], dots[1])),
+        shape=_list_shape)
+
+
+def _stack_list_vjp(em, g, out, xs, axis=0):
+    return [em.call("unstack", g, axis=axis)]
+
+
+def _stack_list_jvp(em, dots, out, xs, axis=0):
+    return em.call("stack_list", dots[0], axis=axis) if dots[0] is not None else None
+
+
+def _stack_list_printer(args, kwargs, eqn):
+    from .printing import call
+    name = eqn.params.get("pyname", "np.stack")
+    return call(name, args, {} if name == "np.array" else kwargs)
+
+
+defprim("stack_list", None, sig="xs, /, axis=0", vjp=_stack_list_vjp, jvp=_stack_list_jvp,
+        printer=_stack_list_printer, shape=shape_fresh,
+        doc="np.stack / np.array of a runtime list")
+defprim("unstack", runtime.unstack, sig="g, /, axis=0", pyname="unstack",
+        vjp=lambda em, h, out, g, axis=0: [em.call("stack_list", h, axis=axis)],
+        jvp=lambda em, dots, out, g, axis=0: em.call("unstack", dots[0], axis=axis),
+        shape=_list_shape)
