@@ -8,7 +8,8 @@ code can be differentiated again.
 import numpy as np
 
 __all__ = ["scalar_seed", "unbroadcast", "broadcast_like", "unreduce", "index_add", "unstack",
-           "matmul_vjp_a", "matmul_vjp_b"]
+           "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
+           "unvstack", "cast_derivative"]
 
 
 def scalar_seed(out):
@@ -110,3 +111,244 @@ def matmul_vjp_b(g, a, b):
     if b_nd == 1:
         return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0], b)
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b)
+
+
+def reverse_cumsum(g, x, axis=None):
+    """Sum from each position to the end along ``axis`` (the adjoint of
+    ``np.cumsum(x, axis)``).  For ``axis=None`` ``g`` is the flat cumsum's
+    cotangent and the result is reshaped to ``x``'s shape."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+def _split_like(g, xs, axis, shapes):
+    """Cut ``g`` along ``axis`` into pieces of ``shapes[i][axis]``, reshaped like ``xs``."""
+    bounds = np.cumsum([s[axis] for s in shapes])[:-1]
+    return [np.reshape(p, np.shape(x)) for p, x in zip(np.split(g, bounds, axis=axis), xs)]
+
+
+def unconcatenate(g, *xs, axis=0):
+    """The pieces of ``g`` that came from each of ``xs`` in
+    ``np.concatenate(xs, axis)`` (the adjoint of concatenate)."""
+    if axis is None:
+        return _split_like(np.ravel(g), xs, 0, [(np.size(x),) for x in xs])
+    return _split_like(g, xs, axis, [np.shape(x) for x in xs])
+
+
+def unhstack(g, *xs):
+    """The adjoint of ``np.hstack(xs)``: 1-d (and 0-d) operands were joined
+    along axis 0, others along axis 1."""
+    shapes = [np.shape(np.atleast_1d(x)) for x in xs]
+    return _split_like(g, xs, 0 if len(shapes[0]) == 1 else 1, shapes)
+
+
+def unvstack(g, *xs):
+    """The adjoint of ``np.vstack(xs)``: operands were made at least 2-d
+    (a 1-d ``x`` is one row), then joined along axis 0."""
+    return _split_like(g, xs, 0, [np.shape(np.atleast_2d(x)) for x in xs])
+
+
+def cast_derivative(t, dtype, to):
+    """A derivative through ``astype(dtype)`` whose ``dtype`` is only known at
+    run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
+    else zeros (a cast to an integer or bool type is piecewise constant)."""
+    if np.issubdtype(np.dtype(dtype), np.inexact):
+        return np.asarray(t, dtype=to)
+    return np.zeros(np.shape(t), dtype=to)
+
+
+# ---------------------------------------------------------------- products and linear algebra
+#
+# The cotangents of the bilinear products whose rank conventions NumPy
+# decides at run time (dot, inner, outer, tensordot), the adjoints of
+# trace/diag, and the permutations behind sort.  Each is a primitive with
+# its own rules (primitives/linalg.py, primitives/creation.py).
+
+__all__ += ["dot_vjp_a", "dot_vjp_b", "inner_vjp_a", "inner_vjp_b", "outer_vjp_a",
+            "outer_vjp_b", "tensordot_vjp_a", "tensordot_vjp_b", "trace_vjp", "diag_vjp",
+            "vector_norm_arg", "unsort", "sort_like"]
+
+
+def dot_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.dot(a, b)`` given the output cotangent ``g``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(np.multiply(g, b), a)
+    if b_nd == 1:
+        return np.multiply(np.expand_dims(g, -1), b)
+    # out[i.., k.., m] = sum_j a[i.., j] b[k.., j, m]
+    g_nd = np.ndim(g)
+    g_axes = list(range(g_nd - (b_nd - 1), g_nd))
+    return np.tensordot(g, b, axes=(g_axes, list(range(b_nd - 2)) + [b_nd - 1]))
+
+
+def dot_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.dot(a, b)`` given the output cotangent ``g``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(np.multiply(g, a), b)
+    lead = list(range(a_nd - 1))
+    t = np.tensordot(a, g, axes=(lead, lead))      # (j, k.., m) or (j,)
+    return t if b_nd == 1 else np.moveaxis(t, 0, -2)
+
+
+def inner_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.inner(a, b)`` (a sum over the last axes)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(np.multiply(g, b), a)
+    # out[i.., j..] = sum_k a[i.., k] b[j.., k]
+    g_nd = np.ndim(g)
+    return np.tensordot(g, b, axes=(list(range(g_nd - (b_nd - 1), g_nd)), list(range(b_nd - 1))))
+
+
+def inner_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.inner(a, b)`` (a sum over the last axes)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(np.multiply(g, a), b)
+    lead = list(range(a_nd - 1))
+    return np.tensordot(g, a, axes=(lead, lead))
+
+
+def outer_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.outer(a, b)`` (which flattens its operands)."""
+    return np.reshape(np.dot(g, np.ravel(b)), np.shape(a))
+
+
+def outer_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.outer(a, b)`` (which flattens its operands)."""
+    return np.reshape(np.dot(np.ravel(a), g), np.shape(b))
+
+
+def _tensordot_axes(axes, a_nd, b_nd):
+    if isinstance(axes, (int, np.integer)):
+        return list(range(a_nd - axes, a_nd)), list(range(axes))
+    a_ax, b_ax = axes
+    a_ax = [a_ax] if isinstance(a_ax, (int, np.integer)) else list(a_ax)
+    b_ax = [b_ax] if isinstance(b_ax, (int, np.integer)) else list(b_ax)
+    return [int(i) % a_nd for i in a_ax], [int(i) % b_nd for i in b_ax]
+
+
+def tensordot_vjp_a(g, a, b, axes=2):
+    """Cotangent of ``a`` in ``np.tensordot(a, b, axes)``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    a_ax, b_ax = _tensordot_axes(axes, a_nd, b_nd)
+    free_a = [i for i in range(a_nd) if i not in a_ax]
+    free_b = [i for i in range(b_nd) if i not in b_ax]
+    t = np.tensordot(g, b, axes=(list(range(len(free_a), np.ndim(g))), free_b))
+    # t's axes, named by the axis of ``a`` they stand for
+    names = free_a + [a_ax[b_ax.index(j)] for j in sorted(b_ax)]
+    return np.transpose(t, np.argsort(names))
+
+
+def tensordot_vjp_b(g, a, b, axes=2):
+    """Cotangent of ``b`` in ``np.tensordot(a, b, axes)``."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    a_ax, b_ax = _tensordot_axes(axes, a_nd, b_nd)
+    free_a = [i for i in range(a_nd) if i not in a_ax]
+    free_b = [i for i in range(b_nd) if i not in b_ax]
+    t = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    names = [b_ax[a_ax.index(i)] for i in sorted(a_ax)] + free_b
+    return np.transpose(t, np.argsort(names))
+
+
+def trace_vjp(g, a, offset=0, axis1=0, axis2=1):
+    """Cotangent of ``a`` in ``np.trace(a, offset, axis1, axis2)``: ``g`` put on
+    the traced diagonal, zeros elsewhere."""
+    shape = np.shape(a)
+    eye = np.eye(shape[axis1], shape[axis2], k=offset, dtype=np.result_type(g, a))
+    out = np.multiply(np.expand_dims(g, (-2, -1)), eye)
+    return np.moveaxis(out, (-2, -1), (axis1 % len(shape), axis2 % len(shape)))
+
+
+def diag_vjp(g, v, k=0):
+    """Cotangent of ``v`` in ``np.diag(v, k)``: the k-th diagonal of ``g`` when
+    ``v`` is 1-d, ``g`` placed on the k-th diagonal of zeros when it is 2-d."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k).copy()
+    out = np.zeros(np.shape(v), dtype=np.result_type(g, v))
+    n = len(g)
+    rows = np.arange(n) + max(-k, 0)
+    out[rows, rows + k] = g
+    return out
+
+
+def vector_norm_arg(x):
+    """``x`` itself, checked to be 1-d: ``np.linalg.norm(x, ord)`` without
+    ``axis`` is a *matrix* norm for 2-d ``x``, whose derivative s2sgrad's rule
+    (written for vector norms) would not give."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"s2sgrad differentiates np.linalg.norm(x, ord) without axis only "
+                         f"for 1-d x (a vector norm), but x has shape {np.shape(x)}; pass "
+                         f"axis= for vector norms along an axis, or use ord='fro'")
+    return x
+
+
+def _sort_order(x, axis):
+    if axis is None:
+        return np.argsort(np.ravel(x), kind="stable")
+    return np.argsort(x, axis=axis, kind="stable")
+
+
+def sort_like(t, x, axis=-1):
+    """``t`` permuted the way ``np.sort(x, axis)`` permutes ``x`` (the tangent of sort)."""
+    order = _sort_order(x, axis)
+    if axis is None:
+        return np.ravel(t)[order]
+    return np.take_along_axis(np.asarray(t), order, axis=axis)
+
+
+def unsort(g, x, axis=-1):
+    """The inverse permutation of :func:`sort_like`: each element of ``g`` sent
+    back to the position its sorted element came from (the adjoint of sort)."""
+    order = _sort_order(x, axis)
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, x))
+    if axis is None:
+        out.reshape(-1)[order] = np.ravel(g)
+    else:
+        np.put_along_axis(out, order, g, axis=axis)
+    return out
+
+
+def list_index_add(g, xs, k):
+    """Zeros shaped like each element of the list ``xs``, with ``g`` at ``k``
+    (the adjoint of reading ``xs[k]``)."""
+    out = [np.zeros_like(np.asarray(v, dtype=np.result_type(v, g))) for v in xs]
+    out[k] = out[k] + g
+    return out
+
+
+def list_zeros(xs):
+    """A list of zeros shaped like the elements of ``xs``."""
+    return [np.zeros_like(v, dtype=float) for v in xs]
+
+
+def list_add(a, b):
+    """Element-wise sum of two lists of cotangents."""
+    return [x + y for x, y in zip(a, b)]
+
+__all__ += ["list_index_add", "list_zeros", "list_add"]
+
+
+# np.linalg.solve(a, b) treats b as a (stack of) vector(s) or matrices by its
+# rank: NumPy >= 2 when b is 1-d, NumPy 1.x when b.ndim == a.ndim - 1.
+_SOLVE_1D_ONLY = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+__all__ += ["rhs_as_matrix", "rhs_from_matrix"]
+
+
+def _solve_rhs_is_vector(a, b):
+    return np.ndim(b) == 1 if _SOLVE_1D_ONLY else np.ndim(b) == np.ndim(a) - 1
+
+
+def rhs_as_matrix(v, a, b):
+    """``v`` (shaped like ``b`` or ``solve(a, b)``) as a stack of matrices:
+    a trailing axis of length 1 is added when ``solve`` treats ``b`` as vectors."""
+    return np.expand_dims(v, -1) if _solve_rhs_is_vector(a, b) else v
+
+
+def rhs_from_matrix(v, a, b):
+    """The inverse of :func:`rhs_as_matrix`."""
+    return np.asarray(v)[..., 0] if _solve_rhs_is_vector(a, b) else v
