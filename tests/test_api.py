@@ -1,0 +1,298 @@
+"""The public API end to end: grad / value_and_grad / vjp / check_grads,
+argument handling, dtypes, caching, generated-source properties, errors."""
+import linecache
+import sys
+import traceback
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import grad, value_and_grad, vjp
+
+RNG = np.random.default_rng(3)
+X = RNG.standard_normal((20, 3))
+Y = np.sign(RNG.standard_normal(20))
+W = RNG.standard_normal(3)
+
+
+def loss(w, X, y, lam=0.1):
+    margin = y * (X @ w)
+    return np.mean(np.log1p(np.exp(-margin))) + lam * np.sum(w ** 2)
+
+
+def loss_grad_by_hand(w, X, y, lam=0.1):
+    margin = y * (X @ w)
+    s = -1.0 / (1.0 + np.exp(margin))
+    return X.T @ (s * y) / len(y) + 2 * lam * w
+
+
+# ---------------------------------------------------------------- the issue's example
+
+def test_logistic_loss_gradient_matches_hand_written():
+    np.testing.assert_allclose(grad(loss)(W, X, Y), loss_grad_by_hand(W, X, Y), rtol=1e-12)
+
+
+def test_source_ir_and_wrapped():
+    g = grad(loss)
+    g(W, X, Y)
+    assert "def loss_grad(w, X, y, lam):" in g.source
+    compile(g.source, "<test>", "exec")
+    assert "matmul(" in str(g.ir)
+    assert g.__wrapped__ is loss
+    assert g.__name__ == "loss"
+
+
+@pytest.mark.parametrize("wrt,expect", [
+    (1, "X"), ("lam", "lam"), ((0, 2), ("w", "y")), (("w", "lam"), ("w", "lam")), (-1, "lam")])
+def test_wrt_forms(wrt, expect):
+    g = grad(loss, wrt=wrt)(W, X, Y, 0.3)
+    names = ["w", "X", "y", "lam"]
+    args = {"w": W, "X": X, "y": Y, "lam": 0.3}
+    if isinstance(expect, tuple):
+        assert isinstance(g, tuple) and len(g) == len(expect)
+        for gi, n in zip(g, expect):
+            assert np.shape(gi) == np.shape(args[n])
+    else:
+        assert np.shape(g) == np.shape(args[expect])
+    s2sgrad.check_grads(loss, (W, X, Y, 0.3), wrt=wrt)
+    assert names  # parameter names used above
+
+
+def test_decorator_with_options_and_kwargs():
+    @grad(wrt=(0, 1))
+    def f(a, b, scale=2.0):
+        return np.sum(a * b) * scale
+
+    ga, gb = f(np.ones(2), np.arange(2.0), scale=3.0)
+    np.testing.assert_allclose(ga, [0.0, 3.0])
+    np.testing.assert_allclose(gb, [3.0, 3.0])
+
+
+def test_value_and_grad():
+    v, g = value_and_grad(loss)(W, X, Y)
+    assert v == pytest.approx(loss(W, X, Y))
+    np.testing.assert_allclose(g, loss_grad_by_hand(W, X, Y))
+    v, (g0, g3) = value_and_grad(loss, wrt=(0, 3))(W, X, Y, lam=0.5)
+    assert g3 == pytest.approx(np.sum(W ** 2))
+
+
+def test_vjp_non_scalar_output():
+    def f(x, A):
+        return np.tanh(A @ x)
+    x, A = RNG.standard_normal(3), RNG.standard_normal((4, 3))
+    out, pullback = vjp(f, wrt=(0, 1))(x, A)
+    np.testing.assert_allclose(out, f(x, A))
+    ct = RNG.standard_normal(4)
+    gx, gA = pullback(ct)
+    d = (1 - np.tanh(A @ x) ** 2) * ct
+    np.testing.assert_allclose(gx, A.T @ d)
+    np.testing.assert_allclose(gA, np.outer(d, x))
+    # the pullback can be called again with another cotangent
+    gx2, _ = pullback(2 * ct)
+    np.testing.assert_allclose(gx2, 2 * gx)
+
+
+# ---------------------------------------------------------------- dtypes and scalars
+
+def test_float32_in_float32_out():
+    g = grad(loss)(W.astype(np.float32), X.astype(np.float32), Y.astype(np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, loss_grad_by_hand(W, X, Y), rtol=1e-4, atol=1e-6)
+
+
+def test_python_float_gives_float():
+    g = grad(lambda x: x ** 3 + 2.0 * x)(2.0)
+    assert type(g) is float and g == pytest.approx(14.0)
+
+
+def test_numpy_scalar_keeps_type():
+    g = grad(lambda x: x * x)(np.float32(3.0))
+    assert isinstance(g, np.float32) and g == pytest.approx(6.0)
+
+
+def test_zero_d_array_and_size_one_output():
+    g = grad(lambda x: (x * 2.0).reshape(1))(np.array(1.5))
+    assert np.shape(g) == () and g == pytest.approx(2.0)
+
+
+def test_repeated_use_of_a_variable():
+    # gradients add at branches: d/dx (x*x + x) = 2x + 1
+    assert grad(lambda x: x * x + x)(3.0) == pytest.approx(7.0)
+
+
+def test_output_not_depending_on_input_gives_zeros():
+    g = grad(lambda x, y: np.sum(y ** 2), wrt=0)(np.ones(3), np.ones(2))
+    np.testing.assert_array_equal(g, np.zeros(3))
+
+
+def test_gradient_does_not_alias_inputs():
+    y = np.arange(3.0)
+    g = grad(lambda x, y: np.sum(x * y))(np.ones(3), y)
+    g += 1.0
+    np.testing.assert_array_equal(y, np.arange(3.0))
+
+
+def test_caller_arrays_unchanged():
+    Xc, Wc = X.copy(), W.copy()
+    grad(loss, wrt=(0, 1))(W, X, Y)
+    np.testing.assert_array_equal(X, Xc)
+    np.testing.assert_array_equal(W, Wc)
+
+
+# ---------------------------------------------------------------- names, globals, caching
+
+OFFSET = 1.0
+
+
+def uses_global(x):
+    return np.sum((x - OFFSET) ** 2)
+
+
+def test_global_is_read_live():
+    global OFFSET
+    g = grad(uses_global)
+    np.testing.assert_allclose(g(np.zeros(2)), [-2.0, -2.0])
+    OFFSET = 3.0
+    try:
+        np.testing.assert_allclose(g(np.zeros(2)), [-6.0, -6.0])
+    finally:
+        OFFSET = 1.0
+
+
+def test_import_spellings_resolve_to_the_same_primitive():
+    import numpy
+    from numpy import exp as e
+
+    def f1(x):
+        return numpy.sum(e(x))
+
+    def f2(x):
+        return np.sum(np.exp(x))
+    x = RNG.standard_normal(3)
+    np.testing.assert_allclose(grad(f1)(x), grad(f2)(x))
+
+
+def test_compiled_once_and_cached():
+    g = grad(loss)
+    g(W, X, Y)
+    n = len(g._cache)
+    src = g.source
+    for _ in range(3):
+        g(W * 2, X, Y)
+    assert len(g._cache) == n
+    assert g.source is src
+
+
+def test_generated_source_is_deterministic():
+    a = grad(loss)
+    b = grad(loss)
+    a(W, X, Y)
+    b(W, X, Y)
+    assert a.source == b.source
+
+
+def test_generated_lines_in_tracebacks():
+    def bad(x):
+        return np.sum(np.log(x) @ x)   # 1-d @ 1-d is fine; force an error with a shape clash
+    g = grad(lambda x, A: np.sum(A @ x))
+    with pytest.raises(ValueError) as info:
+        g(np.ones(3), np.ones((2, 4)))
+    tb = "".join(traceback.format_exception(info.type, info.value, info.tb))
+    assert "<s2sgrad" in tb
+    fname = [f.filename for f in traceback.extract_tb(info.tb) if f.filename.startswith("<s2s")][0]
+    assert linecache.getline(fname, 2).strip() != ""
+    assert bad
+
+
+def test_comments_point_to_user_lines():
+    g = grad(loss)
+    g(W, X, Y)
+    line = loss.__code__.co_firstlineno + 1
+    assert f"test_api.py:{line}: margin = y * (X @ w)" in g.source
+    assert f"adjoint of test_api.py:{line}" in g.source
+
+
+# ---------------------------------------------------------------- errors
+
+def test_non_scalar_output_points_to_vjp():
+    with pytest.raises(TypeError, match="vjp"):
+        grad(lambda x: x * 2.0)(np.ones(3))
+
+
+def test_tuple_output_needs_has_aux():
+    with pytest.raises(s2sgrad.S2SGradError, match="has_aux"):
+        grad(lambda x: (np.sum(x), x))(np.ones(3))
+
+
+def test_integer_argument_refused():
+    with pytest.raises(TypeError, match="integer"):
+        grad(lambda x: x * 2)(3)
+    with pytest.raises(TypeError, match="integer"):
+        grad(lambda x: np.sum(x * 2.0))(np.arange(3))
+
+
+@pytest.mark.parametrize("wrt,exc", [(5, ValueError), ("nope", ValueError), (1.5, TypeError),
+                                     ((0, 0), ValueError), (True, TypeError)])
+def test_bad_wrt(wrt, exc):
+    with pytest.raises(exc):
+        grad(loss, wrt=wrt)
+
+
+def test_not_callable():
+    with pytest.raises(TypeError):
+        grad(42)
+
+
+def _unknown(x):
+    return np.sum(np.fft.fft(x).real)
+
+
+def _unresolved(x):
+    return np.sum(x * not_defined_anywhere)  # noqa: F821
+
+
+def _generator(x):
+    yield x
+
+
+async def _async(x):
+    return x
+
+
+@pytest.mark.parametrize("fn,cls,words", [
+    (_unknown, s2sgrad.UnknownFunctionError, "fft"),
+    (_unresolved, s2sgrad.UnresolvedNameError, "not_defined_anywhere"),
+    (_generator, s2sgrad.UnsupportedSyntaxError, "generator"),
+    (_async, s2sgrad.UnsupportedSyntaxError, "async"),
+])
+def test_compile_errors_name_file_line_and_construct(fn, cls, words):
+    with pytest.raises(cls) as info:
+        grad(fn)(np.ones(3))
+    msg = str(info.value)
+    assert "test_api.py:" in msg and words in msg
+    assert isinstance(info.value, s2sgrad.S2SGradError)
+
+
+def test_source_not_found_says_how_to_fix():
+    ns = {"np": np}
+    exec("def f(x):\n    return np.sum(x * x)\n", ns)
+    with pytest.raises(s2sgrad.SourceNotFoundError, match="source"):
+        grad(ns["f"])(np.ones(2))
+
+
+def test_unknown_method_and_attribute():
+    with pytest.raises(s2sgrad.S2SGradError, match="tofile"):
+        grad(lambda x: x.tofile("x"))(np.ones(2))
+
+
+def test_check_grads_raises_on_a_wrong_gradient():
+    from s2sgrad.check import GradientCheckError
+    # a function whose gradient is right passes; perturbing the checker's
+    # tolerance to zero makes a correct rule fail only through FD noise,
+    # so instead check a deliberately mismatched pair through the public API
+    s2sgrad.check_grads(loss, (W, X, Y))
+    with pytest.raises(GradientCheckError):
+        s2sgrad.check_grads(lambda x: np.sum(np.floor(x * 1e6) / 1e6 * x), (np.ones(3) * 0.3,),
+                            eps=1e-4)
+    assert sys.version_info >= (3, 10)
