@@ -322,6 +322,11 @@ class Reverser:
             res.append(a if a is not None else bem.call("zeros_like", cb))
         res += [local.bar.get(v) for v in outer]
         bb.results = res
+        hoisted = self._hoist_accumulations(bb, act, outer, acc, loc)
+        for v in hoisted:
+            k = outer.index(v)
+            if bb.results[len(act) + k] is acc[k]:       # nothing left to accumulate in the loop
+                del outer[k], acc[k], bb.results[len(act) + k]
         # residuals: forward-body values the backward body reads
         index = body.params[0] if is_for else None
         bindex = Var(index.hint if index is not None else "_", shape=P.SCALAR)
@@ -332,7 +337,7 @@ class Reverser:
         residuals = [v for v in _reads(bb) if v in fwd_defined and v not in subst]
         pops = []
         for v in residuals:
-            st = Var(f"{v.hint}_stack" if v.bar_of is None else "stack")
+            st = name_derivative(Var(), v, "_stack")      # printed "<name of v>_stack"
             self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (st,), {}, None))
             self._push_after_definition(body, v, st)
             r = Var(v.hint, shape=v.shape)
@@ -362,6 +367,73 @@ class Reverser:
                 adj.add(a, bouts[k], set())
         for k, v in enumerate(outer):
             adj.bar[v] = bouts[len(act) + k]
+        for v, terms in hoisted.items():
+            for kind, lg, lo in terms:
+                total = em.call("matmul_vjp_a_sum", lg, v, lo) if kind == "a" else \
+                    em.call("matmul_vjp_b_sum", lg, lo, v)
+                adj.add(v, total, set())
+
+    def _hoist_accumulations(self, bb, act, outer, acc, loc):
+        """Turn ``W_bar = W_bar + matmul_vjp_a(g_t, W, h_t)`` in a backward
+        loop body (W loop-invariant) into appends of ``g_t`` and ``h_t`` to two
+        lists, summed after the loop by one matrix product.  A per-step outer
+        product costs a full W-sized write each step; the stacked product is
+        one BLAS call (the hand-written BPTT gradient's form)."""
+        uses: dict = {}
+        for e in bb.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    uses[a] = uses.get(a, 0) + 1
+            for b in e.blocks():
+                for a in _reads(b):
+                    uses[a] = uses.get(a, 0) + 2
+        for r in bb.results:
+            if isinstance(r, Var):
+                uses[r] = uses.get(r, 0) + 1
+        where = {o: e for e in bb.eqns for o in e.outs}
+        hoisted: dict = {}
+        for k, v in enumerate(outer):
+            idx = len(act) + k
+            cur, chain, terms = bb.results[idx], [], []
+            while cur is not acc[k]:
+                e = where.get(cur)
+                if e is None or e.prim.name != "add" or (chain and uses.get(cur, 0) != 1):
+                    break
+                chain.append(e)
+                terms.append(e.args[1])
+                cur = e.args[0]
+            if cur is not acc[k] or not chain:
+                continue
+            keep, lifted = [], []
+            for t in terms:
+                d = where.get(t)
+                if isinstance(t, Var) and d is not None and uses.get(t, 0) == 1 and (
+                        (d.prim.name == "matmul_vjp_a" and d.args[1] is v) or
+                        (d.prim.name == "matmul_vjp_b" and d.args[2] is v)):
+                    lifted.append(d)
+                else:
+                    keep.append(t)
+            if not lifted:
+                continue
+            drop = set(map(id, chain + lifted))
+            bb.eqns[:] = [e for e in bb.eqns if id(e) not in drop]
+            new = acc[k]
+            bem = Emitter(bb, loc)
+            for t in reversed(keep):
+                new = name_derivative(bem.call("add", new, t), v, "_bar")
+            bb.results[idx] = new
+            terms_out = []
+            for d in lifted:
+                kind = "a" if d.prim.name == "matmul_vjp_a" else "b"
+                g, other = d.args[0], d.args[2] if kind == "a" else d.args[1]
+                lg = name_derivative(Var(), g, "_list")
+                lo = name_derivative(Var(), other, "_list")
+                for lst, val in ((lg, g), (lo, other)):
+                    self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (lst,), {}, None))
+                    bb.eqns.append(Eqn(P.get("push"), (lst, val), {}, (), {}, loc))
+                terms_out.append((kind, lg, lo))
+            hoisted[v] = terms_out
+        return hoisted
 
     def _add_counter(self, eqn):
         """Give a loop that may stop early a carry counting its iterations."""
@@ -523,20 +595,54 @@ def split_vjp(g: Func, nprimal: int, nout: int):
     stay forward.  Residuals are the forward values the backward part reads.
     """
     cts = set(g.params[nprimal:nprimal + nout])
-    back = set(cts)
-    fwd_eqns, bwd_eqns = [], []
     def reads(e):
         r = [a for a in e.atoms() if isinstance(a, Var)]
         for b in e.blocks():
             r += _free(b)
         return r
 
-    for e in g.body.eqns:
-        if any(a in back for a in reads(e)) or e.prim.name == "pop":
-            bwd_eqns.append(e)
-            back.update(e.outs)
-        else:
-            fwd_eqns.append(e)
+    def pushed_stacks(e):
+        out = set()
+        if e.prim.name == "push":
+            out.add(e.args[0])
+        for b in e.blocks():
+            for e2 in b.eqns:
+                out |= pushed_stacks(e2)
+        return out
+
+    # A value read from a list that the backward half fills (hoisted
+    # accumulations) is backward too: iterate to a fixpoint.
+    filled_back: set = set()
+    while True:
+        fwd_eqns, bwd_eqns, back = [], [], set(cts)
+        for e in g.body.eqns:
+            if any(a in back or a in filled_back for a in reads(e)) or e.prim.name == "pop":
+                bwd_eqns.append(e)
+                back.update(e.outs)
+            else:
+                fwd_eqns.append(e)
+        more = set().union(*[pushed_stacks(e) for e in bwd_eqns]) - filled_back
+        if not more:
+            break
+        filled_back |= more
+    # lists the backward half fills are created there, fresh for each pullback
+    moved = [e for e in fwd_eqns if e.prim.name == "new_stack" and e.outs[0] in filled_back]
+    fwd_eqns = [e for e in fwd_eqns if not any(e is m for m in moved)]
+    bwd_eqns = moved + bwd_eqns
+    # the backward half pops the forward stacks: give it copies, so a
+    # pullback can be called more than once
+    stacks = {e.outs[0] for e in fwd_eqns if e.prim.name == "new_stack"}
+    copies, subst = [], {}
+    for st in stacks:
+        if any(st in reads(e) for e in bwd_eqns):
+            c = Var(st.hint)
+            c.bar_of = st.bar_of
+            subst[st] = c
+            copies.append(Eqn(P.get("copy_stack"), (st,), {}, (c,), {}, None))
+    if subst:
+        blk = Block(bwd_eqns)
+        _substitute(blk, subst)
+        bwd_eqns = copies + blk.eqns
     bwd_defined = {o for e in bwd_eqns for o in e.outs} | cts
     grads = g.results[nout:]
     residuals, seen = [], set()

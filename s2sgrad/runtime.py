@@ -352,3 +352,34 @@ def rhs_as_matrix(v, a, b):
 def rhs_from_matrix(v, a, b):
     """The inverse of :func:`rhs_as_matrix`."""
     return np.asarray(v)[..., 0] if _solve_rhs_is_vector(a, b) else v
+
+
+def matmul_vjp_a_sum(gs, a, bs):
+    """``sum_t matmul_vjp_a(gs[t], a, bs[t])`` as one matrix product.
+
+    The weight cotangent of ``a @ b_t`` accumulated over a loop: stacking the
+    per-step factors turns T outer products into one BLAS call.
+    """
+    if not gs:
+        return np.zeros_like(a, dtype=np.result_type(a, float))
+    g0, b0 = np.asarray(gs[0]), np.asarray(bs[0])
+    if np.ndim(a) == 2 and g0.ndim == 1 and b0.ndim == 1:
+        return np.stack(gs, axis=1) @ np.stack(bs, axis=0)
+    if np.ndim(a) == 2 and g0.ndim == 2 and b0.ndim == 2:
+        return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
+    return sum(matmul_vjp_a(g, a, b) for g, b in zip(gs, bs))
+
+
+def matmul_vjp_b_sum(gs, as_, b):
+    """``sum_t matmul_vjp_b(gs[t], as_[t], b)`` as one matrix product."""
+    if not gs:
+        return np.zeros_like(b, dtype=np.result_type(b, float))
+    g0, a0 = np.asarray(gs[0]), np.asarray(as_[0])
+    if np.ndim(b) == 2 and g0.ndim == 1 and a0.ndim == 1:
+        return np.stack(as_, axis=1) @ np.stack(gs, axis=0)
+    if np.ndim(b) == 2 and g0.ndim == 2 and a0.ndim == 2:
+        return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
+    return sum(matmul_vjp_b(g, a, b) for g, a in zip(gs, as_))
+
+
+__all__ += ["matmul_vjp_a_sum", "matmul_vjp_b_sum"]

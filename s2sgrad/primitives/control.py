@@ -168,7 +168,7 @@ def _pop_printer(args, kwargs, eqn):
                     keywords=[])
 
 
-NEW_STACK = defprim("new_stack", list, sig="", opaque=True, printer=_new_stack_printer,
+NEW_STACK = defprim("new_stack", None, sig="", opaque=True, printer=_new_stack_printer,
                     shape=shape_fresh)
 NEW_STACK.effect = True
 PUSH = defprim("push", None, sig="stack, value, /", opaque=True, shape=shape_fresh, nouts=0)
@@ -177,6 +177,9 @@ PUSH.effect = True
 POP = defprim("pop", None, sig="stack, /", opaque=True, printer=_pop_printer, shape=shape_fresh)
 POP.effect = True
 
+COPY_STACK = defprim("copy_stack", None, sig="stack, /", opaque=True, pyname="list",
+                     shape=shape_fresh)
+
 # range(a, b, c) built at run time (loop bounds computed from data).
 defprim("range", range, sig="*args", nondiff=True, pyname="range", shape=shape_fresh,
         inline=True)
@@ -184,3 +187,11 @@ defprim("range", range, sig="*args", nondiff=True, pyname="range", shape=shape_f
 # min(a, b) of Python ints (zip's trip count).
 defprim("py_min", None, sig="a, b, /", nondiff=True, pyname="min", shape=shape_fresh,
         inline=True)
+
+# Loop-hoisted weight cotangents (reverse mode's accumulation pass, see
+# reverse.Reverser._hoist_accumulations).  Emitted only into backward sweeps.
+from .. import runtime as _rt  # noqa: E402
+defprim("matmul_vjp_a_sum", _rt.matmul_vjp_a_sum, sig="gs, a, bs, /", opaque=True,
+        pyname="matmul_vjp_a_sum", shape=lambda args, kw: args[1].shape)
+defprim("matmul_vjp_b_sum", _rt.matmul_vjp_b_sum, sig="gs, as_, b, /", opaque=True,
+        pyname="matmul_vjp_b_sum", shape=lambda args, kw: args[2].shape)
