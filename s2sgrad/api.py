@@ -17,7 +17,7 @@ import numpy as np
 from . import pytree
 from .codegen import generate
 from .errors import OutputError, S2SGradError
-from .ir import Const, Var, verify
+from .ir import Const, Func, Var, iter_eqns, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
@@ -102,16 +102,26 @@ def _fix_grad(g, x, inputs):
 
 
 class _Transformed:
-    """Shared machinery of the decorated forms: binding, specs, cache."""
+    """Shared machinery of the decorated forms: binding, specs, cache.
+
+    Transformations compose: when ``fn`` is itself a transformed function
+    (``grad(grad(f))``, ``jvp(grad(f))``, ...), the argument structure
+    (specs, leaves) is delegated to it and its optimised IR (``ir_for``) is
+    differentiated instead of lowering source.
+    """
 
     kind = "grad"
+    # Whether this transformation's result can be differentiated again
+    # (it exposes its IR through ``ir_for``).
+    composable = False
 
     def __init__(self, fn, wrt=0, has_aux=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
-        if isinstance(fn, _Transformed):
-            raise S2SGradError("differentiating an s2sgrad-transformed function is not "
-                               "supported yet (higher-order derivatives)")
+        if isinstance(fn, _Transformed) and not fn.composable:
+            raise S2SGradError(f"cannot differentiate a {type(fn).__name__}: its result is not "
+                               f"a function of arrays compiled to IR (differentiate grad, "
+                               f"value_and_grad or jvp transforms, or the original function)")
         functools.update_wrapper(self, fn)
         self.fn = fn
         try:
@@ -131,18 +141,64 @@ class _Transformed:
         ba.apply_defaults()
         return list(ba.arguments.items())
 
-    def _specs(self, bound):
+    @property
+    def _inner(self):
+        """The transformed function this one transforms, if any."""
+        return self.fn if isinstance(self.fn, _Transformed) else None
+
+    def _globals(self):
+        """The user function's module globals (what generated code reads live)."""
+        fn = self.fn
+        while isinstance(fn, _Transformed):
+            fn = fn.fn
+        return getattr(fn, "__globals__", {})
+
+    def _validate(self, bound):
+        """Refuse non-float values for every argument differentiated at any level."""
+        for i in self.wrt:
+            name, value = bound[i]
+            if value is None:
+                raise InputError(f"cannot differentiate with respect to '{name}': it is None")
+            for leaf in pytree.flatten(value)[0]:
+                _check_diff_leaf(leaf, name)
+        if self._inner is not None:
+            self._inner._validate(bound)
+
+    def _specs(self, bound, extra_trees=()):
+        """The argument structure (the cache key).  ``extra_trees``: positions an
+        outer transformation differentiates (flattened into leaves too)."""
+        trees = set(self.wrt) | set(extra_trees)
+        if self._inner is not None:
+            return self._inner._specs(bound, trees)
         specs = {}
         for i, (name, value) in enumerate(bound):
             if value is None:
                 specs[name] = ("none", None)
-            elif i in self.wrt and pytree.is_container(value):
+            elif i in trees and pytree.is_container(value):
                 specs[name] = ("tree", pytree.flatten(value)[1])
+            elif i not in trees and type(value) in (int, bool) and self._static_ok(name, value):
+                # Python ints and bools (sizes, depths, flags) are compile-time
+                # constants, like JAX's static arguments: `range(n)` and
+                # `if training:` resolve while compiling, and recursion on a
+                # depth argument terminates.  After MAX_STATIC_VALUES distinct
+                # values an argument is treated as data instead.
+                specs[name] = ("static", value)
             else:
                 specs[name] = ("leaf", None)
         return specs
 
+    MAX_STATIC_VALUES = 16
+
+    def _static_ok(self, name, value):
+        seen = self.__dict__.setdefault("_static_seen", {}).setdefault(name, set())
+        if value in seen or len(seen) < self.MAX_STATIC_VALUES:
+            seen.add(value)
+            return True
+        return False
+
     def _leaves(self, bound, specs):
+        if self._inner is not None:
+            return self._inner._leaves(bound, specs)
         leaves = []
         for name, value in bound:
             kind, _ = specs[name]
@@ -162,6 +218,8 @@ class _Transformed:
         return c
 
     def _param_leaf_ranges(self, specs):
+        if self._inner is not None:
+            return self._inner._param_leaf_ranges(specs)
         ranges, start = [], 0
         for name, (kind, td) in specs.items():
             n = td.num_leaves if kind == "tree" else 1
@@ -170,11 +228,26 @@ class _Transformed:
         return ranges
 
     def _primal(self, specs):
-        func = lower_function(self.fn, specs)
+        if self._inner is not None:
+            func = self._inner.ir_for(specs)
+            if any(getattr(e.prim, "effect", False) for e in iter_eqns(func.body)):
+                raise S2SGradError(f"differentiating a derivative of '{self.fn.__name__}' is not "
+                                   f"supported yet: its derivative program saves loop values "
+                                   f"on stacks, which cannot be differentiated again")
+        else:
+            func = lower_function(self.fn, specs)
         verify(func)
         return func
 
+    def ir_for(self, specs):
+        """The optimised IR of this transformed function for the argument
+        structure ``specs``: one parameter per leaf (as ``_leaves``), results
+        flattened with ``info["out_tree"]`` giving the call's output structure."""
+        raise S2SGradError(f"a {type(self).__name__} cannot be differentiated again")
+
     def _default_specs(self):
+        if self._inner is not None:
+            return self._inner._default_specs()
         specs = {}
         for p in self._sig.parameters.values():
             if p.default is None:
@@ -203,6 +276,7 @@ class _Transformed:
 
 class _GradBase(_Transformed):
     keep_value = False
+    composable = True
 
     def _compile(self, specs):
         primal = self._primal(specs)
@@ -221,25 +295,45 @@ class _GradBase(_Transformed):
         self._check_output_leaf(primal.results[0], primal)
         keep = self.keep_value or self.has_aux
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
-                      name=f"{self.fn.__name__}_grad" if not keep else
-                      f"{self.fn.__name__}_value_and_grad")
+                      name=f"{primal.name}_grad" if not keep else
+                      f"{primal.name}_value_and_grad")
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
-        c = generate(g, self.fn.__globals__)
+        c = generate(g, self._globals())
         c.wrt_leaves = wrt_leaves
         c.out_tree = out_tree
         c.ranges = ranges
         return c
 
+    def ir_for(self, specs):
+        c = self._compiled(specs)
+        f = c.func
+        nvals = len(f.results) - len(c.wrt_leaves)
+        values, grads = list(f.results[:nvals]), list(f.results[nvals:])
+        names = list(specs)
+        trees = [specs[names[w]][1] if specs[names[w]][0] == "tree" else pytree.LEAF
+                 for w in self.wrt]
+        grad_tree = trees[0] if self._single else pytree.TreeDef("tuple", tuple(trees))
+        results, tree = grads, grad_tree
+        if self.has_aux:
+            loss_tree, aux_tree = c.out_tree.children
+            if self.keep_value:
+                results = values + grads
+                tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))
+            else:
+                results = grads + values[1:]
+                tree = pytree.TreeDef("tuple", (grad_tree, aux_tree))
+        elif self.keep_value:
+            results = values + grads
+            tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))
+        info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
+        info["out_tree"] = tree
+        return Func(f.name, list(f.params), f.body, results, f.filename, info)
+
     def __call__(self, *args, **kwargs):
         bound = self._bind(args, kwargs)
-        for i in self.wrt:
-            name, value = bound[i]
-            if value is None:
-                raise InputError(f"cannot differentiate with respect to '{name}': it is None")
-            for leaf in pytree.flatten(value)[0]:
-                _check_diff_leaf(leaf, name)
+        self._validate(bound)
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
@@ -326,11 +420,11 @@ class VJPFunction(_Transformed):
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         nout = len(primal.results)
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
-                      cotangent_params=True, name=f"{self.fn.__name__}_vjp")
+                      cotangent_params=True, name=f"{primal.name}_vjp")
         g = optimize(verify(g))
         fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
-        cf = generate(optimize(verify(fwd)), self.fn.__globals__)
-        cb = generate(optimize(verify(bwd)), self.fn.__globals__)
+        cf = generate(optimize(verify(fwd)), self._globals())
+        cb = generate(optimize(verify(bwd)), self._globals())
         cf.backward = cb
         cf.source = cf.source + "\n\n" + cb.source
         cf.wrt_leaves = wrt_leaves
@@ -340,10 +434,7 @@ class VJPFunction(_Transformed):
 
     def __call__(self, *args, **kwargs):
         bound = self._bind(args, kwargs)
-        for i in self.wrt:
-            name, value = bound[i]
-            for leaf in pytree.flatten(value)[0]:
-                _check_diff_leaf(leaf, name)
+        self._validate(bound)
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)

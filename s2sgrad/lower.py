@@ -1455,7 +1455,8 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     """Lower ``fn`` to a :class:`Func`.
 
     ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
-    ``("leaf", None)``, ``("none", None)`` (the argument is ``None``: a
+    ``("leaf", None)``, ``("static", value)`` (a Python int/bool: a constant),
+    ``("none", None)`` (the argument is ``None``: a
     constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
     The Func has one parameter Var per leaf, in order.
     """
@@ -1464,8 +1465,8 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     lw = Lowerer(src, Resolver(fn), em)
     params = []
     for pname, (kind, td) in arg_specs.items():
-        if kind == "none":
-            lw.env[pname] = Const(None)
+        if kind in ("none", "static"):
+            lw.env[pname] = Const(td if kind == "static" else None)
             params.append(Var(pname))   # still a parameter of the generated function
             continue
         if kind == "leaf":

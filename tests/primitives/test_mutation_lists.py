@@ -1,0 +1,62 @@
+"""Specs for in-place updates (setitem) and runtime lists (append, pop,
+stack, indexing), which appear when user code mutates arrays or grows a
+list in a loop."""
+import numpy as np
+import pytest
+
+from .spec import Spec, check_spec, normal
+
+
+def set_slice(x):
+    y = np.zeros(4)
+    y[1:3] = x[:2] * x[2]
+    y[0] += x[1]
+    return np.sum(y ** 2)
+
+
+def set_in_loop(x, W):
+    H = np.zeros((3, x.shape[0]))
+    h = x
+    for t in range(3):
+        h = np.tanh(W @ h)
+        H[t] = h
+    return np.sum(H ** 2)
+
+
+def grow_and_stack(x):
+    hs = []
+    for i in range(3):
+        hs.append(np.sin(x) * (i + 1.0))
+    return np.sum(np.stack(hs) ** 2)
+
+
+def read_list(x):
+    parts = []
+    for k in range(3):
+        parts.append(x * (k + 1.0))
+    tot = 0.0
+    for p in parts:
+        tot = tot + np.sum(np.sin(p))
+    return tot
+
+
+def list_used_twice(x):
+    hs = []
+    for i in range(2):
+        hs.append(x * (i + 2.0))
+    return np.sum(np.stack(hs) * np.array(hs))
+
+
+SPECS = [
+    Spec("setitem", set_slice, (normal(3),)),
+    Spec("setitem", set_in_loop, (normal(3), normal(3, 3) * 0.5), wrt=(0, 1), id="setitem-loop"),
+    Spec(("list_build", "list_append", "list_pop", "stack_list", "unstack"), grow_and_stack,
+         (normal(3),)),
+    Spec(("list_get", "list_index_add"), read_list, (normal(2),)),
+    Spec("list_add", list_used_twice, (normal(3),)),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_mutation_and_lists(spec):
+    check_spec(spec)
