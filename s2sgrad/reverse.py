@@ -335,15 +335,28 @@ class Reverser:
             subst[index] = bindex
         fwd_defined = _defined(body) | set(body.params)
         residuals = [v for v in _reads(bb) if v in fwd_defined and v not in subst]
+        # One tuple per iteration: carry values as the body starts (their
+        # names are reused by the next values), everything else as it ends.
         pops = []
-        for v in residuals:
-            st = name_derivative(Var(), v, "_stack")      # printed "<name of v>_stack"
+        groups = [[v for v in residuals if v in body.params],
+                  [v for v in residuals if v not in body.params]]
+        for at_start, group in zip((True, False), groups):
+            if not group:
+                continue
+            st = name_derivative(Var(), group[0], "_stack")
             self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (st,), {}, None))
-            self._push_after_definition(body, v, st)
-            r = Var(v.hint, shape=v.shape)
-            r.bar_of = v.bar_of
-            subst[v] = r
-            pops.append(Eqn(P.get("pop"), (st,), {}, (r,), {}, loc))
+            push = Eqn(P.get("push"), (st,) + tuple(group), {}, (), {}, loc)
+            if at_start:
+                body.eqns.insert(0, push)
+            else:
+                body.eqns.append(push)
+            popped = []
+            for v in group:
+                r = Var(v.hint, shape=v.shape)
+                r.bar_of = v.bar_of
+                subst[v] = r
+                popped.append(r)
+            pops.append(Eqn(P.get("pop"), (st,), {}, tuple(popped), {}, loc))
         _substitute(bb, subst)
         bb.eqns[:0] = list(reversed(pops))
         bb.params = [bindex] + cbar + acc
@@ -454,16 +467,6 @@ class Reverser:
         eqn.params["count_at"] = len(eqn.outs) - 1
         return out
 
-    def _push_after_definition(self, body, v, st):
-        if v in body.params:
-            loc = body.eqns[0].loc if body.eqns else None
-            body.eqns.insert(0, Eqn(P.get("push"), (st, v), {}, (), {}, loc))
-            return
-        for k, e in enumerate(body.eqns):
-            if v in e.outs:
-                body.eqns.insert(k + 1, Eqn(P.get("push"), (st, v), {}, (), {}, e.loc))
-                return
-        raise AssertionError(f"residual {v!r} not defined in loop body")
 
 
 def _slot0():

@@ -26,6 +26,11 @@ def unbroadcast(g, x):
     This is the adjoint of broadcasting: a value used at many positions
     receives the sum of their sensitivities.
     """
+    try:                       # fast path: arrays of equal shape (attribute access only)
+        if g.shape == x.shape:
+            return g
+    except AttributeError:
+        pass
     shape = np.shape(x)
     gshape = np.shape(g)
     if gshape == shape:
@@ -89,6 +94,10 @@ def matmul_vjp_a(g, a, b):
     ``g @ b.T`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2 and np.ndim(g) == 2:
+        return g @ b.T
+    if a_nd == 2 and b_nd == 1 and np.ndim(g) == 1:
+        return np.outer(g, b)
     if b_nd == 1:
         if a_nd == 1:
             return g * b
@@ -104,6 +113,10 @@ def matmul_vjp_b(g, a, b):
     ``a.T @ g`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2 and np.ndim(g) == 2:
+        return a.T @ g
+    if a_nd == 2 and b_nd == 1 and np.ndim(g) == 1:
+        return a.T @ g
     if a_nd == 1:
         if b_nd == 1:
             return g * a

@@ -160,7 +160,9 @@ def _new_stack_printer(args, kwargs, eqn):
 
 def _push_stmt(cg, e, indent):
     from ..codegen import _to_source
-    return [f"{indent}{_to_source(cg.atom(e.args[0]))}.append({_to_source(cg.atom(e.args[1]))})"]
+    vals = [_to_source(cg.atom(a)) for a in e.args[1:]]
+    item = vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
+    return [f"{indent}{_to_source(cg.atom(e.args[0]))}.append({item})"]
 
 
 def _pop_printer(args, kwargs, eqn):
@@ -171,7 +173,7 @@ def _pop_printer(args, kwargs, eqn):
 NEW_STACK = defprim("new_stack", None, sig="", opaque=True, printer=_new_stack_printer,
                     shape=shape_fresh)
 NEW_STACK.effect = True
-PUSH = defprim("push", None, sig="stack, value, /", opaque=True, shape=shape_fresh, nouts=0)
+PUSH = defprim("push", None, sig="stack, /, *values", opaque=True, shape=shape_fresh, nouts=0)
 PUSH.codegen_stmt = _push_stmt
 PUSH.effect = True
 POP = defprim("pop", None, sig="stack, /", opaque=True, printer=_pop_printer, shape=shape_fresh)
