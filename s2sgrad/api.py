@@ -230,10 +230,6 @@ class _Transformed:
     def _primal(self, specs):
         if self._inner is not None:
             func = self._inner.ir_for(specs)
-            if any(getattr(e.prim, "effect", False) for e in iter_eqns(func.body)):
-                raise S2SGradError(f"differentiating a derivative of '{self.fn.__name__}' is not "
-                                   f"supported yet: its derivative program saves loop values "
-                                   f"on stacks, which cannot be differentiated again")
         else:
             func = lower_function(self.fn, specs)
         verify(func)
@@ -278,7 +274,7 @@ class _GradBase(_Transformed):
     keep_value = False
     composable = True
 
-    def _compile(self, specs):
+    def _compile(self, specs, hoist=True):
         primal = self._primal(specs)
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
@@ -296,7 +292,7 @@ class _GradBase(_Transformed):
         keep = self.keep_value or self.has_aux
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
                       name=f"{primal.name}_grad" if not keep else
-                      f"{primal.name}_value_and_grad")
+                      f"{primal.name}_value_and_grad", hoist=hoist)
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
@@ -307,7 +303,13 @@ class _GradBase(_Transformed):
         return c
 
     def ir_for(self, specs):
-        c = self._compiled(specs)
+        # the version to be differentiated again keeps every step's
+        # accumulation in the loop (no opaque stacked products)
+        key = tuple(specs.items())
+        diff_cache = self.__dict__.setdefault("_diff_cache", {})
+        c = diff_cache.get(key)
+        if c is None:
+            c = diff_cache[key] = self._compile(specs, hoist=False)
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -317,7 +319,7 @@ class _GradBase(_Transformed):
         grad_tree = trees[0] if self._single else pytree.TreeDef("tuple", tuple(trees))
         results, tree = grads, grad_tree
         if self.has_aux:
-            loss_tree, aux_tree = c.out_tree.children
+            aux_tree = c.out_tree.children[1]
             if self.keep_value:
                 results = values + grads
                 tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))

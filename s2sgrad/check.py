@@ -4,8 +4,11 @@ For each differentiated argument, a random direction ``v`` and a random
 output cotangent ``u`` are drawn; the generated reverse mode gives
 ``<J^T u, v>``, and central differences in float64 give
 ``(<u, f(x + eps v)> - <u, f(x - eps v)>) / (2 eps)``.  The two must agree
-to ``rtol``/``atol``.  Float32 inputs are promoted to float64 for the check,
-so the comparison measures the rule, not float32 rounding.
+to ``rtol``/``atol``.  With ``modes=("rev", "fwd")`` the generated forward
+mode (``<u, J v>`` from :func:`s2sgrad.jvp`) is checked the same way, and the
+two modes must satisfy the dot-product identity ``<u, J v> = <J^T u, v>``.
+Float32 inputs are promoted to float64 for the check, so the comparison
+measures the rule, not float32 rounding.
 """
 from __future__ import annotations
 
@@ -53,42 +56,65 @@ def _random_like(rng, x):
     return pytree.unflatten(td, [rng.standard_normal(np.shape(v)) for v in lx])
 
 
+def _zeros_like(x):
+    lx, td = pytree.flatten(x)
+    return pytree.unflatten(td, [float(0.0) if isinstance(v, float) else np.zeros_like(v)
+                                 for v in lx])
+
+
 def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0,
-                modes=("rev",)):
+                modes=("rev",), identity_rtol=1e-8):
     """Check ``f``'s generated derivatives against central finite differences.
 
     ``args`` is the tuple of positional arguments, ``wrt`` as in :func:`grad`
-    (a position, a name, or a tuple of them).  Raises
-    :class:`GradientCheckError` (an ``AssertionError``) naming the argument
-    on mismatch; returns ``None`` when all checks pass.
+    (a position, a name, or a tuple of them).  ``modes`` selects what is
+    checked: ``"rev"`` the generated reverse mode (``<J^T u, v>``),
+    ``"fwd"`` the generated forward mode (``<u, J v>``, one ``wrt`` argument
+    at a time); with both, the two must also satisfy the dot-product identity
+    ``<u, J v> == <J^T u, v>`` to ``identity_rtol`` (both are exact up to
+    rounding, so this is much tighter than the finite-difference check).
+    Raises :class:`GradientCheckError` (an ``AssertionError``) naming the
+    argument and the mode on mismatch; returns ``None`` when all checks pass.
     """
+    import inspect
+
     from .api import vjp  # late import: api imports this module's package
+    from .higher import jvp
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    unknown = set(modes) - {"rev", "fwd"}
+    if unknown or not modes:
+        raise ValueError(f"modes must be a non-empty subset of ('rev', 'fwd'), got {modes!r}")
     kwargs = dict(kwargs or {})
     args = tuple(_tree_map(_to64, a) for a in args)
     kwargs = {k: _tree_map(_to64, v) for k, v in kwargs.items()}
     rng = np.random.default_rng(seed)
-    fv = vjp(f, wrt=wrt)
-    out, pullback = fv(*args, **kwargs)
     expected = f(*args, **kwargs)
-    for a, b in zip(pytree.flatten(out)[0], pytree.flatten(expected)[0]):
-        if not np.allclose(a, b, rtol=1e-10, atol=1e-12, equal_nan=True):
-            raise GradientCheckError(f"the generated forward value {a!r} differs from "
-                                     f"{f.__name__}(...) = {b!r}")
-    u = _random_like(rng, out)
-    cts = pullback(u)
-    single = not isinstance(wrt, (tuple, list))
+
+    def same_value(out, what):
+        for a, b in zip(pytree.flatten(out)[0], pytree.flatten(expected)[0]):
+            if not np.allclose(a, b, rtol=1e-10, atol=1e-12, equal_nan=True):
+                raise GradientCheckError(f"the generated {what} value {a!r} differs from "
+                                         f"{f.__name__}(...) = {b!r}")
+
+    fv = vjp(f, wrt=wrt)
     positions = fv.wrt
-    if single:
-        cts = (cts,)
-    import inspect
+    single = not isinstance(wrt, (tuple, list))
+    u = _random_like(rng, expected)
+    rev = {}
+    if "rev" in modes:
+        out, pullback = fv(*args, **kwargs)
+        same_value(out, "forward")
+        cts = pullback(u)
+        rev = dict(zip(positions, (cts,) if single else cts))
     ba = inspect.signature(f).bind(*args, **kwargs)
     ba.apply_defaults()
     names = list(ba.arguments)
-    for pos, ct in zip(positions, cts):
+    fj = jvp(f, wrt=wrt) if "fwd" in modes else None
+    vs = {pos: _random_like(rng, ba.arguments[names[pos]]) for pos in positions}
+    for pos in positions:
         name = names[pos]
         x = ba.arguments[name]
-        v = _random_like(rng, x)
-        lhs = _inner(ct, v)
+        v = vs[pos]
 
         def phi(t):
             moved = inspect.BoundArguments(ba.signature, dict(ba.arguments))
@@ -96,8 +122,25 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
             return _inner(u, f(*moved.args, **moved.kwargs))
 
         fd = (phi(eps) - phi(-eps)) / (2 * eps)
-        if not abs(lhs - fd) <= atol + rtol * max(abs(lhs), abs(fd)):
-            raise GradientCheckError(
-                f"gradient of {f.__name__} with respect to '{name}' disagrees with central "
-                f"differences: <J^T u, v> = {lhs!r}, finite differences give {fd!r} "
-                f"(difference {abs(lhs - fd):.3g})")
+        found = {}
+        if "rev" in modes:
+            found["reverse mode <J^T u, v>"] = _inner(rev[pos], v)
+        if "fwd" in modes:
+            tangents = tuple(v if p == pos else _zeros_like(ba.arguments[names[p]])
+                             for p in positions)
+            out, out_dot = fj(args, tangents, **kwargs)
+            same_value(out, "jvp primal")
+            found["forward mode <u, J v>"] = _inner(u, out_dot)
+        for what, lhs in found.items():
+            if not abs(lhs - fd) <= atol + rtol * max(abs(lhs), abs(fd)):
+                raise GradientCheckError(
+                    f"{what} of {f.__name__} with respect to '{name}' disagrees with central "
+                    f"differences: {lhs!r}, finite differences give {fd!r} "
+                    f"(difference {abs(lhs - fd):.3g})")
+        if len(found) == 2:
+            a, b = found.values()
+            if not abs(a - b) <= identity_rtol * max(1.0, abs(a), abs(b)):
+                raise GradientCheckError(
+                    f"the generated forward and reverse modes of {f.__name__} with respect to "
+                    f"'{name}' violate the dot-product identity: <u, J v> = {b!r} but "
+                    f"<J^T u, v> = {a!r} (difference {abs(a - b):.3g})")

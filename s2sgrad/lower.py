@@ -639,7 +639,8 @@ class Lowerer:
             if isinstance(v, Static):
                 raise self.unsupported(s, f"reassigning '{n}' (a module or function) in a loop",
                                        "use another name")
-            inits.append(self.materialize(v, s) if not isinstance(v, (Var, Const)) else v)
+            inits.append(self.materialize(v, s, runtime_list=True)
+                         if not isinstance(v, (Var, Const)) else v)
         params = [Var(n.lstrip("$"), shape=P.shape_of(a) if isinstance(a, Var) else None)
                   for n, a in zip(names, inits)]
         for p_, a in zip(params, inits):
@@ -1187,18 +1188,21 @@ class Lowerer:
 
     # ------------------------------------------------------------ primitive calls
 
-    def materialize(self, v, node=None):
-        """Turn a compile-time value into an IR atom."""
+    def materialize(self, v, node=None, runtime_list=False):
+        """Turn a compile-time value into an IR atom.  ``runtime_list``: a list
+        literal becomes a runtime list (a loop carry that is appended to)."""
         if isinstance(v, (Var, Const)):
             return v
         if isinstance(v, Static):
             return Const(v.obj)
         if isinstance(v, Seq):
             atoms = [self.materialize(i, node) for i in v.items]
+            if all(isinstance(a, Const) for a in atoms) and not runtime_list:
+                # printed as a literal, so still a fresh list at each call
+                vals = [a.value for a in atoms]
+                return Const(tuple(vals) if v.kind == "tuple" else vals)
             if v.kind == "list":
-                return self.em.call(P.get("list_build"), *atoms)   # a fresh list each call
-            if all(isinstance(a, Const) for a in atoms):
-                return Const(tuple(a.value for a in atoms))
+                return self.em.call(P.get("list_build"), *atoms)
             return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",

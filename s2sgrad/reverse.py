@@ -53,6 +53,12 @@ def _edges(block: Block, edges: dict):
                         edges.setdefault(cond.params[i], []).extend(srcs)
             for b in e.blocks():
                 _edges(b, edges)
+        elif name == "push":
+            # a stack carries what is pushed to what is popped
+            edges.setdefault(e.args[0], []).extend(e.args[1:])
+        elif name in ("pop", "copy_stack"):
+            for o in e.outs:
+                edges.setdefault(o, []).append(e.args[0])
         elif not e.prim.nondiff:
             for o in e.outs:
                 edges.setdefault(o, []).extend(e.atoms())
@@ -83,6 +89,14 @@ def activity(func: Func, wrt: list[Var], outputs: list) -> set:
                 useful.add(s_)
                 work.append(s_)
     return varied & useful
+
+
+def zeros_of(em: Emitter, v):
+    """A materialised zero cotangent/tangent for ``v`` (a list of zeros for a
+    runtime list)."""
+    if P.shape_of(v) is LIST:
+        return em.call("list_zeros", v)
+    return em.call("zeros_like", v)
 
 
 def name_derivative(d: Var, primal: Var, suffix: str) -> Var:
@@ -145,15 +159,20 @@ class Reverser:
     are exported as extra outputs of the forward ``cond``.
     """
 
-    def __init__(self, active: set):
+    def __init__(self, active: set, hoist: bool = True):
         self.active = active
+        self.hoist = hoist
         self.stack_inits: list = []    # new_stack equations, hoisted to the function's top
+        self.adjoint_stacks: dict = {}  # stack -> stack of its popped values' cotangents
+        self.stack_vars: set = set()    # stacks of the program being reversed
 
     # ---------------------------------------------------------- forward copy
 
     def forward(self, block: Block) -> Block:
         eqns = []
         for e in block.eqns:
+            if e.prim.name in ("new_stack", "copy_stack"):
+                self.stack_vars.update(e.outs)
             if e.blocks():
                 params = {k: (self.forward(v) if isinstance(v, Block) else v)
                           for k, v in e.params.items()}
@@ -165,12 +184,17 @@ class Reverser:
 
     def backward(self, eqns, adj: Adjoints, em: Emitter):
         for eqn in reversed(eqns):
-            if not any(o in adj.bar for o in eqn.outs) and not eqn.blocks():
+            if not any(o in adj.bar for o in eqn.outs) and not eqn.blocks() and \
+                    eqn.prim.name not in ("push", "pop"):
                 continue
             if eqn.prim.name == "cond":
                 self.backward_cond(eqn, adj, em)
             elif eqn.prim.name in ("for_loop", "while_loop"):
                 self.backward_loop(eqn, adj, em)
+            elif eqn.prim.name in ("push", "pop"):
+                self.backward_stack(eqn, adj, em)
+            elif eqn.prim.name in ("new_stack", "copy_stack"):
+                continue
             elif any(o in adj.bar for o in eqn.outs):
                 self.backward_eqn(eqn, adj, em)
 
@@ -199,6 +223,34 @@ class Reverser:
         for a, ct in zip(eqn.args, cts):
             if isinstance(a, Var) and a in self.active:
                 adj.add(a, ct, fresh)
+
+    def backward_stack(self, eqn, adj, em):
+        """Reverse of the stack traffic of a program that is itself a
+        derivative (grad of grad through loops): the cotangents of popped
+        values go onto an adjoint stack, and each push takes its values'
+        cotangents back from it -- in reverse order, so the LIFO order lines
+        up exactly."""
+        st = eqn.args[0]
+        if st not in self.active:
+            return
+        em.loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        ast_ = self.adjoint_stacks.get(st)
+        if ast_ is None:
+            ast_ = name_derivative(Var(), st, "_bar")
+            self.adjoint_stacks[st] = ast_
+            self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (ast_,), {}, None))
+        if eqn.prim.name == "pop":
+            cts = [adj.get(o) if adj.get(o) is not None else zeros_of(em, o)
+                   for o in eqn.outs]
+            em.block.eqns.append(Eqn(P.get("push"), (ast_,) + tuple(cts), {}, (), {}, em.loc))
+            return
+        vals = eqn.args[1:]
+        outs = tuple(name_derivative(Var("_bar", shape=P.shape_of(v)), v, "_bar")
+                     if isinstance(v, Var) else Var() for v in vals)
+        em.block.eqns.append(Eqn(P.get("pop"), (ast_,), {}, outs, {}, em.loc))
+        for v, o in zip(vals, outs):
+            if isinstance(v, Var) and v in self.active:
+                adj.add(v, o, set())
 
     def _sub_adjoints(self, adj, em):
         local = Adjoints(em)
@@ -233,7 +285,7 @@ class Reverser:
             for v in changed:
                 a = local.bar.get(v)
                 if a is None:
-                    a = bem.call("zeros_like", v)
+                    a = zeros_of(bem, v)
                 results[k].append(a)
         for v in changed:
             o = name_derivative(Var("_bar", shape=P.shape_of(v)), v, "_bar")
@@ -281,7 +333,7 @@ class Reverser:
         inits = eqn.args[off:]
         act = [i for i, c in enumerate(carries)
                if c in self.active or eqn.outs[i] in self.active]
-        outer = [v for v in _free(body) if v in self.active]
+        outer = [v for v in _free(body) if v in self.active and v not in self.stack_vars]
         if not act and not outer:
             return
         loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
@@ -319,10 +371,10 @@ class Reverser:
         res = []
         for i, cb in zip(act, cbar):
             a = local.bar.get(carries[i])
-            res.append(a if a is not None else bem.call("zeros_like", cb))
+            res.append(a if a is not None else zeros_of(bem, cb))
         res += [local.bar.get(v) for v in outer]
         bb.results = res
-        hoisted = self._hoist_accumulations(bb, act, outer, acc, loc)
+        hoisted = self._hoist_accumulations(bb, act, outer, acc, loc) if self.hoist else {}
         for v in hoisted:
             k = outer.index(v)
             if bb.results[len(act) + k] is acc[k]:       # nothing left to accumulate in the loop
@@ -364,22 +416,26 @@ class Reverser:
         binits = []
         for i in act:
             g = adj.get(eqn.outs[i])
-            binits.append(g if g is not None else em.call("zeros_like", eqn.outs[i]))
+            binits.append(g if g is not None else zeros_of(em, eqn.outs[i]))
         for v in outer:
             g = adj.get(v)
-            binits.append(g if g is not None else em.call("zeros_like", v))
+            binits.append(g if g is not None else zeros_of(em, v))
         bouts = [name_derivative(Var("_bar", shape=inits[i].shape if isinstance(inits[i], Var)
                                      else None), inits[i] if isinstance(inits[i], Var)
                                  else carries[i], "_bar") for i in act]
         bouts += [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
         em.block.eqns.append(Eqn(P.get("for_loop"), (iterable,) + tuple(binits), {},
-                                 tuple(bouts), {"body": bb, "reverse": True}, loc))
+                                 tuple(bouts),
+                                 {"body": bb, "reverse": not eqn.params.get("reverse")}, loc))
+        # accumulators first (they already include v's earlier adjoint), then
+        # the carries' contributions to their initial values -- which may be
+        # the same variables (s = h; for ...: s = s * h)
+        for k, v in enumerate(outer):
+            adj.bar[v] = bouts[len(act) + k]
         for k, i in enumerate(act):
             a = inits[i]
             if isinstance(a, Var) and a in self.active:
                 adj.add(a, bouts[k], set())
-        for k, v in enumerate(outer):
-            adj.bar[v] = bouts[len(act) + k]
         for v, terms in hoisted.items():
             for kind, lg, lo in terms:
                 total = em.call("matmul_vjp_a_sum", lg, v, lo) if kind == "a" else \
@@ -543,19 +599,21 @@ def seed_for(em: Emitter, out):
 
 
 def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_values: bool,
-              name: str | None = None, cotangent_params: bool = False) -> Func:
+              name: str | None = None, cotangent_params: bool = False,
+              hoist: bool = True) -> Func:
     """The gradient of ``func``.
 
     ``wrt``: indices of the parameters to differentiate.  ``seed_results``:
     indices of the results seeded with 1 (``grad``) or, with
     ``cotangent_params``, with new parameters ``<name>_bar`` (``vjp``).
     Results: ``func``'s results if ``keep_values``, then one adjoint per
-    ``wrt`` parameter.
+    ``wrt`` parameter.  ``hoist=False`` keeps loop weight accumulations in
+    the loop (for a gradient that will be differentiated again).
     """
     wrt_vars = [func.params[i] for i in wrt]
     seeded = [func.results[i] for i in seed_results]
     active = activity(func, wrt_vars, seeded)
-    rv = Reverser(active)
+    rv = Reverser(active, hoist=hoist)
     fwd = rv.forward(func.body)
     body = Block(list(fwd.eqns))
     em = Emitter(body)

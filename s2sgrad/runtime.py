@@ -42,8 +42,16 @@ def unbroadcast(g, x):
     return np.reshape(out, shape)
 
 
+def _as_array_like(g, x):
+    """A Python scalar cotangent takes x's float dtype (float32 stays float32)."""
+    if not hasattr(g, "dtype"):
+        g = np.asarray(g, dtype=np.result_type(g, x))
+    return g
+
+
 def broadcast_like(t, x):
     """Broadcast ``t`` to the shape of ``x`` (the adjoint of :func:`unbroadcast`)."""
+    t = _as_array_like(t, x)
     shape = np.shape(x)
     if np.shape(t) == shape:
         return t
@@ -53,6 +61,7 @@ def broadcast_like(t, x):
 def unreduce(g, x, axis=None, keepdims=False):
     """Put back the axes a reduction over ``axis`` removed, then broadcast to x's shape."""
     shape = np.shape(x)
+    g = _as_array_like(g, x)
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)

@@ -207,6 +207,13 @@ def calls_and_closures(x, a):
     return g(x) + np.sum(_helper(x, k=a)) + np.sum(_tree(x, 3))
 
 
+def init_also_read_in_body(h):
+    s = h
+    for t in range(3):
+        s = s * h + np.sin(h)
+    return np.sum(s)
+
+
 def helper_in_loop(x):
     for _ in range(3):
         x = _helper(x, k=0.9)
@@ -246,7 +253,18 @@ CATALOGUE = [
                    RNG.standard_normal((5, 3))), (0, 1)),
     (calls_and_closures, (RNG.standard_normal(3), 1.5), (0, 1)),
     (helper_in_loop, (RNG.standard_normal(3),), 0),
+    (init_also_read_in_body, (RNG.standard_normal(3),), 0),
 ]
+
+
+def test_power_by_loop_exact():
+    def cube(h):
+        s = h
+        for t in range(2):
+            s = s * h
+        return s
+    assert grad(cube)(0.7) == pytest.approx(3 * 0.49)
+    assert grad(grad(cube))(0.7) == pytest.approx(6 * 0.7)
 
 
 @pytest.mark.parametrize("fn,args,wrt", CATALOGUE,
@@ -283,7 +301,7 @@ def test_dict_gradient_has_the_same_structure():
 
 
 def test_list_of_tuples_gradient_structure():
-    layers, x = CATALOGUE[-3][1]
+    layers, x = next(c[1] for c in CATALOGUE if c[0] is layers_list)
     g = grad(layers_list)(layers, x)
     assert isinstance(g, list) and len(g) == 2
     assert all(isinstance(t, tuple) and t[0].shape == layers[i][0].shape

@@ -137,10 +137,24 @@ def _neg_simplify(args, kwargs):
 
 def_elementwise("add", np.add, 2, lambda em, out, x, y: [1, 1],
                 printer=printing.binop(ast.Add()), simplify=_add_simplify)
+
+
+def _sub_jvp(em, dots, out, x, y):
+    dx, dy = dots
+    if dy is None:
+        t = dx
+    elif dx is None:
+        t = em.negative(dy)
+    else:
+        t = em.subtract(dx, dy)
+    return em.broadcast_like(t, out)
+
+
 def_elementwise("subtract", np.subtract, 2, lambda em, out, x, y: [1, -1],
                 printer=printing.binop(ast.Sub()), simplify=_sub_simplify,
                 vjp=lambda em, g, out, x, y: [em.unbroadcast(g, x),
-                                              em.unbroadcast(em.negative(g), y)])
+                                              em.unbroadcast(em.negative(g), y)],
+                jvp=_sub_jvp)
 def_elementwise("multiply", np.multiply, 2, lambda em, out, x, y: [y, x],
                 printer=printing.binop(ast.Mult()), simplify=_mul_simplify)
 
@@ -301,7 +315,19 @@ def _clip_jvp(em, dots, out, x, a_min=None, a_max=None):
     return em.broadcast_like(dx if mask is None else em.where(mask, dx, 0.0), out)
 
 
+def _clip_printer(args, kwargs, eqn):
+    # bounds positionally: NumPy renamed a_min/a_max to min/max in 2.1
+    lo = kwargs.get("a_min", ast.Constant(value=None))
+    hi = kwargs.get("a_max", ast.Constant(value=None))
+    spelling = eqn.params.get("spelling")
+    if spelling and spelling[0] == "method":
+        return ast.Call(func=ast.Attribute(value=args[0], attr="clip", ctx=ast.Load()),
+                        args=[lo, hi], keywords=[])
+    return printing.call("np.clip", [args[0], lo, hi], {})
+
+
 defprim("clip", np.clip, sig="x, /, a_min=None, a_max=None", vjp=_clip_vjp, jvp=_clip_jvp,
+        printer=_clip_printer,
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="np.clip(x, lo, hi): gradient passes where lo <= x <= hi (bounds are "
             "constants; gradients with respect to them are not taken).")

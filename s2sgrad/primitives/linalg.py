@@ -1,71 +1,501 @@
-"""Products and linear algebra: matmul, dot, ... and np.linalg.
+"""Products and linear algebra: matmul, dot, inner, outer, tensordot, einsum,
+trace, diag, and np.linalg (norm, inv, solve, det, slogdet).
 
-Reverse rules are the usual matrix-calculus identities, written with
-``matmul``/``swapaxes`` so they work for stacks of matrices too; 1-d
-operands (vector-matrix, matrix-vector, vector-vector) are handled by
-promoting to 2-d where NumPy's ``matmul`` does, then dropping the axis.
+Reverse rules are the usual matrix-calculus identities.  Where NumPy decides
+by the operands' ranks what a product means (1-d promotion in ``matmul``,
+``dot`` of N-d arrays, which axes ``tensordot``'s ``axes=2`` names), the two
+cotangents are small helpers in :mod:`s2sgrad.runtime` that are primitives
+themselves, so generated code can be differentiated again.  ``einsum``'s
+cotangents are einsums, built from the subscripts at compile time.
+
+Conventions (documented in the README too):
+
+* ``np.linalg.norm``: at a zero vector (or matrix) the 2-norm/Frobenius norm
+  has derivative 0, a valid subgradient (the true derivative does not
+  exist there); the 1-norm uses ``sign(x)`` (0 at zero entries); the
+  inf-norm (-inf-norm) splits the sensitivity equally among the entries
+  tied for the largest (smallest) absolute value, as ``np.max`` does;
+  ``ord=0`` (a count) has derivative 0; a general ``ord=p`` uses
+  ``sign(x) * (|x| / norm) ** (p - 1)`` (also 0 at a zero vector for
+  ``p > 1``; NaN at zero entries for ``p < 1``, where it is infinite).
+  Matrix norms other than the Frobenius norm (``'nuc'``, 2, 1, inf with two
+  axes) are refused at compile time.  ``norm(x, ord)`` with a numeric ``ord`` and no ``axis`` is
+  differentiated as a vector norm and checks at run time that ``x`` is 1-d.
+* ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
+  ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
+  ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
+* ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
+  the installed NumPy decides it (>= 2: only when 1-d).
+* ``einsum``: repeated indices (``'ii->i'``, ``'ii'``) are supported; an
+  ellipsis must come first in an operand's subscripts; a labelled axis of
+  size 1 broadcast against a longer one is not supported (use ``...``).
 """
 from __future__ import annotations
 
 import ast
+import string
 
 import numpy as np
 
 from . import printing
 from .. import runtime
-from .core import defprim, shape_fresh, shape_of
+from ..errors import S2SGradError
+from ..ir import Const
+from .core import SCALAR, const_value, defmethod, defprim, is_one, shape_fresh, shape_of
 
 
-def _matmul_vjp(em, g, out, a, b):
-    return [em.call("matmul_vjp_a", g, a, b), em.call("matmul_vjp_b", g, a, b)]
+def _given(v):
+    """An option that was passed and is not None."""
+    return v is not None and not (isinstance(v, Const) and v.value is None)
 
 
-def _matmul_jvp(em, dots, out, a, b):
+def _lin(fn, t, *args, **kw):
+    """The tangent of a helper that is linear in its first operand (the others
+    only supply shapes or a permutation): zero when that operand's is."""
+    return None if t is None else fn(t, *args, **kw)
+
+
+# ---------------------------------------------------------------- bilinear products
+#
+# A product P(a, b) that is linear in each operand has the cotangents
+#   A(g, a, b) = d<g, P(a, b)>/da,   B(g, a, b) = d<g, P(a, b)>/db,
+# where A's ``a`` and B's ``b`` only supply a shape.  A and B are primitives
+# (NumPy's rank rules are applied at run time) with rules that close over
+# the same three functions, so any derivative order stays within them:
+#   <h, A(dg, a, b)> = <P(h, b), dg>,   <h, A(g, a, db)> = <B(g, h, b), db>
+#   <h, B(dg, a, b)> = <P(a, h), dg>,   <h, B(g, da, b)> = <A(g, da, h), da>
+
+
+def def_bilinear(name, impl, vjp_a_impl, vjp_b_impl, *, options="", sum_to_g=False,
+                 doc="", **kw):
+    """Register the product ``name`` and its two cotangent helpers
+    ``<name>_vjp_a``/``<name>_vjp_b`` (printed by their runtime names).
+    ``options`` are keyword options passed on to all three (``axes=2``).
+    ``sum_to_g``: P(h, b) may broadcast beyond g's shape (matmul's batch
+    dimensions), so it is summed back with ``unbroadcast``."""
+    a_name, b_name = f"{name}_vjp_a", f"{name}_vjp_b"
+    sig = "a, b, /" + (", " + options if options else "")
+    hsig = "g, a, b, /" + (", " + options if options else "")
+
+    def vjp(em, g, out, a, b, **o):
+        return [em.call(a_name, g, a, b, **o), em.call(b_name, g, a, b, **o)]
+
+    def jvp(em, dots, out, a, b, **o):
+        da, db = dots
+        t = None
+        if da is not None:
+            t = em.call(name, da, b, **o)
+        if db is not None:
+            t = em.add_ct(t, em.call(name, a, db, **o))
+        return t
+
+    def to_g(em, v, g):
+        return em.unbroadcast(v, g) if sum_to_g else v
+
+    def a_vjp(em, h, out, g, a, b, **o):
+        return [to_g(em, em.call(name, h, b, **o), g), None, em.call(b_name, g, h, b, **o)]
+
+    def a_jvp(em, dots, out, g, a, b, **o):
+        dg, _, db = dots
+        t = em.call(a_name, dg, a, b, **o) if dg is not None else None
+        if db is not None:
+            t = em.add_ct(t, em.call(a_name, g, a, db, **o))
+        return t
+
+    def b_vjp(em, h, out, g, a, b, **o):
+        return [to_g(em, em.call(name, a, h, **o), g), em.call(a_name, g, a, h, **o), None]
+
+    def b_jvp(em, dots, out, g, a, b, **o):
+        dg, da, _ = dots
+        t = em.call(b_name, dg, a, b, **o) if dg is not None else None
+        if da is not None:
+            t = em.add_ct(t, em.call(b_name, g, da, b, **o))
+        return t
+
+    prim = defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, shape=shape_fresh, doc=doc, **kw)
+    defprim(a_name, vjp_a_impl, sig=hsig, pyname=vjp_a_impl.__name__, vjp=a_vjp, jvp=a_jvp,
+            shape=lambda args, kwargs: shape_of(args[1]),
+            doc=f"runtime helper: the cotangent of the first operand of {prim.pyname}.")
+    defprim(b_name, vjp_b_impl, sig=hsig, pyname=vjp_b_impl.__name__, vjp=b_vjp, jvp=b_jvp,
+            shape=lambda args, kwargs: shape_of(args[2]),
+            doc=f"runtime helper: the cotangent of the second operand of {prim.pyname}.")
+    return prim
+
+
+def_bilinear("matmul", np.matmul, runtime.matmul_vjp_a, runtime.matmul_vjp_b, sum_to_g=True,
+             printer=printing.binop(ast.MatMult()),
+             doc="a @ b: cotangents g @ b.T and a.T @ g, with 1-d operands promoted as "
+                 "NumPy does.")
+DOT = def_bilinear("dot", np.dot, runtime.dot_vjp_a, runtime.dot_vjp_b,
+                   doc="np.dot / a.dot(b): matmul for 1-d and 2-d operands, a sum over the "
+                       "last axis of a and the second-to-last of b for N-d, a product with "
+                       "a scalar.")
+defmethod("dot", DOT)
+def_bilinear("inner", np.inner, runtime.inner_vjp_a, runtime.inner_vjp_b,
+             doc="np.inner: a sum over the last axes of both operands.")
+def_bilinear("outer", np.outer, runtime.outer_vjp_a, runtime.outer_vjp_b,
+             doc="np.outer: the outer product of the flattened operands.")
+def_bilinear("tensordot", np.tensordot, runtime.tensordot_vjp_a, runtime.tensordot_vjp_b,
+             options="axes=2",
+             doc="np.tensordot(a, b, axes): axes an int or a pair of axis lists "
+                 "(constants).")
+
+
+# ---------------------------------------------------------------- einsum
+
+
+def _einsum_terms(spec, nops):
+    """Parse einsum subscripts into token lists (letters and '...') for the
+    operands and the (explicit) output."""
+    if not isinstance(spec, str):
+        raise S2SGradError("np.einsum can be differentiated only in its subscripts-string "
+                           "form, np.einsum('ij,jk->ik', a, b), not the interleaved "
+                           "operand/sublist form")
+    s = spec.replace(" ", "")
+
+    def tokens(term):
+        out, i = [], 0
+        while i < len(term):
+            if term.startswith("...", i):
+                out.append("...")
+                i += 3
+            elif term[i] in string.ascii_letters:
+                out.append(term[i])
+                i += 1
+            else:
+                raise S2SGradError(f"np.einsum subscripts {spec!r}: unexpected {term[i]!r}")
+        return out
+
+    if "->" in s:
+        ins, outs = s.split("->", 1)
+        out_t = tokens(outs)
+    else:
+        ins, out_t = s, None
+    terms = [tokens(t) for t in ins.split(",")]
+    if len(terms) != nops:
+        raise S2SGradError(f"np.einsum subscripts {spec!r} name {len(terms)} operand(s), "
+                           f"but {nops} were passed")
+    if out_t is None:   # implicit mode: letters used once, sorted; '...' first
+        letters = [t for term in terms for t in term if t != "..."]
+        out_t = (["..."] if any("..." in term for term in terms) else []) + \
+            sorted(l for l in set(letters) if letters.count(l) == 1)
+    for term in terms:
+        if "..." in term[1:]:
+            raise S2SGradError(f"np.einsum subscripts {spec!r}: s2sgrad differentiates an "
+                               f"ellipsis only at the start of an operand's subscripts "
+                               f"('...ij', not 'i...j')")
+    return terms, out_t
+
+
+def _spec(in_terms, out_t):
+    return ",".join("".join(t) for t in in_terms) + "->" + "".join(out_t)
+
+
+def _einsum_vjp(em, g, out, subscripts, *ops, **kw):
+    spec = subscripts.value if isinstance(subscripts, Const) else None
+    terms, out_t = _einsum_terms(spec, len(ops))
+    fresh = iter(l for l in string.ascii_letters if l not in spec)
+    cts = [None]
+    for k, x in enumerate(ops):
+        if isinstance(x, Const):
+            cts.append(None)
+            continue
+        term = terms[k]
+        # a repeated index ('ii') reads a diagonal: its cotangent is written
+        # on the diagonal, through an identity-matrix operand
+        target, eyes, seen = [], [], set()
+        for pos, tok in enumerate(term):
+            if tok != "..." and tok in seen:
+                new = next(fresh)
+                target.append(new)
+                eyes.append((tok, new, pos - len(term) if "..." in term else pos))
+            else:
+                target.append(tok)
+                seen.add(tok)
+        operands = [(out_t, g)] + [(terms[j], ops[j]) for j in range(len(ops)) if j != k]
+        avail = {t for tt, _ in operands for t in tt} | {t for e in eyes for t in e[:2]}
+        if any(t not in avail for t in target if t != "...") or \
+                ("..." in term and "..." not in out_t):
+            # an index summed over inside this operand alone: broadcast over it
+            operands.append((target, em.ones_like(x)))
+        for tok, new, axis in eyes:
+            n = em.call("getitem", em.shape(x), _params={"index": axis})
+            operands.append(([tok, new], em.eye(n, dtype=em.call("result_type", x, _params={
+                "spelling": ("attr", "dtype")}))))
+        if "..." not in target and any("..." in t for t, _ in operands):
+            # the ellipsis dimensions of the others are summed: keep them in
+            # the einsum (NumPy cannot sum over '...') and sum them below
+            target = ["..."] + target
+        if len(operands) == 1 and out_t == target:
+            ct = g
+        else:
+            ct = em.einsum(_spec([t for t, _ in operands], target),
+                           *[v for _, v in operands], **kw)
+        if "..." in target:   # the ellipsis dimensions may have been broadcast
+            ct = em.unbroadcast(ct, x)
+        cts.append(ct)
+    return cts
+
+
+def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
+    total = None
+    for k, d in enumerate(dots[1:]):
+        if d is not None:
+            args = list(ops)
+            args[k] = d
+            total = em.add_ct(total, em.einsum(subscripts, *args, **kw))
+    return total
+
+
+defprim("einsum", np.einsum, sig="subscripts, /, *operands, optimize=False",
+        vjp=_einsum_vjp, jvp=_einsum_jvp, shape=shape_fresh,
+        doc="np.einsum('ij,jk->ik', a, b): each operand's cotangent is an einsum of the "
+            "output cotangent with the other operands (subscripts must be a constant "
+            "string).")
+
+
+# ---------------------------------------------------------------- trace, diag
+
+
+def _trace_kw(offset=None, axis1=None, axis2=None):
+    return {k: v for k, v in (("offset", offset), ("axis1", axis1), ("axis2", axis2))
+            if v is not None}
+
+
+TRACE = defprim(
+    "trace", np.trace, sig="a, /, offset=None, axis1=None, axis2=None, dtype=None",
+    vjp=lambda em, g, out, a, offset=None, axis1=None, axis2=None, dtype=None: [
+        em.trace_vjp(g, a, **_trace_kw(offset, axis1, axis2))],
+    jvp=lambda em, dots, out, a, offset=None, axis1=None, axis2=None, dtype=None:
+        em.trace(dots[0], **_trace_kw(offset, axis1, axis2)),
+    shape=shape_fresh, linear=True,
+    doc="np.trace / x.trace(): the cotangent is g on the traced diagonal.")
+
+
+def _trace_method_adapter(args, kwargs):
+    names = ("offset", "axis1", "axis2", "dtype")
+    kwargs = dict(kwargs)
+    for n, v in zip(names, args[1:]):
+        kwargs[n] = v
+    return [args[0]], kwargs
+
+
+defmethod("trace", TRACE, _trace_method_adapter)
+defprim("trace_vjp", runtime.trace_vjp, sig="g, a, /, offset=0, axis1=0, axis2=1",
+        pyname="trace_vjp",
+        vjp=lambda em, h, out, g, a, **kw: [em.trace(h, **kw), None],
+        jvp=lambda em, dots, out, g, a, **kw: _lin(em.trace_vjp, dots[0], a, **kw),
+        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
+        doc="runtime helper: the adjoint of np.trace.")
+
+defprim("diag", np.diag, sig="v, /, k=0",
+        vjp=lambda em, g, out, v, **kw: [em.diag_vjp(g, v, **kw)],
+        jvp=lambda em, dots, out, v, **kw: em.diag(dots[0], **kw),
+        shape=shape_fresh, linear=True,
+        doc="np.diag(v, k): builds a matrix from a 1-d v, takes a diagonal of a 2-d v; "
+            "the adjoint does the other.")
+defprim("diag_vjp", runtime.diag_vjp, sig="g, v, /, k=0", pyname="diag_vjp",
+        vjp=lambda em, h, out, g, v, **kw: [em.diag(h, **kw), None],
+        jvp=lambda em, dots, out, g, v, **kw: _lin(em.diag_vjp, dots[0], v, **kw),
+        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
+        doc="runtime helper: the adjoint of np.diag.")
+
+
+# ---------------------------------------------------------------- np.linalg
+
+
+def _mT(em, x):
+    """Transpose of the last two axes (a stack of matrices)."""
+    return em.swapaxes(x, axis1=-1, axis2=-2)
+
+
+# inv: d(A^-1) = -A^-1 dA A^-1, so A_bar = -A^-T g A^-T.
+def _inv_vjp(em, g, out, a):
+    t = _mT(em, out)
+    return [em.negative(em.matmul(em.matmul(t, g), t))]
+
+
+def _inv_jvp(em, dots, out, a):
+    return em.negative(em.matmul(em.matmul(out, dots[0]), out))
+
+
+defprim("inv", np.linalg.inv, sig="a, /", pyname="np.linalg.inv", vjp=_inv_vjp, jvp=_inv_jvp,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.linalg.inv: A_bar = -inv(A).T @ g @ inv(A).T (stacks of matrices too).")
+
+
+# solve: x = A^-1 b.  With X, B, G the right-hand side, solution and output
+# cotangent as stacks of matrices (NumPy treats a vector b as one column, which
+# depends on the ranks: rhs_as_matrix / rhs_from_matrix decide at run time),
+#   Y = solve(A^T, G),  B_bar = Y,  A_bar = -Y X^T.
+def _solve_vjp(em, g, out, a, b):
+    y = em.solve(_mT(em, a), em.rhs_as_matrix(g, a, b))
+    a_bar = em.negative(em.matmul(y, _mT(em, em.rhs_as_matrix(out, a, b))))
+    return [em.unbroadcast(a_bar, a), em.unbroadcast(em.rhs_from_matrix(y, a, b), b)]
+
+
+def _solve_jvp(em, dots, out, a, b):
     da, db = dots
-    t = None
+    rhs = db
     if da is not None:
-        t = em.matmul(da, b)
-    if db is not None:
-        t = em.add_ct(t, em.matmul(a, db))
-    return t
+        # dX = solve(A, dB - dA X)
+        dax = em.rhs_from_matrix(em.matmul(da, em.rhs_as_matrix(out, a, b)), a, b)
+        rhs = em.subtract(db, dax) if db is not None else em.negative(dax)
+    t = em.rhs_from_matrix(em.solve(a, em.rhs_as_matrix(rhs, a, b)), a, b)
+    return em.broadcast_like(t, out)
 
 
-defprim("matmul", np.matmul, sig="a, b, /", vjp=_matmul_vjp, jvp=_matmul_jvp,
-        printer=printing.binop(ast.MatMult()), shape=shape_fresh,
-        doc="a @ b: cotangents g @ b.T and a.T @ g, with 1-d operands promoted as NumPy does.")
+defprim("solve", np.linalg.solve, sig="a, b, /", pyname="np.linalg.solve",
+        vjp=_solve_vjp, jvp=_solve_jvp, shape=shape_fresh,
+        doc="np.linalg.solve(A, b): b_bar = solve(A.T, g), A_bar = -b_bar @ x.T.")
+
+# rhs_as_matrix(v, a, b) / rhs_from_matrix(v, a, b): add / drop the column axis
+# of a vector right-hand side.  Linear in v and each other's adjoint.
+defprim("rhs_as_matrix", runtime.rhs_as_matrix, sig="v, a, b, /", pyname="rhs_as_matrix",
+        vjp=lambda em, h, out, v, a, b: [em.rhs_from_matrix(h, a, b), None, None],
+        jvp=lambda em, dots, out, v, a, b: _lin(em.rhs_as_matrix, dots[0], a, b),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: a solve right-hand side as a stack of matrices.")
+defprim("rhs_from_matrix", runtime.rhs_from_matrix, sig="v, a, b, /", pyname="rhs_from_matrix",
+        vjp=lambda em, h, out, v, a, b: [em.rhs_as_matrix(h, a, b), None, None],
+        jvp=lambda em, dots, out, v, a, b: _lin(em.rhs_from_matrix, dots[0], a, b),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: the inverse of rhs_as_matrix.")
 
 
-# The two halves of matmul's reverse rule are primitives of their own (rank
-# dispatch happens at run time in s2sgrad.runtime).  Both are bilinear, so
-# their rules close over the same three functions:
-#   A(g, a, b) = a_bar, B(g, a, b) = b_bar.
-#   <h, A(dg, a, b)> = <h @ b, dg>,   <h, A(g, a, db)> = <B(g, h, b), db>
-#   <h, B(dg, a, b)> = <a @ h, dg>,   <h, B(g, da, b)> = <A(g, da, h), da>
-def _vjp_a_vjp(em, h, out, g, a, b):
-    return [em.unbroadcast(em.matmul(h, b), g), None, em.call("matmul_vjp_b", g, h, b)]
+# det: d det(A) = det(A) tr(A^-1 dA), so A_bar = g det(A) A^-T.
+def _det_vjp(em, g, out, a):
+    return [em.einsum("...,...ji->...ij", em.multiply(g, out), em.inv(a))]
 
 
-def _vjp_a_jvp(em, dots, out, g, a, b):
-    dg, _, db = dots
-    t = em.call("matmul_vjp_a", dg, a, b) if dg is not None else None
-    if db is not None:
-        t = em.add_ct(t, em.call("matmul_vjp_a", g, a, db))
-    return t
+def _det_jvp(em, dots, out, a):
+    return em.multiply(out, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
 
 
-def _vjp_b_vjp(em, h, out, g, a, b):
-    return [em.unbroadcast(em.matmul(a, h), g), em.call("matmul_vjp_a", g, a, h), None]
+defprim("det", np.linalg.det, sig="a, /", pyname="np.linalg.det", vjp=_det_vjp, jvp=_det_jvp,
+        shape=shape_fresh,
+        doc="np.linalg.det: A_bar = g * det(A) * inv(A).T (A must be invertible).")
 
 
-def _vjp_b_jvp(em, dots, out, g, a, b):
-    dg, da, _ = dots
-    t = em.call("matmul_vjp_b", dg, a, b) if dg is not None else None
-    if da is not None:
-        t = em.add_ct(t, em.call("matmul_vjp_b", g, da, b))
-    return t
+# slogdet: (sign, log|det A|); d log|det A| = tr(A^-1 dA); sign is piecewise constant.
+def _slogdet_vjp(em, g, out, a):
+    g_logdet = g[1]
+    if g_logdet is None:
+        return [None]
+    return [em.einsum("...,...ji->...ij", g_logdet, em.inv(a))]
 
 
-defprim("matmul_vjp_a", runtime.matmul_vjp_a, sig="g, a, b, /", pyname="matmul_vjp_a",
-        vjp=_vjp_a_vjp, jvp=_vjp_a_jvp, shape=lambda args, kw: shape_of(args[1]))
-defprim("matmul_vjp_b", runtime.matmul_vjp_b, sig="g, a, b, /", pyname="matmul_vjp_b",
-        vjp=_vjp_b_vjp, jvp=_vjp_b_jvp, shape=lambda args, kw: shape_of(args[2]))
+def _slogdet_jvp(em, dots, out, a):
+    return (None, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
+
+
+defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
+        vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="np.linalg.slogdet: (sign, logabsdet); A_bar = g_logabsdet * inv(A).T, sign "
+            "has derivative 0.")
+
+
+# ---------------------------------------------------------------- norm
+
+
+def _norm_kind(ord, axis):
+    """('two' | 'one' | 'inf' | '-inf' | 'zero' | 'p', p, needs a 1-d check)."""
+    o = const_value(ord, "the ord of np.linalg.norm") if _given(ord) else None
+    ax = const_value(axis, "the axis of np.linalg.norm") if _given(axis) else None
+    matrix = isinstance(ax, (tuple, list)) and len(ax) == 2
+    if o is None or o == "fro":
+        return "two", 2.0, False
+    if isinstance(o, str) or matrix:
+        raise S2SGradError(f"s2sgrad does not differentiate the matrix norm "
+                           f"np.linalg.norm(x, ord={o!r}, axis={ax!r}); only the Frobenius "
+                           f"norm (ord=None or 'fro') and vector norms are supported")
+    p = float(o)
+    check = ax is None   # numeric ord, no axis: a matrix norm if x is 2-d
+    if p == 2:
+        return "two", p, check
+    if p == 1:
+        return "one", p, check
+    if p == np.inf:
+        return "inf", p, check
+    if p == -np.inf:
+        return "-inf", p, check
+    if p == 0:
+        return "zero", p, check
+    return "p", p, check
+
+
+def _norm_setup(em, x, ord, axis, keepdims):
+    kind, p, check = _norm_kind(ord, axis)
+    if check:
+        x = em.vector_norm_arg(x)
+    keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
+    red = {"axis": axis} if _given(axis) else {}
+
+    def expand(v):
+        """A reduced value made to broadcast against x."""
+        return em.unreduce(v, x, **red) if red and not keep else v
+
+    def reduce_(v):
+        return em.sum(v, **red, **({"keepdims": True} if keep else {}))
+
+    return kind, p, x, expand, reduce_
+
+
+def _safe(em, out):
+    # the norm is 0 only where x is all zeros; dividing by 1 there gives the
+    # subgradient 0 (x * anything == 0) instead of 0 / 0
+    return em.where(em.equal(out, 0.0), 1.0, out)
+
+
+def _norm_weight(em, kind, p, x, out, expand, axis):
+    """d out / d x for the norms other than the 2-norm (broadcasting against x)."""
+    if kind == "one":
+        return em.sign(x)
+    if kind in ("inf", "-inf"):
+        # the sensitivity is split equally among the entries tied for the extreme
+        hit = em.equal(em.absolute(x), expand(out))
+        count = em.sum(hit, **({"axis": axis} if _given(axis) else {}), keepdims=True)
+        return em.divide(em.multiply(em.sign(x), hit), count)
+    # general p: sign(x) * (|x| / norm) ** (p - 1)
+    return em.multiply(em.sign(x), em.power(em.divide(em.absolute(x), expand(_safe(em, out))),
+                                            p - 1.0))
+
+
+def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
+    kind, p, xv, expand, _ = _norm_setup(em, x, ord, axis, keepdims)
+    if kind == "zero":
+        return [None]
+    if kind == "two":
+        return [em.multiply(xv, expand(em.divide(g, _safe(em, out))))]
+    w = _norm_weight(em, kind, p, xv, out, expand, axis)
+    if is_one(g):       # the seed 1.0 of grad: w already has x's shape
+        return [w]
+    return [em.multiply(expand(g), w)]
+
+
+def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
+    kind, p, xv, expand, reduce_ = _norm_setup(em, x, ord, axis, keepdims)
+    (dx,) = dots
+    if kind == "zero":
+        return None
+    if kind == "two":
+        return em.divide(reduce_(em.multiply(xv, dx)), _safe(em, out))
+    return reduce_(em.multiply(_norm_weight(em, kind, p, xv, out, expand, axis), dx))
+
+
+def _norm_shape(args, kwargs):
+    if not _given(kwargs.get("axis")) and not (
+            _given(kwargs.get("keepdims")) and getattr(kwargs["keepdims"], "value", True)):
+        return SCALAR
+    return shape_fresh(args, kwargs)
+
+
+defprim("norm", np.linalg.norm, sig="x, /, ord=None, axis=None, keepdims=None",
+        pyname="np.linalg.norm", vjp=_norm_vjp, jvp=_norm_jvp, shape=_norm_shape,
+        doc="np.linalg.norm: vector p-norms (ord, axis, keepdims) and the Frobenius norm; "
+            "the gradient at a zero vector is 0 (a subgradient).")
+defprim("vector_norm_arg", runtime.vector_norm_arg, sig="x, /", pyname="vector_norm_arg",
+        vjp=lambda em, h, out, x: [h], jvp=lambda em, dots, out, x: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x itself, checked to be 1-d (a vector norm).")

@@ -51,12 +51,14 @@ def _get_printer(args, kwargs, eqn):
 
 defprim("list_get", lambda xs, k: xs[k], sig="xs, k, /",
         vjp=lambda em, g, out, xs, k: [em.call("list_index_add", g, xs, k), None],
-        jvp=lambda em, dots, out, xs, k: em.call("list_get", dots[0], k),
+        jvp=lambda em, dots, out, xs, k: (em.call("list_get", dots[0], k)
+                                          if dots[0] is not None else None),
         printer=_get_printer, shape=shape_fresh)
 
 defprim("list_index_add", runtime.list_index_add, sig="g, xs, k, /", pyname="list_index_add",
         vjp=lambda em, h, out, g, xs, k: [em.call("list_get", h, k), None, None],
-        jvp=lambda em, dots, out, g, xs, k: em.call("list_index_add", dots[0], xs, k),
+        jvp=lambda em, dots, out, g, xs, k: (em.call("list_index_add", dots[0], xs, k)
+                                             if dots[0] is not None else None),
         shape=_list_shape)
 
 

@@ -1,13 +1,44 @@
-"""Reductions: sum, mean, ... with ``axis``/``keepdims``.
+"""Reductions: sum, mean, prod, max, min, var, std, cumsum, with ``axis``/``keepdims``.
 
 The adjoint of a reduction puts the reduced axes back (``unreduce``) and
-broadcasts to the operand's shape; no Jacobian is formed.
+broadcasts to the operand's shape; no Jacobian is formed.  ``axis`` may be
+``None``, an int (negative counts from the end) or a tuple, exactly as in
+NumPy: ``unreduce`` re-inserts the removed axes with ``np.expand_dims``,
+which interprets them against the operand's rank like the reduction did.
+
+Conventions (documented in the README too):
+
+* ``prod``: the derivative with respect to ``x[i]`` is the product of the
+  *other* elements of its reduction group.  It is computed as
+  ``prod(x with zeros replaced by 1) / x[i]`` when no *other* element of the
+  group is zero, and 0 otherwise, so it is exact with one zero (the zero
+  element receives the product of the rest) and with several (everything
+  gets 0).  It is never formed as ``out / x``, which is NaN at a zero.
+  Second derivatives are exact away from zeros; at a zero the rule treats
+  the zero-count as locally constant.
+* ``max``/``min`` (also ``np.amax``/``np.amin``): the derivative goes to the
+  elements equal to the result; at a tie it is split equally among the tied
+  elements (``np.max([1, 1])`` has gradient ``[0.5, 0.5]``), the
+  subgradient that is the average of the one-sided ones (as for
+  ``maximum``).  A NaN result passes no gradient.
+* ``var``/``std`` honour ``ddof``.  ``std`` where the spread is exactly 0
+  (all elements of a group equal) has derivative 0, a valid subgradient of
+  ``sqrt(var)`` there, rather than the NaN of ``0 / 0``.
+* ``cumsum`` with ``axis=None`` flattens (as NumPy); its adjoint is the
+  reversed cumulative sum, reshaped to the operand.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .core import defprim, shape_fresh, SCALAR
+from .. import runtime
+from ..ir import Const
+from .core import Emitter, defmethod, defprim, get, shape_fresh, shape_of, SCALAR
+
+
+def _given(v):
+    """An option that was passed and is not None."""
+    return v is not None and not (isinstance(v, Const) and v.value is None)
 
 
 def _reduced_shape(args, kwargs):
@@ -27,12 +58,33 @@ def _red_kw(axis, keepdims):
     return kw
 
 
+def _keep_kw(axis):
+    """Options of a helper reduction whose result broadcasts against the operand."""
+    kw = {"axis": axis} if axis is not None else {}
+    kw["keepdims"] = True
+    return kw
+
+
+def _count(em, x, out, axis):
+    """Number of elements reduced into each output element (a Python number
+    at run time, so it never changes a float32 computation's dtype)."""
+    if not _given(axis):
+        return em.size(x)
+    return em.divide(em.size(x), em.size(out))
+
+
+# ---------------------------------------------------------------- sum, mean
+
+
 def _sum_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):
     return [em.unreduce(g, x, **_red_kw(axis, keepdims))]
 
 
 def _sum_jvp(em, dots, out, x, axis=None, dtype=None, keepdims=None):
-    return em.sum(dots[0], **_red_kw(axis, keepdims))
+    kw = _red_kw(axis, keepdims)
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return em.sum(dots[0], **kw)
 
 
 defprim("sum", np.sum, sig="a, /, axis=None, dtype=None, keepdims=None",
@@ -40,22 +92,224 @@ defprim("sum", np.sum, sig="a, /, axis=None, dtype=None, keepdims=None",
         doc="np.sum: the cotangent is broadcast back over the summed axes.")
 
 
-def _mean_count(em, x, out, axis):
-    # number of elements averaged into each output element
-    if axis is None:
-        return em.size(x)
-    return em.divide(em.size(x), em.size(out))
-
-
 def _mean_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):
     # divide the (small) cotangent first, then broadcast
-    return [em.unreduce(em.divide(g, _mean_count(em, x, out, axis)), x, **_red_kw(axis, keepdims))]
+    return [em.unreduce(em.divide(g, _count(em, x, out, axis)), x, **_red_kw(axis, keepdims))]
 
 
 def _mean_jvp(em, dots, out, x, axis=None, dtype=None, keepdims=None):
-    return em.mean(dots[0], **_red_kw(axis, keepdims))
+    kw = _red_kw(axis, keepdims)
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return em.mean(dots[0], **kw)
 
 
 defprim("mean", np.mean, sig="a, /, axis=None, dtype=None, keepdims=None",
         vjp=_mean_vjp, jvp=_mean_jvp, shape=_reduced_shape, linear=True,
         doc="np.mean: the cotangent divided by the count, broadcast back.")
+
+
+# ---------------------------------------------------------------- prod
+
+
+def _prod_others(em: Emitter, x, axis):
+    """For each element, the product of the other elements of its group.
+
+    ``p`` is the product with zeros replaced by 1; an element whose group
+    has no zero *besides itself* gets ``p / safe`` (for the zero element
+    itself ``safe`` is 1, giving the product of the rest), any other gets 0.
+    """
+    zero = em.equal(x, 0)
+    safe = em.where(zero, 1, x)
+    p = em.prod(safe, **_keep_kw(axis))
+    zeros_elsewhere = em.subtract(em.sum(zero, **_keep_kw(axis)), zero)
+    return em.where(em.equal(zeros_elsewhere, 0), em.divide(p, safe), 0)
+
+
+def _prod_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):
+    return [em.multiply(em.unreduce(g, x, **_red_kw(axis, keepdims)), _prod_others(em, x, axis))]
+
+
+def _prod_jvp(em, dots, out, x, axis=None, dtype=None, keepdims=None):
+    kw = _red_kw(axis, keepdims)
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return em.sum(em.multiply(dots[0], _prod_others(em, x, axis)), **kw)
+
+
+defprim("prod", np.prod, sig="a, /, axis=None, dtype=None, keepdims=None",
+        vjp=_prod_vjp, jvp=_prod_jvp, shape=_reduced_shape,
+        doc="np.prod: d/dx[i] is the product of the other elements of the group, "
+            "exact at zeros (never out / x).")
+
+
+# ---------------------------------------------------------------- max, min
+
+
+def _argmax_weights(em: Emitter, out, x, axis, keepdims):
+    """(mask of the elements equal to the result, their count per output).
+
+    The count is summed in x's dtype so dividing a float32 cotangent by it
+    stays float32."""
+    mask = em.equal(x, em.unreduce(out, x, **_red_kw(axis, keepdims)))
+    kw = _red_kw(axis, keepdims)
+    kw["dtype"] = em.result_type(x)
+    return mask, em.sum(mask, **kw)
+
+
+def _maxmin_vjp(em, g, out, x, axis=None, keepdims=None):
+    mask, count = _argmax_weights(em, out, x, axis, keepdims)
+    share = em.unreduce(em.divide(g, count), x, **_red_kw(axis, keepdims))
+    return [em.where(mask, share, 0)]
+
+
+def _maxmin_jvp(em, dots, out, x, axis=None, keepdims=None):
+    mask, count = _argmax_weights(em, out, x, axis, keepdims)
+    return em.divide(em.sum(em.where(mask, dots[0], 0), **_red_kw(axis, keepdims)), count)
+
+
+_MAXMIN_DOC = ("np.{0}: the cotangent goes to the elements equal to the result, split "
+               "equally among ties.")
+
+defprim("max", np.max, sig="a, /, axis=None, *, keepdims=None",
+        aliases=(np.amax,) if np.amax is not np.max else (),
+        vjp=_maxmin_vjp, jvp=_maxmin_jvp, shape=_reduced_shape, doc=_MAXMIN_DOC.format("max"))
+defprim("min", np.min, sig="a, /, axis=None, *, keepdims=None",
+        aliases=(np.amin,) if np.amin is not np.min else (),
+        vjp=_maxmin_vjp, jvp=_maxmin_jvp, shape=_reduced_shape, doc=_MAXMIN_DOC.format("min"))
+
+
+# ---------------------------------------------------------------- var, std
+
+
+def _centered(em, x, axis, dtype):
+    kw = _keep_kw(axis)
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return em.subtract(x, em.mean(x, **kw))
+
+
+def _dof(em, x, out, axis, ddof):
+    return em.subtract(_count(em, x, out, axis), ddof)
+
+
+def _half_dof(em, x, out, axis, ddof):
+    # (n - ddof) / 2.  Only ever a divisor of an array, so ddof >= n gives
+    # NumPy's inf/nan (with its warning) as the forward value does, not a
+    # Python ZeroDivisionError.
+    return em.multiply(_dof(em, x, out, axis, ddof), 0.5)
+
+
+def _var_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
+    # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels)
+    g = em.unreduce(g, x, **_red_kw(axis, keepdims))
+    return [em.divide(em.multiply(_centered(em, x, axis, dtype), g),
+                      _half_dof(em, x, out, axis, ddof))]
+
+
+def _var_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
+    s = em.sum(em.multiply(_centered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    return em.divide(s, _half_dof(em, x, out, axis, ddof))
+
+
+defprim("var", np.var, sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None",
+        vjp=_var_vjp, jvp=_var_jvp, shape=_reduced_shape,
+        doc="np.var: 2 (x - mean) / (n - ddof) times the broadcast cotangent.")
+
+
+def _std_denominator(em, x, out, axis, ddof):
+    # (n - ddof) * std, with std == 0 replaced by 1: there x - mean is 0 too,
+    # so the derivative is 0 (a subgradient) instead of 0 / 0.
+    safe = em.where(em.equal(out, 0), 1, out)
+    return em.multiply(safe, _dof(em, x, out, axis, ddof))
+
+
+def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
+    # d std / dx = (x - mean) / ((n - ddof) std)
+    g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
+    g = em.unreduce(g, x, **_red_kw(axis, keepdims))
+    return [em.multiply(_centered(em, x, axis, dtype), g)]
+
+
+def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
+    s = em.sum(em.multiply(_centered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    return em.divide(s, _std_denominator(em, x, out, axis, ddof))
+
+
+defprim("std", np.std, sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None",
+        vjp=_std_vjp, jvp=_std_jvp, shape=_reduced_shape,
+        doc="np.std: (x - mean) / ((n - ddof) std) times the broadcast cotangent; "
+            "0 where std == 0.")
+
+
+# ---------------------------------------------------------------- cumsum
+
+
+def _cumsum_vjp(em, g, out, x, axis=None, dtype=None):
+    kw = {"axis": axis} if axis is not None else {}
+    return [em.call("reverse_cumsum", g, x, **kw)]
+
+
+def _cumsum_jvp(em, dots, out, x, axis=None, dtype=None):
+    kw = {"axis": axis} if axis is not None else {}
+    if dtype is not None:
+        kw["dtype"] = dtype
+    return em.cumsum(dots[0], **kw)
+
+
+defprim("cumsum", np.cumsum, sig="a, /, axis=None, dtype=None",
+        vjp=_cumsum_vjp, jvp=_cumsum_jvp, shape=shape_fresh, linear=True,
+        doc="np.cumsum: the adjoint is the reversed cumulative sum (axis=None flattens).")
+
+
+# reverse_cumsum(g, x, axis): sums from each position to the end, shaped like x.
+# Linear in g: its adjoint is cumsum along the same axis (which flattens for
+# axis=None, giving back g's 1-d shape), its tangent is itself.
+def _rcumsum_vjp(em, h, out, g, x, axis=None):
+    kw = {"axis": axis} if axis is not None else {}
+    return [em.cumsum(h, **kw), None]
+
+
+def _rcumsum_jvp(em, dots, out, g, x, axis=None):
+    if dots[0] is None:
+        return None
+    kw = {"axis": axis} if axis is not None else {}
+    return em.call("reverse_cumsum", dots[0], x, **kw)
+
+
+defprim("reverse_cumsum", runtime.reverse_cumsum, sig="g, x, /, axis=None",
+        pyname="reverse_cumsum", vjp=_rcumsum_vjp, jvp=_rcumsum_jvp,
+        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
+        doc="runtime helper: the adjoint of np.cumsum.")
+
+
+# ---------------------------------------------------------------- methods
+#
+# ndarray methods take their options positionally in NumPy's order; the
+# adapters name them so they bind to the primitive's options.  ``out`` is
+# passed on by name and refused by the primitive's signature.
+
+
+def positional_adapter(*names):
+    """Adapter for a method whose positional arguments after ``self`` are ``names``."""
+    def adapter(args, kwargs):
+        self_, rest = args[0], list(args[1:])
+        if len(rest) > len(names):
+            raise TypeError(f"too many positional arguments (at most {len(names)})")
+        kwargs = dict(kwargs)
+        for name, v in zip(names, rest):
+            if name in kwargs:
+                raise TypeError(f"got multiple values for argument {name!r}")
+            kwargs[name] = v
+        return [self_], kwargs
+    return adapter
+
+
+_REDUCE = positional_adapter("axis", "dtype", "out", "keepdims")
+for _name in ("sum", "mean", "prod"):
+    defmethod(_name, get(_name), _REDUCE)
+for _name in ("max", "min"):
+    defmethod(_name, get(_name), positional_adapter("axis", "out", "keepdims"))
+for _name in ("var", "std"):
+    defmethod(_name, get(_name), positional_adapter("axis", "dtype", "out", "ddof", "keepdims"))
+defmethod("cumsum", get("cumsum"), positional_adapter("axis", "dtype", "out"))

@@ -1,0 +1,423 @@
+"""Generated gradients vs hand-written NumPy gradients.
+
+For each problem -- (a) logistic regression, (b) softmax regression
+(cross-entropy through a stable log-sum-exp), (c) a two-layer tanh MLP with a
+squared loss -- at a small and a large size, this times
+
+  * hand:     a gradient written by hand in NumPy, the way a careful person
+              would (fused where NumPy allows, in place where safe, no loss value);
+  * s2sgrad:  ``s2sgrad.grad`` of the plain NumPy loss (gradient only);
+  * optional: autograd, jax (``jit(grad)``, ``block_until_ready``), torch
+              (``torch.autograd.grad``), when they are installed; none of them
+              is a dependency of s2sgrad.
+
+All run in one process, interleaved (one batch of each method per repeat), in
+float64 on one thread; the table reports median seconds per gradient call and
+the ratio s2sgrad / hand.  Before timing, every method's gradient is checked
+against the hand-written one with ``np.allclose``.
+
+Run:  python benchmarks/bench_core.py            (about a minute)
+      python benchmarks/bench_core.py --quick    (a few seconds, noisier)
+      python benchmarks/bench_core.py --no-extras --show-source
+"""
+import os
+
+# one thread everywhere, set before NumPy (or any framework) is imported
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import s2sgrad  # noqa: E402
+
+
+# =============================================================== the losses (plain NumPy)
+
+def logistic_loss(w, X, y):
+    """Mean logistic loss, labels y in {-1, +1}."""
+    return np.mean(np.logaddexp(0.0, -y * (X @ w)))
+
+
+def softmax_loss(W, X, Y):
+    """Mean cross-entropy of softmax(X W) against one-hot Y, via a stable log-sum-exp."""
+    Z = X @ W
+    Z = Z - np.max(Z, axis=1, keepdims=True)
+    logp = Z - np.log(np.sum(np.exp(Z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1))
+
+
+def mlp_loss(W1, b1, W2, b2, X, Y):
+    """Two-layer tanh network, half mean squared error over samples."""
+    H = np.tanh(X @ W1 + b1)
+    R = H @ W2 + b2 - Y
+    return 0.5 * np.mean(np.sum(R * R, axis=1))
+
+
+# =============================================================== hand-written gradients
+
+def logistic_hand(w, X, y):
+    m = y * (X @ w)
+    s = np.exp(m)
+    s += 1.0
+    np.divide(y, s, out=s)              # s = y / (1 + e^m) = y * sigmoid(-m)
+    g = X.T @ s
+    g *= -1.0 / len(y)
+    return g
+
+
+def softmax_hand(W, X, Y):
+    P = X @ W
+    P -= P.max(axis=1, keepdims=True)
+    np.exp(P, out=P)
+    P /= P.sum(axis=1, keepdims=True)   # softmax
+    P -= Y
+    G = X.T @ P
+    G *= 1.0 / len(X)
+    return G
+
+
+def mlp_hand(W1, b1, W2, b2, X, Y):
+    n = len(X)
+    H = X @ W1
+    H += b1
+    np.tanh(H, out=H)
+    R = H @ W2
+    R += b2
+    R -= Y
+    R *= 1.0 / n                        # d loss / d output
+    dW2 = H.T @ R
+    db2 = R.sum(axis=0)
+    D = R @ W2.T
+    np.square(H, out=H)
+    np.subtract(1.0, H, out=H)          # tanh' = 1 - H^2
+    D *= H
+    dW1 = X.T @ D
+    db1 = D.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+# =============================================================== problems
+
+def make_logistic(n, d, rng):
+    X = rng.standard_normal((n, d))
+    w_true = rng.standard_normal(d)
+    y = np.where(X @ w_true + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    w = 0.1 * rng.standard_normal(d)
+    return (w, X, y), (0,)
+
+
+def make_softmax(n, d, k, rng):
+    X = rng.standard_normal((n, d))
+    labels = np.argmax(X @ rng.standard_normal((d, k)) + rng.standard_normal((n, k)), axis=1)
+    Y = np.eye(k)[labels]
+    W = 0.1 * rng.standard_normal((d, k))
+    return (W, X, Y), (0,)
+
+
+def make_mlp(n, d, h, k, rng):
+    X = rng.standard_normal((n, d))
+    Y = rng.standard_normal((n, k))
+    W1 = rng.standard_normal((d, h)) / np.sqrt(d)
+    b1 = 0.1 * rng.standard_normal(h)
+    W2 = rng.standard_normal((h, k)) / np.sqrt(h)
+    b2 = 0.1 * rng.standard_normal(k)
+    return (W1, b1, W2, b2, X, Y), (0, 1, 2, 3)
+
+
+PROBLEMS = [
+    # name, loss, hand gradient, small, large
+    ("logistic", logistic_loss, logistic_hand, make_logistic,
+     [("n=64,d=10", (64, 10)), ("n=10000,d=100", (10000, 100))]),
+    ("softmax", softmax_loss, softmax_hand, make_softmax,
+     [("n=64,d=10,k=3", (64, 10, 3)), ("n=10000,d=100,k=10", (10000, 100, 10))]),
+    ("mlp (tanh)", mlp_loss, mlp_hand, make_mlp,
+     [("n=64,d=10,h=32,k=3", (64, 10, 32, 3)), ("n=10000,d=100,h=256,k=10", (10000, 100, 256, 10))]),
+]
+
+
+# =============================================================== optional frameworks
+
+def _extras(use):
+    """Builders for the optional columns: name -> builder(problem_name, wrt) -> fn(*args)."""
+    out = {}
+    if not use:
+        return out
+    try:
+        import autograd
+        import autograd.numpy as anp
+
+        def autograd_losses():
+            def lg(w, X, y):
+                return anp.mean(anp.logaddexp(0.0, -y * (X @ w)))
+
+            def sm(W, X, Y):
+                Z = X @ W
+                Z = Z - anp.max(Z, axis=1, keepdims=True)
+                logp = Z - anp.log(anp.sum(anp.exp(Z), axis=1, keepdims=True))
+                return -anp.mean(anp.sum(Y * logp, axis=1))
+
+            def mlp(W1, b1, W2, b2, X, Y):
+                H = anp.tanh(X @ W1 + b1)
+                R = H @ W2 + b2 - Y
+                return 0.5 * anp.mean(anp.sum(R * R, axis=1))
+            return {"logistic": lg, "softmax": sm, "mlp (tanh)": mlp}
+        ag_losses = autograd_losses()
+
+        def build_autograd(name, wrt):
+            g = autograd.grad(ag_losses[name], wrt if len(wrt) > 1 else wrt[0])
+            return g
+        out["autograd"] = (build_autograd, _version("autograd"))
+    except ImportError:
+        pass
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        def jax_losses():
+            def lg(w, X, y):
+                return jnp.mean(jnp.logaddexp(0.0, -y * (X @ w)))
+
+            def sm(W, X, Y):
+                return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=1), axis=1))
+
+            def mlp(W1, b1, W2, b2, X, Y):
+                H = jnp.tanh(X @ W1 + b1)
+                R = H @ W2 + b2 - Y
+                return 0.5 * jnp.mean(jnp.sum(R * R, axis=1))
+            return {"logistic": lg, "softmax": sm, "mlp (tanh)": mlp}
+        jx_losses = jax_losses()
+
+        def build_jax(name, wrt):
+            g = jax.jit(jax.grad(jx_losses[name], argnums=wrt if len(wrt) > 1 else wrt[0]))
+
+            def run(*args):
+                dev = [jnp.asarray(a) for a in args]      # transfer once, outside the timing
+
+                def call():
+                    return jax.block_until_ready(g(*dev))
+                return call
+            return run
+        out["jax"] = (build_jax, jax.__version__)
+    except ImportError:
+        pass
+    try:
+        import torch
+        torch.set_num_threads(1)
+
+        def torch_losses():
+            def lg(w, X, y):
+                return torch.mean(torch.logaddexp(torch.zeros((), dtype=X.dtype), -y * (X @ w)))
+
+            def sm(W, X, Y):
+                return -torch.mean(torch.sum(Y * torch.log_softmax(X @ W, dim=1), dim=1))
+
+            def mlp(W1, b1, W2, b2, X, Y):
+                H = torch.tanh(X @ W1 + b1)
+                R = H @ W2 + b2 - Y
+                return 0.5 * torch.mean(torch.sum(R * R, dim=1))
+            return {"logistic": lg, "softmax": sm, "mlp (tanh)": mlp}
+        th_losses = torch_losses()
+
+        def build_torch(name, wrt):
+            f = th_losses[name]
+
+            def run(*args):
+                ts = [torch.from_numpy(a) for a in args]
+                for i in wrt:
+                    ts[i].requires_grad_(True)
+                params = [ts[i] for i in wrt]
+
+                def call():
+                    return torch.autograd.grad(f(*ts), params)
+                return call
+            return run
+        out["torch"] = (build_torch, torch.__version__)
+    except ImportError:
+        pass
+    return out
+
+
+def _version(dist):
+    try:
+        from importlib.metadata import version
+        return version(dist)
+    except Exception:
+        return "?"
+
+
+def _as_numpy_tuple(g):
+    if not isinstance(g, (tuple, list)):
+        g = (g,)
+    res = []
+    for a in g:
+        if hasattr(a, "detach"):
+            a = a.detach().numpy()
+        res.append(np.asarray(a))
+    return tuple(res)
+
+
+# =============================================================== timing
+
+def _calibrate(fn, target):
+    """Calls per timing sample so that one sample takes about ``target`` seconds."""
+    number = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= target / 5 or number >= 1 << 20:
+            return max(1, int(number * target / max(dt, 1e-9)))
+        number *= 4
+
+
+def bench_interleaved(fns, repeat, target):
+    """Median seconds per call of each fn; one sample of each per round, in rotating order."""
+    numbers = {name: _calibrate(fn, target) for name, fn in fns.items()}
+    samples = {name: [] for name in fns}
+    names = list(fns)
+    for r in range(repeat):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            fn, number = fns[name], numbers[name]
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / number)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def fmt_time(t):
+    if t is None:
+        return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.1f} us"
+    if t < 1.0:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    ap.add_argument("--repeat", type=int, default=None, help="timing rounds (default 15, quick 5)")
+    ap.add_argument("--no-extras", action="store_true", help="skip autograd / jax / torch")
+    ap.add_argument("--show-source", action="store_true", help="print each generated gradient")
+    ap.add_argument("--bare", action="store_true",
+                    help="also time the generated function alone (no grad() wrapper)")
+    ap.add_argument("--only", default="", help="comma-separated problem name prefixes to run")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args(argv)
+    repeat = args.repeat or (5 if args.quick else 15)
+    target = 0.02 if args.quick else 0.1
+
+    extras = _extras(not args.no_extras)
+    print(f"python {platform.python_version()}, numpy {np.__version__}, s2sgrad "
+          f"{s2sgrad.__version__}" + "".join(f", {k} {v[1]}" for k, v in extras.items()))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"float64, 1 thread, {repeat} interleaved rounds, median time per gradient call; "
+          f"{os.cpu_count()} CPUs, load average {load:.2f} at start\n")
+
+    rows = []
+    ok = True
+    only = [o.strip() for o in args.only.split(",") if o.strip()]
+    for pname, loss, hand, make, sizes in PROBLEMS:
+        if only and not any(pname.startswith(o) for o in only):
+            continue
+        for size_name, size in sizes:
+            rng = np.random.default_rng(0)
+            fargs, wrt = make(*size, rng)
+            g_s2s = s2sgrad.grad(loss, wrt=wrt if len(wrt) > 1 else wrt[0])
+            ref = _as_numpy_tuple(hand(*fargs))
+            fns = {"hand": lambda h=hand, a=fargs: h(*a)}
+            row = {"problem": pname, "size": size_name, "note": ""}
+            try:
+                got = _as_numpy_tuple(g_s2s(*fargs))        # compiles on first call
+            except Exception as exc:  # unsupported function, or a compiler bug: report, go on
+                row["note"] = f"s2sgrad: {type(exc).__name__}: {str(exc).splitlines()[0][:150]}"
+                got = None
+            if got is not None:
+                if not all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(got, ref)):
+                    raise AssertionError(f"{pname} {size_name}: s2sgrad gradient != hand gradient")
+                fns["s2sgrad"] = lambda g=g_s2s, a=fargs: g(*a)
+                # the generated function alone, without the grad() call machinery
+                # (argument checks, caching, result fixing); uses an internal attribute
+                bare = getattr(getattr(g_s2s, "_last", None), "fn", None)
+                if bare is not None and args.bare:
+                    fns["generated fn"] = lambda f=bare, a=fargs: f(*a)
+                if args.show_source and size is sizes[0][1]:
+                    print(f"--- generated gradient for {pname}:\n{g_s2s.source}")
+            for ename, (build, _) in extras.items():
+                try:
+                    built = build(pname, wrt)
+                    call = built(*fargs) if ename in ("jax", "torch") else (
+                        lambda g=built, a=fargs: g(*a))
+                    got_e = _as_numpy_tuple(call())
+                except Exception as exc:  # an optional column must not stop the benchmark
+                    row["note"] += f" {ename}: {type(exc).__name__}: {str(exc)[:80]}"
+                    continue
+                if not all(np.allclose(a, b, rtol=1e-8, atol=1e-11) for a, b in zip(got_e, ref)):
+                    raise AssertionError(f"{pname} {size_name}: {ename} gradient != hand gradient")
+                fns[ename] = call
+            times = bench_interleaved(fns, repeat, target)
+            row.update(times)
+            if "s2sgrad" in times:
+                row["ratio"] = times["s2sgrad"] / times["hand"]
+                ok = ok and row["ratio"] <= 1.5
+            rows.append(row)
+            print(f"  measured {pname:10s} {size_name:26s} " + "  ".join(
+                f"{k} {fmt_time(v)}" for k, v in times.items()), file=sys.stderr)
+
+    cols = (["problem", "size", "hand", "s2sgrad", "ratio"] + (["generated fn"] if args.bare else [])
+            + list(extras))
+    table = []
+    for r in rows:
+        line = []
+        for c in cols:
+            v = r.get(c)
+            if c in ("problem", "size"):
+                line.append(v)
+            elif c == "ratio":
+                line.append(f"{v:.2f}" if v is not None else "-")
+            elif (c in extras or c == "generated fn") and v is not None:
+                line.append(f"{fmt_time(v)} ({v / r['hand']:.2f})")
+            else:
+                line.append(fmt_time(v))
+        table.append(line)
+    headers = cols[:]
+    headers[4] = "ratio s2s/hand"
+    for i, c in enumerate(cols):
+        if c in extras or c == "generated fn":
+            headers[i] = f"{c} (/hand)"
+    widths = [max(len(headers[i]), *(len(t[i]) for t in table)) for i in range(len(cols))]
+    if args.markdown:
+        print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+        print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        for t in table:
+            print("| " + " | ".join(x.ljust(w) for x, w in zip(t, widths)) + " |")
+    else:
+        print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+        print("  ".join("-" * w for w in widths))
+        for t in table:
+            print("  ".join(x.ljust(w) for x, w in zip(t, widths)))
+    notes = [f"{r['problem']} {r['size']}: {r['note'].strip()}" for r in rows if r["note"]]
+    if notes:
+        print("\nnotes:\n  " + "\n  ".join(notes))
+    print("\nall s2sgrad/hand ratios <= 1.5" if ok and all("ratio" in r for r in rows) else
+          "\nsome rows are above the 1.5 target or missing")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

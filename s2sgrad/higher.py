@@ -1,0 +1,550 @@
+"""Forward mode and higher-order derivatives: ``jvp``, ``hvp``, ``hessian``, ``jacobian``.
+
+Conventions follow :mod:`s2sgrad.api`: ``wrt`` is a position, a parameter
+name or a tuple of them; differentiated arguments may be floats, float
+arrays or containers of them (pytrees); compiled code is cached per argument
+structure and shown by ``.source``.
+
+* ``jvp(f, wrt)`` compiles the tangent program (forward mode,
+  :mod:`s2sgrad.forward`): ``f_jvp(primals, tangents)`` returns
+  ``(out, out_dot)``.
+* ``hvp(f, wrt)`` is forward-over-reverse: the tangent program of the
+  *gradient* program, ``H v`` in a small constant multiple of the cost of a
+  gradient, without forming ``H``.
+* ``hessian`` and ``jacobian`` evaluate the primal part once
+  (:func:`s2sgrad.forward.linearize` / :func:`s2sgrad.reverse.split_vjp`) and
+  then push one basis vector per column (forward) or row (reverse) through
+  the compiled linear part.
+
+Everything is composable with :mod:`s2sgrad.api`: ``jvp(grad(f))``,
+``grad(jvp(f), has_aux=True)``, ``vjp(jvp(f))``, ``hessian(grad(f))`` ... all
+differentiate the inner transformation's IR.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+
+from . import pytree
+from .api import _fix_grad, _Transformed
+from .codegen import generate
+from .errors import OutputError
+from .forward import jvp_func, linearize, select_results
+from .ir import Func, verify
+from .optimize import optimize
+from .reverse import grad_func, split_vjp
+
+__all__ = ["jvp", "hvp", "hessian", "jacobian", "JVPFunction", "HVPFunction",
+           "HessianFunction", "JacobianFunction"]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _as_tangent(t, x, what):
+    """``t`` converted to the type/dtype of the primal leaf ``x`` (shapes must match)."""
+    if np.shape(t) != np.shape(x):
+        raise ValueError(f"{what} has shape {np.shape(t)} but the argument has shape "
+                         f"{np.shape(x)}")
+    if isinstance(x, float) and not isinstance(x, np.floating):
+        return float(np.asarray(t).reshape(()))
+    if isinstance(x, np.floating):
+        return type(x)(np.asarray(t).reshape(()))
+    return np.asarray(t, dtype=np.result_type(x))
+
+
+def _tangent_leaves(tangent, value, name):
+    """Flatten the tangent of argument ``name`` (structured like ``value``)."""
+    tl, ttd = pytree.flatten(tangent)
+    vl, vtd = pytree.flatten(value)
+    if ttd != vtd:
+        raise ValueError(f"the tangent for '{name}' must have the same structure as the "
+                         f"argument ({_describe_td(vtd)}), got {_describe_td(ttd)}")
+    return [_as_tangent(t, x, f"the tangent for '{name}'") for t, x in zip(tl, vl)]
+
+
+def _describe_td(td):
+    if td.kind == "leaf":
+        return "an array"
+    return f"a {td.kind} of {td.num_leaves} leaves"
+
+
+def _fix_out_tangent(d, o, inputs):
+    """Give an output tangent its output's type, shape and dtype; never alias inputs."""
+    if isinstance(o, bool) or isinstance(o, np.bool_):
+        return d
+    if isinstance(o, float) and not isinstance(o, np.floating):
+        return float(np.asarray(d).reshape(()))
+    if isinstance(o, np.floating):
+        return type(o)(np.asarray(d).reshape(()))
+    if isinstance(o, np.ndarray) and np.issubdtype(o.dtype, np.inexact):
+        d = np.asarray(d)
+        if d.dtype != o.dtype:
+            d = d.astype(o.dtype)
+        if d.shape != o.shape:
+            d = np.broadcast_to(d, o.shape)
+        if not d.flags.writeable or any(isinstance(a, np.ndarray) and np.may_share_memory(d, a)
+                                        for a in inputs):
+            d = d.copy()
+        return d
+    return d
+
+
+def _check_scalar_output(self, primal, what):
+    out_tree = primal.info["out_tree"]
+    if out_tree.kind != "leaf":
+        raise OutputError(f"'{self.fn.__name__}' returns a {out_tree.kind}; {what} needs a "
+                          f"scalar output (use jacobian for non-scalar outputs)",
+                          filename=primal.filename)
+    self._check_output_leaf(primal.results[0], primal)
+
+
+def _wrt_leaves(self, specs):
+    ranges = self._param_leaf_ranges(specs)
+    return [i for w in self.wrt for i in range(*ranges[w])]
+
+
+def _wrt_tree(self, specs, bound):
+    """The structure of the ``wrt`` argument(s) as the call returns it."""
+    trees = []
+    for w in self.wrt:
+        name = bound[w][0]
+        kind, td = specs[name]
+        trees.append(td if kind == "tree" else pytree.LEAF)
+    return trees[0] if self._single else pytree.TreeDef("tuple", tuple(trees))
+
+
+def _gen(func, globals_):
+    func = optimize(verify(func))
+    verify(func)
+    return generate(func, globals_)
+
+
+def _block_value(m, row_leaf, col_leaf):
+    """A Jacobian block of shape row.shape + col.shape (a float for scalar float leaves)."""
+    shape = np.shape(row_leaf) + np.shape(col_leaf)
+    m = m.reshape(shape)
+    if shape == () and isinstance(col_leaf, float) and not isinstance(col_leaf, np.floating):
+        return float(m)
+    return m
+
+
+def _block_dtype(a, b):
+    dt = np.result_type(a, b)
+    return dt if np.issubdtype(dt, np.inexact) else np.dtype(np.float64)
+
+
+def _unit(leaves, b, k):
+    """Tangents that are zero everywhere except 1 at flat position ``k`` of leaf ``b``."""
+    out = []
+    for j, x in enumerate(leaves):
+        if isinstance(x, float) and not isinstance(x, np.floating):
+            out.append(1.0 if j == b else 0.0)
+            continue
+        z = np.zeros(np.shape(x), dtype=_block_dtype(x, x))
+        if j == b:
+            z.reshape(-1)[k] = 1
+        out.append(z)
+    return out
+
+
+# ---------------------------------------------------------------- jvp
+
+
+class JVPFunction(_Transformed):
+    """``jvp(f)``: calling ``f_jvp(primals, tangents, **kwargs)`` returns
+    ``(out, out_dot)``, the value of ``f(*primals, **kwargs)`` and its
+    directional derivative along ``tangents`` (one per ``wrt`` argument)."""
+
+    composable = True
+
+    def __init__(self, fn, wrt=0):
+        super().__init__(fn, wrt=wrt)
+        P = inspect.Parameter
+        # The signature of the call (what an outer transformation binds).
+        self.__signature__ = inspect.Signature([
+            P("primals", P.POSITIONAL_OR_KEYWORD), P("tangents", P.POSITIONAL_OR_KEYWORD),
+            P("kwargs", P.VAR_KEYWORD)])
+
+    # ---- argument structure: the call's (primals, tangents, kwargs) in terms
+    # of f's parameters; leaves are [primal-supplied f leaves, tangent leaves,
+    # the other f leaves], so the ranges of `primals` and `tangents` are contiguous.
+
+    def _unpack(self, bound):
+        vals = dict(bound)
+        primals, tangents = vals["primals"], vals["tangents"]
+        kwargs = vals.get("kwargs") or {}
+        if not isinstance(primals, (tuple, list)):
+            raise TypeError(f"jvp of '{self.fn.__name__}': primals must be a tuple of its "
+                            f"positional arguments, got {type(primals).__name__}")
+        if not isinstance(tangents, (tuple, list)) or len(tangents) != len(self.wrt):
+            raise TypeError(f"jvp of '{self.fn.__name__}': tangents must be a tuple with one "
+                            f"tangent per differentiated argument ({len(self.wrt)}), got "
+                            f"{type(tangents).__name__}"
+                            + (f" of length {len(tangents)}"
+                               if isinstance(tangents, (tuple, list)) else ""))
+        f_bound = self._bind(tuple(primals), kwargs)
+        nsupplied = len(self._sig.bind_partial(*primals).arguments)
+        return primals, tangents, f_bound, nsupplied
+
+    def _validate(self, bound):
+        primals, tangents, f_bound, _ = self._unpack(bound)
+        _Transformed._validate(self, f_bound)
+        for w, t in zip(self.wrt, tangents):
+            name, value = f_bound[w]
+            _tangent_leaves(t, value, name)
+
+    def _specs(self, bound, extra_trees=()):
+        primals, tangents, f_bound, m = self._unpack(bound)
+        f_trees = set(range(m)) if 0 in extra_trees else set()
+        f_specs = _Transformed._specs(self, f_bound, f_trees)
+        return {"primals": ("tree", pytree.flatten(tuple(primals))[1]),
+                "tangents": ("tree", pytree.flatten(tuple(tangents))[1]),
+                "kwargs": ("leaf", None),
+                "__jvp__": ("jvp", (tuple(f_specs.items()), m))}
+
+    def _split(self, specs):
+        f_specs = dict(specs["__jvp__"][1][0])
+        m = specs["__jvp__"][1][1]
+        ranges = _Transformed._param_leaf_ranges(self, f_specs)
+        split = ranges[m - 1][1] if m else 0
+        ntan = sum(ranges[w][1] - ranges[w][0] for w in self.wrt)
+        return f_specs, split, ntan, ranges
+
+    def _leaves(self, bound, specs):
+        primals, tangents, f_bound, _ = self._unpack(bound)
+        f_specs, split, _, _ = self._split(specs)
+        f_leaves = _Transformed._leaves(self, f_bound, f_specs)
+        t_leaves = []
+        for w, t in zip(self.wrt, tangents):
+            name, value = f_bound[w]
+            t_leaves += _tangent_leaves(t, value, name)
+        return f_leaves[:split] + t_leaves + f_leaves[split:]
+
+    def _param_leaf_ranges(self, specs):
+        f_specs, split, ntan, ranges = self._split(specs)
+        total = ranges[-1][1] if ranges else 0
+        return [(0, split), (split, split + ntan), (split + ntan, total + ntan)]
+
+    def _default_specs(self):
+        f_specs = _Transformed._default_specs(self)
+        m = sum(1 for p in self._sig.parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        return {"primals": ("tree", None), "tangents": ("tree", None), "kwargs": ("leaf", None),
+                "__jvp__": ("jvp", (tuple(f_specs.items()), m))}
+
+    def _compile(self, specs):
+        f_specs, split, ntan, ranges = self._split(specs)
+        primal = self._primal(f_specs)
+        wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
+        jf = optimize(verify(jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")))
+        n = len(primal.params)
+        params = jf.params[:split] + jf.params[n:] + jf.params[split:n]
+        jf = Func(jf.name, params, jf.body, jf.results, jf.filename, jf.info)
+        c = generate(verify(jf), self._globals())
+        c.nres = len(primal.results)
+        c.out_tree = primal.info["out_tree"]
+        return c
+
+    def ir_for(self, specs):
+        c = self._compiled(specs)
+        f = c.func
+        info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
+        info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+        return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
+
+    def __call__(self, primals, tangents, **kwargs):
+        bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
+        self._validate(bound)
+        specs = self._specs(bound)
+        c = self._compiled(specs)
+        leaves = self._leaves(bound, specs)
+        res = c.fn(*leaves)
+        outs, dots = list(res[:c.nres]), list(res[c.nres:])
+        dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
+        return pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
+
+
+def jvp(fun=None, *, wrt=0):
+    """Compile a Jacobian-vector product (forward mode).
+
+    ``f_jvp = jvp(f, wrt=0)``; ``f_jvp(primals, tangents, **kwargs)`` with
+    ``primals`` the tuple of positional arguments and ``tangents`` a tuple
+    with one tangent per ``wrt`` argument (shaped/structured like it) returns
+    ``(f(*primals, **kwargs), J @ tangent)``, the second with the output's
+    structure.  ``f_jvp.source`` is the generated tangent code (the tangent
+    of ``x`` is ``x_dot``).
+    """
+    if fun is None:
+        return lambda f: JVPFunction(f, wrt=wrt)
+    return JVPFunction(fun, wrt=wrt)
+
+
+# ---------------------------------------------------------------- hvp
+
+
+class HVPFunction(_Transformed):
+    """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``
+    (with respect to ``wrt``) applied to ``v``, structured like the ``wrt``
+    argument(s)."""
+
+    def _compile(self, specs):
+        primal = self._primal(specs)
+        _check_scalar_output(self, primal, "hvp")
+        wrt_leaves = _wrt_leaves(self, specs)
+        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
+                                      name=f"{primal.name}_grad")))
+        ng = len(g.results)
+        jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_hvp")
+        jf = select_results(jf, range(ng, 2 * ng), tuple_result=ng != 1)
+        c = _gen(jf, self._globals())
+        c.wrt_leaves = wrt_leaves
+        return c
+
+    def __call__(self, args, v, **kwargs):
+        if not isinstance(args, (tuple, list)):
+            raise TypeError(f"hvp of '{self.fn.__name__}': call it as f_hvp(args, v) with args "
+                            f"a tuple of positional arguments")
+        bound = self._bind(tuple(args), kwargs)
+        self._validate(bound)
+        vs = (v,) if self._single else v
+        if not isinstance(vs, (tuple, list)) or len(vs) != len(self.wrt):
+            raise TypeError(f"hvp of '{self.fn.__name__}': v must be a tuple with one vector "
+                            f"per differentiated argument ({len(self.wrt)})")
+        specs = self._specs(bound)
+        c = self._compiled(specs)
+        leaves = self._leaves(bound, specs)
+        t_leaves = []
+        for w, t in zip(self.wrt, vs):
+            name, value = bound[w]
+            t_leaves += _tangent_leaves(t, value, name)
+        res = c.fn(*leaves, *t_leaves)
+        if not c.func.info.get("tuple_result"):
+            res = (res,)
+        hv = [_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)]
+        return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
+
+
+def hvp(fun=None, *, wrt=0):
+    """Compile a Hessian-vector product by forward-over-reverse.
+
+    ``hvp(f, wrt=0)(args, v)`` returns ``H(args) @ v`` where ``H`` is the
+    Hessian of the scalar ``f`` with respect to the ``wrt`` argument(s) and
+    ``v`` is shaped like it (a tuple of such for a tuple ``wrt``).  The
+    Hessian is never formed: the cost is a small multiple of one gradient.
+    """
+    if fun is None:
+        return lambda f: HVPFunction(f, wrt=wrt)
+    return HVPFunction(fun, wrt=wrt)
+
+
+# ---------------------------------------------------------------- jacobian / hessian
+
+
+def _assemble(out_tree, in_tree, out_leaves, in_leaves, blocks):
+    """Nest blocks[a][b] (row leaf a, column leaf b) as out_tree of in_tree."""
+    rows = []
+    for a, o in enumerate(out_leaves):
+        rows.append(pytree.unflatten(in_tree, [_block_value(blocks[a][b], o, x)
+                                               for b, x in enumerate(in_leaves)]))
+    return pytree.unflatten(out_tree, rows)
+
+
+class _BasisBase(_Transformed):
+    """Shared by ``hessian`` and ``jacobian``: caching per (mode, specs)."""
+
+    def _compiled_mode(self, mode, specs):
+        key = (mode, tuple(specs.items()))
+        c = self._cache.get(key)
+        if c is None:
+            c = self._compile_mode(mode, specs)
+            self._cache[key] = c
+        self._last = c
+        return c
+
+    def _compiled(self, specs):       # for .source / .ir before any call
+        return self._compiled_mode(self._default_mode, specs)
+
+    def _prepare(self, args, kwargs):
+        bound = self._bind(args, kwargs)
+        self._validate(bound)
+        specs = self._specs(bound)
+        leaves = self._leaves(bound, specs)
+        return bound, specs, leaves
+
+    def _forward_blocks(self, c, xs, outs_like, residuals):
+        """Columns by pushing basis tangents through the linear part: block
+        [a][b] is (size of row leaf a, size of column leaf b)."""
+        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
+                  for o in outs_like]
+        for b, x in enumerate(xs):
+            for k in range(np.size(x)):
+                res = c.tangent.fn(*residuals, *_unit(xs, b, k))
+                if not c.tangent.func.info.get("tuple_result"):
+                    res = (res,)
+                for a, col in enumerate(res):
+                    blocks[a][b][:, k] = np.reshape(np.broadcast_to(col, np.shape(outs_like[a])),
+                                                    -1)
+        return blocks
+
+
+class HessianFunction(_BasisBase):
+    """``hessian(f)``: calling it returns the Hessian of the scalar ``f`` with
+    respect to ``wrt``, shaped ``x.shape + x.shape`` (nested for tuples and
+    containers: ``H[i][j]`` is ``x_i.shape + x_j.shape``)."""
+
+    _default_mode = "fwd"
+
+    def _compile_mode(self, mode, specs):
+        primal = self._primal(specs)
+        _check_scalar_output(self, primal, "hessian")
+        wrt_leaves = _wrt_leaves(self, specs)
+        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
+                                      name=f"{primal.name}_grad")))
+        ng = len(g.results)
+        jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_hessian_jvp")
+        jf = optimize(verify(select_results(jf, range(ng, 2 * ng))))
+        p, t, _ = linearize(jf, len(g.params), 0)
+        cp = _gen(p, self._globals())
+        ct = _gen(t, self._globals())
+        cp.tangent = ct
+        cp.wrt_leaves = wrt_leaves
+        cp.source = cp.source + "\n\n" + ct.source
+        return cp
+
+    def __call__(self, *args, **kwargs):
+        bound, specs, leaves = self._prepare(args, kwargs)
+        c = self._compiled_mode("fwd", specs)
+        residuals = c.fn(*leaves)
+        if not isinstance(residuals, tuple):
+            residuals = (residuals,)
+        xs = [leaves[i] for i in c.wrt_leaves]
+        # the rows are the gradient's leaves, shaped like the wrt leaves
+        blocks = self._forward_blocks(c, xs, xs, residuals)
+        tree = _wrt_tree(self, specs, bound)
+        return _assemble(tree, tree, xs, xs, blocks)
+
+
+def hessian(fun=None, *, wrt=0):
+    """Compile the Hessian of a scalar function.
+
+    ``hessian(f, wrt=0)(*args)`` has shape ``x.shape + x.shape``.  The
+    gradient program's tangent (forward-over-reverse) is linearised: its
+    primal part runs once, then one Hessian column per element of ``x`` is
+    obtained from the compiled linear part.  A tuple ``wrt`` gives nested
+    tuples of blocks ``H[i][j]`` (``x_i.shape + x_j.shape``).
+    """
+    if fun is None:
+        return lambda f: HessianFunction(f, wrt=wrt)
+    return HessianFunction(fun, wrt=wrt)
+
+
+class JacobianFunction(_BasisBase):
+    """``jacobian(f)``: calling it returns ``d out / d x`` shaped
+    ``out.shape + x.shape`` (nested: output structure of wrt structure)."""
+
+    def __init__(self, fn, wrt=0, mode="auto"):
+        if mode not in ("auto", "forward", "reverse", "fwd", "rev"):
+            raise ValueError(f"jacobian mode must be 'auto', 'forward' or 'reverse', got "
+                             f"{mode!r}")
+        super().__init__(fn, wrt=wrt)
+        self.mode = {"fwd": "forward", "rev": "reverse"}.get(mode, mode)
+        self._default_mode = "reverse" if self.mode == "reverse" else "forward"
+        self._out_sizes: dict = {}
+
+    def _compile_mode(self, mode, specs):
+        primal = self._primal(specs)
+        wrt_leaves = _wrt_leaves(self, specs)
+        nres = len(primal.results)
+        out_tree = primal.info["out_tree"]
+        if mode == "forward":
+            jf = optimize(verify(jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")))
+            p, t, _ = linearize(jf, len(primal.params), nres)
+            cp = _gen(p, self._globals())
+            ct = _gen(t, self._globals())
+            cp.tangent = ct
+            cp.source = cp.source + "\n\n" + ct.source
+        else:
+            g = grad_func(primal, wrt_leaves, list(range(nres)), keep_values=True,
+                          cotangent_params=True, name=f"{primal.name}_vjp")
+            g = optimize(verify(g))
+            fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nres)
+            cp = _gen(fwd, self._globals())
+            cb = _gen(bwd, self._globals())
+            cp.backward = cb
+            cp.source = cp.source + "\n\n" + cb.source
+        cp.wrt_leaves = wrt_leaves
+        cp.nres = nres
+        cp.out_tree = out_tree
+        return cp
+
+    def _reverse_blocks(self, c, leaves, outs, residuals):
+        xs = [leaves[i] for i in c.wrt_leaves]
+        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
+                  for o in outs]
+        cts0 = [np.zeros(np.shape(o), dtype=_block_dtype(o, o)) for o in outs]
+        for a, o in enumerate(outs):
+            for k in range(np.size(o)):
+                cts = list(cts0)
+                e = np.zeros(np.shape(o), dtype=cts0[a].dtype)
+                e.reshape(-1)[k] = 1
+                cts[a] = e
+                gs = c.backward.fn(*residuals, *cts)
+                if not isinstance(gs, tuple):
+                    gs = (gs,)
+                for b, (g, x) in enumerate(zip(gs, xs)):
+                    blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
+        return blocks
+
+    def __call__(self, *args, **kwargs):
+        bound, specs, leaves = self._prepare(args, kwargs)
+        xs_size = sum(int(np.size(leaves[i])) for i in _wrt_leaves(self, specs))
+        mode = self.mode
+        if mode == "auto":
+            key = (tuple(specs.items()), tuple(np.shape(x) for x in leaves
+                                               if isinstance(x, (np.ndarray, numbers.Number))))
+            m = self._out_sizes.get(key)
+            if m is None:
+                c = self._compiled_mode("forward", specs)
+                res = c.fn(*leaves)
+                outs = list(res[:c.nres])
+                m = sum(int(np.size(o)) for o in outs)
+                self._out_sizes[key] = m
+                if xs_size <= m:
+                    xs = [leaves[i] for i in c.wrt_leaves]
+                    return self._finish(c, bound, specs, leaves, outs,
+                                        self._forward_blocks(c, xs, outs, res[c.nres:]))
+            mode = "forward" if xs_size <= m else "reverse"
+        c = self._compiled_mode(mode, specs)
+        res = c.fn(*leaves)
+        if not isinstance(res, tuple):
+            res = (res,)
+        outs, residuals = list(res[:c.nres]), res[c.nres:]
+        if mode == "forward":
+            xs = [leaves[i] for i in c.wrt_leaves]
+            blocks = self._forward_blocks(c, xs, outs, residuals)
+        else:
+            blocks = self._reverse_blocks(c, leaves, outs, residuals)
+        return self._finish(c, bound, specs, leaves, outs, blocks)
+
+    def _finish(self, c, bound, specs, leaves, outs, blocks):
+        xs = [leaves[i] for i in c.wrt_leaves]
+        return _assemble(c.out_tree, _wrt_tree(self, specs, bound), outs, xs, blocks)
+
+
+def jacobian(fun=None, *, wrt=0, mode="auto"):
+    """Compile the Jacobian of a function with array (or pytree) outputs.
+
+    ``jacobian(f, wrt=0)(*args)`` has shape ``out.shape + x.shape``.
+    ``mode="forward"`` builds it column by column with the compiled tangent
+    program (one pass per input element), ``"reverse"`` row by row with the
+    compiled pullback (one pass per output element), ``"auto"`` picks
+    whichever needs fewer passes.  The primal part runs once per call either
+    way.  Pytree outputs/arguments give nested results: the output's
+    structure, each leaf holding the ``wrt`` structure of blocks.
+    """
+    if fun is None:
+        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode)
+    return JacobianFunction(fun, wrt=wrt, mode=mode)
