@@ -426,7 +426,7 @@ class VJPFunction(_Transformed):
         g = optimize(verify(g))
         fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
         cf = generate(optimize(verify(fwd)), self._globals())
-        cb = generate(optimize(verify(bwd)), self._globals())
+        cb = generate(optimize(verify(bwd)), self._globals(), namer=cf.namer)
         cf.backward = cb
         cf.source = cf.source + "\n\n" + cb.source
         cf.wrt_leaves = wrt_leaves

@@ -83,7 +83,7 @@ class Namer:
 
 
 class CodeGen:
-    def __init__(self, func: Func):
+    def __init__(self, func: Func, namer: "Namer | None" = None):
         self.func = func
         self.src_globals = func.info.get("globals")
         self.consts: list = []          # (name, value) passed into the factory
@@ -92,7 +92,11 @@ class CodeGen:
         for e in _all_eqns(func.body):
             if e.prim.name == "load_global":
                 reserved.add(e.params["name"])
-        self.namer = Namer(reserved)
+        if namer is not None:           # share names with a sibling function (vjp halves)
+            namer.taken |= reserved
+            self.namer = namer
+        else:
+            self.namer = Namer(reserved)
         self.uses: dict = {}
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
@@ -460,10 +464,12 @@ class Compiled:
         self.func = func
 
 
-def generate(func: Func, globals_dict: dict) -> Compiled:
+def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
+    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+    so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(func)
+    cg = CodeGen(func, namer)
     source = cg.function()
     helpers = sorted(cg.helpers)
     factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
@@ -477,4 +483,6 @@ def generate(func: Func, globals_dict: dict) -> Compiled:
     exec(code, globals_dict, ns)
     values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
-    return Compiled(source, fn, filename, func)
+    c = Compiled(source, fn, filename, func)
+    c.namer = cg.namer
+    return c

@@ -52,12 +52,14 @@ class Static:
 
 
 class Seq:
-    """A tuple or list whose structure is known at compile time."""
-    __slots__ = ("kind", "items")
+    """A tuple or list whose structure is known at compile time (``fields``:
+    a namedtuple's field names)."""
+    __slots__ = ("kind", "items", "fields")
 
-    def __init__(self, kind, items):
+    def __init__(self, kind, items, fields=None):
         self.kind = kind
         self.items = list(items)
+        self.fields = fields
 
 
 class IterVal:
@@ -924,6 +926,8 @@ class Lowerer:
                 raise self.unsupported(node, f"the attribute '.{attr}'",
                                        "use a supported attribute (.T .shape .ndim .size .dtype)")
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
+        if isinstance(base, Seq) and base.fields and attr in base.fields:
+            return base.items[base.fields.index(attr)]
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")
 
@@ -1211,6 +1215,11 @@ class Lowerer:
 
     def apply(self, prim, args, kwargs, node, spelling=None):
         params = {}
+        if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
+                isinstance(args[0], Var) and P.shape_of(args[0]) is LIST):
+            # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
+            return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
+                                                         if k == "dtype"}, node)
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name not in ("stack", "array"):
                 raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
@@ -1508,6 +1517,8 @@ def _tree_value(td, it):
     kids = [_tree_value(c, it) for c in td.children]
     if td.kind == "dict":
         return DictVal(dict(zip(td.keys, kids)))
+    if td.kind == "namedtuple":
+        return Seq("tuple", kids, fields=tuple(td.type._fields))
     return Seq("list" if td.kind == "list" else "tuple", kids)
 
 

@@ -23,8 +23,10 @@ def _list_printer(args, kwargs, eqn):
 # of these (other than through a primitive that takes a sequence, like
 # np.stack) is refused at compile time rather than given a zero derivative.
 defprim("make_tuple", lambda *xs: tuple(xs), sig="*xs", opaque=True, printer=_tuple_printer,
+        pyname="a tuple built from computed values",
         shape=shape_fresh, inline=True)
 defprim("make_list", lambda *xs: list(xs), sig="*xs", opaque=True, printer=_list_printer,
+        pyname="a list built from computed values",
         shape=shape_fresh, inline=True)
 
 # Reads of data the function does not receive as arguments.  Printed as the
