@@ -376,6 +376,8 @@ class Reverser:
         bb.results = res
         hoisted = self._hoist_accumulations(bb, act, outer, acc, loc) if self.hoist else {}
         for v in hoisted:
+            if v is None:
+                continue
             k = outer.index(v)
             if bb.results[len(act) + k] is acc[k]:       # nothing left to accumulate in the loop
                 del outer[k], acc[k], bb.results[len(act) + k]
@@ -387,6 +389,26 @@ class Reverser:
             subst[index] = bindex
         fwd_defined = _defined(body) | set(body.params)
         residuals = [v for v in _reads(bb) if v in fwd_defined and v not in subst]
+        # A carry's value at the end of iteration t is its value at the start
+        # of iteration t+1 (and the loop's output after the last one), so the
+        # reversed loop passes it down from the previous backward step instead
+        # of saving it twice.
+        handed_down = []
+        for i, c in enumerate(carries):
+            r = body.results[i]
+            if isinstance(r, Var) and r in residuals and r is not c and r in _defined(body) \
+                    and all(body.results[j] is not r for j in range(i)):
+                handed_down.append(i)
+                residuals.remove(r)
+                if c not in residuals:
+                    residuals.append(c)
+        passed = {}
+        for i in handed_down:
+            r = body.results[i]
+            rp = Var(r.hint, shape=r.shape)
+            rp.bar_of = r.bar_of
+            subst[r] = rp
+            passed[i] = rp
         # One tuple per iteration: carry values as the body starts (their
         # names are reused by the next values), everything else as it ends.
         pops = []
@@ -411,7 +433,8 @@ class Reverser:
             pops.append(Eqn(P.get("pop"), (st,), {}, tuple(popped), {}, loc))
         _substitute(bb, subst)
         bb.eqns[:0] = list(reversed(pops))
-        bb.params = [bindex] + cbar + acc
+        bb.params = [bindex] + cbar + acc + [passed[i] for i in handed_down]
+        bb.results = list(bb.results) + [subst[carries[i]] for i in handed_down]
         # initial adjoints entering the backward loop
         binits = []
         for i in act:
@@ -424,6 +447,8 @@ class Reverser:
                                      else None), inits[i] if isinstance(inits[i], Var)
                                  else carries[i], "_bar") for i in act]
         bouts += [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
+        binits += [eqn.outs[i] for i in handed_down]
+        bouts += [Var(carries[i].hint) for i in handed_down]
         em.block.eqns.append(Eqn(P.get("for_loop"), (iterable,) + tuple(binits), {},
                                  tuple(bouts),
                                  {"body": bb, "reverse": not eqn.params.get("reverse")}, loc))
@@ -436,11 +461,21 @@ class Reverser:
             a = inits[i]
             if isinstance(a, Var) and a in self.active:
                 adj.add(a, bouts[k], set())
-        for v, terms in hoisted.items():
-            for kind, lg, lo in terms:
-                total = em.call("matmul_vjp_a_sum", lg, v, lo) if kind == "a" else \
-                    em.call("matmul_vjp_b_sum", lg, lo, v)
-                adj.add(v, total, set())
+        if hoisted:
+            terms, values = hoisted.pop(None)
+            lists = em.call("unzip", terms, n=Const(len(values)))
+            lists = lists if isinstance(lists, tuple) else (lists,)
+            for lst, val in zip(lists, values):
+                name_derivative(lst, val, "_list")
+            for v, items in hoisted.items():
+                for kind, i, j in items:
+                    if kind == "u":
+                        total = em.call("unbroadcast_sum", lists[i], v)
+                    elif kind == "a":
+                        total = em.call("matmul_vjp_a_sum", lists[i], v, lists[j])
+                    else:
+                        total = em.call("matmul_vjp_b_sum", lists[i], lists[j], v)
+                    adj.add(v, total, set())
 
     def _hoist_accumulations(self, bb, act, outer, acc, loc):
         """Turn ``W_bar = W_bar + matmul_vjp_a(g_t, W, h_t)`` in a backward
@@ -461,6 +496,7 @@ class Reverser:
                 uses[r] = uses.get(r, 0) + 1
         where = {o: e for e in bb.eqns for o in e.outs}
         hoisted: dict = {}
+        values: list = []
         for k, v in enumerate(outer):
             idx = len(act) + k
             cur, chain, terms = bb.results[idx], [], []
@@ -478,7 +514,8 @@ class Reverser:
                 d = where.get(t)
                 if isinstance(t, Var) and d is not None and uses.get(t, 0) == 1 and (
                         (d.prim.name == "matmul_vjp_a" and d.args[1] is v) or
-                        (d.prim.name == "matmul_vjp_b" and d.args[2] is v)):
+                        (d.prim.name == "matmul_vjp_b" and d.args[2] is v) or
+                        (d.prim.name == "unbroadcast" and d.args[1] is v)):
                     lifted.append(d)
                 else:
                     keep.append(t)
@@ -493,15 +530,21 @@ class Reverser:
             bb.results[idx] = new
             terms_out = []
             for d in lifted:
+                if d.prim.name == "unbroadcast":            # a bias: sum the g_t
+                    terms_out.append(("u", len(values), None))
+                    values.append(d.args[0])
+                    continue
                 kind = "a" if d.prim.name == "matmul_vjp_a" else "b"
                 g, other = d.args[0], d.args[2] if kind == "a" else d.args[1]
-                lg = name_derivative(Var(), g, "_list")
-                lo = name_derivative(Var(), other, "_list")
-                for lst, val in ((lg, g), (lo, other)):
-                    self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (lst,), {}, None))
-                    bb.eqns.append(Eqn(P.get("push"), (lst, val), {}, (), {}, loc))
-                terms_out.append((kind, lg, lo))
+                terms_out.append((kind, len(values), len(values) + 1))
+                values += [g, other]
             hoisted[v] = terms_out
+        if values:
+            # one tuple of this iteration's factors, unzipped after the loop
+            terms = name_derivative(Var(), values[0], "_terms")
+            self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (terms,), {}, None))
+            bb.eqns.append(Eqn(P.get("push"), (terms,) + tuple(values), {}, (), {}, loc))
+            hoisted[None] = (terms, values)
         return hoisted
 
     def _add_counter(self, eqn):

@@ -97,15 +97,22 @@ def unstack(g, axis=0):
     return [np.take(g, i, axis=axis) for i in range(g.shape[axis])]
 
 
+def _ndims(a, b, g):
+    try:                       # arrays: attribute reads only
+        return a.ndim, b.ndim, g.ndim
+    except AttributeError:
+        return np.ndim(a), np.ndim(b), np.ndim(g)
+
+
 def matmul_vjp_a(g, a, b):
     """Cotangent of ``a`` in ``a @ b`` given the output cotangent ``g``.
 
     ``g @ b.T`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
-    if a_nd == 2 and b_nd == 2 and np.ndim(g) == 2:
+    a_nd, b_nd, g_nd = _ndims(a, b, g)
+    if a_nd == 2 and b_nd == 2 and g_nd == 2:
         return g @ b.T
-    if a_nd == 2 and b_nd == 1 and np.ndim(g) == 1:
+    if a_nd == 2 and b_nd == 1 and g_nd == 1:
         return np.outer(g, b)
     if b_nd == 1:
         if a_nd == 1:
@@ -121,10 +128,8 @@ def matmul_vjp_b(g, a, b):
 
     ``a.T @ g`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
-    if a_nd == 2 and b_nd == 2 and np.ndim(g) == 2:
-        return a.T @ g
-    if a_nd == 2 and b_nd == 1 and np.ndim(g) == 1:
+    a_nd, b_nd, g_nd = _ndims(a, b, g)
+    if a_nd == 2 and g_nd == b_nd and b_nd in (1, 2):
         return a.T @ g
     if a_nd == 1:
         if b_nd == 1:
@@ -405,3 +410,26 @@ def matmul_vjp_b_sum(gs, as_, b):
 
 
 __all__ += ["matmul_vjp_a_sum", "matmul_vjp_b_sum"]
+
+
+def unzip(items, n):
+    """n lists from a list of n-tuples (the per-iteration factors of a loop)."""
+    if not items:
+        return tuple([] for _ in range(n))
+    if n == 1:
+        return [t[0] if isinstance(t, tuple) else t for t in items]
+    return tuple(list(col) for col in zip(*items))
+
+
+def unbroadcast_sum(gs, x):
+    """``sum_t unbroadcast(gs[t], x)``: a loop-invariant value's cotangent."""
+    if not gs:
+        return np.zeros_like(x, dtype=np.result_type(x, float))
+    try:
+        total = np.sum(np.stack(gs), axis=0)
+    except ValueError:            # per-step shapes differ
+        return sum(unbroadcast(g, x) for g in gs)
+    return unbroadcast(total, x)
+
+
+__all__ += ["unzip", "unbroadcast_sum"]
