@@ -35,20 +35,12 @@ def _all_specs():
 CASES = _all_specs()   # (not named SPECS: test_coverage.py collects SPECS lists)
 
 
-# Specs whose function has loops/branches carrying a derivative: forward mode
-# refuses them with this message until it is extended to control flow (then
-# these cases run and must pass).
-CONTROL_FLOW_PENDING = "forward mode through control flow is not supported yet"
-
-
 def _run(module, spec, what, check):
     """Run ``check()``; on failure, fail with a message naming the spec."""
     try:
         check()
         return
     except s2sgrad.S2SGradError as exc:
-        if CONTROL_FLOW_PENDING in str(exc):
-            pytest.xfail(f"spec {spec.id!r}: {CONTROL_FLOW_PENDING}")
         msg = (f"spec {spec.id!r} from tests/primitives/{module}.py (primitives "
                f"{', '.join(spec.prims)}): {what}\n  {type(exc).__name__}: {exc}")
     except (GradientCheckError, ValueError, TypeError, IndexError) as exc:

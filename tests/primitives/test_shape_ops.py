@@ -16,12 +16,6 @@ W12 = normal(12)
 W5 = normal(5)
 INTS = np.arange(3)
 
-# np.clip's primitive prints its bounds as keywords (a_min=/a_max=), which
-# ndarray.clip rejects (and NumPy >= 2.1 renamed to min=/max=); fixed when its
-# printer prints the bounds positionally.
-CLIP_PRINTS_KEYWORDS = pytest.mark.xfail(
-    reason="clip's printer emits x.clip(a_min=..., a_max=...)", raises=TypeError, strict=False)
-
 SPECS = [
     # transpose / .T / swapaxes / moveaxis
     Spec("transpose", lambda x: np.sum(np.transpose(x) * W43), (normal(3, 4),)),
@@ -153,7 +147,6 @@ def test_shape_op_hvp(spec):
     check_hvp(spec)
 
 
-@CLIP_PRINTS_KEYWORDS
 @pytest.mark.parametrize("spec", CLIP_METHOD_SPECS, ids=lambda s: s.id)
 def test_clip_method(spec):
     check_spec(spec)
@@ -245,14 +238,6 @@ def test_transpose_with_axes_computed_at_run_time():
     assert "np.argsort" in s2sgrad.grad(f).source
 
 
-# A list literal of constants passed as an option is lowered to a runtime list
-# (list_build), so it is not a compile-time constant any more; these options
-# must be constants for the rules (number of pieces, inverse permutation).
-LIST_OPTIONS = pytest.mark.xfail(reason="constant list literals are lowered as runtime lists",
-                                 raises=s2sgrad.S2SGradError, strict=False)
-
-
-@LIST_OPTIONS
 def test_split_with_list_literal():
     def f(x):
         a, b, c = np.split(x, [1, 3])
