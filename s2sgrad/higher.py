@@ -285,19 +285,27 @@ def jvp(fun=None, *, wrt=0):
 # ---------------------------------------------------------------- hvp
 
 
+
+def _grad_jvp(tf, specs, what):
+    """Forward-over-reverse: the gradient IR of ``tf``'s function (without the
+    hoisting pass: it is differentiated again) and its jvp.  Returns
+    ``(grad Func, jvp Func, wrt leaves)``."""
+    primal = tf._primal(specs)
+    _check_scalar_output(tf, primal, what)
+    wrt_leaves = _wrt_leaves(tf, specs)
+    g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
+                                  name=f"{primal.name}_grad")))
+    jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
+    return g, jf, wrt_leaves
+
 class HVPFunction(_Transformed):
     """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``
     (with respect to ``wrt``) applied to ``v``, structured like the ``wrt``
     argument(s)."""
 
     def _compile(self, specs):
-        primal = self._primal(specs)
-        _check_scalar_output(self, primal, "hvp")
-        wrt_leaves = _wrt_leaves(self, specs)
-        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                      name=f"{primal.name}_grad")))
+        g, jf, wrt_leaves = _grad_jvp(self, specs, "hvp")
         ng = len(g.results)
-        jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_hvp")
         jf = select_results(jf, range(ng, 2 * ng), tuple_result=ng != 1)
         c = _gen(jf, self._globals())
         c.wrt_leaves = wrt_leaves
@@ -398,13 +406,8 @@ class HessianFunction(_BasisBase):
     _default_mode = "fwd"
 
     def _compile_mode(self, mode, specs):
-        primal = self._primal(specs)
-        _check_scalar_output(self, primal, "hessian")
-        wrt_leaves = _wrt_leaves(self, specs)
-        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                      name=f"{primal.name}_grad")))
+        g, jf, wrt_leaves = _grad_jvp(self, specs, "hessian")
         ng = len(g.results)
-        jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_hessian_jvp")
         jf = optimize(verify(select_results(jf, range(ng, 2 * ng))))
         p, t, _ = linearize(jf, len(g.params), 0)
         cp = _gen(p, self._globals())

@@ -85,6 +85,17 @@ def _loop_prologue(cg, carries, inits, indent):
     return lines
 
 
+def _body_lines(cg, e, body, carries, inner):
+    """A loop body, the carries' next values, and the ``break`` test."""
+    from ..codegen import _to_source
+    blines = cg.block_lines(body, inner) + _copy_results(cg, carries, body.results, inner)
+    brk = e.params.get("break_at")
+    if brk is not None:
+        blines.append(f"{inner}if {_to_source(cg.atom(carries[brk]))}:")
+        blines.append(f"{inner}    break")
+    return blines or [inner + "pass"]
+
+
 def _for_stmt(cg, e, indent):
     from ..codegen import _to_source
     body = e.params["body"]
@@ -96,12 +107,7 @@ def _for_stmt(cg, e, indent):
         it = f"reversed({it})"
     inner = indent + "    "
     lines.append(f"{indent}for {cg.namer.name(index)} in {it}:")
-    blines = cg.block_lines(body, inner) + _copy_results(cg, carries, body.results, inner)
-    brk = e.params.get("break_at")
-    if brk is not None:
-        blines.append(f"{inner}if {_to_source(cg.atom(carries[brk]))}:")
-        blines.append(f"{inner}    break")
-    lines += blines or [inner + "pass"]
+    lines += _body_lines(cg, e, body, carries, inner)
     lines += _copy_results(cg, e.outs, carries, indent)
     return lines
 
@@ -121,18 +127,9 @@ def _while_stmt(cg, e, indent):
         lines += clines
         lines.append(f"{inner}if not {_to_source(test)}:")
         lines.append(f"{inner}    break")
-    blines = cg.block_lines(body, inner) + _copy_results(cg, carries, body.results, inner)
-    brk = e.params.get("break_at")
-    if brk is not None:
-        blines.append(f"{inner}if {_to_source(cg.atom(carries[brk]))}:")
-        blines.append(f"{inner}    break")
-    lines += blines or [inner + "pass"]
+    lines += _body_lines(cg, e, body, carries, inner)
     lines += _copy_results(cg, e.outs, carries, indent)
     return lines
-
-
-def _nouts_cond(args, kwargs):
-    return 0  # set explicitly by the builder
 
 
 COND = defprim("cond", None, sig="pred, /", opaque=True, shape=shape_fresh,
