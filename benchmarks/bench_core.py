@@ -398,6 +398,10 @@ def main(argv=None):
     ap.add_argument("--bare", action="store_true",
                     help="also time the generated function alone (no grad() wrapper)")
     ap.add_argument("--only", default="", help="comma-separated problem name prefixes to run")
+    ap.add_argument("--keep-heap", action="store_true",
+                    help="diagnostic (glibc only): run the rows with malloc told to keep freed "
+                         "memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_), so temporaries "
+                         "reuse warm pages instead of page-faulting fresh ones")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)   # "problem,size" indices
     args = ap.parse_args(argv)
@@ -418,9 +422,13 @@ def main(argv=None):
         if only and not any(pname.startswith(o) for o in only):
             continue
         for si, (size_name, _) in enumerate(sizes):
+            env = dict(os.environ)
+            if args.keep_heap:
+                env.update(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 31),
+                           MALLOC_TOP_PAD_=str(1 << 28))
             proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
                                    f"{pi},{si}", *child_flags],
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, env=env)
             if proc.returncode != 0:
                 sys.stderr.write(proc.stderr)
                 raise SystemExit(f"benchmark row {pname} {size_name} failed")
@@ -439,7 +447,8 @@ def main(argv=None):
           f"{s2sgrad.__version__}" + "".join(f", {k} {versions[k]}" for k in extras))
     repeat = args.repeat or (5 if args.quick else 15)
     print(f"float64, 1 thread, fresh process per row, {repeat} interleaved rounds, median time "
-          f"per gradient call; {os.cpu_count()} CPUs, load average {load:.2f} at start\n")
+          f"per gradient call; {os.cpu_count()} CPUs, load average {load:.2f} at start"
+          + ("; malloc keeps freed memory (--keep-heap)" if args.keep_heap else "") + "\n")
 
     cols = (["problem", "size", "hand", "s2sgrad", "ratio"] + (["generated fn"] if args.bare else [])
             + extras)

@@ -78,8 +78,21 @@ def _check_diff_leaf(x, pname):
                          f"or a float array, got {type(x).__name__}")
 
 
+def _plain_params(sig):
+    """(names, defaults) when every parameter is positional-or-keyword (the
+    common case, bound without inspect), else None."""
+    ps = list(sig.parameters.values())
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in ps):
+        return ()
+    return [p.name for p in ps], [p.default for p in ps]
+
+
 def _fix_grad(g, x, inputs):
     """Give a gradient its argument's type, shape and dtype; never alias inputs."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype \
+            and g.shape == x.shape and g.base is None and g.flags.writeable \
+            and not any(g is a for a in inputs):
+        return g                     # a fresh array of the right kind: nothing to do
     if isinstance(x, float) and not isinstance(x, np.floating):
         return float(np.asarray(g).reshape(()))
     if isinstance(x, np.floating):
@@ -111,6 +124,8 @@ class _Transformed:
     """
 
     kind = "grad"
+    _fast_bind = False      # bind positional calls without inspect (set where the
+                            # call's signature is the function's own)
     # Whether this transformation's result can be differentiated again
     # (it exposes its IR through ``ir_for``).
     composable = False
@@ -134,6 +149,16 @@ class _Transformed:
         self._last = None
 
     def _bind(self, args, kwargs):
+        fast = self.__dict__.get("_fast_params") if self._fast_bind else ()
+        if fast is None:
+            fast = self._fast_params = _plain_params(self._sig)
+        if fast and not kwargs and len(args) <= len(fast[0]):
+            names, defaults = fast
+            if len(args) == len(names):
+                return list(zip(names, args))
+            rest = defaults[len(args):]
+            if all(d is not inspect.Parameter.empty for d in rest):
+                return list(zip(names, list(args) + list(rest)))
         try:
             ba = self._sig.bind(*args, **kwargs)
         except TypeError as exc:
@@ -157,6 +182,8 @@ class _Transformed:
         """Refuse non-float values for every argument differentiated at any level."""
         for i in self.wrt:
             name, value = bound[i]
+            if type(value) is np.ndarray and value.dtype.kind == "f":
+                continue                 # the common case, checked cheaply
             if value is None:
                 raise InputError(f"cannot differentiate with respect to '{name}': it is None")
             for leaf in pytree.flatten(value)[0]:
@@ -271,6 +298,7 @@ class _Transformed:
 
 
 class _GradBase(_Transformed):
+    _fast_bind = True
     keep_value = False
     composable = True
 
@@ -413,6 +441,7 @@ def value_and_grad(fun=None, *, wrt=0, has_aux=False):
 
 
 class VJPFunction(_Transformed):
+    _fast_bind = True
     """``vjp(f)``: calling it returns ``(out, pullback)``; ``pullback(ct)``
     returns the cotangent of the ``wrt`` argument(s)."""
 

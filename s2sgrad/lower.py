@@ -643,11 +643,10 @@ class Lowerer:
                                        "use another name")
             inits.append(self.materialize(v, s, runtime_list=True)
                          if not isinstance(v, (Var, Const)) else v)
-        params = [Var(n.lstrip("$"), shape=P.shape_of(a) if isinstance(a, Var) else None)
+        # A carry may change shape from one iteration to the next (acc = 0.0,
+        # then an array): its token is fresh, never the initial value's.
+        params = [Var(n.lstrip("$"), shape=LIST if P.shape_of(a) is LIST else P.fresh_shape())
                   for n, a in zip(names, inits)]
-        for p_, a in zip(params, inits):
-            if p_.shape is None:
-                p_.shape = P.fresh_shape()
         outer_env = self.env
         cond_block = None
         if is_while:

@@ -200,5 +200,55 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
     return Block(eqns, list(block.params), results)
 
 
+# ---------------------------------------------------------------- shape-only uses
+
+# (primitive, operand position) pairs that read only the *shape* of a value.
+_SHAPE_ONLY = {("unbroadcast", 1), ("broadcast_like", 1), ("unreduce", 1), ("size", 0),
+               ("shape", 0)}
+
+
+def share_shapes(func: Func) -> Func:
+    """Point shape-only operands at the earliest value known to have the same
+    shape (same shape token).  ``np.size(loss_terms)`` in a mean's adjoint
+    then no longer keeps the forward ``loss_terms`` alive, and DCE can drop
+    forward work a gradient does not need (a costly ``logaddexp``, say)."""
+    rep: dict = {}
+
+    def note(v):
+        t = v.shape
+        if t is not None and t not in rep and t is not _SCALAR_TOKEN:
+            rep[t] = v
+
+    for p in func.params:
+        note(p)
+
+    def fix(e):
+        args = list(e.args)
+        changed = False
+        for i, a in enumerate(args):
+            if (e.prim.name, i) in _SHAPE_ONLY and isinstance(a, Var) and a.shape in rep \
+                    and rep[a.shape] is not a:
+                args[i] = rep[a.shape]
+                changed = True
+        if changed:
+            e = Eqn(e.prim, tuple(args), e.kwargs, e.outs, e.params, e.loc)
+        if e.blocks():
+            e = Eqn(e.prim, e.args, e.kwargs, e.outs,
+                    {k: (Block([fix(x) for x in v.eqns], v.params, v.results)
+                         if isinstance(v, Block) else v) for k, v in e.params.items()}, e.loc)
+        return e
+
+    eqns = []
+    for e in func.body.eqns:
+        e = fix(e)
+        eqns.append(e)
+        for o in e.outs:
+            note(o)
+    return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
+
+
+from .primitives.core import SCALAR as _SCALAR_TOKEN  # noqa: E402
+
+
 def optimize(func: Func) -> Func:
-    return dce(cse(dce(func)))
+    return dce(cse(dce(share_shapes(func))))

@@ -27,6 +27,7 @@ import operator
 
 import numpy as np
 
+from .. import runtime
 from ..ir import Const
 from . import printing
 from .core import (Emitter, defprim, is_one, is_zero, shape_elementwise, shape_of, SCALAR)
@@ -216,9 +217,20 @@ def_elementwise("log2", np.log2, 1,
                 lambda em, out, x: [em.divide(1.0, em.multiply(x, math.log(2.0)))])
 def_elementwise("log10", np.log10, 1,
                 lambda em, out, x: [em.divide(1.0, em.multiply(x, math.log(10.0)))])
-# logaddexp(x, y) = log(e^x + e^y); d/dx = e^(x - out), d/dy = e^(y - out): stable.
-def_elementwise("logaddexp", np.logaddexp, 2,
-                lambda em, out, x, y: [em.exp(em.subtract(x, out)), em.exp(em.subtract(y, out))])
+# sigmoid(z) = 1 / (1 + e^-z) (emitted by rules, e.g. logaddexp's); d/dz = s (1 - s).
+def_elementwise("sigmoid", runtime.sigmoid, 1,
+                lambda em, out, z: [em.multiply(out, em.subtract(1, out))], pyname="sigmoid")
+
+# logaddexp(x, y) = log(e^x + e^y); d/dx = e^x / (e^x + e^y) = 1 / (1 + e^(y - x)),
+# a logistic sigmoid.  Written without the output, so a gradient that does not
+# need the loss value drops the (costly) forward logaddexp; e^(y - x)
+# overflowing to inf gives the exact limit 0 (overflow warnings are silenced
+# by the sigmoid helper).
+def _logaddexp_partials(em, out, x, y):
+    return [em.call("sigmoid", em.subtract(x, y)), em.call("sigmoid", em.subtract(y, x))]
+
+
+def_elementwise("logaddexp", np.logaddexp, 2, _logaddexp_partials)
 
 # ---------------------------------------------------------------- trigonometric
 

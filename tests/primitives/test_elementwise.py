@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from s2sgrad import runtime
+
 from .spec import Spec, check_spec, normal, pos, unit, distinct
 
 SPECS = [
@@ -46,6 +48,7 @@ SPECS = [
     Spec("clip", lambda x: np.sum(np.clip(x, -0.5, 0.5) ** 2), (distinct(6) / 3 - 1,)),
     Spec("remainder", lambda x, y: np.sum(x % y), (pos(4) + 3.1, pos(4)), wrt=(0, 1)),
     Spec("float", lambda x: float(np.sum(x)) * 2.0, (normal(3),)),
+    Spec("sigmoid", lambda x: np.sum(runtime.sigmoid(x * 3.0)), (normal(5),)),
 ]
 
 
