@@ -204,7 +204,7 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
 
 # (primitive, operand position) pairs that read only the *shape* of a value.
 _SHAPE_ONLY = {("unbroadcast", 1), ("broadcast_like", 1), ("unreduce", 1), ("size", 0),
-               ("shape", 0)}
+               ("shape", 0), ("scalar_seed", 0)}
 
 
 def share_shapes(func: Func) -> Func:
@@ -226,8 +226,12 @@ def share_shapes(func: Func) -> Func:
         args = list(e.args)
         changed = False
         for i, a in enumerate(args):
-            if (e.prim.name, i) in _SHAPE_ONLY and isinstance(a, Var) and a.shape in rep \
-                    and rep[a.shape] is not a:
+            if (e.prim.name, i) not in _SHAPE_ONLY or not isinstance(a, Var):
+                continue
+            if a.shape is _SCALAR_TOKEN and e.prim.name != "scalar_seed":
+                args[i] = Const(0.0)          # any 0-d value has shape ()
+                changed = True
+            elif a.shape in rep and rep[a.shape] is not a:
                 args[i] = rep[a.shape]
                 changed = True
         if changed:
