@@ -23,6 +23,13 @@ from .optimize import optimize
 from .reverse import grad_func, split_vjp
 
 
+_LEAF_SPEC = ("leaf", None)
+
+
+def _LEAF_TREE_FREE(specs):
+    return all(v[0] != "tree" for v in specs.values())
+
+
 class InputError(S2SGradError, TypeError):
     """An argument cannot be differentiated (integer, boolean, complex, object)."""
 
@@ -199,7 +206,9 @@ class _Transformed:
             return self._inner._specs(bound, trees)
         specs = {}
         for i, (name, value) in enumerate(bound):
-            if value is None:
+            if type(value) is np.ndarray:
+                specs[name] = _LEAF_SPEC            # the common case first
+            elif value is None:
                 specs[name] = ("none", None)
             elif i in trees and pytree.is_container(value):
                 specs[name] = ("tree", pytree.flatten(value)[1])
@@ -211,7 +220,7 @@ class _Transformed:
                 # values an argument is treated as data instead.
                 specs[name] = ("static", value)
             else:
-                specs[name] = ("leaf", None)
+                specs[name] = _LEAF_SPEC
         return specs
 
     MAX_STATIC_VALUES = 16
@@ -226,6 +235,8 @@ class _Transformed:
     def _leaves(self, bound, specs):
         if self._inner is not None:
             return self._inner._leaves(bound, specs)
+        if _LEAF_TREE_FREE(specs):
+            return [value for _, value in bound]
         leaves = []
         for name, value in bound:
             kind, _ = specs[name]
@@ -328,6 +339,8 @@ class _GradBase(_Transformed):
         c.wrt_leaves = wrt_leaves
         c.out_tree = out_tree
         c.ranges = ranges
+        c.simple = (not keep and len(wrt_leaves) == 1 and self._single
+                    and specs[list(specs)[self.wrt[0]]][0] != "tree")
         return c
 
     def ir_for(self, specs):
@@ -368,6 +381,8 @@ class _GradBase(_Transformed):
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
         res = c.fn(*leaves)
+        if c.simple:                 # one plain argument, gradient only
+            return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
         if not isinstance(res, tuple) or not c.func.info.get("tuple_result"):
             res = (res,)
         nvals = len(c.func.results) - len(c.wrt_leaves)

@@ -17,7 +17,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 
 
 def is_region(e) -> bool:
@@ -254,5 +254,66 @@ def share_shapes(func: Func) -> Func:
 from .primitives.core import SCALAR as _SCALAR_TOKEN  # noqa: E402
 
 
+# ---------------------------------------------------------------- implicit broadcasting
+
+_BROADCASTING = {"add", "subtract", "multiply", "divide"}
+
+
+def elide_broadcasts(func: Func) -> Func:
+    """Drop ``t = unreduce(g, x)`` / ``t = broadcast_like(g, x)`` when every use
+    of ``t`` is an elementwise operation whose other operand already has x's
+    shape: NumPy's broadcasting gives the same values and shape, without
+    materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
+    multiplies by ``g / n`` directly."""
+    uses: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    uses.setdefault(a, []).append(e)
+            for b in e.blocks():
+                count(b)
+                for r in b.results:
+                    if isinstance(r, Var):
+                        uses.setdefault(r, []).append(None)
+    count(func.body)
+    for r in func.results:
+        if isinstance(r, Var):
+            uses.setdefault(r, []).append(None)
+
+    subst: dict = {}
+    for e in iter_eqns(func.body):
+        if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
+            continue
+        if e.prim.name == "unreduce":
+            axis, keep = e.kwargs.get("axis"), e.kwargs.get("keepdims")
+            if not (axis is None or (isinstance(axis, Const) and axis.value is None) or
+                    (isinstance(keep, Const) and keep.value is True)):
+                continue
+        t, x = e.outs[0], e.args[1]
+        tok = t.shape
+        us = uses.get(t, [])
+        if tok is None or not us or any(
+                u is None or u.prim.name not in _BROADCASTING or
+                not any(isinstance(o, Var) and o is not t and o.shape is tok for o in u.args)
+                for u in us):
+            continue
+        subst[t] = e.args[0]
+    if not subst:
+        return func
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in e.args)
+            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
+            eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
+        return Block(eqns, block.params, [subst.get(r, r) for r in block.results])
+
+    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+                func.info)
+
+
 def optimize(func: Func) -> Func:
-    return dce(cse(dce(share_shapes(func))))
+    return dce(cse(elide_broadcasts(dce(share_shapes(func)))))

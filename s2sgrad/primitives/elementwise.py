@@ -153,8 +153,9 @@ def _sub_jvp(em, dots, out, x, y):
 
 def_elementwise("subtract", np.subtract, 2, lambda em, out, x, y: [1, -1],
                 printer=printing.binop(ast.Sub()), simplify=_sub_simplify,
+                # negate after summing back to y's shape (cheaper when y is smaller)
                 vjp=lambda em, g, out, x, y: [em.unbroadcast(g, x),
-                                              em.unbroadcast(em.negative(g), y)],
+                                              em.negative(em.unbroadcast(g, y))],
                 jvp=_sub_jvp)
 def_elementwise("multiply", np.multiply, 2, lambda em, out, x, y: [y, x],
                 printer=printing.binop(ast.Mult()), simplify=_mul_simplify)
