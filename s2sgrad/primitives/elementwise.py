@@ -315,8 +315,8 @@ def _clip_vjp(em, g, out, x, a_min=None, a_max=None):
     mask = _clip_mask(em, x, Const(a_min) if a_min is None else a_min,
                       Const(a_max) if a_max is None else a_max)
     if mask is None:
-        return [g]
-    return [em.where(mask, g, 0.0)]
+        return [em.unbroadcast(g, x)]
+    return [em.unbroadcast(em.where(mask, g, 0.0), x)]
 
 
 def _clip_jvp(em, dots, out, x, a_min=None, a_max=None):
@@ -341,7 +341,10 @@ def _clip_printer(args, kwargs, eqn):
 
 defprim("clip", np.clip, sig="x, /, a_min=None, a_max=None", vjp=_clip_vjp, jvp=_clip_jvp,
         printer=_clip_printer,
-        shape=lambda args, kwargs: shape_of(args[0]),
+        # array bounds broadcast with x, like any elementwise operation
+        shape=lambda args, kwargs: shape_elementwise(
+            list(args) + [v for v in kwargs.values() if not (isinstance(v, Const) and v.value is None)],
+            {}),
         doc="np.clip(x, lo, hi): gradient passes where lo <= x <= hi (bounds are "
             "constants; gradients with respect to them are not taken).")
 
