@@ -102,7 +102,7 @@ def main(steps=500, lr=0.5, lam=1e-3, print_every=50):
     assert np.allclose(dw, hw, rtol=1e-10, atol=1e-14) and np.isclose(db, hb, rtol=1e-10, atol=1e-14)
     assert isinstance(db, float) and dw.shape == w.shape
     s2sgrad.check_grads(loss, (w, b, Xtr, ytr, lam), wrt=(0, 1))
-    assert losses[0] == np.log(2.0)                            # w = 0, b = 0: log(1 + e^0)
+    assert np.isclose(losses[0], np.log(2.0), rtol=1e-12, atol=0)  # w = 0, b = 0: log(1 + e^0)
     assert all(b_ <= a_ + 1e-12 for a_, b_ in zip(losses, losses[1:])), "loss went up"
     assert losses[-1] < 0.1, losses[-1]
     assert train_acc > 0.95, train_acc
