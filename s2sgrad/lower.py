@@ -1473,7 +1473,7 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     The Func has one parameter Var per leaf, in order.
     """
     src = parse_function(fn)
-    em = Emitter(Block())
+    em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(fn), em)
     params = []
     for pname, (kind, td) in arg_specs.items():

@@ -215,10 +215,15 @@ class Emitter:
     written plainly and still produce clean code.
     """
 
-    def __init__(self, block: Block | None = None, loc: Loc | None = None, hint=""):
+    def __init__(self, block: Block | None = None, loc: Loc | None = None, hint="",
+                 derivative: bool = True):
         self.block = block if block is not None else Block()
         self.loc = loc
         self.hint = hint
+        # Derivative code (rules) works on floats, so x * 1.0 and x - 0.0 fold
+        # there too; lowering of user code passes False (x * 1.0 may be an
+        # int -> float conversion).
+        self.derivative = derivative
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -236,6 +241,10 @@ class Emitter:
         kwargs = {k: as_atom(v) for k, v in kwargs.items() if v is not _OMIT}
         if prim.simplify is not None and not _params:
             folded = prim.simplify(args, kwargs)
+            if folded is not None:
+                return folded
+        if self.derivative and not _params and not kwargs:
+            folded = _fold_float_units(prim.name, args)
             if folded is not None:
                 return folded
         n = prim.num_outs(args, kwargs)
@@ -279,6 +288,25 @@ class Emitter:
 
 
 _OMIT = object()  # kwargs with this value are dropped (optional options)
+
+
+def _is_float_const(a, v):
+    return isinstance(a, Const) and type(a.value) is float and a.value == v
+
+
+def _fold_float_units(name, args):
+    if len(args) != 2:
+        return None
+    a, b = args
+    if name in ("add", "subtract") and _is_float_const(b, 0.0) and isinstance(a, Var):
+        return a
+    if name == "add" and _is_float_const(a, 0.0) and isinstance(b, Var):
+        return b
+    if name in ("multiply", "divide") and _is_float_const(b, 1.0) and isinstance(a, Var):
+        return a
+    if name == "multiply" and _is_float_const(a, 1.0) and isinstance(b, Var):
+        return b
+    return None
 
 
 def omit():
