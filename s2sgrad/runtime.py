@@ -36,6 +36,10 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead == 1 and gshape[1:] == shape:
+        return g.sum(axis=0)           # a bias added to every row: the common case
+    if lead == len(gshape) and type(g) is np.ndarray:
+        return g.sum()                 # a scalar broadcast everywhere
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
     out = np.sum(g, axis=axes, keepdims=True) if axes else g
@@ -63,7 +67,12 @@ def unreduce(g, x, axis=None, keepdims=False):
     shape = np.shape(x)
     g = _as_array_like(g, x)
     if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
+        if type(axis) is int and g.ndim == len(shape) - 1:
+            # put the reduced axis back as length 1 (cheaper than np.expand_dims)
+            a = axis % len(shape)
+            g = g.reshape(g.shape[:a] + (1,) + g.shape[a:])
+        else:
+            g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)
 
 
