@@ -12,6 +12,7 @@
 from . import primitives  # noqa: F401  (fills the rule table, in a fixed order)
 from .api import grad, value_and_grad, vjp, InputError
 from .check import check_grads
+from .runtime import stop_gradient
 from .higher import jvp, hvp, hessian, jacobian
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
@@ -19,7 +20,7 @@ from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
+__all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

@@ -451,3 +451,14 @@ def sigmoid(z):
 
 
 __all__ += ["sigmoid"]
+
+
+def stop_gradient(x):
+    """``x`` itself; s2sgrad treats its derivative as zero (as JAX's
+    ``lax.stop_gradient``).  Useful for a log-sum-exp shift:
+    ``z - stop_gradient(np.max(z, axis=1, keepdims=True))`` has the same
+    gradient without differentiating the max."""
+    return x
+
+
+__all__ += ["stop_gradient"]

@@ -296,3 +296,16 @@ def test_check_grads_raises_on_a_wrong_gradient():
         s2sgrad.check_grads(lambda x: np.sum(np.floor(x * 1e6) / 1e6 * x), (np.ones(3) * 0.3,),
                             eps=1e-4)
     assert sys.version_info >= (3, 10)
+
+
+def test_stop_gradient():
+    from s2sgrad import stop_gradient
+
+    def lse(z):
+        m = stop_gradient(np.max(z))
+        return m + np.log(np.sum(np.exp(z - m)))
+    z = RNG.standard_normal(5)
+    g = grad(lse)(z)
+    np.testing.assert_allclose(g, np.exp(z) / np.sum(np.exp(z)))   # softmax
+    assert "np.max" not in grad(lse).source.split("adjoint")[-1]
+    assert grad(lambda x: stop_gradient(x) * x)(3.0) == pytest.approx(3.0)

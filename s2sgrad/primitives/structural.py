@@ -74,3 +74,9 @@ def _is_float(dtype_atom):
         return np.issubdtype(np.dtype(v), np.inexact)
     except TypeError:
         return False
+
+
+# stop_gradient(x): the value, with derivative zero.
+from .. import runtime as _rt  # noqa: E402
+defprim("stop_gradient", _rt.stop_gradient, sig="x, /", nondiff=True, pyname="stop_gradient",
+        shape=lambda a, k: shape_of(a[0]))
