@@ -189,8 +189,9 @@ class CodeGen:
                 k = body.params.index(y) - off
                 if k < 0 or not self.owned(body.results[k]):
                     return
-                if not self.owned(region.args[off + k]):
-                    self.force_copy.add(y)
+                init = region.args[off + k]
+                if not self.owned(init) or len(self.use_sites.get(init, ())) > 1:
+                    self.force_copy.add(y)     # the loop works on its own copy
             elif not self.owned(y):
                 return
         elif not self.owned(y):

@@ -48,13 +48,21 @@ def _is_control(eqn) -> bool:
 def _useful(func: Func) -> set:
     """Vars the results (or an effect) depend on (through any equation)."""
     useful = {r for r in func.results if isinstance(r, Var)}
+
+    def reads_of(block):
+        """Everything a region reads, including the results of nested blocks."""
+        out = {r for r in block.results if isinstance(r, Var)}
+        for sub in block.eqns:
+            out.update(a for a in sub.atoms() if isinstance(a, Var))
+            for b in sub.blocks():
+                out |= reads_of(b)
+        return out
+
     for e in reversed(func.body.eqns):
         if getattr(e.prim, "effect", False) or any(o in useful for o in e.outs):
             useful.update(a for a in e.atoms() if isinstance(a, Var))
             for b in e.blocks():
-                for sub in iter_eqns(b):
-                    useful.update(a for a in sub.atoms() if isinstance(a, Var))
-                useful.update(r for r in b.results if isinstance(r, Var))
+                useful |= reads_of(b)
     return useful
 
 
@@ -150,7 +158,9 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
             continue
         if not getattr(prim, "effect", False) and not any(o in useful for o in eqn.outs):
             continue
-        stack_read = prim.name in ("pop", "copy_stack") and eqn.args[0] in tangents.stacks
+        stack_read = (prim.name in ("pop", "copy_stack") and eqn.args[0] in tangents.stacks) or \
+            any(e2.prim.name in ("pop", "copy_stack") and e2.args[0] in tangents.stacks
+                for b in eqn.blocks() for e2 in iter_eqns(b))
         if not stack_read and not any(tangents.get(a) is not None for a in _reads(eqn)):
             continue
         if _is_control(eqn):

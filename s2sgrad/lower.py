@@ -488,6 +488,16 @@ class Lowerer:
                 items[k] = sub[name]
             merged[name] = DictVal(items)
             return
+        static = [v for v in vals if isinstance(v, (LocalFunction, Static))]
+        if static:
+            # a function or module bound on one side only: Python would raise
+            # NameError if the other side used it, so keep the one that exists
+            others = [v for v in vals if v is not _MISSING and v not in static]
+            if len(static) == 1 and not others:
+                merged[name] = static[0]
+                return
+            raise self.unsupported(node, f"choosing the function '{name}' at run time",
+                                   "call each function in its own branch")
         atoms = []
         for blk, v in zip(blocks, vals):
             if v is _MISSING:

@@ -283,6 +283,9 @@ def elide_broadcasts(func: Func) -> Func:
             uses.setdefault(r, []).append(None)
 
     subst: dict = {}
+    # values that are themselves broadcasts: never the full-shaped witness
+    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
+                  for o in e.outs}
     for e in iter_eqns(func.body):
         if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
             continue
@@ -296,7 +299,8 @@ def elide_broadcasts(func: Func) -> Func:
         us = uses.get(t, [])
         if tok is None or not us or any(
                 u is None or u.prim.name not in _BROADCASTING or
-                not any(isinstance(o, Var) and o is not t and o.shape is tok for o in u.args)
+                not any(isinstance(o, Var) and o is not t and o.shape is tok and
+                        o not in broadcasts for o in u.args)
                 for u in us):
             continue
         subst[t] = e.args[0]

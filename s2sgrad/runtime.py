@@ -424,7 +424,7 @@ __all__ += ["matmul_vjp_a_sum", "matmul_vjp_b_sum"]
 def unzip(items, n):
     """n lists from a list of n-tuples (the per-iteration factors of a loop)."""
     if not items:
-        return tuple([] for _ in range(n))
+        return [] if n == 1 else tuple([] for _ in range(n))
     if n == 1:
         return [t[0] if isinstance(t, tuple) else t for t in items]
     return tuple(list(col) for col in zip(*items))
