@@ -67,12 +67,13 @@ def _useful(func: Func) -> set:
 
 
 def _reads(eqn) -> list:
-    """Every operand an equation reads, including those of its nested blocks."""
+    """Every operand an equation reads, including those of its nested blocks
+    (and their results, at any depth)."""
     atoms = list(eqn.atoms())
     for b in eqn.blocks():
-        for sub in iter_eqns(b):
-            atoms += sub.atoms()
         atoms += list(b.results)
+        for sub in b.eqns:
+            atoms += _reads(sub)
     return atoms
 
 

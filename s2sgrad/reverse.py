@@ -315,7 +315,8 @@ class Reverser:
         subst = {}
         new_outs = list(fwd.outs)
         for v in needed:
-            r = Var(v.hint, shape=v.shape)
+            # None on the other path: its shape is not v's there
+            r = Var(v.hint, shape=P.fresh_shape())
             r.bar_of = v.bar_of
             subst[v] = r
             new_outs.append(r)
