@@ -17,7 +17,7 @@ import numpy as np
 from . import pytree
 from .codegen import generate
 from .errors import OutputError, S2SGradError
-from .ir import Const, Func, Var, iter_eqns, verify
+from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
@@ -418,13 +418,9 @@ class _GradBase(_Transformed):
         if self.has_aux:
             loss, aux = value
             if self.keep_value:
-                return (_scalar_value(loss), aux), gradient
+                return (loss, aux), gradient
             return gradient, aux
-        return _scalar_value(value), gradient
-
-
-def _scalar_value(v):
-    return v
+        return value, gradient
 
 
 class GradFunction(_GradBase):

@@ -24,15 +24,13 @@ import linecache
 import math
 import os
 import re
-import types
 import warnings
 
 import numpy as np
 
 from . import runtime
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Eqn, Func, Var
 from .primitives import printing
-from .primitives.core import REGISTRY
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from .errors import S2SGradError
 from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter

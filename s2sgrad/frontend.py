@@ -93,8 +93,8 @@ def _parse_fragment(text, filename, start):
             return ast.parse(t)
         except SyntaxError:
             continue
-    raise SourceNotFoundError(f"cannot parse the source of the function defined here; "
-                              f"define it with 'def' on lines of its own", filename=filename,
+    raise SourceNotFoundError("cannot parse the source of the function defined here; "
+                              "define it with 'def' on lines of its own", filename=filename,
                               lineno=start)
 
 

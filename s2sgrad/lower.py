@@ -21,7 +21,6 @@ and ``b`` as operands of one equation.
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import math
 import numbers

@@ -294,7 +294,7 @@ def elide_broadcasts(func: Func) -> Func:
             if not (axis is None or (isinstance(axis, Const) and axis.value is None) or
                     (isinstance(keep, Const) and keep.value is True)):
                 continue
-        t, x = e.outs[0], e.args[1]
+        t = e.outs[0]
         tok = t.shape
         us = uses.get(t, [])
         if tok is None or not us or any(

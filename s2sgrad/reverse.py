@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from .errors import NonDifferentiableError
-from .ir import Block, Const, Eqn, Func, Var, iter_eqns
+from .ir import Block, Const, Eqn, Func, Var
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 from .primitives.lists import LIST
@@ -553,7 +553,6 @@ class Reverser:
         if "count_at" in eqn.params:
             return eqn.outs[eqn.params["count_at"]]
         body = eqn.params["body"]
-        off = 1 if eqn.prim.name == "for_loop" else 0
         c = Var("n_iter", shape=P.SCALAR)
         c1 = Var("n_iter", shape=P.SCALAR)
         body.eqns.insert(0, Eqn(P.get("add"), (c, Const(1)), {}, (c1,), {}, eqn.loc))

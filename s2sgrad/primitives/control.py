@@ -46,7 +46,6 @@ def _assign(cg, target_var, value_expr, indent):
 
 def _copy_results(cg, outs, results, indent):
     """``out = result`` at the end of a region, unless both share a name."""
-    from ..codegen import _to_source
     lines = []
     for o, r in zip(outs, results):
         rn = cg.atom(r)

@@ -30,7 +30,7 @@ import numpy as np
 from .. import runtime
 from ..ir import Const
 from . import printing
-from .core import (Emitter, defprim, is_one, is_zero, shape_elementwise, shape_of, SCALAR)
+from .core import Emitter, defprim, shape_elementwise
 
 
 def _num(a):

@@ -17,10 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-import numpy as np
-
 from .. import runtime
-from ..ir import Const
 from . import printing
 from .core import defprim, shape_of, shape_fresh
 

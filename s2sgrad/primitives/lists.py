@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import ast
 
-import numpy as np
-
 from .. import runtime
 from ..ir import Const
 from .core import ShapeToken, defprim, shape_fresh

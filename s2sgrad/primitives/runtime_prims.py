@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from .core import Emitter, defprim, shape_of, shape_fresh
+from .core import Emitter, defprim, shape_of
 
 
 def _shape_of_second(args, kwargs):

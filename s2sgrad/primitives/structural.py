@@ -7,7 +7,6 @@ import ast
 
 import numpy as np
 
-from . import printing
 from .core import defattr, defprim, shape_fresh, shape_of, SCALAR
 
 
