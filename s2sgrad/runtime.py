@@ -106,19 +106,15 @@ def unstack(g, axis=0):
     return [np.take(g, i, axis=axis) for i in range(g.shape[axis])]
 
 
-def _ndims(a, b, g):
-    try:                       # arrays: attribute reads only
-        return a.ndim, b.ndim, g.ndim
-    except AttributeError:
-        return np.ndim(a), np.ndim(b), np.ndim(g)
-
-
 def matmul_vjp_a(g, a, b):
     """Cotangent of ``a`` in ``a @ b`` given the output cotangent ``g``.
 
     ``g @ b.T`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
-    a_nd, b_nd, g_nd = _ndims(a, b, g)
+    try:                       # arrays: attribute reads only
+        a_nd, b_nd, g_nd = a.ndim, b.ndim, g.ndim
+    except AttributeError:
+        a_nd, b_nd, g_nd = np.ndim(a), np.ndim(b), np.ndim(g)
     if a_nd == 2 and b_nd == 2 and g_nd == 2:
         return g @ b.T
     if a_nd == 2 and b_nd == 1 and g_nd == 1:
@@ -137,7 +133,10 @@ def matmul_vjp_b(g, a, b):
 
     ``a.T @ g`` for matrices; NumPy's promotion of 1-d operands is undone.
     """
-    a_nd, b_nd, g_nd = _ndims(a, b, g)
+    try:
+        a_nd, b_nd, g_nd = a.ndim, b.ndim, g.ndim
+    except AttributeError:
+        a_nd, b_nd, g_nd = np.ndim(a), np.ndim(b), np.ndim(g)
     if a_nd == 2 and g_nd == b_nd and b_nd in (1, 2):
         return a.T @ g
     if a_nd == 1:
