@@ -523,7 +523,8 @@ class Lowerer:
         test = self.truth(self.expr(node.test), node.test)
         if isinstance(test, Const):
             return self.expr(node.body if test.value else node.orelse)
-        key = "$ifexp"
+        self.top.ifexp_count = getattr(self.top, "ifexp_count", 0) + 1
+        key = f"$ifexp{self.top.ifexp_count}"     # unique: conditional expressions nest
 
         def side(n):
             return lambda: self.env.__setitem__(key, self.expr(n))
@@ -1272,6 +1273,11 @@ class Lowerer:
 
 
 _SCALARS = (bool, int, float)
+# primitives that Python operators lower to: folding them keeps Python's types
+_PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "remainder",
+                 "negative", "positive", "greater", "greater_equal", "less", "less_equal",
+                 "equal", "not_equal", "logical_not", "logical_and", "logical_or",
+                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
 
 
 def _fold_constants(prim, pos, kw):
@@ -1280,6 +1286,8 @@ def _fold_constants(prim, pos, kw):
     and recursion on constant arguments resolve while lowering."""
     if prim.impl is None or prim.eqn_rule or getattr(prim, "region", False) or prim.opaque:
         return None
+    if prim.name not in _PY_OPERATORS:
+        return None      # np.exp(2.0) is an np.float64 at run time, not a Python float
     vals = list(pos) + list(kw.values())
     if not vals or not all(isinstance(a, Const) and type(a.value) in _SCALARS for a in vals):
         return None

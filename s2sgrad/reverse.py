@@ -165,6 +165,7 @@ class Reverser:
         self.stack_inits: list = []    # new_stack equations, hoisted to the function's top
         self.adjoint_stacks: dict = {}  # stack -> stack of its popped values' cotangents
         self.stack_vars: set = set()    # stacks of the program being reversed
+        self.fresh_lists: list = []     # lists created right before a reversed loop
 
     # ---------------------------------------------------------- forward copy
 
@@ -450,6 +451,8 @@ class Reverser:
         bouts += [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
         binits += [eqn.outs[i] for i in handed_down]
         bouts += [Var(carries[i].hint) for i in handed_down]
+        em.block.eqns.extend(self.fresh_lists)
+        self.fresh_lists = []
         em.block.eqns.append(Eqn(P.get("for_loop"), (iterable,) + tuple(binits), {},
                                  tuple(bouts),
                                  {"body": bb, "reverse": not eqn.params.get("reverse")}, loc))
@@ -543,7 +546,10 @@ class Reverser:
         if values:
             # one tuple of this iteration's factors, unzipped after the loop
             terms = name_derivative(Var(), values[0], "_terms")
-            self.stack_inits.append(Eqn(P.get("new_stack"), (), {}, (terms,), {}, None))
+            # created just before the reversed loop (not at the top of the
+            # function): an enclosing loop runs this one many times, and each
+            # run sums only its own factors
+            self.fresh_lists.append(Eqn(P.get("new_stack"), (), {}, (terms,), {}, None))
             bb.eqns.append(Eqn(P.get("push"), (terms,) + tuple(values), {}, (), {}, loc))
             hoisted[None] = (terms, values)
         return hoisted
