@@ -214,7 +214,12 @@ class CodeGen:
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
+                    # only a name made for this output can be shared: a name an
+                    # enclosing loop gave it may still hold a live value
+                    fresh = o not in self.namer.names
                     n = self.namer.name(o)
+                    if not fresh:
+                        continue
                     for b in (e.params["then"], e.params["else"]):
                         self._try_share(b, b.results[i], n, param=None)
             elif name in ("for_loop", "while_loop"):
@@ -223,7 +228,8 @@ class CodeGen:
                 inits = e.args[off:]
                 for i, o in enumerate(e.outs):
                     init, param, res = inits[i], body.params[off + i], body.results[i]
-                    if isinstance(init, Var) and self.uses.get(init, 0) == 1 \
+                    fresh = o not in self.namer.names
+                    if fresh and isinstance(init, Var) and self.uses.get(init, 0) == 1 \
                             and init not in self.namer.names and init not in self.func.params:
                         n = self.namer.name(o)
                         self.namer.names[init] = n
@@ -243,6 +249,8 @@ class CodeGen:
             if res in e.outs:
                 if param is not None and any(param in _uses_in(e2) for e2 in block.eqns[k + 1:]):
                     return
+                if param is not None and e.blocks() and param in _uses_in(e):
+                    return       # a branch/loop defining res may still read param inside
                 if param is not None and len(e.outs) > 1:
                     return
                 self.namer.names[res] = n

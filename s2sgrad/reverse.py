@@ -277,7 +277,9 @@ class Reverser:
             for v, a in local.bar.items():
                 if v not in dfn and a is not adj.bar.get(v) and v not in changed:
                     changed.append(v)
-        if not changed:
+        effects = any(getattr(e.prim, "effect", False) for _, bem, _ in branches
+                      for e in _all_eqns(bem.block))
+        if not changed and not effects:
             return
         outs = []
         results = ([], [])
@@ -336,7 +338,9 @@ class Reverser:
         act = [i for i, c in enumerate(carries)
                if c in self.active or eqn.outs[i] in self.active]
         outer = [v for v in _free(body) if v in self.active and v not in self.stack_vars]
-        if not act and not outer:
+        stack_traffic = any(e.prim.name in ("push", "pop") and e.args[0] in self.active
+                            for e in _all_eqns(body))
+        if not act and not outer and not stack_traffic:
             return
         loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
         em.loc = loc
@@ -577,6 +581,13 @@ class Reverser:
 def _slot0():
     from .primitives.indexing import Slot
     return Slot(0)
+
+
+def _all_eqns(block: Block):
+    for e in block.eqns:
+        yield e
+        for b in e.blocks():
+            yield from _all_eqns(b)
 
 
 def _defined_top(block: Block) -> set:
