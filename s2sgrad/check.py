@@ -25,7 +25,7 @@ def _to64(x):
     if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
         return x.astype(np.float64)
     if isinstance(x, np.floating):
-        return float(x)
+        return np.float64(x)        # keep a NumPy scalar (its methods: .clip, .astype, ...)
     return x
 
 
@@ -47,7 +47,12 @@ def _axpy(t, v, x):
     out = []
     for xi, vi in zip(lx, lv):
         r = np.asarray(xi, dtype=np.float64) + t * vi
-        out.append(float(r) if isinstance(xi, float) else r)
+        if isinstance(xi, np.floating):
+            out.append(type(xi)(r))          # a NumPy scalar stays one
+        elif isinstance(xi, float):
+            out.append(float(r))
+        else:
+            out.append(r)
     return pytree.unflatten(td, out)
 
 

@@ -527,7 +527,10 @@ class Lowerer:
         key = f"$ifexp{self.top.ifexp_count}"     # unique: conditional expressions nest
 
         def side(n):
-            return lambda: self.env.__setitem__(key, self.expr(n))
+            def run():
+                v = self.expr(n)          # may replace self.env (a nested conditional)
+                self.env[key] = v
+            return run
 
         self.lower_if(test, side(node.body), side(node.orelse), node)
         return self.env.pop(key)
@@ -1087,7 +1090,11 @@ class Lowerer:
     def call_static(self, obj, args, kwargs, node):
         prim = P.lookup_object(obj)
         if prim is not None:
-            return self.apply(prim, args, kwargs, node)
+            # np.multiply(a, b) prints as the call, not as a * b: on Python
+            # floats NumPy's function gives np.float64 (with .astype, ...)
+            spelling = ("func",) if prim.printer is not None and \
+                getattr(prim.printer, "operator", False) and obj is prim.impl else None
+            return self.apply(prim, args, kwargs, node, spelling=spelling)
         handler = _BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)

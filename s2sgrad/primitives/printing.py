@@ -40,22 +40,22 @@ def default_printer(prim):
     return printer
 
 
-def binop(op: ast.operator):
-    def printer(args, kwargs, eqn):
-        return ast.BinOp(left=args[0], op=op, right=args[1])
-    return printer
+def _operator(make):
+    """An operator printer; an equation the user wrote as a NumPy call
+    (``params['spelling'] == ('func',)``) prints as that call instead."""
+    def factory(op):
+        def printer(args, kwargs, eqn):
+            if eqn.params.get("spelling") == ("func",):
+                return call(eqn.prim.pyname, args, kwargs)
+            return make(op, args)
+        printer.operator = True
+        return printer
+    return factory
 
 
-def unaryop(op: ast.unaryop):
-    def printer(args, kwargs, eqn):
-        return ast.UnaryOp(op=op, operand=args[0])
-    return printer
-
-
-def compare(op: ast.cmpop):
-    def printer(args, kwargs, eqn):
-        return ast.Compare(left=args[0], ops=[op], comparators=[args[1]])
-    return printer
+binop = _operator(lambda op, args: ast.BinOp(left=args[0], op=op, right=args[1]))
+unaryop = _operator(lambda op, args: ast.UnaryOp(op=op, operand=args[0]))
+compare = _operator(lambda op, args: ast.Compare(left=args[0], ops=[op], comparators=[args[1]]))
 
 
 def get_printer(prim):
