@@ -2034,11 +2034,7 @@ def f(x, z):
 _ALIAS = ("aliasing: names bound to the same array (b = a, a view a[:2], a row a[0]) are "
           "independent values in the IR, so a write through one is not seen by the other "
           "(NumPy: it is); wrong value and gradient, no error")
-_STD = ("std's adjoint (x - mean) / (n * std) is not re-centred: on a numerically constant "
-        "input (std ~ 1e-16 from rounding) it returns O(1) garbage instead of 0")
 OPEN_BUGS = {
-    "std_of_constant_vector": _STD,
-    "std_of_broadcast_axis": _STD,
     "rebind_iterated_array_new_shape": "for row in c: c = <other shape>: the iterated array's "
                                        "cotangent and the rebound carry's are added",
     "alias_assign_then_setitem": _ALIAS,

@@ -189,6 +189,15 @@ def _centered(em, x, axis, dtype):
     return em.subtract(x, em.mean(x, **kw))
 
 
+def _recentered(em, x, axis, dtype):
+    """x - mean(x), centred a second time.  On a numerically constant input
+    the first pass leaves rounding noise of one sign (std ~ 1e-16), which
+    divided by std would be an O(1) gradient; the second pass removes it, so
+    the documented gradient 0 at zero spread holds."""
+    d = _centered(em, x, axis, dtype)
+    return em.subtract(d, em.mean(d, **_keep_kw(axis)))
+
+
 def _dof(em, x, out, axis, ddof):
     return em.subtract(_count(em, x, out, axis), ddof)
 
@@ -228,11 +237,11 @@ def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std)
     g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.multiply(_centered(em, x, axis, dtype), g)]
+    return [em.multiply(_recentered(em, x, axis, dtype), g)]
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    s = em.sum(em.multiply(_centered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    s = em.sum(em.multiply(_recentered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
 
