@@ -31,6 +31,7 @@ import numpy as np
 from . import runtime
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
+from .primitives.control import loop_offset
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -154,7 +155,7 @@ class CodeGen:
             body = region.params.get("body") if region is not None else None
             if body is None or d[2] is not body:
                 return False
-            off = 1 if region.prim.name == "for_loop" else 0
+            off = loop_offset(region)
             k = body.params.index(v) - off
             return k >= 0 and self.owned(body.results[k], _seen)
         e = d[1]
@@ -164,7 +165,7 @@ class CodeGen:
             return all(self.owned(b.results[i], _seen) for b in (e.params["then"], e.params["else"]))
         if name in ("for_loop", "while_loop"):
             i = e.outs.index(v)
-            off = 1 if name == "for_loop" else 0
+            off = loop_offset(e)
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
         return name in _OWNING or getattr(e.prim, "shape", None) is _ELEMENTWISE
@@ -183,7 +184,7 @@ class CodeGen:
             region = d[1]
             body = region.params.get("body")
             if body is d[2]:
-                off = 1 if region.prim.name == "for_loop" else 0
+                off = loop_offset(region)
                 k = body.params.index(y) - off
                 if k < 0 or not self.owned(body.results[k]):
                     return
@@ -224,7 +225,7 @@ class CodeGen:
                         self._try_share(b, b.results[i], n, param=None)
             elif name in ("for_loop", "while_loop"):
                 body = e.params["body"]
-                off = 1 if name == "for_loop" else 0
+                off = loop_offset(e)
                 inits = e.args[off:]
                 for i, o in enumerate(e.outs):
                     init, param, res = inits[i], body.params[off + i], body.results[i]

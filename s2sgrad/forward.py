@@ -36,6 +36,7 @@ from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
 from .reverse import _err, name_derivative, zeros_of
+from .primitives.control import loop_offset
 
 
 def _is_control(eqn) -> bool:
@@ -302,9 +303,8 @@ def _tangent_stack(st, tangents, em):
 
 
 def _loop_jvp(eqn, tangents, em, loc):
-    is_for = eqn.prim.name == "for_loop"
     body = eqn.params["body"]
-    off = 1 if is_for else 0
+    off = loop_offset(eqn)
     carries = body.params[off:]
     inits = eqn.args[off:]
     active = {i for i, a in enumerate(inits) if tangents.get(a) is not None}

@@ -18,6 +18,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 from __future__ import annotations
 
 from .ir import Block, Const, Eqn, Func, Var, iter_eqns
+from .primitives.control import loop_offset
 
 
 def is_region(e) -> bool:
@@ -95,7 +96,7 @@ def _dce_region(e: Eqn, live: set):
                    dict(e.params, then=t, **{"else": f}), e.loc)
     # loops: find live carries by fixpoint
     body = e.params["body"]
-    offset = 1 if name == "for_loop" else 0        # for_loop body params start with the index
+    offset = loop_offset(e)
     carries = body.params[offset:]
     n = len(carries)
     keep = {i for i in range(n) if e.outs[i] in live}

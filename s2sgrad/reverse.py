@@ -27,6 +27,7 @@ from .ir import Block, Const, Eqn, Func, Var
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 from .primitives.lists import LIST
+from .primitives.control import loop_offset
 
 
 def _edges(block: Block, edges: dict):
@@ -41,7 +42,7 @@ def _edges(block: Block, edges: dict):
                         [e.params["then"].results[i], e.params["else"].results[i]])
             else:
                 body = e.params["body"]
-                off = 1 if name == "for_loop" else 0
+                off = loop_offset(e)
                 inits = e.args[off:]
                 carries = body.params[off:]
                 cond = e.params.get("cond")
@@ -332,7 +333,7 @@ class Reverser:
     def backward_loop(self, eqn, adj, em):
         is_for = eqn.prim.name == "for_loop"
         body = eqn.params["body"]
-        off = 1 if is_for else 0
+        off = loop_offset(eqn)
         carries = body.params[off:]
         inits = eqn.args[off:]
         act = [i for i, c in enumerate(carries)

@@ -1,7 +1,6 @@
 """The public API end to end: grad / value_and_grad / vjp / check_grads,
 argument handling, dtypes, caching, generated-source properties, errors."""
 import linecache
-import sys
 import traceback
 
 import numpy as np
@@ -193,8 +192,6 @@ def test_generated_source_is_deterministic():
 
 
 def test_generated_lines_in_tracebacks():
-    def bad(x):
-        return np.sum(np.log(x) @ x)   # 1-d @ 1-d is fine; force an error with a shape clash
     g = grad(lambda x, A: np.sum(A @ x))
     with pytest.raises(ValueError) as info:
         g(np.ones(3), np.ones((2, 4)))
@@ -202,7 +199,6 @@ def test_generated_lines_in_tracebacks():
     assert "<s2sgrad" in tb
     fname = [f.filename for f in traceback.extract_tb(info.tb) if f.filename.startswith("<s2s")][0]
     assert linecache.getline(fname, 2).strip() != ""
-    assert bad
 
 
 def test_comments_point_to_user_lines():
@@ -288,14 +284,12 @@ def test_unknown_method_and_attribute():
 
 def test_check_grads_raises_on_a_wrong_gradient():
     from s2sgrad.check import GradientCheckError
-    # a function whose gradient is right passes; perturbing the checker's
-    # tolerance to zero makes a correct rule fail only through FD noise,
-    # so instead check a deliberately mismatched pair through the public API
     s2sgrad.check_grads(loss, (W, X, Y))
+    # floor() has derivative 0, but over eps = 1e-4 the staircase of step 1e-6
+    # looks like the identity to finite differences: the two must disagree
     with pytest.raises(GradientCheckError):
         s2sgrad.check_grads(lambda x: np.sum(np.floor(x * 1e6) / 1e6 * x), (np.ones(3) * 0.3,),
                             eps=1e-4)
-    assert sys.version_info >= (3, 10)
 
 
 def test_stop_gradient():

@@ -34,6 +34,12 @@ import ast
 from .core import defprim, shape_fresh
 
 
+def loop_offset(eqn) -> int:
+    """How many leading body parameters (and operands) of a loop equation are
+    not carries: 1 for ``for_loop`` (the index / iterable), 0 for ``while_loop``."""
+    return 1 if eqn.prim.name == "for_loop" else 0
+
+
 def _name(cg, v):
     return cg.atom(v)
 
