@@ -3,14 +3,19 @@
 A decorated function is compiled the first time it is called with a given
 argument *structure* (which arguments are None, and the container layout of
 differentiated arguments) and cached; later calls run only the generated
-code.  Array shapes and dtypes are not part of the key: generated code is
-shape-polymorphic.
+code.  Array shapes and dtypes are not part of that key: the generated code
+is shape-polymorphic.  A call repeated with the same argument shapes and
+dtypes additionally gets a version specialised to them
+(:mod:`s2sgrad.specialize`): constant shapes, no run-time broadcasting
+checks.  ``S2SGRAD_SPECIALIZE`` chooses when: ``auto`` (default: from the
+second call with a signature), ``always`` (from the first) or ``never``.
 """
 from __future__ import annotations
 
 import functools
 import inspect
 import numbers
+import os
 
 import numpy as np
 
@@ -21,9 +26,57 @@ from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
+from .specialize import signature as _signature, specialize as _specialize
 
 
 _LEAF_SPEC = ("leaf", None)
+
+
+# When to compile shape-specialised versions (see the module docstring).
+SPECIALIZE = os.environ.get("S2SGRAD_SPECIALIZE", "auto")
+if SPECIALIZE not in ("auto", "always", "never"):
+    raise ValueError(f"S2SGRAD_SPECIALIZE must be 'auto', 'always' or 'never', "
+                     f"got {SPECIALIZE!r}")
+# At most this many specialisations per compiled function (further shapes
+# run the polymorphic code: a data loader with ragged batches does not
+# compile forever).
+MAX_SPECIALIZATIONS = 8
+_SPEC_ATTRS = ("wrt_leaves", "out_tree", "ranges", "simple")
+
+
+def _pick(c, leaves, globals_):
+    """The compiled code to run for ``leaves``: ``c`` itself or its
+    specialisation to the leaves' shapes and dtypes."""
+    table = c.__dict__.get("spec")
+    if table is None:
+        table = c.spec = {}
+        c.spec_seen = {}
+        c.spec_count = 0
+    key = _signature(leaves)
+    hit = table.get(key)
+    if hit is not None:
+        return hit
+    if key is None:
+        return c
+    seen = c.spec_seen[key] = c.spec_seen.get(key, 0) + 1
+    if SPECIALIZE == "never" or c.spec_count >= MAX_SPECIALIZATIONS:
+        if len(table) < 64:
+            table[key] = c            # remembered: the fast path's key check
+        return c
+    if SPECIALIZE == "auto" and seen < 2:
+        return c
+    c.spec_count += 1
+    f = _specialize(c.func, leaves)
+    sc = c
+    if f is not None:
+        verify(f)
+        sc = generate(f, globals_)
+        for a in _SPEC_ATTRS:
+            if hasattr(c, a):
+                setattr(sc, a, getattr(c, a))
+        sc.generic = c
+    table[key] = sc
+    return sc
 
 
 def _LEAF_TREE_FREE(specs):
@@ -94,11 +147,12 @@ def _plain_params(sig):
     return [p.name for p in ps], [p.default for p in ps]
 
 
-def _fix_grad(g, x, inputs):
-    """Give a gradient its argument's type, shape and dtype; never alias inputs."""
+def _fix_grad(g, x, inputs, ids=None):
+    """Give a gradient its argument's type, shape and dtype; never alias inputs
+    (``ids``: the ids of ``inputs``, when the caller has them)."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype \
             and g.shape == x.shape and g.base is None and g.flags.writeable \
-            and not any(g is a for a in inputs):
+            and (id(g) not in ids if ids is not None else not any(g is a for a in inputs)):
         return g                     # a fresh array of the right kind: nothing to do
     if isinstance(x, float) and not isinstance(x, np.floating):
         return float(np.asarray(g).reshape(()))
@@ -119,6 +173,24 @@ def _fix_grad(g, x, inputs):
     elif any(g is a for a in inputs):
         g = g.copy()
     return g
+
+
+def _unalias(grads):
+    """Copy gradients that share memory with an earlier one (``x + y`` gives
+    both operands the very same cotangent array): each returned array is
+    the caller's own."""
+    if len(grads) < 2:
+        return grads
+    arrays, ids, views = [], set(), False
+    for k, g in enumerate(grads):
+        if type(g) is not np.ndarray:
+            continue
+        views = views or g.base is not None
+        if id(g) in ids or views and any(np.may_share_memory(g, h) for h in arrays):
+            g = grads[k] = g.copy()
+        arrays.append(g)
+        ids.add(id(g))
+    return grads
 
 
 class _Transformed:
@@ -154,6 +226,7 @@ class _Transformed:
         self.has_aux = has_aux
         self._cache: dict = {}
         self._last = None
+        self._last_run = None     # what the last call ran (may be a specialisation)
 
     def _bind(self, args, kwargs):
         fast = self.__dict__.get("_fast_params") if self._fast_bind else ()
@@ -292,14 +365,16 @@ class _Transformed:
 
     @property
     def source(self) -> str:
-        """The generated Python source (of the last call, or for plain array arguments)."""
-        c = self._last or self._compiled(self._default_specs())
+        """The generated Python source that the last call ran (for calls
+        repeated with the same shapes, the version specialised to them), or
+        before any call, the shape-polymorphic code for plain array arguments."""
+        c = self._last_run or self._last or self._compiled(self._default_specs())
         return c.source
 
     @property
     def ir(self):
         """The optimised IR the source was generated from (printable)."""
-        c = self._last or self._compiled(self._default_specs())
+        c = self._last_run or self._last or self._compiled(self._default_specs())
         return c.func
 
     def _check_output_leaf(self, out_leaf, func):
@@ -376,41 +451,60 @@ class _GradBase(_Transformed):
 
     def __call__(self, *args, **kwargs):
         # The common case first: every argument a NumPy array, passed
-        # positionally, gradient only -- straight to the generated code.
+        # positionally -- straight to the generated code.
+        # (A signature is in ``c.spec`` only once a call with it passed the
+        # checks below, so the key lookup is the whole check.)
         c = self.__dict__.get("_plain_c")
-        if c is not None and not kwargs and len(args) == c.nargs and \
-                all(type(a) is np.ndarray for a in args) and \
-                all(args[i].dtype.kind == "f" for i in self.wrt):
-            return _fix_grad(c.fn(*args), args[self.wrt[0]], args)
+        if c is not None and not kwargs and len(args) == c.nargs:
+            try:
+                sc = c.spec.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
+            except AttributeError:
+                sc = None
+            if sc is not None:
+                self._last_run = sc
+                if c.simple:
+                    return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
+                return self._finish(c, sc.fn(*args), args, None, None)
         bound = self._bind(args, kwargs)
         self._validate(bound)
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
-        res = c.fn(*leaves)
-        if c.simple:                 # one plain argument, gradient only
-            if len(leaves) == len(args) and not kwargs and \
-                    all(v == _LEAF_SPEC for v in specs.values()) and \
-                    all(type(a) is np.ndarray for a in args) and self._inner is None:
-                c.nargs = len(args)
-                self._plain_c = c     # remember for the fast path above
+        sc = self._last_run = _pick(c, leaves, self._globals())
+        res = sc.fn(*leaves)
+        if len(leaves) == len(args) and not kwargs and self._inner is None and \
+                all(v == _LEAF_SPEC for v in specs.values()) and \
+                all(type(a) is np.ndarray for a in args):
+            c.nargs = len(args)
+            self._plain_c = c         # remember for the fast path above
+        if c.simple:                  # one plain argument, gradient only
             return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+        return self._finish(c, res, leaves, bound, specs)
+
+    def _finish(self, c, res, leaves, bound, specs):
+        """Assemble (value, gradient) from the generated function's results;
+        ``specs`` None: every argument a plain array (no containers)."""
         if not isinstance(res, tuple) or not c.func.info.get("tuple_result"):
             res = (res,)
         nvals = len(c.func.results) - len(c.wrt_leaves)
         values, grads = res[:nvals], res[nvals:]
-        grads = [_fix_grad(g, leaves[i], leaves) for g, i in zip(grads, c.wrt_leaves)]
-        out_grads = []
-        k = 0
-        for w in self.wrt:
-            name, value = bound[w]
-            if specs[name][0] == "tree":
-                td = specs[name][1]
-                out_grads.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
-                k += td.num_leaves
-            else:
-                out_grads.append(grads[k])
-                k += 1
+        ids = {id(a) for a in leaves}
+        grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
+                          for g, i in zip(grads, c.wrt_leaves)])
+        if specs is None:
+            out_grads = grads
+        else:
+            out_grads = []
+            k = 0
+            for w in self.wrt:
+                name, value = bound[w]
+                if specs[name][0] == "tree":
+                    td = specs[name][1]
+                    out_grads.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
+                    k += td.num_leaves
+                else:
+                    out_grads.append(grads[k])
+                    k += 1
         gradient = out_grads[0] if self._single else tuple(out_grads)
         if not self.keep_value and not self.has_aux:
             return gradient
@@ -507,7 +601,7 @@ class VJPFunction(_Transformed):
             gs = c.backward.fn(*residuals, *cts)
             if not isinstance(gs, tuple):
                 gs = (gs,)
-            gs = [_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)]
+            gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)])
             out, k = [], 0
             for w in wrt:
                 name, value = bound[w]

@@ -105,6 +105,13 @@ class CodeGen:
         self.inplace: set = set()       # setitem equations written in place
         self.force_copy: set = set()    # loop carries copied once on entry
         self._coalesce_block(func.body)
+        self.ufunc_out: dict = {}       # eqn -> operand position written in place
+        examples = func.info.get("examples")
+        if examples is not None:
+            self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
+            for e in _all_eqns(func.body):
+                self._decide_ufunc_out(e, examples)
+            self._name_buffers()
 
     # ------------------------------------------------------------ in-place updates
     #
@@ -120,12 +127,15 @@ class CodeGen:
             if isinstance(a, Var):
                 self.use_sites.setdefault(a, []).append((pos, user))
 
+        self.block_of = {}
+
         def walk(block, region):
             for p in block.params:
                 self.defs[p] = ("param", region, block)
             for e in block.eqns:
                 pos = next(counter)
                 self.pos[e] = pos
+                self.block_of[e] = block
                 for a in e.atoms():
                     use(a, pos, e)
                 for o in e.outs:
@@ -200,6 +210,84 @@ class CodeGen:
             return
         self.namer.names[out] = n
         self.inplace.add(e)
+
+    # ------------------------------------------------------------ buffer reuse
+    #
+    # In code specialised to known shapes and dtypes (s2sgrad.specialize puts
+    # every value's example in func.info["examples"]), an elementwise NumPy
+    # ufunc whose result has the shape and dtype of an operand that dies
+    # here writes into that operand's buffer (``t *= g`` or
+    # ``np.exp(t, out=t)``) instead of allocating: at large sizes a fresh
+    # temporary costs page faults as well as memory traffic.  The operand
+    # must be a fresh array this function computed in the same block, read
+    # afterwards by nothing, and never read by anything that may keep a
+    # reference or a view of it (a stack push, a reshape, a return).
+
+    def _decide_ufunc_out(self, e, examples):
+        impl = e.prim.impl
+        if not isinstance(impl, np.ufunc) or impl.nout != 1 or e.kwargs or \
+                len(e.outs) != 1 or e.blocks() or e.prim.name not in _UFUNC_PRINTABLE:
+            return
+        out = examples.get(e.outs[0])
+        if type(out) is not np.ndarray or e.outs[0] in self.namer.names:
+            return
+        for i, a in enumerate(e.args):
+            if not isinstance(a, Var):
+                continue
+            av = examples.get(a)
+            if type(av) is not np.ndarray or av.shape != out.shape or av.dtype != out.dtype:
+                continue
+            d = self.defs.get(a)
+            if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
+                    not _fresh_producer(d[1]):
+                continue
+            if any(user is None or (user is not e and (pos > self.pos[e] or
+                                                       not _non_retaining(user)))
+                   for pos, user in self.use_sites.get(a, ())):
+                continue
+            self._buffer_of[e.outs[0]] = a
+            self.ufunc_out[e] = i
+            return
+
+    def _name_buffers(self):
+        """One name per reused buffer: the name it already has, else the
+        user's name of a value it holds (``H = X @ W1; H += b1;
+        np.tanh(H, out=H)``), else a cotangent's or a temporary's."""
+        groups: dict = {}
+        for v in self._buffer_of:
+            root = v
+            while root in self._buffer_of:
+                root = self._buffer_of[root]
+            groups.setdefault(root, []).append(v)
+
+        def rank(v):
+            if v.bar_of is None and v.hint:
+                return 0
+            return 1 if v.bar_of is not None else 2
+        for root, members in groups.items():
+            chain = [root] + sorted(members, key=lambda v: v.id)
+            if root in self.namer.names:
+                name = self.namer.names[root]
+            else:
+                name = self.namer.name(min(chain, key=lambda v: (rank(v), v.id)))
+            for v in chain:
+                self.namer.names[v] = name
+
+    def _ufunc_stmt(self, e, i, indent):
+        args = [self.atom(a) for a in e.args]
+        target = self.namer.name(e.outs[0])
+        aug = _AUGMENTED.get(e.prim.name)
+        if aug is not None and len(args) == 2 and e.params.get("spelling") != ("func",) and \
+                (i == 0 or e.prim.name in ("add", "multiply")):     # (these commute exactly)
+            node = ast.AugAssign(target=ast.Name(id=target, ctx=ast.Store()), op=aug(),
+                                 value=args[1 - i])
+        else:
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                               attr=e.prim.impl.__name__, ctx=ast.Load()),
+                            args=args, keywords=[ast.keyword(
+                                arg="out", value=ast.Name(id=target, ctx=ast.Load()))])
+            node = ast.Expr(value=call)
+        return [indent + _to_source(node)]
 
     # ------------------------------------------------------------ phi naming
     #
@@ -369,6 +457,8 @@ class CodeGen:
         return f"# {where}: {text}"
 
     def stmt(self, e: Eqn, indent: str) -> list[str]:
+        if e in self.ufunc_out:
+            return self._ufunc_stmt(e, self.ufunc_out[e], indent)
         handler = getattr(e.prim, "codegen_stmt", None)
         if handler is not None:
             return handler(self, e, indent)
@@ -415,6 +505,32 @@ _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims
              "diagonal", "T", "einsum",
              "float", "load_global", "load_cell"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
+
+
+# Buffer reuse (CodeGen._decide_ufunc_out): producers whose result is a
+# fresh array, consumers that keep no reference to their operands.
+_FRESH = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max", "min",
+          "where", "clip", "sigmoid", "index_add", "cumsum"}
+_NON_RETAINING = _FRESH | {"shape", "size", "ndim", "len", "result_type", "var", "std",
+                           "argmax", "argmin", "logaddexp"}
+_AUGMENTED = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div,
+              "power": ast.Pow}
+# ufunc primitives printed as NumPy's ufunc of the same name (np.<name>)
+_UFUNC_PRINTABLE = {
+    "add", "subtract", "multiply", "divide", "power", "negative", "exp", "expm1", "exp2",
+    "log", "log1p", "log2", "log10", "sqrt", "square", "cbrt", "sin", "cos", "tan", "arcsin",
+    "arccos", "arctan", "sinh", "cosh", "tanh", "absolute", "maximum", "minimum", "arctan2",
+    "logaddexp", "reciprocal", "fmax", "fmin", "sign", "floor", "ceil", "rint", "trunc",
+}
+
+
+def _fresh_producer(e) -> bool:
+    return isinstance(e.prim.impl, np.ufunc) or e.prim.name in _FRESH
+
+
+def _non_retaining(e) -> bool:
+    return not e.blocks() and (isinstance(e.prim.impl, np.ufunc) or
+                               e.prim.name in _NON_RETAINING)
 
 
 def _aliasing(e):

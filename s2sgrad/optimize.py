@@ -320,5 +320,72 @@ def elide_broadcasts(func: Func) -> Func:
                 func.info)
 
 
+# ---------------------------------------------------------------- stacks
+
+
+def prune_stacks(func: Func) -> Func:
+    """Stop saving values the reverse sweep never reads.
+
+    Reverse mode pushes, per loop iteration, the values its adjoint reads;
+    when a later pass removes the last reader of one of them (an
+    ``unbroadcast`` that turned out to be the identity reads its operand only
+    for the shape), the pushes and pops still move it.  Drop those positions
+    from every push and pop of the stack (the whole stack if nothing is
+    read).  Stacks that are copied (re-callable pullbacks) are left alone."""
+    pushes, pops, skip = {}, {}, set()
+    for e in iter_eqns(func.body):
+        n = e.prim.name
+        if n == "push":
+            pushes.setdefault(e.args[0], []).append(e)
+        elif n == "pop":
+            pops.setdefault(e.args[0], []).append(e)
+        elif n == "copy_stack":
+            skip.add(e.args[0])
+        else:          # read as a whole (the hoisted accumulations' unzip)
+            skip.update(a for a in e.atoms() if isinstance(a, Var))
+    used = _uses(Block(func.body.eqns, [], list(func.results)))
+    drop: dict = {}
+    for s, ps in pushes.items():
+        if s in skip:
+            continue
+        widths = {len(p.args) - 1 for p in ps} | {len(p.outs) for p in pops.get(s, [])}
+        if len(widths) != 1:
+            continue
+        (w,) = widths
+        keep = [i for i in range(w) if any(p.outs[i] in used for p in pops.get(s, []))]
+        if len(keep) < w:
+            drop[s] = keep
+    if not drop:
+        return func
+    gone = {s for s, keep in drop.items() if not keep}
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            n = e.prim.name
+            s = e.args[0] if e.args else None
+            if n == "new_stack" and e.outs[0] in gone:
+                continue
+            if n in ("push", "pop") and isinstance(s, Var) and s in drop:
+                keep = drop[s]
+                if not keep:
+                    continue
+                if n == "push":
+                    e = Eqn(e.prim, (s,) + tuple(e.args[1 + i] for i in keep), e.kwargs, e.outs,
+                            e.params, e.loc)
+                else:
+                    e = Eqn(e.prim, e.args, e.kwargs, tuple(e.outs[i] for i in keep),
+                            e.params, e.loc)
+            if e.blocks():
+                e = Eqn(e.prim, e.args, e.kwargs, e.outs,
+                        {k: (rewrite(v) if isinstance(v, Block) else v)
+                         for k, v in e.params.items()}, e.loc)
+            eqns.append(e)
+        return Block(eqns, block.params, block.results)
+
+    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+                func.info)
+
+
 def optimize(func: Func) -> Func:
     return dce(cse(elide_broadcasts(dce(share_shapes(func)))))

@@ -176,11 +176,15 @@ def test_compiled_once_and_cached():
     g = grad(loss)
     g(W, X, Y)
     n = len(g._cache)
-    src = g.source
+    generic = g._last
     for _ in range(3):
         g(W * 2, X, Y)
-    assert len(g._cache) == n
-    assert g.source is src
+    assert len(g._cache) == n and g._last is generic
+    # the repeated signature runs one specialisation, compiled once
+    spec = g._last_run
+    src = g.source
+    g(W * 3, X, Y)
+    assert g._last_run is spec and g.source is src
 
 
 def test_generated_source_is_deterministic():

@@ -1,0 +1,713 @@
+"""Shape specialisation: the same gradient, compiled for known argument shapes.
+
+The generated code of :mod:`s2sgrad.codegen` is shape-polymorphic: one
+function serves every argument shape, so a few operations decide at run
+time what to do (``unbroadcast`` checks which axes were broadcast,
+``matmul_vjp_b`` checks operand ranks, ``np.size`` is called to scale a
+mean's adjoint).  Once a function is called repeatedly with arguments of the
+same shapes and dtypes, :func:`specialize` compiles a second version for
+exactly those shapes, in which
+
+* ``unbroadcast(g, x)`` disappears where ``g`` already has ``x``'s shape and
+  becomes one ``np.sum(g, axis=...)`` with constant axes where it does not;
+* ``unreduce``/``broadcast_like`` become a constant ``reshape`` (to put the
+  reduced axes back) and NumPy's own broadcasting in the consuming
+  operation (no ``np.broadcast_to`` at all where the other operand already
+  has the full shape);
+* ``matmul_vjp_a``/``matmul_vjp_b`` become ``g @ b.T`` / ``a.T @ g`` /
+  ``np.outer`` / ``g * a`` for the ranks at hand;
+* ``np.shape``/``np.size``/``np.ndim``/``len`` of arrays become constants;
+* values that were saved for the reverse sweep only for their shape are no
+  longer saved (see :func:`s2sgrad.optimize.prune_stacks`).
+
+Soundness.  Shapes are found by *abstract evaluation*: every equation runs
+once on example values (zeros/ones) of the argument shapes and dtypes, and
+its result's shape and dtype are recorded.  This is exact only for
+operations whose result shape and dtype depend on the operands' shapes and
+dtypes, never on their values; so a value is "known" only if
+
+* every operand is known, and
+* every Python (non-array) operand that can influence a shape -- a
+  ``reshape`` target, a slice bound, a ``range`` length -- is *static*: a
+  constant, or computed from shapes and constants only, and
+* it is not produced by an operation with a data-dependent shape
+  (boolean-mask indexing), a global read at run time, a list, or an
+  operation that failed on the examples.
+
+Branches join: a value assigned in an ``if`` is known only if both branches
+agree.  Loops iterate to a fixpoint: a loop-carried value is known only if
+every iteration preserves its shape and dtype.  Everything else is left as
+in the polymorphic code, so a specialisation is never less correct than the
+general version; it is compiled per argument *signature* (shapes, dtypes and
+Python types of every leaf) and used only for calls that match it exactly.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .ir import Block, Const, Eqn, Func, Var
+from .primitives.control import loop_offset
+from .primitives.core import REGISTRY, Emitter, shape_elementwise
+from .primitives.indexing import Slot
+
+UNKNOWN = object()
+
+
+class _Stack:
+    """Abstract contents of a stack: the join of everything pushed on it."""
+
+    def __init__(self):
+        self.items = None         # list of example values, or UNKNOWN
+        self.read = False         # popped before the last push changed it
+
+
+def example_of(value):
+    """An example value with ``value``'s type, shape and dtype (never aliasing it)."""
+    t = type(value)
+    if t is np.ndarray:
+        if value.dtype.kind in "iub":
+            return np.zeros(value.shape, value.dtype)
+        return np.ones(value.shape, value.dtype)
+    if t is float:
+        return 1.0
+    if t is bool:
+        return False
+    if t is int:
+        return 0
+    if isinstance(value, np.generic):
+        return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
+    return UNKNOWN
+
+
+def signature(leaves):
+    """The specialisation key of a call: per leaf (shape, dtype) or the scalar type.
+    ``None`` if some leaf is of a kind that is not specialised."""
+    key = []
+    for a in leaves:
+        t = type(a)
+        if t is np.ndarray or isinstance(a, np.generic):
+            key.append((a.shape, a.dtype, t))
+        elif t in (float, int, bool):
+            key.append(t)
+        else:
+            return None
+    return tuple(key)
+
+
+def _same(a, b) -> bool:
+    """Do two example values have the same type, shape and dtype?"""
+    if a is UNKNOWN or b is UNKNOWN:
+        return False
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (np.ndarray, np.generic)):
+        return a.shape == b.shape and a.dtype == b.dtype
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return isinstance(a, (int, float, bool, complex, type(None), str, np.dtype, range, slice))
+
+
+def _join(a, b):
+    return a if _same(a, b) else UNKNOWN
+
+
+def _is_pyscalar(v) -> bool:
+    return not isinstance(v, (np.ndarray, np.generic))
+
+
+# Primitives whose result shape/dtype is a function of operand shapes/dtypes
+# (and of static options).  Anything not listed is not evaluated.
+_SAFE = {
+    # reductions and scans
+    "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "reverse_cumsum",
+    "argmax", "argmin", "sort", "argsort", "sort_like", "unsort", "norm", "vector_norm_arg",
+    "trace", "trace_vjp",
+    # linear algebra
+    "matmul", "dot", "inner", "outer", "tensordot", "einsum", "matmul_vjp_a", "matmul_vjp_b",
+    "dot_vjp_a", "dot_vjp_b", "inner_vjp_a", "inner_vjp_b", "outer_vjp_a", "outer_vjp_b",
+    "tensordot_vjp_a", "tensordot_vjp_b", "inv", "solve", "det", "slogdet", "diag",
+    "diag_vjp", "rhs_as_matrix", "rhs_from_matrix",
+    # shape ops
+    "transpose", "swapaxes", "moveaxis", "reshape", "ravel", "squeeze", "expand_dims",
+    "broadcast_to", "concatenate", "stack", "hstack", "vstack", "split", "unconcatenate",
+    "unhstack", "unvstack", "unstack",
+    # adjoint helpers
+    "unbroadcast", "broadcast_like", "unreduce", "cast_derivative", "scalar_seed",
+    # creation (shape from static operands)
+    "zeros", "ones", "full", "empty", "eye", "identity", "arange", "zeros_like",
+    "ones_like", "full_like", "copy", "asarray", "array", "astype",
+    # structure
+    "shape", "ndim", "size", "len", "result_type", "float", "make_tuple", "stop_gradient",
+    "range", "py_min",
+}
+# Every positional operand is data (its values never shape the result).
+_DATA_PRIMS = {
+    "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "reverse_cumsum",
+    "argmax", "argmin", "sort", "argsort", "sort_like", "unsort", "norm", "vector_norm_arg",
+    "matmul", "dot", "inner", "outer", "matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a",
+    "dot_vjp_b", "inner_vjp_a", "inner_vjp_b", "outer_vjp_a", "outer_vjp_b", "inv", "solve",
+    "det", "slogdet", "rhs_as_matrix", "rhs_from_matrix", "concatenate", "stack", "hstack",
+    "vstack", "unbroadcast", "broadcast_like", "unreduce", "scalar_seed", "zeros_like",
+    "ones_like", "copy", "asarray", "array", "astype", "shape", "ndim", "size", "len",
+    "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
+    "unvstack", "full_like",
+}
+# The first operand is a shape or a length.
+_CREATION = {"zeros", "ones", "full", "empty", "eye", "identity", "arange", "range"}
+# Results that are exact (static) values whenever the operand's shape is known.
+_SHAPE_VALUES = {"shape", "ndim", "size", "len", "result_type"}
+# Python operands of these never influence a result shape (x * n, x[i]).
+_VALUE_FREE = {"getitem", "index_add", "setitem", "where", "clip", "range"}
+
+
+class _Infer:
+    def __init__(self):
+        self.ex: dict = {}            # Var -> example value or UNKNOWN
+        self.static: set = set()      # Vars whose example *is* the value
+        self.stacks: list = []
+        self.dirty = False
+
+    # -- atoms
+    def val(self, a):
+        if isinstance(a, Const):
+            return a.value
+        return self.ex.get(a, UNKNOWN)
+
+    def is_static(self, a) -> bool:
+        return isinstance(a, Const) or a in self.static
+
+    def set(self, v, value, static=False):
+        self.ex[v] = value
+        if static and value is not UNKNOWN:
+            self.static.add(v)
+        else:
+            self.static.discard(v)
+
+    # -- blocks
+    def block(self, block: Block):
+        for e in block.eqns:
+            self.eqn(e)
+        return [self.val(r) for r in block.results]
+
+    def eqn(self, e: Eqn):
+        name = e.prim.name
+        if name == "cond":
+            self.cond(e)
+        elif name in ("for_loop", "while_loop"):
+            self.loop(e)
+        elif name == "new_stack":
+            s = _Stack()
+            self.stacks.append(s)
+            self.set(e.outs[0], s)
+        elif name == "copy_stack":
+            self.set(e.outs[0], self.val(e.args[0]))
+        elif name == "push":
+            s = self.val(e.args[0])
+            items = [self.val(a) for a in e.args[1:]]
+            if not isinstance(s, _Stack):
+                return
+            if s.items is None:
+                s.items = items
+            else:
+                new = [_join(x, y) for x, y in zip(s.items, items)] \
+                    if len(s.items) == len(items) else [UNKNOWN] * len(s.items)
+                if s.read and not all(_same(x, y) for x, y in zip(new, s.items)):
+                    self.dirty = True
+                s.items = new
+        elif name == "pop":
+            s = self.val(e.args[0])
+            if isinstance(s, _Stack) and s.items is not None and len(s.items) == len(e.outs):
+                s.read = True
+                for o, x in zip(e.outs, s.items):
+                    self.set(o, x)
+            else:
+                for o in e.outs:
+                    self.set(o, UNKNOWN)
+        else:
+            self.simple(e)
+
+    def cond(self, e):
+        then = self.block(e.params["then"])
+        other = self.block(e.params["else"])
+        for o, a, b in zip(e.outs, then, other):
+            self.set(o, _join(a, b))
+
+    def loop(self, e):
+        body = e.params["body"]
+        off = loop_offset(e)
+        carries = [self.val(a) for a in e.args[off:]]
+        index = UNKNOWN
+        if off:
+            it = self.val(e.args[0])
+            index = 0 if isinstance(it, range) else UNKNOWN
+        for _ in range(8):
+            for p, c in zip(body.params[off:], carries):
+                self.set(p, c)
+            if off:
+                self.set(body.params[0], index)
+            cond = e.params.get("cond")
+            if cond is not None:
+                for p, c in zip(cond.params, carries):
+                    self.set(p, c)
+                self.block(cond)
+            results = self.block(body)
+            new = [_join(c, r) for c, r in zip(carries, results)]
+            if all(_same(a, b) or (a is UNKNOWN and b is UNKNOWN) for a, b in zip(new, carries)):
+                break
+            carries = new
+        else:                               # pragma: no cover - joins reach UNKNOWN fast
+            carries = [UNKNOWN] * len(carries)
+            for p in body.params:
+                self.set(p, UNKNOWN)
+            self.block(body)
+        for o, c in zip(e.outs, carries):
+            self.set(o, c)
+
+    def simple(self, e):
+        name = e.prim.name
+        args = [self.val(a) for a in e.args]
+        kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
+        outs = e.outs
+        elementwise = e.prim.shape is shape_elementwise
+        ok = (name in _SAFE or elementwise or name in _VALUE_FREE) and \
+            not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
+            not any(v is UNKNOWN for v in kwargs.values()) and e.prim.impl is not None
+        if ok and not elementwise and name not in _VALUE_FREE:
+            # Python and integer operands may carry a shape (reshape targets,
+            # lengths, split points): they must be static.  The data operands
+            # (every positional one of a reduction or a product, the first of
+            # a shape operation) cannot.
+            first = 0 if name in _CREATION else 1
+            data = len(args) if name in _DATA_PRIMS else first
+            ok = all(self.is_static(a) for a, v in zip(e.args[data:], args[data:])
+                     if _shapeish(v)) and \
+                all(self.is_static(a) for a, v in zip(e.kwargs.values(), kwargs.values())
+                    if _shapeish(v))
+        if ok and name in ("getitem", "index_add", "setitem"):
+            ok = self._index_ok(e, args)
+        if ok and name in ("where", "clip"):
+            ok = all(not _is_pyscalar(v) or isinstance(v, (int, float, bool)) for v in args)
+        if not ok:
+            for o in outs:
+                self.set(o, UNKNOWN)
+            return
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                if _operator_printed(e):
+                    res = _eval_operator(e, args, kwargs)
+                elif e.prim.seq_arg:        # np.stack([a, b]): operands are the list
+                    res = e.prim.impl(list(args), **kwargs)
+                elif e.prim.eqn_rule:
+                    res = e.prim.impl(*args, **kwargs, **{k: v for k, v in e.params.items()
+                                                          if k == "index"})
+                else:
+                    res = e.prim.impl(*args, **kwargs)
+        except Exception:
+            for o in outs:
+                self.set(o, UNKNOWN)
+            return
+        static = (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
+            all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res))
+        if len(outs) == 1:
+            self.set(outs[0], _normalize(res), static)
+        else:
+            res = tuple(res) if isinstance(res, (tuple, list)) else None
+            if res is None or len(res) != len(outs):
+                for o in outs:
+                    self.set(o, UNKNOWN)
+                return
+            for o, r in zip(outs, res):
+                self.set(o, _normalize(r), static)
+
+    def _index_ok(self, e, args):
+        """Indexing has a data-independent shape unless a boolean mask or a
+        computed slice bound is involved."""
+        parts = e.args[2:] if e.prim.name in ("index_add", "setitem") else e.args[1:]
+        pvals = args[2:] if e.prim.name in ("index_add", "setitem") else args[1:]
+        in_slice = set()
+
+        def walk(t, sl):
+            if isinstance(t, Slot):
+                if sl:
+                    in_slice.add(t.k)
+            elif isinstance(t, slice):
+                for x in (t.start, t.stop, t.step):
+                    walk(x, True)
+            elif isinstance(t, tuple):
+                for x in t:
+                    walk(x, sl)
+        walk(e.params.get("index"), False)
+        for k, (a, v) in enumerate(zip(parts, pvals)):
+            if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "b":
+                return False
+            if isinstance(v, (bool, list, tuple)):
+                return False
+            if k in in_slice and not self.is_static(a):
+                return False
+        return True
+
+
+def _operator_printed(e) -> bool:
+    p = e.prim.printer
+    return getattr(p, "operator", False) and e.params.get("spelling") != ("func",)
+
+
+_OP_CODE: dict = {}
+
+
+def _eval_operator(e, args, kwargs):
+    """Evaluate an equation printed as a Python operator (``a / b``) with
+    Python's semantics, as the generated code will: ``1.0 / 64`` is a Python
+    float there (a weak scalar for NumPy's type promotion), not the
+    ``np.float64`` that ``np.divide`` would give."""
+    import ast
+    code = _OP_CODE.get((e.prim.name, len(args)))
+    if code is None:
+        names = [ast.Name(id=f"_a{i}", ctx=ast.Load()) for i in range(len(args))]
+        node = e.prim.printer(names, {}, e)
+        code = _OP_CODE[(e.prim.name, len(args))] = compile(
+            ast.fix_missing_locations(ast.Expression(body=node)), "<s2sgrad example>", "eval")
+    if kwargs:
+        raise ValueError("operator with options")
+    return eval(code, {"np": np}, {f"_a{i}": a for i, a in enumerate(args)})
+
+
+def _shapeish(v) -> bool:
+    """Could this operand's value determine a result shape?"""
+    if isinstance(v, (np.ndarray, np.generic)):
+        return v.dtype.kind in "iub"
+    return True
+
+
+def _normalize(r):
+    if isinstance(r, (np.ndarray, np.generic, int, float, bool, tuple, range, np.dtype,
+                      type(None))):
+        if isinstance(r, tuple) and not all(
+                isinstance(x, (int, np.integer, np.ndarray, np.generic, float)) for x in r):
+            return UNKNOWN
+        return r
+    return UNKNOWN
+
+
+def infer(func: Func, leaves) -> _Infer | None:
+    """Abstract evaluation of ``func`` on examples of ``leaves`` (see the module doc)."""
+    for _ in range(3):
+        inf = _Infer()
+        for p, x in zip(func.params, leaves):
+            inf.set(p, example_of(x))
+        inf.block(func.body)
+        if not inf.dirty:
+            return inf
+    return None
+
+
+# ---------------------------------------------------------------- rewriting
+
+
+def _shape(v):
+    return np.shape(v)
+
+
+def _arr(v) -> bool:
+    return isinstance(v, (np.ndarray, np.generic))
+
+
+class _Rewriter:
+    def __init__(self, inf: _Infer):
+        self.inf = inf
+        self.subst: dict = {}
+        # broadcast value -> an atom that NumPy broadcasting expands to it
+        self.lazy: dict = {}
+        self.defs: dict = {}          # Var -> its (rewritten) equation
+
+    def atom(self, a):
+        while isinstance(a, Var) and a in self.subst:
+            a = self.subst[a]
+        return a
+
+    def val(self, a):
+        return self.inf.val(a)
+
+    def block(self, block: Block) -> Block:
+        out = []
+        for e in block.eqns:
+            e = Eqn(e.prim, tuple(self.atom(a) for a in e.args),
+                    {k: self.atom(v) for k, v in e.kwargs.items()}, e.outs,
+                    {k: (self.block(v) if isinstance(v, Block) else v)
+                     for k, v in e.params.items()}, e.loc)
+            new = self.eqn(e)
+            if new is None:
+                new = [e]
+            out += new
+            for x in new:
+                for o in x.outs:
+                    self.defs[o] = x
+        return Block(out, list(block.params), [self.atom(r) for r in block.results])
+
+    def emit(self, e, build):
+        """Run ``build(em)`` -> Atom for e's single output; return the equations."""
+        em = Emitter(Block(), loc=e.loc, hint=e.outs[0].hint)
+        res = build(em)
+        if res is None:
+            return None
+        eqns = em.block.eqns
+        res = self.atom(res)
+        if isinstance(res, Var) and eqns and eqns[-1].outs == (res,):
+            # let the last equation define the original output (keeps names)
+            last = eqns[-1]
+            eqns[-1] = Eqn(last.prim, last.args, last.kwargs, e.outs, last.params, last.loc)
+        else:
+            self.subst[e.outs[0]] = res
+        for x in eqns:                 # examples for the new values
+            self.inf.simple(x)
+        return eqns
+
+    def eqn(self, e):
+        name = e.prim.name
+        if e.blocks() or len(e.outs) != 1:
+            return None
+        if e.prim.simplify is not None and not e.params and \
+                any(isinstance(a, Const) for a in e.args):
+            folded = e.prim.simplify(e.args, e.kwargs)     # e.g. -1.0 / 64 once size is known
+            if folded is not None:
+                self.subst[e.outs[0]] = folded
+                return []
+        out = self.val(e.outs[0])
+        if out is UNKNOWN:
+            return None
+        if e.outs[0] in self.inf.static and _printable(out) and \
+                not getattr(e.prim, "effect", False):
+            self.subst[e.outs[0]] = Const(out)           # len(x), x.shape[0], 1 / n
+            return []
+        if name == "multiply" and not e.params:
+            return self.scale_chain(e, out)
+        if name == "unbroadcast":
+            return self.unbroadcast(e, out)
+        if name in ("unreduce", "broadcast_like"):
+            return self.unreduce(e, out)
+        if name in ("matmul_vjp_a", "matmul_vjp_b"):
+            return self.matmul_vjp(e, out)
+        return None
+
+    def scale_chain(self, e, out):
+        """``a * (b * w)`` -> ``(a * b) * w`` when ``a`` or ``b`` is a power of
+        two (then both round identically), and ``1.0 * w`` -> ``w`` for a
+        float array ``w`` of the result's dtype: ``0.5 * (2 * r)``, the
+        adjoint of ``0.5 * sum(r ** 2)``, is just ``r``."""
+        k = [i for i, a in enumerate(e.args) if _num_const(a)]
+        if len(k) != 1:
+            return None
+        a, v = e.args[k[0]], e.args[1 - k[0]]
+        d = self.defs.get(v)
+        if d is None or d.prim.name != "multiply" or d.params:
+            return None
+        j = [i for i, x in enumerate(d.args) if _num_const(x)]
+        if len(j) != 1:
+            return None
+        b, w = d.args[j[0]], d.args[1 - j[0]]
+        if not (_pow2(a.value) or _pow2(b.value)):
+            return None
+        c = a.value * b.value
+        wv = self.val(w)
+        if c == 1 and _arr(wv) and wv.dtype.kind == "f" and _arr(out) and \
+                wv.dtype == out.dtype and np.shape(wv) == np.shape(out):
+            self.subst[e.outs[0]] = w
+            return []
+        return [Eqn(e.prim, (Const(c), w), {}, e.outs, {}, e.loc)]
+
+    def unbroadcast(self, e, out):
+        g, x = e.args
+        gv, xv = self.val(g), self.val(x)
+        if gv is UNKNOWN or xv is UNKNOWN:
+            return None
+        gs, xs = _shape(gv), _shape(xv)
+        if gs == xs:
+            self.subst[e.outs[0]] = g
+            return []
+        if not _arr(gv) or len(gs) < len(xs):
+            return None
+        lead = len(gs) - len(xs)
+        ones = tuple(i + lead for i, n in enumerate(xs) if n == 1 and gs[i + lead] != 1)
+        axes = tuple(range(lead)) + ones
+
+        def build(em):
+            if not ones:
+                return em.sum(g, axis=axes[0] if len(axes) == 1 else axes)
+            s = em.sum(g, axis=axes[0] if len(axes) == 1 else axes, keepdims=True)
+            return em.reshape(s, xs) if lead else s
+        return self.emit(e, build)
+
+    def unreduce(self, e, out):
+        """``unreduce(g, x, axis)`` / ``broadcast_like(g, x)``: identity where
+        ``g`` already has x's shape; otherwise a constant reshape plus
+        ``np.broadcast_to``, and ``g`` (reshaped) is remembered as the
+        broadcast's *base* so that consumers can broadcast implicitly
+        (:func:`_elide_broadcasts`)."""
+        g, x = e.args[:2]
+        gv, xv = self.val(g), self.val(x)
+        if gv is UNKNOWN or xv is UNKNOWN or not _arr(out):
+            return None
+        xs = _shape(xv)
+        if _arr(gv) and _shape(gv) == xs and gv.dtype == out.dtype:
+            self.subst[e.outs[0]] = g
+            return []
+        base = self.lazy.get(g, g)
+        if np.shape(self.val(base)) == ():
+            self.lazy[e.outs[0]] = base          # a scalar broadcasts to anything
+            return None
+        if not _arr(gv) or gv.dtype != out.dtype:
+            return None
+        axis = self.val(e.kwargs["axis"]) if "axis" in e.kwargs else None
+        keep = self.val(e.kwargs["keepdims"]) if "keepdims" in e.kwargs else False
+        kshape = _shape(gv)
+        if e.prim.name == "unreduce" and axis is not None and not keep:
+            axes = axis if isinstance(axis, tuple) else (axis,)
+            axes = sorted(a % len(xs) for a in axes)
+            kshape = tuple(1 if i in axes else n for i, n in enumerate(xs))
+            if int(np.prod(kshape)) != int(np.size(gv)):
+                return None
+        holder = {}
+
+        def build(em):
+            v = g
+            if kshape != _shape(gv):
+                v = em.reshape(v, kshape)
+            holder["base"] = v
+            return em.broadcast_to(v, xs)
+        eqns = self.emit(e, build)
+        if eqns is not None:
+            self.lazy[e.outs[0]] = holder["base"]
+        return eqns
+
+    def matmul_vjp(self, e, out):
+        g, a, b = e.args
+        gv, av, bv = self.val(g), self.val(a), self.val(b)
+        if not (_arr(gv) and _arr(av) and _arr(bv)):
+            return None
+        an, bn, gn = np.ndim(av), np.ndim(bv), np.ndim(gv)
+        want_a = e.prim.name == "matmul_vjp_a"
+
+        def build(em):
+            if want_a:
+                if an == 2 and bn == 2 and gn == 2:
+                    return em.matmul(g, _T(em, b))
+                if an == 2 and bn == 1 and gn == 1:
+                    return em.outer(g, b)
+                if an == 1 and bn == 2 and gn == 1:
+                    return em.matmul(b, g)
+                if an == 1 and bn == 1:
+                    return em.multiply(g, b)
+                return None
+            if an == 2 and gn == bn and bn in (1, 2):
+                return em.matmul(_T(em, a), g)
+            if an == 1 and bn == 2 and gn == 1:
+                return em.outer(a, g)
+            if an == 1 and bn == 1:
+                return em.multiply(g, a)
+            return None
+        return self.emit(e, build)
+
+
+def _printable(v) -> bool:
+    """A static value that prints as a Python literal."""
+    if isinstance(v, bool) or type(v) is int:
+        return True
+    if type(v) is float:
+        return np.isfinite(v)
+    return type(v) is tuple and all(type(x) is int for x in v)
+
+
+def _num_const(a) -> bool:
+    return isinstance(a, Const) and type(a.value) in (int, float)
+
+
+def _pow2(v) -> bool:
+    if v == 0 or not np.isfinite(v):
+        return False
+    m, _ = np.frexp(abs(v))
+    return m == 0.5
+
+
+def _T(em, a):
+    """``a.T`` (printed as the attribute, inside its single use)."""
+    return em.call("transpose", a, _params={"spelling": ("attr", "T")},
+                   _hint=(a.hint if isinstance(a, Var) else "") + "T")
+
+
+# ---------------------------------------------------------------- implicit broadcasting
+
+def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
+    """Replace a broadcast value ``t`` (``np.broadcast_to(v, S)``, an
+    ``unreduce`` of a scalar, ...) by its base ``v`` in every elementwise
+    ``+ - * /`` whose result keeps its shape and dtype that way: NumPy's
+    broadcasting then does the work without materialising ``t``; DCE drops
+    ``t`` once nothing else reads it."""
+    subst: dict = {}
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            args = e.args
+            if (e.prim.shape is shape_elementwise or e.prim.name == "where") and \
+                    not e.blocks():
+                new = list(args)
+                for i, a in enumerate(args):
+                    if isinstance(a, Var) and a in lazy and _keeps(e, i, lazy[a], inf):
+                        new[i] = lazy[a]
+                        break                      # one operand at a time
+                args = tuple(new)
+            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
+            eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
+        return Block(eqns, block.params, block.results)
+    del subst
+    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+                func.info)
+
+
+def _keeps(u, i, v, inf) -> bool:
+    """Does elementwise ``u`` give the same shape and dtype with ``v`` (the
+    base of its broadcast operand ``i``) in place of that operand?"""
+    out = inf.val(u.outs[0])
+    if not _arr(out):
+        return False
+    vals = [inf.val(a) for a in u.args]
+    vals[i] = inf.val(v)
+    if any(x is UNKNOWN for x in vals):
+        return False
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = _eval_operator(u, vals, {}) if _operator_printed(u) else \
+                u.prim.impl(*vals)
+    except Exception:
+        return False
+    return _arr(res) and res.shape == out.shape and res.dtype == out.dtype
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def specialize(func: Func, leaves) -> Func | None:
+    """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
+    is gained or the analysis gives up)."""
+    from .optimize import dce, cse, prune_stacks
+    inf = infer(func, leaves)
+    if inf is None:
+        return None
+    rw = _Rewriter(inf)
+    body = rw.block(func.body)
+    results = [rw.atom(r) for r in func.results]
+    f = Func(func.name, func.params, body, results, func.filename, func.info)
+    f = _elide_broadcasts(f, inf, rw.lazy)
+    f = dce(cse(prune_stacks(dce(f))))
+    # every value's example: code generation reuses dead buffers of equal
+    # shape and dtype (codegen.CodeGen._decide_ufunc_out)
+    f.info = dict(f.info, examples=inf.ex)
+    return f
+
+
+# the registry is imported for its side effect of defining every primitive
+assert REGISTRY

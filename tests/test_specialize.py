@@ -1,0 +1,337 @@
+"""Shape specialisation (s2sgrad/specialize.py): a repeated call signature runs
+code compiled for its shapes and dtypes.  It must agree with the
+shape-polymorphic code everywhere, including where shapes depend on data,
+branches, loops or globals (which the analysis must leave unknown)."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import api, grad, value_and_grad
+from s2sgrad.specialize import UNKNOWN, infer, signature
+
+from tests import test_fuzz as fz
+
+
+@pytest.fixture
+def always(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "always")
+
+
+@pytest.fixture
+def never(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "never")
+
+
+def _generic_and_special(f, args, wrt, monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "never")
+    generic = grad(f, wrt=wrt)(*args)
+    monkeypatch.setattr(api, "SPECIALIZE", "always")
+    g = grad(f, wrt=wrt)
+    special = g(*args)
+    assert getattr(g._last_run, "generic", None) is not None, "no specialisation compiled"
+    return generic, special, g
+
+
+def _flat(x):
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64))
+                           for v in fz._leaves(x)] or [np.zeros(0)])
+
+
+# ---------------------------------------------------------------- what it does
+
+
+def logistic(w, X, y):
+    return np.mean(np.logaddexp(0.0, -y * (X @ w)))
+
+
+def mlp(W1, b1, W2, b2, X, Y):
+    H = np.tanh(X @ W1 + b1)
+    R = H @ W2 + b2 - Y
+    return 0.5 * np.mean(np.sum(R * R, axis=1))
+
+
+def test_specialised_source_has_no_runtime_shape_checks(always):
+    rng = np.random.default_rng(0)
+    X, w, y = rng.normal(size=(20, 5)), rng.normal(size=5), np.sign(rng.normal(size=20))
+    g = grad(logistic)
+    g(w, X, y)
+    src = g.source
+    for helper in ("unbroadcast", "unreduce", "matmul_vjp", "np.size"):
+        assert helper not in src, src
+    assert "X.T" in src and "*= 0.05" in src          # 1 / n folded into a constant
+    g4 = grad(mlp, wrt=(0, 1, 2, 3))
+    args = (rng.normal(size=(5, 8)), rng.normal(size=8), rng.normal(size=(8, 3)),
+            rng.normal(size=3), X, rng.normal(size=(20, 3)))
+    g4(*args)
+    assert "np.sum(" in g4.source and "unbroadcast" not in g4.source
+    assert "matmul_vjp" not in g4.source
+
+
+def test_auto_specialises_on_the_second_call_only(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "auto")
+    rng = np.random.default_rng(1)
+    X, w, y = rng.normal(size=(20, 5)), rng.normal(size=5), np.sign(rng.normal(size=20))
+    g = grad(logistic)
+    first = g(w, X, y)
+    assert getattr(g._last_run, "generic", None) is None and "unbroadcast" in g.source
+    second = g(w, X, y)
+    spec = g._last_run
+    assert spec.generic is g._last
+    np.testing.assert_allclose(second, first, rtol=1e-13)
+    g(w * 2, X, y)
+    assert g._last_run is spec                         # compiled once per signature
+    # another shape: the polymorphic code first, then its own specialisation
+    X2, y2 = X[:7], y[:7]
+    g(w, X2, y2)
+    assert g._last_run is g._last
+    out = g(w, X2, y2)
+    assert g._last_run is not spec and g._last_run.generic is g._last
+    monkeypatch.setattr(api, "SPECIALIZE", "never")
+    np.testing.assert_allclose(out, grad(logistic)(w, X2, y2), rtol=1e-12)
+
+
+def test_number_of_specialisations_is_bounded(always, monkeypatch):
+    monkeypatch.setattr(api, "MAX_SPECIALIZATIONS", 2)
+    g = grad(lambda x: np.sum(np.sin(x) * x))
+    for n in range(1, 6):
+        x = np.linspace(0.1, 1.0, n)
+        np.testing.assert_allclose(g(x), np.cos(x) * x + np.sin(x), rtol=1e-12)
+    c = g._last
+    assert c.spec_count == 2
+    assert sum(v is not c for v in c.spec.values()) == 2
+
+
+def test_signature_kinds():
+    a = np.ones((2, 3), dtype=np.float32)
+    assert signature([a, 1.0, np.float64(2.0)]) == (
+        ((2, 3), np.dtype(np.float32), np.ndarray), float, ((), np.dtype(np.float64), np.float64))
+    assert signature([[1.0]]) is None
+
+
+# ---------------------------------------------------------------- soundness
+
+
+def test_boolean_mask_shape_depends_on_data(monkeypatch):
+    def f(x, w):
+        pos = x[x > 0]                       # the length depends on the values
+        return np.sum(pos * w[0]) + np.sum(pos[:, None] * w)
+
+    w = np.array([1.5, -0.5, 2.0])
+    for seed in range(4):                   # same shapes, different masks
+        x = np.random.default_rng(seed).normal(size=9)
+        generic, special, _ = _generic_and_special(f, (x, w), (0, 1), monkeypatch)
+        for a, b in zip(generic, special):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_branch_dependent_shapes(monkeypatch):
+    def f(x):
+        if np.sum(x) > 0:
+            y = x[:2]
+        else:
+            y = x[:3]
+        return np.sum(y * np.arange(1.0, 1.0 + y.shape[0]))
+
+    for x in (np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, -2.0, -3.0, 4.0])):
+        generic, special, g = _generic_and_special(f, (x,), 0, monkeypatch)
+        np.testing.assert_allclose(special, generic, rtol=1e-13)
+    # the same specialisation serves both branches
+    a, b = g(np.array([1.0, 2.0, 3.0, 4.0])), g(np.array([-1.0, -2.0, -3.0, 4.0]))
+    np.testing.assert_array_equal(a, [1.0, 2.0, 0.0, 0.0])
+    np.testing.assert_array_equal(b, [1.0, 2.0, 3.0, 0.0])
+
+
+def test_loop_carried_shape_change(monkeypatch):
+    def f(x, w):
+        h = x
+        for _ in range(3):
+            h = np.concatenate([h, x * w])
+        return np.sum(h * h) + np.sum(h[:2] * w)
+
+    x, w = np.array([0.5, -1.0]), np.array([2.0, 0.25])
+    generic, special, _ = _generic_and_special(f, (x, w), (0, 1), monkeypatch)
+    for a, b in zip(generic, special):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_data_dependent_loop_length_and_index(monkeypatch):
+    def f(x):
+        i = 0
+        acc = np.zeros(2)
+        while i < 3 and x[i] > 0:           # the trip count depends on data
+            acc = acc + x[i:i + 2] * x[i]   # slice bounds computed in the loop
+            i = i + 1
+        return np.sum(acc * acc) + np.sum(x[:i + 1])
+
+    for x in (np.array([1.0, 2.0, 3.0, -1.0, 0.5]), np.array([1.0, -2.0, -3.0, -1.0, 0.5])):
+        generic, special, _ = _generic_and_special(f, (x,), 0, monkeypatch)
+        np.testing.assert_allclose(special, generic, rtol=1e-12)
+
+
+SCALE = np.ones((3, 2))
+
+
+def uses_global(x):
+    return np.sum((x @ SCALE) ** 2)
+
+
+def test_globals_are_read_live_not_specialised(always):
+    global SCALE
+    g = grad(uses_global)
+    x = np.array([[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(g(x), 2 * (x @ SCALE) @ SCALE.T)
+    old = SCALE
+    try:
+        SCALE = np.arange(12.0).reshape(3, 4) / 10      # another shape, same arguments
+        np.testing.assert_allclose(g(x), 2 * (x @ SCALE) @ SCALE.T)
+    finally:
+        SCALE = old
+
+
+def test_dtypes_and_python_scalars(always):
+    def f(x, s, t):
+        return np.sum(np.tanh(x * s) / t) + s * t
+
+    x32 = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    g = value_and_grad(f, wrt=(0, 1, 2))
+    for _ in range(2):
+        val, (dx, ds, dt) = g(x32, 0.5, np.float32(2.0))
+        assert dx.dtype == np.float32 and type(ds) is float and type(dt) is np.float32
+    x64 = x32.astype(np.float64)
+    _, (ex, es, et) = value_and_grad(f, wrt=(0, 1, 2))(x64, 0.5, 2.0)
+    np.testing.assert_allclose(dx, ex, rtol=1e-5)
+    np.testing.assert_allclose(ds, es, rtol=1e-5)
+    np.testing.assert_allclose(dt, et, rtol=1e-5)
+
+
+def test_shapes_found_by_abstract_evaluation():
+    def f(x, W):
+        h = np.tanh(x @ W)
+        return np.sum(h[x[:, 0] > 0])
+
+    x, W = np.ones((4, 3)), np.ones((3, 5))
+    g = grad(f, wrt=1)
+    g(x, W)
+    func = g._last.func
+    inf = infer(func, [x, W])
+    shapes = {np.shape(v) for v in inf.ex.values() if v is not UNKNOWN
+              and isinstance(v, np.ndarray)}
+    assert (4, 5) in shapes and (3, 5) in shapes
+    # the masked rows are not known
+    masked = [e.outs[0] for e in func.body.eqns if e.prim.name == "getitem"
+              and any(isinstance(a, s2sgrad.ir.Var) and np.asarray(inf.val(a)).dtype == bool
+                      for a in e.args[1:])]
+    assert masked and all(inf.val(v) is UNKNOWN for v in masked)
+
+
+def test_env_setting_validated():
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", "import s2sgrad"], capture_output=True,
+                       text=True, env={"S2SGRAD_SPECIALIZE": "sometimes", "PATH": ""})
+    assert r.returncode != 0 and "S2SGRAD_SPECIALIZE" in r.stderr
+
+
+# ---------------------------------------------------------------- differential
+
+
+SEEDS = range(7000, 7150)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_programs_specialised_equal_generic(seed, monkeypatch):
+    """Random programs of the fuzzer (tests/test_fuzz.py): the specialised
+    gradient equals the polymorphic one, at the compiling call and at a call
+    with other values of the same shapes (masks, branches and loop counts
+    may change)."""
+    try:
+        src, specs, _ = fz.generate(seed)
+    except RecursionError:
+        pytest.skip("generator recursion")
+    f = fz.load(src)
+    kinds = [k for _, k, _, _ in specs]
+    wrt = tuple(i for i, k in enumerate(kinds) if k not in ("int", "idx", "default"))
+    if not wrt:
+        pytest.skip("nothing to differentiate")
+    for k, s in enumerate((seed, seed + 100000)):
+        args = fz.make_args(specs, s)
+        monkeypatch.setattr(api, "SPECIALIZE", "never")
+        try:
+            with np.errstate(all="ignore"):
+                expected = grad(f, wrt=wrt)(*args)
+        except Exception:
+            pytest.skip("not valid at this point")
+        monkeypatch.setattr(api, "SPECIALIZE", "always")
+        if k == 0:
+            g = grad(f, wrt=wrt)
+        with np.errstate(all="ignore"):
+            got = g(*args)
+        la, lb = fz._leaves(got), fz._leaves(expected)
+        assert len(la) == len(lb)
+        for a, b in zip(la, lb):
+            assert type(a) is type(b)
+            assert np.shape(a) == np.shape(b) and np.result_type(a) == np.result_type(b)
+            np.testing.assert_allclose(_flat(a), _flat(b), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"seed {seed}\n{src}\n{g.source}")
+
+
+# ---------------------------------------------------------------- buffer reuse
+
+
+def test_buffers_reused_in_place_like_hand_written_code(always):
+    rng = np.random.default_rng(3)
+    args = (rng.normal(size=(5, 8)), rng.normal(size=8), rng.normal(size=(8, 3)),
+            rng.normal(size=3), rng.normal(size=(20, 5)), rng.normal(size=(20, 3)))
+    g = grad(mlp, wrt=(0, 1, 2, 3))
+    got = g(*args)
+    src = g.source
+    assert "H += b1" in src and "np.tanh(H, out=H)" in src, src
+    generic_grad = grad(mlp, wrt=(0, 1, 2, 3))
+    api.SPECIALIZE = "never"
+    try:
+        expected = generic_grad(*args)
+    finally:
+        api.SPECIALIZE = "always"
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_no_reuse_of_values_that_escape_or_are_viewed(always):
+    def f(x):
+        t = x * 2.0
+        v = t.T                       # a view of t: t must not be overwritten
+        u = np.exp(t)
+        s = u * 3.0
+        return np.sum(s * v), (t, s)  # t and s escape as aux
+
+    x = np.array([[0.1, 0.2], [0.3, -0.4]])
+    for _ in range(2):
+        dx, (t, s) = grad(f, has_aux=True)(x)
+        np.testing.assert_array_equal(t, 2 * x)
+        np.testing.assert_allclose(s, 3 * np.exp(2 * x))
+        expected = 6 * np.exp(2 * x) * (2 * x).T + (2 * 3 * np.exp(2 * x)).T
+        np.testing.assert_allclose(dx, expected, rtol=1e-12)
+
+
+def test_no_reuse_of_saved_loop_values(always):
+    def f(x, W):
+        h = x
+        acc = 0.0
+        for _ in range(4):
+            a = W @ h
+            b = a * 0.5             # a is saved for the reverse sweep?  never overwritten
+            h = np.sin(b) + a
+            acc = acc + np.sum(h * h)
+        return acc
+
+    rng = np.random.default_rng(4)
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3)) * 0.5
+    got = grad(f, wrt=(0, 1))(x, W)
+    s2sgrad.check_grads(f, (x, W), wrt=(0, 1))
+    api.SPECIALIZE = "never"
+    try:
+        expected = grad(f, wrt=(0, 1))(x, W)
+    finally:
+        api.SPECIALIZE = "always"
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
