@@ -26,7 +26,8 @@ from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
-from .specialize import signature as _signature, specialize as _specialize
+from .specialize import direct_results as _direct_results, signature as _signature, \
+    specialize as _specialize
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -75,6 +76,7 @@ def _pick(c, leaves, globals_):
             if hasattr(c, a):
                 setattr(sc, a, getattr(c, a))
         sc.generic = c
+        sc.direct = hasattr(c, "wrt_leaves") and _direct_results(f, leaves, c.wrt_leaves)
     table[key] = sc
     return sc
 
@@ -463,8 +465,10 @@ class _GradBase(_Transformed):
             if sc is not None:
                 self._last_run = sc
                 if c.simple:
+                    if sc.__dict__.get("direct"):      # a fresh array of x's kind
+                        return sc.fn(*args)
                     return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
-                return self._finish(c, sc.fn(*args), args, None, None)
+                return self._finish(c, sc.fn(*args), args, None, None, sc)
         bound = self._bind(args, kwargs)
         self._validate(bound)
         specs = self._specs(bound)
@@ -479,18 +483,19 @@ class _GradBase(_Transformed):
             self._plain_c = c         # remember for the fast path above
         if c.simple:                  # one plain argument, gradient only
             return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-        return self._finish(c, res, leaves, bound, specs)
+        return self._finish(c, res, leaves, bound, specs, sc)
 
-    def _finish(self, c, res, leaves, bound, specs):
+    def _finish(self, c, res, leaves, bound, specs, sc):
         """Assemble (value, gradient) from the generated function's results;
         ``specs`` None: every argument a plain array (no containers)."""
         if not isinstance(res, tuple) or not c.func.info.get("tuple_result"):
             res = (res,)
         nvals = len(c.func.results) - len(c.wrt_leaves)
         values, grads = res[:nvals], res[nvals:]
-        ids = {id(a) for a in leaves}
-        grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
-                          for g, i in zip(grads, c.wrt_leaves)])
+        if not sc.__dict__.get("direct"):
+            ids = {id(a) for a in leaves}
+            grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
+                              for g, i in zip(grads, c.wrt_leaves)])
         if specs is None:
             out_grads = grads
         else:
