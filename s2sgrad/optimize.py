@@ -324,58 +324,117 @@ def elide_broadcasts(func: Func) -> Func:
 
 
 def prune_stacks(func: Func) -> Func:
-    """Stop saving values the reverse sweep never reads.
+    """Stop saving values the reverse sweep never reads, and values saved twice.
 
-    Reverse mode pushes, per loop iteration, the values its adjoint reads;
-    when a later pass removes the last reader of one of them (an
-    ``unbroadcast`` that turned out to be the identity reads its operand only
-    for the shape), the pushes and pops still move it.  Drop those positions
-    from every push and pop of the stack (the whole stack if nothing is
-    read).  Stacks that are copied (re-callable pullbacks) are left alone."""
-    pushes, pops, skip = {}, {}, set()
+    Reverse mode pushes, per loop iteration, the values its adjoint reads
+    (popped one tuple per iteration, or collected as a whole by ``unzip`` for
+    the hoisted weight gradients).  When a later pass removes the last
+    reader of one of them (an ``unbroadcast`` that turned out to be the
+    identity reads its operand only for the shape), the pushes still move
+    it; when two positions always hold the same value (``g`` for both
+    operands of a sum), one suffices.  Drop such positions from every push
+    and consumer of the stack (the whole stack if nothing is read).  Stacks
+    that are copied (re-callable pullbacks) or read otherwise are left alone."""
+    pushes, consumers, skip = {}, {}, set()
     for e in iter_eqns(func.body):
         n = e.prim.name
         if n == "push":
             pushes.setdefault(e.args[0], []).append(e)
-        elif n == "pop":
-            pops.setdefault(e.args[0], []).append(e)
-        elif n == "copy_stack":
-            skip.add(e.args[0])
-        else:          # read as a whole (the hoisted accumulations' unzip)
+            skip.update(a for a in e.args[1:] if isinstance(a, Var))
+        elif n in ("pop", "unzip") and e.args and isinstance(e.args[0], Var):
+            consumers.setdefault(e.args[0], []).append(e)
+        elif n != "new_stack":      # copy_stack, or any other reader of the whole list
             skip.update(a for a in e.atoms() if isinstance(a, Var))
     used = _uses(Block(func.body.eqns, [], list(func.results)))
-    drop: dict = {}
+    plan: dict = {}
+    subst: dict = {}
     for s, ps in pushes.items():
         if s in skip:
             continue
-        widths = {len(p.args) - 1 for p in ps} | {len(p.outs) for p in pops.get(s, [])}
+        cs = consumers.get(s, [])
+        widths = {len(p.args) - 1 for p in ps} | {len(c.outs) for c in cs}
         if len(widths) != 1:
             continue
         (w,) = widths
-        keep = [i for i in range(w) if any(p.outs[i] in used for p in pops.get(s, []))]
+        if any(c.prim.name == "unzip" and not (isinstance(c.kwargs.get("n"), Const) and
+                                               c.kwargs["n"].value == w) for c in cs):
+            continue
+        keep = []
+        for i in range(w):
+            if not any(c.outs[i] in used for c in cs):
+                continue
+            dup = next((k for k in keep if all(p.args[1 + k] is p.args[1 + i] for p in ps)),
+                       None)
+            if dup is not None:
+                for c in cs:
+                    subst[c.outs[i]] = c.outs[dup]
+                continue
+            keep.append(i)
         if len(keep) < w:
-            drop[s] = keep
-    if not drop:
+            plan[s] = keep
+    if not plan:
         return func
-    gone = {s for s, keep in drop.items() if not keep}
+    gone = {s for s, keep in plan.items() if not keep}
+
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
 
     def rewrite(block):
         eqns = []
         for e in block.eqns:
             n = e.prim.name
             s = e.args[0] if e.args else None
+            e = Eqn(e.prim, tuple(sub(a) for a in e.args),
+                    {k: sub(v) for k, v in e.kwargs.items()}, e.outs, e.params, e.loc)
             if n == "new_stack" and e.outs[0] in gone:
                 continue
-            if n in ("push", "pop") and isinstance(s, Var) and s in drop:
-                keep = drop[s]
+            if n in ("push", "pop", "unzip") and isinstance(s, Var) and s in plan:
+                keep = plan[s]
                 if not keep:
                     continue
                 if n == "push":
                     e = Eqn(e.prim, (s,) + tuple(e.args[1 + i] for i in keep), e.kwargs, e.outs,
                             e.params, e.loc)
                 else:
-                    e = Eqn(e.prim, e.args, e.kwargs, tuple(e.outs[i] for i in keep),
-                            e.params, e.loc)
+                    kw = dict(e.kwargs, n=Const(len(keep))) if n == "unzip" else e.kwargs
+                    e = Eqn(e.prim, e.args, kw, tuple(e.outs[i] for i in keep), e.params,
+                            e.loc)
+            if e.blocks():
+                e = Eqn(e.prim, e.args, e.kwargs, e.outs,
+                        {k: (rewrite(v) if isinstance(v, Block) else v)
+                         for k, v in e.params.items()}, e.loc)
+            eqns.append(e)
+        return Block(eqns, block.params, [sub(r) for r in block.results])
+
+    return Func(func.name, func.params, rewrite(func.body), [sub(r) for r in func.results],
+                func.filename, func.info)
+
+
+# hoisted loop products -> positions of their per-step list operands
+_STEP_LISTS = {"matmul_vjp_a_sum": (0, 2), "matmul_vjp_b_sum": (0, 1), "unbroadcast_sum": (0,)}
+
+
+def share_stacking(func: Func) -> Func:
+    """Stack each per-step list of a reversed loop once.  The hoisted weight
+    gradients of ``h = tanh(Wh @ h + Wx @ x_t + b)`` all read the same list
+    of step cotangents; ``stack_steps`` before each of them, merged by CSE,
+    makes that one ``np.stack`` instead of three."""
+    from .primitives.core import REGISTRY
+    stack = REGISTRY["stack_steps"]
+    stacked = {o for e in iter_eqns(func.body) if e.prim is stack for o in e.outs}
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            pos = _STEP_LISTS.get(e.prim.name)
+            if pos is not None:
+                args = list(e.args)
+                for i in pos:
+                    if isinstance(args[i], Var) and args[i] not in stacked:
+                        out = Var("_steps")
+                        eqns.append(Eqn(stack, (args[i],), {}, (out,), {}, e.loc))
+                        args[i] = out
+                e = Eqn(e.prim, tuple(args), e.kwargs, e.outs, e.params, e.loc)
             if e.blocks():
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs,
                         {k: (rewrite(v) if isinstance(v, Block) else v)
@@ -387,5 +446,50 @@ def prune_stacks(func: Func) -> Func:
                 func.info)
 
 
+# cheap, pure primitives that cannot fail: hoisted out of loops when invariant
+_HOISTABLE = {"transpose"}
+
+
+def hoist_invariants(func: Func) -> Func:
+    """Move loop-invariant ``W.T`` (and other views in ``_HOISTABLE``) out of
+    loop bodies: computed once before the loop instead of once per step."""
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            if e.blocks():
+                params = {k: (rewrite(v) if isinstance(v, Block) else v)
+                          for k, v in e.params.items()}
+                if is_region(e) and e.prim.name in ("for_loop", "while_loop"):
+                    body = params["body"]
+                    inside = set(body.params)
+                    kept, moved = [], []
+                    for x in body.eqns:
+                        if x.prim.name in _HOISTABLE and not x.blocks() and x.kwargs == {} and \
+                                not any(isinstance(a, Var) and a in inside for a in x.args):
+                            moved.append(x)
+                        else:
+                            kept.append(x)
+                            inside.update(x.outs)
+                            for b in x.blocks():
+                                inside |= _defs(b)
+                    eqns += moved
+                    params["body"] = Block(kept, body.params, body.results)
+                e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
+            eqns.append(e)
+        return Block(eqns, block.params, block.results)
+
+    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+                func.info)
+
+
+def _defs(block: Block) -> set:
+    out = set(block.params)
+    for e in block.eqns:
+        out.update(e.outs)
+        for b in e.blocks():
+            out |= _defs(b)
+    return out
+
+
 def optimize(func: Func) -> Func:
-    return dce(cse(elide_broadcasts(dce(share_shapes(func)))))
+    return dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func)))))))

@@ -389,55 +389,83 @@ def rhs_from_matrix(v, a, b):
     return np.asarray(v)[..., 0] if _solve_rhs_is_vector(a, b) else v
 
 
+def stack_steps(xs):
+    """The per-step values of a loop as one array (step first), so that the
+    hoisted products below stack them once; ``None`` for a loop that did not
+    run, the list itself if the steps' shapes differ."""
+    if type(xs) is np.ndarray:
+        return xs
+    if not xs:
+        return None
+    try:
+        return np.stack(xs)
+    except ValueError:
+        return xs
+
+
 def matmul_vjp_a_sum(gs, a, bs):
     """``sum_t matmul_vjp_a(gs[t], a, bs[t])`` as one matrix product.
 
     The weight cotangent of ``a @ b_t`` accumulated over a loop: stacking the
-    per-step factors turns T outer products into one BLAS call.
+    per-step factors turns T outer products into one BLAS call.  ``gs`` and
+    ``bs`` are lists or arrays stacked by :func:`stack_steps` (step first).
     """
-    if not gs:
+    if gs is None or len(gs) == 0:
         return np.zeros_like(a, dtype=np.result_type(a, float))
-    g0, b0 = np.asarray(gs[0]), np.asarray(bs[0])
-    if np.ndim(a) == 2 and g0.ndim == 1 and b0.ndim == 1:
-        return np.stack(gs, axis=1) @ np.stack(bs, axis=0)
-    if np.ndim(a) == 2 and g0.ndim == 2 and b0.ndim == 2:
-        return np.concatenate(gs, axis=1) @ np.concatenate(bs, axis=1).T
+    G = gs if type(gs) is np.ndarray else _stacked(gs)
+    B = bs if type(bs) is np.ndarray else _stacked(bs)
+    if G is not None and B is not None and np.ndim(a) == 2:
+        if G.ndim == 2 and B.ndim == 2:           # g_t, b_t vectors: sum of outer products
+            return G.T @ B
+        if G.ndim == 3 and B.ndim == 3:           # g_t @ b_t.T summed over t
+            T, n, k = G.shape
+            return G.transpose(1, 0, 2).reshape(n, T * k) @ \
+                B.transpose(1, 0, 2).reshape(B.shape[1], T * k).T
     return sum(matmul_vjp_a(g, a, b) for g, b in zip(gs, bs))
 
 
 def matmul_vjp_b_sum(gs, as_, b):
     """``sum_t matmul_vjp_b(gs[t], as_[t], b)`` as one matrix product."""
-    if not gs:
+    if gs is None or len(gs) == 0:
         return np.zeros_like(b, dtype=np.result_type(b, float))
-    g0, a0 = np.asarray(gs[0]), np.asarray(as_[0])
-    if np.ndim(b) == 2 and g0.ndim == 1 and a0.ndim == 1:
-        return np.stack(as_, axis=1) @ np.stack(gs, axis=0)
-    if np.ndim(b) == 2 and g0.ndim == 2 and a0.ndim == 2:
-        return np.concatenate(as_, axis=0).T @ np.concatenate(gs, axis=0)
+    G = gs if type(gs) is np.ndarray else _stacked(gs)
+    A = as_ if type(as_) is np.ndarray else _stacked(as_)
+    if G is not None and A is not None and np.ndim(b) == 2:
+        if G.ndim == 2 and A.ndim == 2:
+            return A.T @ G
+        if G.ndim == 3 and A.ndim == 3:           # a_t.T @ g_t summed over t
+            return A.reshape(-1, A.shape[2]).T @ G.reshape(-1, G.shape[2])
     return sum(matmul_vjp_b(g, a, b) for g, a in zip(gs, as_))
 
 
-__all__ += ["matmul_vjp_a_sum", "matmul_vjp_b_sum"]
+def _stacked(xs):
+    try:
+        return np.stack(xs)
+    except ValueError:
+        return None
+
+
+__all__ += ["stack_steps", "matmul_vjp_a_sum", "matmul_vjp_b_sum"]
 
 
 def unzip(items, n):
     """n lists from a list of n-tuples (the per-iteration factors of a loop)."""
     if not items:
         return [] if n == 1 else tuple([] for _ in range(n))
-    if n == 1:
-        return [t[0] if isinstance(t, tuple) else t for t in items]
+    if n == 1:              # one value per iteration is pushed as itself, not a 1-tuple
+        return list(items)
     return tuple(list(col) for col in zip(*items))
 
 
 def unbroadcast_sum(gs, x):
-    """``sum_t unbroadcast(gs[t], x)``: a loop-invariant value's cotangent."""
-    if not gs:
+    """``sum_t unbroadcast(gs[t], x)``: a loop-invariant value's cotangent
+    (``gs`` a list, or an array stacked by :func:`stack_steps`)."""
+    if gs is None or len(gs) == 0:
         return np.zeros_like(x, dtype=np.result_type(x, float))
-    try:
-        total = np.sum(np.stack(gs), axis=0)
-    except ValueError:            # per-step shapes differ
+    G = gs if type(gs) is np.ndarray else _stacked(gs)
+    if G is None:                 # per-step shapes differ
         return sum(unbroadcast(g, x) for g in gs)
-    return unbroadcast(total, x)
+    return unbroadcast(np.sum(G, axis=0), x)
 
 
 __all__ += ["unzip", "unbroadcast_sum"]

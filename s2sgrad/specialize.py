@@ -723,7 +723,7 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
 def specialize(func: Func, leaves) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
     is gained or the analysis gives up)."""
-    from .optimize import dce, cse, prune_stacks
+    from .optimize import cse, dce, hoist_invariants, prune_stacks
     inf = infer(func, leaves)
     if inf is None:
         return None
@@ -732,7 +732,7 @@ def specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
-    f = dce(cse(prune_stacks(dce(f))))
+    f = dce(cse(hoist_invariants(prune_stacks(dce(f)))))
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)

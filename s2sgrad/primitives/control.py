@@ -203,3 +203,7 @@ defprim("unzip", _rt.unzip, sig="items, /, n", opaque=True, pyname="unzip",
         nouts=lambda args, kw: kw["n"].value, shape=shape_fresh)
 defprim("unbroadcast_sum", _rt.unbroadcast_sum, sig="gs, x, /", opaque=True,
         pyname="unbroadcast_sum", shape=lambda args, kw: args[1].shape)
+# One np.stack of a loop's per-step values, shared by the hoisted products
+# that read them (optimize.share_stacking).
+defprim("stack_steps", _rt.stack_steps, sig="xs, /", opaque=True, pyname="stack_steps",
+        shape=shape_fresh)
