@@ -480,7 +480,8 @@ class _Rewriter:
             return None
         if e.outs[0] in self.inf.static and _printable(out) and \
                 not getattr(e.prim, "effect", False):
-            self.subst[e.outs[0]] = Const(out)           # len(x), x.shape[0], 1 / n
+            # len(x), x.shape[0], 1 / n, np.result_type(x) (as np.float64)
+            self.subst[e.outs[0]] = Const(out.type if isinstance(out, np.dtype) else out)
             return []
         if name == "multiply" and not e.params:
             return self.scale_chain(e, out)
@@ -490,6 +491,13 @@ class _Rewriter:
             return self.unreduce(e, out)
         if name in ("matmul_vjp_a", "matmul_vjp_b"):
             return self.matmul_vjp(e, out)
+        if name in ("sum", "mean", "max", "min", "prod") and \
+                e.params.get("spelling", ("func",)) == ("func",) and \
+                type(self.val(e.args[0])) is np.ndarray and len(e.args) == 1:
+            # x.sum(axis=1) skips np.sum's Python-level dispatch (a few us per
+            # call at small sizes); same ufunc reduction, same result
+            return [Eqn(e.prim, e.args, e.kwargs, e.outs,
+                        dict(e.params, spelling=("method", name)), e.loc)]
         if name == "sigmoid" and _arr(out) and isinstance(out, np.ndarray):
             # 0.5 + 0.5 tanh(z / 2) as three ufunc steps that code generation
             # can run in one buffer (no helper call)
@@ -539,10 +547,13 @@ class _Rewriter:
         ones = tuple(i + lead for i, n in enumerate(xs) if n == 1 and gs[i + lead] != 1)
         axes = tuple(range(lead)) + ones
 
+        method = {"spelling": ("method", "sum")} if type(gv) is np.ndarray else None
+
         def build(em):
+            axis = axes[0] if len(axes) == 1 else axes
             if not ones:
-                return em.sum(g, axis=axes[0] if len(axes) == 1 else axes)
-            s = em.sum(g, axis=axes[0] if len(axes) == 1 else axes, keepdims=True)
+                return em.call("sum", g, axis=axis, _params=method)
+            s = em.call("sum", g, axis=axis, keepdims=True, _params=method)
             return em.reshape(s, xs) if lead else s
         return self.emit(e, build)
 
@@ -618,7 +629,9 @@ class _Rewriter:
 
 
 def _printable(v) -> bool:
-    """A static value that prints as a Python literal."""
+    """A static value that prints as a Python literal (or ``np.float64``)."""
+    if isinstance(v, np.dtype):
+        return v.isnative and getattr(np, v.name, None) is v.type
     if isinstance(v, bool) or type(v) is int:
         return True
     if type(v) is float:
