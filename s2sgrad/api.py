@@ -3,12 +3,15 @@
 A decorated function is compiled the first time it is called with a given
 argument *structure* (which arguments are None, and the container layout of
 differentiated arguments) and cached; later calls run only the generated
-code.  Array shapes and dtypes are not part of that key: the generated code
-is shape-polymorphic.  A call repeated with the same argument shapes and
-dtypes additionally gets a version specialised to them
-(:mod:`s2sgrad.specialize`): constant shapes, no run-time broadcasting
-checks.  ``S2SGRAD_SPECIALIZE`` chooses when: ``auto`` (default: from the
-second call with a signature), ``always`` (from the first) or ``never``.
+code.  Array shapes and dtypes are not part of that key: the IR is
+shape-polymorphic.  What runs is a version of it specialised to the call's
+argument shapes and dtypes (:mod:`s2sgrad.specialize`: constant shapes, no
+run-time broadcasting checks, buffers reused), compiled once per shape
+signature; the shape-polymorphic code is generated only when a call needs
+it (a signature that cannot be specialised, or beyond
+``MAX_SPECIALIZATIONS``).  ``S2SGRAD_SPECIALIZE`` chooses when to
+specialise: ``first`` (default: from the first call with a signature),
+``second`` (from the second) or ``never``.
 """
 from __future__ import annotations
 
@@ -34,9 +37,9 @@ _LEAF_SPEC = ("leaf", None)
 
 
 # When to compile shape-specialised versions (see the module docstring).
-SPECIALIZE = os.environ.get("S2SGRAD_SPECIALIZE", "auto")
-if SPECIALIZE not in ("auto", "always", "never"):
-    raise ValueError(f"S2SGRAD_SPECIALIZE must be 'auto', 'always' or 'never', "
+SPECIALIZE = os.environ.get("S2SGRAD_SPECIALIZE", "first")
+if SPECIALIZE not in ("first", "second", "never"):
+    raise ValueError(f"S2SGRAD_SPECIALIZE must be 'first', 'second' or 'never', "
                      f"got {SPECIALIZE!r}")
 # At most this many specialisations per compiled function (further shapes
 # run the polymorphic code: a data loader with ragged batches does not
@@ -64,7 +67,7 @@ def _pick(c, leaves, globals_):
         if len(table) < 64:
             table[key] = c            # remembered: the fast path's key check
         return c
-    if SPECIALIZE == "auto" and seen < 2:
+    if SPECIALIZE == "second" and seen < 2:
         return c
     c.spec_count += 1
     f = _specialize(c.func, leaves)
@@ -79,6 +82,28 @@ def _pick(c, leaves, globals_):
         sc.direct = hasattr(c, "wrt_leaves") and _direct_results(f, leaves, c.wrt_leaves)
     table[key] = sc
     return sc
+
+
+class _Lazy:
+    """A compiled function whose shape-polymorphic Python code is generated
+    on first use: most calls run a shape specialisation of ``func`` instead,
+    so the general code is only printed when a call (or ``.source`` before
+    any call) needs it."""
+
+    def __init__(self, func, globals_):
+        self.func = func
+        self._globals = globals_
+        self._code = None
+
+    def _generated(self):
+        if self._code is None:
+            self._code = generate(self.func, self._globals)
+        return self._code
+
+    fn = property(lambda self: self._generated().fn)
+    source = property(lambda self: self._generated().source)
+    filename = property(lambda self: self._generated().filename)
+    namer = property(lambda self: self._generated().namer)
 
 
 def _LEAF_TREE_FREE(specs):
@@ -412,7 +437,7 @@ class _GradBase(_Transformed):
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
-        c = generate(g, self._globals())
+        c = _Lazy(g, self._globals())
         c.wrt_leaves = wrt_leaves
         c.out_tree = out_tree
         c.ranges = ranges

@@ -63,10 +63,23 @@ class _Stack:
         self.read = False         # popped before the last push changed it
 
 
+# Examples with more elements than this are kept as zero-stride views of one
+# element, so the analysis holds O(1) memory per value (the evaluation of one
+# step still allocates its result once).
+_COMPACT = 4096
+
+
+def _compact(shape, dtype):
+    one = np.zeros((), dtype) if dtype.kind in "iubmMOSUV" else np.ones((), dtype)
+    return np.broadcast_to(one, shape)
+
+
 def example_of(value):
     """An example value with ``value``'s type, shape and dtype (never aliasing it)."""
     t = type(value)
     if t is np.ndarray:
+        if value.size > _COMPACT:
+            return _compact(value.shape, value.dtype)
         if value.dtype.kind in "iub":
             return np.zeros(value.shape, value.dtype)
         return np.ones(value.shape, value.dtype)
@@ -179,6 +192,8 @@ class _Infer:
         return isinstance(a, Const) or a in self.static
 
     def set(self, v, value, static=False):
+        if type(value) is np.ndarray and value.size > _COMPACT and not static:
+            value = _compact(value.shape, value.dtype)
         self.ex[v] = value
         if static and value is not UNKNOWN:
             self.static.add(v)
@@ -484,7 +499,8 @@ class _Rewriter:
             self.subst[e.outs[0]] = Const(out.type if isinstance(out, np.dtype) else out)
             return []
         if name == "multiply" and not e.params:
-            return self.scale_chain(e, out)
+            done = self.unit(e, out)
+            return done if done is not None else self.scale_chain(e, out)
         if name == "unbroadcast":
             return self.unbroadcast(e, out)
         if name in ("unreduce", "broadcast_like"):
@@ -504,6 +520,19 @@ class _Rewriter:
             z = e.args[0]
             return self.emit(e, lambda em: em.add(em.multiply(em.tanh(em.multiply(z, 0.5)),
                                                               0.5), 0.5))
+        return None
+
+    def unit(self, e, out):
+        """``1.0 * w`` -> ``w`` where ``w`` already has the result's type,
+        shape and dtype (a seed of one multiplied in)."""
+        for i, a in enumerate(e.args):
+            if _num_const(a) and a.value == 1:
+                w = e.args[1 - i]
+                wv = self.val(w)
+                if type(wv) is type(out) and np.shape(wv) == np.shape(out) and \
+                        np.result_type(wv) == np.result_type(out):
+                    self.subst[e.outs[0]] = w
+                    return []
         return None
 
     def scale_chain(self, e, out):
@@ -574,6 +603,11 @@ class _Rewriter:
         base = self.lazy.get(g, g)
         if np.shape(self.val(base)) == ():
             self.lazy[e.outs[0]] = base          # a scalar broadcasts to anything
+            if isinstance(g, Const) and type(g.value) in (int, float) and \
+                    out.dtype.kind == "f" and out.shape == xs:
+                # materialised only if some use needs it: np.full, not a helper
+                return self.emit(e, lambda em: em.call("full", Const(xs), g,
+                                                       dtype=Const(out.dtype.type)))
             return None
         if not _arr(gv) or gv.dtype != out.dtype:
             return None

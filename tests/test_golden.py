@@ -25,12 +25,16 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden_source(name):
+    """Both the shape-polymorphic code (``name.py.txt``) and the code
+    specialised to the arguments' shapes that the call ran
+    (``name.specialized.py.txt``)."""
     fn, args = CASES[name]
     fn(*args)
-    path = HERE / f"{name}.py.txt"
-    if os.environ.get("S2SGRAD_UPDATE_GOLDEN"):
-        path.write_text(fn.source)
-    assert fn.source == path.read_text(), f"generated source of {name} changed"
+    for suffix, source in (("", fn._last.source), (".specialized", fn.source)):
+        path = HERE / f"{name}{suffix}.py.txt"
+        if os.environ.get("S2SGRAD_UPDATE_GOLDEN"):
+            path.write_text(source)
+        assert source == path.read_text(), f"generated source of {name}{suffix} changed"
 
 
 def test_seed_example_values():

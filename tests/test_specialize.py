@@ -14,7 +14,7 @@ from tests import test_fuzz as fz
 
 @pytest.fixture
 def always(monkeypatch):
-    monkeypatch.setattr(api, "SPECIALIZE", "always")
+    monkeypatch.setattr(api, "SPECIALIZE", "first")
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def never(monkeypatch):
 def _generic_and_special(f, args, wrt, monkeypatch):
     monkeypatch.setattr(api, "SPECIALIZE", "never")
     generic = grad(f, wrt=wrt)(*args)
-    monkeypatch.setattr(api, "SPECIALIZE", "always")
+    monkeypatch.setattr(api, "SPECIALIZE", "first")
     g = grad(f, wrt=wrt)
     special = g(*args)
     assert getattr(g._last_run, "generic", None) is not None, "no specialisation compiled"
@@ -67,8 +67,8 @@ def test_specialised_source_has_no_runtime_shape_checks(always):
     assert "matmul_vjp" not in g4.source
 
 
-def test_auto_specialises_on_the_second_call_only(monkeypatch):
-    monkeypatch.setattr(api, "SPECIALIZE", "auto")
+def test_second_mode_specialises_on_the_second_call_only(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "second")
     rng = np.random.default_rng(1)
     X, w, y = rng.normal(size=(20, 5)), rng.normal(size=5), np.sign(rng.normal(size=20))
     g = grad(logistic)
@@ -88,6 +88,17 @@ def test_auto_specialises_on_the_second_call_only(monkeypatch):
     assert g._last_run is not spec and g._last_run.generic is g._last
     monkeypatch.setattr(api, "SPECIALIZE", "never")
     np.testing.assert_allclose(out, grad(logistic)(w, X2, y2), rtol=1e-12)
+
+
+def test_first_call_runs_specialised_code_without_printing_the_general_one(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "first")
+    rng = np.random.default_rng(2)
+    X, w, y = rng.normal(size=(20, 5)), rng.normal(size=5), np.sign(rng.normal(size=20))
+    g = grad(logistic)
+    g(w, X, y)
+    assert g._last_run.generic is g._last and g._last._code is None
+    assert "unbroadcast" not in g.source
+    assert "unbroadcast" in g._last.source           # generated when asked for
 
 
 def test_number_of_specialisations_is_bounded(always, monkeypatch):
@@ -261,7 +272,7 @@ def test_random_programs_specialised_equal_generic(seed, monkeypatch):
                 expected = grad(f, wrt=wrt)(*args)
         except Exception:
             pytest.skip("not valid at this point")
-        monkeypatch.setattr(api, "SPECIALIZE", "always")
+        monkeypatch.setattr(api, "SPECIALIZE", "first")
         if k == 0:
             g = grad(f, wrt=wrt)
         with np.errstate(all="ignore"):
@@ -291,7 +302,7 @@ def test_buffers_reused_in_place_like_hand_written_code(always):
     try:
         expected = generic_grad(*args)
     finally:
-        api.SPECIALIZE = "always"
+        api.SPECIALIZE = "first"
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -332,7 +343,7 @@ def test_no_reuse_of_saved_loop_values(always):
     try:
         expected = grad(f, wrt=(0, 1))(x, W)
     finally:
-        api.SPECIALIZE = "always"
+        api.SPECIALIZE = "first"
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -360,3 +371,22 @@ def test_returned_gradients_are_the_callers_own(always):
     f32 = np.array([1.0, 2.0], dtype=np.float32)
     for _ in range(3):
         assert g(f32, y).dtype == np.float32
+
+
+def test_large_arguments_use_compact_examples(always, monkeypatch):
+    """Examples of large arrays are zero-stride views (O(1) memory); the
+    specialisation is the same as with full examples."""
+    from s2sgrad import specialize
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(30, 40)), rng.normal(size=40), rng.normal(size=(40, 3)),
+            rng.normal(size=3), rng.normal(size=(500, 30)), rng.normal(size=(500, 3)))
+    sources = []
+    for compact in (10 ** 9, 0):
+        monkeypatch.setattr(specialize, "_COMPACT", compact)
+        g = grad(mlp, wrt=(0, 1, 2, 3))
+        got = g(*args)
+        sources.append(g.source)
+    assert sources[0] == sources[1]
+    monkeypatch.setattr(api, "SPECIALIZE", "never")
+    for a, b in zip(got, grad(mlp, wrt=(0, 1, 2, 3))(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
