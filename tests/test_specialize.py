@@ -390,3 +390,27 @@ def test_large_arguments_use_compact_examples(always, monkeypatch):
     monkeypatch.setattr(api, "SPECIALIZE", "never")
     for a, b in zip(got, grad(mlp, wrt=(0, 1, 2, 3))(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_unusual_array_arguments(monkeypatch):
+    """Non-contiguous, Fortran-ordered, read-only, 0-d and empty arguments:
+    specialised and polymorphic code agree (and arguments stay untouched)."""
+    def f(W, X, b):
+        H = np.tanh(X @ W + b)
+        return np.sum(H * H) + np.sum(b ** 2)
+
+    rng = np.random.default_rng(6)
+    base = rng.normal(size=(8, 6))
+    W = np.asfortranarray(rng.normal(size=(3, 4)))
+    X = base[::2, 1:4]                         # a strided view
+    b = rng.normal(size=4)
+    b.flags.writeable = False
+    for args in ((W, X, b), (W, X[:0], b), (W[:, :1], X, np.float64(0.3)),
+                 (W[:, :1], X, np.array(0.3))):
+        before = [np.array(a, copy=True) for a in args]
+        generic, special, _ = _generic_and_special(f, args, (0, 2), monkeypatch)
+        for a, c in zip(generic, special):
+            assert type(a) is type(c) and np.shape(a) == np.shape(c)
+            np.testing.assert_allclose(a, c, rtol=1e-12)
+        for a, c in zip(args, before):
+            np.testing.assert_array_equal(a, c)
