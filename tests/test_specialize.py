@@ -414,3 +414,18 @@ def test_unusual_array_arguments(monkeypatch):
             np.testing.assert_allclose(a, c, rtol=1e-12)
         for a, c in zip(args, before):
             np.testing.assert_array_equal(a, c)
+
+
+def test_a_failing_specialisation_falls_back_to_the_general_code(monkeypatch):
+    def broken(func, leaves):
+        raise RuntimeError("specialiser bug")
+
+    monkeypatch.setattr(api, "_specialize", broken)
+    monkeypatch.setattr(api, "STRICT_SPECIALIZE", False)
+    g = grad(lambda x: np.sum(np.sin(x)))
+    x = np.linspace(0, 1, 4)
+    np.testing.assert_allclose(g(x), np.cos(x))
+    assert g._last_run is g._last                      # the polymorphic code ran
+    monkeypatch.setattr(api, "STRICT_SPECIALIZE", True)
+    with pytest.raises(RuntimeError, match="specialiser bug"):
+        grad(lambda x: np.sum(np.cos(x)))(x)
