@@ -214,6 +214,21 @@ def _fix_grad(g, x, inputs, ids=None):
     return g
 
 
+def _regroup(grads, wrt, bound, specs):
+    """Per-leaf gradients -> one per ``wrt`` argument (containers rebuilt)."""
+    out, k = [], 0
+    for w in wrt:
+        name, _ = bound[w]
+        if specs[name][0] == "tree":
+            td = specs[name][1]
+            out.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
+            k += td.num_leaves
+        else:
+            out.append(grads[k])
+            k += 1
+    return out
+
+
 def _unalias(grads):
     """Copy gradients that share memory with an earlier one (``x + y`` gives
     both operands the very same cotangent array): each returned array is
@@ -533,20 +548,7 @@ class _GradBase(_Transformed):
             ids = {id(a) for a in leaves}
             grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
                               for g, i in zip(grads, c.wrt_leaves)])
-        if specs is None:
-            out_grads = grads
-        else:
-            out_grads = []
-            k = 0
-            for w in self.wrt:
-                name, value = bound[w]
-                if specs[name][0] == "tree":
-                    td = specs[name][1]
-                    out_grads.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
-                    k += td.num_leaves
-                else:
-                    out_grads.append(grads[k])
-                    k += 1
+        out_grads = grads if specs is None else _regroup(grads, self.wrt, bound, specs)
         gradient = out_grads[0] if self._single else tuple(out_grads)
         if not self.keep_value and not self.has_aux:
             return gradient
@@ -644,16 +646,7 @@ class VJPFunction(_Transformed):
             if not isinstance(gs, tuple):
                 gs = (gs,)
             gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)])
-            out, k = [], 0
-            for w in wrt:
-                name, value = bound[w]
-                if specs[name][0] == "tree":
-                    td_ = specs[name][1]
-                    out.append(pytree.unflatten(td_, gs[k:k + td_.num_leaves]))
-                    k += td_.num_leaves
-                else:
-                    out.append(gs[k])
-                    k += 1
+            out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 
         return out_value, pullback

@@ -232,6 +232,16 @@ def verify(f: Func) -> Func:
     return f
 
 
+def defined_vars(block: Block) -> set:
+    """Vars defined anywhere in a block (params, outputs, nested regions)."""
+    out = set(block.params)
+    for e in block.eqns:
+        out.update(e.outs)
+        for b in e.blocks():
+            out |= defined_vars(b)
+    return out
+
+
 def iter_eqns(block: Block):
     """All equations in ``block`` and its nested regions, outer first."""
     for e in block.eqns:

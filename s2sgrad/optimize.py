@@ -17,7 +17,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
-from .ir import Block, Const, Eqn, Func, Var, iter_eqns
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns
 from .primitives.control import loop_offset
 
 
@@ -471,7 +471,7 @@ def hoist_invariants(func: Func) -> Func:
                             kept.append(x)
                             inside.update(x.outs)
                             for b in x.blocks():
-                                inside |= _defs(b)
+                                inside |= defined_vars(b)
                     eqns += moved
                     params["body"] = Block(kept, body.params, body.results)
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
@@ -480,15 +480,6 @@ def hoist_invariants(func: Func) -> Func:
 
     return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
                 func.info)
-
-
-def _defs(block: Block) -> set:
-    out = set(block.params)
-    for e in block.eqns:
-        out.update(e.outs)
-        for b in e.blocks():
-            out |= _defs(b)
-    return out
 
 
 def optimize(func: Func) -> Func:
