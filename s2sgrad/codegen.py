@@ -441,6 +441,12 @@ class CodeGen:
         return lines
 
     def _inline(self, e):
+        if e.params.get("spelling") == ("attr", "T") and len(e.outs) == 1 and \
+                e in self.block_of:
+            # x.T read once, in the same block: written at its use (X.T @ g)
+            sites = self.use_sites.get(e.outs[0], ())
+            return len(sites) == 1 and sites[0][1] is not None and \
+                self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
         if e.prim.name in ("load_global", "load_cell"):
