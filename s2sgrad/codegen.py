@@ -241,8 +241,8 @@ class CodeGen:
             if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
                     not _fresh_producer(d[1]):
                 continue
-            if any(user is None or (user is not e and (pos > self.pos[e] or
-                                                       not _non_retaining(user)))
+            if any(user is None or (user is not e and not _shape_only(user, a) and
+                                    (pos > self.pos[e] or not _non_retaining(user)))
                    for pos, user in self.use_sites.get(a, ())):
                 continue
             self._buffer_of[e.outs[0]] = a
@@ -528,6 +528,20 @@ _UFUNC_PRINTABLE = {
     "arccos", "arctan", "sinh", "cosh", "tanh", "absolute", "maximum", "minimum", "arctan2",
     "logaddexp", "reciprocal", "fmax", "fmin", "sign", "floor", "ceil", "rint", "trunc",
 }
+
+
+# operand positions read only for their shape and dtype (which writing a
+# same-shape, same-dtype result in place does not change)
+_SHAPE_ONLY_POS = {"index_add": (1,), "unbroadcast": (1,), "unreduce": (1,),
+                   "broadcast_like": (1,), "scalar_seed": (0,), "size": (0,), "shape": (0,),
+                   "ndim": (0,), "len": (0,)}
+
+
+def _shape_only(user, a) -> bool:
+    pos = _SHAPE_ONLY_POS.get(user.prim.name)
+    return pos is not None and not user.blocks() and \
+        all(i in pos for i, x in enumerate(user.args) if x is a) and \
+        all(v is not a for v in user.kwargs.values())
 
 
 def _fresh_producer(e) -> bool:

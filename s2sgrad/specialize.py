@@ -437,6 +437,7 @@ class _Rewriter:
         # broadcast value -> an atom that NumPy broadcasting expands to it
         self.lazy: dict = {}
         self.defs: dict = {}          # Var -> its (rewritten) equation
+        self.witnesses: dict = {}     # (shape, dtype) -> earliest such top-level value
 
     def atom(self, a):
         while isinstance(a, Var) and a in self.subst:
@@ -446,10 +447,14 @@ class _Rewriter:
     def val(self, a):
         return self.inf.val(a)
 
-    def block(self, block: Block) -> Block:
+    def block(self, block: Block, top=False) -> Block:
         out = []
         for e in block.eqns:
-            e = Eqn(e.prim, tuple(self.atom(a) for a in e.args),
+            args = tuple(self.atom(a) for a in e.args)
+            for i in _WITNESS.get(e.prim.name, ()):
+                if i < len(args):
+                    args = args[:i] + (self.witness_for(args[i]),) + args[i + 1:]
+            e = Eqn(e.prim, args,
                     {k: self.atom(v) for k, v in e.kwargs.items()}, e.outs,
                     {k: (self.block(v) if isinstance(v, Block) else v)
                      for k, v in e.params.items()}, e.loc)
@@ -460,7 +465,24 @@ class _Rewriter:
             for x in new:
                 for o in x.outs:
                     self.defs[o] = x
+                    if top:
+                        self.note_witness(o)
         return Block(out, list(block.params), [self.atom(r) for r in block.results])
+
+    def note_witness(self, v):
+        x = self.val(v)
+        if type(x) is np.ndarray:
+            self.witnesses.setdefault((x.shape, x.dtype), v)
+
+    def witness_for(self, a):
+        """The earliest value of the function body (visible everywhere after
+        it) with ``a``'s shape and dtype: an operand read only for its shape
+        then does not keep its own computation alive (``logp`` computed only
+        to shape the scatter-add of ``logp[rows, labels]``'s adjoint)."""
+        x = self.val(a)
+        if type(x) is not np.ndarray:
+            return a
+        return self.witnesses.get((x.shape, x.dtype), a)
 
     def emit(self, e, build):
         """Run ``build(em)`` -> Atom for e's single output; return the equations."""
@@ -688,6 +710,11 @@ def _pow2(v) -> bool:
     return m == 0.5
 
 
+# (primitive -> operand positions) read only for their shape and dtype
+_WITNESS = {"index_add": (1,), "unbroadcast": (1,), "unreduce": (1,), "broadcast_like": (1,),
+            "scalar_seed": (0,), "size": (0,), "shape": (0,)}
+
+
 def _T(em, a):
     """``a.T`` (printed as the attribute, inside its single use)."""
     return em.call("transpose", a, _params={"spelling": ("attr", "T")},
@@ -779,7 +806,9 @@ def specialize(func: Func, leaves) -> Func | None:
     if inf is None:
         return None
     rw = _Rewriter(inf)
-    body = rw.block(func.body)
+    for p in func.params:
+        rw.note_witness(p)
+    body = rw.block(func.body, top=True)
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
