@@ -445,7 +445,8 @@ def test_values_read_only_for_their_shape_are_not_computed(always, monkeypatch):
     W, X, labels = rng.normal(size=(4, 3)), rng.normal(size=(10, 4)), rng.integers(0, 3, 10)
     g = grad(_cross_entropy)
     got = g(W, X, labels)
-    assert "np.log(" not in g.source, g.source
+    code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
+    assert not any("np.log(" in ln for ln in code), g.source
     monkeypatch.setattr(api, "SPECIALIZE", "never")
     np.testing.assert_allclose(got, grad(_cross_entropy)(W, X, labels), rtol=1e-12)
     s2sgrad.check_grads(_cross_entropy, (W, X, labels), wrt=0)
