@@ -527,6 +527,7 @@ _UFUNC_PRINTABLE = {
     "log", "log1p", "log2", "log10", "sqrt", "square", "cbrt", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "sinh", "cosh", "tanh", "absolute", "maximum", "minimum", "arctan2",
     "logaddexp", "reciprocal", "fmax", "fmin", "sign", "floor", "ceil", "rint", "trunc",
+    "heaviside",
 }
 
 

@@ -265,16 +265,29 @@ def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.sign(x)],
                 aliases=(abs,) + ((np.abs,) if np.abs is not np.absolute else ()))
 
 
-def _maxmin_partials(cmp):
+def _finite_const(a) -> bool:
+    return isinstance(a, Const) and type(a.value) in (int, float) and math.isfinite(a.value)
+
+
+def _maxmin_partials(cmp, step=False):
     def partials(em, out, x, y):
         # strictly-winning operand gets 1, ties split 0.5 / 0.5
+        if step and _finite_const(y):
+            # against a finite constant (ReLU: maximum(x, 0.0)) the same
+            # selection is a step function (fmax turns its NaN at a NaN input
+            # into 0): two passes instead of four
+            d = em.subtract(x, y) if cmp == "greater" else em.subtract(y, x)
+            return [em.fmax(em.heaviside(d, 0.5), 0.0), None]
+        if step and _finite_const(x):
+            d = em.subtract(y, x) if cmp == "greater" else em.subtract(x, y)
+            return [None, em.fmax(em.heaviside(d, 0.5), 0.0)]
         win = em.where(em.call(cmp, x, y), 1.0, em.where(em.equal(x, y), 0.5, 0.0))
         return [win, em.subtract(1.0, win)]
     return partials
 
 
-def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater"))
-def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less"))
+def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater", step=True))
+def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less", step=True))
 # fmax/fmin ignore NaNs but are otherwise the same piecewise selection.
 def_elementwise("fmax", np.fmax, 2, _maxmin_partials("greater"))
 def_elementwise("fmin", np.fmin, 2, _maxmin_partials("less"))
@@ -365,6 +378,8 @@ def_nondiff_elementwise("logical_not", np.logical_not, 1)
 def_nondiff_elementwise("logical_xor", np.logical_xor, 2)
 def_nondiff_elementwise("floor_divide", np.floor_divide, 2, printer=printing.binop(ast.FloorDiv()))
 def_nondiff_elementwise("sign", np.sign, 1)
+# the step function (0 below, h at, 1 above 0): derivative 0 almost everywhere
+def_nondiff_elementwise("heaviside", np.heaviside, 2)
 def_nondiff_elementwise("floor", np.floor, 1)
 def_nondiff_elementwise("ceil", np.ceil, 1)
 def_nondiff_elementwise("trunc", np.trunc, 1)
