@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 
 from . import pytree
-from .api import _fix_grad, _Transformed
+from .api import _fix_grad, _Transformed, _unalias
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -336,7 +336,7 @@ class HVPFunction(_Transformed):
         res = c.fn(*leaves, *t_leaves)
         if not c.func.info.get("tuple_result"):
             res = (res,)
-        hv = [_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)]
+        hv = _unalias([_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)])
         return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
 
 
