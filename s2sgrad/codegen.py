@@ -260,7 +260,11 @@ class CodeGen:
                 root = self._buffer_of[root]
             groups.setdefault(root, []).append(v)
 
+        results = {r for r in self.func.results if isinstance(r, Var)}
+
         def rank(v):
+            if v in results:         # the name the function returns it under
+                return -1
             if v.bar_of is None and v.hint:
                 return 0
             return 1 if v.bar_of is not None else 2

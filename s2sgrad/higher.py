@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 
 from . import pytree
-from .api import _fix_grad, _Transformed, _unalias
+from .api import _fix_grad, _pick, _Transformed, _unalias
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -266,7 +266,8 @@ class JVPFunction(_Transformed):
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
-        res = c.fn(*leaves)
+        sc = self._last_run = _pick(c, leaves, self._globals())   # shape-specialised
+        res = sc.fn(*leaves)
         outs, dots = list(res[:c.nres]), list(res[c.nres:])
         dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
         return pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
@@ -333,7 +334,8 @@ class HVPFunction(_Transformed):
         for w, t in zip(self.wrt, vs):
             name, value = bound[w]
             t_leaves += _tangent_leaves(t, value, name)
-        res = c.fn(*leaves, *t_leaves)
+        sc = self._last_run = _pick(c, leaves + t_leaves, self._globals())
+        res = sc.fn(*leaves, *t_leaves)
         if not c.func.info.get("tuple_result"):
             res = (res,)
         hv = _unalias([_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)])
