@@ -69,7 +69,6 @@ class _NoRule(Exception):
 def _helper_stmt(cg, e, indent):
     """Print ``outs = batch.<fn>(args, kw=...)``; binds the module as a
     factory constant of the generated function."""
-    from .codegen import _to_source
     from .primitives.indexing import template_to_ast
     from .primitives import printing
     name = cg.func.info.get("batch_module_name", "batch")
@@ -87,13 +86,7 @@ def _helper_stmt(cg, e, indent):
                                        attr=e.params["fn"], ctx=ast.Load()),
                     args=args,
                     keywords=[ast.keyword(arg=k, value=cg.atom(v)) for k, v in e.kwargs.items()])
-    if len(e.outs) == 1:
-        target = ast.Name(id=cg.namer.name(e.outs[0]), ctx=ast.Store())
-    else:
-        target = ast.Tuple(elts=[ast.Name(id=cg.namer.name(o), ctx=ast.Store())
-                                 for o in e.outs], ctx=ast.Store())
-    text = _to_source(ast.Assign(targets=[target], value=call))
-    return [indent + ln for ln in text.split("\n")]
+    return cg.assign(e.outs, call, indent)
 
 
 BATCH_HELPER = P.Primitive("batch_helper", None, sig="*args, **kwargs", nondiff=True,
@@ -628,6 +621,21 @@ def _cond(cx, e):
     cx.eqns.append(Eqn(e.prim, (pred,), dict(e.kwargs), outs, params, e.loc))
 
 
+
+def _batched_params(cx, params, flags):
+    """Block parameters, each flagged one replaced by a batched twin."""
+    out = []
+    for c, f in zip(params, flags):
+        if f:
+            v = Var(c.hint, shape=cx.btoken(c.shape))
+            v.bar_of = c.bar_of
+            cx.sub[c] = v
+            cx.batched.add(v)
+            out.append(v)
+        else:
+            out.append(c)
+    return out
+
 def _loop(cx, e):
     from .primitives.control import loop_offset
     off = loop_offset(e)
@@ -638,16 +646,7 @@ def _loop(cx, e):
     inits = [_get(cx, a) for a in e.args[off:]]
     carries = body.params[off:]
     flags = [cx.is_b(a) or (c in cx.force) for a, c in zip(inits, carries)]
-    new_carries = []
-    for c, f in zip(carries, flags):
-        if f:
-            v = Var(c.hint, shape=cx.btoken(c.shape))
-            v.bar_of = c.bar_of
-            cx.sub[c] = v
-            cx.batched.add(v)
-            new_carries.append(v)
-        else:
-            new_carries.append(c)
+    new_carries = _batched_params(cx, carries, flags)
     inits = [_expand_to(cx, a, f) for a, f in zip(inits, flags)]
 
     def tail(cx2):
@@ -663,16 +662,7 @@ def _loop(cx, e):
         raise _NoRule("batched break flag")
     if "cond" in e.params:
         cblock = e.params["cond"]
-        cparams = []
-        for c, f in zip(cblock.params, flags):
-            if f:
-                v = Var(c.hint, shape=cx.btoken(c.shape))
-                v.bar_of = c.bar_of
-                cx.sub[c] = v
-                cx.batched.add(v)
-                cparams.append(v)
-            else:
-                cparams.append(c)
+        cparams = _batched_params(cx, cblock.params, flags)
         new_cond = _sub_block(cx, cblock, cparams)
         if any(cx.is_b(r) for r in new_cond.results):
             raise _NoRule("batched loop condition")

@@ -475,11 +475,15 @@ class CodeGen:
         value = self.expr(e)
         if not e.outs:
             return [indent + _to_source(ast.Expr(value=value))]
-        if len(e.outs) == 1:
-            target = ast.Name(id=self.namer.name(e.outs[0]), ctx=ast.Store())
+        return self.assign(e.outs, value, indent)
+
+    def assign(self, outs, value, indent: str) -> list[str]:
+        """``outs = value`` (a tuple target for several outputs), printed."""
+        if len(outs) == 1:
+            target = ast.Name(id=self.namer.name(outs[0]), ctx=ast.Store())
         else:
             target = ast.Tuple(elts=[ast.Name(id=self.namer.name(o), ctx=ast.Store())
-                                     for o in e.outs], ctx=ast.Store())
+                                     for o in outs], ctx=ast.Store())
         text = _to_source(ast.Assign(targets=[target], value=value))
         return [indent + ln for ln in text.split("\n")]
 
