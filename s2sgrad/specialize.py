@@ -541,11 +541,13 @@ class _Rewriter:
             return self.emit(e, lambda em: em.call("ones", Const(out.shape),
                                                    dtype=Const(out.dtype.type)))
         if name == "sigmoid" and _arr(out) and isinstance(out, np.ndarray):
-            # 0.5 + 0.5 tanh(z / 2) as three ufunc steps that code generation
-            # can run in one buffer (no helper call)
+            # (1 + tanh(z / 2)) * 0.5 -- bit for bit the helper's 0.5 + 0.5 tanh(z / 2)
+            # (scaling by 0.5 is exact) -- as ufunc steps that code generation
+            # runs in one buffer, and whose final * 0.5 merges with a constant
+            # factor that follows (the 1 / n of a mean)
             z = e.args[0]
-            return self.emit(e, lambda em: em.add(em.multiply(em.tanh(em.multiply(z, 0.5)),
-                                                              0.5), 0.5))
+            return self.emit(e, lambda em: em.multiply(em.add(em.tanh(em.multiply(z, 0.5)),
+                                                              1.0), 0.5))
         return None
 
     def unit(self, e, out):
