@@ -25,6 +25,7 @@ import numpy as np
 from . import pytree
 from .codegen import generate
 from .errors import OutputError, S2SGradError
+from .invariance import detach_shifts
 from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
@@ -443,7 +444,8 @@ class _GradBase(_Transformed):
     composable = True
 
     def _compile(self, specs, hoist=True):
-        primal = self._primal(specs)
+        # a max subtracted only for stability has derivative zero: detached
+        primal = detach_shifts(self._primal(specs))
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         out_tree = primal.info["out_tree"]

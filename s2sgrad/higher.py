@@ -37,6 +37,7 @@ from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
 from .forward import jvp_func, linearize, select_results
+from .invariance import detach_shifts
 from .ir import Func, verify
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
@@ -298,6 +299,7 @@ def _grad_jvp(tf, specs, what):
     ``(grad Func, jvp Func, wrt leaves)``."""
     primal = tf._primal(specs)
     _check_scalar_output(tf, primal, what)
+    primal = detach_shifts(primal)          # exact at every order (s2sgrad.invariance)
     wrt_leaves = _wrt_leaves(tf, specs)
     g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
                                   name=f"{primal.name}_grad")))

@@ -536,6 +536,10 @@ class _Rewriter:
             # call at small sizes); same ufunc reduction, same result
             return [Eqn(e.prim, e.args, e.kwargs, e.outs,
                         dict(e.params, spelling=("method", name)), e.loc)]
+        if name == "stop_gradient":
+            # the identity at run time; specialised code is never differentiated again
+            self.subst[e.outs[0]] = e.args[0]
+            return []
         if name == "scalar_seed" and type(out) is np.ndarray and out.dtype.kind == "f":
             # the seed 1 of a gradient, without computing the loss it is shaped like
             return self.emit(e, lambda em: em.call("ones", Const(out.shape),
