@@ -17,14 +17,28 @@ dtype), ``Seq`` (a tuple/list literal whose elements are values) and
 ``DictVal``.  Compile-time containers disappear: ``params["W"]`` on a dict
 argument is resolved while lowering, and ``np.stack([a, b])`` passes ``a``
 and ``b`` as operands of one equation.
+
+Arrays are values in the IR, but NumPy's are objects: ``b = a``, a view
+``v = a[1:]`` or ``row = a[0]``, ``d["W"]`` and the rows a ``for`` loop walks
+all name the same memory.  Every basic-index read and every transpose
+(``a.T``) is recorded as a view of its base (``Lowerer.views``; views made by
+``reshape``/``ravel``/``swapaxes`` are not tracked); a write (``y[i] = v``, ``y += v`` on an array,
+``np.add.at``) gives ``y`` a new version and :meth:`Lowerer.write_back` gives
+it to every other name of the same array, writes the view back into its base
+(``a_1 = setitem(a, v_1, 1:)``) and re-reads the views of it that are still
+read later.  A loop whose body changes a name only that way is lowered again
+carrying that name.
 """
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import math
 import numbers
+import sys
 import types
+import warnings
 
 import numpy as np
 
@@ -92,8 +106,10 @@ _CMP = {ast.Gt: "greater", ast.GtE: "greater_equal", ast.Lt: "less", ast.LtE: "l
 _REFUSED = {
     ast.Try: ("try", "cannot differentiate through 'try' statements; move the try outside "
                      "the differentiated function"),
-    ast.With: ("with", "cannot differentiate through 'with' blocks; move the with statement "
-                       "outside the differentiated function"),
+    ast.With: ("with", "cannot differentiate through 'with' blocks other than np.errstate(...), "
+                       "warnings.catch_warnings(), contextlib.nullcontext() and "
+                       "np.printoptions(...); move the with statement outside the "
+                       "differentiated function"),
     ast.AsyncWith: ("async with", "cannot differentiate through 'async with' blocks"),
     ast.AsyncFor: ("async for", "cannot differentiate through 'async for' loops"),
     ast.Global: ("global", "'global' statements are not supported; pass the value as an "
@@ -141,57 +157,83 @@ class LocalFunction:
     """A ``def`` or ``lambda`` inside the differentiated function.  Calls are
     inlined with the enclosing variables as they are at the call (Python's
     late binding of closures)."""
-    __slots__ = ("node", "lowerer")
+    __slots__ = ("node", "lowerer", "defaults")
 
     def __init__(self, node, lowerer):
         self.node = node
         self.lowerer = lowerer
+        # default values are evaluated where the def (or lambda) is, as in Python
+        self.defaults = [lowerer.expr(d) for d in node.args.defaults]
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+
+
+def _preorder(node, skip=(ast.Lambda,)):
+    """Nodes under ``node`` in depth-first pre-order (the order of
+    ``ast.NodeVisitor``), iteratively: a 500-term ``x + x + ... + x`` does not
+    exhaust Python's recursion limit.  Nodes of the ``skip`` types are yielded
+    but not entered."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, skip):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(n))))
 
 
 def _assigned_in(stmts):
     """Names assigned (in order of first assignment) by a list of statements."""
     names = []
 
-    class V(ast.NodeVisitor):
-        def visit_Name(self, n):
-            if isinstance(n.ctx, ast.Store) and n.id not in names:
-                names.append(n.id)
-
-        def visit_Subscript(self, n):
-            # x[i] = v rebinds x to its updated version
-            if isinstance(n.ctx, ast.Store):
-                base = n.value
-                while isinstance(base, ast.Subscript):
-                    base = base.value
-                if isinstance(base, ast.Name) and base.id not in names:
-                    names.append(base.id)
-            self.generic_visit(n)
-
-        def visit_AugAssign(self, n):
-            self.visit(n.target)
-            t = n.target
-            if isinstance(t, ast.Name) and t.id not in names:
-                names.append(t.id)
-            self.visit(n.value)
-
-        def visit_Call(self, n):
-            # xs.append(v) rebinds xs
-            f = n.func
-            if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert", "pop") \
-                    and isinstance(f.value, ast.Name) and f.value.id not in names:
-                names.append(f.value.id)
-            self.generic_visit(n)
-
-        def visit_FunctionDef(self, n):
-            if n.name not in names:
-                names.append(n.name)
-
-        def visit_Lambda(self, n):
-            pass
+    def add(name):
+        if name not in names:
+            names.append(name)
 
     for s in stmts:
-        V().visit(s)
+        for n in _preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                           + _COMPREHENSIONS):
+            if isinstance(n, ast.Name):
+                if isinstance(n.ctx, ast.Store):
+                    add(n.id)
+            elif isinstance(n, ast.Subscript):
+                # x[i] = v rebinds x to its updated version
+                if isinstance(n.ctx, ast.Store):
+                    base = n.value
+                    while isinstance(base, ast.Subscript):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        add(base.id)
+            elif isinstance(n, ast.AugAssign):
+                # (the target's Name is Store: added when it is reached next)
+                if isinstance(n.target, ast.Name):
+                    add(n.target.id)
+            elif isinstance(n, ast.Call):
+                # xs.append(v) rebinds xs
+                f = n.func
+                if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert",
+                                                               "pop") \
+                        and isinstance(f.value, ast.Name):
+                    add(f.value.id)
+                # np.add.at(y, idx, v) rebinds y
+                if isinstance(f, ast.Attribute) and f.attr == "at" and n.args \
+                        and isinstance(n.args[0], ast.Name):
+                    add(n.args[0].id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                add(n.name)
     return names
+
+
+def _rebinds(stmts, name):
+    """Whether ``stmts`` bind ``name`` to a new object (an assignment, an
+    augmented assignment, a loop target), not only write into it (``name[i] = v``)."""
+    for st in stmts:
+        for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                           + _COMPREHENSIONS):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+                return True
+    return False
 
 
 def _has(stmts, node_type):
@@ -231,7 +273,14 @@ class Lowerer:
         self.local_names = _assigned_names(src.node)
         self.loop_depth = 0
         self._iter_value = None
+        self.caller = None        # the lowerer whose call this one inlines
+        self.iter_alias: dict = {}  # id(array iterated) -> its version in the loop body
         if top is None:
+            # views: Var -> (base Var, index template, parts) for every basic-index
+            # read (x[1:], x[0], x[i]): NumPy views, so a write through one reaches the other
+            self.views: dict = {}
+            self.view_children: dict = {}   # id(base Var) -> [its views]
+            self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
@@ -314,6 +363,74 @@ class Lowerer:
     def stmt_Pass(self, s):
         pass
 
+    def stmt_With(self, s):
+        """``with`` over a context manager that does not change any value
+        (``np.errstate``, ``warnings.catch_warnings``, ``contextlib.nullcontext``,
+        ``np.printoptions``): the body is lowered inline.  The generated code
+        does not re-enter the context manager (a floating-point warning it
+        would have silenced may show; every value is the same)."""
+        kinds = []
+        for item in s.items:
+            kind = self.transparent_context(item.context_expr)
+            if kind is None:
+                what, msg = _REFUSED[ast.With]
+                raise self.error(item.context_expr, msg + f" ('{_snippet(item.context_expr)}' "
+                                 "is not a context manager s2sgrad knows to be transparent)",
+                                 construct=what)
+            if item.optional_vars is not None and kind != "nullcontext":
+                raise self.error(item.context_expr, f"'with {_snippet(item.context_expr)} as "
+                                 f"...' is not supported; drop the 'as' target",
+                                 construct="with")
+            kinds.append(kind)
+        for item, kind in zip(s.items, kinds):
+            if item.optional_vars is not None:     # nullcontext(value) as name
+                call = item.context_expr
+                value = self.expr(call.args[0]) if call.args else Const(None)
+                self.bind(item.optional_vars, value)
+        n = kinds.count("catch_warnings")
+        self.top.warning_filters_ok += n
+        try:
+            self.lower_body(s.body)
+        finally:
+            self.top.warning_filters_ok -= n
+
+    def transparent_context(self, node):
+        """Which transparent context manager ``node`` creates, or None."""
+        if not isinstance(node, ast.Call):
+            return None
+        try:
+            callee = self.static_callee(node.func)
+        except S2SGradError:
+            return None
+        obj = callee.obj if isinstance(callee, Static) else None
+        if obj is None:
+            return None
+        if obj is np.errstate:
+            return "errstate"
+        if obj is getattr(np, "printoptions", None):
+            return "printoptions"
+        if obj is contextlib.nullcontext and len(node.args) <= 1 and not node.keywords:
+            return "nullcontext"
+        if obj is warnings.catch_warnings and not any(
+                k.arg == "record" and not (isinstance(k.value, ast.Constant) and
+                                           k.value.value is False) for k in node.keywords):
+            return "catch_warnings"
+        return None
+
+    def static_callee(self, func):
+        """The compile-time object a call's function expression names (a name
+        or a dotted attribute of a module), without lowering anything else."""
+        if isinstance(func, ast.Name):
+            return self.load_name(func)
+        if isinstance(func, ast.Attribute):
+            base = self.static_callee(func.value)
+            if isinstance(base, Static):
+                try:
+                    return self.static_value(getattr(base.obj, func.attr))
+                except AttributeError:
+                    return None
+        return None
+
     def stmt_Assign(self, s):
         value = self.expr(s.value)
         for t in s.targets:
@@ -336,7 +453,20 @@ class Lowerer:
                                    "assign to a plain variable name")
         cur = self.load_name(s.target)
         rhs = self.expr(s.value)
-        self.bind(s.target, self.binop(s.op, cur, rhs, s))
+        new = self.binop(s.op, cur, rhs, s)
+        self.bind(s.target, new)
+        if isinstance(cur, Var) and isinstance(new, Var) and P.shape_of(cur) is not P.SCALAR \
+                and self.aliased(cur, s.target.id):
+            # x += v on an array is in place: the other names of the array see
+            # it; on a Python or NumPy scalar it rebinds x alone.  Which one is
+            # known at run time only: np.ndim(x) > 0 decides.
+            nd = self.apply(P.get("ndim"), [cur], {}, s)
+            pred = self.apply(P.get("greater"), [nd, Const(0)], {}, s)
+            out = Var(s.target.id, shape=P.shape_of(cur))
+            self.em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
+                                          {"then": Block([], [], [new]),
+                                           "else": Block([], [], [cur])}, self.loc))
+            self.write_back(cur, out)
 
     def stmt_Return(self, s):
         self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)
@@ -379,6 +509,7 @@ class Lowerer:
                              cls=S2SGradError)
         outer = fn.lowerer
         sub = Lowerer(self.src, self.resolver, self.em, top=self.top, depth=self.depth + 1)
+        sub.caller = self
         sub.local_names = _assigned_names(fn.node)
         sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
         a = fn.node.args
@@ -386,7 +517,7 @@ class Lowerer:
             raise self.unsupported(node, "*args/**kwargs/keyword-only parameters in a nested "
                                          "function", "use plain parameters")
         names = [p.arg for p in a.posonlyargs + a.args]
-        defaults = [outer.expr(d) for d in a.defaults]
+        defaults = fn.defaults
         if len(args) > len(names):
             raise self.error(node, "too many arguments", cls=S2SGradError)
         bound = dict(zip(names, args))
@@ -519,6 +650,47 @@ class Lowerer:
         results[1].append(atoms[1])
         merged[name] = o
 
+    def expr_ListComp(self, node):
+        """``[elt for t in it if c]`` (and a generator expression, as one would
+        be consumed by ``sum``/``np.stack``/...): lowered as the loop
+        ``_comp = []; for t in it: if c: _comp.append(elt)``, unrolled over a
+        compile-time sequence, a runtime list otherwise.  The loop variables
+        stay local to the comprehension, as in Python."""
+        for gen in node.generators:
+            if gen.is_async:
+                raise self.unsupported(node, "async comprehensions", "use a for loop")
+        self.top.comp_count = getattr(self.top, "comp_count", 0) + 1
+        name = f"_comp{self.top.comp_count}"
+        load = ast.Name(id=name, ctx=ast.Load())
+        body = [ast.Expr(value=ast.Call(func=ast.Attribute(value=load, attr="append",
+                                                           ctx=ast.Load()),
+                                        args=[node.elt], keywords=[]))]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            body = [ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[])]
+        stmts = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                            value=ast.List(elts=[], ctx=ast.Load()))] + body
+        for st in stmts:
+            for n in ast.walk(st):
+                if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                    ast.copy_location(n, node)
+        targets = [n.id for gen in node.generators for n in ast.walk(gen.target)
+                   if isinstance(n, ast.Name)]
+        saved = {t: self.env.get(t, _MISSING) for t in targets}
+        saved_loc = self.loc
+        self.lower_body(stmts)
+        self.loc = self.em.loc = saved_loc
+        result = self.env.pop(name)
+        for t, v in saved.items():
+            if v is _MISSING:
+                self.env.pop(t, None)
+            else:
+                self.env[t] = v
+        return result
+
+    expr_GeneratorExp = expr_ListComp
+
     def expr_IfExp(self, node):
         test = self.truth(self.expr(node.test), node.test)
         if isinstance(test, Const):
@@ -636,9 +808,40 @@ class Lowerer:
 
     def runtime_loop(self, s, target, iterable, item_of, test):
         """Lower a loop that stays a loop: ``for`` (iterable given) or
-        ``while`` (``test`` given)."""
+        ``while`` (``test`` given).  A name the body changes only through an
+        alias or a view (``for row in A: row[0] = 1`` changes ``A``) is found
+        while lowering the body; the loop is then lowered again carrying it."""
+        mark = len(self.em.block.eqns)
+        env0 = dict(self.env)
+        extra = []
+        while True:
+            leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
+            if not leaked:
+                return
+            del self.em.block.eqns[mark:]
+            self.env = dict(env0)
+            extra += [n for n in leaked if n not in extra]
+
+    def _runtime_loop(self, s, target, iterable, item_of, test, extra):
         is_while = test is not None
         names = self.carried_names(s)
+        names += [n for n in extra if n not in names]
+        # Names of one array (b = a) the body only writes into (never rebinds)
+        # stay one array in the loop: one carry, the others bound to it.
+        loop_targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
+            if target is not None else set()
+        aliases = {}
+        first = {}
+        for n in names:
+            v = self.env.get(n)
+            if isinstance(v, Var) and not n.startswith("$") and not _rebinds(s.body, n):
+                first.setdefault(id(v), n)
+        for m, v in self.env.items():
+            if isinstance(v, Var) and id(v) in first and first[id(v)] != m \
+                    and not m.startswith("$") and not _rebinds(s.body, m) \
+                    and m not in loop_targets:
+                aliases[m] = first[id(v)]
+        names = [n for n in names if n not in aliases]
         if _has(s.body, ast.Return):
             names += [n for n in ("$ret", "$retv") if n not in names]
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
@@ -666,6 +869,8 @@ class Lowerer:
             cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
             self.env = dict(outer_env)
             self.env.update(zip(names, cparams))
+            for m, n in aliases.items():
+                self.env[m] = self.env[n]
             cond_block = Block([], cparams, [])
             holder = {}
             self.in_block(cond_block, lambda: holder.setdefault(
@@ -676,6 +881,26 @@ class Lowerer:
         body = Block([], [], [])
         self.env = dict(outer_env)
         self.env.update(zip(names, params))
+        # `for row in A:` with A written into (never rebound) in the body: the
+        # rows are read from A's current version, as NumPy's iteration does
+        for m, n in aliases.items():
+            self.env[m] = self.env[n]
+        saved_alias = self.iter_alias
+        self.iter_alias = dict(saved_alias)
+        in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
+                    if isinstance(a, Var) and not n.startswith("$") and not _rebinds(s.body, n)]
+        for a, p_ in in_place:
+            self.iter_alias[id(a)] = p_
+        # an array written in place keeps its place in the view graph: a view
+        # carried in (row = A[i] before an inner loop) still writes into its
+        # base, and the views of it taken before the loop still see the writes
+        views = self.top.views
+        for a, p_ in in_place:
+            if a in views:
+                b, t, prts = views[a]
+                self.add_view(p_, self.iter_alias.get(id(b), b), t, prts)
+            for c in self.top.view_children.get(id(a), ()):
+                self.top.view_children.setdefault(id(p_), []).append(c)
         self.env["$cont"] = Const(False)
         if has_break:
             self.env["$brk"] = Const(False)
@@ -690,8 +915,20 @@ class Lowerer:
                 self.bind(target, item_of(index))
             self.lower_body(s.body)
 
-        self.in_block(body, lower_body)
+        try:
+            self.in_block(body, lower_body)
+        finally:
+            self.iter_alias = saved_alias
         self.loop_depth -= 1
+        targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
+            if target is not None else set()
+        leaked = [n for n, v in self.env.items()
+                  if not n.startswith("$") and n not in names and n not in targets
+                  and n not in aliases and n in outer_env and outer_env[n] is not v]
+        if leaked:
+            self.env = outer_env
+            self.env.update(saved_flags)
+            return leaked
         results = []
         for n, p_ in zip(names, params):
             v = self.env.get(n, p_)
@@ -721,6 +958,8 @@ class Lowerer:
         self.env = outer_env
         for n, o in zip(names, outs):
             self.env[n] = o
+        for m, n in aliases.items():
+            self.env[m] = self.env[n]
         self.env.pop("$brk", None)
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
@@ -781,6 +1020,7 @@ class Lowerer:
         out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
         out.hint = name
         self.env[name] = out
+        self.write_back(base, out)
 
     def name_value(self, value, name):
         """Give a freshly computed temporary the user's variable name."""
@@ -844,7 +1084,14 @@ class Lowerer:
         return DictVal(items)
 
     def expr_BinOp(self, node):
-        return self.binop(node.op, self.expr(node.left), self.expr(node.right), node)
+        # a long left-associated chain (a + b + c + ...) iteratively, not by recursion
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        acc = self.expr(chain[-1].left)
+        for n in reversed(chain):
+            acc = self.binop(n.op, acc, self.expr(n.right), n)
+        return acc
 
     def binop(self, op, a, b, node):
         if isinstance(a, Seq) or isinstance(b, Seq):
@@ -947,7 +1194,16 @@ class Lowerer:
         base = self.expr(node.value)
         idx_node = node.slice
         if isinstance(base, (Seq, DictVal)):
-            key = self.expr(idx_node)
+            if isinstance(idx_node, ast.Slice) and isinstance(base, Seq):
+                bounds = [None if b is None else self.expr(b)
+                          for b in (idx_node.lower, idx_node.upper, idx_node.step)]
+                if not all(b is None or (isinstance(b, Const) and isinstance(b.value, int))
+                           for b in bounds):
+                    raise self.unsupported(node, "slicing a list or tuple with computed bounds",
+                                           "use constant bounds, or stack it into an array")
+                key = Const(slice(*(None if b is None else b.value for b in bounds)))
+            else:
+                key = self.expr(idx_node)
             return self.container_getitem(base, key, node)
         if isinstance(base, Static):
             raise self.unsupported(node, f"subscripting '{_snippet(node.value)}'",
@@ -998,6 +1254,9 @@ class Lowerer:
 
     def getitem(self, value, i):
         """``value[i]`` for a Python int or a computed index."""
+        if isinstance(value, Var):
+            # the rows of an array the loop writes into: its current version
+            value = self.iter_alias.get(id(value), value)
         if isinstance(value, (Seq, DictVal)):
             return self.container_getitem(value, i if isinstance(i, (Var, Const)) else Const(i),
                                           self.node)
@@ -1014,7 +1273,123 @@ class Lowerer:
                 return self.em.call(P.get("list_get"), base, Const(template))
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
-        return self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+        out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+        if isinstance(base, Var) and _is_basic_index(template, parts):
+            self.add_view(out, base, template, parts)
+        return out
+
+    def add_view(self, v, base, template, parts):
+        self.top.views[v] = (base, template, parts)
+        self.top.view_children.setdefault(id(base), []).append(v)
+
+    # ------------------------------------------------------------ aliasing
+
+    def envs(self):
+        """The environments whose names may refer to this scope's arrays: this
+        one and those of the calls being inlined."""
+        lw = self
+        while lw is not None:
+            yield lw.env
+            lw = lw.caller
+
+    def live_atoms(self):
+        """ids of the Vars bound to names that may still be read: loaded at or
+        after the current line, or anywhere when inside a loop (a view that is
+        never read again need not see later writes)."""
+        out = set()
+        lw = self
+        while lw is not None:
+            last = lw.last_loads()
+            line = lw.loc.lineno if lw.loc is not None else 0
+            for k, v in lw.env.items():
+                if k.startswith("$") or (lw.loop_depth == 0 and last.get(k, -1) < line):
+                    continue
+                for a in _atoms_in(v):
+                    out.add(id(a))
+            lw = lw.caller
+        return out
+
+    def last_loads(self):
+        cache = self.top.__dict__.setdefault("_last_loads", {})
+        key = id(self.src.node)
+        if key not in cache:
+            last = {}
+            for n in ast.walk(self.src.node):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    last[n.id] = max(last.get(n.id, -1), getattr(n, "end_lineno", n.lineno))
+            cache[key] = last
+        return cache[key]
+
+    def aliased(self, v, name):
+        """Whether the array ``v`` (bound to ``name``) is also reachable
+        another way: another name, a container, a view of it, or it is a view."""
+        if v in self.top.views:
+            return True
+        vs = {id(v)} | {id(w) for w in self.top.view_children.get(id(v), ())}
+        for env in self.envs():
+            for k, val in env.items():
+                if k == name and env is self.env:
+                    continue
+                if any(id(a) in vs for a in _atoms_in(val)):
+                    return True
+        return False
+
+    def write_back(self, old, new):
+        """The array ``old`` was written into, giving ``new``: NumPy changes it
+        in place, so every name bound to it sees the new version, so does the
+        array it is a view of (``v = a[:2]; v[0] = 1`` changes ``a``), and so
+        do the views of it that names hold (``a[0] = 1`` changes ``v``)."""
+        if not isinstance(old, Var) or old is new:
+            return
+        views = self.top.views
+        bound = self.live_atoms()
+        todo = [(old, new, True)]
+        done = set()
+        while todo:
+            o, n, up = todo.pop()
+            if id(o) in done:
+                continue
+            done.add(id(o))
+            for env in self.envs():
+                for k, v in list(env.items()):
+                    r = _replace_atom(v, o, n)
+                    if r is not v:
+                        env[k] = r
+            view = views.get(o)
+            if up and view is not None:
+                b, t, parts = view
+                if isinstance(t, _Transposed):
+                    # v = a.T written: a is the new v transposed back
+                    nb = self.em.call(P.get("transpose"), n, axes=t.inverse())
+                else:
+                    nb = self.em.call(P.get("setitem"), b, n, *parts, _params={"index": t})
+                nb.hint = b.hint
+                self.add_view(n, nb, t, parts)
+                todo.append((b, nb, True))
+            for v in list(self.top.view_children.get(id(o), ())):
+                if id(v) not in done and id(v) in bound:
+                    _, t, parts = views[v]
+                    if isinstance(t, _Transposed):
+                        nv = self.em.call(P.get("transpose"), n, axes=t.const())
+                        nv.hint = v.hint
+                        self.add_view(nv, n, t, parts)
+                        todo.append((v, nv, False))
+                        continue
+                    nv = self.em.call(P.get("getitem"), n, *parts, _params={"index": t})
+                    nv.hint = v.hint
+                    if _ints_only(t):
+                        # a[0] of a 1-d array is a scalar, a copy: only an array
+                        # result is a view (known at run time: np.ndim)
+                        nd = self.em.call(P.get("ndim"), v)
+                        pred = self.em.call(P.get("greater"), nd, Const(0))
+                        sel = Var(v.hint, shape=P.shape_of(v))
+                        self.em.block.eqns.append(Eqn(
+                            P.get("cond"), (pred,), {}, (sel,),
+                            {"then": Block([], [], [nv]), "else": Block([], [], [v])},
+                            self.loc))
+                        nv = sel
+                    self.add_view(nv, n, t, parts)
+                    todo.append((v, nv, False))
 
     def expr_Call(self, node):
         for kw in node.keywords:
@@ -1037,6 +1412,8 @@ class Lowerer:
                                  cls=UnresolvedNameError) from None
         else:
             callee = self.expr(func)
+        if isinstance(callee, Static) and _ufunc_at(callee.obj) is not None:
+            return self.ufunc_at(_ufunc_at(callee.obj), node)
         args = self.expr_items(node.args)
         kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
         if isinstance(callee, LocalFunction):
@@ -1045,6 +1422,30 @@ class Lowerer:
             raise self.error(node, f"'{_snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
         return self.call_static(callee.obj, args, kwargs, node)
+
+    def ufunc_at(self, ufunc, node):
+        """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and
+        ``np.subtract.at``: a new version of the local ``y``,
+        ``y + index_add(broadcast(v), y, idx)``."""
+        name = f"np.{ufunc.__name__}.at"
+        if len(node.args) != 3 or node.keywords or not isinstance(node.args[0], ast.Name) \
+                or node.args[0].id not in self.env:
+            raise self.unsupported(node, f"this form of '{name}'",
+                                   f"write {name}(y, idx, v) with y a local variable or an "
+                                   f"argument")
+        y = self.materialize(self.load_name(node.args[0]), node)
+        template, parts = self.index_template(node.args[1])
+        v = self.materialize(self.expr(node.args[2]), node)
+        sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
+        vb = self.em.call(P.get("broadcast_like"), v, sel)
+        if ufunc is np.subtract:
+            vb = self.em.call(P.get("negative"), vb)
+        upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})
+        out = self.em.call(P.get("add"), y, upd)
+        out.hint = node.args[0].id
+        self.env[node.args[0].id] = out
+        self.write_back(y, out)
+        return Const(None)
 
     def list_append(self, name_node, value_node, node):
         """``xs.append(v)``: a literal list grows while compiling; a runtime
@@ -1055,7 +1456,13 @@ class Lowerer:
             self.env[name_node.id] = Seq("list", base.items + [v])
             return Const(None)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
-            out = self.em.call(P.get("list_append"), base, self.materialize(v, node))
+            item = self.materialize(v, node)
+            if isinstance(item, Var) and P.shape_of(item) is LIST:
+                # a list of runtime lists (rows built in an inner loop or
+                # comprehension): each row is kept as the array np.array
+                # would make of it, so cotangents stay one array per item
+                item = self.em.call(P.get("stack_list"), item, axis=Const(0))
+            out = self.em.call(P.get("list_append"), base, item)
             out.hint = name_node.id
             self.env[name_node.id] = out
             return Const(None)
@@ -1098,6 +1505,24 @@ class Lowerer:
         handler = _BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)
+        mname = _MATH_FUNCS.get(id(obj))
+        if mname is not None and getattr(math, obj.__name__, None) is obj and not kwargs:
+            # math.exp(x) on a Python scalar: NumPy's function, then float() as math gives
+            if obj is math.log and len(args) == 2:
+                out = self.apply(P.get("divide"), [
+                    self.apply(P.get("log"), args[:1], {}, node),
+                    self.apply(P.get("log"), args[1:], {}, node)], {}, node)
+            else:
+                out = self.apply(P.get(mname), args, {}, node)
+            return self.apply(P.get("float"), [out], {}, node)
+        if obj is warnings.simplefilter or obj is warnings.filterwarnings:
+            if self.top.warning_filters_ok:
+                return Const(None)     # only which warnings show; restored at the block's end
+            raise self.error(node, f"'{_describe(obj, node)}' outside a 'with "
+                                   f"warnings.catch_warnings():' block changes the global "
+                                   f"warning filters; call it before the differentiated "
+                                   f"function, or inside 'with warnings.catch_warnings():'",
+                             construct=_describe(obj, node))
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
@@ -1123,6 +1548,7 @@ class Lowerer:
             raise self.error(node, f"cannot inline '{fn.__name__}': {exc}",
                              cls=type(exc)) from None
         sub = Lowerer(src, Resolver(fn), self.em, top=self.top, depth=self.depth + 1)
+        sub.caller = self
         sig = inspect.signature(fn)
         try:
             ba = sig.bind(*args, **kwargs)
@@ -1222,7 +1648,11 @@ class Lowerer:
                 vals = [a.value for a in atoms]
                 return Const(tuple(vals) if v.kind == "tuple" else vals)
             if v.kind == "list":
-                return self.em.call(P.get("list_build"), *atoms)
+                # a new list object at each site: never merged with another
+                # (common subexpressions), since lists are appended to in place
+                self.top.list_sites = getattr(self.top, "list_sites", 0) + 1
+                return self.em.call(P.get("list_build"), *atoms,
+                                    _params={"site": self.top.list_sites})
             return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
@@ -1263,6 +1693,12 @@ class Lowerer:
             args = list(args[0].items)
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
+            # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
+            # list to an array (stacked along a new axis 0); so does the IR, so the
+            # rule's cotangent is an array's and the list's is unstacked from it
+            atoms = [self.em.call(P.get("stack_list"), a, axis=Const(0))
+                     if isinstance(a, Var) and P.shape_of(a) is LIST else a for a in atoms]
         try:
             pos, kw = prim.bind(atoms, katoms)
         except TypeError as exc:
@@ -1276,8 +1712,23 @@ class Lowerer:
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
             return Seq("tuple", out)
+        if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
+                and out is not pos[0]:
+            axes = kw.get("axes", Const(None))
+            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
+                self.add_view(out, pos[0], _Transposed(axes.value), [])    # a.T: a view
+        if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
+            # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
+            # it must not reach x); +x keeps the type and makes the copy
+            out = self.em.call(P.get("positive"), out)
         return out
 
+
+# arithmetic that NumPy always computes into a new array (even x * 1)
+_NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
+
+# primitives whose operands may be runtime lists as they are
+_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy"}
 
 _SCALARS = (bool, int, float)
 # primitives that Python operators lower to: folding them keeps Python's types
@@ -1321,6 +1772,79 @@ def _snippet(node):
     return s if len(s) < 60 else s[:57] + "..."
 
 
+def _is_basic_index(template, parts):
+    """Whether indexing with ``template`` gives a NumPy view (basic indexing:
+    ints, slices, None, Ellipsis, scalar loop indices), not a copy."""
+    if isinstance(template, Slot) and isinstance(parts[template.k], Const) and \
+            isinstance(parts[template.k].value, str):
+        return True                 # d["W"] of a dict passed as data: the same array
+    items = template if isinstance(template, tuple) else (template,)
+    for it in items:
+        if isinstance(it, Slot):
+            if P.shape_of(parts[it.k]) is not P.SCALAR:
+                return False
+        elif not (it is None or it is Ellipsis or isinstance(it, slice) or
+                  (isinstance(it, int) and not isinstance(it, bool))):
+            return False
+    return True
+
+
+class _Transposed:
+    """The "index" of a view ``a.T`` / ``np.transpose(a, axes)``."""
+    __slots__ = ("axes",)
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def const(self):
+        return Const(self.axes)
+
+    def inverse(self):
+        return Const(None if self.axes is None else tuple(int(i) for i in np.argsort(self.axes)))
+
+
+def _ints_only(template):
+    """An index of integers only (``a[0]``, ``a[i, 2]``): a view of a row if
+    the array has more dimensions, else a scalar copy."""
+    items = template if isinstance(template, tuple) else (template,)
+    return not any(it is None or it is Ellipsis or isinstance(it, slice) for it in items)
+
+
+def _atoms_in(v):
+    if isinstance(v, Seq):
+        for i in v.items:
+            yield from _atoms_in(i)
+    elif isinstance(v, DictVal):
+        for i in v.items.values():
+            yield from _atoms_in(i)
+    elif isinstance(v, Var):
+        yield v
+
+
+def _replace_atom(v, old, new):
+    """``v`` with the Var ``old`` replaced by ``new`` (containers rebuilt;
+    ``v`` itself when it does not hold ``old``)."""
+    if v is old:
+        return new
+    if isinstance(v, Seq):
+        items = [_replace_atom(i, old, new) for i in v.items]
+        if any(a is not b for a, b in zip(items, v.items)):
+            return Seq(v.kind, items, v.fields)
+    elif isinstance(v, DictVal):
+        items = {k: _replace_atom(i, old, new) for k, i in v.items.items()}
+        if any(items[k] is not v.items[k] for k in items):
+            return DictVal(items)
+    return v
+
+
+def _ufunc_at(obj):
+    """The ufunc of ``np.add.at``/``np.subtract.at``, else None."""
+    owner = getattr(obj, "__self__", None)
+    if getattr(obj, "__name__", None) == "at" and (owner is np.add or owner is np.subtract):
+        return owner
+    return None
+
+
 def _describe(obj, node):
     mod = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
@@ -1349,24 +1873,13 @@ def _assigned_names(fn_node):
         names.add(args.kwarg.arg)
     body = fn_node.body if isinstance(fn_node.body, list) else []
 
-    class V(ast.NodeVisitor):
-        def visit_Name(self, n):
-            if isinstance(n.ctx, (ast.Store, ast.Del)):
-                names.add(n.id)
-
-        def visit_FunctionDef(self, n):
-            names.add(n.name)
-
-        visit_AsyncFunctionDef = visit_FunctionDef
-
-        def visit_Lambda(self, n):
-            pass
-
-        def visit_ClassDef(self, n):
-            names.add(n.name)
-
     for s in body:
-        V().visit(s)
+        for n in _preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+                                    ast.ClassDef) + _COMPREHENSIONS):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                names.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(n.name)
     return names
 
 
@@ -1477,6 +1990,13 @@ def _b_print(lw, args, kwargs, node):
     return Const(None)  # printing has no effect on the value differentiated
 
 
+# math.<f> on Python scalars -> the NumPy primitive of the same function
+_MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
+    "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
+    "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+    "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "fabs": "abs", "pow": "power"}.items()}
+
 _BUILTIN_CALLS = {}
 for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
@@ -1497,6 +2017,19 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     The Func has one parameter Var per leaf, in order.
     """
     src = parse_function(fn)
+    # Lowering recurses once per level of expression nesting (np.sin(np.sin(...))
+    # written 300 deep is legal Python): make room for it.
+    limit = sys.getrecursionlimit()
+    if limit < 20000:
+        sys.setrecursionlimit(20000)
+    try:
+        return _lower_function(fn, arg_specs, name, src)
+    finally:
+        if limit < 20000:
+            sys.setrecursionlimit(limit)
+
+
+def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(fn), em)
     params = []

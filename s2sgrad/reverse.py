@@ -376,8 +376,11 @@ class Reverser:
         self.backward(body.eqns, local, bem)
         bem.loc = loc
         res = []
+        unread = set()          # carries the body overwrites without reading
         for i, cb in zip(act, cbar):
             a = local.bar.get(carries[i])
+            if a is None:
+                unread.add(i)
             res.append(a if a is not None else zeros_of(bem, cb))
         res += [local.bar.get(v) for v in outer]
         bb.results = res
@@ -469,7 +472,14 @@ class Reverser:
         for k, i in enumerate(act):
             a = inits[i]
             if isinstance(a, Var) and a in self.active:
-                adj.add(a, bouts[k], set())
+                b = bouts[k]
+                if i in unread:
+                    # Overwritten before it is read: its initial value gets no
+                    # cotangent once the loop has run (zeros shaped like the
+                    # initial value -- the carry may have changed shape, as in
+                    # `for row in c: c = ...`), the output's if it has not.
+                    b = self._zero_unless_empty(em, iterable, a, b, loc)
+                adj.add(a, b, set())
         if hoisted:
             terms, values = hoisted.pop(None)
             lists = em.call("unzip", terms, n=Const(len(values)))
@@ -485,6 +495,18 @@ class Reverser:
                     else:
                         total = em.call("matmul_vjp_b_sum", lists[i], lists[j], v)
                     adj.add(v, total, set())
+
+    def _zero_unless_empty(self, em, iterable, init, g, loc):
+        """``zeros_like(init) if len(iterable) > 0 else g`` as a ``cond``."""
+        n = em.call("len", iterable)
+        pred = em.call("greater", n, Const(0))
+        then = Block()
+        z = Emitter(then, loc).call("zeros_like", init)
+        out = name_derivative(Var("_bar", shape=init.shape), init, "_bar")
+        em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
+                                 {"then": Block(then.eqns, [], [z]),
+                                  "else": Block([], [], [g])}, loc))
+        return out
 
     def _hoist_accumulations(self, bb, act, outer, acc, loc):
         """Turn ``W_bar = W_bar + matmul_vjp_a(g_t, W, h_t)`` in a backward

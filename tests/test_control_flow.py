@@ -406,7 +406,7 @@ def uses_try(x):
 
 
 def uses_with(x):
-    with np.errstate(all="ignore"):
+    with open("/dev/null"):
         y = np.log(x)
     return np.sum(y)
 

@@ -121,7 +121,13 @@ def _stack_list_jvp(em, dots, out, xs, axis=0):
 
 def _stack_list_printer(args, kwargs, eqn):
     from .printing import call
-    name = eqn.params.get("pyname", "np.stack")
+    name = eqn.params.get("pyname")
+    if name is None:
+        # emitted by a rule: np.array along axis 0 (also right for an empty
+        # list -- a loop that ran zero times -- where np.stack raises)
+        ax = eqn.kwargs.get("axis")
+        name = "np.array" if ax is None or (isinstance(ax, Const) and ax.value == 0) \
+            else "np.stack"
     return call(name, args, {} if name == "np.array" else kwargs)
 
 

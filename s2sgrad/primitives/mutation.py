@@ -12,19 +12,32 @@ Code generation writes in place (``y[idx] = v``) when that is safe: ``y`` is an
 array the generated function allocated itself (never a caller's argument)
 and nothing reads the old ``y`` later or holds a view of it.  Otherwise it
 copies first (``y_1 = y.copy()``), so taking a gradient never modifies the
-caller's arrays.  Integer-array indices with repeats follow NumPy's
-assignment semantics (the last write wins); the adjoint then routes the
-cotangent of an overwritten entry to every write, so avoid repeated indices
-in assignments (``np.add.at``-style accumulation is what ``x[idx]`` reads
-give you).
+caller's arrays.
+
+Integer-array indices with repeats follow NumPy's assignment semantics (the
+last write wins), and so does the adjoint: only the winning write of each
+element receives its cotangent.  Where the index may repeat (an index array
+that is not a compile-time constant without repeats), the reverse rule
+emits a mask of the winning writes, built from NumPy calls::
+
+    flat = np.arange(np.size(g))
+    pos = flat.reshape(np.shape(g))[idx]             # flat position of each write
+    k = np.arange(np.size(pos)).reshape(np.shape(pos))
+    mark = flat.copy(); mark[pos] = k                # the last write wins here too
+    v_bar = unbroadcast(g[idx] * (mark[pos] == k), v)
+
+(``g``, the cotangent of the updated array, has ``y``'s shape: ``y`` itself
+is not kept alive for the backward pass.)
 """
 from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from ..ir import Const
-from .core import defprim, shape_of
-from .indexing import template_to_ast, evaluate_template
+from .core import SCALAR, defprim, shape_of
+from .indexing import Slot, template_to_ast, evaluate_template
 
 
 def _setitem_impl(y, v, *parts, index):
@@ -33,10 +46,52 @@ def _setitem_impl(y, v, *parts, index):
     return out
 
 
+def may_repeat(index, parts) -> bool:
+    """Whether the index ``index``/``parts`` may select one element twice
+    (integer arrays with repeats; only compile-time constants are known not to)."""
+    arrays = []
+    for p in parts:
+        if shape_of(p) is SCALAR:
+            continue                    # an int, a loop index, a slice bound
+        if isinstance(p, Const):
+            v = p.value
+            if v is None or isinstance(v, slice):
+                continue
+            try:
+                a = np.asarray(v)
+            except Exception:           # noqa: BLE001
+                return True
+            if a.dtype == bool:
+                continue
+            arrays.append(a.ravel())
+            continue
+        return True                     # a runtime index: may be an integer array
+    if not arrays:
+        return False
+    if len(arrays) > 1:
+        return True
+    a = arrays[0]
+    same_sign = bool(np.all(a >= 0) or np.all(a < 0))
+    return not same_sign or len(np.unique(a)) != a.size
+
+
+def _winning_writes(em, like, parts, index):
+    """A boolean array shaped like ``like[index]``: which writes of
+    ``y[index] = v`` survive (NumPy: the last write to an element wins)."""
+    flat = em.call("arange", em.call("size", like))
+    ids = em.call("reshape", flat, em.call("shape", like))
+    pos = em.call("getitem", ids, *parts, _params={"index": index})
+    k = em.call("reshape", em.call("arange", em.call("size", pos)), em.call("shape", pos))
+    mark = em.call("setitem", flat, k, pos, _params={"index": Slot(0)})
+    return em.call("equal", em.call("getitem", mark, pos, _params={"index": Slot(0)}), k)
+
+
 def setitem_vjp(em, eqn, g):
     y, v, *parts = eqn.args
     idx = {"index": eqn.params["index"]}
     gv = em.call("getitem", g, *parts, _params=dict(idx, copy=True))
+    if may_repeat(eqn.params["index"], parts):
+        gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
     y_bar = em.call("setitem", g, Const(0.0), *parts, _params=idx)
     return [y_bar, em.unbroadcast(gv, v)] + [None] * len(parts)
 
