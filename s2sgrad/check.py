@@ -12,6 +12,8 @@ measures the rule, not float32 rounding.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import pytree
@@ -93,7 +95,8 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     args = tuple(_tree_map(_to64, a) for a in args)
     kwargs = {k: _tree_map(_to64, v) for k, v in kwargs.items()}
     rng = np.random.default_rng(seed)
-    expected = f(*args, **kwargs)
+    # f may write into its arguments: each native call gets its own copies
+    expected = f(*copy.deepcopy(args), **copy.deepcopy(kwargs))
 
     def same_value(out, what):
         for a, b in zip(pytree.flatten(out)[0], pytree.flatten(expected)[0]):
@@ -124,7 +127,7 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
         def phi(t):
             moved = inspect.BoundArguments(ba.signature, dict(ba.arguments))
             moved.arguments[name] = _axpy(t, v, x)
-            return _inner(u, f(*moved.args, **moved.kwargs))
+            return _inner(u, f(*copy.deepcopy(moved.args), **copy.deepcopy(moved.kwargs)))
 
         fd = (phi(eps) - phi(-eps)) / (2 * eps)
         found = {}

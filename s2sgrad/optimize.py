@@ -159,6 +159,11 @@ def _params_key(params):
         return None
 
 
+# never shared: globals are read live, and a list is a mutable object (two
+# `[]` are two lists)
+_NO_CSE = {"load_global", "load_cell", "list_build", "make_list", "list_zeros"}
+
+
 def cse(func: Func) -> Func:
     subst: dict = {}
     block = _cse_block(func.body, subst, {})
@@ -184,7 +189,7 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
                       for k, v in e.params.items()}
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         pk = _params_key(e.params) if not e.blocks() else None
-        if pk is not None and not _effect(e) and e.prim.name not in ("load_global", "load_cell") \
+        if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
                 and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple(_atom_key(a) for a in args),
                    tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())), pk)
