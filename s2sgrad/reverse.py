@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from .errors import NonDifferentiableError
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, defined_vars
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 from .primitives.lists import LIST
@@ -620,14 +620,7 @@ def _defined_top(block: Block) -> set:
     return out
 
 
-def _defined(block: Block) -> set:
-    """Vars defined anywhere in a block (params, outputs, nested regions)."""
-    out = set(block.params)
-    for e in block.eqns:
-        out.update(e.outs)
-        for b in e.blocks():
-            out |= _defined(b)
-    return out
+_defined = defined_vars
 
 
 def _reads(block: Block) -> list:
