@@ -282,7 +282,10 @@ def test_random_programs_specialised_equal_generic(seed, monkeypatch):
         for a, b in zip(la, lb):
             assert type(a) is type(b)
             assert np.shape(a) == np.shape(b) and np.result_type(a) == np.result_type(b)
-            np.testing.assert_allclose(_flat(a), _flat(b), rtol=1e-9, atol=1e-12,
+            # float32 results may differ in the last bits (sums in another order)
+            f32 = np.result_type(b) == np.float32
+            np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
+                                       atol=1e-6 if f32 else 1e-12,
                                        err_msg=f"seed {seed}\n{src}\n{g.source}")
 
 
