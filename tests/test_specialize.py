@@ -453,3 +453,39 @@ def test_values_read_only_for_their_shape_are_not_computed(always, monkeypatch):
     monkeypatch.setattr(api, "SPECIALIZE", "never")
     np.testing.assert_allclose(got, grad(_cross_entropy)(W, X, labels), rtol=1e-12)
     s2sgrad.check_grads(_cross_entropy, (W, X, labels), wrt=0)
+
+
+@pytest.mark.parametrize("seed", range(7200, 7240))
+def test_random_programs_specialised_jvp_and_hvp_equal_generic(seed, monkeypatch):
+    """jvp and hvp run specialised code too: equal to the polymorphic code."""
+    try:
+        src, specs, _ = fz.generate(seed)
+    except RecursionError:
+        pytest.skip("generator recursion")
+    f = fz.load(src)
+    kinds = [k for _, k, _, _ in specs]
+    wrt = tuple(i for i, k in enumerate(kinds) if k in ("f64", "f32", "py", "np64s", "np32s"))
+    if not wrt:
+        pytest.skip("nothing to differentiate")
+    args = fz.make_args(specs, seed)
+    rng = np.random.default_rng(seed)
+    tans = tuple(np.asarray(rng.uniform(-1, 1, np.shape(args[i])), dtype=np.result_type(args[i]))
+                 if np.ndim(args[i]) else type(args[i])(rng.uniform(-1, 1)) for i in wrt)
+    results = []
+    for mode in ("never", "first"):
+        monkeypatch.setattr(api, "SPECIALIZE", mode)
+        try:
+            with np.errstate(all="ignore"):
+                _, t = s2sgrad.jvp(f, wrt=wrt)(tuple(args), tans)
+                hv = s2sgrad.hvp(f, wrt=wrt)(tuple(args), tans)
+        except Exception as exc:               # the same refusal in both modes
+            results.append(type(exc))
+            continue
+        results.append((t, hv))
+    if isinstance(results[0], type):
+        assert results[1] is results[0]
+        return
+    for a, b in zip(fz._leaves(results[1]), fz._leaves(results[0])):
+        f32 = np.result_type(b) == np.float32
+        np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
+                                   atol=1e-6 if f32 else 1e-12, err_msg=f"seed {seed}\n{src}")
