@@ -420,10 +420,17 @@ class _Transformed:
 
     @property
     def source(self) -> str:
-        """The generated Python source that the last call ran (for calls
-        repeated with the same shapes, the version specialised to them), or
-        before any call, the shape-polymorphic code for plain array arguments."""
+        """The generated Python source that the last call ran (the version
+        specialised to its argument shapes and dtypes), or before any call,
+        the shape-polymorphic code for plain array arguments."""
         c = self._last_run or self._last or self._compiled(self._default_specs())
+        return c.source
+
+    @property
+    def generic_source(self) -> str:
+        """The shape-polymorphic source (for the last call's argument
+        structure): the code that runs for shapes without a specialisation."""
+        c = self._last or self._compiled(self._default_specs())
         return c.source
 
     @property
