@@ -4,21 +4,31 @@ The generated code of :mod:`s2sgrad.codegen` is shape-polymorphic: one
 function serves every argument shape, so a few operations decide at run
 time what to do (``unbroadcast`` checks which axes were broadcast,
 ``matmul_vjp_b`` checks operand ranks, ``np.size`` is called to scale a
-mean's adjoint).  Once a function is called repeatedly with arguments of the
-same shapes and dtypes, :func:`specialize` compiles a second version for
-exactly those shapes, in which
+mean's adjoint).  :func:`specialize` rewrites that IR for one argument
+signature (the shapes, dtypes and types of the call's leaves; see
+``api._pick`` for when), so that
 
 * ``unbroadcast(g, x)`` disappears where ``g`` already has ``x``'s shape and
-  becomes one ``np.sum(g, axis=...)`` with constant axes where it does not;
+  becomes one ``g.sum(axis=...)`` with constant axes where it does not;
 * ``unreduce``/``broadcast_like`` become a constant ``reshape`` (to put the
   reduced axes back) and NumPy's own broadcasting in the consuming
   operation (no ``np.broadcast_to`` at all where the other operand already
   has the full shape);
 * ``matmul_vjp_a``/``matmul_vjp_b`` become ``g @ b.T`` / ``a.T @ g`` /
   ``np.outer`` / ``g * a`` for the ranks at hand;
-* ``np.shape``/``np.size``/``np.ndim``/``len`` of arrays become constants;
-* values that were saved for the reverse sweep only for their shape are no
-  longer saved (see :func:`s2sgrad.optimize.prune_stacks`).
+* ``np.shape``/``np.size``/``np.ndim``/``len`` of arrays, and anything
+  computed from them and constants, become constants; constant scalings
+  merge where that is exact; the gradient's seed is ``np.ones`` of a known
+  shape;
+* operands read only for their shape point at the earliest value of that
+  shape and dtype, so nothing is computed just to be a shape;
+* reductions of arrays print as methods, ``sigmoid`` as in-place ufunc
+  steps, ``stop_gradient`` as nothing;
+* values that were saved for the reverse sweep only for their shape, or
+  twice, are no longer saved (:func:`s2sgrad.optimize.prune_stacks`);
+* every value's example goes to code generation (``info["examples"]``),
+  which writes dead same-shape temporaries in place
+  (``codegen.CodeGen._decide_ufunc_out``).
 
 Soundness.  Shapes are found by *abstract evaluation*: every equation runs
 once on example values (zeros/ones) of the argument shapes and dtypes, and
@@ -179,8 +189,9 @@ class _Infer:
     def __init__(self):
         self.ex: dict = {}            # Var -> example value or UNKNOWN
         self.static: set = set()      # Vars whose example *is* the value
-        self.stacks: list = []
+        self.stacks: list = []        # (stack Var, _Stack)
         self.dirty = False
+        self.seed_stacks: dict = {}
 
     # -- atoms
     def val(self, a):
@@ -214,7 +225,8 @@ class _Infer:
             self.loop(e)
         elif name == "new_stack":
             s = _Stack()
-            self.stacks.append(s)
+            s.items = self.seed_stacks.get(e.outs[0])   # what an earlier pass saw pushed
+            self.stacks.append((e.outs[0], s))
             self.set(e.outs[0], s)
         elif name == "copy_stack":
             self.set(e.outs[0], self.val(e.args[0]))
@@ -409,13 +421,18 @@ def _normalize(r):
 
 def infer(func: Func, leaves) -> _Infer | None:
     """Abstract evaluation of ``func`` on examples of ``leaves`` (see the module doc)."""
-    for _ in range(3):
+    seed: dict = {}
+    for _ in range(4):
         inf = _Infer()
+        # a pop may come before a push that widens the stack's contents (a
+        # stack filled in a later sweep): start again from what was pushed
+        inf.seed_stacks = seed
         for p, x in zip(func.params, leaves):
             inf.set(p, example_of(x))
         inf.block(func.body)
         if not inf.dirty:
             return inf
+        seed = {v: s.items for v, s in inf.stacks}
     return None
 
 
