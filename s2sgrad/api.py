@@ -654,10 +654,13 @@ class VJPFunction(_Transformed):
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
-        res = c.fn(*leaves)
+        globals_ = self._globals()
+        sf = _pick(c, leaves, globals_)          # forward half, shape-specialised
+        res = sf.fn(*leaves)
         outs, residuals = list(res[:c.nout]), res[c.nout:]
         out_value = pytree.unflatten(c.out_tree, outs)
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
+        self._last_run = _Pair(sf, c.backward)
 
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
@@ -666,7 +669,11 @@ class VJPFunction(_Transformed):
                                  f"structure of its output")
             cts = [np.asarray(ct, dtype=np.result_type(o)) if np.shape(ct) == np.shape(o)
                    else _bad_ct(ct, o) for ct, o in zip(cts, outs)]
-            gs = c.backward.fn(*residuals, *cts)
+            # backward half, specialised to the residuals' and cotangents' shapes
+            # (its stacks, if any, make it polymorphic: lists have no signature)
+            sb = _pick(c.backward, list(residuals) + cts, globals_)
+            self._last_run = _Pair(sf, sb)
+            gs = sb.fn(*residuals, *cts)
             if not isinstance(gs, tuple):
                 gs = (gs,)
             gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)])
@@ -674,6 +681,14 @@ class VJPFunction(_Transformed):
             return out[0] if single else tuple(out)
 
         return out_value, pullback
+
+
+class _Pair:
+    """The two halves of a vjp that ran, for ``.source`` / ``.ir``."""
+
+    def __init__(self, fwd, bwd):
+        self.source = fwd.source + "\n\n" + bwd.source
+        self.func = fwd.func
 
 
 def _bad_ct(ct, o):

@@ -350,6 +350,12 @@ def prune_stacks(func: Func) -> Func:
             consumers.setdefault(e.args[0], []).append(e)
         elif n != "new_stack":      # copy_stack, or any other reader of the whole list
             skip.update(a for a in e.atoms() if isinstance(a, Var))
+    # a stack that leaves the function (a split vjp's residual) or a region
+    # as a result is consumed elsewhere
+    skip.update(r for r in func.results if isinstance(r, Var))
+    for e in iter_eqns(func.body):
+        for b in e.blocks():
+            skip.update(r for r in b.results if isinstance(r, Var))
     used = _uses(Block(func.body.eqns, [], list(func.results)))
     plan: dict = {}
     subst: dict = {}

@@ -491,3 +491,40 @@ def test_random_programs_specialised_jvp_and_hvp_equal_generic(seed, monkeypatch
         f32 = np.result_type(b) == np.float32
         np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
                                    atol=1e-6 if f32 else 1e-12, err_msg=f"seed {seed}\n{src}")
+
+
+@pytest.mark.parametrize("seed", range(7300, 7330))
+def test_random_programs_specialised_vjp_equal_generic(seed, monkeypatch):
+    """Both halves of vjp run specialised code: equal to the polymorphic code,
+    and the pullback can be called twice."""
+    try:
+        src, specs, _ = fz.generate(seed)
+    except RecursionError:
+        pytest.skip("generator recursion")
+    if "def f_vec(" not in src:
+        pytest.skip("no vector-output version")
+    f = fz.load(src, "f_vec")
+    kinds = [k for _, k, _, _ in specs]
+    wrt = tuple(i for i, k in enumerate(kinds) if k not in ("int", "idx", "default"))
+    if not wrt:
+        pytest.skip("nothing to differentiate")
+    args = fz.make_args(specs, seed)
+    results = []
+    for mode in ("never", "first"):
+        monkeypatch.setattr(api, "SPECIALIZE", mode)
+        try:
+            with np.errstate(all="ignore"):
+                out, pullback = s2sgrad.vjp(f, wrt=wrt)(*args)
+                ct = np.cos(np.arange(np.size(out), dtype=float)).reshape(np.shape(out))
+                first, second = pullback(ct), pullback(2 * ct)
+        except Exception as exc:
+            results.append(type(exc))
+            continue
+        results.append((out, first, second))
+    if isinstance(results[0], type):
+        assert results[1] is results[0]
+        return
+    for a, b in zip(fz._leaves(results[1]), fz._leaves(results[0])):
+        f32 = np.result_type(b) == np.float32
+        np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
+                                   atol=1e-6 if f32 else 1e-12, err_msg=f"seed {seed}\n{src}")
