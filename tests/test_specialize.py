@@ -457,74 +457,64 @@ def test_values_read_only_for_their_shape_are_not_computed(always, monkeypatch):
     s2sgrad.check_grads(_cross_entropy, (W, X, labels), wrt=0)
 
 
-@pytest.mark.parametrize("seed", range(7200, 7240))
-def test_random_programs_specialised_jvp_and_hvp_equal_generic(seed, monkeypatch):
-    """jvp and hvp run specialised code too: equal to the polymorphic code."""
+def _fuzz_program(seed, name="f", kinds_ok=None):
+    """(function, args, wrt, source) of the fuzzer's program for ``seed``."""
     try:
         src, specs, _ = fz.generate(seed)
     except RecursionError:
         pytest.skip("generator recursion")
-    f = fz.load(src)
+    if f"def {name}(" not in src:
+        pytest.skip(f"no {name}")
     kinds = [k for _, k, _, _ in specs]
-    wrt = tuple(i for i, k in enumerate(kinds) if k in ("f64", "f32", "py", "np64s", "np32s"))
+    wrt = tuple(i for i, k in enumerate(kinds) if (k in kinds_ok if kinds_ok else
+                                                  k not in ("int", "idx", "default")))
     if not wrt:
         pytest.skip("nothing to differentiate")
-    args = fz.make_args(specs, seed)
-    rng = np.random.default_rng(seed)
-    tans = tuple(np.asarray(rng.uniform(-1, 1, np.shape(args[i])), dtype=np.result_type(args[i]))
-                 if np.ndim(args[i]) else type(args[i])(rng.uniform(-1, 1)) for i in wrt)
+    return fz.load(src, name), fz.make_args(specs, seed), wrt, src
+
+
+def _same_in_both_modes(run, monkeypatch, what):
+    """``run()`` with the polymorphic and with the specialised code: the same
+    results (float32 to its precision), or the same refusal."""
     results = []
     for mode in ("never", "first"):
         monkeypatch.setattr(api, "SPECIALIZE", mode)
         try:
             with np.errstate(all="ignore"):
-                _, t = s2sgrad.jvp(f, wrt=wrt)(tuple(args), tans)
-                hv = s2sgrad.hvp(f, wrt=wrt)(tuple(args), tans)
-        except Exception as exc:               # the same refusal in both modes
+                results.append(run())
+        except Exception as exc:
             results.append(type(exc))
-            continue
-        results.append((t, hv))
-    if isinstance(results[0], type):
+    if isinstance(results[0], type) or isinstance(results[1], type):
         assert results[1] is results[0]
         return
     for a, b in zip(fz._leaves(results[1]), fz._leaves(results[0])):
         f32 = np.result_type(b) == np.float32
         np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
-                                   atol=1e-6 if f32 else 1e-12, err_msg=f"seed {seed}\n{src}")
+                                   atol=1e-6 if f32 else 1e-12, err_msg=what)
+
+
+@pytest.mark.parametrize("seed", range(7200, 7240))
+def test_random_programs_specialised_jvp_and_hvp_equal_generic(seed, monkeypatch):
+    """jvp and hvp run specialised code too: equal to the polymorphic code."""
+    f, args, wrt, src = _fuzz_program(seed, kinds_ok=("f64", "f32", "py", "np64s", "np32s"))
+    rng = np.random.default_rng(seed)
+    tans = tuple(np.asarray(rng.uniform(-1, 1, np.shape(args[i])), dtype=np.result_type(args[i]))
+                 if np.ndim(args[i]) else type(args[i])(rng.uniform(-1, 1)) for i in wrt)
+
+    def run():
+        _, t = s2sgrad.jvp(f, wrt=wrt)(tuple(args), tans)
+        return t, s2sgrad.hvp(f, wrt=wrt)(tuple(args), tans)
+    _same_in_both_modes(run, monkeypatch, f"seed {seed}\n{src}")
 
 
 @pytest.mark.parametrize("seed", range(7300, 7330))
 def test_random_programs_specialised_vjp_equal_generic(seed, monkeypatch):
     """Both halves of vjp run specialised code: equal to the polymorphic code,
     and the pullback can be called twice."""
-    try:
-        src, specs, _ = fz.generate(seed)
-    except RecursionError:
-        pytest.skip("generator recursion")
-    if "def f_vec(" not in src:
-        pytest.skip("no vector-output version")
-    f = fz.load(src, "f_vec")
-    kinds = [k for _, k, _, _ in specs]
-    wrt = tuple(i for i, k in enumerate(kinds) if k not in ("int", "idx", "default"))
-    if not wrt:
-        pytest.skip("nothing to differentiate")
-    args = fz.make_args(specs, seed)
-    results = []
-    for mode in ("never", "first"):
-        monkeypatch.setattr(api, "SPECIALIZE", mode)
-        try:
-            with np.errstate(all="ignore"):
-                out, pullback = s2sgrad.vjp(f, wrt=wrt)(*args)
-                ct = np.cos(np.arange(np.size(out), dtype=float)).reshape(np.shape(out))
-                first, second = pullback(ct), pullback(2 * ct)
-        except Exception as exc:
-            results.append(type(exc))
-            continue
-        results.append((out, first, second))
-    if isinstance(results[0], type):
-        assert results[1] is results[0]
-        return
-    for a, b in zip(fz._leaves(results[1]), fz._leaves(results[0])):
-        f32 = np.result_type(b) == np.float32
-        np.testing.assert_allclose(_flat(a), _flat(b), rtol=2e-5 if f32 else 1e-9,
-                                   atol=1e-6 if f32 else 1e-12, err_msg=f"seed {seed}\n{src}")
+    f, args, wrt, src = _fuzz_program(seed, "f_vec")
+
+    def run():
+        out, pullback = s2sgrad.vjp(f, wrt=wrt)(*args)
+        ct = np.cos(np.arange(np.size(out), dtype=float)).reshape(np.shape(out))
+        return out, pullback(ct), pullback(2 * ct)
+    _same_in_both_modes(run, monkeypatch, f"seed {seed}\n{src}")
