@@ -749,11 +749,9 @@ def _T(em, a):
 def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
     """Replace a broadcast value ``t`` (``np.broadcast_to(v, S)``, an
     ``unreduce`` of a scalar, ...) by its base ``v`` in every elementwise
-    ``+ - * /`` whose result keeps its shape and dtype that way: NumPy's
-    broadcasting then does the work without materialising ``t``; DCE drops
-    ``t`` once nothing else reads it."""
-    subst: dict = {}
-
+    operation (or ``where``) whose result keeps its shape and dtype that way:
+    NumPy's broadcasting then does the work without materialising ``t``; DCE
+    drops ``t`` once nothing else reads it."""
     def rewrite(block):
         eqns = []
         for e in block.eqns:
@@ -769,7 +767,6 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
             params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, block.results)
-    del subst
     return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
                 func.info)
 
