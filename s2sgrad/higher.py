@@ -441,7 +441,9 @@ class _BasisBase(_Transformed):
                     if lo < hi:
                         e[np.arange(lo, hi) - start, np.arange(lo, hi) - offsets[j]] = 1
                     seeds.append(e.reshape((m,) + np.shape(s)))
-                res = batched.fn(*residuals, *seeds)
+                # shape-specialised per chunk shape (buffers reused in place)
+                res = _pick(batched, list(residuals) + seeds, self._globals()).fn(*residuals,
+                                                                                  *seeds)
                 for a, (r, o) in enumerate(zip(res, outs_like)):
                     r = _batched_to(r, m, np.shape(o)).reshape(m, -1)
                     for j in range(len(seeds_like)):

@@ -179,6 +179,11 @@ _DATA_PRIMS = {
 }
 # The first operand is a shape or a length.
 _CREATION = {"zeros", "ones", "full", "empty", "eye", "identity", "arange", "range"}
+# Helpers of batched code (batch_runtime) whose result shape is a function of
+# their operands' shapes and static flags.
+_BATCH_SAFE = {"lift", "expand", "first", "all_axes", "unbroadcast", "broadcast_like",
+               "unreduce", "transpose", "matmul", "matmul_vjp_a", "matmul_vjp_b", "dot",
+               "inner", "outer", "astype", "cumsum", "reverse_cumsum"}
 # Results that are exact (static) values whenever the operand's shape is known.
 _SHAPE_VALUES = {"shape", "ndim", "size", "len", "result_type"}
 # Python operands of these never influence a result shape (x * n, x[i]).
@@ -298,9 +303,15 @@ class _Infer:
         kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
         outs = e.outs
         elementwise = e.prim.shape is shape_elementwise
-        ok = (name in _SAFE or elementwise or name in _VALUE_FREE) and \
-            not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
-            not any(v is UNKNOWN for v in kwargs.values()) and e.prim.impl is not None
+        impl = e.prim.impl
+        if name == "batch_helper" and e.params.get("fn") in _BATCH_SAFE and \
+                "index" not in e.params:
+            # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
+            from . import batch_runtime
+            impl = getattr(batch_runtime, e.params["fn"])
+        ok = (name in _SAFE or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
+            and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
+            not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
         if ok and not elementwise and name not in _VALUE_FREE:
             # Python and integer operands may carry a shape (reshape targets,
             # lengths, split points): they must be static.  The data operands
@@ -326,12 +337,12 @@ class _Infer:
                 if _operator_printed(e):
                     res = _eval_operator(e, args, kwargs)
                 elif e.prim.seq_arg:        # np.stack([a, b]): operands are the list
-                    res = e.prim.impl(list(args), **kwargs)
+                    res = impl(list(args), **kwargs)
                 elif e.prim.eqn_rule:
-                    res = e.prim.impl(*args, **kwargs, **{k: v for k, v in e.params.items()
+                    res = impl(*args, **kwargs, **{k: v for k, v in e.params.items()
                                                           if k == "index"})
                 else:
-                    res = e.prim.impl(*args, **kwargs)
+                    res = impl(*args, **kwargs)
         except Exception:
             for o in outs:
                 self.set(o, UNKNOWN)
