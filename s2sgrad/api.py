@@ -52,9 +52,11 @@ STRICT_SPECIALIZE = os.environ.get("S2SGRAD_STRICT_SPECIALIZE") == "1"
 _SPEC_ATTRS = ("wrt_leaves", "out_tree", "ranges", "simple")
 
 
-def _pick(c, leaves, globals_):
+def _pick(c, leaves, globals_, grads=False):
     """The compiled code to run for ``leaves``: ``c`` itself or its
-    specialisation to the leaves' shapes and dtypes."""
+    specialisation to the leaves' shapes and dtypes.  ``grads``: ``c``'s last
+    results are gradients of ``c.wrt_leaves`` (then the specialisation
+    records whether they can be returned as they are: ``direct``)."""
     table = c.__dict__.get("spec")
     if table is None:
         table = c.spec = {}
@@ -92,7 +94,7 @@ def _pick(c, leaves, globals_):
             if hasattr(c, a):
                 setattr(sc, a, getattr(c, a))
         sc.generic = c
-        sc.direct = hasattr(c, "wrt_leaves") and _direct_results(f, leaves, c.wrt_leaves)
+        sc.direct = grads and _direct_results(f, leaves, c.wrt_leaves)
     table[key] = sc
     return sc
 
@@ -550,7 +552,7 @@ class _GradBase(_Transformed):
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
-        sc = self._last_run = _pick(c, leaves, self._globals())
+        sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
         res = sc.fn(*leaves)
         if len(leaves) == len(args) and not kwargs and self._inner is None and \
                 all(v == _LEAF_SPEC for v in specs.values()) and \

@@ -496,17 +496,9 @@ def _per_example(cx, e, args, kwargs, outs):
               Const(tuple(cx.is_b(a) for a in args)), *args, outs=outs, **kwargs)
 
 
-# Operands that only supply a shape (or dtype): (primitive, position).
-# A batched value there is replaced by its batch element 0.
-_SHAPE_ONLY = {
-    "unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "size": (0,),
-    "shape": (0,), "ndim": (0,), "len": (0,), "index_add": (1,), "matmul_vjp_a": (1,),
-    "matmul_vjp_b": (2,), "dot_vjp_a": (1,), "dot_vjp_b": (2,), "inner_vjp_a": (1,),
-    "inner_vjp_b": (2,), "outer_vjp_a": (1,), "outer_vjp_b": (2,), "tensordot_vjp_a": (1,),
-    "tensordot_vjp_b": (2,), "reverse_cumsum": (1,), "trace_vjp": (1,), "diag_vjp": (1,),
-    "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2), "zeros_like": (0,),
-    "ones_like": (0,), "full_like": (0,), "result_type": None,   # None: every operand
-}
+# Operands that only supply a shape (or dtype): a batched value there is
+# replaced by its batch element 0.
+_SHAPE_ONLY = P.SHAPE_ONLY_OPERANDS
 
 
 def _is_elementwise(prim):

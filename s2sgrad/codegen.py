@@ -519,6 +519,7 @@ _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims
              "diagonal", "T", "einsum",
              "float", "load_global", "load_cell"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
+from .primitives.core import shape_only  # noqa: E402
 
 
 # Buffer reuse (CodeGen._decide_ufunc_out): producers whose result is a
@@ -539,17 +540,11 @@ _UFUNC_PRINTABLE = {
 }
 
 
-# operand positions read only for their shape and dtype (which writing a
-# same-shape, same-dtype result in place does not change)
-_SHAPE_ONLY_POS = {"index_add": (1,), "unbroadcast": (1,), "unreduce": (1,),
-                   "broadcast_like": (1,), "scalar_seed": (0,), "size": (0,), "shape": (0,),
-                   "ndim": (0,), "len": (0,)}
-
-
 def _shape_only(user, a) -> bool:
-    pos = _SHAPE_ONLY_POS.get(user.prim.name)
-    return pos is not None and not user.blocks() and \
-        all(i in pos for i, x in enumerate(user.args) if x is a) and \
+    """Does ``user`` read ``a`` only for its shape and dtype (which writing a
+    same-shape, same-dtype result into ``a`` in place does not change)?"""
+    return not user.blocks() and \
+        all(shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is a) and \
         all(v is not a for v in user.kwargs.values())
 
 

@@ -208,9 +208,11 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
 
 # ---------------------------------------------------------------- shape-only uses
 
-# (primitive, operand position) pairs that read only the *shape* of a value.
-_SHAPE_ONLY = {("unbroadcast", 1), ("broadcast_like", 1), ("unreduce", 1), ("size", 0),
-               ("shape", 0), ("scalar_seed", 0)}
+# Shape-only operands (primitives.core.SHAPE_ONLY_OPERANDS) that share_shapes
+# may point at any value of the same shape *token*: these primitives read
+# the shape alone (a token does not promise the same dtype), and accept the
+# 0.0 that stands for any 0-d value.
+_SHARE = {"unbroadcast", "broadcast_like", "unreduce", "size", "shape", "scalar_seed"}
 
 
 def share_shapes(func: Func) -> Func:
@@ -232,7 +234,8 @@ def share_shapes(func: Func) -> Func:
         args = list(e.args)
         changed = False
         for i, a in enumerate(args):
-            if (e.prim.name, i) not in _SHAPE_ONLY or not isinstance(a, Var):
+            if e.prim.name not in _SHARE or not shape_only(e.prim.name, i) or \
+                    not isinstance(a, Var):
                 continue
             if a.shape is _SCALAR_TOKEN and e.prim.name != "scalar_seed":
                 args[i] = Const(0.0)          # any 0-d value has shape ()
@@ -257,7 +260,7 @@ def share_shapes(func: Func) -> Func:
     return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
 
 
-from .primitives.core import SCALAR as _SCALAR_TOKEN  # noqa: E402
+from .primitives.core import SCALAR as _SCALAR_TOKEN, shape_only  # noqa: E402
 
 
 # ---------------------------------------------------------------- implicit broadcasting

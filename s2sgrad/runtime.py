@@ -397,10 +397,8 @@ def stack_steps(xs):
         return xs
     if not xs:
         return None
-    try:
-        return np.stack(xs)
-    except ValueError:
-        return xs
+    stacked = _stacked(xs)
+    return xs if stacked is None else stacked
 
 
 def matmul_vjp_a_sum(gs, a, bs):

@@ -59,7 +59,8 @@ import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var
 from .primitives.control import loop_offset
-from .primitives.core import REGISTRY, Emitter, shape_elementwise
+from .primitives.core import (REGISTRY, SHAPE_ONLY_OPERANDS, Emitter, shape_elementwise,
+                              shape_only)
 from .primitives.indexing import Slot
 
 UNKNOWN = object()
@@ -479,9 +480,9 @@ class _Rewriter:
         out = []
         for e in block.eqns:
             args = tuple(self.atom(a) for a in e.args)
-            for i in _WITNESS.get(e.prim.name, ()):
-                if i < len(args):
-                    args = args[:i] + (self.witness_for(args[i]),) + args[i + 1:]
+            if e.prim.name in SHAPE_ONLY_OPERANDS:
+                args = tuple(self.witness_for(a) if shape_only(e.prim.name, i) else a
+                             for i, a in enumerate(args))
             e = Eqn(e.prim, args,
                     {k: self.atom(v) for k, v in e.kwargs.items()}, e.outs,
                     {k: (self.block(v) if isinstance(v, Block) else v)
@@ -742,11 +743,6 @@ def _pow2(v) -> bool:
         return False
     m, _ = np.frexp(abs(v))
     return m == 0.5
-
-
-# (primitive -> operand positions) read only for their shape and dtype
-_WITNESS = {"index_add": (1,), "unbroadcast": (1,), "unreduce": (1,), "broadcast_like": (1,),
-            "scalar_seed": (0,), "size": (0,), "shape": (0,)}
 
 
 def _T(em, a):

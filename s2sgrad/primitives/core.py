@@ -358,6 +358,29 @@ def shape_fresh(args, kwargs):
     return ShapeToken()
 
 
+# Operands read only for their shape (and dtype), never their values, by
+# primitive name: positions, or None for every operand.  Passes use it to
+# point such an operand at another value of the same shape and dtype
+# (optimize.share_shapes, specialize), to batch it as one element
+# (batching), and to let a buffer be overwritten in place despite such a
+# read (codegen).
+SHAPE_ONLY_OPERANDS = {
+    "unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "size": (0,),
+    "shape": (0,), "ndim": (0,), "len": (0,), "scalar_seed": (0,), "index_add": (1,),
+    "matmul_vjp_a": (1,), "matmul_vjp_b": (2,), "dot_vjp_a": (1,), "dot_vjp_b": (2,),
+    "inner_vjp_a": (1,), "inner_vjp_b": (2,), "outer_vjp_a": (1,), "outer_vjp_b": (2,),
+    "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
+    "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
+    "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
+}
+
+
+def shape_only(prim_name, i) -> bool:
+    """Is operand ``i`` of ``prim_name`` read only for its shape and dtype?"""
+    pos = SHAPE_ONLY_OPERANDS.get(prim_name, ())
+    return pos is None or i in pos
+
+
 def shape_elementwise(args, kwargs):
     return elementwise_shape(args)
 
