@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from . import pytree
+from . import pytree, schedules
 from .errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
                      UnsupportedSyntaxError)
 from .frontend import Resolver, Source, parse_function
@@ -131,6 +131,9 @@ if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = _REFUSED[ast.Try]
 
 MAX_INLINE_DEPTH = 64
+# A loop over a compile-time range longer than this stays a loop (unrolling
+# it would only make the generated code long).
+MAX_UNROLL_RANGE = 256
 
 
 def is_static_object(obj) -> bool:
@@ -727,15 +730,47 @@ class Lowerer:
             raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
         it = s.iter
         target = s.target
-        # for x in <compile-time sequence>: unrolled while lowering
+        # for t in s2sgrad.checkpointed(iterable, ...): a runtime loop marked
+        # for checkpointing (s2sgrad.remat)
+        schedule, it = self.checkpoint_mark(it)
+        # for x in <compile-time sequence>: unrolled while lowering (not a
+        # long range: that stays a loop)
         seq = self.static_iterable(it)
-        if seq is not None:
+        v = self._iter_value
+        if seq is not None and not (isinstance(v, Const) and isinstance(v.value, range) and (
+                schedule is not None or len(seq) > MAX_UNROLL_RANGE)):
+            self._iter_value = None
             return self.unrolled_for(s, seq)
         iterable, item_of = self.loop_iterable(it)
         self.runtime_loop(s, target, iterable, item_of, None)
+        if schedule is not None:
+            self.em.block.eqns[-1].params["checkpoint"] = schedule
+
+    def checkpoint_mark(self, it):
+        """``s2sgrad.checkpointed(iterable, snapshots=..., budget=...)``: its
+        schedule and the iterable (else None and ``it``)."""
+        if not isinstance(it, ast.Call) or not it.args:
+            return None, it
+        callee = self.static_callee(it.func)
+        if not (isinstance(callee, Static) and callee.obj is schedules.checkpointed):
+            return None, it
+        kw = {}
+        for k in it.keywords:
+            v = self.expr(k.value)
+            if k.arg not in ("snapshots", "budget") or not isinstance(v, Const):
+                raise self.unsupported(it, f"checkpointed(..., {k.arg}=<computed value>)",
+                                       "pass snapshots= or budget= as a constant")
+            kw[k.arg] = v.value
+        if len(it.args) != 1:
+            raise self.unsupported(it, "checkpointed() with more than one iterable",
+                                   "write checkpointed(range(T), snapshots=s)")
+        try:
+            return schedules.schedule_of(**kw), it.args[0]
+        except (TypeError, ValueError) as exc:
+            raise self.error(it, str(exc), cls=S2SGradError) from None
 
     def static_iterable(self, it):
-        v = self.expr(it)
+        v = self._iter_value = self.expr(it)
         if isinstance(v, Seq):
             return v.items
         if isinstance(v, DictVal):
@@ -1526,6 +1561,8 @@ class Lowerer:
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, schedules.CheckpointedFunction):
+            return self.checkpointed_call(obj, args, kwargs, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
@@ -1536,6 +1573,42 @@ class Lowerer:
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",
                          cls=UnknownFunctionError, construct=name)
+
+    def checkpointed_call(self, cf, args, kwargs, node):
+        """A call of an ``@s2sgrad.checkpoint`` helper: its body inlined into a
+        loop of one iteration marked for checkpointing (reverse mode then
+        keeps only what it reads and recomputes its insides,
+        :mod:`s2sgrad.remat`); its results are the loop's carries."""
+        body = Block([], [], [])
+        holder = {}
+        saved_env = self.env
+        self.env = dict(saved_env)
+        index = Var("_", shape=P.SCALAR)
+
+        def lower():
+            out = self.inline(cf.__wrapped__, args, kwargs, node)
+            items = out.items if isinstance(out, Seq) else [out]
+            holder["kind"] = out.kind if isinstance(out, Seq) else None
+            holder["items"] = [self.materialize(v, node) for v in items]
+
+        try:
+            self.in_block(body, lower)
+        finally:
+            self.env = saved_env
+        items = holder["items"]
+        params = [Var(v.hint if isinstance(v, Var) else "", shape=P.fresh_shape())
+                  for v in items]
+        body.params = [index] + params
+        body.results = list(items)
+        outs = tuple(Var(p_.hint, shape=P.shape_of(v) if isinstance(v, Var) else None)
+                     for p_, v in zip(params, items))
+        self.set_loc(node)
+        self.em.block.eqns.append(Eqn(
+            P.get("for_loop"), (Const(range(1)),) + tuple(Const(None) for _ in items), {},
+            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy)}, self.loc))
+        if holder["kind"] is None:
+            return outs[0]
+        return Seq(holder["kind"], list(outs))
 
     def inline(self, fn, args, kwargs, node):
         if self.depth >= MAX_INLINE_DEPTH:

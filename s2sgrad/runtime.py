@@ -487,3 +487,11 @@ def stop_gradient(x):
 
 
 __all__ += ["stop_gradient"]
+
+
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
