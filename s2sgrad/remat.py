@@ -90,7 +90,9 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
     active = set(rv.active)
     active |= {mapping[v] for v in rv.active if v in mapping}
     active |= {bstate[i] for i in act} | {copy_loop.outs[i] for i in act}
-    sub = Reverser(active, hoist=rv.hoist, checkpoint=None, remat=rv.remat)
+    # (a helper's single step has nothing to hoist)
+    sub = Reverser(active, hoist=rv.hoist and type(schedule).__name__ != "Remat",
+                   checkpoint=None, remat=rv.remat)
     sub.stack_vars = rv.stack_vars
     fwd = sub.forward(Block(copy_eqns))
     sblock = Block()

@@ -29,19 +29,23 @@ Schedules (the ``checkpoint=`` option of :func:`s2sgrad.grad`):
     where ``r`` is the least integer with ``C(s+r, s) >= T``; the records of
     one step at a time.
 :class:`Budget` ``(bytes=b)``
-    segments as long as a memory budget allows: the size of the state is
-    measured when the loop starts, a step's record after the first
-    recorded segment; fewer, longer segments than ``"sqrt"``.
+    the fastest of these that fits ``b`` bytes of snapshots and records
+    (the state's size is measured when the loop starts; a recorded step is
+    taken as ``RECORD_STATES`` states): ``"sqrt"`` when it fits (a longer
+    segment recomputes no less and records more), else ``Binomial`` with
+    as many snapshots as fit.
 Loops whose trip count is known only when they end (``while``, ``break``)
 use the *online* form of the same schedule: snapshots at equal distances
 ``d`` that double (every other snapshot dropped) whenever the slots are
 full.  For ``Binomial(s)`` half of the slots (``s_on = ceil(s/2)``) take
-these snapshots and the other ``s - s_on`` reverse each gap of ``d`` steps
-with the binomial schedule, so a loop of ``T`` steps recomputes at most
-``T + sum over gaps of binomial_cost(d, s - s_on + 1)`` steps, where the
-gaps are at most ``d <= max(1, 2 T / s_on)`` steps long.  ``"sqrt"`` keeps
-``O(sqrt(T))`` snapshots online (the gap doubles when the snapshots
-outnumber it).
+these snapshots and the others (at least ``s - s_on``) reverse each
+interval between them with the binomial schedule.  The intervals are at
+most ``2d`` steps long and ``d <= max(1, 2 T / s_on)``, so a loop of ``T``
+steps runs at most ``T + s_on * binomial_cost(2d, s - s_on + 1)`` forward
+steps: ``O(T log T)``-like for fixed ``s`` instead of the offline
+``binomial_cost(T, s)``.  ``"sqrt"`` keeps ``O(sqrt(T))`` snapshots online
+(the gap doubles when the snapshots outnumber twice the gap): one extra
+forward pass.
 """
 from __future__ import annotations
 
@@ -111,8 +115,12 @@ class Remat(_Spec):
     __slots__ = ("policy",)
 
     def __init__(self, policy=None):
-        if policy not in (None, "save_dots", "nothing_saveable"):
-            raise ValueError(f"checkpoint policy must be None or 'save_dots', got {policy!r}")
+        if policy == "save_dots":
+            raise NotImplementedError(
+                "@s2sgrad.checkpoint(policy='save_dots') is not implemented yet: use "
+                "@s2sgrad.checkpoint (everything inside the helper is recomputed)")
+        if policy not in (None, "nothing_saveable"):
+            raise ValueError(f"checkpoint policy must be None, got {policy!r}")
         self.policy = None if policy == "nothing_saveable" else policy
 
 
@@ -129,6 +137,8 @@ def as_schedule(spec):
                          f"s2sgrad.Budget(bytes=b), got {spec!r}")
     if isinstance(spec, (Sqrt, Binomial, Budget, Remat)):
         return spec
+    if isinstance(spec, bool) or spec is True:
+        raise TypeError("checkpoint=True is ambiguous: pass 'sqrt' or a schedule")
     raise TypeError(f"checkpoint must be None, 'sqrt', s2sgrad.Binomial(snapshots=s) or "
                     f"s2sgrad.Budget(bytes=b), got {spec!r}")
 
@@ -292,21 +302,6 @@ def _plan(schedule, n, state):
         m = max(1, math.isqrt(max(n - 1, 0)) + 1)
         seg = max(1, -(-n // m))
         return list(range(0, n, seg)) or [0], seg
-    if isinstance(schedule, Budget):
-        c = max(1, _nbytes(state))
-        # each snapshot costs one state; a recorded step about three (its
-        # values and their cotangents), measured when the first segment runs
-        # is not possible before it runs: plan with 3 states per step
-        per_step = 3 * c
-        best = None
-        for m in range(1, n + 1):
-            seg = -(-n // m)
-            if m * c + seg * per_step <= schedule.bytes:
-                best = seg
-                break
-        if best is None:                                # nothing fits: sqrt
-            return _plan(Sqrt(), n, state)
-        return list(range(0, n, best)) or [0], best
     # binomial: the snapshots of the first descent of the recursion
     pos, a, free = [0], 0, schedule.snapshots - 1
     while free > 0 and n - a > 1:
@@ -316,12 +311,35 @@ def _plan(schedule, n, state):
     return pos, None
 
 
+# A recorded step holds about this many states' worth of memory (its values,
+# the hoisted weight-gradient factors and their stacking; measured on the
+# RNN of benchmarks/bench_checkpoint.py).
+RECORD_STATES = 6
+
+
+def _budget_schedule(budget, n, state):
+    """The fastest schedule whose stored states and records fit ``budget``
+    bytes: ``"sqrt"`` segments when they fit (longer segments save no
+    recomputation -- every segmented schedule recomputes the loop once --
+    and their larger records are slower), else the binomial schedule with
+    as many snapshots as fit beside one step's record."""
+    c = max(1, _nbytes(state))
+    m = max(1, math.isqrt(max(n - 1, 0)) + 1)
+    seg = max(1, -(-n // m))
+    if m * c + seg * RECORD_STATES * c <= budget:
+        return Sqrt()
+    return Binomial(max(1, int(budget // c) - RECORD_STATES))
+
+
 def checkpoint_forward(segment, steps, state, schedule, count_at=None):
     """Run ``for t in steps`` (``steps`` None: until the loop stops by itself;
     ``count_at``: where the state counts iterations) and keep the states
     the schedule asks for.  Returns ``(*final_state, tape)``."""
-    tape = Tape(segment, steps, schedule, count_at)
     state = tuple(state)
+    if isinstance(schedule, Budget):
+        n = len(steps) if steps is not None else 1 << 20
+        schedule = _budget_schedule(schedule.bytes, n, state)
+    tape = Tape(segment, steps, schedule, count_at)
     if steps is not None and count_at is None:
         n = len(steps)
         pos, tape.seg_len = _plan(schedule, n, state)
@@ -341,19 +359,29 @@ def _done(tape, state, a):
 
 
 def _online_forward(tape, segment, state):
-    """Equally spaced snapshots whose spacing doubles when the slots are full."""
+    """Snapshots at the multiples of a gap that doubles (every other snapshot
+    dropped) whenever the slots are full; every interval between two kept
+    states (or the end) is then at most twice the final gap."""
     sched = tape.schedule
     if isinstance(sched, Binomial):
         slots = max(1, -(-sched.snapshots // 2))
     elif isinstance(sched, Remat):
         slots = 1
     else:
-        slots = None                 # sqrt/budget: grow as sqrt of the length
+        slots = None                 # sqrt: about sqrt(T) snapshots, gaps of sqrt(T)
     gap, a = 1, 0
     limit = len(tape.steps) if tape.steps is not None else None
     while True:
-        tape.keep(a, state)
-        b = a + gap if limit is None else min(a + gap, limit)
+        if a % gap == 0:
+            full = len(tape.snaps) >= slots if slots is not None else len(tape.snaps) > 2 * gap
+            if full:
+                tape.snaps = {i: s for i, s in tape.snaps.items() if (i // gap) % 2 == 0}
+                gap *= 2
+            if a % gap == 0:
+                tape.keep(a, state)
+        b = a + (gap - a % gap)
+        if limit is not None:
+            b = min(b, limit)
         state = segment(tape.part(a, b), *state)
         ran = _done(tape, state, a) - a
         tape.stats["advances"] += ran
@@ -361,23 +389,6 @@ def _online_forward(tape, segment, state):
             tape.length = a + ran
             break
         a = b
-        full = len(tape.snaps) >= slots if slots is not None else len(tape.snaps) > 2 * gap
-        if full:
-            # drop every other snapshot: the rest are 2*gap apart
-            tape.snaps = {i: s for i, s in tape.snaps.items() if (i // gap) % 2 == 0}
-            gap *= 2
-            if a % gap:
-                # the state at a is not on the new grid: run on to the next point
-                b2 = a + (gap - a % gap)
-                if limit is not None:
-                    b2 = min(b2, limit)
-                state = segment(tape.part(a, b2), *state)
-                ran = _done(tape, state, a) - a
-                tape.stats["advances"] += ran
-                if ran < b2 - a or b2 == limit:
-                    tape.length = a + ran
-                    break
-                a = b2
     tape.seg_len = gap
     return state + (tape,)
 
@@ -397,8 +408,12 @@ def checkpoint_backward(tape, step, bars, accs):
     stats = tape.stats
     live = [len(snaps)]             # states held right now
 
+    c = tape.count_at
+
     def reverse(a, b, state, out):
         stats["recorded"] += b - a
+        if c is not None:            # the step counts its own iterations (from 0)
+            state = state[:c] + (0,) + state[c + 1:]
         return step(tape.part(a, b), *state, *out[:nb], *out[nb:])
 
     def advance(a, b, state):
@@ -425,6 +440,9 @@ def checkpoint_backward(tape, step, bars, accs):
     for k in range(len(points) - 2, -1, -1):
         a, b = points[k], points[k + 1]
         state = snaps.pop(a)
+        if b <= a:                   # a snapshot taken as the loop stopped
+            live[0] -= 1
+            continue
         if binom:
             out = binomial(a, b, state, tape.schedule.snapshots - live[0], out)
         else:
