@@ -52,6 +52,17 @@ def block_ckpt(W1, W2, h):
     return h + W2 @ np.tanh(W1 @ h)
 
 
+@s2sgrad.checkpoint(policy="save_dots")
+def block_dots(W1, W2, h):
+    return h + W2 @ np.tanh(W1 @ h)
+
+
+def mlp_dots(W1s, W2s, h):
+    for i in range(W1s.shape[0]):
+        h = block_dots(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
 def mlp(W1s, W2s, h):
     for i in range(W1s.shape[0]):
         h = block(W1s[i], W2s[i], h)
@@ -97,7 +108,7 @@ def compare(title, variants, args, rounds, repeat):
         for name, fn in variants:
             times[name].append(timed(fn, args, repeat))
     base_t = times[variants[0][0]]
-    print(f"\n{title}")
+    print(f"\n{title}", flush=True)
     print(f"{'variant':34s} {'peak MB':>9s} {'peak ratio':>11s} {'time s':>8s} "
           f"{'time ratio (range)':>22s}")
     for name, _ in variants:
@@ -147,6 +158,7 @@ def main():
     variants = [
         ("default", s2sgrad.grad(mlp, wrt=(0, 1))),
         ("@checkpoint block", s2sgrad.grad(mlp_ckpt, wrt=(0, 1))),
+        ('@checkpoint(policy="save_dots")', s2sgrad.grad(mlp_dots, wrt=(0, 1))),
     ]
     compare(f"residual MLP, {L} blocks, {W}->{E}->{W}, batch {B}", variants, margs,
             opts.rounds, opts.repeat)

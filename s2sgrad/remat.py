@@ -56,6 +56,12 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
     is_while = eqn.prim.name == "while_loop"
     if is_while or eqn.params.get("break_at") is not None:
         rv._add_counter(eqn)
+    # policy="save_dots": the helper's matrix products become extra results
+    # of its loop (kept by the forward sweep), read by the step function
+    # instead of recomputed
+    nsaved = 0
+    if getattr(schedule, "policy", None) == "save_dots":
+        nsaved = _save_dots(eqn, rv.active)
     body = eqn.params["body"]
     off = loop_offset(eqn)
     carries = body.params[off:]
@@ -63,8 +69,9 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
     outs = list(eqn.outs)
     loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
     count_at = eqn.params.get("count_at")
-    stem = _stem(carries)
-    act = [i for i, c in enumerate(carries) if c in rv.active or outs[i] in rv.active]
+    stem = eqn.params.get("helper") or _stem(carries)
+    nkept = len(carries) - nsaved
+    act = [i for i, c in enumerate(carries[:nkept]) if c in rv.active or outs[i] in rv.active]
     outer = [v for v in _free(body) if v in rv.active and v not in rv.stack_vars]
     if is_while:
         outer += [v for v in _free(eqn.params["cond"]) if v in rv.active and v not in outer
@@ -112,8 +119,15 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
         g = local.get(bstate[i])
         results.append(g if g is not None else zeros_of(sem, b))
     results += [local.get(v) for v in outer]
-    step = Block(sub.stack_inits + fwd.eqns + sblock.eqns, [bsteps] + bstate + bars + accs,
-                 results)
+    saved = []
+    if nsaved:
+        # the step reads the saved products instead of recomputing them
+        sbody = fwd.eqns[-1].params["body"]
+        targets = {mapping[r] for r in body.results[nkept:]}
+        sbody.eqns = [x for x in sbody.eqns if not (x.outs and x.outs[0] in targets)]
+        saved = [mapping[r] for r in body.results[nkept:]]
+    step = Block(sub.stack_inits + fwd.eqns + sblock.eqns,
+                 [bsteps] + bstate + bars + accs + saved, results)
     em.loc = loc
     bin_ = []
     for i in act:
@@ -130,8 +144,10 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
     # they stay alive and unchanged until the recomputation has run
     keep = [v for v in _free(segment) if isinstance(v, Var)]
     em.block.eqns.append(Eqn(P.get("checkpoint_backward"),
-                             (tape,) + tuple(bin_) + tuple(keep), {}, tuple(bouts),
+                             (tape,) + tuple(bin_) + tuple(outs[nkept:]) + tuple(keep), {},
+                             tuple(bouts),
                              {"step": step, "nbars": len(act), "naccs": len(outer),
+                              "nsaved": nsaved,
                               "name": f"{stem}_step"}, loc))
     for k, v in enumerate(outer):
         adj.bar[v] = bouts[len(act) + k]
@@ -139,6 +155,26 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
         a = inits[i]
         if isinstance(a, Var) and a in rv.active:
             adj.add(a, bouts[k], set())
+
+
+# the products policy="save_dots" keeps (their outputs are not elementwise work)
+_DOTS = {"matmul", "dot", "tensordot", "einsum", "inner", "outer", "vdot"}
+
+
+def _save_dots(eqn, active) -> int:
+    """Make the active matrix products of a helper's (one-step) loop body
+    extra carries of the loop; returns how many."""
+    body = eqn.params["body"]
+    dots = [x.outs[0] for x in body.eqns
+            if x.prim.name in _DOTS and len(x.outs) == 1 and x.outs[0] in active]
+    for d in dots:
+        p = Var(d.hint or "dot", shape=P.fresh_shape())
+        body.params.append(p)
+        body.results.append(d)
+        o = Var(d.hint or "dot", shape=d.shape)
+        eqn.args = tuple(eqn.args) + (Const(None),)
+        eqn.outs = tuple(eqn.outs) + (o,)
+    return len(dots)
 
 
 def _segment_loop(eqn, steps, state, count_at):

@@ -115,12 +115,8 @@ class Remat(_Spec):
     __slots__ = ("policy",)
 
     def __init__(self, policy=None):
-        if policy == "save_dots":
-            raise NotImplementedError(
-                "@s2sgrad.checkpoint(policy='save_dots') is not implemented yet: use "
-                "@s2sgrad.checkpoint (everything inside the helper is recomputed)")
-        if policy not in (None, "nothing_saveable"):
-            raise ValueError(f"checkpoint policy must be None, got {policy!r}")
+        if policy not in (None, "save_dots", "nothing_saveable"):
+            raise ValueError(f"checkpoint policy must be None or 'save_dots', got {policy!r}")
         self.policy = None if policy == "nothing_saveable" else policy
 
 
@@ -393,11 +389,12 @@ def _online_forward(tape, segment, state):
     return state + (tape,)
 
 
-def checkpoint_backward(tape, step, bars, accs):
+def checkpoint_backward(tape, step, bars, accs, saved=()):
     """The backward sweep of a checkpointed loop: the cotangents of its
     initial state (``bars`` are those of its final state) and the adjoints
-    accumulated in ``accs``.  The tape's stored states are only read, so a
-    pullback can run more than once."""
+    accumulated in ``accs``; ``saved``: values a one-step helper kept
+    (``policy="save_dots"``), passed on to its step.  The tape's stored
+    states are only read, so a pullback can run more than once."""
     nb = len(bars)
     out = tuple(bars) + tuple(accs)
     segment = tape.segment
@@ -414,7 +411,7 @@ def checkpoint_backward(tape, step, bars, accs):
         stats["recorded"] += b - a
         if c is not None:            # the step counts its own iterations (from 0)
             state = state[:c] + (0,) + state[c + 1:]
-        return step(tape.part(a, b), *state, *out[:nb], *out[nb:])
+        return step(tape.part(a, b), *state, *out[:nb], *out[nb:], *saved)
 
     def advance(a, b, state):
         stats["advances"] += b - a

@@ -324,7 +324,7 @@ class _Infer:
     def checkpoint_backward(self, e):
         step = e.params["step"]
         it, state = self.tapes.get(e.args[0], (UNKNOWN, None))
-        n = e.params["nbars"] + e.params["naccs"]
+        n = e.params["nbars"] + e.params["naccs"] + e.params.get("nsaved", 0)
         if state is None:
             state = [UNKNOWN] * (len(step.params) - 1 - n)
         self.set(step.params[0], it[:0] if isinstance(it, range) else UNKNOWN)

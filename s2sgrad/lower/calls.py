@@ -219,7 +219,8 @@ class CallsMixin:
         self.set_loc(node)
         self.em.block.eqns.append(Eqn(
             P.get("for_loop"), (Const(range(1)),) + tuple(Const(None) for _ in items), {},
-            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy)}, self.loc))
+            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy),
+                   "helper": cf.__name__}, self.loc))
         if holder["kind"] is None:
             return outs[0]
         return Seq(holder["kind"], list(outs))

@@ -290,14 +290,14 @@ def _ckpt_backward_stmt(cg, e, indent):
     step = e.params["step"]
     fname, lines = _local_def(cg, e.params["name"], step, indent)
     cg.helpers.add("checkpoint_backward")
-    nb, na = e.params["nbars"], e.params["naccs"]
-    vals = [_to_source(cg.atom(a)) for a in e.args[1:1 + nb + na]]
+    nb, na, ns = e.params["nbars"], e.params["naccs"], e.params.get("nsaved", 0)
+    vals = [_to_source(cg.atom(a)) for a in e.args[1:1 + nb + na + ns]]
 
     def tup(xs):
         return "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"
     lines.append(f"{indent}{_targets(cg, e.outs)} = checkpoint_backward("
                  f"{_to_source(cg.atom(e.args[0]))}, {fname}, {tup(vals[:nb])}, "
-                 f"{tup(vals[nb:])})")
+                 f"{tup(vals[nb:nb + na])}" + (f", {tup(vals[nb + na:])}" if ns else "") + ")")
     return lines
 
 
