@@ -285,8 +285,21 @@ class Tape:
         return self.steps[a:b]
 
     def keep(self, i, state):
-        self.snaps[i] = state
+        self.snaps[i] = _replayable(state)
         self.stats["max_snaps"] = max(self.stats["max_snaps"], len(self.snaps))
+
+
+def _replayable(state):
+    """A state that can be run from more than once.  Arrays are never written
+    in place by the generated code, so they are shared; a random generator
+    (anything with a ``bit_generator``, like NumPy's ``Generator``) carried by
+    the loop advances when it draws, so it is copied -- when the snapshot is
+    taken and again whenever it is run from -- and a recomputed segment
+    replays the very draws of the forward sweep instead of drawing anew."""
+    if not any(hasattr(x, "bit_generator") for x in state):
+        return state
+    import copy
+    return tuple(copy.deepcopy(x) if hasattr(x, "bit_generator") else x for x in state)
 
 
 def _plan(schedule, n, state):
@@ -411,11 +424,11 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
         stats["recorded"] += b - a
         if c is not None:            # the step counts its own iterations (from 0)
             state = state[:c] + (0,) + state[c + 1:]
-        return step(tape.part(a, b), *state, *out[:nb], *out[nb:], *saved)
+        return step(tape.part(a, b), *_replayable(state), *out[:nb], *out[nb:], *saved)
 
     def advance(a, b, state):
         stats["advances"] += b - a
-        return segment(tape.part(a, b), *state)
+        return segment(tape.part(a, b), *_replayable(state))
 
     def binomial(a, b, state, free, out):
         # reverse steps a..b-1 from the state at a, with `free` more snapshots
