@@ -344,7 +344,35 @@ _SHAPE_VALUES = {"shape", "ndim", "size", "len", "result_type"}
 _VALUE_FREE = {"getitem", "index_add", "setitem", "where", "clip", "range"}
 
 
+def _as_lazy(values):
+    """Large examples as lazy dask arrays of their shape and dtype (never
+    computed): see ``_Infer.lazy``."""
+    if not any(type(v) is np.ndarray and v.size > _COMPACT for v in values):
+        return values
+    import dask.array as da
+    return [da.empty(v.shape, dtype=v.dtype, chunks=v.shape)
+            if type(v) is np.ndarray and v.size > _COMPACT else v for v in values]
+
+
+def _from_lazy(r):
+    """A lazy result back as a compact NumPy example (UNKNOWN if its shape is)."""
+    if isinstance(r, (tuple, list)):
+        return type(r)(_from_lazy(x) for x in r)
+    if arrays.is_lazy(r):
+        return _compact(tuple(int(n) for n in r.shape), r.dtype) if known_shape(r) \
+            else UNKNOWN
+    return r
+
+
 class _Infer:
+    # With dask leaves, steps on large examples are evaluated on lazy dask
+    # arrays of the examples' shapes and dtypes: dask derives the result's
+    # shape and dtype without allocating it, so the analysis of a call on
+    # 20 M rows holds no 20 M-row array in the client (with NumPy leaves the
+    # data is in memory anyway, and one step at a time is allocated).  dask's
+    # shapes and dtypes are also the ones the dask run will see.
+    lazy = False
+
     def __init__(self):
         self.ex: dict = {}            # Var -> example value or UNKNOWN
         self.static: set = set()      # Vars whose example *is* the value
@@ -485,6 +513,8 @@ class _Infer:
             for o in outs:
                 self.set(o, UNKNOWN)
             return
+        if self.lazy:
+            args, kwargs = _as_lazy(args), dict(zip(kwargs, _as_lazy(list(kwargs.values()))))
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -501,6 +531,8 @@ class _Infer:
             for o in outs:
                 self.set(o, UNKNOWN)
             return
+        if self.lazy:
+            res = _from_lazy(res)
         static = (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
             all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res))
         if len(outs) == 1:
@@ -589,6 +621,7 @@ def infer(func: Func, leaves) -> _Infer | None:
     seed: dict = {}
     for _ in range(4):
         inf = _Infer()
+        inf.lazy = any(arrays.is_lazy(x) for x in leaves)
         # a pop may come before a push that widens the stack's contents (a
         # stack filled in a later sweep): start again from what was pushed
         inf.seed_stacks = seed
@@ -947,6 +980,8 @@ def _keeps(u, i, v, inf) -> bool:
     vals[i] = inf.val(v)
     if any(x is UNKNOWN for x in vals):
         return False
+    if inf.lazy:
+        vals = _as_lazy(vals)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -954,6 +989,8 @@ def _keeps(u, i, v, inf) -> bool:
                 u.prim.impl(*vals)
     except Exception:
         return False
+    if inf.lazy:
+        res = _from_lazy(res)
     return _arr(res) and res.shape == out.shape and res.dtype == out.dtype
 
 
