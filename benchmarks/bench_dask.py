@@ -190,7 +190,7 @@ def main():
           f"{'computes':>9} {'tasks hand/s2s':>15}")
     for nw in opts.workers:
         cluster = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True,
-                               dashboard_address=None, memory_limit=0, silence_logs=40)
+                               dashboard_address=":0", memory_limit=0, silence_logs=40)
         client = Client(cluster)
         try:
             X, y = make_data(opts.rows, opts.cols, opts.chunk)
