@@ -354,6 +354,24 @@ def _as_lazy(values):
             if type(v) is np.ndarray and v.size > _COMPACT else v for v in values]
 
 
+def _large_shape(s) -> bool:
+    try:
+        return int(np.prod(s)) > _COMPACT
+    except (TypeError, ValueError):
+        return False
+
+
+_LIKE: list = []
+
+
+def _lazy_like():
+    """A 0-d lazy dask array (``like=`` of creation functions; never computed)."""
+    if not _LIKE:
+        import dask.array as da
+        _LIKE.append(da.empty((), dtype=float))
+    return _LIKE[0]
+
+
 def _from_lazy(r):
     """A lazy result back as a compact NumPy example (UNKNOWN if its shape is)."""
     if isinstance(r, (tuple, list)):
@@ -513,8 +531,15 @@ class _Infer:
             for o in outs:
                 self.set(o, UNKNOWN)
             return
-        if self.lazy:
+        if self.lazy and name not in _SHAPE_VALUES and \
+                (not (getattr(impl, "__module__", None) or "").startswith("numpy") or
+                 arrays.implements(_lazy_like(), impl)):
+            # (np.size and co. read only the example's shape; on a dask array
+            # np.size would compute it)
             args, kwargs = _as_lazy(args), dict(zip(kwargs, _as_lazy(list(kwargs.values()))))
+            if name in ("zeros", "ones", "full", "empty", "arange") and args and \
+                    _large_shape(args[0]):
+                kwargs = dict(kwargs, like=_lazy_like())      # np.full(S, v, like=dask)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
