@@ -487,3 +487,10 @@ def stop_gradient(x):
 
 
 __all__ += ["stop_gradient"]
+
+
+# Helpers of the complex-number, FFT and decomposition rules (a file of their own).
+from . import runtime_linalg as _runtime_linalg  # noqa: E402
+from .runtime_linalg import *  # noqa: E402,F401,F403
+
+__all__ += _runtime_linalg.__all__

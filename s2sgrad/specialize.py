@@ -565,6 +565,11 @@ class _Rewriter:
             # call at small sizes); same ufunc reduction, same result
             return [Eqn(e.prim, e.args, e.kwargs, e.outs,
                         dict(e.params, spelling=("method", name)), e.loc)]
+        if name in ("real_if_complex", "conj_if_complex") and \
+                self.val(e.args[0]) is not UNKNOWN and not np.iscomplexobj(self.val(e.args[0])):
+            # the identity on real values (the complex-number rules' helpers)
+            self.subst[e.outs[0]] = e.args[0]
+            return []
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]

@@ -56,7 +56,7 @@ SCALAR = ShapeToken("scalar")  # 0-d arrays and Python scalars
 def shape_of(a):
     if isinstance(a, Const):
         v = a.value
-        if isinstance(v, (int, float, bool, np.number, np.bool_)):
+        if isinstance(v, (int, float, complex, bool, np.number, np.bool_)):
             return SCALAR
         return None
     return a.shape
@@ -89,8 +89,12 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False):
+                 seq_arg=False, canonicalize=None):
         self.name = name
+        # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
+        # operands (IR atoms) into the one form the rules read, before binding
+        # (np.einsum's operand/sublist form becomes its subscripts form).
+        self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
@@ -124,6 +128,8 @@ class Primitive:
 
     def bind(self, args, kwargs):
         """Split a call's operands into (positional values, keyword options)."""
+        if self.canonicalize is not None:
+            args, kwargs = self.canonicalize(tuple(args), dict(kwargs))
         ba = self.signature.bind(*args, **kwargs)
         pos, kw = [], {}
         for name, value in ba.arguments.items():

@@ -26,9 +26,10 @@ Conventions (documented in the README too):
   ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
 * ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
   the installed NumPy decides it (>= 2: only when 1-d).
-* ``einsum``: repeated indices (``'ii->i'``, ``'ii'``) are supported; an
-  ellipsis must come first in an operand's subscripts; a labelled axis of
-  size 1 broadcast against a longer one is not supported (use ``...``).
+* ``einsum``: every NumPy form -- subscripts with ``...`` anywhere, an
+  implicit output, the operand/sublist form (made a subscripts string when
+  lowered), repeated labels (``'ii->i'``, ``'ii'``), labels of size 1
+  broadcast against longer ones, ``optimize=``.
 """
 from __future__ import annotations
 
@@ -142,15 +143,55 @@ def_bilinear("tensordot", np.tensordot, runtime.tensordot_vjp_a, runtime.tensord
 
 
 # ---------------------------------------------------------------- einsum
+#
+# Every NumPy form is accepted and brought to one: the operand/sublist form
+# np.einsum(a, [0, 1], b, [1, 2], [0, 2]) becomes the subscripts string
+# 'AB,BC->AC' when the call is lowered (labels 0..25 -> 'A'..'Z', 26..51 ->
+# 'a'..'z', NumPy's own order, so an implicit output is sorted the same
+# way).  Subscripts may hold '...' anywhere, an implicit output (no '->'),
+# repeated labels (diagonals, traces), any number of operands, and labels or
+# ellipsis dimensions of size 1 broadcast against longer ones.
+
+_SUBLIST_LABELS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _sublist_term(sub, what):
+    v = sub.value if isinstance(sub, Const) else None
+    if not isinstance(v, (list, tuple)):
+        raise S2SGradError(f"np.einsum in its operand/sublist form needs {what} to be a list of "
+                           f"constant ints (and Ellipsis), known when the gradient is compiled")
+    out = []
+    for i in v:
+        if i is Ellipsis:
+            out.append("...")
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < 52:
+            out.append(_SUBLIST_LABELS[int(i)])
+        else:
+            raise S2SGradError(f"np.einsum sublist {list(v)!r}: labels must be ints in "
+                               f"[0, 52) or Ellipsis")
+    return "".join(out)
+
+
+def _einsum_canonical(args, kwargs):
+    """np.einsum(op0, sub0, op1, sub1, ..., [out]) -> ('subscripts', op0, op1, ...)."""
+    if not args or (isinstance(args[0], Const) and isinstance(args[0].value, str)):
+        return args, kwargs
+    n = len(args) // 2
+    ops = args[0:2 * n:2]
+    terms = [_sublist_term(s, f"the sublist of operand {i}")
+             for i, s in enumerate(args[1:2 * n:2])]
+    spec = ",".join(terms)
+    if len(args) % 2:
+        spec += "->" + _sublist_term(args[-1], "the output sublist")
+    return (Const(spec),) + tuple(ops), kwargs
 
 
 def _einsum_terms(spec, nops):
     """Parse einsum subscripts into token lists (letters and '...') for the
-    operands and the (explicit) output."""
+    operands and the output (made explicit)."""
     if not isinstance(spec, str):
-        raise S2SGradError("np.einsum can be differentiated only in its subscripts-string "
-                           "form, np.einsum('ij,jk->ik', a, b), not the interleaved "
-                           "operand/sublist form")
+        raise S2SGradError("np.einsum's subscripts must be a constant string known when the "
+                           "gradient is compiled")
     s = spec.replace(" ", "")
 
     def tokens(term):
@@ -164,6 +205,8 @@ def _einsum_terms(spec, nops):
                 i += 1
             else:
                 raise S2SGradError(f"np.einsum subscripts {spec!r}: unexpected {term[i]!r}")
+        if out.count("...") > 1:
+            raise S2SGradError(f"np.einsum subscripts {spec!r}: more than one '...' in {term!r}")
         return out
 
     if "->" in s:
@@ -179,11 +222,6 @@ def _einsum_terms(spec, nops):
         letters = [t for term in terms for t in term if t != "..."]
         out_t = (["..."] if any("..." in term for term in terms) else []) + \
             sorted(l for l in set(letters) if letters.count(l) == 1)
-    for term in terms:
-        if "..." in term[1:]:
-            raise S2SGradError(f"np.einsum subscripts {spec!r}: s2sgrad differentiates an "
-                               f"ellipsis only at the start of an operand's subscripts "
-                               f"('...ij', not 'i...j')")
     return terms, out_t
 
 
@@ -201,40 +239,61 @@ def _einsum_vjp(em, g, out, subscripts, *ops, **kw):
             cts.append(None)
             continue
         term = terms[k]
-        # a repeated index ('ii') reads a diagonal: its cotangent is written
-        # on the diagonal, through an identity-matrix operand
-        target, eyes, seen = [], [], set()
-        for pos, tok in enumerate(term):
-            if tok != "..." and tok in seen:
-                new = next(fresh)
-                target.append(new)
-                eyes.append((tok, new, pos - len(term) if "..." in term else pos))
-            else:
-                target.append(tok)
-                seen.add(tok)
-        operands = [(out_t, g)] + [(terms[j], ops[j]) for j in range(len(ops)) if j != k]
-        avail = {t for tt, _ in operands for t in tt} | {t for e in eyes for t in e[:2]}
-        if any(t not in avail for t in target if t != "...") or \
-                ("..." in term and "..." not in out_t):
-            # an index summed over inside this operand alone: broadcast over it
-            operands.append((target, em.ones_like(x)))
-        for tok, new, axis in eyes:
-            n = em.call("getitem", em.shape(x), _params={"index": axis})
-            operands.append(([tok, new], em.eye(n, dtype=em.call("result_type", x, _params={
-                "spelling": ("attr", "dtype")}))))
-        if "..." not in target and any("..." in t for t, _ in operands):
-            # the ellipsis dimensions of the others are summed: keep them in
-            # the einsum (NumPy cannot sum over '...') and sum them below
-            target = ["..."] + target
-        if len(operands) == 1 and out_t == target:
-            ct = g
+        if "..." in term and term[0] != "...":
+            # an ellipsis after some labels: work with x's axes moved so that
+            # it comes first ('i...j' -> '...ij'), then move them back
+            p = term.index("...")
+            q = len(term) - p - 1
+            back = tuple(range(-(p + q), -q))
+            xf = em.moveaxis(x, source=tuple(range(p)), destination=back)
+            ct = _einsum_ct(em, g, out_t, terms, ops, k, ["..."] + term[:p] + term[p + 1:],
+                            xf, fresh, kw)
+            ct = em.moveaxis(ct, source=back, destination=tuple(range(p)))
         else:
-            ct = em.einsum(_spec([t for t, _ in operands], target),
-                           *[v for _, v in operands], **kw)
-        if "..." in target:   # the ellipsis dimensions may have been broadcast
-            ct = em.unbroadcast(ct, x)
+            ct = _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw)
         cts.append(ct)
     return cts
+
+
+def _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw):
+    """The cotangent of operand ``k`` (subscripts ``term``, value ``x``; an
+    ellipsis, if any, comes first in ``term``): an einsum of the output
+    cotangent with the other operands."""
+    # a repeated label ('ii') reads a diagonal: the cotangent is written on
+    # the diagonal, through an identity-matrix operand
+    target, eyes, seen = [], [], set()
+    for pos, tok in enumerate(term):
+        if tok != "..." and tok in seen:
+            new = next(fresh, None)
+            if new is None:
+                raise S2SGradError("np.einsum: too many repeated labels to differentiate")
+            target.append(new)
+            eyes.append((tok, new, pos - len(term) if "..." in term else pos))
+        else:
+            target.append(tok)
+            seen.add(tok)
+    operands = [(out_t, g)] + [(terms[j], ops[j]) for j in range(len(ops)) if j != k]
+    avail = {t for tt, _ in operands for t in tt} | {t for e in eyes for t in e[:2]}
+    if any(t not in avail for t in target if t != "...") or \
+            ("..." in term and "..." not in out_t):
+        # a label summed over inside this operand alone: broadcast over it
+        operands.append((target, em.ones_like(x)))
+    for tok, new, axis in eyes:
+        n = em.call("getitem", em.shape(x), _params={"index": axis})
+        operands.append(([tok, new], em.eye(n, dtype=em.call("result_type", x, _params={
+            "spelling": ("attr", "dtype")}))))
+    if "..." not in target and any("..." in t for t, _ in operands):
+        # the ellipsis dimensions of the others are summed: keep them in the
+        # einsum (NumPy cannot sum over '...') and sum them below
+        target = ["..."] + target
+    if len(operands) == 1 and out_t == target:
+        ct = g
+    else:
+        ct = em.einsum(_spec([t for t, _ in operands], target),
+                       *[v for _, v in operands], **kw)
+    # summed back over broadcast dimensions: extra ellipsis dimensions, and
+    # labels or ellipsis dimensions where x has size 1 and another operand not
+    return em.unbroadcast(ct, x)
 
 
 def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
@@ -248,10 +307,10 @@ def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
 
 
 defprim("einsum", np.einsum, sig="subscripts, /, *operands, optimize=False",
-        vjp=_einsum_vjp, jvp=_einsum_jvp, shape=shape_fresh,
-        doc="np.einsum('ij,jk->ik', a, b): each operand's cotangent is an einsum of the "
-            "output cotangent with the other operands (subscripts must be a constant "
-            "string).")
+        vjp=_einsum_vjp, jvp=_einsum_jvp, shape=shape_fresh, canonicalize=_einsum_canonical,
+        doc="np.einsum in every form (subscripts, implicit output, '...', operand/sublist): "
+            "each operand's cotangent is an einsum of the output cotangent with the other "
+            "operands.")
 
 
 # ---------------------------------------------------------------- trace, diag
