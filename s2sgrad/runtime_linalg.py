@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["real_if_complex", "conj_if_complex"]
+__all__ = ["real_if_complex", "conj_if_complex", "csign"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -27,3 +27,96 @@ def real_if_complex(x):
 def conj_if_complex(x):
     """The complex conjugate of a complex ``x``; a real ``x`` itself (no copy)."""
     return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def csign(x):
+    """d|x|/dx as the cotangent convention needs it: ``sign(x)`` for a real
+    ``x``, ``conj(z) / |z|`` for a complex ``z``; 0 at 0."""
+    if not np.iscomplexobj(x):
+        return np.sign(x)
+    r = np.abs(x)
+    return np.conjugate(x) / np.where(r == 0, 1, r)
+
+
+# ---------------------------------------------------------------- FFT
+#
+# Every np.fft transform is one of four n-dimensional kinds -- "fft" and
+# "ifft" (complex to complex), "rfft" (real to half-spectrum), "irfft"
+# (half-spectrum to real) -- over some axes, after zero-padding or cropping
+# the input to the lengths ``s``.  ``fft_vjp`` is the transpose of each
+# (paired by <a, b> = Re(sum(a * b))):
+#
+# * the DFT matrix is symmetric, so fftn's transpose is fftn (ifftn's is
+#   ifftn), followed by undoing the pad/crop;
+# * rfftn keeps the first n // 2 + 1 bins of the last axis of a real input:
+#   its transpose is Re(fftn(zero-padded g)), computed as a real transform,
+#   irfftn(conj(g) / a) with the weights a = 2 on the bins that stand for two
+#   (1 .. ceil(n/2) - 1; not the DC bin, nor the Nyquist bin of an even n);
+# * irfftn reads those bins as a Hermitian spectrum (each interior bin
+#   counted twice, the imaginary parts of the DC and Nyquist bins dropped):
+#   its transpose is a * conj(rfftn(g)).
+# The scale factors match with the norm swapped ("backward" <-> "forward").
+
+__all__ += ["fft_vjp"]
+
+_SWAP_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def swap_norm(norm):
+    return _SWAP_NORM[norm]
+
+
+def fft_plan(shape, kind, s, axes):
+    """NumPy's transform lengths and (non-negative) axes for an input of ``shape``."""
+    nd = len(shape)
+    if axes is None:
+        axes = tuple(range(nd - len(s), nd)) if s is not None else tuple(range(nd))
+    axes = tuple(a % nd for a in axes)
+    if s is None:
+        s = [shape[a] for a in axes]
+        if kind == "irfft":
+            s[-1] = 2 * (shape[axes[-1]] - 1)
+    return list(s), axes
+
+
+def fit_axes(v, shape, axes):
+    """``v`` cropped or zero-padded at the end of each of ``axes`` to ``shape``'s
+    lengths there (the transpose of the same operation the other way)."""
+    for a in axes:
+        n, m = v.shape[a], shape[a]
+        if n > m:
+            v = v[(slice(None),) * a + (slice(0, m),)]
+        elif n < m:
+            pad = [(0, 0)] * v.ndim
+            pad[a] = (0, m - n)
+            v = np.pad(v, pad)
+    return v
+
+
+def _scale_interior_bins(v, n, axis, c):
+    """``v`` with the bins 1 .. ceil(n/2) - 1 along ``axis`` multiplied by ``c``."""
+    w = np.ones(v.shape[axis], dtype=np.result_type(v.real.dtype, np.float32))
+    w[1:(n + 1) // 2] = c
+    return v * w.reshape((-1,) + (1,) * (v.ndim - 1 - axis))
+
+
+def fft_vjp(g, x, kind, s=None, axes=None, norm=None):
+    """The cotangent of ``x`` in the n-dimensional transform ``kind`` ("fft",
+    "ifft", "rfft", "irfft") of ``x`` with lengths ``s`` over ``axes``, given
+    the output cotangent ``g``."""
+    g = np.asarray(g)
+    shape = np.shape(x)
+    s, axes = fft_plan(shape, kind, s, axes)
+    if kind == "fft":
+        ct = np.fft.fftn(g, axes=axes, norm=norm)
+    elif kind == "ifft":
+        ct = np.fft.ifftn(g, axes=axes, norm=norm)
+    elif kind == "rfft":
+        z = _scale_interior_bins(np.conjugate(g), s[-1], axes[-1], 0.5)
+        ct = np.fft.irfftn(z, s=s, axes=axes, norm=swap_norm(norm))
+    elif kind == "irfft":      # (a real output's cotangent is real: its real part)
+        z = np.fft.rfftn(real_if_complex(g), s=s, axes=axes, norm=swap_norm(norm))
+        ct = _scale_interior_bins(np.conjugate(z), s[-1], axes[-1], 2.0)
+    else:
+        raise ValueError(f"unknown FFT kind {kind!r}")
+    return fit_axes(ct, shape, axes)

@@ -570,6 +570,9 @@ class _Rewriter:
             # the identity on real values (the complex-number rules' helpers)
             self.subst[e.outs[0]] = e.args[0]
             return []
+        if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \
+                not np.iscomplexobj(self.val(e.args[0])):
+            return self.emit(e, lambda em: em.sign(e.args[0]))
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]

@@ -13,5 +13,6 @@ from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, 
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
 from . import complex           # noqa: F401  conj, real, imag, angle (and complex helpers)
+from . import fft               # noqa: F401  np.fft
 
 REGISTRY = core.REGISTRY

@@ -50,6 +50,29 @@ defprim("conj_if_complex", runtime.conj_if_complex, sig="x, /", pyname="conj_if_
         doc="runtime helper: the conjugate of a complex value, a real value itself.")
 
 
+# csign(x) = d|x|/dx: sign(x) for real x, conj(z) / |z| for complex z (0 at 0);
+# abs's rules use it.  With u = conj(csign(z)) = z / |z|, its derivative is
+#   J(t) = conj(t - u Re(conj(u) t)) / |z|,
+# self-adjoint under <a, b> = Re(sum(a * b)).  Written so that for a real x it
+# is exactly 0 (u = +-1: t - u (u t) == t - t), and 0 at x == 0 (times |csign|),
+# so abs's second derivative is 0 for reals, as sign is piecewise constant.
+
+
+def _csign_tangent(em, t, out, x):
+    rho = em.real(em.multiply(out, t))
+    w = em.subtract(t, em.multiply(em.conj_if_complex(out), rho))
+    r = em.absolute(x)
+    return em.divide(em.multiply(em.conj_if_complex(w), em.absolute(out)),
+                     em.where(em.equal(r, 0), 1, r))
+
+
+defprim("csign", runtime.csign, sig="x, /", pyname="csign",
+        vjp=lambda em, g, out, x: [_csign_tangent(em, g, out, x)],
+        jvp=lambda em, dots, out, x: _csign_tangent(em, dots[0], out, x),
+        shape=shape_elementwise,
+        doc="runtime helper: d|x|/dx -- sign(x) for real x, conj(z) / |z| for complex z.")
+
+
 # ---------------------------------------------------------------- conj, real, imag
 
 CONJ = defprim("conjugate", np.conjugate, sig="x, /",

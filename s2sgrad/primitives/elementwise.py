@@ -259,28 +259,20 @@ def_elementwise("tanh", np.tanh, 1, lambda em, out, x: [em.subtract(1.0, em.squa
 
 # ---------------------------------------------------------------- kinks
 
-# abs: subgradient sign(x), 0 at x == 0.  Written through `sign` so the rule
-# itself can be differentiated again (sign has derivative 0).  For a complex
-# z, d|z| = Re(conj(z) dz) / |z| = Re(conj(sign(z)) dz) (NumPy >= 2's sign(z)
-# is z / |z|): the cotangent is Re(g) * conj(sign(z)) (complex.py explains
-# the convention); both helpers are the identity on real values.
-def _abs_partial(em, x, out):
-    if _NUMPY2:
-        return em.conj_if_complex(em.sign(x))
-    return em.divide(em.conj_if_complex(x), em.where(em.equal(out, 0), 1, out))
-
-
+# abs: subgradient sign(x), 0 at x == 0.  For a complex z, d|z| =
+# Re(conj(z) dz) / |z|: the cotangent is Re(g) * conj(z) / |z| (complex.py
+# explains the convention).  csign(x) is sign(x) for real x and conj(z) / |z|
+# for complex z; for real x its derivative is exactly 0 (sign is piecewise
+# constant), for complex z it is not (so second derivatives are right).
 def _abs_vjp(em, g, out, x):
-    return [em.unbroadcast(em.multiply(em.real_if_complex(g), _abs_partial(em, x, out)), x)]
+    return [em.unbroadcast(em.multiply(em.real_if_complex(g), em.csign(x)), x)]
 
 
 def _abs_jvp(em, dots, out, x):
-    t = em.real_if_complex(em.multiply(dots[0], _abs_partial(em, x, out)))
-    return em.broadcast_like(t, out)
+    return em.broadcast_like(em.real_if_complex(em.multiply(dots[0], em.csign(x))), out)
 
 
-_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
-def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.sign(x)],
+def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.csign(x)],
                 aliases=(abs,) + ((np.abs,) if np.abs is not np.absolute else ()),
                 vjp=_abs_vjp, jvp=_abs_jvp)
 
