@@ -1502,6 +1502,9 @@ class Lowerer:
             spelling = ("func",) if prim.printer is not None and \
                 getattr(prim.printer, "operator", False) and obj is prim.impl else None
             return self.apply(prim, args, kwargs, node, spelling=spelling)
+        composite = P.lookup_composite(obj)
+        if composite is not None:       # np.linalg.matrix_power, ...: a Python function
+            return self.inline(composite, args, kwargs, node)
         handler = _BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)
@@ -1711,7 +1714,7 @@ class Lowerer:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
-            return Seq("tuple", out)
+            return Seq("tuple", out, prim.out_fields)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
                 and out is not pos[0]:
             axes = kw.get("axes", Const(None))

@@ -120,3 +120,48 @@ def fft_vjp(g, x, kind, s=None, axes=None, norm=None):
     else:
         raise ValueError(f"unknown FFT kind {kind!r}")
     return fit_axes(ct, shape, axes)
+
+
+# ---------------------------------------------------------------- matrix decompositions
+
+__all__ += ["tril_part", "resize_axis", "lstsq_res_ct", "lstsq_res_t"]
+
+
+def tril_part(x, diag=1.0):
+    """The strictly lower triangle of (a stack of) matrices ``x`` plus ``diag``
+    times its diagonal; zeros above.  A diagonal mask: its own transpose."""
+    out = np.tril(x, -1)
+    if diag != 0:
+        n = min(np.shape(x)[-2:])
+        i = np.arange(n)
+        d = np.asarray(x)[..., i, i]
+        out[..., i, i] = d if diag == 1 else d * diag
+    return out
+
+
+def resize_axis(v, like, axis=-1, like_axis=-1):
+    """``v`` cropped or zero-padded at the end of ``axis`` to the length of
+    ``like`` along ``like_axis`` (crop and pad are each other's transposes)."""
+    v = np.asarray(v)
+    axis = axis % v.ndim
+    m = np.shape(like)[like_axis]
+    return fit_axes(v, v.shape[:axis] + (m,) + v.shape[axis + 1:], (axis,))
+
+
+def lstsq_res_ct(g, r):
+    """``r * g`` for the cotangent ``g`` of lstsq's residuals (``g`` of shape
+    (k,) or (1,)), or zeros when lstsq returned no residuals (``g`` empty)."""
+    g = np.asarray(g)
+    if g.size == 0:
+        return np.zeros_like(r)
+    return r * g if np.ndim(r) == 2 else r * g[0]
+
+
+def lstsq_res_t(h, r, like):
+    """The transpose of :func:`lstsq_res_ct` in ``g``: ``sum(r * h, axis=0)``
+    shaped like the residuals ``like`` (empty when they are)."""
+    like = np.asarray(like)
+    if like.size == 0:
+        return np.zeros(like.shape, dtype=np.result_type(h, r))
+    s = np.sum(r * h, axis=0)
+    return np.reshape(s, like.shape)

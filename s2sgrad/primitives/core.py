@@ -89,8 +89,11 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, canonicalize=None):
+                 seq_arg=False, canonicalize=None, out_fields=None):
         self.name = name
+        # out_fields: the names of a multi-output primitive's results, as NumPy's
+        # named tuple has them (np.linalg.svd(a).S, eigh(a).eigenvectors)
+        self.out_fields = out_fields
         # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
         # operands (IR atoms) into the one form the rules read, before binding
         # (np.einsum's operand/sublist form becomes its subscripts form).
@@ -191,6 +194,24 @@ def lookup_object(obj) -> Primitive | None:
     if hit is not None and hit[0] is obj:
         return hit[1]
     return None
+
+
+# Composites: library callables that are lowered as a Python function written
+# with primitives (np.linalg.matrix_power as repeated matmul), as if the user
+# had called that function.  id(obj) -> (obj, python function).
+_COMPOSITES: dict[int, tuple[Any, Callable]] = {}
+
+
+def defcomposite(obj, fn):
+    """Lower calls of the library callable ``obj`` by inlining ``fn``."""
+    if id(obj) in _COMPOSITES or lookup_object(obj) is not None:
+        raise ValueError(f"{obj!r} is already registered")
+    _COMPOSITES[id(obj)] = (obj, fn)
+
+
+def lookup_composite(obj) -> Callable | None:
+    hit = _COMPOSITES.get(id(obj))
+    return hit[1] if hit is not None and hit[0] is obj else None
 
 
 def defmethod(method_name, prim, adapter=None):

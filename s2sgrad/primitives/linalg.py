@@ -449,7 +449,7 @@ def _slogdet_jvp(em, dots, out, a):
 
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
-        vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2,
+        vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
         doc="np.linalg.slogdet: (sign, logabsdet); A_bar = g_logabsdet * inv(A).T, sign "
             "has derivative 0.")
