@@ -165,3 +165,79 @@ def lstsq_res_t(h, r, like):
         return np.zeros(like.shape, dtype=np.result_type(h, r))
     s = np.sum(r * h, axis=0)
     return np.reshape(s, like.shape)
+
+
+# ---------------------------------------------------------------- scipy.linalg
+#
+# Generated code calls SciPy through ``scipy_linalg``, a stand-in for the
+# module that imports it at its first use (s2sgrad itself never imports
+# SciPy; these helpers run only in programs that use it).
+
+__all__ += ["scipy_linalg", "frechet_block", "top_right", "diag_blocks_sum", "apply_pivots",
+            "unapply_pivots", "cho_factor_c"]
+
+
+class _LazyModule:
+    """``scipy_linalg.expm`` is ``scipy.linalg.expm``, imported when first used."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self):
+        return f"<module {self._name!r}, imported when first used>"
+
+
+scipy_linalg = _LazyModule("scipy.linalg")
+
+
+def frechet_block(a, e):
+    """The block matrix [[a, e], [0, a]] (stacks too): expm of it holds the
+    Frechet derivative of expm at a in the direction e in its top-right block."""
+    a, e = np.asarray(a), np.asarray(e)
+    n = a.shape[-1]
+    batch = np.broadcast_shapes(a.shape[:-2], e.shape[:-2])
+    out = np.zeros(batch + (2 * n, 2 * n), dtype=np.result_type(a, e))
+    out[..., :n, :n] = a
+    out[..., n:, n:] = a
+    out[..., :n, n:] = e
+    return out
+
+
+def top_right(m):
+    """The top-right quarter of (a stack of) 2n x 2n matrices."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, n:]
+
+
+def diag_blocks_sum(m):
+    """The sum of the two diagonal n x n blocks of 2n x 2n matrices."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, :n] + m[..., n:, n:]
+
+
+def apply_pivots(x, piv):
+    """``P @ x`` for the row interchanges ``piv`` of LAPACK's LU (row i swapped
+    with row piv[i], in order)."""
+    x = np.array(x, copy=True)
+    for i, p in enumerate(np.asarray(piv).tolist()):
+        if p != i:
+            x[[i, p]] = x[[p, i]]
+    return x
+
+
+def unapply_pivots(x, piv):
+    """``P.T @ x``: the interchanges undone, in reverse order."""
+    x = np.array(x, copy=True)
+    for i, p in reversed(list(enumerate(np.asarray(piv).tolist()))):
+        if p != i:
+            x[[i, p]] = x[[p, i]]
+    return x
+
+
+def cho_factor_c(a, lower=False):
+    """The array of ``scipy.linalg.cho_factor(a, lower)`` (its flag is static)."""
+    return scipy_linalg.cho_factor(a, lower=lower)[0]

@@ -24,7 +24,9 @@ cotangent means "zero": the argument does not influence the output
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -89,14 +91,20 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, canonicalize=None, out_fields=None):
+                 seq_arg=False, expand=None, canonicalize=None, out_fields=None):
         self.name = name
+        # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
+        # the bound operands instead of emitting an equation, so the call
+        # becomes the primitives the expansion emits (their rules give the
+        # derivatives); such a primitive never appears in the IR.
+        self.expand = expand
         # out_fields: the names of a multi-output primitive's results, as NumPy's
         # named tuple has them (np.linalg.svd(a).S, eigh(a).eigenvectors)
         self.out_fields = out_fields
         # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
-        # operands (IR atoms) into the one form the rules read, before binding
-        # (np.einsum's operand/sublist form becomes its subscripts form).
+        # operands (lowering values, before they become IR atoms) into the one
+        # form the rules read (np.einsum's operand/sublist form becomes its
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands).
         self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
@@ -131,8 +139,6 @@ class Primitive:
 
     def bind(self, args, kwargs):
         """Split a call's operands into (positional values, keyword options)."""
-        if self.canonicalize is not None:
-            args, kwargs = self.canonicalize(tuple(args), dict(kwargs))
         ba = self.signature.bind(*args, **kwargs)
         pos, kw = [], {}
         for name, value in ba.arguments.items():
@@ -173,7 +179,8 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     that resolve to it in user code.  Registering a name twice is an error."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} registered twice")
-    if not nondiff and not kw.get("opaque") and (vjp is None or jvp is None):
+    if not nondiff and not kw.get("opaque") and kw.get("expand") is None and \
+            (vjp is None or jvp is None):
         raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
     p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
     REGISTRY[name] = p
@@ -189,29 +196,43 @@ def register_object(obj, prim):
     _BY_OBJECT[key] = (obj, prim)
 
 
-def lookup_object(obj) -> Primitive | None:
+# Rules for optional libraries: (the library module, the rule module).  A rule
+# module is imported only once its library has been imported by the user's
+# program (so ``import s2sgrad`` never imports SciPy), the first time a
+# callable does not resolve (see :func:`lookup_object`).
+OPTIONAL_RULES = (
+    ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
+)
+_LOADED_OPTIONAL: set = set()
+
+
+def load_optional_rules(force=False) -> bool:
+    """Import the rule modules of the optional libraries the program has
+    imported (every one with ``force``, which imports the libraries).
+    Returns whether a rule module was newly loaded."""
+    new = False
+    for lib, rules in OPTIONAL_RULES:
+        if rules in _LOADED_OPTIONAL or not (force or lib in sys.modules):
+            continue
+        _LOADED_OPTIONAL.add(rules)
+        importlib.import_module(rules)
+        new = True
+    return new
+
+
+def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
     return None
 
 
-# Composites: library callables that are lowered as a Python function written
-# with primitives (np.linalg.matrix_power as repeated matmul), as if the user
-# had called that function.  id(obj) -> (obj, python function).
-_COMPOSITES: dict[int, tuple[Any, Callable]] = {}
-
-
-def defcomposite(obj, fn):
-    """Lower calls of the library callable ``obj`` by inlining ``fn``."""
-    if id(obj) in _COMPOSITES or lookup_object(obj) is not None:
-        raise ValueError(f"{obj!r} is already registered")
-    _COMPOSITES[id(obj)] = (obj, fn)
-
-
-def lookup_composite(obj) -> Callable | None:
-    hit = _COMPOSITES.get(id(obj))
-    return hit[1] if hit is not None and hit[0] is obj else None
+def lookup_object(obj) -> Primitive | None:
+    """The primitive ``obj`` stands for, or None."""
+    p = _lookup(obj)
+    if p is None and load_optional_rules():
+        p = _lookup(obj)
+    return p
 
 
 def defmethod(method_name, prim, adapter=None):

@@ -1,7 +1,6 @@
 """Matrix decompositions and friends in np.linalg: cholesky, eigh, eigvalsh,
 svd, qr, pinv, lstsq, eig, eigvals; matrix_rank as data; matrix_power and
-multi_dot as composites (lowered as the Python functions at the end of this
-file, so their derivatives are those of matmul and inv).
+multi_dot as composites (expanded into matmul and inv when lowered).
 
 Every rule is matrix calculus written with other primitives (matmul,
 solve, einsum, ...), so it works on stacks of matrices where NumPy does and
@@ -48,7 +47,7 @@ import numpy as np
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defcomposite, defprim, shape_fresh, shape_of
+from .core import defprim, shape_fresh, shape_of
 
 # ---------------------------------------------------------------- small helpers
 
@@ -631,33 +630,53 @@ defprim("matrix_rank", np.linalg.matrix_rank, sig="A, /, tol=None, hermitian=Fal
 
 # ---------------------------------------------------------------- composites
 #
-# Lowered as these Python functions (with the user's arguments), so their
-# derivatives are those of matmul and inv.  Values agree with NumPy's up to
-# rounding (NumPy multiplies in another order).
+# Calls that lower to other primitives (Primitive.expand), so their
+# derivatives are those of matmul and inv.
 
 
-def matrix_power(a, n):
-    """np.linalg.matrix_power(a, n) for a constant int n: repeated products
-    (of inv(a) for n < 0); the identity (stacked like a) for n == 0."""
+def _matrix_power_expand(em, a, n):
+    """NumPy's own algorithm for a constant int n (the same products in the
+    same order, so the same rounding): inv first for n < 0, the identity
+    (stacked like a) for n == 0, binary powering for n > 3."""
+    if not (isinstance(n, Const) and isinstance(n.value, (int, np.integer))
+            and not isinstance(n.value, bool)):
+        raise S2SGradError("np.linalg.matrix_power: the exponent must be an int known when "
+                           "the gradient is compiled")
+    n = int(n.value)
     if n == 0:
-        return np.zeros_like(a) + np.eye(a.shape[-1], dtype=a.dtype)
+        return em.add(em.zeros_like(a), em.eye(_len(em, a), dtype=_dtype(em, a)))
     if n < 0:
-        a = np.linalg.inv(a)
-        n = -n
-    result = a
-    for _ in range(n - 1):
-        result = result @ a
+        a, n = em.inv(a), -n
+    if n == 1:
+        return a
+    if n == 2:
+        return em.matmul(a, a)
+    if n == 3:
+        return em.matmul(em.matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        z = a if z is None else em.matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else em.matmul(result, z)
     return result
 
 
-def multi_dot(arrays, *, out=None):
-    """np.linalg.multi_dot(arrays): the chain of products, left to right (a
-    1-d first/last array is a row/column vector, as in NumPy)."""
+defprim("matrix_power", np.linalg.matrix_power, sig="a, n, /", expand=_matrix_power_expand,
+        doc="np.linalg.matrix_power(a, n), n a constant int: products of a (or inv(a)).")
+
+
+def _multi_dot_expand(em, *arrays, out=None):
+    """Left to right (NumPy may group the products differently: the same value
+    up to rounding); a 1-d first/last array is a row/column vector."""
+    if out is not None and not (isinstance(out, Const) and out.value is None):
+        raise S2SGradError("np.linalg.multi_dot(..., out=...) is not supported; use the result")
     result = arrays[0]
     for a in arrays[1:]:
-        result = result @ a
+        result = em.matmul(result, a)
     return result
 
 
-defcomposite(np.linalg.matrix_power, matrix_power)
-defcomposite(np.linalg.multi_dot, multi_dot)
+defprim("multi_dot", np.linalg.multi_dot, sig="*arrays, out=None", seq_arg=True,
+        expand=_multi_dot_expand,
+        doc="np.linalg.multi_dot([a, b, c]): a @ b @ c.")

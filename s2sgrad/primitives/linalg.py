@@ -28,7 +28,7 @@ Conventions (documented in the README too):
   the installed NumPy decides it (>= 2: only when 1-d).
 * ``einsum``: every NumPy form -- subscripts with ``...`` anywhere, an
   implicit output, the operand/sublist form (made a subscripts string when
-  lowered), repeated labels (``'ii->i'``, ``'ii'``), labels of size 1
+  lowered, ``Primitive.canonicalize``), repeated labels (``'ii->i'``, ``'ii'``), labels of size 1
   broadcast against longer ones, ``optimize=``.
 """
 from __future__ import annotations
@@ -156,7 +156,13 @@ _SUBLIST_LABELS = string.ascii_uppercase + string.ascii_lowercase
 
 
 def _sublist_term(sub, what):
-    v = sub.value if isinstance(sub, Const) else None
+    """A sublist (a list literal of constants while lowering, or a constant
+    list) as subscript letters."""
+    items = getattr(sub, "items", None)
+    if isinstance(items, list) and all(isinstance(i, Const) for i in items):
+        v = [i.value for i in items]
+    else:
+        v = sub.value if isinstance(sub, Const) else None
     if not isinstance(v, (list, tuple)):
         raise S2SGradError(f"np.einsum in its operand/sublist form needs {what} to be a list of "
                            f"constant ints (and Ellipsis), known when the gradient is compiled")
