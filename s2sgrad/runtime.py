@@ -189,6 +189,8 @@ def cast_derivative(t, dtype, to):
     run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
     else zeros (a cast to an integer or bool type is piecewise constant)."""
     if np.issubdtype(np.dtype(dtype), np.inexact):
+        if np.iscomplexobj(t) and not np.issubdtype(np.dtype(to), np.complexfloating):
+            t = np.real(t)      # a real value's derivative is real
         return np.asarray(t, dtype=to)
     return np.zeros(np.shape(t), dtype=to)
 

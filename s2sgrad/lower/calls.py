@@ -172,7 +172,7 @@ class CallsMixin:
                                    f"function, or inside 'with warnings.catch_warnings():'",
                              construct=_describe(obj, node))
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
-                issubclass(obj, (np.floating, np.integer, np.bool_)):
+                issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)

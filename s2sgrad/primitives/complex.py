@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from .core import defattr, defmethod, defprim, shape_elementwise, shape_of
+from .core import SCALAR, defattr, defmethod, defprim, shape_elementwise, shape_of
 
 # ---------------------------------------------------------------- helpers rules emit
 
@@ -136,3 +136,13 @@ def _angle_jvp(em, dots, out, x, deg=None):
 defprim("angle", np.angle, sig="z, /, deg=False", vjp=_angle_vjp, jvp=_angle_jvp,
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="np.angle(z, deg): d angle = Im(conj(z) dz) / |z|^2 (0 at z == 0).")
+
+
+# ---------------------------------------------------------------- data
+
+for _name in ("iscomplex", "isreal"):
+    defprim(_name, getattr(np, _name), sig="x, /", nondiff=True,
+            shape=lambda args, kwargs: shape_of(args[0]))
+for _name in ("iscomplexobj", "isrealobj"):
+    defprim(_name, getattr(np, _name), sig="x, /", nondiff=True,
+            shape=lambda args, kwargs: SCALAR)

@@ -18,9 +18,14 @@ Conventions (documented in the README too):
   ``ord=0`` (a count) has derivative 0; a general ``ord=p`` uses
   ``sign(x) * (|x| / norm) ** (p - 1)`` (also 0 at a zero vector for
   ``p > 1``; NaN at zero entries for ``p < 1``, where it is infinite).
-  Matrix norms other than the Frobenius norm (``'nuc'``, 2, 1, inf with two
-  axes) are refused at compile time.  ``norm(x, ord)`` with a numeric ``ord`` and no ``axis`` is
-  differentiated as a vector norm and checks at run time that ``x`` is 1-d.
+  Complex vectors: ``conj(x) / norm`` (the convention of ``complex.py``).
+  Matrix norms (``'nuc'``, and 2, -2, 1, -1, inf, -inf with ``axis=(a, b)``)
+  of real matrices: the nuclear norm's gradient is ``U V^T``; the spectral
+  norm's ``u1 v1^T`` (ties among the largest/smallest singular values split
+  equally); the 1/inf norms' ``sign(x)`` on the column/row of extreme
+  absolute sum (ties split equally).  ``norm(x, ord)`` with a numeric
+  ``ord`` and no ``axis`` is differentiated as a vector norm and checks at
+  run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
 * ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
   ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
   ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
@@ -471,10 +476,13 @@ def _norm_kind(ord, axis):
     matrix = isinstance(ax, (tuple, list)) and len(ax) == 2
     if o is None or o == "fro":
         return "two", 2.0, False
-    if isinstance(o, str) or matrix:
-        raise S2SGradError(f"s2sgrad does not differentiate the matrix norm "
-                           f"np.linalg.norm(x, ord={o!r}, axis={ax!r}); only the Frobenius "
-                           f"norm (ord=None or 'fro') and vector norms are supported")
+    if o == "nuc" or matrix:
+        if o not in ("nuc", 1, -1, 2, -2, np.inf, -np.inf):
+            raise S2SGradError(f"np.linalg.norm(x, ord={o!r}, axis={ax!r}): not a matrix norm "
+                               f"NumPy computes")
+        return "matrix", o, tuple(ax) if matrix else (-2, -1)
+    if isinstance(o, str):
+        raise S2SGradError(f"np.linalg.norm(x, ord={o!r}): unknown ord")
     p = float(o)
     check = ax is None   # numeric ord, no axis: a matrix norm if x is 2-d
     if p == 2:
@@ -491,7 +499,7 @@ def _norm_kind(ord, axis):
 
 
 def _norm_setup(em, x, ord, axis, keepdims):
-    kind, p, check = _norm_kind(ord, axis)
+    kind, p, check = _norm_kind(ord, axis)      # (not "matrix": see _matrix_norm_*)
     if check:
         x = em.vector_norm_arg(x)
     keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
@@ -514,25 +522,34 @@ def _safe(em, out):
 
 
 def _norm_weight(em, kind, p, x, out, expand, axis):
-    """d out / d x for the norms other than the 2-norm (broadcasting against x)."""
+    """d out / d x for the norms other than the 2-norm (broadcasting against x);
+    csign(x) is sign(x) for real x, conj(x) / |x| for complex x."""
     if kind == "one":
-        return em.sign(x)
+        return em.csign(x)
     if kind in ("inf", "-inf"):
         # the sensitivity is split equally among the entries tied for the extreme
         hit = em.equal(em.absolute(x), expand(out))
         count = em.sum(hit, **({"axis": axis} if _given(axis) else {}), keepdims=True)
-        return em.divide(em.multiply(em.sign(x), hit), count)
+        return em.divide(em.multiply(em.csign(x), hit), count)
     # general p: sign(x) * (|x| / norm) ** (p - 1)
-    return em.multiply(em.sign(x), em.power(em.divide(em.absolute(x), expand(_safe(em, out))),
-                                            p - 1.0))
+    return em.multiply(em.csign(x), em.power(em.divide(em.absolute(x), expand(_safe(em, out))),
+                                             p - 1.0))
+
+
+def _real_ct(em, g):
+    """A real output's cotangent: real (complex.py's convention)."""
+    return g if isinstance(g, Const) else em.real_if_complex(g)
 
 
 def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
+    if _norm_kind(ord, axis)[0] == "matrix":
+        return [_matrix_norm_vjp(em, g, x, ord, axis, keepdims)]
     kind, p, xv, expand, _ = _norm_setup(em, x, ord, axis, keepdims)
     if kind == "zero":
         return [None]
+    g = _real_ct(em, g)
     if kind == "two":
-        return [em.multiply(xv, expand(em.divide(g, _safe(em, out))))]
+        return [em.multiply(em.conj_if_complex(xv), expand(em.divide(g, _safe(em, out))))]
     w = _norm_weight(em, kind, p, xv, out, expand, axis)
     if is_one(g):       # the seed 1.0 of grad: w already has x's shape
         return [w]
@@ -540,13 +557,69 @@ def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
 
 
 def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
+    if _norm_kind(ord, axis)[0] == "matrix":
+        return _matrix_norm_jvp(em, dots[0], x, ord, axis, keepdims)
     kind, p, xv, expand, reduce_ = _norm_setup(em, x, ord, axis, keepdims)
     (dx,) = dots
     if kind == "zero":
         return None
     if kind == "two":
-        return em.divide(reduce_(em.multiply(xv, dx)), _safe(em, out))
-    return reduce_(em.multiply(_norm_weight(em, kind, p, xv, out, expand, axis), dx))
+        return em.divide(reduce_(em.real_if_complex(em.multiply(em.conj_if_complex(xv), dx))),
+                         _safe(em, out))
+    return reduce_(em.real_if_complex(em.multiply(
+        _norm_weight(em, kind, p, xv, out, expand, axis), dx)))
+
+
+# Matrix norms over two axes (a, b): in a frame where they are the last two,
+# d out = <W, dx> with
+#   'nuc': W = U V^T;   2 / -2: W = U diag(w) V^T, w = 1 on the largest /
+#   smallest singular value (ties split equally);   1 / -1 (inf / -inf):
+#   W = sign(x) on the column (row) of largest / smallest absolute sum (ties
+#   split equally).  Real matrices.
+
+
+def _matrix_norm_weight(em, x2, o):
+    if o in ("nuc", 2, -2):
+        U, sv, Vh = em.svd(x2, full_matrices=False)
+        if o == "nuc":
+            return em.matmul(U, Vh)
+        ext = em.max(sv, axis=-1, keepdims=True) if o == 2 else \
+            em.min(sv, axis=-1, keepdims=True)
+        hit = em.equal(sv, ext)
+        w = em.divide(hit, em.sum(hit, axis=-1, keepdims=True))
+        return em.matmul(em.multiply(U, em.expand_dims(w, axis=-2)), Vh)
+    along = -2 if o in (1, -1) else -1          # column sums for 1, row sums for inf
+    sums = em.sum(em.absolute(x2), axis=along, keepdims=True)
+    other = -1 if along == -2 else -2
+    ext = em.max(sums, axis=other, keepdims=True) if o in (1, np.inf) else \
+        em.min(sums, axis=other, keepdims=True)
+    hit = em.equal(sums, ext)
+    return em.multiply(em.csign(x2), em.divide(hit, em.sum(hit, axis=other, keepdims=True)))
+
+
+def _matrix_norm_frame(em, x, ord, axis, keepdims):
+    _, o, axes = _norm_kind(ord, axis)
+    keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
+    x2 = em.moveaxis(x, source=axes, destination=(-2, -1))
+    return o, axes, keep, x2
+
+
+def _matrix_norm_vjp(em, g, x, ord, axis, keepdims):
+    o, axes, keep, x2 = _matrix_norm_frame(em, x, ord, axis, keepdims)
+    g = _real_ct(em, g)
+    if not isinstance(g, Const):
+        g = em.moveaxis(g, source=axes, destination=(-2, -1)) if keep else \
+            em.expand_dims(g, axis=(-2, -1))
+    ct = em.multiply(_matrix_norm_weight(em, x2, o), g)
+    return em.moveaxis(ct, source=(-2, -1), destination=axes)
+
+
+def _matrix_norm_jvp(em, dx, x, ord, axis, keepdims):
+    o, axes, keep, x2 = _matrix_norm_frame(em, x, ord, axis, keepdims)
+    dx2 = em.moveaxis(dx, source=axes, destination=(-2, -1))
+    t = em.sum(em.multiply(_matrix_norm_weight(em, x2, o), dx2), axis=(-2, -1),
+               keepdims=keep)
+    return em.moveaxis(t, source=(-2, -1), destination=axes) if keep else t
 
 
 def _norm_shape(args, kwargs):

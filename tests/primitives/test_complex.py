@@ -236,3 +236,17 @@ def test_generated_code_for_real_inputs_has_no_complex_helpers():
     f(normal(3))
     src = f.source
     assert "np.sign(x)" in src and "csign" not in src and "real_if_complex" not in src, src
+
+
+def _casts(x):
+    z = x.astype(complex) * np.exp(1j * x)
+    return np.sum(np.abs(z) ** 2) + np.real(np.complex128(x[0]) * 1j) + np.sum(np.isreal(z))
+
+
+def test_complex_casts_of_real_arguments():
+    import warnings
+    x = normal(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no ComplexWarning from the derivative
+        np.testing.assert_allclose(s2sgrad.grad(_casts)(x), 2 * x, rtol=1e-14)
+    s2sgrad.check_grads(_casts, (x,), modes=("rev", "fwd"))

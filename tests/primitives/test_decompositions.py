@@ -119,6 +119,13 @@ SPECS = [
          id="eig-batch"),
     Spec("eigvals", lambda a: np.sum(np.real(np.linalg.eigvals(a) ** 2) * AR), (S4,),
          id="eigvals"),
+    # ---------------------------------------------------------------- composites
+    Spec("matrix_power", lambda a: np.sum(np.linalg.matrix_power(a, 5) * W4), (0.5 * S4,),
+         id="matrix_power-binary"),
+    Spec("matrix_power", lambda a: np.sum(np.sin(np.linalg.matrix_power(a, -2))),
+         (spd(3, 2),), id="matrix_power-negative-batch"),
+    Spec("multi_dot", lambda a, b, c: np.sum(np.sin(np.linalg.multi_dot([a, b, c]))),
+         (normal(2, 3), normal(3, 4), normal(4, 2)), wrt=(0, 1, 2), id="multi_dot"),
 ]
 
 

@@ -81,6 +81,12 @@ SPECS = [
          id="inner-vec"),
     Spec("inner", lambda a, b: np.sum(np.sin(np.inner(a, b))), (normal(2, 3, 4), normal(4)),
          wrt=(0, 1), id="inner-nd"),
+    Spec("inner", lambda a, b: np.sum(np.sin(np.inner(a, b))),
+         (normal(2, 3, 4), normal(5, 2, 4)), wrt=(0, 1), id="inner-nd-both"),
+    Spec("tensordot", lambda a, b: np.sum(np.sin(np.tensordot(a, b, axes=[[1, 2], [0, 1]]))),
+         (normal(2, 3, 4), normal(3, 4, 5)), wrt=(0, 1), id="tensordot-list-axes"),
+    Spec("matmul", lambda a, b: np.sum(np.sin(np.matmul(a, b))),
+         (normal(2, 1, 3, 4), normal(1, 5, 4, 2)), wrt=(0, 1), id="matmul-broadcast-both"),
     Spec("inner_vjp_a", lambda g, a, b: np.sum(np.cos(rt.inner_vjp_a(g, a, b))),
          (normal(3, 2), normal(3, 4), normal(2, 4)), wrt=(0, 2)),
     Spec("inner_vjp_b", lambda g, a, b: np.sum(np.cos(rt.inner_vjp_b(g, a, b))),
@@ -225,6 +231,20 @@ SPECS = [
     Spec("norm", lambda x: np.sum(np.linalg.norm(x, np.inf, axis=0)), (distinct(3, 4),),
          id="norm-inf-axis"),
     Spec("vector_norm_arg", lambda x: np.sum(np.sin(rt.vector_norm_arg(x))), (normal(3),)),
+    # matrix norms over two axes
+    Spec("norm", lambda x: np.linalg.norm(x, "nuc"), (normal(4, 3),), id="norm-nuc"),
+    Spec("norm", lambda x: np.linalg.norm(x, 2, axis=(0, 1)), (normal(4, 3),),
+         id="norm-spectral"),
+    Spec("norm", lambda x: np.linalg.norm(x, -2, axis=(1, 0)), (normal(3, 4),),
+         id="norm-smallest-singular"),
+    Spec("norm", lambda x: np.linalg.norm(x, 1, axis=(0, 1)) + np.linalg.norm(x, -1, axis=(0, 1)),
+         (distinct(4, 3) - 5.5,), id="norm-matrix-1"),
+    Spec("norm", lambda x: np.linalg.norm(x, np.inf, axis=(0, 1)) +
+         np.linalg.norm(x, -np.inf, axis=(0, 1)), (distinct(4, 3) - 5.5,), id="norm-matrix-inf"),
+    Spec("norm", lambda x: np.sum(np.sin(np.linalg.norm(x, "nuc", axis=(2, 1), keepdims=True))
+                                  * x), (normal(2, 4, 3),), id="norm-nuc-batch-keepdims"),
+    Spec("norm", lambda z: np.linalg.norm(z) + np.linalg.norm(z, 1) + np.linalg.norm(z, 3),
+         (normal(4) + 1j * normal(4),), id="norm-complex-vector"),
 
     # ---------------------------------------------------------------- np.linalg
     Spec("inv", lambda a: np.sum(np.linalg.inv(a) * W3), (wellcond(3, 3),)),
@@ -390,10 +410,30 @@ def _spectral(x):
     return np.linalg.norm(x, 2, axis=(0, 1))
 
 
-@pytest.mark.parametrize("f", [_nuc, _spectral])
-def test_matrix_norms_are_refused(f):
-    with pytest.raises(S2SGradError, match="matrix norm"):
-        s2sgrad.grad(f)(normal(3, 3))
+def test_matrix_norm_gradients_exact():
+    x = normal(4, 3)
+    u, _, vh = np.linalg.svd(x, full_matrices=False)
+    np.testing.assert_allclose(s2sgrad.grad(_nuc)(x), u @ vh, rtol=1e-10)
+    np.testing.assert_allclose(s2sgrad.grad(_spectral)(x), np.outer(u[:, 0], vh[0]),
+                               rtol=1e-10)
+
+
+def _norm1_matrix(x):
+    return np.linalg.norm(x, 1, axis=(0, 1))
+
+
+def test_matrix_1_norm_ties_split_equally():
+    x = np.array([[1.0, -2.0], [-2.0, 1.0]])      # both columns sum to 3
+    np.testing.assert_array_equal(s2sgrad.grad(_norm1_matrix)(x), 0.5 * np.sign(x))
+
+
+def _bad_ord(x):
+    return np.linalg.norm(x, 3, axis=(0, 1))
+
+
+def test_unknown_matrix_norm_is_refused():
+    with pytest.raises(S2SGradError, match="not a matrix norm"):
+        s2sgrad.grad(_bad_ord)(normal(3, 3))
 
 
 def test_norm_numeric_ord_of_matrix_is_refused_at_run_time():
