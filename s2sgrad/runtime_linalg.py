@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["real_if_complex", "conj_if_complex", "csign"]
+__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -27,6 +27,16 @@ def real_if_complex(x):
 def conj_if_complex(x):
     """The complex conjugate of a complex ``x``; a real ``x`` itself (no copy)."""
     return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def require_real(x, what=""):
+    """``x`` itself; a complex ``x`` is refused (a rule written for real
+    matrices would give a wrong derivative)."""
+    if np.iscomplexobj(x):
+        raise TypeError(f"s2sgrad differentiates {what} of real matrices only, not of "
+                        f"{np.result_type(x)} ones; for complex input use np.linalg.eig, or "
+                        f"write the real and imaginary parts as a real block matrix")
+    return x
 
 
 def csign(x):

@@ -73,6 +73,14 @@ defprim("csign", runtime.csign, sig="x, /", pyname="csign",
         doc="runtime helper: d|x|/dx -- sign(x) for real x, conj(z) / |z| for complex z.")
 
 
+# require_real(x, what): x, checked at run time to be real (the decompositions'
+# rules are written for real matrices).  The identity for derivatives.
+defprim("require_real", runtime.require_real, sig="x, /, what=''", pyname="require_real",
+        vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x, refused if complex (rules for real matrices).")
+
+
 # ---------------------------------------------------------------- conj, real, imag
 
 CONJ = defprim("conjugate", np.conjugate, sig="x, /",

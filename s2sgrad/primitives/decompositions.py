@@ -164,8 +164,14 @@ defprim("resize_axis", runtime.resize_axis, sig="v, like, /, axis=-1, like_axis=
 # upper=True returns U = L^T from the upper triangle: the same, transposed.
 
 
+def _real(em, x, what):
+    """x, refused at run time if complex (these rules are for real matrices)."""
+    return em.require_real(x, what=what)
+
+
 def _cholesky_jvp(em, dots, out, a, upper=None):
     up = _flag(upper)
+    out = _real(em, out, "cholesky")
     L = _T(em, out) if up else out
     S = _read_tangent(em, dots[0], up)
     Y = em.solve(L, S)                                   # L^-1 S
@@ -176,6 +182,7 @@ def _cholesky_jvp(em, dots, out, a, upper=None):
 
 def _cholesky_vjp(em, g, out, a, upper=None):
     up = _flag(upper)
+    out = _real(em, out, "cholesky")
     L = _T(em, out) if up else out
     Lbar = _T(em, g) if up else g
     P = em.tril_part(_mm(em, _T(em, L), Lbar), diag=0.5)
@@ -205,6 +212,7 @@ def _uplo_upper(UPLO):
 
 def _eigh_jvp(em, dots, out, a, UPLO=None):
     w, V = out
+    V = _real(em, V, "eigh")
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
     C = _mm(em, _T(em, V), _mm(em, S, V))
     return _diagonal(em, C), _mm(em, V, em.multiply(_gaps(em, w), C))
@@ -212,6 +220,7 @@ def _eigh_jvp(em, dots, out, a, UPLO=None):
 
 def _eigh_vjp(em, g, out, a, UPLO=None):
     (w, V), (wbar, Vbar) = out, g
+    V = _real(em, V, "eigh")
     inner = None
     if wbar is not None:
         inner = _diag_embed(em, wbar)
@@ -236,12 +245,14 @@ defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
 
 def _eigvalsh_jvp(em, dots, out, a, UPLO=None):
     _, V = em.eigh(a, **_uplo_kw(UPLO))
+    V = _real(em, V, "eigvalsh")
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
     return em.einsum("...ji,...jk,...ki->...i", V, S, V)
 
 
 def _eigvalsh_vjp(em, g, out, a, UPLO=None):
     _, V = em.eigh(a, **_uplo_kw(UPLO))
+    V = _real(em, V, "eigvalsh")
     return [_read_cotangent(em, _mm(em, _cols(em, V, g), _T(em, V)), _uplo_upper(UPLO))]
 
 
@@ -272,12 +283,13 @@ def _svd_opts(full_matrices=None, compute_uv=None, hermitian=None):
 def _svd_thin(em, a, out, full, uv):
     """(U, s, Vh) of the thin SVD: cropped from a full one, or computed."""
     if not uv:
-        return em.svd(a, full_matrices=False)
-    U, s, Vh = out
-    if full:
-        U = em.resize_axis(U, s, axis=-1, like_axis=-1)
-        Vh = em.resize_axis(Vh, s, axis=-2, like_axis=-1)
-    return U, s, Vh
+        U, s, Vh = em.svd(a, full_matrices=False)
+    else:
+        U, s, Vh = out
+        if full:
+            U = em.resize_axis(U, s, axis=-1, like_axis=-1)
+            Vh = em.resize_axis(Vh, s, axis=-2, like_axis=-1)
+    return _real(em, U, "svd"), s, Vh
 
 
 def _svd_jvp(em, dots, out, a, **kw):
@@ -396,9 +408,8 @@ def _qr_core_vjp(em, Qbar, Rbar, a, Q, R):
 
 
 def _qr_thin(em, a, out, mode):
-    if mode == "reduced":
-        return out
-    return em.qr(a)
+    Q, R = out if mode == "reduced" else em.qr(a)
+    return _real(em, Q, "qr"), R
 
 
 def _qr_jvp(em, dots, out, a, mode=None):
@@ -467,8 +478,9 @@ def _pinv_cotangent(em, P, A, G):
 
 defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=None",
         pyname="np.linalg.pinv",
-        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, out, a, g)],
-        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, out, a, dots[0]),
+        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, _real(em, out, "pinv"), a, g)],
+        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, _real(em, out, "pinv"), a,
+                                                         dots[0]),
         shape=shape_fresh,
         doc="np.linalg.pinv: the Golub-Pereyra derivative (rank locally constant).")
 
@@ -483,8 +495,9 @@ defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=
 
 
 def _lstsq_pinv(em, a, rcond):
-    return em.pinv(a) if rcond is None or (isinstance(rcond, Const) and rcond.value is None) \
+    P = em.pinv(a) if rcond is None or (isinstance(rcond, Const) and rcond.value is None) \
         else em.pinv(a, rcond=rcond)
+    return _real(em, P, "lstsq")
 
 
 def _lstsq_jvp(em, dots, out, a, b, rcond=None):
@@ -498,6 +511,7 @@ def _lstsq_jvp(em, dots, out, a, b, rcond=None):
         dx = _add(em, dx, _mm(em, _pinv_tangent(em, P, a, da), b))
         dres = _add(em, dres, em.multiply(_mm(em, da, x), -2.0))
         U, _, Vh = em.svd(a, full_matrices=False)
+        U = _real(em, U, "lstsq")
         dsv = em.einsum("...ji,...jk,...ik->...i", U, da, Vh)
     r = em.subtract(b, _mm(em, a, x))
     return dx, em.lstsq_res_t(dres, r, res), None, dsv
@@ -517,6 +531,7 @@ def _lstsq_vjp(em, g, out, a, b, rcond=None):
         abar = _add(em, abar, em.negative(em.matmul_vjp_a(w, a, x)))
     if svbar is not None:
         U, _, Vh = em.svd(a, full_matrices=False)
+        U = _real(em, U, "lstsq")
         abar = _add(em, abar, _mm(em, _cols(em, U, svbar), Vh))
     return [abar, bbar]
 

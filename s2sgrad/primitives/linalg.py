@@ -581,6 +581,7 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
 def _matrix_norm_weight(em, x2, o):
     if o in ("nuc", 2, -2):
         U, sv, Vh = em.svd(x2, full_matrices=False)
+        U = em.require_real(U, what="np.linalg.norm(x, ord=%r)" % (o,))
         if o == "nuc":
             return em.matmul(U, Vh)
         ext = em.max(sv, axis=-1, keepdims=True) if o == 2 else \

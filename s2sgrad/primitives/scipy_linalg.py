@@ -33,7 +33,7 @@ from . import printing
 from .core import defprim, shape_fresh, shape_of
 from .decompositions import (_T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
                              _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
-                             _read_tangent)
+                             _read_tangent, _real)
 from .linalg import _det_jvp, _det_vjp, _inv_jvp, _inv_vjp
 
 _PY = "scipy_linalg."
@@ -75,6 +75,7 @@ def _solve_tri(em, a, b, transposed, lower, unit):
 
 def _solve_triangular_jvp(em, dots, out, a, b, **kw):
     t, lower, unit = _tri_opts(**_drop(kw, "overwrite_b", "check_finite"))
+    a = _real(em, a, "scipy.linalg.solve_triangular")
     da, db = dots
     rhs = db
     if da is not None:
@@ -86,6 +87,7 @@ def _solve_triangular_jvp(em, dots, out, a, b, **kw):
 
 def _solve_triangular_vjp(em, g, out, a, b, **kw):
     t, lower, unit = _tri_opts(**_drop(kw, "overwrite_b", "check_finite"))
+    a = _real(em, a, "scipy.linalg.solve_triangular")
     bbar = _solve_tri(em, a, g, not t, lower, unit)
     abar = em.negative(em.matmul_vjp_a(bbar, a, out))
     return [_tri(em, _T(em, abar) if t else abar, lower, unit), bbar]
@@ -186,7 +188,7 @@ def _pair_printer(name, second):
 
 
 def _cho_factor_of(em, c, low):
-    return _tri(em, c, low)
+    return _tri(em, _real(em, c, "scipy.linalg.cho_solve"), low)
 
 
 def _cho_solve_jvp(em, dots, out, c, b, lower=None, **kw):
@@ -228,6 +230,7 @@ defprim("cho_solve", sl.cho_solve,
 
 
 def _lu_parts(em, lu):
+    lu = _real(em, lu, "scipy.linalg.lu_factor/lu_solve")
     n = em.call("getitem", em.shape(lu), _params={"index": -1})
     eye = em.eye(n, dtype=em.call("result_type", lu, _params={"spelling": ("attr", "dtype")}))
     return em.add(em.tril_part(lu, diag=0.0), eye), _tri(em, lu, lower=False)
@@ -371,6 +374,7 @@ def _solve_call(em, a, b, sym, lower, transposed):
 
 def _scipy_solve_jvp(em, dots, out, a, b, **kw):
     sym, lower, tr = _solve_opts(**kw)
+    a = _real(em, a, "scipy.linalg.solve")
     da, db = dots
     rhs = db
     if da is not None:
@@ -382,6 +386,7 @@ def _scipy_solve_jvp(em, dots, out, a, b, **kw):
 
 def _scipy_solve_vjp(em, g, out, a, b, **kw):
     sym, lower, tr = _solve_opts(**kw)
+    a = _real(em, a, "scipy.linalg.solve")
     bbar = _solve_call(em, a, g, sym, lower, not tr)
     m = em.negative(em.matmul_vjp_a(bbar, a, out))
     if sym:

@@ -42,6 +42,7 @@ SPECS = [
          id="csign-complex"),
     Spec("csign", lambda x: np.sum(rt.csign(x) * x), (normal(3),), id="csign-real"),
     Spec("real_if_complex", lambda z: np.sum(np.sin(rt.real_if_complex(z * Z3))), (cnormal(3),)),
+    Spec("require_real", lambda x: np.sum(np.sin(rt.require_real(x, "a test"))), (normal(3),)),
     Spec("conj_if_complex", lambda z: np.sum(np.real(rt.conj_if_complex(z) * Z3 * z)),
          (cnormal(3),)),
     # holomorphic functions of a complex argument

@@ -323,3 +323,24 @@ def test_values_match_numpy():
     out, _ = s2sgrad.vjp(_all_values, wrt=(0, 1))(a, s)
     for got, want in zip(out, _all_values(a, s)):
         np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def _eigh_sum(a):
+    return np.sum(np.linalg.eigh(a)[1] * W4)
+
+
+def _chol_sum(a):
+    return np.sum(np.abs(np.linalg.cholesky(a)))
+
+
+def _eig_abs(a):
+    return np.sum(np.abs(np.linalg.eig(a)[0]))
+
+
+def test_complex_matrices_refused_where_rules_are_real_only():
+    h = spd(4) + 1j * (lambda m: m - m.T)(normal(4, 4))      # Hermitian positive definite
+    for f in (_eigh_sum, _chol_sum, _nuclear):
+        with pytest.raises(TypeError, match="real matrices"):
+            s2sgrad.grad(f)(h)
+    # eig takes complex matrices
+    s2sgrad.check_grads(_eig_abs, (normal(3, 3) + 1j * normal(3, 3),), modes=("rev", "fwd"))
