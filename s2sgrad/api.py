@@ -31,7 +31,7 @@ from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
 from .schedules import as_schedule
-from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
+from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
     signature as _signature, specialize as _specialize
 from .arrays import is_duck as _is_duck
 from . import arrays
@@ -96,7 +96,9 @@ def _pick(c, leaves, globals_, grads=False):
         f, sc = None, general
     if f is not None:
         _copy_attrs(c, sc)
-        sc.direct = grads and _direct_results(f, leaves, c.wrt_leaves)
+        flags = _direct_flags(f, leaves, c.wrt_leaves) if grads else None
+        sc.direct = flags is not None and all(flags[0])
+        sc.direct_flags = flags
     table[key] = sc
     return sc
 
@@ -376,6 +378,147 @@ def _unalias(grads):
     return grads
 
 
+_ND = np.ndarray
+_MISS = object()       # a fast-path runner's answer for arguments of another signature
+
+
+class _NotFast(Exception):
+    """An argument of a kind the fast path does not key (a container, another
+    array type): the call takes the slow path."""
+
+
+def _arg_key(a):
+    """The fast-path key of one argument: what the compiled code depends on
+    (an array's shape and dtype, a Python float's type, a static int's value)."""
+    t = type(a)
+    if t is _ND:
+        return (a.shape, a.dtype)
+    if t is float or t is complex:
+        return t
+    if a is None:
+        return None
+    if t is int or t is bool:
+        return (t, a)                 # maybe a compile-time constant: its value matters
+    if isinstance(a, np.generic):
+        return t                      # the type fixes shape () and the dtype
+    raise _NotFast
+
+
+def _call_key(args, kwargs):
+    key = tuple([_arg_key(a) for a in args])
+    if kwargs:
+        key = (key, tuple(kwargs), tuple([_arg_key(a) for a in kwargs.values()]))
+    return key
+
+
+class _FastCall:
+    """The fast path of one argument signature: a small generated function
+    ``run`` with the user's parameters (names and defaults), which checks
+    that each argument has the signature's kind (and an array its shape and
+    dtype, a static int its value) and then returns the generated code's
+    result -- as it is where the specialisation proved it a fresh array of
+    the argument's kind (``direct``), converted to ``float`` where the
+    argument is one -- or ``_MISS``.  Measured (``benchmarks/bench_core.py``
+    rows with floats and keywords): about 0.3 us for three arrays, where a
+    key tuple of shapes and dtypes and a dictionary lookup cost 0.8 us."""
+    __slots__ = ("run", "sc")
+
+    def __init__(self, run, sc):
+        self.run, self.sc = run, sc
+
+    @classmethod
+    def make(cls, t, c, sc, leaves):
+        params = list(t._sig.parameters.values())
+        if len(params) != len(leaves) or \
+                any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params) or \
+                not inspect.isfunction(t.fn):
+            return None
+        names = [p.name for p in params]
+        ns = {"_s2s_type": type, "_s2s_ND": _ND, "_s2s_MISS": _MISS, "_s2s_fn": sc.fn,
+              "_s2s_float": float, "_s2s_complex": complex}
+        if any(n in ns for n in names):
+            return None
+        checks, sig = [], []
+        for k, (p, x) in enumerate(zip(params, leaves)):
+            n = p.name
+            if p.default is not inspect.Parameter.empty:
+                ns[f"_s2s_d{k}"] = p.default
+                sig.append(f"{n}=_s2s_d{k}")
+            else:
+                sig.append(n)
+            tx = type(x)
+            if tx is _ND:
+                ns[f"_s2s_t{k}"] = x.dtype
+                checks.append(f"_s2s_type({n}) is _s2s_ND and {n}.shape == {x.shape!r} and "
+                              f"{n}.dtype is _s2s_t{k}")
+            elif x is None:
+                checks.append(f"{n} is None")
+            elif tx in (float, complex):
+                checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__}")
+            elif tx in (int, bool):
+                ns[f"_s2s_v{k}"] = x
+                ns[f"_s2s_k{k}"] = tx
+                checks.append(f"_s2s_type({n}) is _s2s_k{k} and {n} == _s2s_v{k}")
+            elif isinstance(x, np.generic):
+                ns[f"_s2s_k{k}"] = tx
+                checks.append(f"_s2s_type({n}) is _s2s_k{k}")
+            else:
+                return None
+        call = f"_s2s_fn({', '.join(names)})"
+        ret = cls._returns(t, c, sc, leaves)
+        if ret is None:
+            def finish(res, leaves, c=c, sc=sc):
+                if c.simple:
+                    return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+                return t._finish(c, res, list(leaves), None, None, sc)
+            ns["_s2s_finish"] = finish
+            ret = f"_s2s_finish(_s2s_r, ({', '.join(names)}{',' if len(names) == 1 else ''}))"
+        body = f"return {call}" if ret == "_s2s_r" else f"_s2s_r = {call}\n            return {ret}"
+        src = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
+               f"    def run({', '.join(sig)}):\n"
+               f"        if {' and '.join(checks) or 'True'}:\n"
+               f"            {body}\n"
+               f"        return _s2s_MISS\n"
+               f"    return run\n")
+        scope: dict = {}
+        exec(compile(src, f"<s2sgrad fast path of {t.fn.__name__}>", "exec"), scope)
+        return cls(scope["_s2s_factory"](**ns), sc)
+
+    @staticmethod
+    def _returns(t, c, sc, leaves):
+        """The expression (of the generated code's result ``_s2s_r``) that the
+        user's call returns, when it needs no checks; else None."""
+        if t.has_aux or any(_is_duck(x) for x in leaves):
+            return None
+        direct = sc.__dict__.get("direct_flags")
+        if direct is None or c.out_tree.kind != "leaf":
+            return None
+        flags, scalar = direct
+        nvals = len(c.func.results) - len(c.wrt_leaves)
+        if nvals != (1 if t.keep_value else 0):
+            return None
+        tup = c.func.info.get("tuple_result")
+        if not tup and nvals + len(c.wrt_leaves) != 1:
+            return None
+        items = []
+        for k, (ok, i) in enumerate(zip(flags, c.wrt_leaves)):
+            x = leaves[i]
+            r = f"_s2s_r[{nvals + k}]" if tup else "_s2s_r"
+            if ok:
+                items.append(r)
+            elif type(x) in (float, complex) and scalar[k]:
+                items.append(f"_s2s_{type(x).__name__}({r})")
+            else:
+                return None
+        if t._single:
+            grads = items[0]
+        elif tup and not t.keep_value and all(it == f"_s2s_r[{k}]" for k, it in enumerate(items)):
+            return "_s2s_r"                   # the tuple of gradients as it is
+        else:
+            grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        return f"(_s2s_r[0], {grads})" if t.keep_value else grads
+
+
 class _Transformed:
     """Shared machinery of the decorated forms: binding, specs, cache.
 
@@ -646,39 +789,42 @@ class _GradBase(_Transformed):
         info["out_tree"] = tree
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
+    # The hot path (see _FastCall): the runner of the signature called last.
+    _hot = None
+
     def __call__(self, *args, **kwargs):
-        # The common case first: every argument a NumPy array, passed
-        # positionally -- straight to the generated code.
-        # (A signature is in ``c.spec`` only once a call with it passed the
-        # checks below, so the key lookup is the whole check.)
+        # The common case first: the same argument signature as the last
+        # call.  Its runner checks the arguments' kinds, shapes and dtypes
+        # and runs the generated code, or answers _MISS.
+        hot = self._hot
+        if hot is not None:
+            res = hot(*args, **kwargs)
+            if res is not _MISS:
+                return res
+        return self._call_warm(args, kwargs)
+
+    def _call_warm(self, args, kwargs):
+        """A signature called before, but not last: found by its key."""
         fast = self.__dict__.get("_fast")
-        if fast is not None and not kwargs:
-            # signature -> (generated function, its Compiled) where that function's
-            # result is returned as is (one gradient, a fresh array of x's kind)
+        if fast is not None:
             try:
-                hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
-            except AttributeError:
+                hit = fast.get(_call_key(args, kwargs))
+            except _NotFast:
                 hit = None
             if hit is not None:
-                self._last_run = hit[1]
-                return hit[0](*args)
-        c = self.__dict__.get("_plain_c")
-        if c is not None and not kwargs and len(args) == c.nargs:
-            try:
-                key = tuple([(a.shape, a.dtype, type(a)) for a in args])
-                sc = c.spec.get(key)
-            except AttributeError:
-                sc = None
-            if sc is not None:
-                self._last_run = sc
-                if c.simple:
-                    if sc.__dict__.get("direct"):      # a fresh array of x's kind
-                        if fast is None:
-                            fast = self._fast = {}
-                        fast[key] = (sc.fn, sc)
-                        return sc.fn(*args)
-                    return _fix_grad(_run(sc, args), args[self.wrt[0]], args)
-                return self._finish(c, _run(sc, args), args, None, None, sc)
+                res = hit.run(*args, **kwargs)
+                if res is not _MISS:
+                    self._hot = hit.run
+                    self._last_run = hit.sc
+                    return res
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        """Every call that the fast paths do not take: bind, check, compile or
+        find the compiled code, run it, fix the results' kinds; then register
+        the call's signature for the fast paths when the same call can skip
+        all that."""
+        self._hot = None
         bound = self._bind(args, kwargs)
         self._validate(bound)
         specs = self._specs(bound)
@@ -686,14 +832,39 @@ class _GradBase(_Transformed):
         leaves = self._leaves(bound, specs)
         sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
         res = _run(sc, leaves)
-        if len(leaves) == len(args) and not kwargs and self._inner is None and \
-                all(v == _LEAF_SPEC for v in specs.values()) and \
-                all(type(a) is np.ndarray for a in args):
-            c.nargs = len(args)
-            self._plain_c = c         # remember for the fast path above
         if c.simple:                  # one plain argument, gradient only
-            return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-        return self._finish(c, res, leaves, bound, specs, sc)
+            out = _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+        else:
+            out = self._finish(c, res, leaves, bound, specs, sc)
+        if self._inner is None and not any(v[0] == "tree" for v in specs.values()):
+            self._register_fast(args, kwargs, leaves, c, sc)
+        return out
+
+    # At most this many signatures on the fast path (a changing int argument
+    # or ever new shapes do not grow it without bound).
+    MAX_FAST = 64
+
+    def _register_fast(self, args, kwargs, leaves, c, sc):
+        """Give the signature of this call a runner (:class:`_FastCall`) and
+        make it the hot one: later calls with the same signature skip
+        binding, checks and lookups."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            fast = self._fast = {}
+        if len(fast) >= self.MAX_FAST or "spec" not in c.__dict__ or \
+                c.spec.get(_signature(leaves)) is not sc:
+            return
+        try:
+            key = _call_key(args, kwargs)
+        except _NotFast:
+            return
+        entry = fast.get(key)
+        if entry is None:
+            entry = _FastCall.make(self, c, sc, leaves)
+            if entry is None:
+                return
+            fast[key] = entry
+        self._hot = entry.run
 
     def _finish(self, c, res, leaves, bound, specs, sc):
         """Assemble (value, gradient) from the generated function's results;

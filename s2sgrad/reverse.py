@@ -411,6 +411,11 @@ class Reverser:
             subst[index] = bindex
         fwd_defined = _defined(body) | set(body.params)
         residuals = [v for v in _reads(bb) if v in fwd_defined and v not in subst]
+        # Rows of loop-invariant arrays read by the loop index (``xs[t]``) are
+        # read again where they live instead of saved (no stack traffic, and
+        # the stacked steps of a hoisted product are the array itself).
+        reread = self._rereadable(body, residuals, fwd_defined, subst)
+        residuals = [v for v in residuals if v not in reread]
         # A carry's value at the end of iteration t is its value at the start
         # of iteration t+1 (and the loop's output after the last one), so the
         # reversed loop passes it down from the previous backward step instead
@@ -453,8 +458,15 @@ class Reverser:
                 subst[v] = r
                 popped.append(r)
             pops.append(Eqn(P.get("pop"), (st,), {}, tuple(popped), {}, loc))
+        rereads = []
+        for v, e in reread.items():
+            r = Var(v.hint, shape=v.shape)
+            r.bar_of = v.bar_of
+            args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in e.args)
+            rereads.append(Eqn(e.prim, args, dict(e.kwargs), (r,), dict(e.params), loc))
+            subst[v] = r
         _substitute(bb, subst)
-        bb.eqns[:0] = list(reversed(pops))
+        bb.eqns[:0] = list(reversed(pops)) + rereads
         bb.params = [bindex] + cbar + acc + [passed[i] for i in handed_down]
         bb.results = list(bb.results) + [subst[carries[i]] for i in handed_down]
         # initial adjoints entering the backward loop
@@ -507,6 +519,24 @@ class Reverser:
                     else:
                         total = em.call("matmul_vjp_b_sum", lists[i], lists[j], v)
                     adj.add(v, total, set())
+
+    def _rereadable(self, body, residuals, fwd_defined, subst):
+        """Residuals defined by ``x[i, ...]`` at the top of a loop body, where
+        ``x`` and every other index part come from outside the loop and ``i``
+        is the loop index: {residual: its getitem equation}.  (Values are
+        immutable in the IR: reading ``x[i]`` again gives the same value.)"""
+        out = {}
+        wanted = set(residuals)
+        for e in body.eqns:
+            if e.prim.name != "getitem" or len(e.outs) != 1 or e.outs[0] not in wanted or \
+                    e.params.get("copy") or e.kwargs:
+                continue
+            x, *parts = e.args
+            if not isinstance(x, Var) or x in fwd_defined or P.shape_of(x) is LIST:
+                continue
+            if all(not isinstance(a, Var) or a in subst or a not in fwd_defined for a in parts):
+                out[e.outs[0]] = e
+        return out
 
     def _zero_unless_empty(self, em, iterable, init, g, loc):
         """``zeros_like(init) if len(iterable) > 0 else g`` as a ``cond``."""

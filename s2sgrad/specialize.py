@@ -109,6 +109,8 @@ def example_of(value):
         return np.ones(value.shape, value.dtype)
     if t is float:
         return 1.0
+    if value is None:
+        return None
     if t is bool:
         return False
     if t is int:
@@ -134,6 +136,8 @@ def signature(leaves):
             key.append((a.shape, a.dtype, t))
         elif t in (float, int, bool):
             key.append(t)
+        elif a is None:               # a compile-time constant: never read as a value
+            key.append(None)
         elif is_duck(a) and known_shape(a):
             # dask, CuPy, ...: chunk structure is not part of the key (the
             # code does not depend on it); the type is (no buffer reuse)
@@ -273,12 +277,48 @@ def _block_uses(block) -> set:
     return used
 
 
+class Mixed:
+    """An abstract value that is one of a few 0-d scalar kinds at run time: a
+    Python float, a NumPy scalar or a 0-d array (``alts``, their examples).
+    A loss accumulated in a loop from ``0.0`` is a Python float before the
+    first iteration and a ``np.float64`` after it; joining the two to
+    UNKNOWN made everything its derivative touches unknown (every step of an
+    RNN with a summed loss kept its run-time ``unbroadcast`` and
+    ``matmul_vjp``).  An operation with a ``Mixed`` operand is evaluated for
+    every alternative (every combination, for several) and its result is
+    known when all agree -- ``np.ones_like(loss)`` is a 0-d float64 array
+    for each -- and ``Mixed`` again when they are different 0-d scalars.
+    Rewrites never rely on a ``Mixed`` value's type (it is UNKNOWN to them),
+    only on its shape ``()``."""
+    __slots__ = ("alts",)
+
+    def __init__(self, alts):
+        self.alts = tuple(alts)
+
+
+_MAX_ALTS = 3
+
+
+def _scalarish(v) -> bool:
+    """A 0-d value of one of the kinds a ``Mixed`` joins."""
+    if isinstance(v, np.ndarray):
+        return v.shape == ()
+    return isinstance(v, (bool, int, float, complex, np.generic))
+
+
+def _alts(v):
+    return v.alts if isinstance(v, Mixed) else (v,)
+
+
 def _same(a, b) -> bool:
     """Do two example values have the same type, shape and dtype?"""
     if a is UNKNOWN or b is UNKNOWN:
         return False
     if type(a) is not type(b):
         return False
+    if type(a) is Mixed:
+        return len(a.alts) == len(b.alts) and \
+            all(any(_same(x, y) for y in b.alts) for x in a.alts)
     if isinstance(a, (np.ndarray, np.generic)):
         return a.shape == b.shape and a.dtype == b.dtype
     if isinstance(a, tuple):
@@ -287,7 +327,19 @@ def _same(a, b) -> bool:
 
 
 def _join(a, b):
-    return a if _same(a, b) else UNKNOWN
+    if _same(a, b):
+        return a
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
+    alts = []
+    for x in _alts(a) + _alts(b):
+        if not _scalarish(x):
+            return UNKNOWN
+        if not any(_same(x, y) for y in alts):
+            alts.append(x)
+    if len(alts) == 1:
+        return alts[0]
+    return Mixed(alts) if len(alts) <= _MAX_ALTS else UNKNOWN
 
 
 def _is_pyscalar(v) -> bool:
@@ -497,6 +549,7 @@ class _Infer:
         if off:
             it = self.val(e.args[0])
             index = 0 if isinstance(it, range) else UNKNOWN
+        results = None
         for _ in range(8):
             for p, c in zip(body.params[off:], carries):
                 self.set(p, c)
@@ -516,7 +569,14 @@ class _Infer:
             carries = [UNKNOWN] * len(carries)
             for p in body.params:
                 self.set(p, UNKNOWN)
+            results = None
             self.block(body)
+        if off and results is not None and e.params.get("break_at") is None and \
+                isinstance(it, range) and len(it) > 0 and self.is_static(e.args[0]):
+            # a loop that certainly runs (a constant, non-empty range, no
+            # break): its outputs are what the body computes from the
+            # carries, not also their values before it (0.0 -> np.float64)
+            carries = results
         for o, c in zip(e.outs, carries):
             self.set(o, c)
 
@@ -596,17 +656,11 @@ class _Infer:
                     _large_shape(args[0]):
                 kwargs = dict(kwargs, like=_lazy_like())      # np.full(S, v, like=dask)
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                if _operator_printed(e):
-                    res = _eval_operator(e, args, kwargs)
-                elif e.prim.seq_arg:        # np.stack([a, b]): operands are the list
-                    res = impl(list(args), **kwargs)
-                elif e.prim.eqn_rule:
-                    res = impl(*args, **kwargs, **{k: v for k, v in e.params.items()
-                                                          if k == "index"})
-                else:
-                    res = impl(*args, **kwargs)
+            if any(type(v) is Mixed for v in args) or \
+                    any(type(v) is Mixed for v in kwargs.values()):
+                res = self._evaluate_mixed(e, impl, args, kwargs)
+            else:
+                res = _evaluate(e, impl, args, kwargs)
         except Exception:
             for o in outs:
                 self.set(o, UNKNOWN)
@@ -625,6 +679,25 @@ class _Infer:
                 return
             for o, r in zip(outs, res):
                 self.set(o, _normalize(r), static)
+
+    def _evaluate_mixed(self, e, impl, args, kwargs):
+        """``e`` evaluated for every combination of its ``Mixed`` operands'
+        alternatives (at most 8), the results joined (see :class:`Mixed`)."""
+        import itertools
+        vals = list(args) + list(kwargs.values())
+        combos = list(itertools.islice(itertools.product(*[_alts(v) for v in vals]), 9))
+        if len(combos) > 8:
+            raise ValueError("too many alternatives")
+        res = None
+        for k, combo in enumerate(combos):
+            r = _evaluate(e, impl, combo[:len(args)], dict(zip(kwargs, combo[len(args):])))
+            if isinstance(r, (tuple, list)):
+                raise ValueError("several results")
+            r = _normalize(r)
+            res = r if k == 0 else _join(res, r)
+            if res is UNKNOWN:
+                raise ValueError("alternatives disagree")
+        return res
 
     def _index_ok(self, e, args):
         """Indexing has a data-independent shape unless a boolean mask or a
@@ -652,6 +725,19 @@ class _Infer:
             if k in in_slice and not self.is_static(a):
                 return False
         return True
+
+
+def _evaluate(e, impl, args, kwargs):
+    """Run ``e``'s NumPy implementation on example operands."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        if _operator_printed(e):
+            return _eval_operator(e, args, kwargs)
+        if e.prim.seq_arg:              # np.stack([a, b]): operands are the list
+            return impl(list(args), **kwargs)
+        if e.prim.eqn_rule:
+            return impl(*args, **kwargs, **{k: v for k, v in e.params.items() if k == "index"})
+        return impl(*args, **kwargs)
 
 
 def _operator_printed(e) -> bool:
@@ -687,6 +773,8 @@ def _shapeish(v) -> bool:
 
 
 def _normalize(r):
+    if type(r) is Mixed:
+        return r
     if isinstance(r, (np.ndarray, np.generic, int, float, bool, tuple, range, np.dtype,
                       type(None))):
         if isinstance(r, tuple) and not all(
@@ -741,7 +829,8 @@ class _Rewriter:
         return a
 
     def val(self, a):
-        return self.inf.val(a)
+        v = self.inf.val(a)
+        return UNKNOWN if type(v) is Mixed else v     # (its type is not known)
 
     def block(self, block: Block, top=False) -> Block:
         out = []
@@ -814,6 +903,10 @@ class _Rewriter:
                 self.subst[e.outs[0]] = folded
                 return []
         out = self.val(e.outs[0])
+        if name == "unbroadcast" and type(self.inf.val(e.args[0])) is Mixed and \
+                np.shape(self.val(e.args[1])) == () and self.val(e.args[1]) is not UNKNOWN:
+            self.subst[e.outs[0]] = e.args[0]       # a 0-d value onto a 0-d one: itself
+            return []
         if out is UNKNOWN:
             return None
         if e.outs[0] in self.inf.static and _printable(out) and \
@@ -1066,7 +1159,7 @@ def _keeps(u, i, v, inf) -> bool:
         return False
     vals = [inf.val(a) for a in u.args]
     vals[i] = inf.val(v)
-    if any(x is UNKNOWN for x in vals):
+    if any(x is UNKNOWN or type(x) is Mixed for x in vals):
         return False
     if inf.lazy:
         vals = _as_lazy(vals)
@@ -1089,23 +1182,35 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     """Whether every gradient result of specialised ``func`` is certainly a
     fresh array of its argument's shape and dtype, distinct from the others
     -- then the API returns them as they are, without checks or copies."""
+    flags = direct_flags(func, leaves, wrt_leaves)
+    return flags is not None and all(flags[0])
+
+
+def direct_flags(func: Func, leaves, wrt_leaves):
+    """Per gradient result of specialised ``func``: (whether it is certainly
+    a fresh array of its argument's shape and dtype, returned as it is;
+    whether it is certainly a 0-d value of its Python-scalar argument's
+    dtype, returned as ``float(g)``).  None when two results may be the same
+    object or the function may compute with other array types."""
     from .codegen import _fresh_producer
     examples = func.info.get("examples", {})
     if func.info.get("foreign"):
-        return False          # duck arrays: results go through the API's checks
+        return None           # duck arrays: results go through the API's checks
     defs = {o: e for e in func.body.eqns for o in e.outs}
     grads = func.results[len(func.results) - len(wrt_leaves):]
     if len({id(r) for r in grads}) != len(grads) or \
             any(r in func.results[:len(func.results) - len(wrt_leaves)] for r in grads):
-        return False
+        return None
+    fresh, scalar = [], []
     for r, i in zip(grads, wrt_leaves):
-        x, v = leaves[i], examples.get(r, UNKNOWN)
+        x, v = leaves[i], examples.get(r, UNKNOWN) if isinstance(r, Var) else UNKNOWN
         e = defs.get(r)
-        if not (isinstance(r, Var) and e is not None and _fresh_producer(e) and
-                type(x) is np.ndarray and type(v) is np.ndarray and
-                v.shape == x.shape and v.dtype == x.dtype):
-            return False
-    return True
+        fresh.append(isinstance(r, Var) and e is not None and _fresh_producer(e) and
+                     type(x) is np.ndarray and type(v) is np.ndarray and
+                     v.shape == x.shape and v.dtype == x.dtype)
+        scalar.append(type(x) in (float, complex) and isinstance(v, (np.ndarray, np.generic))
+                      and v.shape == () and v.dtype == np.result_type(x))
+    return fresh, scalar
 
 
 # ---------------------------------------------------------------- entry point
@@ -1115,6 +1220,7 @@ def specialize(func: Func, leaves) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
     is gained or the analysis gives up)."""
     from .optimize import cse, dce, hoist_invariants, prune_stacks
+    from .tapes import preallocate
     inf = infer(func, leaves)
     if inf is None:
         return None
@@ -1125,7 +1231,8 @@ def specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
-    f = dce(cse(hoist_invariants(prune_stacks(dce(f)))))
+    f = preallocate(prune_stacks(dce(f)), inf)
+    f = dce(cse(hoist_invariants(f)))
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)

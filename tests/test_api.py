@@ -307,3 +307,91 @@ def test_stop_gradient():
     np.testing.assert_allclose(g, np.exp(z) / np.sum(np.exp(z)))   # softmax
     assert "np.max" not in grad(lse).source.split("adjoint")[-1]
     assert grad(lambda x: stop_gradient(x) * x)(3.0) == pytest.approx(3.0)
+
+
+# ---------------------------------------------------------------- the call's fast path
+#
+# A call whose argument signature (kinds, shapes, dtypes, keyword names) was
+# seen before runs a small generated runner (api._FastCall) instead of
+# binding and checking; it must give exactly what the full path gives.
+
+
+def _slow(fn, *args, **kwargs):
+    """What the full path returns (a fresh transformation, first call)."""
+    return fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("call", [
+    lambda g: g(W, X, Y, 0.3),                         # a Python float
+    lambda g: g(W, X, Y, np.float64(0.3)),             # a NumPy scalar
+    lambda g: g(W, X, Y),                              # a default
+    lambda g: g(W, X=X, y=Y, lam=0.3),                 # keywords
+    lambda g: g(W, lam=0.3, y=Y, X=X),                 # keywords in another order
+    lambda g: g(w=W, X=X, y=Y),                        # all by keyword, a default
+])
+@pytest.mark.parametrize("make", [
+    lambda: grad(loss), lambda: grad(loss, wrt=(0, 3)), lambda: grad(loss, wrt="lam"),
+    lambda: value_and_grad(loss), lambda: value_and_grad(loss, wrt=(0, 1)),
+    lambda: grad(loss, wrt=(0,))])
+def test_fast_path_gives_what_the_full_path_gives(call, make):
+    want = call(make())
+    g = make()
+    for _ in range(3):                                 # compile, register, fast path
+        got = call(g)
+        assert type(got) is type(want)
+        for a, b in zip(np.atleast_1d(got) if not isinstance(got, tuple) else got,
+                        np.atleast_1d(want) if not isinstance(want, tuple) else want):
+            for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+                assert type(x) is type(y) and np.shape(x) == np.shape(y)
+                np.testing.assert_allclose(x, y, rtol=1e-13)
+    assert g.__dict__.get("_fast"), "no fast path registered"
+
+
+def test_fast_path_switches_signatures_and_keeps_results_fresh():
+    g = grad(loss, wrt=(0, 3))
+    X2, Y2 = X[:7], Y[:7]
+    first = g(W, X, Y, 0.5)
+    for _ in range(3):
+        a = g(W, X, Y, 0.5)
+        b = g(W, X2, Y2, 0.5)
+        c = g(W, X2, Y2, np.float32(0.5))
+        np.testing.assert_allclose(a[0], first[0], rtol=1e-14)
+        assert a[0] is not first[0] and type(a[1]) is float and type(c[1]) is np.float32
+        np.testing.assert_allclose(b[0], grad(loss, wrt=(0, 3))(W, X2, Y2, 0.5)[0], rtol=1e-14)
+    # .source is the code the last call ran (specialised to its shapes)
+    g(W, X, Y, 0.5)
+    src20 = g.source
+    g(W, X2, Y2, 0.5)
+    src7 = g.source
+    assert src7 != src20
+    g(W, X, Y, 0.5)
+    assert g.source == src20
+
+
+def static_loop(x, n, scale=None):
+    s = 0.0
+    for i in range(n):
+        s = s + np.sum(x * i)
+    return s if scale is None else s * scale
+
+
+def test_fast_path_keys_static_ints_and_none_by_value():
+    g = grad(static_loop)
+    x = np.ones(3)
+    for n in (2, 3, 2, 3):
+        np.testing.assert_allclose(g(x, n), np.full(3, n * (n - 1) / 2))
+    np.testing.assert_allclose(g(x, 3, 2.0), np.full(3, 6.0))
+    np.testing.assert_allclose(g(x, 3), np.full(3, 3.0))
+
+
+def test_fast_path_refuses_other_kinds():
+    g = grad(loss)
+    g(W, X, Y)
+    g(W, X, Y)
+    with pytest.raises(TypeError):
+        g(W, X, Y, 1, 2)                             # too many arguments: the full path's error
+    with pytest.raises(s2sgrad.S2SGradError):
+        g(W.astype(int), X, Y)                       # an integer argument to differentiate
+    with pytest.raises(TypeError):
+        g(W, X, Y, bogus=1)                          # an unknown keyword
+    np.testing.assert_allclose(g(W, X, Y), loss_grad_by_hand(W, X, Y), rtol=1e-12)

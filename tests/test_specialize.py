@@ -518,3 +518,52 @@ def test_random_programs_specialised_vjp_equal_generic(seed, monkeypatch):
         ct = np.cos(np.arange(np.size(out), dtype=float)).reshape(np.shape(out))
         return out, pullback(ct), pullback(2 * ct)
     _same_in_both_modes(run, monkeypatch, f"seed {seed}\n{src}")
+
+
+# ---------------------------------------------------------------- scalars of several kinds
+
+
+def summed_rnn(Wh, xs, h):
+    loss = 0.0                                   # a Python float, np.float64 after one step
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+        loss = loss + np.sum(h ** 2)
+    return loss
+
+
+def int_accumulator(x):
+    total = 0                                    # a Python int, then np.float64
+    for i in range(3):
+        total = total + np.sum(x * i)
+    return total
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_loss_accumulated_from_a_python_scalar_is_specialised(dtype, monkeypatch):
+    """A carry that is a Python float before the loop and a NumPy scalar after
+    one step joins to a Mixed value (specialize.Mixed), not to UNKNOWN: the
+    derivative code of the loop is specialised (no run-time shape helpers)."""
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(4, 4)).astype(dtype) * 0.3, rng.normal(size=(6, 4)).astype(dtype),
+            np.zeros(4, dtype))
+    generic, special, g = _generic_and_special(summed_rnn, args, (0, 1), monkeypatch)
+    for helper in ("unbroadcast", "matmul_vjp", "scalar_seed"):
+        assert helper not in g.source, g.source
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(special, generic):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    generic, special, g = _generic_and_special(int_accumulator, (np.ones(3, dtype),), 0,
+                                               monkeypatch)
+    np.testing.assert_allclose(special, generic)
+    assert special.dtype == dtype and "scalar_seed" not in g.source
+
+
+def test_mixed_join_keeps_types_apart():
+    from s2sgrad.specialize import Mixed, _join, _same
+    m = _join(0.0, np.float64(1.0))
+    assert isinstance(m, Mixed) and len(m.alts) == 2
+    assert _same(_join(m, np.float64(2.0)), m)           # already one of its kinds
+    assert _join(m, np.ones(2)) is UNKNOWN                # not a 0-d value
+    assert _join(np.ones(2), np.ones(2, np.float32)) is UNKNOWN
+    assert _join(1.0, 2.0) == 1.0

@@ -1,0 +1,372 @@
+"""Preallocated tapes: a loop's saved values in arrays, as BPTT is written by hand.
+
+Expects: a shape-specialised gradient Func (:func:`s2sgrad.specialize.specialize`
+runs this pass after ``prune_stacks``) and the examples of its abstract
+evaluation (``inf``).
+
+Guarantees: where a ``for`` loop's trip count is known when it starts (no
+``break``, the same iterable as its reversed loop), the stacks reverse mode
+fills in it become arrays allocated once before the loop and written at
+the iteration's position, as a careful hand-written BPTT gradient does::
+
+    h_stack = []                          H = np.empty((50, 16))
+    for t in range(50):                   for t in range(50):
+        h_stack.append(h)           ->        H[t] = h
+        ...                                   ...
+    for t_1 in reversed(range(50)):       for t_1 in reversed(range(50)):
+        h_2 = h_stack.pop()                   h_2 = H[t_1]
+
+and the per-step factors of the weight gradients hoisted out of the
+reversed loop (``_terms.append((g, h_2, x_t))``, then ``unzip`` and one
+``np.stack`` per factor after the loop) are written into arrays at the same
+positions, so that the stacked factors are those arrays themselves -- a
+factor read from a tape is that tape, a row of a loop-invariant array read
+by the loop index (``xs[t_1]``) is that array -- and nothing is copied after
+the loop.  Memory: one array per saved value, where the lists held every
+step's array plus, after the loop, a stacked copy of each.
+
+What is converted, and why that is exact:
+
+* a stack with exactly one push, at the top level of the forward loop's
+  body, and one pop, at the top level of the reversed loop's body (so the
+  k-th pop reads what the k-th last push wrote), created in the block that
+  holds both loops, read by nothing else;
+* only values whose example is a NumPy array of a fixed shape and dtype in
+  every iteration (``T[k] = v`` copies ``v``; ``T[k]`` -- ``T[k, ...]`` for a
+  0-d value -- is an array of the same shape and dtype, a view nothing
+  writes into: code generation writes in place only into fresh results).
+  Python scalars and other values stay on a (smaller) list;
+* positions: the loop index itself when the loops run over a constant
+  ``range(0, n)``, else an iteration counter carried by each loop.
+
+A hoisted factor list is converted only as a whole (its factors must stay
+paired); its consumers (``stack_steps``) then read the arrays.  The sums
+over the steps run in another order than over the stacked lists (forward
+instead of backward), which may change the last bits of a weight gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .ir import Block, Const, Eqn, Func, Var
+from .primitives.core import REGISTRY
+from .primitives.indexing import Slot
+from .specialize import _T, _compact
+
+
+def preallocate(func: Func, inf) -> Func:
+    """``func`` with the stacks of known-length loops turned into arrays."""
+    uses = _uses(func)
+    _Tapes(inf, uses).block(func.body)
+    return func
+
+
+def _uses(func):
+    """Var -> list of equations reading it (anywhere), and region results."""
+    uses: dict = {}
+
+    def walk(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    uses.setdefault(a, []).append(e)
+            for b in e.blocks():
+                walk(b)
+                for r in b.results:
+                    if isinstance(r, Var):
+                        uses.setdefault(r, []).append(None)
+    walk(func.body)
+    for r in func.results:
+        if isinstance(r, Var):
+            uses.setdefault(r, []).append(None)
+    return uses
+
+
+def _array_example(v):
+    return type(v) is np.ndarray
+
+
+class _Tapes:
+    def __init__(self, inf, uses):
+        self.inf = inf
+        self.uses = uses
+        self.names: dict = {}         # tape -> (the value it saves, name suffix)
+
+    def val(self, a):
+        return a.value if isinstance(a, Const) else self.inf.ex.get(a)
+
+    def block(self, block: Block):
+        for e in block.eqns:
+            for b in e.blocks():
+                self.block(b)
+        loops = [e for e in block.eqns if e.prim.name == "for_loop"]
+        for k, fwd in enumerate(loops):
+            for bwd in loops[k + 1:]:
+                if self._paired(fwd, bwd):
+                    self.pair(block, fwd, bwd)
+                    break
+
+    def _paired(self, fwd, bwd) -> bool:
+        if fwd.params.get("break_at") is not None or bwd.params.get("break_at") is not None:
+            return False
+        if bool(fwd.params.get("reverse")) == bool(bwd.params.get("reverse")):
+            return False
+        a, b = fwd.args[0], bwd.args[0]
+        return a is b or (isinstance(a, Const) and isinstance(b, Const) and a == b)
+
+    # ------------------------------------------------------------ one pair
+
+    def pair(self, block, fwd, bwd):
+        fbody, bbody = fwd.params["body"], bwd.params["body"]
+        pushes = {e.args[0]: e for e in fbody.eqns if e.prim.name == "push"}
+        pops = {e.args[0]: e for e in bbody.eqns if e.prim.name == "pop"}
+        created = {e.outs[0]: e for e in block.eqns if e.prim.name == "new_stack"}
+        at = {id(e): i for i, e in enumerate(block.eqns)}
+        # saved values: pushed in fwd, popped in bwd
+        saved = [s for s in pushes if s in pops and s in created and
+                 at[id(created[s])] < at[id(fwd)] and self._only_uses(s, pushes[s], pops[s])]
+        # hoisted factors: pushed in bwd, unzipped after it
+        after = block.eqns[at[id(bwd)] + 1:]
+        unzips = {e.args[0]: e for e in after if e.prim.name == "unzip"}
+        bpushes = {e.args[0]: e for e in bbody.eqns if e.prim.name == "push"}
+        factors = [s for s in bpushes if s in unzips and s in created and
+                   self._only_uses(s, bpushes[s], unzips[s])]
+        if not saved and not factors:
+            return
+        it = self.val(fwd.args[0])
+        if not isinstance(it, range):
+            return
+        n_static = isinstance(fwd.args[0], Const) or fwd.args[0] in self.inf.static
+        by_index = n_static and it.start == 0 and it.step == 1
+        pre: list = []            # equations before fwd (allocations, the length)
+        mid: list = []            # equations before bwd
+        n = Const(len(it)) if n_static else self._emit(pre, "len", (fwd.args[0],), hint="n")
+        if by_index:
+            kf, kb = fbody.params[0], bbody.params[0]
+        else:
+            kf, kb = self._counters(fwd, bwd, n, mid)
+        tape_of: dict = {}        # popped Var -> (tape output Var)
+        for s in saved:
+            self._convert_saved(block, fwd, bwd, created[s], pushes[s], pops[s], n, kf, kb,
+                                pre, tape_of)
+        for s in factors:
+            self._convert_factors(block, bwd, created[s], bpushes[s], unzips[s], n, kb, mid,
+                                  tape_of, by_index, it)
+        i = at_of(block, fwd)
+        block.eqns[i:i] = pre
+        j = at_of(block, bwd)
+        block.eqns[j:j] = mid
+
+    def _only_uses(self, s, *eqns) -> bool:
+        us = self.uses.get(s, [])
+        return len(us) == len(eqns) and all(any(u is e for e in eqns) for u in us)
+
+    def _emit(self, out, prim, args, kwargs=None, params=None, hint=""):
+        v = Var(hint)
+        out.append(Eqn(REGISTRY[prim], tuple(args), dict(kwargs or {}), (v,), dict(params or {}),
+                       None))
+        return v
+
+    def _counters(self, fwd, bwd, n, mid):
+        """Iteration positions carried by the two loops: 0, 1, ... forward and
+        n - 1, n - 2, ... backward."""
+        k_in, k_out = Var("k", shape=None), Var("k")
+        fb = fwd.params["body"]
+        k_next = Var("k")
+        fb.eqns.insert(0, Eqn(REGISTRY["add"], (k_in, Const(1)), {}, (k_next,), {}, fwd.loc))
+        fb.params.append(k_in)
+        fb.results.append(k_next)
+        fwd.args = tuple(fwd.args) + (Const(0),)
+        fwd.outs = tuple(fwd.outs) + (k_out,)
+        last = self._emit(mid, "subtract", (n, Const(1)), hint="k")
+        j_in, j_out, j_next = Var("k"), Var("k"), Var("k")
+        bb = bwd.params["body"]
+        bb.eqns.insert(0, Eqn(REGISTRY["subtract"], (j_in, Const(1)), {}, (j_next,), {},
+                              bwd.loc))
+        bb.params.append(j_in)
+        bb.results.append(j_next)
+        bwd.args = tuple(bwd.args) + (last,)
+        bwd.outs = tuple(bwd.outs) + (j_out,)
+        for v, x in ((k_in, 0), (k_next, 1), (j_in, 0), (j_next, 0)):
+            self.inf.ex[v] = x
+        return k_in, j_in
+
+    def _alloc(self, out, n, example, of, suffix, loc):
+        """``np.empty((n,) + example.shape, example.dtype)``, named after ``of``."""
+        if isinstance(n, Const):
+            shape_atom = Const((n.value,) + example.shape)
+        else:
+            shape_atom = self._emit(out, "make_tuple",
+                                    (n,) + tuple(Const(d) for d in example.shape), hint="shape")
+        tape = self._emit(out, "empty", (shape_atom,), {"dtype": Const(example.dtype.type)})
+        out[-1].loc = loc
+        if isinstance(n, Const):
+            self.inf.ex[tape] = _compact((n.value,) + example.shape, example.dtype)
+        # named after a user's variable (h_tape), never through another
+        # value's name (naming that early would keep code generation from
+        # reusing its buffer)
+        stem = of.hint if of.bar_of is None and of.hint.isidentifier() and \
+            not of.hint.startswith("_") else ""
+        tape.hint = self.names[tape] = f"{stem}_{suffix}" if stem else suffix
+        return tape
+
+    @staticmethod
+    def _index(example):
+        return (Slot(0), Ellipsis) if example.ndim == 0 else Slot(0)
+
+    def _write(self, loop, tape, k, v, example, at, loc):
+        """Make ``tape`` a carry of ``loop`` written at ``k`` with ``v`` (by an
+        equation inserted at position ``at`` of the body); returns the loop's
+        output (the filled tape)."""
+        body = loop.params["body"]
+        t_in, t_next, t_out = (Var(self.names[tape]) for _ in range(3))
+        body.eqns.insert(at, Eqn(REGISTRY["setitem"], (t_in, v, k), {}, (t_next,),
+                                 {"index": self._index(example)}, loc))
+        body.params.append(t_in)
+        body.results.append(t_next)
+        loop.args = tuple(loop.args) + (tape,)
+        loop.outs = tuple(loop.outs) + (t_out,)
+        if tape in self.inf.ex:
+            for v in (t_in, t_next, t_out):
+                self.inf.ex[v] = self.inf.ex[tape]
+        return t_out
+
+    def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of):
+        # (the examples of the pushed values hold in every iteration: the
+        # abstract evaluation iterated the loop to a fixpoint)
+        items = [self.val(v) for v in push.args[1:]]
+        keep_push, keep_pop = [], []
+        reads = []
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        at = _index_of(fb.eqns, push)
+        for v, o, ex in zip(push.args[1:], pop.outs, items):
+            if not _array_example(ex) or not isinstance(v, Var):
+                keep_push.append(v)
+                keep_pop.append(o)
+                continue
+            tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
+            t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
+            at += 1
+            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
+                             {"index": self._index(ex)}, pop.loc))
+            tape_of[o] = t_out
+        if not reads:
+            return
+        if keep_push:
+            push.args = (push.args[0],) + tuple(keep_push)
+            pop.outs = tuple(keep_pop)
+            i = _index_of(bb.eqns, pop) + 1
+        else:
+            fb.eqns.remove(push)
+            i = _index_of(bb.eqns, pop)
+            bb.eqns.remove(pop)
+            block.eqns.remove(new)
+        bb.eqns[i:i] = reads
+
+    def _convert_factors(self, block, bwd, new, push, unzip, n, kb, mid, tape_of, by_index, it):
+        vals = push.args[1:]
+        items = [self.val(v) for v in vals]
+        if len(unzip.outs) != len(vals) or \
+                not all(_array_example(x) and isinstance(v, Var) for x, v in zip(items, vals)):
+            return
+        bb = bwd.params["body"]
+        defs = {o: e for e in bb.eqns for o in e.outs}
+        stacked = []
+        for v, ex in zip(vals, items):
+            if v in tape_of:                              # read from a tape: that tape
+                stacked.append(tape_of[v])
+                continue
+            d = defs.get(v)
+            x = d.args[0] if d is not None and d.prim.name == "getitem" else None
+            if by_index and x is not None and len(d.args) == 2 and d.args[1] is kb and \
+                    d.params.get("index") in (Slot(0), (Slot(0),)) and not d.params.get("copy") and \
+                    x not in _defined(bb) and _array_example(self.val(x)) and \
+                    self.val(x).shape[1:] == ex.shape and self.val(x).dtype == ex.dtype:
+                rows = self.val(x).shape[0]
+                if rows == len(it):                       # xs[t] for every row: xs itself
+                    stacked.append(x)
+                    continue
+            tape = self._alloc(mid, n, ex, v, "steps", bwd.loc)
+            stacked.append(self._write(bwd, tape, kb, v, ex, _index_of(bb.eqns, push), push.loc))
+        bb.eqns.remove(push)
+        block.eqns.remove(new)
+        # the unzipped lists' readers (stack_steps) read the arrays instead
+        subst = dict(zip(unzip.outs, stacked))
+        block.eqns.remove(unzip)
+        _substitute_reads(block, subst)
+        for e in list(block.eqns):
+            if e.prim.name == "stack_steps" and e.args and \
+                    any(e.args[0] is s for s in stacked):
+                # stack_steps of an array is that array
+                _substitute_reads(block, {e.outs[0]: e.args[0]})
+                block.eqns.remove(e)
+        for i, e in enumerate(list(block.eqns)):
+            if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "unbroadcast_sum"):
+                new_eqns = self._direct_sum(e)
+                if new_eqns is not None:
+                    k = _index_of(block.eqns, e)
+                    block.eqns[k:k + 1] = new_eqns
+
+    def _direct_sum(self, e):
+        """A hoisted weight gradient over stacked steps of known shapes as
+        the one NumPy call it is: ``G.T @ B`` (vectors per step), a sum over
+        the step axis (a bias)."""
+        from .primitives.core import Emitter
+        vals = [self.val(a) if isinstance(a, Var) else None for a in e.args]
+        if any(not _array_example(v) for v in vals):
+            return None
+        em = Emitter(Block(), loc=e.loc)
+        if e.prim.name == "matmul_vjp_a_sum":
+            G, W, B = vals
+            if G.ndim == 2 and B.ndim == 2 and W.ndim == 2 and G.shape[0] == B.shape[0] and \
+                    (G.shape[1], B.shape[1]) == W.shape:
+                out = em.matmul(_T(em, e.args[0]), e.args[2])
+            else:
+                return None
+        elif e.prim.name == "matmul_vjp_b_sum":
+            G, A, W = vals
+            if G.ndim == 2 and A.ndim == 2 and W.ndim == 2 and G.shape[0] == A.shape[0] and \
+                    (A.shape[1], G.shape[1]) == W.shape:
+                out = em.matmul(_T(em, e.args[1]), e.args[0])
+            else:
+                return None
+        else:
+            G, x = vals
+            if G.shape[1:] != x.shape or G.dtype != x.dtype:
+                return None
+            out = em.call("sum", e.args[0], axis=Const(0),
+                          _params={"spelling": ("method", "sum")})
+        eqns = em.block.eqns
+        last = eqns[-1]
+        eqns[-1] = Eqn(last.prim, last.args, last.kwargs, e.outs, last.params, last.loc)
+        return eqns
+
+
+def at_of(block, e) -> int:
+    return _index_of(block.eqns, e)
+
+
+def _index_of(eqns, e) -> int:
+    for i, x in enumerate(eqns):
+        if x is e:
+            return i
+    raise ValueError("equation not in block")
+
+
+def _defined(block):
+    from .ir import defined_vars
+    return defined_vars(block)
+
+
+def _substitute_reads(block, subst):
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    def walk(b):
+        for e in b.eqns:
+            e.args = tuple(sub(a) for a in e.args)
+            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            for nb in e.blocks():
+                walk(nb)
+        b.results = [sub(r) for r in b.results]
+    walk(block)

@@ -1,0 +1,151 @@
+"""Preallocated tapes (s2sgrad/tapes.py) and rows of loop-invariant arrays read
+where they live (reverse.Reverser._rereadable): a loop whose trip count is
+known when it starts saves its values in arrays written at the iteration's
+position, and the hoisted weight gradients read those arrays (and the
+loop's input arrays) directly -- the hand-written BPTT gradient."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import api, grad
+from s2sgrad.ir import verify
+from s2sgrad.specialize import specialize
+
+rng = np.random.default_rng(11)
+
+
+@pytest.fixture
+def strict(monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "first")
+
+
+def _generic(f, args, wrt, monkeypatch):
+    monkeypatch.setattr(api, "SPECIALIZE", "never")
+    out = grad(f, wrt=wrt)(*args)
+    monkeypatch.setattr(api, "SPECIALIZE", "first")
+    return out
+
+
+def _close(a, b, tol=1e-12):
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        assert np.shape(x) == np.shape(y) and np.result_type(x) == np.result_type(y)
+        np.testing.assert_allclose(x, y, rtol=tol, atol=tol)
+
+
+def rnn(Wh, Wx, b, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+    return np.sum(h ** 2)
+
+
+def rnn_summed(Wh, Wx, b, xs, h, ys):
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        loss = loss + 0.5 * np.sum((h - ys[t]) ** 2)
+    return loss
+
+
+def _rnn_args(T=7, n=4, m=3, batch=None):
+    shape = (n,) if batch is None else (n, batch)
+    return (rng.normal(size=(n, n)) * 0.4, rng.normal(size=(n, m)),
+            rng.normal(size=n if batch is None else (n, 1)),
+            rng.normal(size=(T, m) if batch is None else (T, m, batch)), rng.normal(size=shape))
+
+
+@pytest.mark.parametrize("batch", [None, 5])
+def test_rnn_saves_into_arrays_and_reads_its_inputs_in_place(batch, monkeypatch):
+    args = _rnn_args(batch=batch)
+    want = _generic(rnn, args, (0, 1, 2), monkeypatch)
+    g = grad(rnn, wrt=(0, 1, 2))
+    _close(g(*args), want)
+    src = g.source
+    # no lists, no stacking after the loop: arrays allocated once, written per step
+    for gone in (".append(", ".pop()", "unzip", "stack_steps", "[]"):
+        assert gone not in src, src
+    assert "h_tape = np.empty((7, 4" in src and "h_tape[t] = h" in src, src
+    assert "steps[t_1] = " in src, src
+    # the x_t of the weight gradient of Wx are the rows of xs, not a copy
+    assert ("stepsT @ xs" in src) if batch is None else ("matmul_vjp_a_sum(steps, Wx, xs)" in src)
+    # the generic code reads xs[t] again in the reversed loop instead of saving it
+    assert "xs[t_1]" in g.generic_source
+
+
+def test_summed_loss_is_specialised_and_saved_in_arrays(monkeypatch):
+    args = _rnn_args() + (rng.normal(size=(7, 4)),)
+    want = _generic(rnn_summed, args, (0, 1, 2), monkeypatch)
+    g = grad(rnn_summed, wrt=(0, 1, 2))
+    _close(g(*args), want)
+    for helper in ("unbroadcast", "matmul_vjp", ".append("):
+        assert helper not in g.source, g.source
+
+
+def test_tapes_inside_checkpointed_segments(monkeypatch):
+    """A checkpointed loop's step function records a segment of unknown
+    length: its tapes are allocated from len(steps) and written at an
+    iteration counter."""
+    args = _rnn_args(T=20)
+    want = grad(rnn, wrt=(0, 1))(*args)
+    for schedule in ("sqrt", s2sgrad.Binomial(snapshots=3)):
+        g = grad(rnn, wrt=(0, 1), checkpoint=schedule)
+        _close(g(*args), want)
+        src = g.source
+        assert "= len(steps" in src and "np.empty(shape" in src and ".append(" not in src, src
+
+
+def early_exit(x, W):
+    h = x
+    for t in range(6):
+        h = np.tanh(W @ h)
+        if np.sum(h) > 10.0:
+            break
+    return np.sum(h)
+
+
+def float_residual(x, ws):
+    s = 1.0
+    for t in range(ws.shape[0]):
+        s = s * np.sum(ws[t] * x)            # a NumPy scalar per step
+    return s
+
+
+def test_what_stays_on_lists(monkeypatch):
+    # a loop that may stop early: its trip count is not known when it starts
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3)) * 0.5
+    want = _generic(early_exit, (x, W), (0, 1), monkeypatch)
+    g = grad(early_exit, wrt=(0, 1))
+    _close(g(x, W), want)
+    assert ".append(" in g.source and "np.empty" not in g.source
+    # values that are not arrays (NumPy scalars) are not written into arrays
+    ws = rng.normal(size=(5, 3))
+    want = _generic(float_residual, (x, ws), 0, monkeypatch)
+    g = grad(float_residual)
+    _close(g(x, ws), want)
+    assert ".append(" in g.source
+
+
+def nested(W, xs, h):
+    for k in range(2):
+        for t in range(xs.shape[0]):
+            h = np.tanh(W @ h + xs[t])
+    return np.sum(h)
+
+
+def test_nested_loops(monkeypatch):
+    """The inner loop runs once per outer iteration: its values stay on lists
+    (tapes are made only for loop pairs in one block); the outer loop's
+    saved arrays are tapes."""
+    args = (rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(4, 3)), rng.normal(size=3))
+    want = _generic(nested, args, (0, 1), monkeypatch)
+    g = grad(nested, wrt=(0, 1))
+    _close(g(*args), want)
+
+
+def test_pass_output_verifies():
+    args = _rnn_args()
+    g = grad(rnn, wrt=(0, 1, 2))
+    g(*args)
+    f = specialize(g._last.func, list(args))
+    verify(f)
+    names = [e.prim.name for e in f.body.eqns]
+    assert "empty" in names and "new_stack" not in names and "unzip" not in names
