@@ -22,16 +22,20 @@ import os
 
 import numpy as np
 
-from . import pytree
-from .codegen import generate
+from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse, specialize
 from .errors import OutputError, S2SGradError
-from .invariance import detach_shifts
 from .ir import Const, Func, verify
-from .lower import lower_function
-from .optimize import optimize
-from .reverse import grad_func, split_vjp
-from .specialize import direct_results as _direct_results, signature as _signature, \
-    specialize as _specialize
+from .specialize import direct_results as _direct_results, signature as _signature
+from .verbose import compiling, traced
+
+# The passes, timed (and their IR printed) when compiling verbosely (s2sgrad.verbose).
+lower_function = traced("lower", lower.lower_function)
+detach_shifts = traced("invariance", invariance.detach_shifts)
+grad_func = traced("reverse", reverse.grad_func)
+split_vjp = traced("split_vjp", reverse.split_vjp)
+optimize = traced("optimize", _optimize.optimize)
+_specialize = traced("specialize", specialize.specialize)
+generate = traced("codegen", codegen.generate)
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -78,10 +82,12 @@ def _pick(c, leaves, globals_, grads=False):
     c.spec_count += 1
     sc = c
     try:
-        f = _specialize(c.func, leaves)
-        if f is not None:
-            verify(f)
-            sc = generate(f, globals_)
+        with compiling(f"{c.__dict__.get('what', c.func.name)}, specialised to "
+                       f"{_describe_signature(key)}", c.__dict__.get("verbose", False)):
+            f = _specialize(c.func, leaves)
+            if f is not None:
+                verify(f)
+                sc = generate(f, globals_)
     except Exception:
         # Specialisation is an optimisation: the polymorphic code is correct
         # for every shape, so a failure here must never fail the user's call.
@@ -112,13 +118,20 @@ class _Lazy:
 
     def _generated(self):
         if self._code is None:
-            self._code = generate(self.func, self._globals)
+            with compiling(f"{getattr(self, 'what', self.func.name)} (shape-polymorphic code)",
+                           getattr(self, "verbose", False)):
+                self._code = generate(self.func, self._globals)
         return self._code
 
     fn = property(lambda self: self._generated().fn)
     source = property(lambda self: self._generated().source)
     filename = property(lambda self: self._generated().filename)
     namer = property(lambda self: self._generated().namer)
+
+
+def _describe_signature(key):
+    return ", ".join(f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else t.__name__
+                     for t in key)
 
 
 def _LEAF_TREE_FREE(specs):
@@ -266,7 +279,7 @@ class _Transformed:
     # (it exposes its IR through ``ir_for``).
     composable = False
 
-    def __init__(self, fn, wrt=0, has_aux=False):
+    def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
         if isinstance(fn, _Transformed) and not fn.composable:
@@ -281,6 +294,7 @@ class _Transformed:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
         self.has_aux = has_aux
+        self.verbose = verbose
         self._cache: dict = {}
         self._last = None
         self._last_run = None     # what the last call ran (may be a specialisation)
@@ -380,10 +394,33 @@ class _Transformed:
         key = tuple(specs.items())
         c = self._cache.get(key)
         if c is None:
-            c = self._compile(specs)
+            with compiling(self._what(specs), self.verbose):
+                c = self._compile(specs)
+            self._note(c, specs)
             self._cache[key] = c
         self._last = c
         return c
+
+    #: How the transformation is named in messages (``grad of 'loss' ...``).
+    kind_name = "grad"
+
+    def _what(self, specs=None):
+        fn = self.fn
+        while isinstance(fn, _Transformed):
+            fn = fn.fn
+        code = getattr(fn, "__code__", None)
+        where = f" ({os.path.basename(code.co_filename)}:{code.co_firstlineno})" if code else ""
+        return f"{self.kind_name} of '{getattr(fn, '__name__', fn)}'{where}"
+
+    def _note(self, c, specs):
+        """Remember on a compiled function how to report its later passes
+        (specialisation, code generation) when compiling verbosely."""
+        c.what = self._what(specs)
+        c.verbose = self.verbose
+        for part in ("backward", "tangent", "tangent_batched", "backward_batched"):
+            sub = getattr(c, part, None)
+            if sub is not None:
+                sub.what, sub.verbose = c.what, c.verbose
 
     def _param_leaf_ranges(self, specs):
         if self._inner is not None:
@@ -590,20 +627,22 @@ class _GradBase(_Transformed):
 class GradFunction(_GradBase):
     """``grad(f)``: calling it returns the gradient of ``f`` at the arguments."""
     keep_value = False
+    kind_name = "grad"
 
 
 class ValueAndGradFunction(_GradBase):
     """``value_and_grad(f)``: calling it returns ``(f(...), gradient)``."""
     keep_value = True
+    kind_name = "value_and_grad"
 
 
-def _decorator(cls, fun, wrt, has_aux):
+def _decorator(cls, fun, wrt, has_aux, verbose=False):
     if fun is None:
-        return lambda f: cls(f, wrt=wrt, has_aux=has_aux)
-    return cls(fun, wrt=wrt, has_aux=has_aux)
+        return lambda f: cls(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
+    return cls(fun, wrt=wrt, has_aux=has_aux, verbose=verbose)
 
 
-def grad(fun=None, *, wrt=0, has_aux=False):
+def grad(fun=None, *, wrt=0, has_aux=False, verbose=False):
     """Compile the gradient of a scalar function of NumPy arrays.
 
     ``grad(f)`` (or ``@grad``) differentiates with respect to the first
@@ -613,15 +652,17 @@ def grad(fun=None, *, wrt=0, has_aux=False):
     returns ``(loss, aux)`` and the call returns ``(gradient, aux)``.
 
     The result has ``.source`` (the generated Python), ``.ir`` (the SSA
-    listing) and ``.__wrapped__`` (``f`` itself).
+    listing) and ``.__wrapped__`` (``f`` itself).  ``verbose=True`` (or the
+    environment variable ``S2SGRAD_VERBOSE=1``) prints each compiler pass's
+    time and resulting IR to stderr while compiling.
     """
-    return _decorator(GradFunction, fun, wrt, has_aux)
+    return _decorator(GradFunction, fun, wrt, has_aux, verbose)
 
 
-def value_and_grad(fun=None, *, wrt=0, has_aux=False):
+def value_and_grad(fun=None, *, wrt=0, has_aux=False, verbose=False):
     """Like :func:`grad`, but the call returns ``(value, gradient)``; with
     ``has_aux=True`` it returns ``((value, aux), gradient)``."""
-    return _decorator(ValueAndGradFunction, fun, wrt, has_aux)
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, verbose)
 
 
 # ---------------------------------------------------------------- vjp
@@ -629,6 +670,7 @@ def value_and_grad(fun=None, *, wrt=0, has_aux=False):
 
 class VJPFunction(_Transformed):
     _fast_bind = True
+    kind_name = "vjp"
     """``vjp(f)``: calling it returns ``(out, pullback)``; ``pullback(ct)``
     returns the cotangent of the ``wrt`` argument(s)."""
 
@@ -636,18 +678,22 @@ class VJPFunction(_Transformed):
         primal = self._primal(specs)
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
-        nout = len(primal.results)
+        out_tree, aux_tree = _split_aux(self, primal)
+        nout = out_tree.num_leaves           # the outputs a cotangent is given for
+        nvalues = len(primal.results)        # ... then the aux outputs, if any
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
                       cotangent_params=True, name=f"{primal.name}_vjp")
         g = optimize(verify(g))
-        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
+        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues)
         cf = generate(optimize(verify(fwd)), self._globals())
         cb = generate(optimize(verify(bwd)), self._globals(), namer=cf.namer)
         cf.backward = cb
         cf.source = cf.source + "\n\n" + cb.source
         cf.wrt_leaves = wrt_leaves
-        cf.out_tree = primal.info["out_tree"]
+        cf.out_tree = out_tree
+        cf.aux_tree = aux_tree
         cf.nout = nout
+        cf.nvalues = nvalues
         return cf
 
     def __call__(self, *args, **kwargs):
@@ -659,7 +705,7 @@ class VJPFunction(_Transformed):
         globals_ = self._globals()
         sf = _pick(c, leaves, globals_)          # forward half, shape-specialised
         res = sf.fn(*leaves)
-        outs, residuals = list(res[:c.nout]), res[c.nout:]
+        outs, residuals = list(res[:c.nout]), res[c.nvalues:]
         out_value = pytree.unflatten(c.out_tree, outs)
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
@@ -682,7 +728,22 @@ class VJPFunction(_Transformed):
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 
+        if c.aux_tree is not None:
+            aux = pytree.unflatten(c.aux_tree, list(res[c.nout:c.nvalues]))
+            return out_value, pullback, aux
         return out_value, pullback
+
+
+def _split_aux(tf, primal):
+    """(output tree, aux tree or None) of a function transformed with
+    ``has_aux``: it must return a pair ``(out, aux)``."""
+    out_tree = primal.info["out_tree"]
+    if not tf.has_aux:
+        return out_tree, None
+    if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2:
+        raise OutputError(f"'{tf.fn.__name__}' was declared has_aux=True and must return a "
+                          f"pair (out, aux)", filename=primal.filename)
+    return out_tree.children[0], out_tree.children[1]
 
 
 class _Pair:
@@ -698,11 +759,11 @@ def _bad_ct(ct, o):
                      f"{np.shape(o)}")
 
 
-def vjp(fun=None, *, wrt=0):
+def vjp(fun=None, *, wrt=0, has_aux=False, verbose=False):
     """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
     ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
     ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
-    reuses the forward values computed by the first call."""
-    if fun is None:
-        return lambda f: VJPFunction(f, wrt=wrt)
-    return VJPFunction(fun, wrt=wrt)
+    reuses the forward values computed by the first call.  With
+    ``has_aux=True`` ``f`` returns ``(out, aux)`` and the call returns
+    ``(out, pullback, aux)`` (``aux`` is not differentiated)."""
+    return _decorator(VJPFunction, fun, wrt, has_aux, verbose)

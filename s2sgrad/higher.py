@@ -31,19 +31,22 @@ import numbers
 
 import numpy as np
 
-from . import pytree
-from .api import _fix_grad, _pick, _Transformed, _unalias
-from .batching import batch_func
-from .codegen import generate
+from . import batching, forward, pytree
+from .api import (_fix_grad, _pick, _split_aux, _Transformed, _unalias, detach_shifts, generate,
+                  grad_func, optimize, split_vjp)
 from .errors import OutputError
-from .forward import jvp_func, linearize, select_results
-from .invariance import detach_shifts
+from .forward import select_results
 from .ir import Func, verify
-from .optimize import optimize
-from .reverse import grad_func, split_vjp
+from .verbose import compiling, traced
 
-__all__ = ["jvp", "hvp", "hessian", "jacobian", "JVPFunction", "HVPFunction",
-           "HessianFunction", "JacobianFunction"]
+# The passes of forward mode, timed under verbose compiles (s2sgrad.verbose);
+# api's wrappers of the shared ones are imported above.
+jvp_func = traced("forward", forward.jvp_func)
+linearize = traced("linearize", forward.linearize)
+batch_func = traced("batching", batching.batch_func)
+
+__all__ = ["jvp", "hvp", "hessp", "hessian", "jacobian", "JVPFunction", "HVPFunction",
+           "HessPFunction", "HessianFunction", "JacobianFunction"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -165,9 +168,10 @@ class JVPFunction(_Transformed):
     directional derivative along ``tangents`` (one per ``wrt`` argument)."""
 
     composable = True
+    kind_name = "jvp"
 
-    def __init__(self, fn, wrt=0):
-        super().__init__(fn, wrt=wrt)
+    def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
+        super().__init__(fn, wrt=wrt, has_aux=has_aux, verbose=verbose)
         P = inspect.Parameter
         # The signature of the call (what an outer transformation binds).
         self.__signature__ = inspect.Signature([
@@ -245,21 +249,34 @@ class JVPFunction(_Transformed):
         f_specs, split, ntan, ranges = self._split(specs)
         primal = self._primal(f_specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
-        jf = optimize(verify(jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")))
+        out_tree, aux_tree = _split_aux(self, primal)
+        nres, nout = len(primal.results), out_tree.num_leaves
+        jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        if aux_tree is not None:       # no tangents for the aux outputs
+            jf = select_results(jf, list(range(nres)) + list(range(nres, nres + nout)))
+        jf = optimize(verify(jf))
         n = len(primal.params)
         params = jf.params[:split] + jf.params[n:] + jf.params[split:n]
         jf = Func(jf.name, params, jf.body, jf.results, jf.filename, jf.info)
         c = generate(verify(jf), self._globals())
-        c.nres = len(primal.results)
-        c.out_tree = primal.info["out_tree"]
+        c.nres = nres            # results: the values (outputs, then aux), the tangents
+        c.nout = nout
+        c.out_tree = out_tree
+        c.aux_tree = aux_tree
         return c
 
     def ir_for(self, specs):
         c = self._compiled(specs)
         f = c.func
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
-        info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
-        return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
+        values, dots = list(f.results[:c.nres]), list(f.results[c.nres:])
+        if c.aux_tree is None:
+            info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+            results = values + dots
+        else:                    # (out, out_dot, aux), as the call returns them
+            info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree, c.aux_tree))
+            results = values[:c.nout] + dots + values[c.nout:]
+        return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     def __call__(self, primals, tangents, **kwargs):
         bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
@@ -269,12 +286,16 @@ class JVPFunction(_Transformed):
         leaves = self._leaves(bound, specs)
         sc = self._last_run = _pick(c, leaves, self._globals())   # shape-specialised
         res = sc.fn(*leaves)
-        outs, dots = list(res[:c.nres]), list(res[c.nres:])
+        values, dots = list(res[:c.nres]), list(res[c.nres:])
+        outs = values[:c.nout]
         dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
-        return pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
+        out, out_dot = pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
+        if c.aux_tree is not None:
+            return out, out_dot, pytree.unflatten(c.aux_tree, values[c.nout:])
+        return out, out_dot
 
 
-def jvp(fun=None, *, wrt=0):
+def jvp(fun=None, *, wrt=0, has_aux=False, verbose=False):
     """Compile a Jacobian-vector product (forward mode).
 
     ``f_jvp = jvp(f, wrt=0)``; ``f_jvp(primals, tangents, **kwargs)`` with
@@ -282,11 +303,13 @@ def jvp(fun=None, *, wrt=0):
     with one tangent per ``wrt`` argument (shaped/structured like it) returns
     ``(f(*primals, **kwargs), J @ tangent)``, the second with the output's
     structure.  ``f_jvp.source`` is the generated tangent code (the tangent
-    of ``x`` is ``x_dot``).
+    of ``x`` is ``x_dot``).  With ``has_aux=True`` ``f`` returns ``(out,
+    aux)`` and the call returns ``(out, out_dot, aux)`` (``aux`` is not
+    differentiated).
     """
     if fun is None:
-        return lambda f: JVPFunction(f, wrt=wrt)
-    return JVPFunction(fun, wrt=wrt)
+        return lambda f: JVPFunction(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
+    return JVPFunction(fun, wrt=wrt, has_aux=has_aux, verbose=verbose)
 
 
 # ---------------------------------------------------------------- hvp
@@ -310,6 +333,8 @@ class HVPFunction(_Transformed):
     """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``
     (with respect to ``wrt``) applied to ``v``, structured like the ``wrt``
     argument(s)."""
+
+    kind_name = "hvp"
 
     def _compile(self, specs):
         g, jf, wrt_leaves = _grad_jvp(self, specs, "hvp")
@@ -344,7 +369,7 @@ class HVPFunction(_Transformed):
         return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
 
 
-def hvp(fun=None, *, wrt=0):
+def hvp(fun=None, *, wrt=0, verbose=False):
     """Compile a Hessian-vector product by forward-over-reverse.
 
     ``hvp(f, wrt=0)(args, v)`` returns ``H(args) @ v`` where ``H`` is the
@@ -353,8 +378,29 @@ def hvp(fun=None, *, wrt=0):
     Hessian is never formed: the cost is a small multiple of one gradient.
     """
     if fun is None:
-        return lambda f: HVPFunction(f, wrt=wrt)
-    return HVPFunction(fun, wrt=wrt)
+        return lambda f: HVPFunction(f, wrt=wrt, verbose=verbose)
+    return HVPFunction(fun, wrt=wrt, verbose=verbose)
+
+
+class HessPFunction(HVPFunction):
+    """``hessp(f)``: ``f_hessp(x, p, *args)`` returns ``H(x) p``, SciPy's
+    ``hessp`` signature (``scipy.optimize.minimize(f, x0, args=args,
+    jac=..., hessp=hessp(f), method="trust-ncg")``)."""
+
+    kind_name = "hessp"
+
+    def __call__(self, x, p, *args, **kwargs):
+        return HVPFunction.__call__(self, (x,) + args, p, **kwargs)
+
+
+def hessp(fun=None, *, verbose=False):
+    """Compile a Hessian-vector product with SciPy's ``hessp`` signature:
+    ``hessp(f)(x, p, *args)`` is ``H p``, the Hessian of the scalar ``f`` with
+    respect to its first argument ``x`` at ``(x, *args)`` applied to ``p``
+    (shaped like ``x``).  The same code as ``hvp(f)((x, *args), p)``."""
+    if fun is None:
+        return lambda f: HessPFunction(f, wrt=0, verbose=verbose)
+    return HessPFunction(fun, wrt=0, verbose=verbose)
 
 
 # ---------------------------------------------------------------- jacobian / hessian
@@ -376,7 +422,10 @@ class _BasisBase(_Transformed):
         key = (mode, tuple(specs.items()))
         c = self._cache.get(key)
         if c is None:
-            c = self._compile_mode(mode, specs)
+            what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian" else "")
+            with compiling(what, self.verbose):
+                c = self._compile_mode(mode, specs)
+            self._note(c, specs)
             self._cache[key] = c
         self._last = c
         return c
@@ -525,6 +574,7 @@ class HessianFunction(_BasisBase):
     containers: ``H[i][j]`` is ``x_i.shape + x_j.shape``)."""
 
     _default_mode = "fwd"
+    kind_name = "hessian"
 
     def _compile_mode(self, mode, specs):
         g, jf, wrt_leaves = _grad_jvp(self, specs, "hessian")
@@ -554,7 +604,7 @@ class HessianFunction(_BasisBase):
         return _assemble(tree, tree, xs, xs, blocks)
 
 
-def hessian(fun=None, *, wrt=0):
+def hessian(fun=None, *, wrt=0, verbose=False):
     """Compile the Hessian of a scalar function.
 
     ``hessian(f, wrt=0)(*args)`` has shape ``x.shape + x.shape``.  The
@@ -572,19 +622,21 @@ def hessian(fun=None, *, wrt=0):
     (``x_i.shape + x_j.shape``).
     """
     if fun is None:
-        return lambda f: HessianFunction(f, wrt=wrt)
-    return HessianFunction(fun, wrt=wrt)
+        return lambda f: HessianFunction(f, wrt=wrt, verbose=verbose)
+    return HessianFunction(fun, wrt=wrt, verbose=verbose)
 
 
 class JacobianFunction(_BasisBase):
     """``jacobian(f)``: calling it returns ``d out / d x`` shaped
     ``out.shape + x.shape`` (nested: output structure of wrt structure)."""
 
-    def __init__(self, fn, wrt=0, mode="auto"):
+    kind_name = "jacobian"
+
+    def __init__(self, fn, wrt=0, mode="auto", verbose=False):
         if mode not in ("auto", "forward", "reverse", "fwd", "rev"):
             raise ValueError(f"jacobian mode must be 'auto', 'forward' or 'reverse', got "
                              f"{mode!r}")
-        super().__init__(fn, wrt=wrt)
+        super().__init__(fn, wrt=wrt, verbose=verbose)
         self.mode = {"fwd": "forward", "rev": "reverse"}.get(mode, mode)
         self._default_mode = "reverse" if self.mode == "reverse" else "forward"
         self._out_sizes: dict = {}
@@ -678,7 +730,7 @@ class JacobianFunction(_BasisBase):
         return _assemble(c.out_tree, _wrt_tree(self, specs, bound), outs, xs, blocks)
 
 
-def jacobian(fun=None, *, wrt=0, mode="auto"):
+def jacobian(fun=None, *, wrt=0, mode="auto", verbose=False):
     """Compile the Jacobian of a function with array (or pytree) outputs.
 
     ``jacobian(f, wrt=0)(*args)`` has shape ``out.shape + x.shape``.
@@ -693,5 +745,5 @@ def jacobian(fun=None, *, wrt=0, mode="auto"):
     output's structure, each leaf holding the ``wrt`` structure of blocks.
     """
     if fun is None:
-        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode)
-    return JacobianFunction(fun, wrt=wrt, mode=mode)
+        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode, verbose=verbose)
+    return JacobianFunction(fun, wrt=wrt, mode=mode, verbose=verbose)
