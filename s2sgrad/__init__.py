@@ -14,6 +14,7 @@ from .api import grad, value_and_grad, vjp, InputError
 from .check import check_grads
 from .runtime import stop_gradient
 from .higher import jvp, hvp, hessp, hessian, jacobian
+from .export import export, ExportError
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
                      OutputError)
@@ -21,7 +22,7 @@ from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
 __version__ = "0.1.0"
 
 __all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessp", "hessian", "jacobian",
-           "check_grads",
+           "check_grads", "export", "ExportError",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

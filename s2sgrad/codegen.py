@@ -173,15 +173,27 @@ class Namer:
 
 
 class CodeGen:
-    def __init__(self, func: Func, namer: "Namer | None" = None):
+    """Prints one Func.  ``consts``: the list of non-literal constants
+    ``(name, value)`` to extend (shared by the functions of one exported
+    module, so their names are unique there); ``free_names``: for an
+    exported module (:mod:`s2sgrad.export`), the module-level name under
+    which each global and closure variable the code reads is written,
+    keyed by :func:`free_key` (``None``: read them from the user's module
+    and cells, in process)."""
+
+    def __init__(self, func: Func, namer: "Namer | None" = None, consts: "list | None" = None,
+                 free_names: "dict | None" = None):
         self.func = func
         self.src_globals = func.info.get("globals")
-        self.consts: list = []          # (name, value) passed into the factory
+        self.consts: list = [] if consts is None else consts   # (name, value): factory arguments
+        self.free_names = free_names
         self.helpers: set = set()
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
-            if e.prim.name == "load_global":
+            if e.prim.name in ("load_global", "load_cell"):
                 reserved.add(e.params["name"])
+        if free_names:
+            reserved |= set(free_names.values())
         if namer is not None:           # share names with a sibling function (vjp halves)
             namer.taken |= reserved
             self.namer = namer
@@ -502,6 +514,8 @@ class CodeGen:
 
     def expr(self, e: Eqn) -> ast.expr:
         p = e.prim
+        if self.free_names is not None and p.name in ("load_global", "load_cell"):
+            return ast.Name(id=self.free_names[free_key(e)], ctx=ast.Load())
         if p.name == "load_global":
             g = e.params["globals"]
             if g is self.src_globals:
@@ -703,13 +717,30 @@ class Compiled:
         self.func = func
 
 
-def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
-    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+def free_key(e: Eqn):
+    """What a ``load_global``/``load_cell`` equation reads (for ``free_names``)."""
+    if e.prim.name == "load_cell":
+        return ("cell", id(e.params["cell"]))
+    return ("global", e.params["name"], id(e.params["globals"]))
+
+
+def print_function(func: Func, globals_dict: dict, namer: "Namer | None" = None,
+                   **options) -> CodeGen:
+    """Print ``func`` (``CodeGen.source`` holds the text; ``options`` as for
+    :class:`CodeGen`).  Pass the ``namer`` of a sibling (``Compiled.namer``)
     so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(func, namer)
-    source = cg.function()
+    cg = CodeGen(func, namer, **options)
+    cg.source = cg.function()
+    return cg
+
+
+def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
+    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+    so values the two share print with the same names."""
+    cg = print_function(func, globals_dict, namer)
+    source = cg.source
     helpers = sorted(cg.helpers)
     factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
     factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"

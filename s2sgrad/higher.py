@@ -31,7 +31,7 @@ import numbers
 
 import numpy as np
 
-from . import batching, forward, pytree
+from . import basis, batching, forward, pytree
 from .api import (_fix_grad, _pick, _split_aux, _Transformed, _unalias, detach_shifts, generate,
                   grad_func, optimize, split_vjp)
 from .errors import OutputError
@@ -129,34 +129,6 @@ def _gen(func, globals_):
     func = optimize(verify(func))
     verify(func)
     return generate(func, globals_)
-
-
-def _block_value(m, row_leaf, col_leaf):
-    """A Jacobian block of shape row.shape + col.shape (a float for scalar float leaves)."""
-    shape = np.shape(row_leaf) + np.shape(col_leaf)
-    m = m.reshape(shape)
-    if shape == () and isinstance(col_leaf, float) and not isinstance(col_leaf, np.floating):
-        return float(m)
-    return m
-
-
-def _block_dtype(a, b):
-    dt = np.result_type(a, b)
-    return dt if np.issubdtype(dt, np.inexact) else np.dtype(np.float64)
-
-
-def _unit(leaves, b, k):
-    """Tangents that are zero everywhere except 1 at flat position ``k`` of leaf ``b``."""
-    out = []
-    for j, x in enumerate(leaves):
-        if isinstance(x, float) and not isinstance(x, np.floating):
-            out.append(1.0 if j == b else 0.0)
-            continue
-        z = np.zeros(np.shape(x), dtype=_block_dtype(x, x))
-        if j == b:
-            z.reshape(-1)[k] = 1
-        out.append(z)
-    return out
 
 
 # ---------------------------------------------------------------- jvp
@@ -410,7 +382,7 @@ def _assemble(out_tree, in_tree, out_leaves, in_leaves, blocks):
     """Nest blocks[a][b] (row leaf a, column leaf b) as out_tree of in_tree."""
     rows = []
     for a, o in enumerate(out_leaves):
-        rows.append(pytree.unflatten(in_tree, [_block_value(blocks[a][b], o, x)
+        rows.append(pytree.unflatten(in_tree, [basis.block_value(blocks[a][b], o, x)
                                                for b, x in enumerate(in_leaves)]))
     return pytree.unflatten(out_tree, rows)
 
@@ -443,114 +415,46 @@ class _BasisBase(_Transformed):
     def _forward_blocks(self, c, xs, outs_like, residuals):
         """Columns by pushing basis tangents through the linear part: block
         [a][b] is (size of row leaf a, size of column leaf b)."""
-        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
-                  for o in outs_like]
-        if self._try_batched(c.tangent, c.tangent_batched, xs, outs_like, residuals, blocks,
-                             columns=True):
-            return blocks
-        for b, x in enumerate(xs):
-            for k in range(np.size(x)):
-                res = c.tangent.fn(*residuals, *_unit(xs, b, k))
-                if not c.tangent.func.info.get("tuple_result"):
-                    res = (res,)
-                for a, col in enumerate(res):
-                    blocks[a][b][:, k] = np.reshape(np.broadcast_to(col, np.shape(outs_like[a])),
-                                                    -1)
+        batched = c.tangent_batched if BATCHED else None
+        blocks, self.last_path, error = basis.forward_blocks(
+            c.tangent.fn, xs, outs_like, residuals, self._specialising(batched),
+            **self._batch_sizes(batched))
+        if error is not None:
+            self.batch_error = error
         return blocks
 
-    def _try_batched(self, linear, batched, seeds_like, outs_like, residuals, blocks, columns):
-        """Fill ``blocks`` with one call (per chunk) of the batched linear part.
+    def _reverse_blocks(self, c, leaves, outs, residuals):
+        xs = [leaves[i] for i in c.wrt_leaves]
+        batched = c.backward_batched if BATCHED else None
+        blocks, self.last_path, error = basis.reverse_blocks(
+            c.backward.fn, xs, outs, residuals, self._specialising(batched),
+            **self._batch_sizes(batched))
+        if error is not None:
+            self.batch_error = error
+        return blocks
 
-        ``seeds_like``: the leaves the basis vectors are shaped like (the
-        ``wrt`` leaves for columns, the outputs for rows); ``outs_like``: the
-        leaves the linear part returns.  Returns False (blocks untouched) when
-        batching is off or unavailable, or the batched code fails at run time
-        (the per-vector loop then runs and reports any genuine error)."""
-        self.last_path = "loop"
-        if batched is None or not BATCHED:
-            return False
-        sizes = [int(np.size(s)) for s in seeds_like]
-        n = sum(sizes)
-        if n == 0:
-            return False
-        chunk = _chunk_size(n, seeds_like, outs_like, residuals,
-                            batched.func.info.get("batch_size_hints", ()))
-        if chunk == 1 and n > 1:
-            return False        # one basis vector per call anyway: the plain loop is cheaper
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        dtypes = [_block_dtype(s, s) for s in seeds_like]
-        try:
-            for start in range(0, n, chunk):
-                stop = min(n, start + chunk)
-                m = stop - start
-                seeds = []
-                for j, s in enumerate(seeds_like):
-                    e = np.zeros((m, sizes[j]), dtype=dtypes[j])
-                    lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
-                    if lo < hi:
-                        e[np.arange(lo, hi) - start, np.arange(lo, hi) - offsets[j]] = 1
-                    seeds.append(e.reshape((m,) + np.shape(s)))
-                # shape-specialised per chunk shape (buffers reused in place)
-                res = _pick(batched, list(residuals) + seeds, self._globals()).fn(*residuals,
-                                                                                  *seeds)
-                for a, (r, o) in enumerate(zip(res, outs_like)):
-                    r = _batched_to(r, m, np.shape(o)).reshape(m, -1)
-                    for j in range(len(seeds_like)):
-                        lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
-                        if lo >= hi:
-                            continue
-                        rows = r[lo - start:hi - start]
-                        cols = slice(lo - offsets[j], hi - offsets[j])
-                        if columns:     # forward: seed j is column block [a][j]
-                            blocks[a][j][:, cols] = rows.T
-                        else:           # reverse: seed j is row block [j][a]
-                            blocks[j][a][cols, :] = rows
-        except Exception as exc:        # noqa: BLE001 -- fall back, never a wrong number
-            self.batch_error = exc
-            return False
-        self.last_path = "batched"
-        return True
+    def _specialising(self, batched):
+        """The batched linear part as a callable that runs code specialised to
+        each chunk's shapes (buffers reused in place)."""
+        if batched is None:
+            return None
+        globals_ = self._globals()
+        return lambda *args: _pick(batched, list(args), globals_).fn(*args)
 
-
-def _batched_to(r, m, shape):
-    """A batched result ``(m,) + s`` broadcast to ``(m,) + shape`` (its batch
-    axis kept first even where ``s`` has fewer axes than ``shape``)."""
-    r = np.asarray(r)
-    if r.shape[:1] != (m,) or r.ndim > len(shape) + 1:
-        raise ValueError(f"batched result of shape {r.shape}, expected ({m},) + {shape}")
-    if r.ndim < len(shape) + 1:
-        r = r.reshape(r.shape[:1] + (1,) * (len(shape) + 1 - r.ndim) + r.shape[1:])
-    return np.broadcast_to(r, (m,) + tuple(shape))
+    @staticmethod
+    def _batch_sizes(batched):
+        return dict(hints=batched.func.info.get("batch_size_hints", ()) if batched else (),
+                    cache_elements=BATCH_CACHE_ELEMENTS, min_chunk=BATCH_MIN_CHUNK,
+                    max_elements=BATCH_ELEMENTS)
 
 
 #: Whether ``hessian``/``jacobian`` use the batched linear part (set False to
 #: force the per-basis-vector loop, e.g. to compare the two).
 BATCHED = True
-#: Batches are cut into chunks of about this many elements per batched
-#: intermediate (64 KB of float64).  Larger temporaries are slower, not
-#: faster: past ~128 KB glibc's malloc hands NumPy fresh pages from the OS for
-#: every temporary (mmap / heap trimming), and the page faults cost more than
-#: the Python calls saved; the elementwise work per basis vector is the same
-#: either way.  Measured with logistic regression (n = 500 samples): chunks
-#: of 16 basis vectors were fastest; n = 5000 gives chunks of 1, and then the
-#: per-basis-vector loop runs instead.
-BATCH_CACHE_ELEMENTS = 1 << 13
-#: At least this many basis vectors per chunk ...
-BATCH_MIN_CHUNK = 1
-#: ... and never more than this many elements per batched intermediate.
-BATCH_ELEMENTS = 1 << 22
-
-
-def _chunk_size(n, seeds_like, outs_like, residuals, hints=()):
-    """How many basis vectors go in one batched call.  Every batched
-    intermediate is (chunk x its size per basis vector); that size is
-    estimated from the residuals the batched code combines elementwise with
-    batched values (``hints``) and from the seeds and outputs."""
-    per = max([1] + [int(np.size(v)) for v in list(seeds_like) + list(outs_like)]
-              + [int(np.size(residuals[i])) for i in hints if i < len(residuals)])
-    chunk = max(BATCH_MIN_CHUNK, BATCH_CACHE_ELEMENTS // per)
-    chunk = min(chunk, max(1, BATCH_ELEMENTS // per))
-    return max(1, min(n, chunk))
+#: Chunk sizes of the batched linear part (see :mod:`s2sgrad.basis`).
+BATCH_CACHE_ELEMENTS = basis.BATCH_CACHE_ELEMENTS
+BATCH_MIN_CHUNK = basis.BATCH_MIN_CHUNK
+BATCH_ELEMENTS = basis.BATCH_ELEMENTS
 
 
 def _gen_batched(linear, nbatched, globals_):
@@ -672,27 +576,6 @@ class JacobianFunction(_BasisBase):
         cp.nres = nres
         cp.out_tree = out_tree
         return cp
-
-    def _reverse_blocks(self, c, leaves, outs, residuals):
-        xs = [leaves[i] for i in c.wrt_leaves]
-        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
-                  for o in outs]
-        if self._try_batched(c.backward, c.backward_batched, outs, xs, residuals, blocks,
-                             columns=False):
-            return blocks
-        cts0 = [np.zeros(np.shape(o), dtype=_block_dtype(o, o)) for o in outs]
-        for a, o in enumerate(outs):
-            for k in range(np.size(o)):
-                cts = list(cts0)
-                e = np.zeros(np.shape(o), dtype=cts0[a].dtype)
-                e.reshape(-1)[k] = 1
-                cts[a] = e
-                gs = c.backward.fn(*residuals, *cts)
-                if not isinstance(gs, tuple):
-                    gs = (gs,)
-                for b, (g, x) in enumerate(zip(gs, xs)):
-                    blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
-        return blocks
 
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
