@@ -15,14 +15,15 @@ from .check import check_grads
 from .runtime import stop_gradient
 from .higher import jvp, hvp, hessp, hessian, jacobian
 from .export import export, ExportError
+from .graph import graph, Graph
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
                      OutputError)
 
 __version__ = "0.1.0"
 
-__all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessp", "hessian", "jacobian",
-           "check_grads", "export", "ExportError",
+__all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessp", "hessian",
+           "jacobian", "check_grads", "export", "ExportError", "graph", "Graph",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]
