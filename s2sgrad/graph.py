@@ -454,7 +454,7 @@ def _evaluate(func, globals_, leaves):
     wanted = list(func.params)
     for e in func.body.eqns:
         wanted += [o for o in e.outs]
-    probe = Func(func.name, list(func.params), func.body, wanted, func.filename,
+    probe = Func(f"{func.name}_values", list(func.params), func.body, wanted, func.filename,
                  {k: v for k, v in func.info.items() if k not in ("examples", "tuple_result")})
     probe.info["tuple_result"] = True
     out = generate(probe, globals_).fn(*leaves)
