@@ -413,8 +413,11 @@ class _Transformed:
         return f"{self.kind_name} of '{getattr(fn, '__name__', fn)}'{where}"
 
     def _note(self, c, specs):
-        """Remember on a compiled function how to report its later passes
-        (specialisation, code generation) when compiling verbosely."""
+        """Remember on a compiled function the argument structure it was
+        compiled for (``s2sgrad.export`` writes the last one) and how to
+        report its later passes (specialisation, code generation) when
+        compiling verbosely."""
+        c.specs = specs
         c.what = self._what(specs)
         c.verbose = self.verbose
         for part in ("backward", "tangent", "tangent_batched", "backward_batched"):

@@ -31,8 +31,9 @@ The module holds
 The argument *structure* is fixed at export (as the in-process cache key
 is): which arguments are containers and their layout, which are ``None``,
 which Python ints/bools were compile-time constants (and their values).  It
-comes from ``example_args`` when given, else every argument is an array (or
-``None`` where that is its default).  A call with another structure is a
+comes from ``example_args`` when given, else from the transformation's last
+call, else every argument is an array (or ``None`` where that is its
+default).  A call with another structure is a
 ``TypeError`` that says so; never a wrong number.
 
 Not exported (an :class:`ExportError` says so): functions with ``*args`` or
@@ -198,6 +199,10 @@ class _Literal:
             return "[" + ", ".join(self(x, what) for x in v) + "]"
         if isinstance(v, dict):
             return "{" + ", ".join(f"{self(k, what)}: {self(x, what)}" for k, x in v.items()) + "}"
+        if callable(v) or inspect.ismodule(v):
+            name = f"{getattr(v, '__module__', None) or ''}.{getattr(v, '__qualname__', '')}"
+            raise ExportError(f"the generated code calls {name.strip('.') or v!r} ({what}), "
+                              f"which a module that imports only NumPy cannot reach")
         raise ExportError(f"{what} is a {type(v).__name__}, which an exported module cannot "
                           f"hold (it needs only NumPy); pass it as an argument instead")
 
@@ -572,10 +577,17 @@ class _Plan:
         """(specs of f's parameters, bound example arguments or None)."""
         tf = self.tf
         if not self.ex.example:
-            return tf._default_specs(), None
+            return self.default_specs(), None
         bound = tf._bind(self.ex.args, self.ex.kwargs)
         tf._validate(bound)
         return tf._specs(bound), bound
+
+    def default_specs(self):
+        """Without examples: the argument structure of the transformation's
+        last call, else every argument an array (None where that is its
+        default)."""
+        last = getattr(self.tf._last, "specs", None)
+        return last if last is not None else self.tf._default_specs()
 
     def arguments_literal(self, specs, wrt):
         """export_runtime's description of f's parameters for ``flat_arguments``."""
@@ -845,7 +857,7 @@ class _JVPPlan(_Plan):
             tf._validate(bound)
             specs = tf._specs(bound)
         else:
-            bound, specs = None, tf._default_specs()
+            bound, specs = None, self.default_specs()
         f_specs, split, ntan, ranges = tf._split(specs)
         m = specs["__jvp__"][1][1]
         self.specs = f_specs
@@ -909,7 +921,7 @@ class _HVPPlan(_Plan):
             tf._validate(bound)
             specs = tf._specs(bound)
         else:
-            specs = tf._default_specs()
+            specs = self.default_specs()
         self.specs = specs
         c = tf._compiled(specs)
         func = c.func

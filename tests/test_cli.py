@@ -133,19 +133,25 @@ def test_parse_values():
     assert cli.parse_wrt("0,2") == (0, 2) and cli.parse_wrt("w") == "w"
 
 
-def test_module_entry_point_and_help():
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+def test_help_everywhere(capsys):
     for argv in (["--help"], ["show", "--help"], ["export", "--help"], ["graph", "--help"],
                  ["check", "--help"]):
-        proc = subprocess.run([sys.executable, "-m", "s2sgrad", *argv], capture_output=True,
-                              text=True, env=env)
-        assert proc.returncode == 0 and proc.stdout.startswith("usage: s2sgrad"), argv
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 0
+        assert capsys.readouterr().out.startswith("usage: s2sgrad"), argv
+
+
+def test_module_entry_point():
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
+    top = subprocess.run([sys.executable, "-m", "s2sgrad", "--help"], capture_output=True,
+                         text=True, env=env)
+    assert top.returncode == 0 and top.stdout.startswith("usage: s2sgrad")
+    assert "Exit codes" in top.stdout
+    assert "3  the file or the function cannot be found" in top.stdout
     proc = subprocess.run([sys.executable, "-m", "s2sgrad"], capture_output=True, text=True,
                           env=env)
     assert proc.returncode == 2 and "required" in proc.stderr
-    top = subprocess.run([sys.executable, "-m", "s2sgrad", "--help"], capture_output=True,
-                         text=True, env=env).stdout
-    assert "Exit codes" in top and "3  the file or the function cannot be found" in top
 
 
 def test_console_script_is_declared():

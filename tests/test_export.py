@@ -496,3 +496,12 @@ def test_specialised_code_runs_only_for_its_signature():
     f(w.astype(np.float32), X, y)                # another dtype
     f(w, X, y, 1)                                # an int instead of a float
     assert ran == ["logistic_grad_specialised"] + ["logistic_grad_generic"] * 3
+
+
+def test_without_examples_the_last_calls_structure_is_exported():
+    params, Xm, ym = _mlp_params(R), R.standard_normal((6, 4)), R.standard_normal(6)
+    g = grad(mlp)
+    g(params, Xm, ym)                        # a dict of lists, n_layers=2, mask=None
+    source = export(g)
+    assert "mlp_grad_specialised" not in source          # no examples: no specialisation
+    assert_same(_load(source)["mlp_grad"](params, Xm, ym), g(params, Xm, ym))
