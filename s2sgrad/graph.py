@@ -174,6 +174,7 @@ class _Drawing:
         ranges = tf._param_leaf_ranges(specs)
         self.wrt_leaves = [i for w in tf.wrt for i in range(*ranges[w])]
         self.backward = backward
+        self.note = ""
         self.values: dict = {}
         self.grads: dict = {}
         scalar = self.out_tree.kind == "leaf"
@@ -187,8 +188,14 @@ class _Drawing:
         else:
             self.func = primal
             if leaves is not None:
+                g = None
                 if with_grads and scalar:
-                    g = grad_func(primal, self.wrt_leaves, [0], keep_values=True, hoist=False)
+                    try:
+                        g = grad_func(primal, self.wrt_leaves, [0], keep_values=True,
+                                      hoist=False)
+                    except S2SGradError as exc:     # draw the values, say why no gradients
+                        self.note = f"no gradients: {exc}"
+                if g is not None:
                     found = _evaluate(g, tf._globals(), leaves)
                     self.values = found
                     self.grads = _adjoints(g, primal, found)
@@ -291,7 +298,8 @@ class _Drawing:
         code = getattr(tf.fn, "__code__", None)
         where = f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}" if code else ""
         what = "backward program of " if self.backward else ""
-        return f"{what}{tf.fn.__name__} ({where})"
+        note = f"\n{_short(self.note, 100)}" if self.note else ""
+        return f"{what}{tf.fn.__name__} ({where}){note}"
 
     def block(self, eqns, indent):
         for e in eqns:
