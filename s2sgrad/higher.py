@@ -31,9 +31,9 @@ import numbers
 
 import numpy as np
 
-from . import basis, batching, forward, pytree
-from .api import (_fix_grad, _pick, _split_aux, _Transformed, _unalias, detach_shifts, generate,
-                  grad_func, optimize, split_vjp)
+from . import arrays, basis, batching, forward, pytree
+from .api import (_fix_grad, _pick, _run, _split_aux, _Transformed, _unalias, detach_shifts,
+                  generate, grad_func, optimize, split_vjp)
 from .errors import OutputError
 from .forward import select_results
 from .ir import Func, verify
@@ -61,6 +61,9 @@ def _as_tangent(t, x, what):
         return float(np.asarray(t).reshape(()))
     if isinstance(x, np.floating):
         return type(x)(np.asarray(t).reshape(()))
+    if arrays.is_duck(t):        # a dask/CuPy tangent keeps its kind (never computed here)
+        dtype = np.result_type(x)
+        return t if t.dtype == dtype else t.astype(dtype)
     return np.asarray(t, dtype=np.result_type(x))
 
 
@@ -257,7 +260,9 @@ class JVPFunction(_Transformed):
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
         sc = self._last_run = _pick(c, leaves, self._globals())   # shape-specialised
-        res = sc.fn(*leaves)
+        res = _run(sc, leaves)
+        # dask values: the outputs and their tangents computed in one dask.compute
+        res = arrays.compute(list(res))
         values, dots = list(res[:c.nres]), list(res[c.nres:])
         outs = values[:c.nout]
         dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
