@@ -15,6 +15,7 @@ output with respect to it (red):
 Run:  python examples/draw_graphs.py            # checks examples/graphs/*.dot are current
       python examples/draw_graphs.py --write    # (re)writes them, and .svg with Graphviz
 """
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -66,7 +67,7 @@ if __name__ == "__main__":
         assert text in dot, text
     assert "∂L/∂x = -160" in drawn["chain"].dot
     assert "∂f/∂W = [[0.088, 0.176]<br/>[0.104, 0.208]]" in drawn["norm_wx"].dot
-    if "--write" in sys.argv:
+    if "--write" in sys.argv or os.environ.get("S2SGRAD_UPDATE_GOLDEN"):
         HERE.mkdir(exist_ok=True)
         for name, g in drawn.items():
             g.save(HERE / f"{name}.dot")

@@ -54,7 +54,7 @@ print("imported from s2sgrad's world:",
 def main():
     w, X, y = example_data()
     text = s2sgrad.export(s2sgrad.grad(loss), example_args=(w, X, y))
-    if "--write" in sys.argv:
+    if "--write" in sys.argv or os.environ.get("S2SGRAD_UPDATE_GOLDEN"):
         OUT.parent.mkdir(exist_ok=True)
         OUT.write_text(text, encoding="utf-8")
         print("wrote", OUT)

@@ -850,8 +850,9 @@ class _JVPPlan(_Plan):
     def build(self):
         ex, tf = self.ex, self.tf
         if ex.example:
-            if len(ex.args) != 2 and "tangents" not in ex.kwargs:
-                raise TypeError("example_args of a jvp: (primals, tangents)")
+            if len(ex.args) != 2:
+                raise TypeError("example_args of a jvp are (primals, tangents); "
+                                "example_kwargs its function's keyword arguments")
             bound = [("primals", ex.args[0]), ("tangents", ex.args[1]),
                      ("kwargs", ex.kwargs)]
             tf._validate(bound)

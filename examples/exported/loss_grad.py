@@ -16,9 +16,15 @@ import numpy as np
 
 # ---------------------------------------- copied from s2sgrad/runtime.py
 
+def _unknown(shape) -> bool:
+    """Does ``shape`` have an unknown (NaN) dimension (a dask array after
+    boolean-mask indexing)?"""
+    return any(n != n for n in shape)
+
+
 def scalar_seed(out):
     """The cotangent 1 that starts a gradient; ``grad`` needs a scalar output."""
-    if np.size(out) != 1:
+    if getattr(out, "size", None) != 1 and np.ndim(out) != 0:
         raise TypeError(f"grad requires a scalar output, but the function returned an array "
                         f"of shape {np.shape(out)}; use s2sgrad.vjp for non-scalar outputs")
     return np.ones_like(out)
@@ -40,14 +46,27 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    if lead == 1 and gshape[1:] == shape:
+    if lead == 1 and _same_shape(gshape[1:], shape):
         return g.sum(axis=0)           # a bias added to every row: the common case
     if lead == len(gshape) and type(g) is np.ndarray:
         return g.sum()                 # a scalar broadcast everywhere
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    ones = tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    axes = tuple(range(lead)) + ones
+    if _unknown(gshape) or _unknown(shape):
+        # dask cannot reshape to an unknown shape: drop the leading axes by a
+        # sum, keep the others' places by keepdims
+        if not axes and _same_shape(gshape, shape):
+            return g
+        if ones:
+            g = np.sum(g, axis=ones, keepdims=True)
+        return np.sum(g, axis=tuple(range(lead))) if lead else g
     out = np.sum(g, axis=axes, keepdims=True) if axes else g
     return np.reshape(out, shape)
+
+
+def _same_shape(a, b) -> bool:
+    """Shapes equal, an unknown (NaN) dimension matching an unknown one."""
+    return len(a) == len(b) and all(m == n or (m != m and n != n) for m, n in zip(a, b))
 
 
 def matmul_vjp_b(g, a, b):
