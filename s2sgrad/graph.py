@@ -117,8 +117,9 @@ def graph(f, *, wrt=None, args=None, kwargs=None, backward=False) -> Graph:
 
     ``wrt``: the arguments whose gradients the backward program computes
     (default: with ``args``, every float argument; without, every
-    argument).  ``args``/``kwargs``: annotate every edge with its value and
-    gradient at these arguments (``graph(f)(*args)`` does the same).
+    argument).  ``args`` (a tuple, or a dict of keyword arguments) and
+    ``kwargs``: annotate every edge with its value and gradient at these
+    arguments (``graph(f)(*args, **kwargs)`` does the same).
     ``backward=True``: draw the adjoint program instead.
     """
     fn = f
@@ -130,6 +131,8 @@ def graph(f, *, wrt=None, args=None, kwargs=None, backward=False) -> Graph:
             raise S2SGradError("graph draws a function or one transformation of it, not a "
                                "transformation of a transformation")
     options = dict(wrt=wrt, backward=backward)
+    if isinstance(args, dict):          # graph(f, args={"x": -2.0, ...})
+        args, kwargs = (), {**args, **(kwargs or {})}
     given = args is not None or kwargs is not None
     args, kwargs = tuple(args or ()), dict(kwargs or {})
     probe = GradFunction(fn, wrt=0)

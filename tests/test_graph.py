@@ -88,6 +88,7 @@ def test_f_xyz_circuit_values_and_gradients():
     # the same through args= and keyword arguments
     assert s2sgrad.graph(seed_f_xyz.f, args=(-2.0, 5.0, -4.0)).dot == g.dot
     assert s2sgrad.graph(seed_f_xyz.f)(x=-2.0, y=5.0, z=-4.0).dot == g.dot
+    assert s2sgrad.graph(seed_f_xyz.f, args={"x": -2.0, "y": 5.0, "z": -4.0}).dot == g.dot
 
 
 def test_structure_only_without_arguments():
