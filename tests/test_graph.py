@@ -17,6 +17,8 @@ import s2sgrad
 from tests import golden_functions as gf
 
 pydot = pytest.importorskip("pydot")
+# pydot's parser uses pyparsing names that pyparsing 3 deprecates (not ours)
+pytestmark = pytest.mark.filterwarnings("ignore:'[a-zA-Z]+' deprecated - use")
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
