@@ -24,7 +24,10 @@ cotangent means "zero": the argument does not influence the output
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -89,8 +92,13 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False):
+                 seq_arg=False, expand=None):
         self.name = name
+        # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
+        # the bound operands instead of emitting an equation, so the call
+        # becomes the primitives the expansion emits (their rules give the
+        # derivatives); such a primitive never appears in the IR.
+        self.expand = expand
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
@@ -164,7 +172,8 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     that resolve to it in user code.  Registering a name twice is an error."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} registered twice")
-    if not nondiff and not kw.get("opaque") and (vjp is None or jvp is None):
+    if not nondiff and not kw.get("opaque") and kw.get("expand") is None and \
+            (vjp is None or jvp is None):
         raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
     p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
     REGISTRY[name] = p
@@ -180,11 +189,92 @@ def register_object(obj, prim):
     _BY_OBJECT[key] = (obj, prim)
 
 
-def lookup_object(obj) -> Primitive | None:
+def defcomposite(name, impl=None, *, sig, expand, aliases=(), methods=(), doc="") -> Primitive:
+    """Register a composite: a public callable whose call lowers to other
+    primitives, built by ``expand(em, *args, **kwargs)`` (see
+    :attr:`Primitive.expand`).  ``methods``: ``(instance, method name)``
+    pairs that resolve to it too (``scipy.stats.norm.logpdf``)."""
+    p = defprim(name, impl, sig=sig, expand=expand, aliases=aliases, doc=doc)
+    for inst, mname in methods:
+        register_method(inst, mname, p)
+    return p
+
+
+# (id(instance), method name) -> (instance, primitive): bound methods are new
+# objects at every attribute access, so they resolve by what they are bound to.
+_BY_METHOD: dict[tuple[int, str], tuple[Any, Primitive]] = {}
+
+
+def register_method(instance, method_name, prim):
+    """``instance.method_name`` (a bound method) resolves to ``prim``."""
+    key = (id(instance), method_name)
+    if key in _BY_METHOD and _BY_METHOD[key][1] is not prim:
+        raise ValueError(f"{instance!r}.{method_name} already resolves to "
+                         f"{_BY_METHOD[key][1].name}")
+    if not callable(getattr(instance, method_name, None)):
+        raise ValueError(f"{instance!r} has no method {method_name!r}")
+    _BY_METHOD[key] = (instance, prim)
+
+
+def registered_methods():
+    """``[(instance, method name, primitive)]`` in registration order."""
+    return [(inst, name, p) for (_, name), (inst, p) in _BY_METHOD.items()]
+
+
+def registered_objects():
+    """``[(object, primitive)]`` in registration order."""
+    return list(_BY_OBJECT.values())
+
+
+# Rules for optional libraries: (the library module, the rule module).  A rule
+# module is imported only once its library has been imported by the user's
+# program (so ``import s2sgrad`` never imports SciPy), the first time a
+# callable does not resolve (see :func:`lookup_object`).
+OPTIONAL_RULES = (
+    ("scipy.special", "s2sgrad.primitives.scipy_special"),
+    ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
+)
+_LOADED_OPTIONAL: set = set()
+
+
+def load_optional_rules(force=False) -> bool:
+    """Import the rule modules of the optional libraries the program has
+    imported (every one with ``force``, which imports the libraries).
+    Returns whether a rule module was newly loaded."""
+    new = False
+    for lib, rules in OPTIONAL_RULES:
+        if rules in _LOADED_OPTIONAL or not (force or lib in sys.modules):
+            continue
+        _LOADED_OPTIONAL.add(rules)
+        importlib.import_module(rules)
+        new = True
+    return new
+
+
+# Top-level names, besides ``np``, that printed primitives use (a rule of an
+# optional library prints ``scipy.special.erf(x)``): name -> module.  The
+# generated function receives each module it uses under that name.
+PRINT_MODULES = {"scipy": "scipy"}
+
+
+def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
+    if isinstance(obj, types.MethodType):
+        hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
+        if hit is not None and hit[0] is obj.__self__:
+            return hit[1]
     return None
+
+
+def lookup_object(obj) -> Primitive | None:
+    """The primitive ``obj`` (a function, ufunc or bound method of a
+    registered instance) stands for, or None."""
+    p = _lookup(obj)
+    if p is None and load_optional_rules():
+        p = _lookup(obj)
+    return p
 
 
 def defmethod(method_name, prim, adapter=None):
