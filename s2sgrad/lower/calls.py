@@ -334,6 +334,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.expand is not None:
+            # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
+            out = prim.expand(self.em, *pos, **kw)
+            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
