@@ -42,14 +42,17 @@ Conventions and differences (documented in the README too):
 """
 from __future__ import annotations
 
+import ast
 import math
 
 import numpy as np
+import scipy.special as sc
 import scipy.stats as st
 
 from ..errors import S2SGradError
 from ..ir import Const, Var
-from .core import defcomposite
+from . import printing
+from .core import defcomposite, defprim, shape_fresh
 from .scipy_special import c
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -127,12 +130,11 @@ class _Dist:
     """One distribution: its SciPy instance, shape parameters, support and
     standardised formulas ``f(em, z, *shapes)``."""
 
-    def __init__(self, inst, shapes=(), support=(-_INF, _INF), argcheck=None, f64=True):
+    def __init__(self, inst, shapes=(), support=(-_INF, _INF), argcheck=None):
         self.inst = inst
         self.shapes = shapes
         self.lo, self.hi = support
         self.argcheck = argcheck or (lambda em, *s: True)
-        self.f64 = f64
 
     def register(self, method, sig, expand):
         name = f"scipy.stats.{self.inst.name}.{method}"
@@ -147,7 +149,7 @@ class _Dist:
                 if k not in ("loc", "scale"):
                     raise S2SGradError(f"scipy.stats.{self.inst.name}: missing argument '{k}'")
                 v = Const(0 if k == "loc" else 1)
-            vals.append(_f64(em, v) if self.f64 else v)
+            vals.append(v)
         return vals
 
     def valid(self, em, scale, shapes):
@@ -160,7 +162,8 @@ class _Dist:
         return False if self.hi == _INF else _cmp(em, "greater", z, Const(self.hi))
 
     def standardize(self, em, x, loc, scale):
-        return em.divide(em.subtract(x, loc), scale)
+        # as SciPy: (x - loc) / scale in the operands' precision, then float64
+        return _f64(em, em.divide(em.subtract(x, loc), scale))
 
     def density(self, method, f, log):
         """``logpdf``/``pdf`` (``logpmf``/``pmf``) from the standardised ``f``."""
@@ -201,7 +204,8 @@ class _Dist:
         def expand(em, **kw):
             q, *rest = self.params(em, kw, keys)
             shapes, (loc, scale) = rest[:-2], rest[-2:]
-            out = em.add(em.multiply(f(em, q, *shapes), scale), loc)
+            # SciPy computes in the operands' precision and returns float64
+            out = _f64(em, em.add(em.multiply(f(em, q, *shapes), scale), loc))
             ok = _and(em, self.valid(em, scale, shapes),
                       _cmp(em, "greater_equal", q, Const(0)), _cmp(em, "less_equal", q, Const(1)))
             return _select(em, ok, out, _NAN)
@@ -209,9 +213,45 @@ class _Dist:
                                          for k in keys), expand)
 
 
-def _log(f):
-    """log of a distribution function (SciPy's default ``_logcdf``/``_logsf``)."""
-    return lambda em, z, *s: em.log(f(em, z, *s))
+def _log_cdf(cdf, sf, median):
+    """SciPy's default ``_logcdf``: ``log(cdf)`` below the median,
+    ``log1p(-sf)`` above (accurate in both tails).  Each branch is evaluated
+    at ``z`` clipped to its side of the median, so the branch not taken is
+    finite and passes no NaN into the derivative."""
+    def f(em, z, *s):
+        m = median(em, *s)
+        lower = em.less(z, m)
+        zl, zu = em.where(lower, z, m), em.where(lower, m, z)
+        return em.where(lower, em.log(cdf(em, zl, *s)), em.log1p(em.negative(sf(em, zu, *s))))
+    return f
+
+
+def _log_sf(cdf, sf, median):
+    """SciPy's default ``_logsf``: ``log(sf)`` above the median, ``log1p(-cdf)`` below."""
+    def f(em, z, *s):
+        m = median(em, *s)
+        upper = em.greater(z, m)
+        zl, zu = em.where(upper, m, z), em.where(upper, z, m)
+        return em.where(upper, em.log(sf(em, zu, *s)), em.log1p(em.negative(cdf(em, zl, *s))))
+    return f
+
+
+def _zero(em, *s):
+    return 0.0
+
+
+def _median(name, fn):
+    """The median of a distribution with shape parameters: data (it only
+    picks a formula), computed while compiling for constant shapes."""
+    prim = defprim(name, fn, sig=", ".join(f"s{i}" for i in range(fn.__code__.co_argcount)) + ", /",
+                   nondiff=True, printer=lambda args, kwargs, eqn: fn.printer(*args),
+                   shape=shape_fresh)
+
+    def median(em, *s):
+        if all(_num(a) for a in s):
+            return Const(float(fn(*[a.value for a in s])))
+        return em.call(prim, *s)
+    return median
 
 
 # ------------------------------------------------------------ norm
@@ -261,8 +301,8 @@ t.density("logpdf", _t_logpdf, log=True)
 t.density("pdf", lambda em, z, df: em.exp(_t_logpdf(em, z, df)), log=False)
 t.distribution("cdf", _t_cdf, 0.0, 1.0)
 t.distribution("sf", _t_sf, 1.0, 0.0)
-t.distribution("logcdf", _log(_t_cdf), -_INF, 0.0)
-t.distribution("logsf", _log(_t_sf), 0.0, -_INF)
+t.distribution("logcdf", _log_cdf(_t_cdf, _t_sf, _zero), -_INF, 0.0)
+t.distribution("logsf", _log_sf(_t_cdf, _t_sf, _zero), 0.0, -_INF)
 
 # ------------------------------------------------------------ gamma
 
@@ -285,8 +325,15 @@ gamma.density("logpdf", _gamma_logpdf, log=True)
 gamma.density("pdf", lambda em, z, a: em.exp(_gamma_logpdf(em, z, a)), log=False)
 gamma.distribution("cdf", _gamma_cdf, 0.0, 1.0)
 gamma.distribution("sf", _gamma_sf, 1.0, 0.0)
-gamma.distribution("logcdf", _log(_gamma_cdf), -_INF, 0.0)
-gamma.distribution("logsf", _log(_gamma_sf), 0.0, -_INF)
+def _gamma_median_impl(a):
+    return sc.gammaincinv(a, 0.5)
+
+
+_gamma_median_impl.printer = lambda a: printing.call("scipy.special.gammaincinv",
+                                                     [a, ast.Constant(value=0.5)], {})
+_gamma_median = _median("gamma_median", _gamma_median_impl)
+gamma.distribution("logcdf", _log_cdf(_gamma_cdf, _gamma_sf, _gamma_median), -_INF, 0.0)
+gamma.distribution("logsf", _log_sf(_gamma_cdf, _gamma_sf, _gamma_median), 0.0, -_INF)
 
 # ------------------------------------------------------------ beta
 
@@ -311,8 +358,15 @@ beta.density("logpdf", _beta_logpdf, log=True)
 beta.density("pdf", lambda em, z, a, b: em.exp(_beta_logpdf(em, z, a, b)), log=False)
 beta.distribution("cdf", _beta_cdf, 0.0, 1.0)
 beta.distribution("sf", _beta_sf, 1.0, 0.0)
-beta.distribution("logcdf", _log(_beta_cdf), -_INF, 0.0)
-beta.distribution("logsf", _log(_beta_sf), 0.0, -_INF)
+def _beta_median_impl(a, b):
+    return sc.betaincinv(a, b, 0.5)
+
+
+_beta_median_impl.printer = lambda a, b: printing.call("scipy.special.betaincinv",
+                                                       [a, b, ast.Constant(value=0.5)], {})
+_beta_median = _median("beta_median", _beta_median_impl)
+beta.distribution("logcdf", _log_cdf(_beta_cdf, _beta_sf, _beta_median), -_INF, 0.0)
+beta.distribution("logsf", _log_sf(_beta_cdf, _beta_sf, _beta_median), 0.0, -_INF)
 
 # ------------------------------------------------------------ expon
 
@@ -324,8 +378,13 @@ def _expon_cdf(em, z):
 expon = _Dist(st.expon, support=(0.0, _INF))
 expon.density("logpdf", lambda em, z: em.negative(z), log=True)
 expon.density("pdf", lambda em, z: em.exp(em.negative(z)), log=False)
+def _expon_sf(em, z):
+    return em.exp(em.negative(z))
+
+
 expon.distribution("cdf", _expon_cdf, 0.0, 1.0)
-expon.distribution("logcdf", _log(_expon_cdf), -_INF, 0.0)
+expon.distribution("logcdf", _log_cdf(_expon_cdf, _expon_sf, lambda em: math.log(2.0)),
+                   -_INF, 0.0)
 expon.distribution("sf", lambda em, z: em.exp(em.negative(z)), 1.0, 0.0)
 expon.distribution("logsf", lambda em, z: em.negative(z), 0.0, -_INF)
 expon.quantile("ppf", lambda em, q: em.negative(em.log1p(em.negative(q))))
@@ -360,8 +419,8 @@ laplace.density("pdf", lambda em, z: em.multiply(0.5, em.exp(em.negative(em.abso
                 log=False)
 laplace.distribution("cdf", _laplace_cdf, 0.0, 1.0)
 laplace.distribution("sf", _laplace_sf, 1.0, 0.0)
-laplace.distribution("logcdf", _log(_laplace_cdf), -_INF, 0.0)
-laplace.distribution("logsf", _log(_laplace_sf), 0.0, -_INF)
+laplace.distribution("logcdf", _log_cdf(_laplace_cdf, _laplace_sf, _zero), -_INF, 0.0)
+laplace.distribution("logsf", _log_sf(_laplace_cdf, _laplace_sf, _zero), 0.0, -_INF)
 laplace.quantile("ppf", _laplace_ppf)
 laplace.quantile("isf", lambda em, q: em.negative(_laplace_ppf(em, q)))
 
@@ -396,8 +455,8 @@ cauchy.density("pdf", lambda em, z: em.divide(1.0 / math.pi, em.add(1.0, em.mult
                log=False)
 cauchy.distribution("cdf", _cauchy_cdf, 0.0, 1.0)
 cauchy.distribution("sf", _cauchy_sf, 1.0, 0.0)
-cauchy.distribution("logcdf", _log(_cauchy_cdf), -_INF, 0.0)
-cauchy.distribution("logsf", _log(_cauchy_sf), 0.0, -_INF)
+cauchy.distribution("logcdf", _log_cdf(_cauchy_cdf, _cauchy_sf, _zero), -_INF, 0.0)
+cauchy.distribution("logsf", _log_sf(_cauchy_cdf, _cauchy_sf, _zero), 0.0, -_INF)
 
 # ------------------------------------------------------------ logistic
 
@@ -424,11 +483,11 @@ logistic.quantile("isf", lambda em, q: em.negative(em.logit(q)))
 def _poisson_args(em, kw):
     if kw.get("mu") is None:
         raise S2SGradError("scipy.stats.poisson: missing argument 'mu'")
-    k = _f64(em, kw["k"])
-    mu = _f64(em, kw["mu"])
+    # in the operands' precision, as SciPy (whose result is float64: see _f64 below)
+    k, mu = kw["k"], kw["mu"]
     loc = kw.get("loc")
     if not _none(loc):
-        k = em.subtract(k, _f64(em, loc))
+        k = em.subtract(k, loc)
     return k, mu
 
 
@@ -436,8 +495,10 @@ def _poisson_logpmf(em, **kw):
     k, mu = _poisson_args(em, kw)
     v = em.subtract(em.subtract(em.xlogy(k, mu), c(em, "gammaln", em.add(k, 1))), mu)
     # support: k = 0, 1, 2, ...; SciPy's argcheck: mu >= 0
-    off = em.logical_or(em.less(k, 0), em.not_equal(em.floor(k), k))
-    return _select(em, _cmp(em, "greater_equal", mu, Const(0)), em.where(off, -_INF, v), _NAN)
+    # (a NaN k is neither: NaN, as SciPy)
+    off = em.logical_or(em.less(k, 0), em.greater(em.subtract(k, em.floor(k)), 0))
+    return _f64(em, _select(em, _cmp(em, "greater_equal", mu, Const(0)),
+                            em.where(off, -_INF, v), _NAN))
 
 
 def _poisson_dist(upper):
@@ -446,7 +507,8 @@ def _poisson_dist(upper):
         kf = em.floor(k)
         v = em.call("pdtrc" if upper else "pdtr", mu, k=kf)
         v = em.where(em.less(k, 0), 1.0 if upper else 0.0, v)
-        return _select(em, _cmp(em, "greater_equal", mu, Const(0)), v, _NAN)
+        v = em.where(em.isnan(k), _NAN, v)
+        return _f64(em, _select(em, _cmp(em, "greater_equal", mu, Const(0)), v, _NAN))
     return expand
 
 
