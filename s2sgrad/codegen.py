@@ -398,7 +398,7 @@ class CodeGen:
             return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
-        if v in (float, int, bool, complex):
+        if any(v is t for t in (float, int, bool, complex)):   # (np.dtype(float) == float)
             return ast.Name(id=v.__name__, ctx=ast.Load())
         np_name = _numpy_name(v)
         if np_name:

@@ -92,8 +92,13 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, expand=None):
+                 seq_arg=False, expand=None, shape_safe=False):
         self.name = name
+        # shape_safe: the result's shape and dtype depend only on the operands'
+        # shapes and dtypes and on constant options (never on operand values),
+        # so shape specialisation may evaluate it on examples
+        # (specialize._SAFE lists the built-in ones by name).
+        self.shape_safe = shape_safe
         # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
         # the bound operands instead of emitting an equation, so the call
         # becomes the primitives the expansion emits (their rules give the

@@ -515,6 +515,7 @@ defprim("logsumexp", _lse_impl, sig="a, b, /, axis=None, keepdims=None, return_s
         vjp=_lse_vjp, jvp=_lse_jvp, printer=_lse_printer, pyname="scipy.special.logsumexp",
         nouts=lambda args, kwargs: 2 if _flag(kwargs.get("return_sign")) else 1,
         shape=_lse_shape,
+        shape_safe=True,
         doc="scipy.special.logsumexp: the gradient is the softmax b exp(a - out).")
 
 
@@ -548,6 +549,7 @@ defprim("softmax", sc.softmax, sig="x, /, axis=None",
         vjp=lambda em, g, out, x, axis=None: [_softmax_apply(em, g, out, axis)],
         jvp=lambda em, dots, out, x, axis=None: _softmax_apply(em, dots[0], out, axis),
         pyname="scipy.special.softmax", shape=lambda args, kwargs: shape_of(args[0]),
+        shape_safe=True,
         doc="scipy.special.softmax: s * (g - sum(g * s)).")
 
 
@@ -566,4 +568,5 @@ def _log_softmax_jvp(em, dots, out, x, axis=None):
 defprim("log_softmax", sc.log_softmax, sig="x, /, axis=None",
         vjp=_log_softmax_vjp, jvp=_log_softmax_jvp, pyname="scipy.special.log_softmax",
         shape=lambda args, kwargs: shape_of(args[0]),
+        shape_safe=True,
         doc="scipy.special.log_softmax: g - exp(out) * sum(g).")

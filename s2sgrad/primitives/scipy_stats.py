@@ -60,6 +60,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
 _NAN = float("nan")
 _INF = float("inf")
+_FLOAT64 = np.dtype(np.float64)     # (a dtype, not the type: shape analysis evaluates it)
 
 
 def _num(a):
@@ -74,7 +75,7 @@ def _none(a):
 def _f64(em, a):
     """``a`` as float64, as SciPy computes (Python numbers already are)."""
     if isinstance(a, Var):
-        return em.astype(a, dtype=np.float64)
+        return em.astype(a, dtype=_FLOAT64)
     return a
 
 
@@ -121,6 +122,19 @@ def _select(em, cond, a, b):
     if cond is False:
         return b
     return em.where(cond, a, b)
+
+
+def _nan_unless(em, valid, v):
+    """``v``, NaN where ``valid`` is false (a bad parameter).  Written as
+    ``v + where(valid, 0, nan)``: the ``where`` runs on the parameters'
+    shape (usually a scalar), and the sum's derivative is 1, so the reverse
+    sweep spends nothing on the check (at an invalid point the value is NaN
+    and the gradient that of the formula)."""
+    if valid is True:
+        return v
+    if valid is False:
+        return em.add(v, _NAN)
+    return em.add(v, em.where(valid, 0.0, _NAN))
 
 
 # ------------------------------------------------------------ the generic wrappers
@@ -178,7 +192,7 @@ class _Dist:
                 v = em.subtract(v, c(em, "log", scale)) if log else em.divide(v, scale)
             out = _select(em, _or(em, self.below(em, z), self.above(em, z)),
                           -_INF if log else 0.0, v)
-            return _select(em, self.valid(em, scale, shapes), out, _NAN)
+            return _nan_unless(em, self.valid(em, scale, shapes), out)
         self.register(method, ", ".join(k + ("=None" if k in ("loc", "scale") else "")
                                          for k in keys), expand)
 
@@ -193,7 +207,7 @@ class _Dist:
             out = f(em, z, *shapes)
             out = _select(em, self.below(em, z), at_lo, out)
             out = _select(em, self.above(em, z), at_hi, out)
-            return _select(em, self.valid(em, scale, shapes), out, _NAN)
+            return _nan_unless(em, self.valid(em, scale, shapes), out)
         self.register(method, ", ".join(k + ("=None" if k in ("loc", "scale") else "")
                                          for k in keys), expand)
 
@@ -208,7 +222,7 @@ class _Dist:
             out = _f64(em, em.add(em.multiply(f(em, q, *shapes), scale), loc))
             ok = _and(em, self.valid(em, scale, shapes),
                       _cmp(em, "greater_equal", q, Const(0)), _cmp(em, "less_equal", q, Const(1)))
-            return _select(em, ok, out, _NAN)
+            return _nan_unless(em, ok, out)
         self.register(method, ", ".join(k + ("=None" if k in ("loc", "scale") else "")
                                          for k in keys), expand)
 
@@ -497,8 +511,8 @@ def _poisson_logpmf(em, **kw):
     # support: k = 0, 1, 2, ...; SciPy's argcheck: mu >= 0
     # (a NaN k is neither: NaN, as SciPy)
     off = em.logical_or(em.less(k, 0), em.greater(em.subtract(k, em.floor(k)), 0))
-    return _f64(em, _select(em, _cmp(em, "greater_equal", mu, Const(0)),
-                            em.where(off, -_INF, v), _NAN))
+    return _nan_unless(em, _cmp(em, "greater_equal", mu, Const(0)),
+                       _f64(em, em.where(off, -_INF, v)))
 
 
 def _poisson_dist(upper):
@@ -508,7 +522,7 @@ def _poisson_dist(upper):
         v = em.call("pdtrc" if upper else "pdtr", mu, k=kf)
         v = em.where(em.less(k, 0), 1.0 if upper else 0.0, v)
         v = em.where(em.isnan(k), _NAN, v)
-        return _f64(em, _select(em, _cmp(em, "greater_equal", mu, Const(0)), v, _NAN))
+        return _nan_unless(em, _cmp(em, "greater_equal", mu, Const(0)), _f64(em, v))
     return expand
 
 
