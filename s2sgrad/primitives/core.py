@@ -273,6 +273,47 @@ def _lookup(obj):
     return None
 
 
+def _public_name(obj, modules):
+    """``'scipy.stats.norm'``: where a library module exposes ``obj``."""
+    name = getattr(obj, "__name__", None)
+    for m in modules:
+        mod = sys.modules.get(m)
+        if mod is None:
+            continue
+        if isinstance(name, str) and getattr(mod, name, None) is obj:
+            return f"{m}.{name}"
+        for k, v in sorted(vars(mod).items()):
+            if v is obj and not k.startswith("_"):
+                return f"{m}.{k}"
+    return None
+
+
+def refusal(obj):
+    """``(name, message)`` for a library callable that has no rule, when the
+    table can say more than "unknown" (the methods a distribution does
+    support, that freezing one is not supported), else None."""
+    methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
+               (isinstance(obj, types.MethodType) and inst is obj.__self__)]
+    if methods:
+        inst = obj.__self__ if isinstance(obj, types.MethodType) else obj
+        iname = _public_name(inst, ("scipy.stats",)) or type(inst).__name__
+        names = " ".join(n for n, _ in methods)
+        if isinstance(obj, types.MethodType):
+            return (f"{iname}.{obj.__name__}",
+                    f"has no derivative rule; the methods of {iname} s2sgrad differentiates "
+                    f"are: {names}")
+        return (f"{iname}(...)", f"(a frozen distribution) is not supported inside a "
+                                 f"differentiated function; pass the parameters to the method "
+                                 f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
+                                 f"(supported: {names})")
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    if name is not None:
+        return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
+                      "lists what is supported, or compute this value outside the "
+                      "differentiated function and pass it in")
+    return None
+
+
 def lookup_object(obj) -> Primitive | None:
     """The primitive ``obj`` (a function, ufunc or bound method of a
     registered instance) stands for, or None."""

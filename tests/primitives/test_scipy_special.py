@@ -281,6 +281,41 @@ def test_data_arguments_are_refused_when_differentiated():
         s2sgrad.grad(_riemann)(3.0)
 
 
+def _struve(x):
+    return np.sum(sc.struve(1.0, x))
+
+
+def test_unsupported_scipy_function_is_named():
+    with pytest.raises(s2sgrad.S2SGradError, match="'scipy.special.struve' has no derivative"):
+        s2sgrad.grad(_struve)(pos(3))
+
+
+_SCIPY_USER = """
+import numpy as np
+import s2sgrad
+from scipy.special import gammaln
+
+
+def loss(x):
+    return np.sum(gammaln(x))
+
+
+g = s2sgrad.grad(loss)(np.array([1.5, 2.5]))
+from scipy.special import digamma
+assert np.allclose(g, digamma([1.5, 2.5])), g
+assert "scipy.special.digamma" in s2sgrad.grad(loss).source
+"""
+
+
+def test_scipy_rules_load_when_a_program_uses_scipy(tmp_path):
+    # a fresh process: the rules are not loaded until the program's SciPy call
+    script = tmp_path / "user_loss.py"
+    script.write_text(_SCIPY_USER)
+    root = os.path.dirname(os.path.dirname(s2sgrad.__file__))
+    env = dict(os.environ, PYTHONPATH=root)
+    subprocess.run([sys.executable, str(script)], check=True, env=env, cwd=str(tmp_path))
+
+
 def test_import_s2sgrad_does_not_import_scipy():
     code = ("import sys, numpy as np, s2sgrad\n"
             "def f(x):\n    return np.sum(np.sin(x))\n"

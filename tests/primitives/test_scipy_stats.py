@@ -313,3 +313,20 @@ def test_unsupported_forms_are_refused():
         s2sgrad.grad(_gamma_cdf_in_a, wrt=1)(pos(3), 2.0)
     with pytest.raises(s2sgrad.S2SGradError, match="allow_singular"):
         s2sgrad.grad(_mvn_singular)(normal(3), normal(3), np.eye(3))
+
+
+def _frozen(x):
+    return np.sum(st.norm(0.0, 1.0).logpdf(x))
+
+
+def _entropy(x):
+    return np.sum(st.norm.entropy(x))
+
+
+def test_refusals_name_the_distribution_and_what_is_supported():
+    with pytest.raises(s2sgrad.S2SGradError, match=r"'scipy.stats.norm\(...\)' \(a frozen "
+                                                   r"distribution\).*norm.logpdf\(x, loc, scale\)"):
+        s2sgrad.grad(_frozen)(normal(3))
+    with pytest.raises(s2sgrad.S2SGradError, match=r"'scipy.stats.norm.entropy' has no "
+                                                   r"derivative rule.*logpdf pdf cdf"):
+        s2sgrad.grad(_entropy)(pos(3))
