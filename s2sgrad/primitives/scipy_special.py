@@ -293,6 +293,20 @@ def_with_data("pdtrc", sc.pdtrc, ("k", "m"), ("k",),
               lambda em, out, m, k: [_poisson_pmf(em, k, m)])
 
 
+# chdtr(v, x) = P(chi2(v) <= x) = gammainc(v/2, x/2): d/dx = the chi2 density
+def _chi2_density(em, v, x):
+    h = em.divide(v, 2.0)
+    return em.exp(em.subtract(em.subtract(em.subtract(em.xlogy(em.subtract(h, 1), x),
+                                                      em.divide(x, 2.0)),
+                                          c(em, "gammaln", h)), em.multiply(h, math.log(2.0))))
+
+
+def_with_data("chdtr", sc.chdtr, ("v", "x"), ("v",),
+              lambda em, out, x, v: [_chi2_density(em, v, x)])
+def_with_data("chdtrc", sc.chdtrc, ("v", "x"), ("v",),
+              lambda em, out, x, v: [em.negative(_chi2_density(em, v, x))])
+
+
 def t_logpdf_std(em, t, df):
     """log of Student's t density at ``t`` (standardised) with ``df`` degrees."""
     half = em.multiply(em.add(df, 1), 0.5)

@@ -1,6 +1,7 @@
 """``scipy.stats``: densities, distribution functions and quantiles of
-norm, t, gamma, beta, expon, laplace, cauchy, logistic, poisson, dirichlet
-and multivariate_normal.
+norm, t, gamma, beta, expon, laplace, cauchy, logistic, uniform, halfnorm,
+lognorm, pareto, weibull_min, chi2, poisson, binom, bernoulli, geom,
+dirichlet and multivariate_normal.
 
 Imported only once the user's program has imported ``scipy.stats`` (see
 ``core.OPTIONAL_RULES``).  ``norm.logpdf`` and friends are bound methods of
@@ -17,14 +18,18 @@ parameters) comes from those primitives' rules, to any order.  What SciPy's
 wrappers add is reproduced: float64 results (operands are cast, as SciPy
 does; a float32 argument still gets a float32 gradient), NaN where
 ``scale <= 0`` or a shape parameter is out of range, and the values outside
-the support (``logpdf`` ``-inf``, ``pdf`` 0, ``cdf`` 0 or 1).
+the support (``logpdf`` ``-inf``, ``pdf`` 0, ``cdf`` 0 or 1) -- where the
+gradient is exactly 0 (formulas are evaluated at a point inside the support
+there, so no NaN of the formula outside it reaches the derivative).
 
 Conventions and differences (documented in the README too):
 
 * Shape parameters SciPy's formula reaches only through a function without
   a derivative rule in that argument are data: ``gamma.cdf``'s ``a``,
   ``beta.cdf``'s ``a``, ``b``, ``t.cdf``'s ``df`` (differentiating them is
-  an error, not a zero).  ``poisson``'s ``k`` is data.
+  an error, not a zero); ``chi2.cdf``'s ``df`` likewise.  The ``k`` of the
+  discrete distributions is data; ``binom``'s ``n`` must be an integer
+  (its derivative is that of the Gamma-function form).
 * ``laplace.logpdf`` is ``-|z| - log(2 scale)`` (SciPy computes
   ``log(pdf)``, which underflows to ``-inf`` beyond ``|z| ~ 745``); its
   derivative at ``x == loc`` uses ``sign(0) = 0``.
@@ -148,7 +153,9 @@ class _Dist:
         self.inst = inst
         self.shapes = shapes
         self.lo, self.hi = support
-        self.argcheck = argcheck or (lambda em, *s: True)
+        # SciPy's default _argcheck: every shape parameter > 0
+        self.argcheck = argcheck or (lambda em, *s: _and(em, *[_cmp(em, "greater", a, Const(0))
+                                                               for a in s]))
 
     def register(self, method, sig, expand):
         name = f"scipy.stats.{self.inst.name}.{method}"
@@ -175,6 +182,15 @@ class _Dist:
     def above(self, em, z):
         return False if self.hi == _INF else _cmp(em, "greater", z, Const(self.hi))
 
+    def inside(self, em, z, outside):
+        """``z`` with points outside the support moved inside (their values
+        are selected away; evaluated outside, a formula may give NaN, and
+        0 * NaN would reach the derivative).  A NaN ``z`` stays NaN."""
+        if outside is False:
+            return z
+        safe = self.lo + 1.0 if self.hi == _INF else (self.lo + self.hi) / 2
+        return _select(em, outside, safe, z)
+
     def standardize(self, em, x, loc, scale):
         # as SciPy: (x - loc) / scale in the operands' precision, then float64
         return _f64(em, em.divide(em.subtract(x, loc), scale))
@@ -187,11 +203,11 @@ class _Dist:
             x, *rest = self.params(em, kw, keys)
             shapes, (loc, scale) = rest[:-2], rest[-2:]
             z = self.standardize(em, x, loc, scale)
-            v = f(em, z, *shapes)
+            outside = _or(em, self.below(em, z), self.above(em, z))
+            v = f(em, self.inside(em, z, outside), *shapes)
             if not (_num(scale) and scale.value == 1):
                 v = em.subtract(v, c(em, "log", scale)) if log else em.divide(v, scale)
-            out = _select(em, _or(em, self.below(em, z), self.above(em, z)),
-                          -_INF if log else 0.0, v)
+            out = _select(em, outside, -_INF if log else 0.0, v)
             return _nan_unless(em, self.valid(em, scale, shapes), out)
         self.register(method, ", ".join(k + ("=None" if k in ("loc", "scale") else "")
                                          for k in keys), expand)
@@ -204,9 +220,10 @@ class _Dist:
             x, *rest = self.params(em, kw, keys)
             shapes, (loc, scale) = rest[:-2], rest[-2:]
             z = self.standardize(em, x, loc, scale)
-            out = f(em, z, *shapes)
-            out = _select(em, self.below(em, z), at_lo, out)
-            out = _select(em, self.above(em, z), at_hi, out)
+            below, above = self.below(em, z), self.above(em, z)
+            out = f(em, self.inside(em, z, _or(em, below, above)), *shapes)
+            out = _select(em, below, at_lo, out)
+            out = _select(em, above, at_hi, out)
             return _nan_unless(em, self.valid(em, scale, shapes), out)
         self.register(method, ", ".join(k + ("=None" if k in ("loc", "scale") else "")
                                          for k in keys), expand)
@@ -491,52 +508,337 @@ logistic.quantile("ppf", lambda em, q: em.logit(q))
 logistic.quantile("isf", lambda em, q: em.negative(em.logit(q)))
 
 
-# ------------------------------------------------------------ poisson (discrete: no scale)
+# ------------------------------------------------------------ uniform
 
 
-def _poisson_args(em, kw):
-    if kw.get("mu") is None:
-        raise S2SGradError("scipy.stats.poisson: missing argument 'mu'")
-    # in the operands' precision, as SciPy (whose result is float64: see _f64 below)
-    k, mu = kw["k"], kw["mu"]
-    loc = kw.get("loc")
-    if not _none(loc):
-        k = em.subtract(k, loc)
-    return k, mu
+def _uniform_logpdf(em, z):
+    # 0 in the support; z * 0 keeps a NaN z NaN (as SciPy's wrapper does)
+    return em.multiply(z, 0.0)
 
 
-def _poisson_logpmf(em, **kw):
-    k, mu = _poisson_args(em, kw)
-    v = em.subtract(em.subtract(em.xlogy(k, mu), c(em, "gammaln", em.add(k, 1))), mu)
-    # support: k = 0, 1, 2, ...; SciPy's argcheck: mu >= 0
-    # (a NaN k is neither: NaN, as SciPy)
-    off = em.logical_or(em.less(k, 0), em.greater(em.subtract(k, em.floor(k)), 0))
-    return _nan_unless(em, _cmp(em, "greater_equal", mu, Const(0)),
-                       _f64(em, em.where(off, -_INF, v)))
+def _uniform_sf(em, z):
+    return em.subtract(1.0, z)
 
 
-def _poisson_dist(upper):
-    def expand(em, **kw):
-        k, mu = _poisson_args(em, kw)
-        kf = em.floor(k)
-        v = em.call("pdtrc" if upper else "pdtr", mu, k=kf)
-        v = em.where(em.less(k, 0), 1.0 if upper else 0.0, v)
-        v = em.where(em.isnan(k), _NAN, v)
-        return _nan_unless(em, _cmp(em, "greater_equal", mu, Const(0)), _f64(em, v))
-    return expand
+def _ident(em, z):
+    return z
 
 
-def _reg_poisson(method, expand):
-    defcomposite(f"scipy.stats.poisson.{method}", sig="k, mu=None, loc=None", expand=expand,
-                 methods=[(st.poisson, method)], doc=f"scipy.stats.poisson.{method}(k, mu, loc)")
+uniform = _Dist(st.uniform, support=(0.0, 1.0))
+uniform.density("logpdf", _uniform_logpdf, log=True)
+uniform.density("pdf", lambda em, z: em.add(em.multiply(z, 0.0), 1.0), log=False)
+uniform.distribution("cdf", _ident, 0.0, 1.0)
+uniform.distribution("sf", _uniform_sf, 1.0, 0.0)
+uniform.distribution("logcdf", _log_cdf(_ident, _uniform_sf, lambda em: 0.5), -_INF, 0.0)
+uniform.distribution("logsf", _log_sf(_ident, _uniform_sf, lambda em: 0.5), 0.0, -_INF)
+uniform.quantile("ppf", lambda em, q: q)
+uniform.quantile("isf", lambda em, q: em.subtract(1.0, q))
+
+# ------------------------------------------------------------ halfnorm
+
+_HALFNORM_MEDIAN = float(st.norm.ppf(0.75))
 
 
-_reg_poisson("logpmf", _poisson_logpmf)
-_reg_poisson("pmf", lambda em, **kw: em.exp(_poisson_logpmf(em, **kw)))
-_reg_poisson("cdf", _poisson_dist(False))
-_reg_poisson("sf", _poisson_dist(True))
-_reg_poisson("logcdf", lambda em, **kw: em.log(_poisson_dist(False)(em, **kw)))
-_reg_poisson("logsf", lambda em, **kw: em.log(_poisson_dist(True)(em, **kw)))
+def _halfnorm_cdf(em, z):
+    return em.erf(em.divide(z, math.sqrt(2.0)))
+
+
+def _halfnorm_sf(em, z):
+    return em.multiply(2, em.ndtr(em.negative(z)))
+
+
+halfnorm = _Dist(st.halfnorm, support=(0.0, _INF))
+halfnorm.density("logpdf", lambda em, z: em.subtract(0.5 * math.log(2.0 / math.pi),
+                                                     em.divide(em.multiply(z, z), 2.0)), log=True)
+halfnorm.density("pdf", lambda em, z: em.multiply(math.sqrt(2.0 / math.pi), em.exp(
+    em.divide(em.multiply(em.negative(z), z), 2.0))), log=False)
+halfnorm.distribution("cdf", _halfnorm_cdf, 0.0, 1.0)
+halfnorm.distribution("sf", _halfnorm_sf, 1.0, 0.0)
+halfnorm.distribution("logcdf", _log_cdf(_halfnorm_cdf, _halfnorm_sf,
+                                         lambda em: _HALFNORM_MEDIAN), -_INF, 0.0)
+halfnorm.distribution("logsf", _log_sf(_halfnorm_cdf, _halfnorm_sf,
+                                       lambda em: _HALFNORM_MEDIAN), 0.0, -_INF)
+halfnorm.quantile("ppf", lambda em, q: em.ndtri(em.divide(em.add(1, q), 2.0)))
+halfnorm.quantile("isf", lambda em, p: em.negative(em.ndtri(em.divide(p, 2))))
+
+# ------------------------------------------------------------ lognorm
+
+
+def _lognorm(f, at_zero):
+    """``f(log z, s)`` for z > 0, ``at_zero`` at 0 (the limit); the log is
+    taken of z with z <= 0 replaced by 1 (those are selected away; a NaN
+    stays NaN), so no 0 * inf reaches the derivative."""
+    def g(em, z, s):
+        lz = em.log(em.where(em.less_equal(z, 0), 1.0, z))
+        return em.where(em.equal(z, 0), at_zero, f(em, lz, s, z))
+    return g
+
+
+def _lognorm_logpdf(em, lz, s, z):
+    # SciPy: -log(z)^2 / (2 s^2) - log(s z sqrt(2 pi))
+    zs = em.exp(lz)
+    return em.subtract(em.negative(em.divide(em.square(lz), em.multiply(2, em.square(s)))),
+                       em.log(em.multiply(em.multiply(s, zs), math.sqrt(2 * math.pi))))
+
+
+lognorm = _Dist(st.lognorm, ("s",), support=(0.0, _INF))
+lognorm.density("logpdf", _lognorm(_lognorm_logpdf, -_INF), log=True)
+lognorm.density("pdf", lambda em, z, s: em.exp(_lognorm(_lognorm_logpdf, -_INF)(em, z, s)),
+                log=False)
+lognorm.distribution("cdf", _lognorm(lambda em, lz, s, z: em.ndtr(em.divide(lz, s)), 0.0),
+                     0.0, 1.0)
+lognorm.distribution("logcdf", _lognorm(lambda em, lz, s, z: em.log_ndtr(em.divide(lz, s)),
+                                        -_INF), -_INF, 0.0)
+lognorm.distribution("sf", _lognorm(lambda em, lz, s, z: em.ndtr(em.negative(em.divide(lz, s))),
+                                    1.0), 1.0, 0.0)
+lognorm.distribution("logsf", _lognorm(
+    lambda em, lz, s, z: em.log_ndtr(em.negative(em.divide(lz, s))), 0.0), 0.0, -_INF)
+lognorm.quantile("ppf", lambda em, q, s: em.exp(em.multiply(s, em.ndtri(q))))
+lognorm.quantile("isf", lambda em, q, s: em.exp(em.multiply(s, em.negative(em.ndtri(q)))))
+
+# ------------------------------------------------------------ pareto
+
+
+def _pareto_pdf(em, z, b):
+    return em.multiply(b, em.power(z, em.subtract(em.negative(b), 1)))
+
+
+def _pareto_cdf(em, z, b):
+    return em.subtract(1, em.power(z, em.negative(b)))
+
+
+def _pareto_sf(em, z, b):
+    return em.power(z, em.negative(b))
+
+
+def _pareto_median(em, b):
+    return c(em, "power", Const(2.0), c(em, "divide", Const(1.0), b))
+
+
+pareto = _Dist(st.pareto, ("b",), support=(1.0, _INF))
+pareto.density("logpdf", lambda em, z, b: em.log(_pareto_pdf(em, z, b)), log=True)
+pareto.density("pdf", _pareto_pdf, log=False)
+pareto.distribution("cdf", _pareto_cdf, 0.0, 1.0)
+pareto.distribution("sf", _pareto_sf, 1.0, 0.0)
+pareto.distribution("logcdf", _log_cdf(_pareto_cdf, _pareto_sf, _pareto_median), -_INF, 0.0)
+pareto.distribution("logsf", _log_sf(_pareto_cdf, _pareto_sf, _pareto_median), 0.0, -_INF)
+pareto.quantile("ppf", lambda em, q, b: em.power(em.subtract(1, q), em.divide(-1.0, b)))
+pareto.quantile("isf", lambda em, q, b: em.power(q, em.divide(-1.0, b)))
+
+# ------------------------------------------------------------ weibull_min
+
+
+def _weibull_cdf(em, z, k):
+    return em.negative(em.expm1(em.negative(em.power(z, k))))
+
+
+def _weibull_sf(em, z, k):
+    return em.exp(em.negative(em.power(z, k)))
+
+
+def _weibull_median(em, k):
+    return c(em, "power", Const(math.log(2.0)), c(em, "divide", Const(1.0), k))
+
+
+weibull_min = _Dist(st.weibull_min, ("c",), support=(0.0, _INF))
+weibull_min.density("logpdf", lambda em, z, k: em.subtract(
+    em.add(c(em, "log", k), em.xlogy(em.subtract(k, 1), z)), em.power(z, k)), log=True)
+weibull_min.density("pdf", lambda em, z, k: em.multiply(
+    em.multiply(k, em.power(z, em.subtract(k, 1))), em.exp(em.negative(em.power(z, k)))),
+    log=False)
+weibull_min.distribution("cdf", _weibull_cdf, 0.0, 1.0)
+weibull_min.distribution("sf", _weibull_sf, 1.0, 0.0)
+weibull_min.distribution("logcdf", _log_cdf(_weibull_cdf, _weibull_sf, _weibull_median),
+                         -_INF, 0.0)
+weibull_min.distribution("logsf", lambda em, z, k: em.negative(em.power(z, k)), 0.0, -_INF)
+weibull_min.quantile("ppf", lambda em, q, k: em.power(em.negative(em.log1p(em.negative(q))),
+                                                      em.divide(1.0, k)))
+weibull_min.quantile("isf", lambda em, q, k: em.power(em.negative(em.log(q)), em.divide(1, k)))
+
+# ------------------------------------------------------------ chi2
+
+
+def _chi2_logpdf(em, z, df):
+    return em.subtract(em.subtract(em.subtract(em.xlogy(em.subtract(em.divide(df, 2.0), 1), z),
+                                               em.divide(z, 2.0)),
+                                   c(em, "gammaln", em.divide(df, 2.0))),
+                       em.divide(em.multiply(math.log(2.0), df), 2.0))
+
+
+def _chi2_cdf(em, z, df):
+    return em.call("chdtr", z, v=df)
+
+
+def _chi2_sf(em, z, df):
+    return em.call("chdtrc", z, v=df)
+
+
+def _chi2_median(em, df):
+    return em.multiply(2, _gamma_median(em, c(em, "divide", df, Const(2))))
+
+
+chi2 = _Dist(st.chi2, ("df",), support=(0.0, _INF))
+chi2.density("logpdf", _chi2_logpdf, log=True)
+chi2.density("pdf", lambda em, z, df: em.exp(_chi2_logpdf(em, z, df)), log=False)
+chi2.distribution("cdf", _chi2_cdf, 0.0, 1.0)
+chi2.distribution("sf", _chi2_sf, 1.0, 0.0)
+chi2.distribution("logcdf", _log_cdf(_chi2_cdf, _chi2_sf, _chi2_median), -_INF, 0.0)
+chi2.distribution("logsf", _log_sf(_chi2_cdf, _chi2_sf, _chi2_median), 0.0, -_INF)
+
+
+# ------------------------------------------------------------ discrete distributions
+
+
+class _Discrete:
+    """A discrete distribution (``loc`` shifts ``k``; no scale), as
+    ``rv_discrete``'s wrappers: NaN for bad parameters or a NaN ``k``;
+    ``logpmf`` ``-inf`` off the integers of the support ``[lo, hi]``; ``cdf``
+    (at ``floor(k)``) 0 below and 1 from ``hi`` on.  Formulas
+    ``f(em, k, *shapes)``; ``hi(em, *shapes)`` is the upper end of the support."""
+
+    def __init__(self, inst, shapes, argcheck, lo=0, hi=None):
+        self.inst, self.shapes, self.argcheck, self.lo, self.hi = inst, shapes, argcheck, lo, hi
+        self.keys = ("k",) + shapes + ("loc",)
+        self.sig = ", ".join(k + ("=None" if k != "k" else "") for k in self.keys)
+
+    def args(self, em, kw):
+        for k in self.shapes:
+            if _none(kw.get(k)):
+                raise S2SGradError(f"scipy.stats.{self.inst.name}: missing argument '{k}'")
+        # in the operands' precision, as SciPy (its result is float64: _f64 at the end)
+        k = kw["k"]
+        if not _none(kw.get("loc")):
+            k = em.subtract(k, kw["loc"])
+        return k, [kw[n] for n in self.shapes]
+
+    def register(self, method, expand):
+        name = f"scipy.stats.{self.inst.name}.{method}"
+        defcomposite(name, sig=self.sig, expand=expand, methods=[(self.inst, method)],
+                     doc=f"{name}({self.sig})")
+
+    def outside(self, em, k, shapes):
+        out = _cmp(em, "less", k, Const(self.lo))
+        if self.hi is not None:
+            out = _or(em, out, _cmp(em, "greater", k, self.hi(em, *shapes)))
+        return out
+
+    def mass(self, method, f, log):
+        def expand(em, **kw):
+            k, shapes = self.args(em, kw)
+            outside = self.outside(em, k, shapes)
+            # (evaluated inside the support: no NaN where the value is selected away)
+            v = f(em, _select(em, outside, float(self.lo), k), *shapes)
+            # off the support's integers (a NaN k is neither: NaN, as SciPy)
+            off = _or(em, outside, em.greater(em.subtract(k, em.floor(k)), 0))
+            v = _select(em, off, -_INF if log else 0.0, v)
+            return _nan_unless(em, self.argcheck(em, *shapes), _f64(em, v))
+        self.register(method, expand)
+
+    def distribution(self, method, f, below, above, log=False):
+        def expand(em, **kw):
+            k, shapes = self.args(em, kw)
+            lo = _cmp(em, "less", k, Const(self.lo))
+            hi = False if self.hi is None else _cmp(em, "greater_equal", k, self.hi(em, *shapes))
+            v = f(em, em.floor(_select(em, _or(em, lo, hi), float(self.lo), k)), *shapes)
+            v = _select(em, lo, below, v)
+            v = _select(em, hi, above, v)
+            v = em.where(em.isnan(k), _NAN, v)
+            if log:
+                v = em.log(v)
+            return _nan_unless(em, self.argcheck(em, *shapes), _f64(em, v))
+        self.register(method, expand)
+
+
+# ------------------------------------------------------------ poisson
+
+
+def _poisson_logpmf(em, k, mu):
+    return em.subtract(em.subtract(em.xlogy(k, mu), c(em, "gammaln", em.add(k, 1))), mu)
+
+
+def _poisson_cdf(em, kf, mu):
+    return em.call("pdtr", mu, k=kf)
+
+
+def _poisson_sf(em, kf, mu):
+    return em.call("pdtrc", mu, k=kf)
+
+
+poisson = _Discrete(st.poisson, ("mu",), lambda em, mu: _cmp(em, "greater_equal", mu, Const(0)))
+poisson.mass("logpmf", _poisson_logpmf, log=True)
+poisson.mass("pmf", lambda em, k, mu: em.exp(_poisson_logpmf(em, k, mu)), log=False)
+poisson.distribution("cdf", _poisson_cdf, 0.0, 1.0)
+poisson.distribution("sf", _poisson_sf, 1.0, 0.0)
+poisson.distribution("logcdf", _poisson_cdf, 0.0, 1.0, log=True)
+poisson.distribution("logsf", _poisson_sf, 1.0, 0.0, log=True)
+
+# ------------------------------------------------------------ binom, bernoulli
+
+
+def _binom_logpmf(em, k, n, p):
+    # SciPy: gammaln(n+1) - (gammaln(k+1) + gammaln(n-k+1)) + xlogy(k, p) + xlog1py(n-k, -p)
+    kf = em.floor(k)
+    nk = em.subtract(n, kf)
+    comb = em.subtract(c(em, "gammaln", em.add(n, 1)),
+                       em.add(c(em, "gammaln", em.add(kf, 1)), c(em, "gammaln", em.add(nk, 1))))
+    return em.add(em.add(comb, em.xlogy(kf, p)), em.xlog1py(nk, em.negative(p)))
+
+
+def _binom_cdf(em, kf, n, p):
+    # P(K <= k) = I_{1-p}(n - k, k + 1), in p (k and n are data)
+    return em.call("betainc", em.subtract(1.0, p), a=em.subtract(n, kf), b=em.add(kf, 1))
+
+
+def _binom_sf(em, kf, n, p):
+    return em.call("betainc", p, a=em.add(kf, 1), b=em.subtract(n, kf))
+
+
+def _is_integral(em, n):
+    if _num(n):
+        return float(n.value).is_integer()
+    return em.equal(em.floor(n), n)
+
+
+def _p_ok(em, p):
+    return _and(em, _cmp(em, "greater_equal", p, Const(0)), _cmp(em, "less_equal", p, Const(1)))
+
+
+binom = _Discrete(st.binom, ("n", "p"),
+                  lambda em, n, p: _and(em, _cmp(em, "greater_equal", n, Const(0)),
+                                        _is_integral(em, n), _p_ok(em, p)),
+                  hi=lambda em, n, p: n)
+binom.mass("logpmf", _binom_logpmf, log=True)
+binom.mass("pmf", lambda em, k, n, p: em.exp(_binom_logpmf(em, k, n, p)), log=False)
+binom.distribution("cdf", _binom_cdf, 0.0, 1.0)
+binom.distribution("sf", _binom_sf, 1.0, 0.0)
+
+bernoulli = _Discrete(st.bernoulli, ("p",), lambda em, p: _p_ok(em, p), hi=lambda em, p: Const(1))
+bernoulli.mass("logpmf", lambda em, k, p: _binom_logpmf(em, k, Const(1.0), p), log=True)
+bernoulli.mass("pmf", lambda em, k, p: em.exp(_binom_logpmf(em, k, Const(1.0), p)), log=False)
+bernoulli.distribution("cdf", lambda em, kf, p: _binom_cdf(em, kf, Const(1.0), p), 0.0, 1.0)
+bernoulli.distribution("sf", lambda em, kf, p: _binom_sf(em, kf, Const(1.0), p), 1.0, 0.0)
+
+# ------------------------------------------------------------ geom
+
+
+def _geom_logpmf(em, k, p):
+    return em.add(em.xlog1py(em.subtract(k, 1), em.negative(p)), c(em, "log", p))
+
+
+def _geom_logsf(em, kf, p):
+    return em.multiply(kf, c(em, "log1p", c(em, "negative", p)))
+
+
+geom = _Discrete(st.geom, ("p",), lambda em, p: _and(em, _cmp(em, "less_equal", p, Const(1)),
+                                                     _cmp(em, "greater", p, Const(0))), lo=1)
+geom.mass("logpmf", _geom_logpmf, log=True)
+geom.mass("pmf", lambda em, k, p: em.multiply(em.power(em.subtract(1, p), em.subtract(k, 1)), p),
+          log=False)
+geom.distribution("cdf", lambda em, kf, p: em.negative(em.expm1(_geom_logsf(em, kf, p))), 0.0, 1.0)
+geom.distribution("sf", lambda em, kf, p: em.exp(_geom_logsf(em, kf, p)), 1.0, 0.0)
+geom.distribution("logsf", _geom_logsf, 0.0, -_INF)
+geom.distribution("logcdf", lambda em, kf, p: em.negative(em.expm1(_geom_logsf(em, kf, p))),
+                  0.0, 1.0, log=True)
 
 
 # ------------------------------------------------------------ dirichlet

@@ -65,6 +65,8 @@ SPECS = [
     Spec(("pdtr", "scipy.special.pdtr"), lambda m: np.sum(sc.pdtr(3.0, m)), (pos(4),)),
     Spec(("pdtrc", "scipy.special.pdtrc"), lambda m: np.sum(sc.pdtrc(3.0, m)), (pos(4),)),
     Spec(("stdtr", "scipy.special.stdtr"), lambda t: np.sum(sc.stdtr(4.0, t)), (normal(4),)),
+    Spec(("chdtr", "scipy.special.chdtr"), lambda x: np.sum(sc.chdtr(3.0, x)), (pos(4),)),
+    Spec(("chdtrc", "scipy.special.chdtrc"), lambda x: np.sum(sc.chdtrc(3.0, x)), (pos(4),)),
     Spec(("boxcox", "scipy.special.boxcox"), lambda x: np.sum(sc.boxcox(x, 0.5) + sc.boxcox(x, 0.0)),
          (pos(4),)),
     Spec(("boxcox1p", "scipy.special.boxcox1p"), lambda x: np.sum(sc.boxcox1p(x, 0.5)), (pos(4),)),

@@ -47,6 +47,14 @@ def _specs():
         "laplace": ((), normal(3, 4) + 0.1, ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")),
         "cauchy": ((), normal(3, 4) * 3, ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")),
         "logistic": ((), normal(3, 4) * 2, ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")),
+        "halfnorm": ((), pos(3, 4) + 1.0, ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")),
+        "lognorm": ((pos(4),), pos(3, 4) + 1.0, ("logpdf", "pdf", "cdf", "logcdf", "sf",
+                                                  "logsf")),
+        "pareto": ((pos(4) + 1.0,), pos(3, 4) + 3.0, ("logpdf", "pdf", "cdf", "logcdf", "sf",
+                                                       "logsf")),
+        "weibull_min": ((pos(4) + 0.5,), pos(3, 4) + 1.0, ("logpdf", "pdf", "cdf", "logcdf", "sf",
+                                                            "logsf")),
+        "chi2": ((pos(4) + 2.0,), pos(3, 4) + 1.0, ("logpdf", "pdf")),
     }
     for dist, (shapes, x, methods) in cont.items():
         for m in methods:
@@ -55,16 +63,27 @@ def _specs():
                             wrt=tuple(range(len(args)))))
     # distribution functions whose shape parameters are data
     for dist, shapes, x in [("t", (4.0,), normal(3, 4)), ("gamma", (2.5,), pos(3, 4)),
+                            ("chi2", (3.0,), pos(3, 4) + 1.0),
                             ("beta", (2.0, 3.0), interval(0.2, 0.8, 3, 4))]:
         for m in ("cdf", "logcdf", "sf", "logsf"):
             f, args = _loc_scale(dist, m, x, shapes)
             k = len(shapes)
             out.append(Spec(f"scipy.stats.{dist}.{m}", f, args,
                             wrt=(0,) + tuple(range(1 + k, 3 + k))))
-    for dist in ("norm", "expon", "laplace", "logistic"):
+    # uniform: x well inside [loc, loc + scale]
+    for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        f, _ = _loc_scale("uniform", m, None)
+        out.append(Spec(f"scipy.stats.uniform.{m}", f,
+                        (interval(0.4, 1.6, 3, 4), interval(-0.2, 0.2, 3, 1),
+                         interval(2.0, 2.5, 1, 4)), wrt=(0, 1, 2)))
+    for dist in ("norm", "expon", "laplace", "logistic", "uniform", "halfnorm"):
         for m in ("ppf", "isf"):
             f, args = _loc_scale(dist, m, interval(0.1, 0.9, 3, 4))
             out.append(Spec(f"scipy.stats.{dist}.{m}", f, args, wrt=(0, 1, 2)))
+    for dist in ("lognorm", "pareto", "weibull_min"):
+        for m in ("ppf", "isf"):
+            f, args = _loc_scale(dist, m, interval(0.1, 0.9, 3, 4), (pos(4) + 1.0,))
+            out.append(Spec(f"scipy.stats.{dist}.{m}", f, args, wrt=(0, 1, 2, 3)))
     return out
 
 
@@ -79,6 +98,22 @@ def _poisson_pmf(k, mu):
 def _poisson_cdfs(k, mu):
     return np.sum(st.poisson.cdf(k, mu) + st.poisson.sf(k, mu) ** 2 + st.poisson.logcdf(k, mu)
                   + st.poisson.logsf(k, mu))
+
+
+def _binom_all(k, p):
+    b = st.binom
+    return np.sum(b.logpmf(k, 5, p) + b.pmf(k, 5.0, p) + b.cdf(k, 5, p) * 2 + b.sf(k, n=5, p=p))
+
+
+def _bernoulli_all(k, p):
+    b = st.bernoulli
+    return np.sum(b.logpmf(k, p) + b.pmf(k, p) + b.cdf(k, p) * 2 + b.sf(k, p) ** 2)
+
+
+def _geom_all(k, p):
+    g = st.geom
+    return np.sum(g.logpmf(k, p) + g.pmf(k, p) + g.cdf(k, p) * 2 + g.sf(k, p) ** 2
+                  + g.logcdf(k, p) + g.logsf(k, p))
 
 
 def _on_simplex(u):
@@ -123,6 +158,14 @@ SPECS = _specs() + [
     Spec("scipy.stats.poisson.pmf", _poisson_pmf, (_K + 1.0, pos(4) + 1.0), wrt=1),
     Spec(("scipy.stats.poisson.cdf", "scipy.stats.poisson.sf", "scipy.stats.poisson.logcdf",
           "scipy.stats.poisson.logsf"), _poisson_cdfs, (_K + 0.5, pos(4) + 1.0), wrt=1),
+    Spec(("scipy.stats.binom.logpmf", "scipy.stats.binom.pmf", "scipy.stats.binom.cdf",
+          "scipy.stats.binom.sf"), _binom_all, (_K, interval(0.2, 0.8, 4)), wrt=1),
+    Spec(("scipy.stats.bernoulli.logpmf", "scipy.stats.bernoulli.pmf",
+          "scipy.stats.bernoulli.cdf", "scipy.stats.bernoulli.sf"), _bernoulli_all,
+         (np.array([0.0, 1.0, 1.0, 0.0]), interval(0.2, 0.8, 4)), wrt=1),
+    Spec(("scipy.stats.geom.logpmf", "scipy.stats.geom.pmf", "scipy.stats.geom.cdf",
+          "scipy.stats.geom.sf", "scipy.stats.geom.logcdf", "scipy.stats.geom.logsf"),
+         _geom_all, (_K + 1.0, interval(0.2, 0.8, 4)), wrt=1),
     Spec(("scipy.stats.dirichlet.logpdf", "scipy.stats.dirichlet.pdf"), _dirichlet,
          (normal(3), pos(3) + 1.0), wrt=(0, 1)),
     Spec("scipy.stats.dirichlet.logpdf", _dirichlet_points, (normal(3, 2), pos(3) + 1.0),
@@ -149,7 +192,9 @@ _X = np.array([-3.0, -1.0, -0.0, 0.0, 0.3, 0.5, 1.0, 2.5, 40.0, np.inf, -np.inf,
 _Q = np.array([-0.1, 0.0, 0.2, 0.5, 0.9, 1.0, 1.1, np.nan])
 _GRID = {"norm": [], "t": [[0.5, 3.0, -1.0]], "gamma": [[0.5, 1.0, 2.5, -1.0]],
          "beta": [[0.5, 1.0, 2.0], [1.0, 3.0, -1.0]], "expon": [], "laplace": [],
-         "cauchy": [], "logistic": []}
+         "cauchy": [], "logistic": [], "uniform": [], "halfnorm": [],
+         "lognorm": [[0.5, 1.0, -1.0]], "pareto": [[0.5, 2.0, -1.0]],
+         "weibull_min": [[0.5, 1.0, 2.0, -1.0]], "chi2": [[0.5, 1.0, 3.0, -1.0]]}
 
 
 def _method(dist, m, nshape):
@@ -193,20 +238,42 @@ def test_values_match_scipy_everywhere(dist, method, dtype, rtol):
                 assert got.dtype == want.dtype
 
 
-def _poisson_all(k, mu):
-    p = st.poisson
-    return (p.logpmf(k, mu), p.pmf(k, mu), p.cdf(k, mu), p.sf(k, mu), p.logcdf(k, mu),
-            p.logsf(k, mu), p.logpmf(k, mu, 1.0))
+_DISCRETE = {"poisson": [[0.0, 0.7, 4.0, -1.0]],
+             "binom": [[0.0, 3.0, 5.0, 2.5, -1.0], [0.0, 0.3, 1.0, 1.5]],
+             "bernoulli": [[0.0, 0.3, 1.0, 1.5, -0.1]], "geom": [[0.3, 1.0, 0.0, 1.5]]}
+_DCASES = [(d, m) for d in _DISCRETE for m in ("logpmf", "pmf", "cdf", "sf", "logcdf", "logsf")
+           if f"scipy.stats.{d}.{m}" in core.REGISTRY]
 
 
-def test_poisson_values_match_scipy():
-    k = np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 10.0, np.nan])
+def _discrete_method(dist, m, nshape):
+    fn = getattr(getattr(st, dist), m)
+    if nshape == 1:
+        def f(k, a, loc):
+            return fn(k, a, loc)
+    else:
+        def f(k, a, b, loc):
+            return fn(k, a, b, loc)
+    return f
+
+
+@pytest.mark.parametrize("dist, method", _DCASES, ids=[f"{d}.{m}" for d, m in _DCASES])
+def test_discrete_values_match_scipy(dist, method):
+    """Off the integers, outside the support, bad parameters, NaN.  (Not
+    k = inf with a bad parameter, where SciPy's logcdf gives 0.)"""
+    k = np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 5.0, 10.0, np.nan])
+    grid = _DISCRETE[dist]
+    f = _discrete_method(dist, method, len(grid))
+    fv = s2sgrad.vjp(f, wrt=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for mu in (0.0, 0.7, 4.0, -1.0):
-            got, _ = s2sgrad.vjp(_poisson_all, wrt=1)(k, np.float64(mu))
-            for g, w in zip(got, _poisson_all(k, np.float64(mu))):
-                np.testing.assert_allclose(g, w, rtol=1e-12, atol=0, err_msg=f"mu={mu}")
+        for sh in itertools.product(*grid):
+            for loc in (0.0, 1.0):
+                args = (k,) + tuple(np.float64(v) for v in sh) + (np.float64(loc),)
+                want = f(*args)
+                got = fv(*args)[0]
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=0,
+                                           err_msg=f"{dist}.{method}{sh} loc={loc}")
+                assert got.dtype == want.dtype
 
 
 def _mvn_value(x, mean, cov):
@@ -330,3 +397,25 @@ def test_refusals_name_the_distribution_and_what_is_supported():
     with pytest.raises(s2sgrad.S2SGradError, match=r"'scipy.stats.norm.entropy' has no "
                                                    r"derivative rule.*logpdf pdf cdf"):
         s2sgrad.grad(_entropy)(pos(3))
+
+
+def _outside(x, loc):
+    return np.sum(st.beta.sf(x, 2.0, 3.0, loc) + st.gamma.logpdf(x, 2.5, loc)
+                  + st.gamma.cdf(x, 2.5, loc) + st.lognorm.cdf(x, 0.7, loc))
+
+
+def _above(x, k, p):
+    return np.sum(st.beta.cdf(x, 2.0, 3.0) + st.binom.cdf(k, 4, p) + st.binom.logpmf(k, 4, p))
+
+
+def test_gradient_is_zero_outside_the_support():
+    # the values are constants there, and the formulas evaluated there would be NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gx, gl = s2sgrad.grad(_outside, wrt=(0, 1))(np.array([-2.0, 0.2]), np.array([0.5, 0.5]))
+        np.testing.assert_array_equal(gx, [0.0, 0.0])
+        np.testing.assert_array_equal(gl, [0.0, 0.0])
+        # beyond the upper end: beta above 1, binom's k above n
+        gx, gp = s2sgrad.grad(_above, wrt=(0, 2))(np.array([1.5, 3.0]), np.array([7.0, 9.0]), 0.3)
+        np.testing.assert_array_equal(gx, [0.0, 0.0])
+        assert gp == 0.0
