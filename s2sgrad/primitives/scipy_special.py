@@ -75,8 +75,11 @@ def c(em, name, *args, **kwargs):
 
 
 def _special(name, nin, partials, *, reg=None, aliases=(), **kw):
-    """An elementwise ``scipy.special`` ufunc, printed as ``scipy.special.<name>``."""
-    impl = getattr(sc, name)
+    """An elementwise ``scipy.special`` ufunc, printed as ``scipy.special.<name>``
+    (not registered when the installed SciPy lacks it)."""
+    impl = getattr(sc, name, None)
+    if impl is None:
+        return None
     return def_elementwise(reg or name, impl, nin, partials, aliases=aliases,
                            pyname=f"scipy.special.{name}", simplify=fold_float(impl), **kw)
 
@@ -96,6 +99,8 @@ def def_with_data(name, public, order, data, partials, *, public_expand=None, pu
     is an error -- and prints as the public call; ``public`` itself
     resolves to a composite that reorders the user's arguments.
     ``partials(em, out, *values, **data)`` gives one expression per value."""
+    if public is None:              # not in the installed SciPy
+        return None
     values = [p for p in order if p not in data]
     pyname = f"scipy.special.{public.__name__}"
 
@@ -141,8 +146,9 @@ _special("expit", 1, lambda em, out, x: [em.multiply(out, em.subtract(1, out))])
 _special("log_expit", 1, lambda em, out, x: [c(em, "expit", em.negative(x))])
 _special("logit", 1, lambda em, out, x: [em.reciprocal(em.multiply(x, em.subtract(1, x)))])
 # softplus(x) = np.logaddexp(0, x) (SciPy's definition, so the same numbers)
-defcomposite("scipy.special.softplus", sc.softplus, sig="x, /",
-             expand=lambda em, x: em.logaddexp(0, x))
+if hasattr(sc, "softplus"):        # SciPy >= 1.15
+    defcomposite("scipy.special.softplus", sc.softplus, sig="x, /",
+                 expand=lambda em, x: em.logaddexp(0, x))
 
 # ---------------------------------------------------------------- error functions
 
@@ -184,7 +190,7 @@ _special("rgamma", 1, lambda em, out, x: [em.negative(em.multiply(out, c(em, "di
 _special("gammaln", 1, lambda em, out, x: [c(em, "digamma", x)])
 _special("loggamma", 1, lambda em, out, x: [c(em, "digamma", x)])
 _special("digamma", 1, lambda em, out, x: [_polygamma(em, 1, x)], aliases=(sc.psi,))
-def_with_data("polygamma", sc.polygamma, ("n", "x"), ("n",),
+def_with_data("polygamma", getattr(sc, "polygamma", None), ("n", "x"), ("n",),
               lambda em, out, x, n: [_polygamma(em, em.add(n, 1), x)])
 
 
@@ -234,7 +240,7 @@ def _multigammaln_partials(em, out, a, d):
     return [total]
 
 
-def_with_data("multigammaln", sc.multigammaln, ("a", "d"), ("d",), _multigammaln_partials)
+def_with_data("multigammaln", getattr(sc, "multigammaln", None), ("a", "d"), ("d",), _multigammaln_partials)
 
 
 # Hurwitz zeta(x, q): d/dq = -x zeta(x + 1, q); x is data.  zeta(x) (Riemann)
@@ -251,7 +257,7 @@ def _zeta_expand(hurwitz):
     return expand
 
 
-def_with_data("zeta", sc.zeta, ("x", "q"), ("x",),
+def_with_data("zeta", getattr(sc, "zeta", None), ("x", "q"), ("x",),
               lambda em, out, q, x: [em.negative(em.multiply(x, em.call("zeta", q, x=em.add(x, 1))))],
               public_expand=_zeta_expand, public_sig="x, q=None")
 
@@ -263,9 +269,9 @@ def _gamma_density(em, a, x):
     return em.exp(em.subtract(em.subtract(em.xlogy(em.subtract(a, 1), x), x), c(em, "gammaln", a)))
 
 
-def_with_data("gammainc", sc.gammainc, ("a", "x"), ("a",),
+def_with_data("gammainc", getattr(sc, "gammainc", None), ("a", "x"), ("a",),
               lambda em, out, x, a: [_gamma_density(em, a, x)])
-def_with_data("gammaincc", sc.gammaincc, ("a", "x"), ("a",),
+def_with_data("gammaincc", getattr(sc, "gammaincc", None), ("a", "x"), ("a",),
               lambda em, out, x, a: [em.negative(_gamma_density(em, a, x))])
 
 
@@ -275,9 +281,9 @@ def _beta_density(em, a, b, x):
                               c(em, "betaln", a, b)))
 
 
-def_with_data("betainc", sc.betainc, ("a", "b", "x"), ("a", "b"),
+def_with_data("betainc", getattr(sc, "betainc", None), ("a", "b", "x"), ("a", "b"),
               lambda em, out, x, a, b: [_beta_density(em, a, b, x)])
-def_with_data("betaincc", sc.betaincc, ("a", "b", "x"), ("a", "b"),
+def_with_data("betaincc", getattr(sc, "betaincc", None), ("a", "b", "x"), ("a", "b"),
               lambda em, out, x, a, b: [em.negative(_beta_density(em, a, b, x))])
 
 
@@ -287,9 +293,9 @@ def _poisson_pmf(em, k, m):
     return em.exp(em.subtract(em.subtract(em.xlogy(kf, m), m), c(em, "gammaln", em.add(kf, 1))))
 
 
-def_with_data("pdtr", sc.pdtr, ("k", "m"), ("k",),
+def_with_data("pdtr", getattr(sc, "pdtr", None), ("k", "m"), ("k",),
               lambda em, out, m, k: [em.negative(_poisson_pmf(em, k, m))])
-def_with_data("pdtrc", sc.pdtrc, ("k", "m"), ("k",),
+def_with_data("pdtrc", getattr(sc, "pdtrc", None), ("k", "m"), ("k",),
               lambda em, out, m, k: [_poisson_pmf(em, k, m)])
 
 
@@ -301,9 +307,9 @@ def _chi2_density(em, v, x):
                                           c(em, "gammaln", h)), em.multiply(h, math.log(2.0))))
 
 
-def_with_data("chdtr", sc.chdtr, ("v", "x"), ("v",),
+def_with_data("chdtr", getattr(sc, "chdtr", None), ("v", "x"), ("v",),
               lambda em, out, x, v: [_chi2_density(em, v, x)])
-def_with_data("chdtrc", sc.chdtrc, ("v", "x"), ("v",),
+def_with_data("chdtrc", getattr(sc, "chdtrc", None), ("v", "x"), ("v",),
               lambda em, out, x, v: [em.negative(_chi2_density(em, v, x))])
 
 
@@ -316,19 +322,19 @@ def t_logpdf_std(em, t, df):
 
 
 # stdtr(df, t): Student's t cdf; d/dt = the t density
-def_with_data("stdtr", sc.stdtr, ("df", "t"), ("df",),
+def_with_data("stdtr", getattr(sc, "stdtr", None), ("df", "t"), ("df",),
               lambda em, out, t, df: [em.exp(t_logpdf_std(em, t, df))])
 
 # ---------------------------------------------------------------- Box-Cox
 
-def_with_data("boxcox", sc.boxcox, ("x", "lmbda"), ("lmbda",),
+def_with_data("boxcox", getattr(sc, "boxcox", None), ("x", "lmbda"), ("lmbda",),
               lambda em, out, x, lmbda: [em.power(x, em.subtract(lmbda, 1))])
-def_with_data("boxcox1p", sc.boxcox1p, ("x", "lmbda"), ("lmbda",),
+def_with_data("boxcox1p", getattr(sc, "boxcox1p", None), ("x", "lmbda"), ("lmbda",),
               lambda em, out, x, lmbda: [em.power(em.add(x, 1), em.subtract(lmbda, 1))])
 # x = (lmbda y + 1)^(1 / lmbda): dx/dy = x / (lmbda y + 1) (e^y at lmbda == 0)
-def_with_data("inv_boxcox", sc.inv_boxcox, ("y", "lmbda"), ("lmbda",),
+def_with_data("inv_boxcox", getattr(sc, "inv_boxcox", None), ("y", "lmbda"), ("lmbda",),
               lambda em, out, y, lmbda: [em.divide(out, em.add(em.multiply(lmbda, y), 1))])
-def_with_data("inv_boxcox1p", sc.inv_boxcox1p, ("y", "lmbda"), ("lmbda",),
+def_with_data("inv_boxcox1p", getattr(sc, "inv_boxcox1p", None), ("y", "lmbda"), ("lmbda",),
               lambda em, out, y, lmbda: [em.divide(em.add(out, 1),
                                                    em.add(em.multiply(lmbda, y), 1))])
 
