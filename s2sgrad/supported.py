@@ -116,7 +116,8 @@ def collect():
         "numpy_diff": [n for n, _, p in numpy if diff(p)],
         "numpy_data": [n for n, _, p in numpy if not diff(p)],
         "methods": sorted(core.METHODS),
-        "scipy_diff": [n for n, _, p in scipy if diff(p)],
+        "scipy_diff": [n for n, _, p in scipy if diff(p) and not n.startswith("linalg.")],
+        "scipy_linalg": [n for n, _, p in scipy if diff(p) and n.startswith("linalg.")],
         "scipy_data": [n for n, _, p in scipy if not diff(p)],
         "scipy_methods": {k: [m for m, p in v if diff(p)] for k, v in sorted(stats.items())},
         "count": len(objs) + n_methods,
@@ -137,6 +138,8 @@ def render() -> str:
         paras.append(f"**SciPy** (optional: its rules load once the program imports it). "
                      f"`scipy.special` with derivatives ({len(c['scipy_diff'])} names): "
                      f"`{_words(c['scipy_diff'])}`.")
+        if c["scipy_linalg"]:
+            paras.append(f"`scipy.linalg` with derivatives: `{_words(c['scipy_linalg'])}`.")
         if c["scipy_data"]:
             paras.append(f"`scipy.special` used as data: `{_words(c['scipy_data'])}`.")
         dists = "; ".join(f"`{k}`: `{' '.join(v)}`" for k, v in c["scipy_methods"].items())
@@ -160,6 +163,7 @@ _GROUPS = [("numpy_diff", "**NumPy functions with derivatives**"),
            ("numpy_data", "**NumPy functions used as data**"),
            ("methods", "**Array methods**"),
            ("scipy_diff", "**SciPy**"),
+           ("scipy_linalg", "`scipy.linalg` with derivatives"),
            ("scipy_data", "`scipy.special` used as data"),
            ("scipy_methods", "`scipy.stats` distributions")]
 

@@ -13,6 +13,9 @@ from . import shape_ops         # noqa: F401  reshape, transpose, stack, concate
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
+from . import complex           # noqa: F401  conj, real, imag, angle (and complex helpers)
+from . import fft               # noqa: F401  np.fft
+from . import decompositions    # noqa: F401  cholesky, eigh, svd, qr, pinv, lstsq, eig, ...
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the
 # program has imported SciPy (core.OPTIONAL_RULES, core.lookup_object).

@@ -59,7 +59,7 @@ SCALAR = ShapeToken("scalar")  # 0-d arrays and Python scalars
 def shape_of(a):
     if isinstance(a, Const):
         v = a.value
-        if isinstance(v, (int, float, bool, np.number, np.bool_)):
+        if isinstance(v, (int, float, complex, bool, np.number, np.bool_)):
             return SCALAR
         return None
     return a.shape
@@ -92,7 +92,8 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, expand=None, shape_safe=False):
+                 seq_arg=False, expand=None, canonicalize=None, out_fields=None,
+                 shape_safe=False):
         self.name = name
         # shape_safe: the result's shape and dtype depend only on the operands'
         # shapes and dtypes and on constant options (never on operand values),
@@ -104,6 +105,14 @@ class Primitive:
         # becomes the primitives the expansion emits (their rules give the
         # derivatives); such a primitive never appears in the IR.
         self.expand = expand
+        # out_fields: the names of a multi-output primitive's results, as NumPy's
+        # named tuple has them (np.linalg.svd(a).S, eigh(a).eigenvectors)
+        self.out_fields = out_fields
+        # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
+        # operands (lowering values, before they become IR atoms) into the one
+        # form the rules read (np.einsum's operand/sublist form becomes its
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands).
+        self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
@@ -236,6 +245,7 @@ def registered_objects():
 # program (so ``import s2sgrad`` never imports SciPy), the first time a
 # callable does not resolve (see :func:`lookup_object`).
 OPTIONAL_RULES = (
+    ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
 )
@@ -508,6 +518,7 @@ SHAPE_ONLY_OPERANDS = {
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
     "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
+    "fft_vjp": (1,),
 }
 
 
