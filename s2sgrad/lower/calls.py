@@ -182,6 +182,10 @@ class CallsMixin:
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+        refusal = P.refusal(obj)          # what the rule tables know about it
+        if refusal is not None:
+            name, hint = refusal
+            raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
