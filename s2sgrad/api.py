@@ -25,6 +25,7 @@ import numpy as np
 from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse, specialize
 from .errors import OutputError, S2SGradError
 from .ir import Const, Func, verify
+from .schedules import as_schedule
 from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
     signature as _signature
 from .arrays import is_duck as _is_duck
@@ -249,14 +250,12 @@ def _check_diff_leaf(x, pname):
                                           np.issubdtype(x.dtype, np.integer)):
         raise InputError(f"cannot differentiate with respect to '{pname}': it has an integer "
                          f"type; pass floats (e.g. {pname}.astype(float) or 1.0 instead of 1)")
-    if isinstance(x, (complex, np.complexfloating)) or (
-            isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.complexfloating)):
-        raise InputError(f"cannot differentiate with respect to '{pname}': complex inputs "
-                         f"are not supported")
-    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.floating):
+    # complex arguments are differentiated too; their gradients are complex, in
+    # JAX's convention (README, "Complex numbers")
+    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.inexact):
         raise InputError(f"cannot differentiate with respect to '{pname}': dtype {x.dtype} "
-                         f"is not a float type")
-    if not isinstance(x, (float, np.floating, np.ndarray)):
+                         f"is not a float or complex type")
+    if not isinstance(x, (float, complex, np.inexact, np.ndarray)):
         raise InputError(f"cannot differentiate with respect to '{pname}': expected a float "
                          f"or a float array, got {type(x).__name__}")
 
@@ -286,9 +285,13 @@ def _fix_grad(g, x, inputs, ids=None):
             g = arrays.compute([g])[0]
         if _is_duck(g):
             g = arrays.to_numpy(g)
-    if isinstance(x, float) and not isinstance(x, np.floating):
-        return float(np.asarray(g).reshape(()))
-    if isinstance(x, np.floating):
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        # a real argument's cotangent is the real part of a complex one (the
+        # imaginary part pairs with no direction of a real input)
+        g = np.real(g)
+    if isinstance(x, (float, complex)) and not isinstance(x, np.inexact):
+        return type(x)(np.asarray(g).reshape(()))
+    if isinstance(x, np.inexact):
         return type(x)(np.asarray(g).reshape(()))
     g = np.asarray(g)
     if g.dtype != x.dtype:
@@ -402,6 +405,9 @@ class _Transformed:
     # Whether this transformation's result can be differentiated again
     # (it exposes its IR through ``ir_for``).
     composable = False
+    # The checkpointing schedule of every loop (grad/value_and_grad/vjp's
+    # ``checkpoint=``; s2sgrad.schedules).
+    checkpoint = None
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
@@ -633,9 +639,12 @@ class _GradBase(_Transformed):
                               f"non-scalar outputs)", filename=primal.filename)
         self._check_output_leaf(primal.results[0], primal)
         keep = self.keep_value or self.has_aux
+        # (a gradient to be differentiated again is not checkpointed: its
+        # loops are reversed as ordinary loops, which the next pass can reverse)
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
                       name=f"{primal.name}_grad" if not keep else
-                      f"{primal.name}_value_and_grad", hoist=hoist)
+                      f"{primal.name}_value_and_grad", hoist=hoist,
+                      checkpoint=self.checkpoint if hoist else None, remat=hoist)
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
@@ -764,13 +773,19 @@ class ValueAndGradFunction(_GradBase):
     kind_name = "value_and_grad"
 
 
-def _decorator(cls, fun, wrt, has_aux, verbose=False):
+def _decorator(cls, fun, wrt, has_aux, checkpoint=None, verbose=False):
+    schedule = as_schedule(checkpoint)
+
+    def make(f):
+        t = cls(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
+        t.checkpoint = schedule
+        return t
     if fun is None:
-        return lambda f: cls(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
-    return cls(fun, wrt=wrt, has_aux=has_aux, verbose=verbose)
+        return make
+    return make(fun)
 
 
-def grad(fun=None, *, wrt=0, has_aux=False, verbose=False):
+def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile the gradient of a scalar function of NumPy arrays.
 
     ``grad(f)`` (or ``@grad``) differentiates with respect to the first
@@ -779,18 +794,27 @@ def grad(fun=None, *, wrt=0, has_aux=False, verbose=False):
     shape, dtype and container structure.  With ``has_aux=True`` ``f``
     returns ``(loss, aux)`` and the call returns ``(gradient, aux)``.
 
+    ``checkpoint`` trades computation for memory in loops (see the README's
+    "Memory" section): ``None`` stores every iteration's values (the
+    default), ``"sqrt"`` about ``sqrt(T)`` loop states and one extra forward
+    pass, ``s2sgrad.Binomial(snapshots=s)`` at most ``s`` states and the
+    fewest recomputations for them, ``s2sgrad.Budget(bytes=b)`` a schedule
+    chosen from a memory budget.  Loops marked in the source
+    (``s2sgrad.checkpointed``) and ``@s2sgrad.checkpoint`` helpers are
+    checkpointed whatever this option says.
+
     The result has ``.source`` (the generated Python), ``.ir`` (the SSA
     listing) and ``.__wrapped__`` (``f`` itself).  ``verbose=True`` (or the
     environment variable ``S2SGRAD_VERBOSE=1``) prints each compiler pass's
     time and resulting IR to stderr while compiling.
     """
-    return _decorator(GradFunction, fun, wrt, has_aux, verbose)
+    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
-def value_and_grad(fun=None, *, wrt=0, has_aux=False, verbose=False):
+def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Like :func:`grad`, but the call returns ``(value, gradient)``; with
     ``has_aux=True`` it returns ``((value, aux), gradient)``."""
-    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, verbose)
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
 # ---------------------------------------------------------------- vjp
@@ -810,7 +834,8 @@ class VJPFunction(_Transformed):
         nout = out_tree.num_leaves           # the outputs a cotangent is given for
         nvalues = len(primal.results)        # ... then the aux outputs, if any
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
-                      cotangent_params=True, name=f"{primal.name}_vjp")
+                      cotangent_params=True, name=f"{primal.name}_vjp",
+                      checkpoint=self.checkpoint, remat=True)
         g = optimize(verify(g))
         fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues)
         cf = generate(optimize(verify(fwd)), self._globals())
@@ -898,11 +923,12 @@ def _bad_ct(ct, o):
                      f"{np.shape(o)}")
 
 
-def vjp(fun=None, *, wrt=0, has_aux=False, verbose=False):
+def vjp(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
     ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
     ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
-    reuses the forward values computed by the first call.  With
+    reuses the forward values computed by the first call (``checkpoint`` as
+    for :func:`grad`: the forward call keeps only the loops' snapshots).  With
     ``has_aux=True`` ``f`` returns ``(out, aux)`` and the call returns
     ``(out, pullback, aux)`` (``aux`` is not differentiated)."""
-    return _decorator(VJPFunction, fun, wrt, has_aux, verbose)
+    return _decorator(VJPFunction, fun, wrt, has_aux, checkpoint, verbose)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib
 import itertools
 import keyword
 import linecache
@@ -34,6 +35,7 @@ from . import runtime
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
+from .primitives.core import PRINT_MODULES
 
 _RUNTIME_NAMES = set(runtime.__all__)
 _counter = itertools.count()
@@ -142,7 +144,7 @@ class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
-        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
         self.names: dict = {}
         self.temps = itertools.count()
 
@@ -188,6 +190,7 @@ class CodeGen:
         self.consts: list = [] if consts is None else consts   # (name, value): factory arguments
         self.free_names = free_names
         self.helpers: set = set()
+        self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
             if e.prim.name in ("load_global", "load_cell"):
@@ -505,7 +508,7 @@ class CodeGen:
             return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
-        if v in (float, int, bool, complex):
+        if any(v is t for t in (float, int, bool, complex)):   # (np.dtype(float) == float)
             return ast.Name(id=v.__name__, ctx=ast.Load())
         np_name = _numpy_name(v)
         if np_name:
@@ -540,6 +543,8 @@ class CodeGen:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
                 self.helpers.add(n.id)
+            elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
+                self.modules.add(n.id)
         return node
 
     def block_lines(self, block: Block, indent: str) -> list[str]:
@@ -749,7 +754,8 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     cg = print_function(func, globals_dict, namer)
     source = cg.source
     helpers = sorted(cg.helpers)
-    factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
+    modules = sorted(cg.modules)
+    factory_params = ["np"] + modules + helpers + [n for n, _ in cg.consts]
     factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"
                + "".join("    " + ln + "\n" for ln in source.splitlines())
                + f"    return {func.name}\n")
@@ -758,7 +764,8 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)
-    values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
+    values = [np] + [importlib.import_module(PRINT_MODULES[m]) for m in modules] + \
+        [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
     c = Compiled(source, fn, filename, func)
     c.namer = cg.namer

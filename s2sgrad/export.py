@@ -10,8 +10,10 @@ The module holds
   transformation and its options, the s2sgrad version; no timestamps: the
   same input gives byte-identical output);
 * the helpers the generated code calls, their source copied from
-  :mod:`s2sgrad.runtime` (and :mod:`s2sgrad.batch_runtime`,
-  :mod:`s2sgrad.basis`, :mod:`s2sgrad.export_runtime`), only the ones used;
+  :mod:`s2sgrad.runtime` (and ``runtime_linalg``, ``schedules``,
+  ``batch_runtime``, ``basis``, ``export_runtime``), only the ones used and
+  what they call, with the standard-library imports they need (SciPy is
+  imported only when the function itself calls it);
 * the globals and closure variables the function reads, **frozen**: their
   values at export time written as constants (small arrays as
   ``np.array([...])`` literals, exact to the last bit; an array of more than
@@ -53,7 +55,7 @@ import re
 
 import numpy as np
 
-from . import basis, batch_runtime, export_runtime, runtime
+from . import basis, batch_runtime, export_runtime, runtime, runtime_linalg, schedules
 from .api import VJPFunction, _GradBase, _Transformed
 from .codegen import free_key, print_function
 from .errors import S2SGradError
@@ -109,6 +111,15 @@ class _Source:
         lines = text.splitlines()
         tree = ast.parse(text)
         self.defs: dict = {}        # name -> (position, source text, referenced names)
+        self.imports: dict = {}     # name bound by a standard-library import -> the statement
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0):
+                mod = node.module if isinstance(node, ast.ImportFrom) else None
+                if mod in ("__future__", "numpy") or any(a.name.split(".")[0] == "numpy"
+                                                         for a in node.names):
+                    continue
+                for a in node.names:
+                    self.imports[(a.asname or a.name).split(".")[0]] = ast.unparse(node)
         for pos, node in enumerate(tree.body):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names = [node.name]
@@ -134,6 +145,8 @@ class _Source:
 
 
 _SOURCES: dict = {}
+#: The modules whose helpers exported modules copy, in the order they are written.
+_HELPER_MODULES = (runtime, runtime_linalg, schedules, basis, export_runtime)
 
 
 def _source(module) -> _Source:
@@ -320,8 +333,9 @@ class _Exporter:
         self.wrapper_helpers: set = set()   # export_runtime / basis names the wrapper calls
         self.notes: list = []
         self.module_names = {"np"}
-        for m in (runtime, basis, export_runtime):
-            self.module_names |= set(_source(m).defs)
+        self.modules: set = set()       # PRINT_MODULES (scipy) the generated code uses
+        for m in _HELPER_MODULES:
+            self.module_names |= set(_source(m).defs) | set(_source(m).imports)
 
     # ------------------------------------------------------------ printing code
 
@@ -363,6 +377,7 @@ class _Exporter:
                     dict(func.info))
         cg = print_function(copy, self.globals, namer, consts=self.consts, free_names=self.free)
         self.helpers |= cg.helpers
+        self.modules |= cg.modules
         if batched:
             self.batch_helpers |= {e.params["fn"] for e in iter_eqns(func.body)
                                    if e.prim.name == "batch_helper"}
@@ -407,8 +422,7 @@ class _Exporter:
         return self._assemble(plan, wrapper)
 
     def _assemble(self, plan, wrapper) -> str:
-        out = [self._header(plan), "import numpy as np", ""]
-        mods = (runtime, basis, export_runtime)
+        mods = _HELPER_MODULES
         needed = _closure(sorted(self.helpers | self.wrapper_helpers), mods)
         batch_runtime_names = []
         if self.batch_helpers:
@@ -418,10 +432,31 @@ class _Exporter:
             rt = set()
             for n in want:
                 rt |= {r.split(".", 1)[1] for r in bsrc.defs[n][2] if r.startswith("runtime.")}
-            more = _closure(sorted(rt), (runtime,))[runtime]
-            needed[runtime] = sorted(set(needed[runtime]) | set(more),
-                                     key=lambda n: _source(runtime).defs[n][0])
+            for m, names in _closure(sorted(rt), mods).items():
+                needed[m] = sorted(set(needed[m]) | set(names),
+                                   key=lambda n, m=m: _source(m).defs[n][0])
             self._runtime_namespace = sorted(rt)
+        out = [self._header(plan), "import numpy as np"]
+        # the standard-library modules the copied helpers use, and SciPy if the
+        # function calls it (scipy.special ...)
+        stdlib = set()
+        for m in mods:
+            src = _source(m)
+            for n in needed[m]:
+                stdlib |= {src.imports[r] for r in src.defs[n][2] if r in src.imports}
+        if batch_runtime_names:
+            bsrc = _source(batch_runtime)
+            for n in batch_runtime_names:
+                stdlib |= {bsrc.imports[r] for r in bsrc.defs[n][2] if r in bsrc.imports}
+        out += sorted(stdlib)
+        if self.modules:
+            subs = set()
+            for _, source in self.functions:
+                subs |= {f"import {m}" for m in
+                         re.findall(r"\b((?:" + "|".join(sorted(self.modules)) + r")\.\w+)\b",
+                                    source)}
+            out += sorted({f"import {m}" for m in self.modules} | subs)
+        out.append("")
         for m in mods:
             if needed[m]:
                 src = _source(m)
@@ -493,7 +528,11 @@ class _Exporter:
             lines.append(f"Globals and closure variables read by the function are frozen "
                          f"here, with their values at export: {names}.")
         lines += [f"Note: {n}." for n in self.notes]
-        lines += ["", "This module needs only NumPy.  Export again (s2sgrad.export, or "
+        needs = "only NumPy" if not self.modules else \
+            "NumPy and " + ", ".join(sorted(m.capitalize() if m != "scipy" else "SciPy"
+                                            for m in self.modules)) + \
+            " (the function calls it)"
+        lines += ["", f"This module needs {needs}.  Export again (s2sgrad.export, or "
                   "`python -m s2sgrad export`) rather than editing the generated code.", '"""']
         return "\n".join(_wrap(ln) for ln in lines)
 

@@ -278,6 +278,10 @@ def _cases():
         ("jacobian_rnn", jacobian(gf.rnn, wrt=1), None, [plain(*rnn_args)]),
         ("grad_grad", grad(grad(lambda x, a: np.sin(x) * a ** 2)), None,
          [plain(0.3, 2.0), plain(np.float64(0.3), 2.0)]),
+        ("rnn_sqrt", grad(gf.rnn, wrt=(0, 1), checkpoint="sqrt"), rnn_args,
+         [plain(*rnn_args), plain(*rnn_args[:2], rnn_args[2][:3], rnn_args[3])]),
+        ("rnn_binomial", vjp(gf.rnn, wrt=0, checkpoint=s2sgrad.Binomial(2)), None,
+         [("vjp", rnn_args, {}, 1.5)]),
     ]
 
 
@@ -519,3 +523,15 @@ def test_exported_modules_define_every_name_they_use():
                            pyflakes_reporter.Reporter(out, out))
         problems = [ln for ln in out.getvalue().splitlines() if "undefined name" in ln]
         assert not problems, problems
+
+
+def test_scipy_calls_import_scipy():
+    special = pytest.importorskip("scipy.special")
+
+    def f(x):
+        return np.sum(special.gammaln(x) * x)
+    x = np.array([0.5, 1.5, 3.0])
+    source = export(grad(f), example_args=(x,))
+    assert "import scipy\nimport scipy.special\n" in source
+    assert "This module needs NumPy and SciPy (the function calls it)" in source
+    assert_same(_load(source)["f_grad"](x), grad(f)(x))

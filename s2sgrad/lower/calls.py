@@ -14,9 +14,10 @@ import warnings
 
 import numpy as np
 
+from .. import schedules
 from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
 from ..frontend import Resolver, parse_function
-from ..ir import Const, Var
+from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, LocalFunction, Seq, Static
@@ -172,18 +173,61 @@ class CallsMixin:
                                    f"function, or inside 'with warnings.catch_warnings():'",
                              construct=_describe(obj, node))
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
-                issubclass(obj, (np.floating, np.integer, np.bool_)):
+                issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, schedules.CheckpointedFunction):
+            return self.checkpointed_call(obj, args, kwargs, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+        refusal = P.refusal(obj)          # what the rule tables know about it
+        if refusal is not None:
+            name, hint = refusal
+            raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",
                          cls=UnknownFunctionError, construct=name)
+
+    def checkpointed_call(self, cf, args, kwargs, node):
+        """A call of an ``@s2sgrad.checkpoint`` helper: its body inlined into a
+        loop of one iteration marked for checkpointing (reverse mode then
+        keeps only what it reads and recomputes its insides,
+        :mod:`s2sgrad.remat`); its results are the loop's carries."""
+        body = Block([], [], [])
+        holder = {}
+        saved_env = self.env
+        self.env = dict(saved_env)
+        index = Var("_", shape=P.SCALAR)
+
+        def lower():
+            out = self.inline(cf.__wrapped__, args, kwargs, node)
+            items = out.items if isinstance(out, Seq) else [out]
+            holder["kind"] = out.kind if isinstance(out, Seq) else None
+            holder["items"] = [self.materialize(v, node) for v in items]
+
+        try:
+            self.in_block(body, lower)
+        finally:
+            self.env = saved_env
+        items = holder["items"]
+        params = [Var(v.hint if isinstance(v, Var) else "", shape=P.fresh_shape())
+                  for v in items]
+        body.params = [index] + params
+        body.results = list(items)
+        outs = tuple(Var(p_.hint, shape=P.shape_of(v) if isinstance(v, Var) else None)
+                     for p_, v in zip(params, items))
+        self.set_loc(node)
+        self.em.block.eqns.append(Eqn(
+            P.get("for_loop"), (Const(range(1)),) + tuple(Const(None) for _ in items), {},
+            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy),
+                   "helper": cf.__name__}, self.loc))
+        if holder["kind"] is None:
+            return outs[0]
+        return Seq(holder["kind"], list(outs))
 
     def inline(self, fn, args, kwargs, node):
         if self.depth >= MAX_INLINE_DEPTH:
@@ -296,6 +340,13 @@ class CallsMixin:
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
             return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
                                                          if k == "dtype"}, node)
+        if prim.canonicalize is not None:
+            # one form for the rules: np.einsum's operand/sublist form becomes its
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands
+            try:
+                args, kwargs = prim.canonicalize(tuple(args), dict(kwargs))
+            except S2SGradError as exc:
+                raise self.error(node, str(exc), cls=type(exc)) from None
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name not in ("stack", "array"):
                 raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
@@ -334,6 +385,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.expand is not None:
+            # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
+            out = prim.expand(self.em, *pos, **kw)
+            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
@@ -341,7 +396,7 @@ class CallsMixin:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
-            return Seq("tuple", out)
+            return Seq("tuple", out, prim.out_fields)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
                 and out is not pos[0]:
             axes = kw.get("axes", Const(None))

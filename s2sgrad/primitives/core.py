@@ -24,7 +24,10 @@ cotangent means "zero": the argument does not influence the output
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -56,7 +59,7 @@ SCALAR = ShapeToken("scalar")  # 0-d arrays and Python scalars
 def shape_of(a):
     if isinstance(a, Const):
         v = a.value
-        if isinstance(v, (int, float, bool, np.number, np.bool_)):
+        if isinstance(v, (int, float, complex, bool, np.number, np.bool_)):
             return SCALAR
         return None
     return a.shape
@@ -89,8 +92,27 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False):
+                 seq_arg=False, expand=None, canonicalize=None, out_fields=None,
+                 shape_safe=False):
         self.name = name
+        # shape_safe: the result's shape and dtype depend only on the operands'
+        # shapes and dtypes and on constant options (never on operand values),
+        # so shape specialisation may evaluate it on examples
+        # (specialize._SAFE lists the built-in ones by name).
+        self.shape_safe = shape_safe
+        # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
+        # the bound operands instead of emitting an equation, so the call
+        # becomes the primitives the expansion emits (their rules give the
+        # derivatives); such a primitive never appears in the IR.
+        self.expand = expand
+        # out_fields: the names of a multi-output primitive's results, as NumPy's
+        # named tuple has them (np.linalg.svd(a).S, eigh(a).eigenvectors)
+        self.out_fields = out_fields
+        # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
+        # operands (lowering values, before they become IR atoms) into the one
+        # form the rules read (np.einsum's operand/sublist form becomes its
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands).
+        self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
@@ -164,7 +186,8 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     that resolve to it in user code.  Registering a name twice is an error."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} registered twice")
-    if not nondiff and not kw.get("opaque") and (vjp is None or jvp is None):
+    if not nondiff and not kw.get("opaque") and kw.get("expand") is None and \
+            (vjp is None or jvp is None):
         raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
     p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
     REGISTRY[name] = p
@@ -180,11 +203,134 @@ def register_object(obj, prim):
     _BY_OBJECT[key] = (obj, prim)
 
 
-def lookup_object(obj) -> Primitive | None:
+def defcomposite(name, impl=None, *, sig, expand, aliases=(), methods=(), doc="") -> Primitive:
+    """Register a composite: a public callable whose call lowers to other
+    primitives, built by ``expand(em, *args, **kwargs)`` (see
+    :attr:`Primitive.expand`).  ``methods``: ``(instance, method name)``
+    pairs that resolve to it too (``scipy.stats.norm.logpdf``)."""
+    p = defprim(name, impl, sig=sig, expand=expand, aliases=aliases, doc=doc)
+    for inst, mname in methods:
+        register_method(inst, mname, p)
+    return p
+
+
+# (id(instance), method name) -> (instance, primitive): bound methods are new
+# objects at every attribute access, so they resolve by what they are bound to.
+_BY_METHOD: dict[tuple[int, str], tuple[Any, Primitive]] = {}
+
+
+def register_method(instance, method_name, prim):
+    """``instance.method_name`` (a bound method) resolves to ``prim``."""
+    key = (id(instance), method_name)
+    if key in _BY_METHOD and _BY_METHOD[key][1] is not prim:
+        raise ValueError(f"{instance!r}.{method_name} already resolves to "
+                         f"{_BY_METHOD[key][1].name}")
+    if not callable(getattr(instance, method_name, None)):
+        raise ValueError(f"{instance!r} has no method {method_name!r}")
+    _BY_METHOD[key] = (instance, prim)
+
+
+def registered_methods():
+    """``[(instance, method name, primitive)]`` in registration order."""
+    return [(inst, name, p) for (_, name), (inst, p) in _BY_METHOD.items()]
+
+
+def registered_objects():
+    """``[(object, primitive)]`` in registration order."""
+    return list(_BY_OBJECT.values())
+
+
+# Rules for optional libraries: (the library module, the rule module).  A rule
+# module is imported only once its library has been imported by the user's
+# program (so ``import s2sgrad`` never imports SciPy), the first time a
+# callable does not resolve (see :func:`lookup_object`).
+OPTIONAL_RULES = (
+    ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special"),
+    ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
+)
+_LOADED_OPTIONAL: set = set()
+
+
+def load_optional_rules(force=False) -> bool:
+    """Import the rule modules of the optional libraries the program has
+    imported (every one with ``force``, which imports the libraries).
+    Returns whether a rule module was newly loaded."""
+    new = False
+    for lib, rules in OPTIONAL_RULES:
+        if rules in _LOADED_OPTIONAL or not (force or lib in sys.modules):
+            continue
+        _LOADED_OPTIONAL.add(rules)
+        importlib.import_module(rules)
+        new = True
+    return new
+
+
+# Top-level names, besides ``np``, that printed primitives use (a rule of an
+# optional library prints ``scipy.special.erf(x)``): name -> module.  The
+# generated function receives each module it uses under that name.
+PRINT_MODULES = {"scipy": "scipy"}
+
+
+def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
+    if isinstance(obj, types.MethodType):
+        hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
+        if hit is not None and hit[0] is obj.__self__:
+            return hit[1]
     return None
+
+
+def _public_name(obj, modules):
+    """``'scipy.stats.norm'``: where a library module exposes ``obj``."""
+    name = getattr(obj, "__name__", None)
+    for m in modules:
+        mod = sys.modules.get(m)
+        if mod is None:
+            continue
+        if isinstance(name, str) and getattr(mod, name, None) is obj:
+            return f"{m}.{name}"
+        for k, v in sorted(vars(mod).items()):
+            if v is obj and not k.startswith("_"):
+                return f"{m}.{k}"
+    return None
+
+
+def refusal(obj):
+    """``(name, message)`` for a library callable that has no rule, when the
+    table can say more than "unknown" (the methods a distribution does
+    support, that freezing one is not supported), else None."""
+    methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
+               (isinstance(obj, types.MethodType) and inst is obj.__self__)]
+    if methods:
+        inst = obj.__self__ if isinstance(obj, types.MethodType) else obj
+        iname = _public_name(inst, ("scipy.stats",)) or type(inst).__name__
+        names = " ".join(n for n, _ in methods)
+        if isinstance(obj, types.MethodType):
+            return (f"{iname}.{obj.__name__}",
+                    f"has no derivative rule; the methods of {iname} s2sgrad differentiates "
+                    f"are: {names}")
+        return (f"{iname}(...)", f"(a frozen distribution) is not supported inside a "
+                                 f"differentiated function; pass the parameters to the method "
+                                 f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
+                                 f"(supported: {names})")
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    if name is not None:
+        return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
+                      "lists what is supported, or compute this value outside the "
+                      "differentiated function and pass it in")
+    return None
+
+
+def lookup_object(obj) -> Primitive | None:
+    """The primitive ``obj`` (a function, ufunc or bound method of a
+    registered instance) stands for, or None."""
+    p = _lookup(obj)
+    if p is None and load_optional_rules():
+        p = _lookup(obj)
+    return p
 
 
 def defmethod(method_name, prim, adapter=None):
@@ -372,6 +518,7 @@ SHAPE_ONLY_OPERANDS = {
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
     "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
+    "fft_vjp": (1,),
 }
 
 

@@ -244,6 +244,9 @@ def _astype_vjp(em, g, out, x, dtype):
         return [None]
     if isinstance(g, Const):
         return [g]          # a Python number has no dtype to restore
+    if np.issubdtype(np.dtype(dtype.value), np.complexfloating):
+        # x may be real: its cotangent is then the real part (cast_derivative)
+        return [em.call("cast_derivative", g, dtype=dtype, to=em.result_type(x))]
     return [em.astype(g, dtype=em.result_type(x))]
 
 
@@ -271,7 +274,13 @@ def _astype_printer(args, kwargs, eqn):
     return printing.call("np.asarray", [args[0]], {"dtype": dtype})
 
 
-defprim("astype", getattr(np, "astype", None), sig="x, /, dtype",
+def _astype_impl(x, dtype):
+    # (np.astype takes dtype positionally only; equations pass it by name)
+    return np.asarray(x).astype(dtype)
+
+
+defprim("astype", _astype_impl, aliases=(np.astype,) if hasattr(np, "astype") else (),
+        sig="x, /, dtype",
         vjp=_astype_vjp, jvp=_astype_jvp, shape=lambda args, kwargs: shape_of(args[0]),
         printer=_astype_printer,
         doc="x.astype(dtype): derivative passes through for float targets (cast back to "
