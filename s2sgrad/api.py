@@ -125,6 +125,26 @@ def _LEAF_TREE_FREE(specs):
     return all(v[0] != "tree" for v in specs.values())
 
 
+class StaticArg:
+    """A static (compile-time) argument value as a cache key: equal only to
+    a value of the same type (``True``, ``1`` and ``np.int64(1)`` are three
+    keys, though Python finds them equal)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is StaticArg and type(other.value) is type(self.value) \
+            and other.value == self.value
+
+    def __hash__(self):
+        return hash((type(self.value), self.value))
+
+    def __repr__(self):
+        return f"StaticArg({self.value!r})"
+
+
 class InputError(S2SGradError, TypeError):
     """An argument cannot be differentiated (integer, boolean, complex, object)."""
 
@@ -348,7 +368,7 @@ class _Transformed:
                 # `if training:` resolve while compiling, and recursion on a
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
-                specs[name] = ("static", value)
+                specs[name] = ("static", StaticArg(value))
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -357,8 +377,9 @@ class _Transformed:
 
     def _static_ok(self, name, value):
         seen = self.__dict__.setdefault("_static_seen", {}).setdefault(name, set())
-        if value in seen or len(seen) < self.MAX_STATIC_VALUES:
-            seen.add(value)
+        key = (type(value), value)
+        if key in seen or len(seen) < self.MAX_STATIC_VALUES:
+            seen.add(key)
             return True
         return False
 

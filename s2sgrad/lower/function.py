@@ -20,7 +20,8 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     """Lower ``fn`` to a :class:`Func`.
 
     ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
-    ``("leaf", None)``, ``("static", value)`` (a Python int/bool: a constant),
+    ``("leaf", None)``, ``("static", StaticArg)`` (a Python int/bool: a constant, its
+    ``.value``),
     ``("none", None)`` (the argument is ``None``: a
     constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
     The Func has one parameter Var per leaf, in order.
@@ -44,7 +45,7 @@ def _lower_function(fn, arg_specs, name, src):
     params = []
     for pname, (kind, td) in arg_specs.items():
         if kind in ("none", "static"):
-            lw.env[pname] = Const(td if kind == "static" else None)
+            lw.env[pname] = Const(td.value if kind == "static" else None)
             params.append(Var(pname))   # still a parameter of the generated function
             continue
         if kind == "leaf":
