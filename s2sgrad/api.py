@@ -25,6 +25,7 @@ import numpy as np
 from . import pytree
 from .codegen import generate
 from .errors import OutputError, S2SGradError
+from .guards import build as build_guard
 from .invariance import detach_shifts
 from .ir import Const, Func, verify
 from .lower import lower_function
@@ -104,6 +105,8 @@ class _Lazy:
     on first use: most calls run a shape specialisation of ``func`` instead,
     so the general code is only printed when a call (or ``.source`` before
     any call) needs it."""
+
+    guard = None            # set by _Transformed._cached
 
     def __init__(self, func, globals_):
         self.func = func
@@ -400,11 +403,45 @@ class _Transformed:
     def _compiled(self, specs):
         key = tuple(specs.items())
         c = self._cache.get(key)
-        if c is None:
-            c = self._compile(specs)
-            self._cache[key] = c
+        if c is None or (c.guard is not None and not c.guard()):
+            c = self._cached(self._cache, key, lambda: self._compile(specs))
         self._last = c
         return c
+
+    # At most this many compiled versions per argument structure whose
+    # guards differ (a flag that alternates between two values compiles
+    # twice, not at every call).
+    MAX_VERSIONS = 8
+
+    def _cached(self, cache, key, make):
+        """``cache[key]`` if its guards hold (:mod:`s2sgrad.guards`: what
+        compiling assumed about globals, closure cells and objects reached
+        from them), else an earlier version whose guards hold, else a new
+        compilation (``make()``)."""
+        c = cache.get(key)
+        if c is not None and (c.guard is None or c.guard()):
+            return c
+        versions = self.__dict__.setdefault("_versions", {}).setdefault((id(cache), key), [])
+        for v in versions:
+            if v.guard is None or v.guard():
+                cache[key] = v
+                self._forget_fast_paths()
+                return v
+        self._compile_guards = ()
+        c = make()
+        items = list(self._compile_guards)
+        c.guard_items = items
+        c.guard = build_guard(items, self._globals())
+        versions.append(c)
+        if len(versions) > self.MAX_VERSIONS:
+            del versions[0]
+        cache[key] = c
+        self._forget_fast_paths()
+        return c
+
+    def _forget_fast_paths(self):
+        self.__dict__.pop("_fast", None)
+        self.__dict__.pop("_plain_c", None)
 
     def _param_leaf_ranges(self, specs):
         if self._inner is not None:
@@ -421,6 +458,9 @@ class _Transformed:
             func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
+        # what lowering assumed about the world outside the arguments: the
+        # compiled version is guarded by it (see _cached)
+        self._compile_guards = func.info.get("guards") or ()
         verify(func)
         return func
 
@@ -509,9 +549,7 @@ class _GradBase(_Transformed):
         # accumulation in the loop (no opaque stacked products)
         key = tuple(specs.items())
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = diff_cache.get(key)
-        if c is None:
-            c = diff_cache[key] = self._compile(specs, hoist=False)
+        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False))
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -533,6 +571,7 @@ class _GradBase(_Transformed):
             tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = tree
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     def __call__(self, *args, **kwargs):
@@ -548,11 +587,12 @@ class _GradBase(_Transformed):
                 hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
             except AttributeError:
                 hit = None
-            if hit is not None:
+            if hit is not None and (hit[2] is None or hit[2]()):   # guards hold
                 self._last_run = hit[1]
                 return hit[0](*args)
         c = self.__dict__.get("_plain_c")
-        if c is not None and not kwargs and len(args) == c.nargs:
+        if c is not None and not kwargs and len(args) == c.nargs and \
+                (c.guard is None or c.guard()):
             try:
                 key = tuple([(a.shape, a.dtype, type(a)) for a in args])
                 sc = c.spec.get(key)
@@ -564,7 +604,7 @@ class _GradBase(_Transformed):
                     if sc.__dict__.get("direct"):      # a fresh array of x's kind
                         if fast is None:
                             fast = self._fast = {}
-                        fast[key] = (sc.fn, sc)
+                        fast[key] = (sc.fn, sc, c.guard)
                         return sc.fn(*args)
                     return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
                 return self._finish(c, sc.fn(*args), args, None, None, sc)

@@ -371,7 +371,7 @@ class CodeGen:
             return ast.Name(id=self.namer.name(a), ctx=ast.Load())
         return self.const(a.value)
 
-    def const(self, v) -> ast.expr:
+    def const(self, v, hint=None) -> ast.expr:
         if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
             return ast.Constant(value=v)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -403,6 +403,11 @@ class CodeGen:
         for name, val in self.consts:
             if val is v:
                 return ast.Name(id=name, ctx=ast.Load())
+        if hint is not None and hint.isidentifier():
+            # a held object with a name of its own (a bound method's self)
+            name = self.namer._fresh(hint, temp_ok=False)
+            self.consts.append((name, v))
+            return ast.Name(id=name, ctx=ast.Load())
         name = f"_c{len(self.consts)}"
         self.consts.append((name, v))
         return ast.Name(id=name, ctx=ast.Load())
@@ -419,6 +424,14 @@ class CodeGen:
                                  ctx=ast.Load())
         if p.name == "load_cell":
             return ast.Attribute(value=self.const(e.params["cell"]), attr="cell_contents",
+                                 ctx=ast.Load())
+        if p.name == "load_object":
+            return self.const(e.params["obj"], hint=e.params["name"])
+        if p.name == "load_attr":
+            return ast.Attribute(value=self.atom(e.args[0]), attr=e.params["attr"],
+                                 ctx=ast.Load())
+        if p.name == "load_item":
+            return ast.Subscript(value=self.atom(e.args[0]), slice=self.const(e.params["key"]),
                                  ctx=ast.Load())
         if p.pyname.split(".")[0] in _RUNTIME_NAMES:
             self.helpers.add(p.pyname.split(".")[0])
@@ -453,7 +466,7 @@ class CodeGen:
                 self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
-        if e.prim.name in ("load_global", "load_cell"):
+        if e.prim.name in _LOADS:
             return True
         return self.uses.get(e.outs[0], 0) <= 1
 
@@ -517,7 +530,9 @@ _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims
              "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
              "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
              "diagonal", "T", "einsum",
-             "float", "load_global", "load_cell"}
+             "float", "load_global", "load_cell", "load_object", "load_attr", "load_item"}
+# reads of the world outside the function: printed where used (read live)
+_LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 from .primitives.core import shape_only  # noqa: E402
 
@@ -604,6 +619,8 @@ def _numpy_name(v):
 
 class Compiled:
     """A generated function: its source, the callable, and the pseudo file name."""
+
+    guard = None            # what the API checks before running it (s2sgrad.guards)
 
     def __init__(self, source, fn, filename, func):
         self.source = source

@@ -259,6 +259,7 @@ class JVPFunction(_Transformed):
         f = c.func
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
 
     def __call__(self, primals, tangents, **kwargs):
@@ -374,10 +375,7 @@ class _BasisBase(_Transformed):
 
     def _compiled_mode(self, mode, specs):
         key = (mode, tuple(specs.items()))
-        c = self._cache.get(key)
-        if c is None:
-            c = self._compile_mode(mode, specs)
-            self._cache[key] = c
+        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs))
         self._last = c
         return c
 

@@ -12,7 +12,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, Static
 from .syntax import snippet
 
 
@@ -58,6 +58,8 @@ class SubscriptsMixin:
             else:
                 key = self.expr(idx_node)
             return self.container_getitem(base, key, node)
+        if isinstance(base, ObjVal):
+            return self.item_value(base, self.expr(idx_node), node)
         if isinstance(base, Static):
             raise self.unsupported(node, f"subscripting '{snippet(node.value)}'",
                                    "index an array value")
@@ -138,6 +140,7 @@ class SubscriptsMixin:
             return
         if isinstance(base, Static):
             raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")
+        self.refuse_external_write(base, target)
         template, parts = self.index_template(target.slice)
         base = self.materialize(base, target)
         v = self.materialize(value, target)
@@ -156,7 +159,9 @@ class SubscriptsMixin:
             raise self.unsupported(node, f"this form of '{name}'",
                                    f"write {name}(y, idx, v) with y a local variable or an "
                                    f"argument")
-        y = self.materialize(self.load_name(node.args[0]), node)
+        y = self.load_name(node.args[0])
+        self.refuse_external_write(y, node)
+        y = self.materialize(y, node)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
