@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from . import pytree
-from .codegen import generate
+from .codegen import SOURCE_MAPS, generate
 from .errors import OutputError, S2SGradError
 from .guards import build as build_guard
 from .invariance import detach_shifts
@@ -98,6 +98,71 @@ def _pick(c, leaves, globals_, grads=False):
         sc.direct = grads and _direct_results(f, leaves, c.wrt_leaves)
     table[key] = sc
     return sc
+
+
+DEBUG = os.environ.get("S2SGRAD_DEBUG") == "1"
+
+
+def _refusal(exc):
+    """A refusal (S2SGradError) as the user sees it: raised from the API call
+    without the compiler's frames and chained errors above it; its message
+    names the user's file and line.  ``S2SGRAD_DEBUG=1`` keeps them."""
+    if not DEBUG:
+        exc.__cause__ = None
+        exc.__context__ = None
+        exc.__suppress_context__ = True
+        exc.__traceback__ = None
+    return exc
+
+
+def explain(exc):
+    """Tell the user which of *their* statements an exception raised inside
+    generated code (a FloatingPointError under ``np.errstate(all="raise")``,
+    a shape mismatch) comes from: the innermost generated frame's line is
+    mapped back through the comments codegen wrote (``codegen.SOURCE_MAPS``)
+    and added as a note (Python 3.11+) or to the message (3.10)."""
+    if getattr(exc, "_s2sgrad_explained", False):
+        return
+    tb, where = exc.__traceback__, None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        smap = SOURCE_MAPS.get(name)
+        if smap is not None and smap.get(tb.tb_lineno) is not None:
+            where = (name, tb.tb_lineno, smap[tb.tb_lineno])
+        tb = tb.tb_next
+    if where is None:
+        return
+    name, lineno, loc = where
+    import linecache
+    gen = linecache.getline(name, lineno).strip()
+    what = {"adjoint": "the derivative (reverse mode) of ",
+            "tangent": "the derivative (forward mode) of "}.get(loc.kind, "")
+    note = (f"s2sgrad: raised in generated code ({name}, line {lineno}: {gen}) computing "
+            f"{what}{loc.filename}:{loc.lineno}: {loc.text}")
+    try:
+        exc._s2sgrad_explained = True
+    except Exception:                            # noqa: BLE001 -- read-only exception
+        pass
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    elif exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + "\n" + note,) + tuple(exc.args[1:])
+
+
+def user_errors(method):
+    """Wrap an API entry point: refusals trimmed (:func:`_refusal`), errors
+    of generated code explained (:func:`explain`).  (``grad``'s own call
+    does this inline: one call layer less on its fast path.)"""
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except S2SGradError as exc:
+            raise _refusal(exc) from None
+        except Exception as exc:
+            explain(exc)
+            raise
+    return call
 
 
 class _Lazy:
@@ -575,54 +640,60 @@ class _GradBase(_Transformed):
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     def __call__(self, *args, **kwargs):
-        # The common case first: every argument a NumPy array, passed
-        # positionally -- straight to the generated code.
-        # (A signature is in ``c.spec`` only once a call with it passed the
-        # checks below, so the key lookup is the whole check.)
-        fast = self.__dict__.get("_fast")
-        if fast is not None and not kwargs:
-            # signature -> (generated function, its Compiled) where that function's
-            # result is returned as is (one gradient, a fresh array of x's kind)
-            try:
-                hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
-            except AttributeError:
-                hit = None
-            if hit is not None and (hit[2] is None or hit[2]()):   # guards hold
-                self._last_run = hit[1]
-                return hit[0](*args)
-        c = self.__dict__.get("_plain_c")
-        if c is not None and not kwargs and len(args) == c.nargs and \
-                (c.guard is None or c.guard()):
-            try:
-                key = tuple([(a.shape, a.dtype, type(a)) for a in args])
-                sc = c.spec.get(key)
-            except AttributeError:
-                sc = None
-            if sc is not None:
-                self._last_run = sc
-                if c.simple:
-                    if sc.__dict__.get("direct"):      # a fresh array of x's kind
-                        if fast is None:
-                            fast = self._fast = {}
-                        fast[key] = (sc.fn, sc, c.guard)
-                        return sc.fn(*args)
-                    return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
-                return self._finish(c, sc.fn(*args), args, None, None, sc)
-        bound = self._bind(args, kwargs)
-        self._validate(bound)
-        specs = self._specs(bound)
-        c = self._compiled(specs)
-        leaves = self._leaves(bound, specs)
-        sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
-        res = sc.fn(*leaves)
-        if len(leaves) == len(args) and not kwargs and self._inner is None and \
-                all(v == _LEAF_SPEC for v in specs.values()) and \
-                all(type(a) is np.ndarray for a in args):
-            c.nargs = len(args)
-            self._plain_c = c         # remember for the fast path above
-        if c.simple:                  # one plain argument, gradient only
-            return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-        return self._finish(c, res, leaves, bound, specs, sc)
+        try:
+            # The common case first: every argument a NumPy array, passed
+            # positionally -- straight to the generated code.
+            # (A signature is in ``c.spec`` only once a call with it passed the
+            # checks below, so the key lookup is the whole check.)
+            fast = self.__dict__.get("_fast")
+            if fast is not None and not kwargs:
+                # signature -> (generated function, its Compiled) where that function's
+                # result is returned as is (one gradient, a fresh array of x's kind)
+                try:
+                    hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
+                except AttributeError:
+                    hit = None
+                if hit is not None and (hit[2] is None or hit[2]()):   # guards hold
+                    self._last_run = hit[1]
+                    return hit[0](*args)
+            c = self.__dict__.get("_plain_c")
+            if c is not None and not kwargs and len(args) == c.nargs and \
+                    (c.guard is None or c.guard()):
+                try:
+                    key = tuple([(a.shape, a.dtype, type(a)) for a in args])
+                    sc = c.spec.get(key)
+                except AttributeError:
+                    sc = None
+                if sc is not None:
+                    self._last_run = sc
+                    if c.simple:
+                        if sc.__dict__.get("direct"):      # a fresh array of x's kind
+                            if fast is None:
+                                fast = self._fast = {}
+                            fast[key] = (sc.fn, sc, c.guard)
+                            return sc.fn(*args)
+                        return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
+                    return self._finish(c, sc.fn(*args), args, None, None, sc)
+            bound = self._bind(args, kwargs)
+            self._validate(bound)
+            specs = self._specs(bound)
+            c = self._compiled(specs)
+            leaves = self._leaves(bound, specs)
+            sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
+            res = sc.fn(*leaves)
+            if len(leaves) == len(args) and not kwargs and self._inner is None and \
+                    all(v == _LEAF_SPEC for v in specs.values()) and \
+                    all(type(a) is np.ndarray for a in args):
+                c.nargs = len(args)
+                self._plain_c = c         # remember for the fast path above
+            if c.simple:                  # one plain argument, gradient only
+                return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+            return self._finish(c, res, leaves, bound, specs, sc)
+        except S2SGradError as exc:      # a refusal: no compiler frames above it
+            raise _refusal(exc) from None
+        except Exception as exc:         # raised in generated code: say where
+            explain(exc)
+            raise
 
     def _finish(self, c, res, leaves, bound, specs, sc):
         """Assemble (value, gradient) from the generated function's results;
@@ -711,6 +782,7 @@ class VJPFunction(_Transformed):
         cf.nout = nout
         return cf
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound = self._bind(args, kwargs)
         self._validate(bound)
@@ -725,6 +797,7 @@ class VJPFunction(_Transformed):
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
 
+        @user_errors
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
             if td != c.out_tree:

@@ -97,6 +97,7 @@ class CodeGen:
         else:
             self.namer = Namer(reserved)
         self.uses: dict = {}
+        self.comment_locs: dict = {}    # comment text -> the user's Loc (the source map)
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
         self._index_program(func)
@@ -452,7 +453,9 @@ class CodeGen:
                 continue
             key = (e.loc.filename, e.loc.lineno, e.loc.kind) if e.loc else None
             if key != last_key and e.loc is not None:
-                lines.append(indent + self._comment(e.loc))
+                comment = self._comment(e.loc)
+                self.comment_locs.setdefault(comment, e.loc)
+                lines.append(indent + comment)
             last_key = key
             lines += self.stmt(e, indent)
         return lines
@@ -617,6 +620,23 @@ def _numpy_name(v):
     return None
 
 
+# pseudo file name of generated code -> {line number: the user's Loc it came from}
+# (s2sgrad.api.explain uses it to point an exception raised in generated code
+# at the user's statement)
+SOURCE_MAPS: dict = {}
+
+
+def _source_map(text, comment_locs):
+    out, loc = {}, None
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            loc = comment_locs.get(stripped, loc)
+        elif loc is not None:
+            out[i] = loc
+    return out
+
+
 class Compiled:
     """A generated function: its source, the callable, and the pseudo file name."""
 
@@ -643,6 +663,7 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
                + f"    return {func.name}\n")
     filename = f"<s2sgrad {func.name} #{next(_counter)}>"
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
+    SOURCE_MAPS[filename] = _source_map(factory, cg.comment_locs)
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)

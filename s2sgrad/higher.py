@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 
 from . import pytree
-from .api import _fix_grad, _pick, _Transformed, _unalias
+from .api import _fix_grad, _pick, _Transformed, _unalias, user_errors
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -262,6 +262,7 @@ class JVPFunction(_Transformed):
         info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
 
+    @user_errors
     def __call__(self, primals, tangents, **kwargs):
         bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
         self._validate(bound)
@@ -320,6 +321,7 @@ class HVPFunction(_Transformed):
         c.wrt_leaves = wrt_leaves
         return c
 
+    @user_errors
     def __call__(self, args, v, **kwargs):
         if not isinstance(args, (tuple, list)):
             raise TypeError(f"hvp of '{self.fn.__name__}': call it as f_hvp(args, v) with args "
@@ -539,6 +541,7 @@ class HessianFunction(_BasisBase):
             cp.source += "\n\n" + cp.tangent_batched.source
         return cp
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         c = self._compiled_mode("fwd", specs)
@@ -640,6 +643,7 @@ class JacobianFunction(_BasisBase):
                     blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
         return blocks
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         xs_size = sum(int(np.size(leaves[i])) for i in _wrt_leaves(self, specs))

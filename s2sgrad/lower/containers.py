@@ -116,4 +116,7 @@ class ContainersMixin:
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
                                    "pass its values")
-        raise AssertionError(v)
+        what = "a function" if type(v).__name__ == "LocalFunction" else type(v).__name__
+        raise self.error(node or self.node, f"{what} is used as a value here; s2sgrad passes "
+                         f"arrays, numbers and containers of them, and calls functions",
+                         cls=S2SGradError, construct=what)

@@ -36,6 +36,11 @@ from ..primitives import core as P
 from .values import ObjVal, Static, is_namespace, is_number, is_static_object
 
 
+# np.r_, np.c_, np.s_, np.index_exp: objects used by subscripting them
+# (lowered in subscripts.py)
+_INDEX_TRICKS = (np.r_, np.c_, np.s_, np.index_exp)
+
+
 def _literal(v):
     return v is None or isinstance(v, (bool, int, float, str)) or (
         isinstance(v, tuple) and all(_literal(x) for x in v))
@@ -170,7 +175,7 @@ class NamesMixin:
                 self.guard(path.attr("__func__"), obj.__func__)
                 self.guard(path.attr("__self__"), obj.__self__)
             return Static(obj, path)
-        if is_static_object(obj):
+        if is_static_object(obj) or any(obj is t for t in _INDEX_TRICKS):
             self.guard(path, obj)
             return Static(obj, path)
         if isinstance(obj, tuple) and _literal(obj):
