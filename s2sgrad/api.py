@@ -25,6 +25,7 @@ import numpy as np
 from . import pytree
 from .codegen import SOURCE_MAPS, generate
 from .errors import OutputError, S2SGradError
+from .frontend import parse_function
 from .guards import build as build_guard
 from .invariance import detach_shifts
 from .ir import Const, Func, verify
@@ -369,6 +370,15 @@ class _Transformed:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
         self.has_aux = has_aux
+        if not isinstance(fn, _Transformed):
+            # Read (and check) the source now: what is differentiated is the
+            # text as it was when the transformation was made, verified to be
+            # the running code's (frontend._verify).  Errors are raised at the
+            # first call, where they always were.
+            try:
+                parse_function(fn)
+            except Exception:                   # noqa: BLE001 -- reported at the call
+                pass
         self._cache: dict = {}
         self._last = None
         self._last_run = None     # what the last call ran (may be a specialisation)
