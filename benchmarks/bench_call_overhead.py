@@ -13,7 +13,10 @@ call.  The losses read globals the way real code does: a plain one (only
 callable and a global array, and one with a dozen such globals.
 
 Rounds interleave the two timings (each a ``timeit`` of many calls); the
-table shows the median overhead and its range over the rounds.
+table shows the median overhead and its range over the rounds, and the
+overhead of the best times (``min call - min bare`` over all rounds: the
+least disturbed by other processes on a shared machine), and the time of
+the guard check alone (``guard us``: what this version of s2sgrad adds).
 
 Run:  python benchmarks/bench_call_overhead.py [--rounds 15]
 """
@@ -92,16 +95,23 @@ def main():
     a = ap.parse_args()
     rows = {name: [] for name, _, _ in CASES}
     calls = {name: [] for name, _, _ in CASES}
+    bares = {name: [] for name, _, _ in CASES}
     for _ in range(a.rounds):
         for name, g, args in CASES:
             t_call, t_bare = measure(g, args, a.number)
             rows[name].append((t_call - t_bare) * 1e6)
             calls[name].append(t_call * 1e6)
-    print(f"{'loss':28s} {'call us':>9s} {'overhead us (median)':>21s} {'range':>15s}")
-    for name, _, _ in CASES:
+            bares[name].append(t_bare * 1e6)
+    print(f"{'loss':28s} {'call us':>9s} {'overhead us (median)':>21s} {'range':>15s} "
+          f"{'best-time overhead':>19s} {'guard us':>9s}")
+    for name, g, _ in CASES:
         ov = rows[name]
+        guard = getattr(g._last, "guard", None)
+        t_guard = (min(timeit.repeat(guard, number=a.number, repeat=5)) / a.number * 1e6
+                   if guard is not None else 0.0)
         print(f"{name:28s} {statistics.median(calls[name]):9.2f} "
-              f"{statistics.median(ov):21.3f} {min(ov):7.3f}-{max(ov):.3f}")
+              f"{statistics.median(ov):21.3f} {min(ov):7.3f}-{max(ov):.3f} "
+              f"{min(calls[name]) - min(bares[name]):19.3f} {t_guard:9.3f}")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,10 @@ def _fd(g, args, pos, eps=1e-6):
         hi = list(args)
         lo = list(args)
         hi[pos], lo[pos] = x + e, x - e
-        out.flat[k] = (g(*hi) - g(*lo)) / (2 * eps)
+        d = np.asarray(g(*hi) - g(*lo), dtype=np.float64)
+        if d.size != 1:
+            raise ValueError(f"g returned {d.size} values")
+        out.flat[k] = d.reshape(-1)[0] / (2 * eps)
     return out
 
 
@@ -165,5 +168,8 @@ if __name__ == "__main__":
         except AssertionError as exc:
             res = "fail"
             print(exc)
+        except Exception as exc:            # noqa: BLE001 -- reported, not hidden
+            res = "error"
+            print(f"seed {seed}: {type(exc).__name__}: {exc}")
         counts[res] = counts.get(res, 0) + 1
     print(counts)
