@@ -12,6 +12,14 @@ it (a signature that cannot be specialised, or beyond
 ``MAX_SPECIALIZATIONS``).  ``S2SGRAD_SPECIALIZE`` chooses when to
 specialise: ``first`` (default: from the first call with a signature),
 ``second`` (from the second) or ``never``.
+
+Each compiled version carries the guard of what lowering assumed about the
+world outside the arguments (:mod:`s2sgrad.guards`); every call checks it
+(one small generated function) before running cached code, and a failed
+guard selects another cached version or recompiles (:meth:`_Transformed._cached`).
+Refusals are raised from the API call without the compiler's frames; an
+exception raised inside generated code gets a note naming the user's
+statement (:func:`explain`).
 """
 from __future__ import annotations
 
@@ -26,7 +34,7 @@ from . import pytree
 from .codegen import SOURCE_MAPS, generate
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
-from .guards import build as build_guard
+from .guards import build as build_guard, changed
 from .invariance import detach_shifts
 from .ir import Const, Func, verify
 from .lower import lower_function
@@ -502,6 +510,14 @@ class _Transformed:
                 cache[key] = v
                 self._forget_fast_paths()
                 return v
+        if len(versions) >= self.MAX_VERSIONS and not self.__dict__.get("_warned_versions"):
+            self._warned_versions = True
+            import warnings
+            what = sorted({p for v in versions[-2:] for p in changed(v.guard_items)})
+            warnings.warn(f"s2sgrad: '{getattr(self.fn, '__name__', self.fn)}' was compiled "
+                          f"{len(versions) + 1} times because what it reads from outside its "
+                          f"arguments keeps changing ({', '.join(what) or 'see guards'}); "
+                          f"pass such values as arguments", RuntimeWarning, stacklevel=4)
         self._compile_guards = ()
         c = make()
         items = list(self._compile_guards)

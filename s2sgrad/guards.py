@@ -109,6 +109,36 @@ class Guards:
         return iter(self.items.values())
 
 
+def resolve(path, default=_MISSING):
+    """The object at ``path`` now (for diagnostics; the guard function is
+    what the call path runs)."""
+    kind, obj, name = path.root
+    try:
+        if kind == "global":
+            v = obj[name] if name in obj else getattr(builtins, name)
+        elif kind == "cell":
+            v = obj.cell_contents
+        else:
+            v = obj
+        for step, k in path.steps:
+            v = getattr(v, k) if step == "attr" else v[k]
+        return v
+    except Exception:       # noqa: BLE001
+        return default
+
+
+def changed(items):
+    """The paths among ``items`` whose object is not the one compiled for."""
+    out = []
+    for path, expected in items:
+        v = resolve(path)
+        same = v is expected or (by_value(expected) and type(v) is type(expected)
+                                 and v == expected)
+        if not same:
+            out.append(path.describe())
+    return out
+
+
 def by_value(v) -> bool:
     return isinstance(v, _BY_VALUE) and not isinstance(v, bool)
 

@@ -362,3 +362,23 @@ def test_check_grads_step_is_relative_to_the_argument():
     with pytest.raises(GradientCheckError):
         # a wrong derivative is still caught at large magnitudes
         check_grads(lambda x: np.sum(s2sgrad.stop_gradient(x) * x), (np.array([1e8, 2e8]),))
+
+
+class _Fresh:
+    @property
+    def ns(self):                       # a new object at every read
+        return types.SimpleNamespace(k=2)
+
+
+_FRESH = _Fresh()
+
+
+def _reads_fresh(x):
+    return np.sum(x * _FRESH.ns.k)
+
+
+def test_a_value_that_changes_at_every_call_warns_once_and_stays_right():
+    g = grad(_reads_fresh)
+    with pytest.warns(RuntimeWarning, match=r"_FRESH\.ns"):
+        for _ in range(12):
+            np.testing.assert_allclose(g(X), 2 * np.ones(3))

@@ -168,6 +168,13 @@ class NamesMixin:
             if path is not None:
                 return self.load_path(path)          # data: read live
             return Const(obj.item() if isinstance(obj, np.generic) else obj)
+        if isinstance(obj, types.BuiltinMethodType) and \
+                not isinstance(getattr(obj, "__self__", None), types.ModuleType) and \
+                getattr(obj, "__self__", None) is not None:
+            # dict.get, list.copy ... of an object: a new object at each read
+            if path is not None:
+                self.guard(path.attr("__self__"), obj.__self__)
+            return Static(obj, path)
         if isinstance(obj, types.MethodType):
             # a bound method is a new object at each attribute read: guard
             # the function and the object it is bound to
