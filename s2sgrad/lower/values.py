@@ -108,6 +108,8 @@ def is_namespace(obj) -> bool:
     if isinstance(obj, (np.ndarray, np.generic, numbers.Number, str, bytes, list, tuple,
                         types.ModuleType, type)) or callable(obj):
         return False
+    if hasattr(type(obj), "__array_function__") or hasattr(type(obj), "__array__"):
+        return False        # another array type (dask, CuPy): data, read live
     return hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__")
 
 
