@@ -643,3 +643,11 @@ from . import runtime_linalg as _runtime_linalg  # noqa: E402
 from .runtime_linalg import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_linalg.__all__
+
+
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
