@@ -636,7 +636,7 @@ class _Plan:
             if kind == "tree":
                 desc = repr(("tree", _struct(data)))
             elif kind == "static":
-                desc = repr(("static", data))
+                desc = repr(("static", _static_value(data)))
             elif kind == "none":
                 desc = repr("none")
             else:
@@ -651,7 +651,7 @@ class _Plan:
             if kind == "tree":
                 parts.append(f"{p.name}: {export_runtime.describe(_struct(data))}")
             elif kind == "static":
-                parts.append(f"{p.name}={data!r} (a compile-time constant)")
+                parts.append(f"{p.name}={_static_value(data)!r} (a compile-time constant)")
             elif kind == "none":
                 parts.append(f"{p.name}=None")
             else:
@@ -751,6 +751,11 @@ def _fold(line, width=92):
     pad = " " * opened
     return "\n".join([out[0]] + [pad + part.lstrip() for part in out[1:]]) if lead == 0 else \
         "\n".join([out[0]] + [" " * lead + pad[lead:] + part.lstrip() for part in out[1:]])
+
+
+def _static_value(data):
+    """The value of a static argument's spec (``api.StaticArg`` or the value)."""
+    return getattr(data, "value", data)
 
 
 def _strip(name, suffix):

@@ -33,11 +33,11 @@ import numpy as np
 
 from . import arrays, basis, batching, forward, pytree
 from .api import (InputError, _fix_grad, _pick, _run, _split_aux, _Transformed, _unalias,
-                  detach_shifts, generate, grad_func, optimize, split_vjp)
+                  detach_shifts, generate, grad_func, optimize, split_vjp, user_errors)
 from .errors import OutputError
 from .forward import select_results
 from .ir import Func, verify
-from .verbose import compiling, traced
+from .verbose import traced
 
 # The passes of forward mode, timed under verbose compiles (s2sgrad.verbose);
 # api's wrappers of the shared ones are imported above.
@@ -253,8 +253,10 @@ class JVPFunction(_Transformed):
         else:                    # (out, out_dot, aux), as the call returns them
             info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree, c.aux_tree))
             results = values[:c.nout] + dots + values[c.nout:]
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
+    @user_errors
     def __call__(self, primals, tangents, **kwargs):
         bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
         self._validate(bound)
@@ -323,6 +325,7 @@ class HVPFunction(_Transformed):
         c.wrt_leaves = wrt_leaves
         return c
 
+    @user_errors
     def __call__(self, args, v, **kwargs):
         if not isinstance(args, (tuple, list)):
             raise TypeError(f"hvp of '{self.fn.__name__}': call it as f_hvp(args, v) with args "
@@ -399,13 +402,8 @@ class _BasisBase(_Transformed):
 
     def _compiled_mode(self, mode, specs):
         key = (mode, tuple(specs.items()))
-        c = self._cache.get(key)
-        if c is None:
-            what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian" else "")
-            with compiling(what, self.verbose):
-                c = self._compile_mode(mode, specs)
-            self._note(c, specs)
-            self._cache[key] = c
+        what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian" else "")
+        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs), specs, what)
         self._last = c
         return c
 
@@ -509,6 +507,7 @@ class HessianFunction(_BasisBase):
             cp.source += "\n\n" + cp.tangent_batched.source
         return cp
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         c = self._compiled_mode("fwd", specs)
@@ -591,6 +590,7 @@ class JacobianFunction(_BasisBase):
         cp.out_tree = out_tree
         return cp
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         xs_size = sum(int(np.size(leaves[i])) for i in _wrt_leaves(self, specs))

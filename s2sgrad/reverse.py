@@ -786,7 +786,7 @@ def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
     bwd_eqns = moved + bwd_eqns
     # the backward half pops the forward stacks: give it copies, so a
     # pullback can be called more than once
-    # (in program order: iterating a set of Vars would order them by id())
+    # (in program order: the copies are printed in this order)
     stacks = [e.outs[0] for e in fwd_eqns if e.prim.name == "new_stack"]
     copies, subst = [], {}
     for st in stacks:
