@@ -12,6 +12,14 @@ it (a signature that cannot be specialised, or beyond
 ``MAX_SPECIALIZATIONS``).  ``S2SGRAD_SPECIALIZE`` chooses when to
 specialise: ``first`` (default: from the first call with a signature),
 ``second`` (from the second) or ``never``.
+
+Each compiled version carries the guard of what lowering assumed about the
+world outside the arguments (:mod:`s2sgrad.guards`); every call checks it
+(one small generated function) before running cached code, and a failed
+guard selects another cached version or recompiles (:meth:`_Transformed._cached`).
+Refusals are raised from the API call without the compiler's frames; an
+exception raised inside generated code gets a note naming the user's
+statement (:func:`explain`).
 """
 from __future__ import annotations
 
@@ -22,19 +30,27 @@ import os
 
 import numpy as np
 
-from . import pytree
-from .codegen import generate
+from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse, specialize
+from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
-from .invariance import detach_shifts
+from .frontend import parse_function
+from .guards import build as build_guard, changed
 from .ir import Const, Func, verify
-from .lower import lower_function
-from .optimize import optimize
-from .reverse import grad_func, split_vjp
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
-    signature as _signature, specialize as _specialize
+    signature as _signature
 from .arrays import is_duck as _is_duck
 from . import arrays
+from .verbose import compiling, traced
+
+# The passes, timed (and their IR printed) when compiling verbosely (s2sgrad.verbose).
+lower_function = traced("lower", lower.lower_function)
+detach_shifts = traced("invariance", invariance.detach_shifts)
+grad_func = traced("reverse", reverse.grad_func)
+split_vjp = traced("split_vjp", reverse.split_vjp)
+optimize = traced("optimize", _optimize.optimize)
+_specialize = traced("specialize", specialize.specialize)
+generate = traced("codegen", codegen.generate)
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -83,10 +99,12 @@ def _pick(c, leaves, globals_, grads=False):
     c.spec_count += 1
     sc = general
     try:
-        f = _specialize(c.func, leaves)
-        if f is not None:
-            verify(f)
-            sc = generate(f, globals_)
+        with compiling(f"{c.__dict__.get('what', c.func.name)}, specialised to "
+                       f"{_describe_signature(key)}", c.__dict__.get("verbose", False)):
+            f = _specialize(c.func, leaves)
+            if f is not None:
+                verify(f)
+                sc = generate(f, globals_)
     except Exception:
         # Specialisation is an optimisation: the polymorphic code is correct
         # for every shape, so a failure here must never fail the user's call.
@@ -149,7 +167,10 @@ def _located(exc, sc):
     filename, lineno = None, None
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == getattr(sc, "filename", None):
+        loc = SOURCE_MAPS.get(tb.tb_frame.f_code.co_filename, {}).get(tb.tb_lineno)
+        if loc is not None:                 # the full file name (codegen's source map)
+            filename, lineno = loc.filename, loc.lineno
+        elif tb.tb_frame.f_code.co_filename == getattr(sc, "filename", None):
             lines = linecache.getlines(sc.filename)
             for ln in reversed(lines[:tb.tb_lineno]):
                 m = re.match(r"\s*# (?:adjoint of |tangent of )?(.+?):(\d+): ", ln)
@@ -160,11 +181,78 @@ def _located(exc, sc):
     return S2SGradError(str(exc), filename=filename, lineno=lineno)
 
 
+DEBUG = os.environ.get("S2SGRAD_DEBUG") == "1"
+
+
+def _refusal(exc):
+    """A refusal (S2SGradError) as the user sees it: raised from the API call
+    without the compiler's frames and chained errors above it; its message
+    names the user's file and line.  ``S2SGRAD_DEBUG=1`` keeps them."""
+    if not DEBUG:
+        exc.__cause__ = None
+        exc.__context__ = None
+        exc.__suppress_context__ = True
+        exc.__traceback__ = None
+    return exc
+
+
+def explain(exc):
+    """Tell the user which of *their* statements an exception raised inside
+    generated code (a FloatingPointError under ``np.errstate(all="raise")``,
+    a shape mismatch) comes from: the innermost generated frame's line is
+    mapped back through the comments codegen wrote (``codegen.SOURCE_MAPS``)
+    and added as a note (Python 3.11+) or to the message (3.10)."""
+    if getattr(exc, "_s2sgrad_explained", False):
+        return
+    tb, where = exc.__traceback__, None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        smap = SOURCE_MAPS.get(name)
+        if smap is not None and smap.get(tb.tb_lineno) is not None:
+            where = (name, tb.tb_lineno, smap[tb.tb_lineno])
+        tb = tb.tb_next
+    if where is None:
+        return
+    name, lineno, loc = where
+    import linecache
+    gen = linecache.getline(name, lineno).strip()
+    what = {"adjoint": "the derivative (reverse mode) of ",
+            "tangent": "the derivative (forward mode) of "}.get(loc.kind, "")
+    note = (f"s2sgrad: raised in generated code ({name}, line {lineno}: {gen}) computing "
+            f"{what}{loc.filename}:{loc.lineno}: {loc.text}")
+    try:
+        exc._s2sgrad_explained = True
+    except Exception:                            # noqa: BLE001 -- read-only exception
+        pass
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    elif exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + "\n" + note,) + tuple(exc.args[1:])
+
+
+def user_errors(method):
+    """Wrap an API entry point: refusals trimmed (:func:`_refusal`), errors
+    of generated code explained (:func:`explain`).  (``grad``'s own call
+    does this inline: one call layer less on its fast path.)"""
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except S2SGradError as exc:
+            raise _refusal(exc) from None
+        except Exception as exc:
+            explain(exc)
+            raise
+    return call
+
+
 class _Lazy:
     """A compiled function whose shape-polymorphic Python code is generated
     on first use: most calls run a shape specialisation of ``func`` instead,
     so the general code is only printed when a call (or ``.source`` before
     any call) needs it."""
+
+    guard = None            # set by _Transformed._cached
 
     def __init__(self, func, globals_):
         self.func = func
@@ -173,7 +261,9 @@ class _Lazy:
 
     def _generated(self):
         if self._code is None:
-            self._code = generate(self.func, self._globals)
+            with compiling(f"{getattr(self, 'what', self.func.name)} (shape-polymorphic code)",
+                           getattr(self, "verbose", False)):
+                self._code = generate(self.func, self._globals)
         return self._code
 
     fn = property(lambda self: self._generated().fn)
@@ -182,8 +272,33 @@ class _Lazy:
     namer = property(lambda self: self._generated().namer)
 
 
+def _describe_signature(key):
+    return ", ".join(f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
+                     "None" if t is None else t.__name__ for t in key)
+
+
 def _LEAF_TREE_FREE(specs):
     return all(v[0] != "tree" for v in specs.values())
+
+
+class StaticArg:
+    """A static (compile-time) argument value as a cache key: equal only to
+    a value of the same type (``True``, ``1`` and ``np.int64(1)`` are three
+    keys, though Python finds them equal)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is StaticArg and type(other.value) is type(self.value) \
+            and other.value == self.value
+
+    def __hash__(self):
+        return hash((type(self.value), self.value))
+
+    def __repr__(self):
+        return f"StaticArg({self.value!r})"
 
 
 class InputError(S2SGradError, TypeError):
@@ -415,10 +530,11 @@ class _FastCall:
     """The fast path of one argument signature: a small generated function
     ``run`` with the user's parameters (names and defaults), which checks
     that each argument has the signature's kind (and an array its shape and
-    dtype, a static int its value) and then returns the generated code's
-    result -- as it is where the specialisation proved it a fresh array of
-    the argument's kind (``direct``), converted to ``float`` where the
-    argument is one -- or ``_MISS``.  Measured (``benchmarks/bench_core.py``
+    dtype, a static int its value) and that the guards of the compiled
+    version hold, and then returns the generated code's result -- as it is
+    where the specialisation proved it a fresh array of the argument's kind
+    (``direct``), converted to ``float`` where the argument is one -- or
+    ``_MISS``.  Measured (``benchmarks/bench_core.py``
     rows with floats and keywords): about 0.3 us for three arrays, where a
     key tuple of shapes and dtypes and a dictionary lookup cost 0.8 us."""
     __slots__ = ("run", "sc")
@@ -464,6 +580,10 @@ class _FastCall:
                 checks.append(f"_s2s_type({n}) is _s2s_k{k}")
             else:
                 return None
+        guard = getattr(c, "guard", None)
+        if guard is not None:             # what compiling assumed outside the arguments
+            ns["_s2s_guard"] = guard
+            checks.append("_s2s_guard()")
         call = f"_s2s_fn({', '.join(names)})"
         ret = cls._returns(t, c, sc, leaves)
         if ret is None:
@@ -538,7 +658,7 @@ class _Transformed:
     # ``checkpoint=``; s2sgrad.schedules).
     checkpoint = None
 
-    def __init__(self, fn, wrt=0, has_aux=False):
+    def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
         if isinstance(fn, _Transformed) and not fn.composable:
@@ -553,6 +673,16 @@ class _Transformed:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
         self.has_aux = has_aux
+        self.verbose = verbose
+        if not isinstance(fn, _Transformed):
+            # Read (and check) the source now: what is differentiated is the
+            # text as it was when the transformation was made, verified to be
+            # the running code's (frontend._verify).  Errors are raised at the
+            # first call, where they always were.
+            try:
+                parse_function(fn)
+            except Exception:                   # noqa: BLE001 -- reported at the call
+                pass
         self._cache: dict = {}
         self._last = None
         self._last_run = None     # what the last call ran (may be a specialisation)
@@ -620,7 +750,7 @@ class _Transformed:
                 # `if training:` resolve while compiling, and recursion on a
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
-                specs[name] = ("static", value)
+                specs[name] = ("static", StaticArg(value))
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -629,8 +759,9 @@ class _Transformed:
 
     def _static_ok(self, name, value):
         seen = self.__dict__.setdefault("_static_seen", {}).setdefault(name, set())
-        if value in seen or len(seen) < self.MAX_STATIC_VALUES:
-            seen.add(value)
+        key = (type(value), value)
+        if key in seen or len(seen) < self.MAX_STATIC_VALUES:
+            seen.add(key)
             return True
         return False
 
@@ -651,11 +782,80 @@ class _Transformed:
     def _compiled(self, specs):
         key = tuple(specs.items())
         c = self._cache.get(key)
-        if c is None:
-            c = self._compile(specs)
-            self._cache[key] = c
+        if c is None or (c.guard is not None and not c.guard()):
+            c = self._cached(self._cache, key, lambda: self._compile(specs), specs)
         self._last = c
         return c
+
+    # At most this many compiled versions per argument structure whose
+    # guards differ (a flag that alternates between two values compiles
+    # twice, not at every call).
+    MAX_VERSIONS = 8
+
+    def _cached(self, cache, key, make, specs, what=None):
+        """``cache[key]`` if its guards hold (:mod:`s2sgrad.guards`: what
+        compiling assumed about globals, closure cells and objects reached
+        from them), else an earlier version whose guards hold, else a new
+        compilation (``make()``, in a compile session reporting ``what``:
+        :mod:`s2sgrad.verbose`)."""
+        c = cache.get(key)
+        if c is not None and (c.guard is None or c.guard()):
+            return c
+        versions = self.__dict__.setdefault("_versions", {}).setdefault((id(cache), key), [])
+        for v in versions:
+            if v.guard is None or v.guard():
+                cache[key] = v
+                self._forget_fast_paths()
+                return v
+        if len(versions) >= self.MAX_VERSIONS and not self.__dict__.get("_warned_versions"):
+            self._warned_versions = True
+            import warnings
+            moved = sorted({p for v in versions[-2:] for p in changed(v.guard_items)})
+            warnings.warn(f"s2sgrad: '{getattr(self.fn, '__name__', self.fn)}' was compiled "
+                          f"{len(versions) + 1} times because what it reads from outside its "
+                          f"arguments keeps changing ({', '.join(moved) or 'see guards'}); "
+                          f"pass such values as arguments", RuntimeWarning, stacklevel=4)
+        self._compile_guards = ()
+        with compiling(what or self._what(specs), self.verbose):
+            c = make()
+        self._note(c, specs)
+        items = list(self._compile_guards)
+        c.guard_items = items
+        c.guard = build_guard(items, self._globals())
+        versions.append(c)
+        if len(versions) > self.MAX_VERSIONS:
+            del versions[0]
+        cache[key] = c
+        self._forget_fast_paths()
+        return c
+
+    def _forget_fast_paths(self):
+        self.__dict__.pop("_fast", None)
+        self.__dict__.pop("_hot", None)
+
+    #: How the transformation is named in messages (``grad of 'loss' ...``).
+    kind_name = "grad"
+
+    def _what(self, specs=None):
+        fn = self.fn
+        while isinstance(fn, _Transformed):
+            fn = fn.fn
+        code = getattr(fn, "__code__", None)
+        where = f" ({os.path.basename(code.co_filename)}:{code.co_firstlineno})" if code else ""
+        return f"{self.kind_name} of '{getattr(fn, '__name__', fn)}'{where}"
+
+    def _note(self, c, specs):
+        """Remember on a compiled function the argument structure it was
+        compiled for (``s2sgrad.export`` writes the last one) and how to
+        report its later passes (specialisation, code generation) when
+        compiling verbosely."""
+        c.specs = specs
+        c.what = self._what(specs)
+        c.verbose = self.verbose
+        for part in ("backward", "tangent", "tangent_batched", "backward_batched"):
+            sub = getattr(c, part, None)
+            if sub is not None:
+                sub.what, sub.verbose = c.what, c.verbose
 
     def _param_leaf_ranges(self, specs):
         if self._inner is not None:
@@ -672,6 +872,9 @@ class _Transformed:
             func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
+        # what lowering assumed about the world outside the arguments: the
+        # compiled version is guarded by it (see _cached)
+        self._compile_guards = func.info.get("guards") or ()
         verify(func)
         return func
 
@@ -763,9 +966,7 @@ class _GradBase(_Transformed):
         # accumulation in the loop (no opaque stacked products)
         key = tuple(specs.items())
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = diff_cache.get(key)
-        if c is None:
-            c = diff_cache[key] = self._compile(specs, hoist=False)
+        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False), specs)
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -787,21 +988,29 @@ class _GradBase(_Transformed):
             tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = tree
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     # The hot path (see _FastCall): the runner of the signature called last.
     _hot = None
 
     def __call__(self, *args, **kwargs):
-        # The common case first: the same argument signature as the last
-        # call.  Its runner checks the arguments' kinds, shapes and dtypes
-        # and runs the generated code, or answers _MISS.
-        hot = self._hot
-        if hot is not None:
-            res = hot(*args, **kwargs)
-            if res is not _MISS:
-                return res
-        return self._call_warm(args, kwargs)
+        try:
+            # The common case first: the same argument signature as the last
+            # call.  Its runner checks the guards of what compiling assumed
+            # and the arguments' kinds, shapes and dtypes, and runs the
+            # generated code, or answers _MISS.
+            hot = self._hot
+            if hot is not None:
+                res = hot(*args, **kwargs)
+                if res is not _MISS:
+                    return res
+            return self._call_warm(args, kwargs)
+        except S2SGradError as exc:      # a refusal: no compiler frames above it
+            raise _refusal(exc) from None
+        except Exception as exc:         # raised in generated code: say where
+            explain(exc)
+            raise
 
     def _call_warm(self, args, kwargs):
         """A signature called before, but not last: found by its key."""
@@ -894,18 +1103,20 @@ class _GradBase(_Transformed):
 class GradFunction(_GradBase):
     """``grad(f)``: calling it returns the gradient of ``f`` at the arguments."""
     keep_value = False
+    kind_name = "grad"
 
 
 class ValueAndGradFunction(_GradBase):
     """``value_and_grad(f)``: calling it returns ``(f(...), gradient)``."""
     keep_value = True
+    kind_name = "value_and_grad"
 
 
-def _decorator(cls, fun, wrt, has_aux, checkpoint=None):
+def _decorator(cls, fun, wrt, has_aux, checkpoint=None, verbose=False):
     schedule = as_schedule(checkpoint)
 
     def make(f):
-        t = cls(f, wrt=wrt, has_aux=has_aux)
+        t = cls(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
         t.checkpoint = schedule
         return t
     if fun is None:
@@ -913,7 +1124,7 @@ def _decorator(cls, fun, wrt, has_aux, checkpoint=None):
     return make(fun)
 
 
-def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
+def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile the gradient of a scalar function of NumPy arrays.
 
     ``grad(f)`` (or ``@grad``) differentiates with respect to the first
@@ -932,15 +1143,17 @@ def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
     checkpointed whatever this option says.
 
     The result has ``.source`` (the generated Python), ``.ir`` (the SSA
-    listing) and ``.__wrapped__`` (``f`` itself).
+    listing) and ``.__wrapped__`` (``f`` itself).  ``verbose=True`` (or the
+    environment variable ``S2SGRAD_VERBOSE=1``) prints each compiler pass's
+    time and resulting IR to stderr while compiling.
     """
-    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint)
+    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
-def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
+def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Like :func:`grad`, but the call returns ``(value, gradient)``; with
     ``has_aux=True`` it returns ``((value, aux), gradient)``."""
-    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint)
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
 # ---------------------------------------------------------------- vjp
@@ -948,6 +1161,7 @@ def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
 
 class VJPFunction(_Transformed):
     _fast_bind = True
+    kind_name = "vjp"
     """``vjp(f)``: calling it returns ``(out, pullback)``; ``pullback(ct)``
     returns the cotangent of the ``wrt`` argument(s)."""
 
@@ -955,21 +1169,26 @@ class VJPFunction(_Transformed):
         primal = self._primal(specs)
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
-        nout = len(primal.results)
+        out_tree, aux_tree = _split_aux(self, primal)
+        nout = out_tree.num_leaves           # the outputs a cotangent is given for
+        nvalues = len(primal.results)        # ... then the aux outputs, if any
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
                       cotangent_params=True, name=f"{primal.name}_vjp",
                       checkpoint=self.checkpoint, remat=True)
         g = optimize(verify(g))
-        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
+        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues)
         cf = generate(optimize(verify(fwd)), self._globals())
         cb = generate(optimize(verify(bwd)), self._globals(), namer=cf.namer)
         cf.backward = cb
         cf.source = cf.source + "\n\n" + cb.source
         cf.wrt_leaves = wrt_leaves
-        cf.out_tree = primal.info["out_tree"]
+        cf.out_tree = out_tree
+        cf.aux_tree = aux_tree
         cf.nout = nout
+        cf.nvalues = nvalues
         return cf
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound = self._bind(args, kwargs)
         self._validate(bound)
@@ -979,12 +1198,14 @@ class VJPFunction(_Transformed):
         globals_ = self._globals()
         sf = _pick(c, leaves, globals_)          # forward half, shape-specialised
         res = _run(sf, leaves)
-        # the outputs computed (one dask.compute); the residuals stay lazy
-        outs, residuals = arrays.compute(list(res[:c.nout])), res[c.nout:]
+        # the outputs (and aux) computed in one dask.compute; the residuals stay lazy
+        values, residuals = arrays.compute(list(res[:c.nvalues])), res[c.nvalues:]
+        outs = values[:c.nout]
         out_value = pytree.unflatten(c.out_tree, outs)
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
 
+        @user_errors
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
             if td != c.out_tree:
@@ -1004,7 +1225,22 @@ class VJPFunction(_Transformed):
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 
+        if c.aux_tree is not None:
+            aux = pytree.unflatten(c.aux_tree, values[c.nout:])
+            return out_value, pullback, aux
         return out_value, pullback
+
+
+def _split_aux(tf, primal):
+    """(output tree, aux tree or None) of a function transformed with
+    ``has_aux``: it must return a pair ``(out, aux)``."""
+    out_tree = primal.info["out_tree"]
+    if not tf.has_aux:
+        return out_tree, None
+    if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2:
+        raise OutputError(f"'{tf.fn.__name__}' was declared has_aux=True and must return a "
+                          f"pair (out, aux)", filename=primal.filename)
+    return out_tree.children[0], out_tree.children[1]
 
 
 class _Pair:
@@ -1028,18 +1264,12 @@ def _bad_ct(ct, o):
                      f"{np.shape(o)}")
 
 
-def vjp(fun=None, *, wrt=0, checkpoint=None):
+def vjp(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
     ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
     ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
     reuses the forward values computed by the first call (``checkpoint`` as
-    for :func:`grad`: the forward call keeps only the loops' snapshots)."""
-    schedule = as_schedule(checkpoint)
-
-    def make(f):
-        t = VJPFunction(f, wrt=wrt)
-        t.checkpoint = schedule
-        return t
-    if fun is None:
-        return make
-    return make(fun)
+    for :func:`grad`: the forward call keeps only the loops' snapshots).  With
+    ``has_aux=True`` ``f`` returns ``(out, aux)`` and the call returns
+    ``(out, pullback, aux)`` (``aux`` is not differentiated)."""
+    return _decorator(VJPFunction, fun, wrt, has_aux, checkpoint, verbose)

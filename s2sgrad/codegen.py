@@ -1,4 +1,4 @@
-"""Code generation: IR -> Python AST -> source text (astor) -> function.
+"""Code generation: IR -> Python AST -> source text (astor or ast.unparse) -> function.
 
 Expects: a verified, optimised Func.
 
@@ -18,12 +18,15 @@ Guarantees:
 from __future__ import annotations
 
 import ast
+import copy
+import importlib
 import itertools
 import keyword
 import linecache
 import math
 import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -32,26 +35,116 @@ from . import runtime
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import astor
+from .primitives.core import PRINT_MODULES
 
 _RUNTIME_NAMES = set(runtime.__all__)
 _counter = itertools.count()
 
 
-def _to_source(node) -> str:
+# ---------------------------------------------------------------- printing source
+#
+# Two printers give byte-identical text: astor (the printer s2sgrad was
+# written with; used where it works, Python < 3.14) and the standard
+# library's ``ast.unparse`` (Python 3.14 removed ``ast`` classes astor still
+# refers to).  They agree on every expression s2sgrad generates once astor's
+# line wrapping is off and the two places where they differ are printed here:
+# a tuple after ``return`` and on either side of ``=`` (astor drops the
+# parentheses, ``ast.unparse`` keeps them; we drop them), and a negative
+# number as an exponent (``x ** -0.5``: astor's spelling).  ``PRINTER`` picks
+# one ("astor" or "unparse"; ``S2SGRAD_PRINTER`` overrides the default);
+# "check" prints with both and raises if they differ (tests/test_codegen.py
+# runs the golden functions and fuzzed programs that way).
+
+try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return astor.to_source(node).rstrip("\n")
+        import astor
+except ImportError:          # Python 3.14+: astor is not a dependency there
+    astor = None
+
+_DEFAULT_PRINTER = "astor" if astor is not None and sys.version_info < (3, 14) else "unparse"
+PRINTER = os.environ.get("S2SGRAD_PRINTER", _DEFAULT_PRINTER)
+if PRINTER not in ("astor", "unparse", "check"):
+    raise ValueError(f"S2SGRAD_PRINTER must be 'astor', 'unparse' or 'check', got {PRINTER!r}")
+
+
+def _astor_expr(node) -> str:
+    if isinstance(node, ast.expr) and not isinstance(node, ast.Tuple):
+        # astor puts a lone expression in parentheses ("(a + b)"); as the
+        # right-hand side of an assignment it does not
+        return _astor(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=node))[4:]
+    return _astor(node)
+
+
+def _astor(node) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return astor.to_source(node, pretty_source="".join).rstrip("\n")
+
+
+def _unparse_expr(node) -> str:
+    if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and _negative_number(n.right)
+           for n in ast.walk(node)):
+        # ``x ** -0.5`` as astor prints it (ast.unparse writes ``x ** (-0.5)``)
+        node = _NegativeExponents().visit(copy.deepcopy(node))
+    return ast.unparse(ast.fix_missing_locations(node))
+
+
+def _negative_number(n) -> bool:
+    return isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and \
+        isinstance(n.operand, ast.Constant) and type(n.operand.value) in (int, float)
+
+
+class _NegativeExponents(ast.NodeTransformer):
+    def visit_BinOp(self, n):
+        self.generic_visit(n)
+        if isinstance(n.op, ast.Pow) and _negative_number(n.right):
+            n.right = ast.Constant(value=-n.right.operand.value)
+        return n
+
+
+def _print_node(node, printer) -> str:
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and node.value.elts:
+        return "return " + _print_tuple(node.value.elts, printer)
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+        if _bare_tuple(target) or _bare_tuple(value):
+            return (_print_tuple(target.elts, printer) if _bare_tuple(target) else
+                    printer(target)) + " = " + \
+                (_print_tuple(value.elts, printer) if _bare_tuple(value) else printer(value))
+    return printer(node)
+
+
+def _bare_tuple(node) -> bool:
+    return isinstance(node, ast.Tuple) and bool(node.elts)
+
+
+def _print_tuple(elts, printer) -> str:
+    parts = [printer(e) for e in elts]
+    return ", ".join(parts) + ("," if len(parts) == 1 else "")
+
+
+def _to_source(node) -> str:
+    """``node`` (a statement or an expression) as one line of Python source."""
+    printer = PRINTER
+    if printer == "unparse" or astor is None:
+        return _print_node(node, _unparse_expr)
+    if printer == "check":
+        a, b = _print_node(node, _astor_expr), _print_node(node, _unparse_expr)
+        if a != b:
+            raise AssertionError(f"astor and ast.unparse print differently:\n{a}\n{b}")
+        return a
+    try:
+        return _print_node(node, _astor_expr)
+    except Exception:      # noqa: BLE001 -- astor on a Python it does not know
+        return _print_node(node, _unparse_expr)
 
 
 class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
-        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
         self.names: dict = {}
         self.temps = itertools.count()
 
@@ -82,21 +175,35 @@ class Namer:
 
 
 class CodeGen:
-    def __init__(self, func: Func, namer: "Namer | None" = None):
+    """Prints one Func.  ``consts``: the list of non-literal constants
+    ``(name, value)`` to extend (shared by the functions of one exported
+    module, so their names are unique there); ``free_names``: for an
+    exported module (:mod:`s2sgrad.export`), the module-level name under
+    which each global and closure variable the code reads is written,
+    keyed by :func:`free_key` (``None``: read them from the user's module
+    and cells, in process)."""
+
+    def __init__(self, func: Func, namer: "Namer | None" = None, consts: "list | None" = None,
+                 free_names: "dict | None" = None):
         self.func = func
         self.src_globals = func.info.get("globals")
-        self.consts: list = []          # (name, value) passed into the factory
+        self.consts: list = [] if consts is None else consts   # (name, value): factory arguments
+        self.free_names = free_names
         self.helpers: set = set()
+        self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
-            if e.prim.name == "load_global":
+            if e.prim.name in ("load_global", "load_cell"):
                 reserved.add(e.params["name"])
+        if free_names:
+            reserved |= set(free_names.values())
         if namer is not None:           # share names with a sibling function (vjp halves)
             namer.taken |= reserved
             self.namer = namer
         else:
             self.namer = Namer(reserved)
         self.uses: dict = {}
+        self.comment_locs: dict = {}    # comment text -> the user's Loc (the source map)
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
         self._index_program(func)
@@ -378,7 +485,7 @@ class CodeGen:
             return ast.Name(id=self.namer.name(a), ctx=ast.Load())
         return self.const(a.value)
 
-    def const(self, v) -> ast.expr:
+    def const(self, v, hint=None) -> ast.expr:
         if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
             return ast.Constant(value=v)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -402,7 +509,7 @@ class CodeGen:
             return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
-        if v in (float, int, bool, complex):
+        if any(v is t for t in (float, int, bool, complex)):   # (np.dtype(float) == float)
             return ast.Name(id=v.__name__, ctx=ast.Load())
         np_name = _numpy_name(v)
         if np_name:
@@ -410,6 +517,11 @@ class CodeGen:
         for name, val in self.consts:
             if val is v:
                 return ast.Name(id=name, ctx=ast.Load())
+        if hint is not None and hint.isidentifier():
+            # a held object with a name of its own (a bound method's self)
+            name = self.namer._fresh(hint, temp_ok=False)
+            self.consts.append((name, v))
+            return ast.Name(id=name, ctx=ast.Load())
         name = f"_c{len(self.consts)}"
         self.consts.append((name, v))
         return ast.Name(id=name, ctx=ast.Load())
@@ -418,6 +530,8 @@ class CodeGen:
 
     def expr(self, e: Eqn) -> ast.expr:
         p = e.prim
+        if self.free_names is not None and p.name in ("load_global", "load_cell"):
+            return ast.Name(id=self.free_names[free_key(e)], ctx=ast.Load())
         if p.name == "load_global":
             g = e.params["globals"]
             if g is self.src_globals:
@@ -427,6 +541,14 @@ class CodeGen:
         if p.name == "load_cell":
             return ast.Attribute(value=self.const(e.params["cell"]), attr="cell_contents",
                                  ctx=ast.Load())
+        if p.name == "load_object":
+            return self.const(e.params["obj"], hint=e.params["name"])
+        if p.name == "load_attr":
+            return ast.Attribute(value=self.atom(e.args[0]), attr=e.params["attr"],
+                                 ctx=ast.Load())
+        if p.name == "load_item":
+            return ast.Subscript(value=self.atom(e.args[0]), slice=self.const(e.params["key"]),
+                                 ctx=ast.Load())
         if p.pyname.split(".")[0] in _RUNTIME_NAMES:
             self.helpers.add(p.pyname.split(".")[0])
         args = [self.atom(a) for a in e.args]
@@ -435,6 +557,8 @@ class CodeGen:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
                 self.helpers.add(n.id)
+            elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
+                self.modules.add(n.id)
         return node
 
     def block_lines(self, block: Block, indent: str) -> list[str]:
@@ -446,7 +570,9 @@ class CodeGen:
                 continue
             key = (e.loc.filename, e.loc.lineno, e.loc.kind) if e.loc else None
             if key != last_key and e.loc is not None:
-                lines.append(indent + self._comment(e.loc))
+                comment = self._comment(e.loc)
+                self.comment_locs.setdefault(comment, e.loc)
+                lines.append(indent + comment)
             last_key = key
             lines += self.stmt(e, indent)
         return lines
@@ -460,7 +586,7 @@ class CodeGen:
                 self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
-        if e.prim.name in ("load_global", "load_cell"):
+        if e.prim.name in _LOADS:
             return True
         return self.uses.get(e.outs[0], 0) <= 1
 
@@ -524,7 +650,9 @@ _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims
              "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
              "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
              "diagonal", "T", "einsum",
-             "float", "load_global", "load_cell"}
+             "float", "load_global", "load_cell", "load_object", "load_attr", "load_item"}
+# reads of the world outside the function: printed where used (read live)
+_LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 from .primitives.core import shape_only  # noqa: E402
 
@@ -609,8 +737,27 @@ def _numpy_name(v):
     return None
 
 
+# pseudo file name of generated code -> {line number: the user's Loc it came from}
+# (s2sgrad.api.explain uses it to point an exception raised in generated code
+# at the user's statement)
+SOURCE_MAPS: dict = {}
+
+
+def _source_map(text, comment_locs):
+    out, loc = {}, None
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            loc = comment_locs.get(stripped, loc)
+        elif loc is not None:
+            out[i] = loc
+    return out
+
+
 class Compiled:
     """A generated function: its source, the callable, and the pseudo file name."""
+
+    guard = None            # what the API checks before running it (s2sgrad.guards)
 
     def __init__(self, source, fn, filename, func):
         self.source = source
@@ -619,24 +766,44 @@ class Compiled:
         self.func = func
 
 
-def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
-    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+def free_key(e: Eqn):
+    """What a ``load_global``/``load_cell`` equation reads (for ``free_names``)."""
+    if e.prim.name == "load_cell":
+        return ("cell", id(e.params["cell"]))
+    return ("global", e.params["name"], id(e.params["globals"]))
+
+
+def print_function(func: Func, globals_dict: dict, namer: "Namer | None" = None,
+                   **options) -> CodeGen:
+    """Print ``func`` (``CodeGen.source`` holds the text; ``options`` as for
+    :class:`CodeGen`).  Pass the ``namer`` of a sibling (``Compiled.namer``)
     so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(func, namer)
-    source = cg.function()
+    cg = CodeGen(func, namer, **options)
+    cg.source = cg.function()
+    return cg
+
+
+def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
+    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+    so values the two share print with the same names."""
+    cg = print_function(func, globals_dict, namer)
+    source = cg.source
     helpers = sorted(cg.helpers)
-    factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
+    modules = sorted(cg.modules)
+    factory_params = ["np"] + modules + helpers + [n for n, _ in cg.consts]
     factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"
                + "".join("    " + ln + "\n" for ln in source.splitlines())
                + f"    return {func.name}\n")
     filename = f"<s2sgrad {func.name} #{next(_counter)}>"
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
+    SOURCE_MAPS[filename] = _source_map(factory, cg.comment_locs)
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)
-    values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
+    values = [np] + [importlib.import_module(PRINT_MODULES[m]) for m in modules] + \
+        [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
     c = Compiled(source, fn, filename, func)
     c.namer = cg.namer

@@ -624,7 +624,8 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
-        ok = (name in _SAFE or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
+        safe = name in _SAFE or e.prim.shape_safe
+        ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
         if ok and not elementwise and name not in _VALUE_FREE:
@@ -633,7 +634,7 @@ class _Infer:
             # (every positional one of a reduction or a product, the first of
             # a shape operation) cannot.
             first = 0 if name in _CREATION else 1
-            data = len(args) if name in _DATA_PRIMS else first
+            data = len(args) if name in _DATA_PRIMS or e.prim.shape_safe else first
             ok = all(self.is_static(a) for a, v in zip(e.args[data:], args[data:])
                      if _shapeish(v)) and \
                 all(self.is_static(a) for a, v in zip(e.kwargs.values(), kwargs.values())
