@@ -1221,6 +1221,7 @@ def specialize(func: Func, leaves) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
     is gained or the analysis gives up)."""
     from .optimize import cse, dce, hoist_invariants, prune_stacks
+    from .peephole import scale_chains
     from .tapes import preallocate
     inf = infer(func, leaves)
     if inf is None:
@@ -1232,7 +1233,8 @@ def specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
-    f = preallocate(prune_stacks(dce(f)), inf)
+    f = dce(scale_chains(dce(f), inf))
+    f = preallocate(prune_stacks(f), inf)
     f = dce(cse(hoist_invariants(f)))
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
