@@ -16,33 +16,51 @@ rounding noise to the gradient and nothing else.
 
 :func:`detach_shifts` proves the invariance by an abstract interpretation of
 the primal IR, then marks ``m`` with ``stop_gradient`` -- which is exact,
-since the derivative it drops is identically zero.  Each value downstream of
-a candidate ``m = max(x, axis=A, keepdims=True)`` gets a class describing how
-it changes when ``m`` is replaced by ``m + c`` (``c`` constant along axis
-``A``):
+since the derivative it drops is identically zero.  The maxima (or minima)
+of one operand ``x`` along one axis ``A`` are one *source*, with or without
+``keepdims`` (``np.max(z, axis=1, keepdims=True)`` and the ``np.max(z,
+axis=1)`` added back later are the same values): the proof replaces all of
+them by ``m + c`` at once, ``c`` any field constant along ``A``.  Each value
+downstream gets a class describing how it changes:
 
-* ``("add", k)``: it changes by ``k * c`` (``m`` itself is ``("add", 1)``;
-  ``("add", 0)`` is invariant);
-* ``("mul", k)``: it is multiplied by ``e^(k c)``;
+* ``("add", k, t)``: it changes by ``k * c_t`` (a source itself is
+  ``("add", 1, "c")``; ``k == 0`` is invariant);
+* ``("mul", k, t)``: it is multiplied by ``e^(k c_t)``;
 * anything else, or an operation without a rule: the proof fails and ``m``
   keeps its derivative.
+
+``t`` names the field: ``a_max[~np.isfinite(a_max)] = 0`` (the guard of
+``scipy.special.logsumexp``, often copied into hand-written helpers) shifts
+``a_max`` by ``c`` where it is finite and by 0 elsewhere -- another field
+constant along ``A``, so the update gets a field of its own; values of two
+fields never combine (the proof would need them equal).  Proving invariance
+for independent fields proves it for the related ones.
 
 The rules are the exact identities: sums and differences add shifts,
 ``exp`` turns a shift into a factor and ``log`` a factor into a shift,
 products and quotients add and subtract factors, a sum or max along axis
-``A`` (keepdims) keeps a factor or a shift, and an operation whose operands
-are all invariant is invariant.  Broadcasting must not move axis ``A``: a
-shifted value may only meet values of its own shape (the max's operand's or
-the reduced one's) or scalars.  The function's result (the loss) must come
-out invariant.
+``A`` keeps a factor or a shift, ``isfinite`` of a shifted value is
+invariant (a finite shift keeps finite values finite), and an operation
+whose operands are all invariant is invariant.  Broadcasting must not move
+axis ``A``: a shifted value may only meet values of its own shape class --
+the shape of ``x`` ("full") or of the reduced values with the axis kept
+("red", which broadcasts along ``A`` against "full"), or with the axis
+removed ("sq": ``np.sum(..., axis=A)``, ``m[:, 0]``, ``m.squeeze()``,
+``np.max(z, axis=A)``; ``lse[:, None]`` and ``np.expand_dims(lse, A)`` put
+it back) -- or scalars.  The function's result (the loss) must come out
+invariant.
 """
 from __future__ import annotations
 
 from .ir import Block, Const, Eqn, Func, Var
 from .primitives.core import REGISTRY
+from .primitives.indexing import Slot
 
-INV = ("add", 0)
+INV = ("add", 0, None)
 _ELEMENTWISE_ADD = {"add": 1, "subtract": -1}
+_ALL = "all"       # a max over every axis: the shift c is a scalar
+# invariant under a finite shift of their operand
+_SHIFT_FREE = {"isfinite", "isnan", "isinf"}
 
 
 def detach_shifts(func: Func, results=(0,)) -> Func:
@@ -53,11 +71,14 @@ def detach_shifts(func: Func, results=(0,)) -> Func:
     targets = [func.results[i] for i in results if isinstance(func.results[i], Var)]
     if not targets:
         return func
-    detach = []
+    detach, tried = [], set()
     for k, e in enumerate(eqns):
-        if e.prim.name in ("max", "min") and len(e.outs) == 1 and _source_axis(e) is not None \
-                and isinstance(e.args[0], Var) and _invariant(eqns, k, targets):
-            detach.append(e.outs[0])
+        if id(e) in tried or not _candidate(e):
+            continue
+        group = [i for i, x in enumerate(eqns) if _candidate(x) and _same_source(x, e)]
+        tried.update(id(eqns[i]) for i in group)
+        if _invariant(eqns, group, targets):
+            detach += [eqns[i].outs[0] for i in group]
     if not detach:
         return func
     stop = REGISTRY["stop_gradient"]
@@ -76,6 +97,16 @@ def detach_shifts(func: Func, results=(0,)) -> Func:
                 func.filename, func.info)
 
 
+def _candidate(e) -> bool:
+    return e.prim.name in ("max", "min") and len(e.outs) == 1 and \
+        isinstance(e.args[0], Var) and _reduction(e) is not None
+
+
+def _same_source(a, b) -> bool:
+    """Maxima (minima) of the same operand along the same axis."""
+    return a.prim is b.prim and a.args[0] is b.args[0] and _reduction(a)[0] == _reduction(b)[0]
+
+
 def _substitute(e, sub):
     if not sub:
         return e
@@ -90,40 +121,42 @@ def _sub_block(b, sub):
                  [sub.get(r, r) if isinstance(r, Var) else r for r in b.results])
 
 
-_ALL = "all"       # a max over every axis: the shift c is a scalar
-
-
-def _source_axis(e):
-    """The axis a candidate max reduces over (kept), ``_ALL`` for a scalar max."""
-    if set(e.kwargs) <= {"axis", "keepdims"} and all(
-            isinstance(v, Const) and v.value in (None, False) for v in e.kwargs.values()):
-        return _ALL
-    return _keepdims_axis(e)
-
-
-def _keepdims_axis(e):
-    keep, axis = e.kwargs.get("keepdims"), e.kwargs.get("axis")
-    if not (isinstance(keep, Const) and keep.value is True and isinstance(axis, Const)):
+def _reduction(e):
+    """(axis, keepdims) of a reduction with constant options: axis ``_ALL``
+    for every axis, an int or a tuple of ints; None if not constant."""
+    if not set(e.kwargs) <= {"axis", "keepdims"} or \
+            any(not isinstance(v, Const) for v in e.kwargs.values()):
         return None
-    a = axis.value
-    if type(a) is int or (isinstance(a, tuple) and all(type(x) is int for x in a)):
-        return a
+    axis = e.kwargs["axis"].value if "axis" in e.kwargs else None
+    keep = e.kwargs["keepdims"].value if "keepdims" in e.kwargs else False
+    if keep not in (True, False, None):
+        return None
+    if axis is None:
+        return _ALL, bool(keep)
+    if type(axis) is int or (isinstance(axis, tuple) and all(type(x) is int for x in axis)):
+        return axis, bool(keep)
     return None
 
 
-def _invariant(eqns, k, targets) -> bool:
-    """Is every target invariant under m -> m + c, m the output of eqns[k]?"""
-    src = eqns[k]
-    m, x = src.outs[0], src.args[0]
-    axis = _source_axis(src)
-    cls = {m: ("add", 1)}
-    # shape classes of shifted values: "full" (x's shape) or "red" (m's shape)
-    shape = {m: "red", x: "full"}
+def _invariant(eqns, group, targets) -> bool:
+    """Is every target invariant when the outputs of ``eqns[i]``, ``i`` in
+    ``group`` (one source), all change by the same field ``c``?"""
+    axis = _reduction(eqns[group[0]])[0]
+    x = eqns[group[0]].args[0]
+    cls, shape = {}, {x: "full"}
+    for i in group:
+        _, keep = _reduction(eqns[i])
+        cls[eqns[i].outs[0]] = ("add", 1, "c")
+        shape[eqns[i].outs[0]] = "red" if keep else "sq"
 
     def c(a):
         return cls.get(a, INV) if isinstance(a, Var) else INV
 
-    for e in eqns[k + 1:]:
+    start = min(group)
+    members = {id(eqns[i]) for i in group}
+    for e in eqns[start:]:
+        if id(e) in members:
+            continue
         ins = [c(a) for a in e.args]
         if any(c(v) != INV for v in e.kwargs.values()):
             return False                # a shifted value as an option (an axis?)
@@ -132,7 +165,7 @@ def _invariant(eqns, k, targets) -> bool:
             if _reads_any(b, cls):
                 return False            # a shifted value enters a branch or loop
         if not touched:
-            _note_shape(e, shape)
+            _note_shape(e, shape, axis)
             continue
         res = _rule(e, ins, shape, axis)
         if res is None:
@@ -145,14 +178,24 @@ def _invariant(eqns, k, targets) -> bool:
     return all(c(t) == INV for t in targets)
 
 
-def _note_shape(e, shape):
+def _note_shape(e, shape, axis):
     """Invariant values of known shape class (x * 2 has x's shape)."""
-    if e.prim.name in ("add", "subtract", "multiply", "divide", "negative", "exp", "log") and \
-            len(e.outs) == 1:
+    name = e.prim.name
+    if len(e.outs) != 1:
+        return
+    if name in ("add", "subtract", "multiply", "divide", "negative", "exp", "log"):
         shs = {shape.get(a) for a in e.args if isinstance(a, Var)}
         if len(shs) == 1 and None not in shs and all(
                 isinstance(a, Var) or _scalar_const(a) for a in e.args):
             shape[e.outs[0]] = shs.pop()
+    elif name in ("sum", "mean", "max", "min") and shape.get(e.args[0]) == "full":
+        red = _reduction(e)
+        if red is not None and red[0] == axis:
+            shape[e.outs[0]] = "red" if red[1] else "sq"
+    else:
+        moved = _moved_shape(e, shape.get(e.args[0]) if e.args else None, axis)
+        if moved is not None:
+            shape[e.outs[0]] = moved
 
 
 def _reads_any(block, cls) -> bool:
@@ -168,15 +211,103 @@ def _scalar_const(a) -> bool:
     return isinstance(a, Const) and type(a.value) in (int, float)
 
 
+def _moved_shape(e, sh, axis):
+    """The shape class after an operation that removes axis A from a "red"
+    value (``m[:, 0]``, ``m.squeeze()``) or puts it back into an "sq" value
+    (``lse[:, None]``, ``np.expand_dims(lse, A)``); None for anything else."""
+    if sh not in ("red", "sq") or type(axis) is not int or len(e.outs) != 1:
+        return None
+    name = e.prim.name
+    if name == "getitem" and len(e.args) == 1:
+        idx = e.params.get("index")
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        if axis >= 0:
+            head, rest = idx[:axis], idx[axis:]
+            if not all(s == slice(None) for s in head) or len(rest) != 1:
+                return None
+        else:
+            if axis != -1 or len(idx) != 2 or idx[0] is not Ellipsis:
+                return None
+            rest = idx[1:]
+        if sh == "red" and rest[0] in (0, -1):
+            return "sq"
+        if sh == "sq" and rest[0] is None:
+            return "red"
+        return None
+    if name == "squeeze" and sh == "red":
+        a = e.kwargs.get("axis")
+        if a is None or (isinstance(a, Const) and a.value in (None, axis, (axis,))):
+            return "sq"
+        return None
+    if name == "expand_dims" and sh == "sq":
+        a = e.kwargs.get("axis", e.args[1] if len(e.args) > 1 else None)
+        if isinstance(a, Const) and a.value in (axis, (axis,)):
+            return "red"
+    return None
+
+
+def _combine(name, ka, kb):
+    """The class of ``a + b`` (``a - b``) from the operands' classes."""
+    if ka[0] != "add" or kb[0] != "add":
+        return None
+    sign = _ELEMENTWISE_ADD[name]
+    if ka[1] == 0:
+        return ("add", sign * kb[1], kb[2]) if kb[1] else INV
+    if kb[1] == 0:
+        return ka
+    if ka[2] != kb[2]:
+        return None                     # shifts of two fields: not one
+    k = ka[1] + sign * kb[1]
+    return ("add", k, ka[2]) if k else INV
+
+
+def _scale(ka, kb, sign):
+    """Factors multiply: the class of ``a * b`` (``a / b``, sign -1)."""
+    if ka == INV and kb[0] == "mul":
+        return ("mul", sign * kb[1], kb[2])
+    if kb == INV and ka[0] == "mul":
+        return ka
+    if ka[0] == "mul" and kb[0] == "mul" and ka[2] == kb[2]:
+        k = ka[1] + sign * kb[1]
+        return INV if k == 0 else ("mul", k, ka[2])
+    return None
+
+
 def _rule(e, ins, shape, axis):
     """(class, shape class) of e's output from its operands' classes, or None."""
     name = e.prim.name
+    args = e.args
+    if name in _SHIFT_FREE and len(args) == 1 and ins[0][0] == "add":
+        return INV, shape.get(args[0])
+    moved = _moved_shape(e, shape.get(args[0]) if args and isinstance(args[0], Var) else None,
+                         axis)
+    if name in ("getitem", "squeeze", "expand_dims"):
+        if axis == _ALL and name == "squeeze":
+            return ins[0], None
+        if moved is None or any(t != INV for t in ins[1:]):
+            return None
+        return ins[0], moved
+    if name == "setitem":
+        # y[mask] = const: a shift where the mask is false, none where it is
+        # true -- another field (the mask must not move with the shift)
+        y, v = args[0], args[1]
+        if ins[0][0] != "add" or not _scalar_const(v) or any(t != INV for t in ins[1:]):
+            return None
+        return ("add", ins[0][1], ("masked", id(e), ins[0][2])), shape.get(y)
+    if name == "where":
+        if len(args) != 3 or ins[0] != INV:
+            return None
+        shifted = [(t, a) for t, a in zip(ins[1:], args[1:]) if t != INV]
+        others = [a for t, a in zip(ins[1:], args[1:]) if t == INV]
+        if len(shifted) == 1 and _scalar_const(others[0]) and shifted[0][0][0] == "add":
+            t = shifted[0][0]
+            return ("add", t[1], ("masked", id(e), t[2])), shape.get(shifted[0][1])
+        return None
     if e.kwargs and name not in ("sum", "mean", "max", "min"):
         return None
-    args = e.args
     # operands that are not invariant must keep axis A where it is: every
     # operand is a scalar constant or of a known shape class (a scalar shift
-    # broadcasts with anything)
+    # broadcasts with anything); "sq" values meet only "sq" values
     shs = set()
     for a in args:
         if _scalar_const(a) or axis == _ALL:
@@ -185,48 +316,42 @@ def _rule(e, ins, shape, axis):
         if s is None:
             return None
         shs.add(s)
-    out_shape = None if axis == _ALL else ("full" if "full" in shs else "red")
-    if name in _ELEMENTWISE_ADD and len(args) == 2:
-        (ka, kb) = ins
-        if ka[0] == "add" and kb[0] == "add":
-            return ("add", ka[1] + _ELEMENTWISE_ADD[name] * kb[1]), out_shape
+    if "sq" in shs and len(shs) > 1:
         return None
+    out_shape = None if axis == _ALL else (
+        "sq" if shs == {"sq"} else "full" if "full" in shs else "red")
+    if name in _ELEMENTWISE_ADD and len(args) == 2:
+        res = _combine(name, *ins)
+        return (res, out_shape) if res is not None else None
     if name == "negative":
         (ka,) = ins
-        return ((ka[0], -ka[1]) if ka[0] == "add" else ka), out_shape
+        return ((ka[0], -ka[1], ka[2]) if ka[0] == "add" else ka), out_shape
     if name in ("multiply", "divide") and len(args) == 2:
-        ka, kb = ins
-        sign = 1 if name == "multiply" else -1
-        if ka == INV and kb[0] == "mul":
-            return ("mul", sign * kb[1]), out_shape
-        if kb == INV and ka[0] == "mul":
-            return ka, out_shape
-        if ka[0] == "mul" and kb[0] == "mul":
-            k = ka[1] + sign * kb[1]
-            return (("add", 0) if k == 0 else ("mul", k)), out_shape
-        return None
+        res = _scale(*ins, 1 if name == "multiply" else -1)
+        return (res, out_shape) if res is not None else None
     if name == "exp":
         (ka,) = ins
         if ka[0] == "add":
-            return (("add", 0) if ka[1] == 0 else ("mul", ka[1])), out_shape
+            return (INV if ka[1] == 0 else ("mul", ka[1], ka[2])), out_shape
         return None
     if name == "log":
         (ka,) = ins
         if ka[0] == "mul":
-            return ("add", ka[1]), out_shape
+            return ("add", ka[1], ka[2]), out_shape
         return None
     if name in ("sum", "mean", "max", "min"):
-        # along the max's axis, keeping it: a factor (sum) or a shift (max/min)
-        # stays; only over values of the max operand's shape
-        if len(args) != 1 or not set(e.kwargs) <= {"axis", "keepdims"}:
+        # along the max's axis: a factor (sum) or a shift (max/min) stays;
+        # only over values of the max operand's shape
+        red = _reduction(e)
+        if len(args) != 1 or red is None:
             return None
-        if axis != _ALL and (shape.get(args[0]) != "full" or _keepdims_axis(e) != axis):
+        if axis != _ALL and (shape.get(args[0]) != "full" or red[0] != axis):
             return None
         (ka,) = ins
-        red = None if axis == _ALL else "red"
+        out = None if axis == _ALL else ("red" if red[1] else "sq")
         if name in ("sum", "mean") and ka[0] == "mul":
-            return ka, red
+            return ka, out
         if name in ("max", "min") and ka[0] == "add":
-            return ka, red
+            return ka, out
         return None
     return None
