@@ -58,14 +58,18 @@ def batched_to(r, m, shape):
 
 
 #: Batches are cut into chunks of about this many elements per batched
-#: intermediate (64 KB of float64).  Larger temporaries are slower, not
-#: faster: past ~128 KB glibc's malloc hands NumPy fresh pages from the OS for
-#: every temporary (mmap / heap trimming), and the page faults cost more than
-#: the Python calls saved; the elementwise work per basis vector is the same
-#: either way.  Measured with logistic regression (n = 500 samples): chunks
-#: of 16 basis vectors were fastest; n = 5000 gives chunks of 1, and then the
-#: per-basis-vector loop runs instead.
-BATCH_CACHE_ELEMENTS = 1 << 13
+#: intermediate (1 MB of float64).  Past ~128 KB glibc's malloc hands NumPy
+#: fresh pages from the OS for every temporary (mmap / heap trimming), so
+#: large temporaries cost page faults; but the shape-specialised batched code
+#: has few of them (the Hessian-vector product of logistic regression is two
+#: matrix products and one elementwise product per chunk, its scalar factors
+#: and residual-only products computed once: s2sgrad.peephole), and the
+#: Python-level work per chunk is the same whatever its size.  Measured with
+#: logistic regression (one thread): n = 500, d = 50 took 2.9x the closed form
+#: with 8 K-element chunks (16 basis vectors), 2.0x with 128 K (all 50 at
+#: once); n = 5000, d = 50: 6.2x (chunks of one: the per-vector loop) and
+#: 2.0x (26 per chunk).
+BATCH_CACHE_ELEMENTS = 1 << 17
 #: At least this many basis vectors per chunk ...
 BATCH_MIN_CHUNK = 1
 #: ... and never more than this many elements per batched intermediate.

@@ -47,6 +47,10 @@ from .ir import Block, Const, Eqn, Func, Var
 from .primitives.core import REGISTRY
 
 _LINEAR = {"multiply", "divide", "negative", "matmul", "sum", "mean", "add", "subtract"}
+# The cost of an equation besides its elements, in elements: NumPy's
+# per-call overhead (about a microsecond) is about the time of a few hundred
+# elementwise operations.
+_EQN_COST = 512
 _MAX_NODES = 64
 
 
@@ -193,6 +197,9 @@ class _Chains:
         return k, node
 
     def _pull_op(self, e, absorb, count):
+        """(k, node) of a chain equation; nodes are n-ary: ('prod', factors,
+        denominators, eqn), ('sum', [(k_i, node_i)], eqn), ('matmul', a, b,
+        eqn), ('red', a, eqn), and the leaves ('var', V), ('ones', V)."""
         name = e.prim.name
         a = e.args
         if name == "negative":
@@ -200,20 +207,12 @@ class _Chains:
             return -k, n
         if name == "multiply":
             (ka, na), (kb, nb) = self.pull(a[0], absorb, count), self.pull(a[1], absorb, count)
-            if na is None:
-                return ka * kb, nb
-            if nb is None:
-                return ka * kb, na
-            return ka * kb, ("mul", na, nb, e)
+            return ka * kb, _prod([na, nb], [], e)
         if name == "divide":
             (ka, na), (kb, nb) = self.pull(a[0], absorb, count), self.pull(a[1], absorb, count)
-            if kb == 0:
+            if kb == 0 or (nb is not None and nb[0] == "ones"):
                 raise _Bail
-            if nb is None:
-                return ka / kb, na
-            if nb[0] == "ones":
-                raise _Bail
-            return ka / kb, ("div", na, nb, e)       # na None: 1 / nb
+            return ka / kb, _prod([na], [nb], e)
         if name == "matmul":
             (ka, na), (kb, nb) = self.pull(a[0], absorb, count), self.pull(a[1], absorb, count)
             if na is None or nb is None or na[0] == "ones" or nb[0] == "ones":
@@ -235,11 +234,21 @@ class _Chains:
                 kb = -kb
             if na is None or nb is None or na[0] == "ones" or nb[0] == "ones":
                 raise _Bail
-            if ka == kb:
-                return ka, ("add", na, nb, e)
-            if ka == -kb:
-                return ka, ("sub", na, nb, e)
-            return 1.0, ("add", ("scaled", ka, na), ("scaled", kb, nb), e)
+            terms = _terms(ka, na) + _terms(kb, nb)
+            g = abs(terms[0][0])
+            if g == 0 or any(abs(t[0]) != g for t in terms):
+                g = 1.0
+            terms = [(t[0] / g, t[1]) for t in terms]
+            # a full-size factor of every term goes out of the sum
+            # (a t + b t = (a + b) t), so that it meets the sum's other factors
+            full = self.size(e.outs[0])
+            for x in _common_factors(terms):
+                if self.size(x) >= full:
+                    rest = [(ki, _without(n, x)) for ki, n in terms]
+                    if all(self.node_size(r) < full for _, r in rest):
+                        return g, _prod([("var", x), ("sum", rest, e)], [], e)
+                    break
+            return g, ("sum", terms, e)
         raise _Bail
 
     def leaf(self, v, absorb):
@@ -273,6 +282,7 @@ class _Chains:
 
     def rewrite(self, root_eqn):
         root = root_eqn.outs[0]
+        self._root = root_eqn
         old = self.val(root)
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
@@ -282,7 +292,7 @@ class _Chains:
             k, node = self.pull(root, absorb, count)
             if node is None:
                 raise _Bail
-            old_cost = sum(self.size(e.outs[0]) for e in count[2])
+            old_cost = sum(self.size(e.outs[0]) + _EQN_COST for e in count[2])
             try:
                 eqns, res, cost = self.emit(k, node, root_eqn)
             except _Bail:
@@ -315,12 +325,10 @@ class _Chains:
         return eqns
 
     def emit(self, k, node, root_eqn):
-        """Equations computing ``k * node``, the result atom and their cost;
-        ``k`` goes to the smallest place a product lets it."""
+        """Equations computing ``k * node``, the result atom and their cost."""
         eqns: list = []
-        target = self.place(node) if k != 1.0 else None
-        res = self.build(node, eqns, root_eqn, k if k != 1.0 else None, target)
-        cost = sum(self.size_of_new(x, eqns) for x in eqns)
+        res = self.build(node, eqns, k)
+        cost = sum(self.size_of_new(x, eqns) + _EQN_COST for x in eqns)
         return eqns, res, cost
 
     def size_of_new(self, x, eqns):
@@ -333,99 +341,176 @@ class _Chains:
         return s if s is not None else np.shape(self.val(v))
 
     def node_size(self, node) -> int:
+        return int(np.prod(self.node_shape(node), dtype=np.int64))
+
+    def node_shape(self, node):
+        """The shape of a node's value (a product's: its factors' broadcast)."""
+        if node is None:
+            return ()
         kind = node[0]
         if kind in ("var", "ones"):
-            return self.size(node[1])
-        if kind == "scaled":
-            return self.node_size(node[2])
-        if kind in ("matmul", "red"):
-            return self.size(node[-1].outs[0])
-        sizes = [self.node_size(c) for c in node[1:3] if c is not None]
-        return max(sizes) if sizes else 1
+            return np.shape(self.val(node[1]))
+        try:
+            if kind == "prod":
+                return np.broadcast_shapes(*[self.node_shape(n) for n in node[1] + node[2]])
+            if kind == "sum":
+                return np.broadcast_shapes(*[self.node_shape(n) for _, n in node[1]])
+        except ValueError:
+            raise _Bail from None
+        return np.shape(self.val(node[-1].outs[0]))
 
-    def place(self, node):
-        """The node of ``node``'s product closure with the fewest elements."""
-        best = (self.node_size(node), node)
-        kind = node[0]
-        kids = []
-        if kind in ("mul", "matmul"):
-            kids = [node[1], node[2]]
-        elif kind == "div" and node[1] is not None:
-            kids = [node[1]]
-        elif kind == "red":
-            kids = [node[1]]
-        for c in kids:
-            if c[0] == "ones":
-                continue
-            cand = self.place(c)
-            s = self.node_size(cand)
-            if s < best[0]:
-                best = (s, cand)
-        return best[1]
-
-    def build(self, node, eqns, root_eqn, k, target):
-        """Emit ``node`` (and ``k`` applied at ``target``); returns its atom
-        (raises _Bail where the chain cannot be rebuilt)."""
+    def min_place(self, node) -> int:
+        """The fewest elements a constant factor of ``node`` can be applied to."""
         kind = node[0]
         if kind == "var":
-            out = node[1]
-        elif kind == "ones":
-            out = node[1]
-        elif kind == "scaled":
-            inner_k = node[1] if node[1] != 1.0 else None
-            out = self.build(node[2], eqns, root_eqn, inner_k,
-                             self.place(node[2]) if inner_k is not None else None)
-        elif kind == "mul":
-            a, b = node[1], node[2]
-            if b[0] == "div" and b[1] is None:
-                a, b = b, a
-            if a[0] == "div" and a[1] is None and b[0] != "ones":
-                # (1 / d) * m  ->  m / d
-                rb = self.build(b, eqns, root_eqn, k, target)
-                rd = self.build(a[2], eqns, root_eqn, None, None)
-                out = self._new(eqns, "divide", (rb, rd), node[3])
-                if k is not None and a is target:
-                    target = node                    # (k goes on the quotient)
-            else:
-                ra = None if a[0] == "ones" else self.build(a, eqns, root_eqn, k, target)
-                rb = None if b[0] == "ones" else self.build(b, eqns, root_eqn, k, target)
-                if ra is None and rb is None:
-                    raise _Bail
-                if ra is None or rb is None:
-                    # (the ones only gave the shape: the other factor must have it)
-                    out = ra if rb is None else rb
-                    if self.shape_of(out) != np.shape(self.val(node[3].outs[0])):
-                        raise _Bail
-                else:
-                    out = self._new(eqns, "multiply", (ra, rb), node[3])
-        elif kind == "div":
-            num, den = node[1], node[2]
-            rd = self.build(den, eqns, root_eqn, None, None)
-            if num is None:
-                out = self._new(eqns, "divide", (Const(1.0), rd), node[3])
-            else:
-                rn = self.build(num, eqns, root_eqn, k, target)
-                out = self._new(eqns, "divide", (rn, rd), node[3])
-        elif kind == "matmul":
-            ra = self.build(node[1], eqns, root_eqn, k, target)
-            rb = self.build(node[2], eqns, root_eqn, k, target)
-            out = self._new(eqns, "matmul", (ra, rb), node[3], like=node[3])
-        elif kind == "red":
-            ra = self.build(node[1], eqns, root_eqn, k, target)
-            out = self._new(eqns, node[2].prim.name, (ra,), node[2], like=node[2])
-        elif kind in ("add", "sub"):
-            ra = self.build(node[1], eqns, root_eqn, None, None)
-            rb = self.build(node[2], eqns, root_eqn, None, None)
-            out = self._new(eqns, "add" if kind == "add" else "subtract", (ra, rb), node[3])
-        else:                                   # pragma: no cover
+            return self.size(node[1])
+        if kind == "ones":
+            return 1 << 62
+        own = self.node_size(node)
+        if kind == "matmul":
+            return min(own, self.min_place(node[1]), self.min_place(node[2]))
+        if kind == "red":
+            return min(own, self.min_place(node[1]))
+        if kind == "prod":
+            return min([own] + [self.min_place(f) for f in node[1]])
+        return own
+
+    def scale(self, eqns, out, k, near):
+        """``k * out`` (nothing for 1, a negation for -1)."""
+        if k == 1.0:
+            return out
+        if k == -1.0:
+            return self._new(eqns, "negative", (out,), near)
+        return self._new(eqns, "multiply", (Const(k), out), near)
+
+    def build(self, node, eqns, k=1.0):
+        """Emit ``k * node``; returns its atom (raises _Bail where the chain
+        cannot be rebuilt)."""
+        kind = node[0]
+        if kind == "var":
+            return self.scale(eqns, node[1], k, self.defs.get(node[1]) or self._root)
+        if kind == "ones":
             raise _Bail
-        if k is not None and node is target:
-            near = self._eqn_of(node) or root_eqn
-            if k == -1.0:
-                out = self._new(eqns, "negative", (out,), near)
+        if kind == "prod":
+            return self.build_prod(node, eqns, k)
+        if kind == "sum":
+            return self.build_sum(node, eqns, k)
+        e = node[-1]
+        if kind == "matmul":
+            a, b = node[1], node[2]
+            # the constant goes to the smallest of the two factors or the product
+            sizes = [self.min_place(a), self.min_place(b), self.size(e.outs[0])]
+            where = sizes.index(min(sizes)) if k != 1.0 else -1
+            ra = self.build(a, eqns, k if where == 0 else 1.0)
+            rb = self.build(b, eqns, k if where == 1 else 1.0)
+            out = self._new(eqns, "matmul", (ra, rb), e, like=e)
+            return self.scale(eqns, out, k, e) if where == 2 else out
+        if kind == "red":
+            a = node[1]
+            inside = k != 1.0 and self.min_place(a) < self.size(e.outs[0])
+            ra = self.build(a, eqns, k if inside else 1.0)
+            out = self._new(eqns, e.prim.name, (ra,), e, like=e)
+            return out if inside else self.scale(eqns, out, k, e)
+        raise _Bail                                     # pragma: no cover
+
+    def build_prod(self, node, eqns, k):
+        """A product of factors over a product of denominators: the small
+        ones (fewer elements than the result) multiplied together first,
+        with the constant, then applied to the full-size ones."""
+        _, factors, dens, had_ones, e = node
+        full = self.size(e.outs[0])
+        small_f = sorted([f for f in factors if self.node_size(f) < full], key=self.node_size)
+        big_f = [f for f in factors if self.node_size(f) >= full]
+        small_d = sorted([d for d in dens if self.node_size(d) < full], key=self.node_size)
+        big_d = [d for d in dens if self.node_size(d) >= full]
+        small = None
+        for f in small_f:
+            r = self.build(f, eqns)
+            small = r if small is None else self._new(eqns, "multiply", (small, r), e)
+        for d in small_d:
+            r = self.build(d, eqns)
+            if small is None:
+                small = self._new(eqns, "divide", (Const(k), r), e)
+                k = 1.0
             else:
-                out = self._new(eqns, "multiply", (Const(k), out), near)
+                small = self._new(eqns, "divide", (small, r), e)
+        if small is not None:
+            small = self.scale(eqns, small, k, e)
+            k = 1.0
+        out = None
+        if k != 1.0 and big_f:
+            # the constant goes where the fewest elements take it: inside one
+            # of the factors (w of X @ w) or on the product
+            best = min(range(len(big_f)), key=lambda i: self.min_place(big_f[i]))
+            if self.min_place(big_f[best]) < full:
+                big_f = [big_f[best]] + big_f[:best] + big_f[best + 1:]
+            else:
+                big_f, late = list(big_f), k
+        late = k if k != 1.0 and big_f and self.min_place(big_f[0]) >= full else 1.0
+        if late != 1.0:
+            k = 1.0
+        for f in big_f:
+            r = self.build(f, eqns, k)
+            k = 1.0
+            out = r if out is None else self._new(eqns, "multiply", (out, r), e)
+        if small is not None:
+            out = small if out is None else self._new(eqns, "multiply", (out, small), e)
+        for d in big_d:
+            r = self.build(d, eqns)
+            if out is None:
+                out = self._new(eqns, "divide", (Const(k), r), e)
+                k = 1.0
+            else:
+                out = self._new(eqns, "divide", (out, r), e)
+        if out is None:
+            raise _Bail
+        out = self.scale(eqns, out, k * late, e)
+        if had_ones and self.shape_of(out) != np.shape(self.val(e.outs[0])):
+            raise _Bail                 # a factor of ones gave the shape
         return out
+
+    def build_sum(self, node, eqns, k):
+        """A signed sum of terms; a full-size factor common to every term is
+        multiplied in once, after the sum of the rest (a t + b t = (a + b) t)."""
+        _, terms, e = node
+        full = self.size(e.outs[0])
+        common = None
+        for x in _common_factors(terms):
+            if self.size(x) >= full:
+                common = x
+                break
+        if common is not None:
+            rest = [(ki, _without(n, common)) for ki, n in terms]
+            if all(r is None or self.node_size(r) < full for _, r in rest):
+                inner = self.build_terms(rest, eqns, e, k)
+                return self._new(eqns, "multiply", (common, inner), e)
+        return self.build_terms(terms, eqns, e, k)
+
+    def build_terms(self, terms, eqns, e, k):
+        # a positive term first: b - a, not -(a - b)
+        terms = sorted(terms, key=lambda t: t[0] * k < 0)
+        if k != 1.0:
+            # the constant on every term (where each takes it cheapest) or
+            # once on the sum
+            spread = sum(self.min_place(n) + _EQN_COST for _, n in terms if n is not None)
+            if spread >= self.size(e.outs[0]) + _EQN_COST:
+                return self.scale(eqns, self.build_terms(terms, eqns, e, 1.0), k, e)
+        out, neg = None, False
+        for ki, n in terms:
+            c = ki * k
+            if n is None:
+                r, sign = Const(abs(c)), c < 0
+            else:
+                r, sign = self.build(n, eqns, abs(c)), c < 0
+            if out is None:
+                out, neg = r, sign
+            elif sign == neg:
+                out = self._new(eqns, "add", (out, r), e)
+            else:
+                out = self._new(eqns, "subtract", (out, r), e)
+        if isinstance(out, Const):
+            raise _Bail
+        return self._new(eqns, "negative", (out,), e) if neg else out
 
     def _eqn_of(self, node):
         """The original equation a node stands for (its name and line)."""
@@ -453,3 +538,71 @@ class _Chains:
         except Exception:                       # noqa: BLE001
             self._shapes[v] = ()
         return v
+
+
+def _prod(factors, dens, e):
+    """A product node: flattens nested products, drops constants (None)."""
+    fs, ds = [], []
+    for n in factors:
+        if n is None:
+            continue
+        if n[0] == "prod":
+            fs += n[1]
+            ds += n[2]
+        else:
+            fs.append(n)
+    for n in dens:
+        if n is None:
+            continue
+        if n[0] == "prod":
+            ds += n[1]
+            fs += n[2]
+        else:
+            ds.append(n)
+    ones = [f for f in fs if f[0] == "ones"]
+    fs = [f for f in fs if f[0] != "ones"]
+    if not ds and len(fs) == 1 and not ones:
+        return fs[0]
+    if not fs and not ds:
+        return ones[0] if ones else None
+    return ("prod", fs, ds, bool(ones), e)
+
+
+def _terms(k, node):
+    if node[0] == "sum":
+        return [(k * ki, n) for ki, n in node[1]]
+    return [(k, node)]
+
+
+def _factor_vars(node):
+    if node is None:
+        return []
+    if node[0] == "var":
+        return [node[1]]
+    if node[0] == "prod":
+        return [f[1] for f in node[1] if f[0] == "var"]
+    return []
+
+
+def _common_factors(terms):
+    """Vars that are a factor of every term (in the first term's order)."""
+    if len(terms) < 2:
+        return []
+    first = _factor_vars(terms[0][1])
+    return [x for x in first if all(any(y is x for y in _factor_vars(n)) for _, n in terms[1:])]
+
+
+def _without(node, x):
+    """``node`` divided by its factor ``x`` (None: the constant 1)."""
+    if node[0] == "var":
+        return None
+    fs = list(node[1])
+    for i, f in enumerate(fs):
+        if f[0] == "var" and f[1] is x:
+            del fs[i]
+            break
+    if not fs and not node[2]:
+        return None
+    if len(fs) == 1 and not node[2]:
+        return fs[0]
+    return ("prod", fs, list(node[2]), node[3], node[4])

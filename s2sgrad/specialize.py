@@ -915,6 +915,10 @@ class _Rewriter:
             # len(x), x.shape[0], 1 / n, np.result_type(x) (as np.float64)
             self.subst[e.outs[0]] = Const(out.type if isinstance(out, np.dtype) else out)
             return []
+        if name == "batch_helper" and "index" not in e.params:
+            done = self.batch_helper(e, out)
+            if done is not None:
+                return done
         if name == "multiply" and not e.params:
             done = self.unit(e, out)
             return done if done is not None else self.scale_chain(e, out)
@@ -955,6 +959,41 @@ class _Rewriter:
             z = e.args[0]
             return self.emit(e, lambda em: em.multiply(em.add(em.tanh(em.multiply(z, 0.5)),
                                                               1.0), 0.5))
+        return None
+
+    def batch_helper(self, e, out):
+        """A rank-dependent helper of batched code (s2sgrad.batch_runtime) for
+        the ranks at hand: the identity where it returns its operand
+        (``lift``, ``broadcast_like``, ``unbroadcast`` of a value already of
+        the result's shape), one matrix product for the 2-d/1-d forms of
+        ``matmul``/``matmul_vjp_b``."""
+        fn = e.params.get("fn")
+        vals = [self.val(a) for a in e.args]
+        if not _arr(out) or any(v is UNKNOWN for v in vals):
+            return None
+        if fn in ("lift", "broadcast_like", "unbroadcast"):
+            x = vals[0]
+            if type(x) is type(out) is np.ndarray and x.shape == out.shape and \
+                    x.dtype == out.dtype:
+                self.subst[e.outs[0]] = e.args[0]
+                return []
+            return None
+        if fn == "matmul" and len(vals) == 4:
+            a, b, ab, bb = vals
+            if not (_arr(a) and _arr(b)):
+                return None
+            if bb is True and ab is False and b.ndim == 2 and a.ndim == 2:
+                # a vector per batch element against a matrix: (B, k) @ a.T
+                return self.emit(e, lambda em: em.matmul(e.args[1], _T(em, e.args[0])))
+            if ab is True and bb is False and a.ndim == 2 and b.ndim in (1, 2):
+                return self.emit(e, lambda em: em.matmul(e.args[0], e.args[1]))
+            return None
+        if fn == "matmul_vjp_b" and len(vals) == 5:
+            g, a, b, gb, ab = vals
+            if gb is True and ab is False and _arr(g) and _arr(a) and _arr(b) and \
+                    a.ndim == 2 and b.ndim == 1 and g.ndim == 2:
+                return self.emit(e, lambda em: em.matmul(e.args[0], e.args[1]))  # g @ a
+            return None
         return None
 
     def unit(self, e, out):
@@ -1233,7 +1272,8 @@ def specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
-    f = dce(scale_chains(dce(f), inf))
+    # (twice: a value the first round leaves with one use joins a chain)
+    f = dce(scale_chains(dce(scale_chains(dce(f), inf)), inf))
     f = preallocate(prune_stacks(f), inf)
     f = dce(cse(hoist_invariants(f)))
     # every value's example: code generation reuses dead buffers of equal

@@ -298,26 +298,23 @@ def loss_grad_generic(w, X, y, lam):
 
 
 def loss_grad_specialised(w, X, y, lam):
+    # export_gradient.py:29: return np.mean(np.log1p(np.exp(-margin))) + lam * np.sum(w ** 2)
+    _t1 = -w
     # export_gradient.py:28: margin = y * (X @ w)
-    margin = X @ w
+    margin = X @ _t1
     margin *= y
     # export_gradient.py:29: return np.mean(np.log1p(np.exp(-margin))) + lam * np.sum(w ** 2)
-    np.negative(margin, out=margin)
     np.exp(margin, out=margin)
-    seed = np.ones((), dtype=np.float64)
     # adjoint of export_gradient.py:29: return np.mean(np.log1p(np.exp(-margin))) + lam * np.sum(w ** 2)
-    _t0 = seed * lam
-    w_bar = 2 * w
-    w_bar *= _t0
-    _t1 = seed / 200
-    margin_bar = margin + 1.0
-    np.divide(_t1, margin_bar, out=margin_bar)
-    margin_bar *= margin
-    np.negative(margin_bar, out=margin_bar)
+    _t2 = margin + 1.0
+    w_bar_1 = 2.0 * lam
+    w_bar = w * w_bar_1
     # adjoint of export_gradient.py:28: margin = y * (X @ w)
-    margin_bar *= y
-    _t2 = X.T @ margin_bar
-    w_bar += _t2
+    margin *= y
+    margin /= _t2
+    _t0 = X.T @ margin
+    _t0 *= 0.005
+    w_bar -= _t0
     return w_bar
 
 
