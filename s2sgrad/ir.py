@@ -123,6 +123,8 @@ class Eqn:
 
     def blocks(self):
         """Nested region blocks held in params (control flow)."""
+        if not self.params:
+            return []
         return [b for b in self.params.values() if isinstance(b, Block)]
 
 

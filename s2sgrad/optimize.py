@@ -161,6 +161,8 @@ def _atom_key(a):
 
 
 def _params_key(params):
+    if not params:
+        return ""
     try:
         return repr(sorted((k, v) for k, v in params.items() if k != "spelling"))
     except Exception:
@@ -190,18 +192,20 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
     seen = dict(seen)      # definitions inside this block stay inside it
     eqns = []
     for e in block.eqns:
-        args = tuple(_sub(subst, a) for a in e.args)
-        kwargs = {k: _sub(subst, v) for k, v in e.kwargs.items()}
+        args = tuple([_sub(subst, a) for a in e.args]) if subst else e.args
+        kwargs = {k: _sub(subst, v) for k, v in e.kwargs.items()} if e.kwargs else {}
         params = e.params
-        if e.blocks():
+        nested = e.blocks()
+        if nested:
             params = {k: (_cse_block(v, subst, seen) if isinstance(v, Block) else v)
                       for k, v in e.params.items()}
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
-        pk = _params_key(e.params) if not e.blocks() else None
+        pk = _params_key(e.params) if not nested else None
         if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
                 and not getattr(e.prim, "opaque_cse", False):
-            key = (e.prim.name, tuple(_atom_key(a) for a in args),
-                   tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())), pk)
+            key = (e.prim.name, tuple([_atom_key(a) for a in args]),
+                   tuple(sorted([(k, _atom_key(v)) for k, v in kwargs.items()])) if kwargs
+                   else (), pk)
             prev = seen.get(key)
             if prev is not None and len(prev.outs) == len(e.outs):
                 for o, p in zip(e.outs, prev.outs):

@@ -41,6 +41,8 @@ last place of the exact product; sums keep their order).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var
@@ -56,13 +58,16 @@ _MAX_NODES = 64
 
 def scale_chains(func: Func, inf) -> Func:
     """``func`` with the constant factors of its linear chains gathered (see
-    the module doc).  Rewrites blocks in place and returns ``func``."""
+    the module doc).  Rewrites blocks in place and returns ``func``;
+    ``func.info["peephole_changed"]`` tells whether anything was rewritten."""
     uses = _uses(func)
     subst: dict = {}
-    _Chains(inf, uses, subst).block(func.body)
+    chains = _Chains(inf, uses, subst)
+    chains.block(func.body)
     if subst:
         _rename(func.body, subst)
         func.results = [_follow(subst, r) for r in func.results]
+    func.info = dict(func.info, peephole_changed=chains.changed)
     return func
 
 
@@ -114,6 +119,8 @@ class _Chains:
         self.inf = inf
         self.uses = uses
         self.subst = subst
+        self.changed = False
+        self._internal_cache: dict = {}
 
     def val(self, a):
         if isinstance(a, Const):
@@ -122,7 +129,7 @@ class _Chains:
 
     def size(self, a) -> int:
         v = self.val(a)
-        return int(np.size(v)) if isinstance(v, (np.ndarray, np.generic, int, float)) else 1
+        return v.size if isinstance(v, (np.ndarray, np.generic)) else 1
 
     # ------------------------------------------------------------ blocks
 
@@ -132,6 +139,7 @@ class _Chains:
                 self.block(b)
         self.defs = {o: e for e in block.eqns for o in e.outs}
         self.block_eqns = set(map(id, block.eqns))
+        self._internal_cache = {}
         out = []
         for e in block.eqns:
             e.args = tuple(_follow(self.subst, a) for a in e.args)
@@ -159,7 +167,14 @@ class _Chains:
 
     def _internal(self, v) -> bool:
         """``v`` is computed in this block and read once, by a linear chain
-        equation of this block (which may read it twice: ``a + a``)."""
+        equation of this block (which may read it twice: ``a + a``).
+        (Cached per block: rewrites add uses only to their chains' leaves.)"""
+        hit = self._internal_cache.get(v)
+        if hit is None:
+            hit = self._internal_cache[v] = self._internal_uncached(v)
+        return hit
+
+    def _internal_uncached(self, v) -> bool:
         us = self.uses.get(v, [])
         if not us or any(u is None for u in us):
             return False
@@ -260,6 +275,8 @@ class _Chains:
                 c = 1.0 if name == "ones" else e.args[1] if len(e.args) > 1 else None
                 if name == "ones" or _number(c):
                     return (1.0 if name == "ones" else float(c.value)), ("ones", v)
+            if type(x) is np.ndarray and e.prim.name in ("negative", "multiply", "divide"):
+                self.absorbable = True
             if absorb and type(x) is np.ndarray:
                 a = e.args
                 if name == "negative" and isinstance(a[0], Var) and self._same_kind(a[0], v):
@@ -287,11 +304,17 @@ class _Chains:
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
         best = None
+        self.absorbable = False
         for absorb in (False, True):
+            if absorb and not self.absorbable:
+                break
             count = [0, root, []]
             k, node = self.pull(root, absorb, count)
             if node is None:
                 raise _Bail
+            if k == 1.0 and not self.absorbable and not _reorganisable(node) and \
+                    _min_eqns(node) >= len(count[2]):
+                raise _Bail                 # no constant, nothing to fold or regroup
             old_cost = sum(self.size(e.outs[0]) + _EQN_COST for e in count[2])
             try:
                 eqns, res, cost = self.emit(k, node, root_eqn)
@@ -305,6 +328,11 @@ class _Chains:
         if cost >= old_cost:
             raise _Bail
         # the rebuilt chain must give a value of the same kind
+        try:
+            for x in eqns:
+                self.inf.simple(x)
+        except Exception:                       # noqa: BLE001
+            raise _Bail from None
         new = self.val(res)
         if type(new) is not type(old) or np.shape(new) != np.shape(old) or \
                 np.result_type(new) != np.result_type(old):
@@ -322,6 +350,7 @@ class _Chains:
             for a in x.atoms():
                 if isinstance(a, Var):
                     self.uses.setdefault(a, []).append(x)
+        self.changed = True
         return eqns
 
     def emit(self, k, node, root_eqn):
@@ -332,7 +361,7 @@ class _Chains:
         return eqns, res, cost
 
     def size_of_new(self, x, eqns):
-        return int(np.prod(self.shape_of(x.outs[0]), dtype=np.int64))
+        return math.prod(self.shape_of(x.outs[0]))
 
     _shapes: dict = {}
 
@@ -341,7 +370,7 @@ class _Chains:
         return s if s is not None else np.shape(self.val(v))
 
     def node_size(self, node) -> int:
-        return int(np.prod(self.node_shape(node), dtype=np.int64))
+        return math.prod(self.node_shape(node))
 
     def node_shape(self, node):
         """The shape of a node's value (a product's: its factors' broadcast)."""
@@ -532,11 +561,16 @@ class _Chains:
         eqns.append(e)
         if "_shapes" not in self.__dict__:
             self._shapes = {}
-        try:
-            self.inf.simple(e)
-            self._shapes[v] = np.shape(self.val(v))
-        except Exception:                       # noqa: BLE001
-            self._shapes[v] = ()
+        # the shape without evaluating (the chain may be discarded): NumPy's
+        # broadcasting, or the operation it replaces
+        if prim in ("matmul", "sum", "mean"):
+            self._shapes[v] = np.shape(self.val(like_eqn.outs[0]))
+        else:
+            try:
+                self._shapes[v] = np.broadcast_shapes(
+                    *[self.shape_of(a) if isinstance(a, Var) else () for a in args])
+            except ValueError:
+                raise _Bail from None
         return v
 
 
@@ -606,3 +640,38 @@ def _without(node, x):
     if len(fs) == 1 and not node[2]:
         return fs[0]
     return ("prod", fs, list(node[2]), node[3], node[4])
+
+
+def _min_eqns(node) -> int:
+    """The fewest equations a rebuilt ``node`` takes (without its constant)."""
+    if node is None or node[0] in ("var", "ones"):
+        return 0
+    kind = node[0]
+    if kind == "prod":
+        kids = node[1] + node[2]
+        return max(len(kids) - 1, 1) + sum(_min_eqns(n) for n in kids)
+    if kind == "sum":
+        return len(node[1]) - 1 + sum(_min_eqns(n) for _, n in node[1])
+    if kind == "matmul":
+        return 1 + _min_eqns(node[1]) + _min_eqns(node[2])
+    return 1 + _min_eqns(node[1])                        # red
+
+
+def _reorganisable(node) -> bool:
+    """Could regrouping ``node`` save work (a product of three or more, a
+    quotient, a sum with a common factor, a factor of ones, a term with a
+    constant)?"""
+    if node is None or node[0] == "var":
+        return False
+    kind = node[0]
+    if kind == "ones":
+        return True
+    if kind == "prod":
+        return len(node[1]) + len(node[2]) > 2 or bool(node[2]) or node[3] or \
+            any(_reorganisable(n) for n in node[1] + node[2])
+    if kind == "sum":
+        return any(abs(ki) != 1.0 or _reorganisable(n) for ki, n in node[1]) or \
+            bool(_common_factors(node[1]))
+    if kind == "matmul":
+        return _reorganisable(node[1]) or _reorganisable(node[2])
+    return _reorganisable(node[1])

@@ -1273,7 +1273,9 @@ def specialize(func: Func, leaves) -> Func | None:
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
     # (twice: a value the first round leaves with one use joins a chain)
-    f = dce(scale_chains(dce(scale_chains(dce(f), inf)), inf))
+    f = dce(scale_chains(dce(f), inf))
+    if f.info.get("peephole_changed"):
+        f = dce(scale_chains(f, inf))
     f = preallocate(prune_stacks(f), inf)
     f = dce(cse(hoist_invariants(f)))
     # every value's example: code generation reuses dead buffers of equal

@@ -16,6 +16,7 @@ pass name; nothing else runs in it.)
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 import threading
@@ -66,9 +67,18 @@ def compiling(what: str, verbose: bool = False):
     timer.start()
     if s.verbose:
         s.say(f"s2sgrad: compiling {what}")
+    # No cyclic garbage collection while compiling: the IR, its examples and
+    # the generated ASTs are many small objects that stay alive, and the
+    # collector's passes over them cost a quarter of the compile time of a
+    # 1,000-statement function (1.6 s -> 1.2 s measured); cycles made while
+    # compiling are collected after it.
+    gc_was_on = gc.isenabled()
+    gc.disable()
     try:
         yield s
     finally:
+        if gc_was_on:
+            gc.enable()
         timer.cancel()
         _local.session = None
         took = time.perf_counter() - s.start

@@ -1,0 +1,116 @@
+"""Compile time: the first ``grad`` call of functions of N statements.
+
+For N in (25, 100, 250, 500, 1000) this writes a module with a function of N
+statements -- a mix of what loss functions are made of (a dense layer, an
+elementwise update, a reduction kept for broadcasting, a division by it) --
+and times, in a fresh process per N, the first call of ``s2sgrad.grad`` of
+it (reading and lowering the source, reverse mode, the optimisation passes,
+shape specialisation to the call's arguments, code generation, compiling the
+generated Python, and running it once) and a second call (the generated
+code only).  Times are the process's CPU time (this is one thread: on a
+shared machine the wall clock also counts waiting for a processor); the
+median of ``--rounds`` fresh processes.  The stage breakdown comes from
+``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose).
+
+    python benchmarks/bench_compile.py [--sizes 25 100 250 500 1000] [--rounds 3]
+
+Targets: 20 ms at 25 statements, 1 s at 1,000, linear in between.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STATEMENTS = [
+    "h = np.tanh(h @ W + b)",
+    "h = h * 0.5 + np.sin(h)",
+    "r = np.exp(-h)",
+    "h = h + r ** 2",
+    "s = np.sum(h, axis=1, keepdims=True)",
+    "h = h / (1.0 + s)",
+]
+
+
+def source(n):
+    lines = ["import numpy as np", "", "", "def f(x, W, b):", "    h = x"]
+    lines += ["    " + STATEMENTS[i % len(STATEMENTS)] for i in range(n - 2)]
+    lines.append("    return np.sum(h)")
+    return "\n".join(lines) + "\n"
+
+
+def child(n):
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, ".."))
+    import numpy as np
+    import s2sgrad
+    from s2sgrad import api, verbose
+    d = tempfile.mkdtemp()
+    with open(os.path.join(d, f"compiled_{n}.py"), "w") as fh:
+        fh.write(source(n))
+    sys.path.insert(0, d)
+    mod = __import__(f"compiled_{n}")
+    x, W, b = np.full((4, 3), 0.1), 0.1 * np.eye(3), np.zeros(3)
+    stages = {}
+    orig = verbose.traced
+
+    def timed(name, fn):
+        def run(*a, **k):
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.process_time() - t
+        return run
+    for name in ("lower_function", "detach_shifts", "grad_func", "optimize", "_specialize",
+                 "generate"):
+        setattr(api, name, timed(name, getattr(api, name)))
+    g = s2sgrad.grad(mod.f)
+    t0, w0 = time.process_time(), time.perf_counter()
+    g(x, W, b)
+    first, first_wall = time.process_time() - t0, time.perf_counter() - w0
+    t0 = time.process_time()
+    g(x, W, b)
+    second = time.process_time() - t0
+    del orig
+    print(json.dumps({"n": n, "first": first, "wall": first_wall, "second": second,
+                      "stages": stages}))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[25, 100, 250, 500, 1000])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child is not None:
+        child(a.child)
+        return 0
+    print(f"first grad() call: compile, specialise, generate, run (median CPU time of "
+          f"{a.rounds} fresh processes; range); {len(STATEMENTS)} kinds of statement in turn")
+    print(f"{'statements':>10} {'first call':>12} {'range':>17} {'per statement':>14} "
+          f"{'second call':>12}   stages (median, ms)")
+    for n in a.sizes:
+        runs = []
+        for _ in range(a.rounds):
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n)],
+                                 capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        firsts = [r["first"] for r in runs]
+        med = statistics.median(firsts)
+        stages = {k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
+                  for k in runs[0]["stages"]}
+        names = {"lower_function": "lower", "detach_shifts": "invariance", "grad_func": "reverse",
+                 "optimize": "optimize", "_specialize": "specialize", "generate": "codegen"}
+        st = " ".join(f"{names[k]} {v * 1e3:.0f}" for k, v in stages.items())
+        print(f"{n:>10} {med * 1e3:>9.1f} ms {min(firsts) * 1e3:>7.1f}-{max(firsts) * 1e3:<7.1f} "
+              f"{med / n * 1e3:>11.2f} ms "
+              f"{statistics.median(r['second'] for r in runs) * 1e3:>9.2f} ms   {st}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
