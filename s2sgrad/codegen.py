@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 
 from . import runtime
+from .alias import views_read_after
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -181,35 +182,48 @@ class CodeGen:
         return name in _OWNING or getattr(e.prim, "shape", None) is _ELEMENTWISE
 
     def _decide_inplace(self, e):
+        """Print ``setitem`` as ``y[idx] = v``: safe when nothing reads the old
+        ``y`` or a view of it afterwards (the alias model's
+        :func:`~s2sgrad.alias.views_read_after`) and ``y``'s memory is the
+        function's own (:meth:`_writable`)."""
         y, out = e.args[0], e.outs[0]
         if not isinstance(y, Var):
             return
-        for pos, user in self.use_sites.get(y, ()):
-            if user is e:
-                continue
-            if user is None or pos > self.pos[e] or _aliasing(user):
-                return
-        d = self.defs.get(y)
-        if d is not None and d[0] == "param" and d[1] is not None:
-            region = d[1]
-            body = region.params.get("body")
-            if body is d[2]:
-                off = loop_offset(region)
-                k = body.params.index(y) - off
-                if k < 0 or not self.owned(body.results[k]):
-                    return
-                init = region.args[off + k]
-                if not self.owned(init) or len(self.use_sites.get(init, ())) > 1:
-                    self.force_copy.add(y)     # the loop works on its own copy
-            elif not self.owned(y):
-                return
-        elif not self.owned(y):
+        if views_read_after(y, self.use_sites, self.pos, self.pos[e]):
+            return
+        if not self._writable(y):
             return
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
             return
         self.namer.names[out] = n
         self.inplace.add(e)
+
+    def _writable(self, y, _seen=None):
+        """Whether the generated code may write into ``y``'s memory: an array
+        it allocated, or a loop carry whose every version is one (the loop
+        works on its own copy, made once on entry, when the initial value is
+        not writable or is read elsewhere -- through every enclosing loop)."""
+        _seen = _seen or set()
+        if y in _seen:
+            return False
+        _seen.add(y)
+        d = self.defs.get(y)
+        if d is not None and d[0] == "param" and d[1] is not None:
+            region = d[1]
+            body = region.params.get("body")
+            if body is not d[2]:
+                return False
+            off = loop_offset(region)
+            k = body.params.index(y) - off
+            if k < 0 or not self.owned(body.results[k]):
+                return False
+            init = region.args[off + k]
+            if len(self.use_sites.get(init, ())) > 1 or not isinstance(init, Var) or \
+                    not self._writable(init, _seen):
+                self.force_copy.add(y)     # the loop works on its own copy
+            return True
+        return self.owned(y)
 
     # ------------------------------------------------------------ buffer reuse
     #

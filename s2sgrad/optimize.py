@@ -17,6 +17,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
+from .alias import is_alloc
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns
 from .primitives.control import loop_offset
 
@@ -159,9 +160,10 @@ def _params_key(params):
         return None
 
 
-# never shared: globals are read live, and a list is a mutable object (two
-# `[]` are two lists)
-_NO_CSE = {"load_global", "load_cell", "list_build", "make_list", "list_zeros"}
+# never shared: globals are read live; allocations (np.zeros, x.copy(), [],
+# ... -- ``alloc=True`` in the table, see s2sgrad.alias) are values with
+# identity: two np.zeros(3) are two arrays, written independently
+_NO_CSE = {"load_global", "load_cell"}
 
 
 def cse(func: Func) -> Func:
@@ -190,7 +192,7 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         pk = _params_key(e.params) if not e.blocks() else None
         if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
-                and not getattr(e.prim, "opaque_cse", False):
+                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple(_atom_key(a) for a in args),
                    tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())), pk)
             prev = seen.get(key)

@@ -22,7 +22,6 @@ from ..primitives.lists import LIST
 from .values import DictVal, LocalFunction, Seq, Static
 from .syntax import assigned_names, snippet
 from .subscripts import ufunc_at_of
-from .aliasing import Transposed
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 
 
@@ -131,6 +130,8 @@ class CallsMixin:
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
+        if name == "view" and not args and not kwargs and isinstance(base, Var):
+            return base          # a.view(): a new array object over the same memory
         entry = P.METHODS.get(name)
         if entry is None:
             raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
@@ -323,6 +324,10 @@ class CallsMixin:
             args = list(args[0].items)
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        if prim.name == "asarray" and len(atoms) == 1 and not katoms and \
+                isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST:
+            # np.asarray(a) of an array is a itself: one array, two names
+            return atoms[0]
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
             # list to an array (stacked along a new axis 0); so does the IR, so the
@@ -342,11 +347,9 @@ class CallsMixin:
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
             return Seq("tuple", out)
-        if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
-                and out is not pos[0]:
-            axes = kw.get("axes", Const(None))
-            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
-                self.add_view(out, pos[0], Transposed(axes.value), [])    # a.T: a view
+        if pos and isinstance(out, Var):
+            # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
+            self.record_view(prim.name, out, pos[0], kw, node, spelling)
         if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
             # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
             # it must not reach x); +x keeps the type and makes the copy

@@ -14,6 +14,15 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
 from .syntax import assigned_in, has_node, rebinds
+from .aliasing import LIVE_PREFIX
+
+
+def _augassign_target(name_node, tree):
+    """Whether ``name_node`` is the target of ``x += v`` (which reads ``x``)."""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.AugAssign) and n.target is name_node:
+            return True
+    return False
 
 
 class ControlFlowMixin:
@@ -125,6 +134,13 @@ class ControlFlowMixin:
         results[0].append(atoms[0])
         results[1].append(atoms[1])
         merged[name] = o
+        # o is one branch's array or the other's: a write through o changes
+        # that array (known at run time only), so it may not be read later
+        model = self.top.alias
+        for a in atoms:
+            if isinstance(a, Var):
+                model.link_unknown(o, a)
+                model.link_unknown(o, model.root(a))
 
     def expr_ListComp(self, node):
         """``[elt for t in it if c]`` (and a generator expression, as one would
@@ -193,7 +209,8 @@ class ControlFlowMixin:
     def loads_outside(self, loop):
         lo, hi = loop.lineno, loop.end_lineno
         return {n.id for n in ast.walk(self.src.node)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                if isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or
+                                                _augassign_target(n, self.src.node))
                 and not (lo <= n.lineno <= hi)}
 
     def stmt_For(self, s):
@@ -223,12 +240,18 @@ class ControlFlowMixin:
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
         self.loop_depth += 1
         stmts = s.body
+        # the items stay in the environment while the loop is unrolled, so a
+        # write through one item (for row in (y[:2], y[2:]): row *= 2) reaches
+        # the others' new versions (see aliasing.write_back)
+        self.top.unroll_count = getattr(self.top, "unroll_count", 0) + 1
+        keys = [f"{LIVE_PREFIX}{self.top.unroll_count}_{k}" for k in range(len(items))]
+        self.env.update(zip(keys, items))
 
         def run(k):
             if k == len(items):
                 return
             self.env["$cont"] = Const(False)
-            self.bind(s.target, items[k])
+            self.bind(s.target, self.env.pop(keys[k]))
             self.lower_body(stmts)
             self.env.pop("$cont", None)
             flag = self.env.get("$brk", Const(False))
@@ -241,6 +264,8 @@ class ControlFlowMixin:
             run(k + 1)
 
         run(0)
+        for key in keys:
+            self.env.pop(key, None)
         self.loop_depth -= 1
         self.env.pop("$brk", None)
         self.env.update(saved_flags)
@@ -362,19 +387,14 @@ class ControlFlowMixin:
         saved_alias = self.iter_alias
         self.iter_alias = dict(saved_alias)
         in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
-                    if isinstance(a, Var) and not n.startswith("$") and not rebinds(s.body, n)]
+                    if isinstance(a, Var) and not rebinds(s.body, n) and
+                    (not n.startswith("$") or n.startswith(LIVE_PREFIX))]
         for a, p_ in in_place:
             self.iter_alias[id(a)] = p_
-        # an array written in place keeps its place in the view graph: a view
-        # carried in (row = A[i] before an inner loop) still writes into its
-        # base, and the views of it taken before the loop still see the writes
-        views = self.top.views
-        for a, p_ in in_place:
-            if a in views:
-                b, t, prts = views[a]
-                self.add_view(p_, self.iter_alias.get(id(b), b), t, prts)
-            for c in self.top.view_children.get(id(a), ()):
-                self.top.view_children.setdefault(id(p_), []).append(c)
+        # the carries keep their places in the view graph (s2sgrad.alias): a
+        # view carried in (v = y[1:] before the loop) still writes into its
+        # base, and the views of an array taken before the loop see the writes
+        assumed = self.carry_views(names, inits, params, s.body)
         self.env["$cont"] = Const(False)
         if has_break:
             self.env["$brk"] = Const(False)
@@ -397,12 +417,13 @@ class ControlFlowMixin:
         targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
             if target is not None else set()
         leaked = [n for n, v in self.env.items()
-                  if not n.startswith("$") and n not in names and n not in targets
+                  if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
                   and n not in aliases and n in outer_env and outer_env[n] is not v]
         if leaked:
             self.env = outer_env
             self.env.update(saved_flags)
             return leaked
+        kept = self.check_carry_views(assumed, names, params, s)
         results = []
         for n, p_ in zip(names, params):
             v = self.env.get(n, p_)
@@ -432,6 +453,7 @@ class ControlFlowMixin:
         self.env = outer_env
         for n, o in zip(names, outs):
             self.env[n] = o
+        self.loop_out_views(kept, names, results, outs, inits)
         for m, n in aliases.items():
             self.env[m] = self.env[n]
         self.env.pop("$brk", None)

@@ -105,9 +105,14 @@ class SubscriptsMixin:
         base = self.materialize(base, node)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
             if isinstance(template, Slot):
-                return self.em.call(P.get("list_get"), base, parts[template.k])
-            if isinstance(template, int):
-                return self.em.call(P.get("list_get"), base, Const(template))
+                out = self.em.call(P.get("list_get"), base, parts[template.k])
+            elif isinstance(template, int):
+                out = self.em.call(P.get("list_get"), base, Const(template))
+            else:
+                out = None
+            if out is not None:
+                self.top.list_items.add(out)     # may share memory with anything
+                return out
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
@@ -140,6 +145,7 @@ class SubscriptsMixin:
             raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")
         template, parts = self.index_template(target.slice)
         base = self.materialize(base, target)
+        self.check_writable(base, target)
         v = self.materialize(value, target)
         out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
         out.hint = name
@@ -157,6 +163,7 @@ class SubscriptsMixin:
                                    f"write {name}(y, idx, v) with y a local variable or an "
                                    f"argument")
         y = self.materialize(self.load_name(node.args[0]), node)
+        self.check_writable(y, node)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})

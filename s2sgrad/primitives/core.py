@@ -89,8 +89,11 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False):
+                 seq_arg=False, alloc=False):
         self.name = name
+        # alloc: every call makes a new array (or list) -- a value with
+        # identity, never merged with another by CSE (see s2sgrad.alias).
+        self.alloc = alloc
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
