@@ -339,6 +339,9 @@ class AliasModel:
                 repl.append((c, nc))
                 todo.append(c)
         self.touched.update(o for o, _ in repl)
+        for o, n in repl:
+            if o in self.arrays:
+                self.arrays.add(n)       # a new version of an array is an array
         return repl
 
     def _check_unknown(self, v, live):

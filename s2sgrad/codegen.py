@@ -113,6 +113,11 @@ class CodeGen:
             for e in _all_eqns(func.body):
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
+        self.augmented: dict = {}       # setitem eqn -> the update eqn it prints as y[i] op= v
+        self.folded: set = set()        # eqns printed inside an augmented write
+        for e in _all_eqns(func.body):
+            if e in self.inplace:
+                self._fold_augmented(e)
 
     # ------------------------------------------------------------ in-place updates
     #
@@ -224,6 +229,33 @@ class CodeGen:
                 self.force_copy.add(y)     # the loop works on its own copy
             return True
         return self.owned(y)
+
+    def _fold_augmented(self, e):
+        """``t = y[i]; u = t * v; y[i] = u`` (from the user's ``y[i] *= v``),
+        written in place, prints as ``y[i] *= v``: NumPy updates the view in
+        place, which is the same write."""
+        y, u, parts = e.args[0], e.args[1], e.args[2:]
+        block = self.block_of.get(e)
+        d = self.defs.get(u)
+        if not isinstance(u, Var) or d is None or d[0] != "eqn" or d[2] is not block:
+            return
+        b = d[1]
+        if b.prim.name not in _AUGMENTED or not b.params.get("augmented") or b.kwargs or \
+                len(b.args) != 2 or b in self.ufunc_out or self.uses.get(u, 0) != 1:
+            return
+        t = b.args[0]
+        dt = self.defs.get(t)
+        if not isinstance(t, Var) or dt is None or dt[0] != "eqn" or dt[2] is not block:
+            return
+        g = dt[1]
+        if g.prim.name != "getitem" or g.params.get("copy") or g.args[0] is not y or \
+                repr(g.params.get("index")) != repr(e.params.get("index")) or \
+                len(g.args) - 1 != len(parts) or \
+                any(a is not p_ for a, p_ in zip(g.args[1:], parts)) or \
+                self.uses.get(t, 0) != 1 or g in self.ufunc_out:
+            return
+        self.augmented[e] = b
+        self.folded.update((g, b))
 
     # ------------------------------------------------------------ buffer reuse
     #
@@ -448,6 +480,8 @@ class CodeGen:
         lines: list[str] = []
         last_key = None
         for e in block.eqns:
+            if e in self.folded:
+                continue
             if self._inline(e):
                 self.inlined[e.outs[0]] = self.expr(e)
                 continue

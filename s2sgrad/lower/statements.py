@@ -107,6 +107,9 @@ class StatementsMixin:
                                                     ctx=ast.Load()))
             rhs = self.expr(s.value)
             new = self.binop(s.op, cur, rhs, s)
+            eqns = self.em.block.eqns
+            if isinstance(new, Var) and eqns and eqns[-1].outs == (new,):
+                eqns[-1].params["augmented"] = True     # may print as y[idx] op= v
             base = self.load_name(s.target.value) if isinstance(s.target.value, ast.Name) \
                 else None
             if isinstance(base, (Seq, DictVal)) and isinstance(cur, Var):
