@@ -54,7 +54,7 @@ aliases is read later.
 """
 from __future__ import annotations
 
-from .ir import Block, Const, Eqn, Var, iter_eqns
+from .ir import Const, Eqn, Var
 from .primitives import core as P
 
 
@@ -179,6 +179,16 @@ class ReadOnly(View):
         return ("readonly", self.what)
 
 
+def _const_ndim(shape):
+    if isinstance(shape, Const):
+        v = shape.value
+        if isinstance(v, int) and not isinstance(v, bool):
+            return 1
+        if isinstance(v, tuple) and all(isinstance(d, int) for d in v):
+            return len(v)
+    return None
+
+
 class UnknownAlias(Exception):
     """A write whose effect on other live values the model cannot follow
     (lowering turns it into a refusal naming the user's line)."""
@@ -208,17 +218,38 @@ class AliasModel:
         self.children: dict = {}       # base Var -> [Vars that are views of it]
         self.contiguous: set = set()   # Vars known to be C-contiguous
         self.arrays: set = set()       # Vars known to be arrays (not scalars)
+        self.ndim: dict = {}           # Var -> number of dimensions, where known
         # Vars that may share memory in a way not known at compile time (one
         # branch's array or the other's; an array and the run-time list
         # holding it; a view made with a loop's index, after the loop)
         self.unknown: dict = {}
         self.touched: set = set()      # Vars that a write gave a new version
+        self.newer: dict = {}          # Var -> the version a write gave it
 
     # ------------------------------------------------------------ facts
+
+    def index_ndim(self, base, template):
+        """The number of dimensions of ``base[template]`` (basic indexing),
+        or None when ``base``'s is not known."""
+        nd = self.ndim.get(base)
+        if nd is None:
+            return None
+        items = template if isinstance(template, tuple) else (template,)
+        return nd - sum(1 for it in items if not (it is None or it is Ellipsis or
+                                                   isinstance(it, slice))) \
+            + sum(1 for it in items if it is None)
 
     def add_view(self, v, base, view):
         if v is base:
             return
+        if isinstance(view, Index):
+            nd = self.index_ndim(base, view.template)
+            if nd is not None:
+                self.ndim[v] = nd
+                if nd > 0:
+                    self.arrays.add(v)
+        elif isinstance(view, Permute) and base in self.ndim:
+            self.ndim[v] = self.ndim[base]
         if base in self.arrays and not (isinstance(view, Index) and view.ints_only()) and \
                 not isinstance(view, Same):
             self.arrays.add(v)
@@ -238,12 +269,59 @@ class AliasModel:
         for b in list(self.unknown.get(old, ())):
             self.link_unknown(new, b)
 
-    def note_result(self, prim_name, out, operand=None):
-        """Record what an equation's result is known to be (contiguity)."""
+    def note_result(self, prim_name, out, operand=None, kw=None):
+        """Record what an equation's result is known to be: C-contiguous, an
+        array, its number of dimensions."""
         if prim_name in _CONTIGUOUS or (prim_name == "reshape" and operand in self.contiguous):
             self.contiguous.add(out)
         if prim_name in _ARRAYS:
             self.arrays.add(out)
+        nd = None
+        if prim_name in ("zeros", "ones", "empty", "full"):
+            nd = _const_ndim(operand)
+        elif prim_name == "reshape" and kw:
+            nd = _const_ndim(kw.get("shape"))
+        elif prim_name in ("copy", "zeros_like", "ones_like", "full_like", "transpose",
+                           "swapaxes", "moveaxis"):
+            nd = self.ndim.get(operand)
+        if nd is not None:
+            self.ndim[out] = nd
+            if nd > 0:
+                self.arrays.add(out)
+
+    def array_of(self, v):
+        """``x`` for ``x += v`` on a value not known to be an array: the name
+        holds a :class:`Same` view of the array the others see; the array."""
+        seen = set()
+        while v in self.view_of and v not in seen:
+            seen.add(v)
+            base, view = self.view_of[v]
+            if not isinstance(view, Same):
+                break
+            v = base
+        return v
+
+    def known_array(self, v) -> bool:
+        """Whether ``v`` is an array (not a Python or NumPy scalar) whatever
+        the arguments: an allocation, a new version of one, a basic-index view
+        with a slice (a row ``a[0]`` may be a scalar), a transposed or
+        reshaped array, or an array others are views of."""
+        if v in self.arrays or self.has_views(v) or self.ndim.get(v, 0) > 0:
+            return True
+        rec = self.view_of.get(v)
+        if rec is None:
+            return False
+        view = rec[1]
+        return not isinstance(view, (Same, ReadOnly)) and \
+            not (isinstance(view, Index) and view.ints_only())
+
+    def latest(self, v):
+        """The last version writes gave ``v`` (``v`` itself if none)."""
+        seen = set()
+        while v in self.newer and v not in seen:
+            seen.add(v)
+            v = self.newer[v]
+        return v
 
     def base_of(self, v):
         rec = self.view_of.get(v)
@@ -310,6 +388,9 @@ class AliasModel:
             nb = view.write(em, base, cur_new)
             if view.shares is not None:
                 nb = emit_cond(view.shares, nb, base)
+            elif isinstance(view, Index) and view.ints_only() and not self.known_array(cur_old):
+                # a[0] is a view of a row when it is an array, else a copy
+                nb = emit_cond(em.call(P.get("is_array"), cur_old), nb, base)
             nb.hint = base.hint
             self.add_view(cur_new, nb, view)
             repl.append((base, nb))
@@ -328,7 +409,7 @@ class AliasModel:
                 self._check_unknown(c, live)
                 view = self.view_of[c][1]
                 nc = view.read(em, n, c)
-                if isinstance(view, Index) and view.ints_only():
+                if isinstance(view, Index) and view.ints_only() and not self.known_array(c):
                     # a[0] of a 1-d array is a scalar, a copy of the element
                     nc = emit_cond(em.call(P.get("is_array"), c), nc, c)
                 elif view.shares is not None:
@@ -339,9 +420,12 @@ class AliasModel:
                 repl.append((c, nc))
                 todo.append(c)
         self.touched.update(o for o, _ in repl)
+        self.newer.update(repl)
         for o, n in repl:
             if o in self.arrays:
                 self.arrays.add(n)       # a new version of an array is an array
+            if o in self.ndim:
+                self.ndim.setdefault(n, self.ndim[o])
         return repl
 
     def _check_unknown(self, v, live):
@@ -394,6 +478,32 @@ def fresh_result(e: Eqn) -> bool:
     return isinstance(p.impl, np.ufunc) or p.name in _FRESH_OPS
 
 
+# The function owns the result's memory (it may share it with another value
+# the function owns: a setitem written in place, an elementwise result).
+_OWNED_OPS = {"stack", "concatenate", "hstack", "vstack", "astype", "matmul_vjp_a",
+              "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
+              "scalar_seed", "unstack", "setitem", "list_append", "list_pop",
+              "list_index_add", "list_add"}
+
+# Results read for metadata only, or computed without keeping the operand.
+_DROPS = {"shape", "size", "ndim", "len", "result_type", "var", "std", "argmax", "argmin",
+          "logaddexp"}
+
+
+def owned_result(e: Eqn) -> bool:
+    """Whether the function owns ``e``'s result memory (may write into it):
+    fresh memory, an elementwise result, a new version of an owned array."""
+    return fresh_result(e) or e.prim.name in _OWNED_OPS or \
+        getattr(e.prim, "shape", None) is P.shape_elementwise
+
+
+def drops_references(e: Eqn) -> bool:
+    """Whether ``e`` keeps no reference to (or view of) its operands."""
+    import numpy as np
+    return not e.blocks() and (isinstance(e.prim.impl, np.ufunc) or
+                               e.prim.name in _FRESH_OPS or e.prim.name in _DROPS)
+
+
 def may_view(user: Eqn, a) -> bool:
     """Whether the result of ``user`` may share memory with (or keep a
     reference to) its operand ``a``."""
@@ -425,6 +535,10 @@ def views_read_after(v, use_sites, pos, limit, _seen=None):
         return False
     _seen.add(v)
     for p_, user in use_sites.get(v, ()):
+        if user is not None and not user.blocks() and all(
+                P.shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is v) \
+                and all(x is not v for x in user.kwargs.values()):
+            continue        # reads only the shape, which a write in place keeps
         if user is None or p_ > limit:
             return True
         if may_view(user, v):

@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from . import runtime
-from .alias import views_read_after
+from .alias import drops_references, fresh_result, owned_result, views_read_after
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -116,7 +116,7 @@ class CodeGen:
         self.augmented: dict = {}       # setitem eqn -> the update eqn it prints as y[i] op= v
         self.folded: set = set()        # eqns printed inside an augmented write
         for e in _all_eqns(func.body):
-            if e in self.inplace:
+            if e in self.inplace and e.prim.name == "setitem":
                 self._fold_augmented(e)
 
     # ------------------------------------------------------------ in-place updates
@@ -184,7 +184,7 @@ class CodeGen:
             off = loop_offset(e)
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
-        return name in _OWNING or getattr(e.prim, "shape", None) is _ELEMENTWISE
+        return owned_result(e)
 
     def _decide_inplace(self, e):
         """Print ``setitem`` as ``y[idx] = v``: safe when nothing reads the old
@@ -285,10 +285,10 @@ class CodeGen:
                 continue
             d = self.defs.get(a)
             if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
-                    not _fresh_producer(d[1]):
+                    not fresh_result(d[1]):
                 continue
             if any(user is None or (user is not e and not _shape_only(user, a) and
-                                    (pos > self.pos[e] or not _non_retaining(user)))
+                                    (pos > self.pos[e] or not drops_references(user)))
                    for pos, user in self.use_sites.get(a, ())):
                 continue
             self._buffer_of[e.outs[0]] = a
@@ -555,27 +555,9 @@ class CodeGen:
         return "\n".join(lines) + "\n"
 
 
-_OWNING = {"zeros", "ones", "full", "empty", "zeros_like", "ones_like", "eye", "arange", "copy",
-           "array", "stack", "concatenate", "hstack", "vstack", "matmul", "dot", "outer", "inner",
-           "sum", "mean", "prod", "cumsum", "index_add", "setitem", "astype", "matmul_vjp_a",
-           "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
-           "scalar_seed", "unstack", "list_build", "list_append", "list_pop", "list_zeros",
-           "list_index_add", "list_add"}
-_ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes",
-             "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
-             "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
-             "diagonal", "T", "einsum",
-             "float", "load_global", "load_cell"}
-from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 from .primitives.core import shape_only  # noqa: E402
 
 
-# Buffer reuse (CodeGen._decide_ufunc_out): producers whose result is a
-# fresh array, consumers that keep no reference to their operands.
-_FRESH = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max", "min",
-          "where", "clip", "sigmoid", "index_add", "cumsum"}
-_NON_RETAINING = _FRESH | {"shape", "size", "ndim", "len", "result_type", "var", "std",
-                           "argmax", "argmin", "logaddexp"}
 _AUGMENTED = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div,
               "power": ast.Pow}
 # ufunc primitives printed as NumPy's ufunc of the same name (np.<name>)
@@ -594,23 +576,6 @@ def _shape_only(user, a) -> bool:
     return not user.blocks() and \
         all(shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is a) and \
         all(v is not a for v in user.kwargs.values())
-
-
-def _fresh_producer(e) -> bool:
-    return isinstance(e.prim.impl, np.ufunc) or e.prim.name in _FRESH
-
-
-def _non_retaining(e) -> bool:
-    return not e.blocks() and (isinstance(e.prim.impl, np.ufunc) or
-                               e.prim.name in _NON_RETAINING)
-
-
-def _aliasing(e):
-    """Whether a use may keep a reference to (a view of) its operand."""
-    name = e.prim.name
-    if name == "getitem":
-        return not e.params.get("copy")
-    return name in _ALIASING or bool(e.blocks()) or getattr(e.prim, "effect", False)
 
 
 def _uses_in(e):

@@ -805,7 +805,7 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     """Whether every gradient result of specialised ``func`` is certainly a
     fresh array of its argument's shape and dtype, distinct from the others
     -- then the API returns them as they are, without checks or copies."""
-    from .codegen import _fresh_producer
+    from .alias import fresh_result
     examples = func.info.get("examples", {})
     defs = {o: e for e in func.body.eqns for o in e.outs}
     grads = func.results[len(func.results) - len(wrt_leaves):]
@@ -815,7 +815,7 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN)
         e = defs.get(r)
-        if not (isinstance(r, Var) and e is not None and _fresh_producer(e) and
+        if not (isinstance(r, Var) and e is not None and fresh_result(e) and
                 type(x) is np.ndarray and type(v) is np.ndarray and
                 v.shape == x.shape and v.dtype == x.dtype):
             return False

@@ -1283,6 +1283,93 @@ class ProgramGen:
         self.env.append(V(y, (n,) + sh, False, True, fresh=False))
         self.env.append(V(w, wsh, False, True, fresh=False))
 
+    def view_forms(self, y, shape):
+        """(code, shape) of views NumPy makes of the fresh array ``y``."""
+        n = shape[0]
+        if len(shape) == 1:
+            forms = [(f"{y}[1:]", (n - 1,)), (f"{y}[:{n - 1}]", (n - 1,)),
+                     (f"{y}[::2]", ((n + 1) // 2,)), (f"{y}[...]", shape),
+                     (f"{y}[:]", shape), (f"np.asarray({y})", shape),
+                     (f"np.expand_dims({y}, 0)", (1, n)), (f"{y}.reshape({n}, 1)", (n, 1)),
+                     (f"{y}.view()", shape)]
+            if n % 2 == 0:
+                forms.append((f"{y}.reshape(2, {n // 2})", (2, n // 2)))
+            return forms
+        m = shape[1]
+        return [(f"{y}[{self.r.randrange(n)}]", (m,)), (f"{y}[:, {self.r.randrange(m)}]", (n,)),
+                (f"{y}.T", (m, n)), (f"np.transpose({y})", (m, n)),
+                (f"np.swapaxes({y}, 0, 1)", (m, n)), (f"np.moveaxis({y}, 0, -1)", (m, n)),
+                (f"{y}.ravel()", (n * m,)), (f"{y}.reshape({m}, {n})", (m, n)),
+                (f"{y}[1:, :]", (n - 1, m)), (f"np.squeeze({y}[None])", (n, m)),
+                (f"{y}.reshape(-1)", (n * m,))]
+
+    def view_write(self, v, vsh, loop_var=None):
+        """One write into the array ``v`` (a view or its base)."""
+        form = self.r.randrange(5)
+        if form == 0 and vsh:
+            k = loop_var + f" % {vsh[0]}" if loop_var else str(self.r.randrange(vsh[0]))
+            e = self.expr(vsh[1:], 1)
+            self.emit(f"{v}[{k}] = np.sin({e.code})")
+        elif form == 1:
+            e = self.expr(self.sub_shape(vsh), 1)
+            self.emit(f"{v} *= 0.5 + 0.5 * np.tanh({e.code})")
+        elif form == 2:
+            e = self.expr(self.sub_shape(vsh), 1)
+            self.emit(f"{v} += np.sin({e.code})")
+        elif form == 3 and vsh:
+            self.emit(f"{v}[-1:] -= 0.25")
+        else:
+            self.emit(f"{v}[...] = {v} * 0.75")
+
+    def s_views(self):
+        """Views of a fresh array (slices, rows, columns, transposes, axis
+        swaps, reshapes, ravel, expand_dims, asarray, view), written through
+        and read in random order, in loops and through a helper that writes
+        into its argument: NumPy's aliasing (every write is seen through every
+        view)."""
+        self.features.add("views")
+        n = self.r.randint(2, 4)
+        shape = self.choice([(n,), (n, self.r.randint(2, 3))])
+        y = self.fresh("y")
+        init = self.expr(shape, self.depth())
+        self.emit(self.choice([f"{y} = {init.code} * 1.0", f"{y} = np.array({init.code})",
+                               f"{y} = ({init.code}).copy()"]))
+        if self.p(0.3):
+            self.emit(f"{y} = np.zeros({shape})")
+            self.emit(f"{y} += {init.code}")
+        forms = self.view_forms(y, shape)
+        views = [(y, shape)]
+        for _ in range(self.r.randint(1, 3)):
+            code, vsh = self.choice(forms)
+            v = self.fresh("w")
+            self.emit(f"{v} = {code}")
+            views.append((v, vsh))
+        self.env.append(V(y, shape, False, True, fresh=False))
+        for _ in range(self.r.randint(2, 4)):
+            v, vsh = self.choice(views)
+            kind = self.r.randrange(6)
+            if kind == 0:
+                # a read of the current contents, kept for later statements
+                t = self.fresh()
+                self.emit(f"{t} = {v} * 1.0")
+                self.env.append(V(t, vsh, False, True, fresh=True))
+            elif kind == 1:
+                i = self.fresh("i")
+                self.emit(f"for {i} in range({self.r.randint(1, 3)}):")
+                self.ind += 1
+                self.view_write(v, vsh, loop_var=i)
+                self.ind -= 1
+            elif kind == 2:
+                helper = f"_into{self.counter}"
+                self.counter += 1
+                self.pre += [f"def {helper}(a, c):", "    a *= c", "    a[...] += 0.125", ""]
+                e = self.expr(self.sub_shape(vsh), 1)
+                self.emit(f"{helper}({v}, 0.5 + 0.5 * np.tanh({e.code}))")
+            else:
+                self.view_write(v, vsh)
+        for v, vsh in views[1:]:
+            self.env.append(V(v, vsh, False, True, fresh=False))
+
     def s_comprehension(self):
         self.features.add("comprehension")
         rows = [v for v in self.env if v.shape and v.isnp and v.shape[0] <= 4]
@@ -1333,7 +1420,8 @@ class ProgramGen:
             kinds += [("s_if", 3), ("s_for", 3), ("s_while", 1), ("s_buffer", 2),
                       ("s_list", 2), ("s_helper", 1), ("s_lambda", 1), ("s_nested_for", 1),
                       ("s_early_return", 1), ("s_nested_def", 1), ("s_with", 1),
-                      ("s_scatter", 1), ("s_comprehension", 1), ("s_alias", 1)]
+                      ("s_scatter", 1), ("s_comprehension", 1), ("s_alias", 1),
+                      ("s_views", 2)]
         total = sum(w for _, w in kinds)
         x = self.r.uniform(0, total)
         for k, w in kinds:

@@ -87,7 +87,7 @@ class AliasingMixin:
         """Record ``out`` (the result of ``prim_name`` on ``operand``) as a view
         when NumPy returns one."""
         model = self.top.alias
-        model.note_result(prim_name, out, operand)
+        model.note_result(prim_name, out, operand, kw)
         if not isinstance(out, Var) or not isinstance(operand, Var) or out is operand:
             return
         if P.shape_of(operand) is P.SCALAR:
@@ -216,19 +216,37 @@ class AliasingMixin:
         value ``name`` is bound to afterwards (``new`` either way; the other
         names see ``new`` or keep ``cur``)."""
         self.check_writable(cur, node)
-        if P.shape_of(cur) is P.SCALAR or not self.aliased(cur, name):
-            return new
         model = self.top.alias
-        if cur in model.arrays:
+        if P.shape_of(cur) is P.SCALAR or not self.aliased(cur, name):
+            if model.known_array(cur):
+                model.arrays.add(new)       # in place: still the same array
+                if cur in model.ndim:
+                    model.ndim[new] = model.ndim[cur]
+            return new
+        if model.known_array(cur):
             model.arrays.add(new)
+            if cur in model.ndim:
+                model.ndim[new] = model.ndim[cur]
             self.write_back(cur, new)
             return new
         pred = self.apply(P.get("is_array"), [cur], {}, node)
         out = self.choose(pred, new, cur, name)
         self.write_back(cur, out)
-        # name holds new either way; on an array it is the array the others
-        # see (out): a view of it that is itself when is_array holds
-        model.add_view(new, out, Same(pred))
+        # name holds new either way; other names of cur hold out (new when cur
+        # is an array).  A row a[0] is a view of a when it is an array, so new
+        # is then that view too: a write through either reaches a and is
+        # re-read by the other (on a scalar, neither is written back).  Two
+        # names of one array otherwise: a later write through one of them
+        # while the other may still be read is refused (which array it
+        # reaches is a run-time fact)
+        rec = model.view_of.get(out)
+        if rec is not None and isinstance(rec[1], Index) and rec[1].ints_only():
+            model.add_view(new, rec[0], rec[1])
+        else:
+            if rec is not None:
+                model.add_view(new, rec[0], rec[1])
+            model.link_unknown(new, out)
+        model.inherit_unknown(new, out)
         return new
 
     def choose(self, pred, then_value, else_value, hint=""):
@@ -282,10 +300,14 @@ class AliasingMixin:
         for n, a, p_ in zip(names, inits, params):
             if isinstance(a, Var) and not _hidden(n):
                 param_of.setdefault(a, p_)
+        for n, a, p_ in zip(names, inits, params):
+            if isinstance(a, Var) and not _hidden(n):
+                param_of.setdefault(model.array_of(a), p_)
         assumed = []
         for n, a, p_ in zip(names, inits, params):
             if not isinstance(a, Var) or _hidden(n):
                 continue
+            model.inherit_unknown(p_, a)
             if a in model.arrays and not rebinds_plainly(body, n):
                 model.arrays.add(p_)        # x += v keeps an array an array
             rec = model.view_of.get(a)
@@ -299,6 +321,25 @@ class AliasingMixin:
                     model.children.setdefault(p_, []).append(c)
         return assumed
 
+    def name_view_bases(self):
+        """Before a loop: the bases of views that no name holds (``y[None]``
+        in ``w = np.squeeze(y[None])``) get hidden names for the loop's
+        duration, so a write in the loop carries them like any array."""
+        model = self.top.alias
+        atoms = [a for v in self.env.values() for a in _atoms_in(v)]   # in order
+        held = set(atoms)
+        keys = []
+        for v in atoms:
+            b = model.base_of(v)
+            while b is not None and b not in held:
+                held.add(b)
+                self.top.hidden_count = getattr(self.top, "hidden_count", 0) + 1
+                key = f"{LIVE_PREFIX}b{self.top.hidden_count}"
+                self.env[key] = b
+                keys.append(key)
+                b = model.base_of(b)
+        return keys
+
     def check_carry_views(self, assumed, names, params, node):
         """After the body: an assumed relation must still hold for the next
         iteration (the body's result for the view is a view of its base's
@@ -307,13 +348,17 @@ class AliasingMixin:
         kept = []
         for n, p_, bp, view in assumed:
             r = self.env.get(n, p_)
-            rb = bp
             if bp in params:
                 rb = self.env.get(names[params.index(bp)], bp)
-            rec = model.view_of.get(r)
-            holds = rec is not None and rec[0] is rb and rec[1].key() == view.key()
+            else:
+                rb = model.latest(bp)     # a base no name holds (y[None] of squeeze(y[None]))
+            # x += v on a possible array: x is its array when it is one
+            rec = model.view_of.get(model.array_of(r))
+            holds = rec is not None and model.array_of(rec[0]) is model.array_of(rb) and \
+                rec[1].key() == view.key()
             if holds or (r is p_ and rb is bp):
-                kept.append((n, names[params.index(bp)] if bp in params else None, view))
+                kept.append((n, names[params.index(bp)] if bp in params else None, view,
+                             bp, rb is not bp))
             elif p_ in model.touched:
                 raise self.error(node, f"'{n}' is a view written through inside this loop and "
                                        f"rebound to another array in it: which array a write "
@@ -330,15 +375,27 @@ class AliasingMixin:
         model = self.top.alias
         out_of = dict(zip(names, outs))
         done = set()
-        for n, bn, view in kept:
+        for n, bn, view, bp, changed in kept:
             if bn is not None:
                 model.add_view(out_of[n], out_of[bn], view)
+            elif not changed:
+                model.add_view(out_of[n], bp, view)
+            else:
+                # a view of a base no name holds, written in the loop: its
+                # version after the loop is not at hand
+                model.link_unknown(out_of[n], model.root(bp))
             done.add(n)
         for n, a in zip(names, inits):
             # after zero iterations, or a body that does not rebind it, the
             # output is the initial array itself
             if n not in done and not _hidden(n) and isinstance(a, Var):
                 model.link_unknown(out_of[n], a)
+        for n, r in zip(names, results):
+            if isinstance(r, Var) and model.known_array(r) and \
+                    model.known_array(inits[names.index(n)]):
+                model.arrays.add(out_of[n])
+        for n, r in zip(names, results):
+            model.inherit_unknown(out_of[n], r)
         res_name = {}
         for n, r in zip(names, results):
             if isinstance(r, Var):

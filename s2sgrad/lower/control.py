@@ -13,7 +13,7 @@ from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
-from .syntax import assigned_in, has_node, rebinds
+from .syntax import assigned_in, has_node, rebinds, rebinds_plainly
 from .aliasing import LIVE_PREFIX
 
 
@@ -137,6 +137,8 @@ class ControlFlowMixin:
         # o is one branch's array or the other's: a write through o changes
         # that array (known at run time only), so it may not be read later
         model = self.top.alias
+        if all(isinstance(a, Var) and model.known_array(a) for a in atoms):
+            model.arrays.add(o)
         for a in atoms:
             if isinstance(a, Var):
                 model.link_unknown(o, a)
@@ -310,16 +312,19 @@ class ControlFlowMixin:
         ``while`` (``test`` given).  A name the body changes only through an
         alias or a view (``for row in A: row[0] = 1`` changes ``A``) is found
         while lowering the body; the loop is then lowered again carrying it."""
+        hidden = self.name_view_bases()
         mark = len(self.em.block.eqns)
         env0 = dict(self.env)
         extra = []
         while True:
             leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
             if not leaked:
-                return
+                break
             del self.em.block.eqns[mark:]
             self.env = dict(env0)
             extra += [n for n in leaked if n not in extra]
+        for k in hidden:
+            self.env.pop(k, None)
 
     def _runtime_loop(self, s, target, iterable, item_of, test, extra):
         is_while = test is not None
@@ -331,13 +336,19 @@ class ControlFlowMixin:
             if target is not None else set()
         aliases = {}
         first = {}
+        def rebound(n, v):
+            # x += v keeps an array an array (in place): not a rebinding
+            if isinstance(v, Var) and self.top.alias.known_array(v):
+                return rebinds_plainly(s.body, n)
+            return rebinds(s.body, n)
+
         for n in names:
             v = self.env.get(n)
-            if isinstance(v, Var) and not n.startswith("$") and not rebinds(s.body, n):
+            if isinstance(v, Var) and not n.startswith("$") and not rebound(n, v):
                 first.setdefault(id(v), n)
         for m, v in self.env.items():
             if isinstance(v, Var) and id(v) in first and first[id(v)] != m \
-                    and not m.startswith("$") and not rebinds(s.body, m) \
+                    and not m.startswith("$") and not rebound(m, v) \
                     and m not in loop_targets:
                 aliases[m] = first[id(v)]
         names = [n for n in names if n not in aliases]

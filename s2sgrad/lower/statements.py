@@ -12,8 +12,7 @@ import warnings
 import numpy as np
 
 from ..errors import S2SGradError
-from ..ir import Block, Const, Eqn, Var
-from ..primitives import core as P
+from ..ir import Const, Var
 from .values import DictVal, Seq, Static
 from .syntax import REFUSED, snippet
 

@@ -116,7 +116,9 @@ class SubscriptsMixin:
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
-        if isinstance(base, Var) and _is_basic_index(template, parts):
+        if isinstance(base, Var) and _is_basic_index(template, parts) and \
+                self.top.alias.index_ndim(base, template) != 0:
+            # a view (an element of a vector, known 0-d, is a copy)
             self.add_view(out, base, template, parts)
         return out
 
