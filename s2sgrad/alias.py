@@ -548,3 +548,83 @@ def views_read_after(v, use_sites, pos, limit, _seen=None):
                 if views_read_after(o, use_sites, pos, limit, _seen):
                     return True
     return False
+
+
+class IRAliases:
+    """Which values of a lowered (functional) Func may share memory when the
+    generated code runs: a view with its base (:data:`VIEW_OPERANDS`), a
+    container with what it holds, a loop's initial value, body parameter,
+    body result and output, a branch's results and the ``cond``'s output.
+    Code generation adds ``setitem`` results it writes in place
+    (:meth:`union`).  ``members(v)``: the values in ``v``'s class, in
+    definition order (deterministic)."""
+
+    def __init__(self, func):
+        self.parent: dict = {}
+        self.order: list = []           # every Var seen, in program order
+        for p_ in func.params:
+            self._see(p_)
+        self._walk(func.body)
+        self._groups = None
+
+    def _see(self, v):
+        if isinstance(v, Var) and v not in self.parent:
+            self.parent[v] = v
+            self.order.append(v)
+
+    def find(self, v):
+        root = v
+        while self.parent.get(root, root) is not root:
+            root = self.parent[root]
+        while v is not root:
+            nxt = self.parent[v]
+            self.parent[v] = root
+            v = nxt
+        return root
+
+    def union(self, a, b):
+        if not (isinstance(a, Var) and isinstance(b, Var)):
+            return
+        self._see(a)
+        self._see(b)
+        ra, rb = self.find(a), self.find(b)
+        if ra is not rb:
+            self.parent[rb] = ra
+            self._groups = None
+
+    def members(self, v):
+        if not isinstance(v, Var) or v not in self.parent:
+            return [v] if isinstance(v, Var) else []
+        if self._groups is None:
+            self._groups = {}
+            for u in self.order:
+                self._groups.setdefault(self.find(u), []).append(u)
+        return self._groups[self.find(v)]
+
+    def _walk(self, block):
+        from .primitives.control import loop_offset
+        for p_ in block.params:
+            self._see(p_)
+        for e in block.eqns:
+            for b in e.blocks():
+                self._walk(b)
+            for o in e.outs:
+                self._see(o)
+            name = e.prim.name
+            if name == "cond":
+                for i, o in enumerate(e.outs):
+                    for b in (e.params["then"], e.params["else"]):
+                        self.union(o, b.results[i])
+            elif name in ("for_loop", "while_loop"):
+                off = loop_offset(e)
+                body = e.params["body"]
+                for i, o in enumerate(e.outs):
+                    for v in (e.args[off + i], body.params[off + i], body.results[i]):
+                        self.union(o, v)
+                    if "cond" in e.params:
+                        self.union(o, e.params["cond"].params[i])
+            elif not fresh_result(e):
+                for o in e.outs:
+                    for a in e.atoms():
+                        if isinstance(a, Var) and may_view(e, a):
+                            self.union(o, a)

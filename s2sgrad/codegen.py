@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from . import runtime
-from .alias import drops_references, fresh_result, owned_result, views_read_after
+from .alias import IRAliases, drops_references, fresh_result, owned_result, views_read_after
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -103,6 +103,7 @@ class CodeGen:
         self._index_program(func)
         for p_ in func.params:          # the signature keeps the user's names
             self.namer.name(p_)
+        self.aliases = IRAliases(func)  # which values may share memory (s2sgrad.alias)
         self.inplace: set = set()       # setitem equations written in place
         self.force_copy: set = set()    # loop carries copied once on entry
         self._coalesce_block(func.body)
@@ -135,9 +136,13 @@ class CodeGen:
 
         self.block_of = {}
 
+        self.def_pos = {}
+
         def walk(block, region):
+            start = next(counter)
             for p in block.params:
                 self.defs[p] = ("param", region, block)
+                self.def_pos[p] = start
             for e in block.eqns:
                 pos = next(counter)
                 self.pos[e] = pos
@@ -148,6 +153,9 @@ class CodeGen:
                     self.defs[o] = ("eqn", e, block)
                 for b in e.blocks():
                     walk(b, e)
+                done = next(counter) if e.blocks() else pos
+                for o in e.outs:
+                    self.def_pos[o] = done      # a region's outputs exist after it
             end = next(counter)
             for r in block.results:
                 use(r, end, None)
@@ -194,8 +202,17 @@ class CodeGen:
         y, out = e.args[0], e.outs[0]
         if not isinstance(y, Var):
             return
-        if views_read_after(y, self.use_sites, self.pos, self.pos[e]):
-            return
+        here = self.pos[e]
+        chain = self._carry_chain(y)
+        # y and every value that may share its memory (a view of it, a loop
+        # carry it came from, an array it is a view of) and exists here: none
+        # may be read after this write (the loop inits on y's carry chain are
+        # copied on entry where needed, see _writable)
+        for m in self.aliases.members(y):
+            if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
+                continue
+            if views_read_after(m, self.use_sites, self.pos, here):
+                return
         if not self._writable(y):
             return
         n = self.namer.name(y)
@@ -203,6 +220,27 @@ class CodeGen:
             return
         self.namer.names[out] = n
         self.inplace.add(e)
+        self.aliases.union(out, y)
+
+    def _carry_chain(self, y):
+        """``y``, and if it is a loop carry its initial value, and so on out
+        through the enclosing loops."""
+        chain = [y]
+        while True:
+            d = self.defs.get(chain[-1])
+            if d is None or d[0] != "param" or d[1] is None:
+                return chain
+            region = d[1]
+            body = region.params.get("body")
+            if body is not d[2]:
+                return chain
+            k = body.params.index(chain[-1]) - loop_offset(region)
+            if k < 0:
+                return chain
+            init = region.args[loop_offset(region) + k]
+            if not isinstance(init, Var) or init in chain:
+                return chain
+            chain.append(init)
 
     def _writable(self, y, _seen=None):
         """Whether the generated code may write into ``y``'s memory: an array

@@ -2429,6 +2429,83 @@ def f(x):
 ]
 
 
+REPRODUCERS += [
+# NumPy's aliasing (s2sgrad.alias), found by the generator of views
+("allocations_not_merged_nested_loop", """
+def f(c):
+    a = np.zeros(3)
+    for i in range(1):
+        for j in range(3):
+            a[j] = 5.0
+    b = np.zeros(3)
+    b += c
+    return np.sum(b ** 2) + np.sum(a)
+""", (A([1.5, 2.0, 3.0]),)),
+("buffer_in_loop_adjoint_not_read_only", """
+def f(x):
+    out = 0.0
+    for k in range(1):
+        buf = np.zeros((2, 2))
+        for i in range(2):
+            for j in range(2):
+                buf[i, j] = x[0]
+        out = out + np.sum(buf) * 2.0
+    return out
+""", (A([1.5, 2.0]),)),
+("two_names_one_array_written_in_loop", """
+def f(y):
+    y2 = np.zeros((3,))
+    y2 += y
+    w3 = np.asarray(y2)
+    for i4 in range(1):
+        y2 *= 0.5
+    y2[...] = y2 * 0.75
+    w3 += np.sin(y)
+    return np.sum(np.sin(w3))
+""", (A([0.3, -1.0, 0.5]),)),
+("view_of_unnamed_base_written_in_loop", """
+def f(x):
+    y3 = x * 1.0
+    w4 = np.squeeze(y3[None])
+    for i5 in range(2):
+        w4 += np.sin(x)
+    y3[0] = np.sin(y3[2])
+    w4 *= 0.5 + 0.5 * np.tanh(x)
+    return np.sum(w4 ** 2) + np.sum(y3)
+""", (A([0.3, -1.0, 0.5]),)),
+("row_of_unknown_rank_written_twice_by_helper", """
+def _into(a, c):
+    a *= c
+    a[...] += 0.125
+
+def f(x):
+    y3 = np.clip(x * 2.0, -1.0, 1.0) * 1.0
+    w4 = y3[1]
+    _into(w4, 0.5 + 0.5 * np.tanh(x[0]))
+    w4[0] = np.sin(x[1, 1])
+    return np.sum(y3 ** 2) + np.sum(w4)
+""", (A([[0.3, -1.0, 0.45], [0.2, 0.1, -0.4]]),)),
+("view_carried_by_loop_read_after_base_write", """
+def f(y, z):
+    y1 = y[:, None] * z[None, :]
+    w4 = np.squeeze(y1[None])
+    for i5 in range(1):
+        y1[0] = z
+    w4 *= y[0]
+    return np.sum(w4 ** 2) + np.sum(y1)
+""", (A([0.3, -0.5, 0.8]), A([0.2, 0.7]))),
+("reshape_view_written_in_loop", """
+def f(x):
+    y1 = x * 1.0
+    w3 = y1.reshape(-1)
+    y1 += np.sin(y1)
+    for i4 in range(2):
+        w3[...] = w3 * 0.75
+    return np.sum(y1 ** 2) + np.sum(w3)
+""", (A([[0.3, -1.0, 0.5], [0.2, 0.1, -0.4]]),)),
+]
+
+
 # Still-open bugs: id -> reason (strict xfail: a fix makes the test fail until
 # the entry is removed here).
 OPEN_BUGS = {
