@@ -162,12 +162,15 @@ class Same(View):
 
 
 class ReadOnly(View):
-    """``np.broadcast_to``: a read-only view (NumPy raises on a write)."""
+    """``np.broadcast_to``: a read-only view (NumPy raises on a write).  With
+    ``numpy_refuses=False``: a view whose writes s2sgrad does not follow
+    (``np.real``/``np.imag`` of a complex array), refused all the same."""
     readonly = True
-    __slots__ = ("what",)
+    __slots__ = ("what", "numpy_refuses")
 
-    def __init__(self, what):
+    def __init__(self, what, numpy_refuses=True):
         self.what = what
+        self.numpy_refuses = numpy_refuses
 
     def read(self, em, base, old_view):
         raise AssertionError("a read-only view is not re-derived")

@@ -24,13 +24,6 @@ from .syntax import rebinds_plainly
 from .values import DictVal, Seq
 
 
-class Transposed:
-    """Compatibility name: ``a.T`` / ``np.transpose(a, axes)`` as a view step."""
-
-    def __new__(cls, axes):
-        return transpose_view(axes)
-
-
 def transpose_view(axes):
     if axes is None:
         return Permute("transpose", {}, "transpose", {})
@@ -122,6 +115,8 @@ class AliasingMixin:
             model.add_view(out, operand, Same(shares))
         elif prim_name in ("broadcast_to", "diagonal"):
             model.add_view(out, operand, ReadOnly(f"np.{prim_name}"))
+        elif prim_name in ("real", "imag"):
+            model.add_view(out, operand, ReadOnly(f"np.{prim_name}", numpy_refuses=False))
 
     # ------------------------------------------------------------ liveness
 
@@ -195,6 +190,11 @@ class AliasingMixin:
         cannot follow (an array taken out of a list built at run time)."""
         model = self.top.alias
         ro = model.readonly_path(v) if isinstance(v, Var) else None
+        if ro is not None and not ro.numpy_refuses:
+            raise self.error(node, f"writing through the result of {ro.what} (a view of part "
+                                   f"of the array) is not supported; write into the array "
+                                   f"itself, or into a copy (.copy())", cls=S2SGradError,
+                             construct=f"write through {ro.what}")
         if ro is not None:
             raise self.error(node, f"writing into a read-only view ({ro.what} returns one; "
                                    f"NumPy raises 'assignment destination is read-only'); "

@@ -173,7 +173,7 @@ class CallsMixin:
                                    f"function, or inside 'with warnings.catch_warnings():'",
                              construct=_describe(obj, node))
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
-                issubclass(obj, (np.floating, np.integer, np.bool_)):
+                issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
@@ -297,6 +297,13 @@ class CallsMixin:
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
             return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
                                                          if k == "dtype"}, node)
+        if prim.canonicalize is not None:
+            # one form for the rules: np.einsum's operand/sublist form becomes its
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands
+            try:
+                args, kwargs = prim.canonicalize(tuple(args), dict(kwargs))
+            except S2SGradError as exc:
+                raise self.error(node, str(exc), cls=type(exc)) from None
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name not in ("stack", "array"):
                 raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
@@ -339,6 +346,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.expand is not None:
+            # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
+            out = prim.expand(self.em, *pos, **kw)
+            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
@@ -346,7 +357,7 @@ class CallsMixin:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
-            return Seq("tuple", out)
+            return Seq("tuple", out, prim.out_fields)
         if pos and isinstance(out, Var):
             # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
             self.record_view(prim.name, out, pos[0], kw, node, spelling)
