@@ -229,7 +229,11 @@ def share_shapes(func: Func) -> Func:
         if t is not None and t not in rep and t is not _SCALAR_TOKEN:
             rep[t] = v
 
-    for p in func.params:
+    # a vjp's cotangent inputs come after the primal parameters: a forward
+    # value's shape read pointed at one would move it into the backward half
+    # (reverse.split_vjp), so they are never the representative
+    n = func.info.get("nparams_primal", len(func.params))
+    for p in func.params[:n]:
         note(p)
 
     def fix(e):

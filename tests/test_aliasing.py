@@ -512,3 +512,27 @@ def test_row_or_element_decided_at_run_time(x):
 
 def test_helper_writing_twice_into_a_row():
     _check(helper_writes_twice, np.array([[0.5, -1.3], [2.0, 0.7]]))
+
+
+def vector_through_expand_dims_write(x):
+    y5 = np.array(x * 2.0)
+    w6 = np.expand_dims(y5, 0)
+    v8 = y5 * 1.0
+    w6[0] = np.sin(v8)
+    y15 = v8 * 1.0
+    y15[np.array([1, 1, -1])] += np.minimum(y5[1:2], 0.5)
+    return y15 * 2.0
+
+
+def test_vjp_of_a_view_write_keeps_the_forward_half_forward():
+    """A shape read the write-back of a reshape view emits stays in the
+    forward half of a vjp (it was pointed at the cotangent input)."""
+    x = np.array([0.3, -0.5, 0.8])
+    out, pullback = sg.vjp(vector_through_expand_dims_write)(x.copy())
+    np.testing.assert_allclose(out, vector_through_expand_dims_write(x.copy()))
+    u = np.array([0.7, -1.1, 0.4])
+    J = np.array([_fd(lambda a: vector_through_expand_dims_write(a)[i], x.copy())
+                  for i in range(3)])
+    np.testing.assert_allclose(pullback(u), u @ J, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(sg.jacobian(vector_through_expand_dims_write, mode="reverse")(x),
+                               J, rtol=1e-6, atol=1e-6)
