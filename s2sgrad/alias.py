@@ -455,7 +455,8 @@ VIEW_OPERANDS = {
     "diagonal": (0,), "float": (0,), "stop_gradient": (0,), "list_get": (0,),
     "atleast_1d": (0,), "atleast_2d": (0,), "atleast_3d": (0,), "einsum": None,
     "list_build": None, "list_append": None, "make_tuple": None, "make_list": None,
-    "push": None, "load_global": None, "load_cell": None,
+    "push": None, "load_global": None, "load_cell": None, "load_object": None,
+    "load_attr": None, "load_item": None,
 }
 
 # Results that are new memory although the primitive is not an allocation.

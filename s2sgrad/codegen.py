@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import ast
+import importlib
 import itertools
 import keyword
 import linecache
@@ -33,6 +34,7 @@ from .alias import IRAliases, drops_references, fresh_result, owned_result, view
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
+from .primitives.core import PRINT_MODULES
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -52,7 +54,7 @@ class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
-        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
         self.names: dict = {}
         self.temps = itertools.count()
 
@@ -88,6 +90,7 @@ class CodeGen:
         self.src_globals = func.info.get("globals")
         self.consts: list = []          # (name, value) passed into the factory
         self.helpers: set = set()
+        self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
             if e.prim.name == "load_global":
@@ -98,6 +101,7 @@ class CodeGen:
         else:
             self.namer = Namer(reserved)
         self.uses: dict = {}
+        self.comment_locs: dict = {}    # comment text -> the user's Loc (the source map)
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
         self._index_program(func)
@@ -462,7 +466,7 @@ class CodeGen:
             return ast.Name(id=self.namer.name(a), ctx=ast.Load())
         return self.const(a.value)
 
-    def const(self, v) -> ast.expr:
+    def const(self, v, hint=None) -> ast.expr:
         if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
             return ast.Constant(value=v)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -486,7 +490,7 @@ class CodeGen:
             return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
-        if v in (float, int, bool, complex):
+        if any(v is t for t in (float, int, bool, complex)):   # (np.dtype(float) == float)
             return ast.Name(id=v.__name__, ctx=ast.Load())
         np_name = _numpy_name(v)
         if np_name:
@@ -494,6 +498,11 @@ class CodeGen:
         for name, val in self.consts:
             if val is v:
                 return ast.Name(id=name, ctx=ast.Load())
+        if hint is not None and hint.isidentifier():
+            # a held object with a name of its own (a bound method's self)
+            name = self.namer._fresh(hint, temp_ok=False)
+            self.consts.append((name, v))
+            return ast.Name(id=name, ctx=ast.Load())
         name = f"_c{len(self.consts)}"
         self.consts.append((name, v))
         return ast.Name(id=name, ctx=ast.Load())
@@ -511,6 +520,14 @@ class CodeGen:
         if p.name == "load_cell":
             return ast.Attribute(value=self.const(e.params["cell"]), attr="cell_contents",
                                  ctx=ast.Load())
+        if p.name == "load_object":
+            return self.const(e.params["obj"], hint=e.params["name"])
+        if p.name == "load_attr":
+            return ast.Attribute(value=self.atom(e.args[0]), attr=e.params["attr"],
+                                 ctx=ast.Load())
+        if p.name == "load_item":
+            return ast.Subscript(value=self.atom(e.args[0]), slice=self.const(e.params["key"]),
+                                 ctx=ast.Load())
         if p.pyname.split(".")[0] in _RUNTIME_NAMES:
             self.helpers.add(p.pyname.split(".")[0])
         args = [self.atom(a) for a in e.args]
@@ -519,6 +536,8 @@ class CodeGen:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
                 self.helpers.add(n.id)
+            elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
+                self.modules.add(n.id)
         return node
 
     def block_lines(self, block: Block, indent: str) -> list[str]:
@@ -532,7 +551,9 @@ class CodeGen:
                 continue
             key = (e.loc.filename, e.loc.lineno, e.loc.kind) if e.loc else None
             if key != last_key and e.loc is not None:
-                lines.append(indent + self._comment(e.loc))
+                comment = self._comment(e.loc)
+                self.comment_locs.setdefault(comment, e.loc)
+                lines.append(indent + comment)
             last_key = key
             lines += self.stmt(e, indent)
         return lines
@@ -546,7 +567,7 @@ class CodeGen:
                 self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
-        if e.prim.name in ("load_global", "load_cell"):
+        if e.prim.name in _LOADS:
             return True
         return self.uses.get(e.outs[0], 0) <= 1
 
@@ -600,6 +621,8 @@ class CodeGen:
         return "\n".join(lines) + "\n"
 
 
+# reads of the world outside the function: printed where used (read live)
+_LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 from .primitives.core import shape_only  # noqa: E402
 
 
@@ -660,8 +683,27 @@ def _numpy_name(v):
     return None
 
 
+# pseudo file name of generated code -> {line number: the user's Loc it came from}
+# (s2sgrad.api.explain uses it to point an exception raised in generated code
+# at the user's statement)
+SOURCE_MAPS: dict = {}
+
+
+def _source_map(text, comment_locs):
+    out, loc = {}, None
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            loc = comment_locs.get(stripped, loc)
+        elif loc is not None:
+            out[i] = loc
+    return out
+
+
 class Compiled:
     """A generated function: its source, the callable, and the pseudo file name."""
+
+    guard = None            # what the API checks before running it (s2sgrad.guards)
 
     def __init__(self, source, fn, filename, func):
         self.source = source
@@ -678,16 +720,19 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     cg = CodeGen(func, namer)
     source = cg.function()
     helpers = sorted(cg.helpers)
-    factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
+    modules = sorted(cg.modules)
+    factory_params = ["np"] + modules + helpers + [n for n, _ in cg.consts]
     factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"
                + "".join("    " + ln + "\n" for ln in source.splitlines())
                + f"    return {func.name}\n")
     filename = f"<s2sgrad {func.name} #{next(_counter)}>"
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
+    SOURCE_MAPS[filename] = _source_map(factory, cg.comment_locs)
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)
-    values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
+    values = [np] + [importlib.import_module(PRINT_MODULES[m]) for m in modules] + \
+        [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
     c = Compiled(source, fn, filename, func)
     c.namer = cg.namer

@@ -85,6 +85,14 @@ def _dce_block(block: Block, results_live) -> Block:
 
 def _dce_region(e: Eqn, live: set):
     name = e.prim.name
+    if name in ("checkpoint_forward", "checkpoint_backward"):
+        # a local function called by a schedule driver: its signature is
+        # fixed, so only its body is pruned
+        if not any(o in live for o in e.outs):
+            return None
+        params = {k: (_dce_block(v, None) if isinstance(v, Block) else v)
+                  for k, v in e.params.items()}
+        return Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
     if name == "cond":
         keep = [i for i, o in enumerate(e.outs) if o in live]
         then, other = e.params["then"], e.params["else"]
@@ -160,10 +168,10 @@ def _params_key(params):
         return None
 
 
-# never shared: globals are read live; allocations (np.zeros, x.copy(), [],
-# ... -- ``alloc=True`` in the table, see s2sgrad.alias) are values with
-# identity: two np.zeros(3) are two arrays, written independently
-_NO_CSE = {"load_global", "load_cell"}
+# never shared: globals and outside objects are read live; allocations
+# (np.zeros, x.copy(), [], ... -- ``alloc=True`` in the table, see
+# s2sgrad.alias) are values with identity: two np.zeros(3) are two arrays
+_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 
 
 def cse(func: Func) -> Func:

@@ -640,8 +640,34 @@ def may_share_memory(a, b):
 
 __all__ += ["is_array", "may_share_memory"]
 
+
+__all__ += ["r_item", "c_item"]
+
+
+def r_item(x):
+    """One item of ``np.r_[...]`` as NumPy converts it: at least 1-d."""
+    x = np.asanyarray(x)
+    return x.reshape(1) if x.ndim == 0 else x
+
+
+def c_item(x):
+    """One item of ``np.c_[...]``: at least 2-d, a 1-d array as a column."""
+    x = np.asanyarray(x)
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    return x.reshape(-1, 1) if x.ndim == 1 else x
+
+
 # Helpers of the complex-number, FFT and decomposition rules (a file of their own).
 from . import runtime_linalg as _runtime_linalg  # noqa: E402
 from .runtime_linalg import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_linalg.__all__
+
+
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]

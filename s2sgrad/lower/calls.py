@@ -14,12 +14,14 @@ import warnings
 
 import numpy as np
 
+from .. import schedules
 from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
 from ..frontend import Resolver, parse_function
-from ..ir import Const, Var
+from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import DictVal, LocalFunction, Seq, Static
+from ..guards import Path
+from .values import DictVal, LocalFunction, ObjVal, Seq, Static, is_namespace
 from .syntax import assigned_names, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
@@ -93,15 +95,16 @@ class CallsMixin:
             return self.list_append(func.value, node.args[0], node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
-            if not isinstance(base, Static):
+            if not isinstance(base, (Static, ObjVal)):
                 args = self.expr_items(node.args)
                 kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
                 return self.method_call(base, func.attr, args, kwargs, node)
-            try:
-                callee = self.static_value(getattr(base.obj, func.attr))
-            except AttributeError:
-                raise self.error(func, f"'{snippet(func)}' does not exist",
-                                 cls=UnresolvedNameError) from None
+            callee = self.attr_value(base, self.mangle(func.attr), func)
+            if isinstance(base, ObjVal) and isinstance(callee, Static) and \
+                    isinstance(callee.obj, types.MethodType) and \
+                    callee.obj.__self__ is base.obj:
+                callee = Static(callee.obj, callee.path)
+                callee.self_value = base          # self.helper(x): self is read through
         else:
             callee = self.expr(func)
         if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
@@ -113,7 +116,11 @@ class CallsMixin:
         if not isinstance(callee, Static):
             raise self.error(node, f"'{snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
-        return self.call_static(callee.obj, args, kwargs, node)
+        self_value = callee.self_value
+        if self_value is not None and isinstance(callee.obj.__func__, types.FunctionType) \
+                and not _is_library_function(callee.obj.__func__):
+            return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
+        return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
 
     def method_call(self, base, name, args, kwargs, node):
         if isinstance(base, DictVal):
@@ -143,7 +150,19 @@ class CallsMixin:
             args, kwargs = adapter(args, kwargs)
         return self.apply(prim, args, kwargs, node, spelling=("method", name))
 
-    def call_static(self, obj, args, kwargs, node):
+    def method_self(self, method, path, node):
+        """The ``self`` of a bound method being inlined: read through (its
+        attributes are data read live or guarded configuration)."""
+        owner = method.__self__
+        if isinstance(owner, type):
+            return Static(owner, None if path is None else path.attr("__self__"))
+        if path is None:
+            raise self.error(node, f"s2sgrad cannot tell where the object of the method "
+                                   f"'{method.__name__}' comes from; call it through a global "
+                                   f"or self", cls=S2SGradError)
+        return self.static_value(owner, path.attr("__self__"), node)
+
+    def call_static(self, obj, args, kwargs, node, path=None):
         prim = P.lookup_object(obj)
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
@@ -175,16 +194,60 @@ class CallsMixin:
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, schedules.CheckpointedFunction):
+            return self.checkpointed_call(obj, args, kwargs, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
-            return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+            return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),
+                               kwargs, node)
+        refusal = P.refusal(obj)          # what the rule tables know about it
+        if refusal is not None:
+            name, hint = refusal
+            raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",
                          cls=UnknownFunctionError, construct=name)
+
+    def checkpointed_call(self, cf, args, kwargs, node):
+        """A call of an ``@s2sgrad.checkpoint`` helper: its body inlined into a
+        loop of one iteration marked for checkpointing (reverse mode then
+        keeps only what it reads and recomputes its insides,
+        :mod:`s2sgrad.remat`); its results are the loop's carries."""
+        body = Block([], [], [])
+        holder = {}
+        saved_env = self.env
+        self.env = dict(saved_env)
+        index = Var("_", shape=P.SCALAR)
+
+        def lower():
+            out = self.inline(cf.__wrapped__, args, kwargs, node)
+            items = out.items if isinstance(out, Seq) else [out]
+            holder["kind"] = out.kind if isinstance(out, Seq) else None
+            holder["items"] = [self.materialize(v, node) for v in items]
+
+        try:
+            self.in_block(body, lower)
+        finally:
+            self.env = saved_env
+        items = holder["items"]
+        params = [Var(v.hint if isinstance(v, Var) else "", shape=P.fresh_shape())
+                  for v in items]
+        body.params = [index] + params
+        body.results = list(items)
+        outs = tuple(Var(p_.hint, shape=P.shape_of(v) if isinstance(v, Var) else None)
+                     for p_, v in zip(params, items))
+        self.set_loc(node)
+        self.em.block.eqns.append(Eqn(
+            P.get("for_loop"), (Const(range(1)),) + tuple(Const(None) for _ in items), {},
+            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy),
+                   "helper": cf.__name__}, self.loc))
+        if holder["kind"] is None:
+            return outs[0]
+        return Seq(holder["kind"], list(outs))
 
     def inline(self, fn, args, kwargs, node):
         if self.depth >= MAX_INLINE_DEPTH:
@@ -213,7 +276,21 @@ class CallsMixin:
                     v = DictVal(v)
                 sub.env[pname] = v
             elif param.default is not inspect.Parameter.empty:
-                sub.env[pname] = self.static_value(param.default)
+                k = [p for p in sig.parameters.values()
+                     if p.default is not inspect.Parameter.empty and
+                     p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)].index(param) \
+                    if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) \
+                    else None
+                # a default is fixed with the function object (guarded), but
+                # data (an array default) is read live, as the function would
+                d = param.default
+                dpath = None
+                if isinstance(d, (np.ndarray, np.generic, float, complex, list)) or \
+                        is_namespace(d):
+                    fpath = Path(("object", fn, fn.__name__))
+                    dpath = fpath.attr("__defaults__").item(k) if k is not None else \
+                        fpath.attr("__kwdefaults__").item(pname)
+                sub.env[pname] = self.static_value(d, dpath, node)
             elif param.kind == param.VAR_POSITIONAL:
                 sub.env[pname] = Seq("tuple", [])
             elif param.kind == param.VAR_KEYWORD:
@@ -283,11 +360,8 @@ class CallsMixin:
             return self.load_name(func)
         if isinstance(func, ast.Attribute):
             base = self.static_callee(func.value)
-            if isinstance(base, Static):
-                try:
-                    return self.static_value(getattr(base.obj, func.attr))
-                except AttributeError:
-                    return None
+            if isinstance(base, (Static, ObjVal)) and hasattr(base.obj, func.attr):
+                return self.attr_value(base, func.attr, func)
         return None
 
     def apply(self, prim, args, kwargs, node, spelling=None):
