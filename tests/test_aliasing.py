@@ -536,3 +536,23 @@ def test_vjp_of_a_view_write_keeps_the_forward_half_forward():
     np.testing.assert_allclose(pullback(u), u @ J, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(sg.jacobian(vector_through_expand_dims_write, mode="reverse")(x),
                                J, rtol=1e-6, atol=1e-6)
+
+
+def ravel_of_copy_of_reversed(x):
+    y1 = x[::-1] * 1.0           # a new C-contiguous array: its ravel is a view
+    w2 = y1.T
+    w3 = y1.ravel()
+    w2[0] = np.sin(x[:, 0])
+    return np.sum(w3 ** 2)
+
+
+def test_shape_specialisation_keeps_a_copy_whose_memory_is_tested():
+    """``y1 = v * 1.0`` is a copy; shape specialisation must not replace it
+    by ``v`` (a reversed view, whose ravel would be a copy) when the program
+    tests at run time whether a ravel is a view."""
+    x = np.array([[0.5, -1.3], [2.0, 0.7], [0.1, 0.4]])
+    g = sg.value_and_grad(ravel_of_copy_of_reversed)
+    for _ in range(2):                  # generic, then specialised
+        val, gr = g(x.copy())
+        np.testing.assert_allclose(val, ravel_of_copy_of_reversed(x.copy()))
+        np.testing.assert_allclose(gr, _fd(ravel_of_copy_of_reversed, x.copy()), atol=1e-6)

@@ -2494,6 +2494,19 @@ def f(y, z):
     w4 *= y[0]
     return np.sum(w4 ** 2) + np.sum(y1)
 """, (A([0.3, -0.5, 0.8]), A([0.2, 0.7]))),
+("ravel_view_of_a_copy_of_a_reversed_view", """
+def _into(a, c):
+    a *= c
+    a[...] += 0.125
+
+def f(x, z):
+    y1 = (1.5 - np.broadcast_to(z, (3, 2)))[::-1] * 1.0
+    w2 = np.transpose(y1)
+    w3 = y1.ravel()
+    w2[0] = np.sin(np.mean(x, axis=0))
+    _into(w2, 0.5)
+    return np.mean(w2) + np.mean(w3)
+""", (A([[0.0, 0.1, 0.2], [0.3, 0.4, 0.5], [0.6, 0.7, 0.8]]), A([0.1, 0.2]))),
 ("reshape_view_written_in_loop", """
 def f(x):
     y1 = x * 1.0
