@@ -34,6 +34,7 @@ from .specialize import direct_results as _direct_results, for_kinds as _for_kin
     signature as _signature, specialize as _specialize
 from .arrays import is_duck as _is_duck
 from . import arrays
+from .primitives.random import rng_kind
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -245,6 +246,14 @@ def _check_diff_leaf(x, pname):
     if not isinstance(x, (float, np.floating, np.ndarray)):
         raise InputError(f"cannot differentiate with respect to '{pname}': expected a float "
                          f"or a float array, got {type(x).__name__}")
+
+
+def _static_callable(value):
+    """A function (or a tuple of functions) passed as an argument."""
+    if isinstance(value, tuple) and value and not hasattr(value, "_fields"):
+        return all(_static_callable(v) for v in value)
+    return callable(value) and not isinstance(value, np.ndarray) and \
+        not _is_duck(value) and pytree.node_rules(value) is None
 
 
 def _plain_params(sig):
@@ -463,7 +472,18 @@ class _Transformed:
                 specs[name] = _LEAF_SPEC            # the common case first
             elif value is None:
                 specs[name] = ("none", None)
-            elif i in trees and pytree.is_container(value):
+            elif i not in trees and _static_callable(value):
+                # a function passed as an argument (def f(x, reduce=np.sum)):
+                # resolved while compiling, keyed by identity
+                specs[name] = ("callable", value)
+            elif i not in trees and rng_kind(value) is not None:
+                # a random generator: passed to the generated code as it is
+                # (never copied: its state advances as in a call of f)
+                specs[name] = ("rng", rng_kind(value))
+            elif (i in trees and pytree.is_container(value)) or \
+                    pytree.node_rules(value) is not None:
+                # a dataclass / registered pytree object is flattened even when not
+                # differentiated (its attributes are read while compiling)
                 specs[name] = ("tree", pytree.flatten(value)[1])
             elif i not in trees and type(value) in (int, bool) and self._static_ok(name, value):
                 # Python ints and bools (sizes, depths, flags) are compile-time

@@ -41,17 +41,29 @@ class Source:
 _cache: dict = {}
 
 
-def parse_function(fn) -> Source:
+def parse_function(fn, generator=False) -> Source:
+    """The parsed source of ``fn``.  ``generator``: a generator function is
+    accepted, its body rewritten to return the list of what it yields
+    (helpers iterated by a ``for`` loop: ``for W, b in layers(params):``)."""
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TypeError(f"s2sgrad can only differentiate Python functions, got {fn!r}")
+    if generator is True and code.co_flags & inspect.CO_GENERATOR:
+        key = (code, "yielded")
+        if key not in _cache:
+            from .lower.syntax import generator_as_list
+            src = parse_function(fn, generator="parse")
+            _cache[key] = Source(fn, generator_as_list(src.node), src.filename, src.lines)
+        src = _cache[key]
+        return Source(fn, src.node, src.filename, src.lines)
     key = code
-    if key in _cache:
+    if key in _cache and generator != "parse":
         src = _cache[key]
         return Source(fn, src.node, src.filename, src.lines)
     filename = code.co_filename
     name = getattr(fn, "__name__", "<function>")
-    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_ITERABLE_COROUTINE):
+    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_ITERABLE_COROUTINE) and \
+            generator != "parse":
         raise UnsupportedSyntaxError(
             f"cannot differentiate generator function '{name}'; return an array instead of "
             f"yielding values", filename=filename, lineno=code.co_firstlineno, construct="generator")
@@ -75,7 +87,8 @@ def parse_function(fn) -> Source:
     abs_lines = {start + i: ln.rstrip("\n") for i, ln in enumerate(lines)}
     node = _find_node(tree, fn, code, filename)
     src = Source(fn, node, filename, abs_lines)
-    _cache[key] = src
+    if generator != "parse":
+        _cache[key] = src
     return src
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from . import pytree
 from . import arrays
+from . import draws
 from .api import _fix_grad, _pick, _run, _Transformed, _unalias
 from .batching import batch_func
 from .codegen import generate
@@ -658,10 +659,15 @@ class JacobianFunction(_BasisBase):
             m = self._out_sizes.get(key)
             if m is None:
                 c = self._compiled_mode("forward", specs)
-                res = c.fn(*leaves)
-                outs = list(res[:c.nres])
-                m = sum(int(np.size(o)) for o in outs)
-                self._out_sizes[key] = m
+                # the generators are put back if reverse mode runs the primal again
+                keep = draws.preserved(draws.generators(c.func, leaves))
+                with keep:
+                    res = c.fn(*leaves)
+                    outs = list(res[:c.nres])
+                    m = sum(int(np.size(o)) for o in outs)
+                    self._out_sizes[key] = m
+                    if xs_size <= m:
+                        keep.gens = []         # the draws of this run are the call's
                 if xs_size <= m:
                     xs = [leaves[i] for i in c.wrt_leaves]
                     return self._finish(c, bound, specs, leaves, outs,

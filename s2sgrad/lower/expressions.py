@@ -9,7 +9,7 @@ import ast
 from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
-from .values import DictVal, Seq, Static
+from .values import DictVal, Seq, Static, TreeObj
 from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
 
 
@@ -132,5 +132,7 @@ class ExpressionsMixin:
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
         if isinstance(base, Seq) and base.fields and attr in base.fields:
             return base.items[base.fields.index(attr)]
+        if isinstance(base, TreeObj):
+            return self.tree_attr(base, attr, node)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
+from ..primitives.random import TOKENS as _RNG_TOKENS, rng_kind
 from .values import Static, is_number, is_static_object
 
 
@@ -29,12 +30,12 @@ class NamesMixin:
             obj = val.cell_contents
             if is_static_object(obj):
                 return Static(obj)
-            return self.top.load_cell(name, val)
+            return _mark_generator(self.top.load_cell(name, val), obj)
         if is_static_object(val) or kind == "builtin":
             return self.static_value(val)
         if val is None or isinstance(val, (str, bool)):
             return Const(val)
-        return self.top.load_global(name, self.resolver.globals)
+        return _mark_generator(self.top.load_global(name, self.resolver.globals), val)
 
     def load_global(self, name, globals_dict):
         key = (name, id(globals_dict))
@@ -63,3 +64,13 @@ class NamesMixin:
         if isinstance(obj, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in obj):
             return Const(obj)
         return Const(obj)  # other data: a constant held by the generated code
+
+
+def _mark_generator(v, obj):
+    """A global or closed-over random generator is read live like any data;
+    its Var carries the generator's kind, so ``rng.normal(...)`` lowers to a
+    draw (:mod:`s2sgrad.primitives.random`)."""
+    kind = rng_kind(obj)
+    if kind is not None:
+        v.shape = _RNG_TOKENS[kind]
+    return v

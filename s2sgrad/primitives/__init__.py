@@ -12,5 +12,6 @@ from . import shape_ops         # noqa: F401  reshape, transpose, stack, concate
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
+from . import random            # noqa: F401  np.random draws, Generator/RandomState methods
 
 REGISTRY = core.REGISTRY
