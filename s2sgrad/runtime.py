@@ -304,6 +304,8 @@ def cast_derivative(t, dtype, to):
     run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
     else zeros (a cast to an integer or bool type is piecewise constant)."""
     if np.issubdtype(np.dtype(dtype), np.inexact):
+        if np.iscomplexobj(t) and not np.issubdtype(np.dtype(to), np.complexfloating):
+            t = np.real(t)      # a real value's derivative is real
         return t.astype(to) if hasattr(t, "astype") else np.asarray(t, dtype=to)
     return np.zeros_like(t, dtype=to) if hasattr(t, "shape") else \
         np.zeros(np.shape(t), dtype=to)
@@ -618,6 +620,12 @@ def stop_gradient(x):
 
 __all__ += ["stop_gradient"]
 
+
+# Helpers of the complex-number, FFT and decomposition rules (a file of their own).
+from . import runtime_linalg as _runtime_linalg  # noqa: E402
+from .runtime_linalg import *  # noqa: E402,F401,F403
+
+__all__ += _runtime_linalg.__all__
 
 def unconcat_list(g, xs, how="concatenate", axis=0):
     """Split the cotangent of ``np.concatenate(xs, axis)`` / ``np.vstack(xs)`` /

@@ -38,7 +38,8 @@ _NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
 
 
 # primitives whose operands may be runtime lists as they are
-_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy"}
+_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy", "concat_list",
+                "unconcat_list"}
 
 
 _SCALARS = (bool, int, float)
@@ -290,7 +291,7 @@ class CallsMixin:
         if isinstance(obj, type) and (obj in pytree._NODES or dataclasses.is_dataclass(obj)):
             return self.construct_tree(obj, args, kwargs, node)     # Params(w=..., b=...)
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
-                issubclass(obj, (np.floating, np.integer, np.bool_)):
+                issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
@@ -450,6 +451,13 @@ class CallsMixin:
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
             return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
                                                          if k == "dtype"}, node)
+        if prim.canonicalize is not None:
+            # one form for the rules: np.einsum's operand/sublist form becomes its
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands
+            try:
+                args, kwargs = prim.canonicalize(tuple(args), dict(kwargs))
+            except S2SGradError as exc:
+                raise self.error(node, str(exc), cls=type(exc)) from None
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name in ("concatenate", "vstack", "hstack"):
                 axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]
@@ -494,6 +502,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.expand is not None:
+            # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
+            out = prim.expand(self.em, *pos, **kw)
+            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
@@ -501,7 +513,7 @@ class CallsMixin:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
-            return Seq("tuple", out)
+            return Seq("tuple", out, prim.out_fields)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
                 and out is not pos[0]:
             axes = kw.get("axes", Const(None))
