@@ -293,16 +293,17 @@ def _record_stmt(cg, e, indent):
     return [f"{indent}{_to_source(cg.atom(e.args[0]))}.append({vals[0]})"]
 
 
-NEW_TAPE = defprim("new_tape", list, sig="", opaque=True, pyname="list", shape=shape_fresh,
-                   doc="a list of recorded draws")
+# (no impl object: `list`, `iter` and `next` in user code keep their meaning)
+NEW_TAPE = defprim("new_tape", None, sig="", opaque=True, printer=lambda a, k, e: ast.List(
+    elts=[], ctx=ast.Load()), shape=shape_fresh, doc="a list of recorded draws")
 NEW_TAPE.effect = "record"
 TAPE_RECORD = defprim("tape_record", None, sig="tape, value, /", opaque=True, nouts=0,
                       shape=shape_fresh, doc="record a draw")
 TAPE_RECORD.codegen_stmt = _record_stmt
 TAPE_RECORD.effect = "record"
-TAPE_REPLAY = defprim("tape_replay", iter, sig="tape, /", opaque=True, pyname="iter",
+TAPE_REPLAY = defprim("tape_replay", None, sig="tape, /", opaque=True, pyname="iter",
                       shape=shape_fresh, doc="start replaying recorded draws")
 TAPE_REPLAY.effect = "replay"
-TAPE_NEXT = defprim("tape_next", next, sig="it, /", opaque=True, pyname="next",
+TAPE_NEXT = defprim("tape_next", None, sig="it, /", opaque=True, pyname="next",
                     shape=shape_fresh, doc="the next recorded draw")
 TAPE_NEXT.effect = "replay"
