@@ -627,6 +627,14 @@ from .runtime_linalg import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_linalg.__all__
 
+
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
+
 def unconcat_list(g, xs, how="concatenate", axis=0):
     """Split the cotangent of ``np.concatenate(xs, axis)`` / ``np.vstack(xs)`` /
     ``np.hstack(xs)`` of a runtime list ``xs`` into a list shaped like
