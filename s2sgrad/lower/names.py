@@ -30,6 +30,9 @@ class NamesMixin:
             obj = val.cell_contents
             if is_static_object(obj):
                 return Static(obj)
+            if isinstance(obj, tuple) and _literal(obj):
+                # a closed-over tuple of numbers (layer shapes): structure, not data
+                return Const(obj)
             return _mark_generator(self.top.load_cell(name, val), obj)
         if is_static_object(val) or kind == "builtin":
             return self.static_value(val)
@@ -74,3 +77,8 @@ def _mark_generator(v, obj):
     if kind is not None:
         v.shape = _RNG_TOKENS[kind]
     return v
+
+
+def _literal(v):
+    return v is None or isinstance(v, (bool, int, str)) or (
+        isinstance(v, tuple) and all(_literal(x) for x in v))
