@@ -255,6 +255,13 @@ def _static_callable(value):
         not _is_duck(value) and pytree.node_rules(value) is None
 
 
+def _plain_object(value):
+    """An instance of a user class: not data s2sgrad can pass as an array."""
+    return not isinstance(value, (np.ndarray, np.generic, numbers.Number, str, bytes, list,
+                                  tuple, dict, type)) and not _is_duck(value) and \
+        hasattr(value, "__dict__")
+
+
 def _plain_params(sig):
     """(names, defaults) when every parameter is positional-or-keyword (the
     common case, bound without inspect), else None."""
@@ -498,6 +505,11 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", value)
+            elif i not in trees and _plain_object(value):
+                # an object of the user's (a parameter parser, a model): its
+                # methods are not resolved through an argument -- refused by
+                # name when used (make it a global or a closed-over object)
+                specs[name] = ("object", type(value).__name__)
             else:
                 specs[name] = _LEAF_SPEC
         return specs

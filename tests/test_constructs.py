@@ -114,6 +114,27 @@ def test_unrolled_inner_optimisation_is_differentiated():
         return loss(w)
 
     check(meta, X, Xd)
+
+    def rnn(W, xs):
+        h = np.zeros(2)
+        for t in range(xs.shape[0]):
+            h = np.tanh(W @ h + xs[t])
+        return np.sum(h ** 2)
+
+    def meta_rnn(W, xs):              # the inner gradient has loops and stacks
+        for _ in range(2):
+            W = W - 0.3 * grad(rnn)(W, xs)
+        return rnn(W, xs)
+
+    check(meta_rnn, A[:2, :2], A[:, :2])
+
+    def in_runtime_loop(x):
+        acc = 0.0
+        for i in range(3):            # a loop that stays a loop, an inner grad in it
+            acc = acc + np.sum(grad(lambda y: np.sum(np.sin(y * i)))(x) ** 2)
+        return acc
+
+    check(in_runtime_loop, X)
     assert s2sgrad.hessian(inner)(X).shape == (4, 4)        # outside: still fine
     with pytest.raises(UnsupportedSyntaxError, match="hessian"):
         grad(lambda x: np.sum(s2sgrad.hessian(inner)(x)))(X)
@@ -369,3 +390,14 @@ def test_refusals_are_clear():
 
     with pytest.raises(S2SGradError, match="starred assignment"):
         grad(star)(X)
+
+    class Parser:
+        def get(self, v, name):
+            return v[:2]
+
+    def method_of_argument(x, parser):
+        return np.sum(parser.get(x, "a"))
+
+    with pytest.raises(S2SGradError, match=r"'\.get\(\)' of the Parser object passed as the "
+                                           r"argument 'parser'"):
+        grad(method_of_argument)(X, Parser())

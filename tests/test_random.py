@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from s2sgrad import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from s2sgrad.errors import NonDifferentiableError, UnknownFunctionError, UnsupportedSyntaxError
 
 

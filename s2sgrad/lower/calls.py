@@ -203,6 +203,14 @@ class CallsMixin:
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
         entry = P.METHODS.get(name)
+        note = getattr(P.shape_of(base), "note", "") if isinstance(base, Var) else ""
+        if note.startswith("object:"):
+            raise self.error(node, f"'.{name}()' of the {note[7:]} object passed as the "
+                                   f"argument '{base.hint}': s2sgrad does not call methods of "
+                                   f"objects passed as arguments; make it a global or a "
+                                   f"closed-over object, pass the arrays it holds, or register "
+                                   f"its class with s2sgrad.register_pytree",
+                             cls=UnknownFunctionError, construct=name)
         if entry is None:
             raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
                                    f"use the NumPy function instead", cls=UnknownFunctionError,

@@ -54,6 +54,11 @@ def _lower_function(fn, arg_specs, name, src):
                 else Static(td)
             params.append(Var(pname))
             continue
+        if kind == "object":             # an object of the user's class: named in refusals
+            v = Var(pname, shape=P.ShapeToken(f"object:{td}"))
+            params.append(v)
+            lw.env[pname] = v
+            continue
         if kind == "rng":                # a random generator (np.random.Generator, ...)
             v = Var(pname, shape=TOKENS[td])
             params.append(v)

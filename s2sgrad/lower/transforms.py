@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import OutputError, S2SGradError, UnsupportedSyntaxError
+from ..errors import OutputError, S2SGradError
 from ..ir import Block, Const, Eqn, Func, Var
 from ..primitives import core as P
 from .values import DictVal, LocalFunction, Seq, Static, Transform, TreeObj
@@ -39,8 +39,7 @@ def transform_kind(obj):
     table = {id(api.grad): "grad", id(api.value_and_grad): "value_and_grad",
              id(higher.jvp): "jvp", id(higher.hvp): "hvp", id(api.vjp): "vjp",
              id(higher.hessian): "hessian", id(higher.jacobian): "jacobian"}
-    k = table.get(id(obj))
-    return k
+    return table.get(id(obj))
 
 
 def transformed_value(obj):
@@ -195,7 +194,10 @@ class TransformsMixin:
     def _lower_inner(self, t, args, kwargs, wrt, node):
         """Lower ``t.fn(*args, **kwargs)`` into a Func of its own whose first
         parameters are fresh Vars for the leaves of ``args[i] for i in wrt``.
-        Returns (func, leaf counts per wrt argument, builders, out builder)."""
+        The other arguments and the values ``t.fn`` closes over are read as they
+        are: the Vars among them become the Func's last parameters (``free``).
+        Returns (func, leaf counts per wrt argument, their builders, the
+        output's builder, free)."""
         call_args = list(args)
         params, counts, builders = [], [], []
         for i in wrt:
@@ -212,9 +214,6 @@ class TransformsMixin:
         self.in_block(blk, lambda: box.append(self.call_value(t.fn, call_args, kwargs, node)))
         self.loc, self.em.loc = saved_loc, saved_loc
         out_leaves, out_build = _flatten(box[0], node, self)
-        if self.em.block is not blk:
-            pass
-        from ..optimize import free_vars
         free = [v for v in _ordered_free(blk, out_leaves) if v not in set(params)]
         func = Func("inner", params + free, blk, out_leaves, self.src.filename,
                     {"out_leaves": len(out_leaves)})
@@ -250,8 +249,8 @@ class TransformsMixin:
             res = self._splice(optimize(verify(fwd)), actuals)
             outs, residuals = res[:nout], res[nout:]
             return Seq("tuple", [out_build(outs),
-                                 LocalPullback(self, bwd, residuals, out_build, nout, wrt,
-                                               counts, builders, single)])
+                                 LocalPullback(bwd, residuals, nout, counts, builders,
+                                               single)])
         aux = t.has_aux
         if aux and nout < 1:
             raise self.error(node, "has_aux=True: the function must return (loss, aux)",
@@ -325,7 +324,7 @@ class LocalPullback:
     """The pullback of ``vjp(g)(x)`` inside the function: calling it splices
     the backward half of ``g``'s vjp, reading the forward half's residuals."""
 
-    def __init__(self, lw, bwd, residuals, out_build, nout, wrt, counts, builders, single):
+    def __init__(self, bwd, residuals, nout, counts, builders, single):
         self.bwd = bwd
         self.residuals = residuals
         self.nout = nout

@@ -38,7 +38,7 @@ import inspect
 import numpy as np
 
 from ..ir import Const, Var
-from .core import ShapeToken, defprim, shape_fresh, shape_of
+from .core import ShapeToken, defprim, register_object, shape_fresh, shape_of
 from .printing import call, dotted
 
 # Shape tokens of Vars that hold a generator object at run time.
@@ -223,6 +223,9 @@ for _m in _RANDOM_STATE_METHODS:
     _fn = getattr(np.random, _m, None)
     if _p is not None and _fn is not None and getattr(_fn, "__self__", None) is LEGACY:
         LEGACY_FUNCTIONS[id(_fn)] = (_fn, _p)
+        # np.random.normal resolves to RandomState.normal (lowering passes NumPy's
+        # global RandomState as its generator operand: s2sgrad/lower/calls.py)
+        register_object(_fn, _p)
 
 
 # ---------------------------------------------------------------- generators made inside
