@@ -505,6 +505,11 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", value)
+            elif i not in trees and type(value) in (list, tuple, dict, str) or \
+                    (i not in trees and isinstance(value, tuple) and hasattr(value, "_fields")):
+                # a container or string passed as data: its type is known while
+                # compiling (isinstance(arg, list))
+                specs[name] = ("leaf", type(value))
             elif i not in trees and _plain_object(value):
                 # an object of the user's (a parameter parser, a model): its
                 # methods are not resolved through an argument -- refused by

@@ -170,7 +170,7 @@ def test_slice_objects_and_index_variables():
     check(g, X, 1)
 
 
-def test_isinstance_on_containers_and_starred_unpacking():
+def test_isinstance_on_containers_and_starred_unpacking():  # noqa: C901
     def f(x, ys):
         if isinstance(ys, list):
             first, *rest = ys
@@ -179,6 +179,15 @@ def test_isinstance_on_containers_and_starred_unpacking():
 
     check(f, X, [X, 2 * X, 3 * X], wrt=(0, 1))
     assert grad(f)(X, (X,)).tolist() == [1.0] * 4
+
+    def g(x, data):               # a container passed as data (not differentiated)
+        if isinstance(data, (list, tuple)):
+            return np.sum(x * 3.0)
+        return np.sum(x)
+
+    assert grad(g)(X, [1, 2]).tolist() == [3.0] * 4
+    assert grad(g)(X, (1, 2)).tolist() == [3.0] * 4
+    assert grad(g)(X, X).tolist() == [1.0] * 4
 
     def g(x):
         a, *mid, b = (x, x * 2, x * 3, x * 4)
@@ -390,6 +399,18 @@ def test_refusals_are_clear():
 
     with pytest.raises(S2SGradError, match="starred assignment"):
         grad(star)(X)
+
+    def uses_nonlocal(x):
+        total = 0.0
+
+        def add(v):
+            nonlocal total
+            total = total + v
+        add(np.sum(x))
+        return total
+
+    with pytest.raises(UnsupportedSyntaxError, match="nonlocal"):
+        grad(uses_nonlocal)(X)
 
     class Parser:
         def get(self, v, name):

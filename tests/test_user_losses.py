@@ -603,8 +603,17 @@ def _fresh(args):
     return tuple(copy.deepcopy(a) for a in args)
 
 
+# methods of an object read from outside the function (a closed-over parser)
+# are inlined by the lowering of objects from outside (ObjVal, the guards work)
+NEEDS_OBJECTS = {"parser_closure"}
+HAS_OBJECTS = hasattr(s2sgrad.lower.values, "ObjVal")
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_user_loss(name):
+    if name in NEEDS_OBJECTS and not HAS_OBJECTS:
+        pytest.skip("methods of objects from outside the function need s2sgrad's reading of "
+                    "outside objects (guards)")
     f, args, wrt = CASES[name]
     # the value, against the plain function with the same draws (the
     # generators the function reads -- globals, closure cells -- are put

@@ -106,8 +106,13 @@ def _b_isinstance(lw, args, kwargs, node):
         return Const(_subclass(list, classes))
     if isinstance(x, Static):
         return Const(isinstance(x.obj, classes))
-    if isinstance(x, Var) and _subclass_none(classes, (list, tuple, dict, str)):
-        return Const(False)        # a runtime value is an array or a number, never these
+    if isinstance(x, Var) and lw.top.arg_types.get(x) is not None:
+        return Const(_subclass(lw.top.arg_types[x], classes))   # a container passed as data
+    live = set(lw.top.global_loads.values()) | set(lw.top.cell_loads.values())
+    if isinstance(x, Var) and x not in live and _subclass_none(classes, (list, tuple, dict, str)):
+        # an argument that is not a container, or a computed value: an array
+        # or a number, never one of these
+        return Const(False)
     raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
 
 

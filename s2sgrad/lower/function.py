@@ -68,6 +68,7 @@ def _lower_function(fn, arg_specs, name, src):
             v = Var(pname, shape=P.fresh_shape(pname))
             params.append(v)
             lw.env[pname] = v
+            lw.arg_types[v] = td          # list/tuple/dict/str passed as data, else None
             continue
         leaves = [Var(p, shape=P.fresh_shape(p)) for p in pytree.leaf_paths(td, pname)]
         params += leaves

@@ -63,6 +63,7 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.prologue: list = []
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
+            self.arg_types: dict = {}     # parameter Var -> the Python type of a data argument
 
     def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
         return self.src.error(cls, message, node, construct)
