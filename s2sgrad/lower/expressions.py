@@ -123,6 +123,13 @@ class ExpressionsMixin:
             return self.static_value(obj)
         if isinstance(base, (Var, Const)):
             prim = P.ATTRIBUTES.get(attr)
+            note = getattr(P.shape_of(base), "note", "") if isinstance(base, Var) else ""
+            if prim is None and note.startswith("object:"):
+                raise self.unsupported(node, f"the attribute '.{attr}' of the {note[7:]} object "
+                                             f"passed as the argument '{base.hint}'",
+                                       "make it a global or a closed-over object, pass the "
+                                       "values it holds, or register its class with "
+                                       "s2sgrad.register_pytree")
             if prim is None:
                 if attr in P.METHODS:
                     raise self.unsupported(node, f"the method '.{attr}' used without calling it",
