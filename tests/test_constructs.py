@@ -140,6 +140,47 @@ def test_unrolled_inner_optimisation_is_differentiated():
         grad(lambda x: np.sum(s2sgrad.hessian(inner)(x)))(X)
 
 
+# ---------------------------------------------------------------- static options by name
+
+ORD = 3
+AXIS = 0
+
+
+class NormConfig:
+    ord = 1
+
+
+NORM_CFG = NormConfig()
+
+
+def norm_global(x):
+    return np.linalg.norm(x, ord=ORD, axis=AXIS)
+
+
+def test_options_named_by_globals_cells_attributes_and_defaults():
+    check(norm_global, X)
+    check(lambda x: np.linalg.norm(x, ord=NORM_CFG.ord), X)
+
+    def make(p, axis=-1):
+        def h(x, q=1):             # an int default: a static argument
+            return np.sum(np.linalg.norm(x, ord=p, axis=axis) + np.linalg.norm(2 * x, ord=q, axis=axis))
+        return h
+
+    check(make(4), X)
+    check(make(np.inf), X)
+    check(make(2, axis=1), A)
+    # the option is guarded: changing the global recompiles
+    g = grad(norm_global)
+    before = g(X)
+    global ORD
+    ORD = 1
+    try:
+        np.testing.assert_allclose(g(X), np.sign(X))
+        assert not np.allclose(before, np.sign(X))
+    finally:
+        ORD = 3
+
+
 # ---------------------------------------------------------------- calls and arguments
 
 

@@ -573,7 +573,7 @@ class CallsMixin:
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             args, kwargs = self.arrays_of_sequences(prim, args, kwargs, node)
         atoms = [self.materialize(a, node) for a in args]
-        katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
             # list to an array (stacked along a new axis 0); so does the IR, so the

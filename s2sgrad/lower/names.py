@@ -124,6 +124,50 @@ class NamesMixin:
         top.external[id(v)] = f"'{path.describe()}'"
         return v
 
+    def path_of(self, v):
+        """The :class:`Path` a Var read live from outside was loaded from
+        (a global, a cell, an attribute or item of one), or None."""
+        for prim, out, params, args in self.top.prologue:
+            if out is not v:
+                continue
+            name = prim.name
+            if name == "load_global":
+                return Path(("global", params["globals"], params["name"]))
+            if name == "load_cell":
+                return Path(("cell", params["cell"], params["name"]))
+            if name == "load_object":
+                return Path(("object", params["obj"], params["name"]))
+            parent = self.path_of(args[0]) if args else None
+            if parent is None:
+                return None
+            return parent.attr(params["attr"]) if name == "load_attr" else \
+                parent.item(params["key"])
+        return None
+
+    def static_option(self, v):
+        """A keyword option (``ord=P``, ``axis=AXIS``, ``size=N``) read live from a
+        global, a closed-over variable or an attribute, holding a Python
+        number, string or tuple of them: resolved while compiling (rules need
+        options as constants) and guarded, so a change recompiles."""
+        if not isinstance(v, Var) or id(v) not in self.top.external:
+            return v
+        path = self.path_of(v)
+        if path is None:
+            return v
+        kind, obj, name = path.root
+        try:
+            value = obj.get(name) if kind == "global" else \
+                obj.cell_contents if kind == "cell" else obj
+            for step, k in path.steps:
+                value = getattr(value, k) if step == "attr" else value[k]
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            return v
+        if isinstance(value, bool) or not (value is None or _literal(value)) or \
+                isinstance(value, np.generic):
+            return v
+        self.guard(path, value)
+        return Const(value)
+
     def external_origin(self, v):
         """If the array ``v`` belongs to the world outside the function (a
         global, a closed-over variable, an attribute of ``self``, or a view of
