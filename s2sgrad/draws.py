@@ -86,8 +86,8 @@ def replay(block: Block, tape: Var) -> Block:
 
 def generators(func: Func, leaves) -> list:
     """The generator objects the draws of ``func`` read when it is called
-    with ``leaves``: parameters, globals and closure cells read live, and
-    constants (NumPy's global RandomState).  Generators created inside are
+    with ``leaves``: parameters, globals, closure cells and attributes
+    (``self.rng``) read live, and constants (NumPy's global RandomState).  Generators created inside are
     fresh at each call and not listed."""
     defs = {}
     for e in _all_eqns(func.body):
@@ -101,6 +101,24 @@ def generators(func: Func, leaves) -> list:
             seen.add(id(obj))
             out.append(obj)
 
+    def value_of(v, depth=0):
+        """The object a live read (global, cell, attribute, item) gives now."""
+        e = defs.get(v)
+        if e is None or depth > 100:
+            raise LookupError(v)
+        name, ps = e.prim.name, e.params
+        if name == "load_global":
+            return ps["globals"][ps["name"]]
+        if name == "load_cell":
+            return ps["cell"].cell_contents
+        if name == "load_object":
+            return ps["obj"]
+        if name == "load_attr":
+            return getattr(value_of(e.args[0], depth + 1), ps["attr"])
+        if name == "load_item":
+            return value_of(e.args[0], depth + 1)[ps["key"]]
+        raise LookupError(v)
+
     for e in _all_eqns(func.body):
         if not is_draw(e) or not e.args:
             continue
@@ -109,13 +127,11 @@ def generators(func: Func, leaves) -> list:
             add(g.value)
         elif g in params:
             add(params[g])
-        elif g in defs and defs[g].prim.name == "load_global":
-            add(defs[g].params["globals"].get(defs[g].params["name"]))
-        elif g in defs and defs[g].prim.name == "load_cell":
+        else:
             try:
-                add(defs[g].params["cell"].cell_contents)
-            except ValueError:
-                pass
+                add(value_of(g))
+            except (LookupError, AttributeError, TypeError, ValueError):
+                pass               # made inside the function: fresh at each call
     return out
 
 

@@ -266,3 +266,33 @@ def test_refusals_name_the_generator():
 
     with pytest.raises(UnsupportedSyntaxError, match=r"rng.permutation"):
         grad(shuffles)(np.ones(3), np.random.default_rng(0))
+
+
+class NoisyModel:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.W = np.array([[1.0, 0.5], [-0.3, 2.0]])
+
+    def loss(self, x):
+        return np.sum((self.W @ x + self.rng.normal(size=2)) ** 2)
+
+
+MODEL = NoisyModel(3)
+
+
+def uses_model(x):
+    return MODEL.loss(x) * 2.0
+
+
+def test_generator_held_by_an_object():
+    x = np.array([0.5, -0.2])
+    for f in (MODEL.loss, uses_model):       # grad of a bound method; a method called inside
+        before = state(MODEL.rng)
+        s2sgrad.check_grads(f, (x,), modes=("rev", "fwd"))
+        assert state(MODEL.rng) == before
+        twin = copy.deepcopy(MODEL.rng)
+        v, dx = value_and_grad(f)(x)
+        plain = NoisyModel(0)
+        plain.rng = twin
+        assert v == (plain.loss(x) if f is MODEL.loss else plain.loss(x) * 2.0)
+        assert same_state(MODEL.rng, twin)
