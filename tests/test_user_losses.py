@@ -164,6 +164,15 @@ def make_parser_loss():
 
 
 parser_loss, N_PARSER = make_parser_loss()
+
+PARSER = WeightsParser()
+PARSER.add_shape("weights", (3, 2))
+PARSER.add_shape("bias", (2,))
+
+
+def parser_global(w, X, y):
+    pred = X @ PARSER.get(w, "weights") + PARSER.get(w, "bias")
+    return np.sum((pred[:, 0] - y) ** 2) + np.sum(pred[:, 1] ** 2)
 LAYER_SHAPES = ((3, 4), (4, 3))
 
 
@@ -345,6 +354,25 @@ def make_bnn_objective():
 
 
 bnn_objective, N_BNN = make_bnn_objective()
+
+
+class NoisyRegressor:
+    def __init__(self):
+        self.rng = np.random.default_rng(11)
+        self.noise = 0.1
+
+    def predict(self, w, X):
+        return X @ w + self.noise * self.rng.standard_normal(len(X))
+
+    def loss(self, w, X, y):
+        return np.mean((self.predict(w, X) - y) ** 2)
+
+
+REGRESSOR = NoisyRegressor()
+
+
+def model_with_rng(w, X, y):
+    return REGRESSOR.loss(w, X, y) + 0.01 * np.sum(w ** 2)
 
 
 def dropout_mlp(params, X, T, rng, p=0.3):
@@ -545,6 +573,8 @@ CASES = {
     "poisson_regression": (poisson_regression, (rnd(3, scale=0.2), X, COUNTS), 0),
     "ridge_norm": (ridge_norm, (rnd(3), X, rnd(6)), 0),
     "parser_closure": (parser_loss, (rnd(N_PARSER), X, ONEHOT), 0),
+    "parser_global": (parser_global, (rnd(PARSER.num_weights), X, rnd(6)), 0),
+    "model_method_rng": (model_with_rng, (rnd(3), X, rnd(6)), 0),
     "flat_weights_generator": (flat_mlp, (rnd(N_FLAT), X, rnd(6, 3)), 0),
     "rnn": (rnn_loss, ((rnd(4, 4), rnd(3, 4), rnd(4), rnd(4, 3)), SEQ, ONEHOT[:2]), 0),
     "rnn_concat_sigmoid": (rnn_concat, (rnd(5, 2), SEQ), 0),
@@ -605,7 +635,7 @@ def _fresh(args):
 
 # methods of an object read from outside the function (a closed-over parser)
 # are inlined by the lowering of objects from outside (ObjVal, the guards work)
-NEEDS_OBJECTS = {"parser_closure"}
+NEEDS_OBJECTS = {"parser_closure", "parser_global", "model_method_rng"}
 HAS_OBJECTS = hasattr(s2sgrad.lower.values, "ObjVal")
 
 
