@@ -19,6 +19,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
+from .alias import is_alloc
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns
 from .primitives.control import loop_offset
 
@@ -169,10 +170,10 @@ def _params_key(params):
         return None
 
 
-# never shared: globals are read live, and a list is a mutable object (two
-# `[]` are two lists)
-_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item", "list_build",
-           "make_list", "list_zeros"}
+# never shared: globals and outside objects are read live; allocations
+# (np.zeros, x.copy(), [], ... -- ``alloc=True`` in the table, see
+# s2sgrad.alias) are values with identity: two np.zeros(3) are two arrays
+_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 
 
 def cse(func: Func) -> Func:
@@ -201,7 +202,7 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         pk = _params_key(e.params) if not e.blocks() else None
         if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
-                and not getattr(e.prim, "opaque_cse", False):
+                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple(_atom_key(a) for a in args),
                    tuple(sorted((k, _atom_key(v)) for k, v in kwargs.items())), pk)
             prev = seen.get(key)
@@ -238,7 +239,11 @@ def share_shapes(func: Func) -> Func:
         if t is not None and t not in rep and t is not _SCALAR_TOKEN:
             rep[t] = v
 
-    for p in func.params:
+    # a vjp's cotangent inputs come after the primal parameters: a forward
+    # value's shape read pointed at one would move it into the backward half
+    # (reverse.split_vjp), so they are never the representative
+    n = func.info.get("nparams_primal", len(func.params))
+    for p in func.params[:n]:
         note(p)
 
     def fix(e):

@@ -621,6 +621,26 @@ def stop_gradient(x):
 __all__ += ["stop_gradient"]
 
 
+# ---------------------------------------------------------------- aliasing (s2sgrad.alias)
+
+def is_array(x):
+    """Whether ``x += v`` changes ``x`` in place: true for arrays (0-d ones
+    too), false for Python and NumPy scalars, which ``+=`` rebinds."""
+    return not isinstance(x, (int, float, complex, bool, np.generic))
+
+
+def may_share_memory(a, b):
+    """Whether ``a`` (made from ``b`` by a reshape or a conversion) is a view
+    of ``b`` rather than a copy: NumPy decides from the strides at run time."""
+    if a is b:
+        return True
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and \
+        bool(np.may_share_memory(a, b))
+
+
+__all__ += ["is_array", "may_share_memory"]
+
+
 __all__ += ["r_item", "c_item"]
 
 

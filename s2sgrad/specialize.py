@@ -70,7 +70,7 @@ import numpy as np
 
 from . import arrays
 from .arrays import is_duck, known_shape
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .primitives.control import loop_offset
 from .primitives.core import (REGISTRY, SHAPE_ONLY_OPERANDS, Emitter, shape_elementwise,
                               shape_only)
@@ -759,6 +759,9 @@ class _Rewriter:
         self.lazy: dict = {}
         self.defs: dict = {}          # Var -> its (rewritten) equation
         self.witnesses: dict = {}     # (shape, dtype) -> earliest such top-level value
+        # the program tests memory identity at run time (s2sgrad.alias: whether
+        # a reshape made a view): then a copy such as ``w * 1.0`` stays a copy
+        self.keep_copies = False
 
     def atom(self, a):
         while isinstance(a, Var) and a in self.subst:
@@ -891,6 +894,8 @@ class _Rewriter:
     def unit(self, e, out):
         """``1.0 * w`` -> ``w`` where ``w`` already has the result's type,
         shape and dtype (a seed of one multiplied in)."""
+        if self.keep_copies:
+            return None
         for i, a in enumerate(e.args):
             if _num_const(a) and a.value == 1:
                 w = e.args[1 - i]
@@ -907,7 +912,7 @@ class _Rewriter:
         float array ``w`` of the result's dtype: ``0.5 * (2 * r)``, the
         adjoint of ``0.5 * sum(r ** 2)``, is just ``r``."""
         k = [i for i, a in enumerate(e.args) if _num_const(a)]
-        if len(k) != 1:
+        if len(k) != 1 or self.keep_copies:
             return None
         a, v = e.args[k[0]], e.args[1 - k[0]]
         d = self.defs.get(v)
@@ -1114,7 +1119,7 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     """Whether every gradient result of specialised ``func`` is certainly a
     fresh array of its argument's shape and dtype, distinct from the others
     -- then the API returns them as they are, without checks or copies."""
-    from .codegen import _fresh_producer
+    from .alias import fresh_result
     examples = func.info.get("examples", {})
     if func.info.get("foreign"):
         return False          # duck arrays: results go through the API's checks
@@ -1126,7 +1131,7 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN)
         e = defs.get(r)
-        if not (isinstance(r, Var) and e is not None and _fresh_producer(e) and
+        if not (isinstance(r, Var) and e is not None and fresh_result(e) and
                 type(x) is np.ndarray and type(v) is np.ndarray and
                 v.shape == x.shape and v.dtype == x.dtype):
             return False
@@ -1144,6 +1149,7 @@ def specialize(func: Func, leaves) -> Func | None:
     if inf is None:
         return None
     rw = _Rewriter(inf, foreign_values(func, leaves))
+    rw.keep_copies = any(e.prim.name == "may_share_memory" for e in iter_eqns(func.body))
     for p in func.params:
         rw.note_witness(p)
     body = rw.block(func.body, top=True)

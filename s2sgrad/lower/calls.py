@@ -28,7 +28,6 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
                      is_namespace)
 from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
-from .aliasing import Transposed
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .transforms import LocalPullback, transform_kind, transformed_value
 
@@ -209,6 +208,8 @@ class CallsMixin:
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
+        if name == "view" and not args and not kwargs and isinstance(base, Var):
+            return base          # a.view(): a new array object over the same memory
         entry = P.METHODS.get(name)
         note = getattr(P.shape_of(base), "note", "") if isinstance(base, Var) else ""
         if note.startswith("object:"):
@@ -574,6 +575,10 @@ class CallsMixin:
             args, kwargs = self.arrays_of_sequences(prim, args, kwargs, node)
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
+        if prim.name == "asarray" and len(atoms) == 1 and not katoms and \
+                isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST:
+            # np.asarray(a) of an array is a itself: one array, two names
+            return atoms[0]
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
             # list to an array (stacked along a new axis 0); so does the IR, so the
@@ -597,11 +602,9 @@ class CallsMixin:
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
             return Seq("tuple", out, prim.out_fields)
-        if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
-                and out is not pos[0]:
-            axes = kw.get("axes", Const(None))
-            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
-                self.add_view(out, pos[0], Transposed(axes.value), [])    # a.T: a view
+        if pos and isinstance(out, Var):
+            # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
+            self.record_view(prim.name, out, pos[0], kw, node, spelling)
         if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
             # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
             # it must not reach x); +x keeps the type and makes the copy

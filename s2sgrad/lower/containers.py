@@ -85,6 +85,11 @@ class ContainersMixin:
                 item = self.em.call(P.get("stack_list"), item, axis=Const(0))
             out = self.em.call(P.get("list_append"), base, item)
             out.hint = name_node.id
+            # the list holds the array itself: a later write into it changes
+            # what the list holds (refused while the list may be read)
+            model = self.top.alias
+            model.inherit_unknown(out, base)
+            model.link_unknown(out, item)
             self.env[name_node.id] = out
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
@@ -114,8 +119,11 @@ class ContainersMixin:
                 # a new list object at each site: never merged with another
                 # (common subexpressions), since lists are appended to in place
                 self.top.list_sites = getattr(self.top, "list_sites", 0) + 1
-                return self.em.call(P.get("list_build"), *atoms,
-                                    _params={"site": self.top.list_sites})
+                out = self.em.call(P.get("list_build"), *atoms,
+                                   _params={"site": self.top.list_sites})
+                for a in atoms:
+                    self.top.alias.link_unknown(out, a)
+                return out
             return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",

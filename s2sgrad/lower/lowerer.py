@@ -19,6 +19,7 @@ per concern, each in the module of that name:
 from __future__ import annotations
 
 
+from ..alias import AliasModel
 from ..errors import (S2SGradError, UnsupportedSyntaxError)
 from ..frontend import Resolver, Source
 from ..guards import Guards
@@ -56,10 +57,9 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
         self.caller = None        # the lowerer whose call this one inlines
         self.iter_alias: dict = {}  # id(array iterated) -> its version in the loop body
         if top is None:
-            # views: Var -> (base Var, index template, parts) for every basic-index
-            # read (x[1:], x[0], x[i]): NumPy views, so a write through one reaches the other
-            self.views: dict = {}
-            self.view_children: dict = {}   # id(base Var) -> [its views]
+            # which arrays share memory, through which view (s2sgrad.alias)
+            self.alias = AliasModel()
+            self.list_items: set = set()   # Vars read out of lists built at run time
             self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []
             self.global_loads: dict = {}

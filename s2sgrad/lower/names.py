@@ -177,10 +177,10 @@ class NamesMixin:
             d = self.top.external.get(id(v))
             if d is not None:
                 return d
-            view = self.top.views.get(v)
-            if view is None:
+            base = self.top.alias.base_of(v)     # a view of it (s2sgrad.alias)
+            if base is None:
                 return None
-            v = view[0]
+            v = base
             seen += 1
         return None
 

@@ -206,13 +206,20 @@ class SubscriptsMixin:
         base = self.materialize(base, node)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
             if isinstance(template, Slot):
-                return self.em.call(P.get("list_get"), base, parts[template.k])
-            if isinstance(template, int):
-                return self.em.call(P.get("list_get"), base, Const(template))
+                out = self.em.call(P.get("list_get"), base, parts[template.k])
+            elif isinstance(template, int):
+                out = self.em.call(P.get("list_get"), base, Const(template))
+            else:
+                out = None
+            if out is not None:
+                self.top.list_items.add(out)     # may share memory with anything
+                return out
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
-        if isinstance(base, Var) and _is_basic_index(template, parts):
+        if isinstance(base, Var) and _is_basic_index(template, parts) and \
+                self.top.alias.index_ndim(base, template) != 0:
+            # a view (an element of a vector, known 0-d, is a copy)
             self.add_view(out, base, template, parts)
         return out
 
@@ -242,6 +249,7 @@ class SubscriptsMixin:
         self.refuse_external_write(base, target)
         template, parts = self.index_template(target.slice)
         base = self.materialize(base, target)
+        self.check_writable(base, target)
         v = self.materialize(value, target)
         out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
         out.hint = name
@@ -261,6 +269,7 @@ class SubscriptsMixin:
         y = self.load_name(node.args[0])
         self.refuse_external_write(y, node)
         y = self.materialize(y, node)
+        self.check_writable(y, node)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})

@@ -121,6 +121,23 @@ def rebinds(stmts, name):
     return False
 
 
+def rebinds_plainly(stmts, name):
+    """Like :func:`rebinds`, but ``name += v`` does not count (in place on an
+    array: the name keeps its array)."""
+    aug = set()
+    for st in stmts:
+        for n in ast.walk(st):
+            if isinstance(n, ast.AugAssign):
+                aug.add(id(n.target))
+    for st in stmts:
+        for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                           + COMPREHENSIONS):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) \
+                    and id(n) not in aug:
+                return True
+    return False
+
+
 def has_node(stmts, node_type):
     """Whether statements contain ``node_type`` outside nested loops/functions
     (a ``break`` in an inner loop belongs to that loop)."""

@@ -93,8 +93,11 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False):
+                 shape_safe=False, alloc=False):
         self.name = name
+        # alloc: every call makes a new array (or list) -- a value with
+        # identity, never merged with another by CSE (see s2sgrad.alias).
+        self.alloc = alloc
         # shape_safe: the result's shape and dtype depend only on the operands'
         # shapes and dtypes and on constant options (never on operand values),
         # so shape specialisation may evaluate it on examples

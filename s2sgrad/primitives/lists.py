@@ -38,7 +38,7 @@ def _build_jvp(em, dots, out, *xs):
                                    for d, x in zip(dots, xs)])
 
 
-defprim("list_build", lambda *xs: list(xs), sig="*xs", vjp=_build_vjp, jvp=_build_jvp,
+defprim("list_build", lambda *xs: list(xs), sig="*xs", alloc=True, vjp=_build_vjp, jvp=_build_jvp,
         printer=_build_printer, shape=_list_shape,
         doc="[a, b, ...] as a runtime list (a loop carry)")
 
@@ -102,6 +102,7 @@ POP = defprim("list_pop", None, sig="xs, /", nouts=2,
 POP.codegen_stmt = _pop_stmt
 
 defprim("list_zeros", runtime.list_zeros, sig="xs, /", pyname="list_zeros", nondiff=True,
+        alloc=True,
         shape=_list_shape)
 
 defprim("list_add", runtime.list_add, sig="a, b, /", pyname="list_add",
