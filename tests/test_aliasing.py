@@ -243,6 +243,34 @@ def reshape_of_argument(x):
     return np.sum(x ** 2) + np.sum(r)
 
 
+def _scale_twice(v, c):
+    v *= c
+    v[...] += 0.125
+
+
+def _scale_scalar_twice(v, c):
+    v *= c
+    v *= 2.0
+    return v
+
+
+def helper_writes_twice_into_result_of_arithmetic(x):
+    # y's array-ness is decided at run time (an operation's result); the
+    # helper's two writes reach y, and so do the caller's
+    y = np.full((4,), 0.5) + x.mean()
+    w = y.view()
+    _scale_twice(w, 0.5 + 0.5 * np.tanh(x[:1]))
+    y += np.sin(x[0])
+    return np.sum(w * w) + np.sum(y)
+
+
+def helper_writes_twice_into_scalar(x):
+    # on a scalar the helper's writes rebind its own name only
+    s = x[0] * 2.0
+    r = _scale_scalar_twice(s, x[1])
+    return s * r + x[2]
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -250,7 +278,8 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          view_method, expand_dims_view, squeeze_view, repeated_writes_through_view,
          row_of_vector_is_a_copy, names_and_views_mixed, row_view_of_matrix,
          two_zeros_not_merged, buffer_in_loop_filled_by_nested_loop,
-         allocations_of_every_kind]
+         allocations_of_every_kind, helper_writes_twice_into_result_of_arithmetic,
+         helper_writes_twice_into_scalar]
 
 
 def _fd(f, x, eps=1e-6):

@@ -242,10 +242,14 @@ class AliasingMixin:
         rec = model.view_of.get(out)
         if rec is not None and isinstance(rec[1], Index) and rec[1].ints_only():
             model.add_view(new, rec[0], rec[1])
-        else:
-            if rec is not None:
-                model.add_view(new, rec[0], rec[1])
+        elif rec is not None:
+            model.add_view(new, rec[0], rec[1])
             model.link_unknown(new, out)
+        else:
+            # new is out itself when cur is an array (and a scalar, which no
+            # write can reach, when it is not): a write through either name
+            # reaches the other under the same run-time test
+            model.add_view(new, out, Same(pred))
         model.inherit_unknown(new, out)
         return new
 
