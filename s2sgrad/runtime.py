@@ -487,3 +487,256 @@ def stop_gradient(x):
 
 
 __all__ += ["stop_gradient"]
+
+
+# ---------------------------------------------------------------- shape and assembly adjoints
+#
+# The adjoints of NumPy's assembly functions (primitives/assembly.py).  Each
+# moves, copies or sums elements; each is a primitive whose own adjoint is
+# the NumPy function it undoes (``untile``'s is ``np.tile``), so generated
+# code stays differentiable.
+
+__all__ += ["uncolumn_stack", "undstack", "unrepeat", "untile", "unpad", "pad_constant_adjoint",
+            "unrollaxis", "undiagonal", "untake", "untake_along_axis", "undelete", "uninsert",
+            "unlinspace", "partition_like", "unpartition"]
+
+
+def uncolumn_stack(g, *xs):
+    """The adjoint of ``np.column_stack(xs)``: 0-d and 1-d operands were
+    columns (``(n, 1)``), others joined along axis 1."""
+    shapes = [np.shape(x) if np.ndim(x) >= 2 else (np.size(x), 1) for x in xs]
+    return _split_like(g, xs, 1, shapes)
+
+
+def undstack(g, *xs):
+    """The adjoint of ``np.dstack(xs)``: operands made at least 3-d, joined along axis 2."""
+    return _split_like(g, xs, 2, [np.shape(np.atleast_3d(x)) for x in xs])
+
+
+def _axis_of(axis, ndim):
+    return axis + ndim if axis < 0 else axis
+
+
+def unrepeat(g, a, repeats, axis=None):
+    """The adjoint of ``np.repeat(a, repeats, axis)``: each element's copies summed."""
+    shape = np.shape(a)
+    g = np.asarray(g)
+    ax = 0 if axis is None else _axis_of(axis, len(shape))
+    n = int(np.prod(shape)) if axis is None else shape[ax]
+    r = np.asarray(repeats)
+    if r.size == 1:                     # the same count for every element: reshape and sum
+        k = int(r.reshape(-1)[0])
+        out = g.reshape(g.shape[:ax] + (n, k) + g.shape[ax + 1:]).sum(axis=ax + 1)
+    else:
+        moved = np.moveaxis(g, ax, 0)
+        out = np.zeros((n,) + moved.shape[1:], dtype=np.result_type(g, a))
+        np.add.at(out, np.repeat(np.arange(n), r), moved)
+        out = np.moveaxis(out, 0, ax)
+    return np.reshape(out, shape)
+
+
+def untile(g, A, reps):
+    """The adjoint of ``np.tile(A, reps)``: the tiles summed (NumPy prepends
+    unit axes to the shorter of ``A.shape`` and ``reps``)."""
+    shape = np.shape(A)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    d = max(len(shape), len(reps))
+    s = (1,) * (d - len(shape)) + tuple(shape)
+    r = (1,) * (d - len(reps)) + reps
+    g = np.reshape(g, tuple(v for pair in zip(r, s) for v in pair))
+    return np.reshape(g.sum(axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def _pad_pairs(pad_width, ndim):
+    """``pad_width`` in any of NumPy's forms as an ``(ndim, 2)`` int array."""
+    if isinstance(pad_width, dict):
+        pairs = np.zeros((ndim, 2), dtype=np.intp)
+        for ax, w in pad_width.items():
+            pairs[ax] = np.broadcast_to(np.asarray(w, dtype=np.intp), (2,))
+        return pairs
+    return np.broadcast_to(np.round(np.asarray(pad_width)).astype(np.intp), (ndim, 2))
+
+
+def unpad(g, x, pad_width, mode="constant"):
+    """The adjoint of ``np.pad(x, pad_width, mode)``: the interior of ``g``,
+    plus (for ``edge``/``reflect``/``symmetric``/``wrap``) the padding's
+    entries added back onto the elements they copy.  Each of those modes
+    pads an axis by gathering along it, by the index map ``np.pad`` gives
+    ``np.arange(n)`` itself, so the scatter uses exactly NumPy's map."""
+    shape = np.shape(x)
+    pairs = _pad_pairs(pad_width, len(shape))
+    g = np.asarray(g)
+    if mode == "constant":
+        return g[tuple(slice(int(b), int(b) + n) for n, (b, _) in zip(shape, pairs))]
+    for ax, (n, (b, a)) in enumerate(zip(shape, pairs)):
+        b, a = int(b), int(a)
+        if b == 0 and a == 0:
+            continue
+        idx = np.pad(np.arange(n), (b, a), mode=mode)
+        moved = np.moveaxis(g, ax, 0)
+        out = moved[b:b + n].copy()
+        np.add.at(out, np.concatenate([idx[:b], idx[b + n:]]),
+                  np.concatenate([moved[:b], moved[b + n:]]))
+        g = np.moveaxis(out, 0, ax)
+    return g
+
+
+def pad_constant_adjoint(g, x, constant_values, pad_width):
+    """The cotangent of ``constant_values`` in ``np.pad(x, pad_width,
+    constant_values=c)``: the sum of ``g`` over the entries each element of
+    ``c`` fills (``np.pad`` itself says which, corners included)."""
+    g = np.asarray(g)
+    c = np.asarray(constant_values)
+    if c.ndim == 0:
+        return g.sum() - unpad(g, x, pad_width).sum()
+    zeros = np.zeros(np.shape(x), dtype=g.dtype)
+    out = np.zeros(c.shape, dtype=g.dtype)
+    for k in np.ndindex(c.shape):
+        e = np.zeros(c.shape, dtype=g.dtype)
+        e[k] = 1
+        out[k] = np.sum(g * np.pad(zeros, pad_width, constant_values=e))
+    return out
+
+
+def unrollaxis(g, a, axis, start=0):
+    """The adjoint of ``np.rollaxis(a, axis, start)``, which is
+    ``np.moveaxis(a, axis, start')`` for NumPy's adjusted ``start'``."""
+    n = np.ndim(a)
+    axis = _axis_of(axis, n)
+    start = _axis_of(start, n)
+    if axis < start:
+        start -= 1
+    return np.moveaxis(g, start, axis)
+
+
+def undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that
+    diagonal of zeros shaped like ``a``."""
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    g = np.asarray(g)
+    rows = np.arange(g.shape[-1]) + max(-offset, 0)
+    view[..., rows, rows + offset] = g
+    return out
+
+
+def untake(g, a, indices, axis=None, mode=None):
+    """The adjoint of ``np.take(a, indices, axis, mode=mode)``: a scatter-add,
+    so an index taken twice receives both cotangents."""
+    shape = np.shape(a)
+    out = np.zeros(shape, dtype=np.result_type(g, a))
+    idx = np.asarray(indices)
+    n = out.size if axis is None else shape[axis]
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    if axis is None:
+        np.add.at(out.reshape(-1), idx, g)
+    else:
+        np.add.at(out, (slice(None),) * _axis_of(axis, len(shape)) + (idx,), g)
+    return out
+
+
+def _along_axis_index(indices, shape, axis):
+    """The integer-array index ``np.take_along_axis(arr, indices, axis)`` reads
+    (``indices`` along ``axis``, every position of the other axes; broadcast)."""
+    idx = []
+    for d, n in enumerate(shape):
+        if d == axis:
+            idx.append(indices)
+        else:
+            fit = [1] * len(shape)
+            fit[d] = n
+            idx.append(np.arange(n).reshape(fit))
+    return tuple(idx)
+
+
+def untake_along_axis(g, arr, indices, axis=-1):
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``: a scatter-add."""
+    shape = np.shape(arr)
+    out = np.zeros(shape, dtype=np.result_type(g, arr))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    np.add.at(out, _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape))), g)
+    return out
+
+
+def undelete(g, arr, obj, axis=None):
+    """The adjoint of ``np.delete(arr, obj, axis)``: ``g`` at the kept
+    positions (``np.delete`` of an index range says which), zeros elsewhere."""
+    shape = np.shape(arr)
+    if axis is None:
+        out = np.zeros(int(np.prod(shape)), dtype=np.result_type(g, arr))
+        out[np.delete(np.arange(out.size), obj)] = g
+        return out.reshape(shape)
+    ax = _axis_of(axis, len(shape))
+    out = np.zeros(shape, dtype=np.result_type(g, arr))
+    out[(slice(None),) * ax + (np.delete(np.arange(shape[ax]), obj),)] = g
+    return out
+
+
+def uninsert(g, arr, values, obj, axis=None):
+    """The adjoint of ``np.insert(arr, obj, values, axis)``: (cotangent of
+    ``arr``, cotangent of ``values``).  Where each element went is found by
+    inserting element numbers with ``np.insert`` itself, so NumPy's rules
+    (flattening for ``axis=None``, broadcasting of ``values``) are followed
+    exactly; a broadcast value's copies add up."""
+    shape = np.shape(arr)
+    g = np.asarray(g)
+    base = np.arange(int(np.prod(shape)))
+    if axis is not None:
+        base = base.reshape(shape)
+    vnum = np.arange(int(np.size(values))).reshape(np.shape(values))
+    where_a = np.insert(base, obj, -1, axis=axis)
+    where_v = np.insert(np.full(base.shape, -1), obj, vnum, axis=axis)
+    ct_a = np.zeros(base.size, dtype=np.result_type(g, arr))
+    m = where_a >= 0
+    ct_a[where_a[m]] = g[m]
+    ct_v = np.zeros(vnum.size, dtype=np.result_type(g, values))
+    m = where_v >= 0
+    np.add.at(ct_v, where_v[m], g[m])
+    return ct_a.reshape(shape), ct_v.reshape(np.shape(values))
+
+
+def unlinspace(g, start, stop, num=50, endpoint=True, axis=0):
+    """The adjoint of ``np.linspace(start, stop, num, endpoint, axis=axis)``,
+    which is linear in (start, stop): sample ``i`` is ``(1 - t_i) start + t_i stop``
+    with ``t = np.linspace(0, 1, num, endpoint)``.  Returns (ct_start, ct_stop)."""
+    g = np.asarray(g)
+    dtype = g.dtype if np.issubdtype(g.dtype, np.inexact) else np.float64
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint).astype(dtype)
+    ax = _axis_of(axis, g.ndim)
+    t = t.reshape([-1 if d == ax else 1 for d in range(g.ndim)])
+    ct_stop = np.sum(g * t, axis=ax)
+    return unbroadcast(np.sum(g, axis=ax) - ct_stop, start), unbroadcast(ct_stop, stop)
+
+
+def _match_order(a, out, axis):
+    """The permutation ``p`` with ``out == take_along_axis(a, p, axis)`` for an
+    ``out`` that is a rearrangement of ``a`` (``np.partition``): equal values
+    are matched in order (stable sorts of both)."""
+    oa = np.argsort(a, axis=axis, kind="stable")
+    oo = np.argsort(out, axis=axis, kind="stable")
+    p = np.empty_like(oo)
+    np.put_along_axis(p, oo, oa, axis=axis)
+    return p
+
+
+def partition_like(t, a, out, axis=-1):
+    """``t`` rearranged the way ``out = np.partition(a, kth, axis)`` rearranged ``a``."""
+    if axis is None:
+        return np.ravel(t)[_match_order(np.ravel(a), out, 0)]
+    return np.take_along_axis(np.asarray(t), _match_order(a, out, axis), axis=axis)
+
+
+def unpartition(g, a, out, axis=-1):
+    """The adjoint of :func:`partition_like`: each entry of ``g`` sent back to
+    the element of ``a`` it came from."""
+    res = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    if axis is None:
+        res.reshape(-1)[_match_order(np.ravel(a), out, 0)] = np.ravel(g)
+    else:
+        np.put_along_axis(res, _match_order(a, out, axis), g, axis=axis)
+    return res

@@ -12,5 +12,6 @@ from . import shape_ops         # noqa: F401  reshape, transpose, stack, concate
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
+from . import assembly          # noqa: F401  pad, tile, repeat, take, meshgrid, linspace, ...
 
 REGISTRY = core.REGISTRY

@@ -89,8 +89,17 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False):
+                 seq_arg=False, adapter=None):
         self.name = name
+        # adapter(lowerer, args, kwargs, node) -> (args, kwargs): rearranges a
+        # call of the NumPy function as the user wrote it (lowering values:
+        # atoms, or compile-time lists ``Seq``) into the primitive's operands
+        # and options -- a differentiated keyword operand (np.average's
+        # weights=) becomes positional, list arguments are spread -- as the
+        # adapters of ndarray methods do; errors go through
+        # ``lowerer.error(node, ...)``.  The primitive's printer spells the
+        # call back as NumPy's.
+        self.adapter = adapter
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
