@@ -1,0 +1,136 @@
+"""Python builtins inside a differentiated function: ``len``, ``sum``,
+``max``/``min``, ``float``, ``tuple``/``list``, ``range``, ``isinstance``,
+``enumerate``, ``zip``, ``reversed``, ``print`` (ignored), and the ``math``
+functions of Python floats (as the NumPy primitive of the same function)."""
+from __future__ import annotations
+
+import math
+
+
+from ..ir import Const, Var
+from ..primitives import core as P
+from ..primitives.lists import LIST
+from .values import DictVal, IterVal, Seq, Static
+
+
+def _b_len(lw, args, kwargs, node):
+    (x,) = args
+    if isinstance(x, Seq):
+        return Const(len(x.items))
+    if isinstance(x, DictVal):
+        return Const(len(x.items))
+    return lw.apply(P.get("len"), [x], {}, node)
+
+
+def _b_sum(lw, args, kwargs, node):
+    if kwargs or not args:
+        raise lw.unsupported(node, "sum() with these arguments", "use np.sum")
+    seq = args[0]
+    start = args[1] if len(args) > 1 else Const(0)
+    if isinstance(seq, Seq):
+        acc = start
+        for v in seq.items:
+            acc = lw.apply(P.get("add"), [acc, v], {}, node)
+        return acc
+    if isinstance(seq, Var) and P.shape_of(seq) is LIST:
+        seq = lw.em.call(P.get("stack_list"), seq, axis=Const(0))
+    total = lw.apply(P.get("sum"), [seq], {"axis": Const(0)}, node)
+    return lw.apply(P.get("add"), [start, total], {}, node)
+
+
+def _b_maxmin(name):
+    def handler(lw, args, kwargs, node):
+        if kwargs:
+            raise lw.unsupported(node, f"{name}() with keyword arguments", f"use np.{name}")
+        items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else args
+        if len(items) == 1:
+            return lw.apply(P.get("max" if name == "max" else "min"), [items[0]],
+                            {"axis": Const(0)}, node)
+        acc = items[0]
+        for v in items[1:]:
+            acc = lw.apply(P.get("maximum" if name == "max" else "minimum"), [acc, v], {}, node)
+        return acc
+    return handler
+
+
+def _b_float(lw, args, kwargs, node):
+    return lw.apply(P.get("float"), args, kwargs, node)
+
+
+def _b_tuple_list(kind):
+    def handler(lw, args, kwargs, node):
+        if not args:
+            return Seq(kind, [])
+        (x,) = args
+        if isinstance(x, Seq):
+            return Seq(kind, x.items)
+        if isinstance(x, DictVal):
+            return Seq(kind, [Const(k) for k in x.items])
+        raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
+    return handler
+
+
+def _b_range(lw, args, kwargs, node):
+    if all(isinstance(a, Const) for a in args):
+        return Const(range(*[a.value for a in args]))
+    raise lw.unsupported(node, "range() outside a for loop", "use np.arange")
+
+
+def _b_isinstance(lw, args, kwargs, node):
+    x, cls = args
+    if isinstance(cls, Static) and isinstance(x, Const):
+        return Const(isinstance(x.value, cls.obj))
+    raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
+
+
+def _b_enumerate(lw, args, kwargs, node):
+    base = args[0]
+    start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
+    if isinstance(base, Seq) and isinstance(start, Const):
+        return Seq("list", [Seq("tuple", [Const(start.value + k), v])
+                            for k, v in enumerate(base.items)])
+    return IterVal(lw.length_of(base, node),
+                   lambda i: Seq("tuple", [lw.apply(P.get("add"), [i, start], {}, node),
+                                           lw.item_of(base, i, node)]))
+
+
+def _b_zip(lw, args, kwargs, node):
+    if all(isinstance(a, Seq) for a in args):
+        return Seq("list", [Seq("tuple", list(t)) for t in zip(*[a.items for a in args])])
+    n = None
+    for a in args:
+        ln = lw.length_of(a, node)
+        n = ln if n is None else lw.em.call(P.get("py_min"), n, ln)
+    return IterVal(n, lambda i: Seq("tuple", [lw.item_of(a, i, node) for a in args]))
+
+
+def _b_reversed(lw, args, kwargs, node):
+    (base,) = args
+    if isinstance(base, Seq):
+        return Seq(base.kind, list(reversed(base.items)))
+    n = lw.length_of(base, node)
+    last = lw.apply(P.get("subtract"), [n, Const(1)], {}, node)
+    return IterVal(n, lambda i: lw.item_of(base, lw.apply(P.get("subtract"), [last, i], {}, node),
+                                           node))
+
+
+def _b_print(lw, args, kwargs, node):
+    return Const(None)  # printing has no effect on the value differentiated
+
+
+# math.<f> on Python scalars -> the NumPy primitive of the same function
+MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
+    "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
+    "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+    "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "fabs": "abs", "pow": "power"}.items()}
+
+
+BUILTIN_CALLS = {}
+for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
+                 (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
+                 (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
+                 (zip, _b_zip), (reversed, _b_reversed)]:
+    BUILTIN_CALLS[id(_obj)] = (_obj, _h)
+
+

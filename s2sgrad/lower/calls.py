@@ -1,0 +1,354 @@
+"""Calls: a NumPy function or method resolves by object identity to a
+primitive of the rule table (:meth:`apply` emits its equation); builtins
+(``builtins.py``) and ``math.*`` have handlers; the user's own functions,
+nested ``def``s and lambdas are inlined (:meth:`inline`, :meth:`call_local`);
+anything else is an :class:`~s2sgrad.errors.UnknownFunctionError` naming
+the user's line, never a constant."""
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import types
+import warnings
+
+import numpy as np
+
+from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
+from ..frontend import Resolver, parse_function
+from ..ir import Const, Var
+from ..primitives import core as P
+from ..primitives.lists import LIST
+from .values import DictVal, LocalFunction, Seq, Static
+from .syntax import assigned_names, snippet
+from .subscripts import ufunc_at_of
+from .aliasing import Transposed
+from .builtins import BUILTIN_CALLS, MATH_FUNCS
+
+
+MAX_INLINE_DEPTH = 64
+
+
+# arithmetic that NumPy always computes into a new array (even x * 1)
+_NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
+
+
+# primitives whose operands may be runtime lists as they are
+_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy"}
+
+
+_SCALARS = (bool, int, float)
+
+
+# primitives that Python operators lower to: folding them keeps Python's types
+_PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "remainder",
+                 "negative", "positive", "greater", "greater_equal", "less", "less_equal",
+                 "equal", "not_equal", "logical_not", "logical_and", "logical_or",
+                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
+
+
+def _fold_constants(prim, pos, kw):
+    """Evaluate a primitive on Python-scalar constants at compile time
+    (``depth == 0``, ``n - 1``, ``np.sqrt(2.0)``), so constant control flow
+    and recursion on constant arguments resolve while lowering."""
+    if prim.impl is None or prim.eqn_rule or getattr(prim, "region", False) or prim.opaque:
+        return None
+    if prim.name not in _PY_OPERATORS:
+        return None      # np.exp(2.0) is an np.float64 at run time, not a Python float
+    vals = list(pos) + list(kw.values())
+    if not vals or not all(isinstance(a, Const) and type(a.value) in _SCALARS for a in vals):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
+    except Exception:
+        return None
+    if isinstance(r, np.generic):
+        r = r.item()
+    if type(r) in _SCALARS and not (isinstance(r, float) and not math.isfinite(r)):
+        return Const(r)
+    return None
+
+
+def _describe(obj, node):
+    mod = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if name and mod and mod not in ("builtins",):
+        return f"{mod}.{name}"
+    return name or snippet(node.func)
+
+
+def _is_library_function(fn):
+    mod = getattr(fn, "__module__", "") or ""
+    return mod.split(".")[0] in ("numpy", "scipy", "s2sgrad")
+
+
+class CallsMixin:
+    def expr_Call(self, node):
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.unsupported(node, "'**' arguments", "pass keyword arguments by name")
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and \
+                isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
+            return self.list_append(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute):
+            base = self.expr(func.value)
+            if not isinstance(base, Static):
+                args = self.expr_items(node.args)
+                kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+                return self.method_call(base, func.attr, args, kwargs, node)
+            try:
+                callee = self.static_value(getattr(base.obj, func.attr))
+            except AttributeError:
+                raise self.error(func, f"'{snippet(func)}' does not exist",
+                                 cls=UnresolvedNameError) from None
+        else:
+            callee = self.expr(func)
+        if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
+            return self.ufunc_at(ufunc_at_of(callee.obj), node)
+        args = self.expr_items(node.args)
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        if isinstance(callee, LocalFunction):
+            return self.call_local(callee, args, kwargs, node)
+        if not isinstance(callee, Static):
+            raise self.error(node, f"'{snippet(func)}' is not a function s2sgrad can call",
+                             cls=UnknownFunctionError)
+        return self.call_static(callee.obj, args, kwargs, node)
+
+    def method_call(self, base, name, args, kwargs, node):
+        if isinstance(base, DictVal):
+            if name in ("keys", "values", "items") and not args:
+                keys = list(base.items)
+                if name == "keys":
+                    return Seq("list", [Const(k) for k in keys])
+                if name == "values":
+                    return Seq("list", list(base.items.values()))
+                return Seq("list", [Seq("tuple", [Const(k), v]) for k, v in base.items.items()])
+            if name == "get" and args and isinstance(args[0], Const):
+                default = args[1] if len(args) > 1 else Const(None)
+                return base.items.get(args[0].value, default)
+        if isinstance(base, Seq):
+            raise self.unsupported(node, f"the list/tuple method '.{name}'",
+                                   "use NumPy functions on arrays")
+        entry = P.METHODS.get(name)
+        if entry is None:
+            raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
+                                   f"use the NumPy function instead", cls=UnknownFunctionError,
+                             construct=name)
+        prim, adapter = entry
+        args = [base] + list(args)
+        if adapter is not None:
+            args, kwargs = adapter(args, kwargs)
+        return self.apply(prim, args, kwargs, node, spelling=("method", name))
+
+    def call_static(self, obj, args, kwargs, node):
+        prim = P.lookup_object(obj)
+        if prim is not None:
+            # np.multiply(a, b) prints as the call, not as a * b: on Python
+            # floats NumPy's function gives np.float64 (with .astype, ...)
+            spelling = ("func",) if prim.printer is not None and \
+                getattr(prim.printer, "operator", False) and obj is prim.impl else None
+            return self.apply(prim, args, kwargs, node, spelling=spelling)
+        handler = BUILTIN_CALLS.get(id(obj))
+        if handler is not None and handler[0] is obj:
+            return handler[1](self, args, kwargs, node)
+        mname = MATH_FUNCS.get(id(obj))
+        if mname is not None and getattr(math, obj.__name__, None) is obj and not kwargs:
+            # math.exp(x) on a Python scalar: NumPy's function, then float() as math gives
+            if obj is math.log and len(args) == 2:
+                out = self.apply(P.get("divide"), [
+                    self.apply(P.get("log"), args[:1], {}, node),
+                    self.apply(P.get("log"), args[1:], {}, node)], {}, node)
+            else:
+                out = self.apply(P.get(mname), args, {}, node)
+            return self.apply(P.get("float"), [out], {}, node)
+        if obj is warnings.simplefilter or obj is warnings.filterwarnings:
+            if self.top.warning_filters_ok:
+                return Const(None)     # only which warnings show; restored at the block's end
+            raise self.error(node, f"'{_describe(obj, node)}' outside a 'with "
+                                   f"warnings.catch_warnings():' block changes the global "
+                                   f"warning filters; call it before the differentiated "
+                                   f"function, or inside 'with warnings.catch_warnings():'",
+                             construct=_describe(obj, node))
+        if isinstance(obj, type) and issubclass(obj, np.generic) and \
+                issubclass(obj, (np.floating, np.integer, np.bool_)):
+            return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
+            return self.inline(obj, args, kwargs, node)
+        if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
+                and not _is_library_function(obj.__func__):
+            return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+        name = _describe(obj, node)
+        raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
+                               f"use a supported NumPy function, or compute this value outside "
+                               f"the differentiated function and pass it in",
+                         cls=UnknownFunctionError, construct=name)
+
+    def inline(self, fn, args, kwargs, node):
+        if self.depth >= MAX_INLINE_DEPTH:
+            raise self.error(node, f"calls nest deeper than {MAX_INLINE_DEPTH} levels while "
+                                   f"inlining '{fn.__name__}': recursion whose depth depends "
+                                   f"on computed values is not supported", cls=S2SGradError)
+        try:
+            src = parse_function(fn)
+        except S2SGradError as exc:
+            raise self.error(node, f"cannot inline '{fn.__name__}': {exc}",
+                             cls=type(exc)) from None
+        sub = type(self)(src, Resolver(fn), self.em, top=self.top, depth=self.depth + 1)
+        sub.caller = self
+        sig = inspect.signature(fn)
+        try:
+            ba = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"bad call of '{fn.__name__}': {exc}", cls=S2SGradError) \
+                from None
+        for pname, param in sig.parameters.items():
+            if pname in ba.arguments:
+                v = ba.arguments[pname]
+                if param.kind == param.VAR_POSITIONAL:
+                    v = Seq("tuple", v)
+                elif param.kind == param.VAR_KEYWORD:
+                    v = DictVal(v)
+                sub.env[pname] = v
+            elif param.default is not inspect.Parameter.empty:
+                sub.env[pname] = self.static_value(param.default)
+            elif param.kind == param.VAR_POSITIONAL:
+                sub.env[pname] = Seq("tuple", [])
+            elif param.kind == param.VAR_KEYWORD:
+                sub.env[pname] = DictVal({})
+        saved = self.loc
+        body = src.node.body
+        if isinstance(src.node, ast.Lambda):
+            sub.set_loc(src.node)
+            sub.env["$retv"] = sub.expr(body)
+        else:
+            sub.lower_body(body)
+        self.loc = saved
+        self.em.loc = saved
+        return sub.env.get("$retv", Const(None))
+
+    def call_local(self, fn: "LocalFunction", args, kwargs, node):
+        if self.depth >= MAX_INLINE_DEPTH:
+            raise self.error(node, f"calls nest deeper than {MAX_INLINE_DEPTH} levels: recursion "
+                                   f"whose depth depends on computed values is not supported",
+                             cls=S2SGradError)
+        outer = fn.lowerer
+        sub = type(self)(self.src, self.resolver, self.em, top=self.top, depth=self.depth + 1)
+        sub.caller = self
+        sub.local_names = assigned_names(fn.node)
+        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
+        a = fn.node.args
+        if a.vararg or a.kwarg or a.kwonlyargs:
+            raise self.unsupported(node, "*args/**kwargs/keyword-only parameters in a nested "
+                                         "function", "use plain parameters")
+        names = [p.arg for p in a.posonlyargs + a.args]
+        defaults = fn.defaults
+        if len(args) > len(names):
+            raise self.error(node, "too many arguments", cls=S2SGradError)
+        bound = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k not in names or k in bound:
+                raise self.error(node, f"bad keyword argument '{k}'", cls=S2SGradError)
+            bound[k] = v
+        for name, d in zip(names[len(names) - len(defaults):], defaults):
+            bound.setdefault(name, d)
+        missing = [n for n in names if n not in bound]
+        if missing:
+            raise self.error(node, f"missing argument(s) {missing}", cls=S2SGradError)
+        sub.env.update(bound)
+        saved = self.loc
+        if isinstance(fn.node, ast.Lambda):
+            sub.set_loc(fn.node)
+            sub.env["$retv"] = sub.expr(fn.node.body)
+        else:
+            sub.lower_body(fn.node.body)
+        self.loc = saved
+        self.em.loc = saved
+        return sub.env.get("$retv", Const(None))
+
+    def stmt_FunctionDef(self, s):
+        if s.decorator_list:
+            raise self.unsupported(s, "a decorated nested 'def'", "define it without decorators")
+        self.env[s.name] = LocalFunction(s, self)
+
+    def expr_Lambda(self, node):
+        return LocalFunction(node, self)
+
+    def static_callee(self, func):
+        """The compile-time object a call's function expression names (a name
+        or a dotted attribute of a module), without lowering anything else."""
+        if isinstance(func, ast.Name):
+            return self.load_name(func)
+        if isinstance(func, ast.Attribute):
+            base = self.static_callee(func.value)
+            if isinstance(base, Static):
+                try:
+                    return self.static_value(getattr(base.obj, func.attr))
+                except AttributeError:
+                    return None
+        return None
+
+    def apply(self, prim, args, kwargs, node, spelling=None):
+        params = {}
+        if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
+                isinstance(args[0], Var) and P.shape_of(args[0]) is LIST):
+            # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
+            return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
+                                                         if k == "dtype"}, node)
+        if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
+            if prim.name not in ("stack", "array"):
+                raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
+                                       "use np.stack(list, axis) instead")
+            axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]
+            return self.em.call(P.get("stack_list"), args[0], axis=self.materialize(axis[0]),
+                                _params={"pyname": prim.pyname} if prim.name != "array" else
+                                {"pyname": "np.array"})
+        if prim.seq_arg:
+            # np.stack([a, b], axis): the sequence's elements become the
+            # positional operands; later positional arguments are the options.
+            if not args or not isinstance(args[0], Seq):
+                raise self.unsupported(node, f"passing a computed sequence to {prim.pyname}",
+                                       f"pass a list or tuple literal of arrays, e.g. "
+                                       f"{prim.pyname}([a, b])")
+            options = [p.name for p in prim.signature.parameters.values()
+                       if p.kind == p.KEYWORD_ONLY]
+            extra = list(args[1:])
+            if len(extra) > len(options):
+                raise self.error(node, f"too many arguments in '{snippet(node)}'",
+                                 cls=S2SGradError)
+            kwargs = dict(kwargs)
+            for name, v in zip(options, extra):
+                kwargs[name] = v
+            args = list(args[0].items)
+        atoms = [self.materialize(a, node) for a in args]
+        katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
+            # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
+            # list to an array (stacked along a new axis 0); so does the IR, so the
+            # rule's cotangent is an array's and the list's is unstacked from it
+            atoms = [self.em.call(P.get("stack_list"), a, axis=Const(0))
+                     if isinstance(a, Var) and P.shape_of(a) is LIST else a for a in atoms]
+        try:
+            pos, kw = prim.bind(atoms, katoms)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        folded = _fold_constants(prim, pos, kw)
+        if folded is not None:
+            return folded
+        if spelling is not None:
+            params["spelling"] = spelling
+        out = self.em.call(prim, *pos, _params=params or None, **kw)
+        if isinstance(out, tuple):
+            return Seq("tuple", out)
+        if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
+                and out is not pos[0]:
+            axes = kw.get("axes", Const(None))
+            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
+                self.add_view(out, pos[0], Transposed(axes.value), [])    # a.T: a view
+        if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
+            # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
+            # it must not reach x); +x keeps the type and makes the copy
+            out = self.em.call(P.get("positive"), out)
+        return out

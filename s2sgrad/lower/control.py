@@ -1,0 +1,444 @@
+"""Control flow: ``if``/``elif``/``else`` and conditional expressions
+(constant tests resolve while lowering; runtime tests become a ``cond``
+equation whose outputs are the names bound differently on the two sides),
+``for`` (unrolled over compile-time sequences, a ``for_loop`` region
+otherwise), ``while`` (a ``while_loop`` region), and comprehensions (lowered
+as the loop they stand for)."""
+from __future__ import annotations
+
+import ast
+
+
+from ..ir import Block, Const, Eqn, Var
+from ..primitives import core as P
+from ..primitives.lists import LIST
+from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
+from .syntax import assigned_in, has_node, rebinds
+
+
+class ControlFlowMixin:
+    def stmt_If(self, s):
+        test = self.truth(self.expr(s.test), s.test)
+        if isinstance(test, Const):
+            self.lower_body(s.body if test.value else s.orelse)
+            return
+        self.lower_if(test, lambda: self.lower_body(s.body), lambda: self.lower_body(s.orelse), s)
+
+    def truth(self, v, node):
+        """A branch condition: a compile-time constant or a runtime atom."""
+        if isinstance(v, Static):
+            return Const(bool(v.obj))
+        if isinstance(v, (Seq, DictVal)):
+            return Const(bool(v.items))
+        return v
+
+    def in_block(self, block, fn):
+        saved = self.em.block
+        self.em.block = block
+        try:
+            fn()
+        finally:
+            self.em.block = saved
+
+    def lower_if(self, pred, then_fn, else_fn, node):
+        """Lower a runtime two-way branch: each side runs in a copy of the
+        environment; names bound differently on the two sides become the
+        outputs of one ``cond`` equation (a value missing on one side is
+        None there, as Python would leave it unbound)."""
+        before = dict(self.env)
+        blocks, envs = [], []
+        for fn in (then_fn, else_fn):
+            self.env = dict(before)
+            blk = Block()
+            self.in_block(blk, fn)
+            blocks.append(blk)
+            envs.append(self.env)
+        names = []
+        for env in envs:
+            for k, v in env.items():
+                if before.get(k, MISSING) is not v and k not in names:
+                    names.append(k)
+        merged = dict(before)
+        outs, results = [], ([], [])
+        for name in names:
+            vals = [env.get(name, MISSING) for env in envs]
+            if vals[0] is vals[1]:
+                merged[name] = vals[0]
+                continue
+            if name == "$cont" and all(isinstance(v, Const) or v is MISSING for v in vals):
+                pass
+            self.merge_value(name, vals, blocks, outs, results, merged, node)
+        eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
+                  {"then": Block(blocks[0].eqns, [], results[0]),
+                   "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
+        self.em.block.eqns.append(eqn)
+        self.env = merged
+
+    def merge_value(self, name, vals, blocks, outs, results, merged, node):
+        if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
+                and vals[0].kind == vals[1].kind:
+            items = []
+            for i in range(len(vals[0].items)):
+                sub = {}
+                self.merge_value(name, [vals[0].items[i], vals[1].items[i]], blocks, outs,
+                                 results, sub, node)
+                items.append(sub[name])
+            merged[name] = Seq(vals[0].kind, items)
+            return
+        if all(isinstance(v, DictVal) for v in vals) and vals[0].items.keys() == vals[1].items.keys():
+            items = {}
+            for k in vals[0].items:
+                sub = {}
+                self.merge_value(name, [vals[0].items[k], vals[1].items[k]], blocks, outs,
+                                 results, sub, node)
+                items[k] = sub[name]
+            merged[name] = DictVal(items)
+            return
+        static = [v for v in vals if isinstance(v, (LocalFunction, Static))]
+        if static:
+            # a function or module bound on one side only: Python would raise
+            # NameError if the other side used it, so keep the one that exists
+            others = [v for v in vals if v is not MISSING and v not in static]
+            if len(static) == 1 and not others:
+                merged[name] = static[0]
+                return
+            raise self.unsupported(node, f"choosing the function '{name}' at run time",
+                                   "call each function in its own branch")
+        atoms = []
+        for blk, v in zip(blocks, vals):
+            if v is MISSING:
+                atoms.append(Const(None))
+            elif isinstance(v, (Seq, DictVal, Static)):
+                saved = self.em.block
+                self.em.block = blk
+                try:
+                    atoms.append(self.materialize(v, node))
+                finally:
+                    self.em.block = saved
+            else:
+                atoms.append(v)
+        hint = name if name[0] != "$" else name[1:]
+        o = Var(hint)
+        s0, s1 = (P.shape_of(a) for a in atoms)
+        o.shape = s0 if s0 is not None and s0 is s1 else P.fresh_shape()
+        outs.append(o)
+        results[0].append(atoms[0])
+        results[1].append(atoms[1])
+        merged[name] = o
+
+    def expr_ListComp(self, node):
+        """``[elt for t in it if c]`` (and a generator expression, as one would
+        be consumed by ``sum``/``np.stack``/...): lowered as the loop
+        ``_comp = []; for t in it: if c: _comp.append(elt)``, unrolled over a
+        compile-time sequence, a runtime list otherwise.  The loop variables
+        stay local to the comprehension, as in Python."""
+        for gen in node.generators:
+            if gen.is_async:
+                raise self.unsupported(node, "async comprehensions", "use a for loop")
+        self.top.comp_count = getattr(self.top, "comp_count", 0) + 1
+        name = f"_comp{self.top.comp_count}"
+        load = ast.Name(id=name, ctx=ast.Load())
+        body = [ast.Expr(value=ast.Call(func=ast.Attribute(value=load, attr="append",
+                                                           ctx=ast.Load()),
+                                        args=[node.elt], keywords=[]))]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            body = [ast.For(target=gen.target, iter=gen.iter, body=body, orelse=[])]
+        stmts = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                            value=ast.List(elts=[], ctx=ast.Load()))] + body
+        for st in stmts:
+            for n in ast.walk(st):
+                if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                    ast.copy_location(n, node)
+        targets = [n.id for gen in node.generators for n in ast.walk(gen.target)
+                   if isinstance(n, ast.Name)]
+        saved = {t: self.env.get(t, MISSING) for t in targets}
+        saved_loc = self.loc
+        self.lower_body(stmts)
+        self.loc = self.em.loc = saved_loc
+        result = self.env.pop(name)
+        for t, v in saved.items():
+            if v is MISSING:
+                self.env.pop(t, None)
+            else:
+                self.env[t] = v
+        return result
+
+    expr_GeneratorExp = expr_ListComp
+
+    def expr_IfExp(self, node):
+        test = self.truth(self.expr(node.test), node.test)
+        if isinstance(test, Const):
+            return self.expr(node.body if test.value else node.orelse)
+        self.top.ifexp_count = getattr(self.top, "ifexp_count", 0) + 1
+        key = f"$ifexp{self.top.ifexp_count}"     # unique: conditional expressions nest
+
+        def side(n):
+            def run():
+                v = self.expr(n)          # may replace self.env (a nested conditional)
+                self.env[key] = v
+            return run
+
+        self.lower_if(test, side(node.body), side(node.orelse), node)
+        return self.env.pop(key)
+
+    def carried_names(self, loop):
+        """Names a loop must carry: assigned in its body and either bound
+        before the loop or read somewhere outside it."""
+        assigned = assigned_in(loop.body)
+        outside = self.top.loads_outside(loop)
+        return [n for n in assigned if n in self.env or n in outside]
+
+    def loads_outside(self, loop):
+        lo, hi = loop.lineno, loop.end_lineno
+        return {n.id for n in ast.walk(self.src.node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                and not (lo <= n.lineno <= hi)}
+
+    def stmt_For(self, s):
+        if s.orelse:
+            raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
+        it = s.iter
+        target = s.target
+        # for x in <compile-time sequence>: unrolled while lowering
+        seq = self.static_iterable(it)
+        if seq is not None:
+            return self.unrolled_for(s, seq)
+        iterable, item_of = self.loop_iterable(it)
+        self.runtime_loop(s, target, iterable, item_of, None)
+
+    def static_iterable(self, it):
+        v = self.expr(it)
+        if isinstance(v, Seq):
+            return v.items
+        if isinstance(v, DictVal):
+            return [Const(k) for k in v.items]
+        if isinstance(v, Const) and isinstance(v.value, (tuple, list, range)):
+            return [Const(x) for x in v.value]
+        self._iter_value = v
+        return None
+
+    def unrolled_for(self, s, items):
+        saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
+        self.loop_depth += 1
+        stmts = s.body
+
+        def run(k):
+            if k == len(items):
+                return
+            self.env["$cont"] = Const(False)
+            self.bind(s.target, items[k])
+            self.lower_body(stmts)
+            self.env.pop("$cont", None)
+            flag = self.env.get("$brk", Const(False))
+            if isinstance(flag, Const) and flag.value:
+                return
+            if isinstance(flag, Var):
+                pred = self.apply(P.get("logical_not"), [flag], {}, s)
+                self.lower_if(pred, lambda: run(k + 1), lambda: None, s)
+                return
+            run(k + 1)
+
+        run(0)
+        self.loop_depth -= 1
+        self.env.pop("$brk", None)
+        self.env.update(saved_flags)
+
+    def loop_iterable(self, it):
+        """(iterable atom, item_of(index) -> value) for a runtime loop."""
+        base = self._iter_value
+        self._iter_value = None
+        if base is None:
+            base = self.expr(it)
+        if isinstance(base, Var) and self._is_range(base):
+            return base, identity_index
+        if isinstance(base, Const) and isinstance(base.value, range):
+            return base, identity_index
+        if isinstance(base, IterVal):
+            rng = self.em.call(P.get("range"), base.length)
+            return rng, base.item
+        base = self.materialize(base, it)
+        rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
+        return rng, (lambda i: self.getitem(base, i))
+
+    def _is_range(self, v):
+        for e in self.em.block.eqns:
+            if v in e.outs:
+                return e.prim.name == "range"
+        return False
+
+    def length_of(self, v, node):
+        if isinstance(v, IterVal):
+            return v.length
+        if isinstance(v, Const) and isinstance(v.value, range):
+            return Const(len(v.value))
+        return self.apply(P.get("len"), [v], {}, node)
+
+    def item_of(self, v, i, node):
+        if isinstance(v, IterVal):
+            return v.item(i)
+        return self.getitem(v, i)
+
+    def runtime_loop(self, s, target, iterable, item_of, test):
+        """Lower a loop that stays a loop: ``for`` (iterable given) or
+        ``while`` (``test`` given).  A name the body changes only through an
+        alias or a view (``for row in A: row[0] = 1`` changes ``A``) is found
+        while lowering the body; the loop is then lowered again carrying it."""
+        mark = len(self.em.block.eqns)
+        env0 = dict(self.env)
+        extra = []
+        while True:
+            leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
+            if not leaked:
+                return
+            del self.em.block.eqns[mark:]
+            self.env = dict(env0)
+            extra += [n for n in leaked if n not in extra]
+
+    def _runtime_loop(self, s, target, iterable, item_of, test, extra):
+        is_while = test is not None
+        names = self.carried_names(s)
+        names += [n for n in extra if n not in names]
+        # Names of one array (b = a) the body only writes into (never rebinds)
+        # stay one array in the loop: one carry, the others bound to it.
+        loop_targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
+            if target is not None else set()
+        aliases = {}
+        first = {}
+        for n in names:
+            v = self.env.get(n)
+            if isinstance(v, Var) and not n.startswith("$") and not rebinds(s.body, n):
+                first.setdefault(id(v), n)
+        for m, v in self.env.items():
+            if isinstance(v, Var) and id(v) in first and first[id(v)] != m \
+                    and not m.startswith("$") and not rebinds(s.body, m) \
+                    and m not in loop_targets:
+                aliases[m] = first[id(v)]
+        names = [n for n in names if n not in aliases]
+        if has_node(s.body, ast.Return):
+            names += [n for n in ("$ret", "$retv") if n not in names]
+        saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
+        has_break = has_node(s.body, ast.Break) or has_node(s.body, ast.Return)
+        if has_break:
+            names.append("$brk")
+            self.env["$brk"] = Const(False)
+        self.env.setdefault("$ret", Const(False)) if "$ret" in names else None
+        self.env.setdefault("$retv", Const(None)) if "$retv" in names else None
+        inits = []
+        for n in names:
+            v = self.env.get(n, Const(None))
+            if isinstance(v, Static):
+                raise self.unsupported(s, f"reassigning '{n}' (a module or function) in a loop",
+                                       "use another name")
+            inits.append(self.materialize(v, s, runtime_list=True)
+                         if not isinstance(v, (Var, Const)) else v)
+        # A carry may change shape from one iteration to the next (acc = 0.0,
+        # then an array): its token is fresh, never the initial value's.
+        params = [Var(n.lstrip("$"), shape=LIST if P.shape_of(a) is LIST else P.fresh_shape())
+                  for n, a in zip(names, inits)]
+        outer_env = self.env
+        cond_block = None
+        if is_while:
+            cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
+            self.env = dict(outer_env)
+            self.env.update(zip(names, cparams))
+            for m, n in aliases.items():
+                self.env[m] = self.env[n]
+            cond_block = Block([], cparams, [])
+            holder = {}
+            self.in_block(cond_block, lambda: holder.setdefault(
+                "t", self.truth(self.expr(test), test)))
+            t = holder["t"]
+            cond_block.results = [self.materialize(t, test)]
+        index = None
+        body = Block([], [], [])
+        self.env = dict(outer_env)
+        self.env.update(zip(names, params))
+        # `for row in A:` with A written into (never rebound) in the body: the
+        # rows are read from A's current version, as NumPy's iteration does
+        for m, n in aliases.items():
+            self.env[m] = self.env[n]
+        saved_alias = self.iter_alias
+        self.iter_alias = dict(saved_alias)
+        in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
+                    if isinstance(a, Var) and not n.startswith("$") and not rebinds(s.body, n)]
+        for a, p_ in in_place:
+            self.iter_alias[id(a)] = p_
+        # an array written in place keeps its place in the view graph: a view
+        # carried in (row = A[i] before an inner loop) still writes into its
+        # base, and the views of it taken before the loop still see the writes
+        views = self.top.views
+        for a, p_ in in_place:
+            if a in views:
+                b, t, prts = views[a]
+                self.add_view(p_, self.iter_alias.get(id(b), b), t, prts)
+            for c in self.top.view_children.get(id(a), ()):
+                self.top.view_children.setdefault(id(p_), []).append(c)
+        self.env["$cont"] = Const(False)
+        if has_break:
+            self.env["$brk"] = Const(False)
+        self.loop_depth += 1
+
+        def lower_body():
+            if not is_while:
+                nonlocal index
+                index = Var(target.id if isinstance(target, ast.Name) and item_of is identity_index
+                            else "i", shape=P.SCALAR)
+                self.set_loc(s)
+                self.bind(target, item_of(index))
+            self.lower_body(s.body)
+
+        try:
+            self.in_block(body, lower_body)
+        finally:
+            self.iter_alias = saved_alias
+        self.loop_depth -= 1
+        targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
+            if target is not None else set()
+        leaked = [n for n, v in self.env.items()
+                  if not n.startswith("$") and n not in names and n not in targets
+                  and n not in aliases and n in outer_env and outer_env[n] is not v]
+        if leaked:
+            self.env = outer_env
+            self.env.update(saved_flags)
+            return leaked
+        results = []
+        for n, p_ in zip(names, params):
+            v = self.env.get(n, p_)
+            if not isinstance(v, (Var, Const)):
+                saved = self.em.block
+                self.em.block = body
+                try:
+                    v = self.materialize(v, s)
+                finally:
+                    self.em.block = saved
+            results.append(v)
+        body.params = ([index] if not is_while else []) + params
+        body.results = results
+        outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
+                     for p_ in params)
+        eparams = {"body": body}
+        if is_while:
+            eparams["cond"] = cond_block
+            eqn = Eqn(P.get("while_loop"), tuple(inits), {}, outs, eparams, self.loc)
+        else:
+            eqn = Eqn(P.get("for_loop"), (iterable,) + tuple(inits), {}, outs, eparams, self.loc)
+        if has_break:
+            eparams["break_at"] = names.index("$brk")
+        self.set_loc(s)
+        eqn.loc = self.loc
+        self.em.block.eqns.append(eqn)
+        self.env = outer_env
+        for n, o in zip(names, outs):
+            self.env[n] = o
+        for m, n in aliases.items():
+            self.env[m] = self.env[n]
+        self.env.pop("$brk", None)
+        self.env.pop("$cont", None)
+        self.env.update(saved_flags)
+
+    def stmt_While(self, s):
+        if s.orelse:
+            raise self.unsupported(s, "'while ... else'", "use a flag variable instead")
+        self.runtime_loop(s, None, None, None, s.test)

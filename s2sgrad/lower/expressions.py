@@ -1,0 +1,136 @@
+"""Lowering of expressions: the dispatcher, constants, names, binary and
+unary operators, comparisons (``is``/``in`` resolved at compile time),
+``and``/``or``, and attributes (of modules, of arrays, of namedtuples)."""
+from __future__ import annotations
+
+import ast
+
+
+from ..errors import UnresolvedNameError
+from ..ir import Const, Var
+from ..primitives import core as P
+from .values import DictVal, Seq, Static
+from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
+
+
+class ExpressionsMixin:
+    def expr(self, node):
+        m = getattr(self, "expr_" + type(node).__name__, None)
+        if m is None:
+            raise self.unsupported(node, f"the expression '{snippet(node)}' "
+                                         f"({type(node).__name__})",
+                                   "rewrite it with supported NumPy operations")
+        return m(node)
+
+    def expr_Constant(self, node):
+        return Const(node.value)
+
+    def expr_Name(self, node):
+        return self.load_name(node)
+
+    def expr_BinOp(self, node):
+        # a long left-associated chain (a + b + c + ...) iteratively, not by recursion
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp):
+            chain.append(chain[-1].left)
+        acc = self.expr(chain[-1].left)
+        for n in reversed(chain):
+            acc = self.binop(n.op, acc, self.expr(n.right), n)
+        return acc
+
+    def binop(self, op, a, b, node):
+        if isinstance(a, Seq) or isinstance(b, Seq):
+            if isinstance(op, ast.Add) and isinstance(a, Seq) and isinstance(b, Seq):
+                return Seq(a.kind, a.items + b.items)
+            if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
+                return Seq(a.kind, a.items * b.value)
+        name = BINOPS.get(type(op))
+        if name is None:
+            raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
+                                   "use the equivalent NumPy function")
+        return self.apply(P.get(name), [a, b], {}, node)
+
+    def expr_UnaryOp(self, node):
+        v = self.expr(node.operand)
+        if isinstance(node.op, ast.Not) and isinstance(v, Const):
+            return Const(not v.value)
+        return self.apply(P.get(UNARY[type(node.op)]), [v], {}, node)
+
+    def expr_Compare(self, node):
+        left = self.expr(node.left)
+        result = None
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.expr(right_node)
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                r = self.identity_test(left, right, node)
+                if isinstance(op, ast.IsNot):
+                    r = Const(not r.value)
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                r = self.membership(left, right, node)
+                if isinstance(op, ast.NotIn):
+                    r = Const(not r.value)
+            else:
+                r = self.apply(P.get(CMP[type(op)]), [left, right], {}, node)
+            result = r if result is None else self.boolop_and(result, r, node)
+            left = right
+        return result
+
+    def identity_test(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(a.value is b.value)
+        if isinstance(a, Static) and isinstance(b, Static):
+            return Const(a.obj is b.obj)
+        # A computed value is never None: arguments that are None are constants.
+        for x, y in ((a, b), (b, a)):
+            if isinstance(x, Const) and x.value is None and isinstance(y, (Var, Seq, DictVal)):
+                return Const(False)
+        raise self.unsupported(node, "'is' between computed values", "compare with == instead")
+
+    def membership(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, DictVal):
+            return Const(a.value in b.items)
+        if isinstance(a, Const) and isinstance(b, Seq) and all(isinstance(i, Const) for i in b.items):
+            return Const(a.value in [i.value for i in b.items])
+        raise self.unsupported(node, "'in' on computed values", "test membership outside")
+
+    def boolop_and(self, a, b, node):
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(a.value and b.value)
+        return self.apply(P.get("logical_and"), [a, b], {}, node)
+
+    def expr_BoolOp(self, node):
+        vals = [self.expr(v) for v in node.values]
+        if all(isinstance(v, Const) for v in vals):
+            acc = vals[0].value
+            for v in vals[1:]:
+                acc = (acc and v.value) if isinstance(node.op, ast.And) else (acc or v.value)
+            return Const(acc)
+        name = "logical_and" if isinstance(node.op, ast.And) else "logical_or"
+        acc = vals[0]
+        for v in vals[1:]:
+            acc = self.apply(P.get(name), [acc, v], {}, node)
+        return acc
+
+    def expr_Attribute(self, node):
+        base = self.expr(node.value)
+        attr = node.attr
+        if isinstance(base, Static):
+            try:
+                obj = getattr(base.obj, attr)
+            except AttributeError:
+                raise self.error(node, f"'{snippet(node)}' does not exist",
+                                 cls=UnresolvedNameError) from None
+            return self.static_value(obj)
+        if isinstance(base, (Var, Const)):
+            prim = P.ATTRIBUTES.get(attr)
+            if prim is None:
+                if attr in P.METHODS:
+                    raise self.unsupported(node, f"the method '.{attr}' used without calling it",
+                                           "call it")
+                raise self.unsupported(node, f"the attribute '.{attr}'",
+                                       "use a supported attribute (.T .shape .ndim .size .dtype)")
+            return self.apply(prim, [base], {}, node, spelling=("attr", attr))
+        if isinstance(base, Seq) and base.fields and attr in base.fields:
+            return base.items[base.fields.index(attr)]
+        raise self.unsupported(node, f"the attribute '.{attr}' of a container",
+                               "index the container instead")

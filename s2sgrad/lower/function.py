@@ -1,0 +1,107 @@
+"""The entry point: :func:`lower_function` turns a Python function (and the
+structure of its arguments) into a :class:`~s2sgrad.ir.Func`."""
+from __future__ import annotations
+
+import ast
+import sys
+
+
+from .. import pytree
+from ..errors import UnsupportedSyntaxError
+from ..frontend import Resolver, parse_function
+from ..ir import Block, Const, Eqn, Func, Var
+from ..primitives import core as P
+from ..primitives.core import Emitter
+from .values import DictVal, Seq
+from .lowerer import Lowerer
+
+
+def lower_function(fn, arg_specs, name=None) -> Func:
+    """Lower ``fn`` to a :class:`Func`.
+
+    ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
+    ``("leaf", None)``, ``("static", value)`` (a Python int/bool: a constant),
+    ``("none", None)`` (the argument is ``None``: a
+    constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
+    The Func has one parameter Var per leaf, in order.
+    """
+    src = parse_function(fn)
+    # Lowering recurses once per level of expression nesting (np.sin(np.sin(...))
+    # written 300 deep is legal Python): make room for it.
+    limit = sys.getrecursionlimit()
+    if limit < 20000:
+        sys.setrecursionlimit(20000)
+    try:
+        return _lower_function(fn, arg_specs, name, src)
+    finally:
+        if limit < 20000:
+            sys.setrecursionlimit(limit)
+
+
+def _lower_function(fn, arg_specs, name, src):
+    em = Emitter(Block(), derivative=False)
+    lw = Lowerer(src, Resolver(fn), em)
+    params = []
+    for pname, (kind, td) in arg_specs.items():
+        if kind in ("none", "static"):
+            lw.env[pname] = Const(td if kind == "static" else None)
+            params.append(Var(pname))   # still a parameter of the generated function
+            continue
+        if kind == "leaf":
+            v = Var(pname, shape=P.fresh_shape(pname))
+            params.append(v)
+            lw.env[pname] = v
+            continue
+        leaves = [Var(p, shape=P.fresh_shape(p)) for p in pytree.leaf_paths(td, pname)]
+        params += leaves
+        lw.env[pname] = _tree_value(td, iter(leaves))
+    node = src.node
+    if isinstance(node, ast.Lambda):
+        lw.set_loc(node)
+        lw.env["$retv"] = lw.expr(node.body)
+    else:
+        lw.lower_body(node.body)
+    if "$retv" not in lw.env:
+        raise src.error(UnsupportedSyntaxError,
+                        f"'{fn.__name__}' does not return a value; return the quantity to "
+                        f"differentiate", node)
+    ret = lw.env["$retv"]
+    results, out_tree = _flatten_value(lw, ret, node)
+    prologue = []
+    for prim, v, params_ in lw.prologue:
+        prologue.append(Eqn(prim, (), {}, (v,), params_, None))
+    body = Block(prologue + em.block.eqns)
+    func = Func(name or fn.__name__, params, body, results, src.filename,
+                info={"out_tree": out_tree, "source": src})
+    return func
+
+
+def _tree_value(td, it):
+    if td.kind == "leaf":
+        return next(it)
+    kids = [_tree_value(c, it) for c in td.children]
+    if td.kind == "dict":
+        return DictVal(dict(zip(td.keys, kids)))
+    if td.kind == "namedtuple":
+        return Seq("tuple", kids, fields=tuple(td.type._fields))
+    return Seq("list" if td.kind == "list" else "tuple", kids)
+
+
+def _flatten_value(lw, v, node):
+    """Flatten a returned value into atoms and a TreeDef."""
+    leaves = []
+
+    def go(x):
+        if isinstance(x, Seq):
+            return pytree.TreeDef("list" if x.kind == "list" else "tuple",
+                                  tuple(go(i) for i in x.items))
+        if isinstance(x, DictVal):
+            keys = tuple(x.items)
+            return pytree.TreeDef("dict", tuple(go(x.items[k]) for k in keys), keys)
+        leaves.append(lw.materialize(x, node))
+        return pytree.LEAF
+
+    td = go(v)
+    return leaves, td
+
+

@@ -1,0 +1,116 @@
+"""The :class:`Lowerer`: the state shared by every part of lowering (the
+source, the name resolver, the emitter, the environment of names) and the
+driver that lowers a list of statements.  The work itself is in one mixin
+per concern, each in the module of that name:
+
+========================  =====================================================
+``statements.py``         assignment, ``+=``, ``return``/``break``, ``with``
+``expressions.py``        operators, comparisons, attributes
+``containers.py``         tuple/list/dict literals, ``xs.append``, materialising
+``subscripts.py``         ``x[...]`` reads and ``y[...] = v`` / ``np.add.at`` writes
+``calls.py``              calls: primitives, methods, inlining user functions
+``builtins.py``           ``len``, ``sum``, ``range``, ``zip``, ``math.*`` ...
+``names.py``              names: locals, globals and closure cells, constants
+``control.py``            ``if``, conditional expressions, loops, comprehensions
+``aliasing.py``           NumPy views and names of one array: writes seen by all
+========================  =====================================================
+"""
+from __future__ import annotations
+
+
+from ..errors import (S2SGradError, UnsupportedSyntaxError)
+from ..frontend import Resolver, Source
+from ..ir import Const, Loc, Var
+from ..primitives import core as P
+from ..primitives.core import Emitter
+from .statements import StatementsMixin
+from .expressions import ExpressionsMixin
+from .containers import ContainersMixin
+from .subscripts import SubscriptsMixin
+from .calls import CallsMixin
+from .names import NamesMixin
+from .control import ControlFlowMixin
+from .aliasing import AliasingMixin
+from .syntax import assigned_names
+
+
+class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixin,
+              CallsMixin, NamesMixin, ControlFlowMixin, AliasingMixin):
+    def __init__(self, src: Source, resolver: Resolver, em: Emitter, top: "Lowerer" = None,
+                 depth: int = 0):
+        self.src = src
+        self.resolver = resolver
+        self.em = em
+        self.top = top or self
+        self.depth = depth
+        self.env: dict = {}
+        self.loc: Loc | None = None
+        self.node = src.node
+        self.local_names = assigned_names(src.node)
+        self.loop_depth = 0
+        self._iter_value = None
+        self.caller = None        # the lowerer whose call this one inlines
+        self.iter_alias: dict = {}  # id(array iterated) -> its version in the loop body
+        if top is None:
+            # views: Var -> (base Var, index template, parts) for every basic-index
+            # read (x[1:], x[0], x[i]): NumPy views, so a write through one reaches the other
+            self.views: dict = {}
+            self.view_children: dict = {}   # id(base Var) -> [its views]
+            self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
+            self.prologue: list = []
+            self.global_loads: dict = {}
+            self.cell_loads: dict = {}
+
+    def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
+        return self.src.error(cls, message, node, construct)
+
+    def unsupported(self, node, what, advice):
+        return self.error(node, f"{what} is not supported; {advice}", construct=what)
+
+    def set_loc(self, node):
+        lineno = node.lineno
+        end = getattr(node, "end_lineno", lineno) or lineno
+        text = " ".join(self.src.line_text(i) for i in range(lineno, min(end, lineno + 2) + 1))
+        self.loc = Loc(self.src.filename, lineno, node.col_offset, text.strip())
+        self.em.loc = self.loc
+
+    def lower_body(self, stmts):
+        """Lower statements in order.  After a ``break``/``continue``/``return``
+        that happens only on some paths, the rest is lowered under
+        ``if not flag:`` (the flags are ordinary lowering-time variables)."""
+        for k, s in enumerate(stmts):
+            flag = self.pending_flag()
+            if isinstance(flag, Const) and flag.value:
+                return
+            if isinstance(flag, Var):
+                rest = stmts[k:]
+                pred = self.apply(P.get("logical_not"), [flag], {}, s)
+
+                def not_left():
+                    # on this side no flag is set
+                    for f in ("$ret", "$brk", "$cont"):
+                        if isinstance(self.env.get(f), Var):
+                            self.env[f] = Const(False)
+                    self.lower_body(rest)
+
+                self.lower_if(pred, not_left, lambda: None, s)
+                return
+            self.set_loc(s)
+            try:
+                self.stmt(s)
+            except S2SGradError:
+                raise
+            except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+                raise self.error(s, f"cannot lower this statement: {exc}") from exc
+
+    def pending_flag(self):
+        """Whether control has left the current statement list (a Const or a Var)."""
+        flags = [self.env[f] for f in ("$ret", "$brk", "$cont") if f in self.env]
+        acc = Const(False)
+        for f in flags:
+            if isinstance(f, Const):
+                if f.value:
+                    return Const(True)
+                continue
+            acc = f if isinstance(acc, Const) else self.em.call(P.get("logical_or"), acc, f)
+        return acc

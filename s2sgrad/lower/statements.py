@@ -1,0 +1,190 @@
+"""Lowering of statements: assignment and unpacking, augmented assignment
+(in place on arrays, rebinding on scalars), ``return``/``break``/``continue``
+(as flags, see ``Lowerer.lower_body``), ``del``, ``assert`` and the
+transparent ``with`` blocks.  Control flow statements are in ``control.py``,
+writes into subscripts in ``subscripts.py``."""
+from __future__ import annotations
+
+import ast
+import contextlib
+import warnings
+
+import numpy as np
+
+from ..errors import S2SGradError
+from ..ir import Block, Const, Eqn, Var
+from ..primitives import core as P
+from .values import Seq, Static
+from .syntax import REFUSED, snippet
+
+
+class StatementsMixin:
+    def stmt(self, s):
+        m = getattr(self, "stmt_" + type(s).__name__, None)
+        if m is not None:
+            return m(s)
+        if type(s) in REFUSED:
+            what, msg = REFUSED[type(s)]
+            raise self.error(s, msg, construct=what)
+        raise self.error(s, f"'{type(s).__name__}' statements are not supported",
+                         construct=type(s).__name__)
+
+    def stmt_Expr(self, s):
+        if isinstance(s.value, ast.Constant):
+            return  # docstring or bare constant
+        self.expr(s.value)
+
+    def stmt_Pass(self, s):
+        pass
+
+    def stmt_With(self, s):
+        """``with`` over a context manager that does not change any value
+        (``np.errstate``, ``warnings.catch_warnings``, ``contextlib.nullcontext``,
+        ``np.printoptions``): the body is lowered inline.  The generated code
+        does not re-enter the context manager (a floating-point warning it
+        would have silenced may show; every value is the same)."""
+        kinds = []
+        for item in s.items:
+            kind = self.transparent_context(item.context_expr)
+            if kind is None:
+                what, msg = REFUSED[ast.With]
+                raise self.error(item.context_expr, msg + f" ('{snippet(item.context_expr)}' "
+                                 "is not a context manager s2sgrad knows to be transparent)",
+                                 construct=what)
+            if item.optional_vars is not None and kind != "nullcontext":
+                raise self.error(item.context_expr, f"'with {snippet(item.context_expr)} as "
+                                 f"...' is not supported; drop the 'as' target",
+                                 construct="with")
+            kinds.append(kind)
+        for item, kind in zip(s.items, kinds):
+            if item.optional_vars is not None:     # nullcontext(value) as name
+                call = item.context_expr
+                value = self.expr(call.args[0]) if call.args else Const(None)
+                self.bind(item.optional_vars, value)
+        n = kinds.count("catch_warnings")
+        self.top.warning_filters_ok += n
+        try:
+            self.lower_body(s.body)
+        finally:
+            self.top.warning_filters_ok -= n
+
+    def transparent_context(self, node):
+        """Which transparent context manager ``node`` creates, or None."""
+        if not isinstance(node, ast.Call):
+            return None
+        try:
+            callee = self.static_callee(node.func)
+        except S2SGradError:
+            return None
+        obj = callee.obj if isinstance(callee, Static) else None
+        if obj is None:
+            return None
+        if obj is np.errstate:
+            return "errstate"
+        if obj is getattr(np, "printoptions", None):
+            return "printoptions"
+        if obj is contextlib.nullcontext and len(node.args) <= 1 and not node.keywords:
+            return "nullcontext"
+        if obj is warnings.catch_warnings and not any(
+                k.arg == "record" and not (isinstance(k.value, ast.Constant) and
+                                           k.value.value is False) for k in node.keywords):
+            return "catch_warnings"
+        return None
+
+    def stmt_Assign(self, s):
+        value = self.expr(s.value)
+        for t in s.targets:
+            self.bind(t, value)
+
+    def stmt_AnnAssign(self, s):
+        if s.value is not None:
+            self.bind(s.target, self.expr(s.value))
+
+    def stmt_AugAssign(self, s):
+        if isinstance(s.target, ast.Subscript):
+            # y[idx] += v  ==  y[idx] = y[idx] + v  (NumPy's semantics too)
+            cur = self.expr_Subscript(ast.Subscript(value=s.target.value, slice=s.target.slice,
+                                                    ctx=ast.Load()))
+            rhs = self.expr(s.value)
+            self.bind_subscript(s.target, self.binop(s.op, cur, rhs, s))
+            return
+        if not isinstance(s.target, ast.Name):
+            raise self.unsupported(s, "augmented assignment to this target",
+                                   "assign to a plain variable name")
+        cur = self.load_name(s.target)
+        rhs = self.expr(s.value)
+        new = self.binop(s.op, cur, rhs, s)
+        self.bind(s.target, new)
+        if isinstance(cur, Var) and isinstance(new, Var) and P.shape_of(cur) is not P.SCALAR \
+                and self.aliased(cur, s.target.id):
+            # x += v on an array is in place: the other names of the array see
+            # it; on a Python or NumPy scalar it rebinds x alone.  Which one is
+            # known at run time only: np.ndim(x) > 0 decides.
+            nd = self.apply(P.get("ndim"), [cur], {}, s)
+            pred = self.apply(P.get("greater"), [nd, Const(0)], {}, s)
+            out = Var(s.target.id, shape=P.shape_of(cur))
+            self.em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
+                                          {"then": Block([], [], [new]),
+                                           "else": Block([], [], [cur])}, self.loc))
+            self.write_back(cur, out)
+
+    def stmt_Return(self, s):
+        self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)
+        self.env["$ret"] = Const(True)
+        if self.loop_depth:
+            self.env["$brk"] = Const(True)
+
+    def stmt_Break(self, s):
+        if not self.loop_depth:
+            raise self.error(s, "'break' outside a loop", cls=S2SGradError)
+        self.env["$brk"] = Const(True)
+
+    def stmt_Continue(self, s):
+        if not self.loop_depth:
+            raise self.error(s, "'continue' outside a loop", cls=S2SGradError)
+        self.env["$cont"] = Const(True)
+
+    def stmt_Delete(self, s):
+        for t in s.targets:
+            if isinstance(t, ast.Name) and t.id in self.env:
+                del self.env[t.id]
+            else:
+                raise self.unsupported(t, "'del' of this target", "delete only local names")
+
+    def stmt_Assert(self, s):
+        pass  # assertions check inputs; they do not change the value differentiated
+
+    def bind(self, target, value):
+        if isinstance(target, ast.Name):
+            self.name_value(value, target.id)
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in target.elts):
+                raise self.unsupported(target, "starred assignment",
+                                       "unpack into a fixed number of names")
+            items = self.unpack(value, len(target.elts), target)
+            for t, v in zip(target.elts, items):
+                self.bind(t, v)
+        elif isinstance(target, ast.Subscript):
+            self.bind_subscript(target, value)
+        elif isinstance(target, ast.Attribute):
+            raise self.unsupported(target, "assignment to an attribute",
+                                   "assign to a local variable")
+        else:
+            raise self.unsupported(target, f"assignment to {type(target).__name__}",
+                                   "assign to a local variable")
+
+    def name_value(self, value, name):
+        """Give a freshly computed temporary the user's variable name."""
+        if isinstance(value, Var) and value.hint == "":
+            value.hint = name
+
+    def unpack(self, value, n, node):
+        if isinstance(value, Seq):
+            if len(value.items) != n:
+                raise self.error(node, f"cannot unpack {len(value.items)} values into {n} names",
+                                 cls=S2SGradError)
+            return value.items
+        if isinstance(value, (Var, Const)):
+            return [self.getitem(value, i) for i in range(n)]
+        raise self.error(node, "cannot unpack this value", cls=S2SGradError)

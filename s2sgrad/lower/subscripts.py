@@ -1,0 +1,171 @@
+"""``x[...]`` reads (basic indexing, integer arrays, masks, reading a
+runtime list) and writes (``y[idx] = v`` as a functional update ``setitem``,
+``np.add.at``/``np.subtract.at``).  A basic-index read is a NumPy view and is
+recorded as such (see ``aliasing.py``)."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from ..ir import Const, Var
+from ..primitives import core as P
+from ..primitives.indexing import Slot
+from ..primitives.lists import LIST
+from .values import DictVal, Seq, Static
+from .syntax import snippet
+
+
+def _is_basic_index(template, parts):
+    """Whether indexing with ``template`` gives a NumPy view (basic indexing:
+    ints, slices, None, Ellipsis, scalar loop indices), not a copy."""
+    if isinstance(template, Slot) and isinstance(parts[template.k], Const) and \
+            isinstance(parts[template.k].value, str):
+        return True                 # d["W"] of a dict passed as data: the same array
+    items = template if isinstance(template, tuple) else (template,)
+    for it in items:
+        if isinstance(it, Slot):
+            if P.shape_of(parts[it.k]) is not P.SCALAR:
+                return False
+        elif not (it is None or it is Ellipsis or isinstance(it, slice) or
+                  (isinstance(it, int) and not isinstance(it, bool))):
+            return False
+    return True
+
+
+
+def ufunc_at_of(obj):
+    """The ufunc of ``np.add.at``/``np.subtract.at``, else None."""
+    owner = getattr(obj, "__self__", None)
+    if getattr(obj, "__name__", None) == "at" and (owner is np.add or owner is np.subtract):
+        return owner
+    return None
+
+
+class SubscriptsMixin:
+    def expr_Subscript(self, node):
+        base = self.expr(node.value)
+        idx_node = node.slice
+        if isinstance(base, (Seq, DictVal)):
+            if isinstance(idx_node, ast.Slice) and isinstance(base, Seq):
+                bounds = [None if b is None else self.expr(b)
+                          for b in (idx_node.lower, idx_node.upper, idx_node.step)]
+                if not all(b is None or (isinstance(b, Const) and isinstance(b.value, int))
+                           for b in bounds):
+                    raise self.unsupported(node, "slicing a list or tuple with computed bounds",
+                                           "use constant bounds, or stack it into an array")
+                key = Const(slice(*(None if b is None else b.value for b in bounds)))
+            else:
+                key = self.expr(idx_node)
+            return self.container_getitem(base, key, node)
+        if isinstance(base, Static):
+            raise self.unsupported(node, f"subscripting '{snippet(node.value)}'",
+                                   "index an array value")
+        template, parts = self.index_template(idx_node)
+        return self.apply_getitem(base, template, parts, node)
+
+    def index_template(self, idx_node):
+        parts: list = []
+
+        def item(n):
+            if isinstance(n, ast.Slice):
+                return slice(*(None if x is None else scalar(x)
+                               for x in (n.lower, n.upper, n.step)))
+            return scalar(n)
+
+        def scalar(n):
+            v = self.expr(n)
+            if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
+                                         (isinstance(v.value, int))):
+                return v.value
+            if isinstance(v, Static) and v.obj is None:
+                return None
+            parts.append(self.materialize(v, n))
+            return Slot(len(parts) - 1)
+
+        if isinstance(idx_node, ast.Tuple):
+            t = tuple(item(e) for e in idx_node.elts)
+        else:
+            t = item(idx_node)
+        return t, parts
+
+    def getitem(self, value, i):
+        """``value[i]`` for a Python int or a computed index."""
+        if isinstance(value, Var):
+            # the rows of an array the loop writes into: its current version
+            value = self.iter_alias.get(id(value), value)
+        if isinstance(value, (Seq, DictVal)):
+            return self.container_getitem(value, i if isinstance(i, (Var, Const)) else Const(i),
+                                          self.node)
+        if isinstance(i, int):
+            return self.apply_getitem(value, i, [], self.node)
+        return self.apply_getitem(value, Slot(0), [i], self.node)
+
+    def apply_getitem(self, base, template, parts, node):
+        base = self.materialize(base, node)
+        if isinstance(base, Var) and P.shape_of(base) is LIST:
+            if isinstance(template, Slot):
+                return self.em.call(P.get("list_get"), base, parts[template.k])
+            if isinstance(template, int):
+                return self.em.call(P.get("list_get"), base, Const(template))
+            raise self.unsupported(node, "slicing a list built at run time",
+                                   "stack it into an array first")
+        out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+        if isinstance(base, Var) and _is_basic_index(template, parts):
+            self.add_view(out, base, template, parts)
+        return out
+
+    def bind_subscript(self, target, value):
+        """``y[idx] = value``: a new version of ``y`` (or of a literal list/dict)."""
+        if not isinstance(target.value, ast.Name):
+            raise self.unsupported(target, "assignment into a nested subscript",
+                                   "index once with a tuple: y[i, j] = v")
+        name = target.value.id
+        base = self.load_name(target.value)
+        if isinstance(base, (Seq, DictVal)):
+            key = self.expr(target.slice)
+            if not isinstance(key, Const):
+                raise self.unsupported(target, "assignment into a list at a computed position",
+                                       "use an array")
+            if isinstance(base, DictVal):
+                items = dict(base.items)
+                items[key.value] = value
+                self.env[name] = DictVal(items)
+            else:
+                items = list(base.items)
+                items[key.value] = value
+                self.env[name] = Seq(base.kind, items)
+            return
+        if isinstance(base, Static):
+            raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")
+        template, parts = self.index_template(target.slice)
+        base = self.materialize(base, target)
+        v = self.materialize(value, target)
+        out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
+        out.hint = name
+        self.env[name] = out
+        self.write_back(base, out)
+
+    def ufunc_at(self, ufunc, node):
+        """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and
+        ``np.subtract.at``: a new version of the local ``y``,
+        ``y + index_add(broadcast(v), y, idx)``."""
+        name = f"np.{ufunc.__name__}.at"
+        if len(node.args) != 3 or node.keywords or not isinstance(node.args[0], ast.Name) \
+                or node.args[0].id not in self.env:
+            raise self.unsupported(node, f"this form of '{name}'",
+                                   f"write {name}(y, idx, v) with y a local variable or an "
+                                   f"argument")
+        y = self.materialize(self.load_name(node.args[0]), node)
+        template, parts = self.index_template(node.args[1])
+        v = self.materialize(self.expr(node.args[2]), node)
+        sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
+        vb = self.em.call(P.get("broadcast_like"), v, sel)
+        if ufunc is np.subtract:
+            vb = self.em.call(P.get("negative"), vb)
+        upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})
+        out = self.em.call(P.get("add"), y, upd)
+        out.hint = node.args[0].id
+        self.env[node.args[0].id] = out
+        self.write_back(y, out)
+        return Const(None)

@@ -1,0 +1,92 @@
+"""Compile-time values of lowering.
+
+While a function is lowered, a name is bound either to a runtime value (an
+IR atom: ``Var`` or ``Const``) or to a compile-time value that disappears
+from the IR: :class:`Static` (a module, function, class or dtype),
+:class:`Seq` (a tuple or list whose length is known), :class:`DictVal` (a
+dict with known keys), :class:`IterVal` (``enumerate``/``zip``/``reversed``
+of runtime values) and :class:`LocalFunction` (a nested ``def`` or
+``lambda``, inlined at each call).
+"""
+from __future__ import annotations
+
+import numbers
+import types
+
+import numpy as np
+
+
+
+class Static:
+    """A compile-time Python object (module, function, class, dtype)."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __repr__(self):
+        return f"Static({self.obj!r})"
+
+
+class Seq:
+    """A tuple or list whose structure is known at compile time (``fields``:
+    a namedtuple's field names)."""
+    __slots__ = ("kind", "items", "fields")
+
+    def __init__(self, kind, items, fields=None):
+        self.kind = kind
+        self.items = list(items)
+        self.fields = fields
+
+
+class IterVal:
+    """A lazily indexed iterable (enumerate/zip/reversed of runtime values):
+    its length as an atom and how to get item ``i``."""
+    __slots__ = ("length", "item")
+
+    def __init__(self, length, item):
+        self.length = length
+        self.item = item
+
+
+class DictVal:
+    """A dict whose keys are known at compile time."""
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = dict(items)
+
+
+class LocalFunction:
+    """A ``def`` or ``lambda`` inside the differentiated function.  Calls are
+    inlined with the enclosing variables as they are at the call (Python's
+    late binding of closures)."""
+    __slots__ = ("node", "lowerer", "defaults")
+
+    def __init__(self, node, lowerer):
+        self.node = node
+        self.lowerer = lowerer
+        # default values are evaluated where the def (or lambda) is, as in Python
+        self.defaults = [lowerer.expr(d) for d in node.args.defaults]
+
+
+def is_static_object(obj) -> bool:
+    """Objects resolved at compile time rather than read as data at run time."""
+    if isinstance(obj, np.ndarray):
+        return False
+    return (isinstance(obj, (types.ModuleType, type, np.dtype, types.FunctionType,
+                             types.BuiltinFunctionType, np.ufunc))
+            or callable(obj))
+
+
+def is_number(v):
+    return isinstance(v, numbers.Number) and not isinstance(v, np.ndarray)
+
+
+MISSING = object()
+
+
+def identity_index(i):
+    return i
+
+
