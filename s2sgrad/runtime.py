@@ -740,3 +740,490 @@ def unpartition(g, a, out, axis=-1):
     else:
         np.put_along_axis(res, _match_order(a, out, axis), g, axis=axis)
     return res
+
+
+# ---------------------------------------------------------------- statistics adjoints
+#
+# Helpers of primitives/statistics.py: the adjoints of np.diff, np.gradient,
+# np.trapezoid's weights, the products kron/cross/vdot/convolve/correlate,
+# np.cov's data layout, and the gathers behind quantiles.
+
+__all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights", "average_weights_adjoint",
+            "trapezoid_ends",
+            "trapezoid_weights", "trapezoid_weights_adjoint", "kron_vjp_a", "kron_vjp_b",
+            "vdot_vjp_a", "vdot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
+            "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b", "cov_rows",
+            "cov_rows_adjoint", "cov_normalization", "quantile_tangent", "quantile_adjoint"]
+
+
+def require_1d(x, what=""):
+    """``x`` itself, checked to be 1-d (``what`` needs it so, to know its number
+    of results when compiling)."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"s2sgrad differentiates {what} only for a 1-d array, but this one "
+                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple) so the "
+                         f"number of results is known when compiling")
+    return x
+
+
+def _diff_edge(v, a, axis):
+    """``prepend``/``append`` as ``np.diff`` uses it (a scalar becomes one slice)."""
+    v = np.asanyarray(v)
+    if v.ndim == 0:
+        shape = list(np.shape(a))
+        shape[axis] = 1
+        v = np.broadcast_to(v, tuple(shape))
+    return v
+
+
+def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
+    """The adjoint of ``np.diff(a, n, axis, prepend=..., append=...)``: the
+    cotangent of ``a``, followed by those of ``prepend``/``append`` when given."""
+    nd = np.ndim(a)
+    ax = _axis_of(axis, nd)
+    g = np.asarray(g)
+    for _ in range(n):                 # the adjoint of c -> c[1:] - c[:-1]
+        shape = list(g.shape)
+        shape[ax] += 1
+        z = np.zeros(shape, dtype=g.dtype)
+        lead = (slice(None),) * ax
+        z[lead + (slice(1, None),)] += g
+        z[lead + (slice(None, -1),)] -= g
+        g = z
+    parts = [v for v in (prepend, append) if v is not None]
+    if not parts:
+        return g
+    lens = [np.shape(_diff_edge(prepend, a, ax))[ax] if prepend is not None else 0,
+            np.shape(a)[ax]]
+    pieces = np.split(g, np.cumsum(lens), axis=ax)
+    out = [pieces[1]]
+    if prepend is not None:
+        out.append(unbroadcast(pieces[0], prepend))
+    if append is not None:
+        out.append(unbroadcast(pieces[2], append))
+    return tuple(out)
+
+
+def _gradient_band(n, spacing, edge_order, dtype):
+    """``coef[i, d + 2] = A[i, i + d]`` for the matrix ``A`` that ``np.gradient``
+    applies along one axis of length ``n`` (every row touches at most the
+    columns ``i - 2 .. i + 2``), read off ``np.gradient`` itself by probing
+    with the columns of each residue mod 5."""
+    idx = np.arange(n)
+    coef = np.zeros((n, 5), dtype=dtype)
+    for k in range(5):
+        probe = (idx % 5 == k).astype(np.float64)
+        p = np.gradient(probe, *spacing, edge_order=edge_order)
+        for d in range(-2, 3):
+            j = idx + d
+            ok = (j >= 0) & (j < n) & (j % 5 == k)
+            coef[ok, d + 2] = p[ok]
+    return coef
+
+
+def gradient_adjoint(g, f, *spacing, axis=0, edge_order=1):
+    """The adjoint of ``np.gradient(f, *spacing, axis=axis, edge_order=...)``
+    (one axis): ``A^T g`` for NumPy's own difference matrix ``A``."""
+    g = np.asarray(g)
+    ax = _axis_of(axis, np.ndim(f))
+    n = np.shape(f)[ax]
+    dtype = np.result_type(g, f, np.float32)
+    coef = _gradient_band(n, spacing, edge_order, dtype)
+    gm = np.moveaxis(g, ax, -1)
+    out = np.zeros(gm.shape, dtype=dtype)
+    for d in range(-2, 3):           # out[j] += A[j - d, j] g[j - d]
+        t = gm * coef[:, d + 2]
+        if d >= 0:
+            out[..., d:] += t[..., :n - d]
+        else:
+            out[..., :n + d] += t[..., -d:]
+    return np.moveaxis(out, -1, ax)
+
+
+def _average_axes(w, a, axis):
+    """The axes a non-full-shaped ``np.average`` weight lies along (None: as is)."""
+    if axis is None or np.shape(w) == np.shape(a):
+        return None
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(_axis_of(int(x), np.ndim(a)) for x in axes)
+
+
+def average_weights(w, a, axis=None):
+    """``np.average``'s weights shaped to broadcast against ``a``: weights
+    given for the reduced axes only lie along them (in sorted axis order)."""
+    w = np.asarray(w)
+    axes = _average_axes(w, a, axis)
+    if axes is None:
+        return w
+    w = w.transpose(np.argsort(axes))
+    return w.reshape(tuple(n if d in axes else 1 for d, n in enumerate(np.shape(a))))
+
+
+def average_weights_adjoint(h, w, a, axis=None):
+    """The adjoint of :func:`average_weights` (``h`` shaped like its result)."""
+    h = np.asarray(h)
+    axes = _average_axes(w, a, axis)
+    if axes is None:
+        return h.reshape(np.shape(w))
+    perm = np.argsort(axes)
+    t = h.reshape(tuple(np.shape(w)[p] for p in perm))
+    return t.transpose(np.argsort(perm))
+
+
+def trapezoid_ends(y, axis=-1):
+    """``np.trapezoid``'s weights for unit spacing: 1, with 1/2 at both ends of ``axis``."""
+    nd = np.ndim(y)
+    ax = _axis_of(axis, nd)
+    n = np.shape(y)[ax]
+    dtype = np.result_type(y, np.float32)
+    w = np.ones(n, dtype=dtype)
+    if n:
+        w[0] = w[-1] = 0.5
+    if n == 1:
+        w[0] = 0.0
+    shape = [1] * nd
+    shape[ax] = n
+    return w.reshape(shape)
+
+
+def _trapezoid_steps(x, y, axis):
+    x = np.asarray(x)
+    nd = np.ndim(y)
+    if x.ndim == 1:
+        d = np.diff(x)
+        shape = [1] * nd
+        shape[_axis_of(axis, nd)] = d.shape[0]
+        return d.reshape(shape), _axis_of(axis, nd)
+    return np.diff(x, axis=axis), _axis_of(axis, x.ndim)
+
+
+def trapezoid_weights(x, y, axis=-1):
+    """``W`` with ``np.trapezoid(y, x, axis=axis) == sum(W * y, axis)``:
+    ``W_i = (d_{i-1} + d_i) / 2`` for the steps ``d = diff(x)`` (linear in ``x``)."""
+    d, ax = _trapezoid_steps(x, y, axis)
+    lo = [(0, 0)] * d.ndim
+    hi = [(0, 0)] * d.ndim
+    lo[ax] = (1, 0)
+    hi[ax] = (0, 1)
+    return (np.pad(d, lo) + np.pad(d, hi)) * 0.5
+
+
+def trapezoid_weights_adjoint(h, x, y, axis=-1):
+    """The adjoint of :func:`trapezoid_weights` in ``x`` (``h`` shaped like ``W``)."""
+    h = np.asarray(h)
+    x = np.asarray(x)
+    nd = np.ndim(y)
+    ax = _axis_of(axis, nd) if x.ndim == 1 else _axis_of(axis, x.ndim)
+    lead = (slice(None),) * ax
+    cd = (h[lead + (slice(None, -1),)] + h[lead + (slice(1, None),)]) * 0.5
+    lo = [(0, 0)] * cd.ndim
+    hi = [(0, 0)] * cd.ndim
+    lo[ax] = (1, 0)
+    hi[ax] = (0, 1)
+    cx = np.pad(cd, lo) - np.pad(cd, hi)            # the adjoint of np.diff
+    return np.reshape(cx, x.shape)
+
+
+def _kron_shapes(a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    nd = max(len(sa), len(sb))
+    return (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb, nd
+
+
+def kron_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.kron(a, b)``: each block of ``g`` against ``b``."""
+    sa, sb, nd = _kron_shapes(a, b)
+    G = np.reshape(g, tuple(v for pair in zip(sa, sb) for v in pair))
+    t = np.tensordot(G, np.reshape(b, sb), axes=(list(range(1, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(t, np.shape(a))
+
+
+def kron_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.kron(a, b)``."""
+    sa, sb, nd = _kron_shapes(a, b)
+    G = np.reshape(g, tuple(v for pair in zip(sa, sb) for v in pair))
+    t = np.tensordot(G, np.reshape(a, sa), axes=(list(range(0, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(t, np.shape(b))
+
+
+def _real_only(name, *xs):
+    if any(np.iscomplexobj(x) for x in xs):
+        raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
+
+
+def vdot_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.vdot(a, b)`` (real arrays; both are flattened)."""
+    _real_only("np.vdot", a, b)
+    return np.reshape(np.multiply(g, np.ravel(b)), np.shape(a))
+
+
+def vdot_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.vdot(a, b)`` (real arrays)."""
+    _real_only("np.vdot", a, b)
+    return np.reshape(np.multiply(g, np.ravel(a)), np.shape(b))
+
+
+def _cross_axes(axisa, axisb, axisc, axis, a, b):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
+        raise ValueError("s2sgrad differentiates np.cross of 3-vectors only (2-vectors are "
+                         "deprecated in NumPy 2); pad them with a zero third component")
+    _real_only("np.cross", a, b)
+    return axisa, axisb, axisc
+
+
+def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cotangent of ``a`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <a, b x g>``."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    return unbroadcast(np.cross(b, g, axisa=axb, axisb=axc, axisc=axa), a)
+
+
+def cross_vjp_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cotangent of ``b`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <b, g x a>``."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    return unbroadcast(np.cross(g, a, axisa=axc, axisb=axa, axisc=axb), b)
+
+
+def _full_cotangent(g, n, m, mode, flipped):
+    """``g`` placed in the full-length result (zeros elsewhere): the window
+    that ``mode`` keeps.  ``flipped``: np.correlate with ``len(v) > len(a)``,
+    whose 'same' window is centred from the other end."""
+    g = np.asarray(g)
+    if mode == "full":
+        return g
+    s = min(n, m)
+    off = s - 1 if mode == "valid" else ((s - 1) - (s - 1) // 2 if flipped else (s - 1) // 2)
+    out = np.zeros(n + m - 1, dtype=g.dtype)
+    out[off:off + g.shape[0]] = g
+    return out
+
+
+def convolve_vjp_a(g, a, v, mode="full"):
+    """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
+    _real_only("np.convolve", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
+    return np.reshape(np.correlate(gf, np.ravel(v), "valid"), np.shape(a))
+
+
+def convolve_vjp_b(g, a, v, mode="full"):
+    """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
+    _real_only("np.convolve", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
+    return np.reshape(np.correlate(gf, np.ravel(a), "valid"), np.shape(v))
+
+
+def correlate_vjp_a(g, a, v, mode="valid"):
+    """Cotangent of ``a`` in ``np.correlate(a, v, mode)`` (which is
+    ``np.convolve(a, v[::-1])`` in full)."""
+    _real_only("np.correlate", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
+    return np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a))
+
+
+def correlate_vjp_b(g, a, v, mode="valid"):
+    """Cotangent of ``v`` in ``np.correlate(a, v, mode)``."""
+    _real_only("np.correlate", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
+    return np.reshape(np.correlate(gf, np.ravel(a), "valid")[::-1], np.shape(v))
+
+
+def cov_rows(m, y=None, rowvar=True, dtype=None):
+    """The variables-by-observations matrix ``np.cov(m, y, rowvar)`` works on."""
+    m = np.asarray(m)
+    if dtype is None:
+        dtype = np.result_type(m, np.float64) if y is None else np.result_type(m, y, np.float64)
+    X = np.array(m, ndmin=2, dtype=dtype)
+    if not rowvar and m.ndim != 1:
+        X = X.T
+    if y is not None:
+        y = np.array(y, ndmin=2, dtype=dtype)
+        if not rowvar and y.shape[0] != 1:
+            y = y.T
+        X = np.concatenate((X, y), axis=0)
+    return X
+
+
+def cov_rows_adjoint(G, m, y=None, rowvar=True, dtype=None):
+    """The adjoint of :func:`cov_rows`: the cotangent of ``m`` (and of ``y``)."""
+    G = np.asarray(G)
+    m_rows = 1 if np.ndim(m) < 2 else np.shape(m)[0 if rowvar else 1]
+    if y is not None:
+        G, Gy = G[:m_rows], G[m_rows:]
+    if not rowvar and np.ndim(m) != 1:
+        G = G.T
+    ct_m = np.reshape(G, np.shape(m))
+    if y is None:
+        return ct_m
+    if not rowvar and np.array(y, ndmin=2).shape[0] != 1:
+        Gy = Gy.T
+    return ct_m, np.reshape(Gy, np.shape(y))
+
+
+def cov_normalization(X, bias=False, ddof=None, fweights=None, aweights=None):
+    """``np.cov``'s divisor for the rows ``X``; with weights, ``(w, divisor)``
+    for the product ``w`` of frequency and analytic weights."""
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = np.asarray(fweights, dtype=float)
+    if aweights is not None:
+        aw = np.asarray(aweights, dtype=float)
+        w = aw if w is None else w * aw
+    if w is None:
+        fact = X.shape[1] - ddof
+        return max(fact, 0.0)
+    w_sum = np.sum(w)
+    if ddof == 0:
+        fact = w_sum
+    elif aweights is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * np.sum(w * np.asarray(aweights, dtype=float)) / w_sum
+    return w.astype(X.dtype), max(fact, 0.0)
+
+
+# -- quantiles: the value at q is (1 - gamma) s[lo] + gamma s[hi] for the
+# stably sorted sample s, with (lo, hi, gamma) from NumPy's definition of
+# each method (numpy/lib/_function_base_impl.py, Hyndman & Fan).
+
+_HF_ALPHA_BETA = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                  "weibull": (0.0, 0.0), "median_unbiased": (1 / 3.0, 1 / 3.0),
+                  "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+
+
+def _discrete_index(v, keep_lower):
+    prev = np.floor(v)
+    gamma = v - prev
+    idx = np.where(keep_lower(gamma, v), prev, prev + 1)
+    return np.maximum(idx, 0)
+
+
+def _quantile_positions(n, q, method):
+    """``(lo, hi, gamma)`` for samples of ``n`` values (``n`` may be an array
+    of per-lane counts), broadcast over ``q`` and ``n``."""
+    n = np.asarray(n)
+    q = np.asarray(q)
+    if method in ("lower", "higher", "nearest", "inverted_cdf", "closest_observation"):
+        if method == "lower":
+            idx = np.floor((n - 1) * q)
+        elif method == "higher":
+            idx = np.ceil((n - 1) * q)
+        elif method == "nearest":
+            idx = np.around((n - 1) * q)
+        elif method == "inverted_cdf":
+            idx = _discrete_index(n * q - 1, lambda gm, v: gm == 0)
+        else:
+            idx = _discrete_index(n * q - 1 - 0.5,
+                                  lambda gm, v: (gm == 0) & (np.floor(v) % 2 == 1))
+        idx = np.asarray(idx).astype(np.intp)
+        return idx, idx, np.zeros(idx.shape)
+    if method == "linear":
+        v = (n - 1) * q
+    elif method == "averaged_inverted_cdf":
+        v = n * q - 1
+    elif method == "midpoint":
+        v = 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q))
+    elif method in _HF_ALPHA_BETA:
+        alpha, beta = _HF_ALPHA_BETA[method]
+        v = n * q + (alpha + q * (1 - alpha - beta)) - 1
+    else:
+        raise ValueError(f"{method!r} is not a valid quantile method")
+    v = np.asarray(v)
+    if np.issubdtype(v.dtype, np.integer):
+        return v.astype(np.intp), v.astype(np.intp), np.zeros(v.shape)
+    prev = np.floor(v)
+    gamma = v - prev
+    if method == "averaged_inverted_cdf":
+        gamma = np.where(gamma == 0, 0.5, 1.0)
+    elif method == "midpoint":
+        gamma = np.where(v % 1 == 0, 0.0, 0.5)
+    last = n - 1
+    above, below = v >= last, v < 0
+    lo = np.where(above, last, np.where(below, 0, prev))
+    hi = np.where(above, last, np.where(below, 0, prev + 1))
+    return lo.astype(np.intp), hi.astype(np.intp), gamma
+
+
+def _quantile_lanes(a, axis):
+    """``a`` with the reduced axes moved last and merged, and the inverse."""
+    a = np.asarray(a)
+    if axis is None:
+        return a.reshape(1, -1)[0], a.shape, None
+    nd = a.ndim
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(sorted(_axis_of(int(x), nd) for x in axes))
+    k = len(axes)
+    moved = np.moveaxis(a, axes, tuple(range(nd - k, nd)))
+    return moved.reshape(moved.shape[:nd - k] + (-1,)), moved.shape, axes
+
+
+def _quantile_setup(a, q, axis, method, nan, percent):
+    a2, _, _ = _quantile_lanes(a, axis)
+    q = np.asarray(q, dtype=np.float64 if not np.issubdtype(np.asarray(q).dtype, np.integer)
+                   or percent else np.asarray(q).dtype)
+    if percent:
+        q = q / 100
+    lanes = a2.shape[:-1]
+    order = np.argsort(a2, axis=-1, kind="stable")       # NaNs last
+    n = np.sum(~np.isnan(a2), axis=-1) if nan else a2.shape[-1]
+    qq = q.reshape(q.shape + (1,) * len(lanes))
+    lo, hi, gamma = _quantile_positions(n, qq, method)
+    full = q.shape + lanes
+    lo, hi = np.broadcast_to(lo, full), np.broadcast_to(hi, full)
+    gamma = np.broadcast_to(gamma, full)
+    weight = np.ones(full)
+    if nan:
+        weight = np.broadcast_to(n > 0, full).astype(float)   # an all-NaN lane: no derivative
+    return order, lo, hi, gamma, weight, full
+
+
+def _quantile_out_shape(a, q, axis, keepdims, percent):
+    shape = np.shape(a)
+    if axis is None:
+        rest = (1,) * len(shape) if keepdims else ()
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = {_axis_of(int(x), len(shape)) for x in axes}
+        rest = tuple(1 if d in axes else n for d, n in enumerate(shape) if keepdims or d not in axes)
+    return np.shape(q) + rest
+
+
+def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, nan=False,
+                     percent=False):
+    """The tangent of ``np.quantile(a, q, axis, method=..., keepdims=...)``
+    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``."""
+    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    t2, _, _ = _quantile_lanes(np.broadcast_to(t, np.shape(a)), axis)
+    ts = np.broadcast_to(np.take_along_axis(t2, order, axis=-1), full + t2.shape[-1:])
+    dtype = ts.dtype if np.issubdtype(ts.dtype, np.inexact) else np.float64
+    w_hi = (gamma * weight).astype(dtype)
+    w_lo = ((1 - gamma) * weight).astype(dtype)
+    v = w_lo * np.take_along_axis(ts, lo[..., None], axis=-1)[..., 0] + \
+        w_hi * np.take_along_axis(ts, hi[..., None], axis=-1)[..., 0]
+    return v.reshape(_quantile_out_shape(a, q, axis, keepdims, percent))
+
+
+def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=False,
+                     percent=False):
+    """The adjoint of :func:`quantile_tangent`: each quantile's cotangent sent
+    to the (at most two) order statistics it interpolates."""
+    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    a2, moved_shape, axes = _quantile_lanes(a, axis)
+    dtype = np.result_type(g, a, np.float32)
+    g = np.reshape(np.asarray(g), full)
+    qshape = np.shape(q)
+    cs = np.zeros((int(np.prod(a2.shape[:-1])), a2.shape[-1]), dtype=dtype)
+    rows = np.arange(cs.shape[0])
+    for k in np.ndindex(qshape):
+        gk = (g[k] * weight[k]).reshape(-1)
+        cs[rows, lo[k].reshape(-1)] += ((1 - gamma[k]).reshape(-1) * gk).astype(dtype)
+        cs[rows, hi[k].reshape(-1)] += (gamma[k].reshape(-1) * gk).astype(dtype)
+    ct2 = np.zeros(a2.shape, dtype=dtype)
+    np.put_along_axis(ct2, order, cs.reshape(a2.shape), axis=-1)
+    if axes is None:
+        return ct2.reshape(np.shape(a))
+    nd = np.ndim(a)
+    ct = ct2.reshape(moved_shape)
+    return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)

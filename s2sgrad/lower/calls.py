@@ -144,6 +144,8 @@ class CallsMixin:
 
     def call_static(self, obj, args, kwargs, node):
         prim = P.lookup_object(obj)
+        if prim is not None and prim.adapter is not None:
+            args, kwargs = prim.adapter(self, args, kwargs, node)
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
             # floats NumPy's function gives np.float64 (with .astype, ...)
@@ -339,7 +341,10 @@ class CallsMixin:
             return folded
         if spelling is not None:
             params["spelling"] = spelling
-        out = self.em.call(prim, *pos, _params=params or None, **kw)
+        try:
+            out = self.em.call(prim, *pos, _params=params or None, **kw)
+        except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
+            raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
             return Seq("tuple", out)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \

@@ -13,5 +13,6 @@ from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, 
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
 from . import assembly          # noqa: F401  pad, tile, repeat, take, meshgrid, linspace, ...
+from . import statistics        # noqa: F401  cumprod, diff, quantiles, cov, nan*, kron, convolve
 
 REGISTRY = core.REGISTRY

@@ -295,7 +295,7 @@ defprim("pad", _pad_impl, sig="array, constant_values, /, pad_width, mode=None",
         aliases=(np.pad,), adapter=_pad_adapter, vjp=_pad_vjp, jvp=_pad_jvp, linear=True,
         shape=shape_fresh,
         printer=keyword_printer("np.pad", ("array", "constant_values"), defaults={
-            "constant_values": 0}, order=("pad_width", "mode")),
+            "constant_values": 0}, order=("pad_width",)),
         doc="np.pad (constant, edge, reflect, symmetric, wrap): the padding's cotangents are "
             "added back onto the elements they copy (constant_values: the sum over the "
             "entries it fills).")
