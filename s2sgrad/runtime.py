@@ -1227,3 +1227,25 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     nd = np.ndim(a)
     ct = ct2.reshape(moved_shape)
     return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)
+
+
+# ---------------------------------------------------------------- data functions (primitives/data.py)
+
+__all__ += ["histogram_bin_index", "histogram_data_edges"]
+
+
+def histogram_data_edges(bins):
+    """1.0 if ``np.histogram(a, bins)`` (no ``range``) computes its edges from
+    the data's min and max (``bins`` a count or a rule name), 0.0 if ``bins``
+    are the edges."""
+    return 1.0 if np.ndim(bins) == 0 else 0.0
+
+
+def histogram_bin_index(a, edges):
+    """The bin ``np.histogram`` puts each element of ``a`` in for these
+    ``edges`` (the last bin is closed), -1 for elements outside (or NaN)."""
+    a = np.asarray(a)
+    edges = np.asarray(edges)
+    idx = np.searchsorted(edges, a, side="right") - 1
+    idx = np.where(a == edges[-1], len(edges) - 2, idx)
+    return np.where((a < edges[0]) | (a > edges[-1]) | np.isnan(a), -1, idx)

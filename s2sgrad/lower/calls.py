@@ -145,7 +145,11 @@ class CallsMixin:
     def call_static(self, obj, args, kwargs, node):
         prim = P.lookup_object(obj)
         if prim is not None and prim.adapter is not None:
-            args, kwargs = prim.adapter(self, args, kwargs, node)
+            adapted = prim.adapter(self, args, kwargs, node)
+            if len(adapted) == 3:             # another primitive serves this form
+                prim, args, kwargs = adapted
+            else:
+                args, kwargs = adapted
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
             # floats NumPy's function gives np.float64 (with .astype, ...)

@@ -14,5 +14,6 @@ from . import control           # noqa: F401  cond, loops, stacks (structured co
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
 from . import assembly          # noqa: F401  pad, tile, repeat, take, meshgrid, linspace, ...
 from . import statistics        # noqa: F401  cumprod, diff, quantiles, cov, nan*, kron, convolve
+from . import data              # noqa: F401  any, nonzero, unique, searchsorted, bincount, ...
 
 REGISTRY = core.REGISTRY

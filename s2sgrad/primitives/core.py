@@ -97,8 +97,10 @@ class Primitive:
         # and options -- a differentiated keyword operand (np.average's
         # weights=) becomes positional, list arguments are spread -- as the
         # adapters of ndarray methods do; errors go through
-        # ``lowerer.error(node, ...)``.  The primitive's printer spells the
-        # call back as NumPy's.
+        # ``lowerer.error(node, ...)``.  It may also return
+        # ``(other_primitive, args, kwargs)`` when another primitive serves
+        # that form of the call (``np.where(c)`` is ``np.nonzero(c)``).  The
+        # primitive's printer spells the call back as NumPy's.
         self.adapter = adapter
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
