@@ -34,6 +34,31 @@ _NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
 
 
 # primitives whose operands may be runtime lists as they are
+def _inplace_adapter(*names, drop=()):
+    def adapter(args, kwargs):
+        self_, rest = args[0], list(args[1:])
+        if len(rest) > len(names):
+            raise TypeError(f"too many positional arguments (at most {len(names)})")
+        kwargs = dict(kwargs)
+        kwargs.update(zip(names, rest))
+        for k in drop:
+            v = kwargs.pop(k, None)
+            if v is not None and not (isinstance(v, Const) and v.value is None):
+                raise TypeError(f"{k}= is not supported")
+        if "fill_value" in kwargs:                 # x.fill(v) -> np.full_like(x, v)
+            return [self_, kwargs.pop("fill_value")], kwargs
+        return [self_], kwargs
+    return adapter
+
+
+# ndarray methods that change the array in place: (primitive of the new value, adapter)
+_INPLACE_METHODS = {
+    "sort": ("sort", _inplace_adapter("axis", "kind", "order", drop=("order",))),
+    "partition": ("partition", _inplace_adapter("kth", "axis", "kind", "order",
+                                                drop=("order",))),
+    "fill": ("full_like", _inplace_adapter("fill_value")),
+}
+
 _TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy"}
 
 
@@ -92,6 +117,11 @@ class CallsMixin:
         if isinstance(func, ast.Attribute) and func.attr == "append" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
             return self.list_append(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and \
+                isinstance(func.value, ast.Name) and func.value.id in self.env:
+            done = self.inplace_method(func.value, func.attr, node)
+            if done is not None:
+                return done
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, Static):
@@ -115,6 +145,32 @@ class CallsMixin:
             raise self.error(node, f"'{snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
         return self.call_static(callee.obj, args, kwargs, node)
+
+    def inplace_method(self, name_node, method, node):
+        """``x.sort()``, ``x.partition(k)``, ``x.fill(v)`` on a local array: a new
+        version of ``x`` (``np.sort(x)``, ``np.partition(x, k)``,
+        ``np.full_like(x, v)``) that every alias of ``x`` sees, as a write
+        into it would (the caller's array is not changed).  None when ``x``
+        is not an array (a list's ``.sort()`` is left to the usual refusal)."""
+        base = self.env[name_node.id]
+        if not isinstance(base, (Var, Const)) or (isinstance(base, Var) and
+                                                  P.shape_of(base) is LIST):
+            return None
+        prim_name, adapter = _INPLACE_METHODS[method]
+        args = [base] + self.expr_items(node.args)
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        try:
+            args, kwargs = adapter(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        old = self.materialize(base, node)
+        new = self.apply(P.get(prim_name), args, kwargs, node)
+        if isinstance(new, Var) and new.hint == "":
+            new.hint = name_node.id
+        self.env[name_node.id] = new
+        self.write_back(old, new)
+        return Const(None)
 
     def method_call(self, base, name, args, kwargs, node):
         if isinstance(base, DictVal):

@@ -376,3 +376,48 @@ def test_refusals_name_the_problem(f, match):
     with pytest.raises(s2sgrad.S2SGradError, match=match) as info:
         s2sgrad.grad(f)(normal(4), [np.ones(4, bool)], np.int64(2))
     assert "test_assembly.py" in str(info.value)
+
+
+# ---------------------------------------------------------------- in-place methods
+
+W_INPLACE = np.array([1.0, 10.0, 100.0, 1000.0])
+
+
+def _inplace(x):
+    y = x * 2.0
+    z = y                 # another name for the same array
+    v = y[1:]             # a view of it
+    y.sort()
+    w = v * 1.0           # the view sees the sorted values
+    v.fill(0.5)           # ... and writes through to y (and z)
+    return np.sum(z * W_INPLACE) + np.sum(w ** 2)
+
+
+def _inplace_partition(x, c):
+    y = x.copy()
+    y.partition(1)
+    u = x + 0.0
+    u.fill(c)
+    return np.sum(y[:2] * W_INPLACE[:2]) + np.sum(u * W_INPLACE)
+
+
+def test_inplace_methods_follow_numpy_aliasing():
+    x = np.array([3.0, -1.0, 2.0, 0.5])
+    keep = x.copy()
+    value, g = s2sgrad.value_and_grad(_inplace)(x)
+    assert value == _inplace(x.copy())
+    np.testing.assert_array_equal(x, keep)                 # the caller's array is unchanged
+    s2sgrad.check_grads(_inplace, (x,), modes=("rev", "fwd"))
+    s2sgrad.check_grads(_inplace_partition, (x, 1.5), wrt=(0, 1), modes=("rev", "fwd"))
+    gx, gc = s2sgrad.grad(_inplace_partition, wrt=(0, 1))(x, 1.5)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 0.0, 10.0])
+    assert gc == 1111.0
+
+
+def test_inplace_sort_of_a_list_is_still_refused():
+    def f(x):
+        xs = [x, x * 2.0]
+        xs.sort()
+        return xs[0]
+    with pytest.raises(s2sgrad.S2SGradError, match="sort"):
+        s2sgrad.grad(f)(1.0)

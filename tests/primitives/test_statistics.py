@@ -228,6 +228,19 @@ HELPER_SPECS = [
          (normal(4),)),
     Spec("require_1d", lambda x: _wsum(rt.require_1d(x) ** 2), (normal(4),)),
 ]
+
+# where= / initial= of the existing reductions
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True] * 4])
+SPECS += [
+    Spec("sum", lambda x: _wsum(np.sum(x, axis=1, where=MASK) ** 2), (normal(3, 4),),
+         id="sum-where"),
+    Spec("sum", lambda x: np.sum(x ** 2, initial=3.0) + x.sum(where=MASK[0]).sum(),
+         (normal(3, 4),), id="sum-initial-method-where"),
+    Spec("max", lambda x: _wsum(np.max(x, axis=1, initial=0.0)), (distinct(3, 4) - 6.0,),
+         id="max-initial"),
+    Spec("min", lambda x: _wsum(np.min(x, axis=0, where=MASK, initial=50.0)), (distinct(3, 4),),
+         id="min-where-initial"),
+]
 SPECS += HELPER_SPECS
 
 
@@ -286,6 +299,17 @@ def test_nan_reductions_skip_nans_exactly():
     np.testing.assert_array_equal(g, [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
     g = _g(lambda x: np.nanprod(x[1]), x)
     np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+
+
+def test_max_initial_and_sum_where_exact():
+    x = np.array([1.0, 3.0, 3.0])
+    np.testing.assert_array_equal(_g(lambda x: np.max(x, initial=5.0), x), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(_g(lambda x: np.max(x, initial=2.0), x), [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(_g(lambda x: np.max(x, initial=3.0), x), [0.0, 0.5, 0.5])
+    m = np.array([True, False, True])
+    np.testing.assert_array_equal(_g(lambda x: np.sum(x * 2.0, where=m), x), [2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(_g(lambda x: np.max(x, where=m, initial=0.0), x),
+                                  [0.0, 0.0, 1.0])
 
 
 def test_ptp_of_a_constant_is_flat():
