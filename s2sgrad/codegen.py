@@ -526,6 +526,11 @@ from .primitives.core import shape_only  # noqa: E402
 # fresh array, consumers that keep no reference to their operands.
 _FRESH = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max", "min",
           "where", "clip", "sigmoid", "index_add", "cumsum"}
+# ... and the assembly/statistics functions and adjoint helpers that always
+# return a new array (primitives/assembly.py, statistics.py)
+_FRESH |= {"cumprod", "repeat", "take", "pad", "roll", "tril", "triu", "kron", "convolve",
+           "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
+           "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint", "quantile_adjoint"}
 _NON_RETAINING = _FRESH | {"shape", "size", "ndim", "len", "result_type", "var", "std",
                            "argmax", "argmin", "logaddexp"}
 _AUGMENTED = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div,

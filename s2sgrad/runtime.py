@@ -781,14 +781,20 @@ def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
     cotangent of ``a``, followed by those of ``prepend``/``append`` when given."""
     nd = np.ndim(a)
     ax = _axis_of(axis, nd)
-    g = np.asarray(g)
-    for _ in range(n):                 # the adjoint of c -> c[1:] - c[:-1]
+    g = np.array(g) if n == 0 else np.asarray(g)       # always a fresh array
+    lead = (slice(None),) * ax
+    for _ in range(n):                 # the adjoint of c -> c[1:] - c[:-1], in one pass
         shape = list(g.shape)
+        m = shape[ax]
         shape[ax] += 1
-        z = np.zeros(shape, dtype=g.dtype)
-        lead = (slice(None),) * ax
-        z[lead + (slice(1, None),)] += g
-        z[lead + (slice(None, -1),)] -= g
+        if m == 0:
+            g = np.zeros(shape, dtype=g.dtype)
+            continue
+        z = np.empty(shape, dtype=g.dtype)
+        np.negative(g[lead + (slice(0, 1),)], out=z[lead + (slice(0, 1),)])
+        np.subtract(g[lead + (slice(None, -1),)], g[lead + (slice(1, None),)],
+                    out=z[lead + (slice(1, -1),)])
+        z[lead + (slice(-1, None),)] = g[lead + (slice(-1, None),)]
         g = z
     parts = [v for v in (prepend, append) if v is not None]
     if not parts:
