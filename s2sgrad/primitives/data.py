@@ -1,7 +1,9 @@
 """Functions whose results are data: any, all, searchsorted, digitize,
 nonzero (and one-argument where), flatnonzero, argwhere, unique, isclose,
 allclose, array_equal, array_equiv, count_nonzero, argpartition, lexsort,
-nanargmax, nanargmin, isin -- and the two with a differentiable part,
+nanargmax, nanargmin, isin, the index constructors (tri, tril_indices,
+triu_indices(_from), diag_indices(_from), indices, unravel_index,
+ravel_multi_index) -- and the two with a differentiable part,
 bincount (in its weights) and histogram (in its weights, and in the data
 through the bin edges it computes from the data's min and max).
 
@@ -14,7 +16,8 @@ the results can be used as indices later (``x[np.nonzero(m)]``,
 ``np.nonzero(x)`` (and ``np.where(x)``) has one result per axis of ``x``,
 a number not known when compiling: its result is kept as one value (the
 tuple), which indexes (``x[idx]``) and unpacks (``rows, cols = ...``) as
-NumPy's does.
+NumPy's does; so are the results of the other tuple-valued index
+functions (``np.triu_indices``, ``np.unravel_index``, ...).
 
 Conventions (also in the README):
 
@@ -86,6 +89,24 @@ _data("nanargmax", np.nanargmax, "a, /, axis=None, *, keepdims=None",
       "np.nanargmax: an index, data.")
 _data("nanargmin", np.nanargmin, "a, /, axis=None, *, keepdims=None",
       "np.nanargmin: an index, data.")
+
+
+# index constructors: the tuple-valued ones are one value (the tuple), like np.nonzero's
+_data("tri", np.tri, "N, /, M=None, k=0, dtype=float", "np.tri: a mask, data.")
+_data("tril_indices", np.tril_indices, "n, /, k=0, m=None", "np.tril_indices: indices, data.")
+_data("triu_indices", np.triu_indices, "n, /, k=0, m=None", "np.triu_indices: indices, data.")
+_data("tril_indices_from", np.tril_indices_from, "arr, /, k=0",
+      "np.tril_indices_from: indices, data.")
+_data("triu_indices_from", np.triu_indices_from, "arr, /, k=0",
+      "np.triu_indices_from: indices, data.")
+_data("diag_indices", np.diag_indices, "n, /, ndim=2", "np.diag_indices: indices, data.")
+_data("diag_indices_from", np.diag_indices_from, "arr, /",
+      "np.diag_indices_from: indices, data.")
+_data("indices", np.indices, "dimensions, /, dtype=int, sparse=False", "np.indices: data.")
+_data("unravel_index", np.unravel_index, "indices, shape, /, order='C'",
+      "np.unravel_index: indices, data.")
+_data("ravel_multi_index", np.ravel_multi_index, "multi_index, dims, /, mode='raise', order='C'",
+      "np.ravel_multi_index: indices, data.")
 
 
 def _lexsort_adapter(lw, args, kwargs, node):

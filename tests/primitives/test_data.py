@@ -81,6 +81,25 @@ def _uses_of_data(x):
     return total
 
 
+def _index_constructors(x):
+    n = x.shape[0]
+    total = np.sum(x[np.triu_indices(n, 1)] ** 2) + np.sum(x[np.tril_indices(n)])
+    i, j = np.triu_indices_from(x, k=1)
+    total = total + np.sum(x[i, j] * x[j, i]) + np.sum(x[np.tril_indices_from(x, -1)])
+    total = total + np.sum(x[np.diag_indices(n)] * 3.0) + np.sum(x[np.diag_indices_from(x)])
+    total = total + np.sum(x * np.tri(n)) + np.sum(x * np.indices((n, n))[0])
+    r, c = np.unravel_index(np.argmax(x), x.shape)
+    total = total + x[r, c] + x.ravel()[np.ravel_multi_index((np.array([1, 2]),
+                                                               np.array([0, 1])), x.shape)].sum()
+    return total
+
+
+def test_index_constructors_are_data_and_index():
+    x = distinct(3, 3)
+    s2sgrad.check_grads(_index_constructors, (x,), modes=("rev", "fwd"))
+    assert s2sgrad.value_and_grad(_index_constructors)(x)[0] == _index_constructors(x)
+
+
 def test_data_functions_cut_the_derivative_and_index():
     x = distinct(3, 4) - 5.0
     s2sgrad.check_grads(_uses_of_data, (x,), modes=("rev", "fwd"))
@@ -91,7 +110,8 @@ def test_data_functions_cut_the_derivative_and_index():
 def test_data_functions_are_nondiff_entries():
     for name in ("any", "all", "searchsorted", "digitize", "nonzero", "flatnonzero", "argwhere",
                  "unique", "isclose", "allclose", "array_equal", "array_equiv", "count_nonzero",
-                 "argpartition", "lexsort", "nanargmax", "nanargmin", "isin"):
+                 "argpartition", "lexsort", "nanargmax", "nanargmin", "isin", "tri",
+                 "tril_indices", "triu_indices", "diag_indices", "indices", "unravel_index"):
         assert REGISTRY[name].nondiff, name
 
 
