@@ -30,8 +30,10 @@ from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
-from .specialize import direct_results as _direct_results, signature as _signature, \
-    specialize as _specialize
+from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
+    signature as _signature, specialize as _specialize
+from .arrays import is_duck as _is_duck
+from . import arrays
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -66,17 +68,19 @@ def _pick(c, leaves, globals_, grads=False):
     hit = table.get(key)
     if hit is not None:
         return hit
+    # the polymorphic code, or for dask/CuPy/... leaves its variant for their types
+    general = _for_types(c, leaves, globals_)
     if key is None:
-        return c
+        return general
     seen = c.spec_seen[key] = c.spec_seen.get(key, 0) + 1
     if SPECIALIZE == "never" or c.spec_count >= MAX_SPECIALIZATIONS:
         if len(table) < 64:
-            table[key] = c            # remembered: the fast path's key check
-        return c
+            table[key] = general      # remembered: the fast path's key check
+        return general
     if SPECIALIZE == "second" and seen < 2:
-        return c
+        return general
     c.spec_count += 1
-    sc = c
+    sc = general
     try:
         f = _specialize(c.func, leaves)
         if f is not None:
@@ -88,15 +92,69 @@ def _pick(c, leaves, globals_, grads=False):
         # (The test suite sets STRICT_SPECIALIZE to see such failures.)
         if STRICT_SPECIALIZE:
             raise
-        f, sc = None, c
+        f, sc = None, general
     if f is not None:
-        for a in _SPEC_ATTRS:
-            if hasattr(c, a):
-                setattr(sc, a, getattr(c, a))
-        sc.generic = c
+        _copy_attrs(c, sc)
         sc.direct = grads and _direct_results(f, leaves, c.wrt_leaves)
     table[key] = sc
     return sc
+
+
+def _copy_attrs(c, sc):
+    for a in _SPEC_ATTRS:
+        if hasattr(c, a):
+            setattr(sc, a, getattr(c, a))
+    sc.generic = c
+
+
+def _for_types(c, leaves, globals_):
+    """``c`` itself when every leaf is a NumPy value; for leaves of other array
+    types (dask, CuPy, ...) the polymorphic code prepared for them
+    (:func:`s2sgrad.specialize.for_kinds`: no ``np.size``, calls the type
+    does not implement refused), compiled once per combination of types."""
+    kinds = None
+    for i, x in enumerate(leaves):
+        if _is_duck(x):
+            kinds = (kinds or ()) + ((i, type(x)),)
+    if kinds is None:
+        return c
+    table = c.__dict__.get("kinds")
+    if table is None:
+        table = c.kinds = {}
+    v = table.get(kinds)
+    if v is None:
+        f = _for_kinds(c.func, leaves)
+        v = c if f is c.func else generate(verify(f), globals_)
+        if v is not c:
+            _copy_attrs(c, v)
+        table[kinds] = v
+    return v
+
+
+def _run(sc, leaves):
+    """``sc.fn(*leaves)``; a runtime helper's refusal of an array type gets the
+    user's file and line (from the comments of the generated code)."""
+    try:
+        return sc.fn(*leaves)
+    except arrays.ArrayKindError as exc:
+        raise _located(exc, sc) from None
+
+
+def _located(exc, sc):
+    import linecache
+    import re
+    filename, lineno = None, None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == getattr(sc, "filename", None):
+            lines = linecache.getlines(sc.filename)
+            for ln in reversed(lines[:tb.tb_lineno]):
+                m = re.match(r"\s*# (?:adjoint of |tangent of )?(.+?):(\d+): ", ln)
+                if m:
+                    filename, lineno = m.group(1), int(m.group(2))
+                    break
+        tb = tb.tb_next
+    return S2SGradError(str(exc), filename=filename, lineno=lineno)
 
 
 class _Lazy:
@@ -162,6 +220,15 @@ def _normalize_wrt(fn, sig, wrt):
 
 
 def _check_diff_leaf(x, pname):
+    if _is_duck(x):             # dask, CuPy, ...: by its dtype, without converting it
+        kind = x.dtype.kind
+        what = {"b": "it is boolean", "i": "it has an integer type", "u": "it has an integer "
+                "type", "c": "complex inputs are not supported"}.get(kind)
+        if what is None and kind != "f":
+            what = f"dtype {x.dtype} is not a float type"
+        if what is not None:
+            raise InputError(f"cannot differentiate with respect to '{pname}': {what}")
+        return
     if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == bool):
         raise InputError(f"cannot differentiate with respect to '{pname}': it is boolean")
     if isinstance(x, numbers.Integral) or (isinstance(x, np.ndarray) and
@@ -196,6 +263,15 @@ def _fix_grad(g, x, inputs, ids=None):
             and g.shape == x.shape and g.base is None and g.flags.writeable \
             and (id(g) not in ids if ids is not None else not any(g is a for a in inputs)):
         return g                     # a fresh array of the right kind: nothing to do
+    if _is_duck(x):
+        return _fix_duck_grad(g, x, inputs)
+    if _is_duck(g):
+        # the gradient of a NumPy argument computed from dask/CuPy data: a
+        # NumPy result (lazy values are computed by the caller, all at once)
+        if arrays.is_lazy(g):
+            g = arrays.compute([g])[0]
+        if _is_duck(g):
+            g = arrays.to_numpy(g)
     if isinstance(x, float) and not isinstance(x, np.floating):
         return float(np.asarray(g).reshape(()))
     if isinstance(x, np.floating):
@@ -215,6 +291,49 @@ def _fix_grad(g, x, inputs, ids=None):
     elif any(g is a for a in inputs):
         g = g.copy()
     return g
+
+
+def _fix_duck_grad(g, x, inputs):
+    """The gradient of a dask/CuPy/... argument ``x``: an array of x's kind
+    (a lazy dask array stays lazy), dtype and shape, never an input itself."""
+    if not _is_duck(g):
+        return arrays.like(g, x)      # e.g. a zero gradient computed in NumPy
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    if arrays.known_shape(g) and arrays.known_shape(x) and tuple(g.shape) != tuple(x.shape):
+        if g.size == x.size:
+            g = g.reshape(x.shape)
+        elif g.ndim == 0:
+            g = g + np.zeros_like(x)
+        else:
+            raise S2SGradError(f"internal error: gradient of shape {g.shape} for an argument "
+                               f"of shape {x.shape}; please report this with the function")
+    if any(g is a for a in inputs):
+        g = g.copy()
+    elif not arrays.is_lazy(g):
+        for a in inputs:
+            if type(a) is type(g):
+                try:
+                    shared = np.may_share_memory(g, a)
+                except Exception:
+                    shared = True              # cannot tell: be safe
+                if shared:
+                    return g.copy()
+    return g
+
+
+def _computed(values, grads, args):
+    """``values`` (the function's results) and ``grads`` (the gradients of
+    ``args``) with every lazy (dask) value computed, all in **one**
+    ``dask.compute`` call -- the data is read once -- except the gradients of
+    lazy arguments, which stay lazy (a result has the kind of its argument)."""
+    n = len(values)
+    both = list(values) + list(grads)
+    if not any(arrays.is_lazy(v) for v in both):
+        return values, grads
+    keep = {n + k for k, x in enumerate(args) if arrays.is_lazy(x)}
+    both = arrays.compute(both, keep)
+    return both[:n], both[n:]
 
 
 def _regroup(grads, wrt, bound, specs):
@@ -241,6 +360,10 @@ def _unalias(grads):
     arrays, ids, views = [], set(), False
     for k, g in enumerate(grads):
         if type(g) is not np.ndarray:
+            if _is_duck(g):          # dask/CuPy: the same object twice
+                if id(g) in ids:
+                    g = grads[k] = g.copy()
+                ids.add(id(g))
             continue
         views = views or g.base is not None
         if id(g) in ids or views and any(np.may_share_memory(g, h) for h in arrays):
@@ -545,15 +668,15 @@ class _GradBase(_Transformed):
                             fast = self._fast = {}
                         fast[key] = (sc.fn, sc)
                         return sc.fn(*args)
-                    return _fix_grad(sc.fn(*args), args[self.wrt[0]], args)
-                return self._finish(c, sc.fn(*args), args, None, None, sc)
+                    return _fix_grad(_run(sc, args), args[self.wrt[0]], args)
+                return self._finish(c, _run(sc, args), args, None, None, sc)
         bound = self._bind(args, kwargs)
         self._validate(bound)
         specs = self._specs(bound)
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
         sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
-        res = sc.fn(*leaves)
+        res = _run(sc, leaves)
         if len(leaves) == len(args) and not kwargs and self._inner is None and \
                 all(v == _LEAF_SPEC for v in specs.values()) and \
                 all(type(a) is np.ndarray for a in args):
@@ -571,6 +694,7 @@ class _GradBase(_Transformed):
         nvals = len(c.func.results) - len(c.wrt_leaves)
         values, grads = res[:nvals], res[nvals:]
         if not sc.__dict__.get("direct"):
+            values, grads = _computed(values, grads, [leaves[i] for i in c.wrt_leaves])
             ids = {id(a) for a in leaves}
             grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
                               for g, i in zip(grads, c.wrt_leaves)])
@@ -658,8 +782,9 @@ class VJPFunction(_Transformed):
         leaves = self._leaves(bound, specs)
         globals_ = self._globals()
         sf = _pick(c, leaves, globals_)          # forward half, shape-specialised
-        res = sf.fn(*leaves)
-        outs, residuals = list(res[:c.nout]), res[c.nout:]
+        res = _run(sf, leaves)
+        # the outputs computed (one dask.compute); the residuals stay lazy
+        outs, residuals = arrays.compute(list(res[:c.nout])), res[c.nout:]
         out_value = pytree.unflatten(c.out_tree, outs)
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
@@ -669,15 +794,16 @@ class VJPFunction(_Transformed):
             if td != c.out_tree:
                 raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
                                  f"structure of its output")
-            cts = [np.asarray(ct, dtype=np.result_type(o)) if np.shape(ct) == np.shape(o)
+            cts = [_as_cotangent(ct, o) if np.shape(ct) == np.shape(o)
                    else _bad_ct(ct, o) for ct, o in zip(cts, outs)]
             # backward half, specialised to the residuals' and cotangents' shapes
             # (its stacks, if any, make it polymorphic: lists have no signature)
             sb = _pick(c.backward, list(residuals) + cts, globals_)
             self._last_run = _Pair(sf, sb)
-            gs = sb.fn(*residuals, *cts)
+            gs = _run(sb, list(residuals) + cts)
             if not isinstance(gs, tuple):
                 gs = (gs,)
+            _, gs = _computed((), gs, [leaves[i] for i in c.wrt_leaves])
             gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)])
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
@@ -691,6 +817,14 @@ class _Pair:
     def __init__(self, fwd, bwd):
         self.source = fwd.source + "\n\n" + bwd.source
         self.func = fwd.func
+
+
+def _as_cotangent(ct, o):
+    """A cotangent with the output's dtype; a dask/CuPy cotangent keeps its kind."""
+    if _is_duck(ct):
+        dtype = np.result_type(o)
+        return ct if ct.dtype == dtype else ct.astype(dtype)
+    return np.asarray(ct, dtype=np.result_type(o))
 
 
 def _bad_ct(ct, o):

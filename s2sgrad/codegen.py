@@ -109,6 +109,7 @@ class CodeGen:
         examples = func.info.get("examples")
         if examples is not None:
             self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
+            self._foreign = func.info.get("foreign", frozenset())
             for e in _all_eqns(func.body):
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
@@ -221,7 +222,9 @@ class CodeGen:
     # temporary costs page faults as well as memory traffic.  The operand
     # must be a fresh array this function computed in the same block, read
     # afterwards by nothing, and never read by anything that may keep a
-    # reference or a view of it (a stack push, a reshape, a return).
+    # reference or a view of it (a stack push, a reshape, a return).  Values
+    # that may be arrays of another type at run time (dask, CuPy: listed in
+    # func.info["foreign"]) are never written in place.
 
     def _decide_ufunc_out(self, e, examples):
         impl = e.prim.impl
@@ -230,6 +233,10 @@ class CodeGen:
             return
         out = examples.get(e.outs[0])
         if type(out) is not np.ndarray or e.outs[0] in self.namer.names:
+            return
+        if e.outs[0] in self._foreign:
+            # may be a dask/CuPy/... array at run time (specialize.foreign_values):
+            # no out= (dask arrays have no buffers to write into)
             return
         for i, a in enumerate(e.args):
             if not isinstance(a, Var):

@@ -32,7 +32,8 @@ import numbers
 import numpy as np
 
 from . import pytree
-from .api import _fix_grad, _pick, _Transformed, _unalias
+from . import arrays
+from .api import _fix_grad, _pick, _run, _Transformed, _unalias
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -58,6 +59,9 @@ def _as_tangent(t, x, what):
         return float(np.asarray(t).reshape(()))
     if isinstance(x, np.floating):
         return type(x)(np.asarray(t).reshape(()))
+    if arrays.is_duck(t):        # a dask/CuPy tangent keeps its kind (never computed here)
+        dtype = np.result_type(x)
+        return t if t.dtype == dtype else t.astype(dtype)
     return np.asarray(t, dtype=np.result_type(x))
 
 
@@ -268,7 +272,9 @@ class JVPFunction(_Transformed):
         c = self._compiled(specs)
         leaves = self._leaves(bound, specs)
         sc = self._last_run = _pick(c, leaves, self._globals())   # shape-specialised
-        res = sc.fn(*leaves)
+        res = _run(sc, leaves)
+        # dask values: the outputs and their tangents computed in one dask.compute
+        res = arrays.compute(list(res))
         outs, dots = list(res[:c.nres]), list(res[c.nres:])
         dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
         return pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)

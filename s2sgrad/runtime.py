@@ -4,17 +4,59 @@ Kept small, plain and dependency-free (NumPy only) so a generated gradient can
 be copied out together with this file.  Each helper is also a primitive with
 its own derivative rules (see ``primitives/runtime_prims.py``), so generated
 code can be differentiated again.
+
+Other array types.  The helpers call only NumPy functions that dispatch
+through ``__array_function__``/``__array_ufunc__`` (or array methods and
+indexing), so on a dask or CuPy array they compute with that array's own
+implementation and return its kind; nothing here calls ``np.asarray`` on an
+array argument.  Where NumPy has a faster NumPy-only form (``np.add.at``,
+writes into a fresh buffer, ``np.split``) it is chosen by type at run time
+for ``numpy.ndarray`` and a dispatching form is used for other types; where
+no dispatching form exists the helper raises :class:`ArrayKindError` (the
+API adds the user's file and line).  dask arrays whose shape is not known
+(NaN chunk sizes, after boolean-mask indexing) are handled without
+``reshape``/``broadcast_to`` to that shape, which dask cannot do.
 """
 import numpy as np
 
 __all__ = ["scalar_seed", "unbroadcast", "broadcast_like", "unreduce", "index_add", "unstack",
            "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative"]
+           "unvstack", "cast_derivative", "size_of", "ArrayKindError"]
+
+
+class ArrayKindError(TypeError):
+    """A helper has no form for this array type (e.g. a scatter-add with
+    repeated indices into a dask array); raised instead of converting the
+    array to NumPy."""
+
+
+def _unknown(shape) -> bool:
+    """Does ``shape`` have an unknown (NaN) dimension (a dask array after
+    boolean-mask indexing)?"""
+    return any(n != n for n in shape)
+
+
+def _numpy_like(x) -> bool:
+    return type(x) is np.ndarray or not hasattr(x, "__array_function__") or \
+        isinstance(x, (np.ndarray, np.generic))
+
+
+def size_of(x, axis=None):
+    """``np.size(x, axis)`` for any array type: the ``size``/``shape``
+    attributes (``np.size`` is not implemented by dask, whose fallback would
+    compute ``x``), and for a dask array of unknown shape a lazy count."""
+    if _numpy_like(x):
+        return np.size(x, axis)
+    n = x.size if axis is None else x.shape[axis]
+    if n == n:
+        return n
+    ones = np.ones_like(x, dtype=np.intp)      # NaN: count lazily
+    return np.sum(ones) if axis is None else np.max(np.sum(ones, axis=axis))
 
 
 def scalar_seed(out):
     """The cotangent 1 that starts a gradient; ``grad`` needs a scalar output."""
-    if np.size(out) != 1:
+    if getattr(out, "size", None) != 1 and np.ndim(out) != 0:
         raise TypeError(f"grad requires a scalar output, but the function returned an array "
                         f"of shape {np.shape(out)}; use s2sgrad.vjp for non-scalar outputs")
     return np.ones_like(out)
@@ -36,14 +78,27 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    if lead == 1 and gshape[1:] == shape:
+    if lead == 1 and _same_shape(gshape[1:], shape):
         return g.sum(axis=0)           # a bias added to every row: the common case
     if lead == len(gshape) and type(g) is np.ndarray:
         return g.sum()                 # a scalar broadcast everywhere
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    ones = tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    axes = tuple(range(lead)) + ones
+    if _unknown(gshape) or _unknown(shape):
+        # dask cannot reshape to an unknown shape: drop the leading axes by a
+        # sum, keep the others' places by keepdims
+        if not axes and _same_shape(gshape, shape):
+            return g
+        if ones:
+            g = np.sum(g, axis=ones, keepdims=True)
+        return np.sum(g, axis=tuple(range(lead))) if lead else g
     out = np.sum(g, axis=axes, keepdims=True) if axes else g
     return np.reshape(out, shape)
+
+
+def _same_shape(a, b) -> bool:
+    """Shapes equal, an unknown (NaN) dimension matching an unknown one."""
+    return len(a) == len(b) and all(m == n or (m != m and n != n) for m, n in zip(a, b))
 
 
 def _as_array_like(g, x):
@@ -59,7 +114,16 @@ def broadcast_like(t, x):
     shape = np.shape(x)
     if np.shape(t) == shape:
         return t
+    if _unknown(shape):
+        return _broadcast_unknown(t, x)
     return np.broadcast_to(t, shape)
+
+
+def _broadcast_unknown(t, x):
+    """``t`` broadcast to the shape of ``x``, which has unknown (NaN)
+    dimensions: ``np.broadcast_to`` needs the shape, an elementwise sum with
+    zeros shaped like ``x`` does not."""
+    return t + np.zeros_like(x, dtype=np.result_type(t))
 
 
 def unreduce(g, x, axis=None, keepdims=False):
@@ -70,9 +134,17 @@ def unreduce(g, x, axis=None, keepdims=False):
         if type(axis) is int and g.ndim == len(shape) - 1:
             # put the reduced axis back as length 1 (cheaper than np.expand_dims)
             a = axis % len(shape)
-            g = g.reshape(g.shape[:a] + (1,) + g.shape[a:])
+            if _unknown(g.shape):
+                g = g[(slice(None),) * a + (None,)]   # dask: no reshape to NaN shapes
+            else:
+                g = g.reshape(g.shape[:a] + (1,) + g.shape[a:])
+        elif _unknown(g.shape):
+            axes = sorted(a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,)))
+            g = g[tuple(None if i in axes else slice(None) for i in range(len(shape)))]
         else:
             g = np.expand_dims(g, axis)
+    if _unknown(shape):
+        return _broadcast_unknown(g, x)
     return np.broadcast_to(g, shape)
 
 
@@ -81,6 +153,8 @@ def _is_advanced(idx):
     for it in items:
         if isinstance(it, (list, np.ndarray)) and np.asarray(it).dtype != bool:
             return True
+        if not _numpy_like(it) and getattr(it, "dtype", np.dtype(bool)).kind != "b":
+            return True          # an index array of another type (dask, CuPy)
     return False
 
 
@@ -92,18 +166,53 @@ def index_add(g, x, idx):
     integer-array indices; basic slices and boolean masks cannot repeat, so
     plain assignment is used for them (much faster).
     """
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x))
+    dtype = np.result_type(g, x)
+    if _numpy_like(g):
+        out = np.zeros(np.shape(x), dtype=dtype)
+        if _is_advanced(idx):
+            np.add.at(out, idx, g)
+        else:
+            out[idx] = g
+        return out
+    # another array type (dask, CuPy): zeros of g's kind, written by the
+    # type's own __setitem__; np.add.at has no dispatching form
+    if _unknown(np.shape(g)):
+        raise ArrayKindError(
+            f"the adjoint of x[mask] with a boolean mask writes a value of unknown size "
+            f"(an array of type {type(g).__name__} with unknown chunk sizes) back into x, "
+            f"which that type cannot do; write np.where(mask, expr, 0) instead of selecting "
+            f"x[mask] (e.g. np.sum(np.where(mask, x, 0)) / np.sum(mask) for a masked mean)")
+    out = np.zeros_like(x, dtype=dtype) if not _numpy_like(x) else \
+        np.zeros(np.shape(x), dtype=dtype, like=g)
     if _is_advanced(idx):
-        np.add.at(out, idx, g)
-    else:
-        out[idx] = g
+        if not _distinct_indices(idx):
+            raise ArrayKindError(
+                f"the adjoint of indexing with integer arrays that may repeat an index needs "
+                f"np.add.at, which arrays of type {type(g).__name__} do not have; index with "
+                f"slices or boolean masks, or with integer indices without repeats (a NumPy "
+                f"array)")
+    out[idx] = g
     return out
+
+
+def _distinct_indices(idx) -> bool:
+    """A single NumPy integer array (or a tuple of one) without repeats:
+    ``out[idx] = g`` then writes each element once, as ``np.add.at`` would."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    arrays = [it for it in items if isinstance(it, (list, np.ndarray))]
+    if len(arrays) != 1 or any(isinstance(it, (list, np.ndarray)) or hasattr(it, "shape")
+                               for it in items if it is not arrays[0]):
+        return False
+    a = np.asarray(arrays[0])
+    return a.dtype.kind in "iu" and np.unique(a).size == a.size
 
 
 def unstack(g, axis=0):
     """Split ``g`` along ``axis`` into a list of arrays (the adjoint of ``np.stack``)."""
-    g = np.asarray(g)
-    return [np.take(g, i, axis=axis) for i in range(g.shape[axis])]
+    if not hasattr(g, "shape"):
+        g = np.asarray(g)
+    lead = (slice(None),) * (axis % g.ndim)
+    return [g[lead + (i,)] for i in range(g.shape[axis])]
 
 
 def matmul_vjp_a(g, a, b):
@@ -159,8 +268,14 @@ def reverse_cumsum(g, x, axis=None):
 
 def _split_like(g, xs, axis, shapes):
     """Cut ``g`` along ``axis`` into pieces of ``shapes[i][axis]``, reshaped like ``xs``."""
-    bounds = np.cumsum([s[axis] for s in shapes])[:-1]
-    return [np.reshape(p, np.shape(x)) for p, x in zip(np.split(g, bounds, axis=axis), xs)]
+    bounds = [int(b) for b in np.cumsum([s[axis] for s in shapes])]
+    if _numpy_like(g):
+        pieces = np.split(g, bounds[:-1], axis=axis)
+    else:                 # np.split has no dispatching form in dask: slices
+        lead = (slice(None),) * (axis % np.ndim(g))
+        pieces = [g[lead + (slice(a, b),)] for a, b in zip([0] + bounds[:-1], bounds)]
+    return [p if np.shape(p) == np.shape(x) else np.reshape(p, np.shape(x))
+            for p, x in zip(pieces, xs)]
 
 
 def unconcatenate(g, *xs, axis=0):
@@ -189,8 +304,9 @@ def cast_derivative(t, dtype, to):
     run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
     else zeros (a cast to an integer or bool type is piecewise constant)."""
     if np.issubdtype(np.dtype(dtype), np.inexact):
-        return np.asarray(t, dtype=to)
-    return np.zeros(np.shape(t), dtype=to)
+        return t.astype(to) if hasattr(t, "astype") else np.asarray(t, dtype=to)
+    return np.zeros_like(t, dtype=to) if hasattr(t, "shape") else \
+        np.zeros(np.shape(t), dtype=to)
 
 
 # ---------------------------------------------------------------- products and linear algebra
@@ -303,11 +419,21 @@ def diag_vjp(g, v, k=0):
     ``v`` is 1-d, ``g`` placed on the k-th diagonal of zeros when it is 2-d."""
     if np.ndim(v) == 1:
         return np.diagonal(g, k).copy()
+    _numpy_only("np.diag", g, v)
     out = np.zeros(np.shape(v), dtype=np.result_type(g, v))
     n = len(g)
     rows = np.arange(n) + max(-k, 0)
     out[rows, rows + k] = g
     return out
+
+
+def _numpy_only(what, *arrays):
+    """Refuse arrays of other types in a helper that has only a NumPy form."""
+    for a in arrays:
+        if not _numpy_like(a):
+            raise ArrayKindError(f"the derivative of {what} is computed with NumPy-only "
+                                 f"operations (in-place writes by a permutation), which "
+                                 f"arrays of type {type(a).__name__} do not have")
 
 
 def vector_norm_arg(x):
@@ -329,6 +455,7 @@ def _sort_order(x, axis):
 
 def sort_like(t, x, axis=-1):
     """``t`` permuted the way ``np.sort(x, axis)`` permutes ``x`` (the tangent of sort)."""
+    _numpy_only("sort", t, x)
     order = _sort_order(x, axis)
     if axis is None:
         return np.ravel(t)[order]
@@ -338,6 +465,7 @@ def sort_like(t, x, axis=-1):
 def unsort(g, x, axis=-1):
     """The inverse permutation of :func:`sort_like`: each element of ``g`` sent
     back to the position its sorted element came from (the adjoint of sort)."""
+    _numpy_only("sort", g, x)
     order = _sort_order(x, axis)
     out = np.zeros(np.shape(x), dtype=np.result_type(g, x))
     if axis is None:
@@ -350,7 +478,7 @@ def unsort(g, x, axis=-1):
 def list_index_add(g, xs, k):
     """Zeros shaped like each element of the list ``xs``, with ``g`` at ``k``
     (the adjoint of reading ``xs[k]``)."""
-    out = [np.zeros_like(np.asarray(v, dtype=np.result_type(v, g))) for v in xs]
+    out = [np.zeros_like(v, dtype=np.result_type(v, g)) for v in xs]
     out[k] = out[k] + g
     return out
 
@@ -386,7 +514,9 @@ def rhs_as_matrix(v, a, b):
 
 def rhs_from_matrix(v, a, b):
     """The inverse of :func:`rhs_as_matrix`."""
-    return np.asarray(v)[..., 0] if _solve_rhs_is_vector(a, b) else v
+    if not hasattr(v, "shape"):
+        v = np.asarray(v)
+    return v[..., 0] if _solve_rhs_is_vector(a, b) else v
 
 
 def stack_steps(xs):

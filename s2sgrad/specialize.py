@@ -50,6 +50,17 @@ every iteration preserves its shape and dtype.  Everything else is left as
 in the polymorphic code, so a specialisation is never less correct than the
 general version; it is compiled per argument *signature* (shapes, dtypes and
 Python types of every leaf) and used only for calls that match it exactly.
+
+Other array types (:mod:`s2sgrad.arrays`: dask, CuPy, ... through NumPy's
+dispatch protocols).  A leaf of such a type with a known shape is in the
+signature by its shape, dtype and type (a dask array's chunks are not); its
+example is a NumPy array of that shape and dtype, which is exact for shapes
+and dtypes because the type follows NumPy's rules for them.  A leaf whose
+shape is not known (a dask array with unknown chunk sizes) has no
+signature: the call runs the polymorphic code.  The values that may be of
+such a type at run time (:func:`foreign_values`: anything computed from
+one) are listed in ``info["foreign"]``: code generation never writes them
+in place (``out=``), and they are never returned without the API's checks.
 """
 from __future__ import annotations
 
@@ -57,6 +68,8 @@ import warnings
 
 import numpy as np
 
+from . import arrays
+from .arrays import is_duck, known_shape
 from .ir import Block, Const, Eqn, Func, Var
 from .primitives.control import loop_offset
 from .primitives.core import (REGISTRY, SHAPE_ONLY_OPERANDS, Emitter, shape_elementwise,
@@ -102,6 +115,12 @@ def example_of(value):
         return 0
     if isinstance(value, np.generic):
         return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
+    if is_duck(value) and known_shape(value) and isinstance(value.dtype, np.dtype):
+        # dask, CuPy, ...: a NumPy example of the same shape and dtype
+        shape = tuple(int(n) for n in value.shape)
+        if value.dtype.kind in "iub":
+            return np.zeros(shape, value.dtype)
+        return _compact(shape, value.dtype)
     return UNKNOWN
 
 
@@ -115,9 +134,143 @@ def signature(leaves):
             key.append((a.shape, a.dtype, t))
         elif t in (float, int, bool):
             key.append(t)
+        elif is_duck(a) and known_shape(a):
+            # dask, CuPy, ...: chunk structure is not part of the key (the
+            # code does not depend on it); the type is (no buffer reuse)
+            key.append((a.shape, a.dtype, t))
         else:
             return None
     return tuple(key)
+
+
+def foreign_values(func: Func, leaves) -> frozenset:
+    """The values of ``func`` that may be arrays of another type than NumPy's
+    (:func:`s2sgrad.arrays.is_duck`) when it is called with ``leaves``:
+    the duck-array parameters and everything computed from them (the result
+    of a NumPy function or ufunc with a dask operand is a dask array).  An
+    over-approximation: a region's parameters count as foreign when anything
+    flowing into them does."""
+    foreign = {p for p, x in zip(func.params, leaves) if is_duck(x)}
+    if not foreign:
+        return frozenset()
+
+    def mark(vs):
+        n = len(foreign)
+        foreign.update(v for v in vs if isinstance(v, Var))
+        return len(foreign) != n
+
+    def any_foreign(vs):
+        return any(isinstance(v, Var) and v in foreign for v in vs)
+
+    def walk(block) -> bool:
+        changed = False
+        for e in block.eqns:
+            name = e.prim.name
+            for b in e.blocks():
+                changed |= walk(b)
+            if name == "cond":
+                for i, o in enumerate(e.outs):
+                    if any_foreign([e.params["then"].results[i], e.params["else"].results[i]]):
+                        changed |= mark([o])
+                if any_foreign(e.atoms()):
+                    for b in e.blocks():
+                        changed |= mark(b.params)
+            elif name in ("for_loop", "while_loop"):
+                off = loop_offset(e)
+                body = e.params["body"]
+                cond = e.params.get("cond")
+                if off and any_foreign(e.args[:off]):
+                    changed |= mark(body.params[:off])
+                for i, o in enumerate(e.outs):
+                    if any_foreign([e.args[off + i], body.results[i], o,
+                                    body.params[off + i]]):
+                        changed |= mark([o, body.params[off + i]] +
+                                        ([cond.params[i]] if cond is not None else []))
+            elif e.blocks():
+                used = set(e.atoms())
+                for b in e.blocks():
+                    used |= _block_uses(b)
+                if any_foreign(used):
+                    changed |= mark(e.outs)
+                    for b in e.blocks():
+                        changed |= mark(b.params)
+            elif any_foreign(e.atoms()):
+                changed |= mark(e.outs)
+                if not e.outs or getattr(e.prim, "effect", False):
+                    changed |= mark(e.args)       # push(stack, v): the stack holds v
+        return changed
+
+    while walk(func.body):
+        pass
+    return frozenset(foreign)
+
+
+# Helpers whose derivative is written with NumPy-only operations (writes
+# through a permutation): refused at compile time for other array types.
+_NUMPY_ONLY_HELPERS = {"unsort": "np.sort", "sort_like": "np.sort"}
+
+
+def for_kinds(func: Func, leaves, foreign=None) -> Func:
+    """``func`` made ready for the array types of ``leaves`` (dask, CuPy, ...;
+    see :mod:`s2sgrad.arrays`): ``np.size`` of a value that may be such an
+    array becomes the runtime's ``size_of`` (dask has no ``np.size``; its
+    fallback would compute the array), and every call that the type does not
+    implement is refused with the user's file and line (dask would convert
+    the array to NumPy, i.e. compute it, instead).  ``func`` itself when no
+    leaf is such an array."""
+    from .errors import S2SGradError
+    if foreign is None:
+        foreign = foreign_values(func, leaves)
+    if not foreign:
+        return func
+    kind = next(x for x in leaves if is_duck(x))
+    size_of = REGISTRY["size_of"]
+
+    def check(e):
+        name = e.prim.name
+        what = _NUMPY_ONLY_HELPERS.get(name)
+        spelling = e.params.get("spelling") or ("func",)
+        if what is None and spelling[0] not in ("method", "attr") and \
+                e.prim.pyname.startswith("np.") and not e.blocks():
+            fn = np
+            for part in e.prim.pyname.split(".")[1:]:
+                fn = getattr(fn, part, None)
+            if fn is not None and not arrays.implements(kind, fn):
+                what = e.prim.pyname
+        if what is not None:
+            loc = e.loc
+            raise S2SGradError(
+                f"{what} is not implemented for arrays of type {arrays.kind_name(kind)}"
+                f"{' (in the derivative of this line)' if loc is not None and loc.kind else ''}"
+                f"; s2sgrad does not convert them to NumPy (that would compute them); "
+                f"compute this value outside the differentiated function, or pass NumPy arrays",
+                filename=loc.filename if loc is not None else func.filename,
+                lineno=loc.lineno if loc is not None else None)
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            touched = any(isinstance(a, Var) and a in foreign for a in e.atoms())
+            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
+            if touched and e.prim.name == "size":
+                e = Eqn(size_of, e.args, e.kwargs, e.outs, {}, e.loc)
+            else:
+                if touched:
+                    check(e)
+                e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
+            eqns.append(e)
+        return Block(eqns, block.params, block.results)
+    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+                dict(func.info, foreign=foreign))
+
+
+def _block_uses(block) -> set:
+    used = set(block.results)
+    for e in block.eqns:
+        used |= set(e.atoms())
+        for b in e.blocks():
+            used |= _block_uses(b)
+    return used
 
 
 def _same(a, b) -> bool:
@@ -213,7 +366,53 @@ _SHAPE_VALUES = {"shape", "ndim", "size", "len", "result_type"}
 _VALUE_FREE = {"getitem", "index_add", "setitem", "where", "clip", "range"}
 
 
+def _as_lazy(values):
+    """Large examples as lazy dask arrays of their shape and dtype (never
+    computed): see ``_Infer.lazy``."""
+    if not any(type(v) is np.ndarray and v.size > _COMPACT for v in values):
+        return values
+    import dask.array as da
+    return [da.empty(v.shape, dtype=v.dtype, chunks=v.shape)
+            if type(v) is np.ndarray and v.size > _COMPACT else v for v in values]
+
+
+def _large_shape(s) -> bool:
+    try:
+        return int(np.prod(s)) > _COMPACT
+    except (TypeError, ValueError):
+        return False
+
+
+_LIKE: list = []
+
+
+def _lazy_like():
+    """A 0-d lazy dask array (``like=`` of creation functions; never computed)."""
+    if not _LIKE:
+        import dask.array as da
+        _LIKE.append(da.empty((), dtype=float))
+    return _LIKE[0]
+
+
+def _from_lazy(r):
+    """A lazy result back as a compact NumPy example (UNKNOWN if its shape is)."""
+    if isinstance(r, (tuple, list)):
+        return type(r)(_from_lazy(x) for x in r)
+    if arrays.is_lazy(r):
+        return _compact(tuple(int(n) for n in r.shape), r.dtype) if known_shape(r) \
+            else UNKNOWN
+    return r
+
+
 class _Infer:
+    # With dask leaves, steps on large examples are evaluated on lazy dask
+    # arrays of the examples' shapes and dtypes: dask derives the result's
+    # shape and dtype without allocating it, so the analysis of a call on
+    # 20 M rows holds no 20 M-row array in the client (with NumPy leaves the
+    # data is in memory anyway, and one step at a time is allocated).  dask's
+    # shapes and dtypes are also the ones the dask run will see.
+    lazy = False
+
     def __init__(self):
         self.ex: dict = {}            # Var -> example value or UNKNOWN
         self.static: set = set()      # Vars whose example *is* the value
@@ -354,6 +553,15 @@ class _Infer:
             for o in outs:
                 self.set(o, UNKNOWN)
             return
+        if self.lazy and name not in _SHAPE_VALUES and \
+                (not (getattr(impl, "__module__", None) or "").startswith("numpy") or
+                 arrays.implements(_lazy_like(), impl)):
+            # (np.size and co. read only the example's shape; on a dask array
+            # np.size would compute it)
+            args, kwargs = _as_lazy(args), dict(zip(kwargs, _as_lazy(list(kwargs.values()))))
+            if name in ("zeros", "ones", "full", "empty", "arange") and args and \
+                    _large_shape(args[0]):
+                kwargs = dict(kwargs, like=_lazy_like())      # np.full(S, v, like=dask)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -370,6 +578,8 @@ class _Infer:
             for o in outs:
                 self.set(o, UNKNOWN)
             return
+        if self.lazy:
+            res = _from_lazy(res)
         static = (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
             all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res))
         if len(outs) == 1:
@@ -458,6 +668,7 @@ def infer(func: Func, leaves) -> _Infer | None:
     seed: dict = {}
     for _ in range(4):
         inf = _Infer()
+        inf.lazy = any(arrays.is_lazy(x) for x in leaves)
         # a pop may come before a push that widens the stack's contents (a
         # stack filled in a later sweep): start again from what was pushed
         inf.seed_stacks = seed
@@ -482,8 +693,9 @@ def _arr(v) -> bool:
 
 
 class _Rewriter:
-    def __init__(self, inf: _Infer):
+    def __init__(self, inf: _Infer, foreign=frozenset()):
         self.inf = inf
+        self.foreign = set(foreign)   # values that may be duck arrays (see foreign_values)
         self.subst: dict = {}
         # broadcast value -> an atom that NumPy broadcasting expands to it
         self.lazy: dict = {}
@@ -523,7 +735,7 @@ class _Rewriter:
     def note_witness(self, v):
         x = self.val(v)
         if type(x) is np.ndarray:
-            self.witnesses.setdefault((x.shape, x.dtype), v)
+            self.witnesses.setdefault((x.shape, x.dtype, v in self.foreign), v)
 
     def witness_for(self, a):
         """The earliest value of the function body (visible everywhere after
@@ -533,7 +745,8 @@ class _Rewriter:
         x = self.val(a)
         if type(x) is not np.ndarray:
             return a
-        return self.witnesses.get((x.shape, x.dtype), a)
+        # (of the same kind: a NumPy value never stands for a dask one)
+        return self.witnesses.get((x.shape, x.dtype, a in self.foreign), a)
 
     def emit(self, e, build):
         """Run ``build(em)`` -> Atom for e's single output; return the equations."""
@@ -551,6 +764,10 @@ class _Rewriter:
             self.subst[e.outs[0]] = res
         for x in eqns:                 # examples for the new values
             self.inf.simple(x)
+            if any(isinstance(a, Var) and a in self.foreign for a in x.atoms()):
+                self.foreign.update(x.outs)
+        if e.outs[0] in self.foreign:
+            self.foreign.update(o for x in eqns for o in x.outs)
         return eqns
 
     def eqn(self, e):
@@ -810,6 +1027,8 @@ def _keeps(u, i, v, inf) -> bool:
     vals[i] = inf.val(v)
     if any(x is UNKNOWN for x in vals):
         return False
+    if inf.lazy:
+        vals = _as_lazy(vals)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -817,6 +1036,8 @@ def _keeps(u, i, v, inf) -> bool:
                 u.prim.impl(*vals)
     except Exception:
         return False
+    if inf.lazy:
+        res = _from_lazy(res)
     return _arr(res) and res.shape == out.shape and res.dtype == out.dtype
 
 
@@ -829,6 +1050,8 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     -- then the API returns them as they are, without checks or copies."""
     from .codegen import _fresh_producer
     examples = func.info.get("examples", {})
+    if func.info.get("foreign"):
+        return False          # duck arrays: results go through the API's checks
     defs = {o: e for e in func.body.eqns for o in e.outs}
     grads = func.results[len(func.results) - len(wrt_leaves):]
     if len({id(r) for r in grads}) != len(grads) or \
@@ -854,7 +1077,7 @@ def specialize(func: Func, leaves) -> Func | None:
     inf = infer(func, leaves)
     if inf is None:
         return None
-    rw = _Rewriter(inf)
+    rw = _Rewriter(inf, foreign_values(func, leaves))
     for p in func.params:
         rw.note_witness(p)
     body = rw.block(func.body, top=True)
@@ -865,7 +1088,7 @@ def specialize(func: Func, leaves) -> Func | None:
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
-    return f
+    return for_kinds(f, leaves)
 
 
 # the registry is imported for its side effect of defining every primitive

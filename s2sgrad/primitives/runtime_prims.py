@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from .core import Emitter, defprim, shape_of
+from .core import SCALAR, Emitter, defprim, shape_of
 
 
 def _shape_of_second(args, kwargs):
@@ -49,6 +49,11 @@ defprim("unreduce", runtime.unreduce, sig="g, x, /, axis=None, keepdims=False",
 
 defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
         shape=lambda args, kwargs: shape_of(args[0]))
+
+# size_of(x, axis): np.size for any array type (api/specialize put it in place
+# of np.size where the operand may be a dask array: dask has no np.size).
+defprim("size_of", runtime.size_of, sig="a, /, axis=None", nondiff=True, pyname="size_of",
+        shape=lambda args, kwargs: SCALAR, inline=True)
 
 # ones_like/zeros_like are used by rules and by user code alike.
 defprim("ones_like", np.ones_like, sig="a, /, dtype=None", nondiff=True,
