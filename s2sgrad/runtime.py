@@ -658,6 +658,7 @@ def unrepeat(g, a, repeats, axis=None):
         k = int(r.reshape(-1)[0])
         out = g.reshape(g.shape[:ax] + (n, k) + g.shape[ax + 1:]).sum(axis=ax + 1)
     else:
+        _numpy_only("np.repeat with per-element counts", g, a)
         moved = np.moveaxis(g, ax, 0)
         out = np.zeros((n,) + moved.shape[1:], dtype=np.result_type(g, a))
         np.add.at(out, np.repeat(np.arange(n), r), moved)
@@ -695,9 +696,10 @@ def unpad(g, x, pad_width, mode="constant"):
     ``np.arange(n)`` itself, so the scatter uses exactly NumPy's map."""
     shape = np.shape(x)
     pairs = _pad_pairs(pad_width, len(shape))
-    g = np.asarray(g)
     if mode == "constant":
         return g[tuple(slice(int(b), int(b) + n) for n, (b, _) in zip(shape, pairs))]
+    _numpy_only(f"np.pad with mode={mode!r}", g)
+    g = np.asarray(g)
     for ax, (n, (b, a)) in enumerate(zip(shape, pairs)):
         b, a = int(b), int(a)
         if b == 0 and a == 0:
@@ -719,6 +721,7 @@ def pad_constant_adjoint(g, x, constant_values, pad_width):
     c = np.asarray(constant_values)
     if c.ndim == 0:
         return g.sum() - unpad(g, x, pad_width).sum()
+    _numpy_only("np.pad's constant_values", g, x)
     zeros = np.zeros(np.shape(x), dtype=g.dtype)
     out = np.zeros(c.shape, dtype=g.dtype)
     for k in np.ndindex(c.shape):
@@ -742,6 +745,7 @@ def unrollaxis(g, a, axis, start=0):
 def undiagonal(g, a, offset=0, axis1=0, axis2=1):
     """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that
     diagonal of zeros shaped like ``a``."""
+    _numpy_only("np.diagonal", g, a)
     out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
     view = np.moveaxis(out, (axis1, axis2), (-2, -1))
     g = np.asarray(g)
@@ -753,6 +757,7 @@ def undiagonal(g, a, offset=0, axis1=0, axis2=1):
 def untake(g, a, indices, axis=None, mode=None):
     """The adjoint of ``np.take(a, indices, axis, mode=mode)``: a scatter-add,
     so an index taken twice receives both cotangents."""
+    _numpy_only("np.take", g, a)
     shape = np.shape(a)
     out = np.zeros(shape, dtype=np.result_type(g, a))
     idx = np.asarray(indices)
@@ -784,6 +789,7 @@ def _along_axis_index(indices, shape, axis):
 
 def untake_along_axis(g, arr, indices, axis=-1):
     """The adjoint of ``np.take_along_axis(arr, indices, axis)``: a scatter-add."""
+    _numpy_only("np.take_along_axis", g, arr)
     shape = np.shape(arr)
     out = np.zeros(shape, dtype=np.result_type(g, arr))
     if axis is None:
@@ -796,6 +802,7 @@ def untake_along_axis(g, arr, indices, axis=-1):
 def undelete(g, arr, obj, axis=None):
     """The adjoint of ``np.delete(arr, obj, axis)``: ``g`` at the kept
     positions (``np.delete`` of an index range says which), zeros elsewhere."""
+    _numpy_only("np.delete", g, arr)
     shape = np.shape(arr)
     if axis is None:
         out = np.zeros(int(np.prod(shape)), dtype=np.result_type(g, arr))
@@ -813,6 +820,7 @@ def uninsert(g, arr, values, obj, axis=None):
     inserting element numbers with ``np.insert`` itself, so NumPy's rules
     (flattening for ``axis=None``, broadcasting of ``values``) are followed
     exactly; a broadcast value's copies add up."""
+    _numpy_only("np.insert", g, arr, values)
     shape = np.shape(arr)
     g = np.asarray(g)
     base = np.arange(int(np.prod(shape)))
@@ -856,6 +864,7 @@ def _match_order(a, out, axis):
 
 def partition_like(t, a, out, axis=-1):
     """``t`` rearranged the way ``out = np.partition(a, kth, axis)`` rearranged ``a``."""
+    _numpy_only("np.partition", t, a)
     if axis is None:
         return np.ravel(t)[_match_order(np.ravel(a), out, 0)]
     return np.take_along_axis(np.asarray(t), _match_order(a, out, axis), axis=axis)
@@ -864,6 +873,7 @@ def partition_like(t, a, out, axis=-1):
 def unpartition(g, a, out, axis=-1):
     """The adjoint of :func:`partition_like`: each entry of ``g`` sent back to
     the element of ``a`` it came from."""
+    _numpy_only("np.partition", g, a)
     res = np.zeros(np.shape(a), dtype=np.result_type(g, a))
     if axis is None:
         res.reshape(-1)[_match_order(np.ravel(a), out, 0)] = np.ravel(g)
@@ -909,6 +919,7 @@ def _diff_edge(v, a, axis):
 def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
     """The adjoint of ``np.diff(a, n, axis, prepend=..., append=...)``: the
     cotangent of ``a``, followed by those of ``prepend``/``append`` when given."""
+    _numpy_only("np.diff", g, a)
     nd = np.ndim(a)
     ax = _axis_of(axis, nd)
     g = np.array(g) if n == 0 else np.asarray(g)       # always a fresh array
@@ -960,6 +971,7 @@ def _gradient_band(n, spacing, edge_order, dtype):
 def gradient_adjoint(g, f, *spacing, axis=0, edge_order=1):
     """The adjoint of ``np.gradient(f, *spacing, axis=axis, edge_order=...)``
     (one axis): ``A^T g`` for NumPy's own difference matrix ``A``."""
+    _numpy_only("np.gradient", g, f)
     g = np.asarray(g)
     ax = _axis_of(axis, np.ndim(f))
     n = np.shape(f)[ax]
@@ -1137,6 +1149,7 @@ def _full_cotangent(g, n, m, mode, flipped):
 
 def convolve_vjp_a(g, a, v, mode="full"):
     """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
+    _numpy_only("np.convolve", g, a, v)
     _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
     return np.reshape(np.correlate(gf, np.ravel(v), "valid"), np.shape(a))
@@ -1144,6 +1157,7 @@ def convolve_vjp_a(g, a, v, mode="full"):
 
 def convolve_vjp_b(g, a, v, mode="full"):
     """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
+    _numpy_only("np.convolve", g, a, v)
     _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
     return np.reshape(np.correlate(gf, np.ravel(a), "valid"), np.shape(v))
@@ -1152,6 +1166,7 @@ def convolve_vjp_b(g, a, v, mode="full"):
 def correlate_vjp_a(g, a, v, mode="valid"):
     """Cotangent of ``a`` in ``np.correlate(a, v, mode)`` (which is
     ``np.convolve(a, v[::-1])`` in full)."""
+    _numpy_only("np.correlate", g, a, v)
     _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
     return np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a))
@@ -1159,6 +1174,7 @@ def correlate_vjp_a(g, a, v, mode="valid"):
 
 def correlate_vjp_b(g, a, v, mode="valid"):
     """Cotangent of ``v`` in ``np.correlate(a, v, mode)``."""
+    _numpy_only("np.correlate", g, a, v)
     _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
     return np.reshape(np.correlate(gf, np.ravel(a), "valid")[::-1], np.shape(v))
@@ -1166,6 +1182,7 @@ def correlate_vjp_b(g, a, v, mode="valid"):
 
 def cov_rows(m, y=None, rowvar=True, dtype=None):
     """The variables-by-observations matrix ``np.cov(m, y, rowvar)`` works on."""
+    _numpy_only("np.cov", m)
     m = np.asarray(m)
     if dtype is None:
         dtype = np.result_type(m, np.float64) if y is None else np.result_type(m, y, np.float64)
@@ -1330,6 +1347,7 @@ def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, nan=Fa
                      percent=False):
     """The tangent of ``np.quantile(a, q, axis, method=..., keepdims=...)``
     (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``."""
+    _numpy_only("quantiles", t, a)
     order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
     t2, _, _ = _quantile_lanes(np.broadcast_to(t, np.shape(a)), axis)
     ts = np.broadcast_to(np.take_along_axis(t2, order, axis=-1), full + t2.shape[-1:])
@@ -1345,6 +1363,7 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
                      percent=False):
     """The adjoint of :func:`quantile_tangent`: each quantile's cotangent sent
     to the (at most two) order statistics it interpolates."""
+    _numpy_only("quantiles", g, a)
     order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
     a2, moved_shape, axes = _quantile_lanes(a, axis)
     dtype = np.result_type(g, a, np.float32)
@@ -1380,6 +1399,7 @@ def histogram_data_edges(bins):
 def histogram_bin_index(a, edges):
     """The bin ``np.histogram`` puts each element of ``a`` in for these
     ``edges`` (the last bin is closed), -1 for elements outside (or NaN)."""
+    _numpy_only("np.histogram", a)
     a = np.asarray(a)
     edges = np.asarray(edges)
     idx = np.searchsorted(edges, a, side="right") - 1
