@@ -888,8 +888,8 @@ def unpartition(g, a, out, axis=-1):
 # np.trapezoid's weights, the products kron/cross/vdot/convolve/correlate,
 # np.cov's data layout, and the gathers behind quantiles.
 
-__all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights", "average_weights_adjoint",
-            "trapezoid_ends",
+__all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights",
+            "average_weights_adjoint", "trapezoid_ends",
             "trapezoid_weights", "trapezoid_weights_adjoint", "kron_vjp_a", "kron_vjp_b",
             "vdot_vjp_a", "vdot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
             "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b", "cov_rows",
@@ -1339,7 +1339,8 @@ def _quantile_out_shape(a, q, axis, keepdims, percent):
     else:
         axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
         axes = {_axis_of(int(x), len(shape)) for x in axes}
-        rest = tuple(1 if d in axes else n for d, n in enumerate(shape) if keepdims or d not in axes)
+        rest = tuple(1 if d in axes else n for d, n in enumerate(shape)
+                     if keepdims or d not in axes)
     return np.shape(q) + rest
 
 
@@ -1384,7 +1385,7 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)
 
 
-# ---------------------------------------------------------------- data functions (primitives/data.py)
+# ---------------------------------------------------------------- data functions (data.py)
 
 __all__ += ["histogram_bin_index", "histogram_data_edges"]
 

@@ -45,10 +45,11 @@ from ..errors import S2SGradError
 from ..ir import Const
 from .core import (const_value, defmethod, defprim, fresh_shape, get, register_object,
                    shape_fresh, shape_of)
-from .shape_ops import (_given, _pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
-                        positional_printer)
+from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
+                        positional_printer, split_counter)
 from .. import runtime
-from .signatures import call_adapter, keyword_printer, method_adapter, options
+from .signatures import (call_adapter, def_linear_helper, keyword_printer, method_adapter,
+                         options)
 
 
 def _lin(fn, t, *args, **kw):
@@ -159,27 +160,11 @@ defprim("append", np.append, sig="arr, values, /, axis=None", vjp=_append_vjp, j
         doc="np.append: a concatenation (flattened for axis=None); the cotangent is cut back.")
 
 
-# ---------------------------------------------------------------- array_split, hsplit, vsplit, dsplit
-
-
-def _sections(name):
-    def count(args, kwargs):
-        ios = kwargs.get("indices_or_sections")
-        if not isinstance(ios, Const):
-            raise S2SGradError(f"np.{name} needs a constant number of sections or a constant "
-                               f"list of split points, so the number of pieces is known when "
-                               f"the gradient is compiled")
-        v = ios.value
-        n = len(v) + 1 if isinstance(v, (list, tuple, np.ndarray)) else int(v)
-        if n < 2:
-            raise S2SGradError(f"np.{name} into a single piece is not supported; use the array "
-                               f"itself (x[None] / np.expand_dims if a list is needed)")
-        return n
-    return count
+# ---------------------------------------------------------------- array_split & co.
 
 
 def _def_splitter(name, impl, joiner, with_axis):
-    count = _sections(name)
+    count = split_counter(name)
 
     def vjp(em, gs, outs, x, indices_or_sections, **axis):
         if all(g is None for g in gs):
@@ -221,13 +206,9 @@ REPEAT = defprim("repeat", np.repeat, sig="a, repeats, /, axis=None", vjp=_repea
                  jvp=_repeat_jvp, linear=True, shape=shape_fresh,
                  doc="np.repeat / x.repeat: each element receives the sum of its copies' "
                      "cotangents.")
-defprim("unrepeat", runtime.unrepeat, sig="g, a, repeats, /, axis=None", pyname="unrepeat",
-        vjp=lambda em, h, out, g, a, repeats, axis=None: [
-            em.repeat(h, repeats, **options(axis=axis)), None, None],
-        jvp=lambda em, dots, out, g, a, repeats, axis=None: _lin(
-            lambda t: em.call("unrepeat", t, a, repeats, **options(axis=axis)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.repeat.")
+def_linear_helper("unrepeat", runtime.unrepeat, "g, a, repeats, /, axis=None",
+                  lambda em, h, _g, a, repeats, **kw: em.repeat(h, repeats, **kw),
+                  doc="runtime helper: the adjoint of np.repeat.")
 defmethod("repeat", REPEAT, method_adapter(("repeats",), ("axis",)))
 
 
@@ -236,12 +217,9 @@ defprim("tile", np.tile, sig="A, reps, /",
         jvp=lambda em, dots, out, A, reps: _lin(em.tile, dots[0], reps),
         linear=True, shape=shape_fresh,
         doc="np.tile: each element receives the sum of its tiles' cotangents.")
-defprim("untile", runtime.untile, sig="g, A, reps, /", pyname="untile",
-        vjp=lambda em, h, out, g, A, reps: [em.tile(h, reps), None, None],
-        jvp=lambda em, dots, out, g, A, reps: _lin(
-            lambda t: em.call("untile", t, A, reps), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.tile.")
+def_linear_helper("untile", runtime.untile, "g, A, reps, /",
+                  lambda em, h, _g, A, reps: em.tile(h, reps),
+                  doc="runtime helper: the adjoint of np.tile.")
 
 
 # ---------------------------------------------------------------- pad
@@ -267,7 +245,7 @@ def _pad_adapter(lw, args, kwargs, node):
         raise lw.error(node, f"np.pad: the options {', '.join(extra)} are not supported "
                              f"(mode {mode.value!r})", cls=S2SGradError)
     if mode.value != "constant" and not (isinstance(pos[1], Const) and pos[1].value == 0):
-        raise lw.error(node, f"np.pad: constant_values is only valid with mode='constant'",
+        raise lw.error(node, "np.pad: constant_values is only valid with mode='constant'",
                        cls=S2SGradError)
     return pos, kw
 
@@ -299,22 +277,13 @@ defprim("pad", _pad_impl, sig="array, constant_values, /, pad_width, mode=None",
         doc="np.pad (constant, edge, reflect, symmetric, wrap): the padding's cotangents are "
             "added back onto the elements they copy (constant_values: the sum over the "
             "entries it fills).")
-defprim("unpad", runtime.unpad, sig="g, x, /, pad_width, mode=None", pyname="unpad",
-        vjp=lambda em, h, out, g, x, pad_width, mode=None: [
-            em.pad(h, 0, pad_width=pad_width, **options(mode=mode)), None],
-        jvp=lambda em, dots, out, g, x, pad_width, mode=None: _lin(
-            lambda t: em.call("unpad", t, x, pad_width=pad_width, **options(mode=mode)),
-            dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.pad with respect to the array.")
-defprim("pad_constant_adjoint", runtime.pad_constant_adjoint, sig="g, x, c, /, pad_width",
-        pyname="pad_constant_adjoint",
-        vjp=lambda em, h, out, g, x, c, pad_width: [
-            em.pad(em.zeros_like(x), h, pad_width=pad_width), None, None],
-        jvp=lambda em, dots, out, g, x, c, pad_width: _lin(
-            lambda t: em.call("pad_constant_adjoint", t, x, c, pad_width=pad_width), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[2]), linear=True,
-        doc="runtime helper: the adjoint of np.pad with respect to constant_values.")
+def_linear_helper("unpad", runtime.unpad, "g, x, /, pad_width, mode=None",
+                  lambda em, h, _g, x, **kw: em.pad(h, 0, **kw),
+                  doc="runtime helper: the adjoint of np.pad with respect to the array.")
+def_linear_helper("pad_constant_adjoint", runtime.pad_constant_adjoint,
+                  "g, x, c, /, pad_width",
+                  lambda em, h, _g, x, c, **kw: em.pad(em.zeros_like(x), h, **kw), shape_arg=2,
+                  doc="runtime helper: the adjoint of np.pad with respect to constant_values.")
 
 
 # ---------------------------------------------------------------- roll, rollaxis, flips, rot90
@@ -337,13 +306,9 @@ defprim("rollaxis", np.rollaxis, sig="a, /, axis, start=0",
         linear=True, shape=shape_fresh,
         printer=positional_printer("np.rollaxis", "axis", "start"),
         doc="np.rollaxis: the cotangent's axis is moved back.")
-defprim("unrollaxis", runtime.unrollaxis, sig="g, a, /, axis, start=0", pyname="unrollaxis",
-        vjp=lambda em, h, out, g, a, axis, start=None: [
-            em.rollaxis(h, axis=axis, **options(start=start)), None],
-        jvp=lambda em, dots, out, g, a, axis, start=None: _lin(
-            lambda t: em.call("unrollaxis", t, a, axis=axis, **options(start=start)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.rollaxis.")
+def_linear_helper("unrollaxis", runtime.unrollaxis, "g, a, /, axis, start=0",
+                  lambda em, h, _g, a, **kw: em.rollaxis(h, **kw),
+                  doc="runtime helper: the adjoint of np.rollaxis.")
 
 
 def _def_self_adjoint(name, impl, sig, doc, shape=_like_first, extra=None, opts=()):
@@ -398,15 +363,10 @@ DIAGONAL = defprim(
     linear=True, shape=shape_fresh,
     printer=positional_printer("np.diagonal", "offset", "axis1", "axis2"),
     doc="np.diagonal / x.diagonal: the cotangent is put on that diagonal of zeros.")
-defprim("undiagonal", runtime.undiagonal, sig="g, a, /, offset=0, axis1=0, axis2=1",
-        pyname="undiagonal",
-        vjp=lambda em, h, out, g, a, offset=None, axis1=None, axis2=None: [
-            em.diagonal(h, **_diag_opts(offset, axis1, axis2)), None],
-        jvp=lambda em, dots, out, g, a, offset=None, axis1=None, axis2=None: _lin(
-            lambda t: em.call("undiagonal", t, a, **_diag_opts(offset, axis1, axis2)),
-            dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.diagonal.")
+def_linear_helper("undiagonal", runtime.undiagonal,
+                  "g, a, /, offset=0, axis1=0, axis2=1",
+                  lambda em, h, _g, a, **kw: em.diagonal(h, **kw),
+                  doc="runtime helper: the adjoint of np.diagonal.")
 defmethod("diagonal", DIAGONAL, method_adapter((), ("offset", "axis1", "axis2")))
 
 
@@ -425,13 +385,9 @@ TAKE = defprim("take", np.take, sig="a, indices, /, axis=None, mode=None",
                linear=True, shape=shape_fresh,
                doc="np.take / x.take: a gather; the adjoint scatter-adds (repeated indices "
                    "accumulate; mode='wrap'/'clip' as NumPy).")
-defprim("untake", runtime.untake, sig="g, a, indices, /, axis=None, mode=None", pyname="untake",
-        vjp=lambda em, h, out, g, a, indices, axis=None, mode=None: [
-            em.take(h, indices, **_take_opts(axis, mode)), None, None],
-        jvp=lambda em, dots, out, g, a, indices, axis=None, mode=None: _lin(
-            lambda t: em.call("untake", t, a, indices, **_take_opts(axis, mode)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.take.")
+def_linear_helper("untake", runtime.untake, "g, a, indices, /, axis=None, mode=None",
+                  lambda em, h, _g, a, indices, **kw: em.take(h, indices, **kw),
+                  doc="runtime helper: the adjoint of np.take.")
 defmethod("take", TAKE, method_adapter(("indices",), ("axis", "out", "mode")))
 
 
@@ -446,15 +402,11 @@ defprim("take_along_axis", np.take_along_axis, sig="arr, indices, /, axis=-1",
             em.take_along_axis, dots[0], indices, axis=_tal_axis(axis)),
         linear=True, shape=shape_fresh,
         doc="np.take_along_axis: a gather; the adjoint scatter-adds.")
-defprim("untake_along_axis", runtime.untake_along_axis, sig="g, arr, indices, /, axis=-1",
-        pyname="untake_along_axis",
-        vjp=lambda em, h, out, g, arr, indices, axis=None: [
-            em.take_along_axis(h, indices, axis=_tal_axis(axis)), None, None],
-        jvp=lambda em, dots, out, g, arr, indices, axis=None: _lin(
-            lambda t: em.call("untake_along_axis", t, arr, indices, axis=_tal_axis(axis)),
-            dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.take_along_axis.")
+def_linear_helper("untake_along_axis", runtime.untake_along_axis,
+                  "g, arr, indices, /, axis=-1",
+                  lambda em, h, _g, arr, indices, axis=None: em.take_along_axis(
+                      h, indices, axis=_tal_axis(axis)),
+                  doc="runtime helper: the adjoint of np.take_along_axis.")
 
 
 # ---------------------------------------------------------------- delete, insert
@@ -467,13 +419,9 @@ defprim("delete", np.delete, sig="arr, /, obj, axis=None",
                                                                  **options(axis=axis)),
         linear=True, shape=shape_fresh, printer=positional_printer("np.delete", "obj"),
         doc="np.delete: the kept elements receive their cotangents, the deleted ones 0.")
-defprim("undelete", runtime.undelete, sig="g, arr, /, obj, axis=None", pyname="undelete",
-        vjp=lambda em, h, out, g, arr, obj, axis=None: [
-            em.delete(h, obj=obj, **options(axis=axis)), None],
-        jvp=lambda em, dots, out, g, arr, obj, axis=None: _lin(
-            lambda t: em.call("undelete", t, arr, obj=obj, **options(axis=axis)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.delete.")
+def_linear_helper("undelete", runtime.undelete, "g, arr, /, obj, axis=None",
+                  lambda em, h, _g, arr, **kw: em.delete(h, **kw),
+                  doc="runtime helper: the adjoint of np.delete.")
 
 
 def _insert_impl(arr, values, obj, axis=None):
@@ -592,21 +540,14 @@ defprim("partition", np.partition, sig="a, /, kth, axis=-1, kind=None",
         printer=positional_printer("np.partition", "kth"),
         doc="np.partition: a rearrangement; output elements are matched to input elements of "
             "equal value (ties in order), and the cotangent goes back along that match.")
-defprim("partition_like", runtime.partition_like, sig="t, a, out, /, axis=-1",
-        pyname="partition_like",
-        vjp=lambda em, h, o, t, a, out, axis=None: [
-            em.call("unpartition", h, a, out, axis=_part_axis(axis)), None, None],
-        jvp=lambda em, dots, o, t, a, out, axis=None: _lin(
-            lambda v: em.call("partition_like", v, a, out, axis=_part_axis(axis)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[2]), linear=True,
-        doc="runtime helper: the tangent of np.partition.")
-defprim("unpartition", runtime.unpartition, sig="g, a, out, /, axis=-1", pyname="unpartition",
-        vjp=lambda em, h, o, g, a, out, axis=None: [
-            em.call("partition_like", h, a, out, axis=_part_axis(axis)), None, None],
-        jvp=lambda em, dots, o, g, a, out, axis=None: _lin(
-            lambda v: em.call("unpartition", v, a, out, axis=_part_axis(axis)), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.partition.")
+def_linear_helper("partition_like", runtime.partition_like, "t, a, out, /, axis=-1",
+                  lambda em, h, _g, a, out, axis=None: em.call(
+                      "unpartition", h, a, out, axis=_part_axis(axis)), shape_arg=2,
+                  doc="runtime helper: the tangent of np.partition.")
+def_linear_helper("unpartition", runtime.unpartition, "g, a, out, /, axis=-1",
+                  lambda em, h, _g, a, out, axis=None: em.call(
+                      "partition_like", h, a, out, axis=_part_axis(axis)),
+                  doc="runtime helper: the adjoint of np.partition.")
 
 
 # ---------------------------------------------------------------- meshgrid, broadcast_arrays

@@ -35,7 +35,7 @@ import numpy as np
 
 from .. import runtime
 from ..ir import Const
-from .core import SCALAR, defmethod, defprim, fresh_shape, get, shape_fresh
+from .core import SCALAR, defmethod, defprim, fresh_shape, shape_fresh
 from .indexing import Slot
 from .reductions import _maxmin_jvp, _maxmin_vjp, positional_adapter
 from .signatures import call_adapter, keyword_printer, method_adapter, options

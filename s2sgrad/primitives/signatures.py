@@ -1,4 +1,5 @@
-"""Calls whose NumPy spelling differs from the primitive's operand list.
+"""Calls whose NumPy spelling differs from the primitive's operand list, and
+the linear runtime helpers that the rules of such functions emit.
 
 A primitive's operands are positional; everything else is a static option.
 Some NumPy functions take a *differentiable* value by keyword
@@ -20,6 +21,7 @@ import inspect
 from ..errors import S2SGradError
 from ..ir import Const
 from . import printing
+from .core import defprim, fresh_shape, shape_of
 
 
 def call_adapter(np_fn, operands, defaults=None, name=None):
@@ -54,23 +56,18 @@ def call_adapter(np_fn, operands, defaults=None, name=None):
 
 def method_adapter(operands=(), options=()):
     """An adapter for an ndarray method ``x.m(operands..., options...)``:
-    positional arguments after ``self`` fill ``operands`` then ``options``;
-    operands given by keyword are moved into place."""
-    names = tuple(operands) + tuple(options)
+    positional arguments after ``self`` fill ``operands`` then ``options``
+    (as :func:`~s2sgrad.primitives.reductions.positional_adapter` names
+    them); the operands are then moved into place."""
+    from .reductions import positional_adapter
+    by_name = positional_adapter(*operands, *options)
 
     def adapter(args, kwargs):
-        self_, rest = args[0], list(args[1:])
-        if len(rest) > len(names):
-            raise TypeError(f"too many positional arguments (at most {len(names)})")
-        kwargs = dict(kwargs)
-        for n, v in zip(names, rest):
-            if n in kwargs:
-                raise TypeError(f"got multiple values for argument {n!r}")
-            kwargs[n] = v
+        args, kwargs = by_name(args, kwargs)
         missing = [n for n in operands if n not in kwargs]
         if missing:
             raise TypeError(f"missing required argument {missing[0]!r}")
-        return [self_] + [kwargs.pop(n) for n in operands], kwargs
+        return list(args) + [kwargs.pop(n) for n in operands], kwargs
 
     return adapter
 
@@ -113,3 +110,23 @@ def keyword_printer(pyname, operands, npos=1, defaults=None, order=None):
 def options(**kw):
     """Keyword options with the ones left at ``None`` (not passed) dropped."""
     return {k: v for k, v in kw.items() if v is not None}
+
+
+def def_linear_helper(name, impl, sig, transpose, *, shape_arg=1, doc=""):
+    """Register the runtime helper ``name(g, *data, **options)``, linear in
+    ``g`` (``data`` only supplies shapes, indices or a permutation): its
+    tangent is itself applied to the tangent of ``g``, its adjoint is
+    ``transpose(em, h, g, *data, **options)`` (``g`` only for its shape) --
+    the NumPy operation it undoes (``untile``'s is ``np.tile``).  Its result
+    is shaped like operand ``shape_arg`` (None: unknown)."""
+    def vjp(em, h, out, g, *data, **kw):
+        return [transpose(em, h, g, *data, **kw)] + [None] * len(data)
+
+    def jvp(em, dots, out, g, *data, **kw):
+        return None if dots[0] is None else em.call(name, dots[0], *data, **kw)
+
+    def shape(args, kwargs):
+        return fresh_shape() if shape_arg is None else shape_of(args[shape_arg])
+
+    return defprim(name, impl, sig=sig, pyname=name, vjp=vjp, jvp=jvp, linear=True,
+                   shape=shape, doc=doc)

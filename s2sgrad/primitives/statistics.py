@@ -49,7 +49,7 @@ from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, get, sha
 from .linalg import def_bilinear
 from .reductions import (_keep_kw, _maxmin_jvp, _maxmin_vjp, _prod_others, _red_kw,
                          _reduced_shape, positional_adapter)
-from .signatures import call_adapter, keyword_printer, options
+from .signatures import call_adapter, def_linear_helper, keyword_printer, options
 
 
 def _lin(fn, t, *args, **kw):
@@ -239,11 +239,9 @@ def _gradient_jvp(em, dots, out, f, *varargs, axis=None, edge_order=None):
     return em.gradient(dots[0], *varargs, **options(axis=axis, edge_order=edge_order))
 
 
-defprim("require_1d", runtime.require_1d, sig="x, /, what=''", pyname="require_1d",
-        vjp=lambda em, g, out, x, what=None: [g],
-        jvp=lambda em, dots, out, x, what=None: dots[0],
-        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
-        doc="runtime helper: its operand, checked to be 1-d.")
+def_linear_helper("require_1d", runtime.require_1d, "x, /, what=''",
+                  lambda em, h, _g, **kw: h, shape_arg=0,
+                  doc="runtime helper: its operand, checked to be 1-d.")
 defprim("gradient", np.gradient, sig="f, /, *varargs, axis=None, edge_order=1",
         adapter=_gradient_adapter, vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
         nouts=_gradient_nouts,
@@ -253,15 +251,10 @@ defprim("gradient", np.gradient, sig="f, /, *varargs, axis=None, edge_order=1",
         printer=keyword_printer("np.gradient", ("f",), npos=1 << 30),
         doc="np.gradient (edge_order 1/2, scalar or coordinate spacing): linear in f; the "
             "adjoint applies the transpose of NumPy's stencil.")
-defprim("gradient_adjoint", runtime.gradient_adjoint,
-        sig="g, f, /, *spacing, axis=0, edge_order=1", pyname="gradient_adjoint",
-        vjp=lambda em, h, out, g, f, *sp, axis=0, edge_order=None: [
-            em.gradient(h, *sp, axis=axis, **options(edge_order=edge_order)), None] +
-        [None] * len(sp),
-        jvp=lambda em, dots, out, g, f, *sp, **kw: _lin(
-            lambda t: em.call("gradient_adjoint", t, f, *sp, **kw), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.gradient along one axis.")
+def_linear_helper("gradient_adjoint", runtime.gradient_adjoint,
+                  "g, f, /, *spacing, axis=0, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.gradient(h, *spacing, **kw),
+                  doc="runtime helper: the adjoint of np.gradient along one axis.")
 
 
 # ---------------------------------------------------------------- trapezoid
@@ -314,22 +307,14 @@ defprim("trapezoid", _TRAPZ[0], sig="y, x, dx, /, axis=-1", aliases=_TRAPZ[1:],
 defprim("trapezoid_ends", runtime.trapezoid_ends, sig="y, /, axis=-1", nondiff=True,
         pyname="trapezoid_ends", shape=shape_fresh,
         doc="runtime helper: np.trapezoid's weights for unit spacing (data).")
-defprim("trapezoid_weights", runtime.trapezoid_weights, sig="x, y, /, axis=-1",
-        pyname="trapezoid_weights",
-        vjp=lambda em, h, out, x, y, axis=-1: [
-            em.call("trapezoid_weights_adjoint", h, x, y, axis=axis), None],
-        jvp=lambda em, dots, out, x, y, axis=-1: _lin(
-            lambda t: em.call("trapezoid_weights", t, y, axis=axis), dots[0]),
-        shape=shape_fresh, linear=True,
-        doc="runtime helper: np.trapezoid's weights W(x) (linear in x).")
-defprim("trapezoid_weights_adjoint", runtime.trapezoid_weights_adjoint,
-        sig="h, x, y, /, axis=-1", pyname="trapezoid_weights_adjoint",
-        vjp=lambda em, k, out, h, x, y, axis=-1: [
-            em.call("trapezoid_weights", k, y, axis=axis), None, None],
-        jvp=lambda em, dots, out, h, x, y, axis=-1: _lin(
-            lambda t: em.call("trapezoid_weights_adjoint", t, x, y, axis=axis), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of trapezoid_weights.")
+def_linear_helper("trapezoid_weights", runtime.trapezoid_weights, "x, y, /, axis=-1",
+                  lambda em, h, x, y, **kw: em.call("trapezoid_weights_adjoint", h, x, y, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: np.trapezoid's weights W(x) (linear in x).")
+def_linear_helper("trapezoid_weights_adjoint", runtime.trapezoid_weights_adjoint,
+                  "h, x, y, /, axis=-1",
+                  lambda em, k, _g, x, y, **kw: em.call("trapezoid_weights", k, y, **kw),
+                  doc="runtime helper: the adjoint of trapezoid_weights.")
 
 
 # ---------------------------------------------------------------- average
@@ -411,23 +396,14 @@ defprim("average", _average_impl, sig="a, weights, /, axis=None, returned=False,
                                     == 1 else (fresh_shape(), fresh_shape())),
         printer=keyword_printer("np.average", ("a", "weights")),
         doc="np.average: differentiable in a and weights (returned=True too).")
-defprim("average_weights", runtime.average_weights, sig="w, a, /, axis=None",
-        pyname="average_weights",
-        vjp=lambda em, h, out, w, a, axis=None: [
-            em.call("average_weights_adjoint", h, w, a, **options(axis=axis)), None],
-        jvp=lambda em, dots, out, w, a, axis=None: _lin(
-            lambda t: em.call("average_weights", t, a, **options(axis=axis)), dots[0]),
-        shape=shape_fresh, linear=True,
-        doc="runtime helper: np.average's weights shaped to broadcast against a.")
-defprim("average_weights_adjoint", runtime.average_weights_adjoint, sig="h, w, a, /, axis=None",
-        pyname="average_weights_adjoint",
-        vjp=lambda em, k, out, h, w, a, axis=None: [
-            em.call("average_weights", k, a, **options(axis=axis)), None, None],
-        jvp=lambda em, dots, out, h, w, a, axis=None: _lin(
-            lambda t: em.call("average_weights_adjoint", t, w, a, **options(axis=axis)),
-            dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of average_weights.")
+def_linear_helper("average_weights", runtime.average_weights, "w, a, /, axis=None",
+                  lambda em, h, w, a, **kw: em.call("average_weights_adjoint", h, w, a, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: np.average's weights shaped to broadcast against a.")
+def_linear_helper("average_weights_adjoint", runtime.average_weights_adjoint,
+                  "h, w, a, /, axis=None",
+                  lambda em, k, _g, w, a, **kw: em.call("average_weights", k, a, **kw),
+                  doc="runtime helper: the adjoint of average_weights.")
 
 
 # ---------------------------------------------------------------- ptp
@@ -498,22 +474,13 @@ _def_quantile("nanpercentile", np.nanpercentile, nan=True, percent=True)
 _def_quantile("nanmedian", np.nanmedian, nan=True, median=True)
 
 _QOPTS = "axis=None, method='linear', keepdims=False, nan=False, percent=False"
-defprim("quantile_tangent", runtime.quantile_tangent, sig=f"t, a, q, /, {_QOPTS}",
-        pyname="quantile_tangent",
-        vjp=lambda em, h, out, t, a, q, **kw: [em.call("quantile_adjoint", h, a, q, **kw),
-                                               None, None],
-        jvp=lambda em, dots, out, t, a, q, **kw: _lin(
-            lambda v: em.call("quantile_tangent", v, a, q, **kw), dots[0]),
-        shape=shape_fresh, linear=True,
-        doc="runtime helper: the tangent of np.quantile and its relatives.")
-defprim("quantile_adjoint", runtime.quantile_adjoint, sig=f"g, a, q, /, {_QOPTS}",
-        pyname="quantile_adjoint",
-        vjp=lambda em, h, out, g, a, q, **kw: [em.call("quantile_tangent", h, a, q, **kw),
-                                               None, None],
-        jvp=lambda em, dots, out, g, a, q, **kw: _lin(
-            lambda v: em.call("quantile_adjoint", v, a, q, **kw), dots[0]),
-        shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-        doc="runtime helper: the adjoint of np.quantile and its relatives.")
+def_linear_helper("quantile_tangent", runtime.quantile_tangent, f"t, a, q, /, {_QOPTS}",
+                  lambda em, h, _g, a, q, **kw: em.call("quantile_adjoint", h, a, q, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: the tangent of np.quantile and its relatives.")
+def_linear_helper("quantile_adjoint", runtime.quantile_adjoint, f"g, a, q, /, {_QOPTS}",
+                  lambda em, h, _g, a, q, **kw: em.call("quantile_tangent", h, a, q, **kw),
+                  doc="runtime helper: the adjoint of np.quantile and its relatives.")
 
 
 # ---------------------------------------------------------------- cov, corrcoef
