@@ -235,14 +235,12 @@ def _check_diff_leaf(x, pname):
                                           np.issubdtype(x.dtype, np.integer)):
         raise InputError(f"cannot differentiate with respect to '{pname}': it has an integer "
                          f"type; pass floats (e.g. {pname}.astype(float) or 1.0 instead of 1)")
-    if isinstance(x, (complex, np.complexfloating)) or (
-            isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.complexfloating)):
-        raise InputError(f"cannot differentiate with respect to '{pname}': complex inputs "
-                         f"are not supported")
-    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.floating):
+    # complex arguments are differentiated too; their gradients are complex, in
+    # JAX's convention (README, "Complex numbers")
+    if isinstance(x, np.ndarray) and not np.issubdtype(x.dtype, np.inexact):
         raise InputError(f"cannot differentiate with respect to '{pname}': dtype {x.dtype} "
-                         f"is not a float type")
-    if not isinstance(x, (float, np.floating, np.ndarray)):
+                         f"is not a float or complex type")
+    if not isinstance(x, (float, complex, np.inexact, np.ndarray)):
         raise InputError(f"cannot differentiate with respect to '{pname}': expected a float "
                          f"or a float array, got {type(x).__name__}")
 
@@ -272,9 +270,13 @@ def _fix_grad(g, x, inputs, ids=None):
             g = arrays.compute([g])[0]
         if _is_duck(g):
             g = arrays.to_numpy(g)
-    if isinstance(x, float) and not isinstance(x, np.floating):
-        return float(np.asarray(g).reshape(()))
-    if isinstance(x, np.floating):
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        # a real argument's cotangent is the real part of a complex one (the
+        # imaginary part pairs with no direction of a real input)
+        g = np.real(g)
+    if isinstance(x, (float, complex)) and not isinstance(x, np.inexact):
+        return type(x)(np.asarray(g).reshape(()))
+    if isinstance(x, np.inexact):
         return type(x)(np.asarray(g).reshape(()))
     g = np.asarray(g)
     if g.dtype != x.dtype:

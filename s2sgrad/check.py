@@ -9,6 +9,12 @@ mode (``<u, J v>`` from :func:`s2sgrad.jvp`) is checked the same way, and the
 two modes must satisfy the dot-product identity ``<u, J v> = <J^T u, v>``.
 Float32 inputs are promoted to float64 for the check, so the comparison
 measures the rule, not float32 rounding.
+
+Complex values (README, "Complex numbers") are paired by the real inner
+product ``<a, b> = Re(sum(a * b))`` -- no conjugate: s2sgrad's (and JAX's)
+cotangent of a complex value ``z`` is ``df/dRe(z) - i df/dIm(z)`` -- and a
+complex argument is checked by finite differences in a real direction and
+in an imaginary one, separately; complex outputs get complex cotangents.
 """
 from __future__ import annotations
 
@@ -26,8 +32,12 @@ class GradientCheckError(AssertionError):
 def _to64(x):
     if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
         return x.astype(np.float64)
+    if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.complexfloating):
+        return x.astype(np.complex128)
     if isinstance(x, np.floating):
         return np.float64(x)        # keep a NumPy scalar (its methods: .clip, .astype, ...)
+    if isinstance(x, np.complexfloating):
+        return np.complex128(x)
     return x
 
 
@@ -39,8 +49,12 @@ def _tree_map(f, x):
 def _inner(a, b):
     la, _ = pytree.flatten(a)
     lb, _ = pytree.flatten(b)
-    return float(sum(np.sum(np.asarray(x, dtype=np.float64) * np.asarray(y, dtype=np.float64))
-                     for x, y in zip(la, lb)))
+    return float(sum(np.real(np.sum(_wide(x) * _wide(y))) for x, y in zip(la, lb)))
+
+
+def _wide(x):
+    """float64 (complex128 for complex values) for the inner products."""
+    return np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
 
 
 def _axpy(t, v, x):
@@ -48,24 +62,40 @@ def _axpy(t, v, x):
     lv, _ = pytree.flatten(v)
     out = []
     for xi, vi in zip(lx, lv):
-        r = np.asarray(xi, dtype=np.float64) + t * vi
-        if isinstance(xi, np.floating):
+        r = _wide(xi) + t * vi
+        if isinstance(xi, (np.floating, np.complexfloating)):
             out.append(type(xi)(r))          # a NumPy scalar stays one
-        elif isinstance(xi, float):
-            out.append(float(r))
+        elif isinstance(xi, (float, complex)):
+            out.append(type(xi)(r))
         else:
             out.append(r)
     return pytree.unflatten(td, out)
 
 
 def _random_like(rng, x):
+    """Random values shaped like ``x``'s leaves: complex where a leaf is complex."""
     lx, td = pytree.flatten(x)
-    return pytree.unflatten(td, [rng.standard_normal(np.shape(v)) for v in lx])
+    return pytree.unflatten(td, [rng.standard_normal(np.shape(v)) + 1j * rng.standard_normal(
+        np.shape(v)) if np.iscomplexobj(v) else rng.standard_normal(np.shape(v)) for v in lx])
+
+
+def _directions(rng, x):
+    """The directions a finite difference checks for argument ``x``: one random
+    real direction, and, when a leaf is complex, also a purely imaginary one."""
+    lx, td = pytree.flatten(x)
+    real = [rng.standard_normal(np.shape(v)) for v in lx]
+    if not any(np.iscomplexobj(v) for v in lx):
+        return [("", pytree.unflatten(td, real))]
+    imag = [1j * rng.standard_normal(np.shape(v)) if np.iscomplexobj(v) else
+            np.zeros(np.shape(v)) for v in lx]
+    return [(" (real direction)", pytree.unflatten(td, real)),
+            (" (imaginary direction)", pytree.unflatten(td, imag))]
 
 
 def _zeros_like(x):
     lx, td = pytree.flatten(x)
-    return pytree.unflatten(td, [float(0.0) if isinstance(v, float) else np.zeros_like(v)
+    return pytree.unflatten(td, [type(v)(0.0) if isinstance(v, (float, complex)) and
+                                 not isinstance(v, np.generic) else np.zeros_like(v)
                                  for v in lx])
 
 
@@ -118,37 +148,45 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     ba.apply_defaults()
     names = list(ba.arguments)
     fj = jvp(f, wrt=wrt) if "fwd" in modes else None
-    vs = {pos: _random_like(rng, ba.arguments[names[pos]]) for pos in positions}
+    vs = {pos: _directions(rng, ba.arguments[names[pos]]) for pos in positions}
     for pos in positions:
-        name = names[pos]
-        x = ba.arguments[name]
-        v = vs[pos]
+        for which, v in vs[pos]:
+            _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, kwargs,
+                             modes, eps, rtol, atol, identity_rtol, same_value)
 
-        def phi(t):
-            moved = inspect.BoundArguments(ba.signature, dict(ba.arguments))
-            moved.arguments[name] = _axpy(t, v, x)
-            return _inner(u, f(*copy.deepcopy(moved.args), **copy.deepcopy(moved.kwargs)))
 
-        fd = (phi(eps) - phi(-eps)) / (2 * eps)
-        found = {}
-        if "rev" in modes:
-            found["reverse mode <J^T u, v>"] = _inner(rev[pos], v)
-        if "fwd" in modes:
-            tangents = tuple(v if p == pos else _zeros_like(ba.arguments[names[p]])
-                             for p in positions)
-            out, out_dot = fj(args, tangents, **kwargs)
-            same_value(out, "jvp primal")
-            found["forward mode <u, J v>"] = _inner(u, out_dot)
-        for what, lhs in found.items():
-            if not abs(lhs - fd) <= atol + rtol * max(abs(lhs), abs(fd)):
-                raise GradientCheckError(
-                    f"{what} of {f.__name__} with respect to '{name}' disagrees with central "
-                    f"differences: {lhs!r}, finite differences give {fd!r} "
-                    f"(difference {abs(lhs - fd):.3g})")
-        if len(found) == 2:
-            a, b = found.values()
-            if not abs(a - b) <= identity_rtol * max(1.0, abs(a), abs(b)):
-                raise GradientCheckError(
-                    f"the generated forward and reverse modes of {f.__name__} with respect to "
-                    f"'{name}' violate the dot-product identity: <u, J v> = {b!r} but "
-                    f"<J^T u, v> = {a!r} (difference {abs(a - b):.3g})")
+def _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, kwargs, modes,
+                     eps, rtol, atol, identity_rtol, same_value):
+    """Check one argument in one direction ``v``."""
+    import inspect
+    name = names[pos]
+    x = ba.arguments[name]
+
+    def phi(t):
+        moved = inspect.BoundArguments(ba.signature, dict(ba.arguments))
+        moved.arguments[name] = _axpy(t, v, x)
+        return _inner(u, f(*copy.deepcopy(moved.args), **copy.deepcopy(moved.kwargs)))
+
+    fd = (phi(eps) - phi(-eps)) / (2 * eps)
+    found = {}
+    if "rev" in modes:
+        found["reverse mode <J^T u, v>"] = _inner(rev[pos], v)
+    if "fwd" in modes:
+        tangents = tuple(v if p == pos else _zeros_like(ba.arguments[names[p]])
+                         for p in positions)
+        out, out_dot = fj(args, tangents, **kwargs)
+        same_value(out, "jvp primal")
+        found["forward mode <u, J v>"] = _inner(u, out_dot)
+    for what, lhs in found.items():
+        if not abs(lhs - fd) <= atol + rtol * max(abs(lhs), abs(fd)):
+            raise GradientCheckError(
+                f"{what} of {f.__name__} with respect to '{name}'{which} disagrees with "
+                f"central differences: {lhs!r}, finite differences give {fd!r} "
+                f"(difference {abs(lhs - fd):.3g})")
+    if len(found) == 2:
+        a, b = found.values()
+        if not abs(a - b) <= identity_rtol * max(1.0, abs(a), abs(b)):
+            raise GradientCheckError(
+                f"the generated forward and reverse modes of {f.__name__} with respect to "
+                f"'{name}'{which} violate the dot-product identity: <u, J v> = {b!r} but "
+                f"<J^T u, v> = {a!r} (difference {abs(a - b):.3g})")

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import pytree
 from . import arrays
-from .api import _fix_grad, _pick, _run, _Transformed, _unalias
+from .api import InputError, _fix_grad, _pick, _run, _Transformed, _unalias
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -55,9 +55,9 @@ def _as_tangent(t, x, what):
     if np.shape(t) != np.shape(x):
         raise ValueError(f"{what} has shape {np.shape(t)} but the argument has shape "
                          f"{np.shape(x)}")
-    if isinstance(x, float) and not isinstance(x, np.floating):
-        return float(np.asarray(t).reshape(()))
-    if isinstance(x, np.floating):
+    if isinstance(x, (float, complex)) and not isinstance(x, np.inexact):
+        return type(x)(np.asarray(t).reshape(()))
+    if isinstance(x, np.inexact):
         return type(x)(np.asarray(t).reshape(()))
     if arrays.is_duck(t):        # a dask/CuPy tangent keeps its kind (never computed here)
         dtype = np.result_type(x)
@@ -85,9 +85,11 @@ def _fix_out_tangent(d, o, inputs):
     """Give an output tangent its output's type, shape and dtype; never alias inputs."""
     if isinstance(o, bool) or isinstance(o, np.bool_):
         return d
-    if isinstance(o, float) and not isinstance(o, np.floating):
-        return float(np.asarray(d).reshape(()))
-    if isinstance(o, np.floating):
+    if np.iscomplexobj(d) and not np.iscomplexobj(o):
+        d = np.real(d)          # a real output's tangent is real
+    if isinstance(o, (float, complex)) and not isinstance(o, np.inexact):
+        return type(o)(np.asarray(d).reshape(()))
+    if isinstance(o, np.inexact):
         return type(o)(np.asarray(d).reshape(()))
     if isinstance(o, np.ndarray) and np.issubdtype(o.dtype, np.inexact):
         d = np.asarray(d)
@@ -395,6 +397,13 @@ class _BasisBase(_Transformed):
         self._validate(bound)
         specs = self._specs(bound)
         leaves = self._leaves(bound, specs)
+        for i in _wrt_leaves(self, specs):
+            if np.iscomplexobj(leaves[i]):
+                # a basis of real unit tangents would miss the imaginary directions
+                raise InputError(f"{type(self).__name__[:-8].lower()} with respect to a "
+                                 f"complex argument is not supported; pass its real and "
+                                 f"imaginary parts as separate real arguments (grad, vjp and "
+                                 f"jvp accept complex arguments)")
         return bound, specs, leaves
 
     def _forward_blocks(self, c, xs, outs_like, residuals):

@@ -353,8 +353,26 @@ _DATA_PRIMS = {
     "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
     "unvstack", "full_like",
 }
+# Linear algebra, FFT and complex numbers (primitives/decompositions.py, fft.py,
+# complex.py, scipy_linalg.py).  Not eig/eigvals (their dtype depends on the
+# values: real when every eigenvalue is) nor lstsq (its residuals' shape does).
+_SAFE |= {
+    "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn",
+    "ifftn", "rfftn", "irfftn", "fft_vjp", "fftshift", "ifftshift", "fftfreq", "rfftfreq",
+    "real", "imag", "angle", "require_real", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv",
+    "tril_part", "resize_axis", "lstsq_res_ct", "lstsq_res_t", "solve_triangular",
+    "scipy_cholesky", "cho_factor_c", "cho_solve", "lu_factor", "lu_solve", "apply_pivots",
+    "unapply_pivots", "expm", "frechet_block", "top_right", "diag_blocks_sum", "scipy_solve",
+    "scipy_inv", "scipy_det", "scipy_eigh",
+}
+_DATA_PRIMS |= {
+    "fft_vjp", "real", "imag", "angle", "require_real", "resize_axis", "lstsq_res_ct",
+    "lstsq_res_t", "solve_triangular", "cho_solve", "lu_solve", "apply_pivots",
+    "unapply_pivots", "frechet_block", "scipy_solve",
+}
 # The first operand is a shape or a length.
-_CREATION = {"zeros", "ones", "full", "empty", "eye", "identity", "arange", "range"}
+_CREATION = {"zeros", "ones", "full", "empty", "eye", "identity", "arange", "range",
+             "fftfreq", "rfftfreq"}
 # Helpers of batched code (batch_runtime) whose result shape is a function of
 # their operands' shapes and static flags.
 _BATCH_SAFE = {"lift", "expand", "first", "all_axes", "unbroadcast", "broadcast_like",
@@ -804,6 +822,14 @@ class _Rewriter:
             # call at small sizes); same ufunc reduction, same result
             return [Eqn(e.prim, e.args, e.kwargs, e.outs,
                         dict(e.params, spelling=("method", name)), e.loc)]
+        if name in ("real_if_complex", "conj_if_complex", "require_real") and \
+                self.val(e.args[0]) is not UNKNOWN and not np.iscomplexobj(self.val(e.args[0])):
+            # the identity on real values (the complex-number rules' helpers)
+            self.subst[e.outs[0]] = e.args[0]
+            return []
+        if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \
+                not np.iscomplexobj(self.val(e.args[0])):
+            return self.emit(e, lambda em: em.sign(e.args[0]))
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]

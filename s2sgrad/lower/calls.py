@@ -200,12 +200,6 @@ class CallsMixin:
 
     def call_static(self, obj, args, kwargs, node):
         prim = P.lookup_object(obj)
-        if prim is not None and prim.adapter is not None:
-            adapted = prim.adapter(self, args, kwargs, node)
-            if len(adapted) == 3:             # another primitive serves this form
-                prim, args, kwargs = adapted
-            else:
-                args, kwargs = adapted
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
             # floats NumPy's function gives np.float64 (with .astype, ...)
@@ -234,7 +228,7 @@ class CallsMixin:
                                    f"function, or inside 'with warnings.catch_warnings():'",
                              construct=_describe(obj, node))
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
-                issubclass(obj, (np.floating, np.integer, np.bool_)):
+                issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
@@ -358,6 +352,18 @@ class CallsMixin:
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
             return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
                                                          if k == "dtype"}, node)
+        if prim.canonicalize is not None:
+            # one form for the rules: np.einsum's operand/sublist form becomes its
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands,
+            # np.average's weights= an operand; np.where(c) is np.nonzero(c)
+            try:
+                res = prim.canonicalize(tuple(args), dict(kwargs))
+            except S2SGradError as exc:
+                raise self.error(node, str(exc), cls=type(exc)) from None
+            if len(res) == 3:
+                prim, args, kwargs = res
+            else:
+                args, kwargs = res
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name not in ("stack", "array"):
                 raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
@@ -396,6 +402,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.expand is not None:
+            # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
+            out = prim.expand(self.em, *pos, **kw)
+            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
@@ -406,7 +416,7 @@ class CallsMixin:
         except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
-            return Seq("tuple", out)
+            return Seq("tuple", out, prim.out_fields)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
                 and out is not pos[0]:
             axes = kw.get("axes", Const(None))

@@ -12,6 +12,9 @@ from . import shape_ops         # noqa: F401  reshape, transpose, stack, concate
 from . import creation          # noqa: F401  zeros, arange, argmax, ... (data, not differentiated)
 from . import control           # noqa: F401  cond, loops, stacks (structured control flow)
 from . import linalg            # noqa: F401  matmul, dot, einsum, np.linalg
+from . import complex           # noqa: F401  conj, real, imag, angle (and complex helpers)
+from . import fft               # noqa: F401  np.fft
+from . import decompositions    # noqa: F401  cholesky, eigh, svd, qr, pinv, lstsq, eig, ...
 from . import assembly          # noqa: F401  pad, tile, repeat, take, meshgrid, linspace, ...
 from . import statistics        # noqa: F401  cumprod, diff, quantiles, cov, nan*, kron, convolve
 from . import data              # noqa: F401  any, nonzero, unique, searchsorted, bincount, ...

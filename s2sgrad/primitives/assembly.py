@@ -48,7 +48,7 @@ from .core import (const_value, defmethod, defprim, fresh_shape, get, register_o
 from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
                         positional_printer, split_counter)
 from .. import runtime
-from .signatures import (call_adapter, def_linear_helper, keyword_printer, method_adapter,
+from .signatures import (def_linear_helper, keyword_operands, keyword_printer, method_adapter,
                          options)
 
 
@@ -225,28 +225,27 @@ def_linear_helper("untile", runtime.untile, "g, A, reps, /",
 # ---------------------------------------------------------------- pad
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
-_pad_call = call_adapter(np.pad, ("array", "constant_values"), {"constant_values": 0})
+_pad_call = keyword_operands(np.pad, ("array", "constant_values"), {"constant_values": 0})
 
 
-def _pad_adapter(lw, args, kwargs, node):
-    pos, kw = _pad_call(lw, args, kwargs, node)
+def _pad_canonical(args, kwargs):
+    pos, kw = _pad_call(args, kwargs)
     mode = kw.get("mode", Const("constant"))
     if not (isinstance(mode, Const) and mode.value in _PAD_MODES):
         shown = mode.value if isinstance(mode, Const) else "a computed value"
-        raise lw.error(node, f"np.pad with mode={shown!r} is not supported; s2sgrad "
-                             f"differentiates the modes {', '.join(_PAD_MODES)} (given as a "
-                             f"constant string)", cls=S2SGradError)
+        raise S2SGradError(f"np.pad with mode={shown!r} is not supported; s2sgrad "
+                           f"differentiates the modes {', '.join(_PAD_MODES)} (given as a "
+                           f"constant string)")
     rt = kw.pop("reflect_type", Const("even"))
     if not (isinstance(rt, Const) and rt.value == "even"):
-        raise lw.error(node, "np.pad with reflect_type='odd' is not supported; use the default "
-                             "reflect_type='even'", cls=S2SGradError)
+        raise S2SGradError("np.pad with reflect_type='odd' is not supported; use the default "
+                           "reflect_type='even'")
     extra = sorted(set(kw) - {"pad_width", "mode"})
     if extra:
-        raise lw.error(node, f"np.pad: the options {', '.join(extra)} are not supported "
-                             f"(mode {mode.value!r})", cls=S2SGradError)
+        raise S2SGradError(f"np.pad: the options {', '.join(extra)} are not supported "
+                           f"(mode {mode.value!r})")
     if mode.value != "constant" and not (isinstance(pos[1], Const) and pos[1].value == 0):
-        raise lw.error(node, "np.pad: constant_values is only valid with mode='constant'",
-                       cls=S2SGradError)
+        raise S2SGradError("np.pad: constant_values is only valid with mode='constant'")
     return pos, kw
 
 
@@ -270,7 +269,7 @@ def _pad_jvp(em, dots, out, array, constant_values, pad_width, mode=None):
 
 
 defprim("pad", _pad_impl, sig="array, constant_values, /, pad_width, mode=None",
-        aliases=(np.pad,), adapter=_pad_adapter, vjp=_pad_vjp, jvp=_pad_jvp, linear=True,
+        aliases=(np.pad,), canonicalize=_pad_canonical, vjp=_pad_vjp, jvp=_pad_jvp, linear=True,
         shape=shape_fresh,
         printer=keyword_printer("np.pad", ("array", "constant_values"), defaults={
             "constant_values": 0}, order=("pad_width",)),
@@ -436,7 +435,7 @@ def _insert_printer(args, kwargs, eqn):
 
 
 defprim("insert", _insert_impl, sig="arr, values, /, obj, axis=None", aliases=(np.insert,),
-        adapter=call_adapter(np.insert, ("arr", "values")),
+        canonicalize=keyword_operands(np.insert, ("arr", "values")),
         vjp=lambda em, g, out, arr, values, obj, axis=None: list(
             em.call("uninsert", g, arr, values, obj=obj, **options(axis=axis))),
         jvp=lambda em, dots, out, arr, values, obj, axis=None: em.insert(
@@ -466,18 +465,18 @@ defprim("uninsert", runtime.uninsert, sig="g, arr, values, /, obj, axis=None", p
 # ---------------------------------------------------------------- select
 
 
-def _select_adapter(lw, args, kwargs, node):
+def _select_canonical(args, kwargs):
     from ..lower import Seq  # late import: lower imports the primitive table
-    pos, kw = call_adapter(np.select, ("condlist", "choicelist", "default"),
-                           {"default": 0})(lw, args, kwargs, node)
+    pos, kw = keyword_operands(np.select, ("condlist", "choicelist", "default"),
+                               {"default": 0})(args, kwargs)
     conds, choices, default = pos
     if not (isinstance(conds, Seq) and isinstance(choices, Seq)):
-        raise lw.error(node, "np.select needs its condition list and its choice list written "
-                             "as list literals ([c1, c2], [x1, x2]), so the number of choices "
-                             "is known when compiling", cls=S2SGradError)
+        raise S2SGradError("np.select needs its condition list and its choice list written "
+                           "as list literals ([c1, c2], [x1, x2]), so the number of choices "
+                           "is known when compiling")
     if len(conds.items) != len(choices.items):
-        raise lw.error(node, "np.select: the condition list and the choice list must have the "
-                             "same length", cls=S2SGradError)
+        raise S2SGradError("np.select: the condition list and the choice list must have the "
+                           "same length")
     kw["n"] = Const(len(conds.items))
     return list(conds.items) + list(choices.items) + [default], kw
 
@@ -518,7 +517,7 @@ def _select_jvp(em, dots, out, *ops, n):
     return em.broadcast_like(t, out)
 
 
-defprim("select", _select_impl, sig="*ops, n", aliases=(np.select,), adapter=_select_adapter,
+defprim("select", _select_impl, sig="*ops, n", aliases=(np.select,), canonicalize=_select_canonical,
         vjp=_select_vjp, jvp=_select_jvp, shape=shape_fresh, printer=_select_printer,
         doc="np.select(conds, choices, default): the cotangent goes to the operand the first "
             "true condition picks (default where none is).")
@@ -666,7 +665,7 @@ def _linspace_jvp(em, dots, out, start, stop, **kw):
 
 defprim("linspace", np.linspace, sig="start, stop, /, num=50, endpoint=True, retstep=False, "
                                      "dtype=None, axis=0",
-        adapter=call_adapter(np.linspace, ("start", "stop")),
+        canonicalize=keyword_operands(np.linspace, ("start", "stop")),
         vjp=_linspace_vjp, jvp=_linspace_jvp, linear=True, nouts=_linspace_nouts,
         shape=lambda args, kwargs: (fresh_shape() if _linspace_nouts(args, kwargs) == 1
                                     else (fresh_shape(), fresh_shape())),

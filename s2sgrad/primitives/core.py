@@ -24,7 +24,9 @@ cotangent means "zero": the argument does not influence the output
 """
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -56,7 +58,7 @@ SCALAR = ShapeToken("scalar")  # 0-d arrays and Python scalars
 def shape_of(a):
     if isinstance(a, Const):
         v = a.value
-        if isinstance(v, (int, float, bool, np.number, np.bool_)):
+        if isinstance(v, (int, float, complex, bool, np.number, np.bool_)):
             return SCALAR
         return None
     return a.shape
@@ -89,19 +91,25 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, adapter=None):
+                 seq_arg=False, expand=None, canonicalize=None, out_fields=None):
         self.name = name
-        # adapter(lowerer, args, kwargs, node) -> (args, kwargs): rearranges a
-        # call of the NumPy function as the user wrote it (lowering values:
-        # atoms, or compile-time lists ``Seq``) into the primitive's operands
-        # and options -- a differentiated keyword operand (np.average's
-        # weights=) becomes positional, list arguments are spread -- as the
-        # adapters of ndarray methods do; errors go through
-        # ``lowerer.error(node, ...)``.  It may also return
-        # ``(other_primitive, args, kwargs)`` when another primitive serves
-        # that form of the call (``np.where(c)`` is ``np.nonzero(c)``).  The
-        # primitive's printer spells the call back as NumPy's.
-        self.adapter = adapter
+        # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
+        # the bound operands instead of emitting an equation, so the call
+        # becomes the primitives the expansion emits (their rules give the
+        # derivatives); such a primitive never appears in the IR.
+        self.expand = expand
+        # out_fields: the names of a multi-output primitive's results, as NumPy's
+        # named tuple has them (np.linalg.svd(a).S, eigh(a).eigenvectors)
+        self.out_fields = out_fields
+        # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
+        # operands (lowering values, before they become IR atoms) into the one
+        # form the rules read (np.einsum's operand/sublist form becomes its
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands;
+        # a differentiated keyword operand, np.average's weights=, becomes
+        # positional, see signatures.call_adapter).  It may instead return
+        # (other_primitive, args, kwargs) when another primitive serves that
+        # form of the call (np.where(c) is np.nonzero(c)).
+        self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
         # inline: printed inside its single consumer rather than as a statement.
@@ -175,7 +183,8 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     that resolve to it in user code.  Registering a name twice is an error."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} registered twice")
-    if not nondiff and not kw.get("opaque") and (vjp is None or jvp is None):
+    if not nondiff and not kw.get("opaque") and kw.get("expand") is None and \
+            (vjp is None or jvp is None):
         raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
     p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
     REGISTRY[name] = p
@@ -191,11 +200,43 @@ def register_object(obj, prim):
     _BY_OBJECT[key] = (obj, prim)
 
 
-def lookup_object(obj) -> Primitive | None:
+# Rules for optional libraries: (the library module, the rule module).  A rule
+# module is imported only once its library has been imported by the user's
+# program (so ``import s2sgrad`` never imports SciPy), the first time a
+# callable does not resolve (see :func:`lookup_object`).
+OPTIONAL_RULES = (
+    ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
+)
+_LOADED_OPTIONAL: set = set()
+
+
+def load_optional_rules(force=False) -> bool:
+    """Import the rule modules of the optional libraries the program has
+    imported (every one with ``force``, which imports the libraries).
+    Returns whether a rule module was newly loaded."""
+    new = False
+    for lib, rules in OPTIONAL_RULES:
+        if rules in _LOADED_OPTIONAL or not (force or lib in sys.modules):
+            continue
+        _LOADED_OPTIONAL.add(rules)
+        importlib.import_module(rules)
+        new = True
+    return new
+
+
+def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
     return None
+
+
+def lookup_object(obj) -> Primitive | None:
+    """The primitive ``obj`` stands for, or None."""
+    p = _lookup(obj)
+    if p is None and load_optional_rules():
+        p = _lookup(obj)
+    return p
 
 
 def defmethod(method_name, prim, adapter=None):
@@ -383,6 +424,7 @@ SHAPE_ONLY_OPERANDS = {
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
     "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
+    "fft_vjp": (1,),
 }
 
 

@@ -38,7 +38,7 @@ from ..ir import Const
 from .core import SCALAR, defmethod, defprim, fresh_shape, shape_fresh
 from .indexing import Slot
 from .reductions import _maxmin_jvp, _maxmin_vjp, positional_adapter
-from .signatures import call_adapter, keyword_printer, method_adapter, options
+from .signatures import keyword_operands, keyword_printer, method_adapter, options
 
 
 def _absent(v):
@@ -109,7 +109,7 @@ _data("ravel_multi_index", np.ravel_multi_index, "multi_index, dims, /, mode='ra
       "np.ravel_multi_index: indices, data.")
 
 
-def _lexsort_adapter(lw, args, kwargs, node):
+def _lexsort_canonical(args, kwargs):
     from ..lower import Seq  # late import: lower imports the primitive table
     if args and isinstance(args[0], Seq):
         return list(args[0].items) + list(args[1:]), dict(kwargs, spread=Const(True))
@@ -130,7 +130,7 @@ def _lexsort_printer(args, kwargs, eqn):
 
 
 _data("lexsort", _lexsort_impl, "*keys, axis=-1, spread=False", "np.lexsort: indices, data.",
-      aliases=(np.lexsort,), adapter=_lexsort_adapter, printer=_lexsort_printer)
+      aliases=(np.lexsort,), canonicalize=_lexsort_canonical, printer=_lexsort_printer)
 
 
 # ---------------------------------------------------------------- unique
@@ -172,7 +172,7 @@ def _gather(em, g, idx):
 
 
 defprim("bincount", _bincount_impl, sig="x, weights, /, minlength=0", aliases=(np.bincount,),
-        adapter=call_adapter(np.bincount, ("x", "weights")),
+        canonicalize=keyword_operands(np.bincount, ("x", "weights")),
         vjp=lambda em, g, out, x, weights, minlength=None: [None, _gather(em, g, x)],
         jvp=lambda em, dots, out, x, weights, minlength=None: (
             None if dots[1] is None else em.bincount(x, dots[1], **options(minlength=minlength))),
@@ -286,7 +286,7 @@ def _histogram_jvp(em, dots, outs, a, weights, bins=None, range=None, density=No
 
 
 defprim("histogram", _histogram_impl, sig="a, weights, /, bins=10, range=None, density=None",
-        aliases=(np.histogram,), adapter=call_adapter(np.histogram, ("a", "weights")),
+        aliases=(np.histogram,), canonicalize=keyword_operands(np.histogram, ("a", "weights")),
         vjp=_histogram_vjp, jvp=_histogram_jvp, nouts=2,
         shape=lambda args, kwargs: (fresh_shape(), fresh_shape()),
         printer=keyword_printer("np.histogram", ("a", "weights"), order=("bins",)),

@@ -259,10 +259,22 @@ def_elementwise("tanh", np.tanh, 1, lambda em, out, x: [em.subtract(1.0, em.squa
 
 # ---------------------------------------------------------------- kinks
 
-# abs: subgradient sign(x), 0 at x == 0.  Written through `sign` so the rule
-# itself can be differentiated again (sign has derivative 0).
-def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.sign(x)],
-                aliases=(abs,) + ((np.abs,) if np.abs is not np.absolute else ()))
+# abs: subgradient sign(x), 0 at x == 0.  For a complex z, d|z| =
+# Re(conj(z) dz) / |z|: the cotangent is Re(g) * conj(z) / |z| (complex.py
+# explains the convention).  csign(x) is sign(x) for real x and conj(z) / |z|
+# for complex z; for real x its derivative is exactly 0 (sign is piecewise
+# constant), for complex z it is not (so second derivatives are right).
+def _abs_vjp(em, g, out, x):
+    return [em.unbroadcast(em.multiply(em.real_if_complex(g), em.csign(x)), x)]
+
+
+def _abs_jvp(em, dots, out, x):
+    return em.broadcast_like(em.real_if_complex(em.multiply(dots[0], em.csign(x))), out)
+
+
+def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.csign(x)],
+                aliases=(abs,) + ((np.abs,) if np.abs is not np.absolute else ()),
+                vjp=_abs_vjp, jvp=_abs_jvp)
 
 
 def _finite_const(a) -> bool:
@@ -308,7 +320,7 @@ def _where_jvp(em, dots, out, c, x, y):
     return em.broadcast_like(t, out)
 
 
-def _where_adapter(lw, args, kwargs, node):
+def _where_canonical(args, kwargs):
     # np.where(condition) alone is np.nonzero(condition) (primitives/data.py)
     if len(args) == 1 and not kwargs:
         return get("nonzero"), args, kwargs
@@ -316,7 +328,7 @@ def _where_adapter(lw, args, kwargs, node):
 
 
 defprim("where", np.where, sig="condition, x, y, /", vjp=_where_vjp, jvp=_where_jvp,
-        shape=shape_elementwise, adapter=_where_adapter,
+        shape=shape_elementwise, canonicalize=_where_canonical,
         doc="np.where(c, x, y): the cotangent is routed to the selected operand.")
 
 

@@ -18,17 +18,23 @@ Conventions (documented in the README too):
   ``ord=0`` (a count) has derivative 0; a general ``ord=p`` uses
   ``sign(x) * (|x| / norm) ** (p - 1)`` (also 0 at a zero vector for
   ``p > 1``; NaN at zero entries for ``p < 1``, where it is infinite).
-  Matrix norms other than the Frobenius norm (``'nuc'``, 2, 1, inf with two
-  axes) are refused at compile time.  ``norm(x, ord)`` with a numeric ``ord`` and no ``axis`` is
-  differentiated as a vector norm and checks at run time that ``x`` is 1-d.
+  Complex vectors: ``conj(x) / norm`` (the convention of ``complex.py``).
+  Matrix norms (``'nuc'``, and 2, -2, 1, -1, inf, -inf with ``axis=(a, b)``)
+  of real matrices: the nuclear norm's gradient is ``U V^T``; the spectral
+  norm's ``u1 v1^T`` (ties among the largest/smallest singular values split
+  equally); the 1/inf norms' ``sign(x)`` on the column/row of extreme
+  absolute sum (ties split equally).  ``norm(x, ord)`` with a numeric
+  ``ord`` and no ``axis`` is differentiated as a vector norm and checks at
+  run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
 * ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
   ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
   ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
 * ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
   the installed NumPy decides it (>= 2: only when 1-d).
-* ``einsum``: repeated indices (``'ii->i'``, ``'ii'``) are supported; an
-  ellipsis must come first in an operand's subscripts; a labelled axis of
-  size 1 broadcast against a longer one is not supported (use ``...``).
+* ``einsum``: every NumPy form -- subscripts with ``...`` anywhere, an
+  implicit output, the operand/sublist form (made a subscripts string when
+  lowered, ``Primitive.canonicalize``), repeated labels (``'ii->i'``, ``'ii'``), labels of size 1
+  broadcast against longer ones, ``optimize=``.
 """
 from __future__ import annotations
 
@@ -142,15 +148,61 @@ def_bilinear("tensordot", np.tensordot, runtime.tensordot_vjp_a, runtime.tensord
 
 
 # ---------------------------------------------------------------- einsum
+#
+# Every NumPy form is accepted and brought to one: the operand/sublist form
+# np.einsum(a, [0, 1], b, [1, 2], [0, 2]) becomes the subscripts string
+# 'AB,BC->AC' when the call is lowered (labels 0..25 -> 'A'..'Z', 26..51 ->
+# 'a'..'z', NumPy's own order, so an implicit output is sorted the same
+# way).  Subscripts may hold '...' anywhere, an implicit output (no '->'),
+# repeated labels (diagonals, traces), any number of operands, and labels or
+# ellipsis dimensions of size 1 broadcast against longer ones.
+
+_SUBLIST_LABELS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _sublist_term(sub, what):
+    """A sublist (a list literal of constants while lowering, or a constant
+    list) as subscript letters."""
+    items = getattr(sub, "items", None)
+    if isinstance(items, list) and all(isinstance(i, Const) for i in items):
+        v = [i.value for i in items]
+    else:
+        v = sub.value if isinstance(sub, Const) else None
+    if not isinstance(v, (list, tuple)):
+        raise S2SGradError(f"np.einsum in its operand/sublist form needs {what} to be a list of "
+                           f"constant ints (and Ellipsis), known when the gradient is compiled")
+    out = []
+    for i in v:
+        if i is Ellipsis:
+            out.append("...")
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < 52:
+            out.append(_SUBLIST_LABELS[int(i)])
+        else:
+            raise S2SGradError(f"np.einsum sublist {list(v)!r}: labels must be ints in "
+                               f"[0, 52) or Ellipsis")
+    return "".join(out)
+
+
+def _einsum_canonical(args, kwargs):
+    """np.einsum(op0, sub0, op1, sub1, ..., [out]) -> ('subscripts', op0, op1, ...)."""
+    if not args or (isinstance(args[0], Const) and isinstance(args[0].value, str)):
+        return args, kwargs
+    n = len(args) // 2
+    ops = args[0:2 * n:2]
+    terms = [_sublist_term(s, f"the sublist of operand {i}")
+             for i, s in enumerate(args[1:2 * n:2])]
+    spec = ",".join(terms)
+    if len(args) % 2:
+        spec += "->" + _sublist_term(args[-1], "the output sublist")
+    return (Const(spec),) + tuple(ops), kwargs
 
 
 def _einsum_terms(spec, nops):
     """Parse einsum subscripts into token lists (letters and '...') for the
-    operands and the (explicit) output."""
+    operands and the output (made explicit)."""
     if not isinstance(spec, str):
-        raise S2SGradError("np.einsum can be differentiated only in its subscripts-string "
-                           "form, np.einsum('ij,jk->ik', a, b), not the interleaved "
-                           "operand/sublist form")
+        raise S2SGradError("np.einsum's subscripts must be a constant string known when the "
+                           "gradient is compiled")
     s = spec.replace(" ", "")
 
     def tokens(term):
@@ -164,6 +216,8 @@ def _einsum_terms(spec, nops):
                 i += 1
             else:
                 raise S2SGradError(f"np.einsum subscripts {spec!r}: unexpected {term[i]!r}")
+        if out.count("...") > 1:
+            raise S2SGradError(f"np.einsum subscripts {spec!r}: more than one '...' in {term!r}")
         return out
 
     if "->" in s:
@@ -179,11 +233,6 @@ def _einsum_terms(spec, nops):
         letters = [t for term in terms for t in term if t != "..."]
         out_t = (["..."] if any("..." in term for term in terms) else []) + \
             sorted(l for l in set(letters) if letters.count(l) == 1)
-    for term in terms:
-        if "..." in term[1:]:
-            raise S2SGradError(f"np.einsum subscripts {spec!r}: s2sgrad differentiates an "
-                               f"ellipsis only at the start of an operand's subscripts "
-                               f"('...ij', not 'i...j')")
     return terms, out_t
 
 
@@ -201,40 +250,61 @@ def _einsum_vjp(em, g, out, subscripts, *ops, **kw):
             cts.append(None)
             continue
         term = terms[k]
-        # a repeated index ('ii') reads a diagonal: its cotangent is written
-        # on the diagonal, through an identity-matrix operand
-        target, eyes, seen = [], [], set()
-        for pos, tok in enumerate(term):
-            if tok != "..." and tok in seen:
-                new = next(fresh)
-                target.append(new)
-                eyes.append((tok, new, pos - len(term) if "..." in term else pos))
-            else:
-                target.append(tok)
-                seen.add(tok)
-        operands = [(out_t, g)] + [(terms[j], ops[j]) for j in range(len(ops)) if j != k]
-        avail = {t for tt, _ in operands for t in tt} | {t for e in eyes for t in e[:2]}
-        if any(t not in avail for t in target if t != "...") or \
-                ("..." in term and "..." not in out_t):
-            # an index summed over inside this operand alone: broadcast over it
-            operands.append((target, em.ones_like(x)))
-        for tok, new, axis in eyes:
-            n = em.call("getitem", em.shape(x), _params={"index": axis})
-            operands.append(([tok, new], em.eye(n, dtype=em.call("result_type", x, _params={
-                "spelling": ("attr", "dtype")}))))
-        if "..." not in target and any("..." in t for t, _ in operands):
-            # the ellipsis dimensions of the others are summed: keep them in
-            # the einsum (NumPy cannot sum over '...') and sum them below
-            target = ["..."] + target
-        if len(operands) == 1 and out_t == target:
-            ct = g
+        if "..." in term and term[0] != "...":
+            # an ellipsis after some labels: work with x's axes moved so that
+            # it comes first ('i...j' -> '...ij'), then move them back
+            p = term.index("...")
+            q = len(term) - p - 1
+            back = tuple(range(-(p + q), -q))
+            xf = em.moveaxis(x, source=tuple(range(p)), destination=back)
+            ct = _einsum_ct(em, g, out_t, terms, ops, k, ["..."] + term[:p] + term[p + 1:],
+                            xf, fresh, kw)
+            ct = em.moveaxis(ct, source=back, destination=tuple(range(p)))
         else:
-            ct = em.einsum(_spec([t for t, _ in operands], target),
-                           *[v for _, v in operands], **kw)
-        if "..." in target:   # the ellipsis dimensions may have been broadcast
-            ct = em.unbroadcast(ct, x)
+            ct = _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw)
         cts.append(ct)
     return cts
+
+
+def _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw):
+    """The cotangent of operand ``k`` (subscripts ``term``, value ``x``; an
+    ellipsis, if any, comes first in ``term``): an einsum of the output
+    cotangent with the other operands."""
+    # a repeated label ('ii') reads a diagonal: the cotangent is written on
+    # the diagonal, through an identity-matrix operand
+    target, eyes, seen = [], [], set()
+    for pos, tok in enumerate(term):
+        if tok != "..." and tok in seen:
+            new = next(fresh, None)
+            if new is None:
+                raise S2SGradError("np.einsum: too many repeated labels to differentiate")
+            target.append(new)
+            eyes.append((tok, new, pos - len(term) if "..." in term else pos))
+        else:
+            target.append(tok)
+            seen.add(tok)
+    operands = [(out_t, g)] + [(terms[j], ops[j]) for j in range(len(ops)) if j != k]
+    avail = {t for tt, _ in operands for t in tt} | {t for e in eyes for t in e[:2]}
+    if any(t not in avail for t in target if t != "...") or \
+            ("..." in term and "..." not in out_t):
+        # a label summed over inside this operand alone: broadcast over it
+        operands.append((target, em.ones_like(x)))
+    for tok, new, axis in eyes:
+        n = em.call("getitem", em.shape(x), _params={"index": axis})
+        operands.append(([tok, new], em.eye(n, dtype=em.call("result_type", x, _params={
+            "spelling": ("attr", "dtype")}))))
+    if "..." not in target and any("..." in t for t, _ in operands):
+        # the ellipsis dimensions of the others are summed: keep them in the
+        # einsum (NumPy cannot sum over '...') and sum them below
+        target = ["..."] + target
+    if len(operands) == 1 and out_t == target:
+        ct = g
+    else:
+        ct = em.einsum(_spec([t for t, _ in operands], target),
+                       *[v for _, v in operands], **kw)
+    # summed back over broadcast dimensions: extra ellipsis dimensions, and
+    # labels or ellipsis dimensions where x has size 1 and another operand not
+    return em.unbroadcast(ct, x)
 
 
 def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
@@ -248,10 +318,10 @@ def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
 
 
 defprim("einsum", np.einsum, sig="subscripts, /, *operands, optimize=False",
-        vjp=_einsum_vjp, jvp=_einsum_jvp, shape=shape_fresh,
-        doc="np.einsum('ij,jk->ik', a, b): each operand's cotangent is an einsum of the "
-            "output cotangent with the other operands (subscripts must be a constant "
-            "string).")
+        vjp=_einsum_vjp, jvp=_einsum_jvp, shape=shape_fresh, canonicalize=_einsum_canonical,
+        doc="np.einsum in every form (subscripts, implicit output, '...', operand/sublist): "
+            "each operand's cotangent is an einsum of the output cotangent with the other "
+            "operands.")
 
 
 # ---------------------------------------------------------------- trace, diag
@@ -390,7 +460,7 @@ def _slogdet_jvp(em, dots, out, a):
 
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
-        vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2,
+        vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
         doc="np.linalg.slogdet: (sign, logabsdet); A_bar = g_logabsdet * inv(A).T, sign "
             "has derivative 0.")
@@ -406,10 +476,13 @@ def _norm_kind(ord, axis):
     matrix = isinstance(ax, (tuple, list)) and len(ax) == 2
     if o is None or o == "fro":
         return "two", 2.0, False
-    if isinstance(o, str) or matrix:
-        raise S2SGradError(f"s2sgrad does not differentiate the matrix norm "
-                           f"np.linalg.norm(x, ord={o!r}, axis={ax!r}); only the Frobenius "
-                           f"norm (ord=None or 'fro') and vector norms are supported")
+    if o == "nuc" or matrix:
+        if o not in ("nuc", 1, -1, 2, -2, np.inf, -np.inf):
+            raise S2SGradError(f"np.linalg.norm(x, ord={o!r}, axis={ax!r}): not a matrix norm "
+                               f"NumPy computes")
+        return "matrix", o, tuple(ax) if matrix else (-2, -1)
+    if isinstance(o, str):
+        raise S2SGradError(f"np.linalg.norm(x, ord={o!r}): unknown ord")
     p = float(o)
     check = ax is None   # numeric ord, no axis: a matrix norm if x is 2-d
     if p == 2:
@@ -426,7 +499,7 @@ def _norm_kind(ord, axis):
 
 
 def _norm_setup(em, x, ord, axis, keepdims):
-    kind, p, check = _norm_kind(ord, axis)
+    kind, p, check = _norm_kind(ord, axis)      # (not "matrix": see _matrix_norm_*)
     if check:
         x = em.vector_norm_arg(x)
     keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
@@ -449,25 +522,34 @@ def _safe(em, out):
 
 
 def _norm_weight(em, kind, p, x, out, expand, axis):
-    """d out / d x for the norms other than the 2-norm (broadcasting against x)."""
+    """d out / d x for the norms other than the 2-norm (broadcasting against x);
+    csign(x) is sign(x) for real x, conj(x) / |x| for complex x."""
     if kind == "one":
-        return em.sign(x)
+        return em.csign(x)
     if kind in ("inf", "-inf"):
         # the sensitivity is split equally among the entries tied for the extreme
         hit = em.equal(em.absolute(x), expand(out))
         count = em.sum(hit, **({"axis": axis} if _given(axis) else {}), keepdims=True)
-        return em.divide(em.multiply(em.sign(x), hit), count)
+        return em.divide(em.multiply(em.csign(x), hit), count)
     # general p: sign(x) * (|x| / norm) ** (p - 1)
-    return em.multiply(em.sign(x), em.power(em.divide(em.absolute(x), expand(_safe(em, out))),
-                                            p - 1.0))
+    return em.multiply(em.csign(x), em.power(em.divide(em.absolute(x), expand(_safe(em, out))),
+                                             p - 1.0))
+
+
+def _real_ct(em, g):
+    """A real output's cotangent: real (complex.py's convention)."""
+    return g if isinstance(g, Const) else em.real_if_complex(g)
 
 
 def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
+    if _norm_kind(ord, axis)[0] == "matrix":
+        return [_matrix_norm_vjp(em, g, x, ord, axis, keepdims)]
     kind, p, xv, expand, _ = _norm_setup(em, x, ord, axis, keepdims)
     if kind == "zero":
         return [None]
+    g = _real_ct(em, g)
     if kind == "two":
-        return [em.multiply(xv, expand(em.divide(g, _safe(em, out))))]
+        return [em.multiply(em.conj_if_complex(xv), expand(em.divide(g, _safe(em, out))))]
     w = _norm_weight(em, kind, p, xv, out, expand, axis)
     if is_one(g):       # the seed 1.0 of grad: w already has x's shape
         return [w]
@@ -475,13 +557,70 @@ def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
 
 
 def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
+    if _norm_kind(ord, axis)[0] == "matrix":
+        return _matrix_norm_jvp(em, dots[0], x, ord, axis, keepdims)
     kind, p, xv, expand, reduce_ = _norm_setup(em, x, ord, axis, keepdims)
     (dx,) = dots
     if kind == "zero":
         return None
     if kind == "two":
-        return em.divide(reduce_(em.multiply(xv, dx)), _safe(em, out))
-    return reduce_(em.multiply(_norm_weight(em, kind, p, xv, out, expand, axis), dx))
+        return em.divide(reduce_(em.real_if_complex(em.multiply(em.conj_if_complex(xv), dx))),
+                         _safe(em, out))
+    return reduce_(em.real_if_complex(em.multiply(
+        _norm_weight(em, kind, p, xv, out, expand, axis), dx)))
+
+
+# Matrix norms over two axes (a, b): in a frame where they are the last two,
+# d out = <W, dx> with
+#   'nuc': W = U V^T;   2 / -2: W = U diag(w) V^T, w = 1 on the largest /
+#   smallest singular value (ties split equally);   1 / -1 (inf / -inf):
+#   W = sign(x) on the column (row) of largest / smallest absolute sum (ties
+#   split equally).  Real matrices.
+
+
+def _matrix_norm_weight(em, x2, o):
+    if o in ("nuc", 2, -2):
+        U, sv, Vh = em.svd(x2, full_matrices=False)
+        U = em.require_real(U, what="np.linalg.norm(x, ord=%r)" % (o,))
+        if o == "nuc":
+            return em.matmul(U, Vh)
+        ext = em.max(sv, axis=-1, keepdims=True) if o == 2 else \
+            em.min(sv, axis=-1, keepdims=True)
+        hit = em.equal(sv, ext)
+        w = em.divide(hit, em.sum(hit, axis=-1, keepdims=True))
+        return em.matmul(em.multiply(U, em.expand_dims(w, axis=-2)), Vh)
+    along = -2 if o in (1, -1) else -1          # column sums for 1, row sums for inf
+    sums = em.sum(em.absolute(x2), axis=along, keepdims=True)
+    other = -1 if along == -2 else -2
+    ext = em.max(sums, axis=other, keepdims=True) if o in (1, np.inf) else \
+        em.min(sums, axis=other, keepdims=True)
+    hit = em.equal(sums, ext)
+    return em.multiply(em.csign(x2), em.divide(hit, em.sum(hit, axis=other, keepdims=True)))
+
+
+def _matrix_norm_frame(em, x, ord, axis, keepdims):
+    _, o, axes = _norm_kind(ord, axis)
+    keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
+    x2 = em.moveaxis(x, source=axes, destination=(-2, -1))
+    return o, axes, keep, x2
+
+
+def _matrix_norm_vjp(em, g, x, ord, axis, keepdims):
+    o, axes, keep, x2 = _matrix_norm_frame(em, x, ord, axis, keepdims)
+    g = _real_ct(em, g)
+    if not isinstance(g, Const):
+        g = em.moveaxis(g, source=axes, destination=(-2, -1)) if keep else \
+            em.expand_dims(g, axis=(-2, -1))
+    ct = em.multiply(_matrix_norm_weight(em, x2, o), g)
+    return em.moveaxis(ct, source=(-2, -1), destination=axes)
+
+
+def _matrix_norm_jvp(em, dx, x, ord, axis, keepdims):
+    o, axes, keep, x2 = _matrix_norm_frame(em, x, ord, axis, keepdims)
+    dx2 = em.moveaxis(dx, source=axes, destination=(-2, -1))
+    t = em.sum(em.multiply(_matrix_norm_weight(em, x2, o), dx2), axis=(-2, -1),
+               keepdims=keep)
+    return em.moveaxis(t, source=(-2, -1), destination=axes) if keep else t
 
 
 def _norm_shape(args, kwargs):

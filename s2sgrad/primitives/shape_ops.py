@@ -244,6 +244,9 @@ def _astype_vjp(em, g, out, x, dtype):
         return [None]
     if isinstance(g, Const):
         return [g]          # a Python number has no dtype to restore
+    if np.issubdtype(np.dtype(dtype.value), np.complexfloating):
+        # x may be real: its cotangent is then the real part (cast_derivative)
+        return [em.call("cast_derivative", g, dtype=dtype, to=em.result_type(x))]
     return [em.astype(g, dtype=em.result_type(x))]
 
 

@@ -5,7 +5,7 @@ A primitive's operands are positional; everything else is a static option.
 Some NumPy functions take a *differentiable* value by keyword
 (``np.average(a, weights=w)``, ``np.diff(a, prepend=p)``,
 ``np.pad(x, 1, constant_values=c)``, ``np.trapezoid(y, x=x)``).  For those,
-:func:`call_adapter` binds the call exactly as Python would bind it to the
+:func:`keyword_operands` binds the call exactly as Python would bind it to the
 NumPy function's own signature, then moves the named operands to the front
 (in a fixed order, an absent one as ``Const(None)`` or its default), and
 :func:`keyword_printer` spells the equation back as the NumPy call.  The
@@ -24,34 +24,32 @@ from . import printing
 from .core import defprim, fresh_shape, shape_of
 
 
-def call_adapter(np_fn, operands, defaults=None, name=None):
-    """An adapter (see :class:`~s2sgrad.primitives.core.Primitive`) for calls
-    of ``np_fn``: ``operands`` (parameter names) become the positional
-    operands, the other arguments stay options by name."""
+def keyword_operands(np_fn, operands, defaults=None, name=None):
+    """A ``canonicalize`` hook (see :class:`~s2sgrad.primitives.core.Primitive`)
+    for calls of ``np_fn``: ``operands`` (parameter names) become the
+    positional operands, the other arguments stay options by name."""
     sig = inspect.signature(np_fn)
     defaults = dict(defaults or {})
     label = name or f"np.{np_fn.__name__}"
 
-    def adapter(lw, args, kwargs, node):
+    def canonicalize(args, kwargs):
         try:
             ba = sig.bind(*args, **kwargs)
         except TypeError as exc:
-            raise lw.error(node, f"unsupported arguments in a call of {label}: {exc}",
-                           cls=S2SGradError) from None
+            raise S2SGradError(f"unsupported arguments in a call of {label}: {exc}") from None
         given = {}
         for pname, value in ba.arguments.items():
             kind = sig.parameters[pname].kind
             if kind == inspect.Parameter.VAR_KEYWORD:
                 given.update(value)
             elif kind == inspect.Parameter.VAR_POSITIONAL:
-                raise lw.error(node, f"unsupported arguments in a call of {label}",
-                               cls=S2SGradError)
+                raise S2SGradError(f"unsupported arguments in a call of {label}")
             else:
                 given[pname] = value
         pos = [given.pop(n) if n in given else Const(defaults.get(n)) for n in operands]
         return pos, given
 
-    return adapter
+    return canonicalize
 
 
 def method_adapter(operands=(), options=()):

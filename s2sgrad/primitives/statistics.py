@@ -41,15 +41,17 @@ Conventions (also in the README):
 """
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from .. import runtime
 from ..ir import Const
-from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, get, shape_fresh, shape_of
+from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, shape_fresh, shape_of
 from .linalg import def_bilinear
 from .reductions import (_keep_kw, _maxmin_jvp, _maxmin_vjp, _prod_others, _red_kw,
                          _reduced_shape, positional_adapter)
-from .signatures import call_adapter, def_linear_helper, keyword_printer, options
+from .signatures import def_linear_helper, keyword_operands, keyword_printer, options
 
 
 def _lin(fn, t, *args, **kw):
@@ -154,7 +156,7 @@ def _diff_jvp(em, dots, out, a, prepend, append, n=None, axis=None):
 
 
 defprim("diff", _diff_impl, sig="a, prepend, append, /, n=1, axis=-1", aliases=(np.diff,),
-        adapter=call_adapter(np.diff, ("a", "prepend", "append")),
+        canonicalize=keyword_operands(np.diff, ("a", "prepend", "append")),
         vjp=_diff_vjp, jvp=_diff_jvp, linear=True, shape=shape_fresh,
         printer=keyword_printer("np.diff", ("a", "prepend", "append"), order=("n",)),
         doc="np.diff (n, axis, prepend, append): linear; the adjoint is the transposed "
@@ -204,14 +206,20 @@ def _gradient_nouts(args, kwargs):
     return len(axes) if isinstance(axes, tuple) else 1
 
 
-def _gradient_adapter(lw, args, kwargs, node):
-    """np.gradient(f) without ``axis`` has one result per axis of ``f``: a 1-d
-    ``f`` (one result) is checked at run time."""
-    if _absent(kwargs.get("axis")) and args:
-        f = lw.materialize(args[0], node)
-        args = [lw.em.call(get("require_1d"), f, what=Const("np.gradient without axis="))] + \
-            list(args[1:])
-    return args, kwargs
+def _gradient_impl(f, *varargs, axis=None, edge_order=1):
+    return np.gradient(runtime.require_1d(f, "np.gradient without axis=") if axis is None
+                       else f, *varargs, axis=axis, edge_order=edge_order)
+
+
+def _gradient_printer(args, kwargs, eqn):
+    """np.gradient(f, ...); without ``axis`` it has one result per axis of
+    ``f``, so ``f`` is checked to be 1-d when the code runs."""
+    from . import printing
+    first = args[0]
+    if "axis" not in kwargs:
+        first = printing.call("require_1d", [first, ast.Constant("np.gradient without axis=")],
+                              {})
+    return printing.call("np.gradient", [first] + list(args[1:]), kwargs)
 
 
 def _gradient_plan(varargs, axis):
@@ -239,16 +247,13 @@ def _gradient_jvp(em, dots, out, f, *varargs, axis=None, edge_order=None):
     return em.gradient(dots[0], *varargs, **options(axis=axis, edge_order=edge_order))
 
 
-def_linear_helper("require_1d", runtime.require_1d, "x, /, what=''",
-                  lambda em, h, _g, **kw: h, shape_arg=0,
-                  doc="runtime helper: its operand, checked to be 1-d.")
-defprim("gradient", np.gradient, sig="f, /, *varargs, axis=None, edge_order=1",
-        adapter=_gradient_adapter, vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
+defprim("gradient", _gradient_impl, sig="f, /, *varargs, axis=None, edge_order=1",
+        aliases=(np.gradient,), vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
         nouts=_gradient_nouts,
         shape=lambda args, kwargs: (fresh_shape() if _gradient_nouts(args, kwargs) == 1 else
                                     tuple(fresh_shape() for _ in range(
                                         _gradient_nouts(args, kwargs)))),
-        printer=keyword_printer("np.gradient", ("f",), npos=1 << 30),
+        printer=_gradient_printer,
         doc="np.gradient (edge_order 1/2, scalar or coordinate spacing): linear in f; the "
             "adjoint applies the transpose of NumPy's stencil.")
 def_linear_helper("gradient_adjoint", runtime.gradient_adjoint,
@@ -297,7 +302,7 @@ def _trapezoid_jvp(em, dots, out, y, x, dx, axis=None):
 _TRAPZ = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
                if f is not None)
 defprim("trapezoid", _TRAPZ[0], sig="y, x, dx, /, axis=-1", aliases=_TRAPZ[1:],
-        adapter=call_adapter(_TRAPZ[0], ("y", "x", "dx"), {"dx": 1.0}),
+        canonicalize=keyword_operands(_TRAPZ[0], ("y", "x", "dx"), {"dx": 1.0}),
         vjp=_trapezoid_vjp, jvp=_trapezoid_jvp, shape=shape_fresh,
         pyname=f"np.{_TRAPZ[0].__name__}",
         printer=keyword_printer(f"np.{_TRAPZ[0].__name__}", ("y", "x", "dx"),
@@ -390,7 +395,7 @@ def _average_nouts(args, kwargs):
 
 
 defprim("average", _average_impl, sig="a, weights, /, axis=None, returned=False, keepdims=None",
-        aliases=(np.average,), adapter=call_adapter(np.average, ("a", "weights")),
+        aliases=(np.average,), canonicalize=keyword_operands(np.average, ("a", "weights")),
         vjp=_average_vjp, jvp=_average_jvp, nouts=_average_nouts,
         shape=lambda args, kwargs: (_reduced_shape(args, kwargs) if _average_nouts(args, kwargs)
                                     == 1 else (fresh_shape(), fresh_shape())),
@@ -535,7 +540,7 @@ def _cov_jvp(em, dots, out, m, y, **kw):
 
 defprim("cov", _cov_impl, sig="m, y, /, rowvar=True, bias=False, ddof=None, fweights=None, "
                              "aweights=None, dtype=None",
-        aliases=(np.cov,), adapter=call_adapter(np.cov, ("m", "y")),
+        aliases=(np.cov,), canonicalize=keyword_operands(np.cov, ("m", "y")),
         vjp=_cov_vjp, jvp=_cov_jvp, shape=shape_fresh,
         printer=keyword_printer("np.cov", ("m", "y")),
         doc="np.cov: differentiable in m and y; fweights/aweights are data.")
@@ -612,7 +617,7 @@ def _corrcoef_impl(x, y=None, rowvar=True, dtype=None):
 
 
 defprim("corrcoef", _corrcoef_impl, sig="x, y, /, rowvar=True, dtype=None",
-        aliases=(np.corrcoef,), adapter=call_adapter(np.corrcoef, ("x", "y")),
+        aliases=(np.corrcoef,), canonicalize=keyword_operands(np.corrcoef, ("x", "y")),
         vjp=_corrcoef_vjp, jvp=_corrcoef_jvp, shape=shape_fresh,
         printer=keyword_printer("np.corrcoef", ("x", "y")),
         doc="np.corrcoef: C / sqrt(d_i d_j) differentiated through np.cov's rule.")

@@ -59,8 +59,7 @@ class Spec:
 def check_spec(spec: Spec):
     s2sgrad.check_grads(spec.fn, spec.args, wrt=spec.wrt, kwargs=spec.kwargs)
     if spec.float32:
-        args32 = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
-                       else a for a in spec.args)
+        args32 = tuple(to32(a) for a in spec.args)
         out = s2sgrad.vjp(spec.fn, wrt=spec.wrt)(*args32, **spec.kwargs)
         value, pullback = out
         ct = _ones_like_tree(value)
@@ -72,6 +71,15 @@ def check_spec(spec: Spec):
             if isinstance(x, np.ndarray):
                 assert g.dtype == x.dtype, (spec.id, g.dtype, x.dtype)
                 assert g.shape == x.shape, (spec.id, g.shape, x.shape)
+
+
+def to32(a):
+    """float64 -> float32 and complex128 -> complex64 arrays; anything else as is."""
+    if isinstance(a, np.ndarray) and a.dtype == np.float64:
+        return a.astype(np.float32)
+    if isinstance(a, np.ndarray) and a.dtype == np.complex128:
+        return a.astype(np.complex64)
+    return a
 
 
 def _ones_like_tree(v):

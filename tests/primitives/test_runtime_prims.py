@@ -46,20 +46,26 @@ def _compile(func, spec):
 
 
 def _directions(spec, seed=0):
+    """Random directions (complex ones for complex arguments)."""
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(np.shape(spec.args[i])) for i in _wrt(spec)]
+    return [rng.standard_normal(np.shape(spec.args[i])) + (
+        1j * rng.standard_normal(np.shape(spec.args[i])) if np.iscomplexobj(spec.args[i]) else 0)
+        for i in _wrt(spec)]
+
+
+def _wide(a):
+    return np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
 
 
 def _moved(spec, vs, t):
     args = list(spec.args)
     for i, v in zip(_wrt(spec), vs):
-        args[i] = np.asarray(args[i], dtype=np.float64) + t * v
+        args[i] = _wide(args[i]) + t * v
     return args
 
 
 def _close(a, b, rtol=1e-5, atol=1e-6):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = _wide(a), _wide(b)
     return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol)
 
 
@@ -77,8 +83,10 @@ def check_hvp(spec: Spec):
     hvps = res[len(wrt):]
     grad = s2sgrad.grad(spec.fn, wrt=tuple(wrt))
     plus, minus = grad(*_moved(spec, vs, 1e-5)), grad(*_moved(spec, vs, -1e-5))
-    for h, gp, gm in zip(hvps, plus, minus):
+    for i, h, gp, gm in zip(wrt, hvps, plus, minus):
         fd = (np.asarray(gp) - np.asarray(gm)) / 2e-5
+        if not np.iscomplexobj(spec.args[i]):
+            h = np.real(h)    # a real argument's (co)tangent is the real part (api._fix_grad)
         h = np.broadcast_to(h, np.shape(fd))   # a zero tangent may come back as a scalar
         assert _close(h, fd, rtol=1e-4, atol=1e-5), (spec.id, h, fd)
 

@@ -226,7 +226,6 @@ HELPER_SPECS = [
          (normal(3, 4),)),
     Spec("quantile_adjoint", lambda g: _wsum(rt.quantile_adjoint(g, W34, 0.4, axis=0) ** 2),
          (normal(4),)),
-    Spec("require_1d", lambda x: _wsum(rt.require_1d(x) ** 2), (normal(4),)),
 ]
 
 # where= / initial= of the existing reductions

@@ -1,0 +1,697 @@
+"""Matrix decompositions and friends in np.linalg: cholesky, eigh, eigvalsh,
+svd, qr, pinv, lstsq, eig, eigvals; matrix_rank as data; matrix_power and
+multi_dot as composites (expanded into matmul and inv when lowered).
+
+Every rule is matrix calculus written with other primitives (matmul,
+solve, einsum, ...), so it works on stacks of matrices where NumPy does and
+can be differentiated again.  Real matrices (eig/eigvals: real or complex).
+
+Conventions (README, "Linear algebra"):
+
+* What NumPy reads is what is differentiated.  ``cholesky``, ``eigh`` and
+  ``eigvalsh`` read one triangle of the input (the lower one; the upper one
+  for ``upper=True`` / ``UPLO='U'``), so the derivative is that of the
+  symmetric matrix built from it: the gradient is triangular, with the
+  off-diagonal sensitivity on the triangle read.  For an input built
+  symmetric (``A = X @ X.T``) every upstream gradient is the same as with
+  a symmetrised rule (JAX, autograd).
+* Repeated eigenvalues (eigh, eig) and singular values (svd): the
+  eigenvectors (singular vectors) are not unique there, and the coupling
+  ``1 / (w_j - w_i)`` of an exactly repeated pair is infinite, as in JAX:
+  a derivative that goes through the eigenvectors is inf/NaN there (never
+  a finite wrong number).  Through the eigenvalues only (``eigvalsh``,
+  ``eigh(a)[0]`` alone, ``svd(a, compute_uv=False)``) the gradient
+  ``V diag(w_bar) V^T`` is finite: exact for functions symmetric in the
+  repeated values (sum, sum of squares, log det), one of the one-sided
+  derivatives otherwise.  A zero singular value contributes 0 where
+  ``1 / s`` appears.
+* ``svd(full_matrices=True)``, ``qr(mode='complete')``: the columns beyond
+  the first ``min(m, n)`` are any orthonormal completion (not unique): the
+  gradient flows through the thin part only; the extra columns' tangent is
+  0 and their cotangent is ignored.  ``svd(hermitian=True)`` and
+  ``qr(mode='raw')`` are refused.
+* ``eig``: eigenvectors come normalised as LAPACK makes them (unit norm,
+  largest component real); the tangent keeps that normalisation, so it
+  matches finite differences of NumPy's own eigenvectors (ties for the
+  largest component excepted).
+* ``qr`` needs the leading ``min(m, n)`` columns to be linearly
+  independent; ``pinv``/``lstsq`` differentiate where the rank is locally
+  constant (the pseudo-inverse jumps where it changes); lstsq's residuals
+  are differentiated by the envelope theorem (exact at the minimiser), its
+  rank is data, its singular values are svd's.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import runtime
+from ..errors import S2SGradError
+from ..ir import Const
+from .core import defprim, shape_fresh, shape_of
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _T(em, x):
+    return em.swapaxes(x, axis1=-1, axis2=-2)
+
+
+def _mm(em, a, b):
+    return em.matmul(a, b)
+
+
+def _len(em, x, axis=-1):
+    return em.call("getitem", em.shape(x), _params={"index": axis})
+
+
+def _dtype(em, x):
+    return em.call("result_type", x, _params={"spelling": ("attr", "dtype")})
+
+
+def _diagonal(em, x):
+    return em.einsum("...ii->...i", x)
+
+
+def _diag_embed(em, v):
+    """A stack of diagonal matrices with diagonal ``v``."""
+    return em.multiply(em.expand_dims(v, axis=-1), em.eye(_len(em, v), dtype=_dtype(em, v)))
+
+
+def _cols(em, m, v):
+    """``m @ diag(v)``: column j scaled by v_j."""
+    return em.multiply(m, em.expand_dims(v, axis=-2))
+
+
+def _rows(em, v, m):
+    """``diag(v) @ m``: row i scaled by v_i."""
+    return em.multiply(em.expand_dims(v, axis=-1), m)
+
+
+def _recip0(em, d):
+    """1 / d, and 0 where d == 0 (1 / inf)."""
+    return em.divide(1, em.where(em.equal(d, 0), np.inf, d))
+
+
+def _gaps(em, w, squares=False):
+    """F_ij = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 on the diagonal and
+    inf for an exactly repeated pair (the documented convention: the
+    eigenvectors' derivative does not exist there), without a warning."""
+    wi, wj = em.expand_dims(w, axis=-1), em.expand_dims(w, axis=-2)
+    d = em.multiply(em.subtract(wj, wi), em.add(wj, wi)) if squares else em.subtract(wj, wi)
+    d = em.where(em.eye(_len(em, w), dtype=bool), np.inf, d)
+    tie = em.equal(d, 0)
+    return em.where(tie, np.inf, em.divide(1, em.where(tie, 1, d)))
+
+
+def _sym_from_lower(em, d):
+    """tril(d) + tril(d, -1).T: the symmetric matrix NumPy reads from the lower triangle."""
+    return em.add(em.tril_part(d, diag=1.0), _T(em, em.tril_part(d, diag=0.0)))
+
+
+def _lower_from_sym(em, m):
+    """The transpose of ``_sym_from_lower``: tril(m) + tril(m.T, -1)."""
+    return em.add(em.tril_part(m, diag=1.0), em.tril_part(_T(em, m), diag=0.0))
+
+
+def _read_tangent(em, da, upper):
+    """The tangent of the symmetric matrix read from one triangle of ``a``."""
+    return _sym_from_lower(em, _T(em, da) if upper else da)
+
+
+def _read_cotangent(em, m, upper):
+    """The cotangent of ``a`` given that of the symmetric matrix read from it."""
+    return _T(em, _lower_from_sym(em, m)) if upper else _lower_from_sym(em, m)
+
+
+def _flag(v, default=False):
+    if v is None:
+        return default
+    if isinstance(v, Const):
+        return v.value
+    raise S2SGradError("this option must be a constant known when the gradient is compiled")
+
+
+def _add(em, a, b):
+    return em.add_ct(a, b)
+
+
+# ---------------------------------------------------------------- tril_part, resize_axis
+
+defprim("tril_part", runtime.tril_part, sig="x, /, diag=1.0", pyname="tril_part",
+        vjp=lambda em, h, out, x, **kw: [em.tril_part(h, **kw)],
+        jvp=lambda em, dots, out, x, **kw: em.tril_part(dots[0], **kw),
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: the strict lower triangle plus diag * the diagonal.")
+
+
+def _resize_vjp(em, h, out, v, like, axis=None, like_axis=None):
+    a = -1 if axis is None else axis
+    return [em.resize_axis(h, v, axis=a, like_axis=a), None]
+
+
+defprim("resize_axis", runtime.resize_axis, sig="v, like, /, axis=-1, like_axis=-1",
+        pyname="resize_axis", vjp=_resize_vjp,
+        jvp=lambda em, dots, out, v, like, **kw: em.resize_axis(dots[0], like, **kw),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: crop or zero-pad one axis to another array's length.")
+
+
+# ---------------------------------------------------------------- cholesky
+#
+# A = L L^T with L lower; L^-1 dA L^-T = K + K^T for K = L^-1 dL lower, so
+#   dL = L Phi(L^-1 dA L^-T),  Phi = lower triangle with the diagonal halved;
+#   A_bar = L^-T Phi(L^T L_bar) L^-1  (then onto the triangle read).
+# upper=True returns U = L^T from the upper triangle: the same, transposed.
+
+
+def _real(em, x, what):
+    """x, refused at run time if complex (these rules are for real matrices)."""
+    return em.require_real(x, what=what)
+
+
+def _cholesky_jvp(em, dots, out, a, upper=None):
+    up = _flag(upper)
+    out = _real(em, out, "cholesky")
+    L = _T(em, out) if up else out
+    S = _read_tangent(em, dots[0], up)
+    Y = em.solve(L, S)                                   # L^-1 S
+    X = _T(em, em.solve(L, _T(em, Y)))                   # L^-1 S L^-T
+    dL = _mm(em, L, em.tril_part(X, diag=0.5))
+    return _T(em, dL) if up else dL
+
+
+def _cholesky_vjp(em, g, out, a, upper=None):
+    up = _flag(upper)
+    out = _real(em, out, "cholesky")
+    L = _T(em, out) if up else out
+    Lbar = _T(em, g) if up else g
+    P = em.tril_part(_mm(em, _T(em, L), Lbar), diag=0.5)
+    Q = em.solve(_T(em, L), P)                           # L^-T P
+    M = _T(em, em.solve(_T(em, L), _T(em, Q)))           # L^-T P L^-1
+    return [_read_cotangent(em, M, up)]
+
+
+defprim("cholesky", np.linalg.cholesky, sig="a, /, *, upper=False",
+        pyname="np.linalg.cholesky", vjp=_cholesky_vjp, jvp=_cholesky_jvp,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.linalg.cholesky: dL = L Phi(L^-1 dA L^-T) of the triangle NumPy reads.")
+
+
+# ---------------------------------------------------------------- eigh, eigvalsh
+#
+# A = V diag(w) V^T:  C = V^T dA V,  dw = diag(C),  dV = V (F o C),
+# F_ij = 1 / (w_j - w_i);  A_bar = V (diag(w_bar) + F o (V^T V_bar)) V^T.
+
+
+def _uplo_upper(UPLO):
+    u = _flag(UPLO, "L")
+    if u not in ("L", "U", "l", "u"):
+        raise S2SGradError(f"np.linalg.eigh: UPLO must be 'L' or 'U', not {u!r}")
+    return u in ("U", "u")
+
+
+def _eigh_jvp(em, dots, out, a, UPLO=None):
+    w, V = out
+    V = _real(em, V, "eigh")
+    S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
+    C = _mm(em, _T(em, V), _mm(em, S, V))
+    return _diagonal(em, C), _mm(em, V, em.multiply(_gaps(em, w), C))
+
+
+def _eigh_vjp(em, g, out, a, UPLO=None):
+    (w, V), (wbar, Vbar) = out, g
+    V = _real(em, V, "eigh")
+    inner = None
+    if wbar is not None:
+        inner = _diag_embed(em, wbar)
+    if Vbar is not None:
+        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _T(em, V), Vbar)))
+    if inner is None:
+        return [None]
+    M = _mm(em, V, _mm(em, inner, _T(em, V)))
+    return [_read_cotangent(em, M, _uplo_upper(UPLO))]
+
+
+def _uplo_kw(UPLO):
+    return {} if UPLO is None else {"UPLO": UPLO}
+
+
+defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
+        vjp=_eigh_vjp, jvp=_eigh_jvp, nouts=2, out_fields=("eigenvalues", "eigenvectors"),
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eigh: dw = diag(V^T dA V), dV = V (F o V^T dA V); repeated "
+            "eigenvalues: coupling 0.")
+
+
+def _eigvalsh_jvp(em, dots, out, a, UPLO=None):
+    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    V = _real(em, V, "eigvalsh")
+    S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
+    return em.einsum("...ji,...jk,...ki->...i", V, S, V)
+
+
+def _eigvalsh_vjp(em, g, out, a, UPLO=None):
+    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    V = _real(em, V, "eigvalsh")
+    return [_read_cotangent(em, _mm(em, _cols(em, V, g), _T(em, V)), _uplo_upper(UPLO))]
+
+
+defprim("eigvalsh", np.linalg.eigvalsh, sig="a, /, UPLO='L'", pyname="np.linalg.eigvalsh",
+        vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, shape=shape_fresh,
+        doc="np.linalg.eigvalsh: A_bar = V diag(w_bar) V^T (eigenvectors from eigh).")
+
+
+# ---------------------------------------------------------------- svd
+#
+# Thin A = U diag(s) V^T (k = min(m, n)), dP = U^T dA V:
+#   ds = diag(dP)
+#   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1
+#   dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1,  F_ij = 1 / (s_j^2 - s_i^2)
+# and the transpose
+#   A_bar = U [diag(s_bar) + (J_U + J_U^T) S + S (J_V + J_V^T)] V^T
+#           + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T),
+#   J_U = F o (U^T U_bar),  J_V = F o (V^T V_bar).
+
+
+def _svd_opts(full_matrices=None, compute_uv=None, hermitian=None):
+    if _flag(hermitian):
+        raise S2SGradError("np.linalg.svd(..., hermitian=True) is not differentiated; use "
+                           "hermitian=False (the same singular values) or np.linalg.eigh")
+    return _flag(full_matrices, True), _flag(compute_uv, True)
+
+
+def _svd_thin(em, a, out, full, uv):
+    """(U, s, Vh) of the thin SVD: cropped from a full one, or computed."""
+    if not uv:
+        U, s, Vh = em.svd(a, full_matrices=False)
+    else:
+        U, s, Vh = out
+        if full:
+            U = em.resize_axis(U, s, axis=-1, like_axis=-1)
+            Vh = em.resize_axis(Vh, s, axis=-2, like_axis=-1)
+    return _real(em, U, "svd"), s, Vh
+
+
+def _svd_jvp(em, dots, out, a, **kw):
+    full, uv = _svd_opts(**kw)
+    U, s, Vh = _svd_thin(em, a, out, full, uv)
+    dA = dots[0]
+    V = _T(em, Vh)
+    dAV = _mm(em, dA, V)
+    dP = _mm(em, _T(em, U), dAV)
+    ds = _diagonal(em, dP)
+    if not uv:
+        return ds
+    F = _gaps(em, s, squares=True)
+    sinv = _recip0(em, s)
+    dPS = _cols(em, dP, s)
+    SdP = _rows(em, s, dP)
+    dU = em.add(_mm(em, U, em.multiply(F, em.add(dPS, _T(em, dPS)))),
+                _cols(em, em.subtract(dAV, _mm(em, U, dP)), sinv))
+    dAtU = _mm(em, _T(em, dA), U)
+    dV = em.add(_mm(em, V, em.multiply(F, em.add(SdP, _T(em, SdP)))),
+                _cols(em, em.subtract(dAtU, _mm(em, V, _T(em, dP))), sinv))
+    dVh = _T(em, dV)
+    if full:
+        dU = em.resize_axis(dU, out[0], axis=-1, like_axis=-1)
+        dVh = em.resize_axis(dVh, out[2], axis=-2, like_axis=-2)
+    return dU, ds, dVh
+
+
+def _svd_vjp(em, g, out, a, **kw):
+    full, uv = _svd_opts(**kw)
+    U, s, Vh = _svd_thin(em, a, out, full, uv)
+    if not uv:
+        return [_mm(em, _cols(em, U, g), Vh)]
+    Ubar, sbar, Vhbar = g
+    if full:
+        Ubar = None if Ubar is None else em.resize_axis(Ubar, s, axis=-1, like_axis=-1)
+        Vhbar = None if Vhbar is None else em.resize_axis(Vhbar, s, axis=-2, like_axis=-1)
+    inner = None if sbar is None else _diag_embed(em, sbar)
+    F = _gaps(em, s, squares=True) if Ubar is not None or Vhbar is not None else None
+    sinv = _recip0(em, s) if F is not None else None
+    extra = None
+    if Ubar is not None:
+        Ju = em.multiply(F, _mm(em, _T(em, U), Ubar))
+        inner = _add(em, inner, _cols(em, em.add(Ju, _T(em, Ju)), s))
+        UtUbar = _mm(em, _T(em, U), Ubar)
+        extra = _mm(em, _cols(em, em.subtract(Ubar, _mm(em, U, UtUbar)), sinv), Vh)
+    if Vhbar is not None:
+        Vbar, V = _T(em, Vhbar), _T(em, Vh)
+        Jv = em.multiply(F, _mm(em, Vh, Vbar))
+        inner = _add(em, inner, _rows(em, s, em.add(Jv, _T(em, Jv))))
+        comp = em.subtract(Vbar, _mm(em, V, _mm(em, Vh, Vbar)))
+        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _T(em, comp))))
+    ct = None if inner is None else _mm(em, U, _mm(em, inner, Vh))
+    return [_add(em, ct, extra)]
+
+
+def _svd_nouts(args, kwargs):
+    uv = kwargs.get("compute_uv")
+    return 1 if isinstance(uv, Const) and not uv.value else 3
+
+
+defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, hermitian=False",
+        pyname="np.linalg.svd", vjp=_svd_vjp, jvp=_svd_jvp, nouts=_svd_nouts,
+        out_fields=("U", "S", "Vh"),
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _svd_nouts(args, kwargs) == 1
+        else tuple(shape_fresh(args, kwargs) for _ in range(3)),
+        doc="np.linalg.svd: thin-SVD rules (full_matrices: through the thin part); "
+            "repeated singular values: coupling 0.")
+
+
+# ---------------------------------------------------------------- qr
+#
+# Thin A = Q R (Q: m x k, R: k x n, k = min(m, n)); R1 = the leading k x k block
+# of R, dA1 = the leading k columns of dA.  With C = dA1 R1^-1, D = Q^T C and
+# Omega = tril(D, -1) - tril(D, -1)^T (skew):
+#   dQ = Q (Omega - D) + C,   dR = Q^T dA - Omega R,
+# and the transpose, with M = Q^T Q_bar - R_bar R^T and N = tril(M - M^T, -1):
+#   A_bar = Q R_bar + [Q N + (I - Q Q^T) Q_bar] R1^-T   (in the leading k columns).
+
+
+def _qr_mode(mode):
+    m = _flag(mode, "reduced")
+    if m not in ("reduced", "complete", "r"):
+        raise S2SGradError(f"np.linalg.qr(mode={m!r}) is not differentiated; use 'reduced', "
+                           f"'complete' or 'r'")
+    return m
+
+
+def _qr_core_jvp(em, dA, Q, R):
+    R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
+    dA1 = em.resize_axis(dA, R, axis=-1, like_axis=-2)
+    C = _T(em, em.solve(_T(em, R1), _T(em, dA1)))
+    D = _mm(em, _T(em, Q), C)
+    lo = em.tril_part(D, diag=0.0)
+    Om = em.subtract(lo, _T(em, lo))
+    dQ = em.add(_mm(em, Q, em.subtract(Om, D)), C)
+    dR = em.subtract(_mm(em, _T(em, Q), dA), _mm(em, Om, R))
+    return dQ, dR
+
+
+def _qr_core_vjp(em, Qbar, Rbar, a, Q, R):
+    M = None if Qbar is None else _mm(em, _T(em, Q), Qbar)
+    if Rbar is not None:
+        RRt = _mm(em, Rbar, _T(em, R))
+        M = em.negative(RRt) if M is None else em.subtract(M, RRt)
+    ct = None if Rbar is None else _mm(em, Q, Rbar)
+    if M is None:
+        return ct
+    N = em.tril_part(em.subtract(M, _T(em, M)), diag=0.0)
+    Cbar = _mm(em, Q, N)
+    if Qbar is not None:
+        Cbar = em.add(Cbar, em.subtract(Qbar, _mm(em, Q, _mm(em, _T(em, Q), Qbar))))
+    R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
+    lead = _T(em, em.solve(R1, _T(em, Cbar)))          # Cbar R1^-T
+    return _add(em, ct, em.resize_axis(lead, a, axis=-1, like_axis=-1))
+
+
+def _qr_thin(em, a, out, mode):
+    Q, R = out if mode == "reduced" else em.qr(a)
+    return _real(em, Q, "qr"), R
+
+
+def _qr_jvp(em, dots, out, a, mode=None):
+    m = _qr_mode(mode)
+    Q, R = _qr_thin(em, a, out, m)
+    dQ, dR = _qr_core_jvp(em, dots[0], Q, R)
+    if m == "r":
+        return dR
+    if m == "complete":
+        dQ = em.resize_axis(dQ, out[0], axis=-1, like_axis=-1)
+        dR = em.resize_axis(dR, out[1], axis=-2, like_axis=-2)
+    return dQ, dR
+
+
+def _qr_vjp(em, g, out, a, mode=None):
+    m = _qr_mode(mode)
+    Q, R = _qr_thin(em, a, out, m)
+    if m == "r":
+        Qbar, Rbar = None, g
+    else:
+        Qbar, Rbar = g
+    if m == "complete":
+        Qbar = None if Qbar is None else em.resize_axis(Qbar, Q, axis=-1, like_axis=-1)
+        Rbar = None if Rbar is None else em.resize_axis(Rbar, R, axis=-2, like_axis=-2)
+    return [_qr_core_vjp(em, Qbar, Rbar, a, Q, R)]
+
+
+def _qr_nouts(args, kwargs):
+    mode = kwargs.get("mode")
+    return 1 if isinstance(mode, Const) and mode.value == "r" else 2
+
+
+defprim("qr", np.linalg.qr, sig="a, /, mode='reduced'", pyname="np.linalg.qr",
+        vjp=_qr_vjp, jvp=_qr_jvp, nouts=_qr_nouts, out_fields=("Q", "R"),
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _qr_nouts(args, kwargs) == 1
+        else tuple(shape_fresh(args, kwargs) for _ in range(2)),
+        doc="np.linalg.qr: modes 'reduced', 'complete' (through the thin part) and 'r'.")
+
+
+# ---------------------------------------------------------------- pinv
+#
+# Where the rank is locally constant (Golub & Pereyra), with P = pinv(A):
+#   dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+#   A_bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A).
+
+
+def _pinv_tangent(em, P, A, dA):
+    dAt = _T(em, dA)
+    t1 = em.negative(_mm(em, P, _mm(em, dA, P)))
+    X = em.subtract(dAt, _mm(em, _mm(em, dAt, A), P))                 # dA^T (I - A P)
+    t2 = _mm(em, _mm(em, P, _T(em, P)), X)
+    Y = _mm(em, dAt, _mm(em, _T(em, P), P))                            # dA^T P^T P
+    t3 = em.subtract(Y, _mm(em, P, _mm(em, A, Y)))
+    return em.add(em.add(t1, t2), t3)
+
+
+def _pinv_cotangent(em, P, A, G):
+    Gt, Pt = _T(em, G), _T(em, P)
+    t1 = em.negative(_mm(em, Pt, _mm(em, G, Pt)))
+    Y = _mm(em, Gt, _mm(em, P, Pt))                                    # G^T P P^T
+    t2 = em.subtract(Y, _mm(em, A, _mm(em, P, Y)))
+    Z = _mm(em, _mm(em, Pt, P), Gt)                                    # P^T P G^T
+    t3 = em.subtract(Z, _mm(em, _mm(em, Z, P), A))
+    return em.add(em.add(t1, t2), t3)
+
+
+defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=None",
+        pyname="np.linalg.pinv",
+        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, _real(em, out, "pinv"), a, g)],
+        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, _real(em, out, "pinv"), a,
+                                                         dots[0]),
+        shape=shape_fresh,
+        doc="np.linalg.pinv: the Golub-Pereyra derivative (rank locally constant).")
+
+
+# ---------------------------------------------------------------- lstsq
+#
+# x = pinv(A) b (the minimum-norm least-squares solution), so x's rules are
+# pinv's and matmul's.  residuals = sum((b - A x)^2, axis=0) when A has full
+# column rank and more rows than columns (else an empty array): at the
+# minimiser A^T r = 0, so d residuals = 2 sum(r (db - dA x), axis=0).  rank is
+# data; sv are the singular values of A.
+
+
+def _lstsq_pinv(em, a, rcond):
+    P = em.pinv(a) if rcond is None or (isinstance(rcond, Const) and rcond.value is None) \
+        else em.pinv(a, rcond=rcond)
+    return _real(em, P, "lstsq")
+
+
+def _lstsq_jvp(em, dots, out, a, b, rcond=None):
+    x, res, _, _ = out
+    da, db = dots
+    P = _lstsq_pinv(em, a, rcond)
+    dx = None if db is None else _mm(em, P, db)
+    dres = None if db is None else em.multiply(db, 2.0)
+    dsv = None
+    if da is not None:
+        dx = _add(em, dx, _mm(em, _pinv_tangent(em, P, a, da), b))
+        dres = _add(em, dres, em.multiply(_mm(em, da, x), -2.0))
+        U, _, Vh = em.svd(a, full_matrices=False)
+        U = _real(em, U, "lstsq")
+        dsv = em.einsum("...ji,...jk,...ik->...i", U, da, Vh)
+    r = em.subtract(b, _mm(em, a, x))
+    return dx, em.lstsq_res_t(dres, r, res), None, dsv
+
+
+def _lstsq_vjp(em, g, out, a, b, rcond=None):
+    x, res, _, _ = out
+    xbar, resbar, _, svbar = g
+    abar = bbar = None
+    if xbar is not None:
+        P = _lstsq_pinv(em, a, rcond)
+        bbar = em.matmul_vjp_b(xbar, P, b)
+        abar = _pinv_cotangent(em, P, a, em.matmul_vjp_a(xbar, P, b))
+    if resbar is not None:
+        w = em.multiply(em.lstsq_res_ct(resbar, em.subtract(b, _mm(em, a, x))), 2.0)
+        bbar = _add(em, bbar, w)
+        abar = _add(em, abar, em.negative(em.matmul_vjp_a(w, a, x)))
+    if svbar is not None:
+        U, _, Vh = em.svd(a, full_matrices=False)
+        U = _real(em, U, "lstsq")
+        abar = _add(em, abar, _mm(em, _cols(em, U, svbar), Vh))
+    return [abar, bbar]
+
+
+defprim("lstsq", np.linalg.lstsq, sig="a, b, /, rcond=None", pyname="np.linalg.lstsq",
+        vjp=_lstsq_vjp, jvp=_lstsq_jvp, nouts=4,
+        shape=lambda args, kwargs: tuple(shape_fresh(args, kwargs) for _ in range(4)),
+        doc="np.linalg.lstsq: (x, residuals, rank, sv); x through pinv, residuals by the "
+            "envelope theorem, rank as data.")
+
+
+def _res_ct_vjp(em, h, out, g, r):
+    return [em.lstsq_res_t(h, r, g), em.lstsq_res_ct(g, h)]
+
+
+def _res_ct_jvp(em, dots, out, g, r):
+    dg, dr = dots
+    t = None if dg is None else em.lstsq_res_ct(dg, r)
+    return _add(em, t, None if dr is None else em.lstsq_res_ct(g, dr))
+
+
+def _res_t_vjp(em, k, out, h, r, like):
+    return [em.lstsq_res_ct(k, r), em.lstsq_res_ct(k, h), None]
+
+
+def _res_t_jvp(em, dots, out, h, r, like):
+    dh, dr, _ = dots
+    t = None if dh is None else em.lstsq_res_t(dh, r, like)
+    return _add(em, t, None if dr is None else em.lstsq_res_t(h, dr, like))
+
+
+defprim("lstsq_res_ct", runtime.lstsq_res_ct, sig="g, r, /", pyname="lstsq_res_ct",
+        vjp=_res_ct_vjp, jvp=_res_ct_jvp, shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: r * g for lstsq's residual cotangent g (0 if it is empty).")
+defprim("lstsq_res_t", runtime.lstsq_res_t, sig="h, r, like, /", pyname="lstsq_res_t",
+        vjp=_res_t_vjp, jvp=_res_t_jvp, shape=lambda args, kwargs: shape_of(args[2]),
+        doc="runtime helper: sum(r * h, axis=0) shaped like lstsq's residuals.")
+
+
+# ---------------------------------------------------------------- eig, eigvals
+#
+# A = V diag(w) V^-1 (complex in general):  C = V^-1 dA V,  dw = diag(C),
+#   dV0 = V (F o C),  F_ij = 1 / (w_j - w_i),
+# then LAPACK's normalisation: unit columns (dV1 = dV0 - V Re(diag(V^H dV0)))
+# whose largest component is real (dV = dV1 - i V diag(theta), theta_j =
+# Im(dV1_pj / V_pj) at that component p).  The cotangent transposes the three
+# steps: A_bar = V^-T (diag(w_bar) + F o (V^T V_bar0)) V^T.
+
+
+def _eig_pivot(em, V):
+    """A 0/1 mask of each column's largest-modulus entry, and those entries."""
+    mag = em.absolute(V)
+    mask = em.equal(mag, em.max(mag, axis=-2, keepdims=True))
+    return mask, em.sum(em.multiply(V, mask), axis=-2)
+
+
+def _eig_jvp(em, dots, out, a):
+    w, V = out
+    C = _mm(em, em.inv(V), _mm(em, dots[0], V))
+    dV0 = _mm(em, V, em.multiply(_gaps(em, w), C))
+    nrm = em.real(em.sum(em.multiply(em.conj_if_complex(V), dV0), axis=-2))
+    dV1 = em.subtract(dV0, _cols(em, V, nrm))
+    mask, vp = _eig_pivot(em, V)
+    theta = em.imag(em.divide(em.sum(em.multiply(dV1, mask), axis=-2), vp))
+    return _diagonal(em, C), em.subtract(dV1, em.multiply(_cols(em, V, theta), 1j))
+
+
+def _eig_vjp(em, g, out, a):
+    (w, V), (wbar, Vbar) = out, g
+    inner = None if wbar is None else _diag_embed(em, wbar)
+    if Vbar is not None:
+        mask, vp = _eig_pivot(em, V)
+        c = em.imag(em.sum(em.multiply(Vbar, V), axis=-2))
+        Vbar1 = em.add(Vbar, em.multiply(mask, em.expand_dims(
+            em.multiply(em.divide(c, vp), -1j), axis=-2)))
+        rho = em.real(em.sum(em.multiply(Vbar1, V), axis=-2))
+        Vbar0 = em.subtract(Vbar1, _cols(em, em.conj_if_complex(V), rho))
+        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _T(em, V), Vbar0)))
+    if inner is None:
+        return [None]
+    return [_mm(em, _T(em, em.inv(V)), _mm(em, inner, _T(em, V)))]
+
+
+defprim("eig", np.linalg.eig, sig="a, /", pyname="np.linalg.eig", vjp=_eig_vjp, jvp=_eig_jvp,
+        nouts=2, out_fields=("eigenvalues", "eigenvectors"),
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eig: dw = diag(V^-1 dA V), dV = V (F o V^-1 dA V) kept normalised "
+            "as LAPACK normalises; complex results.")
+
+
+def _eigvals_jvp(em, dots, out, a):
+    _, V = em.eig(a)
+    return em.einsum("...ij,...jk,...ki->...i", em.inv(V), dots[0], V)
+
+
+def _eigvals_vjp(em, g, out, a):
+    _, V = em.eig(a)
+    return [_mm(em, _T(em, em.inv(V)), _rows(em, g, _T(em, V)))]
+
+
+defprim("eigvals", np.linalg.eigvals, sig="a, /", pyname="np.linalg.eigvals",
+        vjp=_eigvals_vjp, jvp=_eigvals_jvp, shape=shape_fresh,
+        doc="np.linalg.eigvals: A_bar = V^-T diag(w_bar) V^T.")
+
+
+# ---------------------------------------------------------------- data
+
+defprim("matrix_rank", np.linalg.matrix_rank, sig="A, /, tol=None, hermitian=False, *, rtol=None",
+        pyname="np.linalg.matrix_rank", nondiff=True, shape=shape_fresh)
+
+
+# ---------------------------------------------------------------- composites
+#
+# Calls that lower to other primitives (Primitive.expand), so their
+# derivatives are those of matmul and inv.
+
+
+def _matrix_power_expand(em, a, n):
+    """NumPy's own algorithm for a constant int n (the same products in the
+    same order, so the same rounding): inv first for n < 0, the identity
+    (stacked like a) for n == 0, binary powering for n > 3."""
+    if not (isinstance(n, Const) and isinstance(n.value, (int, np.integer))
+            and not isinstance(n.value, bool)):
+        raise S2SGradError("np.linalg.matrix_power: the exponent must be an int known when "
+                           "the gradient is compiled")
+    n = int(n.value)
+    if n == 0:
+        return em.add(em.zeros_like(a), em.eye(_len(em, a), dtype=_dtype(em, a)))
+    if n < 0:
+        a, n = em.inv(a), -n
+    if n == 1:
+        return a
+    if n == 2:
+        return em.matmul(a, a)
+    if n == 3:
+        return em.matmul(em.matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        z = a if z is None else em.matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else em.matmul(result, z)
+    return result
+
+
+defprim("matrix_power", np.linalg.matrix_power, sig="a, n, /", expand=_matrix_power_expand,
+        doc="np.linalg.matrix_power(a, n), n a constant int: products of a (or inv(a)).")
+
+
+def _multi_dot_expand(em, *arrays, out=None):
+    """Left to right (NumPy may group the products differently: the same value
+    up to rounding); a 1-d first/last array is a row/column vector."""
+    if out is not None and not (isinstance(out, Const) and out.value is None):
+        raise S2SGradError("np.linalg.multi_dot(..., out=...) is not supported; use the result")
+    result = arrays[0]
+    for a in arrays[1:]:
+        result = em.matmul(result, a)
+    return result
+
+
+defprim("multi_dot", np.linalg.multi_dot, sig="*arrays, out=None", seq_arg=True,
+        expand=_multi_dot_expand,
+        doc="np.linalg.multi_dot([a, b, c]): a @ b @ c.")

@@ -1,0 +1,468 @@
+"""scipy.linalg: solve_triangular, cho_factor/cho_solve, cholesky, expm,
+lu_factor/lu_solve, solve (assume_a), inv, det, eigh.
+
+Imported only when a program uses SciPy (``core.OPTIONAL_RULES``); generated
+code calls SciPy through the runtime's ``scipy_linalg`` stand-in, which
+imports it when first used.
+
+Conventions, beyond those of ``decompositions.py`` (what SciPy reads is
+what is differentiated):
+
+* ``solve_triangular`` reads one triangle of ``a`` (not its diagonal with
+  ``unit_diagonal=True``): the gradient lives there.  ``trans`` 'C' is 'T'
+  for real matrices.
+* ``cho_factor`` returns the factor in one triangle and ``a``'s own entries
+  in the other (SciPy leaves them there): their derivative is ``a``'s.
+  ``cho_solve`` and ``lu_solve`` read the factor triangles only.
+  ``lu_factor``'s pivots are data; the LU derivative needs a square,
+  non-singular ``a`` (2-d).
+* ``expm``: exact Frechet derivative, ``expm([[A, E], [0, A]])``'s top-right
+  block (its transpose is the same at ``A^T``), so every derivative order
+  is ``expm`` of a larger block matrix.
+* ``solve``: ``assume_a`` general (default), 'sym'/'her'/'pos' (one
+  triangle read, ``lower`` as SciPy); others are refused.
+"""
+from __future__ import annotations
+
+import scipy.linalg as sl
+
+from .. import runtime
+from ..errors import S2SGradError
+from ..ir import Const
+from . import printing
+from .core import defprim, shape_fresh, shape_of
+from .decompositions import (_T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
+                             _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
+                             _read_tangent, _real)
+from .linalg import _det_jvp, _det_vjp, _inv_jvp, _inv_vjp
+
+_PY = "scipy_linalg."
+
+
+def _drop(kw, *names):
+    return {k: v for k, v in kw.items() if k not in names}
+
+
+def _tri(em, m, lower, unit=False):
+    """The part of ``m`` a triangular routine reads: one triangle (without the
+    diagonal for a unit diagonal)."""
+    d = 0.0 if unit else 1.0
+    return em.tril_part(m, diag=d) if lower else _T(em, em.tril_part(_T(em, m), diag=d))
+
+
+def _strict_other(em, m, lower):
+    """The strict triangle opposite to ``lower``'s."""
+    return _tri(em, m, not lower, unit=True)
+
+
+# ---------------------------------------------------------------- solve_triangular
+#
+# x = op(A)^-1 b, op(A) = A or A^T:  dx = op(A)^-1 (db - op(dA) x);
+# b_bar = op(A)^-T x_bar,  op(A)_bar = -b_bar x^T (on the triangle read).
+
+
+def _tri_opts(trans=None, lower=None, unit_diagonal=None):
+    t = _flag(trans, 0)
+    if t not in (0, 1, 2, "N", "T", "C"):
+        raise S2SGradError(f"scipy.linalg.solve_triangular: trans={t!r}")
+    return t in (1, 2, "T", "C"), _flag(lower, False), _flag(unit_diagonal, False)
+
+
+def _solve_tri(em, a, b, transposed, lower, unit):
+    return em.solve_triangular(a, b, trans=1 if transposed else 0, lower=lower,
+                               unit_diagonal=unit)
+
+
+def _solve_triangular_jvp(em, dots, out, a, b, **kw):
+    t, lower, unit = _tri_opts(**_drop(kw, "overwrite_b", "check_finite"))
+    a = _real(em, a, "scipy.linalg.solve_triangular")
+    da, db = dots
+    rhs = db
+    if da is not None:
+        dA = _tri(em, da, lower, unit)
+        dAx = em.negative(_mm(em, _T(em, dA) if t else dA, out))
+        rhs = dAx if rhs is None else em.add(rhs, dAx)
+    return _solve_tri(em, a, rhs, t, lower, unit)
+
+
+def _solve_triangular_vjp(em, g, out, a, b, **kw):
+    t, lower, unit = _tri_opts(**_drop(kw, "overwrite_b", "check_finite"))
+    a = _real(em, a, "scipy.linalg.solve_triangular")
+    bbar = _solve_tri(em, a, g, not t, lower, unit)
+    abar = em.negative(em.matmul_vjp_a(bbar, a, out))
+    return [_tri(em, _T(em, abar) if t else abar, lower, unit), bbar]
+
+
+defprim("solve_triangular", sl.solve_triangular,
+        sig="a, b, /, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, "
+            "check_finite=True",
+        pyname=_PY + "solve_triangular", vjp=_solve_triangular_vjp, jvp=_solve_triangular_jvp,
+        shape=shape_fresh,
+        doc="scipy.linalg.solve_triangular: x_bar -> b_bar = op(A)^-T x_bar, "
+            "A_bar = -b_bar x^T on the triangle read.")
+
+
+# ---------------------------------------------------------------- cholesky, cho_factor, cho_solve
+
+
+def _chol_upper(kw):
+    return Const(not _flag(kw.get("lower"), False))
+
+
+defprim("scipy_cholesky", sl.cholesky, sig="a, /, lower=False, overwrite_a=False, "
+        "check_finite=True", pyname=_PY + "cholesky",
+        vjp=lambda em, g, out, a, **kw: _cholesky_vjp(em, g, out, a, upper=_chol_upper(kw)),
+        jvp=lambda em, dots, out, a, **kw: _cholesky_jvp(em, dots, out, a,
+                                                         upper=_chol_upper(kw)),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="scipy.linalg.cholesky (upper by default): numpy's cholesky rules.")
+
+
+def _cho_factor_jvp(em, dots, out, a, lower=None):
+    low = _flag(lower, False)
+    factor = _tri(em, out, low)
+    dF = _cholesky_jvp(em, dots, factor, a, upper=Const(not low))
+    return em.add(dF, _strict_other(em, dots[0], low))
+
+
+def _cho_factor_vjp(em, g, out, a, lower=None):
+    low = _flag(lower, False)
+    factor = _tri(em, out, low)
+    (abar,) = _cholesky_vjp(em, _tri(em, g, low), factor, a, upper=Const(not low))
+    return [em.add(abar, _strict_other(em, g, low))]
+
+
+_CHO_C = defprim("cho_factor_c", runtime.cho_factor_c, sig="a, /, lower=False",
+                 pyname="cho_factor_c", vjp=_cho_factor_vjp, jvp=_cho_factor_jvp,
+                 shape=lambda args, kwargs: shape_of(args[0]),
+                 doc="runtime helper: the array of scipy.linalg.cho_factor.")
+
+
+def _cho_factor_expand(em, a, lower=None, overwrite_a=None, check_finite=None):
+    # (c, lower): the flag is the static option, so cho_solve sees it as one
+    low = Const(_flag(lower, False))
+    return em.call(_CHO_C, a, lower=low), low
+
+
+defprim("cho_factor", sl.cho_factor, sig="a, /, lower=False, overwrite_a=False, check_finite=True",
+        expand=_cho_factor_expand,
+        doc="scipy.linalg.cho_factor: (c, lower), c through cho_factor_c.")
+
+
+def _pair(name, what):
+    def canonicalize(args, kwargs):
+        if not args:
+            return args, kwargs
+        first = args[0]
+        items = getattr(first, "items", None)
+        if not isinstance(items, list) or len(items) != 2:
+            raise S2SGradError(f"scipy.linalg.{name}: pass its first argument as the pair "
+                               f"{what} (the result of the factorisation, or a tuple written "
+                               f"in the call)")
+        return (items[0],) + tuple(args[1:]), dict(kwargs, _second=items[1])
+    return canonicalize
+
+
+def _cho_solve_canonical(args, kwargs):
+    args, kwargs = _pair("cho_solve", "(c, lower)")(args, kwargs)
+    low = kwargs.pop("_second")
+    if not isinstance(low, Const):
+        raise S2SGradError("scipy.linalg.cho_solve: the 'lower' flag of (c, lower) must be "
+                           "known when the gradient is compiled")
+    return args, dict(kwargs, lower=low)
+
+
+def _pair_printer(name, second):
+    def printer(args, kwargs, eqn):
+        import ast
+        kw = dict(kwargs)
+        pair = ast.Tuple(elts=[args[0], kw.pop(second) if second in kw else args[1]],
+                         ctx=ast.Load())
+        rest = list(args[1:]) if second in kwargs else list(args[2:])
+        return printing.call(_PY + name, [pair] + rest, kw)
+    return printer
+
+
+# A = L L^T (or U^T U):  dx = A^-1 (db - dA x);  b_bar = A^-1 x_bar, A_bar = -b_bar x^T,
+# L_bar = (A_bar + A_bar^T) L (U_bar = U (A_bar + A_bar^T)) on the factor's triangle.
+
+
+def _cho_factor_of(em, c, low):
+    return _tri(em, _real(em, c, "scipy.linalg.cho_solve"), low)
+
+
+def _cho_solve_jvp(em, dots, out, c, b, lower=None, **kw):
+    low = _flag(lower, False)
+    dc, db = dots
+    rhs = db
+    if dc is not None:
+        F, dF = _cho_factor_of(em, c, low), _tri(em, dc, low)
+        # A = F F^T (lower) or F^T F (upper)
+        dA = em.add(_mm(em, dF, _T(em, F)), _mm(em, F, _T(em, dF))) if low else \
+            em.add(_mm(em, _T(em, dF), F), _mm(em, _T(em, F), dF))
+        dAx = em.negative(_mm(em, dA, out))
+        rhs = dAx if rhs is None else em.add(rhs, dAx)
+    return em.cho_solve(c, rhs, lower=lower)
+
+
+def _cho_solve_vjp(em, g, out, c, b, lower=None, **kw):
+    low = _flag(lower, False)
+    bbar = em.cho_solve(c, g, lower=lower)
+    abar = em.negative(em.matmul_vjp_a(bbar, c, out))
+    sym = em.add(abar, _T(em, abar))
+    F = _cho_factor_of(em, c, low)
+    cbar = _tri(em, _mm(em, sym, F) if low else _mm(em, F, sym), low)
+    return [cbar, bbar]
+
+
+defprim("cho_solve", sl.cho_solve,
+        sig="c, b, /, lower=False, overwrite_b=False, check_finite=True",
+        canonicalize=_cho_solve_canonical, printer=_pair_printer("cho_solve", "lower"),
+        vjp=_cho_solve_vjp, jvp=_cho_solve_jvp, shape=shape_fresh,
+        doc="scipy.linalg.cho_solve((c, lower), b): the factor triangle of c and b.")
+
+
+# ---------------------------------------------------------------- lu_factor, lu_solve
+#
+# P A = L U (L unit lower, U upper, packed in one array; P from the pivots):
+#   X = L^-1 P dA U^-1,  dL = L tril(X, -1),  dU = triu(X) U;
+#   A_bar = P^T L^-T (tril(L^T L_bar, -1) + triu(U_bar U^T)) U^-T.
+
+
+def _lu_parts(em, lu):
+    lu = _real(em, lu, "scipy.linalg.lu_factor/lu_solve")
+    n = em.call("getitem", em.shape(lu), _params={"index": -1})
+    eye = em.eye(n, dtype=em.call("result_type", lu, _params={"spelling": ("attr", "dtype")}))
+    return em.add(em.tril_part(lu, diag=0.0), eye), _tri(em, lu, lower=False)
+
+
+def _lu_factor_jvp(em, dots, out, a, **kw):
+    lu, piv = out
+    L, U = _lu_parts(em, lu)
+    Y = em.solve(L, em.apply_pivots(dots[0], piv))
+    X = _T(em, em.solve(_T(em, U), _T(em, Y)))
+    dlu = em.add(_mm(em, L, em.tril_part(X, diag=0.0)), _mm(em, _tri(em, X, lower=False), U))
+    return dlu, None
+
+
+def _lu_factor_vjp(em, g, out, a, **kw):
+    (lu, piv), (lubar, _) = out, g
+    if lubar is None:
+        return [None]
+    L, U = _lu_parts(em, lu)
+    Xbar = em.add(em.tril_part(_mm(em, _T(em, L), em.tril_part(lubar, diag=0.0)), diag=0.0),
+                  _tri(em, _mm(em, _tri(em, lubar, lower=False), _T(em, U)), lower=False))
+    Z = em.solve(_T(em, L), Xbar)
+    return [em.unapply_pivots(_T(em, em.solve(U, _T(em, Z))), piv)]
+
+
+defprim("lu_factor", sl.lu_factor, sig="a, /, overwrite_a=False, check_finite=True",
+        pyname=_PY + "lu_factor", vjp=_lu_factor_vjp, jvp=_lu_factor_jvp, nouts=2,
+        shape=lambda args, kwargs: (shape_of(args[0]), shape_fresh(args, kwargs)),
+        doc="scipy.linalg.lu_factor: (lu, piv); piv is data.")
+
+
+def _lu_solve_canonical(args, kwargs):
+    args, kwargs = _pair("lu_solve", "(lu, piv)")(args, kwargs)
+    piv = kwargs.pop("_second")
+    return (args[0], piv) + tuple(args[1:]), kwargs
+
+
+def _lu_trans(trans):
+    t = _flag(trans, 0)
+    if t not in (0, 1, 2):
+        raise S2SGradError(f"scipy.linalg.lu_solve: trans={t!r}")
+    return t != 0
+
+
+def _lu_solve_jvp(em, dots, out, lu, piv, b, trans=None, **kw):
+    t = _lu_trans(trans)
+    dlu, _, db = dots
+    rhs = db
+    if dlu is not None:
+        L, U = _lu_parts(em, lu)
+        dL, dU = em.tril_part(dlu, diag=0.0), _tri(em, dlu, lower=False)
+        dA = em.unapply_pivots(em.add(_mm(em, dL, U), _mm(em, L, dU)), piv)
+        dAx = em.negative(_mm(em, _T(em, dA) if t else dA, out))
+        rhs = dAx if rhs is None else em.add(rhs, dAx)
+    return em.lu_solve(lu, piv, rhs, trans=1 if t else 0)
+
+
+def _lu_solve_vjp(em, g, out, lu, piv, b, trans=None, **kw):
+    t = _lu_trans(trans)
+    bbar = em.lu_solve(lu, piv, g, trans=0 if t else 1)
+    abar = em.negative(em.matmul_vjp_a(bbar, lu, out))
+    PA = em.apply_pivots(_T(em, abar) if t else abar, piv)
+    L, U = _lu_parts(em, lu)
+    lubar = em.add(em.tril_part(_mm(em, PA, _T(em, U)), diag=0.0),
+                   _tri(em, _mm(em, _T(em, L), PA), lower=False))
+    return [lubar, None, bbar]
+
+
+defprim("lu_solve", sl.lu_solve,
+        sig="lu, piv, b, /, trans=0, overwrite_b=False, check_finite=True",
+        canonicalize=_lu_solve_canonical, printer=_pair_printer("lu_solve", "piv"),
+        vjp=_lu_solve_vjp, jvp=_lu_solve_jvp, shape=shape_fresh,
+        doc="scipy.linalg.lu_solve((lu, piv), b, trans): the factors in lu and b.")
+
+for _name, _other in (("apply_pivots", "unapply_pivots"), ("unapply_pivots", "apply_pivots")):
+    defprim(_name, getattr(runtime, _name), sig="x, piv, /", pyname=_name,
+            vjp=(lambda o: lambda em, h, out, x, piv: [em.call(o, h, piv), None])(_other),
+            jvp=(lambda n: lambda em, dots, out, x, piv: em.call(n, dots[0], piv))(_name),
+            shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+            doc=f"runtime helper: the row interchanges of an LU factorisation "
+                f"({'undone' if _name.startswith('un') else 'applied'}).")
+
+
+# ---------------------------------------------------------------- expm
+#
+# expm([[A, E], [0, A]]) = [[expm(A), L(A, E)], [0, expm(A)]], L the Frechet
+# derivative; its transpose is L(A^T, .).
+
+
+defprim("expm", sl.expm, sig="A, /", pyname=_PY + "expm",
+        vjp=lambda em, g, out, a: [em.top_right(em.expm(em.frechet_block(_T(em, a), g)))],
+        jvp=lambda em, dots, out, a: em.top_right(em.expm(em.frechet_block(a, dots[0]))),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="scipy.linalg.expm: the exact Frechet derivative by the block-matrix identity.")
+
+
+def _frechet_block_vjp(em, h, out, a, e):
+    return [em.unbroadcast(em.diag_blocks_sum(h), a), em.unbroadcast(em.top_right(h), e)]
+
+
+def _frechet_block_jvp(em, dots, out, a, e):
+    da, de = dots
+    return em.frechet_block(em.zeros_like(a) if da is None else da,
+                            em.zeros_like(e) if de is None else de)
+
+
+defprim("frechet_block", runtime.frechet_block, sig="a, e, /", pyname="frechet_block",
+        vjp=_frechet_block_vjp, jvp=_frechet_block_jvp, shape=shape_fresh, linear=True,
+        doc="runtime helper: the block matrix [[a, e], [0, a]].")
+defprim("top_right", runtime.top_right, sig="m, /", pyname="top_right",
+        vjp=lambda em, h, out, m: [em.frechet_block(em.zeros_like(h), h)],
+        jvp=lambda em, dots, out, m: em.top_right(dots[0]),
+        shape=shape_fresh, linear=True, doc="runtime helper: the top-right quarter.")
+defprim("diag_blocks_sum", runtime.diag_blocks_sum, sig="m, /", pyname="diag_blocks_sum",
+        vjp=lambda em, h, out, m: [em.frechet_block(h, em.zeros_like(h))],
+        jvp=lambda em, dots, out, m: em.diag_blocks_sum(dots[0]),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: the sum of the two diagonal blocks.")
+
+
+# ---------------------------------------------------------------- solve, inv, det, eigh
+
+_GENERAL = (None, "gen", "general")
+_SYMMETRIC = ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+
+
+def _solve_opts(lower=None, assume_a=None, transposed=None, **_):
+    kind = _flag(assume_a, None)
+    if kind not in _GENERAL + _SYMMETRIC:
+        raise S2SGradError(f"scipy.linalg.solve(assume_a={kind!r}) is not differentiated; use "
+                           f"the default (general), 'sym', 'her' or 'pos'")
+    return kind in _SYMMETRIC, _flag(lower, False), _flag(transposed, False)
+
+
+def _solve_call(em, a, b, sym, lower, transposed):
+    kw = {"assume_a": "pos" if sym else "gen", "lower": lower}
+    if transposed and not sym:
+        kw["transposed"] = True
+    return em.scipy_solve(a, b, **kw)
+
+
+def _scipy_solve_jvp(em, dots, out, a, b, **kw):
+    sym, lower, tr = _solve_opts(**kw)
+    a = _real(em, a, "scipy.linalg.solve")
+    da, db = dots
+    rhs = db
+    if da is not None:
+        dA = _read_tangent(em, da, not lower) if sym else da
+        dAx = em.negative(_mm(em, _T(em, dA) if tr and not sym else dA, out))
+        rhs = dAx if rhs is None else em.add(rhs, dAx)
+    return _solve_call(em, a, rhs, sym, lower, tr)
+
+
+def _scipy_solve_vjp(em, g, out, a, b, **kw):
+    sym, lower, tr = _solve_opts(**kw)
+    a = _real(em, a, "scipy.linalg.solve")
+    bbar = _solve_call(em, a, g, sym, lower, not tr)
+    m = em.negative(em.matmul_vjp_a(bbar, a, out))
+    if sym:
+        return [_read_cotangent(em, m, not lower), bbar]
+    return [_T(em, m) if tr else m, bbar]
+
+
+defprim("scipy_solve", sl.solve,
+        sig="a, b, /, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, "
+            "assume_a=None, transposed=False",
+        pyname=_PY + "solve", vjp=_scipy_solve_vjp, jvp=_scipy_solve_jvp, shape=shape_fresh,
+        doc="scipy.linalg.solve: general, or one triangle read for assume_a "
+            "'sym'/'her'/'pos'.")
+
+
+def _general_only(kw, name):
+    kind = _flag(kw.get("assume_a"), None)
+    if kind not in _GENERAL:
+        raise S2SGradError(f"scipy.linalg.{name}(assume_a={kind!r}) is not differentiated; "
+                           f"use the default")
+
+
+def _inv_rules():
+    def vjp(em, g, out, a, **kw):
+        _general_only(kw, "inv")
+        return _inv_vjp(em, g, out, a)
+
+    def jvp(em, dots, out, a, **kw):
+        _general_only(kw, "inv")
+        return _inv_jvp(em, dots, out, a)
+    return vjp, jvp
+
+
+_v, _j = _inv_rules()
+defprim("scipy_inv", sl.inv, sig="a, /, overwrite_a=False, check_finite=True, *, assume_a=None, "
+        "lower=False", pyname=_PY + "inv", vjp=_v, jvp=_j,
+        shape=lambda args, kwargs: shape_of(args[0]), doc="scipy.linalg.inv: numpy's rules.")
+defprim("scipy_det", sl.det, sig="a, /, overwrite_a=False, check_finite=True",
+        pyname=_PY + "det",
+        vjp=lambda em, g, out, a, **kw: _det_vjp(em, g, out, a),
+        jvp=lambda em, dots, out, a, **kw: _det_jvp(em, dots, out, a),
+        shape=shape_fresh, doc="scipy.linalg.det: numpy's rules.")
+
+
+def _eigh_opts(b=None, lower=None, eigvals_only=None, type=None, subset_by_index=None,
+               subset_by_value=None, **_):
+    if any(v is not None and not (isinstance(v, Const) and v.value is None)
+           for v in (b, subset_by_index, subset_by_value)) or _flag(type, 1) != 1:
+        raise S2SGradError("scipy.linalg.eigh is differentiated for the standard problem "
+                           "(b=None, type=1) with all eigenvalues (no subset_by_*)")
+    return Const("L" if _flag(lower, True) else "U"), _flag(eigvals_only, False)
+
+
+def _scipy_eigh_vjp(em, g, out, a, **kw):
+    uplo, only = _eigh_opts(**kw)
+    return _eigvalsh_vjp(em, g, out, a, UPLO=uplo) if only else \
+        _eigh_vjp(em, g, out, a, UPLO=uplo)
+
+
+def _scipy_eigh_jvp(em, dots, out, a, **kw):
+    uplo, only = _eigh_opts(**kw)
+    return _eigvalsh_jvp(em, dots, out, a, UPLO=uplo) if only else \
+        _eigh_jvp(em, dots, out, a, UPLO=uplo)
+
+
+def _scipy_eigh_nouts(args, kwargs):
+    only = kwargs.get("eigvals_only")
+    return 1 if isinstance(only, Const) and only.value else 2
+
+
+defprim("scipy_eigh", sl.eigh,
+        sig="a, /, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, "
+            "overwrite_b=False, type=1, check_finite=True, subset_by_index=None, "
+            "subset_by_value=None, driver=None",
+        pyname=_PY + "eigh", vjp=_scipy_eigh_vjp, jvp=_scipy_eigh_jvp, nouts=_scipy_eigh_nouts,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs)
+        if _scipy_eigh_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                       shape_of(args[0])),
+        doc="scipy.linalg.eigh (lower by default): numpy's eigh/eigvalsh rules.")

@@ -1,0 +1,253 @@
+"""Runtime helpers of the complex-number, FFT and matrix-decomposition rules.
+
+Part of :mod:`s2sgrad.runtime` (which re-exports every name in ``__all__``),
+kept in a file of its own because it is long.  Plain NumPy; SciPy is
+imported inside the few helpers that call it, so it is needed only when a
+user's function uses SciPy.  Each helper is a primitive with its own rules
+(``primitives/complex.py``, ``fft.py``, ``decompositions.py``,
+``scipy_linalg.py``), so generated code that calls it can be
+differentiated again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real"]
+
+
+# ---------------------------------------------------------------- complex numbers
+
+
+def real_if_complex(x):
+    """The real part of a complex ``x``; a real ``x`` itself.  (The cotangent
+    of a real value is real: an imaginary part pairs with no direction.)"""
+    return np.real(x) if np.iscomplexobj(x) else x
+
+
+def conj_if_complex(x):
+    """The complex conjugate of a complex ``x``; a real ``x`` itself (no copy)."""
+    return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def require_real(x, what=""):
+    """``x`` itself; a complex ``x`` is refused (a rule written for real
+    matrices would give a wrong derivative)."""
+    if np.iscomplexobj(x):
+        raise TypeError(f"s2sgrad differentiates {what} of real matrices only, not of "
+                        f"{np.result_type(x)} ones; for complex input use np.linalg.eig, or "
+                        f"write the real and imaginary parts as a real block matrix")
+    return x
+
+
+def csign(x):
+    """d|x|/dx as the cotangent convention needs it: ``sign(x)`` for a real
+    ``x``, ``conj(z) / |z|`` for a complex ``z``; 0 at 0."""
+    if not np.iscomplexobj(x):
+        return np.sign(x)
+    r = np.abs(x)
+    return np.conjugate(x) / np.where(r == 0, 1, r)
+
+
+# ---------------------------------------------------------------- FFT
+#
+# Every np.fft transform is one of four n-dimensional kinds -- "fft" and
+# "ifft" (complex to complex), "rfft" (real to half-spectrum), "irfft"
+# (half-spectrum to real) -- over some axes, after zero-padding or cropping
+# the input to the lengths ``s``.  ``fft_vjp`` is the transpose of each
+# (paired by <a, b> = Re(sum(a * b))):
+#
+# * the DFT matrix is symmetric, so fftn's transpose is fftn (ifftn's is
+#   ifftn), followed by undoing the pad/crop;
+# * rfftn keeps the first n // 2 + 1 bins of the last axis of a real input:
+#   its transpose is Re(fftn(zero-padded g)), computed as a real transform,
+#   irfftn(conj(g) / a) with the weights a = 2 on the bins that stand for two
+#   (1 .. ceil(n/2) - 1; not the DC bin, nor the Nyquist bin of an even n);
+# * irfftn reads those bins as a Hermitian spectrum (each interior bin
+#   counted twice, the imaginary parts of the DC and Nyquist bins dropped):
+#   its transpose is a * conj(rfftn(g)).
+# The scale factors match with the norm swapped ("backward" <-> "forward").
+
+__all__ += ["fft_vjp"]
+
+_SWAP_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def swap_norm(norm):
+    return _SWAP_NORM[norm]
+
+
+def fft_plan(shape, kind, s, axes):
+    """NumPy's transform lengths and (non-negative) axes for an input of ``shape``."""
+    nd = len(shape)
+    if axes is None:
+        axes = tuple(range(nd - len(s), nd)) if s is not None else tuple(range(nd))
+    axes = tuple(a % nd for a in axes)
+    if s is None:
+        s = [shape[a] for a in axes]
+        if kind == "irfft":
+            s[-1] = 2 * (shape[axes[-1]] - 1)
+    return list(s), axes
+
+
+def fit_axes(v, shape, axes):
+    """``v`` cropped or zero-padded at the end of each of ``axes`` to ``shape``'s
+    lengths there (the transpose of the same operation the other way)."""
+    for a in axes:
+        n, m = v.shape[a], shape[a]
+        if n > m:
+            v = v[(slice(None),) * a + (slice(0, m),)]
+        elif n < m:
+            pad = [(0, 0)] * v.ndim
+            pad[a] = (0, m - n)
+            v = np.pad(v, pad)
+    return v
+
+
+def _scale_interior_bins(v, n, axis, c):
+    """``v`` with the bins 1 .. ceil(n/2) - 1 along ``axis`` multiplied by ``c``."""
+    w = np.ones(v.shape[axis], dtype=np.result_type(v.real.dtype, np.float32))
+    w[1:(n + 1) // 2] = c
+    return v * w.reshape((-1,) + (1,) * (v.ndim - 1 - axis))
+
+
+def fft_vjp(g, x, kind, s=None, axes=None, norm=None):
+    """The cotangent of ``x`` in the n-dimensional transform ``kind`` ("fft",
+    "ifft", "rfft", "irfft") of ``x`` with lengths ``s`` over ``axes``, given
+    the output cotangent ``g``."""
+    g = np.asarray(g)
+    shape = np.shape(x)
+    s, axes = fft_plan(shape, kind, s, axes)
+    if kind == "fft":
+        ct = np.fft.fftn(g, axes=axes, norm=norm)
+    elif kind == "ifft":
+        ct = np.fft.ifftn(g, axes=axes, norm=norm)
+    elif kind == "rfft":
+        z = _scale_interior_bins(np.conjugate(g), s[-1], axes[-1], 0.5)
+        ct = np.fft.irfftn(z, s=s, axes=axes, norm=swap_norm(norm))
+    elif kind == "irfft":      # (a real output's cotangent is real: its real part)
+        z = np.fft.rfftn(real_if_complex(g), s=s, axes=axes, norm=swap_norm(norm))
+        ct = _scale_interior_bins(np.conjugate(z), s[-1], axes[-1], 2.0)
+    else:
+        raise ValueError(f"unknown FFT kind {kind!r}")
+    return fit_axes(ct, shape, axes)
+
+
+# ---------------------------------------------------------------- matrix decompositions
+
+__all__ += ["tril_part", "resize_axis", "lstsq_res_ct", "lstsq_res_t"]
+
+
+def tril_part(x, diag=1.0):
+    """The strictly lower triangle of (a stack of) matrices ``x`` plus ``diag``
+    times its diagonal; zeros above.  A diagonal mask: its own transpose."""
+    out = np.tril(x, -1)
+    if diag != 0:
+        n = min(np.shape(x)[-2:])
+        i = np.arange(n)
+        d = np.asarray(x)[..., i, i]
+        out[..., i, i] = d if diag == 1 else d * diag
+    return out
+
+
+def resize_axis(v, like, axis=-1, like_axis=-1):
+    """``v`` cropped or zero-padded at the end of ``axis`` to the length of
+    ``like`` along ``like_axis`` (crop and pad are each other's transposes)."""
+    v = np.asarray(v)
+    axis = axis % v.ndim
+    m = np.shape(like)[like_axis]
+    return fit_axes(v, v.shape[:axis] + (m,) + v.shape[axis + 1:], (axis,))
+
+
+def lstsq_res_ct(g, r):
+    """``r * g`` for the cotangent ``g`` of lstsq's residuals (``g`` of shape
+    (k,) or (1,)), or zeros when lstsq returned no residuals (``g`` empty)."""
+    g = np.asarray(g)
+    if g.size == 0:
+        return np.zeros_like(r)
+    return r * g if np.ndim(r) == 2 else r * g[0]
+
+
+def lstsq_res_t(h, r, like):
+    """The transpose of :func:`lstsq_res_ct` in ``g``: ``sum(r * h, axis=0)``
+    shaped like the residuals ``like`` (empty when they are)."""
+    like = np.asarray(like)
+    if like.size == 0:
+        return np.zeros(like.shape, dtype=np.result_type(h, r))
+    s = np.sum(r * h, axis=0)
+    return np.reshape(s, like.shape)
+
+
+# ---------------------------------------------------------------- scipy.linalg
+#
+# Generated code calls SciPy through ``scipy_linalg``, a stand-in for the
+# module that imports it at its first use (s2sgrad itself never imports
+# SciPy; these helpers run only in programs that use it).
+
+__all__ += ["scipy_linalg", "frechet_block", "top_right", "diag_blocks_sum", "apply_pivots",
+            "unapply_pivots", "cho_factor_c"]
+
+
+class _LazyModule:
+    """``scipy_linalg.expm`` is ``scipy.linalg.expm``, imported when first used."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self):
+        return f"<module {self._name!r}, imported when first used>"
+
+
+scipy_linalg = _LazyModule("scipy.linalg")
+
+
+def frechet_block(a, e):
+    """The block matrix [[a, e], [0, a]] (stacks too): expm of it holds the
+    Frechet derivative of expm at a in the direction e in its top-right block."""
+    a, e = np.asarray(a), np.asarray(e)
+    n = a.shape[-1]
+    batch = np.broadcast_shapes(a.shape[:-2], e.shape[:-2])
+    out = np.zeros(batch + (2 * n, 2 * n), dtype=np.result_type(a, e))
+    out[..., :n, :n] = a
+    out[..., n:, n:] = a
+    out[..., :n, n:] = e
+    return out
+
+
+def top_right(m):
+    """The top-right quarter of (a stack of) 2n x 2n matrices."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, n:]
+
+
+def diag_blocks_sum(m):
+    """The sum of the two diagonal n x n blocks of 2n x 2n matrices."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, :n] + m[..., n:, n:]
+
+
+def apply_pivots(x, piv):
+    """``P @ x`` for the row interchanges ``piv`` of LAPACK's LU (row i swapped
+    with row piv[i], in order)."""
+    x = np.array(x, copy=True)
+    for i, p in enumerate(np.asarray(piv).tolist()):
+        if p != i:
+            x[[i, p]] = x[[p, i]]
+    return x
+
+
+def unapply_pivots(x, piv):
+    """``P.T @ x``: the interchanges undone, in reverse order."""
+    x = np.array(x, copy=True)
+    for i, p in reversed(list(enumerate(np.asarray(piv).tolist()))):
+        if p != i:
+            x[[i, p]] = x[[p, i]]
+    return x
+
+
+def cho_factor_c(a, lower=False):
+    """The array of ``scipy.linalg.cho_factor(a, lower)`` (its flag is static)."""
+    return scipy_linalg.cho_factor(a, lower=lower)[0]
