@@ -13,6 +13,7 @@ from . import primitives  # noqa: F401  (fills the rule table, in a fixed order)
 from .api import grad, value_and_grad, vjp, InputError
 from .check import check_grads
 from .runtime import stop_gradient
+from .schedules import Binomial, Budget, checkpoint, checkpointed
 from .higher import jvp, hvp, hessian, jacobian
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
@@ -20,7 +21,7 @@ from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
 
 __version__ = "0.1.0"
 
-__all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
+__all__ = ["stop_gradient", "checkpoint", "checkpointed", "Binomial", "Budget", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

@@ -632,3 +632,10 @@ from . import runtime_numpy as _runtime_numpy  # noqa: E402
 from .runtime_numpy import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_numpy.__all__
+
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
