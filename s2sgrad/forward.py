@@ -36,7 +36,7 @@ from .errors import S2SGradError
 from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
-from .reverse import _err, name_derivative, zeros_of
+from .reverse import _err, _located, name_derivative, zeros_of
 from .primitives.control import loop_offset
 
 
@@ -196,7 +196,7 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
                 out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
                 t = prim.jvp(tangent_em, dots, out, *eqn.args, **eqn.kwargs)
         except S2SGradError as exc:      # a rule's refusal: point at the user's line
-            raise (exc.located(eqn.loc.filename, eqn.loc.lineno) if eqn.loc else exc) from None
+            raise _located(exc, eqn) from None
         ts = t if len(eqn.outs) > 1 else (t,)
         if ts is None:
             ts = (None,) * len(eqn.outs)
