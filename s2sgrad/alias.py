@@ -461,7 +461,13 @@ VIEW_OPERANDS = {
 
 # Results that are new memory although the primitive is not an allocation.
 _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max",
-              "min", "where", "clip", "sigmoid", "index_add", "cumsum"}
+              "min", "where", "clip", "sigmoid", "index_add", "cumsum",
+              # assembly/statistics functions and adjoint helpers that always
+              # return a new array (primitives/assembly.py, statistics.py)
+              "cumprod", "repeat", "take", "pad", "roll", "tril", "triu", "kron", "convolve",
+              "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
+              "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
+              "quantile_adjoint"}
 
 
 def is_alloc(e: Eqn) -> bool:

@@ -97,10 +97,11 @@ def _directions(rng, x):
 def _relative(v, x):
     """Scale the direction ``v`` elementwise by ``max(1, |x|)``: a finite
     difference step ``eps * v`` is then relative to the argument's magnitude
-    (an absolute 1e-6 step at x = 1e8 is lost in the rounding of f(x))."""
+    (an absolute 1e-6 step at x = 1e8 is lost in the rounding of f(x)); a NaN
+    entry of ``x`` (np.nansum's input) keeps the unit scale (``fmax``)."""
     lv, td = pytree.flatten(v)
     lx, _ = pytree.flatten(x)
-    return pytree.unflatten(td, [np.asarray(vi) * np.maximum(1.0, np.abs(np.asarray(xi)))
+    return pytree.unflatten(td, [np.asarray(vi) * np.fmax(1.0, np.abs(np.asarray(xi)))
                                  for vi, xi in zip(lv, lx)])
 
 

@@ -33,10 +33,11 @@ from __future__ import annotations
 import dataclasses
 
 from . import draws
+from .errors import S2SGradError
 from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
-from .reverse import _err, name_derivative, zeros_of
+from .reverse import _err, _located, name_derivative, zeros_of
 from .primitives.control import loop_offset
 
 
@@ -190,11 +191,14 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
             continue
         tangent_em.loc = dataclasses.replace(eqn.loc, kind="tangent") if eqn.loc else None
         start = len(pending)
-        if prim.eqn_rule:
-            t = prim.jvp(tangent_em, eqn, dots)
-        else:
-            out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
-            t = prim.jvp(tangent_em, dots, out, *eqn.args, **eqn.kwargs)
+        try:
+            if prim.eqn_rule:
+                t = prim.jvp(tangent_em, eqn, dots)
+            else:
+                out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
+                t = prim.jvp(tangent_em, dots, out, *eqn.args, **eqn.kwargs)
+        except S2SGradError as exc:      # a rule's refusal: point at the user's line
+            raise _located(exc, eqn) from None
         ts = t if len(eqn.outs) > 1 else (t,)
         if ts is None:
             ts = (None,) * len(eqn.outs)

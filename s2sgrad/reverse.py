@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import remat as _ckpt
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, S2SGradError
 from .ir import Block, Const, Eqn, Func, Var, defined_vars
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
@@ -107,6 +107,11 @@ def name_derivative(d: Var, primal: Var, suffix: str) -> Var:
     d.hint = suffix
     d.bar_of = primal
     return d
+
+
+def _located(exc, eqn):
+    loc = eqn.loc
+    return exc.located(loc.filename, loc.lineno) if loc else exc
 
 
 def _err(eqn, msg):
@@ -222,11 +227,14 @@ class Reverser:
         gs = tuple(adj.get(o) for o in eqn.outs)
         g = gs[0] if len(gs) == 1 else gs
         start = len(em.block.eqns)
-        if prim.eqn_rule:
-            cts = prim.vjp(em, eqn, g)
-        else:
-            out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
-            cts = prim.vjp(em, g, out, *eqn.args, **eqn.kwargs)
+        try:
+            if prim.eqn_rule:
+                cts = prim.vjp(em, eqn, g)
+            else:
+                out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
+                cts = prim.vjp(em, g, out, *eqn.args, **eqn.kwargs)
+        except S2SGradError as exc:      # a rule's refusal: point at the user's line
+            raise _located(exc, eqn) from None
         fresh = {o for e in em.block.eqns[start:] for o in e.outs}
         for a, ct in zip(eqn.args, cts):
             if isinstance(a, Var) and a in self.active:

@@ -664,6 +664,11 @@ from .runtime_linalg import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_linalg.__all__
 
+# Helpers of the assembly, statistics and data rules (a file of their own).
+from . import runtime_numpy as _runtime_numpy  # noqa: E402
+from .runtime_numpy import *  # noqa: E402,F401,F403
+
+__all__ += _runtime_numpy.__all__
 
 # Checkpointed loops: the schedule drivers and the schedules generated code
 # names (plain Python, in s2sgrad/schedules.py).

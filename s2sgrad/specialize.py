@@ -328,6 +328,28 @@ _SAFE = {
     "shape", "ndim", "size", "len", "result_type", "float", "make_tuple", "stop_gradient",
     "range", "py_min",
 }
+# NumPy's assembly, statistics and product functions (primitives/assembly.py,
+# primitives/statistics.py) and their adjoint helpers: result shapes follow
+# from operand shapes and static options as well (not listed: results whose
+# shape depends on values, as np.nonzero's, np.unique's or np.bincount's).
+_SAFE |= {
+    "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "uncolumn_stack",
+    "undstack", "append", "array_split", "hsplit", "vsplit", "dsplit", "repeat", "unrepeat",
+    "tile", "untile", "pad", "unpad", "pad_constant_adjoint", "roll", "rollaxis", "unrollaxis",
+    "flip", "fliplr", "flipud", "rot90", "tril", "triu", "diagonal", "undiagonal", "take",
+    "untake", "take_along_axis", "untake_along_axis", "delete", "undelete", "insert",
+    "uninsert", "partition", "partition_like", "unpartition", "meshgrid", "broadcast_arrays",
+    "linspace", "unlinspace",
+    "cumprod", "diff", "diff_adjoint", "gradient", "gradient_adjoint",
+    "trapezoid", "trapezoid_ends", "trapezoid_weights", "trapezoid_weights_adjoint",
+    "average", "average_weights", "average_weights_adjoint", "ptp", "quantile", "percentile",
+    "median", "nanquantile", "nanpercentile", "nanmedian", "quantile_tangent",
+    "quantile_adjoint", "cov", "cov_rows", "cov_rows_adjoint", "corrcoef", "nansum",
+    "nanmean", "nanmax", "nanmin", "nanvar", "nanstd", "nanprod", "nancumsum", "nancumprod",
+    "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "vdot_vjp_a", "vdot_vjp_b", "cross",
+    "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
+    "correlate_vjp_a", "correlate_vjp_b",
+}
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
     "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "reverse_cumsum",

@@ -39,6 +39,31 @@ MAX_INLINE_DEPTH = 64
 _NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
 
 
+def _inplace_adapter(*names, drop=()):
+    def adapter(args, kwargs):
+        self_, rest = args[0], list(args[1:])
+        if len(rest) > len(names):
+            raise TypeError(f"too many positional arguments (at most {len(names)})")
+        kwargs = dict(kwargs)
+        kwargs.update(zip(names, rest))
+        for k in drop:
+            v = kwargs.pop(k, None)
+            if v is not None and not (isinstance(v, Const) and v.value is None):
+                raise TypeError(f"{k}= is not supported")
+        if "fill_value" in kwargs:                 # x.fill(v) -> np.full_like(x, v)
+            return [self_, kwargs.pop("fill_value")], kwargs
+        return [self_], kwargs
+    return adapter
+
+
+# ndarray methods that change the array in place: (primitive of the new value, adapter)
+_INPLACE_METHODS = {
+    "sort": ("sort", _inplace_adapter("axis", "kind", "order", drop=("order",))),
+    "partition": ("partition", _inplace_adapter("kth", "axis", "kind", "order",
+                                                drop=("order",))),
+    "fill": ("full_like", _inplace_adapter("fill_value")),
+}
+
 # primitives whose operands may be runtime lists as they are
 _TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy", "concat_list",
                 "unconcat_list"}
@@ -116,6 +141,11 @@ class CallsMixin:
         if isinstance(func, ast.Attribute) and func.attr == "append" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
             return self.list_append(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and \
+                isinstance(func.value, ast.Name) and func.value.id in self.env:
+            done = self.inplace_method(func.value, func.attr, node)
+            if done is not None:
+                return done
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, (Static, ObjVal)):
@@ -187,6 +217,32 @@ class CallsMixin:
                 and not _is_library_function(callee.obj.__func__):
             return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
         return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
+
+    def inplace_method(self, name_node, method, node):
+        """``x.sort()``, ``x.partition(k)``, ``x.fill(v)`` on a local array: a new
+        version of ``x`` (``np.sort(x)``, ``np.partition(x, k)``,
+        ``np.full_like(x, v)``) that every alias of ``x`` sees, as a write
+        into it would (the caller's array is not changed).  None when ``x``
+        is not an array (a list's ``.sort()`` is left to the usual refusal)."""
+        base = self.env[name_node.id]
+        if not isinstance(base, (Var, Const)) or (isinstance(base, Var) and
+                                                  P.shape_of(base) is LIST):
+            return None
+        prim_name, adapter = _INPLACE_METHODS[method]
+        args = [base] + self.expr_items(node.args)
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        try:
+            args, kwargs = adapter(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        old = self.materialize(base, node)
+        new = self.apply(P.get(prim_name), args, kwargs, node)
+        if isinstance(new, Var) and new.hint == "":
+            new.hint = name_node.id
+        self.env[name_node.id] = new
+        self.write_back(old, new)
+        return Const(None)
 
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)
@@ -537,11 +593,16 @@ class CallsMixin:
                                                          if k == "dtype"}, node)
         if prim.canonicalize is not None:
             # one form for the rules: np.einsum's operand/sublist form becomes its
-            # subscripts form, scipy.linalg's (c, lower) pairs become operands
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands,
+            # np.average's weights= an operand; np.where(c) is np.nonzero(c)
             try:
-                args, kwargs = prim.canonicalize(tuple(args), dict(kwargs))
+                res = prim.canonicalize(tuple(args), dict(kwargs))
             except S2SGradError as exc:
                 raise self.error(node, str(exc), cls=type(exc)) from None
+            if len(res) == 3:
+                prim, args, kwargs = res
+            else:
+                args, kwargs = res
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name in ("concatenate", "vstack", "hstack"):
                 axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]
@@ -599,7 +660,10 @@ class CallsMixin:
             return folded
         if spelling is not None:
             params["spelling"] = spelling
-        out = self.em.call(prim, *pos, _params=params or None, **kw)
+        try:
+            out = self.em.call(prim, *pos, _params=params or None, **kw)
+        except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
+            raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
             return Seq("tuple", out, prim.out_fields)
         if pos and isinstance(out, Var):

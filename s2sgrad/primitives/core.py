@@ -114,7 +114,11 @@ class Primitive:
         # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
         # operands (lowering values, before they become IR atoms) into the one
         # form the rules read (np.einsum's operand/sublist form becomes its
-        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands).
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands;
+        # a differentiated keyword operand, np.average's weights=, becomes
+        # positional, see signatures.call_adapter).  It may instead return
+        # (other_primitive, args, kwargs) when another primitive serves that
+        # form of the call (np.where(c) is np.nonzero(c)).
         self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque

@@ -30,7 +30,7 @@ import numpy as np
 from .. import runtime
 from ..ir import Const
 from . import printing
-from .core import Emitter, defprim, shape_elementwise
+from .core import Emitter, defprim, get, shape_elementwise
 
 
 def _num(a):
@@ -341,8 +341,15 @@ def _where_jvp(em, dots, out, c, x, y):
     return em.broadcast_like(t, out)
 
 
+def _where_canonical(args, kwargs):
+    # np.where(condition) alone is np.nonzero(condition) (primitives/data.py)
+    if len(args) == 1 and not kwargs:
+        return get("nonzero"), args, kwargs
+    return args, kwargs
+
+
 defprim("where", np.where, sig="condition, x, y, /", vjp=_where_vjp, jvp=_where_jvp,
-        shape=shape_elementwise,
+        shape=shape_elementwise, canonicalize=_where_canonical,
         doc="np.where(c, x, y): the cotangent is routed to the selected operand.")
 
 
