@@ -166,14 +166,19 @@ class ReadOnly(View):
     ``numpy_refuses=False``: a view whose writes s2sgrad does not follow
     (``np.real``/``np.imag`` of a complex array), refused all the same."""
     readonly = True
-    __slots__ = ("what", "numpy_refuses")
+    __slots__ = ("what", "numpy_refuses", "rederive")
 
-    def __init__(self, what, numpy_refuses=True):
+    def __init__(self, what, numpy_refuses=True, rederive=None):
         self.what = what
         self.numpy_refuses = numpy_refuses
+        # rederive(em, base) -> the view of the base's new version (the
+        # NumPy call again), so a write into the base is seen through it
+        self.rederive = rederive
 
     def read(self, em, base, old_view):
-        raise AssertionError("a read-only view is not re-derived")
+        if self.rederive is None:
+            raise UnknownAlias(base, old_view)
+        return self.rederive(em, base)
 
     def write(self, em, base, value):
         raise AssertionError("a read-only view is not written")

@@ -585,3 +585,64 @@ def test_shape_specialisation_keeps_a_copy_whose_memory_is_tested():
         val, gr = g(x.copy())
         np.testing.assert_allclose(val, ravel_of_copy_of_reversed(x.copy()))
         np.testing.assert_allclose(gr, _fd(ravel_of_copy_of_reversed, x.copy()), atol=1e-6)
+
+
+# Every NumPy function that returns a view of its operand: a write through the
+# view and a write into the base while the view is read later must match
+# NumPy, or be refused -- never a silently different value.
+VIEW_MAKERS = {
+    "flip": "np.flip(y)", "flip_axis": "np.flip(y, axis=1)", "fliplr": "np.fliplr(y)",
+    "flipud": "np.flipud(y)", "rot90": "np.rot90(y)", "rot90_k": "np.rot90(y, k=3)",
+    "atleast_1d": "np.atleast_1d(y)", "atleast_2d": "np.atleast_2d(y)",
+    "atleast_3d": "np.atleast_3d(y)", "hsplit": "np.hsplit(y, 2)[0]",
+    "array_split": "np.array_split(y, 2)[1]", "split": "np.split(y, 2, axis=1)[1]",
+    "vsplit": "np.vsplit(y, 2)[1]", "rollaxis": "np.rollaxis(y, 1)",
+    "meshgrid": "np.meshgrid(y[0], y[1], copy=False)[0]",
+    "meshgrid_copy": "np.meshgrid(y[0], y[1])[1]",
+    "broadcast_arrays": "np.broadcast_arrays(y, y[0])[0]",
+    "broadcast_to": "np.broadcast_to(y, (3, 2, 2))", "swapaxes": "y.swapaxes(0, 1)",
+    "T": "y.T", "transpose": "np.transpose(y)", "diagonal": "np.diagonal(y)",
+    "squeeze": "np.squeeze(y[None])", "expand_dims": "np.expand_dims(y, 0)",
+    "reshape": "y.reshape(-1)", "ravel": "np.ravel(y)", "moveaxis": "np.moveaxis(y, 0, 1)",
+    "real": "np.real(y)", "asarray": "np.asarray(y)", "view": "y.view()",
+    "slice": "y[:, 1:]", "take_copy": "np.take(y, [0], axis=0)",
+}
+
+
+def _view_programs(expr):
+    through = ("def f(x):\n    y = x * 1.0\n    v = " + expr + "\n"
+               "    v[0] = 3.0 * v[0] + x[0, 1]\n"
+               "    return np.sum(y ** 2) + np.sum(v * v)\n")
+    into_base = ("def f(x):\n    y = x * 1.0\n    v = " + expr + "\n"
+                 "    y[0] = 2.0 * y[1] * x[0, 0]\n"
+                 "    return np.sum(v ** 2) + np.sum(y)\n")
+    return {"through": through, "into_base": into_base}
+
+
+@pytest.mark.parametrize("direction", ["through", "into_base"])
+@pytest.mark.parametrize("name", sorted(VIEW_MAKERS))
+def test_numpy_view_functions_are_followed_or_refused(name, direction, tmp_path):
+    import importlib.util
+    import warnings
+    src = "import numpy as np\n\n" + _view_programs(VIEW_MAKERS[name])[direction]
+    path = tmp_path / f"view_{name}_{direction}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    x = np.array([[1.5, -0.5], [0.75, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            want = mod.f(x.copy())
+        except ValueError:                 # NumPy refuses (a read-only view)
+            with pytest.raises(S2SGradError):
+                sg.value_and_grad(mod.f)(x.copy())
+            return
+        try:
+            val, g = sg.value_and_grad(mod.f)(x.copy())
+        except S2SGradError as exc:
+            assert "view" in str(exc) and str(path) in str(exc)
+            return
+    np.testing.assert_allclose(val, want, rtol=1e-12)
+    np.testing.assert_allclose(g, _fd(mod.f, x.copy()), rtol=1e-6, atol=1e-6)

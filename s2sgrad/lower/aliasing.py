@@ -64,6 +64,32 @@ def _replace_atoms(v, new_of):
 LIVE_PREFIX = "$live"
 
 
+# Primitives whose NumPy result is a view of their first operand that the
+# model above does not write through: True where NumPy itself refuses the
+# write (a read-only view), False where s2sgrad refuses it.
+NUMPY_VIEWS = {"broadcast_to": True, "diagonal": True, "real": False, "imag": False,
+               "flip": False, "rot90": False, "rollaxis": False,
+               "sliding_window_view": True}
+# ... and those whose several results are views: of the first operand
+# ("first") or result i of operand i ("each").
+PIECE_VIEWS = {"split": "first", "array_split": "first", "hsplit": "first", "vsplit": "first",
+               "dsplit": "first", "broadcast_arrays": "each", "meshgrid": "each"}
+
+
+def _consts(kw):
+    return all(isinstance(v, Const) for v in kw.values())
+
+
+def _rederive(prim_name, args, kw, base_pos, index):
+    """The view again, on a new version of the operand at ``base_pos``."""
+    def rederive(em, base):
+        a = list(args)
+        a[base_pos] = base
+        out = em.call(P.get(prim_name), *a, **kw)
+        return out[index] if index is not None else out
+    return rederive
+
+
 def _hidden(name):
     """Lowering's own bookkeeping (flags), not a value a program may read."""
     return name.startswith("$") and not name.startswith(LIVE_PREFIX)
@@ -76,7 +102,7 @@ class AliasingMixin:
         """``v = base[template]`` with basic indexing (a view)."""
         self.top.alias.add_view(v, base, Index(template, parts))
 
-    def record_view(self, prim_name, out, operand, kw, node, spelling=None):
+    def record_view(self, prim_name, out, operand, kw, node, spelling=None, rest=()):
         """Record ``out`` (the result of ``prim_name`` on ``operand``) as a view
         when NumPy returns one."""
         model = self.top.alias
@@ -113,10 +139,40 @@ class AliasingMixin:
         elif prim_name == "asarray":
             shares = self.em.call(P.get("may_share_memory"), out, operand)
             model.add_view(out, operand, Same(shares))
-        elif prim_name in ("broadcast_to", "diagonal"):
-            model.add_view(out, operand, ReadOnly(f"np.{prim_name}"))
-        elif prim_name in ("real", "imag"):
-            model.add_view(out, operand, ReadOnly(f"np.{prim_name}", numpy_refuses=False))
+        elif prim_name in ("fliplr", "flipud") or (prim_name == "flip" and _consts(kw)):
+            model.add_view(out, operand, Permute(prim_name, dict(kw), prim_name, dict(kw)))
+        elif prim_name == "rot90" and _consts(kw):
+            k = kw.get("k", Const(1)).value
+            inv = dict(kw, k=Const(-(1 if k is None else k)))
+            model.add_view(out, operand, Permute("rot90", dict(kw), "rot90", inv))
+        elif prim_name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name in NUMPY_VIEWS:
+            # NumPy returns a view (read-only, or one s2sgrad does not write
+            # through): a write into the base is seen by recomputing it
+            model.add_view(out, operand, ReadOnly(
+                f"np.{prim_name}", numpy_refuses=NUMPY_VIEWS[prim_name],
+                rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None)))
+
+    def record_views_of_pieces(self, prim_name, outs, pos, kw):
+        """``a, b = np.split(y, 2)``, ``np.broadcast_arrays(x, y)``,
+        ``np.meshgrid(x, y, copy=False)``: NumPy's pieces are views of the
+        operands (of the first, or piece i of operand i); a write into the
+        operand is seen by recomputing them, a write through a piece is
+        refused."""
+        if prim_name not in PIECE_VIEWS:
+            return
+        if prim_name == "meshgrid" and not (isinstance(kw.get("copy"), Const) and
+                                            kw["copy"].value is False):
+            return                                      # copies (the default)
+        model = self.top.alias
+        for i, o in enumerate(outs):
+            j = i if PIECE_VIEWS[prim_name] == "each" else 0
+            if j < len(pos) and isinstance(o, Var) and isinstance(pos[j], Var) and \
+                    P.shape_of(pos[j]) is not P.SCALAR:
+                model.add_view(o, pos[j], ReadOnly(
+                    f"np.{prim_name}", numpy_refuses=False,
+                    rederive=_rederive(prim_name, list(pos), kw, j, i)))
 
     # ------------------------------------------------------------ liveness
 

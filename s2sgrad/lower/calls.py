@@ -665,10 +665,11 @@ class CallsMixin:
         except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
+            self.record_views_of_pieces(prim.name, out, pos, kw)
             return Seq("tuple", out, prim.out_fields)
         if pos and isinstance(out, Var):
             # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
-            self.record_view(prim.name, out, pos[0], kw, node, spelling)
+            self.record_view(prim.name, out, pos[0], kw, node, spelling, pos[1:])
         if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
             # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
             # it must not reach x); +x keeps the type and makes the copy
