@@ -139,11 +139,13 @@ class Adjoints:
             self.bar[v] = name_derivative(self.em.call(op, prev, ct), v, "_bar")
 
 
-def backward_block(func: Func, active: set, seeds: dict, em: Emitter) -> Adjoints:
-    """Emit the backward sweep of ``func.body`` into ``em``; return the adjoints."""
+def backward_block(func: Func, active: set, seeds, em: Emitter) -> Adjoints:
+    """Emit the backward sweep of ``func.body`` into ``em``; return the adjoints.
+    ``seeds``: (value, cotangent) pairs (a dict's items also do); a value
+    seeded twice gets the sum."""
     rv = Reverser(active)
     adj = Adjoints(em)
-    for v, s_ in seeds.items():
+    for v, s_ in (seeds.items() if isinstance(seeds, dict) else seeds):
         adj.add(v, s_, set())
     rv.backward(func.body.eqns, adj, em)
     return adj
@@ -709,19 +711,21 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     body = Block(list(fwd.eqns))
     em = Emitter(body)
     params = list(func.params)
-    seeds = {}
+    # (result, seed) pairs, not a dict: a value returned twice (``return x, x``,
+    # ``[y, y]``) receives the sum of both outputs' cotangents
+    seeds = []
     for r in seeded:
         if cotangent_params:
             p = Var(f"{r.hint}_bar" if isinstance(r, Var) else "out_bar")
             p.shape = P.shape_of(r) if isinstance(r, Var) else None
             params.append(p)
             if isinstance(r, Var) and r in active:
-                seeds[r] = p
+                seeds.append((r, p))
         elif isinstance(r, Var) and r in active:
             em.loc = None
-            seeds[r] = seed_for(em, r)
+            seeds.append((r, seed_for(em, r)))
     adj = Adjoints(em)
-    for v, s_ in seeds.items():
+    for v, s_ in seeds:
         adj.add(v, s_, set())
     rv.backward(fwd.eqns, adj, em)
     body.eqns[:0] = rv.stack_inits

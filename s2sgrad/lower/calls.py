@@ -396,7 +396,7 @@ class CallsMixin:
             params["spelling"] = spelling
         out = self.em.call(prim, *pos, _params=params or None, **kw)
         if isinstance(out, tuple):
-            return Seq("tuple", out, prim.out_fields)
+            return Seq(prim.out_kind, out, prim.out_fields)
         if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
                 and out is not pos[0]:
             axes = kw.get("axes", Const(None))

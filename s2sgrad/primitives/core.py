@@ -93,8 +93,12 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False):
+                 shape_safe=False, out_kind="tuple"):
         self.name = name
+        # out_kind: the container NumPy returns a multi-output primitive's
+        # results in ("tuple", or "list" for np.split and its kin), so the
+        # user's value is NumPy's (``pieces.append(...)`` works, pytrees match)
+        self.out_kind = out_kind
         # shape_safe: the result's shape and dtype depend only on the operands'
         # shapes and dtypes and on constant options (never on operand values),
         # so shape specialisation may evaluate it on examples

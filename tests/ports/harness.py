@@ -162,8 +162,8 @@ def same_tree_values(a, b, rtol=1e-9, atol=1e-12):
     values, else a description of the difference."""
     la, ta = pytree.flatten(a)
     lb, tb = pytree.flatten(b)
-    if len(la) != len(lb):
-        return f"structure {ta} != {tb}"
+    if ta != tb:
+        return f"structure {_tree_str(ta)} != NumPy's {_tree_str(tb)}"
     for i, (x, y) in enumerate(zip(la, lb)):
         if isinstance(y, (str, bytes, type(None))):
             if x != y:
@@ -183,6 +183,14 @@ def same_tree_values(a, b, rtol=1e-9, atol=1e-12):
         if not ok:
             return f"leaf {i}: {_short(x)} != NumPy's {_short(y)}"
     return None
+
+
+def _tree_str(td):
+    if td.kind == "leaf":
+        return "*"
+    inner = ", ".join(_tree_str(c) for c in td.children)
+    return {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}.get(
+        td.kind, f"{td.kind}({inner})")
 
 
 def _short(x):

@@ -61,6 +61,22 @@ SPECS = [
          wrt=(0, 1), id="abs-of-x-plus-iy"),
     Spec("angle", lambda x, y: np.sum(np.angle(x + 1j * y) * W3), (normal(3), normal(3)),
          wrt=(0, 1), id="angle-of-x-plus-iy"),
+    # var/std of complex values are real: mean(|x - mean|^2) (autograd's stat_check)
+    Spec("var", lambda z: np.var(z), (cnormal(2, 3),), id="var-complex"),
+    Spec("var", lambda z: np.sum(np.var(z, axis=0, keepdims=True) * W3), (cnormal(2, 3),),
+         id="var-complex-axis"),
+    Spec("std", lambda z: np.std(z, ddof=1), (cnormal(2, 3),), id="std-complex"),
+    Spec("std", lambda z: np.sum(np.std(z, axis=0) * W3), (cnormal(2, 3),),
+         id="std-complex-axis"),
+    Spec("std", lambda x, y: np.std(x + 1j * y), (normal(4), normal(4)), wrt=(0, 1),
+         id="std-of-x-plus-iy"),
+    # holomorphic inverse hyperbolic functions of complex values
+    Spec("arcsinh", lambda z: np.sum(np.real(np.arcsinh(z) * Z3)), (cnormal(3),),
+         id="arcsinh-complex"),
+    Spec("arccosh", lambda z: np.sum(np.imag(np.arccosh(z + 3.0))), (cnormal(3),),
+         id="arccosh-complex"),
+    Spec("arctanh", lambda z: np.sum(np.abs(np.arctanh(0.3 * z))), (cnormal(3),),
+         id="arctanh-complex"),
 ]
 
 
