@@ -1,5 +1,5 @@
 """Python builtins inside a differentiated function: ``len``, ``sum``,
-``max``/``min``, ``float``, ``tuple``/``list``, ``range``, ``isinstance``,
+``max``/``min``, ``float``, ``tuple``/``list``/``dict``, ``range``, ``isinstance``,
 ``enumerate``, ``zip``, ``reversed``, ``print`` (ignored), and the ``math``
 functions of Python floats (as the NumPy primitive of the same function)."""
 from __future__ import annotations
@@ -70,6 +70,29 @@ def _b_tuple_list(kind):
     return handler
 
 
+def _b_dict(lw, args, kwargs, node):
+    """``dict(...)``: a dict with keys known while compiling -- from keyword
+    arguments, another such dict, or a sequence of (constant key, value) pairs."""
+    items = {}
+    if len(args) > 1:
+        raise lw.unsupported(node, "dict() with more than one positional argument",
+                             "use a dict literal")
+    if args:
+        (src,) = args
+        if isinstance(src, DictVal):
+            items.update(src.items)
+        elif isinstance(src, Seq) and all(isinstance(p, Seq) and len(p.items) == 2 and
+                                          isinstance(p.items[0], Const) for p in src.items):
+            for p in src.items:
+                items[p.items[0].value] = p.items[1]
+        else:
+            raise lw.unsupported(node, "dict() of a computed value",
+                                 "build it from a dict literal or (key, value) pairs with "
+                                 "constant keys")
+    items.update(kwargs)
+    return DictVal(items)
+
+
 def _b_range(lw, args, kwargs, node):
     if all(isinstance(a, Const) for a in args):
         return Const(range(*[a.value for a in args]))
@@ -130,7 +153,7 @@ BUILTIN_CALLS = {}
 for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
-                 (zip, _b_zip), (reversed, _b_reversed)]:
+                 (zip, _b_zip), (reversed, _b_reversed), (dict, _b_dict)]:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

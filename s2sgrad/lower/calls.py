@@ -93,6 +93,10 @@ class CallsMixin:
         if isinstance(func, ast.Attribute) and func.attr == "append" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
             return self.list_append(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr == "pop" and \
+                isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
+                and isinstance(self.load_name(func.value), (Seq, Var)):
+            return self.list_pop(func.value, node.args[0] if node.args else None, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, Static):

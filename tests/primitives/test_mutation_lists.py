@@ -47,6 +47,32 @@ def list_used_twice(x):
     return np.sum(np.stack(hs) * np.array(hs))
 
 
+def pop_runtime_list(x):
+    # Python's list as a stack (Tangent's test functions): pop of a list grown in a loop
+    hs = []
+    for i in range(3):
+        hs.append(np.sin(x) * (i + 1.0))
+    last = hs.pop()
+    return np.sum(last * np.stack(hs))
+
+
+def pop_literal_list(x):
+    stack = []
+    y = x * x
+    stack.append(x)
+    stack.append(y)
+    top = stack.pop()
+    first = stack.pop(0)
+    return np.sum(top * first * first)
+
+
+def dict_builtin(x):
+    d = dict(a=x, b=2.0 * x)
+    e = dict([("c", x ** 2)], d=x)
+    f = dict(d)
+    return np.sum(f["a"] * f["b"] + e["c"] * e["d"])
+
+
 SPECS = [
     Spec("setitem", set_slice, (normal(3),)),
     Spec("setitem", set_in_loop, (normal(3), normal(3, 3) * 0.5), wrt=(0, 1), id="setitem-loop"),
@@ -54,6 +80,9 @@ SPECS = [
          (normal(3),)),
     Spec(("list_get", "list_index_add"), read_list, (normal(2),)),
     Spec("list_add", list_used_twice, (normal(3),)),
+    Spec("list_pop", pop_runtime_list, (normal(2),), id="pop-runtime-list"),
+    Spec("multiply", pop_literal_list, (normal(3),), id="pop-literal-list"),
+    Spec("multiply", dict_builtin, (normal(3),), id="dict-builtin"),
 ]
 
 
