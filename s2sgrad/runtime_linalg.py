@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real"]
+__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real", "check_real"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -37,6 +37,16 @@ def require_real(x, what=""):
                         f"{np.result_type(x)} ones; for complex input use np.linalg.eig, or "
                         f"write the real and imaginary parts as a real block matrix")
     return x
+
+
+def check_real(x, what=""):
+    """Refuse a complex ``x`` flowing into ``what``, an operation whose
+    derivative s2sgrad takes as 0 -- right for real values only (``np.sign``
+    of a complex ``z`` is ``z / |z|``)."""
+    if np.iscomplexobj(x):
+        raise TypeError(f"s2sgrad differentiates {what} of real values only (its derivative "
+                        f"is 0 there), not of {np.result_type(x)} ones, whose derivative is "
+                        f"not 0; write np.sign(z) as z / np.abs(z) to differentiate it")
 
 
 def csign(x):

@@ -81,6 +81,18 @@ defprim("require_real", runtime.require_real, sig="x, /, what=''", pyname="requi
         doc="runtime helper: x, refused if complex (rules for real matrices).")
 
 
+# check_real(x, what): nothing, or a run-time refusal of a complex x.  Kept by
+# dead-code elimination (an effect), dropped by shape specialisation for real
+# dtypes; reverse.guard_real_only emits it for the differentiated operands of a
+# ``real_only`` primitive (np.sign), whose derivative 0 is right for reals only.
+CHECK_REAL = defprim("check_real", runtime.check_real, sig="x, /, what=''",
+                     pyname="check_real", nondiff=True, nouts=0,
+                     shape=lambda args, kwargs: None,
+                     doc="runtime helper: refuses a complex x (whose derivative would be "
+                         "taken as 0).")
+CHECK_REAL.effect = True
+
+
 # ---------------------------------------------------------------- conj, real, imag
 
 CONJ = defprim("conjugate", np.conjugate, sig="x, /",

@@ -51,8 +51,13 @@ def _sample():
 
 @pytest.mark.parametrize("case", _sample(), ids=lambda c: f"{c.area}:{c.name}")
 def test_autograd_port(case):
-    bad = [r for r in harness.run(case) if r.status in ("wrong", "error")]
+    results = harness.run(case)
+    bad = [r for r in results if r.status in ("wrong", "error", "unsmooth")]
     assert not bad, "; ".join(f"{r.mode}: {r.status}: {r.detail}" for r in bad)
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        # honest, but counted: the command-line run prints how many and why
+        pytest.xfail(f"refused: {refused[0].detail}")
 
 
 def main(argv):
