@@ -261,3 +261,52 @@ def unapply_pivots(x, piv):
 def cho_factor_c(a, lower=False):
     """The array of ``scipy.linalg.cho_factor(a, lower)`` (its flag is static)."""
     return scipy_linalg.cho_factor(a, lower=lower)[0]
+
+
+# ---------------------------------------------------------------- scipy.signal
+#
+# A convolution in mode 'full' has shape na + nb - 1 per axis; 'same' keeps
+# the centred na of it, 'valid' the centred |na - nb| + 1 (SciPy's _centered:
+# start (full - n) // 2; correlate2d's 'same' starts at ceil((full - n) / 2),
+# mode "same2d" here).  The transpose of the crop is the embedding into zeros
+# of the full shape.
+
+__all__ += ["scipy_signal", "conv_embed", "conv_crop", "flip_all"]
+
+scipy_signal = _LazyModule("scipy.signal")
+
+
+def _conv_window(a, b, mode):
+    sa, sb = np.shape(a), np.shape(b)
+    full = tuple(p + q - 1 for p, q in zip(sa, sb))
+    if mode == "full":
+        keep = full
+    elif mode in ("same", "same2d"):
+        keep = sa
+    elif mode == "valid":
+        keep = tuple(abs(p - q) + 1 for p, q in zip(sa, sb))
+    else:
+        raise ValueError(f"unknown convolution mode {mode!r}")
+    # "same2d": correlate2d centres the other way, start ceil((full - n) / 2)
+    up = 1 if mode == "same2d" else 0
+    return full, tuple(slice((f - k + up) // 2, (f - k + up) // 2 + k)
+                       for f, k in zip(full, keep))
+
+
+def conv_embed(g, a, b, mode):
+    """``g`` (shaped like ``convolve(a, b, mode)``) placed in zeros shaped like
+    the 'full' convolution of ``a`` and ``b``."""
+    full, window = _conv_window(a, b, mode)
+    out = np.zeros(full, dtype=np.result_type(g))
+    out[window] = g
+    return out
+
+
+def conv_crop(f, a, b, mode):
+    """The part of a 'full'-shaped ``f`` that ``convolve(a, b, mode)`` keeps."""
+    return f[_conv_window(a, b, mode)[1]]
+
+
+def flip_all(x):
+    """``x`` reversed along every axis."""
+    return np.asarray(x)[(slice(None, None, -1),) * np.ndim(x)]

@@ -252,6 +252,7 @@ OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
+    ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -320,7 +321,7 @@ def refusal(obj):
                                  f"differentiated function; pass the parameters to the method "
                                  f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
                                  f"(supported: {names})")
-    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal"))
     if name is not None:
         return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
                       "lists what is supported, or compute this value outside the "
