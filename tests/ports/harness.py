@@ -322,6 +322,9 @@ def _bad_tangent(dot, out):
     for d, o in zip(ld, lo):
         if _is_float_leaf(o) and np.shape(d) != np.shape(o):
             return f"shape {np.shape(d)} != output's {np.shape(o)}"
+        if _is_float_leaf(o) and not np.iscomplexobj(o) and np.iscomplexobj(d) and \
+                np.any(np.imag(d) != 0):
+            return "complex tangent of a real output"
     return None
 
 
