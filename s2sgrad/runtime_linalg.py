@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real", "check_real"]
+__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real", "check_real",
+           "real_like"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -27,6 +28,14 @@ def real_if_complex(x):
 def conj_if_complex(x):
     """The complex conjugate of a complex ``x``; a real ``x`` itself (no copy)."""
     return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def real_like(t, like):
+    """The real part of ``t`` where ``like`` is real, else ``t``: the tangent of
+    a value whose type is decided at run time (np.real_if_close)."""
+    if np.iscomplexobj(t) and not np.iscomplexobj(like):
+        return np.real(t)
+    return t
 
 
 def require_real(x, what=""):

@@ -1,5 +1,6 @@
 """Python builtins inside a differentiated function: ``len``, ``sum``,
-``max``/``min``, ``float``, ``tuple``/``list``/``dict``, ``range``, ``isinstance``,
+``max``/``min``, ``float``, ``tuple``/``list``/``dict``, ``sorted`` (of constants),
+``range``, ``isinstance``,
 ``enumerate``, ``zip``, ``reversed``, ``print`` (ignored), and the ``math``
 functions of Python floats (as the NumPy primitive of the same function)."""
 from __future__ import annotations
@@ -93,6 +94,23 @@ def _b_dict(lw, args, kwargs, node):
     return DictVal(items)
 
 
+def _b_sorted(lw, args, kwargs, node):
+    """``sorted(...)`` of values known while compiling: a dict's keys, a tuple
+    or list of constants (``reverse=`` a constant; no ``key=``)."""
+    if len(args) != 1 or set(kwargs) - {"reverse"}:
+        raise lw.unsupported(node, "sorted() with these arguments",
+                             "sort constants (dict keys, a literal list), or use np.sort")
+    (x,) = args
+    reverse = kwargs.get("reverse", Const(False))
+    items = [Const(k) for k in x.items] if isinstance(x, DictVal) else \
+        x.items if isinstance(x, Seq) else None
+    if items is None or not all(isinstance(i, Const) for i in items) or \
+            not isinstance(reverse, Const):
+        raise lw.unsupported(node, "sorted() of a computed value", "use np.sort")
+    return Seq("list", [Const(v) for v in sorted((i.value for i in items),
+                                                 reverse=bool(reverse.value))])
+
+
 def _b_range(lw, args, kwargs, node):
     if all(isinstance(a, Const) for a in args):
         return Const(range(*[a.value for a in args]))
@@ -153,7 +171,8 @@ BUILTIN_CALLS = {}
 for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
-                 (zip, _b_zip), (reversed, _b_reversed), (dict, _b_dict)]:
+                 (zip, _b_zip), (reversed, _b_reversed), (dict, _b_dict),
+                 (sorted, _b_sorted)]:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

@@ -122,6 +122,25 @@ IMAG = defprim("imag", np.imag, sig="x, /",
 defattr("imag", IMAG)
 
 
+# real_if_close(a, tol): the real part where every imaginary part is within tol
+# machine epsilons of 0, else a itself -- decided by NumPy at run time.  The
+# tangent is the real part of da exactly when the result is real; the cotangent
+# g (real then) is a's cotangent as is (g + 0i).
+defprim("real_like", runtime.real_like, sig="t, like, /", pyname="real_like",
+        vjp=lambda em, h, out, t, like: [h, None],
+        jvp=lambda em, dots, out, t, like: (
+            None if dots[0] is None else em.real_like(dots[0], like)),
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: the real part of t where like is real (np.real_if_close's "
+            "tangent).")
+defprim("real_if_close", np.real_if_close, sig="a, /, tol=100",
+        vjp=lambda em, g, out, a, tol=None: [g],
+        jvp=lambda em, dots, out, a, tol=None: em.real_like(dots[0], out),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.real_if_close: the real part when NumPy drops the imaginary part, a itself "
+            "otherwise.")
+
+
 # ---------------------------------------------------------------- angle
 #
 # angle(z) = atan2(y, x): d angle = (x dy - y dx) / |z|^2 = Im(conj(z) dz) / |z|^2,

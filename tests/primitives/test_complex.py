@@ -70,6 +70,14 @@ SPECS = [
          id="std-complex-axis"),
     Spec("std", lambda x, y: np.std(x + 1j * y), (normal(4), normal(4)), wrt=(0, 1),
          id="std-of-x-plus-iy"),
+    # real_if_close: real where NumPy drops a negligible imaginary part
+    Spec("real_if_close", lambda z: np.sum(np.real_if_close(z) ** 2 * W3), (normal(3),),
+         id="real_if_close-real"),
+    Spec("real_if_close", lambda x: np.sum(np.real_if_close(x + 1e-20j) ** 3), (normal(3),),
+         id="real_if_close-dropped"),
+    Spec("real_if_close", lambda z: np.sum(np.abs(np.real_if_close(z)) ** 2), (cnormal(3),),
+         id="real_if_close-kept"),
+    Spec("real_like", lambda z: np.sum(rt.real_like(z * Z3, W3) * W3), (cnormal(3),)),
     # holomorphic inverse hyperbolic functions of complex values
     Spec("arcsinh", lambda z: np.sum(np.real(np.arcsinh(z) * Z3)), (cnormal(3),),
          id="arcsinh-complex"),

@@ -4,6 +4,8 @@ list in a loop."""
 import numpy as np
 import pytest
 
+import s2sgrad
+
 from .spec import Spec, check_spec, normal
 
 
@@ -89,3 +91,20 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 def test_mutation_and_lists(spec):
     check_spec(spec)
+
+
+def _sorted_keys(d):
+    total = 0.0
+    for i, k in enumerate(sorted(d)):
+        total = total + np.sum(np.sin(d[k])) * (i + 1.0)
+    for k in sorted(d.keys(), reverse=True):
+        total = total + np.sum(np.cos(d[k]))
+    return total
+
+
+def test_sorted_dict_keys():
+    # autograd's test_dict: iterating a dict in sorted key order
+    d = {"b": normal(2), "a": normal(3)}
+    g = s2sgrad.grad(_sorted_keys)(d)
+    np.testing.assert_allclose(g["a"], np.cos(d["a"]) - np.sin(d["a"]), rtol=1e-14)
+    np.testing.assert_allclose(g["b"], 2 * np.cos(d["b"]) - np.sin(d["b"]), rtol=1e-14)
