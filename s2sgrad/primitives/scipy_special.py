@@ -44,7 +44,7 @@ from ..ir import Const
 from . import printing
 from .core import (REGISTRY, defcomposite, defprim, elementwise_shape, shape_fresh, shape_of,
                    SCALAR)
-from .elementwise import def_elementwise
+from .elementwise import def_elementwise, def_nondiff_elementwise
 from .special import fold_float
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -185,6 +185,9 @@ def _polygamma(em, n, x):
 
 
 _special("gamma", 1, lambda em, out, x: [em.multiply(out, c(em, "digamma", x))])
+# the sign of Gamma(x): piecewise constant, derivative 0 (data)
+if hasattr(sc, "gammasgn"):
+    def_nondiff_elementwise("gammasgn", sc.gammasgn, 1, pyname="scipy.special.gammasgn")
 _special("rgamma", 1, lambda em, out, x: [em.negative(em.multiply(out, c(em, "digamma", x)))])
 # d/dx log|Gamma(x)| = digamma(x) for every x off the poles
 _special("gammaln", 1, lambda em, out, x: [c(em, "digamma", x)])
