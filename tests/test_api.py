@@ -343,3 +343,23 @@ def jax_like_tangent(f):
     a, b = s2sgrad.pytree.flatten(f(1.0))[0], s2sgrad.pytree.flatten(f(2.0))[0]
     return s2sgrad.pytree.unflatten(s2sgrad.pytree.flatten(f(1.0))[1],
                                     [q - p for p, q in zip(a, b)])
+
+
+def test_vjp_has_aux():
+    def f(x, y):
+        z = np.sin(x) * y
+        return z, {"norm": np.sum(z ** 2), "first": z[0]}
+    x, y = RNG.standard_normal(3), RNG.standard_normal(3)
+    out, pullback, aux = vjp(f, wrt=(0, 1), has_aux=True)(x, y)
+    np.testing.assert_allclose(out, np.sin(x) * y)
+    assert set(aux) == {"norm", "first"}
+    np.testing.assert_allclose(aux["norm"], np.sum((np.sin(x) * y) ** 2))
+    ct = RNG.standard_normal(3)
+    gx, gy = pullback(ct)
+    np.testing.assert_allclose(gx, ct * np.cos(x) * y)
+    np.testing.assert_allclose(gy, ct * np.sin(x))
+    # without has_aux, the pair is the output and the pullback wants a pair
+    out2, pb2 = vjp(f)(x, y)
+    assert isinstance(out2, tuple) and len(out2) == 2
+    with pytest.raises(s2sgrad.OutputError, match="has_aux=True"):
+        vjp(lambda x: np.sin(x), has_aux=True)(x)
