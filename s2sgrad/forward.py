@@ -37,7 +37,7 @@ from .errors import S2SGradError
 from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
-from .reverse import _err, _located, name_derivative, zeros_of
+from .reverse import _err, _located, guard_real_only, name_derivative, zeros_of
 from .primitives.control import loop_offset
 
 
@@ -363,6 +363,7 @@ def jvp_func(func: Func, wrt: list[int], name: str | None = None) -> Func:
     (``<x>_dot``, in the order of ``wrt``).  Results: ``func``'s results,
     then one tangent per result.
     """
+    func = guard_real_only(func, [func.params[i] for i in wrt])
     tangents = Tangents()
     params = list(func.params)
     for i in wrt:

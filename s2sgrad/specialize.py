@@ -855,6 +855,9 @@ class _Rewriter:
 
     def eqn(self, e):
         name = e.prim.name
+        if name == "check_real" and self.val(e.args[0]) is not UNKNOWN and \
+                not np.iscomplexobj(self.val(e.args[0])):
+            return []                  # a real value: nothing to refuse
         if e.blocks() or len(e.outs) != 1:
             return None
         if e.prim.simplify is not None and not e.params and \

@@ -1,8 +1,8 @@
 """Python builtins inside a differentiated function: ``len``, ``sum``,
-``max``/``min``, ``float``, ``tuple``/``list``, ``range``, ``isinstance``,
-``enumerate``, ``zip``, ``reversed``, ``slice``, ``map``, ``print`` (ignored),
-``functools.reduce`` over a sequence known while compiling, the
-``operator`` module's functions (exactly the Python operator), and the
+``max``/``min``, ``float``, ``tuple``/``list``/``dict``, ``sorted`` (of constants),
+``range``, ``isinstance``, ``enumerate``, ``zip``, ``reversed``, ``slice``, ``map``,
+``print`` (ignored), ``functools.reduce`` over a sequence known while compiling,
+the ``operator`` module's functions (exactly the Python operator), and the
 ``math`` functions of Python floats (as the NumPy primitive of the same
 function)."""
 from __future__ import annotations
@@ -75,6 +75,46 @@ def _b_tuple_list(kind):
             return Seq(kind, [Const(k) for k in x.items])
         raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
     return handler
+
+
+def _b_dict(lw, args, kwargs, node):
+    """``dict(...)``: a dict with keys known while compiling -- from keyword
+    arguments, another such dict, or a sequence of (constant key, value) pairs."""
+    items = {}
+    if len(args) > 1:
+        raise lw.unsupported(node, "dict() with more than one positional argument",
+                             "use a dict literal")
+    if args:
+        (src,) = args
+        if isinstance(src, DictVal):
+            items.update(src.items)
+        elif isinstance(src, Seq) and all(isinstance(p, Seq) and len(p.items) == 2 and
+                                          isinstance(p.items[0], Const) for p in src.items):
+            for p in src.items:
+                items[p.items[0].value] = p.items[1]
+        else:
+            raise lw.unsupported(node, "dict() of a computed value",
+                                 "build it from a dict literal or (key, value) pairs with "
+                                 "constant keys")
+    items.update(kwargs)
+    return DictVal(items)
+
+
+def _b_sorted(lw, args, kwargs, node):
+    """``sorted(...)`` of values known while compiling: a dict's keys, a tuple
+    or list of constants (``reverse=`` a constant; no ``key=``)."""
+    if len(args) != 1 or set(kwargs) - {"reverse"}:
+        raise lw.unsupported(node, "sorted() with these arguments",
+                             "sort constants (dict keys, a literal list), or use np.sort")
+    (x,) = args
+    reverse = kwargs.get("reverse", Const(False))
+    items = [Const(k) for k in x.items] if isinstance(x, DictVal) else \
+        x.items if isinstance(x, Seq) else None
+    if items is None or not all(isinstance(i, Const) for i in items) or \
+            not isinstance(reverse, Const):
+        raise lw.unsupported(node, "sorted() of a computed value", "use np.sort")
+    return Seq("list", [Const(v) for v in sorted((i.value for i in items),
+                                                 reverse=bool(reverse.value))])
 
 
 def _b_range(lw, args, kwargs, node):
@@ -244,7 +284,8 @@ for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
-                 (functools.reduce, _b_reduce), (map, _b_map)] + _OPERATORS:
+                 (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
+                 (sorted, _b_sorted)] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

@@ -146,6 +146,10 @@ class CallsMixin:
             done = self.inplace_method(func.value, func.attr, node)
             if done is not None:
                 return done
+        if isinstance(func, ast.Attribute) and func.attr == "pop" and \
+                isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
+                and isinstance(self.load_name(func.value), (Seq, Var)):
+            return self.list_pop(func.value, node.args[0] if node.args else None, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, (Static, ObjVal)):
@@ -666,7 +670,7 @@ class CallsMixin:
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
             self.record_views_of_pieces(prim.name, out, pos, kw)
-            return Seq("tuple", out, prim.out_fields)
+            return Seq(prim.out_kind, out, prim.out_fields)
         if pos and isinstance(out, Var):
             # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
             self.record_view(prim.name, out, pos[0], kw, node, spelling, pos[1:])

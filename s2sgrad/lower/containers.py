@@ -1,5 +1,5 @@
 """Tuple, list and dict literals (compile-time containers), indexing them,
-``xs.append`` on literal and runtime lists, and :meth:`materialize`, which
+``xs.append``/``xs.pop`` on literal and runtime lists, and :meth:`materialize`, which
 turns a compile-time value into an IR atom where a runtime value is needed."""
 from __future__ import annotations
 
@@ -93,6 +93,33 @@ class ContainersMixin:
             self.env[name_node.id] = out
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
+
+    def list_pop(self, name_node, index_node, node):
+        """``xs.pop()`` / ``xs.pop(i)`` (``i`` constant): a literal list shrinks
+        while compiling; a runtime list gives its last item and a new version
+        without it (``list_pop``, whose adjoint appends the item's cotangent)."""
+        base = self.load_name(name_node)
+        index = self.expr(index_node) if index_node is not None else Const(-1)
+        if isinstance(base, Seq) and base.kind == "list":
+            if not isinstance(index, Const) or not isinstance(index.value, int):
+                raise self.unsupported(node, "'.pop' at a computed index",
+                                       "pop at a constant index")
+            items = list(base.items)
+            try:
+                item = items.pop(index.value)
+            except IndexError:
+                raise self.error(node, "pop from an empty list or index out of range",
+                                 cls=S2SGradError) from None
+            self.env[name_node.id] = Seq("list", items)
+            return item
+        if isinstance(base, Var) and P.shape_of(base) is LIST and \
+                isinstance(index, Const) and index.value == -1:
+            rest, item = self.em.call(P.get("list_pop"), base)
+            rest.hint = name_node.id
+            self.env[name_node.id] = rest
+            return item
+        raise self.unsupported(node, "'.pop' on this value",
+                               "pop the last item of a list (xs.pop())")
 
     def materialize(self, v, node=None, runtime_list=False):
         """Turn a compile-time value into an IR atom.  ``runtime_list``: a list

@@ -178,7 +178,7 @@ def _def_splitter(name, impl, joiner, with_axis):
         return em.call(name, dots[0], indices_or_sections=indices_or_sections, **axis)
 
     sig = "ary, /, indices_or_sections" + (", axis=0" if with_axis else "")
-    defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, linear=True, nouts=count,
+    defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, linear=True, nouts=count, out_kind="list",
             shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(count(args, kwargs))),
             printer=positional_printer(f"np.{name}", "indices_or_sections"),
             doc=f"np.{name} (constant sections or split points): the pieces' cotangents are "

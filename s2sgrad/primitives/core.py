@@ -93,11 +93,15 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False, alloc=False):
+                 shape_safe=False, alloc=False, out_kind="tuple"):
         self.name = name
         # alloc: every call makes a new array (or list) -- a value with
         # identity, never merged with another by CSE (see s2sgrad.alias).
         self.alloc = alloc
+        # out_kind: the container NumPy returns a multi-output primitive's
+        # results in ("tuple", or "list" for np.split and its kin), so the
+        # user's value is NumPy's (``pieces.append(...)`` works, pytrees match)
+        self.out_kind = out_kind
         # shape_safe: the result's shape and dtype depend only on the operands'
         # shapes and dtypes and on constant options (never on operand values),
         # so shape specialisation may evaluate it on examples
@@ -255,6 +259,7 @@ OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
+    ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -323,7 +328,7 @@ def refusal(obj):
                                  f"differentiated function; pass the parameters to the method "
                                  f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
                                  f"(supported: {names})")
-    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal"))
     if name is not None:
         return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
                       "lists what is supported, or compute this value outside the "

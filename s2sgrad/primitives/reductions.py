@@ -230,14 +230,17 @@ def _half_dof(em, x, out, axis, ddof):
 
 
 def _var_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels)
+    # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels).
+    # For complex x, var = mean(|d|^2) is real and d var = 2 Re(conj(d) dd) / (n - ddof):
+    # the cotangent is 2 conj(d) g / (n - ddof) (conj_if_complex: nothing for real x).
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.divide(em.multiply(_centered(em, x, axis, dtype), g),
-                      _half_dof(em, x, out, axis, ddof))]
+    d = em.conj_if_complex(_centered(em, x, axis, dtype))
+    return [em.divide(em.multiply(d, g), _half_dof(em, x, out, axis, ddof))]
 
 
 def _var_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    s = em.sum(em.multiply(_centered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_centered(em, x, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
     return em.divide(s, _half_dof(em, x, out, axis, ddof))
 
 
@@ -254,14 +257,15 @@ def _std_denominator(em, x, out, axis, ddof):
 
 
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    # d std / dx = (x - mean) / ((n - ddof) std)
+    # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
     g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.multiply(_recentered(em, x, axis, dtype), g)]
+    return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    s = em.sum(em.multiply(_recentered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_recentered(em, x, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
 

@@ -444,7 +444,7 @@ def _split_jvp(em, dots, outs, x, indices_or_sections, axis=0):
 
 
 defprim("split", np.split, sig="ary, /, indices_or_sections, axis=0",
-        vjp=_split_vjp, jvp=_split_jvp, linear=True, nouts=_split_count,
+        vjp=_split_vjp, jvp=_split_jvp, linear=True, nouts=_split_count, out_kind="list",
         shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(_split_count(args,
                                                                                     kwargs))),
         printer=positional_printer("np.split", "indices_or_sections"),
