@@ -14,13 +14,14 @@ from .api import grad, value_and_grad, vjp, InputError
 from .check import check_grads
 from .runtime import stop_gradient
 from .higher import jvp, hvp, hessian, jacobian
+from .custom import custom_vjp, custom_jvp, defrule, undefrule, RuleError
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
                      OutputError)
 
 __version__ = "0.1.0"
 
-__all__ = ["stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
+__all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError", "stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

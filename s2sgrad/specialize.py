@@ -343,6 +343,10 @@ _SAFE |= {
     "unapply_pivots", "expm", "frechet_block", "top_right", "diag_blocks_sum", "scipy_solve",
     "scipy_inv", "scipy_det", "scipy_eigh",
 }
+# Custom rules (s2sgrad.custom): a marker is the identity on the value it marks;
+# the check of a rule's result raises unless the shapes and dtypes agree.
+_SAFE |= {"custom_rule", "check_rule_output"}
+_DATA_PRIMS |= {"custom_rule", "check_rule_output"}
 _DATA_PRIMS |= {
     "fft_vjp", "real", "imag", "angle", "require_real", "resize_axis", "lstsq_res_ct",
     "lstsq_res_t", "solve_triangular", "cho_solve", "lu_solve", "apply_pivots",
@@ -527,7 +531,8 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
-        ok = (name in _SAFE or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
+        safe = name in _SAFE or getattr(e.prim, "shape_safe", False)
+        ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
         if ok and not elementwise and name not in _VALUE_FREE:
@@ -536,7 +541,8 @@ class _Infer:
             # (every positional one of a reduction or a product, the first of
             # a shape operation) cannot.
             first = 0 if name in _CREATION else 1
-            data = len(args) if name in _DATA_PRIMS else first
+            data = len(args) if name in _DATA_PRIMS or getattr(e.prim, "shape_safe", False) \
+                else first
             ok = all(self.is_static(a) for a, v in zip(e.args[data:], args[data:])
                      if _shapeish(v)) and \
                 all(self.is_static(a) for a, v in zip(e.kwargs.values(), kwargs.values())
@@ -808,6 +814,11 @@ class _Rewriter:
         if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \
                 not np.iscomplexobj(self.val(e.args[0])):
             return self.emit(e, lambda em: em.sign(e.args[0]))
+        if name == "check_rule_output":
+            # a user rule's derivative, checked: the check passed on examples of
+            # these very shapes and dtypes (its result is known), so it always will
+            self.subst[e.outs[0]] = e.args[0]
+            return []
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
