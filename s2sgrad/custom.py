@@ -66,11 +66,14 @@ import os
 
 import numpy as np
 
-from .errors import NonDifferentiableError, S2SGradError
-from .ir import Block, Const, Eqn, Func, Var
+from .errors import S2SGradError
+from .frontend import Resolver, parse_function
+from .ir import Block, Const, Eqn, Var
+from .lower import Lowerer
+from .lower.values import DictVal, LocalFunction, Seq, Static
 from .primitives import core as P
-from .primitives.control import loop_offset
-from .primitives.core import Emitter, Primitive, shape_only
+from .primitives.core import Emitter, Primitive
+from .transpose import transpose
 
 __all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError"]
 
@@ -89,7 +92,6 @@ class RuleError(S2SGradError):
 
 
 def _encode(lw, value, node, leaves):
-    from .lower.values import DictVal, LocalFunction, Seq, Static
     if isinstance(value, Seq):
         return ("seq", value.kind, value.fields,
                 tuple(_encode(lw, x, node, leaves) for x in value.items))
@@ -103,7 +105,6 @@ def _encode(lw, value, node, leaves):
 
 
 def _decode(tree, it):
-    from .lower.values import DictVal, Seq
     kind = tree[0]
     if kind == "leaf":
         return next(it)
@@ -124,7 +125,6 @@ def _count(tree):
 
 
 def _describe(value):
-    from .lower.values import DictVal, Seq, Static
     if isinstance(value, Seq):
         return f"a {value.kind} of {len(value.items)}"
     if isinstance(value, DictVal):
@@ -143,8 +143,6 @@ def _lower_rule(fn, args, em, kwargs=None):
     """Lower the user's rule ``fn(*args, **kwargs)`` (lowering values) into
     ``em``'s block, as user code (locations of the rule's own lines); return
     ``(value, source)``."""
-    from .frontend import Resolver, parse_function
-    from .lower import Lowerer
     src = _source(fn)
     sem = Emitter(em.block, loc=em.loc, derivative=False)
     lw = Lowerer(src, Resolver(fn), sem)
@@ -157,7 +155,6 @@ def _lower_rule(fn, args, em, kwargs=None):
 
 
 def _source(fn):
-    from .frontend import parse_function
     if not callable(fn) or getattr(fn, "__code__", None) is None:
         raise RuleError(f"a rule must be a Python function (def or lambda) s2sgrad can read, "
                         f"got {fn!r}")
@@ -217,7 +214,6 @@ def _match(value, tree, leaves, em, what, err, where=""):
     stands for zeros of a whole subtree; a structure that differs is
     ``err(message)``.  ``what`` names the result in messages, ``where`` (the
     rule's file:line) prefixes it in the run-time check."""
-    from .lower.values import DictVal, Seq, Static
     out = []
     n = _count(tree)
     mine = [next(leaves) for _ in range(n)]
@@ -244,158 +240,6 @@ def _match(value, tree, leaves, em, what, err, where=""):
     for k, t in zip(tree[1], tree[2]):
         out += _match(value.items[k], t, it, em, f"{what}[{k!r}]", err, where)
     return out
-
-
-# ---------------------------------------------------------------- transposition
-
-
-def _taint(eqns, seeds) -> set:
-    """Every value that depends on ``seeds`` (through any operand but those read
-    only for their shape; a branch or a loop whose decision or trip count
-    depends on them taints everything it defines)."""
-    tainted = set(seeds)
-    slots = set()         # (stack, position) of tainted values pushed: popped there
-
-    def hit(atoms):
-        return any(isinstance(a, Var) and a in tainted for a in atoms)
-
-    def add(vs):
-        new = [v for v in vs if isinstance(v, Var) and v not in tainted]
-        tainted.update(new)
-        return bool(new)
-
-    def run(block_eqns) -> bool:
-        changed = False
-        for e in block_eqns:
-            name = e.prim.name
-            if name == "cond":
-                then, other = e.params["then"], e.params["else"]
-                changed |= run(then.eqns) | run(other.eqns)
-                if hit(e.args):
-                    changed |= add(e.outs)
-                for i, o in enumerate(e.outs):
-                    if hit([then.results[i], other.results[i]]):
-                        changed |= add([o])
-            elif name in ("for_loop", "while_loop"):
-                body, off = e.params["body"], loop_offset(e)
-                cond = e.params.get("cond")
-                if hit(e.args[:off]):
-                    changed |= add(body.params[:off])
-                for i, o in enumerate(e.outs):
-                    if hit([e.args[off + i], body.results[i], o]):
-                        changed |= add([o, body.params[off + i]] +
-                                       ([cond.params[i]] if cond is not None else []))
-                changed |= run(body.eqns)
-                stops = []
-                if cond is not None:
-                    changed |= run(cond.eqns)
-                    stops += list(cond.results)
-                if "break_at" in e.params:
-                    stops.append(body.results[e.params["break_at"]])
-                if hit(stops) or hit(body.params[:off]):
-                    changed |= add(e.outs)
-            elif e.blocks():
-                reads = list(e.atoms())
-                for b in e.blocks():
-                    reads += _block_reads(b)
-                if hit(reads):
-                    changed |= add(list(e.outs) + [v for b in e.blocks()
-                                                   for v in _block_defs(b)])
-            elif name == "push":
-                for k, v in enumerate(e.args[1:]):
-                    if hit([v]) and (e.args[0], k) not in slots:
-                        slots.add((e.args[0], k))
-                        changed = True
-            elif name in ("pop", "copy_stack"):
-                st = e.args[0]
-                if name == "copy_stack":
-                    new = {(e.outs[0], k) for (s_, k) in slots if s_ is st} - slots
-                    slots.update(new)
-                    changed |= bool(new)
-                else:
-                    changed |= add([o for k, o in enumerate(e.outs) if (st, k) in slots])
-            else:
-                reads = [a for i, a in enumerate(e.args) if not shape_only(name, i)]
-                reads += list(e.kwargs.values())
-                if hit(reads):
-                    changed |= add(e.outs)
-        return changed
-
-    while run(eqns):
-        pass
-    return tainted
-
-
-def _block_reads(b):
-    out = list(b.results)
-    for e in b.eqns:
-        out += list(e.atoms())
-        for nb in e.blocks():
-            out += _block_reads(nb)
-    return out
-
-
-def _block_defs(b):
-    from .ir import defined_vars
-    return defined_vars(b)
-
-
-def _transpose(em, sub, params, results, seeds, err):
-    """Transpose the linear map ``params -> results`` computed by the equations
-    of ``sub`` (a user's rule lowered with stand-ins ``params`` for its linear
-    argument): emit into ``em`` that computation and its backward sweep seeded
-    with ``seeds`` (one per result); return the cotangent of each param
-    (``None``: zero).  A map that is not linear in ``params`` is ``err(reason)``."""
-    from .reverse import Adjoints, Reverser, _edges, activity
-    results = list(results)
-    func = Func("rule", list(params), Block(list(sub.eqns)), results)
-    # (1) every value the results depend on that depends on a stand-in must do so
-    # differentiably: a comparison, a sign, an index computed from one is not linear
-    tainted = _taint(func.body.eqns, params)
-    edges: dict = {}
-    _edges(func.body, edges)
-    fwd_edges: dict = {}
-    for dst, srcs in edges.items():
-        for s_ in srcs:
-            if isinstance(s_, Var):
-                fwd_edges.setdefault(s_, []).append(dst)
-    varied, work = set(params), list(params)
-    while work:
-        for d in fwd_edges.get(work.pop(), ()):
-            if d not in varied:
-                varied.add(d)
-                work.append(d)
-    bad = [v for v in tainted if v not in varied]
-    if bad and _taint(func.body.eqns, bad) & {r for r in results if isinstance(r, Var)}:
-        raise err("its result depends on that argument through a step that has no "
-                  "derivative (a comparison, a sign, a rounding, an index)")
-    active = activity(func, list(params), results)
-    rv = Reverser(active, hoist=False)
-    fwd = rv.forward(func.body)
-    start = len(em.block.eqns)
-    em.block.eqns.extend(fwd.eqns)
-    adj = Adjoints(em)
-    for r, s_ in zip(results, seeds):
-        if isinstance(r, Var) and r in active:
-            adj.add(r, s_, set())
-    try:
-        rv.backward(fwd.eqns, adj, em)
-    except NonDifferentiableError as exc:
-        raise err(f"transposing it needs a derivative: {exc}") from None
-    em.block.eqns[start:start] = rv.stack_inits
-    cts = [adj.get(p) for p in params]
-    made = {o for e in em.block.eqns[start:] for o in e.outs}
-    for c in cts:
-        if isinstance(c, Var) and c in made:
-            # named by the caller after the value it is the derivative of (x_bar, y_dot)
-            c.hint, c.bar_of = em.hint, None
-    # (2) the transposed code must not read the stand-ins' values (x * g read by
-    # the adjoint of g * g, np.clip's mask of g): that is a nonlinear use
-    after = _taint(em.block.eqns[start:], params)
-    if any(isinstance(c, Var) and c in after for c in cts):
-        raise err("it is not linear in that argument (its derivative with respect to it "
-                  "reads its value)")
-    return cts
 
 
 # ---------------------------------------------------------------- functions with custom rules
@@ -485,7 +329,6 @@ class _CustomFunction(P.RuleCarrier):
     # ------------------------------------------------------------ lowering a call
 
     def _bind(self, lw, args, kwargs, node):
-        from .lower.values import Seq
         try:
             ba = self._sig.bind(*args, **kwargs)
         except TypeError as exc:
@@ -516,7 +359,6 @@ class _CustomFunction(P.RuleCarrier):
         """``f(*args)`` in a differentiated function: the forward pass
         (``fwd``'s body, or ``f``'s own for a forward rule only) and the marker
         carrying the rules."""
-        from .lower.values import Seq
         if self.fwd is None and self.jvp_rule is None and self.jvps is None:
             raise lw.error(node, f"'{self.name}' is a {self.kind} function without a rule: "
                                  f"call {self.name}.defvjp(fwd, bwd) or "
@@ -612,7 +454,6 @@ class _CustomFunction(P.RuleCarrier):
         return self._cotangents(em, eqn, value, src, _name(self.bwd))
 
     def _cotangents(self, em, eqn, value, src, rule):
-        from .lower.values import Seq
         nout, nprim, _ = eqn.params["sizes"]
         diff = [t for t in eqn.params["trees"][1] if t[0] == "diff"]
         err = self._err(src)
@@ -635,7 +476,6 @@ class _CustomFunction(P.RuleCarrier):
     def _call_jvp(self, em, eqn, tans):
         """Lower the forward rule with tangents ``tans`` (one per differentiated
         leaf; None: zero); return one tangent (or None) per output leaf."""
-        from .lower.values import Seq
         nout, nprim, _ = eqn.params["sizes"]
         out_tree = eqn.params["trees"][0]
         prims = list(eqn.args[nout:nout + nprim])
@@ -713,7 +553,7 @@ class _CustomFunction(P.RuleCarrier):
                        f"'{_name(self.bwd)}' in its cotangent argument, but {reason}; give "
                        f"'{self.name}' a forward rule too ({self.name}.defjvp(...)), or use "
                        f"reverse mode (grad, vjp; grad(grad(f)) for second derivatives)")
-        return _transpose(em, sub.block, standins, [c for c, _ in pairs],
+        return transpose(em, sub.block, standins, [c for c, _ in pairs],
                           [d for _, d in pairs], refuse)
 
     def _transposed_jvp(self, em, eqn, gs):
@@ -736,7 +576,7 @@ class _CustomFunction(P.RuleCarrier):
                        f"forward rule, transposes that rule '{_name(rule)}' in its tangents, "
                        f"but {reason}; give '{self.name}' a reverse rule too "
                        f"({self.name}.defvjp(fwd, bwd)), or use forward mode (jvp)")
-        cts = iter(_transpose(em, sub.block, params, [t for t, _ in pairs],
+        cts = iter(transpose(em, sub.block, params, [t for t, _ in pairs],
                               [g for _, g in pairs], refuse))
         return [next(cts) if s is not None else None for s in standins]
 
@@ -879,7 +719,11 @@ def defrule(obj, vjp=None, jvp=None, *, nondiff=False, nout=1, override=False,
         kw["shape"] = lambda a, k: tuple(P.fresh_shape() for _ in range(nout)) \
             if nout > 1 else P.fresh_shape()
     differentiable = vjp is not None or jvp is not None
-    prim = Primitive(f"user.{label}", obj, sig="*args, **kwargs",
+    name, k = f"user.{label}", 1
+    while name in P.REGISTRY and P.REGISTRY[name].impl is not obj:
+        k += 1                      # (two instances of one callable class)
+        name = f"user.{label}#{k}"
+    prim = Primitive(name, obj, sig="*args, **kwargs",
                      vjp=rules.vjp if differentiable else None,
                      jvp=rules.jvp if differentiable else None,
                      nondiff=nondiff, opaque=not nondiff and not differentiable,
@@ -889,8 +733,6 @@ def defrule(obj, vjp=None, jvp=None, *, nondiff=False, nout=1, override=False,
     prim.callee = None if pyname else obj
     rules.prim = prim
     prim.lower_call = rules.lower_call
-    if prim.name in P.REGISTRY and not getattr(P.REGISTRY[prim.name], "user_rule", False):
-        raise ValueError(f"defrule: the name {prim.name!r} is taken")
     P.REGISTRY[prim.name] = prim          # (batching's per-example fallback finds it by name)
     if id(obj) not in _PREVIOUS:
         _PREVIOUS[id(obj)] = (obj, old)
@@ -947,14 +789,12 @@ class _OpaqueRules:
         return gs, outs
 
     def _value(self, atoms):
-        from .lower.values import Seq
         return Seq("tuple", list(atoms)) if self.nout > 1 else atoms[0]
 
     def _err(self, src):
         return lambda msg: RuleError(msg, filename=src.filename, lineno=_return_line(src))
 
     def _call_vjp(self, em, gs, outs, args, kwargs):
-        from .lower.values import Seq
         value, src = _lower_rule(self.user_vjp, [self._value(gs), self._value(outs)] +
                                  list(args), em, kwargs)
         err = self._err(src)
@@ -974,7 +814,6 @@ class _OpaqueRules:
         return out
 
     def _call_jvp(self, em, dots, outs, args, kwargs):
-        from .lower.values import Seq
         tans = [d if d is not None else _zero_tangent(em, a) for d, a in zip(dots, args)]
         value, src = _lower_rule(self.user_jvp, [Seq("tuple", tans), self._value(outs)] +
                                  list(args), em, kwargs)
@@ -1004,7 +843,7 @@ class _OpaqueRules:
             return err(f"reverse mode through '{self.label}', which has only a forward rule, "
                        f"transposes that rule '{_name(self.user_jvp)}' in its tangents, but "
                        f"{reason}; give defrule a vjp= rule too")
-        cts = iter(_transpose(em, sub.block, [s for s in standins if s is not None],
+        cts = iter(transpose(em, sub.block, [s for s in standins if s is not None],
                               [t for t, _ in pairs], [x for _, x in pairs], refuse))
         return [next(cts) if s is not None else None for s in standins]
 
@@ -1026,6 +865,6 @@ class _OpaqueRules:
                 return err(f"forward mode through '{self.label}', which has only a reverse "
                            f"rule, transposes that rule '{_name(self.user_vjp)}' in its "
                            f"cotangent, but {reason}; give defrule a jvp= rule too")
-            ts = _transpose(em, sub.block, standins, [c for c, _ in pairs],
+            ts = transpose(em, sub.block, standins, [c for c, _ in pairs],
                             [d for _, d in pairs], refuse)
         return tuple(ts) if self.nout > 1 else ts[0]
