@@ -13,6 +13,7 @@ from . import primitives  # noqa: F401  (fills the rule table, in a fixed order)
 from .api import grad, value_and_grad, vjp, InputError
 from .check import check_grads
 from .runtime import stop_gradient
+from .schedules import Binomial, Budget, checkpoint, checkpointed
 from .higher import jvp, hvp, hessian, jacobian
 from .custom import custom_vjp, custom_jvp, defrule, undefrule, RuleError
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
@@ -21,7 +22,7 @@ from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
 
 __version__ = "0.1.0"
 
-__all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError", "stop_gradient", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
+__all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError", "stop_gradient", "checkpoint", "checkpointed", "Binomial", "Budget", "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "check_grads",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

@@ -30,6 +30,7 @@ from .ir import Const, Func, verify
 from .lower import lower_function
 from .optimize import optimize
 from .reverse import grad_func, split_vjp
+from .schedules import as_schedule
 from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
     signature as _signature, specialize as _specialize
 from .arrays import is_duck as _is_duck
@@ -390,6 +391,9 @@ class _Transformed:
     # Whether this transformation's result can be differentiated again
     # (it exposes its IR through ``ir_for``).
     composable = False
+    # The checkpointing schedule of every loop (grad/value_and_grad/vjp's
+    # ``checkpoint=``; s2sgrad.schedules).
+    checkpoint = None
 
     def __init__(self, fn, wrt=0, has_aux=False):
         if not callable(fn):
@@ -594,9 +598,12 @@ class _GradBase(_Transformed):
                               f"non-scalar outputs)", filename=primal.filename)
         self._check_output_leaf(primal.results[0], primal)
         keep = self.keep_value or self.has_aux
+        # (a gradient to be differentiated again is not checkpointed: its
+        # loops are reversed as ordinary loops, which the next pass can reverse)
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
                       name=f"{primal.name}_grad" if not keep else
-                      f"{primal.name}_value_and_grad", hoist=hoist)
+                      f"{primal.name}_value_and_grad", hoist=hoist,
+                      checkpoint=self.checkpoint if hoist else None, remat=hoist)
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
@@ -723,13 +730,19 @@ class ValueAndGradFunction(_GradBase):
     keep_value = True
 
 
-def _decorator(cls, fun, wrt, has_aux):
+def _decorator(cls, fun, wrt, has_aux, checkpoint=None):
+    schedule = as_schedule(checkpoint)
+
+    def make(f):
+        t = cls(f, wrt=wrt, has_aux=has_aux)
+        t.checkpoint = schedule
+        return t
     if fun is None:
-        return lambda f: cls(f, wrt=wrt, has_aux=has_aux)
-    return cls(fun, wrt=wrt, has_aux=has_aux)
+        return make
+    return make(fun)
 
 
-def grad(fun=None, *, wrt=0, has_aux=False):
+def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
     """Compile the gradient of a scalar function of NumPy arrays.
 
     ``grad(f)`` (or ``@grad``) differentiates with respect to the first
@@ -738,16 +751,25 @@ def grad(fun=None, *, wrt=0, has_aux=False):
     shape, dtype and container structure.  With ``has_aux=True`` ``f``
     returns ``(loss, aux)`` and the call returns ``(gradient, aux)``.
 
+    ``checkpoint`` trades computation for memory in loops (see the README's
+    "Memory" section): ``None`` stores every iteration's values (the
+    default), ``"sqrt"`` about ``sqrt(T)`` loop states and one extra forward
+    pass, ``s2sgrad.Binomial(snapshots=s)`` at most ``s`` states and the
+    fewest recomputations for them, ``s2sgrad.Budget(bytes=b)`` a schedule
+    chosen from a memory budget.  Loops marked in the source
+    (``s2sgrad.checkpointed``) and ``@s2sgrad.checkpoint`` helpers are
+    checkpointed whatever this option says.
+
     The result has ``.source`` (the generated Python), ``.ir`` (the SSA
     listing) and ``.__wrapped__`` (``f`` itself).
     """
-    return _decorator(GradFunction, fun, wrt, has_aux)
+    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint)
 
 
-def value_and_grad(fun=None, *, wrt=0, has_aux=False):
+def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
     """Like :func:`grad`, but the call returns ``(value, gradient)``; with
     ``has_aux=True`` it returns ``((value, aux), gradient)``."""
-    return _decorator(ValueAndGradFunction, fun, wrt, has_aux)
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint)
 
 
 # ---------------------------------------------------------------- vjp
@@ -764,7 +786,8 @@ class VJPFunction(_Transformed):
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         nout = len(primal.results)
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
-                      cotangent_params=True, name=f"{primal.name}_vjp")
+                      cotangent_params=True, name=f"{primal.name}_vjp",
+                      checkpoint=self.checkpoint, remat=True)
         g = optimize(verify(g))
         fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
         cf = generate(optimize(verify(fwd)), self._globals())
@@ -834,11 +857,18 @@ def _bad_ct(ct, o):
                      f"{np.shape(o)}")
 
 
-def vjp(fun=None, *, wrt=0):
+def vjp(fun=None, *, wrt=0, checkpoint=None):
     """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
     ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
     ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
-    reuses the forward values computed by the first call."""
+    reuses the forward values computed by the first call (``checkpoint`` as
+    for :func:`grad`: the forward call keeps only the loops' snapshots)."""
+    schedule = as_schedule(checkpoint)
+
+    def make(f):
+        t = VJPFunction(f, wrt=wrt)
+        t.checkpoint = schedule
+        return t
     if fun is None:
-        return lambda f: VJPFunction(f, wrt=wrt)
-    return VJPFunction(fun, wrt=wrt)
+        return make
+    return make(fun)

@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import ast
+import importlib
 import itertools
 import keyword
 import linecache
@@ -32,6 +33,7 @@ from . import runtime
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
+from .primitives.core import PRINT_MODULES
 from .optimize import erase_rule_markers
 
 with warnings.catch_warnings():
@@ -52,7 +54,7 @@ class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
-        self.taken = set(reserved) | set(keyword.kwlist) | {"np"}
+        self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
         self.names: dict = {}
         self.temps = itertools.count()
 
@@ -88,6 +90,7 @@ class CodeGen:
         self.src_globals = func.info.get("globals")
         self.consts: list = []          # (name, value) passed into the factory
         self.helpers: set = set()
+        self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
             if e.prim.name == "load_global":
@@ -403,7 +406,7 @@ class CodeGen:
             return ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
-        if v in (float, int, bool, complex):
+        if any(v is t for t in (float, int, bool, complex)):   # (np.dtype(float) == float)
             return ast.Name(id=v.__name__, ctx=ast.Load())
         np_name = _numpy_name(v)
         if np_name:
@@ -438,6 +441,8 @@ class CodeGen:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
                 self.helpers.add(n.id)
+            elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
+                self.modules.add(n.id)
         return node
 
     def callee_name(self, prim, e) -> str:
@@ -645,7 +650,8 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     cg = CodeGen(erase_rule_markers(func), namer)
     source = cg.function()
     helpers = sorted(cg.helpers)
-    factory_params = ["np"] + helpers + [n for n, _ in cg.consts]
+    modules = sorted(cg.modules)
+    factory_params = ["np"] + modules + helpers + [n for n, _ in cg.consts]
     factory = (f"def _s2sgrad_factory({', '.join(factory_params)}):\n"
                + "".join("    " + ln + "\n" for ln in source.splitlines())
                + f"    return {func.name}\n")
@@ -654,7 +660,8 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)
-    values = [np] + [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
+    values = [np] + [importlib.import_module(PRINT_MODULES[m]) for m in modules] + \
+        [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
     c = Compiled(source, fn, filename, func)
     c.namer = cg.namer

@@ -84,6 +84,14 @@ def _dce_block(block: Block, results_live) -> Block:
 
 def _dce_region(e: Eqn, live: set):
     name = e.prim.name
+    if name in ("checkpoint_forward", "checkpoint_backward"):
+        # a local function called by a schedule driver: its signature is
+        # fixed, so only its body is pruned
+        if not any(o in live for o in e.outs):
+            return None
+        params = {k: (_dce_block(v, None) if isinstance(v, Block) else v)
+                  for k, v in e.params.items()}
+        return Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
     if name == "cond":
         keep = [i for i, o in enumerate(e.outs) if o in live]
         then, other = e.params["then"], e.params["else"]

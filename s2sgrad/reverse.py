@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from . import remat as _ckpt
 from .errors import NonDifferentiableError
 from .ir import Block, Const, Eqn, Func, Var, defined_vars
 from .primitives import core as P
@@ -160,9 +161,14 @@ class Reverser:
     are exported as extra outputs of the forward ``cond``.
     """
 
-    def __init__(self, active: set, hoist: bool = True):
+    def __init__(self, active: set, hoist: bool = True, checkpoint=None, remat: bool = False):
         self.active = active
         self.hoist = hoist
+        # the schedule of every loop (grad(..., checkpoint=...)), and whether
+        # loops marked in the source (s2sgrad.checkpointed, @s2sgrad.checkpoint)
+        # are checkpointed (see s2sgrad.remat)
+        self.checkpoint = checkpoint
+        self.remat = remat
         self.stack_inits: list = []    # new_stack equations, hoisted to the function's top
         self.adjoint_stacks: dict = {}  # stack -> stack of its popped values' cotangents
         self.stack_vars: set = set()    # stacks of the program being reversed
@@ -342,6 +348,12 @@ class Reverser:
         stack_traffic = any(e.prim.name in ("push", "pop") and e.args[0] in self.active
                             for e in _all_eqns(body))
         if not act and not outer and not stack_traffic:
+            return
+        schedule = eqn.params.get("checkpoint") if self.remat else None
+        if schedule is None:
+            schedule = self.checkpoint
+        if schedule is not None and _ckpt.eligible(eqn):
+            _ckpt.reverse_checkpointed(self, eqn, adj, em, schedule)
             return
         loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
         em.loc = loc
@@ -676,7 +688,7 @@ def seed_for(em: Emitter, out):
 
 def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_values: bool,
               name: str | None = None, cotangent_params: bool = False,
-              hoist: bool = True) -> Func:
+              hoist: bool = True, checkpoint=None, remat: bool = False) -> Func:
     """The gradient of ``func``.
 
     ``wrt``: indices of the parameters to differentiate.  ``seed_results``:
@@ -685,11 +697,14 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     Results: ``func``'s results if ``keep_values``, then one adjoint per
     ``wrt`` parameter.  ``hoist=False`` keeps loop weight accumulations in
     the loop (for a gradient that will be differentiated again).
+    ``checkpoint``: a schedule (:mod:`s2sgrad.schedules`) for every loop;
+    ``remat``: honour the loops and helpers the source marks for
+    checkpointing (:mod:`s2sgrad.remat`).
     """
     wrt_vars = [func.params[i] for i in wrt]
     seeded = [func.results[i] for i in seed_results]
     active = activity(func, wrt_vars, seeded)
-    rv = Reverser(active, hoist=hoist)
+    rv = Reverser(active, hoist=hoist, checkpoint=checkpoint, remat=remat)
     fwd = rv.forward(func.body)
     body = Block(list(fwd.eqns))
     em = Emitter(body)

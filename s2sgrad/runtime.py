@@ -628,6 +628,14 @@ from .runtime_linalg import *  # noqa: E402,F401,F403
 __all__ += _runtime_linalg.__all__
 
 
+# Checkpointed loops: the schedule drivers and the schedules generated code
+# names (plain Python, in s2sgrad/schedules.py).
+from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
+                        checkpoint_backward, checkpoint_forward)
+
+__all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
+
+
 def check_rule_output(v, like, what, batched=False):
     """``v``, a derivative computed by a user's rule (``s2sgrad.custom_vjp``,
     ``custom_jvp``, ``defrule``), when its shape and dtype are those of

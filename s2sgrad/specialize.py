@@ -419,6 +419,7 @@ class _Infer:
         self.stacks: list = []        # (stack Var, _Stack)
         self.dirty = False
         self.seed_stacks: dict = {}
+        self.tapes: dict = {}         # checkpoint tape -> (iterable, state examples)
 
     # -- atoms
     def val(self, a):
@@ -450,6 +451,10 @@ class _Infer:
             self.cond(e)
         elif name in ("for_loop", "while_loop"):
             self.loop(e)
+        elif name == "checkpoint_forward":
+            self.checkpoint_forward(e)
+        elif name == "checkpoint_backward":
+            self.checkpoint_backward(e)
         elif name == "new_stack":
             s = _Stack()
             s.items = self.seed_stacks.get(e.outs[0])   # what an earlier pass saw pushed
@@ -519,6 +524,38 @@ class _Infer:
         for o, c in zip(e.outs, carries):
             self.set(o, c)
 
+    def checkpoint_forward(self, e):
+        """A checkpointed loop (s2sgrad.remat): its segment function runs the
+        loop from the initial state; the tape remembers the state's examples
+        for the step function."""
+        seg = e.params["segment"]
+        it = self.val(e.args[0])
+        self.set(seg.params[0], it[:0] if isinstance(it, range) else UNKNOWN,
+                 static=False)
+        for p, a in zip(seg.params[1:], e.args[1:]):
+            self.set(p, self.val(a))
+        results = self.block(seg)
+        for o, r in zip(e.outs, results):
+            self.set(o, r)
+        loop = seg.eqns[-1]
+        state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
+        self.set(e.outs[-1], UNKNOWN)
+        self.tapes[e.outs[-1]] = (it, state)
+
+    def checkpoint_backward(self, e):
+        step = e.params["step"]
+        it, state = self.tapes.get(e.args[0], (UNKNOWN, None))
+        n = e.params["nbars"] + e.params["naccs"] + e.params.get("nsaved", 0)
+        if state is None:
+            state = [UNKNOWN] * (len(step.params) - 1 - n)
+        self.set(step.params[0], it[:0] if isinstance(it, range) else UNKNOWN)
+        vals = state + [self.val(a) for a in e.args[1:1 + n]]
+        for p, v in zip(step.params[1:], vals):
+            self.set(p, v)
+        results = self.block(step)
+        for o, a, r in zip(e.outs, e.args[1:1 + n], results):
+            self.set(o, _join(self.val(a), r) if o in e.outs[e.params["nbars"]:] else r)
+
     def simple(self, e):
         name = e.prim.name
         args = [self.val(a) for a in e.args]
@@ -531,7 +568,7 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
-        safe = name in _SAFE or getattr(e.prim, "shape_safe", False)
+        safe = name in _SAFE or e.prim.shape_safe
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
@@ -541,8 +578,7 @@ class _Infer:
             # (every positional one of a reduction or a product, the first of
             # a shape operation) cannot.
             first = 0 if name in _CREATION else 1
-            data = len(args) if name in _DATA_PRIMS or getattr(e.prim, "shape_safe", False) \
-                else first
+            data = len(args) if name in _DATA_PRIMS or e.prim.shape_safe else first
             ok = all(self.is_static(a) for a, v in zip(e.args[data:], args[data:])
                      if _shapeish(v)) and \
                 all(self.is_static(a) for a, v in zip(e.kwargs.values(), kwargs.values())

@@ -20,6 +20,7 @@ import s2sgrad
 from s2sgrad import (RuleError, S2SGradError, check_grads, grad, hessian, hvp, jacobian, jvp,
                      value_and_grad, vjp)
 from s2sgrad.check import GradientCheckError
+from s2sgrad.primitives import core as P
 
 HERE = os.path.basename(__file__)
 X = np.array([0.3, -1.2, 2.0, 0.7])
@@ -674,11 +675,14 @@ def frexp_vjp(g, out, x):
 
 @pytest.fixture
 def ufunc_rules():
-    s2sgrad.defrule(np.frexp, vjp=frexp_vjp, nout=2)     # a ufunc with two outputs
-    s2sgrad.defrule(np.packbits, nondiff=True)           # data
+    # (override=True: these may have built-in rules by now; ours are used meanwhile)
+    before = [P.lookup_object(f) for f in (np.frexp, np.packbits)]
+    s2sgrad.defrule(np.frexp, vjp=frexp_vjp, nout=2, override=True)  # a ufunc, two outputs
+    s2sgrad.defrule(np.packbits, nondiff=True, override=True)        # data
     yield
     s2sgrad.undefrule(np.frexp)
     s2sgrad.undefrule(np.packbits)
+    assert [P.lookup_object(f) for f in (np.frexp, np.packbits)] == before
 
 
 def test_defrule_numpy_functions(ufunc_rules):

@@ -14,9 +14,10 @@ import warnings
 
 import numpy as np
 
+from .. import schedules
 from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
 from ..frontend import Resolver, parse_function
-from ..ir import Const, Var
+from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, LocalFunction, Seq, Static
@@ -176,16 +177,59 @@ class CallsMixin:
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
+        if isinstance(obj, schedules.CheckpointedFunction):
+            return self.checkpointed_call(obj, args, kwargs, node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+        refusal = P.refusal(obj)          # what the rule tables know about it
+        if refusal is not None:
+            name, hint = refusal
+            raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",
                          cls=UnknownFunctionError, construct=name)
+
+    def checkpointed_call(self, cf, args, kwargs, node):
+        """A call of an ``@s2sgrad.checkpoint`` helper: its body inlined into a
+        loop of one iteration marked for checkpointing (reverse mode then
+        keeps only what it reads and recomputes its insides,
+        :mod:`s2sgrad.remat`); its results are the loop's carries."""
+        body = Block([], [], [])
+        holder = {}
+        saved_env = self.env
+        self.env = dict(saved_env)
+        index = Var("_", shape=P.SCALAR)
+
+        def lower():
+            out = self.inline(cf.__wrapped__, args, kwargs, node)
+            items = out.items if isinstance(out, Seq) else [out]
+            holder["kind"] = out.kind if isinstance(out, Seq) else None
+            holder["items"] = [self.materialize(v, node) for v in items]
+
+        try:
+            self.in_block(body, lower)
+        finally:
+            self.env = saved_env
+        items = holder["items"]
+        params = [Var(v.hint if isinstance(v, Var) else "", shape=P.fresh_shape())
+                  for v in items]
+        body.params = [index] + params
+        body.results = list(items)
+        outs = tuple(Var(p_.hint, shape=P.shape_of(v) if isinstance(v, Var) else None)
+                     for p_, v in zip(params, items))
+        self.set_loc(node)
+        self.em.block.eqns.append(Eqn(
+            P.get("for_loop"), (Const(range(1)),) + tuple(Const(None) for _ in items), {},
+            outs, {"body": body, "checkpoint": schedules.Remat(cf.policy),
+                   "helper": cf.__name__}, self.loc))
+        if holder["kind"] is None:
+            return outs[0]
+        return Seq(holder["kind"], list(outs))
 
     def inline(self, fn, args, kwargs, node):
         if self.depth >= MAX_INLINE_DEPTH:

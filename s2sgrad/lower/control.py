@@ -9,11 +9,18 @@ from __future__ import annotations
 import ast
 
 
+from .. import schedules
+from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
 from .syntax import assigned_in, has_node, rebinds
+
+
+# A loop over a compile-time range longer than this stays a loop (unrolling
+# it would only make the generated code long).
+MAX_UNROLL_RANGE = 256
 
 
 class ControlFlowMixin:
@@ -201,15 +208,47 @@ class ControlFlowMixin:
             raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
         it = s.iter
         target = s.target
-        # for x in <compile-time sequence>: unrolled while lowering
+        # for t in s2sgrad.checkpointed(iterable, ...): a runtime loop marked
+        # for checkpointing (s2sgrad.remat)
+        schedule, it = self.checkpoint_mark(it)
+        # for x in <compile-time sequence>: unrolled while lowering (not a
+        # long range, nor a marked one: they stay loops)
         seq = self.static_iterable(it)
-        if seq is not None:
+        v = self._iter_value
+        if seq is not None and not (isinstance(v, Const) and isinstance(v.value, range) and (
+                schedule is not None or len(seq) > MAX_UNROLL_RANGE)):
+            self._iter_value = None
             return self.unrolled_for(s, seq)
         iterable, item_of = self.loop_iterable(it)
         self.runtime_loop(s, target, iterable, item_of, None)
+        if schedule is not None:
+            self.em.block.eqns[-1].params["checkpoint"] = schedule
+
+    def checkpoint_mark(self, it):
+        """``s2sgrad.checkpointed(iterable, snapshots=..., budget=...)``: its
+        schedule and the iterable (else None and ``it``)."""
+        if not isinstance(it, ast.Call) or not it.args:
+            return None, it
+        callee = self.static_callee(it.func)
+        if not (isinstance(callee, Static) and callee.obj is schedules.checkpointed):
+            return None, it
+        kw = {}
+        for k in it.keywords:
+            v = self.expr(k.value)
+            if k.arg not in ("snapshots", "budget") or not isinstance(v, Const):
+                raise self.unsupported(it, f"checkpointed(..., {k.arg}=<computed value>)",
+                                       "pass snapshots= or budget= as a constant")
+            kw[k.arg] = v.value
+        if len(it.args) != 1:
+            raise self.unsupported(it, "checkpointed() with more than one iterable",
+                                   "write checkpointed(range(T), snapshots=s)")
+        try:
+            return schedules.schedule_of(**kw), it.args[0]
+        except (TypeError, ValueError) as exc:
+            raise self.error(it, str(exc), cls=S2SGradError) from None
 
     def static_iterable(self, it):
-        v = self.expr(it)
+        v = self._iter_value = self.expr(it)
         if isinstance(v, Seq):
             return v.items
         if isinstance(v, DictVal):

@@ -2,6 +2,7 @@
 and nowhere else; ``core.REGISTRY`` is complete once this package is imported."""
 from . import core
 from . import elementwise       # noqa: F401  arithmetic, exp/log, trig, kinks, comparisons
+from . import special           # noqa: F401  hypot, sinc, arcsinh, nan_to_num, ... (more ufuncs)
 from . import runtime_prims     # noqa: F401  unbroadcast, unreduce, ... (helpers rules emit)
 from . import structural        # noqa: F401  tuples, globals, metadata, casts
 from . import indexing          # noqa: F401  x[...] and its scatter-add adjoint
@@ -16,5 +17,8 @@ from . import complex           # noqa: F401  conj, real, imag, angle (and compl
 from . import fft               # noqa: F401  np.fft
 from . import decompositions    # noqa: F401  cholesky, eigh, svd, qr, pinv, lstsq, eig, ...
 from . import user_rules        # noqa: F401  the run-time check of user rules' results
+
+# SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the
+# program has imported SciPy (core.OPTIONAL_RULES, core.lookup_object).
 
 REGISTRY = core.REGISTRY

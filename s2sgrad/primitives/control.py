@@ -207,3 +207,107 @@ defprim("unbroadcast_sum", _rt.unbroadcast_sum, sig="gs, x, /", opaque=True,
 # that read them (optimize.share_stacking).
 defprim("stack_steps", _rt.stack_steps, sig="xs, /", opaque=True, pyname="stack_steps",
         shape=shape_fresh)
+
+
+# ---------------------------------------------------------------- checkpointed loops
+#
+# A checkpointed loop's reversal (s2sgrad.remat): two region equations
+# that print as a local function and a call of a schedule driver
+# (s2sgrad.schedules):
+#
+# ``outs..., tape = checkpoint_forward(iterable, *inits)`` with
+#   ``params['segment']``: Block(params [steps, *state], results: state after
+#   the loop ran over ``steps``); ``params['schedule']``, ``params['count_at']``.
+# ``in_bars..., acc_bars... = checkpoint_backward(tape, *out_bars, *accs, *keep)``
+#   with ``params['step']``: Block(params [steps, *state, *bars, *accs],
+#   results [*bars at the start, *accs]); ``keep`` (not printed) are the
+#   values the tape's segment function reads, so that they stay unchanged.
+
+
+def _free_in_order(block):
+    from ..ir import defined_vars
+    from ..ir import Var as _Var
+    dfn = defined_vars(block)
+    seen, out = set(), []
+
+    def walk(b):
+        for e in b.eqns:
+            for a in e.atoms():
+                if isinstance(a, _Var) and a not in dfn and a not in seen:
+                    seen.add(a)
+                    out.append(a)
+            for nb in e.blocks():
+                walk(nb)
+        for r in b.results:
+            if isinstance(r, _Var) and r not in dfn and r not in seen:
+                seen.add(r)
+                out.append(r)
+    walk(block)
+    return out
+
+
+def _local_def(cg, name, block, indent, defaults=()):
+    """``def name(params, v=v, ...):`` with the block as body, returning a tuple."""
+    from ..codegen import _to_source
+    fname = cg.namer._fresh(name, temp_ok=False)
+    params = [cg.namer.name(p) for p in block.params]
+    params += [f"{n}={n}" for n in defaults]
+    inner = indent + "    "
+    lines = [f"{indent}def {fname}({', '.join(params)}):"]
+    lines += cg.block_lines(block, inner)
+    res = [_to_source(cg.atom(r)) for r in block.results]
+    lines.append(f"{inner}return {', '.join(res)}{',' if len(res) == 1 else ''}")
+    return fname, lines
+
+
+def _targets(cg, outs):
+    names = [cg.namer.name(o) for o in outs]
+    return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
+def _ckpt_forward_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    seg = e.params["segment"]
+    free = []
+    for v in _free_in_order(seg):
+        node = cg.atom(v)
+        if isinstance(node, ast.Name):
+            free.append(node.id)
+    fname, lines = _local_def(cg, e.params["name"], seg, indent, free)
+    sched = e.params["schedule"]
+    cg.helpers.update(["checkpoint_forward", type(sched).__name__])
+    it = _to_source(cg.atom(e.args[0]))
+    inits = [_to_source(cg.atom(a)) for a in e.args[1:]]
+    state = "(" + ", ".join(inits) + ("," if len(inits) == 1 else "") + ")"
+    extra = f", count_at={e.params['count_at']}" if e.params.get("count_at") is not None else ""
+    lines.append(f"{indent}{_targets(cg, e.outs)} = checkpoint_forward({fname}, {it}, {state}, "
+                 f"{sched!r}{extra})")
+    return lines
+
+
+def _ckpt_backward_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    step = e.params["step"]
+    fname, lines = _local_def(cg, e.params["name"], step, indent)
+    cg.helpers.add("checkpoint_backward")
+    nb, na, ns = e.params["nbars"], e.params["naccs"], e.params.get("nsaved", 0)
+    vals = [_to_source(cg.atom(a)) for a in e.args[1:1 + nb + na + ns]]
+
+    def tup(xs):
+        return "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"
+    lines.append(f"{indent}{_targets(cg, e.outs)} = checkpoint_backward("
+                 f"{_to_source(cg.atom(e.args[0]))}, {fname}, {tup(vals[:nb])}, "
+                 f"{tup(vals[nb:nb + na])}" + (f", {tup(vals[nb + na:])}" if ns else "") + ")")
+    return lines
+
+
+CKPT_FWD = defprim("checkpoint_forward", None, sig="iterable, /, *inits", opaque=True,
+                   shape=shape_fresh, doc="a checkpointed loop's forward sweep")
+CKPT_FWD.codegen_stmt = _ckpt_forward_stmt
+CKPT_FWD.nouts = None
+CKPT_BWD = defprim("checkpoint_backward", None, sig="tape, /, *values", opaque=True,
+                   shape=shape_fresh, doc="a checkpointed loop's backward sweep")
+CKPT_BWD.codegen_stmt = _ckpt_backward_stmt
+CKPT_BWD.nouts = None
+for _p in (CKPT_FWD, CKPT_BWD):
+    _p.region = True

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -100,8 +101,14 @@ class Primitive:
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
-                 seq_arg=False, expand=None, canonicalize=None, out_fields=None):
+                 seq_arg=False, expand=None, canonicalize=None, out_fields=None,
+                 shape_safe=False):
         self.name = name
+        # shape_safe: the result's shape and dtype depend only on the operands'
+        # shapes and dtypes and on constant options (never on operand values),
+        # so shape specialisation may evaluate it on examples
+        # (specialize._SAFE lists the built-in ones by name).
+        self.shape_safe = shape_safe
         # expand: a composite.  Lowering calls expand(em, *args, **kwargs) with
         # the bound operands instead of emitting an equation, so the call
         # becomes the primitives the expansion emits (their rules give the
@@ -214,12 +221,51 @@ def unregister_object(obj):
         del _BY_OBJECT[id(obj)]
 
 
+def defcomposite(name, impl=None, *, sig, expand, aliases=(), methods=(), doc="") -> Primitive:
+    """Register a composite: a public callable whose call lowers to other
+    primitives, built by ``expand(em, *args, **kwargs)`` (see
+    :attr:`Primitive.expand`).  ``methods``: ``(instance, method name)``
+    pairs that resolve to it too (``scipy.stats.norm.logpdf``)."""
+    p = defprim(name, impl, sig=sig, expand=expand, aliases=aliases, doc=doc)
+    for inst, mname in methods:
+        register_method(inst, mname, p)
+    return p
+
+
+# (id(instance), method name) -> (instance, primitive): bound methods are new
+# objects at every attribute access, so they resolve by what they are bound to.
+_BY_METHOD: dict[tuple[int, str], tuple[Any, Primitive]] = {}
+
+
+def register_method(instance, method_name, prim):
+    """``instance.method_name`` (a bound method) resolves to ``prim``."""
+    key = (id(instance), method_name)
+    if key in _BY_METHOD and _BY_METHOD[key][1] is not prim:
+        raise ValueError(f"{instance!r}.{method_name} already resolves to "
+                         f"{_BY_METHOD[key][1].name}")
+    if not callable(getattr(instance, method_name, None)):
+        raise ValueError(f"{instance!r} has no method {method_name!r}")
+    _BY_METHOD[key] = (instance, prim)
+
+
+def registered_methods():
+    """``[(instance, method name, primitive)]`` in registration order."""
+    return [(inst, name, p) for (_, name), (inst, p) in _BY_METHOD.items()]
+
+
+def registered_objects():
+    """``[(object, primitive)]`` in registration order."""
+    return list(_BY_OBJECT.values())
+
+
 # Rules for optional libraries: (the library module, the rule module).  A rule
 # module is imported only once its library has been imported by the user's
 # program (so ``import s2sgrad`` never imports SciPy), the first time a
 # callable does not resolve (see :func:`lookup_object`).
 OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special"),
+    ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -247,17 +293,69 @@ class RuleCarrier:
     primitive: Primitive
 
 
+# Top-level names, besides ``np``, that printed primitives use (a rule of an
+# optional library prints ``scipy.special.erf(x)``): name -> module.  The
+# generated function receives each module it uses under that name.
+PRINT_MODULES = {"scipy": "scipy"}
+
+
 def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
     if isinstance(obj, RuleCarrier):
         return obj.primitive
+    if isinstance(obj, types.MethodType):
+        hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
+        if hit is not None and hit[0] is obj.__self__:
+            return hit[1]
+    return None
+
+
+def _public_name(obj, modules):
+    """``'scipy.stats.norm'``: where a library module exposes ``obj``."""
+    name = getattr(obj, "__name__", None)
+    for m in modules:
+        mod = sys.modules.get(m)
+        if mod is None:
+            continue
+        if isinstance(name, str) and getattr(mod, name, None) is obj:
+            return f"{m}.{name}"
+        for k, v in sorted(vars(mod).items()):
+            if v is obj and not k.startswith("_"):
+                return f"{m}.{k}"
+    return None
+
+
+def refusal(obj):
+    """``(name, message)`` for a library callable that has no rule, when the
+    table can say more than "unknown" (the methods a distribution does
+    support, that freezing one is not supported), else None."""
+    methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
+               (isinstance(obj, types.MethodType) and inst is obj.__self__)]
+    if methods:
+        inst = obj.__self__ if isinstance(obj, types.MethodType) else obj
+        iname = _public_name(inst, ("scipy.stats",)) or type(inst).__name__
+        names = " ".join(n for n, _ in methods)
+        if isinstance(obj, types.MethodType):
+            return (f"{iname}.{obj.__name__}",
+                    f"has no derivative rule; the methods of {iname} s2sgrad differentiates "
+                    f"are: {names}")
+        return (f"{iname}(...)", f"(a frozen distribution) is not supported inside a "
+                                 f"differentiated function; pass the parameters to the method "
+                                 f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
+                                 f"(supported: {names})")
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    if name is not None:
+        return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
+                      "lists what is supported, or compute this value outside the "
+                      "differentiated function and pass it in")
     return None
 
 
 def lookup_object(obj) -> Primitive | None:
-    """The primitive ``obj`` stands for, or None."""
+    """The primitive ``obj`` (a function, ufunc or bound method of a
+    registered instance) stands for, or None."""
     p = _lookup(obj)
     if p is None and load_optional_rules():
         p = _lookup(obj)

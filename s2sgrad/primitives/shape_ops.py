@@ -274,7 +274,13 @@ def _astype_printer(args, kwargs, eqn):
     return printing.call("np.asarray", [args[0]], {"dtype": dtype})
 
 
-defprim("astype", getattr(np, "astype", None), sig="x, /, dtype",
+def _astype_impl(x, dtype):
+    # (np.astype takes dtype positionally only; equations pass it by name)
+    return np.asarray(x).astype(dtype)
+
+
+defprim("astype", _astype_impl, aliases=(np.astype,) if hasattr(np, "astype") else (),
+        sig="x, /, dtype",
         vjp=_astype_vjp, jvp=_astype_jvp, shape=lambda args, kwargs: shape_of(args[0]),
         printer=_astype_printer,
         doc="x.astype(dtype): derivative passes through for float targets (cast back to "

@@ -1,0 +1,168 @@
+"""Checkpointing (rematerialization): peak memory and time of the gradient
+with each schedule against the default (every loop state stored).
+
+RNN ``h = tanh(Wh @ h + Wx @ x_t)``, batch 64, hidden 256, T = 2000, loss the
+sum of the final state; and a 16-block residual MLP (``h + W2 @ tanh(W1 @
+h)``, width 128 -> 512 -> 128, batch 2048: activations, not weights, fill
+the memory) with and without
+``@s2sgrad.checkpoint`` on its block.
+
+Peak memory: ``tracemalloc``'s peak during one gradient call (NumPy reports
+its buffers to it), above what was allocated before the call (the inputs).
+Time: the median of several calls, the variants interleaved in one process
+(OPENBLAS_NUM_THREADS=1); the run is repeated ``--rounds`` times and the
+table shows the median ratio and its range.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_checkpoint.py [--rounds 3]
+"""
+import os
+
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import s2sgrad  # noqa: E402
+
+
+def rnn(Wh, Wx, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h)
+
+
+def rnn_marked(Wh, Wx, xs, h):
+    for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=8):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h)
+
+
+def block(W1, W2, h):
+    return h + W2 @ np.tanh(W1 @ h)
+
+
+@s2sgrad.checkpoint
+def block_ckpt(W1, W2, h):
+    return h + W2 @ np.tanh(W1 @ h)
+
+
+@s2sgrad.checkpoint(policy="save_dots")
+def block_dots(W1, W2, h):
+    return h + W2 @ np.tanh(W1 @ h)
+
+
+def mlp_dots(W1s, W2s, h):
+    for i in range(W1s.shape[0]):
+        h = block_dots(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
+def mlp(W1s, W2s, h):
+    for i in range(W1s.shape[0]):
+        h = block(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
+def mlp_ckpt(W1s, W2s, h):
+    for i in range(W1s.shape[0]):
+        h = block_ckpt(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
+def peak(fn, args):
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn(*args)
+    p = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return p
+
+
+def timed(fn, args, repeat):
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(*args)
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def compare(title, variants, args, rounds, repeat):
+    for _, fn in variants:           # compile and specialise first
+        fn(*args)
+    ref = variants[0][1](*args)
+    for name, fn in variants[1:]:
+        got = fn(*args)
+        for a, b in zip(ref, got):
+            assert np.allclose(a, b, rtol=1e-10, atol=1e-12), f"{name}: gradients differ"
+    mem = {name: peak(fn, args) for name, fn in variants}
+    times = {name: [] for name, _ in variants}
+    for _ in range(rounds):
+        for name, fn in variants:
+            times[name].append(timed(fn, args, repeat))
+    base_t = times[variants[0][0]]
+    print(f"\n{title}", flush=True)
+    print(f"{'variant':34s} {'peak MB':>9s} {'peak ratio':>11s} {'time s':>8s} "
+          f"{'time ratio (range)':>22s}")
+    for name, _ in variants:
+        r = [t / b for t, b in zip(times[name], base_t)]
+        print(f"{name:34s} {mem[name] / 1e6:9.1f} {mem[name] / mem[variants[0][0]]:11.4f} "
+              f"{np.median(times[name]):8.3f} {np.median(r):8.2f} ({min(r):.2f}-{max(r):.2f})")
+    return mem
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--T", type=int, default=2000)
+    opts = ap.parse_args()
+    rng = np.random.default_rng(0)
+    H, B, D, T = 256, 64, 64, opts.T
+    Wh = rng.standard_normal((H, H)) / np.sqrt(H)
+    Wx = rng.standard_normal((H, D)) / np.sqrt(D)
+    xs = rng.standard_normal((T, D, B))
+    h0 = np.zeros((H, B))
+    args = (Wh, Wx, xs, h0)
+    base = s2sgrad.grad(rnn, wrt=(0, 1))
+    mem = {}
+    probe = peak(base, args)
+    variants = [
+        ("default (store every step)", base),
+        ('checkpoint="sqrt"', s2sgrad.grad(rnn, wrt=(0, 1), checkpoint="sqrt")),
+        ("Binomial(snapshots=8)", s2sgrad.grad(rnn, wrt=(0, 1),
+                                               checkpoint=s2sgrad.Binomial(snapshots=8))),
+        ("Budget(bytes=baseline peak / 2)", s2sgrad.grad(
+            rnn, wrt=(0, 1), checkpoint=s2sgrad.Budget(bytes=probe / 2))),
+        ("checkpointed(range(T), snapshots=8)", s2sgrad.grad(rnn_marked, wrt=(0, 1))),
+    ]
+    mem = compare(f"RNN T={T}, hidden {H}, batch {B}, input {D}", variants, args,
+                  opts.rounds, opts.repeat)
+    from s2sgrad.schedules import binomial_cost
+    print(f"binomial schedule, T={T}, s=8: Griewank's minimum {binomial_cost(T, 8)} forward "
+          f"steps ({binomial_cost(T, 8) / T:.2f} per step)")
+    del mem
+
+    W, E, L, B = 128, 512, 16, 2048
+    W1s = rng.standard_normal((L, E, W)) / np.sqrt(W)
+    W2s = rng.standard_normal((L, W, E)) / np.sqrt(E) * 0.5
+    h = rng.standard_normal((W, B))
+    margs = (W1s, W2s, h)
+    variants = [
+        ("default", s2sgrad.grad(mlp, wrt=(0, 1))),
+        ("@checkpoint block", s2sgrad.grad(mlp_ckpt, wrt=(0, 1))),
+        ('@checkpoint(policy="save_dots")', s2sgrad.grad(mlp_dots, wrt=(0, 1))),
+    ]
+    compare(f"residual MLP, {L} blocks, {W}->{E}->{W}, batch {B}", variants, margs,
+            opts.rounds, opts.repeat)
+
+
+if __name__ == "__main__":
+    main()

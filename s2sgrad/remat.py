@@ -1,0 +1,246 @@
+"""Checkpointing (rematerialization) of loops in reverse mode.
+
+Expects: a loop equation of the forward sweep (``for_loop`` or
+``while_loop``, as :class:`s2sgrad.reverse.Reverser` copies it), a schedule
+(:mod:`s2sgrad.schedules`), and the reverser's active set.
+
+Guarantees: instead of pushing every iteration's values onto stacks, the
+forward sweep runs the loop through ``checkpoint_forward`` -- a *segment*
+function generated from the body (the loop over a slice of its iterations,
+storing nothing) driven by the schedule, which keeps some carried states
+(snapshots) in a tape -- and the backward sweep runs ``checkpoint_backward``
+with a *step* function: the same body recorded as reverse mode records any
+loop (stacks, hoisted weight gradients) for a slice of iterations, then
+its reversed loop.  The step function is built by reversing a copy of the
+loop with a fresh :class:`~s2sgrad.reverse.Reverser`, so whatever reverse
+mode emits for a loop body (branches, nested loops, lists) is what the
+step runs.  A snapshot is the loop's carried state: exactly the values the
+body reads from the previous iteration.  Values the body reads from outside
+the loop are passed to the segment function as default arguments (bound
+when the loop runs, so a tape of an enclosing loop's iteration keeps its
+own), and are read by the backward equation too, so no later statement
+writes into their buffers.  Recomputation runs the same primitives on the
+same values in the same order, so the gradient equals the stored one
+exactly.
+
+Loops whose body moves values through stacks (the loops of a gradient being
+differentiated again) are left to the ordinary reversal.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from .ir import Block, Const, Eqn, Var, defined_vars
+from .primitives import core as P
+from .primitives.core import Emitter
+from .primitives.control import loop_offset
+
+
+def eligible(eqn) -> bool:
+    """Whether a loop can be checkpointed (its body has no stack traffic)."""
+    for e in _all_eqns(eqn.params["body"]):
+        if e.prim.name in ("push", "pop", "new_stack", "copy_stack", "checkpoint_forward",
+                           "checkpoint_backward"):
+            return False
+    cond = eqn.params.get("cond")
+    if cond is not None and any(e.blocks() or getattr(e.prim, "effect", False)
+                                for e in _all_eqns(cond)):
+        return False
+    return True
+
+
+def reverse_checkpointed(rv, eqn, adj, em, schedule):
+    """Emit the checkpointed reversal of loop ``eqn`` (see the module doc).
+    ``rv`` is the enclosing :class:`~s2sgrad.reverse.Reverser`."""
+    from .reverse import Adjoints, Reverser, _free, name_derivative, zeros_of
+    is_while = eqn.prim.name == "while_loop"
+    if is_while or eqn.params.get("break_at") is not None:
+        rv._add_counter(eqn)
+    # policy="save_dots": the helper's matrix products become extra results
+    # of its loop (kept by the forward sweep), read by the step function
+    # instead of recomputed
+    nsaved = 0
+    if getattr(schedule, "policy", None) == "save_dots":
+        nsaved = _save_dots(eqn, rv.active)
+    body = eqn.params["body"]
+    off = loop_offset(eqn)
+    carries = body.params[off:]
+    inits = list(eqn.args[off:])
+    outs = list(eqn.outs)
+    loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+    count_at = eqn.params.get("count_at")
+    stem = eqn.params.get("helper") or _stem(carries)
+    nkept = len(carries) - nsaved
+    act = [i for i, c in enumerate(carries[:nkept]) if c in rv.active or outs[i] in rv.active]
+    outer = [v for v in _free(body) if v in rv.active and v not in rv.stack_vars]
+    if is_while:
+        outer += [v for v in _free(eqn.params["cond"]) if v in rv.active and v not in outer
+                  and v not in rv.stack_vars]
+
+    # ---- forward: the loop becomes a segment function driven by the schedule
+    steps = Var("steps")
+    state = [Var(c.hint, shape=c.shape) for c in carries]
+    prefix, seg_loop = _segment_loop(eqn, steps, state, count_at)
+    segment = Block(prefix + [seg_loop], [steps] + state, list(seg_loop.outs))
+    tape = Var(f"{stem}_tape")
+    eqn.prim = P.get("checkpoint_forward")
+    eqn.args = (eqn.args[0] if not is_while else Const(None),) + tuple(inits)
+    eqn.outs = tuple(outs) + (tape,)
+    eqn.params = {"segment": segment, "schedule": schedule, "count_at": count_at,
+                  "name": f"{stem}_segment"}
+
+    # ---- backward: a step function, reverse mode of a copy of the loop
+    bsteps = Var("steps")
+    bstate = [Var(c.hint, shape=c.shape) for c in carries]
+    copy_eqns, mapping = _clone_eqns(prefix + [seg_loop], [steps] + state, [bsteps] + bstate)
+    copy_loop = copy_eqns[-1]
+    active = set(rv.active)
+    active |= {mapping[v] for v in rv.active if v in mapping}
+    active |= {bstate[i] for i in act} | {copy_loop.outs[i] for i in act}
+    # (a helper's single step has nothing to hoist)
+    sub = Reverser(active, hoist=rv.hoist and type(schedule).__name__ != "Remat",
+                   checkpoint=None, remat=rv.remat)
+    sub.stack_vars = rv.stack_vars
+    fwd = sub.forward(Block(copy_eqns))
+    sblock = Block()
+    sem = Emitter(sblock, loc)
+    bars = [name_derivative(Var("_bar", shape=P.shape_of(outs[i])), carries[i], "_bar")
+            for i in act]
+    accs = [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
+    local = Adjoints(sem)
+    for v, a in zip(outer, accs):
+        local.bar[v] = a
+    for i, b in zip(act, bars):
+        local.add(fwd.eqns[-1].outs[i], b, set())
+    sub.backward(fwd.eqns, local, sem)
+    sem.loc = loc
+    results = []
+    for i, b in zip(act, bars):
+        g = local.get(bstate[i])
+        results.append(g if g is not None else zeros_of(sem, b))
+    results += [local.get(v) for v in outer]
+    saved = []
+    if nsaved:
+        # the step reads the saved products instead of recomputing them
+        sbody = fwd.eqns[-1].params["body"]
+        targets = {mapping[r] for r in body.results[nkept:]}
+        sbody.eqns = [x for x in sbody.eqns if not (x.outs and x.outs[0] in targets)]
+        saved = [mapping[r] for r in body.results[nkept:]]
+    step = Block(sub.stack_inits + fwd.eqns + sblock.eqns,
+                 [bsteps] + bstate + bars + accs + saved, results)
+    em.loc = loc
+    bin_ = []
+    for i in act:
+        g = adj.get(outs[i])
+        bin_.append(g if g is not None else zeros_of(em, outs[i]))
+    for v in outer:
+        g = adj.get(v)
+        bin_.append(g if g is not None else zeros_of(em, v))
+    bouts = [name_derivative(Var("_bar", shape=inits[i].shape if isinstance(inits[i], Var)
+                                 else None), inits[i] if isinstance(inits[i], Var)
+                             else carries[i], "_bar") for i in act]
+    bouts += [name_derivative(Var("_bar", shape=v.shape), v, "_bar") for v in outer]
+    # the values the segment function reads from outside: read here too, so
+    # they stay alive and unchanged until the recomputation has run
+    keep = [v for v in _free(segment) if isinstance(v, Var)]
+    em.block.eqns.append(Eqn(P.get("checkpoint_backward"),
+                             (tape,) + tuple(bin_) + tuple(outs[nkept:]) + tuple(keep), {},
+                             tuple(bouts),
+                             {"step": step, "nbars": len(act), "naccs": len(outer),
+                              "nsaved": nsaved,
+                              "name": f"{stem}_step"}, loc))
+    for k, v in enumerate(outer):
+        adj.bar[v] = bouts[len(act) + k]
+    for k, i in enumerate(act):
+        a = inits[i]
+        if isinstance(a, Var) and a in rv.active:
+            adj.add(a, bouts[k], set())
+
+
+# the products policy="save_dots" keeps (their outputs are not elementwise work)
+_DOTS = {"matmul", "dot", "tensordot", "einsum", "inner", "outer", "vdot"}
+
+
+def _save_dots(eqn, active) -> int:
+    """Make the active matrix products of a helper's (one-step) loop body
+    extra carries of the loop; returns how many."""
+    body = eqn.params["body"]
+    dots = [x.outs[0] for x in body.eqns
+            if x.prim.name in _DOTS and len(x.outs) == 1 and x.outs[0] in active]
+    for d in dots:
+        p = Var(d.hint or "dot", shape=P.fresh_shape())
+        body.params.append(p)
+        body.results.append(d)
+        o = Var(d.hint or "dot", shape=d.shape)
+        eqn.args = tuple(eqn.args) + (Const(None),)
+        eqn.outs = tuple(eqn.outs) + (o,)
+    return len(dots)
+
+
+def _segment_loop(eqn, steps, state, count_at):
+    """The original loop over ``steps`` from ``state``, with fresh outputs (a
+    while loop also stops after ``len(steps)`` iterations); returns the
+    equations computed before it and the loop."""
+    params = {k: v for k, v in eqn.params.items() if k != "checkpoint"}
+    outs = tuple(_fresh(o) for o in eqn.outs)
+    if eqn.prim.name == "for_loop":
+        return [], Eqn(eqn.prim, (steps,) + tuple(state), {}, outs, params, eqn.loc)
+    # while: keep going while the condition holds and fewer than the
+    # iterations asked for have run
+    pre = Block()
+    em = Emitter(pre, eqn.loc)
+    n = em.call("len", steps)
+    limit = em.call("add", state[count_at], n, _hint="limit")
+    cond = params["cond"]
+    cem = Emitter(Block(list(cond.eqns)), eqn.loc)
+    more = cem.call("less", cond.params[count_at], limit)
+    both = cem.call("logical_and", cond.results[0], more)
+    params["cond"] = Block(cem.block.eqns, list(cond.params), [both])
+    return pre.eqns, Eqn(eqn.prim, tuple(state), {}, outs, params, eqn.loc)
+
+
+def _fresh(v):
+    nv = Var(v.hint, shape=v.shape)
+    nv.bar_of = v.bar_of
+    return nv
+
+
+def _clone_eqns(eqns, old_params, new_params):
+    """A copy of ``eqns`` with fresh Vars for everything they define, reading
+    ``new_params`` where they read ``old_params``; returns it and the map
+    old -> new."""
+    mapping: dict = {}
+    for v in defined_vars(Block(eqns)):
+        mapping[v] = _fresh(v)
+    sub = dict(mapping)
+    sub.update(zip(old_params, new_params))
+    return _clone_block(Block(eqns), sub).eqns, mapping
+
+
+def _clone_block(block, sub):
+    def s(a):
+        return sub.get(a, a) if isinstance(a, Var) else a
+    eqns = []
+    for e in block.eqns:
+        params = {k: (_clone_block(v, sub) if isinstance(v, Block) else v)
+                  for k, v in e.params.items()}
+        eqns.append(Eqn(e.prim, tuple(s(a) for a in e.args),
+                        {k: s(v) for k, v in e.kwargs.items()},
+                        tuple(sub[o] for o in e.outs), params, e.loc))
+    return Block(eqns, [sub[p] for p in block.params], [s(r) for r in block.results])
+
+
+def _stem(carries):
+    """A name stem for the generated functions: the first user-named carry."""
+    for c in carries:
+        if c.hint and c.hint.isidentifier() and not c.hint.startswith("_") and \
+                c.hint not in ("brk", "n_iter", "ret", "retv"):
+            return c.hint
+    return "loop"
+
+
+def _all_eqns(block):
+    for e in block.eqns:
+        yield e
+        for b in e.blocks():
+            yield from _all_eqns(b)

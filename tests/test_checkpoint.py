@@ -1,0 +1,378 @@
+"""Checkpointing (s2sgrad.schedules, s2sgrad.remat): schedules against
+Griewank's formula, and gradients with every schedule equal to the stored
+ones -- on hand-written loops and on the fuzzer's loop programs."""
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import Binomial, Budget, grad, value_and_grad, vjp
+from s2sgrad.schedules import (Sqrt, _plan, binomial_cost, checkpoint_backward,
+                               checkpoint_forward)
+
+from .test_fuzz import flat, generate, load, make_args
+
+SCHEDULES = ["sqrt", Binomial(snapshots=1), Binomial(snapshots=3), Binomial(snapshots=8),
+             Budget(bytes=2000)]
+
+
+# ---------------------------------------------------------------- the binomial formula
+
+
+def _dp_cost(L, S):
+    """Minimal forward steps to reverse l steps with s snapshots, by dynamic
+    programming over the first split (the definition the formula solves)."""
+    F = {}
+    for s in range(1, S + 1):
+        for l in range(1, L + 1):
+            if l == 1:
+                F[l, s] = 0
+            elif s == 1:
+                F[l, s] = l * (l - 1) // 2
+            else:
+                F[l, s] = min(j + F[l - j, s - 1] + F[j, s] for j in range(1, l))
+    return F
+
+
+def test_binomial_cost_is_the_dp_minimum():
+    F = _dp_cost(60, 5)
+    for (l, s), v in F.items():
+        assert binomial_cost(l, s) == v, (l, s)
+
+
+class _Counter:
+    """A loop whose state is its iteration number, run by the drivers."""
+
+    def __init__(self):
+        self.recorded = []
+
+    def segment(self, steps, k):
+        for t in steps:
+            assert t == k
+            k += 1
+        return (k,)
+
+    def step(self, steps, k, bar):
+        for t in steps:
+            assert t == k
+            self.recorded.append(t)
+            k += 1
+        return (bar + len(steps),)
+
+
+@pytest.mark.parametrize("T,s", [(1, 3), (2, 1), (10, 2), (57, 3), (200, 4), (1000, 8),
+                                 (2000, 8), (333, 6)])
+def test_binomial_schedule_count_is_griewanks(T, s):
+    c = _Counter()
+    k, tape = checkpoint_forward(c.segment, range(T), (0,), Binomial(s))
+    assert k == T
+    forward = tape.stats["advances"]
+    (bar,) = checkpoint_backward(tape, c.step, (0,), ())
+    assert bar == T and c.recorded == list(range(T - 1, -1, -1))   # each step once, reversed
+    recomputed = tape.stats["advances"] - forward
+    last = _plan(Binomial(s), T, ())[0][-1]
+    # Griewank's count includes the first sweep up to the last snapshot and
+    # the reversal from there; ours runs that sweep on to T (the value)
+    assert recomputed == binomial_cost(T, s) - last
+    assert tape.stats["max_snaps"] <= s
+
+
+@pytest.mark.parametrize("T", [1, 7, 100, 2000])
+def test_sqrt_schedule_recomputes_once(T):
+    c = _Counter()
+    k, tape = checkpoint_forward(c.segment, range(T), (0,), Sqrt())
+    forward = tape.stats["advances"]
+    checkpoint_backward(tape, c.step, (0,), ())
+    L = tape.seg_len
+    # one extra forward pass: the segments recorded once each, last first
+    assert forward == T and tape.stats["advances"] == T and len(c.recorded) == T
+    assert c.recorded == sorted(range(T), key=lambda t: (-(t // L), t))
+    assert len(tape.snaps) <= int(np.sqrt(T)) + 2
+
+
+class _Stopping(_Counter):
+    """A loop that stops by itself after ``n`` iterations (its state counts)."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def segment(self, steps, k):
+        for _ in steps:
+            if k >= self.n:
+                break
+            k += 1
+        return (k,)
+
+    def step(self, steps, k, bar):
+        assert k == 0                   # a step counts its own iterations
+        self.recorded += list(reversed(steps))
+        return (bar + len(steps),)
+
+
+@pytest.mark.parametrize("n,s", [(0, 4), (1, 4), (13, 4), (500, 8), (1000, 2)])
+def test_online_schedule(n, s):
+    c = _Stopping(n)
+    k, tape = checkpoint_forward(c.segment, None, (0,), Binomial(s), count_at=0)
+    assert k == n and tape.length == n
+    (bar,) = checkpoint_backward(tape, c.step, (0,), ())
+    assert bar == n and c.recorded == list(range(n - 1, -1, -1))
+    assert tape.stats["max_snaps"] <= s
+    # the documented bound: T + s_on * binomial_cost(2d, s - s_on + 1)
+    s_on = -(-s // 2)
+    d = tape.seg_len
+    assert len(tape.snaps) <= s_on and d <= max(1, 2 * n / s_on)
+    assert tape.stats["advances"] <= n + s_on * binomial_cost(2 * d, s - s_on + 1)
+
+
+class _Drawing:
+    """A loop carrying a random generator: each step draws a number."""
+
+    def __init__(self):
+        self.drawn, self.replayed = {}, {}
+
+    def segment(self, steps, k, rng):
+        for t in steps:
+            self.drawn.setdefault(t, []).append(rng.random())
+            k += 1
+        return (k, rng)
+
+    def step(self, steps, k, rng, bar):
+        for t in steps:
+            self.replayed[t] = rng.random()
+        return (bar + len(steps),)
+
+
+@pytest.mark.parametrize("schedule", [Sqrt(), Binomial(3), Budget(bytes=10)], ids=str)
+def test_random_draws_are_replayed(schedule):
+    # (random draws are not values of the IR yet: the drivers are tested with a
+    # generator carried in the state, as a compiled loop will carry one)
+    c = _Drawing()
+    k, rng, tape = checkpoint_forward(c.segment, range(40), (0, np.random.default_rng(7)),
+                                      schedule)
+    first = {t: d[0] for t, d in c.drawn.items()}
+    checkpoint_backward(tape, c.step, (0,), ())
+    assert all(len(set(d)) == 1 for d in c.drawn.values())     # every recomputation replays
+    assert c.replayed == first and len(first) == 40
+    assert rng.random() == np.random.default_rng(7).random(41)[-1]   # the caller's rng ran on
+
+
+# ---------------------------------------------------------------- gradients
+
+
+def rnn(Wh, Wx, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h)
+
+
+def rnn_marked(Wh, Wx, xs, h):
+    for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=3):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h)
+
+
+def _rnn_args(dtype=np.float64, T=23):
+    rng = np.random.default_rng(1)
+    return (rng.standard_normal((5, 5)).astype(dtype) * 0.4,
+            rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((T, 3, 4)).astype(dtype),
+            rng.standard_normal((5, 4)).astype(dtype))
+
+
+def _same(a, b, dtype):
+    tol = 8 * np.finfo(dtype).eps
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        np.testing.assert_allclose(x, y, rtol=tol, atol=tol * np.max(np.abs(y)))
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+def test_rnn_every_schedule(schedule, dtype):
+    args = _rnn_args(dtype)
+    ref = grad(rnn, wrt=(0, 1, 3))(*args)
+    g = grad(rnn, wrt=(0, 1, 3), checkpoint=schedule)
+    _same(g(*args), ref, dtype)
+    assert "checkpoint_forward(" in g.source and "_stack.append" not in \
+        g.source.split("def h_step")[0]
+    v, gs = value_and_grad(rnn, wrt=(0, 1), checkpoint=schedule)(*args)
+    assert np.isclose(v, rnn(*args))
+    _same(gs, ref[:2], dtype)
+
+
+def test_marked_loop_and_plain_python():
+    args = _rnn_args()
+    assert rnn_marked(*args) == rnn(*args)          # a plain iterator as Python
+    g = grad(rnn_marked, wrt=(0, 1))
+    _same(g(*args), grad(rnn, wrt=(0, 1))(*args), np.float64)
+    assert "Binomial(snapshots=3)" in g.source and "def h_segment(" in g.source
+
+
+def test_vjp_pullback_twice():
+    args = _rnn_args()
+    out, pb = vjp(rnn, wrt=(0, 1), checkpoint=Binomial(snapshots=2))(*args)
+    out0, pb0 = vjp(rnn, wrt=(0, 1))(*args)
+    assert out == out0
+    _same(pb(1.0), pb0(1.0), np.float64)
+    _same(pb(2.0), pb0(2.0), np.float64)                # the tape is only read
+
+
+def loop_features(T, x, w):
+    acc = 0.0
+    ys = []
+    for t in range(T):
+        if np.sum(x) > 0:
+            x = np.sin(w * x) + 0.1 * t
+        else:
+            x = np.cos(x) * w
+        for k in range(2):
+            x = x * 0.9 + w[k]
+        ys.append(x)
+        acc = acc + np.sum(x ** 2)
+    return acc + np.sum(np.stack(ys))
+
+
+def while_loop(x, w):
+    n = 0
+    while np.sum(x ** 2) < 50.0 and n < 40:
+        x = x * w + 0.5
+        n += 1
+    return np.sum(x)
+
+
+def break_loop(x, w):
+    for t in range(30):
+        x = np.tanh(x * w) + 1.0
+        if np.sum(x) > 9.0 + 0.1 * t:
+            break
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+def test_branches_nested_loops_lists_while_break(schedule):
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(4), rng.uniform(0.5, 1.2, 4)
+    for f, args, wrt in [(loop_features, (9, x, w), (1, 2)), (while_loop, (x, w), (0, 1)),
+                         (break_loop, (x, w), (0, 1))]:
+        ref = grad(f, wrt=wrt)(*args)
+        g = grad(f, wrt=wrt, checkpoint=schedule)
+        _same(g(*args), ref, np.float64)
+        assert "checkpoint_forward(" in g.source, f.__name__
+
+
+@s2sgrad.checkpoint
+def block(W1, W2, h):
+    return h + W2 @ np.tanh(W1 @ h)
+
+
+def mlp(W1s, W2s, h):
+    for i in range(W1s.shape[0]):
+        h = block(W1s[i], W2s[i], h)
+    return np.sum(h ** 2)
+
+
+def mlp_unrolled(W1, W2, h):
+    h = block(W1, W2, h)
+    h = block(W2.T, W1.T, h)
+    return np.sum(np.sin(h))
+
+
+def test_checkpointed_helper():
+    rng = np.random.default_rng(4)
+    W1s, W2s, h = rng.standard_normal((3, 6, 4)), rng.standard_normal((3, 4, 6)), \
+        rng.standard_normal((4, 5))
+    assert block(W1s[0], W2s[0], h).shape == h.shape      # plain Python
+    plain = block.__wrapped__
+
+    def mlp_plain(W1s, W2s, h):
+        for i in range(W1s.shape[0]):
+            h = plain(W1s[i], W2s[i], h)
+        return np.sum(h ** 2)
+
+    g = grad(mlp, wrt=(0, 1, 2))
+    _same(g(W1s, W2s, h), grad(mlp_plain, wrt=(0, 1, 2))(W1s, W2s, h), np.float64)
+    assert "Remat(policy=None)" in g.source
+    W1, W2 = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    s2sgrad.check_grads(mlp_unrolled, (W1, W2, h), wrt=(0, 1, 2), modes=("rev", "fwd"))
+    assert "def block_step(" in g.source and "block_tape" in g.source
+    # save_dots: the products are kept by the forward sweep, not recomputed
+    dots = s2sgrad.checkpoint(policy="save_dots")(plain)
+
+    def mlp_dots(W1s, W2s, h):
+        for i in range(W1s.shape[0]):
+            h = dots(W1s[i], W2s[i], h)
+        return np.sum(h ** 2)
+    gd = grad(mlp_dots, wrt=(0, 1, 2))
+    _same(gd(W1s, W2s, h), grad(mlp_plain, wrt=(0, 1, 2))(W1s, W2s, h), np.float64)
+    step = gd.source.split("def block_step(")[1].split("checkpoint_backward(")[0]
+    recomputed = "\n".join(ln for ln in step.split("reversed(")[0].splitlines()
+                           if not ln.strip().startswith("#"))    # the step's forward part
+    assert "np.tanh(" in recomputed and " @ " not in recomputed   # elementwise work only
+    with pytest.raises(ValueError):
+        s2sgrad.checkpoint(policy="save_everything")(plain)
+
+
+def test_composes_with_forward_mode_and_grad_of_grad():
+    args = _rnn_args()
+    v = tuple(np.ones_like(a) for a in args[:2])
+    # jvp/hvp/hessian of a function with a marked loop and a checkpointed helper
+    primal, tangent = s2sgrad.jvp(rnn_marked, wrt=(0, 1))(args, v)
+    primal0, tangent0 = s2sgrad.jvp(rnn, wrt=(0, 1))(args, v)
+    assert np.isclose(primal, primal0) and np.isclose(tangent, tangent0)
+    hv = s2sgrad.hvp(rnn_marked, wrt=0)(args, args[0])
+    np.testing.assert_allclose(hv, s2sgrad.hvp(rnn, wrt=0)(args, args[0]), rtol=1e-10)
+
+    def scalar(a, xs):
+        h = xs[0]
+        for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=2):
+            h = np.sin(a * h) + xs[t]
+        return np.sum(h)
+    xs = np.random.default_rng(5).standard_normal((6, 3))
+    gg = grad(grad(scalar, checkpoint="sqrt"))(0.7, xs)
+    gg0 = grad(grad(scalar))(0.7, xs)
+    assert np.isclose(gg, gg0, rtol=1e-12)
+    J = s2sgrad.jacobian(grad(scalar, checkpoint="sqrt"))(0.7, xs)
+    H = s2sgrad.hessian(scalar)(0.7, xs)
+    assert np.isclose(J, gg0) and np.isclose(H, gg0)
+
+
+# ---------------------------------------------------------------- fuzzed loop programs
+
+
+def _loop_programs(n):
+    out, seed = [], 0
+    while len(out) < n and seed < 400:
+        src, specs, feats = generate(seed, control=True)
+        seed += 1
+        if "for " not in src and "while " not in src:
+            continue
+        out.append((seed - 1, src, specs))
+    return out
+
+
+@pytest.mark.parametrize("seed,src,specs", _loop_programs(24), ids=lambda x: str(x)[:8])
+def test_fuzzed_loop_programs_every_schedule(seed, src, specs):
+    f = load(src)
+    args = make_args(specs, seed)
+    kinds = [k for _, k, _, _ in specs]
+    wrt = tuple(i for i, k in enumerate(kinds) if k not in ("int", "idx", "default"))
+    if not wrt:
+        pytest.skip("nothing to differentiate")
+    for cast in (np.float64, np.float32):
+        a = [x.astype(cast) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x
+             for x in args]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ref = grad(f, wrt=wrt)(*a)
+            except Exception as exc:     # not a program this test is about
+                pytest.skip(f"no gradient: {exc}")
+            for sched in SCHEDULES:
+                got = grad(f, wrt=wrt, checkpoint=sched)(*a)
+                for x, y in zip(got, ref):
+                    fx, fy = flat(x), flat(y)
+                    eps = np.finfo(cast).eps
+                    assert np.allclose(fx, fy, rtol=64 * eps,
+                                       atol=64 * eps * (1 + np.max(np.abs(fy), initial=0)),
+                                       equal_nan=True), (sched, cast)
