@@ -60,9 +60,11 @@ apply to functions compiled after they are defined.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import os
+import threading
 
 import numpy as np
 
@@ -240,6 +242,28 @@ def _match(value, tree, leaves, em, what, err, where=""):
     for k, t in zip(tree[1], tree[2]):
         out += _match(value.items[k], t, it, em, f"{what}[{k!r}]", err, where)
     return out
+
+
+_ACTIVE = threading.local()     # transpositions in progress: (id(owner), direction)
+
+
+@contextlib.contextmanager
+def _transposing(owner, direction, name, rule, err):
+    """A rule transposed while its own transposition is in progress (a
+    forward rule that applies the function to the tangents again) would
+    recurse forever: it needs the other rule."""
+    active = _ACTIVE.__dict__.setdefault("keys", set())
+    key = (id(owner), direction)
+    if key in active:
+        other = "reverse" if direction == "jvp" else "forward"
+        raise err(f"transposing the rule '{rule}' of '{name}' applies '{name}' to "
+                  f"{'tangents' if direction == 'jvp' else 'cotangents'} again, which needs "
+                  f"the {other} rule of '{name}' itself; give '{name}' a {other} rule")
+    active.add(key)
+    try:
+        yield
+    finally:
+        active.discard(key)
 
 
 # ---------------------------------------------------------------- functions with custom rules
@@ -539,13 +563,17 @@ class _CustomFunction(P.RuleCarrier):
 
     def _transposed_bwd(self, em, eqn, tans):
         """Forward mode from the reverse rule: transpose ``bwd`` in its cotangent."""
-        from .reverse import name_derivative
         src = _source(self.bwd)
+        err = self._err(src)
+        with _transposing(self, "vjp", self.name, _name(self.bwd), err):
+            return self._transpose_bwd(em, eqn, tans, err)
+
+    def _transpose_bwd(self, em, eqn, tans, err):
+        from .reverse import name_derivative
         standins = [name_derivative(em.call("zeros_like", o), o, "_bar") for o in eqn.outs]
         sub = Emitter(Block(), loc=em.loc)
         cts = self._call_bwd(sub, eqn, standins)
         pairs = [(c, d) for c, d in zip(cts, tans) if c is not None and d is not None]
-        err = self._err(src)
 
         def refuse(reason):
             return err(f"forward mode (jvp, hvp, hessian, jacobian) through '{self.name}', "
@@ -554,11 +582,17 @@ class _CustomFunction(P.RuleCarrier):
                        f"'{self.name}' a forward rule too ({self.name}.defjvp(...)), or use "
                        f"reverse mode (grad, vjp; grad(grad(f)) for second derivatives)")
         return transpose(em, sub.block, standins, [c for c, _ in pairs],
-                          [d for _, d in pairs], refuse)
+                         [d for _, d in pairs], refuse)
 
     def _transposed_jvp(self, em, eqn, gs):
         """Reverse mode from the forward rule: transpose its tangent output in the
         tangents."""
+        rule = self.jvp_rule or next(j for j in self.jvps if j is not None)
+        err = self._err(_source(rule))
+        with _transposing(self, "jvp", self.name, _name(rule), err):
+            return self._transpose_jvp(em, eqn, gs, rule, err)
+
+    def _transpose_jvp(self, em, eqn, gs, rule, err):
         from .reverse import name_derivative
         nout, nprim, _ = eqn.params["sizes"]
         prims = list(eqn.args[nout:nout + nprim])
@@ -566,8 +600,6 @@ class _CustomFunction(P.RuleCarrier):
                     if isinstance(x, Var) else None for x in prims]
         sub = Emitter(Block(), loc=em.loc)
         ts = self._call_jvp(sub, eqn, [s for s in standins])
-        rule = self.jvp_rule or next(j for j in self.jvps if j is not None)
-        err = self._err(_source(rule))
         pairs = [(t, g) for t, g in zip(ts, gs) if t is not None and g is not None]
         params = [s for s in standins if s is not None]
 
@@ -577,7 +609,7 @@ class _CustomFunction(P.RuleCarrier):
                        f"but {reason}; give '{self.name}' a reverse rule too "
                        f"({self.name}.defvjp(fwd, bwd)), or use forward mode (jvp)")
         cts = iter(transpose(em, sub.block, params, [t for t, _ in pairs],
-                              [g for _, g in pairs], refuse))
+                             [g for _, g in pairs], refuse))
         return [next(cts) if s is not None else None for s in standins]
 
 
@@ -762,9 +794,9 @@ def undefrule(obj):
 
 def _qualified(obj):
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    mod = getattr(obj, "__module__", None) if name else type(obj).__module__
     if not isinstance(name, str):
-        name = f"{type(obj).__qualname__} object"
+        return f"{type(obj).__qualname__} object"      # a callable instance
+    mod = getattr(obj, "__module__", None)
     return f"{mod}.{name}" if mod and mod != "builtins" else name
 
 
@@ -831,12 +863,16 @@ class _OpaqueRules:
             gs = [x if x is not None else zeros_of(em, o) for x, o in zip(gs, outs)]
             return self._call_vjp(em, gs, outs, args, kwargs)
         # transpose the forward rule in the tangents
+        err = self._err(_source(self.user_jvp))
+        with _transposing(self, "jvp", self.label, _name(self.user_jvp), err):
+            return self._transpose_jvp(em, gs, outs, args, kwargs, err)
+
+    def _transpose_jvp(self, em, gs, outs, args, kwargs, err):
         from .reverse import name_derivative
         standins = [name_derivative(em.call("zeros_like", a), a, "_dot")
                     if isinstance(a, Var) else None for a in args]
         sub = Emitter(Block(), loc=em.loc)
         ts = self._call_jvp(sub, standins, outs, args, kwargs)
-        err = self._err(_source(self.user_jvp))
         pairs = [(t, x) for t, x in zip(ts, gs) if t is not None and x is not None]
 
         def refuse(reason):
@@ -854,17 +890,21 @@ class _OpaqueRules:
         if self.user_jvp is not None:
             ts = self._call_jvp(em, list(dots), outs, args, kwargs)
         else:
-            from .reverse import name_derivative
-            standins = [name_derivative(em.call("zeros_like", o), o, "_bar") for o in outs]
-            sub = Emitter(Block(), loc=em.loc)
-            cts = self._call_vjp(sub, standins, outs, args, kwargs)
             err = self._err(_source(self.user_vjp))
-            pairs = [(c, d) for c, d in zip(cts, dots) if c is not None and d is not None]
-
-            def refuse(reason):
-                return err(f"forward mode through '{self.label}', which has only a reverse "
-                           f"rule, transposes that rule '{_name(self.user_vjp)}' in its "
-                           f"cotangent, but {reason}; give defrule a jvp= rule too")
-            ts = transpose(em, sub.block, standins, [c for c, _ in pairs],
-                            [d for _, d in pairs], refuse)
+            with _transposing(self, "vjp", self.label, _name(self.user_vjp), err):
+                ts = self._transpose_vjp(em, dots, outs, args, kwargs, err)
         return tuple(ts) if self.nout > 1 else ts[0]
+
+    def _transpose_vjp(self, em, dots, outs, args, kwargs, err):
+        from .reverse import name_derivative
+        standins = [name_derivative(em.call("zeros_like", o), o, "_bar") for o in outs]
+        sub = Emitter(Block(), loc=em.loc)
+        cts = self._call_vjp(sub, standins, outs, args, kwargs)
+        pairs = [(c, d) for c, d in zip(cts, dots) if c is not None and d is not None]
+
+        def refuse(reason):
+            return err(f"forward mode through '{self.label}', which has only a reverse "
+                       f"rule, transposes that rule '{_name(self.user_vjp)}' in its "
+                       f"cotangent, but {reason}; give defrule a jvp= rule too")
+        return transpose(em, sub.block, standins, [c for c, _ in pairs],
+                         [d for _, d in pairs], refuse)

@@ -724,6 +724,53 @@ def test_defrule_opaque_without_rules(fast_kernel):
         grad(lambda a: np.sum(fast_kernel(a, B)))(A)
 
 
+class _MatVec:
+    """A linear opaque kernel: its rules apply it to tangents and cotangents."""
+
+    def __call__(self, A, x):
+        return A @ x
+
+
+def matvec_jvp(tangents, out, A, x):
+    dA, dx = tangents
+    return MATVEC(dA, x) + MATVEC(A, dx)
+
+
+def matvec_vjp(g, out, A, x):
+    return np.outer(g, x), MATVEC(A.T, g)
+
+
+MATVEC = _MatVec()
+M = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 2.0], [0.2, 0.1, -0.7]])
+
+
+def test_defrule_rules_that_call_the_kernel():
+    def f(x):
+        return np.sum(np.tanh(MATVEC(M, x)) ** 2)
+
+    def ref(x):
+        return np.sum(np.tanh(M @ x) ** 2)
+    x = np.array([0.1, 0.5, -0.3])
+    try:
+        s2sgrad.defrule(MATVEC, jvp=matvec_jvp)
+        check_grads(f, (x,), modes=("fwd",))
+        jf = jacobian(lambda x: np.tanh(MATVEC(M, x)), mode="forward")
+        np.testing.assert_allclose(jf(x), jacobian(lambda x: np.tanh(M @ x))(x))
+        assert jf.last_path == "batched"        # the kernel per batch element
+        assert "batch.per_example(" in jf.source
+        # reverse mode would transpose the rule, which applies the kernel to the
+        # tangents: that needs the kernel's own reverse rule
+        with pytest.raises(RuleError, match="applies '_MatVec object' to tangents again"):
+            grad(f)(x)
+        s2sgrad.defrule(MATVEC, jvp=matvec_jvp, vjp=matvec_vjp)
+        check_grads(f, (x,), modes=("rev", "fwd"))
+        h = hessian(f)
+        np.testing.assert_allclose(h(x), hessian(ref)(x))
+        assert h.last_path == "batched"
+    finally:
+        s2sgrad.undefrule(MATVEC)
+
+
 # ---------------------------------------------------------------- determinism
 
 
