@@ -91,6 +91,10 @@ def test_clip_gradient_float32_and_jacobian():
         return clip_gradient(x, -0.5, 0.5) * 2.0
     J = jacobian(vec, mode="reverse")(X)
     np.testing.assert_array_equal(J, np.diag(np.full(4, 0.5)))
+    # "auto" would pick forward mode (4 inputs, 4 outputs), which the rule refuses
+    np.testing.assert_array_equal(jacobian(vec)(X), J)
+    with pytest.raises(RuleError):
+        jacobian(vec, mode="forward")(X)
 
 
 def test_clip_gradient_second_order_reverse_over_reverse():
