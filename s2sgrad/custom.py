@@ -580,7 +580,8 @@ class _CustomFunction(P.RuleCarrier):
                        f"which has only a reverse rule, transposes that rule "
                        f"'{_name(self.bwd)}' in its cotangent argument, but {reason}; give "
                        f"'{self.name}' a forward rule too ({self.name}.defjvp(...)), or use "
-                       f"reverse mode (grad, vjp; grad(grad(f)) for second derivatives)")
+                       f"reverse mode (grad, vjp; for second derivatives grad(grad(f)) or "
+                       f"jacobian(grad(f), mode='reverse'))")
         return transpose(em, sub.block, standins, [c for c, _ in pairs],
                          [d for _, d in pairs], refuse)
 

@@ -109,6 +109,11 @@ def test_clip_gradient_second_order_reverse_over_reverse():
         assert grad(f)(x) == pytest.approx(np.clip(c, -0.5, 0.5))
         assert grad(grad(f))(x) == pytest.approx(np.clip(inner, -0.5, 0.5))
     assert grad(grad(f))(1.4) == -0.5 and grad(grad(f))(1.6) == -0.5
+    # the Hessian by reverse over reverse (forward mode refuses clip_bwd)
+    H = jacobian(grad(lambda x: np.sum(f(x))), mode="reverse")(X)
+    c = np.cos(X)
+    np.testing.assert_array_equal(
+        H, np.diag(np.clip(np.where((c > -0.5) & (c < 0.5), -np.sin(X), 0.0), -0.5, 0.5)))
 
 
 def test_clip_gradient_forward_mode_is_refused_naming_the_rule():
