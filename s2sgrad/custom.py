@@ -269,6 +269,22 @@ def _transposing(owner, direction, name, rule, err):
 # ---------------------------------------------------------------- functions with custom rules
 
 
+class _Layout:
+    """How a marker's operands map back to the call: the structure (trees) of
+    the output, of each argument and of the residuals, and how many operands
+    each has.  Printed in the IR listing as the call it stands for."""
+
+    __slots__ = ("name", "trees", "sizes")
+
+    def __init__(self, name, trees, sizes):
+        self.name, self.trees, self.sizes = name, trees, sizes
+
+    def __repr__(self):
+        args = ", ".join(t[-1] if t[0] == "diff" else f"{t[-1]} (nondiff)"
+                         for t in self.trees[1])
+        return f"{self.name}({args}): {self.sizes[0]} out, {self.sizes[2]} residuals"
+
+
 def _marker_impl(*args, _nout=1, **nondiff):
     """What a marker computes: its first ``_nout`` operands (the identity on
     the value it marks)."""
@@ -429,8 +445,9 @@ class _CustomFunction(P.RuleCarrier):
         outs = tuple(Var("") for _ in out_leaves)
         eqn = Eqn(self.primitive, tuple(out_leaves + prim_leaves + res_leaves),
                   dict({"_nout": Const(len(out_leaves))}, **nondiff), outs,
-                  {"trees": (out_tree, tuple(arg_trees), res_tree),
-                   "sizes": (len(out_leaves), len(prim_leaves), len(res_leaves))}, lw.loc)
+                  {"layout": _Layout(self.name, (out_tree, tuple(arg_trees), res_tree),
+                                     (len(out_leaves), len(prim_leaves), len(res_leaves)))},
+                  lw.loc)
         lw.em.emit(eqn)
         return _decode(out_tree, iter(outs))
 
@@ -439,8 +456,8 @@ class _CustomFunction(P.RuleCarrier):
     def _parts(self, eqn):
         """(output value, [value of each argument], residuals value) of a marker,
         and the argument trees."""
-        nout, nprim, nres = eqn.params["sizes"]
-        out_tree, arg_trees, res_tree = eqn.params["trees"]
+        nout, nprim, nres = eqn.params["layout"].sizes
+        out_tree, arg_trees, res_tree = eqn.params["layout"].trees
         prim_it = iter(eqn.args[nout:nout + nprim])
         vals = []
         for t in arg_trees:
@@ -454,7 +471,7 @@ class _CustomFunction(P.RuleCarrier):
     def _diff_values(self, eqn, leaves):
         """The values of the differentiated arguments, their leaves replaced by ``leaves``."""
         it = iter(leaves)
-        return [_decode(t[1], it) for t in eqn.params["trees"][1] if t[0] == "diff"]
+        return [_decode(t[1], it) for t in eqn.params["layout"].trees[1] if t[0] == "diff"]
 
     def _nondiff_values(self, eqn):
         vals, _, trees = self._parts(eqn)
@@ -470,16 +487,16 @@ class _CustomFunction(P.RuleCarrier):
     def _call_bwd(self, em, eqn, gs):
         """Lower ``bwd(*nondiff, residuals, g)``; return one cotangent (or None)
         per differentiated leaf."""
-        out_tree, arg_trees, _ = eqn.params["trees"]
-        nout, nprim, _ = eqn.params["sizes"]
+        out_tree, arg_trees, _ = eqn.params["layout"].trees
+        nout, nprim, _ = eqn.params["layout"].sizes
         _, res, _ = self._parts(eqn)
         g = _decode(out_tree, iter(gs))
         value, src = _lower_rule(self.bwd, self._nondiff_values(eqn) + [res, g], em)
         return self._cotangents(em, eqn, value, src, _name(self.bwd))
 
     def _cotangents(self, em, eqn, value, src, rule):
-        nout, nprim, _ = eqn.params["sizes"]
-        diff = [t for t in eqn.params["trees"][1] if t[0] == "diff"]
+        nout, nprim, _ = eqn.params["layout"].sizes
+        diff = [t for t in eqn.params["layout"].trees[1] if t[0] == "diff"]
         err = self._err(src)
         line = _return_line(src)
         if len(diff) == 1 and diff[0][1][0] == "leaf" and not isinstance(value, Seq):
@@ -500,13 +517,13 @@ class _CustomFunction(P.RuleCarrier):
     def _call_jvp(self, em, eqn, tans):
         """Lower the forward rule with tangents ``tans`` (one per differentiated
         leaf; None: zero); return one tangent (or None) per output leaf."""
-        nout, nprim, _ = eqn.params["sizes"]
-        out_tree = eqn.params["trees"][0]
+        nout, nprim, _ = eqn.params["layout"].sizes
+        out_tree = eqn.params["layout"].trees[0]
         prims = list(eqn.args[nout:nout + nprim])
         primals = self._diff_values(eqn, prims)
         if self.jvps is not None:
             total = [None] * nout
-            diff = [t for t in eqn.params["trees"][1] if t[0] == "diff"]
+            diff = [t for t in eqn.params["layout"].trees[1] if t[0] == "diff"]
             start = 0
             out_val = _decode(out_tree, iter(eqn.outs))
             for k, t in enumerate(diff):
@@ -538,7 +555,7 @@ class _CustomFunction(P.RuleCarrier):
     # ------------------------------------------------------------ the table's rules
 
     def _vjp(self, em, eqn, g):
-        nout, nprim, nres = eqn.params["sizes"]
+        nout, nprim, nres = eqn.params["layout"].sizes
         gs = list(g) if nout > 1 else [g]
         if all(x is None for x in gs):
             return [None] * len(eqn.args)
@@ -551,7 +568,7 @@ class _CustomFunction(P.RuleCarrier):
         return [None] * nout + list(cts) + [None] * nres
 
     def _jvp(self, em, eqn, dots):
-        nout, nprim, _ = eqn.params["sizes"]
+        nout, nprim, _ = eqn.params["layout"].sizes
         tans = list(dots[nout:nout + nprim])
         if all(d is None for d in tans):
             return None
@@ -595,7 +612,7 @@ class _CustomFunction(P.RuleCarrier):
 
     def _transpose_jvp(self, em, eqn, gs, rule, err):
         from .reverse import name_derivative
-        nout, nprim, _ = eqn.params["sizes"]
+        nout, nprim, _ = eqn.params["layout"].sizes
         prims = list(eqn.args[nout:nout + nprim])
         standins = [name_derivative(em.call("zeros_like", x), x, "_dot")
                     if isinstance(x, Var) else None for x in prims]
