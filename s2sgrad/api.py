@@ -12,6 +12,14 @@ it (a signature that cannot be specialised, or beyond
 ``MAX_SPECIALIZATIONS``).  ``S2SGRAD_SPECIALIZE`` chooses when to
 specialise: ``first`` (default: from the first call with a signature),
 ``second`` (from the second) or ``never``.
+
+Each compiled version carries the guard of what lowering assumed about the
+world outside the arguments (:mod:`s2sgrad.guards`); every call checks it
+(one small generated function) before running cached code, and a failed
+guard selects another cached version or recompiles (:meth:`_Transformed._cached`).
+Refusals are raised from the API call without the compiler's frames; an
+exception raised inside generated code gets a note naming the user's
+statement (:func:`explain`).
 """
 from __future__ import annotations
 
@@ -23,8 +31,11 @@ import os
 import numpy as np
 
 from . import pytree
-from .codegen import generate
+from .codegen import SOURCE_MAPS, generate
 from .errors import OutputError, S2SGradError
+from .frontend import parse_function
+from .custom import rule_guards as collect_rule_guards
+from .guards import Guards, build as build_guard, changed
 from .invariance import detach_shifts
 from .ir import Const, Func, verify
 from .lower import lower_function
@@ -147,7 +158,10 @@ def _located(exc, sc):
     filename, lineno = None, None
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == getattr(sc, "filename", None):
+        loc = SOURCE_MAPS.get(tb.tb_frame.f_code.co_filename, {}).get(tb.tb_lineno)
+        if loc is not None:                 # the full file name (codegen's source map)
+            filename, lineno = loc.filename, loc.lineno
+        elif tb.tb_frame.f_code.co_filename == getattr(sc, "filename", None):
             lines = linecache.getlines(sc.filename)
             for ln in reversed(lines[:tb.tb_lineno]):
                 m = re.match(r"\s*# (?:adjoint of |tangent of )?(.+?):(\d+): ", ln)
@@ -158,11 +172,78 @@ def _located(exc, sc):
     return S2SGradError(str(exc), filename=filename, lineno=lineno)
 
 
+DEBUG = os.environ.get("S2SGRAD_DEBUG") == "1"
+
+
+def _refusal(exc):
+    """A refusal (S2SGradError) as the user sees it: raised from the API call
+    without the compiler's frames and chained errors above it; its message
+    names the user's file and line.  ``S2SGRAD_DEBUG=1`` keeps them."""
+    if not DEBUG:
+        exc.__cause__ = None
+        exc.__context__ = None
+        exc.__suppress_context__ = True
+        exc.__traceback__ = None
+    return exc
+
+
+def explain(exc):
+    """Tell the user which of *their* statements an exception raised inside
+    generated code (a FloatingPointError under ``np.errstate(all="raise")``,
+    a shape mismatch) comes from: the innermost generated frame's line is
+    mapped back through the comments codegen wrote (``codegen.SOURCE_MAPS``)
+    and added as a note (Python 3.11+) or to the message (3.10)."""
+    if getattr(exc, "_s2sgrad_explained", False):
+        return
+    tb, where = exc.__traceback__, None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        smap = SOURCE_MAPS.get(name)
+        if smap is not None and smap.get(tb.tb_lineno) is not None:
+            where = (name, tb.tb_lineno, smap[tb.tb_lineno])
+        tb = tb.tb_next
+    if where is None:
+        return
+    name, lineno, loc = where
+    import linecache
+    gen = linecache.getline(name, lineno).strip()
+    what = {"adjoint": "the derivative (reverse mode) of ",
+            "tangent": "the derivative (forward mode) of "}.get(loc.kind, "")
+    note = (f"s2sgrad: raised in generated code ({name}, line {lineno}: {gen}) computing "
+            f"{what}{loc.filename}:{loc.lineno}: {loc.text}")
+    try:
+        exc._s2sgrad_explained = True
+    except Exception:                            # noqa: BLE001 -- read-only exception
+        pass
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    elif exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + "\n" + note,) + tuple(exc.args[1:])
+
+
+def user_errors(method):
+    """Wrap an API entry point: refusals trimmed (:func:`_refusal`), errors
+    of generated code explained (:func:`explain`).  (``grad``'s own call
+    does this inline: one call layer less on its fast path.)"""
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except S2SGradError as exc:
+            raise _refusal(exc) from None
+        except Exception as exc:
+            explain(exc)
+            raise
+    return call
+
+
 class _Lazy:
     """A compiled function whose shape-polymorphic Python code is generated
     on first use: most calls run a shape specialisation of ``func`` instead,
     so the general code is only printed when a call (or ``.source`` before
     any call) needs it."""
+
+    guard = None            # set by _Transformed._cached
 
     def __init__(self, func, globals_):
         self.func = func
@@ -182,6 +263,26 @@ class _Lazy:
 
 def _LEAF_TREE_FREE(specs):
     return all(v[0] != "tree" for v in specs.values())
+
+
+class StaticArg:
+    """A static (compile-time) argument value as a cache key: equal only to
+    a value of the same type (``True``, ``1`` and ``np.int64(1)`` are three
+    keys, though Python finds them equal)."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return type(other) is StaticArg and type(other.value) is type(self.value) \
+            and other.value == self.value
+
+    def __hash__(self):
+        return hash((type(self.value), self.value))
+
+    def __repr__(self):
+        return f"StaticArg({self.value!r})"
 
 
 class InputError(S2SGradError, TypeError):
@@ -410,6 +511,15 @@ class _Transformed:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
         self.has_aux = has_aux
+        if not isinstance(fn, _Transformed):
+            # Read (and check) the source now: what is differentiated is the
+            # text as it was when the transformation was made, verified to be
+            # the running code's (frontend._verify).  Errors are raised at the
+            # first call, where they always were.
+            try:
+                parse_function(fn)
+            except Exception:                   # noqa: BLE001 -- reported at the call
+                pass
         self._cache: dict = {}
         self._last = None
         self._last_run = None     # what the last call ran (may be a specialisation)
@@ -477,7 +587,7 @@ class _Transformed:
                 # `if training:` resolve while compiling, and recursion on a
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
-                specs[name] = ("static", value)
+                specs[name] = ("static", StaticArg(value))
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -486,8 +596,9 @@ class _Transformed:
 
     def _static_ok(self, name, value):
         seen = self.__dict__.setdefault("_static_seen", {}).setdefault(name, set())
-        if value in seen or len(seen) < self.MAX_STATIC_VALUES:
-            seen.add(value)
+        key = (type(value), value)
+        if key in seen or len(seen) < self.MAX_STATIC_VALUES:
+            seen.add(key)
             return True
         return False
 
@@ -508,11 +619,55 @@ class _Transformed:
     def _compiled(self, specs):
         key = tuple(specs.items())
         c = self._cache.get(key)
-        if c is None:
-            c = self._compile(specs)
-            self._cache[key] = c
+        if c is None or (c.guard is not None and not c.guard()):
+            c = self._cached(self._cache, key, lambda: self._compile(specs))
         self._last = c
         return c
+
+    # At most this many compiled versions per argument structure whose
+    # guards differ (a flag that alternates between two values compiles
+    # twice, not at every call).
+    MAX_VERSIONS = 8
+
+    def _cached(self, cache, key, make):
+        """``cache[key]`` if its guards hold (:mod:`s2sgrad.guards`: what
+        compiling assumed about globals, closure cells and objects reached
+        from them), else an earlier version whose guards hold, else a new
+        compilation (``make()``)."""
+        c = cache.get(key)
+        if c is not None and (c.guard is None or c.guard()):
+            return c
+        versions = self.__dict__.setdefault("_versions", {}).setdefault((id(cache), key), [])
+        for v in versions:
+            if v.guard is None or v.guard():
+                cache[key] = v
+                self._forget_fast_paths()
+                return v
+        if len(versions) >= self.MAX_VERSIONS and not self.__dict__.get("_warned_versions"):
+            self._warned_versions = True
+            import warnings
+            what = sorted({p for v in versions[-2:] for p in changed(v.guard_items)})
+            warnings.warn(f"s2sgrad: '{getattr(self.fn, '__name__', self.fn)}' was compiled "
+                          f"{len(versions) + 1} times because what it reads from outside its "
+                          f"arguments keeps changing ({', '.join(what) or 'see guards'}); "
+                          f"pass such values as arguments", RuntimeWarning, stacklevel=4)
+        self._compile_guards = ()
+        rule_guards = Guards()      # what custom rules, lowered while differentiating, assumed
+        with collect_rule_guards(rule_guards):
+            c = make()
+        items = list(self._compile_guards) + list(rule_guards)
+        c.guard_items = items
+        c.guard = build_guard(items, self._globals())
+        versions.append(c)
+        if len(versions) > self.MAX_VERSIONS:
+            del versions[0]
+        cache[key] = c
+        self._forget_fast_paths()
+        return c
+
+    def _forget_fast_paths(self):
+        self.__dict__.pop("_fast", None)
+        self.__dict__.pop("_plain_c", None)
 
     def _param_leaf_ranges(self, specs):
         if self._inner is not None:
@@ -529,6 +684,9 @@ class _Transformed:
             func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
+        # what lowering assumed about the world outside the arguments: the
+        # compiled version is guarded by it (see _cached)
+        self._compile_guards = func.info.get("guards") or ()
         verify(func)
         return func
 
@@ -620,9 +778,7 @@ class _GradBase(_Transformed):
         # accumulation in the loop (no opaque stacked products)
         key = tuple(specs.items())
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = diff_cache.get(key)
-        if c is None:
-            c = diff_cache[key] = self._compile(specs, hoist=False)
+        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False))
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -644,56 +800,64 @@ class _GradBase(_Transformed):
             tree = pytree.TreeDef("tuple", (c.out_tree, grad_tree))
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = tree
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     def __call__(self, *args, **kwargs):
-        # The common case first: every argument a NumPy array, passed
-        # positionally -- straight to the generated code.
-        # (A signature is in ``c.spec`` only once a call with it passed the
-        # checks below, so the key lookup is the whole check.)
-        fast = self.__dict__.get("_fast")
-        if fast is not None and not kwargs:
-            # signature -> (generated function, its Compiled) where that function's
-            # result is returned as is (one gradient, a fresh array of x's kind)
-            try:
-                hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
-            except AttributeError:
-                hit = None
-            if hit is not None:
-                self._last_run = hit[1]
-                return hit[0](*args)
-        c = self.__dict__.get("_plain_c")
-        if c is not None and not kwargs and len(args) == c.nargs:
-            try:
-                key = tuple([(a.shape, a.dtype, type(a)) for a in args])
-                sc = c.spec.get(key)
-            except AttributeError:
-                sc = None
-            if sc is not None:
-                self._last_run = sc
-                if c.simple:
-                    if sc.__dict__.get("direct"):      # a fresh array of x's kind
-                        if fast is None:
-                            fast = self._fast = {}
-                        fast[key] = (sc.fn, sc)
-                        return sc.fn(*args)
-                    return _fix_grad(_run(sc, args), args[self.wrt[0]], args)
-                return self._finish(c, _run(sc, args), args, None, None, sc)
-        bound = self._bind(args, kwargs)
-        self._validate(bound)
-        specs = self._specs(bound)
-        c = self._compiled(specs)
-        leaves = self._leaves(bound, specs)
-        sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
-        res = _run(sc, leaves)
-        if len(leaves) == len(args) and not kwargs and self._inner is None and \
-                all(v == _LEAF_SPEC for v in specs.values()) and \
-                all(type(a) is np.ndarray for a in args):
-            c.nargs = len(args)
-            self._plain_c = c         # remember for the fast path above
-        if c.simple:                  # one plain argument, gradient only
-            return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-        return self._finish(c, res, leaves, bound, specs, sc)
+        try:
+            # The common case first: every argument a NumPy array, passed
+            # positionally -- straight to the generated code.
+            # (A signature is in ``c.spec`` only once a call with it passed the
+            # checks below, so the key lookup is the whole check.)
+            fast = self.__dict__.get("_fast")
+            if fast is not None and not kwargs:
+                # signature -> (generated function, its Compiled) where that function's
+                # result is returned as is (one gradient, a fresh array of x's kind)
+                try:
+                    hit = fast.get(tuple([(a.shape, a.dtype, type(a)) for a in args]))
+                except AttributeError:
+                    hit = None
+                if hit is not None and (hit[2] is None or hit[2]()):   # guards hold
+                    self._last_run = hit[1]
+                    return hit[0](*args)
+            c = self.__dict__.get("_plain_c")
+            if c is not None and not kwargs and len(args) == c.nargs and \
+                    (c.guard is None or c.guard()):
+                try:
+                    key = tuple([(a.shape, a.dtype, type(a)) for a in args])
+                    sc = c.spec.get(key)
+                except AttributeError:
+                    sc = None
+                if sc is not None:
+                    self._last_run = sc
+                    if c.simple:
+                        if sc.__dict__.get("direct"):      # a fresh array of x's kind
+                            if fast is None:
+                                fast = self._fast = {}
+                            fast[key] = (sc.fn, sc, c.guard)
+                            return sc.fn(*args)
+                        return _fix_grad(_run(sc, args), args[self.wrt[0]], args)
+                    return self._finish(c, _run(sc, args), args, None, None, sc)
+            bound = self._bind(args, kwargs)
+            self._validate(bound)
+            specs = self._specs(bound)
+            c = self._compiled(specs)
+            leaves = self._leaves(bound, specs)
+            sc = self._last_run = _pick(c, leaves, self._globals(), grads=True)
+            res = _run(sc, leaves)
+            if len(leaves) == len(args) and not kwargs and self._inner is None and \
+                    all(v == _LEAF_SPEC for v in specs.values()) and \
+                    all(type(a) is np.ndarray for a in args):
+                c.nargs = len(args)
+                self._plain_c = c         # remember for the fast path above
+            if c.simple:                  # one plain argument, gradient only
+                return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+            return self._finish(c, res, leaves, bound, specs, sc)
+        except S2SGradError as exc:      # a refusal: no compiler frames above it
+            raise _refusal(exc) from None
+        except Exception as exc:         # raised in generated code: say where
+            explain(exc)
+            raise
 
     def _finish(self, c, res, leaves, bound, specs, sc):
         """Assemble (value, gradient) from the generated function's results;
@@ -799,6 +963,7 @@ class VJPFunction(_Transformed):
         cf.nout = nout
         return cf
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound = self._bind(args, kwargs)
         self._validate(bound)
@@ -814,6 +979,7 @@ class VJPFunction(_Transformed):
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
 
+        @user_errors
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
             if td != c.out_tree:

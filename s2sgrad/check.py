@@ -1,7 +1,8 @@
 """``check_grads``: compare generated derivatives with central finite differences.
 
-For each differentiated argument, a random direction ``v`` and a random
-output cotangent ``u`` are drawn; the generated reverse mode gives
+For each differentiated argument, a random direction ``v`` (scaled
+elementwise by ``max(1, |x|)``, so the step ``eps * v`` is relative to the
+argument's magnitude) and a random output cotangent ``u`` are drawn; the generated reverse mode gives
 ``<J^T u, v>``, and central differences in float64 give
 ``(<u, f(x + eps v)> - <u, f(x - eps v)>) / (2 eps)``.  The two must agree
 to ``rtol``/``atol``.  With ``modes=("rev", "fwd")`` the generated forward
@@ -92,6 +93,16 @@ def _directions(rng, x):
             (" (imaginary direction)", pytree.unflatten(td, imag))]
 
 
+def _relative(v, x):
+    """Scale the direction ``v`` elementwise by ``max(1, |x|)``: a finite
+    difference step ``eps * v`` is then relative to the argument's magnitude
+    (an absolute 1e-6 step at x = 1e8 is lost in the rounding of f(x))."""
+    lv, td = pytree.flatten(v)
+    lx, _ = pytree.flatten(x)
+    return pytree.unflatten(td, [np.asarray(vi) * np.maximum(1.0, np.abs(np.asarray(xi)))
+                                 for vi, xi in zip(lv, lx)])
+
+
 def _zeros_like(x):
     lx, td = pytree.flatten(x)
     return pytree.unflatten(td, [type(v)(0.0) if isinstance(v, (float, complex)) and
@@ -148,7 +159,9 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     ba.apply_defaults()
     names = list(ba.arguments)
     fj = jvp(f, wrt=wrt) if "fwd" in modes else None
-    vs = {pos: _directions(rng, ba.arguments[names[pos]]) for pos in positions}
+    vs = {pos: [(label, _relative(d, ba.arguments[names[pos]]))
+                for label, d in _directions(rng, ba.arguments[names[pos]])]
+          for pos in positions}
     for pos in positions:
         for which, v in vs[pos]:
             _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, kwargs,

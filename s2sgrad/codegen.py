@@ -101,6 +101,7 @@ class CodeGen:
         else:
             self.namer = Namer(reserved)
         self.uses: dict = {}
+        self.comment_locs: dict = {}    # comment text -> the user's Loc (the source map)
         self._count_uses(func.body, func.results)
         self.inlined: dict = {}
         self._index_program(func)
@@ -382,7 +383,7 @@ class CodeGen:
             return ast.Name(id=self.namer.name(a), ctx=ast.Load())
         return self.const(a.value)
 
-    def const(self, v) -> ast.expr:
+    def const(self, v, hint=None) -> ast.expr:
         if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
             return ast.Constant(value=v)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -414,6 +415,11 @@ class CodeGen:
         for name, val in self.consts:
             if val is v:
                 return ast.Name(id=name, ctx=ast.Load())
+        if hint is not None and hint.isidentifier():
+            # a held object with a name of its own (a bound method's self)
+            name = self.namer._fresh(hint, temp_ok=False)
+            self.consts.append((name, v))
+            return ast.Name(id=name, ctx=ast.Load())
         name = f"_c{len(self.consts)}"
         self.consts.append((name, v))
         return ast.Name(id=name, ctx=ast.Load())
@@ -430,6 +436,14 @@ class CodeGen:
                                  ctx=ast.Load())
         if p.name == "load_cell":
             return ast.Attribute(value=self.const(e.params["cell"]), attr="cell_contents",
+                                 ctx=ast.Load())
+        if p.name == "load_object":
+            return self.const(e.params["obj"], hint=e.params["name"])
+        if p.name == "load_attr":
+            return ast.Attribute(value=self.atom(e.args[0]), attr=e.params["attr"],
+                                 ctx=ast.Load())
+        if p.name == "load_item":
+            return ast.Subscript(value=self.atom(e.args[0]), slice=self.const(e.params["key"]),
                                  ctx=ast.Load())
         if p.pyname.split(".")[0] in _RUNTIME_NAMES:
             self.helpers.add(p.pyname.split(".")[0])
@@ -469,7 +483,9 @@ class CodeGen:
                 continue
             key = (e.loc.filename, e.loc.lineno, e.loc.kind) if e.loc else None
             if key != last_key and e.loc is not None:
-                lines.append(indent + self._comment(e.loc))
+                comment = self._comment(e.loc)
+                self.comment_locs.setdefault(comment, e.loc)
+                lines.append(indent + comment)
             last_key = key
             lines += self.stmt(e, indent)
         return lines
@@ -483,7 +499,7 @@ class CodeGen:
                 self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
-        if e.prim.name in ("load_global", "load_cell"):
+        if e.prim.name in _LOADS:
             return True
         return self.uses.get(e.outs[0], 0) <= 1
 
@@ -547,7 +563,9 @@ _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims
              "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
              "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
              "diagonal", "T", "einsum",
-             "float", "load_global", "load_cell"}
+             "float", "load_global", "load_cell", "load_object", "load_attr", "load_item"}
+# reads of the world outside the function: printed where used (read live)
+_LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 from .primitives.core import shape_only  # noqa: E402
 
@@ -632,8 +650,27 @@ def _numpy_name(v):
     return None
 
 
+# pseudo file name of generated code -> {line number: the user's Loc it came from}
+# (s2sgrad.api.explain uses it to point an exception raised in generated code
+# at the user's statement)
+SOURCE_MAPS: dict = {}
+
+
+def _source_map(text, comment_locs):
+    out, loc = {}, None
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            loc = comment_locs.get(stripped, loc)
+        elif loc is not None:
+            out[i] = loc
+    return out
+
+
 class Compiled:
     """A generated function: its source, the callable, and the pseudo file name."""
+
+    guard = None            # what the API checks before running it (s2sgrad.guards)
 
     def __init__(self, source, fn, filename, func):
         self.source = source
@@ -657,6 +694,7 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
                + f"    return {func.name}\n")
     filename = f"<s2sgrad {func.name} #{next(_counter)}>"
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
+    SOURCE_MAPS[filename] = _source_map(factory, cg.comment_locs)
     code = compile(factory, filename, "exec")
     ns: dict = {}
     exec(code, globals_dict, ns)

@@ -77,7 +77,7 @@ from .primitives import core as P
 from .primitives.core import Emitter, Primitive
 from .transpose import transpose
 
-__all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError"]
+__all__ = ["custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError", "rule_guards"]
 
 
 class RuleError(S2SGradError):
@@ -141,6 +141,24 @@ def _describe(value):
 # ---------------------------------------------------------------- reading a rule as code
 
 
+_SINK = threading.local()
+
+
+@contextlib.contextmanager
+def rule_guards(sink):
+    """While a transformation compiles (``api._Transformed._cached``): what
+    the rules lowered meanwhile assumed about their globals and closure cells
+    (:mod:`s2sgrad.guards`) goes into ``sink`` (a ``Guards``), so the
+    compiled version is guarded by it too (a rule is lowered when a
+    derivative is built, after the function itself)."""
+    prev = getattr(_SINK, "guards", None)
+    _SINK.guards = sink
+    try:
+        yield
+    finally:
+        _SINK.guards = prev
+
+
 def _lower_rule(fn, args, em, kwargs=None):
     """Lower the user's rule ``fn(*args, **kwargs)`` (lowering values) into
     ``em``'s block, as user code (locations of the rule's own lines); return
@@ -151,8 +169,11 @@ def _lower_rule(fn, args, em, kwargs=None):
     start = len(em.block.eqns)
     value = lw.inline(fn, list(args), dict(kwargs or {}), src.node)
     # globals and closure variables the rule reads, before its code
-    em.block.eqns[start:start] = [Eqn(prim, (), {}, (v,), params, None)
-                                  for prim, v, params in lw.prologue]
+    em.block.eqns[start:start] = [Eqn(prim, tuple(a), {}, (v,), params, None)
+                                  for prim, v, params, a in lw.prologue]
+    sink = getattr(_SINK, "guards", None)
+    if sink is not None:
+        sink.extend(lw.guards)
     return value, src
 
 

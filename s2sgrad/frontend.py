@@ -12,8 +12,10 @@ the generated code runs.
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import builtins
+import dis
 import inspect
 import textwrap
 import types
@@ -38,16 +40,24 @@ class Source:
                    col=getattr(node, "col_offset", None), construct=construct)
 
 
+# (id(code), file name) -> (code, Source).  Keyed by the code object's
+# identity and file: code objects compare equal across files with the same
+# text, and one file's source must never serve another's function.  The
+# entry holds the code object, so its id is not reused while cached.
 _cache: dict = {}
 
 
 def parse_function(fn) -> Source:
+    """The parsed source of ``fn``, verified to be the source of the code that
+    runs (:func:`_verify`): a file edited on disk after the function was
+    defined is refused, never differentiated in place of the running code."""
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TypeError(f"s2sgrad can only differentiate Python functions, got {fn!r}")
-    key = code
-    if key in _cache:
-        src = _cache[key]
+    key = (id(code), code.co_filename)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is code:
+        src = hit[1]
         return Source(fn, src.node, src.filename, src.lines)
     filename = code.co_filename
     name = getattr(fn, "__name__", "<function>")
@@ -74,9 +84,130 @@ def parse_function(fn) -> Source:
     ast.increment_lineno(tree, start - 1)
     abs_lines = {start + i: ln.rstrip("\n") for i, ln in enumerate(lines)}
     node = _find_node(tree, fn, code, filename)
+    _verify(fn, code, node, filename)
     src = Source(fn, node, filename, abs_lines)
-    _cache[key] = src
+    _cache[key] = (code, src)
     return src
+
+
+# ---------------------------------------------------------------- the source is the running code
+
+_FUTURE_FLAGS = 0
+for _f in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _f).compiler_flag
+
+
+def _verify(fn, code, node, filename):
+    """Refuse unless ``node`` compiles to ``code``: the source read from disk
+    (or linecache) is the source of the function that runs.  The node is
+    compiled inside synthetic scopes rebuilt from ``fn.__qualname__`` (the
+    enclosing classes, for name mangling and ``super()``; an enclosing
+    function binding the closure's free variables), so the compiled code
+    object matches the real one exactly when the text is the same."""
+    try:
+        compiled = _compile_like(node, code, fn, filename)
+    except SyntaxError:
+        compiled = None
+    if compiled is not None and _same_code(compiled, code):
+        return
+    name = getattr(fn, "__name__", "<function>")
+    raise SourceNotFoundError(
+        f"the source of '{name}' in {filename} no longer matches the code that runs (the file "
+        f"was changed after the function was defined?); s2sgrad differentiates the running "
+        f"function only: reload the module (importlib.reload) or re-run its definition",
+        filename=filename, lineno=code.co_firstlineno)
+
+
+# Python 3.12+ nodes have type parameters (older ones must not be given any)
+_TYPE_PARAMS = {"type_params": []} if "type_params" in ast.ClassDef._fields else {}
+
+
+def _compile_like(node, code, fn, filename):
+    body = node if not isinstance(node, ast.Lambda) else ast.Expr(value=node)
+    scopes = [p for p in getattr(fn, "__qualname__", "").split(".")[:-1]]
+    # from the inside out: "<locals>" marks a function scope, other names classes
+    stmt = body
+    k = len(scopes) - 1
+    while k >= 0:
+        part = scopes[k]
+        if part == "<locals>":
+            k -= 2                      # the function owning these locals
+            continue
+        stmt = ast.ClassDef(name=part, bases=[], keywords=[], body=[stmt], decorator_list=[],
+                            **_TYPE_PARAMS)
+        k -= 1
+    free = [n for n in code.co_freevars if n != "__class__"]
+    if free:
+        assigns = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
+                              value=ast.Constant(value=None)) for n in free]
+        stmt = ast.FunctionDef(name="__s2sgrad_scope__", args=ast.arguments(
+            posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
+            defaults=[]), body=assigns + [stmt], decorator_list=[], returns=None,
+            **_TYPE_PARAMS)
+    mod = ast.Module(body=[stmt], type_ignores=[])
+    _fill_locations(mod, node.lineno)
+    top = compile(mod, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                  dont_inherit=True)
+    return _find_code(top, code.co_name, code.co_firstlineno)
+
+
+def _fill_locations(tree, lineno):
+    for n in ast.walk(tree):
+        if "lineno" in n._attributes and not hasattr(n, "lineno"):
+            n.lineno = n.end_lineno = lineno
+            n.col_offset = n.end_col_offset = 0
+
+
+def _find_code(co, name, firstlineno):
+    for c in co.co_consts:
+        if isinstance(c, types.CodeType):
+            if c.co_name == name and c.co_firstlineno == firstlineno:
+                return c
+            found = _find_code(c, name, firstlineno)
+            if found is not None:
+                return found
+    return None
+
+
+def _same_code(a, b):
+    """The same instructions (modulo how the compiler chose to load a name or
+    a method, which depends on the enclosing module's symbol table), names,
+    constants (nested code objects alike) and line numbers."""
+    return a.co_firstlineno == b.co_firstlineno and a.co_varnames == b.co_varnames and \
+        _fingerprint(a) == _fingerprint(b)
+
+
+# instructions that set up frames, cells and call conventions: they differ
+# with the enclosing scopes, not with the function's text
+_SKIP_OPS = {"RESUME", "NOP", "CACHE", "EXTENDED_ARG", "COPY_FREE_VARS", "MAKE_CELL",
+             "PUSH_NULL", "PRECALL"}
+_SAME_OPS = {"LOAD_METHOD": "LOAD_ATTR", "LOAD_GLOBAL": "LOAD_VAR", "LOAD_DEREF": "LOAD_VAR",
+             "LOAD_NAME": "LOAD_VAR", "LOAD_CLASSDEREF": "LOAD_VAR", "CALL_METHOD": "CALL",
+             "CALL_FUNCTION": "CALL"}
+
+
+def _fingerprint(co, depth=0):
+    out = []
+    line = co.co_firstlineno
+    for ins in dis.get_instructions(co):
+        pos = getattr(ins, "positions", None)
+        if pos is not None and pos.lineno is not None:
+            line = pos.lineno
+        elif getattr(ins, "starts_line", None) not in (None, False, True):
+            line = ins.starts_line
+        op = ins.opname
+        if op in _SKIP_OPS:
+            continue
+        op = _SAME_OPS.get(op, op)
+        arg = ins.argval
+        if isinstance(arg, types.CodeType):
+            arg = _fingerprint(arg, depth + 1) if depth < 50 else None
+        elif ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
+            arg = None
+        else:
+            arg = (type(arg).__name__, repr(arg))
+        out.append((op, arg, line))
+    return out
 
 
 def _parse_fragment(text, filename, start):

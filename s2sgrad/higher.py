@@ -33,7 +33,7 @@ import numpy as np
 
 from . import pytree
 from . import arrays
-from .api import InputError, _fix_grad, _pick, _run, _Transformed, _unalias
+from .api import InputError, _fix_grad, _pick, _run, _Transformed, _unalias, user_errors
 from .batching import batch_func
 from .codegen import generate
 from .errors import OutputError
@@ -265,8 +265,10 @@ class JVPFunction(_Transformed):
         f = c.func
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+        info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
 
+    @user_errors
     def __call__(self, primals, tangents, **kwargs):
         bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
         self._validate(bound)
@@ -327,6 +329,7 @@ class HVPFunction(_Transformed):
         c.wrt_leaves = wrt_leaves
         return c
 
+    @user_errors
     def __call__(self, args, v, **kwargs):
         if not isinstance(args, (tuple, list)):
             raise TypeError(f"hvp of '{self.fn.__name__}': call it as f_hvp(args, v) with args "
@@ -382,10 +385,7 @@ class _BasisBase(_Transformed):
 
     def _compiled_mode(self, mode, specs):
         key = (mode, tuple(specs.items()))
-        c = self._cache.get(key)
-        if c is None:
-            c = self._compile_mode(mode, specs)
-            self._cache[key] = c
+        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs))
         self._last = c
         return c
 
@@ -556,6 +556,7 @@ class HessianFunction(_BasisBase):
             cp.source += "\n\n" + cp.tangent_batched.source
         return cp
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         c = self._compiled_mode("fwd", specs)
@@ -657,6 +658,7 @@ class JacobianFunction(_BasisBase):
                     blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
         return blocks
 
+    @user_errors
     def __call__(self, *args, **kwargs):
         bound, specs, leaves = self._prepare(args, kwargs)
         xs_size = sum(int(np.size(leaves[i])) for i in _wrt_leaves(self, specs))

@@ -169,7 +169,8 @@ def _params_key(params):
 
 # never shared: globals are read live, and a list is a mutable object (two
 # `[]` are two lists)
-_NO_CSE = {"load_global", "load_cell", "list_build", "make_list", "list_zeros"}
+_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item", "list_build",
+           "make_list", "list_zeros"}
 
 
 def cse(func: Func) -> Func:

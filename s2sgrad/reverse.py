@@ -783,7 +783,8 @@ def split_vjp(g: Func, nprimal: int, nout: int):
     bwd_eqns = moved + bwd_eqns
     # the backward half pops the forward stacks: give it copies, so a
     # pullback can be called more than once
-    stacks = {e.outs[0] for e in fwd_eqns if e.prim.name == "new_stack"}
+    # (in program order: the copies are printed in this order)
+    stacks = [e.outs[0] for e in fwd_eqns if e.prim.name == "new_stack"]
     copies, subst = [], {}
     for st in stacks:
         if any(st in reads(e) for e in bwd_eqns):

@@ -621,6 +621,23 @@ def stop_gradient(x):
 __all__ += ["stop_gradient"]
 
 
+__all__ += ["r_item", "c_item"]
+
+
+def r_item(x):
+    """One item of ``np.r_[...]`` as NumPy converts it: at least 1-d."""
+    x = np.asanyarray(x)
+    return x.reshape(1) if x.ndim == 0 else x
+
+
+def c_item(x):
+    """One item of ``np.c_[...]``: at least 2-d, a 1-d array as a column."""
+    x = np.asanyarray(x)
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    return x.reshape(-1, 1) if x.ndim == 1 else x
+
+
 # Helpers of the complex-number, FFT and decomposition rules (a file of their own).
 from . import runtime_linalg as _runtime_linalg  # noqa: E402
 from .runtime_linalg import *  # noqa: E402,F401,F403

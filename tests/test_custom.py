@@ -394,6 +394,35 @@ def test_rule_with_a_loop_and_a_global():
     assert f(X) == pytest.approx(ref(X))
 
 
+FACTOR = 2
+
+
+@s2sgrad.custom_vjp
+def scaled_ct(x):
+    return x * 1.0
+
+
+scaled_ct.defvjp(lambda x: (x * 1.0, None), lambda r, g: (g * FACTOR,))
+
+
+def test_what_a_rule_assumed_is_guarded():
+    # FACTOR is an int: a compile-time constant of the rule, so the compiled
+    # gradient is guarded by it (s2sgrad.guards) like the function's own reads
+    global FACTOR
+    g = grad(lambda x: np.sum(scaled_ct(x)))
+    j = jvp(lambda x: np.sum(scaled_ct(x)))
+    gg = grad(grad(lambda x: scaled_ct(x) ** 2))
+    try:
+        FACTOR = 2
+        np.testing.assert_array_equal(g(X), np.full(4, 2.0))
+        assert j((X,), (np.ones(4),))[1] == 8.0 and gg(1.0) == 8.0
+        FACTOR = 3
+        np.testing.assert_array_equal(g(X), np.full(4, 3.0))
+        assert j((X,), (np.ones(4),))[1] == 12.0 and gg(1.0) == 18.0
+    finally:
+        FACTOR = 2
+
+
 # ---------------------------------------------------------------- wrong rules
 
 

@@ -55,3 +55,62 @@ def test_step_function_rule_against_finite_differences(f):
     x = np.array([-1.3, 0.1, 0.7, 1.9])
     check_grads(f, (x,), modes=("rev", "fwd"))
     check_grads(f, (x.astype(np.float32),), modes=("rev",))
+
+
+# ---------------------------------------------------------------- power at 0
+# Convention (JAX/autograd): x ** 0 has derivative 0 everywhere; the
+# exponent's derivative out * log(x) is 0 where the base is 0.
+
+def _pow0(x):
+    return x ** 0.0
+
+
+def _pow_sum(x, y):
+    return np.sum(x ** y)
+
+
+def _pow_base0(y):
+    return np.sum(np.power(0.0, y))
+
+
+def test_power_zero_exponent_has_zero_derivative_at_zero():
+    assert _pow0(0.0) == 1.0
+    for x in (0.0, np.zeros(3), np.float32(0.0)):
+        g = grad(_pow0)(x)
+        np.testing.assert_array_equal(g, np.zeros_like(x))
+        assert type(g) is type(x)
+    _, t = jvp(_pow0)((0.0,), (1.0,))
+    assert t == 0.0
+    assert hessian(_pow0)(0.0) == 0.0
+
+
+def test_power_exponent_derivative_is_zero_at_zero_base():
+    y = np.array([1.0, 2.5])
+    assert _pow_base0(y) == 0.0
+    np.testing.assert_array_equal(grad(_pow_base0)(y), [0.0, 0.0])
+    _, t = jvp(_pow_base0)((y,), (np.ones(2),))
+    assert t == 0.0
+    np.testing.assert_array_equal(hessian(_pow_base0)(y), np.zeros((2, 2)))
+
+
+def test_power_both_operands_at_and_near_zero():
+    x = np.array([0.0, 1.5, 0.0])
+    y = np.array([2.0, 1.5, 3.0])
+    assert _pow_sum(x, y) == pytest.approx(1.5 ** 1.5)
+    gx, gy = grad(_pow_sum, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, [0.0, 1.5 * 1.5 ** 0.5, 0.0])
+    np.testing.assert_allclose(gy, [0.0, 1.5 ** 1.5 * np.log(1.5), 0.0])
+    # second order, exactly at 0: d2/dx2 x**2 = 2, d2/dx2 x**3 = 0, d2/dy2 0**y = 0
+    np.testing.assert_allclose(hessian(_pow_sum, wrt=0)(x, y),
+                               np.diag([2.0, 1.5 * 0.5 * 1.5 ** -0.5, 0.0]))
+    hy = hessian(_pow_sum, wrt=1)(x, y)
+    assert np.all(np.isfinite(hy)) and hy[0, 0] == 0.0 and hy[2, 2] == 0.0
+    # near 0, against finite differences, in both modes
+    for p in (0.0, 0.5, 1.0, 2.0):
+        check_grads(_pow_sum, (np.array([1e-3, 0.7]), np.array([p, p + 0.1])), wrt=(0, 1),
+                    modes=("rev", "fwd"))
+
+
+def test_power_fractional_exponent_at_zero_is_inf_not_an_exception():
+    with np.errstate(divide="ignore"):
+        assert grad(lambda x: x ** 0.5)(0.0) == np.inf       # the one-sided limit, as sqrt

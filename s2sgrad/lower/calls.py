@@ -20,7 +20,8 @@ from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import DictVal, LocalFunction, Seq, Static
+from ..guards import Path
+from .values import DictVal, LocalFunction, ObjVal, Seq, Static, is_namespace
 from .syntax import assigned_names, snippet
 from .subscripts import ufunc_at_of
 from .aliasing import Transposed
@@ -95,15 +96,16 @@ class CallsMixin:
             return self.list_append(func.value, node.args[0], node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
-            if not isinstance(base, Static):
+            if not isinstance(base, (Static, ObjVal)):
                 args = self.expr_items(node.args)
                 kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
                 return self.method_call(base, func.attr, args, kwargs, node)
-            try:
-                callee = self.static_value(getattr(base.obj, func.attr))
-            except AttributeError:
-                raise self.error(func, f"'{snippet(func)}' does not exist",
-                                 cls=UnresolvedNameError) from None
+            callee = self.attr_value(base, self.mangle(func.attr), func)
+            if isinstance(base, ObjVal) and isinstance(callee, Static) and \
+                    isinstance(callee.obj, types.MethodType) and \
+                    callee.obj.__self__ is base.obj:
+                callee = Static(callee.obj, callee.path)
+                callee.self_value = base          # self.helper(x): self is read through
         else:
             callee = self.expr(func)
         if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
@@ -115,7 +117,11 @@ class CallsMixin:
         if not isinstance(callee, Static):
             raise self.error(node, f"'{snippet(func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
-        return self.call_static(callee.obj, args, kwargs, node)
+        self_value = callee.self_value
+        if self_value is not None and isinstance(callee.obj.__func__, types.FunctionType) \
+                and not _is_library_function(callee.obj.__func__):
+            return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
+        return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
 
     def method_call(self, base, name, args, kwargs, node):
         if isinstance(base, DictVal):
@@ -143,7 +149,19 @@ class CallsMixin:
             args, kwargs = adapter(args, kwargs)
         return self.apply(prim, args, kwargs, node, spelling=("method", name))
 
-    def call_static(self, obj, args, kwargs, node):
+    def method_self(self, method, path, node):
+        """The ``self`` of a bound method being inlined: read through (its
+        attributes are data read live or guarded configuration)."""
+        owner = method.__self__
+        if isinstance(owner, type):
+            return Static(owner, None if path is None else path.attr("__self__"))
+        if path is None:
+            raise self.error(node, f"s2sgrad cannot tell where the object of the method "
+                                   f"'{method.__name__}' comes from; call it through a global "
+                                   f"or self", cls=S2SGradError)
+        return self.static_value(owner, path.attr("__self__"), node)
+
+    def call_static(self, obj, args, kwargs, node, path=None):
         prim = P.lookup_object(obj)
         if prim is not None and prim.lower_call is not None:
             return prim.lower_call(self, args, kwargs, node)   # a custom rule (s2sgrad.custom)
@@ -183,7 +201,8 @@ class CallsMixin:
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
-            return self.inline(obj.__func__, [Static(obj.__self__)] + list(args), kwargs, node)
+            return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),
+                               kwargs, node)
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal
@@ -258,7 +277,21 @@ class CallsMixin:
                     v = DictVal(v)
                 sub.env[pname] = v
             elif param.default is not inspect.Parameter.empty:
-                sub.env[pname] = self.static_value(param.default)
+                k = [p for p in sig.parameters.values()
+                     if p.default is not inspect.Parameter.empty and
+                     p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)].index(param) \
+                    if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) \
+                    else None
+                # a default is fixed with the function object (guarded), but
+                # data (an array default) is read live, as the function would
+                d = param.default
+                dpath = None
+                if isinstance(d, (np.ndarray, np.generic, float, complex, list)) or \
+                        is_namespace(d):
+                    fpath = Path(("object", fn, fn.__name__))
+                    dpath = fpath.attr("__defaults__").item(k) if k is not None else \
+                        fpath.attr("__kwdefaults__").item(pname)
+                sub.env[pname] = self.static_value(d, dpath, node)
             elif param.kind == param.VAR_POSITIONAL:
                 sub.env[pname] = Seq("tuple", [])
             elif param.kind == param.VAR_KEYWORD:
@@ -328,11 +361,8 @@ class CallsMixin:
             return self.load_name(func)
         if isinstance(func, ast.Attribute):
             base = self.static_callee(func.value)
-            if isinstance(base, Static):
-                try:
-                    return self.static_value(getattr(base.obj, func.attr))
-                except AttributeError:
-                    return None
+            if isinstance(base, (Static, ObjVal)) and hasattr(base.obj, func.attr):
+                return self.attr_value(base, func.attr, func)
         return None
 
     def apply(self, prim, args, kwargs, node, spelling=None):

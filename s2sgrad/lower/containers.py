@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, Static
 from .syntax import snippet
 
 
@@ -88,8 +90,16 @@ class ContainersMixin:
         literal becomes a runtime list (a loop carry that is appended to)."""
         if isinstance(v, (Var, Const)):
             return v
+        if isinstance(v, ObjVal):
+            return self.load_path(v.path)         # read live
         if isinstance(v, Static):
-            return Const(v.obj)
+            obj = v.obj
+            if isinstance(obj, (type, np.dtype)):
+                return Const(obj)                 # a dtype argument: np.float32, float
+            raise self.error(node or self.node, f"'{getattr(obj, '__name__', obj)!s}' "
+                             f"({type(obj).__name__}) is used as a value here; s2sgrad can call "
+                             f"functions and read modules, not pass them around as data",
+                             cls=S2SGradError, construct=type(obj).__name__)
         if isinstance(v, Seq):
             atoms = [self.materialize(i, node) for i in v.items]
             if all(isinstance(a, Const) for a in atoms) and not runtime_list:
@@ -106,4 +116,7 @@ class ContainersMixin:
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
                                    "pass its values")
-        raise AssertionError(v)
+        what = "a function" if type(v).__name__ == "LocalFunction" else type(v).__name__
+        raise self.error(node or self.node, f"{what} is used as a value here; s2sgrad passes "
+                         f"arrays, numbers and containers of them, and calls functions",
+                         cls=S2SGradError, construct=what)

@@ -9,7 +9,7 @@ import ast
 from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
-from .values import DictVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, Static
 from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
 
 
@@ -56,6 +56,17 @@ class ExpressionsMixin:
             return Const(not v.value)
         return self.apply(P.get(UNARY[type(node.op)]), [v], {}, node)
 
+    def mangle(self, attr):
+        """``self.__w`` in a method of class ``M`` reads ``_M__w`` (Python's
+        private name mangling)."""
+        if not attr.startswith("__") or attr.endswith("__"):
+            return attr
+        parts = getattr(self.src.fn, "__qualname__", "").split(".")[:-1]
+        if not parts or parts[-1] == "<locals>":
+            return attr
+        cls = parts[-1].lstrip("_")
+        return f"_{cls}{attr}" if cls else attr
+
     def expr_Compare(self, node):
         left = self.expr(node.left)
         result = None
@@ -78,7 +89,7 @@ class ExpressionsMixin:
     def identity_test(self, a, b, node):
         if isinstance(a, Const) and isinstance(b, Const):
             return Const(a.value is b.value)
-        if isinstance(a, Static) and isinstance(b, Static):
+        if isinstance(a, (Static, ObjVal)) and isinstance(b, (Static, ObjVal)):
             return Const(a.obj is b.obj)
         # A computed value is never None: arguments that are None are constants.
         for x, y in ((a, b), (b, a)):
@@ -113,14 +124,9 @@ class ExpressionsMixin:
 
     def expr_Attribute(self, node):
         base = self.expr(node.value)
-        attr = node.attr
-        if isinstance(base, Static):
-            try:
-                obj = getattr(base.obj, attr)
-            except AttributeError:
-                raise self.error(node, f"'{snippet(node)}' does not exist",
-                                 cls=UnresolvedNameError) from None
-            return self.static_value(obj)
+        attr = self.mangle(node.attr)
+        if isinstance(base, (Static, ObjVal)):
+            return self.attr_value(base, attr, node)
         if isinstance(base, (Var, Const)):
             prim = P.ATTRIBUTES.get(attr)
             if prim is None:

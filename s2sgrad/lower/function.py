@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import types
 
 
 from .. import pytree
@@ -12,7 +13,8 @@ from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Func, Var
 from ..primitives import core as P
 from ..primitives.core import Emitter
-from .values import DictVal, Seq
+from ..guards import Path
+from .values import DictVal, Seq, Static
 from .lowerer import Lowerer
 
 
@@ -20,7 +22,8 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     """Lower ``fn`` to a :class:`Func`.
 
     ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
-    ``("leaf", None)``, ``("static", value)`` (a Python int/bool: a constant),
+    ``("leaf", None)``, ``("static", StaticArg)`` (a Python int/bool: a constant, its
+    ``.value``),
     ``("none", None)`` (the argument is ``None``: a
     constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
     The Func has one parameter Var per leaf, in order.
@@ -42,9 +45,18 @@ def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(src.fn), em)
     params = []
+    if isinstance(fn, types.MethodType):
+        # grad(model.loss): self is not an argument of the gradient; its
+        # attributes are read through it (data live, configuration guarded)
+        a = src.node.args
+        first = (a.posonlyargs + a.args)[0].arg
+        owner = fn.__self__
+        root = Path(("object", owner, first))
+        lw.env[first] = Static(owner, root) if isinstance(owner, type) else \
+            lw.static_value(owner, root, src.node)
     for pname, (kind, td) in arg_specs.items():
         if kind in ("none", "static"):
-            lw.env[pname] = Const(td if kind == "static" else None)
+            lw.env[pname] = Const(td.value if kind == "static" else None)
             params.append(Var(pname))   # still a parameter of the generated function
             continue
         if kind == "leaf":
@@ -72,11 +84,11 @@ def _lower_function(fn, arg_specs, name, src):
     ret = lw.env["$retv"]
     results, out_tree = _flatten_value(lw, ret, node)
     prologue = []
-    for prim, v, params_ in lw.prologue:
-        prologue.append(Eqn(prim, (), {}, (v,), params_, None))
+    for prim, v, params_, args in lw.prologue:
+        prologue.append(Eqn(prim, tuple(args), {}, (v,), params_, None))
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,
-                info={"out_tree": out_tree, "source": src})
+                info={"out_tree": out_tree, "source": src, "guards": lw.guards})
     return func
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..errors import (S2SGradError, UnsupportedSyntaxError)
 from ..frontend import Resolver, Source
+from ..guards import Guards
 from ..ir import Const, Loc, Var
 from ..primitives import core as P
 from ..primitives.core import Emitter
@@ -60,6 +61,9 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.prologue: list = []
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
+            self.path_loads: dict = {}    # Path.key() -> the Var read live at that path
+            self.external: dict = {}      # id(Var) -> description: values of the caller's
+            self.guards = Guards()        # what compilation assumed (s2sgrad.guards)
 
     def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
         return self.src.error(cls, message, node, construct)

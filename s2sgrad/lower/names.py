@@ -1,16 +1,49 @@
 """Name resolution: locals, then the function's closure cells, globals and
-builtins (:class:`~s2sgrad.frontend.Resolver`).  Modules, functions, classes
-and dtypes are compile-time values; ``None``/bool/str are constants; other
-globals and cells (arrays, floats) are read live by the generated code
-(``load_global``/``load_cell`` equations in the prologue)."""
+builtins (:class:`~s2sgrad.frontend.Resolver`), and what is reached from
+them through attributes and constant keys.
+
+What comes from outside the function is either
+
+* **read live** by the generated code: arrays, floats, NumPy scalars and
+  lists (a global ``W``, ``self.W``, ``CONFIG["lr"]``, ``mymodule.EPS``),
+  through ``load_global``/``load_cell``/``load_object``/``load_attr``/
+  ``load_item`` equations in the prologue, printed where they are used; or
+* **resolved while compiling and guarded** (:mod:`s2sgrad.guards`):
+  modules, functions, classes, dtypes and other callables (which helper a
+  name calls, ``act = np.tanh``), ``None``/bool/str values (a ``TRAIN``
+  flag, a loss name), and ints reached through an attribute or a key
+  (``cfg.n_layers``, ``CONFIG["depth"]``; a global int *name* is read live).
+  Each such read is recorded with the path it was read through, and the API
+  checks the path still gives the same object (identity; type and value
+  for immutables) before running the compiled code, recompiling if not.
+
+Dicts and objects with attributes (a config, a model's ``self``) are
+:class:`~s2sgrad.lower.values.ObjVal`: read through, never a value.
+Attributes of library modules (``np.exp``, ``math.pi``) are not guarded.
+Nothing else becomes a constant: an object s2sgrad cannot read live or
+resolve is refused at the user's line.
+"""
 from __future__ import annotations
+
+import types
 
 import numpy as np
 
-from ..errors import UnresolvedNameError
+from ..errors import UnknownFunctionError, UnresolvedNameError, UnsupportedSyntaxError
+from ..guards import Path, is_library
 from ..ir import Const, Var
 from ..primitives import core as P
-from .values import Static, is_number, is_static_object
+from .values import ObjVal, Static, is_namespace, is_number, is_static_object
+
+
+# np.r_, np.c_, np.s_, np.index_exp: objects used by subscripting them
+# (lowered in subscripts.py)
+_INDEX_TRICKS = (np.r_, np.c_, np.s_, np.index_exp)
+
+
+def _literal(v):
+    return v is None or isinstance(v, (bool, int, float, str)) or (
+        isinstance(v, tuple) and all(_literal(x) for x in v))
 
 
 class NamesMixin:
@@ -27,14 +60,16 @@ class NamesMixin:
         kind, val = r
         if kind == "cell":
             obj = val.cell_contents
-            if is_static_object(obj):
-                return Static(obj)
+            if is_static_object(obj) or obj is None or isinstance(obj, (str, bool)) or \
+                    is_namespace(obj):
+                return self.static_value(obj, Path(("cell", val, name)), node)
             return self.top.load_cell(name, val)
-        if is_static_object(val) or kind == "builtin":
-            return self.static_value(val)
-        if val is None or isinstance(val, (str, bool)):
-            return Const(val)
+        if is_static_object(val) or kind == "builtin" or val is None or \
+                isinstance(val, (str, bool)) or is_namespace(val):
+            return self.static_value(val, Path(("global", self.resolver.globals, name)), node)
         return self.top.load_global(name, self.resolver.globals)
+
+    # ------------------------------------------------------------ live reads
 
     def load_global(self, name, globals_dict):
         key = (name, id(globals_dict))
@@ -42,7 +77,8 @@ class NamesMixin:
             v = Var(name)
             self.global_loads[key] = v
             self.prologue.append((P.get("load_global"), v,
-                                  {"name": name, "globals": globals_dict}))
+                                  {"name": name, "globals": globals_dict}, ()))
+            self.external[id(v)] = f"the global '{name}'"
         return self.global_loads[key]
 
     def load_cell(self, name, cell):
@@ -50,16 +86,155 @@ class NamesMixin:
         if key not in self.cell_loads:
             v = Var(name)
             self.cell_loads[key] = v
-            self.prologue.append((P.get("load_cell"), v, {"name": name, "cell": cell}))
+            self.prologue.append((P.get("load_cell"), v, {"name": name, "cell": cell}, ()))
+            self.external[id(v)] = f"the closed-over variable '{name}'"
         return self.cell_loads[key]
 
-    def static_value(self, obj):
-        if obj is None or isinstance(obj, (bool, str, int, float, complex)) or obj is Ellipsis:
+    def load_path(self, path):
+        """The run-time value at ``path`` (read live: hoisted to the prologue,
+        printed where it is used, e.g. ``self.W`` or ``CONFIG['lr']``)."""
+        top = self.top
+        key = path.key()
+        v = top.path_loads.get(key)
+        if v is not None:
+            return v
+        kind, obj, name = path.root
+        if not path.steps:
+            if kind == "global":
+                return top.load_global(name, obj)
+            if kind == "cell":
+                return top.load_cell(name, obj)
+            v = Var(name)
+            top.prologue.append((P.get("load_object"), v, {"name": name, "obj": obj}, ()))
+        else:
+            parent = top.load_path(Path(path.root, path.steps[:-1]))
+            step, k = path.steps[-1]
+            v = Var(k if step == "attr" and isinstance(k, str) else "")
+            if step == "attr":
+                top.prologue.append((P.get("load_attr"), v, {"attr": k}, (parent,)))
+            else:
+                top.prologue.append((P.get("load_item"), v, {"key": k}, (parent,)))
+        top.path_loads[key] = v
+        top.external[id(v)] = f"'{path.describe()}'"
+        return v
+
+    def external_origin(self, v):
+        """If the array ``v`` belongs to the world outside the function (a
+        global, a closed-over variable, an attribute of ``self``, or a view of
+        one), a description of it; else None."""
+        seen = 0
+        while isinstance(v, Var) and seen < 1000:
+            d = self.top.external.get(id(v))
+            if d is not None:
+                return d
+            view = self.top.views.get(v)
+            if view is None:
+                return None
+            v = view[0]
+            seen += 1
+        return None
+
+    def refuse_external_write(self, v, node):
+        where = self.external_origin(v) if isinstance(v, Var) else None
+        if isinstance(v, ObjVal):
+            where = f"'{v.path.describe()}'"
+        if where is not None:
+            raise self.error(node, f"this writes into {where}, which belongs to the caller "
+                                   f"(a global, a closed-over variable or an attribute); "
+                                   f"s2sgrad does not perform side effects outside the "
+                                   f"differentiated function: work on a copy "
+                                   f"(x = x.copy()), or pass it in as an argument and return "
+                                   f"the new value", construct="write into an outside value")
+
+    # ------------------------------------------------------------ compile-time values
+
+    def guard(self, path, obj):
+        if path is not None and (path.steps or path.root[0] != "object"):
+            self.top.guards.add(path, obj)
+
+    def static_value(self, obj, path=None, node=None):
+        """A value found while compiling (a global, a closure cell, an
+        attribute or an entry of one, a default argument), as a lowering
+        value.  ``path``: where it was read from (None for values that cannot
+        change: attributes of library modules, literals)."""
+        node = node if node is not None else self.node
+        if obj is None or isinstance(obj, (bool, str)) or obj is Ellipsis:
+            self.guard(path, obj)
             return Const(obj)
-        if isinstance(obj, np.generic) and is_number(obj):
-            return Const(obj.item())
-        if is_static_object(obj):
-            return Static(obj)
-        if isinstance(obj, tuple) and all(isinstance(v, (int, float, str, type(None))) for v in obj):
+        if isinstance(obj, int):
+            self.guard(path, obj)       # configuration: cfg.n_layers, CONFIG["depth"]
             return Const(obj)
-        return Const(obj)  # other data: a constant held by the generated code
+        if is_number(obj) and isinstance(obj, (float, complex, np.generic)):
+            if path is not None:
+                return self.load_path(path)          # data: read live
+            return Const(obj.item() if isinstance(obj, np.generic) else obj)
+        if isinstance(obj, types.BuiltinMethodType) and \
+                not isinstance(getattr(obj, "__self__", None), types.ModuleType) and \
+                getattr(obj, "__self__", None) is not None:
+            # dict.get, list.copy ... of an object: a new object at each read
+            if path is not None:
+                self.guard(path.attr("__self__"), obj.__self__)
+            return Static(obj, path)
+        if isinstance(obj, types.MethodType):
+            # a bound method is a new object at each attribute read: guard
+            # the function and the object it is bound to
+            if path is not None:
+                self.guard(path.attr("__func__"), obj.__func__)
+                self.guard(path.attr("__self__"), obj.__self__)
+            return Static(obj, path)
+        if is_static_object(obj) or any(obj is t for t in _INDEX_TRICKS):
+            self.guard(path, obj)
+            return Static(obj, path)
+        if isinstance(obj, tuple) and _literal(obj):
+            self.guard(path, obj)
+            return Const(obj)
+        if is_namespace(obj):
+            if path is None:
+                raise self.error(node, f"s2sgrad cannot tell where the {type(obj).__name__} "
+                                       f"object used here comes from; pass it as an argument "
+                                       f"or make it a global", cls=UnsupportedSyntaxError,
+                                 construct=type(obj).__name__)
+            self.guard(path, obj)
+            return ObjVal(obj, path)
+        if path is not None and isinstance(obj, (np.ndarray, list, tuple)):
+            return self.load_path(path)              # data: read live
+        raise self.error(node, f"s2sgrad cannot use the {type(obj).__name__} object "
+                               f"{_short_repr(obj)} here: it is neither data (an array or a "
+                               f"number, read when the gradient runs) nor a function or "
+                               f"configuration value it can resolve; pass it as an argument",
+                         cls=UnknownFunctionError, construct=type(obj).__name__)
+
+    def attr_value(self, base, attr, node):
+        """``base.attr`` for a compile-time ``base`` (a Static or an ObjVal)."""
+        try:
+            obj = getattr(base.obj, attr)
+        except AttributeError:
+            from .syntax import snippet
+            raise self.error(node, f"'{snippet(node)}' does not exist",
+                             cls=UnresolvedNameError) from None
+        path = None
+        if base.path is not None and not (isinstance(base, Static) and is_library(base.obj)):
+            path = base.path.attr(attr)
+        return self.static_value(obj, path, node)
+
+    def item_value(self, base, key, node):
+        """``base[key]`` for an ObjVal ``base`` (a global dict) and a constant key."""
+        if not isinstance(key, Const):
+            raise self.unsupported(node, "a computed key into a dict or object from outside "
+                                         "the function", "use a constant key, or pass the "
+                                                         "dict as an argument")
+        try:
+            obj = base.obj[key.value]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise self.error(node, f"'{base.path.describe()}[{key.value!r}]' does not exist "
+                                   f"({type(exc).__name__}: {exc})",
+                             cls=UnresolvedNameError) from None
+        return self.static_value(obj, base.path.item(key.value), node)
+
+
+def _short_repr(obj):
+    try:
+        r = repr(obj)
+    except Exception:   # noqa: BLE001
+        r = f"<{type(obj).__name__}>"
+    return r if len(r) <= 60 else r[:57] + "..."

@@ -112,6 +112,8 @@ class StatementsMixin:
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
         cur = self.load_name(s.target)
+        if isinstance(cur, Var) and P.shape_of(cur) is not P.SCALAR:
+            self.refuse_external_write(cur, s)    # in place on an array of the caller's
         rhs = self.expr(s.value)
         new = self.binop(s.op, cur, rhs, s)
         self.bind(s.target, new)
@@ -168,8 +170,9 @@ class StatementsMixin:
         elif isinstance(target, ast.Subscript):
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
-            raise self.unsupported(target, "assignment to an attribute",
-                                   "assign to a local variable")
+            raise self.unsupported(target, "assignment to an attribute (a side effect on an "
+                                           "object outside the differentiated function)",
+                                   "assign to a local variable and return it")
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__}",
                                    "assign to a local variable")

@@ -12,7 +12,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, Static
 from .syntax import snippet
 
 
@@ -58,11 +58,83 @@ class SubscriptsMixin:
             else:
                 key = self.expr(idx_node)
             return self.container_getitem(base, key, node)
+        if isinstance(base, ObjVal):
+            return self.item_value(base, self.expr(idx_node), node)
+        if isinstance(base, Static) and (base.obj is np.s_ or base.obj is np.index_exp):
+            return self.index_expression(base.obj, idx_node, node)
+        if isinstance(base, Static) and (base.obj is np.r_ or base.obj is np.c_):
+            return self.axis_concatenate(base.obj is np.c_, idx_node, node)
         if isinstance(base, Static):
             raise self.unsupported(node, f"subscripting '{snippet(node.value)}'",
                                    "index an array value")
         template, parts = self.index_template(idx_node)
         return self.apply_getitem(base, template, parts, node)
+
+    def index_expression(self, obj, idx_node, node):
+        """``np.s_[...]`` / ``np.index_exp[...]`` with constant bounds: the
+        index itself (a slice or a tuple), usable as ``x[idx]``."""
+        def const(n):
+            if isinstance(n, ast.Slice):
+                bounds = [None if b is None else self.expr(b) for b in (n.lower, n.upper, n.step)]
+                if not all(b is None or (isinstance(b, Const) and isinstance(b.value, int)
+                                         and not isinstance(b.value, bool)) for b in bounds):
+                    raise self.unsupported(node, "np.s_/np.index_exp with computed bounds",
+                                           "index with the slice directly: x[i:j]")
+                return slice(*(None if b is None else b.value for b in bounds))
+            v = self.expr(n)
+            if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
+                                         (isinstance(v.value, int) and
+                                          not isinstance(v.value, bool))):
+                return v.value
+            raise self.unsupported(node, "np.s_/np.index_exp of a computed index",
+                                   "index with it directly: x[i]")
+        if isinstance(idx_node, ast.Tuple):
+            return Const(tuple(const(e) for e in idx_node.elts))
+        v = const(idx_node)
+        return Const((v,) if obj is np.index_exp else v)
+
+    def axis_concatenate(self, columns, idx_node, node):
+        """``np.r_[a, b, 0:3]`` (``columns``: ``np.c_[...]``): a concatenation
+        of the items converted as NumPy converts them (at least 1-d; for
+        ``np.c_`` at least 2-d with 1-d items as columns), slices with
+        constant bounds as ``np.arange`` (``start:stop:nj`` as ``np.linspace``
+        is not supported), and for ``np.r_`` a leading axis string ('0',
+        '-1', ...)."""
+        name = "np.c_" if columns else "np.r_"
+        elts = list(idx_node.elts) if isinstance(idx_node, ast.Tuple) else [idx_node]
+        axis = -1 if columns else 0
+        if elts and isinstance(elts[0], ast.Constant) and isinstance(elts[0].value, str):
+            d = elts.pop(0).value.strip()
+            try:
+                axis = int(d)
+            except ValueError:
+                raise self.unsupported(node, f"the directive {d!r} of {name}",
+                                       "use np.concatenate/np.stack with an axis") from None
+            if columns:
+                raise self.unsupported(node, f"a directive string in {name}",
+                                       "use np.concatenate with an axis")
+        items = []
+        for e in elts:
+            if isinstance(e, ast.Slice):
+                bounds = [None if b is None else self.expr(b) for b in (e.lower, e.upper, e.step)]
+                if not all(b is None or (isinstance(b, Const) and isinstance(b.value, (int, float))
+                                         and not isinstance(b.value, bool)) for b in bounds):
+                    raise self.unsupported(node, f"a slice with computed or complex bounds in "
+                                                 f"{name}", "use np.arange or np.linspace")
+                start, stop, step = (None if b is None else b.value for b in bounds)
+                args = [Const(0 if start is None else start), Const(stop)]
+                if step is not None:
+                    args.append(Const(step))
+                v = self.apply(P.get("arange"), args, {}, node)
+            else:
+                v = self.expr(e)
+                if isinstance(v, (Seq, DictVal, Static)) and not isinstance(v, Seq):
+                    raise self.unsupported(node, f"this item of {name}", "pass arrays or numbers")
+            items.append(self.apply(P.get("c_item" if columns else "r_item"), [v], {}, node))
+        if not items:
+            raise self.unsupported(node, f"an empty {name}", "use np.array([])")
+        return self.apply(P.get("concatenate"), [Seq("list", items)], {"axis": Const(axis)},
+                          node)
 
     def index_template(self, idx_node):
         parts: list = []
@@ -78,6 +150,8 @@ class SubscriptsMixin:
             if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
                                          (isinstance(v.value, int))):
                 return v.value
+            if isinstance(v, Const) and isinstance(v.value, slice):
+                return v.value                  # np.s_[1:3]
             if isinstance(v, Static) and v.obj is None:
                 return None
             parts.append(self.materialize(v, n))
@@ -86,6 +160,11 @@ class SubscriptsMixin:
         if isinstance(idx_node, ast.Tuple):
             t = tuple(item(e) for e in idx_node.elts)
         else:
+            v = self.expr(idx_node) if not isinstance(idx_node, ast.Slice) else None
+            if isinstance(v, Const) and isinstance(v.value, tuple) and all(
+                    x is None or x is Ellipsis or isinstance(x, slice) or
+                    (isinstance(x, int) and not isinstance(x, bool)) for x in v.value):
+                return v.value, parts           # x[np.index_exp[1:3, 0]]
             t = item(idx_node)
         return t, parts
 
@@ -138,6 +217,7 @@ class SubscriptsMixin:
             return
         if isinstance(base, Static):
             raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")
+        self.refuse_external_write(base, target)
         template, parts = self.index_template(target.slice)
         base = self.materialize(base, target)
         v = self.materialize(value, target)
@@ -156,7 +236,9 @@ class SubscriptsMixin:
             raise self.unsupported(node, f"this form of '{name}'",
                                    f"write {name}(y, idx, v) with y a local variable or an "
                                    f"argument")
-        y = self.materialize(self.load_name(node.args[0]), node)
+        y = self.load_name(node.args[0])
+        self.refuse_external_write(y, node)
+        y = self.materialize(y, node)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})

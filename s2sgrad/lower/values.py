@@ -18,14 +18,35 @@ import numpy as np
 
 
 class Static:
-    """A compile-time Python object (module, function, class, dtype)."""
-    __slots__ = ("obj",)
+    """A compile-time Python object (module, function, class, dtype).
+    ``path`` (a :class:`~s2sgrad.guards.Path`): where it was read from
+    outside the function, if it was (its attributes are then guarded too)."""
+    __slots__ = ("obj", "path", "self_value")
 
-    def __init__(self, obj):
+    def __init__(self, obj, path=None):
         self.obj = obj
+        self.path = path
+        self.self_value = None      # a method read from an ObjVal: its self, read through
 
     def __repr__(self):
         return f"Static({self.obj!r})"
+
+
+class ObjVal:
+    """An object reached from outside the function (a global or closed-over
+    dict or namespace, a bound method's ``self``, their attributes): known
+    while compiling, and at run time reachable through ``path``.  Reading
+    an attribute or a constant key gives array data read live by the
+    generated code, or configuration (callables, bools, ints, strings)
+    resolved while compiling and guarded (:mod:`s2sgrad.guards`)."""
+    __slots__ = ("obj", "path")
+
+    def __init__(self, obj, path):
+        self.obj = obj
+        self.path = path
+
+    def __repr__(self):
+        return f"ObjVal({type(self.obj).__name__} at {self.path.describe()})"
 
 
 class Seq:
@@ -77,6 +98,19 @@ def is_static_object(obj) -> bool:
     return (isinstance(obj, (types.ModuleType, type, np.dtype, types.FunctionType,
                              types.BuiltinFunctionType, np.ufunc))
             or callable(obj))
+
+
+def is_namespace(obj) -> bool:
+    """A dict or an object with attributes (a config, a model, a
+    SimpleNamespace): read through (:class:`ObjVal`), not as a value."""
+    if isinstance(obj, dict):
+        return True
+    if isinstance(obj, (np.ndarray, np.generic, numbers.Number, str, bytes, list, tuple,
+                        types.ModuleType, type)) or callable(obj):
+        return False
+    if hasattr(type(obj), "__array_function__") or hasattr(type(obj), "__array__"):
+        return False        # another array type (dask, CuPy): data, read live
+    return hasattr(obj, "__dict__") or hasattr(type(obj), "__slots__")
 
 
 def is_number(v):

@@ -191,9 +191,30 @@ def_elementwise("positive", np.positive, 1, lambda em, out, x: [1],
 
 
 def _pow_partials(em, out, x, p):
-    # d/dx x**p = p * x**(p-1); d/dp x**p = out * log(x)
-    return [em.multiply(p, em.power(x, em.subtract(p, 1))),
-            em.multiply(out, em.log(x))]
+    # d/dx x**p = p * x**(p-1); d/dp x**p = out * log(x).
+    # At x = 0 (the JAX/autograd convention): x**0 has derivative 0
+    # everywhere (not 0 * 0**-1 = NaN), and the exponent's partial is 0
+    # (not 0 * log(0) = NaN): log reads where(x == 0, 1, x), which keeps the
+    # rule differentiable again (no NaN in a Hessian at or near 0).
+    if isinstance(p, Const):
+        if _num(p) and p.value == 0:
+            dx = None                       # x ** 0 == 1 for every x
+        elif _num(p) and p.value - 1 < 0:
+            # a negative power: np.power, as 0.0 ** -0.5 raises
+            # ZeroDivisionError on Python floats where NumPy gives inf
+            dx = em.multiply(p, em.call("power", x, em.subtract(p, 1),
+                                        _params={"spelling": ("func",)}))
+        else:
+            dx = em.multiply(p, em.power(x, em.subtract(p, 1)))
+        return [dx, None]                   # a constant exponent has no derivative
+    dx = em.where(em.equal(p, 0), 0.0, em.multiply(
+        p, em.call("power", x, em.subtract(p, 1), _params={"spelling": ("func",)})))
+    if isinstance(x, Const):
+        if _num(x) and x.value == 0:
+            return [None, None]             # 0 ** p: exponent derivative 0 by convention
+        return [dx, em.multiply(out, em.log(x))]
+    safe = em.where(em.equal(x, 0), 1.0, x)
+    return [dx, em.multiply(out, em.log(safe))]
 
 
 def_elementwise("power", np.power, 2, _pow_partials, aliases=(pow,),

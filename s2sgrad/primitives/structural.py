@@ -32,6 +32,12 @@ defprim("make_list", lambda *xs: list(xs), sig="*xs", opaque=True, printer=_list
 # bare name (globals are looked up live in the user's module).
 defprim("load_global", None, sig="", nondiff=True, inline=True, shape=shape_fresh)
 defprim("load_cell", None, sig="", nondiff=True, inline=True, shape=shape_fresh)
+# A fixed object the generated code holds (a bound method's self), and
+# attributes / entries read through it or through a global (self.W,
+# CONFIG["lr"]): printed where used, so they are read when the code runs.
+defprim("load_object", None, sig="", nondiff=True, inline=True, shape=shape_fresh)
+defprim("load_attr", None, sig="obj, /", nondiff=True, inline=True, shape=shape_fresh)
+defprim("load_item", None, sig="obj, /", nondiff=True, inline=True, shape=shape_fresh)
 
 # Metadata: never differentiated.
 SHAPE = defprim("shape", np.shape, sig="a, /", nondiff=True, shape=shape_fresh, inline=True)

@@ -1,0 +1,118 @@
+"""The cost of the ``grad()`` call machinery, apart from the generated code.
+
+For a few small losses (tiny arrays, so the generated code itself is cheap)
+this times, side by side in one process,
+
+  * call:   ``g(*args)`` -- the public call (argument checks, cache lookup,
+            guards of what compilation assumed about globals, result fixing);
+  * bare:   the generated function that call runs (``g._last_run.fn``), alone;
+
+and reports ``call - bare`` in microseconds: the overhead a user pays per
+call.  The losses read globals the way real code does: a plain one (only
+``np``), one that calls a helper function and reads a global flag, a global
+callable and a global array, and one with a dozen such globals.
+
+Rounds interleave the two timings (each a ``timeit`` of many calls); the
+table shows the median overhead and its range over the rounds, and the
+overhead of the best times (``min call - min bare`` over all rounds: the
+least disturbed by other processes on a shared machine), and the time of
+the guard check alone (``guard us``: what this version of s2sgrad adds).
+
+Run:  python benchmarks/bench_call_overhead.py [--rounds 15]
+"""
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import timeit  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import s2sgrad  # noqa: E402
+
+TRAIN = True
+act = np.tanh
+SCALE = np.array(2.0)
+MODE = "mean"
+DEPTH = 2
+
+
+def helper(z):
+    return act(z) * SCALE
+
+
+def plain(w):
+    return np.sum(w ** 2)
+
+
+def with_globals(w):
+    h = helper(w)
+    if TRAIN:
+        h = h * 0.5
+    return np.sum(h)
+
+
+def many_globals(w):
+    h = w
+    for _ in range(DEPTH):
+        h = helper(h)
+    if TRAIN and MODE == "mean":
+        r = np.mean(h)
+    else:
+        r = np.sum(h)
+    return r + np.sum(SCALE * w) + np.sum(act(w))
+
+
+def two_args(w, x):
+    return np.sum(act(x @ w))
+
+
+CASES = [
+    ("plain (np only)", s2sgrad.grad(plain), (np.ones(3),)),
+    ("helper + flag + callable", s2sgrad.grad(with_globals), (np.ones(3),)),
+    ("a dozen globals", s2sgrad.grad(many_globals), (np.ones(3),)),
+    ("two args, value_and_grad", s2sgrad.value_and_grad(two_args),
+     (np.ones(3), np.ones((2, 3)))),
+]
+
+
+def measure(g, args, number):
+    g(*args)
+    g(*args)
+    bare = g._last_run.fn
+    t_call = min(timeit.repeat(lambda: g(*args), number=number, repeat=3)) / number
+    t_bare = min(timeit.repeat(lambda: bare(*args), number=number, repeat=3)) / number
+    return t_call, t_bare
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--number", type=int, default=20000)
+    a = ap.parse_args()
+    rows = {name: [] for name, _, _ in CASES}
+    calls = {name: [] for name, _, _ in CASES}
+    bares = {name: [] for name, _, _ in CASES}
+    for _ in range(a.rounds):
+        for name, g, args in CASES:
+            t_call, t_bare = measure(g, args, a.number)
+            rows[name].append((t_call - t_bare) * 1e6)
+            calls[name].append(t_call * 1e6)
+            bares[name].append(t_bare * 1e6)
+    print(f"{'loss':28s} {'call us':>9s} {'overhead us (median)':>21s} {'range':>15s} "
+          f"{'best-time overhead':>19s} {'guard us':>9s}")
+    for name, g, _ in CASES:
+        ov = rows[name]
+        guard = getattr(g._last, "guard", None)
+        t_guard = (min(timeit.repeat(guard, number=a.number, repeat=5)) / a.number * 1e6
+                   if guard is not None else 0.0)
+        print(f"{name:28s} {statistics.median(calls[name]):9.2f} "
+              f"{statistics.median(ov):21.3f} {min(ov):7.3f}-{max(ov):.3f} "
+              f"{min(calls[name]) - min(bares[name]):19.3f} {t_guard:9.3f}")
+
+
+if __name__ == "__main__":
+    main()
