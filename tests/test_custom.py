@@ -289,6 +289,26 @@ def test_custom_jvp_defjvps_per_argument():
                                hessian(ref, wrt=(0, 1))(X, 1.7)[0][1])
 
 
+@s2sgrad.custom_jvp(nondiff_argnums=(1,))
+def power(x, n):
+    return x ** n
+
+
+@power.defjvp
+def power_jvp(n, primals, tangents):        # nondiff arguments first, as in JAX
+    (x,), (t,) = primals, tangents
+    return x ** n, n * x ** (n - 1) * t
+
+
+def test_custom_jvp_nondiff_argnums():
+    def f(x, n):
+        return np.sum(power(x, n) * 2.0)
+    check_grads(f, (X, 3), modes=("rev", "fwd"))
+    np.testing.assert_allclose(grad(f)(X, 3), 6 * X ** 2)
+    np.testing.assert_allclose(hessian(f)(X, 3), np.diag(12 * X))
+    assert f(X, 3) == pytest.approx(value_and_grad(f)(X, 3)[0])
+
+
 def make_scaled_tanh(k):
     """A custom_jvp function made in a closure (its rule reads the cell ``k``)."""
     @s2sgrad.custom_jvp
