@@ -30,22 +30,28 @@ import os
 
 import numpy as np
 
-from . import pytree
-from .codegen import SOURCE_MAPS, generate
+from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse, specialize
+from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
 from .guards import Guards, build as build_guard, changed
-from .invariance import detach_shifts
 from .ir import Const, Func, verify
-from .lower import lower_function
-from .optimize import optimize
-from .reverse import grad_func, split_vjp
 from .schedules import as_schedule
 from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
-    signature as _signature, specialize as _specialize
+    signature as _signature
 from .arrays import is_duck as _is_duck
 from . import arrays
+from .verbose import compiling, traced
+
+# The passes, timed (and their IR printed) when compiling verbosely (s2sgrad.verbose).
+lower_function = traced("lower", lower.lower_function)
+detach_shifts = traced("invariance", invariance.detach_shifts)
+grad_func = traced("reverse", reverse.grad_func)
+split_vjp = traced("split_vjp", reverse.split_vjp)
+optimize = traced("optimize", _optimize.optimize)
+_specialize = traced("specialize", specialize.specialize)
+generate = traced("codegen", codegen.generate)
 
 
 _LEAF_SPEC = ("leaf", None)
@@ -94,10 +100,12 @@ def _pick(c, leaves, globals_, grads=False):
     c.spec_count += 1
     sc = general
     try:
-        f = _specialize(c.func, leaves)
-        if f is not None:
-            verify(f)
-            sc = generate(f, globals_)
+        with compiling(f"{c.__dict__.get('what', c.func.name)}, specialised to "
+                       f"{_describe_signature(key)}", c.__dict__.get("verbose", False)):
+            f = _specialize(c.func, leaves)
+            if f is not None:
+                verify(f)
+                sc = generate(f, globals_)
     except Exception:
         # Specialisation is an optimisation: the polymorphic code is correct
         # for every shape, so a failure here must never fail the user's call.
@@ -252,13 +260,20 @@ class _Lazy:
 
     def _generated(self):
         if self._code is None:
-            self._code = generate(self.func, self._globals)
+            with compiling(f"{getattr(self, 'what', self.func.name)} (shape-polymorphic code)",
+                           getattr(self, "verbose", False)):
+                self._code = generate(self.func, self._globals)
         return self._code
 
     fn = property(lambda self: self._generated().fn)
     source = property(lambda self: self._generated().source)
     filename = property(lambda self: self._generated().filename)
     namer = property(lambda self: self._generated().namer)
+
+
+def _describe_signature(key):
+    return ", ".join(f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else t.__name__
+                     for t in key)
 
 
 def _LEAF_TREE_FREE(specs):
@@ -496,7 +511,7 @@ class _Transformed:
     # ``checkpoint=``; s2sgrad.schedules).
     checkpoint = None
 
-    def __init__(self, fn, wrt=0, has_aux=False):
+    def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
         if isinstance(fn, _Transformed) and not fn.composable:
@@ -511,6 +526,7 @@ class _Transformed:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
         self.has_aux = has_aux
+        self.verbose = verbose
         if not isinstance(fn, _Transformed):
             # Read (and check) the source now: what is differentiated is the
             # text as it was when the transformation was made, verified to be
@@ -620,7 +636,7 @@ class _Transformed:
         key = tuple(specs.items())
         c = self._cache.get(key)
         if c is None or (c.guard is not None and not c.guard()):
-            c = self._cached(self._cache, key, lambda: self._compile(specs))
+            c = self._cached(self._cache, key, lambda: self._compile(specs), specs)
         self._last = c
         return c
 
@@ -629,11 +645,12 @@ class _Transformed:
     # twice, not at every call).
     MAX_VERSIONS = 8
 
-    def _cached(self, cache, key, make):
+    def _cached(self, cache, key, make, specs, what=None):
         """``cache[key]`` if its guards hold (:mod:`s2sgrad.guards`: what
         compiling assumed about globals, closure cells and objects reached
         from them), else an earlier version whose guards hold, else a new
-        compilation (``make()``)."""
+        compilation (``make()``, in a compile session reporting ``what``:
+        :mod:`s2sgrad.verbose`)."""
         c = cache.get(key)
         if c is not None and (c.guard is None or c.guard()):
             return c
@@ -646,15 +663,17 @@ class _Transformed:
         if len(versions) >= self.MAX_VERSIONS and not self.__dict__.get("_warned_versions"):
             self._warned_versions = True
             import warnings
-            what = sorted({p for v in versions[-2:] for p in changed(v.guard_items)})
+            moved = sorted({p for v in versions[-2:] for p in changed(v.guard_items)})
             warnings.warn(f"s2sgrad: '{getattr(self.fn, '__name__', self.fn)}' was compiled "
                           f"{len(versions) + 1} times because what it reads from outside its "
-                          f"arguments keeps changing ({', '.join(what) or 'see guards'}); "
+                          f"arguments keeps changing ({', '.join(moved) or 'see guards'}); "
                           f"pass such values as arguments", RuntimeWarning, stacklevel=4)
         self._compile_guards = ()
         rule_guards = Guards()      # what custom rules, lowered while differentiating, assumed
-        with collect_rule_guards(rule_guards):
+        with compiling(what or self._what(specs), self.verbose), \
+                collect_rule_guards(rule_guards):
             c = make()
+        self._note(c, specs)
         items = list(self._compile_guards) + list(rule_guards)
         c.guard_items = items
         c.guard = build_guard(items, self._globals())
@@ -668,6 +687,30 @@ class _Transformed:
     def _forget_fast_paths(self):
         self.__dict__.pop("_fast", None)
         self.__dict__.pop("_plain_c", None)
+
+    #: How the transformation is named in messages (``grad of 'loss' ...``).
+    kind_name = "grad"
+
+    def _what(self, specs=None):
+        fn = self.fn
+        while isinstance(fn, _Transformed):
+            fn = fn.fn
+        code = getattr(fn, "__code__", None)
+        where = f" ({os.path.basename(code.co_filename)}:{code.co_firstlineno})" if code else ""
+        return f"{self.kind_name} of '{getattr(fn, '__name__', fn)}'{where}"
+
+    def _note(self, c, specs):
+        """Remember on a compiled function the argument structure it was
+        compiled for (``s2sgrad.export`` writes the last one) and how to
+        report its later passes (specialisation, code generation) when
+        compiling verbosely."""
+        c.specs = specs
+        c.what = self._what(specs)
+        c.verbose = self.verbose
+        for part in ("backward", "tangent", "tangent_batched", "backward_batched"):
+            sub = getattr(c, part, None)
+            if sub is not None:
+                sub.what, sub.verbose = c.what, c.verbose
 
     def _param_leaf_ranges(self, specs):
         if self._inner is not None:
@@ -778,7 +821,7 @@ class _GradBase(_Transformed):
         # accumulation in the loop (no opaque stacked products)
         key = tuple(specs.items())
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False))
+        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False), specs)
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -887,18 +930,20 @@ class _GradBase(_Transformed):
 class GradFunction(_GradBase):
     """``grad(f)``: calling it returns the gradient of ``f`` at the arguments."""
     keep_value = False
+    kind_name = "grad"
 
 
 class ValueAndGradFunction(_GradBase):
     """``value_and_grad(f)``: calling it returns ``(f(...), gradient)``."""
     keep_value = True
+    kind_name = "value_and_grad"
 
 
-def _decorator(cls, fun, wrt, has_aux, checkpoint=None):
+def _decorator(cls, fun, wrt, has_aux, checkpoint=None, verbose=False):
     schedule = as_schedule(checkpoint)
 
     def make(f):
-        t = cls(f, wrt=wrt, has_aux=has_aux)
+        t = cls(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
         t.checkpoint = schedule
         return t
     if fun is None:
@@ -906,7 +951,7 @@ def _decorator(cls, fun, wrt, has_aux, checkpoint=None):
     return make(fun)
 
 
-def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
+def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile the gradient of a scalar function of NumPy arrays.
 
     ``grad(f)`` (or ``@grad``) differentiates with respect to the first
@@ -925,15 +970,17 @@ def grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
     checkpointed whatever this option says.
 
     The result has ``.source`` (the generated Python), ``.ir`` (the SSA
-    listing) and ``.__wrapped__`` (``f`` itself).
+    listing) and ``.__wrapped__`` (``f`` itself).  ``verbose=True`` (or the
+    environment variable ``S2SGRAD_VERBOSE=1``) prints each compiler pass's
+    time and resulting IR to stderr while compiling.
     """
-    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint)
+    return _decorator(GradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
-def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
+def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Like :func:`grad`, but the call returns ``(value, gradient)``; with
     ``has_aux=True`` it returns ``((value, aux), gradient)``."""
-    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint)
+    return _decorator(ValueAndGradFunction, fun, wrt, has_aux, checkpoint, verbose)
 
 
 # ---------------------------------------------------------------- vjp
@@ -941,6 +988,7 @@ def value_and_grad(fun=None, *, wrt=0, has_aux=False, checkpoint=None):
 
 class VJPFunction(_Transformed):
     _fast_bind = True
+    kind_name = "vjp"
     """``vjp(f)``: calling it returns ``(out, pullback)``; ``pullback(ct)``
     returns the cotangent of the ``wrt`` argument(s)."""
 
@@ -948,19 +996,23 @@ class VJPFunction(_Transformed):
         primal = self._primal(specs)
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
-        nout = len(primal.results)
+        out_tree, aux_tree = _split_aux(self, primal)
+        nout = out_tree.num_leaves           # the outputs a cotangent is given for
+        nvalues = len(primal.results)        # ... then the aux outputs, if any
         g = grad_func(primal, wrt_leaves, list(range(nout)), keep_values=True,
                       cotangent_params=True, name=f"{primal.name}_vjp",
                       checkpoint=self.checkpoint, remat=True)
         g = optimize(verify(g))
-        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout)
+        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues)
         cf = generate(optimize(verify(fwd)), self._globals())
         cb = generate(optimize(verify(bwd)), self._globals(), namer=cf.namer)
         cf.backward = cb
         cf.source = cf.source + "\n\n" + cb.source
         cf.wrt_leaves = wrt_leaves
-        cf.out_tree = primal.info["out_tree"]
+        cf.out_tree = out_tree
+        cf.aux_tree = aux_tree
         cf.nout = nout
+        cf.nvalues = nvalues
         return cf
 
     @user_errors
@@ -973,8 +1025,9 @@ class VJPFunction(_Transformed):
         globals_ = self._globals()
         sf = _pick(c, leaves, globals_)          # forward half, shape-specialised
         res = _run(sf, leaves)
-        # the outputs computed (one dask.compute); the residuals stay lazy
-        outs, residuals = arrays.compute(list(res[:c.nout])), res[c.nout:]
+        # the outputs (and aux) computed in one dask.compute; the residuals stay lazy
+        values, residuals = arrays.compute(list(res[:c.nvalues])), res[c.nvalues:]
+        outs = values[:c.nout]
         out_value = pytree.unflatten(c.out_tree, outs)
         single, wrt, fn_name = self._single, self.wrt, self.fn.__name__
         self._last_run = _Pair(sf, c.backward)
@@ -999,7 +1052,22 @@ class VJPFunction(_Transformed):
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 
+        if c.aux_tree is not None:
+            aux = pytree.unflatten(c.aux_tree, values[c.nout:])
+            return out_value, pullback, aux
         return out_value, pullback
+
+
+def _split_aux(tf, primal):
+    """(output tree, aux tree or None) of a function transformed with
+    ``has_aux``: it must return a pair ``(out, aux)``."""
+    out_tree = primal.info["out_tree"]
+    if not tf.has_aux:
+        return out_tree, None
+    if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2:
+        raise OutputError(f"'{tf.fn.__name__}' was declared has_aux=True and must return a "
+                          f"pair (out, aux)", filename=primal.filename)
+    return out_tree.children[0], out_tree.children[1]
 
 
 class _Pair:
@@ -1023,18 +1091,12 @@ def _bad_ct(ct, o):
                      f"{np.shape(o)}")
 
 
-def vjp(fun=None, *, wrt=0, checkpoint=None):
+def vjp(fun=None, *, wrt=0, has_aux=False, checkpoint=None, verbose=False):
     """Compile a vector-Jacobian product.  ``vjp(f, wrt=0)(*args)`` returns
     ``(out, pullback)``; ``pullback(ct)`` (``ct`` shaped like ``out``) returns
     ``ct^T J`` with the shape of the ``wrt`` argument(s).  The backward sweep
     reuses the forward values computed by the first call (``checkpoint`` as
-    for :func:`grad`: the forward call keeps only the loops' snapshots)."""
-    schedule = as_schedule(checkpoint)
-
-    def make(f):
-        t = VJPFunction(f, wrt=wrt)
-        t.checkpoint = schedule
-        return t
-    if fun is None:
-        return make
-    return make(fun)
+    for :func:`grad`: the forward call keeps only the loops' snapshots).  With
+    ``has_aux=True`` ``f`` returns ``(out, aux)`` and the call returns
+    ``(out, pullback, aux)`` (``aux`` is not differentiated)."""
+    return _decorator(VJPFunction, fun, wrt, has_aux, checkpoint, verbose)

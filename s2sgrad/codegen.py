@@ -1,4 +1,4 @@
-"""Code generation: IR -> Python AST -> source text (astor) -> function.
+"""Code generation: IR -> Python AST -> source text (astor or ast.unparse) -> function.
 
 Expects: a verified, optimised Func.
 
@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 import itertools
 import keyword
@@ -25,6 +26,7 @@ import linecache
 import math
 import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -36,18 +38,107 @@ from .primitives.control import loop_offset
 from .primitives.core import PRINT_MODULES
 from .optimize import erase_rule_markers
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import astor
-
 _RUNTIME_NAMES = set(runtime.__all__)
 _counter = itertools.count()
 
 
-def _to_source(node) -> str:
+# ---------------------------------------------------------------- printing source
+#
+# Two printers give byte-identical text: astor (the printer s2sgrad was
+# written with; used where it works, Python < 3.14) and the standard
+# library's ``ast.unparse`` (Python 3.14 removed ``ast`` classes astor still
+# refers to).  They agree on every expression s2sgrad generates once astor's
+# line wrapping is off and the two places where they differ are printed here:
+# a tuple after ``return`` and on either side of ``=`` (astor drops the
+# parentheses, ``ast.unparse`` keeps them; we drop them), and a negative
+# number as an exponent (``x ** -0.5``: astor's spelling).  ``PRINTER`` picks
+# one ("astor" or "unparse"; ``S2SGRAD_PRINTER`` overrides the default);
+# "check" prints with both and raises if they differ (tests/test_codegen.py
+# runs the golden functions and fuzzed programs that way).
+
+try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return astor.to_source(node).rstrip("\n")
+        import astor
+except ImportError:          # Python 3.14+: astor is not a dependency there
+    astor = None
+
+_DEFAULT_PRINTER = "astor" if astor is not None and sys.version_info < (3, 14) else "unparse"
+PRINTER = os.environ.get("S2SGRAD_PRINTER", _DEFAULT_PRINTER)
+if PRINTER not in ("astor", "unparse", "check"):
+    raise ValueError(f"S2SGRAD_PRINTER must be 'astor', 'unparse' or 'check', got {PRINTER!r}")
+
+
+def _astor_expr(node) -> str:
+    if isinstance(node, ast.expr) and not isinstance(node, ast.Tuple):
+        # astor puts a lone expression in parentheses ("(a + b)"); as the
+        # right-hand side of an assignment it does not
+        return _astor(ast.Assign(targets=[ast.Name(id="_", ctx=ast.Store())], value=node))[4:]
+    return _astor(node)
+
+
+def _astor(node) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return astor.to_source(node, pretty_source="".join).rstrip("\n")
+
+
+def _unparse_expr(node) -> str:
+    if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) and _negative_number(n.right)
+           for n in ast.walk(node)):
+        # ``x ** -0.5`` as astor prints it (ast.unparse writes ``x ** (-0.5)``)
+        node = _NegativeExponents().visit(copy.deepcopy(node))
+    return ast.unparse(ast.fix_missing_locations(node))
+
+
+def _negative_number(n) -> bool:
+    return isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and \
+        isinstance(n.operand, ast.Constant) and type(n.operand.value) in (int, float)
+
+
+class _NegativeExponents(ast.NodeTransformer):
+    def visit_BinOp(self, n):
+        self.generic_visit(n)
+        if isinstance(n.op, ast.Pow) and _negative_number(n.right):
+            n.right = ast.Constant(value=-n.right.operand.value)
+        return n
+
+
+def _print_node(node, printer) -> str:
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and node.value.elts:
+        return "return " + _print_tuple(node.value.elts, printer)
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+        if _bare_tuple(target) or _bare_tuple(value):
+            return (_print_tuple(target.elts, printer) if _bare_tuple(target) else
+                    printer(target)) + " = " + \
+                (_print_tuple(value.elts, printer) if _bare_tuple(value) else printer(value))
+    return printer(node)
+
+
+def _bare_tuple(node) -> bool:
+    return isinstance(node, ast.Tuple) and bool(node.elts)
+
+
+def _print_tuple(elts, printer) -> str:
+    parts = [printer(e) for e in elts]
+    return ", ".join(parts) + ("," if len(parts) == 1 else "")
+
+
+def _to_source(node) -> str:
+    """``node`` (a statement or an expression) as one line of Python source."""
+    printer = PRINTER
+    if printer == "unparse" or astor is None:
+        return _print_node(node, _unparse_expr)
+    if printer == "check":
+        a, b = _print_node(node, _astor_expr), _print_node(node, _unparse_expr)
+        if a != b:
+            raise AssertionError(f"astor and ast.unparse print differently:\n{a}\n{b}")
+        return a
+    try:
+        return _print_node(node, _astor_expr)
+    except Exception:      # noqa: BLE001 -- astor on a Python it does not know
+        return _print_node(node, _unparse_expr)
 
 
 class Namer:
@@ -85,16 +176,28 @@ class Namer:
 
 
 class CodeGen:
-    def __init__(self, func: Func, namer: "Namer | None" = None):
+    """Prints one Func.  ``consts``: the list of non-literal constants
+    ``(name, value)`` to extend (shared by the functions of one exported
+    module, so their names are unique there); ``free_names``: for an
+    exported module (:mod:`s2sgrad.export`), the module-level name under
+    which each global and closure variable the code reads is written,
+    keyed by :func:`free_key` (``None``: read them from the user's module
+    and cells, in process)."""
+
+    def __init__(self, func: Func, namer: "Namer | None" = None, consts: "list | None" = None,
+                 free_names: "dict | None" = None):
         self.func = func
         self.src_globals = func.info.get("globals")
-        self.consts: list = []          # (name, value) passed into the factory
+        self.consts: list = [] if consts is None else consts   # (name, value): factory arguments
+        self.free_names = free_names
         self.helpers: set = set()
         self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         for e in _all_eqns(func.body):
-            if e.prim.name == "load_global":
+            if e.prim.name in ("load_global", "load_cell"):
                 reserved.add(e.params["name"])
+        if free_names:
+            reserved |= set(free_names.values())
         if namer is not None:           # share names with a sibling function (vjp halves)
             namer.taken |= reserved
             self.namer = namer
@@ -428,6 +531,8 @@ class CodeGen:
 
     def expr(self, e: Eqn) -> ast.expr:
         p = e.prim
+        if self.free_names is not None and p.name in ("load_global", "load_cell"):
+            return ast.Name(id=self.free_names[free_key(e)], ctx=ast.Load())
         if p.name == "load_global":
             g = e.params["globals"]
             if g is self.src_globals:
@@ -679,13 +784,30 @@ class Compiled:
         self.func = func
 
 
-def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
-    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+def free_key(e: Eqn):
+    """What a ``load_global``/``load_cell`` equation reads (for ``free_names``)."""
+    if e.prim.name == "load_cell":
+        return ("cell", id(e.params["cell"]))
+    return ("global", e.params["name"], id(e.params["globals"]))
+
+
+def print_function(func: Func, globals_dict: dict, namer: "Namer | None" = None,
+                   **options) -> CodeGen:
+    """Print ``func`` (``CodeGen.source`` holds the text; ``options`` as for
+    :class:`CodeGen`).  Pass the ``namer`` of a sibling (``Compiled.namer``)
     so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(erase_rule_markers(func), namer)
-    source = cg.function()
+    cg = CodeGen(erase_rule_markers(func), namer, **options)
+    cg.source = cg.function()
+    return cg
+
+
+def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Compiled:
+    """Compile ``func``.  Pass the ``namer`` of a sibling (``Compiled.namer``)
+    so values the two share print with the same names."""
+    cg = print_function(func, globals_dict, namer)
+    source = cg.source
     helpers = sorted(cg.helpers)
     modules = sorted(cg.modules)
     factory_params = ["np"] + modules + helpers + [n for n, _ in cg.consts]

@@ -31,20 +31,22 @@ import numbers
 
 import numpy as np
 
-from . import pytree
-from . import arrays
-from .api import InputError, _fix_grad, _pick, _run, _Transformed, _unalias, user_errors
-from .batching import batch_func
-from .codegen import generate
+from . import arrays, basis, batching, forward, pytree
+from .api import (InputError, _fix_grad, _pick, _run, _split_aux, _Transformed, _unalias,
+                  detach_shifts, generate, grad_func, optimize, split_vjp, user_errors)
 from .errors import OutputError
-from .forward import jvp_func, linearize, select_results
-from .invariance import detach_shifts
+from .forward import select_results
 from .ir import Func, verify
-from .optimize import optimize
-from .reverse import grad_func, split_vjp
+from .verbose import traced
 
-__all__ = ["jvp", "hvp", "hessian", "jacobian", "JVPFunction", "HVPFunction",
-           "HessianFunction", "JacobianFunction"]
+# The passes of forward mode, timed under verbose compiles (s2sgrad.verbose);
+# api's wrappers of the shared ones are imported above.
+jvp_func = traced("forward", forward.jvp_func)
+linearize = traced("linearize", forward.linearize)
+batch_func = traced("batching", batching.batch_func)
+
+__all__ = ["jvp", "hvp", "hessp", "hessian", "jacobian", "JVPFunction", "HVPFunction",
+           "HessPFunction", "HessianFunction", "JacobianFunction"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -134,34 +136,6 @@ def _gen(func, globals_):
     return generate(func, globals_)
 
 
-def _block_value(m, row_leaf, col_leaf):
-    """A Jacobian block of shape row.shape + col.shape (a float for scalar float leaves)."""
-    shape = np.shape(row_leaf) + np.shape(col_leaf)
-    m = m.reshape(shape)
-    if shape == () and isinstance(col_leaf, float) and not isinstance(col_leaf, np.floating):
-        return float(m)
-    return m
-
-
-def _block_dtype(a, b):
-    dt = np.result_type(a, b)
-    return dt if np.issubdtype(dt, np.inexact) else np.dtype(np.float64)
-
-
-def _unit(leaves, b, k):
-    """Tangents that are zero everywhere except 1 at flat position ``k`` of leaf ``b``."""
-    out = []
-    for j, x in enumerate(leaves):
-        if isinstance(x, float) and not isinstance(x, np.floating):
-            out.append(1.0 if j == b else 0.0)
-            continue
-        z = np.zeros(np.shape(x), dtype=_block_dtype(x, x))
-        if j == b:
-            z.reshape(-1)[k] = 1
-        out.append(z)
-    return out
-
-
 # ---------------------------------------------------------------- jvp
 
 
@@ -171,9 +145,10 @@ class JVPFunction(_Transformed):
     directional derivative along ``tangents`` (one per ``wrt`` argument)."""
 
     composable = True
+    kind_name = "jvp"
 
-    def __init__(self, fn, wrt=0):
-        super().__init__(fn, wrt=wrt)
+    def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
+        super().__init__(fn, wrt=wrt, has_aux=has_aux, verbose=verbose)
         P = inspect.Parameter
         # The signature of the call (what an outer transformation binds).
         self.__signature__ = inspect.Signature([
@@ -251,22 +226,35 @@ class JVPFunction(_Transformed):
         f_specs, split, ntan, ranges = self._split(specs)
         primal = self._primal(f_specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
-        jf = optimize(verify(jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")))
+        out_tree, aux_tree = _split_aux(self, primal)
+        nres, nout = len(primal.results), out_tree.num_leaves
+        jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        if aux_tree is not None:       # no tangents for the aux outputs
+            jf = select_results(jf, list(range(nres)) + list(range(nres, nres + nout)))
+        jf = optimize(verify(jf))
         n = len(primal.params)
         params = jf.params[:split] + jf.params[n:] + jf.params[split:n]
         jf = Func(jf.name, params, jf.body, jf.results, jf.filename, jf.info)
         c = generate(verify(jf), self._globals())
-        c.nres = len(primal.results)
-        c.out_tree = primal.info["out_tree"]
+        c.nres = nres            # results: the values (outputs, then aux), the tangents
+        c.nout = nout
+        c.out_tree = out_tree
+        c.aux_tree = aux_tree
         return c
 
     def ir_for(self, specs):
         c = self._compiled(specs)
         f = c.func
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
-        info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+        values, dots = list(f.results[:c.nres]), list(f.results[c.nres:])
+        if c.aux_tree is None:
+            info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree))
+            results = values + dots
+        else:                    # (out, out_dot, aux), as the call returns them
+            info["out_tree"] = pytree.TreeDef("tuple", (c.out_tree, c.out_tree, c.aux_tree))
+            results = values[:c.nout] + dots + values[c.nout:]
         info["guards"] = c.guard_items
-        return Func(f.name, list(f.params), f.body, list(f.results), f.filename, info)
+        return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     @user_errors
     def __call__(self, primals, tangents, **kwargs):
@@ -279,12 +267,16 @@ class JVPFunction(_Transformed):
         res = _run(sc, leaves)
         # dask values: the outputs and their tangents computed in one dask.compute
         res = arrays.compute(list(res))
-        outs, dots = list(res[:c.nres]), list(res[c.nres:])
+        values, dots = list(res[:c.nres]), list(res[c.nres:])
+        outs = values[:c.nout]
         dots = [_fix_out_tangent(d, o, leaves) for d, o in zip(dots, outs)]
-        return pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
+        out, out_dot = pytree.unflatten(c.out_tree, outs), pytree.unflatten(c.out_tree, dots)
+        if c.aux_tree is not None:
+            return out, out_dot, pytree.unflatten(c.aux_tree, values[c.nout:])
+        return out, out_dot
 
 
-def jvp(fun=None, *, wrt=0):
+def jvp(fun=None, *, wrt=0, has_aux=False, verbose=False):
     """Compile a Jacobian-vector product (forward mode).
 
     ``f_jvp = jvp(f, wrt=0)``; ``f_jvp(primals, tangents, **kwargs)`` with
@@ -292,11 +284,13 @@ def jvp(fun=None, *, wrt=0):
     with one tangent per ``wrt`` argument (shaped/structured like it) returns
     ``(f(*primals, **kwargs), J @ tangent)``, the second with the output's
     structure.  ``f_jvp.source`` is the generated tangent code (the tangent
-    of ``x`` is ``x_dot``).
+    of ``x`` is ``x_dot``).  With ``has_aux=True`` ``f`` returns ``(out,
+    aux)`` and the call returns ``(out, out_dot, aux)`` (``aux`` is not
+    differentiated).
     """
     if fun is None:
-        return lambda f: JVPFunction(f, wrt=wrt)
-    return JVPFunction(fun, wrt=wrt)
+        return lambda f: JVPFunction(f, wrt=wrt, has_aux=has_aux, verbose=verbose)
+    return JVPFunction(fun, wrt=wrt, has_aux=has_aux, verbose=verbose)
 
 
 # ---------------------------------------------------------------- hvp
@@ -320,6 +314,8 @@ class HVPFunction(_Transformed):
     """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``
     (with respect to ``wrt``) applied to ``v``, structured like the ``wrt``
     argument(s)."""
+
+    kind_name = "hvp"
 
     def _compile(self, specs):
         g, jf, wrt_leaves = _grad_jvp(self, specs, "hvp")
@@ -355,7 +351,7 @@ class HVPFunction(_Transformed):
         return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
 
 
-def hvp(fun=None, *, wrt=0):
+def hvp(fun=None, *, wrt=0, verbose=False):
     """Compile a Hessian-vector product by forward-over-reverse.
 
     ``hvp(f, wrt=0)(args, v)`` returns ``H(args) @ v`` where ``H`` is the
@@ -364,8 +360,29 @@ def hvp(fun=None, *, wrt=0):
     Hessian is never formed: the cost is a small multiple of one gradient.
     """
     if fun is None:
-        return lambda f: HVPFunction(f, wrt=wrt)
-    return HVPFunction(fun, wrt=wrt)
+        return lambda f: HVPFunction(f, wrt=wrt, verbose=verbose)
+    return HVPFunction(fun, wrt=wrt, verbose=verbose)
+
+
+class HessPFunction(HVPFunction):
+    """``hessp(f)``: ``f_hessp(x, p, *args)`` returns ``H(x) p``, SciPy's
+    ``hessp`` signature (``scipy.optimize.minimize(f, x0, args=args,
+    jac=..., hessp=hessp(f), method="trust-ncg")``)."""
+
+    kind_name = "hessp"
+
+    def __call__(self, x, p, *args, **kwargs):
+        return HVPFunction.__call__(self, (x,) + args, p, **kwargs)
+
+
+def hessp(fun=None, *, verbose=False):
+    """Compile a Hessian-vector product with SciPy's ``hessp`` signature:
+    ``hessp(f)(x, p, *args)`` is ``H p``, the Hessian of the scalar ``f`` with
+    respect to its first argument ``x`` at ``(x, *args)`` applied to ``p``
+    (shaped like ``x``).  The same code as ``hvp(f)((x, *args), p)``."""
+    if fun is None:
+        return lambda f: HessPFunction(f, wrt=0, verbose=verbose)
+    return HessPFunction(fun, wrt=0, verbose=verbose)
 
 
 # ---------------------------------------------------------------- jacobian / hessian
@@ -375,7 +392,7 @@ def _assemble(out_tree, in_tree, out_leaves, in_leaves, blocks):
     """Nest blocks[a][b] (row leaf a, column leaf b) as out_tree of in_tree."""
     rows = []
     for a, o in enumerate(out_leaves):
-        rows.append(pytree.unflatten(in_tree, [_block_value(blocks[a][b], o, x)
+        rows.append(pytree.unflatten(in_tree, [basis.block_value(blocks[a][b], o, x)
                                                for b, x in enumerate(in_leaves)]))
     return pytree.unflatten(out_tree, rows)
 
@@ -385,7 +402,8 @@ class _BasisBase(_Transformed):
 
     def _compiled_mode(self, mode, specs):
         key = (mode, tuple(specs.items()))
-        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs))
+        what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian" else "")
+        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs), specs, what)
         self._last = c
         return c
 
@@ -409,114 +427,46 @@ class _BasisBase(_Transformed):
     def _forward_blocks(self, c, xs, outs_like, residuals):
         """Columns by pushing basis tangents through the linear part: block
         [a][b] is (size of row leaf a, size of column leaf b)."""
-        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
-                  for o in outs_like]
-        if self._try_batched(c.tangent, c.tangent_batched, xs, outs_like, residuals, blocks,
-                             columns=True):
-            return blocks
-        for b, x in enumerate(xs):
-            for k in range(np.size(x)):
-                res = c.tangent.fn(*residuals, *_unit(xs, b, k))
-                if not c.tangent.func.info.get("tuple_result"):
-                    res = (res,)
-                for a, col in enumerate(res):
-                    blocks[a][b][:, k] = np.reshape(np.broadcast_to(col, np.shape(outs_like[a])),
-                                                    -1)
+        batched = c.tangent_batched if BATCHED else None
+        blocks, self.last_path, error = basis.forward_blocks(
+            c.tangent.fn, xs, outs_like, residuals, self._specialising(batched),
+            **self._batch_sizes(batched))
+        if error is not None:
+            self.batch_error = error
         return blocks
 
-    def _try_batched(self, linear, batched, seeds_like, outs_like, residuals, blocks, columns):
-        """Fill ``blocks`` with one call (per chunk) of the batched linear part.
+    def _reverse_blocks(self, c, leaves, outs, residuals):
+        xs = [leaves[i] for i in c.wrt_leaves]
+        batched = c.backward_batched if BATCHED else None
+        blocks, self.last_path, error = basis.reverse_blocks(
+            c.backward.fn, xs, outs, residuals, self._specialising(batched),
+            **self._batch_sizes(batched))
+        if error is not None:
+            self.batch_error = error
+        return blocks
 
-        ``seeds_like``: the leaves the basis vectors are shaped like (the
-        ``wrt`` leaves for columns, the outputs for rows); ``outs_like``: the
-        leaves the linear part returns.  Returns False (blocks untouched) when
-        batching is off or unavailable, or the batched code fails at run time
-        (the per-vector loop then runs and reports any genuine error)."""
-        self.last_path = "loop"
-        if batched is None or not BATCHED:
-            return False
-        sizes = [int(np.size(s)) for s in seeds_like]
-        n = sum(sizes)
-        if n == 0:
-            return False
-        chunk = _chunk_size(n, seeds_like, outs_like, residuals,
-                            batched.func.info.get("batch_size_hints", ()))
-        if chunk == 1 and n > 1:
-            return False        # one basis vector per call anyway: the plain loop is cheaper
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        dtypes = [_block_dtype(s, s) for s in seeds_like]
-        try:
-            for start in range(0, n, chunk):
-                stop = min(n, start + chunk)
-                m = stop - start
-                seeds = []
-                for j, s in enumerate(seeds_like):
-                    e = np.zeros((m, sizes[j]), dtype=dtypes[j])
-                    lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
-                    if lo < hi:
-                        e[np.arange(lo, hi) - start, np.arange(lo, hi) - offsets[j]] = 1
-                    seeds.append(e.reshape((m,) + np.shape(s)))
-                # shape-specialised per chunk shape (buffers reused in place)
-                res = _pick(batched, list(residuals) + seeds, self._globals()).fn(*residuals,
-                                                                                  *seeds)
-                for a, (r, o) in enumerate(zip(res, outs_like)):
-                    r = _batched_to(r, m, np.shape(o)).reshape(m, -1)
-                    for j in range(len(seeds_like)):
-                        lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
-                        if lo >= hi:
-                            continue
-                        rows = r[lo - start:hi - start]
-                        cols = slice(lo - offsets[j], hi - offsets[j])
-                        if columns:     # forward: seed j is column block [a][j]
-                            blocks[a][j][:, cols] = rows.T
-                        else:           # reverse: seed j is row block [j][a]
-                            blocks[j][a][cols, :] = rows
-        except Exception as exc:        # noqa: BLE001 -- fall back, never a wrong number
-            self.batch_error = exc
-            return False
-        self.last_path = "batched"
-        return True
+    def _specialising(self, batched):
+        """The batched linear part as a callable that runs code specialised to
+        each chunk's shapes (buffers reused in place)."""
+        if batched is None:
+            return None
+        globals_ = self._globals()
+        return lambda *args: _pick(batched, list(args), globals_).fn(*args)
 
-
-def _batched_to(r, m, shape):
-    """A batched result ``(m,) + s`` broadcast to ``(m,) + shape`` (its batch
-    axis kept first even where ``s`` has fewer axes than ``shape``)."""
-    r = np.asarray(r)
-    if r.shape[:1] != (m,) or r.ndim > len(shape) + 1:
-        raise ValueError(f"batched result of shape {r.shape}, expected ({m},) + {shape}")
-    if r.ndim < len(shape) + 1:
-        r = r.reshape(r.shape[:1] + (1,) * (len(shape) + 1 - r.ndim) + r.shape[1:])
-    return np.broadcast_to(r, (m,) + tuple(shape))
+    @staticmethod
+    def _batch_sizes(batched):
+        return dict(hints=batched.func.info.get("batch_size_hints", ()) if batched else (),
+                    cache_elements=BATCH_CACHE_ELEMENTS, min_chunk=BATCH_MIN_CHUNK,
+                    max_elements=BATCH_ELEMENTS)
 
 
 #: Whether ``hessian``/``jacobian`` use the batched linear part (set False to
 #: force the per-basis-vector loop, e.g. to compare the two).
 BATCHED = True
-#: Batches are cut into chunks of about this many elements per batched
-#: intermediate (64 KB of float64).  Larger temporaries are slower, not
-#: faster: past ~128 KB glibc's malloc hands NumPy fresh pages from the OS for
-#: every temporary (mmap / heap trimming), and the page faults cost more than
-#: the Python calls saved; the elementwise work per basis vector is the same
-#: either way.  Measured with logistic regression (n = 500 samples): chunks
-#: of 16 basis vectors were fastest; n = 5000 gives chunks of 1, and then the
-#: per-basis-vector loop runs instead.
-BATCH_CACHE_ELEMENTS = 1 << 13
-#: At least this many basis vectors per chunk ...
-BATCH_MIN_CHUNK = 1
-#: ... and never more than this many elements per batched intermediate.
-BATCH_ELEMENTS = 1 << 22
-
-
-def _chunk_size(n, seeds_like, outs_like, residuals, hints=()):
-    """How many basis vectors go in one batched call.  Every batched
-    intermediate is (chunk x its size per basis vector); that size is
-    estimated from the residuals the batched code combines elementwise with
-    batched values (``hints``) and from the seeds and outputs."""
-    per = max([1] + [int(np.size(v)) for v in list(seeds_like) + list(outs_like)]
-              + [int(np.size(residuals[i])) for i in hints if i < len(residuals)])
-    chunk = max(BATCH_MIN_CHUNK, BATCH_CACHE_ELEMENTS // per)
-    chunk = min(chunk, max(1, BATCH_ELEMENTS // per))
-    return max(1, min(n, chunk))
+#: Chunk sizes of the batched linear part (see :mod:`s2sgrad.basis`).
+BATCH_CACHE_ELEMENTS = basis.BATCH_CACHE_ELEMENTS
+BATCH_MIN_CHUNK = basis.BATCH_MIN_CHUNK
+BATCH_ELEMENTS = basis.BATCH_ELEMENTS
 
 
 def _gen_batched(linear, nbatched, globals_):
@@ -540,6 +490,7 @@ class HessianFunction(_BasisBase):
     containers: ``H[i][j]`` is ``x_i.shape + x_j.shape``)."""
 
     _default_mode = "fwd"
+    kind_name = "hessian"
 
     def _compile_mode(self, mode, specs):
         g, jf, wrt_leaves = _grad_jvp(self, specs, "hessian")
@@ -570,7 +521,7 @@ class HessianFunction(_BasisBase):
         return _assemble(tree, tree, xs, xs, blocks)
 
 
-def hessian(fun=None, *, wrt=0):
+def hessian(fun=None, *, wrt=0, verbose=False):
     """Compile the Hessian of a scalar function.
 
     ``hessian(f, wrt=0)(*args)`` has shape ``x.shape + x.shape``.  The
@@ -588,19 +539,21 @@ def hessian(fun=None, *, wrt=0):
     (``x_i.shape + x_j.shape``).
     """
     if fun is None:
-        return lambda f: HessianFunction(f, wrt=wrt)
-    return HessianFunction(fun, wrt=wrt)
+        return lambda f: HessianFunction(f, wrt=wrt, verbose=verbose)
+    return HessianFunction(fun, wrt=wrt, verbose=verbose)
 
 
 class JacobianFunction(_BasisBase):
     """``jacobian(f)``: calling it returns ``d out / d x`` shaped
     ``out.shape + x.shape`` (nested: output structure of wrt structure)."""
 
-    def __init__(self, fn, wrt=0, mode="auto"):
+    kind_name = "jacobian"
+
+    def __init__(self, fn, wrt=0, mode="auto", verbose=False):
         if mode not in ("auto", "forward", "reverse", "fwd", "rev"):
             raise ValueError(f"jacobian mode must be 'auto', 'forward' or 'reverse', got "
                              f"{mode!r}")
-        super().__init__(fn, wrt=wrt)
+        super().__init__(fn, wrt=wrt, verbose=verbose)
         self.mode = {"fwd": "forward", "rev": "reverse"}.get(mode, mode)
         self._default_mode = "reverse" if self.mode == "reverse" else "forward"
         self._out_sizes: dict = {}
@@ -636,27 +589,6 @@ class JacobianFunction(_BasisBase):
         cp.nres = nres
         cp.out_tree = out_tree
         return cp
-
-    def _reverse_blocks(self, c, leaves, outs, residuals):
-        xs = [leaves[i] for i in c.wrt_leaves]
-        blocks = [[np.empty((np.size(o), np.size(x)), dtype=_block_dtype(o, x)) for x in xs]
-                  for o in outs]
-        if self._try_batched(c.backward, c.backward_batched, outs, xs, residuals, blocks,
-                             columns=False):
-            return blocks
-        cts0 = [np.zeros(np.shape(o), dtype=_block_dtype(o, o)) for o in outs]
-        for a, o in enumerate(outs):
-            for k in range(np.size(o)):
-                cts = list(cts0)
-                e = np.zeros(np.shape(o), dtype=cts0[a].dtype)
-                e.reshape(-1)[k] = 1
-                cts[a] = e
-                gs = c.backward.fn(*residuals, *cts)
-                if not isinstance(gs, tuple):
-                    gs = (gs,)
-                for b, (g, x) in enumerate(zip(gs, xs)):
-                    blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
-        return blocks
 
     @user_errors
     def __call__(self, *args, **kwargs):
@@ -708,7 +640,7 @@ class JacobianFunction(_BasisBase):
         return _assemble(c.out_tree, _wrt_tree(self, specs, bound), outs, xs, blocks)
 
 
-def jacobian(fun=None, *, wrt=0, mode="auto"):
+def jacobian(fun=None, *, wrt=0, mode="auto", verbose=False):
     """Compile the Jacobian of a function with array (or pytree) outputs.
 
     ``jacobian(f, wrt=0)(*args)`` has shape ``out.shape + x.shape``.
@@ -723,5 +655,5 @@ def jacobian(fun=None, *, wrt=0, mode="auto"):
     output's structure, each leaf holding the ``wrt`` structure of blocks.
     """
     if fun is None:
-        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode)
-    return JacobianFunction(fun, wrt=wrt, mode=mode)
+        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode, verbose=verbose)
+    return JacobianFunction(fun, wrt=wrt, mode=mode, verbose=verbose)

@@ -738,10 +738,13 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     return Func(name or f"{func.name}_grad", params, body, results, func.filename, info)
 
 
-def split_vjp(g: Func, nprimal: int, nout: int):
+def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
     """Split a gradient Func with cotangent parameters into a forward Func
     (primal inputs -> outputs + residuals) and a backward Func (residuals +
     cotangents -> input cotangents), so a pullback reuses forward values.
+    ``nout`` results have a cotangent parameter; ``g`` returns ``nvalues``
+    values (default ``nout``; more with ``has_aux``: the aux outputs) before
+    the input cotangents.
 
     Equations that depend on a cotangent parameter go backward; all others
     stay forward.  Residuals are the forward values the backward part reads.
@@ -797,7 +800,8 @@ def split_vjp(g: Func, nprimal: int, nout: int):
         _substitute(blk, subst)
         bwd_eqns = copies + blk.eqns
     bwd_defined = {o for e in bwd_eqns for o in e.outs} | cts
-    grads = g.results[nout:]
+    nvalues = nout if nvalues is None else nvalues
+    grads = g.results[nvalues:]
     residuals, seen = [], set()
     for a in [a for e in bwd_eqns for a in reads(e)] + list(grads):
         if isinstance(a, Var) and a not in bwd_defined and a not in seen:
@@ -805,7 +809,7 @@ def split_vjp(g: Func, nprimal: int, nout: int):
             residuals.append(a)
     primal_params = g.params[:nprimal]
     fwd = Func(g.name.replace("_vjp", "_fwd"), primal_params, Block(fwd_eqns),
-               list(g.results[:nout]) + residuals, g.filename, dict(g.info, tuple_result=True))
+               list(g.results[:nvalues]) + residuals, g.filename, dict(g.info, tuple_result=True))
     bwd = Func(g.name.replace("_vjp", "_bwd"), residuals + list(g.params[nprimal:]),
                Block(bwd_eqns), list(grads), g.filename, dict(g.info, tuple_result=True))
     return fwd, bwd

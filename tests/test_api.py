@@ -307,3 +307,23 @@ def test_stop_gradient():
     np.testing.assert_allclose(g, np.exp(z) / np.sum(np.exp(z)))   # softmax
     assert "np.max" not in grad(lse).source.split("adjoint")[-1]
     assert grad(lambda x: stop_gradient(x) * x)(3.0) == pytest.approx(3.0)
+
+
+def test_vjp_has_aux():
+    def f(x, y):
+        z = np.sin(x) * y
+        return z, {"norm": np.sum(z ** 2), "first": z[0]}
+    x, y = RNG.standard_normal(3), RNG.standard_normal(3)
+    out, pullback, aux = vjp(f, wrt=(0, 1), has_aux=True)(x, y)
+    np.testing.assert_allclose(out, np.sin(x) * y)
+    assert set(aux) == {"norm", "first"}
+    np.testing.assert_allclose(aux["norm"], np.sum((np.sin(x) * y) ** 2))
+    ct = RNG.standard_normal(3)
+    gx, gy = pullback(ct)
+    np.testing.assert_allclose(gx, ct * np.cos(x) * y)
+    np.testing.assert_allclose(gy, ct * np.sin(x))
+    # without has_aux, the pair is the output and the pullback wants a pair
+    out2, pb2 = vjp(f)(x, y)
+    assert isinstance(out2, tuple) and len(out2) == 2
+    with pytest.raises(s2sgrad.OutputError, match="has_aux=True"):
+        vjp(lambda x: np.sin(x), has_aux=True)(x)

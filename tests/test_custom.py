@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import (RuleError, S2SGradError, check_grads, grad, hessian, hvp, jacobian, jvp,
-                     value_and_grad, vjp)
+from s2sgrad import (ExportError, RuleError, S2SGradError, check_grads, export, grad, hessian, hvp,
+                     jacobian, jvp, value_and_grad, vjp)
 from s2sgrad.check import GradientCheckError
 from s2sgrad.primitives import core as P
 
@@ -828,6 +828,55 @@ def test_defrule_rules_that_call_the_kernel():
         assert h.last_path == "batched"
     finally:
         s2sgrad.undefrule(MATVEC)
+
+
+# ---------------------------------------------------------------- export
+
+
+from tests.test_export import (assert_same, in_process, numpy_only_python,  # noqa: E402,F401
+                               public_name, run_exported)
+
+
+def test_export_of_functions_with_custom_rules(numpy_only_python):   # noqa: F811
+    """The rules are inlined NumPy code: the exported modules run where only
+    NumPy is installed and give the in-process results (the rule's numbers,
+    the transposed rules, the run-time check of a rule's result)."""
+    p = {"a": np.array([1.0, 2.0]), "b": np.array([0.5, -0.5])}
+    cases = [("clip", grad(clipped_loss), (X,), [("plain", (X,), {}, None),
+                                                 ("plain", (X[:3] * 3,), {}, None)]),
+             ("sin_hessian", hessian(sin_loss), (X,), [("plain", (X,), {}, None)]),
+             ("norm_jvp", jvp(norm_loss), ((X,), (X,)), [("plain", ((X,), (X,)), {}, None)]),
+             ("tree", value_and_grad(tree_loss), (p, 3.0), [("plain", (p, 3.0), {}, None)]),
+             ("loop_vjp", vjp(rnn_like), (X, 3), [("vjp", (X, 3), {}, 1.5)]),
+             ("bad_shape", grad(lambda x: np.sum(summed_ct(x))), (X,),
+              [("plain", (X,), {}, None)])]
+    jobs, expected = [], {}
+    for key, tf, example, calls in cases:
+        source = export(tf, example_args=example)
+        jobs.append((key, source, public_name(source), calls))
+        expected[key] = []
+        for kind, args, kwargs, extra in calls:
+            try:
+                expected[key].append(("ok", in_process(tf, kind, args, kwargs, extra)))
+            except Exception as exc:            # noqa: BLE001
+                expected[key].append(("error", type(exc).__name__, str(exc)))
+    got = run_exported(numpy_only_python, jobs)
+    for key, _, _, calls in cases:
+        for i, (exp, res) in enumerate(zip(expected[key], got[key])):
+            assert res[0] == exp[0], (key, i, res, exp)
+            if exp[0] == "ok":
+                assert_same(res[1], exp[1], f"{key} call {i}")
+            else:                                # the rule's check, naming its line
+                assert res[1:] == exp[1:] and "summed_ct_bwd's cotangent" in res[2]
+
+
+def test_export_of_a_defrule_callable_is_refused(fast_kernel):
+    s2sgrad.defrule(fast_kernel, vjp=kernel_vjp)
+
+    def f(a, b):
+        return np.sum(fast_kernel(a, b, scale=2.0) ** 2)
+    with pytest.raises(ExportError, match="calls .*_Kernel object.*cannot reach"):
+        export(grad(f), example_args=(A, B))
 
 
 # ---------------------------------------------------------------- determinism

@@ -20,6 +20,9 @@ def test_example_runs(script, tmp_path):
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
     env.setdefault("MKL_NUM_THREADS", "1")
+    # the s2sgrad of this checkout, whatever else is installed
+    env["PYTHONPATH"] = os.pathsep.join([str(EXAMPLES_DIR.parent)] +
+                                        [p for p in [env.get("PYTHONPATH")] if p])
     # run from a scratch directory so examples cannot depend on the caller's cwd
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)

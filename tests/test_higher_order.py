@@ -294,3 +294,31 @@ def test_second_derivatives_through_a_loop():
     np.testing.assert_allclose(jacobian(grad(loop_sum), mode="reverse")(x), exact, atol=1e-12)
     np.testing.assert_allclose(jacobian(grad(loop_sum), mode="forward")(x), exact, atol=1e-12)
     np.testing.assert_allclose(hessian(loop_sum)(x), exact, atol=1e-12)
+
+
+def test_jvp_has_aux():
+    def f(x, s):
+        y = np.tanh(x) * s
+        return y, (np.sum(y), x.shape[0])
+    x, t = RNG.standard_normal(4), RNG.standard_normal(4)
+    out, out_dot, aux = jvp(f, has_aux=True)((x, 2.0), (t,))
+    np.testing.assert_allclose(out, np.tanh(x) * 2.0)
+    np.testing.assert_allclose(out_dot, (1 - np.tanh(x) ** 2) * 2.0 * t)
+    np.testing.assert_allclose(aux[0], np.sum(np.tanh(x) * 2.0))
+    assert aux[1] == 4
+    assert "_dot" in jvp(f, has_aux=True).source
+    with pytest.raises(s2sgrad.OutputError, match="has_aux=True"):
+        jvp(lambda x: np.sin(x), has_aux=True)((x,), (t,))
+
+
+def test_hessp_has_scipys_signature():
+    def rosen(x, a):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (a - x[:-1]) ** 2)
+    x, p = RNG.standard_normal(5), RNG.standard_normal(5)
+    hp = s2sgrad.hessp(rosen)
+    np.testing.assert_allclose(hp(x, p, 1.0), hessian(rosen)(x, 1.0) @ p, rtol=1e-12)
+    np.testing.assert_allclose(hp(x, p, 1.0), hvp(rosen)((x, 1.0), p), rtol=1e-12)
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    res = scipy_optimize.minimize(rosen, np.full(5, 0.5), args=(1.0,), jac=grad(rosen),
+                                  hessp=hp, method="trust-ncg", options={"gtol": 1e-10})
+    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-6)
