@@ -312,6 +312,16 @@ def _marker_impl(*args, _nout=1, **nondiff):
     return args[0] if _nout == 1 else tuple(args[:_nout])
 
 
+def _marker_printer(args, kwargs, eqn):
+    """A marker as the call it stands for, ``clip_gradient(x, lo, hi)`` (its
+    arguments only; graphs label it so; generated code never holds one)."""
+    nout, nprim, _ = eqn.params["layout"].sizes
+    keywords = [ast.keyword(arg=k, value=v) for k, v in kwargs.items()
+                if k != "_nout" and k.isidentifier()]
+    return ast.Call(func=ast.Name(id=eqn.prim.pyname, ctx=ast.Load()),
+                    args=list(args[nout:nout + nprim]), keywords=keywords)
+
+
 def _marker_shape(args, kwargs):
     n = kwargs["_nout"].value
     return tuple(P.shape_of(a) for a in args[:n])
@@ -342,7 +352,7 @@ class _CustomFunction(P.RuleCarrier):
         self.jvps = None
         prim = Primitive("custom_rule", _marker_impl, sig="*args, **kwargs",
                          pyname=fun.__name__, eqn_rule=True, vjp=self._vjp, jvp=self._jvp,
-                         shape=_marker_shape)
+                         shape=_marker_shape, printer=_marker_printer)
         prim.lower_call = self._lower_call
         prim.opaque_cse = True            # two functions' markers are never merged
         self.primitive = prim

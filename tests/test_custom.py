@@ -879,6 +879,12 @@ def test_export_of_a_defrule_callable_is_refused(fast_kernel):
         export(grad(f), example_args=(A, B))
 
 
+def test_graph_draws_a_custom_function_as_its_call():
+    dot = s2sgrad.graph(clipped_loss, args=(X,)).dot
+    assert 'label="clip_gradient(·, -0.5, 0.5)"' in dot
+    assert "_nout" not in dot
+
+
 # ---------------------------------------------------------------- determinism
 
 
