@@ -543,7 +543,8 @@ def _batch_eqns(cx, eqns):
         if name in _CONTROL:
             _CONTROL[name](cx, e)
             continue
-        if e.blocks() or getattr(e.prim, "effect", False) or getattr(e.prim, "region", False):
+        if e.blocks() or getattr(e.prim, "effect", None) not in (None, False, "replay") or \
+                getattr(e.prim, "region", False):
             raise _NoRule(f"control flow ({name})")
         args = [_get(cx, a) for a in e.args]
         kwargs = {k: _get(cx, v) for k, v in e.kwargs.items()}

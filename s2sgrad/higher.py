@@ -31,6 +31,7 @@ import numbers
 
 import numpy as np
 
+from . import draws
 from . import arrays, basis, batching, forward, pytree
 from .api import (InputError, _fix_grad, _pick, _run, _split_aux, _Transformed, _unalias,
                   detach_shifts, generate, grad_func, optimize, split_vjp, user_errors)
@@ -603,10 +604,15 @@ class JacobianFunction(_BasisBase):
                 m = self._out_sizes[key] = -1     # a custom rule refuses forward mode
             if m is None:
                 c = self._compiled_mode("forward", specs)
-                res = c.fn(*leaves)
-                outs = list(res[:c.nres])
-                m = sum(int(np.size(o)) for o in outs)
-                self._out_sizes[key] = m
+                # the generators are put back if reverse mode runs the primal again
+                keep = draws.preserved(draws.generators(c.func, leaves))
+                with keep:
+                    res = c.fn(*leaves)
+                    outs = list(res[:c.nres])
+                    m = sum(int(np.size(o)) for o in outs)
+                    self._out_sizes[key] = m
+                    if xs_size <= m:
+                        keep.gens = []         # the draws of this run are the call's
                 if xs_size <= m:
                     xs = [leaves[i] for i in c.wrt_leaves]
                     return self._finish(c, bound, specs, leaves, outs,

@@ -4,11 +4,13 @@
   in a gradient, adjoints of inputs nobody asked for), prune the unused
   outputs of ``cond`` and the unused carries of loops (to a fixpoint: a
   carry is live if the code after the loop or another live carry reads
-  it).  Effects (stack pushes/pops) are kept.
+  it).  Effects (``prim.effect``: stack pushes/pops, random draws, the
+  record/replay of draws) are kept even when their values are unused.
 * ``cse``: share equations that compute the same primitive of the same
   operands (the forward ``tanh`` output reused by its derivative, the same
   ``1 - y**2`` built twice by two rules).  Scoped: a value computed inside a
-  branch or loop body is not reused outside it.
+  branch or loop body is not reused outside it.  Effects are never shared
+  (two ``rng.normal()`` are two draws).
 
 Algebraic folding (``g * 1``, ``x + 0``, constant arithmetic) happens as
 rules emit code (``Primitive.simplify``), so passes here never see it.

@@ -37,7 +37,13 @@ from .primitives.control import loop_offset
 
 
 def eligible(eqn) -> bool:
-    """Whether a loop can be checkpointed (its body has no stack traffic)."""
+    """Whether a loop can be checkpointed (its body has no stack traffic, and
+    draws no random numbers: recomputing a segment would draw again from the
+    user's generator -- new values, and the state advanced twice -- so such
+    a loop is reversed the ordinary way, its draws stored)."""
+    from .draws import has_draws
+    if has_draws(eqn.params["body"]):
+        return False
     for e in _all_eqns(eqn.params["body"]):
         if e.prim.name in ("push", "pop", "new_stack", "copy_stack", "checkpoint_forward",
                            "checkpoint_backward"):

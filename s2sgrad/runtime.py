@@ -652,6 +652,27 @@ from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
 
 __all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
 
+def unconcat_list(g, xs, how="concatenate", axis=0):
+    """Split the cotangent of ``np.concatenate(xs, axis)`` / ``np.vstack(xs)`` /
+    ``np.hstack(xs)`` of a runtime list ``xs`` into a list shaped like
+    ``xs`` (read only for their shapes)."""
+    shapes = [tuple(np.shape(x)) for x in xs]
+    if how == "vstack":             # pieces as np.atleast_2d makes them, along axis 0
+        parts = [s if len(s) >= 2 else (1,) + s if s else (1, 1) for s in shapes]
+        ax = 0
+    elif how == "hstack":           # at least 1-d; along axis 0 for 1-d pieces, else 1
+        parts = [s if s else (1,) for s in shapes]
+        ax = 0 if len(parts[0]) == 1 else 1
+    elif axis is None:              # np.concatenate(xs, axis=None): flattened
+        g, parts, ax = np.reshape(g, -1), [(int(np.prod(s)),) for s in shapes], 0
+    else:
+        parts, ax = shapes, axis
+    cuts = np.cumsum([p[ax] for p in parts])[:-1]
+    return [np.reshape(piece, s) for piece, s in zip(np.split(g, cuts, axis=ax), shapes)]
+
+
+__all__ += ["unconcat_list"]
+
 
 def check_rule_output(v, like, what, batched=False):
     """``v``, a derivative computed by a user's rule (``s2sgrad.custom_vjp``,

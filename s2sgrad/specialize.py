@@ -75,6 +75,7 @@ from .primitives.control import loop_offset
 from .primitives.core import (REGISTRY, SHAPE_ONLY_OPERANDS, Emitter, shape_elementwise,
                               shape_only)
 from .primitives.indexing import Slot
+from .primitives.random import rng_kind, token_kind
 
 UNKNOWN = object()
 
@@ -115,6 +116,8 @@ def example_of(value):
         return 0
     if isinstance(value, np.generic):
         return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
+    if rng_kind(value) is not None:
+        return _throwaway(rng_kind(value))     # never the user's generator
     if is_duck(value) and known_shape(value) and isinstance(value.dtype, np.dtype):
         # dask, CuPy, ...: a NumPy example of the same shape and dtype
         shape = tuple(int(n) for n in value.shape)
@@ -122,6 +125,10 @@ def example_of(value):
             return np.zeros(shape, value.dtype)
         return _compact(shape, value.dtype)
     return UNKNOWN
+
+
+def _throwaway(kind):
+    return np.random.default_rng(0) if kind == "Generator" else np.random.RandomState(0)
 
 
 def signature(leaves):
@@ -134,6 +141,8 @@ def signature(leaves):
             key.append((a.shape, a.dtype, t))
         elif t in (float, int, bool):
             key.append(t)
+        elif rng_kind(a) is not None:
+            key.append(t)                     # a random generator: by its type
         elif is_duck(a) and known_shape(a):
             # dask, CuPy, ...: chunk structure is not part of the key (the
             # code does not depend on it); the type is (no buffer reuse)
@@ -560,6 +569,20 @@ class _Infer:
         name = e.prim.name
         args = [self.val(a) for a in e.args]
         kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
+        draw = getattr(e.prim, "effect", None) == "random"
+        if draw:
+            # A draw's shape and dtype never depend on the generator's state:
+            # evaluate it on a throwaway generator of the same kind, never the
+            # user's (whose state must advance only as in one call).
+            kind = token_kind(e.outs[0]) if not e.args else token_kind(e.args[0])
+            if kind is None:
+                for o in e.outs:
+                    self.set(o, UNKNOWN)
+                return
+            if not e.args:                    # np.random.default_rng(seed) and co.
+                self.set(e.outs[0], _throwaway(kind))
+                return
+            args[0] = _throwaway(kind)
         outs = e.outs
         elementwise = e.prim.shape is shape_elementwise
         impl = e.prim.impl
@@ -568,7 +591,7 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
-        safe = name in _SAFE or e.prim.shape_safe
+        safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
@@ -618,8 +641,9 @@ class _Infer:
             return
         if self.lazy:
             res = _from_lazy(res)
-        static = (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
-            all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res))
+        static = not draw and (
+            (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
+                all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res)))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:

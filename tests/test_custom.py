@@ -175,6 +175,14 @@ def test_custom_vjp_every_mode():
     assert grad(grad(lambda x: mysin(x) ** 2))(0.7) == pytest.approx(2 * np.cos(1.4))
 
 
+def test_custom_rules_under_a_nested_grad():
+    def f(x):
+        return np.sum(grad(sin_loss)(x) * x)          # d/dx of x . sin(2x)
+    np.testing.assert_allclose(grad(f)(X), np.sin(2 * X) + 2 * X * np.cos(2 * X))
+    check_grads(f, (X,), modes=("rev", "fwd"))
+    check_grads(lambda x: np.sum(grad(safe_norm)(x) * x), (X,), modes=("rev", "fwd"))
+
+
 def test_custom_vjp_float32():
     x32 = X.astype(np.float32)
     g = grad(sin_loss)(x32)

@@ -15,7 +15,7 @@ from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
-from .syntax import assigned_in, has_node, rebinds
+from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds
 
 
 # A loop over a compile-time range longer than this stays a loop (unrolling
@@ -174,6 +174,49 @@ class ControlFlowMixin:
 
     expr_GeneratorExp = expr_ListComp
 
+    def expr_DictComp(self, node):
+        """``{k: v for t in it}``: the loop ``_comp = {}; for t in it: _comp[k] = v``
+        over a sequence known while compiling (a dict's keys must be known)."""
+        self.top.comp_count = getattr(self.top, "comp_count", 0) + 1
+        name = f"_comp{self.top.comp_count}"
+        store = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=node.key,
+                              ctx=ast.Store())
+        body = [ast.Assign(targets=[store], value=node.value)]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            it = gen.iter
+            if gen is node.generators[0] and isinstance(it, ast.Call) and \
+                    isinstance(it.func, ast.Name) and it.func.id == "range" and \
+                    self.static_callee(it.func) is not None and \
+                    getattr(self.static_callee(it.func), "obj", None) is range and \
+                    not it.keywords:
+                bounds = [self.expr(a) for a in it.args]   # range(3): unrolled (known keys)
+                if all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
+                    it = ast.Tuple(elts=[ast.Constant(value=k)
+                                         for k in range(*[b.value for b in bounds])],
+                                   ctx=ast.Load())
+            body = [ast.For(target=gen.target, iter=it, body=body, orelse=[])]
+        stmts = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                            value=ast.Dict(keys=[], values=[]))] + body
+        for st in stmts:
+            for n in ast.walk(st):
+                if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                    ast.copy_location(n, node)
+        targets = [n.id for gen in node.generators for n in ast.walk(gen.target)
+                   if isinstance(n, ast.Name)]
+        saved = {t: self.env.get(t, MISSING) for t in targets}
+        saved_loc = self.loc
+        self.lower_body(stmts)
+        self.loc = self.em.loc = saved_loc
+        result = self.env.pop(name)
+        for t, v in saved.items():
+            if v is MISSING:
+                self.env.pop(t, None)
+            else:
+                self.env[t] = v
+        return result
+
     def expr_IfExp(self, node):
         test = self.truth(self.expr(node.test), node.test)
         if isinstance(test, Const):
@@ -203,9 +246,14 @@ class ControlFlowMixin:
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
                 and not (lo <= n.lineno <= hi)}
 
+    def loop_else(self, s):
+        """``for``/``while`` with an ``else``: a flag set before each ``break``."""
+        self.top.loop_else_count = getattr(self.top, "loop_else_count", 0) + 1
+        self.lower_body(loop_else_as_flag(s, f"_no_break{self.top.loop_else_count}"))
+
     def stmt_For(self, s):
         if s.orelse:
-            raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
+            return self.loop_else(s)
         it = s.iter
         target = s.target
         # for t in s2sgrad.checkpointed(iterable, ...): a runtime loop marked
@@ -479,5 +527,5 @@ class ControlFlowMixin:
 
     def stmt_While(self, s):
         if s.orelse:
-            raise self.unsupported(s, "'while ... else'", "use a flag variable instead")
+            return self.loop_else(s)
         self.runtime_loop(s, None, None, None, s.test)

@@ -13,6 +13,7 @@ per concern, each in the module of that name:
 ``names.py``              names: locals, globals and closure cells, constants
 ``control.py``            ``if``, conditional expressions, loops, comprehensions
 ``aliasing.py``           NumPy views and names of one array: writes seen by all
+``transforms.py``         ``grad(g)(x)`` and co. inside the function: nested derivatives
 ========================  =====================================================
 """
 from __future__ import annotations
@@ -26,17 +27,19 @@ from ..primitives import core as P
 from ..primitives.core import Emitter
 from .statements import StatementsMixin
 from .expressions import ExpressionsMixin
-from .containers import ContainersMixin
+from .containers import ContainersMixin, TreesMixin
 from .subscripts import SubscriptsMixin
 from .calls import CallsMixin
 from .names import NamesMixin
 from .control import ControlFlowMixin
 from .aliasing import AliasingMixin
+from .transforms import TransformsMixin
 from .syntax import assigned_names
 
 
 class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixin,
-              CallsMixin, NamesMixin, ControlFlowMixin, AliasingMixin):
+              CallsMixin, NamesMixin, ControlFlowMixin, AliasingMixin, TransformsMixin,
+              TreesMixin):
     def __init__(self, src: Source, resolver: Resolver, em: Emitter, top: "Lowerer" = None,
                  depth: int = 0):
         self.src = src
@@ -61,6 +64,7 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.prologue: list = []
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
+            self.arg_types: dict = {}     # parameter Var -> the Python type of a data argument
             self.path_loads: dict = {}    # Path.key() -> the Var read live at that path
             self.external: dict = {}      # id(Var) -> description: values of the caller's
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)

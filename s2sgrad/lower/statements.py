@@ -161,9 +161,26 @@ class StatementsMixin:
             self.name_value(value, target.id)
             self.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
-            if any(isinstance(e, ast.Starred) for e in target.elts):
-                raise self.unsupported(target, "starred assignment",
-                                       "unpack into a fixed number of names")
+            stars = [k for k, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
+            if stars:
+                # a, *rest = xs of a sequence whose length is known while compiling
+                if isinstance(value, Const) and isinstance(value.value, (tuple, list)):
+                    value = Seq("tuple", [Const(v) for v in value.value])
+                if not isinstance(value, Seq) or len(stars) > 1:
+                    raise self.unsupported(target, "starred assignment from a value whose "
+                                                   "length is not known while compiling",
+                                           "unpack into a fixed number of names")
+                k, n = stars[0], len(target.elts)
+                if len(value.items) < n - 1:
+                    raise self.error(target, f"not enough values to unpack (expected at "
+                                             f"least {n - 1}, got {len(value.items)})",
+                                     cls=S2SGradError)
+                rest = len(value.items) - (n - 1)
+                items = value.items[:k] + [Seq("list", value.items[k:k + rest])] + \
+                    value.items[k + rest:]
+                for t, v in zip(target.elts, items):
+                    self.bind(t.value if isinstance(t, ast.Starred) else t, v)
+                return
             items = self.unpack(value, len(target.elts), target)
             for t, v in zip(target.elts, items):
                 self.bind(t, v)

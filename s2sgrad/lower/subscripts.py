@@ -12,7 +12,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, ObjVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, SliceVal, Static
 from .syntax import snippet
 
 
@@ -137,6 +137,12 @@ class SubscriptsMixin:
                           node)
 
     def index_template(self, idx_node):
+        return self.index_of_value(None, idx_node)
+
+    def index_of_value(self, value, node):
+        """The index template and its runtime parts for an index given as an
+        AST node (``value`` None) or as a lowered value (``operator.getitem``,
+        an index held in a variable: ``idx = slice(0, 2)``, ``(i, slice(None))``)."""
         parts: list = []
 
         def item(n):
@@ -146,27 +152,43 @@ class SubscriptsMixin:
             return scalar(n)
 
         def scalar(n):
-            v = self.expr(n)
+            return of_value(self.expr(n), n)
+
+        def of_value(v, n, top=False):
             if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
                                          (isinstance(v.value, int))):
                 return v.value
-            if isinstance(v, Const) and isinstance(v.value, slice):
-                return v.value                  # np.s_[1:3]
+            if isinstance(v, Const) and isinstance(v.value, slice) and all(
+                    x is None or (isinstance(x, int) and not isinstance(x, bool))
+                    for x in (v.value.start, v.value.stop, v.value.step)):
+                return v.value                      # a slice object: slice(1, 3)
+            if isinstance(v, SliceVal):
+                return slice(*(None if x is None else of_value(x, n) for x in v.parts))
             if isinstance(v, Static) and v.obj is None:
                 return None
+            if top and isinstance(v, Seq) and v.kind == "tuple":
+                return tuple(of_value(x, n) for x in v.items)
+            if top and isinstance(v, Const) and isinstance(v.value, tuple):
+                return tuple(of_value(Const(x), n) for x in v.value)
             parts.append(self.materialize(v, n))
             return Slot(len(parts) - 1)
 
-        if isinstance(idx_node, ast.Tuple):
-            t = tuple(item(e) for e in idx_node.elts)
+        if value is not None:
+            t = of_value(value, node, top=True)
+        elif isinstance(node, ast.Tuple):
+            t = tuple(item(e) for e in node.elts)
+        elif isinstance(node, ast.Slice):
+            t = item(node)
         else:
-            v = self.expr(idx_node) if not isinstance(idx_node, ast.Slice) else None
-            if isinstance(v, Const) and isinstance(v.value, tuple) and all(
-                    x is None or x is Ellipsis or isinstance(x, slice) or
-                    (isinstance(x, int) and not isinstance(x, bool)) for x in v.value):
-                return v.value, parts           # x[np.index_exp[1:3, 0]]
-            t = item(idx_node)
+            t = of_value(self.expr(node), node, top=True)
         return t, parts
+
+    def index_value(self, base, key, node):
+        """``base[key]`` with ``key`` a lowered value (``operator.getitem``)."""
+        if isinstance(base, (Seq, DictVal)):
+            return self.container_getitem(base, key, node)
+        template, parts = self.index_of_value(key, node)
+        return self.apply_getitem(base, template, parts, node)
 
     def getitem(self, value, i):
         """``value[i]`` for a Python int or a computed index."""

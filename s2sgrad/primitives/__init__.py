@@ -17,6 +17,7 @@ from . import complex           # noqa: F401  conj, real, imag, angle (and compl
 from . import fft               # noqa: F401  np.fft
 from . import decompositions    # noqa: F401  cholesky, eigh, svd, qr, pinv, lstsq, eig, ...
 from . import axis_concat       # noqa: F401  np.r_ / np.c_ items
+from . import random            # noqa: F401  np.random draws, Generator/RandomState methods
 from . import user_rules        # noqa: F401  the run-time check of user rules' results
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the

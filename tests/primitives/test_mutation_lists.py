@@ -4,6 +4,8 @@ list in a loop."""
 import numpy as np
 import pytest
 
+from s2sgrad import runtime as rt
+
 from .spec import Spec, check_spec, normal
 
 
@@ -47,7 +49,25 @@ def list_used_twice(x):
     return np.sum(np.stack(hs) * np.array(hs))
 
 
+def grow_and_concatenate(x):
+    rows, blocks, flat = [], [], []
+    for i in range(3):
+        rows.append(np.sin(x) * (i + 1.0))            # 1-d pieces: vstack makes rows
+        blocks.append(np.outer(x, x[:2]) * (i - 0.5))  # 2-d pieces: along axis 1
+        flat.append(x[i:] ** 2)                        # ragged: concatenate(axis=None)
+    return (np.sum(np.vstack(rows) * np.arange(3.0)[:, None]) +
+            np.sum(np.cos(np.hstack(blocks))) + np.sum(np.concatenate(blocks, axis=1) ** 2) +
+            np.sum(np.sin(np.concatenate(flat, axis=None))) + np.sum(np.hstack(flat) ** 3))
+
+
+def split_back(g):
+    parts = rt.unconcat_list(g, [np.ones((2, 3)), np.ones((1, 3))], how="vstack")
+    return np.sum(np.stack([parts[0][0], parts[0][1], parts[1][0]]) ** 2)
+
+
 SPECS = [
+    Spec(("concat_list",), grow_and_concatenate, (normal(3),)),
+    Spec(("unconcat_list",), split_back, (normal(3, 3),)),
     Spec("setitem", set_slice, (normal(3),)),
     Spec("setitem", set_in_loop, (normal(3), normal(3, 3) * 0.5), wrt=(0, 1), id="setitem-loop"),
     Spec(("list_build", "list_append", "list_pop", "stack_list", "unstack"), grow_and_stack,
