@@ -34,7 +34,8 @@ from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse
 from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
-from .guards import build as build_guard, changed
+from .custom import rule_guards as collect_rule_guards
+from .guards import Guards, build as build_guard, changed
 from .ir import Const, Func, verify
 from .schedules import as_schedule
 from .specialize import direct_results as _direct_results, for_kinds as _for_kinds, \
@@ -705,10 +706,12 @@ class _Transformed:
                           f"arguments keeps changing ({', '.join(moved) or 'see guards'}); "
                           f"pass such values as arguments", RuntimeWarning, stacklevel=4)
         self._compile_guards = ()
-        with compiling(what or self._what(specs), self.verbose):
+        rule_guards = Guards()      # what custom rules, lowered while differentiating, assumed
+        with compiling(what or self._what(specs), self.verbose), \
+                collect_rule_guards(rule_guards):
             c = make()
         self._note(c, specs)
-        items = list(self._compile_guards)
+        items = list(self._compile_guards) + list(rule_guards)
         c.guard_items = items
         c.guard = build_guard(items, self._globals())
         versions.append(c)

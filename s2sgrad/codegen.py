@@ -37,6 +37,7 @@ from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
 from .primitives.core import PRINT_MODULES
+from .optimize import erase_rule_markers
 
 _RUNTIME_NAMES = set(runtime.__all__)
 _counter = itertools.count()
@@ -637,6 +638,8 @@ class CodeGen:
             self.helpers.add(p.pyname.split(".")[0])
         args = [self.atom(a) for a in e.args]
         kwargs = {k: self.atom(v) for k, v in e.kwargs.items()}
+        if p.callee is not None:        # a callable given rules by s2sgrad.defrule
+            return printing.call(self.callee_name(p, e), args, kwargs)
         node = printing.get_printer(p)(args, kwargs, e)
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
@@ -644,6 +647,21 @@ class CodeGen:
             elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
                 self.modules.add(n.id)
         return node
+
+    def callee_name(self, prim, e) -> str:
+        """The name the generated function binds ``prim.callee`` under (as the
+        user's code spelled it, else its ``pyname``; unique in this function):
+        a constant of the factory."""
+        for name, val in self.consts:
+            if val is prim.callee:
+                return name
+        spelling = e.params.get("spelling") or ()
+        name = spelling[1] if spelling[:1] == ("call",) else prim.pyname
+        while name in self.namer.taken or any(n == name for n, _ in self.consts):
+            name += "_"
+        self.namer.taken.add(name)
+        self.consts.append((name, prim.callee))
+        return name
 
     def block_lines(self, block: Block, indent: str) -> list[str]:
         lines: list[str] = []
@@ -831,7 +849,7 @@ def print_function(func: Func, globals_dict: dict, namer: "Namer | None" = None,
     so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(func, namer, **options)
+    cg = CodeGen(erase_rule_markers(func), namer, **options)
     cg.source = cg.function()
     return cg
 

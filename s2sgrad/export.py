@@ -214,7 +214,9 @@ class _Literal:
         if isinstance(v, dict):
             return "{" + ", ".join(f"{self(k, what)}: {self(x, what)}" for k, x in v.items()) + "}"
         if callable(v) or inspect.ismodule(v):
-            name = f"{getattr(v, '__module__', None) or ''}.{getattr(v, '__qualname__', '')}"
+            qual = getattr(v, "__qualname__", None) or (
+                "" if inspect.ismodule(v) else f"{type(v).__qualname__} object")  # an instance
+            name = f"{getattr(v, '__module__', None) or ''}.{qual}"
             raise ExportError(f"the generated code calls {name.strip('.') or v!r} ({what}), "
                               f"which a module that imports only NumPy cannot reach")
         raise ExportError(f"{what} is a {type(v).__name__}, which an exported module cannot "

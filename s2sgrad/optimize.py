@@ -514,3 +514,39 @@ def hoist_invariants(func: Func) -> Func:
 
 def optimize(func: Func) -> Func:
     return dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func)))))))
+
+
+# ---------------------------------------------------------------- custom rules
+
+
+def erase_rule_markers(func: Func) -> Func:
+    """The Func as code generation prints it: each ``custom_rule`` marker (a
+    call of a function with custom rules, :mod:`s2sgrad.custom`) replaced by
+    the value it marks, then dead code dropped (the residuals only the rule
+    would read).  Markers carry the rules for later differentiation; the
+    printed code is never differentiated again."""
+    if not any(e.prim.name == "custom_rule" for e in iter_eqns(func.body)):
+        return func
+    subst: dict = {}
+
+    def sub(a):
+        while isinstance(a, Var) and a in subst:
+            a = subst[a]
+        return a
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            args = tuple(sub(a) for a in e.args)
+            if e.prim.name == "custom_rule":
+                for o, a in zip(e.outs, args):
+                    subst[o] = a
+                continue
+            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
+            eqns.append(Eqn(e.prim, args, {k: sub(v) for k, v in e.kwargs.items()}, e.outs,
+                            params, e.loc))
+        return Block(eqns, list(block.params), [sub(r) for r in block.results])
+
+    body = rewrite(func.body)
+    return dce(Func(func.name, func.params, body, [sub(r) for r in func.results],
+                    func.filename, func.info))

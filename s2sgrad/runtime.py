@@ -697,3 +697,23 @@ def unconcat_list(g, xs, how="concatenate", axis=0):
 
 
 __all__ += ["unconcat_list"]
+
+
+def check_rule_output(v, like, what, batched=False):
+    """``v``, a derivative computed by a user's rule (``s2sgrad.custom_vjp``,
+    ``custom_jvp``, ``defrule``), when its shape and dtype are those of
+    ``like``, the value it is the derivative of; otherwise a ``ValueError``
+    that starts with the rule's file and line (``what``).  ``batched``: ``v``
+    has an extra leading batch axis (Jacobians, Hessians)."""
+    vs, ls = tuple(np.shape(v)), tuple(np.shape(like))
+    if batched:
+        vs = vs[1:]
+    vd = v.dtype if hasattr(v, "dtype") else np.result_type(v)
+    ld = like.dtype if hasattr(like, "dtype") else np.result_type(like)
+    if (vs != ls and not _unknown(vs) and not _unknown(ls)) or vd != ld:
+        raise ValueError(f"{what} has shape {vs} and dtype {vd}, but must have the shape "
+                         f"{ls} and dtype {ld} of the value it is the derivative of")
+    return v
+
+
+__all__ += ["check_rule_output"]

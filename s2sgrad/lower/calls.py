@@ -350,6 +350,8 @@ class CallsMixin:
         if t is not None:                       # dg = grad(g) defined outside
             return self.call_transform(t, args, kwargs, node)
         prim = P.lookup_object(obj)
+        if prim is not None and prim.lower_call is not None:
+            return prim.lower_call(self, args, kwargs, node)   # a custom rule (s2sgrad.custom)
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
             # floats NumPy's function gives np.float64 (with .astype, ...)

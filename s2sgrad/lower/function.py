@@ -30,7 +30,7 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
     The Func has one parameter Var per leaf, in order.
     """
-    src = parse_function(fn)
+    src = parse_function(fn.fun if isinstance(fn, P.RuleCarrier) else fn)
     # Lowering recurses once per level of expression nesting (np.sin(np.sin(...))
     # written 300 deep is legal Python): make room for it.
     limit = sys.getrecursionlimit()
@@ -45,7 +45,7 @@ def lower_function(fn, arg_specs, name=None) -> Func:
 
 def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
-    lw = Lowerer(src, Resolver(fn), em)
+    lw = Lowerer(src, Resolver(src.fn), em)
     params = []
     if isinstance(fn, types.MethodType):
         # grad(model.loss): self is not an argument of the gradient; its
@@ -86,7 +86,11 @@ def _lower_function(fn, arg_specs, name, src):
         params += leaves
         lw.env[pname] = _tree_value(td, iter(leaves), lw)
     node = src.node
-    if isinstance(node, ast.Lambda):
+    if isinstance(fn, P.RuleCarrier):
+        # grad(f) of a function with a custom rule: the call of f, as in user code
+        lw.set_loc(node)
+        lw.env["$retv"] = fn.primitive.lower_call(lw, [lw.env[p] for p in arg_specs], {}, node)
+    elif isinstance(node, ast.Lambda):
         lw.set_loc(node)
         lw.env["$retv"] = lw.expr(node.body)
     else:

@@ -89,6 +89,15 @@ def elementwise_shape(args) -> Any:
 class Primitive:
     """One operation: its NumPy kernel, signature, rules and printer."""
 
+    # lower_call(lowerer, args, kwargs, node) -> value: lowers a call of the
+    # object itself instead of the default binding (user rules, s2sgrad.custom:
+    # a function with a custom rule inlines its forward pass and marks the
+    # result; a callable given a rule by defrule binds its own signature).
+    lower_call = None
+    # callee: the user's object a primitive registered by ``defrule`` calls;
+    # code generation binds it under the primitive's ``pyname``.
+    callee = None
+
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
@@ -207,11 +216,20 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     return p
 
 
-def register_object(obj, prim):
+def register_object(obj, prim, replace=False):
+    """``obj`` resolves to ``prim`` in user code (``replace``: even if it
+    resolved to another primitive: ``s2sgrad.defrule(..., override=True)``)."""
     key = id(obj)
-    if key in _BY_OBJECT and _BY_OBJECT[key][1] is not prim:
+    if key in _BY_OBJECT and _BY_OBJECT[key][1] is not prim and not replace:
         raise ValueError(f"{obj!r} already resolves to {_BY_OBJECT[key][1].name}")
     _BY_OBJECT[key] = (obj, prim)
+
+
+def unregister_object(obj):
+    """``obj`` resolves to nothing again (``s2sgrad.custom.undefrule``)."""
+    hit = _BY_OBJECT.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        del _BY_OBJECT[id(obj)]
 
 
 def defcomposite(name, impl=None, *, sig, expand, aliases=(), methods=(), doc="") -> Primitive:
@@ -278,6 +296,15 @@ def load_optional_rules(force=False) -> bool:
     return new
 
 
+class RuleCarrier:
+    """Base of objects that carry their own table entry in ``.primitive``
+    (functions decorated with ``s2sgrad.custom_vjp``/``custom_jvp``): found by
+    :func:`lookup_object` like registered objects, without a global entry
+    (functions with custom rules may be defined in a loop or a closure)."""
+
+    primitive: Primitive
+
+
 # Top-level names, besides ``np``, that printed primitives use (a rule of an
 # optional library prints ``scipy.special.erf(x)``): name -> module.  The
 # generated function receives each module it uses under that name.
@@ -288,6 +315,8 @@ def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
+    if isinstance(obj, RuleCarrier):
+        return obj.primitive
     if isinstance(obj, types.MethodType):
         hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
         if hit is not None and hit[0] is obj.__self__:
@@ -530,7 +559,7 @@ SHAPE_ONLY_OPERANDS = {
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
     "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
-    "fft_vjp": (1,),
+    "fft_vjp": (1,), "check_rule_output": (1,),
 }
 
 
