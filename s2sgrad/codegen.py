@@ -724,6 +724,8 @@ def _literal(x):
 def _numpy_name(v):
     """'np.float32' for NumPy types/dtypes/ufuncs that NumPy exposes by name."""
     try:
+        if v is np.random.mtrand._rand:          # the RandomState behind np.random.normal
+            return "np.random.mtrand._rand"
         if isinstance(v, np.dtype):
             name = v.name
             if getattr(np, name, None) is v.type:

@@ -23,6 +23,13 @@ writes into their buffers.  Recomputation runs the same primitives on the
 same values in the same order, so the gradient equals the stored one
 exactly.
 
+Random draws are replayed, not redrawn: the generators the body draws from
+become carried state (:func:`_carry_generators`), so a snapshot records
+each generator's state and a recomputation draws from a throwaway copy in
+that state (:class:`s2sgrad.schedules.GeneratorState`); only the forward
+sweep draws from the user's generator, once per iteration, as a plain call
+does.
+
 Loops whose body moves values through stacks (the loops of a gradient being
 differentiated again) are left to the ordinary reversal.
 """
@@ -37,16 +44,22 @@ from .primitives.control import loop_offset
 
 
 def eligible(eqn) -> bool:
-    """Whether a loop can be checkpointed (its body has no stack traffic, and
-    draws no random numbers: recomputing a segment would draw again from the
-    user's generator -- new values, and the state advanced twice -- so such
-    a loop is reversed the ordinary way, its draws stored)."""
-    from .draws import has_draws
-    if has_draws(eqn.params["body"]):
-        return False
+    """Whether a loop can be checkpointed: its body has no stack traffic, and
+    every random draw in it can be replayed -- it reads a generator from
+    outside the loop (whose state the snapshots hold, see
+    :func:`_carry_generators`) or one the body makes from a seed.  A
+    generator made inside from fresh entropy (``np.random.default_rng()``)
+    would give other numbers when recomputed: such a loop is reversed the
+    ordinary way, its draws stored."""
+    from .draws import is_draw
     for e in _all_eqns(eqn.params["body"]):
         if e.prim.name in ("push", "pop", "new_stack", "copy_stack", "checkpoint_forward",
                            "checkpoint_backward"):
+            return False
+        if is_draw(e) and not e.args and not e.kwargs:
+            return False              # a generator seeded from the OS's entropy
+        if is_draw(e) and e.args and isinstance(e.args[0], Const) and \
+                e.prim.name in ("default_rng", "RandomState") and e.args[0].value is None:
             return False
     cond = eqn.params.get("cond")
     if cond is not None and any(e.blocks() or getattr(e.prim, "effect", False)
@@ -65,6 +78,7 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
     # policy="save_dots": the helper's matrix products become extra results
     # of its loop (kept by the forward sweep), read by the step function
     # instead of recomputed
+    _carry_generators(eqn)
     nsaved = 0
     if getattr(schedule, "policy", None) == "save_dots":
         nsaved = _save_dots(eqn, rv.active)
@@ -161,6 +175,62 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
         a = inits[i]
         if isinstance(a, Var) and a in rv.active:
             adj.add(a, bouts[k], set())
+
+
+def _carry_generators(eqn) -> int:
+    """Make the random generators the loop's draws read from outside carried
+    state of the loop (passed through unchanged by every iteration), so that
+    a snapshot holds the generator's state at its iteration and every
+    recomputation draws the same numbers from a throwaway copy
+    (:func:`s2sgrad.schedules.freeze`); the forward sweep draws from the
+    user's generator, which so advances exactly as in one plain call.
+    Returns how many generators were added."""
+    from .draws import is_draw
+    from .primitives.random import TOKENS, token_kind
+    body = eqn.params["body"]
+    inside = defined_vars(body)
+    gens = []
+    for e in _all_eqns(body):
+        if not (is_draw(e) and e.args) or token_kind(e.args[0]) is None:
+            continue
+        g = e.args[0]
+        if isinstance(g, Var) and g in inside:
+            continue              # carried already, or made inside (from a seed)
+        if not any(_same_atom(g, x) for x in gens):
+            gens.append(g)
+    cond = eqn.params.get("cond")
+    for g in gens:
+        token = TOKENS[token_kind(g)]
+        hint = g.hint if isinstance(g, Var) and g.hint else \
+            ("np_random" if token_kind(g) == "RandomState" else "rng")
+        p = Var(hint, shape=token)
+        _replace_atom(body, g, p)
+        body.params.append(p)
+        body.results.append(p)
+        if cond is not None:
+            cond.params.append(Var(hint, shape=token))
+        eqn.args = tuple(eqn.args) + (g,)
+        eqn.outs = tuple(eqn.outs) + (Var(hint, shape=token),)
+    return len(gens)
+
+
+def _same_atom(a, b):
+    if isinstance(a, Var) or isinstance(b, Var):
+        return a is b
+    return a.value is b.value
+
+
+def _replace_atom(block, old, new):
+    """Read ``new`` wherever ``block`` (and its regions) reads ``old``."""
+    def sub(a):
+        return new if not isinstance(a, str) and a is not None and \
+            isinstance(a, (Var, Const)) and _same_atom(a, old) else a
+    for e in block.eqns:
+        e.args = tuple(sub(a) for a in e.args)
+        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+        for b in e.blocks():
+            _replace_atom(b, old, new)
+    block.results = [sub(r) for r in block.results]
 
 
 # the products policy="save_dots" keeps (their outputs are not elementwise work)

@@ -285,21 +285,58 @@ class Tape:
         return self.steps[a:b]
 
     def keep(self, i, state):
-        self.snaps[i] = _replayable(state)
+        self.snaps[i] = freeze(state)
         self.stats["max_snaps"] = max(self.stats["max_snaps"], len(self.snaps))
 
 
-def _replayable(state):
-    """A state that can be run from more than once.  Arrays are never written
-    in place by the generated code, so they are shared; a random generator
-    (anything with a ``bit_generator``, like NumPy's ``Generator``) carried by
-    the loop advances when it draws, so it is copied -- when the snapshot is
-    taken and again whenever it is run from -- and a recomputed segment
-    replays the very draws of the forward sweep instead of drawing anew."""
-    if not any(hasattr(x, "bit_generator") for x in state):
+# ---------------------------------------------------------------- random generators
+
+
+class GeneratorState:
+    """A snapshot's record of a random generator carried by a loop (see
+    :func:`s2sgrad.remat._carry_generators`): the generator and its state
+    when the snapshot was taken (``bit_generator.state`` of a NumPy
+    ``Generator``, ``get_state()`` of a ``RandomState`` -- NumPy's global one
+    behind ``np.random.normal`` included).  :meth:`thaw` gives a throwaway
+    generator of the same kind in that state: a recomputation draws from it
+    the very numbers the forward sweep drew, and the user's generator is
+    never touched again."""
+
+    __slots__ = ("gen", "state")
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.state = gen.bit_generator.state if hasattr(gen, "bit_generator") \
+            else gen.get_state()
+
+    def thaw(self):
+        import copy
+        g = copy.deepcopy(self.gen)
+        if hasattr(g, "bit_generator"):
+            g.bit_generator.state = self.state
+        else:
+            g.set_state(self.state)
+        return g
+
+
+def _is_generator(x):
+    return hasattr(x, "bit_generator") or (hasattr(x, "get_state") and hasattr(x, "set_state")
+                                           and hasattr(x, "random_sample"))
+
+
+def freeze(state):
+    """``state`` with its generators replaced by records of their states (a
+    state the driver can run from more than once)."""
+    if not any(_is_generator(x) for x in state):
         return state
-    import copy
-    return tuple(copy.deepcopy(x) if hasattr(x, "bit_generator") else x for x in state)
+    return tuple(GeneratorState(x) if _is_generator(x) else x for x in state)
+
+
+def thaw(state):
+    """A state to run from: fresh throwaway generators for the recorded ones."""
+    if not any(type(x) is GeneratorState for x in state):
+        return state
+    return tuple(x.thaw() if type(x) is GeneratorState else x for x in state)
 
 
 def _plan(schedule, n, state):
@@ -424,11 +461,11 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
         stats["recorded"] += b - a
         if c is not None:            # the step counts its own iterations (from 0)
             state = state[:c] + (0,) + state[c + 1:]
-        return step(tape.part(a, b), *_replayable(state), *out[:nb], *out[nb:], *saved)
+        return step(tape.part(a, b), *thaw(state), *out[:nb], *out[nb:], *saved)
 
     def advance(a, b, state):
         stats["advances"] += b - a
-        return segment(tape.part(a, b), *_replayable(state))
+        return freeze(segment(tape.part(a, b), *thaw(state)))
 
     def binomial(a, b, state, free, out):
         # reverse steps a..b-1 from the state at a, with `free` more snapshots
