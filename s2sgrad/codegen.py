@@ -355,13 +355,29 @@ class CodeGen:
             if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
                     not _fresh_producer(d[1]):
                 continue
-            if any(user is None or (user is not e and not _shape_only(user, a) and
-                                    (pos > self.pos[e] or not _non_retaining(user)))
-                   for pos, user in self.use_sites.get(a, ())):
+            if not self._dead_at(a, e):
                 continue
             self._buffer_of[e.outs[0]] = a
             self.ufunc_out[e] = i
             return
+
+    def _dead_at(self, a, e, depth=0):
+        """Whether nothing reads ``a``'s buffer after ``e`` (and nothing may
+        keep it): every other reader comes before ``e`` and keeps no
+        reference -- or is a view (``a.T``) whose own readers are all such,
+        as a transposed operand of a product is."""
+        for pos, user in self.use_sites.get(a, ()):
+            if user is e or (user is not None and _shape_only(user, a)):
+                continue
+            if user is None or pos > self.pos[e]:
+                return False
+            if _non_retaining(user):
+                continue
+            if depth < 3 and user.prim.name in _VIEWS and len(user.outs) == 1 and \
+                    self._dead_at(user.outs[0], e, depth + 1):
+                continue
+            return False
+        return True
 
     def _name_buffers(self):
         """One name per reused buffer: the name it already has, else the
@@ -417,7 +433,7 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name in ("setitem", "list_append", "list_pop"):
+            if name in ("setitem", "list_append", "list_pop", "index_accumulate"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
@@ -645,7 +661,7 @@ _OWNING = {"zeros", "ones", "full", "empty", "zeros_like", "ones_like", "eye", "
            "sum", "mean", "prod", "cumsum", "index_add", "setitem", "astype", "matmul_vjp_a",
            "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
            "scalar_seed", "unstack", "list_build", "list_append", "list_pop", "list_zeros",
-           "list_index_add", "list_add"}
+           "list_index_add", "list_add", "index_accumulate"}
 _ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes",
              "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
              "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
@@ -673,6 +689,10 @@ _UFUNC_PRINTABLE = {
     "logaddexp", "reciprocal", "fmax", "fmin", "sign", "floor", "ceil", "rint", "trunc",
     "heaviside",
 }
+
+
+# a view of its first operand and nothing else (its readers are followed)
+_VIEWS = {"transpose"}
 
 
 def _shape_only(user, a) -> bool:
