@@ -189,6 +189,65 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
             adj.add(a, bouts[k], set())
 
 
+# values a name for another value's memory (no bytes of their own)
+_VIEW_PRIMS = {"getitem", "transpose", "reshape", "ravel", "squeeze", "expand_dims",
+               "swapaxes", "moveaxis", "broadcast_to", "broadcast_like", "unreduce"}
+
+
+def record_parts(step):
+    """The values a step function stores per recorded step, with how many
+    copies: ``[(Var, count)]``.  A value pushed by its recording loop counts
+    once (a view of another value, like ``xs[t]``, not at all); a factor of
+    a hoisted weight gradient pushed by its reversed loop counts once for
+    its stacked copy (``stack_steps``) and once more if the reversed loop
+    computed it.  Summing ``count`` times each value's bytes gives one
+    step's record (:func:`s2sgrad.schedules.record_bytes`)."""
+    out = []
+    defs = {}
+    for e in _all_eqns(step):
+        for o in e.outs:
+            defs[o] = e
+
+    def fresh(v):
+        e = defs.get(v)
+        return e is not None and e.prim.name not in _VIEW_PRIMS and e.prim.name != "pop" \
+            and not (e.prim.name == "getitem" and not e.params.get("copy"))
+
+    for e in step.eqns:
+        if e.prim.name not in ("for_loop", "while_loop"):
+            continue
+        back = e.params.get("reverse", False)
+        for x in _all_eqns(e.params["body"]):
+            if x.prim.name != "push":
+                continue
+            for a in x.args[1:]:
+                if not isinstance(a, Var):
+                    continue
+                if back:
+                    out.append((a, 2 if fresh(a) else 1))
+                elif a not in defs or fresh(a) or defs[a].prim.name == "pop":
+                    out.append((a, 1))          # (a carried value is a body parameter)
+    return out
+
+
+def count_records(func):
+    """Give each ``Budget`` schedule the number of values its loop's step
+    function stores per step (:func:`record_parts`, on the optimised step:
+    what the budget's arithmetic takes a recorded step to hold before shape
+    specialisation measures it in bytes).  Rewrites ``func`` in place."""
+    steps = {}
+    for e in _all_eqns(func.body):
+        if e.prim.name == "checkpoint_backward":
+            steps[e.args[0]] = e.params["step"]
+    for e in _all_eqns(func.body):
+        sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
+        if type(sched).__name__ == "Budget" and e.outs[-1] in steps:
+            units = sum(m for _, m in record_parts(steps[e.outs[-1]]))
+            e.params["schedule"] = type(sched)(sched.bytes, record=sched.record,
+                                               units=max(1, units))
+    return func
+
+
 def _straight_segment(body, steps, state):
     """A helper's segment function: its one-iteration loop body as
     straight-line code (the same equations), reading ``state`` for the

@@ -303,10 +303,10 @@ class _TapeExample:
     -- carried through the stacks of an enclosing loop like any value (a
     ``@s2sgrad.checkpoint`` helper called in a loop)."""
 
-    __slots__ = ("it", "state")
+    __slots__ = ("it", "state", "var")
 
-    def __init__(self, it, state):
-        self.it, self.state = it, list(state)
+    def __init__(self, it, state, var=None):
+        self.it, self.state, self.var = it, list(state), var   # var: the forward's tape
 
     def same(self, other):
         return _same(self.it, other.it) and len(self.state) == len(other.state) and \
@@ -568,7 +568,7 @@ class _Infer:
         else:
             loop = seg.eqns[-1]
             state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
-        self.set(e.outs[-1], _TapeExample(it, state))
+        self.set(e.outs[-1], _TapeExample(it, state, e.outs[-1]))
 
     def checkpoint_backward(self, e):
         step = e.params["step"]
@@ -1223,6 +1223,28 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     return func
 
 
+def measure_budgets(func: Func, inf) -> Func:
+    """Give each ``Budget`` schedule the bytes one recorded step of its loop
+    stores: the examples' sizes of the values its (specialised) step
+    function stores per step (:func:`s2sgrad.remat.record_parts`), so the
+    schedule chosen for a budget fits whatever the loop body keeps.
+    Rewrites ``func`` in place."""
+    from .remat import _all_eqns, record_parts
+    records = {}
+    for e in _all_eqns(func.body):
+        tape = inf.val(e.args[0]) if e.prim.name == "checkpoint_backward" else None
+        if type(tape) is not _TapeExample:
+            continue
+        parts = [(inf.val(v), m) for v, m in record_parts(e.params["step"])]
+        if all(_arr(x) for x, _ in parts):
+            records[tape.var] = sum(int(np.asarray(x).nbytes) * m for x, m in parts)
+    for e in _all_eqns(func.body):
+        sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
+        if type(sched).__name__ == "Budget" and e.outs[-1] in records:
+            e.params["schedule"] = type(sched)(sched.bytes, record=records[e.outs[-1]])
+    return func
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -1242,6 +1264,7 @@ def specialize(func: Func, leaves) -> Func | None:
     f = _elide_broadcasts(f, inf, rw.lazy)
     f = dce(cse(hoist_invariants(prune_stacks(dce(f)))))
     accumulate_in_place(f, inf, rw.foreign)
+    measure_budgets(f, inf)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)

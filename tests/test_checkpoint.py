@@ -520,3 +520,39 @@ def test_fuzzed_loop_programs_every_schedule(seed, src, specs):
                     assert np.allclose(fx, fy, rtol=64 * eps,
                                        atol=64 * eps * (1 + np.max(np.abs(fy), initial=0)),
                                        equal_nan=True), (sched, cast)
+
+
+# ---------------------------------------------------------------- Budget: the record measured
+
+
+def wide_body(h, v, w, T):
+    for t in range(T):
+        z = np.tanh(np.outer(h, v) + 0.01 * t)        # 8 x 600 per step, from a state of 8
+        h = np.sin(z @ w) + h * 0.5
+    return np.sum(h)
+
+
+def test_budget_measures_what_a_step_stores():
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    h, v, w = rng.standard_normal(8), rng.standard_normal(600) * 0.1, \
+        rng.standard_normal(600) * 0.05
+    ref = grad(wide_body, wrt=(0, 1, 2))(h, v, w, 300)
+    budget = 400_000            # the default stores ~300 x 115 kB; sqrt's segments ~2 MB
+    g = grad(wide_body, wrt=(0, 1, 2), checkpoint=Budget(bytes=budget))
+    for _ in range(3):          # compiled, then specialised to these shapes
+        got = g(h, v, w, 300)
+    _same(got, ref, np.float64)
+    assert "Budget(bytes=400000, record=" in g.source
+    record = int(g.source.split("record=")[1].split(")")[0])
+    assert record > 50 * h.nbytes                     # a step stores far more than the state
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    g(h, v, w, 300)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert peak <= budget + record, peak              # (a step's working values besides)
+    from s2sgrad.schedules import _budget_schedule
+    chosen = _budget_schedule(Budget(bytes=budget, record=record), 300, (h,))
+    assert isinstance(chosen, Binomial)               # the old 6-states guess chose "sqrt"
+    assert isinstance(_budget_schedule(Budget(bytes=budget), 300, (h,)), Sqrt)
