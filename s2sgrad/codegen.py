@@ -440,13 +440,29 @@ class CodeGen:
             if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
                     not fresh_result(d[1]):
                 continue
-            if any(user is None or (user is not e and not _shape_only(user, a) and
-                                    (pos > self.pos[e] or not drops_references(user)))
-                   for pos, user in self.use_sites.get(a, ())):
+            if not self._dead_at(a, e):
                 continue
             self._buffer_of[e.outs[0]] = a
             self.ufunc_out[e] = i
             return
+
+    def _dead_at(self, a, e, depth=0):
+        """Whether nothing reads ``a``'s buffer after ``e`` (and nothing may
+        keep it): every other reader comes before ``e`` and keeps no
+        reference -- or is a view (``a.T``) whose own readers are all such,
+        as a transposed operand of a product is."""
+        for pos, user in self.use_sites.get(a, ()):
+            if user is e or (user is not None and _shape_only(user, a)):
+                continue
+            if user is None or pos > self.pos[e]:
+                return False
+            if drops_references(user):
+                continue
+            if depth < 3 and user.prim.name in _VIEWS and len(user.outs) == 1 and \
+                    self._dead_at(user.outs[0], e, depth + 1):
+                continue
+            return False
+        return True
 
     def _name_buffers(self):
         """One name per reused buffer: the name it already has, else the
@@ -502,7 +518,7 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name in ("setitem", "list_append", "list_pop"):
+            if name in ("setitem", "list_append", "list_pop", "index_accumulate"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
@@ -761,6 +777,10 @@ _UFUNC_PRINTABLE = {
 }
 
 
+# a view of its first operand and nothing else (its readers are followed)
+_VIEWS = {"transpose"}
+
+
 def _shape_only(user, a) -> bool:
     """Does ``user`` read ``a`` only for its shape and dtype (which writing a
     same-shape, same-dtype result into ``a`` in place does not change)?"""
@@ -793,6 +813,8 @@ def _literal(x):
 def _numpy_name(v):
     """'np.float32' for NumPy types/dtypes/ufuncs that NumPy exposes by name."""
     try:
+        if v is np.random.mtrand._rand:          # the RandomState behind np.random.normal
+            return "np.random.mtrand._rand"
         if isinstance(v, np.dtype):
             name = v.name
             if getattr(np, name, None) is v.type:

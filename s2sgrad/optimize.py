@@ -513,7 +513,9 @@ def hoist_invariants(func: Func) -> Func:
 
 
 def optimize(func: Func) -> Func:
-    return dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func)))))))
+    from .remat import count_records
+    return count_records(
+        dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func))))))))
 
 
 # ---------------------------------------------------------------- custom rules

@@ -292,10 +292,31 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype
     if isinstance(a, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is _TapeExample:
+        return a.same(b)
     return isinstance(a, (int, float, bool, complex, type(None), str, np.dtype, range, slice))
 
 
+class _TapeExample:
+    """The example of a checkpointed loop's tape (s2sgrad.remat): the loop's
+    iterable and its state's examples, for the step function that reads it
+    -- carried through the stacks of an enclosing loop like any value (a
+    ``@s2sgrad.checkpoint`` helper called in a loop)."""
+
+    __slots__ = ("it", "state", "var")
+
+    def __init__(self, it, state, var=None):
+        self.it, self.state, self.var = it, list(state), var   # var: the forward's tape
+
+    def same(self, other):
+        return _same(self.it, other.it) and len(self.state) == len(other.state) and \
+            all(_same(x, y) or (x is UNKNOWN and y is UNKNOWN)
+                for x, y in zip(self.state, other.state))
+
+
 def _join(a, b):
+    if type(a) is _TapeExample and type(b) is _TapeExample:
+        return a if a.same(b) else UNKNOWN
     return a if _same(a, b) else UNKNOWN
 
 
@@ -450,7 +471,6 @@ class _Infer:
         self.stacks: list = []        # (stack Var, _Stack)
         self.dirty = False
         self.seed_stacks: dict = {}
-        self.tapes: dict = {}         # checkpoint tape -> (iterable, state examples)
 
     # -- atoms
     def val(self, a):
@@ -568,14 +588,18 @@ class _Infer:
         results = self.block(seg)
         for o, r in zip(e.outs, results):
             self.set(o, r)
-        loop = seg.eqns[-1]
-        state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
-        self.set(e.outs[-1], UNKNOWN)
-        self.tapes[e.outs[-1]] = (it, state)
+        if e.params.get("straight"):
+            # a helper's segment runs once, from the state it was given
+            state = [self.val(p) for p in seg.params[1:]]
+        else:
+            loop = seg.eqns[-1]
+            state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
+        self.set(e.outs[-1], _TapeExample(it, state, e.outs[-1]))
 
     def checkpoint_backward(self, e):
         step = e.params["step"]
-        it, state = self.tapes.get(e.args[0], (UNKNOWN, None))
+        tape = self.val(e.args[0])
+        it, state = (tape.it, tape.state) if type(tape) is _TapeExample else (UNKNOWN, None)
         n = e.params["nbars"] + e.params["naccs"] + e.params.get("nsaved", 0)
         if state is None:
             state = [UNKNOWN] * (len(step.params) - 1 - n)
@@ -584,8 +608,10 @@ class _Infer:
         for p, v in zip(step.params[1:], vals):
             self.set(p, v)
         results = self.block(step)
-        for o, a, r in zip(e.outs, e.args[1:1 + n], results):
-            self.set(o, _join(self.val(a), r) if o in e.outs[e.params["nbars"]:] else r)
+        nb, na = e.params["nbars"], e.params["naccs"]
+        for k, (o, r) in enumerate(zip(e.outs, results)):
+            # an accumulator's example joins what came in with what came out
+            self.set(o, _join(self.val(e.args[1 + k]), r) if nb <= k < nb + na else r)
 
     def simple(self, e):
         name = e.prim.name
@@ -1172,6 +1198,92 @@ def direct_results(func: Func, leaves, wrt_leaves) -> bool:
     return True
 
 
+# ---------------------------------------------------------------- accumulation
+
+
+def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
+    """``t = index_add(g, x, idx); acc2 = acc + t`` (the adjoint of ``x[idx]``
+    added to an accumulated adjoint of ``x``: a layer's weights ``Ws[i]`` in
+    a loop) becomes ``acc2 = index_accumulate(acc, g, x, idx)``, printed
+    ``acc[idx] += g``: where ``acc`` has ``x``'s shape and the sum's dtype,
+    the same numbers without a zero array and a sum as large as ``x`` per
+    step.  Rewrites ``func`` in place (``t`` must have no other reader;
+    values that may be dask/CuPy arrays, ``foreign``, are left alone)."""
+    from .primitives.mutation import may_repeat
+    readers: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    readers[a] = readers.get(a, 0) + 1
+            for b in e.blocks():
+                count(b)
+        for r in block.results:
+            if isinstance(r, Var):
+                readers[r] = readers.get(r, 0) + 1
+    count(func.body)
+    for r in func.results:
+        if isinstance(r, Var):
+            readers[r] = readers.get(r, 0) + 1
+    acc_prim = REGISTRY["index_accumulate"]
+
+    def arr(v):
+        x = inf.val(v) if isinstance(v, Var) else UNKNOWN
+        return x if type(x) is np.ndarray else None
+
+    def block(b):
+        made = {}
+        for k, e in enumerate(b.eqns):
+            for sub in e.blocks():
+                block(sub)
+            if e.prim.name == "index_add" and len(e.outs) == 1 and readers.get(e.outs[0]) == 1:
+                made[e.outs[0]] = k
+                continue
+            if e.prim.name != "add" or len(e.args) != 2 or e.kwargs:
+                continue
+            for t, acc in ((e.args[1], e.args[0]), (e.args[0], e.args[1])):
+                if t not in made or not isinstance(acc, Var) or \
+                        any(v in foreign for v in (acc, t, e.outs[0])):
+                    continue
+                ia = b.eqns[made[t]]
+                g, x, *parts = ia.args
+                a, xv, out = arr(acc), arr(x), arr(e.outs[0])
+                if a is None or xv is None or out is None or a.shape != xv.shape or \
+                        out.shape != a.shape or out.dtype != a.dtype:
+                    continue
+                b.eqns[k] = Eqn(acc_prim, (acc, g, x) + tuple(parts), {}, e.outs,
+                                {"index": ia.params["index"],
+                                 "repeat": may_repeat(ia.params["index"], parts)}, e.loc)
+                b.eqns[made.pop(t)] = None
+                break
+        b.eqns = [e for e in b.eqns if e is not None]
+    block(func.body)
+    return func
+
+
+def measure_budgets(func: Func, inf) -> Func:
+    """Give each ``Budget`` schedule the bytes one recorded step of its loop
+    stores: the examples' sizes of the values its (specialised) step
+    function stores per step (:func:`s2sgrad.remat.record_parts`), so the
+    schedule chosen for a budget fits whatever the loop body keeps.
+    Rewrites ``func`` in place."""
+    from .remat import _all_eqns, record_parts
+    records = {}
+    for e in _all_eqns(func.body):
+        tape = inf.val(e.args[0]) if e.prim.name == "checkpoint_backward" else None
+        if type(tape) is not _TapeExample:
+            continue
+        parts = [(inf.val(v), m) for v, m in record_parts(e.params["step"])]
+        if all(_arr(x) for x, _ in parts):
+            records[tape.var] = sum(int(np.asarray(x).nbytes) * m for x, m in parts)
+    for e in _all_eqns(func.body):
+        sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
+        if type(sched).__name__ == "Budget" and e.outs[-1] in records:
+            e.params["schedule"] = type(sched)(sched.bytes, record=records[e.outs[-1]])
+    return func
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -1191,6 +1303,8 @@ def specialize(func: Func, leaves) -> Func | None:
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
     f = dce(cse(hoist_invariants(prune_stacks(dce(f)))))
+    accumulate_in_place(f, inf, rw.foreign)
+    measure_budgets(f, inf)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
