@@ -15,17 +15,20 @@ from .check import check_grads
 from .runtime import stop_gradient
 from .schedules import Binomial, Budget, checkpoint, checkpointed
 from .higher import jvp, hvp, hessp, hessian, jacobian
+from .custom import custom_vjp, custom_jvp, defrule, undefrule, RuleError
 from .export import export, ExportError
 from .graph import graph, Graph
+from .pytree import register_pytree
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
                      OutputError)
 
 __version__ = "0.1.0"
 
-__all__ = ["stop_gradient", "checkpoint", "checkpointed", "Binomial", "Budget", "grad",
+__all__ = ["register_pytree", "stop_gradient", "checkpoint", "checkpointed", "Binomial", "Budget", "grad",
            "value_and_grad", "vjp", "jvp", "hvp", "hessp", "hessian", "jacobian", "check_grads",
            "export", "ExportError", "graph", "Graph",
+           "custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]

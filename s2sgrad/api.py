@@ -34,13 +34,15 @@ from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse
 from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
-from .guards import build as build_guard, changed
+from .custom import rule_guards as collect_rule_guards
+from .guards import Guards, build as build_guard, changed
 from .ir import Const, Func, verify
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
     signature as _signature
 from .arrays import is_duck as _is_duck
 from . import arrays
+from .primitives.random import rng_kind
 from .verbose import compiling, traced
 
 # The passes, timed (and their IR printed) when compiling verbosely (s2sgrad.verbose).
@@ -361,6 +363,21 @@ def _check_diff_leaf(x, pname):
     if not isinstance(x, (float, complex, np.inexact, np.ndarray)):
         raise InputError(f"cannot differentiate with respect to '{pname}': expected a float "
                          f"or a float array, got {type(x).__name__}")
+
+
+def _static_callable(value):
+    """A function (or a tuple of functions) passed as an argument."""
+    if isinstance(value, tuple) and value and not hasattr(value, "_fields"):
+        return all(_static_callable(v) for v in value)
+    return callable(value) and not isinstance(value, np.ndarray) and \
+        not _is_duck(value) and pytree.node_rules(value) is None
+
+
+def _plain_object(value):
+    """An instance of a user class: not data s2sgrad can pass as an array."""
+    return not isinstance(value, (np.ndarray, np.generic, numbers.Number, str, bytes, list,
+                                  tuple, dict, type)) and not _is_duck(value) and \
+        hasattr(value, "__dict__")
 
 
 def _plain_params(sig):
@@ -742,7 +759,18 @@ class _Transformed:
                 specs[name] = _LEAF_SPEC            # the common case first
             elif value is None:
                 specs[name] = ("none", None)
-            elif i in trees and pytree.is_container(value):
+            elif i not in trees and _static_callable(value):
+                # a function passed as an argument (def f(x, reduce=np.sum)):
+                # resolved while compiling, keyed by identity
+                specs[name] = ("callable", value)
+            elif i not in trees and rng_kind(value) is not None:
+                # a random generator: passed to the generated code as it is
+                # (never copied: its state advances as in a call of f)
+                specs[name] = ("rng", rng_kind(value))
+            elif (i in trees and pytree.is_container(value)) or \
+                    pytree.node_rules(value) is not None:
+                # a dataclass / registered pytree object is flattened even when not
+                # differentiated (its attributes are read while compiling)
                 specs[name] = ("tree", pytree.flatten(value)[1])
             elif i not in trees and type(value) in (int, bool) and self._static_ok(name, value):
                 # Python ints and bools (sizes, depths, flags) are compile-time
@@ -751,6 +779,16 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", StaticArg(value))
+            elif i not in trees and type(value) in (list, tuple, dict, str) or \
+                    (i not in trees and isinstance(value, tuple) and hasattr(value, "_fields")):
+                # a container or string passed as data: its type is known while
+                # compiling (isinstance(arg, list))
+                specs[name] = ("leaf", type(value))
+            elif i not in trees and _plain_object(value):
+                # an object of the user's (a parameter parser, a model): its
+                # methods are not resolved through an argument -- refused by
+                # name when used (make it a global or a closed-over object)
+                specs[name] = ("object", type(value).__name__)
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -816,10 +854,12 @@ class _Transformed:
                           f"arguments keeps changing ({', '.join(moved) or 'see guards'}); "
                           f"pass such values as arguments", RuntimeWarning, stacklevel=4)
         self._compile_guards = ()
-        with compiling(what or self._what(specs), self.verbose):
+        rule_guards = Guards()      # what custom rules, lowered while differentiating, assumed
+        with compiling(what or self._what(specs), self.verbose), \
+                collect_rule_guards(rule_guards):
             c = make()
         self._note(c, specs)
-        items = list(self._compile_guards)
+        items = list(self._compile_guards) + list(rule_guards)
         c.guard_items = items
         c.guard = build_guard(items, self._globals())
         versions.append(c)

@@ -222,6 +222,21 @@ def _same(cx, e, args, kwargs, outs):
     cx.emit(e.prim, args, kwargs, e.params, outs=outs)
 
 
+# custom rules (s2sgrad.custom): a marker is the identity on its first operands
+# (each output batched: an unbatched one is expanded), and the check of a
+# rule's result compares the shape after the batch axis
+@rule("custom_rule")
+def _custom_rule(cx, e, args, kwargs, outs):
+    n = len(outs)
+    marked = [a if cx.is_b(a) else cx.helper("expand", a, cx.seed) for a in args[:n]]
+    cx.emit(e.prim, marked + list(args[n:]), kwargs, e.params, outs=outs)
+
+
+@rule("check_rule_output")
+def _check_rule_output(cx, e, args, kwargs, outs):
+    cx.emit(e.prim, args, dict(kwargs, batched=Const(True)), e.params, outs=outs)
+
+
 @rule("float")
 def _float(cx, e, args, kwargs, outs):
     cx.helper("astype", args[0], Const(float), outs=outs)
@@ -528,7 +543,8 @@ def _batch_eqns(cx, eqns):
         if name in _CONTROL:
             _CONTROL[name](cx, e)
             continue
-        if e.blocks() or getattr(e.prim, "effect", False) or getattr(e.prim, "region", False):
+        if e.blocks() or getattr(e.prim, "effect", None) not in (None, False, "replay") or \
+                getattr(e.prim, "region", False):
             raise _NoRule(f"control flow ({name})")
         args = [_get(cx, a) for a in e.args]
         kwargs = {k: _get(cx, v) for k, v in e.kwargs.items()}

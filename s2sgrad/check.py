@@ -23,6 +23,7 @@ import copy
 
 import numpy as np
 
+from . import draws
 from . import pytree
 
 
@@ -96,10 +97,11 @@ def _directions(rng, x):
 def _relative(v, x):
     """Scale the direction ``v`` elementwise by ``max(1, |x|)``: a finite
     difference step ``eps * v`` is then relative to the argument's magnitude
-    (an absolute 1e-6 step at x = 1e8 is lost in the rounding of f(x))."""
+    (an absolute 1e-6 step at x = 1e8 is lost in the rounding of f(x)); a NaN
+    entry of ``x`` (np.nansum's input) keeps the unit scale (``fmax``)."""
     lv, td = pytree.flatten(v)
     lx, _ = pytree.flatten(x)
-    return pytree.unflatten(td, [np.asarray(vi) * np.maximum(1.0, np.abs(np.asarray(xi)))
+    return pytree.unflatten(td, [np.asarray(vi) * np.fmax(1.0, np.abs(np.asarray(xi)))
                                  for vi, xi in zip(lv, lx)])
 
 
@@ -123,11 +125,13 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     rounding, so this is much tighter than the finite-difference check).
     Raises :class:`GradientCheckError` (an ``AssertionError``) naming the
     argument and the mode on mismatch; returns ``None`` when all checks pass.
-    """
-    import inspect
 
+    A function that draws random numbers (``rng.normal(...)``, ``np.random.*``)
+    is evaluated with the same draws every time: each evaluation starts from
+    the generators' states at the call, and those states are restored at the
+    end, so ``check_grads`` leaves every generator as it found it.
+    """
     from .api import vjp  # late import: api imports this module's package
-    from .higher import jvp
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = set(modes) - {"rev", "fwd"}
     if unknown or not modes:
@@ -136,8 +140,40 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     args = tuple(_tree_map(_to64, a) for a in args)
     kwargs = {k: _tree_map(_to64, v) for k, v in kwargs.items()}
     rng = np.random.default_rng(seed)
+    fv = vjp(f, wrt=wrt)
+    # Every evaluation (of f, of the generated code) starts from the same
+    # states of the random generators f draws from, so all see the same
+    # draws; they are put back at the end (check_grads draws nothing).
+    gens = _generators(fv, args, kwargs)
+    with draws.preserved(gens) as keep:
+        return _check(f, fv, args, kwargs, wrt, eps, rtol, atol, rng, modes, identity_rtol,
+                      keep)
+
+
+def _generators(fv, args, kwargs):
+    from .errors import S2SGradError
+    bound = fv._bind(args, kwargs)
+    specs = fv._specs(bound)
+    try:
+        func = fv._compiled(specs).func
+    except S2SGradError:
+        # no reverse mode (a custom rule with only a forward form, checked with
+        # modes=("fwd",)): the function's own IR makes the same draws
+        func = fv._primal(specs)
+    return draws.generators(func, fv._leaves(bound, specs))
+
+
+def _check(f, fv, args, kwargs, wrt, eps, rtol, atol, rng, modes, identity_rtol, keep):
+    import inspect
+
+    from .higher import jvp
+
+    def fresh(value):
+        keep.reset()
+        return value
+
     # f may write into its arguments: each native call gets its own copies
-    expected = f(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    expected = fresh(f(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
 
     def same_value(out, what):
         for a, b in zip(pytree.flatten(out)[0], pytree.flatten(expected)[0]):
@@ -145,13 +181,12 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
                 raise GradientCheckError(f"the generated {what} value {a!r} differs from "
                                          f"{f.__name__}(...) = {b!r}")
 
-    fv = vjp(f, wrt=wrt)
     positions = fv.wrt
     single = not isinstance(wrt, (tuple, list))
     u = _random_like(rng, expected)
     rev = {}
     if "rev" in modes:
-        out, pullback = fv(*args, **kwargs)
+        out, pullback = fresh(fv(*args, **kwargs))
         same_value(out, "forward")
         cts = pullback(u)
         rev = dict(zip(positions, (cts,) if single else cts))
@@ -165,11 +200,11 @@ def check_grads(f, args, wrt=0, kwargs=None, *, eps=1e-6, rtol=1e-5, atol=1e-6, 
     for pos in positions:
         for which, v in vs[pos]:
             _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, kwargs,
-                             modes, eps, rtol, atol, identity_rtol, same_value)
+                             modes, eps, rtol, atol, identity_rtol, same_value, fresh)
 
 
 def _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, kwargs, modes,
-                     eps, rtol, atol, identity_rtol, same_value):
+                     eps, rtol, atol, identity_rtol, same_value, fresh):
     """Check one argument in one direction ``v``."""
     import inspect
     name = names[pos]
@@ -178,7 +213,7 @@ def _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, k
     def phi(t):
         moved = inspect.BoundArguments(ba.signature, dict(ba.arguments))
         moved.arguments[name] = _axpy(t, v, x)
-        return _inner(u, f(*copy.deepcopy(moved.args), **copy.deepcopy(moved.kwargs)))
+        return _inner(u, fresh(f(*copy.deepcopy(moved.args), **copy.deepcopy(moved.kwargs))))
 
     fd = (phi(eps) - phi(-eps)) / (2 * eps)
     found = {}
@@ -187,7 +222,7 @@ def _check_direction(f, ba, names, positions, pos, which, v, u, rev, fj, args, k
     if "fwd" in modes:
         tangents = tuple(v if p == pos else _zeros_like(ba.arguments[names[p]])
                          for p in positions)
-        out, out_dot = fj(args, tangents, **kwargs)
+        out, out_dot = fresh(fj(args, tangents, **kwargs))
         same_value(out, "jvp primal")
         found["forward mode <u, J v>"] = _inner(u, out_dot)
     for what, lhs in found.items():

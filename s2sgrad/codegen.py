@@ -32,10 +32,12 @@ import warnings
 import numpy as np
 
 from . import runtime
+from .alias import IRAliases, drops_references, fresh_result, owned_result, views_read_after
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
 from .primitives.core import PRINT_MODULES
+from .optimize import erase_rule_markers
 
 _RUNTIME_NAMES = set(runtime.__all__)
 _counter = itertools.count()
@@ -209,6 +211,7 @@ class CodeGen:
         self._index_program(func)
         for p_ in func.params:          # the signature keeps the user's names
             self.namer.name(p_)
+        self.aliases = IRAliases(func)  # which values may share memory (s2sgrad.alias)
         self.inplace: set = set()       # setitem equations written in place
         self.force_copy: set = set()    # loop carries copied once on entry
         self._coalesce_block(func.body)
@@ -220,6 +223,11 @@ class CodeGen:
             for e in _all_eqns(func.body):
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
+        self.augmented: dict = {}       # setitem eqn -> the update eqn it prints as y[i] op= v
+        self.folded: set = set()        # eqns printed inside an augmented write
+        for e in _all_eqns(func.body):
+            if e in self.inplace and e.prim.name == "setitem":
+                self._fold_augmented(e)
 
     # ------------------------------------------------------------ in-place updates
     #
@@ -237,9 +245,13 @@ class CodeGen:
 
         self.block_of = {}
 
+        self.def_pos = {}
+
         def walk(block, region):
+            start = next(counter)
             for p in block.params:
                 self.defs[p] = ("param", region, block)
+                self.def_pos[p] = start
             for e in block.eqns:
                 pos = next(counter)
                 self.pos[e] = pos
@@ -250,6 +262,9 @@ class CodeGen:
                     self.defs[o] = ("eqn", e, block)
                 for b in e.blocks():
                     walk(b, e)
+                done = next(counter) if e.blocks() else pos
+                for o in e.outs:
+                    self.def_pos[o] = done      # a region's outputs exist after it
             end = next(counter)
             for r in block.results:
                 use(r, end, None)
@@ -286,38 +301,108 @@ class CodeGen:
             off = loop_offset(e)
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
-        return name in _OWNING or getattr(e.prim, "shape", None) is _ELEMENTWISE
+        return owned_result(e)
 
     def _decide_inplace(self, e):
+        """Print ``setitem`` as ``y[idx] = v``: safe when nothing reads the old
+        ``y`` or a view of it afterwards (the alias model's
+        :func:`~s2sgrad.alias.views_read_after`) and ``y``'s memory is the
+        function's own (:meth:`_writable`)."""
         y, out = e.args[0], e.outs[0]
         if not isinstance(y, Var):
             return
-        for pos, user in self.use_sites.get(y, ()):
-            if user is e:
+        here = self.pos[e]
+        chain = self._carry_chain(y)
+        # y and every value that may share its memory (a view of it, a loop
+        # carry it came from, an array it is a view of) and exists here: none
+        # may be read after this write (the loop inits on y's carry chain are
+        # copied on entry where needed, see _writable)
+        for m in self.aliases.members(y):
+            if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
                 continue
-            if user is None or pos > self.pos[e] or _aliasing(user):
+            if views_read_after(m, self.use_sites, self.pos, here):
                 return
-        d = self.defs.get(y)
-        if d is not None and d[0] == "param" and d[1] is not None:
-            region = d[1]
-            body = region.params.get("body")
-            if body is d[2]:
-                off = loop_offset(region)
-                k = body.params.index(y) - off
-                if k < 0 or not self.owned(body.results[k]):
-                    return
-                init = region.args[off + k]
-                if not self.owned(init) or len(self.use_sites.get(init, ())) > 1:
-                    self.force_copy.add(y)     # the loop works on its own copy
-            elif not self.owned(y):
-                return
-        elif not self.owned(y):
+        if not self._writable(y):
             return
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
             return
         self.namer.names[out] = n
         self.inplace.add(e)
+        self.aliases.union(out, y)
+
+    def _carry_chain(self, y):
+        """``y``, and if it is a loop carry its initial value, and so on out
+        through the enclosing loops."""
+        chain = [y]
+        while True:
+            d = self.defs.get(chain[-1])
+            if d is None or d[0] != "param" or d[1] is None:
+                return chain
+            region = d[1]
+            body = region.params.get("body")
+            if body is not d[2]:
+                return chain
+            k = body.params.index(chain[-1]) - loop_offset(region)
+            if k < 0:
+                return chain
+            init = region.args[loop_offset(region) + k]
+            if not isinstance(init, Var) or init in chain:
+                return chain
+            chain.append(init)
+
+    def _writable(self, y, _seen=None):
+        """Whether the generated code may write into ``y``'s memory: an array
+        it allocated, or a loop carry whose every version is one (the loop
+        works on its own copy, made once on entry, when the initial value is
+        not writable or is read elsewhere -- through every enclosing loop)."""
+        _seen = _seen or set()
+        if y in _seen:
+            return False
+        _seen.add(y)
+        d = self.defs.get(y)
+        if d is not None and d[0] == "param" and d[1] is not None:
+            region = d[1]
+            body = region.params.get("body")
+            if body is not d[2]:
+                return False
+            off = loop_offset(region)
+            k = body.params.index(y) - off
+            if k < 0 or not self.owned(body.results[k]):
+                return False
+            init = region.args[off + k]
+            if len(self.use_sites.get(init, ())) > 1 or not isinstance(init, Var) or \
+                    not self._writable(init, _seen):
+                self.force_copy.add(y)     # the loop works on its own copy
+            return True
+        return self.owned(y)
+
+    def _fold_augmented(self, e):
+        """``t = y[i]; u = t * v; y[i] = u`` (from the user's ``y[i] *= v``),
+        written in place, prints as ``y[i] *= v``: NumPy updates the view in
+        place, which is the same write."""
+        y, u, parts = e.args[0], e.args[1], e.args[2:]
+        block = self.block_of.get(e)
+        d = self.defs.get(u)
+        if not isinstance(u, Var) or d is None or d[0] != "eqn" or d[2] is not block:
+            return
+        b = d[1]
+        if b.prim.name not in _AUGMENTED or not b.params.get("augmented") or b.kwargs or \
+                len(b.args) != 2 or b in self.ufunc_out or self.uses.get(u, 0) != 1:
+            return
+        t = b.args[0]
+        dt = self.defs.get(t)
+        if not isinstance(t, Var) or dt is None or dt[0] != "eqn" or dt[2] is not block:
+            return
+        g = dt[1]
+        if g.prim.name != "getitem" or g.params.get("copy") or g.args[0] is not y or \
+                repr(g.params.get("index")) != repr(e.params.get("index")) or \
+                len(g.args) - 1 != len(parts) or \
+                any(a is not p_ for a, p_ in zip(g.args[1:], parts)) or \
+                self.uses.get(t, 0) != 1 or g in self.ufunc_out:
+            return
+        self.augmented[e] = b
+        self.folded.update((g, b))
 
     # ------------------------------------------------------------ buffer reuse
     #
@@ -353,15 +438,31 @@ class CodeGen:
                 continue
             d = self.defs.get(a)
             if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
-                    not _fresh_producer(d[1]):
+                    not fresh_result(d[1]):
                 continue
-            if any(user is None or (user is not e and not _shape_only(user, a) and
-                                    (pos > self.pos[e] or not _non_retaining(user)))
-                   for pos, user in self.use_sites.get(a, ())):
+            if not self._dead_at(a, e):
                 continue
             self._buffer_of[e.outs[0]] = a
             self.ufunc_out[e] = i
             return
+
+    def _dead_at(self, a, e, depth=0):
+        """Whether nothing reads ``a``'s buffer after ``e`` (and nothing may
+        keep it): every other reader comes before ``e`` and keeps no
+        reference -- or is a view (``a.T``) whose own readers are all such,
+        as a transposed operand of a product is."""
+        for pos, user in self.use_sites.get(a, ()):
+            if user is e or (user is not None and _shape_only(user, a)):
+                continue
+            if user is None or pos > self.pos[e]:
+                return False
+            if drops_references(user):
+                continue
+            if depth < 3 and user.prim.name in _VIEWS and len(user.outs) == 1 and \
+                    self._dead_at(user.outs[0], e, depth + 1):
+                continue
+            return False
+        return True
 
     def _name_buffers(self):
         """One name per reused buffer: the name it already has, else the
@@ -417,7 +518,7 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name in ("setitem", "list_append", "list_pop"):
+            if name in ("setitem", "list_append", "list_pop", "index_accumulate"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):
@@ -553,6 +654,8 @@ class CodeGen:
             self.helpers.add(p.pyname.split(".")[0])
         args = [self.atom(a) for a in e.args]
         kwargs = {k: self.atom(v) for k, v in e.kwargs.items()}
+        if p.callee is not None:        # a callable given rules by s2sgrad.defrule
+            return printing.call(self.callee_name(p, e), args, kwargs)
         node = printing.get_printer(p)(args, kwargs, e)
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
@@ -561,10 +664,27 @@ class CodeGen:
                 self.modules.add(n.id)
         return node
 
+    def callee_name(self, prim, e) -> str:
+        """The name the generated function binds ``prim.callee`` under (as the
+        user's code spelled it, else its ``pyname``; unique in this function):
+        a constant of the factory."""
+        for name, val in self.consts:
+            if val is prim.callee:
+                return name
+        spelling = e.params.get("spelling") or ()
+        name = spelling[1] if spelling[:1] == ("call",) else prim.pyname
+        while name in self.namer.taken or any(n == name for n, _ in self.consts):
+            name += "_"
+        self.namer.taken.add(name)
+        self.consts.append((name, prim.callee))
+        return name
+
     def block_lines(self, block: Block, indent: str) -> list[str]:
         lines: list[str] = []
         last_key = None
         for e in block.eqns:
+            if e in self.folded:
+                continue
             if self._inline(e):
                 self.inlined[e.outs[0]] = self.expr(e)
                 continue
@@ -640,29 +760,11 @@ class CodeGen:
         return "\n".join(lines) + "\n"
 
 
-_OWNING = {"zeros", "ones", "full", "empty", "zeros_like", "ones_like", "eye", "arange", "copy",
-           "array", "stack", "concatenate", "hstack", "vstack", "matmul", "dot", "outer", "inner",
-           "sum", "mean", "prod", "cumsum", "index_add", "setitem", "astype", "matmul_vjp_a",
-           "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
-           "scalar_seed", "unstack", "list_build", "list_append", "list_pop", "list_zeros",
-           "list_index_add", "list_add"}
-_ALIASING = {"getitem", "reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes",
-             "moveaxis", "broadcast_to", "broadcast_like", "unreduce", "unbroadcast", "push",
-             "make_list", "make_tuple", "list_append", "list_build", "list_get", "asarray",
-             "diagonal", "T", "einsum",
-             "float", "load_global", "load_cell", "load_object", "load_attr", "load_item"}
 # reads of the world outside the function: printed where used (read live)
 _LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
-from .primitives.core import shape_elementwise as _ELEMENTWISE  # noqa: E402
 from .primitives.core import shape_only  # noqa: E402
 
 
-# Buffer reuse (CodeGen._decide_ufunc_out): producers whose result is a
-# fresh array, consumers that keep no reference to their operands.
-_FRESH = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max", "min",
-          "where", "clip", "sigmoid", "index_add", "cumsum"}
-_NON_RETAINING = _FRESH | {"shape", "size", "ndim", "len", "result_type", "var", "std",
-                           "argmax", "argmin", "logaddexp"}
 _AUGMENTED = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div,
               "power": ast.Pow}
 # ufunc primitives printed as NumPy's ufunc of the same name (np.<name>)
@@ -675,29 +777,16 @@ _UFUNC_PRINTABLE = {
 }
 
 
+# a view of its first operand and nothing else (its readers are followed)
+_VIEWS = {"transpose"}
+
+
 def _shape_only(user, a) -> bool:
     """Does ``user`` read ``a`` only for its shape and dtype (which writing a
     same-shape, same-dtype result into ``a`` in place does not change)?"""
     return not user.blocks() and \
         all(shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is a) and \
         all(v is not a for v in user.kwargs.values())
-
-
-def _fresh_producer(e) -> bool:
-    return isinstance(e.prim.impl, np.ufunc) or e.prim.name in _FRESH
-
-
-def _non_retaining(e) -> bool:
-    return not e.blocks() and (isinstance(e.prim.impl, np.ufunc) or
-                               e.prim.name in _NON_RETAINING)
-
-
-def _aliasing(e):
-    """Whether a use may keep a reference to (a view of) its operand."""
-    name = e.prim.name
-    if name == "getitem":
-        return not e.params.get("copy")
-    return name in _ALIASING or bool(e.blocks()) or getattr(e.prim, "effect", False)
 
 
 def _uses_in(e):
@@ -724,6 +813,8 @@ def _literal(x):
 def _numpy_name(v):
     """'np.float32' for NumPy types/dtypes/ufuncs that NumPy exposes by name."""
     try:
+        if v is np.random.mtrand._rand:          # the RandomState behind np.random.normal
+            return "np.random.mtrand._rand"
         if isinstance(v, np.dtype):
             name = v.name
             if getattr(np, name, None) is v.type:
@@ -780,7 +871,7 @@ def print_function(func: Func, globals_dict: dict, namer: "Namer | None" = None,
     so values the two share print with the same names."""
     func.info["globals"] = globals_dict
     func.name = re.sub(r"\W", "", func.name) or "f"      # "<lambda>_grad" -> "lambda_grad"
-    cg = CodeGen(func, namer, **options)
+    cg = CodeGen(erase_rule_markers(func), namer, **options)
     cg.source = cg.function()
     return cg
 

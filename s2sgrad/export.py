@@ -10,7 +10,7 @@ The module holds
   transformation and its options, the s2sgrad version; no timestamps: the
   same input gives byte-identical output);
 * the helpers the generated code calls, their source copied from
-  :mod:`s2sgrad.runtime` (and ``runtime_linalg``, ``schedules``,
+  :mod:`s2sgrad.runtime` (and ``runtime_linalg``, ``runtime_numpy``, ``schedules``,
   ``batch_runtime``, ``basis``, ``export_runtime``), only the ones used and
   what they call, with the standard-library imports they need (SciPy is
   imported only when the function itself calls it);
@@ -55,7 +55,8 @@ import re
 
 import numpy as np
 
-from . import basis, batch_runtime, export_runtime, runtime, runtime_linalg, schedules
+from . import (basis, batch_runtime, export_runtime, runtime, runtime_linalg, runtime_numpy,
+               schedules)
 from .api import VJPFunction, _GradBase, _Transformed
 from .codegen import free_key, print_function
 from .errors import S2SGradError
@@ -146,7 +147,7 @@ class _Source:
 
 _SOURCES: dict = {}
 #: The modules whose helpers exported modules copy, in the order they are written.
-_HELPER_MODULES = (runtime, runtime_linalg, schedules, basis, export_runtime)
+_HELPER_MODULES = (runtime, runtime_linalg, runtime_numpy, schedules, basis, export_runtime)
 
 
 def _source(module) -> _Source:
@@ -213,7 +214,9 @@ class _Literal:
         if isinstance(v, dict):
             return "{" + ", ".join(f"{self(k, what)}: {self(x, what)}" for k, x in v.items()) + "}"
         if callable(v) or inspect.ismodule(v):
-            name = f"{getattr(v, '__module__', None) or ''}.{getattr(v, '__qualname__', '')}"
+            qual = getattr(v, "__qualname__", None) or (
+                "" if inspect.ismodule(v) else f"{type(v).__qualname__} object")  # an instance
+            name = f"{getattr(v, '__module__', None) or ''}.{qual}"
             raise ExportError(f"the generated code calls {name.strip('.') or v!r} ({what}), "
                               f"which a module that imports only NumPy cannot reach")
         raise ExportError(f"{what} is a {type(v).__name__}, which an exported module cannot "

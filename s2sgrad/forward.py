@@ -32,17 +32,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from . import draws
+from .errors import S2SGradError
 from .ir import Block, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
-from .reverse import _err, name_derivative, zeros_of
+from .reverse import _err, _located, guard_real_only, name_derivative, zeros_of
 from .primitives.control import loop_offset
 
 
 def _is_control(eqn) -> bool:
     """Region equations (if/for/while) and the stack effects reverse mode emits."""
     p = eqn.prim
-    return bool(eqn.blocks()) or getattr(p, "region", False) or getattr(p, "effect", False)
+    return bool(eqn.blocks()) or getattr(p, "region", False) or \
+        getattr(p, "effect", None) == "stack"
 
 
 def _useful(func: Func) -> set:
@@ -188,11 +191,14 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
             continue
         tangent_em.loc = dataclasses.replace(eqn.loc, kind="tangent") if eqn.loc else None
         start = len(pending)
-        if prim.eqn_rule:
-            t = prim.jvp(tangent_em, eqn, dots)
-        else:
-            out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
-            t = prim.jvp(tangent_em, dots, out, *eqn.args, **eqn.kwargs)
+        try:
+            if prim.eqn_rule:
+                t = prim.jvp(tangent_em, eqn, dots)
+            else:
+                out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
+                t = prim.jvp(tangent_em, dots, out, *eqn.args, **eqn.kwargs)
+        except S2SGradError as exc:      # a rule's refusal: point at the user's line
+            raise _located(exc, eqn) from None
         ts = t if len(eqn.outs) > 1 else (t,)
         if ts is None:
             ts = (None,) * len(eqn.outs)
@@ -357,6 +363,7 @@ def jvp_func(func: Func, wrt: list[int], name: str | None = None) -> Func:
     (``<x>_dot``, in the order of ``wrt``).  Results: ``func``'s results,
     then one tangent per result.
     """
+    func = guard_real_only(func, [func.params[i] for i in wrt])
     tangents = Tangents()
     params = list(func.params)
     for i in wrt:
@@ -415,14 +422,18 @@ def linearize(jf: Func, nprimal: int, nresults: int):
         # split is not possible: the tangent part re-runs the whole jvp (one
         # primal evaluation per tangent), the primal part runs it with zero
         # tangents.
+        # Random draws are not drawn again: the primal part records them and
+        # the tangent part replays the recorded values (s2sgrad.draws).
         primal_params = list(jf.params[:nprimal])
         wrt = jf.info.get("wrt", [])
         zeros = [Eqn(P.get("zeros_like"), (primal_params[i],), {}, (t,), {}, None)
                  for i, t in zip(wrt, tparams)]
-        primal = Func(jf.name.replace("_jvp", "") + "_primal", primal_params,
-                      Block(zeros + list(jf.body.eqns)),
-                      list(jf.results[:nresults]) + primal_params, jf.filename,
-                      dict(jf.info, tuple_result=True))
+        p_body, tape = Block(zeros + list(jf.body.eqns)), None
+        if draws.has_draws(p_body):
+            p_body, tape = draws.record(p_body)
+        primal = Func(jf.name.replace("_jvp", "") + "_primal", primal_params, p_body,
+                      list(jf.results[:nresults]) + primal_params + ([tape] if tape else []),
+                      jf.filename, dict(jf.info, tuple_result=True))
         residuals = [Var(p.hint, shape=p.shape) for p in primal_params]
         sub = dict(zip(primal_params, residuals))
         from .reverse import _substitute
@@ -430,6 +441,9 @@ def linearize(jf: Func, nprimal: int, nresults: int):
                       for e in jf.body.eqns])
         body = _copy_blocks(body)
         _substitute(body, sub)
+        if tape is not None:
+            residuals.append(Var("_draws"))
+            body = draws.replay(body, residuals[-1])
         outs = [sub.get(t, t) for t in out_tangents]
         tangent = Func(jf.name.replace("_jvp", "") + "_tangent", residuals + tparams, body,
                        outs, jf.filename, dict(jf.info, tuple_result=len(outs) != 1))

@@ -47,21 +47,35 @@ class Source:
 _cache: dict = {}
 
 
-def parse_function(fn) -> Source:
+def parse_function(fn, generator=False) -> Source:
     """The parsed source of ``fn``, verified to be the source of the code that
     runs (:func:`_verify`): a file edited on disk after the function was
-    defined is refused, never differentiated in place of the running code."""
+    defined is refused, never differentiated in place of the running code.
+    ``generator``: a generator function is accepted, its body rewritten to
+    return the list of what it yields (helpers iterated by a ``for`` loop:
+    ``for W, b in layers(params):``)."""
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TypeError(f"s2sgrad can only differentiate Python functions, got {fn!r}")
+    if generator is True and code.co_flags & inspect.CO_GENERATOR:
+        key = (id(code), code.co_filename, "yielded")
+        hit = _cache.get(key)
+        if hit is None or hit[0] is not code:
+            from .lower.syntax import generator_as_list
+            src = parse_function(fn, generator="parse")
+            hit = _cache[key] = (code, Source(fn, generator_as_list(src.node), src.filename,
+                                              src.lines))
+        src = hit[1]
+        return Source(fn, src.node, src.filename, src.lines)
     key = (id(code), code.co_filename)
     hit = _cache.get(key)
-    if hit is not None and hit[0] is code:
+    if hit is not None and hit[0] is code and generator != "parse":
         src = hit[1]
         return Source(fn, src.node, src.filename, src.lines)
     filename = code.co_filename
     name = getattr(fn, "__name__", "<function>")
-    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_ITERABLE_COROUTINE):
+    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_ITERABLE_COROUTINE) and \
+            generator != "parse":
         raise UnsupportedSyntaxError(
             f"cannot differentiate generator function '{name}'; return an array instead of "
             f"yielding values", filename=filename, lineno=code.co_firstlineno, construct="generator")
@@ -86,7 +100,8 @@ def parse_function(fn) -> Source:
     node = _find_node(tree, fn, code, filename)
     _verify(fn, code, node, filename)
     src = Source(fn, node, filename, abs_lines)
-    _cache[key] = (code, src)
+    if generator != "parse":
+        _cache[key] = (code, src)
     return src
 
 

@@ -31,6 +31,7 @@ import numbers
 
 import numpy as np
 
+from . import draws
 from . import arrays, basis, batching, forward, pytree
 from .api import (InputError, _fix_grad, _pick, _run, _split_aux, _Transformed, _unalias,
                   detach_shifts, generate, grad_func, optimize, split_vjp, user_errors)
@@ -599,12 +600,19 @@ class JacobianFunction(_BasisBase):
             key = (tuple(specs.items()), tuple(np.shape(x) for x in leaves
                                                if isinstance(x, (np.ndarray, numbers.Number))))
             m = self._out_sizes.get(key)
+            if m is None and self._forward_refused(specs):
+                m = self._out_sizes[key] = -1     # a custom rule refuses forward mode
             if m is None:
                 c = self._compiled_mode("forward", specs)
-                res = c.fn(*leaves)
-                outs = list(res[:c.nres])
-                m = sum(int(np.size(o)) for o in outs)
-                self._out_sizes[key] = m
+                # the generators are put back if reverse mode runs the primal again
+                keep = draws.preserved(draws.generators(c.func, leaves))
+                with keep:
+                    res = c.fn(*leaves)
+                    outs = list(res[:c.nres])
+                    m = sum(int(np.size(o)) for o in outs)
+                    self._out_sizes[key] = m
+                    if xs_size <= m:
+                        keep.gens = []         # the draws of this run are the call's
                 if xs_size <= m:
                     xs = [leaves[i] for i in c.wrt_leaves]
                     return self._finish(c, bound, specs, leaves, outs,
@@ -621,6 +629,17 @@ class JacobianFunction(_BasisBase):
         else:
             blocks = self._reverse_blocks(c, leaves, outs, residuals)
         return self._finish(c, bound, specs, leaves, outs, blocks)
+
+    def _forward_refused(self, specs):
+        """Whether forward mode is refused for these specs by a custom rule that has
+        no forward form (s2sgrad.custom: a reverse rule that is not linear in its
+        cotangent, like clip_gradient's); "auto" then uses reverse mode."""
+        from .custom import RuleError
+        try:
+            self._compiled_mode("forward", specs)
+        except RuleError:
+            return True
+        return False
 
     def _finish(self, c, bound, specs, leaves, outs, blocks):
         xs = [leaves[i] for i in c.wrt_leaves]

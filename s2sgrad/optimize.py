@@ -4,11 +4,13 @@
   in a gradient, adjoints of inputs nobody asked for), prune the unused
   outputs of ``cond`` and the unused carries of loops (to a fixpoint: a
   carry is live if the code after the loop or another live carry reads
-  it).  Effects (stack pushes/pops) are kept.
+  it).  Effects (``prim.effect``: stack pushes/pops, random draws, the
+  record/replay of draws) are kept even when their values are unused.
 * ``cse``: share equations that compute the same primitive of the same
   operands (the forward ``tanh`` output reused by its derivative, the same
   ``1 - y**2`` built twice by two rules).  Scoped: a value computed inside a
-  branch or loop body is not reused outside it.
+  branch or loop body is not reused outside it.  Effects are never shared
+  (two ``rng.normal()`` are two draws).
 
 Algebraic folding (``g * 1``, ``x + 0``, constant arithmetic) happens as
 rules emit code (``Primitive.simplify``), so passes here never see it.
@@ -17,6 +19,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
+from .alias import is_alloc
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns
 from .primitives.control import loop_offset
 
@@ -169,10 +172,10 @@ def _params_key(params):
         return None
 
 
-# never shared: globals are read live, and a list is a mutable object (two
-# `[]` are two lists)
-_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item", "list_build",
-           "make_list", "list_zeros", "empty"}
+# never shared: globals and outside objects are read live; allocations
+# (np.zeros, x.copy(), [], ... -- ``alloc=True`` in the table, see
+# s2sgrad.alias) are values with identity: two np.zeros(3) are two arrays
+_NO_CSE = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 
 
 def cse(func: Func) -> Func:
@@ -202,7 +205,7 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         pk = _params_key(e.params) if not nested else None
         if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
-                and not getattr(e.prim, "opaque_cse", False):
+                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple([_atom_key(a) for a in args]),
                    tuple(sorted([(k, _atom_key(v)) for k, v in kwargs.items()])) if kwargs
                    else (), pk)
@@ -240,7 +243,11 @@ def share_shapes(func: Func) -> Func:
         if t is not None and t not in rep and t is not _SCALAR_TOKEN:
             rep[t] = v
 
-    for p in func.params:
+    # a vjp's cotangent inputs come after the primal parameters: a forward
+    # value's shape read pointed at one would move it into the backward half
+    # (reverse.split_vjp), so they are never the representative
+    n = func.info.get("nparams_primal", len(func.params))
+    for p in func.params[:n]:
         note(p)
 
     def fix(e):
@@ -510,4 +517,42 @@ def hoist_invariants(func: Func) -> Func:
 
 
 def optimize(func: Func) -> Func:
-    return dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func)))))))
+    from .remat import count_records
+    return count_records(
+        dce(cse(share_stacking(hoist_invariants(elide_broadcasts(dce(share_shapes(func))))))))
+
+
+# ---------------------------------------------------------------- custom rules
+
+
+def erase_rule_markers(func: Func) -> Func:
+    """The Func as code generation prints it: each ``custom_rule`` marker (a
+    call of a function with custom rules, :mod:`s2sgrad.custom`) replaced by
+    the value it marks, then dead code dropped (the residuals only the rule
+    would read).  Markers carry the rules for later differentiation; the
+    printed code is never differentiated again."""
+    if not any(e.prim.name == "custom_rule" for e in iter_eqns(func.body)):
+        return func
+    subst: dict = {}
+
+    def sub(a):
+        while isinstance(a, Var) and a in subst:
+            a = subst[a]
+        return a
+
+    def rewrite(block):
+        eqns = []
+        for e in block.eqns:
+            args = tuple(sub(a) for a in e.args)
+            if e.prim.name == "custom_rule":
+                for o, a in zip(e.outs, args):
+                    subst[o] = a
+                continue
+            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
+            eqns.append(Eqn(e.prim, args, {k: sub(v) for k, v in e.kwargs.items()}, e.outs,
+                            params, e.loc))
+        return Block(eqns, list(block.params), [sub(r) for r in block.results])
+
+    body = rewrite(func.body)
+    return dce(Func(func.name, func.params, body, [sub(r) for r in func.results],
+                    func.filename, func.info))

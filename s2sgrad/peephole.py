@@ -56,10 +56,19 @@ _EQN_COST = 512
 _MAX_NODES = 64
 
 
-def scale_chains(func: Func, inf) -> Func:
+def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
     """``func`` with the constant factors of its linear chains gathered (see
     the module doc).  Rewrites blocks in place and returns ``func``;
-    ``func.info["peephole_changed"]`` tells whether anything was rewritten."""
+    ``func.info["peephole_changed"]`` tells whether anything was rewritten.
+
+    ``keep_copies``: the program tests memory identity at run time
+    (``may_share_memory``, see s2sgrad.alias); then nothing is rewritten: a
+    chain may fold to one of its operands (``v * 1.0`` -> ``v``, a view where
+    the program had a copy) or put its factors in another order (another
+    memory layout of the result), and either changes what the test sees."""
+    if keep_copies:
+        func.info = dict(func.info, peephole_changed=False)
+        return func
     uses = _uses(func)
     subst: dict = {}
     chains = _Chains(inf, uses, subst)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import remat as _ckpt
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, S2SGradError
 from .ir import Block, Const, Eqn, Func, Var, defined_vars
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
@@ -93,6 +93,60 @@ def activity(func: Func, wrt: list[Var], outputs: list) -> set:
     return varied & useful
 
 
+def varied(func: Func, wrt: list) -> set:
+    """Vars that depend on ``wrt`` through derivative-carrying edges."""
+    edges: dict = {}
+    _edges(func.body, edges)
+    fwd: dict = {}
+    for dst, srcs in edges.items():
+        for s_ in srcs:
+            if isinstance(s_, Var):
+                fwd.setdefault(s_, []).append(dst)
+    out, work = set(wrt), list(wrt)
+    while work:
+        for d in fwd.get(work.pop(), ()):
+            if d not in out:
+                out.add(d)
+                work.append(d)
+    return out
+
+
+def guard_real_only(func: Func, wrt: list) -> Func:
+    """``func`` with each differentiated operand of a ``real_only`` primitive
+    (``np.sign``: piecewise constant on the reals, derivative 0, but ``z / |z|``
+    on complex values) checked by ``check_real``, which refuses a complex value
+    at run time -- never the silently wrong derivative 0.  The check is an
+    effect (kept where the operation's value is not needed), dropped by shape
+    specialisation for real dtypes, so real programs pay nothing; operands that
+    are not differentiated are not checked."""
+    live = varied(func, wrt)
+    check = P.get("check_real")
+
+    def block(b):
+        eqns, changed = [], False
+        for e in b.eqns:
+            if e.blocks():
+                params = {k: (block(v) if isinstance(v, Block) else v)
+                          for k, v in e.params.items()}
+                if any(params[k] is not e.params[k] for k in params):
+                    e = Eqn(e.prim, e.args, dict(e.kwargs), tuple(e.outs), params, e.loc)
+                    changed = True
+            elif getattr(e.prim, "real_only", False):
+                for a in e.args:
+                    if isinstance(a, Var) and a in live:
+                        eqns.append(Eqn(check, (a,), {"what": Const(e.prim.pyname)}, (), {},
+                                        e.loc))
+                        changed = True
+            eqns.append(e)
+        return Block(eqns, list(b.params), list(b.results)) if changed else b
+
+    body = block(func.body)
+    if body is func.body:
+        return func
+    return Func(func.name, list(func.params), body, list(func.results), func.filename,
+                dict(func.info))
+
+
 def zeros_of(em: Emitter, v):
     """A materialised zero cotangent/tangent for ``v`` (a list of zeros for a
     runtime list)."""
@@ -107,6 +161,11 @@ def name_derivative(d: Var, primal: Var, suffix: str) -> Var:
     d.hint = suffix
     d.bar_of = primal
     return d
+
+
+def _located(exc, eqn):
+    loc = eqn.loc
+    return exc.located(loc.filename, loc.lineno) if loc else exc
 
 
 def _err(eqn, msg):
@@ -139,11 +198,13 @@ class Adjoints:
             self.bar[v] = name_derivative(self.em.call(op, prev, ct), v, "_bar")
 
 
-def backward_block(func: Func, active: set, seeds: dict, em: Emitter) -> Adjoints:
-    """Emit the backward sweep of ``func.body`` into ``em``; return the adjoints."""
+def backward_block(func: Func, active: set, seeds, em: Emitter) -> Adjoints:
+    """Emit the backward sweep of ``func.body`` into ``em``; return the adjoints.
+    ``seeds``: (value, cotangent) pairs (a dict's items also do); a value
+    seeded twice gets the sum."""
     rv = Reverser(active)
     adj = Adjoints(em)
-    for v, s_ in seeds.items():
+    for v, s_ in (seeds.items() if isinstance(seeds, dict) else seeds):
         adj.add(v, s_, set())
     rv.backward(func.body.eqns, adj, em)
     return adj
@@ -222,11 +283,14 @@ class Reverser:
         gs = tuple(adj.get(o) for o in eqn.outs)
         g = gs[0] if len(gs) == 1 else gs
         start = len(em.block.eqns)
-        if prim.eqn_rule:
-            cts = prim.vjp(em, eqn, g)
-        else:
-            out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
-            cts = prim.vjp(em, g, out, *eqn.args, **eqn.kwargs)
+        try:
+            if prim.eqn_rule:
+                cts = prim.vjp(em, eqn, g)
+            else:
+                out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs
+                cts = prim.vjp(em, g, out, *eqn.args, **eqn.kwargs)
+        except S2SGradError as exc:      # a rule's refusal: point at the user's line
+            raise _located(exc, eqn) from None
         fresh = {o for e in em.block.eqns[start:] for o in e.outs}
         for a, ct in zip(eqn.args, cts):
             if isinstance(a, Var) and a in self.active:
@@ -731,6 +795,7 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     ``remat``: honour the loops and helpers the source marks for
     checkpointing (:mod:`s2sgrad.remat`).
     """
+    func = guard_real_only(func, [func.params[i] for i in wrt])
     wrt_vars = [func.params[i] for i in wrt]
     seeded = [func.results[i] for i in seed_results]
     active = activity(func, wrt_vars, seeded)
@@ -739,19 +804,21 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     body = Block(list(fwd.eqns))
     em = Emitter(body)
     params = list(func.params)
-    seeds = {}
+    # (result, seed) pairs, not a dict: a value returned twice (``return x, x``,
+    # ``[y, y]``) receives the sum of both outputs' cotangents
+    seeds = []
     for r in seeded:
         if cotangent_params:
             p = Var(f"{r.hint}_bar" if isinstance(r, Var) else "out_bar")
             p.shape = P.shape_of(r) if isinstance(r, Var) else None
             params.append(p)
             if isinstance(r, Var) and r in active:
-                seeds[r] = p
+                seeds.append((r, p))
         elif isinstance(r, Var) and r in active:
             em.loc = None
-            seeds[r] = seed_for(em, r)
+            seeds.append((r, seed_for(em, r)))
     adj = Adjoints(em)
-    for v, s_ in seeds.items():
+    for v, s_ in seeds:
         adj.add(v, s_, set())
     rv.backward(fwd.eqns, adj, em)
     body.eqns[:0] = rv.stack_inits

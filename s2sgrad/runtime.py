@@ -621,6 +621,26 @@ def stop_gradient(x):
 __all__ += ["stop_gradient"]
 
 
+# ---------------------------------------------------------------- aliasing (s2sgrad.alias)
+
+def is_array(x):
+    """Whether ``x += v`` changes ``x`` in place: true for arrays (0-d ones
+    too), false for Python and NumPy scalars, which ``+=`` rebinds."""
+    return not isinstance(x, (int, float, complex, bool, np.generic))
+
+
+def may_share_memory(a, b):
+    """Whether ``a`` (made from ``b`` by a reshape or a conversion) is a view
+    of ``b`` rather than a copy: NumPy decides from the strides at run time."""
+    if a is b:
+        return True
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and \
+        bool(np.may_share_memory(a, b))
+
+
+__all__ += ["is_array", "may_share_memory"]
+
+
 __all__ += ["r_item", "c_item"]
 
 
@@ -644,6 +664,11 @@ from .runtime_linalg import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_linalg.__all__
 
+# Helpers of the assembly, statistics and data rules (a file of their own).
+from . import runtime_numpy as _runtime_numpy  # noqa: E402
+from .runtime_numpy import *  # noqa: E402,F401,F403
+
+__all__ += _runtime_numpy.__all__
 
 # Checkpointed loops: the schedule drivers and the schedules generated code
 # names (plain Python, in s2sgrad/schedules.py).
@@ -651,3 +676,44 @@ from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402
                         checkpoint_backward, checkpoint_forward)
 
 __all__ += ["checkpoint_forward", "checkpoint_backward", "Sqrt", "Binomial", "Budget", "Remat"]
+
+def unconcat_list(g, xs, how="concatenate", axis=0):
+    """Split the cotangent of ``np.concatenate(xs, axis)`` / ``np.vstack(xs)`` /
+    ``np.hstack(xs)`` of a runtime list ``xs`` into a list shaped like
+    ``xs`` (read only for their shapes)."""
+    shapes = [tuple(np.shape(x)) for x in xs]
+    if how == "vstack":             # pieces as np.atleast_2d makes them, along axis 0
+        parts = [s if len(s) >= 2 else (1,) + s if s else (1, 1) for s in shapes]
+        ax = 0
+    elif how == "hstack":           # at least 1-d; along axis 0 for 1-d pieces, else 1
+        parts = [s if s else (1,) for s in shapes]
+        ax = 0 if len(parts[0]) == 1 else 1
+    elif axis is None:              # np.concatenate(xs, axis=None): flattened
+        g, parts, ax = np.reshape(g, -1), [(int(np.prod(s)),) for s in shapes], 0
+    else:
+        parts, ax = shapes, axis
+    cuts = np.cumsum([p[ax] for p in parts])[:-1]
+    return [np.reshape(piece, s) for piece, s in zip(np.split(g, cuts, axis=ax), shapes)]
+
+
+__all__ += ["unconcat_list"]
+
+
+def check_rule_output(v, like, what, batched=False):
+    """``v``, a derivative computed by a user's rule (``s2sgrad.custom_vjp``,
+    ``custom_jvp``, ``defrule``), when its shape and dtype are those of
+    ``like``, the value it is the derivative of; otherwise a ``ValueError``
+    that starts with the rule's file and line (``what``).  ``batched``: ``v``
+    has an extra leading batch axis (Jacobians, Hessians)."""
+    vs, ls = tuple(np.shape(v)), tuple(np.shape(like))
+    if batched:
+        vs = vs[1:]
+    vd = v.dtype if hasattr(v, "dtype") else np.result_type(v)
+    ld = like.dtype if hasattr(like, "dtype") else np.result_type(like)
+    if (vs != ls and not _unknown(vs) and not _unknown(ls)) or vd != ld:
+        raise ValueError(f"{what} has shape {vs} and dtype {vd}, but must have the shape "
+                         f"{ls} and dtype {ld} of the value it is the derivative of")
+    return v
+
+
+__all__ += ["check_rule_output"]

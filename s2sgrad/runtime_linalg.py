@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real"]
+__all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real", "check_real",
+           "real_like"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -29,6 +30,14 @@ def conj_if_complex(x):
     return np.conjugate(x) if np.iscomplexobj(x) else x
 
 
+def real_like(t, like):
+    """The real part of ``t`` where ``like`` is real, else ``t``: the tangent of
+    a value whose type is decided at run time (np.real_if_close)."""
+    if np.iscomplexobj(t) and not np.iscomplexobj(like):
+        return np.real(t)
+    return t
+
+
 def require_real(x, what=""):
     """``x`` itself; a complex ``x`` is refused (a rule written for real
     matrices would give a wrong derivative)."""
@@ -37,6 +46,16 @@ def require_real(x, what=""):
                         f"{np.result_type(x)} ones; for complex input use np.linalg.eig, or "
                         f"write the real and imaginary parts as a real block matrix")
     return x
+
+
+def check_real(x, what=""):
+    """Refuse a complex ``x`` flowing into ``what``, an operation whose
+    derivative s2sgrad takes as 0 -- right for real values only (``np.sign``
+    of a complex ``z`` is ``z / |z|``)."""
+    if np.iscomplexobj(x):
+        raise TypeError(f"s2sgrad differentiates {what} of real values only (its derivative "
+                        f"is 0 there), not of {np.result_type(x)} ones, whose derivative is "
+                        f"not 0; write np.sign(z) as z / np.abs(z) to differentiate it")
 
 
 def csign(x):
@@ -251,3 +270,52 @@ def unapply_pivots(x, piv):
 def cho_factor_c(a, lower=False):
     """The array of ``scipy.linalg.cho_factor(a, lower)`` (its flag is static)."""
     return scipy_linalg.cho_factor(a, lower=lower)[0]
+
+
+# ---------------------------------------------------------------- scipy.signal
+#
+# A convolution in mode 'full' has shape na + nb - 1 per axis; 'same' keeps
+# the centred na of it, 'valid' the centred |na - nb| + 1 (SciPy's _centered:
+# start (full - n) // 2; correlate2d's 'same' starts at ceil((full - n) / 2),
+# mode "same2d" here).  The transpose of the crop is the embedding into zeros
+# of the full shape.
+
+__all__ += ["scipy_signal", "conv_embed", "conv_crop", "flip_all"]
+
+scipy_signal = _LazyModule("scipy.signal")
+
+
+def _conv_window(a, b, mode):
+    sa, sb = np.shape(a), np.shape(b)
+    full = tuple(p + q - 1 for p, q in zip(sa, sb))
+    if mode == "full":
+        keep = full
+    elif mode in ("same", "same2d"):
+        keep = sa
+    elif mode == "valid":
+        keep = tuple(abs(p - q) + 1 for p, q in zip(sa, sb))
+    else:
+        raise ValueError(f"unknown convolution mode {mode!r}")
+    # "same2d": correlate2d centres the other way, start ceil((full - n) / 2)
+    up = 1 if mode == "same2d" else 0
+    return full, tuple(slice((f - k + up) // 2, (f - k + up) // 2 + k)
+                       for f, k in zip(full, keep))
+
+
+def conv_embed(g, a, b, mode):
+    """``g`` (shaped like ``convolve(a, b, mode)``) placed in zeros shaped like
+    the 'full' convolution of ``a`` and ``b``."""
+    full, window = _conv_window(a, b, mode)
+    out = np.zeros(full, dtype=np.result_type(g))
+    out[window] = g
+    return out
+
+
+def conv_crop(f, a, b, mode):
+    """The part of a 'full'-shaped ``f`` that ``convolve(a, b, mode)`` keeps."""
+    return f[_conv_window(a, b, mode)[1]]
+
+
+def flip_all(x):
+    """``x`` reversed along every axis."""
+    return np.asarray(x)[(slice(None, None, -1),) * np.ndim(x)]

@@ -98,14 +98,27 @@ class Binomial(_Spec):
 
 
 class Budget(_Spec):
-    """The fewest recomputations that fit ``bytes`` of stored states and records."""
+    """The fewest recomputations that fit ``bytes`` of stored states and records.
 
-    __slots__ = ("bytes",)
+    ``record`` (set by the compiler, not by you): the bytes one recorded
+    step of the loop stores, measured on the step function's values once
+    their shapes are known (shape specialisation); ``units``: before that,
+    how many values the step function stores per step (each taken as large
+    as the state's mean item)."""
 
-    def __init__(self, bytes):   # noqa: A002 (the API's keyword)
+    __slots__ = ("bytes", "record", "units")
+
+    def __init__(self, bytes, record=None, units=None):   # noqa: A002 (the API's keyword)
         if isinstance(bytes, bool) or not isinstance(bytes, (int, float)) or bytes <= 0:
             raise ValueError(f"Budget(bytes=...) needs a positive number, got {bytes!r}")
         self.bytes = int(bytes)
+        self.record = record
+        self.units = units
+
+    def __repr__(self):
+        extra = "".join(f", {k}={getattr(self, k)!r}" for k in ("record", "units")
+                        if getattr(self, k) is not None)
+        return f"Budget(bytes={self.bytes!r}{extra})"
 
 
 class Remat(_Spec):
@@ -204,8 +217,16 @@ def _beta(s, r):
     return math.comb(s + r, s)
 
 
-@lru_cache(maxsize=4096)
 def binomial_cost(steps, snapshots):
+    """Griewank's minimal number of forward steps to reverse ``steps`` steps
+    with ``snapshots`` stored states (see :func:`_binomial_cost`)."""
+    if steps <= snapshots + 1:
+        return max(0, steps - 1)      # every state fits: advance to each once (r = 1)
+    return _binomial_cost(steps, snapshots)
+
+
+@lru_cache(maxsize=4096)
+def _binomial_cost(steps, snapshots):
     """Griewank's minimal number of forward steps to reverse ``steps`` steps
     with ``snapshots`` stored states (the initial one included), the
     reversal of each step (recorded then adjoined) not counted:
@@ -285,21 +306,58 @@ class Tape:
         return self.steps[a:b]
 
     def keep(self, i, state):
-        self.snaps[i] = _replayable(state)
+        self.snaps[i] = freeze(state)
         self.stats["max_snaps"] = max(self.stats["max_snaps"], len(self.snaps))
 
 
-def _replayable(state):
-    """A state that can be run from more than once.  Arrays are never written
-    in place by the generated code, so they are shared; a random generator
-    (anything with a ``bit_generator``, like NumPy's ``Generator``) carried by
-    the loop advances when it draws, so it is copied -- when the snapshot is
-    taken and again whenever it is run from -- and a recomputed segment
-    replays the very draws of the forward sweep instead of drawing anew."""
-    if not any(hasattr(x, "bit_generator") for x in state):
+# ---------------------------------------------------------------- random generators
+
+
+class GeneratorState:
+    """A snapshot's record of a random generator carried by a loop (see
+    :func:`s2sgrad.remat._carry_generators`): the generator and its state
+    when the snapshot was taken (``bit_generator.state`` of a NumPy
+    ``Generator``, ``get_state()`` of a ``RandomState`` -- NumPy's global one
+    behind ``np.random.normal`` included).  :meth:`thaw` gives a throwaway
+    generator of the same kind in that state: a recomputation draws from it
+    the very numbers the forward sweep drew, and the user's generator is
+    never touched again."""
+
+    __slots__ = ("gen", "state")
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.state = gen.bit_generator.state if hasattr(gen, "bit_generator") \
+            else gen.get_state()
+
+    def thaw(self):
+        import copy
+        g = copy.deepcopy(self.gen)
+        if hasattr(g, "bit_generator"):
+            g.bit_generator.state = self.state
+        else:
+            g.set_state(self.state)
+        return g
+
+
+def _is_generator(x):
+    return hasattr(x, "bit_generator") or (hasattr(x, "get_state") and hasattr(x, "set_state")
+                                           and hasattr(x, "random_sample"))
+
+
+def freeze(state):
+    """``state`` with its generators replaced by records of their states (a
+    state the driver can run from more than once)."""
+    if not any(_is_generator(x) for x in state):
         return state
-    import copy
-    return tuple(copy.deepcopy(x) if hasattr(x, "bit_generator") else x for x in state)
+    return tuple(GeneratorState(x) if _is_generator(x) else x for x in state)
+
+
+def thaw(state):
+    """A state to run from: fresh throwaway generators for the recorded ones."""
+    if not any(type(x) is GeneratorState for x in state):
+        return state
+    return tuple(x.thaw() if type(x) is GeneratorState else x for x in state)
 
 
 def _plan(schedule, n, state):
@@ -320,10 +378,24 @@ def _plan(schedule, n, state):
     return pos, None
 
 
-# A recorded step holds about this many states' worth of memory (its values,
-# the hoisted weight-gradient factors and their stacking; measured on the
-# RNN of benchmarks/bench_checkpoint.py).
+# When nothing better is known, a recorded step is taken to hold this many
+# states' worth of memory (the RNN of benchmarks/bench_checkpoint.py: its
+# state, tanh's output, the adjoint and the stacked weight-gradient factors).
 RECORD_STATES = 6
+
+
+def record_bytes(schedule, state):
+    """The bytes one recorded step stores: measured by the compiler on the
+    step function's values (``Budget.record``), else its count of stored
+    values (``Budget.units``) times the state's mean item, else
+    ``RECORD_STATES`` states."""
+    if getattr(schedule, "record", None) is not None:
+        return max(1, schedule.record)
+    c = max(1, _nbytes(state))
+    units = getattr(schedule, "units", None)
+    if units is not None:
+        return max(1, units * c // max(1, len(state)))
+    return RECORD_STATES * c
 
 
 def _budget_schedule(budget, n, state):
@@ -333,11 +405,12 @@ def _budget_schedule(budget, n, state):
     and their larger records are slower), else the binomial schedule with
     as many snapshots as fit beside one step's record."""
     c = max(1, _nbytes(state))
+    r = record_bytes(budget, state)
     m = max(1, math.isqrt(max(n - 1, 0)) + 1)
     seg = max(1, -(-n // m))
-    if m * c + seg * RECORD_STATES * c <= budget:
+    if m * c + seg * r <= budget.bytes:
         return Sqrt()
-    return Binomial(max(1, int(budget // c) - RECORD_STATES))
+    return Binomial(max(1, min(n, int((budget.bytes - r) // c))))
 
 
 def checkpoint_forward(segment, steps, state, schedule, count_at=None):
@@ -347,7 +420,7 @@ def checkpoint_forward(segment, steps, state, schedule, count_at=None):
     state = tuple(state)
     if isinstance(schedule, Budget):
         n = len(steps) if steps is not None else 1 << 20
-        schedule = _budget_schedule(schedule.bytes, n, state)
+        schedule = _budget_schedule(schedule, n, state)
     tape = Tape(segment, steps, schedule, count_at)
     if steps is not None and count_at is None:
         n = len(steps)
@@ -424,11 +497,11 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
         stats["recorded"] += b - a
         if c is not None:            # the step counts its own iterations (from 0)
             state = state[:c] + (0,) + state[c + 1:]
-        return step(tape.part(a, b), *_replayable(state), *out[:nb], *out[nb:], *saved)
+        return step(tape.part(a, b), *thaw(state), *out[:nb], *out[nb:], *saved)
 
     def advance(a, b, state):
         stats["advances"] += b - a
-        return segment(tape.part(a, b), *_replayable(state))
+        return freeze(segment(tape.part(a, b), *thaw(state)))
 
     def binomial(a, b, state, free, out):
         # reverse steps a..b-1 from the state at a, with `free` more snapshots

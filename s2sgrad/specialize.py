@@ -70,11 +70,12 @@ import numpy as np
 
 from . import arrays
 from .arrays import is_duck, known_shape
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .primitives.control import loop_offset
 from .primitives.core import (REGISTRY, SHAPE_ONLY_OPERANDS, Emitter, shape_elementwise,
                               shape_only)
 from .primitives.indexing import Slot
+from .primitives.random import rng_kind, token_kind
 
 UNKNOWN = object()
 
@@ -117,6 +118,8 @@ def example_of(value):
         return 0
     if isinstance(value, np.generic):
         return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
+    if rng_kind(value) is not None:
+        return _throwaway(rng_kind(value))     # never the user's generator
     if is_duck(value) and known_shape(value) and isinstance(value.dtype, np.dtype):
         # dask, CuPy, ...: a NumPy example of the same shape and dtype
         shape = tuple(int(n) for n in value.shape)
@@ -124,6 +127,10 @@ def example_of(value):
             return np.zeros(shape, value.dtype)
         return _compact(shape, value.dtype)
     return UNKNOWN
+
+
+def _throwaway(kind):
+    return np.random.default_rng(0) if kind == "Generator" else np.random.RandomState(0)
 
 
 def signature(leaves):
@@ -138,6 +145,8 @@ def signature(leaves):
             key.append(t)
         elif a is None:               # a compile-time constant: never read as a value
             key.append(None)
+        elif rng_kind(a) is not None:
+            key.append(t)                     # a random generator: by its type
         elif is_duck(a) and known_shape(a):
             # dask, CuPy, ...: chunk structure is not part of the key (the
             # code does not depend on it); the type is (no buffer reuse)
@@ -323,10 +332,31 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype
     if isinstance(a, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if type(a) is _TapeExample:
+        return a.same(b)
     return isinstance(a, (int, float, bool, complex, type(None), str, np.dtype, range, slice))
 
 
+class _TapeExample:
+    """The example of a checkpointed loop's tape (s2sgrad.remat): the loop's
+    iterable and its state's examples, for the step function that reads it
+    -- carried through the stacks of an enclosing loop like any value (a
+    ``@s2sgrad.checkpoint`` helper called in a loop)."""
+
+    __slots__ = ("it", "state", "var")
+
+    def __init__(self, it, state, var=None):
+        self.it, self.state, self.var = it, list(state), var   # var: the forward's tape
+
+    def same(self, other):
+        return _same(self.it, other.it) and len(self.state) == len(other.state) and \
+            all(_same(x, y) or (x is UNKNOWN and y is UNKNOWN)
+                for x, y in zip(self.state, other.state))
+
+
 def _join(a, b):
+    if type(a) is _TapeExample and type(b) is _TapeExample:
+        return a if a.same(b) else UNKNOWN
     if _same(a, b):
         return a
     if a is UNKNOWN or b is UNKNOWN:
@@ -371,6 +401,28 @@ _SAFE = {
     "shape", "ndim", "size", "len", "result_type", "float", "make_tuple", "stop_gradient",
     "range", "py_min",
 }
+# NumPy's assembly, statistics and product functions (primitives/assembly.py,
+# primitives/statistics.py) and their adjoint helpers: result shapes follow
+# from operand shapes and static options as well (not listed: results whose
+# shape depends on values, as np.nonzero's, np.unique's or np.bincount's).
+_SAFE |= {
+    "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "uncolumn_stack",
+    "undstack", "append", "array_split", "hsplit", "vsplit", "dsplit", "repeat", "unrepeat",
+    "tile", "untile", "pad", "unpad", "pad_constant_adjoint", "roll", "rollaxis", "unrollaxis",
+    "flip", "fliplr", "flipud", "rot90", "tril", "triu", "diagonal", "undiagonal", "take",
+    "untake", "take_along_axis", "untake_along_axis", "delete", "undelete", "insert",
+    "uninsert", "partition", "partition_like", "unpartition", "meshgrid", "broadcast_arrays",
+    "linspace", "unlinspace",
+    "cumprod", "diff", "diff_adjoint", "gradient", "gradient_adjoint",
+    "trapezoid", "trapezoid_ends", "trapezoid_weights", "trapezoid_weights_adjoint",
+    "average", "average_weights", "average_weights_adjoint", "ptp", "quantile", "percentile",
+    "median", "nanquantile", "nanpercentile", "nanmedian", "quantile_tangent",
+    "quantile_adjoint", "cov", "cov_rows", "cov_rows_adjoint", "corrcoef", "nansum",
+    "nanmean", "nanmax", "nanmin", "nanvar", "nanstd", "nanprod", "nancumsum", "nancumprod",
+    "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "vdot_vjp_a", "vdot_vjp_b", "cross",
+    "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
+    "correlate_vjp_a", "correlate_vjp_b",
+}
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
     "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "reverse_cumsum",
@@ -395,6 +447,10 @@ _SAFE |= {
     "unapply_pivots", "expm", "frechet_block", "top_right", "diag_blocks_sum", "scipy_solve",
     "scipy_inv", "scipy_det", "scipy_eigh",
 }
+# Custom rules (s2sgrad.custom): a marker is the identity on the value it marks;
+# the check of a rule's result raises unless the shapes and dtypes agree.
+_SAFE |= {"custom_rule", "check_rule_output"}
+_DATA_PRIMS |= {"custom_rule", "check_rule_output"}
 _DATA_PRIMS |= {
     "fft_vjp", "real", "imag", "angle", "require_real", "resize_axis", "lstsq_res_ct",
     "lstsq_res_t", "solve_triangular", "cho_solve", "lu_solve", "apply_pivots",
@@ -467,7 +523,6 @@ class _Infer:
         self.stacks: list = []        # (stack Var, _Stack)
         self.dirty = False
         self.seed_stacks: dict = {}
-        self.tapes: dict = {}         # checkpoint tape -> (iterable, state examples)
 
     # -- atoms
     def val(self, a):
@@ -593,14 +648,18 @@ class _Infer:
         results = self.block(seg)
         for o, r in zip(e.outs, results):
             self.set(o, r)
-        loop = seg.eqns[-1]
-        state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
-        self.set(e.outs[-1], UNKNOWN)
-        self.tapes[e.outs[-1]] = (it, state)
+        if e.params.get("straight"):
+            # a helper's segment runs once, from the state it was given
+            state = [self.val(p) for p in seg.params[1:]]
+        else:
+            loop = seg.eqns[-1]
+            state = [self.val(p) for p in loop.params["body"].params[loop_offset(loop):]]
+        self.set(e.outs[-1], _TapeExample(it, state, e.outs[-1]))
 
     def checkpoint_backward(self, e):
         step = e.params["step"]
-        it, state = self.tapes.get(e.args[0], (UNKNOWN, None))
+        tape = self.val(e.args[0])
+        it, state = (tape.it, tape.state) if type(tape) is _TapeExample else (UNKNOWN, None)
         n = e.params["nbars"] + e.params["naccs"] + e.params.get("nsaved", 0)
         if state is None:
             state = [UNKNOWN] * (len(step.params) - 1 - n)
@@ -609,13 +668,29 @@ class _Infer:
         for p, v in zip(step.params[1:], vals):
             self.set(p, v)
         results = self.block(step)
-        for o, a, r in zip(e.outs, e.args[1:1 + n], results):
-            self.set(o, _join(self.val(a), r) if o in e.outs[e.params["nbars"]:] else r)
+        nb, na = e.params["nbars"], e.params["naccs"]
+        for k, (o, r) in enumerate(zip(e.outs, results)):
+            # an accumulator's example joins what came in with what came out
+            self.set(o, _join(self.val(e.args[1 + k]), r) if nb <= k < nb + na else r)
 
     def simple(self, e):
         name = e.prim.name
         args = [self.val(a) for a in e.args]
         kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
+        draw = getattr(e.prim, "effect", None) == "random"
+        if draw:
+            # A draw's shape and dtype never depend on the generator's state:
+            # evaluate it on a throwaway generator of the same kind, never the
+            # user's (whose state must advance only as in one call).
+            kind = token_kind(e.outs[0]) if not e.args else token_kind(e.args[0])
+            if kind is None:
+                for o in e.outs:
+                    self.set(o, UNKNOWN)
+                return
+            if not e.args:                    # np.random.default_rng(seed) and co.
+                self.set(e.outs[0], _throwaway(kind))
+                return
+            args[0] = _throwaway(kind)
         outs = e.outs
         elementwise = e.prim.shape is shape_elementwise
         impl = e.prim.impl
@@ -624,7 +699,7 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
-        safe = name in _SAFE or e.prim.shape_safe
+        safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
@@ -668,8 +743,9 @@ class _Infer:
             return
         if self.lazy:
             res = _from_lazy(res)
-        static = (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
-            all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res))
+        static = not draw and (
+            (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
+                all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res)))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:
@@ -823,6 +899,9 @@ class _Rewriter:
         self.lazy: dict = {}
         self.defs: dict = {}          # Var -> its (rewritten) equation
         self.witnesses: dict = {}     # (shape, dtype) -> earliest such top-level value
+        # the program tests memory identity at run time (s2sgrad.alias: whether
+        # a reshape made a view): then a copy such as ``w * 1.0`` stays a copy
+        self.keep_copies = False
 
     def atom(self, a):
         while isinstance(a, Var) and a in self.subst:
@@ -895,6 +974,9 @@ class _Rewriter:
 
     def eqn(self, e):
         name = e.prim.name
+        if name == "check_real" and self.val(e.args[0]) is not UNKNOWN and \
+                not np.iscomplexobj(self.val(e.args[0])):
+            return []                  # a real value: nothing to refuse
         if e.blocks() or len(e.outs) != 1:
             return None
         if e.prim.simplify is not None and not e.params and \
@@ -943,6 +1025,11 @@ class _Rewriter:
         if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \
                 not np.iscomplexobj(self.val(e.args[0])):
             return self.emit(e, lambda em: em.sign(e.args[0]))
+        if name == "check_rule_output":
+            # a user rule's derivative, checked: the check passed on examples of
+            # these very shapes and dtypes (its result is known), so it always will
+            self.subst[e.outs[0]] = e.args[0]
+            return []
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
@@ -999,6 +1086,8 @@ class _Rewriter:
     def unit(self, e, out):
         """``1.0 * w`` -> ``w`` where ``w`` already has the result's type,
         shape and dtype (a seed of one multiplied in)."""
+        if self.keep_copies:
+            return None
         for i, a in enumerate(e.args):
             if _num_const(a) and a.value == 1:
                 w = e.args[1 - i]
@@ -1015,7 +1104,7 @@ class _Rewriter:
         float array ``w`` of the result's dtype: ``0.5 * (2 * r)``, the
         adjoint of ``0.5 * sum(r ** 2)``, is just ``r``."""
         k = [i for i, a in enumerate(e.args) if _num_const(a)]
-        if len(k) != 1:
+        if len(k) != 1 or self.keep_copies:
             return None
         a, v = e.args[k[0]], e.args[1 - k[0]]
         d = self.defs.get(v)
@@ -1232,7 +1321,7 @@ def direct_flags(func: Func, leaves, wrt_leaves):
     whether it is certainly a 0-d value of its Python-scalar argument's
     dtype, returned as ``float(g)``).  None when two results may be the same
     object or the function may compute with other array types."""
-    from .codegen import _fresh_producer
+    from .alias import fresh_result
     examples = func.info.get("examples", {})
     if func.info.get("foreign"):
         return None           # duck arrays: results go through the API's checks
@@ -1245,12 +1334,98 @@ def direct_flags(func: Func, leaves, wrt_leaves):
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN) if isinstance(r, Var) else UNKNOWN
         e = defs.get(r)
-        fresh.append(isinstance(r, Var) and e is not None and _fresh_producer(e) and
+        fresh.append(isinstance(r, Var) and e is not None and fresh_result(e) and
                      type(x) is np.ndarray and type(v) is np.ndarray and
                      v.shape == x.shape and v.dtype == x.dtype)
         scalar.append(type(x) in (float, complex) and isinstance(v, (np.ndarray, np.generic))
                       and v.shape == () and v.dtype == np.result_type(x))
     return fresh, scalar
+
+
+# ---------------------------------------------------------------- accumulation
+
+
+def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
+    """``t = index_add(g, x, idx); acc2 = acc + t`` (the adjoint of ``x[idx]``
+    added to an accumulated adjoint of ``x``: a layer's weights ``Ws[i]`` in
+    a loop) becomes ``acc2 = index_accumulate(acc, g, x, idx)``, printed
+    ``acc[idx] += g``: where ``acc`` has ``x``'s shape and the sum's dtype,
+    the same numbers without a zero array and a sum as large as ``x`` per
+    step.  Rewrites ``func`` in place (``t`` must have no other reader;
+    values that may be dask/CuPy arrays, ``foreign``, are left alone)."""
+    from .primitives.mutation import may_repeat
+    readers: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    readers[a] = readers.get(a, 0) + 1
+            for b in e.blocks():
+                count(b)
+        for r in block.results:
+            if isinstance(r, Var):
+                readers[r] = readers.get(r, 0) + 1
+    count(func.body)
+    for r in func.results:
+        if isinstance(r, Var):
+            readers[r] = readers.get(r, 0) + 1
+    acc_prim = REGISTRY["index_accumulate"]
+
+    def arr(v):
+        x = inf.val(v) if isinstance(v, Var) else UNKNOWN
+        return x if type(x) is np.ndarray else None
+
+    def block(b):
+        made = {}
+        for k, e in enumerate(b.eqns):
+            for sub in e.blocks():
+                block(sub)
+            if e.prim.name == "index_add" and len(e.outs) == 1 and readers.get(e.outs[0]) == 1:
+                made[e.outs[0]] = k
+                continue
+            if e.prim.name != "add" or len(e.args) != 2 or e.kwargs:
+                continue
+            for t, acc in ((e.args[1], e.args[0]), (e.args[0], e.args[1])):
+                if t not in made or not isinstance(acc, Var) or \
+                        any(v in foreign for v in (acc, t, e.outs[0])):
+                    continue
+                ia = b.eqns[made[t]]
+                g, x, *parts = ia.args
+                a, xv, out = arr(acc), arr(x), arr(e.outs[0])
+                if a is None or xv is None or out is None or a.shape != xv.shape or \
+                        out.shape != a.shape or out.dtype != a.dtype:
+                    continue
+                b.eqns[k] = Eqn(acc_prim, (acc, g, x) + tuple(parts), {}, e.outs,
+                                {"index": ia.params["index"],
+                                 "repeat": may_repeat(ia.params["index"], parts)}, e.loc)
+                b.eqns[made.pop(t)] = None
+                break
+        b.eqns = [e for e in b.eqns if e is not None]
+    block(func.body)
+    return func
+
+
+def measure_budgets(func: Func, inf) -> Func:
+    """Give each ``Budget`` schedule the bytes one recorded step of its loop
+    stores: the examples' sizes of the values its (specialised) step
+    function stores per step (:func:`s2sgrad.remat.record_parts`), so the
+    schedule chosen for a budget fits whatever the loop body keeps.
+    Rewrites ``func`` in place."""
+    from .remat import _all_eqns, record_parts
+    records = {}
+    for e in _all_eqns(func.body):
+        tape = inf.val(e.args[0]) if e.prim.name == "checkpoint_backward" else None
+        if type(tape) is not _TapeExample:
+            continue
+        parts = [(inf.val(v), m) for v, m in record_parts(e.params["step"])]
+        if all(_arr(x) for x, _ in parts):
+            records[tape.var] = sum(int(np.asarray(x).nbytes) * m for x, m in parts)
+    for e in _all_eqns(func.body):
+        sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
+        if type(sched).__name__ == "Budget" and e.outs[-1] in records:
+            e.params["schedule"] = type(sched)(sched.bytes, record=records[e.outs[-1]])
+    return func
 
 
 # ---------------------------------------------------------------- entry point
@@ -1266,6 +1441,7 @@ def specialize(func: Func, leaves) -> Func | None:
     if inf is None:
         return None
     rw = _Rewriter(inf, foreign_values(func, leaves))
+    rw.keep_copies = any(e.prim.name == "may_share_memory" for e in iter_eqns(func.body))
     for p in func.params:
         rw.note_witness(p)
     body = rw.block(func.body, top=True)
@@ -1273,11 +1449,15 @@ def specialize(func: Func, leaves) -> Func | None:
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
     # (twice: a value the first round leaves with one use joins a chain)
-    f = dce(scale_chains(dce(f), inf))
+    f = dce(scale_chains(dce(f), inf, rw.keep_copies))
     if f.info.get("peephole_changed"):
-        f = dce(scale_chains(f, inf))
-    f = preallocate(prune_stacks(f), inf)
+        f = dce(scale_chains(f, inf, rw.keep_copies))
+    f = prune_stacks(f)
+    if not rw.keep_copies:      # (a tape's row is a view where the program had its own array)
+        f = preallocate(f, inf)
     f = dce(cse(hoist_invariants(f)))
+    accumulate_in_place(f, inf, rw.foreign)
+    measure_budgets(f, inf)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)

@@ -35,7 +35,7 @@ END = "<!-- supported:end -->"
 NUMPY_SPACES = [("numpy", ""), ("numpy.linalg", "linalg."), ("numpy.fft", "fft."),
                 ("numpy.random", "random.")]
 SCIPY_SPACES = [("scipy.special", ""), ("scipy.linalg", "linalg."), ("scipy.stats", ""),
-                ("scipy.integrate", "integrate.")]
+                ("scipy.integrate", "integrate."), ("scipy.signal", "signal.")]
 
 
 def _module(name):
@@ -116,8 +116,10 @@ def collect():
         "numpy_diff": [n for n, _, p in numpy if diff(p)],
         "numpy_data": [n for n, _, p in numpy if not diff(p)],
         "methods": sorted(core.METHODS),
-        "scipy_diff": [n for n, _, p in scipy if diff(p) and not n.startswith("linalg.")],
+        "scipy_diff": [n for n, _, p in scipy if diff(p) and
+                       not n.startswith(("linalg.", "signal."))],
         "scipy_linalg": [n for n, _, p in scipy if diff(p) and n.startswith("linalg.")],
+        "scipy_signal": [n for n, _, p in scipy if diff(p) and n.startswith("signal.")],
         "scipy_data": [n for n, _, p in scipy if not diff(p)],
         "scipy_methods": {k: [m for m, p in v if diff(p)] for k, v in sorted(stats.items())},
         "count": len(objs) + n_methods,
@@ -140,6 +142,8 @@ def render() -> str:
                      f"`{_words(c['scipy_diff'])}`.")
         if c["scipy_linalg"]:
             paras.append(f"`scipy.linalg` with derivatives: `{_words(c['scipy_linalg'])}`.")
+        if c["scipy_signal"]:
+            paras.append(f"`scipy.signal` with derivatives: `{_words(c['scipy_signal'])}`.")
         if c["scipy_data"]:
             paras.append(f"`scipy.special` used as data: `{_words(c['scipy_data'])}`.")
         dists = "; ".join(f"`{k}`: `{' '.join(v)}`" for k, v in c["scipy_methods"].items())
@@ -164,6 +168,7 @@ _GROUPS = [("numpy_diff", "**NumPy functions with derivatives**"),
            ("methods", "**Array methods**"),
            ("scipy_diff", "**SciPy**"),
            ("scipy_linalg", "`scipy.linalg` with derivatives"),
+           ("scipy_signal", "`scipy.signal` with derivatives"),
            ("scipy_data", "`scipy.special` used as data"),
            ("scipy_methods", "`scipy.stats` distributions")]
 

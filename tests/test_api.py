@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import grad, value_and_grad, vjp
+from s2sgrad import grad, jvp, value_and_grad, vjp
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((20, 3))
@@ -395,6 +395,42 @@ def test_fast_path_refuses_other_kinds():
     with pytest.raises(TypeError):
         g(W, X, Y, bogus=1)                          # an unknown keyword
     np.testing.assert_allclose(g(W, X, Y), loss_grad_by_hand(W, X, Y), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- a value returned twice
+
+
+def _twice(x):
+    return x, x
+
+
+def _twice_in_containers(x):
+    y = x * 2.0
+    return {"a": y, "b": [y, x]}
+
+
+def _list_of_tuple(x):
+    return list((x, x))
+
+
+@pytest.mark.parametrize("f, ct, want", [
+    (_twice, (1.0, 10.0), 11.0),
+    (_twice_in_containers, {"a": 1.0, "b": [10.0, 100.0]}, 122.0),
+    (_list_of_tuple, [1.0, 10.0], 11.0),
+], ids=["tuple", "containers", "list-of-tuple"])
+def test_vjp_sums_the_cotangents_of_a_value_returned_twice(f, ct, want):
+    # each output's cotangent reaches the value (the autograd port found the
+    # second one replacing the first)
+    out, pullback = vjp(f)(1.5)
+    assert pullback(ct) == want
+    assert jvp(f)((1.5,), (1.0,))[1] == jax_like_tangent(f)
+
+
+def jax_like_tangent(f):
+    # the tangent of each output, by finite differences of f (all outputs linear in x)
+    a, b = s2sgrad.pytree.flatten(f(1.0))[0], s2sgrad.pytree.flatten(f(2.0))[0]
+    return s2sgrad.pytree.unflatten(s2sgrad.pytree.flatten(f(1.0))[1],
+                                    [q - p for p, q in zip(a, b)])
 
 
 def test_vjp_has_aux():

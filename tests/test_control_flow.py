@@ -414,16 +414,14 @@ def uses_with(x):
     return np.sum(y)
 
 
-def for_else(x):
-    for i in range(3):
-        x = x * 2
-    else:
-        x = x + 1
+def uses_global(x):
+    global _COUNTER
+    _COUNTER = 1
     return np.sum(x)
 
 
 @pytest.mark.parametrize("fn,construct", [(uses_try, "try"), (uses_with, "with"),
-                                          (for_else, "for ... else")])
+                                          (uses_global, "global")])
 def test_refusals_name_file_and_line(fn, construct):
     with pytest.raises(s2sgrad.S2SGradError) as info:
         grad(fn)(np.ones(2))

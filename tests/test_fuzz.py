@@ -139,6 +139,7 @@ class ProgramGen:
         self.nest = 0
         self.labels = None
         self.r = random.Random(seed)
+        self.rv = random.Random(seed * 7919 + 17)
         self.level = level
         self.lines = []          # body of f
         self.pre = []            # module-level definitions before f
@@ -1283,6 +1284,93 @@ class ProgramGen:
         self.env.append(V(y, (n,) + sh, False, True, fresh=False))
         self.env.append(V(w, wsh, False, True, fresh=False))
 
+    def view_forms(self, y, shape):
+        """(code, shape) of views NumPy makes of the fresh array ``y``."""
+        n = shape[0]
+        if len(shape) == 1:
+            forms = [(f"{y}[1:]", (n - 1,)), (f"{y}[:{n - 1}]", (n - 1,)),
+                     (f"{y}[::2]", ((n + 1) // 2,)), (f"{y}[...]", shape),
+                     (f"{y}[:]", shape), (f"np.asarray({y})", shape),
+                     (f"np.expand_dims({y}, 0)", (1, n)), (f"{y}.reshape({n}, 1)", (n, 1)),
+                     (f"{y}.view()", shape)]
+            if n % 2 == 0:
+                forms.append((f"{y}.reshape(2, {n // 2})", (2, n // 2)))
+            return forms
+        m = shape[1]
+        return [(f"{y}[{self.r.randrange(n)}]", (m,)), (f"{y}[:, {self.r.randrange(m)}]", (n,)),
+                (f"{y}.T", (m, n)), (f"np.transpose({y})", (m, n)),
+                (f"np.swapaxes({y}, 0, 1)", (m, n)), (f"np.moveaxis({y}, 0, -1)", (m, n)),
+                (f"{y}.ravel()", (n * m,)), (f"{y}.reshape({m}, {n})", (m, n)),
+                (f"{y}[1:, :]", (n - 1, m)), (f"np.squeeze({y}[None])", (n, m)),
+                (f"{y}.reshape(-1)", (n * m,))]
+
+    def view_write(self, v, vsh, loop_var=None):
+        """One write into the array ``v`` (a view or its base)."""
+        form = self.r.randrange(5)
+        if form == 0 and vsh:
+            k = loop_var + f" % {vsh[0]}" if loop_var else str(self.r.randrange(vsh[0]))
+            e = self.expr(vsh[1:], 1)
+            self.emit(f"{v}[{k}] = np.sin({e.code})")
+        elif form == 1:
+            e = self.expr(self.sub_shape(vsh), 1)
+            self.emit(f"{v} *= 0.5 + 0.5 * np.tanh({e.code})")
+        elif form == 2:
+            e = self.expr(self.sub_shape(vsh), 1)
+            self.emit(f"{v} += np.sin({e.code})")
+        elif form == 3 and vsh:
+            self.emit(f"{v}[-1:] -= 0.25")
+        else:
+            self.emit(f"{v}[...] = {v} * 0.75")
+
+    def s_views(self):
+        """Views of a fresh array (slices, rows, columns, transposes, axis
+        swaps, reshapes, ravel, expand_dims, asarray, view), written through
+        and read in random order, in loops and through a helper that writes
+        into its argument: NumPy's aliasing (every write is seen through every
+        view)."""
+        self.features.add("views")
+        n = self.r.randint(2, 4)
+        shape = self.choice([(n,), (n, self.r.randint(2, 3))])
+        y = self.fresh("y")
+        init = self.expr(shape, self.depth())
+        self.emit(self.choice([f"{y} = {init.code} * 1.0", f"{y} = np.array({init.code})",
+                               f"{y} = ({init.code}).copy()"]))
+        if self.p(0.3):
+            self.emit(f"{y} = np.zeros({shape})")
+            self.emit(f"{y} += {init.code}")
+        forms = self.view_forms(y, shape)
+        views = [(y, shape)]
+        for _ in range(self.r.randint(1, 3)):
+            code, vsh = self.choice(forms)
+            v = self.fresh("w")
+            self.emit(f"{v} = {code}")
+            views.append((v, vsh))
+        self.env.append(V(y, shape, False, True, fresh=False))
+        for _ in range(self.r.randint(2, 4)):
+            v, vsh = self.choice(views)
+            kind = self.r.randrange(6)
+            if kind == 0:
+                # a read of the current contents, kept for later statements
+                t = self.fresh()
+                self.emit(f"{t} = {v} * 1.0")
+                self.env.append(V(t, vsh, False, True, fresh=True))
+            elif kind == 1:
+                i = self.fresh("i")
+                self.emit(f"for {i} in range({self.r.randint(1, 3)}):")
+                self.ind += 1
+                self.view_write(v, vsh, loop_var=i)
+                self.ind -= 1
+            elif kind == 2:
+                helper = f"_into{self.counter}"
+                self.counter += 1
+                self.pre += [f"def {helper}(a, c):", "    a *= c", "    a[...] += 0.125", ""]
+                e = self.expr(self.sub_shape(vsh), 1)
+                self.emit(f"{helper}({v}, 0.5 + 0.5 * np.tanh({e.code}))")
+            else:
+                self.view_write(v, vsh)
+        for v, vsh in views[1:]:
+            self.env.append(V(v, vsh, False, True, fresh=False))
+
     def s_comprehension(self):
         self.features.add("comprehension")
         rows = [v for v in self.env if v.shape and v.isnp and v.shape[0] <= 4]
@@ -1334,6 +1422,10 @@ class ProgramGen:
                       ("s_list", 2), ("s_helper", 1), ("s_lambda", 1), ("s_nested_for", 1),
                       ("s_early_return", 1), ("s_nested_def", 1), ("s_with", 1),
                       ("s_scatter", 1), ("s_comprehension", 1), ("s_alias", 1)]
+            # views are drawn from a stream of their own, so the programs of
+            # the other statement kinds stay what they were for each seed
+            if self.rv.random() < 0.08:
+                return self.s_views()
         total = sum(w for _, w in kinds)
         x = self.r.uniform(0, total)
         for k, w in kinds:
@@ -2338,6 +2430,96 @@ def f(x):
 """, (A([0.3, -1.0, 0.5]),)),
 ("long_sum_chain", "\ndef f(x):\n    return np.sum(" + " + ".join(["x"] * 400) + ")\n",
  (A([0.3, -1.0]),)),
+]
+
+
+REPRODUCERS += [
+# NumPy's aliasing (s2sgrad.alias), found by the generator of views
+("allocations_not_merged_nested_loop", """
+def f(c):
+    a = np.zeros(3)
+    for i in range(1):
+        for j in range(3):
+            a[j] = 5.0
+    b = np.zeros(3)
+    b += c
+    return np.sum(b ** 2) + np.sum(a)
+""", (A([1.5, 2.0, 3.0]),)),
+("buffer_in_loop_adjoint_not_read_only", """
+def f(x):
+    out = 0.0
+    for k in range(1):
+        buf = np.zeros((2, 2))
+        for i in range(2):
+            for j in range(2):
+                buf[i, j] = x[0]
+        out = out + np.sum(buf) * 2.0
+    return out
+""", (A([1.5, 2.0]),)),
+("two_names_one_array_written_in_loop", """
+def f(y):
+    y2 = np.zeros((3,))
+    y2 += y
+    w3 = np.asarray(y2)
+    for i4 in range(1):
+        y2 *= 0.5
+    y2[...] = y2 * 0.75
+    w3 += np.sin(y)
+    return np.sum(np.sin(w3))
+""", (A([0.3, -1.0, 0.5]),)),
+("view_of_unnamed_base_written_in_loop", """
+def f(x):
+    y3 = x * 1.0
+    w4 = np.squeeze(y3[None])
+    for i5 in range(2):
+        w4 += np.sin(x)
+    y3[0] = np.sin(y3[2])
+    w4 *= 0.5 + 0.5 * np.tanh(x)
+    return np.sum(w4 ** 2) + np.sum(y3)
+""", (A([0.3, -1.0, 0.5]),)),
+("row_of_unknown_rank_written_twice_by_helper", """
+def _into(a, c):
+    a *= c
+    a[...] += 0.125
+
+def f(x):
+    y3 = np.clip(x * 2.0, -1.0, 1.0) * 1.0
+    w4 = y3[1]
+    _into(w4, 0.5 + 0.5 * np.tanh(x[0]))
+    w4[0] = np.sin(x[1, 1])
+    return np.sum(y3 ** 2) + np.sum(w4)
+""", (A([[0.3, -1.0, 0.45], [0.2, 0.1, -0.4]]),)),
+("view_carried_by_loop_read_after_base_write", """
+def f(y, z):
+    y1 = y[:, None] * z[None, :]
+    w4 = np.squeeze(y1[None])
+    for i5 in range(1):
+        y1[0] = z
+    w4 *= y[0]
+    return np.sum(w4 ** 2) + np.sum(y1)
+""", (A([0.3, -0.5, 0.8]), A([0.2, 0.7]))),
+("ravel_view_of_a_copy_of_a_reversed_view", """
+def _into(a, c):
+    a *= c
+    a[...] += 0.125
+
+def f(x, z):
+    y1 = (1.5 - np.broadcast_to(z, (3, 2)))[::-1] * 1.0
+    w2 = np.transpose(y1)
+    w3 = y1.ravel()
+    w2[0] = np.sin(np.mean(x, axis=0))
+    _into(w2, 0.5)
+    return np.mean(w2) + np.mean(w3)
+""", (A([[0.0, 0.1, 0.2], [0.3, 0.4, 0.5], [0.6, 0.7, 0.8]]), A([0.1, 0.2]))),
+("reshape_view_written_in_loop", """
+def f(x):
+    y1 = x * 1.0
+    w3 = y1.reshape(-1)
+    y1 += np.sin(y1)
+    for i4 in range(2):
+        w3[...] = w3 * 0.75
+    return np.sum(y1 ** 2) + np.sum(w3)
+""", (A([[0.3, -1.0, 0.5], [0.2, 0.1, -0.4]]),)),
 ]
 
 

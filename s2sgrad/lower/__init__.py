@@ -21,14 +21,14 @@ and ``b`` as operands of one equation.
 
 Arrays are values in the IR, but NumPy's are objects: ``b = a``, a view
 ``v = a[1:]`` or ``row = a[0]``, ``d["W"]`` and the rows a ``for`` loop walks
-all name the same memory.  Every basic-index read and every transpose
-(``a.T``) is recorded as a view of its base (``Lowerer.views``; views made by
-``reshape``/``ravel``/``swapaxes`` are not tracked); a write (``y[i] = v``, ``y += v`` on an array,
-``np.add.at``) gives ``y`` a new version and :meth:`Lowerer.write_back` gives
-it to every other name of the same array, writes the view back into its base
-(``a_1 = setitem(a, v_1, 1:)``) and re-reads the views of it that are still
-read later.  A loop whose body changes a name only that way is lowered again
-carrying that name.
+all name the same memory.  Every view a step makes (basic indexing, axis
+permutations, reshapes, expand/squeeze) is recorded in the alias model
+(:mod:`s2sgrad.alias`, ``Lowerer.alias``); a write (``y[i] = v``, ``y += v``
+on an array, ``np.add.at``) gives ``y`` a new version and
+:meth:`Lowerer.write_back` gives it to every other name of the same array,
+writes the view back into its base (``a_1 = setitem(a, v_1, 1:)``) and
+re-reads the views of it that are still read later.  A loop whose body
+changes a name only that way is lowered again carrying that name.
 """
 from .function import lower_function
 from .lowerer import Lowerer

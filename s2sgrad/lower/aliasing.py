@@ -1,33 +1,35 @@
 """NumPy's aliasing during lowering: ``b = a``, a view ``v = a[1:]``, a row
-``a[0]``, ``a.T`` and a dict entry all name the same memory.  Every
-basic-index read and every transpose is recorded as a view of its base
-(``Lowerer.views``); a write gives the array a new version, and
-:meth:`write_back` gives it to every other name of the same array, writes a
-view back into its base and re-reads the views of it that are still read
-later."""
+``a[0]``, ``a.T``, ``a.reshape(...)`` and a dict entry all name the same
+memory.  The model itself (view transforms, the write rule) is
+:mod:`s2sgrad.alias`; this mixin connects it to the environment of names:
+
+* every view a lowering step makes is recorded (:meth:`record_view`);
+* a write (``y[i] = v``, ``v *= 2`` on an array, ``np.add.at``) gives the
+  written array a new version, and :meth:`write_back` gives the new versions
+  of every array sharing its memory (its bases, their live views) to every
+  name, container item and loop item that holds them;
+* what the model cannot follow is refused with the user's file and line:
+  writes through a read-only view (``np.broadcast_to``, as NumPy raises)
+  and writes into an array taken from a list built at run time.
+"""
 from __future__ import annotations
 
 import ast
 
-import numpy as np
-
+from ..alias import Index, Permute, ReadOnly, Reshape, Same, UnknownAlias
+from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
+from .syntax import rebinds_plainly
 from .values import DictVal, Seq
 
 
-class Transposed:
-    """The "index" of a view ``a.T`` / ``np.transpose(a, axes)``."""
-    __slots__ = ("axes",)
-
-    def __init__(self, axes):
-        self.axes = axes
-
-    def const(self):
-        return Const(self.axes)
-
-    def inverse(self):
-        return Const(None if self.axes is None else tuple(int(i) for i in np.argsort(self.axes)))
+def transpose_view(axes):
+    if axes is None:
+        return Permute("transpose", {}, "transpose", {})
+    inv = tuple(sorted(range(len(axes)), key=lambda i: axes[i]))
+    return Permute("transpose", {"axes": Const(tuple(axes))},
+                   "transpose", {"axes": Const(inv)})
 
 
 def _atoms_in(v):
@@ -41,32 +43,138 @@ def _atoms_in(v):
         yield v
 
 
-def _replace_atom(v, old, new):
-    """``v`` with the Var ``old`` replaced by ``new`` (containers rebuilt;
-    ``v`` itself when it does not hold ``old``)."""
-    if v is old:
-        return new
+def _replace_atoms(v, new_of):
+    """``v`` with every Var in ``new_of`` replaced (containers rebuilt; ``v``
+    itself when it holds none of them)."""
+    if isinstance(v, Var):
+        return new_of.get(v, v)
     if isinstance(v, Seq):
-        items = [_replace_atom(i, old, new) for i in v.items]
+        items = [_replace_atoms(i, new_of) for i in v.items]
         if any(a is not b for a, b in zip(items, v.items)):
             return Seq(v.kind, items, v.fields)
     elif isinstance(v, DictVal):
-        items = {k: _replace_atom(i, old, new) for k, i in v.items.items()}
+        items = {k: _replace_atoms(i, new_of) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
             return DictVal(items)
     return v
 
-def _ints_only(template):
-    """An index of integers only (``a[0]``, ``a[i, 2]``): a view of a row if
-    the array has more dimensions, else a scalar copy."""
-    items = template if isinstance(template, tuple) else (template,)
-    return not any(it is None or it is Ellipsis or isinstance(it, slice) for it in items)
+
+# Keys of the environment that hold values lowering still reads although no
+# user name does (the items of a loop over a tuple of views being unrolled).
+LIVE_PREFIX = "$live"
+
+
+# Primitives whose NumPy result is a view of their first operand that the
+# model above does not write through: True where NumPy itself refuses the
+# write (a read-only view), False where s2sgrad refuses it.
+NUMPY_VIEWS = {"broadcast_to": True, "diagonal": True, "real": False, "imag": False,
+               "flip": False, "rot90": False, "rollaxis": False,
+               "sliding_window_view": True}
+# ... and those whose several results are views: of the first operand
+# ("first") or result i of operand i ("each").
+PIECE_VIEWS = {"split": "first", "array_split": "first", "hsplit": "first", "vsplit": "first",
+               "dsplit": "first", "broadcast_arrays": "each", "meshgrid": "each"}
+
+
+def _consts(kw):
+    return all(isinstance(v, Const) for v in kw.values())
+
+
+def _rederive(prim_name, args, kw, base_pos, index):
+    """The view again, on a new version of the operand at ``base_pos``."""
+    def rederive(em, base):
+        a = list(args)
+        a[base_pos] = base
+        out = em.call(P.get(prim_name), *a, **kw)
+        return out[index] if index is not None else out
+    return rederive
+
+
+def _hidden(name):
+    """Lowering's own bookkeeping (flags), not a value a program may read."""
+    return name.startswith("$") and not name.startswith(LIVE_PREFIX)
 
 
 class AliasingMixin:
+    # ------------------------------------------------------------ recording views
+
     def add_view(self, v, base, template, parts):
-        self.top.views[v] = (base, template, parts)
-        self.top.view_children.setdefault(id(base), []).append(v)
+        """``v = base[template]`` with basic indexing (a view)."""
+        self.top.alias.add_view(v, base, Index(template, parts))
+
+    def record_view(self, prim_name, out, operand, kw, node, spelling=None, rest=()):
+        """Record ``out`` (the result of ``prim_name`` on ``operand``) as a view
+        when NumPy returns one."""
+        model = self.top.alias
+        model.note_result(prim_name, out, operand, kw)
+        if not isinstance(out, Var) or not isinstance(operand, Var) or out is operand:
+            return
+        if P.shape_of(operand) is P.SCALAR:
+            return
+        if prim_name == "transpose":
+            axes = kw.get("axes", Const(None))
+            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
+                model.add_view(out, operand, transpose_view(axes.value))
+            else:
+                self.top.alias.add_view(out, operand, ReadOnly("np.transpose with computed axes"))
+        elif prim_name == "swapaxes":
+            k = {"axis1": kw["axis1"], "axis2": kw["axis2"]}
+            model.add_view(out, operand, Permute("swapaxes", k, "swapaxes", k))
+        elif prim_name == "moveaxis":
+            model.add_view(out, operand, Permute(
+                "moveaxis", {"source": kw["source"], "destination": kw["destination"]},
+                "moveaxis", {"source": kw["destination"], "destination": kw["source"]}))
+        elif prim_name in ("expand_dims", "squeeze"):
+            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name in ("reshape", "ravel"):
+            if spelling == ("method", "flatten"):
+                return                                  # always a copy
+            if operand in model.contiguous:
+                model.add_view(out, operand, Reshape(None, prim_name))
+            else:
+                # a view when NumPy can make one from the strides: known at
+                # run time (np.may_share_memory right after the reshape)
+                shares = self.em.call(P.get("may_share_memory"), out, operand)
+                model.add_view(out, operand, Reshape(shares, prim_name))
+        elif prim_name == "asarray":
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Same(shares))
+        elif prim_name in ("fliplr", "flipud") or (prim_name == "flip" and _consts(kw)):
+            model.add_view(out, operand, Permute(prim_name, dict(kw), prim_name, dict(kw)))
+        elif prim_name == "rot90" and _consts(kw):
+            k = kw.get("k", Const(1)).value
+            inv = dict(kw, k=Const(-(1 if k is None else k)))
+            model.add_view(out, operand, Permute("rot90", dict(kw), "rot90", inv))
+        elif prim_name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name in NUMPY_VIEWS:
+            # NumPy returns a view (read-only, or one s2sgrad does not write
+            # through): a write into the base is seen by recomputing it
+            model.add_view(out, operand, ReadOnly(
+                f"np.{prim_name}", numpy_refuses=NUMPY_VIEWS[prim_name],
+                rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None)))
+
+    def record_views_of_pieces(self, prim_name, outs, pos, kw):
+        """``a, b = np.split(y, 2)``, ``np.broadcast_arrays(x, y)``,
+        ``np.meshgrid(x, y, copy=False)``: NumPy's pieces are views of the
+        operands (of the first, or piece i of operand i); a write into the
+        operand is seen by recomputing them, a write through a piece is
+        refused."""
+        if prim_name not in PIECE_VIEWS:
+            return
+        if prim_name == "meshgrid" and not (isinstance(kw.get("copy"), Const) and
+                                            kw["copy"].value is False):
+            return                                      # copies (the default)
+        model = self.top.alias
+        for i, o in enumerate(outs):
+            j = i if PIECE_VIEWS[prim_name] == "each" else 0
+            if j < len(pos) and isinstance(o, Var) and isinstance(pos[j], Var) and \
+                    P.shape_of(pos[j]) is not P.SCALAR:
+                model.add_view(o, pos[j], ReadOnly(
+                    f"np.{prim_name}", numpy_refuses=False,
+                    rederive=_rederive(prim_name, list(pos), kw, j, i)))
+
+    # ------------------------------------------------------------ liveness
 
     def envs(self):
         """The environments whose names may refer to this scope's arrays: this
@@ -77,100 +185,303 @@ class AliasingMixin:
             lw = lw.caller
 
     def live_atoms(self):
-        """ids of the Vars bound to names that may still be read: loaded at or
-        after the current line, or anywhere when inside a loop (a view that is
-        never read again need not see later writes)."""
+        """The Vars bound to names that may still be read: loaded at or after
+        the current line, or anywhere when inside a loop (a view that is never
+        read again need not see later writes)."""
         out = set()
         lw = self
         while lw is not None:
             last = lw.last_loads()
             line = lw.loc.lineno if lw.loc is not None else 0
+            in_loop = lw.loop_depth > 0 or lw.enclosing_loop()
             for k, v in lw.env.items():
-                if k.startswith("$") or (lw.loop_depth == 0 and last.get(k, -1) < line):
+                if k.startswith("$") and not k.startswith(LIVE_PREFIX):
                     continue
-                for a in _atoms_in(v):
-                    out.add(id(a))
+                if not k.startswith("$") and not in_loop and last.get(k, -1) < line:
+                    continue
+                out.update(_atoms_in(v))
             lw = lw.caller
         return out
 
+    def enclosing_loop(self):
+        lw = self.caller
+        while lw is not None:
+            if lw.loop_depth > 0:
+                return True
+            lw = lw.caller
+        return False
+
     def last_loads(self):
+        """name -> the last line that reads it (``x += v`` reads ``x``)."""
         cache = self.top.__dict__.setdefault("_last_loads", {})
         key = id(self.src.node)
         if key not in cache:
             last = {}
             for n in ast.walk(self.src.node):
+                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                    last[n.target.id] = max(last.get(n.target.id, -1), n.lineno)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     last[n.id] = max(last.get(n.id, -1), getattr(n, "end_lineno", n.lineno))
             cache[key] = last
         return cache[key]
 
+    # ------------------------------------------------------------ writes
+
     def aliased(self, v, name):
         """Whether the array ``v`` (bound to ``name``) is also reachable
         another way: another name, a container, a view of it, or it is a view."""
-        if v in self.top.views:
+        model = self.top.alias
+        if model.is_view(v) or model.has_views(v) or v in model.unknown:
             return True
-        vs = {id(v)} | {id(w) for w in self.top.view_children.get(id(v), ())}
         for env in self.envs():
             for k, val in env.items():
                 if k == name and env is self.env:
                     continue
-                if any(id(a) in vs for a in _atoms_in(val)):
+                if any(a is v for a in _atoms_in(val)):
                     return True
         return False
+
+    def check_writable(self, v, node):
+        """Refuse a write NumPy refuses (a read-only view) or that s2sgrad
+        cannot follow (an array taken out of a list built at run time)."""
+        model = self.top.alias
+        ro = model.readonly_path(v) if isinstance(v, Var) else None
+        if ro is not None and not ro.numpy_refuses:
+            raise self.error(node, f"writing through the result of {ro.what} (a view of part "
+                                   f"of the array) is not supported; write into the array "
+                                   f"itself, or into a copy (.copy())", cls=S2SGradError,
+                             construct=f"write through {ro.what}")
+        if ro is not None:
+            raise self.error(node, f"writing into a read-only view ({ro.what} returns one; "
+                                   f"NumPy raises 'assignment destination is read-only'); "
+                                   f"write into a copy (.copy()) instead", cls=S2SGradError,
+                             construct="write into a read-only view")
+        if isinstance(v, Var) and v in self.top.list_items:
+            raise self.error(node, "writing into an array taken from a list built at run "
+                                   "time is not supported (s2sgrad cannot tell which other "
+                                   "arrays share its memory); write into the array by its "
+                                   "own name, or compute a new value and store it back "
+                                   "(xs[i] = new)", cls=S2SGradError,
+                             construct="write through a list item")
+
+    def in_place_update(self, cur, new, name, node):
+        """``x += v`` on a value that may be an array: in place when it is one
+        (the other names and views of the array see the change), a rebinding
+        of ``x`` alone on a Python or NumPy scalar.  Which one is known at run
+        time only (0-d arrays are arrays): ``is_array`` decides.  Returns the
+        value ``name`` is bound to afterwards (``new`` either way; the other
+        names see ``new`` or keep ``cur``)."""
+        self.check_writable(cur, node)
+        model = self.top.alias
+        if P.shape_of(cur) is P.SCALAR or not self.aliased(cur, name):
+            if model.known_array(cur):
+                model.arrays.add(new)       # in place: still the same array
+                if cur in model.ndim:
+                    model.ndim[new] = model.ndim[cur]
+            return new
+        if model.known_array(cur):
+            model.arrays.add(new)
+            if cur in model.ndim:
+                model.ndim[new] = model.ndim[cur]
+            self.write_back(cur, new)
+            return new
+        pred = self.apply(P.get("is_array"), [cur], {}, node)
+        out = self.choose(pred, new, cur, name)
+        self.write_back(cur, out)
+        # name holds new either way; other names of cur hold out (new when cur
+        # is an array).  A row a[0] is a view of a when it is an array, so new
+        # is then that view too: a write through either reaches a and is
+        # re-read by the other (on a scalar, neither is written back).  Two
+        # names of one array otherwise: a later write through one of them
+        # while the other may still be read is refused (which array it
+        # reaches is a run-time fact)
+        rec = model.view_of.get(out)
+        if rec is not None and isinstance(rec[1], Index) and rec[1].ints_only():
+            model.add_view(new, rec[0], rec[1])
+        elif rec is not None:
+            model.add_view(new, rec[0], rec[1])
+            model.link_unknown(new, out)
+        else:
+            # new is out itself when cur is an array (and a scalar, which no
+            # write can reach, when it is not): a write through either name
+            # reaches the other under the same run-time test
+            model.add_view(new, out, Same(pred))
+        model.inherit_unknown(new, out)
+        return new
+
+    def choose(self, pred, then_value, else_value, hint=""):
+        """A runtime choice between two values (a ``cond`` equation)."""
+        out = Var(hint or getattr(then_value, "hint", ""),
+                  shape=P.shape_of(then_value) if P.shape_of(then_value) is
+                  P.shape_of(else_value) else P.fresh_shape())
+        self.em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
+                                      {"then": Block([], [], [then_value]),
+                                       "else": Block([], [], [else_value])}, self.loc))
+        return out
 
     def write_back(self, old, new):
         """The array ``old`` was written into, giving ``new``: NumPy changes it
         in place, so every name bound to it sees the new version, so does the
         array it is a view of (``v = a[:2]; v[0] = 1`` changes ``a``), and so
-        do the views of it that names hold (``a[0] = 1`` changes ``v``)."""
+        do the views of that array that names hold (``a[0] = 1`` changes
+        ``v``).  See :meth:`s2sgrad.alias.AliasModel.write`."""
         if not isinstance(old, Var) or old is new:
             return
-        views = self.top.views
         bound = self.live_atoms()
-        todo = [(old, new, True)]
-        done = set()
-        while todo:
-            o, n, up = todo.pop()
-            if id(o) in done:
+        try:
+            repl = self.top.alias.write(self.em, old, new, lambda v: v in bound,
+                                        lambda p, a, b: self.choose(p, a, b))
+        except UnknownAlias as exc:
+            raise self.alias_refusal(exc) from None
+        new_of = dict(repl)
+        for env in self.envs():
+            for k, v in list(env.items()):
+                r = _replace_atoms(v, new_of)
+                if r is not v:
+                    env[k] = r
+        # loops being lowered read their arrays' current versions
+        for o, n in repl:
+            for lw in self._lowerers():
+                if id(o) in lw.iter_alias or any(v is o for v in lw.iter_alias.values()):
+                    for key, val in list(lw.iter_alias.items()):
+                        if val is o:
+                            lw.iter_alias[key] = n
+
+    # ------------------------------------------------------------ loops
+
+    def carry_views(self, names, inits, params, body):
+        """Before a loop body is lowered: a carried view (``v = y[1:]`` before
+        the loop) is a view of its base's carry; views of a carried array that
+        are held outside the carries are re-derived when it is written (which
+        makes them carries on the next lowering of the loop).  Returns the
+        assumed relations ``[(name, param, base param, View)]``."""
+        model = self.top.alias
+        param_of = {}
+        for n, a, p_ in zip(names, inits, params):
+            if isinstance(a, Var) and not _hidden(n):
+                param_of.setdefault(a, p_)
+        for n, a, p_ in zip(names, inits, params):
+            if isinstance(a, Var) and not _hidden(n):
+                param_of.setdefault(model.array_of(a), p_)
+        assumed = []
+        for n, a, p_ in zip(names, inits, params):
+            if not isinstance(a, Var) or _hidden(n):
                 continue
-            done.add(id(o))
-            for env in self.envs():
-                for k, v in list(env.items()):
-                    r = _replace_atom(v, o, n)
-                    if r is not v:
-                        env[k] = r
-            view = views.get(o)
-            if up and view is not None:
-                b, t, parts = view
-                if isinstance(t, Transposed):
-                    # v = a.T written: a is the new v transposed back
-                    nb = self.em.call(P.get("transpose"), n, axes=t.inverse())
-                else:
-                    nb = self.em.call(P.get("setitem"), b, n, *parts, _params={"index": t})
-                nb.hint = b.hint
-                self.add_view(n, nb, t, parts)
-                todo.append((b, nb, True))
-            for v in list(self.top.view_children.get(id(o), ())):
-                if id(v) not in done and id(v) in bound:
-                    _, t, parts = views[v]
-                    if isinstance(t, Transposed):
-                        nv = self.em.call(P.get("transpose"), n, axes=t.const())
-                        nv.hint = v.hint
-                        self.add_view(nv, n, t, parts)
-                        todo.append((v, nv, False))
-                        continue
-                    nv = self.em.call(P.get("getitem"), n, *parts, _params={"index": t})
-                    nv.hint = v.hint
-                    if _ints_only(t):
-                        # a[0] of a 1-d array is a scalar, a copy: only an array
-                        # result is a view (known at run time: np.ndim)
-                        nd = self.em.call(P.get("ndim"), v)
-                        pred = self.em.call(P.get("greater"), nd, Const(0))
-                        sel = Var(v.hint, shape=P.shape_of(v))
-                        self.em.block.eqns.append(Eqn(
-                            P.get("cond"), (pred,), {}, (sel,),
-                            {"then": Block([], [], [nv]), "else": Block([], [], [v])},
-                            self.loc))
-                        nv = sel
-                    self.add_view(nv, n, t, parts)
-                    todo.append((v, nv, False))
+            model.inherit_unknown(p_, a)
+            if a in model.arrays and not rebinds_plainly(body, n):
+                model.arrays.add(p_)        # x += v keeps an array an array
+            rec = model.view_of.get(a)
+            if rec is not None:
+                b, view = rec
+                bp = param_of.get(b) or self.iter_alias.get(id(b), b)
+                model.add_view(p_, bp, view)
+                assumed.append((n, p_, bp, view))
+            for c in model.children.get(a, ()):
+                if c not in param_of:
+                    model.children.setdefault(p_, []).append(c)
+        return assumed
+
+    def name_view_bases(self):
+        """Before a loop: the bases of views that no name holds (``y[None]``
+        in ``w = np.squeeze(y[None])``) get hidden names for the loop's
+        duration, so a write in the loop carries them like any array."""
+        model = self.top.alias
+        atoms = [a for v in self.env.values() for a in _atoms_in(v)]   # in order
+        held = set(atoms)
+        keys = []
+        for v in atoms:
+            b = model.base_of(v)
+            while b is not None and b not in held:
+                held.add(b)
+                self.top.hidden_count = getattr(self.top, "hidden_count", 0) + 1
+                key = f"{LIVE_PREFIX}b{self.top.hidden_count}"
+                self.env[key] = b
+                keys.append(key)
+                b = model.base_of(b)
+        return keys
+
+    def check_carry_views(self, assumed, names, params, node):
+        """After the body: an assumed relation must still hold for the next
+        iteration (the body's result for the view is a view of its base's
+        result, by the same transform) wherever the body relied on it."""
+        model = self.top.alias
+        kept = []
+        for n, p_, bp, view in assumed:
+            r = self.env.get(n, p_)
+            if bp in params:
+                rb = self.env.get(names[params.index(bp)], bp)
+            else:
+                rb = model.latest(bp)     # a base no name holds (y[None] of squeeze(y[None]))
+            # x += v on a possible array: x is its array when it is one
+            rec = model.view_of.get(model.array_of(r))
+            holds = rec is not None and model.array_of(rec[0]) is model.array_of(rb) and \
+                rec[1].key() == view.key()
+            if holds or (r is p_ and rb is bp):
+                kept.append((n, names[params.index(bp)] if bp in params else None, view,
+                             bp, rb is not bp))
+            elif p_ in model.touched:
+                raise self.error(node, f"'{n}' is a view written through inside this loop and "
+                                       f"rebound to another array in it: which array a write "
+                                       f"reaches would change between iterations; give the "
+                                       f"new array another name", cls=S2SGradError,
+                                 construct="view rebound in a loop")
+        return kept
+
+    def loop_out_views(self, kept, names, results, outs, inits):
+        """After the loop: its outputs keep the relations that held in every
+        iteration; an output that is a view made inside the loop (``v =
+        y[i:i+1]``) shares memory with the base in a way known only at run
+        time (writes through either are refused while the other is live)."""
+        model = self.top.alias
+        out_of = dict(zip(names, outs))
+        done = set()
+        for n, bn, view, bp, changed in kept:
+            if bn is not None:
+                model.add_view(out_of[n], out_of[bn], view)
+            elif not changed:
+                model.add_view(out_of[n], bp, view)
+            else:
+                # a view of a base no name holds, written in the loop: its
+                # version after the loop is not at hand
+                model.link_unknown(out_of[n], model.root(bp))
+            done.add(n)
+        for n, a in zip(names, inits):
+            # after zero iterations, or a body that does not rebind it, the
+            # output is the initial array itself
+            if n not in done and not _hidden(n) and isinstance(a, Var):
+                model.link_unknown(out_of[n], a)
+        for n, r in zip(names, results):
+            if isinstance(r, Var) and model.known_array(r) and \
+                    model.known_array(inits[names.index(n)]):
+                model.arrays.add(out_of[n])
+        for n, r in zip(names, results):
+            model.inherit_unknown(out_of[n], r)
+        res_name = {}
+        for n, r in zip(names, results):
+            if isinstance(r, Var):
+                res_name.setdefault(r, n)
+        for n, r in zip(names, results):
+            if n in done or not isinstance(r, Var) or not model.is_view(r):
+                continue
+            root = model.root(r)
+            other = out_of.get(res_name.get(root), root)
+            model.link_unknown(out_of[n], other)
+
+    def alias_refusal(self, exc):
+        names = [k for env in self.envs() for k, v in env.items()
+                 if not k.startswith("$") and any(a is exc.other for a in _atoms_in(v))]
+        other = f"'{names[0]}'" if names else "another value"
+        where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc else None
+        return self.error(where, f"this write may or may not change {other}: the two may "
+                                 f"share memory in a way known only at run time (one branch's "
+                                 f"array or the other's, a list holding the array, or a view "
+                                 f"made in a loop with the loop's index); copy the array "
+                                 f"(.copy()) before writing into it, or write through the "
+                                 f"name it was created with", cls=S2SGradError,
+                          construct="write through an unknown alias")
+
+    def _lowerers(self):
+        lw = self
+        while lw is not None:
+            yield lw
+            lw = lw.caller

@@ -1,16 +1,23 @@
 """Python builtins inside a differentiated function: ``len``, ``sum``,
-``max``/``min``, ``float``, ``tuple``/``list``, ``range``, ``isinstance``,
-``enumerate``, ``zip``, ``reversed``, ``print`` (ignored), and the ``math``
-functions of Python floats (as the NumPy primitive of the same function)."""
+``max``/``min``, ``float``, ``tuple``/``list``/``dict``, ``sorted`` (of constants),
+``range``, ``isinstance``, ``enumerate``, ``zip``, ``reversed``, ``slice``, ``map``,
+``print`` (ignored), ``functools.reduce`` over a sequence known while compiling,
+the ``operator`` module's functions (exactly the Python operator), and the
+``math`` functions of Python floats (as the NumPy primitive of the same
+function)."""
 from __future__ import annotations
 
+import ast
+import functools
 import math
+import operator
 
 
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import DictVal, IterVal, Seq, Static
+from ..errors import S2SGradError
+from .values import DictVal, IterVal, Seq, SliceVal, Static
 
 
 def _b_len(lw, args, kwargs, node):
@@ -70,6 +77,46 @@ def _b_tuple_list(kind):
     return handler
 
 
+def _b_dict(lw, args, kwargs, node):
+    """``dict(...)``: a dict with keys known while compiling -- from keyword
+    arguments, another such dict, or a sequence of (constant key, value) pairs."""
+    items = {}
+    if len(args) > 1:
+        raise lw.unsupported(node, "dict() with more than one positional argument",
+                             "use a dict literal")
+    if args:
+        (src,) = args
+        if isinstance(src, DictVal):
+            items.update(src.items)
+        elif isinstance(src, Seq) and all(isinstance(p, Seq) and len(p.items) == 2 and
+                                          isinstance(p.items[0], Const) for p in src.items):
+            for p in src.items:
+                items[p.items[0].value] = p.items[1]
+        else:
+            raise lw.unsupported(node, "dict() of a computed value",
+                                 "build it from a dict literal or (key, value) pairs with "
+                                 "constant keys")
+    items.update(kwargs)
+    return DictVal(items)
+
+
+def _b_sorted(lw, args, kwargs, node):
+    """``sorted(...)`` of values known while compiling: a dict's keys, a tuple
+    or list of constants (``reverse=`` a constant; no ``key=``)."""
+    if len(args) != 1 or set(kwargs) - {"reverse"}:
+        raise lw.unsupported(node, "sorted() with these arguments",
+                             "sort constants (dict keys, a literal list), or use np.sort")
+    (x,) = args
+    reverse = kwargs.get("reverse", Const(False))
+    items = [Const(k) for k in x.items] if isinstance(x, DictVal) else \
+        x.items if isinstance(x, Seq) else None
+    if items is None or not all(isinstance(i, Const) for i in items) or \
+            not isinstance(reverse, Const):
+        raise lw.unsupported(node, "sorted() of a computed value", "use np.sort")
+    return Seq("list", [Const(v) for v in sorted((i.value for i in items),
+                                                 reverse=bool(reverse.value))])
+
+
 def _b_range(lw, args, kwargs, node):
     if all(isinstance(a, Const) for a in args):
         return Const(range(*[a.value for a in args]))
@@ -78,9 +125,115 @@ def _b_range(lw, args, kwargs, node):
 
 def _b_isinstance(lw, args, kwargs, node):
     x, cls = args
-    if isinstance(cls, Static) and isinstance(x, Const):
-        return Const(isinstance(x.value, cls.obj))
+    if isinstance(cls, Seq) and all(isinstance(c, Static) for c in cls.items):
+        classes = tuple(c.obj for c in cls.items)
+    elif isinstance(cls, Static):
+        classes = cls.obj
+    else:
+        raise lw.unsupported(node, "isinstance() with a computed class", "name the class")
+    if isinstance(x, Const):
+        return Const(isinstance(x.value, classes))
+    # containers known while compiling: their type is static (isinstance(arg, list))
+    if isinstance(x, Seq):
+        if x.fields is not None:
+            return Const(any(isinstance(c, type) and issubclass(c, tuple) and
+                             getattr(c, "_fields", None) in (None, x.fields)
+                             for c in (classes if isinstance(classes, tuple) else (classes,))))
+        return Const(_subclass(list if x.kind == "list" else tuple, classes))
+    if isinstance(x, DictVal):
+        return Const(_subclass(dict, classes))
+    if isinstance(x, Var) and P.shape_of(x) is LIST:
+        return Const(_subclass(list, classes))
+    if isinstance(x, Static):
+        return Const(isinstance(x.obj, classes))
+    if isinstance(x, Var) and lw.top.arg_types.get(x) is not None:
+        return Const(_subclass(lw.top.arg_types[x], classes))   # a container passed as data
+    live = set(lw.top.global_loads.values()) | set(lw.top.cell_loads.values())
+    if isinstance(x, Var) and x not in live and _subclass_none(classes, (list, tuple, dict, str)):
+        # an argument that is not a container, or a computed value: an array
+        # or a number, never one of these
+        return Const(False)
     raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
+
+
+def _subclass(t, classes):
+    classes = classes if isinstance(classes, tuple) else (classes,)
+    return any(isinstance(c, type) and issubclass(t, c) for c in classes)
+
+
+def _subclass_none(classes, kinds):
+    classes = classes if isinstance(classes, tuple) else (classes,)
+    return all(isinstance(c, type) and issubclass(c, kinds) for c in classes)
+
+
+def _b_slice(lw, args, kwargs, node):
+    if kwargs or not 1 <= len(args) <= 3:
+        raise lw.error(node, "slice() takes 1 to 3 positional arguments", cls=S2SGradError)
+    parts = [None, args[0], None] if len(args) == 1 else list(args) + [None] * (3 - len(args))
+    parts = [None if isinstance(p, Const) and p.value is None else p for p in parts]
+    if all(p is None or isinstance(p, Const) for p in parts):
+        return Const(slice(*(None if p is None else p.value for p in parts)))
+    return SliceVal([None if p is None else lw.materialize(p, node) for p in parts])
+
+
+def _b_reduce(lw, args, kwargs, node):
+    """functools.reduce(f, xs[, init]) over a sequence known while compiling."""
+    if kwargs or len(args) not in (2, 3) or not isinstance(args[1], Seq):
+        raise lw.unsupported(node, "functools.reduce over a sequence built at run time",
+                             "reduce a list or tuple literal, or use np.sum/np.prod")
+    f, items = args[0], list(args[1].items)
+    if len(args) == 3:
+        items = [args[2]] + items
+    if not items:
+        raise lw.error(node, "reduce() of an empty sequence with no initial value",
+                       cls=S2SGradError)
+    acc = items[0]
+    for v in items[1:]:
+        acc = lw.call_value(f, [acc, v], {}, node)
+    return acc
+
+
+def _b_map(lw, args, kwargs, node):
+    if kwargs or len(args) < 2 or not all(isinstance(a, Seq) for a in args[1:]):
+        raise lw.unsupported(node, "map() over a sequence built at run time",
+                             "use a list comprehension")
+    return Seq("list", [lw.call_value(args[0], list(t), {}, node)
+                        for t in zip(*[a.items for a in args[1:]])])
+
+
+# operator.add & co. passed as values: exactly the Python operator
+def _operator_binop(op):
+    def handler(lw, args, kwargs, node):
+        a, b = args
+        return lw.binop(op(), a, b, node)
+    return handler
+
+
+def _operator_apply(name):
+    def handler(lw, args, kwargs, node):
+        return lw.apply(P.get(name), list(args), {}, node)
+    return handler
+
+
+def _operator_getitem(lw, args, kwargs, node):
+    base, key = args
+    return lw.index_value(base, key, node)
+
+
+_OPERATORS = [
+    (operator.add, _operator_binop(ast.Add)), (operator.sub, _operator_binop(ast.Sub)),
+    (operator.mul, _operator_binop(ast.Mult)), (operator.truediv, _operator_binop(ast.Div)),
+    (operator.floordiv, _operator_binop(ast.FloorDiv)), (operator.mod, _operator_binop(ast.Mod)),
+    (operator.pow, _operator_binop(ast.Pow)), (operator.matmul, _operator_binop(ast.MatMult)),
+    (operator.and_, _operator_binop(ast.BitAnd)), (operator.or_, _operator_binop(ast.BitOr)),
+    (operator.xor, _operator_binop(ast.BitXor)),
+    (operator.neg, _operator_apply("negative")), (operator.pos, _operator_apply("positive")),
+    (operator.abs, _operator_apply("absolute")), (operator.not_, _operator_apply("logical_not")),
+    (operator.lt, _operator_apply("less")), (operator.le, _operator_apply("less_equal")),
+    (operator.gt, _operator_apply("greater")), (operator.ge, _operator_apply("greater_equal")),
+    (operator.eq, _operator_apply("equal")), (operator.ne, _operator_apply("not_equal")),
+    (operator.getitem, _operator_getitem),
+]
 
 
 def _b_enumerate(lw, args, kwargs, node):
@@ -130,7 +283,9 @@ BUILTIN_CALLS = {}
 for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
-                 (zip, _b_zip), (reversed, _b_reversed)]:
+                 (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
+                 (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
+                 (sorted, _b_sorted)] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

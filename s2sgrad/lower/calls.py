@@ -7,6 +7,7 @@ the user's line, never a constant."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import math
 import types
@@ -14,18 +15,21 @@ import warnings
 
 import numpy as np
 
+from .. import pytree
 from .. import schedules
 from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
 from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
+from ..primitives import random as R
 from ..guards import Path
-from .values import DictVal, LocalFunction, ObjVal, Seq, Static, is_namespace
-from .syntax import assigned_names, snippet
+from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
+                     is_namespace)
+from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
-from .aliasing import Transposed
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
+from .transforms import LocalPullback, transform_kind, transformed_value
 
 
 MAX_INLINE_DEPTH = 64
@@ -35,11 +39,41 @@ MAX_INLINE_DEPTH = 64
 _NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
 
 
+def _inplace_adapter(*names, drop=()):
+    def adapter(args, kwargs):
+        self_, rest = args[0], list(args[1:])
+        if len(rest) > len(names):
+            raise TypeError(f"too many positional arguments (at most {len(names)})")
+        kwargs = dict(kwargs)
+        kwargs.update(zip(names, rest))
+        for k in drop:
+            v = kwargs.pop(k, None)
+            if v is not None and not (isinstance(v, Const) and v.value is None):
+                raise TypeError(f"{k}= is not supported")
+        if "fill_value" in kwargs:                 # x.fill(v) -> np.full_like(x, v)
+            return [self_, kwargs.pop("fill_value")], kwargs
+        return [self_], kwargs
+    return adapter
+
+
+# ndarray methods that change the array in place: (primitive of the new value, adapter)
+_INPLACE_METHODS = {
+    "sort": ("sort", _inplace_adapter("axis", "kind", "order", drop=("order",))),
+    "partition": ("partition", _inplace_adapter("kth", "axis", "kind", "order",
+                                                drop=("order",))),
+    "fill": ("full_like", _inplace_adapter("fill_value")),
+}
+
 # primitives whose operands may be runtime lists as they are
-_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy"}
+_TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy", "concat_list",
+                "unconcat_list"}
 
 
 _SCALARS = (bool, int, float)
+
+
+# parameter names of array operands (a tuple of arrays passed there is an array)
+_ARRAY_OPERANDS = {"a", "b", "x", "y", "x0", "x1", "array", "ary", "condition", "m"}
 
 
 # primitives that Python operators lower to: folding them keeps Python's types
@@ -72,12 +106,28 @@ def _fold_constants(prim, pos, kw):
     return None
 
 
+def _draw_mark(block, since=None):
+    """The number of equations in ``block``, or (``since`` given) whether the
+    equations after position ``since`` draw random numbers."""
+    if since is None:
+        return len(block.eqns)
+    from ..draws import has_draws
+    from ..ir import Block
+    return has_draws(Block(block.eqns[since:]))
+
+
 def _describe(obj, node):
     mod = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if name and mod and mod not in ("builtins",):
         return f"{mod}.{name}"
     return name or snippet(node.func)
+
+
+def _is_array_namespace(obj):
+    mod = getattr(obj, "__module__", "") or ""
+    return getattr(obj, "__name__", None) == "array_namespace" and \
+        mod.split(".")[0] in ("scipy", "array_api_compat")
 
 
 def _is_library_function(fn):
@@ -87,18 +137,23 @@ def _is_library_function(fn):
 
 class CallsMixin:
     def expr_Call(self, node):
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise self.unsupported(node, "'**' arguments", "pass keyword arguments by name")
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "append" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords:
             return self.list_append(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and \
+                isinstance(func.value, ast.Name) and func.value.id in self.env:
+            done = self.inplace_method(func.value, func.attr, node)
+            if done is not None:
+                return done
+        if isinstance(func, ast.Attribute) and func.attr == "pop" and \
+                isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
+                and isinstance(self.load_name(func.value), (Seq, Var)):
+            return self.list_pop(func.value, node.args[0] if node.args else None, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, (Static, ObjVal)):
-                args = self.expr_items(node.args)
-                kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+                args, kwargs = self.call_arguments(node, splat=R.token_kind(base) is not None)
                 return self.method_call(base, func.attr, args, kwargs, node)
             callee = self.attr_value(base, self.mangle(func.attr), func)
             if isinstance(base, ObjVal) and isinstance(callee, Static) and \
@@ -110,12 +165,56 @@ class CallsMixin:
             callee = self.expr(func)
         if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
             return self.ufunc_at(ufunc_at_of(callee.obj), node)
-        args = self.expr_items(node.args)
-        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        splat = isinstance(callee, Static) and \
+            R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
+        args, kwargs = self.call_arguments(node, splat=splat)
+        return self.call_value(callee, args, kwargs, node)
+
+    def call_arguments(self, node, splat=False):
+        """The lowered positional and keyword arguments of a call.  ``f(x,
+        **opts)`` spreads a dict whose keys are known while compiling;
+        ``splat``: ``*shape`` of a computed tuple may be passed on as a
+        :class:`Splat` (``np.random.randn(*x.shape)``)."""
+        args = self.expr_items(node.args, splat=splat)
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.expr(kw.value)
+                continue
+            d = self.expr(kw.value)
+            if not isinstance(d, DictVal):
+                raise self.unsupported(node, "'**' of a value that is not a dict with "
+                                             "constant keys", "pass keyword arguments by name")
+            for k, v in d.items.items():
+                if not isinstance(k, str):
+                    raise self.error(node, f"keywords must be strings, got {k!r}",
+                                     cls=S2SGradError)
+                if k in kwargs:
+                    raise self.error(node, f"got multiple values for keyword argument '{k}'",
+                                     cls=S2SGradError)
+                kwargs[k] = v
+        return args, kwargs
+
+    def call_value(self, callee, args, kwargs, node):
+        """Call a lowering value: a nested ``def``/lambda (inlined), a
+        transformation such as ``grad(g)`` (lowered inline, see
+        ``transforms.py``), or a compile-time callable (a primitive, a
+        builtin, the user's function)."""
+        if any(isinstance(a, Splat) for a in args) and not (
+                isinstance(callee, Static) and
+                R.rng_kind(getattr(callee.obj, "__self__", None)) is not None):
+            raise self.unsupported(node, "'*' unpacking of a computed value",
+                                   "unpack a tuple or list literal")
         if isinstance(callee, LocalFunction):
             return self.call_local(callee, args, kwargs, node)
+        if isinstance(callee, Transform):
+            return self.call_transform(callee, args, kwargs, node)
+        if isinstance(callee, LocalPullback):
+            return callee.call(self, args, kwargs, node)
+        if isinstance(callee, TreeObj):                 # layer(x): its __call__
+            return self.tree_method(callee, "__call__", args, kwargs, node)
         if not isinstance(callee, Static):
-            raise self.error(node, f"'{snippet(func)}' is not a function s2sgrad can call",
+            raise self.error(node, f"'{snippet(node.func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
         self_value = callee.self_value
         if self_value is not None and isinstance(callee.obj.__func__, types.FunctionType) \
@@ -123,7 +222,38 @@ class CallsMixin:
             return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
         return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
 
+    def inplace_method(self, name_node, method, node):
+        """``x.sort()``, ``x.partition(k)``, ``x.fill(v)`` on a local array: a new
+        version of ``x`` (``np.sort(x)``, ``np.partition(x, k)``,
+        ``np.full_like(x, v)``) that every alias of ``x`` sees, as a write
+        into it would (the caller's array is not changed).  None when ``x``
+        is not an array (a list's ``.sort()`` is left to the usual refusal)."""
+        base = self.env[name_node.id]
+        if not isinstance(base, (Var, Const)) or (isinstance(base, Var) and
+                                                  P.shape_of(base) is LIST):
+            return None
+        prim_name, adapter = _INPLACE_METHODS[method]
+        args = [base] + self.expr_items(node.args)
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        try:
+            args, kwargs = adapter(args, kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        old = self.materialize(base, node)
+        new = self.apply(P.get(prim_name), args, kwargs, node)
+        if isinstance(new, Var) and new.hint == "":
+            new.hint = name_node.id
+        self.env[name_node.id] = new
+        self.write_back(old, new)
+        return Const(None)
+
     def method_call(self, base, name, args, kwargs, node):
+        kind = R.token_kind(base)
+        if kind is not None:
+            return self.random_call(kind, base, name, args, kwargs, node)
+        if isinstance(base, TreeObj):
+            return self.tree_method(base, name, args, kwargs, node)
         if isinstance(base, DictVal):
             if name in ("keys", "values", "items") and not args:
                 keys = list(base.items)
@@ -138,7 +268,17 @@ class CallsMixin:
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
+        if name == "view" and not args and not kwargs and isinstance(base, Var):
+            return base          # a.view(): a new array object over the same memory
         entry = P.METHODS.get(name)
+        note = getattr(P.shape_of(base), "note", "") if isinstance(base, Var) else ""
+        if note.startswith("object:"):
+            raise self.error(node, f"'.{name}()' of the {note[7:]} object passed as the "
+                                   f"argument '{base.hint}': s2sgrad does not call methods of "
+                                   f"objects passed as arguments; make it a global or a "
+                                   f"closed-over object, pass the arrays it holds, or register "
+                                   f"its class with s2sgrad.register_pytree",
+                             cls=UnknownFunctionError, construct=name)
         if entry is None:
             raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
                                    f"use the NumPy function instead", cls=UnknownFunctionError,
@@ -161,8 +301,57 @@ class CallsMixin:
                                    f"or self", cls=S2SGradError)
         return self.static_value(owner, path.attr("__self__"), node)
 
+    def random_call(self, kind, gen, name, args, kwargs, node):
+        """A draw: ``rng.normal(size=n)`` on a generator ``gen`` (a Var holding
+        one at run time, or a constant generator such as NumPy's global one
+        behind ``np.random.normal``); see :mod:`s2sgrad.primitives.random`."""
+        prim = R.METHODS.get((kind, name))
+        if prim is None:
+            if name in R.IN_PLACE:
+                raise self.unsupported(node, f"the {kind} method '.{name}()' (it writes into "
+                                             f"its argument)", f"write {R.IN_PLACE[name]}")
+            known = sorted(m for k, m in R.METHODS if k == kind)
+            raise self.error(node, f"the {kind} method '.{name}()' is not supported by s2sgrad "
+                                   f"(supported: {', '.join(known)})",
+                             cls=UnknownFunctionError, construct=f"{kind}.{name}")
+        if any(isinstance(a, Splat) for a in args):
+            # randn(*x.shape) is standard_normal(size=x.shape), rand(*s) random_sample
+            alias = {"randn": "standard_normal", "rand": "random_sample"}.get(name)
+            if alias is None or len(args) != 1 or kwargs:
+                raise self.unsupported(node, "'*' unpacking of a computed value",
+                                       "pass size=... instead")
+            prim, kwargs, args = R.METHODS[(kind, alias)], {"size": args[0].value}, []
+        try:
+            args, kwargs = R.positional(prim, [gen] + list(args), kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"bad call of '{snippet(node.func)}': {exc}",
+                             cls=S2SGradError) from None
+        return self.apply(prim, args, kwargs, node)
+
     def call_static(self, obj, args, kwargs, node, path=None):
+        owner = getattr(obj, "__self__", None)
+        kind = R.rng_kind(owner)
+        if kind is not None and callable(obj):
+            # np.random.normal (a method of NumPy's global RandomState), or a
+            # method of a generator object known while compiling
+            return self.random_call(kind, Const(owner), obj.__name__, args, kwargs, node)
+        if _is_array_namespace(obj):
+            # SciPy's array-API idiom: xp = array_namespace(x); xp.sum(...) --
+            # for NumPy arrays the namespace is NumPy's (whose array-API names,
+            # np.concat, np.pow, np.asin, ..., are NumPy's own functions)
+            if any(isinstance(a, (Seq, DictVal, TreeObj)) for a in args) or kwargs:
+                raise self.unsupported(node, "array_namespace() of containers",
+                                       "pass the arrays")
+            return Static(np)
+        kind = transform_kind(obj)
+        if kind is not None:                    # grad(g) inside the function
+            return self.make_transform(kind, args, kwargs, node)
+        t = transformed_value(obj)
+        if t is not None:                       # dg = grad(g) defined outside
+            return self.call_transform(t, args, kwargs, node)
         prim = P.lookup_object(obj)
+        if prim is not None and prim.lower_call is not None:
+            return prim.lower_call(self, args, kwargs, node)   # a custom rule (s2sgrad.custom)
         if prim is not None:
             # np.multiply(a, b) prints as the call, not as a * b: on Python
             # floats NumPy's function gives np.float64 (with .astype, ...)
@@ -190,6 +379,8 @@ class CallsMixin:
                                    f"warning filters; call it before the differentiated "
                                    f"function, or inside 'with warnings.catch_warnings():'",
                              construct=_describe(obj, node))
+        if isinstance(obj, type) and (obj in pytree._NODES or dataclasses.is_dataclass(obj)):
+            return self.construct_tree(obj, args, kwargs, node)     # Params(w=..., b=...)
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
@@ -254,7 +445,7 @@ class CallsMixin:
                                    f"inlining '{fn.__name__}': recursion whose depth depends "
                                    f"on computed values is not supported", cls=S2SGradError)
         try:
-            src = parse_function(fn)
+            src = parse_function(fn, generator=True)
         except S2SGradError as exc:
             raise self.error(node, f"cannot inline '{fn.__name__}': {exc}",
                              cls=type(exc)) from None
@@ -296,6 +487,7 @@ class CallsMixin:
                 sub.env[pname] = DictVal({})
         saved = self.loc
         body = src.node.body
+        mark = _draw_mark(self.em.block)
         if isinstance(src.node, ast.Lambda):
             sub.set_loc(src.node)
             sub.env["$retv"] = sub.expr(body)
@@ -303,7 +495,18 @@ class CallsMixin:
             sub.lower_body(body)
         self.loc = saved
         self.em.loc = saved
+        if fn.__code__.co_flags & inspect.CO_GENERATOR:
+            self.generator_drew(mark, fn.__name__, node)
         return sub.env.get("$retv", Const(None))
+
+    def generator_drew(self, mark, name, node):
+        """A generator function is run to completion before its consumer's
+        loop (its yields collected in a list): refuse it if it draws random
+        numbers, whose order relative to the consumer's draws would change."""
+        if _draw_mark(self.em.block, mark):
+            raise self.unsupported(node, f"a generator function ('{name}') that draws "
+                                         f"random numbers", "draw them in the loop that "
+                                                            "iterates it, or return a list")
 
     def call_local(self, fn: "LocalFunction", args, kwargs, node):
         if self.depth >= MAX_INLINE_DEPTH:
@@ -313,7 +516,11 @@ class CallsMixin:
         outer = fn.lowerer
         sub = type(self)(self.src, self.resolver, self.em, top=self.top, depth=self.depth + 1)
         sub.caller = self
-        sub.local_names = assigned_names(fn.node)
+        fnode = fn.node
+        generator = isinstance(fnode, ast.FunctionDef) and is_generator_def(fnode)
+        if generator:                     # for W, b in layers(params): its yields, as a list
+            fnode = generator_as_list(fnode)
+        sub.local_names = assigned_names(fnode)
         sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
         a = fn.node.args
         if a.vararg or a.kwarg or a.kwonlyargs:
@@ -335,13 +542,16 @@ class CallsMixin:
             raise self.error(node, f"missing argument(s) {missing}", cls=S2SGradError)
         sub.env.update(bound)
         saved = self.loc
-        if isinstance(fn.node, ast.Lambda):
-            sub.set_loc(fn.node)
-            sub.env["$retv"] = sub.expr(fn.node.body)
+        mark = _draw_mark(self.em.block)
+        if isinstance(fnode, ast.Lambda):
+            sub.set_loc(fnode)
+            sub.env["$retv"] = sub.expr(fnode.body)
         else:
-            sub.lower_body(fn.node.body)
+            sub.lower_body(fnode.body)
         self.loc = saved
         self.em.loc = saved
+        if generator:
+            self.generator_drew(mark, fnode.name, node)
         return sub.env.get("$retv", Const(None))
 
     def stmt_FunctionDef(self, s):
@@ -363,6 +573,23 @@ class CallsMixin:
                 return self.attr_value(base, func.attr, func)
         return None
 
+    def arrays_of_sequences(self, prim, args, kwargs, node):
+        """``np.mean((a, b))``: a tuple or list of computed values passed where
+        NumPy expects an array is converted by NumPy (stacked along a new
+        axis 0): so it is here, through ``np.array`` (differentiable), instead
+        of an opaque tuple."""
+        names = [p.name for p in prim.signature.parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+        def conv(v, name):
+            if name in _ARRAY_OPERANDS and isinstance(v, Seq) and v.items and \
+                    any(isinstance(x, (Var, Seq)) for x in v.items):
+                return self.apply(P.get("array"), [v], {}, node)
+            return v
+        args = [conv(a, names[i] if i < len(names) else None) for i, a in enumerate(args)]
+        kwargs = {k: conv(v, k) for k, v in kwargs.items()}
+        return args, kwargs
+
     def apply(self, prim, args, kwargs, node, spelling=None):
         params = {}
         if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
@@ -372,12 +599,21 @@ class CallsMixin:
                                                          if k == "dtype"}, node)
         if prim.canonicalize is not None:
             # one form for the rules: np.einsum's operand/sublist form becomes its
-            # subscripts form, scipy.linalg's (c, lower) pairs become operands
+            # subscripts form, scipy.linalg's (c, lower) pairs become operands,
+            # np.average's weights= an operand; np.where(c) is np.nonzero(c)
             try:
-                args, kwargs = prim.canonicalize(tuple(args), dict(kwargs))
+                res = prim.canonicalize(tuple(args), dict(kwargs))
             except S2SGradError as exc:
                 raise self.error(node, str(exc), cls=type(exc)) from None
+            if len(res) == 3:
+                prim, args, kwargs = res
+            else:
+                args, kwargs = res
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
+            if prim.name in ("concatenate", "vstack", "hstack"):
+                axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]
+                return self.em.call(P.get("concat_list"), args[0], how=Const(prim.name),
+                                    axis=self.materialize(axis[0]))
             if prim.name not in ("stack", "array"):
                 raise self.unsupported(node, f"{prim.pyname} of a list built at run time",
                                        "use np.stack(list, axis) instead")
@@ -402,8 +638,14 @@ class CallsMixin:
             for name, v in zip(options, extra):
                 kwargs[name] = v
             args = list(args[0].items)
+        if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
+            args, kwargs = self.arrays_of_sequences(prim, args, kwargs, node)
         atoms = [self.materialize(a, node) for a in args]
-        katoms = {k: self.materialize(v, node) for k, v in kwargs.items()}
+        katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
+        if prim.name == "asarray" and len(atoms) == 1 and not katoms and \
+                isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST:
+            # np.asarray(a) of an array is a itself: one array, two names
+            return atoms[0]
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
             # list to an array (stacked along a new axis 0); so does the IR, so the
@@ -424,14 +666,16 @@ class CallsMixin:
             return folded
         if spelling is not None:
             params["spelling"] = spelling
-        out = self.em.call(prim, *pos, _params=params or None, **kw)
+        try:
+            out = self.em.call(prim, *pos, _params=params or None, **kw)
+        except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
+            raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
-            return Seq("tuple", out, prim.out_fields)
-        if prim.name == "transpose" and isinstance(out, Var) and isinstance(pos[0], Var) \
-                and out is not pos[0]:
-            axes = kw.get("axes", Const(None))
-            if isinstance(axes, Const) and (axes.value is None or isinstance(axes.value, tuple)):
-                self.add_view(out, pos[0], Transposed(axes.value), [])    # a.T: a view
+            self.record_views_of_pieces(prim.name, out, pos, kw)
+            return Seq(prim.out_kind, out, prim.out_fields)
+        if pos and isinstance(out, Var):
+            # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
+            self.record_view(prim.name, out, pos[0], kw, node, spelling, pos[1:])
         if isinstance(out, Var) and prim.name in _NEW_ARRAY_OPS and any(out is a for a in pos):
             # x * 1, x + 0 folded to x: NumPy makes a new array (a write into
             # it must not reach x); +x keeps the type and makes the copy

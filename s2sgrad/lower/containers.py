@@ -1,19 +1,20 @@
 """Tuple, list and dict literals (compile-time containers), indexing them,
-``xs.append`` on literal and runtime lists, and :meth:`materialize`, which
+``xs.append``/``xs.pop`` on literal and runtime lists, and :meth:`materialize`, which
 turns a compile-time value into an IR atom where a runtime value is needed."""
 from __future__ import annotations
 
 import ast
+import types
 
 import numpy as np
 
-
-from ..errors import S2SGradError
+from .. import pytree
+from ..errors import S2SGradError, UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, ObjVal, Seq, Static
+from .values import DictVal, Hole, ObjVal, Seq, Splat, Static, TreeObj
 from .syntax import snippet
 
 
@@ -24,11 +25,14 @@ class ContainersMixin:
     def expr_List(self, node):
         return Seq("list", self.expr_items(node.elts))
 
-    def expr_items(self, elts):
+    def expr_items(self, elts, splat=False):
         out = []
         for e in elts:
             if isinstance(e, ast.Starred):
                 v = self.expr(e.value)
+                if splat and isinstance(v, Var):
+                    out.append(Splat(v))      # *x.shape: handled by the callee
+                    continue
                 if not isinstance(v, Seq):
                     raise self.unsupported(e, "'*' unpacking of a computed value",
                                            "unpack a tuple or list literal")
@@ -81,9 +85,41 @@ class ContainersMixin:
                 item = self.em.call(P.get("stack_list"), item, axis=Const(0))
             out = self.em.call(P.get("list_append"), base, item)
             out.hint = name_node.id
+            # the list holds the array itself: a later write into it changes
+            # what the list holds (refused while the list may be read)
+            model = self.top.alias
+            model.inherit_unknown(out, base)
+            model.link_unknown(out, item)
             self.env[name_node.id] = out
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
+
+    def list_pop(self, name_node, index_node, node):
+        """``xs.pop()`` / ``xs.pop(i)`` (``i`` constant): a literal list shrinks
+        while compiling; a runtime list gives its last item and a new version
+        without it (``list_pop``, whose adjoint appends the item's cotangent)."""
+        base = self.load_name(name_node)
+        index = self.expr(index_node) if index_node is not None else Const(-1)
+        if isinstance(base, Seq) and base.kind == "list":
+            if not isinstance(index, Const) or not isinstance(index.value, int):
+                raise self.unsupported(node, "'.pop' at a computed index",
+                                       "pop at a constant index")
+            items = list(base.items)
+            try:
+                item = items.pop(index.value)
+            except IndexError:
+                raise self.error(node, "pop from an empty list or index out of range",
+                                 cls=S2SGradError) from None
+            self.env[name_node.id] = Seq("list", items)
+            return item
+        if isinstance(base, Var) and P.shape_of(base) is LIST and \
+                isinstance(index, Const) and index.value == -1:
+            rest, item = self.em.call(P.get("list_pop"), base)
+            rest.hint = name_node.id
+            self.env[name_node.id] = rest
+            return item
+        raise self.unsupported(node, "'.pop' on this value",
+                               "pop the last item of a list (xs.pop())")
 
     def materialize(self, v, node=None, runtime_list=False):
         """Turn a compile-time value into an IR atom.  ``runtime_list``: a list
@@ -110,13 +146,127 @@ class ContainersMixin:
                 # a new list object at each site: never merged with another
                 # (common subexpressions), since lists are appended to in place
                 self.top.list_sites = getattr(self.top, "list_sites", 0) + 1
-                return self.em.call(P.get("list_build"), *atoms,
-                                    _params={"site": self.top.list_sites})
+                out = self.em.call(P.get("list_build"), *atoms,
+                                   _params={"site": self.top.list_sites})
+                for a in atoms:
+                    self.top.alias.link_unknown(out, a)
+                return out
             return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):
             raise self.unsupported(node or self.node, "passing a dict to a NumPy function",
                                    "pass its values")
+        if isinstance(v, TreeObj):
+            raise self.unsupported(node or self.node, f"passing a {type(v.obj).__name__} "
+                                                      f"object to a NumPy function",
+                                   "pass its fields")
         what = "a function" if type(v).__name__ == "LocalFunction" else type(v).__name__
         raise self.error(node or self.node, f"{what} is used as a value here; s2sgrad passes "
                          f"arrays, numbers and containers of them, and calls functions",
                          cls=S2SGradError, construct=what)
+
+
+# ---------------------------------------------------------------- pytree objects
+
+
+class TreesMixin:
+    """Instances of pytree classes (dataclasses, ``register_pytree`` types)
+    as arguments, built, read and returned inside the function
+    (:class:`~s2sgrad.lower.values.TreeObj`)."""
+
+    def tree_arg(self, td, leaves):
+        """The TreeObj of an argument of structure ``td`` (a custom node)."""
+        holes = [Hole() for _ in leaves]
+        obj = pytree.unflatten(td, holes)
+        return TreeObj(obj, {h.id: v for h, v in zip(holes, leaves)})
+
+    def from_python(self, x, values, node):
+        """A Python object read from a TreeObj's instance, as a lowering value."""
+        if isinstance(x, Hole):
+            return values[x.id]
+        if pytree.node_rules(x) is not None:
+            return TreeObj(x, values)
+        if isinstance(x, tuple) and hasattr(x, "_fields"):
+            return Seq("tuple", [self.from_python(v, values, node) for v in x],
+                       fields=tuple(x._fields))
+        if isinstance(x, (list, tuple)):
+            return Seq("list" if isinstance(x, list) else "tuple",
+                       [self.from_python(v, values, node) for v in x])
+        if isinstance(x, dict):
+            return DictVal({k: self.from_python(v, values, node) for k, v in x.items()})
+        return self.static_value(x)
+
+    def to_python(self, v, values, node):
+        """A lowering value as a Python object for a pytree class's
+        constructor: atoms become placeholders recorded in ``values``."""
+        if isinstance(v, Var) or (isinstance(v, Const) and isinstance(v.value, (float, complex))):
+            h = Hole()
+            values[h.id] = v
+            return h
+        if isinstance(v, Const):
+            return v.value
+        if isinstance(v, TreeObj):
+            values.update(v.values)
+            return v.obj
+        if isinstance(v, Seq):
+            items = [self.to_python(x, values, node) for x in v.items]
+            return list(items) if v.kind == "list" else tuple(items)
+        if isinstance(v, DictVal):
+            return {k: self.to_python(x, values, node) for k, x in v.items.items()}
+        if isinstance(v, Static):
+            return v.obj
+        raise self.unsupported(node, "this value as a field of an object", "use arrays")
+
+    def construct_tree(self, cls, args, kwargs, node):
+        """``Params(w=..., b=...)`` of a pytree class: a TreeObj."""
+        values = {}
+        pargs = [self.to_python(a, values, node) for a in args]
+        pkw = {k: self.to_python(v, values, node) for k, v in kwargs.items()}
+        try:
+            obj = cls(*pargs, **pkw)
+        except Exception as exc:
+            raise self.error(node, f"cannot build a {cls.__name__} while compiling (its "
+                                   f"constructor computes on its fields: {exc}); build it "
+                                   f"outside the differentiated function",
+                             cls=S2SGradError) from None
+        return TreeObj(obj, values)
+
+    def tree_attr(self, base, attr, node):
+        cls_attr = getattr(type(base.obj), attr, None)
+        if isinstance(cls_attr, property) and cls_attr.fget is not None:
+            return self.inline(cls_attr.fget, [base], {}, node)
+        try:
+            x = getattr(base.obj, attr)
+        except AttributeError:
+            raise self.error(node, f"'{snippet(node)}' does not exist",
+                             cls=UnresolvedNameError) from None
+        if isinstance(x, types.MethodType) and x.__self__ is base.obj:
+            return Static(x)          # called below (tree_method)
+        return self.from_python(x, base.values, node)
+
+    def tree_method(self, base, name, args, kwargs, node):
+        """``p.norm()``: a method of a pytree class, inlined with self = ``p``."""
+        try:
+            m = getattr(base.obj, name)
+        except AttributeError:
+            raise self.error(node, f"a {type(base.obj).__name__} object has no method "
+                                   f"'{name}'", cls=UnresolvedNameError) from None
+        if isinstance(m, types.MethodType) and m.__self__ is base.obj and \
+                isinstance(m.__func__, types.FunctionType):
+            return self.inline(m.__func__, [base] + list(args), kwargs, node)
+        if isinstance(m, types.MethodType) and isinstance(m.__self__, type):
+            return self.inline(m.__func__, [Static(m.__self__)] + list(args), kwargs, node)
+        # a staticmethod, or a field holding a function (self.act = np.tanh)
+        return self.call_value(self.from_python(m, base.values, node), list(args), kwargs,
+                               node)
+
+    def tree_leaves(self, v, node):
+        """Leaves (atoms) and structure of a TreeObj, and a builder of the
+        same structure from new atoms."""
+        leaves, td = pytree.flatten(v.obj)
+        atoms = [v.values[x.id] if isinstance(x, Hole) else self.static_value(x)
+                 for x in leaves]
+
+        def build(new):
+            holes = [Hole() for _ in new]
+            return TreeObj(pytree.unflatten(td, holes), {h.id: a for h, a in zip(holes, new)})
+        return atoms, td, build

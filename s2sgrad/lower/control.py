@@ -15,7 +15,16 @@ from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
-from .syntax import assigned_in, has_node, rebinds
+from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_plainly
+from .aliasing import LIVE_PREFIX
+
+
+def _augassign_target(name_node, tree):
+    """Whether ``name_node`` is the target of ``x += v`` (which reads ``x``)."""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.AugAssign) and n.target is name_node:
+            return True
+    return False
 
 
 # A loop over a compile-time range longer than this stays a loop (unrolling
@@ -132,6 +141,15 @@ class ControlFlowMixin:
         results[0].append(atoms[0])
         results[1].append(atoms[1])
         merged[name] = o
+        # o is one branch's array or the other's: a write through o changes
+        # that array (known at run time only), so it may not be read later
+        model = self.top.alias
+        if all(isinstance(a, Var) and model.known_array(a) for a in atoms):
+            model.arrays.add(o)
+        for a in atoms:
+            if isinstance(a, Var):
+                model.link_unknown(o, a)
+                model.link_unknown(o, model.root(a))
 
     def expr_ListComp(self, node):
         """``[elt for t in it if c]`` (and a generator expression, as one would
@@ -174,6 +192,49 @@ class ControlFlowMixin:
 
     expr_GeneratorExp = expr_ListComp
 
+    def expr_DictComp(self, node):
+        """``{k: v for t in it}``: the loop ``_comp = {}; for t in it: _comp[k] = v``
+        over a sequence known while compiling (a dict's keys must be known)."""
+        self.top.comp_count = getattr(self.top, "comp_count", 0) + 1
+        name = f"_comp{self.top.comp_count}"
+        store = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()), slice=node.key,
+                              ctx=ast.Store())
+        body = [ast.Assign(targets=[store], value=node.value)]
+        for gen in reversed(node.generators):
+            for cond in reversed(gen.ifs):
+                body = [ast.If(test=cond, body=body, orelse=[])]
+            it = gen.iter
+            if gen is node.generators[0] and isinstance(it, ast.Call) and \
+                    isinstance(it.func, ast.Name) and it.func.id == "range" and \
+                    self.static_callee(it.func) is not None and \
+                    getattr(self.static_callee(it.func), "obj", None) is range and \
+                    not it.keywords:
+                bounds = [self.expr(a) for a in it.args]   # range(3): unrolled (known keys)
+                if all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
+                    it = ast.Tuple(elts=[ast.Constant(value=k)
+                                         for k in range(*[b.value for b in bounds])],
+                                   ctx=ast.Load())
+            body = [ast.For(target=gen.target, iter=it, body=body, orelse=[])]
+        stmts = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                            value=ast.Dict(keys=[], values=[]))] + body
+        for st in stmts:
+            for n in ast.walk(st):
+                if "lineno" in n._attributes and not hasattr(n, "lineno"):
+                    ast.copy_location(n, node)
+        targets = [n.id for gen in node.generators for n in ast.walk(gen.target)
+                   if isinstance(n, ast.Name)]
+        saved = {t: self.env.get(t, MISSING) for t in targets}
+        saved_loc = self.loc
+        self.lower_body(stmts)
+        self.loc = self.em.loc = saved_loc
+        result = self.env.pop(name)
+        for t, v in saved.items():
+            if v is MISSING:
+                self.env.pop(t, None)
+            else:
+                self.env[t] = v
+        return result
+
     def expr_IfExp(self, node):
         test = self.truth(self.expr(node.test), node.test)
         if isinstance(test, Const):
@@ -200,12 +261,18 @@ class ControlFlowMixin:
     def loads_outside(self, loop):
         lo, hi = loop.lineno, loop.end_lineno
         return {n.id for n in ast.walk(self.src.node)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                if isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or
+                                                _augassign_target(n, self.src.node))
                 and not (lo <= n.lineno <= hi)}
+
+    def loop_else(self, s):
+        """``for``/``while`` with an ``else``: a flag set before each ``break``."""
+        self.top.loop_else_count = getattr(self.top, "loop_else_count", 0) + 1
+        self.lower_body(loop_else_as_flag(s, f"_no_break{self.top.loop_else_count}"))
 
     def stmt_For(self, s):
         if s.orelse:
-            raise self.unsupported(s, "'for ... else'", "use a flag variable instead")
+            return self.loop_else(s)
         it = s.iter
         target = s.target
         # for t in s2sgrad.checkpointed(iterable, ...): a runtime loop marked
@@ -262,12 +329,18 @@ class ControlFlowMixin:
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
         self.loop_depth += 1
         stmts = s.body
+        # the items stay in the environment while the loop is unrolled, so a
+        # write through one item (for row in (y[:2], y[2:]): row *= 2) reaches
+        # the others' new versions (see aliasing.write_back)
+        self.top.unroll_count = getattr(self.top, "unroll_count", 0) + 1
+        keys = [f"{LIVE_PREFIX}{self.top.unroll_count}_{k}" for k in range(len(items))]
+        self.env.update(zip(keys, items))
 
         def run(k):
             if k == len(items):
                 return
             self.env["$cont"] = Const(False)
-            self.bind(s.target, items[k])
+            self.bind(s.target, self.env.pop(keys[k]))
             self.lower_body(stmts)
             self.env.pop("$cont", None)
             flag = self.env.get("$brk", Const(False))
@@ -280,6 +353,8 @@ class ControlFlowMixin:
             run(k + 1)
 
         run(0)
+        for key in keys:
+            self.env.pop(key, None)
         self.loop_depth -= 1
         self.env.pop("$brk", None)
         self.env.update(saved_flags)
@@ -324,16 +399,19 @@ class ControlFlowMixin:
         ``while`` (``test`` given).  A name the body changes only through an
         alias or a view (``for row in A: row[0] = 1`` changes ``A``) is found
         while lowering the body; the loop is then lowered again carrying it."""
+        hidden = self.name_view_bases()
         mark = len(self.em.block.eqns)
         env0 = dict(self.env)
         extra = []
         while True:
             leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
             if not leaked:
-                return
+                break
             del self.em.block.eqns[mark:]
             self.env = dict(env0)
             extra += [n for n in leaked if n not in extra]
+        for k in hidden:
+            self.env.pop(k, None)
 
     def _runtime_loop(self, s, target, iterable, item_of, test, extra):
         is_while = test is not None
@@ -345,13 +423,19 @@ class ControlFlowMixin:
             if target is not None else set()
         aliases = {}
         first = {}
+        def rebound(n, v):
+            # x += v keeps an array an array (in place): not a rebinding
+            if isinstance(v, Var) and self.top.alias.known_array(v):
+                return rebinds_plainly(s.body, n)
+            return rebinds(s.body, n)
+
         for n in names:
             v = self.env.get(n)
-            if isinstance(v, Var) and not n.startswith("$") and not rebinds(s.body, n):
+            if isinstance(v, Var) and not n.startswith("$") and not rebound(n, v):
                 first.setdefault(id(v), n)
         for m, v in self.env.items():
             if isinstance(v, Var) and id(v) in first and first[id(v)] != m \
-                    and not m.startswith("$") and not rebinds(s.body, m) \
+                    and not m.startswith("$") and not rebound(m, v) \
                     and m not in loop_targets:
                 aliases[m] = first[id(v)]
         names = [n for n in names if n not in aliases]
@@ -401,19 +485,14 @@ class ControlFlowMixin:
         saved_alias = self.iter_alias
         self.iter_alias = dict(saved_alias)
         in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
-                    if isinstance(a, Var) and not n.startswith("$") and not rebinds(s.body, n)]
+                    if isinstance(a, Var) and not rebinds(s.body, n) and
+                    (not n.startswith("$") or n.startswith(LIVE_PREFIX))]
         for a, p_ in in_place:
             self.iter_alias[id(a)] = p_
-        # an array written in place keeps its place in the view graph: a view
-        # carried in (row = A[i] before an inner loop) still writes into its
-        # base, and the views of it taken before the loop still see the writes
-        views = self.top.views
-        for a, p_ in in_place:
-            if a in views:
-                b, t, prts = views[a]
-                self.add_view(p_, self.iter_alias.get(id(b), b), t, prts)
-            for c in self.top.view_children.get(id(a), ()):
-                self.top.view_children.setdefault(id(p_), []).append(c)
+        # the carries keep their places in the view graph (s2sgrad.alias): a
+        # view carried in (v = y[1:] before the loop) still writes into its
+        # base, and the views of an array taken before the loop see the writes
+        assumed = self.carry_views(names, inits, params, s.body)
         self.env["$cont"] = Const(False)
         if has_break:
             self.env["$brk"] = Const(False)
@@ -436,12 +515,13 @@ class ControlFlowMixin:
         targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
             if target is not None else set()
         leaked = [n for n, v in self.env.items()
-                  if not n.startswith("$") and n not in names and n not in targets
+                  if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
                   and n not in aliases and n in outer_env and outer_env[n] is not v]
         if leaked:
             self.env = outer_env
             self.env.update(saved_flags)
             return leaked
+        kept = self.check_carry_views(assumed, names, params, s)
         results = []
         for n, p_ in zip(names, params):
             v = self.env.get(n, p_)
@@ -471,6 +551,7 @@ class ControlFlowMixin:
         self.env = outer_env
         for n, o in zip(names, outs):
             self.env[n] = o
+        self.loop_out_views(kept, names, results, outs, inits)
         for m, n in aliases.items():
             self.env[m] = self.env[n]
         self.env.pop("$brk", None)
@@ -479,5 +560,5 @@ class ControlFlowMixin:
 
     def stmt_While(self, s):
         if s.orelse:
-            raise self.unsupported(s, "'while ... else'", "use a flag variable instead")
+            return self.loop_else(s)
         self.runtime_loop(s, None, None, None, s.test)

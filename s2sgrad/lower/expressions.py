@@ -9,7 +9,7 @@ import ast
 from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
-from .values import DictVal, ObjVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, Static, TreeObj
 from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
 
 
@@ -129,6 +129,13 @@ class ExpressionsMixin:
             return self.attr_value(base, attr, node)
         if isinstance(base, (Var, Const)):
             prim = P.ATTRIBUTES.get(attr)
+            note = getattr(P.shape_of(base), "note", "") if isinstance(base, Var) else ""
+            if prim is None and note.startswith("object:"):
+                raise self.unsupported(node, f"the attribute '.{attr}' of the {note[7:]} object "
+                                             f"passed as the argument '{base.hint}'",
+                                       "make it a global or a closed-over object, pass the "
+                                       "values it holds, or register its class with "
+                                       "s2sgrad.register_pytree")
             if prim is None:
                 if attr in P.METHODS:
                     raise self.unsupported(node, f"the method '.{attr}' used without calling it",
@@ -138,5 +145,7 @@ class ExpressionsMixin:
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
         if isinstance(base, Seq) and base.fields and attr in base.fields:
             return base.items[base.fields.index(attr)]
+        if isinstance(base, TreeObj):
+            return self.tree_attr(base, attr, node)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")

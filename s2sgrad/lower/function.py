@@ -14,7 +14,8 @@ from ..ir import Block, Const, Eqn, Func, Var
 from ..primitives import core as P
 from ..primitives.core import Emitter
 from ..guards import Path
-from .values import DictVal, Seq, Static
+from ..primitives.random import TOKENS
+from .values import DictVal, Seq, Static, TreeObj
 from .lowerer import Lowerer
 
 
@@ -23,12 +24,13 @@ def lower_function(fn, arg_specs, name=None) -> Func:
 
     ``arg_specs`` maps each parameter name of ``fn`` (in signature order) to
     ``("leaf", None)``, ``("static", StaticArg)`` (a Python int/bool: a constant, its
-    ``.value``),
+    ``.value``), ``("rng", kind)`` (a random generator, ``"Generator"`` or
+    ``"RandomState"``),
     ``("none", None)`` (the argument is ``None``: a
     constant), or ``("tree", TreeDef)`` (a container flattened into leaves).
     The Func has one parameter Var per leaf, in order.
     """
-    src = parse_function(fn)
+    src = parse_function(fn.fun if isinstance(fn, P.RuleCarrier) else fn)
     # Lowering recurses once per level of expression nesting (np.sin(np.sin(...))
     # written 300 deep is legal Python): make room for it.
     limit = sys.getrecursionlimit()
@@ -43,7 +45,7 @@ def lower_function(fn, arg_specs, name=None) -> Func:
 
 def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
-    lw = Lowerer(src, Resolver(fn), em)
+    lw = Lowerer(src, Resolver(src.fn), em)
     params = []
     if isinstance(fn, types.MethodType):
         # grad(model.loss): self is not an argument of the gradient; its
@@ -59,16 +61,36 @@ def _lower_function(fn, arg_specs, name, src):
             lw.env[pname] = Const(td.value if kind == "static" else None)
             params.append(Var(pname))   # still a parameter of the generated function
             continue
+        if kind == "callable":           # a function (or tuple of them) passed in
+            lw.env[pname] = Seq("tuple", [Static(f) for f in td]) if isinstance(td, tuple) \
+                else Static(td)
+            params.append(Var(pname))
+            continue
+        if kind == "object":             # an object of the user's class: named in refusals
+            v = Var(pname, shape=P.ShapeToken(f"object:{td}"))
+            params.append(v)
+            lw.env[pname] = v
+            continue
+        if kind == "rng":                # a random generator (np.random.Generator, ...)
+            v = Var(pname, shape=TOKENS[td])
+            params.append(v)
+            lw.env[pname] = v
+            continue
         if kind == "leaf":
             v = Var(pname, shape=P.fresh_shape(pname))
             params.append(v)
             lw.env[pname] = v
+            lw.arg_types[v] = td          # list/tuple/dict/str passed as data, else None
             continue
         leaves = [Var(p, shape=P.fresh_shape(p)) for p in pytree.leaf_paths(td, pname)]
         params += leaves
-        lw.env[pname] = _tree_value(td, iter(leaves))
+        lw.env[pname] = _tree_value(td, iter(leaves), lw)
     node = src.node
-    if isinstance(node, ast.Lambda):
+    if isinstance(fn, P.RuleCarrier):
+        # grad(f) of a function with a custom rule: the call of f, as in user code
+        lw.set_loc(node)
+        lw.env["$retv"] = fn.primitive.lower_call(lw, [lw.env[p] for p in arg_specs], {}, node)
+    elif isinstance(node, ast.Lambda):
         lw.set_loc(node)
         lw.env["$retv"] = lw.expr(node.body)
     else:
@@ -88,10 +110,12 @@ def _lower_function(fn, arg_specs, name, src):
     return func
 
 
-def _tree_value(td, it):
+def _tree_value(td, it, lw):
     if td.kind == "leaf":
         return next(it)
-    kids = [_tree_value(c, it) for c in td.children]
+    if td.kind == "custom":        # a dataclass / registered pytree instance
+        return lw.tree_arg(td, [next(it) for _ in range(td.num_leaves)])
+    kids = [_tree_value(c, it, lw) for c in td.children]
     if td.kind == "dict":
         return DictVal(dict(zip(td.keys, kids)))
     if td.kind == "namedtuple":
@@ -110,6 +134,10 @@ def _flatten_value(lw, v, node):
         if isinstance(x, DictVal):
             keys = tuple(x.items)
             return pytree.TreeDef("dict", tuple(go(x.items[k]) for k in keys), keys)
+        if isinstance(x, TreeObj):
+            atoms, td, _ = lw.tree_leaves(x, node)
+            leaves.extend(lw.materialize(a, node) for a in atoms)
+            return td
         leaves.append(lw.materialize(x, node))
         return pytree.LEAF
 

@@ -13,11 +13,13 @@ per concern, each in the module of that name:
 ``names.py``              names: locals, globals and closure cells, constants
 ``control.py``            ``if``, conditional expressions, loops, comprehensions
 ``aliasing.py``           NumPy views and names of one array: writes seen by all
+``transforms.py``         ``grad(g)(x)`` and co. inside the function: nested derivatives
 ========================  =====================================================
 """
 from __future__ import annotations
 
 
+from ..alias import AliasModel
 from ..errors import (S2SGradError, UnsupportedSyntaxError)
 from ..frontend import Resolver, Source
 from ..guards import Guards
@@ -26,17 +28,19 @@ from ..primitives import core as P
 from ..primitives.core import Emitter
 from .statements import StatementsMixin
 from .expressions import ExpressionsMixin
-from .containers import ContainersMixin
+from .containers import ContainersMixin, TreesMixin
 from .subscripts import SubscriptsMixin
 from .calls import CallsMixin
 from .names import NamesMixin
 from .control import ControlFlowMixin
 from .aliasing import AliasingMixin
+from .transforms import TransformsMixin
 from .syntax import assigned_names
 
 
 class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixin,
-              CallsMixin, NamesMixin, ControlFlowMixin, AliasingMixin):
+              CallsMixin, NamesMixin, ControlFlowMixin, AliasingMixin, TransformsMixin,
+              TreesMixin):
     def __init__(self, src: Source, resolver: Resolver, em: Emitter, top: "Lowerer" = None,
                  depth: int = 0):
         self.src = src
@@ -53,14 +57,14 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
         self.caller = None        # the lowerer whose call this one inlines
         self.iter_alias: dict = {}  # id(array iterated) -> its version in the loop body
         if top is None:
-            # views: Var -> (base Var, index template, parts) for every basic-index
-            # read (x[1:], x[0], x[i]): NumPy views, so a write through one reaches the other
-            self.views: dict = {}
-            self.view_children: dict = {}   # id(base Var) -> [its views]
+            # which arrays share memory, through which view (s2sgrad.alias)
+            self.alias = AliasModel()
+            self.list_items: set = set()   # Vars read out of lists built at run time
             self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
+            self.arg_types: dict = {}     # parameter Var -> the Python type of a data argument
             self.path_loads: dict = {}    # Path.key() -> the Var read live at that path
             self.external: dict = {}      # id(Var) -> description: values of the caller's
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)

@@ -33,6 +33,7 @@ from ..errors import UnknownFunctionError, UnresolvedNameError, UnsupportedSynta
 from ..guards import Path, is_library
 from ..ir import Const, Var
 from ..primitives import core as P
+from ..primitives.random import TOKENS as _RNG_TOKENS, rng_kind
 from .values import ObjVal, Static, is_namespace, is_number, is_static_object
 
 
@@ -42,6 +43,8 @@ _INDEX_TRICKS = (np.r_, np.c_, np.s_, np.index_exp)
 
 
 def _literal(v):
+    if isinstance(v, slice):
+        return all(_literal(x) for x in (v.start, v.stop, v.step))
     return v is None or isinstance(v, (bool, int, float, str)) or (
         isinstance(v, tuple) and all(_literal(x) for x in v))
 
@@ -61,13 +64,16 @@ class NamesMixin:
         if kind == "cell":
             obj = val.cell_contents
             if is_static_object(obj) or obj is None or isinstance(obj, (str, bool)) or \
-                    is_namespace(obj):
+                    is_namespace(obj) or (isinstance(obj, tuple) and _literal(obj)):
+                # (a closed-over tuple of numbers -- layer shapes -- is structure,
+                # guarded like configuration)
                 return self.static_value(obj, Path(("cell", val, name)), node)
-            return self.top.load_cell(name, val)
+            return _mark_generator(self.top.load_cell(name, val), obj)
         if is_static_object(val) or kind == "builtin" or val is None or \
-                isinstance(val, (str, bool)) or is_namespace(val):
+                isinstance(val, (str, bool)) or is_namespace(val) or \
+                (isinstance(val, tuple) and _literal(val)):
             return self.static_value(val, Path(("global", self.resolver.globals, name)), node)
-        return self.top.load_global(name, self.resolver.globals)
+        return _mark_generator(self.top.load_global(name, self.resolver.globals), val)
 
     # ------------------------------------------------------------ live reads
 
@@ -118,6 +124,50 @@ class NamesMixin:
         top.external[id(v)] = f"'{path.describe()}'"
         return v
 
+    def path_of(self, v):
+        """The :class:`Path` a Var read live from outside was loaded from
+        (a global, a cell, an attribute or item of one), or None."""
+        for prim, out, params, args in self.top.prologue:
+            if out is not v:
+                continue
+            name = prim.name
+            if name == "load_global":
+                return Path(("global", params["globals"], params["name"]))
+            if name == "load_cell":
+                return Path(("cell", params["cell"], params["name"]))
+            if name == "load_object":
+                return Path(("object", params["obj"], params["name"]))
+            parent = self.path_of(args[0]) if args else None
+            if parent is None:
+                return None
+            return parent.attr(params["attr"]) if name == "load_attr" else \
+                parent.item(params["key"])
+        return None
+
+    def static_option(self, v):
+        """A keyword option (``ord=P``, ``axis=AXIS``, ``size=N``) read live from a
+        global, a closed-over variable or an attribute, holding a Python
+        number, string or tuple of them: resolved while compiling (rules need
+        options as constants) and guarded, so a change recompiles."""
+        if not isinstance(v, Var) or id(v) not in self.top.external:
+            return v
+        path = self.path_of(v)
+        if path is None:
+            return v
+        kind, obj, name = path.root
+        try:
+            value = obj.get(name) if kind == "global" else \
+                obj.cell_contents if kind == "cell" else obj
+            for step, k in path.steps:
+                value = getattr(value, k) if step == "attr" else value[k]
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            return v
+        if isinstance(value, bool) or not (value is None or _literal(value)) or \
+                isinstance(value, np.generic):
+            return v
+        self.guard(path, value)
+        return Const(value)
+
     def external_origin(self, v):
         """If the array ``v`` belongs to the world outside the function (a
         global, a closed-over variable, an attribute of ``self``, or a view of
@@ -127,10 +177,10 @@ class NamesMixin:
             d = self.top.external.get(id(v))
             if d is not None:
                 return d
-            view = self.top.views.get(v)
-            if view is None:
+            base = self.top.alias.base_of(v)     # a view of it (s2sgrad.alias)
+            if base is None:
                 return None
-            v = view[0]
+            v = base
             seen += 1
         return None
 
@@ -198,6 +248,11 @@ class NamesMixin:
             return ObjVal(obj, path)
         if path is not None and isinstance(obj, (np.ndarray, list, tuple)):
             return self.load_path(path)              # data: read live
+        if rng_kind(obj) is not None:
+            # a random generator (self.rng): read live, its draws are effects
+            if path is not None:
+                return _mark_generator(self.load_path(path), obj)
+            return Const(obj)
         raise self.error(node, f"s2sgrad cannot use the {type(obj).__name__} object "
                                f"{_short_repr(obj)} here: it is neither data (an array or a "
                                f"number, read when the gradient runs) nor a function or "
@@ -230,6 +285,16 @@ class NamesMixin:
                                    f"({type(exc).__name__}: {exc})",
                              cls=UnresolvedNameError) from None
         return self.static_value(obj, base.path.item(key.value), node)
+
+
+def _mark_generator(v, obj):
+    """A global or closed-over random generator is read live like any data;
+    its Var carries the generator's kind, so ``rng.normal(...)`` lowers to a
+    draw (:mod:`s2sgrad.primitives.random`)."""
+    kind = rng_kind(obj)
+    if kind is not None:
+        v.shape = _RNG_TOKENS[kind]
+    return v
 
 
 def _short_repr(obj):

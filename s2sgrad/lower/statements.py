@@ -12,9 +12,9 @@ import warnings
 import numpy as np
 
 from ..errors import S2SGradError
-from ..ir import Block, Const, Eqn, Var
+from ..ir import Const, Var
 from ..primitives import core as P
-from .values import Seq, Static
+from .values import DictVal, Seq, Static
 from .syntax import REFUSED, snippet
 
 
@@ -106,7 +106,17 @@ class StatementsMixin:
             cur = self.expr_Subscript(ast.Subscript(value=s.target.value, slice=s.target.slice,
                                                     ctx=ast.Load()))
             rhs = self.expr(s.value)
-            self.bind_subscript(s.target, self.binop(s.op, cur, rhs, s))
+            new = self.binop(s.op, cur, rhs, s)
+            eqns = self.em.block.eqns
+            if isinstance(new, Var) and eqns and eqns[-1].outs == (new,):
+                eqns[-1].params["augmented"] = True     # may print as y[idx] op= v
+            base = self.load_name(s.target.value) if isinstance(s.target.value, ast.Name) \
+                else None
+            if isinstance(base, (Seq, DictVal)) and isinstance(cur, Var):
+                # d["a"] *= 2: the item's __imul__ runs first, in place on an
+                # array (its other names and views see it), then d["a"] = it
+                new = self.in_place_update(cur, new, "", s)
+            self.bind_subscript(s.target, new)
             return
         if not isinstance(s.target, ast.Name):
             raise self.unsupported(s, "augmented assignment to this target",
@@ -116,19 +126,11 @@ class StatementsMixin:
             self.refuse_external_write(cur, s)    # in place on an array of the caller's
         rhs = self.expr(s.value)
         new = self.binop(s.op, cur, rhs, s)
+        if isinstance(cur, Var) and isinstance(new, Var):
+            # x += v on an array is in place: the other names and views of the
+            # array see it; on a Python or NumPy scalar it rebinds x alone
+            new = self.in_place_update(cur, new, s.target.id, s)
         self.bind(s.target, new)
-        if isinstance(cur, Var) and isinstance(new, Var) and P.shape_of(cur) is not P.SCALAR \
-                and self.aliased(cur, s.target.id):
-            # x += v on an array is in place: the other names of the array see
-            # it; on a Python or NumPy scalar it rebinds x alone.  Which one is
-            # known at run time only: np.ndim(x) > 0 decides.
-            nd = self.apply(P.get("ndim"), [cur], {}, s)
-            pred = self.apply(P.get("greater"), [nd, Const(0)], {}, s)
-            out = Var(s.target.id, shape=P.shape_of(cur))
-            self.em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
-                                          {"then": Block([], [], [new]),
-                                           "else": Block([], [], [cur])}, self.loc))
-            self.write_back(cur, out)
 
     def stmt_Return(self, s):
         self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)
@@ -161,9 +163,26 @@ class StatementsMixin:
             self.name_value(value, target.id)
             self.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
-            if any(isinstance(e, ast.Starred) for e in target.elts):
-                raise self.unsupported(target, "starred assignment",
-                                       "unpack into a fixed number of names")
+            stars = [k for k, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
+            if stars:
+                # a, *rest = xs of a sequence whose length is known while compiling
+                if isinstance(value, Const) and isinstance(value.value, (tuple, list)):
+                    value = Seq("tuple", [Const(v) for v in value.value])
+                if not isinstance(value, Seq) or len(stars) > 1:
+                    raise self.unsupported(target, "starred assignment from a value whose "
+                                                   "length is not known while compiling",
+                                           "unpack into a fixed number of names")
+                k, n = stars[0], len(target.elts)
+                if len(value.items) < n - 1:
+                    raise self.error(target, f"not enough values to unpack (expected at "
+                                             f"least {n - 1}, got {len(value.items)})",
+                                     cls=S2SGradError)
+                rest = len(value.items) - (n - 1)
+                items = value.items[:k] + [Seq("list", value.items[k:k + rest])] + \
+                    value.items[k + rest:]
+                for t, v in zip(target.elts, items):
+                    self.bind(t.value if isinstance(t, ast.Starred) else t, v)
+                return
             items = self.unpack(value, len(target.elts), target)
             for t, v in zip(target.elts, items):
                 self.bind(t, v)

@@ -12,7 +12,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, ObjVal, Seq, Static
+from .values import DictVal, ObjVal, Seq, SliceVal, Static
 from .syntax import snippet
 
 
@@ -137,6 +137,12 @@ class SubscriptsMixin:
                           node)
 
     def index_template(self, idx_node):
+        return self.index_of_value(None, idx_node)
+
+    def index_of_value(self, value, node):
+        """The index template and its runtime parts for an index given as an
+        AST node (``value`` None) or as a lowered value (``operator.getitem``,
+        an index held in a variable: ``idx = slice(0, 2)``, ``(i, slice(None))``)."""
         parts: list = []
 
         def item(n):
@@ -146,27 +152,43 @@ class SubscriptsMixin:
             return scalar(n)
 
         def scalar(n):
-            v = self.expr(n)
+            return of_value(self.expr(n), n)
+
+        def of_value(v, n, top=False):
             if isinstance(v, Const) and (v.value is None or v.value is Ellipsis or
                                          (isinstance(v.value, int))):
                 return v.value
-            if isinstance(v, Const) and isinstance(v.value, slice):
-                return v.value                  # np.s_[1:3]
+            if isinstance(v, Const) and isinstance(v.value, slice) and all(
+                    x is None or (isinstance(x, int) and not isinstance(x, bool))
+                    for x in (v.value.start, v.value.stop, v.value.step)):
+                return v.value                      # a slice object: slice(1, 3)
+            if isinstance(v, SliceVal):
+                return slice(*(None if x is None else of_value(x, n) for x in v.parts))
             if isinstance(v, Static) and v.obj is None:
                 return None
+            if top and isinstance(v, Seq) and v.kind == "tuple":
+                return tuple(of_value(x, n) for x in v.items)
+            if top and isinstance(v, Const) and isinstance(v.value, tuple):
+                return tuple(of_value(Const(x), n) for x in v.value)
             parts.append(self.materialize(v, n))
             return Slot(len(parts) - 1)
 
-        if isinstance(idx_node, ast.Tuple):
-            t = tuple(item(e) for e in idx_node.elts)
+        if value is not None:
+            t = of_value(value, node, top=True)
+        elif isinstance(node, ast.Tuple):
+            t = tuple(item(e) for e in node.elts)
+        elif isinstance(node, ast.Slice):
+            t = item(node)
         else:
-            v = self.expr(idx_node) if not isinstance(idx_node, ast.Slice) else None
-            if isinstance(v, Const) and isinstance(v.value, tuple) and all(
-                    x is None or x is Ellipsis or isinstance(x, slice) or
-                    (isinstance(x, int) and not isinstance(x, bool)) for x in v.value):
-                return v.value, parts           # x[np.index_exp[1:3, 0]]
-            t = item(idx_node)
+            t = of_value(self.expr(node), node, top=True)
         return t, parts
+
+    def index_value(self, base, key, node):
+        """``base[key]`` with ``key`` a lowered value (``operator.getitem``)."""
+        if isinstance(base, (Seq, DictVal)):
+            return self.container_getitem(base, key, node)
+        template, parts = self.index_of_value(key, node)
+        return self.apply_getitem(base, template, parts, node)
 
     def getitem(self, value, i):
         """``value[i]`` for a Python int or a computed index."""
@@ -184,13 +206,20 @@ class SubscriptsMixin:
         base = self.materialize(base, node)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
             if isinstance(template, Slot):
-                return self.em.call(P.get("list_get"), base, parts[template.k])
-            if isinstance(template, int):
-                return self.em.call(P.get("list_get"), base, Const(template))
+                out = self.em.call(P.get("list_get"), base, parts[template.k])
+            elif isinstance(template, int):
+                out = self.em.call(P.get("list_get"), base, Const(template))
+            else:
+                out = None
+            if out is not None:
+                self.top.list_items.add(out)     # may share memory with anything
+                return out
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
-        if isinstance(base, Var) and _is_basic_index(template, parts):
+        if isinstance(base, Var) and _is_basic_index(template, parts) and \
+                self.top.alias.index_ndim(base, template) != 0:
+            # a view (an element of a vector, known 0-d, is a copy)
             self.add_view(out, base, template, parts)
         return out
 
@@ -220,6 +249,7 @@ class SubscriptsMixin:
         self.refuse_external_write(base, target)
         template, parts = self.index_template(target.slice)
         base = self.materialize(base, target)
+        self.check_writable(base, target)
         v = self.materialize(value, target)
         out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
         out.hint = name
@@ -239,6 +269,7 @@ class SubscriptsMixin:
         y = self.load_name(node.args[0])
         self.refuse_external_write(y, node)
         y = self.materialize(y, node)
+        self.check_writable(y, node)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})

@@ -121,6 +121,23 @@ def rebinds(stmts, name):
     return False
 
 
+def rebinds_plainly(stmts, name):
+    """Like :func:`rebinds`, but ``name += v`` does not count (in place on an
+    array: the name keeps its array)."""
+    aug = set()
+    for st in stmts:
+        for n in ast.walk(st):
+            if isinstance(n, ast.AugAssign):
+                aug.add(id(n.target))
+    for st in stmts:
+        for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                           + COMPREHENSIONS):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) \
+                    and id(n) not in aug:
+                return True
+    return False
+
+
 def has_node(stmts, node_type):
     """Whether statements contain ``node_type`` outside nested loops/functions
     (a ``break`` in an inner loop belongs to that loop)."""
@@ -180,3 +197,117 @@ def assigned_names(fn_node):
 OPSYM = {ast.LShift: "<<", ast.RShift: ">>"}
 
 
+
+
+# ---------------------------------------------------------------- rewrites
+
+
+def _located(new, like):
+    for n in ast.walk(new):
+        if "lineno" in n._attributes and not hasattr(n, "lineno"):
+            ast.copy_location(n, like)
+    return new
+
+
+YIELDED = "_yielded"
+
+
+def generator_as_list(fnode):
+    """A generator function's ``def`` rewritten to return the list of what it
+    yields (``yield v`` -> ``_yielded.append(v)``, ``yield from xs`` -> a loop
+    appending each item, ``return`` -> ``return _yielded``): iterating the
+    generator is iterating that list, evaluated eagerly.  A ``yield`` used
+    as an expression stays, and is refused where it is lowered."""
+    import copy as _copy
+    fnode = _copy.deepcopy(fnode)
+
+    def append(value, like):
+        return _located(ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=ast.Name(id=YIELDED, ctx=ast.Load()), attr="append",
+                               ctx=ast.Load()),
+            args=[value if value is not None else ast.Constant(value=None)], keywords=[])),
+            like)
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_FunctionDef(self, n):
+            return n                      # a nested def keeps its own yields
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+        visit_Lambda = visit_FunctionDef
+
+        def visit_Expr(self, n):
+            if isinstance(n.value, ast.Yield):
+                return append(n.value.value, n)
+            if isinstance(n.value, ast.YieldFrom):
+                item = ast.Name(id="_yield_item", ctx=ast.Store())
+                return _located(ast.For(target=item, iter=n.value.value,
+                                        body=[append(ast.Name(id="_yield_item",
+                                                              ctx=ast.Load()), n)],
+                                        orelse=[]), n)
+            return n
+
+        def visit_Return(self, n):
+            return _located(ast.Return(value=ast.Name(id=YIELDED, ctx=ast.Load())), n)
+
+    rw = Rewrite()
+    body = [rw.visit(s) for s in fnode.body]
+    first = fnode.body[0]
+    start = _located(ast.Assign(targets=[ast.Name(id=YIELDED, ctx=ast.Store())],
+                                value=ast.List(elts=[], ctx=ast.Load())), first)
+    end = _located(ast.Return(value=ast.Name(id=YIELDED, ctx=ast.Load())), fnode.body[-1])
+    fnode.body = [start] + body + [end]
+    return fnode
+
+
+def is_generator_def(fnode) -> bool:
+    """Does this ``def`` (not its nested functions) contain ``yield``?"""
+    todo = list(fnode.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return False
+
+
+def loop_else_as_flag(loop, flag):
+    """``for ...: body`` + ``else: E`` as ``flag = False; for ...: body'`` +
+    ``if not flag: E``, each ``break`` of this loop (not of loops nested in
+    it) preceded by ``flag = True``.  Returns the list of statements."""
+    import copy as _copy
+    loop = _copy.deepcopy(loop)
+
+    def set_flag(like):
+        return _located(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                                   value=ast.Constant(value=True)), like)
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            if isinstance(s, ast.Break):
+                out += [set_flag(s), s]
+                continue
+            if isinstance(s, (ast.For, ast.While, ast.AsyncFor, ast.FunctionDef,
+                              ast.AsyncFunctionDef, ast.ClassDef)):
+                out.append(s)             # their breaks are their own
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                if isinstance(getattr(s, field, None), list):
+                    setattr(s, field, rewrite(getattr(s, field)))
+            if isinstance(s, ast.Try):
+                for h in s.handlers:
+                    h.body = rewrite(h.body)
+            out.append(s)
+        return out
+
+    orelse = loop.orelse
+    loop.orelse = []
+    loop.body = rewrite(loop.body)
+    init = _located(ast.Assign(targets=[ast.Name(id=flag, ctx=ast.Store())],
+                               value=ast.Constant(value=False)), loop)
+    after = _located(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(id=flag,
+                                                                             ctx=ast.Load())),
+                            body=orelse, orelse=[]), orelse[0])
+    return [init, loop, after]

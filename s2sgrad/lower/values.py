@@ -10,6 +10,7 @@ of runtime values) and :class:`LocalFunction` (a nested ``def`` or
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 import types
 
@@ -89,6 +90,64 @@ class LocalFunction:
         self.lowerer = lowerer
         # default values are evaluated where the def (or lambda) is, as in Python
         self.defaults = [lowerer.expr(d) for d in node.args.defaults]
+
+
+class Hole:
+    """A placeholder leaf inside a :class:`TreeObj`'s instance."""
+    __slots__ = ("id",)
+    _count = itertools.count()
+
+    def __init__(self):
+        self.id = next(Hole._count)
+
+    def __repr__(self):
+        return f"<leaf {self.id}>"
+
+
+class TreeObj:
+    """An instance of a pytree class (a dataclass, a type given to
+    :func:`s2sgrad.register_pytree`) inside the function: a real instance
+    (``obj``) whose array leaves are :class:`Hole` placeholders, and the
+    lowering value (an atom) of each placeholder (``values``: hole id ->
+    atom).  Reading an attribute reads the instance and maps placeholders
+    back; methods and properties are inlined with ``self`` the TreeObj."""
+    __slots__ = ("obj", "values")
+
+    def __init__(self, obj, values):
+        self.obj = obj
+        self.values = values
+
+
+class SliceVal:
+    """``slice(a, b, c)`` with computed bounds (each part an atom or None):
+    used as an index, it becomes the slice ``a:b:c``."""
+    __slots__ = ("parts",)
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+
+
+class Splat:
+    """``*v`` of a computed tuple ``v`` in a call's arguments (``randn(*x.shape)``):
+    only callees that take it as one operand accept it."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Transform:
+    """``grad(g)``, ``value_and_grad(g, wrt=1)``, ``jvp(g)``, ... inside the
+    differentiated function: calling it lowers the transformation of ``g``
+    inline (:mod:`s2sgrad.lower.transforms`).  ``fn``: the lowering value of
+    the function transformed (a Static, a LocalFunction or a Transform)."""
+    __slots__ = ("kind", "fn", "wrt", "has_aux")
+
+    def __init__(self, kind, fn, wrt=0, has_aux=False):
+        self.kind = kind
+        self.fn = fn
+        self.wrt = wrt
+        self.has_aux = has_aux
 
 
 def is_static_object(obj) -> bool:

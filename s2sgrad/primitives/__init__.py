@@ -17,6 +17,11 @@ from . import complex           # noqa: F401  conj, real, imag, angle (and compl
 from . import fft               # noqa: F401  np.fft
 from . import decompositions    # noqa: F401  cholesky, eigh, svd, qr, pinv, lstsq, eig, ...
 from . import axis_concat       # noqa: F401  np.r_ / np.c_ items
+from . import random            # noqa: F401  np.random draws, Generator/RandomState methods
+from . import assembly          # noqa: F401  pad, tile, repeat, take, meshgrid, linspace, ...
+from . import statistics        # noqa: F401  cumprod, diff, quantiles, cov, nan*, kron, convolve
+from . import data              # noqa: F401  any, nonzero, unique, searchsorted, bincount, ...
+from . import user_rules        # noqa: F401  the run-time check of user rules' results
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the
 # program has imported SciPy (core.OPTIONAL_RULES, core.lookup_object).

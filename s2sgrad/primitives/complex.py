@@ -81,6 +81,18 @@ defprim("require_real", runtime.require_real, sig="x, /, what=''", pyname="requi
         doc="runtime helper: x, refused if complex (rules for real matrices).")
 
 
+# check_real(x, what): nothing, or a run-time refusal of a complex x.  Kept by
+# dead-code elimination (an effect), dropped by shape specialisation for real
+# dtypes; reverse.guard_real_only emits it for the differentiated operands of a
+# ``real_only`` primitive (np.sign), whose derivative 0 is right for reals only.
+CHECK_REAL = defprim("check_real", runtime.check_real, sig="x, /, what=''",
+                     pyname="check_real", nondiff=True, nouts=0,
+                     shape=lambda args, kwargs: None,
+                     doc="runtime helper: refuses a complex x (whose derivative would be "
+                         "taken as 0).")
+CHECK_REAL.effect = True
+
+
 # ---------------------------------------------------------------- conj, real, imag
 
 CONJ = defprim("conjugate", np.conjugate, sig="x, /",
@@ -108,6 +120,25 @@ IMAG = defprim("imag", np.imag, sig="x, /",
                shape=lambda args, kwargs: shape_of(args[0]), linear=True,
                doc="np.imag / x.imag: the cotangent is -1j * g.")
 defattr("imag", IMAG)
+
+
+# real_if_close(a, tol): the real part where every imaginary part is within tol
+# machine epsilons of 0, else a itself -- decided by NumPy at run time.  The
+# tangent is the real part of da exactly when the result is real; the cotangent
+# g (real then) is a's cotangent as is (g + 0i).
+defprim("real_like", runtime.real_like, sig="t, like, /", pyname="real_like",
+        vjp=lambda em, h, out, t, like: [h, None],
+        jvp=lambda em, dots, out, t, like: (
+            None if dots[0] is None else em.real_like(dots[0], like)),
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: the real part of t where like is real (np.real_if_close's "
+            "tangent).")
+defprim("real_if_close", np.real_if_close, sig="a, /, tol=100",
+        vjp=lambda em, g, out, a, tol=None: [g],
+        jvp=lambda em, dots, out, a, tol=None: em.real_like(dots[0], out),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.real_if_close: the real part when NumPy drops the imaginary part, a itself "
+            "otherwise.")
 
 
 # ---------------------------------------------------------------- angle

@@ -174,12 +174,12 @@ def _pop_printer(args, kwargs, eqn):
 
 NEW_STACK = defprim("new_stack", None, sig="", opaque=True, printer=_new_stack_printer,
                     shape=shape_fresh)
-NEW_STACK.effect = True
+NEW_STACK.effect = "stack"
 PUSH = defprim("push", None, sig="stack, /, *values", opaque=True, shape=shape_fresh, nouts=0)
 PUSH.codegen_stmt = _push_stmt
-PUSH.effect = True
+PUSH.effect = "stack"
 POP = defprim("pop", None, sig="stack, /", opaque=True, printer=_pop_printer, shape=shape_fresh)
-POP.effect = True
+POP.effect = "stack"
 
 COPY_STACK = defprim("copy_stack", None, sig="stack, /", opaque=True, pyname="list",
                      shape=shape_fresh)

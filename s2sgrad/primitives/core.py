@@ -89,12 +89,28 @@ def elementwise_shape(args) -> Any:
 class Primitive:
     """One operation: its NumPy kernel, signature, rules and printer."""
 
+    # lower_call(lowerer, args, kwargs, node) -> value: lowers a call of the
+    # object itself instead of the default binding (user rules, s2sgrad.custom:
+    # a function with a custom rule inlines its forward pass and marks the
+    # result; a callable given a rule by defrule binds its own signature).
+    lower_call = None
+    # callee: the user's object a primitive registered by ``defrule`` calls;
+    # code generation binds it under the primitive's ``pyname``.
+    callee = None
+
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False):
+                 shape_safe=False, alloc=False, out_kind="tuple"):
         self.name = name
+        # alloc: every call makes a new array (or list) -- a value with
+        # identity, never merged with another by CSE (see s2sgrad.alias).
+        self.alloc = alloc
+        # out_kind: the container NumPy returns a multi-output primitive's
+        # results in ("tuple", or "list" for np.split and its kin), so the
+        # user's value is NumPy's (``pieces.append(...)`` works, pytrees match)
+        self.out_kind = out_kind
         # shape_safe: the result's shape and dtype depend only on the operands'
         # shapes and dtypes and on constant options (never on operand values),
         # so shape specialisation may evaluate it on examples
@@ -111,7 +127,11 @@ class Primitive:
         # canonicalize(args, kwargs) -> (args, kwargs): rewrites a call's
         # operands (lowering values, before they become IR atoms) into the one
         # form the rules read (np.einsum's operand/sublist form becomes its
-        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands).
+        # subscripts form; scipy.linalg.cho_solve's (c, lower) pair, operands;
+        # a differentiated keyword operand, np.average's weights=, becomes
+        # positional, see signatures.call_adapter).  It may instead return
+        # (other_primitive, args, kwargs) when another primitive serves that
+        # form of the call (np.where(c) is np.nonzero(c)).
         self.canonicalize = canonicalize
         # opaque: no derivative rules; a differentiated value flowing in is an error.
         self.opaque = opaque
@@ -196,11 +216,20 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     return p
 
 
-def register_object(obj, prim):
+def register_object(obj, prim, replace=False):
+    """``obj`` resolves to ``prim`` in user code (``replace``: even if it
+    resolved to another primitive: ``s2sgrad.defrule(..., override=True)``)."""
     key = id(obj)
-    if key in _BY_OBJECT and _BY_OBJECT[key][1] is not prim:
+    if key in _BY_OBJECT and _BY_OBJECT[key][1] is not prim and not replace:
         raise ValueError(f"{obj!r} already resolves to {_BY_OBJECT[key][1].name}")
     _BY_OBJECT[key] = (obj, prim)
+
+
+def unregister_object(obj):
+    """``obj`` resolves to nothing again (``s2sgrad.custom.undefrule``)."""
+    hit = _BY_OBJECT.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        del _BY_OBJECT[id(obj)]
 
 
 def defcomposite(name, impl=None, *, sig, expand, aliases=(), methods=(), doc="") -> Primitive:
@@ -248,6 +277,7 @@ OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
+    ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -266,6 +296,15 @@ def load_optional_rules(force=False) -> bool:
     return new
 
 
+class RuleCarrier:
+    """Base of objects that carry their own table entry in ``.primitive``
+    (functions decorated with ``s2sgrad.custom_vjp``/``custom_jvp``): found by
+    :func:`lookup_object` like registered objects, without a global entry
+    (functions with custom rules may be defined in a loop or a closure)."""
+
+    primitive: Primitive
+
+
 # Top-level names, besides ``np``, that printed primitives use (a rule of an
 # optional library prints ``scipy.special.erf(x)``): name -> module.  The
 # generated function receives each module it uses under that name.
@@ -276,6 +315,8 @@ def _lookup(obj):
     hit = _BY_OBJECT.get(id(obj))
     if hit is not None and hit[0] is obj:
         return hit[1]
+    if isinstance(obj, RuleCarrier):
+        return obj.primitive
     if isinstance(obj, types.MethodType):
         hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
         if hit is not None and hit[0] is obj.__self__:
@@ -316,7 +357,7 @@ def refusal(obj):
                                  f"differentiated function; pass the parameters to the method "
                                  f"instead, e.g. {iname}.{methods[0][0]}(x, loc, scale) "
                                  f"(supported: {names})")
-    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg"))
+    name = _public_name(obj, ("scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal"))
     if name is not None:
         return (name, "has no derivative rule in s2sgrad; `python -m s2sgrad.supported` "
                       "lists what is supported, or compute this value outside the "
@@ -518,7 +559,7 @@ SHAPE_ONLY_OPERANDS = {
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
     "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
-    "fft_vjp": (1,),
+    "fft_vjp": (1,), "check_rule_output": (1,),
 }
 
 

@@ -55,14 +55,17 @@ def _cast_ct(em, t, x, dtype):
 # ---------------------------------------------------------------- constants
 
 for _name, _impl in (("zeros", np.zeros), ("ones", np.ones), ("empty", np.empty)):
-    defprim(_name, _impl, sig="shape, /, dtype=None", nondiff=True, shape=shape_fresh,
+    defprim(_name, _impl, sig="shape, /, dtype=None", nondiff=True, shape=shape_fresh, alloc=True,
             doc=f"np.{_name}(shape, dtype): data, not differentiated.")
 
 defprim("eye", np.eye, sig="N, /, M=None, k=0, dtype=None", nondiff=True, shape=shape_fresh,
+        alloc=True,
         doc="np.eye(N, M, k, dtype): data, not differentiated.")
 defprim("identity", np.identity, sig="n, /, dtype=None", nondiff=True, shape=shape_fresh,
+        alloc=True,
         doc="np.identity(n, dtype): data, not differentiated.")
 defprim("arange", np.arange, sig="*args, dtype=None", nondiff=True, shape=shape_fresh,
+        alloc=True,
         doc="np.arange(start, stop, step): data, not differentiated.")
 
 
@@ -76,7 +79,7 @@ def _full_jvp(em, dots, out, shape, fill_value, dtype=None):
     return _cast_ct(em, em.broadcast_like(dots[1], out), out, dtype)
 
 
-defprim("full", np.full, sig="shape, fill_value, /, dtype=None", vjp=_full_vjp,
+defprim("full", np.full, sig="shape, fill_value, /, dtype=None", vjp=_full_vjp, alloc=True,
         jvp=_full_jvp, shape=shape_fresh,
         doc="np.full(shape, v): the cotangent of v is g summed over the positions it fills.")
 
@@ -93,6 +96,7 @@ def _full_like_jvp(em, dots, out, a, fill_value, dtype=None):
 
 
 defprim("full_like", np.full_like, sig="a, fill_value, /, dtype=None", vjp=_full_like_vjp,
+        alloc=True,
         jvp=_full_like_jvp, shape=_like_first,
         doc="np.full_like(a, v): differentiable in v only (a supplies a shape).")
 
@@ -165,7 +169,7 @@ def _array_jvp(em, dots, out, *xs, dtype=None):
                     dtype)
 
 
-defprim("array", np.array, sig="*objects, dtype=None", seq_arg=True, vjp=_array_vjp,
+defprim("array", np.array, sig="*objects, dtype=None", seq_arg=True, vjp=_array_vjp, alloc=True,
         jvp=_array_jvp, shape=shape_fresh, linear=True,
         doc="np.array([a, b, ...]): stacks its elements; element i's cotangent is g[i].")
 
@@ -175,7 +179,7 @@ defprim("asarray", np.asarray, sig="a, /, dtype=None",
         jvp=lambda em, dots, out, a, dtype=None: _cast_ct(em, dots[0], out, dtype),
         shape=_like_first, linear=True,
         doc="np.asarray(x): identity for derivatives (zero for an integer/bool dtype).")
-COPY = defprim("copy", np.copy, sig="a, /",
+COPY = defprim("copy", np.copy, sig="a, /", alloc=True,
                vjp=lambda em, g, out, a: [g], jvp=lambda em, dots, out, a: dots[0],
                shape=_like_first, linear=True, doc="np.copy / x.copy(): identity.")
 defmethod("copy", COPY)

@@ -4,7 +4,7 @@ multi_dot as composites (expanded into matmul and inv when lowered).
 
 Every rule is matrix calculus written with other primitives (matmul,
 solve, einsum, ...), so it works on stacks of matrices where NumPy does and
-can be differentiated again.  Real matrices (eig/eigvals: real or complex).
+can be differentiated again.  Real matrices (eig/eigvals, svd: real or complex).
 
 Conventions (README, "Linear algebra"):
 
@@ -263,14 +263,32 @@ defprim("eigvalsh", np.linalg.eigvalsh, sig="a, /, UPLO='L'", pyname="np.linalg.
 
 # ---------------------------------------------------------------- svd
 #
-# Thin A = U diag(s) V^T (k = min(m, n)), dP = U^T dA V:
-#   ds = diag(dP)
-#   dU = U (F o (dP S + S dP^T)) + (I - U U^T) dA V S^-1
-#   dV = V (F o (S dP + dP^T S)) + (I - V V^T) dA^T U S^-1,  F_ij = 1 / (s_j^2 - s_i^2)
-# and the transpose
-#   A_bar = U [diag(s_bar) + (J_U + J_U^T) S + S (J_V + J_V^T)] V^T
-#           + (I - U U^T) U_bar S^-1 V^T + U S^-1 V_bar^T (I - V V^T),
-#   J_U = F o (U^T U_bar),  J_V = F o (V^T V_bar).
+# Thin A = U diag(s) V^H (k = min(m, n)), dP = U^H dA V:
+#   ds = Re diag(dP)
+#   dU = U (F o (dP S + S dP^H) + diag(i Im dP_ii / s_i)) + (I - U U^H) dA V S^-1
+#   dV = V (F o (S dP + dP^H S)) + (I - V V^H) dA^H U S^-1,  F_ij = 1 / (s_j^2 - s_i^2)
+# (for complex A the phase of each pair (u_i, v_i) is free: the diagonal term
+# fixes it as LAPACK does not, so only phase-invariant functions -- |U|, s,
+# U diag(s) V^H -- match finite differences of NumPy's vectors; for real A
+# it is 0).  The transpose, with the conjugate (standard) cotangents
+# Ub = conj(U_bar), Vb = conj(V_bar):
+#   A_b = U [diag(s_bar) + (J_U + J_U^H) S + S (J_V + J_V^H) + diag(i Im (U^H Ub)_ii / s_i)] V^H
+#         + (I - U U^H) Ub S^-1 V^H + U S^-1 Vb^H (I - V V^H),
+#   J_U = F o (U^H Ub),  J_V = F o (V^H Vb),
+# and s2sgrad's cotangent of A is conj(A_b) (README, "Complex numbers").
+# conj_if_complex is the identity on real values (and dropped by shape
+# specialisation), so real matrices pay nothing for it.
+
+
+def _H(em, x):
+    """The conjugate transpose of (a stack of) matrices."""
+    return em.conj_if_complex(_T(em, x))
+
+
+def _phase_diag(em, d, sinv):
+    """diag(i Im(d) / s) as (d - conj(d)) / (2 s): exactly 0 for real d."""
+    return _diag_embed(em, em.multiply(em.subtract(d, em.conj_if_complex(d)),
+                                       em.multiply(sinv, 0.5)))
 
 
 def _svd_opts(full_matrices=None, compute_uv=None, hermitian=None):
@@ -289,29 +307,30 @@ def _svd_thin(em, a, out, full, uv):
         if full:
             U = em.resize_axis(U, s, axis=-1, like_axis=-1)
             Vh = em.resize_axis(Vh, s, axis=-2, like_axis=-1)
-    return _real(em, U, "svd"), s, Vh
+    return U, s, Vh
 
 
 def _svd_jvp(em, dots, out, a, **kw):
     full, uv = _svd_opts(**kw)
     U, s, Vh = _svd_thin(em, a, out, full, uv)
     dA = dots[0]
-    V = _T(em, Vh)
+    V = _H(em, Vh)
     dAV = _mm(em, dA, V)
-    dP = _mm(em, _T(em, U), dAV)
-    ds = _diagonal(em, dP)
+    dP = _mm(em, _H(em, U), dAV)
+    dp = _diagonal(em, dP)
+    ds = em.real_if_complex(dp)
     if not uv:
         return ds
     F = _gaps(em, s, squares=True)
     sinv = _recip0(em, s)
     dPS = _cols(em, dP, s)
     SdP = _rows(em, s, dP)
-    dU = em.add(_mm(em, U, em.multiply(F, em.add(dPS, _T(em, dPS)))),
-                _cols(em, em.subtract(dAV, _mm(em, U, dP)), sinv))
-    dAtU = _mm(em, _T(em, dA), U)
-    dV = em.add(_mm(em, V, em.multiply(F, em.add(SdP, _T(em, SdP)))),
-                _cols(em, em.subtract(dAtU, _mm(em, V, _T(em, dP))), sinv))
-    dVh = _T(em, dV)
+    inner = em.add(em.multiply(F, em.add(dPS, _H(em, dPS))), _phase_diag(em, dp, sinv))
+    dU = em.add(_mm(em, U, inner), _cols(em, em.subtract(dAV, _mm(em, U, dP)), sinv))
+    dAhU = _mm(em, _H(em, dA), U)
+    dV = em.add(_mm(em, V, em.multiply(F, em.add(SdP, _H(em, SdP)))),
+                _cols(em, em.subtract(dAhU, _mm(em, V, _H(em, dP))), sinv))
+    dVh = _H(em, dV)
     if full:
         dU = em.resize_axis(dU, out[0], axis=-1, like_axis=-1)
         dVh = em.resize_axis(dVh, out[2], axis=-2, like_axis=-2)
@@ -322,28 +341,32 @@ def _svd_vjp(em, g, out, a, **kw):
     full, uv = _svd_opts(**kw)
     U, s, Vh = _svd_thin(em, a, out, full, uv)
     if not uv:
-        return [_mm(em, _cols(em, U, g), Vh)]
+        return [em.conj_if_complex(_mm(em, _cols(em, U, em.real_if_complex(g)), Vh))]
     Ubar, sbar, Vhbar = g
     if full:
         Ubar = None if Ubar is None else em.resize_axis(Ubar, s, axis=-1, like_axis=-1)
         Vhbar = None if Vhbar is None else em.resize_axis(Vhbar, s, axis=-2, like_axis=-1)
-    inner = None if sbar is None else _diag_embed(em, sbar)
+    inner = None if sbar is None else _diag_embed(em, em.real_if_complex(sbar))
     F = _gaps(em, s, squares=True) if Ubar is not None or Vhbar is not None else None
     sinv = _recip0(em, s) if F is not None else None
     extra = None
+    Uh = _H(em, U)
     if Ubar is not None:
-        Ju = em.multiply(F, _mm(em, _T(em, U), Ubar))
-        inner = _add(em, inner, _cols(em, em.add(Ju, _T(em, Ju)), s))
-        UtUbar = _mm(em, _T(em, U), Ubar)
-        extra = _mm(em, _cols(em, em.subtract(Ubar, _mm(em, U, UtUbar)), sinv), Vh)
+        Ub = em.conj_if_complex(Ubar)
+        UhUb = _mm(em, Uh, Ub)
+        Ju = em.multiply(F, UhUb)
+        inner = _add(em, inner, _cols(em, em.add(Ju, _H(em, Ju)), s))
+        inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
+        extra = _mm(em, _cols(em, em.subtract(Ub, _mm(em, U, UhUb)), sinv), Vh)
     if Vhbar is not None:
-        Vbar, V = _T(em, Vhbar), _T(em, Vh)
-        Jv = em.multiply(F, _mm(em, Vh, Vbar))
-        inner = _add(em, inner, _rows(em, s, em.add(Jv, _T(em, Jv))))
-        comp = em.subtract(Vbar, _mm(em, V, _mm(em, Vh, Vbar)))
-        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _T(em, comp))))
+        Vb, V = _H(em, em.conj_if_complex(Vhbar)), _H(em, Vh)
+        Jv = em.multiply(F, _mm(em, Vh, Vb))
+        inner = _add(em, inner, _rows(em, s, em.add(Jv, _H(em, Jv))))
+        comp = em.subtract(Vb, _mm(em, V, _mm(em, Vh, Vb)))
+        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, comp))))
     ct = None if inner is None else _mm(em, U, _mm(em, inner, Vh))
-    return [_add(em, ct, extra)]
+    ct = _add(em, ct, extra)
+    return [None if ct is None else em.conj_if_complex(ct)]
 
 
 def _svd_nouts(args, kwargs):

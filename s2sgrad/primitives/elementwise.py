@@ -30,7 +30,7 @@ import numpy as np
 from .. import runtime
 from ..ir import Const
 from . import printing
-from .core import Emitter, defprim, shape_elementwise
+from .core import Emitter, defprim, get, shape_elementwise
 
 
 def _num(a):
@@ -341,8 +341,15 @@ def _where_jvp(em, dots, out, c, x, y):
     return em.broadcast_like(t, out)
 
 
+def _where_canonical(args, kwargs):
+    # np.where(condition) alone is np.nonzero(condition) (primitives/data.py)
+    if len(args) == 1 and not kwargs:
+        return get("nonzero"), args, kwargs
+    return args, kwargs
+
+
 defprim("where", np.where, sig="condition, x, y, /", vjp=_where_vjp, jvp=_where_jvp,
-        shape=shape_elementwise,
+        shape=shape_elementwise, canonicalize=_where_canonical,
         doc="np.where(c, x, y): the cotangent is routed to the selected operand.")
 
 
@@ -410,7 +417,11 @@ def_nondiff_elementwise("logical_or", np.logical_or, 2)
 def_nondiff_elementwise("logical_not", np.logical_not, 1)
 def_nondiff_elementwise("logical_xor", np.logical_xor, 2)
 def_nondiff_elementwise("floor_divide", np.floor_divide, 2, printer=printing.binop(ast.FloorDiv()))
-def_nondiff_elementwise("sign", np.sign, 1)
+# sign: derivative 0 on the reals (piecewise constant).  For a complex z it is
+# z / |z|, which is not constant: a differentiated complex operand is refused at
+# run time (real_only: reverse.guard_real_only), never given the derivative 0;
+# write z / np.abs(z) to differentiate it.
+def_nondiff_elementwise("sign", np.sign, 1).real_only = True
 # the step function (0 below, h at, 1 above 0): derivative 0 almost everywhere
 def_nondiff_elementwise("heaviside", np.heaviside, 2)
 def_nondiff_elementwise("floor", np.floor, 1)

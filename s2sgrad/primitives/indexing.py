@@ -120,3 +120,49 @@ GETITEM = defprim("getitem", _getitem_impl, sig="x, /, *parts", vjp=getitem_vjp,
 INDEX_ADD = defprim("index_add", _index_add_impl, sig="g, x, /, *parts", vjp=index_add_vjp,
                     jvp=index_add_jvp, printer=_index_add_printer,
                     shape=lambda args, kwargs: shape_of(args[1]), linear=True, eqn_rule=True)
+
+
+# ---------------------------------------------------------------- accumulating in place
+#
+# ``acc2 = index_accumulate(acc, g, x, *parts)`` is ``acc + index_add(g, x,
+# idx)``: the adjoint of ``x[idx]`` added to an accumulated adjoint of ``x``
+# (the weight gradient of ``W = Ws[i]`` in a loop over layers).  It is made
+# only by shape specialisation (s2sgrad.specialize.accumulate_in_place), where
+# ``acc`` is known to have ``x``'s shape and the sum's dtype, and prints as
+# ``acc[idx] += g`` -- in place when ``acc`` is an array this function made
+# and nothing reads it afterwards (codegen's rule for ``y[idx] = v``), else
+# on a copy -- instead of a whole zero array per step plus a whole sum.
+# ``params['repeat']``: the index may select an element twice (integer
+# arrays), so ``np.add.at`` accumulates the repeats.
+
+
+def _index_accumulate_impl(acc, g, x, *parts, index, repeat=True):
+    return acc + runtime.index_add(g, x, evaluate_template(index, parts))
+
+
+def _index_accumulate_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    acc, g = e.args[0], e.args[1]
+    target = cg.namer.name(e.outs[0])
+    lines = []
+    aexpr = cg.atom(acc)
+    if e not in cg.inplace or not (isinstance(aexpr, ast.Name) and aexpr.id == target):
+        lines.append(f"{indent}{target} = {_to_source(aexpr)}.copy()")
+    idx = template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[3:]])
+    tgt = ast.Name(id=target, ctx=ast.Load())
+    if e.params.get("repeat"):
+        node = ast.Expr(value=printing.call("np.add.at", [
+            tgt, ast.Subscript(value=printing.dotted("np.s_"), slice=idx, ctx=ast.Load()),
+            cg.atom(g)], {}))
+    else:
+        node = ast.AugAssign(target=ast.Subscript(value=tgt, slice=idx, ctx=ast.Store()),
+                             op=ast.Add(), value=cg.atom(g))
+    lines.append(indent + _to_source(node))
+    return lines
+
+
+INDEX_ACCUMULATE = defprim("index_accumulate", _index_accumulate_impl,
+                           sig="acc, g, x, /, *parts", opaque=True,
+                           shape=lambda args, kwargs: shape_of(args[0]), eqn_rule=True,
+                           doc="acc + index_add(g, x, idx), written as acc[idx] += g")
+INDEX_ACCUMULATE.codegen_stmt = _index_accumulate_stmt

@@ -575,20 +575,22 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
 #   'nuc': W = U V^T;   2 / -2: W = U diag(w) V^T, w = 1 on the largest /
 #   smallest singular value (ties split equally);   1 / -1 (inf / -inf):
 #   W = sign(x) on the column (row) of largest / smallest absolute sum (ties
-#   split equally).  Real matrices.
+#   split equally).  Complex matrices: W in the cotangent convention
+#   (conj(U V^H), csign(x) = conj(x) / |x|), the tangent Re <W, dx>.
 
 
 def _matrix_norm_weight(em, x2, o):
     if o in ("nuc", 2, -2):
+        # d s_i = Re (U^H dA V)_ii: the weight is conj(U diag(w) V^H) in the
+        # cotangent convention (conj_if_complex: nothing for real matrices)
         U, sv, Vh = em.svd(x2, full_matrices=False)
-        U = em.require_real(U, what="np.linalg.norm(x, ord=%r)" % (o,))
         if o == "nuc":
-            return em.matmul(U, Vh)
+            return em.conj_if_complex(em.matmul(U, Vh))
         ext = em.max(sv, axis=-1, keepdims=True) if o == 2 else \
             em.min(sv, axis=-1, keepdims=True)
         hit = em.equal(sv, ext)
         w = em.divide(hit, em.sum(hit, axis=-1, keepdims=True))
-        return em.matmul(em.multiply(U, em.expand_dims(w, axis=-2)), Vh)
+        return em.conj_if_complex(em.matmul(em.multiply(U, em.expand_dims(w, axis=-2)), Vh))
     along = -2 if o in (1, -1) else -1          # column sums for 1, row sums for inf
     sums = em.sum(em.absolute(x2), axis=along, keepdims=True)
     other = -1 if along == -2 else -2
@@ -618,8 +620,8 @@ def _matrix_norm_vjp(em, g, x, ord, axis, keepdims):
 def _matrix_norm_jvp(em, dx, x, ord, axis, keepdims):
     o, axes, keep, x2 = _matrix_norm_frame(em, x, ord, axis, keepdims)
     dx2 = em.moveaxis(dx, source=axes, destination=(-2, -1))
-    t = em.sum(em.multiply(_matrix_norm_weight(em, x2, o), dx2), axis=(-2, -1),
-               keepdims=keep)
+    t = em.sum(em.real_if_complex(em.multiply(_matrix_norm_weight(em, x2, o), dx2)),
+               axis=(-2, -1), keepdims=keep)
     return em.moveaxis(t, source=(-2, -1), destination=axes) if keep else t
 
 

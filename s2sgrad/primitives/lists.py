@@ -38,7 +38,7 @@ def _build_jvp(em, dots, out, *xs):
                                    for d, x in zip(dots, xs)])
 
 
-defprim("list_build", lambda *xs: list(xs), sig="*xs", vjp=_build_vjp, jvp=_build_jvp,
+defprim("list_build", lambda *xs: list(xs), sig="*xs", alloc=True, vjp=_build_vjp, jvp=_build_jvp,
         printer=_build_printer, shape=_list_shape,
         doc="[a, b, ...] as a runtime list (a loop carry)")
 
@@ -102,6 +102,7 @@ POP = defprim("list_pop", None, sig="xs, /", nouts=2,
 POP.codegen_stmt = _pop_stmt
 
 defprim("list_zeros", runtime.list_zeros, sig="xs, /", pyname="list_zeros", nondiff=True,
+        alloc=True,
         shape=_list_shape)
 
 defprim("list_add", runtime.list_add, sig="a, b, /", pyname="list_add",
@@ -138,3 +139,39 @@ defprim("unstack", runtime.unstack, sig="g, /, axis=0", pyname="unstack",
         vjp=lambda em, h, out, g, axis=0: [em.call("stack_list", h, axis=axis)],
         jvp=lambda em, dots, out, g, axis=0: em.call("unstack", dots[0], axis=axis),
         shape=_list_shape)
+
+
+# np.concatenate / np.vstack / np.hstack of a runtime list (a list grown in
+# a loop): the cotangent is split back into a list shaped like the list.
+def _concat_list_vjp(em, g, out, xs, how="concatenate", axis=0):
+    return [em.call("unconcat_list", g, xs, how=how, axis=axis)]
+
+
+def _concat_list_jvp(em, dots, out, xs, how="concatenate", axis=0):
+    return em.call("concat_list", dots[0], how=how, axis=axis) if dots[0] is not None else None
+
+
+def _concat_list_printer(args, kwargs, eqn):
+    from .printing import call
+    how = eqn.kwargs["how"].value
+    kw = {"axis": kwargs["axis"]} if how == "concatenate" else {}
+    return call(f"np.{how}", args, kw)
+
+
+def _concat_impl(xs, how="concatenate", axis=0):
+    import numpy as np
+    if how == "concatenate":
+        return np.concatenate(xs, axis=axis)
+    return getattr(np, how)(xs)
+
+
+defprim("concat_list", _concat_impl, sig="xs, /, how='concatenate', axis=0",
+        vjp=_concat_list_vjp, jvp=_concat_list_jvp, printer=_concat_list_printer,
+        shape=shape_fresh, doc="np.concatenate / np.vstack / np.hstack of a runtime list")
+defprim("unconcat_list", runtime.unconcat_list, sig="g, xs, /, how='concatenate', axis=0",
+        pyname="unconcat_list",
+        vjp=lambda em, h, out, g, xs, **kw: [em.call("concat_list", h, **kw), None],
+        jvp=lambda em, dots, out, g, xs, **kw: (em.call("unconcat_list", dots[0], xs, **kw)
+                                               if dots[0] is not None else None),
+        shape=_list_shape, linear=True,
+        doc="runtime helper: the adjoint of concat_list")

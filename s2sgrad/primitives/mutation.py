@@ -118,6 +118,12 @@ def _setitem_stmt(cg, e, indent):
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),
                         ctx=ast.Store())
+    upd = cg.augmented.get(e)
+    if upd is not None:         # y[idx] *= v: the user's augmented write, in place
+        from ..codegen import _AUGMENTED
+        lines.append(indent + _to_source(ast.AugAssign(target=sub, op=_AUGMENTED[upd.prim.name](),
+                                                       value=cg.atom(upd.args[1]))))
+        return lines
     lines.append(indent + _to_source(ast.Assign(targets=[sub], value=cg.atom(v))))
     return lines
 

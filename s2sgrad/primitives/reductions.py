@@ -20,7 +20,11 @@ Conventions (documented in the README too):
   elements equal to the result; at a tie it is split equally among the tied
   elements (``np.max([1, 1])`` has gradient ``[0.5, 0.5]``), the
   subgradient that is the average of the one-sided ones (as for
-  ``maximum``).  A NaN result passes no gradient.
+  ``maximum``).  A NaN result passes no gradient.  With ``initial=`` (a
+  constant) the elements equal to the result share it, none when
+  ``initial`` alone is the result; ``where=`` excludes elements.
+* ``sum(..., where=mask)``: the unselected elements get derivative 0;
+  ``initial=`` is a constant.
 * ``var``/``std`` honour ``ddof``.  ``std`` where the spread is exactly 0
   (all elements of a group equal) has derivative 0, a valid subgradient of
   ``sqrt(var)`` there, rather than the NaN of ``0 / 0``.
@@ -76,20 +80,30 @@ def _count(em, x, out, axis):
 # ---------------------------------------------------------------- sum, mean
 
 
-def _sum_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):
-    return [em.unreduce(g, x, **_red_kw(axis, keepdims))]
+def _masked(em, t, where):
+    """``t`` where the ``where=`` mask of a reduction is true, 0 elsewhere."""
+    return t if where is None else em.where(where, t, 0)
 
 
-def _sum_jvp(em, dots, out, x, axis=None, dtype=None, keepdims=None):
+def _sum_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None, initial=None, where=None):
+    # initial= is a constant added once: it does not change the derivative
+    return [_masked(em, em.unreduce(g, x, **_red_kw(axis, keepdims)), where)]
+
+
+def _sum_jvp(em, dots, out, x, axis=None, dtype=None, keepdims=None, initial=None, where=None):
     kw = _red_kw(axis, keepdims)
     if dtype is not None:
         kw["dtype"] = dtype
+    if where is not None:
+        kw["where"] = where
     return em.sum(dots[0], **kw)
 
 
-defprim("sum", np.sum, sig="a, /, axis=None, dtype=None, keepdims=None",
+defprim("sum", np.sum, sig="a, /, axis=None, dtype=None, keepdims=None, initial=None, "
+                           "where=None",
         vjp=_sum_vjp, jvp=_sum_jvp, shape=_reduced_shape, linear=True,
-        doc="np.sum: the cotangent is broadcast back over the summed axes.")
+        doc="np.sum: the cotangent is broadcast back over the summed axes (where=: only "
+            "the selected elements).")
 
 
 def _mean_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):
@@ -146,35 +160,41 @@ defprim("prod", np.prod, sig="a, /, axis=None, dtype=None, keepdims=None",
 # ---------------------------------------------------------------- max, min
 
 
-def _argmax_weights(em: Emitter, out, x, axis, keepdims):
+def _argmax_weights(em: Emitter, out, x, axis, keepdims, initial=None, where=None):
     """(mask of the elements equal to the result, their count per output).
 
     The count is summed in x's dtype so dividing a float32 cotangent by it
-    stays float32."""
+    stays float32.  With ``initial=`` the result may be ``initial`` itself,
+    equal to no element: the count is then at least 1 (no 0 / 0)."""
     mask = em.equal(x, em.unreduce(out, x, **_red_kw(axis, keepdims)))
+    if where is not None:
+        mask = em.logical_and(mask, where)
     kw = _red_kw(axis, keepdims)
     kw["dtype"] = em.result_type(x)
-    return mask, em.sum(mask, **kw)
+    count = em.sum(mask, **kw)
+    if initial is not None:
+        count = em.maximum(count, 1)
+    return mask, count
 
 
-def _maxmin_vjp(em, g, out, x, axis=None, keepdims=None):
-    mask, count = _argmax_weights(em, out, x, axis, keepdims)
+def _maxmin_vjp(em, g, out, x, axis=None, keepdims=None, initial=None, where=None):
+    mask, count = _argmax_weights(em, out, x, axis, keepdims, initial, where)
     share = em.unreduce(em.divide(g, count), x, **_red_kw(axis, keepdims))
     return [em.where(mask, share, 0)]
 
 
-def _maxmin_jvp(em, dots, out, x, axis=None, keepdims=None):
-    mask, count = _argmax_weights(em, out, x, axis, keepdims)
+def _maxmin_jvp(em, dots, out, x, axis=None, keepdims=None, initial=None, where=None):
+    mask, count = _argmax_weights(em, out, x, axis, keepdims, initial, where)
     return em.divide(em.sum(em.where(mask, dots[0], 0), **_red_kw(axis, keepdims)), count)
 
 
 _MAXMIN_DOC = ("np.{0}: the cotangent goes to the elements equal to the result, split "
                "equally among ties.")
 
-defprim("max", np.max, sig="a, /, axis=None, *, keepdims=None",
+defprim("max", np.max, sig="a, /, axis=None, *, keepdims=None, initial=None, where=None",
         aliases=(np.amax,) if np.amax is not np.max else (),
         vjp=_maxmin_vjp, jvp=_maxmin_jvp, shape=_reduced_shape, doc=_MAXMIN_DOC.format("max"))
-defprim("min", np.min, sig="a, /, axis=None, *, keepdims=None",
+defprim("min", np.min, sig="a, /, axis=None, *, keepdims=None, initial=None, where=None",
         aliases=(np.amin,) if np.amin is not np.min else (),
         vjp=_maxmin_vjp, jvp=_maxmin_jvp, shape=_reduced_shape, doc=_MAXMIN_DOC.format("min"))
 
@@ -210,14 +230,17 @@ def _half_dof(em, x, out, axis, ddof):
 
 
 def _var_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels)
+    # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels).
+    # For complex x, var = mean(|d|^2) is real and d var = 2 Re(conj(d) dd) / (n - ddof):
+    # the cotangent is 2 conj(d) g / (n - ddof) (conj_if_complex: nothing for real x).
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.divide(em.multiply(_centered(em, x, axis, dtype), g),
-                      _half_dof(em, x, out, axis, ddof))]
+    d = em.conj_if_complex(_centered(em, x, axis, dtype))
+    return [em.divide(em.multiply(d, g), _half_dof(em, x, out, axis, ddof))]
 
 
 def _var_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    s = em.sum(em.multiply(_centered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_centered(em, x, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
     return em.divide(s, _half_dof(em, x, out, axis, ddof))
 
 
@@ -234,14 +257,15 @@ def _std_denominator(em, x, out, axis, ddof):
 
 
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    # d std / dx = (x - mean) / ((n - ddof) std)
+    # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
     g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.multiply(_recentered(em, x, axis, dtype), g)]
+    return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
-    s = em.sum(em.multiply(_recentered(em, x, axis, dtype), dots[0]), **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_recentered(em, x, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
 

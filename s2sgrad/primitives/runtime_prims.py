@@ -56,7 +56,7 @@ defprim("size_of", runtime.size_of, sig="a, /, axis=None", nondiff=True, pyname=
         shape=lambda args, kwargs: SCALAR, inline=True)
 
 # ones_like/zeros_like are used by rules and by user code alike.
-defprim("ones_like", np.ones_like, sig="a, /, dtype=None", nondiff=True,
+defprim("ones_like", np.ones_like, sig="a, /, dtype=None", nondiff=True, alloc=True,
         shape=lambda args, kwargs: shape_of(args[0]))
-defprim("zeros_like", np.zeros_like, sig="a, /, dtype=None", nondiff=True,
+defprim("zeros_like", np.zeros_like, sig="a, /, dtype=None", nondiff=True, alloc=True,
         shape=lambda args, kwargs: shape_of(args[0]))

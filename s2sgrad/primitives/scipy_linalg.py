@@ -1,5 +1,5 @@
 """scipy.linalg: solve_triangular, cho_factor/cho_solve, cholesky, expm,
-lu_factor/lu_solve, solve (assume_a), inv, det, eigh.
+lu_factor/lu_solve, solve (assume_a), inv, det, eigh, solve_sylvester, sqrtm.
 
 Imported only when a program uses SciPy (``core.OPTIONAL_RULES``); generated
 code calls SciPy through the runtime's ``scipy_linalg`` stand-in, which
@@ -325,6 +325,51 @@ defprim("expm", sl.expm, sig="A, /", pyname=_PY + "expm",
         jvp=lambda em, dots, out, a: em.top_right(em.expm(em.frechet_block(a, dots[0]))),
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="scipy.linalg.expm: the exact Frechet derivative by the block-matrix identity.")
+
+
+# ---------------------------------------------------------------- solve_sylvester, sqrtm
+#
+# X = sylv(A, B, Q) solves A X + X B = Q:  A dX + dX B = dQ - dA X - X dB, so
+#   dX = sylv(A, B, dQ - dA X - X dB);
+# the transpose of Q -> X is Y -> sylv(A^T, B^T, Y) (plain transposes: the
+# cotangent convention pairs without conjugation), so with L = sylv(A^T, B^T, G)
+#   Q_bar = L,  A_bar = -L X^T,  B_bar = -X^T L.
+# S = sqrtm(A): S dS + dS S = dA, i.e. dS = sylv(S, S, dA); A_bar = sylv(S^T, S^T, G).
+# 2-d matrices (SciPy's solve_sylvester and sqrtm are).
+
+
+def _sylvester_vjp(em, g, out, a, b, q):
+    lam = em.solve_sylvester(_T(em, a), _T(em, b), g)
+    return [em.negative(_mm(em, lam, _T(em, out))), em.negative(_mm(em, _T(em, out), lam)),
+            lam]
+
+
+def _sylvester_jvp(em, dots, out, a, b, q):
+    da, db, dq = dots
+    rhs = dq
+    if da is not None:
+        rhs = _add(em, rhs, em.negative(_mm(em, da, out)))
+    if db is not None:
+        rhs = _add(em, rhs, em.negative(_mm(em, out, db)))
+    return None if rhs is None else em.solve_sylvester(a, b, rhs)
+
+
+def _add(em, a, b):
+    return em.add_ct(a, b)
+
+
+if hasattr(sl, "solve_sylvester"):
+    defprim("solve_sylvester", sl.solve_sylvester, sig="a, b, q, /",
+            pyname=_PY + "solve_sylvester", vjp=_sylvester_vjp, jvp=_sylvester_jvp,
+            shape=lambda args, kwargs: shape_of(args[2]),
+            doc="scipy.linalg.solve_sylvester: A X + X B = Q differentiated implicitly.")
+if hasattr(sl, "sqrtm"):
+    defprim("sqrtm", sl.sqrtm, sig="A, /",
+            pyname=_PY + "sqrtm",
+            vjp=lambda em, g, out, a: [em.solve_sylvester(_T(em, out), _T(em, out), g)],
+            jvp=lambda em, dots, out, a: em.solve_sylvester(out, out, dots[0]),
+            shape=lambda args, kwargs: shape_of(args[0]),
+            doc="scipy.linalg.sqrtm: S dS + dS S = dA, solved as a Sylvester equation.")
 
 
 def _frechet_block_vjp(em, h, out, a, e):

@@ -44,7 +44,7 @@ from ..ir import Const
 from . import printing
 from .core import (REGISTRY, defcomposite, defprim, elementwise_shape, shape_fresh, shape_of,
                    SCALAR)
-from .elementwise import def_elementwise
+from .elementwise import def_elementwise, def_nondiff_elementwise
 from .special import fold_float
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -185,6 +185,9 @@ def _polygamma(em, n, x):
 
 
 _special("gamma", 1, lambda em, out, x: [em.multiply(out, c(em, "digamma", x))])
+# the sign of Gamma(x): piecewise constant, derivative 0 (data)
+if hasattr(sc, "gammasgn"):
+    def_nondiff_elementwise("gammasgn", sc.gammasgn, 1, pyname="scipy.special.gammasgn")
 _special("rgamma", 1, lambda em, out, x: [em.negative(em.multiply(out, c(em, "digamma", x)))])
 # d/dx log|Gamma(x)| = digamma(x) for every x off the poles
 _special("gammaln", 1, lambda em, out, x: [c(em, "digamma", x)])
@@ -417,6 +420,35 @@ _special("i0e", 1, lambda em, out, x: [
 _special("i1e", 1, lambda em, out, x: [
     em.subtract(em.subtract(c(em, "i0e", x), _at_zero(em, out, x, 0.5)),
                 em.multiply(em.sign(x), out))])
+# Bessel functions of any order v (data): d/dz from the neighbouring orders,
+#   J, Y: (f(v-1) - f(v+1)) / 2;  I: (f(v-1) + f(v+1)) / 2;  K: -(f(v-1) + f(v+1)) / 2.
+# The exponentially scaled forms add the scale's derivative (real z):
+#   ive = e^-|z| I: - sign(z) ive;  kve = e^z K: + kve;  jve, yve (e^-|Im z|): none.
+
+
+def _bessel(name, kind, scale=None):
+    def partials(em, out, z, v):
+        lo = em.call(name, z, v=em.subtract(v, 1))
+        hi = em.call(name, z, v=em.add(v, 1))
+        d = em.multiply(em.subtract(lo, hi) if kind == "J" else em.add(lo, hi),
+                        -0.5 if kind == "K" else 0.5)
+        if scale == "abs":
+            d = em.subtract(d, em.multiply(em.sign(z), out))
+        elif scale == "exp":
+            d = em.add(d, out)
+        return [d]
+    def_with_data(name, getattr(sc, name, None), ("v", "z"), ("v",), partials)
+
+
+for _name, _kind, _scale in (("jv", "J", None), ("yv", "J", None), ("jve", "J", None),
+                             ("yve", "J", None), ("iv", "I", None), ("ive", "I", "abs"),
+                             ("kv", "K", None), ("kve", "K", "exp")):
+    _bessel(_name, _kind, _scale)
+# yn: integer order n (Y_{-n} = (-1)^n Y_n, as SciPy computes it)
+def_with_data("yn", getattr(sc, "yn", None), ("n", "x"), ("n",),
+              lambda em, out, x, n: [em.multiply(em.subtract(
+                  em.call("yn", x, n=em.subtract(n, 1)), em.call("yn", x, n=em.add(n, 1))), 0.5)])
+
 _special("j0", 1, lambda em, out, x: [em.negative(c(em, "j1", x))])
 _special("j1", 1, lambda em, out, x: [em.subtract(c(em, "j0", x), _over_x(em, out, x, -1))])
 _special("y0", 1, lambda em, out, x: [em.negative(c(em, "y1", x))])

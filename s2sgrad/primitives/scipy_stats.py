@@ -894,6 +894,27 @@ def _mvn_logpdf(em, x, mean=None, cov=None, allow_singular=None):
     return em.squeeze(em.reshape(flat, shape=lead))
 
 
+def _mvn_entropy(em, mean=None, cov=None, allow_singular=None):
+    # (d (1 + log 2 pi) + log det cov) / 2; the mean does not enter
+    if allow_singular is not None and not (isinstance(allow_singular, Const)
+                                           and allow_singular.value is False):
+        raise S2SGradError("scipy.stats.multivariate_normal: allow_singular=True is not "
+                           "supported (the covariance must be positive definite)")
+    cov = Const(1) if _none(cov) else _f64(em, cov)
+    d = em.len(cov) if _none(mean) else em.size(mean)
+    if _num(cov):
+        C = em.multiply(cov, em.eye(d))
+    else:
+        C = em.where(em.equal(em.ndim(cov), 2), cov, em.multiply(cov, em.eye(d)))
+    sign, logdet = em.slogdet(C)
+    logdet = em.where(em.greater(sign, 0), logdet, _NAN)   # not positive definite: NaN
+    return em.multiply(0.5, em.add(em.multiply(d, 1.0 + 2.0 * _LOG_SQRT_2PI), logdet))
+
+
+defcomposite("scipy.stats.multivariate_normal.entropy",
+             sig="mean=None, cov=1, allow_singular=False", expand=_mvn_entropy,
+             methods=[(st.multivariate_normal, "entropy")],
+             doc="scipy.stats.multivariate_normal.entropy(mean, cov)")
 defcomposite("scipy.stats.multivariate_normal.logpdf",
              sig="x, mean=None, cov=None, allow_singular=None", expand=_mvn_logpdf,
              methods=[(st.multivariate_normal, "logpdf")],

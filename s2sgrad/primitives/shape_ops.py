@@ -409,18 +409,25 @@ defprim("stack", np.stack, sig="*arrays, axis=0", seq_arg=True,
 # ---------------------------------------------------------------- split
 
 
-def _split_count(args, kwargs):
-    ios = kwargs.get("indices_or_sections")
-    if not isinstance(ios, Const):
-        raise S2SGradError("np.split needs a constant number of sections or a constant list "
-                           "of split points, so the number of pieces is known when the "
-                           "gradient is compiled")
-    v = ios.value
-    n = len(v) + 1 if isinstance(v, (list, tuple, np.ndarray)) else int(v)
-    if n < 2:
-        raise S2SGradError("np.split into a single piece is not supported; use the array "
-                           "itself (x[None] / np.expand_dims if a list is needed)")
-    return n
+def split_counter(name):
+    """The number of pieces of ``np.<name>(x, indices_or_sections)``, which must
+    be known when compiling (and at least 2: a 1-list is not an array)."""
+    def count(args, kwargs):
+        ios = kwargs.get("indices_or_sections")
+        if not isinstance(ios, Const):
+            raise S2SGradError(f"np.{name} needs a constant number of sections or a constant "
+                               f"list of split points, so the number of pieces is known when "
+                               f"the gradient is compiled")
+        v = ios.value
+        n = len(v) + 1 if isinstance(v, (list, tuple, np.ndarray)) else int(v)
+        if n < 2:
+            raise S2SGradError(f"np.{name} into a single piece is not supported; use the array "
+                               f"itself (x[None] / np.expand_dims if a list is needed)")
+        return n
+    return count
+
+
+_split_count = split_counter("split")
 
 
 def _split_vjp(em, gs, outs, x, indices_or_sections, axis=0):
@@ -437,7 +444,7 @@ def _split_jvp(em, dots, outs, x, indices_or_sections, axis=0):
 
 
 defprim("split", np.split, sig="ary, /, indices_or_sections, axis=0",
-        vjp=_split_vjp, jvp=_split_jvp, linear=True, nouts=_split_count,
+        vjp=_split_vjp, jvp=_split_jvp, linear=True, nouts=_split_count, out_kind="list",
         shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(_split_count(args,
                                                                                     kwargs))),
         printer=positional_printer("np.split", "indices_or_sections"),

@@ -107,9 +107,11 @@ def_elementwise("logaddexp2", np.logaddexp2, 2, _logaddexp2_partials)
 
 # ---------------------------------------------------------------- inverse hyperbolic
 
-# 1 / sqrt(x^2 + 1) as 1 / hypot(x, 1): no overflow of x^2 for large |x|
+# 1 / sqrt(x^2 + 1) as 1 / cosh(arcsinh(x)): no overflow of x^2 for large |x|
+# (cosh(out) ~ |x|), and, unlike hypot(x, 1), right for complex x too
+# (cosh(asinh z) = sqrt(z^2 + 1) on the principal branch NumPy uses)
 def_elementwise("arcsinh", np.arcsinh, 1,
-                lambda em, out, x: [em.reciprocal(em.hypot(x, 1.0))],
+                lambda em, out, x: [em.reciprocal(em.cosh(out))],
                 simplify=fold_float(math.asinh))
 # 1 / sqrt(x^2 - 1) as 1 / (sqrt(x - 1) sqrt(x + 1)): accurate near 1, inf at 1
 def_elementwise("arccosh", np.arccosh, 1,

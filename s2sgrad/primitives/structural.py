@@ -7,6 +7,8 @@ import ast
 
 import numpy as np
 
+from .. import runtime
+
 from .core import defattr, defprim, shape_fresh, shape_of, SCALAR
 
 
@@ -24,7 +26,7 @@ def _list_printer(args, kwargs, eqn):
 defprim("make_tuple", lambda *xs: tuple(xs), sig="*xs", opaque=True, printer=_tuple_printer,
         pyname="a tuple built from computed values",
         shape=shape_fresh, inline=True)
-defprim("make_list", lambda *xs: list(xs), sig="*xs", opaque=True, printer=_list_printer,
+defprim("make_list", lambda *xs: list(xs), sig="*xs", opaque=True, alloc=True, printer=_list_printer,
         pyname="a list built from computed values",
         shape=shape_fresh, inline=True)
 
@@ -41,6 +43,13 @@ defprim("load_item", None, sig="obj, /", nondiff=True, inline=True, shape=shape_
 
 # Metadata: never differentiated.
 SHAPE = defprim("shape", np.shape, sig="a, /", nondiff=True, shape=shape_fresh, inline=True)
+
+# Aliasing facts decided at run time (s2sgrad.alias): whether ``x += v`` is in
+# place (an array) or a rebinding (a scalar); whether a reshape made a view.
+defprim("is_array", runtime.is_array, sig="x, /", nondiff=True, pyname="is_array",
+        shape=lambda a, k: SCALAR, inline=True)
+defprim("may_share_memory", runtime.may_share_memory, sig="a, b, /", nondiff=True,
+        pyname="may_share_memory", shape=lambda a, k: SCALAR)
 NDIM = defprim("ndim", np.ndim, sig="a, /", nondiff=True, shape=lambda a, k: SCALAR, inline=True)
 SIZE = defprim("size", np.size, sig="a, /, axis=None", nondiff=True, shape=lambda a, k: SCALAR,
                inline=True)

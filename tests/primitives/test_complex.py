@@ -61,6 +61,30 @@ SPECS = [
          wrt=(0, 1), id="abs-of-x-plus-iy"),
     Spec("angle", lambda x, y: np.sum(np.angle(x + 1j * y) * W3), (normal(3), normal(3)),
          wrt=(0, 1), id="angle-of-x-plus-iy"),
+    # var/std of complex values are real: mean(|x - mean|^2) (autograd's stat_check)
+    Spec("var", lambda z: np.var(z), (cnormal(2, 3),), id="var-complex"),
+    Spec("var", lambda z: np.sum(np.var(z, axis=0, keepdims=True) * W3), (cnormal(2, 3),),
+         id="var-complex-axis"),
+    Spec("std", lambda z: np.std(z, ddof=1), (cnormal(2, 3),), id="std-complex"),
+    Spec("std", lambda z: np.sum(np.std(z, axis=0) * W3), (cnormal(2, 3),),
+         id="std-complex-axis"),
+    Spec("std", lambda x, y: np.std(x + 1j * y), (normal(4), normal(4)), wrt=(0, 1),
+         id="std-of-x-plus-iy"),
+    # real_if_close: real where NumPy drops a negligible imaginary part
+    Spec("real_if_close", lambda z: np.sum(np.real_if_close(z) ** 2 * W3), (normal(3),),
+         id="real_if_close-real"),
+    Spec("real_if_close", lambda x: np.sum(np.real_if_close(x + 1e-20j) ** 3), (normal(3),),
+         id="real_if_close-dropped"),
+    Spec("real_if_close", lambda z: np.sum(np.abs(np.real_if_close(z)) ** 2), (cnormal(3),),
+         id="real_if_close-kept"),
+    Spec("real_like", lambda z: np.sum(rt.real_like(z * Z3, W3) * W3), (cnormal(3),)),
+    # holomorphic inverse hyperbolic functions of complex values
+    Spec("arcsinh", lambda z: np.sum(np.real(np.arcsinh(z) * Z3)), (cnormal(3),),
+         id="arcsinh-complex"),
+    Spec("arccosh", lambda z: np.sum(np.imag(np.arccosh(z + 3.0))), (cnormal(3),),
+         id="arccosh-complex"),
+    Spec("arctanh", lambda z: np.sum(np.abs(np.arctanh(0.3 * z))), (cnormal(3),),
+         id="arctanh-complex"),
 ]
 
 
@@ -251,3 +275,47 @@ def test_complex_casts_of_real_arguments():
         warnings.simplefilter("error")          # no ComplexWarning from the derivative
         np.testing.assert_allclose(s2sgrad.grad(_casts)(x), 2 * x, rtol=1e-14)
     s2sgrad.check_grads(_casts, (x,), modes=("rev", "fwd"))
+
+
+# ---------------------------------------------------------------- np.sign of complex values
+#
+# np.sign(z) = z / |z| for complex z: not piecewise constant, so the derivative 0
+# that is right for real values would be silently wrong.  A differentiated
+# complex operand is refused at run time; real programs pay nothing.
+
+
+def _sign_loss(z):
+    return np.sum(np.real(np.sign(z) * (1 + 2j)))
+
+
+def _sign_in_loop(z):
+    acc = 0.0
+    for k in range(2):
+        acc = acc + np.sum(np.imag(np.sign(z * (k + 1.0))))
+    return acc
+
+
+def _sign_of_data(x, z):
+    return np.sum(x * np.real(np.sign(z)))
+
+
+def _real_sign(x):
+    return np.sum(np.sign(x) * x ** 2)
+
+
+@pytest.mark.parametrize("f", [_sign_loss, _sign_in_loop], ids=["plain", "loop"])
+def test_sign_of_a_differentiated_complex_value_is_refused(f):
+    z = cnormal(3)
+    for call in (lambda: s2sgrad.grad(f)(z), lambda: s2sgrad.jvp(f)((z,), (z,)),
+                 lambda: s2sgrad.vjp(f)(z)[1](1.0)):
+        with pytest.raises(TypeError, match="np.sign of real values only"):
+            call()
+
+
+def test_sign_of_complex_data_and_of_reals_is_differentiated():
+    x, z = normal(3), cnormal(3)
+    np.testing.assert_array_equal(s2sgrad.grad(_sign_of_data)(x, z), np.real(np.sign(z)))
+    g = s2sgrad.grad(_real_sign)
+    np.testing.assert_allclose(g(x), 2 * np.sign(x) * x, rtol=1e-15)
+    assert "check_real" in g.generic_source     # checked in shape-polymorphic code ...
+    assert "check_real" not in g.source         # ... and dropped once the dtype is known real

@@ -18,5 +18,6 @@ def all_specs():
 def test_every_differentiable_primitive_has_a_spec():
     covered = {p for s in all_specs() for p in s.prims}
     missing = sorted(name for name, p in REGISTRY.items()
-                     if p.differentiable and name not in covered)
+                     if p.differentiable and name not in covered
+                     and not getattr(p, "user_rule", False))     # (s2sgrad.defrule's)
     assert not missing, f"differentiable primitives without a spec: {missing}"

@@ -90,7 +90,8 @@ SPECS = [
     # ---------------------------------------------------------------- pinv, lstsq
     Spec("pinv", lambda a: np.sum(np.linalg.pinv(a) * W43.T), (normal(4, 3),), id="pinv-tall"),
     Spec("pinv", lambda a: np.sum(np.sin(np.linalg.pinv(a))), (normal(3, 5),), id="pinv-wide"),
-    Spec("pinv", lambda a: np.sum(np.sin(np.linalg.pinv(a))), (normal(2, 3, 3),),
+    # (square: kept away from singular, whatever the shared random stream gives)
+    Spec("pinv", lambda a: np.sum(np.sin(np.linalg.pinv(a))), (normal(2, 3, 3) + 3 * np.eye(3),),
          id="pinv-batch"),
     Spec("lstsq", lambda a, b: np.sum(np.sin(np.linalg.lstsq(a, b)[0])),
          (normal(4, 3), normal(4)), wrt=(0, 1), id="lstsq-x"),
@@ -339,8 +340,40 @@ def _eig_abs(a):
 
 def test_complex_matrices_refused_where_rules_are_real_only():
     h = spd(4) + 1j * (lambda m: m - m.T)(normal(4, 4))      # Hermitian positive definite
-    for f in (_eigh_sum, _chol_sum, _nuclear):
+    for f in (_eigh_sum, _chol_sum):
         with pytest.raises(TypeError, match="real matrices"):
             s2sgrad.grad(f)(h)
-    # eig takes complex matrices
+    # eig, svd and the norms built on it take complex matrices
     s2sgrad.check_grads(_eig_abs, (normal(3, 3) + 1j * normal(3, 3),), modes=("rev", "fwd"))
+    s2sgrad.check_grads(_nuclear, (h,), modes=("rev", "fwd"))
+
+
+def _svd_phase_free(a):
+    # |U|, s, |V| and U S V^H do not depend on the free phase of each singular pair
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return (np.sum(np.abs(u) * W43) + np.sum(s ** 3) + np.sum(np.abs(vh)) +
+            np.real(np.sum(((u * s[..., None, :]) @ vh) * np.conj(a))))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 4, 3)])
+def test_complex_svd(shape):
+    """autograd's complex SVD checks: the phase-invariant parts, both modes."""
+    a = normal(*shape) + 1j * normal(*shape)
+    s2sgrad.check_grads(lambda a: np.sum(np.linalg.svd(a, compute_uv=False) ** 2), (a,),
+                        modes=("rev", "fwd"))
+    if shape == (4, 3):
+        s2sgrad.check_grads(_svd_phase_free, (a,), modes=("rev", "fwd"))
+    for f in (_norm_nuc, _norm_2, _norm_m2):
+        s2sgrad.check_grads(f, (a,), modes=("rev", "fwd"))
+
+
+def _norm_nuc(a):
+    return np.sum(np.linalg.norm(a, ord="nuc", axis=(-2, -1)))
+
+
+def _norm_2(a):
+    return np.sum(np.linalg.norm(a, ord=2, axis=(-2, -1)))
+
+
+def _norm_m2(a):
+    return np.sum(np.linalg.norm(a, ord=-2, axis=(-1, -2)))

@@ -72,6 +72,10 @@ SPECS = [
          (normal(4, 4),)),
     Spec("unapply_pivots", lambda x: np.sum(rt.unapply_pivots(x, np.array([1, 3, 2, 3])) * W4),
          (normal(4, 4),)),
+    # ---------------------------------------------------------------- sylvester, sqrtm
+    Spec("solve_sylvester", lambda a, b, q: np.sum(sl.solve_sylvester(a, b, q) * W4),
+         (N4 + 3 * np.eye(4), normal(4, 4) + 3 * np.eye(4), normal(4, 4)), wrt=(0, 1, 2)),
+    Spec("sqrtm", lambda a: np.sum(np.real(sl.sqrtm(a)) * W4), (spd(4),)),
     # ---------------------------------------------------------------- expm
     Spec("expm", lambda a: np.sum(sl.expm(a) * W4), (0.5 * N4,), id="expm"),
     Spec("expm", lambda a: np.sum(np.sin(sl.expm(a))), (0.3 * normal(2, 3, 3),), id="expm-batch"),

@@ -145,6 +145,15 @@ def _mvn_diag(x, mean, var):
     return np.sum(st.multivariate_normal.logpdf(x, mean, var))
 
 
+def _mvn_entropy(mean, A):
+    cov = A @ A.T + np.eye(3)
+    return st.multivariate_normal.entropy(mean, cov) + st.multivariate_normal.entropy(cov=cov * 2)
+
+
+def _mvn_entropy_diag(var):
+    return st.multivariate_normal.entropy(np.zeros(3), var)
+
+
 def _mvn_scalar(x, var):
     return np.sum(st.multivariate_normal.logpdf(x, np.zeros(3), var))
 
@@ -178,6 +187,10 @@ SPECS = _specs() + [
          (normal(2, 4, 3), normal(3), pos(3)), wrt=(0, 1, 2), id="mvn-diagonal"),
     Spec("scipy.stats.multivariate_normal.logpdf", _mvn_scalar, (normal(4, 3), 1.7),
          wrt=(0, 1), id="mvn-scalar"),
+    Spec("scipy.stats.multivariate_normal.entropy", _mvn_entropy, (normal(3), normal(3, 3)),
+         wrt=(0, 1)),
+    Spec("scipy.stats.multivariate_normal.entropy", _mvn_entropy_diag, (pos(3),),
+         id="mvn-entropy-diagonal"),
 ]
 
 

@@ -249,3 +249,18 @@ def test_transpose_with_list_literal():
     def f(x):
         return np.sum(np.transpose(x, [1, 2, 0]) * W342)
     s2sgrad.check_grads(f, (normal(2, 3, 4),))
+
+
+def _pieces(x):
+    return np.split(x, 2, axis=1)
+
+
+def test_split_returns_a_list_as_numpy_does():
+    # NumPy's np.split gives a list; so do the value, the vjp's output and the tangent
+    x = normal(2, 4)
+    out, pullback = s2sgrad.vjp(_pieces)(x)
+    assert isinstance(out, list) and isinstance(_pieces(x), list)
+    g = pullback([np.ones((2, 2)), 2 * np.ones((2, 2))])
+    np.testing.assert_array_equal(g, np.concatenate([np.ones((2, 2)), 2 * np.ones((2, 2))], 1))
+    _, dot = s2sgrad.jvp(_pieces)((x,), (x,))
+    assert isinstance(dot, list)

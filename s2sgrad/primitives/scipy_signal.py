@@ -1,0 +1,121 @@
+"""scipy.signal: convolve, correlate, fftconvolve, oaconvolve, convolve2d,
+correlate2d (N-d arrays, modes 'full', 'same', 'valid').
+
+Imported only when a program uses SciPy (``core.OPTIONAL_RULES``);
+generated code calls SciPy through the runtime's ``scipy_signal`` stand-in.
+
+A convolution is bilinear: its tangent is ``convolve(da, b) + convolve(a, db)``
+(same mode).  Its transpose in ``a`` embeds the cotangent in zeros of the
+'full' shape (``conv_embed``, the transpose of the mode's crop) and
+convolves it with ``b`` reversed along every axis in mode 'valid'
+(a correlation without conjugation: the cotangent convention is the
+transpose, not the conjugate transpose, README "Complex numbers"); the same
+in ``b`` with ``a`` reversed.  ``correlate(a, b)`` is
+``convolve(a, conj(b) reversed)`` (checked against SciPy for every mode), so
+it and the 2-d and FFT forms are composites of the one primitive.
+``convolve2d``/``correlate2d`` need ``boundary='fill'`` with
+``fillvalue=0`` (the others wrap or mirror the input: refused); their 'same'
+is SciPy's: ``correlate2d`` centres it half a sample away from ``correlate``
+(a crop of the full correlation starting at ``ceil((full - n) / 2)``).
+"""
+from __future__ import annotations
+
+import scipy.signal as ss
+
+from .. import runtime
+from ..errors import S2SGradError
+from ..ir import Const
+from .core import defcomposite, defprim, shape_fresh
+
+_PY = "scipy_signal."
+
+
+def _convolve_vjp(em, g, out, a, b, mode=Const("full"), method=Const("auto")):
+    full = em.call("conv_embed", g, a, b, mode)
+    valid = Const("valid")
+    return [em.call("signal_convolve", full, em.call("flip_all", b), mode=valid, method=method),
+            em.call("signal_convolve", full, em.call("flip_all", a), mode=valid, method=method)]
+
+
+def _convolve_jvp(em, dots, out, a, b, mode=Const("full"), method=Const("auto")):
+    da, db = dots
+    t = None
+    if da is not None:
+        t = em.call("signal_convolve", da, b, mode=mode, method=method)
+    if db is not None:
+        t = em.add_ct(t, em.call("signal_convolve", a, db, mode=mode, method=method))
+    return t
+
+
+defprim("signal_convolve", ss.convolve, sig="in1, in2, /, mode='full', method='auto'",
+        vjp=_convolve_vjp, jvp=_convolve_jvp, shape=shape_fresh, pyname=_PY + "convolve",
+        doc="scipy.signal.convolve: bilinear; the transpose convolves the zero-padded "
+            "cotangent with the other operand reversed ('valid').")
+
+# the crop's transpose and the reversal, as primitives (so derivatives compose)
+defprim("conv_embed", runtime.conv_embed, sig="g, a, b, mode, /", pyname="conv_embed",
+        vjp=lambda em, h, out, g, a, b, mode: [em.call("conv_crop", h, a, b, mode), None, None],
+        jvp=lambda em, dots, out, g, a, b, mode: (
+            None if dots[0] is None else em.call("conv_embed", dots[0], a, b, mode)),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: a convolution's cotangent placed in zeros of the 'full' shape.")
+defprim("conv_crop", runtime.conv_crop, sig="f, a, b, mode, /", pyname="conv_crop",
+        vjp=lambda em, h, out, f, a, b, mode: [em.call("conv_embed", h, a, b, mode), None, None],
+        jvp=lambda em, dots, out, f, a, b, mode: (
+            None if dots[0] is None else em.call("conv_crop", dots[0], a, b, mode)),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: the part of a 'full' convolution a mode keeps.")
+defprim("flip_all", runtime.flip_all, sig="x, /", pyname="flip_all",
+        vjp=lambda em, h, out, x: [em.call("flip_all", h)],
+        jvp=lambda em, dots, out, x: em.call("flip_all", dots[0]),
+        shape=shape_fresh, linear=True, doc="runtime helper: x reversed along every axis.")
+
+
+def _correlate(em, a, b, mode=Const("full"), method=Const("auto")):
+    return em.call("signal_convolve", a, em.call("flip_all", em.conj_if_complex(b)), mode=mode,
+                   method=method)
+
+
+defcomposite("scipy.signal.correlate", ss.correlate, sig="in1, in2, /, mode='full', method='auto'",
+             expand=_correlate, doc="scipy.signal.correlate(a, b) = convolve(a, conj(b) "
+                                    "reversed)")
+
+
+def _fft_form(name):
+    def expand(em, a, b, mode=Const("full"), axes=Const(None)):
+        if not (isinstance(axes, Const) and axes.value is None):
+            raise S2SGradError(f"scipy.signal.{name} with axes= is not supported; use "
+                               f"scipy.signal.convolve over all axes")
+        return em.call("signal_convolve", a, b, mode=mode, method=Const("fft"))
+    return expand
+
+
+for _name in ("fftconvolve", "oaconvolve"):
+    if hasattr(ss, _name):
+        defcomposite(f"scipy.signal.{_name}", getattr(ss, _name),
+                     sig="in1, in2, /, mode='full', axes=None", expand=_fft_form(_name),
+                     doc=f"scipy.signal.{_name}: scipy.signal.convolve with method='fft'")
+
+
+def _two_d(correlate):
+    def expand(em, a, b, mode=Const("full"), boundary=Const("fill"), fillvalue=Const(0)):
+        if not (isinstance(boundary, Const) and boundary.value == "fill" and
+                isinstance(fillvalue, Const) and fillvalue.value == 0):
+            raise S2SGradError("scipy.signal.convolve2d/correlate2d: only boundary='fill' "
+                               "with fillvalue=0 is supported")
+        if correlate and isinstance(mode, Const) and mode.value == "same":
+            # correlate2d centres 'same' at ceil((full - n) / 2), correlate at floor
+            full = _correlate(em, a, b, mode=Const("full"), method=Const("direct"))
+            return em.call("conv_crop", full, a, b, Const("same2d"))
+        if correlate:
+            return _correlate(em, a, b, mode=mode, method=Const("direct"))
+        return em.call("signal_convolve", a, b, mode=mode, method=Const("direct"))
+    return expand
+
+
+defcomposite("scipy.signal.convolve2d", ss.convolve2d,
+             sig="in1, in2, /, mode='full', boundary='fill', fillvalue=0", expand=_two_d(False),
+             doc="scipy.signal.convolve2d (boundary 'fill', fillvalue 0)")
+defcomposite("scipy.signal.correlate2d", ss.correlate2d,
+             sig="in1, in2, /, mode='full', boundary='fill', fillvalue=0", expand=_two_d(True),
+             doc="scipy.signal.correlate2d (boundary 'fill', fillvalue 0)")

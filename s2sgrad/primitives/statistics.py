@@ -1,0 +1,776 @@
+"""Scans, statistics and products: cumprod, diff, gradient, trapezoid,
+average, ptp, median/percentile/quantile, cov, corrcoef, the nan-ignoring
+reductions (nansum, nanmean, nanmax, nanmin, nanstd, nanvar, nanprod,
+nancumsum, nancumprod, nanmedian, nanpercentile, nanquantile), and the
+products kron, vdot, cross, convolve, correlate.
+
+Rules are written with primitives (sums, masks, the runtime helpers below),
+so every derivative can be differentiated again.  ``axis``/``keepdims``/
+``ddof`` follow NumPy (``axis`` None, int or tuple where NumPy allows it).
+
+Conventions (also in the README):
+
+* ``cumprod`` is exact at zeros, like ``prod``: d out_k / d x_i is the
+  product of the other factors ``x_j`` (``j <= k``), never ``out / x``.
+  With a zero at ``z`` (the first in its lane), elements before ``z`` get
+  ``sum_{k>=i} g_k out_k / x_i`` (``out_k`` is 0 from ``z`` on), the zero
+  itself the scan of the products with it replaced by 1, and everything
+  after it 0.  Second derivatives treat the zero pattern as locally
+  constant.
+* ``median``/``percentile``/``quantile`` (and the nan- versions): NumPy's
+  value at ``q`` is ``(1 - gamma) s[lo] + gamma s[hi]`` for the sorted
+  sample ``s``, with ``lo``, ``hi``, ``gamma`` from the method (every
+  NumPy method, ``linear`` by default); the cotangent goes to the elements
+  a *stable* sort puts at ``lo`` and ``hi`` (as JAX and autograd, which
+  sort then interpolate), so among tied values the first one in the input
+  order is picked.  ``q`` is data.  The nan- versions skip NaNs; an
+  all-NaN slice passes no derivative.  ``overwrite_input`` is accepted and
+  ignored (the input is never modified).
+* ``ptp`` is ``max - min`` with their tie rules (a constant slice has
+  derivative 0).  ``nanmax``/``nanmin`` split ties equally like ``max``.
+* ``average``: differentiable in ``a`` and ``weights`` (also with
+  ``returned=True``).  ``cov``/``corrcoef``: differentiable in ``m`` and
+  ``y``; ``fweights``/``aweights`` are data.  ``gradient``: linear in ``f``
+  (its adjoint is the transpose of NumPy's own difference stencil,
+  ``edge_order`` 1 and 2, scalar or coordinate spacings, which are data);
+  ``axis`` must be given for arrays of more than one dimension.
+* ``trapezoid``: differentiable in ``y``, ``x`` and ``dx``.
+* ``cross`` (3-vectors), ``kron``, ``vdot``, ``convolve``, ``correlate``
+  (modes full, same, valid): bilinear, both operands differentiable, real
+  arrays.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .. import runtime
+from ..ir import Const
+from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, shape_fresh, shape_of
+from .linalg import def_bilinear
+from .reductions import (_keep_kw, _maxmin_jvp, _maxmin_vjp, _prod_others, _red_kw,
+                         _reduced_shape, positional_adapter)
+from .signatures import def_linear_helper, keyword_operands, keyword_printer, options
+
+
+def _lin(fn, t, *args, **kw):
+    return None if t is None else fn(t, *args, **kw)
+
+
+def _absent(v):
+    return v is None or (isinstance(v, Const) and v.value is None)
+
+
+def _fill(em, t, like):
+    return t if t is not None else em.zeros_like(like)
+
+
+# ---------------------------------------------------------------- cumprod
+
+
+def _scan_operand(em, x, axis):
+    """(x as scanned, scan axis): ``axis=None`` scans the flattened array."""
+    if _absent(axis):
+        return em.ravel(x), Const(0)
+    return x, axis
+
+
+def _cumprod_masks(em, xs, ax):
+    """(before the lane's first zero, at the first zero, scan with it replaced by 1, safe x)."""
+    zero = em.equal(xs, 0)
+    nz = em.cumsum(zero, axis=ax)
+    before = em.equal(nz, 0)
+    first = em.logical_and(zero, em.equal(nz, 1))
+    out2 = em.cumprod(em.where(first, 1, xs), axis=ax)
+    return before, first, out2, em.where(before, xs, 1)
+
+
+def _cumprod_vjp_core(em, g, out, xs, ax):
+    before, first, out2, safe = _cumprod_masks(em, xs, ax)
+    s1 = em.call("reverse_cumsum", em.multiply(g, out), xs, axis=ax)
+    s2 = em.call("reverse_cumsum", em.multiply(g, out2), xs, axis=ax)
+    return em.where(before, em.divide(s1, safe), em.where(first, s2, 0))
+
+
+def _cumprod_jvp_core(em, t, out, xs, ax):
+    before, first, out2, safe = _cumprod_masks(em, xs, ax)
+    a = em.multiply(out, em.cumsum(em.where(before, em.divide(t, safe), 0), axis=ax))
+    b = em.multiply(out2, em.cumsum(em.where(first, t, 0), axis=ax))
+    return em.where(before, a, b)
+
+
+def _cumprod_vjp(em, g, out, x, axis=None, dtype=None):
+    xs, ax = _scan_operand(em, x, axis)
+    ct = _cumprod_vjp_core(em, g, out, xs, ax)
+    return [em.reshape(ct, shape=em.shape(x)) if _absent(axis) else ct]
+
+
+def _cumprod_jvp(em, dots, out, x, axis=None, dtype=None):
+    xs, ax = _scan_operand(em, x, axis)
+    t = em.ravel(dots[0]) if _absent(axis) else dots[0]
+    return _cumprod_jvp_core(em, t, out, xs, ax)
+
+
+CUMPROD = defprim("cumprod", np.cumprod, sig="a, /, axis=None, dtype=None",
+                  vjp=_cumprod_vjp, jvp=_cumprod_jvp, shape=shape_fresh,
+                  doc="np.cumprod: exact at zeros (the product of the other factors, never "
+                      "out / x).")
+defmethod("cumprod", CUMPROD, positional_adapter("axis", "dtype", "out"))
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _diff_impl(a, prepend=None, append=None, n=1, axis=-1):
+    kw = {}
+    if prepend is not None:
+        kw["prepend"] = prepend
+    if append is not None:
+        kw["append"] = append
+    return np.diff(a, n, axis, **kw)
+
+
+def _diff_opts(n, axis):
+    return options(n=n, axis=axis)
+
+
+def _diff_vjp(em, g, out, a, prepend, append, n=None, axis=None):
+    cts = em.call("diff_adjoint", g, a, prepend, append, **_diff_opts(n, axis))
+    cts = list(cts) if isinstance(cts, tuple) else [cts]
+    ct_a = cts.pop(0)
+    ct_p = cts.pop(0) if not _absent(prepend) else None
+    ct_e = cts.pop(0) if not _absent(append) else None
+    return [ct_a, ct_p, ct_e]
+
+
+def _edge_tangent(em, d, v):
+    if _absent(v):
+        return Const(None)
+    return _fill(em, d, v)
+
+
+def _diff_jvp(em, dots, out, a, prepend, append, n=None, axis=None):
+    return em.diff(_fill(em, dots[0], a), _edge_tangent(em, dots[1], prepend),
+                   _edge_tangent(em, dots[2], append), **_diff_opts(n, axis))
+
+
+defprim("diff", _diff_impl, sig="a, prepend, append, /, n=1, axis=-1", aliases=(np.diff,),
+        canonicalize=keyword_operands(np.diff, ("a", "prepend", "append")),
+        vjp=_diff_vjp, jvp=_diff_jvp, linear=True, shape=shape_fresh,
+        printer=keyword_printer("np.diff", ("a", "prepend", "append"), order=("n",)),
+        doc="np.diff (n, axis, prepend, append): linear; the adjoint is the transposed "
+            "difference, cut back into a, prepend and append.")
+
+
+def _diff_adjoint_nouts(args, kwargs):
+    return 1 + sum(not _absent(v) for v in args[2:4])
+
+
+def _diff_adjoint_vjp(em, hs, outs, g, a, prepend, append, n=None, axis=None):
+    hs = list(hs) if isinstance(hs, tuple) else [hs]
+    outs = list(outs) if isinstance(outs, tuple) else [outs]
+    if all(h is None for h in hs):
+        return [None] * 4
+    filled = [h if h is not None else em.zeros_like(o) for h, o in zip(hs, outs)]
+    h_a = filled.pop(0)
+    h_p = filled.pop(0) if not _absent(prepend) else Const(None)
+    h_e = filled.pop(0) if not _absent(append) else Const(None)
+    return [em.diff(h_a, h_p, h_e, **_diff_opts(n, axis)), None, None, None]
+
+
+defprim("diff_adjoint", runtime.diff_adjoint, sig="g, a, prepend, append, /, n=1, axis=-1",
+        pyname="diff_adjoint", vjp=_diff_adjoint_vjp,
+        jvp=lambda em, dots, outs, g, a, p, e, **kw: _lin(
+            lambda t: em.call("diff_adjoint", t, a, p, e, **kw), dots[0]),
+        nouts=_diff_adjoint_nouts, linear=True,
+        shape=lambda args, kwargs: (shape_of(args[1]) if _diff_adjoint_nouts(args, kwargs) == 1
+                                    else tuple([shape_of(args[1])] + [
+                                        shape_of(v) for v in args[2:4] if not _absent(v)])),
+        doc="runtime helper: the adjoint of np.diff (cotangents of a, prepend, append).")
+
+
+# ---------------------------------------------------------------- gradient
+
+
+def _gradient_axes(axis):
+    """The axes np.gradient differentiates along, or None (all: 1-d only here)."""
+    if _absent(axis):
+        return None
+    v = const_value(axis, "np.gradient's axis")
+    return tuple(v) if isinstance(v, (tuple, list)) else v
+
+
+def _gradient_nouts(args, kwargs):
+    axes = _gradient_axes(kwargs.get("axis"))
+    return len(axes) if isinstance(axes, tuple) else 1
+
+
+def _gradient_impl(f, *varargs, axis=None, edge_order=1):
+    return np.gradient(runtime.require_1d(f, "np.gradient without axis=") if axis is None
+                       else f, *varargs, axis=axis, edge_order=edge_order)
+
+
+def _gradient_printer(args, kwargs, eqn):
+    """np.gradient(f, ...); without ``axis`` it has one result per axis of
+    ``f``, so ``f`` is checked to be 1-d when the code runs."""
+    from . import printing
+    first = args[0]
+    if "axis" not in kwargs:
+        first = printing.call("require_1d", [first, ast.Constant("np.gradient without axis=")],
+                              {})
+    return printing.call("np.gradient", [first] + list(args[1:]), kwargs)
+
+
+def _gradient_plan(varargs, axis):
+    """[(axis, spacing operands)] for each result."""
+    axes = _gradient_axes(axis)
+    seq = axes if isinstance(axes, tuple) else (0 if axes is None else axes,)
+    if len(varargs) <= 1:
+        return [(a, tuple(varargs)) for a in seq]
+    return [(a, (h,)) for a, h in zip(seq, varargs)]
+
+
+def _gradient_vjp(em, g, out, f, *varargs, axis=None, edge_order=None):
+    gs = g if isinstance(g, tuple) else (g,)
+    ct = None
+    for gk, (ax, h) in zip(gs, _gradient_plan(varargs, axis)):
+        if gk is not None:
+            ct = em.add_ct(ct, em.call("gradient_adjoint", gk, f, *h, axis=ax,
+                                       **options(edge_order=edge_order)))
+    return [ct] + [None] * len(varargs)
+
+
+def _gradient_jvp(em, dots, out, f, *varargs, axis=None, edge_order=None):
+    if dots[0] is None:
+        return None
+    return em.gradient(dots[0], *varargs, **options(axis=axis, edge_order=edge_order))
+
+
+defprim("gradient", _gradient_impl, sig="f, /, *varargs, axis=None, edge_order=1",
+        aliases=(np.gradient,), vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
+        nouts=_gradient_nouts,
+        shape=lambda args, kwargs: (fresh_shape() if _gradient_nouts(args, kwargs) == 1 else
+                                    tuple(fresh_shape() for _ in range(
+                                        _gradient_nouts(args, kwargs)))),
+        printer=_gradient_printer,
+        doc="np.gradient (edge_order 1/2, scalar or coordinate spacing): linear in f; the "
+            "adjoint applies the transpose of NumPy's stencil.")
+def_linear_helper("gradient_adjoint", runtime.gradient_adjoint,
+                  "g, f, /, *spacing, axis=0, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.gradient(h, *spacing, **kw),
+                  doc="runtime helper: the adjoint of np.gradient along one axis.")
+
+
+# ---------------------------------------------------------------- trapezoid
+
+
+def _trapz_opts(axis):
+    return options(axis=axis)
+
+
+def _trapezoid_vjp(em, g, out, y, x, dx, axis=None):
+    ax = axis if axis is not None else Const(-1)
+    gu = em.unreduce(g, y, axis=ax)
+    if _absent(x):
+        w = em.call("trapezoid_ends", y, axis=ax)
+        ct_y = em.unbroadcast(em.multiply(em.multiply(gu, w), dx), y)
+        ct_dx = em.unbroadcast(em.multiply(g, em.trapezoid(y, Const(None), 1.0, axis=ax)), dx)
+        return [ct_y, None, ct_dx]
+    w = em.call("trapezoid_weights", x, y, axis=ax)
+    ct_y = em.unbroadcast(em.multiply(gu, w), y)
+    ct_x = em.call("trapezoid_weights_adjoint", em.unbroadcast(em.multiply(gu, y), w), x, y,
+                   axis=ax)
+    return [ct_y, ct_x, None]
+
+
+def _trapezoid_jvp(em, dots, out, y, x, dx, axis=None):
+    ax = axis if axis is not None else Const(-1)
+    dy, dxs, ddx = dots
+    t = None
+    if dy is not None:
+        t = em.trapezoid(dy, x, dx, axis=ax)
+    if _absent(x):
+        if ddx is not None:
+            t = em.add_ct(t, em.multiply(ddx, em.trapezoid(y, Const(None), 1.0, axis=ax)))
+    elif dxs is not None:
+        dw = em.call("trapezoid_weights", dxs, y, axis=ax)
+        t = em.add_ct(t, em.sum(em.multiply(dw, y), axis=ax))
+    return t
+
+
+_TRAPZ = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
+               if f is not None)
+defprim("trapezoid", _TRAPZ[0], sig="y, x, dx, /, axis=-1", aliases=_TRAPZ[1:],
+        canonicalize=keyword_operands(_TRAPZ[0], ("y", "x", "dx"), {"dx": 1.0}),
+        vjp=_trapezoid_vjp, jvp=_trapezoid_jvp, shape=shape_fresh,
+        pyname=f"np.{_TRAPZ[0].__name__}",
+        printer=keyword_printer(f"np.{_TRAPZ[0].__name__}", ("y", "x", "dx"),
+                                defaults={"dx": 1.0}),
+        doc="np.trapezoid: differentiable in y, x and dx (the rule of sum(W * y) with "
+            "W_i = (x_{i+1} - x_{i-1}) / 2).")
+defprim("trapezoid_ends", runtime.trapezoid_ends, sig="y, /, axis=-1", nondiff=True,
+        pyname="trapezoid_ends", shape=shape_fresh,
+        doc="runtime helper: np.trapezoid's weights for unit spacing (data).")
+def_linear_helper("trapezoid_weights", runtime.trapezoid_weights, "x, y, /, axis=-1",
+                  lambda em, h, x, y, **kw: em.call("trapezoid_weights_adjoint", h, x, y, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: np.trapezoid's weights W(x) (linear in x).")
+def_linear_helper("trapezoid_weights_adjoint", runtime.trapezoid_weights_adjoint,
+                  "h, x, y, /, axis=-1",
+                  lambda em, k, _g, x, y, **kw: em.call("trapezoid_weights", k, y, **kw),
+                  doc="runtime helper: the adjoint of trapezoid_weights.")
+
+
+# ---------------------------------------------------------------- average
+
+
+def _average_impl(a, weights=None, axis=None, returned=False, keepdims=np._NoValue):
+    return np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
+
+
+def _avg_parts(em, weights, a, axis):
+    """(the weights shaped to broadcast against a, their sum over axis, dims kept)."""
+    W = em.call("average_weights", weights, a, **options(axis=axis))
+    return W, em.sum(W, **_keep_kw(axis))
+
+
+def _to_out(em, t, like):
+    """A keepdims-shaped result reshaped to the output's shape."""
+    return em.reshape(t, shape=em.shape(like))
+
+
+def _average_vjp(em, g, out, a, weights, axis=None, returned=None, keepdims=None):
+    g, g_scl = g if isinstance(g, tuple) else (g, None)
+    avg = out[0] if isinstance(out, tuple) else out
+    red = _red_kw(axis, keepdims)
+    if _absent(weights):
+        if g is None:
+            return [None, None]
+        n = em.divide(em.size(a), em.size(avg))
+        return [em.unreduce(em.divide(g, n), a, **red), None]
+    W, s = _avg_parts(em, weights, a, axis)
+    ct_a = ct_W = None
+    if g is not None:
+        gu = em.divide(em.unreduce(g, a, **red), s)
+        ct_a = em.unbroadcast(em.multiply(gu, W), a)
+        centered = em.subtract(a, em.unreduce(avg, a, **red))
+        ct_W = em.unbroadcast(em.multiply(gu, centered), W)
+    if g_scl is not None:
+        ct_W = em.add_ct(ct_W, em.unbroadcast(em.unreduce(g_scl, a, **red), W))
+    ct_w = None
+    if ct_W is not None:
+        ct_w = em.call("average_weights_adjoint", ct_W, weights, a, **options(axis=axis))
+    return [ct_a, ct_w]
+
+
+def _average_jvp(em, dots, out, a, weights, axis=None, returned=None, keepdims=None):
+    da, dw = dots
+    avg = out[0] if isinstance(out, tuple) else out
+    if _absent(weights):
+        t = em.mean(da, **_red_kw(axis, keepdims)) if da is not None else None
+        return (t, None) if isinstance(out, tuple) else t
+    W, s = _avg_parts(em, weights, a, axis)
+    num = None
+    if da is not None:
+        num = em.multiply(da, W)
+    dW = None
+    if dw is not None:
+        dW = em.call("average_weights", dw, a, **options(axis=axis))
+        centered = em.subtract(a, em.unreduce(avg, a, **_red_kw(axis, keepdims)))
+        num = em.add_ct(num, em.multiply(dW, centered))
+    t = _to_out(em, em.divide(em.sum(num, **_keep_kw(axis)), s), avg)
+    if not isinstance(out, tuple):
+        return t
+    t_scl = None
+    if dW is not None:
+        t_scl = em.broadcast_like(_to_out(em, em.sum(em.broadcast_like(dW, a), **_keep_kw(axis)),
+                                          avg), out[1])
+    return t, t_scl
+
+
+def _average_nouts(args, kwargs):
+    r = kwargs.get("returned")
+    return 2 if r is not None and const_value(r, "np.average's returned") else 1
+
+
+defprim("average", _average_impl, sig="a, weights, /, axis=None, returned=False, keepdims=None",
+        aliases=(np.average,), canonicalize=keyword_operands(np.average, ("a", "weights")),
+        vjp=_average_vjp, jvp=_average_jvp, nouts=_average_nouts,
+        shape=lambda args, kwargs: (_reduced_shape(args, kwargs) if _average_nouts(args, kwargs)
+                                    == 1 else (fresh_shape(), fresh_shape())),
+        printer=keyword_printer("np.average", ("a", "weights")),
+        doc="np.average: differentiable in a and weights (returned=True too).")
+def_linear_helper("average_weights", runtime.average_weights, "w, a, /, axis=None",
+                  lambda em, h, w, a, **kw: em.call("average_weights_adjoint", h, w, a, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: np.average's weights shaped to broadcast against a.")
+def_linear_helper("average_weights_adjoint", runtime.average_weights_adjoint,
+                  "h, w, a, /, axis=None",
+                  lambda em, k, _g, w, a, **kw: em.call("average_weights", k, a, **kw),
+                  doc="runtime helper: the adjoint of average_weights.")
+
+
+# ---------------------------------------------------------------- ptp
+
+
+def _ptp_vjp(em, g, out, a, axis=None, keepdims=None):
+    kw = _red_kw(axis, keepdims)
+    hi = _maxmin_vjp(em, g, em.max(a, **kw), a, axis, keepdims)[0]
+    lo = _maxmin_vjp(em, g, em.min(a, **kw), a, axis, keepdims)[0]
+    return [em.subtract(hi, lo)]
+
+
+def _ptp_jvp(em, dots, out, a, axis=None, keepdims=None):
+    kw = _red_kw(axis, keepdims)
+    return em.subtract(_maxmin_jvp(em, dots, em.max(a, **kw), a, axis, keepdims),
+                       _maxmin_jvp(em, dots, em.min(a, **kw), a, axis, keepdims))
+
+
+defprim("ptp", np.ptp, sig="a, /, axis=None, keepdims=None", vjp=_ptp_vjp, jvp=_ptp_jvp,
+        shape=_reduced_shape, doc="np.ptp: max - min, with their tie rules.")
+
+
+# ---------------------------------------------------------------- quantiles
+
+
+def _quantile_kw(axis, method, keepdims, nan, percent):
+    kw = options(axis=axis, method=method, keepdims=keepdims)
+    if nan:
+        kw["nan"] = Const(True)
+    if percent:
+        kw["percent"] = Const(True)
+    return kw
+
+
+def _def_quantile(name, impl, *, nan=False, percent=False, median=False):
+    if median:
+        sig = "a, /, axis=None, overwrite_input=False, keepdims=False"
+    else:
+        sig = "a, q, /, axis=None, overwrite_input=False, method='linear', keepdims=False"
+
+    def vjp(em, g, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
+            keepdims=None):
+        return [em.call("quantile_adjoint", g, a, q,
+                        **_quantile_kw(axis, method, keepdims, nan, percent))] + \
+            ([] if median else [None])
+
+    def jvp(em, dots, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
+            keepdims=None):
+        return _lin(lambda t: em.call("quantile_tangent", t, a, q,
+                                      **_quantile_kw(axis, method, keepdims, nan, percent)),
+                    dots[0])
+
+    def printer(args, kwargs, eqn):
+        from . import printing
+        kwargs = {k: v for k, v in kwargs.items() if k != "overwrite_input"}
+        return printing.call(f"np.{name}", args, kwargs)
+
+    defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, shape=shape_fresh, printer=printer,
+            doc=f"np.{name}: the cotangent goes to the (at most two) order statistics the "
+                f"method interpolates, as a stable sort orders them.")
+
+
+_def_quantile("quantile", np.quantile)
+_def_quantile("percentile", np.percentile, percent=True)
+_def_quantile("median", np.median, median=True)
+_def_quantile("nanquantile", np.nanquantile, nan=True)
+_def_quantile("nanpercentile", np.nanpercentile, nan=True, percent=True)
+_def_quantile("nanmedian", np.nanmedian, nan=True, median=True)
+
+_QOPTS = "axis=None, method='linear', keepdims=False, nan=False, percent=False"
+def_linear_helper("quantile_tangent", runtime.quantile_tangent, f"t, a, q, /, {_QOPTS}",
+                  lambda em, h, _g, a, q, **kw: em.call("quantile_adjoint", h, a, q, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: the tangent of np.quantile and its relatives.")
+def_linear_helper("quantile_adjoint", runtime.quantile_adjoint, f"g, a, q, /, {_QOPTS}",
+                  lambda em, h, _g, a, q, **kw: em.call("quantile_tangent", h, a, q, **kw),
+                  doc="runtime helper: the adjoint of np.quantile and its relatives.")
+
+
+# ---------------------------------------------------------------- cov, corrcoef
+
+
+def _cov_impl(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None,
+              dtype=None):
+    return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
+
+
+def _cov_setup(em, m, y, rowvar=None, bias=None, ddof=None, fweights=None, aweights=None,
+               dtype=None):
+    """(X, centred X, centred X times the weights, divisor)."""
+    X = em.call("cov_rows", m, y, **options(rowvar=rowvar, dtype=dtype))
+    norm = options(bias=bias, ddof=ddof, fweights=fweights, aweights=aweights)
+    if _absent(fweights) and _absent(aweights):
+        fact = em.call("cov_normalization", X, **norm)
+        Xc = em.subtract(X, em.mean(X, axis=1, keepdims=True))
+        return Xc, Xc, fact, None
+    w, fact = em.call("cov_normalization", X, **norm)
+    avg = em.divide(em.sum(em.multiply(X, w), axis=1, keepdims=True), em.sum(w))
+    Xc = em.subtract(X, avg)
+    return Xc, em.multiply(Xc, w), fact, w
+
+
+def _cov_vjp(em, g, out, m, y, **kw):
+    Xc, Xw, fact, w = _cov_setup(em, m, y, **kw)
+    G = em.atleast_2d(g)
+    ct_X = em.divide(em.matmul(em.add(G, em.transpose(G)), Xw), fact)
+    cts = em.call("cov_rows_adjoint", ct_X, m, y, **options(rowvar=kw.get("rowvar")))
+    if _absent(y):
+        return [cts, None]
+    return list(cts)
+
+
+def _cov_tangent(em, dm, dy, m, y, **kw):
+    Xc, Xw, fact, w = _cov_setup(em, m, y, **kw)
+    dX = em.call("cov_rows", _fill(em, dm, m), Const(None) if _absent(y) else _fill(em, dy, y),
+                 **options(rowvar=kw.get("rowvar"), dtype=kw.get("dtype")))
+    if w is None:
+        dXc = em.subtract(dX, em.mean(dX, axis=1, keepdims=True))
+    else:
+        dXc = em.subtract(dX, em.divide(em.sum(em.multiply(dX, w), axis=1, keepdims=True),
+                                        em.sum(w)))
+    P = em.matmul(dXc, em.transpose(Xw))
+    return em.divide(em.add(P, em.transpose(P)), fact)
+
+
+def _cov_jvp(em, dots, out, m, y, **kw):
+    return em.reshape(_cov_tangent(em, dots[0], dots[1], m, y, **kw), shape=em.shape(out))
+
+
+defprim("cov", _cov_impl, sig="m, y, /, rowvar=True, bias=False, ddof=None, fweights=None, "
+                             "aweights=None, dtype=None",
+        aliases=(np.cov,), canonicalize=keyword_operands(np.cov, ("m", "y")),
+        vjp=_cov_vjp, jvp=_cov_jvp, shape=shape_fresh,
+        printer=keyword_printer("np.cov", ("m", "y")),
+        doc="np.cov: differentiable in m and y; fweights/aweights are data.")
+defprim("cov_rows", runtime.cov_rows, sig="m, y, /, rowvar=True, dtype=None", pyname="cov_rows",
+        vjp=lambda em, h, out, m, y, **kw: (
+            [em.call("cov_rows_adjoint", h, m, y, **options(rowvar=kw.get("rowvar"))), None]
+            if _absent(y) else list(em.call("cov_rows_adjoint", h, m, y,
+                                            **options(rowvar=kw.get("rowvar"))))),
+        jvp=lambda em, dots, out, m, y, **kw: em.call(
+            "cov_rows", _fill(em, dots[0], m),
+            Const(None) if _absent(y) else _fill(em, dots[1], y), **kw),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: the variables-by-observations matrix np.cov works on.")
+
+
+def _cov_rows_adjoint_vjp(em, hs, outs, G, m, y, rowvar=None):
+    hs = hs if isinstance(hs, tuple) else (hs,)
+    if all(h is None for h in hs):
+        return [None, None, None]
+    h_m = _fill(em, hs[0], m)
+    h_y = Const(None) if _absent(y) else _fill(em, hs[1], y)
+    return [em.call("cov_rows", h_m, h_y, **options(rowvar=rowvar)), None, None]
+
+
+defprim("cov_rows_adjoint", runtime.cov_rows_adjoint, sig="G, m, y, /, rowvar=True",
+        pyname="cov_rows_adjoint", vjp=_cov_rows_adjoint_vjp,
+        jvp=lambda em, dots, outs, G, m, y, **kw: _lin(
+            lambda t: em.call("cov_rows_adjoint", t, m, y, **kw), dots[0]),
+        nouts=lambda args, kwargs: 1 if _absent(args[2]) else 2, linear=True,
+        shape=lambda args, kwargs: (shape_of(args[1]) if _absent(args[2])
+                                    else (shape_of(args[1]), shape_of(args[2]))),
+        doc="runtime helper: the adjoint of cov_rows.")
+defprim("cov_normalization", runtime.cov_normalization,
+        sig="X, /, bias=False, ddof=None, fweights=None, aweights=None", nondiff=True,
+        pyname="cov_normalization",
+        nouts=lambda args, kwargs: 1 if _absent(kwargs.get("fweights")) and _absent(
+            kwargs.get("aweights")) else 2,
+        shape=lambda args, kwargs: (SCALAR if _absent(kwargs.get("fweights")) and _absent(
+            kwargs.get("aweights")) else (fresh_shape(), SCALAR)),
+        doc="runtime helper: np.cov's divisor (and weights) -- data.")
+
+
+def _corr_parts(em, x, y, rowvar=None, dtype=None):
+    C = em.atleast_2d(em.cov(x, y, **options(rowvar=rowvar, dtype=dtype)))
+    d = em.diagonal(C)
+    s = em.sqrt(d)
+    return C, d, em.outer(s, s)
+
+
+def _corrcoef_vjp(em, g, out, x, y, rowvar=None, dtype=None):
+    C, d, ss = _corr_parts(em, x, y, rowvar, dtype)
+    R = em.atleast_2d(out)
+    G = em.atleast_2d(g)
+    GR = em.multiply(G, R)
+    ct_d = em.divide(em.multiply(em.add(em.sum(GR, axis=1), em.sum(GR, axis=0)), -0.5), d)
+    ct_C = em.add(em.divide(G, ss), em.diag(ct_d))
+    c = em.cov(x, y, **options(rowvar=rowvar, dtype=dtype))
+    return _cov_vjp(em, em.reshape(ct_C, shape=em.shape(c)), c, x, y,
+                    **options(rowvar=rowvar, dtype=dtype))
+
+
+def _corrcoef_jvp(em, dots, out, x, y, rowvar=None, dtype=None):
+    C, d, ss = _corr_parts(em, x, y, rowvar, dtype)
+    R = em.atleast_2d(out)
+    dC = _cov_tangent(em, dots[0], dots[1], x, y, **options(rowvar=rowvar, dtype=dtype))
+    r = em.divide(em.diagonal(dC), d)          # d(log d)
+    half = em.multiply(em.add(em.expand_dims(r, axis=1), em.expand_dims(r, axis=0)), 0.5)
+    t = em.subtract(em.divide(dC, ss), em.multiply(R, half))
+    return em.reshape(t, shape=em.shape(out))
+
+
+def _corrcoef_impl(x, y=None, rowvar=True, dtype=None):
+    return np.corrcoef(x, y, rowvar, dtype=dtype)
+
+
+defprim("corrcoef", _corrcoef_impl, sig="x, y, /, rowvar=True, dtype=None",
+        aliases=(np.corrcoef,), canonicalize=keyword_operands(np.corrcoef, ("x", "y")),
+        vjp=_corrcoef_vjp, jvp=_corrcoef_jvp, shape=shape_fresh,
+        printer=keyword_printer("np.corrcoef", ("x", "y")),
+        doc="np.corrcoef: C / sqrt(d_i d_j) differentiated through np.cov's rule.")
+
+
+# ---------------------------------------------------------------- nan-ignoring reductions
+
+
+def _nan_zeroed(em, x, t):
+    """``t`` with the entries where ``x`` is NaN set to 0."""
+    return em.where(em.isnan(x), 0, t)
+
+
+def _nan_count(em, x, axis, keepdims):
+    kw = _red_kw(axis, keepdims)
+    kw["dtype"] = em.result_type(x)
+    return em.sum(em.logical_not(em.isnan(x)), **kw)
+
+
+def _nansum_vjp(em, g, out, a, axis=None, dtype=None, keepdims=None):
+    return [_nan_zeroed(em, a, em.unreduce(g, a, **_red_kw(axis, keepdims)))]
+
+
+def _nansum_jvp(em, dots, out, a, axis=None, dtype=None, keepdims=None):
+    return em.sum(_nan_zeroed(em, a, dots[0]), **_red_kw(axis, keepdims))
+
+
+def _nanmean_vjp(em, g, out, a, axis=None, dtype=None, keepdims=None):
+    g = em.divide(g, _nan_count(em, a, axis, keepdims))
+    return [_nan_zeroed(em, a, em.unreduce(g, a, **_red_kw(axis, keepdims)))]
+
+
+def _nanmean_jvp(em, dots, out, a, axis=None, dtype=None, keepdims=None):
+    return em.divide(_nansum_jvp(em, dots, out, a, axis, dtype, keepdims),
+                     _nan_count(em, a, axis, keepdims))
+
+
+_NANRED = "a, /, axis=None, dtype=None, keepdims=None"
+defprim("nansum", np.nansum, sig=_NANRED, vjp=_nansum_vjp, jvp=_nansum_jvp, shape=_reduced_shape,
+        doc="np.nansum: NaN entries get derivative 0.")
+defprim("nanmean", np.nanmean, sig=_NANRED, vjp=_nanmean_vjp, jvp=_nanmean_jvp,
+        shape=_reduced_shape, doc="np.nanmean: the cotangent divided by the count of non-NaNs.")
+defprim("nanmax", np.nanmax, sig="a, /, axis=None, keepdims=None", vjp=_maxmin_vjp,
+        jvp=_maxmin_jvp, shape=_reduced_shape,
+        doc="np.nanmax: like max (NaNs are never the maximum; ties split equally).")
+defprim("nanmin", np.nanmin, sig="a, /, axis=None, keepdims=None", vjp=_maxmin_vjp,
+        jvp=_maxmin_jvp, shape=_reduced_shape,
+        doc="np.nanmin: like min (NaNs are never the minimum; ties split equally).")
+
+
+def _nan_centered(em, a, axis, dtype):
+    kw = _keep_kw(axis)
+    return _nan_zeroed(em, a, em.subtract(a, em.nanmean(a, **kw)))
+
+
+def _nanvar_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
+    dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
+    g = em.unreduce(em.divide(g, dof), a, **_red_kw(axis, keepdims))
+    return [em.multiply(em.multiply(_nan_centered(em, a, axis, dtype), g), 2.0)]
+
+
+def _nanvar_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
+    dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
+    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+               **_red_kw(axis, keepdims))
+    return em.divide(em.multiply(s, 2.0), dof)
+
+
+def _nanstd_denominator(em, a, out, axis, ddof, keepdims):
+    dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
+    return em.multiply(em.where(em.equal(out, 0), 1, out), dof)
+
+
+def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
+    g = em.divide(g, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
+    g = em.unreduce(g, a, **_red_kw(axis, keepdims))
+    return [em.multiply(_nan_centered(em, a, axis, dtype), g)]
+
+
+def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
+    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+               **_red_kw(axis, keepdims))
+    return em.divide(s, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
+
+
+_NANVAR = "a, /, axis=None, dtype=None, *, ddof=0, keepdims=None"
+defprim("nanvar", np.nanvar, sig=_NANVAR, vjp=_nanvar_vjp, jvp=_nanvar_jvp,
+        shape=_reduced_shape, doc="np.nanvar: 2 (x - nanmean) / (count - ddof), 0 at NaNs.")
+defprim("nanstd", np.nanstd, sig=_NANVAR, vjp=_nanstd_vjp, jvp=_nanstd_jvp,
+        shape=_reduced_shape,
+        doc="np.nanstd: (x - nanmean) / ((count - ddof) std), 0 at NaNs and where std == 0.")
+
+
+def _nanprod_vjp(em, g, out, a, axis=None, dtype=None, keepdims=None):
+    ones = em.where(em.isnan(a), 1, a)
+    return [_nan_zeroed(em, a, em.multiply(em.unreduce(g, a, **_red_kw(axis, keepdims)),
+                                           _prod_others(em, ones, axis)))]
+
+
+def _nanprod_jvp(em, dots, out, a, axis=None, dtype=None, keepdims=None):
+    ones = em.where(em.isnan(a), 1, a)
+    return em.sum(em.multiply(_nan_zeroed(em, a, dots[0]), _prod_others(em, ones, axis)),
+                  **_red_kw(axis, keepdims))
+
+
+defprim("nanprod", np.nanprod, sig=_NANRED, vjp=_nanprod_vjp, jvp=_nanprod_jvp,
+        shape=_reduced_shape, doc="np.nanprod: prod with NaNs as 1 (exact at zeros), 0 at NaNs.")
+
+
+defprim("nancumsum", np.nancumsum, sig="a, /, axis=None, dtype=None",
+        vjp=lambda em, g, out, a, axis=None, dtype=None: [_nan_zeroed(
+            em, a, em.call("reverse_cumsum", g, a, **options(axis=axis)))],
+        jvp=lambda em, dots, out, a, axis=None, dtype=None: em.cumsum(
+            _nan_zeroed(em, a, dots[0]), **options(axis=axis)),
+        shape=shape_fresh, doc="np.nancumsum: cumsum with NaNs as 0 (derivative 0 there).")
+
+
+def _nancumprod_vjp(em, g, out, a, axis=None, dtype=None):
+    ones = em.where(em.isnan(a), 1, a)
+    xs, ax = _scan_operand(em, ones, axis)
+    ct = _cumprod_vjp_core(em, g, out, xs, ax)
+    if _absent(axis):
+        ct = em.reshape(ct, shape=em.shape(a))
+    return [_nan_zeroed(em, a, ct)]
+
+
+def _nancumprod_jvp(em, dots, out, a, axis=None, dtype=None):
+    ones = em.where(em.isnan(a), 1, a)
+    xs, ax = _scan_operand(em, ones, axis)
+    t = _nan_zeroed(em, a, dots[0])
+    return _cumprod_jvp_core(em, em.ravel(t) if _absent(axis) else t, out, xs, ax)
+
+
+defprim("nancumprod", np.nancumprod, sig="a, /, axis=None, dtype=None", vjp=_nancumprod_vjp,
+        jvp=_nancumprod_jvp, shape=shape_fresh,
+        doc="np.nancumprod: cumprod with NaNs as 1 (exact at zeros), 0 at NaNs.")
+
+
+# ---------------------------------------------------------------- products
+
+def_bilinear("kron", np.kron, runtime.kron_vjp_a, runtime.kron_vjp_b,
+             doc="np.kron: bilinear; each operand's cotangent contracts g's blocks with the "
+                 "other operand.")
+def_bilinear("vdot", np.vdot, runtime.vdot_vjp_a, runtime.vdot_vjp_b,
+             doc="np.vdot (real arrays): the flattened dot product.")
+def_bilinear("cross", np.cross, runtime.cross_vjp_a, runtime.cross_vjp_b,
+             options="axisa=-1, axisb=-1, axisc=-1, axis=None",
+             doc="np.cross (3-vectors): <g, a x b> = <a, b x g> = <b, g x a>.")
+def_bilinear("convolve", np.convolve, runtime.convolve_vjp_a, runtime.convolve_vjp_b,
+             options="mode='full'",
+             doc="np.convolve (full, same, valid): the cotangents are correlations of the "
+                 "full-length cotangent with the other operand.")
+def_bilinear("correlate", np.correlate, runtime.correlate_vjp_a, runtime.correlate_vjp_b,
+             options="mode='valid'",
+             doc="np.correlate (full, same, valid): np.convolve with the second operand "
+                 "reversed.")

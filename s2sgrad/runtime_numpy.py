@@ -1,0 +1,807 @@
+"""Runtime helpers of NumPy's assembly, statistics and data functions.
+
+Part of :mod:`s2sgrad.runtime` (which re-exports every name in ``__all__``),
+kept in a file of its own because it is long.  Plain NumPy.  Each helper is
+a primitive with its own rules (``primitives/assembly.py``,
+``statistics.py``, ``data.py``), so generated code that calls it can be
+differentiated again.  Helpers that only have a NumPy form (a scatter-add,
+writes into a fresh buffer) refuse other array types with
+:class:`~s2sgrad.runtime.ArrayKindError` rather than converting them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .runtime import _numpy_only, _split_like, unbroadcast
+
+__all__: list = []
+
+
+# ---------------------------------------------------------------- shape and assembly adjoints
+#
+# The adjoints of NumPy's assembly functions (primitives/assembly.py).  Each
+# moves, copies or sums elements; each is a primitive whose own adjoint is
+# the NumPy function it undoes (``untile``'s is ``np.tile``), so generated
+# code stays differentiable.
+
+__all__ += ["uncolumn_stack", "undstack", "unrepeat", "untile", "unpad", "pad_constant_adjoint",
+            "unrollaxis", "undiagonal", "untake", "untake_along_axis", "undelete", "uninsert",
+            "unlinspace", "partition_like", "unpartition"]
+
+
+def uncolumn_stack(g, *xs):
+    """The adjoint of ``np.column_stack(xs)``: 0-d and 1-d operands were
+    columns (``(n, 1)``), others joined along axis 1."""
+    shapes = [np.shape(x) if np.ndim(x) >= 2 else (np.size(x), 1) for x in xs]
+    return _split_like(g, xs, 1, shapes)
+
+
+def undstack(g, *xs):
+    """The adjoint of ``np.dstack(xs)``: operands made at least 3-d, joined along axis 2."""
+    return _split_like(g, xs, 2, [np.shape(np.atleast_3d(x)) for x in xs])
+
+
+def _axis_of(axis, ndim):
+    return axis + ndim if axis < 0 else axis
+
+
+def unrepeat(g, a, repeats, axis=None):
+    """The adjoint of ``np.repeat(a, repeats, axis)``: each element's copies summed."""
+    shape = np.shape(a)
+    g = np.asarray(g)
+    ax = 0 if axis is None else _axis_of(axis, len(shape))
+    n = int(np.prod(shape)) if axis is None else shape[ax]
+    r = np.asarray(repeats)
+    if r.size == 1:                     # the same count for every element: reshape and sum
+        k = int(r.reshape(-1)[0])
+        out = g.reshape(g.shape[:ax] + (n, k) + g.shape[ax + 1:]).sum(axis=ax + 1)
+    else:
+        _numpy_only("np.repeat with per-element counts", g, a)
+        moved = np.moveaxis(g, ax, 0)
+        out = np.zeros((n,) + moved.shape[1:], dtype=np.result_type(g, a))
+        np.add.at(out, np.repeat(np.arange(n), r), moved)
+        out = np.moveaxis(out, 0, ax)
+    return np.reshape(out, shape)
+
+
+def untile(g, A, reps):
+    """The adjoint of ``np.tile(A, reps)``: the tiles summed (NumPy prepends
+    unit axes to the shorter of ``A.shape`` and ``reps``)."""
+    shape = np.shape(A)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    d = max(len(shape), len(reps))
+    s = (1,) * (d - len(shape)) + tuple(shape)
+    r = (1,) * (d - len(reps)) + reps
+    g = np.reshape(g, tuple(v for pair in zip(r, s) for v in pair))
+    return np.reshape(g.sum(axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def _pad_pairs(pad_width, ndim):
+    """``pad_width`` in any of NumPy's forms as an ``(ndim, 2)`` int array."""
+    if isinstance(pad_width, dict):
+        pairs = np.zeros((ndim, 2), dtype=np.intp)
+        for ax, w in pad_width.items():
+            pairs[ax] = np.broadcast_to(np.asarray(w, dtype=np.intp), (2,))
+        return pairs
+    return np.broadcast_to(np.round(np.asarray(pad_width)).astype(np.intp), (ndim, 2))
+
+
+def unpad(g, x, pad_width, mode="constant"):
+    """The adjoint of ``np.pad(x, pad_width, mode)``: the interior of ``g``,
+    plus (for ``edge``/``reflect``/``symmetric``/``wrap``) the padding's
+    entries added back onto the elements they copy.  Each of those modes
+    pads an axis by gathering along it, by the index map ``np.pad`` gives
+    ``np.arange(n)`` itself, so the scatter uses exactly NumPy's map."""
+    shape = np.shape(x)
+    pairs = _pad_pairs(pad_width, len(shape))
+    if mode == "constant":
+        return g[tuple(slice(int(b), int(b) + n) for n, (b, _) in zip(shape, pairs))]
+    _numpy_only(f"np.pad with mode={mode!r}", g)
+    g = np.asarray(g)
+    for ax, (n, (b, a)) in enumerate(zip(shape, pairs)):
+        b, a = int(b), int(a)
+        if b == 0 and a == 0:
+            continue
+        idx = np.pad(np.arange(n), (b, a), mode=mode)
+        moved = np.moveaxis(g, ax, 0)
+        out = moved[b:b + n].copy()
+        np.add.at(out, np.concatenate([idx[:b], idx[b + n:]]),
+                  np.concatenate([moved[:b], moved[b + n:]]))
+        g = np.moveaxis(out, 0, ax)
+    return g
+
+
+def pad_constant_adjoint(g, x, constant_values, pad_width):
+    """The cotangent of ``constant_values`` in ``np.pad(x, pad_width,
+    constant_values=c)``: the sum of ``g`` over the entries each element of
+    ``c`` fills (``np.pad`` itself says which, corners included)."""
+    g = np.asarray(g)
+    c = np.asarray(constant_values)
+    if c.ndim == 0:
+        return g.sum() - unpad(g, x, pad_width).sum()
+    _numpy_only("np.pad's constant_values", g, x)
+    zeros = np.zeros(np.shape(x), dtype=g.dtype)
+    out = np.zeros(c.shape, dtype=g.dtype)
+    for k in np.ndindex(c.shape):
+        e = np.zeros(c.shape, dtype=g.dtype)
+        e[k] = 1
+        out[k] = np.sum(g * np.pad(zeros, pad_width, constant_values=e))
+    return out
+
+
+def unrollaxis(g, a, axis, start=0):
+    """The adjoint of ``np.rollaxis(a, axis, start)``, which is
+    ``np.moveaxis(a, axis, start')`` for NumPy's adjusted ``start'``."""
+    n = np.ndim(a)
+    axis = _axis_of(axis, n)
+    start = _axis_of(start, n)
+    if axis < start:
+        start -= 1
+    return np.moveaxis(g, start, axis)
+
+
+def undiagonal(g, a, offset=0, axis1=0, axis2=1):
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` on that
+    diagonal of zeros shaped like ``a``."""
+    _numpy_only("np.diagonal", g, a)
+    out = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    g = np.asarray(g)
+    rows = np.arange(g.shape[-1]) + max(-offset, 0)
+    view[..., rows, rows + offset] = g
+    return out
+
+
+def untake(g, a, indices, axis=None, mode=None):
+    """The adjoint of ``np.take(a, indices, axis, mode=mode)``: a scatter-add,
+    so an index taken twice receives both cotangents."""
+    _numpy_only("np.take", g, a)
+    shape = np.shape(a)
+    out = np.zeros(shape, dtype=np.result_type(g, a))
+    idx = np.asarray(indices)
+    n = out.size if axis is None else shape[axis]
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    if axis is None:
+        np.add.at(out.reshape(-1), idx, g)
+    else:
+        np.add.at(out, (slice(None),) * _axis_of(axis, len(shape)) + (idx,), g)
+    return out
+
+
+def _along_axis_index(indices, shape, axis):
+    """The integer-array index ``np.take_along_axis(arr, indices, axis)`` reads
+    (``indices`` along ``axis``, every position of the other axes; broadcast)."""
+    idx = []
+    for d, n in enumerate(shape):
+        if d == axis:
+            idx.append(indices)
+        else:
+            fit = [1] * len(shape)
+            fit[d] = n
+            idx.append(np.arange(n).reshape(fit))
+    return tuple(idx)
+
+
+def untake_along_axis(g, arr, indices, axis=-1):
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``: a scatter-add."""
+    _numpy_only("np.take_along_axis", g, arr)
+    shape = np.shape(arr)
+    out = np.zeros(shape, dtype=np.result_type(g, arr))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    np.add.at(out, _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape))), g)
+    return out
+
+
+def undelete(g, arr, obj, axis=None):
+    """The adjoint of ``np.delete(arr, obj, axis)``: ``g`` at the kept
+    positions (``np.delete`` of an index range says which), zeros elsewhere."""
+    _numpy_only("np.delete", g, arr)
+    shape = np.shape(arr)
+    if axis is None:
+        out = np.zeros(int(np.prod(shape)), dtype=np.result_type(g, arr))
+        out[np.delete(np.arange(out.size), obj)] = g
+        return out.reshape(shape)
+    ax = _axis_of(axis, len(shape))
+    out = np.zeros(shape, dtype=np.result_type(g, arr))
+    out[(slice(None),) * ax + (np.delete(np.arange(shape[ax]), obj),)] = g
+    return out
+
+
+def uninsert(g, arr, values, obj, axis=None):
+    """The adjoint of ``np.insert(arr, obj, values, axis)``: (cotangent of
+    ``arr``, cotangent of ``values``).  Where each element went is found by
+    inserting element numbers with ``np.insert`` itself, so NumPy's rules
+    (flattening for ``axis=None``, broadcasting of ``values``) are followed
+    exactly; a broadcast value's copies add up."""
+    _numpy_only("np.insert", g, arr, values)
+    shape = np.shape(arr)
+    g = np.asarray(g)
+    base = np.arange(int(np.prod(shape)))
+    if axis is not None:
+        base = base.reshape(shape)
+    vnum = np.arange(int(np.size(values))).reshape(np.shape(values))
+    where_a = np.insert(base, obj, -1, axis=axis)
+    where_v = np.insert(np.full(base.shape, -1), obj, vnum, axis=axis)
+    ct_a = np.zeros(base.size, dtype=np.result_type(g, arr))
+    m = where_a >= 0
+    ct_a[where_a[m]] = g[m]
+    ct_v = np.zeros(vnum.size, dtype=np.result_type(g, values))
+    m = where_v >= 0
+    np.add.at(ct_v, where_v[m], g[m])
+    return ct_a.reshape(shape), ct_v.reshape(np.shape(values))
+
+
+def unlinspace(g, start, stop, num=50, endpoint=True, axis=0):
+    """The adjoint of ``np.linspace(start, stop, num, endpoint, axis=axis)``,
+    which is linear in (start, stop): sample ``i`` is ``(1 - t_i) start + t_i stop``
+    with ``t = np.linspace(0, 1, num, endpoint)``.  Returns (ct_start, ct_stop)."""
+    g = np.asarray(g)
+    dtype = g.dtype if np.issubdtype(g.dtype, np.inexact) else np.float64
+    t = np.linspace(0.0, 1.0, num, endpoint=endpoint).astype(dtype)
+    ax = _axis_of(axis, g.ndim)
+    t = t.reshape([-1 if d == ax else 1 for d in range(g.ndim)])
+    ct_stop = np.sum(g * t, axis=ax)
+    return unbroadcast(np.sum(g, axis=ax) - ct_stop, start), unbroadcast(ct_stop, stop)
+
+
+def _match_order(a, out, axis):
+    """The permutation ``p`` with ``out == take_along_axis(a, p, axis)`` for an
+    ``out`` that is a rearrangement of ``a`` (``np.partition``): equal values
+    are matched in order (stable sorts of both)."""
+    oa = np.argsort(a, axis=axis, kind="stable")
+    oo = np.argsort(out, axis=axis, kind="stable")
+    p = np.empty_like(oo)
+    np.put_along_axis(p, oo, oa, axis=axis)
+    return p
+
+
+def partition_like(t, a, out, axis=-1):
+    """``t`` rearranged the way ``out = np.partition(a, kth, axis)`` rearranged ``a``."""
+    _numpy_only("np.partition", t, a)
+    if axis is None:
+        return np.ravel(t)[_match_order(np.ravel(a), out, 0)]
+    return np.take_along_axis(np.asarray(t), _match_order(a, out, axis), axis=axis)
+
+
+def unpartition(g, a, out, axis=-1):
+    """The adjoint of :func:`partition_like`: each entry of ``g`` sent back to
+    the element of ``a`` it came from."""
+    _numpy_only("np.partition", g, a)
+    res = np.zeros(np.shape(a), dtype=np.result_type(g, a))
+    if axis is None:
+        res.reshape(-1)[_match_order(np.ravel(a), out, 0)] = np.ravel(g)
+    else:
+        np.put_along_axis(res, _match_order(a, out, axis), g, axis=axis)
+    return res
+
+
+# ---------------------------------------------------------------- statistics adjoints
+#
+# Helpers of primitives/statistics.py: the adjoints of np.diff, np.gradient,
+# np.trapezoid's weights, the products kron/cross/vdot/convolve/correlate,
+# np.cov's data layout, and the gathers behind quantiles.
+
+__all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights",
+            "average_weights_adjoint", "trapezoid_ends",
+            "trapezoid_weights", "trapezoid_weights_adjoint", "kron_vjp_a", "kron_vjp_b",
+            "vdot_vjp_a", "vdot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
+            "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b", "cov_rows",
+            "cov_rows_adjoint", "cov_normalization", "quantile_tangent", "quantile_adjoint"]
+
+
+def require_1d(x, what=""):
+    """``x`` itself, checked to be 1-d (``what`` needs it so, to know its number
+    of results when compiling)."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"s2sgrad differentiates {what} only for a 1-d array, but this one "
+                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple) so the "
+                         f"number of results is known when compiling")
+    return x
+
+
+def _diff_edge(v, a, axis):
+    """``prepend``/``append`` as ``np.diff`` uses it (a scalar becomes one slice)."""
+    v = np.asanyarray(v)
+    if v.ndim == 0:
+        shape = list(np.shape(a))
+        shape[axis] = 1
+        v = np.broadcast_to(v, tuple(shape))
+    return v
+
+
+def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
+    """The adjoint of ``np.diff(a, n, axis, prepend=..., append=...)``: the
+    cotangent of ``a``, followed by those of ``prepend``/``append`` when given."""
+    _numpy_only("np.diff", g, a)
+    nd = np.ndim(a)
+    ax = _axis_of(axis, nd)
+    g = np.array(g) if n == 0 else np.asarray(g)       # always a fresh array
+    lead = (slice(None),) * ax
+    for _ in range(n):                 # the adjoint of c -> c[1:] - c[:-1], in one pass
+        shape = list(g.shape)
+        m = shape[ax]
+        shape[ax] += 1
+        if m == 0:
+            g = np.zeros(shape, dtype=g.dtype)
+            continue
+        z = np.empty(shape, dtype=g.dtype)
+        np.negative(g[lead + (slice(0, 1),)], out=z[lead + (slice(0, 1),)])
+        np.subtract(g[lead + (slice(None, -1),)], g[lead + (slice(1, None),)],
+                    out=z[lead + (slice(1, -1),)])
+        z[lead + (slice(-1, None),)] = g[lead + (slice(-1, None),)]
+        g = z
+    parts = [v for v in (prepend, append) if v is not None]
+    if not parts:
+        return g
+    lens = [np.shape(_diff_edge(prepend, a, ax))[ax] if prepend is not None else 0,
+            np.shape(a)[ax]]
+    pieces = np.split(g, np.cumsum(lens), axis=ax)
+    out = [pieces[1]]
+    if prepend is not None:
+        out.append(unbroadcast(pieces[0], prepend))
+    if append is not None:
+        out.append(unbroadcast(pieces[2], append))
+    return tuple(out)
+
+
+def _gradient_band(n, spacing, edge_order, dtype):
+    """``coef[i, d + 2] = A[i, i + d]`` for the matrix ``A`` that ``np.gradient``
+    applies along one axis of length ``n`` (every row touches at most the
+    columns ``i - 2 .. i + 2``), read off ``np.gradient`` itself by probing
+    with the columns of each residue mod 5."""
+    idx = np.arange(n)
+    coef = np.zeros((n, 5), dtype=dtype)
+    for k in range(5):
+        probe = (idx % 5 == k).astype(np.float64)
+        p = np.gradient(probe, *spacing, edge_order=edge_order)
+        for d in range(-2, 3):
+            j = idx + d
+            ok = (j >= 0) & (j < n) & (j % 5 == k)
+            coef[ok, d + 2] = p[ok]
+    return coef
+
+
+def gradient_adjoint(g, f, *spacing, axis=0, edge_order=1):
+    """The adjoint of ``np.gradient(f, *spacing, axis=axis, edge_order=...)``
+    (one axis): ``A^T g`` for NumPy's own difference matrix ``A``."""
+    _numpy_only("np.gradient", g, f)
+    g = np.asarray(g)
+    ax = _axis_of(axis, np.ndim(f))
+    n = np.shape(f)[ax]
+    dtype = np.result_type(g, f, np.float32)
+    coef = _gradient_band(n, spacing, edge_order, dtype)
+    gm = np.moveaxis(g, ax, -1)
+    out = np.zeros(gm.shape, dtype=dtype)
+    for d in range(-2, 3):           # out[j] += A[j - d, j] g[j - d]
+        t = gm * coef[:, d + 2]
+        if d >= 0:
+            out[..., d:] += t[..., :n - d]
+        else:
+            out[..., :n + d] += t[..., -d:]
+    return np.moveaxis(out, -1, ax)
+
+
+def _average_axes(w, a, axis):
+    """The axes a non-full-shaped ``np.average`` weight lies along (None: as is)."""
+    if axis is None or np.shape(w) == np.shape(a):
+        return None
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(_axis_of(int(x), np.ndim(a)) for x in axes)
+
+
+def average_weights(w, a, axis=None):
+    """``np.average``'s weights shaped to broadcast against ``a``: weights
+    given for the reduced axes only lie along them (in sorted axis order)."""
+    w = np.asarray(w)
+    axes = _average_axes(w, a, axis)
+    if axes is None:
+        return w
+    w = w.transpose(np.argsort(axes))
+    return w.reshape(tuple(n if d in axes else 1 for d, n in enumerate(np.shape(a))))
+
+
+def average_weights_adjoint(h, w, a, axis=None):
+    """The adjoint of :func:`average_weights` (``h`` shaped like its result)."""
+    h = np.asarray(h)
+    axes = _average_axes(w, a, axis)
+    if axes is None:
+        return h.reshape(np.shape(w))
+    perm = np.argsort(axes)
+    t = h.reshape(tuple(np.shape(w)[p] for p in perm))
+    return t.transpose(np.argsort(perm))
+
+
+def trapezoid_ends(y, axis=-1):
+    """``np.trapezoid``'s weights for unit spacing: 1, with 1/2 at both ends of ``axis``."""
+    nd = np.ndim(y)
+    ax = _axis_of(axis, nd)
+    n = np.shape(y)[ax]
+    dtype = np.result_type(y, np.float32)
+    w = np.ones(n, dtype=dtype)
+    if n:
+        w[0] = w[-1] = 0.5
+    if n == 1:
+        w[0] = 0.0
+    shape = [1] * nd
+    shape[ax] = n
+    return w.reshape(shape)
+
+
+def _trapezoid_steps(x, y, axis):
+    x = np.asarray(x)
+    nd = np.ndim(y)
+    if x.ndim == 1:
+        d = np.diff(x)
+        shape = [1] * nd
+        shape[_axis_of(axis, nd)] = d.shape[0]
+        return d.reshape(shape), _axis_of(axis, nd)
+    return np.diff(x, axis=axis), _axis_of(axis, x.ndim)
+
+
+def trapezoid_weights(x, y, axis=-1):
+    """``W`` with ``np.trapezoid(y, x, axis=axis) == sum(W * y, axis)``:
+    ``W_i = (d_{i-1} + d_i) / 2`` for the steps ``d = diff(x)`` (linear in ``x``)."""
+    d, ax = _trapezoid_steps(x, y, axis)
+    lo = [(0, 0)] * d.ndim
+    hi = [(0, 0)] * d.ndim
+    lo[ax] = (1, 0)
+    hi[ax] = (0, 1)
+    return (np.pad(d, lo) + np.pad(d, hi)) * 0.5
+
+
+def trapezoid_weights_adjoint(h, x, y, axis=-1):
+    """The adjoint of :func:`trapezoid_weights` in ``x`` (``h`` shaped like ``W``)."""
+    h = np.asarray(h)
+    x = np.asarray(x)
+    nd = np.ndim(y)
+    ax = _axis_of(axis, nd) if x.ndim == 1 else _axis_of(axis, x.ndim)
+    lead = (slice(None),) * ax
+    cd = (h[lead + (slice(None, -1),)] + h[lead + (slice(1, None),)]) * 0.5
+    lo = [(0, 0)] * cd.ndim
+    hi = [(0, 0)] * cd.ndim
+    lo[ax] = (1, 0)
+    hi[ax] = (0, 1)
+    cx = np.pad(cd, lo) - np.pad(cd, hi)            # the adjoint of np.diff
+    return np.reshape(cx, x.shape)
+
+
+def _kron_shapes(a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    nd = max(len(sa), len(sb))
+    return (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb, nd
+
+
+def kron_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.kron(a, b)``: each block of ``g`` against ``b``."""
+    sa, sb, nd = _kron_shapes(a, b)
+    G = np.reshape(g, tuple(v for pair in zip(sa, sb) for v in pair))
+    t = np.tensordot(G, np.reshape(b, sb), axes=(list(range(1, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(t, np.shape(a))
+
+
+def kron_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.kron(a, b)``."""
+    sa, sb, nd = _kron_shapes(a, b)
+    G = np.reshape(g, tuple(v for pair in zip(sa, sb) for v in pair))
+    t = np.tensordot(G, np.reshape(a, sa), axes=(list(range(0, 2 * nd, 2)), list(range(nd))))
+    return np.reshape(t, np.shape(b))
+
+
+def _real_only(name, *xs):
+    if any(np.iscomplexobj(x) for x in xs):
+        raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
+
+
+def vdot_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``np.vdot(a, b)`` (real arrays; both are flattened)."""
+    _real_only("np.vdot", a, b)
+    return np.reshape(np.multiply(g, np.ravel(b)), np.shape(a))
+
+
+def vdot_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``np.vdot(a, b)`` (real arrays)."""
+    _real_only("np.vdot", a, b)
+    return np.reshape(np.multiply(g, np.ravel(a)), np.shape(b))
+
+
+def _cross_axes(axisa, axisb, axisc, axis, a, b):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
+        raise ValueError("s2sgrad differentiates np.cross of 3-vectors only (2-vectors are "
+                         "deprecated in NumPy 2); pad them with a zero third component")
+    _real_only("np.cross", a, b)
+    return axisa, axisb, axisc
+
+
+def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cotangent of ``a`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <a, b x g>``."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    return unbroadcast(np.cross(b, g, axisa=axb, axisb=axc, axisc=axa), a)
+
+
+def cross_vjp_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cotangent of ``b`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <b, g x a>``."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    return unbroadcast(np.cross(g, a, axisa=axc, axisb=axa, axisc=axb), b)
+
+
+def _full_cotangent(g, n, m, mode, flipped):
+    """``g`` placed in the full-length result (zeros elsewhere): the window
+    that ``mode`` keeps.  ``flipped``: np.correlate with ``len(v) > len(a)``,
+    whose 'same' window is centred from the other end."""
+    g = np.asarray(g)
+    if mode == "full":
+        return g
+    s = min(n, m)
+    off = s - 1 if mode == "valid" else ((s - 1) - (s - 1) // 2 if flipped else (s - 1) // 2)
+    out = np.zeros(n + m - 1, dtype=g.dtype)
+    out[off:off + g.shape[0]] = g
+    return out
+
+
+def convolve_vjp_a(g, a, v, mode="full"):
+    """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
+    _numpy_only("np.convolve", g, a, v)
+    _real_only("np.convolve", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
+    return np.reshape(np.correlate(gf, np.ravel(v), "valid"), np.shape(a))
+
+
+def convolve_vjp_b(g, a, v, mode="full"):
+    """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
+    _numpy_only("np.convolve", g, a, v)
+    _real_only("np.convolve", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
+    return np.reshape(np.correlate(gf, np.ravel(a), "valid"), np.shape(v))
+
+
+def correlate_vjp_a(g, a, v, mode="valid"):
+    """Cotangent of ``a`` in ``np.correlate(a, v, mode)`` (which is
+    ``np.convolve(a, v[::-1])`` in full)."""
+    _numpy_only("np.correlate", g, a, v)
+    _real_only("np.correlate", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
+    return np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a))
+
+
+def correlate_vjp_b(g, a, v, mode="valid"):
+    """Cotangent of ``v`` in ``np.correlate(a, v, mode)``."""
+    _numpy_only("np.correlate", g, a, v)
+    _real_only("np.correlate", a, v)
+    gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
+    return np.reshape(np.correlate(gf, np.ravel(a), "valid")[::-1], np.shape(v))
+
+
+def cov_rows(m, y=None, rowvar=True, dtype=None):
+    """The variables-by-observations matrix ``np.cov(m, y, rowvar)`` works on."""
+    _numpy_only("np.cov", m)
+    _real_only("np.cov", m, y)
+    m = np.asarray(m)
+    if dtype is None:
+        dtype = np.result_type(m, np.float64) if y is None else np.result_type(m, y, np.float64)
+    X = np.array(m, ndmin=2, dtype=dtype)
+    if not rowvar and m.ndim != 1:
+        X = X.T
+    if y is not None:
+        y = np.array(y, ndmin=2, dtype=dtype)
+        if not rowvar and y.shape[0] != 1:
+            y = y.T
+        X = np.concatenate((X, y), axis=0)
+    return X
+
+
+def cov_rows_adjoint(G, m, y=None, rowvar=True, dtype=None):
+    """The adjoint of :func:`cov_rows`: the cotangent of ``m`` (and of ``y``)."""
+    G = np.asarray(G)
+    m_rows = 1 if np.ndim(m) < 2 else np.shape(m)[0 if rowvar else 1]
+    if y is not None:
+        G, Gy = G[:m_rows], G[m_rows:]
+    if not rowvar and np.ndim(m) != 1:
+        G = G.T
+    ct_m = np.reshape(G, np.shape(m))
+    if y is None:
+        return ct_m
+    if not rowvar and np.array(y, ndmin=2).shape[0] != 1:
+        Gy = Gy.T
+    return ct_m, np.reshape(Gy, np.shape(y))
+
+
+def cov_normalization(X, bias=False, ddof=None, fweights=None, aweights=None):
+    """``np.cov``'s divisor for the rows ``X``; with weights, ``(w, divisor)``
+    for the product ``w`` of frequency and analytic weights."""
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = np.asarray(fweights, dtype=float)
+    if aweights is not None:
+        aw = np.asarray(aweights, dtype=float)
+        w = aw if w is None else w * aw
+    if w is None:
+        fact = X.shape[1] - ddof
+        return max(fact, 0.0)
+    w_sum = np.sum(w)
+    if ddof == 0:
+        fact = w_sum
+    elif aweights is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * np.sum(w * np.asarray(aweights, dtype=float)) / w_sum
+    return w.astype(X.dtype), max(fact, 0.0)
+
+
+# -- quantiles: the value at q is (1 - gamma) s[lo] + gamma s[hi] for the
+# stably sorted sample s, with (lo, hi, gamma) from NumPy's definition of
+# each method (numpy/lib/_function_base_impl.py, Hyndman & Fan).
+
+_HF_ALPHA_BETA = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                  "weibull": (0.0, 0.0), "median_unbiased": (1 / 3.0, 1 / 3.0),
+                  "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+
+
+def _discrete_index(v, keep_lower):
+    prev = np.floor(v)
+    gamma = v - prev
+    idx = np.where(keep_lower(gamma, v), prev, prev + 1)
+    return np.maximum(idx, 0)
+
+
+def _quantile_positions(n, q, method):
+    """``(lo, hi, gamma)`` for samples of ``n`` values (``n`` may be an array
+    of per-lane counts), broadcast over ``q`` and ``n``."""
+    n = np.asarray(n)
+    q = np.asarray(q)
+    if method in ("lower", "higher", "nearest", "inverted_cdf", "closest_observation"):
+        if method == "lower":
+            idx = np.floor((n - 1) * q)
+        elif method == "higher":
+            idx = np.ceil((n - 1) * q)
+        elif method == "nearest":
+            idx = np.around((n - 1) * q)
+        elif method == "inverted_cdf":
+            idx = _discrete_index(n * q - 1, lambda gm, v: gm == 0)
+        else:
+            idx = _discrete_index(n * q - 1 - 0.5,
+                                  lambda gm, v: (gm == 0) & (np.floor(v) % 2 == 1))
+        idx = np.asarray(idx).astype(np.intp)
+        return idx, idx, np.zeros(idx.shape)
+    if method == "linear":
+        v = (n - 1) * q
+    elif method == "averaged_inverted_cdf":
+        v = n * q - 1
+    elif method == "midpoint":
+        v = 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q))
+    elif method in _HF_ALPHA_BETA:
+        alpha, beta = _HF_ALPHA_BETA[method]
+        v = n * q + (alpha + q * (1 - alpha - beta)) - 1
+    else:
+        raise ValueError(f"{method!r} is not a valid quantile method")
+    v = np.asarray(v)
+    if np.issubdtype(v.dtype, np.integer):
+        return v.astype(np.intp), v.astype(np.intp), np.zeros(v.shape)
+    prev = np.floor(v)
+    gamma = v - prev
+    if method == "averaged_inverted_cdf":
+        gamma = np.where(gamma == 0, 0.5, 1.0)
+    elif method == "midpoint":
+        gamma = np.where(v % 1 == 0, 0.0, 0.5)
+    last = n - 1
+    above, below = v >= last, v < 0
+    lo = np.where(above, last, np.where(below, 0, prev))
+    hi = np.where(above, last, np.where(below, 0, prev + 1))
+    return lo.astype(np.intp), hi.astype(np.intp), gamma
+
+
+def _quantile_lanes(a, axis):
+    """``a`` with the reduced axes moved last and merged, and the inverse."""
+    a = np.asarray(a)
+    if axis is None:
+        return a.reshape(1, -1)[0], a.shape, None
+    nd = a.ndim
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(sorted(_axis_of(int(x), nd) for x in axes))
+    k = len(axes)
+    moved = np.moveaxis(a, axes, tuple(range(nd - k, nd)))
+    return moved.reshape(moved.shape[:nd - k] + (-1,)), moved.shape, axes
+
+
+def _quantile_setup(a, q, axis, method, nan, percent):
+    a2, _, _ = _quantile_lanes(a, axis)
+    q = np.asarray(q, dtype=np.float64 if not np.issubdtype(np.asarray(q).dtype, np.integer)
+                   or percent else np.asarray(q).dtype)
+    if percent:
+        q = q / 100
+    lanes = a2.shape[:-1]
+    order = np.argsort(a2, axis=-1, kind="stable")       # NaNs last
+    n = np.sum(~np.isnan(a2), axis=-1) if nan else a2.shape[-1]
+    qq = q.reshape(q.shape + (1,) * len(lanes))
+    lo, hi, gamma = _quantile_positions(n, qq, method)
+    full = q.shape + lanes
+    lo, hi = np.broadcast_to(lo, full), np.broadcast_to(hi, full)
+    gamma = np.broadcast_to(gamma, full)
+    weight = np.ones(full)
+    if nan:
+        weight = np.broadcast_to(n > 0, full).astype(float)   # an all-NaN lane: no derivative
+    return order, lo, hi, gamma, weight, full
+
+
+def _quantile_out_shape(a, q, axis, keepdims, percent):
+    shape = np.shape(a)
+    if axis is None:
+        rest = (1,) * len(shape) if keepdims else ()
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = {_axis_of(int(x), len(shape)) for x in axes}
+        rest = tuple(1 if d in axes else n for d, n in enumerate(shape)
+                     if keepdims or d not in axes)
+    return np.shape(q) + rest
+
+
+def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, nan=False,
+                     percent=False):
+    """The tangent of ``np.quantile(a, q, axis, method=..., keepdims=...)``
+    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``."""
+    _numpy_only("quantiles", t, a)
+    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    t2, _, _ = _quantile_lanes(np.broadcast_to(t, np.shape(a)), axis)
+    ts = np.broadcast_to(np.take_along_axis(t2, order, axis=-1), full + t2.shape[-1:])
+    dtype = ts.dtype if np.issubdtype(ts.dtype, np.inexact) else np.float64
+    w_hi = (gamma * weight).astype(dtype)
+    w_lo = ((1 - gamma) * weight).astype(dtype)
+    v = w_lo * np.take_along_axis(ts, lo[..., None], axis=-1)[..., 0] + \
+        w_hi * np.take_along_axis(ts, hi[..., None], axis=-1)[..., 0]
+    return v.reshape(_quantile_out_shape(a, q, axis, keepdims, percent))
+
+
+def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=False,
+                     percent=False):
+    """The adjoint of :func:`quantile_tangent`: each quantile's cotangent sent
+    to the (at most two) order statistics it interpolates."""
+    _numpy_only("quantiles", g, a)
+    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    a2, moved_shape, axes = _quantile_lanes(a, axis)
+    dtype = np.result_type(g, a, np.float32)
+    g = np.reshape(np.asarray(g), full)
+    qshape = np.shape(q)
+    cs = np.zeros((int(np.prod(a2.shape[:-1])), a2.shape[-1]), dtype=dtype)
+    rows = np.arange(cs.shape[0])
+    for k in np.ndindex(qshape):
+        gk = (g[k] * weight[k]).reshape(-1)
+        cs[rows, lo[k].reshape(-1)] += ((1 - gamma[k]).reshape(-1) * gk).astype(dtype)
+        cs[rows, hi[k].reshape(-1)] += (gamma[k].reshape(-1) * gk).astype(dtype)
+    ct2 = np.zeros(a2.shape, dtype=dtype)
+    np.put_along_axis(ct2, order, cs.reshape(a2.shape), axis=-1)
+    if axes is None:
+        return ct2.reshape(np.shape(a))
+    nd = np.ndim(a)
+    ct = ct2.reshape(moved_shape)
+    return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)
+
+
+# ---------------------------------------------------------------- data functions (data.py)
+
+__all__ += ["histogram_bin_index", "histogram_data_edges"]
+
+
+def histogram_data_edges(bins):
+    """1.0 if ``np.histogram(a, bins)`` (no ``range``) computes its edges from
+    the data's min and max (``bins`` a count or a rule name), 0.0 if ``bins``
+    are the edges."""
+    return 1.0 if np.ndim(bins) == 0 else 0.0
+
+
+def histogram_bin_index(a, edges):
+    """The bin ``np.histogram`` puts each element of ``a`` in for these
+    ``edges`` (the last bin is closed), -1 for elements outside (or NaN)."""
+    _numpy_only("np.histogram", a)
+    a = np.asarray(a)
+    edges = np.asarray(edges)
+    idx = np.searchsorted(edges, a, side="right") - 1
+    idx = np.where(a == edges[-1], len(edges) - 2, idx)
+    return np.where((a < edges[0]) | (a > edges[-1]) | np.isnan(a), -1, idx)

@@ -1,0 +1,465 @@
+"""Python constructs real losses use (issue 9): each checked for its value
+against the plain function and for its derivatives (reverse and forward
+mode) against central differences."""
+import dataclasses
+import functools
+import operator
+import typing
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import check_grads, grad, hvp, jvp, value_and_grad, vjp
+from s2sgrad.errors import S2SGradError, UnsupportedSyntaxError
+
+X = np.array([0.3, -0.7, 1.2, 0.5])
+A = np.array([[0.5, -0.2, 0.1, 0.3], [0.2, 0.4, -0.6, 0.1], [0.0, 0.3, 0.2, -0.5]])
+
+
+def check(f, *args, wrt=0):
+    """Value as the plain function, derivatives against finite differences."""
+    v, _ = value_and_grad(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(v, f(*args), rtol=1e-12, atol=1e-12)
+    check_grads(f, args, wrt=wrt, modes=("rev", "fwd"))
+
+
+# ---------------------------------------------------------------- callables as values
+
+
+def test_operator_functions_and_reduce():
+    def f(x):
+        parts = [x, operator.mul(x, x), operator.neg(operator.truediv(x, 3.0))]
+        total = functools.reduce(operator.add, parts)
+        y = operator.pow(operator.sub(total, 0.5), 2)
+        return np.sum(operator.matmul(A, y)) + np.sum(operator.getitem(x, slice(1, 3)))
+
+    check(f, X)
+
+    def g(x):
+        return functools.reduce(lambda a, b: a * np.sin(b), [x[0], x[1], x[2]], 1.0)
+
+    check(g, X)
+    check(lambda x: np.sum(list(map(np.tanh, [x, 2 * x]))[1]), X)
+
+
+def test_callable_arguments_and_defaults():
+    def f(x, reduce=np.sum, act=np.tanh):
+        return reduce(act(x) ** 2)
+
+    check(f, X)
+    v, g = value_and_grad(f)(X, np.mean, np.sin)
+    np.testing.assert_allclose(v, np.mean(np.sin(X) ** 2))
+    np.testing.assert_allclose(g, 2 * np.sin(X) * np.cos(X) / 4)
+
+    def h(x, ops=(operator.mul, operator.add)):
+        return np.sum(ops[1](ops[0](x, x), x))
+
+    check(h, X)
+
+
+# ---------------------------------------------------------------- nested differentiation
+
+
+def inner(x):
+    return np.sum(np.sin(x) * x ** 2)
+
+
+dinner = grad(inner)
+
+
+def test_nested_transformations():
+    check(lambda x: np.sum(grad(inner)(x) ** 2), X)
+    check(lambda x: np.sum(dinner(x) * x), X)
+
+    def vg(x):
+        v, dx = value_and_grad(lambda y: np.sum(y ** 3) * np.sum(x))(x)
+        return v + np.sum(dx * x)
+
+    check(vg, X)
+
+    def fwd(x):
+        out, dot = jvp(inner)((x,), (np.ones(4),))
+        return dot * out
+
+    check(fwd, X)
+    check(lambda x: np.sum(hvp(inner)((x,), x) ** 2), X)
+
+    def pb(x):
+        out, pullback = vjp(lambda y: np.sin(y) * y)(x)
+        return np.sum(pullback(np.cos(x)) * out)
+
+    check(pb, X)
+
+    def aux(x):
+        g, a = grad(lambda y: (np.sum(y ** 2), y * 3.0), has_aux=True)(x)
+        return np.sum(g * a)
+
+    check(aux, X)
+
+    def wrt1(x, w):
+        return np.sum(grad(lambda a, b: np.sum(a * b ** 2), wrt=1)(x, w))
+
+    check(wrt1, X, X[::-1].copy(), wrt=(0, 1))
+
+
+def test_unrolled_inner_optimisation_is_differentiated():
+    Xd = np.random.default_rng(0).normal(size=(5, 4))
+
+    def meta(w, X):
+        def loss(w):
+            return np.mean(np.tanh(X @ w) ** 2)
+        for _ in range(3):
+            w = w - 0.1 * grad(loss)(w)
+        return loss(w)
+
+    check(meta, X, Xd)
+
+    def rnn(W, xs):
+        h = np.zeros(2)
+        for t in range(xs.shape[0]):
+            h = np.tanh(W @ h + xs[t])
+        return np.sum(h ** 2)
+
+    def meta_rnn(W, xs):              # the inner gradient has loops and stacks
+        for _ in range(2):
+            W = W - 0.3 * grad(rnn)(W, xs)
+        return rnn(W, xs)
+
+    check(meta_rnn, A[:2, :2], A[:, :2])
+
+    def in_runtime_loop(x):
+        acc = 0.0
+        for i in range(3):            # a loop that stays a loop, an inner grad in it
+            acc = acc + np.sum(grad(lambda y: np.sum(np.sin(y * i)))(x) ** 2)
+        return acc
+
+    check(in_runtime_loop, X)
+    assert s2sgrad.hessian(inner)(X).shape == (4, 4)        # outside: still fine
+    with pytest.raises(UnsupportedSyntaxError, match="hessian"):
+        grad(lambda x: np.sum(s2sgrad.hessian(inner)(x)))(X)
+
+
+# ---------------------------------------------------------------- static options by name
+
+ORD = 3
+AXIS = 0
+
+
+class NormConfig:
+    ord = 1
+
+
+NORM_CFG = NormConfig()
+
+
+def norm_global(x):
+    return np.linalg.norm(x, ord=ORD, axis=AXIS)
+
+
+def test_options_named_by_globals_cells_attributes_and_defaults():
+    check(norm_global, X)
+    check(lambda x: np.linalg.norm(x, ord=NORM_CFG.ord), X)
+
+    def make(p, axis=-1):
+        def h(x, q=1):             # an int default: a static argument
+            return np.sum(np.linalg.norm(x, ord=p, axis=axis) + np.linalg.norm(2 * x, ord=q, axis=axis))
+        return h
+
+    check(make(4), X)
+    check(make(np.inf), X)
+    check(make(2, axis=1), A)
+    # the option is guarded: changing the global recompiles
+    g = grad(norm_global)
+    before = g(X)
+    global ORD
+    ORD = 1
+    try:
+        np.testing.assert_allclose(g(X), np.sign(X))
+        assert not np.allclose(before, np.sign(X))
+    finally:
+        ORD = 3
+
+
+# ---------------------------------------------------------------- calls and arguments
+
+
+def helper(x, **kw):
+    return x * kw.get("scale", 1.0) + kw.get("shift", 0.0)
+
+
+def test_kwargs_spread_and_read():
+    def f(x):
+        opts = {"scale": 2.0, "shift": 0.5}
+        return np.sum(helper(x, **opts) ** 2) + np.sum(helper(x))
+
+    check(f, X)
+
+
+def test_slice_objects_and_index_variables():
+    def f(x):
+        s = slice(1, 3)
+        t = slice(None, None, 2)
+        idx = (slice(0, 2), 1)
+        return np.sum(x[s] ** 2) + np.sum(x[t]) + np.sum(A[idx] * x[0])
+
+    check(f, X)
+
+    def g(x, k):
+        return np.sum(x[slice(k, k + 2)] ** 3)
+
+    check(g, X, 1)
+
+
+def test_isinstance_on_containers_and_starred_unpacking():  # noqa: C901
+    def f(x, ys):
+        if isinstance(ys, list):
+            first, *rest = ys
+            return np.sum(x * first) + sum(np.sum(r) for r in rest)
+        return np.sum(x)
+
+    check(f, X, [X, 2 * X, 3 * X], wrt=(0, 1))
+    assert grad(f)(X, (X,)).tolist() == [1.0] * 4
+
+    def g(x, data):               # a container passed as data (not differentiated)
+        if isinstance(data, (list, tuple)):
+            return np.sum(x * 3.0)
+        return np.sum(x)
+
+    assert grad(g)(X, [1, 2]).tolist() == [3.0] * 4
+    assert grad(g)(X, (1, 2)).tolist() == [3.0] * 4
+    assert grad(g)(X, X).tolist() == [1.0] * 4
+
+    def g(x):
+        a, *mid, b = (x, x * 2, x * 3, x * 4)
+        return np.sum(a * b) + np.sum(mid[1])
+
+    check(g, X)
+
+
+def test_for_else_and_while_else():
+    def f(x, n):
+        for i in range(n):
+            if x[i] > 1.0:
+                break
+        else:
+            x = x * 2.0
+        k = 0
+        while k < 2:
+            x = np.sin(x)
+            k += 1
+        else:
+            x = x + 1.0
+        return np.sum(x ** 2)
+
+    check(f, X, 2)     # no break: else runs
+    check(f, X, 4)     # x[2] > 1: break, else skipped
+    Y = X * 5.0
+
+    def g(x):
+        for v in x:                  # a runtime loop with a data-dependent break
+            if v > 2.0:
+                break
+        else:
+            return np.sum(x)
+        return np.sum(x ** 2)
+
+    check(g, X)
+    check(g, Y)
+
+
+def test_dict_comprehension():
+    def f(x):
+        d = {k: x * (k + 1.0) for k in range(3)}
+        e = {name: np.sum(v) for name, v in (("a", x), ("b", x ** 2))}
+        return np.sum(d[2] * d[0]) + e["b"] * e["a"]
+
+    check(f, X)
+
+
+def layers(params):
+    for W, b in params:
+        yield W, b
+
+
+def pairs(xs):
+    yield from zip(xs[:-1], xs[1:])
+
+
+def test_generator_functions_iterated_by_for():
+    params = [(A, np.ones(3)), (A.T @ A / 4.0, np.ones(4))]
+
+    def f(params, x):
+        h = x
+        for W, b in layers(params[:1]):
+            h = np.tanh(W @ h + b)
+        return np.sum(h ** 2)
+
+    check(f, params, X, wrt=(0, 1))
+
+    def g(x):
+        def halves(v):
+            yield v[:2]
+            yield v[2:]
+        total = 0.0
+        for part in halves(x):
+            total = total + np.sum(np.sin(part))
+        for a, b in pairs([x[0], x[1], x[2]]):
+            total = total + a * b
+        return total
+
+    check(g, X)
+
+    def draws(x, rng):
+        def noisy(v):
+            yield v + rng.normal()
+        return sum(np.sum(p) for p in noisy(x))
+
+    with pytest.raises(UnsupportedSyntaxError, match="generator function"):
+        grad(draws)(X, np.random.default_rng(0))
+
+
+def test_concatenating_runtime_lists():
+    def f(x):
+        rows, blocks = [], []
+        for i in range(3):
+            rows.append(x * (i + 1.0))
+            blocks.append(np.outer(x, x[:2]) * i)
+        return np.sum(np.vstack(rows) ** 2) + np.sum(np.sin(np.hstack(blocks))) + \
+            np.sum(np.concatenate(rows) * np.concatenate(blocks, axis=1)[0, 0])
+
+    check(f, X)
+
+
+def test_tuples_of_computed_arrays_are_arrays():
+    def f(x):
+        a, b = np.sum(x ** 2), np.sum(np.sin(x))
+        return np.mean((a, b)) + np.max([a, b]) + np.sum(np.exp((x[0], x[1]))) + \
+            np.std((x, 2 * x))
+
+    check(f, X)
+
+
+def test_array_namespace_idiom():
+    pytest.importorskip("scipy")
+    from scipy._lib._array_api import array_namespace
+
+    def f(x):
+        xp = array_namespace(x)
+        return xp.sum(xp.pow(x, 2)) + xp.mean(xp.asin(x / 2.0)) + xp.sum(xp.concat([x, x]))
+
+    check(f, X)
+
+
+# ---------------------------------------------------------------- pytrees
+
+
+@dataclasses.dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+    act: object = np.tanh
+
+    def __call__(self, x):
+        return self.act(self.W @ x + self.b)
+
+    @property
+    def width(self):
+        return self.W.shape[0]
+
+
+@dataclasses.dataclass
+class MLP:
+    layers: list
+    scale: float = 1.0
+    name: str = "mlp"
+
+    def out(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.scale * np.sum(x)
+
+
+class Point(typing.NamedTuple):
+    loc: np.ndarray
+    weight: float
+
+
+class Pair:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+
+s2sgrad.register_pytree(Pair, lambda p: ((p.a, p.b), None), lambda aux, kids: Pair(*kids))
+
+
+def test_dataclass_parameters_in_and_out():
+    rng = np.random.default_rng(1)
+    m = MLP([Layer(rng.normal(size=(3, 4)), rng.normal(size=3)),
+             Layer(rng.normal(size=(1, 3)), rng.normal(size=1), np.sin)], 2.0)
+
+    def loss(m, x):
+        return m.out(x) ** 2 + m.layers[0].width * np.sum(m.layers[0].b)
+
+    v, g = value_and_grad(loss)(m, X)
+    assert v == pytest.approx(loss(m, X))
+    assert isinstance(g, MLP) and isinstance(g.layers[1], Layer) and g.name == "mlp"
+    assert g.layers[1].act is np.sin and g.layers[0].W.shape == (3, 4)
+    check_grads(loss, (m, X), modes=("rev", "fwd"))
+
+    def make(w):
+        return Layer(w * 2.0, w[:, 0])
+
+    out, pullback = vjp(make)(A)
+    assert isinstance(out, Layer) and np.allclose(out.W, 2 * A)
+    ct = pullback(Layer(np.ones_like(A), np.ones(3)))
+    expected = 2.0 * np.ones_like(A)
+    expected[:, 0] += 1.0
+    np.testing.assert_allclose(ct, expected)
+
+
+def test_namedtuple_and_registered_types():
+    check(lambda p: np.sum(p.loc ** 2) * p.weight, Point(X, 3.0))
+    g = grad(lambda p: np.sum(p.a ** 2) + p.b)(Pair(X, 2.0))
+    assert isinstance(g, Pair) and np.allclose(g.a, 2 * X) and g.b == 1.0
+    check_grads(lambda p: np.sum(np.sin(p.a) * p.b), (Pair(X, 2.0),), modes=("rev", "fwd"))
+    with pytest.raises(ValueError, match="already registered"):
+        s2sgrad.register_pytree(Pair, lambda p: ((), None), lambda aux, kids: Pair(0, 0))
+
+
+def test_refusals_are_clear():
+    def setcomp(x):
+        return len({1, 2})
+
+    with pytest.raises(UnsupportedSyntaxError, match="SetComp"):
+        grad(lambda x: np.sum(x) * len({k for k in range(2)}))(X)
+
+    def star(x):
+        a, *rest = x
+        return np.sum(a)
+
+    with pytest.raises(S2SGradError, match="starred assignment"):
+        grad(star)(X)
+
+    def uses_nonlocal(x):
+        total = 0.0
+
+        def add(v):
+            nonlocal total
+            total = total + v
+        add(np.sum(x))
+        return total
+
+    with pytest.raises(UnsupportedSyntaxError, match="nonlocal"):
+        grad(uses_nonlocal)(X)
+
+    class Parser:
+        def get(self, v, name):
+            return v[:2]
+
+    def method_of_argument(x, parser):
+        return np.sum(parser.get(x, "a"))
+
+    with pytest.raises(S2SGradError, match=r"'\.get\(\)' of the Parser object passed as the "
+                                           r"argument 'parser'"):
+        grad(method_of_argument)(X, Parser())
