@@ -1453,11 +1453,13 @@ def specialize(func: Func, leaves) -> Func | None:
     if f.info.get("peephole_changed"):
         f = dce(scale_chains(f, inf, rw.keep_copies))
     f = prune_stacks(f)
+    # (checkpoint budgets measure the values a step pushes: before they go
+    # into preallocated tapes, which store the same rows)
+    measure_budgets(f, inf)
     if not rw.keep_copies:      # (a tape's row is a view where the program had its own array)
         f = preallocate(f, inf)
     f = dce(cse(hoist_invariants(f)))
     accumulate_in_place(f, inf, rw.foreign)
-    measure_budgets(f, inf)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
