@@ -6,6 +6,7 @@ runs the backward recursion, and forms each weight gradient with ONE
 matrix product after the loop (not an outer product per step).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_rnn.py
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_rnn.py --memory   # peak memory, T=2000 h=256
 """
 import os
 
@@ -78,7 +79,49 @@ def run(hidden, T=50, n_in=8, seed=0):
     return rows, g
 
 
+def peak_bytes(fn, args):
+    """Peak traced memory (tracemalloc, which NumPy reports its buffers to)
+    during one call of ``fn``, above what was allocated before it."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        out = fn(*args)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak
+
+
+def memory(hidden=256, T=2000, n_in=8, seed=0):
+    """Peak memory of one gradient call, s2sgrad vs hand-written BPTT (which
+    keeps two (T, hidden) arrays: the states and the pre-activation adjoints)."""
+    rng = np.random.default_rng(seed)
+    Wh = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    Wx = rng.standard_normal((hidden, n_in)) / np.sqrt(n_in)
+    b = rng.standard_normal(hidden) * 0.1
+    xs = rng.standard_normal((T, n_in))
+    h0 = np.zeros(hidden)
+    target = rng.standard_normal(hidden) * 0.5
+    args = (Wh, Wx, b, xs, h0, target)
+    g = s2sgrad.grad(rnn_loss, wrt=(0, 1, 2))
+    for a, w in zip(g(*args), rnn_grad_by_hand(*args)):
+        assert np.allclose(a, w, rtol=1e-9, atol=1e-12), "gradients disagree"
+    g(*args)                                   # the shape-specialised code
+    hand = peak_bytes(rnn_grad_by_hand, args)
+    ours = peak_bytes(g, args)
+    print(f"{'memory':<12} {f'T={T} h={hidden}':<12} {hand / 2**20:>9.2f}M {ours / 2**20:>12.2f}M "
+          f"{ours / hand:>7.2f}   (peak traced bytes of one call; hand stores "
+          f"{2 * T * hidden * 8 / 2**20:.2f}M)")
+
+
 def main():
+    if "--memory" in sys.argv:
+        print(f"{'problem':<12} {'size':<12} {'hand':>10} {'s2sgrad':>13} {'ratio':>7}")
+        memory()
+        return
     print(f"{'problem':<12} {'size':<12} {'hand (us)':>10} {'s2sgrad (us)':>13} {'ratio':>7}")
     for hidden in (16, 256):
         rows, g = run(hidden)

@@ -247,8 +247,16 @@ class _Tapes:
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
             at += 1
-            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
-                             {"index": self._index(ex)}, pop.loc))
+            # a row carried out of its iteration (the reversed loop's state,
+            # ``h_1 = h_2``) is read as a copy: as a view, the alias model
+            # (s2sgrad.alias.IRAliases, one class per loop carry) would put
+            # the tape in the class of the forward loop's state, and the
+            # tape's writes ``T[k] = h`` could then not be made in place --
+            # each would copy the whole tape
+            params = {"index": self._index(ex)}
+            if o in bb.results:
+                params["copy"] = True
+            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,), params, pop.loc))
             tape_of[o] = t_out
         if not reads:
             return

@@ -3,6 +3,8 @@ where they live (reverse.Reverser._rereadable): a loop whose trip count is
 known when it starts saves its values in arrays written at the iteration's
 position, and the hoisted weight gradients read those arrays (and the
 loop's input arrays) directly -- the hand-written BPTT gradient."""
+import re
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,11 @@ def test_rnn_saves_into_arrays_and_reads_its_inputs_in_place(batch, monkeypatch)
         assert gone not in src, src
     assert "h_tape = np.empty((7, 4" in src and "h_tape[t] = h" in src, src
     assert "steps[t_1] = " in src, src
+    # written in place: never a copy of a whole tape per step (the state the
+    # reversed loop carries is a copy of its row, so that the alias model
+    # keeps the tape apart from the forward loop's state)
+    assert "h_tape = h_tape.copy()" not in src and "steps = steps.copy()" not in src, src
+    assert re.search(r"h_\d+ = h_tape\[t_1\]\.copy\(\)", src), src
     # the x_t of the weight gradient of Wx are the rows of xs, not a copy
     assert ("stepsT @ xs" in src) if batch is None else ("matmul_vjp_a_sum(steps, Wx, xs)" in src)
     # the generic code reads xs[t] again in the reversed loop instead of saving it
