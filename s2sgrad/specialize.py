@@ -64,6 +64,7 @@ in place (``out=``), and they are never returned without the API's checks.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -804,17 +805,52 @@ class _Infer:
         return True
 
 
+class _Quiet:
+    """Warnings and NumPy floating-point errors of example evaluations
+    ignored: entered once around a whole specialisation (a ``catch_warnings``
+    and an ``errstate`` cost some 15 us, once per evaluated equation they were
+    a twentieth of the compile time), and by each evaluation outside one.
+    The depth is per thread (``np.errstate`` is)."""
+    _local = threading.local()
+
+    @classmethod
+    def on(cls) -> bool:
+        return getattr(cls._local, "depth", 0) > 0
+
+    def __enter__(self):
+        depth = getattr(self._local, "depth", 0)
+        self._cm = ()
+        if depth == 0:
+            self._cm = (warnings.catch_warnings(), np.errstate(all="ignore"))
+            for cm in self._cm:
+                cm.__enter__()
+            warnings.simplefilter("ignore")
+        self._local.depth = depth + 1
+        return self
+
+    def __exit__(self, *exc):
+        self._local.depth -= 1
+        for cm in reversed(self._cm):
+            cm.__exit__(*exc)
+        return False
+
+
 def _evaluate(e, impl, args, kwargs):
     """Run ``e``'s NumPy implementation on example operands."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        if _operator_printed(e):
-            return _eval_operator(e, args, kwargs)
-        if e.prim.seq_arg:              # np.stack([a, b]): operands are the list
-            return impl(list(args), **kwargs)
-        if e.prim.eqn_rule:
-            return impl(*args, **kwargs, **{k: v for k, v in e.params.items() if k == "index"})
-        return impl(*args, **kwargs)
+    if _Quiet.on():
+        return _evaluate_here(e, impl, args, kwargs)
+    with _Quiet():
+        return _evaluate_here(e, impl, args, kwargs)
+
+
+def _evaluate_here(e, impl, args, kwargs):
+    if _operator_printed(e):
+        return _eval_operator(e, args, kwargs)
+    if e.prim.seq_arg:              # np.stack([a, b]): operands are the list
+        return impl(list(args), **kwargs)
+    if e.prim.eqn_rule:
+        return impl(*args, **kwargs, **{k: v for k, v in e.params.items() if k == "index"})
+    return impl(*args, **kwargs)
 
 
 def _operator_printed(e) -> bool:
@@ -1434,6 +1470,11 @@ def measure_budgets(func: Func, inf) -> Func:
 def specialize(func: Func, leaves) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
     is gained or the analysis gives up)."""
+    with _Quiet():
+        return _specialize(func, leaves)
+
+
+def _specialize(func: Func, leaves) -> Func | None:
     from .optimize import cse, dce, hoist_invariants, prune_stacks
     from .peephole import scale_chains
     from .tapes import preallocate
