@@ -27,10 +27,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import timeit  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import s2sgrad  # noqa: E402
 
 TRAIN = True
@@ -70,21 +72,34 @@ def two_args(w, x):
     return np.sum(act(x @ w))
 
 
+def scaled(w, lam, shift=0.0):
+    return lam * np.sum((w - shift) ** 2)
+
+
 CASES = [
-    ("plain (np only)", s2sgrad.grad(plain), (np.ones(3),)),
-    ("helper + flag + callable", s2sgrad.grad(with_globals), (np.ones(3),)),
-    ("a dozen globals", s2sgrad.grad(many_globals), (np.ones(3),)),
+    ("plain (np only)", s2sgrad.grad(plain), (np.ones(3),), {}),
+    ("helper + flag + callable", s2sgrad.grad(with_globals), (np.ones(3),), {}),
+    ("a dozen globals", s2sgrad.grad(many_globals), (np.ones(3),), {}),
     ("two args, value_and_grad", s2sgrad.value_and_grad(two_args),
-     (np.ones(3), np.ones((2, 3)))),
+     (np.ones(3), np.ones((2, 3))), {}),
+    # argument kinds: a Python float, a NumPy scalar, a keyword, a default
+    ("float arg, default", s2sgrad.grad(scaled), (np.ones(3), 0.5), {}),
+    ("np.float64 by keyword", s2sgrad.grad(scaled), (np.ones(3),),
+     {"lam": np.float64(0.5), "shift": 0.1}),
+    ("wrt a float", s2sgrad.grad(scaled, wrt="lam"), (np.ones(3), 0.5), {}),
 ]
 
 
-def measure(g, args, number):
-    g(*args)
-    g(*args)
+def measure(g, args, kwargs, number):
+    g(*args, **kwargs)
+    g(*args, **kwargs)
     bare = g._last_run.fn
-    t_call = min(timeit.repeat(lambda: g(*args), number=number, repeat=3)) / number
-    t_bare = min(timeit.repeat(lambda: bare(*args), number=number, repeat=3)) / number
+    names = list(g._sig.parameters)
+    bound = g._sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    leaves = tuple(bound.arguments[n] for n in names)   # the generated code's parameters
+    t_call = min(timeit.repeat(lambda: g(*args, **kwargs), number=number, repeat=3)) / number
+    t_bare = min(timeit.repeat(lambda: bare(*leaves), number=number, repeat=3)) / number
     return t_call, t_bare
 
 
@@ -93,18 +108,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--number", type=int, default=20000)
     a = ap.parse_args()
-    rows = {name: [] for name, _, _ in CASES}
-    calls = {name: [] for name, _, _ in CASES}
-    bares = {name: [] for name, _, _ in CASES}
+    rows = {name: [] for name, *_ in CASES}
+    calls = {name: [] for name, *_ in CASES}
+    bares = {name: [] for name, *_ in CASES}
     for _ in range(a.rounds):
-        for name, g, args in CASES:
-            t_call, t_bare = measure(g, args, a.number)
+        for name, g, args, kwargs in CASES:
+            t_call, t_bare = measure(g, args, kwargs, a.number)
             rows[name].append((t_call - t_bare) * 1e6)
             calls[name].append(t_call * 1e6)
             bares[name].append(t_bare * 1e6)
     print(f"{'loss':28s} {'call us':>9s} {'overhead us (median)':>21s} {'range':>15s} "
           f"{'best-time overhead':>19s} {'guard us':>9s}")
-    for name, g, _ in CASES:
+    for name, g, *_ in CASES:
         ov = rows[name]
         guard = getattr(g._last, "guard", None)
         t_guard = (min(timeit.repeat(guard, number=a.number, repeat=5)) / a.number * 1e6
