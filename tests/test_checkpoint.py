@@ -685,3 +685,66 @@ def test_checkpointed_blocks_peak_memory():
     # never more than the default
     assert peak["dots"] <= peak["default"], peak
     assert "W1s_bar.copy()" not in fns["default"].source
+
+
+# ---------------------------------------------------------------- derivatives of derivatives
+
+
+def scalar_marked(a, xs):
+    h = xs[0]
+    for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=2):
+        h = np.sin(a * h) + xs[t]
+    return np.sum(h)
+
+
+def scalar_plain(a, xs):
+    h = xs[0]
+    for t in range(xs.shape[0]):
+        h = np.sin(a * h) + xs[t]
+    return np.sum(h)
+
+
+def test_second_order_through_checkpointed_regions_against_finite_differences():
+    # hvp / grad(grad) / hessian / jvp(grad) of functions with @checkpoint
+    # helpers and checkpointed loops: the inner derivative is reversed with
+    # stacks (not checkpointed), the outer one may checkpoint; every number
+    # is compared with central differences of the first derivative
+    args = _mlp_args(L=3, W=3, E=5, B=2, seed=11)
+    rng = np.random.default_rng(2)
+    g1 = grad(mlp_plain_loop, wrt=0)
+    for f in (mlp_marked_helpers, mlp_marked_plain):
+        assert np.isclose(f(*args), mlp_plain_loop(*args), rtol=1e-13)
+        v = rng.standard_normal(args[0].shape)
+        hv = s2sgrad.hvp(f, wrt=0)(args, v)
+        fd = (g1(args[0] + 1e-6 * v, *args[1:]) - g1(args[0] - 1e-6 * v, *args[1:])) / 2e-6
+        np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-7)
+        # grad of a function that takes grad inside: the gradient's squared norm
+        u = rng.standard_normal(args[2].shape)
+
+        def norm2(W1s, W2s, h, f=f):
+            return np.sum(grad(f, wrt=2)(W1s, W2s, h) ** 2)
+        for outer in (None, "sqrt"):
+            gg = grad(norm2, wrt=2, checkpoint=outer)(*args)
+            assert np.isclose(np.sum(gg * u), _fd_dir(norm2, args, 2, u),
+                              rtol=1e-5, atol=1e-7), (f.__name__, outer)
+        # jvp of the gradient
+        _, tangent = s2sgrad.jvp(grad(f, wrt=2), wrt=2)(args, (u,))
+        g2 = grad(mlp_plain_loop, wrt=2)
+        fd = (g2(*args[:2], args[2] + 1e-6 * u) - g2(*args[:2], args[2] - 1e-6 * u)) / 2e-6
+        np.testing.assert_allclose(tangent, fd, rtol=1e-5, atol=1e-7)
+    xs = np.random.default_rng(5).standard_normal((7, 3))
+    d1 = grad(scalar_plain)
+    fd2 = (d1(0.7 + 1e-6, xs) - d1(0.7 - 1e-6, xs)) / 2e-6
+    for schedule in (None, "sqrt", Binomial(snapshots=1)):
+        assert np.isclose(grad(grad(scalar_marked, checkpoint=schedule))(0.7, xs), fd2,
+                          rtol=1e-6)
+    assert np.isclose(s2sgrad.hessian(scalar_marked)(0.7, xs), fd2, rtol=1e-6)
+
+
+def test_checkpoint_option_of_an_inner_derivative_is_refused():
+    def f(a, xs):
+        return np.sum(grad(scalar_marked, checkpoint="sqrt")(a, xs) * xs[0])
+    with pytest.raises(s2sgrad.S2SGradError) as err:
+        grad(f)(0.7, np.ones((4, 3)))
+    msg = str(err.value)
+    assert "test_checkpoint.py:" in msg and "checkpoint" in msg and "outer" in msg, msg
