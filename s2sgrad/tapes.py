@@ -157,6 +157,18 @@ class _Tapes:
         j = at_of(block, bwd)
         block.eqns[j:j] = mid
 
+    def _kept_elsewhere(self, v, push) -> bool:
+        """Whether something besides the stack may keep ``v`` alive (a
+        checkpointed step's tape, a container, another stack: an equation
+        that retains its operands, s2sgrad.alias.retains): then a tape would
+        hold a second copy of it, where the stack shares the one array."""
+        from .alias import retains
+        if any(u is not push and (u is None or retains(u)) for u in self.uses.get(v, [])):
+            return True
+        # read inside a region of the loop body (a checkpointed segment's
+        # closure, which its tape keeps)
+        return any(e.blocks() and _reads(e, v) for e in self._fwd_body.eqns)
+
     def _only_uses(self, s, *eqns) -> bool:
         us = self.uses.get(s, [])
         return len(us) == len(eqns) and all(any(u is e for e in eqns) for u in us)
@@ -232,6 +244,7 @@ class _Tapes:
         return t_out
 
     def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of):
+        self._fwd_body = fwd.params["body"]
         # (the examples of the pushed values hold in every iteration: the
         # abstract evaluation iterated the loop to a fixpoint)
         items = [self.val(v) for v in push.args[1:]]
@@ -240,23 +253,22 @@ class _Tapes:
         fb, bb = fwd.params["body"], bwd.params["body"]
         at = _index_of(fb.eqns, push)
         for v, o, ex in zip(push.args[1:], pop.outs, items):
-            if not _array_example(ex) or not isinstance(v, Var):
+            if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
                 keep_pop.append(o)
                 continue
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
             at += 1
-            # a row carried out of its iteration (the reversed loop's state,
-            # ``h_1 = h_2``) is read as a copy: as a view, the alias model
-            # (s2sgrad.alias.IRAliases, one class per loop carry) would put
-            # the tape in the class of the forward loop's state, and the
-            # tape's writes ``T[k] = h`` could then not be made in place --
-            # each would copy the whole tape
-            params = {"index": self._index(ex)}
-            if o in bb.results:
-                params["copy"] = True
-            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,), params, pop.loc))
+            # the row is read as a copy (one row per step): as a view it
+            # would join the tape to the alias class (s2sgrad.alias.IRAliases:
+            # one class per loop carry, per opaque call) of whatever it flows
+            # into -- the reversed loop's carried state ``h_1 = h_2``, a
+            # checkpointed step's operands -- which may hold the forward
+            # loop's state, and the tape's writes ``T[k] = h`` could then not
+            # be made in place: each would copy the whole tape
+            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
+                             {"index": self._index(ex), "copy": True}, pop.loc))
             tape_of[o] = t_out
         if not reads:
             return
@@ -378,3 +390,13 @@ def _substitute_reads(block, subst):
                 walk(nb)
         b.results = [sub(r) for r in b.results]
     walk(block)
+
+
+def _reads(e, v) -> bool:
+    """Whether ``e`` or an equation of its regions reads ``v``."""
+    if any(a is v for a in e.atoms()):
+        return True
+    for b in e.blocks():
+        if any(r is v for r in b.results) or any(_reads(x, v) for x in b.eqns):
+            return True
+    return False
