@@ -32,10 +32,13 @@ What is converted, and why that is exact:
   k-th pop reads what the k-th last push wrote), created in the block that
   holds both loops, read by nothing else;
 * only values whose example is a NumPy array of a fixed shape and dtype in
-  every iteration (``T[k] = v`` copies ``v``; ``T[k]`` -- ``T[k, ...]`` for a
-  0-d value -- is an array of the same shape and dtype, a view nothing
-  writes into: code generation writes in place only into fresh results).
-  Python scalars and other values stay on a (smaller) list;
+  every iteration (``T[k] = v`` copies ``v``; ``T[k].copy()`` -- ``T[k, ...]``
+  for a 0-d value -- is an array of the same shape and dtype). The row is
+  read as a copy so that the tape's alias class (s2sgrad.alias.IRAliases)
+  stays its own and its writes are made in place. Python scalars and other
+  values stay on a (smaller) list, and so do values something else keeps
+  alive (an operand of an equation that retains it, a checkpointed
+  segment's closure): a tape would hold a second copy of them;
 * positions: the loop index itself when the loops run over a constant
   ``range(0, n)``, else an iteration counter carried by each loop.
 
