@@ -136,8 +136,111 @@ def test_unrolled_inner_optimisation_is_differentiated():
 
     check(in_runtime_loop, X)
     assert s2sgrad.hessian(inner)(X).shape == (4, 4)        # outside: still fine
-    with pytest.raises(UnsupportedSyntaxError, match="hessian"):
-        grad(lambda x: np.sum(s2sgrad.hessian(inner)(x)))(X)
+
+
+# ---------------------------------------------------------------- hessian / jacobian inside
+
+B = np.array([[0.3, -0.2, 0.5, 0.1], [0.4, 0.6, -0.3, 0.2]])
+
+
+def sin_sq(x, M, scale=1.0):
+    return scale * np.sum(np.sin(M @ x) ** 2) + np.sum(x ** 4)
+
+
+def sin_sq_hessian(x, M, scale=1.0):
+    """The Hessian of sin_sq in plain NumPy (d2/dz2 sin(z)^2 = 2 cos 2z)."""
+    return scale * M.T @ ((2 * np.cos(2 * (M @ x)))[:, None] * M) + np.diag(12 * x ** 2)
+
+
+def scaled_sin(x, M):
+    return np.sin(M @ x) * x[0]
+
+
+def scaled_sin_jacobian(x, M):
+    J = np.cos(M @ x)[:, None] * M * x[0]
+    J[:, 0] += np.sin(M @ x)
+    return J
+
+
+HESS = s2sgrad.hessian(sin_sq)
+JAC_FWD = s2sgrad.jacobian(scaled_sin, mode="forward")
+
+
+def test_hessian_inside_a_differentiated_function():
+    """``H = hessian(g)(x)`` inside: a loop of Hessian-vector products in the
+    generated code; values against the Hessian in plain NumPy, derivatives
+    (reverse and forward, third order) against finite differences."""
+    def trace_h(x, M):
+        H = s2sgrad.hessian(sin_sq)(x, M)
+        return np.trace(H)
+
+    v, _ = value_and_grad(trace_h)(X, B)
+    np.testing.assert_allclose(v, np.trace(sin_sq_hessian(X, B)), rtol=1e-12)
+    check(trace_h, X, B)
+    check_grads(trace_h, (X, B), wrt=1, modes=("rev", "fwd"))
+    assert "for i in" in grad(trace_h).source            # stays a loop
+
+    def weighted(M, x):               # wrt by name, a keyword, a transform made outside
+        H1 = s2sgrad.hessian(sin_sq, wrt="x")(x, M, scale=0.5)
+        return np.sum(H1 * np.outer(x, x)) + np.sum(HESS(x, M) ** 2)
+
+    v, _ = value_and_grad(weighted, wrt=1)(B, X)
+    want = np.sum(sin_sq_hessian(X, B, 0.5) * np.outer(X, X)) + \
+        np.sum(sin_sq_hessian(X, B) ** 2)
+    np.testing.assert_allclose(v, want, rtol=1e-12)
+    check(weighted, B, X, wrt=1)
+
+    def of_scalar(t):                 # a Python float: a 0-d Hessian
+        return s2sgrad.hessian(lambda s: np.sin(s) * s ** 3)(t) * t
+
+    v, _ = value_and_grad(of_scalar)(0.7)
+    np.testing.assert_allclose(
+        v, 0.7 * (6 * 0.7 * np.sin(0.7) + 6 * 0.7 ** 2 * np.cos(0.7) - 0.7 ** 3 * np.sin(0.7)),
+        rtol=1e-12)
+    check(of_scalar, 0.7)
+
+    def of_grad(x):                   # the Hessian of a function using grad inside
+        def e(y):
+            return np.sum(grad(lambda z: np.sum(np.cos(z) * z))(y) ** 2)
+        return np.trace(s2sgrad.hessian(e)(x))
+
+    check(of_grad, X)
+    x32 = X.astype(np.float32)
+    assert grad(lambda x: np.sum(s2sgrad.hessian(lambda y: np.sum(y ** 3))(x)))(x32).dtype \
+        == np.float32
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "auto"])
+def test_jacobian_inside_a_differentiated_function(mode):
+    def frob(x, M):
+        J = s2sgrad.jacobian(scaled_sin, mode=mode)(x, M)
+        return np.sum(J ** 2) + np.sum(JAC_FWD(x, M) @ x)
+
+    v, _ = value_and_grad(frob)(X, B)
+    J = scaled_sin_jacobian(X, B)
+    np.testing.assert_allclose(v, np.sum(J ** 2) + np.sum(J @ X), rtol=1e-12)
+    check(frob, X, B)
+    check_grads(frob, (X, B), wrt=1, modes=("rev", "fwd"))
+
+    def local(x):                     # a nested def closing over a variable
+        def k(y):
+            return np.exp(B @ y) * x[1]
+        return np.sum(s2sgrad.jacobian(k, mode=mode)(x) @ x)
+
+    check(local, X)
+
+
+def test_hessian_and_jacobian_inside_refuse_what_is_not_one_block():
+    with pytest.raises(UnsupportedSyntaxError, match="several wrt arguments"):
+        grad(lambda x, M: np.sum(s2sgrad.hessian(sin_sq, wrt=(0, 1))(x, M)))(X, B)
+    with pytest.raises(UnsupportedSyntaxError, match="returning a container"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(lambda y: (y, y ** 2))(x)))(X)
+    with pytest.raises(UnsupportedSyntaxError, match="returning a container"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(lambda y: (y, y ** 2), mode="forward")(x)))(X)
+    with pytest.raises(UnsupportedSyntaxError, match="container argument"):
+        grad(lambda p: np.sum(s2sgrad.hessian(lambda q: np.sum(q["a"] ** 3))(p)))({"a": X})
+    with pytest.raises(S2SGradError, match="jacobian mode"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(np.sin, mode="sideways")(x)))(X)
 
 
 # ---------------------------------------------------------------- static options by name
