@@ -284,6 +284,56 @@ def test_options_named_by_globals_cells_attributes_and_defaults():
         ORD = 3
 
 
+def p_norm(x, p=3.0):
+    return np.linalg.norm(x, ord=p)
+
+
+def p_norm_scaled(x, p=3.0, mode="l2"):      # p also used as data
+    return np.linalg.norm(x, ord=p) * p + (np.sum(x ** 2) if mode == "l2" else 0.0)
+
+
+def padded(x, mode="reflect"):
+    return np.sum(np.pad(x, 2, mode=mode) ** 2)
+
+
+def plain_p_norm(x, p):
+    return np.sum(np.abs(x) ** p) ** (1 / p)
+
+
+def test_float_and_str_arguments_needed_as_constants_are_static():
+    """``ord=p`` with ``p=3.0`` a default (or passed): a rule needs it as a
+    constant, so the argument is static, keyed by its value (another value
+    compiles again); as data elsewhere it stays correct, and a float
+    argument a rule does not need stays data (differentiable)."""
+    g = value_and_grad(p_norm)
+    for args in [(X,), (X, 4.0), (X, 3.0), (X, 1.5)]:
+        v, _ = g(*args)
+        np.testing.assert_allclose(v, plain_p_norm(X, args[1] if len(args) > 1 else 3.0),
+                                   rtol=1e-12)
+        check(p_norm, *args)
+    assert len(g._cache) == 3                # 3.0, 4.0, 1.5: keyed by value
+    assert "ord=3.0" in grad(p_norm).source   # (the default, before any call)
+    for p in (3.0, 2.5):
+        check(p_norm_scaled, X, p)
+        v, _ = value_and_grad(p_norm_scaled)(X, p, "l1")
+        np.testing.assert_allclose(v, plain_p_norm(X, p) * p, rtol=1e-12)
+    check(padded, X)
+    check(padded, X, "edge")
+    np.testing.assert_allclose(value_and_grad(padded)(X, "edge")[0],
+                               np.sum(np.pad(X, 2, mode="edge") ** 2), rtol=1e-12)
+    check(lambda x: s2sgrad.jvp(p_norm)((x, 4.0), (np.ones_like(x),))[1], X)
+    # a float used only as data is still differentiated
+    v, (gx, gp) = value_and_grad(lambda x, s=2.0: np.sum(x * s) * s, wrt=(0, 1))(X, 1.5)
+    np.testing.assert_allclose((v, gp), (np.sum(X) * 2.25, 2 * 1.5 * np.sum(X)), rtol=1e-12)
+    check_grads(lambda x, s=2.0: np.sum(np.sin(x * s)) * s, (X, 1.5), wrt=1,
+                modes=("rev", "fwd"))
+    # ... and one a rule needs as a constant cannot be differentiated
+    with pytest.raises(S2SGradError, match="'ord' argument of np.linalg.norm"):
+        grad(p_norm_scaled, wrt=1)(X, 3.0)
+    with pytest.raises(S2SGradError, match="must be a constant"):
+        grad(p_norm)(X, np.float64(3.0))     # a NumPy scalar is data
+
+
 # ---------------------------------------------------------------- calls and arguments
 
 

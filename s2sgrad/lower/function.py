@@ -78,6 +78,8 @@ def _lower_function(fn, arg_specs, name, src):
             continue
         if kind == "leaf":
             v = Var(pname, shape=P.fresh_shape(pname))
+            if P.StaticCandidates.depth:      # the API may make it static (ord=p)
+                P.StaticCandidates.params[id(v)] = (v, pname)
             params.append(v)
             lw.env[pname] = v
             lw.arg_types[v] = td          # list/tuple/dict/str passed as data, else None
