@@ -12,7 +12,6 @@ import ast
 import collections
 import os
 import pickle
-import re
 import subprocess
 import sys
 import textwrap
@@ -153,12 +152,17 @@ def in_process(tf, kind, args, kwargs, extra):
 
 
 def public_name(source):
-    """The exported module's public function (the one after the last section line)."""
+    """The exported module's public function: its ``__all__``, one name,
+    defined after the last section line."""
     tree = ast.parse(source)
+    alls = [n for n in tree.body if isinstance(n, ast.Assign) and
+            [t.id for t in n.targets if isinstance(t, ast.Name)] == ["__all__"]]
+    assert len(alls) == 1
+    publics = ast.literal_eval(alls[0].value)
+    assert len(publics) == 1, publics
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    section = re.findall(r"^# -{40} (\w+)$", source, re.M)[-1]
-    publics = [n for n in names if n == section and f"_{n}" in names]
-    assert len(publics) == 1, (section, publics)
+    assert publics[0] in names and source.rfind(f"def {publics[0]}(") > \
+        source.rfind("# ----------------------------------------")
     return publics[0]
 
 
