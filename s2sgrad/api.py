@@ -282,6 +282,71 @@ def _LEAF_TREE_FREE(specs):
     return all(v[0] != "tree" for v in specs.values())
 
 
+_NO_VALUE = object()
+
+
+def _follow(obj, steps):
+    try:
+        for kind, k in steps:
+            obj = getattr(obj, k) if kind == "attr" else obj[k]
+        return obj
+    except Exception:       # noqa: BLE001 -- a path that no longer resolves
+        return _NO_VALUE
+
+
+class ObjectArg:
+    """The cache key of an object of the user's class passed as an argument
+    (``loss(params, model)`` calling ``model.predict``): its type, and what
+    compiling assumed about it, ``checks``: for each path it read while
+    compiling (``(("attr", "n_layers"),)``, ``(("attr", "predict"),
+    ("attr", "__func__"))``) how it is compared -- ``"value"`` (type and
+    value: an int, a str), ``"is"`` (identity: which function a method
+    is), ``"type"`` (an object read through, a nested config), ``"root"``
+    (a bound method's ``__self__`` is the argument itself) -- each resolved
+    on each call's object.  Its arrays are read from the argument when the
+    code runs, so another instance of the same class with the same
+    configuration reuses the compiled code.  ``obj``: the object itself
+    (not part of the key), for lowering."""
+    __slots__ = ("obj", "type", "checks", "tokens")
+
+    def __init__(self, obj, checks=()):
+        self.obj = obj
+        self.type = type(obj)
+        self.checks = tuple(checks)
+        tokens = []
+        for steps, kind in self.checks:
+            v = _follow(obj, steps)
+            tokens.append((v is obj) if kind == "root" else (type(v), v) if kind == "value"
+                          else type(v) if kind == "type" else v)
+        self.tokens = tuple(tokens)
+
+    def __eq__(self, other):
+        if type(other) is not ObjectArg or other.type is not self.type or \
+                other.checks != self.checks:
+            return False
+        for (_, kind), a, b in zip(self.checks, self.tokens, other.tokens):
+            if kind == "value":
+                if a[0] is not b[0] or a[1] != b[1]:
+                    return False
+            elif a is not b:                # identity, a type, or a bool
+                return False
+        return True
+
+    def __hash__(self):
+        return hash((self.type, self.checks))
+
+    def __repr__(self):
+        return f"ObjectArg({self.type.__name__}, {len(self.checks)} assumption(s))"
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False
+
+
 def _argument_specs(specs):
     """The function's own argument specs (``jvp`` nests them in ``__jvp__``):
     ``specs`` itself, or a new dict for jvp's."""
@@ -653,10 +718,11 @@ class _Transformed:
                 # compiling (isinstance(arg, list))
                 specs[name] = ("leaf", type(value))
             elif i not in trees and _plain_object(value):
-                # an object of the user's (a parameter parser, a model): its
-                # methods are not resolved through an argument -- refused by
-                # name when used (make it a global or a closed-over object)
-                specs[name] = ("object", type(value).__name__)
+                # an object of the user's (a parameter parser, a model): read
+                # through while compiling, keyed by its type and what that
+                # assumed about it (ObjectArg)
+                checks = self.__dict__.get("_object_checks", {}).get(name, {})
+                specs[name] = ("object", ObjectArg(value, checks.items()))
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -757,7 +823,9 @@ class _Transformed:
             for _ in range(len(specs) + 1):
                 del cand.wanted[:]
                 try:
-                    return make()
+                    c = make()
+                    self._key_objects(specs, cand.arg_guards)
+                    return c
                 except S2SGradError as exc:
                     names = [n for n in cand.wanted if n in _argument_specs(specs)]
                     if not names or not all(self._make_static(specs, n) for n in names):
@@ -767,7 +835,33 @@ class _Transformed:
             cand.depth -= 1
             if not cand.depth:
                 cand.params.clear()
+                cand.arg_guards.clear()
                 del cand.wanted[:]
+
+    def _key_objects(self, specs, assumed):
+        """After compiling: the specs of objects passed as arguments include
+        what lowering assumed about them (``assumed``: name -> {steps:
+        token}), learnt for the next calls' keys (:class:`ObjectArg`)."""
+        if not assumed:
+            return
+        root = self
+        while root._inner is not None:
+            root = root._inner
+        learnt = root.__dict__.setdefault("_object_checks", {})
+        arg_specs = _argument_specs(specs)
+        changed = False
+        for name, paths in assumed.items():
+            spec = arg_specs.get(name)
+            if spec is None or spec[0] != "object":
+                continue
+            checks = learnt.setdefault(name, {})
+            for steps, token in paths.items():
+                checks.setdefault(steps, token[0])
+            if tuple(checks.items()) != spec[1].checks:
+                arg_specs[name] = ("object", ObjectArg(spec[1].obj, checks.items()))
+                changed = True
+        if changed and "__jvp__" in specs:
+            specs["__jvp__"] = ("jvp", (tuple(arg_specs.items()), specs["__jvp__"][1][1]))
 
     def _make_static(self, specs, name):
         """Make the argument ``name`` static in ``specs`` (see

@@ -321,6 +321,10 @@ _LOAD_PRIMS = ("load_global", "load_cell", "load_object", "load_attr", "load_ite
 _LOAD_GLOBAL = _P.get("load_global")
 
 
+def _steps_text(steps):
+    return "".join(f".{k}" if kind == "attr" else f"[{k!r}]" for kind, k in steps)
+
+
 def _rewrite_block(block: Block, replace: dict, extra=()) -> Block:
     """A copy of ``block`` (nested regions too) with the equations whose id
     is in ``replace`` replaced; the loads that only fed them are dropped
@@ -780,6 +784,13 @@ class _Plan:
                 desc = repr(("static", _static_value(data)))
             elif kind == "none":
                 desc = repr("none")
+            elif kind == "object" and data.checks:
+                raise ExportError(
+                    f"the code was compiled for what the {data.type.__name__} object passed "
+                    f"as '{p.name}' held (its methods, ints, strings: "
+                    f"{', '.join(p.name + _steps_text(s) for s, _ in data.checks)}), which an "
+                    f"exported module cannot check on another object; make the object a "
+                    f"global (frozen at export) or pass the arrays it holds")
             else:
                 desc = repr("leaf")
             items.append(f"({p.name!r}, {desc}, {i in wrt})")

@@ -619,3 +619,26 @@ def test_reads_through_objects_are_frozen_at_export(numpy_only_python):
             _scaled_sin(x) + 0.3 * np.sum(x ** 3), rel=1e-13)
     finally:
         SETTINGS.lr = 0.3
+
+
+def test_objects_passed_as_arguments_export_only_their_data():
+    """An object passed as an argument whose arrays the code reads exports
+    (read from the argument by the module); one whose methods or ints were
+    resolved while compiling is refused: the module could not check them."""
+    class Holder:
+        def __init__(self, W):
+            self.W = W
+
+    def reads(x, h):
+        return np.sum(np.tanh(h.W @ x))
+
+    x, W = R.standard_normal(3), R.standard_normal((2, 3))
+    tf = grad(reads)
+    want = tf(x, Holder(W))
+    ns = _load(export(tf))
+    assert_same(ns["reads_grad"](x, Holder(W)), want)
+    model = _Model(W)
+    tf = grad(lambda x, m: m.loss(x))
+    tf(x, model)
+    with pytest.raises(ExportError, match="_Model object passed as 'm'.*m.loss.__func__"):
+        export(tf)

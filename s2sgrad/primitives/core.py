@@ -541,6 +541,9 @@ class StaticCandidates:
     params: dict = {}
     wanted: list = []
     depth = 0
+    # what lowering assumed about objects passed as arguments: their name ->
+    # {path steps: token} (s2sgrad.lower.names.arg_guard)
+    arg_guards: dict = {}
 
 
 def const_value(a, what="argument"):
