@@ -820,17 +820,16 @@ class _Transformed:
         cand = P.StaticCandidates
         cand.depth += 1
         try:
-            for _ in range(len(specs) + 1):
+            while True:     # each retry makes one more argument static, or raises
                 del cand.wanted[:]
                 try:
                     c = make()
                     self._key_objects(specs, cand.arg_guards)
                     return c
-                except S2SGradError as exc:
+                except S2SGradError:
                     names = [n for n in cand.wanted if n in _argument_specs(specs)]
                     if not names or not all(self._make_static(specs, n) for n in names):
-                        raise exc from None
-            raise AssertionError("unreachable: each retry makes one more argument static")
+                        raise
         finally:
             cand.depth -= 1
             if not cand.depth:

@@ -18,7 +18,11 @@ What comes from outside the function is either
   for immutables) before running the compiled code, recompiling if not.
 
 Dicts and objects with attributes (a config, a model's ``self``) are
-:class:`~s2sgrad.lower.values.ObjVal`: read through, never a value.
+:class:`~s2sgrad.lower.values.ObjVal`: read through, never a value.  An
+object of the user's class passed as an argument is one too, rooted at its
+parameter (``("arg", Var, name)``): its arrays are read from the argument,
+and what would be a guard on it is recorded in ``arg_guards`` instead, for
+the argument's cache key (:class:`s2sgrad.api.ObjectArg`).
 Attributes of library modules (``np.exp``, ``math.pi``) are not guarded.
 Nothing else becomes a constant: an object s2sgrad cannot read live or
 resolve is refused at the user's line.

@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import textwrap
 
 import numpy as np
 
@@ -451,7 +452,6 @@ def _basis_template(kind, names, keywords) -> ast.FunctionDef:
             J = _s2g_np.stack(columns, axis=-1)
             return _s2g_np.reshape(J, _s2g_np.shape(J)[:-1] + _s2g_np.shape(x))
         """
-    import textwrap
     src = "def " + kind + "(x):" + textwrap.indent(textwrap.dedent(body), "    ")
     return ast.parse(src).body[0]
 
