@@ -415,12 +415,12 @@ def _basis_template(kind, names, keywords) -> ast.FunctionDef:
     Jacobian), each a one-hot array shaped and typed like it, the rows or
     columns stacked and reshaped to ``out.shape + x.shape``.  ``names``: the
     call's positional arguments (``x`` the differentiated one)."""
-    call = ", ".join(names + keywords)
+    call = ", ".join(names + keywords)                     # f(*args, **kwargs)
+    args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+    kw = "".join(", " + k for k in keywords)             # hvp(f)(args, v, **kwargs)
     basis = ("_s2g_np.reshape(_s2g_np.arange({n}) == {i}, _s2g_np.shape({like})) "
              "* _s2g_np.ones_like({like})")
     if kind == "hessian":
-        args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-        kw = "".join(", " + k for k in keywords)
         body = f"""
             size = _s2g_np.size(x)
             rows = []
@@ -441,8 +441,6 @@ def _basis_template(kind, names, keywords) -> ast.FunctionDef:
             return _s2g_np.reshape(_s2g_np.stack(rows), _s2g_np.shape(out) + _s2g_np.shape(x))
         """
     else:
-        args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-        kw = "".join(", " + k for k in keywords)
         body = f"""
             size = _s2g_np.size(x)
             columns = []
