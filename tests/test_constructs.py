@@ -679,6 +679,16 @@ def test_methods_of_objects_passed_as_arguments():
         Model.predict = original
     check_grads(model_loss, (p, Model(W), Xd), wrt=2, modes=("rev", "fwd"))
 
+    def optional(params, model=None):
+        if model is None or not isinstance(model, Model):
+            return np.sum(params ** 2)
+        return np.sum(model.W @ params)
+
+    check(optional, p, Model(W))
+    check(optional, p)
+    np.testing.assert_allclose(value_and_grad(optional)(p, Model(W))[0], np.sum(W @ p),
+                               rtol=1e-12)
+
     def writes(params, model):
         W = model.W
         W[0, 0] = 1.0
