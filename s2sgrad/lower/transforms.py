@@ -158,6 +158,17 @@ class TransformsMixin:
         allowed = {"hessian": ("wrt",), "jacobian": ("wrt", "mode")}.get(kind,
                                                                           ("wrt", "has_aux"))
         for k, v in kwargs.items():
+            if k == "checkpoint":
+                # the inner derivative is differentiated again: its loops are
+                # reversed with stacks (s2sgrad.remat.eligible), so a schedule
+                # here would not be honoured
+                raise self.unsupported(
+                    node, f"the argument 'checkpoint' of {kind}() inside a differentiated "
+                          f"function (a derivative that is differentiated again is not "
+                          f"checkpointed)",
+                    f"drop checkpoint= here (marked loops and @checkpoint helpers give the "
+                    f"same numbers uncheckpointed), or pass checkpoint= to the outer "
+                    f"transform, which checkpoints the loops outside this {kind}()")
             if k == "wrt" and isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
                 v = Const(tuple(i.value for i in v.items))      # wrt=(0, 1)
             if k not in allowed or not isinstance(v, Const):
