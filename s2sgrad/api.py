@@ -646,6 +646,12 @@ class _FastCall:
         if any(n in ns for n in names):
             return None
         checks, sig = [], []
+        root = t
+        while root._inner is not None:
+            root = root._inner
+        # floats a rule needs as constants (np.linalg.norm's ord): compiled for
+        # their value, so the runner checks it (see _make_static)
+        statics = root.__dict__.get("_static_names", ())
         for k, (p, x) in enumerate(zip(params, leaves)):
             n = p.name
             if p.default is not inspect.Parameter.empty:
@@ -660,6 +666,9 @@ class _FastCall:
                               f"{n}.dtype is _s2s_t{k}")
             elif x is None:
                 checks.append(f"{n} is None")
+            elif tx in (float, complex) and n in statics:
+                ns[f"_s2s_v{k}"] = x
+                checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__} and {n} == _s2s_v{k}")
             elif tx in (float, complex):
                 checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__}")
             elif tx in (int, bool):

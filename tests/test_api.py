@@ -451,3 +451,19 @@ def test_vjp_has_aux():
     assert isinstance(out2, tuple) and len(out2) == 2
     with pytest.raises(s2sgrad.OutputError, match="has_aux=True"):
         vjp(lambda x: np.sin(x), has_aux=True)(x)
+
+
+def _norm_ord(x, p=3.0):
+    return np.linalg.norm(x, ord=p)
+
+
+def test_fast_path_checks_the_value_of_a_static_float():
+    # ord= is compiled for its value (the rule needs a constant): a call with
+    # another float must not run the code compiled for the first one
+    g = grad(_norm_ord)
+    x = np.array([1.0, -2.0, 3.0])
+    for p in (3.0, 3.0, 3.0, 2.0, 2.0, 4.0, 3.0, 3.0):
+        want = np.sign(x) * np.abs(x) ** (p - 1) / np.sum(np.abs(x) ** p) ** ((p - 1) / p)
+        np.testing.assert_allclose(g(x, p), want, rtol=1e-12)
+        np.testing.assert_allclose(g(x, p=p), want, rtol=1e-12)
+    assert g.__dict__.get("_fast")
