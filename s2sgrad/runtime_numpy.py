@@ -330,7 +330,9 @@ def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
             g = np.zeros(shape, dtype=g.dtype)
             continue
         z = np.empty(shape, dtype=g.dtype)
-        np.negative(g[lead + (slice(0, 1),)], out=z[lead + (slice(0, 1),)])
+        # not np.negative(..., out=<strided view>): NumPy 2.4's float32 negative
+        # writes to such an ``out`` (inner length 1) as if it were contiguous
+        z[lead + (slice(0, 1),)] = -g[lead + (slice(0, 1),)]
         np.subtract(g[lead + (slice(None, -1),)], g[lead + (slice(1, None),)],
                     out=z[lead + (slice(1, -1),)])
         z[lead + (slice(-1, None),)] = g[lead + (slice(-1, None),)]

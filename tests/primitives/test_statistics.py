@@ -378,3 +378,14 @@ def test_exported_module_carries_the_new_helpers(tmp_path):
     for helper in ("def unpad(", "def quantile_adjoint(", "def diff_adjoint(",
                    "def average_weights("):
         assert helper in text, helper
+
+
+def test_diff_adjoint_float32_strided_edge():
+    # NumPy 2.4's float32 np.negative(..., out=<strided view of inner length 1>)
+    # wrote its result as if ``out`` were contiguous: the float32 cotangent of a
+    # 3-d np.diff(n=2) came back scrambled while float64 was right
+    g = normal(2, 3, 3)
+    want = rt.diff_adjoint(g, W234, None, None, n=2)
+    got = rt.diff_adjoint(g.astype(np.float32), W234.astype(np.float32), None, None, n=2)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
