@@ -28,7 +28,8 @@ Conventions (documented in the README too):
   run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
 * ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
   ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
-  ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
+  ``slogdet``'s ``sign`` is piecewise constant for a real matrix (derivative
+  0); for a complex one it turns: ``d sign = sign * i Im tr(A^-1 dA)``.
 * ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
   the installed NumPy decides it (>= 2: only when 1-d).
 * ``einsum``: every NumPy form -- subscripts with ``...`` anywhere, an
@@ -447,23 +448,35 @@ defprim("det", np.linalg.det, sig="a, /", pyname="np.linalg.det", vjp=_det_vjp, 
         doc="np.linalg.det: A_bar = g * det(A) * inv(A).T (A must be invertible).")
 
 
-# slogdet: (sign, log|det A|); d log|det A| = tr(A^-1 dA); sign is piecewise constant.
+# slogdet: (sign, log|det A|).  With tau = tr(A^-1 dA) = d log det A,
+# d log|det A| = Re tau and d sign = sign * i Im tau: zero for a real A (sign is
+# piecewise constant), a rotation of the unit-modulus sign for a complex one.
+# ``w - real_if_complex(w)`` is i Im w for a complex w and an exact real 0 for a
+# real one, so a real A keeps real (co)tangents.
 def _slogdet_vjp(em, g, out, a):
-    g_logdet = g[1]
-    if g_logdet is None:
+    g_sign, g_logdet = g
+    coef = g_logdet
+    if g_sign is not None:
+        w = em.multiply(g_sign, out[0])
+        rot = em.subtract(w, em.real_if_complex(w))
+        coef = rot if coef is None else em.add(coef, rot)
+    if coef is None:
         return [None]
-    return [em.einsum("...,...ji->...ij", g_logdet, em.inv(a))]
+    return [em.einsum("...,...ji->...ij", coef, em.inv(a))]
 
 
 def _slogdet_jvp(em, dots, out, a):
-    return (None, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
+    tau = em.einsum("...ij,...ji->...", em.inv(a), dots[0])
+    re = em.real_if_complex(tau)
+    return (em.multiply(out[0], em.subtract(tau, re)), re)
 
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
         vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
-        doc="np.linalg.slogdet: (sign, logabsdet); A_bar = g_logabsdet * inv(A).T, sign "
-            "has derivative 0.")
+        doc="np.linalg.slogdet: (sign, logabsdet); A_bar = (g_logabsdet + i Im(g_sign "
+            "sign)) * inv(A).T: a real sign has derivative 0, a complex one turns with "
+            "Im tr(inv(A) dA).")
 
 
 # ---------------------------------------------------------------- norm
