@@ -676,7 +676,9 @@ def _nan_centered(em, a, axis, dtype):
 def _nanvar_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
     g = em.unreduce(em.divide(g, dof), a, **_red_kw(axis, keepdims))
-    return [em.multiply(em.multiply(_nan_centered(em, a, axis, dtype), g), 2.0)]
+    # zeroed last: an all-NaN slice has dof 0, so g / dof is NaN there
+    return [_nan_zeroed(em, a, em.multiply(em.multiply(_nan_centered(em, a, axis, dtype), g),
+                                           2.0))]
 
 
 def _nanvar_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
@@ -694,7 +696,7 @@ def _nanstd_denominator(em, a, out, axis, ddof, keepdims):
 def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     g = em.divide(g, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
     g = em.unreduce(g, a, **_red_kw(axis, keepdims))
-    return [em.multiply(_nan_centered(em, a, axis, dtype), g)]
+    return [_nan_zeroed(em, a, em.multiply(_nan_centered(em, a, axis, dtype), g))]
 
 
 def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):

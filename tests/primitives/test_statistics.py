@@ -298,6 +298,13 @@ def test_nan_reductions_skip_nans_exactly():
     np.testing.assert_array_equal(g, [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
     g = _g(lambda x: np.nanprod(x[1]), x)
     np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    # an all-NaN row (variance NaN, its count 0) leaves the other rows' cotangent
+    # finite and NaN-free (it was NaN at every NaN entry: g / 0 times a zeroed 0)
+    for red in (np.nanvar, np.nanstd):
+        with pytest.warns(RuntimeWarning):
+            g = _g(lambda x: np.sum(np.nan_to_num(red(x, axis=1))), x)
+        assert np.all(np.isfinite(g)), (red, g)
+        assert np.all(g[np.isnan(x)] == 0) and np.all(g[2] == 0)
 
 
 def test_max_initial_and_sum_where_exact():
