@@ -552,7 +552,7 @@ def shape_fresh(args, kwargs):
 # (batching), and to let a buffer be overwritten in place despite such a
 # read (codegen).
 SHAPE_ONLY_OPERANDS = {
-    "unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "size": (0,),
+    "unbroadcast": (1,), "broadcast_like": (1,), "fit_shape": (1,), "unreduce": (1,), "size": (0,),
     "shape": (0,), "ndim": (0,), "len": (0,), "scalar_seed": (0,), "index_add": (1,),
     "matmul_vjp_a": (1,), "matmul_vjp_b": (2,), "dot_vjp_a": (1,), "dot_vjp_b": (2,),
     "inner_vjp_a": (1,), "inner_vjp_b": (2,), "outer_vjp_a": (1,), "outer_vjp_b": (2,),

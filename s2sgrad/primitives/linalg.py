@@ -304,8 +304,10 @@ def _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw):
         ct = em.einsum(_spec([t for t, _ in operands], target),
                        *[v for _, v in operands], **kw)
     # summed back over broadcast dimensions: extra ellipsis dimensions, and
-    # labels or ellipsis dimensions where x has size 1 and another operand not
-    return em.unbroadcast(ct, x)
+    # labels or ellipsis dimensions where x has size 1 and another operand not;
+    # broadcast where another operand has size 1 and x not ('ab,b->a', a's b
+    # of size 1: the einsum above gives b's cotangent that size)
+    return em.call("fit_shape", ct, x)
 
 
 def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):

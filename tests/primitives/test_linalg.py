@@ -269,6 +269,11 @@ SPECS = [
     Spec("det", lambda a: np.linalg.det(a), (wellcond(3, 3),)),
     Spec("det", lambda a: np.sum(np.sin(np.linalg.det(a))), (wellcond(4, 3, 3),),
          id="det-batch"),
+    # a label of size 1 in one operand broadcast against another (the JAX port)
+    Spec("einsum", lambda a, b: np.sum(np.sin(np.einsum("ab,b->a", a, b))),
+         (normal(3, 1), normal(4)), wrt=(0, 1), id="einsum-size1-label"),
+    Spec("einsum", lambda a, b: np.sum(np.sin(np.einsum("bi,bi->b", a, b))),
+         (normal(1, 4), normal(3, 4)), wrt=(0, 1), id="einsum-size1-batch"),
     Spec("slogdet", lambda a: np.linalg.slogdet(a)[1], (wellcond(3, 3),)),
     Spec("slogdet", lambda a: np.linalg.slogdet(-a)[0] * np.linalg.slogdet(a)[1],
          (wellcond(3, 3),), id="slogdet-sign"),
