@@ -1073,10 +1073,16 @@ class VJPFunction(_Transformed):
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
             if td != c.out_tree:
-                raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
-                                 f"structure of its output")
-            cts = [_as_cotangent(ct, o) if np.shape(ct) == np.shape(o)
-                   else _bad_ct(ct, o) for ct, o in zip(cts, outs)]
+                # an output list built at run time (appended to in a loop) is one
+                # leaf of the output tree: its cotangent is a list of that length
+                cts = _leaves_up_to(c.out_tree, cotangent)
+                if cts is None or any(isinstance(o, list) != isinstance(ct, list) or
+                                      isinstance(o, list) and len(o) != len(ct)
+                                      for ct, o in zip(cts, outs)):
+                    raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
+                                     f"structure of its output")
+            cts = [[_one_cotangent(a, b) for a, b in zip(ct, o)] if isinstance(o, list)
+                   else _one_cotangent(ct, o) for ct, o in zip(cts, outs)]
             # backward half, specialised to the residuals' and cotangents' shapes
             # (its stacks, if any, make it polymorphic: lists have no signature)
             sb = _pick(c.backward, list(residuals) + cts, globals_)
@@ -1113,6 +1119,33 @@ class _Pair:
     def __init__(self, fwd, bwd):
         self.source = fwd.source + "\n\n" + bwd.source
         self.func = fwd.func
+
+
+def _leaves_up_to(td, x):
+    """The subtrees of ``x`` at the leaves of ``td`` (None if ``x`` does not
+    have ``td``'s containers)."""
+    if td.kind == "leaf":
+        return [x]
+    if td.kind == "dict":
+        if not isinstance(x, dict) or tuple(x) != tuple(td.keys):
+            return None
+        kids = [x[k] for k in td.keys]
+    elif td.kind in ("list", "tuple", "namedtuple") and isinstance(x, (list, tuple)) and \
+            len(x) == len(td.children):
+        kids = list(x)
+    else:
+        return None
+    out = []
+    for c, k in zip(td.children, kids):
+        sub = _leaves_up_to(c, k)
+        if sub is None:
+            return None
+        out += sub
+    return out
+
+
+def _one_cotangent(ct, o):
+    return _as_cotangent(ct, o) if np.shape(ct) == np.shape(o) else _bad_ct(ct, o)
 
 
 def _as_cotangent(ct, o):

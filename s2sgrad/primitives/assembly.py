@@ -46,7 +46,7 @@ from ..ir import Const
 from .core import (const_value, defmethod, defprim, fresh_shape, get, register_object,
                    shape_fresh, shape_of)
 from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
-                        positional_printer, split_counter)
+                        positional_printer, single_piece, split_counter)
 from .. import runtime
 from .signatures import (def_linear_helper, keyword_operands, keyword_printer, method_adapter,
                          options)
@@ -179,6 +179,7 @@ def _def_splitter(name, impl, joiner, with_axis):
 
     sig = "ary, /, indices_or_sections" + (", axis=0" if with_axis else "")
     defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, linear=True, nouts=count, out_kind="list",
+            canonicalize=single_piece,
             shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(count(args, kwargs))),
             printer=positional_printer(f"np.{name}", "indices_or_sections"),
             doc=f"np.{name} (constant sections or split points): the pieces' cotangents are "
