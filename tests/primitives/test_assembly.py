@@ -366,7 +366,6 @@ REFUSED = [
      "reflect_type"),
     (lambda x, conds, n: np.sum(np.select(conds, [x])), "list literals"),
     (lambda x, conds, n: np.sum(np.meshgrid(x)[0]), "single array"),
-    (lambda x, conds, n: np.sum(np.array_split(x, 1)[0]), "single piece"),
     (lambda x, conds, n: np.sum(np.array_split(x, n)[0]), "constant"),
 ]
 
