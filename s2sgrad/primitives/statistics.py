@@ -47,10 +47,11 @@ import numpy as np
 
 from .. import runtime
 from ..ir import Const
-from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, shape_fresh, shape_of
+from .core import (SCALAR, const_value, defmethod, defprim, fresh_shape, get, shape_fresh,
+                   shape_of)
 from .linalg import def_bilinear
-from .reductions import (_keep_kw, _maxmin_jvp, _maxmin_vjp, _prod_others, _red_kw,
-                         _reduced_shape, positional_adapter)
+from .reductions import (_given_mask, _keep_kw, _maxmin_jvp, _maxmin_vjp, _mean_where, _opt,
+                         _prod_others, _red_kw, _reduced_shape, _route, positional_adapter)
 from .signatures import def_linear_helper, keyword_operands, keyword_printer, options
 
 
@@ -666,6 +667,34 @@ defprim("nanmax", np.nanmax, sig="a, /, axis=None, keepdims=None", vjp=_maxmin_v
 defprim("nanmin", np.nanmin, sig="a, /, axis=None, keepdims=None", vjp=_maxmin_vjp,
         jvp=_maxmin_jvp, shape=_reduced_shape,
         doc="np.nanmin: like min (NaNs are never the minimum; ties split equally).")
+
+
+def _nan_where(em, a, where):
+    keep = em.logical_not(em.isnan(a))
+    return keep if not _given_mask(where) else em.logical_and(keep, where)
+
+
+def _nansum_masked(em, a, axis=None, dtype=None, keepdims=None, initial=None, where=None):
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    if _opt(dtype) is not None:
+        kw["dtype"] = _opt(dtype)
+    if initial is not None and _opt(initial) is not None:
+        kw["initial"] = initial
+    return em.sum(a, where=_nan_where(em, a, where), **kw)
+
+
+def _nanmean_masked(em, a, axis=None, dtype=None, keepdims=None, *, where=None):
+    return _mean_where(em, a, axis, dtype, keepdims, _nan_where(em, a, where))
+
+
+# nansum / nanmean with where= (and nansum's initial=): masked sums, NaNs masked too
+defprim("nansum_masked", None,
+        sig="a, /, axis=None, dtype=None, keepdims=None, initial=None, where=True",
+        expand=_nansum_masked, doc="np.nansum(..., where=, initial=): sum(a, where=mask & ~nan).")
+defprim("nanmean_masked", None, sig="a, /, axis=None, dtype=None, keepdims=None, *, where=True",
+        expand=_nanmean_masked, doc="np.nanmean(..., where=): mean(a, where=mask & ~nan).")
+get("nansum").canonicalize = _route("nansum_masked", ("where", "initial"))
+get("nanmean").canonicalize = _route("nanmean_masked", ("where",))
 
 
 def _nan_centered(em, a, axis, dtype):

@@ -11,6 +11,8 @@ from .test_runtime_prims import check_hvp
 W4 = normal(4)
 W3 = normal(3)
 W234 = normal(2, 3, 4)
+MASK = normal(2, 3, 4) > -0.6
+MASK[..., 0] = True
 
 # A 3x4 input with a single zero in row 1 and two zeros in row 2.
 ZEROS = normal(3, 4)
@@ -89,6 +91,21 @@ SPECS = [
          id="cumsum-neg"),
     Spec("cumsum", lambda x: np.sum(x.cumsum(1) ** 2) + np.sum(x.cumsum() * 0.5),
          (normal(3, 4),), id="cumsum-method"),
+    # where= / initial= (composites of the plain reductions; the JAX port)
+    Spec("mean_where", lambda x: np.sum(np.mean(x, axis=-1, where=MASK) ** 2), (normal(2, 3, 4),)),
+    Spec("mean_where", lambda x: np.sum(x.mean(axis=(0, 2), keepdims=True, where=MASK[0]) ** 3),
+         (normal(2, 3, 4),), id="mean_where-method-bcast"),
+    Spec("var_where", lambda x: np.sum(np.var(x, axis=1, ddof=1, where=MASK) * W4),
+         (normal(2, 3, 4),)),
+    Spec("std_where", lambda x: np.sum(np.std(x, axis=-1, where=MASK) ** 3), (normal(2, 3, 4),)),
+    Spec("prod_masked", lambda x: np.sum(np.prod(x, axis=1, where=MASK, initial=1.5)),
+         (normal(2, 3, 4),)),
+    Spec("prod_masked", lambda x: np.prod(x, initial=-0.5), (normal(4),),
+         id="prod_masked-initial"),
+    Spec("nansum_masked", lambda x: np.sum(np.nansum(x, axis=-1, where=MASK) ** 2),
+         (normal(2, 3, 4),)),
+    Spec("nanmean_masked", lambda x: np.sum(np.nanmean(x, axis=-1, where=MASK) ** 2),
+         (normal(2, 3, 4),)),
 ]
 
 
