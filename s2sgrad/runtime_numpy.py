@@ -713,7 +713,23 @@ def _quantile_lanes(a, axis):
     return moved.reshape(moved.shape[:nd - k] + (-1,)), moved.shape, axes
 
 
-def _quantile_setup(a, q, axis, method, nan, percent):
+def _quantile_dv_dq(n, method):
+    """d(virtual index)/dq of the methods whose value moves continuously with
+    q (0 for the piecewise-constant ones)."""
+    n = np.asarray(n, dtype=np.float64)
+    if method == "linear":
+        return n - 1
+    if method in _HF_ALPHA_BETA:
+        alpha, beta = _HF_ALPHA_BETA[method]
+        return n + 1 - alpha - beta
+    return np.zeros_like(n)
+
+
+def _quantile_setup(a, q, axis, method, nan, percent, slope=False):
+    """The stable sort order of each lane and the weights of the order
+    statistics at ``lo`` and ``hi`` (``1 - gamma`` and ``gamma``; with
+    ``slope``, the derivative with respect to q: ``-c`` and ``c``, ``c`` the
+    virtual index's dv/dq, so ``c (s[hi] - s[lo])``, 0 where ``lo == hi``)."""
     a2, _, _ = _quantile_lanes(a, axis)
     q = np.asarray(q, dtype=np.float64 if not np.issubdtype(np.asarray(q).dtype, np.integer)
                    or percent else np.asarray(q).dtype)
@@ -726,11 +742,14 @@ def _quantile_setup(a, q, axis, method, nan, percent):
     lo, hi, gamma = _quantile_positions(n, qq, method)
     full = q.shape + lanes
     lo, hi = np.broadcast_to(lo, full), np.broadcast_to(hi, full)
-    gamma = np.broadcast_to(gamma, full)
     weight = np.ones(full)
     if nan:
         weight = np.broadcast_to(n > 0, full).astype(float)   # an all-NaN lane: no derivative
-    return order, lo, hi, gamma, weight, full
+    if slope:
+        c = np.broadcast_to(_quantile_dv_dq(n, method), full) * (0.01 if percent else 1.0)
+        return order, lo, hi, -c * weight, c * weight, full
+    gamma = np.broadcast_to(gamma, full)
+    return order, lo, hi, (1 - gamma) * weight, gamma * weight, full
 
 
 def _quantile_out_shape(a, q, axis, keepdims, percent):
@@ -746,27 +765,29 @@ def _quantile_out_shape(a, q, axis, keepdims, percent):
 
 
 def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, nan=False,
-                     percent=False):
+                     percent=False, slope=False):
     """The tangent of ``np.quantile(a, q, axis, method=..., keepdims=...)``
-    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``."""
+    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``.
+    With ``slope``: ``t``'s order statistics combined as the derivative with
+    respect to ``q`` combines ``a``'s (``t = a`` gives d quantile / dq)."""
     _numpy_only("quantiles", t, a)
-    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    order, lo, hi, w_lo, w_hi, full = _quantile_setup(a, q, axis, method, nan, percent, slope)
     t2, _, _ = _quantile_lanes(np.broadcast_to(t, np.shape(a)), axis)
     ts = np.broadcast_to(np.take_along_axis(t2, order, axis=-1), full + t2.shape[-1:])
     dtype = ts.dtype if np.issubdtype(ts.dtype, np.inexact) else np.float64
-    w_hi = (gamma * weight).astype(dtype)
-    w_lo = ((1 - gamma) * weight).astype(dtype)
+    w_hi = w_hi.astype(dtype)
+    w_lo = w_lo.astype(dtype)
     v = w_lo * np.take_along_axis(ts, lo[..., None], axis=-1)[..., 0] + \
         w_hi * np.take_along_axis(ts, hi[..., None], axis=-1)[..., 0]
     return v.reshape(_quantile_out_shape(a, q, axis, keepdims, percent))
 
 
 def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=False,
-                     percent=False):
+                     percent=False, slope=False):
     """The adjoint of :func:`quantile_tangent`: each quantile's cotangent sent
     to the (at most two) order statistics it interpolates."""
     _numpy_only("quantiles", g, a)
-    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    order, lo, hi, w_lo, w_hi, full = _quantile_setup(a, q, axis, method, nan, percent, slope)
     a2, moved_shape, axes = _quantile_lanes(a, axis)
     dtype = np.result_type(g, a, np.float32)
     g = np.reshape(np.asarray(g), full)
@@ -774,9 +795,9 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     cs = np.zeros((int(np.prod(a2.shape[:-1])), a2.shape[-1]), dtype=dtype)
     rows = np.arange(cs.shape[0])
     for k in np.ndindex(qshape):
-        gk = (g[k] * weight[k]).reshape(-1)
-        cs[rows, lo[k].reshape(-1)] += ((1 - gamma[k]).reshape(-1) * gk).astype(dtype)
-        cs[rows, hi[k].reshape(-1)] += (gamma[k].reshape(-1) * gk).astype(dtype)
+        gk = g[k].reshape(-1)
+        cs[rows, lo[k].reshape(-1)] += (w_lo[k].reshape(-1) * gk).astype(dtype)
+        cs[rows, hi[k].reshape(-1)] += (w_hi[k].reshape(-1) * gk).astype(dtype)
     ct2 = np.zeros(a2.shape, dtype=dtype)
     np.put_along_axis(ct2, order, cs.reshape(a2.shape), axis=-1)
     if axes is None:
@@ -784,6 +805,22 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     nd = np.ndim(a)
     ct = ct2.reshape(moved_shape)
     return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)
+
+
+def lead_sum(x, q):
+    """``x`` (shaped ``q.shape + rest``: one quantile per q and lane) summed
+    over ``rest``: the cotangent of ``q``.  Linear in ``x``."""
+    return np.sum(np.reshape(x, np.shape(q) + (-1,)), axis=-1)
+
+
+def lead_broadcast(h, x):
+    """``h`` (shaped like ``q``) broadcast along the trailing axes of ``x``:
+    the adjoint of :func:`lead_sum`."""
+    h = np.asarray(h)
+    return np.broadcast_to(np.reshape(h, h.shape + (1,) * (np.ndim(x) - h.ndim)), np.shape(x))
+
+
+__all__ += ["lead_sum", "lead_broadcast"]
 
 
 # ---------------------------------------------------------------- data functions (data.py)

@@ -23,7 +23,10 @@ Conventions (also in the README):
   NumPy method, ``linear`` by default); the cotangent goes to the elements
   a *stable* sort puts at ``lo`` and ``hi`` (as JAX and autograd, which
   sort then interpolate), so among tied values the first one in the input
-  order is picked.  ``q`` is data.  The nan- versions skip NaNs; an
+  order is picked.  In ``q`` the value is piecewise linear: its derivative
+  is ``c (s[hi] - s[lo])`` with ``c`` the method's d(index)/dq (0 for the
+  piecewise-constant methods and where q is clipped; one-sided, from above,
+  where the index is an integer).  The nan- versions skip NaNs; an
   all-NaN slice passes no derivative.  ``overwrite_input`` is accepted and
   ignored (the input is never modified).
 * ``ptp`` is ``max - min`` with their tie rules (a constant slice has
@@ -452,15 +455,22 @@ def _def_quantile(name, impl, *, nan=False, percent=False, median=False):
 
     def vjp(em, g, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
             keepdims=None):
-        return [em.call("quantile_adjoint", g, a, q,
-                        **_quantile_kw(axis, method, keepdims, nan, percent))] + \
-            ([] if median else [None])
+        kw = _quantile_kw(axis, method, keepdims, nan, percent)
+        ct_a = em.call("quantile_adjoint", g, a, q, **kw)
+        if median:
+            return [ct_a]
+        # d/dq: c (s[hi] - s[lo]) per quantile, summed over the lanes to q's shape
+        s = em.call("quantile_tangent", a, a, q, **kw, slope=Const(True))
+        return [ct_a, em.call("lead_sum", em.multiply(g, s), q)]
 
     def jvp(em, dots, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
             keepdims=None):
-        return _lin(lambda t: em.call("quantile_tangent", t, a, q,
-                                      **_quantile_kw(axis, method, keepdims, nan, percent)),
-                    dots[0])
+        kw = _quantile_kw(axis, method, keepdims, nan, percent)
+        total = _lin(lambda t: em.call("quantile_tangent", t, a, q, **kw), dots[0])
+        if not median and dots[1] is not None:
+            s = em.call("quantile_tangent", a, a, q, **kw, slope=Const(True))
+            total = em.add_ct(total, em.multiply(s, em.call("lead_broadcast", dots[1], s)))
+        return total
 
     def printer(args, kwargs, eqn):
         from . import printing
@@ -480,13 +490,63 @@ _def_quantile("nanpercentile", np.nanpercentile, nan=True, percent=True)
 _def_quantile("nanmedian", np.nanmedian, nan=True, median=True)
 
 _QOPTS = "axis=None, method='linear', keepdims=False, nan=False, percent=False"
-def_linear_helper("quantile_tangent", runtime.quantile_tangent, f"t, a, q, /, {_QOPTS}",
-                  lambda em, h, _g, a, q, **kw: em.call("quantile_adjoint", h, a, q, **kw),
-                  shape_arg=None,
-                  doc="runtime helper: the tangent of np.quantile and its relatives.")
-def_linear_helper("quantile_adjoint", runtime.quantile_adjoint, f"g, a, q, /, {_QOPTS}",
-                  lambda em, h, _g, a, q, **kw: em.call("quantile_tangent", h, a, q, **kw),
-                  doc="runtime helper: the adjoint of np.quantile and its relatives.")
+# quantile_tangent(t, a, q) is linear in t; in q it moves the interpolation
+# weights: d/dq is quantile_tangent(t, a, q, slope=True) (zero again when
+# slope is set: the value is piecewise linear in q).  quantile_adjoint is its
+# transpose.  a only supplies the sort order (piecewise constant).
+def _q_moves(q, kw):
+    return q is not None and not (isinstance(kw.get("slope"), Const) and kw["slope"].value)
+
+
+def _qt_vjp(em, h, out, t, a, q, **kw):
+    ct_q = None
+    if _q_moves(q, kw):
+        ct_q = em.call("lead_sum", em.multiply(h, em.call("quantile_tangent", t, a, q,
+                                                          **kw, slope=Const(True))), q)
+    return [em.call("quantile_adjoint", h, a, q, **kw), None, ct_q]
+
+
+def _qt_jvp(em, dots, out, t, a, q, **kw):
+    total = _lin(lambda d: em.call("quantile_tangent", d, a, q, **kw), dots[0])
+    if dots[2] is not None and _q_moves(q, kw):
+        s = em.call("quantile_tangent", t, a, q, **kw, slope=Const(True))
+        total = em.add_ct(total, em.multiply(s, em.call("lead_broadcast", dots[2], s)))
+    return total
+
+
+def _qa_vjp(em, h, out, g, a, q, **kw):
+    ct_q = None
+    if _q_moves(q, kw):
+        s = em.call("quantile_tangent", h, a, q, **kw, slope=Const(True))
+        ct_q = em.call("lead_sum", em.multiply(g, s), q)
+    return [em.call("quantile_tangent", h, a, q, **kw), None, ct_q]
+
+
+def _qa_jvp(em, dots, out, g, a, q, **kw):
+    total = _lin(lambda d: em.call("quantile_adjoint", d, a, q, **kw), dots[0])
+    if dots[2] is not None and _q_moves(q, kw):
+        gd = em.multiply(g, em.call("lead_broadcast", dots[2], g))
+        total = em.add_ct(total, em.call("quantile_adjoint", gd, a, q, **kw,
+                                         slope=Const(True)))
+    return total
+
+
+_QOPTS_S = _QOPTS + ", slope=False"
+defprim("quantile_tangent", runtime.quantile_tangent, sig=f"t, a, q, /, {_QOPTS_S}",
+        pyname="quantile_tangent", vjp=_qt_vjp, jvp=_qt_jvp, shape=shape_fresh,
+        doc="runtime helper: the tangent of np.quantile and its relatives (slope=True: "
+            "their derivative with respect to q).")
+defprim("quantile_adjoint", runtime.quantile_adjoint, sig=f"g, a, q, /, {_QOPTS_S}",
+        pyname="quantile_adjoint", vjp=_qa_vjp, jvp=_qa_jvp,
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: the adjoint of np.quantile and its relatives.")
+def_linear_helper("lead_sum", runtime.lead_sum, "x, q, /",
+                  lambda em, h, _x, q: em.call("lead_broadcast", h, _x), shape_arg=None,
+                  doc="runtime helper: a quantile's cotangent summed over lanes to q's shape.")
+def_linear_helper("lead_broadcast", runtime.lead_broadcast, "h, x, /",
+                  lambda em, g, _h, x: em.call("lead_sum", g, _h),
+                  doc="runtime helper: q's tangent broadcast over the lanes (lead_sum's "
+                      "adjoint).")
 
 
 # ---------------------------------------------------------------- cov, corrcoef

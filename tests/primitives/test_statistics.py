@@ -110,6 +110,14 @@ SPECS = [
          (distinct(6, 2),)),
     Spec("percentile", lambda x: np.percentile(x, 40, method="midpoint"), (distinct(6),),
          id="percentile-midpoint"),
+    Spec("quantile", lambda x, q: _wsum(np.quantile(x, q, axis=1) ** 2),
+         (distinct(3, 5), np.array([0.3, 0.55, 0.9])), wrt=(0, 1), id="quantile-q"),
+    Spec("quantile", lambda x, q: _wsum(np.quantile(x, q, method="weibull", keepdims=True)),
+         (distinct(2, 5), 0.42), wrt=(0, 1), id="quantile-q-weibull-scalar", float32=False),
+    Spec("percentile", lambda x, q: _wsum(np.percentile(x, q, axis=0) ** 2),
+         (distinct(5, 2), np.array([33.0, 71.0])), wrt=(0, 1), id="percentile-q"),
+    Spec("nanquantile", lambda x, q: _wsum(np.nanquantile(x, q, axis=0)),
+         (_nan_distinct(), np.array([0.3, 0.7])), wrt=(0, 1), id="nanquantile-q"),
     # cov, corrcoef
     Spec("cov", lambda m: _wsum(np.cov(m)), (normal(3, 5),)),
     Spec("cov", lambda m, y: _wsum(np.cov(m, y, rowvar=False, bias=True) ** 2),
@@ -226,6 +234,18 @@ HELPER_SPECS = [
          (normal(3, 4),)),
     Spec("quantile_adjoint", lambda g: _wsum(rt.quantile_adjoint(g, W34, 0.4, axis=0) ** 2),
          (normal(4),)),
+    # differentiable in q as well (the JAX port found d/dq silently 0)
+    Spec("quantile_tangent",
+         lambda t, q: _wsum(rt.quantile_tangent(t, W34, q, axis=1, method="hazen") ** 2),
+         (normal(3, 4), np.array([0.23, 0.61])), wrt=(0, 1), id="quantile_tangent-q"),
+    Spec("quantile_tangent",
+         lambda t, q: _wsum(rt.quantile_tangent(t, W34, q, axis=1, slope=True) ** 2),
+         (normal(3, 4), np.array([0.23, 0.61])), wrt=(0, 1), id="quantile_tangent-slope"),
+    Spec("quantile_adjoint", lambda g, q: _wsum(rt.quantile_adjoint(g, W34, q, axis=0) ** 2),
+         (normal(4), 0.37), wrt=(0, 1), id="quantile_adjoint-q", float32=False),
+    Spec("lead_sum", lambda x: _wsum(rt.lead_sum(x ** 2, Q3)), (normal(3, 4),)),
+    Spec("lead_broadcast", lambda h: _wsum(rt.lead_broadcast(h ** 2, W34) * W34),
+         (normal(3),)),
 ]
 
 # where= / initial= of the existing reductions
