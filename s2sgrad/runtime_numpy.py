@@ -823,6 +823,30 @@ def lead_broadcast(h, x):
 __all__ += ["lead_sum", "lead_broadcast"]
 
 
+def _unique_first(ar, equal_nan=True, sorted=True):
+    """The flat index of each unique value's first occurrence, in the order
+    np.unique returns the values."""
+    return np.unique(np.ravel(ar), return_index=True, equal_nan=equal_nan, sorted=sorted)[1]
+
+
+def unique_tangent(t, ar, equal_nan=True, sorted=True):
+    """The tangent of np.unique's values: ``t`` at each value's first occurrence."""
+    idx = _unique_first(ar, equal_nan, sorted)
+    return np.ravel(np.broadcast_to(t, np.shape(ar)))[idx]
+
+
+def unique_adjoint(g, ar, equal_nan=True, sorted=True):
+    """The adjoint of :func:`unique_tangent`: each unique value's cotangent
+    sent to its first occurrence (0 at the repeats)."""
+    idx = _unique_first(ar, equal_nan, sorted)
+    out = np.zeros(np.size(ar), dtype=np.result_type(g, np.asarray(ar).dtype, np.float32))
+    out[idx] = g
+    return out.reshape(np.shape(ar))
+
+
+__all__ += ["unique_tangent", "unique_adjoint"]
+
+
 # ---------------------------------------------------------------- data functions (data.py)
 
 __all__ += ["histogram_bin_index", "histogram_data_edges"]

@@ -102,8 +102,12 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False, alloc=False, out_kind="tuple"):
+                 shape_safe=False, alloc=False, out_kind="tuple", data_args=None):
         self.name = name
+        # data_args(i) -> bool: positional operand i is data (its derivative is
+        # not taken); a differentiated value passed there is refused (as a
+        # differentiated keyword option is) instead of getting derivative 0.
+        self.data_args = data_args
         # alloc: every call makes a new array (or list) -- a value with
         # identity, never merged with another by CSE (see s2sgrad.alias).
         self.alloc = alloc

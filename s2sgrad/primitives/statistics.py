@@ -35,7 +35,8 @@ Conventions (also in the README):
   ``returned=True``).  ``cov``/``corrcoef``: differentiable in ``m`` and
   ``y``; ``fweights``/``aweights`` are data.  ``gradient``: linear in ``f``
   (its adjoint is the transpose of NumPy's own difference stencil,
-  ``edge_order`` 1 and 2, scalar or coordinate spacings, which are data);
+  ``edge_order`` 1 and 2, scalar or coordinate spacings, which are data:
+  differentiating with respect to a spacing is refused);
   ``axis`` must be given for arrays of more than one dimension.
 * ``trapezoid``: differentiable in ``y``, ``x`` and ``dx``.
 * ``cross`` (3-vectors), ``kron``, ``vdot``, ``convolve``, ``correlate``
@@ -253,6 +254,7 @@ def _gradient_jvp(em, dots, out, f, *varargs, axis=None, edge_order=None):
 
 defprim("gradient", _gradient_impl, sig="f, /, *varargs, axis=None, edge_order=1",
         aliases=(np.gradient,), vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
+        data_args=lambda i: i >= 1,        # the spacings: a differentiated one is refused
         nouts=_gradient_nouts,
         shape=lambda args, kwargs: (fresh_shape() if _gradient_nouts(args, kwargs) == 1 else
                                     tuple(fresh_shape() for _ in range(
