@@ -117,6 +117,22 @@ TRANSPOSE = defprim("transpose", np.transpose, sig="a, /, axes=None",
 defattr("T", TRANSPOSE)
 
 
+# x.mT / np.matrix_transpose: the last two axes swapped (its own adjoint)
+def _mt_impl(x, /):
+    return np.swapaxes(x, -1, -2)
+
+
+MATRIX_T = defprim("matrix_transpose", _mt_impl, sig="x, /", pyname="np.matrix_transpose",
+                   aliases=tuple(f for f in (getattr(np, "matrix_transpose", None),
+                                             getattr(np.linalg, "matrix_transpose", None))
+                                 if f is not None),
+                   vjp=lambda em, g, out, x: [em.call("matrix_transpose", g)],
+                   jvp=lambda em, dots, out, x: em.call("matrix_transpose", dots[0]),
+                   linear=True, shape=shape_fresh,
+                   doc="np.matrix_transpose / x.mT: the cotangent is transposed back.")
+defattr("mT", MATRIX_T)
+
+
 def _swapaxes_vjp(em, g, out, x, axis1, axis2):
     return [em.swapaxes(g, axis1=axis1, axis2=axis2)]
 
