@@ -1,0 +1,118 @@
+"""NumPy 2's array-API spellings, as composites of the primitives they
+restate: ``np.linalg.matmul / tensordot / outer / trace / diagonal / vecdot /
+vector_norm / matrix_norm / cross / svdvals``, ``np.vecdot``,
+``np.cumulative_sum`` and ``np.cumulative_prod``.  Each lowers to the rules
+of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
+the last two axes; ``vector_norm`` is a norm of the flattened array or along
+one axis; ``cumulative_*``'s ``include_initial`` prepends the identity).
+Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
+``axes=``) are refused with an S2SGradError naming the call.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import S2SGradError
+from ..ir import Const
+from .core import defprim
+
+
+def _opt(v, default=None):
+    if v is None:
+        return default
+    return v.value if isinstance(v, Const) else v
+
+
+def _given(v):
+    return v is not None and not (isinstance(v, Const) and v.value is None)
+
+
+def _composite(name, fn, sig, expand, doc):
+    if fn is None:
+        return None
+    return defprim(name, fn, sig=sig, expand=expand, doc=doc)
+
+
+_L = np.linalg
+_composite("la_matmul", getattr(_L, "matmul", None), "x1, x2, /",
+           lambda em, a, b: em.matmul(a, b), "np.linalg.matmul: np.matmul.")
+_composite("la_tensordot", getattr(_L, "tensordot", None), "x1, x2, /, *, axes=2",
+           lambda em, a, b, axes=None: em.tensordot(a, b, axes=_opt(axes, 2)),
+           "np.linalg.tensordot: np.tensordot.")
+_composite("la_outer", getattr(_L, "outer", None), "x1, x2, /",
+           lambda em, a, b: em.outer(a, b), "np.linalg.outer: np.outer (1-d operands).")
+_composite("la_trace", getattr(_L, "trace", None), "x, /, *, offset=0, dtype=None",
+           lambda em, x, offset=None, dtype=None: em.trace(
+               x, offset=_opt(offset, 0), axis1=-2, axis2=-1,
+               **({"dtype": dtype} if _given(dtype) else {})),
+           "np.linalg.trace: np.trace over the last two axes.")
+_composite("la_diagonal", getattr(_L, "diagonal", None), "x, /, *, offset=0",
+           lambda em, x, offset=None: em.diagonal(x, offset=_opt(offset, 0), axis1=-2, axis2=-1),
+           "np.linalg.diagonal: np.diagonal over the last two axes.")
+_composite("la_cross", getattr(_L, "cross", None), "x1, x2, /, *, axis=-1",
+           lambda em, a, b, axis=None: em.cross(a, b, axis=_opt(axis, -1)),
+           "np.linalg.cross: np.cross of 3-vectors along axis.")
+_composite("la_svdvals", getattr(_L, "svdvals", None), "x, /",
+           lambda em, x: em.svd(x, compute_uv=False),
+           "np.linalg.svdvals: np.linalg.svd(x, compute_uv=False).")
+
+
+def _vecdot(em, a, b, axis=None, axes=None):
+    if _given(axes):
+        raise S2SGradError("np.vecdot(..., axes=...) is not supported; use axis=")
+    return em.sum(em.multiply(em.conj_if_complex(a), b), axis=_opt(axis, -1))
+
+
+_composite("la_vecdot", getattr(_L, "vecdot", None), "x1, x2, /, *, axis=-1",
+           lambda em, a, b, axis=None: _vecdot(em, a, b, axis),
+           "np.linalg.vecdot: sum(conj(x1) * x2, axis).")
+_composite("vecdot", getattr(np, "vecdot", None), "x1, x2, /, *, axis=-1, axes=None",
+           _vecdot, "np.vecdot: sum(conj(x1) * x2, axis).")
+
+
+def _vector_norm(em, x, axis=None, keepdims=None, ord=None):
+    axis, keep, o = _opt(axis), bool(_opt(keepdims, False)), _opt(ord, 2)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if axis is None and not keep:
+        return em.norm(em.ravel(x), ord=o)
+    if isinstance(axis, (int, np.integer)):
+        return em.norm(x, ord=o, axis=int(axis), keepdims=keep)
+    raise S2SGradError("np.linalg.vector_norm is differentiated for axis=None (without "
+                       "keepdims) or one axis; reshape the array to one axis first")
+
+
+_composite("vector_norm", getattr(_L, "vector_norm", None),
+           "x, /, *, axis=None, keepdims=False, ord=2", _vector_norm,
+           "np.linalg.vector_norm: np.linalg.norm of the flattened array or along one axis.")
+_composite("matrix_norm", getattr(_L, "matrix_norm", None), "x, /, *, keepdims=False, ord='fro'",
+           lambda em, x, keepdims=None, ord=None: em.norm(
+               x, ord=_opt(ord, "fro"), axis=(-2, -1), keepdims=bool(_opt(keepdims, False))),
+           "np.linalg.matrix_norm: np.linalg.norm over the last two axes.")
+
+
+def _cumulative(scan, identity):
+    def expand(em, x, axis=None, dtype=None, out=None, include_initial=None):
+        if _given(out):
+            raise S2SGradError(f"np.cumulative_{scan[3:]}(..., out=...) is not supported; use "
+                               f"the result")
+        ax = _opt(axis)
+        kw = {"dtype": dtype} if _given(dtype) else {}
+        if ax is not None:
+            kw["axis"] = ax
+        res = getattr(em, scan)(x, **kw)
+        if not _opt(include_initial, False):
+            return res
+        first = em.take(res, [0], axis=ax if ax is not None else 0)
+        init = em.zeros_like(first) if identity == 0 else em.ones_like(first)
+        return em.concatenate(init, res, axis=ax if ax is not None else 0)
+    return expand
+
+
+_composite("cumulative_sum", getattr(np, "cumulative_sum", None),
+           "x, /, *, axis=None, dtype=None, out=None, include_initial=False",
+           _cumulative("cumsum", 0), "np.cumulative_sum: np.cumsum (include_initial: a 0 first).")
+_composite("cumulative_prod", getattr(np, "cumulative_prod", None),
+           "x, /, *, axis=None, dtype=None, out=None, include_initial=False",
+           _cumulative("cumprod", 1), "np.cumulative_prod: np.cumprod (include_initial: a 1 "
+                                      "first).")
