@@ -111,6 +111,176 @@ def unpad(g, x, pad_width, mode="constant"):
     return g
 
 
+# -- np.pad's statistic and ramp modes (maximum, minimum, mean, median,
+# linear_ramp).  NumPy pads one axis after the other, each axis from the array
+# padded along the axes before it; so do these helpers.  Each pad block is a
+# function of a slice of that array (the first / last ``stat_length``
+# entries, or the edge entry for a ramp), linear in it for mean and the ramp,
+# a selection for maximum/minimum (ties split equally) and median.
+
+
+def _pad_stat_pairs(v, ndim, default):
+    if v is None:
+        return [(default, default)] * ndim
+    arr = np.asarray(v, dtype=object if default is None else float)
+    return [tuple(p) for p in np.broadcast_to(arr, (ndim, 2)).tolist()]
+
+
+def _pad_steps(x, pad_width, mode, stat_length, end_values):
+    """The arrays before each axis's padding, with that axis's plan."""
+    x = np.asarray(x)
+    nd = x.ndim
+    pairs = _pad_pairs(pad_width, nd)
+    lens = _pad_stat_pairs(stat_length, nd, None)
+    ends = _pad_stat_pairs(end_values, nd, 0.0)
+    steps, cur = [], x
+    for ax in range(nd):
+        b, a = int(pairs[ax][0]), int(pairs[ax][1])
+        steps.append((cur, ax, b, a, lens[ax], ends[ax]))
+        if b or a:
+            widths = [(0, 0)] * nd
+            widths[ax] = (b, a)
+            kw = {}
+            if mode == "linear_ramp":
+                ev = [(0.0, 0.0)] * nd
+                ev[ax] = ends[ax]
+                kw["end_values"] = ev
+            elif lens[ax] != (None, None):
+                sl = [(1, 1)] * nd
+                sl[ax] = tuple(cur.shape[ax] if v is None else int(v) for v in lens[ax])
+                kw["stat_length"] = sl
+            cur = np.pad(cur, widths, mode, **kw)
+    return steps
+
+
+def _side_slice(n, length, first):
+    L = n if length is None else max(1, min(int(length), n))
+    return slice(0, L) if first else slice(n - L, n)
+
+
+def _stat_weights(xs, mode, ax):
+    """d stat / d xs (along axis ``ax``, keepdims) for max/min/mean; None for median."""
+    if mode == "mean":
+        return np.full(xs.shape, 1.0 / xs.shape[ax])
+    if mode in ("maximum", "minimum"):
+        m = (np.max if mode == "maximum" else np.min)(xs, axis=ax, keepdims=True)
+        hit = (xs == m).astype(float)
+        return hit / np.sum(hit, axis=ax, keepdims=True)
+    return None
+
+
+def _ramp(n, width, before):
+    """The weight of the edge entry in each ramp entry (the end value's is 1 - it)."""
+    w = np.arange(width) / width if width else np.zeros(0)
+    return w if before else w[::-1]
+
+
+def _pad_odd_matrix(n, b, a, mode):
+    """The matrix of ``np.pad(., (b, a), mode, reflect_type='odd')`` on one
+    lane of length ``n`` (linear: its columns are the padded unit vectors)."""
+    return np.pad(np.eye(n), ((b, a), (0, 0)), mode, reflect_type="odd")
+
+
+def _pad_odd(t, x, pad_width, mode, adjoint):
+    shape = np.shape(x)
+    pairs = _pad_pairs(pad_width, len(shape))
+    order = range(len(shape))
+    dtype = np.result_type(t, np.float32)
+    for ax in (reversed(order) if adjoint else order):
+        b, a = int(pairs[ax][0]), int(pairs[ax][1])
+        if not (b or a):
+            continue
+        m = _pad_odd_matrix(shape[ax], b, a, mode)
+        m = m.T if adjoint else m
+        t = np.moveaxis(np.tensordot(m, np.moveaxis(t, ax, 0), axes=1), 0, ax).astype(dtype)
+    return t
+
+
+def pad_stat_tangent(t, x, pad_width, mode="mean", stat_length=None, end_values=None,
+                     reflect_type=None):
+    """The tangent of ``np.pad(x, pad_width, mode)`` (a statistic or ramp
+    mode, or reflect/symmetric with ``reflect_type='odd'``) for the tangent
+    ``t`` of ``x``."""
+    _numpy_only(f"np.pad with mode={mode!r}", t, x)
+    t = np.asarray(np.broadcast_to(t, np.shape(x)))
+    if reflect_type == "odd":
+        return _pad_odd(t, x, pad_width, mode, False)
+    for cur, ax, b, a, lens, _ in _pad_steps(x, pad_width, mode, stat_length, end_values):
+        if not (b or a):
+            continue
+        n = cur.shape[ax]
+        parts = []
+        for width, first, length in ((b, True, lens[0]), (a, False, lens[1])):
+            if not width:
+                parts.append(None)
+                continue
+            idx = [slice(None)] * cur.ndim
+            if mode == "linear_ramp":
+                idx[ax] = slice(0, 1) if first else slice(n - 1, n)
+                shape = [1] * cur.ndim
+                shape[ax] = width
+                w = _ramp(n, width, first).reshape(shape)
+                parts.append(t[tuple(idx)] * w.astype(t.dtype))
+                continue
+            idx[ax] = _side_slice(n, length, first)
+            xs, ts = cur[tuple(idx)], t[tuple(idx)]
+            w = _stat_weights(xs, mode, ax)
+            if w is None:
+                s = quantile_tangent(ts, xs, 0.5, axis=ax, keepdims=True)
+            else:
+                s = np.sum(w.astype(ts.dtype) * ts, axis=ax, keepdims=True)
+            parts.append(np.repeat(s, width, axis=ax))
+        t = np.concatenate([p for p in (parts[0], t, parts[1]) if p is not None], axis=ax)
+    return t
+
+
+def pad_stat_adjoint(g, x, pad_width, mode="mean", stat_length=None, end_values=None,
+                     reflect_type=None):
+    """The adjoint of :func:`pad_stat_tangent`: each pad block's cotangent
+    sent back onto the entries its statistic (or ramp) reads."""
+    _numpy_only(f"np.pad with mode={mode!r}", g, x)
+    g = np.asarray(g)
+    if reflect_type == "odd":
+        # the padded shape's lanes, mapped back axis by axis (in reverse)
+        return _pad_odd(g, x, pad_width, mode, True)
+    steps = _pad_steps(x, pad_width, mode, stat_length, end_values)
+    for cur, ax, b, a, lens, _ in reversed(steps):
+        if not (b or a):
+            continue
+        n = cur.shape[ax]
+        moved = [slice(None)] * cur.ndim
+        moved[ax] = slice(b, b + n)
+        out = np.array(g[tuple(moved)], dtype=np.result_type(g, np.float32))
+        for width, first, length in ((b, True, lens[0]), (a, False, lens[1])):
+            if not width:
+                continue
+            blk = [slice(None)] * cur.ndim
+            blk[ax] = slice(0, b) if first else slice(b + n, b + n + a)
+            gb = g[tuple(blk)]
+            idx = [slice(None)] * cur.ndim
+            if mode == "linear_ramp":
+                shape = [1] * cur.ndim
+                shape[ax] = width
+                w = _ramp(n, width, first).reshape(shape)
+                idx[ax] = slice(0, 1) if first else slice(n - 1, n)
+                out[tuple(idx)] += np.sum(gb * w, axis=ax, keepdims=True).astype(out.dtype)
+                continue
+            idx[ax] = _side_slice(n, length, first)
+            s = np.sum(gb, axis=ax, keepdims=True)
+            xs = cur[tuple(idx)]
+            w = _stat_weights(xs, mode, ax)
+            if w is None:
+                out[tuple(idx)] += quantile_adjoint(s, xs, 0.5, axis=ax,
+                                                    keepdims=True).astype(out.dtype)
+            else:
+                out[tuple(idx)] += (w * s).astype(out.dtype)
+        g = out
+    return g
+
+
+__all__ += ["pad_stat_tangent", "pad_stat_adjoint"]
+
+
 def pad_constant_adjoint(g, x, constant_values, pad_width):
     """The cotangent of ``constant_values`` in ``np.pad(x, pad_width,
     constant_values=c)``: the sum of ``g`` over the entries each element of
