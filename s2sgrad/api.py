@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
 import numbers
 import os
 
@@ -508,6 +509,37 @@ def _unalias(grads):
     return grads
 
 
+_PRIMITIVE_WRAPPERS: dict = {}
+
+
+def _primitive_function(fn):
+    """``grad(np.sinc)``: a NumPy callable s2sgrad has a rule for, given
+    itself, is differentiated as ``def sinc(x): return np.sinc(x)`` (its
+    required positional operands); the wrapper's source is registered in
+    linecache and kept per callable, so it compiles once."""
+    if getattr(fn, "__code__", None) is not None or isinstance(fn, _Transformed):
+        return fn
+    hit = _PRIMITIVE_WRAPPERS.get(id(fn))
+    if hit is not None and hit[0] is fn:
+        return hit[1]
+    from .primitives import core as P
+    prim = P.lookup_object(fn)
+    if prim is None or prim.nondiff:
+        return fn
+    params = [p.name for p in prim.signature.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    name = getattr(fn, "__name__", None)
+    if not params or not (isinstance(name, str) and name.isidentifier()):
+        return fn
+    filename = f"<s2sgrad: {name}>"
+    src = f"def {name}({', '.join(params)}):\n    return _callable({', '.join(params)})\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    ns = {"_callable": fn, "__name__": "s2sgrad.api"}
+    exec(compile(src, filename, "exec"), ns)
+    _PRIMITIVE_WRAPPERS[id(fn)] = (fn, ns[name])
+    return ns[name]
+
+
 class _Transformed:
     """Shared machinery of the decorated forms: binding, specs, cache.
 
@@ -530,6 +562,7 @@ class _Transformed:
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
+        fn = _primitive_function(fn)
         if isinstance(fn, _Transformed) and not fn.composable:
             raise S2SGradError(f"cannot differentiate a {type(fn).__name__}: its result is not "
                                f"a function of arrays compiled to IR (differentiate grad, "

@@ -395,3 +395,13 @@ def test_vjp_of_a_list_built_at_run_time():
     np.testing.assert_array_equal(out[0], 2 * x)
     np.testing.assert_array_equal(pb([np.ones((2, 3))]), np.full((2, 3), 2.0))
     np.testing.assert_array_equal(grad(_split_no_points)(x), 2 * x)
+
+
+def test_grad_of_a_numpy_callable_itself():
+    # grad(np.sinc) as JAX's grad(jnp.sinc): differentiated through a wrapper
+    assert grad(np.sinc)(0.0) == 0.0
+    np.testing.assert_allclose(grad(grad(np.sinc))(0.0), -np.pi ** 2 / 3, rtol=1e-12)
+    np.testing.assert_allclose(grad(np.arctan2, wrt=1)(1.0, 2.0), -0.2, rtol=1e-12)
+    out, dot = jvp(np.sin)((0.5,), (2.0,))
+    np.testing.assert_allclose(dot, 2 * np.cos(0.5), rtol=1e-12)
+    assert grad(np.sinc).fn is grad(np.sinc).fn      # one wrapper per callable
