@@ -457,7 +457,8 @@ defprim("det", np.linalg.det, sig="a, /", pyname="np.linalg.det", vjp=_det_vjp, 
 # real one, so a real A keeps real (co)tangents.
 def _slogdet_vjp(em, g, out, a):
     g_sign, g_logdet = g
-    coef = g_logdet
+    # logabsdet is real: only the real part of a (complex) cotangent pairs with it
+    coef = None if g_logdet is None else em.real_if_complex(g_logdet)
     if g_sign is not None:
         w = em.multiply(g_sign, out[0])
         rot = em.subtract(w, em.real_if_complex(w))

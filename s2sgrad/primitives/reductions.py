@@ -233,7 +233,8 @@ def _var_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels).
     # For complex x, var = mean(|d|^2) is real and d var = 2 Re(conj(d) dd) / (n - ddof):
     # the cotangent is 2 conj(d) g / (n - ddof) (conj_if_complex: nothing for real x).
-    g = em.unreduce(g, x, **_red_kw(axis, keepdims))
+    # var is real: only the real part of a (complex) cotangent pairs with it
+    g = em.unreduce(em.real_if_complex(g), x, **_red_kw(axis, keepdims))
     d = em.conj_if_complex(_centered(em, x, axis, dtype))
     return [em.divide(em.multiply(d, g), _half_dof(em, x, out, axis, ddof))]
 
@@ -258,7 +259,7 @@ def _std_denominator(em, x, out, axis, ddof):
 
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
-    g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
+    g = em.divide(em.real_if_complex(g), _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
     return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
 

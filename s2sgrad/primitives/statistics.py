@@ -764,17 +764,20 @@ def _nan_centered(em, a, axis, dtype):
     return _nan_zeroed(em, a, em.subtract(a, em.nanmean(a, **kw)))
 
 
+# For complex a (as np.var): the result is real, d var = 2 Re(conj(d) da) / dof,
+# so the cotangent is 2 conj(d) Re(g) / dof (conj/real_if_complex: nothing for real a).
 def _nanvar_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
-    g = em.unreduce(em.divide(g, dof), a, **_red_kw(axis, keepdims))
+    g = em.unreduce(em.divide(em.real_if_complex(g), dof), a, **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
     # zeroed last: an all-NaN slice has dof 0, so g / dof is NaN there
-    return [_nan_zeroed(em, a, em.multiply(em.multiply(_nan_centered(em, a, axis, dtype), g),
-                                           2.0))]
+    return [_nan_zeroed(em, a, em.multiply(em.multiply(d, g), 2.0))]
 
 
 def _nanvar_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
-    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, _nan_zeroed(em, a, dots[0]))),
                **_red_kw(axis, keepdims))
     return em.divide(em.multiply(s, 2.0), dof)
 
@@ -785,13 +788,15 @@ def _nanstd_denominator(em, a, out, axis, ddof, keepdims):
 
 
 def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
-    g = em.divide(g, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
+    g = em.divide(em.real_if_complex(g), _nanstd_denominator(em, a, out, axis, ddof, keepdims))
     g = em.unreduce(g, a, **_red_kw(axis, keepdims))
-    return [_nan_zeroed(em, a, em.multiply(_nan_centered(em, a, axis, dtype), g))]
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    return [_nan_zeroed(em, a, em.multiply(d, g))]
 
 
 def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
-    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, _nan_zeroed(em, a, dots[0]))),
                **_red_kw(axis, keepdims))
     return em.divide(s, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
 

@@ -282,6 +282,8 @@ SPECS = [
     # a complex matrix's sign turns (the JAX port found it held constant)
     Spec("slogdet", lambda a: np.real(np.linalg.slogdet(a)[0] * (0.3 - 0.8j)) +
          np.linalg.slogdet(a)[1], (wellcond(3, 3) + 1j * normal(3, 3),), id="slogdet-complex"),
+    Spec("slogdet", lambda a: np.real(np.linalg.slogdet(a)[1] * (0.3 + 1.7j)),
+         (wellcond(3, 3) + 1j * normal(3, 3),), id="slogdet-complex-cotangent"),
     Spec("slogdet", lambda a: np.sum(np.imag(np.linalg.slogdet(a)[0])),
          (wellcond(2, 3, 3) + 1j * normal(2, 3, 3),), id="slogdet-complex-sign-batch"),
 ]

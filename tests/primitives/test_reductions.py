@@ -69,6 +69,12 @@ SPECS = [
     Spec("min", lambda x: np.sum(x.min(axis=0) ** 2), (distinct(3, 4),), id="min-method"),
     # var / std (ddof, axis, keepdims, methods)
     Spec("var", lambda x: np.var(x), (normal(3, 4),)),
+    # a complex input's var/std is real: a complex cotangent's imaginary part
+    # pairs with nothing (the JAX port found it leaking into the gradient)
+    Spec("var", lambda z: np.real(np.sum(np.var(z, axis=1) * (0.3 + 1.7j))),
+         (normal(2, 4) + 1j * normal(2, 4),), id="var-complex-cotangent"),
+    Spec("std", lambda z: np.real(np.std(z) * (0.3 + 1.7j) + np.mean(z)),
+         (normal(4) + 1j * normal(4),), id="std-complex-cotangent"),
     Spec("var", lambda x: np.sum(np.var(x, axis=0, ddof=1) * W4), (normal(3, 4),),
          id="var-axis-ddof"),
     Spec("var", lambda x: np.sum(np.var(x, axis=(0, 2), keepdims=True) * x), (normal(2, 3, 4),),
