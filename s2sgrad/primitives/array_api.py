@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim
+from .core import defprim, register_method
 
 
 def _opt(v, default=None):
@@ -116,3 +116,59 @@ _composite("cumulative_prod", getattr(np, "cumulative_prod", None),
            "x, /, *, axis=None, dtype=None, out=None, include_initial=False",
            _cumulative("cumprod", 1), "np.cumulative_prod: np.cumprod (include_initial: a 1 "
                                       "first).")
+
+
+# ---------------------------------------------------------------- ufunc methods
+# np.add.reduce / np.multiply.reduce / np.maximum.reduce / np.minimum.reduce
+# (axis 0 by default, as NumPy) are sum / prod / max / min; np.add.accumulate
+# and np.multiply.accumulate are cumsum / cumprod (axis 0 by default).
+
+def _ufunc_reduce(reduction):
+    def expand(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+               where=None):
+        if _given(out):
+            raise S2SGradError("a ufunc's reduce(..., out=...) is not supported; use the result")
+        kw = {"axis": _opt(axis, 0)} if axis is None or not isinstance(axis, Const) else {
+            "axis": axis.value}
+        if kw["axis"] is None:
+            del kw["axis"]
+        if _opt(keepdims, False):
+            kw["keepdims"] = True
+        if _given(dtype) and reduction in ("sum", "prod"):
+            kw["dtype"] = dtype
+        masked = _given(initial) or (_given(where) and _opt(where) is not True)
+        if reduction == "prod" and masked:
+            from .reductions import _prod_masked
+            return _prod_masked(em, array, kw.get("axis"), dtype, kw.get("keepdims"),
+                                initial, where)
+        if _given(initial):
+            kw["initial"] = initial
+        if _given(where) and _opt(where) is not True:
+            kw["where"] = where
+        return getattr(em, reduction)(array, **kw)
+    return expand
+
+
+def _ufunc_accumulate(scan):
+    def expand(em, array, axis=None, dtype=None, out=None):
+        if _given(out):
+            raise S2SGradError("a ufunc's accumulate(..., out=...) is not supported; use the "
+                               "result")
+        kw = {"axis": _opt(axis, 0)}
+        if _given(dtype):
+            kw["dtype"] = dtype
+        return getattr(em, scan)(array, **kw)
+    return expand
+
+
+_RED_SIG = "array, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True"
+for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumprod"),
+                         (np.maximum, "max", None), (np.minimum, "min", None)):
+    _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_ufunc_reduce(_red),
+                 doc=f"np.{_uf.__name__}.reduce: np.{_red} (axis 0 by default).")
+    register_method(_uf, "reduce", _p)
+    if _scan is not None:
+        _p = defprim(f"{_uf.__name__}_accumulate", None, sig="array, /, axis=0, dtype=None, "
+                     "out=None", expand=_ufunc_accumulate(_scan),
+                     doc=f"np.{_uf.__name__}.accumulate: np.{_scan} (axis 0 by default).")
+        register_method(_uf, "accumulate", _p)

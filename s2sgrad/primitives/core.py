@@ -321,9 +321,11 @@ def _lookup(obj):
         return hit[1]
     if isinstance(obj, RuleCarrier):
         return obj.primitive
-    if isinstance(obj, types.MethodType):
-        hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
-        if hit is not None and hit[0] is obj.__self__:
+    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+        # (a builtin method: np.add.reduce, bound to the ufunc np.add)
+        owner = getattr(obj, "__self__", None)
+        hit = _BY_METHOD.get((id(owner), getattr(obj, "__name__", None)))
+        if hit is not None and hit[0] is owner:
             return hit[1]
     return None
 

@@ -40,6 +40,15 @@ SPECS = [
                                            ** 2), (normal(2, 3),)),
     Spec("cumulative_prod", lambda x: _wsum(np.cumulative_prod(x, axis=0) ** 2) +
          _wsum(np.cumulative_prod(x[0], include_initial=True)), (distinct(2, 3) / 4,)),
+    # ufunc methods
+    Spec("add_reduce", lambda x: _wsum(np.add.reduce(x) ** 2) + np.add.reduce(x, axis=None),
+         (normal(2, 3),)),
+    Spec("multiply_reduce", lambda x: _wsum(np.multiply.reduce(x, axis=1, keepdims=True)) +
+         np.multiply.reduce(x[0], initial=2.0), (normal(2, 3),)),
+    Spec("maximum_reduce", lambda x: _wsum(np.maximum.reduce(x, axis=-1) ** 2), (distinct(2, 3),)),
+    Spec("minimum_reduce", lambda x: _wsum(np.minimum.reduce(x) ** 2), (distinct(2, 3),)),
+    Spec("add_accumulate", lambda x: _wsum(np.add.accumulate(x, axis=1) ** 2), (normal(2, 3),)),
+    Spec("multiply_accumulate", lambda x: _wsum(np.multiply.accumulate(x) ** 2), (normal(2, 3),)),
 ]
 
 
