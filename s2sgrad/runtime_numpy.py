@@ -1017,6 +1017,44 @@ def unique_adjoint(g, ar, equal_nan=True, sorted=True):
 __all__ += ["unique_tangent", "unique_adjoint"]
 
 
+def _running_extreme_index(x, axis, minimum):
+    """For np.maximum.accumulate (np.minimum: ``minimum``) along ``axis``: the
+    index each output entry copies -- the latest strict new extreme at or
+    before it (ties keep the earlier entry)."""
+    x = np.moveaxis(np.asarray(x), axis, -1)
+    acc = (np.minimum if minimum else np.maximum).accumulate(x, axis=-1)
+    new = np.ones(x.shape, dtype=bool)
+    if x.shape[-1] > 1:
+        new[..., 1:] = (x[..., 1:] < acc[..., :-1]) if minimum else (x[..., 1:] > acc[..., :-1])
+    pos = np.where(new, np.arange(x.shape[-1]), 0)
+    return np.maximum.accumulate(pos, axis=-1)
+
+
+def accumulate_extreme_tangent(t, x, axis=0, minimum=False):
+    """The tangent of ``np.maximum.accumulate(x, axis)`` (``minimum``: of
+    np.minimum's) for the tangent ``t`` of ``x``: ``t`` at the copied entries."""
+    idx = _running_extreme_index(x, axis, minimum)
+    tm = np.moveaxis(np.asarray(np.broadcast_to(t, np.shape(x))), axis, -1)
+    return np.moveaxis(np.take_along_axis(tm, idx, axis=-1), -1, axis)
+
+
+def accumulate_extreme_adjoint(g, x, axis=0, minimum=False):
+    """The adjoint of :func:`accumulate_extreme_tangent`: each output's
+    cotangent added onto the entry it copies."""
+    idx = _running_extreme_index(x, axis, minimum)
+    gm = np.moveaxis(np.asarray(g), axis, -1)
+    out = np.zeros(gm.shape, dtype=np.result_type(g, np.asarray(x).dtype, np.float32))
+    flat_idx = idx.reshape(-1, gm.shape[-1])
+    flat_g = gm.reshape(-1, gm.shape[-1])
+    flat_out = out.reshape(-1, gm.shape[-1])
+    for r in range(flat_idx.shape[0]):
+        np.add.at(flat_out[r], flat_idx[r], flat_g[r])
+    return np.moveaxis(flat_out.reshape(gm.shape), -1, axis)
+
+
+__all__ += ["accumulate_extreme_tangent", "accumulate_extreme_adjoint"]
+
+
 # ---------------------------------------------------------------- data functions (data.py)
 
 __all__ += ["histogram_bin_index", "histogram_data_edges"]

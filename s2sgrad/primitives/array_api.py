@@ -5,7 +5,10 @@ vector_norm / matrix_norm / cross / svdvals``, ``np.vecdot``,
 of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
 the last two axes; ``vector_norm`` is a norm of the flattened array or along
 one axis; ``cumulative_*``'s ``include_initial`` prepends the identity).
-Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
+The ufunc methods ``np.add/multiply/maximum/minimum.reduce`` and
+``.accumulate`` are sum/prod/max/min and cumsum/cumprod, or a running
+maximum/minimum (JAX's cummax/cummin: each output's cotangent goes to the
+entry it copies).  Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
 ``axes=``) are refused with an S2SGradError naming the call.
 """
 from __future__ import annotations
@@ -14,7 +17,9 @@ import numpy as np
 
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, register_method
+from .. import runtime
+from .core import defprim, register_method, shape_of
+from .signatures import def_linear_helper
 
 
 def _opt(v, default=None):
@@ -172,3 +177,39 @@ for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumpr
                      "out=None", expand=_ufunc_accumulate(_scan),
                      doc=f"np.{_uf.__name__}.accumulate: np.{_scan} (axis 0 by default).")
         register_method(_uf, "accumulate", _p)
+
+
+# np.maximum.accumulate / np.minimum.accumulate (a running extreme, JAX's
+# cummax / cummin): each output copies one entry, the latest strict new
+# extreme (ties keep the earlier one); its cotangent goes there.
+def _def_accumulate_extreme(ufunc, minimum):
+    name = f"{ufunc.__name__}_accumulate"
+
+    def impl(array, /, axis=0, dtype=None):
+        return ufunc.accumulate(array, axis=axis, **({} if dtype is None else {"dtype": dtype}))
+
+    def kw(axis):
+        return {"axis": _opt(axis, 0), "minimum": minimum}
+
+    p = defprim(name, impl, sig="array, /, axis=0, dtype=None",
+                pyname=f"np.{ufunc.__name__}.accumulate",
+                vjp=lambda em, g, out, x, axis=None, dtype=None: [
+                    em.call("accumulate_extreme_adjoint", g, x, **kw(axis))],
+                jvp=lambda em, dots, out, x, axis=None, dtype=None: em.call(
+                    "accumulate_extreme_tangent", dots[0], x, **kw(axis)),
+                shape=lambda args, kwargs: shape_of(args[0]),
+                doc=f"np.{ufunc.__name__}.accumulate: each output's cotangent goes to the entry "
+                    f"it copies (the latest strict new extreme).")
+    register_method(ufunc, "accumulate", p)
+
+
+_def_accumulate_extreme(np.maximum, False)
+_def_accumulate_extreme(np.minimum, True)
+def_linear_helper("accumulate_extreme_tangent", runtime.accumulate_extreme_tangent,
+                  "t, x, /, axis=0, minimum=False",
+                  lambda em, h, _t, x, **k: em.call("accumulate_extreme_adjoint", h, x, **k),
+                  doc="runtime helper: the tangent of np.maximum/minimum.accumulate.")
+def_linear_helper("accumulate_extreme_adjoint", runtime.accumulate_extreme_adjoint,
+                  "g, x, /, axis=0, minimum=False",
+                  lambda em, h, _g, x, **k: em.call("accumulate_extreme_tangent", h, x, **k),
+                  doc="runtime helper: the adjoint of np.maximum/minimum.accumulate.")

@@ -920,6 +920,17 @@ def array_api_cases():
     c(call_case(A, "matrix_transpose", "np.matrix_transpose", (x,)))
     c(call_case(A, "linalg.matrix_transpose", "np.linalg.matrix_transpose", (x,)))
     c(source_case(A, "x.mT", "def f(x):\n    return x.mT @ x", (x,)))
+    # lax_autodiff_test's cumulative reductions (cumsum, cumprod, cummax, cummin)
+    # in NumPy's spelling: ufunc.accumulate; and ufunc.reduce
+    for ax in (0, 1, -1):
+        for uf in ("add", "multiply", "maximum", "minimum"):
+            c(call_case(A, f"{uf}.accumulate[{ax}]", f"np.{uf}.accumulate", (Dist(2, 3, 4) * 0.1,),
+                        {"axis": ax}))
+            c(call_case(A, f"{uf}.reduce[{ax}]", f"np.{uf}.reduce", (Dist(2, 3, 4) * 0.1,),
+                        {"axis": ax}))
+    c(call_case(A, "add.reduce[None]", "np.add.reduce", (x,), {"axis": None}))
+    c(call_case(A, "multiply.reduce[keepdims]", "np.multiply.reduce", (x,),
+                {"axis": 1, "keepdims": True}))
     return with_f32(out)
 
 

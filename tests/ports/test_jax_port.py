@@ -19,6 +19,9 @@ import sys
 
 import pytest
 
+# the NaN cases warn (all-NaN slices), as NumPy does
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
 from . import harness, jax_cases
 
 # refusals that are the right answer (a clear error naming the call), by case name prefix

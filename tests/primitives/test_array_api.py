@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 import s2sgrad
+from s2sgrad import runtime as rt
 
 from .spec import Spec, check_spec, distinct, normal
 
 W4 = normal(4)
 W3 = normal(3)
+X35 = distinct(3, 5)
 
 
 def _wsum(y, seed=0):
@@ -49,7 +51,21 @@ SPECS = [
     Spec("minimum_reduce", lambda x: _wsum(np.minimum.reduce(x) ** 2), (distinct(2, 3),)),
     Spec("add_accumulate", lambda x: _wsum(np.add.accumulate(x, axis=1) ** 2), (normal(2, 3),)),
     Spec("multiply_accumulate", lambda x: _wsum(np.multiply.accumulate(x) ** 2), (normal(2, 3),)),
+    Spec("maximum_accumulate", lambda x: _wsum(np.maximum.accumulate(x, axis=1) ** 2),
+         (distinct(3, 5) * np.array([1.0, -1.0, 1.0])[:, None],)),
+    Spec("minimum_accumulate", lambda x: _wsum(np.minimum.accumulate(x) ** 3), (distinct(4, 2),)),
+    Spec("accumulate_extreme_tangent",
+         lambda t: _wsum(rt.accumulate_extreme_tangent(t, X35, axis=1) ** 2), (normal(3, 5),)),
+    Spec("accumulate_extreme_adjoint",
+         lambda g: _wsum(rt.accumulate_extreme_adjoint(g, X35, axis=0, minimum=True) ** 2),
+         (normal(3, 5),)),
 ]
+
+
+def test_running_extreme_ties_keep_the_first():
+    x = np.array([1.0, 3.0, 2.0, 3.0, 5.0])
+    g = s2sgrad.grad(lambda x: np.sum(np.maximum.accumulate(x) * np.arange(1.0, 6.0)))(x)
+    np.testing.assert_array_equal(g, [1.0, 9.0, 0.0, 0.0, 5.0])
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
