@@ -26,8 +26,10 @@ Conventions (documented in the README too):
   absolute sum (ties split equally).  ``norm(x, ord)`` with a numeric
   ``ord`` and no ``axis`` is differentiated as a vector norm and checks at
   run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
-* ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
-  ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
+* ``det``'s derivative is the cofactor matrix, computed from the SVD, so
+  it exists at a singular ``A`` too (second derivatives use ``inv(A)``);
+  ``slogdet`` uses ``inv(A)`` (at a singular ``A`` ``inv`` raises
+  ``LinAlgError``: log|det| is -inf there).
   ``slogdet``'s ``sign`` is piecewise constant for a real matrix (derivative
   0); for a complex one it turns: ``d sign = sign * i Im tr(A^-1 dA)``.
 * ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
@@ -436,18 +438,45 @@ defprim("rhs_from_matrix", runtime.rhs_from_matrix, sig="v, a, b, /", pyname="rh
         doc="runtime helper: the inverse of rhs_as_matrix.")
 
 
-# det: d det(A) = det(A) tr(A^-1 dA), so A_bar = g det(A) A^-T.
+# det: d det(A) = sum(C * dA), C the cofactor matrix (det(A) A^-T where A is
+# invertible; det_cofactor computes it from the SVD, so a singular A -- JAX's
+# testDetGradOfSingularMatrix -- has its derivative too), A_bar = g C.
 def _det_vjp(em, g, out, a):
-    return [em.einsum("...,...ji->...ij", em.multiply(g, out), em.inv(a))]
+    return [em.einsum("...,...ij->...ij", g, em.call("det_cofactor", a))]
 
 
 def _det_jvp(em, dots, out, a):
-    return em.multiply(out, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
+    return em.einsum("...ij,...ij->...", em.call("det_cofactor", a), dots[0])
+
+
+# det_cofactor(A) = det(A) A^-T: dC = C tr(A^-1 dA) - det(A) (A^-1 dA A^-1)^T, and
+# A_bar = sum(H * C) A^-T - det(A) (A^-1 H A^-1)^T.  (Second derivatives use
+# A^-1: they need an invertible A.)
+def _cof_jvp(em, dots, out, a):
+    ainv = em.inv(a)
+    tau = em.einsum("...ij,...ji->...", ainv, dots[0])
+    inner = em.matmul(em.matmul(ainv, dots[0]), ainv)
+    return em.subtract(em.einsum("...ij,...->...ij", out, tau),
+                       em.einsum("...,...ji->...ij", em.det(a), inner))
+
+
+def _cof_vjp(em, h, out, a):
+    ainv = em.inv(a)
+    s = em.einsum("...ij,...ij->...", h, out)
+    inner = em.matmul(em.matmul(ainv, h), ainv)
+    return [em.subtract(em.einsum("...,...ji->...ij", s, ainv),
+                        em.einsum("...,...ji->...ij", em.det(a), inner))]
+
+
+defprim("det_cofactor", runtime.det_cofactor, sig="a, /", pyname="det_cofactor",
+        vjp=_cof_vjp, jvp=_cof_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: the cofactor matrix, det's derivative (singular matrices too).")
 
 
 defprim("det", np.linalg.det, sig="a, /", pyname="np.linalg.det", vjp=_det_vjp, jvp=_det_jvp,
         shape=shape_fresh,
-        doc="np.linalg.det: A_bar = g * det(A) * inv(A).T (A must be invertible).")
+        doc="np.linalg.det: A_bar = g * cofactor(A) (det(A) inv(A).T; from the SVD, so "
+            "singular matrices too).")
 
 
 # slogdet: (sign, log|det A|).  With tau = tr(A^-1 dA) = d log det A,

@@ -675,6 +675,13 @@ def linalg_cases():
                         (_wellcond(n, b), 0)))
             c(call_case(A, f"solve[{tag}]", "np.linalg.solve",
                         (_wellcond(n, b), R(*b, n, 2)), wrt=(0, 1)))
+    # testDetGradOfSingularMatrixCorank1 / Corank2
+    c(call_case(A, "det[singular-corank1]", "np.linalg.det",
+                (np.array([[50.0, -30, 45], [-30, 90, -81], [45, -81, 81]]),), rtol=1e-4,
+                atol=1e-2))
+    c(call_case(A, "det[singular-corank2]", "np.linalg.det",
+                (np.array([[36.0, -42, 18], [-42, 49, -21], [18, -21, 9]]),), atol=1e-2))
+    c(call_case(A, "det[zero]", "np.linalg.det", (np.zeros((2, 2)),)))
     # cholesky as JAX checks it: of a symmetrised input
     c(source_case(A, "cholesky[sym-input]", "def f(a):\n    return np.linalg.cholesky("
                   "a @ a.T + 3 * np.eye(3))", (R(3, 3),)))
