@@ -1,6 +1,6 @@
 """NumPy 2's array-API spellings, as composites of the primitives they
 restate: ``np.linalg.matmul / tensordot / outer / trace / diagonal / vecdot /
-vector_norm / matrix_norm / cross / svdvals``, ``np.vecdot``,
+vector_norm / matrix_norm / cross / svdvals / cond``, ``np.vecdot``,
 ``np.cumulative_sum`` and ``np.cumulative_prod``.  Each lowers to the rules
 of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
 the last two axes; ``vector_norm`` is a norm of the flattened array or along
@@ -68,6 +68,21 @@ def _vecdot(em, a, b, axis=None, axes=None):
     return em.sum(em.multiply(em.conj_if_complex(a), b), axis=_opt(axis, -1))
 
 
+def _cond(em, x, p=None):
+    """np.linalg.cond: the ratio of extreme singular values (p None, 2, -2),
+    else norm(x, p) * norm(inv(x), p) over the last two axes."""
+    order = _opt(p)
+    if order in (None, 2, -2):
+        s = em.svd(x, compute_uv=False)
+        big = em.call("getitem", s, _params={"index": (Ellipsis, 0)})
+        small = em.call("getitem", s, _params={"index": (Ellipsis, -1)})
+        return em.divide(small, big) if order == -2 else em.divide(big, small)
+    return em.multiply(em.norm(x, ord=order, axis=(-2, -1)),
+                       em.norm(em.inv(x), ord=order, axis=(-2, -1)))
+
+
+_composite("la_cond", getattr(_L, "cond", None), "x, p=None", _cond,
+           "np.linalg.cond: sigma_max / sigma_min (p None or 2), or norm(x, p) norm(inv(x), p).")
 _composite("la_vecdot", getattr(_L, "vecdot", None), "x1, x2, /, *, axis=-1",
            lambda em, a, b, axis=None: _vecdot(em, a, b, axis),
            "np.linalg.vecdot: sum(conj(x1) * x2, axis).")

@@ -31,6 +31,8 @@ SPECS = [
     Spec("la_cross", lambda a, b: _wsum(np.linalg.cross(a, b) ** 2), (normal(2, 3), normal(3)),
          wrt=(0, 1)),
     Spec("la_svdvals", lambda x: _wsum(np.linalg.svdvals(x) ** 2), (normal(2, 4, 3),)),
+    Spec("la_cond", lambda x: _wsum(np.linalg.cond(x)) + np.linalg.cond(x[0], -2) +
+         np.linalg.cond(x[1], "fro") + np.linalg.cond(x[0], np.inf), (normal(2, 3, 3) + 2 * np.eye(3),)),
     Spec("la_vecdot", lambda a, b: _wsum(np.linalg.vecdot(a, b, axis=0) ** 2),
          (normal(3, 4), normal(3, 1)), wrt=(0, 1)),
     Spec("vecdot", lambda a, b: _wsum(np.vecdot(a, b) ** 2), (normal(2, 4), W4), wrt=(0, 1)),
