@@ -5,7 +5,8 @@ vector_norm / matrix_norm / cross / svdvals / cond``, ``np.vecdot``,
 of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
 the last two axes; ``vector_norm`` is a norm of the flattened array or along
 one axis; ``cumulative_*``'s ``include_initial`` prepends the identity).
-The ufunc methods ``np.add/multiply/maximum/minimum.reduce`` and
+``np.diagflat``, ``np.vander`` and ``np.polyval`` are restated with diag,
+powers and sums.  The ufunc methods ``np.add/multiply/maximum/minimum.reduce`` and
 ``.accumulate`` are sum/prod/max/min and cumsum/cumprod, or a running
 maximum/minimum (JAX's cummax/cummin: each output's cotangent goes to the
 entry it copies).  Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
@@ -228,3 +229,41 @@ def_linear_helper("accumulate_extreme_adjoint", runtime.accumulate_extreme_adjoi
                   "g, x, /, axis=0, minimum=False",
                   lambda em, h, _g, x, **k: em.call("accumulate_extreme_tangent", h, x, **k),
                   doc="runtime helper: the adjoint of np.maximum/minimum.accumulate.")
+
+
+# ---------------------------------------------------------------- small composites
+# np.diagflat, np.vander, np.polyval: restated with diag, powers and sums.
+
+def _diagflat(em, v, k=None):
+    return em.diag(em.ravel(v), k=_opt(k, 0))
+
+
+def _powers(em, n, decreasing, like):
+    """0..n-1 (or n-1..0) as data (n an atom: a size known at run time), in
+    the floating dtype of ``like`` (float32 powers keep float32 float32;
+    None: integers, as np.vander, whose result promotes with int)."""
+    dtype = em.call("result_type", like, 1.0) if like is not None else None
+    if dtype is None:
+        return em.call("arange", em.subtract(n, 1), -1, -1) if decreasing else \
+            em.call("arange", n)
+    if decreasing:
+        return em.call("arange", em.subtract(n, 1), -1, -1, dtype=dtype)
+    return em.call("arange", n, dtype=dtype)
+
+
+def _vander(em, x, N=None, increasing=None):
+    n = em.size(x) if not _given(N) else N
+    p = _powers(em, n, not _opt(increasing, False), None)
+    return em.power(em.expand_dims(x, axis=-1), p)
+
+
+def _polyval(em, p, x):
+    pw = _powers(em, em.size(p), True, x)
+    return em.sum(em.multiply(p, em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
+
+
+_composite("diagflat", np.diagflat, "v, /, k=0", _diagflat, "np.diagflat: np.diag(ravel(v), k).")
+_composite("vander", np.vander, "x, /, N=None, increasing=False", _vander,
+           "np.vander: x[:, None] ** powers.")
+_composite("polyval", np.polyval, "p, x, /", _polyval,
+           "np.polyval: sum(p * x[..., None] ** powers) (highest power first).")

@@ -936,6 +936,14 @@ def array_api_cases():
             c(call_case(A, f"{uf}.reduce[{ax}]", f"np.{uf}.reduce", (Dist(2, 3, 4) * 0.1,),
                         {"axis": ax}))
     c(call_case(A, "add.reduce[None]", "np.add.reduce", (x,), {"axis": None}))
+    # testDiagFlat, testVander, polyval (lax_numpy_polynomial_test)
+    c(call_case(A, "diagflat", "np.diagflat", (R(2, 2), -1)))
+    c(call_case(A, "vander", "np.vander", (R(4),)))
+    c(call_case(A, "vander[N,increasing]", "np.vander", (R(4), 3), {"increasing": True}))
+    c(call_case(A, "polyval", "np.polyval", (R(4), R(2, 3)), wrt=(0, 1)))
+    c(call_case(A, "polyval[at0]", "np.polyval", (R(3), np.array([0.0, 1.0])), wrt=(0, 1)))
+    c(call_case(A, "linalg.cond", "np.linalg.cond", (R(2, 3, 3) + 3 * np.eye(3),)))
+    c(call_case(A, "linalg.cond[fro]", "np.linalg.cond", (R(3, 3) + 3 * np.eye(3), "fro")))
     c(call_case(A, "multiply.reduce[keepdims]", "np.multiply.reduce", (x,),
                 {"axis": 1, "keepdims": True}))
     return with_f32(out)

@@ -44,6 +44,11 @@ SPECS = [
                                            ** 2), (normal(2, 3),)),
     Spec("cumulative_prod", lambda x: _wsum(np.cumulative_prod(x, axis=0) ** 2) +
          _wsum(np.cumulative_prod(x[0], include_initial=True)), (distinct(2, 3) / 4,)),
+    Spec("diagflat", lambda v: _wsum(np.diagflat(v, 1) ** 2), (normal(2, 2),)),
+    Spec("vander", lambda x: _wsum(np.vander(x) ** 2) + _wsum(np.vander(x, 2, increasing=True)),
+         (normal(3),), float32=False),
+    Spec("polyval", lambda p, x: _wsum(np.polyval(p, x) ** 2), (normal(4), normal(2, 3)),
+         wrt=(0, 1)),
     # ufunc methods
     Spec("add_reduce", lambda x: _wsum(np.add.reduce(x) ** 2) + np.add.reduce(x, axis=None),
          (normal(2, 3),)),
