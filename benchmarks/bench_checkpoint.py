@@ -13,7 +13,7 @@ Time: the median of several calls, the variants interleaved in one process
 (OPENBLAS_NUM_THREADS=1); the run is repeated ``--rounds`` times and the
 table shows the median ratio and its range.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_checkpoint.py [--rounds 3]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_checkpoint.py [--rounds 3] [--only rnn|mlp]
 """
 import os
 
@@ -75,6 +75,18 @@ def mlp_ckpt(W1s, W2s, h):
     return np.sum(h)
 
 
+def mlp_marked(W1s, W2s, h):
+    for i in s2sgrad.checkpointed(range(W1s.shape[0])):
+        h = block(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
+def mlp_marked_ckpt(W1s, W2s, h):
+    for i in s2sgrad.checkpointed(range(W1s.shape[0])):
+        h = block_ckpt(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
 def peak(fn, args):
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -109,11 +121,11 @@ def compare(title, variants, args, rounds, repeat):
             times[name].append(timed(fn, args, repeat))
     base_t = times[variants[0][0]]
     print(f"\n{title}", flush=True)
-    print(f"{'variant':34s} {'peak MB':>9s} {'peak ratio':>11s} {'time s':>8s} "
+    print(f"{'variant':48s} {'peak MB':>9s} {'peak ratio':>11s} {'time s':>8s} "
           f"{'time ratio (range)':>22s}")
     for name, _ in variants:
         r = [t / b for t, b in zip(times[name], base_t)]
-        print(f"{name:34s} {mem[name] / 1e6:9.1f} {mem[name] / mem[variants[0][0]]:11.4f} "
+        print(f"{name:48s} {mem[name] / 1e6:9.1f} {mem[name] / mem[variants[0][0]]:11.4f} "
               f"{np.median(times[name]):8.3f} {np.median(r):8.2f} ({min(r):.2f}-{max(r):.2f})")
     return mem
 
@@ -123,8 +135,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--T", type=int, default=2000)
+    ap.add_argument("--only", choices=("rnn", "mlp"), default=None)
     opts = ap.parse_args()
-    rng = np.random.default_rng(0)
+    if opts.only != "mlp":
+        bench_rnn(np.random.default_rng(0), opts)
+    if opts.only != "rnn":
+        bench_mlp(np.random.default_rng(1), opts)
+
+
+def bench_rnn(rng, opts):
     H, B, D, T = 256, 64, 64, opts.T
     Wh = rng.standard_normal((H, H)) / np.sqrt(H)
     Wx = rng.standard_normal((H, D)) / np.sqrt(D)
@@ -150,6 +169,8 @@ def main():
           f"steps ({binomial_cost(T, 8) / T:.2f} per step)")
     del mem
 
+
+def bench_mlp(rng, opts):
     W, E, L, B = 128, 512, 16, 2048
     W1s = rng.standard_normal((L, E, W)) / np.sqrt(W)
     W2s = rng.standard_normal((L, W, E)) / np.sqrt(E) * 0.5
@@ -159,6 +180,9 @@ def main():
         ("default", s2sgrad.grad(mlp, wrt=(0, 1))),
         ("@checkpoint block", s2sgrad.grad(mlp_ckpt, wrt=(0, 1))),
         ('@checkpoint(policy="save_dots")', s2sgrad.grad(mlp_dots, wrt=(0, 1))),
+        ("checkpointed(range(L)) over blocks", s2sgrad.grad(mlp_marked, wrt=(0, 1))),
+        ("checkpointed(range(L)) over @checkpoint blocks",
+         s2sgrad.grad(mlp_marked_ckpt, wrt=(0, 1))),
     ]
     compare(f"residual MLP, {L} blocks, {W}->{E}->{W}, batch {B}", variants, margs,
             opts.rounds, opts.repeat)

@@ -285,6 +285,8 @@ class CodeGen:
             return False                      # a function parameter: the caller's
         if d[0] == "param":
             region = d[1]
+            if region is not None and region.prim.name == "checkpoint_backward":
+                return self._step_acc_owned(region, d[2], v, _seen)
             body = region.params.get("body") if region is not None else None
             if body is None or d[2] is not body:
                 return False
@@ -302,6 +304,23 @@ class CodeGen:
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
         return owned_result(e)
+
+    def _step_acc_owned(self, e, step, v, _seen):
+        """A checkpointed loop's step function (s2sgrad.remat) owns its
+        accumulator parameter when the array passed in is one this function
+        allocated and reads nowhere else, and the step returns an owned
+        array for it: the driver (schedules.checkpoint_backward) only hands
+        each step's accumulators to the next, so the steps may add into
+        them in place (no whole-array copy per step)."""
+        if step is not e.params.get("step"):
+            return False
+        nb, na, ns = e.params["nbars"], e.params["naccs"], e.params.get("nsaved", 0)
+        k = step.params.index(v) - (len(step.params) - ns - na)
+        if not 0 <= k < na:
+            return False
+        init = e.args[1 + nb + k]
+        return isinstance(init, Var) and len(self.use_sites.get(init, ())) == 1 and \
+            self.owned(init, _seen) and self.owned(step.results[nb + k], _seen)
 
     def _decide_inplace(self, e):
         """Print ``setitem`` as ``y[idx] = v``: safe when nothing reads the old
@@ -363,6 +382,8 @@ class CodeGen:
         d = self.defs.get(y)
         if d is not None and d[0] == "param" and d[1] is not None:
             region = d[1]
+            if region.prim.name == "checkpoint_backward":
+                return self.owned(y)
             body = region.params.get("body")
             if body is not d[2]:
                 return False

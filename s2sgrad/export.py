@@ -459,7 +459,8 @@ class _Exporter:
                          re.findall(r"\b((?:" + "|".join(sorted(self.modules)) + r")\.\w+)\b",
                                     source)}
             out += sorted({f"import {m}" for m in self.modules} | subs)
-        out.append("")
+        # the one public name (the copied helpers are the module's own business)
+        out += ["", f"__all__ = [{plan.public!r}]", ""]
         for m in mods:
             if needed[m]:
                 src = _source(m)

@@ -520,15 +520,22 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
 
     points = sorted(snaps) + [n]
     binom = isinstance(tape.schedule, Binomial)
-    for k in range(len(points) - 2, -1, -1):
-        a, b = points[k], points[k + 1]
-        state = snaps.pop(a)
-        if b <= a:                   # a snapshot taken as the loop stopped
+    try:
+        for k in range(len(points) - 2, -1, -1):
+            a, b = points[k], points[k + 1]
+            state = snaps.pop(a)
+            if b <= a:                   # a snapshot taken as the loop stopped
+                live[0] -= 1
+                continue
+            if binom:
+                out = binomial(a, b, state, tape.schedule.snapshots - live[0], out)
+            else:
+                out = reverse(a, b, state, out)
             live[0] -= 1
-            continue
-        if binom:
-            out = binomial(a, b, state, tape.schedule.snapshots - live[0], out)
-        else:
-            out = reverse(a, b, state, out)
-        live[0] -= 1
-    return out
+        return out
+    finally:
+        # ``binomial`` calls itself through its closure cell: a reference
+        # cycle that would keep this frame's cells (the tape, the step
+        # function and the arrays it closes over) alive until the garbage
+        # collector runs -- one block's input and record per helper call
+        binomial = None

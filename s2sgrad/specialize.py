@@ -552,6 +552,17 @@ class _Infer:
         if off:
             it = self.val(e.args[0])
             index = 0 if isinstance(it, range) else UNKNOWN
+            if isinstance(it, range) and len(it) == 1 and \
+                    (not isinstance(e.args[0], Var) or e.args[0] in self.static):
+                # one iteration (a @checkpoint helper run inside a checkpointed
+                # loop's segment): the outputs are the body's results, not
+                # joined with the initial values (``h_2 = None`` before it)
+                for p, c in zip(body.params[off:], carries):
+                    self.set(p, c)
+                self.set(body.params[0], index)
+                for o, r in zip(e.outs, self.block(body)):
+                    self.set(o, r)
+                return
         for _ in range(8):
             for p, c in zip(body.params[off:], carries):
                 self.set(p, c)

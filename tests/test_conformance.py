@@ -926,8 +926,10 @@ def _compile_time(n):
 def test_long_straight_line_scales_linearly():
     """Compile time grows about linearly with the number of statements (each
     line here is one to two statements; 100 -> 300 lines: ~3x, asserted < 8x)."""
-    t1, f = _compile_time(100)
-    t3, _ = _compile_time(300)
+    # the fastest of three fresh compilations each: on a shared machine one
+    # run may be descheduled for longer than the whole compile takes
+    t1, f = min((_compile_time(100) for _ in range(3)), key=lambda r: r[0])
+    t3 = min(_compile_time(300)[0] for _ in range(3))
     assert t3 < 8 * max(t1, 0.05), (t1, t3)
     check_grads(f, (rnd(3),), modes=("rev", "fwd"))
 

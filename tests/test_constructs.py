@@ -463,3 +463,37 @@ def test_refusals_are_clear():
     with pytest.raises(S2SGradError, match=r"'\.get\(\)' of the Parser object passed as the "
                                            r"argument 'parser'"):
         grad(method_of_argument)(X, Parser())
+
+
+def _operands_by_keyword(x):
+    return (np.sum(np.repeat(x, repeats=2, axis=0) ** 2) + np.sum(np.tile(x, reps=(2, 1)))
+            + np.sum(np.cumsum(a=x, axis=1) ** 2) + np.sum(np.full(shape=(2,), fill_value=x[0, 0]))
+            + np.sum(np.sum(a=x * x)))
+
+
+def test_operands_passed_by_keyword_where_numpy_accepts_them():
+    # np.repeat(x, repeats=2): the rule table takes operands by position; a
+    # keyword NumPy's own signature accepts is moved to its position
+    x = np.arange(6.0).reshape(2, 3) / 7.0
+    val, g = s2sgrad.value_and_grad(_operands_by_keyword)(x)
+    np.testing.assert_allclose(val, _operands_by_keyword(x), rtol=1e-12)
+    s2sgrad.check_grads(_operands_by_keyword, (x,), modes=("rev", "fwd"))
+
+
+def _stacks_of_an_array(x):
+    return (np.sum(np.vstack(x) ** 2) + np.sum(np.hstack(x) * x[0, 0, 0])
+            + np.sum(np.stack(x, axis=1)[0] ** 3) + np.sum(np.concatenate(x, axis=1) ** 2))
+
+
+def _stacks_of_a_matrix(x):
+    return np.sum(np.vstack(x) ** 2) + np.sum(np.hstack(x) * x[1, 2])
+
+
+@pytest.mark.parametrize("f, shape", [(_stacks_of_an_array, (2, 3, 4)),
+                                      (_stacks_of_a_matrix, (2, 3))])
+def test_stacking_functions_iterate_over_an_array(f, shape):
+    # np.vstack(A) of an array: NumPy takes its rows as the sequence
+    x = np.arange(float(np.prod(shape))).reshape(shape) / 10.0
+    val, g = s2sgrad.value_and_grad(f)(x)
+    np.testing.assert_allclose(val, f(x), rtol=1e-12)
+    s2sgrad.check_grads(f, (x,), modes=("rev", "fwd"))

@@ -152,12 +152,17 @@ def in_process(tf, kind, args, kwargs, extra):
 
 
 def public_name(source):
-    """The exported module's public function (the one after the last section line)."""
+    """The exported module's public function: its ``__all__``, one name,
+    defined after the last section line."""
     tree = ast.parse(source)
-    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    publics = [n for n in names if not n.startswith("_") and not n.endswith(
-        ("_generic", "_specialised")) and f"_{n}" in names]
+    alls = [n for n in tree.body if isinstance(n, ast.Assign) and
+            [t.id for t in n.targets if isinstance(t, ast.Name)] == ["__all__"]]
+    assert len(alls) == 1
+    publics = ast.literal_eval(alls[0].value)
     assert len(publics) == 1, publics
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert publics[0] in names and source.rfind(f"def {publics[0]}(") > \
+        source.rfind("# ----------------------------------------")
     return publics[0]
 
 

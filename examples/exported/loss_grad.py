@@ -13,6 +13,8 @@ s2sgrad export`) rather than editing the generated code.
 """
 import numpy as np
 
+__all__ = ['loss_grad']
+
 
 # ---------------------------------------- copied from s2sgrad/runtime.py
 

@@ -609,6 +609,11 @@ class CallsMixin:
                 prim, args, kwargs = res
             else:
                 args, kwargs = res
+        if prim.seq_arg and args and isinstance(args[0], Var) and \
+                P.shape_of(args[0]) is not LIST and P.shape_of(args[0]) is not P.SCALAR and \
+                prim.name in ("concatenate", "vstack", "hstack", "stack"):
+            # np.vstack(A) of an array: NumPy iterates over its first axis
+            args = [self.em.call(P.get("unstack"), args[0], axis=Const(0))] + list(args[1:])
         if prim.seq_arg and args and isinstance(args[0], Var) and P.shape_of(args[0]) is LIST:
             if prim.name in ("concatenate", "vstack", "hstack"):
                 axis = list(args[1:2]) or [kwargs.get("axis", Const(0))]

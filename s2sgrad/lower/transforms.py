@@ -137,6 +137,17 @@ class TransformsMixin:
                              cls=S2SGradError)
         opts = {}
         for k, v in kwargs.items():
+            if k == "checkpoint":
+                # the inner derivative is differentiated again: its loops are
+                # reversed with stacks (s2sgrad.remat.eligible), so a schedule
+                # here would not be honoured
+                raise self.unsupported(
+                    node, f"the argument 'checkpoint' of {kind}() inside a differentiated "
+                          f"function (a derivative that is differentiated again is not "
+                          f"checkpointed)",
+                    f"drop checkpoint= here (marked loops and @checkpoint helpers give the "
+                    f"same numbers uncheckpointed), or pass checkpoint= to the outer "
+                    f"transform, which checkpoints the loops outside this {kind}()")
             if k not in ("wrt", "has_aux") or not isinstance(v, Const):
                 raise self.unsupported(node, f"the argument '{k}' of {kind}() inside a "
                                              f"differentiated function",

@@ -24,6 +24,7 @@ cotangent means "zero": the argument does not influence the output
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
@@ -170,6 +171,8 @@ class Primitive:
 
     def bind(self, args, kwargs):
         """Split a call's operands into (positional values, keyword options)."""
+        if kwargs:
+            args, kwargs = self._keywords_as_positions(args, kwargs)
         ba = self.signature.bind(*args, **kwargs)
         pos, kw = [], {}
         for name, value in ba.arguments.items():
@@ -184,8 +187,41 @@ class Primitive:
                 kw[name] = value
         return tuple(pos), kw
 
+    def _keywords_as_positions(self, args, kwargs):
+        """``np.repeat(x, repeats=2)``: an operand the rule table takes by
+        position, given by keyword where the NumPy function accepts that
+        (its own signature says so), is moved to its position -- when every
+        position before it is filled."""
+        ours = [q for q in self.signature.parameters.values() if q.kind == q.POSITIONAL_ONLY]
+        if not any(q.name in kwargs for q in ours):
+            return args, kwargs
+        accepts = _keyword_names(self.impl)
+        args, kwargs = list(args), dict(kwargs)
+        for q in ours[len(args):]:
+            if q.name not in kwargs or q.name not in accepts:
+                break
+            args.append(kwargs.pop(q.name))
+        return args, kwargs
+
     def num_outs(self, args, kwargs):
         return self.nouts(args, kwargs) if callable(self.nouts) else self.nouts
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_names_cached(impl):
+    try:
+        ps = inspect.signature(impl).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(q.name for q in ps if q.kind in (q.POSITIONAL_OR_KEYWORD, q.KEYWORD_ONLY))
+
+
+def _keyword_names(impl):
+    """The parameters ``impl`` (a NumPy/SciPy function) accepts by keyword."""
+    try:
+        return _keyword_names_cached(impl)
+    except TypeError:                      # unhashable
+        return frozenset()
 
 
 def _parse_sig(sig):
