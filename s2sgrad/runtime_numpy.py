@@ -684,23 +684,54 @@ def vdot_vjp_b(g, a, b):
 def _cross_axes(axisa, axisb, axisc, axis, a, b):
     if axis is not None:
         axisa = axisb = axisc = axis
-    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
-        raise ValueError("s2sgrad differentiates np.cross of 3-vectors only (2-vectors are "
-                         "deprecated in NumPy 2); pad them with a zero third component")
     _real_only("np.cross", a, b)
     return axisa, axisb, axisc
 
 
+def _as_3_vectors(v, ax):
+    """``v`` with 2-vectors along ``ax`` given a zero third component (as
+    np.cross treats them), and whether it had 2-vectors."""
+    v = np.asarray(v)
+    n = v.shape[ax]
+    if n == 3:
+        return v, False
+    if n != 2:
+        raise ValueError(f"np.cross: vectors of {n} components (NumPy takes 2 or 3)")
+    shape = list(v.shape)
+    shape[ax] = 1
+    return np.concatenate([v, np.zeros(shape, dtype=v.dtype)], axis=ax), True
+
+
+def _cross_vjp(g, a, b, axisa, axisb, axisc, axis, of_a):
+    """Cotangent of ``a`` (``of_a``) or ``b`` in ``np.cross(a, b, ...)``:
+    ``<g, a x b> = <a, b x g> = <b, g x a>``.  2-vectors are 3-vectors with a
+    zero third component (NumPy 2 deprecates them, but computes them so): the
+    cotangent of a 2-vector is the first two components of the 3-vector's,
+    and the scalar result of two 2-vectors is the third component of theirs."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    a3, a2 = _as_3_vectors(a, axa)
+    b3, b2 = _as_3_vectors(b, axb)
+    g = np.asarray(g)
+    if a2 and b2:                       # a scalar result: the z component
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], axis=-1)
+        axc = -1
+    if of_a:
+        ct, ax, was2, like = np.cross(b3, g, axisa=axb, axisb=axc, axisc=axa), axa, a2, a
+    else:
+        ct, ax, was2, like = np.cross(g, a3, axisa=axc, axisb=axa, axisc=axb), axb, b2, b
+    if was2:
+        ct = np.take(ct, [0, 1], axis=ax)
+    return unbroadcast(ct, like)
+
+
 def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cotangent of ``a`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <a, b x g>``."""
-    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
-    return unbroadcast(np.cross(b, g, axisa=axb, axisb=axc, axisc=axa), a)
+    return _cross_vjp(g, a, b, axisa, axisb, axisc, axis, True)
 
 
 def cross_vjp_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cotangent of ``b`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <b, g x a>``."""
-    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
-    return unbroadcast(np.cross(g, a, axisa=axc, axisb=axa, axisc=axb), b)
+    return _cross_vjp(g, a, b, axisa, axisb, axisc, axis, False)
 
 
 def _full_cotangent(g, n, m, mode, flipped):

@@ -39,7 +39,8 @@ Conventions (also in the README):
   differentiating with respect to a spacing is refused);
   ``axis`` must be given for arrays of more than one dimension.
 * ``trapezoid``: differentiable in ``y``, ``x`` and ``dx``.
-* ``cross`` (3-vectors), ``kron``, ``vdot``, ``convolve``, ``correlate``
+* ``cross`` (3-vectors; 2-vectors, deprecated in NumPy 2, as 3-vectors
+  with a zero third component), ``kron``, ``vdot``, ``convolve``, ``correlate``
   (modes full, same, valid): bilinear, both operands differentiable, real
   arrays.
 """
@@ -863,7 +864,8 @@ def_bilinear("vdot", np.vdot, runtime.vdot_vjp_a, runtime.vdot_vjp_b,
              doc="np.vdot (real arrays): the flattened dot product.")
 def_bilinear("cross", np.cross, runtime.cross_vjp_a, runtime.cross_vjp_b,
              options="axisa=-1, axisb=-1, axisc=-1, axis=None",
-             doc="np.cross (3-vectors): <g, a x b> = <a, b x g> = <b, g x a>.")
+             doc="np.cross (3-vectors; 2-vectors as 3-vectors with a zero third component): "
+                 "<g, a x b> = <a, b x g> = <b, g x a>.")
 def_bilinear("convolve", np.convolve, runtime.convolve_vjp_a, runtime.convolve_vjp_b,
              options="mode='full'",
              doc="np.convolve (full, same, valid): the cotangents are correlations of the "
