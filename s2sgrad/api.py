@@ -1109,9 +1109,9 @@ class VJPFunction(_Transformed):
                 # an output list built at run time (appended to in a loop) is one
                 # leaf of the output tree: its cotangent is a list of that length
                 cts = _leaves_up_to(c.out_tree, cotangent)
-                if cts is None or any(isinstance(o, list) != isinstance(ct, list) or
-                                      isinstance(o, list) and len(o) != len(ct)
-                                      for ct, o in zip(cts, outs)):
+                if cts is None or any(not isinstance(o, list) or not isinstance(ct, list) or
+                                      len(o) != len(ct) for ct, o in zip(cts, outs)
+                                      if isinstance(o, list) or isinstance(ct, (list, tuple))):
                     raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
                                      f"structure of its output")
             cts = [[_one_cotangent(a, b) for a, b in zip(ct, o)] if isinstance(o, list)

@@ -209,8 +209,12 @@ def _pow_partials(em, out, x, p):
         else:
             dx = em.multiply(p, em.power(x, em.subtract(p, 1)))
         return [dx, None]                   # a constant exponent has no derivative
-    dx = em.where(em.equal(p, 0), 0.0, em.multiply(
-        p, em.call("power", x, em.subtract(p, 1), _params={"spelling": ("func",)})))
+    # the branch not taken reads a safe base (1 where p == 0): its own
+    # derivative, 0 * (p - 1) * 0 ** (p - 2) at x = 0, would be NaN in a Hessian
+    zero_p = em.equal(p, 0)
+    dx = em.where(zero_p, 0.0, em.multiply(
+        p, em.call("power", em.where(zero_p, 1.0, x), em.subtract(p, 1),
+                   _params={"spelling": ("func",)})))
     if isinstance(x, Const):
         if _num(x) and x.value == 0:
             return [None, None]             # 0 ** p: exponent derivative 0 by convention

@@ -222,7 +222,9 @@ def _gradient_printer(args, kwargs, eqn):
     ``f``, so ``f`` is checked to be 1-d when the code runs."""
     from . import printing
     first = args[0]
-    if "axis" not in kwargs:
+    axis = kwargs.get("axis")
+    if axis is None or (isinstance(axis, ast.Constant) and axis.value is None):
+        # (axis=None spelled out is the same: one result per axis)
         first = printing.call("require_1d", [first, ast.Constant("np.gradient without axis=")],
                               {})
     return printing.call("np.gradient", [first] + list(args[1:]), kwargs)

@@ -80,3 +80,18 @@ def test_maximum_tie_splits_equally():
         np.array([1.0, 2.0]), np.array([1.0, 3.0]))
     np.testing.assert_array_equal(gx, [0.5, 0.0])
     np.testing.assert_array_equal(gy, [0.5, 1.0])
+
+
+def test_power_second_derivative_at_zero_exponent():
+    # x ** y at y = 0: d/dx is 0 (the JAX/autograd convention) and so is its own
+    # derivative; the branch not taken read 0 ** -1, a NaN in the Hessian
+    # (found by the autograd port's power_y0_at_0)
+    import s2sgrad
+
+    def f(x, y):
+        return np.power(x, y)
+
+    assert s2sgrad.grad(s2sgrad.grad(f))(0.0, 0.0) == 0.0
+    h = s2sgrad.hessian(lambda x, y: np.sum(x ** y), wrt=0)(np.array([0.0, 1.5]),
+                                                               np.array([0.0, 2.0]))
+    np.testing.assert_allclose(h, np.diag([0.0, 2.0]))

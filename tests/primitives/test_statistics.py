@@ -384,6 +384,10 @@ def test_run_time_refusals_explain():
         s2sgrad.grad(lambda x: np.sum(np.gradient(x)[0]))(normal(3, 4))
     np.testing.assert_allclose(s2sgrad.grad(lambda x: np.sum(np.gradient(x)))(np.ones(4)),
                                [-1.5, 0.5, -0.5, 1.5])   # f1 - f0, (f2 - f0) / 2, ...
+    # axis=None spelled out is checked too (it returned NumPy's tuple past the
+    # one result compiled for it)
+    with pytest.raises(ValueError, match="axis="):
+        s2sgrad.vjp(lambda x: np.gradient(x, axis=None))(normal(3, 4))
 
 
 
