@@ -43,6 +43,7 @@ from .specialize import direct_results as _direct_results, for_kinds as _for_kin
     signature as _signature
 from .arrays import is_duck as _is_duck
 from . import arrays
+from .primitives import core as P
 from .primitives.random import rng_kind
 from .verbose import compiling, traced
 
@@ -280,6 +281,79 @@ def _describe_signature(key):
 
 def _LEAF_TREE_FREE(specs):
     return all(v[0] != "tree" for v in specs.values())
+
+
+_NO_VALUE = object()
+
+
+def _follow(obj, steps):
+    try:
+        for kind, k in steps:
+            obj = getattr(obj, k) if kind == "attr" else obj[k]
+        return obj
+    except Exception:       # noqa: BLE001 -- a path that no longer resolves
+        return _NO_VALUE
+
+
+class ObjectArg:
+    """The cache key of an object of the user's class passed as an argument
+    (``loss(params, model)`` calling ``model.predict``): its type, and what
+    compiling assumed about it, ``checks``: for each path it read while
+    compiling (``(("attr", "n_layers"),)``, ``(("attr", "predict"),
+    ("attr", "__func__"))``) how it is compared -- ``"value"`` (type and
+    value: an int, a str), ``"is"`` (identity: which function a method
+    is), ``"type"`` (an object read through, a nested config), ``"root"``
+    (a bound method's ``__self__`` is the argument itself) -- each resolved
+    on each call's object.  Its arrays are read from the argument when the
+    code runs, so another instance of the same class with the same
+    configuration reuses the compiled code.  ``obj``: the object itself
+    (not part of the key), for lowering."""
+    __slots__ = ("obj", "type", "checks", "tokens")
+
+    def __init__(self, obj, checks=()):
+        self.obj = obj
+        self.type = type(obj)
+        self.checks = tuple(checks)
+        tokens = []
+        for steps, kind in self.checks:
+            v = _follow(obj, steps)
+            tokens.append((v is obj) if kind == "root" else (type(v), v) if kind == "value"
+                          else type(v) if kind == "type" else v)
+        self.tokens = tuple(tokens)
+
+    def __eq__(self, other):
+        if type(other) is not ObjectArg or other.type is not self.type or \
+                other.checks != self.checks:
+            return False
+        for (_, kind), a, b in zip(self.checks, self.tokens, other.tokens):
+            if kind == "value":
+                if a[0] is not b[0] or a[1] != b[1]:
+                    return False
+            elif a is not b:                # identity, a type, or a bool
+                return False
+        return True
+
+    def __hash__(self):
+        return hash((self.type, self.checks))
+
+    def __repr__(self):
+        return f"ObjectArg({self.type.__name__}, {len(self.checks)} assumption(s))"
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False
+
+
+def _argument_specs(specs):
+    """The function's own argument specs (``jvp`` nests them in ``__jvp__``):
+    ``specs`` itself, or a new dict for jvp's."""
+    if "__jvp__" in specs:
+        return dict(specs["__jvp__"][1][0])
+    return specs
 
 
 class StaticArg:
@@ -638,6 +712,8 @@ class _Transformed:
         trees = set(self.wrt) | set(extra_trees)
         if self._inner is not None:
             return self._inner._specs(bound, trees)
+        self._spec_bound, self._spec_trees = bound, trees   # (for _make_static)
+        statics = self.__dict__.get("_static_names", ())
         specs = {}
         for i, (name, value) in enumerate(bound):
             if type(value) is np.ndarray:
@@ -657,6 +733,11 @@ class _Transformed:
                 # a dataclass / registered pytree object is flattened even when not
                 # differentiated (its attributes are read while compiling)
                 specs[name] = ("tree", pytree.flatten(value)[1])
+            elif i not in trees and name in statics and type(value) in (float, str) and \
+                    self._static_ok(name, value):
+                # a float or str a rule needs as a constant (ord=p): static,
+                # keyed by its value (learnt at the first compilation)
+                specs[name] = ("static", StaticArg(value))
             elif i not in trees and type(value) in (int, bool) and self._static_ok(name, value):
                 # Python ints and bools (sizes, depths, flags) are compile-time
                 # constants, like JAX's static arguments: `range(n)` and
@@ -670,10 +751,11 @@ class _Transformed:
                 # compiling (isinstance(arg, list))
                 specs[name] = ("leaf", type(value))
             elif i not in trees and _plain_object(value):
-                # an object of the user's (a parameter parser, a model): its
-                # methods are not resolved through an argument -- refused by
-                # name when used (make it a global or a closed-over object)
-                specs[name] = ("object", type(value).__name__)
+                # an object of the user's (a parameter parser, a model): read
+                # through while compiling, keyed by its type and what that
+                # assumed about it (ObjectArg)
+                checks = self.__dict__.get("_object_checks", {}).get(name, {})
+                specs[name] = ("object", ObjectArg(value, checks.items()))
             else:
                 specs[name] = _LEAF_SPEC
         return specs
@@ -740,9 +822,16 @@ class _Transformed:
                           f"pass such values as arguments", RuntimeWarning, stacklevel=4)
         self._compile_guards = ()
         rule_guards = Guards()      # what custom rules, lowered while differentiating, assumed
+        before = tuple(specs.items())
         with compiling(what or self._what(specs), self.verbose), \
                 collect_rule_guards(rule_guards):
-            c = make()
+            c = self._make_with_statics(make, specs)
+        after = tuple(specs.items())
+        if after != before:
+            # an argument became static while compiling (ord=p): the version
+            # is keyed by its value, never by the structure that had it as data
+            key = after if key == before else tuple(after if k == before else k for k in key)
+            versions = self._versions.setdefault((id(cache), key), [])
         self._note(c, specs)
         items = list(self._compile_guards) + list(rule_guards)
         c.guard_items = items
@@ -753,6 +842,89 @@ class _Transformed:
         cache[key] = c
         self._forget_fast_paths()
         return c
+
+    def _make_with_statics(self, make, specs):
+        """``make()``; when a rule needed as a constant an argument passed as
+        data (``np.linalg.norm(x, ord=p)`` with ``p=3.0`` a default, a mode
+        string), and that argument is a Python float or str that no level
+        differentiates, ``specs`` is updated in place to make it static
+        (keyed by its value, like an int: another value compiles again) and
+        ``make()`` runs again.  Otherwise the rule's refusal stands."""
+        cand = P.StaticCandidates
+        cand.depth += 1
+        try:
+            while True:     # each retry makes one more argument static, or raises
+                del cand.wanted[:]
+                try:
+                    c = make()
+                    self._key_objects(specs, cand.arg_guards)
+                    return c
+                except S2SGradError:
+                    names = [n for n in cand.wanted if n in _argument_specs(specs)]
+                    if not names or not all(self._make_static(specs, n) for n in names):
+                        raise
+        finally:
+            cand.depth -= 1
+            if not cand.depth:
+                cand.params.clear()
+                cand.arg_guards.clear()
+                del cand.wanted[:]
+
+    def _key_objects(self, specs, assumed):
+        """After compiling: the specs of objects passed as arguments include
+        what lowering assumed about them (``assumed``: name -> {steps:
+        token}), learnt for the next calls' keys (:class:`ObjectArg`)."""
+        if not assumed:
+            return
+        root = self
+        while root._inner is not None:
+            root = root._inner
+        learnt = root.__dict__.setdefault("_object_checks", {})
+        arg_specs = _argument_specs(specs)
+        changed = False
+        for name, paths in assumed.items():
+            spec = arg_specs.get(name)
+            if spec is None or spec[0] != "object":
+                continue
+            checks = learnt.setdefault(name, {})
+            for steps, token in paths.items():
+                checks.setdefault(steps, token[0])
+            if tuple(checks.items()) != spec[1].checks:
+                arg_specs[name] = ("object", ObjectArg(spec[1].obj, checks.items()))
+                changed = True
+        if changed and "__jvp__" in specs:
+            specs["__jvp__"] = ("jvp", (tuple(arg_specs.items()), specs["__jvp__"][1][1]))
+
+    def _make_static(self, specs, name):
+        """Make the argument ``name`` static in ``specs`` (see
+        :meth:`_make_with_statics`); False when it cannot be."""
+        root = self
+        while root._inner is not None:
+            root = root._inner
+        bound = root.__dict__.get("_spec_bound")
+        if bound is not None:
+            names = [n for n, _ in bound]
+            if name not in names or names.index(name) in root._spec_trees:
+                return False
+            value = bound[names.index(name)][1]
+        else:                   # .source before any call: the default
+            param = root._sig.parameters.get(name)
+            if param is None or param.default is inspect.Parameter.empty or \
+                    root._sig_index(name) in set(root.wrt):
+                return False
+            value = param.default
+        arg_specs = _argument_specs(specs)
+        if type(value) not in (float, str) or arg_specs.get(name, ("",))[0] != "leaf" or \
+                not root._static_ok(name, value):
+            return False
+        root.__dict__.setdefault("_static_names", set()).add(name)
+        arg_specs[name] = ("static", StaticArg(value))
+        if "__jvp__" in specs:              # jvp's specs hold f's (s2sgrad.higher)
+            specs["__jvp__"] = ("jvp", (tuple(arg_specs.items()), specs["__jvp__"][1][1]))
+        return True
+
+    def _sig_index(self, name):
+        return list(self._sig.parameters).index(name)
 
     def _forget_fast_paths(self):
         self.__dict__.pop("_fast", None)
@@ -812,10 +984,14 @@ class _Transformed:
     def _default_specs(self):
         if self._inner is not None:
             return self._inner._default_specs()
+        self._spec_bound = None             # (_make_static reads the defaults)
+        statics = self.__dict__.get("_static_names", ())
         specs = {}
         for p in self._sig.parameters.values():
             if p.default is None:
                 specs[p.name] = ("none", None)
+            elif p.name in statics and type(p.default) in (float, str):
+                specs[p.name] = ("static", StaticArg(p.default))
             else:
                 specs[p.name] = ("leaf", None)
         return specs

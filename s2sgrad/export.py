@@ -15,7 +15,11 @@ The module holds
   what they call, with the standard-library imports they need (SciPy is
   imported only when the function itself calls it);
 * the globals and closure variables the function reads, **frozen**: their
-  values at export time written as constants (small arrays as
+  values at export time written as constants (so are values read through
+  objects the module cannot hold: a helper's float default argument, read
+  live in process as ``helper.__defaults__[0]``, an attribute of a bound
+  method's ``self``, ``cfg.lr`` of a global object -- the export is of their
+  current values, as for globals) (small arrays as
   ``np.array([...])`` literals, exact to the last bit; an array of more than
   ``max_constant_size`` elements, or a value that has no literal, is an
   error that says to pass it as an argument instead);
@@ -61,7 +65,8 @@ from .api import VJPFunction, _GradBase, _Transformed
 from .codegen import free_key, print_function
 from .errors import S2SGradError
 from .higher import HessianFunction, HessPFunction, HVPFunction, JacobianFunction, JVPFunction
-from .ir import Func, iter_eqns
+from .ir import Block, Eqn, Func, Var, iter_eqns
+from .primitives import core as _P
 from .specialize import specialize
 
 __all__ = ["export", "ExportError"]
@@ -312,6 +317,48 @@ def _describe_key(key):
     return ", ".join(out)
 
 
+_LOAD_PRIMS = ("load_global", "load_cell", "load_object", "load_attr", "load_item")
+_LOAD_GLOBAL = _P.get("load_global")
+
+
+def _steps_text(steps):
+    return "".join(f".{k}" if kind == "attr" else f"[{k!r}]" for kind, k in steps)
+
+
+def _rewrite_block(block: Block, replace: dict, extra=()) -> Block:
+    """A copy of ``block`` (nested regions too) with the equations whose id
+    is in ``replace`` replaced; the loads that only fed them are dropped
+    (codegen prints loads where they are used, so an unused one prints
+    nothing, but it would still be frozen)."""
+    eqns = []
+    for e in block.eqns:
+        if id(e) in replace:
+            eqns.append(replace[id(e)])
+            continue
+        if e.blocks():
+            params = {k: _rewrite_block(v, replace) if isinstance(v, Block) else v
+                      for k, v in e.params.items()}
+            e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
+        eqns.append(e)
+    used = set()
+
+    def uses(es, results):
+        for e in es:
+            used.update(id(a) for a in e.atoms() if isinstance(a, Var))
+            for b in e.blocks():
+                uses(b.eqns, b.results)
+        used.update(id(r) for r in results if isinstance(r, Var))
+    while True:
+        used.clear()
+        uses(eqns, list(block.results) + list(extra))
+        kept = [e for e in eqns if not (e.prim.name in _LOAD_PRIMS and
+                                         all(id(o) not in used for o in e.outs))]
+        if len(kept) == len(eqns):
+            break
+        eqns = kept
+    return Block(eqns, list(block.params), list(block.results))
+
+
 # ---------------------------------------------------------------- the exporter
 
 
@@ -331,6 +378,8 @@ class _Exporter:
         self.consts: list = []          # (name, value) shared by the generated functions
         self.free: dict = {}            # free_key -> module-level name
         self.free_values: list = []     # (name, value, what)
+        self.frozen_reads: dict = {}    # (path text, id(value)) -> {name: value read now}
+        self.frozen_what: dict = {}     # id of such a dict -> the path it was read through
         self.helpers: set = set()       # runtime names the generated code calls
         self.batch_helpers: set = set()
         self.wrapper_helpers: set = set()   # export_runtime / basis names the wrapper calls
@@ -370,11 +419,103 @@ class _Exporter:
                         raise ExportError(f"global '{base}' read by '{self.user_fn.__name__}' "
                                           f"is not defined")
                     value = g[base]
-                    what = f"global '{base}'"
+                    what = self.frozen_what.get(id(g), f"global '{base}'")
                 self.free_values.append((name, value, what))
+
+    def _freeze_reads_through_objects(self, func: Func) -> Block:
+        """``func``'s body with every live read through an object the module
+        cannot hold -- ``helper.__defaults__[0]`` (a helper's float default),
+        ``self.W`` of a bound method, ``cfg.lr`` of a global object -- replaced
+        by a read of a frozen module-level constant holding the value read now
+        (as globals are frozen).  A chain rooted at a global or closure
+        variable that has a literal (a dict of numbers) is left as it is."""
+        defs = {}
+        for e in iter_eqns(func.body):
+            if e.prim.name in _LOAD_PRIMS:
+                defs[id(e.out)] = e
+        if not any(e.prim.name == "load_object" for e in defs.values()) and \
+                not any(e.prim.name in ("load_attr", "load_item") for e in defs.values()):
+            return func.body
+
+        def chain(e):
+            out = [e]
+            while e.prim.name in ("load_attr", "load_item"):
+                e = defs.get(id(e.args[0])) if isinstance(e.args[0], Var) else None
+                if e is None:
+                    return None
+                out.append(e)
+            return out[::-1]
+
+        def read(steps):
+            root = steps[0]
+            if root.prim.name == "load_object":
+                v = root.params["obj"]
+            elif root.prim.name == "load_cell":
+                v = root.params["cell"].cell_contents
+            else:
+                v = root.params["globals"][root.params["name"]]
+            for e in steps[1:]:
+                v = getattr(v, e.params["attr"]) if e.prim.name == "load_attr" else \
+                    v[e.params["key"]]
+            return v
+
+        def describe(steps):
+            out = steps[0].params["name"]
+            for e in steps[1:]:
+                out += f".{e.params['attr']}" if e.prim.name == "load_attr" else \
+                    f"[{e.params['key']!r}]"
+            return out
+
+        def literal_root(e):
+            if e.prim.name == "load_object":
+                return False
+            try:
+                self.lit(read([e]), "")
+            except (ExportError, ValueError, KeyError):
+                return False
+            return True
+
+        # loads used by something other than a further load: the leaves
+        used_by_other = set()
+        for e in iter_eqns(func.body):
+            if e.prim.name in ("load_attr", "load_item"):
+                continue
+            used_by_other |= {id(a) for a in e.atoms() if isinstance(a, Var)}
+            for b in e.blocks():
+                used_by_other |= {id(r) for r in b.results if isinstance(r, Var)}
+        used_by_other |= {id(r) for r in func.results if isinstance(r, Var)}
+        used_by_other |= {id(r) for r in func.body.results if isinstance(r, Var)}
+        replace = {}
+        for vid, e in defs.items():
+            if e.prim.name == "load_global" or e.prim.name == "load_cell" or \
+                    vid not in used_by_other:
+                continue
+            steps = chain(e)
+            if steps is None or literal_root(steps[0]):
+                continue
+            what = describe(steps)
+            try:
+                value = read(steps)
+            except Exception as exc:                # noqa: BLE001
+                raise ExportError(f"'{what}' read by '{self.user_fn.__name__}' cannot be "
+                                  f"read ({type(exc).__name__}: {exc})") from None
+            base = re.sub(r"[\W_]+", "_", what).strip("_") or "value"
+            key = (what, id(value))
+            if key not in self.frozen_reads:
+                g = {base: value}
+                self.frozen_reads[key] = g
+                self.frozen_what[id(g)] = f"'{what}'"
+            g = self.frozen_reads[key]
+            replace[id(e)] = Eqn(_LOAD_GLOBAL, (), {}, e.outs, {"name": next(iter(g)),
+                                                               "globals": g}, e.loc)
+        if not replace:
+            return func.body
+        return _rewrite_block(func.body, replace, func.results)
 
     def code(self, func: Func, name: str, namer=None, *, batched=False):
         """Print ``func`` as module-level function ``name``; returns its CodeGen."""
+        func = Func(func.name, func.params, self._freeze_reads_through_objects(func),
+                    func.results, func.filename, func.info)
         self._prepare_free([func])
         copy = Func(name, list(func.params), func.body, list(func.results), func.filename,
                     dict(func.info))
@@ -477,8 +618,8 @@ class _Exporter:
         if self.free_values or self.consts:
             out += ["", f"# {'-' * 40} constants"]
             if self.free_values:
-                out.append("# the globals and closure variables the code reads, frozen: their "
-                           "values when exported")
+                out.append("# the globals, closure variables and values read through objects "
+                           "that the code reads, frozen: their values when exported")
             for name, value, what in self.free_values:
                 out.append(f"{name} = {self.lit(value, what)}")
             for name, value in self.consts:
@@ -643,6 +784,13 @@ class _Plan:
                 desc = repr(("static", _static_value(data)))
             elif kind == "none":
                 desc = repr("none")
+            elif kind == "object" and data.checks:
+                raise ExportError(
+                    f"the code was compiled for what the {data.type.__name__} object passed "
+                    f"as '{p.name}' held (its methods, ints, strings: "
+                    f"{', '.join(p.name + _steps_text(s) for s, _ in data.checks)}), which an "
+                    f"exported module cannot check on another object; make the object a "
+                    f"global (frozen at export) or pass the arrays it holds")
             else:
                 desc = repr("leaf")
             items.append(f"({p.name!r}, {desc}, {i in wrt})")

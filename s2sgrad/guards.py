@@ -54,7 +54,10 @@ def is_library(obj) -> bool:
 class Path:
     """How to reach a value from a root: ``("global", globals_dict, name)``,
     ``("cell", cell, name)`` or ``("object", obj, name)``, then a tuple of
-    steps ``("attr", name)`` / ``("item", key)``."""
+    steps ``("attr", name)`` / ``("item", key)``.  (Lowering also roots
+    paths at an object passed as an argument, ``("arg", parameter Var,
+    name)``: what is read through those is keyed with the argument, see
+    ``s2sgrad.api.ObjectArg``, never guarded here.)"""
     __slots__ = ("root", "steps")
 
     def __init__(self, root, steps=()):

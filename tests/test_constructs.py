@@ -136,8 +136,111 @@ def test_unrolled_inner_optimisation_is_differentiated():
 
     check(in_runtime_loop, X)
     assert s2sgrad.hessian(inner)(X).shape == (4, 4)        # outside: still fine
-    with pytest.raises(UnsupportedSyntaxError, match="hessian"):
-        grad(lambda x: np.sum(s2sgrad.hessian(inner)(x)))(X)
+
+
+# ---------------------------------------------------------------- hessian / jacobian inside
+
+B = np.array([[0.3, -0.2, 0.5, 0.1], [0.4, 0.6, -0.3, 0.2]])
+
+
+def sin_sq(x, M, scale=1.0):
+    return scale * np.sum(np.sin(M @ x) ** 2) + np.sum(x ** 4)
+
+
+def sin_sq_hessian(x, M, scale=1.0):
+    """The Hessian of sin_sq in plain NumPy (d2/dz2 sin(z)^2 = 2 cos 2z)."""
+    return scale * M.T @ ((2 * np.cos(2 * (M @ x)))[:, None] * M) + np.diag(12 * x ** 2)
+
+
+def scaled_sin(x, M):
+    return np.sin(M @ x) * x[0]
+
+
+def scaled_sin_jacobian(x, M):
+    J = np.cos(M @ x)[:, None] * M * x[0]
+    J[:, 0] += np.sin(M @ x)
+    return J
+
+
+HESS = s2sgrad.hessian(sin_sq)
+JAC_FWD = s2sgrad.jacobian(scaled_sin, mode="forward")
+
+
+def test_hessian_inside_a_differentiated_function():
+    """``H = hessian(g)(x)`` inside: a loop of Hessian-vector products in the
+    generated code; values against the Hessian in plain NumPy, derivatives
+    (reverse and forward, third order) against finite differences."""
+    def trace_h(x, M):
+        H = s2sgrad.hessian(sin_sq)(x, M)
+        return np.trace(H)
+
+    v, _ = value_and_grad(trace_h)(X, B)
+    np.testing.assert_allclose(v, np.trace(sin_sq_hessian(X, B)), rtol=1e-12)
+    check(trace_h, X, B)
+    check_grads(trace_h, (X, B), wrt=1, modes=("rev", "fwd"))
+    assert "for i in" in grad(trace_h).source            # stays a loop
+
+    def weighted(M, x):               # wrt by name, a keyword, a transform made outside
+        H1 = s2sgrad.hessian(sin_sq, wrt="x")(x, M, scale=0.5)
+        return np.sum(H1 * np.outer(x, x)) + np.sum(HESS(x, M) ** 2)
+
+    v, _ = value_and_grad(weighted, wrt=1)(B, X)
+    want = np.sum(sin_sq_hessian(X, B, 0.5) * np.outer(X, X)) + \
+        np.sum(sin_sq_hessian(X, B) ** 2)
+    np.testing.assert_allclose(v, want, rtol=1e-12)
+    check(weighted, B, X, wrt=1)
+
+    def of_scalar(t):                 # a Python float: a 0-d Hessian
+        return s2sgrad.hessian(lambda s: np.sin(s) * s ** 3)(t) * t
+
+    v, _ = value_and_grad(of_scalar)(0.7)
+    np.testing.assert_allclose(
+        v, 0.7 * (6 * 0.7 * np.sin(0.7) + 6 * 0.7 ** 2 * np.cos(0.7) - 0.7 ** 3 * np.sin(0.7)),
+        rtol=1e-12)
+    check(of_scalar, 0.7)
+
+    def of_grad(x):                   # the Hessian of a function using grad inside
+        def e(y):
+            return np.sum(grad(lambda z: np.sum(np.cos(z) * z))(y) ** 2)
+        return np.trace(s2sgrad.hessian(e)(x))
+
+    check(of_grad, X)
+    x32 = X.astype(np.float32)
+    assert grad(lambda x: np.sum(s2sgrad.hessian(lambda y: np.sum(y ** 3))(x)))(x32).dtype \
+        == np.float32
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "auto"])
+def test_jacobian_inside_a_differentiated_function(mode):
+    def frob(x, M):
+        J = s2sgrad.jacobian(scaled_sin, mode=mode)(x, M)
+        return np.sum(J ** 2) + np.sum(JAC_FWD(x, M) @ x)
+
+    v, _ = value_and_grad(frob)(X, B)
+    J = scaled_sin_jacobian(X, B)
+    np.testing.assert_allclose(v, np.sum(J ** 2) + np.sum(J @ X), rtol=1e-12)
+    check(frob, X, B)
+    check_grads(frob, (X, B), wrt=1, modes=("rev", "fwd"))
+
+    def local(x):                     # a nested def closing over a variable
+        def k(y):
+            return np.exp(B @ y) * x[1]
+        return np.sum(s2sgrad.jacobian(k, mode=mode)(x) @ x)
+
+    check(local, X)
+
+
+def test_hessian_and_jacobian_inside_refuse_what_is_not_one_block():
+    with pytest.raises(UnsupportedSyntaxError, match="several wrt arguments"):
+        grad(lambda x, M: np.sum(s2sgrad.hessian(sin_sq, wrt=(0, 1))(x, M)))(X, B)
+    with pytest.raises(UnsupportedSyntaxError, match="returning a container"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(lambda y: (y, y ** 2))(x)))(X)
+    with pytest.raises(UnsupportedSyntaxError, match="returning a container"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(lambda y: (y, y ** 2), mode="forward")(x)))(X)
+    with pytest.raises(UnsupportedSyntaxError, match="container argument"):
+        grad(lambda p: np.sum(s2sgrad.hessian(lambda q: np.sum(q["a"] ** 3))(p)))({"a": X})
+    with pytest.raises(S2SGradError, match="jacobian mode"):
+        grad(lambda x: np.sum(s2sgrad.jacobian(np.sin, mode="sideways")(x)))(X)
 
 
 # ---------------------------------------------------------------- static options by name
@@ -179,6 +282,56 @@ def test_options_named_by_globals_cells_attributes_and_defaults():
         assert not np.allclose(before, np.sign(X))
     finally:
         ORD = 3
+
+
+def p_norm(x, p=3.0):
+    return np.linalg.norm(x, ord=p)
+
+
+def p_norm_scaled(x, p=3.0, mode="l2"):      # p also used as data
+    return np.linalg.norm(x, ord=p) * p + (np.sum(x ** 2) if mode == "l2" else 0.0)
+
+
+def padded(x, mode="reflect"):
+    return np.sum(np.pad(x, 2, mode=mode) ** 2)
+
+
+def plain_p_norm(x, p):
+    return np.sum(np.abs(x) ** p) ** (1 / p)
+
+
+def test_float_and_str_arguments_needed_as_constants_are_static():
+    """``ord=p`` with ``p=3.0`` a default (or passed): a rule needs it as a
+    constant, so the argument is static, keyed by its value (another value
+    compiles again); as data elsewhere it stays correct, and a float
+    argument a rule does not need stays data (differentiable)."""
+    g = value_and_grad(p_norm)
+    for args in [(X,), (X, 4.0), (X, 3.0), (X, 1.5)]:
+        v, _ = g(*args)
+        np.testing.assert_allclose(v, plain_p_norm(X, args[1] if len(args) > 1 else 3.0),
+                                   rtol=1e-12)
+        check(p_norm, *args)
+    assert len(g._cache) == 3                # 3.0, 4.0, 1.5: keyed by value
+    assert "ord=3.0" in grad(p_norm).source   # (the default, before any call)
+    for p in (3.0, 2.5):
+        check(p_norm_scaled, X, p)
+        v, _ = value_and_grad(p_norm_scaled)(X, p, "l1")
+        np.testing.assert_allclose(v, plain_p_norm(X, p) * p, rtol=1e-12)
+    check(padded, X)
+    check(padded, X, "edge")
+    np.testing.assert_allclose(value_and_grad(padded)(X, "edge")[0],
+                               np.sum(np.pad(X, 2, mode="edge") ** 2), rtol=1e-12)
+    check(lambda x: s2sgrad.jvp(p_norm)((x, 4.0), (np.ones_like(x),))[1], X)
+    # a float used only as data is still differentiated
+    v, (gx, gp) = value_and_grad(lambda x, s=2.0: np.sum(x * s) * s, wrt=(0, 1))(X, 1.5)
+    np.testing.assert_allclose((v, gp), (np.sum(X) * 2.25, 2 * 1.5 * np.sum(X)), rtol=1e-12)
+    check_grads(lambda x, s=2.0: np.sum(np.sin(x * s)) * s, (X, 1.5), wrt=1,
+                modes=("rev", "fwd"))
+    # ... and one a rule needs as a constant cannot be differentiated
+    with pytest.raises(S2SGradError, match="'ord' argument of np.linalg.norm"):
+        grad(p_norm_scaled, wrt=1)(X, 3.0)
+    with pytest.raises(S2SGradError, match="must be a constant"):
+        grad(p_norm)(X, np.float64(3.0))     # a NumPy scalar is data
 
 
 # ---------------------------------------------------------------- calls and arguments
@@ -460,9 +613,88 @@ def test_refusals_are_clear():
     def method_of_argument(x, parser):
         return np.sum(parser.get(x, "a"))
 
-    with pytest.raises(S2SGradError, match=r"'\.get\(\)' of the Parser object passed as the "
-                                           r"argument 'parser'"):
-        grad(method_of_argument)(X, Parser())
+    check(method_of_argument, X, Parser())      # (was refused; see below)
+
+
+# ---------------------------------------------------------------- objects passed as arguments
+
+
+class Model:
+    def __init__(self, W, n_layers=2, act="tanh"):
+        self.W = W
+        self.n_layers = n_layers
+        self.act = act
+        self.scale = 0.5
+
+    def predict(self, params, X):
+        h = X
+        for _ in range(self.n_layers):
+            h = h @ self.W
+            h = np.tanh(h) if self.act == "tanh" else np.sin(h)
+        return h @ params * self.scale
+
+
+def model_loss(params, model, X):
+    return np.sum(model.predict(params, X) ** 2)
+
+
+def through_helper(params, model, X):
+    def fit(m):
+        return np.mean((m.predict(params, X) - 1.0) ** 2)
+    return fit(model) + model.scale * np.sum(params ** 2)
+
+
+def test_methods_of_objects_passed_as_arguments():
+    """``loss(params, model)`` calling ``model.predict``: the method is
+    inlined with ``self`` read through the argument (its arrays read from the
+    object passed, when the code runs); the compiled code is keyed by the
+    object's type and what compiling assumed about it (the method's
+    function, ints and strings it read), so another instance with the same
+    configuration reuses it and one that differs compiles again."""
+    rng = np.random.default_rng(3)
+    Xd, W, p = rng.normal(size=(5, 3)), 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3)
+    g = value_and_grad(model_loss)
+    models = [Model(W), Model(2 * W), Model(W, n_layers=3), Model(W, act="sin"), Model(-W)]
+    for m in models:
+        v, _ = g(p, m, Xd)
+        np.testing.assert_allclose(v, model_loss(p, m, Xd), rtol=1e-12)   # plain NumPy
+        check(model_loss, p, m, Xd)
+        check(through_helper, p, m, Xd)
+    assert len(g._cache) == 3          # (W, 2W, -W share one version: arrays are data)
+    assert "model.W" in g.source
+    m = Model(W)
+    g(p, m, Xd)
+    m.n_layers = 1                     # the same object, reconfigured: compiled again
+    np.testing.assert_allclose(g(p, m, Xd)[0], model_loss(p, m, Xd), rtol=1e-12)
+    assert len(g._cache) == 4
+    original = Model.predict           # the method redefined: compiled again
+
+    def predict(self, params, X):
+        return X @ params * self.scale
+    Model.predict = predict
+    try:
+        np.testing.assert_allclose(g(p, m, Xd)[0], model_loss(p, m, Xd), rtol=1e-12)
+        assert len(g._cache) == 5
+    finally:
+        Model.predict = original
+    check_grads(model_loss, (p, Model(W), Xd), wrt=2, modes=("rev", "fwd"))
+
+    def optional(params, model=None):
+        if model is None or not isinstance(model, Model):
+            return np.sum(params ** 2)
+        return np.sum(model.W @ params)
+
+    check(optional, p, Model(W))
+    check(optional, p)
+    np.testing.assert_allclose(value_and_grad(optional)(p, Model(W))[0], np.sum(W @ p),
+                               rtol=1e-12)
+
+    def writes(params, model):
+        W = model.W
+        W[0, 0] = 1.0
+        return np.sum(params)
+    with pytest.raises(S2SGradError, match="model.W"):
+        grad(writes)(p, Model(W.copy()))
 
 
 def _operands_by_keyword(x):

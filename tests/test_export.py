@@ -480,8 +480,15 @@ def test_large_and_unwritable_globals_are_refused():
 
     def g(x):
         return np.sum(x) * box.value
-    with pytest.raises(s2sgrad.S2SGradError):
-        export(grad(g))
+    # a value read through an object is frozen at export, as globals are ...
+    assert "box_value = 2.0" in export(grad(g))
+    box.big = big
+
+    def h(x):
+        return np.sum(x * box.big[:3])
+    # ... and refused when it has no literal the module can hold
+    with pytest.raises(ExportError, match="'box.big' is an array of shape \\(20001,\\)"):
+        export(grad(h))
 
 
 def test_refused_signatures():
@@ -540,3 +547,98 @@ def test_scipy_calls_import_scipy():
     assert "import scipy\nimport scipy.special\n" in source
     assert "This module needs NumPy and SciPy (the function calls it)" in source
     assert_same(_load(source)["f_grad"](x), grad(f)(x))
+
+
+# ---------------------------------------------------------------- reads through objects
+
+
+def _scaled_sin(x, scale=2.5, shift=-0.75):
+    return np.sum(np.sin(x * scale) + shift * x)
+
+
+class _Settings:
+    def __init__(self):
+        self.lr = 0.3
+
+
+SETTINGS = _Settings()
+
+
+class _Model:
+    def __init__(self, W):
+        self.W = W
+        self.decay = 0.125
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x)) + self.decay * np.sum(x ** 2)
+
+
+def _uses_helper_default(x):
+    return _scaled_sin(x) + SETTINGS.lr * np.sum(x ** 3)
+
+
+def _fd_grad(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def test_reads_through_objects_are_frozen_at_export(numpy_only_python):
+    """A helper's float default (read live in process as
+    ``helper.__defaults__[0]``), an attribute of a global object and the
+    attributes of a bound method's ``self`` are written into the module as
+    their values at export time; the module runs with NumPy alone."""
+    x = R.standard_normal(3)
+    model = _Model(R.standard_normal((2, 3)))
+    cases = [("helper_default", value_and_grad(_uses_helper_default), _uses_helper_default),
+             ("bound_method", value_and_grad(model.loss), model.loss)]
+    jobs = []
+    for key, tf, f in cases:
+        source = export(tf)
+        if key == "helper_default":
+            assert "scaled_sin_defaults_0 = 2.5" in source
+            assert "SETTINGS_lr = 0.3" in source
+            assert "__defaults__" not in source.split("generated code")[1]
+        jobs.append((key, source, public_name(source), [("plain", (x,), {}, None)]))
+    got = run_exported(numpy_only_python, jobs)
+    for key, tf, f in cases:
+        status, (value, g) = got[key][0]
+        assert status == "ok", got[key]
+        assert_same((value, g), tf(x), key)
+        np.testing.assert_allclose(value, f(x), rtol=1e-13)          # plain NumPy
+        np.testing.assert_allclose(g, _fd_grad(f, x), rtol=1e-6, atol=1e-8)
+    # the export is of the values at export time (as for globals)
+    source = export(value_and_grad(_uses_helper_default))
+    SETTINGS.lr = 0.5
+    try:
+        ns = _load(source)
+        assert ns[public_name(source)](x)[0] == pytest.approx(
+            _scaled_sin(x) + 0.3 * np.sum(x ** 3), rel=1e-13)
+    finally:
+        SETTINGS.lr = 0.3
+
+
+def test_objects_passed_as_arguments_export_only_their_data():
+    """An object passed as an argument whose arrays the code reads exports
+    (read from the argument by the module); one whose methods or ints were
+    resolved while compiling is refused: the module could not check them."""
+    class Holder:
+        def __init__(self, W):
+            self.W = W
+
+    def reads(x, h):
+        return np.sum(np.tanh(h.W @ x))
+
+    x, W = R.standard_normal(3), R.standard_normal((2, 3))
+    tf = grad(reads)
+    want = tf(x, Holder(W))
+    ns = _load(export(tf))
+    assert_same(ns["reads_grad"](x, Holder(W)), want)
+    model = _Model(W)
+    tf = grad(lambda x, m: m.loss(x))
+    tf(x, model)
+    with pytest.raises(ExportError, match="_Model object passed as 'm'.*m.loss.__func__"):
+        export(tf)

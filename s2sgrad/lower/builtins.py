@@ -17,7 +17,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from ..errors import S2SGradError
-from .values import DictVal, IterVal, Seq, SliceVal, Static
+from .values import DictVal, IterVal, ObjVal, Seq, SliceVal, Static
 
 
 def _b_len(lw, args, kwargs, node):
@@ -144,7 +144,7 @@ def _b_isinstance(lw, args, kwargs, node):
         return Const(_subclass(dict, classes))
     if isinstance(x, Var) and P.shape_of(x) is LIST:
         return Const(_subclass(list, classes))
-    if isinstance(x, Static):
+    if isinstance(x, (Static, ObjVal)):      # (an ObjVal's type is guarded or keyed)
         return Const(isinstance(x.obj, classes))
     if isinstance(x, Var) and lw.top.arg_types.get(x) is not None:
         return Const(_subclass(lw.top.arg_types[x], classes))   # a container passed as data

@@ -29,7 +29,7 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
 from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
-from .transforms import LocalPullback, transform_kind, transformed_value
+from .transforms import LocalPullback, _LeafCheck, transform_kind, transformed_value
 
 
 MAX_INLINE_DEPTH = 64
@@ -209,7 +209,7 @@ class CallsMixin:
             return self.call_local(callee, args, kwargs, node)
         if isinstance(callee, Transform):
             return self.call_transform(callee, args, kwargs, node)
-        if isinstance(callee, LocalPullback):
+        if isinstance(callee, (LocalPullback, _LeafCheck)):
             return callee.call(self, args, kwargs, node)
         if isinstance(callee, TreeObj):                 # layer(x): its __call__
             return self.tree_method(callee, "__call__", args, kwargs, node)

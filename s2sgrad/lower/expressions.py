@@ -91,6 +91,9 @@ class ExpressionsMixin:
             return Const(a.value is b.value)
         if isinstance(a, (Static, ObjVal)) and isinstance(b, (Static, ObjVal)):
             return Const(a.obj is b.obj)
+        for x, y in ((a, b), (b, a)):      # model is None: an object known while compiling
+            if isinstance(x, ObjVal) and isinstance(y, Const):
+                return Const(x.obj is y.value)
         # A computed value is never None: arguments that are None are constants.
         for x, y in ((a, b), (b, a)):
             if isinstance(x, Const) and x.value is None and isinstance(y, (Var, Seq, DictVal)):

@@ -15,7 +15,7 @@ from ..primitives import core as P
 from ..primitives.core import Emitter
 from ..guards import Path
 from ..primitives.random import TOKENS
-from .values import DictVal, Seq, Static, TreeObj
+from .values import DictVal, ObjVal, Seq, Static, TreeObj
 from .lowerer import Lowerer
 
 
@@ -66,10 +66,16 @@ def _lower_function(fn, arg_specs, name, src):
                 else Static(td)
             params.append(Var(pname))
             continue
-        if kind == "object":             # an object of the user's class: named in refusals
-            v = Var(pname, shape=P.ShapeToken(f"object:{td}"))
+        if kind == "object":
+            # an object of the user's class passed as an argument: read
+            # through as a bound method's self is (its arrays read live from
+            # the argument, model.W; its methods inlined), what compiling
+            # assumed about it (which method, an int attribute) keyed by
+            # (lw.arg_guards, s2sgrad.api.ObjectArg)
+            v = Var(pname, shape=P.ShapeToken(f"object:{type(td.obj).__name__}"))
             params.append(v)
-            lw.env[pname] = v
+            lw.arg_objects[id(v)] = td.obj
+            lw.env[pname] = ObjVal(td.obj, Path(("arg", v, pname)))
             continue
         if kind == "rng":                # a random generator (np.random.Generator, ...)
             v = Var(pname, shape=TOKENS[td])
@@ -78,6 +84,8 @@ def _lower_function(fn, arg_specs, name, src):
             continue
         if kind == "leaf":
             v = Var(pname, shape=P.fresh_shape(pname))
+            if P.StaticCandidates.depth:      # the API may make it static (ord=p)
+                P.StaticCandidates.params[id(v)] = (v, pname)
             params.append(v)
             lw.env[pname] = v
             lw.arg_types[v] = td          # list/tuple/dict/str passed as data, else None
@@ -107,6 +115,9 @@ def _lower_function(fn, arg_specs, name, src):
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,
                 info={"out_tree": out_tree, "source": src, "guards": lw.guards})
+    if P.StaticCandidates.depth:        # (see s2sgrad.api.ObjectArg)
+        for pname, assumed in lw.arg_guards.items():
+            P.StaticCandidates.arg_guards.setdefault(pname, {}).update(assumed)
     return func
 
 

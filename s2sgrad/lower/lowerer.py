@@ -68,6 +68,8 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.path_loads: dict = {}    # Path.key() -> the Var read live at that path
             self.external: dict = {}      # id(Var) -> description: values of the caller's
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)
+            self.arg_objects: dict = {}   # id(parameter Var) -> the object passed there
+            self.arg_guards: dict = {}    # its name -> {path steps: what was assumed}
 
     def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
         return self.src.error(cls, message, node, construct)

@@ -18,7 +18,11 @@ What comes from outside the function is either
   for immutables) before running the compiled code, recompiling if not.
 
 Dicts and objects with attributes (a config, a model's ``self``) are
-:class:`~s2sgrad.lower.values.ObjVal`: read through, never a value.
+:class:`~s2sgrad.lower.values.ObjVal`: read through, never a value.  An
+object of the user's class passed as an argument is one too, rooted at its
+parameter (``("arg", Var, name)``): its arrays are read from the argument,
+and what would be a guard on it is recorded in ``arg_guards`` instead, for
+the argument's cache key (:class:`s2sgrad.api.ObjectArg`).
 Attributes of library modules (``np.exp``, ``math.pi``) are not guarded.
 Nothing else becomes a constant: an object s2sgrad cannot read live or
 resolve is refused at the user's line.
@@ -106,6 +110,8 @@ class NamesMixin:
             return v
         kind, obj, name = path.root
         if not path.steps:
+            if kind == "arg":                    # an object passed as an argument
+                return obj
             if kind == "global":
                 return top.load_global(name, obj)
             if kind == "cell":
@@ -127,6 +133,8 @@ class NamesMixin:
     def path_of(self, v):
         """The :class:`Path` a Var read live from outside was loaded from
         (a global, a cell, an attribute or item of one), or None."""
+        if id(v) in self.top.arg_objects:
+            return Path(("arg", v, v.hint))
         for prim, out, params, args in self.top.prologue:
             if out is not v:
                 continue
@@ -157,7 +165,8 @@ class NamesMixin:
         kind, obj, name = path.root
         try:
             value = obj.get(name) if kind == "global" else \
-                obj.cell_contents if kind == "cell" else obj
+                obj.cell_contents if kind == "cell" else \
+                self.top.arg_objects[id(obj)] if kind == "arg" else obj
             for step, k in path.steps:
                 value = getattr(value, k) if step == "attr" else value[k]
         except (AttributeError, KeyError, IndexError, TypeError, ValueError):
@@ -199,8 +208,31 @@ class NamesMixin:
     # ------------------------------------------------------------ compile-time values
 
     def guard(self, path, obj):
-        if path is not None and (path.steps or path.root[0] != "object"):
+        if path is not None and path.root[0] == "arg":
+            self.arg_guard(path, obj)
+        elif path is not None and (path.steps or path.root[0] != "object"):
             self.top.guards.add(path, obj)
+
+    def arg_guard(self, path, obj):
+        """What compiling assumed about an object passed as an argument
+        (``model.n_layers``, which function ``model.predict`` is): not a
+        guard (guards see no arguments) but part of the argument's cache key
+        (:class:`s2sgrad.api.ObjectArg`), checked against each call's object.
+        A bound method's ``__self__`` that is the argument itself is checked
+        as such (not as that instance); an object read through (a nested
+        config) by its type, its own reads being keyed by their paths."""
+        top = self.top
+        root_obj = top.arg_objects[id(path.root[1])]
+        if path.steps and path.steps[-1] == ("attr", "__self__") and obj is root_obj:
+            token = ("root", True)
+        elif obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)) or (
+                isinstance(obj, tuple) and _literal(obj)):
+            token = ("value", type(obj), obj)
+        elif is_namespace(obj):
+            token = ("type", type(obj))
+        else:
+            token = ("is", obj)
+        top.arg_guards.setdefault(path.root[2], {}).setdefault(path.steps, token)
 
     def static_value(self, obj, path=None, node=None):
         """A value found while compiling (a global, a closure cell, an

@@ -19,16 +19,35 @@ Supported: ``grad``, ``value_and_grad`` (both with ``wrt`` and
 (``hvp(g)(args, v)``), ``vjp`` (``out, pullback = vjp(g)(x)``, the pullback
 called inside the function), and transformed functions defined outside
 (``dg = grad(g)`` at module level, ``@grad``-decorated helpers).
-``hessian``/``jacobian`` inside a differentiated function are refused.
+
+``hessian(g, wrt=i)(*args)`` and ``jacobian(g, wrt=i, mode=...)(*args)``
+inside are lowered as the code a user would write for them, a loop over
+the basis vectors (:func:`_basis_template`): one ``hvp`` per element of
+``x`` for a Hessian; one pullback of a single ``vjp`` per element of the
+output (``mode="reverse"``, and ``"auto"``, as JAX's ``jacobian`` is
+``jacrev``) or one ``jvp`` per element of ``x`` (``mode="forward"``) for a
+Jacobian; the rows (or columns) are stacked and reshaped to
+``out.shape + x.shape``.  The loop stays a loop in the generated code, and
+an outer transformation differentiates it like any other (grad of the trace
+of a Hessian is third-order code).  Refused: a differentiated argument that
+is a container, several ``wrt`` arguments, and a function whose output is
+a container (each would be a nested structure of blocks: use ``hvp``/
+``jvp``/``vjp`` per block).
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import inspect
+import textwrap
+
+import numpy as np
 
 from ..errors import OutputError, S2SGradError
 from ..ir import Block, Const, Eqn, Func, Var
 from ..primitives import core as P
-from .values import DictVal, LocalFunction, Seq, Static, Transform, TreeObj
+from ..primitives.lists import LIST
+from .values import DictVal, LocalFunction, Seq, Splat, Static, Transform, TreeObj
 
 _KINDS = ("grad", "value_and_grad", "jvp", "hvp", "vjp")
 
@@ -49,6 +68,10 @@ def transformed_value(obj):
     kinds = {api.GradFunction: "grad", api.ValueAndGradFunction: "value_and_grad",
              higher.JVPFunction: "jvp", higher.HVPFunction: "hvp", api.VJPFunction: "vjp"}
     kind = kinds.get(type(obj))
+    if type(obj) is higher.HessianFunction:
+        kind = "hessian"
+    elif type(obj) is higher.JacobianFunction:
+        kind = "jacobian_forward" if obj.mode == "forward" else "jacobian_reverse"
     if kind is None:
         if isinstance(obj, api._Transformed):
             return Transform(type(obj).__name__, None)
@@ -128,14 +151,12 @@ def fresh_copy(func: Func) -> Func:
 class TransformsMixin:
     def make_transform(self, kind, args, kwargs, node):
         """``grad(g, wrt=1)`` and co. called inside the function."""
-        if kind in ("hessian", "jacobian"):
-            raise self.unsupported(node, f"{kind}() inside a differentiated function",
-                                   "use hvp or jvp of grad (one direction at a time), or "
-                                   "compute it outside")
         if not args:
             raise self.error(node, f"{kind}() needs the function to transform",
                              cls=S2SGradError)
         opts = {}
+        allowed = {"hessian": ("wrt",), "jacobian": ("wrt", "mode")}.get(kind,
+                                                                          ("wrt", "has_aux"))
         for k, v in kwargs.items():
             if k == "checkpoint":
                 # the inner derivative is differentiated again: its loops are
@@ -148,11 +169,20 @@ class TransformsMixin:
                     f"drop checkpoint= here (marked loops and @checkpoint helpers give the "
                     f"same numbers uncheckpointed), or pass checkpoint= to the outer "
                     f"transform, which checkpoints the loops outside this {kind}()")
-            if k not in ("wrt", "has_aux") or not isinstance(v, Const):
+            if k == "wrt" and isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
+                v = Const(tuple(i.value for i in v.items))      # wrt=(0, 1)
+            if k not in allowed or not isinstance(v, Const):
                 raise self.unsupported(node, f"the argument '{k}' of {kind}() inside a "
                                              f"differentiated function",
-                                       "pass wrt and has_aux as constants")
+                                       f"pass {' and '.join(allowed)} as constants")
             opts[k] = v.value
+        if kind == "jacobian":
+            mode = {"fwd": "forward", "rev": "reverse"}.get(opts.get("mode", "auto"),
+                                                             opts.get("mode", "auto"))
+            if mode not in ("auto", "forward", "reverse"):
+                raise self.error(node, f"jacobian mode must be 'auto', 'forward' or "
+                                       f"'reverse', got {mode!r}", cls=S2SGradError)
+            kind = "jacobian_forward" if mode == "forward" else "jacobian_reverse"
         if len(args) > 1:
             raise self.error(node, f"{kind}(f) takes options by keyword", cls=S2SGradError)
         fn = args[0]
@@ -163,6 +193,8 @@ class TransformsMixin:
     # ------------------------------------------------------------ calling
 
     def call_transform(self, t: Transform, args, kwargs, node):
+        if t.kind in ("hessian", "jacobian_forward", "jacobian_reverse"):
+            return self._basis_call(t, list(args), kwargs, node)
         if t.kind not in _KINDS:
             raise self.unsupported(node, f"calling a {t.kind} inside a differentiated function",
                                    "call it outside")
@@ -201,6 +233,51 @@ class TransformsMixin:
                                  cls=S2SGradError)
             out.append(w % nargs)
         return out, single
+
+    def _basis_call(self, t, args, kwargs, node):
+        """``hessian(g)(*args)`` / ``jacobian(g)(*args)`` inside: the loop over
+        basis vectors of :func:`_basis_template`, lowered as a nested
+        function of the user's code (at the user's line)."""
+        what = "hessian" if t.kind == "hessian" else "jacobian"
+        if any(isinstance(a, Splat) for a in args):
+            raise self.unsupported(node, f"'*' unpacking in a call of {what}(f) inside a "
+                                         f"differentiated function", "pass the arguments")
+        positions, single = self._positions(t, len(args), node)
+        if not single:
+            raise self.unsupported(node, f"{what}() with several wrt arguments inside a "
+                                         f"differentiated function",
+                                   f"call {what}() once per argument (one block at a time), "
+                                   f"or use hvp/jvp/vjp")
+        w = positions[0]
+        if not isinstance(args[w], (Var, Const)) or P.shape_of(args[w]) is LIST:
+            raise self.unsupported(node, f"{what}() of a container argument inside a "
+                                         f"differentiated function",
+                                   "differentiate with respect to one array (pass the "
+                                   "others as fixed arguments), or use hvp/jvp/vjp")
+        inner = {"hessian": "hvp", "jacobian_forward": "jvp", "jacobian_reverse": "vjp"}[t.kind]
+        env = dict(self.env)
+        env.update({"_s2g_np": Static(np), "range": Static(builtins.range),
+                    "_s2g_f": Transform(inner, t.fn, w),
+                    "_s2g_leaf": _LeafCheck(what)})
+        names = []
+        for k, a in enumerate(args):
+            if k == w:
+                names.append("x")
+            else:
+                env[f"_s2g_a{k}"] = a
+                names.append(f"_s2g_a{k}")
+        kw = []
+        for k, (key, v) in enumerate(kwargs.items()):
+            env[f"_s2g_k{k}"] = v
+            kw.append(f"{key}=_s2g_k{k}")
+        fdef = _basis_template(t.kind, names, kw)
+        for n in ast.walk(fdef):
+            if "lineno" in n._attributes:
+                n.lineno, n.col_offset = node.lineno, node.col_offset
+                n.end_lineno = getattr(node, "end_lineno", node.lineno)
+                n.end_col_offset = getattr(node, "end_col_offset", node.col_offset)
+        fn = LocalFunction(fdef, _Scope(env))
+        return self.call_local(fn, [args[w]], {}, node)
 
     def _lower_inner(self, t, args, kwargs, wrt, node):
         """Lower ``t.fn(*args, **kwargs)`` into a Func of its own whose first
@@ -329,6 +406,79 @@ class TransformsMixin:
         t_leaves = [leaf for tv in vs for leaf in _flatten(tv, node, self)[0]]
         res = self._splice(jf, actuals + t_leaves)
         return _regroup(res[len(g.results):], counts, builders, single)
+
+
+class _Scope:
+    """The enclosing variables a template function (:func:`_basis_template`)
+    sees: the user's, plus the names it calls."""
+    __slots__ = ("env",)
+
+    def __init__(self, env):
+        self.env = env
+
+    def expr(self, node):           # (LocalFunction evaluates defaults; there are none)
+        raise AssertionError("template functions have no defaults")
+
+
+def _basis_template(kind, names, keywords) -> ast.FunctionDef:
+    """The function ``hessian``/``jacobian`` inside lowers as: a loop over
+    the basis vectors of ``x`` (or of the output, for the reverse-mode
+    Jacobian), each a one-hot array shaped and typed like it, the rows or
+    columns stacked and reshaped to ``out.shape + x.shape``.  ``names``: the
+    call's positional arguments (``x`` the differentiated one)."""
+    call = ", ".join(names + keywords)                     # f(*args, **kwargs)
+    args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+    kw = "".join(", " + k for k in keywords)             # hvp(f)(args, v, **kwargs)
+    basis = ("_s2g_np.reshape(_s2g_np.arange({n}) == {i}, _s2g_np.shape({like})) "
+             "* _s2g_np.ones_like({like})")
+    if kind == "hessian":
+        body = f"""
+            size = _s2g_np.size(x)
+            rows = []
+            for i in range(size):
+                e_i = {basis.format(n="size", i="i", like="x")}
+                rows.append(_s2g_f({args}, e_i{kw}))
+            return _s2g_np.reshape(_s2g_np.stack(rows), _s2g_np.shape(x) + _s2g_np.shape(x))
+        """
+    elif kind == "jacobian_reverse":
+        body = f"""
+            out, pullback = _s2g_f({call})
+            out = _s2g_leaf(out)
+            size = _s2g_np.size(out)
+            rows = []
+            for i in range(size):
+                e_i = {basis.format(n="size", i="i", like="out")}
+                rows.append(pullback(e_i))
+            return _s2g_np.reshape(_s2g_np.stack(rows), _s2g_np.shape(out) + _s2g_np.shape(x))
+        """
+    else:
+        body = f"""
+            size = _s2g_np.size(x)
+            columns = []
+            for j in range(size):
+                e_j = {basis.format(n="size", i="j", like="x")}
+                columns.append(_s2g_leaf(_s2g_f({args}, (e_j,){kw})[1]))
+            J = _s2g_np.stack(columns, axis=-1)
+            return _s2g_np.reshape(J, _s2g_np.shape(J)[:-1] + _s2g_np.shape(x))
+        """
+    src = "def " + kind + "(x):" + textwrap.indent(textwrap.dedent(body), "    ")
+    return ast.parse(src).body[0]
+
+
+class _LeafCheck:
+    """``_s2g_leaf(v)`` in a template: ``v`` itself when it is one array,
+    else the refusal of a container output (a nested structure of blocks)."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def call(self, lw, args, kwargs, node):
+        (v,) = args
+        if not isinstance(v, (Var, Const)) or P.shape_of(v) is LIST:
+            raise lw.unsupported(node, f"{self.what}() of a function returning a container "
+                                       f"inside a differentiated function",
+                                 "return one array (one block at a time), or use jvp/vjp")
+        return v
 
 
 class LocalPullback:

@@ -48,8 +48,8 @@ import numpy as np
 
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import (const_value, defmethod, defprim, fresh_shape, get, register_object,
-                   shape_fresh, shape_of)
+from .core import (const_value, defmethod, defprim, fresh_shape, get, needs_static,
+                   register_object, shape_fresh, shape_of)
 from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
                         positional_printer, single_piece, split_counter)
 from .. import runtime
@@ -278,6 +278,7 @@ def _pad_canonical(args, kwargs):
         return get("pad_stat"), [pos[0]], kw
     if not (isinstance(mode, Const) and mode.value in _PAD_MODES):
         shown = mode.value if isinstance(mode, Const) else "a computed value"
+        needs_static(mode)
         raise S2SGradError(f"np.pad with mode={shown!r} is not supported; s2sgrad "
                            f"differentiates the modes "
                            f"{', '.join(_PAD_MODES + _PAD_STAT_MODES)} (given as a "

@@ -563,12 +563,54 @@ def infer_shapes(eqn: Eqn):
 # ---------------------------------------------------------------- rule helpers
 
 
+class NeedsStatic(S2SGradError):
+    """A rule needs as a constant (``const_value``) a parameter of the
+    function being compiled that was passed as data: ``ord=p`` with ``p=3.0``
+    a default.  The API (``_Transformed._cached``) compiles again with that
+    argument static, keyed by its value, when it is a Python float or str
+    that is not differentiated; else this is the refusal it says."""
+
+    def __init__(self, message, name):
+        super().__init__(message)
+        self.name = name
+
+
+class StaticCandidates:
+    """The parameters of the functions being compiled (``id(Var) -> (Var,
+    name)``) that the API may make static, and the names rules asked for
+    (kept even if a caller catches the :class:`NeedsStatic`).  Filled by
+    ``lower_function``, emptied when the outermost compilation ends."""
+    params: dict = {}
+    wanted: list = []
+    depth = 0
+    # what lowering assumed about objects passed as arguments: their name ->
+    # {path steps: token} (s2sgrad.lower.names.arg_guard)
+    arg_guards: dict = {}
+
+
 def const_value(a, what="argument"):
     """The compile-time value of an operand a rule needs statically."""
     if isinstance(a, Const):
         return a.value
-    raise S2SGradError(f"{what} must be a constant known when the gradient is compiled, "
-                       f"not a computed value")
+    message = f"{what} must be a constant known when the gradient is compiled, " \
+              f"not a computed value"
+    name = needs_static(a)
+    if name is not None:
+        raise NeedsStatic(message, name)
+    raise S2SGradError(message)
+
+
+def needs_static(a):
+    """Note that a rule needs ``a`` as a constant: when ``a`` is a parameter
+    the API may make static (see :class:`NeedsStatic`), its name is recorded
+    for it (rules that refuse with a message of their own call this first).
+    Returns that name, or None."""
+    hit = StaticCandidates.params.get(id(a)) if isinstance(a, Var) else None
+    if hit is None or hit[0] is not a:
+        return None
+    if hit[1] not in StaticCandidates.wanted:
+        StaticCandidates.wanted.append(hit[1])
+    return hit[1]
 
 
 def is_zero(a):

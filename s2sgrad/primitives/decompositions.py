@@ -47,7 +47,7 @@ import numpy as np
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, shape_fresh, shape_of
+from .core import defprim, needs_static, shape_fresh, shape_of
 
 # ---------------------------------------------------------------- small helpers
 
@@ -128,6 +128,7 @@ def _flag(v, default=False):
         return default
     if isinstance(v, Const):
         return v.value
+    needs_static(v)
     raise S2SGradError("this option must be a constant known when the gradient is compiled")
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from .. import runtime, runtime_linalg
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, shape_fresh, shape_of
+from .core import defprim, needs_static, shape_fresh, shape_of
 
 _ONE_D = "a, /, n=None, axis=-1, norm=None"
 _TWO_D = "a, /, s=None, axes=(-2, -1), norm=None"
@@ -34,6 +34,7 @@ def _static(v, what, name):
     if isinstance(v, Const):
         val = v.value
         return tuple(val) if isinstance(val, list) else val
+    needs_static(v)
     raise S2SGradError(f"np.fft.{name}: '{what}' must be a constant known when the gradient "
                        f"is compiled, not a computed value")
 
