@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
 import numbers
 import os
 
@@ -739,6 +740,37 @@ class _FastCall:
         return f"(_s2s_r[0], {grads})" if t.keep_value else grads
 
 
+_PRIMITIVE_WRAPPERS: dict = {}
+
+
+def _primitive_function(fn):
+    """``grad(np.sinc)``: a NumPy callable s2sgrad has a rule for, given
+    itself, is differentiated as ``def sinc(x): return np.sinc(x)`` (its
+    required positional operands); the wrapper's source is registered in
+    linecache and kept per callable, so it compiles once."""
+    if getattr(fn, "__code__", None) is not None or isinstance(fn, _Transformed):
+        return fn
+    hit = _PRIMITIVE_WRAPPERS.get(id(fn))
+    if hit is not None and hit[0] is fn:
+        return hit[1]
+    from .primitives import core as P
+    prim = P.lookup_object(fn)
+    if prim is None or prim.nondiff:
+        return fn
+    params = [p.name for p in prim.signature.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    name = getattr(fn, "__name__", None)
+    if not params or not (isinstance(name, str) and name.isidentifier()):
+        return fn
+    filename = f"<s2sgrad: {name}>"
+    src = f"def {name}({', '.join(params)}):\n    return _callable({', '.join(params)})\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    ns = {"_callable": fn, "__name__": "s2sgrad.api"}
+    exec(compile(src, filename, "exec"), ns)
+    _PRIMITIVE_WRAPPERS[id(fn)] = (fn, ns[name])
+    return ns[name]
+
+
 class _Transformed:
     """Shared machinery of the decorated forms: binding, specs, cache.
 
@@ -761,6 +793,7 @@ class _Transformed:
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
+        fn = _primitive_function(fn)
         if isinstance(fn, _Transformed) and not fn.composable:
             raise S2SGradError(f"cannot differentiate a {type(fn).__name__}: its result is not "
                                f"a function of arrays compiled to IR (differentiate grad, "
@@ -1434,10 +1467,16 @@ class VJPFunction(_Transformed):
         def pullback(cotangent):
             cts, td = pytree.flatten(cotangent)
             if td != c.out_tree:
-                raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
-                                 f"structure of its output")
-            cts = [_as_cotangent(ct, o) if np.shape(ct) == np.shape(o)
-                   else _bad_ct(ct, o) for ct, o in zip(cts, outs)]
+                # an output list built at run time (appended to in a loop) is one
+                # leaf of the output tree: its cotangent is a list of that length
+                cts = _leaves_up_to(c.out_tree, cotangent)
+                if cts is None or any(not isinstance(o, list) or not isinstance(ct, list) or
+                                      len(o) != len(ct) for ct, o in zip(cts, outs)
+                                      if isinstance(o, list) or isinstance(ct, (list, tuple))):
+                    raise ValueError(f"pullback of '{fn_name}' expects a cotangent with the "
+                                     f"structure of its output")
+            cts = [[_one_cotangent(a, b) for a, b in zip(ct, o)] if isinstance(o, list)
+                   else _one_cotangent(ct, o) for ct, o in zip(cts, outs)]
             # backward half, specialised to the residuals' and cotangents' shapes
             # (its stacks, if any, make it polymorphic: lists have no signature)
             sb = _pick(c.backward, list(residuals) + cts, globals_)
@@ -1474,6 +1513,33 @@ class _Pair:
     def __init__(self, fwd, bwd):
         self.source = fwd.source + "\n\n" + bwd.source
         self.func = fwd.func
+
+
+def _leaves_up_to(td, x):
+    """The subtrees of ``x`` at the leaves of ``td`` (None if ``x`` does not
+    have ``td``'s containers)."""
+    if td.kind == "leaf":
+        return [x]
+    if td.kind == "dict":
+        if not isinstance(x, dict) or tuple(x) != tuple(td.keys):
+            return None
+        kids = [x[k] for k in td.keys]
+    elif td.kind in ("list", "tuple", "namedtuple") and isinstance(x, (list, tuple)) and \
+            len(x) == len(td.children):
+        kids = list(x)
+    else:
+        return None
+    out = []
+    for c, k in zip(td.children, kids):
+        sub = _leaves_up_to(c, k)
+        if sub is None:
+            return None
+        out += sub
+    return out
+
+
+def _one_cotangent(ct, o):
+    return _as_cotangent(ct, o) if np.shape(ct) == np.shape(o) else _bad_ct(ct, o)
 
 
 def _as_cotangent(ct, o):

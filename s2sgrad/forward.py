@@ -177,6 +177,11 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
             if tangents.get(a) is not None:
                 raise _err(eqn, f"cannot differentiate with respect to the '{k}' argument of "
                                 f"{prim.pyname}; pass a constant there")
+        if prim.data_args is not None:
+            for i, a in enumerate(eqn.args):
+                if prim.data_args(i) and tangents.get(a) is not None:
+                    raise _err(eqn, f"cannot differentiate with respect to argument {i + 1} "
+                                    f"of {prim.pyname} (data there); pass a constant there")
         dots = [tangents.get(a) for a in eqn.args]
         for i, d in enumerate(dots):
             if isinstance(d, _Blocked):

@@ -279,6 +279,11 @@ class Reverser:
             if isinstance(a, Var) and a in self.active:
                 raise _err(eqn, f"cannot differentiate with respect to the '{k}' argument of "
                                 f"{prim.pyname}; pass a constant there")
+        if prim.data_args is not None:
+            for i, a in enumerate(eqn.args):
+                if prim.data_args(i) and isinstance(a, Var) and a in self.active:
+                    raise _err(eqn, f"cannot differentiate with respect to argument {i + 1} "
+                                    f"of {prim.pyname} (data there); pass a constant there")
         em.loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
         gs = tuple(adj.get(o) for o in eqn.outs)
         g = gs[0] if len(gs) == 1 else gs

@@ -19,8 +19,8 @@ API adds the user's file and line).  dask arrays whose shape is not known
 """
 import numpy as np
 
-__all__ = ["scalar_seed", "unbroadcast", "broadcast_like", "unreduce", "index_add", "unstack",
-           "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
+__all__ = ["scalar_seed", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
+           "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
            "unvstack", "cast_derivative", "size_of", "ArrayKindError"]
 
 
@@ -117,6 +117,30 @@ def broadcast_like(t, x):
     if _unknown(shape):
         return _broadcast_unknown(t, x)
     return np.broadcast_to(t, shape)
+
+
+def fit_shape(g, x):
+    """``g`` brought to the shape of ``x`` both ways: summed over leading axes
+    and over axes where ``x`` has size 1, then broadcast along axes where
+    ``g`` has size 1 and ``x`` not.  The cotangent of an einsum operand whose
+    label another operand broadcasts from size 1 ('ab,b->a' with a's b of
+    size 1) comes out of the einsum with that size 1.  Linear in ``g``; its
+    adjoint is ``fit_shape(h, g)``."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    if _unknown(shape) or _unknown(gshape):
+        return unbroadcast(g, x)          # dask, unknown sizes: no size-1 labels there
+    lead = len(gshape) - len(shape)
+    if lead > 0:
+        g = np.sum(g, axis=tuple(range(lead)))
+        gshape = gshape[lead:]
+    off = len(shape) - len(gshape)
+    axes = tuple(i for i, m in enumerate(gshape) if m != 1 and shape[i + off] == 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return np.broadcast_to(g, shape)
 
 
 def _broadcast_unknown(t, x):

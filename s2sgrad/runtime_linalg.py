@@ -319,3 +319,30 @@ def conv_crop(f, a, b, mode):
 def flip_all(x):
     """``x`` reversed along every axis."""
     return np.asarray(x)[(slice(None, None, -1),) * np.ndim(x)]
+
+
+def det_cofactor(a):
+    """The cofactor matrix ``C`` of (a stack of) square matrices, ``d det(A) =
+    sum(C * dA)``: ``det(A) inv(A).T`` where ``A`` is invertible, and still
+    the derivative where it is not (a singular matrix has a cofactor matrix,
+    zero when its rank is below n - 1).  From the SVD ``A = U S Vh``:
+    ``C = det(U) det(Vh) conj(U) adj(S) conj(Vh)``, ``adj(S)_i`` the product
+    of the other singular values (exclusive prefix and suffix products, no
+    division)."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros_like(a, dtype=np.result_type(a, np.float32))
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.concatenate([ones, np.flip(s[..., 1:], -1)], axis=-1),
+                               axis=-1), -1)
+    adj_s = before * after
+    phase = np.linalg.det(u) * np.linalg.det(vh)
+    c = np.matmul(np.conj(u) * adj_s[..., None, :], np.conj(vh))
+    out = phase[..., None, None] * c
+    return out if np.iscomplexobj(a) else np.real(out).astype(np.result_type(a, np.float32))
+
+
+__all__ += ["det_cofactor"]

@@ -111,6 +111,176 @@ def unpad(g, x, pad_width, mode="constant"):
     return g
 
 
+# -- np.pad's statistic and ramp modes (maximum, minimum, mean, median,
+# linear_ramp).  NumPy pads one axis after the other, each axis from the array
+# padded along the axes before it; so do these helpers.  Each pad block is a
+# function of a slice of that array (the first / last ``stat_length``
+# entries, or the edge entry for a ramp), linear in it for mean and the ramp,
+# a selection for maximum/minimum (ties split equally) and median.
+
+
+def _pad_stat_pairs(v, ndim, default):
+    if v is None:
+        return [(default, default)] * ndim
+    arr = np.asarray(v, dtype=object if default is None else float)
+    return [tuple(p) for p in np.broadcast_to(arr, (ndim, 2)).tolist()]
+
+
+def _pad_steps(x, pad_width, mode, stat_length, end_values):
+    """The arrays before each axis's padding, with that axis's plan."""
+    x = np.asarray(x)
+    nd = x.ndim
+    pairs = _pad_pairs(pad_width, nd)
+    lens = _pad_stat_pairs(stat_length, nd, None)
+    ends = _pad_stat_pairs(end_values, nd, 0.0)
+    steps, cur = [], x
+    for ax in range(nd):
+        b, a = int(pairs[ax][0]), int(pairs[ax][1])
+        steps.append((cur, ax, b, a, lens[ax], ends[ax]))
+        if b or a:
+            widths = [(0, 0)] * nd
+            widths[ax] = (b, a)
+            kw = {}
+            if mode == "linear_ramp":
+                ev = [(0.0, 0.0)] * nd
+                ev[ax] = ends[ax]
+                kw["end_values"] = ev
+            elif lens[ax] != (None, None):
+                sl = [(1, 1)] * nd
+                sl[ax] = tuple(cur.shape[ax] if v is None else int(v) for v in lens[ax])
+                kw["stat_length"] = sl
+            cur = np.pad(cur, widths, mode, **kw)
+    return steps
+
+
+def _side_slice(n, length, first):
+    L = n if length is None else max(1, min(int(length), n))
+    return slice(0, L) if first else slice(n - L, n)
+
+
+def _stat_weights(xs, mode, ax):
+    """d stat / d xs (along axis ``ax``, keepdims) for max/min/mean; None for median."""
+    if mode == "mean":
+        return np.full(xs.shape, 1.0 / xs.shape[ax])
+    if mode in ("maximum", "minimum"):
+        m = (np.max if mode == "maximum" else np.min)(xs, axis=ax, keepdims=True)
+        hit = (xs == m).astype(float)
+        return hit / np.sum(hit, axis=ax, keepdims=True)
+    return None
+
+
+def _ramp(n, width, before):
+    """The weight of the edge entry in each ramp entry (the end value's is 1 - it)."""
+    w = np.arange(width) / width if width else np.zeros(0)
+    return w if before else w[::-1]
+
+
+def _pad_odd_matrix(n, b, a, mode):
+    """The matrix of ``np.pad(., (b, a), mode, reflect_type='odd')`` on one
+    lane of length ``n`` (linear: its columns are the padded unit vectors)."""
+    return np.pad(np.eye(n), ((b, a), (0, 0)), mode, reflect_type="odd")
+
+
+def _pad_odd(t, x, pad_width, mode, adjoint):
+    shape = np.shape(x)
+    pairs = _pad_pairs(pad_width, len(shape))
+    order = range(len(shape))
+    dtype = np.result_type(t, np.float32)
+    for ax in (reversed(order) if adjoint else order):
+        b, a = int(pairs[ax][0]), int(pairs[ax][1])
+        if not (b or a):
+            continue
+        m = _pad_odd_matrix(shape[ax], b, a, mode)
+        m = m.T if adjoint else m
+        t = np.moveaxis(np.tensordot(m, np.moveaxis(t, ax, 0), axes=1), 0, ax).astype(dtype)
+    return t
+
+
+def pad_stat_tangent(t, x, pad_width, mode="mean", stat_length=None, end_values=None,
+                     reflect_type=None):
+    """The tangent of ``np.pad(x, pad_width, mode)`` (a statistic or ramp
+    mode, or reflect/symmetric with ``reflect_type='odd'``) for the tangent
+    ``t`` of ``x``."""
+    _numpy_only(f"np.pad with mode={mode!r}", t, x)
+    t = np.asarray(np.broadcast_to(t, np.shape(x)))
+    if reflect_type == "odd":
+        return _pad_odd(t, x, pad_width, mode, False)
+    for cur, ax, b, a, lens, _ in _pad_steps(x, pad_width, mode, stat_length, end_values):
+        if not (b or a):
+            continue
+        n = cur.shape[ax]
+        parts = []
+        for width, first, length in ((b, True, lens[0]), (a, False, lens[1])):
+            if not width:
+                parts.append(None)
+                continue
+            idx = [slice(None)] * cur.ndim
+            if mode == "linear_ramp":
+                idx[ax] = slice(0, 1) if first else slice(n - 1, n)
+                shape = [1] * cur.ndim
+                shape[ax] = width
+                w = _ramp(n, width, first).reshape(shape)
+                parts.append(t[tuple(idx)] * w.astype(t.dtype))
+                continue
+            idx[ax] = _side_slice(n, length, first)
+            xs, ts = cur[tuple(idx)], t[tuple(idx)]
+            w = _stat_weights(xs, mode, ax)
+            if w is None:
+                s = quantile_tangent(ts, xs, 0.5, axis=ax, keepdims=True)
+            else:
+                s = np.sum(w.astype(ts.dtype) * ts, axis=ax, keepdims=True)
+            parts.append(np.repeat(s, width, axis=ax))
+        t = np.concatenate([p for p in (parts[0], t, parts[1]) if p is not None], axis=ax)
+    return t
+
+
+def pad_stat_adjoint(g, x, pad_width, mode="mean", stat_length=None, end_values=None,
+                     reflect_type=None):
+    """The adjoint of :func:`pad_stat_tangent`: each pad block's cotangent
+    sent back onto the entries its statistic (or ramp) reads."""
+    _numpy_only(f"np.pad with mode={mode!r}", g, x)
+    g = np.asarray(g)
+    if reflect_type == "odd":
+        # the padded shape's lanes, mapped back axis by axis (in reverse)
+        return _pad_odd(g, x, pad_width, mode, True)
+    steps = _pad_steps(x, pad_width, mode, stat_length, end_values)
+    for cur, ax, b, a, lens, _ in reversed(steps):
+        if not (b or a):
+            continue
+        n = cur.shape[ax]
+        moved = [slice(None)] * cur.ndim
+        moved[ax] = slice(b, b + n)
+        out = np.array(g[tuple(moved)], dtype=np.result_type(g, np.float32))
+        for width, first, length in ((b, True, lens[0]), (a, False, lens[1])):
+            if not width:
+                continue
+            blk = [slice(None)] * cur.ndim
+            blk[ax] = slice(0, b) if first else slice(b + n, b + n + a)
+            gb = g[tuple(blk)]
+            idx = [slice(None)] * cur.ndim
+            if mode == "linear_ramp":
+                shape = [1] * cur.ndim
+                shape[ax] = width
+                w = _ramp(n, width, first).reshape(shape)
+                idx[ax] = slice(0, 1) if first else slice(n - 1, n)
+                out[tuple(idx)] += np.sum(gb * w, axis=ax, keepdims=True).astype(out.dtype)
+                continue
+            idx[ax] = _side_slice(n, length, first)
+            s = np.sum(gb, axis=ax, keepdims=True)
+            xs = cur[tuple(idx)]
+            w = _stat_weights(xs, mode, ax)
+            if w is None:
+                out[tuple(idx)] += quantile_adjoint(s, xs, 0.5, axis=ax,
+                                                    keepdims=True).astype(out.dtype)
+            else:
+                out[tuple(idx)] += (w * s).astype(out.dtype)
+        g = out
+    return g
+
+
+__all__ += ["pad_stat_tangent", "pad_stat_adjoint"]
+
+
 def pad_constant_adjoint(g, x, constant_values, pad_width):
     """The cotangent of ``constant_values`` in ``np.pad(x, pad_width,
     constant_values=c)``: the sum of ``g`` over the entries each element of
@@ -330,7 +500,9 @@ def diff_adjoint(g, a, prepend=None, append=None, n=1, axis=-1):
             g = np.zeros(shape, dtype=g.dtype)
             continue
         z = np.empty(shape, dtype=g.dtype)
-        np.negative(g[lead + (slice(0, 1),)], out=z[lead + (slice(0, 1),)])
+        # not np.negative(..., out=<strided view>): NumPy 2.4's float32 negative
+        # writes to such an ``out`` (inner length 1) as if it were contiguous
+        z[lead + (slice(0, 1),)] = -g[lead + (slice(0, 1),)]
         np.subtract(g[lead + (slice(None, -1),)], g[lead + (slice(1, None),)],
                     out=z[lead + (slice(1, -1),)])
         z[lead + (slice(-1, None),)] = g[lead + (slice(-1, None),)]
@@ -512,23 +684,54 @@ def vdot_vjp_b(g, a, b):
 def _cross_axes(axisa, axisb, axisc, axis, a, b):
     if axis is not None:
         axisa = axisb = axisc = axis
-    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
-        raise ValueError("s2sgrad differentiates np.cross of 3-vectors only (2-vectors are "
-                         "deprecated in NumPy 2); pad them with a zero third component")
     _real_only("np.cross", a, b)
     return axisa, axisb, axisc
 
 
+def _as_3_vectors(v, ax):
+    """``v`` with 2-vectors along ``ax`` given a zero third component (as
+    np.cross treats them), and whether it had 2-vectors."""
+    v = np.asarray(v)
+    n = v.shape[ax]
+    if n == 3:
+        return v, False
+    if n != 2:
+        raise ValueError(f"np.cross: vectors of {n} components (NumPy takes 2 or 3)")
+    shape = list(v.shape)
+    shape[ax] = 1
+    return np.concatenate([v, np.zeros(shape, dtype=v.dtype)], axis=ax), True
+
+
+def _cross_vjp(g, a, b, axisa, axisb, axisc, axis, of_a):
+    """Cotangent of ``a`` (``of_a``) or ``b`` in ``np.cross(a, b, ...)``:
+    ``<g, a x b> = <a, b x g> = <b, g x a>``.  2-vectors are 3-vectors with a
+    zero third component (NumPy 2 deprecates them, but computes them so): the
+    cotangent of a 2-vector is the first two components of the 3-vector's,
+    and the scalar result of two 2-vectors is the third component of theirs."""
+    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
+    a3, a2 = _as_3_vectors(a, axa)
+    b3, b2 = _as_3_vectors(b, axb)
+    g = np.asarray(g)
+    if a2 and b2:                       # a scalar result: the z component
+        g = np.stack([np.zeros_like(g), np.zeros_like(g), g], axis=-1)
+        axc = -1
+    if of_a:
+        ct, ax, was2, like = np.cross(b3, g, axisa=axb, axisb=axc, axisc=axa), axa, a2, a
+    else:
+        ct, ax, was2, like = np.cross(g, a3, axisa=axc, axisb=axa, axisc=axb), axb, b2, b
+    if was2:
+        ct = np.take(ct, [0, 1], axis=ax)
+    return unbroadcast(ct, like)
+
+
 def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cotangent of ``a`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <a, b x g>``."""
-    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
-    return unbroadcast(np.cross(b, g, axisa=axb, axisb=axc, axisc=axa), a)
+    return _cross_vjp(g, a, b, axisa, axisb, axisc, axis, True)
 
 
 def cross_vjp_b(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cotangent of ``b`` in ``np.cross(a, b, ...)``: ``<g, a x b> = <b, g x a>``."""
-    axa, axb, axc = _cross_axes(axisa, axisb, axisc, axis, a, b)
-    return unbroadcast(np.cross(g, a, axisa=axc, axisb=axa, axisc=axb), b)
+    return _cross_vjp(g, a, b, axisa, axisb, axisc, axis, False)
 
 
 def _full_cotangent(g, n, m, mode, flipped):
@@ -711,7 +914,23 @@ def _quantile_lanes(a, axis):
     return moved.reshape(moved.shape[:nd - k] + (-1,)), moved.shape, axes
 
 
-def _quantile_setup(a, q, axis, method, nan, percent):
+def _quantile_dv_dq(n, method):
+    """d(virtual index)/dq of the methods whose value moves continuously with
+    q (0 for the piecewise-constant ones)."""
+    n = np.asarray(n, dtype=np.float64)
+    if method == "linear":
+        return n - 1
+    if method in _HF_ALPHA_BETA:
+        alpha, beta = _HF_ALPHA_BETA[method]
+        return n + 1 - alpha - beta
+    return np.zeros_like(n)
+
+
+def _quantile_setup(a, q, axis, method, nan, percent, slope=False):
+    """The stable sort order of each lane and the weights of the order
+    statistics at ``lo`` and ``hi`` (``1 - gamma`` and ``gamma``; with
+    ``slope``, the derivative with respect to q: ``-c`` and ``c``, ``c`` the
+    virtual index's dv/dq, so ``c (s[hi] - s[lo])``, 0 where ``lo == hi``)."""
     a2, _, _ = _quantile_lanes(a, axis)
     q = np.asarray(q, dtype=np.float64 if not np.issubdtype(np.asarray(q).dtype, np.integer)
                    or percent else np.asarray(q).dtype)
@@ -724,11 +943,14 @@ def _quantile_setup(a, q, axis, method, nan, percent):
     lo, hi, gamma = _quantile_positions(n, qq, method)
     full = q.shape + lanes
     lo, hi = np.broadcast_to(lo, full), np.broadcast_to(hi, full)
-    gamma = np.broadcast_to(gamma, full)
     weight = np.ones(full)
     if nan:
         weight = np.broadcast_to(n > 0, full).astype(float)   # an all-NaN lane: no derivative
-    return order, lo, hi, gamma, weight, full
+    if slope:
+        c = np.broadcast_to(_quantile_dv_dq(n, method), full) * (0.01 if percent else 1.0)
+        return order, lo, hi, -c * weight, c * weight, full
+    gamma = np.broadcast_to(gamma, full)
+    return order, lo, hi, (1 - gamma) * weight, gamma * weight, full
 
 
 def _quantile_out_shape(a, q, axis, keepdims, percent):
@@ -744,27 +966,29 @@ def _quantile_out_shape(a, q, axis, keepdims, percent):
 
 
 def quantile_tangent(t, a, q, axis=None, method="linear", keepdims=False, nan=False,
-                     percent=False):
+                     percent=False, slope=False):
     """The tangent of ``np.quantile(a, q, axis, method=..., keepdims=...)``
-    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``."""
+    (``nan``: np.nanquantile; ``percent``: q in percent) for the tangent ``t`` of ``a``.
+    With ``slope``: ``t``'s order statistics combined as the derivative with
+    respect to ``q`` combines ``a``'s (``t = a`` gives d quantile / dq)."""
     _numpy_only("quantiles", t, a)
-    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    order, lo, hi, w_lo, w_hi, full = _quantile_setup(a, q, axis, method, nan, percent, slope)
     t2, _, _ = _quantile_lanes(np.broadcast_to(t, np.shape(a)), axis)
     ts = np.broadcast_to(np.take_along_axis(t2, order, axis=-1), full + t2.shape[-1:])
     dtype = ts.dtype if np.issubdtype(ts.dtype, np.inexact) else np.float64
-    w_hi = (gamma * weight).astype(dtype)
-    w_lo = ((1 - gamma) * weight).astype(dtype)
+    w_hi = w_hi.astype(dtype)
+    w_lo = w_lo.astype(dtype)
     v = w_lo * np.take_along_axis(ts, lo[..., None], axis=-1)[..., 0] + \
         w_hi * np.take_along_axis(ts, hi[..., None], axis=-1)[..., 0]
     return v.reshape(_quantile_out_shape(a, q, axis, keepdims, percent))
 
 
 def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=False,
-                     percent=False):
+                     percent=False, slope=False):
     """The adjoint of :func:`quantile_tangent`: each quantile's cotangent sent
     to the (at most two) order statistics it interpolates."""
     _numpy_only("quantiles", g, a)
-    order, lo, hi, gamma, weight, full = _quantile_setup(a, q, axis, method, nan, percent)
+    order, lo, hi, w_lo, w_hi, full = _quantile_setup(a, q, axis, method, nan, percent, slope)
     a2, moved_shape, axes = _quantile_lanes(a, axis)
     dtype = np.result_type(g, a, np.float32)
     g = np.reshape(np.asarray(g), full)
@@ -772,9 +996,9 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     cs = np.zeros((int(np.prod(a2.shape[:-1])), a2.shape[-1]), dtype=dtype)
     rows = np.arange(cs.shape[0])
     for k in np.ndindex(qshape):
-        gk = (g[k] * weight[k]).reshape(-1)
-        cs[rows, lo[k].reshape(-1)] += ((1 - gamma[k]).reshape(-1) * gk).astype(dtype)
-        cs[rows, hi[k].reshape(-1)] += (gamma[k].reshape(-1) * gk).astype(dtype)
+        gk = g[k].reshape(-1)
+        cs[rows, lo[k].reshape(-1)] += (w_lo[k].reshape(-1) * gk).astype(dtype)
+        cs[rows, hi[k].reshape(-1)] += (w_hi[k].reshape(-1) * gk).astype(dtype)
     ct2 = np.zeros(a2.shape, dtype=dtype)
     np.put_along_axis(ct2, order, cs.reshape(a2.shape), axis=-1)
     if axes is None:
@@ -782,6 +1006,84 @@ def quantile_adjoint(g, a, q, axis=None, method="linear", keepdims=False, nan=Fa
     nd = np.ndim(a)
     ct = ct2.reshape(moved_shape)
     return np.moveaxis(ct, tuple(range(nd - len(axes), nd)), axes)
+
+
+def lead_sum(x, q):
+    """``x`` (shaped ``q.shape + rest``: one quantile per q and lane) summed
+    over ``rest``: the cotangent of ``q``.  Linear in ``x``."""
+    return np.sum(np.reshape(x, np.shape(q) + (-1,)), axis=-1)
+
+
+def lead_broadcast(h, x):
+    """``h`` (shaped like ``q``) broadcast along the trailing axes of ``x``:
+    the adjoint of :func:`lead_sum`."""
+    h = np.asarray(h)
+    return np.broadcast_to(np.reshape(h, h.shape + (1,) * (np.ndim(x) - h.ndim)), np.shape(x))
+
+
+__all__ += ["lead_sum", "lead_broadcast"]
+
+
+def _unique_first(ar, equal_nan=True, sorted=True):
+    """The flat index of each unique value's first occurrence, in the order
+    np.unique returns the values."""
+    return np.unique(np.ravel(ar), return_index=True, equal_nan=equal_nan, sorted=sorted)[1]
+
+
+def unique_tangent(t, ar, equal_nan=True, sorted=True):
+    """The tangent of np.unique's values: ``t`` at each value's first occurrence."""
+    idx = _unique_first(ar, equal_nan, sorted)
+    return np.ravel(np.broadcast_to(t, np.shape(ar)))[idx]
+
+
+def unique_adjoint(g, ar, equal_nan=True, sorted=True):
+    """The adjoint of :func:`unique_tangent`: each unique value's cotangent
+    sent to its first occurrence (0 at the repeats)."""
+    idx = _unique_first(ar, equal_nan, sorted)
+    out = np.zeros(np.size(ar), dtype=np.result_type(g, np.asarray(ar).dtype, np.float32))
+    out[idx] = g
+    return out.reshape(np.shape(ar))
+
+
+__all__ += ["unique_tangent", "unique_adjoint"]
+
+
+def _running_extreme_index(x, axis, minimum):
+    """For np.maximum.accumulate (np.minimum: ``minimum``) along ``axis``: the
+    index each output entry copies -- the latest strict new extreme at or
+    before it (ties keep the earlier entry)."""
+    x = np.moveaxis(np.asarray(x), axis, -1)
+    acc = (np.minimum if minimum else np.maximum).accumulate(x, axis=-1)
+    new = np.ones(x.shape, dtype=bool)
+    if x.shape[-1] > 1:
+        new[..., 1:] = (x[..., 1:] < acc[..., :-1]) if minimum else (x[..., 1:] > acc[..., :-1])
+    pos = np.where(new, np.arange(x.shape[-1]), 0)
+    return np.maximum.accumulate(pos, axis=-1)
+
+
+def accumulate_extreme_tangent(t, x, axis=0, minimum=False):
+    """The tangent of ``np.maximum.accumulate(x, axis)`` (``minimum``: of
+    np.minimum's) for the tangent ``t`` of ``x``: ``t`` at the copied entries."""
+    idx = _running_extreme_index(x, axis, minimum)
+    tm = np.moveaxis(np.asarray(np.broadcast_to(t, np.shape(x))), axis, -1)
+    return np.moveaxis(np.take_along_axis(tm, idx, axis=-1), -1, axis)
+
+
+def accumulate_extreme_adjoint(g, x, axis=0, minimum=False):
+    """The adjoint of :func:`accumulate_extreme_tangent`: each output's
+    cotangent added onto the entry it copies."""
+    idx = _running_extreme_index(x, axis, minimum)
+    gm = np.moveaxis(np.asarray(g), axis, -1)
+    out = np.zeros(gm.shape, dtype=np.result_type(g, np.asarray(x).dtype, np.float32))
+    flat_idx = idx.reshape(-1, gm.shape[-1])
+    flat_g = gm.reshape(-1, gm.shape[-1])
+    flat_out = out.reshape(-1, gm.shape[-1])
+    for r in range(flat_idx.shape[0]):
+        np.add.at(flat_out[r], flat_idx[r], flat_g[r])
+    return np.moveaxis(flat_out.reshape(gm.shape), -1, axis)
+
+
+__all__ += ["accumulate_extreme_tangent", "accumulate_extreme_adjoint"]
 
 
 # ---------------------------------------------------------------- data functions (data.py)

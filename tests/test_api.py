@@ -467,3 +467,45 @@ def test_fast_path_checks_the_value_of_a_static_float():
         np.testing.assert_allclose(g(x, p), want, rtol=1e-12)
         np.testing.assert_allclose(g(x, p=p), want, rtol=1e-12)
     assert g.__dict__.get("_fast")
+
+
+def _appended_list(x):
+    out = []
+    for i in range(3):
+        out.append(x * i)
+    return out, np.sum(x)
+
+
+def _split_one_piece(x):
+    return [p * 2.0 for p in np.split(x, 1, axis=1)]
+
+
+def _split_no_points(x):
+    (a,) = np.array_split(x, [])
+    (b,) = np.hsplit(x, 1)
+    return np.sum(a * b)
+
+
+def test_vjp_of_a_list_built_at_run_time():
+    # a list appended to in a loop (or np.split into one piece) is one leaf of
+    # the output tree; its cotangent, a list of that length, was refused
+    x = np.arange(6.0).reshape(2, 3)
+    out, pb = vjp(_appended_list)(x)
+    assert len(out[0]) == 3
+    np.testing.assert_array_equal(pb(([np.ones((2, 3))] * 3, 1.0)), np.full((2, 3), 4.0))
+    with pytest.raises(ValueError, match="structure of its output"):
+        pb(([np.ones((2, 3))] * 2, 1.0))
+    out, pb = vjp(_split_one_piece)(x)
+    np.testing.assert_array_equal(out[0], 2 * x)
+    np.testing.assert_array_equal(pb([np.ones((2, 3))]), np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(grad(_split_no_points)(x), 2 * x)
+
+
+def test_grad_of_a_numpy_callable_itself():
+    # grad(np.sinc) as JAX's grad(jnp.sinc): differentiated through a wrapper
+    assert grad(np.sinc)(0.0) == 0.0
+    np.testing.assert_allclose(grad(grad(np.sinc))(0.0), -np.pi ** 2 / 3, rtol=1e-12)
+    np.testing.assert_allclose(grad(np.arctan2, wrt=1)(1.0, 2.0), -0.2, rtol=1e-12)
+    out, dot = jvp(np.sin)((0.5,), (2.0,))
+    np.testing.assert_allclose(dot, 2 * np.cos(0.5), rtol=1e-12)
+    assert grad(np.sinc).fn is grad(np.sinc).fn      # one wrapper per callable

@@ -144,7 +144,7 @@ class ExpressionsMixin:
                     raise self.unsupported(node, f"the method '.{attr}' used without calling it",
                                            "call it")
                 raise self.unsupported(node, f"the attribute '.{attr}'",
-                                       "use a supported attribute (.T .shape .ndim .size .dtype)")
+                                       "use a supported attribute (.T .mT .shape .ndim .size .dtype)")
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
         if isinstance(base, Seq) and base.fields and attr in base.fields:
             return base.items[base.fields.index(attr)]

@@ -23,7 +23,12 @@ Conventions (also in the README):
 * ``pad``: ``constant_values`` is differentiable (its cotangent sums the
   entries it fills, corners going to the axis NumPy fills last); modes
   ``constant``, ``edge``, ``reflect``, ``symmetric`` and ``wrap`` (with
-  ``reflect_type='even'``) are supported, pad widths in every NumPy form.
+  ``reflect_type='even'``) are supported, pad widths in every NumPy form;
+  and the statistic modes ``maximum``/``minimum`` (ties split equally),
+  ``mean``, ``median`` (``stat_length`` a constant) and ``linear_ramp``
+  (``end_values`` constant data), padded axis by axis as NumPy does;
+  ``reflect``/``symmetric`` with ``reflect_type='odd'`` (linear: each
+  axis's map is NumPy's padding of the identity).
 * ``select``: the first true condition picks the operand, as in NumPy; the
   cotangent goes to that operand only (``default`` where none is true).
 * ``partition``: the output is NumPy's; each output element is matched to
@@ -46,7 +51,7 @@ from ..ir import Const
 from .core import (const_value, defmethod, defprim, fresh_shape, get, needs_static,
                    register_object, shape_fresh, shape_of)
 from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
-                        positional_printer, split_counter)
+                        positional_printer, single_piece, split_counter)
 from .. import runtime
 from .signatures import (def_linear_helper, keyword_operands, keyword_printer, method_adapter,
                          options)
@@ -179,6 +184,7 @@ def _def_splitter(name, impl, joiner, with_axis):
 
     sig = "ary, /, indices_or_sections" + (", axis=0" if with_axis else "")
     defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, linear=True, nouts=count, out_kind="list",
+            canonicalize=single_piece,
             shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(count(args, kwargs))),
             printer=positional_printer(f"np.{name}", "indices_or_sections"),
             doc=f"np.{name} (constant sections or split points): the pieces' cotangents are "
@@ -228,14 +234,54 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 _pad_call = keyword_operands(np.pad, ("array", "constant_values"), {"constant_values": 0})
 
 
+_PAD_STAT_MODES = ("maximum", "minimum", "mean", "median", "linear_ramp")
+
+
+def _static_value(v):
+    """A Const for a constant or a tuple/list literal of constants (nested);
+    None if a computed value is in it."""
+    if isinstance(v, Const):
+        return v
+    items = getattr(v, "items", None)
+    if type(v).__name__ != "Seq" or items is None:
+        return None
+    parts = [_static_value(x) for x in items]
+    if any(p is None for p in parts):
+        return None
+    return Const(tuple(p.value for p in parts))
+
+
 def _pad_canonical(args, kwargs):
     pos, kw = _pad_call(args, kwargs)
     mode = kw.get("mode", Const("constant"))
+    if isinstance(mode, Const) and mode.value in _PAD_STAT_MODES:
+        allowed = {"pad_width", "mode", "end_values" if mode.value == "linear_ramp" else
+                   "stat_length"}
+        extra = sorted(set(kw) - allowed)
+        if extra or not (isinstance(pos[1], Const) and pos[1].value == 0):
+            raise S2SGradError(f"np.pad(mode={mode.value!r}): the options "
+                               f"{', '.join(extra) or 'constant_values'} do not apply")
+        for k in ("end_values", "stat_length"):
+            if k in kw:
+                kw[k] = _static_value(kw[k])
+                if kw[k] is None:
+                    raise S2SGradError(f"np.pad's {k} must be a constant (it is data, not "
+                                       f"differentiated)")
+        return get("pad_stat"), [pos[0]], kw
+    rt = kw.get("reflect_type", Const("even"))
+    if isinstance(mode, Const) and mode.value in ("reflect", "symmetric") and \
+            isinstance(rt, Const) and rt.value == "odd":
+        extra = sorted(set(kw) - {"pad_width", "mode", "reflect_type"})
+        if extra or not (isinstance(pos[1], Const) and pos[1].value == 0):
+            raise S2SGradError(f"np.pad(mode={mode.value!r}): the options "
+                               f"{', '.join(extra) or 'constant_values'} do not apply")
+        return get("pad_stat"), [pos[0]], kw
     if not (isinstance(mode, Const) and mode.value in _PAD_MODES):
         shown = mode.value if isinstance(mode, Const) else "a computed value"
         needs_static(mode)
         raise S2SGradError(f"np.pad with mode={shown!r} is not supported; s2sgrad "
-                           f"differentiates the modes {', '.join(_PAD_MODES)} (given as a "
+                           f"differentiates the modes "
+                           f"{', '.join(_PAD_MODES + _PAD_STAT_MODES)} (given as a "
                            f"constant string)")
     rt = kw.pop("reflect_type", Const("even"))
     if not (isinstance(rt, Const) and rt.value == "even"):
@@ -284,6 +330,39 @@ def_linear_helper("pad_constant_adjoint", runtime.pad_constant_adjoint,
                   "g, x, c, /, pad_width",
                   lambda em, h, _g, x, c, **kw: em.pad(em.zeros_like(x), h, **kw), shape_arg=2,
                   doc="runtime helper: the adjoint of np.pad with respect to constant_values.")
+
+
+# np.pad's statistic and ramp modes: linear in the array for mean and
+# linear_ramp (the end values are data), a selection for maximum/minimum
+# (ties split equally) and median (as np.median's rule); the helpers follow
+# NumPy's axis-by-axis padding.
+def _pad_stat_impl(array, /, pad_width, mode, **kw):
+    return np.pad(array, pad_width, mode, **kw)
+
+
+def _pad_stat_kw(pad_width, mode, stat_length=None, end_values=None, reflect_type=None):
+    return dict(pad_width=pad_width, mode=mode,
+                **options(stat_length=stat_length, end_values=end_values,
+                          reflect_type=reflect_type))
+
+
+defprim("pad_stat", _pad_stat_impl, sig="array, /, pad_width, mode, stat_length=None, "
+                                       "end_values=None, reflect_type=None", pyname="np.pad",
+        vjp=lambda em, g, out, array, **kw: [
+            em.call("pad_stat_adjoint", g, array, **_pad_stat_kw(**kw))],
+        jvp=lambda em, dots, out, array, **kw:
+            em.call("pad_stat_tangent", dots[0], array, **_pad_stat_kw(**kw)),
+        shape=shape_fresh,
+        doc="np.pad (maximum, minimum, mean, median, linear_ramp; reflect/symmetric with "
+            "reflect_type='odd'): each pad block's cotangent goes to the entries its "
+            "statistic, ramp or odd reflection reads.")
+_PSOPTS = "pad_width, mode='mean', stat_length=None, end_values=None, reflect_type=None"
+def_linear_helper("pad_stat_tangent", runtime.pad_stat_tangent, f"t, x, /, {_PSOPTS}",
+                  lambda em, h, _t, x, **kw: em.call("pad_stat_adjoint", h, x, **kw),
+                  shape_arg=None, doc="runtime helper: the tangent of np.pad's statistic modes.")
+def_linear_helper("pad_stat_adjoint", runtime.pad_stat_adjoint, f"g, x, /, {_PSOPTS}",
+                  lambda em, h, _g, x, **kw: em.call("pad_stat_tangent", h, x, **kw),
+                  doc="runtime helper: the adjoint of np.pad's statistic modes.")
 
 
 # ---------------------------------------------------------------- roll, rollaxis, flips, rot90

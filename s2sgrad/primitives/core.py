@@ -103,8 +103,12 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False, alloc=False, out_kind="tuple"):
+                 shape_safe=False, alloc=False, out_kind="tuple", data_args=None):
         self.name = name
+        # data_args(i) -> bool: positional operand i is data (its derivative is
+        # not taken); a differentiated value passed there is refused (as a
+        # differentiated keyword option is) instead of getting derivative 0.
+        self.data_args = data_args
         # alloc: every call makes a new array (or list) -- a value with
         # identity, never merged with another by CSE (see s2sgrad.alias).
         self.alloc = alloc
@@ -353,9 +357,11 @@ def _lookup(obj):
         return hit[1]
     if isinstance(obj, RuleCarrier):
         return obj.primitive
-    if isinstance(obj, types.MethodType):
-        hit = _BY_METHOD.get((id(obj.__self__), obj.__name__))
-        if hit is not None and hit[0] is obj.__self__:
+    if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
+        # (a builtin method: np.add.reduce, bound to the ufunc np.add)
+        owner = getattr(obj, "__self__", None)
+        hit = _BY_METHOD.get((id(owner), getattr(obj, "__name__", None)))
+        if hit is not None and hit[0] is owner:
             return hit[1]
     return None
 
@@ -630,7 +636,7 @@ def shape_fresh(args, kwargs):
 # (batching), and to let a buffer be overwritten in place despite such a
 # read (codegen).
 SHAPE_ONLY_OPERANDS = {
-    "unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,), "size": (0,),
+    "unbroadcast": (1,), "broadcast_like": (1,), "fit_shape": (1,), "unreduce": (1,), "size": (0,),
     "shape": (0,), "ndim": (0,), "len": (0,), "scalar_seed": (0,), "index_add": (1,),
     "matmul_vjp_a": (1,), "matmul_vjp_b": (2,), "dot_vjp_a": (1,), "dot_vjp_b": (2,),
     "inner_vjp_a": (1,), "inner_vjp_b": (2,), "outer_vjp_a": (1,), "outer_vjp_b": (2,),

@@ -64,9 +64,12 @@ defprim("eye", np.eye, sig="N, /, M=None, k=0, dtype=None", nondiff=True, shape=
 defprim("identity", np.identity, sig="n, /, dtype=None", nondiff=True, shape=shape_fresh,
         alloc=True,
         doc="np.identity(n, dtype): data, not differentiated.")
-defprim("arange", np.arange, sig="*args, dtype=None", nondiff=True, shape=shape_fresh,
+# opaque, not data: np.arange(x, 5.0) moves with a float start (and step), so
+# a differentiated value flowing into it is refused rather than given derivative 0
+defprim("arange", np.arange, sig="*args, dtype=None", opaque=True, shape=shape_fresh,
         alloc=True,
-        doc="np.arange(start, stop, step): data, not differentiated.")
+        doc="np.arange(start, stop, step): data, not differentiated (a differentiated start, "
+            "stop or step is refused).")
 
 
 # np.full(shape, v): differentiable in the fill value v (which may be an array

@@ -3,9 +3,11 @@ nonzero (and one-argument where), flatnonzero, argwhere, unique, isclose,
 allclose, array_equal, array_equiv, count_nonzero, argpartition, lexsort,
 nanargmax, nanargmin, isin, the index constructors (tri, tril_indices,
 triu_indices(_from), diag_indices(_from), indices, unravel_index,
-ravel_multi_index) -- and the two with a differentiable part,
-bincount (in its weights) and histogram (in its weights, and in the data
-through the bin edges it computes from the data's min and max).
+ravel_multi_index) -- and the three with a differentiable part,
+bincount (in its weights), histogram (in its weights, and in the data
+through the bin edges it computes from the data's min and max) and unique
+(its values: each is its first occurrence's).  np.unique_values (values in
+an unspecified order) refuses a differentiated input.
 
 A data result is piecewise constant in its operands (a count, an index, a
 mask), so its derivative is zero wherever it exists: these primitives are
@@ -38,7 +40,8 @@ from ..ir import Const
 from .core import SCALAR, defmethod, defprim, fresh_shape, shape_fresh
 from .indexing import Slot
 from .reductions import _maxmin_jvp, _maxmin_vjp, positional_adapter
-from .signatures import keyword_operands, keyword_printer, method_adapter, options
+from .signatures import (def_linear_helper, keyword_operands, keyword_printer, method_adapter,
+                         options)
 
 
 def _absent(v):
@@ -149,14 +152,51 @@ def _unique_nouts(args, kwargs):
     return n
 
 
-_data("unique", np.unique, "ar, /, return_index=False, return_inverse=False, "
-                           "return_counts=False, axis=None, *, equal_nan=True, sorted=True",
-      "np.unique (and its return_* forms): data.", nouts=_unique_nouts,
-      shape=lambda args, kwargs: (fresh_shape() if _unique_nouts(args, kwargs) == 1 else
-                                  tuple(fresh_shape() for _ in range(_unique_nouts(args,
-                                                                                   kwargs)))))
+# np.unique's values are the input's values: the cotangent of each goes to
+# its first occurrence (as np.unique(return_index=True) names it; repeats get
+# 0, a choice among equal values as at a tie of max); the indices, inverse and
+# counts are data.  Flattened input only (axis=None).
+def _unique_opts(em, axis, equal_nan, sorted):
+    if axis is not None and not (isinstance(axis, Const) and axis.value is None):
+        from ..errors import S2SGradError
+        raise S2SGradError("np.unique(..., axis=...) is differentiated only without axis "
+                           "(unique values of the flattened array)")
+    return options(equal_nan=equal_nan, sorted=sorted)
+
+
+def _unique_vjp(em, g, out, ar, return_index=None, return_inverse=None, return_counts=None,
+                axis=None, equal_nan=None, sorted=None):
+    gv = g[0] if isinstance(g, tuple) else g
+    kw = _unique_opts(em, axis, equal_nan, sorted)
+    return [None if gv is None else em.call("unique_adjoint", gv, ar, **kw)]
+
+
+def _unique_jvp(em, dots, out, ar, return_index=None, return_inverse=None, return_counts=None,
+                axis=None, equal_nan=None, sorted=None):
+    kw = _unique_opts(em, axis, equal_nan, sorted)
+    t = em.call("unique_tangent", dots[0], ar, **kw)
+    return (t,) + (None,) * (len(out) - 1) if isinstance(out, tuple) else t
+
+
+defprim("unique", np.unique, sig="ar, /, return_index=False, return_inverse=False, "
+                                 "return_counts=False, axis=None, *, equal_nan=True, sorted=True",
+        vjp=_unique_vjp, jvp=_unique_jvp, nouts=_unique_nouts,
+        doc="np.unique (and its return_* forms): each value's derivative goes to its first "
+            "occurrence; the indices and counts are data.",
+        shape=lambda args, kwargs: (fresh_shape() if _unique_nouts(args, kwargs) == 1 else
+                                    tuple(fresh_shape() for _ in range(_unique_nouts(args,
+                                                                                     kwargs)))))
+def_linear_helper("unique_tangent", runtime.unique_tangent, "t, ar, /, equal_nan=True, "
+                  "sorted=True", lambda em, h, _t, ar, **kw: em.call("unique_adjoint", h, ar, **kw),
+                  shape_arg=None, doc="runtime helper: the tangent of np.unique's values.")
+def_linear_helper("unique_adjoint", runtime.unique_adjoint, "g, ar, /, equal_nan=True, "
+                  "sorted=True", lambda em, h, _g, ar, **kw: em.call("unique_tangent", h, ar, **kw),
+                  doc="runtime helper: the adjoint of np.unique's values.")
+# np.unique_values: the order of its values is unspecified, so its values,
+# differentiated, are refused (opaque); np.unique's are differentiable
 if getattr(np, "unique_values", None) is not None:
-    _data("unique_values", np.unique_values, "x, /", "np.unique_values: data.")
+    defprim("unique_values", np.unique_values, sig="x, /", opaque=True, shape=shape_fresh,
+            doc="np.unique_values: data (its values, differentiated, are refused).")
 
 
 # ---------------------------------------------------------------- bincount

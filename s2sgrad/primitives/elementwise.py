@@ -14,7 +14,9 @@ Conventions at kinks (documented in the README too):
   the two operands (as in autograd and JAX), so ``maximum(x, x)`` has
   derivative 1.
 * ``clip``: derivative 1 strictly inside [lo, hi] and at the bounds, 0
-  outside (a value exactly at a bound passes the gradient through).
+  outside (a value exactly at a bound passes the gradient through); a
+  bound that is a variable is differentiable (``clip_bounds``): it gets the
+  cotangent where it is the output.
 * ``sqrt`` and ``cbrt`` at 0 give ``inf`` (the true one-sided limit);
   ``log`` at 0 gives ``inf``; the ``x ** p`` derivative with respect to the
   exponent is ``out * log(x)``, NaN for x < 0 (as in NumPy).
@@ -28,7 +30,7 @@ import operator
 import numpy as np
 
 from .. import runtime
-from ..ir import Const
+from ..ir import Const, Var
 from . import printing
 from .core import Emitter, defprim, get, shape_elementwise
 
@@ -207,8 +209,12 @@ def _pow_partials(em, out, x, p):
         else:
             dx = em.multiply(p, em.power(x, em.subtract(p, 1)))
         return [dx, None]                   # a constant exponent has no derivative
-    dx = em.where(em.equal(p, 0), 0.0, em.multiply(
-        p, em.call("power", x, em.subtract(p, 1), _params={"spelling": ("func",)})))
+    # the branch not taken reads a safe base (1 where p == 0): its own
+    # derivative, 0 * (p - 1) * 0 ** (p - 2) at x = 0, would be NaN in a Hessian
+    zero_p = em.equal(p, 0)
+    dx = em.where(zero_p, 0.0, em.multiply(
+        p, em.call("power", em.where(zero_p, 1.0, x), em.subtract(p, 1),
+                   _params={"spelling": ("func",)})))
     if isinstance(x, Const):
         if _num(x) and x.value == 0:
             return [None, None]             # 0 ** p: exponent derivative 0 by convention
@@ -392,14 +398,79 @@ def _clip_printer(args, kwargs, eqn):
     return printing.call("np.clip", [args[0], lo, hi], {})
 
 
+# np.clip with a bound that is a variable: all three operands positional and
+# differentiable.  out = minimum(maximum(x, lo), hi), so the cotangent goes to
+# x where lo <= x <= hi (ties at a bound: to x, as for constant bounds), to lo
+# where x < lo <= hi, to hi where max(x, lo) > hi.
+def _clip_canonical(args, kwargs):
+    kw = {{"min": "a_min", "max": "a_max"}.get(k, k): v for k, v in kwargs.items()}
+    if len(args) > 3 or not args or set(kw) - {"a_min", "a_max"}:
+        return args, kwargs
+    for name, v in zip(("a_min", "a_max"), args[1:]):
+        if name in kw:
+            return args, kwargs                 # given twice: NumPy's error
+        kw[name] = v
+    lo, hi = kw.get("a_min", Const(None)), kw.get("a_max", Const(None))
+    if isinstance(lo, Var) or isinstance(hi, Var):
+        return get("clip_bounds"), [args[0], lo, hi], {}
+    return [args[0]], kw
+
+
 defprim("clip", np.clip, sig="x, /, a_min=None, a_max=None", vjp=_clip_vjp, jvp=_clip_jvp,
-        printer=_clip_printer,
+        printer=_clip_printer, canonicalize=_clip_canonical,
         # array bounds broadcast with x, like any elementwise operation
         shape=lambda args, kwargs: shape_elementwise(
             list(args) + [v for v in kwargs.values() if not (isinstance(v, Const) and v.value is None)],
             {}),
-        doc="np.clip(x, lo, hi): gradient passes where lo <= x <= hi (bounds are "
-            "constants; gradients with respect to them are not taken).")
+        doc="np.clip(x, lo, hi): gradient passes where lo <= x <= hi (constant bounds; "
+            "a variable bound makes the call clip_bounds, differentiable in the bounds).")
+
+
+def _is_none(v):
+    return v is None or (isinstance(v, Const) and v.value is None)
+
+
+def _clip_bounds_masks(em, x, lo, hi):
+    """Where each of x, lo, hi is the output (None: that bound is absent)."""
+    in_lo = None if _is_none(lo) else em.greater_equal(x, lo)
+    in_hi = None if _is_none(hi) else em.less_equal(x, hi)
+    if in_lo is None or in_hi is None:
+        mx = in_lo if in_hi is None else in_hi
+    else:
+        mx = em.logical_and(in_lo, in_hi)
+    mlo = None if _is_none(lo) else em.less(x, lo)
+    if mlo is not None and not _is_none(hi):
+        mlo = em.logical_and(mlo, em.less_equal(lo, hi))
+    mhi = None if _is_none(hi) else em.greater(x, hi)
+    if mhi is not None and not _is_none(lo):
+        mhi = em.logical_or(mhi, em.greater(lo, hi))
+    return mx, mlo, mhi
+
+
+def _clip_bounds_vjp(em, g, out, x, lo, hi):
+    masks = _clip_bounds_masks(em, x, lo, hi)
+    return [None if isinstance(v, Const) or m is None else
+            em.unbroadcast(em.where(m, g, 0.0), v) for v, m in zip((x, lo, hi), masks)]
+
+
+def _clip_bounds_jvp(em, dots, out, x, lo, hi):
+    masks = _clip_bounds_masks(em, x, lo, hi)
+    total = None
+    for d, m in zip(dots, masks):
+        if d is not None and m is not None:
+            t = em.where(m, d, 0.0)
+            total = t if total is None else em.add(total, t)
+    return None if total is None else em.broadcast_like(total, out)
+
+
+def _clip3(x, a_min, a_max, /):
+    return np.clip(x, a_min, a_max)
+
+
+defprim("clip_bounds", _clip3, sig="x, a_min, a_max, /", pyname="np.clip",
+        vjp=_clip_bounds_vjp, jvp=_clip_bounds_jvp, shape=shape_elementwise,
+        doc="np.clip(x, lo, hi) with variable bounds: the cotangent goes to whichever of "
+            "x, lo, hi the output is (x at ties).")
 
 # ---------------------------------------------------------------- non-differentiable
 

@@ -26,9 +26,12 @@ Conventions (documented in the README too):
   absolute sum (ties split equally).  ``norm(x, ord)`` with a numeric
   ``ord`` and no ``axis`` is differentiated as a vector norm and checks at
   run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
-* ``det``/``slogdet`` use ``inv(A)``, so their gradients need an invertible
-  ``A`` (at a singular ``A`` ``inv`` raises ``LinAlgError``).
-  ``slogdet``'s ``sign`` is piecewise constant: derivative 0.
+* ``det``'s derivative is the cofactor matrix, computed from the SVD, so
+  it exists at a singular ``A`` too (second derivatives use ``inv(A)``);
+  ``slogdet`` uses ``inv(A)`` (at a singular ``A`` ``inv`` raises
+  ``LinAlgError``: log|det| is -inf there).
+  ``slogdet``'s ``sign`` is piecewise constant for a real matrix (derivative
+  0); for a complex one it turns: ``d sign = sign * i Im tr(A^-1 dA)``.
 * ``solve(a, b)``: whether ``b`` is a vector is decided at run time the way
   the installed NumPy decides it (>= 2: only when 1-d).
 * ``einsum``: every NumPy form -- subscripts with ``...`` anywhere, an
@@ -303,8 +306,10 @@ def _einsum_ct(em, g, out_t, terms, ops, k, term, x, fresh, kw):
         ct = em.einsum(_spec([t for t, _ in operands], target),
                        *[v for _, v in operands], **kw)
     # summed back over broadcast dimensions: extra ellipsis dimensions, and
-    # labels or ellipsis dimensions where x has size 1 and another operand not
-    return em.unbroadcast(ct, x)
+    # labels or ellipsis dimensions where x has size 1 and another operand not;
+    # broadcast where another operand has size 1 and x not ('ab,b->a', a's b
+    # of size 1: the einsum above gives b's cotangent that size)
+    return em.call("fit_shape", ct, x)
 
 
 def _einsum_jvp(em, dots, out, subscripts, *ops, **kw):
@@ -433,37 +438,77 @@ defprim("rhs_from_matrix", runtime.rhs_from_matrix, sig="v, a, b, /", pyname="rh
         doc="runtime helper: the inverse of rhs_as_matrix.")
 
 
-# det: d det(A) = det(A) tr(A^-1 dA), so A_bar = g det(A) A^-T.
+# det: d det(A) = sum(C * dA), C the cofactor matrix (det(A) A^-T where A is
+# invertible; det_cofactor computes it from the SVD, so a singular A -- JAX's
+# testDetGradOfSingularMatrix -- has its derivative too), A_bar = g C.
 def _det_vjp(em, g, out, a):
-    return [em.einsum("...,...ji->...ij", em.multiply(g, out), em.inv(a))]
+    return [em.einsum("...,...ij->...ij", g, em.call("det_cofactor", a))]
 
 
 def _det_jvp(em, dots, out, a):
-    return em.multiply(out, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
+    return em.einsum("...ij,...ij->...", em.call("det_cofactor", a), dots[0])
+
+
+# det_cofactor(A) = det(A) A^-T: dC = C tr(A^-1 dA) - det(A) (A^-1 dA A^-1)^T, and
+# A_bar = sum(H * C) A^-T - det(A) (A^-1 H A^-1)^T.  (Second derivatives use
+# A^-1: they need an invertible A.)
+def _cof_jvp(em, dots, out, a):
+    ainv = em.inv(a)
+    tau = em.einsum("...ij,...ji->...", ainv, dots[0])
+    inner = em.matmul(em.matmul(ainv, dots[0]), ainv)
+    return em.subtract(em.einsum("...ij,...->...ij", out, tau),
+                       em.einsum("...,...ji->...ij", em.det(a), inner))
+
+
+def _cof_vjp(em, h, out, a):
+    ainv = em.inv(a)
+    s = em.einsum("...ij,...ij->...", h, out)
+    inner = em.matmul(em.matmul(ainv, h), ainv)
+    return [em.subtract(em.einsum("...,...ji->...ij", s, ainv),
+                        em.einsum("...,...ji->...ij", em.det(a), inner))]
+
+
+defprim("det_cofactor", runtime.det_cofactor, sig="a, /", pyname="det_cofactor",
+        vjp=_cof_vjp, jvp=_cof_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: the cofactor matrix, det's derivative (singular matrices too).")
 
 
 defprim("det", np.linalg.det, sig="a, /", pyname="np.linalg.det", vjp=_det_vjp, jvp=_det_jvp,
         shape=shape_fresh,
-        doc="np.linalg.det: A_bar = g * det(A) * inv(A).T (A must be invertible).")
+        doc="np.linalg.det: A_bar = g * cofactor(A) (det(A) inv(A).T; from the SVD, so "
+            "singular matrices too).")
 
 
-# slogdet: (sign, log|det A|); d log|det A| = tr(A^-1 dA); sign is piecewise constant.
+# slogdet: (sign, log|det A|).  With tau = tr(A^-1 dA) = d log det A,
+# d log|det A| = Re tau and d sign = sign * i Im tau: zero for a real A (sign is
+# piecewise constant), a rotation of the unit-modulus sign for a complex one.
+# ``w - real_if_complex(w)`` is i Im w for a complex w and an exact real 0 for a
+# real one, so a real A keeps real (co)tangents.
 def _slogdet_vjp(em, g, out, a):
-    g_logdet = g[1]
-    if g_logdet is None:
+    g_sign, g_logdet = g
+    # logabsdet is real: only the real part of a (complex) cotangent pairs with it
+    coef = None if g_logdet is None else em.real_if_complex(g_logdet)
+    if g_sign is not None:
+        w = em.multiply(g_sign, out[0])
+        rot = em.subtract(w, em.real_if_complex(w))
+        coef = rot if coef is None else em.add(coef, rot)
+    if coef is None:
         return [None]
-    return [em.einsum("...,...ji->...ij", g_logdet, em.inv(a))]
+    return [em.einsum("...,...ji->...ij", coef, em.inv(a))]
 
 
 def _slogdet_jvp(em, dots, out, a):
-    return (None, em.einsum("...ij,...ji->...", em.inv(a), dots[0]))
+    tau = em.einsum("...ij,...ji->...", em.inv(a), dots[0])
+    re = em.real_if_complex(tau)
+    return (em.multiply(out[0], em.subtract(tau, re)), re)
 
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
         vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
-        doc="np.linalg.slogdet: (sign, logabsdet); A_bar = g_logabsdet * inv(A).T, sign "
-            "has derivative 0.")
+        doc="np.linalg.slogdet: (sign, logabsdet); A_bar = (g_logabsdet + i Im(g_sign "
+            "sign)) * inv(A).T: a real sign has derivative 0, a complex one turns with "
+            "Im tr(inv(A) dA).")
 
 
 # ---------------------------------------------------------------- norm

@@ -233,7 +233,8 @@ def _var_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d var / dx = 2 (x - mean) / (n - ddof)   (the mean's own derivative cancels).
     # For complex x, var = mean(|d|^2) is real and d var = 2 Re(conj(d) dd) / (n - ddof):
     # the cotangent is 2 conj(d) g / (n - ddof) (conj_if_complex: nothing for real x).
-    g = em.unreduce(g, x, **_red_kw(axis, keepdims))
+    # var is real: only the real part of a (complex) cotangent pairs with it
+    g = em.unreduce(em.real_if_complex(g), x, **_red_kw(axis, keepdims))
     d = em.conj_if_complex(_centered(em, x, axis, dtype))
     return [em.divide(em.multiply(d, g), _half_dof(em, x, out, axis, ddof))]
 
@@ -258,7 +259,7 @@ def _std_denominator(em, x, out, axis, ddof):
 
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
-    g = em.divide(g, _std_denominator(em, x, out, axis, ddof))
+    g = em.divide(em.real_if_complex(g), _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
     return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
 
@@ -336,6 +337,95 @@ def positional_adapter(*names):
             kwargs[name] = v
         return [self_], kwargs
     return adapter
+
+
+# ---------------------------------------------------------------- where= / initial=
+# np.mean / var / std / prod (and nansum / nanmean, primitives/statistics.py)
+# with a ``where=`` mask, np.prod with ``initial=``: composites of the plain
+# reductions.  The count of selected elements is summed in the operand's
+# dtype (float32 stays float32); a mask broadcasts against the operand.
+
+
+def _opt(v):
+    """An option's Python value (an atom's constant)."""
+    return v.value if isinstance(v, Const) else v
+
+
+def _given_mask(where):
+    return where is not None and not (isinstance(where, Const) and
+                                      (where.value is None or where.value is True))
+
+
+def _masked_count(em, a, where, axis, keepdims):
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    return em.sum(em.where(where, em.ones_like(a), 0), **kw)
+
+
+def _mean_where(em, a, axis=None, dtype=None, keepdims=None, where=None):
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    if _opt(dtype) is not None:
+        kw["dtype"] = _opt(dtype)
+    total = em.sum(a, where=where, **kw)
+    return em.divide(total, _masked_count(em, a, where, axis, keepdims))
+
+
+def _var_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None):
+    mu = _mean_where(em, a, axis, dtype, True, where)
+    d = em.subtract(a, mu)
+    sq = em.real_if_complex(em.multiply(em.conj_if_complex(d), d))
+    total = em.sum(sq, where=where, **_red_kw(_opt(axis), _opt(keepdims)))
+    dof = _masked_count(em, a, where, axis, keepdims)
+    ddof = _opt(ddof) or 0
+    if ddof:
+        dof = em.subtract(dof, ddof)
+    return em.divide(total, dof)
+
+
+def _std_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None):
+    # derivative 0 where the spread is 0 (one selected element), as np.std's rule
+    v = _var_where(em, a, axis, dtype, ddof, keepdims, where)
+    zero = em.equal(v, 0)
+    return em.where(zero, 0, em.sqrt(em.where(zero, 1, v)))
+
+
+def _prod_masked(em, a, axis=None, dtype=None, keepdims=None, initial=None, where=None):
+    x = em.where(where, a, 1) if _given_mask(where) else a
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    if _opt(dtype) is not None:
+        kw["dtype"] = _opt(dtype)
+    out = em.prod(x, **kw)
+    if initial is not None and _opt(initial) is not None:
+        out = em.multiply(out, initial)
+    return out
+
+
+def _route(composite, keys):
+    """A ``canonicalize`` hook: the call goes to ``composite`` when one of
+    the keyword options ``keys`` is given."""
+    def canonicalize(args, kwargs):
+        if any(k in kwargs and not (isinstance(kwargs[k], Const) and kwargs[k].value is None)
+               for k in keys):
+            return get(composite), args, kwargs
+        return args, kwargs
+    return canonicalize
+
+
+defprim("mean_where", None, sig="a, /, axis=None, dtype=None, keepdims=None, *, where=True",
+        expand=_mean_where, doc="np.mean(..., where=mask): masked sum / masked count.")
+defprim("var_where", None,
+        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True",
+        expand=_var_where, doc="np.var(..., where=mask): from masked sums.")
+defprim("std_where", None,
+        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True",
+        expand=_std_where, doc="np.std(..., where=mask): sqrt of the masked variance.")
+defprim("prod_masked", None,
+        sig="a, /, axis=None, dtype=None, keepdims=None, initial=None, where=True",
+        expand=_prod_masked, doc="np.prod(..., initial=, where=): the prod of where(mask, a, 1), "
+                                 "times initial.")
+get("mean").canonicalize = _route("mean_where", ("where",))
+get("var").canonicalize = _route("var_where", ("where",))
+get("std").canonicalize = _route("std_where", ("where",))
+get("prod").canonicalize = _route("prod_masked", ("where", "initial"))
 
 
 _REDUCE = positional_adapter("axis", "dtype", "out", "keepdims")

@@ -28,6 +28,15 @@ defprim("broadcast_like", runtime.broadcast_like, sig="t, x, /", pyname="broadca
         shape=_shape_of_second, linear=True)
 
 
+# fit_shape(g, x): g summed and broadcast to x's shape (einsum's size-1 labels).
+# Linear in g; its adjoint fits back to g's shape.
+defprim("fit_shape", runtime.fit_shape, sig="g, x, /", pyname="fit_shape",
+        vjp=lambda em, h, out, g, x: [em.call("fit_shape", h, g), None],
+        jvp=lambda em, dots, out, g, x: (None if dots[0] is None else
+                                         em.call("fit_shape", dots[0], x)),
+        shape=_shape_of_second, linear=True)
+
+
 def _unreduce_vjp(em: Emitter, h, out, g, x, axis=None, keepdims=False):
     kw = {}
     if axis is not None:

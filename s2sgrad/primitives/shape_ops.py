@@ -117,6 +117,22 @@ TRANSPOSE = defprim("transpose", np.transpose, sig="a, /, axes=None",
 defattr("T", TRANSPOSE)
 
 
+# x.mT / np.matrix_transpose: the last two axes swapped (its own adjoint)
+def _mt_impl(x, /):
+    return np.swapaxes(x, -1, -2)
+
+
+MATRIX_T = defprim("matrix_transpose", _mt_impl, sig="x, /", pyname="np.matrix_transpose",
+                   aliases=tuple(f for f in (getattr(np, "matrix_transpose", None),
+                                             getattr(np.linalg, "matrix_transpose", None))
+                                 if f is not None),
+                   vjp=lambda em, g, out, x: [em.call("matrix_transpose", g)],
+                   jvp=lambda em, dots, out, x: em.call("matrix_transpose", dots[0]),
+                   linear=True, shape=shape_fresh,
+                   doc="np.matrix_transpose / x.mT: the cotangent is transposed back.")
+defattr("mT", MATRIX_T)
+
+
 def _swapaxes_vjp(em, g, out, x, axis1, axis2):
     return [em.swapaxes(g, axis1=axis1, axis2=axis2)]
 
@@ -427,6 +443,21 @@ def split_counter(name):
     return count
 
 
+def single_piece(args, kwargs):
+    """A ``canonicalize`` hook of np.split and its kin: a split into one piece
+    (1 section, or no split points) is the list ``[ary]`` (a one-element
+    list, where a multi-output primitive would give an array)."""
+    ios = args[1] if len(args) > 1 else kwargs.get("indices_or_sections")
+    if type(ios).__name__ == "Seq" and not ios.items and args:
+        return get("list_build"), [args[0]], {}          # a literal [] of split points
+    if isinstance(ios, Const) and len(args) >= 1:
+        v = ios.value
+        if (isinstance(v, (list, tuple)) and len(v) == 0) or \
+                (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v == 1):
+            return get("list_build"), [args[0]], {}
+    return args, kwargs
+
+
 _split_count = split_counter("split")
 
 
@@ -445,6 +476,7 @@ def _split_jvp(em, dots, outs, x, indices_or_sections, axis=0):
 
 defprim("split", np.split, sig="ary, /, indices_or_sections, axis=0",
         vjp=_split_vjp, jvp=_split_jvp, linear=True, nouts=_split_count, out_kind="list",
+        canonicalize=single_piece,
         shape=lambda args, kwargs: tuple(fresh_shape() for _ in range(_split_count(args,
                                                                                     kwargs))),
         printer=positional_printer("np.split", "indices_or_sections"),

@@ -23,7 +23,10 @@ Conventions (also in the README):
   NumPy method, ``linear`` by default); the cotangent goes to the elements
   a *stable* sort puts at ``lo`` and ``hi`` (as JAX and autograd, which
   sort then interpolate), so among tied values the first one in the input
-  order is picked.  ``q`` is data.  The nan- versions skip NaNs; an
+  order is picked.  In ``q`` the value is piecewise linear: its derivative
+  is ``c (s[hi] - s[lo])`` with ``c`` the method's d(index)/dq (0 for the
+  piecewise-constant methods and where q is clipped; one-sided, from above,
+  where the index is an integer).  The nan- versions skip NaNs; an
   all-NaN slice passes no derivative.  ``overwrite_input`` is accepted and
   ignored (the input is never modified).
 * ``ptp`` is ``max - min`` with their tie rules (a constant slice has
@@ -32,10 +35,12 @@ Conventions (also in the README):
   ``returned=True``).  ``cov``/``corrcoef``: differentiable in ``m`` and
   ``y``; ``fweights``/``aweights`` are data.  ``gradient``: linear in ``f``
   (its adjoint is the transpose of NumPy's own difference stencil,
-  ``edge_order`` 1 and 2, scalar or coordinate spacings, which are data);
+  ``edge_order`` 1 and 2, scalar or coordinate spacings, which are data:
+  differentiating with respect to a spacing is refused);
   ``axis`` must be given for arrays of more than one dimension.
 * ``trapezoid``: differentiable in ``y``, ``x`` and ``dx``.
-* ``cross`` (3-vectors), ``kron``, ``vdot``, ``convolve``, ``correlate``
+* ``cross`` (3-vectors; 2-vectors, deprecated in NumPy 2, as 3-vectors
+  with a zero third component), ``kron``, ``vdot``, ``convolve``, ``correlate``
   (modes full, same, valid): bilinear, both operands differentiable, real
   arrays.
 """
@@ -47,10 +52,11 @@ import numpy as np
 
 from .. import runtime
 from ..ir import Const
-from .core import SCALAR, const_value, defmethod, defprim, fresh_shape, shape_fresh, shape_of
+from .core import (SCALAR, const_value, defmethod, defprim, fresh_shape, get, shape_fresh,
+                   shape_of)
 from .linalg import def_bilinear
-from .reductions import (_keep_kw, _maxmin_jvp, _maxmin_vjp, _prod_others, _red_kw,
-                         _reduced_shape, positional_adapter)
+from .reductions import (_given_mask, _keep_kw, _maxmin_jvp, _maxmin_vjp, _mean_where, _opt,
+                         _prod_others, _red_kw, _reduced_shape, _route, positional_adapter)
 from .signatures import def_linear_helper, keyword_operands, keyword_printer, options
 
 
@@ -216,7 +222,9 @@ def _gradient_printer(args, kwargs, eqn):
     ``f``, so ``f`` is checked to be 1-d when the code runs."""
     from . import printing
     first = args[0]
-    if "axis" not in kwargs:
+    axis = kwargs.get("axis")
+    if axis is None or (isinstance(axis, ast.Constant) and axis.value is None):
+        # (axis=None spelled out is the same: one result per axis)
         first = printing.call("require_1d", [first, ast.Constant("np.gradient without axis=")],
                               {})
     return printing.call("np.gradient", [first] + list(args[1:]), kwargs)
@@ -249,6 +257,7 @@ def _gradient_jvp(em, dots, out, f, *varargs, axis=None, edge_order=None):
 
 defprim("gradient", _gradient_impl, sig="f, /, *varargs, axis=None, edge_order=1",
         aliases=(np.gradient,), vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
+        data_args=lambda i: i >= 1,        # the spacings: a differentiated one is refused
         nouts=_gradient_nouts,
         shape=lambda args, kwargs: (fresh_shape() if _gradient_nouts(args, kwargs) == 1 else
                                     tuple(fresh_shape() for _ in range(
@@ -451,15 +460,22 @@ def _def_quantile(name, impl, *, nan=False, percent=False, median=False):
 
     def vjp(em, g, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
             keepdims=None):
-        return [em.call("quantile_adjoint", g, a, q,
-                        **_quantile_kw(axis, method, keepdims, nan, percent))] + \
-            ([] if median else [None])
+        kw = _quantile_kw(axis, method, keepdims, nan, percent)
+        ct_a = em.call("quantile_adjoint", g, a, q, **kw)
+        if median:
+            return [ct_a]
+        # d/dq: c (s[hi] - s[lo]) per quantile, summed over the lanes to q's shape
+        s = em.call("quantile_tangent", a, a, q, **kw, slope=Const(True))
+        return [ct_a, em.call("lead_sum", em.multiply(g, s), q)]
 
     def jvp(em, dots, out, a, q=Const(0.5), axis=None, overwrite_input=None, method=None,
             keepdims=None):
-        return _lin(lambda t: em.call("quantile_tangent", t, a, q,
-                                      **_quantile_kw(axis, method, keepdims, nan, percent)),
-                    dots[0])
+        kw = _quantile_kw(axis, method, keepdims, nan, percent)
+        total = _lin(lambda t: em.call("quantile_tangent", t, a, q, **kw), dots[0])
+        if not median and dots[1] is not None:
+            s = em.call("quantile_tangent", a, a, q, **kw, slope=Const(True))
+            total = em.add_ct(total, em.multiply(s, em.call("lead_broadcast", dots[1], s)))
+        return total
 
     def printer(args, kwargs, eqn):
         from . import printing
@@ -479,13 +495,63 @@ _def_quantile("nanpercentile", np.nanpercentile, nan=True, percent=True)
 _def_quantile("nanmedian", np.nanmedian, nan=True, median=True)
 
 _QOPTS = "axis=None, method='linear', keepdims=False, nan=False, percent=False"
-def_linear_helper("quantile_tangent", runtime.quantile_tangent, f"t, a, q, /, {_QOPTS}",
-                  lambda em, h, _g, a, q, **kw: em.call("quantile_adjoint", h, a, q, **kw),
-                  shape_arg=None,
-                  doc="runtime helper: the tangent of np.quantile and its relatives.")
-def_linear_helper("quantile_adjoint", runtime.quantile_adjoint, f"g, a, q, /, {_QOPTS}",
-                  lambda em, h, _g, a, q, **kw: em.call("quantile_tangent", h, a, q, **kw),
-                  doc="runtime helper: the adjoint of np.quantile and its relatives.")
+# quantile_tangent(t, a, q) is linear in t; in q it moves the interpolation
+# weights: d/dq is quantile_tangent(t, a, q, slope=True) (zero again when
+# slope is set: the value is piecewise linear in q).  quantile_adjoint is its
+# transpose.  a only supplies the sort order (piecewise constant).
+def _q_moves(q, kw):
+    return q is not None and not (isinstance(kw.get("slope"), Const) and kw["slope"].value)
+
+
+def _qt_vjp(em, h, out, t, a, q, **kw):
+    ct_q = None
+    if _q_moves(q, kw):
+        ct_q = em.call("lead_sum", em.multiply(h, em.call("quantile_tangent", t, a, q,
+                                                          **kw, slope=Const(True))), q)
+    return [em.call("quantile_adjoint", h, a, q, **kw), None, ct_q]
+
+
+def _qt_jvp(em, dots, out, t, a, q, **kw):
+    total = _lin(lambda d: em.call("quantile_tangent", d, a, q, **kw), dots[0])
+    if dots[2] is not None and _q_moves(q, kw):
+        s = em.call("quantile_tangent", t, a, q, **kw, slope=Const(True))
+        total = em.add_ct(total, em.multiply(s, em.call("lead_broadcast", dots[2], s)))
+    return total
+
+
+def _qa_vjp(em, h, out, g, a, q, **kw):
+    ct_q = None
+    if _q_moves(q, kw):
+        s = em.call("quantile_tangent", h, a, q, **kw, slope=Const(True))
+        ct_q = em.call("lead_sum", em.multiply(g, s), q)
+    return [em.call("quantile_tangent", h, a, q, **kw), None, ct_q]
+
+
+def _qa_jvp(em, dots, out, g, a, q, **kw):
+    total = _lin(lambda d: em.call("quantile_adjoint", d, a, q, **kw), dots[0])
+    if dots[2] is not None and _q_moves(q, kw):
+        gd = em.multiply(g, em.call("lead_broadcast", dots[2], g))
+        total = em.add_ct(total, em.call("quantile_adjoint", gd, a, q, **kw,
+                                         slope=Const(True)))
+    return total
+
+
+_QOPTS_S = _QOPTS + ", slope=False"
+defprim("quantile_tangent", runtime.quantile_tangent, sig=f"t, a, q, /, {_QOPTS_S}",
+        pyname="quantile_tangent", vjp=_qt_vjp, jvp=_qt_jvp, shape=shape_fresh,
+        doc="runtime helper: the tangent of np.quantile and its relatives (slope=True: "
+            "their derivative with respect to q).")
+defprim("quantile_adjoint", runtime.quantile_adjoint, sig=f"g, a, q, /, {_QOPTS_S}",
+        pyname="quantile_adjoint", vjp=_qa_vjp, jvp=_qa_jvp,
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: the adjoint of np.quantile and its relatives.")
+def_linear_helper("lead_sum", runtime.lead_sum, "x, q, /",
+                  lambda em, h, _x, q: em.call("lead_broadcast", h, _x), shape_arg=None,
+                  doc="runtime helper: a quantile's cotangent summed over lanes to q's shape.")
+def_linear_helper("lead_broadcast", runtime.lead_broadcast, "h, x, /",
+                  lambda em, g, _h, x: em.call("lead_sum", g, _h),
+                  doc="runtime helper: q's tangent broadcast over the lanes (lead_sum's "
+                      "adjoint).")
 
 
 # ---------------------------------------------------------------- cov, corrcoef
@@ -668,20 +734,53 @@ defprim("nanmin", np.nanmin, sig="a, /, axis=None, keepdims=None", vjp=_maxmin_v
         doc="np.nanmin: like min (NaNs are never the minimum; ties split equally).")
 
 
+def _nan_where(em, a, where):
+    keep = em.logical_not(em.isnan(a))
+    return keep if not _given_mask(where) else em.logical_and(keep, where)
+
+
+def _nansum_masked(em, a, axis=None, dtype=None, keepdims=None, initial=None, where=None):
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    if _opt(dtype) is not None:
+        kw["dtype"] = _opt(dtype)
+    if initial is not None and _opt(initial) is not None:
+        kw["initial"] = initial
+    return em.sum(a, where=_nan_where(em, a, where), **kw)
+
+
+def _nanmean_masked(em, a, axis=None, dtype=None, keepdims=None, *, where=None):
+    return _mean_where(em, a, axis, dtype, keepdims, _nan_where(em, a, where))
+
+
+# nansum / nanmean with where= (and nansum's initial=): masked sums, NaNs masked too
+defprim("nansum_masked", None,
+        sig="a, /, axis=None, dtype=None, keepdims=None, initial=None, where=True",
+        expand=_nansum_masked, doc="np.nansum(..., where=, initial=): sum(a, where=mask & ~nan).")
+defprim("nanmean_masked", None, sig="a, /, axis=None, dtype=None, keepdims=None, *, where=True",
+        expand=_nanmean_masked, doc="np.nanmean(..., where=): mean(a, where=mask & ~nan).")
+get("nansum").canonicalize = _route("nansum_masked", ("where", "initial"))
+get("nanmean").canonicalize = _route("nanmean_masked", ("where",))
+
+
 def _nan_centered(em, a, axis, dtype):
     kw = _keep_kw(axis)
     return _nan_zeroed(em, a, em.subtract(a, em.nanmean(a, **kw)))
 
 
+# For complex a (as np.var): the result is real, d var = 2 Re(conj(d) da) / dof,
+# so the cotangent is 2 conj(d) Re(g) / dof (conj/real_if_complex: nothing for real a).
 def _nanvar_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
-    g = em.unreduce(em.divide(g, dof), a, **_red_kw(axis, keepdims))
-    return [em.multiply(em.multiply(_nan_centered(em, a, axis, dtype), g), 2.0)]
+    g = em.unreduce(em.divide(em.real_if_complex(g), dof), a, **_red_kw(axis, keepdims))
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    # zeroed last: an all-NaN slice has dof 0, so g / dof is NaN there
+    return [_nan_zeroed(em, a, em.multiply(em.multiply(d, g), 2.0))]
 
 
 def _nanvar_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     dof = em.subtract(_nan_count(em, a, axis, keepdims), ddof if ddof is not None else 0)
-    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, _nan_zeroed(em, a, dots[0]))),
                **_red_kw(axis, keepdims))
     return em.divide(em.multiply(s, 2.0), dof)
 
@@ -692,13 +791,15 @@ def _nanstd_denominator(em, a, out, axis, ddof, keepdims):
 
 
 def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
-    g = em.divide(g, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
+    g = em.divide(em.real_if_complex(g), _nanstd_denominator(em, a, out, axis, ddof, keepdims))
     g = em.unreduce(g, a, **_red_kw(axis, keepdims))
-    return [em.multiply(_nan_centered(em, a, axis, dtype), g)]
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    return [_nan_zeroed(em, a, em.multiply(d, g))]
 
 
 def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
-    s = em.sum(em.multiply(_nan_centered(em, a, axis, dtype), _nan_zeroed(em, a, dots[0])),
+    d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
+    s = em.sum(em.real_if_complex(em.multiply(d, _nan_zeroed(em, a, dots[0]))),
                **_red_kw(axis, keepdims))
     return em.divide(s, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
 
@@ -765,7 +866,8 @@ def_bilinear("vdot", np.vdot, runtime.vdot_vjp_a, runtime.vdot_vjp_b,
              doc="np.vdot (real arrays): the flattened dot product.")
 def_bilinear("cross", np.cross, runtime.cross_vjp_a, runtime.cross_vjp_b,
              options="axisa=-1, axisb=-1, axisc=-1, axis=None",
-             doc="np.cross (3-vectors): <g, a x b> = <a, b x g> = <b, g x a>.")
+             doc="np.cross (3-vectors; 2-vectors as 3-vectors with a zero third component): "
+                 "<g, a x b> = <a, b x g> = <b, g x a>.")
 def_bilinear("convolve", np.convolve, runtime.convolve_vjp_a, runtime.convolve_vjp_b,
              options="mode='full'",
              doc="np.convolve (full, same, valid): the cotangents are correlations of the "

@@ -100,6 +100,22 @@ SPECS = [
          id="pad-wrap"),
     Spec("pad", lambda x: _wsum(np.pad(x, ((0, 0), (1, 1)), mode="edge") * W34.T[:, :3]),
          (normal(4, 1),), id="pad-edge-axis1"),
+    # statistic, ramp and odd-reflection modes (the JAX port found them refused)
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, ((1, 2), (2, 1)), mode="mean") ** 2),
+         (normal(3, 4),)),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, 2, mode="maximum", stat_length=2) ** 2),
+         (distinct(3, 4),), id="pad_stat-maximum-stat_length"),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, ((2, 0), (1, 3)), "minimum") ** 2),
+         (distinct(3, 4),), id="pad_stat-minimum"),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, (1, 2), mode="median") ** 2), (distinct(3, 4),),
+         id="pad_stat-median"),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, ((3, 1), (0, 2)), mode="linear_ramp",
+                                            end_values=(1.0, -2.0)) ** 2),
+         (normal(3, 4),), id="pad_stat-linear_ramp"),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, (4, 2), mode="reflect", reflect_type="odd") ** 2),
+         (normal(3, 2),), id="pad_stat-reflect-odd"),
+    Spec("pad_stat", lambda x: _wsum(np.pad(x, 5, mode="symmetric", reflect_type="odd") ** 2),
+         (normal(3),), id="pad_stat-symmetric-odd-wide"),
     # roll, rollaxis, flip, fliplr, flipud, rot90
     Spec("roll", lambda x: _wsum(np.roll(x, 2) ** 2), (normal(2, 3),)),
     Spec("roll", lambda x: _wsum(np.roll(x, -1, axis=1) ** 2), (normal(2, 3),), id="roll-axis"),
@@ -236,6 +252,12 @@ HELPER_SPECS = [
          (normal(3, 4),)),
     Spec("untile", lambda g: _wsum(rt.untile(g, W3, (2, 2)) ** 2), (normal(2, 6),)),
     Spec("unpad", lambda g: _wsum(rt.unpad(g, W34, 1, mode="symmetric") ** 2), (normal(5, 6),)),
+    Spec("pad_stat_tangent", lambda t: _wsum(rt.pad_stat_tangent(t, W34, ((1, 2), (1, 1)),
+                                                                  mode="median") ** 2),
+         (normal(3, 4),)),
+    Spec("pad_stat_adjoint", lambda g: _wsum(rt.pad_stat_adjoint(g, W34, 1, mode="linear_ramp",
+                                                                 end_values=0.5) ** 2),
+         (normal(5, 6),)),
     Spec("pad_constant_adjoint",
          lambda g: np.sum(rt.pad_constant_adjoint(g, W3, np.float64(1.0), (1, 2)) ** 2),
          (normal(6),)),
@@ -361,12 +383,10 @@ def test_generated_code_reads_like_numpy():
 
 
 REFUSED = [
-    (lambda x, conds, n: np.sum(np.pad(x, 1, mode="mean")), "mode='mean'"),
-    (lambda x, conds, n: np.sum(np.pad(x, 1, mode="reflect", reflect_type="odd")),
-     "reflect_type"),
+    (lambda x, conds, n: np.sum(np.pad(x, 1, mode="empty")), "mode='empty'"),
+    (lambda x, conds, n: np.sum(np.pad(x, 1, mode="mean", stat_length=n)), "stat_length"),
     (lambda x, conds, n: np.sum(np.select(conds, [x])), "list literals"),
     (lambda x, conds, n: np.sum(np.meshgrid(x)[0]), "single array"),
-    (lambda x, conds, n: np.sum(np.array_split(x, 1)[0]), "single piece"),
     (lambda x, conds, n: np.sum(np.array_split(x, n)[0]), "constant"),
 ]
 

@@ -9,6 +9,8 @@ import pytest
 import s2sgrad
 from s2sgrad.primitives.core import REGISTRY
 
+from s2sgrad import runtime as rt
+
 from .spec import Spec, check_spec, distinct, normal, pos
 from .test_runtime_prims import check_hvp
 
@@ -16,6 +18,9 @@ W4 = normal(4)
 W6 = normal(6)
 IDX = np.array([0, 2, 2, 5, 1, 2])
 EDGES = np.array([-2.0, -0.5, 0.0, 0.7, 2.5])
+
+
+REPEATS = np.array([[0.5, -1.25, 0.5], [2.0, -1.25, 0.75]])     # 4 unique values
 
 
 def _wsum(y, seed=0):
@@ -38,6 +43,13 @@ SPECS = [
          (distinct(6), pos(6)), wrt=(0, 1), id="histogram-data-edges-density"),
     Spec("histogram", lambda a: _wsum(np.histogram(a, bins="auto", density=True)[0]),
          (distinct(6),), id="histogram-rule-name"),
+    # np.unique's values (the JAX port found them given derivative 0)
+    # (distinct values: a repeat splits under any perturbation; tested exactly below)
+    Spec("unique", lambda x: _wsum(np.unique(x) ** 2), (distinct(2, 3),)),
+    Spec("unique", lambda x: _wsum(np.unique(x, return_counts=True)[0] ** 3) +
+         np.sum(x * np.unique(x, return_inverse=True)[1]), (distinct(2, 3),), id="unique-tuple"),
+    Spec("unique_tangent", lambda t: _wsum(rt.unique_tangent(t, REPEATS) ** 2), (normal(2, 3),)),
+    Spec("unique_adjoint", lambda g: _wsum(rt.unique_adjoint(g, REPEATS) ** 2), (normal(4),)),
 ]
 
 
@@ -109,10 +121,24 @@ def test_data_functions_cut_the_derivative_and_index():
 
 def test_data_functions_are_nondiff_entries():
     for name in ("any", "all", "searchsorted", "digitize", "nonzero", "flatnonzero", "argwhere",
-                 "unique", "isclose", "allclose", "array_equal", "array_equiv", "count_nonzero",
+                 "isclose", "allclose", "array_equal", "array_equiv", "count_nonzero",
                  "argpartition", "lexsort", "nanargmax", "nanargmin", "isin", "tri",
                  "tril_indices", "triu_indices", "diag_indices", "indices", "unravel_index"):
         assert REGISTRY[name].nondiff, name
+
+
+def test_unique_values_go_to_the_first_occurrence_and_arange_refuses():
+    x = np.array([3.0, 1.0, 3.0, 2.0])
+    np.testing.assert_array_equal(s2sgrad.grad(lambda x: np.sum(np.unique(x) * [1., 10., 100.]))(x),
+                                  [100.0, 1.0, 0.0, 10.0])
+    # np.arange(x, ...) moves with a float start: refused, never derivative 0
+    with pytest.raises(s2sgrad.NonDifferentiableError, match="np.arange|arange"):
+        s2sgrad.grad(lambda a: np.sum(np.arange(a, 5.0)))(1.25)
+    with pytest.raises(s2sgrad.NonDifferentiableError, match="argument 2 of np.gradient"):
+        s2sgrad.grad(lambda h: np.sum(np.gradient(W6, h) ** 2))(0.5)
+    # data uses stay free
+    g = s2sgrad.grad(lambda x: np.sum(x * np.arange(len(x))))(x)
+    np.testing.assert_array_equal(g, [0.0, 1.0, 2.0, 3.0])
 
 
 def test_nonzero_of_a_gradient_value():

@@ -46,6 +46,17 @@ SPECS = [
     Spec("where", lambda c, x, y: np.sum(np.where(c > 0, x, y) ** 2),
          (normal(3, 4), normal(3, 4), normal(4)), wrt=(1, 2)),
     Spec("clip", lambda x: np.sum(np.clip(x, -0.5, 0.5) ** 2), (distinct(6) / 3 - 1,)),
+    # variable bounds (broadcasting against x), differentiable: the JAX port
+    Spec("clip_bounds", lambda x, lo, hi: np.sum(np.clip(x, lo, hi) ** 2),
+         (distinct(3, 4) / 6 - 1, -0.5 - distinct(4) / 10, 0.3 + distinct(3, 1) / 10),
+         wrt=(0, 1, 2)),
+    Spec("clip_bounds", lambda x, lo: np.sum(x.clip(lo) * x), (distinct(6) / 3 - 1, 0.1),
+         wrt=(0, 1), id="clip_bounds-method-scalar", float32=False),
+    Spec("clip_bounds", lambda x, hi: np.sum(np.clip(x, max=hi) ** 3),
+         (distinct(6) / 3 - 1, distinct(6) / 4 - 0.8), wrt=(0, 1), id="clip_bounds-max-kw"),
+    Spec("clip_bounds", lambda x, lo, hi: np.sum(np.clip(x, lo, hi) ** 2),
+         (distinct(5) / 3 - 1, 0.6 + distinct(5) / 10, distinct(5) / 10 - 0.3),
+         wrt=(0, 1, 2), id="clip_bounds-crossed"),
     Spec("remainder", lambda x, y: np.sum(x % y), (pos(4) + 3.1, pos(4)), wrt=(0, 1)),
     Spec("float", lambda x: float(np.sum(x)) * 2.0, (normal(3),)),
     Spec("sigmoid", lambda x: np.sum(runtime.sigmoid(x * 3.0)), (normal(5),)),
@@ -69,3 +80,18 @@ def test_maximum_tie_splits_equally():
         np.array([1.0, 2.0]), np.array([1.0, 3.0]))
     np.testing.assert_array_equal(gx, [0.5, 0.0])
     np.testing.assert_array_equal(gy, [0.5, 1.0])
+
+
+def test_power_second_derivative_at_zero_exponent():
+    # x ** y at y = 0: d/dx is 0 (the JAX/autograd convention) and so is its own
+    # derivative; the branch not taken read 0 ** -1, a NaN in the Hessian
+    # (found by the autograd port's power_y0_at_0)
+    import s2sgrad
+
+    def f(x, y):
+        return np.power(x, y)
+
+    assert s2sgrad.grad(s2sgrad.grad(f))(0.0, 0.0) == 0.0
+    h = s2sgrad.hessian(lambda x, y: np.sum(x ** y), wrt=0)(np.array([0.0, 1.5]),
+                                                               np.array([0.0, 2.0]))
+    np.testing.assert_allclose(h, np.diag([0.0, 2.0]))

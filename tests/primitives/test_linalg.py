@@ -269,11 +269,26 @@ SPECS = [
     Spec("det", lambda a: np.linalg.det(a), (wellcond(3, 3),)),
     Spec("det", lambda a: np.sum(np.sin(np.linalg.det(a))), (wellcond(4, 3, 3),),
          id="det-batch"),
+    # a label of size 1 in one operand broadcast against another (the JAX port)
+    Spec("einsum", lambda a, b: np.sum(np.sin(np.einsum("ab,b->a", a, b))),
+         (normal(3, 1), normal(4)), wrt=(0, 1), id="einsum-size1-label"),
+    Spec("einsum", lambda a, b: np.sum(np.sin(np.einsum("bi,bi->b", a, b))),
+         (normal(1, 4), normal(3, 4)), wrt=(0, 1), id="einsum-size1-batch"),
+    Spec("det_cofactor", lambda a: np.sum(rt.det_cofactor(a) ** 2 * W3), (wellcond(2, 3, 3),)),
+    Spec("det", lambda a: np.real(np.linalg.det(a) * (0.3 - 0.4j)),
+         (wellcond(3, 3) + 1j * normal(3, 3),), id="det-complex"),
     Spec("slogdet", lambda a: np.linalg.slogdet(a)[1], (wellcond(3, 3),)),
     Spec("slogdet", lambda a: np.linalg.slogdet(-a)[0] * np.linalg.slogdet(a)[1],
          (wellcond(3, 3),), id="slogdet-sign"),
     Spec("slogdet", lambda a: np.sum(np.sin(np.linalg.slogdet(a)[1])), (wellcond(4, 3, 3),),
          id="slogdet-batch"),
+    # a complex matrix's sign turns (the JAX port found it held constant)
+    Spec("slogdet", lambda a: np.real(np.linalg.slogdet(a)[0] * (0.3 - 0.8j)) +
+         np.linalg.slogdet(a)[1], (wellcond(3, 3) + 1j * normal(3, 3),), id="slogdet-complex"),
+    Spec("slogdet", lambda a: np.real(np.linalg.slogdet(a)[1] * (0.3 + 1.7j)),
+         (wellcond(3, 3) + 1j * normal(3, 3),), id="slogdet-complex-cotangent"),
+    Spec("slogdet", lambda a: np.sum(np.imag(np.linalg.slogdet(a)[0])),
+         (wellcond(2, 3, 3) + 1j * normal(2, 3, 3),), id="slogdet-complex-sign-batch"),
 ]
 
 
@@ -451,6 +466,17 @@ def test_slogdet_two_outputs_and_sign_has_no_gradient():
     g = s2sgrad.grad(f)(a)
     sign = np.linalg.slogdet(a)[0]
     np.testing.assert_allclose(g, sign * np.linalg.inv(a).T, rtol=1e-10)
+
+
+def test_det_gradient_of_singular_matrices():
+    # JAX's testDetGradOfSingularMatrixCorank1/2: the cofactor matrix, not an error
+    a = np.array([[50.0, -30, 45], [-30, 90, -81], [45, -81, 81]])      # rank 2
+    want = np.array([[729.0, -1215, -1620], [-1215, 2025, 2700], [-1620, 2700, 3600]])
+    np.testing.assert_allclose(s2sgrad.grad(np.linalg.det)(a), want, rtol=1e-9)
+    _, dot = s2sgrad.jvp(lambda a: np.linalg.det(a))((a,), (np.eye(3),))
+    np.testing.assert_allclose(dot, np.trace(want), rtol=1e-9)
+    b = np.array([[36.0, -42, 18], [-42, 49, -21], [18, -21, 9]])       # rank 1: zero
+    np.testing.assert_allclose(s2sgrad.grad(lambda b: np.linalg.det(b))(b), 0.0, atol=1e-9)
 
 
 def test_resolves_however_imported():

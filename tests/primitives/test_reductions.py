@@ -11,6 +11,8 @@ from .test_runtime_prims import check_hvp
 W4 = normal(4)
 W3 = normal(3)
 W234 = normal(2, 3, 4)
+# at least two selected entries along every axis (var with ddof=1 stays finite)
+MASK = np.arange(24).reshape(2, 3, 4) % 3 != 1
 
 # A 3x4 input with a single zero in row 1 and two zeros in row 2.
 ZEROS = normal(3, 4)
@@ -67,6 +69,12 @@ SPECS = [
     Spec("min", lambda x: np.sum(x.min(axis=0) ** 2), (distinct(3, 4),), id="min-method"),
     # var / std (ddof, axis, keepdims, methods)
     Spec("var", lambda x: np.var(x), (normal(3, 4),)),
+    # a complex input's var/std is real: a complex cotangent's imaginary part
+    # pairs with nothing (the JAX port found it leaking into the gradient)
+    Spec("var", lambda z: np.real(np.sum(np.var(z, axis=1) * (0.3 + 1.7j))),
+         (normal(2, 4) + 1j * normal(2, 4),), id="var-complex-cotangent"),
+    Spec("std", lambda z: np.real(np.std(z) * (0.3 + 1.7j) + np.mean(z)),
+         (normal(4) + 1j * normal(4),), id="std-complex-cotangent"),
     Spec("var", lambda x: np.sum(np.var(x, axis=0, ddof=1) * W4), (normal(3, 4),),
          id="var-axis-ddof"),
     Spec("var", lambda x: np.sum(np.var(x, axis=(0, 2), keepdims=True) * x), (normal(2, 3, 4),),
@@ -89,6 +97,21 @@ SPECS = [
          id="cumsum-neg"),
     Spec("cumsum", lambda x: np.sum(x.cumsum(1) ** 2) + np.sum(x.cumsum() * 0.5),
          (normal(3, 4),), id="cumsum-method"),
+    # where= / initial= (composites of the plain reductions; the JAX port)
+    Spec("mean_where", lambda x: np.sum(np.mean(x, axis=-1, where=MASK) ** 2), (normal(2, 3, 4),)),
+    Spec("mean_where", lambda x: np.sum(x.mean(axis=(0, 2), keepdims=True, where=MASK[0]) ** 3),
+         (normal(2, 3, 4),), id="mean_where-method-bcast"),
+    Spec("var_where", lambda x: np.sum(np.var(x, axis=1, ddof=1, where=MASK) * W4),
+         (normal(2, 3, 4),)),
+    Spec("std_where", lambda x: np.sum(np.std(x, axis=-1, where=MASK) ** 3), (normal(2, 3, 4),)),
+    Spec("prod_masked", lambda x: np.sum(np.prod(x, axis=1, where=MASK, initial=1.5)),
+         (normal(2, 3, 4),)),
+    Spec("prod_masked", lambda x: np.prod(x, initial=-0.5), (normal(4),),
+         id="prod_masked-initial"),
+    Spec("nansum_masked", lambda x: np.sum(np.nansum(x, axis=-1, where=MASK) ** 2),
+         (normal(2, 3, 4),)),
+    Spec("nanmean_masked", lambda x: np.sum(np.nanmean(x, axis=-1, where=MASK) ** 2),
+         (normal(2, 3, 4),)),
 ]
 
 

@@ -19,6 +19,9 @@ INTS = np.arange(3)
 SPECS = [
     # transpose / .T / swapaxes / moveaxis
     Spec("transpose", lambda x: np.sum(np.transpose(x) * W43), (normal(3, 4),)),
+    Spec("matrix_transpose", lambda x: np.sum(x.mT ** 2 * W43), (normal(2, 3, 4),)),
+    Spec("matrix_transpose", lambda x: np.sum(np.matrix_transpose(x) * W43) +
+         np.sum(np.linalg.matrix_transpose(x) ** 3), (normal(3, 4),), id="matrix_transpose-fns"),
     Spec("transpose", lambda x: np.sum(np.transpose(x, (1, 2, 0)) ** 2 * W342), (normal(2, 3, 4),),
          id="transpose-axes"),
     Spec("transpose", lambda x: np.sum(np.transpose(x, axes=(-2, -1, 0)) ** 2 * W342),

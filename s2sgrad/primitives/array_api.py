@@ -1,0 +1,269 @@
+"""NumPy 2's array-API spellings, as composites of the primitives they
+restate: ``np.linalg.matmul / tensordot / outer / trace / diagonal / vecdot /
+vector_norm / matrix_norm / cross / svdvals / cond``, ``np.vecdot``,
+``np.cumulative_sum`` and ``np.cumulative_prod``.  Each lowers to the rules
+of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
+the last two axes; ``vector_norm`` is a norm of the flattened array or along
+one axis; ``cumulative_*``'s ``include_initial`` prepends the identity).
+``np.diagflat``, ``np.vander`` and ``np.polyval`` are restated with diag,
+powers and sums.  The ufunc methods ``np.add/multiply/maximum/minimum.reduce`` and
+``.accumulate`` are sum/prod/max/min and cumsum/cumprod, or a running
+maximum/minimum (JAX's cummax/cummin: each output's cotangent goes to the
+entry it copies).  Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
+``axes=``) are refused with an S2SGradError naming the call.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import S2SGradError
+from ..ir import Const
+from .. import runtime
+from .core import defprim, register_method, shape_of
+from .signatures import def_linear_helper
+
+
+def _opt(v, default=None):
+    if v is None:
+        return default
+    return v.value if isinstance(v, Const) else v
+
+
+def _given(v):
+    return v is not None and not (isinstance(v, Const) and v.value is None)
+
+
+def _composite(name, fn, sig, expand, doc):
+    if fn is None:
+        return None
+    return defprim(name, fn, sig=sig, expand=expand, doc=doc)
+
+
+_L = np.linalg
+_composite("la_matmul", getattr(_L, "matmul", None), "x1, x2, /",
+           lambda em, a, b: em.matmul(a, b), "np.linalg.matmul: np.matmul.")
+_composite("la_tensordot", getattr(_L, "tensordot", None), "x1, x2, /, *, axes=2",
+           lambda em, a, b, axes=None: em.tensordot(a, b, axes=_opt(axes, 2)),
+           "np.linalg.tensordot: np.tensordot.")
+_composite("la_outer", getattr(_L, "outer", None), "x1, x2, /",
+           lambda em, a, b: em.outer(a, b), "np.linalg.outer: np.outer (1-d operands).")
+_composite("la_trace", getattr(_L, "trace", None), "x, /, *, offset=0, dtype=None",
+           lambda em, x, offset=None, dtype=None: em.trace(
+               x, offset=_opt(offset, 0), axis1=-2, axis2=-1,
+               **({"dtype": dtype} if _given(dtype) else {})),
+           "np.linalg.trace: np.trace over the last two axes.")
+_composite("la_diagonal", getattr(_L, "diagonal", None), "x, /, *, offset=0",
+           lambda em, x, offset=None: em.diagonal(x, offset=_opt(offset, 0), axis1=-2, axis2=-1),
+           "np.linalg.diagonal: np.diagonal over the last two axes.")
+_composite("la_cross", getattr(_L, "cross", None), "x1, x2, /, *, axis=-1",
+           lambda em, a, b, axis=None: em.cross(a, b, axis=_opt(axis, -1)),
+           "np.linalg.cross: np.cross of 3-vectors along axis.")
+_composite("la_svdvals", getattr(_L, "svdvals", None), "x, /",
+           lambda em, x: em.svd(x, compute_uv=False),
+           "np.linalg.svdvals: np.linalg.svd(x, compute_uv=False).")
+
+
+def _vecdot(em, a, b, axis=None, axes=None):
+    if _given(axes):
+        raise S2SGradError("np.vecdot(..., axes=...) is not supported; use axis=")
+    return em.sum(em.multiply(em.conj_if_complex(a), b), axis=_opt(axis, -1))
+
+
+def _cond(em, x, p=None):
+    """np.linalg.cond: the ratio of extreme singular values (p None, 2, -2),
+    else norm(x, p) * norm(inv(x), p) over the last two axes."""
+    order = _opt(p)
+    if order in (None, 2, -2):
+        s = em.svd(x, compute_uv=False)
+        big = em.call("getitem", s, _params={"index": (Ellipsis, 0)})
+        small = em.call("getitem", s, _params={"index": (Ellipsis, -1)})
+        return em.divide(small, big) if order == -2 else em.divide(big, small)
+    return em.multiply(em.norm(x, ord=order, axis=(-2, -1)),
+                       em.norm(em.inv(x), ord=order, axis=(-2, -1)))
+
+
+_composite("la_cond", getattr(_L, "cond", None), "x, p=None", _cond,
+           "np.linalg.cond: sigma_max / sigma_min (p None or 2), or norm(x, p) norm(inv(x), p).")
+_composite("la_vecdot", getattr(_L, "vecdot", None), "x1, x2, /, *, axis=-1",
+           lambda em, a, b, axis=None: _vecdot(em, a, b, axis),
+           "np.linalg.vecdot: sum(conj(x1) * x2, axis).")
+_composite("vecdot", getattr(np, "vecdot", None), "x1, x2, /, *, axis=-1, axes=None",
+           _vecdot, "np.vecdot: sum(conj(x1) * x2, axis).")
+
+
+def _vector_norm(em, x, axis=None, keepdims=None, ord=None):
+    axis, keep, o = _opt(axis), bool(_opt(keepdims, False)), _opt(ord, 2)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if axis is None and not keep:
+        return em.norm(em.ravel(x), ord=o)
+    if isinstance(axis, (int, np.integer)):
+        return em.norm(x, ord=o, axis=int(axis), keepdims=keep)
+    raise S2SGradError("np.linalg.vector_norm is differentiated for axis=None (without "
+                       "keepdims) or one axis; reshape the array to one axis first")
+
+
+_composite("vector_norm", getattr(_L, "vector_norm", None),
+           "x, /, *, axis=None, keepdims=False, ord=2", _vector_norm,
+           "np.linalg.vector_norm: np.linalg.norm of the flattened array or along one axis.")
+_composite("matrix_norm", getattr(_L, "matrix_norm", None), "x, /, *, keepdims=False, ord='fro'",
+           lambda em, x, keepdims=None, ord=None: em.norm(
+               x, ord=_opt(ord, "fro"), axis=(-2, -1), keepdims=bool(_opt(keepdims, False))),
+           "np.linalg.matrix_norm: np.linalg.norm over the last two axes.")
+
+
+def _cumulative(scan, identity):
+    def expand(em, x, axis=None, dtype=None, out=None, include_initial=None):
+        if _given(out):
+            raise S2SGradError(f"np.cumulative_{scan[3:]}(..., out=...) is not supported; use "
+                               f"the result")
+        ax = _opt(axis)
+        kw = {"dtype": dtype} if _given(dtype) else {}
+        if ax is not None:
+            kw["axis"] = ax
+        res = getattr(em, scan)(x, **kw)
+        if not _opt(include_initial, False):
+            return res
+        first = em.take(res, [0], axis=ax if ax is not None else 0)
+        init = em.zeros_like(first) if identity == 0 else em.ones_like(first)
+        return em.concatenate(init, res, axis=ax if ax is not None else 0)
+    return expand
+
+
+_composite("cumulative_sum", getattr(np, "cumulative_sum", None),
+           "x, /, *, axis=None, dtype=None, out=None, include_initial=False",
+           _cumulative("cumsum", 0), "np.cumulative_sum: np.cumsum (include_initial: a 0 first).")
+_composite("cumulative_prod", getattr(np, "cumulative_prod", None),
+           "x, /, *, axis=None, dtype=None, out=None, include_initial=False",
+           _cumulative("cumprod", 1), "np.cumulative_prod: np.cumprod (include_initial: a 1 "
+                                      "first).")
+
+
+# ---------------------------------------------------------------- ufunc methods
+# np.add.reduce / np.multiply.reduce / np.maximum.reduce / np.minimum.reduce
+# (axis 0 by default, as NumPy) are sum / prod / max / min; np.add.accumulate
+# and np.multiply.accumulate are cumsum / cumprod (axis 0 by default).
+
+def _ufunc_reduce(reduction):
+    def expand(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+               where=None):
+        if _given(out):
+            raise S2SGradError("a ufunc's reduce(..., out=...) is not supported; use the result")
+        kw = {"axis": _opt(axis, 0)} if axis is None or not isinstance(axis, Const) else {
+            "axis": axis.value}
+        if kw["axis"] is None:
+            del kw["axis"]
+        if _opt(keepdims, False):
+            kw["keepdims"] = True
+        if _given(dtype) and reduction in ("sum", "prod"):
+            kw["dtype"] = dtype
+        masked = _given(initial) or (_given(where) and _opt(where) is not True)
+        if reduction == "prod" and masked:
+            from .reductions import _prod_masked
+            return _prod_masked(em, array, kw.get("axis"), dtype, kw.get("keepdims"),
+                                initial, where)
+        if _given(initial):
+            kw["initial"] = initial
+        if _given(where) and _opt(where) is not True:
+            kw["where"] = where
+        return getattr(em, reduction)(array, **kw)
+    return expand
+
+
+def _ufunc_accumulate(scan):
+    def expand(em, array, axis=None, dtype=None, out=None):
+        if _given(out):
+            raise S2SGradError("a ufunc's accumulate(..., out=...) is not supported; use the "
+                               "result")
+        kw = {"axis": _opt(axis, 0)}
+        if _given(dtype):
+            kw["dtype"] = dtype
+        return getattr(em, scan)(array, **kw)
+    return expand
+
+
+_RED_SIG = "array, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True"
+for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumprod"),
+                         (np.maximum, "max", None), (np.minimum, "min", None)):
+    _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_ufunc_reduce(_red),
+                 doc=f"np.{_uf.__name__}.reduce: np.{_red} (axis 0 by default).")
+    register_method(_uf, "reduce", _p)
+    if _scan is not None:
+        _p = defprim(f"{_uf.__name__}_accumulate", None, sig="array, /, axis=0, dtype=None, "
+                     "out=None", expand=_ufunc_accumulate(_scan),
+                     doc=f"np.{_uf.__name__}.accumulate: np.{_scan} (axis 0 by default).")
+        register_method(_uf, "accumulate", _p)
+
+
+# np.maximum.accumulate / np.minimum.accumulate (a running extreme, JAX's
+# cummax / cummin): each output copies one entry, the latest strict new
+# extreme (ties keep the earlier one); its cotangent goes there.
+def _def_accumulate_extreme(ufunc, minimum):
+    name = f"{ufunc.__name__}_accumulate"
+
+    def impl(array, /, axis=0, dtype=None):
+        return ufunc.accumulate(array, axis=axis, **({} if dtype is None else {"dtype": dtype}))
+
+    def kw(axis):
+        return {"axis": _opt(axis, 0), "minimum": minimum}
+
+    p = defprim(name, impl, sig="array, /, axis=0, dtype=None",
+                pyname=f"np.{ufunc.__name__}.accumulate",
+                vjp=lambda em, g, out, x, axis=None, dtype=None: [
+                    em.call("accumulate_extreme_adjoint", g, x, **kw(axis))],
+                jvp=lambda em, dots, out, x, axis=None, dtype=None: em.call(
+                    "accumulate_extreme_tangent", dots[0], x, **kw(axis)),
+                shape=lambda args, kwargs: shape_of(args[0]),
+                doc=f"np.{ufunc.__name__}.accumulate: each output's cotangent goes to the entry "
+                    f"it copies (the latest strict new extreme).")
+    register_method(ufunc, "accumulate", p)
+
+
+_def_accumulate_extreme(np.maximum, False)
+_def_accumulate_extreme(np.minimum, True)
+def_linear_helper("accumulate_extreme_tangent", runtime.accumulate_extreme_tangent,
+                  "t, x, /, axis=0, minimum=False",
+                  lambda em, h, _t, x, **k: em.call("accumulate_extreme_adjoint", h, x, **k),
+                  doc="runtime helper: the tangent of np.maximum/minimum.accumulate.")
+def_linear_helper("accumulate_extreme_adjoint", runtime.accumulate_extreme_adjoint,
+                  "g, x, /, axis=0, minimum=False",
+                  lambda em, h, _g, x, **k: em.call("accumulate_extreme_tangent", h, x, **k),
+                  doc="runtime helper: the adjoint of np.maximum/minimum.accumulate.")
+
+
+# ---------------------------------------------------------------- small composites
+# np.diagflat, np.vander, np.polyval: restated with diag, powers and sums.
+
+def _diagflat(em, v, k=None):
+    return em.diag(em.ravel(v), k=_opt(k, 0))
+
+
+def _powers(em, n, decreasing, like):
+    """0..n-1 (or n-1..0) as data (n an atom: a size known at run time), in
+    the floating dtype of ``like`` (float32 powers keep float32 float32;
+    None: integers, as np.vander, whose result promotes with int)."""
+    dtype = em.call("result_type", like, 1.0) if like is not None else None
+    if dtype is None:
+        return em.call("arange", em.subtract(n, 1), -1, -1) if decreasing else \
+            em.call("arange", n)
+    if decreasing:
+        return em.call("arange", em.subtract(n, 1), -1, -1, dtype=dtype)
+    return em.call("arange", n, dtype=dtype)
+
+
+def _vander(em, x, N=None, increasing=None):
+    n = em.size(x) if not _given(N) else N
+    p = _powers(em, n, not _opt(increasing, False), None)
+    return em.power(em.expand_dims(x, axis=-1), p)
+
+
+def _polyval(em, p, x):
+    pw = _powers(em, em.size(p), True, x)
+    return em.sum(em.multiply(p, em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
+
+
+_composite("diagflat", np.diagflat, "v, /, k=0", _diagflat, "np.diagflat: np.diag(ravel(v), k).")
+_composite("vander", np.vander, "x, /, N=None, increasing=False", _vander,
+           "np.vander: x[:, None] ** powers.")
+_composite("polyval", np.polyval, "p, x, /", _polyval,
+           "np.polyval: sum(p * x[..., None] ** powers) (highest power first).")

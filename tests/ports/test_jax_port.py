@@ -1,0 +1,95 @@
+"""The port of JAX's numpy-gradient tests (``tests/ports/jax_cases.py``),
+checked in reverse and forward mode against finite differences and NumPy,
+and in float32 against the float64 derivative.
+
+The pytest run checks every ``STRIDE``-th case, every case of the areas in
+``ALWAYS`` and every case whose name holds one of ``REGRESSIONS`` (the
+forms that found bugs); refusals are ``xfail`` only where listed in
+``INTENDED_REFUSALS`` with the reason, any other refusal fails.  The
+command line runs every case and prints the table by area and every
+failure::
+
+    python -m tests.ports.test_jax_port                 # all areas
+    python -m tests.ports.test_jax_port linalg shapes   # some areas
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import pytest
+
+# the NaN cases warn (all-NaN slices), as NumPy does
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              # np.cross of 2-vectors: NumPy 2 deprecates them (and computes them)
+              pytest.mark.filterwarnings("ignore::DeprecationWarning:port_.*")]
+
+from . import harness, jax_cases
+
+# refusals that are the right answer (a clear error naming the call), by case name prefix
+_COMPLEX = ("a rule written for real matrices refuses a complex one at run time "
+            "(require_real), rather than give a wrong derivative")
+INTENDED_REFUSALS = {
+    "cov[aweights]": "np.cov's aweights are data (documented); differentiating them is refused",
+    "select[list-variable]": "np.select needs its lists as literals (the number of choices "
+                             "known when compiling)",
+    "arange-float-start": "np.arange is data in s2sgrad: a differentiated start is refused "
+                          "(use start + np.arange(n))",
+    "gradient-spacing": "np.gradient's spacings are data: a differentiated one is refused",
+    "eigvalsh[complex]": _COMPLEX,
+    "cholesky[complex]": _COMPLEX,
+    "qr[complex]": _COMPLEX,
+}
+
+
+def all_cases(areas=None):
+    out = []
+    for name, make in jax_cases.ALL.items():
+        if areas is None or name in areas:
+            out += [dataclasses.replace(c, area=f"jax-{name}") for c in make()]
+    return out
+
+
+def _reason(case):
+    for prefix, why in INTENDED_REFUSALS.items():
+        if case.name.startswith(prefix):
+            return why
+    return None
+
+
+STRIDE = 6
+ALWAYS = ("jax-special", "jax-array_api", "jax-composite")
+REGRESSIONS = ("nanvar[nan", "nanstd[nan", "diff[prepend-data]", "slogdet[complex",
+               "einsum[ab,b->a]", "einsum[bi,bi->b]", "clip[", "split[[]", "split[1,",
+               "array_split[1,", "hsplit[1,", "[where,", "[initial]", "quantile[q-data]",
+               "pad[", "x.mT", "select", "cross[", "cov[aweights]", "eigvalsh[complex]",
+               "cholesky[complex]", "qr[complex]", "unique")
+
+
+def _sample():
+    return [c for i, c in enumerate(all_cases())
+            if i % STRIDE == 0 or c.area in ALWAYS or any(r in c.name for r in REGRESSIONS)]
+
+
+@pytest.mark.parametrize("case", _sample(), ids=lambda c: f"{c.area}:{c.name}")
+def test_jax_port(case):
+    results = harness.run(case)
+    bad = [r for r in results if r.status in ("wrong", "error", "unsmooth", "n/a")]
+    assert not bad, "; ".join(f"{r.mode}: {r.status}: {r.detail}" for r in bad)
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        why = _reason(case)
+        assert why, "; ".join(f"{r.mode}: refused: {r.detail}" for r in refused)
+        pytest.xfail(f"{why} ({refused[0].detail})")
+
+
+def main(argv):
+    areas = set(argv) or None
+    cases = all_cases(areas)
+    results = harness.run_all(cases, progress=True)
+    harness.report(results, f"JAX port: {len(cases)} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
