@@ -346,6 +346,13 @@ class CodeGen:
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
             return
+        # the name is rebound later (a loop carry's result takes the body
+        # parameter's name): the written value may not be read after that
+        last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
+        for w, nm in self.namer.names.items():
+            if nm == n and w is not y and w is not out and \
+                    here < self.def_pos.get(w, -1) < last:
+                return
         self.namer.names[out] = n
         self.inplace.add(e)
         self.aliases.union(out, y)

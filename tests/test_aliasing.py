@@ -271,6 +271,18 @@ def helper_writes_twice_into_scalar(x):
     return s * r + x[2]
 
 
+def view_before_loop_read_after_it(x):
+    # a row taken before a loop that scales its base in place, read after
+    # it; the reversed loop's in-place cotangent write must not be clobbered
+    # by the carry's rebinding (codegen naming)
+    a = np.sin(x[0]) * np.ones(x.shape[0])
+    y = np.outer(x, x) * 1.0
+    w = y[0]
+    for i in range(3):
+        y *= a
+    return np.sum(w) + x[1]
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -279,7 +291,7 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          row_of_vector_is_a_copy, names_and_views_mixed, row_view_of_matrix,
          two_zeros_not_merged, buffer_in_loop_filled_by_nested_loop,
          allocations_of_every_kind, helper_writes_twice_into_result_of_arithmetic,
-         helper_writes_twice_into_scalar]
+         helper_writes_twice_into_scalar, view_before_loop_read_after_it]
 
 
 def _fd(f, x, eps=1e-6):
