@@ -160,9 +160,9 @@ def like_output(d, o, inputs):
     """An output tangent given its output's type, shape and dtype."""
     if isinstance(o, (bool, np.bool_)):
         return d
-    if isinstance(o, float) and not isinstance(o, np.floating):
-        return float(np.asarray(d).reshape(()))
-    if isinstance(o, np.floating):
+    if np.iscomplexobj(d) and not np.iscomplexobj(o):
+        d = np.real(d)          # a real output's tangent is real
+    if isinstance(o, (float, complex, np.inexact)):
         return type(o)(np.asarray(d).reshape(()))
     if isinstance(o, np.ndarray) and np.issubdtype(o.dtype, np.inexact):
         d = np.asarray(d)

@@ -81,6 +81,8 @@ def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
 
 
 def _uses(func):
+    """Var -> list of equations reading it (anywhere), and region results
+    (None).  (Shared with :mod:`s2sgrad.tapes`.)"""
     uses: dict = {}
 
     def walk(block):

@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var
+from .peephole import _uses
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
 from .specialize import _T, _compact
@@ -62,27 +63,6 @@ def preallocate(func: Func, inf) -> Func:
     uses = _uses(func)
     _Tapes(inf, uses).block(func.body)
     return func
-
-
-def _uses(func):
-    """Var -> list of equations reading it (anywhere), and region results."""
-    uses: dict = {}
-
-    def walk(block):
-        for e in block.eqns:
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    uses.setdefault(a, []).append(e)
-            for b in e.blocks():
-                walk(b)
-                for r in b.results:
-                    if isinstance(r, Var):
-                        uses.setdefault(r, []).append(None)
-    walk(func.body)
-    for r in func.results:
-        if isinstance(r, Var):
-            uses.setdefault(r, []).append(None)
-    return uses
 
 
 def _array_example(v):
@@ -343,22 +323,22 @@ class _Tapes:
             G, W, B = vals
             if G.ndim == 2 and B.ndim == 2 and W.ndim == 2 and G.shape[0] == B.shape[0] and \
                     (G.shape[1], B.shape[1]) == W.shape:
-                out = em.matmul(_T(em, e.args[0]), e.args[2])
+                em.matmul(_T(em, e.args[0]), e.args[2])     # the last equation
             else:
                 return None
         elif e.prim.name == "matmul_vjp_b_sum":
             G, A, W = vals
             if G.ndim == 2 and A.ndim == 2 and W.ndim == 2 and G.shape[0] == A.shape[0] and \
                     (A.shape[1], G.shape[1]) == W.shape:
-                out = em.matmul(_T(em, e.args[1]), e.args[0])
+                em.matmul(_T(em, e.args[1]), e.args[0])     # the last equation
             else:
                 return None
         else:
             G, x = vals
             if G.shape[1:] != x.shape or G.dtype != x.dtype:
                 return None
-            out = em.call("sum", e.args[0], axis=Const(0),
-                          _params={"spelling": ("method", "sum")})
+            em.call("sum", e.args[0], axis=Const(0),
+                    _params={"spelling": ("method", "sum")})
         eqns = em.block.eqns
         last = eqns[-1]
         eqns[-1] = Eqn(last.prim, last.args, last.kwargs, e.outs, last.params, last.loc)
