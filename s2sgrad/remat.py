@@ -177,7 +177,8 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
                              (tape,) + tuple(bin_) + tuple(outs[len(outs) - nsaved:])
                              + tuple(keep), {}, tuple(bouts),
                              {"step": step, "nbars": len(act), "naccs": len(accs),
-                              "nsaved": nsaved, "name": f"{stem}_step"}, loc))
+                              "nsaved": nsaved, "name": f"{stem}_step",
+                              "straight": straight}, loc))
     for k, v in enumerate(outer):
         if straight:
             adj.add(v, bouts[len(act) + k], set())
