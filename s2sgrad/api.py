@@ -789,6 +789,9 @@ class _Transformed:
     # The checkpointing schedule of every loop (grad/value_and_grad/vjp's
     # ``checkpoint=``; s2sgrad.schedules).
     checkpoint = None
+    # Whether this transform differentiates its inner one in forward mode
+    # (jvp): an inner gradient then keeps its checkpointed loops.
+    _forward_over = False
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
@@ -1123,7 +1126,10 @@ class _Transformed:
 
     def _primal(self, specs):
         if self._inner is not None:
-            func = self._inner.ir_for(specs)
+            if self._forward_over and isinstance(self._inner, _GradBase):
+                func = self._inner.ir_for(specs, forward=True)    # (keeps checkpoints)
+            else:
+                func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
         # what lowering assumed about the world outside the arguments: the
@@ -1185,7 +1191,7 @@ class _GradBase(_Transformed):
     keep_value = False
     composable = True
 
-    def _compile(self, specs, hoist=True):
+    def _compile(self, specs, hoist=True, remat=None):
         # a max subtracted only for stability has derivative zero: detached
         primal = detach_shifts(self._primal(specs))
         ranges = self._param_leaf_ranges(specs)
@@ -1202,12 +1208,15 @@ class _GradBase(_Transformed):
                               f"non-scalar outputs)", filename=primal.filename)
         self._check_output_leaf(primal.results[0], primal)
         keep = self.keep_value or self.has_aux
-        # (a gradient to be differentiated again is not checkpointed: its
-        # loops are reversed as ordinary loops, which the next pass can reverse)
+        # (a gradient to be differentiated again in reverse mode is not
+        # checkpointed: its loops are reversed as ordinary loops, which the
+        # next pass can reverse; forward mode differentiates the checkpoint
+        # drivers -- s2sgrad.forward -- so for it they stay: remat=True)
+        remat = hoist if remat is None else remat
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
                       name=f"{primal.name}_grad" if not keep else
                       f"{primal.name}_value_and_grad", hoist=hoist,
-                      checkpoint=self.checkpoint if hoist else None, remat=hoist)
+                      checkpoint=self.checkpoint if remat else None, remat=remat)
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
@@ -1219,12 +1228,14 @@ class _GradBase(_Transformed):
                     and specs[list(specs)[self.wrt[0]]][0] != "tree")
         return c
 
-    def ir_for(self, specs):
+    def ir_for(self, specs, forward=False):
         # the version to be differentiated again keeps every step's
-        # accumulation in the loop (no opaque stacked products)
-        key = tuple(specs.items())
+        # accumulation in the loop (no opaque stacked products); for forward
+        # mode (``forward``) its checkpointed loops stay checkpointed
+        key = tuple(specs.items()) + (("__forward__", forward),)
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False), specs)
+        c = self._cached(diff_cache, key,
+                         lambda: self._compile(specs, hoist=False, remat=forward), specs)
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])

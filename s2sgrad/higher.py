@@ -130,6 +130,7 @@ class JVPFunction(_Transformed):
 
     composable = True
     kind_name = "jvp"
+    _forward_over = True
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         super().__init__(fn, wrt=wrt, has_aux=has_aux, verbose=verbose)
@@ -289,8 +290,10 @@ def _grad_jvp(tf, specs, what):
     _check_scalar_output(tf, primal, what)
     primal = detach_shifts(primal)          # exact at every order (s2sgrad.invariance)
     wrt_leaves = _wrt_leaves(tf, specs)
+    # (loops marked in the source and @checkpoint helpers stay checkpointed:
+    # forward mode differentiates the checkpoint drivers, s2sgrad.forward)
     g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                  name=f"{primal.name}_grad")))
+                                  name=f"{primal.name}_grad", remat=True)))
     jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
     return g, jf, wrt_leaves
 

@@ -149,7 +149,9 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
         g = local.get(v)
         results.append(g if g is not None else zeros_of(sem, v))
     saved, nsaved = [], 0
-    if getattr(schedule, "policy", None) == "save_dots":
+    if getattr(schedule, "policy", None) == "save_dots" and rv.hoist:
+        # (not in a gradient differentiated again: forward mode runs the
+        # helper's step recomputing everything, s2sgrad.forward)
         saved = _save_dots(eqn, segment, fwd, sblock, mapping)
         nsaved = len(saved)
         outs = list(eqn.outs[:-1])
