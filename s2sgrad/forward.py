@@ -249,7 +249,16 @@ def _branch_jvp(block: Block, tangents: "Tangents", extra_results=()):
     return bem.block, local
 
 
+class CheckpointTangentError(S2SGradError):
+    """A checkpointed loop's tape flows where forward mode cannot follow its
+    tangent layout (a loop carry, branches with different layouts): the
+    callers (s2sgrad.higher, s2sgrad.api) then differentiate the gradient
+    built without checkpointing instead."""
+
+
 def _zero_for(em, primal, t):
+    if isinstance(t, _TapeDot):
+        raise CheckpointTangentError("a checkpointed loop's tape is carried by a loop")
     if t is None or isinstance(t, _Blocked):
         if isinstance(t, _Blocked) and t is not None:
             raise _opaque_error(t.eqn)
@@ -266,8 +275,19 @@ def _control_jvp(eqn, tangents, em):
             b, local = _branch_jvp(eqn.params[key], tangents)
             blocks.append((key, b, eqn.params[key].results))
             maps.append(local)
-        active = [i for i, _ in enumerate(eqn.outs)
-                  if any(m.get(blk[2][i]) is not None for m, blk in zip(maps, blocks))]
+        tapes = {}
+        for i, _ in enumerate(eqn.outs):
+            tds = [m.get(blk[2][i]) for m, blk in zip(maps, blocks)]
+            tds = [d for d in tds if isinstance(d, _TapeDot)]
+            if tds:
+                # a checkpointed loop's tape made in a branch: its tangent
+                # layout, the same whichever branch made it
+                if any(d.order != tds[0].order for d in tds):
+                    raise CheckpointTangentError("branches make checkpoint tapes of two "
+                                                 "layouts")
+                tapes[i] = tds[0]
+        active = [i for i, _ in enumerate(eqn.outs) if i not in tapes and
+                  any(m.get(blk[2][i]) is not None for m, blk in zip(maps, blocks))]
         new_params = dict(eqn.params)
         touts = []
         for (key, b, res), m in zip(blocks, maps):
@@ -281,6 +301,8 @@ def _control_jvp(eqn, tangents, em):
                                  tuple(eqn.outs) + tuple(touts), new_params, eqn.loc))
         for i, t in zip(active, touts):
             tangents.dot[eqn.outs[i]] = t
+        for i, td in tapes.items():
+            tangents.dot[eqn.outs[i]] = td
         return
     if name in ("for_loop", "while_loop"):
         _loop_jvp(eqn, tangents, em, loc)

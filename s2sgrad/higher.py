@@ -208,12 +208,23 @@ class JVPFunction(_Transformed):
                 "__jvp__": ("jvp", (tuple(f_specs.items()), m))}
 
     def _compile(self, specs):
+        from .forward import CheckpointTangentError
         f_specs, split, ntan, ranges = self._split(specs)
         primal = self._primal(f_specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         out_tree, aux_tree = _split_aux(self, primal)
         nres, nout = len(primal.results), out_tree.num_leaves
-        jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        try:
+            jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        except CheckpointTangentError:
+            # an inner gradient's checkpoint tape carried by a loop: its
+            # uncheckpointed version instead
+            self._forward_over = False
+            try:
+                primal = self._primal(f_specs)
+            finally:
+                del self._forward_over
+            jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
         if aux_tree is not None:       # no tangents for the aux outputs
             jf = select_results(jf, list(range(nres)) + list(range(nres, nres + nout)))
         jf = optimize(verify(jf))
@@ -292,10 +303,16 @@ def _grad_jvp(tf, specs, what):
     wrt_leaves = _wrt_leaves(tf, specs)
     # (loops marked in the source and @checkpoint helpers stay checkpointed:
     # forward mode differentiates the checkpoint drivers, s2sgrad.forward)
-    g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                  name=f"{primal.name}_grad", remat=True)))
-    jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
-    return g, jf, wrt_leaves
+    from .forward import CheckpointTangentError
+    for remat in (True, False):
+        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
+                                      name=f"{primal.name}_grad", remat=remat)))
+        try:
+            jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
+        except CheckpointTangentError:
+            continue            # (a tape carried by a loop: uncheckpointed instead)
+        return g, jf, wrt_leaves
+    raise AssertionError("unreachable")
 
 class HVPFunction(_Transformed):
     """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``
