@@ -19,6 +19,10 @@ Guarantees: a Func ``f_jvp(*primal_params, *tangent_params)`` returning
   so the tangent sweep is ordinary IR (printable, optimisable,
   differentiable again), with locations of kind ``"tangent"`` (printed as
   ``# tangent of file:line: ...``);
+* a checkpointed loop's drivers (``checkpoint_forward`` /
+  ``checkpoint_backward``, :mod:`s2sgrad.remat`) get tangent segment and
+  step functions whose states, cotangents and accumulators carry their
+  tangents after the primal values (the snapshots keep both);
 * a differentiated value reaching an operand that has no derivative rule
   (an ``opaque`` primitive, or a keyword option such as ``axis``) raises
   :class:`~s2sgrad.errors.NonDifferentiableError` at the user's line.
