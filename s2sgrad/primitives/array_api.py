@@ -395,3 +395,82 @@ _composite("vander", np.vander, "x, /, N=None, increasing=False", _vander,
            "np.vander: x[:, None] ** powers.")
 _composite("polyval", np.polyval, "p, x, /", _polyval,
            "np.polyval: sum(p * x[..., None] ** powers) (highest power first).")
+
+
+# np.ediff1d, np.logspace, np.geomspace, np.resize, np.polyfit: restated
+# with diff, linspace, powers, take and lstsq, as NumPy computes them.
+
+def _ediff1d(em, ary, to_end=None, to_begin=None):
+    parts = [em.diff(em.ravel(ary), Const(None), Const(None))]
+    if _given(to_begin):
+        parts.insert(0, em.ravel(to_begin))
+    if _given(to_end):
+        parts.append(em.ravel(to_end))
+    return parts[0] if len(parts) == 1 else em.concatenate(*parts, axis=0)
+
+
+def _space_options(num, endpoint, axis):
+    kw = {"num": _opt(num, 50), "endpoint": bool(_opt(endpoint, True))}
+    if _opt(axis, 0) != 0:
+        kw["axis"] = _opt(axis, 0)
+    return kw
+
+
+def _no_dtype(what, dtype):
+    if _given(dtype):
+        raise S2SGradError(f"{what}(..., dtype=...) is not supported; cast the result (.astype)")
+
+
+def _logspace(em, start, stop, num=None, endpoint=None, base=None, dtype=None, axis=None):
+    _no_dtype("np.logspace", dtype)
+    exps = em.linspace(start, stop, **_space_options(num, endpoint, axis))
+    return em.power(10.0 if base is None else base, exps)
+
+
+def _geomspace(em, start, stop, num=None, endpoint=None, dtype=None, axis=None):
+    # (both ends of one sign, as NumPy requires; the ends are exact as NumPy makes them)
+    _no_dtype("np.geomspace", dtype)
+    sign = em.stop_gradient(em.sign(start))
+    logs = em.linspace(em.log(em.multiply(start, sign)), em.log(em.multiply(stop, sign)),
+                       **_space_options(num, endpoint, axis))
+    return em.multiply(em.exp(logs), sign)
+
+
+def _resize(em, a, new_shape):
+    shape = _opt(new_shape)
+    if not isinstance(new_shape, Const):
+        raise S2SGradError("np.resize's new_shape must be a constant")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    n = int(np.prod(shape))
+    return em.reshape(em.take(em.ravel(a), np.arange(n), mode="wrap"), shape)
+
+
+def _polyfit(em, x, y, deg, rcond=None, full=None, w=None, cov=None):
+    for name, v in (("full", full), ("cov", cov)):
+        if _opt(v, False):
+            raise S2SGradError(f"np.polyfit(..., {name}=True) is not supported")
+    if _given(w):
+        raise S2SGradError("np.polyfit(..., w=...) is not supported; scale the rows of "
+                           "np.vander(x, deg + 1) and y and use np.linalg.lstsq")
+    if not isinstance(deg, Const):
+        raise S2SGradError("np.polyfit's deg must be a constant")
+    lhs = _vander(em, x, Const(deg.value + 1))
+    if not _given(rcond):
+        rcond = em.multiply(em.size(x), float(np.finfo(float).eps))
+    # NumPy scales the columns to unit norm before solving, then scales back
+    scale = em.stop_gradient(em.sqrt(em.sum(em.multiply(lhs, lhs), axis=0)))
+    coef = em.lstsq(em.divide(lhs, scale), y, rcond=rcond)[0]
+    return em.transpose(em.divide(em.transpose(coef), scale))     # (y may have columns)
+
+
+_composite("ediff1d", np.ediff1d, "ary, /, to_end=None, to_begin=None", _ediff1d,
+           "np.ediff1d: np.diff of the flattened array, with to_begin/to_end concatenated.")
+_composite("logspace", np.logspace, "start, stop, /, num=50, endpoint=True, base=10.0, "
+           "dtype=None, axis=0", _logspace, "np.logspace: base ** np.linspace(start, stop).")
+_composite("geomspace", np.geomspace, "start, stop, /, num=50, endpoint=True, dtype=None, axis=0",
+           _geomspace, "np.geomspace: exp(np.linspace(log start, log stop)) (one sign).")
+_composite("resize", np.resize, "a, /, new_shape", _resize,
+           "np.resize: the flattened array repeated to the new shape (np.take mode='wrap').")
+_composite("polyfit", np.polyfit, "x, y, deg, /, rcond=None, full=False, w=None, cov=False",
+           _polyfit, "np.polyfit: np.linalg.lstsq of np.vander(x, deg + 1) with NumPy's "
+                     "column scaling.")

@@ -750,3 +750,36 @@ def _multi_dot_expand(em, *arrays, out=None):
 defprim("multi_dot", np.linalg.multi_dot, sig="*arrays, out=None", seq_arg=True,
         expand=_multi_dot_expand,
         doc="np.linalg.multi_dot([a, b, c]): a @ b @ c.")
+
+
+# ---------------------------------------------------------------- tensorinv, tensorsolve
+# Composites, as NumPy computes them: a reshape to a matrix, inv / solve,
+# and a reshape back (the shapes from a runtime helper, data).
+
+def _tensorinv_expand(em, a, ind=None):
+    mat, out = em.call("tensorinv_shapes", a, ind=2 if ind is None else ind)
+    return em.reshape(em.inv(em.reshape(a, mat)), out)
+
+
+def _tensorsolve_expand(em, a, b, axes=None):
+    if axes is not None and not (isinstance(axes, Const) and axes.value is None):
+        if not isinstance(axes, Const):
+            raise S2SGradError("np.linalg.tensorsolve's axes must be a constant")
+        k = len(axes.value)
+        a = em.moveaxis(a, source=tuple(axes.value), destination=tuple(range(-k, 0)))
+    mat, out = em.call("tensorsolve_shapes", a, b)
+    return em.reshape(em.solve(em.reshape(a, mat), em.ravel(b)), out)
+
+
+defprim("tensorinv_shapes", runtime.tensorinv_shapes, sig="a, /, ind=2", nondiff=True,
+        pyname="tensorinv_shapes", nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="runtime helper: the matrix and result shapes of np.linalg.tensorinv, data.")
+defprim("tensorsolve_shapes", runtime.tensorsolve_shapes, sig="a, b, /", nondiff=True,
+        pyname="tensorsolve_shapes", nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="runtime helper: the matrix and result shapes of np.linalg.tensorsolve, data.")
+defprim("tensorinv", np.linalg.tensorinv, sig="a, ind=2", expand=_tensorinv_expand,
+        doc="np.linalg.tensorinv: inv of a reshaped to a matrix, reshaped back.")
+defprim("tensorsolve", np.linalg.tensorsolve, sig="a, b, axes=None", expand=_tensorsolve_expand,
+        doc="np.linalg.tensorsolve: solve with a reshaped to a matrix and b raveled.")

@@ -177,3 +177,48 @@ def test_ufunc_methods_without_a_rule_are_refused_by_name():
         s2sgrad.grad(lambda x: np.sum(np.logaddexp.accumulate(x)))(normal(3))
     with pytest.raises(s2sgrad.S2SGradError, match="one axis"):
         s2sgrad.grad(lambda x: np.subtract.reduce(x, axis=None))(normal(2, 3))
+
+
+# ---------------------------------------------------------------- ediff1d, logspace, geomspace, resize, polyfit
+
+XFIT = np.arange(6.0) + normal(6) * 0.1
+SMALL_COMPOSITE_SPECS = [
+    Spec("ediff1d", lambda x: _wsum(np.ediff1d(x, to_begin=x[0] * 2, to_end=[1.0, 2.0]) ** 2),
+         (normal(2, 3),)),
+    Spec("ediff1d", lambda x: _wsum(np.ediff1d(x) ** 3), (normal(5),), id="ediff1d-plain"),
+    Spec("logspace", lambda a, b: _wsum(np.logspace(a, b, 4, base=2.0)), (0.3, 1.2),
+         wrt=(0, 1)),
+    Spec("logspace", lambda a: _wsum(np.logspace(a, a * 2, 5, endpoint=False)), (normal(2),),
+         id="logspace-arrays"),
+    Spec("geomspace", lambda a, b: _wsum(np.geomspace(a, b, 5)), (0.3, 4.2), wrt=(0, 1)),
+    Spec("geomspace", lambda a, b: _wsum(np.geomspace(a, b, 4, endpoint=False)), (-0.3, -4.2),
+         wrt=(0, 1), id="geomspace-negative"),
+    Spec("resize", lambda x: _wsum(np.resize(x, (2, 5)) ** 2), (normal(3),)),
+    Spec("polyfit", lambda x, y: _wsum(np.polyfit(x, y, 2)), (XFIT, normal(6)), wrt=(0, 1)),
+    Spec("polyfit", lambda y: _wsum(np.polyfit(np.arange(5.0), y, 1) ** 2), (normal(5, 3),),
+         id="polyfit-columns"),
+]
+SPECS += SMALL_COMPOSITE_SPECS
+
+
+@pytest.mark.parametrize("spec", SMALL_COMPOSITE_SPECS, ids=lambda s: s.id)
+def test_small_composites(spec):
+    check_spec(spec)
+    check_hvp(spec)
+
+
+SMALL_VALUE_CASES = [
+    lambda x: np.ediff1d(x, to_begin=-1.0),
+    lambda x: np.logspace(x[0], x[1], 7),
+    lambda x: np.geomspace(x[0] + 2.0, x[1] + 5.0, 6),
+    lambda x: np.resize(x, 7),
+    lambda x: np.polyfit(XFIT, x[:6], 3),
+]
+
+
+@pytest.mark.parametrize("f", SMALL_VALUE_CASES, ids=range(len(SMALL_VALUE_CASES)))
+def test_small_composite_values_match_numpy(f):
+    x = normal(8)
+    value, _ = s2sgrad.vjp(f)(x)
+    np.testing.assert_allclose(value, f(x), rtol=1e-12, atol=1e-13)
+    assert np.shape(value) == np.shape(f(x))

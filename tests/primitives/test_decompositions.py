@@ -399,6 +399,38 @@ COMPLEX_SPECS = [
 ]
 SPECS += COMPLEX_SPECS
 
+T236 = normal(6, 6).reshape(2, 3, 6) + 3 * np.eye(6).reshape(2, 3, 6)
+TENSOR_SPECS = [
+    Spec("tensorinv", lambda a: np.sum(np.linalg.tensorinv(a, ind=2) * np.cos(np.arange(36.0))
+                                       .reshape(6, 2, 3)), (T236,)),
+    Spec("tensorinv", lambda a: np.sum(np.linalg.tensorinv(a, 1) ** 2),
+         (normal(4, 4).reshape(4, 2, 2) + 3 * np.eye(4).reshape(4, 2, 2),), id="tensorinv-ind1"),
+    Spec("tensorsolve", lambda a, b: np.sum(np.sin(np.linalg.tensorsolve(a, b))),
+         (T236, normal(2, 3)), wrt=(0, 1)),
+    Spec("tensorsolve", lambda a, b: np.sum(np.linalg.tensorsolve(a, b, axes=(0,)) ** 2),
+         (np.moveaxis(T236, 2, 0), normal(2, 3)), wrt=(0, 1),
+         id="tensorsolve-axes"),
+]
+SPECS += TENSOR_SPECS
+
+
+@pytest.mark.parametrize("spec", TENSOR_SPECS, ids=lambda s: s.id)
+def test_tensor_inverses(spec):
+    check_spec(spec)
+    check_hvp(spec)
+
+
+def _tensor_values(a, b):
+    return np.linalg.tensorinv(a), np.linalg.tensorsolve(a, b)
+
+
+def test_tensor_inverse_values_match_numpy():
+    b = normal(2, 3)
+    value, _ = s2sgrad.vjp(_tensor_values, wrt=(0, 1))(T236, b)
+    for got, want in zip(value, _tensor_values(T236, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert got.shape == want.shape
+
 
 @pytest.mark.parametrize("spec", COMPLEX_SPECS, ids=lambda s: s.id)
 def test_complex_decompositions(spec):
