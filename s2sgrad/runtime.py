@@ -55,9 +55,7 @@ def size_of(x, axis=None):
 
 
 def scalar_seed(out):
-    """The cotangent 1 that starts a gradient; ``grad`` needs a scalar output.
-    (``out`` is read for its shape only: passes may point it at another
-    value of that shape, so its dtype is checked by ``check_float_output``.)"""
+    """The cotangent 1 that starts a gradient; ``grad`` needs a scalar output."""
     if getattr(out, "size", None) != 1 and np.ndim(out) != 0:
         raise TypeError(f"grad requires a scalar output, but the function returned an array "
                         f"of shape {np.shape(out)}; use s2sgrad.vjp for non-scalar outputs")
@@ -67,7 +65,8 @@ def scalar_seed(out):
 def check_float_output(out):
     """Refuse a boolean or integer output of a function ``grad`` differentiates:
     it is piecewise constant, and its zero gradient would hide a mistake (JAX
-    and autograd refuse it too)."""
+    and autograd refuse it too).  (Not checked by ``scalar_seed``: its operand
+    is read for its shape only, and passes may point it at another value.)"""
     kind = "b" if isinstance(out, bool) else "i" if isinstance(out, int) else \
         getattr(getattr(out, "dtype", None), "kind", None) or np.asarray(out).dtype.kind
     if kind in "biu":
