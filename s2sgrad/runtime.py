@@ -357,6 +357,31 @@ def cast_derivative(t, dtype, to):
         np.zeros(np.shape(t), dtype=to)
 
 
+def in_place_result(new, cur):
+    """What ``x op= v`` leaves in ``x``, given ``new = x op v``: on an array
+    NumPy writes the result into ``x`` -- in ``x``'s dtype (cast under the
+    'same_kind' rule, an error otherwise) and shape (an error when ``v``
+    broadcasts ``x`` larger); on a Python or NumPy scalar ``x`` is rebound
+    to ``new`` as it is (``s = np.float32(1); s += 1.0`` stays float32 by
+    promotion, ``y32 += np.float64(1)`` stays float32 by this cast)."""
+    if not isinstance(cur, np.ndarray):
+        return new
+    dt = cur.dtype
+    nd = getattr(new, "dtype", None)
+    if np.shape(new) != cur.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {cur.shape} doesn't "
+                         f"match the broadcast shape {np.shape(new)}")
+    if nd == dt:
+        return new
+    if nd is not None and not np.can_cast(nd, dt, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc output from {nd!r} to {dt!r} with casting rule "
+                        f"'same_kind'")
+    return np.asarray(new).astype(dt)
+
+
+__all__ += ["in_place_result"]
+
+
 # ---------------------------------------------------------------- products and linear algebra
 #
 # The cotangents of the bilinear products whose rank conventions NumPy

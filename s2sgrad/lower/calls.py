@@ -653,8 +653,17 @@ class CallsMixin:
         if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
                 isinstance(args[0], Var) and P.shape_of(args[0]) is LIST):
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
-            return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
-                                                         if k == "dtype"}, node)
+            # (np.array(1.5, dtype=np.float32): converted, then copied)
+            other = sorted(k for k in kwargs if k != "dtype" and not (
+                k == "copy" and isinstance(kwargs[k], Const) and kwargs[k].value is True))
+            if other:
+                raise self.unsupported(node, f"np.array(x, {other[0]}=...)",
+                                       "call np.array(x) or np.array(x, dtype=...)")
+            x = args[0]
+            if "dtype" in kwargs and not (isinstance(kwargs["dtype"], Const) and
+                                          kwargs["dtype"].value is None):
+                x = self.apply(P.get("asarray"), [x], {"dtype": kwargs["dtype"]}, node)
+            return self.apply(P.get("copy"), [x], {}, node)
         if prim.canonicalize is not None:
             # one form for the rules: np.einsum's operand/sublist form becomes its
             # subscripts form, scipy.linalg's (c, lower) pairs become operands,
