@@ -132,6 +132,7 @@ class _Chains:
         self.subst = subst
         self.changed = False
         self._internal_cache: dict = {}
+        self.outer: dict = {}         # arrays of ones/full of the enclosing blocks
 
     def val(self, a):
         if isinstance(a, Const):
@@ -145,9 +146,14 @@ class _Chains:
     # ------------------------------------------------------------ blocks
 
     def block(self, block: Block):
+        outer = self.outer
+        # a seed of ones made before a loop is a constant factor in its body too
+        self.outer = {**outer, **{e.outs[0]: e for e in block.eqns
+                                  if e.prim.name in ("ones", "full") and len(e.outs) == 1}}
         for e in block.eqns:
             for b in e.blocks():
                 self.block(b)
+        self.outer = outer
         self.defs = {o: e for e in block.eqns for o in e.outs}
         self.block_eqns = set(map(id, block.eqns))
         self._internal_cache = {}
@@ -280,6 +286,8 @@ class _Chains:
     def leaf(self, v, absorb):
         e = self.defs.get(v)
         x = self.val(v)
+        if e is None and v in self.outer:
+            e = self.outer[v]
         if e is not None and len(e.outs) == 1 and not e.params:
             name = e.prim.name
             if name in ("full", "ones") and type(x) is np.ndarray and x.dtype.kind == "f":
