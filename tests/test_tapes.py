@@ -66,7 +66,8 @@ def test_rnn_saves_into_arrays_and_reads_its_inputs_in_place(batch, monkeypatch)
     for gone in (".append(", ".pop()", "unzip", "stack_steps", "[]"):
         assert gone not in src, src
     assert "h_tape = np.empty((7, 4" in src and "h_tape[t] = h" in src, src
-    assert "steps[t_1] = " in src, src
+    # the step's cotangent is computed in its row of the tape (no copy into it)
+    assert "out=steps[t_1])" in src and "steps[t_1] = " not in src, src
     # written in place: never a copy of a whole tape per step (the state the
     # reversed loop carries is a copy of its row, so that the alias model
     # keeps the tape apart from the forward loop's state)
