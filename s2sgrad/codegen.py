@@ -228,6 +228,11 @@ class CodeGen:
         for e in _all_eqns(func.body):
             if e in self.inplace and e.prim.name == "setitem":
                 self._fold_augmented(e)
+        self.row_out: dict = {}         # ufunc eqn -> the setitem whose row it computes into
+        if examples is not None:
+            for e in _all_eqns(func.body):
+                if e in self.inplace and e.prim.name == "setitem" and e not in self.augmented:
+                    self._decide_row_write(e, examples)
 
     # ------------------------------------------------------------ in-place updates
     #
@@ -571,6 +576,81 @@ class CodeGen:
             for v in chain:
                 self.namer.names[v] = name
 
+    # ------------------------------------------------------------ rows computed in place
+    #
+    # ``v = f(a, b); T[k] = v`` with the write made in place (a tape filled
+    # row by row, s2sgrad.tapes): the elementwise ufunc that allocates v's
+    # buffer writes into the row instead, ``v = np.f(a, b, out=T[k])``, and
+    # the copy ``T[k] = v`` goes -- as a hand-written BPTT computes
+    # ``np.tanh(a, out=H[t + 1])``.  Every value that lives in that buffer
+    # (v and the in-place steps before it, ``v *= g``) is read only between
+    # the ufunc and the write, by operations that keep no reference to it;
+    # nothing else reads the tape in between.  (NumPy's ufuncs handle
+    # operands that overlap the output.)  The row then holds what the copy
+    # would have put there, bit for bit.
+
+    def _decide_row_write(self, s, examples):
+        from .primitives.indexing import Slot
+        y, v = s.args[0], s.args[1]
+        if len(s.args) != 3 or not isinstance(v, Var) or not isinstance(y, Var) or \
+                s.params.get("index") not in (Slot(0), (Slot(0),)):
+            return
+        k = s.args[2]
+        if isinstance(k, Var) and (self.defs.get(k) or ("eqn",))[0] != "param" and \
+                k not in self.func.params:
+            return
+        yx, vx = examples.get(y), examples.get(v)
+        if type(yx) is not np.ndarray or type(vx) is not np.ndarray or \
+                yx.shape[1:] != vx.shape or yx.dtype != vx.dtype or \
+                y in self._foreign or v in self._foreign:
+            return
+        if self.namer.names.get(s.outs[0]) != self.namer.name(y) or \
+                any(b is v for b in self._buffer_of.values()):
+            return      # (a later value reuses v's buffer)
+        root = self._root_buffer(v)
+        d = self.defs.get(root)
+        if d is None or d[0] != "eqn" or d[2] is not self.block_of[s]:
+            return
+        r = d[1]
+        rx = examples.get(root)
+        if r in self.ufunc_out or r in self.row_out or not _row_printable(r) or \
+                type(rx) is not np.ndarray or rx.shape != vx.shape or rx.dtype != vx.dtype:
+            return
+        start, end = self.pos[r], self.pos[s]
+        if self.def_pos.get(y, -1) >= start:
+            return
+        for m in self.aliases.members(y):
+            if any(u is not s and start < p_ < end for p_, u in self.use_sites.get(m, ())):
+                return
+        members = [m for m in self._buffer_of if self._root_buffer(m) is root] + [root]
+        for m in members:
+            for p_, u in self.use_sites.get(m, ()):
+                if u is s:
+                    continue
+                if u is None or not start <= p_ <= end or \
+                        not (drops_references(u) or _shape_only(u, m)):
+                    return
+        self.row_out[r] = s
+        self.folded.add(s)              # (printed by r: the value is computed in the row)
+
+    def _root_buffer(self, v):
+        while v in self._buffer_of:
+            v = self._buffer_of[v]
+        return v
+
+    def _row_stmt(self, e, indent):
+        from .primitives.indexing import template_to_ast
+        s = self.row_out[e]
+        row = ast.Subscript(value=ast.Name(id=self.namer.name(s.args[0]), ctx=ast.Load()),
+                            slice=template_to_ast(s.params["index"],
+                                                  [self.atom(p) for p in s.args[2:]]),
+                            ctx=ast.Load())
+        call = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                           attr=e.prim.impl.__name__, ctx=ast.Load()),
+                        args=[self.atom(a) for a in e.args],
+                        keywords=[ast.keyword(arg="out", value=row)])
+        return self.assign(e.outs, call, indent)
+
     def _ufunc_stmt(self, e, i, indent):
         args = [self.atom(a) for a in e.args]
         target = self.namer.name(e.outs[0])
@@ -799,6 +879,8 @@ class CodeGen:
         return f"# {where}: {text}"
 
     def stmt(self, e: Eqn, indent: str) -> list[str]:
+        if e in self.row_out:
+            return self._row_stmt(e, indent)
         if e in self.ufunc_out:
             return self._ufunc_stmt(e, self.ufunc_out[e], indent)
         handler = getattr(e.prim, "codegen_stmt", None)
@@ -858,6 +940,13 @@ _UFUNC_PRINTABLE = {
 
 # a view of its first operand and nothing else (its readers are followed)
 _VIEWS = {"transpose"}
+
+
+def _row_printable(e) -> bool:
+    """An elementwise NumPy ufunc printed as ``np.<name>(..., out=...)``."""
+    impl = e.prim.impl
+    return isinstance(impl, np.ufunc) and impl.nout == 1 and not e.kwargs and \
+        len(e.outs) == 1 and not e.blocks() and e.prim.name in _UFUNC_PRINTABLE
 
 
 def _shape_only(user, a) -> bool:

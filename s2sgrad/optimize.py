@@ -556,3 +556,81 @@ def erase_rule_markers(func: Func) -> Func:
     body = rewrite(func.body)
     return dce(Func(func.name, func.params, body, [sub(r) for r in func.results],
                     func.filename, func.info))
+
+
+# ---------------------------------------------------------------- invariant carries
+
+
+def forward_invariant_carries(func: Func) -> Func:
+    """Loop carries that the body hands back unchanged (the body's result is
+    its parameter: the seed of ones of a summed loss, read by every step of
+    the reversed loop) become plain reads of their initial value, inside the
+    body and after the loop, and leave the loop.  Exact: such a carry holds
+    its initial value in every iteration.  Passes that look at the
+    equations defining a value (:mod:`s2sgrad.peephole`'s seeds of ones)
+    then see through it.  Carries a loop's ``break_at``/``count_at`` name
+    stay.  Rewrites ``func`` in place and returns it."""
+    subst: dict = {}
+
+    def sub(a):
+        while isinstance(a, Var) and a in subst:
+            a = subst[a]
+        return a
+
+    def walk(block):
+        for e in block.eqns:
+            e.args = tuple(sub(a) for a in e.args)
+            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            for b in e.blocks():
+                walk(b)
+            if e.prim.name in ("for_loop", "while_loop"):
+                _drop_invariant(e, subst)
+        block.results = [sub(r) for r in block.results]
+
+    walk(func.body)
+    func.results = [sub(r) for r in func.results]
+    return func
+
+
+def _drop_invariant(e, subst):
+    body = e.params["body"]
+    off = loop_offset(e)
+    carries = body.params[off:]
+    fixed = {e.params.get(k) for k in ("break_at", "count_at")}
+    inv = [i for i, p in enumerate(carries) if body.results[i] is p and i not in fixed]
+    if not inv:
+        return
+    inits = e.args[off:]
+    inner = {}
+    for i in inv:
+        inner[carries[i]] = inits[i]
+        subst[e.outs[i]] = inits[i]
+    cond = e.params.get("cond")
+    if cond is not None:
+        for i in inv:
+            inner[cond.params[i]] = inits[i]
+    _rename_reads(body, inner)
+    if cond is not None:
+        _rename_reads(cond, inner)
+    keep = [i for i in range(len(carries)) if i not in inv]
+    remap = {old: new for new, old in enumerate(keep)}
+    body.params = body.params[:off] + [carries[i] for i in keep]
+    body.results = [body.results[i] for i in keep]
+    if cond is not None:
+        cond.params = [cond.params[i] for i in keep]
+    for k in ("break_at", "count_at"):
+        if e.params.get(k) is not None:
+            e.params[k] = remap[e.params[k]]
+    e.args = tuple(e.args[:off]) + tuple(inits[i] for i in keep)
+    e.outs = tuple(e.outs[i] for i in keep)
+
+
+def _rename_reads(block, subst):
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+    for e in block.eqns:
+        e.args = tuple(sub(a) for a in e.args)
+        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+        for b in e.blocks():
+            _rename_reads(b, subst)
+    block.results = [sub(r) for r in block.results]

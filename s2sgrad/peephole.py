@@ -132,6 +132,7 @@ class _Chains:
         self.subst = subst
         self.changed = False
         self._internal_cache: dict = {}
+        self.outer: dict = {}         # arrays of ones/full of the enclosing blocks
 
     def val(self, a):
         if isinstance(a, Const):
@@ -145,9 +146,18 @@ class _Chains:
     # ------------------------------------------------------------ blocks
 
     def block(self, block: Block):
+        outer = self.outer
+        # a seed of ones made before a loop (or a number times it) is a
+        # constant factor in the loop's body too
+        self.outer = dict(outer)
+        for e in block.eqns:
+            k = self._scaled_ones(e, self.outer)
+            if k is not None:
+                self.outer[e.outs[0]] = k
         for e in block.eqns:
             for b in e.blocks():
                 self.block(b)
+        self.outer = outer
         self.defs = {o: e for e in block.eqns for o in e.outs}
         self.block_eqns = set(map(id, block.eqns))
         self._internal_cache = {}
@@ -277,9 +287,45 @@ class _Chains:
             return g, ("sum", terms, e)
         raise _Bail
 
+    def _scaled_ones(self, e, known):
+        """(k, base) when ``e``'s float array result is ``k`` times the
+        array of ones (or ``full``) ``base``: ``ones``/``full`` itself, or
+        a number times, over or the negation of such a value in ``known``."""
+        if len(e.outs) != 1 or e.params or e.kwargs.keys() - {"dtype"} or e.blocks():
+            return None
+        x = self.val(e.outs[0])
+        if not isinstance(x, (np.ndarray, np.floating)) or x.dtype.kind != "f":
+            return None         # (a 0-d seed over a number is a NumPy scalar)
+        name, a = e.prim.name, e.args
+        if name == "ones" and not e.kwargs.keys() - {"dtype"}:
+            return 1.0, e.outs[0]
+        if name == "full" and len(a) > 1 and _number(a[1]):
+            return float(a[1].value), e.outs[0]
+        if e.kwargs:
+            return None
+        if name == "negative" and len(a) == 1 and a[0] in known:
+            k, base = known[a[0]]
+            return -k, base
+        if name == "multiply" and len(a) == 2:
+            for i in (0, 1):
+                if _number(a[i]) and isinstance(a[1 - i], Var) and a[1 - i] in known:
+                    k, base = known[a[1 - i]]
+                    return k * float(a[i].value), base
+        if name == "divide" and len(a) == 2 and _number(a[1]) and a[1].value != 0 and \
+                isinstance(a[0], Var) and a[0] in known:
+            k, base = known[a[0]]
+            return k / float(a[1].value), base
+        return None
+
     def leaf(self, v, absorb):
         e = self.defs.get(v)
         x = self.val(v)
+        if e is None and v in self.outer:
+            # made before the loop: a constant times a seed of ones
+            k, base = self.outer[v]
+            if np.shape(self.val(base)) == np.shape(x) and \
+                    np.result_type(self.val(base)) == np.result_type(x):
+                return k, ("ones", base)
         if e is not None and len(e.outs) == 1 and not e.params:
             name = e.prim.name
             if name in ("full", "ones") and type(x) is np.ndarray and x.dtype.kind == "f":

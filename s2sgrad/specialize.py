@@ -1502,7 +1502,7 @@ def specialize(func: Func, leaves) -> Func | None:
 
 
 def _specialize(func: Func, leaves) -> Func | None:
-    from .optimize import cse, dce, hoist_invariants, prune_stacks
+    from .optimize import cse, dce, forward_invariant_carries, hoist_invariants, prune_stacks
     from .peephole import scale_chains
     from .tapes import preallocate
     inf = infer(func, leaves)
@@ -1515,7 +1515,7 @@ def _specialize(func: Func, leaves) -> Func | None:
     body = rw.block(func.body, top=True)
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
-    f = _elide_broadcasts(f, inf, rw.lazy)
+    f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
     # (twice: a value the first round leaves with one use joins a chain)
     f = dce(scale_chains(dce(f), inf, rw.keep_copies))
     if f.info.get("peephole_changed"):

@@ -152,6 +152,15 @@ class _Tapes:
         # closure, which its tape keeps)
         return any(e.blocks() and _reads(e, v) for e in self._fwd_body.eqns)
 
+    def _read_only(self, o) -> bool:
+        """Whether every reader of the popped ``o`` keeps no reference to it
+        (elementwise operations, products, reductions: s2sgrad.alias.
+        drops_references): then its row is read as a view, which nothing
+        writes and no alias class joins."""
+        from .alias import drops_references
+        us = self.uses.get(o, [])
+        return bool(us) and all(u is not None and drops_references(u) for u in us)
+
     def _only_uses(self, s, *eqns) -> bool:
         us = self.uses.get(s, [])
         return len(us) == len(eqns) and all(any(u is e for e in eqns) for u in us)
@@ -251,7 +260,8 @@ class _Tapes:
             # loop's state, and the tape's writes ``T[k] = h`` could then not
             # be made in place: each would copy the whole tape
             reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
-                             {"index": self._index(ex), "copy": True}, pop.loc))
+                             {"index": self._index(ex), "copy": not self._read_only(o)},
+                             pop.loc))
             tape_of[o] = t_out
         if not reads:
             return

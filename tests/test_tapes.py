@@ -66,7 +66,8 @@ def test_rnn_saves_into_arrays_and_reads_its_inputs_in_place(batch, monkeypatch)
     for gone in (".append(", ".pop()", "unzip", "stack_steps", "[]"):
         assert gone not in src, src
     assert "h_tape = np.empty((7, 4" in src and "h_tape[t] = h" in src, src
-    assert "steps[t_1] = " in src, src
+    # the step's cotangent is computed in its row of the tape (no copy into it)
+    assert "out=steps[t_1])" in src and "steps[t_1] = " not in src, src
     # written in place: never a copy of a whole tape per step (the state the
     # reversed loop carries is a copy of its row, so that the alias model
     # keeps the tape apart from the forward loop's state)
@@ -156,3 +157,49 @@ def test_pass_output_verifies():
     verify(f)
     names = [e.prim.name for e in f.body.eqns]
     assert "empty" in names and "new_stack" not in names and "unzip" not in names
+
+
+def rnn_mean_over_steps(Wh, Wx, b, xs, h, ys):
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        loss = loss + np.mean((h - ys[t]) ** 2)
+    return loss / xs.shape[0]
+
+
+@pytest.mark.parametrize("f", [rnn_summed, rnn_mean_over_steps])
+@pytest.mark.parametrize("batch", [None, 5])
+def test_summed_losses_compute_in_the_rows(f, batch, monkeypatch):
+    """A loss summed over the steps: the per-step residual is computed in its
+    tape row (np.subtract(..., out=tape[t])), read back as a view, and the
+    step cotangent is computed in its row of ``steps``; the seed of ones
+    (and a mean's 1 / n) is no multiply inside the reversed loop."""
+    args = _rnn_args(batch=batch)
+    args += (rng.normal(size=(7,) + args[-1].shape),)
+    want = _generic(f, args, (0, 1, 2), monkeypatch)
+    g = grad(f, wrt=(0, 1, 2))
+    _close(g(*args), want)
+    src = g.source
+    assert re.search(r"= np\.subtract\(h_?\d*, _t\d+, out=tape\[t\]\)", src), src
+    assert re.search(r"_t\d+ = tape\[t_1\]\n", src), src           # a view, no copy
+    assert "out=steps[t_1])" in src and "steps[t_1] = " not in src, src
+    back = src[src.index("reversed("):]
+    assert "seed" not in back and "loss_bar" not in back, src
+    # (the written rows are used in place: a second call gives the same numbers)
+    _close(g(*args), want)
+
+
+def test_a_row_computed_in_place_is_not_read_after_a_later_write(monkeypatch):
+    """``v = a * 2; y[0] = v; y[0] = 5.0; ... v`` -- v cannot live in the row
+    (it is read after the row is written again)."""
+    def f(a):
+        y = np.zeros((2, 3))
+        v = a * 2.0
+        y[0] = v
+        y[0] = 5.0
+        return np.sum(y * y) + np.sum(v * a)
+    a = rng.normal(size=3)
+    want = _generic(f, (a,), 0, monkeypatch)
+    g = grad(f)
+    _close(g(a), want)
+    _close(g(a), 4.0 * a)               # d/da sum(2 a * a); y is overwritten
