@@ -21,7 +21,7 @@ from .graph import graph, Graph
 from .pytree import register_pytree
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
-                     OutputError)
+                     OutputError, OutputTypeError)
 
 __version__ = "0.1.0"
 
@@ -31,4 +31,5 @@ __all__ = ["register_pytree", "stop_gradient", "checkpoint", "checkpointed", "Bi
            "custom_vjp", "custom_jvp", "defrule", "undefrule", "RuleError",
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
-           "SourceNotFoundError", "NonDifferentiableError", "OutputError", "InputError"]
+           "SourceNotFoundError", "NonDifferentiableError", "OutputError", "OutputTypeError",
+           "InputError"]
