@@ -1026,8 +1026,10 @@ __all__ += ["lead_sum", "lead_broadcast"]
 
 def _unique_first(ar, equal_nan=True, sorted=True):
     """The flat index of each unique value's first occurrence, in the order
-    np.unique returns the values."""
-    return np.unique(np.ravel(ar), return_index=True, equal_nan=equal_nan, sorted=sorted)[1]
+    np.unique returns the values (``sorted=`` is NumPy 2.3's; before it the
+    values are always sorted)."""
+    kw = {} if sorted is True else {"sorted": sorted}
+    return np.unique(np.ravel(ar), return_index=True, equal_nan=equal_nan, **kw)[1]
 
 
 def unique_tangent(t, ar, equal_nan=True, sorted=True):

@@ -143,6 +143,12 @@ SPECS = [
          (normal(3),)),
     Spec("cast_derivative", lambda t, d: np.sum(rt.cast_derivative(t, d.dtype, t.dtype) ** 2),
          (normal(3), np.arange(3)), id="cast_derivative-int", float32=False),
+    # x op= v: an array's dtype and shape kept (the identity when they agree),
+    # a scalar rebound (tests/test_aliasing.py checks the float32 casts)
+    Spec("in_place_result", lambda a: np.sum(rt.in_place_result(a * 2.0, W4) ** 2 * W4),
+         (normal(4),)),
+    Spec("in_place_result", lambda a: np.sum(rt.in_place_result(a ** 2, 1.5) * W4),
+         (normal(4),), id="in_place_result-scalar"),
 ]
 
 
