@@ -204,7 +204,12 @@ _SAME_OPS = {"LOAD_METHOD": "LOAD_ATTR", "LOAD_GLOBAL": "LOAD_VAR", "LOAD_DEREF"
 def _fingerprint(co, depth=0):
     out = []
     line = co.co_firstlineno
-    for ins in dis.get_instructions(co):
+    instructions = list(dis.get_instructions(co))
+    for k, ins in enumerate(instructions):
+        if ins.opname == "LOAD_CONST" and isinstance(ins.argval, str) and \
+                k + 1 < len(instructions) and instructions[k + 1].opname == "MAKE_FUNCTION":
+            continue    # Python 3.10: a nested function's qualified name, which names
+            #             the enclosing functions the synthetic scopes leave out
         pos = getattr(ins, "positions", None)
         if pos is not None and pos.lineno is not None:
             line = pos.lineno

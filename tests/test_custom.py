@@ -867,7 +867,9 @@ def test_export_of_functions_with_custom_rules(numpy_only_python):   # noqa: F81
             try:
                 expected[key].append(("ok", in_process(tf, kind, args, kwargs, extra)))
             except Exception as exc:            # noqa: BLE001
-                expected[key].append(("error", type(exc).__name__, str(exc)))
+                # (Python 3.10 appends s2sgrad's note on the generated line to
+                # the message, where 3.11+ adds it as a note: not the module's)
+                expected[key].append(("error", type(exc).__name__, str(exc).split("\n")[0]))
     got = run_exported(numpy_only_python, jobs)
     for key, _, _, calls in cases:
         for i, (exp, res) in enumerate(zip(expected[key], got[key])):
