@@ -808,6 +808,13 @@ def _primitive_function(fn):
     return ns[name]
 
 
+def _new_of_base(cls, *args, **kwargs):
+    """``type(g)(f, ...)`` of a transformation with a class of its own (see
+    ``_set_hot``) makes an instance of the base class: a new transformation,
+    never one sharing ``g``'s runners."""
+    return cls.__mro__[1](*args, **kwargs)
+
+
 def transform_type(obj):
     """The class of a transformed function (``GradFunction``, ...) -- not
     the class of its own that its hot call path gives it (``_set_hot``)."""
@@ -1344,7 +1351,8 @@ class _GradBase(_Transformed):
         if "_s2s_own" not in cls.__dict__:
             cls = type(cls.__name__, (cls,), {"_s2s_own": True, "__module__": cls.__module__,
                                               "__qualname__": cls.__qualname__,
-                                              "__doc__": cls.__doc__})
+                                              "__doc__": cls.__doc__,
+                                              "__new__": _new_of_base})
             self.__class__ = cls
         if cls.__dict__.get("__call__") is not entry.hot:
             cls.__call__ = entry.hot

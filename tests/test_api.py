@@ -416,6 +416,10 @@ def test_copies_of_a_transformation_run_on_their_own():
     np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)       # hot
     g2, g3 = copy.copy(g), copy.deepcopy(g)
     assert type(g2) is not type(g) and isinstance(g2, type(g).__mro__[1])
+    g4 = type(g)(loss)                               # a new transformation of its own
+    assert type(g4) is type(g).__mro__[1] and g4._last is None
+    np.testing.assert_allclose(g4(W, X, Y), want, rtol=1e-12)
+    assert g4._last is not None
     del g
     import gc
     gc.collect()
