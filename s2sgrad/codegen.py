@@ -270,6 +270,7 @@ class CodeGen:
                 use(r, end, None)
 
         walk(func.body, None)
+        del walk        # (a recursive closure is a reference cycle: its cells stay alive)
         end = next(counter)
         for r in func.results:
             use(r, end, None)

@@ -277,6 +277,7 @@ def share_shapes(func: Func) -> Func:
         eqns.append(e)
         for o in e.outs:
             note(o)
+    del fix  # (breaks the recursive closure's reference cycle)
     return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
 
 
@@ -307,6 +308,7 @@ def elide_broadcasts(func: Func) -> Func:
                     if isinstance(r, Var):
                         uses.setdefault(r, []).append(None)
     count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)
@@ -344,7 +346,9 @@ def elide_broadcasts(func: Func) -> Func:
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, [subst.get(r, r) for r in block.results])
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -440,7 +444,9 @@ def prune_stacks(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, [sub(r) for r in block.results])
 
-    return Func(func.name, func.params, rewrite(func.body), [sub(r) for r in func.results],
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, [sub(r) for r in func.results],
                 func.filename, func.info)
 
 
@@ -476,7 +482,9 @@ def share_stacking(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, block.results)
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -512,7 +520,9 @@ def hoist_invariants(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, block.results)
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -554,5 +564,6 @@ def erase_rule_markers(func: Func) -> Func:
         return Block(eqns, list(block.params), [sub(r) for r in block.results])
 
     body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
     return dce(Func(func.name, func.params, body, [sub(r) for r in func.results],
                     func.filename, func.info))

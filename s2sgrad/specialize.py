@@ -216,6 +216,7 @@ def foreign_values(func: Func, leaves) -> frozenset:
 
     while walk(func.body):
         pass
+    del walk  # (breaks the recursive closure's reference cycle)
     return frozenset(foreign)
 
 
@@ -274,7 +275,9 @@ def for_kinds(func: Func, leaves, foreign=None) -> Func:
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
             eqns.append(e)
         return Block(eqns, block.params, block.results)
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 dict(func.info, foreign=foreign))
 
 
@@ -806,6 +809,7 @@ class _Infer:
                 for x in t:
                     walk(x, sl)
         walk(e.params.get("index"), False)
+        del walk  # (breaks the recursive closure's reference cycle)
         for k, (a, v) in enumerate(zip(parts, pvals)):
             if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "b":
                 return False
@@ -1323,7 +1327,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
             params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, block.results)
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -1414,6 +1420,7 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
             if isinstance(r, Var):
                 readers[r] = readers.get(r, 0) + 1
     count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
     for r in func.results:
         if isinstance(r, Var):
             readers[r] = readers.get(r, 0) + 1
@@ -1450,6 +1457,7 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                 break
         b.eqns = [e for e in b.eqns if e is not None]
     block(func.body)
+    del block  # (breaks the recursive closure's reference cycle)
     return func
 
 
