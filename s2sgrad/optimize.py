@@ -71,9 +71,22 @@ def _dce_eqns(eqns, live: set) -> list:
                 live.update(a for a in e2.atoms() if isinstance(a, Var))
                 for b in e2.blocks():
                     live.update(free_vars(b))
-        elif _effect(e) or any(o in live for o in e.outs):
+            continue
+        keep = _effect(e)
+        if not keep:
+            for o in e.outs:
+                if o in live:
+                    keep = True
+                    break
+        if keep:
             out.append(e)
-            live.update(a for a in e.atoms() if isinstance(a, Var))
+            for a in e.args:
+                if type(a) is Var:
+                    live.add(a)
+            if e.kwargs:
+                for a in e.kwargs.values():
+                    if type(a) is Var:
+                        live.add(a)
     out.reverse()
     return out
 

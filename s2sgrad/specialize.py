@@ -1495,8 +1495,6 @@ def specialize(func: Func, leaves) -> Func | None:
 
 def _specialize(func: Func, leaves) -> Func | None:
     from .optimize import cse, dce, hoist_invariants, prune_stacks
-    from .peephole import scale_chains
-    from .tapes import preallocate
     inf = infer(func, leaves)
     if inf is None:
         return None
@@ -1508,10 +1506,13 @@ def _specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = _elide_broadcasts(f, inf, rw.lazy)
-    # (twice: a value the first round leaves with one use joins a chain)
-    f = dce(scale_chains(dce(f), inf, rw.keep_copies))
+    # (twice: a value the first round leaves with one use joins a chain;
+    # a round that rewrote nothing leaves nothing for DCE, which is idempotent)
+    f = scale_chains(dce(f), inf, rw.keep_copies)
     if f.info.get("peephole_changed"):
-        f = dce(scale_chains(f, inf, rw.keep_copies))
+        f = scale_chains(dce(f), inf, rw.keep_copies)
+        if f.info.get("peephole_changed"):
+            f = dce(f)
     f = prune_stacks(f)
     # (checkpoint budgets measure the values a step pushes: before they go
     # into preallocated tapes, which store the same rows)
@@ -1528,3 +1529,8 @@ def _specialize(func: Func, leaves) -> Func | None:
 
 # the registry is imported for its side effect of defining every primitive
 assert REGISTRY
+# the passes _specialize runs: imported with this module, not by the first
+# call (uncompiled sources -- no bytecode cache -- cost ~10 ms there).
+# (Here, at the end: tapes imports names of this module.)
+from .peephole import scale_chains  # noqa: E402
+from .tapes import preallocate  # noqa: E402
