@@ -376,6 +376,21 @@ def _join(a, b):
     return Mixed(alts) if len(alts) <= _MAX_ALTS else UNKNOWN
 
 
+def _all_known(vals) -> bool:
+    """No operand is UNKNOWN or a stack."""
+    for v in vals:
+        if v is UNKNOWN or isinstance(v, _Stack):
+            return False
+    return True
+
+
+def _any_mixed(vals) -> bool:
+    for v in vals:
+        if type(v) is Mixed:
+            return True
+    return False
+
+
 def _is_pyscalar(v) -> bool:
     return not isinstance(v, (np.ndarray, np.generic))
 
@@ -690,8 +705,9 @@ class _Infer:
 
     def simple(self, e):
         name = e.prim.name
-        args = [self.val(a) for a in e.args]
-        kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
+        ex = self.ex
+        args = [a.value if type(a) is Const else ex.get(a, UNKNOWN) for a in e.args]
+        kwargs = {k: self.val(v) for k, v in e.kwargs.items()} if e.kwargs else {}
         draw = getattr(e.prim, "effect", None) == "random"
         if draw:
             # A draw's shape and dtype never depend on the generator's state:
@@ -716,7 +732,7 @@ class _Infer:
             impl = getattr(batch_runtime, e.params["fn"])
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
-            and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
+            and _all_known(args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
         if ok and not elementwise and name not in _VALUE_FREE:
             # Python and integer operands may carry a shape (reshape targets,
@@ -747,8 +763,7 @@ class _Infer:
                     _large_shape(args[0]):
                 kwargs = dict(kwargs, like=_lazy_like())      # np.full(S, v, like=dask)
         try:
-            if any(type(v) is Mixed for v in args) or \
-                    any(type(v) is Mixed for v in kwargs.values()):
+            if _any_mixed(args) or (kwargs and _any_mixed(kwargs.values())):
                 res = self._evaluate_mixed(e, impl, args, kwargs)
             else:
                 res = _evaluate(e, impl, args, kwargs)
@@ -760,7 +775,7 @@ class _Infer:
             res = _from_lazy(res)
         static = not draw and (
             (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
-                all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res)))
+                _is_pyscalar(res) and all(self.is_static(a) for a in e.atoms())))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:
@@ -890,7 +905,10 @@ def _eval_operator(e, args, kwargs):
             ast.fix_missing_locations(ast.Expression(body=node)), "<s2sgrad example>", "eval")
     if kwargs:
         raise ValueError("operator with options")
-    return eval(code, {"np": np}, {f"_a{i}": a for i, a in enumerate(args)})
+    return eval(code, _EVAL_GLOBALS, {f"_a{i}": a for i, a in enumerate(args)})
+
+
+_EVAL_GLOBALS = {"np": np}
 
 
 def _shapeish(v) -> bool:
