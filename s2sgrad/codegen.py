@@ -312,12 +312,33 @@ def _fx(node, prec) -> str:
     raise _NotFast
 
 
+class _Names(dict):
+    """Var -> its Python name, and the reverse (``holders``: name -> the Vars
+    printed under it), kept by every write."""
+
+    def __init__(self):
+        super().__init__()
+        self.holders: dict = {}
+
+    def __setitem__(self, v, name):
+        old = self.get(v)
+        if old is not None:
+            self.holders[old].remove(v)
+        dict.__setitem__(self, v, name)
+        self.holders.setdefault(name, []).append(v)
+
+    def setdefault(self, v, name):
+        if v not in self:
+            self[v] = name
+        return self[v]
+
+
 class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
         self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
-        self.names: dict = {}
+        self.names: dict = _Names()
         self.temps = itertools.count()
         # hint -> the suffix to try first: every smaller one was taken when
         # it was last asked for, and names are never given back (h, h_1,
@@ -527,9 +548,8 @@ class CodeGen:
         # the name is rebound later (a loop carry's result takes the body
         # parameter's name): the written value may not be read after that
         last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
-        for w, nm in self.namer.names.items():
-            if nm == n and w is not y and w is not out and \
-                    here < self.def_pos.get(w, -1) < last:
+        for w in self.namer.names.holders.get(n, ()):
+            if w is not y and w is not out and here < self.def_pos.get(w, -1) < last:
                 return
         self.namer.names[out] = n
         self.inplace.add(e)
@@ -759,16 +779,34 @@ class CodeGen:
     def _try_share(self, block, res, n, param):
         if not isinstance(res, Var) or res in self.namer.names:
             return
-        for k, e in enumerate(block.eqns):
-            if res in e.outs:
-                if param is not None and any(param in _uses_in(e2) for e2 in block.eqns[k + 1:]):
-                    return
-                if param is not None and e.blocks() and param in _uses_in(e):
-                    return       # a branch/loop defining res may still read param inside
-                if param is not None and len(e.outs) > 1:
-                    return
-                self.namer.names[res] = n
+        where, last_read = self._block_index(block)
+        k = where.get(res)
+        if k is not None:
+            e = block.eqns[k]
+            if param is not None and last_read.get(param, -1) > k:
                 return
+            if param is not None and e.blocks() and param in _uses_in(e):
+                return       # a branch/loop defining res may still read param inside
+            if param is not None and len(e.outs) > 1:
+                return
+            self.namer.names[res] = n
+
+    def _block_index(self, block):
+        """(Var -> the position of the equation of ``block`` defining it,
+        Var -> the last position reading it, nested blocks included): once
+        per block, not a scan of the block per loop carry."""
+        cache = self.__dict__.setdefault("_block_indexes", {})
+        hit = cache.get(id(block))
+        if hit is not None and hit[0] is block:
+            return hit[1]
+        where, last_read = {}, {}
+        for k, e in enumerate(block.eqns):
+            for o in e.outs:
+                where.setdefault(o, k)
+            for v in _uses_in(e):
+                last_read[v] = k
+        cache[id(block)] = (block, (where, last_read))
+        return where, last_read
 
     # ------------------------------------------------------------ analysis
 

@@ -179,6 +179,8 @@ def _atom_key(a):
 def _params_key(params):
     if not params:
         return ""
+    if len(params) == 1 and "spelling" in params:
+        return "[]"                     # (repr of the empty list below, without building it)
     try:
         return repr(sorted((k, v) for k, v in params.items() if k != "spelling"))
     except Exception:
@@ -380,6 +382,8 @@ def prune_stacks(func: Func) -> Func:
     operands of a sum), one suffices.  Drop such positions from every push
     and consumer of the stack (the whole stack if nothing is read).  Stacks
     that are copied (re-callable pullbacks) or read otherwise are left alone."""
+    if not any(e.prim.name == "push" for e in iter_eqns(func.body)):
+        return func                     # (nothing saved: nothing to prune)
     pushes, consumers, skip = {}, {}, set()
     for e in iter_eqns(func.body):
         n = e.prim.name
@@ -411,15 +415,17 @@ def prune_stacks(func: Func) -> Func:
                                                c.kwargs["n"].value == w) for c in cs):
             continue
         keep = []
+        first: dict = {}        # the values position i holds in every push -> first such kept
         for i in range(w):
             if not any(c.outs[i] in used for c in cs):
                 continue
-            dup = next((k for k in keep if all(p.args[1 + k] is p.args[1 + i] for p in ps)),
-                       None)
+            held = tuple(id(p.args[1 + i]) for p in ps)
+            dup = first.get(held)
             if dup is not None:
                 for c in cs:
                     subst[c.outs[i]] = c.outs[dup]
                 continue
+            first[held] = i
             keep.append(i)
         if len(keep) < w:
             plan[s] = keep

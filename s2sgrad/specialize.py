@@ -1364,8 +1364,7 @@ def _keeps(u, i, v, inf) -> bool:
     if inf.lazy:
         vals = _as_lazy(vals)
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with _Quiet():      # (inside specialize's own: nothing to enter again)
             res = _eval_operator(u, vals, {}) if _operator_printed(u) else \
                 u.prim.impl(*vals)
     except Exception:
