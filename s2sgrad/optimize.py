@@ -310,6 +310,11 @@ def elide_broadcasts(func: Func) -> Func:
     shape: NumPy's broadcasting gives the same values and shape, without
     materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
     multiplies by ``g / n`` directly."""
+    # values that are themselves broadcasts: never the full-shaped witness
+    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
+                  for o in e.outs}
+    if not broadcasts:
+        return func                     # (nothing to drop)
     uses: dict = {}
 
     def count(block):
@@ -329,9 +334,6 @@ def elide_broadcasts(func: Func) -> Func:
             uses.setdefault(r, []).append(None)
 
     subst: dict = {}
-    # values that are themselves broadcasts: never the full-shaped witness
-    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
-                  for o in e.outs}
     for e in iter_eqns(func.body):
         if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
             continue

@@ -1330,6 +1330,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
     operation (or ``where``) whose result keeps its shape and dtype that way:
     NumPy's broadcasting then does the work without materialising ``t``; DCE
     drops ``t`` once nothing else reads it."""
+    if not lazy:
+        return func         # (no broadcast value: nothing to replace)
+
     def rewrite(block):
         eqns = []
         for e in block.eqns:
