@@ -135,12 +135,51 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--T", type=int, default=2000)
-    ap.add_argument("--only", choices=("rnn", "mlp"), default=None)
+    ap.add_argument("--only", choices=("rnn", "mlp", "hvp"), default=None)
+    ap.add_argument("--T-hvp", type=int, default=500)
     opts = ap.parse_args()
-    if opts.only != "mlp":
+    if opts.only in (None, "rnn"):
         bench_rnn(np.random.default_rng(0), opts)
-    if opts.only != "rnn":
+    if opts.only in (None, "mlp"):
         bench_mlp(np.random.default_rng(1), opts)
+    if opts.only in (None, "hvp"):
+        bench_hvp(np.random.default_rng(2), opts)
+
+
+def rnn_loss(Wh, Wx, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h * h)
+
+
+def rnn_loss_marked(Wh, Wx, xs, h):
+    for t in s2sgrad.checkpointed(range(xs.shape[0])):
+        h = np.tanh(Wh @ h + Wx @ xs[t])
+    return np.sum(h * h)
+
+
+def bench_hvp(rng, opts):
+    """Second order: hvp (forward over reverse) of the RNN, the loop marked
+    ``checkpointed`` (the tangent-carrying drivers keep sqrt(T) snapshots of
+    the state and its tangent) against the plain loop; and jvp of
+    ``grad(..., checkpoint="sqrt")``."""
+    H, B, D, T = 256, 64, 64, opts.T_hvp
+    Wh = rng.standard_normal((H, H)) / np.sqrt(H)
+    Wx = rng.standard_normal((H, D)) / np.sqrt(D)
+    xs = rng.standard_normal((T, D, B))
+    h0 = np.zeros((H, B))
+    args = (Wh, Wx, xs, h0)
+    v = rng.standard_normal((H, H))
+    plain = s2sgrad.hvp(rnn_loss, wrt=0)
+    marked = s2sgrad.hvp(rnn_loss_marked, wrt=0)
+    jg = s2sgrad.jvp(s2sgrad.grad(rnn_loss, wrt=0, checkpoint="sqrt"), wrt=0)
+    variants = [
+        ("hvp, plain loop", lambda *a: (plain(a, v),)),
+        ("hvp, checkpointed(range(T))", lambda *a: (marked(a, v),)),
+        ('jvp(grad(checkpoint="sqrt"))', lambda *a: (jg(a, (v,))[1],)),
+    ]
+    compare(f"hvp of the RNN T={T}, hidden {H}, batch {B}", variants, args,
+            opts.rounds, opts.repeat)
 
 
 def bench_rnn(rng, opts):

@@ -28,6 +28,7 @@ import inspect
 import linecache
 import numbers
 import os
+import weakref
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
-from .guards import Guards, build as build_guard, changed
+from .guards import Guards, build as build_guard, changed, tests as guard_tests
 from .ir import Const, Func, verify
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
@@ -619,20 +620,24 @@ def _call_key(args, kwargs):
 
 
 class _FastCall:
-    """The fast path of one argument signature: a small generated function
-    ``run`` with the user's parameters (names and defaults), which checks
-    that each argument has the signature's kind (and an array its shape and
-    dtype, a static int its value) and that the guards of the compiled
-    version hold, and then returns the generated code's result -- as it is
-    where the specialisation proved it a fresh array of the argument's kind
-    (``direct``), converted to ``float`` where the argument is one -- or
-    ``_MISS``.  Measured (``benchmarks/bench_core.py``
-    rows with floats and keywords): about 0.3 us for three arrays, where a
-    key tuple of shapes and dtypes and a dictionary lookup cost 0.8 us."""
-    __slots__ = ("run", "sc")
+    """The fast path of one argument signature: two small generated functions
+    with the user's parameters (names and defaults), which check that each
+    argument has the signature's kind (an array its shape and dtype, a
+    static int its value) and that the guards of the compiled version hold
+    (their tests inlined, read in the user's globals as the user's code reads
+    them), and then return the generated code's result -- as it is where the
+    specialisation proved it a fresh array of the argument's kind
+    (``direct``), converted to ``float`` where the argument is one.
 
-    def __init__(self, run, sc):
-        self.run, self.sc = run, sc
+    ``probe`` answers ``_MISS`` for arguments of another signature (used by
+    :meth:`_GradBase._call_warm`); ``hot`` is what calling the transformed
+    function runs while this signature is the last one called: it is the
+    ``__call__`` of the instance's own class (:meth:`_GradBase._set_hot`),
+    so a call is one Python call into it and one into the generated code, and
+    arguments of another signature take the general path from there.
+    Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
+    generated function for three arrays, most of it the shape tests."""
+    __slots__ = ("probe", "hot", "sc")
 
     @classmethod
     def make(cls, t, c, sc, leaves):
@@ -642,10 +647,12 @@ class _FastCall:
                 not inspect.isfunction(t.fn):
             return None
         names = [p.name for p in params]
-        ns = {"_s2s_type": type, "_s2s_ND": _ND, "_s2s_MISS": _MISS, "_s2s_fn": sc.fn,
-              "_s2s_float": float, "_s2s_complex": complex}
-        if any(n in ns for n in names):
+        if any(n.startswith(("_s2s_", "_s2g_")) for n in names):
             return None
+        ns = {"_s2s_type": type, "_s2s_ND": _ND, "_s2s_MISS": _MISS, "_s2s_fn": sc.fn,
+              "_s2s_float": float, "_s2s_complex": complex, "_s2s_Error": S2SGradError,
+              "_s2s_refusal": _refusal, "_s2s_explain": explain,
+              "_s2s_warm": weakref.WeakMethod(t._call_warm)}
         checks, sig = [], []
         root = t
         while root._inner is not None:
@@ -681,10 +688,22 @@ class _FastCall:
                 checks.append(f"_s2s_type({n}) is _s2s_k{k}")
             else:
                 return None
-        guard = getattr(c, "guard", None)
-        if guard is not None:             # what compiling assumed outside the arguments
-            ns["_s2s_guard"] = guard
-            checks.append("_s2s_guard()")
+        test = " and ".join(checks) or "True"
+        guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=names)
+        if guard is not None:          # what compiling assumed outside the arguments
+            tests, consts = guard
+            ns.update(consts)
+            # a guard may raise (an entry of a dictionary removed): not met
+            ok = ("        try:\n"
+                  f"            _s2s_ok = {test} and ({tests})\n"
+                  "        except Exception:\n"
+                  "            _s2s_ok = False\n"
+                  "        if _s2s_ok:\n")
+        else:
+            ok = f"        if {test}:\n"
+        # the hot runner: errors of the generated code (and of the general
+        # path it hands other signatures to) reported as the call's own
+        hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
         call = f"_s2s_fn({', '.join(names)})"
         ret = cls._returns(t, c, sc, leaves)
         if ret is None:
@@ -694,16 +713,34 @@ class _FastCall:
                 return t._finish(c, res, list(leaves), None, None, sc)
             ns["_s2s_finish"] = finish
             ret = f"_s2s_finish(_s2s_r, ({', '.join(names)}{',' if len(names) == 1 else ''}))"
-        body = f"return {call}" if ret == "_s2s_r" else f"_s2s_r = {call}\n            return {ret}"
+        body = (f"return {call}" if ret == "_s2s_r" else
+                f"_s2s_r = {call}\n                return {ret}")
+        args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
         src = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
-               f"    def run({', '.join(sig)}):\n"
-               f"        if {' and '.join(checks) or 'True'}:\n"
-               f"            {body}\n"
+               f"    def _s2s_probe({', '.join(sig)}):\n"
+               f"{ok}"
+               f"            {body.replace(chr(10) + '    ', chr(10))}\n"
                f"        return _s2s_MISS\n"
-               f"    return run\n")
+               f"    def _s2s_hot({', '.join(sig)}):\n"
+               f"{hot_ok}"
+               f"                {body}\n"
+               f"            return _s2s_warm()({args}, None)\n"
+               f"        except _s2s_Error as _s2s_e:\n"
+               f"            raise _s2s_refusal(_s2s_e) from None\n"
+               f"        except Exception as _s2s_e:\n"
+               f"            _s2s_explain(_s2s_e)\n"
+               f"            raise\n"
+               f"    return _s2s_probe, _s2s_hot\n")
         scope: dict = {}
-        exec(compile(src, f"<s2sgrad fast path of {t.fn.__name__}>", "exec"), scope)
-        return cls(scope["_s2s_factory"](**ns), sc)
+        # in the user's globals: the guards' names are read as the user's code reads them
+        exec(compile(src, f"<s2sgrad fast path of {t.fn.__name__}>", "exec"), t._globals(), scope)
+        probe, hot = scope["_s2s_factory"](**ns)
+        name = t.fn.__name__
+        hot.__name__ = hot.__qualname__ = name    # TypeErrors of a wrong call name the user's function
+        hot.__code__ = hot.__code__.replace(co_name=name)
+        self = cls()
+        self.probe, self.hot, self.sc = probe, staticmethod(hot), sc
+        return self
 
     @staticmethod
     def _returns(t, c, sc, leaves):
@@ -771,6 +808,13 @@ def _primitive_function(fn):
     return ns[name]
 
 
+def transform_type(obj):
+    """The class of a transformed function (``GradFunction``, ...) -- not
+    the class of its own that its hot call path gives it (``_set_hot``)."""
+    t = type(obj)
+    return t.__mro__[1] if "_s2s_own" in t.__dict__ else t
+
+
 class _Transformed:
     """Shared machinery of the decorated forms: binding, specs, cache.
 
@@ -789,6 +833,9 @@ class _Transformed:
     # The checkpointing schedule of every loop (grad/value_and_grad/vjp's
     # ``checkpoint=``; s2sgrad.schedules).
     checkpoint = None
+    # Whether this transform differentiates its inner one in forward mode
+    # (jvp): an inner gradient then keeps its checkpointed loops.
+    _forward_over = False
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
@@ -1083,9 +1130,14 @@ class _Transformed:
     def _sig_index(self, name):
         return list(self._sig.parameters).index(name)
 
+    def _clear_hot(self):
+        cls = type(self)
+        if "_s2s_own" in cls.__dict__ and "__call__" in cls.__dict__:
+            del cls.__call__
+
     def _forget_fast_paths(self):
         self.__dict__.pop("_fast", None)
-        self.__dict__.pop("_hot", None)
+        self._clear_hot()
 
     #: How the transformation is named in messages (``grad of 'loss' ...``).
     kind_name = "grad"
@@ -1123,7 +1175,10 @@ class _Transformed:
 
     def _primal(self, specs):
         if self._inner is not None:
-            func = self._inner.ir_for(specs)
+            if self._forward_over and isinstance(self._inner, _GradBase):
+                func = self._inner.ir_for(specs, forward=True)    # (keeps checkpoints)
+            else:
+                func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
         # what lowering assumed about the world outside the arguments: the
@@ -1185,7 +1240,7 @@ class _GradBase(_Transformed):
     keep_value = False
     composable = True
 
-    def _compile(self, specs, hoist=True):
+    def _compile(self, specs, hoist=True, remat=None):
         # a max subtracted only for stability has derivative zero: detached
         primal = detach_shifts(self._primal(specs))
         ranges = self._param_leaf_ranges(specs)
@@ -1202,12 +1257,15 @@ class _GradBase(_Transformed):
                               f"non-scalar outputs)", filename=primal.filename)
         self._check_output_leaf(primal.results[0], primal)
         keep = self.keep_value or self.has_aux
-        # (a gradient to be differentiated again is not checkpointed: its
-        # loops are reversed as ordinary loops, which the next pass can reverse)
+        # (a gradient to be differentiated again in reverse mode is not
+        # checkpointed: its loops are reversed as ordinary loops, which the
+        # next pass can reverse; forward mode differentiates the checkpoint
+        # drivers -- s2sgrad.forward -- so for it they stay: remat=True)
+        remat = hoist if remat is None else remat
         g = grad_func(primal, wrt_leaves, [0], keep_values=keep,
                       name=f"{primal.name}_grad" if not keep else
                       f"{primal.name}_value_and_grad", hoist=hoist,
-                      checkpoint=self.checkpoint if hoist else None, remat=hoist)
+                      checkpoint=self.checkpoint if remat else None, remat=remat)
         g.info["tuple_result"] = keep or len(wrt_leaves) != 1
         g = optimize(verify(g))
         verify(g)
@@ -1219,12 +1277,14 @@ class _GradBase(_Transformed):
                     and specs[list(specs)[self.wrt[0]]][0] != "tree")
         return c
 
-    def ir_for(self, specs):
+    def ir_for(self, specs, forward=False):
         # the version to be differentiated again keeps every step's
-        # accumulation in the loop (no opaque stacked products)
-        key = tuple(specs.items())
+        # accumulation in the loop (no opaque stacked products); for forward
+        # mode (``forward``) its checkpointed loops stay checkpointed
+        key = tuple(specs.items()) + (("__forward__", forward),)
         diff_cache = self.__dict__.setdefault("_diff_cache", {})
-        c = self._cached(diff_cache, key, lambda: self._compile(specs, hoist=False), specs)
+        c = self._cached(diff_cache, key,
+                         lambda: self._compile(specs, hoist=False, remat=forward), specs)
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
@@ -1249,20 +1309,9 @@ class _GradBase(_Transformed):
         info["guards"] = c.guard_items
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
-    # The hot path (see _FastCall): the runner of the signature called last.
-    _hot = None
-
     def __call__(self, *args, **kwargs):
+        # (while a signature is hot, calls go to its runner instead: _set_hot)
         try:
-            # The common case first: the same argument signature as the last
-            # call.  Its runner checks the guards of what compiling assumed
-            # and the arguments' kinds, shapes and dtypes, and runs the
-            # generated code, or answers _MISS.
-            hot = self._hot
-            if hot is not None:
-                res = hot(*args, **kwargs)
-                if res is not _MISS:
-                    return res
             return self._call_warm(args, kwargs)
         except S2SGradError as exc:      # a refusal: no compiler frames above it
             raise _refusal(exc) from None
@@ -1279,19 +1328,45 @@ class _GradBase(_Transformed):
             except _NotFast:
                 hit = None
             if hit is not None:
-                res = hit.run(*args, **kwargs)
+                res = hit.probe(*args, **(kwargs or {}))
                 if res is not _MISS:
-                    self._hot = hit.run
+                    self._set_hot(hit)
                     self._last_run = hit.sc
                     return res
-        return self._call(args, kwargs)
+        return self._call(args, kwargs or {})
+
+    def _set_hot(self, entry):
+        """Make ``entry``'s runner what calling this object runs: the
+        ``__call__`` of a class of this instance's own (made once, named as
+        its base), so that a call skips this class's generic ``__call__``,
+        its argument packing and a lookup."""
+        cls = type(self)
+        if "_s2s_own" not in cls.__dict__:
+            cls = type(cls.__name__, (cls,), {"_s2s_own": True, "__module__": cls.__module__,
+                                              "__qualname__": cls.__qualname__,
+                                              "__doc__": cls.__doc__})
+            self.__class__ = cls
+        if cls.__dict__.get("__call__") is not entry.hot:
+            cls.__call__ = entry.hot
+
+    def __copy__(self):
+        # a copy shares the compiled code but not this object's own class
+        # and runners (see _set_hot); like a function, a transformation is
+        # copied "deeply" the same way (its caches hold code, not data)
+        base = transform_type(self)
+        new = base.__new__(base)
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_fast"})
+        return new
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
 
     def _call(self, args, kwargs):
         """Every call that the fast paths do not take: bind, check, compile or
         find the compiled code, run it, fix the results' kinds; then register
         the call's signature for the fast paths when the same call can skip
         all that."""
-        self._hot = None
+        self._clear_hot()
         bound = self._bind(args, kwargs)
         self._validate(bound)
         specs = self._specs(bound)
@@ -1331,7 +1406,7 @@ class _GradBase(_Transformed):
             if entry is None:
                 return
             fast[key] = entry
-        self._hot = entry.run
+        self._set_hot(entry)
 
     def _finish(self, c, res, leaves, bound, specs, sc):
         """Assemble (value, gradient) from the generated function's results;

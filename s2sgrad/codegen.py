@@ -494,6 +494,8 @@ class CodeGen:
             return k >= 0 and self.owned(body.results[k], _seen)
         e = d[1]
         name = e.prim.name
+        if name == "checkpoint_backward":
+            return self._step_out_owned(e, v, _seen)
         if name in ("cond",):
             i = e.outs.index(v)
             return all(self.owned(b.results[i], _seen) for b in (e.params["then"], e.params["else"]))
@@ -510,16 +512,51 @@ class CodeGen:
         allocated and reads nowhere else, and the step returns an owned
         array for it: the driver (schedules.checkpoint_backward) only hands
         each step's accumulators to the next, so the steps may add into
-        them in place (no whole-array copy per step)."""
+        them in place (no whole-array copy per step).  The same holds for
+        a cotangent parameter (the cotangent of the state after the
+        steps): the driver hands it to one step only, so the step may
+        write the cotangent it returns into its buffer (``g += W.T @ d``
+        for a residual block: the cotangents of a chain of checkpointed
+        helpers are then one buffer, as in the plain reversal)."""
         if step is not e.params.get("step"):
             return False
         nb, na, ns = e.params["nbars"], e.params["naccs"], e.params.get("nsaved", 0)
-        k = step.params.index(v) - (len(step.params) - ns - na)
-        if not 0 <= k < na:
-            return False
-        init = e.args[1 + nb + k]
+        i = step.params.index(v)
+        k = i - (len(step.params) - ns - na)
+        if 0 <= k < na:
+            init = e.args[1 + nb + k]
+            res = step.results[nb + k]
+        else:
+            k = i - (len(step.params) - ns - na - nb)
+            if not 0 <= k < nb:
+                return False
+            init = e.args[1 + k]
+            res = step.results[k]
+            if not e.params.get("straight") and not (isinstance(res, Var) and self.owned(
+                    res, _seen)):
+                return False           # (a loop's step returns it: it must be owned)
         return isinstance(init, Var) and len(self.use_sites.get(init, ())) == 1 and \
-            self.owned(init, _seen) and self.owned(step.results[nb + k], _seen)
+            self.owned(init, _seen) and (not isinstance(res, Var) or self.owned(res, _seen))
+
+    def _step_out_owned(self, e, v, _seen):
+        """An output of a checkpointed loop's backward sweep is owned when
+        the step function returns an owned array for it, and -- for a loop,
+        whose driver returns the cotangents and accumulators passed in when
+        the loop ran no iteration -- the value passed in for it is owned
+        and read nowhere else too."""
+        step = e.params["step"]
+        k = e.outs.index(v)
+        res = step.results[k] if k < len(step.results) else None
+        if not isinstance(res, Var) or not self.owned(res, _seen):
+            return False
+        if e.params.get("straight"):
+            return True                # a helper's step runs exactly once
+        nb, na = e.params["nbars"], e.params["naccs"]
+        if k >= nb + na:
+            return False
+        init = e.args[1 + k]
+        return isinstance(init, Var) and len(self.use_sites.get(init, ())) == 1 and \
+            self.owned(init, _seen)
 
     def _decide_inplace(self, e):
         """Print ``setitem`` as ``y[idx] = v``: safe when nothing reads the old
@@ -656,6 +693,7 @@ class CodeGen:
             # may be a dask/CuPy/... array at run time (specialize.foreign_values):
             # no out= (dask arrays have no buffers to write into)
             return
+        candidates = []
         for i, a in enumerate(e.args):
             if not isinstance(a, Var):
                 continue
@@ -663,14 +701,27 @@ class CodeGen:
             if type(av) is not np.ndarray or av.shape != out.shape or av.dtype != out.dtype:
                 continue
             d = self.defs.get(a)
-            if d is None or d[0] != "eqn" or d[2] is not self.block_of[e] or \
-                    not fresh_result(d[1]):
+            if d is None or d[2] is not self.block_of[e]:
+                continue
+            if d[0] == "param":
+                # a step function's cotangent or accumulator it owns (see
+                # _step_acc_owned): written into before any fresh operand,
+                # so the caller's buffer carries on and the fresh one dies
+                region = d[1]
+                if region is None or region.prim.name != "checkpoint_backward" or \
+                        not self.owned(a) or not self._dead_at(a, e):
+                    continue
+                candidates.insert(0, (i, a))
+                continue
+            if d[0] != "eqn" or not fresh_result(d[1]):
                 continue
             if not self._dead_at(a, e):
                 continue
+            candidates.append((i, a))
+        if candidates:
+            i, a = candidates[0]
             self._buffer_of[e.outs[0]] = a
             self.ufunc_out[e] = i
-            return
 
     def _dead_at(self, a, e, depth=0):
         """Whether nothing reads ``a``'s buffer after ``e`` (and nothing may

@@ -19,6 +19,10 @@ Guarantees: a Func ``f_jvp(*primal_params, *tangent_params)`` returning
   so the tangent sweep is ordinary IR (printable, optimisable,
   differentiable again), with locations of kind ``"tangent"`` (printed as
   ``# tangent of file:line: ...``);
+* a checkpointed loop's drivers (``checkpoint_forward`` /
+  ``checkpoint_backward``, :mod:`s2sgrad.remat`) get tangent segment and
+  step functions whose states, cotangents and accumulators carry their
+  tangents after the primal values (the snapshots keep both);
 * a differentiated value reaching an operand that has no derivative rule
   (an ``opaque`` primitive, or a keyword option such as ``axis``) raises
   :class:`~s2sgrad.errors.NonDifferentiableError` at the user's line.
@@ -34,7 +38,7 @@ import dataclasses
 
 from . import draws
 from .errors import S2SGradError
-from .ir import Block, Eqn, Func, Var, iter_eqns
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
 from .reverse import _err, _located, guard_real_only, name_derivative, zeros_of
@@ -46,6 +50,14 @@ def _is_control(eqn) -> bool:
     p = eqn.prim
     return bool(eqn.blocks()) or getattr(p, "region", False) or \
         getattr(p, "effect", None) == "stack"
+
+
+def _has_effect(e) -> bool:
+    """An effect, or a region with one inside (a loop that pushes onto a
+    stack matters even when its outputs are not read: a checkpointed loop's
+    step function records its steps so)."""
+    return bool(getattr(e.prim, "effect", False)) or \
+        any(_has_effect(x) for b in e.blocks() for x in b.eqns)
 
 
 def _useful(func: Func) -> set:
@@ -62,7 +74,7 @@ def _useful(func: Func) -> set:
         return out
 
     for e in reversed(func.body.eqns):
-        if getattr(e.prim, "effect", False) or any(o in useful for o in e.outs):
+        if _has_effect(e) or any(o in useful for o in e.outs):
             useful.update(a for a in e.atoms() if isinstance(a, Var))
             for b in e.blocks():
                 useful |= reads_of(b)
@@ -139,6 +151,12 @@ class Tangents:
         self.dot[v] = t
 
 
+def _read_stack(eqn, tangents) -> bool:
+    """Whether a pop reads a stack with tangents (or checkpoint tapes)."""
+    st = eqn.args[0]
+    return st in tangents.stacks or ("tape", st) in tangents.stacks
+
+
 def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
     """Copy ``func.body`` into ``em`` and emit the tangent of every active
     equation after the primal equations of its source line."""
@@ -160,10 +178,10 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
         prim = eqn.prim
         if prim.nondiff:
             continue
-        if not getattr(prim, "effect", False) and not any(o in useful for o in eqn.outs):
+        if not _has_effect(eqn) and not any(o in useful for o in eqn.outs):
             continue
-        stack_read = (prim.name in ("pop", "copy_stack") and eqn.args[0] in tangents.stacks) or \
-            any(e2.prim.name in ("pop", "copy_stack") and e2.args[0] in tangents.stacks
+        stack_read = (prim.name in ("pop", "copy_stack") and _read_stack(eqn, tangents)) or \
+            any(e2.prim.name in ("pop", "copy_stack") and _read_stack(e2, tangents)
                 for b in eqn.blocks() for e2 in iter_eqns(b))
         if not stack_read and not any(tangents.get(a) is not None for a in _reads(eqn)):
             continue
@@ -235,7 +253,16 @@ def _branch_jvp(block: Block, tangents: "Tangents", extra_results=()):
     return bem.block, local
 
 
+class CheckpointTangentError(S2SGradError):
+    """A checkpointed loop's tape flows where forward mode cannot follow its
+    tangent layout (a loop carry, branches with different layouts): the
+    callers (s2sgrad.higher, s2sgrad.api) then differentiate the gradient
+    built without checkpointing instead."""
+
+
 def _zero_for(em, primal, t):
+    if isinstance(t, _TapeDot):
+        raise CheckpointTangentError("a checkpointed loop's tape is carried by a loop")
     if t is None or isinstance(t, _Blocked):
         if isinstance(t, _Blocked) and t is not None:
             raise _opaque_error(t.eqn)
@@ -252,8 +279,19 @@ def _control_jvp(eqn, tangents, em):
             b, local = _branch_jvp(eqn.params[key], tangents)
             blocks.append((key, b, eqn.params[key].results))
             maps.append(local)
-        active = [i for i, _ in enumerate(eqn.outs)
-                  if any(m.get(blk[2][i]) is not None for m, blk in zip(maps, blocks))]
+        tapes = {}
+        for i, _ in enumerate(eqn.outs):
+            tds = [m.get(blk[2][i]) for m, blk in zip(maps, blocks)]
+            tds = [d for d in tds if isinstance(d, _TapeDot)]
+            if tds:
+                # a checkpointed loop's tape made in a branch: its tangent
+                # layout, the same whichever branch made it
+                if any(d.order != tds[0].order for d in tds):
+                    raise CheckpointTangentError("branches make checkpoint tapes of two "
+                                                 "layouts")
+                tapes[i] = tds[0]
+        active = [i for i, _ in enumerate(eqn.outs) if i not in tapes and
+                  any(m.get(blk[2][i]) is not None for m, blk in zip(maps, blocks))]
         new_params = dict(eqn.params)
         touts = []
         for (key, b, res), m in zip(blocks, maps):
@@ -267,9 +305,17 @@ def _control_jvp(eqn, tangents, em):
                                  tuple(eqn.outs) + tuple(touts), new_params, eqn.loc))
         for i, t in zip(active, touts):
             tangents.dot[eqn.outs[i]] = t
+        for i, td in tapes.items():
+            tangents.dot[eqn.outs[i]] = td
         return
     if name in ("for_loop", "while_loop"):
         _loop_jvp(eqn, tangents, em, loc)
+        return
+    if name == "checkpoint_forward":
+        _checkpoint_forward_jvp(eqn, tangents, em, loc)
+        return
+    if name == "checkpoint_backward":
+        _checkpoint_backward_jvp(eqn, tangents, em, loc)
         return
     if name == "new_stack":
         em.block.eqns.append(eqn)
@@ -277,16 +323,29 @@ def _control_jvp(eqn, tangents, em):
     if name == "push":
         st, vals = eqn.args[0], eqn.args[1:]
         em.block.eqns.append(eqn)
-        if all(tangents.get(v) is None for v in vals):
+        dots = [tangents.get(v) for v in vals]
+        # a checkpointed loop's tape (its snapshots hold tangents) pushed by
+        # an enclosing loop: the pop gets its _TapeDot back, no tangent value
+        tds = {i: d for i, d in enumerate(dots) if isinstance(d, _TapeDot)}
+        if tds:
+            tangents.stacks[("tape", st)] = tds
+        if all(d is None or isinstance(d, _TapeDot) for d in dots):
             return
         tst = _tangent_stack(st, tangents, em)
         pem = Emitter(em.block, loc)
-        tv = [_zero_for(pem, v, tangents.get(v)) for v in vals]
+        tv = [Const(None) if i in tds else _zero_for(pem, v, dots[i])
+              for i, v in enumerate(vals)]
         em.block.eqns.append(Eqn(eqn.prim, (tst,) + tuple(tv), {}, (), {}, loc))
         return
     if name in ("pop", "copy_stack"):
         em.block.eqns.append(eqn)
         st = eqn.args[0]
+        tds = tangents.stacks.get(("tape", st)) or {}
+        if name == "copy_stack" and tds:
+            tangents.stacks[("tape", eqn.outs[0])] = tds
+        elif tds:
+            for i, td in tds.items():
+                tangents.dot[eqn.outs[i]] = td
         tst = tangents.stacks.get(st)
         if tst is None:
             return
@@ -297,8 +356,9 @@ def _control_jvp(eqn, tangents, em):
             return
         touts = tuple(name_derivative(Var("_dot", shape=o.shape), o, "_dot") for o in eqn.outs)
         em.block.eqns.append(Eqn(eqn.prim, (tst,), {}, touts, {}, loc))
-        for o, t in zip(eqn.outs, touts):
-            tangents.dot[o] = t
+        for i, (o, t) in enumerate(zip(eqn.outs, touts)):
+            if i not in tds:
+                tangents.dot[o] = t
         return
     raise _err(eqn, f"forward mode through '{eqn.prim.pyname}' is not supported")
 
@@ -359,6 +419,160 @@ def _loop_jvp(eqn, tangents, em, loc):
     em.block.eqns.append(new)
     for i, t in zip(order, touts):
         tangents.dot[eqn.outs[i]] = t
+
+
+# ---------------------------------------------------------------- checkpointed loops
+#
+# Forward mode over a checkpointed loop's drivers (s2sgrad.remat,
+# s2sgrad.schedules): the drivers treat a state as an opaque tuple, so the
+# tangent-carrying loop is the same driver run with tangent functions -- the
+# jvp of the segment function maps (state, state tangents) to the same
+# after its steps, so every snapshot the schedule keeps holds the state and
+# its tangent (memory: twice the snapshots, the schedule's O(sqrt(T)) kept);
+# the jvp of the step function takes the state and its tangent from such a
+# snapshot and the cotangents and accumulators with their tangents, and
+# returns them all.  The tangents are appended after the primal values of
+# each group, so the drivers' bookkeeping (the state's iteration count, the
+# tape last among the forward outputs) is unchanged.
+
+
+class _TapeDot:
+    """The "tangent" of a checkpointed loop's tape: the positions of the
+    state whose tangents its snapshots hold (after the primal state)."""
+
+    __slots__ = ("order",)
+
+    def __init__(self, order):
+        self.order = order
+
+
+def _active_dot(tangents, a):
+    t = tangents.get(a)
+    if isinstance(t, _Blocked):
+        raise _opaque_error(t.eqn)
+    return t
+
+
+def _local_tangents(tangents, extra):
+    local = Tangents()
+    local.dot = dict(tangents.dot)
+    local.dot.update(extra)
+    local.stacks = dict(tangents.stacks)
+    local.stack_inits = []          # a step's stacks live in the step function
+    return local
+
+
+def _fixpoint(block, tangents, params, active, threaded, fixed=None):
+    """The positions of ``params`` that carry tangents: ``active`` at first,
+    and, when ``threaded``, every position of ``block.results`` that gets a
+    tangent (a driver hands the results back as the next call's
+    parameters).  Returns ``(order, {position: tangent parameter})``."""
+    active = set(active)
+    while True:
+        order = sorted(active)
+        tparams = {i: name_derivative(Var("_dot", shape=params[i].shape), params[i], "_dot")
+                   for i in order}
+        extra = dict(fixed or {})
+        extra.update({params[i]: tparams[i] for i in order})
+        _b, local = _branch_jvp(block, _local_tangents(tangents, extra))
+        more = {i for i in range(len(params))
+                if i < len(block.results) and local.get(block.results[i]) is not None} - active
+        if not threaded or not more:
+            return order, tparams
+        active |= more
+
+
+def _checkpoint_forward_jvp(eqn, tangents, em, loc):
+    seg = eqn.params["segment"]
+    state = list(seg.params[1:])
+    inits = list(eqn.args[1:])
+    active = {i for i, a in enumerate(inits) if _active_dot(tangents, a) is not None}
+    order, tparams = _fixpoint(seg, tangents, state, active, True)
+    local = _local_tangents(tangents, {state[i]: tparams[i] for i in order})
+    inits_ = local.stack_inits
+    b, local = _branch_jvp(seg, local)
+    bem = Emitter(b, loc)
+    tres = [_zero_for(bem, seg.results[i], local.get(seg.results[i])) for i in order]
+    new_seg = Block(inits_ + b.eqns, list(seg.params) + [tparams[i] for i in order],
+                    list(seg.results) + tres)
+    iem = Emitter(em.block, loc)
+    tinits = [_zero_for(iem, inits[i], tangents.get(inits[i])) for i in order]
+    touts = [name_derivative(Var("_dot", shape=eqn.outs[i].shape), eqn.outs[i], "_dot")
+             for i in order]
+    tape = eqn.outs[-1]
+    em.block.eqns.append(Eqn(eqn.prim, tuple(eqn.args) + tuple(tinits), dict(eqn.kwargs),
+                             tuple(eqn.outs[:-1]) + tuple(touts) + (tape,),
+                             dict(eqn.params, segment=new_seg), eqn.loc))
+    for i, t in zip(order, touts):
+        tangents.dot[eqn.outs[i]] = t
+    tangents.dot[tape] = _TapeDot(order)
+
+
+def _checkpoint_backward_jvp(eqn, tangents, em, loc):
+    step = eqn.params["step"]
+    nb, na, ns = eqn.params["nbars"], eqn.params["naccs"], eqn.params.get("nsaved", 0)
+    if ns:
+        raise _err(eqn, "forward mode through a @checkpoint(policy='save_dots') helper is not "
+                        "supported; drop the policy where the gradient is differentiated again")
+    straight = eqn.params.get("straight", False)
+    tape = eqn.args[0]
+    td = tangents.get(tape)
+    sorder = td.order if isinstance(td, _TapeDot) else []
+    nstate = len(step.params) - 1 - nb - na
+    bstate = list(step.params[1:1 + nstate])
+    threaded = list(step.params[1 + nstate:])               # cotangents, accumulators
+    ins = list(eqn.args[1:1 + nb + na])
+    keep = list(eqn.args[1 + nb + na:])
+    tstate = {bstate[i]: name_derivative(Var("_dot", shape=bstate[i].shape), bstate[i], "_dot")
+              for i in sorder}
+    active = {k for k, a in enumerate(ins) if _active_dot(tangents, a) is not None}
+    order, tparams = _fixpoint(step, tangents, threaded, active, not straight, tstate)
+    local = _local_tangents(tangents, dict(tstate))
+    local.dot.update({threaded[k]: tparams[k] for k in order})
+    inits_ = local.stack_inits
+    b, local = _branch_jvp(step, local)
+    bem = Emitter(b, loc)
+    res = list(step.results)
+    tb = [k for k in order if k < nb]
+    ta = [k for k in order if k >= nb]
+    if straight:
+        # a helper's step runs once: its cotangent results are not read
+        # (None), its other results -- the adjoints of what it reads from
+        # outside -- get tangents where they have them
+        rest = [k for k in range(nb, len(res)) if isinstance(res[k], Var) and
+                local.get(res[k]) is not None]
+        tres_b = [Const(None) for _ in tb]
+        tres_r = [_zero_for(bem, res[k], local.get(res[k])) for k in rest]
+        tout_b = [Var("_") for _ in tb]
+        naccs = 0
+    else:
+        rest = ta
+        tres_b = [_zero_for(bem, res[k], local.get(res[k])) for k in tb]
+        tres_r = [_zero_for(bem, res[k], local.get(res[k])) for k in ta]
+        tout_b = [name_derivative(Var("_dot", shape=eqn.outs[k].shape), eqn.outs[k], "_dot")
+                  for k in tb]
+        naccs = na + len(ta)
+    tout_r = [name_derivative(Var("_dot", shape=eqn.outs[k].shape), eqn.outs[k], "_dot")
+              for k in rest]
+    params = [step.params[0]] + bstate + [tstate[bstate[i]] for i in sorder] + \
+        threaded[:nb] + [tparams[k] for k in tb] + threaded[nb:] + [tparams[k] for k in ta]
+    new_step = Block(inits_ + b.eqns, params,
+                     res[:nb] + tres_b + res[nb:] + tres_r)
+    iem = Emitter(em.block, loc)
+    tins_b = [_zero_for(iem, ins[k], tangents.get(ins[k])) for k in tb]
+    tins_a = [_zero_for(iem, ins[k], tangents.get(ins[k])) for k in ta]
+    tkeep = [t for t in (tangents.get(v) for v in keep) if isinstance(t, Var)]
+    outs = list(eqn.outs)
+    em.block.eqns.append(Eqn(
+        eqn.prim, (tape,) + tuple(ins[:nb]) + tuple(tins_b) + tuple(ins[nb:]) + tuple(tins_a)
+        + tuple(keep) + tuple(tkeep), dict(eqn.kwargs),
+        tuple(outs[:nb]) + tuple(tout_b) + tuple(outs[nb:]) + tuple(tout_r),
+        dict(eqn.params, step=new_step, nbars=nb + len(tb), naccs=naccs), eqn.loc))
+    for k, t in zip(rest, tout_r):
+        tangents.dot[outs[k]] = t
+    if not straight:
+        for k, t in zip(tb, tout_b):
+            tangents.dot[outs[k]] = t
 
 
 def jvp_func(func: Func, wrt: list[int], name: str | None = None) -> Func:

@@ -146,9 +146,14 @@ def by_value(v) -> bool:
     return isinstance(v, _BY_VALUE) and not isinstance(v, bool)
 
 
-def build(guards, globals_dict):
-    """A function of no arguments returning whether every guard still holds
-    (None when there are none)."""
+def tests(guards, globals_dict, avoid=()):
+    """The guards as one Python expression, evaluated in ``globals_dict``
+    (a global is read with ``LOAD_GLOBAL``, as the user's code reads it), and
+    the constants it names (``_s2g_*``, to be bound by the enclosing
+    function); None when there are no guards.  A global whose name is in
+    ``avoid`` (the parameters of a function the expression is placed in) is
+    read from the dictionary instead.  Evaluating the expression may raise
+    (a dictionary entry removed): the caller treats that as a failed guard."""
     items = list(guards)
     if not items:
         return None
@@ -164,11 +169,11 @@ def build(guards, globals_dict):
         kind, obj, name = path.root
         if kind == "global":
             if obj is globals_dict and name.isidentifier() and not keyword.iskeyword(name) \
-                    and not name.startswith("_s2g_"):
+                    and not name.startswith(("_s2g_", "_s2s_")) and name not in avoid:
                 expr = name                         # LOAD_GLOBAL: globals, then builtins
-            elif name in obj or obj is globals_dict:
+            elif name in obj:
                 expr = f"{const(obj, 'g')}[{name!r}]"
-            else:                                    # a builtin, seen from another module
+            else:                                    # a builtin, seen from obj
                 g = const(obj, "g")
                 tests.append(f"{name!r} not in {g}")
                 expr = f"{const(getattr(builtins, name, None), 'b')}"
@@ -188,10 +193,21 @@ def build(guards, globals_dict):
         elif by_value(expected):
             e = const(expected, "e")
             t = const(type(expected), "t")
-            tests.append(f"(({expr}) is {e} or (type({expr}) is {t} and {expr} == {e}))")
+            ty = const(type, "f")           # not the name `type`: the user's globals may have one
+            tests.append(f"(({expr}) is {e} or ({ty}({expr}) is {t} and {expr} == {e}))")
         else:
             tests.append(f"{expr} is {const(expected, 'e')}")
-    body = " and\n                ".join(tests)
+    return " and\n                ".join(tests), consts
+
+
+def build(guards, globals_dict):
+    """A function of no arguments returning whether every guard still holds
+    (None when there are none)."""
+    items = list(guards)
+    found = tests(items, globals_dict)
+    if found is None:
+        return None
+    body, consts = found
     src = (f"def _s2sgrad_guard_factory({', '.join(consts)}):\n"
            f"    def guard():\n"
            f"        try:\n"

@@ -130,6 +130,7 @@ class JVPFunction(_Transformed):
 
     composable = True
     kind_name = "jvp"
+    _forward_over = True
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         super().__init__(fn, wrt=wrt, has_aux=has_aux, verbose=verbose)
@@ -207,12 +208,23 @@ class JVPFunction(_Transformed):
                 "__jvp__": ("jvp", (tuple(f_specs.items()), m))}
 
     def _compile(self, specs):
+        from .forward import CheckpointTangentError
         f_specs, split, ntan, ranges = self._split(specs)
         primal = self._primal(f_specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         out_tree, aux_tree = _split_aux(self, primal)
         nres, nout = len(primal.results), out_tree.num_leaves
-        jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        try:
+            jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+        except CheckpointTangentError:
+            # an inner gradient's checkpoint tape carried by a loop: its
+            # uncheckpointed version instead
+            self._forward_over = False
+            try:
+                primal = self._primal(f_specs)
+            finally:
+                del self._forward_over
+            jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
         if aux_tree is not None:       # no tangents for the aux outputs
             jf = select_results(jf, list(range(nres)) + list(range(nres, nres + nout)))
         jf = optimize(verify(jf))
@@ -289,10 +301,18 @@ def _grad_jvp(tf, specs, what):
     _check_scalar_output(tf, primal, what)
     primal = detach_shifts(primal)          # exact at every order (s2sgrad.invariance)
     wrt_leaves = _wrt_leaves(tf, specs)
-    g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                  name=f"{primal.name}_grad")))
-    jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
-    return g, jf, wrt_leaves
+    # (loops marked in the source and @checkpoint helpers stay checkpointed:
+    # forward mode differentiates the checkpoint drivers, s2sgrad.forward)
+    from .forward import CheckpointTangentError
+    for remat in (True, False):
+        g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
+                                      name=f"{primal.name}_grad", remat=remat)))
+        try:
+            jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
+        except CheckpointTangentError:
+            continue            # (a tape carried by a loop: uncheckpointed instead)
+        return g, jf, wrt_leaves
+    raise AssertionError("unreachable")
 
 class HVPFunction(_Transformed):
     """``hvp(f)``: ``f_hvp(args, v, **kwargs)`` returns the Hessian of ``f``

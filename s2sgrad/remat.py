@@ -31,7 +31,10 @@ sweep draws from the user's generator, once per iteration, as a plain call
 does.
 
 Loops whose body moves values through stacks (the loops of a gradient being
-differentiated again) are left to the ordinary reversal.
+differentiated again in reverse mode) are left to the ordinary reversal.
+Forward mode differentiates the two drivers (:mod:`s2sgrad.forward`:
+tangent segment and step functions, the drivers unchanged), so a gradient
+differentiated in forward mode (``hvp``, ``jvp(grad(...))``) keeps them.
 """
 from __future__ import annotations
 
@@ -149,7 +152,9 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
         g = local.get(v)
         results.append(g if g is not None else zeros_of(sem, v))
     saved, nsaved = [], 0
-    if getattr(schedule, "policy", None) == "save_dots":
+    if getattr(schedule, "policy", None) == "save_dots" and rv.hoist:
+        # (not in a gradient differentiated again: forward mode runs the
+        # helper's step recomputing everything, s2sgrad.forward)
         saved = _save_dots(eqn, segment, fwd, sblock, mapping)
         nsaved = len(saved)
         outs = list(eqn.outs[:-1])
@@ -177,7 +182,8 @@ def reverse_checkpointed(rv, eqn, adj, em, schedule):
                              (tape,) + tuple(bin_) + tuple(outs[len(outs) - nsaved:])
                              + tuple(keep), {}, tuple(bouts),
                              {"step": step, "nbars": len(act), "naccs": len(accs),
-                              "nsaved": nsaved, "name": f"{stem}_step"}, loc))
+                              "nsaved": nsaved, "name": f"{stem}_step",
+                              "straight": straight}, loc))
     for k, v in enumerate(outer):
         if straight:
             adj.add(v, bouts[len(act) + k], set())

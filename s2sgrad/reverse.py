@@ -36,7 +36,18 @@ def _edges(block: Block, edges: dict):
     and branch predicates carry none)."""
     for e in block.eqns:
         name = e.prim.name
-        if getattr(e.prim, "region", False):
+        if name in ("checkpoint_forward", "checkpoint_backward"):
+            # a checkpointed loop's drivers (s2sgrad.remat): every output, and
+            # the state its functions start from, may depend on anything
+            # they read (the tape carries the state to the backward sweep)
+            srcs = list(e.atoms()) + [r for b in e.blocks() for r in b.results]
+            for o in e.outs:
+                edges.setdefault(o, []).extend(srcs)
+            for b in e.blocks():
+                for p_ in b.params:
+                    edges.setdefault(p_, []).extend(srcs)
+                _edges(b, edges)
+        elif getattr(e.prim, "region", False):
             if name == "cond":
                 for i, o in enumerate(e.outs):
                     edges.setdefault(o, []).extend(

@@ -397,6 +397,61 @@ def test_fast_path_refuses_other_kinds():
     np.testing.assert_allclose(g(W, X, Y), loss_grad_by_hand(W, X, Y), rtol=1e-12)
 
 
+def test_fast_path_wrong_call_names_the_users_function():
+    # the hot runner has the user's signature: Python's own message names it
+    g = grad(loss)
+    g(W, X, Y)
+    g(W, X, Y)
+    with pytest.raises(TypeError, match=r"^loss\(\) .*positional argument"):
+        g(W)
+    with pytest.raises(TypeError, match=r"^loss\(\) got an unexpected keyword argument 'bogus'"):
+        g(W, X, Y, bogus=1)
+
+
+def test_copies_of_a_transformation_run_on_their_own():
+    import copy
+    g = grad(loss)
+    want = loss_grad_by_hand(W, X, Y)
+    np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)
+    np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)       # hot
+    g2, g3 = copy.copy(g), copy.deepcopy(g)
+    assert type(g2) is not type(g) and isinstance(g2, type(g).__mro__[1])
+    del g
+    import gc
+    gc.collect()
+    for h in (g2, g3, g2, g3):                       # the original gone: copies still run
+        np.testing.assert_allclose(h(W, X, Y), want, rtol=1e-12)
+        np.testing.assert_allclose(h(W, X[:5], Y[:5]), loss_grad_by_hand(W, X[:5], Y[:5]),
+                                   rtol=1e-12)
+
+
+SQUARE = True
+
+
+def _maybe_squared(z):
+    if SQUARE:                     # a global flag: compiled as a constant, guarded
+        return z * z
+    return z
+
+
+def _param_named_like_a_global(w, SQUARE):
+    # the parameter hides the global here; the helper reads the global
+    return np.sum(_maybe_squared(w)) * SQUARE
+
+
+def test_fast_path_guard_of_a_global_named_like_a_parameter():
+    global SQUARE
+    g = grad(_param_named_like_a_global)
+    w = np.array([1.0, -2.0])
+    try:
+        for square in (True, True, True, False, False, True, True):
+            SQUARE = square
+            want = (2 * w if square else np.ones_like(w)) * 5.0
+            np.testing.assert_allclose(g(w, 5.0), want, rtol=1e-13)
+    finally:
+        SQUARE = True
+
+
 # ---------------------------------------------------------------- a value returned twice
 
 

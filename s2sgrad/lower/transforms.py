@@ -67,14 +67,15 @@ def transformed_value(obj):
     from .. import api, higher
     kinds = {api.GradFunction: "grad", api.ValueAndGradFunction: "value_and_grad",
              higher.JVPFunction: "jvp", higher.HVPFunction: "hvp", api.VJPFunction: "vjp"}
-    kind = kinds.get(type(obj))
-    if type(obj) is higher.HessianFunction:
+    cls = api.transform_type(obj)
+    kind = kinds.get(cls)
+    if cls is higher.HessianFunction:
         kind = "hessian"
-    elif type(obj) is higher.JacobianFunction:
+    elif cls is higher.JacobianFunction:
         kind = "jacobian_forward" if obj.mode == "forward" else "jacobian_reverse"
     if kind is None:
         if isinstance(obj, api._Transformed):
-            return Transform(type(obj).__name__, None)
+            return Transform(cls.__name__, None)
         return None
     inner = transformed_value(obj.fn)
     fn = inner if inner is not None else Static(obj.fn)
