@@ -32,7 +32,8 @@ import warnings
 import numpy as np
 
 from . import runtime
-from .alias import IRAliases, drops_references, fresh_result, owned_result, views_read_after
+from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
+                    views_read_after)
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -575,7 +576,12 @@ class CodeGen:
         for m in self.aliases.members(y):
             if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
                 continue
-            if views_read_after(m, self.use_sites, self.pos, here):
+            try:
+                late = self._view_reach(m) > here   # (views_read_after(m, ..., here))
+            except _CyclicViews:
+                self._reach = {}
+                late = views_read_after(m, self.use_sites, self.pos, here)
+            if late:
                 return
         if not self._writable(y):
             return
@@ -591,6 +597,41 @@ class CodeGen:
         self.namer.names[out] = n
         self.inplace.add(e)
         self.aliases.union(out, y)
+
+    def _view_reach(self, v) -> float:
+        """The last position where ``v`` or a view derived from it
+        (transitively) is read, ``inf`` where a region, a container or a
+        return keeps it: :func:`~s2sgrad.alias.views_read_after` at a limit
+        is ``_view_reach(v) > limit``.  Memoised per value (every in-place
+        accumulation into a weight gradient followed the reads of all its
+        earlier versions again: quadratic in a loop body's length).  The
+        views of a value are defined after it (SSA), so the search has no
+        cycles; were there one, the exact search is used instead."""
+        memo = self.__dict__.setdefault("_reach", {})
+        r = memo.get(v)
+        if r is not None:
+            if r is _IN_PROGRESS:
+                raise _CyclicViews
+            return r
+        memo[v] = _IN_PROGRESS
+        r = -1
+        for p_, user in self.use_sites.get(v, ()):
+            if user is not None and not user.blocks() and all(
+                    shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is v) \
+                    and all(x is not v for x in user.kwargs.values()):
+                continue        # reads only the shape, which a write in place keeps
+            if user is None:
+                r = math.inf
+                break
+            r = max(r, p_)
+            if may_view(user, v):
+                if retains(user):
+                    r = math.inf
+                    break
+                for o in user.outs:
+                    r = max(r, self._view_reach(o))
+        memo[v] = r
+        return r
 
     def _carry_chain(self, y):
         """``y``, and if it is a loop carry its initial value, and so on out
@@ -1053,6 +1094,13 @@ class CodeGen:
         lines += body
         lines.append("    " + ret)
         return "\n".join(lines) + "\n"
+
+
+_IN_PROGRESS = object()
+
+
+class _CyclicViews(Exception):
+    """A value reached again through its own views (never in SSA form)."""
 
 
 # reads of the world outside the function: printed where used (read live)
