@@ -13,6 +13,15 @@ median of ``--rounds`` fresh processes.  The stage breakdown comes from
 ``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose).
 
     python benchmarks/bench_compile.py [--sizes 25 100 250 500 1000] [--rounds 3]
+                                       [--shape straight|loops|branches|rnn]
+
+``--shape``: ``straight`` (the default) is the straight-line function above;
+``loops`` the same statements in a sequence of short ``for`` loops (five
+statements each), ``branches`` in a sequence of ``if``/``else`` on a
+computed condition, ``rnn`` one loop over the rows of ``xs`` whose body
+has the N statements (an RNN step and a summed loss, in turn) -- the
+shapes where a pass that scans a loop body per loop carry, or the function
+per loop, would be quadratic.
 
 Targets: 20 ms at 25 statements, 1 s at 1,000, linear in between.
 """
@@ -35,14 +44,32 @@ STATEMENTS = [
 ]
 
 
-def source(n):
+def source(n, shape="straight"):
     lines = ["import numpy as np", "", "", "def f(x, W, b):", "    h = x"]
-    lines += ["    " + STATEMENTS[i % len(STATEMENTS)] for i in range(n - 2)]
-    lines.append("    return np.sum(h)")
+    if shape == "straight":
+        lines += ["    " + STATEMENTS[i % len(STATEMENTS)] for i in range(n - 2)]
+    elif shape == "loops":
+        for _ in range(max(1, (n - 2) // 6)):
+            lines += ["    for t in range(3):"] + ["        " + st for st in STATEMENTS[1:]]
+    elif shape == "branches":
+        for _ in range(max(1, (n - 2) // 6)):
+            lines += ["    if np.sum(h) > 0:", "        " + STATEMENTS[0], "        h = h * 0.5",
+                      "    else:", "        h = np.sin(h) + b",
+                      "    h = h / (1.0 + np.sum(h, axis=1, keepdims=True))"]
+    elif shape == "rnn":
+        lines = ["import numpy as np", "", "", "def f(x, W, b):", "    h = np.zeros(3)",
+                 "    loss = 0.0", "    for t in range(x.shape[0]):"]
+        step = ["h = np.tanh(W @ h + x[t] + b)", "loss = loss + np.sum(h ** 2)"]
+        lines += ["        " + step[i % 2] for i in range(max(2, n - 3))]
+        lines.append("    return loss + np.sum(h)")
+    else:
+        raise ValueError(f"unknown shape {shape!r}")
+    if shape != "rnn":
+        lines.append("    return np.sum(h)")
     return "\n".join(lines) + "\n"
 
 
-def child(n):
+def child(n, shape="straight"):
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, os.path.join(here, ".."))
     import numpy as np
@@ -50,10 +77,10 @@ def child(n):
     from s2sgrad import api, verbose
     d = tempfile.mkdtemp()
     with open(os.path.join(d, f"compiled_{n}.py"), "w") as fh:
-        fh.write(source(n))
+        fh.write(source(n, shape))
     sys.path.insert(0, d)
     mod = __import__(f"compiled_{n}")
-    x, W, b = np.full((4, 3), 0.1), 0.1 * np.eye(3), np.zeros(3)
+    x, W, b = np.full((4 if shape != "rnn" else 5, 3), 0.1), 0.1 * np.eye(3), np.zeros(3)
     stages = {}
     orig = verbose.traced
 
@@ -84,19 +111,23 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[25, 100, 250, 500, 1000])
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--shape", choices=["straight", "loops", "branches", "rnn"],
+                    default="straight")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child is not None:
-        child(a.child)
+        child(a.child, a.shape)
         return 0
     print(f"first grad() call: compile, specialise, generate, run (median CPU time of "
-          f"{a.rounds} fresh processes; range); {len(STATEMENTS)} kinds of statement in turn")
+          f"{a.rounds} fresh processes; range); {a.shape} function, "
+          f"{len(STATEMENTS)} kinds of statement in turn")
     print(f"{'statements':>10} {'first call':>12} {'range':>17} {'per statement':>14} "
           f"{'second call':>12}   stages (median, ms)")
     for n in a.sizes:
         runs = []
         for _ in range(a.rounds):
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n)],
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n),
+                                  "--shape", a.shape],
                                  capture_output=True, text=True, check=True)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         firsts = [r["first"] for r in runs]

@@ -577,15 +577,19 @@ class IRAliases:
     def __init__(self, func):
         self.parent: dict = {}
         self.order: list = []           # every Var seen, in program order
+        self.index: dict = {}           # Var -> its position in order
+        self._groups = None             # root -> its class in order (made by members)
         for p_ in func.params:
             self._see(p_)
         self._walk(func.body)
-        self._groups = None
 
     def _see(self, v):
         if isinstance(v, Var) and v not in self.parent:
             self.parent[v] = v
+            self.index[v] = len(self.order)
             self.order.append(v)
+            if self._groups is not None:
+                self._groups[v] = [v]
 
     def find(self, v):
         root = v
@@ -605,7 +609,12 @@ class IRAliases:
         ra, rb = self.find(a), self.find(b)
         if ra is not rb:
             self.parent[rb] = ra
-            self._groups = None
+            if self._groups is not None:
+                # (merged in place: code generation unites a value per write
+                # it makes in place, and rebuilding every class after each
+                # was quadratic in the function's length)
+                self._groups[ra] = sorted(self._groups[ra] + self._groups.pop(rb),
+                                          key=self.index.__getitem__)
 
     def members(self, v):
         if not isinstance(v, Var) or v not in self.parent:

@@ -32,7 +32,8 @@ import warnings
 import numpy as np
 
 from . import runtime
-from .alias import IRAliases, drops_references, fresh_result, owned_result, views_read_after
+from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
+                    views_read_after)
 from .ir import Block, Eqn, Func, Var
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -45,17 +46,24 @@ _counter = itertools.count()
 
 # ---------------------------------------------------------------- printing source
 #
-# Two printers give byte-identical text: astor (the printer s2sgrad was
-# written with; used where it works, Python < 3.14) and the standard
-# library's ``ast.unparse`` (Python 3.14 removed ``ast`` classes astor still
-# refers to).  They agree on every expression s2sgrad generates once astor's
-# line wrapping is off and the two places where they differ are printed here:
-# a tuple after ``return`` and on either side of ``=`` (astor drops the
-# parentheses, ``ast.unparse`` keeps them; we drop them), and a negative
+# Three printers give byte-identical text: astor (the printer s2sgrad was
+# written with; used where it works, Python < 3.14), the standard library's
+# ``ast.unparse`` (Python 3.14 removed ``ast`` classes astor still refers
+# to), and :func:`_fast`, a direct printer of the nodes generated code is
+# made of (names, constants, calls, operators, subscripts), which follows
+# ``ast.unparse``'s rules and is what runs by default: astor builds a
+# printer object per statement (a tenth of the compile time of a
+# 1,000-statement function, and garbage for the collector).  A node it does
+# not know falls back to astor (or ``ast.unparse``).  astor and
+# ``ast.unparse`` agree on every expression s2sgrad generates once astor's
+# line wrapping is off and the two places where they differ are printed
+# here: a tuple after ``return`` and on either side of ``=`` (astor drops
+# the parentheses, ``ast.unparse`` keeps them; we drop them), and a negative
 # number as an exponent (``x ** -0.5``: astor's spelling).  ``PRINTER`` picks
-# one ("astor" or "unparse"; ``S2SGRAD_PRINTER`` overrides the default);
-# "check" prints with both and raises if they differ (tests/test_codegen.py
-# runs the golden functions and fuzzed programs that way).
+# one ("fast", "astor" or "unparse"; ``S2SGRAD_PRINTER`` overrides the
+# default); "check" prints with all three and raises if they differ
+# (tests/test_codegen.py runs the golden functions and fuzzed programs that
+# way).
 
 try:
     with warnings.catch_warnings():
@@ -64,10 +72,11 @@ try:
 except ImportError:          # Python 3.14+: astor is not a dependency there
     astor = None
 
-_DEFAULT_PRINTER = "astor" if astor is not None and sys.version_info < (3, 14) else "unparse"
-PRINTER = os.environ.get("S2SGRAD_PRINTER", _DEFAULT_PRINTER)
-if PRINTER not in ("astor", "unparse", "check"):
-    raise ValueError(f"S2SGRAD_PRINTER must be 'astor', 'unparse' or 'check', got {PRINTER!r}")
+_SLOW_PRINTER = "astor" if astor is not None and sys.version_info < (3, 14) else "unparse"
+PRINTER = os.environ.get("S2SGRAD_PRINTER", "fast")
+if PRINTER not in ("fast", "astor", "unparse", "check"):
+    raise ValueError(f"S2SGRAD_PRINTER must be 'fast', 'astor', 'unparse' or 'check', "
+                     f"got {PRINTER!r}")
 
 
 def _astor_expr(node) -> str:
@@ -129,12 +138,23 @@ def _print_tuple(elts, printer) -> str:
 def _to_source(node) -> str:
     """``node`` (a statement or an expression) as one line of Python source."""
     printer = PRINTER
+    if printer == "fast":
+        try:
+            return _print_node(node, _fast)
+        except _NotFast:
+            printer = _SLOW_PRINTER
     if printer == "unparse" or astor is None:
         return _print_node(node, _unparse_expr)
     if printer == "check":
         a, b = _print_node(node, _astor_expr), _print_node(node, _unparse_expr)
         if a != b:
             raise AssertionError(f"astor and ast.unparse print differently:\n{a}\n{b}")
+        try:
+            c = _print_node(node, _fast)
+        except _NotFast:
+            return a
+        if a != c:
+            raise AssertionError(f"astor and the fast printer print differently:\n{a}\n{c}")
         return a
     try:
         return _print_node(node, _astor_expr)
@@ -142,13 +162,189 @@ def _to_source(node) -> str:
         return _print_node(node, _unparse_expr)
 
 
+# ---- the fast printer: ast.unparse's precedence rules for the nodes it knows
+
+class _NotFast(Exception):
+    """A node the fast printer does not print (the slow printer does)."""
+
+
+# ast._Precedence's values
+_P_TUPLE, _P_YIELD, _P_TEST, _P_OR, _P_AND, _P_NOT, _P_CMP = 2, 3, 4, 5, 6, 7, 8
+_P_FACTOR, _P_POWER, _P_ATOM = 15, 16, 18
+_BINOPS = {ast.Add: ("+", 13), ast.Sub: ("-", 13), ast.Mult: ("*", 14),
+           ast.MatMult: ("@", 14), ast.Div: ("/", 14), ast.Mod: ("%", 14),
+           ast.FloorDiv: ("//", 14), ast.LShift: ("<<", 12), ast.RShift: (">>", 12),
+           ast.BitOr: ("|", 9), ast.BitXor: ("^", 10), ast.BitAnd: ("&", 11),
+           ast.Pow: ("**", _P_POWER)}
+_UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+           ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
+           ast.NotIn: "not in"}
+
+
+def _fast(node) -> str:
+    """``node`` printed as ``ast.unparse`` prints it (statements: the
+    assignments, expression statements and returns of generated code);
+    raises :class:`_NotFast` for anything else."""
+    t = type(node)
+    if t is ast.Assign:
+        if len(node.targets) != 1:
+            raise _NotFast
+        return _fx(node.targets[0], _P_TUPLE) + " = " + _fx(node.value, _P_TEST)
+    if t is ast.AugAssign:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise _NotFast
+        return _fx(node.target, _P_TEST) + " " + op[0] + "= " + _fx(node.value, _P_TEST)
+    if t is ast.Expr:
+        return _fx(node.value, _P_YIELD)
+    if t is ast.Return:
+        return "return" if node.value is None else "return " + _fx(node.value, _P_TEST)
+    if isinstance(node, ast.expr):
+        return _fx(node, _P_TEST)
+    raise _NotFast
+
+
+def _fconst(v) -> str:
+    t = type(v)
+    if t is int or t is bool or v is None:
+        return repr(v)
+    if t is float:
+        if v != v or v in (math.inf, -math.inf):
+            raise _NotFast
+        return repr(v)
+    if t is str and v.isascii() and v.isprintable() and "'" not in v and '"' not in v \
+            and "\\" not in v:
+        return "'" + v + "'"
+    if v is Ellipsis:
+        return "..."
+    raise _NotFast
+
+
+def _fitems(elts) -> str:
+    if len(elts) == 1:
+        return _fx(elts[0], _P_TEST) + ","
+    return ", ".join([_fx(e, _P_TEST) for e in elts])
+
+
+def _fx(node, prec) -> str:
+    """An expression node printed where the context has precedence ``prec``."""
+    t = type(node)
+    if t is ast.Name:
+        return node.id
+    if t is ast.Constant:
+        if getattr(node, "kind", None) is not None:
+            raise _NotFast
+        return _fconst(node.value)
+    if t is ast.Attribute:
+        if type(node.value) is ast.Constant:
+            raise _NotFast          # (3 .real)
+        return _fx(node.value, _P_ATOM) + "." + node.attr
+    if t is ast.Call:
+        parts = []
+        for a in node.args:
+            if type(a) is ast.Starred:
+                raise _NotFast
+            parts.append(_fx(a, _P_TEST))
+        for k in node.keywords:
+            if k.arg is None:
+                raise _NotFast
+            parts.append(k.arg + "=" + _fx(k.value, _P_TEST))
+        return _fx(node.func, _P_ATOM) + "(" + ", ".join(parts) + ")"
+    if t is ast.BinOp:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise _NotFast
+        sym, p = op
+        if sym == "**":
+            left = _fx(node.left, p + 1)
+            r = node.right
+            if _negative_number(r):      # x ** -0.5, as astor writes it
+                right = _fconst(-r.operand.value)
+            else:
+                right = _fx(r, p)
+        else:
+            left, right = _fx(node.left, p), _fx(node.right, p + 1)
+        text = left + " " + sym + " " + right
+        return "(" + text + ")" if prec > p else text
+    if t is ast.UnaryOp:
+        op = type(node.op)
+        if op is ast.Not:
+            text = "not " + _fx(node.operand, _P_NOT)
+            return "(" + text + ")" if prec > _P_NOT else text
+        sym = _UNARY.get(op)
+        if sym is None:
+            raise _NotFast
+        text = sym + _fx(node.operand, _P_FACTOR)
+        return "(" + text + ")" if prec > _P_FACTOR else text
+    if t is ast.Subscript:
+        sl = node.slice
+        inner = _fitems(sl.elts) if type(sl) is ast.Tuple and sl.elts else _fx(sl, _P_TEST)
+        return _fx(node.value, _P_ATOM) + "[" + inner + "]"
+    if t is ast.Slice:
+        text = (_fx(node.lower, _P_TEST) if node.lower else "") + ":" + \
+            (_fx(node.upper, _P_TEST) if node.upper else "")
+        if node.step:
+            text += ":" + _fx(node.step, _P_TEST)
+        return text
+    if t is ast.Tuple:
+        if not node.elts or prec > _P_TUPLE:
+            return "(" + _fitems(node.elts) + ")" if node.elts else "()"
+        return _fitems(node.elts)
+    if t is ast.List:
+        return "[" + ", ".join([_fx(e, _P_TEST) for e in node.elts]) + "]"
+    if t is ast.Compare:
+        text = _fx(node.left, _P_CMP + 1)
+        for o, c in zip(node.ops, node.comparators):
+            text += " " + _CMPOPS[type(o)] + " " + _fx(c, _P_CMP + 1)
+        return "(" + text + ")" if prec > _P_CMP else text
+    if t is ast.BoolOp:
+        sym, p = ("and", _P_AND) if type(node.op) is ast.And else ("or", _P_OR)
+        parts, q = [], p
+        for v in node.values:
+            q = q + 1
+            parts.append(_fx(v, q))
+        text = (" " + sym + " ").join(parts)
+        return "(" + text + ")" if prec > p else text
+    if t is ast.IfExp:
+        text = _fx(node.body, _P_TEST + 1) + " if " + _fx(node.test, _P_TEST + 1) + \
+            " else " + _fx(node.orelse, _P_TEST)
+        return "(" + text + ")" if prec > _P_TEST else text
+    raise _NotFast
+
+
+class _Names(dict):
+    """Var -> its Python name, and the reverse (``holders``: name -> the Vars
+    printed under it), kept by every write."""
+
+    def __init__(self):
+        super().__init__()
+        self.holders: dict = {}
+
+    def __setitem__(self, v, name):
+        old = self.get(v)
+        if old is not None:
+            self.holders[old].remove(v)
+        dict.__setitem__(self, v, name)
+        self.holders.setdefault(name, []).append(v)
+
+    def setdefault(self, v, name):
+        if v not in self:
+            self[v] = name
+        return self[v]
+
+
 class Namer:
     """Deterministic Python names for Vars."""
 
     def __init__(self, reserved):
         self.taken = set(reserved) | set(keyword.kwlist) | {"np"} | set(PRINT_MODULES)
-        self.names: dict = {}
+        self.names: dict = _Names()
         self.temps = itertools.count()
+        # hint -> the suffix to try first: every smaller one was taken when
+        # it was last asked for, and names are never given back (h, h_1,
+        # ..., h_999 cost one probe each, not a thousand)
+        self._next_suffix: dict = {}
 
     def name(self, v: Var) -> str:
         n = self.names.get(v)
@@ -168,10 +364,13 @@ class Namer:
                     break
         else:
             n = hint
-            k = 1
-            while n in self.taken:
+            if n in self.taken:
+                k = self._next_suffix.get(hint, 1)
                 n = f"{hint}_{k}"
-                k += 1
+                while n in self.taken:
+                    k += 1
+                    n = f"{hint}_{k}"
+                self._next_suffix[hint] = k + 1
         self.taken.add(n)
         return n
 
@@ -275,6 +474,7 @@ class CodeGen:
                 use(r, end, None)
 
         walk(func.body, None)
+        del walk        # (a recursive closure is a reference cycle: its cells stay alive)
         end = next(counter)
         for r in func.results:
             use(r, end, None)
@@ -381,7 +581,12 @@ class CodeGen:
         for m in self.aliases.members(y):
             if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
                 continue
-            if views_read_after(m, self.use_sites, self.pos, here):
+            try:
+                late = self._view_reach(m) > here   # (views_read_after(m, ..., here))
+            except _CyclicViews:
+                self._reach = {}
+                late = views_read_after(m, self.use_sites, self.pos, here)
+            if late:
                 return
         if not self._writable(y):
             return
@@ -391,13 +596,47 @@ class CodeGen:
         # the name is rebound later (a loop carry's result takes the body
         # parameter's name): the written value may not be read after that
         last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
-        for w, nm in self.namer.names.items():
-            if nm == n and w is not y and w is not out and \
-                    here < self.def_pos.get(w, -1) < last:
+        for w in self.namer.names.holders.get(n, ()):
+            if w is not y and w is not out and here < self.def_pos.get(w, -1) < last:
                 return
         self.namer.names[out] = n
         self.inplace.add(e)
         self.aliases.union(out, y)
+
+    def _view_reach(self, v) -> float:
+        """The last position where ``v`` or a view derived from it
+        (transitively) is read, ``inf`` where a region, a container or a
+        return keeps it: :func:`~s2sgrad.alias.views_read_after` at a limit
+        is ``_view_reach(v) > limit``.  Memoised per value (every in-place
+        accumulation into a weight gradient followed the reads of all its
+        earlier versions again: quadratic in a loop body's length).  The
+        views of a value are defined after it (SSA), so the search has no
+        cycles; were there one, the exact search is used instead."""
+        memo = self.__dict__.setdefault("_reach", {})
+        r = memo.get(v)
+        if r is not None:
+            if r is _IN_PROGRESS:
+                raise _CyclicViews
+            return r
+        memo[v] = _IN_PROGRESS
+        r = -1
+        for p_, user in self.use_sites.get(v, ()):
+            if user is not None and not user.blocks() and all(
+                    shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is v) \
+                    and all(x is not v for x in user.kwargs.values()):
+                continue        # reads only the shape, which a write in place keeps
+            if user is None:
+                r = math.inf
+                break
+            r = max(r, p_)
+            if may_view(user, v):
+                if retains(user):
+                    r = math.inf
+                    break
+                for o in user.outs:
+                    r = max(r, self._view_reach(o))
+        memo[v] = r
+        return r
 
     def _carry_chain(self, y):
         """``y``, and if it is a loop carry its initial value, and so on out
@@ -712,16 +951,34 @@ class CodeGen:
     def _try_share(self, block, res, n, param):
         if not isinstance(res, Var) or res in self.namer.names:
             return
-        for k, e in enumerate(block.eqns):
-            if res in e.outs:
-                if param is not None and any(param in _uses_in(e2) for e2 in block.eqns[k + 1:]):
-                    return
-                if param is not None and e.blocks() and param in _uses_in(e):
-                    return       # a branch/loop defining res may still read param inside
-                if param is not None and len(e.outs) > 1:
-                    return
-                self.namer.names[res] = n
+        where, last_read = self._block_index(block)
+        k = where.get(res)
+        if k is not None:
+            e = block.eqns[k]
+            if param is not None and last_read.get(param, -1) > k:
                 return
+            if param is not None and e.blocks() and param in _uses_in(e):
+                return       # a branch/loop defining res may still read param inside
+            if param is not None and len(e.outs) > 1:
+                return
+            self.namer.names[res] = n
+
+    def _block_index(self, block):
+        """(Var -> the position of the equation of ``block`` defining it,
+        Var -> the last position reading it, nested blocks included): once
+        per block, not a scan of the block per loop carry."""
+        cache = self.__dict__.setdefault("_block_indexes", {})
+        hit = cache.get(id(block))
+        if hit is not None and hit[0] is block:
+            return hit[1]
+        where, last_read = {}, {}
+        for k, e in enumerate(block.eqns):
+            for o in e.outs:
+                where.setdefault(o, k)
+            for v in _uses_in(e):
+                last_read[v] = k
+        cache[id(block)] = (block, (where, last_read))
+        return where, last_read
 
     # ------------------------------------------------------------ analysis
 
@@ -816,11 +1073,11 @@ class CodeGen:
         if p.callee is not None:        # a callable given rules by s2sgrad.defrule
             return printing.call(self.callee_name(p, e), args, kwargs)
         node = printing.get_printer(p)(args, kwargs, e)
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and n.id in _RUNTIME_NAMES:
-                self.helpers.add(n.id)
-            elif isinstance(n, ast.Name) and n.id in PRINT_MODULES:
-                self.modules.add(n.id)
+        for n in _names(node):
+            if n in _RUNTIME_NAMES:
+                self.helpers.add(n)
+            elif n in PRINT_MODULES:
+                self.modules.add(n)
         return node
 
     def callee_name(self, prim, e) -> str:
@@ -921,6 +1178,13 @@ class CodeGen:
         return "\n".join(lines) + "\n"
 
 
+_IN_PROGRESS = object()
+
+
+class _CyclicViews(Exception):
+    """A value reached again through its own views (never in SSA form)."""
+
+
 # reads of the world outside the function: printed where used (read live)
 _LOADS = {"load_global", "load_cell", "load_object", "load_attr", "load_item"}
 from .primitives.core import shape_only  # noqa: E402
@@ -955,6 +1219,36 @@ def _shape_only(user, a) -> bool:
     return not user.blocks() and \
         all(shape_only(user.prim.name, i) for i, x in enumerate(user.args) if x is a) and \
         all(v is not a for v in user.kwargs.values())
+
+
+def _names(node) -> list:
+    """The identifiers of the Name nodes in ``node`` (``ast.walk``'s, faster
+    for the nodes printers build)."""
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        t = type(n)
+        if t is ast.Name:
+            out.append(n.id)
+        elif t is ast.Attribute:
+            todo.append(n.value)
+        elif t is ast.Call:
+            todo.append(n.func)
+            todo += n.args
+            todo += [k.value for k in n.keywords]
+        elif t is ast.BinOp:
+            todo.append(n.left)
+            todo.append(n.right)
+        elif t is ast.UnaryOp:
+            todo.append(n.operand)
+        elif t is ast.Subscript:
+            todo.append(n.value)
+            todo.append(n.slice)
+        elif t is ast.Tuple or t is ast.List:
+            todo += n.elts
+        elif t is not ast.Constant:
+            todo += ast.iter_child_nodes(n)
+    return out
 
 
 def _uses_in(e):

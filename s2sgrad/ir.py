@@ -119,13 +119,15 @@ class Eqn:
 
     def atoms(self):
         """All value operands (args then kwargs values)."""
-        return list(self.args) + list(self.kwargs.values())
+        if self.kwargs:
+            return [*self.args, *self.kwargs.values()]
+        return list(self.args)
 
     def blocks(self):
         """Nested region blocks held in params (control flow)."""
         if not self.params:
             return []
-        return [b for b in self.params.values() if isinstance(b, Block)]
+        return [b for b in self.params.values() if type(b) is Block]
 
 
 @dataclass(eq=False)
@@ -194,44 +196,65 @@ class IRVerificationError(AssertionError):
 
 def verify(f: Func) -> Func:
     """Check single assignment and define-before-use. Returns ``f``."""
+    # (one pass, no closures: a recursive nested function is a reference
+    # cycle that keeps what it reads alive until the garbage collector runs)
     defined: set = set()
-
-    def define(v, where):
-        if not isinstance(v, Var):
-            raise IRVerificationError(f"{where}: output {v!r} is not a Var")
-        if v in defined:
-            raise IRVerificationError(f"{where}: {v!r} defined twice")
-        defined.add(v)
-
-    def use(a, where, scope):
-        if isinstance(a, Var) and a not in scope:
-            raise IRVerificationError(f"{where}: {a!r} used before definition")
-        if not isinstance(a, (Var, Const)):
-            raise IRVerificationError(f"{where}: operand {a!r} is not an Atom")
-
-    def walk(block: Block, scope: set):
-        scope = set(scope)
-        for p in block.params:
-            define(p, "block param")
-            scope.add(p)
-        for e in block.eqns:
-            where = f"{e.prim.name} at {e.loc}"
-            for a in e.atoms():
-                use(a, where, scope)
-            for b in e.blocks():
-                walk(b, scope)
-            for o in e.outs:
-                define(o, where)
-                scope.add(o)
-        for r in block.results:
-            use(r, "block result", scope)
-
     top = set()
     for p in f.params:
-        define(p, "func param")
+        _define(defined, p, "func param")
         top.add(p)
-    walk(Block(f.body.eqns, [], f.results), top)
+    _verify_block(Block(f.body.eqns, [], f.results), top, defined)
     return f
+
+
+def _where(e: Eqn) -> str:
+    return f"{e.prim.name} at {e.loc}"
+
+
+def _define(defined: set, v, where):
+    if not isinstance(v, Var):
+        raise IRVerificationError(f"{where}: output {v!r} is not a Var")
+    if v in defined:
+        raise IRVerificationError(f"{where}: {v!r} defined twice")
+    defined.add(v)
+
+
+def _use(a, where, scope: set):
+    if isinstance(a, Var):
+        if a not in scope:
+            raise IRVerificationError(f"{where}: {a!r} used before definition")
+    elif not isinstance(a, Const):
+        raise IRVerificationError(f"{where}: operand {a!r} is not an Atom")
+
+
+def _verify_block(block: Block, scope: set, defined: set):
+    """Check ``block`` with ``scope`` visible; what the block defines is
+    added to ``scope`` while it is checked and taken out after (so a nested
+    block costs its own definitions, not a copy of every enclosing one)."""
+    local = []
+    try:
+        for p in block.params:
+            _define(defined, p, "block param")
+            scope.add(p)
+            local.append(p)
+        for e in block.eqns:
+            for a in (*e.args, *e.kwargs.values()) if e.kwargs else e.args:
+                if type(a) is not Var or a not in scope:
+                    _use(a, _where(e), scope)
+            if e.params:
+                for b in e.blocks():
+                    _verify_block(b, scope, defined)
+            for o in e.outs:
+                if not isinstance(o, Var) or o in defined:
+                    _define(defined, o, _where(e))
+                defined.add(o)
+                scope.add(o)
+                local.append(o)
+        for r in block.results:
+            if type(r) is not Var or r not in scope:
+                _use(r, "block result", scope)
+    finally:
+        scope.difference_update(local)
 
 
 def defined_vars(block: Block) -> set:

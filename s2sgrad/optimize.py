@@ -71,9 +71,22 @@ def _dce_eqns(eqns, live: set) -> list:
                 live.update(a for a in e2.atoms() if isinstance(a, Var))
                 for b in e2.blocks():
                     live.update(free_vars(b))
-        elif _effect(e) or any(o in live for o in e.outs):
+            continue
+        keep = _effect(e)
+        if not keep:
+            for o in e.outs:
+                if o in live:
+                    keep = True
+                    break
+        if keep:
             out.append(e)
-            live.update(a for a in e.atoms() if isinstance(a, Var))
+            for a in e.args:
+                if type(a) is Var:
+                    live.add(a)
+            if e.kwargs:
+                for a in e.kwargs.values():
+                    if type(a) is Var:
+                        live.add(a)
     out.reverse()
     return out
 
@@ -166,6 +179,8 @@ def _atom_key(a):
 def _params_key(params):
     if not params:
         return ""
+    if len(params) == 1 and "spelling" in params:
+        return "[]"                     # (repr of the empty list below, without building it)
     try:
         return repr(sorted((k, v) for k, v in params.items() if k != "spelling"))
     except Exception:
@@ -277,6 +292,7 @@ def share_shapes(func: Func) -> Func:
         eqns.append(e)
         for o in e.outs:
             note(o)
+    del fix  # (breaks the recursive closure's reference cycle)
     return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
 
 
@@ -294,6 +310,11 @@ def elide_broadcasts(func: Func) -> Func:
     shape: NumPy's broadcasting gives the same values and shape, without
     materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
     multiplies by ``g / n`` directly."""
+    # values that are themselves broadcasts: never the full-shaped witness
+    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
+                  for o in e.outs}
+    if not broadcasts:
+        return func                     # (nothing to drop)
     uses: dict = {}
 
     def count(block):
@@ -307,14 +328,12 @@ def elide_broadcasts(func: Func) -> Func:
                     if isinstance(r, Var):
                         uses.setdefault(r, []).append(None)
     count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)
 
     subst: dict = {}
-    # values that are themselves broadcasts: never the full-shaped witness
-    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
-                  for o in e.outs}
     for e in iter_eqns(func.body):
         if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
             continue
@@ -344,7 +363,9 @@ def elide_broadcasts(func: Func) -> Func:
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, [subst.get(r, r) for r in block.results])
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -363,6 +384,8 @@ def prune_stacks(func: Func) -> Func:
     operands of a sum), one suffices.  Drop such positions from every push
     and consumer of the stack (the whole stack if nothing is read).  Stacks
     that are copied (re-callable pullbacks) or read otherwise are left alone."""
+    if not any(e.prim.name == "push" for e in iter_eqns(func.body)):
+        return func                     # (nothing saved: nothing to prune)
     pushes, consumers, skip = {}, {}, set()
     for e in iter_eqns(func.body):
         n = e.prim.name
@@ -394,15 +417,17 @@ def prune_stacks(func: Func) -> Func:
                                                c.kwargs["n"].value == w) for c in cs):
             continue
         keep = []
+        first: dict = {}        # the values position i holds in every push -> first such kept
         for i in range(w):
             if not any(c.outs[i] in used for c in cs):
                 continue
-            dup = next((k for k in keep if all(p.args[1 + k] is p.args[1 + i] for p in ps)),
-                       None)
+            held = tuple(id(p.args[1 + i]) for p in ps)
+            dup = first.get(held)
             if dup is not None:
                 for c in cs:
                     subst[c.outs[i]] = c.outs[dup]
                 continue
+            first[held] = i
             keep.append(i)
         if len(keep) < w:
             plan[s] = keep
@@ -440,7 +465,9 @@ def prune_stacks(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, [sub(r) for r in block.results])
 
-    return Func(func.name, func.params, rewrite(func.body), [sub(r) for r in func.results],
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, [sub(r) for r in func.results],
                 func.filename, func.info)
 
 
@@ -476,7 +503,9 @@ def share_stacking(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, block.results)
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -512,7 +541,9 @@ def hoist_invariants(func: Func) -> Func:
             eqns.append(e)
         return Block(eqns, block.params, block.results)
 
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -554,6 +585,7 @@ def erase_rule_markers(func: Func) -> Func:
         return Block(eqns, list(block.params), [sub(r) for r in block.results])
 
     body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
     return dce(Func(func.name, func.params, body, [sub(r) for r in func.results],
                     func.filename, func.info))
 

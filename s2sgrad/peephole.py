@@ -96,6 +96,7 @@ def _uses(func):
                     if isinstance(r, Var):
                         uses.setdefault(r, []).append(None)
     walk(func.body)
+    del walk        # (a recursive closure is a reference cycle: its cells stay alive)
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)

@@ -154,6 +154,7 @@ def guard_real_only(func: Func, wrt: list) -> Func:
         return Block(eqns, list(b.params), list(b.results)) if changed else b
 
     body = block(func.body)
+    del block  # (breaks the recursive closure's reference cycle)
     if body is func.body:
         return func
     return Func(func.name, list(func.params), body, list(func.results), func.filename,
@@ -766,6 +767,7 @@ def _reads(block: Block) -> list:
             add(r)
 
     walk(block)
+    del walk  # (breaks the recursive closure's reference cycle)
     return out
 
 

@@ -216,6 +216,7 @@ def foreign_values(func: Func, leaves) -> frozenset:
 
     while walk(func.body):
         pass
+    del walk  # (breaks the recursive closure's reference cycle)
     return frozenset(foreign)
 
 
@@ -274,7 +275,9 @@ def for_kinds(func: Func, leaves, foreign=None) -> Func:
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
             eqns.append(e)
         return Block(eqns, block.params, block.results)
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 dict(func.info, foreign=foreign))
 
 
@@ -371,6 +374,21 @@ def _join(a, b):
     if len(alts) == 1:
         return alts[0]
     return Mixed(alts) if len(alts) <= _MAX_ALTS else UNKNOWN
+
+
+def _all_known(vals) -> bool:
+    """No operand is UNKNOWN or a stack."""
+    for v in vals:
+        if v is UNKNOWN or isinstance(v, _Stack):
+            return False
+    return True
+
+
+def _any_mixed(vals) -> bool:
+    for v in vals:
+        if type(v) is Mixed:
+            return True
+    return False
 
 
 def _is_pyscalar(v) -> bool:
@@ -688,8 +706,9 @@ class _Infer:
 
     def simple(self, e):
         name = e.prim.name
-        args = [self.val(a) for a in e.args]
-        kwargs = {k: self.val(v) for k, v in e.kwargs.items()}
+        ex = self.ex
+        args = [a.value if type(a) is Const else ex.get(a, UNKNOWN) for a in e.args]
+        kwargs = {k: self.val(v) for k, v in e.kwargs.items()} if e.kwargs else {}
         draw = getattr(e.prim, "effect", None) == "random"
         if draw:
             # A draw's shape and dtype never depend on the generator's state:
@@ -714,7 +733,7 @@ class _Infer:
             impl = getattr(batch_runtime, e.params["fn"])
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
-            and not any(v is UNKNOWN or isinstance(v, _Stack) for v in args) and \
+            and _all_known(args) and \
             not any(v is UNKNOWN for v in kwargs.values()) and impl is not None
         if ok and not elementwise and name not in _VALUE_FREE:
             # Python and integer operands may carry a shape (reshape targets,
@@ -745,8 +764,7 @@ class _Infer:
                     _large_shape(args[0]):
                 kwargs = dict(kwargs, like=_lazy_like())      # np.full(S, v, like=dask)
         try:
-            if any(type(v) is Mixed for v in args) or \
-                    any(type(v) is Mixed for v in kwargs.values()):
+            if _any_mixed(args) or (kwargs and _any_mixed(kwargs.values())):
                 res = self._evaluate_mixed(e, impl, args, kwargs)
             else:
                 res = _evaluate(e, impl, args, kwargs)
@@ -758,7 +776,7 @@ class _Infer:
             res = _from_lazy(res)
         static = not draw and (
             (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
-                all(self.is_static(a) for a in e.atoms()) and _is_pyscalar(res)))
+                _is_pyscalar(res) and all(self.is_static(a) for a in e.atoms())))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:
@@ -807,6 +825,7 @@ class _Infer:
                 for x in t:
                     walk(x, sl)
         walk(e.params.get("index"), False)
+        del walk  # (breaks the recursive closure's reference cycle)
         for k, (a, v) in enumerate(zip(parts, pvals)):
             if isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "b":
                 return False
@@ -887,7 +906,10 @@ def _eval_operator(e, args, kwargs):
             ast.fix_missing_locations(ast.Expression(body=node)), "<s2sgrad example>", "eval")
     if kwargs:
         raise ValueError("operator with options")
-    return eval(code, {"np": np}, {f"_a{i}": a for i, a in enumerate(args)})
+    return eval(code, _EVAL_GLOBALS, {f"_a{i}": a for i, a in enumerate(args)})
+
+
+_EVAL_GLOBALS = {"np": np}
 
 
 def _shapeish(v) -> bool:
@@ -1324,6 +1346,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
     operation (or ``where``) whose result keeps its shape and dtype that way:
     NumPy's broadcasting then does the work without materialising ``t``; DCE
     drops ``t`` once nothing else reads it."""
+    if not lazy:
+        return func         # (no broadcast value: nothing to replace)
+
     def rewrite(block):
         eqns = []
         for e in block.eqns:
@@ -1339,7 +1364,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
             params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, block.results)
-    return Func(func.name, func.params, rewrite(func.body), func.results, func.filename,
+    body = rewrite(func.body)
+    del rewrite  # (breaks the recursive closure's reference cycle)
+    return Func(func.name, func.params, body, func.results, func.filename,
                 func.info)
 
 
@@ -1356,8 +1383,7 @@ def _keeps(u, i, v, inf) -> bool:
     if inf.lazy:
         vals = _as_lazy(vals)
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with _Quiet():      # (inside specialize's own: nothing to enter again)
             res = _eval_operator(u, vals, {}) if _operator_printed(u) else \
                 u.prim.impl(*vals)
     except Exception:
@@ -1430,6 +1456,7 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
             if isinstance(r, Var):
                 readers[r] = readers.get(r, 0) + 1
     count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
     for r in func.results:
         if isinstance(r, Var):
             readers[r] = readers.get(r, 0) + 1
@@ -1466,6 +1493,7 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                 break
         b.eqns = [e for e in b.eqns if e is not None]
     block(func.body)
+    del block  # (breaks the recursive closure's reference cycle)
     return func
 
 
@@ -1503,8 +1531,6 @@ def specialize(func: Func, leaves) -> Func | None:
 
 def _specialize(func: Func, leaves) -> Func | None:
     from .optimize import cse, dce, forward_invariant_carries, hoist_invariants, prune_stacks
-    from .peephole import scale_chains
-    from .tapes import preallocate
     inf = infer(func, leaves)
     if inf is None:
         return None
@@ -1516,10 +1542,13 @@ def _specialize(func: Func, leaves) -> Func | None:
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
-    # (twice: a value the first round leaves with one use joins a chain)
-    f = dce(scale_chains(dce(f), inf, rw.keep_copies))
+    # (twice: a value the first round leaves with one use joins a chain;
+    # a round that rewrote nothing leaves nothing for DCE, which is idempotent)
+    f = scale_chains(dce(f), inf, rw.keep_copies)
     if f.info.get("peephole_changed"):
-        f = dce(scale_chains(f, inf, rw.keep_copies))
+        f = scale_chains(dce(f), inf, rw.keep_copies)
+        if f.info.get("peephole_changed"):
+            f = dce(f)
     f = prune_stacks(f)
     # (checkpoint budgets measure the values a step pushes: before they go
     # into preallocated tapes, which store the same rows)
@@ -1536,3 +1565,8 @@ def _specialize(func: Func, leaves) -> Func | None:
 
 # the registry is imported for its side effect of defining every primitive
 assert REGISTRY
+# the passes _specialize runs: imported with this module, not by the first
+# call (uncompiled sources -- no bytecode cache -- cost ~10 ms there).
+# (Here, at the end: tapes imports names of this module.)
+from .peephole import scale_chains  # noqa: E402
+from .tapes import preallocate  # noqa: E402

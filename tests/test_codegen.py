@@ -1,9 +1,11 @@
-"""Code generation: the two source printers (astor, ``ast.unparse``) agree.
+"""Code generation: the three source printers (astor, ``ast.unparse``, the
+fast one) agree.
 
-s2sgrad prints generated code with astor where it works (Python < 3.14) and
-with the standard library's ``ast.unparse`` elsewhere; both must give
-byte-identical source.  ``codegen.PRINTER = "check"`` prints every
-statement both ways and raises on a difference: these tests compile the
+s2sgrad prints generated code with its own fast printer, falling back to
+astor where it works (Python < 3.14) and to the standard library's
+``ast.unparse`` elsewhere; all must give byte-identical source.
+``codegen.PRINTER = "check"`` prints every statement every way and raises
+on a difference: these tests compile the
 golden functions, the examples' losses and fuzzed programs (every mode:
 grad, vjp, jvp, hvp, hessian, jacobian, specialised and polymorphic) that
 way, and compare whole sources printed by each printer alone.
@@ -72,7 +74,9 @@ def test_printers_agree_on_golden_functions(case, monkeypatch):
     by_astor = _all_modes(f, args, wrt)
     monkeypatch.setattr(codegen, "PRINTER", "unparse")
     by_unparse = _all_modes(f, args, wrt)
-    assert by_astor == by_unparse == checked
+    monkeypatch.setattr(codegen, "PRINTER", "fast")
+    by_fast = _all_modes(f, args, wrt)
+    assert by_astor == by_unparse == by_fast == checked
     assert all(s.startswith("def ") for s in checked)
 
 
@@ -132,13 +136,50 @@ def test_unparse_printer_matches_golden_files(monkeypatch):
 ])
 def test_statement_spelling(src, expected, monkeypatch):
     node = ast.parse(src).body[0]
-    for printer in (["astor", "unparse"] if not astor_missing else ["unparse"]):
+    for printer in (["fast", "astor", "unparse"] if not astor_missing else ["fast", "unparse"]):
         monkeypatch.setattr(codegen, "PRINTER", printer)
         assert codegen._to_source(node) == expected, printer
 
 
 def test_lone_expressions_print_without_parentheses(monkeypatch):
-    for printer in (["astor", "unparse"] if not astor_missing else ["unparse"]):
+    for printer in (["fast", "astor", "unparse"] if not astor_missing else ["fast", "unparse"]):
         monkeypatch.setattr(codegen, "PRINTER", printer)
         for src in ("a < b", "-1", "3.0", "not a", "x[1:2, ::3]", "(2, 3)"):
             assert codegen._to_source(ast.parse(src, mode="eval").body) == src, (printer, src)
+
+
+# What the fast printer prints itself (the rest falls back to astor or
+# ast.unparse): every operator and precedence case of ast.unparse's rules.
+FAST_CASES = [
+    "y = a - (b - c)", "y = (a - b) - c", "y = a ** b ** c", "y = (a ** b) ** c",
+    "y = -a ** 2", "y = (-a) ** 2", "y = a * -b", "y = -(a + b)", "y = ~a & b | c ^ d",
+    "y = a @ b.T", "y = (a @ b).T", "y = a[1:2, ::3]", "y = a[:, None]", "y = a[(1, 2)]",
+    "y = a[i,]", "y = a[...]", "y = f(a, b=(1, 2), c=[x, y])", "y = (1,)", "y = ()",
+    "y = not a", "y = not (a and b)", "y = a and b or c", "y = a and (b or c)",
+    "y = (a if b else c) + d", "y = a if b else c if d else e", "y = (a < b) == c",
+    "y = a < b < c", "y = a is not None", "y = x ** -2", "y = x ** -0.5 * 3",
+    "y = 1e-05 + 0.1 + 1e+20", "y = 'abc'", "y = None", "y = True", "y //= 2", "x[i] += v",
+    "np.exp(t, out=t)", "return a, b", "return", "y = a % b << c >> d",
+    "y = f(a)(b)[c].d", "y = (a + b)[0]", "y = (-a).T", "y = (a, b)[0]",
+]
+
+
+@pytest.mark.skipif(astor_missing, reason="astor is not installed (Python 3.14+)")
+@pytest.mark.parametrize("src", FAST_CASES)
+def test_fast_printer_agrees(src, monkeypatch):
+    node = ast.parse(src).body[0]
+    fast = codegen._print_node(node, codegen._fast)         # (no fallback)
+    assert fast == codegen._print_node(node, codegen._astor_expr)
+    assert fast == codegen._print_node(node, codegen._unparse_expr)
+
+
+def test_fast_printer_falls_back(monkeypatch):
+    """Nodes it does not print itself (a string with quotes, a star
+    argument, an infinite float) are printed by the slow printer."""
+    monkeypatch.setattr(codegen, "PRINTER", "fast")
+    slow = codegen._unparse_expr if astor_missing else codegen._astor_expr
+    for src in ('y = "it\'s"', "y = f(*a)", "y = 1e999", "y = 3 .real", "y = f(**k)"):
+        node = ast.parse(src).body[0]
+        with pytest.raises(codegen._NotFast):
+            codegen._print_node(node, codegen._fast)
+        assert codegen._to_source(node) == codegen._print_node(node, slow), src

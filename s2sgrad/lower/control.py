@@ -19,14 +19,6 @@ from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_p
 from .aliasing import LIVE_PREFIX
 
 
-def _augassign_target(name_node, tree):
-    """Whether ``name_node`` is the target of ``x += v`` (which reads ``x``)."""
-    for n in ast.walk(tree):
-        if isinstance(n, ast.AugAssign) and n.target is name_node:
-            return True
-    return False
-
-
 # A loop over a compile-time range longer than this stays a loop (unrolling
 # it would only make the generated code long).
 MAX_UNROLL_RANGE = 256
@@ -259,11 +251,26 @@ class ControlFlowMixin:
         return [n for n in assigned if n in self.env or n in outside]
 
     def loads_outside(self, loop):
+        """Names the function reads (a load, or ``x += v``) outside ``loop``'s lines."""
         lo, hi = loop.lineno, loop.end_lineno
-        return {n.id for n in ast.walk(self.src.node)
-                if isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or
-                                                _augassign_target(n, self.src.node))
-                and not (lo <= n.lineno <= hi)}
+        return {n for n, (first, last) in self._read_lines().items() if first < lo or last > hi}
+
+    def _read_lines(self):
+        """name -> (first, last) line where the function reads it: found in
+        one walk of the function and kept (once per loop it was a walk of
+        the function per assigned name: cubic in the number of loops)."""
+        node = self.src.node
+        cached = self.__dict__.get("_read_lines_of")
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        aug = {id(n.target) for n in ast.walk(node) if isinstance(n, ast.AugAssign)}
+        lines: dict = {}
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or id(n) in aug):
+                first, last = lines.get(n.id, (n.lineno, n.lineno))
+                lines[n.id] = (min(first, n.lineno), max(last, n.lineno))
+        self._read_lines_of = (node, lines)
+        return lines
 
     def loop_else(self, s):
         """``for``/``while`` with an ``else``: a flag set before each ``break``."""

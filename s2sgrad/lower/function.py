@@ -153,6 +153,7 @@ def _flatten_value(lw, v, node):
         return pytree.LEAF
 
     td = go(v)
+    del go          # (a recursive closure is a reference cycle: its cells stay alive)
     return leaves, td
 
 

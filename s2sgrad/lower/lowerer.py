@@ -46,7 +46,7 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
         self.src = src
         self.resolver = resolver
         self.em = em
-        self.top = top or self
+        self._top = top       # (None for the top one itself: no reference cycle)
         self.depth = depth
         self.env: dict = {}
         self.loc: Loc | None = None
@@ -70,6 +70,12 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)
             self.arg_objects: dict = {}   # id(parameter Var) -> the object passed there
             self.arg_guards: dict = {}    # its name -> {path steps: what was assumed}
+
+    @property
+    def top(self) -> "Lowerer":
+        """The lowerer of the function being compiled (holds what is shared:
+        the alias model, the guards, the loads of globals)."""
+        return self._top or self
 
     def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
         return self.src.error(cls, message, node, construct)

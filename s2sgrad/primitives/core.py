@@ -150,7 +150,7 @@ class Primitive:
         # primitives are called at run time as impl(*args, **params).
         self.eqn_rule = eqn_rule
         self.impl = impl
-        self.signature = _parse_sig(sig)
+        self._sig = sig                 # parsed when first needed (signature)
         self.vjp = vjp
         self.jvp = jvp
         self.nondiff = nondiff
@@ -169,8 +169,25 @@ class Primitive:
     def differentiable(self):
         return not self.nondiff and not self.opaque
 
+    @property
+    def signature(self) -> inspect.Signature:
+        """The operands' signature (parsed on first use: five hundred
+        primitives' signatures were a fifth of the import time)."""
+        sig = self.__dict__.get("_signature")
+        if sig is None:
+            sig = self._signature = _parse_sig(self._sig)
+        return sig
+
     def bind(self, args, kwargs):
         """Split a call's operands into (positional values, keyword options)."""
+        if not kwargs:
+            fast = self.__dict__.get("_positional")
+            if fast is None:
+                fast = self._positional = _positional_range(self.signature)
+            if fast[0] <= len(args) <= fast[1]:
+                # only positional-only operands given, every later parameter
+                # optional: what signature.bind would sort out, in order
+                return tuple(args), {}
         if kwargs:
             args, kwargs = self._keywords_as_positions(args, kwargs)
         ba = self.signature.bind(*args, **kwargs)
@@ -245,6 +262,27 @@ def _keyword_names(impl):
         return _keyword_names_cached(impl)
     except TypeError:                      # unhashable
         return frozenset()
+
+
+def _positional_range(sig) -> tuple:
+    """(fewest, most) positional operands a call may pass with no keywords
+    such that ``bind`` returns them as they are: they fill positional-only
+    parameters (and a ``*args`` right after them), and every other parameter
+    has a default.  (1, 0): never."""
+    params = list(sig.parameters.values())
+    k = 0
+    while k < len(params) and params[k].kind == params[k].POSITIONAL_ONLY:
+        k += 1
+    most = k
+    if k < len(params) and params[k].kind == params[k].VAR_POSITIONAL:
+        most = 1 << 30
+        k += 1
+    for q in params[k:]:
+        if q.default is q.empty and q.kind not in (q.VAR_POSITIONAL, q.VAR_KEYWORD):
+            return (1, 0)
+    fewest = sum(1 for q in params[:most if most < (1 << 30) else k]
+                 if q.kind == q.POSITIONAL_ONLY and q.default is q.empty)
+    return (fewest, most)
 
 
 def _parse_sig(sig):
