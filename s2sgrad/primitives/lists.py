@@ -16,7 +16,7 @@ import ast
 
 from .. import runtime
 from ..ir import Const
-from .core import ShapeToken, defprim, shape_fresh
+from .core import ShapeToken, defprim, shape_fresh, shape_of
 
 LIST = ShapeToken("list")
 
@@ -175,3 +175,39 @@ defprim("unconcat_list", runtime.unconcat_list, sig="g, xs, /, how='concatenate'
                                                if dots[0] is not None else None),
         shape=_list_shape, linear=True,
         doc="runtime helper: the adjoint of concat_list")
+
+
+# ---------------------------------------------------------------- accumulating in place
+#
+# ``acc2 = list_accumulate(acc, g, i, at=k, n=n)`` is ``acc + list_index_add(g,
+# xs, i)[k]`` for a list ``xs`` of ``n`` elements: the adjoint of ``xs[i]``
+# added to the accumulated adjoint of element ``k`` (the weight gradient of
+# ``W = Ws[i]`` when ``Ws`` is a list of layers).  Made only by shape
+# specialisation (s2sgrad.specialize.accumulate_lists_in_place), where ``acc``
+# is known to have ``g``'s shape and the sum's dtype, and printed
+# ``if i % n == k: acc += g`` -- in place when ``acc`` is an array this
+# function made and nothing reads it afterwards (codegen's rule for
+# ``y[idx] = v``), else on a copy -- instead of a list of ``n`` zero arrays
+# and ``n`` whole sums per step.  (``i`` indexed the list in the forward sweep,
+# so ``-n <= i < n`` and ``i % n`` is the element it selected.)
+
+
+def _list_accumulate_impl(acc, g, i, *, at, n):
+    return acc + g if i % n == at else acc.copy()
+
+
+def _list_accumulate_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    acc, g, i = (_to_source(cg.atom(a)) for a in e.args)
+    target = cg.namer.name(e.outs[0])
+    test = f"{i} % {e.params['n']} == {e.params['at']}"
+    if e in cg.inplace and acc == target:
+        return [f"{indent}if {test}:", f"{indent}    {target} += {g}"]
+    return [f"{indent}{target} = {acc} + {g} if {test} else {acc}.copy()"]
+
+
+LIST_ACCUMULATE = defprim("list_accumulate", _list_accumulate_impl, sig="acc, g, i, /",
+                          opaque=True, shape=lambda args, kwargs: shape_of(args[0]),
+                          doc="acc + list_index_add(g, xs, i)[at], written "
+                              "if i % n == at: acc += g")
+LIST_ACCUMULATE.codegen_stmt = _list_accumulate_stmt
