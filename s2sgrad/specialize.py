@@ -1606,6 +1606,73 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
         if changes:
             b.eqns = [changes.get(k, e) if k in changes else e for k, e in enumerate(b.eqns)]
             b.eqns = [e for e in b.eqns if e is not None]
+            count_again()
+        lazy(b)
+
+    def count_again():
+        readers.clear()
+        count(func.body)
+        for r in func.results:
+            if isinstance(r, Var):
+                readers.setdefault(r, []).append(None)
+
+    def lazy(b):
+        """Accumulators of loops in ``b`` that start as zeros made just before
+        the loop and are touched in it only by ``list_accumulate``: None
+        until first written, zeros after the loop if never written."""
+        top = b is func.body
+        for k, e in enumerate(list(b.eqns)):
+            if e.prim.name != "for_loop":
+                continue
+            body, off = e.params["body"], loop_offset(e)
+            here = {id(x) for x in b.eqns}
+            for j, (p, r) in enumerate(zip(body.params[off:], body.results)):
+                acc_eqns = readers.get(p, ())
+                if len(acc_eqns) != 1 or acc_eqns[0] is None or \
+                        acc_eqns[0].prim is not prim or acc_eqns[0].args[0] is not p or \
+                        acc_eqns[0].outs[0] is not r or readers.get(r) != [None] or \
+                        "dtype" in acc_eqns[0].params or acc_eqns[0] not in body.eqns:
+                    continue
+                init, out = e.args[off + j], e.outs[j]
+                d = [x for x in b.eqns if init in x.outs] if isinstance(init, Var) else []
+                if len(d) != 1 or d[0].prim.name != "zeros_like" or d[0].kwargs or \
+                        len(d[0].args) != 1 or readers.get(init) != [e] or \
+                        any(v in foreign for v in (init, out, p, r)):
+                    continue
+                outs = readers.get(out, ())
+                if any(x is not None and id(x) not in here for x in outs) or \
+                        (None in outs and out not in b.results and
+                         not (top and out in func.results)):
+                    continue
+                ex = arr(r)
+                if ex is None:
+                    continue
+                a = acc_eqns[0]
+                i = body.eqns.index(a)
+                body.eqns[i] = Eqn(prim, a.args, a.kwargs, a.outs,
+                                   dict(a.params, dtype=ex.dtype.name), a.loc)
+                z = d[0]
+                b.eqns[b.eqns.index(z)] = Eqn(REGISTRY["lazy_zeros"], z.args, {}, z.outs,
+                                              {}, z.loc)
+                done = Var(out.hint, shape=out.shape)
+                done.bar_of = out.bar_of
+                inf.ex[done] = inf.ex.get(out, UNKNOWN)
+                for v in (init, p, r, out):        # (None at run time: no buffer to reuse)
+                    inf.ex.pop(v, None)
+                fin = Eqn(REGISTRY["zeros_or"], (out, z.args[0]), {}, (done,), {}, e.loc)
+                at = b.eqns.index(e) + 1
+                for m in range(at, len(b.eqns)):
+                    x = b.eqns[m]
+                    if out in x.atoms():
+                        b.eqns[m] = Eqn(x.prim, tuple(done if v is out else v for v in x.args),
+                                        {kk: (done if v is out else v)
+                                         for kk, v in x.kwargs.items()},
+                                        x.outs, x.params, x.loc)
+                b.eqns.insert(at, fin)
+                b.results = [done if v is out else v for v in b.results]
+                if top:
+                    func.results = [done if v is out else v for v in func.results]
+                count_again()
     block(func.body)
     return func
 

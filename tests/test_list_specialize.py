@@ -129,3 +129,22 @@ def test_list_element_read_twice_in_a_step(always):
         got = g(Ws, h)
         for a, b in zip(got, _fd(f, (Ws, h), 0)):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_list_element_never_written_gets_zeros(always):
+    # the accumulators start empty: an element the loop never reads still
+    # gets a zero gradient of its shape and dtype
+    def f(Ws, h):
+        for i in range(1, len(Ws)):
+            h = np.tanh(Ws[i] @ h)
+        return np.sum(h)
+    rng = np.random.default_rng(3)
+    Ws = [rng.standard_normal((3, 3)) / 2 for _ in range(4)]
+    h = rng.standard_normal((3, 2))
+    g = grad(f)
+    for _ in range(2):
+        got = g(Ws, h)
+        assert np.array_equal(got[0], np.zeros((3, 3))) and got[0].dtype == np.float64
+        for a, b in zip(got, _fd(f, (Ws, h), 0)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    assert "is None" in g.source and "np.zeros_like" in g.source, g.source

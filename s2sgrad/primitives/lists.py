@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from .. import runtime
 from ..ir import Const
 from .core import ShapeToken, defprim, shape_fresh, shape_of
@@ -192,8 +194,19 @@ defprim("unconcat_list", runtime.unconcat_list, sig="g, xs, /, how='concatenate'
 # so ``-n <= i < n`` and ``i % n`` is the element it selected.)
 
 
-def _list_accumulate_impl(acc, g, i, *, at, n):
-    return acc + g if i % n == at else acc.copy()
+#
+# ``params['dtype']`` set (by the same pass): the accumulator starts as None
+# (``lazy_zeros``) instead of zeros made before the loop and becomes a copy of
+# the first adjoint written into it, so a loop that writes each element once
+# (the backward sweep over a list of layers) holds only the elements done so
+# far, not all of them as zeros from its start; ``zeros_or`` after the loop
+# gives zeros to an element no step wrote.
+
+
+def _list_accumulate_impl(acc, g, i, *, at, n, dtype=None):
+    if i % n != at:
+        return acc if acc is None else acc.copy()
+    return np.array(g, dtype=dtype) if acc is None else acc + g
 
 
 def _list_accumulate_stmt(cg, e, indent):
@@ -201,9 +214,22 @@ def _list_accumulate_stmt(cg, e, indent):
     acc, g, i = (_to_source(cg.atom(a)) for a in e.args)
     target = cg.namer.name(e.outs[0])
     test = f"{i} % {e.params['n']} == {e.params['at']}"
+    dt = e.params.get("dtype")
+    first = f"{g}.astype(np.{np.dtype(dt).name})" if dt is not None else None
     if e in cg.inplace and acc == target:
-        return [f"{indent}if {test}:", f"{indent}    {target} += {g}"]
-    return [f"{indent}{target} = {acc} + {g} if {test} else {acc}.copy()"]
+        if first is None:
+            return [f"{indent}if {test}:", f"{indent}    {target} += {g}"]
+        return [f"{indent}if {test}:",
+                f"{indent}    if {target} is None:",
+                f"{indent}        {target} = {first}",
+                f"{indent}    else:",
+                f"{indent}        {target} += {g}"]
+    if first is None:
+        return [f"{indent}{target} = {acc} + {g} if {test} else {acc}.copy()"]
+    return [f"{indent}if {test}:",
+            f"{indent}    {target} = {first} if {acc} is None else {acc} + {g}",
+            f"{indent}else:",
+            f"{indent}    {target} = {acc} if {acc} is None else {acc}.copy()"]
 
 
 LIST_ACCUMULATE = defprim("list_accumulate", _list_accumulate_impl, sig="acc, g, i, /",
@@ -211,3 +237,27 @@ LIST_ACCUMULATE = defprim("list_accumulate", _list_accumulate_impl, sig="acc, g,
                           doc="acc + list_index_add(g, xs, i)[at], written "
                               "if i % n == at: acc += g")
 LIST_ACCUMULATE.codegen_stmt = _list_accumulate_stmt
+
+
+def _lazy_zeros_printer(args, kwargs, eqn):
+    return ast.Constant(value=None)
+
+
+def _zeros_or_printer(args, kwargs, eqn):
+    # acc if acc is not None else np.zeros_like(x)
+    return ast.IfExp(test=ast.Compare(left=args[0], ops=[ast.IsNot()],
+                                      comparators=[ast.Constant(value=None)]),
+                     body=args[0],
+                     orelse=ast.Call(
+                         func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                            attr="zeros_like", ctx=ast.Load()),
+                         args=[args[1]], keywords=[]))
+
+
+defprim("lazy_zeros", lambda x: None, sig="x, /", opaque=True, printer=_lazy_zeros_printer,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="None: an accumulator that list_accumulate allocates when first written")
+defprim("zeros_or", lambda acc, x: acc if acc is not None else np.zeros_like(x),
+        sig="acc, x, /", opaque=True, printer=_zeros_or_printer,
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="acc, or zeros like x where no step wrote acc (after lazy_zeros)")
