@@ -24,6 +24,12 @@ signature (the shapes, dtypes and types of the call's leaves; see
   shape and dtype, so nothing is computed just to be a shape;
 * reductions of arrays print as methods, ``sigmoid`` as in-place ufunc
   steps, ``stop_gradient`` as nothing;
+* a list of arrays (a list argument's leaves, ``[a, b]`` in the function)
+  has a known length and known elements, so ``Ws[i]`` with a run-time index
+  is known when all elements agree in shape and dtype; the adjoint of
+  ``Ws[i]`` added into per-element accumulators becomes
+  ``if i % n == k: Ws_k_bar += g`` (:func:`accumulate_lists_in_place`), the
+  accumulators allocated when first written;
 * values that were saved for the reverse sweep only for their shape, or
   twice, are no longer saved (:func:`s2sgrad.optimize.prune_stacks`);
 * every value's example goes to code generation (``info["examples"]``),
@@ -41,7 +47,8 @@ dtypes, never on their values; so a value is "known" only if
   ``reshape`` target, a slice bound, a ``range`` length -- is *static*: a
   constant, or computed from shapes and constants only, and
 * it is not produced by an operation with a data-dependent shape
-  (boolean-mask indexing), a global read at run time, a list, or an
+  (boolean-mask indexing), a global read at run time, a list other
+  than ``[a, b, ...]`` of known values (:class:`_ListExample`), or an
   operation that failed on the examples.
 
 Branches join: a value assigned in an ``if`` is known only if both branches
@@ -1555,6 +1562,7 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
         if isinstance(r, Var):
             readers.setdefault(r, []).append(None)
     prim = REGISTRY["list_accumulate"]
+    picked: set = set()
 
     def arr(v):
         x = inf.val(v) if isinstance(v, Var) else UNKNOWN
@@ -1582,7 +1590,7 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
             add = adds[0]
             acc = add.args[0] if add.args[1] is t else add.args[1]
             a, o = arr(acc), arr(add.outs[0])
-            if acc is t or a is None or o is None or a.shape != gv.shape or \
+            if acc is t or acc in picked or a is None or o is None or a.shape != gv.shape or \
                     o.shape != a.shape or o.dtype != a.dtype or \
                     np.result_type(a, gv) != a.dtype or \
                     any(v in foreign for v in (acc, t, add.outs[0])):
@@ -1597,6 +1605,12 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
             for sub in e.blocks():
                 block(sub)
         changes = {}
+        # elements of list adjoints: never an accumulator (``a + b`` of two of
+        # them, from two lists: each is rewritten away by its own list)
+        made = {e.outs[0] for e in b.eqns if e.prim.name == "list_index_add" and e.outs}
+        picked.clear()
+        picked.update(e.outs[0] for e in b.eqns if e.prim.name == "list_get" and
+                      e.args and e.args[0] in made)
         for k, e in enumerate(b.eqns):
             if e.prim.name == "list_index_add" and len(e.outs) == 1 and not e.kwargs:
                 p = plan(b, e)
