@@ -52,3 +52,8 @@ class NonDifferentiableError(S2SGradError):
 
 class OutputError(S2SGradError):
     """The differentiated function returned something ``grad`` cannot seed."""
+
+
+class OutputTypeError(OutputError, TypeError):
+    """``grad`` of a function whose output is boolean or integer (found when
+    the gradient runs: ``runtime.scalar_seed``)."""

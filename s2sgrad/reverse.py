@@ -20,6 +20,8 @@ Adjoint names follow the primal's: the cotangent of ``w`` is ``w_bar``.
 """
 from __future__ import annotations
 
+import numpy as np
+
 import dataclasses
 
 from . import remat as _ckpt
@@ -817,6 +819,23 @@ def seed_for(em: Emitter, out):
     return em.call("scalar_seed", out, _hint="seed")
 
 
+def check_float_output(em: Emitter, out, func: Func):
+    """``grad`` of an output that does not depend differentiably on the
+    arguments: a boolean or integer one is refused (as JAX and autograd do:
+    its gradient, zero, would hide a mistake) -- now when it is a constant,
+    else at run time (``check_float_output``, dropped by specialisation for
+    float values); a float one gets the zero gradient."""
+    if isinstance(out, Const):
+        v = out.value
+        if isinstance(v, (bool, int, np.bool_, np.integer)):
+            from .errors import OutputTypeError
+            raise OutputTypeError(f"'{func.name}' returns {v!r}, a constant of type "
+                                  f"{type(v).__name__}; grad requires a real-valued (float) "
+                                  f"output", filename=func.filename)
+        return
+    em.call("check_float_output", out)
+
+
 def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_values: bool,
               name: str | None = None, cotangent_params: bool = False,
               hoist: bool = True, checkpoint=None, remat: bool = False) -> Func:
@@ -854,6 +873,10 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
         elif isinstance(r, Var) and r in active:
             em.loc = None
             seeds.append((r, seed_for(em, r)))
+            if any(e.prim.name == "astype" and r in e.outs for e in func.body.eqns):
+                check_float_output(em, r, func)      # (x.astype(int): a cast to integers)
+        else:
+            check_float_output(em, r, func)
     adj = Adjoints(em)
     for v, s_ in seeds:
         adj.add(v, s_, set())

@@ -19,7 +19,7 @@ API adds the user's file and line).  dask arrays whose shape is not known
 """
 import numpy as np
 
-__all__ = ["scalar_seed", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
+__all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
            "unvstack", "cast_derivative", "size_of", "ArrayKindError"]
 
@@ -60,6 +60,28 @@ def scalar_seed(out):
         raise TypeError(f"grad requires a scalar output, but the function returned an array "
                         f"of shape {np.shape(out)}; use s2sgrad.vjp for non-scalar outputs")
     return np.ones_like(out)
+
+
+def check_float_output(out):
+    """Refuse a boolean or integer output of a function ``grad`` differentiates:
+    it is piecewise constant, and its zero gradient would hide a mistake (JAX
+    and autograd refuse it too).  (Not checked by ``scalar_seed``: its operand
+    is read for its shape only, and passes may point it at another value.)"""
+    kind = "b" if isinstance(out, bool) else "i" if isinstance(out, int) else \
+        getattr(getattr(out, "dtype", None), "kind", None) or np.asarray(out).dtype.kind
+    if kind in "biu":
+        what = "a boolean" if kind == "b" else "an integer"
+        raise OUTPUT_TYPE_ERROR(
+            f"grad requires a real-valued (float) output, but the function returned {what} "
+            f"value ({np.asarray(out).dtype}), whose derivative is zero wherever it exists; "
+            f"return a float (e.g. a smooth surrogate of the comparison, or .astype(float) "
+            f"if a zero gradient is really meant)")
+
+
+# the error check_float_output raises: s2sgrad.errors.OutputTypeError (an
+# S2SGradError and a TypeError), set by primitives/runtime_prims.py; a plain
+# TypeError in an exported module
+OUTPUT_TYPE_ERROR = TypeError
 
 
 def unbroadcast(g, x):
@@ -333,6 +355,31 @@ def cast_derivative(t, dtype, to):
         return t.astype(to) if hasattr(t, "astype") else np.asarray(t, dtype=to)
     return np.zeros_like(t, dtype=to) if hasattr(t, "shape") else \
         np.zeros(np.shape(t), dtype=to)
+
+
+def in_place_result(new, cur):
+    """What ``x op= v`` leaves in ``x``, given ``new = x op v``: on an array
+    NumPy writes the result into ``x`` -- in ``x``'s dtype (cast under the
+    'same_kind' rule, an error otherwise) and shape (an error when ``v``
+    broadcasts ``x`` larger); on a Python or NumPy scalar ``x`` is rebound
+    to ``new`` as it is (``s = np.float32(1); s += 1.0`` stays float32 by
+    promotion, ``y32 += np.float64(1)`` stays float32 by this cast)."""
+    if not isinstance(cur, np.ndarray):
+        return new
+    dt = cur.dtype
+    nd = getattr(new, "dtype", None)
+    if np.shape(new) != cur.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {cur.shape} doesn't "
+                         f"match the broadcast shape {np.shape(new)}")
+    if nd == dt:
+        return new
+    if nd is not None and not np.can_cast(nd, dt, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc output from {nd!r} to {dt!r} with casting rule "
+                        f"'same_kind'")
+    return np.asarray(new).astype(dt)
+
+
+__all__ += ["in_place_result"]
 
 
 # ---------------------------------------------------------------- products and linear algebra

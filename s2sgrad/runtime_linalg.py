@@ -346,3 +346,23 @@ def det_cofactor(a):
 
 
 __all__ += ["det_cofactor"]
+
+
+__all__ += ["tensorinv_shapes", "tensorsolve_shapes"]
+
+
+def tensorinv_shapes(a, ind=2):
+    """``(matrix shape, result shape)`` of ``np.linalg.tensorinv(a, ind)``:
+    ``inv(a.reshape(matrix shape)).reshape(result shape)``."""
+    shape = np.shape(a)
+    rows = int(np.prod(shape[:ind]))
+    return (rows, -1), shape[ind:] + shape[:ind]
+
+
+def tensorsolve_shapes(a, b):
+    """``(matrix shape, result shape)`` of ``np.linalg.tensorsolve(a, b)``
+    (its axes already moved to the end): ``solve(a.reshape(matrix shape),
+    b.ravel()).reshape(result shape)``."""
+    shape = np.shape(a)
+    out = shape[-(len(shape) - np.ndim(b)):]
+    return (-1, int(np.prod(out))), out

@@ -1107,3 +1107,59 @@ def histogram_bin_index(a, edges):
     idx = np.searchsorted(edges, a, side="right") - 1
     idx = np.where(a == edges[-1], len(edges) - 2, idx)
     return np.where((a < edges[0]) | (a > edges[-1]) | np.isnan(a), -1, idx)
+
+
+# ---------------------------------------------------------------- np.interp
+#
+# np.interp(x, xp, fp) is w_l * fp[i_l] + w_r * fp[i_r] for each x (the two
+# knots around x, or one end point outside [xp[0], xp[-1]] without
+# left=/right=), so its derivative in fp is a gather/scatter with these
+# weights and its derivative in x is the slope of the interval x falls in.
+
+__all__ += ["interp_weights"]
+
+
+def interp_weights(x, xp, left=None, right=None):
+    """``(i_l, i_r, inv, keep, c)`` for ``np.interp(x, xp, fp, left, right)``:
+    with ``t = clip((x - xp[i_l]) * inv, 0, 1)`` its value is ``keep * ((1 -
+    t) fp[i_l] + t fp[i_r])`` (plus ``left``/``right`` where given and x is
+    outside, where ``keep`` is 0), and its derivative in ``x`` is ``(fp[i_r] -
+    fp[i_l]) * c``: the slope of the interval ``[xp[i], xp[i+1])`` that x is
+    in (at a knot, the interval to its right; at ``xp[-1]``, the last one),
+    0 outside ``[xp[0], xp[-1]]``."""
+    x = np.asarray(x, dtype=float)
+    xp = np.asarray(xp, dtype=float)
+    n = xp.shape[0]
+    keep = np.ones(x.shape)
+    if left is not None:
+        keep = np.where(x < xp[0], 0.0, keep)
+    if right is not None:
+        keep = np.where(x > xp[-1], 0.0, keep)
+    if n == 1:
+        zeros = np.zeros(x.shape, dtype=np.intp)
+        return zeros, zeros, np.zeros(x.shape), keep, np.zeros(x.shape)
+    i = np.clip(np.searchsorted(xp, x, side="right"), 1, n - 1)
+    dx = xp[i] - xp[i - 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(dx == 0, 0.0, 1.0 / np.where(dx == 0, 1.0, dx))
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    return i - 1, i, inv, keep, np.where(inside, inv, 0.0)
+
+
+__all__ += ["outer_lift"]
+
+
+def outer_lift(a, b):
+    """``a`` with ``ndim(b)`` axes of length 1 appended: ``ufunc.outer(a, b)``
+    is ``ufunc(outer_lift(a, b), b)``."""
+    return np.reshape(a, np.shape(a) + (1,) * np.ndim(b))
+
+
+__all__ += ["along_axis_index"]
+
+
+def along_axis_index(arr, indices, axis):
+    """The integer-array index (a tuple) ``np.put_along_axis(arr, indices, v,
+    axis)`` writes: ``arr[along_axis_index(arr, indices, axis)] = v``."""
+    shape = np.shape(arr)
+    return _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape)))

@@ -431,6 +431,7 @@ _SAFE = {
     "unhstack", "unvstack", "unstack",
     # adjoint helpers
     "unbroadcast", "broadcast_like", "unreduce", "cast_derivative", "scalar_seed",
+    "in_place_result",
     # creation (shape from static operands)
     "zeros", "ones", "full", "empty", "eye", "identity", "arange", "zeros_like",
     "ones_like", "full_like", "copy", "asarray", "array", "astype",
@@ -470,7 +471,7 @@ _DATA_PRIMS = {
     "vstack", "unbroadcast", "broadcast_like", "unreduce", "scalar_seed", "zeros_like",
     "ones_like", "copy", "asarray", "array", "astype", "shape", "ndim", "size", "len",
     "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
-    "unvstack", "full_like",
+    "unvstack", "full_like", "in_place_result",
 }
 # Linear algebra, FFT and complex numbers (primitives/decompositions.py, fft.py,
 # complex.py, scipy_linalg.py).  Not eig/eigvals (their dtype depends on the
@@ -1107,6 +1108,9 @@ class _Rewriter:
         if name == "check_real" and self.val(e.args[0]) is not UNKNOWN and \
                 not np.iscomplexobj(self.val(e.args[0])):
             return []                  # a real value: nothing to refuse
+        if name == "check_float_output" and self.val(e.args[0]) is not UNKNOWN and \
+                np.asarray(self.val(e.args[0])).dtype.kind in "fc":
+            return []                  # a float output: nothing to refuse
         if e.blocks() or len(e.outs) != 1:
             return None
         if e.prim.simplify is not None and not e.params and \
@@ -1120,6 +1124,18 @@ class _Rewriter:
                 np.shape(self.val(e.args[1])) == () and self.val(e.args[1]) is not UNKNOWN:
             self.subst[e.outs[0]] = e.args[0]       # a 0-d value onto a 0-d one: itself
             return []
+        if name == "in_place_result":
+            # x op= v: new already has x's dtype and shape, or x is no array
+            new, cur = (self.val(a) for a in e.args)
+            if cur is not UNKNOWN and new is not UNKNOWN and (
+                    not isinstance(cur, np.ndarray) or
+                    (np.shape(new) == cur.shape and getattr(new, "dtype", None) == cur.dtype)):
+                self.subst[e.outs[0]] = e.args[0]
+                return []
+            if isinstance(cur, np.ndarray) and isinstance(new, (np.ndarray, np.generic)) and \
+                    np.shape(new) == cur.shape and np.can_cast(new.dtype, cur.dtype, "same_kind"):
+                dt = Const(cur.dtype.type)
+                return self.emit(e, lambda em: em.astype(e.args[0], dtype=dt))
         if out is UNKNOWN:
             return None
         if e.outs[0] in self.inf.static and _printable(out) and \

@@ -85,6 +85,15 @@ def _methods(libname):
     return groups
 
 
+def _ufunc_methods():
+    """``[(name, primitive)]`` for the registered methods of NumPy's ufuncs
+    (``multiply.outer``, ``logaddexp.reduce``), sorted by name."""
+    import numpy as np
+    return sorted((f"{inst.__name__}.{mname}", prim)
+                  for inst, mname, prim in core.registered_methods()
+                  if isinstance(inst, np.ufunc))
+
+
 def _public_name(inst, libname):
     """The name under which a library exposes ``inst`` (``multivariate_normal``)."""
     for modname, _ in SCIPY_SPACES if libname == "scipy" else NUMPY_SPACES:
@@ -112,10 +121,13 @@ def collect():
     diff = lambda p: p.differentiable      # noqa: E731
     objs = {id(o): o for _, o, p in numpy + scipy if diff(p)}
     n_methods = sum(1 for ms in stats.values() for _, p in ms if diff(p))
+    ufuncs = _ufunc_methods()
+    n_methods += sum(1 for _, p in ufuncs if diff(p))
     return {
         "numpy_diff": [n for n, _, p in numpy if diff(p)],
         "numpy_data": [n for n, _, p in numpy if not diff(p)],
         "methods": sorted(core.METHODS),
+        "ufunc_methods": [n for n, p in ufuncs if diff(p)],
         "scipy_diff": [n for n, _, p in scipy if diff(p) and
                        not n.startswith(("linalg.", "signal."))],
         "scipy_linalg": [n for n, _, p in scipy if diff(p) and n.startswith("linalg.")],
@@ -135,6 +147,7 @@ def render() -> str:
         f"`{_words(c['numpy_diff'])}`.",
         f"**NumPy functions used as data** (derivative zero): `{_words(c['numpy_data'])}`.",
         f"**Array methods**: `{_words(c['methods'])}`.",
+        f"**Ufunc methods with derivatives**: `{_words(c['ufunc_methods'])}`.",
     ]
     if c["scipy_diff"] or c["scipy_methods"]:
         paras.append(f"**SciPy** (optional: its rules load once the program imports it). "
@@ -166,6 +179,7 @@ def readme_block(text: str) -> str | None:
 _GROUPS = [("numpy_diff", "**NumPy functions with derivatives**"),
            ("numpy_data", "**NumPy functions used as data**"),
            ("methods", "**Array methods**"),
+           ("ufunc_methods", "**Ufunc methods with derivatives**"),
            ("scipy_diff", "**SciPy**"),
            ("scipy_linalg", "`scipy.linalg` with derivatives"),
            ("scipy_signal", "`scipy.signal` with derivatives"),
@@ -217,7 +231,8 @@ def compare(block: str) -> list:
         spaces = SCIPY_SPACES if key.startswith("scipy") else NUMPY_SPACES
         missing = sorted(want - have)
         extra = sorted(n for n in have - want
-                       if key in ("methods", "scipy_methods") or _exists(n, spaces))
+                       if key in ("methods", "ufunc_methods", "scipy_methods") or
+                       _exists(n, spaces))
         if missing:
             problems.append(f"{key}: not listed: {' '.join(missing)}")
         if extra:

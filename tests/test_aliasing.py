@@ -658,3 +658,88 @@ def test_numpy_view_functions_are_followed_or_refused(name, direction, tmp_path)
             return
     np.testing.assert_allclose(val, want, rtol=1e-12)
     np.testing.assert_allclose(g, _fd(mod.f, x.copy()), rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- x op= v keeps x's dtype
+#
+# On an array NumPy writes x op v into x: x's dtype (cast under 'same_kind')
+# and shape; on a scalar x is rebound to the promoted result.  (The fuzzer
+# found y32 += np.float64(...) computed in float64: a silently different value.)
+
+def _aug_f32_array_f64_scalar(x, s):
+    y = x.astype(np.float32)
+    y += s                                   # float32, as NumPy
+    y *= np.float64(1.1)
+    return np.sum(y.astype(np.float64) * x)
+
+
+def _aug_f32_array_f64_array(x, s):
+    y = (x * 0.5).astype(np.float32)
+    y += x * s                               # float64 operand: the result stays float32
+    return np.sum(y * x)
+
+
+def _aug_zero_d_f32(x, s):
+    y = np.array(1.5, dtype=np.float32)
+    y += s * x[0]
+    return x[1] * y
+
+
+def _aug_numpy_scalar_promotes(x, s):
+    t = np.float32(1.5)
+    t += s * x[0]                            # a NumPy scalar: rebound, float64
+    return x[1] * t
+
+
+def _aug_dict_item(x, s):
+    d = {"a": x.astype(np.float32)}
+    d["a"] *= s
+    return np.sum(d["a"] * x)
+
+
+def _aug_argument(x, s):
+    x = x + 0.0
+    x += s
+    return np.sum(x * x)
+
+
+AUG_CASES = [_aug_f32_array_f64_scalar, _aug_f32_array_f64_array, _aug_zero_d_f32,
+             _aug_numpy_scalar_promotes, _aug_dict_item, _aug_argument]
+
+
+@pytest.mark.parametrize("f", AUG_CASES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("s", [np.float64(0.3), 0.3], ids=["np.float64", "float"])
+def test_augmented_assignment_keeps_the_arrays_dtype(f, s):
+    x = np.array([0.5, -1.3, 2.0, 0.7])
+    want = f(x.copy(), s)
+    val, g = sg.value_and_grad(f)(x.copy(), s)
+    assert val == want                       # the same roundings as NumPy's
+    assert np.asarray(val).dtype == np.asarray(want).dtype
+    out, _ = sg.jvp(f)((x.copy(), s), (np.ones_like(x),))
+    assert out == want
+    # the derivative of the float32 steps, against differences of float32 steps
+    gfd = _fd(lambda a: f(a, s), x.copy(), eps=1e-3) if "32" in f.__name__ or \
+        "dict" in f.__name__ else _fd(lambda a: f(a, s), x.copy())
+    np.testing.assert_allclose(g, gfd, rtol=2e-3, atol=2e-3)
+
+
+def _aug_int_by_float(x):
+    k = np.arange(4)
+    k += 0.5 * x                       # NumPy: cannot cast float64 to int64 in place
+    return np.sum(k * x)
+
+
+def _aug_grows_shape(x):
+    y = x[:1] * 1.0
+    y += x                             # NumPy: non-broadcastable output operand
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("f, exc", [(_aug_int_by_float, TypeError),
+                                    (_aug_grows_shape, ValueError)])
+def test_augmented_assignment_errors_as_numpy(f, exc):
+    # (the value is computed: a gradient alone may not compute x op v at all)
+    with pytest.raises(exc):
+        f(X.copy())
+    with pytest.raises(exc):
+        sg.value_and_grad(f)(X.copy())

@@ -62,7 +62,31 @@ _INPLACE_METHODS = {
     "partition": ("partition", _inplace_adapter("kth", "axis", "kind", "order",
                                                 drop=("order",))),
     "fill": ("full_like", _inplace_adapter("fill_value")),
+    "put": ("put_update", lambda args, kwargs: _writer_operands(np.put, args, kwargs)),
 }
+
+# NumPy functions that write into their first argument: the primitive of the
+# new value (primitives/mutation.py), and how many operands it takes.
+_INPLACE_FUNCTIONS = {id(np.put_along_axis): (np.put_along_axis, "put_along_axis_update", 3),
+                      id(np.put): (np.put, "put_update", 3),
+                      id(np.place): (np.place, "place_update", 3),
+                      id(np.copyto): (np.copyto, "copyto_update", 2)}
+
+
+def inplace_function_of(obj):
+    """``(function, primitive name, operand count)`` for np.put_along_axis,
+    np.put, np.place and np.copyto, else None."""
+    hit = _INPLACE_FUNCTIONS.get(id(obj))
+    return hit if hit is not None and hit[0] is obj else None
+
+
+def _writer_operands(fn, args, kwargs, n=3):
+    """Bind a call of ``fn`` (np.put & co.) as NumPy would: its first ``n``
+    parameters become positional operands, the rest stay options."""
+    ba = inspect.signature(fn).bind(*args, **kwargs)
+    names = list(inspect.signature(fn).parameters)
+    return [ba.arguments[k] for k in names[:n]], \
+        {k: v for k, v in ba.arguments.items() if k not in names[:n]}
 
 # primitives whose operands may be runtime lists as they are
 _TAKES_LISTS = {"len", "stack_list", "unstack", "make_tuple", "make_list", "copy", "concat_list",
@@ -117,6 +141,9 @@ def _draw_mark(block, since=None):
 
 
 def _describe(obj, node):
+    owner = getattr(obj, "__self__", None)
+    if isinstance(owner, np.ufunc):          # np.logaddexp.accumulate, not ufunc.accumulate
+        return f"numpy.{owner.__name__}.{getattr(obj, '__name__', '?')}"
     mod = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if name and mod and mod not in ("builtins",):
@@ -165,6 +192,8 @@ class CallsMixin:
             callee = self.expr(func)
         if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
             return self.ufunc_at(ufunc_at_of(callee.obj), node)
+        if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
+            return self.inplace_function(inplace_function_of(callee.obj), node)
         splat = isinstance(callee, Static) and \
             R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
         args, kwargs = self.call_arguments(node, splat=splat)
@@ -246,6 +275,35 @@ class CallsMixin:
             new.hint = name_node.id
         self.env[name_node.id] = new
         self.write_back(old, new)
+        return Const(None)
+
+    def inplace_function(self, hit, node):
+        """``np.put_along_axis(y, idx, v, axis)``, ``np.put(y, ind, v)``,
+        ``np.place(y, mask, v)``, ``np.copyto(y, src)``: NumPy writes into
+        ``y``; here ``y``'s name (and every alias of the array, as for
+        ``y[idx] = v``) is bound to the updated value (the caller's array
+        is not changed)."""
+        fn, prim_name, n = hit
+        name = f"np.{fn.__name__}"
+        if not node.args or not isinstance(node.args[0], ast.Name) or \
+                node.args[0].id not in self.env:
+            raise self.unsupported(node, f"this form of '{name}'",
+                                   f"write {name}(y, ...) with y a local variable or an argument")
+        y = self.load_name(node.args[0])
+        self.refuse_external_write(y, node)
+        y = self.materialize(y, node)
+        self.check_writable(y, node)
+        args, kwargs = self.call_arguments(node)
+        try:
+            args, kwargs = _writer_operands(fn, [y] + list(args[1:]), kwargs, n)
+        except TypeError as exc:
+            raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
+                             cls=S2SGradError) from None
+        new = self.apply(P.get(prim_name), args, kwargs, node)
+        if isinstance(new, Var):
+            new.hint = node.args[0].id
+        self.env[node.args[0].id] = new
+        self.write_back(y, new)
         return Const(None)
 
     def method_call(self, base, name, args, kwargs, node):
@@ -595,8 +653,17 @@ class CallsMixin:
         if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
                 isinstance(args[0], Var) and P.shape_of(args[0]) is LIST):
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
-            return self.apply(P.get("copy"), args[:1], {k: v for k, v in kwargs.items()
-                                                         if k == "dtype"}, node)
+            # (np.array(1.5, dtype=np.float32): converted, then copied)
+            other = sorted(k for k in kwargs if k != "dtype" and not (
+                k == "copy" and isinstance(kwargs[k], Const) and kwargs[k].value is True))
+            if other:
+                raise self.unsupported(node, f"np.array(x, {other[0]}=...)",
+                                       "call np.array(x) or np.array(x, dtype=...)")
+            x = args[0]
+            if "dtype" in kwargs and not (isinstance(kwargs["dtype"], Const) and
+                                          kwargs["dtype"].value is None):
+                x = self.apply(P.get("asarray"), [x], {"dtype": kwargs["dtype"]}, node)
+            return self.apply(P.get("copy"), [x], {}, node)
         if prim.canonicalize is not None:
             # one form for the rules: np.einsum's operand/sublist form becomes its
             # subscripts form, scipy.linalg's (c, lower) pairs become operands,

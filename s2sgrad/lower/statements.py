@@ -115,7 +115,7 @@ class StatementsMixin:
             if isinstance(base, (Seq, DictVal)) and isinstance(cur, Var):
                 # d["a"] *= 2: the item's __imul__ runs first, in place on an
                 # array (its other names and views see it), then d["a"] = it
-                new = self.in_place_update(cur, new, "", s)
+                new = self.in_place_update(cur, self.kept_in_place(cur, new, "", s), "", s)
             self.bind_subscript(s.target, new)
             return
         if not isinstance(s.target, ast.Name):
@@ -125,12 +125,23 @@ class StatementsMixin:
         if isinstance(cur, Var) and P.shape_of(cur) is not P.SCALAR:
             self.refuse_external_write(cur, s)    # in place on an array of the caller's
         rhs = self.expr(s.value)
-        new = self.binop(s.op, cur, rhs, s)
+        new = self.kept_in_place(cur, self.binop(s.op, cur, rhs, s), s.target.id, s)
         if isinstance(cur, Var) and isinstance(new, Var):
             # x += v on an array is in place: the other names and views of the
             # array see it; on a Python or NumPy scalar it rebinds x alone
             new = self.in_place_update(cur, new, s.target.id, s)
         self.bind(s.target, new)
+
+    def kept_in_place(self, cur, new, name, node):
+        """``x op= v`` computed as ``new = x op v``: when ``x`` is an array
+        NumPy writes the result into it, so it keeps ``x``'s dtype
+        (``y32 += np.float64(0.5)`` stays float32) and shape -- the
+        ``in_place_result`` helper, which specialisation removes where the
+        dtypes and shapes already agree or ``x`` is a scalar."""
+        if not (isinstance(cur, Var) and isinstance(new, Var)):
+            return new
+        self.name_value(new, name)
+        return self.apply(P.get("in_place_result"), [new, cur], {}, node)
 
     def stmt_Return(self, s):
         self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)

@@ -101,13 +101,22 @@ def assigned_in(stmts):
                                                                "pop") \
                         and isinstance(f.value, ast.Name):
                     add(f.value.id)
-                # np.add.at(y, idx, v) rebinds y
-                if isinstance(f, ast.Attribute) and f.attr == "at" and n.args \
-                        and isinstance(n.args[0], ast.Name):
+                # np.add.at(y, idx, v), np.put(y, ...), np.copyto(y, ...) rebind y
+                fname = f.attr if isinstance(f, ast.Attribute) else \
+                    f.id if isinstance(f, ast.Name) else None
+                if fname in _WRITERS and n.args and isinstance(n.args[0], ast.Name):
                     add(n.args[0].id)
+                # y.put(ind, v) rebinds y
+                if isinstance(f, ast.Attribute) and f.attr == "put" and \
+                        isinstance(f.value, ast.Name):
+                    add(f.value.id)
             elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 add(n.name)
     return names
+
+
+# NumPy functions that write into their first argument
+_WRITERS = ("at", "put_along_axis", "put", "place", "copyto")
 
 
 def rebinds(stmts, name):

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const
 from .. import runtime
-from .core import defprim, register_method, shape_of
+from .core import defprim, lookup_object, register_method, shape_of
 from .signatures import def_linear_helper
 
 
@@ -195,6 +195,134 @@ for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumpr
         register_method(_uf, "accumulate", _p)
 
 
+
+# Binary ufuncs' other reductions, restated with primitives (axis 0 by
+# default, as NumPy):
+#   np.logaddexp.reduce / np.logaddexp2.reduce: a log-sum-exp shifted by the
+#     maximum (held constant: the shift cancels in the derivative), so large
+#     values do not overflow;
+#   np.subtract.reduce / np.divide.reduce: a[0] - sum(a[1:]), a[0] / prod(a[1:]);
+#   np.subtract.accumulate / np.divide.accumulate: a running sum of
+#     (a[0], -a[1], -a[2], ...), a running product of (a[0], 1/a[1], ...);
+#   np.logical_and.reduce / np.logical_or.reduce: np.all / np.any (data).
+# np.logaddexp.accumulate is not among them: a running log-sum-exp needs a
+# running shift that a cumsum cannot carry without underflow, so it is
+# refused rather than approximated.
+
+def _reduce_axis(axis):
+    """The reduce's axis as NumPy reads it: absent -> 0, ``None`` -> all."""
+    if axis is None:
+        return 0
+    return axis.value if isinstance(axis, Const) else axis
+
+
+def _refuse_options(what, out=None, initial=None, where=None, dtype=None):
+    for name, v in (("out", out), ("initial", initial), ("dtype", dtype)):
+        if _given(v):
+            raise S2SGradError(f"{what}(..., {name}=...) is not supported; leave it out")
+    if _given(where) and _opt(where) is not True:
+        raise S2SGradError(f"{what}(..., where=...) is not supported; mask the operand first")
+
+
+def _logaddexp_reduce(base2):
+    what = f"np.logaddexp{'2' if base2 else ''}.reduce"
+
+    def expand(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+               where=None):
+        _refuse_options(what, out, initial, where, dtype)
+        ax = _reduce_axis(axis)
+        kw = {} if ax is None else {"axis": ax}
+        keep = bool(_opt(keepdims, False))
+        shift = em.stop_gradient(em.max(array, keepdims=True, **kw))
+        shift = em.where(em.isfinite(shift), shift, 0.0)
+        exp, log = (em.exp2, em.log2) if base2 else (em.exp, em.log)
+        total = em.sum(exp(em.subtract(array, shift)), keepdims=keep, **kw)
+        if not keep:
+            shift = em.reshape(shift, em.shape(total))
+        return em.add(log(total), shift)
+    return expand
+
+
+def _fold_reduce(divide):
+    what = f"np.{'divide' if divide else 'subtract'}.reduce"
+
+    def expand(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+               where=None):
+        _refuse_options(what, out, initial, where, dtype)
+        ax = _reduce_axis(axis)
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise S2SGradError(f"{what} is differentiated along one axis (an int); "
+                               f"reshape the array first")
+        first = em.take(array, 0, axis=ax)
+        rest = em.delete(array, obj=0, axis=ax)
+        res = em.divide(first, em.prod(rest, axis=ax)) if divide else \
+            em.subtract(first, em.sum(rest, axis=ax))
+        return em.expand_dims(res, axis=ax) if _opt(keepdims, False) else res
+    return expand
+
+
+def _fold_accumulate(divide):
+    what = f"np.{'divide' if divide else 'subtract'}.accumulate"
+
+    def expand(em, array, axis=None, dtype=None, out=None):
+        _refuse_options(what, out, dtype=dtype)
+        ax = _reduce_axis(axis)
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise S2SGradError(f"{what} is differentiated along one axis (an int)")
+        first = em.take(array, [0], axis=ax)
+        rest = em.delete(array, obj=0, axis=ax)
+        if divide:
+            return em.cumprod(em.concatenate(first, em.reciprocal(rest), axis=ax), axis=ax)
+        return em.cumsum(em.concatenate(first, em.negative(rest), axis=ax), axis=ax)
+    return expand
+
+
+for _uf, _expand in ((np.logaddexp, _logaddexp_reduce(False)),
+                     (np.logaddexp2, _logaddexp_reduce(True)),
+                     (np.subtract, _fold_reduce(False)), (np.divide, _fold_reduce(True))):
+    _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_expand,
+                 doc=f"np.{_uf.__name__}.reduce (axis 0 by default).")
+    register_method(_uf, "reduce", _p)
+for _uf, _expand in ((np.subtract, _fold_accumulate(False)),
+                     (np.divide, _fold_accumulate(True))):
+    _p = defprim(f"{_uf.__name__}_accumulate", None, sig="array, /, axis=0, dtype=None, "
+                 "out=None", expand=_expand,
+                 doc=f"np.{_uf.__name__}.accumulate (axis 0 by default).")
+    register_method(_uf, "accumulate", _p)
+for _uf, _red in ((np.logical_and, "all"), (np.logical_or, "any")):
+    _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, nondiff=True,
+                 expand=_ufunc_reduce(_red),
+                 doc=f"np.{_uf.__name__}.reduce: np.{_red} (data).")
+    register_method(_uf, "reduce", _p)
+
+
+# ufunc.outer(a, b) of every binary ufunc s2sgrad has a rule for:
+# ufunc(outer_lift(a, b), b), a with ndim(b) unit axes appended, so the
+# elementwise rule (and its unbroadcast) gives the derivatives.
+
+def _outer(prim):
+    def expand(em, a, b):
+        return em.call(prim, em.call("outer_lift", a, b), b)
+    return expand
+
+
+def_linear_helper("outer_lift", runtime.outer_lift, "a, b, /",
+                  lambda em, h, a, b: em.reshape(h, em.shape(a)), shape_arg=None,
+                  doc="runtime helper: a with ndim(b) unit axes appended (ufunc.outer).")
+for _name in sorted(dir(np)):
+    _uf = getattr(np, _name)
+    if not isinstance(_uf, np.ufunc) or _uf.nin != 2 or _uf.nout != 1 or \
+            _uf.signature is not None or _name != _uf.__name__:
+        continue
+    _p = lookup_object(_uf)
+    if _p is None:
+        continue
+    _q = defprim(f"{_name}_outer", None, sig="a, b, /", expand=_outer(_p),
+                 nondiff=not _p.differentiable,
+                 doc=f"np.{_name}.outer: np.{_name} of a (with unit axes for b's) and b.")
+    register_method(_uf, "outer", _q)
+
+
 # np.maximum.accumulate / np.minimum.accumulate (a running extreme, JAX's
 # cummax / cummin): each output copies one entry, the latest strict new
 # extreme (ties keep the earlier one); its cotangent goes there.
@@ -267,3 +395,82 @@ _composite("vander", np.vander, "x, /, N=None, increasing=False", _vander,
            "np.vander: x[:, None] ** powers.")
 _composite("polyval", np.polyval, "p, x, /", _polyval,
            "np.polyval: sum(p * x[..., None] ** powers) (highest power first).")
+
+
+# np.ediff1d, np.logspace, np.geomspace, np.resize, np.polyfit: restated
+# with diff, linspace, powers, take and lstsq, as NumPy computes them.
+
+def _ediff1d(em, ary, to_end=None, to_begin=None):
+    parts = [em.diff(em.ravel(ary), Const(None), Const(None))]
+    if _given(to_begin):
+        parts.insert(0, em.ravel(to_begin))
+    if _given(to_end):
+        parts.append(em.ravel(to_end))
+    return parts[0] if len(parts) == 1 else em.concatenate(*parts, axis=0)
+
+
+def _space_options(num, endpoint, axis):
+    kw = {"num": _opt(num, 50), "endpoint": bool(_opt(endpoint, True))}
+    if _opt(axis, 0) != 0:
+        kw["axis"] = _opt(axis, 0)
+    return kw
+
+
+def _no_dtype(what, dtype):
+    if _given(dtype):
+        raise S2SGradError(f"{what}(..., dtype=...) is not supported; cast the result (.astype)")
+
+
+def _logspace(em, start, stop, num=None, endpoint=None, base=None, dtype=None, axis=None):
+    _no_dtype("np.logspace", dtype)
+    exps = em.linspace(start, stop, **_space_options(num, endpoint, axis))
+    return em.power(10.0 if base is None else base, exps)
+
+
+def _geomspace(em, start, stop, num=None, endpoint=None, dtype=None, axis=None):
+    # (both ends of one sign, as NumPy requires; the ends are exact as NumPy makes them)
+    _no_dtype("np.geomspace", dtype)
+    sign = em.stop_gradient(em.sign(start))
+    logs = em.linspace(em.log(em.multiply(start, sign)), em.log(em.multiply(stop, sign)),
+                       **_space_options(num, endpoint, axis))
+    return em.multiply(em.exp(logs), sign)
+
+
+def _resize(em, a, new_shape):
+    shape = _opt(new_shape)
+    if not isinstance(new_shape, Const):
+        raise S2SGradError("np.resize's new_shape must be a constant")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    n = int(np.prod(shape))
+    return em.reshape(em.take(em.ravel(a), np.arange(n), mode="wrap"), shape)
+
+
+def _polyfit(em, x, y, deg, rcond=None, full=None, w=None, cov=None):
+    for name, v in (("full", full), ("cov", cov)):
+        if _opt(v, False):
+            raise S2SGradError(f"np.polyfit(..., {name}=True) is not supported")
+    if _given(w):
+        raise S2SGradError("np.polyfit(..., w=...) is not supported; scale the rows of "
+                           "np.vander(x, deg + 1) and y and use np.linalg.lstsq")
+    if not isinstance(deg, Const):
+        raise S2SGradError("np.polyfit's deg must be a constant")
+    lhs = _vander(em, x, Const(deg.value + 1))
+    if not _given(rcond):
+        rcond = em.multiply(em.size(x), float(np.finfo(float).eps))
+    # NumPy scales the columns to unit norm before solving, then scales back
+    scale = em.stop_gradient(em.sqrt(em.sum(em.multiply(lhs, lhs), axis=0)))
+    coef = em.lstsq(em.divide(lhs, scale), y, rcond=rcond)[0]
+    return em.transpose(em.divide(em.transpose(coef), scale))     # (y may have columns)
+
+
+_composite("ediff1d", np.ediff1d, "ary, /, to_end=None, to_begin=None", _ediff1d,
+           "np.ediff1d: np.diff of the flattened array, with to_begin/to_end concatenated.")
+_composite("logspace", np.logspace, "start, stop, /, num=50, endpoint=True, base=10.0, "
+           "dtype=None, axis=0", _logspace, "np.logspace: base ** np.linspace(start, stop).")
+_composite("geomspace", np.geomspace, "start, stop, /, num=50, endpoint=True, dtype=None, axis=0",
+           _geomspace, "np.geomspace: exp(np.linspace(log start, log stop)) (one sign).")
+_composite("resize", np.resize, "a, /, new_shape", _resize,
+           "np.resize: the flattened array repeated to the new shape (np.take mode='wrap').")
+_composite("polyfit", np.polyfit, "x, y, deg, /, rcond=None, full=False, w=None, cov=False",
+           _polyfit, "np.polyfit: np.linalg.lstsq of np.vander(x, deg + 1) with NumPy's "
+                     "column scaling.")

@@ -207,10 +207,33 @@ class Primitive:
         return self.nouts(args, kwargs) if callable(self.nouts) else self.nouts
 
 
+def signature_of(fn):
+    """``inspect.signature(fn)``, or for a NumPy function written in C whose
+    signature Python cannot read (older NumPy: ``np.bincount`` on NumPy 2.2)
+    the one its docstring starts with (``bincount(x, /, weights=None,
+    minlength=0)``).  Raises ValueError when neither is there."""
+    try:
+        return inspect.signature(fn)
+    except ValueError:
+        pass
+    name = getattr(fn, "__name__", None)
+    for line in (getattr(fn, "__doc__", None) or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if name and line.startswith(name + "(") and line.endswith(")"):
+            try:
+                return _parse_sig(line[len(name) + 1:-1])
+            except SyntaxError:
+                break
+        break
+    raise ValueError(f"no signature found for {fn!r}")
+
+
 @functools.lru_cache(maxsize=None)
 def _keyword_names_cached(impl):
     try:
-        ps = inspect.signature(impl).parameters.values()
+        ps = signature_of(impl).parameters.values()
     except (TypeError, ValueError):
         return frozenset()
     return frozenset(q.name for q in ps if q.kind in (q.POSITIONAL_OR_KEYWORD, q.KEYWORD_ONLY))

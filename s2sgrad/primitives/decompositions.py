@@ -4,7 +4,9 @@ multi_dot as composites (expanded into matmul and inv when lowered).
 
 Every rule is matrix calculus written with other primitives (matmul,
 solve, einsum, ...), so it works on stacks of matrices where NumPy does and
-can be differentiated again.  Real matrices (eig/eigvals, svd: real or complex).
+can be differentiated again.  Real or complex matrices (complex ones with
+JAX's conventions: Hermitian for cholesky/eigh/eigvalsh, the eigenvectors'
+and QR's phases as LAPACK fixes them or, for eigh, as JAX does).
 
 Conventions (README, "Linear algebra"):
 
@@ -104,23 +106,37 @@ def _gaps(em, w, squares=False):
 
 
 def _sym_from_lower(em, d):
-    """tril(d) + tril(d, -1).T: the symmetric matrix NumPy reads from the lower triangle."""
-    return em.add(em.tril_part(d, diag=1.0), _T(em, em.tril_part(d, diag=0.0)))
+    """P(d) + P(d)^H with P = tril_part(., 0.5): the symmetric (Hermitian)
+    matrix NumPy reads from the lower triangle, tril(d, -1) + tril(d, -1)^H +
+    Re diag(d) (LAPACK ignores the imaginary part of a Hermitian matrix's
+    diagonal; for real d this is tril(d) + tril(d, -1)^T, exactly)."""
+    half = em.tril_part(d, diag=0.5)
+    return em.add(half, _H(em, half))
 
 
 def _lower_from_sym(em, m):
-    """The transpose of ``_sym_from_lower``: tril(m) + tril(m.T, -1)."""
-    return em.add(em.tril_part(m, diag=1.0), em.tril_part(_T(em, m), diag=0.0))
+    """The transpose of ``_sym_from_lower`` under <a, b> = Re sum(a * b):
+    P(m) + P(m^H)."""
+    return em.add(em.tril_part(m, diag=0.5), em.tril_part(_H(em, m), diag=0.5))
 
 
 def _read_tangent(em, da, upper):
-    """The tangent of the symmetric matrix read from one triangle of ``a``."""
-    return _sym_from_lower(em, _T(em, da) if upper else da)
+    """The tangent of the symmetric (Hermitian) matrix read from one triangle
+    of ``a`` (the upper one: the lower one of a^H)."""
+    return _sym_from_lower(em, _H(em, da) if upper else da)
 
 
 def _read_cotangent(em, m, upper):
-    """The cotangent of ``a`` given that of the symmetric matrix read from it."""
-    return _T(em, _lower_from_sym(em, m)) if upper else _lower_from_sym(em, m)
+    """The cotangent of ``a`` given that of the matrix read from it (the
+    conjugate transpose is its own transpose under that pairing)."""
+    return _H(em, _lower_from_sym(em, m)) if upper else _lower_from_sym(em, m)
+
+
+def _cj(em, x):
+    """conj(x) for complex x, x itself for real x (dropped by specialisation).
+    The rules below are written for the standard (conjugate) cotangent and
+    convert from and to s2sgrad's (README, "Complex numbers") with it."""
+    return None if x is None else em.conj_if_complex(x)
 
 
 def _flag(v, default=False):
@@ -152,56 +168,63 @@ def _resize_vjp(em, h, out, v, like, axis=None, like_axis=None):
 
 defprim("resize_axis", runtime.resize_axis, sig="v, like, /, axis=-1, like_axis=-1",
         pyname="resize_axis", vjp=_resize_vjp,
-        jvp=lambda em, dots, out, v, like, **kw: em.resize_axis(dots[0], like, **kw),
+        jvp=lambda em, dots, out, v, like, **kw: None if dots[0] is None else em.resize_axis(
+            dots[0], like, **kw),
         shape=shape_fresh, linear=True,
         doc="runtime helper: crop or zero-pad one axis to another array's length.")
 
 
 # ---------------------------------------------------------------- cholesky
 #
-# A = L L^T with L lower; L^-1 dA L^-T = K + K^T for K = L^-1 dL lower, so
-#   dL = L Phi(L^-1 dA L^-T),  Phi = lower triangle with the diagonal halved;
-#   A_bar = L^-T Phi(L^T L_bar) L^-1  (then onto the triangle read).
-# upper=True returns U = L^T from the upper triangle: the same, transposed.
+# A = L L^H with L lower (a real positive diagonal); L^-1 dA L^-H = K + K^H
+# for K = L^-1 dL lower, so
+#   dL = L Phi(L^-1 dA L^-H),  Phi = lower triangle with the diagonal halved;
+#   A_bar = L^-H Phi(L^H L_bar) L^-1  (standard cotangents; then onto the
+#   triangle read).  Real matrices: ^H is ^T.
+# upper=True returns U = L^H from the upper triangle: the same, transposed.
 
 
 def _real(em, x, what):
-    """x, refused at run time if complex (these rules are for real matrices)."""
+    """x, refused at run time if complex (scipy.linalg's rules that are for
+    real matrices only use it)."""
     return em.require_real(x, what=what)
 
 
 def _cholesky_jvp(em, dots, out, a, upper=None):
     up = _flag(upper)
-    out = _real(em, out, "cholesky")
-    L = _T(em, out) if up else out
+    L = _H(em, out) if up else out
     S = _read_tangent(em, dots[0], up)
     Y = em.solve(L, S)                                   # L^-1 S
-    X = _T(em, em.solve(L, _T(em, Y)))                   # L^-1 S L^-T
+    X = _H(em, em.solve(L, _H(em, Y)))                   # L^-1 S L^-H
     dL = _mm(em, L, em.tril_part(X, diag=0.5))
-    return _T(em, dL) if up else dL
+    return _H(em, dL) if up else dL
 
 
 def _cholesky_vjp(em, g, out, a, upper=None):
     up = _flag(upper)
-    out = _real(em, out, "cholesky")
-    L = _T(em, out) if up else out
-    Lbar = _T(em, g) if up else g
-    P = em.tril_part(_mm(em, _T(em, L), Lbar), diag=0.5)
-    Q = em.solve(_T(em, L), P)                           # L^-T P
-    M = _T(em, em.solve(_T(em, L), _T(em, Q)))           # L^-T P L^-1
-    return [_read_cotangent(em, M, up)]
+    L = _H(em, out) if up else out
+    Lbar = _cj(em, _H(em, g) if up else g)              # the standard cotangent
+    P = em.tril_part(_mm(em, _H(em, L), Lbar), diag=0.5)
+    Q = em.solve(_H(em, L), P)                           # L^-H P
+    M = _H(em, em.solve(_H(em, L), _H(em, Q)))           # L^-H P L^-1
+    return [_read_cotangent(em, _cj(em, M), up)]
 
 
 defprim("cholesky", np.linalg.cholesky, sig="a, /, *, upper=False",
         pyname="np.linalg.cholesky", vjp=_cholesky_vjp, jvp=_cholesky_jvp,
         shape=lambda args, kwargs: shape_of(args[0]),
-        doc="np.linalg.cholesky: dL = L Phi(L^-1 dA L^-T) of the triangle NumPy reads.")
+        doc="np.linalg.cholesky: dL = L Phi(L^-1 dA L^-H) of the triangle NumPy reads "
+            "(real or complex Hermitian).")
 
 
 # ---------------------------------------------------------------- eigh, eigvalsh
 #
-# A = V diag(w) V^T:  C = V^T dA V,  dw = diag(C),  dV = V (F o C),
-# F_ij = 1 / (w_j - w_i);  A_bar = V (diag(w_bar) + F o (V^T V_bar)) V^T.
+# A = V diag(w) V^H:  C = V^H dA V,  dw = Re diag(C),  dV = V (F o C),
+# F_ij = 1 / (w_j - w_i);  A_bar = V (diag(w_bar) + F o (V^H V_bar)) V^H
+# (standard cotangents).  For a complex Hermitian A each eigenvector's phase
+# is free; as in JAX, the tangent has no component along the phase
+# (Im diag(V^H dV) = 0), so only phase-invariant functions of V (|V|,
+# V diag(c) V^H, ...) match finite differences of NumPy's vectors.
 
 
 def _uplo_upper(UPLO):
@@ -213,24 +236,22 @@ def _uplo_upper(UPLO):
 
 def _eigh_jvp(em, dots, out, a, UPLO=None):
     w, V = out
-    V = _real(em, V, "eigh")
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
-    C = _mm(em, _T(em, V), _mm(em, S, V))
-    return _diagonal(em, C), _mm(em, V, em.multiply(_gaps(em, w), C))
+    C = _mm(em, _H(em, V), _mm(em, S, V))
+    return em.real_if_complex(_diagonal(em, C)), _mm(em, V, em.multiply(_gaps(em, w), C))
 
 
 def _eigh_vjp(em, g, out, a, UPLO=None):
     (w, V), (wbar, Vbar) = out, g
-    V = _real(em, V, "eigh")
     inner = None
     if wbar is not None:
-        inner = _diag_embed(em, wbar)
+        inner = _diag_embed(em, em.real_if_complex(wbar))
     if Vbar is not None:
-        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _T(em, V), Vbar)))
+        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _H(em, V), _cj(em, Vbar))))
     if inner is None:
         return [None]
-    M = _mm(em, V, _mm(em, inner, _T(em, V)))
-    return [_read_cotangent(em, M, _uplo_upper(UPLO))]
+    M = _mm(em, V, _mm(em, inner, _H(em, V)))
+    return [_read_cotangent(em, _cj(em, M), _uplo_upper(UPLO))]
 
 
 def _uplo_kw(UPLO):
@@ -240,26 +261,25 @@ def _uplo_kw(UPLO):
 defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
         vjp=_eigh_vjp, jvp=_eigh_jvp, nouts=2, out_fields=("eigenvalues", "eigenvectors"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
-        doc="np.linalg.eigh: dw = diag(V^T dA V), dV = V (F o V^T dA V); repeated "
-            "eigenvalues: coupling 0.")
+        doc="np.linalg.eigh: dw = Re diag(V^H dA V), dV = V (F o V^H dA V) (real or "
+            "complex Hermitian); repeated eigenvalues: coupling 0.")
 
 
 def _eigvalsh_jvp(em, dots, out, a, UPLO=None):
     _, V = em.eigh(a, **_uplo_kw(UPLO))
-    V = _real(em, V, "eigvalsh")
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
-    return em.einsum("...ji,...jk,...ki->...i", V, S, V)
+    return em.real_if_complex(em.einsum("...ji,...jk,...ki->...i", _cj(em, V), S, V))
 
 
 def _eigvalsh_vjp(em, g, out, a, UPLO=None):
     _, V = em.eigh(a, **_uplo_kw(UPLO))
-    V = _real(em, V, "eigvalsh")
-    return [_read_cotangent(em, _mm(em, _cols(em, V, g), _T(em, V)), _uplo_upper(UPLO))]
+    M = _mm(em, _cols(em, V, em.real_if_complex(g)), _H(em, V))
+    return [_read_cotangent(em, _cj(em, M), _uplo_upper(UPLO))]
 
 
 defprim("eigvalsh", np.linalg.eigvalsh, sig="a, /, UPLO='L'", pyname="np.linalg.eigvalsh",
         vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, shape=shape_fresh,
-        doc="np.linalg.eigvalsh: A_bar = V diag(w_bar) V^T (eigenvectors from eigh).")
+        doc="np.linalg.eigvalsh: A_bar = V diag(w_bar) V^H (eigenvectors from eigh).")
 
 
 # ---------------------------------------------------------------- svd
@@ -387,11 +407,14 @@ defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, he
 # ---------------------------------------------------------------- qr
 #
 # Thin A = Q R (Q: m x k, R: k x n, k = min(m, n)); R1 = the leading k x k block
-# of R, dA1 = the leading k columns of dA.  With C = dA1 R1^-1, D = Q^T C and
-# Omega = tril(D, -1) - tril(D, -1)^T (skew):
-#   dQ = Q (Omega - D) + C,   dR = Q^T dA - Omega R,
-# and the transpose, with M = Q^T Q_bar - R_bar R^T and N = tril(M - M^T, -1):
-#   A_bar = Q R_bar + [Q N + (I - Q Q^T) Q_bar] R1^-T   (in the leading k columns).
+# of R, dA1 = the leading k columns of dA.  With C = dA1 R1^-1, D = Q^H C and
+# Omega = tril(D, -1) - tril(D, -1)^H + i Im diag(D) (skew-Hermitian; the
+# diagonal term keeps R's diagonal real, as LAPACK makes it, and is 0 for
+# real A):
+#   dQ = Q (Omega - D) + C,   dR = Q^H dA - Omega R,
+# and the transpose (standard cotangents), with M = Q^H Q_bar - R_bar R^H and
+# N = tril(M - M^H, -1) + i Im diag(M):
+#   A_bar = Q R_bar + [Q N + (I - Q Q^H) Q_bar] R1^-H   (in the leading k columns).
 
 
 def _qr_mode(mode):
@@ -405,35 +428,42 @@ def _qr_mode(mode):
 def _qr_core_jvp(em, dA, Q, R):
     R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
     dA1 = em.resize_axis(dA, R, axis=-1, like_axis=-2)
-    C = _T(em, em.solve(_T(em, R1), _T(em, dA1)))
-    D = _mm(em, _T(em, Q), C)
+    C = _H(em, em.solve(_H(em, R1), _H(em, dA1)))
+    D = _mm(em, _H(em, Q), C)
     lo = em.tril_part(D, diag=0.0)
-    Om = em.subtract(lo, _T(em, lo))
+    Om = em.add(em.subtract(lo, _H(em, lo)), _imag_diag(em, D))
     dQ = em.add(_mm(em, Q, em.subtract(Om, D)), C)
-    dR = em.subtract(_mm(em, _T(em, Q), dA), _mm(em, Om, R))
+    dR = em.subtract(_mm(em, _H(em, Q), dA), _mm(em, Om, R))
     return dQ, dR
 
 
+def _imag_diag(em, m):
+    """diag(i Im m_ii) as (d - conj(d)) / 2: exactly 0 for real m."""
+    d = _diagonal(em, m)
+    return _diag_embed(em, em.multiply(em.subtract(d, em.conj_if_complex(d)), 0.5))
+
+
 def _qr_core_vjp(em, Qbar, Rbar, a, Q, R):
-    M = None if Qbar is None else _mm(em, _T(em, Q), Qbar)
+    Qbar, Rbar = _cj(em, Qbar), _cj(em, Rbar)          # the standard cotangents
+    M = None if Qbar is None else _mm(em, _H(em, Q), Qbar)
     if Rbar is not None:
-        RRt = _mm(em, Rbar, _T(em, R))
+        RRt = _mm(em, Rbar, _H(em, R))
         M = em.negative(RRt) if M is None else em.subtract(M, RRt)
     ct = None if Rbar is None else _mm(em, Q, Rbar)
     if M is None:
-        return ct
-    N = em.tril_part(em.subtract(M, _T(em, M)), diag=0.0)
+        return _cj(em, ct)
+    N = em.add(em.tril_part(em.subtract(M, _H(em, M)), diag=0.0), _imag_diag(em, M))
     Cbar = _mm(em, Q, N)
     if Qbar is not None:
-        Cbar = em.add(Cbar, em.subtract(Qbar, _mm(em, Q, _mm(em, _T(em, Q), Qbar))))
+        Cbar = em.add(Cbar, em.subtract(Qbar, _mm(em, Q, _mm(em, _H(em, Q), Qbar))))
     R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
-    lead = _T(em, em.solve(R1, _T(em, Cbar)))          # Cbar R1^-T
-    return _add(em, ct, em.resize_axis(lead, a, axis=-1, like_axis=-1))
+    lead = _H(em, em.solve(R1, _H(em, Cbar)))          # Cbar R1^-H
+    return _cj(em, _add(em, ct, em.resize_axis(lead, a, axis=-1, like_axis=-1)))
 
 
 def _qr_thin(em, a, out, mode):
     Q, R = out if mode == "reduced" else em.qr(a)
-    return _real(em, Q, "qr"), R
+    return Q, R
 
 
 def _qr_jvp(em, dots, out, a, mode=None):
@@ -476,35 +506,36 @@ defprim("qr", np.linalg.qr, sig="a, /, mode='reduced'", pyname="np.linalg.qr",
 # ---------------------------------------------------------------- pinv
 #
 # Where the rank is locally constant (Golub & Pereyra), with P = pinv(A):
-#   dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
-#   A_bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A).
+#   dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P
+#   A_bar = -P^H G P^H + (I - A P) G^H P P^H + P^H P G^H (I - P A)
+# (standard cotangents; real matrices: ^H is ^T).
 
 
 def _pinv_tangent(em, P, A, dA):
-    dAt = _T(em, dA)
+    dAt = _H(em, dA)
     t1 = em.negative(_mm(em, P, _mm(em, dA, P)))
-    X = em.subtract(dAt, _mm(em, _mm(em, dAt, A), P))                 # dA^T (I - A P)
-    t2 = _mm(em, _mm(em, P, _T(em, P)), X)
-    Y = _mm(em, dAt, _mm(em, _T(em, P), P))                            # dA^T P^T P
+    X = em.subtract(dAt, _mm(em, _mm(em, dAt, A), P))                 # dA^H (I - A P)
+    t2 = _mm(em, _mm(em, P, _H(em, P)), X)
+    Y = _mm(em, dAt, _mm(em, _H(em, P), P))                            # dA^H P^H P
     t3 = em.subtract(Y, _mm(em, P, _mm(em, A, Y)))
     return em.add(em.add(t1, t2), t3)
 
 
 def _pinv_cotangent(em, P, A, G):
-    Gt, Pt = _T(em, G), _T(em, P)
+    G = _cj(em, G)                                                     # the standard cotangent
+    Gt, Pt = _H(em, G), _H(em, P)
     t1 = em.negative(_mm(em, Pt, _mm(em, G, Pt)))
-    Y = _mm(em, Gt, _mm(em, P, Pt))                                    # G^T P P^T
+    Y = _mm(em, Gt, _mm(em, P, Pt))                                    # G^H P P^H
     t2 = em.subtract(Y, _mm(em, A, _mm(em, P, Y)))
-    Z = _mm(em, _mm(em, Pt, P), Gt)                                    # P^T P G^T
+    Z = _mm(em, _mm(em, Pt, P), Gt)                                    # P^H P G^H
     t3 = em.subtract(Z, _mm(em, _mm(em, Z, P), A))
-    return em.add(em.add(t1, t2), t3)
+    return _cj(em, em.add(em.add(t1, t2), t3))
 
 
 defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=None",
         pyname="np.linalg.pinv",
-        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, _real(em, out, "pinv"), a, g)],
-        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, _real(em, out, "pinv"), a,
-                                                         dots[0]),
+        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, out, a, g)],
+        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, out, a, dots[0]),
         shape=shape_fresh,
         doc="np.linalg.pinv: the Golub-Pereyra derivative (rank locally constant).")
 
@@ -512,16 +543,16 @@ defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=
 # ---------------------------------------------------------------- lstsq
 #
 # x = pinv(A) b (the minimum-norm least-squares solution), so x's rules are
-# pinv's and matmul's.  residuals = sum((b - A x)^2, axis=0) when A has full
+# pinv's and matmul's.  residuals = sum(|b - A x|^2, axis=0) when A has full
 # column rank and more rows than columns (else an empty array): at the
-# minimiser A^T r = 0, so d residuals = 2 sum(r (db - dA x), axis=0).  rank is
-# data; sv are the singular values of A.
+# minimiser A^H r = 0, so d residuals = 2 Re sum(conj(r) (db - dA x), axis=0).
+# rank is data; sv are the singular values of A (svd's rule).
 
 
 def _lstsq_pinv(em, a, rcond):
     P = em.pinv(a) if rcond is None or (isinstance(rcond, Const) and rcond.value is None) \
         else em.pinv(a, rcond=rcond)
-    return _real(em, P, "lstsq")
+    return P
 
 
 def _lstsq_jvp(em, dots, out, a, b, rcond=None):
@@ -535,10 +566,10 @@ def _lstsq_jvp(em, dots, out, a, b, rcond=None):
         dx = _add(em, dx, _mm(em, _pinv_tangent(em, P, a, da), b))
         dres = _add(em, dres, em.multiply(_mm(em, da, x), -2.0))
         U, _, Vh = em.svd(a, full_matrices=False)
-        U = _real(em, U, "lstsq")
-        dsv = em.einsum("...ji,...jk,...ik->...i", U, da, Vh)
-    r = em.subtract(b, _mm(em, a, x))
-    return dx, em.lstsq_res_t(dres, r, res), None, dsv
+        dsv = em.real_if_complex(em.einsum("...ji,...jk,...ik->...i", _cj(em, U), da,
+                                           _cj(em, Vh)))
+    r = _cj(em, em.subtract(b, _mm(em, a, x)))
+    return dx, em.real_if_complex(em.lstsq_res_t(dres, r, res)), None, dsv
 
 
 def _lstsq_vjp(em, g, out, a, b, rcond=None):
@@ -550,13 +581,13 @@ def _lstsq_vjp(em, g, out, a, b, rcond=None):
         bbar = em.matmul_vjp_b(xbar, P, b)
         abar = _pinv_cotangent(em, P, a, em.matmul_vjp_a(xbar, P, b))
     if resbar is not None:
-        w = em.multiply(em.lstsq_res_ct(resbar, em.subtract(b, _mm(em, a, x))), 2.0)
+        r = _cj(em, em.subtract(b, _mm(em, a, x)))
+        w = em.multiply(em.lstsq_res_ct(em.real_if_complex(resbar), r), 2.0)
         bbar = _add(em, bbar, w)
         abar = _add(em, abar, em.negative(em.matmul_vjp_a(w, a, x)))
     if svbar is not None:
         U, _, Vh = em.svd(a, full_matrices=False)
-        U = _real(em, U, "lstsq")
-        abar = _add(em, abar, _mm(em, _cols(em, U, svbar), Vh))
+        abar = _add(em, abar, _cj(em, _mm(em, _cols(em, U, em.real_if_complex(svbar)), Vh)))
     return [abar, bbar]
 
 
@@ -719,3 +750,36 @@ def _multi_dot_expand(em, *arrays, out=None):
 defprim("multi_dot", np.linalg.multi_dot, sig="*arrays, out=None", seq_arg=True,
         expand=_multi_dot_expand,
         doc="np.linalg.multi_dot([a, b, c]): a @ b @ c.")
+
+
+# ---------------------------------------------------------------- tensorinv, tensorsolve
+# Composites, as NumPy computes them: a reshape to a matrix, inv / solve,
+# and a reshape back (the shapes from a runtime helper, data).
+
+def _tensorinv_expand(em, a, ind=None):
+    mat, out = em.call("tensorinv_shapes", a, ind=2 if ind is None else ind)
+    return em.reshape(em.inv(em.reshape(a, mat)), out)
+
+
+def _tensorsolve_expand(em, a, b, axes=None):
+    if axes is not None and not (isinstance(axes, Const) and axes.value is None):
+        if not isinstance(axes, Const):
+            raise S2SGradError("np.linalg.tensorsolve's axes must be a constant")
+        k = len(axes.value)
+        a = em.moveaxis(a, source=tuple(axes.value), destination=tuple(range(-k, 0)))
+    mat, out = em.call("tensorsolve_shapes", a, b)
+    return em.reshape(em.solve(em.reshape(a, mat), em.ravel(b)), out)
+
+
+defprim("tensorinv_shapes", runtime.tensorinv_shapes, sig="a, /, ind=2", nondiff=True,
+        pyname="tensorinv_shapes", nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="runtime helper: the matrix and result shapes of np.linalg.tensorinv, data.")
+defprim("tensorsolve_shapes", runtime.tensorsolve_shapes, sig="a, b, /", nondiff=True,
+        pyname="tensorsolve_shapes", nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="runtime helper: the matrix and result shapes of np.linalg.tensorsolve, data.")
+defprim("tensorinv", np.linalg.tensorinv, sig="a, ind=2", expand=_tensorinv_expand,
+        doc="np.linalg.tensorinv: inv of a reshaped to a matrix, reshaped back.")
+defprim("tensorsolve", np.linalg.tensorsolve, sig="a, b, axes=None", expand=_tensorsolve_expand,
+        doc="np.linalg.tensorsolve: solve with a reshaped to a matrix and b raveled.")

@@ -35,6 +35,7 @@ import ast
 
 import numpy as np
 
+from .. import runtime
 from ..ir import Const
 from .core import SCALAR, defprim, shape_of
 from .indexing import Slot, template_to_ast, evaluate_template
@@ -132,3 +133,82 @@ SETITEM = defprim("setitem", _setitem_impl, sig="y, v, /, *parts", vjp=setitem_v
                   jvp=setitem_jvp, shape=lambda args, kw: shape_of(args[0]), eqn_rule=True,
                   doc="y[idx] = v as a functional update; written in place when safe")
 SETITEM.codegen_stmt = _setitem_stmt
+
+
+# ---------------------------------------------------------------- NumPy's writing functions
+# np.put_along_axis(y, idx, v, axis), np.put(y, ind, v) / y.put(ind, v),
+# np.place(y, mask, v) and np.copyto(y, src, where=...) write into their
+# first argument.  Lowering (lower/calls.py, ``inplace_function``) binds
+# the argument's name to the updated value these composites compute, a
+# ``setitem`` of y, and writes it back through the alias model like
+# ``y[idx] = v`` -- so their derivatives are setitem's (a write with
+# repeated positions: the last one wins, as in NumPy).  NumPy's cycling of a
+# short ``v`` (np.put, np.place) is a ``take(..., mode='wrap')`` of it.
+
+def _opt(v, default=None):
+    if v is None or (isinstance(v, Const) and v.value is None):
+        return default
+    return v.value if isinstance(v, Const) else v
+
+
+def _cycled(em, v, like):
+    """``v`` repeated (or cut) to the shape of ``like``, as np.put and np.place
+    read their values."""
+    n = em.call("size", like)
+    taken = em.call("take", em.call("ravel", v), em.call("arange", n), mode="wrap")
+    return em.call("reshape", taken, em.call("shape", like))
+
+
+def _put_along_axis(em, arr, indices, values, axis=None):
+    from ..errors import S2SGradError
+    if not isinstance(axis, Const):
+        raise S2SGradError("np.put_along_axis's axis must be a constant (an int or None)")
+    if axis.value is None:
+        flat = em.call("ravel", arr)
+        new = em.call("setitem", flat, values, indices, _params={"index": Slot(0)})
+        return em.call("reshape", new, em.call("shape", arr))
+    idx = em.call("along_axis_index", arr, indices, axis=axis.value)
+    return em.call("setitem", arr, values, idx, _params={"index": Slot(0)})
+
+
+def _put(em, a, ind, v, mode=None):
+    flat = em.call("ravel", a)
+    m = _opt(mode, "raise")
+    if m == "wrap":
+        ind = em.call("remainder", ind, em.call("size", a))
+    elif m == "clip":
+        ind = em.call("clip_bounds", ind, 0, em.call("subtract", em.call("size", a), 1))
+    new = em.call("setitem", flat, _cycled(em, v, ind), ind, _params={"index": Slot(0)})
+    return em.call("reshape", new, em.call("shape", a))
+
+
+def _place(em, arr, mask, vals):
+    mask = em.call("reshape", mask, em.call("shape", arr))
+    picked = em.call("getitem", arr, mask, _params={"index": Slot(0)})
+    return em.call("setitem", arr, _cycled(em, vals, picked), mask, _params={"index": Slot(0)})
+
+
+def _copyto(em, dst, src, casting=None, where=None):
+    w = _opt(where, True)
+    if w is True:
+        return em.call("setitem", dst, src, _params={"index": (Ellipsis,)})
+    mask = em.call("broadcast_to", w, shape=em.call("shape", dst))
+    full = em.call("broadcast_to", src, shape=em.call("shape", dst))
+    picked = em.call("getitem", full, mask, _params={"index": Slot(0)})
+    return em.call("setitem", dst, picked, mask, _params={"index": Slot(0)})
+
+
+defprim("put_along_axis_update", None, sig="arr, indices, values, /, axis=None",
+        expand=_put_along_axis,
+        doc="np.put_along_axis(y, idx, v, axis): y written at idx along axis (y[...] = v).")
+defprim("put_update", None, sig="a, ind, v, /, mode='raise'", expand=_put,
+        doc="np.put(y, ind, v) / y.put(ind, v): y.flat[ind] = v, v cycled as NumPy.")
+defprim("place_update", None, sig="arr, mask, vals, /", expand=_place,
+        doc="np.place(y, mask, v): y[mask] = v, v cycled as NumPy.")
+defprim("copyto_update", None, sig="dst, src, /, casting='same_kind', where=True",
+        expand=_copyto, doc="np.copyto(y, src, where=...): y[...] = src (where the mask is).")
+
+
+defprim("along_axis_index", runtime.along_axis_index, sig="arr, indices, /, axis", nondiff=True,
+        pyname="along_axis_index", shape=lambda args, kwargs: None,
+        doc="runtime helper: the integer-array index np.put_along_axis writes, data.")

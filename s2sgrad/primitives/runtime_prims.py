@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
+from ..errors import OutputTypeError
 from .core import SCALAR, Emitter, defprim, shape_of
 
 
@@ -56,6 +57,16 @@ defprim("unreduce", runtime.unreduce, sig="g, x, /, axis=None, keepdims=False",
         shape=_shape_of_second, linear=True)
 
 
+# check_float_output(out): nothing, or a refusal of a boolean/integer output of
+# a function grad differentiates (when no seed is emitted: the output does
+# not depend on the arguments differentiably).  An effect, kept by dead-code
+# elimination, dropped by specialisation when the output is a float.
+CHECK_FLOAT_OUTPUT = defprim("check_float_output", runtime.check_float_output, sig="out, /",
+                             pyname="check_float_output", nondiff=True, nouts=0,
+                             shape=lambda args, kwargs: None,
+                             doc="runtime helper: refuses a boolean or integer grad output.")
+CHECK_FLOAT_OUTPUT.effect = True
+runtime.OUTPUT_TYPE_ERROR = OutputTypeError
 defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
         shape=lambda args, kwargs: shape_of(args[0]))
 

@@ -316,6 +316,19 @@ defprim("cast_derivative", runtime.cast_derivative, sig="t, /, dtype, to",
         doc="runtime helper: the derivative of astype with a dtype known only at run time.")
 
 
+# in_place_result(new, cur): x op= v's value, new = x op v kept in x's dtype and
+# shape when x is an array (runtime.in_place_result).  Linear in new; the
+# cotangent goes back in new's dtype (the same helper, shaped like new).
+defprim("in_place_result", runtime.in_place_result, sig="new, cur, /",
+        pyname="in_place_result",
+        vjp=lambda em, h, out, new, cur: [em.call("in_place_result", h, new), None],
+        jvp=lambda em, dots, out, new, cur: None if dots[0] is None else
+        em.call("in_place_result", dots[0], cur),
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x op= v on an array keeps x's dtype (NumPy's same_kind cast) "
+            "and shape.")
+
+
 # ---------------------------------------------------------------- joining
 
 

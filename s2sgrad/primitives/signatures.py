@@ -21,14 +21,14 @@ import inspect
 from ..errors import S2SGradError
 from ..ir import Const
 from . import printing
-from .core import defprim, fresh_shape, shape_of
+from .core import defprim, fresh_shape, shape_of, signature_of
 
 
 def keyword_operands(np_fn, operands, defaults=None, name=None):
     """A ``canonicalize`` hook (see :class:`~s2sgrad.primitives.core.Primitive`)
     for calls of ``np_fn``: ``operands`` (parameter names) become the
     positional operands, the other arguments stay options by name."""
-    sig = inspect.signature(np_fn)
+    sig = signature_of(np_fn)
     defaults = dict(defaults or {})
     label = name or f"np.{np_fn.__name__}"
 

@@ -259,6 +259,8 @@ defprim("gradient", _gradient_impl, sig="f, /, *varargs, axis=None, edge_order=1
         aliases=(np.gradient,), vjp=_gradient_vjp, jvp=_gradient_jvp, linear=True,
         data_args=lambda i: i >= 1,        # the spacings: a differentiated one is refused
         nouts=_gradient_nouts,
+        # NumPy 2 returns the derivatives along several axes as a tuple, NumPy 1 a list
+        out_kind=type(np.gradient(np.zeros((2, 2)))).__name__,
         shape=lambda args, kwargs: (fresh_shape() if _gradient_nouts(args, kwargs) == 1 else
                                     tuple(fresh_shape() for _ in range(
                                         _gradient_nouts(args, kwargs)))),

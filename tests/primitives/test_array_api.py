@@ -6,7 +6,10 @@ import pytest
 import s2sgrad
 from s2sgrad import runtime as rt
 
-from .spec import Spec, check_spec, distinct, normal
+from s2sgrad.primitives.core import REGISTRY
+
+from .spec import Spec, check_spec, distinct, normal, pos
+from .test_runtime_prims import check_hvp
 
 W4 = normal(4)
 W3 = normal(3)
@@ -85,3 +88,137 @@ def test_refused_forms_name_the_problem():
         s2sgrad.grad(lambda x: np.linalg.vector_norm(x, axis=(0, 1)))(normal(2, 3))
     with pytest.raises(s2sgrad.S2SGradError, match="axes="):
         s2sgrad.grad(lambda x: np.sum(np.vecdot(x, x, axes=[0, 0, 0])))(normal(3))
+
+
+# ---------------------------------------------------------------- ufunc.outer, more reduce/accumulate
+
+A23 = pos(2, 3)
+W114 = normal(1, 1, 4)
+B4 = pos(4)
+_OUTER = sorted(n[:-len("_outer")] for n, p in REGISTRY.items()
+                if n.endswith("_outer") and n != "la_outer" and p.differentiable)
+
+
+def _outer_spec(name):
+    uf = getattr(np, name)
+    if name == "ldexp":                 # (an integer exponent)
+        return Spec(f"{name}_outer", lambda a: _wsum(np.ldexp.outer(a, np.array([1, -2, 3]))),
+                    (A23,))
+    return Spec(f"{name}_outer", lambda a, b: _wsum(uf.outer(a, b) ** 2), (A23, B4),
+                wrt=(0, 1))
+
+
+OUTER_SPECS = [_outer_spec(n) for n in _OUTER] + [
+    Spec("multiply_outer", lambda a: _wsum(np.multiply.outer(a, 2.0) + np.add.outer(3.0, a)),
+         (normal(3),), id="outer-scalars"),
+    Spec("subtract_outer", lambda a: _wsum(np.subtract.outer(a, a) ** 2), (normal(4),),
+         id="outer-same-operand"),
+]
+
+SPECS += OUTER_SPECS + [
+    Spec("logaddexp_reduce", lambda x: _wsum(np.logaddexp.reduce(x) ** 2), (normal(3, 4),)),
+    Spec("logaddexp_reduce", lambda x: _wsum(np.logaddexp.reduce(x, axis=1, keepdims=True)),
+         (normal(3, 4) * 30,), id="logaddexp_reduce-axis-large"),
+    Spec("logaddexp_reduce", lambda x: np.logaddexp.reduce(x, axis=None), (normal(2, 3),),
+         id="logaddexp_reduce-all"),
+    Spec("logaddexp2_reduce", lambda x: _wsum(np.logaddexp2.reduce(x, axis=-1)), (normal(3, 4),)),
+    Spec("subtract_reduce", lambda x: _wsum(np.subtract.reduce(x, axis=1) ** 2), (normal(3, 4),)),
+    Spec("subtract_reduce", lambda x: np.subtract.reduce(x) ** 2, (normal(5),),
+         id="subtract_reduce-1d"),
+    Spec("divide_reduce", lambda x: _wsum(np.divide.reduce(x, keepdims=True)), (pos(3, 2),)),
+    Spec("subtract_accumulate", lambda x: _wsum(np.subtract.accumulate(x, axis=1) ** 2),
+         (normal(2, 4),)),
+    Spec("divide_accumulate", lambda x: _wsum(np.divide.accumulate(x)), (pos(4, 2),)),
+    Spec("outer_lift", lambda a: _wsum(rt.outer_lift(a, B4) * W114 ** 2),
+         (normal(2, 3),)),
+]
+
+
+UFUNC_SPECS = OUTER_SPECS + SPECS[-10:]
+
+
+@pytest.mark.parametrize("spec", UFUNC_SPECS, ids=lambda s: s.id)
+def test_ufunc_methods(spec):
+    check_spec(spec)
+
+
+@pytest.mark.parametrize("spec", UFUNC_SPECS, ids=lambda s: s.id)
+def test_ufunc_methods_hvp(spec):
+    check_hvp(spec)
+
+
+VALUE_CASES = [
+    lambda a: np.multiply.outer(a, B4),
+    lambda a: np.power.outer(a, B4),
+    lambda a: np.arctan2.outer(a, B4),
+    lambda a: np.greater.outer(a, B4),
+    lambda a: np.logaddexp.reduce(a, axis=1),
+    lambda a: np.logaddexp.reduce(a * 500),
+    lambda a: np.logaddexp.reduce(np.full(3, -np.inf) + a[0, 0]),
+    lambda a: np.subtract.reduce(a, axis=1),
+    lambda a: np.divide.reduce(a),
+    lambda a: np.subtract.accumulate(a, axis=1),
+    lambda a: np.divide.accumulate(a),
+    lambda a: np.logical_or.reduce(a > 1.0),
+    lambda a: np.logical_and.reduce(a > 1.0, 1),
+]
+
+
+@pytest.mark.parametrize("f", VALUE_CASES, ids=range(len(VALUE_CASES)))
+def test_ufunc_methods_values_match_numpy(f):
+    value, _ = s2sgrad.vjp(f)(A23)
+    expected = f(A23)
+    np.testing.assert_allclose(value, expected, rtol=1e-14, atol=0)
+    assert np.asarray(value).dtype == expected.dtype and np.shape(value) == expected.shape
+
+
+def test_ufunc_methods_without_a_rule_are_refused_by_name():
+    with pytest.raises(s2sgrad.S2SGradError, match=r"numpy\.logaddexp\.accumulate"):
+        s2sgrad.grad(lambda x: np.sum(np.logaddexp.accumulate(x)))(normal(3))
+    with pytest.raises(s2sgrad.S2SGradError, match="one axis"):
+        s2sgrad.grad(lambda x: np.subtract.reduce(x, axis=None))(normal(2, 3))
+
+
+# ---------------------------------------------------------------- ediff1d, logspace, geomspace, resize, polyfit
+
+XFIT = np.arange(6.0) + normal(6) * 0.1
+SMALL_COMPOSITE_SPECS = [
+    Spec("ediff1d", lambda x: _wsum(np.ediff1d(x, to_begin=x[0] * 2, to_end=[1.0, 2.0]) ** 2),
+         (normal(2, 3),)),
+    Spec("ediff1d", lambda x: _wsum(np.ediff1d(x) ** 3), (normal(5),), id="ediff1d-plain"),
+    Spec("logspace", lambda a, b: _wsum(np.logspace(a, b, 4, base=2.0)), (0.3, 1.2),
+         wrt=(0, 1)),
+    Spec("logspace", lambda a: _wsum(np.logspace(a, a * 2, 5, endpoint=False)), (normal(2),),
+         id="logspace-arrays"),
+    Spec("geomspace", lambda a, b: _wsum(np.geomspace(a, b, 5)), (0.3, 4.2), wrt=(0, 1)),
+    Spec("geomspace", lambda a, b: _wsum(np.geomspace(a, b, 4, endpoint=False)), (-0.3, -4.2),
+         wrt=(0, 1), id="geomspace-negative"),
+    Spec("resize", lambda x: _wsum(np.resize(x, (2, 5)) ** 2), (normal(3),)),
+    Spec("polyfit", lambda x, y: _wsum(np.polyfit(x, y, 2)), (XFIT, normal(6)), wrt=(0, 1)),
+    Spec("polyfit", lambda y: _wsum(np.polyfit(np.arange(5.0), y, 1) ** 2), (normal(5, 3),),
+         id="polyfit-columns"),
+]
+SPECS += SMALL_COMPOSITE_SPECS
+
+
+@pytest.mark.parametrize("spec", SMALL_COMPOSITE_SPECS, ids=lambda s: s.id)
+def test_small_composites(spec):
+    check_spec(spec)
+    check_hvp(spec)
+
+
+SMALL_VALUE_CASES = [
+    lambda x: np.ediff1d(x, to_begin=-1.0),
+    lambda x: np.logspace(x[0], x[1], 7),
+    lambda x: np.geomspace(x[0] + 2.0, x[1] + 5.0, 6),
+    lambda x: np.resize(x, 7),
+    lambda x: np.polyfit(XFIT, x[:6], 3),
+]
+
+
+@pytest.mark.parametrize("f", SMALL_VALUE_CASES, ids=range(len(SMALL_VALUE_CASES)))
+def test_small_composite_values_match_numpy(f):
+    x = normal(8)
+    value, _ = s2sgrad.vjp(f)(x)
+    np.testing.assert_allclose(value, f(x), rtol=1e-12, atol=1e-13)
+    assert np.shape(value) == np.shape(f(x))
