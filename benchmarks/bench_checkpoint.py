@@ -75,6 +75,19 @@ def mlp_ckpt(W1s, W2s, h):
     return np.sum(h)
 
 
+def mlp_list(W1s, W2s, h):
+    # the weights in Python lists, indexed by the loop index
+    for i in range(len(W1s)):
+        h = block(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
+def mlp_list_ckpt(W1s, W2s, h):
+    for i in range(len(W1s)):
+        h = block_ckpt(W1s[i], W2s[i], h)
+    return np.sum(h)
+
+
 def mlp_marked(W1s, W2s, h):
     for i in s2sgrad.checkpointed(range(W1s.shape[0])):
         h = block(W1s[i], W2s[i], h)
@@ -225,6 +238,14 @@ def bench_mlp(rng, opts):
     ]
     compare(f"residual MLP, {L} blocks, {W}->{E}->{W}, batch {B}", variants, margs,
             opts.rounds, opts.repeat)
+    del variants
+    largs = (list(W1s), list(W2s), h)
+    variants = [
+        ("default, weights in lists W1s[i]", s2sgrad.grad(mlp_list, wrt=(0, 1))),
+        ("@checkpoint block, weights in lists", s2sgrad.grad(mlp_list_ckpt, wrt=(0, 1))),
+    ]
+    compare(f"residual MLP, weights in Python lists, {L} blocks, {W}->{E}->{W}, batch {B}",
+            variants, largs, opts.rounds, opts.repeat)
 
 
 if __name__ == "__main__":

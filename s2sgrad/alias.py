@@ -498,7 +498,7 @@ def fresh_result(e: Eqn) -> bool:
 _OWNED_OPS = {"stack", "concatenate", "hstack", "vstack", "astype", "matmul_vjp_a",
               "matmul_vjp_b", "inv", "solve", "linalg.inv", "linalg.solve", "tensordot",
               "scalar_seed", "unstack", "setitem", "list_append", "list_pop",
-              "list_index_add", "list_add", "index_accumulate"}
+              "list_index_add", "list_add", "index_accumulate", "list_accumulate", "lazy_zeros", "zeros_or"}
 
 # Results read for metadata only, or computed without keeping the operand.
 _DROPS = {"shape", "size", "ndim", "len", "result_type", "var", "std", "argmax", "argmin",

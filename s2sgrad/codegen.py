@@ -916,7 +916,8 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name in ("setitem", "list_append", "list_pop", "index_accumulate"):
+            if name in ("setitem", "list_append", "list_pop", "index_accumulate",
+                        "list_accumulate"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):

@@ -610,7 +610,28 @@ class Reverser:
         immutable in the IR: reading ``x[i]`` again gives the same value.)"""
         out = {}
         wanted = set(residuals)
+        builds = {}       # lists built in the body from outside values
         for e in body.eqns:
+            if e.prim.name == "list_build" and len(e.outs) == 1 and not e.kwargs and \
+                    all(not isinstance(a, Var) or a not in fwd_defined for a in e.args):
+                # ``[W1s_0, W1s_1, ...]``: a list argument read in the loop, built
+                # again backward (a list of references) rather than saved
+                builds[e.outs[0]] = e
+                if e.outs[0] in wanted:
+                    out[e.outs[0]] = e
+                continue
+            if e.prim.name == "list_get" and len(e.outs) == 1 and e.outs[0] in wanted and \
+                    not e.kwargs:
+                # ``W1s[i]`` of such a list (or of one from outside the loop)
+                xs, k = e.args
+                if isinstance(xs, Var) and xs in fwd_defined and xs not in builds:
+                    continue
+                if isinstance(k, Var) and k not in subst and k in fwd_defined:
+                    continue
+                if xs in builds and xs not in out:
+                    out[xs] = builds[xs]
+                out[e.outs[0]] = e
+                continue
             if e.prim.name != "getitem" or len(e.outs) != 1 or e.outs[0] not in wanted or \
                     e.params.get("copy") or e.kwargs:
                 continue

@@ -24,6 +24,12 @@ signature (the shapes, dtypes and types of the call's leaves; see
   shape and dtype, so nothing is computed just to be a shape;
 * reductions of arrays print as methods, ``sigmoid`` as in-place ufunc
   steps, ``stop_gradient`` as nothing;
+* a list of arrays (a list argument's leaves, ``[a, b]`` in the function)
+  has a known length and known elements, so ``Ws[i]`` with a run-time index
+  is known when all elements agree in shape and dtype; the adjoint of
+  ``Ws[i]`` added into per-element accumulators becomes
+  ``if i % n == k: Ws_k_bar += g`` (:func:`accumulate_lists_in_place`), the
+  accumulators allocated when first written;
 * values that were saved for the reverse sweep only for their shape, or
   twice, are no longer saved (:func:`s2sgrad.optimize.prune_stacks`);
 * every value's example goes to code generation (``info["examples"]``),
@@ -41,7 +47,8 @@ dtypes, never on their values; so a value is "known" only if
   ``reshape`` target, a slice bound, a ``range`` length -- is *static*: a
   constant, or computed from shapes and constants only, and
 * it is not produced by an operation with a data-dependent shape
-  (boolean-mask indexing), a global read at run time, a list, or an
+  (boolean-mask indexing), a global read at run time, a list other
+  than ``[a, b, ...]`` of known values (:class:`_ListExample`), or an
   operation that failed on the examples.
 
 Branches join: a value assigned in an ``if`` is known only if both branches
@@ -336,7 +343,7 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype
     if isinstance(a, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if type(a) is _TapeExample:
+    if type(a) is _TapeExample or type(a) is _ListExample:
         return a.same(b)
     return isinstance(a, (int, float, bool, complex, type(None), str, np.dtype, range, slice))
 
@@ -358,6 +365,35 @@ class _TapeExample:
                 for x, y in zip(self.state, other.state))
 
 
+class _ListExample:
+    """The example of a list built from known values (``list_build``: a
+    list argument's leaves, ``[a, b]`` in the function): its length is exact
+    (fixed by the signature or the source) and so is each element's example.
+    ``xs[k]`` with a static ``k`` is element ``k``'s example; with a run-time
+    index (``W1s[i]`` in ``for i in range(len(W1s))``) it is known when every
+    element has the same type, shape and dtype.  Only ``list_build`` makes
+    one, and only ``list_get``, ``len``, the stacks and loop joins read one:
+    every other operation that receives it gives UNKNOWN, as before."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = list(items)
+
+    def same(self, other):
+        return len(self.items) == len(other.items) and \
+            all(_same(x, y) for x, y in zip(self.items, other.items))
+
+    def element(self, k=None):
+        """Element ``k``'s example (``k`` None: any element, known if all agree)."""
+        if k is not None:
+            return self.items[k] if -len(self.items) <= k < len(self.items) else UNKNOWN
+        if not self.items:
+            return UNKNOWN
+        first = self.items[0]
+        return first if all(_same(first, x) for x in self.items[1:]) else UNKNOWN
+
+
 def _join(a, b):
     if type(a) is _TapeExample and type(b) is _TapeExample:
         return a if a.same(b) else UNKNOWN
@@ -377,9 +413,9 @@ def _join(a, b):
 
 
 def _all_known(vals) -> bool:
-    """No operand is UNKNOWN or a stack."""
+    """No operand is UNKNOWN, a stack or a list's examples."""
     for v in vals:
-        if v is UNKNOWN or isinstance(v, _Stack):
+        if v is UNKNOWN or isinstance(v, (_Stack, _ListExample)):
             return False
     return True
 
@@ -583,6 +619,9 @@ class _Infer:
             s.items = self.seed_stacks.get(e.outs[0])   # what an earlier pass saw pushed
             self.stacks.append((e.outs[0], s))
             self.set(e.outs[0], s)
+        elif name in ("list_build", "list_get", "list_index_add", "len") and (
+                name != "len" or type(self.val(e.args[0])) is _ListExample):
+            self.list_op(e)
         elif name == "copy_stack":
             self.set(e.outs[0], self.val(e.args[0]))
         elif name == "push":
@@ -609,6 +648,50 @@ class _Infer:
                     self.set(o, UNKNOWN)
         else:
             self.simple(e)
+
+    def list_op(self, e):
+        """``[a, b, ...]``, ``xs[k]`` and ``len(xs)`` of lists built from
+        known values (:class:`_ListExample`)."""
+        name = e.prim.name
+        vals = [self.val(a) for a in e.args]
+        if name == "list_build":
+            ok = not e.kwargs and all(v is not UNKNOWN and not isinstance(v, _Stack)
+                                      for v in vals)
+            self.set(e.outs[0], _ListExample(vals) if ok else UNKNOWN)
+            return
+        xs = vals[1] if name == "list_index_add" else vals[0]
+        if type(xs) is not _ListExample or e.kwargs:
+            self.set(e.outs[0], UNKNOWN)
+        elif name == "len":
+            self.set(e.outs[0], len(xs.items), static=True)
+        elif name == "list_index_add":
+            # zeros like each element, ``g`` added at the index: an element is
+            # known if it is the same with and without ``g`` added
+            g, k = vals[0], vals[2]
+            static = self.is_static(e.args[2]) and type(k) is int
+            if not _arr(g) or any(not _arr(x) for x in xs.items) or \
+                    (static and not -len(xs.items) <= k < len(xs.items)):
+                self.set(e.outs[0], UNKNOWN)
+                return
+            items = []
+            for j, x in enumerate(xs.items):
+                dt = np.result_type(x, g)
+                zero = example_of(np.broadcast_to(np.zeros((), dt), np.shape(x)))
+                try:
+                    shape = np.broadcast_shapes(np.shape(x), np.shape(g))
+                except ValueError:
+                    shape = None
+                added = UNKNOWN if shape is None else \
+                    example_of(np.broadcast_to(np.zeros((), dt), shape))
+                if static:
+                    items.append(added if j == k % len(xs.items) else zero)
+                else:
+                    items.append(_join(zero, added))
+            self.set(e.outs[0], _ListExample(items))
+        else:
+            k = vals[1]
+            static = self.is_static(e.args[1]) and type(k) is int
+            self.set(e.outs[0], xs.element(k if static else None))
 
     def cond(self, e):
         then = self.block(e.params["then"])
@@ -1497,6 +1580,161 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     return func
 
 
+def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
+    """``ts = list_index_add(g, xs, i)`` read only as ``t_k = ts[k]``, each
+    added to an accumulated adjoint ``acc_k`` (the adjoint of ``xs[i]`` for a
+    list ``xs`` of layer weights, read by the loop index) becomes one
+    ``acc2_k = list_accumulate(acc_k, g, i)`` per element, printed
+    ``if i % n == k: acc_k += g``: where every ``acc_k`` has ``g``'s shape and
+    the sum's dtype, the same numbers without ``n`` zero arrays and ``n``
+    whole sums per step.  Rewrites ``func`` in place (values that may be
+    dask/CuPy arrays, ``foreign``, are left alone)."""
+    readers: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    readers.setdefault(a, []).append(e)
+            for b in e.blocks():
+                count(b)
+        for r in block.results:
+            if isinstance(r, Var):
+                readers.setdefault(r, []).append(None)
+    count(func.body)
+    for r in func.results:
+        if isinstance(r, Var):
+            readers.setdefault(r, []).append(None)
+    prim = REGISTRY["list_accumulate"]
+    picked: set = set()
+
+    def arr(v):
+        x = inf.val(v) if isinstance(v, Var) else UNKNOWN
+        return x if type(x) is np.ndarray else None
+
+    def plan(b, e):
+        """{position of an add in b: its replacement}, or None."""
+        g, xs, i = e.args
+        n = inf.val(xs)
+        gv = arr(g)
+        if type(n) is not _ListExample or gv is None or e.outs[0] in foreign or g in foreign:
+            return None
+        n = len(n.items)
+        pos = {id(x): k for k, x in enumerate(b.eqns)}
+        out = {}
+        for get in readers.get(e.outs[0], ()):
+            if get is None or get.prim.name != "list_get" or id(get) not in pos or \
+                    not isinstance(get.args[1], Const) or type(get.args[1].value) is not int:
+                return None
+            t, at = get.outs[0], get.args[1].value % n
+            adds = readers.get(t, ())
+            if len(adds) != 1 or adds[0] is None or adds[0].prim.name != "add" or \
+                    id(adds[0]) not in pos or len(adds[0].args) != 2 or adds[0].kwargs:
+                return None
+            add = adds[0]
+            acc = add.args[0] if add.args[1] is t else add.args[1]
+            a, o = arr(acc), arr(add.outs[0])
+            if acc is t or acc in picked or a is None or o is None or a.shape != gv.shape or \
+                    o.shape != a.shape or o.dtype != a.dtype or \
+                    np.result_type(a, gv) != a.dtype or \
+                    any(v in foreign for v in (acc, t, add.outs[0])):
+                return None
+            out[pos[id(get)]] = None
+            out[pos[id(add)]] = Eqn(prim, (acc, g, i), {}, add.outs, {"at": at, "n": n},
+                                    add.loc)
+        return out
+
+    def block(b):
+        for e in b.eqns:
+            for sub in e.blocks():
+                block(sub)
+        changes = {}
+        # elements of list adjoints: never an accumulator (``a + b`` of two of
+        # them, from two lists: each is rewritten away by its own list)
+        made = {e.outs[0] for e in b.eqns if e.prim.name == "list_index_add" and e.outs}
+        picked.clear()
+        picked.update(e.outs[0] for e in b.eqns if e.prim.name == "list_get" and
+                      e.args and e.args[0] in made)
+        for k, e in enumerate(b.eqns):
+            if e.prim.name == "list_index_add" and len(e.outs) == 1 and not e.kwargs:
+                p = plan(b, e)
+                if p:
+                    changes.update(p)
+                    changes[k] = None
+        if changes:
+            b.eqns = [changes.get(k, e) if k in changes else e for k, e in enumerate(b.eqns)]
+            b.eqns = [e for e in b.eqns if e is not None]
+            count_again()
+        lazy(b)
+
+    def count_again():
+        readers.clear()
+        count(func.body)
+        for r in func.results:
+            if isinstance(r, Var):
+                readers.setdefault(r, []).append(None)
+
+    def lazy(b):
+        """Accumulators of loops in ``b`` that start as zeros made just before
+        the loop and are touched in it only by ``list_accumulate``: None
+        until first written, zeros after the loop if never written."""
+        top = b is func.body
+        for k, e in enumerate(list(b.eqns)):
+            if e.prim.name != "for_loop":
+                continue
+            body, off = e.params["body"], loop_offset(e)
+            here = {id(x) for x in b.eqns}
+            for j, (p, r) in enumerate(zip(body.params[off:], body.results)):
+                acc_eqns = readers.get(p, ())
+                if len(acc_eqns) != 1 or acc_eqns[0] is None or \
+                        acc_eqns[0].prim is not prim or acc_eqns[0].args[0] is not p or \
+                        acc_eqns[0].outs[0] is not r or readers.get(r) != [None] or \
+                        "dtype" in acc_eqns[0].params or acc_eqns[0] not in body.eqns:
+                    continue
+                init, out = e.args[off + j], e.outs[j]
+                d = [x for x in b.eqns if init in x.outs] if isinstance(init, Var) else []
+                if len(d) != 1 or d[0].prim.name != "zeros_like" or d[0].kwargs or \
+                        len(d[0].args) != 1 or readers.get(init) != [e] or \
+                        any(v in foreign for v in (init, out, p, r)):
+                    continue
+                outs = readers.get(out, ())
+                if any(x is not None and id(x) not in here for x in outs) or \
+                        (None in outs and out not in b.results and
+                         not (top and out in func.results)):
+                    continue
+                ex = arr(r)
+                if ex is None:
+                    continue
+                a = acc_eqns[0]
+                i = body.eqns.index(a)
+                body.eqns[i] = Eqn(prim, a.args, a.kwargs, a.outs,
+                                   dict(a.params, dtype=ex.dtype.name), a.loc)
+                z = d[0]
+                b.eqns[b.eqns.index(z)] = Eqn(REGISTRY["lazy_zeros"], z.args, {}, z.outs,
+                                              {}, z.loc)
+                done = Var(out.hint, shape=out.shape)
+                done.bar_of = out.bar_of
+                inf.ex[done] = inf.ex.get(out, UNKNOWN)
+                for v in (init, p, r, out):        # (None at run time: no buffer to reuse)
+                    inf.ex.pop(v, None)
+                fin = Eqn(REGISTRY["zeros_or"], (out, z.args[0]), {}, (done,), {}, e.loc)
+                at = b.eqns.index(e) + 1
+                for m in range(at, len(b.eqns)):
+                    x = b.eqns[m]
+                    if out in x.atoms():
+                        b.eqns[m] = Eqn(x.prim, tuple(done if v is out else v for v in x.args),
+                                        {kk: (done if v is out else v)
+                                         for kk, v in x.kwargs.items()},
+                                        x.outs, x.params, x.loc)
+                b.eqns.insert(at, fin)
+                b.results = [done if v is out else v for v in b.results]
+                if top:
+                    func.results = [done if v is out else v for v in func.results]
+                count_again()
+    block(func.body)
+    return func
+
+
 def measure_budgets(func: Func, inf) -> Func:
     """Give each ``Budget`` schedule the bytes one recorded step of its loop
     stores: the examples' sizes of the values its (specialised) step
@@ -1557,6 +1795,7 @@ def _specialize(func: Func, leaves) -> Func | None:
         f = preallocate(f, inf)
     f = dce(cse(hoist_invariants(f)))
     accumulate_in_place(f, inf, rw.foreign)
+    accumulate_lists_in_place(f, inf, rw.foreign)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from .. import runtime
 from ..ir import Const
-from .core import ShapeToken, defprim, shape_fresh
+from .core import ShapeToken, defprim, shape_fresh, shape_of
 
 LIST = ShapeToken("list")
 
@@ -175,3 +177,87 @@ defprim("unconcat_list", runtime.unconcat_list, sig="g, xs, /, how='concatenate'
                                                if dots[0] is not None else None),
         shape=_list_shape, linear=True,
         doc="runtime helper: the adjoint of concat_list")
+
+
+# ---------------------------------------------------------------- accumulating in place
+#
+# ``acc2 = list_accumulate(acc, g, i, at=k, n=n)`` is ``acc + list_index_add(g,
+# xs, i)[k]`` for a list ``xs`` of ``n`` elements: the adjoint of ``xs[i]``
+# added to the accumulated adjoint of element ``k`` (the weight gradient of
+# ``W = Ws[i]`` when ``Ws`` is a list of layers).  Made only by shape
+# specialisation (s2sgrad.specialize.accumulate_lists_in_place), where ``acc``
+# is known to have ``g``'s shape and the sum's dtype, and printed
+# ``if i % n == k: acc += g`` -- in place when ``acc`` is an array this
+# function made and nothing reads it afterwards (codegen's rule for
+# ``y[idx] = v``), else on a copy -- instead of a list of ``n`` zero arrays
+# and ``n`` whole sums per step.  (``i`` indexed the list in the forward sweep,
+# so ``-n <= i < n`` and ``i % n`` is the element it selected.)
+
+
+#
+# ``params['dtype']`` set (by the same pass): the accumulator starts as None
+# (``lazy_zeros``) instead of zeros made before the loop and becomes a copy of
+# the first adjoint written into it, so a loop that writes each element once
+# (the backward sweep over a list of layers) holds only the elements done so
+# far, not all of them as zeros from its start; ``zeros_or`` after the loop
+# gives zeros to an element no step wrote.
+
+
+def _list_accumulate_impl(acc, g, i, *, at, n, dtype=None):
+    if i % n != at:
+        return acc if acc is None else acc.copy()
+    return np.array(g, dtype=dtype) if acc is None else acc + g
+
+
+def _list_accumulate_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    acc, g, i = (_to_source(cg.atom(a)) for a in e.args)
+    target = cg.namer.name(e.outs[0])
+    test = f"{i} % {e.params['n']} == {e.params['at']}"
+    dt = e.params.get("dtype")
+    first = f"{g}.astype(np.{np.dtype(dt).name})" if dt is not None else None
+    if e in cg.inplace and acc == target:
+        if first is None:
+            return [f"{indent}if {test}:", f"{indent}    {target} += {g}"]
+        return [f"{indent}if {test}:",
+                f"{indent}    if {target} is None:",
+                f"{indent}        {target} = {first}",
+                f"{indent}    else:",
+                f"{indent}        {target} += {g}"]
+    if first is None:
+        return [f"{indent}{target} = {acc} + {g} if {test} else {acc}.copy()"]
+    return [f"{indent}if {test}:",
+            f"{indent}    {target} = {first} if {acc} is None else {acc} + {g}",
+            f"{indent}else:",
+            f"{indent}    {target} = {acc} if {acc} is None else {acc}.copy()"]
+
+
+LIST_ACCUMULATE = defprim("list_accumulate", _list_accumulate_impl, sig="acc, g, i, /",
+                          opaque=True, shape=lambda args, kwargs: shape_of(args[0]),
+                          doc="acc + list_index_add(g, xs, i)[at], written "
+                              "if i % n == at: acc += g")
+LIST_ACCUMULATE.codegen_stmt = _list_accumulate_stmt
+
+
+def _lazy_zeros_printer(args, kwargs, eqn):
+    return ast.Constant(value=None)
+
+
+def _zeros_or_printer(args, kwargs, eqn):
+    # acc if acc is not None else np.zeros_like(x)
+    return ast.IfExp(test=ast.Compare(left=args[0], ops=[ast.IsNot()],
+                                      comparators=[ast.Constant(value=None)]),
+                     body=args[0],
+                     orelse=ast.Call(
+                         func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                            attr="zeros_like", ctx=ast.Load()),
+                         args=[args[1]], keywords=[]))
+
+
+defprim("lazy_zeros", lambda x: None, sig="x, /", opaque=True, printer=_lazy_zeros_printer,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="None: an accumulator that list_accumulate allocates when first written")
+defprim("zeros_or", lambda acc, x: acc if acc is not None else np.zeros_like(x),
+        sig="acc, x, /", opaque=True, printer=_zeros_or_printer,
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="acc, or zeros like x where no step wrote acc (after lazy_zeros)")
