@@ -83,8 +83,9 @@ def inplace_function_of(obj):
 def _writer_operands(fn, args, kwargs, n=3):
     """Bind a call of ``fn`` (np.put & co.) as NumPy would: its first ``n``
     parameters become positional operands, the rest stay options."""
-    ba = inspect.signature(fn).bind(*args, **kwargs)
-    names = list(inspect.signature(fn).parameters)
+    sig = P.signature_of(fn)        # (np.copyto's is in its docstring before NumPy 2.3)
+    ba = sig.bind(*args, **kwargs)
+    names = list(sig.parameters)
     return [ba.arguments[k] for k in names[:n]], \
         {k: v for k, v in ba.arguments.items() if k not in names[:n]}
 
