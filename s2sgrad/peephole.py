@@ -633,14 +633,18 @@ class _Chains:
 
 
 def _prod(factors, dens, e):
-    """A product node: flattens nested products, drops constants (None)."""
-    fs, ds = [], []
+    """A product node: flattens nested products, drops constants (None).
+    Whether a factor of ones was dropped (it may have given the product its
+    shape: ``v * ones((2, 2))`` of a (2, 1) ``v``) survives the flattening,
+    so the rebuilt chain is checked against the product's shape."""
+    fs, ds, had = [], [], False
     for n in factors:
         if n is None:
             continue
         if n[0] == "prod":
             fs += n[1]
             ds += n[2]
+            had = had or n[3]
         else:
             fs.append(n)
     for n in dens:
@@ -649,15 +653,17 @@ def _prod(factors, dens, e):
         if n[0] == "prod":
             ds += n[1]
             fs += n[2]
+            had = had or n[3]
         else:
             ds.append(n)
     ones = [f for f in fs if f[0] == "ones"]
     fs = [f for f in fs if f[0] != "ones"]
-    if not ds and len(fs) == 1 and not ones:
+    had = had or bool(ones)
+    if not ds and len(fs) == 1 and not had:
         return fs[0]
     if not fs and not ds:
         return ones[0] if ones else None
-    return ("prod", fs, ds, bool(ones), e)
+    return ("prod", fs, ds, had, e)
 
 
 def _terms(k, node):

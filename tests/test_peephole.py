@@ -143,3 +143,27 @@ def test_check_grads_after_the_pass():
     Y = np.eye(3)[rng.integers(0, 3, 40)]
     s2sgrad.check_grads(softmax_ce, (W, X, Y), wrt=0)
     s2sgrad.check_grads(many_terms, tuple(rng.normal(size=(3, 6))), wrt=(0, 1, 2))
+
+
+def _ones_give_the_shape(x):
+    # v * ones((2, 2)) broadcasts a (2, 1) v: the factor of ones is not 1 in
+    # the sum's adjoint (the fuzzer, seed 60000036: a nested product lost it)
+    v = np.cbrt(np.abs(x + np.zeros((2, 1))) + 0.5)
+    return np.sum(np.multiply(v * np.ones((2, 2)), v.reshape((1, 2)).T))
+
+
+def _ones_of_the_same_shape(x):
+    v = np.sin(x + np.zeros((2, 2)))
+    return np.sum(1.0 * (v * np.ones((2, 2))) * v)
+
+
+@pytest.mark.parametrize("f", [_ones_give_the_shape, _ones_of_the_same_shape])
+def test_a_factor_of_ones_that_broadcasts_is_kept(f, monkeypatch):
+    x = 1.3
+    spec, generic, _ = _both(f, (x,), monkeypatch=monkeypatch)
+    eps = 1e-6
+    fd = (f(x + eps) - f(x - eps)) / (2 * eps)
+    np.testing.assert_allclose(spec, fd, rtol=1e-7)
+    np.testing.assert_allclose(spec, generic, rtol=1e-13)
+    _, g = s2sgrad.value_and_grad(f, wrt=0)(np.array([x]))
+    np.testing.assert_allclose(g, [fd], rtol=1e-7)
