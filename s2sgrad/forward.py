@@ -655,11 +655,11 @@ def linearize(jf: Func, nprimal: int, nresults: int):
                       jf.filename, dict(jf.info, tuple_result=True))
         residuals = [Var(p.hint, shape=p.shape) for p in primal_params]
         sub = dict(zip(primal_params, residuals))
-        from .reverse import _substitute
+        from .ir import rename_reads
         body = Block([Eqn(e.prim, e.args, dict(e.kwargs), e.outs, dict(e.params), e.loc)
                       for e in jf.body.eqns])
         body = _copy_blocks(body)
-        _substitute(body, sub)
+        rename_reads(body, sub)
         if tape is not None:
             residuals.append(Var("_draws"))
             body = draws.replay(body, residuals[-1])

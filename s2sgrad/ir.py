@@ -273,3 +273,24 @@ def iter_eqns(block: Block):
         yield e
         for b in e.blocks():
             yield from iter_eqns(b)
+
+
+def rename_reads(block: Block, subst: dict):
+    """Rename the reads of ``block`` and its regions in place: every operand,
+    keyword operand and result that is a key of ``subst`` becomes its value
+    (blocks owned by the pass calling it)."""
+    if not subst:
+        return
+
+    def sub(a):
+        return subst.get(a, a) if isinstance(a, Var) else a
+
+    def walk(b):
+        for e in b.eqns:
+            e.args = tuple(sub(a) for a in e.args)
+            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            for nb in e.blocks():
+                walk(nb)
+        b.results = [sub(r) for r in b.results]
+    walk(block)
+    del walk  # (breaks the recursive closure's reference cycle)

@@ -20,7 +20,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 from __future__ import annotations
 
 from .alias import is_alloc
-from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, rename_reads
 from .primitives.control import loop_offset
 
 
@@ -641,9 +641,9 @@ def _drop_invariant(e, subst):
     if cond is not None:
         for i in inv:
             inner[cond.params[i]] = inits[i]
-    _rename_reads(body, inner)
+    rename_reads(body, inner)
     if cond is not None:
-        _rename_reads(cond, inner)
+        rename_reads(cond, inner)
     keep = [i for i in range(len(carries)) if i not in inv]
     remap = {old: new for new, old in enumerate(keep)}
     body.params = body.params[:off] + [carries[i] for i in keep]
@@ -657,12 +657,3 @@ def _drop_invariant(e, subst):
     e.outs = tuple(e.outs[i] for i in keep)
 
 
-def _rename_reads(block, subst):
-    def sub(a):
-        return subst.get(a, a) if isinstance(a, Var) else a
-    for e in block.eqns:
-        e.args = tuple(sub(a) for a in e.args)
-        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
-        for b in e.blocks():
-            _rename_reads(b, subst)
-    block.results = [sub(r) for r in block.results]

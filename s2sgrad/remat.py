@@ -258,11 +258,11 @@ def _straight_segment(body, steps, state):
     """A helper's segment function: its one-iteration loop body as
     straight-line code (the same equations), reading ``state`` for the
     loop's carries."""
-    from .reverse import _substitute
+    from .ir import rename_reads
     sub = dict(zip(body.params[1:], state))
     sub[body.params[0]] = Const(0)               # the loop index
     block = Block(body.eqns, [], list(body.results))
-    _substitute(block, sub)
+    rename_reads(block, sub)
     return Block(block.eqns, [steps] + state, block.results)
 
 

@@ -26,7 +26,7 @@ import dataclasses
 
 from . import remat as _ckpt
 from .errors import NonDifferentiableError, S2SGradError
-from .ir import Block, Const, Eqn, Func, Var, defined_vars
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, rename_reads
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 from .primitives.lists import LIST
@@ -417,7 +417,7 @@ class Reverser:
                 b.results.append(v if v in defined[k] else Const(None))
         fwd.outs = tuple(new_outs)
         for b in bwd_blocks:
-            _substitute(b, subst)
+            rename_reads(b, subst)
 
     def backward_loop(self, eqn, adj, em):
         is_for = eqn.prim.name == "for_loop"
@@ -548,7 +548,7 @@ class Reverser:
             args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in e.args)
             rereads.append(Eqn(e.prim, args, dict(e.kwargs), (r,), dict(e.params), loc))
             subst[v] = r
-        _substitute(bb, subst)
+        rename_reads(bb, subst)
         bb.eqns[:0] = list(reversed(pops)) + rereads
         bb.params = [bindex] + cbar + acc + [passed[i] for i in handed_down]
         bb.results = list(bb.results) + [subst[carries[i]] for i in handed_down]
@@ -797,20 +797,6 @@ def _free(block: Block) -> list:
     return [v for v in _reads(block) if v not in dfn]
 
 
-def _substitute(block: Block, subst: dict):
-    """Rename reads in place (blocks built by this pass only)."""
-    if not subst:
-        return
-
-    def sub(a):
-        return subst.get(a, a) if isinstance(a, Var) else a
-
-    for e in block.eqns:
-        e.args = tuple(sub(a) for a in e.args)
-        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
-        for b in e.blocks():
-            _substitute(b, subst)
-    block.results = [sub(r) for r in block.results]
 
 
 def seed_for(em: Emitter, out):
@@ -956,7 +942,7 @@ def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
             copies.append(Eqn(P.get("copy_stack"), (st,), {}, (c,), {}, None))
     if subst:
         blk = Block(bwd_eqns)
-        _substitute(blk, subst)
+        rename_reads(blk, subst)
         bwd_eqns = copies + blk.eqns
     bwd_defined = {o for e in bwd_eqns for o in e.outs} | cts
     nvalues = nout if nvalues is None else nvalues

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, rename_reads
 from .peephole import _uses
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
@@ -306,12 +306,12 @@ class _Tapes:
         # the unzipped lists' readers (stack_steps) read the arrays instead
         subst = dict(zip(unzip.outs, stacked))
         block.eqns.remove(unzip)
-        _substitute_reads(block, subst)
+        rename_reads(block, subst)
         for e in list(block.eqns):
             if e.prim.name == "stack_steps" and e.args and \
                     any(e.args[0] is s for s in stacked):
                 # stack_steps of an array is that array
-                _substitute_reads(block, {e.outs[0]: e.args[0]})
+                rename_reads(block, {e.outs[0]: e.args[0]})
                 block.eqns.remove(e)
         for i, e in enumerate(list(block.eqns)):
             if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "unbroadcast_sum"):
@@ -369,20 +369,6 @@ def _index_of(eqns, e) -> int:
 def _defined(block):
     from .ir import defined_vars
     return defined_vars(block)
-
-
-def _substitute_reads(block, subst):
-    def sub(a):
-        return subst.get(a, a) if isinstance(a, Var) else a
-
-    def walk(b):
-        for e in b.eqns:
-            e.args = tuple(sub(a) for a in e.args)
-            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
-            for nb in e.blocks():
-                walk(nb)
-        b.results = [sub(r) for r in b.results]
-    walk(block)
 
 
 def _reads(e, v) -> bool:

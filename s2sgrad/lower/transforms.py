@@ -312,9 +312,9 @@ class TransformsMixin:
         """Append a fresh copy of ``g``'s body, its parameters replaced by
         ``actuals``; returns its results."""
         g = fresh_copy(g)
-        from ..reverse import _substitute
+        from ..ir import rename_reads
         sub = {p: a for p, a in zip(g.params, actuals)}
-        _substitute(g.body, sub)
+        rename_reads(g.body, sub)
         for e in g.body.eqns:
             e.loc = e.loc if e.loc is not None else self.loc
             self.em.block.eqns.append(e)
