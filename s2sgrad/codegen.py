@@ -785,7 +785,8 @@ class CodeGen:
                 return False
             if drops_references(user):
                 continue
-            if depth < 3 and user.prim.name in _VIEWS and len(user.outs) == 1 and \
+            if depth < 3 and (user.prim.name in _VIEWS or _column(user)) and \
+                    len(user.outs) == 1 and \
                     self._dead_at(user.outs[0], e, depth + 1):
                 continue
             return False
@@ -1176,6 +1177,12 @@ class CodeGen:
             sites = self.use_sites.get(e.outs[0], ())
             return len(sites) == 1 and sites[0][1] is not None and \
                 self.block_of.get(sites[0][1]) is self.block_of[e]
+        if _column(e) and e in self.block_of:
+            # a column of a reduction written as column operations
+            # (specialize._column_reduce): at its one use, just after it
+            sites = self.use_sites.get(e.outs[0], ())
+            return len(sites) == 1 and sites[0][1] is not None and \
+                self.block_of.get(sites[0][1]) is self.block_of[e]
         if not e.prim.inline or len(e.outs) != 1:
             return False
         if e.prim.name in _LOADS:
@@ -1264,6 +1271,11 @@ _ZERO_D_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 # a view of its first operand and nothing else (its readers are followed)
 _VIEWS = {"transpose"}
+
+
+def _column(e) -> bool:
+    """A column read by a reduction written as column operations (a view)."""
+    return e.prim.name == "getitem" and bool(e.params.get("column")) and len(e.args) == 1
 
 
 def _row_printable(e) -> bool:
