@@ -1450,6 +1450,10 @@ class _Rewriter:
                 if an == 1 and bn == 1:
                     return em.multiply(g, b)
                 return None
+            if an == 2 and gn == bn == 1 and np.result_type(av, gv) in _FLOAT_DTYPES:
+                # g @ a, not a.T @ g: the same BLAS call (gemv of a, transposed,
+                # so the same numbers), without making the view a.T (0.1 us)
+                return em.matmul(g, a)
             if an == 2 and gn == bn and bn in (1, 2):
                 return em.matmul(_T(em, a), g)
             if an == 1 and bn == 2 and gn == 1:

@@ -194,3 +194,34 @@ def test_a_changed_shape_or_dtype_recompiles():
     np.testing.assert_allclose(r32, g(Z), rtol=1e-4, atol=1e-4)
     Zs = rng.normal(size=(4, 3))                   # few rows: NumPy's reduction again
     np.testing.assert_allclose(g(Zs), _fd(spread, (Zs,)), rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- g @ a for a.T @ g
+
+
+def logistic(w, X, y):
+    return np.mean(np.logaddexp(0.0, -y * (X @ w)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, d", [(64, 10), (8, 3), (256, 1), (4, 200)])
+def test_vector_matrix_product_for_the_transposed_one(dtype, n, d, monkeypatch):
+    """The adjoint of X @ w as g @ X: the same BLAS call as X.T @ g, so the
+    polymorphic code's numbers exactly (n a power of two: the mean's 1 / n
+    then merges into the other constant exactly in both)."""
+    for m, k in [(n, d), (7, 3), (300, 1), (3, 200), (1000, 77)]:
+        A = rng.normal(size=(m, k)).astype(dtype)
+        v = rng.normal(size=m).astype(dtype)
+        np.testing.assert_array_equal(v @ A, A.T @ v)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    w = (0.1 * rng.normal(size=d)).astype(dtype)
+    y = np.sign(rng.normal(size=n)).astype(dtype)
+    got, generic, g = _both(logistic, (w, X, y), monkeypatch)
+    assert "@ X" in _code(g) and "X.T" not in _code(g), g.source
+    np.testing.assert_array_equal(got, generic)
+    assert got.dtype == dtype
+    if dtype == np.float64:
+        np.testing.assert_allclose(got, _fd(logistic, (w, X, y)), rtol=1e-6, atol=1e-9)
+        with np.errstate(all="raise"):                       # no overflow, far out
+            big = grad(logistic)(w * 1e4, X, y)
+        assert np.all(np.isfinite(big))
