@@ -225,3 +225,47 @@ def test_vector_matrix_product_for_the_transposed_one(dtype, n, d, monkeypatch):
         with np.errstate(all="raise"):                       # no overflow, far out
             big = grad(logistic)(w * 1e4, X, y)
         assert np.all(np.isfinite(big))
+
+
+# ---------------------------------------------------------------- the hot call path
+
+SCALE = 2.0
+SHIFT = np.float64(0.5)
+
+
+def with_globals(x, lam):
+    return np.sum(SCALE * x * x + SHIFT * x) + lam * np.sum(x)
+
+
+def test_hot_path_value_and_grad_argument_kinds_and_changed_globals():
+    global SCALE, SHIFT
+    x = rng.normal(size=32)
+    g = value_and_grad(with_globals)
+
+    def want(lam):
+        return with_globals(x, lam), 2 * SCALE * x + SHIFT + lam
+    try:
+        for lam in (0.25, np.float64(0.25), 0.25, np.float32(0.25)):
+            for call in (lambda: g(x, lam), lambda: g(x, lam=lam), lambda: g(lam=lam, x=x)):
+                out = call()
+                assert type(out) is tuple and len(out) == 2
+                v, gx = out
+                wv, wg = want(lam)
+                assert v == wv
+                np.testing.assert_allclose(gx, wg, rtol=1e-15)
+        first = g(x, 0.25)[1]
+        assert g(x, 0.25)[1] is not first                  # a fresh gradient each call
+        SCALE = 3.0                                         # globals changed: seen
+        SHIFT = np.float64(-1.0)
+        v, gx = g(x, 0.25)
+        wv, wg = want(0.25)
+        assert v == wv
+        np.testing.assert_allclose(gx, wg, rtol=1e-15)
+        x32 = x.astype(np.float32)                          # a changed dtype: recompiled
+        v32, g32 = g(x32, 0.25)
+        assert g32.dtype == np.float32
+        np.testing.assert_allclose(g32, wg, rtol=1e-5)
+        v, gx = g(x[:8], 0.25)                              # a changed shape
+        np.testing.assert_allclose(gx, wg[:8], rtol=1e-15)
+    finally:
+        SCALE, SHIFT = 2.0, np.float64(0.5)
