@@ -1266,7 +1266,8 @@ _UFUNC_PRINTABLE = {
 
 
 # arithmetic ufuncs whose number operand prints as a 0-d array (CodeGen.zero_d)
-_ZERO_D_UFUNCS = {"add", "subtract", "multiply", "divide", "maximum", "minimum"}
+_ZERO_D_UFUNCS = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin",
+                  "logaddexp", "logaddexp2", "heaviside"}
 _ZERO_D_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 # a view of its first operand and nothing else (its readers are followed)

@@ -269,3 +269,21 @@ def test_hot_path_value_and_grad_argument_kinds_and_changed_globals():
         np.testing.assert_allclose(gx, wg[:8], rtol=1e-15)
     finally:
         SCALE, SHIFT = 2.0, np.float64(0.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_logaddexp_and_relu_adjoints_with_0d_operands(dtype, monkeypatch):
+    X = rng.normal(size=(32, 4)).astype(dtype)
+    w = rng.normal(size=4).astype(dtype)
+    y = np.sign(rng.normal(size=32)).astype(dtype)
+    g = value_and_grad(logistic)
+    v, gw = g(w, X, y)
+    assert "np.logaddexp(_0_0" in _code(g), g.source
+    assert v == logistic(w, X, y) and gw.dtype == dtype            # the value bit for bit
+    _, generic, _ = _both(logistic, (w, X, y), monkeypatch)
+    np.testing.assert_allclose(gw, generic, rtol=2e-6 if dtype == np.float32 else 1e-15)
+    x = rng.normal(size=40).astype(dtype)
+    x[:3] = 0.25                                                    # the kink itself
+    got, generic, gr = _both(affine, (x, 0.1), monkeypatch)
+    assert "np.heaviside(" in _code(gr) and "0.5," not in _code(gr), gr.source
+    np.testing.assert_array_equal(got, generic)
