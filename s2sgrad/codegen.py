@@ -1046,6 +1046,7 @@ class CodeGen:
             return None
         if not (c == v):                     # (nan, or not exact in float32)
             return None
+        c.flags.writeable = False            # shared by every call: never written
         key = (ex.dtype.str, type(v), v, math.copysign(1.0, v) if type(v) is float else 1)
         hit = self._zero_d_names.get(key)
         if hit is None:
