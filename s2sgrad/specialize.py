@@ -120,19 +120,16 @@ def _column_reduce(em, name, x, xv, shape=None):
     (which adds the row to 0.0)."""
     ufunc = {"sum": "add", "max": "maximum", "min": "minimum"}[name]
     lead = (slice(None),) * (xv.ndim - 1)
-    keep = shape is not None and len(shape) == xv.ndim
 
     def column(j):
-        # Z[:, j], or Z[:, j:j + 1] to keep the axis (the sum is then made in
-        # its final shape: no reshape, and a fresh array later steps can
-        # write into); printed at its use (codegen: CodeGen._inline), a view
-        # read at once
-        return em.call("getitem", x, _params={"index": lead + (slice(j, j + 1) if keep else j,),
-                                              "column": True})
+        # Z[:, j]: a 1-d strided view (NumPy's fast loops; a (n, 1) column
+        # Z[:, j:j + 1] goes through its general iterator, 3x slower at 64
+        # rows), printed at its use (codegen: CodeGen._inline), read at once
+        return em.call("getitem", x, _params={"index": lead + (j,), "column": True})
     acc = em.call(ufunc, column(0), column(1))
     for j in range(2, xv.shape[-1]):
         acc = em.call(ufunc, acc, column(j))
-    if shape is None or keep:
+    if shape is None:
         return acc
     return em.call("reshape", acc, shape, _params={"spelling": ("method", "reshape")})
 

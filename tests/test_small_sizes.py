@@ -142,7 +142,7 @@ def test_softmax_with_column_reductions(dtype):
     g = value_and_grad(softmax_ce)
     v, gW = g(W, X, Y)
     src = _code(g)
-    assert "np.maximum(Z[:, 0:1], Z[:, 1:2])" in src and ".sum(" not in src, src
+    assert "np.maximum(Z[:, 0], Z[:, 1])" in src and ".sum(" not in src, src
     assert gW.dtype == dtype
     want = softmax_ce(W, X, Y)
     if dtype == np.float64:
