@@ -56,7 +56,7 @@ _EQN_COST = 512
 _MAX_NODES = 64
 
 
-def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
+def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None = None) -> Func:
     """``func`` with the constant factors of its linear chains gathered (see
     the module doc).  Rewrites blocks in place and returns ``func``;
     ``func.info["peephole_changed"]`` tells whether anything was rewritten.
@@ -71,7 +71,7 @@ def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
         return func
     uses = _uses(func)
     subst: dict = {}
-    chains = _Chains(inf, uses, subst)
+    chains = _Chains(inf, uses, subst, memo)
     chains.block(func.body)
     if subst:
         _rename(func.body, subst)
@@ -118,6 +118,10 @@ def _rename(block, subst):
     block.results = [_follow(subst, r) for r in block.results]
 
 
+def _operands(e):
+    return e.args + tuple(e.kwargs.values()) if e.kwargs else e.args
+
+
 def _number(a):
     return isinstance(a, Const) and type(a.value) in (int, float) and np.isfinite(a.value)
 
@@ -127,8 +131,11 @@ class _Bail(Exception):
 
 
 class _Chains:
-    def __init__(self, inf, uses, subst):
+    def __init__(self, inf, uses, subst, memo=None):
         self.inf = inf
+        # id(root equation) -> (the equation, what its refused rewrite read)
+        self.memo = memo if memo is not None else {}
+        self.reads: list = []
         self.uses = uses
         self.subst = subst
         self.changed = False
@@ -168,12 +175,42 @@ class _Chains:
             new = None
             if e.prim.name in _LINEAR and len(e.outs) == 1 and not e.blocks() and \
                     self._is_root(e.outs[0]):
-                try:
-                    new = self.rewrite(e)
-                except _Bail:
-                    new = None
+                if not self.unchanged(e):
+                    self.reads = []
+                    try:
+                        new = self.rewrite(e)
+                    except _Bail:
+                        new = None
+                        self.memo[id(e)] = (e, self.reads)
             out += new if new is not None else [e]
         block.eqns[:] = out
+
+    def _read(self, v):
+        """Record what a chain's rewrite reads about ``v`` (its definition,
+        that definition's operands, whether it is internal to a chain, a seed
+        of ones before the loop): the same reads give the same outcome."""
+        e = self.defs.get(v)
+        self.reads.append((v, e, _operands(e) if e is not None else None,
+                           self._internal(v) if e is not None else None,
+                           self.outer.get(v)))
+
+    def unchanged(self, e) -> bool:
+        """Was ``e``'s rewrite refused in an earlier round, reading what it
+        would read now?  (Values and shapes do not change between rounds;
+        uses, definitions and operands do.)"""
+        hit = self.memo.get(id(e))
+        if hit is None or hit[0] is not e:
+            return False
+        for v, d, args, internal, outer in hit[1]:
+            d2 = self.defs.get(v)
+            if d2 is not d or self.outer.get(v) != outer:
+                return False
+            if d is not None:
+                now = _operands(d)
+                if len(now) != len(args) or any(x is not y for x, y in zip(now, args)) or \
+                        self._internal(v) != internal:
+                    return False
+        return True
 
     def _linear_use(self, e, v) -> bool:
         """Does equation ``e`` read ``v`` only where it is linear in it?"""
@@ -219,6 +256,7 @@ class _Chains:
             if _number(v):
                 return float(v.value), None
             raise _Bail
+        self._read(v)
         e = self.defs.get(v)
         if e is None or not (v is count[1] or self._internal(v)):
             return self.leaf(v, absorb)

@@ -1781,10 +1781,12 @@ def _specialize(func: Func, leaves) -> Func | None:
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
     # (twice: a value the first round leaves with one use joins a chain;
-    # a round that rewrote nothing leaves nothing for DCE, which is idempotent)
-    f = scale_chains(dce(f), inf, rw.keep_copies)
+    # a round that rewrote nothing leaves nothing for DCE, which is idempotent;
+    # the second round revisits only the chains the first one changed: memo)
+    memo: dict = {}
+    f = scale_chains(dce(f), inf, rw.keep_copies, memo)
     if f.info.get("peephole_changed"):
-        f = scale_chains(dce(f), inf, rw.keep_copies)
+        f = scale_chains(dce(f), inf, rw.keep_copies, memo)
         if f.info.get("peephole_changed"):
             f = dce(f)
     f = prune_stacks(f)
