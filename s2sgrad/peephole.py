@@ -53,6 +53,8 @@ _LINEAR = {"multiply", "divide", "negative", "matmul", "sum", "mean", "add", "su
 # per-call overhead (about a microsecond) is about the time of a few hundred
 # elementwise operations.
 _EQN_COST = 512
+# the operations _Chains._scaled_ones recognises
+_SEED_MAKERS = frozenset({"ones", "full", "negative", "multiply", "divide"})
 _MAX_NODES = 64
 
 
@@ -116,6 +118,26 @@ def _rename(block, subst):
         for b in e.blocks():
             _rename(b, subst)
     block.results = [_follow(subst, r) for r in block.results]
+
+
+def _broadcast(*shapes):
+    """``np.broadcast_shapes`` for tuples of ints (ValueError where they do
+    not broadcast), without its arrays: this pass asks it thousands of times."""
+    if not shapes:
+        return ()
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return tuple(first)
+    out = [1] * max(len(s) for s in shapes)
+    for s in shapes:
+        off = len(out) - len(s)
+        for i, d in enumerate(s):
+            o = out[off + i]
+            if d != o and d != 1:
+                if o != 1:
+                    raise ValueError(f"shapes {shapes} do not broadcast")
+                out[off + i] = d
+    return tuple(out)
 
 
 def _operands(e):
@@ -330,8 +352,12 @@ class _Chains:
         """(k, base) when ``e``'s float array result is ``k`` times the
         array of ones (or ``full``) ``base``: ``ones``/``full`` itself, or
         a number times, over or the negation of such a value in ``known``."""
-        if len(e.outs) != 1 or e.params or e.kwargs.keys() - {"dtype"} or e.blocks():
+        if e.prim.name not in _SEED_MAKERS or len(e.outs) != 1 or e.params or \
+                e.kwargs.keys() - {"dtype"} or e.blocks():
             return None
+        if e.prim.name not in ("ones", "full") and \
+                not any(isinstance(a, Var) and a in known for a in e.args):
+            return None         # (not a scaled seed: the common case, decided cheaply)
         x = self.val(e.outs[0])
         if not isinstance(x, (np.ndarray, np.floating)) or x.dtype.kind != "f":
             return None         # (a 0-d seed over a number is a NumPy scalar)
@@ -477,9 +503,9 @@ class _Chains:
             return np.shape(self.val(node[1]))
         try:
             if kind == "prod":
-                return np.broadcast_shapes(*[self.node_shape(n) for n in node[1] + node[2]])
+                return _broadcast(*[self.node_shape(n) for n in node[1] + node[2]])
             if kind == "sum":
-                return np.broadcast_shapes(*[self.node_shape(n) for _, n in node[1]])
+                return _broadcast(*[self.node_shape(n) for _, n in node[1]])
         except ValueError:
             raise _Bail from None
         return np.shape(self.val(node[-1].outs[0]))
@@ -663,7 +689,7 @@ class _Chains:
             self._shapes[v] = np.shape(self.val(like_eqn.outs[0]))
         else:
             try:
-                self._shapes[v] = np.broadcast_shapes(
+                self._shapes[v] = _broadcast(
                     *[self.shape_of(a) if isinstance(a, Var) else () for a in args])
             except ValueError:
                 raise _Bail from None
