@@ -58,7 +58,8 @@ _SEED_MAKERS = frozenset({"ones", "full", "negative", "multiply", "divide"})
 _MAX_NODES = 64
 
 
-def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None = None) -> Func:
+def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None = None,
+                 last: bool = False) -> Func:
     """``func`` with the constant factors of its linear chains gathered (see
     the module doc).  Rewrites blocks in place and returns ``func``;
     ``func.info["peephole_changed"]`` tells whether anything was rewritten.
@@ -67,13 +68,21 @@ def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None =
     (``may_share_memory``, see s2sgrad.alias); then nothing is rewritten: a
     chain may fold to one of its operands (``v * 1.0`` -> ``v``, a view where
     the program had a copy) or put its factors in another order (another
-    memory layout of the result), and either changes what the test sees."""
+    memory layout of the result), and either changes what the test sees.
+
+    ``memo``: a dict shared by the rounds of this pass over one function
+    (specialize runs it again on the result): a chain whose rewrite was
+    refused in an earlier round is not looked at again while everything its
+    refusal depended on is unchanged (see :meth:`_Chains.unchanged`), so a
+    second round costs only the chains the first one changed.  ``last``: no
+    round follows (what rewrites read is not recorded)."""
     if keep_copies:
         func.info = dict(func.info, peephole_changed=False)
         return func
     uses = _uses(func)
     subst: dict = {}
     chains = _Chains(inf, uses, subst, memo)
+    chains.remember = not last
     chains.block(func.body)
     if subst:
         _rename(func.body, subst)
@@ -158,6 +167,7 @@ class _Chains:
         # id(root equation) -> (the equation, what its refused rewrite read)
         self.memo = memo if memo is not None else {}
         self.reads: list = []
+        self.remember = True
         self.uses = uses
         self.subst = subst
         self.changed = False
@@ -203,7 +213,8 @@ class _Chains:
                         new = self.rewrite(e)
                     except _Bail:
                         new = None
-                        self.memo[id(e)] = (e, self.reads)
+                        if self.remember:
+                            self.memo[id(e)] = (e, self.reads)
             out += new if new is not None else [e]
         block.eqns[:] = out
 
@@ -211,6 +222,8 @@ class _Chains:
         """Record what a chain's rewrite reads about ``v`` (its definition,
         that definition's operands, whether it is internal to a chain, a seed
         of ones before the loop): the same reads give the same outcome."""
+        if not self.remember:
+            return
         e = self.defs.get(v)
         self.reads.append((v, e, _operands(e) if e is not None else None,
                            self._internal(v) if e is not None else None,
@@ -422,6 +435,7 @@ class _Chains:
     def rewrite(self, root_eqn):
         root = root_eqn.outs[0]
         self._root = root_eqn
+        self._node_shapes: dict = {}
         old = self.val(root)
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
@@ -501,13 +515,22 @@ class _Chains:
         kind = node[0]
         if kind in ("var", "ones"):
             return np.shape(self.val(node[1]))
-        try:
-            if kind == "prod":
-                return _broadcast(*[self.node_shape(n) for n in node[1] + node[2]])
-            if kind == "sum":
-                return _broadcast(*[self.node_shape(n) for _, n in node[1]])
-        except ValueError:
-            raise _Bail from None
+        if kind in ("prod", "sum"):
+            # (memoised per rewrite: the rebuilding asks about every level of
+            # a nested product; the node is kept with its shape, so its id is
+            # not reused while the memo lives)
+            hit = self._node_shapes.get(id(node))
+            if hit is not None:
+                return hit[1]
+            try:
+                if kind == "prod":
+                    shape = _broadcast(*[self.node_shape(n) for n in node[1] + node[2]])
+                else:
+                    shape = _broadcast(*[self.node_shape(n) for _, n in node[1]])
+            except ValueError:
+                raise _Bail from None
+            self._node_shapes[id(node)] = (node, shape)
+            return shape
         return np.shape(self.val(node[-1].outs[0]))
 
     def min_place(self, node) -> int:

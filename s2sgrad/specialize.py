@@ -1790,7 +1790,7 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     memo: dict = {}
     f = scale_chains(dce(f), inf, rw.keep_copies, memo)
     if f.info.get("peephole_changed"):
-        f = scale_chains(dce(f), inf, rw.keep_copies, memo)
+        f = scale_chains(dce(f), inf, rw.keep_copies, memo, last=True)
         if f.info.get("peephole_changed"):
             f = dce(f)
     f = prune_stacks(f)
