@@ -16,9 +16,10 @@ structure and shown by ``.source``.
   then push the basis vectors through the compiled linear part: all of them
   at once through its *batched* version (:mod:`s2sgrad.batching`: the
   identity matrix as one seed with a leading batch axis, cut into
-  cache-sized chunks), or, where the linear part has no batch rule (Python
-  lists built at run time, ...), one basis vector per call (``BATCHED =
-  False`` forces that).
+  cache-sized chunks; one chunk holding the whole basis of a 1-D argument
+  runs code specialised to identity seeds, see :class:`_Specialising`), or,
+  where the linear part has no batch rule (Python lists built at run time,
+  ...), one basis vector per call (``BATCHED = False`` forces that).
 
 Everything is composable with :mod:`s2sgrad.api`: ``jvp(grad(f))``,
 ``grad(jvp(f), has_aux=True)``, ``vjp(jvp(f))``, ``hessian(grad(f))`` ... all

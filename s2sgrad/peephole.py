@@ -149,6 +149,29 @@ def _broadcast(*shapes):
     return tuple(out)
 
 
+# the operations whose results :meth:`_Chains.leaf` looks into
+_LEAF_KINDS = frozenset({"full", "ones", "negative", "multiply", "divide"})
+
+
+def _leaf_key(e):
+    """What :meth:`_Chains.leaf` reads of a leaf's definition ``e``."""
+    if e is None:
+        return None
+    if e.prim.name not in _LEAF_KINDS:
+        return "other"
+    return (e.prim.name, len(e.outs), bool(e.params), _operands(e))
+
+
+def _same_leaf_key(a, b) -> bool:
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a[:3] == b[:3] and _same_atoms(a[3], b[3])
+
+
+def _same_atoms(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
 def _operands(e):
     return e.args + tuple(e.kwargs.values()) if e.kwargs else e.args
 
@@ -218,16 +241,17 @@ class _Chains:
             out += new if new is not None else [e]
         block.eqns[:] = out
 
-    def _read(self, v):
-        """Record what a chain's rewrite reads about ``v`` (its definition,
-        that definition's operands, whether it is internal to a chain, a seed
-        of ones before the loop): the same reads give the same outcome."""
-        if not self.remember:
-            return
-        e = self.defs.get(v)
-        self.reads.append((v, e, _operands(e) if e is not None else None,
-                           self._internal(v) if e is not None else None,
-                           self.outer.get(v)))
+    def _read(self, v, e, whole):
+        """Record what a chain's rewrite reads about ``v``: whether it is
+        internal to a chain, a seed of ones before the loop, and its
+        definition ``e`` -- the equation and its operands where the chain
+        goes through it (``whole``), else what :meth:`leaf` looks at (the
+        kind of operation, and the operands of the kinds it folds): the same
+        reads give the same outcome.  (A leaf computed by a chain the round
+        rewrote has a new equation, usually of no kind a leaf folds: the
+        chains reading it need not be looked at again.)"""
+        self.reads.append((v, whole, (e, _operands(e)) if whole else _leaf_key(e),
+                           self._internal(v) if e is not None else None, self.outer.get(v)))
 
     def unchanged(self, e) -> bool:
         """Was ``e``'s rewrite refused in an earlier round, reading what it
@@ -236,15 +260,16 @@ class _Chains:
         hit = self.memo.get(id(e))
         if hit is None or hit[0] is not e:
             return False
-        for v, d, args, internal, outer in hit[1]:
-            d2 = self.defs.get(v)
-            if d2 is not d or self.outer.get(v) != outer:
+        for v, whole, key, internal, outer in hit[1]:
+            d = self.defs.get(v)
+            if self.outer.get(v) != outer or \
+                    (self._internal(v) if d is not None else None) != internal:
                 return False
-            if d is not None:
-                now = _operands(d)
-                if len(now) != len(args) or any(x is not y for x, y in zip(now, args)) or \
-                        self._internal(v) != internal:
+            if whole:
+                if d is not key[0] or not _same_atoms(_operands(d), key[1]):
                     return False
+            elif not _same_leaf_key(_leaf_key(d), key):
+                return False
         return True
 
     def _linear_use(self, e, v) -> bool:
@@ -291,9 +316,11 @@ class _Chains:
             if _number(v):
                 return float(v.value), None
             raise _Bail
-        self._read(v)
         e = self.defs.get(v)
-        if e is None or not (v is count[1] or self._internal(v)):
+        leafy = e is None or not (v is count[1] or self._internal(v))
+        if self.remember:
+            self._read(v, e, not leafy)
+        if leafy:
             return self.leaf(v, absorb)
         mark = len(count[2])
         try:
