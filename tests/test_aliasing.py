@@ -283,6 +283,36 @@ def view_before_loop_read_after_it(x):
     return np.sum(w) + x[1]
 
 
+def swap_rows_through_views(x):
+    # y[0], y[1] = y[1], y[0] on a matrix: the right side is two views, and
+    # the first write changes the second (NumPy leaves both rows equal)
+    y = np.outer(x[:2], x)
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(8.0).reshape(2, 4))
+
+
+def unpack_into_slices_in_loop(x):
+    y = x.copy()
+    for i in range(2):
+        y[:2], y[2:] = y[2:] * 2.0, y[:2]
+    return np.sum(y * np.arange(4.0) * x)
+
+
+def chained_targets_through_a_view(x):
+    # y[:2] = v = y[2:]: v is bound after the write through y[:2]
+    y = x.copy()
+    y[2:] = y[:2] = y[1:3]
+    v = w = y[1:]
+    v *= x[1:]
+    return np.sum(y * np.arange(4.0) * x) + np.sum(w)
+
+
+def starred_unpack_through_views(x):
+    y = x.copy()
+    y[:2], *r = y[2:], y[:2]
+    return np.sum(np.concatenate(r) * x[:2]) + np.sum(y * x)
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -291,7 +321,9 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          row_of_vector_is_a_copy, names_and_views_mixed, row_view_of_matrix,
          two_zeros_not_merged, buffer_in_loop_filled_by_nested_loop,
          allocations_of_every_kind, helper_writes_twice_into_result_of_arithmetic,
-         helper_writes_twice_into_scalar, view_before_loop_read_after_it]
+         helper_writes_twice_into_scalar, view_before_loop_read_after_it,
+         swap_rows_through_views, unpack_into_slices_in_loop, chained_targets_through_a_view,
+         starred_unpack_through_views]
 
 
 def _fd(f, x, eps=1e-6):
