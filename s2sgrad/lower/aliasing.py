@@ -245,6 +245,9 @@ class AliasingMixin:
         """Refuse a write NumPy refuses (a read-only view) or that s2sgrad
         cannot follow (an array taken out of a list built at run time)."""
         model = self.top.alias
+        if isinstance(v, Var) and node is not None and P.shape_of(v) is not P.SCALAR:
+            # (an argument's memory written: see lower.function.check_unshared_arguments)
+            self.top.written.append((v, f"{self.src.filename}:{node.lineno}"))
         ro = model.readonly_path(v) if isinstance(v, Var) else None
         if ro is not None and not ro.numpy_refuses:
             raise self.error(node, f"writing through the result of {ro.what} (a view of part "
