@@ -80,10 +80,12 @@ def check_float_output(out):
 
 def check_unshared(written, *others, names=(), where=""):
     """Refuse arguments that share memory when the function writes into one
-    of them (``f(x, x[:2])`` with ``b *= 2`` inside): NumPy would change the
-    other argument too, which the compiled code -- it works on copies of
-    the caller's arrays -- does not follow.  NumPy arrays only (other array
-    kinds have no views to share)."""
+    of them (``f(x, x[:2])`` with ``b *= 2`` inside; an argument that is a
+    global the function reads): NumPy would change the other value too,
+    which the compiled code -- it works on copies of the caller's arrays --
+    does not follow.  ``names``: the written argument's, then a description
+    of each other value.  NumPy arrays only (other array kinds have no views
+    to share)."""
     if type(written) is not np.ndarray:
         return
     for k, other in enumerate(others):
@@ -95,10 +97,9 @@ def check_unshared(written, *others, names=(), where=""):
             if shared:
                 raise SHARED_ARGUMENTS_ERROR(
                     f"{where}: this writes into argument '{names[0]}', which shares memory "
-                    f"with argument '{names[k + 1]}' (the same array, or views of one); "
-                    f"NumPy would change '{names[k + 1]}' too, which s2sgrad does not "
-                    f"follow (it never changes the caller's arrays); pass a copy "
-                    f"({names[0]}.copy())")
+                    f"with {names[k + 1]} (the same array, or views of one); NumPy would "
+                    f"change that too, which s2sgrad does not follow (it never changes the "
+                    f"caller's arrays); pass a copy ({names[0]}.copy())")
 
 
 # the error check_unshared raises: s2sgrad.errors.SharedArgumentsError (an

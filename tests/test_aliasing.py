@@ -480,6 +480,29 @@ def test_arguments_sharing_memory_with_a_written_one_are_refused(f, make):
     np.testing.assert_array_equal(x, X)
 
 
+G_READ = np.arange(4.0)
+CFG_READ = {"w": np.ones(4)}
+
+
+def writes_argument_reads_global(x):
+    x *= 2.0
+    return np.sum(G_READ * x) + np.sum(CFG_READ["w"])
+
+
+def test_an_argument_that_is_a_global_read_live_and_written_is_refused():
+    # f(G_READ): NumPy doubles the global too, the compiled code reads it unchanged
+    with pytest.raises(sg.SharedArgumentsError, match="the global 'G_READ'"):
+        sg.value_and_grad(writes_argument_reads_global)(G_READ)
+    with pytest.raises(sg.SharedArgumentsError, match="CFG_READ"):
+        sg.value_and_grad(writes_argument_reads_global)(CFG_READ["w"][::-1])
+    np.testing.assert_array_equal(G_READ, np.arange(4.0))
+    np.testing.assert_array_equal(CFG_READ["w"], np.ones(4))
+    x = X.copy()
+    val, g = sg.value_and_grad(writes_argument_reads_global)(x)
+    assert val == writes_argument_reads_global(X.copy())
+    np.testing.assert_allclose(g, 2 * G_READ)
+
+
 def test_arguments_not_sharing_memory_run():
     x = X.copy()
     for args in ((x, x.copy()), (x[::2], x[1::2])):     # distinct, interleaved

@@ -118,38 +118,47 @@ def _lower_function(fn, arg_specs, name, src):
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,
                 info={"out_tree": out_tree, "source": src, "guards": lw.guards})
-    check_unshared_arguments(func, data_params, lw.written)
+    check_unshared_arguments(func, lw, data_params, prologue)
     if P.StaticCandidates.depth:        # (see s2sgrad.api.ObjectArg)
         for pname, assumed in lw.arg_guards.items():
             P.StaticCandidates.arg_guards.setdefault(pname, {}).update(assumed)
     return func
 
 
-def check_unshared_arguments(func, data_params, written):
-    """Two arguments may be one array or views of one (``f(x, x[:2])``): a
-    write into one is then seen through the other in NumPy, but the compiled
-    code treats the caller's arrays as distinct values (and never writes
-    into them).  For each argument the function may write into (a write
-    into a value that may share its memory: :class:`s2sgrad.alias.IRAliases`),
-    a ``check_unshared`` first in the body refuses, at run time, a call
-    whose other arguments share memory with it."""
-    if not written or len(data_params) < 2:
+def check_unshared_arguments(func, lw, data_params, prologue):
+    """Two arguments may be one array or views of one (``f(x, x[:2])``), and
+    an argument may be an array the function also reads from its globals
+    (``f(G)`` reading ``G``): a write into the argument is then seen through
+    the other in NumPy, but the compiled code treats the caller's arrays as
+    distinct values (and never writes into them).  For each argument the
+    function may write into (a write into a value that may share its
+    memory: :class:`s2sgrad.alias.IRAliases`), a ``check_unshared`` after
+    the live loads refuses, at run time, a call where another argument or
+    a value read live shares memory with it."""
+    if not lw.written:
+        return
+    loads = [(e.outs[0], lw.external[id(e.outs[0])]) for e in prologue
+             if id(e.outs[0]) in lw.external]
+    if len(data_params) + len(loads) < 2:
         return
     from ..alias import IRAliases
     groups = IRAliases(func)
     where = {}
-    for v, line in written:
+    for v, line in lw.written:
         where.setdefault(groups.find(v), line)
     checks = []
+    shown = [(p_, f"argument '{name}'") for p_, name in data_params] + loads
     for k, (p_, name) in enumerate(data_params):
         line = where.get(groups.find(p_))
         if line is None:
             continue
-        others = [q for j, q in enumerate(data_params) if j != k]
+        others = [q for j, q in enumerate(shown) if j != k]
+        if not others:
+            continue
         checks.append(Eqn(P.get("check_unshared"), (p_,) + tuple(q for q, _ in others),
                           {"names": Const((name,) + tuple(n for _, n in others)),
                            "where": Const(line)}, (), {}, None))
-    func.body.eqns[:0] = checks
+    func.body.eqns[len(prologue):len(prologue)] = checks
 
 
 def _shown_paths(td, prefix):
