@@ -313,6 +313,34 @@ def starred_unpack_through_views(x):
     return np.sum(np.concatenate(r) * x[:2]) + np.sum(y * x)
 
 
+def zero_d_view_by_ellipsis(x):
+    # y[1, 1, ...] is a 0-d view (y[1, 1] is a copy): it sees the write,
+    # and a write through it reaches y (y's ndim known: a reshape's copy)
+    y = x.reshape(2, 2).copy()
+    e = y[1, 1, ...]
+    y[1, 1] = x[0] ** 2
+    e *= x[1]
+    return np.sum(y * y) + e
+
+
+def fortran_order_reshape_view(x):
+    # y.T.reshape(4, order="F") of a C array is a view read and written in
+    # Fortran order
+    y = np.outer(x[:2], x[2:])
+    r = y.T.reshape(4, order="F")
+    r[1] = x[3] ** 2
+    y[0, 0] = x[1]
+    return np.sum(y * np.arange(4.0).reshape(2, 2)) + np.sum(r * x)
+
+
+def fortran_order_reshape_copy(x):
+    # ... and of y itself a copy
+    y = np.outer(x[:2], x[2:])
+    r = np.ravel(y, order="F")
+    r[1] = 5.0
+    return np.sum(y * np.arange(4.0).reshape(2, 2)) + np.sum(r * x)
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -323,7 +351,8 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          allocations_of_every_kind, helper_writes_twice_into_result_of_arithmetic,
          helper_writes_twice_into_scalar, view_before_loop_read_after_it,
          swap_rows_through_views, unpack_into_slices_in_loop, chained_targets_through_a_view,
-         starred_unpack_through_views]
+         starred_unpack_through_views, zero_d_view_by_ellipsis, fortran_order_reshape_view,
+         fortran_order_reshape_copy]
 
 
 def _fd(f, x, eps=1e-6):
@@ -430,7 +459,13 @@ def array_in_list_then_written(x):
     return np.sum(np.stack(xs))
 
 
+def reshape_in_layout_order(x):
+    y = np.outer(x[:2], x[2:]).T
+    return np.sum(y.reshape(4, order="A") * x)
+
+
 @pytest.mark.parametrize("f, words", [
+    (reshape_in_layout_order, "order='A'"),
     (write_into_broadcast, "read-only view"),
     (views_in_runtime_list, "list built at run time"),
     (view_chosen_by_branch, "known only at run time"),

@@ -129,7 +129,14 @@ class AliasingMixin:
         elif prim_name in ("reshape", "ravel"):
             if spelling == ("method", "flatten"):
                 return                                  # always a copy
-            if operand in model.contiguous:
+            order = kw.get("order", Const(None))
+            order = order.value if isinstance(order, Const) else order
+            if order == "F":
+                # a view when the operand's memory is in Fortran order (y.T of
+                # a C array): known at run time; read and written in F order
+                shares = self.em.call(P.get("may_share_memory"), out, operand)
+                model.add_view(out, operand, Reshape(shares, prim_name, order="F"))
+            elif operand in model.contiguous and order in (None, "C"):
                 model.add_view(out, operand, Reshape(None, prim_name))
             else:
                 # a view when NumPy can make one from the strides: known at
