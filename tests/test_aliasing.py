@@ -341,6 +341,22 @@ def fortran_order_reshape_copy(x):
     return np.sum(y * np.arange(4.0).reshape(2, 2)) + np.sum(r * x)
 
 
+def loop_over_columns_written(x):
+    # for c in y.T: the iterated array is a view no name holds; a write
+    # through an item reaches y, and later items are read from y's new version
+    y = np.outer(x, x[:3])
+    for c in y.T:
+        c *= c[0]
+    return np.sum(y * np.arange(12.0).reshape(4, 3))
+
+
+def loop_over_slice_written(x):
+    y = np.outer(x[:3], x)
+    for r in y[:0:-1]:
+        r[1] = r[0] * x[2]
+    return np.sum(y * np.arange(12.0).reshape(3, 4))
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -352,7 +368,7 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          helper_writes_twice_into_scalar, view_before_loop_read_after_it,
          swap_rows_through_views, unpack_into_slices_in_loop, chained_targets_through_a_view,
          starred_unpack_through_views, zero_d_view_by_ellipsis, fortran_order_reshape_view,
-         fortran_order_reshape_copy]
+         fortran_order_reshape_copy, loop_over_columns_written, loop_over_slice_written]
 
 
 def _fd(f, x, eps=1e-6):
