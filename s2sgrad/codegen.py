@@ -849,7 +849,7 @@ class CodeGen:
                 y in self._foreign or v in self._foreign:
             return
         if self.namer.names.get(s.outs[0]) != self.namer.name(y) or \
-                any(b is v for b in self._buffer_of.values()):
+                v in self._buffer_groups()[1]:
             return      # (a later value reuses v's buffer)
         root = self._root_buffer(v)
         d = self.defs.get(root)
@@ -866,7 +866,7 @@ class CodeGen:
         for m in self.aliases.members(y):
             if any(u is not s and start < p_ < end for p_, u in self.use_sites.get(m, ())):
                 return
-        members = [m for m in self._buffer_of if self._root_buffer(m) is root] + [root]
+        members = self._buffer_groups()[0].get(root, []) + [root]
         for m in members:
             for p_, u in self.use_sites.get(m, ()):
                 if u is s:
@@ -876,6 +876,18 @@ class CodeGen:
                     return
         self.row_out[r] = s
         self.folded.add(s)              # (printed by r: the value is computed in the row)
+
+    def _buffer_groups(self):
+        """(root buffer -> the values reusing it, the set of values whose
+        buffer is reused), made once: ``_buffer_of`` is complete before rows
+        are decided (a scan per row write was quadratic in a loop body)."""
+        g = self.__dict__.get("_groups")
+        if g is None:
+            by_root: dict = {}
+            for m in self._buffer_of:
+                by_root.setdefault(self._root_buffer(m), []).append(m)
+            g = self._groups = (by_root, set(self._buffer_of.values()))
+        return g
 
     def _root_buffer(self, v):
         while v in self._buffer_of:

@@ -1833,14 +1833,16 @@ def measure_budgets(func: Func, inf) -> Func:
 # ---------------------------------------------------------------- entry point
 
 
-def specialize(func: Func, leaves) -> Func | None:
+def specialize(func: Func, leaves, identity=()) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
-    is gained or the analysis gives up)."""
+    is gained or the analysis gives up).  ``identity``: positions of
+    parameters the caller promises hold identity matrices (the basis seeds
+    of a batched Jacobian, :mod:`s2sgrad.basis`; see :func:`_identity_products`)."""
     with _Quiet():
-        return _specialize(func, leaves)
+        return _specialize(func, leaves, identity)
 
 
-def _specialize(func: Func, leaves) -> Func | None:
+def _specialize(func: Func, leaves, identity=()) -> Func | None:
     from .optimize import cse, dce, forward_invariant_carries, hoist_invariants, prune_stacks
     inf = infer(func, leaves)
     if inf is None:
@@ -1852,12 +1854,16 @@ def _specialize(func: Func, leaves) -> Func | None:
     body = rw.block(func.body, top=True)
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
+    if identity:
+        f = _identity_products(f, inf, [func.params[i] for i in identity])
     f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
     # (twice: a value the first round leaves with one use joins a chain;
-    # a round that rewrote nothing leaves nothing for DCE, which is idempotent)
-    f = scale_chains(dce(f), inf, rw.keep_copies)
+    # a round that rewrote nothing leaves nothing for DCE, which is idempotent;
+    # the second round revisits only the chains the first one changed: memo)
+    memo: dict = {}
+    f = scale_chains(dce(f), inf, rw.keep_copies, memo)
     if f.info.get("peephole_changed"):
-        f = scale_chains(dce(f), inf, rw.keep_copies)
+        f = scale_chains(dce(f), inf, rw.keep_copies, memo, last=True)
         if f.info.get("peephole_changed"):
             f = dce(f)
     f = prune_stacks(f)
@@ -1873,6 +1879,44 @@ def _specialize(func: Func, leaves) -> Func | None:
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
     return for_kinds(f, leaves)
+
+
+def _identity_products(f: Func, inf, eyes) -> Func:
+    """``f`` with its matrix products by an identity matrix (a parameter in
+    ``eyes``, which the caller promises holds ``np.eye(m)``) replaced by the
+    other factor: ``E @ B`` and ``B @ E`` are ``B`` when the product has
+    ``B``'s shape and dtype.  For finite ``B`` that is the same value bit for
+    bit (``1 * b + 0 * c + ...`` is exactly ``b``); where ``B`` holds an
+    infinity or a NaN the product would spread NaN over the row or column
+    (``0 * inf``), the replacement keeps ``B``'s value -- the exact
+    derivative.  A batched Hessian's first product, ``E @ X.T`` (the seeds'
+    images under the data), goes: one matrix product of the data per
+    chunk instead of two."""
+    from .ir import rename_reads
+    eyes = [v for v in eyes if _is_eye_example(inf.ex.get(v))]
+    if not eyes:
+        return f
+    subst: dict = {}
+    for e in iter_eqns(f.body):
+        if e.prim.name != "matmul" or len(e.args) != 2 or e.kwargs or len(e.outs) != 1:
+            continue
+        a, b = e.args
+        other = b if any(a is v for v in eyes) else a if any(b is v for v in eyes) else None
+        if not isinstance(other, Var):
+            continue
+        out, ox = inf.ex.get(e.outs[0]), inf.ex.get(other)
+        if type(out) is np.ndarray and type(ox) is np.ndarray and out.shape == ox.shape and \
+                out.dtype == ox.dtype:
+            subst[e.outs[0]] = subst.get(other, other)
+    if subst:
+        rename_reads(f.body, subst)
+        f.results = [subst.get(r, r) if isinstance(r, Var) else r for r in f.results]
+    return f
+
+
+def _is_eye_example(x) -> bool:
+    return type(x) is np.ndarray and x.ndim == 2 and x.shape[0] == x.shape[1] and \
+        x.dtype.kind == "f"
 
 
 # the registry is imported for its side effect of defining every primitive
