@@ -493,21 +493,23 @@ class _Specialising:
         key = _signature(leaves)
         table = c.__dict__.setdefault("identity_spec", {})
         sc = table.get(key) if key is not None else None
+        if sc is None and key is not None and ENABLE_IDENTITY_SEEDS:
+            try:
+                with compiling(f"{c.func.name}, specialised to "
+                               f"{_describe_signature(key)} with identity seeds",
+                               c.__dict__.get("verbose", False)):
+                    f = _specialize(c.func, leaves, identity=(len(leaves) - 1,))
+                    if f is not None:
+                        sc = generate(verify(f), self.globals_)
+            except Exception:
+                # an optimisation: the code specialised without it is right
+                if api.STRICT_SPECIALIZE:
+                    raise
+            if sc is None:
+                sc = _pick(c, leaves, self.globals_)
+            table[key] = sc
         if sc is None:
-            sc = _pick(c, leaves, self.globals_)      # (the fallback; and key checks)
-            if key is not None and ENABLE_IDENTITY_SEEDS:
-                try:
-                    with compiling(f"{c.func.name}, specialised to "
-                                   f"{_describe_signature(key)} with identity seeds",
-                                   c.__dict__.get("verbose", False)):
-                        f = _specialize(c.func, leaves, identity=(len(leaves) - 1,))
-                        if f is not None:
-                            sc = generate(verify(f), self.globals_)
-                except Exception:
-                    # an optimisation: the code specialised without it is right
-                    if api.STRICT_SPECIALIZE:
-                        raise
-                table[key] = sc
+            sc = _pick(c, leaves, self.globals_)
         return sc.fn(*args)
 
 

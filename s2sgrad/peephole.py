@@ -153,21 +153,6 @@ def _broadcast(*shapes):
 _LEAF_KINDS = frozenset({"full", "ones", "negative", "multiply", "divide"})
 
 
-def _leaf_key(e):
-    """What :meth:`_Chains.leaf` reads of a leaf's definition ``e``."""
-    if e is None:
-        return None
-    if e.prim.name not in _LEAF_KINDS:
-        return "other"
-    return (e.prim.name, len(e.outs), bool(e.params), _operands(e))
-
-
-def _same_leaf_key(a, b) -> bool:
-    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return a[:3] == b[:3] and _same_atoms(a[3], b[3])
-
-
 def _same_atoms(a, b) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
@@ -241,35 +226,34 @@ class _Chains:
             out += new if new is not None else [e]
         block.eqns[:] = out
 
-    def _read(self, v, e, whole):
-        """Record what a chain's rewrite reads about ``v``: whether it is
-        internal to a chain, a seed of ones before the loop, and its
-        definition ``e`` -- the equation and its operands where the chain
-        goes through it (``whole``), else what :meth:`leaf` looks at (the
-        kind of operation, and the operands of the kinds it folds): the same
-        reads give the same outcome.  (A leaf computed by a chain the round
-        rewrote has a new equation, usually of no kind a leaf folds: the
-        chains reading it need not be looked at again.)"""
-        self.reads.append((v, whole, (e, _operands(e)) if whole else _leaf_key(e),
-                           self._internal(v) if e is not None else None, self.outer.get(v)))
-
     def unchanged(self, e) -> bool:
         """Was ``e``'s rewrite refused in an earlier round, reading what it
         would read now?  (Values and shapes do not change between rounds;
-        uses, definitions and operands do.)"""
+        uses, definitions and operands do.)  What a rewrite reads about a
+        value ``v`` (recorded by :meth:`pull`): whether it is internal to a
+        chain; the seed of ones it stands for before a loop (no definition
+        here); its definition and that definition's operands where the chain
+        goes through it (``whole``), else what :meth:`leaf` looks at -- the
+        kind of operation, and the operands of the kinds it folds.  (A leaf
+        computed by a chain the round rewrote has a new equation, usually of
+        a kind a leaf does not fold: the chains reading it are not looked at
+        again for that alone.)"""
         hit = self.memo.get(id(e))
         if hit is None or hit[0] is not e:
             return False
-        for v, whole, key, internal, outer in hit[1]:
+        for v, whole, d0, ops, internal, outer in hit[1]:
             d = self.defs.get(v)
-            if self.outer.get(v) != outer or \
-                    (self._internal(v) if d is not None else None) != internal:
-                return False
-            if whole:
-                if d is not key[0] or not _same_atoms(_operands(d), key[1]):
+            if d0 is None:
+                if d is not None or self.outer.get(v) != outer:
                     return False
-            elif not _same_leaf_key(_leaf_key(d), key):
+                continue
+            if d is None or internal is not None and self._internal(v) != internal:
                 return False
+            if whole or d.prim.name in _LEAF_KINDS or d0.prim.name in _LEAF_KINDS:
+                if (d is not d0 if whole else d.prim.name != d0.prim.name or
+                        len(d.outs) != len(d0.outs) or bool(d.params) != bool(d0.params)) or \
+                        not _same_atoms(_operands(d), ops):
+                    return False
         return True
 
     def _linear_use(self, e, v) -> bool:
@@ -317,9 +301,16 @@ class _Chains:
                 return float(v.value), None
             raise _Bail
         e = self.defs.get(v)
-        leafy = e is None or not (v is count[1] or self._internal(v))
-        if self.remember:
-            self._read(v, e, not leafy)
+        if e is None:
+            leafy, internal = True, None
+        elif v is count[1]:
+            leafy, internal = False, None           # (the root: not internal)
+        else:
+            internal = self._internal(v)
+            leafy = not internal
+        if self.remember:       # (what the outcome depends on: see unchanged)
+            self.reads.append((v, not leafy, e, _operands(e) if e is not None else None,
+                               internal, self.outer.get(v) if e is None else None))
         if leafy:
             return self.leaf(v, absorb)
         mark = len(count[2])
