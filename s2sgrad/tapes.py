@@ -314,7 +314,8 @@ class _Tapes:
                 rename_reads(block, {e.outs[0]: e.args[0]})
                 block.eqns.remove(e)
         for i, e in enumerate(list(block.eqns)):
-            if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "unbroadcast_sum"):
+            if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "dot_vjp_a_sum",
+                               "dot_vjp_b_sum", "unbroadcast_sum"):
                 new_eqns = self._direct_sum(e)
                 if new_eqns is not None:
                     k = _index_of(block.eqns, e)
@@ -329,14 +330,15 @@ class _Tapes:
         if any(not _array_example(v) for v in vals):
             return None
         em = Emitter(Block(), loc=e.loc)
-        if e.prim.name == "matmul_vjp_a_sum":
+        # (np.dot of a matrix and a vector per step is that matrix product)
+        if e.prim.name in ("matmul_vjp_a_sum", "dot_vjp_a_sum"):
             G, W, B = vals
             if G.ndim == 2 and B.ndim == 2 and W.ndim == 2 and G.shape[0] == B.shape[0] and \
                     (G.shape[1], B.shape[1]) == W.shape:
                 em.matmul(_T(em, e.args[0]), e.args[2])     # the last equation
             else:
                 return None
-        elif e.prim.name == "matmul_vjp_b_sum":
+        elif e.prim.name in ("matmul_vjp_b_sum", "dot_vjp_b_sum"):
             G, A, W = vals
             if G.ndim == 2 and A.ndim == 2 and W.ndim == 2 and G.shape[0] == A.shape[0] and \
                     (A.shape[1], G.shape[1]) == W.shape:
