@@ -53,6 +53,7 @@ import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var, rename_reads
 from .peephole import _uses
+from .primitives.control import loop_offset
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
 from .specialize import _T, _compact
@@ -131,7 +132,7 @@ class _Tapes:
         tape_of: dict = {}        # popped Var -> (tape output Var)
         for s in saved:
             self._convert_saved(block, fwd, bwd, created[s], pushes[s], pops[s], n, kf, kb,
-                                pre, tape_of)
+                                pre, tape_of, mid)
         for s in factors:
             self._convert_factors(block, bwd, created[s], bpushes[s], unzips[s], n, kb, mid,
                                   tape_of, by_index, it)
@@ -235,7 +236,40 @@ class _Tapes:
                 self.inf.ex[v] = self.inf.ex[tape]
         return t_out
 
-    def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of):
+    def _state_carry(self, fwd, bwd, v, o, n):
+        """The reversed loop's carry that hands down the state ``v`` (a
+        forward carry saved at the start of each step, popped as ``o``):
+        its position j when it starts from the forward loop's output for
+        ``v`` and passes ``o`` on, and nothing reads it after the loop;
+        else None.  (reverse.Reverser.backward_loop: a carry's value at
+        the end of step t is its value at the start of step t+1.)"""
+        if not isinstance(n, Const):
+            return None
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        off = loop_offset(fwd)
+        if v not in fb.params[off:]:
+            return None
+        out = fwd.outs[fb.params.index(v) - off]
+        js = [j for j in range(loop_offset(bwd), len(bb.params))
+              if bb.results[j - loop_offset(bwd)] is o and bwd.args[j] is out]
+        if len(js) != 1:
+            return None
+        j = js[0]
+        if self.uses.get(bwd.outs[j - loop_offset(bwd)]) or \
+                sum(r is o for r in bb.results) != 1 or \
+                any(r is bb.params[j] for r in bb.results):
+            return None
+        return j
+
+    def _drop_carry(self, loop, j):
+        body = loop.params["body"]
+        off = loop_offset(loop)
+        del body.params[j]
+        del body.results[j - off]
+        loop.args = loop.args[:j] + loop.args[j + 1:]
+        loop.outs = loop.outs[:j - off] + loop.outs[j - off + 1:]
+
+    def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of, mid):
         self._fwd_body = fwd.params["body"]
         # (the examples of the pushed values hold in every iteration: the
         # abstract evaluation iterated the loop to a fixpoint)
@@ -244,10 +278,21 @@ class _Tapes:
         reads = []
         fb, bb = fwd.params["body"], bwd.params["body"]
         at = _index_of(fb.eqns, push)
+        self._rows_done = []          # (eqns reading a state's rows, at the body's top)
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
                 keep_pop.append(o)
+                continue
+            j = self._state_carry(fwd, bwd, v, o, n)
+            if j is not None:
+                # A loop state: one more row, the state after the last step
+                # (tape[k] is the state as step k starts, k = 0..n), as a
+                # hand-written BPTT stores H[0..T].  The reversed loop's
+                # carry of the state as step k ends reads row k + 1 where it
+                # lives instead of handing the popped row down a step.
+                self._state_rows(bwd, fwd, v, o, j, n, kf, kb, ex, push.loc, pop.loc,
+                                 pre, mid, tape_of)
                 continue
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
@@ -263,7 +308,7 @@ class _Tapes:
                              {"index": self._index(ex), "copy": not self._read_only(o)},
                              pop.loc))
             tape_of[o] = t_out
-        if not reads:
+        if not reads and not self._rows_done:
             return
         if keep_push:
             push.args = (push.args[0],) + tuple(keep_push)
@@ -275,6 +320,59 @@ class _Tapes:
             bb.eqns.remove(pop)
             block.eqns.remove(new)
         bb.eqns[i:i] = reads
+        bb.eqns[0:0] = self._rows_done
+
+    def _state_rows(self, bwd, fwd, v, o, j, n, kf, kb, ex, loc, pop_loc, pre, mid, tape_of):
+        """``v`` (a forward state) into a tape of n + 1 rows, the reversed
+        loop's carry ``j`` of the next state replaced by a read of row k + 1.
+
+        Why this is exact: row 0 holds the initial state (written before the
+        loop), row k + 1 the state as step k ends (written at the end of the
+        step), so row k is the state as step k starts and row n the loop's
+        output; the reversed step k's carry is the state as step k ends --
+        the forward output for k = n - 1, then the popped row k + 1
+        (reverse.Reverser.backward_loop) -- which is row k + 1 either way.
+        The tape is written only before the reversed loop starts, each row
+        once, so its rows are read as views where every reader keeps no
+        reference to them (codegen's in-place writes skip aliases defined
+        after the write; tapes never join a loop carry's alias class)."""
+        bb, fb = bwd.params["body"], fwd.params["body"]
+        off = loop_offset(fwd)
+        i = fb.params.index(v) - off
+        tape = self._alloc(pre, Const(n.value + 1), ex, v, "tape", fwd.loc)
+        # row 0: the initial state, before the loop; row k + 1: the state as
+        # step k ends, written at the end of the step
+        start = self._emit(pre, "setitem", (tape, fwd.args[off + i], Const(0)),
+                           params={"index": self._index(ex)}, hint=self.names[tape])
+        pre[-1].loc = loc
+        self.inf.ex[start] = self.inf.ex[tape]
+        self.names[start] = self.names[tape]
+        k1f = Var("k")
+        self.inf.ex[k1f] = 1
+        fb.eqns.append(Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), {}, loc))
+        full = self._write(fwd, start, k1f, fb.results[i], ex, len(fb.eqns), loc)
+        # the rows of the states as the steps start (a hoisted factor's steps)
+        first = Var(self.names[tape])
+        mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (first,),
+                       {"index": slice(None, n.value, None)}, pop_loc))
+        self.inf.ex[first] = _compact((n.value,) + ex.shape, ex.dtype)
+        state = bb.params[j]
+        k1 = Var("k")
+        self.inf.ex[k1] = 1
+        row = Var(state.hint, shape=state.shape)
+        row.bar_of = state.bar_of
+        self.inf.ex[row] = self.inf.ex.get(state, ex)
+        self._rows_done += [
+            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1,), {}, pop_loc),
+            Eqn(REGISTRY["getitem"], (full, k1), {}, (row,),
+                {"index": self._index(ex), "copy": not self._read_only(state)}, pop_loc)]
+        self._drop_carry(bwd, j)
+        rename_reads(bb, {state: row})
+        # the popped row: read only where something else still reads it
+        if any(u is not None for u in self.uses.get(o, [])):
+            self._rows_done.append(Eqn(REGISTRY["getitem"], (full, kb), {}, (o,),
+                                       {"index": self._index(ex), "copy": True}, pop_loc))
+            tape_of[o] = first
 
     def _convert_factors(self, block, bwd, new, push, unzip, n, kb, mid, tape_of, by_index, it):
         vals = push.args[1:]
