@@ -130,6 +130,8 @@ class _Tapes:
         else:
             kf, kb = self._counters(fwd, bwd, n, mid)
         tape_of: dict = {}        # popped Var -> (tape output Var)
+        self._by_index = by_index
+        self._states: dict = {}   # forward state (carry, or result) -> its rows
         for s in saved:
             self._convert_saved(block, fwd, bwd, created[s], pushes[s], pops[s], n, kf, kb,
                                 pre, tape_of, mid)
@@ -284,6 +286,13 @@ class _Tapes:
                 keep_push.append(v)
                 keep_pop.append(o)
                 continue
+            batched = self._batched(fwd, v, ex, n, kf, mid)
+            if batched is not None:
+                # computed once after the loop from the states' rows
+                reads.append(Eqn(REGISTRY["getitem"], (batched, kb), {}, (o,),
+                                 {"index": self._index(ex), "copy": not self._read_only(o)},
+                                 pop.loc))
+                continue
             j = self._state_carry(fwd, bwd, v, o, n)
             if j is not None:
                 # A loop state: one more row, the state after the last step
@@ -351,6 +360,8 @@ class _Tapes:
         self.inf.ex[k1f] = 1
         fb.eqns.append(Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), {}, loc))
         full = self._write(fwd, start, k1f, fb.results[i], ex, len(fb.eqns), loc)
+        self._states[v] = (full, 0)
+        self._states[fb.results[i]] = (full, 1)
         # the rows of the states as the steps start (a hoisted factor's steps)
         first = Var(self.names[tape])
         mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (first,),
@@ -373,6 +384,99 @@ class _Tapes:
             self._rows_done.append(Eqn(REGISTRY["getitem"], (full, kb), {}, (o,),
                                        {"index": self._index(ex), "copy": True}, pop_loc))
             tape_of[o] = first
+
+    def _batched(self, fwd, w, ex, n, kf, mid):
+        """A saved value computed by one elementwise ufunc from the loop's
+        states and rows of its inputs, ``w = h - ys[t]``, as one operation
+        over the whole loop after it, ``W = H[1:] - ys`` (hand-written BPTT's
+        ``E = H[1:] - ys``): the Var of W (equations appended to ``mid``),
+        else None.
+
+        Exact: row k of a ufunc over stacked operands is the ufunc over row k
+        of each (the same elementwise operation on the same numbers).  Each
+        operand is a forward state whose rows are on a tape
+        (:meth:`_state_rows`: the state as step k starts, row k, or ends,
+        row k + 1), a row ``xs[k]`` of an array from outside the loop read by
+        the loop index with exactly n rows (then ``xs`` itself), or a value
+        from outside the loop (a constant); the stacked operands have the
+        step's shape and dtype of ``w`` in every row, so broadcasting a value
+        from outside the loop (at most the step's dimensions: the step's
+        result has them) is the same per row as per step."""
+        if not self._by_index or not isinstance(n, Const) or not self._states:
+            return None
+        fb = fwd.params["body"]
+        inside = _defined(fb) | set(fb.params)
+        defs = {o: e for e in fb.eqns for o in e.outs}
+        eqns: list = []
+        memo: dict = {}
+
+        def stacked(a, depth=0):
+            """``a`` over every step (a Var of n rows), else None."""
+            if a in memo:
+                return memo[a]
+            ax = self.val(a)
+            if not _array_example(ax) or depth > 8:
+                return None
+            out = None
+            if a in self._states:
+                full, shift = self._states[a]
+                out = Var(a.hint)
+                eqns.append(Eqn(REGISTRY["getitem"], (full,), {}, (out,),
+                                {"index": slice(shift or None, n.value + shift, None)}, None))
+            else:
+                d = defs.get(a)
+                if d is None or len(d.outs) != 1 or d.kwargs or d.blocks():
+                    return None
+                x = d.args[0] if d.args else None
+                if d.prim.name == "getitem":
+                    # xs[t]: a row of an array from outside the loop, n rows
+                    if len(d.args) != 2 or d.args[1] is not kf or \
+                            d.params.get("index") not in (Slot(0), (Slot(0),)) or \
+                            not isinstance(x, Var) or x in inside or \
+                            not _array_example(self.val(x)) or \
+                            self.val(x).shape != (n.value,) + ax.shape or \
+                            self.val(x).dtype != ax.dtype:
+                        return None
+                    memo[a] = x
+                    return x
+                if d.prim.name not in _BATCHED or set(d.params) - {"spelling"}:
+                    return None
+                args, rows = [], 0
+                for b in d.args:
+                    if isinstance(b, Const) or b not in inside:
+                        bx = self.val(b)
+                        if not isinstance(bx, (int, float, np.generic, np.ndarray)) or \
+                                np.ndim(bx) > ax.ndim:
+                            return None
+                        args.append(b)
+                        continue
+                    bx = self.val(b)
+                    if not _array_example(bx) or bx.shape != ax.shape or bx.dtype != ax.dtype:
+                        return None
+                    sb = stacked(b, depth + 1)
+                    if sb is None:
+                        return None
+                    args.append(sb)
+                    rows += 1
+                if not rows:
+                    return None         # (loop-invariant: not stacked)
+                out = Var(a.hint)
+                out.bar_of = a.bar_of
+                eqns.append(Eqn(d.prim, tuple(args), {}, (out,), dict(d.params), d.loc))
+            self.inf.ex[out] = _compact((n.value,) + ax.shape, ax.dtype)
+            memo[a] = out
+            return out
+
+        if w not in defs or defs[w].prim.name == "getitem":
+            return None                 # (a row of an input: read where it lives already)
+        out = stacked(w)
+        if out is None:
+            return None
+        for e in eqns:
+            if e.loc is None:
+                e.loc = defs[w].loc
+        mid.extend(eqns)
+        return out
 
     def _convert_factors(self, block, bwd, new, push, unzip, n, kb, mid, tape_of, by_index, it):
         vals = push.args[1:]
@@ -453,6 +557,11 @@ class _Tapes:
         last = eqns[-1]
         eqns[-1] = Eqn(last.prim, last.args, last.kwargs, e.outs, last.params, last.loc)
         return eqns
+
+
+# elementwise ufuncs computed over a loop's stacked rows at once (_batched)
+_BATCHED = {"add", "subtract", "multiply", "divide", "negative", "square", "tanh", "exp", "log",
+            "sin", "cos", "abs", "absolute", "maximum", "minimum", "sqrt", "power"}
 
 
 def at_of(block, e) -> int:
