@@ -68,14 +68,16 @@ def test_rnn_saves_into_arrays_and_reads_its_inputs_in_place(batch, monkeypatch)
     # the states in T + 1 rows, as hand-written BPTT stores H[0..T]: row 0 the
     # initial state, row t + 1 written as step t ends
     assert "h_tape = np.empty((8, 4" in src and "h_tape[0] = h" in src, src
-    assert re.search(r"h_tape(_\d+)?\[k\] = h", src), src
+    # (the state is computed in its row, as hand-written BPTT's
+    # np.tanh(a, out=H[t + 1]): no copy of it into the tape)
+    assert re.search(r"h(_\d+)? = np\.tanh\(_t0, out=h_tape(_\d+)?\[t \+ 1\]\)", src), src
     # the step's cotangent is computed in its row of the tape (no copy into it)
     assert "out=steps[t_1])" in src and "steps[t_1] = " not in src, src
     # written in place: never a copy of a whole tape per step; the reversed
     # loop reads the state as step t_1 ends from its row (a view: the tape is
     # written only before that loop), nothing is carried or copied per step
     assert ".copy()" not in src, src
-    assert re.search(r"h_\d+ = h_tape(_\d+)?\[k_\d+\]\n", src), src
+    assert re.search(r"np\.square\(h_tape(_\d+)?\[t_1 \+ 1\], out=steps\[t_1\]\)", src), src
     assert "@ h_tape_2" in src or "h_tape_2)" in src, src        # the rows 0..T-1
     # the x_t of the weight gradient of Wx are the rows of xs, not a copy
     assert ("stepsT @ xs" in src) if batch is None else ("matmul_vjp_a_sum(steps, Wx, xs)" in src)
@@ -254,3 +256,75 @@ def test_batched_residuals_against_finite_differences(dtype, monkeypatch):
                 dn[k] = args[k] - e
                 num[i] = (rnn_summed_f(*up) - rnn_summed_f(*dn)) / (2 * eps)
             np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-7)
+
+
+def state_written_after(Wh, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+    h[0] = 0.5                      # a write into the last state (its row, if it lived there)
+    return np.sum(h * h) + np.sum(Wh * Wh)
+
+
+def state_scaled_in_place(Wh, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+        h *= 0.9
+    return np.sum(h ** 2)
+
+
+def states_in_a_list(Wh, xs, h):
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+        hs.append(h)
+    return np.sum(hs[2] ** 2) + np.sum(h)
+
+
+def state_returned(Wh, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+    return np.sum(h ** 2), h
+
+
+@pytest.mark.parametrize("f", [state_written_after, state_scaled_in_place, states_in_a_list])
+def test_states_computed_in_their_rows_only_when_nothing_writes_or_keeps_them(f):
+    """The state computed in its tape row (codegen._row_is_state) must hold
+    the value the backward sweep reads: programs that write into the state,
+    scale it in place or keep it are differentiated correctly (value and
+    finite differences, shape-specialised code)."""
+    Wh = rng.normal(size=(4, 4)) * 0.4
+    xs = rng.normal(size=(6, 4))
+    h0 = rng.normal(size=4)
+    g = s2sgrad.value_and_grad(f, wrt=(0, 2))
+    g(Wh, xs, h0.copy())
+    h_in = h0.copy()
+    v, got = g(Wh, xs, h_in)                        # the specialised code
+    np.testing.assert_array_equal(h_in, h0)         # the caller's state untouched
+    np.testing.assert_allclose(v, f(Wh, xs, h0.copy()), rtol=1e-12)
+    eps = 1e-6
+    for k, a, x in ((0, got[0], Wh), (2, got[1], h0)):
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = eps
+            args = [Wh, xs, h0]
+            args[k] = x + e
+            up = f(*[a_.copy() for a_ in args])
+            args[k] = x - e
+            num[i] = (up - f(*[a_.copy() for a_ in args])) / (2 * eps)
+        np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+def test_a_returned_state_is_not_a_view_of_the_tape():
+    Wh = rng.normal(size=(4, 4)) * 0.4
+    xs = rng.normal(size=(6, 4))
+    h0 = rng.normal(size=4)
+    g = s2sgrad.grad(state_returned, wrt=0, has_aux=True)
+    g(Wh, xs, h0)
+    d1, h1 = g(Wh, xs, h0)
+    d2, h2 = g(Wh, xs, h0)
+    assert h1.base is None or not np.may_share_memory(h1, d1)
+    np.testing.assert_allclose(h1, state_returned(Wh, xs, h0)[1], rtol=1e-12)
+    h1[:] = 7.0                                    # the caller's own array
+    np.testing.assert_array_equal(d1, d2)
+    np.testing.assert_allclose(h2, state_returned(Wh, xs, h0)[1], rtol=1e-12)
