@@ -288,10 +288,12 @@ class _Tapes:
                 continue
             batched = self._batched(fwd, v, ex, n, kf, mid)
             if batched is not None:
-                # computed once after the loop from the states' rows
+                # computed once after the loop from the states' rows (nothing
+                # writes it: a view of its row is printed where it is read)
+                copy = not self._read_only(o)
                 reads.append(Eqn(REGISTRY["getitem"], (batched, kb), {}, (o,),
-                                 {"index": self._index(ex), "copy": not self._read_only(o)},
-                                 pop.loc))
+                                 {"index": self._index(ex), "copy": copy} |
+                                 ({} if copy else {"inline": True}), pop.loc))
                 continue
             j = self._state_carry(fwd, bwd, v, o, n)
             if j is not None:
