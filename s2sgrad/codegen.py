@@ -894,19 +894,24 @@ class CodeGen:
             return False
         d = self.defs.get(block.params[0])
         loop = d[1] if d is not None and d[0] == "param" else None
-        if loop is None or loop.prim.name != "for_loop" or loop.params.get("body") is not block \
-                or type(examples.get(loop.args[0], loop.args[0].value if isinstance(
-                    loop.args[0], Const) else None)) is not range:
+        if loop is None or loop.prim.name != "for_loop" or loop.params.get("body") is not block:
+            return False
+        steps = self._static_range(loop.args[0])
+        if steps is None:
             return False
         off = loop_offset(loop)
         y, k = s.args[0], s.args[2]
         index = block.params[0]
+        shift = 0
         if k is not index:
             dk = self.defs.get(k)
             e = dk[1] if dk is not None and dk[0] == "eqn" else None
             if e is None or e.prim.name != "add" or e.args[0] is not index or \
                     not isinstance(e.args[1], Const) or type(e.args[1].value) is not int:
                 return False
+            shift = e.args[1].value
+        if len(steps) and min(steps) + shift < 0:
+            return False        # (a negative index may name a row another one names)
         if y not in block.params[off:] or \
                 [u for _, u in self.use_sites.get(y, ())] != [s]:
             return False
@@ -922,6 +927,20 @@ class CodeGen:
                    for _, u in self.use_sites.get(w, ())):
                 return False
         return True
+
+    def _static_range(self, a):
+        """The ``range`` a loop runs over when it is known here (a constant,
+        or ``range`` of integer constants), else None."""
+        if isinstance(a, Const):
+            return a.value if type(a.value) is range else None
+        d = self.defs.get(a)
+        if d is None or d[0] != "eqn" or d[1].prim.name != "range" or d[1].kwargs or \
+                not all(isinstance(x, Const) and type(x.value) is int for x in d[1].args):
+            return None
+        try:
+            return range(*(x.value for x in d[1].args))
+        except (TypeError, ValueError):
+            return None
 
     def _root_buffer(self, v):
         while v in self._buffer_of:
@@ -1174,8 +1193,10 @@ class CodeGen:
                 self.block_of.get(sites[0][1]) is self.block_of[e]
         if e.params.get("inline") and len(e.outs) == 1 and e in self.block_of:
             # marked by the pass that made it (a tape's row index ``t + 1``, a
-            # view of a row nothing writes while it is live, s2sgrad.tapes):
-            # written at its one use in the same block
+            # view of a row nothing writes while it is live, s2sgrad.tapes),
+            # which guarantees that no statement between the definition and
+            # the use rebinds an operand's name (a loop index, never a
+            # counter carry): written at its one use in the same block
             sites = self.use_sites.get(e.outs[0], ())
             return len(sites) == 1 and sites[0][1] is not None and \
                 self.block_of.get(sites[0][1]) is self.block_of[e]

@@ -361,7 +361,10 @@ class _Tapes:
         k1f = Var("k")
         self.inf.ex[k1f] = 1
         # (the row index first: the step's state may be computed in its row)
-        fb.eqns.insert(0, Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), {"inline": True}, loc))
+        # (printed at its use -- H[t + 1] -- when the position is the loop
+        # index, which no statement of the body rebinds; a counter is)
+        inline = {"inline": True} if self._by_index else {}
+        fb.eqns.insert(0, Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), dict(inline), loc))
         full = self._write(fwd, start, k1f, fb.results[i], ex, len(fb.eqns), loc)
         self._states[v] = (full, 0)
         self._states[fb.results[i]] = (full, 1)
@@ -378,12 +381,11 @@ class _Tapes:
         self.inf.ex[row] = self.inf.ex.get(state, ex)
         # (``H[t_1 + 1]`` printed at its use when read once: the tape is not
         # written in the reversed loop, so the view reads the same there)
-        view = not self._read_only(state)
+        copy = not self._read_only(state)
         self._rows_done += [
-            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1,), {"inline": True}, pop_loc),
+            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1,), dict(inline), pop_loc),
             Eqn(REGISTRY["getitem"], (full, k1), {}, (row,),
-                {"index": self._index(ex), "copy": view} | ({} if view else {"inline": True}),
-                pop_loc)]
+                {"index": self._index(ex), "copy": copy} | ({} if copy else inline), pop_loc)]
         self._drop_carry(bwd, j)
         rename_reads(bb, {state: row})
         # the popped row: read only where something else still reads it
