@@ -286,7 +286,7 @@ class _Tapes:
                 keep_push.append(v)
                 keep_pop.append(o)
                 continue
-            batched = self._batched(fwd, v, ex, n, kf, mid)
+            batched = self._batched(fwd, v, ex, n, kf, mid, push)
             if batched is not None:
                 # computed once after the loop from the states' rows (nothing
                 # writes it: a view of its row is printed where it is read)
@@ -304,6 +304,7 @@ class _Tapes:
                 # lives instead of handing the popped row down a step.
                 self._state_rows(bwd, fwd, v, o, j, n, kf, kb, ex, push.loc, pop.loc,
                                  pre, mid, tape_of)
+                at += 1               # (its row index went first in the body)
                 continue
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
@@ -388,13 +389,19 @@ class _Tapes:
                 {"index": self._index(ex), "copy": copy} | ({} if copy else inline), pop_loc)]
         self._drop_carry(bwd, j)
         rename_reads(bb, {state: row})
+        # the states as the steps end, rows 1..n (a hoisted factor's steps)
+        last = Var(self.names[tape])
+        mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (last,),
+                       {"index": slice(1, n.value + 1, None)}, pop_loc))
+        self.inf.ex[last] = _compact((n.value,) + ex.shape, ex.dtype)
+        tape_of[row] = last
         # the popped row: read only where something else still reads it
         if any(u is not None for u in self.uses.get(o, [])):
             self._rows_done.append(Eqn(REGISTRY["getitem"], (full, kb), {}, (o,),
                                        {"index": self._index(ex), "copy": True}, pop_loc))
             tape_of[o] = first
 
-    def _batched(self, fwd, w, ex, n, kf, mid):
+    def _batched(self, fwd, w, ex, n, kf, mid, push):
         """A saved value computed by one elementwise ufunc from the loop's
         states and rows of its inputs, ``w = h - ys[t]``, as one operation
         over the whole loop after it, ``W = H[1:] - ys`` (hand-written BPTT's
@@ -479,6 +486,13 @@ class _Tapes:
         if w not in defs or defs[w].prim.name == "getitem":
             return None                 # (a row of an input: read where it lives already)
         out = stacked(w)
+        # worth it only when the step's own computation goes (nothing else
+        # the forward loop computes reads it): else each value would be
+        # computed twice, where saving it costs a copy of one row per step
+        live = self._live(fwd, push) if out is not None else set()
+        if any(a in live for a in memo if a in defs and a not in self._states and
+               defs[a].prim.name != "getitem"):
+            return None
         if out is None:
             return None
         for e in eqns:
@@ -486,6 +500,42 @@ class _Tapes:
                 e.loc = defs[w].loc
         mid.extend(eqns)
         return out
+
+    def _live(self, fwd, push):
+        """Values of the forward loop's body that something other than the
+        stacks reads (the loop's outputs that are read, equations with
+        effects or regions, and what they read, through the carries): the
+        rest is dead once the stacks are gone (a summed loss's value in a
+        gradient-only function).  ``push``: the stack being converted."""
+        fb = fwd.params["body"]
+        off = loop_offset(fwd)
+        live = set()
+        for i, r in enumerate(fb.results):
+            if self.uses.get(fwd.outs[i]):
+                live.add(r)
+        for e in fb.eqns:
+            if e is push:
+                continue
+            if e.prim.name in ("push", "setitem") or not e.outs or e.blocks() or \
+                    getattr(e.prim, "effect", False):
+                if e.prim.name != "push":
+                    live.update(e.outs)
+                live.update(a for a in e.atoms() if isinstance(a, Var))
+        changed = True
+        while changed:
+            changed = False
+            for e in reversed(fb.eqns):
+                if any(o in live for o in e.outs):
+                    for a in e.atoms():
+                        if isinstance(a, Var) and a not in live:
+                            live.add(a)
+                            changed = True
+            for i, p in enumerate(fb.params[off:]):
+                r = fb.results[i]
+                if p in live and isinstance(r, Var) and r not in live:
+                    live.add(r)
+                    changed = True
+        return live
 
     def _convert_factors(self, block, bwd, new, push, unzip, n, kb, mid, tape_of, by_index, it):
         vals = push.args[1:]

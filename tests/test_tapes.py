@@ -190,7 +190,7 @@ def test_summed_losses_compute_in_the_rows(f, batch, monkeypatch):
     code = "\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith("#"))
     fwd = code[code.index("for t in"):code.index("reversed(")]
     assert "ys[" not in fwd and "subtract" not in fwd, src
-    m = re.search(r"(h_\d+) = h_tape(_\d+)?\[1:8\]\n *(_t\d+) = \1 - ys\n", src)
+    m = re.search(r"(h_\w+) = h_tape(_\d+)?\[1:8\]\n(?: *#.*\n)? *(_t\d+) = \1 - ys\n", src)
     assert m, src
     # its row read as a view where it is used (nothing writes it), no copy
     assert re.search(r"%s\[t_1\][,)]" % m.group(3), src) and ".copy()" not in src, src
@@ -366,4 +366,47 @@ def test_user_rows_of_states(f):
             up = f(*args)
             args[k] = x - e
             num[i] = (up - f(*args)) / (2 * eps)
+        np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+def two_states(W, U, xs, h, c):
+    for t in range(xs.shape[0]):
+        c = np.tanh(W @ h + xs[t]) * 0.5 + 0.5 * c
+        h = np.tanh(U @ c) * np.cos(c)
+    return np.sum(h ** 2) + np.sum(c * c * c)
+
+
+def two_states_offset(W, U, xs, h, c):
+    # a range not starting at 0: positions are counters carried by the loops
+    for t in range(1, xs.shape[0]):
+        c = np.tanh(W @ h + xs[t]) * 0.5 + 0.5 * c
+        h = np.tanh(U @ c) * np.cos(c) - xs[t - 1]
+    return np.sum(h ** 2) + np.sum(c * c * c)
+
+
+@pytest.mark.parametrize("f", [two_states, two_states_offset])
+def test_two_states_in_tapes_of_t_plus_one_rows(f):
+    W, U = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 3)) * 0.5
+    xs, h0, c0 = rng.normal(size=(6, 3)), rng.normal(size=3), rng.normal(size=3)
+    args = (W, U, xs, h0, c0)
+    g = s2sgrad.value_and_grad(f, wrt=(0, 1, 3, 4))
+    g(*args)
+    v, got = g(*args)
+    if f is two_states:
+        # c: a state of T + 1 rows; the weight gradient of U reads its rows
+        # 1..T in place (no per-step copy into another array)
+        assert "c_tape = np.empty((7, 3)" in g.source and "c_steps" not in g.source, g.source
+    np.testing.assert_allclose(v, f(*args), rtol=1e-12)
+    eps = 1e-6
+    for k, a in zip((0, 1, 3, 4), got):
+        x = args[k]
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = eps
+            up = list(args)
+            up[k] = x + e
+            dn = list(args)
+            dn[k] = x - e
+            num[i] = (f(*up) - f(*dn)) / (2 * eps)
         np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
