@@ -42,6 +42,22 @@ What is converted, and why that is exact:
 * positions: the loop index itself when the loops run over a constant
   ``range(0, n)``, else an iteration counter carried by each loop.
 
+* a loop state -- a carry saved as each step starts whose value as the
+  step ends the reversed loop hands down (reverse.Reverser.backward_loop)
+  -- goes into a tape of n + 1 rows when the trip count is a constant:
+  row 0 the initial value, row k + 1 the value as step k ends (code
+  generation computes it there, ``h = np.tanh(a, out=H[t + 1])``, see
+  codegen.CodeGen._row_is_state), and the reversed loop reads row
+  ``t_1 + 1`` instead of carrying the popped row down a step
+  (:meth:`_Tapes._state_rows`); a weight gradient's factor that is the
+  state as the step starts or ends is rows 0..n-1 or 1..n of that tape;
+* a saved value computed by elementwise ufuncs from the states, rows
+  ``xs[t]`` of inputs and loop-invariant values, which nothing else the
+  forward step computes needs, is computed once after the forward loop
+  over the stacked rows (``E = H[1:] - ys``) and read back by row
+  (:meth:`_Tapes._batched`: row k of a ufunc over stacked operands is the
+  ufunc over their rows k, the same operation on the same numbers).
+
 A hoisted factor list is converted only as a whole (its factors must stay
 paired); its consumers (``stack_steps``) then read the arrays.  The sums
 over the steps run in another order than over the stacked lists (forward
