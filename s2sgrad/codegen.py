@@ -840,8 +840,11 @@ class CodeGen:
                 s.params.get("index") not in (Slot(0), (Slot(0),)):
             return
         k = s.args[2]
-        if isinstance(k, Var) and (self.defs.get(k) or ("eqn",))[0] != "param" and \
-                k not in self.func.params:
+        # (the row's index is computed before the ufunc: a parameter, or an
+        # equation of this block before it -- ``t + 1`` -- see below)
+        k_eqn = isinstance(k, Var) and (self.defs.get(k) or ("eqn",))[0] != "param" and \
+            k not in self.func.params
+        if k_eqn and (self.defs.get(k) is None or self.defs[k][2] is not self.block_of[s]):
             return
         yx, vx = examples.get(y), examples.get(v)
         if type(yx) is not np.ndarray or type(vx) is not np.ndarray or \
@@ -861,7 +864,7 @@ class CodeGen:
                 type(rx) is not np.ndarray or rx.shape != vx.shape or rx.dtype != vx.dtype:
             return
         start, end = self.pos[r], self.pos[s]
-        if self.def_pos.get(y, -1) >= start:
+        if self.def_pos.get(y, -1) >= start or k_eqn and self.def_pos.get(k, end) >= start:
             return
         for m in self.aliases.members(y):
             if any(u is not s and start < p_ < end for p_, u in self.use_sites.get(m, ())):
@@ -871,11 +874,78 @@ class CodeGen:
             for p_, u in self.use_sites.get(m, ()):
                 if u is s:
                     continue
+                if u is None and m is v and p_ > end and self._row_is_state(s, v, examples):
+                    continue
                 if u is None or not start <= p_ <= end or \
                         not (drops_references(u) or _shape_only(u, m)):
                     return
         self.row_out[r] = s
         self.folded.add(s)              # (printed by r: the value is computed in the row)
+
+    def _row_is_state(self, s, v, examples) -> bool:
+        """Whether ``v``, written into a row by ``s``, may live in that row
+        while it is also the state a ``for`` loop carries (``h = np.tanh(a,
+        out=H[t + 1])``, as a hand-written BPTT computes it): the row is then
+        the next step's state and, after the last step, the loop's output.
+        Safe when that row is never written again while they live and they
+        are never written through: the loop runs over a ``range`` (distinct
+        indices), the row is the loop index (plus a constant), the tape is
+        a carry of the same loop written by ``s`` alone and read after the
+        loop only by reads; the state parameter and the loop's output are
+        read only by operations that keep no reference to them (so nothing
+        writes into them in place, returns them or keeps a view)."""
+        block = self.block_of[s]
+        if not block.params or sum(r is v for r in block.results) != 1:
+            return False
+        d = self.defs.get(block.params[0])
+        loop = d[1] if d is not None and d[0] == "param" else None
+        if loop is None or loop.prim.name != "for_loop" or loop.params.get("body") is not block:
+            return False
+        steps = self._static_range(loop.args[0])
+        if steps is None:
+            return False
+        off = loop_offset(loop)
+        y, k = s.args[0], s.args[2]
+        index = block.params[0]
+        shift = 0
+        if k is not index:
+            dk = self.defs.get(k)
+            e = dk[1] if dk is not None and dk[0] == "eqn" else None
+            if e is None or e.prim.name != "add" or e.args[0] is not index or \
+                    not isinstance(e.args[1], Const) or type(e.args[1].value) is not int:
+                return False
+            shift = e.args[1].value
+        if len(steps) and min(steps) + shift < 0:
+            return False        # (a negative index may name a row another one names)
+        if y not in block.params[off:] or \
+                [u for _, u in self.use_sites.get(y, ())] != [s]:
+            return False
+        j = block.params.index(y) - off
+        if block.results[j] is not s.outs[0] or \
+                sum(r is s.outs[0] for r in block.results) != 1 or \
+                any(u is None or u.prim.name != "getitem" and not drops_references(u)
+                    for _, u in self.use_sites.get(loop.outs[j], ())):
+            return False
+        i = block.results.index(v)
+        for w in (block.params[off + i], loop.outs[i]):
+            if any(u is None or not (drops_references(u) or _shape_only(u, w))
+                   for _, u in self.use_sites.get(w, ())):
+                return False
+        return True
+
+    def _static_range(self, a):
+        """The ``range`` a loop runs over when it is known here (a constant,
+        or ``range`` of integer constants), else None."""
+        if isinstance(a, Const):
+            return a.value if type(a.value) is range else None
+        d = self.defs.get(a)
+        if d is None or d[0] != "eqn" or d[1].prim.name != "range" or d[1].kwargs or \
+                not all(isinstance(x, Const) and type(x.value) is int for x in d[1].args):
+            return None
+        try:
+            return range(*(x.value for x in d[1].args))
+        except (TypeError, ValueError):
+            return None
 
     def _buffer_groups(self):
         """(root buffer -> the values reusing it, the set of values whose
@@ -1187,6 +1257,15 @@ class CodeGen:
         if e.params.get("spelling") == ("attr", "T") and len(e.outs) == 1 and \
                 e in self.block_of:
             # x.T read once, in the same block: written at its use (X.T @ g)
+            sites = self.use_sites.get(e.outs[0], ())
+            return len(sites) == 1 and sites[0][1] is not None and \
+                self.block_of.get(sites[0][1]) is self.block_of[e]
+        if e.params.get("inline") and len(e.outs) == 1 and e in self.block_of:
+            # marked by the pass that made it (a tape's row index ``t + 1``, a
+            # view of a row nothing writes while it is live, s2sgrad.tapes),
+            # which guarantees that no statement between the definition and
+            # the use rebinds an operand's name (a loop index, never a
+            # counter carry): written at its one use in the same block
             sites = self.use_sites.get(e.outs[0], ())
             return len(sites) == 1 and sites[0][1] is not None and \
                 self.block_of.get(sites[0][1]) is self.block_of[e]

@@ -472,7 +472,8 @@ def prune_stacks(func: Func) -> Func:
 
 
 # hoisted loop products -> positions of their per-step list operands
-_STEP_LISTS = {"matmul_vjp_a_sum": (0, 2), "matmul_vjp_b_sum": (0, 1), "unbroadcast_sum": (0,)}
+_STEP_LISTS = {"matmul_vjp_a_sum": (0, 2), "matmul_vjp_b_sum": (0, 1), "dot_vjp_a_sum": (0, 2),
+               "dot_vjp_b_sum": (0, 1), "unbroadcast_sum": (0,)}
 
 
 def share_stacking(func: Func) -> Func:

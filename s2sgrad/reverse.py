@@ -597,10 +597,12 @@ class Reverser:
                 for kind, i, j in items:
                     if kind == "u":
                         total = em.call("unbroadcast_sum", lists[i], v)
-                    elif kind == "a":
-                        total = em.call("matmul_vjp_a_sum", lists[i], v, lists[j])
+                    elif kind in ("a", "da"):
+                        total = em.call("matmul_vjp_a_sum" if kind == "a" else "dot_vjp_a_sum",
+                                        lists[i], v, lists[j])
                     else:
-                        total = em.call("matmul_vjp_b_sum", lists[i], lists[j], v)
+                        total = em.call("matmul_vjp_b_sum" if kind == "b" else "dot_vjp_b_sum",
+                                        lists[i], lists[j], v)
                     adj.add(v, total, set())
 
     def _rereadable(self, body, residuals, fwd_defined, subst):
@@ -690,8 +692,8 @@ class Reverser:
             for t in terms:
                 d = where.get(t)
                 if isinstance(t, Var) and d is not None and uses.get(t, 0) == 1 and (
-                        (d.prim.name == "matmul_vjp_a" and d.args[1] is v) or
-                        (d.prim.name == "matmul_vjp_b" and d.args[2] is v) or
+                        (d.prim.name in ("matmul_vjp_a", "dot_vjp_a") and d.args[1] is v) or
+                        (d.prim.name in ("matmul_vjp_b", "dot_vjp_b") and d.args[2] is v) or
                         (d.prim.name == "unbroadcast" and d.args[1] is v)):
                     lifted.append(d)
                 else:
@@ -711,9 +713,12 @@ class Reverser:
                     terms_out.append(("u", len(values), None))
                     values.append(d.args[0])
                     continue
-                kind = "a" if d.prim.name == "matmul_vjp_a" else "b"
+                kind = "a" if d.prim.name.endswith("_a") else "b"
                 g, other = d.args[0], d.args[2] if kind == "a" else d.args[1]
-                terms_out.append((kind, len(values), len(values) + 1))
+                # (np.dot, x.dot: its own sum, which is the matmul one for the
+                # ranks where np.dot is a matrix product)
+                terms_out.append((kind if d.prim.name.startswith("matmul") else "d" + kind,
+                                  len(values), len(values) + 1))
                 values += [g, other]
             hoisted[v] = terms_out
         if values:

@@ -676,7 +676,34 @@ def _stacked(xs):
         return None
 
 
-__all__ += ["stack_steps", "matmul_vjp_a_sum", "matmul_vjp_b_sum"]
+def dot_vjp_a_sum(gs, a, bs):
+    """``sum_t dot_vjp_a(gs[t], a, bs[t])``: for a matrix ``a`` and steps of
+    at most two dimensions ``np.dot`` is ``a @ b_t``, so the one matrix
+    product of :func:`matmul_vjp_a_sum`; otherwise the steps' sum."""
+    if gs is None or len(gs) == 0:
+        return np.zeros_like(a, dtype=np.result_type(a, float))
+    G = gs if type(gs) is np.ndarray else _stacked(gs)
+    B = bs if type(bs) is np.ndarray else _stacked(bs)
+    if G is not None and B is not None and np.ndim(a) == 2 and G.ndim == B.ndim and \
+            G.ndim in (2, 3):
+        return matmul_vjp_a_sum(G, a, B)
+    return sum(dot_vjp_a(g, a, b) for g, b in zip(gs, bs))
+
+
+def dot_vjp_b_sum(gs, as_, b):
+    """``sum_t dot_vjp_b(gs[t], as_[t], b)``, as :func:`dot_vjp_a_sum`."""
+    if gs is None or len(gs) == 0:
+        return np.zeros_like(b, dtype=np.result_type(b, float))
+    G = gs if type(gs) is np.ndarray else _stacked(gs)
+    A = as_ if type(as_) is np.ndarray else _stacked(as_)
+    if G is not None and A is not None and np.ndim(b) == 2 and G.ndim == A.ndim and \
+            G.ndim in (2, 3):
+        return matmul_vjp_b_sum(G, A, b)
+    return sum(dot_vjp_b(g, a, b) for g, a in zip(gs, as_))
+
+
+__all__ += ["stack_steps", "matmul_vjp_a_sum", "matmul_vjp_b_sum", "dot_vjp_a_sum",
+            "dot_vjp_b_sum"]
 
 
 def unzip(items, n):

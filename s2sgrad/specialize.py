@@ -1222,7 +1222,7 @@ class _Rewriter:
             return self.unbroadcast(e, out)
         if name in ("unreduce", "broadcast_like"):
             return self.unreduce(e, out)
-        if name in ("matmul_vjp_a", "matmul_vjp_b"):
+        if name in ("matmul_vjp_a", "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b"):
             return self.matmul_vjp(e, out)
         if name in _COLUMN_LIMIT and len(e.args) == 1:
             done = self.columns(e, out)
@@ -1439,7 +1439,9 @@ class _Rewriter:
         if not (_arr(gv) and _arr(av) and _arr(bv)):
             return None
         an, bn, gn = np.ndim(av), np.ndim(bv), np.ndim(gv)
-        want_a = e.prim.name == "matmul_vjp_a"
+        if e.prim.name.startswith("dot") and not (1 <= an <= 2 and 1 <= bn <= 2):
+            return None     # (np.dot of operands of one or two dimensions is a @ b)
+        want_a = e.prim.name.endswith("_a")
 
         def build(em):
             if want_a:

@@ -42,6 +42,22 @@ What is converted, and why that is exact:
 * positions: the loop index itself when the loops run over a constant
   ``range(0, n)``, else an iteration counter carried by each loop.
 
+* a loop state -- a carry saved as each step starts whose value as the
+  step ends the reversed loop hands down (reverse.Reverser.backward_loop)
+  -- goes into a tape of n + 1 rows when the trip count is a constant:
+  row 0 the initial value, row k + 1 the value as step k ends (code
+  generation computes it there, ``h = np.tanh(a, out=H[t + 1])``, see
+  codegen.CodeGen._row_is_state), and the reversed loop reads row
+  ``t_1 + 1`` instead of carrying the popped row down a step
+  (:meth:`_Tapes._state_rows`); a weight gradient's factor that is the
+  state as the step starts or ends is rows 0..n-1 or 1..n of that tape;
+* a saved value computed by elementwise ufuncs from the states, rows
+  ``xs[t]`` of inputs and loop-invariant values, which nothing else the
+  forward step computes needs, is computed once after the forward loop
+  over the stacked rows (``E = H[1:] - ys``) and read back by row
+  (:meth:`_Tapes._batched`: row k of a ufunc over stacked operands is the
+  ufunc over their rows k, the same operation on the same numbers).
+
 A hoisted factor list is converted only as a whole (its factors must stay
 paired); its consumers (``stack_steps``) then read the arrays.  The sums
 over the steps run in another order than over the stacked lists (forward
@@ -53,6 +69,7 @@ import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var, rename_reads
 from .peephole import _uses
+from .primitives.control import loop_offset
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
 from .specialize import _T, _compact
@@ -129,9 +146,11 @@ class _Tapes:
         else:
             kf, kb = self._counters(fwd, bwd, n, mid)
         tape_of: dict = {}        # popped Var -> (tape output Var)
+        self._by_index = by_index
+        self._states: dict = {}   # forward state (carry, or result) -> its rows
         for s in saved:
             self._convert_saved(block, fwd, bwd, created[s], pushes[s], pops[s], n, kf, kb,
-                                pre, tape_of)
+                                pre, tape_of, mid)
         for s in factors:
             self._convert_factors(block, bwd, created[s], bpushes[s], unzips[s], n, kb, mid,
                                   tape_of, by_index, it)
@@ -244,7 +263,40 @@ class _Tapes:
                 self.inf.ex[v] = self.inf.ex[tape]
         return t_out
 
-    def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of):
+    def _state_carry(self, fwd, bwd, v, o, n):
+        """The reversed loop's carry that hands down the state ``v`` (a
+        forward carry saved at the start of each step, popped as ``o``):
+        its position j when it starts from the forward loop's output for
+        ``v`` and passes ``o`` on, and nothing reads it after the loop;
+        else None.  (reverse.Reverser.backward_loop: a carry's value at
+        the end of step t is its value at the start of step t+1.)"""
+        if not isinstance(n, Const):
+            return None
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        off = loop_offset(fwd)
+        if v not in fb.params[off:]:
+            return None
+        out = fwd.outs[fb.params.index(v) - off]
+        js = [j for j in range(loop_offset(bwd), len(bb.params))
+              if bb.results[j - loop_offset(bwd)] is o and bwd.args[j] is out]
+        if len(js) != 1:
+            return None
+        j = js[0]
+        if self.uses.get(bwd.outs[j - loop_offset(bwd)]) or \
+                sum(r is o for r in bb.results) != 1 or \
+                any(r is bb.params[j] for r in bb.results):
+            return None
+        return j
+
+    def _drop_carry(self, loop, j):
+        body = loop.params["body"]
+        off = loop_offset(loop)
+        del body.params[j]
+        del body.results[j - off]
+        loop.args = loop.args[:j] + loop.args[j + 1:]
+        loop.outs = loop.outs[:j - off] + loop.outs[j - off + 1:]
+
+    def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of, mid):
         self._fwd_body = fwd.params["body"]
         # (the examples of the pushed values hold in every iteration: the
         # abstract evaluation iterated the loop to a fixpoint)
@@ -253,10 +305,31 @@ class _Tapes:
         reads = []
         fb, bb = fwd.params["body"], bwd.params["body"]
         at = _index_of(fb.eqns, push)
+        self._rows_done = []          # (eqns reading a state's rows, at the body's top)
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
                 keep_pop.append(o)
+                continue
+            batched = self._batched(fwd, v, ex, n, kf, mid, push)
+            if batched is not None:
+                # computed once after the loop from the states' rows (nothing
+                # writes it: a view of its row is printed where it is read)
+                copy = not self._read_only(o)
+                reads.append(Eqn(REGISTRY["getitem"], (batched, kb), {}, (o,),
+                                 {"index": self._index(ex), "copy": copy} |
+                                 ({} if copy else {"inline": True}), pop.loc))
+                continue
+            j = self._state_carry(fwd, bwd, v, o, n)
+            if j is not None:
+                # A loop state: one more row, the state after the last step
+                # (tape[k] is the state as step k starts, k = 0..n), as a
+                # hand-written BPTT stores H[0..T].  The reversed loop's
+                # carry of the state as step k ends reads row k + 1 where it
+                # lives instead of handing the popped row down a step.
+                self._state_rows(bwd, fwd, v, o, j, n, kf, kb, ex, push.loc, pop.loc,
+                                 pre, mid, tape_of)
+                at += 1               # (its row index went first in the body)
                 continue
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
@@ -272,7 +345,7 @@ class _Tapes:
                              {"index": self._index(ex), "copy": not self._read_only(o)},
                              pop.loc))
             tape_of[o] = t_out
-        if not reads:
+        if not reads and not self._rows_done:
             return
         if keep_push:
             push.args = (push.args[0],) + tuple(keep_push)
@@ -284,6 +357,210 @@ class _Tapes:
             bb.eqns.remove(pop)
             block.eqns.remove(new)
         bb.eqns[i:i] = reads
+        bb.eqns[0:0] = self._rows_done
+
+    def _state_rows(self, bwd, fwd, v, o, j, n, kf, kb, ex, loc, pop_loc, pre, mid, tape_of):
+        """``v`` (a forward state) into a tape of n + 1 rows, the reversed
+        loop's carry ``j`` of the next state replaced by a read of row k + 1.
+
+        Why this is exact: row 0 holds the initial state (written before the
+        loop), row k + 1 the state as step k ends (written at the end of the
+        step), so row k is the state as step k starts and row n the loop's
+        output; the reversed step k's carry is the state as step k ends --
+        the forward output for k = n - 1, then the popped row k + 1
+        (reverse.Reverser.backward_loop) -- which is row k + 1 either way.
+        The tape is written only before the reversed loop starts, each row
+        once, so its rows are read as views where every reader keeps no
+        reference to them (codegen's in-place writes skip aliases defined
+        after the write; tapes never join a loop carry's alias class)."""
+        bb, fb = bwd.params["body"], fwd.params["body"]
+        off = loop_offset(fwd)
+        i = fb.params.index(v) - off
+        tape = self._alloc(pre, Const(n.value + 1), ex, v, "tape", fwd.loc)
+        # row 0: the initial state, before the loop; row k + 1: the state as
+        # step k ends, written at the end of the step
+        start = self._emit(pre, "setitem", (tape, fwd.args[off + i], Const(0)),
+                           params={"index": self._index(ex)}, hint=self.names[tape])
+        pre[-1].loc = loc
+        self.inf.ex[start] = self.inf.ex[tape]
+        self.names[start] = self.names[tape]
+        k1f = Var("k")
+        self.inf.ex[k1f] = 1
+        # (the row index first: the step's state may be computed in its row)
+        # (printed at its use -- H[t + 1] -- when the position is the loop
+        # index, which no statement of the body rebinds; a counter is)
+        inline = {"inline": True} if self._by_index else {}
+        fb.eqns.insert(0, Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), dict(inline), loc))
+        full = self._write(fwd, start, k1f, fb.results[i], ex, len(fb.eqns), loc)
+        self._states[v] = (full, 0)
+        self._states[fb.results[i]] = (full, 1)
+        # the rows of the states as the steps start (a hoisted factor's steps)
+        first = Var(self.names[tape])
+        mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (first,),
+                       {"index": slice(None, n.value, None)}, pop_loc))
+        self.inf.ex[first] = _compact((n.value,) + ex.shape, ex.dtype)
+        state = bb.params[j]
+        k1 = Var("k")
+        self.inf.ex[k1] = 1
+        row = Var(state.hint, shape=state.shape)
+        row.bar_of = state.bar_of
+        self.inf.ex[row] = self.inf.ex.get(state, ex)
+        # (``H[t_1 + 1]`` printed at its use when read once: the tape is not
+        # written in the reversed loop, so the view reads the same there)
+        copy = not self._read_only(state)
+        self._rows_done += [
+            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1,), dict(inline), pop_loc),
+            Eqn(REGISTRY["getitem"], (full, k1), {}, (row,),
+                {"index": self._index(ex), "copy": copy} | ({} if copy else inline), pop_loc)]
+        self._drop_carry(bwd, j)
+        rename_reads(bb, {state: row})
+        # the states as the steps end, rows 1..n (a hoisted factor's steps)
+        last = Var(self.names[tape])
+        mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (last,),
+                       {"index": slice(1, n.value + 1, None)}, pop_loc))
+        self.inf.ex[last] = _compact((n.value,) + ex.shape, ex.dtype)
+        tape_of[row] = last
+        # the popped row: read only where something else still reads it
+        if any(u is not None for u in self.uses.get(o, [])):
+            self._rows_done.append(Eqn(REGISTRY["getitem"], (full, kb), {}, (o,),
+                                       {"index": self._index(ex), "copy": True}, pop_loc))
+            tape_of[o] = first
+
+    def _batched(self, fwd, w, ex, n, kf, mid, push):
+        """A saved value computed by one elementwise ufunc from the loop's
+        states and rows of its inputs, ``w = h - ys[t]``, as one operation
+        over the whole loop after it, ``W = H[1:] - ys`` (hand-written BPTT's
+        ``E = H[1:] - ys``): the Var of W (equations appended to ``mid``),
+        else None.
+
+        Exact: row k of a ufunc over stacked operands is the ufunc over row k
+        of each (the same elementwise operation on the same numbers).  Each
+        operand is a forward state whose rows are on a tape
+        (:meth:`_state_rows`: the state as step k starts, row k, or ends,
+        row k + 1), a row ``xs[k]`` of an array from outside the loop read by
+        the loop index with exactly n rows (then ``xs`` itself), or a value
+        from outside the loop (a constant); the stacked operands have the
+        step's shape and dtype of ``w`` in every row, so broadcasting a value
+        from outside the loop (at most the step's dimensions: the step's
+        result has them) is the same per row as per step."""
+        if not self._by_index or not isinstance(n, Const) or not self._states:
+            return None
+        fb = fwd.params["body"]
+        inside = _defined(fb) | set(fb.params)
+        defs = {o: e for e in fb.eqns for o in e.outs}
+        eqns: list = []
+        memo: dict = {}
+
+        def stacked(a, depth=0):
+            """``a`` over every step (a Var of n rows), else None."""
+            if a in memo:
+                return memo[a]
+            ax = self.val(a)
+            if not _array_example(ax) or depth > 8:
+                return None
+            out = None
+            if a in self._states:
+                full, shift = self._states[a]
+                out = Var(a.hint)
+                eqns.append(Eqn(REGISTRY["getitem"], (full,), {}, (out,),
+                                {"index": slice(shift or None, n.value + shift, None)}, None))
+            else:
+                d = defs.get(a)
+                if d is None or len(d.outs) != 1 or d.kwargs or d.blocks():
+                    return None
+                x = d.args[0] if d.args else None
+                if d.prim.name == "getitem":
+                    # xs[t]: a row of an array from outside the loop, n rows
+                    if len(d.args) != 2 or d.args[1] is not kf or \
+                            d.params.get("index") not in (Slot(0), (Slot(0),)) or \
+                            not isinstance(x, Var) or x in inside or \
+                            not _array_example(self.val(x)) or \
+                            self.val(x).shape != (n.value,) + ax.shape or \
+                            self.val(x).dtype != ax.dtype:
+                        return None
+                    memo[a] = x
+                    return x
+                if d.prim.name not in _BATCHED or set(d.params) - {"spelling"}:
+                    return None
+                args, rows = [], 0
+                for b in d.args:
+                    if isinstance(b, Const) or b not in inside:
+                        bx = self.val(b)
+                        if not isinstance(bx, (int, float, np.generic, np.ndarray)) or \
+                                np.ndim(bx) > ax.ndim:
+                            return None
+                        args.append(b)
+                        continue
+                    bx = self.val(b)
+                    if not _array_example(bx) or bx.shape != ax.shape or bx.dtype != ax.dtype:
+                        return None
+                    sb = stacked(b, depth + 1)
+                    if sb is None:
+                        return None
+                    args.append(sb)
+                    rows += 1
+                if not rows:
+                    return None         # (loop-invariant: not stacked)
+                out = Var(a.hint)
+                out.bar_of = a.bar_of
+                eqns.append(Eqn(d.prim, tuple(args), {}, (out,), dict(d.params), d.loc))
+            self.inf.ex[out] = _compact((n.value,) + ax.shape, ax.dtype)
+            memo[a] = out
+            return out
+
+        if w not in defs or defs[w].prim.name == "getitem":
+            return None                 # (a row of an input: read where it lives already)
+        out = stacked(w)
+        # worth it only when the step's own computation goes (nothing else
+        # the forward loop computes reads it): else each value would be
+        # computed twice, where saving it costs a copy of one row per step
+        live = self._live(fwd, push) if out is not None else set()
+        if any(a in live for a in memo if a in defs and a not in self._states and
+               defs[a].prim.name != "getitem"):
+            return None
+        if out is None:
+            return None
+        for e in eqns:
+            if e.loc is None:
+                e.loc = defs[w].loc
+        mid.extend(eqns)
+        return out
+
+    def _live(self, fwd, push):
+        """Values of the forward loop's body that something other than the
+        stacks reads (the loop's outputs that are read, equations with
+        effects or regions, and what they read, through the carries): the
+        rest is dead once the stacks are gone (a summed loss's value in a
+        gradient-only function).  ``push``: the stack being converted."""
+        fb = fwd.params["body"]
+        off = loop_offset(fwd)
+        live = set()
+        for i, r in enumerate(fb.results):
+            if self.uses.get(fwd.outs[i]):
+                live.add(r)
+        for e in fb.eqns:
+            if e is push:
+                continue
+            if e.prim.name in ("push", "setitem") or not e.outs or e.blocks() or \
+                    getattr(e.prim, "effect", False):
+                if e.prim.name != "push":
+                    live.update(e.outs)
+                live.update(a for a in e.atoms() if isinstance(a, Var))
+        changed = True
+        while changed:
+            changed = False
+            for e in reversed(fb.eqns):
+                if any(o in live for o in e.outs):
+                    for a in e.atoms():
+                        if isinstance(a, Var) and a not in live:
+                            live.add(a)
+                            changed = True
+            for i, p in enumerate(fb.params[off:]):
+                r = fb.results[i]
+                if p in live and isinstance(r, Var) and r not in live:
+                    live.add(r)
+                    changed = True
+        return live
 
     def _convert_factors(self, block, bwd, new, push, unzip, n, kb, mid, tape_of, by_index, it):
         vals = push.args[1:]
@@ -323,7 +600,8 @@ class _Tapes:
                 rename_reads(block, {e.outs[0]: e.args[0]})
                 block.eqns.remove(e)
         for i, e in enumerate(list(block.eqns)):
-            if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "unbroadcast_sum"):
+            if e.prim.name in ("matmul_vjp_a_sum", "matmul_vjp_b_sum", "dot_vjp_a_sum",
+                               "dot_vjp_b_sum", "unbroadcast_sum"):
                 new_eqns = self._direct_sum(e)
                 if new_eqns is not None:
                     k = _index_of(block.eqns, e)
@@ -338,14 +616,15 @@ class _Tapes:
         if any(not _array_example(v) for v in vals):
             return None
         em = Emitter(Block(), loc=e.loc)
-        if e.prim.name == "matmul_vjp_a_sum":
+        # (np.dot of a matrix and a vector per step is that matrix product)
+        if e.prim.name in ("matmul_vjp_a_sum", "dot_vjp_a_sum"):
             G, W, B = vals
             if G.ndim == 2 and B.ndim == 2 and W.ndim == 2 and G.shape[0] == B.shape[0] and \
                     (G.shape[1], B.shape[1]) == W.shape:
                 em.matmul(_T(em, e.args[0]), e.args[2])     # the last equation
             else:
                 return None
-        elif e.prim.name == "matmul_vjp_b_sum":
+        elif e.prim.name in ("matmul_vjp_b_sum", "dot_vjp_b_sum"):
             G, A, W = vals
             if G.ndim == 2 and A.ndim == 2 and W.ndim == 2 and G.shape[0] == A.shape[0] and \
                     (A.shape[1], G.shape[1]) == W.shape:
@@ -362,6 +641,11 @@ class _Tapes:
         last = eqns[-1]
         eqns[-1] = Eqn(last.prim, last.args, last.kwargs, e.outs, last.params, last.loc)
         return eqns
+
+
+# elementwise ufuncs computed over a loop's stacked rows at once (_batched)
+_BATCHED = {"add", "subtract", "multiply", "divide", "negative", "square", "tanh", "exp", "log",
+            "sin", "cos", "abs", "absolute", "maximum", "minimum", "sqrt", "power"}
 
 
 def at_of(block, e) -> int:

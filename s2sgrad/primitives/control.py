@@ -199,6 +199,10 @@ defprim("matmul_vjp_a_sum", _rt.matmul_vjp_a_sum, sig="gs, a, bs, /", opaque=Tru
         pyname="matmul_vjp_a_sum", shape=lambda args, kw: args[1].shape)
 defprim("matmul_vjp_b_sum", _rt.matmul_vjp_b_sum, sig="gs, as_, b, /", opaque=True,
         pyname="matmul_vjp_b_sum", shape=lambda args, kw: args[2].shape)
+defprim("dot_vjp_a_sum", _rt.dot_vjp_a_sum, sig="gs, a, bs, /", opaque=True,
+        pyname="dot_vjp_a_sum", shape=lambda args, kw: args[1].shape)
+defprim("dot_vjp_b_sum", _rt.dot_vjp_b_sum, sig="gs, as_, b, /", opaque=True,
+        pyname="dot_vjp_b_sum", shape=lambda args, kw: args[2].shape)
 defprim("unzip", _rt.unzip, sig="items, /, n", opaque=True, pyname="unzip",
         nouts=lambda args, kw: kw["n"].value, shape=shape_fresh)
 defprim("unbroadcast_sum", _rt.unbroadcast_sum, sig="gs, x, /", opaque=True,
