@@ -1165,3 +1165,53 @@ def along_axis_index(arr, indices, axis):
     axis)`` writes: ``arr[along_axis_index(arr, indices, axis)] = v``."""
     shape = np.shape(arr)
     return _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape)))
+
+
+# ---------------------------------------------------------------- np.block, np.i0 (primitives/extras.py)
+
+
+def _nest(leaves, structure):
+    """The nested lists ``structure`` describes (a tuple of sub-structures, or
+    None for one leaf), filled from ``leaves`` in order."""
+    it = iter(leaves)
+
+    def build(s):
+        return next(it) if s is None else [build(x) for x in s]
+    return build(structure)
+
+
+def block(*leaves, structure=None):
+    """``np.block`` of the nested lists ``structure`` describes."""
+    return np.block(_nest(leaves, structure))
+
+
+def unblock(g, *leaves, structure=None):
+    """The adjoint of :func:`block`: the piece of ``g`` each leaf filled,
+    shaped like the leaf (found by assembling the leaves' numbers)."""
+    labels = np.block(_nest([np.full(np.shape(x), k, dtype=np.intp)
+                             for k, x in enumerate(leaves)], structure))
+    g = np.asarray(g)
+    return tuple(g[labels == k].reshape(np.shape(x)) for k, x in enumerate(leaves))
+
+
+def bessel_i1(x):
+    """The modified Bessel function I1 (NumPy has only ``np.i0``): its power
+    series sum_k (x/2)^(2k+1) / (k! (k+1)!), whose terms are all of one sign
+    (no cancellation: relative accuracy near machine precision for every x),
+    summed until the terms no longer change the sum."""
+    x = np.asarray(x)
+    dt = np.result_type(x, np.float32) if x.dtype.kind == "f" else np.float64
+    xs = x.astype(dt, copy=False)
+    q = (xs * 0.5) ** 2
+    term = xs * 0.5
+    total = term.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, 2000):
+            term = term * q / (k * (k + 1))
+            total = total + term
+            if not np.any(np.abs(term) > np.finfo(dt).eps * np.abs(total)):
+                break
+    return total[()] if total.ndim == 0 else total
+
+
+__all__ += ["block", "unblock", "bessel_i1"]

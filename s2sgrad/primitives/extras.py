@@ -1,0 +1,141 @@
+"""NumPy functions users of autograd and JAX differentiate that the other
+rule modules lack: ``np.block``, ``np.i0``, the ``np.poly*`` arithmetic
+(``polyadd``, ``polysub``, ``polymul``, ``polyder``, ``polyint``),
+``np.unwrap`` and ``np.unstack``.
+
+* ``np.block``: the nested list literal is flattened into operands and its
+  nesting kept as a constant (``structure``); the cotangent of each block
+  is the piece of ``g`` it filled (``runtime.unblock``), the tangent is
+  ``np.block`` of the tangents.  No broadcasting, as in NumPy.
+* ``np.i0``: derivative ``I1(x)``, which NumPy lacks; ``runtime.bessel_i1``
+  sums its power series (all terms of one sign, so relatively exact); the
+  derivative of ``I1`` is ``I0(x) - I1(x) / x`` (1/2 at 0, by its Taylor
+  polynomial near 0), so every order works.
+* ``polyadd``/``polysub``: the shorter coefficient array is padded at the
+  front (the high powers), as NumPy does; ``polymul`` is ``np.convolve``;
+  ``polyder``/``polyint`` (``m`` a constant, ``polyint``'s ``k`` data or
+  differentiable) are linear: products with constant factors.
+* ``np.unwrap``: ``p`` plus a piecewise-constant correction (multiples of
+  the period), which is data: derivative 1.
+* ``np.unstack``: ``x[i]`` along the axis, one result per element (the
+  length must be known when compiling: it is the number of targets the
+  result is unpacked into, or refused).
+"""
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+
+from ..errors import S2SGradError
+from ..ir import Const
+from .. import runtime
+from .core import const_value, defcomposite, defprim, get, shape_elementwise, shape_fresh, \
+    shape_of
+from .shape_ops import _zeros_for_none
+
+# ---------------------------------------------------------------- np.block
+
+
+def _structure(v):
+    """``(leaves, structure)`` of a nested Seq (None for a leaf)."""
+    from ..lower.values import Seq
+    if isinstance(v, Seq) and v.kind in ("list",):
+        leaves, parts = [], []
+        for item in v.items:
+            ls, s = _structure(item)
+            leaves += ls
+            parts.append(s)
+        return leaves, tuple(parts)
+    if isinstance(v, Seq):
+        raise S2SGradError("np.block takes nested lists (NumPy refuses tuples)")
+    return [v], None
+
+
+def _block_canonicalize(args, kwargs):
+    from ..lower.values import Seq
+    if len(args) != 1 or kwargs:
+        raise S2SGradError("np.block takes one argument, a nested list literal of arrays")
+    if not isinstance(args[0], Seq):
+        raise S2SGradError("np.block of a computed list: pass a nested list literal, "
+                           "e.g. np.block([[A, B], [C, D]])")
+    leaves, structure = _structure(args[0])
+    if not leaves or structure is None:
+        raise S2SGradError("np.block needs a (nested) list with at least one array")
+    return [Seq("list", leaves)], {"structure": Const(structure)}
+
+
+def _block_printer(args, kwargs, eqn):
+    structure = ast.literal_eval(kwargs["structure"])
+    it = iter(args)
+
+    def build(s):
+        return next(it) if s is None else ast.List(elts=[build(x) for x in s], ctx=ast.Load())
+    return ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="block",
+                                       ctx=ast.Load()), args=[build(structure)], keywords=[])
+
+
+def _block_vjp(em, g, out, *xs, structure):
+    if len(xs) == 1:
+        return [em.reshape(g, shape=em.shape(xs[0]))]
+    return list(em.call("unblock", g, *xs, structure=structure))
+
+
+def _block_jvp(em, dots, out, *xs, structure):
+    if all(d is None for d in dots):
+        return None
+    return em.call("block", *_zeros_for_none(em, dots, xs), structure=structure)
+
+
+defprim("block", runtime.block, sig="*arrays, structure=None", seq_arg=True,
+        aliases=(np.block,), canonicalize=_block_canonicalize, printer=_block_printer,
+        vjp=_block_vjp, jvp=_block_jvp, linear=True, shape=shape_fresh,
+        doc="np.block of a nested list literal: the cotangent is cut back into the blocks.")
+
+
+def _unblock_vjp(em, hs, out, g, *xs, structure):
+    hs = hs if isinstance(hs, tuple) else (hs,)
+    if all(h is None for h in hs):
+        return [None] * (1 + len(xs))
+    filled = [h if h is not None else em.zeros_like(x) for h, x in zip(hs, xs)]
+    return [em.call("block", *filled, structure=structure)] + [None] * len(xs)
+
+
+def _unblock_jvp(em, dots, out, g, *xs, structure):
+    if dots[0] is None:
+        return None
+    return em.call("unblock", dots[0], *xs, structure=structure)
+
+
+defprim("unblock", runtime.unblock, sig="g, /, *xs, structure=None", pyname="unblock",
+        vjp=_unblock_vjp, jvp=_unblock_jvp, linear=True,
+        nouts=lambda args, kwargs: len(args) - 1,
+        shape=lambda args, kwargs: tuple(shape_of(x) for x in args[1:]),
+        doc="runtime helper: the adjoint of np.block (one output per block).")
+
+
+# ---------------------------------------------------------------- np.i0
+
+from .elementwise import def_elementwise  # noqa: E402
+
+_SMALL = 1e-4
+
+
+def _i1_over_x(em, f, x):
+    """``I1(x) / x``: near 0 its Taylor polynomial 1/2 + x^2/16 + x^4/384
+    (error < 1e-26 for |x| < 1e-4), exact to the fourth derivative at 0."""
+    small = em.less(em.absolute(x), _SMALL)
+    far = em.divide(f, em.where(small, 1.0, x))
+    x2 = em.square(x)
+    near = em.add(0.5, em.multiply(x2, em.add(1.0 / 16.0, em.multiply(x2, 1.0 / 384.0))))
+    return em.where(small, near, far)
+
+
+def_elementwise("np_i0", np.i0, 1, lambda em, out, x: [em.call("bessel_i1", x)],
+                aliases=(np.i0,), pyname="np.i0",
+                doc="np.i0: derivative I1(x) (runtime.bessel_i1).")
+def_elementwise("bessel_i1", runtime.bessel_i1, 1,
+                lambda em, out, x: [em.subtract(em.call("np_i0", x), _i1_over_x(em, out, x))],
+                pyname="bessel_i1",
+                doc="runtime helper: the modified Bessel function I1 (np.i0's derivative).")

@@ -1,0 +1,86 @@
+"""np.block, np.i0, np.poly*, np.unwrap, np.unstack (s2sgrad/primitives/extras.py):
+specs, values against NumPy, float32, higher order."""
+import numpy as np
+import pytest
+
+import s2sgrad
+
+from .spec import RNG, Spec, check_spec, normal
+
+W5 = normal(5, 5)
+
+
+def _block2(a, b, c, d):
+    return np.sum(np.block([[a, b], [c, d]]) ** 2 * W5)
+
+
+def _block_promote(a, v):
+    # a 1-d block beside a 2-d one (promoted to (1, n)); a used twice
+    return np.sum(np.block([a, v]) ** 3) + np.sum(a)
+
+
+def _block_3d(a, b):
+    return np.sum(np.block([[[a, b]]]) * np.block([[[b, a]]]))
+
+
+def _block_scalars(x):
+    return np.sum(np.block([x, 2.0, x]) ** 2)
+
+
+SPECS = [
+    Spec("block", _block2, (normal(2, 3), normal(2, 2), normal(3, 3), normal(3, 2)),
+         wrt=(0, 1, 2, 3), id="block-2x2"),
+    Spec("block", _block_promote, (normal(1, 3), normal(2)), wrt=(0, 1), id="block-promote"),
+    Spec("block", _block_3d, (normal(2, 1, 2), normal(2, 1, 3)), wrt=(0, 1), id="block-3d"),
+    Spec("block", _block_scalars, (normal(3),), id="block-with-scalar"),
+    Spec("unblock", lambda a, b: np.sum(np.block([a, b]) ** 2), (normal(2, 2), normal(2, 3)),
+         wrt=(0, 1), id="unblock"),
+    Spec(("np_i0", "bessel_i1"), lambda x: np.sum(np.i0(x) * x), (normal(2, 3) * 3,)),
+    Spec(("np_i0",), lambda x: np.sum(np.i0(x) ** 2 + np.i0(2.0 * x)), (normal(4) * 8,),
+         id="np_i0-large"),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec(spec):
+    check_spec(spec)
+
+
+def test_block_value_and_source():
+    a, b, c, d = normal(2, 3), normal(2, 2), normal(3, 3), normal(3, 2)
+    f = s2sgrad.value_and_grad(_block2, wrt=(0, 1, 2, 3))
+    v, gs = f(a, b, c, d)
+    assert np.allclose(v, _block2(a, b, c, d))
+    full = 2 * np.block([[a, b], [c, d]]) * W5
+    assert np.allclose(gs[0], full[:2, :3]) and np.allclose(gs[3], full[2:, 3:])
+    src = s2sgrad.grad(_block2).source
+    assert "np.block([[a, b], [c, d]])" in src
+
+
+def test_block_of_named_list_and_refusal_of_runtime_list():
+    def f(x):
+        parts = [x, 2 * x]
+        return np.sum(np.block(parts) ** 2)
+    x = normal(3)
+    assert np.allclose(s2sgrad.grad(f)(x), 10 * x)
+
+    def g(x, n):
+        parts = []
+        for i in range(n):
+            parts.append(x * i)
+        return np.sum(np.block(parts))
+    with pytest.raises(s2sgrad.S2SGradError, match="np.block"):
+        s2sgrad.grad(g)(x, 3)
+
+
+def test_i0_values_and_derivatives():
+    sc = pytest.importorskip("scipy.special")
+    x = np.array([-30.0, -2.0, -1e-6, 0.0, 1e-6, 0.5, 3.0, 40.0, 600.0])
+    g = s2sgrad.grad(lambda x: np.sum(np.i0(x)))(x)
+    assert np.allclose(g, sc.i1(x), rtol=1e-13, atol=0)
+    h = s2sgrad.grad(lambda x: np.sum(s2sgrad.grad(lambda y: np.sum(np.i0(y)))(x)))(x)
+    # I1' = I0 - I1 / x (1/2 at 0)
+    assert np.allclose(h, sc.i0(x) - np.where(x == 0, 0.5, sc.i1(x) / np.where(x == 0, 1, x)),
+                       rtol=1e-12)
+    g32 = s2sgrad.grad(lambda x: np.sum(np.i0(x)))(x[:7].astype(np.float32))
+    assert g32.dtype == np.float32 and np.allclose(g32, sc.i1(x[:7]), rtol=1e-5)
