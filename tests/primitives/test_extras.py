@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 
 import s2sgrad
+import s2sgrad.runtime as rt
 
 from .spec import RNG, Spec, check_spec, normal
 
 W5 = normal(5, 5)
+W23 = normal(2, 3)
+W22 = normal(2, 2)
 
 
 def _block2(a, b, c, d):
@@ -33,8 +36,10 @@ SPECS = [
     Spec("block", _block_promote, (normal(1, 3), normal(2)), wrt=(0, 1), id="block-promote"),
     Spec("block", _block_3d, (normal(2, 1, 2), normal(2, 1, 3)), wrt=(0, 1), id="block-3d"),
     Spec("block", _block_scalars, (normal(3),), id="block-with-scalar"),
-    Spec("unblock", lambda a, b: np.sum(np.block([a, b]) ** 2), (normal(2, 2), normal(2, 3)),
-         wrt=(0, 1), id="unblock"),
+    Spec("unblock", lambda g: np.sum(rt.unblock(g, W23, W22, structure=(None, None))[0] ** 2
+                                     * rt.unblock(g, W23, W22, structure=(None, None))[1][:, :1]),
+         (normal(2, 5),)),
+    Spec("bessel_i1", lambda x: np.sum(rt.bessel_i1(x) ** 2), (normal(3, 2) * 4,)),
     Spec(("np_i0", "bessel_i1"), lambda x: np.sum(np.i0(x) * x), (normal(2, 3) * 3,)),
     Spec(("np_i0",), lambda x: np.sum(np.i0(x) ** 2 + np.i0(2.0 * x)), (normal(4) * 8,),
          id="np_i0-large"),
