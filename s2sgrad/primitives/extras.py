@@ -139,3 +139,20 @@ def_elementwise("bessel_i1", runtime.bessel_i1, 1,
                 lambda em, out, x: [em.subtract(em.call("np_i0", x), _i1_over_x(em, out, x))],
                 pyname="bessel_i1",
                 doc="runtime helper: the modified Bessel function I1 (np.i0's derivative).")
+
+
+# ---------------------------------------------------------------- np.unwrap
+
+
+def _unwrap_vjp(em, g, out, p, **kw):
+    return [g]
+
+
+def _unwrap_jvp(em, dots, out, p, **kw):
+    return dots[0]
+
+
+defprim("unwrap", np.unwrap, sig="p, /, discont=None, axis=-1, *, period=6.283185307179586",
+        aliases=(np.unwrap,), pyname="np.unwrap", vjp=_unwrap_vjp, jvp=_unwrap_jvp,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="np.unwrap: p plus multiples of the period (piecewise constant): derivative 1.")

@@ -11,6 +11,10 @@ from .spec import RNG, Spec, check_spec, normal
 W5 = normal(5, 5)
 W23 = normal(2, 3)
 W22 = normal(2, 2)
+# phases with jumps larger than pi (far from the jump threshold, so finite
+# differences do not cross it)
+PHASE = np.array([0.1, 3.0, -2.9, 0.4, 6.0])
+PHASE2 = np.array([[0.1, 2.5], [3.3, -2.0], [-2.6, 0.3]])
 
 
 def _block2(a, b, c, d):
@@ -43,6 +47,9 @@ SPECS = [
     Spec(("np_i0", "bessel_i1"), lambda x: np.sum(np.i0(x) * x), (normal(2, 3) * 3,)),
     Spec(("np_i0",), lambda x: np.sum(np.i0(x) ** 2 + np.i0(2.0 * x)), (normal(4) * 8,),
          id="np_i0-large"),
+    Spec("unwrap", lambda p: np.sum(np.unwrap(p) ** 2 * W5[0]), (PHASE,)),
+    Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
+         (PHASE2,), id="unwrap-axis-period"),
 ]
 
 
@@ -89,3 +96,9 @@ def test_i0_values_and_derivatives():
                        rtol=1e-12)
     g32 = s2sgrad.grad(lambda x: np.sum(np.i0(x)))(x[:7].astype(np.float32))
     assert g32.dtype == np.float32 and np.allclose(g32, sc.i1(x[:7]), rtol=1e-5)
+
+
+def test_unwrap_value_and_derivative_one():
+    v, pull = s2sgrad.vjp(lambda p: np.unwrap(p))(PHASE)
+    np.testing.assert_array_equal(v, np.unwrap(PHASE))
+    np.testing.assert_array_equal(pull(np.arange(5.0)), np.arange(5.0))
