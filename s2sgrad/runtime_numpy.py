@@ -1215,3 +1215,13 @@ def bessel_i1(x):
 
 
 __all__ += ["block", "unblock", "bessel_i1"]
+
+
+def index_grid(kind="mgrid", slices=()):
+    """``np.mgrid[...]``/``np.ogrid[...]`` of constant ``(start, stop, step)`` triples."""
+    grid = np.mgrid if kind == "mgrid" else np.ogrid
+    idx = tuple(slice(*t) for t in slices)
+    return grid[idx[0] if len(idx) == 1 else idx]
+
+
+__all__ += ["index_grid"]

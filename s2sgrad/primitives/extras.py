@@ -67,7 +67,7 @@ def _block_canonicalize(args, kwargs):
 
 
 def _block_printer(args, kwargs, eqn):
-    structure = ast.literal_eval(kwargs["structure"])
+    structure = eqn.kwargs["structure"].value
     it = iter(args)
 
     def build(s):
@@ -156,3 +156,32 @@ defprim("unwrap", np.unwrap, sig="p, /, discont=None, axis=-1, *, period=6.28318
         aliases=(np.unwrap,), pyname="np.unwrap", vjp=_unwrap_vjp, jvp=_unwrap_jvp,
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="np.unwrap: p plus multiples of the period (piecewise constant): derivative 1.")
+
+
+# ---------------------------------------------------------------- np.mgrid, np.ogrid (data)
+
+
+def _grid_nouts(args, kwargs):
+    kind = const_value(kwargs["kind"])
+    n = len(const_value(kwargs["slices"]))
+    return n if kind == "ogrid" and n > 1 else 1
+
+
+def _grid_printer(args, kwargs, eqn):
+    kind = eqn.kwargs["kind"].value
+    triples = eqn.kwargs["slices"].value
+
+    def bound(v):
+        return None if v is None else ast.Constant(value=v)
+    sl = [ast.Slice(lower=bound(a), upper=bound(b), step=bound(c)) for a, b, c in triples]
+    index = sl[0] if len(sl) == 1 else ast.Tuple(elts=sl, ctx=ast.Load())
+    return ast.Subscript(value=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=kind,
+                                             ctx=ast.Load()), slice=index, ctx=ast.Load())
+
+
+defprim("index_grid", runtime.index_grid, sig="*, kind='mgrid', slices=()", nondiff=True,
+        printer=_grid_printer, nouts=_grid_nouts, pyname="index_grid",
+        out_kind=type(np.ogrid[0:1, 0:1]).__name__,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _grid_nouts(args, kwargs) == 1
+        else tuple(shape_fresh(args, kwargs) for _ in range(_grid_nouts(args, kwargs))),
+        doc="np.mgrid[...] / np.ogrid[...] with constant bounds (data).")

@@ -102,3 +102,29 @@ def test_unwrap_value_and_derivative_one():
     v, pull = s2sgrad.vjp(lambda p: np.unwrap(p))(PHASE)
     np.testing.assert_array_equal(v, np.unwrap(PHASE))
     np.testing.assert_array_equal(pull(np.arange(5.0)), np.arange(5.0))
+
+
+def _mgrid_loss(x):
+    a, b = np.mgrid[0:3, 0:3]
+    return np.sum(x * a + x * b ** 2)
+
+
+def _ogrid_loss(x):
+    a, b = np.ogrid[0:3, 0:1:3j]
+    return np.sum(x * a + x * b) + np.sum(x[0] * np.mgrid[-1:1:3j])
+
+
+def test_mgrid_ogrid_are_data():
+    x = normal(3, 3)
+    for fn in (_mgrid_loss, _ogrid_loss):
+        v, g = s2sgrad.value_and_grad(fn)(x)
+        np.testing.assert_allclose(v, fn(x), rtol=1e-13)
+        s2sgrad.check_grads(fn, (x,))
+    assert "np.ogrid[0:3, 0:1:3j]" in s2sgrad.grad(_ogrid_loss).source
+
+
+def test_mgrid_with_an_integer_argument_bound():
+    def f(x, n):
+        return np.sum(x * np.mgrid[0:n])
+    x = normal(3)
+    np.testing.assert_allclose(s2sgrad.grad(f)(x, 3), np.arange(3.0))
