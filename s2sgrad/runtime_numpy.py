@@ -469,8 +469,9 @@ def require_1d(x, what=""):
     of results when compiling)."""
     if np.ndim(x) != 1:
         raise ValueError(f"s2sgrad differentiates {what} only for a 1-d array, but this one "
-                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple) so the "
-                         f"number of results is known when compiling")
+                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple), or unpack "
+                         f"the results (gy, gx = np.gradient(f)), so the number of results "
+                         f"is known when compiling")
     return x
 
 
@@ -1225,3 +1226,14 @@ def index_grid(kind="mgrid", slices=()):
 
 
 __all__ += ["index_grid"]
+
+
+def require_ndim(x, ndim=1, what=""):
+    """``x`` itself, after checking it has ``ndim`` axes (a count compiled in)."""
+    if np.ndim(x) != ndim:
+        raise ValueError(f"s2sgrad compiled {what} for a {ndim}-d array (one result per "
+                         f"target), but this one has shape {np.shape(x)}")
+    return x
+
+
+__all__ += ["require_ndim"]

@@ -713,6 +713,16 @@ class CallsMixin:
             args = list(args[0].items)
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             args, kwargs = self.arrays_of_sequences(prim, args, kwargs, node)
+        hint = getattr(self, "unpack_hint", None)
+        if prim.name == "gradient" and hint is not None and hint[0] is node and args and \
+                (kwargs.get("axis") is None or (isinstance(kwargs["axis"], Const) and
+                                                kwargs["axis"].value is None)):
+            # gy, gx = np.gradient(f): f has as many axes as there are targets
+            n = hint[1]
+            args = [self.em.call(P.get("require_ndim"), self.materialize(args[0], node),
+                                 ndim=Const(n), what=Const("np.gradient(f) unpacked"))] + \
+                list(args[1:])
+            kwargs = dict(kwargs, axis=Const(tuple(range(n))))
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
         if prim.name == "asarray" and len(atoms) == 1 and not katoms and \

@@ -92,7 +92,17 @@ class StatementsMixin:
         return None
 
     def stmt_Assign(self, s):
-        value = self.expr(s.value)
+        t0 = s.targets[0]
+        if len(s.targets) == 1 and isinstance(t0, (ast.Tuple, ast.List)) and \
+                isinstance(s.value, ast.Call) and \
+                not any(isinstance(e, ast.Starred) for e in t0.elts):
+            # ``gy, gx = np.gradient(f)``: the number of results is known from the
+            # targets (calls.apply reads the hint for primitives that need it)
+            self.unpack_hint = (s.value, len(t0.elts))
+        try:
+            value = self.expr(s.value)
+        finally:
+            self.unpack_hint = None
         for t in s.targets:
             self.bind(t, value)
 

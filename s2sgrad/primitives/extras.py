@@ -185,3 +185,13 @@ defprim("index_grid", runtime.index_grid, sig="*, kind='mgrid', slices=()", nond
         shape=lambda args, kwargs: shape_fresh(args, kwargs) if _grid_nouts(args, kwargs) == 1
         else tuple(shape_fresh(args, kwargs) for _ in range(_grid_nouts(args, kwargs))),
         doc="np.mgrid[...] / np.ogrid[...] with constant bounds (data).")
+
+
+# ---------------------------------------------------------------- require_ndim
+
+
+defprim("require_ndim", runtime.require_ndim, sig="x, /, ndim=1, what=''", pyname="require_ndim",
+        vjp=lambda em, g, out, x, **kw: [g], jvp=lambda em, dots, out, x, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x, checked to have ndim axes (gy, gx = np.gradient(f) "
+            "compiles for a 2-d f).")

@@ -48,6 +48,7 @@ SPECS = [
     Spec(("np_i0",), lambda x: np.sum(np.i0(x) ** 2 + np.i0(2.0 * x)), (normal(4) * 8,),
          id="np_i0-large"),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p) ** 2 * W5[0]), (PHASE,)),
+    Spec("require_ndim", lambda x: np.sum(rt.require_ndim(x, 2) ** 2 * W23), (normal(2, 3),)),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
          (PHASE2,), id="unwrap-axis-period"),
 ]
@@ -128,3 +129,23 @@ def test_mgrid_with_an_integer_argument_bound():
         return np.sum(x * np.mgrid[0:n])
     x = normal(3)
     np.testing.assert_allclose(s2sgrad.grad(f)(x, 3), np.arange(3.0))
+
+
+def _gradient_2d(x):
+    gy, gx = np.gradient(x)
+    return np.sum(gy * gx) + np.sum(gx ** 2)
+
+
+def _gradient_3d(x):
+    a, b, c = np.gradient(x, 0.5, edge_order=2)
+    return np.sum(a * b * c)
+
+
+def test_gradient_without_axis_unpacked():
+    x = normal(4, 5)
+    v, _ = s2sgrad.value_and_grad(_gradient_2d)(x)
+    np.testing.assert_allclose(v, _gradient_2d(x), rtol=1e-13)
+    s2sgrad.check_grads(_gradient_2d, (x,))
+    s2sgrad.check_grads(_gradient_3d, (normal(3, 4, 5),))
+    with pytest.raises(ValueError, match="2-d array"):
+        s2sgrad.grad(_gradient_2d)(normal(3, 4, 5))
