@@ -149,3 +149,55 @@ def test_gradient_without_axis_unpacked():
     s2sgrad.check_grads(_gradient_3d, (normal(3, 4, 5),))
     with pytest.raises(ValueError, match="2-d array"):
         s2sgrad.grad(_gradient_2d)(normal(3, 4, 5))
+
+
+# ---------------------------------------------------------------- sorted(..., key=...)
+
+
+def _sorted_neg(x):
+    xs = [x[0], x[1], x[2], x[3]]
+    return sum(v * i for i, v in enumerate(sorted(xs, key=lambda v: -v)))
+
+
+def _sorted_rows(x):
+    rows = [x[0], x[1], x[2]]
+    s = sorted(rows, key=lambda r: np.sum(r ** 2), reverse=True)
+    return np.sum(s[0] * 3.0 + s[1] * 2.0 + s[2])
+
+
+def _sorted_plain(x):
+    return sum((i + 1) * v for i, v in enumerate(sorted([x[1], x[0], x[2] * 2.0])))
+
+
+def _row_energy(r):
+    return np.sum(r ** 2)
+
+
+def _sorted_global_key_ties(x):
+    # equal keys keep their order (stable), also with reverse=True
+    rows = [x[0], -x[0], x[1]]
+    a = sorted(rows, key=_row_energy)
+    b = sorted(rows, key=_row_energy, reverse=True)
+    return np.sum(a[0] * 1.0 + a[1] * 2.0 + a[2] * 3.0) + np.sum(b[0] * 5.0 + b[1] * 7.0)
+
+
+def _sorted_dict_keys(x):
+    d = {"b": x[0], "ccc": x[1], "dd": x[2]}
+    ks = sorted(d, key=len, reverse=True)
+    return d[ks[0]] * 2 + d[ks[1]] * 3
+
+
+def _sorted_array_keys(x):
+    rows = [x[0], x[1]]
+    return np.sum(sorted(rows, key=lambda r: r * 2)[0])
+
+
+def test_sorted_with_key():
+    x, X = normal(4), normal(3, 4)
+    for fn, a in ((_sorted_neg, x), (_sorted_rows, X), (_sorted_plain, x),
+                  (_sorted_global_key_ties, X), (_sorted_dict_keys, x)):
+        v, _ = s2sgrad.value_and_grad(fn)(a)
+        np.testing.assert_allclose(v, fn(a), rtol=1e-13, err_msg=fn.__name__)
+        s2sgrad.check_grads(fn, (a,))
+    with pytest.raises(ValueError, match="sorted"):
+        s2sgrad.grad(_sorted_array_keys)(X)
