@@ -1237,3 +1237,47 @@ def require_ndim(x, ndim=1, what=""):
 
 
 __all__ += ["require_ndim"]
+
+
+# ---------------------------------------------------------------- np.apply_along_axis (lower/functional.py)
+
+
+def along_axis_rows(x, axis=0):
+    """The 1-d slices of ``x`` along ``axis`` as the rows of a 2-d array
+    (in the order np.apply_along_axis visits them)."""
+    x = np.asarray(x)
+    m = np.moveaxis(x, axis, -1)
+    return m.reshape((-1, m.shape[-1]))
+
+
+def along_axis_unrows(g, x, axis=0):
+    """The adjoint of :func:`along_axis_rows`: rows back to ``x``'s shape."""
+    x = np.asarray(x)
+    m_shape = np.moveaxis(np.empty(x.shape, dtype=bool), axis, -1).shape
+    return np.moveaxis(np.reshape(g, m_shape), -1, axis)
+
+
+def _along_axes(x, st, axis):
+    lead = np.moveaxis(np.empty(np.shape(x), dtype=bool), axis, -1).shape[:-1]
+    k = np.ndim(st) - 1
+    ax = axis % np.ndim(x)
+    return lead, k, ax
+
+
+def along_axis_assemble(st, x, axis=0):
+    """np.apply_along_axis's result from the stacked results ``st`` (one per
+    row of :func:`along_axis_rows`): the results' axes replace ``axis``."""
+    lead, k, ax = _along_axes(x, st, axis)
+    r = np.reshape(st, lead + np.shape(st)[1:])
+    return np.moveaxis(r, tuple(range(len(lead), len(lead) + k)), tuple(range(ax, ax + k)))
+
+
+def along_axis_unassemble(g, st, x, axis=0):
+    """The adjoint of :func:`along_axis_assemble`: ``g`` back to ``st``'s shape."""
+    lead, k, ax = _along_axes(x, st, axis)
+    r = np.moveaxis(g, tuple(range(ax, ax + k)), tuple(range(len(lead), len(lead) + k)))
+    return np.reshape(r, np.shape(st))
+
+
+__all__ += ["along_axis_rows", "along_axis_unrows", "along_axis_assemble",
+            "along_axis_unassemble"]

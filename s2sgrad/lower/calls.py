@@ -29,6 +29,7 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
 from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
+from .functional import Vectorized, vectorized_call
 from .transforms import LocalPullback, _LeafCheck, transform_kind, transformed_value
 
 
@@ -237,6 +238,8 @@ class CallsMixin:
                                    "unpack a tuple or list literal")
         if isinstance(callee, LocalFunction):
             return self.call_local(callee, args, kwargs, node)
+        if isinstance(callee, Vectorized):
+            return vectorized_call(self, callee.fn, args, kwargs, node)
         if isinstance(callee, Transform):
             return self.call_transform(callee, args, kwargs, node)
         if isinstance(callee, (LocalPullback, _LeafCheck)):
@@ -417,6 +420,12 @@ class CallsMixin:
             spelling = ("func",) if prim.printer is not None and \
                 getattr(prim.printer, "operator", False) and obj is prim.impl else None
             return self.apply(prim, args, kwargs, node, spelling=spelling)
+        if isinstance(obj, np.vectorize):
+            # vf = np.vectorize(f) made outside the function: its element loop
+            if obj.otypes or obj.excluded or obj.signature is not None or obj.cache:
+                raise self.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
+                                       "use np.vectorize(f) with the function only")
+            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node)
         handler = BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)

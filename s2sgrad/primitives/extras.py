@@ -195,3 +195,25 @@ defprim("require_ndim", runtime.require_ndim, sig="x, /, ndim=1, what=''", pynam
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
         doc="runtime helper: x, checked to have ndim axes (gy, gx = np.gradient(f) "
             "compiles for a 2-d f).")
+
+
+# ---------------------------------------------------------------- np.apply_along_axis helpers
+# (lower/functional.py lowers the loop; these move the slices in and out)
+
+from .signatures import def_linear_helper  # noqa: E402
+
+def_linear_helper("along_axis_rows", runtime.along_axis_rows, "x, /, axis=0",
+                  lambda em, h, x, **kw: em.call("along_axis_unrows", h, x, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: the 1-d slices along axis as rows (np.apply_along_axis).")
+def_linear_helper("along_axis_unrows", runtime.along_axis_unrows, "g, x, /, axis=0",
+                  lambda em, h, g, x, **kw: em.call("along_axis_rows", h, **kw),
+                  doc="runtime helper: the adjoint of along_axis_rows.")
+def_linear_helper("along_axis_assemble", runtime.along_axis_assemble, "st, x, /, axis=0",
+                  lambda em, h, st, x, **kw: em.call("along_axis_unassemble", h, st, x, **kw),
+                  shape_arg=None,
+                  doc="runtime helper: np.apply_along_axis's result from the stacked results.")
+def_linear_helper("along_axis_unassemble", runtime.along_axis_unassemble,
+                  "g, st, x, /, axis=0",
+                  lambda em, h, g, st, x, **kw: em.call("along_axis_assemble", h, x, **kw),
+                  doc="runtime helper: the adjoint of along_axis_assemble.")

@@ -11,6 +11,8 @@ from .spec import RNG, Spec, check_spec, normal
 W5 = normal(5, 5)
 W23 = normal(2, 3)
 W22 = normal(2, 2)
+W234 = normal(2, 3, 4)
+W82 = normal(8, 2)
 # phases with jumps larger than pi (far from the jump threshold, so finite
 # differences do not cross it)
 PHASE = np.array([0.1, 3.0, -2.9, 0.4, 6.0])
@@ -48,6 +50,16 @@ SPECS = [
     Spec(("np_i0",), lambda x: np.sum(np.i0(x) ** 2 + np.i0(2.0 * x)), (normal(4) * 8,),
          id="np_i0-large"),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p) ** 2 * W5[0]), (PHASE,)),
+    Spec("along_axis_rows", lambda x: np.sum(rt.along_axis_rows(x, axis=1) ** 2 * W5[0, :3]),
+         (normal(2, 3, 4),)),
+    Spec("along_axis_unrows", lambda g: np.sum(rt.along_axis_unrows(g, W234, axis=1) ** 3),
+         (normal(8, 3),)),
+    Spec("along_axis_assemble",
+         lambda s: np.sum(rt.along_axis_assemble(s, W234, axis=1) ** 2 * W5[0, :2, None]),
+         (normal(8, 2),)),
+    Spec("along_axis_unassemble",
+         lambda g: np.sum(rt.along_axis_unassemble(g, W82, W234, axis=1) ** 3),
+         (normal(2, 2, 4),)),
     Spec("require_ndim", lambda x: np.sum(rt.require_ndim(x, 2) ** 2 * W23), (normal(2, 3),)),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
          (PHASE2,), id="unwrap-axis-period"),
