@@ -1281,3 +1281,64 @@ def along_axis_unassemble(g, st, x, axis=0):
 
 __all__ += ["along_axis_rows", "along_axis_unrows", "along_axis_assemble",
             "along_axis_unassemble"]
+
+
+# ---------------------------------------------------------------- np.polyadd, polyder, polyint
+
+
+def poly_tail(g, a):
+    """The last ``size(a)`` coefficients of ``g``, shaped like ``a`` (the
+    adjoint of padding ``a`` at the front, as np.polyadd does)."""
+    n = np.size(a)
+    g = np.atleast_1d(g)
+    return g[len(g) - n:].reshape(np.shape(a))
+
+
+def poly_pad(h, like):
+    """``h`` (flattened) padded with zeros at the front to ``len(like)``."""
+    h = np.ravel(h)
+    out = np.zeros(len(np.atleast_1d(like)), dtype=np.result_type(h, np.float32)
+                   if h.dtype.kind == "f" else np.float64)
+    out[len(out) - len(h):] = h
+    return out
+
+
+def _polyder_factors(n, m, dtype):
+    i = np.arange(max(n - m, 0))
+    c = np.ones(len(i), dtype=dtype)
+    for j in range(m):
+        c = c * (n - 1 - i - j)
+    return c
+
+
+def polyder_adjoint(g, p, m=1):
+    """The adjoint of ``np.polyder(p, m)`` (a 1-d ``p``): ``g`` times the
+    factors, then ``m`` zeros (the lowest coefficients do not reach the result)."""
+    p = np.asarray(p)
+    n = len(p)
+    g = np.asarray(g)
+    out = np.zeros(n, dtype=np.result_type(g.dtype, p.dtype))
+    if n - m > 0:
+        out[:n - m] = g * _polyder_factors(n, m, out.dtype)
+    return out
+
+
+def _polyint_weights(n, m, dtype):
+    i = np.arange(n)
+    w = np.ones(n, dtype=dtype)
+    for s in range(m):
+        w = w / (n - i + s)
+    return w
+
+
+def polyint_adjoint(g, p, m=1):
+    """The adjoint of ``p -> np.polyint(p, m)`` (its constants aside): the
+    first ``len(p)`` entries of ``g`` times the integration weights."""
+    p = np.asarray(p)
+    n = len(p)
+    g = np.asarray(g)
+    dt = np.result_type(g.dtype, p.dtype)
+    return g[:n] * _polyint_weights(n, m, dt)
+
+
+__all__ += ["poly_tail", "poly_pad", "polyder_adjoint", "polyint_adjoint"]

@@ -217,3 +217,91 @@ def_linear_helper("along_axis_unassemble", runtime.along_axis_unassemble,
                   "g, st, x, /, axis=0",
                   lambda em, h, g, st, x, **kw: em.call("along_axis_assemble", h, x, **kw),
                   doc="runtime helper: the adjoint of along_axis_assemble.")
+
+
+# ---------------------------------------------------------------- refused with advice
+
+from .core import explain_refusal  # noqa: E402
+
+_ODE = ("has no derivative rule in s2sgrad (its derivative is an adjoint ODE through your "
+        "dynamics function, not implemented); write the integrator in NumPy inside the "
+        "function -- a fixed-step RK4 loop differentiates, and s2sgrad.checkpointed keeps "
+        "long horizons' memory small")
+for _n in ("odeint", "solve_ivp", "quad", "quad_vec", "ode"):
+    explain_refusal("scipy", _n, f"scipy.integrate.{_n}", _ODE)
+_POLY = ("is not supported (NumPy's poly1d trims leading zero coefficients, so the result's "
+         "length is only known at run time); use np.convolve for a product (the same "
+         "numbers when no leading coefficient is 0)")
+for _n in ("polymul", "polydiv"):
+    explain_refusal("numpy", _n, f"np.{_n}", _POLY)
+explain_refusal("numpy", "fill_diagonal", "np.fill_diagonal",
+                "(it writes into its argument) is not supported; write "
+                "x[np.diag_indices(n)] = v, or x = x + np.diag(v - np.diag(x)) for a "
+                "square x")
+explain_refusal("numpy", "unstack", "np.unstack",
+                "is not supported (its number of results is a run-time count); index the "
+                "slices (x[0], x[1], ...) or use list(x)")
+explain_refusal("numpy", "apply_over_axes", "np.apply_over_axes",
+                "is not supported; apply the reduction with axis=(...) and keepdims=True")
+
+
+# ---------------------------------------------------------------- np.polyadd, polysub, polyder,
+# polyint (polymul is refused above: poly1d trims leading zeros)
+
+
+def _polyadd_vjp(em, g, out, a1, a2):
+    return [em.call("poly_tail", g, a1), em.call("poly_tail", g, a2)]
+
+
+def _polyadd_jvp(em, dots, out, a1, a2):
+    if all(d is None for d in dots):
+        return None
+    return em.call("polyadd", *_zeros_for_none(em, dots, (a1, a2)))
+
+
+defprim("polyadd", np.polyadd, sig="a1, a2, /", aliases=(np.polyadd,), pyname="np.polyadd",
+        vjp=_polyadd_vjp, jvp=_polyadd_jvp, linear=True, shape=shape_fresh,
+        doc="np.polyadd: the shorter operand padded at the front; each operand's cotangent "
+            "is the tail of g.")
+defcomposite("polysub", np.polysub, sig="a1, a2, /",
+             expand=lambda em, a1, a2: em.call("polyadd", a1, em.negative(a2)),
+             doc="np.polysub: np.polyadd(a1, -a2) (the same numbers).")
+def_linear_helper("poly_tail", runtime.poly_tail, "g, a, /",
+                  lambda em, h, g, a: em.call("poly_pad", h, g), shape_arg=1,
+                  doc="runtime helper: the last size(a) coefficients of g (np.polyadd's "
+                      "adjoint).")
+def_linear_helper("poly_pad", runtime.poly_pad, "h, like, /",
+                  lambda em, k, h, like: em.call("poly_tail", k, h), shape_arg=None,
+                  doc="runtime helper: h padded at the front with zeros to len(like).")
+
+
+def _m_of(m):
+    return m if m is not None else Const(1)
+
+
+defprim("polyder", np.polyder, sig="p, /, m=1", aliases=(np.polyder,), pyname="np.polyder",
+        vjp=lambda em, g, out, p, m=None: [em.call("polyder_adjoint", g, p, m=_m_of(m))],
+        jvp=lambda em, dots, out, p, m=None: None if dots[0] is None else
+        em.call("polyder", dots[0], m=_m_of(m)),
+        linear=True, shape=shape_fresh,
+        doc="np.polyder (1-d coefficients, constant m): linear, constant factors.")
+def_linear_helper("polyder_adjoint", runtime.polyder_adjoint, "g, p, /, m=1",
+                  lambda em, h, g, p, **kw: em.call("polyder", h, **kw), shape_arg=1,
+                  doc="runtime helper: the adjoint of np.polyder.")
+
+
+def _polyint_vjp(em, g, out, p, m=None, k=None):
+    return [em.call("polyint_adjoint", g, p, m=_m_of(m))]
+
+
+def _polyint_jvp(em, dots, out, p, m=None, k=None):
+    return None if dots[0] is None else em.call("polyint", dots[0], m=_m_of(m))
+
+
+defprim("polyint", np.polyint, sig="p, /, m=1, k=None", aliases=(np.polyint,),
+        pyname="np.polyint", vjp=_polyint_vjp, jvp=_polyint_jvp, shape=shape_fresh,
+        doc="np.polyint (1-d coefficients, constant m; the constants k are data): "
+            "linear in p.")
+def_linear_helper("polyint_adjoint", runtime.polyint_adjoint, "g, p, /, m=1",
+                  lambda em, h, g, p, **kw: em.call("polyint", h, **kw), shape_arg=1,
+                  doc="runtime helper: the adjoint of p -> np.polyint(p, m).")

@@ -6,6 +6,11 @@ import pytest
 import s2sgrad
 import s2sgrad.runtime as rt
 
+try:
+    import scipy.integrate
+except ImportError:         # (SciPy is optional: only the refusal test needs it)
+    scipy = None
+
 from .spec import RNG, Spec, check_spec, normal
 
 W5 = normal(5, 5)
@@ -60,6 +65,20 @@ SPECS = [
     Spec("along_axis_unassemble",
          lambda g: np.sum(rt.along_axis_unassemble(g, W82, W234, axis=1) ** 3),
          (normal(2, 2, 4),)),
+    Spec("polyadd", lambda a, b: np.sum(np.polyadd(a, b) * W5[0, :4]) + np.sum(np.polyadd(b, a) ** 2),
+         (normal(4), normal(2)), wrt=(0, 1)),
+    Spec("polyadd", lambda a: np.sum(np.polyadd(a, 2.0) ** 2 + np.polyadd(a, a)), (normal(3),),
+         id="polyadd-scalar-repeated"),
+    Spec("polysub", lambda a, b: np.sum(np.polysub(a, b) ** 3), (normal(2), normal(4)),
+         wrt=(0, 1)),
+    Spec("poly_tail", lambda g: np.sum(rt.poly_tail(g, W22[0]) ** 3), (normal(5),)),
+    Spec("poly_pad", lambda h: np.sum(rt.poly_pad(h, W5[0]) ** 2 * W5[1]), (normal(3),)),
+    Spec("polyder", lambda a: np.sum(np.polyder(a) * W5[0, :3]) + np.sum(np.polyder(a, 2) ** 2),
+         (normal(4),)),
+    Spec("polyder_adjoint", lambda g: np.sum(rt.polyder_adjoint(g, W5[0], m=2) ** 2), (normal(3),)),
+    Spec("polyint", lambda a: np.sum(np.polyint(a) * W5[0]) + np.sum(np.polyint(a, 2, k=[1.0, 2.0]) ** 2),
+         (normal(4),)),
+    Spec("polyint_adjoint", lambda g: np.sum(rt.polyint_adjoint(g, W23[0], m=2) ** 2), (normal(5),)),
     Spec("require_ndim", lambda x: np.sum(rt.require_ndim(x, 2) ** 2 * W23), (normal(2, 3),)),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
          (PHASE2,), id="unwrap-axis-period"),
@@ -213,3 +232,24 @@ def test_sorted_with_key():
         s2sgrad.check_grads(fn, (a,))
     with pytest.raises(ValueError, match="sorted"):
         s2sgrad.grad(_sorted_array_keys)(X)
+
+
+def _odeint_loss(a):
+    return np.sum(scipy.integrate.odeint(_decay, np.ones(3), np.array([0.0, 1.0]), args=(a,)))
+
+
+def _decay(y, t, a):
+    return -a * y
+
+
+def _polymul_loss(a):
+    return np.sum(np.polymul(a, a))
+
+
+def test_refusals_with_advice():
+    if scipy is None:
+        pytest.skip("SciPy is not installed")
+    with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.odeint.*RK4"):
+        s2sgrad.grad(_odeint_loss)(0.5)
+    with pytest.raises(s2sgrad.S2SGradError, match="np.polymul.*np.convolve"):
+        s2sgrad.grad(_polymul_loss)(normal(3))
