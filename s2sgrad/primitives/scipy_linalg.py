@@ -41,7 +41,7 @@ from ..errors import S2SGradError
 from ..ir import Const
 from . import printing
 from .core import defcomposite, defprim, shape_fresh, shape_of
-from .decompositions import (_T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
+from .decompositions import (_H, _T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
                              _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
                              _read_tangent, _real)
 from .linalg import _det_jvp, _det_vjp, _inv_jvp, _inv_vjp
@@ -722,3 +722,37 @@ defprim("untoeplitz_cr", runtime.untoeplitz_cr, sig="g, c, r, /", pyname="untoep
         tuple(em.call("untoeplitz_cr", dots[0], c, r)),
         linear=True, nouts=2, shape=lambda args, kwargs: (shape_of(args[1]), shape_of(args[2])),
         doc="runtime helper: the adjoint of scipy.linalg.toeplitz(c, r) (r[0] unused).")
+
+
+# ---------------------------------------------------------------- expm_frechet, polar
+
+
+def _expm_frechet_expand(em, A, E, method=None, compute_expm=None, check_finite=None):
+    L = em.top_right(em.expm(em.frechet_block(A, E)))
+    if not _flag(compute_expm, True):
+        return L
+    return em.expm(A), L
+
+
+defcomposite("scipy_expm_frechet", sl.expm_frechet, expand=_expm_frechet_expand,
+             sig="A, E, /, method=None, compute_expm=True, check_finite=True",
+             doc="scipy.linalg.expm_frechet: (expm(A), L(A, E)) by the block-matrix identity "
+                 "(the values are expm's, equal to SciPy's up to rounding).")
+
+
+def _polar_expand(em, a, side=None):
+    s = _flag(side, "right")
+    if s not in ("right", "left"):
+        raise S2SGradError(f"scipy.linalg.polar: side={s!r}")
+    w, sv, vh = em.svd(a, full_matrices=False)
+    u = _mm(em, w, vh)
+    if s == "right":       # a = u p, p = V S V^H
+        p = _mm(em, _H(em, vh), em.multiply(em.expand_dims(sv, axis=-1), vh))
+    else:                  # a = p u, p = W S W^H
+        p = _mm(em, em.multiply(w, em.expand_dims(sv, axis=-2)), _H(em, w))
+    return u, p
+
+
+defcomposite("scipy_polar", sl.polar, expand=_polar_expand, sig="a, /, side='right'",
+             doc="scipy.linalg.polar: from the thin SVD (as SciPy computes it), "
+                 "np.linalg.svd's rules.")

@@ -52,6 +52,15 @@ SPECS = [
     Spec("toeplitz", lambda c: np.sum(sl.toeplitz(c) * W4), (normal(4),)),
     Spec("toeplitz", lambda c, r: np.sum(sl.toeplitz(c, r) * W43), (normal(4), normal(3)),
          wrt=(0, 1), id="toeplitz-c-r"),
+    Spec("scipy_expm_frechet", lambda a, e: np.sum(sl.expm_frechet(a, e)[1] * W4)
+         + np.sum(sl.expm_frechet(a, e)[0] ** 2), (0.3 * N4, normal(4, 4)), wrt=(0, 1)),
+    Spec("scipy_expm_frechet",
+         lambda a: np.sum(sl.expm_frechet(a, W4, compute_expm=False) ** 2), (0.3 * N4,),
+         id="scipy_expm_frechet-L-only"),
+    Spec("scipy_polar", lambda a: np.sum(sl.polar(a)[0] * W4) + np.sum(sl.polar(a)[1] ** 2),
+         (N4 + 3 * np.eye(4),)),
+    Spec("scipy_polar", lambda a: np.sum(sl.polar(a, side="left")[1] * W4), (N4 + 3 * np.eye(4),),
+         id="scipy_polar-left"),
     Spec("untoeplitz", lambda g: np.sum(rt.untoeplitz(g, W4[0]) ** 2), (normal(4, 4),)),
     Spec("untoeplitz_cr", lambda g: np.sum(rt.untoeplitz_cr(g, W4[0], W43[0])[0] ** 2)
          + np.sum(rt.untoeplitz_cr(g, W4[0], W43[0])[1] ** 3), (normal(4, 3),)),
@@ -96,6 +105,14 @@ def _v_block_diag(x):
     return sl.block_diag(x, x[:2])
 
 
+def _v_expm_frechet(x):
+    return np.concatenate(sl.expm_frechet(0.3 * x, x.T))
+
+
+def _v_polar(x):
+    return np.concatenate(sl.polar(x) + sl.polar(x, "left"))
+
+
 def _v_toeplitz(x):
     return sl.toeplitz(x[0], x[1])
 
@@ -104,7 +121,7 @@ def test_values_match_scipy():
     a = N4 + 3 * np.eye(4)
     for fn, x in [(_v_eigvalsh, a), (_v_svd, B43), (_v_svdvals, B43), (_v_qr, B43),
                   (_v_pinv, B43), (_v_norm, B43), (_v_lu, a), (_v_block_diag, B43),
-                  (_v_toeplitz, a)]:
+                  (_v_toeplitz, a), (_v_expm_frechet, a), (_v_polar, a)]:
         out, _ = s2sgrad.vjp(fn)(x)
         np.testing.assert_allclose(out, fn(x), rtol=1e-10, atol=1e-12)
 
