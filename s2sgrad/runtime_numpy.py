@@ -1168,7 +1168,7 @@ def along_axis_index(arr, indices, axis):
     return _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape)))
 
 
-# ---------------------------------------------------------------- np.block, np.i0 (primitives/extras.py)
+# ---------------------------------------------------------------- np.block, np.i0 (extras.py)
 
 
 def _nest(leaves, structure):
@@ -1239,7 +1239,7 @@ def require_ndim(x, ndim=1, what=""):
 __all__ += ["require_ndim"]
 
 
-# ---------------------------------------------------------------- np.apply_along_axis (lower/functional.py)
+# ---------------------------------------------------------------- np.apply_along_axis
 
 
 def along_axis_rows(x, axis=0):

@@ -212,8 +212,9 @@ def main():
                 res.setdefault(status(modname, n), []).append(n)
             for k, v in res.items():
                 totals[k] = totals.get(k, 0) + len(v)
-            print(f"  {modname:16s} supported {len(res.get('supported', [])):3d}  "
-                  f"refused {len(res.get('refused', [])):3d}  absent {len(res.get('absent', [])):2d}")
+            n = {k: len(res.get(k, [])) for k in ("supported", "refused", "absent")}
+            print(f"  {modname:16s} supported {n['supported']:3d}  refused {n['refused']:3d}  "
+                  f"absent {n['absent']:2d}")
             if opts.missing and res.get("refused"):
                 print("      refused: " + " ".join(res["refused"]))
     print("== constructs (compiled probes)")

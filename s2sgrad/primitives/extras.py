@@ -24,15 +24,13 @@ rule modules lack: ``np.block``, ``np.i0``, the ``np.poly*`` arithmetic
 from __future__ import annotations
 
 import ast
-import math
 
 import numpy as np
 
 from ..errors import S2SGradError
 from ..ir import Const
 from .. import runtime
-from .core import const_value, defcomposite, defprim, get, shape_elementwise, shape_fresh, \
-    shape_of
+from .core import const_value, defcomposite, defprim, shape_fresh, shape_of
 from .shape_ops import _zeros_for_none
 
 # ---------------------------------------------------------------- np.block

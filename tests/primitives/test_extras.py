@@ -11,7 +11,7 @@ try:
 except ImportError:         # (SciPy is optional: only the refusal test needs it)
     scipy = None
 
-from .spec import RNG, Spec, check_spec, normal
+from .spec import Spec, check_spec, normal
 
 W5 = normal(5, 5)
 W23 = normal(2, 3)
@@ -65,7 +65,8 @@ SPECS = [
     Spec("along_axis_unassemble",
          lambda g: np.sum(rt.along_axis_unassemble(g, W82, W234, axis=1) ** 3),
          (normal(2, 2, 4),)),
-    Spec("polyadd", lambda a, b: np.sum(np.polyadd(a, b) * W5[0, :4]) + np.sum(np.polyadd(b, a) ** 2),
+    Spec("polyadd",
+         lambda a, b: np.sum(np.polyadd(a, b) * W5[0, :4]) + np.sum(np.polyadd(b, a) ** 2),
          (normal(4), normal(2)), wrt=(0, 1)),
     Spec("polyadd", lambda a: np.sum(np.polyadd(a, 2.0) ** 2 + np.polyadd(a, a)), (normal(3),),
          id="polyadd-scalar-repeated"),
@@ -76,9 +77,11 @@ SPECS = [
     Spec("polyder", lambda a: np.sum(np.polyder(a) * W5[0, :3]) + np.sum(np.polyder(a, 2) ** 2),
          (normal(4),)),
     Spec("polyder_adjoint", lambda g: np.sum(rt.polyder_adjoint(g, W5[0], m=2) ** 2), (normal(3),)),
-    Spec("polyint", lambda a: np.sum(np.polyint(a) * W5[0]) + np.sum(np.polyint(a, 2, k=[1.0, 2.0]) ** 2),
+    Spec("polyint",
+         lambda a: np.sum(np.polyint(a) * W5[0]) + np.sum(np.polyint(a, 2, k=[1.0, 2.0]) ** 2),
          (normal(4),)),
-    Spec("polyint_adjoint", lambda g: np.sum(rt.polyint_adjoint(g, W23[0], m=2) ** 2), (normal(5),)),
+    Spec("polyint_adjoint",
+         lambda g: np.sum(rt.polyint_adjoint(g, W23[0], m=2) ** 2), (normal(5),)),
     Spec("require_ndim", lambda x: np.sum(rt.require_ndim(x, 2) ** 2 * W23), (normal(2, 3),)),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
          (PHASE2,), id="unwrap-axis-period"),
