@@ -1342,3 +1342,15 @@ def polyint_adjoint(g, p, m=1):
 
 
 __all__ += ["poly_tail", "poly_pad", "polyder_adjoint", "polyint_adjoint"]
+
+
+def unpack_index(x, n=1):
+    """0, after checking ``x``'s first axis has length ``n`` (the number of
+    names ``np.unstack(x)`` is unpacked into, compiled in)."""
+    if np.ndim(x) == 0 or np.shape(x)[0] != n:
+        raise ValueError(f"too many values to unpack (expected {n}): np.unstack of an axis "
+                         f"of length {np.shape(x)[0] if np.ndim(x) else 0}")
+    return 0
+
+
+__all__ += ["unpack_index"]

@@ -103,3 +103,34 @@ def test_refusals():
         s2sgrad.grad(_vec_otypes)(X)
     with pytest.raises(s2sgrad.S2SGradError):
         s2sgrad.grad(_along_computed_axis)(X, 0)
+
+
+# ---------------------------------------------------------------- np.unstack, unpacked
+
+
+def _unstack_axis1(x):
+    a, b, c = np.unstack(x, axis=1)
+    return np.sum(a * b ** 2 + c)
+
+
+def _unstack_write_through(x):
+    # NumPy's pieces are views: the write through a reaches x
+    a, b = np.unstack(x)
+    a[0] = 5.0
+    return np.sum(x ** 2) + np.sum(b)
+
+
+def _unstack_not_unpacked(x):
+    return np.sum(np.unstack(x)[0])
+
+
+@pytest.mark.skipif(not hasattr(np, "unstack"), reason="np.unstack needs NumPy >= 2.1")
+def test_unstack_unpacked():
+    for fn in (_unstack_axis1, _unstack_write_through):
+        v, _ = s2sgrad.value_and_grad(fn)(X[:2, :3].copy())
+        np.testing.assert_allclose(v, fn(X[:2, :3].copy()), rtol=1e-13)
+        s2sgrad.check_grads(fn, (X[:2, :3].copy(),))
+    with pytest.raises(ValueError, match="expected 3"):
+        s2sgrad.grad(_unstack_axis1)(np.ones((2, 4)))
+    with pytest.raises(s2sgrad.S2SGradError, match="unpack"):
+        s2sgrad.grad(_unstack_not_unpacked)(X)

@@ -1,5 +1,6 @@
 """NumPy functions that call the user's function: ``np.vectorize``,
-``np.apply_along_axis``, ``np.piecewise``.
+``np.apply_along_axis``, ``np.piecewise``; and ``np.unstack`` unpacked
+into names (``a, b = np.unstack(x)``: as many views of ``x`` as targets).
 
 Each is lowered as the loop NumPy runs, written as Python and lowered like
 the user's own code (the same way comprehensions are, see
@@ -214,3 +215,38 @@ def _b_piecewise(lw, args, kwargs, node):
 for _obj, _h in [(np.vectorize, _b_vectorize), (np.apply_along_axis, _b_apply_along_axis),
                  (np.piecewise, _b_piecewise)]:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
+
+
+# ---------------------------------------------------------------- np.unstack
+
+
+def _b_unstack(lw, args, kwargs, node):
+    """``a, b, c = np.unstack(x, axis=k)``: the number of results is the
+    number of targets (checked at run time); each is the view ``x[i]``
+    (along ``axis``), as NumPy's pieces are views of ``x``."""
+    hint = getattr(lw, "unpack_hint", None)
+    if hint is None or hint[0] is not node or len(args) != 1 or set(kwargs) - {"axis"}:
+        raise lw.unsupported(node, "np.unstack whose results are not unpacked into names",
+                             "unpack it (a, b = np.unstack(x)), or index the slices")
+    axis = kwargs.get("axis", Const(0))
+    if not (isinstance(axis, Const) and isinstance(axis.value, int)):
+        raise lw.unsupported(node, "np.unstack with a computed axis", "pass a constant axis")
+    n = hint[1]
+    x = lw.materialize(args[0], node)
+    if axis.value != 0:
+        x = lw.apply(P.get("moveaxis"), [x, axis, Const(0)], {}, node)
+    # the length is checked by the index of the first piece (so every piece
+    # stays a view of x, as NumPy's are: a write through one reaches x)
+    first = lw.em.call(P.get("unpack_index"), x, n=Const(n))
+    name = _fresh(lw, "unstack")
+
+    def piece(i):
+        index = _name(name + "_i0") if i == 0 else ast.Constant(value=i)
+        return lw.expr(_located(ast.Subscript(value=_name(name), slice=index, ctx=ast.Load()),
+                                node))
+    return _with_names(lw, {name: x, name + "_i0": first},
+                       lambda: Seq("tuple", [piece(i) for i in range(n)]))
+
+
+if getattr(np, "unstack", None) is not None:          # NumPy >= 2.1
+    BUILTIN_CALLS[id(np.unstack)] = (np.unstack, _b_unstack)

@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const
 from .. import runtime
-from .core import const_value, defcomposite, defprim, shape_fresh, shape_of
+from .core import SCALAR, const_value, defcomposite, defprim, shape_fresh, shape_of
 from .shape_ops import _zeros_for_none
 
 # ---------------------------------------------------------------- np.block
@@ -236,9 +236,6 @@ explain_refusal("numpy", "fill_diagonal", "np.fill_diagonal",
                 "(it writes into its argument) is not supported; write "
                 "x[np.diag_indices(n)] = v, or x = x + np.diag(v - np.diag(x)) for a "
                 "square x")
-explain_refusal("numpy", "unstack", "np.unstack",
-                "is not supported (its number of results is a run-time count); index the "
-                "slices (x[0], x[1], ...) or use list(x)")
 explain_refusal("numpy", "apply_over_axes", "np.apply_over_axes",
                 "is not supported; apply the reduction with axis=(...) and keepdims=True")
 
@@ -303,3 +300,7 @@ defprim("polyint", np.polyint, sig="p, /, m=1, k=None", aliases=(np.polyint,),
 def_linear_helper("polyint_adjoint", runtime.polyint_adjoint, "g, p, /, m=1",
                   lambda em, h, g, p, **kw: em.call("polyint", h, **kw), shape_arg=1,
                   doc="runtime helper: the adjoint of p -> np.polyint(p, m).")
+defprim("unpack_index", runtime.unpack_index, sig="x, /, n=1", pyname="unpack_index",
+        nondiff=True, shape=lambda args, kwargs: SCALAR,
+        doc="runtime helper: 0, after checking x has n entries along its first axis "
+            "(a, b = np.unstack(x) indexes its first piece with it).")
