@@ -93,6 +93,7 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         t0 = s.targets[0]
+        outer_hint = getattr(self, "unpack_hint", None)
         if len(s.targets) == 1 and isinstance(t0, (ast.Tuple, ast.List)) and \
                 isinstance(s.value, ast.Call) and \
                 not any(isinstance(e, ast.Starred) for e in t0.elts):
@@ -102,7 +103,7 @@ class StatementsMixin:
         try:
             value = self.expr(s.value)
         finally:
-            self.unpack_hint = None
+            self.unpack_hint = outer_hint
         for t in s.targets:
             self.bind(t, value)
 

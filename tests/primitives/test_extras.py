@@ -256,3 +256,16 @@ def test_refusals_with_advice():
         s2sgrad.grad(_odeint_loss)(0.5)
     with pytest.raises(s2sgrad.S2SGradError, match="np.polymul.*np.convolve"):
         s2sgrad.grad(_polymul_loss)(normal(3))
+
+
+def _gradient_of_comprehension(x):
+    # the comprehension's own assignments (lowered first) keep the hint
+    gy, gx = np.gradient(np.stack([r * 2.0 for r in x]))
+    return np.sum(gy * gx)
+
+
+def test_gradient_unpacked_around_a_comprehension():
+    x = normal(3, 4)
+    np.testing.assert_allclose(s2sgrad.value_and_grad(_gradient_of_comprehension)(x)[0],
+                               _gradient_of_comprehension(x), rtol=1e-13)
+    s2sgrad.check_grads(_gradient_of_comprehension, (x,))
