@@ -1354,3 +1354,23 @@ def unpack_index(x, n=1):
 
 
 __all__ += ["unpack_index"]
+
+
+def fill_diagonal_index(a, wrap=False):
+    """The flat positions ``np.fill_diagonal(a, val, wrap)`` writes (NumPy's rule)."""
+    a = np.asarray(a)
+    if a.ndim < 2:
+        raise ValueError("array must be at least 2-d")
+    end = None
+    if a.ndim == 2:
+        step = a.shape[1] + 1
+        if not wrap:
+            end = a.shape[1] * a.shape[1]
+    else:
+        if not np.all(np.diff(a.shape) == 0):
+            raise ValueError("All dimensions of input must be of equal length")
+        step = 1 + int(np.cumprod(a.shape[:-1]).sum())
+    return np.arange(a.size)[:end:step]
+
+
+__all__ += ["fill_diagonal_index"]

@@ -71,12 +71,13 @@ _INPLACE_METHODS = {
 _INPLACE_FUNCTIONS = {id(np.put_along_axis): (np.put_along_axis, "put_along_axis_update", 3),
                       id(np.put): (np.put, "put_update", 3),
                       id(np.place): (np.place, "place_update", 3),
-                      id(np.copyto): (np.copyto, "copyto_update", 2)}
+                      id(np.copyto): (np.copyto, "copyto_update", 2),
+                      id(np.fill_diagonal): (np.fill_diagonal, "fill_diagonal_update", 2)}
 
 
 def inplace_function_of(obj):
     """``(function, primitive name, operand count)`` for np.put_along_axis,
-    np.put, np.place and np.copyto, else None."""
+    np.put, np.place, np.copyto and np.fill_diagonal, else None."""
     hit = _INPLACE_FUNCTIONS.get(id(obj))
     return hit if hit is not None and hit[0] is obj else None
 

@@ -232,10 +232,6 @@ _POLY = ("is not supported (NumPy's poly1d trims leading zero coefficients, so t
          "numbers when no leading coefficient is 0)")
 for _n in ("polymul", "polydiv"):
     explain_refusal("numpy", _n, f"np.{_n}", _POLY)
-explain_refusal("numpy", "fill_diagonal", "np.fill_diagonal",
-                "(it writes into its argument) is not supported; write "
-                "x[np.diag_indices(n)] = v, or x = x + np.diag(v - np.diag(x)) for a "
-                "square x")
 explain_refusal("numpy", "apply_over_axes", "np.apply_over_axes",
                 "is not supported; apply the reduction with axis=(...) and keepdims=True")
 
@@ -304,3 +300,23 @@ defprim("unpack_index", runtime.unpack_index, sig="x, /, n=1", pyname="unpack_in
         nondiff=True, shape=lambda args, kwargs: SCALAR,
         doc="runtime helper: 0, after checking x has n entries along its first axis "
             "(a, b = np.unstack(x) indexes its first piece with it).")
+
+
+# ---------------------------------------------------------------- np.fill_diagonal (a write)
+
+from .indexing import Slot  # noqa: E402
+from .mutation import _cycled  # noqa: E402
+
+
+def _fill_diagonal(em, a, val, wrap=None):
+    ind = em.call("fill_diagonal_index", a, wrap=wrap if wrap is not None else Const(False))
+    flat = em.call("ravel", a)
+    new = em.call("setitem", flat, _cycled(em, val, ind), ind, _params={"index": Slot(0)})
+    return em.call("reshape", new, em.call("shape", a))
+
+
+defprim("fill_diagonal_update", None, sig="a, val, /, wrap=False", expand=_fill_diagonal,
+        doc="np.fill_diagonal(y, v, wrap): y.flat[diagonal positions] = v, v cycled as NumPy.")
+defprim("fill_diagonal_index", runtime.fill_diagonal_index, sig="a, /, wrap=False",
+        nondiff=True, pyname="fill_diagonal_index", shape=shape_fresh,
+        doc="runtime helper: the flat positions np.fill_diagonal writes (data).")

@@ -41,6 +41,18 @@ def _block_scalars(x):
     return np.sum(np.block([x, 2.0, x]) ** 2)
 
 
+def _fill_diag(x, v):
+    y = x * 2.0
+    np.fill_diagonal(y, v)
+    return np.sum(y ** 2 * W5[:3, :3]) + np.sum(x)
+
+
+def _fill_diag_wrap(x, v):
+    y = x.copy()
+    np.fill_diagonal(y, v, wrap=True)      # v cycled along the wrapped diagonal
+    return np.sum(y ** 3)
+
+
 SPECS = [
     Spec("block", _block2, (normal(2, 3), normal(2, 2), normal(3, 3), normal(3, 2)),
          wrt=(0, 1, 2, 3), id="block-2x2"),
@@ -82,6 +94,11 @@ SPECS = [
          (normal(4),)),
     Spec("polyint_adjoint",
          lambda g: np.sum(rt.polyint_adjoint(g, W23[0], m=2) ** 2), (normal(5),)),
+    Spec("fill_diagonal_update", _fill_diag, (normal(3, 3), 1.5), wrt=(0, 1)),
+    Spec("fill_diagonal_update", _fill_diag, (normal(3, 3), normal(2)), wrt=(0, 1),
+         id="fill_diagonal-cycled"),
+    Spec("fill_diagonal_update", _fill_diag_wrap, (normal(7, 3), normal(3)), wrt=(0, 1),
+         id="fill_diagonal-wrap"),
     Spec("require_ndim", lambda x: np.sum(rt.require_ndim(x, 2) ** 2 * W23), (normal(2, 3),)),
     Spec("unwrap", lambda p: np.sum(np.unwrap(p, axis=0, period=4.0) * np.unwrap(p)),
          (PHASE2,), id="unwrap-axis-period"),
@@ -269,3 +286,10 @@ def test_gradient_unpacked_around_a_comprehension():
     np.testing.assert_allclose(s2sgrad.value_and_grad(_gradient_of_comprehension)(x)[0],
                                _gradient_of_comprehension(x), rtol=1e-13)
     s2sgrad.check_grads(_gradient_of_comprehension, (x,))
+
+
+def test_fill_diagonal_value_and_caller_array_unchanged():
+    x = normal(4, 4)
+    x0 = x.copy()
+    v, _ = s2sgrad.value_and_grad(_fill_diag_wrap, wrt=(0, 1))(x, normal(3))
+    np.testing.assert_array_equal(x, x0)
