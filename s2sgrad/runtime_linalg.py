@@ -366,3 +366,53 @@ def tensorsolve_shapes(a, b):
     shape = np.shape(a)
     out = shape[-(len(shape) - np.ndim(b)):]
     return (-1, int(np.prod(out))), out
+
+
+# ---------------------------------------------------------------- block_diag, toeplitz adjoints
+
+
+def _as_block(x):
+    """How scipy.linalg.block_diag sees an argument: 0-d and 1-d as one row."""
+    x = np.asarray(x)
+    return x.reshape((1, -1)) if x.ndim < 2 else x
+
+
+def unblock_diag(g, *arrs):
+    """The adjoint of ``scipy.linalg.block_diag``: each argument's diagonal
+    block of ``g``, shaped like the argument."""
+    out, r, c = [], 0, 0
+    for a in arrs:
+        m, n = _as_block(a).shape
+        out.append(np.asarray(g)[r:r + m, c:c + n].reshape(np.shape(a)))
+        r, c = r + m, c + n
+    return tuple(out)
+
+
+def _diag_sums(g, offsets):
+    """``[sum of g's diagonal k for k in offsets]`` (k > 0 above the main one)."""
+    g = np.asarray(g)
+    dt = g.dtype if g.dtype.kind in "fc" else np.float64
+    return np.array([np.trace(g, offset=k) if -g.shape[0] < k < g.shape[1] else 0
+                     for k in offsets], dtype=dt)
+
+
+def untoeplitz_cr(g, c, r):
+    """The adjoint of ``scipy.linalg.toeplitz(c, r)`` (real): column ``c``
+    fills the diagonals at and below the main one, ``r[1:]`` those above
+    (``r[0]`` is not read)."""
+    nc, nr = np.size(c), np.size(r)
+    gc = _diag_sums(g, [-k for k in range(nc)])
+    gr = _diag_sums(g, range(nr))
+    if nr:
+        gr[0] = 0
+    return gc.reshape(np.shape(c)), gr.reshape(np.shape(r))
+
+
+def untoeplitz(g, c, r=None):
+    """The adjoint of ``scipy.linalg.toeplitz(c)`` (real: ``r`` is ``c``)."""
+    nc = np.size(c)
+    gc, gr = untoeplitz_cr(g, np.ravel(c), np.ravel(c))
+    return (gc + gr).reshape(np.shape(c)) if nc else gc.reshape(np.shape(c))
+
+
+__all__ += ["unblock_diag", "untoeplitz_cr", "untoeplitz"]

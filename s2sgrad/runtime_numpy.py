@@ -469,8 +469,9 @@ def require_1d(x, what=""):
     of results when compiling)."""
     if np.ndim(x) != 1:
         raise ValueError(f"s2sgrad differentiates {what} only for a 1-d array, but this one "
-                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple) so the "
-                         f"number of results is known when compiling")
+                         f"has shape {np.shape(x)}; pass axis= (an int or a tuple), or unpack "
+                         f"the results (gy, gx = np.gradient(f)), so the number of results "
+                         f"is known when compiling")
     return x
 
 
@@ -1165,3 +1166,211 @@ def along_axis_index(arr, indices, axis):
     axis)`` writes: ``arr[along_axis_index(arr, indices, axis)] = v``."""
     shape = np.shape(arr)
     return _along_axis_index(np.asarray(indices), shape, _axis_of(axis, len(shape)))
+
+
+# ---------------------------------------------------------------- np.block, np.i0 (extras.py)
+
+
+def _nest(leaves, structure):
+    """The nested lists ``structure`` describes (a tuple of sub-structures, or
+    None for one leaf), filled from ``leaves`` in order."""
+    it = iter(leaves)
+
+    def build(s):
+        return next(it) if s is None else [build(x) for x in s]
+    return build(structure)
+
+
+def block(*leaves, structure=None):
+    """``np.block`` of the nested lists ``structure`` describes."""
+    return np.block(_nest(leaves, structure))
+
+
+def unblock(g, *leaves, structure=None):
+    """The adjoint of :func:`block`: the piece of ``g`` each leaf filled,
+    shaped like the leaf (found by assembling the leaves' numbers)."""
+    labels = np.block(_nest([np.full(np.shape(x), k, dtype=np.intp)
+                             for k, x in enumerate(leaves)], structure))
+    g = np.asarray(g)
+    return tuple(g[labels == k].reshape(np.shape(x)) for k, x in enumerate(leaves))
+
+
+def bessel_i1(x):
+    """The modified Bessel function I1 (NumPy has only ``np.i0``): its power
+    series sum_k (x/2)^(2k+1) / (k! (k+1)!), whose terms are all of one sign
+    (no cancellation: relative accuracy near machine precision for every x),
+    summed until the terms no longer change the sum."""
+    x = np.asarray(x)
+    dt = np.result_type(x, np.float32) if x.dtype.kind == "f" else np.float64
+    xs = x.astype(dt, copy=False)
+    q = (xs * 0.5) ** 2
+    term = xs * 0.5
+    total = term.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, 2000):
+            term = term * q / (k * (k + 1))
+            total = total + term
+            if not np.any(np.abs(term) > np.finfo(dt).eps * np.abs(total)):
+                break
+    return total[()] if total.ndim == 0 else total
+
+
+__all__ += ["block", "unblock", "bessel_i1"]
+
+
+def index_grid(kind="mgrid", slices=()):
+    """``np.mgrid[...]``/``np.ogrid[...]`` of constant ``(start, stop, step)`` triples."""
+    grid = np.mgrid if kind == "mgrid" else np.ogrid
+    idx = tuple(slice(*t) for t in slices)
+    return grid[idx[0] if len(idx) == 1 else idx]
+
+
+__all__ += ["index_grid"]
+
+
+def require_ndim(x, ndim=1, what=""):
+    """``x`` itself, after checking it has ``ndim`` axes (a count compiled in)."""
+    if np.ndim(x) != ndim:
+        raise ValueError(f"s2sgrad compiled {what} for a {ndim}-d array (one result per "
+                         f"target), but this one has shape {np.shape(x)}")
+    return x
+
+
+__all__ += ["require_ndim"]
+
+
+# ---------------------------------------------------------------- np.apply_along_axis
+
+
+def along_axis_rows(x, axis=0):
+    """The 1-d slices of ``x`` along ``axis`` as the rows of a 2-d array
+    (in the order np.apply_along_axis visits them)."""
+    x = np.asarray(x)
+    m = np.moveaxis(x, axis, -1)
+    return m.reshape((-1, m.shape[-1]))
+
+
+def along_axis_unrows(g, x, axis=0):
+    """The adjoint of :func:`along_axis_rows`: rows back to ``x``'s shape."""
+    x = np.asarray(x)
+    m_shape = np.moveaxis(np.empty(x.shape, dtype=bool), axis, -1).shape
+    return np.moveaxis(np.reshape(g, m_shape), -1, axis)
+
+
+def _along_axes(x, st, axis):
+    lead = np.moveaxis(np.empty(np.shape(x), dtype=bool), axis, -1).shape[:-1]
+    k = np.ndim(st) - 1
+    ax = axis % np.ndim(x)
+    return lead, k, ax
+
+
+def along_axis_assemble(st, x, axis=0):
+    """np.apply_along_axis's result from the stacked results ``st`` (one per
+    row of :func:`along_axis_rows`): the results' axes replace ``axis``."""
+    lead, k, ax = _along_axes(x, st, axis)
+    r = np.reshape(st, lead + np.shape(st)[1:])
+    return np.moveaxis(r, tuple(range(len(lead), len(lead) + k)), tuple(range(ax, ax + k)))
+
+
+def along_axis_unassemble(g, st, x, axis=0):
+    """The adjoint of :func:`along_axis_assemble`: ``g`` back to ``st``'s shape."""
+    lead, k, ax = _along_axes(x, st, axis)
+    r = np.moveaxis(g, tuple(range(ax, ax + k)), tuple(range(len(lead), len(lead) + k)))
+    return np.reshape(r, np.shape(st))
+
+
+__all__ += ["along_axis_rows", "along_axis_unrows", "along_axis_assemble",
+            "along_axis_unassemble"]
+
+
+# ---------------------------------------------------------------- np.polyadd, polyder, polyint
+
+
+def poly_tail(g, a):
+    """The last ``size(a)`` coefficients of ``g``, shaped like ``a`` (the
+    adjoint of padding ``a`` at the front, as np.polyadd does)."""
+    n = np.size(a)
+    g = np.atleast_1d(g)
+    return g[len(g) - n:].reshape(np.shape(a))
+
+
+def poly_pad(h, like):
+    """``h`` (flattened) padded with zeros at the front to ``len(like)``."""
+    h = np.ravel(h)
+    out = np.zeros(len(np.atleast_1d(like)), dtype=np.result_type(h, np.float32)
+                   if h.dtype.kind == "f" else np.float64)
+    out[len(out) - len(h):] = h
+    return out
+
+
+def _polyder_factors(n, m, dtype):
+    i = np.arange(max(n - m, 0))
+    c = np.ones(len(i), dtype=dtype)
+    for j in range(m):
+        c = c * (n - 1 - i - j)
+    return c
+
+
+def polyder_adjoint(g, p, m=1):
+    """The adjoint of ``np.polyder(p, m)`` (a 1-d ``p``): ``g`` times the
+    factors, then ``m`` zeros (the lowest coefficients do not reach the result)."""
+    p = np.asarray(p)
+    n = len(p)
+    g = np.asarray(g)
+    out = np.zeros(n, dtype=np.result_type(g.dtype, p.dtype))
+    if n - m > 0:
+        out[:n - m] = g * _polyder_factors(n, m, out.dtype)
+    return out
+
+
+def _polyint_weights(n, m, dtype):
+    i = np.arange(n)
+    w = np.ones(n, dtype=dtype)
+    for s in range(m):
+        w = w / (n - i + s)
+    return w
+
+
+def polyint_adjoint(g, p, m=1):
+    """The adjoint of ``p -> np.polyint(p, m)`` (its constants aside): the
+    first ``len(p)`` entries of ``g`` times the integration weights."""
+    p = np.asarray(p)
+    n = len(p)
+    g = np.asarray(g)
+    dt = np.result_type(g.dtype, p.dtype)
+    return g[:n] * _polyint_weights(n, m, dt)
+
+
+__all__ += ["poly_tail", "poly_pad", "polyder_adjoint", "polyint_adjoint"]
+
+
+def unpack_index(x, n=1):
+    """0, after checking ``x``'s first axis has length ``n`` (the number of
+    names ``np.unstack(x)`` is unpacked into, compiled in)."""
+    if np.ndim(x) == 0 or np.shape(x)[0] != n:
+        raise ValueError(f"too many values to unpack (expected {n}): np.unstack of an axis "
+                         f"of length {np.shape(x)[0] if np.ndim(x) else 0}")
+    return 0
+
+
+__all__ += ["unpack_index"]
+
+
+def fill_diagonal_index(a, wrap=False):
+    """The flat positions ``np.fill_diagonal(a, val, wrap)`` writes (NumPy's rule)."""
+    a = np.asarray(a)
+    if a.ndim < 2:
+        raise ValueError("array must be at least 2-d")
+    end = None
+    if a.ndim == 2:
+        step = a.shape[1] + 1
+        if not wrap:
+            end = a.shape[1] * a.shape[1]
+    else:
+        if not np.all(np.diff(a.shape) == 0):
+            raise ValueError("All dimensions of input must be of equal length")
+        step = 1 + int(np.cumprod(a.shape[:-1]).sum())
+    return np.arange(a.size)[:end:step]
+
+
+__all__ += ["fill_diagonal_index"]

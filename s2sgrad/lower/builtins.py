@@ -11,6 +11,7 @@ import ast
 import functools
 import math
 import operator
+import types
 
 
 from ..ir import Const, Var
@@ -101,20 +102,60 @@ def _b_dict(lw, args, kwargs, node):
 
 
 def _b_sorted(lw, args, kwargs, node):
-    """``sorted(...)`` of values known while compiling: a dict's keys, a tuple
-    or list of constants (``reverse=`` a constant; no ``key=``)."""
-    if len(args) != 1 or set(kwargs) - {"reverse"}:
+    """``sorted(...)`` of a dict's keys or a tuple/list whose length is known
+    while compiling (``reverse=`` a constant; ``key=`` any function the
+    compiler can lower: a lambda, a nested or global ``def``, a builtin).
+    Constant keys sort while compiling.  Computed keys must be numbers: the
+    order is ``np.argsort`` of the stacked keys (stable, as Python's sort;
+    ``reverse`` keeps the order of equal keys too, as Python's does), and
+    the items, stacked (so of one shape), are picked in that order -- each
+    a differentiable read, the order itself data."""
+    if len(args) != 1 or set(kwargs) - {"reverse", "key"}:
         raise lw.unsupported(node, "sorted() with these arguments",
-                             "sort constants (dict keys, a literal list), or use np.sort")
+                             "sorted(items, key=..., reverse=...)")
     (x,) = args
     reverse = kwargs.get("reverse", Const(False))
+    if not isinstance(reverse, Const):
+        raise lw.unsupported(node, "sorted() with a computed reverse=", "pass True or False")
     items = [Const(k) for k in x.items] if isinstance(x, DictVal) else \
         x.items if isinstance(x, Seq) else None
-    if items is None or not all(isinstance(i, Const) for i in items) or \
-            not isinstance(reverse, Const):
-        raise lw.unsupported(node, "sorted() of a computed value", "use np.sort")
-    return Seq("list", [Const(v) for v in sorted((i.value for i in items),
-                                                 reverse=bool(reverse.value))])
+    if items is None:
+        raise lw.unsupported(node, "sorted() of a list built at run time (its length is not "
+                                   "known when compiling)", "use np.sort, or np.argsort of "
+                                                            "the keys and indexing")
+    key = kwargs.get("key", Const(None))
+    if isinstance(key, Const) and key.value is None:
+        keys = list(items)
+    elif isinstance(key, Static) and isinstance(key.obj, types.BuiltinFunctionType) and \
+            all(isinstance(i, Const) for i in items):
+        # sorted(names, key=len): a builtin of constants, evaluated while compiling
+        keys = [Const(key.obj(i.value)) for i in items]
+    else:
+        keys = [lw.call_value(key, [it], {}, node) for it in items]
+    if all(isinstance(k, Const) for k in keys):
+        order = sorted(range(len(items)), key=lambda i: keys[i].value,
+                       reverse=bool(reverse.value))
+        return Seq("list", [items[i] for i in order])
+    if not items:
+        return Seq("list", [])
+    if any(isinstance(i, Const) and not isinstance(i.value, (int, float)) for i in items) or \
+            any(isinstance(i, (Seq, DictVal, Static)) for i in items):
+        raise lw.unsupported(node, "sorted() of constants or containers by a key computed "
+                                   "at run time", "sort arrays or numbers by a computed key, "
+                                                  "or constants by a constant key")
+    ks = lw.apply(P.get("array"), [Seq("list", keys)], {}, node)
+    # one number per item (Python compares them; arrays would not compare)
+    ks = lw.apply(P.get("require_ndim"), [ks], {"ndim": Const(1),
+                                              "what": Const("sorted()'s keys")}, node)
+    if reverse.value:
+        ks = lw.apply(P.get("negative"), [ks], {}, node)
+    perm = lw.apply(P.get("argsort"), [ks], {"kind": Const("stable")}, node)
+    stacked = lw.apply(P.get("array"), [Seq("list", list(items))], {}, node)
+    out = []
+    for j in range(len(items)):
+        pj = lw.apply(P.get("take"), [perm, Const(j)], {}, node)
+        out.append(lw.apply(P.get("take"), [stacked, pj], {"axis": Const(0)}, node))
+    return Seq("list", out)
 
 
 def _b_range(lw, args, kwargs, node):

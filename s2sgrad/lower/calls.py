@@ -29,6 +29,7 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
 from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
+from .functional import Vectorized, vectorized_call
 from .transforms import LocalPullback, _LeafCheck, transform_kind, transformed_value
 
 
@@ -70,12 +71,13 @@ _INPLACE_METHODS = {
 _INPLACE_FUNCTIONS = {id(np.put_along_axis): (np.put_along_axis, "put_along_axis_update", 3),
                       id(np.put): (np.put, "put_update", 3),
                       id(np.place): (np.place, "place_update", 3),
-                      id(np.copyto): (np.copyto, "copyto_update", 2)}
+                      id(np.copyto): (np.copyto, "copyto_update", 2),
+                      id(np.fill_diagonal): (np.fill_diagonal, "fill_diagonal_update", 2)}
 
 
 def inplace_function_of(obj):
     """``(function, primitive name, operand count)`` for np.put_along_axis,
-    np.put, np.place and np.copyto, else None."""
+    np.put, np.place, np.copyto and np.fill_diagonal, else None."""
     hit = _INPLACE_FUNCTIONS.get(id(obj))
     return hit if hit is not None and hit[0] is obj else None
 
@@ -237,6 +239,8 @@ class CallsMixin:
                                    "unpack a tuple or list literal")
         if isinstance(callee, LocalFunction):
             return self.call_local(callee, args, kwargs, node)
+        if isinstance(callee, Vectorized):
+            return vectorized_call(self, callee.fn, args, kwargs, node)
         if isinstance(callee, Transform):
             return self.call_transform(callee, args, kwargs, node)
         if isinstance(callee, (LocalPullback, _LeafCheck)):
@@ -417,6 +421,12 @@ class CallsMixin:
             spelling = ("func",) if prim.printer is not None and \
                 getattr(prim.printer, "operator", False) and obj is prim.impl else None
             return self.apply(prim, args, kwargs, node, spelling=spelling)
+        if isinstance(obj, np.vectorize):
+            # vf = np.vectorize(f) made outside the function: its element loop
+            if obj.otypes or obj.excluded or obj.signature is not None or obj.cache:
+                raise self.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
+                                       "use np.vectorize(f) with the function only")
+            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node)
         handler = BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)
@@ -713,6 +723,16 @@ class CallsMixin:
             args = list(args[0].items)
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             args, kwargs = self.arrays_of_sequences(prim, args, kwargs, node)
+        hint = getattr(self, "unpack_hint", None)
+        if prim.name == "gradient" and hint is not None and hint[0] is node and args and \
+                (kwargs.get("axis") is None or (isinstance(kwargs["axis"], Const) and
+                                                kwargs["axis"].value is None)):
+            # gy, gx = np.gradient(f): f has as many axes as there are targets
+            n = hint[1]
+            args = [self.em.call(P.get("require_ndim"), self.materialize(args[0], node),
+                                 ndim=Const(n), what=Const("np.gradient(f) unpacked"))] + \
+                list(args[1:])
+            kwargs = dict(kwargs, axis=Const(tuple(range(n))))
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
         if prim.name == "asarray" and len(atoms) == 1 and not katoms and \

@@ -41,9 +41,9 @@ from ..primitives.random import TOKENS as _RNG_TOKENS, rng_kind
 from .values import ObjVal, Static, is_namespace, is_number, is_static_object
 
 
-# np.r_, np.c_, np.s_, np.index_exp: objects used by subscripting them
-# (lowered in subscripts.py)
-_INDEX_TRICKS = (np.r_, np.c_, np.s_, np.index_exp)
+# np.r_, np.c_, np.s_, np.index_exp, np.mgrid, np.ogrid: objects used by
+# subscripting them (lowered in subscripts.py)
+_INDEX_TRICKS = (np.r_, np.c_, np.s_, np.index_exp, np.mgrid, np.ogrid)
 
 
 def _literal(v):

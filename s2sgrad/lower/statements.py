@@ -93,7 +93,18 @@ class StatementsMixin:
         return None
 
     def stmt_Assign(self, s):
-        value = self.expr(s.value)
+        t0 = s.targets[0]
+        outer_hint = getattr(self, "unpack_hint", None)
+        if len(s.targets) == 1 and isinstance(t0, (ast.Tuple, ast.List)) and \
+                isinstance(s.value, ast.Call) and \
+                not any(isinstance(e, ast.Starred) for e in t0.elts):
+            # ``gy, gx = np.gradient(f)``: the number of results is known from the
+            # targets (calls.apply reads the hint for primitives that need it)
+            self.unpack_hint = (s.value, len(t0.elts))
+        try:
+            value = self.expr(s.value)
+        finally:
+            self.unpack_hint = outer_hint
         if len(s.targets) == 1:
             self.bind(s.targets[0], value)
             return

@@ -65,6 +65,8 @@ class SubscriptsMixin:
             return self.index_expression(base.obj, idx_node, node)
         if isinstance(base, Static) and (base.obj is np.r_ or base.obj is np.c_):
             return self.axis_concatenate(base.obj is np.c_, idx_node, node)
+        if isinstance(base, Static) and (base.obj is np.mgrid or base.obj is np.ogrid):
+            return self.index_grid(base.obj is np.mgrid, idx_node, node)
         if isinstance(base, Static):
             raise self.unsupported(node, f"subscripting '{snippet(node.value)}'",
                                    "index an array value")
@@ -93,6 +95,28 @@ class SubscriptsMixin:
             return Const(tuple(const(e) for e in idx_node.elts))
         v = const(idx_node)
         return Const((v,) if obj is np.index_exp else v)
+
+    def index_grid(self, dense, idx_node, node):
+        """``np.mgrid[0:3, 0:1:5j]`` / ``np.ogrid[...]`` with constant bounds
+        (numbers; a complex step is a number of points): data, the same grid
+        in every call."""
+        name = "np.mgrid" if dense else "np.ogrid"
+        elts = list(idx_node.elts) if isinstance(idx_node, ast.Tuple) else [idx_node]
+        triples = []
+        for e in elts:
+            if not isinstance(e, ast.Slice):
+                raise self.unsupported(node, f"an item of {name} that is not a slice",
+                                       f"write {name}[start:stop:step, ...]")
+            bounds = [None if b is None else self.expr(b) for b in (e.lower, e.upper, e.step)]
+            if not all(b is None or (isinstance(b, Const) and isinstance(
+                    b.value, (int, float, complex)) and not isinstance(b.value, bool))
+                    for b in bounds):
+                raise self.unsupported(node, f"{name} with computed bounds",
+                                       "use np.meshgrid of np.arange/np.linspace")
+            triples.append(tuple(None if b is None else b.value for b in bounds))
+        out = self.em.call(P.get("index_grid"), kind=Const("mgrid" if dense else "ogrid"),
+                           slices=Const(tuple(triples)))
+        return Seq(P.get("index_grid").out_kind, out) if isinstance(out, tuple) else out
 
     def axis_concatenate(self, columns, idx_node, node):
         """``np.r_[a, b, 0:3]`` (``columns``: ``np.c_[...]``): a concatenation

@@ -23,6 +23,7 @@ from . import statistics        # noqa: F401  cumprod, diff, quantiles, cov, nan
 from . import data              # noqa: F401  any, nonzero, unique, searchsorted, bincount, ...
 from . import interpolation   # noqa: F401  np.interp
 from . import array_api         # noqa: F401  np.linalg.vecdot, vector_norm, cumulative_sum, ...
+from . import extras            # noqa: F401  np.block, np.i0, poly*, unwrap, unstack
 from . import user_rules        # noqa: F401  the run-time check of user rules' results
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the

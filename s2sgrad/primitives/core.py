@@ -442,10 +442,24 @@ def _public_name(obj, modules):
     return None
 
 
+# (top-level package, function name) -> (public name, why it is refused and what
+# to do instead): library callables refused with advice (primitives/extras.py)
+EXPLAINED_REFUSALS: dict = {}
+
+
+def explain_refusal(package, fname, public, message):
+    EXPLAINED_REFUSALS[(package, fname)] = (public, message)
+
+
 def refusal(obj):
     """``(name, message)`` for a library callable that has no rule, when the
     table can say more than "unknown" (the methods a distribution does
-    support, that freezing one is not supported), else None."""
+    support, that freezing one is not supported, advice for a callable
+    refused on purpose), else None."""
+    mod = getattr(obj, "__module__", None) or ""
+    hit = EXPLAINED_REFUSALS.get((mod.split(".")[0], getattr(obj, "__name__", None)))
+    if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy")):
+        return hit
     methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
                (isinstance(obj, types.MethodType) and inst is obj.__self__)]
     if methods:

@@ -1,5 +1,7 @@
 """scipy.linalg: solve_triangular, cho_factor/cho_solve, cholesky, expm,
-lu_factor/lu_solve, solve (assume_a), inv, det, eigh, solve_sylvester, sqrtm.
+lu_factor/lu_solve, solve (assume_a), inv, det, eigh, solve_sylvester, sqrtm;
+eigvalsh, svd, svdvals, qr, pinv, norm, lstsq and lu as composites of the
+NumPy primitives; block_diag and toeplitz (linear).
 
 Imported only when a program uses SciPy (``core.OPTIONAL_RULES``); generated
 code calls SciPy through the runtime's ``scipy_linalg`` stand-in, which
@@ -21,6 +23,14 @@ what is differentiated):
   is ``expm`` of a larger block matrix.
 * ``solve``: ``assume_a`` general (default), 'sym'/'her'/'pos' (one
   triangle read, ``lower`` as SciPy); others are refused.
+* ``eigvalsh``/``svd``/``svdvals``/``qr``/``pinv``/``norm``/``lstsq``/``lu``
+  print as NumPy's routines (the same LAPACK drivers); SciPy-only options
+  (``qr(pivoting=True)``, ``qr`` modes 'r'/'raw', ``pinv(atol=)``,
+  ``eigvalsh(b=...)``/``subset_by_*``, ``lu(p_indices=True)``, ``svd``'s
+  ``lapack_driver='gesvd'``) are refused.  ``lu``'s ``P`` is data and needs a
+  square matrix (as ``lu_factor``'s derivative).
+* ``toeplitz`` is differentiated for real ``c`` and ``r`` (1-d); without
+  ``r`` the matrix is symmetric in ``c``; ``r[0]`` is not read.
 """
 from __future__ import annotations
 
@@ -30,8 +40,8 @@ from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
 from . import printing
-from .core import defprim, shape_fresh, shape_of
-from .decompositions import (_T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
+from .core import defcomposite, defprim, shape_fresh, shape_of
+from .decompositions import (_H, _T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
                              _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
                              _read_tangent, _real)
 from .linalg import _det_jvp, _det_vjp, _inv_jvp, _inv_vjp
@@ -511,3 +521,238 @@ defprim("scipy_eigh", sl.eigh,
         if _scipy_eigh_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
                                                        shape_of(args[0])),
         doc="scipy.linalg.eigh (lower by default): numpy's eigh/eigvalsh rules.")
+
+
+# ---------------------------------------------------------------- NumPy's rules under SciPy's names
+#
+# scipy.linalg.eigvalsh, svd, svdvals, qr, pinv, norm, lstsq and lu are
+# composites of the NumPy primitives (same LAPACK routines, so the same
+# values up to rounding; the generated code calls NumPy's).  Options SciPy
+# has and NumPy lacks are refused unless they are the default.
+
+
+def _only_default(name, **opts):
+    for k, (v, default) in opts.items():
+        if v is None or (isinstance(v, Const) and v.value == default):
+            continue
+        raise S2SGradError(f"scipy.linalg.{name}: {k}= other than {default!r} is not "
+                           f"differentiated (use the default)")
+
+
+def _eigvalsh_expand(em, a, b=None, *, lower=None, overwrite_a=None, overwrite_b=None,
+                     type=None, check_finite=None, subset_by_index=None,
+                     subset_by_value=None, driver=None):
+    _eigh_opts(b=b, lower=lower, type=type, subset_by_index=subset_by_index,
+               subset_by_value=subset_by_value)
+    return em.eigvalsh(a, UPLO="L" if _flag(lower, True) else "U")
+
+
+defcomposite("scipy_eigvalsh", sl.eigvalsh, expand=_eigvalsh_expand,
+             sig="a, /, b=None, *, lower=True, overwrite_a=False, overwrite_b=False, type=1, "
+                 "check_finite=True, subset_by_index=None, subset_by_value=None, driver=None",
+             doc="scipy.linalg.eigvalsh (lower by default): np.linalg.eigvalsh's rules.")
+
+
+def _svd_expand(em, a, full_matrices=None, compute_uv=None, overwrite_a=None,
+                check_finite=None, lapack_driver=None):
+    _only_default("svd", lapack_driver=(lapack_driver, "gesdd"))
+    out = em.svd(a, full_matrices=_flag(full_matrices, True),
+                 compute_uv=_flag(compute_uv, True))
+    return tuple(out) if isinstance(out, (tuple, list)) else out
+
+
+defcomposite("scipy_svd", sl.svd, expand=_svd_expand,
+             sig="a, /, full_matrices=True, compute_uv=True, overwrite_a=False, "
+                 "check_finite=True, lapack_driver='gesdd'",
+             doc="scipy.linalg.svd: np.linalg.svd's rules.")
+defcomposite("scipy_svdvals", sl.svdvals,
+             expand=lambda em, a, overwrite_a=None, check_finite=None:
+             em.svd(a, compute_uv=False),
+             sig="a, /, overwrite_a=False, check_finite=True",
+             doc="scipy.linalg.svdvals: np.linalg.svd(a, compute_uv=False)'s rules.")
+
+
+def _qr_expand(em, a, overwrite_a=None, lwork=None, mode=None, pivoting=None,
+               check_finite=None):
+    _only_default("qr", pivoting=(pivoting, False))
+    m = _flag(mode, "full")
+    if m not in ("full", "economic"):
+        raise S2SGradError(f"scipy.linalg.qr: mode={m!r} is not differentiated "
+                           f"(use 'full' or 'economic')")
+    return tuple(em.qr(a, mode="complete" if m == "full" else "reduced"))
+
+
+defcomposite("scipy_qr", sl.qr, expand=_qr_expand,
+             sig="a, /, overwrite_a=False, lwork=None, mode='full', pivoting=False, "
+                 "check_finite=True",
+             doc="scipy.linalg.qr (modes 'full', 'economic'): np.linalg.qr's rules.")
+
+
+def _pinv_expand(em, a, *, atol=None, rtol=None, return_rank=None, check_finite=None):
+    _only_default("pinv", atol=(atol, None), return_rank=(return_rank, False))
+    return em.pinv(a) if rtol is None or (isinstance(rtol, Const) and rtol.value is None) \
+        else em.pinv(a, rtol=rtol)
+
+
+defcomposite("scipy_pinv", sl.pinv, expand=_pinv_expand,
+             sig="a, /, *, atol=None, rtol=None, return_rank=False, check_finite=True",
+             doc="scipy.linalg.pinv (rtol; atol refused): np.linalg.pinv's rules.")
+
+
+def _norm_expand(em, a, ord=None, axis=None, keepdims=None, check_finite=None):
+    kw = {k: v for k, v in (("ord", ord), ("axis", axis), ("keepdims", keepdims))
+          if v is not None and not (isinstance(v, Const) and (v.value is None or v.value is False))}
+    return em.norm(a, **kw)
+
+
+defcomposite("scipy_norm", sl.norm, expand=_norm_expand,
+             sig="a, /, ord=None, axis=None, keepdims=False, check_finite=True",
+             doc="scipy.linalg.norm: np.linalg.norm's rules.")
+
+
+def _lstsq_expand(em, a, b, cond=None, overwrite_a=None, overwrite_b=None, check_finite=None,
+                  lapack_driver=None):
+    kw = {} if cond is None or (isinstance(cond, Const) and cond.value is None) else \
+        {"rcond": cond}
+    return tuple(em.lstsq(a, b, **kw))
+
+
+defcomposite("scipy_lstsq", sl.lstsq, expand=_lstsq_expand,
+             sig="a, b, /, cond=None, overwrite_a=False, overwrite_b=False, check_finite=True, "
+                 "lapack_driver=None",
+             doc="scipy.linalg.lstsq: np.linalg.lstsq's rules (x, residues, rank, s).")
+
+
+def _lu_expand(em, a, permute_l=None, overwrite_a=None, check_finite=None, p_indices=None):
+    _only_default("lu", p_indices=(p_indices, False))
+    lu, piv = em.lu_factor(a)
+    L, U = _lu_parts(em, lu)
+    if _flag(permute_l, False):
+        return em.unapply_pivots(L, piv), U
+    n = em.call("getitem", em.shape(lu), _params={"index": -1})
+    P = em.unapply_pivots(em.eye(n, dtype=em.call("result_type", lu, _params={
+        "spelling": ("attr", "dtype")})), piv)
+    return P, L, U
+
+
+defcomposite("scipy_lu", sl.lu, expand=_lu_expand,
+             sig="a, /, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False",
+             doc="scipy.linalg.lu of a square matrix: P, L, U from lu_factor's rules "
+                 "(P is data).")
+
+
+# ---------------------------------------------------------------- block_diag, toeplitz
+
+
+def _block_diag_vjp(em, g, out, *arrs):
+    if len(arrs) == 1:
+        return [em.reshape(g, shape=em.shape(arrs[0]))]
+    return list(em.call("unblock_diag", g, *arrs))
+
+
+def _block_diag_jvp(em, dots, out, *arrs):
+    if all(d is None for d in dots):
+        return None
+    return em.call("block_diag", *[d if d is not None else em.zeros_like(x)
+                                   for d, x in zip(dots, arrs)])
+
+
+defprim("block_diag", sl.block_diag, sig="*arrs", pyname=_PY + "block_diag",
+        vjp=_block_diag_vjp, jvp=_block_diag_jvp, linear=True, shape=shape_fresh,
+        doc="scipy.linalg.block_diag: the cotangent's diagonal blocks.")
+
+
+def _unblock_diag_vjp(em, hs, out, g, *arrs):
+    hs = hs if isinstance(hs, tuple) else (hs,)
+    if all(h is None for h in hs):
+        return [None] * (1 + len(arrs))
+    return [em.call("block_diag", *[h if h is not None else em.zeros_like(x)
+                                    for h, x in zip(hs, arrs)])] + [None] * len(arrs)
+
+
+defprim("unblock_diag", runtime.unblock_diag, sig="g, /, *arrs", pyname="unblock_diag",
+        vjp=_unblock_diag_vjp,
+        jvp=lambda em, dots, out, g, *arrs: None if dots[0] is None else
+        em.call("unblock_diag", dots[0], *arrs),
+        linear=True, nouts=lambda args, kwargs: len(args) - 1,
+        shape=lambda args, kwargs: tuple(shape_of(x) for x in args[1:]),
+        doc="runtime helper: the adjoint of scipy.linalg.block_diag (one output per block).")
+
+
+def _toeplitz_vjp(em, g, out, c, r=None):
+    if r is None or (isinstance(r, Const) and r.value is None):
+        return [em.call("untoeplitz", g, c, r=Const(None)), None]
+    gc, gr = em.call("untoeplitz_cr", g, c, r)
+    return [gc, gr]
+
+
+def _toeplitz_jvp(em, dots, out, c, r=None):
+    dc, dr = dots if len(dots) == 2 else (dots[0], None)
+    no_r = r is None or (isinstance(r, Const) and r.value is None)
+    if dc is None and dr is None:
+        return None
+    dc = dc if dc is not None else em.zeros_like(c)
+    if no_r:
+        return em.toeplitz(dc)
+    return em.toeplitz(dc, dr if dr is not None else em.zeros_like(r))
+
+
+defprim("toeplitz", sl.toeplitz, sig="c, r=None, /", pyname=_PY + "toeplitz",
+        vjp=_toeplitz_vjp, jvp=_toeplitz_jvp, linear=True, shape=shape_fresh,
+        doc="scipy.linalg.toeplitz (1-d c, r; real): the cotangent's diagonals summed.")
+defprim("untoeplitz", runtime.untoeplitz, sig="g, c, /, r=None", pyname="untoeplitz",
+        vjp=lambda em, h, out, g, c, r=None: [em.toeplitz(h), None],
+        jvp=lambda em, dots, out, g, c, r=None: None if dots[0] is None else
+        em.call("untoeplitz", dots[0], c, r=Const(None)),
+        linear=True, shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: the adjoint of scipy.linalg.toeplitz(c) (symmetric).")
+
+
+def _untoeplitz_cr_vjp(em, hs, out, g, c, r):
+    hc, hr = hs
+    if hc is None and hr is None:
+        return [None, None, None]
+    return [em.toeplitz(hc if hc is not None else em.zeros_like(c),
+                        hr if hr is not None else em.zeros_like(r)), None, None]
+
+
+defprim("untoeplitz_cr", runtime.untoeplitz_cr, sig="g, c, r, /", pyname="untoeplitz_cr",
+        vjp=_untoeplitz_cr_vjp,
+        jvp=lambda em, dots, out, g, c, r: None if dots[0] is None else
+        tuple(em.call("untoeplitz_cr", dots[0], c, r)),
+        linear=True, nouts=2, shape=lambda args, kwargs: (shape_of(args[1]), shape_of(args[2])),
+        doc="runtime helper: the adjoint of scipy.linalg.toeplitz(c, r) (r[0] unused).")
+
+
+# ---------------------------------------------------------------- expm_frechet, polar
+
+
+def _expm_frechet_expand(em, A, E, method=None, compute_expm=None, check_finite=None):
+    L = em.top_right(em.expm(em.frechet_block(A, E)))
+    if not _flag(compute_expm, True):
+        return L
+    return em.expm(A), L
+
+
+defcomposite("scipy_expm_frechet", sl.expm_frechet, expand=_expm_frechet_expand,
+             sig="A, E, /, method=None, compute_expm=True, check_finite=True",
+             doc="scipy.linalg.expm_frechet: (expm(A), L(A, E)) by the block-matrix identity "
+                 "(the values are expm's, equal to SciPy's up to rounding).")
+
+
+def _polar_expand(em, a, side=None):
+    s = _flag(side, "right")
+    if s not in ("right", "left"):
+        raise S2SGradError(f"scipy.linalg.polar: side={s!r}")
+    w, sv, vh = em.svd(a, full_matrices=False)
+    u = _mm(em, w, vh)
+    if s == "right":       # a = u p, p = V S V^H
+        p = _mm(em, _H(em, vh), em.multiply(em.expand_dims(sv, axis=-1), vh))
+    else:                  # a = p u, p = W S W^H
+        p = _mm(em, em.multiply(w, em.expand_dims(sv, axis=-2)), _H(em, w))
+    return u, p
+
+
+defcomposite("scipy_polar", sl.polar, expand=_polar_expand, sig="a, /, side='right'",
+             doc="scipy.linalg.polar: from the thin SVD (as SciPy computes it), "
+                 "np.linalg.svd's rules.")

@@ -622,3 +622,66 @@ defprim("log_softmax", sc.log_softmax, sig="x, /, axis=None",
         shape=lambda args, kwargs: shape_of(args[0]),
         shape_safe=True,
         doc="scipy.special.log_softmax: g - exp(out) * sum(g).")
+
+
+# ---------------------------------------------------------------- exponential integrals En,
+# dilogarithm, hypergeometric functions, factorial, comb
+
+# E_n'(x) = -E_(n-1)(x) for n >= 1; E_0 = e^-x / x, so E_0' = -E_0 (1 + 1/x)
+def_with_data("expn", getattr(sc, "expn", None), ("n", "x"), ("n",),
+              lambda em, out, x, n: [em.where(
+                  em.greater_equal(n, 1),
+                  em.negative(em.call("expn", x, n=em.maximum(em.subtract(n, 1), 0))),
+                  em.negative(em.multiply(out, em.add(1.0, em.reciprocal(x)))))])
+
+
+def _spence_partial(em, out, x):
+    # spence(z) = int_1^z log t / (1 - t) dt: derivative log(z) / (1 - z), -1 at z = 1
+    one = em.equal(x, 1)
+    xs = em.where(one, 2.0, x)
+    return [em.where(one, -1.0, em.divide(em.log(xs), em.subtract(1.0, xs)))]
+
+
+_special("spence", 1, _spence_partial)
+
+# d/dx 1F1(a; b; x) = a/b 1F1(a+1; b+1; x);  d/dz 2F1(a, b; c; z) = ab/c 2F1(a+1, b+1; c+1; z)
+def_with_data("hyp1f1", getattr(sc, "hyp1f1", None), ("a", "b", "x"), ("a", "b"),
+              lambda em, out, x, a, b: [em.multiply(
+                  em.divide(a, b), em.call("hyp1f1", x, a=em.add(a, 1), b=em.add(b, 1)))])
+def_with_data("hyp2f1", getattr(sc, "hyp2f1", None), ("a", "b", "c", "z"), ("a", "b", "c"),
+              lambda em, out, z, a, b, c: [em.multiply(
+                  em.divide(em.multiply(a, b), c),
+                  em.call("hyp2f1", z, a=em.add(a, 1), b=em.add(b, 1), c=em.add(c, 1)))])
+
+
+def _factorial_expand(em, n, exact=None, extend=None):
+    if extend is not None and not (isinstance(extend, Const) and extend.value == "zero"):
+        raise S2SGradError("scipy.special.factorial: extend= other than 'zero' is not "
+                           "differentiated")
+    if exact is not None and not (isinstance(exact, Const) and exact.value is False):
+        raise S2SGradError("scipy.special.factorial(exact=True) is an integer (not "
+                           "differentiable): use exact=False")
+    # SciPy: gamma(n + 1), 0 for n < 0
+    return em.where(em.less(n, 0), 0.0, c(em, "gamma", em.add(n, 1.0)))
+
+
+defcomposite("scipy.special.factorial", sc.factorial, sig="n, /, exact=False, extend='zero'",
+             expand=_factorial_expand, doc="scipy.special.factorial(n): gamma(n + 1), 0 below 0.")
+
+
+def _comb_expand(em, N, k, *, exact=None, repetition=None, **_):
+    if exact is not None and not (isinstance(exact, Const) and exact.value is False):
+        raise S2SGradError("scipy.special.comb(exact=True) is an integer (not "
+                           "differentiable): use exact=False")
+    if isinstance(repetition, Const) and repetition.value:
+        N = em.subtract(em.add(N, k), 1)
+    elif repetition is not None and not isinstance(repetition, Const):
+        raise S2SGradError("scipy.special.comb: repetition must be a constant")
+    # SciPy: binom(N, k), 0 unless 0 <= k <= N
+    ok = em.logical_and(em.logical_and(em.less_equal(k, N), em.greater_equal(N, 0)),
+                        em.greater_equal(k, 0))
+    return em.where(ok, c(em, "binom", N, k), 0.0)
+
+
+defcomposite("scipy.special.comb", sc.comb, sig="N, k, /, *, exact=False, repetition=False",
+             expand=_comb_expand, doc="scipy.special.comb(N, k): binom, 0 outside 0 <= k <= N.")

@@ -1,7 +1,8 @@
 """``scipy.stats``: densities, distribution functions and quantiles of
 norm, t, gamma, beta, expon, laplace, cauchy, logistic, uniform, halfnorm,
-lognorm, pareto, weibull_min, chi2, poisson, binom, bernoulli, geom,
-dirichlet and multivariate_normal.
+lognorm, pareto, weibull_min, chi2, gumbel_r, gumbel_l, vonmises,
+wrapcauchy, gennorm, truncnorm, poisson, binom, bernoulli, geom, nbinom,
+betabinom, dirichlet, multinomial and multivariate_normal.
 
 Imported only once the user's program has imported ``scipy.stats`` (see
 ``core.OPTIONAL_RULES``).  ``norm.logpdf`` and friends are bound methods of
@@ -41,6 +42,15 @@ Conventions and differences (documented in the README too):
   that is not positive definite gives NaN where SciPy raises);
   ``allow_singular=True`` is refused; with ``mean=None`` the dimension is
   ``len(cov)``.
+* ``gumbel_r``/``gumbel_l``: the cdf/sf formulas are evaluated with ``z``
+  clipped at -700 (``e^-z`` would overflow): derivative 0 beyond, where the
+  true one is below 1e-300.  ``gennorm.cdf``/``sf``: ``beta`` is data.
+* ``truncnorm``: ``a``, ``b`` differentiable; the mass ``Phi(b) - Phi(a)``
+  is taken from the upper tail when ``a > 0``; beyond ~37 standard
+  deviations it underflows (SciPy uses log-space formulas there).
+* ``nbinom.cdf``/``sf``: ``n`` is data (``betainc``'s ``a``).
+  ``multinomial``: ``x`` and ``n`` are data; as SciPy (< 1.18) the last
+  probability is ``1 - sum(the others)``, so its derivative goes to those.
 * ``dirichlet``: ``x`` has ``len(alpha)`` rows (the shorter form SciPy
   completes is not recognised) and is not checked to lie on the simplex
   (SciPy raises).
@@ -924,3 +934,248 @@ defcomposite("scipy.stats.multivariate_normal.pdf",
              expand=lambda em, x, **kw: em.exp(_mvn_logpdf(em, x, **kw)),
              methods=[(st.multivariate_normal, "pdf")],
              doc="scipy.stats.multivariate_normal.pdf(x, mean, cov)")
+
+
+# ------------------------------------------------------------ cauchy quantiles
+
+def _cauchy_ppf(em, q):
+    # tan(pi (q - 1/2)); exactly -inf/inf at q = 0/1 (tan gives +-1.6e16 there),
+    # where the formula is evaluated at 1/2 (derivative 0, no inf in it)
+    lo, hi = em.equal(q, 0), em.equal(q, 1)
+    qi = em.where(em.logical_or(lo, hi), 0.5, q)
+    v = em.tan(em.multiply(math.pi, em.subtract(qi, 0.5)))
+    return em.where(lo, -_INF, em.where(hi, _INF, v))
+
+
+cauchy.quantile("ppf", _cauchy_ppf)
+cauchy.quantile("isf", lambda em, q: em.negative(_cauchy_ppf(em, q)))
+
+# ------------------------------------------------------------ gumbel_r, gumbel_l
+#
+# gumbel_r: cdf exp(-e^-z); gumbel_l(z) is gumbel_r(-z).  e^-z overflows for
+# z < -709: the cdf/sf formulas are evaluated at z clipped there (their
+# values are 0 and 1 at that point already; derivative 0 beyond).
+
+_GUMBEL_CLIP = -700.0
+
+
+def _gumbel_logpdf(em, z):
+    return em.subtract(em.negative(z), em.exp(em.negative(z)))
+
+
+def _gumbel_e(em, z):
+    """e^-z at z clipped from below (no overflow, derivative 0 beyond the clip)."""
+    return em.exp(em.negative(em.where(em.less(z, _GUMBEL_CLIP), _GUMBEL_CLIP, z)))
+
+
+def _gumbel_cdf(em, z):
+    return em.exp(em.negative(_gumbel_e(em, z)))
+
+
+def _gumbel_sf(em, z):
+    return em.negative(em.expm1(em.negative(_gumbel_e(em, z))))
+
+
+def _gumbel_logsf(em, z):
+    return em.log(_gumbel_sf(em, z))
+
+
+def _neg(f):
+    return lambda em, z: f(em, em.negative(z))
+
+
+gumbel_r = _Dist(st.gumbel_r)
+gumbel_r.density("logpdf", _gumbel_logpdf, log=True)
+gumbel_r.density("pdf", lambda em, z: em.exp(_gumbel_logpdf(em, z)), log=False)
+gumbel_r.distribution("cdf", _gumbel_cdf, 0.0, 1.0)
+gumbel_r.distribution("logcdf", lambda em, z: em.negative(_gumbel_e(em, z)), -_INF, 0.0)
+gumbel_r.distribution("sf", _gumbel_sf, 1.0, 0.0)
+gumbel_r.distribution("logsf", _gumbel_logsf, 0.0, -_INF)
+gumbel_r.quantile("ppf", lambda em, q: em.negative(em.log(em.negative(em.log(q)))))
+gumbel_r.quantile("isf", lambda em, q: em.negative(em.log(em.negative(
+    em.log1p(em.negative(q))))))
+
+gumbel_l = _Dist(st.gumbel_l)
+gumbel_l.density("logpdf", _neg(_gumbel_logpdf), log=True)
+gumbel_l.density("pdf", lambda em, z: em.exp(_gumbel_logpdf(em, em.negative(z))), log=False)
+gumbel_l.distribution("cdf", _neg(_gumbel_sf), 0.0, 1.0)
+gumbel_l.distribution("logcdf", _neg(_gumbel_logsf), -_INF, 0.0)
+gumbel_l.distribution("sf", _neg(_gumbel_cdf), 1.0, 0.0)
+gumbel_l.distribution("logsf", lambda em, z: em.negative(_gumbel_e(em, em.negative(z))),
+                      0.0, -_INF)
+gumbel_l.quantile("ppf", lambda em, q: em.log(em.negative(em.log1p(em.negative(q)))))
+gumbel_l.quantile("isf", lambda em, q: em.log(em.negative(em.log(q))))
+
+# ------------------------------------------------------------ vonmises, wrapcauchy
+
+
+def _vonmises_logpdf(em, z, kappa):
+    # kappa cos z - log(2 pi I0(kappa)) = kappa (cos z - 1) - log(2 pi) - log(i0e(kappa))
+    return em.subtract(em.multiply(kappa, em.subtract(em.cos(z), 1.0)),
+                       em.add(c(em, "log", c(em, "i0e", kappa)), math.log(2.0 * math.pi)))
+
+
+vonmises = _Dist(st.vonmises, ("kappa",))
+vonmises.density("logpdf", _vonmises_logpdf, log=True)
+vonmises.density("pdf", lambda em, z, kappa: em.exp(_vonmises_logpdf(em, z, kappa)), log=False)
+
+
+def _wrapcauchy_logpdf(em, z, cc):
+    # (1 - c^2) / (2 pi (1 + c^2 - 2 c cos z))
+    c2 = em.square(cc)
+    return em.subtract(em.log(em.subtract(1.0, c2)),
+                       em.add(em.log(em.subtract(em.add(1.0, c2),
+                                                 em.multiply(em.multiply(2.0, cc), em.cos(z)))),
+                              math.log(2.0 * math.pi)))
+
+
+wrapcauchy = _Dist(st.wrapcauchy, ("c",), support=(0.0, 2.0 * math.pi),
+                   argcheck=lambda em, cc: _and(em, _cmp(em, "greater", cc, Const(0)),
+                                                _cmp(em, "less", cc, Const(1))))
+wrapcauchy.density("logpdf", _wrapcauchy_logpdf, log=True)
+wrapcauchy.density("pdf", lambda em, z, cc: em.exp(_wrapcauchy_logpdf(em, z, cc)), log=False)
+
+# ------------------------------------------------------------ gennorm
+
+
+def _gennorm_logpdf(em, z, b):
+    return em.subtract(em.subtract(c(em, "log", b), em.add(c(em, "gammaln", em.divide(1.0, b)),
+                                                          math.log(2.0))),
+                       em.power(em.absolute(z), b))
+
+
+def _gennorm_cdf(em, z, b):
+    # 1/2 + sign(z) gammainc(1/b, |z|^b) / 2 (b is data: gammainc's a)
+    g = em.call("gammainc", em.power(em.absolute(z), b), a=em.divide(1.0, b))
+    return em.add(0.5, em.multiply(em.multiply(0.5, em.sign(z)), g))
+
+
+gennorm = _Dist(st.gennorm, ("beta",))
+gennorm.density("logpdf", _gennorm_logpdf, log=True)
+gennorm.density("pdf", lambda em, z, b: em.exp(_gennorm_logpdf(em, z, b)), log=False)
+gennorm.distribution("cdf", _gennorm_cdf, 0.0, 1.0)
+gennorm.distribution("sf", lambda em, z, b: _gennorm_cdf(em, em.negative(z), b), 1.0, 0.0)
+
+# ------------------------------------------------------------ truncnorm
+#
+# Standardised bounds a < b (shape parameters, differentiable).  The mass
+# Phi(b) - Phi(a) is computed in the upper tail as Phi(-a) - Phi(-b) when
+# a > 0 (no cancellation of two numbers near 1); it underflows beyond about
+# 37 standard deviations (SciPy switches to log-space formulas there).
+
+
+def _tn_mass(em, a, b):
+    upper = em.greater(a, 0)
+    return em.where(upper, em.subtract(em.ndtr(em.negative(a)), em.ndtr(em.negative(b))),
+                    em.subtract(em.ndtr(b), em.ndtr(a)))
+
+
+def _tn_expand(method):
+    keys = ("x", "a", "b", "loc", "scale")
+
+    def expand(em, **kw):
+        x, a, b, loc, scale = truncnorm.params(em, kw, keys)
+        z = truncnorm.standardize(em, x, loc, scale)
+        below, above = em.less(z, a), em.greater(z, b)
+        zi = em.where(below, a, em.where(above, b, z))      # inside [a, b]
+        mass = _tn_mass(em, a, b)
+        if method in ("logpdf", "pdf"):
+            v = em.subtract(em.subtract(em.multiply(-0.5, em.square(zi)), _LOG_SQRT_2PI),
+                            em.log(mass))
+            if not (_num(scale) and scale.value == 1):
+                v = em.subtract(v, c(em, "log", scale))
+            if method == "pdf":
+                v = em.exp(v)
+            out = em.where(em.logical_or(below, above), -_INF if method == "logpdf" else 0.0, v)
+        else:
+            upper = em.greater(a, 0)
+            cdf = em.divide(em.where(upper, em.subtract(em.ndtr(em.negative(a)),
+                                                        em.ndtr(em.negative(zi))),
+                                     em.subtract(em.ndtr(zi), em.ndtr(a))), mass)
+            sf = em.divide(em.where(upper, em.subtract(em.ndtr(em.negative(zi)),
+                                                       em.ndtr(em.negative(b))),
+                                    em.subtract(em.ndtr(b), em.ndtr(zi))), mass)
+            v = {"cdf": cdf, "sf": sf, "logcdf": em.log(cdf), "logsf": em.log(sf)}[method]
+            lo, hi = {"cdf": (0.0, 1.0), "sf": (1.0, 0.0), "logcdf": (-_INF, 0.0),
+                      "logsf": (0.0, -_INF)}[method]
+            out = em.where(below, lo, em.where(above, hi, v))
+        ok = _and(em, _cmp(em, "greater", scale, Const(0)), _cmp(em, "less", a, b))
+        return _nan_unless(em, ok, out)
+    return expand
+
+
+truncnorm = _Dist(st.truncnorm, ("a", "b"))
+for _m in ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"):
+    truncnorm.register(_m, "x, a, b, loc=None, scale=None", _tn_expand(_m))
+
+# ------------------------------------------------------------ nbinom, betabinom
+
+
+def _nbinom_logpmf(em, k, n, p):
+    # gammaln(k + n) - gammaln(n) - gammaln(k + 1) + n log p + k log1p(-p)
+    coef = em.subtract(em.subtract(c(em, "gammaln", em.add(k, n)), c(em, "gammaln", n)),
+                       c(em, "gammaln", em.add(k, 1)))
+    return em.add(em.add(coef, em.xlogy(n, p)), em.xlog1py(k, em.negative(p)))
+
+
+def _nbinom_cdf(em, kf, n, p):
+    # I_p(n, k + 1), in p (n and k are data)
+    return em.call("betainc", p, a=n, b=em.add(kf, 1))
+
+
+def _nbinom_sf(em, kf, n, p):
+    return em.call("betaincc", p, a=n, b=em.add(kf, 1))
+
+
+nbinom = _Discrete(st.nbinom, ("n", "p"),
+                   lambda em, n, p: _and(em, _cmp(em, "greater", n, Const(0)),
+                                         _cmp(em, "greater", p, Const(0)),
+                                         _cmp(em, "less_equal", p, Const(1))))
+nbinom.mass("logpmf", _nbinom_logpmf, log=True)
+nbinom.mass("pmf", lambda em, k, n, p: em.exp(_nbinom_logpmf(em, k, n, p)), log=False)
+nbinom.distribution("cdf", _nbinom_cdf, 0.0, 1.0)
+nbinom.distribution("sf", _nbinom_sf, 1.0, 0.0)
+
+
+def _betabinom_logpmf(em, k, n, a, b):
+    # log C(n, k) + betaln(k + a, n - k + b) - betaln(a, b)
+    kf = em.floor(k)
+    nk = em.subtract(n, kf)
+    comb = em.subtract(c(em, "gammaln", em.add(n, 1)),
+                       em.add(c(em, "gammaln", em.add(kf, 1)), c(em, "gammaln", em.add(nk, 1))))
+    return em.add(comb, em.subtract(c(em, "betaln", em.add(kf, a), em.add(nk, b)),
+                                    c(em, "betaln", a, b)))
+
+
+betabinom = _Discrete(st.betabinom, ("n", "a", "b"),
+                      lambda em, n, a, b: _and(em, _cmp(em, "greater_equal", n, Const(0)),
+                                               _is_integral(em, n),
+                                               _cmp(em, "greater", a, Const(0)),
+                                               _cmp(em, "greater", b, Const(0))),
+                      hi=lambda em, n, a, b: n)
+betabinom.mass("logpmf", _betabinom_logpmf, log=True)
+betabinom.mass("pmf", lambda em, k, n, a, b: em.exp(_betabinom_logpmf(em, k, n, a, b)),
+               log=False)
+
+# ------------------------------------------------------------ multinomial
+
+
+def _multinomial_logpmf(em, x, n, p):
+    # gammaln(n + 1) - sum gammaln(x + 1) + sum xlogy(x, p), along the last axis
+    # (x and n are data: counts; -inf where x does not sum to n).  As SciPy
+    # (< 1.18), the last probability is replaced by 1 - sum(the others).
+    x = _f64(em, x)
+    m = em.call("getitem", em.shape(p), _params={"index": -1})
+    last = em.equal(em.arange(m), em.subtract(m, 1))
+    p = em.add(p, em.multiply(last, em.subtract(1.0, em.sum(p, axis=-1, keepdims=True))))
+    v = em.add(em.subtract(c(em, "gammaln", em.add(n, 1)),
+                           em.sum(c(em, "gammaln", em.add(x, 1)), axis=-1)),
+               em.sum(em.xlogy(x, p), axis=-1))
+    return em.where(em.equal(em.sum(x, axis=-1), n), v, -_INF)
+
+
+defcomposite("scipy.stats.multinomial.logpmf", sig="x, n, p", expand=_multinomial_logpmf,
+             methods=[(st.multinomial, "logpmf")], doc="scipy.stats.multinomial.logpmf(x, n, p)")
+defcomposite("scipy.stats.multinomial.pmf", sig="x, n, p",
+             expand=lambda em, x, n, p: em.exp(_multinomial_logpmf(em, x, n, p)),
+             methods=[(st.multinomial, "pmf")], doc="scipy.stats.multinomial.pmf(x, n, p)")

@@ -1,0 +1,252 @@
+"""NumPy functions that call the user's function: ``np.vectorize``,
+``np.apply_along_axis``, ``np.piecewise``; and ``np.unstack`` unpacked
+into names (``a, b = np.unstack(x)``: as many views of ``x`` as targets).
+
+Each is lowered as the loop NumPy runs, written as Python and lowered like
+the user's own code (the same way comprehensions are, see
+``control.expr_ListComp``), so the user's function is compiled -- inlined
+per call, differentiated like any other code -- and the generated code
+shows the loop:
+
+* ``np.vectorize(f)(x, y)``: the broadcast arguments are flattened and
+  ``[f(x_flat[i], y_flat[i]) for i in range(len(x_flat))]`` is stacked and
+  reshaped to the broadcast shape.  ``f`` runs once per element (a Python
+  loop, as NumPy's own ``vectorize``); ``excluded``, ``signature``,
+  ``otypes`` and ``cache`` are refused.
+* ``np.apply_along_axis(f, axis, arr, *args)``: the 1-d slices along
+  ``axis`` are the rows of ``along_axis_rows(arr, axis)``; the results of
+  ``f`` on each are stacked and put where NumPy puts them
+  (``along_axis_assemble``: the result's own axes replace ``axis``).
+  ``axis`` must be a constant; keyword arguments to ``f`` are refused.
+* ``np.piecewise(x, condlist, funclist, *args)``: as NumPy, ``y =
+  np.zeros_like(x)`` and for each condition in order ``y[c] = f(x[c],
+  *args)`` (or the constant); one more function than conditions is the
+  "otherwise" case.  ``funclist`` must be a list literal (its length known
+  while compiling); ``f`` sees only the selected elements, as in NumPy.
+
+Guarantees: values are NumPy's (the same calls, in the same order);
+derivatives flow through the user's function by the ordinary rules.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from ..ir import Const, Var
+from ..primitives import core as P
+from .builtins import BUILTIN_CALLS
+from .values import LocalFunction, Seq, Static
+
+
+class Vectorized:
+    """The value of ``np.vectorize(f)`` inside the function: calling it
+    lowers the element loop (:func:`vectorized_call`)."""
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def _fresh(lw, stem):
+    top = lw.top
+    top.functional_count = getattr(top, "functional_count", 0) + 1
+    return f"_{stem}{top.functional_count}"
+
+
+def _located(tree, node):
+    for n in ast.walk(tree):
+        if "lineno" in n._attributes and not hasattr(n, "lineno"):
+            ast.copy_location(n, node)
+    return tree
+
+
+def _name(n, store=False):
+    return ast.Name(id=n, ctx=ast.Store() if store else ast.Load())
+
+
+def _with_names(lw, bindings, run):
+    """Run ``run()`` with ``bindings`` (name -> value) in the environment,
+    restoring it afterwards."""
+    saved = {k: lw.env.get(k, _MISSING) for k in bindings}
+    lw.env.update(bindings)
+    try:
+        return run()
+    finally:
+        for k, v in saved.items():
+            if v is _MISSING:
+                lw.env.pop(k, None)
+            else:
+                lw.env[k] = v
+
+
+_MISSING = object()
+
+
+def _loop_results(lw, fn, rows, extra, node, stem):
+    """``[fn(r0[i], r1[i], ..., *extra) for i in range(len(r0))]`` lowered
+    (a runtime list), as a stacked array."""
+    base = _fresh(lw, stem)
+    fname, iname = base + "_f", base + "_i"
+    rnames = [f"{base}_x{k}" for k in range(len(rows))]
+    enames = [f"{base}_a{k}" for k in range(len(extra))]
+    elt = ast.Call(func=_name(fname),
+                   args=[ast.Subscript(value=_name(r), slice=_name(iname), ctx=ast.Load())
+                         for r in rnames] + [_name(e) for e in enames], keywords=[])
+    rng = ast.Call(func=_name("range"), args=[ast.Call(func=_name("len"), args=[
+        _name(rnames[0])], keywords=[])], keywords=[])
+    comp = _located(ast.ListComp(elt=elt, generators=[ast.comprehension(
+        target=_name(iname, store=True), iter=rng, ifs=[], is_async=0)]), node)
+    bindings = {fname: fn, **dict(zip(rnames, rows)), **dict(zip(enames, extra))}
+    results = _with_names(lw, bindings, lambda: lw.expr_ListComp(comp))
+    return lw.apply(P.get("array"), [results], {}, node)
+
+
+def _callable_value(lw, f, what, node):
+    if isinstance(f, (LocalFunction, Static, Vectorized)) or type(f).__name__ in (
+            "Transform", "LocalPullback"):
+        return f
+    raise lw.unsupported(node, f"{what} of this value", "pass a function (a def or a lambda)")
+
+
+# ---------------------------------------------------------------- np.vectorize
+
+
+def _b_vectorize(lw, args, kwargs, node):
+    if len(args) != 1 or any(not (isinstance(v, Const) and v.value in (None, False, ""))
+                             for k, v in kwargs.items() if k != "doc"):
+        raise lw.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
+                             "call np.vectorize(f) with the function only")
+    return Vectorized(_callable_value(lw, args[0], "np.vectorize", node))
+
+
+def vectorized_call(lw, fn, args, kwargs, node):
+    if kwargs:
+        raise lw.unsupported(node, "keyword arguments to a vectorized function",
+                             "pass the arguments by position")
+    if not args:
+        raise lw.unsupported(node, "a vectorized function without arguments", "pass arrays")
+    xs = [lw.materialize(a, node) for a in args]
+    if len(xs) > 1:
+        xs = list(lw.apply(P.get("broadcast_arrays"), xs, {}, node).items)
+    else:
+        xs = [lw.apply(P.get("asarray"), xs, {}, node)]
+    flats = [lw.apply(P.get("ravel"), [x], {}, node) for x in xs]
+    out = _loop_results(lw, fn, flats, [], node, "vec")
+    shape = lw.apply(P.get("shape"), [xs[0]], {}, node)
+    return lw.apply(P.get("reshape"), [out, shape], {}, node)
+
+
+# ---------------------------------------------------------------- np.apply_along_axis
+
+
+def _b_apply_along_axis(lw, args, kwargs, node):
+    if len(args) < 3:
+        raise lw.unsupported(node, "np.apply_along_axis with these arguments",
+                             "np.apply_along_axis(f, axis, arr, *args)")
+    if kwargs:
+        raise lw.unsupported(node, "keyword arguments passed through np.apply_along_axis",
+                             "pass them by position, or bind them in a lambda")
+    f, axis, arr, *extra = args
+    f = _callable_value(lw, f, "np.apply_along_axis", node)
+    if not (isinstance(axis, Const) and isinstance(axis.value, int)):
+        raise lw.unsupported(node, "np.apply_along_axis with a computed axis",
+                             "pass a constant axis")
+    arr = lw.apply(P.get("asarray"), [arr], {}, node)
+    rows = lw.em.call(P.get("along_axis_rows"), lw.materialize(arr, node), axis=axis)
+    stacked = _loop_results(lw, f, [rows], [lw.materialize(e, node) for e in extra], node,
+                            "along")
+    return lw.em.call(P.get("along_axis_assemble"), stacked, lw.materialize(arr, node),
+                      axis=axis)
+
+
+# ---------------------------------------------------------------- np.piecewise
+
+
+def _b_piecewise(lw, args, kwargs, node):
+    if len(args) < 3 or kwargs:
+        raise lw.unsupported(node, "np.piecewise with these arguments",
+                             "np.piecewise(x, [conditions], [functions or values], *args)")
+    x, conds, funcs, *extra = args
+    if not isinstance(funcs, Seq):
+        raise lw.unsupported(node, "np.piecewise with a computed function list",
+                             "pass a list literal of functions or values")
+    conds = list(conds.items) if isinstance(conds, Seq) else [conds]
+    funcs = list(funcs.items)
+    if len(funcs) == len(conds) + 1:
+        # the last function is "otherwise": where no condition holds
+        anyc = None
+        for c in conds:
+            c = lw.apply(P.get("asarray"), [c], {"dtype": Const(bool)}, node)
+            anyc = c if anyc is None else lw.apply(P.get("logical_or"), [anyc, c], {}, node)
+        conds.append(lw.apply(P.get("logical_not"), [anyc], {}, node))
+    elif len(funcs) != len(conds):
+        raise lw.error(node, f"np.piecewise: {len(funcs)} functions for {len(conds)} "
+                             f"conditions (there must be as many, or one more)")
+    base = _fresh(lw, "piece")
+    xname, yname = base + "_x", base + "_y"
+    bindings = {xname: lw.apply(P.get("asarray"), [x], {}, node)}
+    bindings[yname] = lw.apply(P.get("zeros_like"), [bindings[xname]], {}, node)
+    enames = [f"{base}_a{k}" for k in range(len(extra))]
+    bindings.update(zip(enames, [lw.materialize(e, node) for e in extra]))
+    stmts = []
+    for k, (c, f) in enumerate(zip(conds, funcs)):
+        cname, fname = f"{base}_c{k}", f"{base}_f{k}"
+        bindings[cname] = lw.apply(P.get("asarray"), [c], {"dtype": Const(bool)}, node)
+        if isinstance(f, (Const, Var)):
+            value = _name(fname)
+        else:
+            f = _callable_value(lw, f, "np.piecewise", node)
+            value = ast.Call(func=_name(fname), args=[ast.Subscript(
+                value=_name(xname), slice=_name(cname), ctx=ast.Load())] +
+                [_name(e) for e in enames], keywords=[])
+        bindings[fname] = f
+        stmts.append(_located(ast.Assign(targets=[ast.Subscript(
+            value=_name(yname), slice=_name(cname), ctx=ast.Store())], value=value), node))
+
+    def run():
+        saved_loc = lw.loc
+        lw.lower_body(stmts)
+        lw.loc = lw.em.loc = saved_loc
+        return lw.env[yname]
+    return _with_names(lw, bindings, run)
+
+
+for _obj, _h in [(np.vectorize, _b_vectorize), (np.apply_along_axis, _b_apply_along_axis),
+                 (np.piecewise, _b_piecewise)]:
+    BUILTIN_CALLS[id(_obj)] = (_obj, _h)
+
+
+# ---------------------------------------------------------------- np.unstack
+
+
+def _b_unstack(lw, args, kwargs, node):
+    """``a, b, c = np.unstack(x, axis=k)``: the number of results is the
+    number of targets (checked at run time); each is the view ``x[i]``
+    (along ``axis``), as NumPy's pieces are views of ``x``."""
+    hint = getattr(lw, "unpack_hint", None)
+    if hint is None or hint[0] is not node or len(args) != 1 or set(kwargs) - {"axis"}:
+        raise lw.unsupported(node, "np.unstack whose results are not unpacked into names",
+                             "unpack it (a, b = np.unstack(x)), or index the slices")
+    axis = kwargs.get("axis", Const(0))
+    if not (isinstance(axis, Const) and isinstance(axis.value, int)):
+        raise lw.unsupported(node, "np.unstack with a computed axis", "pass a constant axis")
+    n = hint[1]
+    x = lw.materialize(args[0], node)
+    if axis.value != 0:
+        x = lw.apply(P.get("moveaxis"), [x, axis, Const(0)], {}, node)
+    # the length is checked by the index of the first piece (so every piece
+    # stays a view of x, as NumPy's are: a write through one reaches x)
+    first = lw.em.call(P.get("unpack_index"), x, n=Const(n))
+    name = _fresh(lw, "unstack")
+
+    def piece(i):
+        index = _name(name + "_i0") if i == 0 else ast.Constant(value=i)
+        return lw.expr(_located(ast.Subscript(value=_name(name), slice=index, ctx=ast.Load()),
+                                node))
+    return _with_names(lw, {name: x, name + "_i0": first},
+                       lambda: Seq("tuple", [piece(i) for i in range(n)]))
+
+
+if getattr(np, "unstack", None) is not None:          # NumPy >= 2.1
+    BUILTIN_CALLS[id(np.unstack)] = (np.unstack, _b_unstack)
