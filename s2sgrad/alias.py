@@ -509,9 +509,19 @@ _DROPS = {"shape", "size", "ndim", "len", "result_type", "var", "std", "argmax",
           "logaddexp"}
 
 
+def _cast_may_share(e: Eqn) -> bool:
+    """``astype`` printed as ``np.asarray(x, dtype=...)`` (all but the user's
+    ``x.astype(...)``, see primitives/shape_ops.py) is ``x`` itself when ``x``
+    already has the dtype."""
+    spelling = e.params.get("spelling")
+    return e.prim.name == "astype" and not (spelling and spelling[0] == "method")
+
+
 def owned_result(e: Eqn) -> bool:
     """Whether the function owns ``e``'s result memory (may write into it):
     fresh memory, an elementwise result, a new version of an owned array."""
+    if _cast_may_share(e):
+        return False
     return fresh_result(e) or e.prim.name in _OWNED_OPS or \
         getattr(e.prim, "shape", None) is P.shape_elementwise
 
@@ -532,6 +542,8 @@ def may_view(user: Eqn, a) -> bool:
     if user.blocks() or getattr(user.prim, "effect", False):
         return True
     pos = VIEW_OPERANDS.get(name, ())
+    if _cast_may_share(user):
+        pos = (0,)
     if pos is None:
         return any(x is a for x in user.atoms())
     return any(i < len(user.args) and user.args[i] is a for i in pos)

@@ -15,7 +15,7 @@ import pytest
 import s2sgrad as sg
 from s2sgrad import alias
 from s2sgrad.errors import S2SGradError
-from s2sgrad.ir import Block, Var
+from s2sgrad.ir import Block, Const, Var
 from s2sgrad.primitives import core as P
 from s2sgrad.primitives.core import Emitter
 
@@ -691,6 +691,29 @@ def test_ir_facts_allocations_and_views():
     assert not alias.views_read_after(z1, use_sites, None, 1)
     assert alias.views_read_after(z1, use_sites, None, 0)
     assert not alias.views_read_after(x, {}, None, 0)
+
+
+def test_a_cast_printed_as_asarray_may_be_its_operand():
+    # astype emitted by a rule prints as np.asarray(g, dtype=...): g itself
+    # when g has the dtype -- not memory the function may write into (the
+    # adjoint of x.astype(np.float64) + x[0] wrote into a read-only
+    # broadcast); the user's x.astype(...) always copies
+    em = _em()
+    g = Var("g")
+    c = em.call(P.get("astype"), g, dtype=Const(np.float64))
+    m = em.call(P.get("astype"), g, dtype=Const(np.float64), _params={"spelling": ("method", "astype")})
+    eq = {o: e for e in em.block.eqns for o in e.outs}
+    assert alias.may_view(eq[c], g) and not alias.owned_result(eq[c])
+    assert not alias.may_view(eq[m], g) and alias.owned_result(eq[m])
+    for x in (X.copy(), X.astype(np.float32)):
+        val, grad = sg.value_and_grad(cast_then_element)(x)
+        assert val == cast_then_element(x.copy())
+        np.testing.assert_allclose(grad, [2.0, 1.0, 1.0, 1.0])
+        assert grad.dtype == x.dtype
+
+
+def cast_then_element(x):
+    return np.sum(x.astype(np.float64)) + x[0]
 
 
 def row_or_element_written_twice(x):
