@@ -467,6 +467,14 @@ VIEW_OPERANDS = {
     "push": None, "load_global": None, "load_cell": None, "load_object": None,
     "load_attr": None, "load_item": None,
 }
+# Helpers that return their first operand itself in some cases (a real value
+# through real_if_complex/conj_if_complex/require_real/real_like, x op= v's
+# value already in x's dtype through in_place_result, a cotangent already of
+# the shape through fit_shape): their result may be that operand, so it is
+# a view of it and never memory of the function's own.
+_MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like",
+                   "in_place_result", "fit_shape", "r_item", "c_item")
+VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.
 _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max",
@@ -520,7 +528,7 @@ def _cast_may_share(e: Eqn) -> bool:
 def owned_result(e: Eqn) -> bool:
     """Whether the function owns ``e``'s result memory (may write into it):
     fresh memory, an elementwise result, a new version of an owned array."""
-    if _cast_may_share(e):
+    if _cast_may_share(e) or e.prim.name in _MAY_BE_OPERAND:
         return False
     return fresh_result(e) or e.prim.name in _OWNED_OPS or \
         getattr(e.prim, "shape", None) is P.shape_elementwise
