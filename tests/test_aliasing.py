@@ -503,7 +503,16 @@ def reshape_in_layout_order(x):
     return np.sum(y.reshape(4, order="A") * x)
 
 
+def unknown_array_updated_in_loop(x):
+    z = x[:2] * 1.0            # an array here, a number for a scalar x[:2]
+    w = z
+    for i in range(2):
+        z += x[2 * i:2 * i + 2]
+    return np.sum(w ** 2)
+
+
 @pytest.mark.parametrize("f, words", [
+    (unknown_array_updated_in_loop, "known only at run time"),
     (reshape_in_layout_order, "order='A'"),
     (write_into_broadcast, "read-only view"),
     (views_in_runtime_list, "list built at run time"),

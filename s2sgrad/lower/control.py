@@ -19,6 +19,17 @@ from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_p
 from .aliasing import LIVE_PREFIX, _replace_atoms
 
 
+def _atoms(v):
+    if isinstance(v, Seq):
+        for i in v.items:
+            yield from _atoms(i)
+    elif isinstance(v, DictVal):
+        for i in v.items.values():
+            yield from _atoms(i)
+    elif isinstance(v, Var):
+        yield v
+
+
 def _same_value(x, y):
     """``x`` and ``y`` hold the same values in the same containers."""
     if x is y:
@@ -501,6 +512,7 @@ class ControlFlowMixin:
         # are the same arrays as the initial values: containers holding
         # them (accs = [z, ...]) hold the carry in the loop and the output
         # after it
+        self.refuse_unknown_in_place(s, names, inits)
         same = {a: p_ for n, a, p_ in zip(names, inits, params)
                 if isinstance(a, Var) and (not n.startswith("$") or n.startswith(LIVE_PREFIX))
                 and not rebound(n, a)}
@@ -616,6 +628,35 @@ class ControlFlowMixin:
         self.env.pop("$brk", None)
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
+
+    def refuse_unknown_in_place(self, s, names, inits):
+        """``z += v`` in a loop on a value not known to be an array (``z = x
+        * 1.0``) that another name or a container also holds and reads
+        later: in place (the other sees it) on an array, a rebinding on a
+        number -- decided at run time, which the loop's carries cannot
+        follow.  Refused at the loop rather than computed one way."""
+        model = self.top.alias
+        last = self.last_loads()
+        in_loop = self.loop_depth > 0 or self.enclosing_loop()
+        for n, a in zip(names, inits):
+            if n.startswith("$") or not isinstance(a, Var) or P.shape_of(a) is P.SCALAR or \
+                    model.known_array(a) or rebinds_plainly(s.body, n) or \
+                    not rebinds(s.body, n):
+                continue
+            for k, v in self.env.items():
+                if k == n or k.startswith("$") or k not in last and not in_loop:
+                    continue
+                if not in_loop and last.get(k, -1) < s.lineno:
+                    continue
+                if any(t is a for t in _atoms(v)):
+                    raise self.error(s, f"'{n}' is updated with an augmented assignment in "
+                                        f"this loop and is also held by '{k}': on an array "
+                                        f"that writes into the array both hold, on a number "
+                                        f"it rebinds '{n}' alone -- known only at run time; "
+                                        f"write '{n} = {n} + ...' for a new value, or make "
+                                        f"'{n}' an array before the loop (np.array(...), "
+                                        f".copy())", cls=S2SGradError,
+                                     construct="augmented assignment in a loop")
 
     def stmt_While(self, s):
         if s.orelse:
