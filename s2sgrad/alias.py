@@ -467,6 +467,14 @@ VIEW_OPERANDS = {
     "push": None, "load_global": None, "load_cell": None, "load_object": None,
     "load_attr": None, "load_item": None,
 }
+# Helpers that return their first operand itself in some cases (a real value
+# through real_if_complex/conj_if_complex/require_real/real_like, x op= v's
+# value already in x's dtype through in_place_result, a cotangent already of
+# the shape through fit_shape): their result may be that operand, so it is
+# a view of it and never memory of the function's own.
+_MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like",
+                   "in_place_result", "fit_shape", "r_item", "c_item")
+VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.
 _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "prod", "max",
@@ -509,9 +517,19 @@ _DROPS = {"shape", "size", "ndim", "len", "result_type", "var", "std", "argmax",
           "logaddexp"}
 
 
+def _cast_may_share(e: Eqn) -> bool:
+    """``astype`` printed as ``np.asarray(x, dtype=...)`` (all but the user's
+    ``x.astype(...)``, see primitives/shape_ops.py) is ``x`` itself when ``x``
+    already has the dtype."""
+    spelling = e.params.get("spelling")
+    return e.prim.name == "astype" and not (spelling and spelling[0] == "method")
+
+
 def owned_result(e: Eqn) -> bool:
     """Whether the function owns ``e``'s result memory (may write into it):
     fresh memory, an elementwise result, a new version of an owned array."""
+    if _cast_may_share(e) or e.prim.name in _MAY_BE_OPERAND:
+        return False
     return fresh_result(e) or e.prim.name in _OWNED_OPS or \
         getattr(e.prim, "shape", None) is P.shape_elementwise
 
@@ -532,6 +550,8 @@ def may_view(user: Eqn, a) -> bool:
     if user.blocks() or getattr(user.prim, "effect", False):
         return True
     pos = VIEW_OPERANDS.get(name, ())
+    if _cast_may_share(user):
+        pos = (0,)
     if pos is None:
         return any(x is a for x in user.atoms())
     return any(i < len(user.args) and user.args[i] is a for i in pos)

@@ -15,7 +15,7 @@ import pytest
 import s2sgrad as sg
 from s2sgrad import alias
 from s2sgrad.errors import S2SGradError
-from s2sgrad.ir import Block, Var
+from s2sgrad.ir import Block, Const, Var
 from s2sgrad.primitives import core as P
 from s2sgrad.primitives.core import Emitter
 
@@ -357,6 +357,28 @@ def loop_over_slice_written(x):
     return np.sum(y * np.arange(12.0).reshape(3, 4))
 
 
+def container_holds_array_written_in_loop(x):
+    # accs[0] is z: the writes in the loop are seen through the list, in
+    # the loop and after it
+    z = np.zeros(2)
+    accs = [z, {"w": z}]
+    t = 0.0
+    for i in range(2):
+        z += x[2 * i:2 * i + 2]
+        t = t + np.sum(accs[1]["w"] * x[:2])
+    return np.sum(accs[0] * accs[0]) + t
+
+
+def container_holds_views_written_in_while(x):
+    y = np.zeros(4)
+    accs = (y[:2], y[2:])
+    i = 0
+    while i < 2:
+        y += x * (i + 1.0)
+        i += 1
+    return np.sum(accs[0] ** 2) + np.sum(accs[1] * x[:2])
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -368,7 +390,8 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          helper_writes_twice_into_scalar, view_before_loop_read_after_it,
          swap_rows_through_views, unpack_into_slices_in_loop, chained_targets_through_a_view,
          starred_unpack_through_views, zero_d_view_by_ellipsis, fortran_order_reshape_view,
-         fortran_order_reshape_copy, loop_over_columns_written, loop_over_slice_written]
+         fortran_order_reshape_copy, loop_over_columns_written, loop_over_slice_written,
+         container_holds_array_written_in_loop, container_holds_views_written_in_while]
 
 
 def _fd(f, x, eps=1e-6):
@@ -480,7 +503,16 @@ def reshape_in_layout_order(x):
     return np.sum(y.reshape(4, order="A") * x)
 
 
+def unknown_array_updated_in_loop(x):
+    z = x[:2] * 1.0            # an array here, a number for a scalar x[:2]
+    w = z
+    for i in range(2):
+        z += x[2 * i:2 * i + 2]
+    return np.sum(w ** 2)
+
+
 @pytest.mark.parametrize("f, words", [
+    (unknown_array_updated_in_loop, "known only at run time"),
     (reshape_in_layout_order, "order='A'"),
     (write_into_broadcast, "read-only view"),
     (views_in_runtime_list, "list built at run time"),
@@ -691,6 +723,43 @@ def test_ir_facts_allocations_and_views():
     assert not alias.views_read_after(z1, use_sites, None, 1)
     assert alias.views_read_after(z1, use_sites, None, 0)
     assert not alias.views_read_after(x, {}, None, 0)
+
+
+def test_a_cast_printed_as_asarray_may_be_its_operand():
+    # astype emitted by a rule prints as np.asarray(g, dtype=...): g itself
+    # when g has the dtype -- not memory the function may write into (the
+    # adjoint of x.astype(np.float64) + x[0] wrote into a read-only
+    # broadcast); the user's x.astype(...) always copies
+    em = _em()
+    g = Var("g")
+    c = em.call(P.get("astype"), g, dtype=Const(np.float64))
+    m = em.call(P.get("astype"), g, dtype=Const(np.float64), _params={"spelling": ("method", "astype")})
+    eq = {o: e for e in em.block.eqns for o in e.outs}
+    assert alias.may_view(eq[c], g) and not alias.owned_result(eq[c])
+    assert not alias.may_view(eq[m], g) and alias.owned_result(eq[m])
+    for x in (X.copy(), X.astype(np.float32)):
+        val, grad = sg.value_and_grad(cast_then_element)(x)
+        assert val == cast_then_element(x.copy())
+        np.testing.assert_allclose(grad, [2.0, 1.0, 1.0, 1.0])
+        assert grad.dtype == x.dtype
+
+
+@pytest.mark.parametrize("name, args", [
+    ("real_if_complex", 1), ("conj_if_complex", 1), ("require_real", 1), ("in_place_result", 2),
+    ("fit_shape", 2)])
+def test_helpers_returning_their_operand_are_views_of_it(name, args):
+    # on a real value (or one already of the dtype/shape) these return the
+    # operand itself: a write in place into the result would change it
+    em = _em()
+    g, h = Var("g"), Var("h")
+    out = em.call(P.get(name), *(g, h)[:args])
+    e = em.block.eqns[-1]
+    assert e.outs[0] is out
+    assert alias.may_view(e, g) and not alias.owned_result(e)
+
+
+def cast_then_element(x):
+    return np.sum(x.astype(np.float64)) + x[0]
 
 
 def row_or_element_written_twice(x):

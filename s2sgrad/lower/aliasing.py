@@ -410,6 +410,27 @@ class AliasingMixin:
                 b = model.base_of(b)
         return keys
 
+    def name_container_views(self):
+        """Before a loop: the views held only in containers (``accs = [y[:2],
+        y[2:]]``) get hidden names for the loop's duration, so a write into
+        their base in the loop re-derives them as carries, and the
+        containers hold the carries (see ``control._runtime_loop``)."""
+        model = self.top.alias
+        held = {id(v) for k, v in self.env.items() if isinstance(v, Var)}
+        keys = []
+        for k, v in list(self.env.items()):
+            if _hidden(k) or not isinstance(v, (Seq, DictVal)):
+                continue
+            for a in _atoms_in(v):
+                if id(a) in held or not model.is_view(a):
+                    continue
+                held.add(id(a))
+                self.top.hidden_count = getattr(self.top, "hidden_count", 0) + 1
+                key = f"{LIVE_PREFIX}c{self.top.hidden_count}"
+                self.env[key] = a
+                keys.append(key)
+        return keys
+
     def check_carry_views(self, assumed, names, params, node):
         """After the body: an assumed relation must still hold for the next
         iteration (the body's result for the view is a view of its base's

@@ -16,7 +16,31 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
 from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_plainly
-from .aliasing import LIVE_PREFIX
+from .aliasing import LIVE_PREFIX, _replace_atoms
+
+
+def _atoms(v):
+    if isinstance(v, Seq):
+        for i in v.items:
+            yield from _atoms(i)
+    elif isinstance(v, DictVal):
+        for i in v.items.values():
+            yield from _atoms(i)
+    elif isinstance(v, Var):
+        yield v
+
+
+def _same_value(x, y):
+    """``x`` and ``y`` hold the same values in the same containers."""
+    if x is y:
+        return True
+    if isinstance(x, Seq) and isinstance(y, Seq):
+        return x.kind == y.kind and len(x.items) == len(y.items) and \
+            all(_same_value(a, b) for a, b in zip(x.items, y.items))
+    if isinstance(x, DictVal) and isinstance(y, DictVal):
+        return list(x.items) == list(y.items) and \
+            all(_same_value(x.items[k], y.items[k]) for k in x.items)
+    return False
 
 
 # A loop over a compile-time range longer than this stays a loop (unrolling
@@ -420,7 +444,8 @@ class ControlFlowMixin:
         ``while`` (``test`` given).  A name the body changes only through an
         alias or a view (``for row in A: row[0] = 1`` changes ``A``) is found
         while lowering the body; the loop is then lowered again carrying it."""
-        hidden = self.name_view_bases()
+        hidden = self.name_container_views()
+        hidden += self.name_view_bases()
         mark = len(self.em.block.eqns)
         env0 = dict(self.env)
         extra = []
@@ -483,12 +508,27 @@ class ControlFlowMixin:
                   for n, a in zip(names, inits)]
         outer_env = self.env
         cond_block = None
+        # arrays carried in place (never rebound: z += v on an array, z[i] = v)
+        # are the same arrays as the initial values: containers holding
+        # them (accs = [z, ...]) hold the carry in the loop and the output
+        # after it
+        self.refuse_unknown_in_place(s, names, inits)
+        same = {a: p_ for n, a, p_ in zip(names, inits, params)
+                if isinstance(a, Var) and (not n.startswith("$") or n.startswith(LIVE_PREFIX))
+                and not rebound(n, a)}
+
+        def hold_carries(carries):
+            for k, v in list(self.env.items()):
+                if isinstance(v, (Seq, DictVal)) and k not in names:
+                    self.env[k] = _replace_atoms(v, {a: carries[p_] for a, p_ in same.items()})
+
         if is_while:
             cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
             self.env = dict(outer_env)
             self.env.update(zip(names, cparams))
             for m, n in aliases.items():
                 self.env[m] = self.env[n]
+            hold_carries(dict(zip(params, cparams)))
             cond_block = Block([], cparams, [])
             holder = {}
             self.in_block(cond_block, lambda: holder.setdefault(
@@ -499,6 +539,7 @@ class ControlFlowMixin:
         body = Block([], [], [])
         self.env = dict(outer_env)
         self.env.update(zip(names, params))
+        hold_carries({p_: p_ for p_ in params})
         # `for row in A:` with A written into (never rebound) in the body: the
         # rows are read from A's current version, as NumPy's iteration does
         for m, n in aliases.items():
@@ -535,9 +576,17 @@ class ControlFlowMixin:
         self.loop_depth -= 1
         targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
             if target is not None else set()
+        # (a container holding a carry's current version holds the carry)
+        back = {self.env.get(n, p_): a for n, a, p_ in zip(names, inits, params) if a in same}
+        back.update((p_, a) for a, p_ in same.items())
+        back.update((v, outer_env[k]) for k, v in self.env.items()      # (not carried yet)
+                    if k.startswith(LIVE_PREFIX) and k not in names and isinstance(v, Var) and
+                    isinstance(outer_env.get(k), Var))
         leaked = [n for n, v in self.env.items()
                   if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
-                  and n not in aliases and n in outer_env and outer_env[n] is not v]
+                  and n not in aliases and n in outer_env and outer_env[n] is not v and
+                  not (isinstance(v, (Seq, DictVal)) and
+                       _same_value(_replace_atoms(v, back), outer_env[n]))]
         if leaked:
             self.env = outer_env
             self.env.update(saved_flags)
@@ -572,12 +621,42 @@ class ControlFlowMixin:
         self.env = outer_env
         for n, o in zip(names, outs):
             self.env[n] = o
+        hold_carries(dict(zip(params, outs)))
         self.loop_out_views(kept, names, results, outs, inits)
         for m, n in aliases.items():
             self.env[m] = self.env[n]
         self.env.pop("$brk", None)
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
+
+    def refuse_unknown_in_place(self, s, names, inits):
+        """``z += v`` in a loop on a value not known to be an array (``z = x
+        * 1.0``) that another name or a container also holds and reads
+        later: in place (the other sees it) on an array, a rebinding on a
+        number -- decided at run time, which the loop's carries cannot
+        follow.  Refused at the loop rather than computed one way."""
+        model = self.top.alias
+        last = self.last_loads()
+        in_loop = self.loop_depth > 0 or self.enclosing_loop()
+        for n, a in zip(names, inits):
+            if n.startswith("$") or not isinstance(a, Var) or P.shape_of(a) is P.SCALAR or \
+                    model.known_array(a) or rebinds_plainly(s.body, n) or \
+                    not rebinds(s.body, n):
+                continue
+            for k, v in self.env.items():
+                if k == n or k.startswith("$") or k not in last and not in_loop:
+                    continue
+                if not in_loop and last.get(k, -1) < s.lineno:
+                    continue
+                if any(t is a for t in _atoms(v)):
+                    raise self.error(s, f"'{n}' is updated with an augmented assignment in "
+                                        f"this loop and is also held by '{k}': on an array "
+                                        f"that writes into the array both hold, on a number "
+                                        f"it rebinds '{n}' alone -- known only at run time; "
+                                        f"write '{n} = {n} + ...' for a new value, or make "
+                                        f"'{n}' an array before the loop (np.array(...), "
+                                        f".copy())", cls=S2SGradError,
+                                     construct="augmented assignment in a loop")
 
     def stmt_While(self, s):
         if s.orelse:
