@@ -375,6 +375,14 @@ class Namer:
         return n
 
 
+def _exclusive(u, e) -> bool:
+    """Two ``list_accumulate`` of one step into different elements (at most
+    one of them runs: ``if i % n == k``)."""
+    return u is not None and u.prim.name == e.prim.name == "list_accumulate" and \
+        u.args[1:] == e.args[1:] and u.params["n"] == e.params["n"] and \
+        u.params["at"] != e.params["at"]
+
+
 class CodeGen:
     """Prints one Func.  ``consts``: the list of non-literal constants
     ``(name, value)`` to extend (shared by the functions of one exported
@@ -511,6 +519,31 @@ class CodeGen:
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
         return owned_result(e)
+
+    def adoptable(self, v, e):
+        """Whether ``e``, ``v``'s only reader, may keep ``v``'s buffer as its
+        own (an accumulator that starts as the first value added into it,
+        ``list_accumulate``): ``v`` is new memory no other value shares --
+        a fresh result, or what a checkpointed helper's step function
+        returns as a fresh result of its own -- and nothing else reads it
+        (but the other elements' ``list_accumulate`` of the same step, of
+        which only one runs)."""
+        users = [u for _, u in self.use_sites.get(v, ())]
+        if not isinstance(v, Var) or e not in users or any(
+                u is not e and not _exclusive(u, e) for u in users):
+            return False
+        d = self.defs.get(v)
+        if d is None or d[0] != "eqn":
+            return False
+        if d[1].prim.name == "checkpoint_backward" and d[1].params.get("straight"):
+            step = d[1].params["step"]
+            k = d[1].outs.index(v)
+            res = step.results[k] if k < len(step.results) else None
+            d = self.defs.get(res) if isinstance(res, Var) else None
+            if d is None or d[0] != "eqn" or d[2] is not step or \
+                    sum(1 for r in step.results if r is res) != 1:
+                return False
+        return fresh_result(d[1])
 
     def _step_acc_owned(self, e, step, v, _seen):
         """A checkpointed loop's step function (s2sgrad.remat) owns its
