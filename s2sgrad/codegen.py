@@ -35,6 +35,7 @@ from . import runtime
 from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
                     views_read_after)
 from .ir import Block, Eqn, Func, Var
+from .liveness import delete_dead
 from .primitives import printing
 from .primitives.control import loop_offset
 from .primitives.core import PRINT_MODULES
@@ -381,6 +382,10 @@ def _exclusive(u, e) -> bool:
     return u is not None and u.prim.name == e.prim.name == "list_accumulate" and \
         u.args[1:] == e.args[1:] and u.params["n"] == e.params["n"] and \
         u.params["at"] != e.params["at"]
+
+
+# a dead array at least this large gets a ``del`` after its last use
+DEL_BYTES = 1 << 18
 
 
 class CodeGen:
@@ -1209,7 +1214,33 @@ class CodeGen:
             lines.append(f'    """{doc}"""')
         lines += body
         lines.append("    " + ret)
-        return "\n".join(lines) + "\n"
+        source = "\n".join(lines) + "\n"
+        if f.info.get("examples") is not None:
+            # specialised code: ``del`` large arrays after their last use
+            source = delete_dead(source, self._deletable)
+        return source
+
+    def _deletable(self, name) -> bool:
+        """Whether a name holds a large array this function allocated (its
+        shapes known: specialised code; not an argument, nor a value the
+        alias model finds may be a view of one) or a checkpoint tape, worth
+        a ``del`` after its last use (:mod:`s2sgrad.liveness` decides where
+        that is safe)."""
+        examples = self.func.info["examples"]
+        big = False
+        for v in self.namer.names.holders.get(name, ()):
+            if v in self.func.params or v in self._foreign:
+                return False
+            d = self.defs.get(v)
+            made = d[1].prim.name if d is not None and d[0] == "eqn" else None
+            if made == "checkpoint_forward" and v is d[1].outs[-1]:
+                big = True          # a checkpoint tape: it holds the snapshots
+                continue
+            x = examples.get(v)
+            if type(x) is np.ndarray and x.nbytes >= DEL_BYTES and (
+                    self.owned(v) or made in ("checkpoint_forward", "checkpoint_backward")):
+                big = True
+        return big
 
 
 _IN_PROGRESS = object()
