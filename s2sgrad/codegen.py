@@ -1215,7 +1215,9 @@ class CodeGen:
         lines += body
         lines.append("    " + ret)
         source = "\n".join(lines) + "\n"
-        if f.info.get("examples") is not None:
+        examples = f.info.get("examples")
+        if examples is not None and any(
+                type(x) is np.ndarray and x.nbytes >= DEL_BYTES for x in examples.values()):
             # specialised code: ``del`` large arrays after their last use
             source = delete_dead(source, self._deletable)
         return source

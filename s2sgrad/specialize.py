@@ -30,11 +30,16 @@ signature (the shapes, dtypes and types of the call's leaves; see
   ``Ws[i]`` added into per-element accumulators becomes
   ``if i % n == k: Ws_k_bar += g`` (:func:`accumulate_lists_in_place`), the
   accumulators allocated when first written;
+* the adjoint of stacked layers ``Ws[i]`` in a backward loop that frees
+  what it stored is kept as rows and added after the loop
+  (:func:`defer_row_accumulation`), not into a whole ``Ws_bar`` held from
+  the loop's first step;
 * values that were saved for the reverse sweep only for their shape, or
   twice, are no longer saved (:func:`s2sgrad.optimize.prune_stacks`);
 * every value's example goes to code generation (``info["examples"]``),
   which writes dead same-shape temporaries in place
-  (``codegen.CodeGen._decide_ufunc_out``).
+  (``codegen.CodeGen._decide_ufunc_out``) and deletes large dead arrays
+  after their last use (:mod:`s2sgrad.liveness`).
 
 Soundness.  Shapes are found by *abstract evaluation*: every equation runs
 once on example values (zeros/ones) of the argument shapes and dtypes, and
