@@ -60,6 +60,8 @@ def _names_in(node, out: list, nested: set):
             seen = [n for sub in body for n in ast.walk(sub) if isinstance(n, ast.Name)]
             local |= {n.id for n in seen if not isinstance(n.ctx, ast.Load)}
             nested.update(n.id for n in seen if n.id not in local)
+            nested.update(name for sub in body for n in ast.walk(sub)
+                          if isinstance(n, (ast.Nonlocal, ast.Global)) for name in n.names)
         else:
             for n in ast.walk(node):
                 if isinstance(n, ast.Name):

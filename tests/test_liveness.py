@@ -69,6 +69,19 @@ def test_closures_and_local_functions():
     compile(out, "<test>", "exec")
 
 
+def test_names_a_nested_function_declares_nonlocal_are_kept():
+    src = '''def f(a):
+    x = a * 2
+    def g():
+        nonlocal x
+        x = 3
+    y = x + 1
+    g()
+    return y
+'''
+    assert _dels(delete_dead(src, lambda n: True)) == []
+
+
 def test_nested_function_bodies_are_planned_on_their_own():
     src = '''def f(a):
     def step(g, h):
