@@ -57,11 +57,16 @@ def _names_in(node, out: list, nested: set):
             body = node.body if isinstance(node.body, list) else [node.body]
             local = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
             local |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
-            seen = [n for sub in body for n in ast.walk(sub) if isinstance(n, ast.Name)]
-            local |= {n.id for n in seen if not isinstance(n.ctx, ast.Load)}
+            seen, declared = [], []
+            for sub in body:
+                for n in ast.walk(sub):
+                    if type(n) is ast.Name:
+                        seen.append(n)
+                    elif isinstance(n, (ast.Nonlocal, ast.Global)):
+                        declared += n.names
+            local |= {n.id for n in seen if type(n.ctx) is not ast.Load}
             nested.update(n.id for n in seen if n.id not in local)
-            nested.update(name for sub in body for n in ast.walk(sub)
-                          if isinstance(n, (ast.Nonlocal, ast.Global)) for name in n.names)
+            nested.update(declared)
         else:
             for n in ast.walk(node):
                 if isinstance(n, ast.Name):
