@@ -738,6 +738,34 @@ def test_stacked_weight_gradients_are_added_after_the_backward_loop(dtype):
     assert "add_rows(" not in g.source and "W1s_bar[" in g.source, g.source
 
 
+@s2sgrad.checkpoint
+def _sum_cell(w, h):
+    return w + h
+
+
+def rows_shared_with_cotangent(Ws, h):
+    for i in range(Ws.shape[0]):
+        h = np.sin(_sum_cell(Ws[i], h))
+    return np.sum(h * h)
+
+
+def test_deferred_row_that_is_also_the_carried_cotangent():
+    # the step returns one buffer as Ws[i]'s adjoint and as h's: the row kept
+    # in the list is the cotangent the loop carries on with, so nothing may
+    # write into it afterwards
+    rng = np.random.default_rng(8)
+    Ws, h = rng.standard_normal((4, 6, 5)) * 0.4, rng.standard_normal((6, 5)) * 0.4
+    g = grad(rows_shared_with_cotangent, wrt=(0, 1))
+    ref = g(Ws, h)
+    got = g(Ws, h)
+    _same(got, ref, np.float64)
+    assert "add_rows(" in g.source, g.source
+    for k in range(2):
+        v = rng.standard_normal((Ws, h)[k].shape)
+        assert np.isclose(np.sum(got[k] * v), _fd_dir(rows_shared_with_cotangent, (Ws, h), k, v),
+                          rtol=1e-6, atol=1e-9)
+
+
 def test_first_list_weight_gradient_is_taken_without_a_copy():
     # the adjoint of a list element W1s[i] starts as the first adjoint written
     # into it; a fresh product nothing else reads is taken as it is
