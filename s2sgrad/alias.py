@@ -127,20 +127,24 @@ class Reshape(View):
     """A change of shape over the same memory (reshape, ravel, expand_dims,
     squeeze).  ``shares``: None when NumPy always returns a view, else the Var
     holding ``np.may_share_memory(view, base)`` taken where the view was made."""
-    __slots__ = ("shares", "tag")
+    __slots__ = ("shares", "tag", "order")
 
-    def __init__(self, shares=None, tag="reshape"):
+    def __init__(self, shares=None, tag="reshape", order=None):
         self.shares = shares
         self.tag = tag
+        self.order = order      # None (C) or "F": read and written in that order
+
+    def _kw(self):
+        return {} if self.order is None else {"order": Const(self.order)}
 
     def read(self, em, base, old_view):
-        return em.call(P.get("reshape"), base, em.call(P.get("shape"), old_view))
+        return em.call(P.get("reshape"), base, em.call(P.get("shape"), old_view), **self._kw())
 
     def write(self, em, base, value):
-        return em.call(P.get("reshape"), value, em.call(P.get("shape"), base))
+        return em.call(P.get("reshape"), value, em.call(P.get("shape"), base), **self._kw())
 
     def key(self):
-        return ("reshape", self.tag)
+        return ("reshape", self.tag, self.order)
 
 
 class Same(View):

@@ -768,6 +768,9 @@ class _FastCall:
                 items.append(f"_s2s_{type(x).__name__}({r})")
             else:
                 return None
+        if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
+                len(c.func.results) == 2:
+            return "_s2s_r"                   # (value, gradient): the generated tuple
         if t._single:
             grads = items[0]
         elif tup and not t.keep_value and all(it == f"_s2s_r[{k}]" for k, it in enumerate(items)):

@@ -68,7 +68,10 @@ def batched_to(r, m, shape):
 #: logistic regression (one thread): n = 500, d = 50 took 2.9x the closed form
 #: with 8 K-element chunks (16 basis vectors), 2.0x with 128 K (all 50 at
 #: once); n = 5000, d = 50: 6.2x (chunks of one: the per-vector loop) and
-#: 2.0x (26 per chunk).
+#: 2.0x (26 per chunk).  A caller offering code specialised to identity seeds
+#: (``batched.identity``, :func:`identity_call`) gets one chunk of the whole
+#: basis when it fits ``max_elements`` (that code skips the seeds' product:
+#: n = 5000, d = 50 went from 2.1-2.3x to 1.2-1.4x the closed form).
 BATCH_CACHE_ELEMENTS = 1 << 17
 #: At least this many basis vectors per chunk ...
 BATCH_MIN_CHUNK = 1
@@ -89,30 +92,52 @@ def chunk_size(n, seeds_like, outs_like, residuals, hints=(), cache_elements=BAT
     return max(1, min(n, chunk))
 
 
+def identity_call(batched, seeds_like):
+    """``batched.identity`` when the caller offers code specialised to seeds
+    that are the whole identity matrix and they can be (one 1-D leaf: its
+    seeds are ``np.eye(n)``), else None."""
+    eye = getattr(batched, "identity", None)
+    if eye is None or len(seeds_like) != 1 or np.ndim(seeds_like[0]) != 1:
+        return None
+    return eye
+
+
 def batched_blocks(batched, seeds_like, outs_like, residuals, blocks, columns, chunk):
     """Fill ``blocks`` by calling ``batched(*residuals, *seeds)`` once per
     chunk of ``chunk`` basis vectors.  ``seeds_like``: the leaves the basis
     vectors are shaped like (the ``wrt`` leaves for columns, the outputs for
     rows); ``outs_like``: the leaves the linear part returns.  ``columns``:
     seed ``j`` gives column block ``[a][j]`` (forward) rather than row block
-    ``[j][a]`` (reverse).  Raises whatever the batched code raises."""
+    ``[j][a]`` (reverse).  One chunk of every basis vector of one 1-D leaf
+    (the seeds are the identity matrix) goes to ``batched.identity`` when
+    there is one (:func:`identity_call`).  Raises whatever the batched code
+    raises."""
     sizes = [int(np.size(s)) for s in seeds_like]
     n = sum(sizes)
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    offsets = [0]
+    for k in sizes:
+        offsets.append(offsets[-1] + k)
     dtypes = [block_dtype(s, s) for s in seeds_like]
+    eye = identity_call(batched, seeds_like) if chunk >= n else None
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         m = stop - start
         seeds = []
         for j, s in enumerate(seeds_like):
-            e = np.zeros((m, sizes[j]), dtype=dtypes[j])
             lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
-            if lo < hi:
-                e[np.arange(lo, hi) - start, np.arange(lo, hi) - offsets[j]] = 1
+            if m == sizes[j] and lo == start == offsets[j]:
+                e = np.eye(m, dtype=dtypes[j])     # (the whole leaf's basis)
+            else:
+                e = np.zeros((m, sizes[j]), dtype=dtypes[j])
+                if lo < hi:
+                    e[np.arange(lo, hi) - start, np.arange(lo, hi) - offsets[j]] = 1
             seeds.append(e.reshape((m,) + np.shape(s)))
-        res = batched(*residuals, *seeds)
+        res = (eye or batched)(*residuals, *seeds)
         for a, (r, o) in enumerate(zip(res, outs_like)):
-            r = batched_to(r, m, np.shape(o)).reshape(m, -1)
+            shape = np.shape(o)
+            if type(r) is not np.ndarray or r.shape != (m,) + shape:
+                r = batched_to(r, m, shape)
+            r = r.reshape(m, -1)
             for j in range(len(seeds_like)):
                 lo, hi = max(start, offsets[j]), min(stop, offsets[j + 1])
                 if lo >= hi:
@@ -137,6 +162,15 @@ def try_batched(batched, seeds_like, outs_like, residuals, blocks, columns, hint
     if n == 0:
         return False, None
     chunk = chunk_size(n, seeds_like, outs_like, residuals, hints, **sizes)
+    if chunk < n and identity_call(batched, seeds_like) is not None:
+        # one chunk of identity seeds: the code specialised to them skips a
+        # product by the seeds, and has fewer full-size temporaries than the
+        # cache-sized chunks are for; as long as they stay within max_elements
+        whole = chunk_size(n, seeds_like, outs_like, residuals, hints,
+                           cache_elements=sizes.get("max_elements", BATCH_ELEMENTS),
+                           min_chunk=1, max_elements=sizes.get("max_elements", BATCH_ELEMENTS))
+        if whole >= n:
+            chunk = n
     if chunk == 1 and n > 1:
         return False, None      # one basis vector per call anyway: the plain loop is cheaper
     try:

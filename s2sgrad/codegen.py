@@ -34,7 +34,7 @@ import numpy as np
 from . import runtime
 from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
                     views_read_after)
-from .ir import Block, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var
 from .liveness import delete_dead
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -429,9 +429,13 @@ class CodeGen:
         self._coalesce_block(func.body)
         self.ufunc_out: dict = {}       # eqn -> operand position written in place
         examples = func.info.get("examples")
+        # number operands printed as 0-d arrays (zero_d): specialised code run
+        # in process (an exported module keeps its literals)
+        self._zero_d_ok = examples is not None and free_names is None
+        self._zero_d_names: dict = {}
+        self._foreign = func.info.get("foreign", frozenset())
         if examples is not None:
             self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
-            self._foreign = func.info.get("foreign", frozenset())
             for e in _all_eqns(func.body):
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
@@ -819,7 +823,8 @@ class CodeGen:
                 return False
             if drops_references(user):
                 continue
-            if depth < 3 and user.prim.name in _VIEWS and len(user.outs) == 1 and \
+            if depth < 3 and (user.prim.name in _VIEWS or _column(user)) and \
+                    len(user.outs) == 1 and \
                     self._dead_at(user.outs[0], e, depth + 1):
                 continue
             return False
@@ -882,7 +887,7 @@ class CodeGen:
                 y in self._foreign or v in self._foreign:
             return
         if self.namer.names.get(s.outs[0]) != self.namer.name(y) or \
-                any(b is v for b in self._buffer_of.values()):
+                v in self._buffer_groups()[1]:
             return      # (a later value reuses v's buffer)
         root = self._root_buffer(v)
         d = self.defs.get(root)
@@ -899,7 +904,7 @@ class CodeGen:
         for m in self.aliases.members(y):
             if any(u is not s and start < p_ < end for p_, u in self.use_sites.get(m, ())):
                 return
-        members = [m for m in self._buffer_of if self._root_buffer(m) is root] + [root]
+        members = self._buffer_groups()[0].get(root, []) + [root]
         for m in members:
             for p_, u in self.use_sites.get(m, ()):
                 if u is s:
@@ -909,6 +914,18 @@ class CodeGen:
                     return
         self.row_out[r] = s
         self.folded.add(s)              # (printed by r: the value is computed in the row)
+
+    def _buffer_groups(self):
+        """(root buffer -> the values reusing it, the set of values whose
+        buffer is reused), made once: ``_buffer_of`` is complete before rows
+        are decided (a scan per row write was quadratic in a loop body)."""
+        g = self.__dict__.get("_groups")
+        if g is None:
+            by_root: dict = {}
+            for m in self._buffer_of:
+                by_root.setdefault(self._root_buffer(m), []).append(m)
+            g = self._groups = (by_root, set(self._buffer_of.values()))
+        return g
 
     def _root_buffer(self, v):
         while v in self._buffer_of:
@@ -924,12 +941,12 @@ class CodeGen:
                             ctx=ast.Load())
         call = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
                                            attr=e.prim.impl.__name__, ctx=ast.Load()),
-                        args=[self.atom(a) for a in e.args],
+                        args=self.operands(e),
                         keywords=[ast.keyword(arg="out", value=row)])
         return self.assign(e.outs, call, indent)
 
     def _ufunc_stmt(self, e, i, indent):
-        args = [self.atom(a) for a in e.args]
+        args = self.operands(e)
         target = self.namer.name(e.outs[0])
         aug = _AUGMENTED.get(e.prim.name)
         if aug is not None and len(args) == 2 and e.params.get("spelling") != ("func",) and \
@@ -1041,6 +1058,58 @@ class CodeGen:
             return ast.Name(id=self.namer.name(a), ctx=ast.Load())
         return self.const(a.value)
 
+    def operands(self, e) -> list:
+        """``e``'s operands, printed; a Python number operand of an
+        arithmetic ufunc whose other operand is known (specialised code) to
+        be a NumPy array of that dtype prints as a 0-d array constant of the
+        dtype (:meth:`zero_d`)."""
+        args = [self.atom(a) for a in e.args]
+        if len(e.args) == 2 and e.prim.name in _ZERO_D_UFUNCS and not e.kwargs and \
+                self._zero_d_ok:
+            for i, a in enumerate(e.args):
+                if isinstance(a, Const) and isinstance(e.args[1 - i], Var):
+                    node = self.zero_d(a.value, e.args[1 - i], e)
+                    if node is not None:
+                        args[i] = node
+        return args
+
+    def zero_d(self, v, other, e):
+        """The constant ``v`` as a 0-d array of ``other``'s dtype, where that
+        changes nothing but speed: a ufunc converts a Python float operand
+        to an array on every call (about 0.25 us of a 0.5 us call on a small
+        array), a 0-d array it takes as it is.  Same result: NumPy (NEP 50)
+        casts a Python scalar to the array operand's dtype, which is the 0-d
+        array's dtype, and the value is exactly representable in it (so
+        float32 gets 1.0, 0.5, 2.0, not 0.1).  Only where ``other`` is known
+        to be a NumPy float array (ndim >= 1, not a foreign array type) of
+        the result's dtype; the 0-d array is only ever read (an operand,
+        never an ``out=`` or a result).  None where this does not apply."""
+        examples = self.func.info["examples"]
+        ex, out = examples.get(other), examples.get(e.outs[0]) if len(e.outs) == 1 else None
+        if type(v) not in (float, int) or type(ex) is not np.ndarray or ex.ndim == 0 or \
+                ex.dtype not in _ZERO_D_DTYPES or type(out) is not np.ndarray or \
+                out.dtype != ex.dtype or other in self._foreign or e.outs[0] in self._foreign:
+            return None
+        try:
+            c = np.array(v, dtype=ex.dtype)
+        except OverflowError:
+            return None
+        if not (c == v):                     # (nan, or not exact in float32)
+            return None
+        c.flags.writeable = False            # shared by every call: never written
+        key = (ex.dtype.str, type(v), v, math.copysign(1.0, v) if type(v) is float else 1)
+        hit = self._zero_d_names.get(key)
+        if hit is None:
+            # named after the value (-0.5 -> _m0_5), readable where it is used
+            text = repr(v).replace("-", "m").replace(".", "_").replace("+", "")
+            hit = "_" + text + ("" if ex.dtype == np.float64 else "_" + ex.dtype.name)
+            while hit in self.namer.taken or any(n == hit for n, _ in self.consts):
+                hit += "_"
+            self.namer.taken.add(hit)
+            self.consts.append((hit, c))
+            self._zero_d_names[key] = hit
+        return ast.Name(id=hit, ctx=ast.Load())
+
     def const(self, v, hint=None) -> ast.expr:
         if v is None or isinstance(v, (bool, str)) or v is Ellipsis:
             return ast.Constant(value=v)
@@ -1107,7 +1176,7 @@ class CodeGen:
                                  ctx=ast.Load())
         if p.pyname.split(".")[0] in _RUNTIME_NAMES:
             self.helpers.add(p.pyname.split(".")[0])
-        args = [self.atom(a) for a in e.args]
+        args = self.operands(e)
         kwargs = {k: self.atom(v) for k, v in e.kwargs.items()}
         if p.callee is not None:        # a callable given rules by s2sgrad.defrule
             return printing.call(self.callee_name(p, e), args, kwargs)
@@ -1156,6 +1225,12 @@ class CodeGen:
         if e.params.get("spelling") == ("attr", "T") and len(e.outs) == 1 and \
                 e in self.block_of:
             # x.T read once, in the same block: written at its use (X.T @ g)
+            sites = self.use_sites.get(e.outs[0], ())
+            return len(sites) == 1 and sites[0][1] is not None and \
+                self.block_of.get(sites[0][1]) is self.block_of[e]
+        if _column(e) and e in self.block_of:
+            # a column of a reduction written as column operations
+            # (specialize._column_reduce): at its one use, just after it
             sites = self.use_sites.get(e.outs[0], ())
             return len(sites) == 1 and sites[0][1] is not None and \
                 self.block_of.get(sites[0][1]) is self.block_of[e]
@@ -1269,8 +1344,18 @@ _UFUNC_PRINTABLE = {
 }
 
 
+# arithmetic ufuncs whose number operand prints as a 0-d array (CodeGen.zero_d)
+_ZERO_D_UFUNCS = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin",
+                  "logaddexp", "logaddexp2", "heaviside"}
+_ZERO_D_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
 # a view of its first operand and nothing else (its readers are followed)
 _VIEWS = {"transpose"}
+
+
+def _column(e) -> bool:
+    """A column read by a reduction written as column operations (a view)."""
+    return e.prim.name == "getitem" and bool(e.params.get("column")) and len(e.args) == 1
 
 
 def _row_printable(e) -> bool:

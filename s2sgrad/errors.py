@@ -54,6 +54,11 @@ class OutputError(S2SGradError):
     """The differentiated function returned something ``grad`` cannot seed."""
 
 
+class SharedArgumentsError(S2SGradError, ValueError):
+    """Two arguments share memory and the function writes into one of them
+    (found when the compiled code runs: ``runtime.check_unshared``)."""
+
+
 class OutputTypeError(OutputError, TypeError):
     """``grad`` of a function whose output is boolean or integer (found when
     the gradient runs: ``runtime.scalar_seed``)."""

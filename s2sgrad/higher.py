@@ -16,9 +16,10 @@ structure and shown by ``.source``.
   then push the basis vectors through the compiled linear part: all of them
   at once through its *batched* version (:mod:`s2sgrad.batching`: the
   identity matrix as one seed with a leading batch axis, cut into
-  cache-sized chunks), or, where the linear part has no batch rule (Python
-  lists built at run time, ...), one basis vector per call (``BATCHED =
-  False`` forces that).
+  cache-sized chunks; one chunk holding the whole basis of a 1-D argument
+  runs code specialised to identity seeds, see :class:`_Specialising`), or,
+  where the linear part has no batch rule (Python lists built at run time,
+  ...), one basis vector per call (``BATCHED = False`` forces that).
 
 Everything is composable with :mod:`s2sgrad.api`: ``jvp(grad(f))``,
 ``grad(jvp(f), has_aux=True)``, ``vjp(jvp(f))``, ``hessian(grad(f))`` ... all
@@ -32,14 +33,16 @@ import numbers
 import numpy as np
 
 from . import draws
-from . import arrays, basis, batching, forward, pytree
-from .api import (InputError, _fix_grad, _pick, _run, _split_aux, _Transformed, _unalias,
-                  detach_shifts, generate, grad_func, optimize, split_vjp, user_errors)
+from . import api, arrays, basis, batching, forward, pytree
+from .api import (InputError, _describe_signature, _fix_grad, _pick, _run, _specialize,
+                  _split_aux, _Transformed, _unalias, detach_shifts, generate, grad_func,
+                  optimize, split_vjp, user_errors)
 from .errors import OutputError
 from .export_runtime import like_output
 from .forward import select_results
-from .ir import Func, verify
-from .verbose import traced
+from .ir import Func, iter_eqns, verify
+from .specialize import signature as _signature
+from .verbose import compiling, traced
 
 # The passes of forward mode, timed under verbose compiles (s2sgrad.verbose);
 # api's wrappers of the shared ones are imported above.
@@ -406,8 +409,12 @@ class _BasisBase(_Transformed):
 
     def _compiled_mode(self, mode, specs):
         key = (mode, tuple(specs.items()))
-        what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian" else "")
-        c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs), specs, what)
+        c = self._cache.get(key)
+        if c is None or not (c.guard is None or c.guard()):     # (_cached's first test)
+            what = self._what(specs) + (f" ({mode} mode)" if self.kind_name == "jacobian"
+                                        else "")
+            c = self._cached(self._cache, key, lambda: self._compile_mode(mode, specs), specs,
+                             what)
         self._last = c
         return c
 
@@ -454,8 +461,7 @@ class _BasisBase(_Transformed):
         each chunk's shapes (buffers reused in place)."""
         if batched is None:
             return None
-        globals_ = self._globals()
-        return lambda *args: _pick(batched, list(args), globals_).fn(*args)
+        return _Specialising(batched, self._globals())
 
     @staticmethod
     def _batch_sizes(batched):
@@ -463,6 +469,63 @@ class _BasisBase(_Transformed):
                     cache_elements=BATCH_CACHE_ELEMENTS, min_chunk=BATCH_MIN_CHUNK,
                     max_elements=BATCH_ELEMENTS)
 
+
+class _Specialising:
+    """Calls the batched linear part ``batched`` through the code specialised
+    to the call's shapes (:func:`s2sgrad.api._pick`).  ``identity``
+    (:func:`s2sgrad.basis.batched_blocks` calls it when the chunk's seeds are
+    the whole identity matrix: one basis vector per element of a 1-D leaf)
+    runs code specialised knowing that too -- products by the seeds are
+    dropped (:func:`s2sgrad.specialize._identity_products`).  It is offered
+    (``identity`` not None) only when the batched code multiplies a seed by a
+    matrix, where the knowledge saves a product per chunk."""
+
+    def __init__(self, batched, globals_):
+        self.batched, self.globals_ = batched, globals_
+        self.identity = self._identity if _seed_products(batched.func) else None
+
+    def __call__(self, *args):
+        return _pick(self.batched, list(args), self.globals_).fn(*args)
+
+    def _identity(self, *args):
+        c = self.batched
+        leaves = list(args)
+        key = _signature(leaves)
+        table = c.__dict__.setdefault("identity_spec", {})
+        sc = table.get(key) if key is not None else None
+        if sc is None:
+            sc = _pick(c, leaves, self.globals_)      # (the fallback; and key checks)
+            if key is not None and ENABLE_IDENTITY_SEEDS:
+                try:
+                    with compiling(f"{c.func.name}, specialised to "
+                                   f"{_describe_signature(key)} with identity seeds",
+                                   c.__dict__.get("verbose", False)):
+                        f = _specialize(c.func, leaves, identity=(len(leaves) - 1,))
+                        if f is not None:
+                            sc = generate(verify(f), self.globals_)
+                except Exception:
+                    # an optimisation: the code specialised without it is right
+                    if api.STRICT_SPECIALIZE:
+                        raise
+                table[key] = sc
+        return sc.fn(*args)
+
+
+def _seed_products(func) -> bool:
+    """Whether the batched ``func`` multiplies its last parameter (the seeds)
+    by a matrix (a batched matrix product or its adjoint reading it)."""
+    seed = func.params[-1] if func.params else None
+    return seed is not None and any(
+        e.prim.name == "batch_helper" and e.params.get("fn") in _PRODUCTS and
+        any(a is seed for a in e.args) for e in iter_eqns(func.body))
+
+
+_PRODUCTS = ("matmul", "matmul_vjp_a", "matmul_vjp_b")
+
+
+#: Whether batched Hessians/Jacobians specialise their code to identity seeds
+#: (see :class:`_Specialising`; False: never, e.g. to compare).
+ENABLE_IDENTITY_SEEDS = True
 
 #: Whether ``hessian``/``jacobian`` use the batched linear part (set False to
 #: force the per-basis-vector loop, e.g. to compare the two).

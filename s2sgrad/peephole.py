@@ -53,10 +53,13 @@ _LINEAR = {"multiply", "divide", "negative", "matmul", "sum", "mean", "add", "su
 # per-call overhead (about a microsecond) is about the time of a few hundred
 # elementwise operations.
 _EQN_COST = 512
+# the operations _Chains._scaled_ones recognises
+_SEED_MAKERS = frozenset({"ones", "full", "negative", "multiply", "divide"})
 _MAX_NODES = 64
 
 
-def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
+def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None = None,
+                 last: bool = False) -> Func:
     """``func`` with the constant factors of its linear chains gathered (see
     the module doc).  Rewrites blocks in place and returns ``func``;
     ``func.info["peephole_changed"]`` tells whether anything was rewritten.
@@ -65,13 +68,21 @@ def scale_chains(func: Func, inf, keep_copies: bool = False) -> Func:
     (``may_share_memory``, see s2sgrad.alias); then nothing is rewritten: a
     chain may fold to one of its operands (``v * 1.0`` -> ``v``, a view where
     the program had a copy) or put its factors in another order (another
-    memory layout of the result), and either changes what the test sees."""
+    memory layout of the result), and either changes what the test sees.
+
+    ``memo``: a dict shared by the rounds of this pass over one function
+    (specialize runs it again on the result): a chain whose rewrite was
+    refused in an earlier round is not looked at again while everything its
+    refusal depended on is unchanged (see :meth:`_Chains.unchanged`), so a
+    second round costs only the chains the first one changed.  ``last``: no
+    round follows (what rewrites read is not recorded)."""
     if keep_copies:
         func.info = dict(func.info, peephole_changed=False)
         return func
     uses = _uses(func)
     subst: dict = {}
-    chains = _Chains(inf, uses, subst)
+    chains = _Chains(inf, uses, subst, memo)
+    chains.remember = not last
     chains.block(func.body)
     if subst:
         _rename(func.body, subst)
@@ -118,6 +129,53 @@ def _rename(block, subst):
     block.results = [_follow(subst, r) for r in block.results]
 
 
+def _broadcast(*shapes):
+    """``np.broadcast_shapes`` for tuples of ints (ValueError where they do
+    not broadcast), without its arrays: this pass asks it thousands of times."""
+    if not shapes:
+        return ()
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return tuple(first)
+    out = [1] * max(len(s) for s in shapes)
+    for s in shapes:
+        off = len(out) - len(s)
+        for i, d in enumerate(s):
+            o = out[off + i]
+            if d != o and d != 1:
+                if o != 1:
+                    raise ValueError(f"shapes {shapes} do not broadcast")
+                out[off + i] = d
+    return tuple(out)
+
+
+# the operations whose results :meth:`_Chains.leaf` looks into
+_LEAF_KINDS = frozenset({"full", "ones", "negative", "multiply", "divide"})
+
+
+def _leaf_key(e):
+    """What :meth:`_Chains.leaf` reads of a leaf's definition ``e``."""
+    if e is None:
+        return None
+    if e.prim.name not in _LEAF_KINDS:
+        return "other"
+    return (e.prim.name, len(e.outs), bool(e.params), _operands(e))
+
+
+def _same_leaf_key(a, b) -> bool:
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a[:3] == b[:3] and _same_atoms(a[3], b[3])
+
+
+def _same_atoms(a, b) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def _operands(e):
+    return e.args + tuple(e.kwargs.values()) if e.kwargs else e.args
+
+
 def _number(a):
     return isinstance(a, Const) and type(a.value) in (int, float) and np.isfinite(a.value)
 
@@ -127,8 +185,12 @@ class _Bail(Exception):
 
 
 class _Chains:
-    def __init__(self, inf, uses, subst):
+    def __init__(self, inf, uses, subst, memo=None):
         self.inf = inf
+        # id(root equation) -> (the equation, what its refused rewrite read)
+        self.memo = memo if memo is not None else {}
+        self.reads: list = []
+        self.remember = True
         self.uses = uses
         self.subst = subst
         self.changed = False
@@ -168,12 +230,47 @@ class _Chains:
             new = None
             if e.prim.name in _LINEAR and len(e.outs) == 1 and not e.blocks() and \
                     self._is_root(e.outs[0]):
-                try:
-                    new = self.rewrite(e)
-                except _Bail:
-                    new = None
+                if not self.unchanged(e):
+                    self.reads = []
+                    try:
+                        new = self.rewrite(e)
+                    except _Bail:
+                        new = None
+                        if self.remember:
+                            self.memo[id(e)] = (e, self.reads)
             out += new if new is not None else [e]
         block.eqns[:] = out
+
+    def _read(self, v, e, whole):
+        """Record what a chain's rewrite reads about ``v``: whether it is
+        internal to a chain, a seed of ones before the loop, and its
+        definition ``e`` -- the equation and its operands where the chain
+        goes through it (``whole``), else what :meth:`leaf` looks at (the
+        kind of operation, and the operands of the kinds it folds): the same
+        reads give the same outcome.  (A leaf computed by a chain the round
+        rewrote has a new equation, usually of no kind a leaf folds: the
+        chains reading it need not be looked at again.)"""
+        self.reads.append((v, whole, (e, _operands(e)) if whole else _leaf_key(e),
+                           self._internal(v) if e is not None else None, self.outer.get(v)))
+
+    def unchanged(self, e) -> bool:
+        """Was ``e``'s rewrite refused in an earlier round, reading what it
+        would read now?  (Values and shapes do not change between rounds;
+        uses, definitions and operands do.)"""
+        hit = self.memo.get(id(e))
+        if hit is None or hit[0] is not e:
+            return False
+        for v, whole, key, internal, outer in hit[1]:
+            d = self.defs.get(v)
+            if self.outer.get(v) != outer or \
+                    (self._internal(v) if d is not None else None) != internal:
+                return False
+            if whole:
+                if d is not key[0] or not _same_atoms(_operands(d), key[1]):
+                    return False
+            elif not _same_leaf_key(_leaf_key(d), key):
+                return False
+        return True
 
     def _linear_use(self, e, v) -> bool:
         """Does equation ``e`` read ``v`` only where it is linear in it?"""
@@ -220,7 +317,10 @@ class _Chains:
                 return float(v.value), None
             raise _Bail
         e = self.defs.get(v)
-        if e is None or not (v is count[1] or self._internal(v)):
+        leafy = e is None or not (v is count[1] or self._internal(v))
+        if self.remember:
+            self._read(v, e, not leafy)
+        if leafy:
             return self.leaf(v, absorb)
         mark = len(count[2])
         try:
@@ -292,8 +392,12 @@ class _Chains:
         """(k, base) when ``e``'s float array result is ``k`` times the
         array of ones (or ``full``) ``base``: ``ones``/``full`` itself, or
         a number times, over or the negation of such a value in ``known``."""
-        if len(e.outs) != 1 or e.params or e.kwargs.keys() - {"dtype"} or e.blocks():
+        if e.prim.name not in _SEED_MAKERS or len(e.outs) != 1 or e.params or \
+                e.kwargs.keys() - {"dtype"} or e.blocks():
             return None
+        if e.prim.name not in ("ones", "full") and \
+                not any(isinstance(a, Var) and a in known for a in e.args):
+            return None         # (not a scaled seed: the common case, decided cheaply)
         x = self.val(e.outs[0])
         if not isinstance(x, (np.ndarray, np.floating)) or x.dtype.kind != "f":
             return None         # (a 0-d seed over a number is a NumPy scalar)
@@ -358,6 +462,7 @@ class _Chains:
     def rewrite(self, root_eqn):
         root = root_eqn.outs[0]
         self._root = root_eqn
+        self._node_shapes: dict = {}
         old = self.val(root)
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
@@ -437,13 +542,22 @@ class _Chains:
         kind = node[0]
         if kind in ("var", "ones"):
             return np.shape(self.val(node[1]))
-        try:
-            if kind == "prod":
-                return np.broadcast_shapes(*[self.node_shape(n) for n in node[1] + node[2]])
-            if kind == "sum":
-                return np.broadcast_shapes(*[self.node_shape(n) for _, n in node[1]])
-        except ValueError:
-            raise _Bail from None
+        if kind in ("prod", "sum"):
+            # (memoised per rewrite: the rebuilding asks about every level of
+            # a nested product; the node is kept with its shape, so its id is
+            # not reused while the memo lives)
+            hit = self._node_shapes.get(id(node))
+            if hit is not None:
+                return hit[1]
+            try:
+                if kind == "prod":
+                    shape = _broadcast(*[self.node_shape(n) for n in node[1] + node[2]])
+                else:
+                    shape = _broadcast(*[self.node_shape(n) for _, n in node[1]])
+            except ValueError:
+                raise _Bail from None
+            self._node_shapes[id(node)] = (node, shape)
+            return shape
         return np.shape(self.val(node[-1].outs[0]))
 
     def min_place(self, node) -> int:
@@ -625,7 +739,7 @@ class _Chains:
             self._shapes[v] = np.shape(self.val(like_eqn.outs[0]))
         else:
             try:
-                self._shapes[v] = np.broadcast_shapes(
+                self._shapes[v] = _broadcast(
                     *[self.shape_of(a) if isinstance(a, Var) else () for a in args])
             except ValueError:
                 raise _Bail from None

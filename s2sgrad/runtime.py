@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "ArrayKindError"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "ArrayKindError"]
 
 
 class ArrayKindError(TypeError):
@@ -76,6 +76,36 @@ def check_float_output(out):
             f"value ({np.asarray(out).dtype}), whose derivative is zero wherever it exists; "
             f"return a float (e.g. a smooth surrogate of the comparison, or .astype(float) "
             f"if a zero gradient is really meant)")
+
+
+def check_unshared(written, *others, names=(), where=""):
+    """Refuse arguments that share memory when the function writes into one
+    of them (``f(x, x[:2])`` with ``b *= 2`` inside; an argument that is a
+    global the function reads): NumPy would change the other value too,
+    which the compiled code -- it works on copies of the caller's arrays --
+    does not follow.  ``names``: the written argument's, then a description
+    of each other value.  NumPy arrays only (other array kinds have no views
+    to share)."""
+    if type(written) is not np.ndarray:
+        return
+    for k, other in enumerate(others):
+        if type(other) is np.ndarray and np.may_share_memory(written, other):
+            try:
+                shared = np.shares_memory(written, other, max_work=10_000)
+            except np.exceptions.TooHardError:
+                shared = True
+            if shared:
+                raise SHARED_ARGUMENTS_ERROR(
+                    f"{where}: this writes into argument '{names[0]}', which shares memory "
+                    f"with {names[k + 1]} (the same array, or views of one); NumPy would "
+                    f"change that too, which s2sgrad does not follow (it never changes the "
+                    f"caller's arrays); pass a copy ({names[0]}.copy())")
+
+
+# the error check_unshared raises: s2sgrad.errors.SharedArgumentsError (an
+# S2SGradError and a ValueError), set by primitives/runtime_prims.py; a plain
+# ValueError in an exported module
+SHARED_ARGUMENTS_ERROR = ValueError
 
 
 # the error check_float_output raises: s2sgrad.errors.OutputTypeError (an

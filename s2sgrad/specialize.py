@@ -93,6 +93,55 @@ from .primitives.random import rng_kind, token_kind
 UNKNOWN = object()
 
 
+# reductions of a short last axis written as column operations (_column_reduce):
+# the most columns for each
+_COLUMN_LIMIT = {"sum": 7, "max": 16, "min": 16}
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _columns_apply(name, xv, axis) -> bool:
+    """Whether ``name`` (sum, max, min) of ``xv`` over ``axis`` is written
+    as column operations (:func:`_column_reduce`)."""
+    if type(xv) is not np.ndarray or xv.ndim < 2 or xv.dtype not in _FLOAT_DTYPES or \
+            type(axis) is not int or axis not in (-1, xv.ndim - 1):
+        return False
+    k = xv.shape[-1]
+    return 2 <= k <= _COLUMN_LIMIT[name] and xv.size // k >= 16 * k
+
+
+def _column_reduce(em, name, x, xv, shape=None):
+    """``x.sum(axis=-1)`` / ``max`` / ``min`` of a short last axis (k
+    columns) of a NumPy float array with many rows, as k - 1 elementwise
+    ufunc calls on the columns (``np.maximum(Z[:, 0], Z[:, 1])``, then in
+    place), reshaped to ``shape`` (keepdims) when given.  NumPy's reduction
+    calls its inner loop once per row (30-60 ns each: 4 us for the max of a
+    (64, 3) array, 4 ms for (100000, 3)); the columns take k calls.  Same
+    result bit for bit: max/min are exact (NaN propagates in both; of a tie
+    of 0.0 and -0.0 both keep the later one), and for k < 8 NumPy sums a
+    row left to right, as the columns do (so ``sum`` only for k <= 7;
+    tests/test_small_sizes.py checks both against NumPy).  Only where it is
+    faster (:func:`_columns_apply`: at least 16 k rows).  The one
+    difference: a row of negative zeros sums to -0.0 here, to 0.0 in NumPy
+    (which adds the row to 0.0)."""
+    ufunc = {"sum": "add", "max": "maximum", "min": "minimum"}[name]
+    lead = (slice(None),) * (xv.ndim - 1)
+    keep = shape is not None and len(shape) == xv.ndim
+
+    def column(j):
+        # Z[:, j], or Z[:, j:j + 1] to keep the axis (the sum is then made in
+        # its final shape: no reshape, and a fresh array later steps can
+        # write into); printed at its use (codegen: CodeGen._inline), a view
+        # read at once
+        return em.call("getitem", x, _params={"index": lead + (slice(j, j + 1) if keep else j,),
+                                              "column": True})
+    acc = em.call(ufunc, column(0), column(1))
+    for j in range(2, xv.shape[-1]):
+        acc = em.call(ufunc, acc, column(j))
+    if shape is None or keep:
+        return acc
+    return em.call("reshape", acc, shape, _params={"spelling": ("method", "reshape")})
+
+
 class _Stack:
     """Abstract contents of a stack: the join of everything pushed on it."""
 
@@ -1183,6 +1232,10 @@ class _Rewriter:
             return self.unreduce(e, out)
         if name in ("matmul_vjp_a", "matmul_vjp_b"):
             return self.matmul_vjp(e, out)
+        if name in _COLUMN_LIMIT and len(e.args) == 1:
+            done = self.columns(e, out)
+            if done is not None:
+                return done
         if name in ("sum", "mean", "max", "min", "prod") and \
                 e.params.get("spelling", ("func",)) == ("func",) and \
                 type(self.val(e.args[0])) is np.ndarray and len(e.args) == 1:
@@ -1297,6 +1350,22 @@ class _Rewriter:
             return []
         return [Eqn(e.prim, (Const(c), w), {}, e.outs, {}, e.loc)]
 
+    def columns(self, e, out):
+        """``x.sum(axis=-1)`` / ``max`` / ``min`` of a short last axis as
+        column operations (:func:`_column_reduce`), where that applies."""
+        x = e.args[0]
+        xv = self.val(x)
+        if set(e.kwargs) - {"axis", "keepdims"} or \
+                any(not isinstance(v, Const) for v in e.kwargs.values()):
+            return None
+        axis = e.kwargs["axis"].value if "axis" in e.kwargs else None
+        keep = e.kwargs["keepdims"].value if "keepdims" in e.kwargs else False
+        if type(out) is not np.ndarray or not (keep is None or type(keep) is bool) or \
+                not _columns_apply(e.prim.name, xv, axis) or x in self.foreign:
+            return None
+        return self.emit(e, lambda em: _column_reduce(em, e.prim.name, x, xv, out.shape
+                                                      if keep else None))
+
     def unbroadcast(self, e, out):
         g, x = e.args
         gv, xv = self.val(g), self.val(x)
@@ -1316,6 +1385,9 @@ class _Rewriter:
 
         def build(em):
             axis = axes[0] if len(axes) == 1 else axes
+            if axes == (len(gs) - 1,) and _columns_apply("sum", gv, axis) and \
+                    g not in self.foreign:
+                return _column_reduce(em, "sum", g, gv, xs)
             if not ones:
                 return em.call("sum", g, axis=axis, _params=method)
             s = em.call("sum", g, axis=axis, keepdims=True, _params=method)
@@ -1388,6 +1460,10 @@ class _Rewriter:
                 if an == 1 and bn == 1:
                     return em.multiply(g, b)
                 return None
+            if an == 2 and gn == bn == 1 and np.result_type(av, gv) in _FLOAT_DTYPES:
+                # g @ a, not a.T @ g: the same BLAS call (gemv of a, transposed,
+                # so the same numbers), without making the view a.T (0.1 us)
+                return em.matmul(g, a)
             if an == 2 and gn == bn and bn in (1, 2):
                 return em.matmul(_T(em, a), g)
             if an == 1 and bn == 2 and gn == 1:
@@ -1877,14 +1953,16 @@ def measure_budgets(func: Func, inf) -> Func:
 # ---------------------------------------------------------------- entry point
 
 
-def specialize(func: Func, leaves) -> Func | None:
+def specialize(func: Func, leaves, identity=()) -> Func | None:
     """``func`` rewritten for arguments shaped like ``leaves`` (None if nothing
-    is gained or the analysis gives up)."""
+    is gained or the analysis gives up).  ``identity``: positions of
+    parameters the caller promises hold identity matrices (the basis seeds
+    of a batched Jacobian, :mod:`s2sgrad.basis`; see :func:`_identity_products`)."""
     with _Quiet():
-        return _specialize(func, leaves)
+        return _specialize(func, leaves, identity)
 
 
-def _specialize(func: Func, leaves) -> Func | None:
+def _specialize(func: Func, leaves, identity=()) -> Func | None:
     from .optimize import cse, dce, forward_invariant_carries, hoist_invariants, prune_stacks
     inf = infer(func, leaves)
     if inf is None:
@@ -1896,12 +1974,16 @@ def _specialize(func: Func, leaves) -> Func | None:
     body = rw.block(func.body, top=True)
     results = [rw.atom(r) for r in func.results]
     f = Func(func.name, func.params, body, results, func.filename, func.info)
+    if identity:
+        f = _identity_products(f, inf, [func.params[i] for i in identity])
     f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
     # (twice: a value the first round leaves with one use joins a chain;
-    # a round that rewrote nothing leaves nothing for DCE, which is idempotent)
-    f = scale_chains(dce(f), inf, rw.keep_copies)
+    # a round that rewrote nothing leaves nothing for DCE, which is idempotent;
+    # the second round revisits only the chains the first one changed: memo)
+    memo: dict = {}
+    f = scale_chains(dce(f), inf, rw.keep_copies, memo)
     if f.info.get("peephole_changed"):
-        f = scale_chains(dce(f), inf, rw.keep_copies)
+        f = scale_chains(dce(f), inf, rw.keep_copies, memo, last=True)
         if f.info.get("peephole_changed"):
             f = dce(f)
     f = prune_stacks(f)
@@ -1918,6 +2000,44 @@ def _specialize(func: Func, leaves) -> Func | None:
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
     return for_kinds(f, leaves)
+
+
+def _identity_products(f: Func, inf, eyes) -> Func:
+    """``f`` with its matrix products by an identity matrix (a parameter in
+    ``eyes``, which the caller promises holds ``np.eye(m)``) replaced by the
+    other factor: ``E @ B`` and ``B @ E`` are ``B`` when the product has
+    ``B``'s shape and dtype.  For finite ``B`` that is the same value bit for
+    bit (``1 * b + 0 * c + ...`` is exactly ``b``); where ``B`` holds an
+    infinity or a NaN the product would spread NaN over the row or column
+    (``0 * inf``), the replacement keeps ``B``'s value -- the exact
+    derivative.  A batched Hessian's first product, ``E @ X.T`` (the seeds'
+    images under the data), goes: one matrix product of the data per
+    chunk instead of two."""
+    from .ir import rename_reads
+    eyes = [v for v in eyes if _is_eye_example(inf.ex.get(v))]
+    if not eyes:
+        return f
+    subst: dict = {}
+    for e in iter_eqns(f.body):
+        if e.prim.name != "matmul" or len(e.args) != 2 or e.kwargs or len(e.outs) != 1:
+            continue
+        a, b = e.args
+        other = b if any(a is v for v in eyes) else a if any(b is v for v in eyes) else None
+        if not isinstance(other, Var):
+            continue
+        out, ox = inf.ex.get(e.outs[0]), inf.ex.get(other)
+        if type(out) is np.ndarray and type(ox) is np.ndarray and out.shape == ox.shape and \
+                out.dtype == ox.dtype:
+            subst[e.outs[0]] = subst.get(other, other)
+    if subst:
+        rename_reads(f.body, subst)
+        f.results = [subst.get(r, r) if isinstance(r, Var) else r for r in f.results]
+    return f
+
+
+def _is_eye_example(x) -> bool:
+    return type(x) is np.ndarray and x.ndim == 2 and x.shape[0] == x.shape[1] and \
+        x.dtype.kind == "f"
 
 
 # the registry is imported for its side effect of defining every primitive

@@ -149,8 +149,17 @@ class _Tapes:
         if any(u is not push and (u is None or retains(u)) for u in self.uses.get(v, [])):
             return True
         # read inside a region of the loop body (a checkpointed segment's
-        # closure, which its tape keeps)
-        return any(e.blocks() and _reads(e, v) for e in self._fwd_body.eqns)
+        # closure, which its tape keeps).  What the regions read is gathered
+        # once per push (its values are asked about in turn; converting them
+        # adds no regions to the body): one scan, not one per value
+        cached = self.__dict__.get("_region_reads")
+        if cached is None or cached[0] is not push or cached[1] is not self._fwd_body:
+            read: set = set()
+            for e in self._fwd_body.eqns:
+                if e.blocks():
+                    _gather_reads(e, read)
+            cached = self._region_reads = (push, self._fwd_body, read)
+        return v in cached[2]
 
     def _read_only(self, o) -> bool:
         """Whether every reader of the popped ``o`` keeps no reference to it
@@ -371,11 +380,11 @@ def _defined(block):
     return defined_vars(block)
 
 
-def _reads(e, v) -> bool:
-    """Whether ``e`` or an equation of its regions reads ``v``."""
-    if any(a is v for a in e.atoms()):
-        return True
+def _gather_reads(e, read: set):
+    """Add to ``read`` every Var that ``e`` or an equation of its regions
+    reads (operands, and the regions' results)."""
+    read.update(a for a in e.atoms() if isinstance(a, Var))
     for b in e.blocks():
-        if any(r is v for r in b.results) or any(_reads(x, v) for x in b.eqns):
-            return True
-    return False
+        read.update(r for r in b.results if isinstance(r, Var))
+        for x in b.eqns:
+            _gather_reads(x, read)

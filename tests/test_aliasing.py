@@ -283,6 +283,80 @@ def view_before_loop_read_after_it(x):
     return np.sum(w) + x[1]
 
 
+def swap_rows_through_views(x):
+    # y[0], y[1] = y[1], y[0] on a matrix: the right side is two views, and
+    # the first write changes the second (NumPy leaves both rows equal)
+    y = np.outer(x[:2], x)
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(8.0).reshape(2, 4))
+
+
+def unpack_into_slices_in_loop(x):
+    y = x.copy()
+    for i in range(2):
+        y[:2], y[2:] = y[2:] * 2.0, y[:2]
+    return np.sum(y * np.arange(4.0) * x)
+
+
+def chained_targets_through_a_view(x):
+    # y[:2] = v = y[2:]: v is bound after the write through y[:2]
+    y = x.copy()
+    y[2:] = y[:2] = y[1:3]
+    v = w = y[1:]
+    v *= x[1:]
+    return np.sum(y * np.arange(4.0) * x) + np.sum(w)
+
+
+def starred_unpack_through_views(x):
+    y = x.copy()
+    y[:2], *r = y[2:], y[:2]
+    return np.sum(np.concatenate(r) * x[:2]) + np.sum(y * x)
+
+
+def zero_d_view_by_ellipsis(x):
+    # y[1, 1, ...] is a 0-d view (y[1, 1] is a copy): it sees the write,
+    # and a write through it reaches y (y's ndim known: a reshape's copy)
+    y = x.reshape(2, 2).copy()
+    e = y[1, 1, ...]
+    y[1, 1] = x[0] ** 2
+    e *= x[1]
+    return np.sum(y * y) + e
+
+
+def fortran_order_reshape_view(x):
+    # y.T.reshape(4, order="F") of a C array is a view read and written in
+    # Fortran order
+    y = np.outer(x[:2], x[2:])
+    r = y.T.reshape(4, order="F")
+    r[1] = x[3] ** 2
+    y[0, 0] = x[1]
+    return np.sum(y * np.arange(4.0).reshape(2, 2)) + np.sum(r * x)
+
+
+def fortran_order_reshape_copy(x):
+    # ... and of y itself a copy
+    y = np.outer(x[:2], x[2:])
+    r = np.ravel(y, order="F")
+    r[1] = 5.0
+    return np.sum(y * np.arange(4.0).reshape(2, 2)) + np.sum(r * x)
+
+
+def loop_over_columns_written(x):
+    # for c in y.T: the iterated array is a view no name holds; a write
+    # through an item reaches y, and later items are read from y's new version
+    y = np.outer(x, x[:3])
+    for c in y.T:
+        c *= c[0]
+    return np.sum(y * np.arange(12.0).reshape(4, 3))
+
+
+def loop_over_slice_written(x):
+    y = np.outer(x[:3], x)
+    for r in y[:0:-1]:
+        r[1] = r[0] * x[2]
+    return np.sum(y * np.arange(12.0).reshape(3, 4))
+
+
 CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          tuple_of_views_nested_loop, reshape_view, ravel_view_of_zeros, zero_d_alias,
          transpose_view, swapaxes_view, moveaxis_view, dict_of_views, tuple_item_view,
@@ -291,7 +365,10 @@ CASES = [view_then_base_write, two_views_in_turn, tuple_of_views_loop,
          row_of_vector_is_a_copy, names_and_views_mixed, row_view_of_matrix,
          two_zeros_not_merged, buffer_in_loop_filled_by_nested_loop,
          allocations_of_every_kind, helper_writes_twice_into_result_of_arithmetic,
-         helper_writes_twice_into_scalar, view_before_loop_read_after_it]
+         helper_writes_twice_into_scalar, view_before_loop_read_after_it,
+         swap_rows_through_views, unpack_into_slices_in_loop, chained_targets_through_a_view,
+         starred_unpack_through_views, zero_d_view_by_ellipsis, fortran_order_reshape_view,
+         fortran_order_reshape_copy, loop_over_columns_written, loop_over_slice_written]
 
 
 def _fd(f, x, eps=1e-6):
@@ -398,7 +475,13 @@ def array_in_list_then_written(x):
     return np.sum(np.stack(xs))
 
 
+def reshape_in_layout_order(x):
+    y = np.outer(x[:2], x[2:]).T
+    return np.sum(y.reshape(4, order="A") * x)
+
+
 @pytest.mark.parametrize("f, words", [
+    (reshape_in_layout_order, "order='A'"),
     (write_into_broadcast, "read-only view"),
     (views_in_runtime_list, "list built at run time"),
     (view_chosen_by_branch, "known only at run time"),
@@ -412,6 +495,86 @@ def test_refused_with_file_and_line(f, words):
     assert words in msg
     assert f"test_aliasing.py:{f.__code__.co_firstlineno}" not in msg   # the statement's line
     assert "test_aliasing.py:" in msg
+
+
+def writes_second_argument(a, b):
+    b *= 2.0
+    return np.sum(a * a) + np.sum(b)
+
+
+def writes_list_item_in_loop(ps, s):
+    b = ps[1]
+    for i in range(2):
+        b[i] = b[i] * s
+    return np.sum(ps[0] ** 2)
+
+
+@pytest.mark.parametrize("f, make", [
+    (writes_second_argument, lambda x: (x, x[:2])),
+    (writes_second_argument, lambda x: (x, x)),
+    (writes_second_argument, lambda x: (x[1:], x[:2])),
+    (writes_list_item_in_loop, lambda x: ([x, x[1:]], 3.0)),
+    (writes_list_item_in_loop, lambda x: ([x, x], 3.0)),
+], ids=["view", "same", "overlap", "list-view", "list-same"])
+def test_arguments_sharing_memory_with_a_written_one_are_refused(f, make):
+    # NumPy changes the other argument too; the compiled code works on a
+    # copy and would read the other one unchanged: refused at run time
+    x = X.copy()
+    for t in (sg.value_and_grad(f), sg.grad(f), lambda *a: sg.vjp(f)(*a)[1](1.0),
+              lambda *a: sg.jvp(f, wrt=0)(a, (np.ones_like(a[0]) if isinstance(a[0], np.ndarray)
+                                               else [np.ones_like(v) for v in a[0]],))):
+        with pytest.raises(sg.SharedArgumentsError) as info:
+            t(*make(x))
+        assert f"test_aliasing.py:{f.__code__.co_firstlineno + 1}" in str(info.value) or \
+            f"test_aliasing.py:{f.__code__.co_firstlineno + 3}" in str(info.value)
+        assert "shares memory" in str(info.value)
+    np.testing.assert_array_equal(x, X)
+
+
+G_READ = np.arange(4.0)
+CFG_READ = {"w": np.ones(4)}
+
+
+def writes_argument_reads_global(x):
+    x *= 2.0
+    return np.sum(G_READ * x) + np.sum(CFG_READ["w"])
+
+
+def test_an_argument_that_is_a_global_read_live_and_written_is_refused():
+    # f(G_READ): NumPy doubles the global too, the compiled code reads it unchanged
+    with pytest.raises(sg.SharedArgumentsError, match="the global 'G_READ'"):
+        sg.value_and_grad(writes_argument_reads_global)(G_READ)
+    with pytest.raises(sg.SharedArgumentsError, match="CFG_READ"):
+        sg.value_and_grad(writes_argument_reads_global)(CFG_READ["w"][::-1])
+    np.testing.assert_array_equal(G_READ, np.arange(4.0))
+    np.testing.assert_array_equal(CFG_READ["w"], np.ones(4))
+    x = X.copy()
+    val, g = sg.value_and_grad(writes_argument_reads_global)(x)
+    assert val == writes_argument_reads_global(X.copy())
+    np.testing.assert_allclose(g, 2 * G_READ)
+
+
+def test_arguments_not_sharing_memory_run():
+    x = X.copy()
+    for args in ((x, x.copy()), (x[::2], x[1::2])):     # distinct, interleaved
+        a = tuple(v.copy() for v in args)
+        val, g = sg.value_and_grad(writes_second_argument)(*args)
+        assert val == writes_second_argument(*a)
+        np.testing.assert_allclose(g, 2 * args[0])
+    # the check is made where an argument is written and another is data only
+    g = sg.grad(writes_second_argument)
+    g(x, x.copy())
+    assert "check_unshared(b, a, " in g.source
+    for f, args in ((two_args_no_write, (x, x)), (view_to_helper, (x.copy(),))):
+        g = sg.grad(f)
+        g(*args)
+        assert "check_unshared" not in g.source
+
+
+def two_args_no_write(a, b):
+    y = a.copy()
+    y[0] = 2.0
+    return np.sum(y * b)
 
 
 # ---------------------------------------------------------------- readable code

@@ -314,7 +314,7 @@ def loss_grad_specialised(w, X, y, lam):
     # adjoint of export_gradient.py:28: margin = y * (X @ w)
     margin *= y
     margin /= _t2
-    _t0 = X.T @ margin
+    _t0 = margin @ X
     _t0 *= 0.005
     w_bar -= _t0
     return w_bar

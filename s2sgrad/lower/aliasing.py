@@ -129,7 +129,14 @@ class AliasingMixin:
         elif prim_name in ("reshape", "ravel"):
             if spelling == ("method", "flatten"):
                 return                                  # always a copy
-            if operand in model.contiguous:
+            order = kw.get("order", Const(None))
+            order = order.value if isinstance(order, Const) else order
+            if order == "F":
+                # a view when the operand's memory is in Fortran order (y.T of
+                # a C array): known at run time; read and written in F order
+                shares = self.em.call(P.get("may_share_memory"), out, operand)
+                model.add_view(out, operand, Reshape(shares, prim_name, order="F"))
+            elif operand in model.contiguous and order in (None, "C"):
                 model.add_view(out, operand, Reshape(None, prim_name))
             else:
                 # a view when NumPy can make one from the strides: known at
@@ -245,6 +252,9 @@ class AliasingMixin:
         """Refuse a write NumPy refuses (a read-only view) or that s2sgrad
         cannot follow (an array taken out of a list built at run time)."""
         model = self.top.alias
+        if isinstance(v, Var) and node is not None and P.shape_of(v) is not P.SCALAR:
+            # (an argument's memory written: see lower.function.check_unshared_arguments)
+            self.top.written.append((v, f"{self.src.filename}:{node.lineno}"))
         ro = model.readonly_path(v) if isinstance(v, Var) else None
         if ro is not None and not ro.numpy_refuses:
             raise self.error(node, f"writing through the result of {ro.what} (a view of part "

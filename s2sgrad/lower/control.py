@@ -293,8 +293,12 @@ class ControlFlowMixin:
                 schedule is not None or len(seq) > MAX_UNROLL_RANGE)):
             self._iter_value = None
             return self.unrolled_for(s, seq)
+        held = len(self._held_iterables)
         iterable, item_of = self.loop_iterable(it)
         self.runtime_loop(s, target, iterable, item_of, None)
+        for key in self._held_iterables[held:]:
+            self.env.pop(key, None)
+        del self._held_iterables[held:]
         if schedule is not None:
             self.em.block.eqns[-1].params["checkpoint"] = schedule
 
@@ -381,6 +385,16 @@ class ControlFlowMixin:
             return rng, base.item
         base = self.materialize(base, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
+        if isinstance(base, Var) and not any(v is base for v in self.env.values()):
+            # an array no name holds (for c in y.T: c *= 2): held under a
+            # hidden name for the loop's duration, so a write through an
+            # item is carried like a write into a named array (it reaches y
+            # through the view, and the next items are read from the new
+            # version; see aliasing.write_back)
+            self.top.unroll_count = getattr(self.top, "unroll_count", 0) + 1
+            key = f"{LIVE_PREFIX}it{self.top.unroll_count}"
+            self.env[key] = base
+            self._held_iterables.append(key)
         return rng, (lambda i: self.getitem(base, i))
 
     def _is_range(self, v):

@@ -47,6 +47,7 @@ def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(src.fn), em)
     params = []
+    data_params = []            # [(parameter Var, its name)]: the caller's data
     if isinstance(fn, types.MethodType):
         # grad(model.loss): self is not an argument of the gradient; its
         # attributes are read through it (data live, configuration guarded)
@@ -84,6 +85,7 @@ def _lower_function(fn, arg_specs, name, src):
             continue
         if kind == "leaf":
             v = Var(pname, shape=P.fresh_shape(pname))
+            data_params.append((v, pname))
             if P.StaticCandidates.depth:      # the API may make it static (ord=p)
                 P.StaticCandidates.params[id(v)] = (v, pname)
             params.append(v)
@@ -92,6 +94,7 @@ def _lower_function(fn, arg_specs, name, src):
             continue
         leaves = [Var(p, shape=P.fresh_shape(p)) for p in pytree.leaf_paths(td, pname)]
         params += leaves
+        data_params += zip(leaves, _shown_paths(td, pname))
         lw.env[pname] = _tree_value(td, iter(leaves), lw)
     node = src.node
     if isinstance(fn, P.RuleCarrier):
@@ -115,10 +118,65 @@ def _lower_function(fn, arg_specs, name, src):
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,
                 info={"out_tree": out_tree, "source": src, "guards": lw.guards})
+    check_unshared_arguments(func, lw, data_params, prologue)
     if P.StaticCandidates.depth:        # (see s2sgrad.api.ObjectArg)
         for pname, assumed in lw.arg_guards.items():
             P.StaticCandidates.arg_guards.setdefault(pname, {}).update(assumed)
     return func
+
+
+def check_unshared_arguments(func, lw, data_params, prologue):
+    """Two arguments may be one array or views of one (``f(x, x[:2])``), and
+    an argument may be an array the function also reads from its globals
+    (``f(G)`` reading ``G``): a write into the argument is then seen through
+    the other in NumPy, but the compiled code treats the caller's arrays as
+    distinct values (and never writes into them).  For each argument the
+    function may write into (a write into a value that may share its
+    memory: :class:`s2sgrad.alias.IRAliases`), a ``check_unshared`` after
+    the live loads refuses, at run time, a call where another argument or
+    a value read live shares memory with it."""
+    if not lw.written:
+        return
+    loads = [(e.outs[0], lw.external[id(e.outs[0])]) for e in prologue
+             if id(e.outs[0]) in lw.external]
+    if len(data_params) + len(loads) < 2:
+        return
+    from ..alias import IRAliases
+    groups = IRAliases(func)
+    where = {}
+    for v, line in lw.written:
+        where.setdefault(groups.find(v), line)
+    checks = []
+    shown = [(p_, f"argument '{name}'") for p_, name in data_params] + loads
+    for k, (p_, name) in enumerate(data_params):
+        line = where.get(groups.find(p_))
+        if line is None:
+            continue
+        others = [q for j, q in enumerate(shown) if j != k]
+        if not others:
+            continue
+        checks.append(Eqn(P.get("check_unshared"), (p_,) + tuple(q for q, _ in others),
+                          {"names": Const((name,) + tuple(n for _, n in others)),
+                           "where": Const(line)}, (), {}, None))
+    func.body.eqns[len(prologue):len(prologue)] = checks
+
+
+def _shown_paths(td, prefix):
+    """The leaves as a user spells them: params['W'], xs[0], state.h."""
+    if td.kind == "leaf":
+        return [prefix]
+    if td.kind == "dict":
+        steps = [f'["{k}"]' if isinstance(k, str) else f"[{k!r}]" for k in td.keys]
+    elif td.kind == "namedtuple":
+        steps = [f".{k}" for k in td.type._fields]
+    elif td.kind == "custom":
+        steps = [f".{k}" if isinstance(k, str) else f"[{k}]" for k in pytree._custom_names(td)]
+    else:
+        steps = [f"[{k}]" for k in range(len(td.children))]
+    out = []
+    for step, c in zip(steps, td.children):
+        out += _shown_paths(c, prefix + step)
+    return out
 
 
 def _tree_value(td, it, lw):

@@ -56,10 +56,12 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
         self._iter_value = None
         self.caller = None        # the lowerer whose call this one inlines
         self.iter_alias: dict = {}  # id(array iterated) -> its version in the loop body
+        self._held_iterables: list = []   # hidden names of arrays iterated (control.py)
         if top is None:
             # which arrays share memory, through which view (s2sgrad.alias)
             self.alias = AliasModel()
             self.list_items: set = set()   # Vars read out of lists built at run time
+            self.written: list = []        # [(Var written into, its line)] (check_writable)
             self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []
             self.global_loads: dict = {}

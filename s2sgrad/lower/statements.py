@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
+from .aliasing import LIVE_PREFIX
 from .values import DictVal, Seq, Static
 from .syntax import REFUSED, snippet
 
@@ -93,8 +94,12 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         value = self.expr(s.value)
-        for t in s.targets:
-            self.bind(t, value)
+        if len(s.targets) == 1:
+            self.bind(s.targets[0], value)
+            return
+        # y[:2] = v = y[2:]: every target gets the one object, which a write
+        # through an earlier target may have changed (a view of the array)
+        self.bind_in_turn(s.targets, [value] * len(s.targets))
 
     def stmt_AnnAssign(self, s):
         if s.value is not None:
@@ -191,12 +196,11 @@ class StatementsMixin:
                 rest = len(value.items) - (n - 1)
                 items = value.items[:k] + [Seq("list", value.items[k:k + rest])] + \
                     value.items[k + rest:]
-                for t, v in zip(target.elts, items):
-                    self.bind(t.value if isinstance(t, ast.Starred) else t, v)
+                self.bind_in_turn([t.value if isinstance(t, ast.Starred) else t
+                                   for t in target.elts], items)
                 return
             items = self.unpack(value, len(target.elts), target)
-            for t, v in zip(target.elts, items):
-                self.bind(t, v)
+            self.bind_in_turn(target.elts, items)
         elif isinstance(target, ast.Subscript):
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
@@ -206,6 +210,22 @@ class StatementsMixin:
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__}",
                                    "assign to a local variable")
+
+    def bind_in_turn(self, targets, items):
+        """Bind ``targets[k]`` to ``items[k]`` in turn -- ``a, b = y[2:], y[:2]``
+        -- with the values still to be assigned held in the environment, so a
+        write through one target (``y[:2], y[2:] = y[2:], y[:2]``) reaches the
+        views still to be assigned, as in NumPy (see
+        ``aliasing.write_back``)."""
+        self.top.unpack_count = getattr(self.top, "unpack_count", 0) + 1
+        keys = [f"{LIVE_PREFIX}u{self.top.unpack_count}_{k}" for k in range(len(items))]
+        self.env.update(zip(keys, items))
+        try:
+            for t, key in zip(targets, keys):
+                self.bind(t, self.env.pop(key))
+        finally:
+            for key in keys:
+                self.env.pop(key, None)
 
     def name_value(self, value, name):
         """Give a freshly computed temporary the user's variable name."""

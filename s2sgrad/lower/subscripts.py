@@ -8,6 +8,7 @@ import ast
 
 import numpy as np
 
+from ..alias import Index
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
@@ -217,9 +218,11 @@ class SubscriptsMixin:
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
-        if isinstance(base, Var) and _is_basic_index(template, parts) and \
-                self.top.alias.index_ndim(base, template) != 0:
-            # a view (an element of a vector, known 0-d, is a copy)
+        if isinstance(base, Var) and _is_basic_index(template, parts) and not (
+                self.top.alias.index_ndim(base, template) == 0 and
+                Index(template, parts).ints_only()):
+            # a view (an element of a vector, known 0-d, is a copy; y[1, 2, ...]
+            # is a 0-d view)
             self.add_view(out, base, template, parts)
         return out
 

@@ -114,7 +114,12 @@ def _setitem_stmt(cg, e, indent):
     target_name = cg.namer.name(e.outs[0])
     lines = []
     yexpr = cg.atom(y)
-    if e not in cg.inplace or not (isinstance(yexpr, ast.Name) and yexpr.id == target_name):
+    examples = cg.func.info.get("examples") or {}
+    if isinstance(examples.get(y), np.generic):
+        # a cotangent or tangent of a 0-d array may be a NumPy scalar (a ufunc
+        # of 0-d arrays gives one), which has no memory to write into
+        lines.append(f"{indent}{target_name} = np.array({_to_source(yexpr)})")
+    elif e not in cg.inplace or not (isinstance(yexpr, ast.Name) and yexpr.id == target_name):
         lines.append(f"{indent}{target_name} = {_to_source(yexpr)}.copy()")
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from ..errors import OutputTypeError
+from ..errors import OutputTypeError, SharedArgumentsError
 from .core import SCALAR, Emitter, defprim, shape_of
 
 
@@ -67,6 +67,17 @@ CHECK_FLOAT_OUTPUT = defprim("check_float_output", runtime.check_float_output, s
                              doc="runtime helper: refuses a boolean or integer grad output.")
 CHECK_FLOAT_OUTPUT.effect = True
 runtime.OUTPUT_TYPE_ERROR = OutputTypeError
+# check_unshared(x, *others, names, where): nothing, or a refusal of arguments
+# that share memory when the function writes into x, one of them (lowering
+# emits it first in a function that writes into an argument; see
+# s2sgrad.lower.function).  An effect, kept by dead-code elimination.
+CHECK_UNSHARED = defprim("check_unshared", runtime.check_unshared,
+                         sig="x, /, *others, names=(), where=''", pyname="check_unshared",
+                         nondiff=True, nouts=0, shape=lambda args, kwargs: None,
+                         doc="runtime helper: refuses arguments sharing memory with one the "
+                             "function writes into.")
+CHECK_UNSHARED.effect = True
+runtime.SHARED_ARGUMENTS_ERROR = SharedArgumentsError
 defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
         shape=lambda args, kwargs: shape_of(args[0]))
 

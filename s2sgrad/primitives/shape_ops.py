@@ -173,7 +173,23 @@ def _reshape_jvp(em, dots, out, x, shape, order=None):
     return em.reshape(dots[0], shape=shape, **kw)
 
 
-defprim("reshape", np.reshape, sig="a, /, shape, order=None",
+def _layout_order(pos):
+    """canonicalize for reshape/ravel: order='A'/'K' (C or F, or memory
+    order, by the operand's layout at run time) is refused -- the adjoint's
+    reshape of a cotangent (whose layout is its own) would use another
+    order, a wrong derivative; a write through the result another element
+    mapping."""
+    def canonicalize(args, kwargs):
+        order = kwargs.get("order", args[pos] if len(args) > pos else None)
+        if isinstance(order, Const) and order.value not in (None, "C", "F"):
+            raise S2SGradError(f"order={order.value!r} (an element order chosen by the "
+                               f"operand's memory layout at run time) is not supported; "
+                               f"use order='C' or order='F'")
+        return args, kwargs
+    return canonicalize
+
+
+defprim("reshape", np.reshape, sig="a, /, shape, order=None", canonicalize=_layout_order(2),
         vjp=_reshape_vjp, jvp=_reshape_jvp, linear=True, shape=shape_fresh,
         printer=positional_printer("np.reshape", "shape"),
         doc="np.reshape: the cotangent is reshaped to the operand's shape (so -1 is fine).")
@@ -187,7 +203,7 @@ def _ravel_jvp(em, dots, out, x, order=None):
     return em.ravel(dots[0], **({"order": order} if order is not None else {}))
 
 
-defprim("ravel", np.ravel, sig="a, /, order=None",
+defprim("ravel", np.ravel, sig="a, /, order=None", canonicalize=_layout_order(1),
         vjp=_ravel_vjp, jvp=_ravel_jvp, linear=True, shape=shape_fresh,
         printer=positional_printer("np.ravel"),
         doc="np.ravel / x.flatten(): the cotangent is reshaped back.")

@@ -17,6 +17,15 @@ def set_slice(x):
     return np.sum(y ** 2)
 
 
+def set_zero_d(x):
+    # the cotangent of y is a NumPy scalar (seed * 2 of 0-d arrays): the
+    # adjoint's write into it needs an array of its own
+    y = np.zeros(())
+    y[()] = x ** 2
+    y[...] += x
+    return y * 2
+
+
 def set_in_loop(x, W):
     H = np.zeros((3, x.shape[0]))
     h = x
@@ -96,6 +105,7 @@ SPECS = [
     Spec(("concat_list",), grow_and_concatenate, (normal(3),)),
     Spec(("unconcat_list",), split_back, (normal(3, 3),)),
     Spec("setitem", set_slice, (normal(3),)),
+    Spec("setitem", set_zero_d, (np.array(0.7),), id="setitem-0d"),
     Spec("setitem", set_in_loop, (normal(3), normal(3, 3) * 0.5), wrt=(0, 1), id="setitem-loop"),
     Spec(("list_build", "list_append", "list_pop", "stack_list", "unstack"), grow_and_stack,
          (normal(3),)),
@@ -110,6 +120,15 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 def test_mutation_and_lists(spec):
     check_spec(spec)
+
+
+def test_setitem_of_zero_d_value_and_derivatives():
+    x = np.array(0.7)
+    val, g = s2sgrad.value_and_grad(set_zero_d)(x)
+    assert val == set_zero_d(x.copy())
+    np.testing.assert_allclose(g, 2 * (2 * x + 1), rtol=1e-14)
+    out, t = s2sgrad.jvp(set_zero_d)((x,), (np.array(0.5),))
+    np.testing.assert_allclose(t, 0.5 * 2 * (2 * x + 1), rtol=1e-14)
 
 
 def _sorted_keys(d):
