@@ -88,6 +88,40 @@ def mlp_list_ckpt(W1s, W2s, h):
     return np.sum(h)
 
 
+def zblock(W1, W2, h):
+    return h + np.tanh(h @ W1) @ W2
+
+
+@s2sgrad.checkpoint
+def zblock_ckpt(W1, W2, h):
+    return h + np.tanh(h @ W1) @ W2
+
+
+def mlp_zip(W1s, W2s, h):
+    # written out by the compiler: one block per pair of list elements
+    for W1, W2 in zip(W1s, W2s):
+        h = zblock(W1, W2, h)
+    return np.sum(h)
+
+
+def mlp_zip_ckpt(W1s, W2s, h):
+    for W1, W2 in zip(W1s, W2s):
+        h = zblock_ckpt(W1, W2, h)
+    return np.sum(h)
+
+
+def mlp_pairs(params, h):
+    for W1, W2 in params:
+        h = zblock(W1, W2, h)
+    return np.sum(h)
+
+
+def mlp_pairs_ckpt(params, h):
+    for W1, W2 in params:
+        h = zblock_ckpt(W1, W2, h)
+    return np.sum(h)
+
+
 def mlp_marked(W1s, W2s, h):
     for i in s2sgrad.checkpointed(range(W1s.shape[0])):
         h = block(W1s[i], W2s[i], h)
@@ -119,13 +153,19 @@ def timed(fn, args, repeat):
     return float(np.median(ts))
 
 
+def _leaves(x):
+    if isinstance(x, (tuple, list)):
+        return [y for item in x for y in _leaves(item)]
+    return [x]
+
+
 def compare(title, variants, args, rounds, repeat):
     for _, fn in variants:           # compile and specialise first
         fn(*args)
     ref = variants[0][1](*args)
     for name, fn in variants[1:]:
         got = fn(*args)
-        for a, b in zip(ref, got):
+        for a, b in zip(_leaves(ref), _leaves(got)):
             assert np.allclose(a, b, rtol=1e-10, atol=1e-12), f"{name}: gradients differ"
     mem = {name: peak(fn, args) for name, fn in variants}
     times = {name: [] for name, _ in variants}
@@ -148,13 +188,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--T", type=int, default=2000)
-    ap.add_argument("--only", choices=("rnn", "mlp", "hvp"), default=None)
+    ap.add_argument("--only", choices=("rnn", "mlp", "spellings", "hvp"), default=None)
     ap.add_argument("--T-hvp", type=int, default=500)
     opts = ap.parse_args()
     if opts.only in (None, "rnn"):
         bench_rnn(np.random.default_rng(0), opts)
     if opts.only in (None, "mlp"):
         bench_mlp(np.random.default_rng(1), opts)
+    if opts.only in (None, "spellings"):
+        bench_spellings(np.random.default_rng(3), opts)
     if opts.only in (None, "hvp"):
         bench_hvp(np.random.default_rng(2), opts)
 
@@ -246,6 +288,29 @@ def bench_mlp(rng, opts):
     ]
     compare(f"residual MLP, weights in Python lists, {L} blocks, {W}->{E}->{W}, batch {B}",
             variants, largs, opts.rounds, opts.repeat)
+
+
+def bench_spellings(rng, opts):
+    """The block ``h + tanh(h @ W1) @ W2`` written out through lists of
+    weights (unrolled by the compiler), at three shapes."""
+    for L, W, E, B in ((16, 128, 512, 2048), (8, 256, 1024, 1024), (16, 256, 256, 2048)):
+        W1s = [rng.standard_normal((W, E)) / np.sqrt(W) for _ in range(L)]
+        W2s = [rng.standard_normal((E, W)) / np.sqrt(E) * 0.5 for _ in range(L)]
+        h = rng.standard_normal((B, W))
+        variants = [
+            ("default, zip(W1s, W2s)", s2sgrad.grad(mlp_zip, wrt=(0, 1))),
+            ("@checkpoint block, zip(W1s, W2s)", s2sgrad.grad(mlp_zip_ckpt, wrt=(0, 1))),
+        ]
+        compare(f"residual MLP (unrolled), {L} blocks, {W}->{E}->{W}, batch {B}",
+                variants, (W1s, W2s, h), opts.rounds, opts.repeat)
+        if L == 16 and W == 128:
+            params = list(zip(W1s, W2s))
+            variants = [
+                ("default, list of (W1, W2) pairs", s2sgrad.grad(mlp_pairs, wrt=0)),
+                ("@checkpoint block, list of pairs", s2sgrad.grad(mlp_pairs_ckpt, wrt=0)),
+            ]
+            compare(f"residual MLP (unrolled), {L} pairs, {W}->{E}->{W}, batch {B}",
+                    variants, (params, h), opts.rounds, opts.repeat)
 
 
 if __name__ == "__main__":

@@ -464,7 +464,7 @@ VIEW_OPERANDS = {
     "diagonal": (0,), "float": (0,), "stop_gradient": (0,), "list_get": (0,),
     "atleast_1d": (0,), "atleast_2d": (0,), "atleast_3d": (0,), "einsum": None,
     "list_build": None, "list_append": None, "make_tuple": None, "make_list": None,
-    "push": None, "load_global": None, "load_cell": None, "load_object": None,
+    "push": None, "rows_append": None, "load_global": None, "load_cell": None, "load_object": None,
     "load_attr": None, "load_item": None,
 }
 # Helpers that return their first operand itself in some cases (a real value
@@ -484,7 +484,7 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "cumprod", "repeat", "take", "pad", "roll", "tril", "triu", "kron", "convolve",
               "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
-              "quantile_adjoint"}
+              "quantile_adjoint", "add_rows"}
 
 
 def is_alloc(e: Eqn) -> bool:

@@ -35,6 +35,7 @@ from . import runtime
 from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
                     views_read_after)
 from .ir import Block, Const, Eqn, Func, Var
+from .liveness import delete_dead
 from .primitives import printing
 from .primitives.control import loop_offset
 from .primitives.core import PRINT_MODULES
@@ -375,6 +376,18 @@ class Namer:
         return n
 
 
+def _exclusive(u, e) -> bool:
+    """Two ``list_accumulate`` of one step into different elements (at most
+    one of them runs: ``if i % n == k``)."""
+    return u is not None and u.prim.name == e.prim.name == "list_accumulate" and \
+        u.args[1:] == e.args[1:] and u.params["n"] == e.params["n"] and \
+        u.params["at"] != e.params["at"]
+
+
+# a dead array at least this large gets a ``del`` after its last use
+DEL_BYTES = 1 << 18
+
+
 class CodeGen:
     """Prints one Func.  ``consts``: the list of non-literal constants
     ``(name, value)`` to extend (shared by the functions of one exported
@@ -515,6 +528,31 @@ class CodeGen:
             return self.owned(e.params["body"].results[i], _seen) and \
                 self.owned(e.args[off + i], _seen)
         return owned_result(e)
+
+    def adoptable(self, v, e):
+        """Whether ``e``, ``v``'s only reader, may keep ``v``'s buffer as its
+        own (an accumulator that starts as the first value added into it,
+        ``list_accumulate``): ``v`` is new memory no other value shares --
+        a fresh result, or what a checkpointed helper's step function
+        returns as a fresh result of its own -- and nothing else reads it
+        (but the other elements' ``list_accumulate`` of the same step, of
+        which only one runs)."""
+        users = [u for _, u in self.use_sites.get(v, ())]
+        if not isinstance(v, Var) or e not in users or any(
+                u is not e and not _exclusive(u, e) for u in users):
+            return False
+        d = self.defs.get(v)
+        if d is None or d[0] != "eqn":
+            return False
+        if d[1].prim.name == "checkpoint_backward" and d[1].params.get("straight"):
+            step = d[1].params["step"]
+            k = d[1].outs.index(v)
+            res = step.results[k] if k < len(step.results) else None
+            d = self.defs.get(res) if isinstance(res, Var) else None
+            if d is None or d[0] != "eqn" or d[2] is not step or \
+                    sum(1 for r in step.results if r is res) != 1:
+                return False
+        return fresh_result(d[1])
 
     def _step_acc_owned(self, e, step, v, _seen):
         """A checkpointed loop's step function (s2sgrad.remat) owns its
@@ -1330,7 +1368,35 @@ class CodeGen:
             lines.append(f'    """{doc}"""')
         lines += body
         lines.append("    " + ret)
-        return "\n".join(lines) + "\n"
+        source = "\n".join(lines) + "\n"
+        examples = f.info.get("examples")
+        if examples is not None and any(
+                type(x) is np.ndarray and x.nbytes >= DEL_BYTES for x in examples.values()):
+            # specialised code: ``del`` large arrays after their last use
+            source = delete_dead(source, self._deletable)
+        return source
+
+    def _deletable(self, name) -> bool:
+        """Whether a name holds a large array this function allocated (its
+        shapes known: specialised code; not an argument, nor a value the
+        alias model finds may be a view of one) or a checkpoint tape, worth
+        a ``del`` after its last use (:mod:`s2sgrad.liveness` decides where
+        that is safe)."""
+        examples = self.func.info["examples"]
+        big = False
+        for v in self.namer.names.holders.get(name, ()):
+            if v in self.func.params or v in self._foreign:
+                return False
+            d = self.defs.get(v)
+            made = d[1].prim.name if d is not None and d[0] == "eqn" else None
+            if made == "checkpoint_forward" and v is d[1].outs[-1]:
+                big = True          # a checkpoint tape: it holds the snapshots
+                continue
+            x = examples.get(v)
+            if type(x) is np.ndarray and x.nbytes >= DEL_BYTES and (
+                    self.owned(v) or made in ("checkpoint_forward", "checkpoint_backward")):
+                big = True
+        return big
 
 
 _IN_PROGRESS = object()

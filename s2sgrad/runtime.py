@@ -578,6 +578,23 @@ def unsort(g, x, axis=-1):
     return out
 
 
+def add_rows(rows, x):
+    """Zeros like ``x`` plus every ``(i, g)`` of ``rows`` added at ``x[i]``, in
+    the order they were appended (the additions an ``acc[i] += g`` per step
+    would have made, so the same numbers), each dropped from ``rows`` once
+    added: a loop's weight-gradient rows kept until the loop has freed what
+    it stored (:func:`s2sgrad.specialize.defer_row_accumulation`)."""
+    acc = np.zeros_like(x)
+    rows.reverse()
+    while rows:
+        i, g = rows.pop()
+        acc[i] += g
+    return acc
+
+
+__all__ += ["add_rows"]
+
+
 def list_index_add(g, xs, k):
     """Zeros shaped like each element of the list ``xs``, with ``g`` at ``k``
     (the adjoint of reading ``xs[k]``)."""

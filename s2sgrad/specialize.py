@@ -30,11 +30,16 @@ signature (the shapes, dtypes and types of the call's leaves; see
   ``Ws[i]`` added into per-element accumulators becomes
   ``if i % n == k: Ws_k_bar += g`` (:func:`accumulate_lists_in_place`), the
   accumulators allocated when first written;
+* the adjoint of stacked layers ``Ws[i]`` in a backward loop that frees
+  what it stored is kept as rows and added after the loop
+  (:func:`defer_row_accumulation`), not into a whole ``Ws_bar`` held from
+  the loop's first step;
 * values that were saved for the reverse sweep only for their shape, or
   twice, are no longer saved (:func:`s2sgrad.optimize.prune_stacks`);
 * every value's example goes to code generation (``info["examples"]``),
   which writes dead same-shape temporaries in place
-  (``codegen.CodeGen._decide_ufunc_out``).
+  (``codegen.CodeGen._decide_ufunc_out``) and deletes large dead arrays
+  after their last use (:mod:`s2sgrad.liveness`).
 
 Soundness.  Shapes are found by *abstract evaluation*: every equation runs
 once on example values (zeros/ones) of the argument shapes and dtypes, and
@@ -1655,6 +1660,118 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     return func
 
 
+def defer_row_accumulation(func: Func, inf, foreign=frozenset()) -> Func:
+    """A loop's ``acc[i] += g`` (``index_accumulate``, the adjoint of stacked
+    layer weights ``Ws[i]``) into zeros like ``Ws`` made just before the loop
+    becomes ``rows.append((i, g))`` and, after the loop, ``acc =
+    add_rows(rows, Ws)``: zeros plus the rows in the order they were
+    appended, so the same numbers.  Done where the loop frees stored values
+    as it runs (its body pops per-step arrays at least as large as the rows
+    it appends) and runs over a range no longer than ``Ws`` has rows (so the
+    rows never hold more than ``Ws_bar`` would): the backward sweep over
+    stacked layers then holds the rows done so far, not the whole weight
+    gradient, while every layer's stored activations are still alive.  The
+    index must be one scalar (``Ws[i]``) that cannot repeat within a step.
+    Rewrites ``func`` in place (``foreign`` values are left alone)."""
+    readers: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    readers.setdefault(a, []).append(e)
+            for b in e.blocks():
+                count(b)
+        for r in block.results:
+            if isinstance(r, Var):
+                readers.setdefault(r, []).append(None)
+    count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
+    for r in func.results:
+        if isinstance(r, Var):
+            readers.setdefault(r, []).append(None)
+    append, add_rows, row_list = (REGISTRY[n] for n in ("rows_append", "add_rows", "row_list"))
+
+    def arr(v):
+        x = inf.val(v) if isinstance(v, Var) else UNKNOWN
+        return x if type(x) is np.ndarray else None
+
+    def candidates(b, e):
+        """[(carry position, accumulation, zeros equation)] of loop ``e``."""
+        body, off = e.params["body"], loop_offset(e)
+        it = inf.val(e.args[0]) if off else None
+        if not isinstance(it, range) or e.params.get("break_at") is not None:
+            return []
+        out = []
+        for j, (p, r) in enumerate(zip(body.params[off:], body.results)):
+            a = readers.get(p, ())
+            if len(a) != 1 or a[0] is None or a[0].prim.name != "index_accumulate":
+                continue
+            a = a[0]
+            if a.args[0] is not p or a.outs[0] is not r or readers.get(r) != [None] or \
+                    not any(x is a for x in body.eqns) or a.params.get("repeat") or \
+                    type(a.params["index"]) is not Slot or len(a.args) != 4:
+                continue
+            g, x, part = a.args[1], a.args[2], a.args[3]
+            gv, xv = arr(g), arr(x)
+            iv = inf.val(part) if isinstance(part, Var) else getattr(part, "value", None)
+            if gv is None or xv is None or xv.ndim == 0 or len(it) > xv.shape[0] or \
+                    not isinstance(iv, (int, np.integer)) or isinstance(iv, bool):
+                continue
+            init, o = e.args[off + j], e.outs[j]
+            z = [d for d in b.eqns if init in d.outs] if isinstance(init, Var) else []
+            if len(z) != 1 or z[0].prim.name != "zeros_like" or z[0].kwargs or \
+                    len(z[0].args) != 1 or readers.get(init) != [e] or \
+                    any(v in foreign for v in (init, o, p, r, g)):
+                continue
+            outs = readers.get(o, ())
+            here = {id(d) for d in b.eqns}
+            if any(d is not None and id(d) not in here for d in outs) or \
+                    (None in outs and o not in b.results and
+                     not (b is func.body and o in func.results)):
+                continue
+            out.append((j, a, z[0], gv.nbytes))
+        if not out:
+            return []
+        # the loop frees at least what it appends: stored per-step arrays
+        freed = sum(v.nbytes for d in body.eqns if d.prim.name in ("pop", "list_pop")
+                    for v in map(arr, d.outs) if v is not None)
+        return out if freed >= sum(n for *_, n in out) else []
+
+    def rows_var(v):
+        w = Var(v.hint + "_rows")
+        w.bar_of = v.bar_of
+        return w
+
+    def block(b):
+        for e in list(b.eqns):
+            for sub in e.blocks():
+                block(sub)
+            if e.prim.name != "for_loop":
+                continue
+            found = candidates(b, e)
+            if not found:
+                continue
+            body, off = e.params["body"], loop_offset(e)
+            args, outs, after = list(e.args), list(e.outs), []
+            for j, a, z, _ in found:
+                init, o = args[off + j], outs[j]
+                r0, p, r, o2 = rows_var(init), rows_var(o), rows_var(o), rows_var(o)
+                k = next(n for n, d in enumerate(b.eqns) if d is z)
+                b.eqns[k] = Eqn(row_list, z.args, {}, (r0,), {}, z.loc)
+                args[off + j], outs[j] = r0, o2
+                body.params[off + j], body.results[j] = p, r
+                k = next(n for n, d in enumerate(body.eqns) if d is a)
+                body.eqns[k] = Eqn(append, (p, a.args[1], a.args[3]), {}, (r,), {}, a.loc)
+                after.append(Eqn(add_rows, (o2, z.args[0]), {}, (o,), {}, e.loc))
+            k = next(n for n, d in enumerate(b.eqns) if d is e)
+            b.eqns[k:k + 1] = [Eqn(e.prim, tuple(args), e.kwargs, tuple(outs), e.params,
+                                   e.loc)] + after
+    block(func.body)
+    del block  # (breaks the recursive closure's reference cycle)
+    return func
+
+
 def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     """``ts = list_index_add(g, xs, i)`` read only as ``t_k = ts[k]``, each
     added to an accumulated adjoint ``acc_k`` (the adjoint of ``xs[i]`` for a
@@ -1876,6 +1993,7 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
         f = preallocate(f, inf)
     f = dce(cse(hoist_invariants(f)))
     accumulate_in_place(f, inf, rw.foreign)
+    defer_row_accumulation(f, inf, rw.foreign)
     accumulate_lists_in_place(f, inf, rw.foreign)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)

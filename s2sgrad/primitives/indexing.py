@@ -166,3 +166,37 @@ INDEX_ACCUMULATE = defprim("index_accumulate", _index_accumulate_impl,
                            shape=lambda args, kwargs: shape_of(args[0]), eqn_rule=True,
                            doc="acc + index_add(g, x, idx), written as acc[idx] += g")
 INDEX_ACCUMULATE.codegen_stmt = _index_accumulate_stmt
+
+
+# ---------------------------------------------------------------- deferred rows
+#
+# ``rows = row_list(x)`` (printed ``[]``), ``rows2 = rows_append(rows, g, i)``
+# (printed ``rows.append((i, g))``) and ``acc = add_rows(rows, x)`` after the
+# loop replace a loop's ``acc[i] += g`` into zeros like ``x`` made before it
+# (made only by shape specialisation, s2sgrad.specialize.
+# defer_row_accumulation, for a backward loop that frees stored values as it
+# goes): the weight gradient ``Ws_bar`` of stacked layers is allocated once
+# the loop's stored activations are gone, not while they are all alive.
+
+
+def _row_list_printer(args, kwargs, eqn):
+    return ast.List(elts=[], ctx=ast.Load())
+
+
+def _rows_append_stmt(cg, e, indent):
+    from ..codegen import _to_source
+    rows, g, i = (_to_source(cg.atom(a)) for a in e.args)
+    target = cg.namer.name(e.outs[0])
+    lines = [] if target == rows else [f"{indent}{target} = {rows}"]
+    return lines + [f"{indent}{target}.append(({i}, {g}))"]
+
+
+defprim("row_list", lambda x: [], sig="x, /", opaque=True, printer=_row_list_printer,
+        shape=shape_fresh, doc="[]: the rows of an adjoint not yet added (see add_rows)")
+ROWS_APPEND = defprim("rows_append", lambda rows, g, i: rows + [(i, g)],
+                      sig="rows, g, i, /", opaque=True, shape=shape_fresh,
+                      doc="rows + [(i, g)], written rows.append((i, g))")
+ROWS_APPEND.codegen_stmt = _rows_append_stmt
+defprim("add_rows", runtime.add_rows, sig="rows, x, /", opaque=True, pyname="add_rows",
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="zeros like x plus every (i, g) of rows at x[i], in order")

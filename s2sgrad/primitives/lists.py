@@ -200,7 +200,9 @@ defprim("unconcat_list", runtime.unconcat_list, sig="g, xs, /, how='concatenate'
 # the first adjoint written into it, so a loop that writes each element once
 # (the backward sweep over a list of layers) holds only the elements done so
 # far, not all of them as zeros from its start; ``zeros_or`` after the loop
-# gives zeros to an element no step wrote.
+# gives zeros to an element no step wrote.  The first adjoint is taken as it
+# is, without a copy, when it is a fresh array nothing else reads
+# (``CodeGen.adoptable``: a product's result, or a helper step's).
 
 
 def _list_accumulate_impl(acc, g, i, *, at, n, dtype=None):
@@ -216,6 +218,10 @@ def _list_accumulate_stmt(cg, e, indent):
     test = f"{i} % {e.params['n']} == {e.params['at']}"
     dt = e.params.get("dtype")
     first = f"{g}.astype(np.{np.dtype(dt).name})" if dt is not None else None
+    gx = (cg.func.info.get("examples") or {}).get(e.args[1])
+    if first is not None and type(gx) is np.ndarray and gx.dtype == np.dtype(dt) and \
+            cg.adoptable(e.args[1], e):
+        first = g           # (a fresh array read nowhere else: no copy)
     if e in cg.inplace and acc == target:
         if first is None:
             return [f"{indent}if {test}:", f"{indent}    {target} += {g}"]
