@@ -125,14 +125,19 @@ def test_hessian_vector_products_factor_out_the_batch():
     s = 1 / (1 + np.exp(-(y * (X @ w))))
     closed = X.T @ ((s * (1 - s) / n)[:, None] * X) + 0.2 * np.eye(d)
     np.testing.assert_allclose(H, closed, rtol=1e-10, atol=1e-13)
-    spec = next(iter(h._last.tangent_batched.spec.values()))
+    # one chunk holds the whole identity basis of w: the code specialised to
+    # identity seeds runs (higher._Specialising), where the product of the
+    # seeds by X is X itself -- one matrix product is left, not two
+    batched = h._last.tangent_batched
+    assert batched.__dict__.get("identity_spec"), "the identity-seed code did not run"
+    spec = next(iter(batched.identity_spec.values()))
     body = spec.func.body.eqns
     examples = spec.func.info["examples"]
     full = [e for e in body if e.prim.name in ("multiply", "divide", "add", "subtract",
                                                "negative")
             and np.size(examples.get(e.outs[0], 0)) >= n * 2]
     assert len(full) == 1, spec.source
-    assert sum(e.prim.name == "matmul" for e in body) == 2, spec.source
+    assert sum(e.prim.name == "matmul" for e in body) == 1, spec.source
 
 
 def softmax_ce(W, X, Y):
