@@ -729,3 +729,23 @@ def test_stacking_functions_iterate_over_an_array(f, shape):
     val, g = s2sgrad.value_and_grad(f)(x)
     np.testing.assert_allclose(val, f(x), rtol=1e-12)
     s2sgrad.check_grads(f, (x,), modes=("rev", "fwd"))
+
+
+def _writes_real(x):
+    z = x * (1.0 + 0.0j)
+    z.real = x * 2.0
+    return np.sum(np.abs(z))
+
+
+def test_attribute_assignment_is_refused_naming_the_attribute_and_a_rewrite():
+    """`z.real = x` on a local array: refused with the user's line, the
+    attribute's name and how to write it without the attribute write (the
+    message used to call it a side effect outside the function)."""
+    x = np.array([1.0, -2.0])
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        grad(_writes_real)(x)
+    msg = str(info.value)
+    line = _writes_real.__code__.co_firstlineno + 2
+    assert msg.startswith(f"{__file__}:{line}: assignment to the attribute .real"), msg
+    assert "1j * z.imag" in msg
+    assert "outside the differentiated function" not in msg

@@ -215,9 +215,13 @@ class StatementsMixin:
         elif isinstance(target, ast.Subscript):
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
-            raise self.unsupported(target, "assignment to an attribute (a side effect on an "
-                                           "object outside the differentiated function)",
-                                   "assign to a local variable and return it")
+            raise self.unsupported(
+                target, f"assignment to the attribute .{target.attr} (s2sgrad does not follow "
+                        f"writes to attributes: of an array, such as .real, .imag or .shape, "
+                        f"or of any other object)",
+                "build the new value and bind it to a local name (z = x + 1j * z.imag "
+                "instead of z.real = x; z = z.reshape(...) instead of z.shape = ...), "
+                "and return what the caller needs")
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__}",
                                    "assign to a local variable")
