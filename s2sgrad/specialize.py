@@ -1673,23 +1673,7 @@ def defer_row_accumulation(func: Func, inf, foreign=frozenset()) -> Func:
     gradient, while every layer's stored activations are still alive.  The
     index must be one scalar (``Ws[i]``) that cannot repeat within a step.
     Rewrites ``func`` in place (``foreign`` values are left alone)."""
-    readers: dict = {}
-
-    def count(block):
-        for e in block.eqns:
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    readers.setdefault(a, []).append(e)
-            for b in e.blocks():
-                count(b)
-        for r in block.results:
-            if isinstance(r, Var):
-                readers.setdefault(r, []).append(None)
-    count(func.body)
-    del count  # (breaks the recursive closure's reference cycle)
-    for r in func.results:
-        if isinstance(r, Var):
-            readers.setdefault(r, []).append(None)
+    readers = _readers(func)
     append, add_rows, row_list = (REGISTRY[n] for n in ("rows_append", "add_rows", "row_list"))
 
     def arr(v):
@@ -1772,15 +1756,9 @@ def defer_row_accumulation(func: Func, inf, foreign=frozenset()) -> Func:
     return func
 
 
-def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
-    """``ts = list_index_add(g, xs, i)`` read only as ``t_k = ts[k]``, each
-    added to an accumulated adjoint ``acc_k`` (the adjoint of ``xs[i]`` for a
-    list ``xs`` of layer weights, read by the loop index) becomes one
-    ``acc2_k = list_accumulate(acc_k, g, i)`` per element, printed
-    ``if i % n == k: acc_k += g``: where every ``acc_k`` has ``g``'s shape and
-    the sum's dtype, the same numbers without ``n`` zero arrays and ``n``
-    whole sums per step.  Rewrites ``func`` in place (values that may be
-    dask/CuPy arrays, ``foreign``, are left alone)."""
+def _readers(func: Func) -> dict:
+    """{var: [equations reading it, ``None`` for each block or function
+    result it is]} over ``func`` and every nested block."""
     readers: dict = {}
 
     def count(block):
@@ -1794,9 +1772,23 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
             if isinstance(r, Var):
                 readers.setdefault(r, []).append(None)
     count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
     for r in func.results:
         if isinstance(r, Var):
             readers.setdefault(r, []).append(None)
+    return readers
+
+
+def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
+    """``ts = list_index_add(g, xs, i)`` read only as ``t_k = ts[k]``, each
+    added to an accumulated adjoint ``acc_k`` (the adjoint of ``xs[i]`` for a
+    list ``xs`` of layer weights, read by the loop index) becomes one
+    ``acc2_k = list_accumulate(acc_k, g, i)`` per element, printed
+    ``if i % n == k: acc_k += g``: where every ``acc_k`` has ``g``'s shape and
+    the sum's dtype, the same numbers without ``n`` zero arrays and ``n``
+    whole sums per step.  Rewrites ``func`` in place (values that may be
+    dask/CuPy arrays, ``foreign``, are left alone)."""
+    readers = _readers(func)
     prim = REGISTRY["list_accumulate"]
     picked: set = set()
 
@@ -1861,10 +1853,7 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
 
     def count_again():
         readers.clear()
-        count(func.body)
-        for r in func.results:
-            if isinstance(r, Var):
-                readers.setdefault(r, []).append(None)
+        readers.update(_readers(func))
 
     def lazy(b):
         """Accumulators of loops in ``b`` that start as zeros made just before

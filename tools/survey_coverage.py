@@ -16,8 +16,6 @@ Prints counts (supported / refused / absent from the installed library) by
 module, and with ``--missing`` the refused names.
 """
 import argparse
-import importlib
-import warnings
 
 import numpy as np
 import scipy.integrate
@@ -26,6 +24,7 @@ from scipy.integrate import odeint
 
 import s2sgrad
 from s2sgrad.primitives import core
+from s2sgrad.supported import _module
 
 AUTOGRAD = {
     "numpy": """where nan_to_num add multiply subtract divide maximum minimum fmax fmin
@@ -155,15 +154,6 @@ PROBES = [("np.gradient 2-d", _p_gradient2d), ("sorted(key=)", _p_sorted_key),
           ("np.apply_along_axis", _p_apply), ("np.vectorize", _p_vectorize),
           ("np.i0", _p_i0), ("np.mgrid", _p_mgrid), ("np.ogrid", _p_ogrid),
           ("scipy.linalg.eigvalsh", _p_eigvalsh), ("scipy.integrate.odeint", _p_odeint)]
-
-
-def _module(name):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def status(modname, name):

@@ -16,18 +16,7 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
 from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_plainly
-from .aliasing import LIVE_PREFIX, _replace_atoms
-
-
-def _atoms(v):
-    if isinstance(v, Seq):
-        for i in v.items:
-            yield from _atoms(i)
-    elif isinstance(v, DictVal):
-        for i in v.items.values():
-            yield from _atoms(i)
-    elif isinstance(v, Var):
-        yield v
+from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
 
 
 def _same_value(x, y):
@@ -648,7 +637,7 @@ class ControlFlowMixin:
                     continue
                 if not in_loop and last.get(k, -1) < s.lineno:
                     continue
-                if any(t is a for t in _atoms(v)):
+                if any(t is a for t in _atoms_in(v)):
                     raise self.error(s, f"'{n}' is updated with an augmented assignment in "
                                         f"this loop and is also held by '{k}': on an array "
                                         f"that writes into the array both hold, on a number "
