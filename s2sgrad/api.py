@@ -32,7 +32,7 @@ import weakref
 
 import numpy as np
 
-from . import codegen, invariance, lower, optimize as _optimize, pytree, reverse, specialize
+from . import codegen, gradcall, invariance, lower, optimize as _optimize, pytree, reverse, specialize
 from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
@@ -1185,9 +1185,14 @@ class _Transformed:
 
     def _primal(self, specs):
         if self._inner is not None:
+            func = None
             if self._forward_over and isinstance(self._inner, _GradBase):
                 func = self._inner.ir_for(specs, forward=True)    # (keeps checkpoints)
-            else:
+            elif isinstance(self, _GradBase) and isinstance(self._inner, _GradBase):
+                # reverse over a checkpointed gradient: one call whose
+                # reverse rule is a checkpointed hvp (s2sgrad.gradcall)
+                func = gradcall.composed_ir(self._inner, specs)
+            if func is None:
                 func = self._inner.ir_for(specs)
         else:
             func = lower_function(self.fn, specs)
@@ -1251,8 +1256,12 @@ class _GradBase(_Transformed):
     composable = True
 
     def _compile(self, specs, hoist=True, remat=None):
-        # a max subtracted only for stability has derivative zero: detached
-        primal = detach_shifts(self._primal(specs))
+        # a max subtracted only for stability has derivative zero: detached;
+        # an inner grad() without checkpoint= of its own takes this one's
+        # (s2sgrad.gradcall) unless this gradient is differentiated again
+        with gradcall.outer_schedule(self.checkpoint if (hoist if remat is None else remat)
+                                     else None):
+            primal = detach_shifts(self._primal(specs))
         ranges = self._param_leaf_ranges(specs)
         wrt_leaves = [i for w in self.wrt for i in range(*ranges[w])]
         out_tree = primal.info["out_tree"]

@@ -303,7 +303,9 @@ class Reverser:
         g = gs[0] if len(gs) == 1 else gs
         start = len(em.block.eqns)
         try:
-            if prim.eqn_rule:
+            if getattr(prim, "wants_reverser", False):     # (s2sgrad.gradcall: reads
+                cts = prim.vjp(em, eqn, g, rv=self)          # the active set and remat)
+            elif prim.eqn_rule:
                 cts = prim.vjp(em, eqn, g)
             else:
                 out = eqn.outs[0] if len(eqn.outs) == 1 else eqn.outs

@@ -30,7 +30,8 @@ from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Vectorized, vectorized_call
-from .transforms import LocalPullback, _LeafCheck, transform_kind, transformed_value
+from .transforms import (LocalPullback, _LeafCheck, is_schedule_type, transform_kind,
+                         transformed_value)
 
 
 MAX_INLINE_DEPTH = 64
@@ -406,6 +407,8 @@ class CallsMixin:
                 raise self.unsupported(node, "array_namespace() of containers",
                                        "pass the arrays")
             return Static(np)
+        if is_schedule_type(obj):               # checkpoint=Binomial(snapshots=4) inside
+            return self.make_schedule(obj, args, kwargs, node)
         kind = transform_kind(obj)
         if kind is not None:                    # grad(g) inside the function
             return self.make_transform(kind, args, kwargs, node)

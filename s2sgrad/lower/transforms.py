@@ -47,7 +47,7 @@ from ..errors import OutputError, S2SGradError
 from ..ir import Block, Const, Eqn, Func, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import DictVal, LocalFunction, Seq, Splat, Static, Transform, TreeObj
+from .values import DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj
 
 _KINDS = ("grad", "value_and_grad", "jvp", "hvp", "vjp")
 
@@ -59,6 +59,12 @@ def transform_kind(obj):
              id(higher.jvp): "jvp", id(higher.hvp): "hvp", id(api.vjp): "vjp",
              id(higher.hessian): "hessian", id(higher.jacobian): "jacobian"}
     return table.get(id(obj))
+
+
+def is_schedule_type(obj) -> bool:
+    """``s2sgrad.Binomial`` & co. (a ``checkpoint=`` option made inside)."""
+    from ..schedules import Binomial, Budget, Sqrt
+    return obj is Binomial or obj is Budget or obj is Sqrt
 
 
 def transformed_value(obj):
@@ -80,7 +86,8 @@ def transformed_value(obj):
     inner = transformed_value(obj.fn)
     fn = inner if inner is not None else Static(obj.fn)
     wrt = obj.wrt[0] if obj._single else tuple(obj.wrt)
-    return Transform(kind, fn, wrt, getattr(obj, "has_aux", False))
+    return Transform(kind, fn, wrt, getattr(obj, "has_aux", False),
+                     getattr(obj, "checkpoint", None))
 
 
 def _flatten(v, node, lw):
@@ -158,18 +165,25 @@ class TransformsMixin:
         opts = {}
         allowed = {"hessian": ("wrt",), "jacobian": ("wrt", "mode")}.get(kind,
                                                                           ("wrt", "has_aux"))
+        schedule = None
         for k, v in kwargs.items():
+            if k == "checkpoint" and kind in ("grad", "value_and_grad"):
+                # honoured by the call's marker (s2sgrad.gradcall): the inner
+                # gradient is checkpointed, and so is its reverse rule
+                from ..schedules import as_schedule
+                if not isinstance(v, (Const, Static, ObjVal)):
+                    raise self.unsupported(node, f"a checkpoint= of {kind}() computed at run "
+                                                 f"time", "pass 'sqrt' or a schedule object")
+                try:
+                    schedule = as_schedule(v.value if isinstance(v, Const) else v.obj)
+                except (TypeError, ValueError) as exc:
+                    raise self.error(node, str(exc), cls=S2SGradError) from None
+                continue
             if k == "checkpoint":
-                # the inner derivative is differentiated again: its loops are
-                # reversed with stacks (s2sgrad.remat.eligible), so a schedule
-                # here would not be honoured
                 raise self.unsupported(
                     node, f"the argument 'checkpoint' of {kind}() inside a differentiated "
-                          f"function (a derivative that is differentiated again is not "
-                          f"checkpointed)",
-                    f"drop checkpoint= here (marked loops and @checkpoint helpers give the "
-                    f"same numbers uncheckpointed), or pass checkpoint= to the outer "
-                    f"transform, which checkpoints the loops outside this {kind}()")
+                          f"function",
+                    f"drop checkpoint= here, or pass it to the outer transform")
             if k == "wrt" and isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
                 v = Const(tuple(i.value for i in v.items))      # wrt=(0, 1)
             if k not in allowed or not isinstance(v, Const):
@@ -189,7 +203,20 @@ class TransformsMixin:
         fn = args[0]
         if isinstance(fn, Static):
             fn = transformed_value(fn.obj) or fn
-        return Transform(kind, fn, opts.get("wrt", 0), opts.get("has_aux", False))
+        return Transform(kind, fn, opts.get("wrt", 0), opts.get("has_aux", False), schedule)
+
+    def make_schedule(self, cls, args, kwargs, node):
+        """``Binomial(snapshots=4)`` inside: the schedule, made while compiling
+        from constant arguments (it is only ever a ``checkpoint=`` option)."""
+        vals = [a.value for a in args if isinstance(a, Const)]
+        kw = {k: v.value for k, v in kwargs.items() if isinstance(v, Const)}
+        if len(vals) != len(args) or len(kw) != len(kwargs):
+            raise self.unsupported(node, f"{cls.__name__}() of values computed at run time",
+                                   "pass constants")
+        try:
+            return Static(cls(*vals, **kw))
+        except (TypeError, ValueError) as exc:
+            raise self.error(node, f"{cls.__name__}(): {exc}", cls=S2SGradError) from None
 
     # ------------------------------------------------------------ calling
 
@@ -348,10 +375,17 @@ class TransformsMixin:
             raise self.error(node, f"{t.kind}() needs a function with one scalar output",
                              cls=OutputError)
         keep = t.kind == "value_and_grad" or aux
-        g = grad_func(func, wrt_idx, [0], keep_values=keep, hoist=False, name="inner_grad")
-        g = optimize(verify(g))
-        res = self._splice(g, actuals)
-        values, grads = (res[:nout], res[nout:]) if keep else ([], res)
+        from .. import gradcall
+        schedule = gradcall.schedule_for(t.checkpoint, func)
+        if schedule is not None:
+            # checkpointing asked for: one marker whose reverse rule is a
+            # checkpointed Hessian-vector product (s2sgrad.gradcall)
+            values, grads = self._grad_call(t, func, wrt_idx, actuals, schedule, node)
+        else:
+            g = grad_func(func, wrt_idx, [0], keep_values=keep, hoist=False, name="inner_grad")
+            g = optimize(verify(g))
+            res = self._splice(g, actuals)
+            values, grads = (res[:nout], res[nout:]) if keep else ([], res)
         gradient = _regroup(grads, counts, builders, single)
         if t.kind == "grad" and not aux:
             return gradient
@@ -363,6 +397,26 @@ class TransformsMixin:
             if t.kind == "grad":
                 return Seq("tuple", [gradient, value.items[1]])
         return Seq("tuple", [value, gradient])
+
+    def _grad_call(self, t, func, wrt_idx, actuals, schedule, node):
+        """(values, gradients) of ``t`` through a checkpointed gradient
+        marker (s2sgrad.gradcall).  With ``has_aux`` the marker covers the
+        loss; the aux values come from the function's own code, spliced."""
+        from .. import gradcall
+        from ..invariance import detach_shifts
+        from ..ir import verify
+        nout = len(func.results)
+        loss = detach_shifts(Func(func.name, list(func.params), func.body, func.results[:1],
+                                  func.filename, dict(func.info, out_leaves=1)))
+        keep = t.kind == "value_and_grad"
+        name = getattr(getattr(t.fn, "obj", None), "__name__", None) or "inner"
+        res = gradcall.emit_grad_call(self.em, verify(loss), wrt_idx, actuals, keep_value=keep,
+                                      schedule=schedule, name=f"{name}_grad", loc=self.loc)
+        values, grads = (res[:1], res[1:]) if keep else ([], res)
+        if t.has_aux:
+            prim = self._splice(func, actuals)
+            values = (values or prim[:1]) + prim[1:nout]
+        return values, grads
 
     def _jvp_call(self, t, primals, tangents, kwargs, node):
         from ..forward import jvp_func
@@ -544,4 +598,5 @@ def _ordered_free(block: Block, extra) -> list:
 
 
 __all__ = ["TransformsMixin", "transform_kind", "transformed_value", "fresh_copy",
+           "is_schedule_type",
            "LocalPullback"]

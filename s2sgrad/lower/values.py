@@ -141,13 +141,15 @@ class Transform:
     differentiated function: calling it lowers the transformation of ``g``
     inline (:mod:`s2sgrad.lower.transforms`).  ``fn``: the lowering value of
     the function transformed (a Static, a LocalFunction or a Transform)."""
-    __slots__ = ("kind", "fn", "wrt", "has_aux")
+    __slots__ = ("kind", "fn", "wrt", "has_aux", "checkpoint")
 
-    def __init__(self, kind, fn, wrt=0, has_aux=False):
+    def __init__(self, kind, fn, wrt=0, has_aux=False, checkpoint=None):
         self.kind = kind
         self.fn = fn
         self.wrt = wrt
         self.has_aux = has_aux
+        # grad/value_and_grad's checkpoint= (a schedule, s2sgrad.gradcall)
+        self.checkpoint = checkpoint
 
 
 def is_static_object(obj) -> bool:

@@ -1,0 +1,291 @@
+"""Reverse over reverse with checkpointing: the call of an inner gradient as
+one marker equation whose reverse rule is a checkpointed Hessian-vector
+product.
+
+Expects: the primal IR ``func`` of a scalar function ``F`` (its parameters
+the leaves of the differentiated arguments, then the values it reads from
+outside, :meth:`s2sgrad.lower.transforms.TransformsMixin._lower_inner`), the
+indices ``W`` of the parameters the inner ``grad`` differentiates, and a
+checkpointing schedule (:mod:`s2sgrad.schedules`).
+
+Guarantees: ``y = grad(F, wrt=W)(*x)`` inside a function that is itself
+differentiated in reverse mode is emitted as
+
+* the detached arguments (``stop_gradient``) and, spliced on them, the
+  gradient program of ``F`` *with the schedule* -- checkpointed loops, one
+  extra forward pass, no stacks that the outer sweep would keep;
+* a marker ``y' = custom_rule(y, *x)`` (the identity; code generation
+  erases it, :func:`s2sgrad.optimize.erase_rule_markers`) that carries the
+  derivative rules, so the outer transformation never re-derives the inner
+  gradient's source.
+
+The reverse rule.  For the outer cotangent ``ȳ`` (shaped like ``∇_W F``)
+the outer sweep needs, for every active argument ``x_a``,
+``∂/∂x_a <ȳ, ∇_W F(x)> = Σ_w ȳ_w ∂²F/∂x_w∂x_a`` -- by the symmetry of second
+derivatives, the tangent of ``∇_A F`` (the gradient with respect to all the
+*active* arguments ``A``) in the direction ``ȳ`` on ``W``'s positions and 0
+elsewhere: a Hessian-vector product, which forward-over-reverse computes
+with the same checkpointed memory as the gradient (:mod:`s2sgrad.forward`
+differentiates the checkpoint drivers).  ``value_and_grad`` adds, for the
+value's cotangent ``v̄``, ``v̄ ∇_A F`` -- the primal part of the same
+program.  The forward rule (an outer ``jvp``/``hvp``) is the tangent of
+``∇_W F`` in the direction of the arguments' tangents, the same program
+with the roles of ``W`` and ``A`` exchanged.
+
+When the outer sweep will itself be differentiated again in reverse mode
+(its ``Reverser`` does not checkpoint: ``remat=False``), the rule emits the
+uncheckpointed product, which that next pass can reverse; likewise where
+forward mode cannot follow a checkpoint tape (``CheckpointTangentError``).
+The numbers are those of ``grad(grad(...))`` without checkpointing up to
+rounding (the same second derivatives, summed in another order).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+from .ir import Const, Eqn, Var, iter_eqns, rename_reads, verify
+from .primitives import core as P
+from .primitives.core import Primitive
+
+__all__ = ["emit_grad_call", "outer_schedule", "schedule_for", "has_marks"]
+
+# The ``checkpoint=`` option of the reverse-mode transformation whose
+# function is being lowered (set by s2sgrad.api around lowering): an inner
+# ``grad`` without a schedule of its own takes this one.
+_OUTER = contextvars.ContextVar("s2sgrad_outer_schedule", default=None)
+
+
+@contextlib.contextmanager
+def outer_schedule(schedule):
+    token = _OUTER.set(schedule)
+    try:
+        yield
+    finally:
+        _OUTER.reset(token)
+
+
+def has_marks(func) -> bool:
+    """Whether ``func`` has loops or helpers the source marks for
+    checkpointing (``s2sgrad.checkpointed``, ``@s2sgrad.checkpoint``)."""
+    return any(e.params.get("checkpoint") is not None for e in iter_eqns(func.body)
+               if e.prim.name in ("for_loop", "while_loop"))
+
+
+def schedule_for(own, func):
+    """The schedule an inner gradient of ``func`` is checkpointed with: its
+    own ``checkpoint=``, else the outer transformation's, else (marked loops
+    or helpers only) ``False`` -- marks are honoured, other loops stored --
+    or None: no checkpointing asked for, the inner gradient is spliced as
+    ordinary code (s2sgrad.lower.transforms)."""
+    if own is not None:
+        return own
+    if _OUTER.get() is not None:
+        return _OUTER.get()
+    return False if has_marks(func) else None
+
+
+# ---------------------------------------------------------------- the marker
+
+
+class _Layout:
+    """What a marker's operands are (``eqn.params["layout"]``, as
+    s2sgrad.custom's): ``sizes`` = (outputs, arguments, residuals)."""
+
+    def __init__(self, name, nout, nargs):
+        self.name = name
+        self.sizes = (nout, nargs, 0)
+
+    def __repr__(self):
+        return f"{self.name}: {self.sizes[0]} out, {self.sizes[1]} arguments"
+
+
+def _marker_impl(*args, _nout=1):
+    return args[0] if _nout == 1 else tuple(args[:_nout])
+
+
+def _marker_shape(args, kwargs):
+    n = kwargs["_nout"].value
+    return tuple(P.shape_of(a) for a in args[:n])
+
+
+def _marker_printer(args, kwargs, eqn):
+    import ast
+    nout = eqn.params["layout"].sizes[0]
+    return ast.Call(func=ast.Name(id=eqn.prim.pyname, ctx=ast.Load()),
+                    args=list(args[nout:]), keywords=[])
+
+
+class GradCall:
+    """The rules of one call of an inner gradient (see the module doc)."""
+
+    def __init__(self, func, wrt, keep_value, schedule, name):
+        self.func = func
+        self.wrt = list(wrt)
+        self.keep_value = keep_value
+        self.schedule = schedule or None      # (False: marks only)
+        self.name = name
+        self._programs = {}
+        prim = Primitive("custom_rule", _marker_impl, sig="*args, **kwargs", pyname=name,
+                         eqn_rule=True, vjp=self._vjp, jvp=self._jvp, shape=_marker_shape,
+                         printer=_marker_printer)
+        prim.opaque_cse = True                # two calls' markers are never merged
+        prim.wants_reverser = True            # (s2sgrad.reverse passes its Reverser)
+        self.primitive = prim
+
+    # ------------------------------------------------------------ programs
+
+    def _gradient(self, wrt, keep, remat, hoist):
+        from .optimize import optimize
+        from .reverse import grad_func
+        return optimize(verify(grad_func(
+            self.func, wrt, [0], keep_values=keep, hoist=hoist,
+            checkpoint=self.schedule if remat else None, remat=remat,
+            name=f"{self.func.name}_grad")))
+
+    def _tangent_of_gradient(self, grad_wrt, keep, tangent_wrt, remat, what):
+        """jvp of the gradient of F with respect to ``grad_wrt`` in the
+        directions of the parameters ``tangent_wrt`` (forward over reverse;
+        uncheckpointed where forward mode cannot follow a tape)."""
+        from .forward import CheckpointTangentError, jvp_func
+        from .optimize import optimize
+        key = (what, tuple(grad_wrt), keep, tuple(tangent_wrt), remat)
+        hit = self._programs.get(key)
+        if hit is not None:
+            return hit
+        for r in ((True, False) if remat else (False,)):
+            g = self._gradient(grad_wrt, keep, r, hoist=False)
+            try:
+                jf = optimize(verify(jvp_func(g, list(tangent_wrt),
+                                              name=f"{self.func.name}_{what}")))
+            except CheckpointTangentError:
+                continue
+            self._programs[key] = (g, jf)
+            return g, jf
+        raise AssertionError("unreachable")
+
+    def forward_program(self):
+        hit = self._programs.get("forward")
+        if hit is None:
+            hit = self._programs["forward"] = self._gradient(self.wrt, self.keep_value,
+                                                             True, hoist=True)
+        return hit
+
+    # ------------------------------------------------------------ the rules
+
+    def _vjp(self, em, eqn, g, rv=None):
+        nout = eqn.params["layout"].sizes[0]
+        actuals = list(eqn.args[nout:])
+        gs = list(g) if nout > 1 else [g]
+        none = [None] * len(eqn.args)
+        vbar = gs[0] if self.keep_value else None
+        gbars = gs[1:] if self.keep_value else gs
+        active = [i for i, a in enumerate(actuals)
+                  if isinstance(a, Var) and (rv is None or a in rv.active)]
+        if not active or all(x is None for x in gs):
+            return none
+        remat = rv.remat if rv is not None else False
+        cts = {}
+        if all(x is None for x in gbars):
+            # only the value's cotangent: v̄ ∇_A F, a first-order gradient
+            grads = _splice(em, self._gradient(active, False, remat, hoist=remat), actuals,
+                            eqn.loc)
+            for i, d in zip(active, grads):
+                cts[i] = em.multiply(vbar, d)
+        else:
+            from .reverse import zeros_of
+            g, jf = self._tangent_of_gradient(active, False, self.wrt, remat, "hvp")
+            dirs = [x if x is not None else zeros_of(em, o)
+                    for x, o in zip(gbars, eqn.outs[nout - len(gbars):])]
+            res = _splice(em, jf, actuals + dirs, eqn.loc)
+            n = len(g.results)
+            for k, i in enumerate(active):
+                d = res[n + k]
+                if vbar is not None:
+                    d = em.add(d, em.multiply(vbar, res[k]))
+                cts[i] = d
+        return [None] * nout + [cts.get(i) for i in range(len(actuals))]
+
+    def _jvp(self, em, eqn, dots):
+        nout = eqn.params["layout"].sizes[0]
+        actuals = list(eqn.args[nout:])
+        tans = list(dots[nout:])
+        moving = [i for i, d in enumerate(tans) if d is not None]
+        if not moving:
+            return None
+        g, jf = self._tangent_of_gradient(self.wrt, self.keep_value, moving, True, "jvp")
+        res = _splice(em, jf, actuals + [tans[i] for i in moving], eqn.loc)
+        ts = res[len(g.results):]
+        return tuple(ts) if nout > 1 else ts[0]
+
+
+def _splice(em, prog, actuals, loc):
+    """Append a fresh copy of ``prog``'s body to ``em``'s block, its
+    parameters replaced by ``actuals``; returns its results."""
+    from .lower.transforms import fresh_copy
+    prog = fresh_copy(prog)
+    sub = dict(zip(prog.params, actuals))
+    rename_reads(prog.body, sub)
+    for e in prog.body.eqns:
+        if e.loc is None:
+            e.loc = loc
+        em.block.eqns.append(e)
+    return [sub.get(r, r) if isinstance(r, Var) else r for r in prog.results]
+
+
+def emit_grad_call(em, func, wrt, actuals, *, keep_value, schedule, name, loc):
+    """Emit ``grad(F, wrt)(*actuals)`` (``value_and_grad`` with
+    ``keep_value``) for a function differentiated again: the checkpointed
+    gradient on detached arguments and the marker carrying its rules.
+    Returns the marker's outputs: the value (with ``keep_value``) then one
+    gradient per ``wrt`` parameter."""
+    call = GradCall(func, wrt, keep_value, schedule, name)
+    detached = [em.stop_gradient(a) if isinstance(a, Var) else a for a in actuals]
+    for d, a in zip(detached, actuals):
+        if isinstance(d, Var) and isinstance(a, Var):
+            d.hint, d.shape = a.hint, a.shape
+    outs = _splice(em, call.forward_program(), detached, loc)
+    marked = tuple(Var(o.hint if isinstance(o, Var) else "g",
+                       shape=o.shape if isinstance(o, Var) else None) for o in outs)
+    em.block.eqns.append(Eqn(call.primitive, tuple(outs) + tuple(actuals),
+                             {"_nout": Const(len(outs))}, marked,
+                             {"layout": _Layout(name, len(outs), len(actuals))}, loc))
+    return list(marked)
+
+
+def composed_ir(inner, specs):
+    """``grad(grad(f, checkpoint=s))`` (an API-level composition): the IR of
+    the inner transformation ``inner`` (grad or value_and_grad) for
+    ``specs`` as one checkpointed gradient call with its marker, shaped as
+    ``inner.ir_for`` shapes it; None where no checkpointing is asked for
+    (or with ``has_aux``): the caller then differentiates ``ir_for``'s
+    gradient code, as before."""
+    from . import pytree
+    from .invariance import detach_shifts
+    from .ir import Block, Func
+    from .primitives.core import Emitter
+    if inner.has_aux:
+        return None
+    primal = inner._primal(specs)
+    schedule = schedule_for(inner.checkpoint, primal)
+    out_tree = primal.info["out_tree"]
+    if schedule is None or out_tree.kind != "leaf" or not isinstance(primal.results[0], Var):
+        return None
+    ranges = inner._param_leaf_ranges(specs)
+    wrt = [i for w in inner.wrt for i in range(*ranges[w])]
+    loss = detach_shifts(Func(primal.name, list(primal.params), primal.body,
+                              list(primal.results[:1]), primal.filename, dict(primal.info)))
+    em = Emitter(Block())
+    res = emit_grad_call(em, verify(loss), wrt, list(primal.params),
+                         keep_value=inner.keep_value, schedule=schedule,
+                         name=f"{primal.name}_grad", loc=None)
+    names = list(specs)
+    trees = [specs[names[w]][1] if specs[names[w]][0] == "tree" else pytree.LEAF
+             for w in inner.wrt]
+    tree = trees[0] if inner._single else pytree.TreeDef("tuple", tuple(trees))
+    if inner.keep_value:
+        tree = pytree.TreeDef("tuple", (out_tree, tree))
+    info = {k: v for k, v in primal.info.items() if k not in ("globals", "tuple_result")}
+    info["out_tree"] = tree
+    return verify(Func(f"{primal.name}_grad", list(primal.params), em.block, res,
+                       primal.filename, info))
