@@ -13,7 +13,11 @@ Time: the median of several calls, the variants interleaved in one process
 (OPENBLAS_NUM_THREADS=1); the run is repeated ``--rounds`` times and the
 table shows the median ratio and its range.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_checkpoint.py [--rounds 3] [--only rnn|mlp]
+Reverse over reverse (``--only gradgrad``): ``grad`` of the squared norm
+of the RNN's gradient, the inner gradient made with ``checkpoint="sqrt"``
+or ``Binomial(snapshots=8)`` against the default (T = 500 by ``--T-gg``).
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_checkpoint.py [--rounds 3] [--only rnn|mlp|gradgrad]
 """
 import os
 
@@ -159,11 +163,11 @@ def _leaves(x):
     return [x]
 
 
-def compare(title, variants, args, rounds, repeat):
+def compare(title, variants, args, rounds, repeat, check=True):
     for _, fn in variants:           # compile and specialise first
         fn(*args)
     ref = variants[0][1](*args)
-    for name, fn in variants[1:]:
+    for name, fn in variants[1:] if check else ():
         got = fn(*args)
         for a, b in zip(_leaves(ref), _leaves(got)):
             assert np.allclose(a, b, rtol=1e-10, atol=1e-12), f"{name}: gradients differ"
@@ -188,8 +192,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--T", type=int, default=2000)
-    ap.add_argument("--only", choices=("rnn", "mlp", "spellings", "hvp"), default=None)
+    ap.add_argument("--only", choices=("rnn", "mlp", "spellings", "hvp", "gradgrad"),
+                    default=None)
     ap.add_argument("--T-hvp", type=int, default=500)
+    ap.add_argument("--T-gg", type=int, default=500)
     opts = ap.parse_args()
     if opts.only in (None, "rnn"):
         bench_rnn(np.random.default_rng(0), opts)
@@ -199,6 +205,8 @@ def main():
         bench_spellings(np.random.default_rng(3), opts)
     if opts.only in (None, "hvp"):
         bench_hvp(np.random.default_rng(2), opts)
+    if opts.only in (None, "gradgrad"):
+        bench_gradgrad(np.random.default_rng(4), opts)
 
 
 def rnn_loss(Wh, Wx, xs, h):
@@ -235,6 +243,55 @@ def bench_hvp(rng, opts):
     ]
     compare(f"hvp of the RNN T={T}, hidden {H}, batch {B}", variants, args,
             opts.rounds, opts.repeat)
+
+
+g1_default = s2sgrad.grad(rnn, wrt=0)
+g1_sqrt = s2sgrad.grad(rnn, wrt=0, checkpoint="sqrt")
+g1_binomial = s2sgrad.grad(rnn, wrt=0, checkpoint=s2sgrad.Binomial(snapshots=8))
+
+
+def norm2_default(Wh, Wx, xs, h):
+    return np.sum(g1_default(Wh, Wx, xs, h) ** 2)
+
+
+def norm2_sqrt(Wh, Wx, xs, h):
+    return np.sum(g1_sqrt(Wh, Wx, xs, h) ** 2)
+
+
+def norm2_binomial(Wh, Wx, xs, h):
+    return np.sum(g1_binomial(Wh, Wx, xs, h) ** 2)
+
+
+def bench_gradgrad(rng, opts):
+    """Reverse over reverse: the gradient of the inner gradient's squared
+    norm.  The default reverses the inner gradient's code (every step of
+    its loop and of its reversal stored); with a schedule on the inner
+    gradient its call is one marker whose reverse rule is the checkpointed
+    Hessian-vector product (s2sgrad.gradcall)."""
+    H, B, D, T = 256, 64, 64, opts.T_gg
+    Wh = rng.standard_normal((H, H)) / np.sqrt(H)
+    Wx = rng.standard_normal((H, D)) / np.sqrt(D)
+    xs = rng.standard_normal((T, D, B))
+    h0 = np.zeros((H, B))
+    args = (Wh, Wx, xs, h0)
+    variants = [("grad(grad(loss)) default", s2sgrad.grad(norm2_default, wrt=0)),
+                ('inner checkpoint="sqrt"', s2sgrad.grad(norm2_sqrt, wrt=0)),
+                ("inner Binomial(snapshots=8)", s2sgrad.grad(norm2_binomial, wrt=0))]
+    # the reference: the default's generic (unspecialised) code -- main's
+    # specialised grad-of-grad of this recurrence reads a tape at the wrong
+    # row (tests/test_checkpoint_higher.py records it)
+    from s2sgrad import api
+    old, api.SPECIALIZE = api.SPECIALIZE, "never"
+    try:
+        want = s2sgrad.grad(norm2_default, wrt=0)(*args)
+    finally:
+        api.SPECIALIZE = old
+    for name, fn in variants:
+        ok = np.allclose(fn(*args), want, rtol=1e-9, atol=1e-12 * np.max(np.abs(want)))
+        print(f"{name}: {'equals' if ok else 'DIFFERS FROM'} the generic default's gradient")
+        assert ok or name.startswith("grad(grad(loss)) default"), name
+    compare(f"grad of |grad|^2 of the RNN T={T}, hidden {H}, batch {B}", variants, args,
+            opts.rounds, opts.repeat, check=False)
 
 
 def bench_rnn(rng, opts):

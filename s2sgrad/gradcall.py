@@ -289,3 +289,127 @@ def composed_ir(inner, specs):
     info["out_tree"] = tree
     return verify(Func(f"{primal.name}_grad", list(primal.params), em.block, res,
                        primal.filename, info))
+
+
+# ---------------------------------------------------------------- vjp's pullback
+
+
+class PullbackCall:
+    """The rules of one call ``pullback(ct)`` of ``out, pullback = vjp(F,
+    wrt=W)(*x)`` (F with ``nout`` output leaves): the marker's operands are
+    the cotangents of the ``W`` leaves it returns, then ``x``, then ``ct``.
+
+    Its value is the checkpointed vjp program run at the call (F's forward
+    sweep recomputed there, so nothing is kept between ``vjp`` and the
+    pullback's call but the arguments).  Reverse rule, for the outer
+    cotangent ``p̄`` of the result ``p = J_W(x)ᵀ ct``: ``x̄_A = ∂/∂x_A <J_W(x)
+    p̄, ct>`` and ``c̄t = J_W(x) p̄`` -- the tangents, in the direction ``p̄``
+    on ``W``, of ``(F(x), J_A(x)ᵀ ct)``: forward over the checkpointed vjp
+    program.  Forward rule: the tangent of ``J_W(x)ᵀ ct`` in the directions
+    of ``x`` and ``ct``."""
+
+    def __init__(self, func, wrt, schedule, name):
+        self.func = func
+        self.wrt = list(wrt)
+        self.nout = len(func.results)
+        self.schedule = schedule or None
+        self.name = name
+        self._programs = {}
+        prim = Primitive("custom_rule", _marker_impl, sig="*args, **kwargs", pyname=name,
+                         eqn_rule=True, vjp=self._vjp, jvp=self._jvp, shape=_marker_shape,
+                         printer=_marker_printer)
+        prim.opaque_cse = True
+        prim.wants_reverser = True
+        self.primitive = prim
+
+    def _vjp_program(self, wrt, remat, hoist):
+        from .optimize import optimize
+        from .reverse import grad_func
+        return optimize(verify(grad_func(
+            self.func, wrt, list(range(self.nout)), keep_values=True, cotangent_params=True,
+            hoist=hoist, checkpoint=self.schedule if remat else None, remat=remat,
+            name=f"{self.func.name}_vjp")))
+
+    def _tangent_program(self, wrt, tangent_wrt, remat):
+        from .forward import CheckpointTangentError, jvp_func
+        from .optimize import optimize
+        key = (tuple(wrt), tuple(tangent_wrt), remat)
+        hit = self._programs.get(key)
+        if hit is not None:
+            return hit
+        for r in ((True, False) if remat else (False,)):
+            v = self._vjp_program(wrt, r, hoist=False)
+            try:
+                jf = optimize(verify(jvp_func(v, list(tangent_wrt),
+                                              name=f"{self.func.name}_vjp_jvp")))
+            except CheckpointTangentError:
+                continue
+            self._programs[key] = (v, jf)
+            return v, jf
+        raise AssertionError("unreachable")
+
+    def forward_program(self):
+        hit = self._programs.get("forward")
+        if hit is None:
+            hit = self._programs["forward"] = self._vjp_program(self.wrt, True, hoist=True)
+        return hit
+
+    def _vjp(self, em, eqn, g, rv=None):
+        from .reverse import zeros_of
+        n = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[n:])               # x..., ct...
+        nx = len(operands) - self.nout
+        gs = list(g) if n > 1 else [g]
+        none = [None] * len(eqn.args)
+        if all(x is None for x in gs):
+            return none
+        xs_active = [i for i in range(nx) if isinstance(operands[i], Var)
+                     and (rv is None or operands[i] in rv.active)]
+        cts_active = any(isinstance(c, Var) and (rv is None or c in rv.active)
+                         for c in operands[nx:])
+        if not xs_active and not cts_active:
+            return none
+        remat = rv.remat if rv is not None else False
+        v, jf = self._tangent_program(xs_active, self.wrt, remat)
+        dirs = [x if x is not None else zeros_of(em, o) for x, o in zip(gs, eqn.outs)]
+        res = _splice(em, jf, operands + dirs, eqn.loc)
+        nv = len(v.results)             # values (nout), then one gradient per xs_active
+        tans = res[nv:]
+        cts = {}
+        for k, i in enumerate(xs_active):
+            cts[i] = tans[self.nout + k]
+        for k in range(self.nout):
+            cts[nx + k] = tans[k] if isinstance(operands[nx + k], Var) else None
+        return [None] * n + [cts.get(i) for i in range(len(operands))]
+
+    def _jvp(self, em, eqn, dots):
+        n = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[n:])
+        tans = list(dots[n:])
+        moving = [i for i, d in enumerate(tans) if d is not None]
+        if not moving:
+            return None
+        v, jf = self._tangent_program(self.wrt, moving, True)
+        res = _splice(em, jf, operands + [tans[i] for i in moving], eqn.loc)
+        ts = res[len(v.results) + self.nout:]
+        return tuple(ts) if n > 1 else ts[0]
+
+
+def emit_pullback_call(em, func, wrt, actuals, cts, *, schedule, name, loc):
+    """Emit the call ``pullback(ct)`` of ``vjp(F, wrt)(*actuals)`` as the
+    checkpointed vjp program on detached operands and its marker; returns
+    the marker's outputs (one cotangent per ``wrt`` leaf)."""
+    call = PullbackCall(func, wrt, schedule, name)
+    operands = list(actuals) + list(cts)
+    detached = [em.stop_gradient(a) if isinstance(a, Var) else a for a in operands]
+    for d, a in zip(detached, operands):
+        if isinstance(d, Var) and isinstance(a, Var):
+            d.hint, d.shape = a.hint, a.shape
+    res = _splice(em, call.forward_program(), detached, loc)
+    outs = res[call.nout:]
+    marked = tuple(Var(o.hint if isinstance(o, Var) else "g",
+                       shape=o.shape if isinstance(o, Var) else None) for o in outs)
+    em.block.eqns.append(Eqn(call.primitive, tuple(outs) + tuple(operands),
+                             {"_nout": Const(len(outs))}, marked,
+                             {"layout": _Layout(name, len(outs), len(operands))}, loc))
+    return list(marked)

@@ -222,6 +222,45 @@ def test_value_and_grad_and_has_aux_inner():
 
 
 
+def test_vjp_inner():
+    # vjp(F, checkpoint=...): the pullback's call is one marker whose rules
+    # are forward over the checkpointed vjp program
+    args = _args()
+    xs = args[2][:, 0]
+    pb_ckpt = vjp(scalar, wrt=0, checkpoint="sqrt")
+    pb_plain = vjp(scalar, wrt=0)
+
+    def h_vjp(a, xs):
+        out, pull = pb_ckpt(a, xs)
+        return pull(2.0 * out) ** 2
+
+    def h_vjp0(a, xs):
+        out, pull = pb_plain(a, xs)
+        return pull(2.0 * out) ** 2
+    fd = (h_vjp0(0.7 + 1e-6, xs) - h_vjp0(0.7 - 1e-6, xs)) / 2e-6
+    got = grad(h_vjp)(0.7, xs)
+    assert np.isclose(got, fd, rtol=1e-6)
+    assert "checkpoint_backward(" in grad(h_vjp).source
+
+    # a matrix function, wrt a tuple, the pullback's cotangent differentiated too
+    def h_mat(Wh, Wx, xs, h0, opt=None):
+        out, pull = vjp(loss, wrt=(0, 1), checkpoint=opt)(Wh, Wx, xs, h0)
+        pWh, pWx = pull(out * out)
+        return np.sum(pWh ** 2) + np.sum(pWx * Wx)
+
+    def h_mat_ckpt(Wh, Wx, xs, h0):
+        return h_mat(Wh, Wx, xs, h0, Binomial(snapshots=2))
+    got = grad(h_mat_ckpt, wrt=(0, 1, 3))(*args)
+    rng = np.random.default_rng(9)
+    for k, gk in zip((0, 1, 3), got):
+        v = rng.standard_normal(args[k].shape)
+        assert np.isclose(np.sum(gk * v), _fd(h_mat, args, k, v), rtol=1e-6), k
+    # forward mode over the pullback's marker
+    v = rng.standard_normal(args[0].shape)
+    _, t = s2sgrad.jvp(h_mat_ckpt, wrt=0)(args, (v,))
+    assert np.isclose(t, _fd(h_mat, args, 0, v), rtol=1e-6)
+
+
 def test_outer_checkpoint_option_reaches_a_plain_inner_grad():
     args = _args()
     h = _outer(grad(loss, wrt=(0, 1)))

@@ -30,8 +30,8 @@ from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Vectorized, vectorized_call
-from .transforms import (LocalPullback, _LeafCheck, is_schedule_type, transform_kind,
-                         transformed_value)
+from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
+                         transform_kind, transformed_value)
 
 
 MAX_INLINE_DEPTH = 64
@@ -244,7 +244,7 @@ class CallsMixin:
             return vectorized_call(self, callee.fn, args, kwargs, node)
         if isinstance(callee, Transform):
             return self.call_transform(callee, args, kwargs, node)
-        if isinstance(callee, (LocalPullback, _LeafCheck)):
+        if isinstance(callee, (LocalPullback, CheckpointedPullback, _LeafCheck)):
             return callee.call(self, args, kwargs, node)
         if isinstance(callee, TreeObj):                 # layer(x): its __call__
             return self.tree_method(callee, "__call__", args, kwargs, node)

@@ -104,7 +104,7 @@ def _loop_results(lw, fn, rows, extra, node, stem):
 
 def _callable_value(lw, f, what, node):
     if isinstance(f, (LocalFunction, Static, Vectorized)) or type(f).__name__ in (
-            "Transform", "LocalPullback"):
+            "Transform", "LocalPullback", "CheckpointedPullback"):
         return f
     raise lw.unsupported(node, f"{what} of this value", "pass a function (a def or a lambda)")
 

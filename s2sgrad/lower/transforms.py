@@ -167,7 +167,7 @@ class TransformsMixin:
                                                                           ("wrt", "has_aux"))
         schedule = None
         for k, v in kwargs.items():
-            if k == "checkpoint" and kind in ("grad", "value_and_grad"):
+            if k == "checkpoint" and kind in ("grad", "value_and_grad", "vjp"):
                 # honoured by the call's marker (s2sgrad.gradcall): the inner
                 # gradient is checkpointed, and so is its reverse rule
                 from ..schedules import as_schedule
@@ -358,6 +358,16 @@ class TransformsMixin:
         actuals = [leaf for i in wrt for leaf in _flatten(args[i], node, self)[0]] + free
         nout = len(func.results)
         if t.kind == "vjp":
+            from .. import gradcall
+            schedule = gradcall.schedule_for(t.checkpoint, func)
+            if schedule is not None:
+                # the pullback's call is one marker with checkpointed rules
+                outs = self._splice(func, actuals)
+                name = getattr(getattr(t.fn, "obj", None), "__name__", None) or "inner"
+                return Seq("tuple", [out_build(outs),
+                                     CheckpointedPullback(func, wrt_idx, actuals, schedule,
+                                                          f"{name}_vjp", counts, builders,
+                                                          single)])
             g = grad_func(func, wrt_idx, list(range(nout)), keep_values=True,
                           cotangent_params=True, hoist=False, name="inner_vjp")
             g = optimize(verify(g))
@@ -559,6 +569,29 @@ class LocalPullback:
         return _regroup(res, self.counts, self.builders, self.single)
 
 
+class CheckpointedPullback:
+    """The pullback of ``vjp(g, checkpoint=...)(x)`` inside the function:
+    calling it emits the checkpointed vjp program and its marker
+    (s2sgrad.gradcall.emit_pullback_call)."""
+
+    def __init__(self, func, wrt, actuals, schedule, name, counts, builders, single):
+        self.func, self.wrt, self.actuals = func, wrt, actuals
+        self.schedule, self.name = schedule, name
+        self.counts, self.builders, self.single = counts, builders, single
+
+    def call(self, lw, args, kwargs, node):
+        from .. import gradcall
+        if len(args) != 1 or kwargs:
+            raise lw.error(node, "a pullback takes one cotangent", cls=S2SGradError)
+        cts = _flatten(args[0], node, lw)[0]
+        if len(cts) != len(self.func.results):
+            raise lw.error(node, "the cotangent must have the structure of the output",
+                           cls=S2SGradError)
+        res = gradcall.emit_pullback_call(lw.em, self.func, self.wrt, self.actuals, cts,
+                                          schedule=self.schedule, name=self.name, loc=lw.loc)
+        return _regroup(res, self.counts, self.builders, self.single)
+
+
 def _regroup(leaves, counts, builders, single):
     out, k = [], 0
     for n, b in zip(counts, builders):
@@ -598,5 +631,5 @@ def _ordered_free(block: Block, extra) -> list:
 
 
 __all__ = ["TransformsMixin", "transform_kind", "transformed_value", "fresh_copy",
-           "is_schedule_type",
+           "is_schedule_type", "CheckpointedPullback",
            "LocalPullback"]
