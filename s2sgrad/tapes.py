@@ -320,7 +320,10 @@ class _Tapes:
                                  {"index": self._index(ex), "copy": copy} |
                                  ({} if copy else {"inline": True}), pop.loc))
                 continue
-            j = self._state_carry(fwd, bwd, v, o, n)
+            # (a state's rows are 0..n in the order the steps run: only for a
+            # loop that runs forward -- the reversed loop of a gradient that
+            # is differentiated again pushes too, its steps run n-1..0)
+            j = None if fwd.params.get("reverse") else self._state_carry(fwd, bwd, v, o, n)
             if j is not None:
                 # A loop state: one more row, the state after the last step
                 # (tape[k] is the state as step k starts, k = 0..n), as a
