@@ -1188,7 +1188,8 @@ class _Transformed:
             func = None
             if self._forward_over and isinstance(self._inner, _GradBase):
                 func = self._inner.ir_for(specs, forward=True)    # (keeps checkpoints)
-            elif isinstance(self, _GradBase) and isinstance(self._inner, _GradBase):
+            elif isinstance(self, (_GradBase, VJPFunction)) and \
+                    isinstance(self._inner, _GradBase):
                 # reverse over a checkpointed gradient: one call whose
                 # reverse rule is a checkpointed hvp (s2sgrad.gradcall)
                 func = gradcall.composed_ir(self._inner, specs)

@@ -48,7 +48,8 @@ from .ir import Const, Eqn, Var, iter_eqns, rename_reads, verify
 from .primitives import core as P
 from .primitives.core import Primitive
 
-__all__ = ["emit_grad_call", "outer_schedule", "schedule_for", "has_marks"]
+__all__ = ["emit_grad_call", "emit_pullback_call", "outer_schedule", "schedule_for",
+           "has_marks", "has_loops", "composed_ir"]
 
 # The ``checkpoint=`` option of the reverse-mode transformation whose
 # function is being lowered (set by s2sgrad.api around lowering): an inner
@@ -70,6 +71,10 @@ def has_marks(func) -> bool:
     checkpointing (``s2sgrad.checkpointed``, ``@s2sgrad.checkpoint``)."""
     return any(e.params.get("checkpoint") is not None for e in iter_eqns(func.body)
                if e.prim.name in ("for_loop", "while_loop"))
+
+
+def has_loops(func) -> bool:
+    return any(e.prim.name in ("for_loop", "while_loop") for e in iter_eqns(func.body))
 
 
 def schedule_for(own, func):

@@ -164,6 +164,12 @@ def test_api_composition_and_a_python_scalar():
     # value_and_grad(grad(...)): the value is the inner gradient
     v, g = value_and_grad(grad(scalar, checkpoint="sqrt"))(0.7, xs)
     assert np.isclose(v, d1(0.7, xs), rtol=1e-14) and np.isclose(g, want, rtol=1e-13)
+    # the outer transform's option reaches a plain inner gradient; vjp over it
+    gg = grad(grad(scalar), checkpoint="sqrt")
+    assert np.isclose(gg(0.7, xs), want, rtol=1e-13) and "checkpoint_forward(" in gg.source
+    out, pull = vjp(grad(scalar, checkpoint=Binomial(snapshots=2)))(0.7, xs)
+    assert np.isclose(out, d1(0.7, xs), rtol=1e-14)
+    assert np.isclose(pull(3.0), 3.0 * want, rtol=1e-13)
     # third order: the rule's product is itself differentiated (uncheckpointed)
     g3 = grad(grad(grad(scalar, checkpoint="sqrt")))(0.7, xs)
     d2 = grad(grad(scalar))
@@ -241,6 +247,10 @@ def test_vjp_inner():
     got = grad(h_vjp)(0.7, xs)
     assert np.isclose(got, fd, rtol=1e-6)
     assert "checkpoint_backward(" in grad(h_vjp).source
+    # without checkpoint= a vjp of a function with loops takes the same
+    # path (its split halves handed stacks the outer sweep could not
+    # reverse: "pop from empty list")
+    assert np.isclose(grad(h_vjp0)(0.7, xs), got, rtol=1e-13)
 
     # a matrix function, wrt a tuple, the pullback's cotangent differentiated too
     def h_mat(Wh, Wx, xs, h0, opt=None):
@@ -255,6 +265,7 @@ def test_vjp_inner():
     for k, gk in zip((0, 1, 3), got):
         v = rng.standard_normal(args[k].shape)
         assert np.isclose(np.sum(gk * v), _fd(h_mat, args, k, v), rtol=1e-6), k
+    _close(grad(h_mat, wrt=(0, 1, 3))(*args), got, 1e-12)
     # forward mode over the pullback's marker
     v = rng.standard_normal(args[0].shape)
     _, t = s2sgrad.jvp(h_mat_ckpt, wrt=0)(args, (v,))

@@ -360,6 +360,11 @@ class TransformsMixin:
         if t.kind == "vjp":
             from .. import gradcall
             schedule = gradcall.schedule_for(t.checkpoint, func)
+            if schedule is None and gradcall.has_loops(func):
+                # (the split vjp's halves would hand loop stacks from one to
+                # the other, which a reverse sweep over both cannot follow:
+                # the pullback's call is one vjp program instead)
+                schedule = False
             if schedule is not None:
                 # the pullback's call is one marker with checkpointed rules
                 outs = self._splice(func, actuals)
