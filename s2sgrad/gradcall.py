@@ -48,8 +48,8 @@ from .ir import Const, Eqn, Var, iter_eqns, rename_reads, verify
 from .primitives import core as P
 from .primitives.core import Primitive
 
-__all__ = ["emit_grad_call", "emit_pullback_call", "outer_schedule", "schedule_for",
-           "has_marks", "has_loops", "composed_ir"]
+__all__ = ["composed_ir", "emit_grad_call", "emit_pullback_call", "has_loops", "has_marks",
+           "outer_schedule", "schedule_for"]
 
 # The ``checkpoint=`` option of the reverse-mode transformation whose
 # function is being lowered (set by s2sgrad.api around lowering): an inner
@@ -121,13 +121,15 @@ def _marker_printer(args, kwargs, eqn):
                     args=list(args[nout:]), keywords=[])
 
 
-class GradCall:
-    """The rules of one call of an inner gradient (see the module doc)."""
+class _MarkedCall:
+    """A derivative called inside a differentiated function: its program
+    (``_program(wrt, remat, hoist)``, a Func of F's parameters and maybe
+    more), the marker primitive carrying the subclass's ``_vjp``/``_jvp``,
+    and the forward-over-reverse programs those rules splice."""
 
-    def __init__(self, func, wrt, keep_value, schedule, name):
+    def __init__(self, func, wrt, schedule, name):
         self.func = func
         self.wrt = list(wrt)
-        self.keep_value = keep_value
         self.schedule = schedule or None      # (False: marks only)
         self.name = name
         self._programs = {}
@@ -138,28 +140,21 @@ class GradCall:
         prim.wants_reverser = True            # (s2sgrad.reverse passes its Reverser)
         self.primitive = prim
 
-    # ------------------------------------------------------------ programs
+    def _program(self, wrt, remat, hoist, **kw):
+        raise NotImplementedError
 
-    def _gradient(self, wrt, keep, remat, hoist):
-        from .optimize import optimize
-        from .reverse import grad_func
-        return optimize(verify(grad_func(
-            self.func, wrt, [0], keep_values=keep, hoist=hoist,
-            checkpoint=self.schedule if remat else None, remat=remat,
-            name=f"{self.func.name}_grad")))
-
-    def _tangent_of_gradient(self, grad_wrt, keep, tangent_wrt, remat, what):
-        """jvp of the gradient of F with respect to ``grad_wrt`` in the
-        directions of the parameters ``tangent_wrt`` (forward over reverse;
-        uncheckpointed where forward mode cannot follow a tape)."""
+    def _tangent_of(self, wrt, tangent_wrt, remat, what, **kw):
+        """The jvp of ``_program(wrt)`` in the directions of the parameters
+        ``tangent_wrt`` (forward over reverse; uncheckpointed where forward
+        mode cannot follow a tape).  Returns (program, its jvp)."""
         from .forward import CheckpointTangentError, jvp_func
         from .optimize import optimize
-        key = (what, tuple(grad_wrt), keep, tuple(tangent_wrt), remat)
+        key = (what, tuple(wrt), tuple(sorted(kw.items())), tuple(tangent_wrt), remat)
         hit = self._programs.get(key)
         if hit is not None:
             return hit
         for r in ((True, False) if remat else (False,)):
-            g = self._gradient(grad_wrt, keep, r, hoist=False)
+            g = self._program(wrt, r, False, **kw)
             try:
                 jf = optimize(verify(jvp_func(g, list(tangent_wrt),
                                               name=f"{self.func.name}_{what}")))
@@ -170,11 +165,44 @@ class GradCall:
         raise AssertionError("unreachable")
 
     def forward_program(self):
+        """The call's value: the program with the schedule (and the hoisted
+        weight gradients: it is never differentiated)."""
         hit = self._programs.get("forward")
         if hit is None:
-            hit = self._programs["forward"] = self._gradient(self.wrt, self.keep_value,
-                                                             True, hoist=True)
+            hit = self._programs["forward"] = self._program(self.wrt, True, True)
         return hit
+
+    def emit(self, em, operands, loc, skip=0):
+        """The program on the detached ``operands``, then the marker; returns
+        the marker's outputs (the program's results after the first ``skip``)."""
+        detached = [em.stop_gradient(a) if isinstance(a, Var) else a for a in operands]
+        for d, a in zip(detached, operands):
+            if isinstance(d, Var) and isinstance(a, Var):
+                d.hint, d.shape = a.hint, a.shape
+        outs = _splice(em, self.forward_program(), detached, loc)[skip:]
+        marked = tuple(Var(o.hint if isinstance(o, Var) else "g",
+                           shape=o.shape if isinstance(o, Var) else None) for o in outs)
+        em.block.eqns.append(Eqn(self.primitive, tuple(outs) + tuple(operands),
+                                 {"_nout": Const(len(outs))}, marked,
+                                 {"layout": _Layout(self.name, len(outs), len(operands))},
+                                 loc))
+        return list(marked)
+
+
+class GradCall(_MarkedCall):
+    """The rules of one call of an inner gradient (see the module doc)."""
+
+    def __init__(self, func, wrt, keep_value, schedule, name):
+        self.keep_value = keep_value
+        super().__init__(func, wrt, schedule, name)
+
+    def _program(self, wrt, remat, hoist, keep=None):
+        from .optimize import optimize
+        from .reverse import grad_func
+        return optimize(verify(grad_func(
+            self.func, wrt, [0], keep_values=self.keep_value if keep is None else keep,
+            hoist=hoist, checkpoint=self.schedule if remat else None, remat=remat,
+            name=f"{self.func.name}_grad")))
 
     # ------------------------------------------------------------ the rules
 
@@ -193,13 +221,13 @@ class GradCall:
         cts = {}
         if all(x is None for x in gbars):
             # only the value's cotangent: v̄ ∇_A F, a first-order gradient
-            grads = _splice(em, self._gradient(active, False, remat, hoist=remat), actuals,
+            grads = _splice(em, self._program(active, remat, remat, keep=False), actuals,
                             eqn.loc)
             for i, d in zip(active, grads):
                 cts[i] = em.multiply(vbar, d)
         else:
             from .reverse import zeros_of
-            g, jf = self._tangent_of_gradient(active, False, self.wrt, remat, "hvp")
+            g, jf = self._tangent_of(active, self.wrt, remat, "hvp", keep=False)
             dirs = [x if x is not None else zeros_of(em, o)
                     for x, o in zip(gbars, eqn.outs[nout - len(gbars):])]
             res = _splice(em, jf, actuals + dirs, eqn.loc)
@@ -218,7 +246,7 @@ class GradCall:
         moving = [i for i, d in enumerate(tans) if d is not None]
         if not moving:
             return None
-        g, jf = self._tangent_of_gradient(self.wrt, self.keep_value, moving, True, "jvp")
+        g, jf = self._tangent_of(self.wrt, moving, True, "grad_jvp")
         res = _splice(em, jf, actuals + [tans[i] for i in moving], eqn.loc)
         ts = res[len(g.results):]
         return tuple(ts) if nout > 1 else ts[0]
@@ -244,18 +272,7 @@ def emit_grad_call(em, func, wrt, actuals, *, keep_value, schedule, name, loc):
     gradient on detached arguments and the marker carrying its rules.
     Returns the marker's outputs: the value (with ``keep_value``) then one
     gradient per ``wrt`` parameter."""
-    call = GradCall(func, wrt, keep_value, schedule, name)
-    detached = [em.stop_gradient(a) if isinstance(a, Var) else a for a in actuals]
-    for d, a in zip(detached, actuals):
-        if isinstance(d, Var) and isinstance(a, Var):
-            d.hint, d.shape = a.hint, a.shape
-    outs = _splice(em, call.forward_program(), detached, loc)
-    marked = tuple(Var(o.hint if isinstance(o, Var) else "g",
-                       shape=o.shape if isinstance(o, Var) else None) for o in outs)
-    em.block.eqns.append(Eqn(call.primitive, tuple(outs) + tuple(actuals),
-                             {"_nout": Const(len(outs))}, marked,
-                             {"layout": _Layout(name, len(outs), len(actuals))}, loc))
-    return list(marked)
+    return GradCall(func, wrt, keep_value, schedule, name).emit(em, list(actuals), loc)
 
 
 def composed_ir(inner, specs):
@@ -299,7 +316,7 @@ def composed_ir(inner, specs):
 # ---------------------------------------------------------------- vjp's pullback
 
 
-class PullbackCall:
+class PullbackCall(_MarkedCall):
     """The rules of one call ``pullback(ct)`` of ``out, pullback = vjp(F,
     wrt=W)(*x)`` (F with ``nout`` output leaves): the marker's operands are
     the cotangents of the ``W`` leaves it returns, then ``x``, then ``ct``.
@@ -314,50 +331,16 @@ class PullbackCall:
     of ``x`` and ``ct``."""
 
     def __init__(self, func, wrt, schedule, name):
-        self.func = func
-        self.wrt = list(wrt)
         self.nout = len(func.results)
-        self.schedule = schedule or None
-        self.name = name
-        self._programs = {}
-        prim = Primitive("custom_rule", _marker_impl, sig="*args, **kwargs", pyname=name,
-                         eqn_rule=True, vjp=self._vjp, jvp=self._jvp, shape=_marker_shape,
-                         printer=_marker_printer)
-        prim.opaque_cse = True
-        prim.wants_reverser = True
-        self.primitive = prim
+        super().__init__(func, wrt, schedule, name)
 
-    def _vjp_program(self, wrt, remat, hoist):
+    def _program(self, wrt, remat, hoist):
         from .optimize import optimize
         from .reverse import grad_func
         return optimize(verify(grad_func(
             self.func, wrt, list(range(self.nout)), keep_values=True, cotangent_params=True,
             hoist=hoist, checkpoint=self.schedule if remat else None, remat=remat,
             name=f"{self.func.name}_vjp")))
-
-    def _tangent_program(self, wrt, tangent_wrt, remat):
-        from .forward import CheckpointTangentError, jvp_func
-        from .optimize import optimize
-        key = (tuple(wrt), tuple(tangent_wrt), remat)
-        hit = self._programs.get(key)
-        if hit is not None:
-            return hit
-        for r in ((True, False) if remat else (False,)):
-            v = self._vjp_program(wrt, r, hoist=False)
-            try:
-                jf = optimize(verify(jvp_func(v, list(tangent_wrt),
-                                              name=f"{self.func.name}_vjp_jvp")))
-            except CheckpointTangentError:
-                continue
-            self._programs[key] = (v, jf)
-            return v, jf
-        raise AssertionError("unreachable")
-
-    def forward_program(self):
-        hit = self._programs.get("forward")
-        if hit is None:
-            hit = self._programs["forward"] = self._vjp_program(self.wrt, True, hoist=True)
-        return hit
 
     def _vjp(self, em, eqn, g, rv=None):
         from .reverse import zeros_of
@@ -375,7 +358,7 @@ class PullbackCall:
         if not xs_active and not cts_active:
             return none
         remat = rv.remat if rv is not None else False
-        v, jf = self._tangent_program(xs_active, self.wrt, remat)
+        v, jf = self._tangent_of(xs_active, self.wrt, remat, "vjp_hvp")
         dirs = [x if x is not None else zeros_of(em, o) for x, o in zip(gs, eqn.outs)]
         res = _splice(em, jf, operands + dirs, eqn.loc)
         nv = len(v.results)             # values (nout), then one gradient per xs_active
@@ -394,7 +377,7 @@ class PullbackCall:
         moving = [i for i, d in enumerate(tans) if d is not None]
         if not moving:
             return None
-        v, jf = self._tangent_program(self.wrt, moving, True)
+        v, jf = self._tangent_of(self.wrt, moving, True, "vjp_jvp")
         res = _splice(em, jf, operands + [tans[i] for i in moving], eqn.loc)
         ts = res[len(v.results) + self.nout:]
         return tuple(ts) if n > 1 else ts[0]
@@ -405,16 +388,4 @@ def emit_pullback_call(em, func, wrt, actuals, cts, *, schedule, name, loc):
     checkpointed vjp program on detached operands and its marker; returns
     the marker's outputs (one cotangent per ``wrt`` leaf)."""
     call = PullbackCall(func, wrt, schedule, name)
-    operands = list(actuals) + list(cts)
-    detached = [em.stop_gradient(a) if isinstance(a, Var) else a for a in operands]
-    for d, a in zip(detached, operands):
-        if isinstance(d, Var) and isinstance(a, Var):
-            d.hint, d.shape = a.hint, a.shape
-    res = _splice(em, call.forward_program(), detached, loc)
-    outs = res[call.nout:]
-    marked = tuple(Var(o.hint if isinstance(o, Var) else "g",
-                       shape=o.shape if isinstance(o, Var) else None) for o in outs)
-    em.block.eqns.append(Eqn(call.primitive, tuple(outs) + tuple(operands),
-                             {"_nout": Const(len(outs))}, marked,
-                             {"layout": _Layout(name, len(outs), len(operands))}, loc))
-    return list(marked)
+    return call.emit(em, list(actuals) + list(cts), loc, skip=call.nout)

@@ -31,7 +31,9 @@ sweep draws from the user's generator, once per iteration, as a plain call
 does.
 
 Loops whose body moves values through stacks (the loops of a gradient being
-differentiated again in reverse mode) are left to the ordinary reversal.
+differentiated again in reverse mode) are left to the ordinary reversal;
+a checkpointed inner gradient never reaches here that way: its call is one
+marker whose reverse rule is a checkpointed hvp (:mod:`s2sgrad.gradcall`).
 Forward mode differentiates the two drivers (:mod:`s2sgrad.forward`:
 tangent segment and step functions, the drivers unchanged), so a gradient
 differentiated in forward mode (``hvp``, ``jvp(grad(...))``) keeps them.

@@ -20,6 +20,13 @@ Supported: ``grad``, ``value_and_grad`` (both with ``wrt`` and
 called inside the function), and transformed functions defined outside
 (``dg = grad(g)`` at module level, ``@grad``-decorated helpers).
 
+Checkpointing: a ``grad``/``value_and_grad``/``vjp`` with a schedule (its
+own ``checkpoint=``, the outer transformation's, or marked loops and
+helpers in ``g``) is not spliced as derivative code but emitted as one
+call of the checkpointed derivative with a marker carrying its rules
+(:mod:`s2sgrad.gradcall`: reverse rule a checkpointed Hessian-vector
+product), and so is the pullback of any ``vjp`` of a function with loops.
+
 ``hessian(g, wrt=i)(*args)`` and ``jacobian(g, wrt=i, mode=...)(*args)``
 inside are lowered as the code a user would write for them, a loop over
 the basis vectors (:func:`_basis_template`): one ``hvp`` per element of
@@ -183,7 +190,7 @@ class TransformsMixin:
                 raise self.unsupported(
                     node, f"the argument 'checkpoint' of {kind}() inside a differentiated "
                           f"function",
-                    f"drop checkpoint= here, or pass it to the outer transform")
+                    "drop checkpoint= here, or pass it to the outer transform")
             if k == "wrt" and isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
                 v = Const(tuple(i.value for i in v.items))      # wrt=(0, 1)
             if k not in allowed or not isinstance(v, Const):
