@@ -351,3 +351,42 @@ def test_specialised_grad_of_grad_of_a_recurrence():
     big = (rng.standard_normal((32, 32)) / np.sqrt(32), rng.standard_normal((32, 8)),
            rng.standard_normal((20, 32, 8)))
     _close(grad(_norm2_plain)(*big), _ref(grad(_norm2_plain), *big), 1e-11)
+
+
+# ---------------------------------------------------------------- fuzzed loop programs
+
+
+def _fuzz_programs():
+    from .test_checkpoint import _loop_programs
+    return _loop_programs(10)
+
+
+@pytest.mark.parametrize("seed,src,specs", _fuzz_programs(), ids=lambda x: str(x)[:8])
+def test_fuzzed_loop_programs_reverse_over_checkpointed_gradient(seed, src, specs):
+    # vjp(grad(f, checkpoint=s)): the pullback of the checkpointed call, H u,
+    # against the uncheckpointed composition (generic code)
+    import warnings
+    from .test_fuzz import flat, load, make_args
+    f = load(src)
+    args = make_args(specs, seed)
+    kinds = [k for _, k, _, _ in specs]
+    wrt = [i for i, k in enumerate(kinds) if k not in ("int", "idx", "default")]
+    if not wrt or not isinstance(args[wrt[0]], (np.ndarray, float)):
+        pytest.skip("nothing to differentiate")
+    w = wrt[0]
+    u = np.ones_like(args[w]) * 0.5 if isinstance(args[w], np.ndarray) else 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with _generic():
+                out0, pull0 = vjp(grad(f, wrt=w))(*args)
+                ref = pull0(u)
+        except Exception as exc:     # not a program this test is about
+            pytest.skip(f"no second derivative: {exc}")
+        for sched in ("sqrt", Binomial(snapshots=1), Binomial(snapshots=3)):
+            out, pull = vjp(grad(f, wrt=w, checkpoint=sched))(*args)
+            for x, y in ((out, out0), (pull(u), ref)):
+                fx, fy = flat(x), flat(y)
+                assert np.allclose(fx, fy, rtol=1e-10,
+                                   atol=1e-10 * (1 + np.max(np.abs(fy), initial=0)),
+                                   equal_nan=True), sched
