@@ -306,6 +306,7 @@ class _Tapes:
         fb, bb = fwd.params["body"], bwd.params["body"]
         at = _index_of(fb.eqns, push)
         self._rows_done = []          # (eqns reading a state's rows, at the body's top)
+        self._body_index = None       # (_batched's tables of the body, made once per push)
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
@@ -446,8 +447,14 @@ class _Tapes:
         if not self._by_index or not isinstance(n, Const) or not self._states:
             return None
         fb = fwd.params["body"]
-        inside = _defined(fb) | set(fb.params)
-        defs = {o: e for e in fb.eqns for o in e.outs}
+        # what the body defines and by which equation, made once per push:
+        # converting its values inserts only tape writes and their carries
+        # (new Vars, which no equation of the step reads), so the tables
+        # still answer for every operand of the step's own equations
+        if self._body_index is None:
+            self._body_index = (_defined(fb) | set(fb.params),
+                                {o: e for e in fb.eqns for o in e.outs})
+        inside, defs = self._body_index
         eqns: list = []
         memo: dict = {}
 
