@@ -250,3 +250,35 @@ def _b_unstack(lw, args, kwargs, node):
 
 if getattr(np, "unstack", None) is not None:          # NumPy >= 2.1
     BUILTIN_CALLS[id(np.unstack)] = (np.unstack, _b_unstack)
+
+
+# ---------------------------------------------------------------- functions handed to a library
+
+
+def function_object(value):
+    """The Python function a function value stands for, for a library that
+    calls it itself (``scipy.integrate.odeint``'s right-hand side): a
+    compile-time function as it is; a ``lambda`` or ``def`` made inside the
+    differentiated function that reads none of its variables (no closure),
+    the function Python makes of it (its code object, found among the
+    enclosing function's constants by name and line).  None otherwise."""
+    import types
+    if isinstance(value, Static):
+        return value.obj if callable(value.obj) else None
+    if not isinstance(value, LocalFunction) or value.defaults:
+        return None
+    node = value.node
+    name = "<lambda>" if isinstance(node, ast.Lambda) else node.name
+    fn = getattr(value.lowerer.resolver, "fn", None)
+    code = getattr(fn, "__code__", None)
+    found, todo = [], [code] if code is not None else []
+    while todo:
+        c = todo.pop()
+        for k in c.co_consts:
+            if isinstance(k, types.CodeType):
+                if k.co_name == name and k.co_firstlineno == node.lineno:
+                    found.append(k)
+                todo.append(k)
+    if len(found) != 1 or found[0].co_freevars:
+        return None
+    return types.FunctionType(found[0], fn.__globals__, name)

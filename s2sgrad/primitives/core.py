@@ -379,6 +379,7 @@ OPTIONAL_RULES = (
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
+    ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
 )
 _LOADED_OPTIONAL: set = set()
 

@@ -254,11 +254,11 @@ def test_sorted_with_key():
         s2sgrad.grad(_sorted_array_keys)(X)
 
 
-def _odeint_loss(a):
-    return np.sum(scipy.integrate.odeint(_decay, np.ones(3), np.array([0.0, 1.0]), args=(a,)))
+def _solve_ivp_loss(a):
+    return np.sum(scipy.integrate.solve_ivp(_decay_tfirst, (0.0, 1.0), np.ones(3), args=(a,)).y)
 
 
-def _decay(y, t, a):
+def _decay_tfirst(t, y, a):
     return -a * y
 
 
@@ -269,8 +269,8 @@ def _polymul_loss(a):
 def test_refusals_with_advice():
     if scipy is None:
         pytest.skip("SciPy is not installed")
-    with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.odeint.*RK4"):
-        s2sgrad.grad(_odeint_loss)(0.5)
+    with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.solve_ivp.*RK4"):
+        s2sgrad.grad(_solve_ivp_loss)(0.5)
     with pytest.raises(s2sgrad.S2SGradError, match="np.polymul.*np.convolve"):
         s2sgrad.grad(_polymul_loss)(normal(3))
 
