@@ -30,9 +30,11 @@ derivatives flow through the user's function by the ordinary rules.
 from __future__ import annotations
 
 import ast
+import functools
 
 import numpy as np
 
+from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
 from .builtins import BUILTIN_CALLS
@@ -103,7 +105,7 @@ def _loop_results(lw, fn, rows, extra, node, stem):
 
 
 def _callable_value(lw, f, what, node):
-    if isinstance(f, (LocalFunction, Static, Vectorized)) or type(f).__name__ in (
+    if isinstance(f, (LocalFunction, Static, Vectorized, Partial)) or type(f).__name__ in (
             "Transform", "LocalPullback"):
         return f
     raise lw.unsupported(node, f"{what} of this value", "pass a function (a def or a lambda)")
@@ -282,3 +284,45 @@ def function_object(value):
     if len(found) != 1 or found[0].co_freevars:
         return None
     return types.FunctionType(found[0], fn.__globals__, name)
+
+
+# ---------------------------------------------------------------- functools.partial
+
+
+class Partial:
+    """``functools.partial(f, *args, **kwargs)``: calling it calls ``f`` with
+    the bound arguments first (``fn``: a lowering value that can be called)."""
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn, args, kwargs):
+        self.fn = fn
+        self.args = list(args)
+        self.kwargs = dict(kwargs)
+
+    def bound(self, args, kwargs):
+        """The callee and arguments of a call of the partial: its own first
+        (keywords given at the call override its keywords, as Python's)."""
+        return self.fn, self.args + list(args), {**self.kwargs, **kwargs}
+
+
+def _b_partial(lw, args, kwargs, node):
+    if not args:
+        raise lw.error(node, "functools.partial() needs the function to bind",
+                       cls=S2SGradError)
+    fn = _callable_value(lw, args[0], "functools.partial", node)
+    return Partial(fn, args[1:], kwargs)
+
+
+def partial_of(lw, obj, path, node):
+    """A ``functools.partial`` object made outside the function (a global, a
+    closed-over value): its function and bound arguments, read as the
+    function's own globals are (arrays and floats live, through ``path``)."""
+    fn = lw.static_value(obj.func, path.attr("func") if path is not None else None, node)
+    items = [lw.static_value(v, path.attr("args").item(i) if path is not None else None, node)
+             for i, v in enumerate(obj.args)]
+    kw = {k: lw.static_value(v, path.attr("keywords").item(k) if path is not None else None,
+                             node) for k, v in obj.keywords.items()}
+    return Partial(fn, items, kw)
+
+
+BUILTIN_CALLS[id(functools.partial)] = (functools.partial, _b_partial)

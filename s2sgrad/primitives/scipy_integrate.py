@@ -6,11 +6,12 @@ Imported only when a program uses SciPy's integrate module
 compiling (a ``def`` at module level, or a lambda or ``def`` inside the
 differentiated function that reads none of its variables): the values it
 reads from the differentiated function go through ``args=(...)``, as
-autograd and SciPy ask (a closure over them is refused).  The value is SciPy's own (``odeint`` calls ``func``); the
-derivatives solve the adjoint (reverse) or sensitivity (forward) equations
-with ``odeint`` too, at the user's ``rtol``/``atol``, calling s2sgrad's
-vjp/jvp of ``func`` (``runtime_ode``'s module doc has the equations).  Their
-accuracy is the solver's: a gradient agrees with finite differences to
+autograd and SciPy ask (a closure over them is refused).  The value is
+SciPy's own (``odeint`` calls ``func``); the derivatives solve the adjoint
+(reverse) or sensitivity (forward) equations with ``odeint`` too, at the
+user's ``rtol``/``atol``, calling s2sgrad's vjp/jvp of ``func``
+(``runtime_ode``'s module doc has the equations).  Their accuracy is the
+solver's: a gradient agrees with finite differences to
 about ``rtol`` (relative), not to rounding.  Second derivatives through
 odeint are refused (the derivative helpers are opaque).
 

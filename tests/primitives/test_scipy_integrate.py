@@ -53,7 +53,8 @@ def _times_loss(t, y0, a):
 
 
 def _tfirst_loss(y0, w):
-    return np.sum(si.odeint(forced, y0, T5, args=(w,), tfirst=True, rtol=RT, atol=RT, mxstep=20000) ** 2)
+    return np.sum(si.odeint(forced, y0, T5, args=(w,), tfirst=True, rtol=RT, atol=RT,
+                            mxstep=20000) ** 2)
 
 
 def _scalar_loss(y0, r):
@@ -69,7 +70,8 @@ def _repeated_loss(a):
 
 def _twice_loss(y0, a):
     first = si.odeint(decay, y0, T5[:3], args=(a, 0.2), rtol=RT, atol=RT, mxstep=20000)
-    return np.sum(si.odeint(decay, first[-1], T5[2:], args=(2.0 * a, 0.1), rtol=RT, atol=RT, mxstep=20000) ** 2)
+    return np.sum(si.odeint(decay, first[-1], T5[2:], args=(2.0 * a, 0.1), rtol=RT, atol=RT,
+                            mxstep=20000) ** 2)
 
 
 def _lambda_loss(y0, a):
