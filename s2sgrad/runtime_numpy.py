@@ -1374,3 +1374,38 @@ def fill_diagonal_index(a, wrap=False):
 
 
 __all__ += ["fill_diagonal_index"]
+
+
+def poly_coefficients(a):
+    """The coefficients ``np.polymul`` multiplies: ``a`` as ``np.poly1d``
+    takes it (1-d), when ``poly1d`` would not trim it -- a leading zero
+    coefficient makes the product's length depend on the values, which a
+    derivative cannot follow: a ``ValueError`` then.  A copy."""
+    a = np.atleast_1d(a)
+    if a.ndim != 1:
+        raise ValueError("np.polymul: polynomial must be 1d only")
+    if a.shape[0] > 1 and a[0] == 0:
+        raise ValueError("np.polymul: a leading coefficient is 0, so NumPy (np.poly1d) drops "
+                         "it and the product is shorter; s2sgrad supports np.polymul only "
+                         "with nonzero leading coefficients -- trim the zeros first, or use "
+                         "np.convolve (the untrimmed product)")
+    return np.array(a, copy=True)
+
+
+__all__ += ["poly_coefficients"]
+
+
+def axes_kept(res, a, axis):
+    """One pass of ``np.apply_over_axes``: the function's result ``res`` on
+    ``a`` along ``axis``, with ``axis`` put back (``np.expand_dims``) when the
+    function dropped it; NumPy's error when the result has another rank."""
+    res = np.asanyarray(res)
+    if res.ndim == np.ndim(a):
+        return res
+    res = np.expand_dims(res, axis)
+    if res.ndim == np.ndim(a):
+        return res
+    raise ValueError("function is not returning an array of the correct shape")
+
+
+__all__ += ["axes_kept"]

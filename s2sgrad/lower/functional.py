@@ -214,8 +214,36 @@ def _b_piecewise(lw, args, kwargs, node):
     return _with_names(lw, bindings, run)
 
 
+# ---------------------------------------------------------------- np.apply_over_axes
+
+
+def _b_apply_over_axes(lw, args, kwargs, node):
+    """``np.apply_over_axes(func, a, axes)``: as NumPy, ``a = func(a, axis)``
+    for each axis in turn, the axis put back when ``func`` dropped it
+    (``axes_kept``); ``axes`` must be constant (the passes are unrolled)."""
+    names = ["func", "a", "axes"]
+    if len(args) + len(kwargs) != 3 or set(kwargs) - set(names[len(args):]):
+        raise lw.unsupported(node, "np.apply_over_axes with these arguments",
+                             "np.apply_over_axes(func, a, axes)")
+    bound = dict(zip(names, args), **kwargs)
+    f = _callable_value(lw, bound["func"], "np.apply_over_axes", node)
+    axes = bound["axes"]
+    if isinstance(axes, Seq) and all(isinstance(k, Const) for k in axes.items):
+        axes = Const(tuple(k.value for k in axes.items))
+    if not (isinstance(axes, Const) and (isinstance(axes.value, int) or (
+            isinstance(axes.value, (tuple, list)) and
+            all(isinstance(k, int) for k in axes.value)))):
+        raise lw.unsupported(node, "np.apply_over_axes with computed axes",
+                             "pass the axes as constants")
+    val = lw.materialize(lw.apply(P.get("asarray"), [bound["a"]], {}, node), node)
+    for axis in (axes.value,) if isinstance(axes.value, int) else axes.value:
+        res = lw.call_value(f, [val, Const(axis)], {}, node)
+        val = lw.em.call(P.get("axes_kept"), lw.materialize(res, node), val, axis=Const(axis))
+    return val
+
+
 for _obj, _h in [(np.vectorize, _b_vectorize), (np.apply_along_axis, _b_apply_along_axis),
-                 (np.piecewise, _b_piecewise)]:
+                 (np.piecewise, _b_piecewise), (np.apply_over_axes, _b_apply_over_axes)]:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

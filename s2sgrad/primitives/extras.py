@@ -227,17 +227,14 @@ _ODE = ("has no derivative rule in s2sgrad (its derivative is an adjoint ODE thr
         "long horizons' memory small")
 for _n in ("solve_ivp", "quad", "quad_vec", "ode"):
     explain_refusal("scipy", _n, f"scipy.integrate.{_n}", _ODE)
-_POLY = ("is not supported (NumPy's poly1d trims leading zero coefficients, so the result's "
-         "length is only known at run time); use np.convolve for a product (the same "
-         "numbers when no leading coefficient is 0)")
-for _n in ("polymul", "polydiv"):
-    explain_refusal("numpy", _n, f"np.{_n}", _POLY)
-explain_refusal("numpy", "apply_over_axes", "np.apply_over_axes",
-                "is not supported; apply the reduction with axis=(...) and keepdims=True")
+_POLY = ("is not supported (NumPy trims the remainder's leading near-zero coefficients, as "
+         "np.poly1d does, so its length is only known at run time); write the long division "
+         "as a loop over the quotient's coefficients")
+explain_refusal("numpy", "polydiv", "np.polydiv", _POLY)
 
 
 # ---------------------------------------------------------------- np.polyadd, polysub, polyder,
-# polyint (polymul is refused above: poly1d trims leading zeros)
+# polyint (polymul: primitives/polynomials.py; polydiv is refused above)
 
 
 def _polyadd_vjp(em, g, out, a1, a2):
