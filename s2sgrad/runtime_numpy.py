@@ -1409,3 +1409,66 @@ def axes_kept(res, a, axis):
 
 
 __all__ += ["axes_kept"]
+
+
+# np.vectorize(f, signature="(m,n),(n)->(m)"): the loop dimensions of the
+# operands broadcast together; each call of f gets one core slice of each.
+
+def _gufunc_signature(signature):
+    import re
+    sig = signature.replace(" ", "")
+    m = re.fullmatch(r"((?:\([\w,]*\),?)*)->(\([\w,]*\))", sig)
+    if m is None:
+        raise ValueError(f"not a generalized ufunc signature: {signature!r}")
+    ins = [tuple(d for d in g.split(",") if d) for g in re.findall(r"\(([\w,]*)\)", m.group(1))]
+    out = tuple(d for d in m.group(2)[1:-1].split(",") if d)
+    return ins, out
+
+
+def gufunc_loop_shape(*xs, signature):
+    """The broadcast loop shape of the operands of ``np.vectorize(f,
+    signature=...)`` (their shapes without the trailing core dimensions),
+    after NumPy's checks: enough dimensions, one size per core name."""
+    ins, _ = _gufunc_signature(signature)
+    if len(ins) != len(xs):
+        raise TypeError(f"wrong number of positional arguments: expected {len(ins)}, "
+                        f"got {len(xs)}")
+    sizes, loops = {}, []
+    for x, core in zip(xs, ins):
+        shape = np.shape(x)
+        if len(shape) < len(core):
+            raise ValueError(f"input with shape {shape} does not have enough dimensions for "
+                             f"all core dimensions {core} of signature {signature!r}")
+        for name, n in zip(core, shape[len(shape) - len(core):]):
+            if sizes.setdefault(name, n) != n:
+                raise ValueError(f"inconsistent size for core dimension {name!r}: "
+                                 f"{n} vs {sizes[name]}")
+        loops.append(shape[:len(shape) - len(core)])
+    return tuple(np.broadcast_shapes(*loops))
+
+
+def gufunc_rows(x, loop_shape, k):
+    """``x`` broadcast to the loop shape (its ``k`` core dimensions kept) and
+    flattened to one row per call: shape ``(prod(loop_shape), *core)``; a
+    new array (the calls may write into their rows)."""
+    core = np.shape(x)[np.ndim(x) - k:]
+    return np.array(np.reshape(np.broadcast_to(x, tuple(loop_shape) + core), (-1,) + core))
+
+
+def gufunc_rows_adjoint(g, x, loop_shape, k):
+    """The adjoint of :func:`gufunc_rows`: the rows summed back to ``x``'s shape."""
+    core = np.shape(x)[np.ndim(x) - k:]
+    full = np.reshape(g, tuple(loop_shape) + core)
+    lead = full.ndim - np.ndim(x)
+    if lead:
+        full = np.sum(full, axis=tuple(range(lead)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(full.shape, np.shape(x))) if a != b)
+    return np.sum(full, axis=axes, keepdims=True) if axes else full
+
+
+def gufunc_assemble(stacked, loop_shape):
+    """The stacked results of the calls, shaped ``loop_shape + out_core``."""
+    return np.reshape(stacked, tuple(loop_shape) + np.shape(stacked)[1:])
+
+
+__all__ += ["gufunc_loop_shape", "gufunc_rows", "gufunc_rows_adjoint", "gufunc_assemble"]

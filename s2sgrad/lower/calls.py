@@ -244,7 +244,7 @@ class CallsMixin:
         if isinstance(callee, LocalFunction):
             return self.call_local(callee, args, kwargs, node)
         if isinstance(callee, Vectorized):
-            return vectorized_call(self, callee.fn, args, kwargs, node)
+            return vectorized_call(self, callee.fn, args, kwargs, node, callee.signature)
         if isinstance(callee, Partial):                 # functools.partial(f, ...)(...)
             return self.call_value(*callee.bound(args, kwargs), node)
         if isinstance(callee, Transform):
@@ -469,10 +469,10 @@ class CallsMixin:
             return self.apply(prim, args, kwargs, node, spelling=spelling)
         if isinstance(obj, np.vectorize):
             # vf = np.vectorize(f) made outside the function: its element loop
-            if obj.otypes or obj.excluded or obj.signature is not None or obj.cache:
-                raise self.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
-                                       "use np.vectorize(f) with the function only")
-            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node)
+            if obj.otypes or obj.excluded or obj.cache:
+                raise self.unsupported(node, "np.vectorize with otypes/excluded/cache",
+                                       "use np.vectorize(f) or np.vectorize(f, signature=...)")
+            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node, obj.signature)
         handler = BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)

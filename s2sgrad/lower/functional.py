@@ -42,12 +42,27 @@ from .values import LocalFunction, Seq, Static
 
 
 class Vectorized:
-    """The value of ``np.vectorize(f)`` inside the function: calling it
-    lowers the element loop (:func:`vectorized_call`)."""
-    __slots__ = ("fn",)
+    """The value of ``np.vectorize(f)`` (``signature``: its generalized-ufunc
+    signature, or None) inside the function: calling it lowers the loop
+    (:func:`vectorized_call`)."""
+    __slots__ = ("fn", "signature")
 
-    def __init__(self, fn):
+    def __init__(self, fn, signature=None):
         self.fn = fn
+        self.signature = signature
+
+
+def check_signature(lw, signature, node):
+    """A generalized-ufunc signature with one output, parsed (else refused)."""
+    from ..runtime_numpy import _gufunc_signature
+    if signature.count("->") == 1 and signature.split("->")[1].count("(") > 1:
+        raise lw.unsupported(node, "np.vectorize with a signature of several outputs",
+                             "return one array (stack the results)")
+    try:
+        ins, _ = _gufunc_signature(signature)
+    except ValueError as exc:
+        raise lw.error(node, str(exc), cls=S2SGradError) from None
+    return ins
 
 
 def _fresh(lw, stem):
@@ -115,20 +130,26 @@ def _callable_value(lw, f, what, node):
 
 
 def _b_vectorize(lw, args, kwargs, node):
+    signature = kwargs.get("signature", Const(None))
     if len(args) != 1 or any(not (isinstance(v, Const) and v.value in (None, False, ""))
-                             for k, v in kwargs.items() if k != "doc"):
-        raise lw.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
-                             "call np.vectorize(f) with the function only")
-    return Vectorized(_callable_value(lw, args[0], "np.vectorize", node))
+                             for k, v in kwargs.items() if k not in ("doc", "signature")) or \
+            not (isinstance(signature, Const) and isinstance(signature.value, (str, type(None)))):
+        raise lw.unsupported(node, "np.vectorize with otypes/excluded/cache",
+                             "call np.vectorize(f) or np.vectorize(f, signature='(n)->()')")
+    if signature.value is not None:
+        check_signature(lw, signature.value, node)
+    return Vectorized(_callable_value(lw, args[0], "np.vectorize", node), signature.value)
 
 
-def vectorized_call(lw, fn, args, kwargs, node):
+def vectorized_call(lw, fn, args, kwargs, node, signature=None):
     if kwargs:
         raise lw.unsupported(node, "keyword arguments to a vectorized function",
                              "pass the arguments by position")
     if not args:
         raise lw.unsupported(node, "a vectorized function without arguments", "pass arrays")
     xs = [lw.materialize(a, node) for a in args]
+    if signature is not None:
+        return _gufunc_call(lw, fn, xs, signature, node)
     if len(xs) > 1:
         xs = list(lw.apply(P.get("broadcast_arrays"), xs, {}, node).items)
     else:
@@ -137,6 +158,24 @@ def vectorized_call(lw, fn, args, kwargs, node):
     out = _loop_results(lw, fn, flats, [], node, "vec")
     shape = lw.apply(P.get("shape"), [xs[0]], {}, node)
     return lw.apply(P.get("reshape"), [out, shape], {}, node)
+
+
+def _gufunc_call(lw, fn, xs, signature, node):
+    """``np.vectorize(f, signature='(m,n),(n)->(m)')(A, b)``: the operands'
+    loop dimensions broadcast together (``gufunc_loop_shape``, NumPy's
+    checks); ``f`` is called once per loop index on each operand's core
+    slice (``gufunc_rows``), and the stacked results take the loop shape
+    (``gufunc_assemble``)."""
+    ins = check_signature(lw, signature, node)
+    xs = [lw.apply(P.get("asarray"), [x], {}, node) for x in xs]
+    loop = lw.em.call(P.get("gufunc_loop_shape"), *xs, signature=Const(signature))
+    if len(ins) != len(xs):
+        raise lw.error(node, f"the signature {signature!r} takes {len(ins)} arguments, "
+                             f"{len(xs)} given", cls=S2SGradError)
+    rows = [lw.em.call(P.get("gufunc_rows"), x, loop, k=Const(len(core)))
+            for x, core in zip(xs, ins)]
+    out = _loop_results(lw, fn, rows, [], node, "gvec")
+    return lw.em.call(P.get("gufunc_assemble"), out, loop)
 
 
 # ---------------------------------------------------------------- np.apply_along_axis
