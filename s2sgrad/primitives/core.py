@@ -377,6 +377,7 @@ def registered_objects():
 OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special_extra"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
     ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
