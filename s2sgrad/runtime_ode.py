@@ -29,11 +29,12 @@ derivative through odeint is refused at compile time).
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 
 import numpy as np
 
-__all__ = ["ode_solve", "ode_adjoint", "ode_tangent"]
+__all__ = ["ode_solve", "ode_adjoint", "ode_tangent", "ivp_solve", "ivp_adjoint", "ivp_tangent"]
 
 # options of odeint passed to the solves of the derivative ODEs too
 _SOLVER_OPTIONS = ("rtol", "atol", "mxstep", "hmax", "hmin", "mxordn", "mxords", "printmessg")
@@ -42,6 +43,20 @@ _SOLVER_OPTIONS = ("rtol", "atol", "mxstep", "hmax", "hmin", "mxordn", "mxords",
 def _odeint():
     from scipy.integrate import odeint
     return odeint
+
+
+def _solve(rhs, z0, ts, opts, what):
+    """``odeint(rhs, z0, ts)`` for a derivative's equations; a solve that
+    does not succeed (LSODA's step limit ``mxstep``, ...) raises rather than
+    returning an inaccurate derivative."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z, info = _odeint()(rhs, z0, ts, full_output=True, **opts)
+    if info.get("message") != "Integration successful.":
+        raise ValueError(f"the {what} equations of scipy.integrate.odeint/solve_ivp failed: "
+                         f"{info.get('message', '')} (pass a larger mxstep=, or looser "
+                         f"rtol/atol)")
+    return z
 
 
 def _call(func, tfirst):
@@ -115,7 +130,6 @@ def _rhs_vjp(func, tfirst, args, diff):
 def ode_adjoint(g, ys, y0, t, *args, func, tfirst=False, **opts):
     """Cotangents ``(y0, t, *args)`` of ``ys = odeint(func, y0, t, args)``
     given the cotangent ``g`` of ``ys`` (the adjoint method; module doc)."""
-    odeint = _odeint()
     opts = {k: v for k, v in opts.items() if k in _SOLVER_OPTIONS}
     rhs = _call(func, tfirst)
     g = np.asarray(g, dtype=float).reshape(np.shape(ys))
@@ -136,8 +150,8 @@ def ode_adjoint(g, ys, y0, t, *args, func, tfirst=False, **opts):
     for i in range(len(t) - 1, 0, -1):
         t_bar[i] = np.dot(g[i], _flat(rhs(ys[i], t[i], *args)))
         if t[i] != t[i - 1]:
-            z = odeint(augmented, np.concatenate([ys[i], adj, p]), np.array([t[i], t[i - 1]]),
-                       **opts)[1]
+            z = _solve(augmented, np.concatenate([ys[i], adj, p]), np.array([t[i], t[i - 1]]),
+                       opts, "adjoint")[1]
             adj, p = z[n:2 * n], z[2 * n:]
         adj = adj + g[i - 1] if i > 1 else adj
     # the initial time moves the start of the trajectory: -a(t0) . f(y0, t0)
@@ -158,7 +172,6 @@ def ode_tangent(ys, y0, t, *operands, nargs, func, tfirst=False, **opts):
     """Tangent of ``ys = odeint(func, y0, t, args)``: ``operands`` are the
     ``nargs`` arguments, then the tangents of ``y0``, ``t`` and the
     arguments (None: zero).  The sensitivity equations (module doc)."""
-    odeint = _odeint()
     opts = {k: v for k, v in opts.items() if k in _SOLVER_OPTIONS}
     args, dots = operands[:nargs], operands[nargs:]
     y0_dot, t_dot, arg_dots = dots[0], dots[1], dots[2:]
@@ -184,7 +197,7 @@ def ode_tangent(ys, y0, t, *operands, nargs, func, tfirst=False, **opts):
         t_dot = np.asarray(t_dot, dtype=float)
         s0 = s0 - _flat(rhs(ys[0], t[0], *args)) * t_dot[0]
     if len(t) > 1 and (np.any(s0 != 0) or diff):
-        z = odeint(sensitivity, np.concatenate([ys[0], s0]), t, **opts)
+        z = _solve(sensitivity, np.concatenate([ys[0], s0]), t, opts, "sensitivity")
         sens = z[:, n:]
     else:
         sens = np.broadcast_to(s0, ys.shape).copy()
@@ -192,3 +205,71 @@ def ode_tangent(ys, y0, t, *operands, nargs, func, tfirst=False, **opts):
         for i in range(len(t)):          # (at t0: y0_dot again)
             sens[i] = sens[i] + _flat(rhs(ys[i], t[i], *args)) * t_dot[i]
     return sens.astype(ys.dtype)
+
+
+# ---------------------------------------------------------------- solve_ivp
+#
+# solve_ivp(fun, (t0, t1), y0, t_eval=ts, args=...) with fun(t, y, *args):
+# its y at ts is odeint's result at [t0] + ts without the first row, so the
+# derivatives are the ones above on those times (func in tfirst form).
+
+
+def ivp_solve(y0, t0, t1, t_eval, *args, func, method="RK45", **opts):
+    """``(sol.t, sol.y)`` of ``scipy.integrate.solve_ivp``; a failed solve
+    (``sol.success`` false: a truncated result) raises instead."""
+    from scipy.integrate import solve_ivp
+    if np.iscomplexobj(y0):
+        raise ValueError("s2sgrad differentiates solve_ivp for real y0 only")
+    sol = solve_ivp(func, (t0, t1), y0, method=method, t_eval=t_eval,
+                    args=tuple(args) if args else None, **opts)
+    if not sol.success:
+        raise ValueError(f"scipy.integrate.solve_ivp failed: {sol.message}")
+    return sol.t, sol.y
+
+
+# solve_ivp has no step limit; the derivative's LSODA solves get a generous one
+_IVP_DERIVATIVE_STEPS = {"mxstep": 100000}
+
+
+def _full(ys, y0, t0, t_eval):
+    """The trajectory and times with the start prepended (odeint's layout)."""
+    ys_full = np.concatenate([np.reshape(np.asarray(y0, dtype=float), (1, -1)),
+                              np.asarray(ys).T])
+    return ys_full, np.concatenate([[t0], np.asarray(t_eval, dtype=float)])
+
+
+def ivp_adjoint(g_t, g_y, t_out, ys, y0, t0, t1, t_eval, *args, func, method="RK45", **opts):
+    """Cotangents ``(y0, t0, t1, t_eval, *args)`` of ``ivp_solve`` given the
+    cotangents of ``sol.t`` (``t_eval`` itself) and ``sol.y``."""
+    ys_full, t_full = _full(ys, y0, t0, t_eval)
+    opts = dict(_IVP_DERIVATIVE_STEPS, **opts)
+    g = np.zeros(ys_full.shape)
+    if g_y is not None:
+        g[1:] = np.asarray(g_y).T
+    res = ode_adjoint(g, ys_full, y0, t_full, *args, func=func, tfirst=True, **opts)
+    y0_bar, t_bar, args_bar = res[0], res[1], res[2:]
+    t_eval_bar = t_bar[1:] + (0.0 if g_t is None else np.asarray(g_t))
+    t_dtype = np.result_type(t_eval, 1.0)
+    return (y0_bar, np.asarray(t_bar[0]).astype(np.result_type(t0, 1.0)),
+            np.zeros(np.shape(t1)), t_eval_bar.astype(t_dtype)) + tuple(args_bar)
+
+
+def ivp_tangent(t_out, ys, y0, t0, t1, t_eval, *operands, nargs, func, method="RK45",
+                **opts):
+    """Tangents ``(sol.t, sol.y)`` of ``ivp_solve``: ``operands`` are the
+    ``nargs`` arguments, then the tangents of ``y0, t0, t1, t_eval`` and the
+    arguments (None: zero)."""
+    args, dots = operands[:nargs], operands[nargs:]
+    y0_dot, t0_dot, _, t_eval_dot, arg_dots = dots[0], dots[1], dots[2], dots[3], dots[4:]
+    ys_full, t_full = _full(ys, y0, t0, t_eval)
+    opts = dict(_IVP_DERIVATIVE_STEPS, **opts)
+    t_dot = None
+    if t0_dot is not None or t_eval_dot is not None:
+        t_dot = np.concatenate([[0.0 if t0_dot is None else float(t0_dot)],
+                                np.zeros(len(t_full) - 1) if t_eval_dot is None else
+                                np.asarray(t_eval_dot, dtype=float)])
+    sens = ode_tangent(ys_full, y0, t_full, *args, y0_dot, t_dot, *arg_dots, nargs=nargs,
+                       func=func, tfirst=True, **opts)
+    t_out_dot = np.zeros(np.shape(t_out)) if t_eval_dot is None else \
+        np.asarray(t_eval_dot, dtype=np.result_type(t_out))
+    return t_out_dot, sens[1:].T.astype(np.asarray(ys).dtype)
