@@ -92,6 +92,14 @@ def _compiled(func, kind, wrt, tfirst):
     return hit
 
 
+def _as64(args):
+    """The arguments with float64 for every real floating one: the derivative
+    equations are solved in float64 (a float32 argument's rounded cotangents
+    would be noise the solver resolves at tight tolerances, step by step)."""
+    return tuple(np.asarray(a, dtype=np.float64) if a is not None and
+                 np.issubdtype(np.result_type(a), np.floating) else a for a in args)
+
+
 def _float_args(args):
     """Indices of the arguments that have derivatives (real floating values)."""
     return [k for k, a in enumerate(args)
@@ -138,7 +146,7 @@ def ode_adjoint(g, ys, y0, t, *args, func, tfirst=False, **opts):
     n = ys.shape[1]
     diff = _float_args(args)
     sizes = [np.size(args[k]) for k in diff]
-    run = _rhs_vjp(func, tfirst, args, diff)
+    run = _rhs_vjp(func, tfirst, _as64(args), diff)
 
     def augmented(z, s):
         out, a_dot, p_dots = run(z[:n], s, -z[n:2 * n])
@@ -173,8 +181,8 @@ def ode_tangent(ys, y0, t, *operands, nargs, func, tfirst=False, **opts):
     ``nargs`` arguments, then the tangents of ``y0``, ``t`` and the
     arguments (None: zero).  The sensitivity equations (module doc)."""
     opts = {k: v for k, v in opts.items() if k in _SOLVER_OPTIONS}
-    args, dots = operands[:nargs], operands[nargs:]
-    y0_dot, t_dot, arg_dots = dots[0], dots[1], dots[2:]
+    args, dots = _as64(operands[:nargs]), operands[nargs:]
+    y0_dot, t_dot, arg_dots = dots[0], dots[1], _as64(dots[2:])
     rhs = _call(func, tfirst)
     ys, t = np.asarray(ys), np.asarray(t, dtype=float)
     n = ys.shape[1]
