@@ -1472,3 +1472,91 @@ def gufunc_assemble(stacked, loop_shape):
 
 
 __all__ += ["gufunc_loop_shape", "gufunc_rows", "gufunc_rows_adjoint", "gufunc_assemble"]
+
+
+# np.polydiv(u, v) = (q, r) with u = q v + r: for a fixed v, (q, r) is linear
+# in u -- the inverse of (q, r) -> np.convolve(q, v) + r (r at the end), a
+# square matrix L of size len(u) (when len(u) >= len(v) > 1); so dq, dr solve
+# L [dq; dr] = du - np.convolve(q, dv), and the adjoint solves with L^T.
+
+
+def _polydiv_sizes(u, v):
+    m, n = np.shape(u)[0] - 1, np.shape(v)[0] - 1
+    return m, n
+
+
+def polydiv_qr(u, v):
+    """``np.polydiv(u, v)``, when its remainder is not shorter than the
+    division gives (``len(v) - 1``; 1 for a constant ``v``; ``len(u)`` when
+    ``u`` is shorter): NumPy drops the remainder's leading coefficients while
+    they are within 1e-8 of 0 -- the eliminated ones (zero by construction,
+    often kept in float32), and then possibly real ones, whose loss makes the
+    length depend on the values: a ``ValueError`` then."""
+    u, v = np.atleast_1d(u), np.atleast_1d(v)
+    if u.ndim != 1 or v.ndim != 1:
+        raise ValueError("np.polydiv: polynomials must be 1d")
+    q, r = np.polydiv(u, v)
+    m, n = _polydiv_sizes(u, v)
+    want = len(u) if m < n else max(n, 1)
+    if r.shape[0] < want:
+        raise ValueError(f"np.polydiv: the remainder has {r.shape[0]} coefficients instead of "
+                         f"{want} (NumPy drops leading coefficients within 1e-8 of 0), so its "
+                         f"length depends on the values; s2sgrad differentiates np.polydiv "
+                         f"only when it does not")
+    return q, r
+
+
+def _polydiv_matrix(v, m):
+    """L: column j < m - n + 1 is ``np.convolve(e_j, v)``; the last n columns
+    put the remainder at the end."""
+    n = v.shape[0] - 1
+    L = np.zeros((m + 1, m + 1), dtype=np.result_type(v, 1.0))
+    for j in range(m - n + 1):
+        L[j:j + n + 1, j] = v
+    for i in range(n):
+        L[m - n + 1 + i, m - n + 1 + i] = 1.0
+    return L
+
+
+def polydiv_tangent(du, dv, q, r, u, v):
+    """Tangents ``(dq, dr)`` of ``np.polydiv(u, v)`` (``du``/``dv`` None: zero)."""
+    u, v = np.atleast_1d(u), np.atleast_1d(v)
+    m, n = _polydiv_sizes(u, v)
+    dt = np.result_type(q, r)
+    if m < n:                                  # q = [0], r = u
+        dr = np.zeros(r.shape, dt) if du is None else np.atleast_1d(du).astype(dt)
+        return np.zeros(q.shape, dt), dr
+    w = np.zeros(m + 1, dtype=np.result_type(dt, 1.0))
+    if du is not None:
+        w = w + np.atleast_1d(du)
+    if dv is not None:
+        w = w - np.convolve(q, np.atleast_1d(dv))
+    z = np.linalg.solve(_polydiv_matrix(v, m), w)
+    dq = z[:m - n + 1]
+    # the remainder NumPy returns: the last len(r) entries of the full one,
+    # whose first m - n + 1 (the eliminated ones) are zero by construction
+    full = np.concatenate([np.zeros(m - n + 1), z[m - n + 1:]])
+    return dq.astype(dt), full[full.shape[0] - r.shape[0]:].astype(dt)
+
+
+def polydiv_adjoint(gq, gr, q, r, u, v):
+    """Cotangents ``(u_bar, v_bar)`` of ``np.polydiv(u, v)`` given those of
+    ``q`` and ``r`` (None: zero), shaped and typed as ``u`` and ``v``."""
+    u1, v1 = np.atleast_1d(u), np.atleast_1d(v)
+    m, n = _polydiv_sizes(u1, v1)
+    ut, vt = np.result_type(np.asarray(u), 1.0), np.result_type(np.asarray(v), 1.0)
+    if m < n:
+        ub = np.zeros(u1.shape) if gr is None else np.asarray(gr, dtype=float)
+        return ub.reshape(np.shape(u)).astype(ut), np.zeros(np.shape(v), vt)
+    g = np.zeros(m + 1)
+    if gq is not None:
+        g[:m - n + 1] = gq
+    if gr is not None and n > 0:
+        g[m - n + 1:] = np.asarray(gr)[np.shape(gr)[0] - n:]     # (eliminated ones: zero)
+    z = np.linalg.solve(_polydiv_matrix(v1, m).T, g)
+    # w = du - convolve(q, dv): u_bar = z, v_bar[k] = -sum_j z[j + k] q[j]
+    v_bar = -np.array([np.dot(z[k:k + len(q)], q) for k in range(n + 1)])
+    return z.reshape(np.shape(u)).astype(ut), v_bar.reshape(np.shape(v)).astype(vt)
+
+
+__all__ += ["polydiv_qr", "polydiv_tangent", "polydiv_adjoint"]

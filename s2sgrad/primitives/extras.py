@@ -227,14 +227,10 @@ _ODE = ("has no derivative rule in s2sgrad (its derivative is an adjoint ODE thr
         "long horizons' memory small")
 for _n in ("quad", "quad_vec", "ode"):
     explain_refusal("scipy", _n, f"scipy.integrate.{_n}", _ODE)
-_POLY = ("is not supported (NumPy trims the remainder's leading near-zero coefficients, as "
-         "np.poly1d does, so its length is only known at run time); write the long division "
-         "as a loop over the quotient's coefficients")
-explain_refusal("numpy", "polydiv", "np.polydiv", _POLY)
 
 
 # ---------------------------------------------------------------- np.polyadd, polysub, polyder,
-# polyint (polymul: primitives/polynomials.py; polydiv is refused above)
+# polyint (polymul, polydiv: primitives/polynomials.py)
 
 
 def _polyadd_vjp(em, g, out, a1, a2):

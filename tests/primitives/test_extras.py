@@ -262,17 +262,11 @@ def _decay_at(t, a):
     return np.exp(-a * t)
 
 
-def _polydiv_loss(a):
-    return np.sum(np.polydiv(a, a[:2])[0])
-
-
 def test_refusals_with_advice():
     if scipy is None:
         pytest.skip("SciPy is not installed")
     with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.quad.*RK4"):
         s2sgrad.grad(_quad_loss)(0.5)
-    with pytest.raises(s2sgrad.S2SGradError, match="np.polydiv.*poly1d"):
-        s2sgrad.grad(_polydiv_loss)(normal(3))
 
 
 def _gradient_of_comprehension(x):

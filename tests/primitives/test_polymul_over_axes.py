@@ -1,4 +1,5 @@
 """np.polymul (np.convolve of the coefficients, leading zeros refused at run
+time), np.polydiv (the remainder's length checked at run
 time) and np.apply_over_axes (the passes unrolled; the axis put back by
 ``axes_kept``): values against NumPy, derivatives against finite
 differences."""
@@ -21,6 +22,16 @@ def _polymul_list_scalar(a):
     return np.sum(np.polymul([1.0, 2.0], a) * W4) + np.sum(np.polymul(a, 3.0) * a)
 
 
+def _polydiv(u, v):
+    q, r = np.polydiv(u, v)
+    return np.sum(q ** 2) + np.sum(r * np.arange(1.0, r.shape[0] + 1))
+
+
+def _polydiv_quotient(u):
+    # only the quotient used, a Python-list divisor, u used again
+    return np.sum(np.polydiv(u, [2.0, 0.5])[0] * u[:3])
+
+
 def _over_axes_sum(x):
     return np.sum(np.apply_over_axes(np.sum, x, [0, 2]) ** 2)
 
@@ -40,6 +51,10 @@ SPECS = [
          id="polymul"),
     Spec(("polymul", "poly_coefficients"), _polymul_list_scalar, (normal(3),),
          id="polymul-list-scalar"),
+    Spec("polydiv", _polydiv, (normal(5), normal(3)), wrt=(0, 1), id="polydiv"),
+    Spec("polydiv", _polydiv, (normal(4), normal(1)), wrt=(0, 1), id="polydiv-constant"),
+    Spec("polydiv", _polydiv, (normal(2), normal(4)), wrt=(0, 1), id="polydiv-shorter"),
+    Spec("polydiv", _polydiv_quotient, (normal(4),), id="polydiv-quotient"),
     Spec("axes_kept", _over_axes_sum, (normal(2, 3, 4),), id="apply_over_axes-sum"),
     Spec("axes_kept", _over_axes_keepdims_lambda, (normal(2, 3, 4),),
          id="apply_over_axes-keepdims-lambda"),
@@ -73,3 +88,17 @@ def _over_axes_wrong_rank(x):
 def test_apply_over_axes_wrong_rank_is_numpys_error():
     with pytest.raises(ValueError, match="correct shape"):
         s2sgrad.grad(_over_axes_wrong_rank)(normal(2, 3))
+
+
+def test_polydiv_short_remainder_is_refused_at_run_time():
+    # x^3 + x + 1 = x (x^2 + 1) + 1: NumPy drops the remainder's leading 0
+    with pytest.raises(ValueError, match="remainder has 1 coefficients instead of 2"):
+        s2sgrad.grad(_polydiv)(np.array([1.0, 0.0, 1.0, 1.0]), np.array([1.0, 0.0, 1.0]))
+    # an exact division by a linear factor keeps NumPy's [0.]
+    g = s2sgrad.grad(_polydiv)(np.array([1.0, 2.0, 1.0]), np.array([1.0, 1.0]))
+    assert g.shape == (3,)
+
+
+def test_polydiv_second_derivative_is_refused():
+    with pytest.raises(s2sgrad.S2SGradError):
+        s2sgrad.hessian(_polydiv_quotient)(normal(4))
