@@ -212,7 +212,8 @@ class UnknownAlias(Exception):
 
 
 # Primitives whose result is always an array (never a Python or NumPy scalar).
-_ARRAYS = {"zeros", "ones", "empty", "full", "eye", "identity", "arange", "zeros_like",
+_ARRAYS = {"zeros", "ones", "empty", "empty_like", "full", "eye", "identity", "arange",
+           "zeros_like",
            "ones_like", "full_like", "copy", "array", "stack", "concatenate", "hstack",
            "vstack"}
 
@@ -293,7 +294,8 @@ class AliasModel:
             nd = _const_ndim(operand)
         elif prim_name == "reshape" and kw:
             nd = _const_ndim(kw.get("shape"))
-        elif prim_name in ("copy", "zeros_like", "ones_like", "full_like", "transpose",
+        elif prim_name in ("copy", "zeros_like", "ones_like", "empty_like", "full_like",
+                           "transpose",
                            "swapaxes", "moveaxis"):
             nd = self.ndim.get(operand)
         if nd is not None:
@@ -461,6 +463,7 @@ VIEW_OPERANDS = {
     "getitem": (0,), "reshape": (0,), "ravel": (0,), "transpose": (0,), "swapaxes": (0,),
     "moveaxis": (0,), "squeeze": (0,), "expand_dims": (0,), "broadcast_to": (0,),
     "broadcast_like": (0,), "unbroadcast": (0,), "unreduce": (0,), "asarray": (0,),
+    "asanyarray": (0,), "ascontiguousarray": (0,), "asfortranarray": (0,),
     "diagonal": (0,), "float": (0,), "stop_gradient": (0,), "list_get": (0,),
     "atleast_1d": (0,), "atleast_2d": (0,), "atleast_3d": (0,), "einsum": None,
     "list_build": None, "list_append": None, "make_tuple": None, "make_list": None,
@@ -473,7 +476,8 @@ VIEW_OPERANDS = {
 # the shape through fit_shape): their result may be that operand, so it is
 # a view of it and never memory of the function's own.
 _MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like",
-                   "in_place_result", "fit_shape", "r_item", "c_item")
+                   "in_place_result", "fit_shape", "r_item", "c_item", "axes_kept",
+                   "gufunc_assemble")
 VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.

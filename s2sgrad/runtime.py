@@ -815,6 +815,12 @@ from .runtime_numpy import *  # noqa: E402,F401,F403
 
 __all__ += _runtime_numpy.__all__
 
+# Helpers of scipy.integrate.odeint's rules (SciPy imported when first called).
+from . import runtime_ode as _runtime_ode  # noqa: E402
+from .runtime_ode import *  # noqa: E402,F401,F403
+
+__all__ += _runtime_ode.__all__
+
 # Checkpointed loops: the schedule drivers and the schedules generated code
 # names (plain Python, in s2sgrad/schedules.py).
 from .schedules import (Binomial, Budget, Remat, Sqrt,  # noqa: E402

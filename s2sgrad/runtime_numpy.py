@@ -1374,3 +1374,189 @@ def fill_diagonal_index(a, wrap=False):
 
 
 __all__ += ["fill_diagonal_index"]
+
+
+def poly_coefficients(a):
+    """The coefficients ``np.polymul`` multiplies: ``a`` as ``np.poly1d``
+    takes it (1-d), when ``poly1d`` would not trim it -- a leading zero
+    coefficient makes the product's length depend on the values, which a
+    derivative cannot follow: a ``ValueError`` then.  A copy."""
+    a = np.atleast_1d(a)
+    if a.ndim != 1:
+        raise ValueError("np.polymul: polynomial must be 1d only")
+    if a.shape[0] > 1 and a[0] == 0:
+        raise ValueError("np.polymul: a leading coefficient is 0, so NumPy (np.poly1d) drops "
+                         "it and the product is shorter; s2sgrad supports np.polymul only "
+                         "with nonzero leading coefficients -- trim the zeros first, or use "
+                         "np.convolve (the untrimmed product)")
+    return np.array(a, copy=True)
+
+
+__all__ += ["poly_coefficients"]
+
+
+def axes_kept(res, a, axis):
+    """One pass of ``np.apply_over_axes``: the function's result ``res`` on
+    ``a`` along ``axis``, with ``axis`` put back (``np.expand_dims``) when the
+    function dropped it; NumPy's error when the result has another rank."""
+    res = np.asanyarray(res)
+    if res.ndim == np.ndim(a):
+        return res
+    res = np.expand_dims(res, axis)
+    if res.ndim == np.ndim(a):
+        return res
+    raise ValueError("function is not returning an array of the correct shape")
+
+
+__all__ += ["axes_kept"]
+
+
+# np.vectorize(f, signature="(m,n),(n)->(m)"): the loop dimensions of the
+# operands broadcast together; each call of f gets one core slice of each.
+
+def _gufunc_signature(signature):
+    import re
+    sig = signature.replace(" ", "")
+    m = re.fullmatch(r"((?:\([\w,]*\),?)*)->(\([\w,]*\))", sig)
+    if m is None:
+        raise ValueError(f"not a generalized ufunc signature: {signature!r}")
+    ins = [tuple(d for d in g.split(",") if d) for g in re.findall(r"\(([\w,]*)\)", m.group(1))]
+    out = tuple(d for d in m.group(2)[1:-1].split(",") if d)
+    return ins, out
+
+
+def gufunc_loop_shape(*xs, signature):
+    """The broadcast loop shape of the operands of ``np.vectorize(f,
+    signature=...)`` (their shapes without the trailing core dimensions),
+    after NumPy's checks: enough dimensions, one size per core name."""
+    ins, _ = _gufunc_signature(signature)
+    if len(ins) != len(xs):
+        raise TypeError(f"wrong number of positional arguments: expected {len(ins)}, "
+                        f"got {len(xs)}")
+    sizes, loops = {}, []
+    for x, core in zip(xs, ins):
+        shape = np.shape(x)
+        if len(shape) < len(core):
+            raise ValueError(f"input with shape {shape} does not have enough dimensions for "
+                             f"all core dimensions {core} of signature {signature!r}")
+        for name, n in zip(core, shape[len(shape) - len(core):]):
+            if sizes.setdefault(name, n) != n:
+                raise ValueError(f"inconsistent size for core dimension {name!r}: "
+                                 f"{n} vs {sizes[name]}")
+        loops.append(shape[:len(shape) - len(core)])
+    return tuple(np.broadcast_shapes(*loops))
+
+
+def gufunc_rows(x, loop_shape, k):
+    """``x`` broadcast to the loop shape (its ``k`` core dimensions kept) and
+    flattened to one row per call: shape ``(prod(loop_shape), *core)``; a
+    new array (the calls may write into their rows)."""
+    core = np.shape(x)[np.ndim(x) - k:]
+    return np.array(np.reshape(np.broadcast_to(x, tuple(loop_shape) + core), (-1,) + core))
+
+
+def gufunc_rows_adjoint(g, x, loop_shape, k):
+    """The adjoint of :func:`gufunc_rows`: the rows summed back to ``x``'s shape."""
+    core = np.shape(x)[np.ndim(x) - k:]
+    full = np.reshape(g, tuple(loop_shape) + core)
+    lead = full.ndim - np.ndim(x)
+    if lead:
+        full = np.sum(full, axis=tuple(range(lead)))
+    axes = tuple(i for i, (a, b) in enumerate(zip(full.shape, np.shape(x))) if a != b)
+    return np.sum(full, axis=axes, keepdims=True) if axes else full
+
+
+def gufunc_assemble(stacked, loop_shape):
+    """The stacked results of the calls, shaped ``loop_shape + out_core``."""
+    return np.reshape(stacked, tuple(loop_shape) + np.shape(stacked)[1:])
+
+
+__all__ += ["gufunc_loop_shape", "gufunc_rows", "gufunc_rows_adjoint", "gufunc_assemble"]
+
+
+# np.polydiv(u, v) = (q, r) with u = q v + r: for a fixed v, (q, r) is linear
+# in u -- the inverse of (q, r) -> np.convolve(q, v) + r (r at the end), a
+# square matrix L of size len(u) (when len(u) >= len(v) > 1); so dq, dr solve
+# L [dq; dr] = du - np.convolve(q, dv), and the adjoint solves with L^T.
+
+
+def _polydiv_sizes(u, v):
+    m, n = np.shape(u)[0] - 1, np.shape(v)[0] - 1
+    return m, n
+
+
+def polydiv_qr(u, v):
+    """``np.polydiv(u, v)``, when its remainder is not shorter than the
+    division gives (``len(v) - 1``; 1 for a constant ``v``; ``len(u)`` when
+    ``u`` is shorter): NumPy drops the remainder's leading coefficients while
+    they are within 1e-8 of 0 -- the eliminated ones (zero by construction,
+    often kept in float32), and then possibly real ones, whose loss makes the
+    length depend on the values: a ``ValueError`` then."""
+    u, v = np.atleast_1d(u), np.atleast_1d(v)
+    if u.ndim != 1 or v.ndim != 1:
+        raise ValueError("np.polydiv: polynomials must be 1d")
+    q, r = np.polydiv(u, v)
+    m, n = _polydiv_sizes(u, v)
+    want = len(u) if m < n else max(n, 1)
+    if r.shape[0] < want:
+        raise ValueError(f"np.polydiv: the remainder has {r.shape[0]} coefficients instead of "
+                         f"{want} (NumPy drops leading coefficients within 1e-8 of 0), so its "
+                         f"length depends on the values; s2sgrad differentiates np.polydiv "
+                         f"only when it does not")
+    return q, r
+
+
+def _polydiv_matrix(v, m):
+    """L: column j < m - n + 1 is ``np.convolve(e_j, v)``; the last n columns
+    put the remainder at the end."""
+    n = v.shape[0] - 1
+    L = np.zeros((m + 1, m + 1), dtype=np.result_type(v, 1.0))
+    for j in range(m - n + 1):
+        L[j:j + n + 1, j] = v
+    for i in range(n):
+        L[m - n + 1 + i, m - n + 1 + i] = 1.0
+    return L
+
+
+def polydiv_tangent(du, dv, q, r, u, v):
+    """Tangents ``(dq, dr)`` of ``np.polydiv(u, v)`` (``du``/``dv`` None: zero)."""
+    u, v = np.atleast_1d(u), np.atleast_1d(v)
+    m, n = _polydiv_sizes(u, v)
+    dt = np.result_type(q, r)
+    if m < n:                                  # q = [0], r = u
+        dr = np.zeros(r.shape, dt) if du is None else np.atleast_1d(du).astype(dt)
+        return np.zeros(q.shape, dt), dr
+    w = np.zeros(m + 1, dtype=np.result_type(dt, 1.0))
+    if du is not None:
+        w = w + np.atleast_1d(du)
+    if dv is not None:
+        w = w - np.convolve(q, np.atleast_1d(dv))
+    z = np.linalg.solve(_polydiv_matrix(v, m), w)
+    dq = z[:m - n + 1]
+    # the remainder NumPy returns: the last len(r) entries of the full one,
+    # whose first m - n + 1 (the eliminated ones) are zero by construction
+    full = np.concatenate([np.zeros(m - n + 1), z[m - n + 1:]])
+    return dq.astype(dt), full[full.shape[0] - r.shape[0]:].astype(dt)
+
+
+def polydiv_adjoint(gq, gr, q, r, u, v):
+    """Cotangents ``(u_bar, v_bar)`` of ``np.polydiv(u, v)`` given those of
+    ``q`` and ``r`` (None: zero), shaped and typed as ``u`` and ``v``."""
+    u1, v1 = np.atleast_1d(u), np.atleast_1d(v)
+    m, n = _polydiv_sizes(u1, v1)
+    ut, vt = np.result_type(np.asarray(u), 1.0), np.result_type(np.asarray(v), 1.0)
+    if m < n:
+        ub = np.zeros(u1.shape) if gr is None else np.asarray(gr, dtype=float)
+        return ub.reshape(np.shape(u)).astype(ut), np.zeros(np.shape(v), vt)
+    g = np.zeros(m + 1)
+    if gq is not None:
+        g[:m - n + 1] = gq
+    if gr is not None and n > 0:
+        g[m - n + 1:] = np.asarray(gr)[np.shape(gr)[0] - n:]     # (eliminated ones: zero)
+    z = np.linalg.solve(_polydiv_matrix(v1, m).T, g)
+    # w = du - convolve(q, dv): u_bar = z, v_bar[k] = -sum_j z[j + k] q[j]
+    v_bar = -np.array([np.dot(z[k:k + len(q)], q) for k in range(n + 1)])
+    return z.reshape(np.shape(u)).astype(ut), v_bar.reshape(np.shape(v)).astype(vt)
+
+
+__all__ += ["polydiv_qr", "polydiv_tangent", "polydiv_adjoint"]

@@ -16,6 +16,7 @@ Prints counts (supported / refused / absent from the installed library) by
 module, and with ``--missing`` the refused names.
 """
 import argparse
+import functools
 
 import numpy as np
 import scipy.integrate
@@ -149,11 +150,32 @@ def _p_odeint(x):
     return np.sum(ys)
 
 
+def _p_vectorize_signature(x):
+    return np.sum(np.vectorize(lambda r, s: np.sum(r * s), signature="(n),(n)->()")(x, x[0]))
+
+
+def _p_partial(x):
+    return np.sum(functools.partial(np.sum, axis=0)(x) ** 2)
+
+
+def _p_ufunc_out(x):
+    c = np.empty_like(x)
+    np.exp(x, out=c)
+    return np.sum(c)
+
+
+def _p_layout(x):
+    return np.sum(np.ascontiguousarray(x.T) * np.asfortranarray(x))
+
+
 PROBES = [("np.gradient 2-d", _p_gradient2d), ("sorted(key=)", _p_sorted_key),
           ("np.block", _p_block), ("np.piecewise", _p_piecewise),
           ("np.apply_along_axis", _p_apply), ("np.vectorize", _p_vectorize),
           ("np.i0", _p_i0), ("np.mgrid", _p_mgrid), ("np.ogrid", _p_ogrid),
-          ("scipy.linalg.eigvalsh", _p_eigvalsh), ("scipy.integrate.odeint", _p_odeint)]
+          ("scipy.linalg.eigvalsh", _p_eigvalsh), ("scipy.integrate.odeint", _p_odeint),
+          ("np.vectorize signature=", _p_vectorize_signature),
+          ("functools.partial", _p_partial), ("ufunc out=, empty_like", _p_ufunc_out),
+          ("np.ascontiguousarray", _p_layout)]
 
 
 def status(modname, name):

@@ -143,9 +143,14 @@ class AliasingMixin:
                 # run time (np.may_share_memory right after the reshape)
                 shares = self.em.call(P.get("may_share_memory"), out, operand)
                 model.add_view(out, operand, Reshape(shares, prim_name))
-        elif prim_name == "asarray":
+        elif prim_name in ("asarray", "asanyarray"):
             shares = self.em.call(P.get("may_share_memory"), out, operand)
             model.add_view(out, operand, Same(shares))
+        elif prim_name in ("ascontiguousarray", "asfortranarray"):
+            # x itself when already in that order (a 0-d x: a (1,) view of it),
+            # else a copy: decided at run time
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("fliplr", "flipud") or (prim_name == "flip" and _consts(kw)):
             model.add_view(out, operand, Permute(prim_name, dict(kw), prim_name, dict(kw)))
         elif prim_name == "rot90" and _consts(kw):

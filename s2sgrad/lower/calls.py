@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import math
 import types
@@ -29,7 +30,7 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
 from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
-from .functional import Vectorized, vectorized_call
+from .functional import Partial, Vectorized, partial_of, vectorized_call
 from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
                          transform_kind, transformed_value)
 
@@ -198,6 +199,9 @@ class CallsMixin:
             return self.ufunc_at(ufunc_at_of(callee.obj), node)
         if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
             return self.inplace_function(inplace_function_of(callee.obj), node)
+        if isinstance(callee, Static) and isinstance(callee.obj, np.ufunc) and \
+                any(k.arg == "out" for k in node.keywords):
+            return self.ufunc_out(callee.obj, node)
         splat = isinstance(callee, Static) and \
             R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
         args, kwargs = self.call_arguments(node, splat=splat)
@@ -241,7 +245,9 @@ class CallsMixin:
         if isinstance(callee, LocalFunction):
             return self.call_local(callee, args, kwargs, node)
         if isinstance(callee, Vectorized):
-            return vectorized_call(self, callee.fn, args, kwargs, node)
+            return vectorized_call(self, callee.fn, args, kwargs, node, callee.signature)
+        if isinstance(callee, Partial):                 # functools.partial(f, ...)(...)
+            return self.call_value(*callee.bound(args, kwargs), node)
         if isinstance(callee, Transform):
             return self.call_transform(callee, args, kwargs, node)
         if isinstance(callee, (LocalPullback, CheckpointedPullback, _LeafCheck)):
@@ -311,6 +317,46 @@ class CallsMixin:
         self.env[node.args[0].id] = new
         self.write_back(y, new)
         return Const(None)
+
+    def ufunc_out(self, ufunc, node):
+        """``np.add(a, b, out=c)``, ``np.exp(x, out=x)``: NumPy writes the
+        result into ``c`` and returns ``c``; here, as ``np.copyto(c,
+        np.add(a, b))`` (the result broadcast to ``c``'s shape and cast to its
+        dtype under ``casting='same_kind'``, as the ufunc does): ``c``'s name
+        and every alias of the array see the new version (the caller's array
+        is not changed), and the call's value is that array."""
+        name = f"np.{ufunc.__name__}"
+        out_node = next(k.value for k in node.keywords if k.arg == "out")
+        if isinstance(out_node, ast.Constant) and out_node.value is None:
+            target = None
+        elif isinstance(out_node, ast.Tuple) and len(out_node.elts) == 1 and ufunc.nout == 1:
+            target = out_node.elts[0]
+        else:
+            target = out_node
+        if target is not None and (ufunc.nout != 1 or not isinstance(target, ast.Name) or
+                                   target.id not in self.env):
+            raise self.unsupported(node, f"{name}(..., out=...) with this 'out'",
+                                   f"pass out= a local array by name, or assign the result: "
+                                   f"c[...] = {name}(...)")
+        args, kwargs = self.call_arguments(node)
+        kwargs.pop("out")
+        where = kwargs.get("where")
+        if where is not None and not (isinstance(where, Const) and where.value is True):
+            raise self.unsupported(node, f"{name}(..., out=..., where=...)",
+                                   f"use np.where: c[...] = np.where(mask, {name}(...), c)")
+        value = self.call_static(ufunc, args, kwargs, node)
+        if target is None:
+            return value
+        y = self.load_name(target)
+        self.refuse_external_write(y, node)
+        y = self.materialize(y, node)
+        self.check_writable(y, node)
+        new = self.apply(P.get("copyto_update"), [y, value], {}, node)
+        if isinstance(new, Var):
+            new.hint = target.id
+        self.env[target.id] = new
+        self.write_back(y, new)
+        return self.env[target.id]
 
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)
@@ -426,10 +472,10 @@ class CallsMixin:
             return self.apply(prim, args, kwargs, node, spelling=spelling)
         if isinstance(obj, np.vectorize):
             # vf = np.vectorize(f) made outside the function: its element loop
-            if obj.otypes or obj.excluded or obj.signature is not None or obj.cache:
-                raise self.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
-                                       "use np.vectorize(f) with the function only")
-            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node)
+            if obj.otypes or obj.excluded or obj.cache:
+                raise self.unsupported(node, "np.vectorize with otypes/excluded/cache",
+                                       "use np.vectorize(f) or np.vectorize(f, signature=...)")
+            return vectorized_call(self, Static(obj.pyfunc), args, kwargs, node, obj.signature)
         handler = BUILTIN_CALLS.get(id(obj))
         if handler is not None and handler[0] is obj:
             return handler[1](self, args, kwargs, node)
@@ -458,6 +504,8 @@ class CallsMixin:
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
         if isinstance(obj, schedules.CheckpointedFunction):
             return self.checkpointed_call(obj, args, kwargs, node)
+        if isinstance(obj, functools.partial):          # made outside the function
+            return self.call_value(*partial_of(self, obj, path, node).bound(args, kwargs), node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
@@ -738,9 +786,9 @@ class CallsMixin:
             kwargs = dict(kwargs, axis=Const(tuple(range(n))))
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
-        if prim.name == "asarray" and len(atoms) == 1 and not katoms and \
+        if prim.name in ("asarray", "asanyarray") and len(atoms) == 1 and not katoms and \
                 isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST:
-            # np.asarray(a) of an array is a itself: one array, two names
+            # np.asarray(a) (np.asanyarray(a)) of an array is a itself: one array, two names
             return atoms[0]
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the

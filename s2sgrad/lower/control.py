@@ -261,7 +261,36 @@ class ControlFlowMixin:
         before the loop or read somewhere outside it."""
         assigned = assigned_in(loop.body)
         outside = self.top.loads_outside(loop)
-        return [n for n in assigned if n in self.env or n in outside]
+        names = [n for n in assigned if n in self.env or n in outside]
+        if isinstance(loop, ast.For):
+            # the loop's own target read after it (its last item, as in Python)
+            after = self.top.loads_after(loop)
+            names += [n for n in self.target_names(loop.target)
+                      if n not in names and n in after]
+        return names
+
+    @staticmethod
+    def target_names(target):
+        return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)] \
+            if target is not None else []
+
+    def loads_after(self, loop):
+        """Names read after ``loop`` (by line) other than inside a later
+        ``for`` or comprehension that binds the name itself (``for i in
+        ...`` twice: the second loop's ``i`` is its own)."""
+        hi = loop.end_lineno
+        found = set()
+
+        def walk(node, bound):
+            if isinstance(node, (ast.For, ast.comprehension)):
+                bound = bound | set(self.target_names(node.target))
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
+                    node.lineno > hi and node.id not in bound:
+                found.add(node.id)
+            for child in ast.iter_child_nodes(node):
+                walk(child, bound)
+        walk(self.src.node, frozenset())
+        return found
 
     def loads_outside(self, loop):
         """Names the function reads (a load, or ``x += v``) outside ``loop``'s lines."""
@@ -459,6 +488,8 @@ class ControlFlowMixin:
         aliases = {}
         first = {}
         def rebound(n, v):
+            if n in loop_targets:
+                return True                 # (the loop binds its target each time)
             # x += v keeps an array an array (in place): not a rebinding
             if isinstance(v, Var) and self.top.alias.known_array(v):
                 return rebinds_plainly(s.body, n)
@@ -536,8 +567,8 @@ class ControlFlowMixin:
         saved_alias = self.iter_alias
         self.iter_alias = dict(saved_alias)
         in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
-                    if isinstance(a, Var) and not rebinds(s.body, n) and
-                    (not n.startswith("$") or n.startswith(LIVE_PREFIX))]
+                    if isinstance(a, Var) and not rebinds(s.body, n) and n not in loop_targets
+                    and (not n.startswith("$") or n.startswith(LIVE_PREFIX))]
         for a, p_ in in_place:
             self.iter_alias[id(a)] = p_
         # the carries keep their places in the view graph (s2sgrad.alias): a

@@ -30,9 +30,11 @@ derivatives flow through the user's function by the ordinary rules.
 from __future__ import annotations
 
 import ast
+import functools
 
 import numpy as np
 
+from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
 from .builtins import BUILTIN_CALLS
@@ -40,12 +42,27 @@ from .values import LocalFunction, Seq, Static
 
 
 class Vectorized:
-    """The value of ``np.vectorize(f)`` inside the function: calling it
-    lowers the element loop (:func:`vectorized_call`)."""
-    __slots__ = ("fn",)
+    """The value of ``np.vectorize(f)`` (``signature``: its generalized-ufunc
+    signature, or None) inside the function: calling it lowers the loop
+    (:func:`vectorized_call`)."""
+    __slots__ = ("fn", "signature")
 
-    def __init__(self, fn):
+    def __init__(self, fn, signature=None):
         self.fn = fn
+        self.signature = signature
+
+
+def check_signature(lw, signature, node):
+    """A generalized-ufunc signature with one output, parsed (else refused)."""
+    from ..runtime_numpy import _gufunc_signature
+    if signature.count("->") == 1 and signature.split("->")[1].count("(") > 1:
+        raise lw.unsupported(node, "np.vectorize with a signature of several outputs",
+                             "return one array (stack the results)")
+    try:
+        ins, _ = _gufunc_signature(signature)
+    except ValueError as exc:
+        raise lw.error(node, str(exc), cls=S2SGradError) from None
+    return ins
 
 
 def _fresh(lw, stem):
@@ -103,7 +120,7 @@ def _loop_results(lw, fn, rows, extra, node, stem):
 
 
 def _callable_value(lw, f, what, node):
-    if isinstance(f, (LocalFunction, Static, Vectorized)) or type(f).__name__ in (
+    if isinstance(f, (LocalFunction, Static, Vectorized, Partial)) or type(f).__name__ in (
             "Transform", "LocalPullback", "CheckpointedPullback"):
         return f
     raise lw.unsupported(node, f"{what} of this value", "pass a function (a def or a lambda)")
@@ -113,20 +130,26 @@ def _callable_value(lw, f, what, node):
 
 
 def _b_vectorize(lw, args, kwargs, node):
+    signature = kwargs.get("signature", Const(None))
     if len(args) != 1 or any(not (isinstance(v, Const) and v.value in (None, False, ""))
-                             for k, v in kwargs.items() if k != "doc"):
-        raise lw.unsupported(node, "np.vectorize with otypes/excluded/signature/cache",
-                             "call np.vectorize(f) with the function only")
-    return Vectorized(_callable_value(lw, args[0], "np.vectorize", node))
+                             for k, v in kwargs.items() if k not in ("doc", "signature")) or \
+            not (isinstance(signature, Const) and isinstance(signature.value, (str, type(None)))):
+        raise lw.unsupported(node, "np.vectorize with otypes/excluded/cache",
+                             "call np.vectorize(f) or np.vectorize(f, signature='(n)->()')")
+    if signature.value is not None:
+        check_signature(lw, signature.value, node)
+    return Vectorized(_callable_value(lw, args[0], "np.vectorize", node), signature.value)
 
 
-def vectorized_call(lw, fn, args, kwargs, node):
+def vectorized_call(lw, fn, args, kwargs, node, signature=None):
     if kwargs:
         raise lw.unsupported(node, "keyword arguments to a vectorized function",
                              "pass the arguments by position")
     if not args:
         raise lw.unsupported(node, "a vectorized function without arguments", "pass arrays")
     xs = [lw.materialize(a, node) for a in args]
+    if signature is not None:
+        return _gufunc_call(lw, fn, xs, signature, node)
     if len(xs) > 1:
         xs = list(lw.apply(P.get("broadcast_arrays"), xs, {}, node).items)
     else:
@@ -135,6 +158,24 @@ def vectorized_call(lw, fn, args, kwargs, node):
     out = _loop_results(lw, fn, flats, [], node, "vec")
     shape = lw.apply(P.get("shape"), [xs[0]], {}, node)
     return lw.apply(P.get("reshape"), [out, shape], {}, node)
+
+
+def _gufunc_call(lw, fn, xs, signature, node):
+    """``np.vectorize(f, signature='(m,n),(n)->(m)')(A, b)``: the operands'
+    loop dimensions broadcast together (``gufunc_loop_shape``, NumPy's
+    checks); ``f`` is called once per loop index on each operand's core
+    slice (``gufunc_rows``), and the stacked results take the loop shape
+    (``gufunc_assemble``)."""
+    ins = check_signature(lw, signature, node)
+    xs = [lw.apply(P.get("asarray"), [x], {}, node) for x in xs]
+    loop = lw.em.call(P.get("gufunc_loop_shape"), *xs, signature=Const(signature))
+    if len(ins) != len(xs):
+        raise lw.error(node, f"the signature {signature!r} takes {len(ins)} arguments, "
+                             f"{len(xs)} given", cls=S2SGradError)
+    rows = [lw.em.call(P.get("gufunc_rows"), x, loop, k=Const(len(core)))
+            for x, core in zip(xs, ins)]
+    out = _loop_results(lw, fn, rows, [], node, "gvec")
+    return lw.em.call(P.get("gufunc_assemble"), out, loop)
 
 
 # ---------------------------------------------------------------- np.apply_along_axis
@@ -212,8 +253,36 @@ def _b_piecewise(lw, args, kwargs, node):
     return _with_names(lw, bindings, run)
 
 
+# ---------------------------------------------------------------- np.apply_over_axes
+
+
+def _b_apply_over_axes(lw, args, kwargs, node):
+    """``np.apply_over_axes(func, a, axes)``: as NumPy, ``a = func(a, axis)``
+    for each axis in turn, the axis put back when ``func`` dropped it
+    (``axes_kept``); ``axes`` must be constant (the passes are unrolled)."""
+    names = ["func", "a", "axes"]
+    if len(args) + len(kwargs) != 3 or set(kwargs) - set(names[len(args):]):
+        raise lw.unsupported(node, "np.apply_over_axes with these arguments",
+                             "np.apply_over_axes(func, a, axes)")
+    bound = dict(zip(names, args), **kwargs)
+    f = _callable_value(lw, bound["func"], "np.apply_over_axes", node)
+    axes = bound["axes"]
+    if isinstance(axes, Seq) and all(isinstance(k, Const) for k in axes.items):
+        axes = Const(tuple(k.value for k in axes.items))
+    if not (isinstance(axes, Const) and (isinstance(axes.value, int) or (
+            isinstance(axes.value, (tuple, list)) and
+            all(isinstance(k, int) for k in axes.value)))):
+        raise lw.unsupported(node, "np.apply_over_axes with computed axes",
+                             "pass the axes as constants")
+    val = lw.materialize(lw.apply(P.get("asarray"), [bound["a"]], {}, node), node)
+    for axis in (axes.value,) if isinstance(axes.value, int) else axes.value:
+        res = lw.call_value(f, [val, Const(axis)], {}, node)
+        val = lw.em.call(P.get("axes_kept"), lw.materialize(res, node), val, axis=Const(axis))
+    return val
+
+
 for _obj, _h in [(np.vectorize, _b_vectorize), (np.apply_along_axis, _b_apply_along_axis),
-                 (np.piecewise, _b_piecewise)]:
+                 (np.piecewise, _b_piecewise), (np.apply_over_axes, _b_apply_over_axes)]:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 
@@ -250,3 +319,77 @@ def _b_unstack(lw, args, kwargs, node):
 
 if getattr(np, "unstack", None) is not None:          # NumPy >= 2.1
     BUILTIN_CALLS[id(np.unstack)] = (np.unstack, _b_unstack)
+
+
+# ---------------------------------------------------------------- functions handed to a library
+
+
+def function_object(value):
+    """The Python function a function value stands for, for a library that
+    calls it itself (``scipy.integrate.odeint``'s right-hand side): a
+    compile-time function as it is; a ``lambda`` or ``def`` made inside the
+    differentiated function that reads none of its variables (no closure),
+    the function Python makes of it (its code object, found among the
+    enclosing function's constants by name and line).  None otherwise."""
+    import types
+    if isinstance(value, Static):
+        return value.obj if callable(value.obj) else None
+    if not isinstance(value, LocalFunction) or value.defaults:
+        return None
+    node = value.node
+    name = "<lambda>" if isinstance(node, ast.Lambda) else node.name
+    fn = getattr(value.lowerer.resolver, "fn", None)
+    code = getattr(fn, "__code__", None)
+    found, todo = [], [code] if code is not None else []
+    while todo:
+        c = todo.pop()
+        for k in c.co_consts:
+            if isinstance(k, types.CodeType):
+                if k.co_name == name and k.co_firstlineno == node.lineno:
+                    found.append(k)
+                todo.append(k)
+    if len(found) != 1 or found[0].co_freevars:
+        return None
+    return types.FunctionType(found[0], fn.__globals__, name)
+
+
+# ---------------------------------------------------------------- functools.partial
+
+
+class Partial:
+    """``functools.partial(f, *args, **kwargs)``: calling it calls ``f`` with
+    the bound arguments first (``fn``: a lowering value that can be called)."""
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn, args, kwargs):
+        self.fn = fn
+        self.args = list(args)
+        self.kwargs = dict(kwargs)
+
+    def bound(self, args, kwargs):
+        """The callee and arguments of a call of the partial: its own first
+        (keywords given at the call override its keywords, as Python's)."""
+        return self.fn, self.args + list(args), {**self.kwargs, **kwargs}
+
+
+def _b_partial(lw, args, kwargs, node):
+    if not args:
+        raise lw.error(node, "functools.partial() needs the function to bind",
+                       cls=S2SGradError)
+    fn = _callable_value(lw, args[0], "functools.partial", node)
+    return Partial(fn, args[1:], kwargs)
+
+
+def partial_of(lw, obj, path, node):
+    """A ``functools.partial`` object made outside the function (a global, a
+    closed-over value): its function and bound arguments, read as the
+    function's own globals are (arrays and floats live, through ``path``)."""
+    fn = lw.static_value(obj.func, path.attr("func") if path is not None else None, node)
+    items = [lw.static_value(v, path.attr("args").item(i) if path is not None else None, node)
+             for i, v in enumerate(obj.args)]
+    kw = {k: lw.static_value(v, path.attr("keywords").item(k) if path is not None else None,
+                             node) for k, v in obj.keywords.items()}
+    return Partial(fn, items, kw)
+
+
+BUILTIN_CALLS[id(functools.partial)] = (functools.partial, _b_partial)

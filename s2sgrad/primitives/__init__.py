@@ -24,6 +24,9 @@ from . import data              # noqa: F401  any, nonzero, unique, searchsorted
 from . import interpolation   # noqa: F401  np.interp
 from . import array_api         # noqa: F401  np.linalg.vecdot, vector_norm, cumulative_sum, ...
 from . import extras            # noqa: F401  np.block, np.i0, poly*, unwrap, unstack
+from . import buffers           # noqa: F401  empty_like, ascontiguousarray, asanyarray, ...
+from . import polynomials       # noqa: F401  np.polymul
+from . import functional        # noqa: F401  helpers of np.apply_over_axes, ...
 from . import user_rules        # noqa: F401  the run-time check of user rules' results
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the

@@ -377,8 +377,10 @@ def registered_objects():
 OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special_extra"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
+    ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -717,7 +719,8 @@ SHAPE_ONLY_OPERANDS = {
     "inner_vjp_a": (1,), "inner_vjp_b": (2,), "outer_vjp_a": (1,), "outer_vjp_b": (2,),
     "tensordot_vjp_a": (1,), "tensordot_vjp_b": (2,), "reverse_cumsum": (1,),
     "trace_vjp": (1,), "diag_vjp": (1,), "rhs_as_matrix": (1, 2), "rhs_from_matrix": (1, 2),
-    "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "result_type": None,
+    "zeros_like": (0,), "ones_like": (0,), "full_like": (0,), "empty_like": (0,),
+    "result_type": None,
     "fft_vjp": (1,), "check_rule_output": (1,),
 }
 

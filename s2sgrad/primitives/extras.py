@@ -225,19 +225,12 @@ _ODE = ("has no derivative rule in s2sgrad (its derivative is an adjoint ODE thr
         "dynamics function, not implemented); write the integrator in NumPy inside the "
         "function -- a fixed-step RK4 loop differentiates, and s2sgrad.checkpointed keeps "
         "long horizons' memory small")
-for _n in ("odeint", "solve_ivp", "quad", "quad_vec", "ode"):
+for _n in ("quad", "quad_vec", "ode"):
     explain_refusal("scipy", _n, f"scipy.integrate.{_n}", _ODE)
-_POLY = ("is not supported (NumPy's poly1d trims leading zero coefficients, so the result's "
-         "length is only known at run time); use np.convolve for a product (the same "
-         "numbers when no leading coefficient is 0)")
-for _n in ("polymul", "polydiv"):
-    explain_refusal("numpy", _n, f"np.{_n}", _POLY)
-explain_refusal("numpy", "apply_over_axes", "np.apply_over_axes",
-                "is not supported; apply the reduction with axis=(...) and keepdims=True")
 
 
 # ---------------------------------------------------------------- np.polyadd, polysub, polyder,
-# polyint (polymul is refused above: poly1d trims leading zeros)
+# polyint (polymul, polydiv: primitives/polynomials.py)
 
 
 def _polyadd_vjp(em, g, out, a1, a2):

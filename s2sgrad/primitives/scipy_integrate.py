@@ -1,0 +1,205 @@
+"""scipy.integrate.odeint: the solution of ``dy/dt = func(y, t, *args)`` at
+the times ``t``, differentiable in ``y0``, ``t`` and ``args``; and
+scipy.integrate.solve_ivp with ``t_eval`` given (its ``.t`` and ``.y``, in
+``y0``, ``t_span[0]``, ``t_eval`` and ``args``), by the same equations.
+
+Imported only when a program uses SciPy's integrate module
+(``core.OPTIONAL_RULES``).  ``func`` must be a function known while
+compiling (a ``def`` at module level, or a lambda or ``def`` inside the
+differentiated function that reads none of its variables): the values it
+reads from the differentiated function go through ``args=(...)``, as
+autograd and SciPy ask (a closure over them is refused).  The value is
+SciPy's own (``odeint`` calls ``func``); the derivatives solve the adjoint
+(reverse) or sensitivity (forward) equations with ``odeint`` too, at the
+user's ``rtol``/``atol``, calling s2sgrad's vjp/jvp of ``func``
+(``runtime_ode``'s module doc has the equations).  Their accuracy is the
+solver's: a gradient agrees with finite differences to
+about ``rtol`` (relative), not to rounding.  Second derivatives through
+odeint are refused (the derivative helpers are opaque).
+
+``Dfun``, ``full_output``, ``ml``/``mu`` (banded Jacobians) and ``tcrit``
+are refused with a message; ``tfirst=True`` (``func(t, y, ...)``) works.
+"""
+from __future__ import annotations
+
+import inspect
+
+import scipy.integrate as si
+
+from .. import runtime
+from ..errors import S2SGradError
+from ..ir import Const
+from .core import defprim, shape_fresh
+
+_OPTIONS = "rtol=None, atol=None, h0=0.0, hmax=0.0, hmin=0.0, mxstep=0, mxordn=12, " \
+           "mxords=5, printmessg=0, tfirst=False"
+_ALLOWED = {"rtol", "atol", "h0", "hmax", "hmin", "mxstep", "mxordn", "mxords", "printmessg",
+            "tfirst", "ixpr", "mxhnil"}
+
+
+def _canonicalize(args, kwargs):
+    """``odeint(func, y0, t, args=(a, b), rtol=...)`` -> operands ``(y0, t,
+    a, b)`` and options ``func=<the function>, rtol=...``."""
+    from ..lower.functional import function_object
+    from ..lower.values import Seq
+    ba = inspect.signature(si.odeint).bind(*args, **kwargs)
+    a = ba.arguments
+    func = function_object(a.pop("func"))
+    if func is None:
+        raise S2SGradError(
+            "scipy.integrate.odeint's right-hand side must be a function that reads no "
+            "variable of the differentiated function (a module-level def, or a lambda without "
+            "free variables); pass the values it reads through args=(...), e.g. "
+            "odeint(lambda y, t, a: -a * y, y0, t, args=(a,))")
+    y0, t = a.pop("y0"), a.pop("t")
+    extra = a.pop("args", Const(()))
+    if isinstance(extra, Seq):
+        extra = list(extra.items)
+    elif isinstance(extra, Const) and isinstance(extra.value, tuple):
+        extra = [Const(v) for v in extra.value]
+    else:
+        raise S2SGradError("scipy.integrate.odeint: pass args as a tuple, e.g. args=(a, b)")
+    opts = {"func": Const(func)}
+    for k, v in a.items():
+        if k in _ALLOWED:
+            if k in ("ixpr", "mxhnil"):
+                continue                  # diagnostics only
+            opts[k] = v
+        elif not (isinstance(v, Const) and (v.value is None or v.value == 0)):
+            raise S2SGradError(f"scipy.integrate.odeint with {k}= is not supported (the "
+                               f"derivative solves its own equations); leave it out")
+    return [y0, t] + extra, opts
+
+
+def _odeint_vjp(em, g, out, y0, t, *args, **opts):
+    # the adjoint method (runtime_ode.ode_adjoint): cotangents of y0, t and args
+    return list(em.call("ode_adjoint", g, out, y0, t, *args, **opts))
+
+
+def _odeint_jvp(em, dots, out, y0, t, *args, **opts):
+    # the sensitivity equations (runtime_ode.ode_tangent)
+    if all(d is None for d in dots):
+        return None
+    return em.call("ode_tangent", out, y0, t, *args,
+                   *[Const(None) if d is None else d for d in dots],
+                   nargs=Const(len(args)), **opts)
+
+
+defprim("odeint", si.odeint, sig=f"y0, t, /, *args, func, {_OPTIONS}",
+        canonicalize=_canonicalize, vjp=_odeint_vjp, jvp=_odeint_jvp, shape=shape_fresh,
+        pyname="ode_solve", alloc=True,
+        doc="scipy.integrate.odeint(func, y0, t, args): derivatives in y0, t and args by "
+            "the adjoint (reverse) and sensitivity (forward) equations, solved by odeint at "
+            "the user's tolerances.")
+defprim("ode_adjoint", runtime.ode_adjoint, sig=f"g, ys, y0, t, /, *args, func, {_OPTIONS}",
+        opaque=True, pyname="ode_adjoint", nouts=lambda args, kwargs: len(args) - 2,
+        shape=shape_fresh,
+        doc="runtime helper: odeint's cotangents by the adjoint method (not differentiable "
+            "again).")
+defprim("ode_tangent", runtime.ode_tangent,
+        sig=f"ys, y0, t, /, *operands, nargs, func, {_OPTIONS}", opaque=True,
+        pyname="ode_tangent", shape=shape_fresh,
+        doc="runtime helper: odeint's tangent by the sensitivity equations (not "
+            "differentiable again).")
+
+
+# ---------------------------------------------------------------- solve_ivp
+#
+# solve_ivp(fun, (t0, t1), y0, method=..., t_eval=ts, args=(...), rtol=...,
+# atol=...): its result's .t (ts) and .y (shape (n, len(ts))), with the
+# derivatives of odeint's on the times [t0] + ts (runtime_ode.ivp_*).
+
+_IVP_OPTIONS = {"rtol", "atol", "max_step", "first_step", "min_step"}
+
+
+def _ivp_canonicalize(args, kwargs):
+    """``solve_ivp(fun, t_span, y0, t_eval=ts, args=(a,), ...)`` -> operands
+    ``(y0, t0, t1, ts, a)`` and options ``func=, method=, rtol=, ...``."""
+    from ..lower.functional import function_object
+    from ..lower.values import Seq
+    ba = inspect.signature(si.solve_ivp).bind(*args, **kwargs)
+    a = dict(ba.arguments)
+    options = a.pop("options", {})
+    func = function_object(a.pop("fun"))
+    if func is None:
+        raise S2SGradError(
+            "scipy.integrate.solve_ivp's right-hand side must be a function that reads no "
+            "variable of the differentiated function (a module-level def, or a lambda without "
+            "free variables); pass the values it reads through args=(...)")
+    span, y0 = a.pop("t_span"), a.pop("y0")
+    if isinstance(span, Seq) and len(span.items) == 2:
+        t0, t1 = span.items
+    elif isinstance(span, Const) and isinstance(span.value, (tuple, list)) and \
+            len(span.value) == 2:
+        t0, t1 = Const(span.value[0]), Const(span.value[1])
+    else:
+        raise S2SGradError("scipy.integrate.solve_ivp: pass t_span as a pair, e.g. (0.0, T)")
+    t_eval = a.pop("t_eval", Const(None))
+    if isinstance(t_eval, Const) and t_eval.value is None:
+        raise S2SGradError("scipy.integrate.solve_ivp without t_eval= is not supported (the "
+                           "output times would be the solver's steps); pass t_eval=times")
+    extra = a.pop("args", Const(None))
+    if isinstance(extra, Seq):
+        extra = list(extra.items)
+    elif isinstance(extra, Const) and isinstance(extra.value, tuple):
+        extra = [Const(v) for v in extra.value]
+    elif isinstance(extra, Const) and extra.value is None:
+        extra = []
+    else:
+        raise S2SGradError("scipy.integrate.solve_ivp: pass args as a tuple, e.g. args=(a, b)")
+    opts = {"func": Const(func)}
+    method = a.pop("method", Const("RK45"))
+    if not (isinstance(method, Const) and isinstance(method.value, str)):
+        raise S2SGradError("scipy.integrate.solve_ivp: pass method= as a string ('RK45', "
+                           "'LSODA', ...)")
+    opts["method"] = method
+    for k, v in a.items():          # dense_output, events, vectorized: their defaults only
+        if not (isinstance(v, Const) and v.value in (None, False)):
+            raise S2SGradError(f"scipy.integrate.solve_ivp with {k}= is not supported; "
+                               f"leave it out (pass t_eval= for the output times)")
+    for k, v in options.items():
+        if k not in _IVP_OPTIONS:
+            raise S2SGradError(f"scipy.integrate.solve_ivp with {k}= is not supported (the "
+                               f"derivative solves its own equations); leave it out")
+        opts[k] = v
+    return [y0, t0, t1, t_eval] + extra, opts
+
+
+def _ivp_vjp(em, g, out, y0, t0, t1, t_eval, *args, **opts):
+    g_t, g_y = g
+    t_out, ys = out
+    return list(em.call("ivp_adjoint", Const(None) if g_t is None else g_t,
+                        Const(None) if g_y is None else g_y, t_out, ys, y0, t0, t1, t_eval,
+                        *args, **opts))
+
+
+def _ivp_jvp(em, dots, out, y0, t0, t1, t_eval, *args, **opts):
+    if all(d is None for d in dots):
+        return None
+    t_out, ys = out
+    return em.call("ivp_tangent", t_out, ys, y0, t0, t1, t_eval, *args,
+                   *[Const(None) if d is None else d for d in dots],
+                   nargs=Const(len(args)), **opts)
+
+
+_IVP_SIG = "y0, t0, t1, t_eval, /, *args, func, method='RK45', rtol=None, atol=None, " \
+           "max_step=None, first_step=None, min_step=None"
+defprim("solve_ivp", si.solve_ivp, sig=_IVP_SIG, canonicalize=_ivp_canonicalize,
+        vjp=_ivp_vjp, jvp=_ivp_jvp, nouts=2, out_fields=("t", "y"), shape=shape_fresh,
+        pyname="ivp_solve", alloc=True,
+        doc="scipy.integrate.solve_ivp(fun, t_span, y0, t_eval=ts, args): .t and .y, "
+            "differentiable in y0, t_span[0], t_eval and args (odeint's adjoint and "
+            "sensitivity equations on the times [t0] + ts).")
+defprim("ivp_adjoint", runtime.ivp_adjoint,
+        sig="g_t, g_y, t_out, ys, y0, t0, t1, t_eval, /, *args, func, method='RK45', "
+            "rtol=None, atol=None, max_step=None, first_step=None, min_step=None",
+        opaque=True, pyname="ivp_adjoint", nouts=lambda args, kwargs: len(args) - 4,
+        shape=shape_fresh,
+        doc="runtime helper: solve_ivp's cotangents by the adjoint method (not "
+            "differentiable again).")
+defprim("ivp_tangent", runtime.ivp_tangent,
+        sig="t_out, ys, y0, t0, t1, t_eval, /, *operands, nargs, func, method='RK45', "
+            "rtol=None, atol=None, max_step=None, first_step=None, min_step=None",
+        opaque=True, pyname="ivp_tangent", nouts=2, shape=shape_fresh,
+        doc="runtime helper: solve_ivp's tangents by the sensitivity equations (not "
+            "differentiable again).")
