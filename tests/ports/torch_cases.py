@@ -1061,6 +1061,293 @@ def gradgrad_cases():
     return out
 
 
+# ------------------------------------------------------------------ complex dtypes
+
+
+def complex_cases():
+    """torch's gradcheck of complex128 samples (``supports_complex_autograd``):
+    Wirtinger calculus there, the same checks here in s2sgrad's convention
+    (a real loss's cotangent pairs with a complex direction by Re(sum(a b)))."""
+    out = []
+    c = out.append
+    z, w = C(S, M), C(M)
+    for name in ("sum", "mean", "prod", "cumsum", "cumprod"):
+        for ax in (None, 0, -1):
+            c(call_case(A, f"{name}[complex,dim={ax}]", f"np.{name}", (z * 0.5,), {"axis": ax}))
+    for name in ("var", "std"):
+        for corr in (0, 1):
+            c(call_case(A, f"{name}[complex,correction={corr}]", f"np.{name}", (z,),
+                        {"axis": 0, "ddof": corr}))
+    for name in ("add", "subtract", "multiply", "true_divide"):
+        c(call_case(A, f"{name}[complex,bcast]", f"np.{name}", (z, w + 2), wrt=(0, 1)))
+        c(call_case(A, f"{name}[complex,real]", f"np.{name}", (z, P(M)), wrt=(0, 1)))
+    c(call_case(A, "power[complex,int]", "np.power", (z, Src("3"))))
+    c(call_case(A, "power[complex,real-exp]", "np.power", (z + 3, Src("0.7"))))
+    c(call_case(A, "where[complex]", "np.where", (R(S, M) > 0, z, w), wrt=(1, 2)))
+    c(call_case(A, "sinc[complex]", "np.sinc", (z * 0.5,)))
+    c(call_case(A, "expm1[complex]", "np.expm1", (z,)))
+    c(call_case(A, "log1p[complex]", "np.log1p", (z * 0.3,)))
+    c(call_case(A, "square[complex]", "np.square", (z,)))
+    c(call_case(A, "matmul[complex,real]", "np.matmul", (z, R(M, 2)), wrt=(0, 1)))
+    c(call_case(A, "kron[complex]", "np.kron", (C(2, 2), C(2, 3)), wrt=(0, 1)))
+    c(call_case(A, "outer[complex]", "np.outer", (C(M), C(2)), wrt=(0, 1)))
+    c(call_case(A, "inner[complex]", "np.inner", (C(M), C(M)), wrt=(0, 1)))
+    c(call_case(A, "tensordot[complex]", "np.tensordot", (C(M, S), C(S, 2)), {"axes": 1},
+                wrt=(0, 1)))
+    c(source_case(A, "einsum[complex]", "def f(a, b):\n    return np.einsum('ij,jk->ik', a, b)",
+                  (C(M, S), C(S, 2)), wrt=(0, 1)))
+    c(call_case(A, "flip[complex]", "np.flip", (z,), {"axis": 0}))
+    c(call_case(A, "roll[complex]", "np.roll", (z, 2)))
+    c(call_case(A, "take_along_dim[complex]", "np.take_along_axis",
+                (z, RNG.integers(0, M, (S, 2))), {"axis": 1}))
+    c(call_case(A, "tril[complex]", "np.tril", (C(M, M),)))
+    c(call_case(A, "diagonal[complex]", "np.diagonal", (C(M, 4),), {"offset": 1}))
+    c(call_case(A, "trace[complex]", "np.trace", (C(M, M),)))
+    c(call_case(A, "concatenate[complex-real]", "np.concatenate", ([C(2, M), R(1, M)],)))
+    c(call_case(A, "stack[complex]", "np.stack", ([C(M), C(M)],), {"axis": 1}))
+    c(call_case(A, "pad[complex]", "np.pad", (C(M, 2), 1)))
+    c(call_case(A, "repeat[complex]", "np.repeat", (C(M), 2)))
+    c(call_case(A, "tile[complex]", "np.tile", (C(M), (2, 1))))
+    c(call_case(A, "diff[complex]", "np.diff", (C(S, M),), {"axis": 0}))
+    c(call_case(A, "cov[complex]", "np.cov", (C(M, S),)))
+    c(call_case(A, "real[complex-2d]", "np.real", (C(M, M),)))
+    c(call_case(A, "angle[complex-2d]", "np.angle", (C(M, M) + 0.5,)))
+    c(call_case(A, "abs[complex-2d]", "np.abs", (C(M, M) + 0.5,)))
+    c(call_case(A, "vdot[complex-real]", "np.vdot", (R(M), R(M)), wrt=(0, 1)))
+    c(call_case(A, "solve[complex,batch]", "np.linalg.solve",
+                (C(2, M, M) + 3 * np.eye(M), C(2, M, 1)), wrt=(0, 1)))
+    c(call_case(A, "pinv[complex]", "np.linalg.pinv", (C(S, M),)))
+    c(call_case(A, "matrix_power[complex,3]", "np.linalg.matrix_power", (C(M, M) * 0.5, 3)))
+    c(call_case(A, "matrix_power[complex,-1]", "np.linalg.matrix_power",
+                (C(M, M) + 3 * np.eye(M), -1)))
+    c(call_case(A, "det[complex,batch]", "np.linalg.det", (C(2, M, M) + 2 * np.eye(M),)))
+    c(call_case(A, "slogdet[complex,sign]", "np.linalg.slogdet", (C(M, M) + 3 * np.eye(M),),
+                post="{}[0]"))
+    c(source_case(A, "svd[complex,recon]", "def f(a):\n"
+                  "    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+                  "    return (u * s[..., None, :]) @ vh", (C(S, M),)))
+    c(source_case(A, "svd[complex,gauge]", "def f(a):\n"
+                  "    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+                  "    return s, np.abs(u), np.abs(vh)", (C(M, M),)))
+    c(call_case(A, "svdvals[complex]", "np.linalg.svdvals", (C(2, M, 4),)))
+    c(source_case(A, "eigh[complex,recon]", "def f(a):\n    h = a + a.conj().T\n"
+                  "    w, v = np.linalg.eigh(h)\n    return (v * w) @ v.conj().T", (C(M, M),)))
+    c(source_case(A, "eigvals[complex]", "def f(a):\n    return np.linalg.eigvals(a)",
+                  (np.diag([1.0, 2.5j, -2.0]) + 0.1 * C(M, M),)))
+    c(source_case(A, "eig[complex,recon]", "def f(a):\n    w, v = np.linalg.eig(a)\n"
+                  "    return (v * w) @ np.linalg.inv(v)", (np.diag([1.0, 2.5j, -2.0]) + 0.1 * C(M, M),)))
+    c(call_case(A, "lstsq[complex]", "np.linalg.lstsq", (C(S, M), C(S, 2)), {"rcond": None},
+                wrt=(0, 1), post="{}[0]"))
+    for ordv in ("'fro'", "'nuc'", "2", "-2", "1", "np.inf"):
+        c(call_case(A, f"matrix_norm[complex,{ordv}]", "np.linalg.matrix_norm",
+                    (C(2, M, 4),), {"ord": Src(ordv)}))
+    for ordv in (1.0, 3.0, np.inf, -np.inf, 0.5):
+        c(call_case(A, f"vector_norm[complex,{ordv}]", "np.linalg.vector_norm", (C(S, M),),
+                    {"ord": lit(ordv), "axis": 1}))
+    c(source_case(A, "cholesky[complex]", "def f(a):\n"
+                  "    return np.linalg.cholesky(a @ a.conj().T + 3 * np.eye(3))", (C(M, M),)))
+    return out
+
+
+# ------------------------------------------------------------------ masked reductions (_masked.py)
+
+
+def masked_cases():
+    """torch.masked.* (``opinfo/definitions/_masked.py``): reductions and
+    normalisations over the entries a mask keeps -- NumPy's ``where=`` (with
+    ``initial=`` for amax/amin), and the masked softmax family written out."""
+    out = []
+    c = out.append
+    x = Dist(S, 4) * 0.2 + 1.2
+    mask = RNG.random((S, 4)) > 0.4
+    mask[:, 0] = True
+    mlit = f"np.asarray({mask.astype(int).tolist()!r}) > 0"
+    hdr = f"import numpy as np\n\nM = {mlit}"
+    for name, extra in (("sum", ""), ("mean", ""), ("prod", ""), ("var", ", ddof=1"),
+                        ("std", ""), ("max", ", initial=-9.0"), ("min", ", initial=9.0"),
+                        ("nansum", ""), ("nanmean", ""), ("nanvar", "")):
+        for ax, kd in ((1, False), (0, True), (None, False)):
+            if ax == 0 and name in ("var", "std", "nanvar"):
+                continue
+            c(source_case(A, f"masked.{name}[dim={ax},kd={kd}]",
+                          f"def f(x):\n    return np.{name}(x, axis={ax}, keepdims={kd}, "
+                          f"where=M{extra})", (x,), header=hdr))
+    c(source_case(A, "masked.norm[2]", "def f(x):\n"
+                  "    return np.sqrt(np.sum(x * x, axis=1, where=M))", (x,), header=hdr))
+    c(source_case(A, "masked.logsumexp", "def f(x):\n"
+                  "    m = np.max(x, axis=1, where=M, initial=-np.inf, keepdims=True)\n"
+                  "    return m[:, 0] + np.log(np.sum(np.exp(x - m), axis=1, where=M))",
+                  (x,), header=hdr))
+    c(source_case(A, "masked.softmax", "def f(x):\n"
+                  "    e = np.where(M, np.exp(x - np.max(x, axis=1, keepdims=True)), 0.0)\n"
+                  "    return e / np.sum(e, axis=1, keepdims=True)", (x,), header=hdr))
+    c(source_case(A, "masked.log_softmax", "def f(x):\n"
+                  "    return np.where(M, x - scipy.special.logsumexp(np.where(M, x, -np.inf), "
+                  "axis=1, keepdims=True), 0.0)", (x,),
+                  header=hdr.replace("numpy as np", "numpy as np\nimport scipy.special")))
+    c(source_case(A, "masked.normalize", "def f(x):\n    y = np.where(M, x, 0.0)\n"
+                  "    return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)",
+                  (x,), header=hdr))
+    c(source_case(A, "masked.cumsum", "def f(x):\n    return np.cumsum(np.where(M, x, 0.0), "
+                  "axis=1)", (x,), header=hdr))
+    c(source_case(A, "masked.cumprod", "def f(x):\n    return np.cumprod(np.where(M, x, 1.0), "
+                  "axis=0)", (x,), header=hdr))
+    c(source_case(A, "masked.median", "def f(x):\n"
+                  "    return np.nanmedian(np.where(M, x, np.nan), axis=1)", (x,), header=hdr))
+    c(source_case(A, "masked.amax[all-masked-row]", "def f(x):\n"
+                  "    m = M.copy()\n    m[0] = False\n"
+                  "    return np.max(x, axis=1, where=m, initial=-1.0)", (x,), header=hdr))
+    # nan-reductions on data holding NaNs (torch's nansum/nanmean/nanmedian samples)
+    xn = x.copy()
+    xn[1, 2] = np.nan
+    xn[3, :2] = np.nan
+    for name in ("nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin", "nanmedian",
+                 "nanprod", "nancumsum", "nancumprod"):
+        for ax in (None, 1, 0):
+            c(call_case(A, f"{name}[nan,dim={ax}]", f"np.{name}", (xn,), {"axis": ax},
+                        post="np.nan_to_num({})"))
+    c(call_case(A, "nanquantile[nan]", "np.nanquantile", (xn, Src("[0.2, 0.7]")), {"axis": 1}))
+    return out
+
+
+# ------------------------------------------------------------------ scatter / gather family
+
+
+def scatter_cases():
+    """torch.scatter / scatter_add / scatter_reduce / index_* / put / index_fill
+    in NumPy's spellings: np.put_along_axis, ufunc.at, np.put, fancy writes."""
+    out = []
+    c = out.append
+    x = R(M, 4)
+    idx = np.array([[0, 1, 3], [2, 2, 0], [1, 3, 3]])
+    uniq = np.array([[0, 1, 3], [2, 1, 0], [1, 3, 2]])
+    c(source_case(A, "scatter[put_along_axis]", "def f(x, v):\n    y = x.copy()\n"
+                  f"    np.put_along_axis(y, np.asarray({uniq.tolist()!r}), v, axis=1)\n"
+                  "    return y", (x, R(M, 3)), wrt=(0, 1)))
+    c(source_case(A, "scatter[value]", "def f(x):\n    y = x.copy()\n"
+                  f"    np.put_along_axis(y, np.asarray({uniq.tolist()!r}), 0.5, axis=1)\n"
+                  "    return y", (x,)))
+    c(source_case(A, "scatter_add[dim=1]", "def f(x, v):\n    y = x.copy()\n"
+                  f"    i = np.asarray({idx.tolist()!r})\n"
+                  "    np.add.at(y, (np.arange(3)[:, None], i), v)\n    return y",
+                  (x, R(M, 3)), wrt=(0, 1)))
+    c(source_case(A, "scatter_add[dim=0]", "def f(x, v):\n    y = x.copy()\n"
+                  "    np.add.at(y, ([0, 2, 0, 0], slice(None)), v)\n    return y",
+                  (x, R(4, 4)), wrt=(0, 1)))
+    for uf in ("multiply", "maximum", "minimum"):
+        c(source_case(A, f"scatter_reduce[{uf}]", "def f(x, v):\n    y = x.copy()\n"
+                      f"    np.{uf}.at(y, ([0, 2, 1], [1, 1, 3]), v)\n    return y",
+                      (Dist(M, 4) * 0.3, Dist(3) * 0.5 + 0.05), wrt=(0, 1)))
+    c(source_case(A, "index_reduce[mean]", "def f(x, v):\n    s = np.zeros_like(x)\n"
+                  "    n = np.zeros(x.shape[0])\n    i = [0, 2, 0]\n"
+                  "    np.add.at(s, i, v)\n    np.add.at(n, i, 1.0)\n"
+                  "    return (x + s) / (1.0 + n)[:, None]", (x, R(3, 4)), wrt=(0, 1)))
+    c(source_case(A, "put", "def f(x, v):\n    y = x.copy()\n"
+                  "    np.put(y, [0, 5, 11], v)\n    return y", (x, R(3)), wrt=(0, 1)))
+    c(source_case(A, "put[accumulate]", "def f(x, v):\n    y = x.ravel().copy()\n"
+                  "    np.add.at(y, [0, 5, 5], v)\n    return y.reshape(x.shape)", (x, R(3)),
+                  wrt=(0, 1)))
+    c(source_case(A, "index_fill", "def f(x):\n    y = x.copy()\n    y[:, [0, 2]] = -1.0\n"
+                  "    return y * x", (x,)))
+    c(source_case(A, "index_copy", "def f(x, v):\n    y = x.copy()\n    y[[2, 0]] = v\n"
+                  "    return y", (x, R(2, 4)), wrt=(0, 1)))
+    c(source_case(A, "index_put[bool]", "def f(x, v):\n    y = x.copy()\n"
+                  "    y[x > 0.3] = v\n    return y", (x, np.array(1.5)), wrt=(0, 1)))
+    c(source_case(A, "masked_scatter[where]", "def f(x, v):\n"
+                  "    return np.where(x > 0, v, x)", (x, R(4)), wrt=(0, 1)))
+    c(source_case(A, "diagonal_scatter", "def f(x, d):\n    y = x.copy()\n"
+                  "    i = np.arange(3)\n    y[i, i + 1] = d\n    return y",
+                  (x, R(3)), wrt=(0, 1)))
+    c(source_case(A, "select_scatter", "def f(x, v):\n    y = x.copy()\n    y[:, 1] = v\n"
+                  "    return y", (x, R(M)), wrt=(0, 1)))
+    c(source_case(A, "slice_scatter", "def f(x, v):\n    y = x.copy()\n    y[1:, ::2] = v\n"
+                  "    return y", (x, R(2, 2)), wrt=(0, 1)))
+    c(source_case(A, "fill_diagonal", "def f(x):\n    y = x.copy()\n"
+                  "    np.fill_diagonal(y, 2.0)\n    return y * x", (R(M, M),)))
+    c(source_case(A, "unbind", "def f(x):\n    a, b, c = x\n    return a * b - c",
+                  (x,)))
+    c(source_case(A, "block_diag", "def f(a, b):\n    return scipy.linalg.block_diag(a, b)",
+                  (R(2, 2), R(1, 3)), wrt=(0, 1), header=SCIPY_LINALG))
+    c(source_case(A, "cartesian_prod", "def f(a, b):\n    p, q = np.meshgrid(a, b, indexing='ij')\n"
+                  "    return np.stack([p.ravel(), q.ravel()], axis=1)", (R(M), R(2)), wrt=(0, 1)))
+    c(source_case(A, "dist[p=3]", "def f(a, b):\n"
+                  "    return np.linalg.norm((a - b).ravel(), ord=3)", (R(M, 4), R(4)),
+                  wrt=(0, 1)))
+    c(source_case(A, "logdet", "def f(a):\n    return np.log(np.linalg.det(a))",
+                  (_spd(M),)))
+    c(call_case(A, "round[decimals=2]", "np.round", (Frac(S) * 0.37,), {"decimals": 2}))
+    c(call_case(A, "fmod[negative]", "np.fmod", (U(-9, -2, S), U(0.7, 1.9, S)), wrt=(0, 1)))
+    c(call_case(A, "remainder[negative]", "np.remainder", (U(-9, -2, S), U(0.7, 1.9, S)),
+                wrt=(0, 1)))
+    c(call_case(A, "msort", "np.sort", (Dist(S, M),), {"axis": 0}))
+    c(source_case(A, "clamp_min[tensor]", "def f(x, lo):\n    return np.maximum(x, lo)",
+                  (Dist(S, M) * 0.2, R(M) * 0.1), wrt=(0, 1)))
+    c(source_case(A, "normalize", "def f(x):\n"
+                  "    return x / np.maximum(np.linalg.norm(x, ord=2, axis=1, keepdims=True), "
+                  "1e-12)", (R(S, M),)))
+    c(source_case(A, "cdist[p=1]", "def f(a, b):\n"
+                  "    return np.sum(np.abs(a[:, None, :] - b[None, :, :]), axis=-1)",
+                  (R(M, 4), R(S, 4)), wrt=(0, 1)))
+    c(source_case(A, "cdist[p=inf]", "def f(a, b):\n"
+                  "    return np.max(np.abs(a[:, None, :] - b[None, :, :]), axis=-1)",
+                  (Dist(M, 4), Dist(S, 4) * 0.7), wrt=(0, 1)))
+    return out
+
+
+# ------------------------------------------------------------------ empty and size-1 tensors
+
+
+def empty_cases():
+    """torch's reference inputs hold empty tensors and size-1 dimensions for
+    nearly every op: the derivative of an empty result is an empty (or zero)
+    array of the argument's shape, never an error."""
+    out = []
+    c = out.append
+    e03, e30, e103 = R(0, 3), R(3, 0), R(1, 0, 3)
+    for name, args, kw in (
+            ("sum", (e03,), {"axis": 1}), ("sum", (e30,), {"axis": 1, "keepdims": True}),
+            ("prod", (e30,), {"axis": 1}), ("cumsum", (e03,), {"axis": 1}),
+            ("cumprod", (e30,), {"axis": 0}), ("mean", (e03,), {"axis": 1}),
+            ("var", (e03,), {"axis": 1}), ("max", (e03,), {"axis": 1}),
+            ("sort", (e03,), {"axis": 0}), ("flip", (e103,), {"axis": 1}),
+            ("transpose", (e103,), {}), ("diff", (e03,), {"axis": 1}),
+            ("tile", (e03, (2, 1)), {}), ("repeat", (e03, 2), {"axis": 1}),
+            ("squeeze", (e103,), {"axis": 0}), ("expand_dims", (e03, 1), {}),
+            ("cumsum", (e103,), {"axis": 2}), ("exp", (e103,), {}), ("tanh", (e03,), {}),
+            ("trace", (e30,), {}), ("diagonal", (e30,), {}), ("tril", (e30,), {}),
+            ("pad", (e03, 1), {}), ("kron", (e03, R(2, 2)), {}), ("outer", (R(0), R(M)), {}),
+            ("dot", (e30, R(0, 2)), {}), ("einsum", (Src("'ij,jk->ik'"), e30, R(0, 2)), {}),
+            ("tensordot", (e30, R(0, 2)), {"axes": 1}), ("cross", (R(0, 3), R(0, 3)), {}),
+            ("concatenate", ([e03, R(2, 3)],), {}), ("stack", ([e03, e03],), {}),
+            ("where", (np.zeros((0, 3), bool), e03, 1.0), {}),
+            ("take_along_axis", (R(M, 4), np.zeros((M, 0), int)), {"axis": 1}),
+            ("linalg.norm", (e03,), {}), ("linalg.norm", (e03,), {"axis": 1}),
+            ("linalg.det", (R(2, 0, 0),), {}), ("linalg.inv", (R(0, M, M),), {}),
+            ("linalg.solve", (R(0, M, M), R(0, M, 1)), {}), ("matmul", (R(2, 0), R(0, 3)), {}),
+            ("fft.fftshift", (e03,), {}), ("maximum", (e03, R(3)), {}),
+            ("power", (R(0, 3) ** 2, R(1, 3)), {}), ("clip", (e03, -1.0, 1.0), {}),
+            ("split", (e03, [0, 1]), {"axis": 1}), ("broadcast_to", (R(1, 3), (0, 3)), {}),
+            ("reshape", (e103, (0, 3)), {}), ("moveaxis", (e103, 0, -1), {})):
+        data = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+                or isinstance(a, list) and isinstance(a[0], np.ndarray)]
+        c(call_case(A, f"{name}[empty,{len(out)}]", f"np.{name}", args, kw, wrt=tuple(data)))
+    # size-1 dimensions against full ones (torch's broadcasting reference inputs)
+    for name in ("add", "multiply", "divide", "maximum", "arctan2", "hypot", "power"):
+        c(call_case(A, f"{name}[1x1,1x{S}x1]", f"np.{name}", (P(1, 1), P(1, S, 1)), wrt=(0, 1)))
+        c(call_case(A, f"{name}[1,{M}x{S}]", f"np.{name}", (P(1), P(M, S)), wrt=(0, 1)))
+    for name in ("sum", "mean", "max", "var", "cumsum", "prod"):
+        c(call_case(A, f"{name}[1x1x1]", f"np.{name}", (P(1, 1, 1),), {"axis": 1}))
+    c(call_case(A, "matmul[1x1]", "np.matmul", (R(1, 1), R(1, S)), wrt=(0, 1)))
+    c(call_case(A, "det[1x1]", "np.linalg.det", (P(1, 1),)))
+    c(call_case(A, "inv[1x1]", "np.linalg.inv", (P(1, 1),)))
+    c(source_case(A, "svd[1x1]", "def f(a):\n    u, s, vh = np.linalg.svd(a)\n"
+                  "    return s, u * vh", (P(1, 1),)))
+    c(source_case(A, "eigh[1x1]", "def f(a):\n    w, v = np.linalg.eigh(a)\n"
+                  "    return w, v ** 2", (P(1, 1),)))
+    c(call_case(A, "qr[1xN]", "np.linalg.qr", (P(1, S),), post="{}[1]"))
+    return out
+
+
 ALL = {
     "unary": unary_cases,
     "binary": binary_cases,
@@ -1071,4 +1358,8 @@ ALL = {
     "special": special_cases,
     "fft": fft_cases,
     "gradgrad": gradgrad_cases,
+    "complex": complex_cases,
+    "masked": masked_cases,
+    "scatter": scatter_cases,
+    "empty": empty_cases,
 }
