@@ -379,3 +379,18 @@ def test_forward_over_reverse_of_fft_with_constant_cotangent():
         np.testing.assert_allclose(dot, np.tensordot(J, v, axes=2), rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(hvp(_fft_loss)((x,), v), np.tensordot(
             fd_jacobian(_grad_fft, x), v, axes=2), rtol=1e-6, atol=1e-8)
+
+
+def test_nested_grad_keeps_argument_dtype():
+    # the top-level gradient of a float32 argument is float32 (api._fix_grad); a
+    # gradient taken inside a differentiated function was float64 where float64
+    # constants met it, so vjp(f) returned another dtype than calling f
+    x = RNG.standard_normal((5, 3)).astype(np.float32)
+    for fn in (_grad_fft, _vjp_fft):
+        expected = fn(x)
+        assert expected.dtype == np.float32
+        out, pb = vjp(fn)(x)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, expected, rtol=1e-5)
+        _, dot = jvp(fn)((x,), (np.ones_like(x),))
+        assert dot.dtype == np.float32

@@ -509,12 +509,14 @@ class LocalPullback:
 
 
 def _real_grads(lw, grads, primals):
-    """A real argument's gradient is real (what the API's ``_fix_grad`` does at
-    the top level): the cotangent reaching a real leaf through a complex
-    intermediate (an FFT, ``x * 1j``) carries an imaginary part that pairs
-    with no direction, so each leaf gets ``real_like(g, x)``.  Where the
-    gradient is a constant (a symbolic zero), it is kept."""
-    return [lw.em.real_like(g, x) if isinstance(g, Var) else g
+    """A gradient in its argument's kind, as the API's ``_fix_grad`` gives it at
+    the top level: a real argument's gradient is real (the cotangent reaching
+    a real leaf through a complex intermediate -- an FFT, ``x * 1j`` --
+    carries an imaginary part that pairs with no direction) and has the
+    argument's dtype (float32 stays float32), so each leaf gets
+    ``grad_like(g, x)``.  Where the gradient is a constant (a symbolic zero),
+    it is kept."""
+    return [lw.em.grad_like(g, x) if isinstance(g, Var) else g
             for g, x in zip(grads, primals)]
 
 
