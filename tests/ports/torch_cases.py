@@ -785,6 +785,22 @@ def linalg_cases():
     c(call_case(A, "pinv[rtol]", "np.linalg.pinv", (_distinct_sv(S, M),), {"rtol": 1e-5}))
     c(source_case(A, "pinv[hermitian]", "def f(a):\n"
                   "    return np.linalg.pinv(a + a.T, hermitian=True)", (_wc(M) + 2 * np.eye(M),)))
+    # hermitian=True on a non-symmetric input: NumPy reads the lower triangle only
+    c(call_case(A, "pinv[hermitian,lower-only,batch]", "np.linalg.pinv",
+                (_wc(M, (2,)) + 2 * np.eye(M),), {"hermitian": True}))
+    c(call_case(A, "pinv[hermitian,complex]", "np.linalg.pinv",
+                (C(M, M) + 4 * np.eye(M),), {"hermitian": True}))
+    # lstsq of a wide matrix (the minimum-norm solution), det of a batch with a
+    # singular member, slogdet of a negative determinant, cond's other ords
+    c(call_case(A, "lstsq[wide]", "np.linalg.lstsq", (_distinct_sv(M, S), R(M, 2)),
+                {"rcond": None}, wrt=(0, 1), post="{}[0]"))
+    sing = _wc(M, (3,))
+    sing[1] = np.diag([1.0, 2.0, 0.0]) @ R(M, M)
+    c(call_case(A, "det[batch-singular]", "np.linalg.det", (sing,), rtol=1e-4, atol=1e-6))
+    c(call_case(A, "slogdet[negative-det]", "np.linalg.slogdet", (np.stack([_wc(M), -_wc(M)]),),
+                post="{}[1]"))
+    for p in ("-2", "np.inf", "'nuc'", "-1"):
+        c(call_case(A, f"cond[{p}]", "np.linalg.cond", (_wc(M), Src(p))))
     # linalg.norm: vector ords (sample_inputs_linalg_vector_norm) and matrix ords
     for shape in ((S,), (2, 2)):
         for ordv in (None, 0, 0.9, 1, -2.1, np.inf, -np.inf, 2, 3):
