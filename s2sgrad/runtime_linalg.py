@@ -430,3 +430,15 @@ def untoeplitz(g, c, r=None):
 
 
 __all__ += ["unblock_diag", "untoeplitz_cr", "untoeplitz"]
+
+
+def scipy_lstsq_residues(res, b):
+    """np.linalg.lstsq's residues as scipy.linalg.lstsq returns them: for a
+    1-d ``b`` the one residual is a scalar (NumPy's is an array of shape
+    (1,)); an empty array (no residual) and a 2-d ``b``'s stay as they are."""
+    if np.ndim(b) == 1 and np.size(res) == 1:
+        return res[0]
+    return res
+
+
+__all__ += ["scipy_lstsq_residues"]

@@ -32,6 +32,8 @@ _MATRIX_NORM = ("np.linalg.norm(x, ord) of a 2-d x without axis= is a matrix nor
 _GRADIENT_ND = ("np.gradient of an N-d array without axis= returns one array per axis, a "
                 "number not known when compiling: refused at run time, saying to pass axis= "
                 "or unpack the results")
+_ASSUME_A = ("scipy.linalg.solve(assume_a=) other than general/sym/her/pos is refused at "
+             "compile time, naming the option")
 _NO_RULE = "no derivative rule in s2sgrad (refused at compile time, naming the call)"
 INTENDED_REFUSALS = {
     # PyTorch has no derivative there either ("not implemented" in its OpInfos)
@@ -54,6 +56,13 @@ INTENDED_REFUSALS = {
                     "time",
     "masked.nanvar": "np.nanvar(..., where=) is refused at compile time (unexpected keyword "
                      "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
+    "solve[her,complex]": "scipy.linalg.solve's rule is written for real matrices: a complex "
+                          "one is refused at run time (require_real)",
+    "solve[diagonal]": _ASSUME_A, "solve[tridiagonal]": _ASSUME_A, "solve[lower-tri]": _ASSUME_A,
+    "solve[upper-tri]": _ASSUME_A, "solve[banded]": _ASSUME_A,
+    "pinvh": _NO_RULE + " (scipy.linalg.pinvh): np.linalg.pinv(a, hermitian=True) differentiates",
+    "pinv[scipy,atol]": "scipy.linalg.pinv's atol= is refused at compile time (use the default)",
+    "norm[scipy,1]": _MATRIX_NORM,
     "scatter_reduce[multiply]": _NO_RULE + " (np.multiply.at)",
     "scatter_reduce[maximum]": _NO_RULE + " (np.maximum.at)",
     "scatter_reduce[minimum]": _NO_RULE + " (np.minimum.at)",
@@ -77,9 +86,11 @@ def _reason(case):
 
 
 STRIDE = 5
-ALWAYS = ("torch-special", "torch-gradgrad", "torch-empty", "torch-scatter")
+ALWAYS = ("torch-special", "torch-gradgrad", "torch-empty", "torch-scatter",
+          "torch-scipy_linalg")
 REGRESSIONS = ("vector_norm[2x2", "gradgrad[np.fft", "pdist", "nan_to_num", "mean[empty",
-               "var[empty", "[f32]", "pinv[hermitian")
+               "var[empty", "[f32]", "pinv[hermitian",
+               "residues")
 
 
 def _sample():

@@ -1367,6 +1367,68 @@ def empty_cases():
     return out
 
 
+# ------------------------------------------------------------------ scipy.linalg (torch.linalg's other refs)
+
+
+def scipy_linalg_cases():
+    """The torch.linalg OpInfos whose reference is scipy.linalg (solve_triangular,
+    cholesky, eigh, matrix_exp, ...), with the options that read one triangle of
+    the input only (lower=, assume_a='sym'/'pos'/'her', unit_diagonal=, trans=):
+    the derivative in the other triangle is 0, as NumPy's values say."""
+    cs = []
+    c = cs.append
+    H = SCIPY_LINALG
+    c(call_case(A, "st[lower,full-a]", "scipy.linalg.solve_triangular", (_wc(M), R(M, 2)), {"lower": True}, wrt=(0, 1), header=H))
+    c(call_case(A, "st[upper,full-a]", "scipy.linalg.solve_triangular", (_wc(M), R(M, 2)), wrt=(0, 1), header=H))
+    c(call_case(A, "st[unit_diagonal]", "scipy.linalg.solve_triangular", (_wc(M), R(M, 2)), {"lower": True, "unit_diagonal": True}, wrt=(0, 1), header=H))
+    c(call_case(A, "st[trans=T]", "scipy.linalg.solve_triangular", (_wc(M), R(M, 2)), {"trans": "T"}, wrt=(0, 1), header=H))
+    c(call_case(A, "st[trans=1,lower]", "scipy.linalg.solve_triangular", (_wc(M), R(M)), {"trans": 1, "lower": True}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[sym]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "sym"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[pos]", "scipy.linalg.solve", (_spd(M) + R(M, M) * 0.1, R(M, 2)), {"assume_a": "pos"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[pos,lower]", "scipy.linalg.solve", (_spd(M) + R(M, M) * 0.1, R(M, 2)), {"assume_a": "pos", "lower": True}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[her,complex]", "scipy.linalg.solve", (C(M, M) + 4 * np.eye(M), R(M, 2)), {"assume_a": "her"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[transposed]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"transposed": True}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[diagonal]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "diagonal"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[tridiagonal]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "tridiagonal"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[lower-tri]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "lower triangular"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[upper-tri]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "upper triangular"}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve[banded]", "scipy.linalg.solve", (_wc(M), R(M, 2)), {"assume_a": "banded"}, wrt=(0, 1), header=H))
+    c(call_case(A, "cholesky[scipy,upper]", "scipy.linalg.cholesky", (_spd(M) + R(M, M) * 0.1,), header=H))
+    c(call_case(A, "cholesky[scipy,lower]", "scipy.linalg.cholesky", (_spd(M) + R(M, M) * 0.1,), {"lower": True}, header=H))
+    c(source_case(A, "cho_factor", "def f(a):\n    c, low = scipy.linalg.cho_factor(a)\n    return np.triu(c)", (_spd(M) + R(M, M) * 0.1,), header=H))
+    c(source_case(A, "cho_factor[lower]", "def f(a):\n    c, low = scipy.linalg.cho_factor(a, lower=True)\n    return np.tril(c)", (_spd(M) + R(M, M) * 0.1,), header=H))
+    c(source_case(A, "cho_factor[raw-c]", "def f(a):\n    c, low = scipy.linalg.cho_factor(a)\n    return c", (_spd(M) + R(M, M) * 0.1,), header=H))
+    c(source_case(A, "cho_solve[full-c]", "def f(c, b):\n    return scipy.linalg.cho_solve((c, False), b)", (_spd(M) + R(M, M) * 0.1, R(M, 2)), wrt=(0, 1), header=H))
+    c(source_case(A, "cho_solve[full-c,lower]", "def f(c, b):\n    return scipy.linalg.cho_solve((c, True), b)", (_spd(M) + R(M, M) * 0.1, R(M, 2)), wrt=(0, 1), header=H))
+    c(call_case(A, "eigh[scipy,upper]", "scipy.linalg.eigh", (R(M, M) + 5 * np.diag([0., 1., 2.]),), {"lower": False, "eigvals_only": True}, header=H))
+    c(call_case(A, "eigh[scipy]", "scipy.linalg.eigh", (R(M, M) + 5 * np.diag([0., 1., 2.]),), {"eigvals_only": True}, header=H))
+    c(call_case(A, "eigvalsh[scipy,upper]", "scipy.linalg.eigvalsh", (R(M, M) + 5 * np.diag([0., 1., 2.]),), {"lower": False}, header=H))
+    c(call_case(A, "pinv[scipy]", "scipy.linalg.pinv", (R(S, M),), header=H))
+    c(call_case(A, "pinvh", "scipy.linalg.pinvh", (R(M, M) + 4*np.eye(M),), header=H))
+    c(call_case(A, "pinv[scipy,atol]", "scipy.linalg.pinv", (R(S, M),), {"atol": 1e-8}, header=H))
+    c(call_case(A, "inv[scipy]", "scipy.linalg.inv", (_wc(M),), header=H))
+    c(call_case(A, "det[scipy]", "scipy.linalg.det", (_wc(M),), header=H))
+    c(call_case(A, "sqrtm", "scipy.linalg.sqrtm", (_spd(M),), header=H))
+    c(call_case(A, "expm_frechet", "scipy.linalg.expm_frechet", (R(M, M)*0.3, R(M, M)), {"compute_expm": False}, wrt=(0, 1), header=H))
+    c(call_case(A, "solve_sylvester", "scipy.linalg.solve_sylvester", (_wc(M), _wc(2), R(M, 2)), wrt=(0, 1, 2), header=H))
+    c(call_case(A, "norm[scipy,1]", "scipy.linalg.norm", (R(S, M),), {"ord": 1}, header=H))
+    c(call_case(A, "svdvals[scipy]", "scipy.linalg.svdvals", (R(S, M),), header=H))
+    c(call_case(A, "toeplitz", "scipy.linalg.toeplitz", (R(M), R(4)), wrt=(0, 1), header=H))
+    c(call_case(A, "toeplitz[1]", "scipy.linalg.toeplitz", (R(M),), header=H))
+    c(source_case(A, "polar", "def f(a):\n    u, p = scipy.linalg.polar(a)\n    return u, p", (_wc(M),), header=H))
+    c(source_case(A, "polar[left]", "def f(a):\n    u, p = scipy.linalg.polar(a, side='left')\n    return u, p", (_wc(M),), header=H))
+    c(source_case(A, "qr[scipy,economic]", "def f(a):\n    q, r = scipy.linalg.qr(a, mode='economic')\n    return q, r", (R(S, M),), header=H))
+    c(source_case(A, "svd[scipy]", "def f(a):\n    u, s, vh = scipy.linalg.svd(a, full_matrices=False)\n    return (u * s) @ vh", (R(S, M),), header=H))
+    c(source_case(A, "block_diag3", "def f(a, b, c):\n    return scipy.linalg.block_diag(a, b, c)", (R(2, 2), R(3), np.array(1.5)), wrt=(0, 1, 2), header=H))
+    c(call_case(A, "lstsq[scipy,residues]", "scipy.linalg.lstsq", (R(S, M), R(S)), wrt=(0, 1), post="{}[1]", header=H))
+    c(source_case(A, "lu_solve[trans]", "def f(a, b):\n"
+                  "    return scipy.linalg.lu_solve(scipy.linalg.lu_factor(a), b, trans=1)",
+                  (_wc(M), R(M, 2)), wrt=(0, 1), header=SCIPY_LINALG))
+    c(source_case(A, "lu[square]", "def f(a):\n    p, l, u = scipy.linalg.lu(a)\n    return l, u",
+                  (_wc(M),), header=SCIPY_LINALG))
+    return cs
+
+
 ALL = {
     "unary": unary_cases,
     "binary": binary_cases,
@@ -1381,4 +1443,5 @@ ALL = {
     "masked": masked_cases,
     "scatter": scatter_cases,
     "empty": empty_cases,
+    "scipy_linalg": scipy_linalg_cases,
 }
