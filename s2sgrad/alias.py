@@ -471,11 +471,11 @@ VIEW_OPERANDS = {
     "load_attr": None, "load_item": None,
 }
 # Helpers that return their first operand itself in some cases (a real value
-# through real_if_complex/conj_if_complex/require_real/real_like, x op= v's
+# through real_if_complex/conj_if_complex/require_real/real_like/grad_like, x op= v's
 # value already in x's dtype through in_place_result, a cotangent already of
 # the shape through fit_shape): their result may be that operand, so it is
 # a view of it and never memory of the function's own.
-_MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like",
+_MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like", "grad_like",
                    "in_place_result", "fit_shape", "r_item", "c_item", "axes_kept",
                    "gufunc_assemble")
 VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)

@@ -545,8 +545,9 @@ def vector_norm_arg(x):
     (written for vector norms) would not give."""
     if np.ndim(x) != 1:
         raise ValueError(f"s2sgrad differentiates np.linalg.norm(x, ord) without axis only "
-                         f"for 1-d x (a vector norm), but x has shape {np.shape(x)}; pass "
-                         f"axis= for vector norms along an axis, or use ord='fro'")
+                         f"for 1-d x (a vector norm), but x has shape {np.shape(x)}; for "
+                         f"the matrix norm NumPy computes there pass axis=(-2, -1) (or use "
+                         f"np.linalg.matrix_norm), for vector norms along an axis pass axis=")
     return x
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["real_if_complex", "conj_if_complex", "csign", "require_real", "check_real",
-           "real_like"]
+           "real_like", "grad_like"]
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -36,6 +36,20 @@ def real_like(t, like):
     if np.iscomplexobj(t) and not np.iscomplexobj(like):
         return np.real(t)
     return t
+
+
+def grad_like(g, x):
+    """``g`` as the gradient of the argument ``x`` (what ``api._fix_grad`` does
+    at the top level, for a gradient taken inside a differentiated function):
+    its real part where ``x`` is real, in ``x``'s floating dtype (a float32
+    argument's gradient is float32 although float64 constants met it)."""
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        g = np.real(g)
+    xd = getattr(x, "dtype", None)
+    if xd is not None and xd.kind in "fc" and isinstance(g, (np.ndarray, np.generic)) \
+            and g.dtype.kind in "fc" and g.dtype != xd:
+        g = g.astype(xd)
+    return g
 
 
 def require_real(x, what=""):
@@ -416,3 +430,15 @@ def untoeplitz(g, c, r=None):
 
 
 __all__ += ["unblock_diag", "untoeplitz_cr", "untoeplitz"]
+
+
+def scipy_lstsq_residues(res, b):
+    """np.linalg.lstsq's residues as scipy.linalg.lstsq returns them: for a
+    1-d ``b`` the one residual is a scalar (NumPy's is an array of shape
+    (1,)); an empty array (no residual) and a 2-d ``b``'s stay as they are."""
+    if np.ndim(b) == 1 and np.size(res) == 1:
+        return res[0]
+    return res
+
+
+__all__ += ["scipy_lstsq_residues"]

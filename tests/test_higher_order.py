@@ -324,3 +324,73 @@ def test_hessp_has_scipys_signature():
     res = scipy_optimize.minimize(rosen, np.full(5, 0.5), args=(1.0,), jac=grad(rosen),
                                   hessp=hp, method="trust-ncg", options={"gtol": 1e-10})
     np.testing.assert_allclose(res.x, np.ones(5), atol=1e-6)
+
+
+# ------------------------------------------------ nested gradients through FFTs (torch port)
+
+W_FFT = np.cos(np.arange(1.0, 16.0)).reshape(5, 3)
+
+
+def _fft_loss(x):
+    return np.real(np.sum(W_FFT * np.fft.fft2(x * x)))
+
+
+def _rfft_loss(x):
+    return np.real(np.sum(W_FFT[:3] * np.fft.rfft(x, axis=0)))
+
+
+def _grad_fft(x):
+    return grad(_fft_loss)(x)
+
+
+def _grad_rfft(x):
+    return grad(_rfft_loss)(x) * x
+
+
+def _vjp_fft(x):
+    _, pb = vjp(_fft_loss)(x)
+    return pb(1.0)
+
+
+def test_nested_grad_of_real_argument_is_real():
+    # the inner gradient reaches the real x through a complex FFT: its imaginary
+    # part pairs with no direction and was kept inside (grad(grad(...)) returned a
+    # complex value where calling the function returns a real one)
+    x = RNG.standard_normal((5, 3))
+    for fn in (_grad_fft, _vjp_fft):
+        expected = fn(x)
+        assert expected.dtype == np.float64
+        out, pb = vjp(fn)(x)
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, expected, rtol=1e-12)
+        u = RNG.standard_normal(out.shape)
+        J = fd_jacobian(fn, x)
+        np.testing.assert_allclose(pb(u), np.tensordot(u, J, axes=2), rtol=1e-6, atol=1e-8)
+
+
+def test_forward_over_reverse_of_fft_with_constant_cotangent():
+    # fft_vjp's cotangent input is a constant (the loss's weights): its tangent is
+    # zero, and the rule emitted fft_vjp(None, ...) (an error at run time)
+    x = RNG.standard_normal((5, 3))
+    v = RNG.standard_normal((5, 3))
+    for fn in (_grad_fft, _grad_rfft):
+        out, dot = jvp(fn)((x,), (v,))
+        J = fd_jacobian(fn, x)
+        np.testing.assert_allclose(dot, np.tensordot(J, v, axes=2), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(hvp(_fft_loss)((x,), v), np.tensordot(
+            fd_jacobian(_grad_fft, x), v, axes=2), rtol=1e-6, atol=1e-8)
+
+
+def test_nested_grad_keeps_argument_dtype():
+    # the top-level gradient of a float32 argument is float32 (api._fix_grad); a
+    # gradient taken inside a differentiated function was float64 where float64
+    # constants met it, so vjp(f) returned another dtype than calling f
+    x = RNG.standard_normal((5, 3)).astype(np.float32)
+    for fn in (_grad_fft, _vjp_fft):
+        expected = fn(x)
+        assert expected.dtype == np.float32
+        out, pb = vjp(fn)(x)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, expected, rtol=1e-5)
+        _, dot = jvp(fn)((x,), (np.ones_like(x),))
+        assert dot.dtype == np.float32

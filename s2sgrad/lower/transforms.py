@@ -388,7 +388,7 @@ class TransformsMixin:
             outs, residuals = res[:nout], res[nout:]
             return Seq("tuple", [out_build(outs),
                                  LocalPullback(bwd, residuals, nout, counts, builders,
-                                               single)])
+                                               single, actuals[:nw])])
         aux = t.has_aux
         if aux and nout < 1:
             raise self.error(node, "has_aux=True: the function must return (loss, aux)",
@@ -408,7 +408,7 @@ class TransformsMixin:
             g = optimize(verify(g))
             res = self._splice(g, actuals)
             values, grads = (res[:nout], res[nout:]) if keep else ([], res)
-        gradient = _regroup(grads, counts, builders, single)
+        gradient = _regroup(_real_grads(self, grads, actuals[:nw]), counts, builders, single)
         if t.kind == "grad" and not aux:
             return gradient
         value = out_build(values)
@@ -482,7 +482,8 @@ class TransformsMixin:
         actuals = [leaf for i in wrt for leaf in _flatten(args[i], node, self)[0]] + free
         t_leaves = [leaf for tv in vs for leaf in _flatten(tv, node, self)[0]]
         res = self._splice(jf, actuals + t_leaves)
-        return _regroup(res[len(g.results):], counts, builders, single)
+        return _regroup(_real_grads(self, res[len(g.results):], actuals[:nw]), counts, builders,
+                        single)
 
 
 class _Scope:
@@ -562,8 +563,9 @@ class LocalPullback:
     """The pullback of ``vjp(g)(x)`` inside the function: calling it splices
     the backward half of ``g``'s vjp, reading the forward half's residuals."""
 
-    def __init__(self, bwd, residuals, nout, counts, builders, single):
+    def __init__(self, bwd, residuals, nout, counts, builders, single, primals):
         self.bwd = bwd
+        self.primals = primals
         self.residuals = residuals
         self.nout = nout
         self.counts = counts
@@ -578,7 +580,20 @@ class LocalPullback:
             raise lw.error(node, "the cotangent must have the structure of the output",
                            cls=S2SGradError)
         res = lw._splice(self.bwd, list(self.residuals) + cts)
-        return _regroup(res, self.counts, self.builders, self.single)
+        return _regroup(_real_grads(lw, res, self.primals), self.counts, self.builders,
+                        self.single)
+
+
+def _real_grads(lw, grads, primals):
+    """A gradient in its argument's kind, as the API's ``_fix_grad`` gives it at
+    the top level: a real argument's gradient is real (the cotangent reaching
+    a real leaf through a complex intermediate -- an FFT, ``x * 1j`` --
+    carries an imaginary part that pairs with no direction) and has the
+    argument's dtype (float32 stays float32), so each leaf gets
+    ``grad_like(g, x)``.  Where the gradient is a constant (a symbolic zero),
+    it is kept."""
+    return [lw.em.grad_like(g, x) if isinstance(g, Var) else g
+            for g, x in zip(grads, primals)]
 
 
 class CheckpointedPullback:
@@ -601,7 +616,8 @@ class CheckpointedPullback:
                            cls=S2SGradError)
         res = gradcall.emit_pullback_call(lw.em, self.func, self.wrt, self.actuals, cts,
                                           schedule=self.schedule, name=self.name, loc=lw.loc)
-        return _regroup(res, self.counts, self.builders, self.single)
+        return _regroup(_real_grads(lw, res, self.actuals[:len(res)]), self.counts,
+                        self.builders, self.single)
 
 
 def _regroup(leaves, counts, builders, single):

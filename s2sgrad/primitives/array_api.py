@@ -4,13 +4,13 @@ vector_norm / matrix_norm / cross / svdvals / cond``, ``np.vecdot``,
 ``np.cumulative_sum`` and ``np.cumulative_prod``.  Each lowers to the rules
 of its classic counterpart (``np.linalg.trace`` and ``diagonal`` work on
 the last two axes; ``vector_norm`` is a norm of the flattened array or along
-one axis; ``cumulative_*``'s ``include_initial`` prepends the identity).
+one axis or several (nested); ``cumulative_*``'s ``include_initial`` prepends the identity).
 ``np.diagflat``, ``np.vander`` and ``np.polyval`` are restated with diag,
 powers and sums.  The ufunc methods ``np.add/multiply/maximum/minimum.reduce`` and
 ``.accumulate`` are sum/prod/max/min and cumsum/cumprod, or a running
 maximum/minimum (JAX's cummax/cummin: each output's cotangent goes to the
-entry it copies).  Forms these do not cover (``vector_norm`` over several axes, ``np.vecdot``'s
-``axes=``) are refused with an S2SGradError naming the call.
+entry it copies).  Forms these do not cover (``vector_norm`` over all axes with keepdims,
+``np.vecdot``'s ``axes=``) are refused with an S2SGradError naming the call.
 """
 from __future__ import annotations
 
@@ -99,8 +99,20 @@ def _vector_norm(em, x, axis=None, keepdims=None, ord=None):
         return em.norm(em.ravel(x), ord=o)
     if isinstance(axis, (int, np.integer)):
         return em.norm(x, ord=o, axis=int(axis), keepdims=keep)
-    raise S2SGradError("np.linalg.vector_norm is differentiated for axis=None (without "
-                       "keepdims) or one axis; reshape the array to one axis first")
+    if isinstance(axis, (tuple, list)) and axis:
+        # several axes (torch's dim=(-1, 0)): the p-norm of the p-norms along
+        # one axis, (sum_a sum_b |x|^p)^(1/p) = (sum_a ||x_a||_p^p)^(1/p) for
+        # every p != 0 (max of maxima for inf); the 0-"norm" counts nonzeros,
+        # so its counts add up (the 1-norm of counts).  keepdims on the way
+        # keeps the axis numbers valid; the axes go at the end if not kept.
+        axes = [int(a) for a in axis]
+        v = em.norm(x, ord=o, axis=axes[-1], keepdims=True)
+        for a in reversed(axes[:-1]):
+            v = em.norm(v, ord=1 if o == 0 else o, axis=a, keepdims=True)
+        return v if keep else em.squeeze(v, axis=tuple(axes))
+    raise S2SGradError("np.linalg.vector_norm is differentiated for axis=None without "
+                       "keepdims, one axis or a tuple of axes; for keepdims=True over all "
+                       "axes, give the axes as a tuple")
 
 
 _composite("vector_norm", getattr(_L, "vector_norm", None),

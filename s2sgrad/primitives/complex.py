@@ -133,6 +133,16 @@ defprim("real_like", runtime.real_like, sig="t, like, /", pyname="real_like",
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
         doc="runtime helper: the real part of t where like is real (np.real_if_close's "
             "tangent).")
+# grad_like(g, x): a gradient given its argument's kind (real part, dtype):
+# linear over the reals in g; x only supplies the kind.  The cotangent of g is
+# h itself (as for real_like; a dtype cast transposes to the identity).
+defprim("grad_like", runtime.grad_like, sig="g, x, /", pyname="grad_like",
+        vjp=lambda em, h, out, g, x: [h, None],
+        jvp=lambda em, dots, out, g, x: (
+            None if dots[0] is None else em.grad_like(dots[0], x)),
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: a nested gradient in its argument's kind (real part where "
+            "the argument is real, its dtype).")
 defprim("real_if_close", np.real_if_close, sig="a, /, tol=100",
         vjp=lambda em, g, out, a, tol=None: [g],
         jvp=lambda em, dots, out, a, tol=None: em.real_like(dots[0], out),

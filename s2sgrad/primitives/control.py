@@ -191,6 +191,9 @@ defprim("range", range, sig="*args", nondiff=True, pyname="range", shape=shape_f
 # min(a, b) of Python ints (zip's trip count).
 defprim("py_min", None, sig="a, b, /", nondiff=True, pyname="min", shape=shape_fresh,
         inline=True)
+# max(a, b) of Python ints (a reduction's count, kept from dividing by an empty result's 0).
+defprim("py_max", None, sig="a, b, /", nondiff=True, pyname="max", shape=shape_fresh,
+        inline=True)
 
 # Loop-hoisted weight cotangents (reverse mode's accumulation pass, see
 # reverse.Reverser._hoist_accumulations).  Emitted only into backward sweeps.

@@ -532,10 +532,25 @@ def _pinv_cotangent(em, P, A, G):
     return _cj(em, em.add(em.add(t1, t2), t3))
 
 
+# hermitian=True: NumPy takes the pseudo-inverse of the Hermitian matrix read
+# from a's lower triangle (svd(hermitian=True) is eigh), so the derivative is
+# that of pinv(sym(a)), sym as for eigh; the upper triangle has derivative 0.
+
+
+def _pinv_vjp(em, g, out, a, hermitian=None, **kw):
+    if not _flag(hermitian):
+        return [_pinv_cotangent(em, out, a, g)]
+    return [_read_cotangent(em, _pinv_cotangent(em, out, _sym_from_lower(em, a), g), False)]
+
+
+def _pinv_jvp(em, dots, out, a, hermitian=None, **kw):
+    if not _flag(hermitian):
+        return _pinv_tangent(em, out, a, dots[0])
+    return _pinv_tangent(em, out, _sym_from_lower(em, a), _read_tangent(em, dots[0], False))
+
+
 defprim("pinv", np.linalg.pinv, sig="a, /, rcond=None, hermitian=False, *, rtol=None",
-        pyname="np.linalg.pinv",
-        vjp=lambda em, g, out, a, **kw: [_pinv_cotangent(em, out, a, g)],
-        jvp=lambda em, dots, out, a, **kw: _pinv_tangent(em, out, a, dots[0]),
+        pyname="np.linalg.pinv", vjp=_pinv_vjp, jvp=_pinv_jvp,
         shape=shape_fresh,
         doc="np.linalg.pinv: the Golub-Pereyra derivative (rank locally constant).")
 

@@ -99,7 +99,9 @@ def _fft_vjp_vjp(em, h, out, g, x, kind, s=None, axes=None, norm=None):
 
 defprim("fft_vjp", runtime.fft_vjp, sig="g, x, /, kind, s=None, axes=None, norm=None",
         pyname="fft_vjp", vjp=_fft_vjp_vjp,
-        jvp=lambda em, dots, out, g, x, **kw: em.fft_vjp(dots[0], x, **kw),
+        # (x only supplies a shape: its tangent adds nothing; g's may be zero)
+        jvp=lambda em, dots, out, g, x, **kw: (
+            None if dots[0] is None else em.fft_vjp(dots[0], x, **kw)),
         shape=lambda args, kwargs: shape_of(args[1]), linear=True,
         doc="runtime helper: the cotangent of the input of an FFT.")
 

@@ -74,7 +74,9 @@ def _count(em, x, out, axis):
     at run time, so it never changes a float32 computation's dtype)."""
     if not _given(axis):
         return em.size(x)
-    return em.divide(em.size(x), em.size(out))
+    # an empty result (x empty along a kept axis) has nothing to scale: max(.., 1)
+    # keeps 0 / 0 (ZeroDivisionError of Python ints once specialised) out
+    return em.divide(em.size(x), em.py_max(em.size(out), 1))
 
 
 # ---------------------------------------------------------------- sum, mean

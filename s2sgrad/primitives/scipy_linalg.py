@@ -614,7 +614,20 @@ def _lstsq_expand(em, a, b, cond=None, overwrite_a=None, overwrite_b=None, check
                   lapack_driver=None):
     kw = {} if cond is None or (isinstance(cond, Const) and cond.value is None) else \
         {"rcond": cond}
-    return tuple(em.lstsq(a, b, **kw))
+    x, res, rank, s = em.lstsq(a, b, **kw)
+    return x, em.call("scipy_lstsq_residues", res, b), rank, s
+
+
+# scipy_lstsq_residues(res, b): NumPy's residues (shape (1,) for a 1-d b) in
+# SciPy's shape (a scalar then).  Linear in res; b only supplies its rank.
+defprim("scipy_lstsq_residues", runtime.scipy_lstsq_residues, sig="res, b, /",
+        pyname="scipy_lstsq_residues",
+        vjp=lambda em, h, out, res, b: [em.reshape(h, shape=em.shape(res)), None],
+        jvp=lambda em, dots, out, res, b: (
+            None if dots[0] is None else em.call("scipy_lstsq_residues", dots[0], b)),
+        shape=shape_fresh, linear=True,
+        doc="runtime helper: lstsq's residues in scipy.linalg.lstsq's shape (a scalar "
+            "for a 1-d b).")
 
 
 defcomposite("scipy_lstsq", sl.lstsq, expand=_lstsq_expand,

@@ -41,6 +41,11 @@ SPECS = [
     Spec("vecdot", lambda a, b: _wsum(np.vecdot(a, b) ** 2), (normal(2, 4), W4), wrt=(0, 1)),
     Spec("vector_norm", lambda x: np.linalg.vector_norm(x) + _wsum(
         np.linalg.vector_norm(x, axis=-1, keepdims=True, ord=3)), (normal(2, 3),)),
+    # several axes (torch's vector_norm samples: dim=(-1, 0), keepdim), p-norms nested
+    Spec("vector_norm", lambda x: _wsum(np.linalg.vector_norm(x, axis=(-1, 0), ord=3)) +
+         _wsum(np.linalg.vector_norm(x, axis=(0, 2), keepdims=True, ord=-2.1)) +
+         np.linalg.vector_norm(x, axis=(0, 1, 2), ord=np.inf) +
+         _wsum(np.linalg.vector_norm(x, axis=(1, 0)) ** 2), (normal(2, 3, 4),), id="axes"),
     Spec("matrix_norm", lambda x: _wsum(np.linalg.matrix_norm(x) ** 2) +
          _wsum(np.linalg.matrix_norm(x, ord="nuc", keepdims=True)), (normal(2, 3, 4),)),
     Spec("cumulative_sum", lambda x: _wsum(np.cumulative_sum(x, axis=1, include_initial=True)
@@ -78,6 +83,25 @@ def test_running_extreme_ties_keep_the_first():
     np.testing.assert_array_equal(g, [1.0, 9.0, 0.0, 0.0, 5.0])
 
 
+@pytest.mark.parametrize("ord", [None, 0, 0.9, 1, -2.1, np.inf, -np.inf, 3])
+@pytest.mark.parametrize("axis,keepdims", [((0, 2), False), ((-1, 0), True), ((1,), False)])
+def test_vector_norm_over_axes_matches_numpy(ord, axis, keepdims):
+    x = normal(2, 3, 4) + 0.1
+    o = 2 if ord is None else ord
+    kw = {"axis": axis, "keepdims": keepdims, "ord": o}
+    out, pb = s2sgrad.vjp(lambda x: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims,
+                                                          ord=o))(x)
+    ref = np.linalg.vector_norm(x, **kw)
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
+    u = normal(*ref.shape)
+    v = normal(2, 3, 4)
+    h = 1e-6
+    fd = np.sum(u * (np.linalg.vector_norm(x + h * v, **kw) -
+                     np.linalg.vector_norm(x - h * v, **kw))) / (2 * h)
+    np.testing.assert_allclose(np.sum(pb(u) * v), fd, rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 def test_array_api(spec):
     check_spec(spec)
@@ -85,7 +109,7 @@ def test_array_api(spec):
 
 def test_refused_forms_name_the_problem():
     with pytest.raises(s2sgrad.S2SGradError, match="vector_norm"):
-        s2sgrad.grad(lambda x: np.linalg.vector_norm(x, axis=(0, 1)))(normal(2, 3))
+        s2sgrad.grad(lambda x: np.linalg.vector_norm(x, keepdims=True))(normal(2, 3))
     with pytest.raises(s2sgrad.S2SGradError, match="axes="):
         s2sgrad.grad(lambda x: np.sum(np.vecdot(x, x, axes=[0, 0, 0])))(normal(3))
 

@@ -78,6 +78,9 @@ SPECS = [
     Spec("real_if_close", lambda z: np.sum(np.abs(np.real_if_close(z)) ** 2), (cnormal(3),),
          id="real_if_close-kept"),
     Spec("real_like", lambda z: np.sum(rt.real_like(z * Z3, W3) * W3), (cnormal(3),)),
+    Spec("grad_like", lambda z: np.sum(rt.grad_like(z * Z3, W3) * W3), (cnormal(3),)),
+    Spec("grad_like", lambda z: np.sum(rt.grad_like(z * Z3, Z3) * Z3).real, (cnormal(3),),
+         id="grad_like-complex"),
     # holomorphic inverse hyperbolic functions of complex values
     Spec("arcsinh", lambda z: np.sum(np.real(np.arcsinh(z) * Z3)), (cnormal(3),),
          id="arcsinh-complex"),

@@ -93,6 +93,10 @@ SPECS = [
     # (square: kept away from singular, whatever the shared random stream gives)
     Spec("pinv", lambda a: np.sum(np.sin(np.linalg.pinv(a))), (normal(2, 3, 3) + 3 * np.eye(3),),
          id="pinv-batch"),
+    # hermitian=True reads the lower triangle only (as eigh): a non-symmetric input
+    # (found by the torch port: the derivative was the general pinv's)
+    Spec("pinv", lambda a: np.sum(np.sin(np.linalg.pinv(a, hermitian=True))),
+         (normal(2, 3, 3) + 3 * np.eye(3),), id="pinv-hermitian-lower"),
     Spec("lstsq", lambda a, b: np.sum(np.sin(np.linalg.lstsq(a, b)[0])),
          (normal(4, 3), normal(4)), wrt=(0, 1), id="lstsq-x"),
     Spec("lstsq", lambda a, b: np.sum(np.sin(np.linalg.lstsq(a, b, rcond=None)[0])),
@@ -390,6 +394,9 @@ COMPLEX_SPECS = [
          np.sum(np.abs(np.linalg.pinv(a)) ** 2), (C43,), id="pinv-complex"),
     Spec("pinv", lambda a: np.imag(np.sum(np.linalg.pinv(a) * C43)), (C34,),
          id="pinv-complex-wide"),
+    Spec("pinv", lambda a: np.real(np.sum(np.linalg.pinv(a, hermitian=True) * C34[:, :3])) +
+         np.sum(np.abs(np.linalg.pinv(a, hermitian=True)) ** 2),
+         (C34[:, :3] + 4 * np.eye(3),), id="pinv-complex-hermitian-lower"),
     Spec("lstsq", _lstsq_complex, (C43, normal(4) + 1j * normal(4)), wrt=(0, 1),
          id="lstsq-complex"),
     Spec("lstsq", lambda a, b: np.sum(np.abs(np.linalg.lstsq(a, b)[0]) ** 2),

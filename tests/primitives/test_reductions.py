@@ -209,3 +209,24 @@ def test_amax_alias_resolves():
 def test_method_out_argument_is_refused():
     with pytest.raises(s2sgrad.S2SGradError, match="out"):
         s2sgrad.grad(lambda x, o: x.sum(0, None, o))(normal(3, 4), np.empty(4))
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_reduction_along_axis_of_empty_array(name):
+    # torch's empty reference inputs: x of shape (0, 3) reduced along axis 1 has an
+    # empty result; the count size(x) / size(out) was 0 / 0, a ZeroDivisionError of
+    # Python ints once the shapes were specialised
+    fn = getattr(np, name)
+
+    def f(x):
+        return fn(x, axis=1) * 2.0
+
+    x = np.zeros((0, 3))
+    out, pb = s2sgrad.vjp(f)(x)
+    assert out.shape == (0,)
+    assert pb(np.ones(0)).shape == (0, 3)
+    _, dot = s2sgrad.jvp(f)((x,), (np.ones((0, 3)),))
+    assert dot.shape == (0,)
+    # and the count stays a Python number: float32 stays float32
+    x32 = np.arange(6, dtype=np.float32).reshape(2, 3) * np.float32(0.5)
+    assert s2sgrad.grad(lambda x: np.sum(fn(x, axis=1)))(x32).dtype == np.float32

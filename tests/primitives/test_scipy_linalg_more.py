@@ -40,6 +40,14 @@ SPECS = [
          (B43,)),
     Spec("scipy_lstsq", lambda a, b: np.sum(sl.lstsq(a, b)[0] ** 2), (B43, normal(4)),
          wrt=(0, 1)),
+    # residues: a scalar for a 1-d b (SciPy's shape; NumPy's is (1,))
+    Spec("scipy_lstsq", lambda a, b: sl.lstsq(a, b)[1] * 2.0, (B43, normal(4)), wrt=(0, 1),
+         id="scipy_lstsq-residues-1d"),
+    Spec("scipy_lstsq", lambda a, b: np.sum(sl.lstsq(a, b)[1] * W4[0, :2]), (B43, normal(4, 2)),
+         wrt=(0, 1), id="scipy_lstsq-residues-2d"),
+    Spec("scipy_lstsq_residues", lambda r: rt.scipy_lstsq_residues(r, W4[0]) ** 2, (normal(1),)),
+    Spec("scipy_lstsq_residues", lambda r: np.sum(rt.scipy_lstsq_residues(r, W4) ** 2),
+         (normal(4),), id="scipy_lstsq_residues-2d"),
     Spec("scipy_lu", _lu_loss, (N4 + 3 * np.eye(4),)),
     Spec("scipy_lu", lambda a: np.sum(sl.lu(a, permute_l=True)[0] * W4), (N4 + 3 * np.eye(4),),
          id="scipy_lu-permute_l"),
@@ -124,6 +132,18 @@ def test_values_match_scipy():
                   (_v_toeplitz, a), (_v_expm_frechet, a), (_v_polar, a)]:
         out, _ = s2sgrad.vjp(fn)(x)
         np.testing.assert_allclose(out, fn(x), rtol=1e-10, atol=1e-12)
+
+
+def test_lstsq_residues_have_scipys_shape():
+    # a 1-d b: SciPy's residual is a scalar; the composite returned NumPy's shape (1,)
+    for b in (normal(4), normal(4, 2)):
+        out, _ = s2sgrad.vjp(lambda a, b: sl.lstsq(a, b)[1], wrt=(0, 1))(B43, b)
+        ref = sl.lstsq(B43, b)[1]
+        assert np.shape(out) == np.shape(ref)
+        np.testing.assert_allclose(out, ref, rtol=1e-10)
+    wide = normal(3, 4)           # no residual: an empty array in both
+    out, _ = s2sgrad.vjp(lambda a, b: sl.lstsq(a, b)[1], wrt=(0, 1))(wide, normal(3))
+    assert np.shape(out) == np.shape(sl.lstsq(wide, normal(3))[1])
 
 
 def test_refusals_name_the_option():

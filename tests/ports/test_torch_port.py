@@ -1,0 +1,122 @@
+"""The port of PyTorch's OpInfo gradient tests (``tests/ports/torch_cases.py``),
+checked in reverse mode (``gradcheck``) and forward mode (forward-mode AD)
+against finite differences and NumPy's values, and second order
+(``gradgradcheck``: the ``gradgrad`` area differentiates a gradient).
+
+The pytest run checks every ``STRIDE``-th case, every case of the areas in
+``ALWAYS`` and every case whose name holds one of ``REGRESSIONS`` (the
+forms that found bugs); refusals are ``xfail`` only where listed in
+``INTENDED_REFUSALS`` with the reason, any other refusal fails.  The
+command line runs every case and prints the table by area and every
+failure::
+
+    python -m tests.ports.test_torch_port                  # all areas
+    python -m tests.ports.test_torch_port linalg special   # some areas
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning:port_.*")]
+
+from . import harness, torch_cases
+
+# refusals that are the right answer (a clear error naming the call), by case name prefix
+_MATRIX_NORM = ("np.linalg.norm(x, ord) of a 2-d x without axis= is a matrix norm, refused "
+                "at run time (the rank is not known when compiling; the message says to pass "
+                "axis=(-2, -1), which differentiates)")
+_GRADIENT_ND = ("np.gradient of an N-d array without axis= returns one array per axis, a "
+                "number not known when compiling: refused at run time, saying to pass axis= "
+                "or unpack the results")
+_ASSUME_A = ("scipy.linalg.solve(assume_a=) other than general/sym/her/pos is refused at "
+             "compile time, naming the option")
+_NO_RULE = "no derivative rule in s2sgrad (refused at compile time, naming the call)"
+INTENDED_REFUSALS = {
+    # PyTorch has no derivative there either ("not implemented" in its OpInfos)
+    "zeta[x-wrt]": "zeta's derivative in its first argument x has no closed form "
+                   "(torch: 'Derivative wrt first tensor not implemented')",
+    "gammainc[a,x]": "gammainc's derivative in a has no closed form s2sgrad uses "
+                     "(torch.igamma: 'not implemented for input')",
+    "spherical_jn": _NO_RULE,
+    "logaddexp.accumulate": _NO_RULE + " (torch.logcumsumexp): write the recurrence "
+                            "with np.logaddexp in a loop",
+    "unfold": _NO_RULE + " (sliding_window_view): index with an array of window offsets",
+    "cumulative_trapezoid": _NO_RULE + " (scipy.integrate): np.cumsum of the trapezoids",
+    "complex[lax]": "the builtin complex() of an array element is refused; write a + 1j * b",
+    "vdot": "np.vdot's rule is written for real arrays: a complex one is refused at run "
+            "time (np.sum(np.conj(a) * b) differentiates)",
+    "gradient[]": _GRADIENT_ND,
+    "gradient[('edge_order', 2)]": _GRADIENT_ND,
+    "norm[mat,ord=": _MATRIX_NORM,
+    "cov[complex]": "np.cov's rule is written for real data: a complex one is refused at run "
+                    "time",
+    "masked.nanvar": "np.nanvar(..., where=) is refused at compile time (unexpected keyword "
+                     "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
+    "solve[her,complex]": "scipy.linalg.solve's rule is written for real matrices: a complex "
+                          "one is refused at run time (require_real)",
+    "solve[diagonal]": _ASSUME_A, "solve[tridiagonal]": _ASSUME_A, "solve[lower-tri]": _ASSUME_A,
+    "solve[upper-tri]": _ASSUME_A, "solve[banded]": _ASSUME_A,
+    "pinvh": _NO_RULE + " (scipy.linalg.pinvh): np.linalg.pinv(a, hermitian=True) differentiates",
+    "pinv[scipy,atol]": "scipy.linalg.pinv's atol= is refused at compile time (use the default)",
+    "norm[scipy,1]": _MATRIX_NORM,
+    "scatter_reduce[multiply]": _NO_RULE + " (np.multiply.at)",
+    "scatter_reduce[maximum]": _NO_RULE + " (np.maximum.at)",
+    "scatter_reduce[minimum]": _NO_RULE + " (np.minimum.at)",
+    "norm[complex,ord=1]": _MATRIX_NORM,
+}
+
+
+def all_cases(areas=None):
+    out = []
+    for name, make in torch_cases.ALL.items():
+        if areas is None or name in areas:
+            out += [dataclasses.replace(c, area=f"torch-{name}") for c in make()]
+    return out
+
+
+def _reason(case):
+    for prefix, why in INTENDED_REFUSALS.items():
+        if case.name.startswith(prefix):
+            return why
+    return None
+
+
+STRIDE = 5
+ALWAYS = ("torch-special", "torch-gradgrad", "torch-empty", "torch-scatter",
+          "torch-scipy_linalg")
+REGRESSIONS = ("vector_norm[2x2", "gradgrad[np.fft", "pdist", "nan_to_num", "mean[empty",
+               "var[empty", "[f32]", "pinv[hermitian",
+               "residues")
+
+
+def _sample():
+    return [c for i, c in enumerate(all_cases())
+            if i % STRIDE == 0 or c.area in ALWAYS or any(r in c.name for r in REGRESSIONS)]
+
+
+@pytest.mark.parametrize("case", _sample(), ids=lambda c: f"{c.area}:{c.name}")
+def test_torch_port(case):
+    results = harness.run(case)
+    bad = [r for r in results if r.status in ("wrong", "error", "unsmooth", "n/a")]
+    assert not bad, "; ".join(f"{r.mode}: {r.status}: {r.detail}" for r in bad)
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        why = _reason(case)
+        assert why, "; ".join(f"{r.mode}: refused: {r.detail}" for r in refused)
+        pytest.xfail(f"{why} ({refused[0].detail})")
+
+
+def main(argv):
+    areas = set(argv) or None
+    cases = all_cases(areas)
+    results = harness.run_all(cases, progress=True)
+    harness.report(results, f"PyTorch OpInfo port: {len(cases)} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
