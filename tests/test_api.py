@@ -528,6 +528,112 @@ def test_fast_path_checks_the_value_of_a_static_float():
     assert g.__dict__.get("_fast")
 
 
+def _sqrt_loss(x, y):
+    return np.sum(np.sqrt(x) * y)             # the line an error in the hot runner names
+
+
+def _counting_full_path(monkeypatch):
+    """How many calls took the full path (``_GradBase._call``) so far."""
+    calls = []
+    full = s2sgrad.api._GradBase._call
+
+    def counted(self, args, kwargs):
+        calls.append(1)
+        return full(self, args, kwargs)
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_call", counted)
+    return calls
+
+
+def test_hot_runner_inlines_the_generated_statements_and_names_the_users_line(monkeypatch):
+    # a small generated function runs as the hot runner's own statements;
+    # an error they raise still names the user's statement
+    g = grad(_sqrt_loss)
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    calls = _counting_full_path(monkeypatch)
+    for _ in range(3):
+        np.testing.assert_allclose(g(x, y), 0.5 * y / np.sqrt(x), rtol=1e-15)
+    assert len(calls) == 1
+    (entry,) = g._fast.values()
+    hot = entry.source.split("def _s2s_hot")[1]
+    assert "_s2s_fn(" not in hot and "np.sqrt(x" in hot                  # inlined
+    line = _sqrt_loss.__code__.co_firstlineno + 1
+    with np.errstate(invalid="raise", divide="raise"):
+        with pytest.raises(FloatingPointError) as info:
+            g(np.array([1.0, -2.0, 3.0]), y)
+    assert len(calls) == 1                                  # raised by the hot runner
+    note = "\n".join(getattr(info.value, "__notes__", [])) or str(info.value)
+    assert f"test_api.py:{line}: return np.sum(np.sqrt(x) * y)" in note, note
+    assert "fast path of _sqrt_loss" in note
+    # the traceback shows the generated line
+    assert "np.sqrt(x" in "".join(traceback.format_exception(info.value))
+    np.testing.assert_allclose(g(x, y), 0.5 * y / np.sqrt(x), rtol=1e-15)
+
+
+class _SubArray(np.ndarray):
+    pass
+
+
+def test_hot_runner_still_rejects_another_shape_dtype_or_array_type(monkeypatch):
+    g = grad(loss)
+    want = loss_grad_by_hand(W, X, Y)
+    g(W, X, Y)
+    calls = _counting_full_path(monkeypatch)
+    np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)
+    assert not calls
+    others = [
+        ((W, X[:7], Y[:7]), loss_grad_by_hand(W, X[:7], Y[:7])),            # a shape
+        ((W.astype(np.float32), X, Y), None),                                # a dtype
+        ((W.view(_SubArray), X, Y), want),                                   # an array subclass
+        ((W, X, Y, np.float32(0.1)), None),                                  # a scalar type
+    ]
+    for args, expect in others:
+        n = len(calls)
+        got = g(*args)
+        assert len(calls) == n + 1, args                   # not the runner of W, X, Y
+        ref = grad(loss)(*args)
+        assert type(got) is type(ref) and got.dtype == ref.dtype
+        np.testing.assert_allclose(got, ref, rtol=1e-6 if ref.dtype == np.float32 else 1e-13)
+        if expect is not None:
+            np.testing.assert_allclose(got, expect, rtol=1e-12)
+        np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)
+
+
+def test_keyword_and_numpy_scalar_calls_take_the_hot_runner(monkeypatch):
+    for call in (lambda g: g(W, X=X, y=Y, lam=np.float64(0.3)),
+                 lambda g: g(W, X, Y, np.float64(0.3)),
+                 lambda g: g(W, y=Y, lam=0.3, X=X)):
+        g = value_and_grad(loss)
+        want = call(value_and_grad(loss))
+        call(g)
+        calls = _counting_full_path(monkeypatch)
+        for _ in range(3):
+            got = call(g)
+            assert type(got[0]) is type(want[0])
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-15)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-15)
+        assert not calls
+        monkeypatch.undo()
+
+
+def test_hot_runner_guard_reads_a_global_named_like_a_generated_variable():
+    # the inlined statements bind `np` privately; the guard of the user's
+    # global `np` must still read the global
+    import types
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in ("sum", "sin", "cos")})
+    fake.sin = np.cos
+    scope = {"np": np}
+    src, name = "def f(x):\n    return np.sum(np.sin(x))\n", "<test_api guard of np>"
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+    exec(compile(src, name, "exec"), scope)
+    g = grad(scope["f"])
+    x = np.array([0.1, 0.2, 0.3])
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), np.cos(x), rtol=1e-15)
+    scope["np"] = fake                                       # np.sin is now cos
+    for _ in range(2):
+        np.testing.assert_allclose(g(x), -np.sin(x), rtol=1e-15)
+
+
 def _appended_list(x):
     out = []
     for i in range(3):
