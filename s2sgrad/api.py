@@ -40,7 +40,7 @@ from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
 from .guards import Guards, build as build_guard, changed, tests as guard_tests
-from .ir import Const, Func, verify
+from .ir import Const, Func, Var, verify
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
     signature as _signature
@@ -852,6 +852,9 @@ class _FastCall:
         if not tup and nvals + len(c.wrt_leaves) != 1:
             return None
         items = []
+        sfunc = getattr(sc, "func", None)         # the specialised IR: its dtype facts
+        examples = sfunc.info.get("examples", {}) if sfunc is not None else {}
+        results = list(sfunc.results[nvals:]) if sfunc is not None else []
         for k, (ok, i) in enumerate(zip(flags, c.wrt_leaves)):
             x = leaves[i]
             r = f"_s2s_r[{nvals + k}]" if tup else "_s2s_r"
@@ -859,6 +862,10 @@ class _FastCall:
                 items.append(r)
             elif type(x) in (float, complex) and scalar[k]:
                 items.append(f"_s2s_{type(x).__name__}({r})")
+            elif isinstance(x, np.inexact) and k < len(results) and \
+                    _zero_d_of_kind(examples, results[k], x):
+                # a NumPy scalar argument: its type of the gradient, as _fix_grad gives
+                items.append(f"_s2s_k{i}({r})")
             else:
                 return None
         if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
@@ -871,6 +878,16 @@ class _FastCall:
         else:
             grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
         return f"(_s2s_r[0], {grads})" if t.keep_value else grads
+
+
+def _zero_d_of_kind(examples, r, x):
+    """Whether the gradient result ``r`` of a NumPy scalar argument ``x`` is
+    certainly (by the specialisation's shape and dtype facts) a 0-d NumPy
+    value that ``type(x)(g)`` converts as :func:`_fix_grad` does: not complex
+    for a real ``x`` (whose gradient is the real part)."""
+    v = examples.get(r) if isinstance(r, Var) else None
+    return isinstance(v, (np.ndarray, np.generic)) and v.shape == () and \
+        (np.iscomplexobj(x) or not np.iscomplexobj(v))
 
 
 _PRIMITIVE_WRAPPERS: dict = {}

@@ -615,6 +615,27 @@ def test_keyword_and_numpy_scalar_calls_take_the_hot_runner(monkeypatch):
         monkeypatch.undo()
 
 
+@pytest.mark.parametrize("lam", [np.float64(0.3), np.float32(0.3), 0.3])
+def test_gradient_of_a_numpy_scalar_on_the_hot_runner(monkeypatch, lam):
+    # the gradient of a NumPy-scalar argument is converted to its type by the
+    # runner itself (as the full path's _fix_grad does), not by _finish
+    g = grad(loss, wrt=(0, 3))
+    want = grad(loss, wrt=(0, 3))(W, X, Y, lam)
+    g(W, X, Y, lam)
+    finished = []
+    full = s2sgrad.api._GradBase._finish
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_finish",
+                        lambda *a: finished.append(1) or full(*a))
+    calls = _counting_full_path(monkeypatch)
+    for _ in range(3):
+        got = g(W, X, Y, lam)
+        assert type(got[1]) is type(want[1]) is type(lam)
+        assert got[1] == want[1]
+        np.testing.assert_array_equal(got[0], want[0])
+    assert not calls and not finished
+    assert type(g(W, X, Y, np.float16(0.3))[1]) is np.float16          # another scalar type
+
+
 def test_hot_runner_guard_reads_a_global_named_like_a_generated_variable():
     # the inlined statements bind `np` privately; the guard of the user's
     # global `np` must still read the global
