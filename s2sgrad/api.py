@@ -418,6 +418,8 @@ def _normalize_wrt(fn, sig, wrt):
 
 
 def _check_diff_leaf(x, pname):
+    if type(x) is np.ndarray and x.dtype.kind in "fc" or type(x) is float:
+        return                  # the common cases (a float or complex array), checked cheaply
     if _is_duck(x):             # dask, CuPy, ...: by its dtype, without converting it
         kind = x.dtype.kind
         what = {"b": "it is boolean", "i": "it has an integer type", "u": "it has an integer "
