@@ -646,7 +646,8 @@ def _inlinable(sc, names):
     function can run as the statements of its hot runner: a small function
     (:data:`INLINE_LINES`) whose parameters are the runner's ``names``, with
     one ``return`` (its last line), no string spanning lines (the lines are
-    re-indented) and no name the runner uses (``_s2s_*``, ``_s2g_*``); its
+    re-indented), no parameter assigned or deleted (the runner passes them
+    on after the body) and no name the runner uses (``_s2s_*``, ``_s2g_*``); its
     free variables (``np``, helpers, constants) are bound by the runner's
     factory to the same objects.  None otherwise."""
     fn, source = getattr(sc, "fn", None), getattr(sc, "source", None)
@@ -675,9 +676,12 @@ def _inlinable(sc, names):
             not isinstance(last, ast.Return) or last.value is None or \
             last.end_lineno != len(lines) or last.lineno != last.end_lineno:
         return None
+    params = set(names)
     for sub in ast.walk(node):
         if sub is not last and isinstance(sub, (ast.Return, ast.Global, ast.Nonlocal)):
             return None
+        if isinstance(sub, ast.Name) and sub.id in params and not isinstance(sub.ctx, ast.Load):
+            return None         # a parameter rebound or deleted: the runner reads them after
         if isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)) and \
                 sub.lineno != sub.end_lineno:
             return None

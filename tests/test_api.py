@@ -569,6 +569,26 @@ def test_hot_runner_inlines_the_generated_statements_and_names_the_users_line(mo
     np.testing.assert_allclose(g(x, y), 0.5 * y / np.sqrt(x), rtol=1e-15)
 
 
+def test_inlining_refuses_what_the_runner_could_not_run_as_its_own():
+    import types
+    from s2sgrad.api import _inlinable
+
+    def made(src):
+        ns = {}
+        exec(compile(src, "<test inline>", "exec"), {"np": np}, ns)
+        return types.SimpleNamespace(fn=next(iter(ns.values())), source=src, filename="-")
+    ok = made("def f_grad(x, y):\n    # a comment\n    t = x * y\n    return t\n")
+    lines, local, free = _inlinable(ok, ["x", "y"])
+    assert lines == ["# a comment", "t = x * y", "return t"] and "t" in local and free == {}
+    for src in ("def f_grad(x, y):\n    x = x * y\n    return x\n",             # a parameter rebound
+                "def f_grad(x, y):\n    del y\n    return x\n",                 # or deleted
+                "def f_grad(x, y):\n    if x:\n        return y\n    return x\n",   # two returns
+                "def f_grad(x, y):\n    _s2s_ok = x\n    return y\n",          # a runner's name
+                'def f_grad(x, y):\n    s = """a\nb"""\n    return x\n'):      # a string over lines
+        assert _inlinable(made(src), ["x", "y"]) is None, src
+    assert _inlinable(ok, ["y", "x"]) is None                                  # other parameters
+
+
 class _SubArray(np.ndarray):
     pass
 
