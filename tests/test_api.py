@@ -580,8 +580,8 @@ def test_inlining_refuses_what_the_runner_could_not_run_as_its_own():
     ok = made("def f_grad(x, y):\n    # a comment\n    t = x * y\n    return t\n")
     lines, local, free = _inlinable(ok, ["x", "y"])
     assert lines == ["# a comment", "t = x * y", "return t"] and "t" in local and free == {}
-    for src in ("def f_grad(x, y):\n    x = x * y\n    return x\n",             # a parameter rebound
-                "def f_grad(x, y):\n    del y\n    return x\n",                 # or deleted
+    for src in ("def f_grad(x, y):\n    x = x * y\n    return x\n",         # a parameter rebound
+                "def f_grad(x, y):\n    del y\n    return x\n",             # or deleted
                 "def f_grad(x, y):\n    if x:\n        return y\n    return x\n",   # two returns
                 "def f_grad(x, y):\n    _s2s_ok = x\n    return y\n",          # a runner's name
                 'def f_grad(x, y):\n    s = """a\nb"""\n    return x\n'):      # a string over lines
