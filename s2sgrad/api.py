@@ -845,18 +845,47 @@ class _FastCall:
     def _returns(t, c, sc, leaves):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None."""
-        if t.has_aux or any(_is_duck(x) for x in leaves):
+        if any(_is_duck(x) for x in leaves):
             return None
         direct = sc.__dict__.get("direct_flags")
-        if direct is None or c.out_tree.kind != "leaf":
+        if direct is None:
             return None
-        flags, scalar = direct
         nvals = len(c.func.results) - len(c.wrt_leaves)
-        if nvals != (1 if t.keep_value else 0):
-            return None
         tup = c.func.info.get("tuple_result")
+        if t.has_aux:
+            # (loss, aux): the aux values as they are (as _finish gives them),
+            # rebuilt when aux is one value or a flat tuple, list or dict of them
+            aux = _flat_aux(c.out_tree, nvals)
+            items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
+            if aux is None or not tup or items is None:
+                return None
+            grads = items[0] if t._single else f"({', '.join(items)}{',' * (len(items) == 1)})"
+            return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
+        if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
+            return None
         if not tup and nvals + len(c.wrt_leaves) != 1:
             return None
+        items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
+        if items is None:
+            return None
+        if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
+                len(c.func.results) == 2:
+            return "_s2s_r"                   # (value, gradient): the generated tuple
+        if t._single:
+            grads = items[0]
+        elif tup and not t.keep_value and all(it == f"_s2s_r[{k}]" for k, it in enumerate(items)):
+            return "_s2s_r"                   # the tuple of gradients as it is
+        else:
+            grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        return f"(_s2s_r[0], {grads})" if t.keep_value else grads
+
+    @staticmethod
+    def _grad_items(c, sc, leaves, direct, nvals, tup):
+        """Per gradient, the expression returning it as :func:`_fix_grad`
+        would (the result itself where the specialisation proved it fresh and
+        of its argument's kind; a scalar argument's type of a 0-d value);
+        None when one needs the checks."""
+        flags, scalar = direct
         items = []
         sfunc = getattr(sc, "func", None)         # the specialised IR: its dtype facts
         examples = sfunc.info.get("examples", {}) if sfunc is not None else {}
@@ -874,16 +903,31 @@ class _FastCall:
                 items.append(f"_s2s_k{i}({r})")
             else:
                 return None
-        if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
-                len(c.func.results) == 2:
-            return "_s2s_r"                   # (value, gradient): the generated tuple
-        if t._single:
-            grads = items[0]
-        elif tup and not t.keep_value and all(it == f"_s2s_r[{k}]" for k, it in enumerate(items)):
-            return "_s2s_r"                   # the tuple of gradients as it is
-        else:
-            grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
-        return f"(_s2s_r[0], {grads})" if t.keep_value else grads
+        return items
+
+
+def _flat_aux(out_tree, nvals):
+    """The expression rebuilding ``has_aux``'s aux value from the generated
+    code's results ``_s2s_r[1:nvals]``, as ``pytree.unflatten`` does, when it
+    is one value or a flat tuple, list or dict (str or int keys) of values;
+    else None."""
+    if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2 or \
+            out_tree.children[0].kind != "leaf":
+        return None
+    aux = out_tree.children[1]
+    if aux.kind == "leaf":
+        return "_s2s_r[1]" if nvals == 2 else None
+    if aux.kind not in ("tuple", "list", "dict") or \
+            any(ch.kind != "leaf" for ch in aux.children) or nvals != 1 + len(aux.children):
+        return None
+    vals = [f"_s2s_r[{1 + j}]" for j in range(len(aux.children))]
+    if aux.kind == "dict":
+        if not all(type(k) in (str, int) for k in aux.keys):
+            return None
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(aux.keys, vals)) + "}"
+    if aux.kind == "list":
+        return "[" + ", ".join(vals) + "]"
+    return "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
 
 
 def _zero_d_of_kind(examples, r, x):

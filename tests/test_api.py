@@ -656,6 +656,54 @@ def test_gradient_of_a_numpy_scalar_on_the_hot_runner(monkeypatch, lam):
     assert type(g(W, X, Y, np.float16(0.3))[1]) is np.float16          # another scalar type
 
 
+def _aux_leaf(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), z
+
+
+def _aux_dict(w, X, y):
+    z = X @ w
+    loss = np.mean((z - y) ** 2)
+    return loss, {"z": z, "loss": loss, "w": w}
+
+
+def _aux_tuple(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), (z,)
+
+
+def _aux_nested(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), {"a": [z, w], "b": 1.5}
+
+
+@pytest.mark.parametrize("f", [_aux_leaf, _aux_dict, _aux_tuple, _aux_nested])
+@pytest.mark.parametrize("make", [lambda f: grad(f, has_aux=True),
+                                  lambda f: value_and_grad(f, has_aux=True),
+                                  lambda f: grad(f, wrt=(0, 1), has_aux=True)])
+def test_has_aux_on_the_hot_runner(monkeypatch, f, make):
+    # (gradient, aux) built by the runner itself where aux is flat, as _finish builds it
+    want = make(f)(W, X, Y)
+    g = make(f)
+    g(W, X, Y)
+    finished = []
+    full = s2sgrad.api._GradBase._finish
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_finish",
+                        lambda *a: finished.append(1) or full(*a))
+    for _ in range(3):
+        got = g(W, X, Y)
+        leaves_got, tree_got = s2sgrad.pytree.flatten(got)
+        leaves_want, tree_want = s2sgrad.pytree.flatten(want)
+        assert tree_got == tree_want
+        for a, b in zip(leaves_got, leaves_want):
+            assert type(a) is type(b)
+            np.testing.assert_array_equal(a, b)
+        if f is _aux_dict:                            # an argument returned as aux is itself
+            vg = isinstance(g, s2sgrad.api.ValueAndGradFunction)
+            assert (got[0][1] if vg else got[1])["w"] is W
+    assert bool(finished) == (f is _aux_nested)       # a nested aux: through _finish
+
+
 def test_hot_runner_guard_reads_a_global_named_like_a_generated_variable():
     # the inlined statements bind `np` privately; the guard of the user's
     # global `np` must still read the global
