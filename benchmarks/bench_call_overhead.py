@@ -87,6 +87,7 @@ CASES = [
     ("np.float64 by keyword", s2sgrad.grad(scaled), (np.ones(3),),
      {"lam": np.float64(0.5), "shift": 0.1}),
     ("wrt a float", s2sgrad.grad(scaled, wrt="lam"), (np.ones(3), 0.5), {}),
+    ("wrt a np.float64", s2sgrad.grad(scaled, wrt="lam"), (np.ones(3), np.float64(0.5)), {}),
 ]
 
 

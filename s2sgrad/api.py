@@ -23,8 +23,10 @@ statement (:func:`explain`).
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import itertools
 import linecache
 import numbers
 import os
@@ -38,7 +40,7 @@ from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
 from .guards import Guards, build as build_guard, changed, tests as guard_tests
-from .ir import Const, Func, verify
+from .ir import Const, Func, Var, verify
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
     signature as _signature
@@ -416,6 +418,8 @@ def _normalize_wrt(fn, sig, wrt):
 
 
 def _check_diff_leaf(x, pname):
+    if type(x) is np.ndarray and x.dtype.kind in "fc" or type(x) is float:
+        return                  # the common cases (a float or complex array), checked cheaply
     if _is_duck(x):             # dask, CuPy, ...: by its dtype, without converting it
         kind = x.dtype.kind
         what = {"b": "it is boolean", "i": "it has an integer type", "u": "it has an integer "
@@ -619,6 +623,77 @@ def _call_key(args, kwargs):
     return key
 
 
+# Generated functions of at most this many lines are inlined into their hot
+# runner (a larger one runs long enough for its frame not to matter, and
+# compiling its text twice would add to the compile time).
+INLINE_LINES = 60
+_RUNNERS = itertools.count()
+_RESERVED = ("_s2s_", "_s2g_")
+
+
+def _code_names(code):
+    """Every name a code object and the functions nested in it use."""
+    out = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars) | \
+        set(code.co_names)
+    for k in code.co_consts:
+        if isinstance(k, type(code)):
+            out |= _code_names(k)
+    return out
+
+
+def _inlinable(sc, names):
+    """``(lines, local names, free values)`` when the body of ``sc``'s generated
+    function can run as the statements of its hot runner: a small function
+    (:data:`INLINE_LINES`) whose parameters are the runner's ``names``, with
+    one ``return`` (its last line), no string spanning lines (the lines are
+    re-indented), no parameter assigned or deleted (the runner passes them
+    on after the body) and no name the runner uses (``_s2s_*``, ``_s2g_*``); its
+    free variables (``np``, helpers, constants) are bound by the runner's
+    factory to the same objects.  None otherwise."""
+    fn, source = getattr(sc, "fn", None), getattr(sc, "source", None)
+    code = getattr(fn, "__code__", None)
+    if code is None or not isinstance(source, str) or source.count("\n") > INLINE_LINES or \
+            fn.__defaults__ or fn.__kwdefaults__ or code.co_kwonlyargcount or \
+            code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS | inspect.CO_GENERATOR |
+                             inspect.CO_COROUTINE) or \
+            code.co_varnames[:code.co_argcount] != tuple(names) or \
+            code.co_argcount != len(names):
+        return None
+    used = _code_names(code)
+    if any(n.startswith(_RESERVED) for n in used):
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    node = tree.body[0]
+    lines = source.splitlines()
+    last = node.body[-1]
+    if node.lineno != 1 or node.decorator_list or not lines[0].startswith("def ") or \
+            not lines[0].endswith(":") or node.body[0].lineno < 2 or \
+            not isinstance(last, ast.Return) or last.value is None or \
+            last.end_lineno != len(lines) or last.lineno != last.end_lineno:
+        return None
+    params = set(names)
+    for sub in ast.walk(node):
+        if sub is not last and isinstance(sub, (ast.Return, ast.Global, ast.Nonlocal)):
+            return None
+        if isinstance(sub, ast.Name) and sub.id in params and not isinstance(sub.ctx, ast.Load):
+            return None         # a parameter rebound or deleted: the runner reads them after
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, (str, bytes)) and \
+                sub.lineno != sub.end_lineno:
+            return None
+    body = [ln[4:] if ln.startswith("    ") else ln.strip() for ln in lines[1:]]
+    if any(ln and ln[:1].isspace() and not ln.startswith("    ") for ln in lines[1:] if ln.strip()):
+        return None
+    cells = fn.__closure__ or ()
+    free = {n: cell.cell_contents for n, cell in zip(code.co_freevars, cells)}
+    local = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
+    return body, local, free
+
+
 class _FastCall:
     """The fast path of one argument signature: two small generated functions
     with the user's parameters (names and defaults), which check that each
@@ -635,9 +710,12 @@ class _FastCall:
     ``__call__`` of the instance's own class (:meth:`_GradBase._set_hot`),
     so a call is one Python call into it and one into the generated code, and
     arguments of another signature take the general path from there.
+    A small generated function's body is inlined into ``hot`` (one Python
+    frame less; :func:`_inlinable`), compiled under a file name of its own
+    whose lines map back to the user's statements as the generated code's do.
     Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
     generated function for three arrays, most of it the shape tests."""
-    __slots__ = ("probe", "hot", "sc")
+    __slots__ = ("probe", "hot", "sc", "source")
 
     @classmethod
     def make(cls, t, c, sc, leaves):
@@ -689,7 +767,10 @@ class _FastCall:
             else:
                 return None
         test = " and ".join(checks) or "True"
-        guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=names)
+        inline = _inlinable(sc, names)
+        # a guard reads a global by name, unless the runner has a variable of that name
+        avoid = set(names) | (inline[1] if inline is not None else set())
+        guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
         if guard is not None:          # what compiling assumed outside the arguments
             tests, consts = guard
             ns.update(consts)
@@ -715,15 +796,24 @@ class _FastCall:
             ret = f"_s2s_finish(_s2s_r, ({', '.join(names)}{',' if len(names) == 1 else ''}))"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
+        hot_body = f"                {body}\n"
+        if inline is not None:          # the generated function's statements themselves
+            lines, _, free = inline
+            if ret != "_s2s_r":
+                lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
+                lines.append(f"return {ret}")
+            hot_body = "".join(f"                {ln}\n" for ln in lines)
+            ns.update(free)
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
-        src = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
-               f"    def _s2s_probe({', '.join(sig)}):\n"
-               f"{ok}"
-               f"            {body.replace(chr(10) + '    ', chr(10))}\n"
-               f"        return _s2s_MISS\n"
-               f"    def _s2s_hot({', '.join(sig)}):\n"
-               f"{hot_ok}"
-               f"                {body}\n"
+        head = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
+                f"    def _s2s_probe({', '.join(sig)}):\n"
+                f"{ok}"
+                f"            {body.replace(chr(10) + '    ', chr(10))}\n"
+                f"        return _s2s_MISS\n"
+                f"    def _s2s_hot({', '.join(sig)}):\n"
+                f"{hot_ok}")
+        src = (f"{head}"
+               f"{hot_body}"
                f"            return _s2s_warm()({args}, None)\n"
                f"        except _s2s_Error as _s2s_e:\n"
                f"            raise _s2s_refusal(_s2s_e) from None\n"
@@ -732,42 +822,52 @@ class _FastCall:
                f"            raise\n"
                f"    return _s2s_probe, _s2s_hot\n")
         scope: dict = {}
+        filename = f"<s2sgrad fast path of {t.fn.__name__}>"
+        if inline is not None:
+            # the inlined lines: in tracebacks, and mapped to the user's statements
+            filename = f"<s2sgrad fast path of {t.fn.__name__} #{next(_RUNNERS)}>"
+            linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+            first = head.count("\n") + 1            # the runner's line of the body's first
+            smap = SOURCE_MAPS.get(sc.filename, {})
+            SOURCE_MAPS[filename] = {first + k: smap[k + 3] for k in range(len(inline[0]))
+                                     if k + 3 in smap}
         # in the user's globals: the guards' names are read as the user's code reads them
-        exec(compile(src, f"<s2sgrad fast path of {t.fn.__name__}>", "exec"), t._globals(), scope)
+        exec(compile(src, filename, "exec"), t._globals(), scope)
         probe, hot = scope["_s2s_factory"](**ns)
         name = t.fn.__name__
         hot.__name__ = hot.__qualname__ = name    # TypeErrors of a wrong call name the user's function
         hot.__code__ = hot.__code__.replace(co_name=name)
         self = cls()
-        self.probe, self.hot, self.sc = probe, staticmethod(hot), sc
+        self.probe, self.hot, self.sc, self.source = probe, staticmethod(hot), sc, src
         return self
 
     @staticmethod
     def _returns(t, c, sc, leaves):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None."""
-        if t.has_aux or any(_is_duck(x) for x in leaves):
+        if any(_is_duck(x) for x in leaves):
             return None
         direct = sc.__dict__.get("direct_flags")
-        if direct is None or c.out_tree.kind != "leaf":
+        if direct is None:
             return None
-        flags, scalar = direct
         nvals = len(c.func.results) - len(c.wrt_leaves)
-        if nvals != (1 if t.keep_value else 0):
-            return None
         tup = c.func.info.get("tuple_result")
+        if t.has_aux:
+            # (loss, aux): the aux values as they are (as _finish gives them),
+            # rebuilt when aux is one value or a flat tuple, list or dict of them
+            aux = _flat_aux(c.out_tree, nvals)
+            items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
+            if aux is None or not tup or items is None:
+                return None
+            grads = items[0] if t._single else f"({', '.join(items)}{',' * (len(items) == 1)})"
+            return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
+        if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
+            return None
         if not tup and nvals + len(c.wrt_leaves) != 1:
             return None
-        items = []
-        for k, (ok, i) in enumerate(zip(flags, c.wrt_leaves)):
-            x = leaves[i]
-            r = f"_s2s_r[{nvals + k}]" if tup else "_s2s_r"
-            if ok:
-                items.append(r)
-            elif type(x) in (float, complex) and scalar[k]:
-                items.append(f"_s2s_{type(x).__name__}({r})")
-            else:
-                return None
+        items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
+        if items is None:
+            return None
         if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
@@ -778,6 +878,66 @@ class _FastCall:
         else:
             grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
         return f"(_s2s_r[0], {grads})" if t.keep_value else grads
+
+    @staticmethod
+    def _grad_items(c, sc, leaves, direct, nvals, tup):
+        """Per gradient, the expression returning it as :func:`_fix_grad`
+        would (the result itself where the specialisation proved it fresh and
+        of its argument's kind; a scalar argument's type of a 0-d value);
+        None when one needs the checks."""
+        flags, scalar = direct
+        items = []
+        sfunc = getattr(sc, "func", None)         # the specialised IR: its dtype facts
+        examples = sfunc.info.get("examples", {}) if sfunc is not None else {}
+        results = list(sfunc.results[nvals:]) if sfunc is not None else []
+        for k, (ok, i) in enumerate(zip(flags, c.wrt_leaves)):
+            x = leaves[i]
+            r = f"_s2s_r[{nvals + k}]" if tup else "_s2s_r"
+            if ok:
+                items.append(r)
+            elif type(x) in (float, complex) and scalar[k]:
+                items.append(f"_s2s_{type(x).__name__}({r})")
+            elif isinstance(x, np.inexact) and k < len(results) and \
+                    _zero_d_of_kind(examples, results[k], x):
+                # a NumPy scalar argument: its type of the gradient, as _fix_grad gives
+                items.append(f"_s2s_k{i}({r})")
+            else:
+                return None
+        return items
+
+
+def _flat_aux(out_tree, nvals):
+    """The expression rebuilding ``has_aux``'s aux value from the generated
+    code's results ``_s2s_r[1:nvals]``, as ``pytree.unflatten`` does, when it
+    is one value or a flat tuple, list or dict (str or int keys) of values;
+    else None."""
+    if out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2 or \
+            out_tree.children[0].kind != "leaf":
+        return None
+    aux = out_tree.children[1]
+    if aux.kind == "leaf":
+        return "_s2s_r[1]" if nvals == 2 else None
+    if aux.kind not in ("tuple", "list", "dict") or \
+            any(ch.kind != "leaf" for ch in aux.children) or nvals != 1 + len(aux.children):
+        return None
+    vals = [f"_s2s_r[{1 + j}]" for j in range(len(aux.children))]
+    if aux.kind == "dict":
+        if not all(type(k) in (str, int) for k in aux.keys):
+            return None
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(aux.keys, vals)) + "}"
+    if aux.kind == "list":
+        return "[" + ", ".join(vals) + "]"
+    return "(" + ", ".join(vals) + ("," if len(vals) == 1 else "") + ")"
+
+
+def _zero_d_of_kind(examples, r, x):
+    """Whether the gradient result ``r`` of a NumPy scalar argument ``x`` is
+    certainly (by the specialisation's shape and dtype facts) a 0-d NumPy
+    value that ``type(x)(g)`` converts as :func:`_fix_grad` does: not complex
+    for a real ``x`` (whose gradient is the real part)."""
+    v = examples.get(r) if isinstance(r, Var) else None
+    return isinstance(v, (np.ndarray, np.generic)) and v.shape == () and \
+        (np.iscomplexobj(x) or not np.iscomplexobj(v))
 
 
 _PRIMITIVE_WRAPPERS: dict = {}

@@ -36,6 +36,7 @@ LEAF = TreeDef("leaf")
 
 # type -> (flatten(x) -> (children, aux), unflatten(aux, children) -> x)
 _NODES: dict = {}
+_HEAPTYPE = 1 << 9          # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or type()
 
 
 def register_pytree(cls, flatten, unflatten):
@@ -89,6 +90,8 @@ def node_rules(x):
     hit = _NODES.get(t)
     if hit is not None:
         return hit
+    if not t.__flags__ & _HEAPTYPE:
+        return None         # a built-in or C type (float, np.ndarray): never a dataclass
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return _dataclass_flatten, _dataclass_unflatten_for(t)
     return None

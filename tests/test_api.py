@@ -528,6 +528,201 @@ def test_fast_path_checks_the_value_of_a_static_float():
     assert g.__dict__.get("_fast")
 
 
+def _sqrt_loss(x, y):
+    return np.sum(np.sqrt(x) * y)             # the line an error in the hot runner names
+
+
+def _counting_full_path(monkeypatch):
+    """How many calls took the full path (``_GradBase._call``) so far."""
+    calls = []
+    full = s2sgrad.api._GradBase._call
+
+    def counted(self, args, kwargs):
+        calls.append(1)
+        return full(self, args, kwargs)
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_call", counted)
+    return calls
+
+
+def test_hot_runner_inlines_the_generated_statements_and_names_the_users_line(monkeypatch):
+    # a small generated function runs as the hot runner's own statements;
+    # an error they raise still names the user's statement
+    g = grad(_sqrt_loss)
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    calls = _counting_full_path(monkeypatch)
+    for _ in range(3):
+        np.testing.assert_allclose(g(x, y), 0.5 * y / np.sqrt(x), rtol=1e-15)
+    assert len(calls) == 1
+    (entry,) = g._fast.values()
+    hot = entry.source.split("def _s2s_hot")[1]
+    assert "_s2s_fn(" not in hot and "np.sqrt(x" in hot                  # inlined
+    line = _sqrt_loss.__code__.co_firstlineno + 1
+    with np.errstate(invalid="raise", divide="raise"):
+        with pytest.raises(FloatingPointError) as info:
+            g(np.array([1.0, -2.0, 3.0]), y)
+    assert len(calls) == 1                                  # raised by the hot runner
+    note = "\n".join(getattr(info.value, "__notes__", [])) or str(info.value)
+    assert f"test_api.py:{line}: return np.sum(np.sqrt(x) * y)" in note, note
+    assert "fast path of _sqrt_loss" in note
+    # the traceback shows the generated line
+    assert "np.sqrt(x" in "".join(traceback.format_exception(info.value))
+    np.testing.assert_allclose(g(x, y), 0.5 * y / np.sqrt(x), rtol=1e-15)
+
+
+def test_inlining_refuses_what_the_runner_could_not_run_as_its_own():
+    import types
+    from s2sgrad.api import _inlinable
+
+    def made(src):
+        ns = {}
+        exec(compile(src, "<test inline>", "exec"), {"np": np}, ns)
+        return types.SimpleNamespace(fn=next(iter(ns.values())), source=src, filename="-")
+    ok = made("def f_grad(x, y):\n    # a comment\n    t = x * y\n    return t\n")
+    lines, local, free = _inlinable(ok, ["x", "y"])
+    assert lines == ["# a comment", "t = x * y", "return t"] and "t" in local and free == {}
+    for src in ("def f_grad(x, y):\n    x = x * y\n    return x\n",         # a parameter rebound
+                "def f_grad(x, y):\n    del y\n    return x\n",             # or deleted
+                "def f_grad(x, y):\n    if x:\n        return y\n    return x\n",   # two returns
+                "def f_grad(x, y):\n    _s2s_ok = x\n    return y\n",          # a runner's name
+                'def f_grad(x, y):\n    s = """a\nb"""\n    return x\n'):      # a string over lines
+        assert _inlinable(made(src), ["x", "y"]) is None, src
+    assert _inlinable(ok, ["y", "x"]) is None                                  # other parameters
+
+
+class _SubArray(np.ndarray):
+    pass
+
+
+def test_hot_runner_still_rejects_another_shape_dtype_or_array_type(monkeypatch):
+    g = grad(loss)
+    want = loss_grad_by_hand(W, X, Y)
+    g(W, X, Y)
+    calls = _counting_full_path(monkeypatch)
+    np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)
+    assert not calls
+    others = [
+        ((W, X[:7], Y[:7]), loss_grad_by_hand(W, X[:7], Y[:7])),            # a shape
+        ((W.astype(np.float32), X, Y), None),                                # a dtype
+        ((W.view(_SubArray), X, Y), want),                                   # an array subclass
+        ((W, X, Y, np.float32(0.1)), None),                                  # a scalar type
+    ]
+    for args, expect in others:
+        n = len(calls)
+        got = g(*args)
+        assert len(calls) == n + 1, args                   # not the runner of W, X, Y
+        ref = grad(loss)(*args)
+        assert type(got) is type(ref) and got.dtype == ref.dtype
+        np.testing.assert_allclose(got, ref, rtol=1e-6 if ref.dtype == np.float32 else 1e-13)
+        if expect is not None:
+            np.testing.assert_allclose(got, expect, rtol=1e-12)
+        np.testing.assert_allclose(g(W, X, Y), want, rtol=1e-12)
+
+
+def test_keyword_and_numpy_scalar_calls_take_the_hot_runner(monkeypatch):
+    for call in (lambda g: g(W, X=X, y=Y, lam=np.float64(0.3)),
+                 lambda g: g(W, X, Y, np.float64(0.3)),
+                 lambda g: g(W, y=Y, lam=0.3, X=X)):
+        g = value_and_grad(loss)
+        want = call(value_and_grad(loss))
+        call(g)
+        calls = _counting_full_path(monkeypatch)
+        for _ in range(3):
+            got = call(g)
+            assert type(got[0]) is type(want[0])
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-15)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-15)
+        assert not calls
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize("lam", [np.float64(0.3), np.float32(0.3), 0.3])
+def test_gradient_of_a_numpy_scalar_on_the_hot_runner(monkeypatch, lam):
+    # the gradient of a NumPy-scalar argument is converted to its type by the
+    # runner itself (as the full path's _fix_grad does), not by _finish
+    g = grad(loss, wrt=(0, 3))
+    want = grad(loss, wrt=(0, 3))(W, X, Y, lam)
+    g(W, X, Y, lam)
+    finished = []
+    full = s2sgrad.api._GradBase._finish
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_finish",
+                        lambda *a: finished.append(1) or full(*a))
+    calls = _counting_full_path(monkeypatch)
+    for _ in range(3):
+        got = g(W, X, Y, lam)
+        assert type(got[1]) is type(want[1]) is type(lam)
+        assert got[1] == want[1]
+        np.testing.assert_array_equal(got[0], want[0])
+    assert not calls and not finished
+    assert type(g(W, X, Y, np.float16(0.3))[1]) is np.float16          # another scalar type
+
+
+def _aux_leaf(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), z
+
+
+def _aux_dict(w, X, y):
+    z = X @ w
+    loss = np.mean((z - y) ** 2)
+    return loss, {"z": z, "loss": loss, "w": w}
+
+
+def _aux_tuple(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), (z,)
+
+
+def _aux_nested(w, X, y):
+    z = X @ w
+    return np.mean((z - y) ** 2), {"a": [z, w], "b": 1.5}
+
+
+@pytest.mark.parametrize("f", [_aux_leaf, _aux_dict, _aux_tuple, _aux_nested])
+@pytest.mark.parametrize("make", [lambda f: grad(f, has_aux=True),
+                                  lambda f: value_and_grad(f, has_aux=True),
+                                  lambda f: grad(f, wrt=(0, 1), has_aux=True)])
+def test_has_aux_on_the_hot_runner(monkeypatch, f, make):
+    # (gradient, aux) built by the runner itself where aux is flat, as _finish builds it
+    want = make(f)(W, X, Y)
+    g = make(f)
+    g(W, X, Y)
+    finished = []
+    full = s2sgrad.api._GradBase._finish
+    monkeypatch.setattr(s2sgrad.api._GradBase, "_finish",
+                        lambda *a: finished.append(1) or full(*a))
+    for _ in range(3):
+        got = g(W, X, Y)
+        leaves_got, tree_got = s2sgrad.pytree.flatten(got)
+        leaves_want, tree_want = s2sgrad.pytree.flatten(want)
+        assert tree_got == tree_want
+        for a, b in zip(leaves_got, leaves_want):
+            assert type(a) is type(b)
+            np.testing.assert_array_equal(a, b)
+        if f is _aux_dict:                            # an argument returned as aux is itself
+            vg = isinstance(g, s2sgrad.api.ValueAndGradFunction)
+            assert (got[0][1] if vg else got[1])["w"] is W
+    assert bool(finished) == (f is _aux_nested)       # a nested aux: through _finish
+
+
+def test_hot_runner_guard_reads_a_global_named_like_a_generated_variable():
+    # the inlined statements bind `np` privately; the guard of the user's
+    # global `np` must still read the global
+    import types
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in ("sum", "sin", "cos")})
+    fake.sin = np.cos
+    scope = {"np": np}
+    src, name = "def f(x):\n    return np.sum(np.sin(x))\n", "<test_api guard of np>"
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+    exec(compile(src, name, "exec"), scope)
+    g = grad(scope["f"])
+    x = np.array([0.1, 0.2, 0.3])
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), np.cos(x), rtol=1e-15)
+    scope["np"] = fake                                       # np.sin is now cos
+    for _ in range(2):
+        np.testing.assert_allclose(g(x), -np.sin(x), rtol=1e-15)
+
+
 def _appended_list(x):
     out = []
     for i in range(3):
