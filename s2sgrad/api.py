@@ -465,6 +465,38 @@ def _plain_params(sig):
     return [p.name for p in ps], [p.default for p in ps]
 
 
+class _NoArg:
+    """The marker a fast runner binds to a parameter not passed (see
+    _FastCall.make)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<not passed>"
+
+
+_NO_ARG = _NoArg()
+
+
+def _passed(values, names):
+    """(args, kwargs) of the arguments of a fast runner's call that were
+    passed: the leading ones by position, the rest by name."""
+    args, kwargs = [], {}
+    for n, v in zip(names, values):
+        if v is _NO_ARG:
+            continue
+        if kwargs or len(args) < names.index(n):
+            kwargs[n] = v
+        else:
+            args.append(v)
+    return tuple(args), kwargs
+
+
+def _defaults_of(fn):
+    """The objects holding ``fn``'s defaults (compared by identity: the user
+    may rebind ``f.__defaults__`` between calls)."""
+    return getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)
+
+
 def _fix_grad(g, x, inputs, ids=None):
     """Give a gradient its argument's type, shape and dtype; never alias inputs
     (``ids``: the ids of ``inputs``, when the caller has them)."""
@@ -660,13 +692,28 @@ class _FastCall:
         # floats a rule needs as constants (np.linalg.norm's ord): compiled for
         # their value, so the runner checks it (see _make_static)
         statics = root.__dict__.get("_static_names", ())
+        # A parameter with a default is bound to a marker: the default is
+        # filled in (as the value _s2s_a<k>) only while f.__defaults__ is the
+        # tuple it was read from; other calls (the user rebound the
+        # defaults) take the general path with the arguments as passed.
+        # Once f has defaults, every parameter is (rebinding can give more of
+        # them defaults; one without must be passed, else the general path
+        # raises Python's TypeError).
+        values, fill = [], []
+        some = t._defaults[0] is not None
         for k, (p, x) in enumerate(zip(params, leaves)):
             n = p.name
             if p.default is not inspect.Parameter.empty:
                 ns[f"_s2s_d{k}"] = p.default
-                sig.append(f"{n}=_s2s_d{k}")
+                sig.append(f"{n}=_s2s_NO")
+                fill.append(f"_s2s_a{k} = _s2s_d{k} if {n} is _s2s_NO else {n}")
+                n = f"_s2s_a{k}"
+            elif some:
+                sig.append(f"{n}=_s2s_NO")
+                checks.append(f"{n} is not _s2s_NO")
             else:
                 sig.append(n)
+            values.append(n)
             tx = type(x)
             if tx is _ND:
                 ns[f"_s2s_t{k}"] = x.dtype
@@ -674,7 +721,7 @@ class _FastCall:
                               f"{n}.dtype is _s2s_t{k}")
             elif x is None:
                 checks.append(f"{n} is None")
-            elif tx in (float, complex) and n in statics:
+            elif tx in (float, complex) and p.name in statics:
                 ns[f"_s2s_v{k}"] = x
                 checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__} and {n} == _s2s_v{k}")
             elif tx in (float, complex):
@@ -688,6 +735,11 @@ class _FastCall:
                 checks.append(f"_s2s_type({n}) is _s2s_k{k}")
             else:
                 return None
+        if some:
+            ns["_s2s_user"], ns["_s2s_defs"] = t.fn, t._defaults[0]
+            ns["_s2s_NO"] = _NO_ARG
+            ns["_s2s_passed"] = _passed
+            checks.append("_s2s_user.__defaults__ is _s2s_defs")
         test = " and ".join(checks) or "True"
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=names)
         if guard is not None:          # what compiling assumed outside the arguments
@@ -704,7 +756,7 @@ class _FastCall:
         # the hot runner: errors of the generated code (and of the general
         # path it hands other signatures to) reported as the call's own
         hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
-        call = f"_s2s_fn({', '.join(names)})"
+        call = f"_s2s_fn({', '.join(values)})"
         ret = cls._returns(t, c, sc, leaves)
         if ret is None:
             def finish(res, leaves, c=c, sc=sc):
@@ -712,19 +764,27 @@ class _FastCall:
                     return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
                 return t._finish(c, res, list(leaves), None, None, sc)
             ns["_s2s_finish"] = finish
-            ret = f"_s2s_finish(_s2s_r, ({', '.join(names)}{',' if len(names) == 1 else ''}))"
+            ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+        fallback = f"_s2s_warm()({args}, None)"
+        if some:
+            fallback = f"_s2s_warm()(*_s2s_passed({args}, {tuple(names)!r}))"
+        pre = "".join(f"        {ln}\n" for ln in fill)
+        hot_pre = "".join(f"            {ln}\n" for ln in fill)
         src = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
                f"    def _s2s_probe({', '.join(sig)}):\n"
+               f"{pre}"
                f"{ok}"
                f"            {body.replace(chr(10) + '    ', chr(10))}\n"
                f"        return _s2s_MISS\n"
                f"    def _s2s_hot({', '.join(sig)}):\n"
-               f"{hot_ok}"
+               f"        try:\n"
+               f"{hot_pre}"
+               f"{hot_ok[len('        try:' + chr(10)):]}"
                f"                {body}\n"
-               f"            return _s2s_warm()({args}, None)\n"
+               f"            return {fallback}\n"
                f"        except _s2s_Error as _s2s_e:\n"
                f"            raise _s2s_refusal(_s2s_e) from None\n"
                f"        except Exception as _s2s_e:\n"
@@ -862,6 +922,7 @@ class _Transformed:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
+        self._defaults = _defaults_of(fn)
         self.has_aux = has_aux
         self.verbose = verbose
         if not isinstance(fn, _Transformed):
@@ -878,6 +939,9 @@ class _Transformed:
         self._last_run = None     # what the last call ran (may be a specialisation)
 
     def _bind(self, args, kwargs):
+        d = _defaults_of(self.fn)
+        if d[0] is not self._defaults[0] or d[1] is not self._defaults[1]:
+            self._defaults_changed(d)
         fast = self.__dict__.get("_fast_params") if self._fast_bind else ()
         if fast is None:
             fast = self._fast_params = _plain_params(self._sig)
@@ -894,6 +958,20 @@ class _Transformed:
             raise TypeError(f"{self.fn.__name__}(): {exc}") from None
         ba.apply_defaults()
         return list(ba.arguments.items())
+
+    def _defaults_changed(self, d):
+        """``f.__defaults__`` (or ``__kwdefaults__``) was rebound since the
+        signature was read: Python calls ``f`` with the new defaults, so the
+        signature is read again and the fast runners (which hold the old
+        defaults) are dropped."""
+        try:
+            self._sig = inspect.signature(self.fn)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"cannot read the signature of {self.fn!r}: {exc}") from None
+        self._defaults = d
+        self.__dict__.pop("_fast_params", None)
+        self.__dict__.pop("_fast", None)
+        self._clear_hot()
 
     @property
     def _inner(self):
