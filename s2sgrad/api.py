@@ -415,6 +415,24 @@ def _normalize_wrt(fn, sig, wrt):
     return out, single
 
 
+# ndarray subclasses whose operators mean something else (np.matrix: * and **
+# are matrix products) or which skip elements (masked arrays): the generated
+# code would run NumPy's meaning, the derivative rules plain arrays'
+_ARRAY_SUBCLASSES = (np.matrix, np.ma.MaskedArray)
+
+
+def _refuse_subclass(value, pname):
+    leaves = pytree.flatten(value)[0] if isinstance(value, (list, tuple, dict)) else [value]
+    bad = next(v for v in leaves if isinstance(v, _ARRAY_SUBCLASSES))
+    what = "np.matrix" if isinstance(bad, np.matrix) else "a masked array (np.ma)"
+    hint = ("np.asarray(x) (and use @ for matrix products)" if isinstance(bad, np.matrix)
+            else "the data and the mask as two plain arrays (x.data, x.mask), and np.where "
+                 "on the mask")
+    raise InputError(f"the argument '{pname}' is {what}, which s2sgrad does not support "
+                     f"(its operators and reductions differ from a plain ndarray's); "
+                     f"pass {hint}")
+
+
 def _check_diff_leaf(x, pname):
     if _is_duck(x):             # dask, CuPy, ...: by its dtype, without converting it
         kind = x.dtype.kind
@@ -1012,6 +1030,10 @@ class _Transformed:
                 specs[name] = _LEAF_SPEC            # the common case first
             elif value is None:
                 specs[name] = ("none", None)
+            elif isinstance(value, _ARRAY_SUBCLASSES) or (
+                    isinstance(value, (list, tuple, dict)) and
+                    any(isinstance(v, _ARRAY_SUBCLASSES) for v in pytree.flatten(value)[0])):
+                _refuse_subclass(value, name)
             elif i not in trees and _static_callable(value):
                 # a function passed as an argument (def f(x, reduce=np.sum)):
                 # resolved while compiling, keyed by identity
