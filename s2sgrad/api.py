@@ -278,7 +278,8 @@ class _Lazy:
 
 
 def _describe_signature(key):
-    return ", ".join(f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
+    return ", ".join(f"dtype {t[1].__name__}" if isinstance(t, tuple) and t[0] == "dtype" else
+                     f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
                      "None" if t is None else t.__name__ for t in key)
 
 

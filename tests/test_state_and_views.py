@@ -300,3 +300,36 @@ def test_matrix_and_masked_arguments_are_refused(tmp_path, kind):
         grad(m.f)(arg)
     with pytest.raises(s2sgrad.S2SGradError, match="np.matrix|masked array"):
         grad(m.g)(np.ones(2), {"a": arg})
+
+
+def test_a_value_written_into_an_integer_array_has_no_derivative(tmp_path):
+    # y = np.arange(3); y[1] = 5 * x[1] truncates to an int: the derivative
+    # through the write is zero (s2sgrad gave -6.5 = y[1] + 5 * x[1] for
+    # d/dx1, NumPy's function has -3.0)
+    m = module(tmp_path, """
+        import numpy as np
+        def f(x):
+            y = np.arange(3)
+            y[1] = x[1] * 5
+            return np.sum(y * x)
+        def g(x):
+            a = np.zeros(3, dtype=bool)
+            a[0] = x[0]
+            b = np.zeros(3, dtype=np.int64)
+            b[1:] = x[1:] * 10
+            return np.sum(np.where(a, x, 2 * x)) + np.sum(b * x)
+        def h(x):
+            y = np.zeros(3)
+            y[0] = x[0] ** 2            # a float array: the derivative passes
+            y[1:] += x[1:] * 2
+            return np.sum(y * x)
+        """)
+    x = np.array([0.3, -0.7, 0.6])
+    np.testing.assert_allclose(grad(m.f)(x), [0.0, -3.0, 2.0])
+    np.testing.assert_allclose(grad(m.g)(x), [1.0, 2.0 - 7.0, 2.0 + 6.0])
+    for f in (m.f, m.g, m.h):
+        v, g = value_and_grad(f)(x)
+        np.testing.assert_allclose(v, f(x.copy()), rtol=1e-12)
+        out, t = jvp(f)((x,), (np.ones(3),))
+        np.testing.assert_allclose(t, np.sum(g), rtol=1e-12)
+    agrees(m.h, x)
