@@ -13,15 +13,22 @@ median of ``--rounds`` fresh processes.  The stage breakdown comes from
 ``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose).
 
     python benchmarks/bench_compile.py [--sizes 25 100 250 500 1000] [--rounds 3]
-                                       [--shape straight|loops|branches|rnn]
+                                       [--shape straight loops branches rnn | all]
+                                       [--against OTHER_CHECKOUT]
 
-``--shape``: ``straight`` (the default) is the straight-line function above;
-``loops`` the same statements in a sequence of short ``for`` loops (five
-statements each), ``branches`` in a sequence of ``if``/``else`` on a
-computed condition, ``rnn`` one loop over the rows of ``xs`` whose body
-has the N statements (an RNN step and a summed loss, in turn) -- the
-shapes where a pass that scans a loop body per loop carry, or the function
-per loop, would be quadratic.
+``--shape`` (one or more, ``all`` for the four): ``straight`` (the default)
+is the straight-line function above; ``loops`` the same statements in a
+sequence of short ``for`` loops (five statements each), ``branches`` in a
+sequence of ``if``/``else`` on a computed condition, ``rnn`` one loop over
+the rows of ``xs`` whose body has the N statements (an RNN step and a
+summed loss, in turn) -- the shapes where a pass that scans a loop body per
+loop carry, or the function per loop, would be quadratic.  Each shape's
+table ends with its growth: the time per statement at the largest size
+over the time per statement at 250 (or the smallest size), 1.0 when linear.
+
+``--against DIR``: also time the s2sgrad package of another checkout (the
+directory holding its ``s2sgrad/``), in the same run: the rounds alternate
+between the two, so both see the same machine load.
 
 Targets: 20 ms at 25 statements, 1 s at 1,000, linear in between.
 """
@@ -69,9 +76,9 @@ def source(n, shape="straight"):
     return "\n".join(lines) + "\n"
 
 
-def child(n, shape="straight"):
+def child(n, shape="straight", root=None):
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, os.path.join(here, ".."))
+    sys.path.insert(0, root or os.path.join(here, ".."))
     import numpy as np
     import s2sgrad
     from s2sgrad import api, verbose
@@ -107,39 +114,66 @@ def child(n, shape="straight"):
                       "stages": stages}))
 
 
+SHAPES = ["straight", "loops", "branches", "rnn"]
+NAMES = {"lower_function": "lower", "detach_shifts": "invariance", "grad_func": "reverse",
+         "optimize": "optimize", "_specialize": "specialize", "generate": "codegen"}
+
+
+def _run(n, shape, root):
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", str(n), "--shape", shape]
+    if root:
+        cmd += ["--root", root]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[25, 100, 250, 500, 1000])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--shape", choices=["straight", "loops", "branches", "rnn"],
-                    default="straight")
+    ap.add_argument("--shape", nargs="+", choices=SHAPES + ["all"], default=["straight"])
+    ap.add_argument("--against", default=None,
+                    help="another checkout to time in the same run (rounds alternate)")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--root", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    shapes = SHAPES if "all" in a.shape else a.shape
     if a.child is not None:
-        child(a.child, a.shape)
+        child(a.child, shapes[0], a.root)
         return 0
+    here = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    roots = [("this", None)] + ([("against", os.path.abspath(a.against))] if a.against else [])
     print(f"first grad() call: compile, specialise, generate, run (median CPU time of "
-          f"{a.rounds} fresh processes; range); {a.shape} function, "
-          f"{len(STATEMENTS)} kinds of statement in turn")
-    print(f"{'statements':>10} {'first call':>12} {'range':>17} {'per statement':>14} "
-          f"{'second call':>12}   stages (median, ms)")
-    for n in a.sizes:
-        runs = []
-        for _ in range(a.rounds):
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n),
-                                  "--shape", a.shape],
-                                 capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        firsts = [r["first"] for r in runs]
-        med = statistics.median(firsts)
-        stages = {k: statistics.median(r["stages"].get(k, 0.0) for r in runs)
-                  for k in runs[0]["stages"]}
-        names = {"lower_function": "lower", "detach_shifts": "invariance", "grad_func": "reverse",
-                 "optimize": "optimize", "_specialize": "specialize", "generate": "codegen"}
-        st = " ".join(f"{names[k]} {v * 1e3:.0f}" for k, v in stages.items())
-        print(f"{n:>10} {med * 1e3:>9.1f} ms {min(firsts) * 1e3:>7.1f}-{max(firsts) * 1e3:<7.1f} "
-              f"{med / n * 1e3:>11.2f} ms "
-              f"{statistics.median(r['second'] for r in runs) * 1e3:>9.2f} ms   {st}")
+          f"{a.rounds} fresh processes; range); {len(STATEMENTS)} kinds of statement in turn"
+          + (f"; 'this' is {here}, 'against' {roots[1][1]}" if a.against else ""))
+    for shape in shapes:
+        print(f"\n{shape} function")
+        print(f"{'statements':>10} {'':>7} {'first call':>12} {'range':>17} {'per statement':>14} "
+              f"{'second call':>12}   stages (median, ms)")
+        per: dict = {}
+        for n in a.sizes:
+            runs: dict = {label: [] for label, _ in roots}
+            for _ in range(a.rounds):
+                for label, root in roots:           # (alternating: the same load for both)
+                    runs[label].append(_run(n, shape, root))
+            for label, _ in roots:
+                rs = runs[label]
+                firsts = [r["first"] for r in rs]
+                med = statistics.median(firsts)
+                per.setdefault(label, {})[n] = med / n
+                stages = {k: statistics.median(r["stages"].get(k, 0.0) for r in rs)
+                          for k in rs[0]["stages"]}
+                st = " ".join(f"{NAMES[k]} {v * 1e3:.0f}" for k, v in stages.items())
+                print(f"{n:>10} {label if a.against else '':>7} {med * 1e3:>9.1f} ms "
+                      f"{min(firsts) * 1e3:>7.1f}-{max(firsts) * 1e3:<7.1f} "
+                      f"{med / n * 1e3:>11.2f} ms "
+                      f"{statistics.median(r['second'] for r in rs) * 1e3:>9.2f} ms   {st}")
+        if len(a.sizes) > 1:
+            big = max(a.sizes)
+            small = 250 if 250 in a.sizes and big > 250 else min(a.sizes)
+            for label, _ in roots:
+                print(f"growth {label if a.against else ''}: time per statement at {big} / at "
+                      f"{small} = {per[label][big] / per[label][small]:.2f} (1.0: linear)")
     return 0
 
 

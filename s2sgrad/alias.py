@@ -603,6 +603,7 @@ class IRAliases:
         self.order: list = []           # every Var seen, in program order
         self.index: dict = {}           # Var -> its position in order
         self._groups = None             # root -> its class in order (made by members)
+        self._unsorted: set = set()     # roots whose class is merged but not yet in order
         for p_ in func.params:
             self._see(p_)
         self._walk(func.body)
@@ -634,11 +635,17 @@ class IRAliases:
         if ra is not rb:
             self.parent[rb] = ra
             if self._groups is not None:
-                # (merged in place: code generation unites a value per write
-                # it makes in place, and rebuilding every class after each
-                # was quadratic in the function's length)
-                self._groups[ra] = sorted(self._groups[ra] + self._groups.pop(rb),
-                                          key=self.index.__getitem__)
+                # (merged in place, put in order when next asked for: code
+                # generation unites a value per write it makes in place, and
+                # rebuilding -- or re-sorting -- a class after each was
+                # quadratic in the function's length)
+                big, small = self._groups[ra], self._groups.pop(rb)
+                if len(big) < len(small):
+                    big, small = small, big
+                big.extend(small)
+                self._groups[ra] = big
+                self._unsorted.discard(rb)
+                self._unsorted.add(ra)
 
     def members(self, v):
         if not isinstance(v, Var) or v not in self.parent:
@@ -647,7 +654,12 @@ class IRAliases:
             self._groups = {}
             for u in self.order:
                 self._groups.setdefault(self.find(u), []).append(u)
-        return self._groups[self.find(v)]
+        root = self.find(v)
+        group = self._groups[root]
+        if root in self._unsorted:
+            self._unsorted.discard(root)
+            group.sort(key=self.index.__getitem__)
+        return group
 
     def _walk(self, block):
         from .primitives.control import loop_offset

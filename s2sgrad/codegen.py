@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 import importlib
 import itertools
@@ -316,18 +317,22 @@ def _fx(node, prec) -> str:
 
 class _Names(dict):
     """Var -> its Python name, and the reverse (``holders``: name -> the Vars
-    printed under it), kept by every write."""
+    printed under it, an ordered set), kept by every write; ``log``: name ->
+    every Var ever given it, in turn (append-only: CodeGen._rebound_between
+    indexes it as it grows)."""
 
     def __init__(self):
         super().__init__()
         self.holders: dict = {}
+        self.log: dict = {}
 
     def __setitem__(self, v, name):
         old = self.get(v)
         if old is not None:
-            self.holders[old].remove(v)
+            del self.holders[old][v]
         dict.__setitem__(self, v, name)
-        self.holders.setdefault(name, []).append(v)
+        self.holders.setdefault(name, {})[v] = None
+        self.log.setdefault(name, []).append(v)
 
     def setdefault(self, v, name):
         if v not in self:
@@ -620,16 +625,8 @@ class CodeGen:
         # carry it came from, an array it is a view of) and exists here: none
         # may be read after this write (the loop inits on y's carry chain are
         # copied on entry where needed, see _writable)
-        for m in self.aliases.members(y):
-            if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
-                continue
-            try:
-                late = self._view_reach(m) > here   # (views_read_after(m, ..., here))
-            except _CyclicViews:
-                self._reach = {}
-                late = views_read_after(m, self.use_sites, self.pos, here)
-            if late:
-                return
+        if self._read_after(y, out, chain, here):
+            return
         if not self._writable(y):
             return
         n = self.namer.name(y)
@@ -638,12 +635,92 @@ class CodeGen:
         # the name is rebound later (a loop carry's result takes the body
         # parameter's name): the written value may not be read after that
         last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
-        for w in self.namer.names.holders.get(n, ()):
-            if w is not y and w is not out and here < self.def_pos.get(w, -1) < last:
-                return
+        if self._rebound_between(n, y, out, here, last):
+            return
         self.namer.names[out] = n
         self.inplace.add(e)
-        self.aliases.union(out, y)
+        self._unite(out, y)
+
+    def _rebound_between(self, n, y, out, lo, hi) -> bool:
+        """Whether a value other than ``y`` and ``out`` printed as ``n`` is
+        defined strictly between positions ``lo`` and ``hi``.  The values
+        given ``n`` are kept sorted by definition position as they come
+        (an accumulator's versions all print as one name: a scan of them
+        per write was quadratic); one that no longer holds ``n`` is passed
+        over."""
+        names = self.namer.names
+        log = names.log.get(n, ())
+        index = self.__dict__.setdefault("_holder_pos", {})
+        entry = index.get(n)
+        if entry is None:
+            entry = index[n] = [0, []]     # how much of the log is indexed, (pos, seq)
+        keys = entry[1]
+        for seq in range(entry[0], len(log)):
+            bisect.insort(keys, (self.def_pos.get(log[seq], -1), seq))
+        entry[0] = len(log)
+        i = bisect.bisect_right(keys, (lo, math.inf))
+        while i < len(keys) and keys[i][0] < hi:
+            w = log[keys[i][1]]
+            if w is not y and w is not out and names.get(w) == n:
+                return True
+            i += 1
+        return False
+
+    def _read_after(self, y, out, chain, here) -> bool:
+        """Whether a member of ``y``'s alias class that exists at ``here``
+        (but ``out`` and the loop inits on ``y``'s carry ``chain``), or a
+        view of it, is read after ``here``.
+
+        Each class keeps the members not yet known to be read for the last
+        time (``_pending``): the writes are decided in program order
+        (``_coalesce_block``), so a member whose reads all come before one
+        write's position is read by nothing after any later write either,
+        and is dropped for good -- a weight gradient accumulated N times in
+        a loop body looks at each of its versions once, not once per later
+        accumulation (quadratic).  Members defined after ``here``, ``out``
+        and the chain stay for the next writes."""
+        pending = self.__dict__.setdefault("_pending", {})
+        root = self.aliases.find(y) if y in self.aliases.parent else y
+        cands = pending.get(root)
+        if cands is None:
+            cands = list(self.aliases.members(y))
+        keep = []
+        for i, m in enumerate(cands):
+            if m is out or m in chain and m is not y or self.def_pos.get(m, -1) > here:
+                keep.append(m)
+                continue
+            try:
+                late = self._view_reach(m) > here   # (views_read_after(m, ..., here))
+            except _CyclicViews:
+                self._reach = {}
+                late = views_read_after(m, self.use_sites, self.pos, here)
+            if late:
+                keep += cands[i:]
+                pending[root] = keep
+                return True
+        pending[root] = keep
+        return False
+
+    def _unite(self, out, y):
+        """``aliases.union(out, y)``, the two classes' pending members
+        (:meth:`_read_after`) merged under the new root."""
+        al = self.aliases
+        pending = self.__dict__.setdefault("_pending", {})
+        ro = al.find(out) if out in al.parent else out
+        ry = al.find(y) if y in al.parent else y
+        if ro is ry:
+            return
+        po = pending.pop(ro, None)
+        py = pending.pop(ry, None)
+        if po is None and py is None:
+            al.union(out, y)    # (neither asked about yet: made from members when asked)
+            return
+        if po is None:
+            po = list(al.members(out))
+        if py is None:
+            py = list(al.members(y))
+        al.union(out, y)
+        pending[al.find(y)] = py + po
 
     def _view_reach(self, v) -> float:
         """The last position where ``v`` or a view derived from it

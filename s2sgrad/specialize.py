@@ -1877,11 +1877,15 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
         the loop and are touched in it only by ``list_accumulate``: None
         until first written, zeros after the loop if never written."""
         top = b is func.body
+        # (the ids of the block's equations, per loop: made again only when
+        # the previous loop's accumulators changed them)
+        here, stale = None, True
         for k, e in enumerate(list(b.eqns)):
             if e.prim.name != "for_loop":
                 continue
             body, off = e.params["body"], loop_offset(e)
-            here = {id(x) for x in b.eqns}
+            if stale:
+                here, stale = {id(x) for x in b.eqns}, False
             for j, (p, r) in enumerate(zip(body.params[off:], body.results)):
                 acc_eqns = readers.get(p, ())
                 if len(acc_eqns) != 1 or acc_eqns[0] is None or \
@@ -1929,6 +1933,7 @@ def accumulate_lists_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                 if top:
                     func.results = [done if v is out else v for v in func.results]
                 count_again()
+                stale = True
     block(func.body)
     return func
 

@@ -65,6 +65,8 @@ instead of backward), which may change the last bits of a weight gradient.
 """
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var, rename_reads
@@ -100,19 +102,29 @@ class _Tapes:
             for b in e.blocks():
                 self.block(b)
         loops = [e for e in block.eqns if e.prim.name == "for_loop"]
+        # a forward loop's partner: the first later loop over the same
+        # iterable (the same Var, or equal constants) the other way round,
+        # neither one left by ``break``.  The loops are grouped by iterable
+        # and direction once (a scan of every later loop per loop was
+        # quadratic in a function of many loops)
+        later: dict = {}
+        for k, e in enumerate(loops):
+            if e.params.get("break_at") is None:
+                later.setdefault(self._loop_key(e), []).append(k)
         for k, fwd in enumerate(loops):
-            for bwd in loops[k + 1:]:
-                if self._paired(fwd, bwd):
-                    self.pair(block, fwd, bwd)
-                    break
+            if fwd.params.get("break_at") is not None:
+                continue
+            key = self._loop_key(fwd)
+            ks = later.get((key[0], not key[1]), ())
+            i = bisect.bisect_right(ks, k)
+            if i < len(ks):
+                self.pair(block, fwd, loops[ks[i]])
 
-    def _paired(self, fwd, bwd) -> bool:
-        if fwd.params.get("break_at") is not None or bwd.params.get("break_at") is not None:
-            return False
-        if bool(fwd.params.get("reverse")) == bool(bwd.params.get("reverse")):
-            return False
-        a, b = fwd.args[0], bwd.args[0]
-        return a is b or (isinstance(a, Const) and isinstance(b, Const) and a == b)
+    @staticmethod
+    def _loop_key(e):
+        """A loop's iterable (the Var, or a constant's value) and direction."""
+        a = e.args[0]
+        return ("const", a.key()) if isinstance(a, Const) else a, bool(e.params.get("reverse"))
 
     # ------------------------------------------------------------ one pair
 
@@ -120,6 +132,9 @@ class _Tapes:
         fbody, bbody = fwd.params["body"], bwd.params["body"]
         pushes = {e.args[0]: e for e in fbody.eqns if e.prim.name == "push"}
         pops = {e.args[0]: e for e in bbody.eqns if e.prim.name == "pop"}
+        bpushes = {e.args[0]: e for e in bbody.eqns if e.prim.name == "push"}
+        if not bpushes and not any(s in pops for s in pushes):
+            return          # (nothing to convert: no look at the whole block)
         created = {e.outs[0]: e for e in block.eqns if e.prim.name == "new_stack"}
         at = {id(e): i for i, e in enumerate(block.eqns)}
         # saved values: pushed in fwd, popped in bwd
@@ -128,7 +143,6 @@ class _Tapes:
         # hoisted factors: pushed in bwd, unzipped after it
         after = block.eqns[at[id(bwd)] + 1:]
         unzips = {e.args[0]: e for e in after if e.prim.name == "unzip"}
-        bpushes = {e.args[0]: e for e in bbody.eqns if e.prim.name == "push"}
         factors = [s for s in bpushes if s in unzips and s in created and
                    self._only_uses(s, bpushes[s], unzips[s])]
         if not saved and not factors:
@@ -306,6 +320,7 @@ class _Tapes:
         fb, bb = fwd.params["body"], bwd.params["body"]
         at = _index_of(fb.eqns, push)
         self._rows_done = []          # (eqns reading a state's rows, at the body's top)
+        self._body_index = None       # (_batched's tables of the body, made once per push)
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
@@ -446,8 +461,14 @@ class _Tapes:
         if not self._by_index or not isinstance(n, Const) or not self._states:
             return None
         fb = fwd.params["body"]
-        inside = _defined(fb) | set(fb.params)
-        defs = {o: e for e in fb.eqns for o in e.outs}
+        # what the body defines and by which equation, made once per push:
+        # converting its values inserts only tape writes and their carries
+        # (new Vars, which no equation of the step reads), so the tables
+        # still answer for every operand of the step's own equations
+        if self._body_index is None:
+            self._body_index = (_defined(fb) | set(fb.params),
+                                {o: e for e in fb.eqns for o in e.outs})
+        inside, defs = self._body_index
         eqns: list = []
         memo: dict = {}
 
