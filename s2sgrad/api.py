@@ -280,7 +280,8 @@ class _Lazy:
 
 
 def _describe_signature(key):
-    return ", ".join(f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
+    return ", ".join(f"dtype {t[1].__name__}" if isinstance(t, tuple) and t[0] == "dtype" else
+                     f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
                      "None" if t is None else t.__name__ for t in key)
 
 
@@ -417,6 +418,24 @@ def _normalize_wrt(fn, sig, wrt):
     return out, single
 
 
+# ndarray subclasses whose operators mean something else (np.matrix: * and **
+# are matrix products) or which skip elements (masked arrays): the generated
+# code would run NumPy's meaning, the derivative rules plain arrays'
+_ARRAY_SUBCLASSES = (np.matrix, np.ma.MaskedArray)
+
+
+def _refuse_subclass(value, pname):
+    leaves = pytree.flatten(value)[0] if isinstance(value, (list, tuple, dict)) else [value]
+    bad = next(v for v in leaves if isinstance(v, _ARRAY_SUBCLASSES))
+    what = "np.matrix" if isinstance(bad, np.matrix) else "a masked array (np.ma)"
+    hint = ("np.asarray(x) (and use @ for matrix products)" if isinstance(bad, np.matrix)
+            else "the data and the mask as two plain arrays (x.data, x.mask), and np.where "
+                 "on the mask")
+    raise InputError(f"the argument '{pname}' is {what}, which s2sgrad does not support "
+                     f"(its operators and reductions differ from a plain ndarray's); "
+                     f"pass {hint}")
+
+
 def _check_diff_leaf(x, pname):
     if type(x) is np.ndarray and x.dtype.kind in "fc" or type(x) is float:
         return                  # the common cases (a float or complex array), checked cheaply
@@ -467,6 +486,38 @@ def _plain_params(sig):
     if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in ps):
         return ()
     return [p.name for p in ps], [p.default for p in ps]
+
+
+class _NoArg:
+    """The marker a fast runner binds to a parameter not passed (see
+    _FastCall.make)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<not passed>"
+
+
+_NO_ARG = _NoArg()
+
+
+def _passed(values, names):
+    """(args, kwargs) of the arguments of a fast runner's call that were
+    passed: the leading ones by position, the rest by name."""
+    args, kwargs = [], {}
+    for n, v in zip(names, values):
+        if v is _NO_ARG:
+            continue
+        if kwargs or len(args) < names.index(n):
+            kwargs[n] = v
+        else:
+            args.append(v)
+    return tuple(args), kwargs
+
+
+def _defaults_of(fn):
+    """The objects holding ``fn``'s defaults (compared by identity: the user
+    may rebind ``f.__defaults__`` between calls)."""
+    return getattr(fn, "__defaults__", None), getattr(fn, "__kwdefaults__", None)
 
 
 def _fix_grad(g, x, inputs, ids=None):
@@ -738,13 +789,28 @@ class _FastCall:
         # floats a rule needs as constants (np.linalg.norm's ord): compiled for
         # their value, so the runner checks it (see _make_static)
         statics = root.__dict__.get("_static_names", ())
+        # A parameter with a default is bound to a marker: the default is
+        # filled in (as the value _s2s_a<k>) only while f.__defaults__ is the
+        # tuple it was read from; other calls (the user rebound the
+        # defaults) take the general path with the arguments as passed.
+        # Once f has defaults, every parameter is (rebinding can give more of
+        # them defaults; one without must be passed, else the general path
+        # raises Python's TypeError).
+        values, fill = [], []
+        some = t._defaults[0] is not None
         for k, (p, x) in enumerate(zip(params, leaves)):
             n = p.name
             if p.default is not inspect.Parameter.empty:
                 ns[f"_s2s_d{k}"] = p.default
-                sig.append(f"{n}=_s2s_d{k}")
+                sig.append(f"{n}=_s2s_NO")
+                fill.append(f"_s2s_a{k} = _s2s_d{k} if {n} is _s2s_NO else {n}")
+                n = f"_s2s_a{k}"
+            elif some:
+                sig.append(f"{n}=_s2s_NO")
+                checks.append(f"{n} is not _s2s_NO")
             else:
                 sig.append(n)
+            values.append(n)
             tx = type(x)
             if tx is _ND:
                 ns[f"_s2s_t{k}"] = x.dtype
@@ -752,7 +818,7 @@ class _FastCall:
                               f"{n}.dtype is _s2s_t{k}")
             elif x is None:
                 checks.append(f"{n} is None")
-            elif tx in (float, complex) and n in statics:
+            elif tx in (float, complex) and p.name in statics:
                 ns[f"_s2s_v{k}"] = x
                 checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__} and {n} == _s2s_v{k}")
             elif tx in (float, complex):
@@ -766,8 +832,14 @@ class _FastCall:
                 checks.append(f"_s2s_type({n}) is _s2s_k{k}")
             else:
                 return None
+        if some:
+            ns["_s2s_user"], ns["_s2s_defs"] = t.fn, t._defaults[0]
+            ns["_s2s_NO"] = _NO_ARG
+            ns["_s2s_passed"] = _passed
+            checks.append("_s2s_user.__defaults__ is _s2s_defs")
         test = " and ".join(checks) or "True"
-        inline = _inlinable(sc, names)
+        # a function with defaults passes the runner's own names (_s2s_a<k>) on
+        inline = _inlinable(sc, names) if not some else None
         # a guard reads a global by name, unless the runner has a variable of that name
         avoid = set(names) | (inline[1] if inline is not None else set())
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
@@ -785,7 +857,7 @@ class _FastCall:
         # the hot runner: errors of the generated code (and of the general
         # path it hands other signatures to) reported as the call's own
         hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
-        call = f"_s2s_fn({', '.join(names)})"
+        call = f"_s2s_fn({', '.join(values)})"
         ret = cls._returns(t, c, sc, leaves)
         if ret is None:
             def finish(res, leaves, c=c, sc=sc):
@@ -793,7 +865,7 @@ class _FastCall:
                     return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
                 return t._finish(c, res, list(leaves), None, None, sc)
             ns["_s2s_finish"] = finish
-            ret = f"_s2s_finish(_s2s_r, ({', '.join(names)}{',' if len(names) == 1 else ''}))"
+            ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
         hot_body = f"                {body}\n"
@@ -805,16 +877,24 @@ class _FastCall:
             hot_body = "".join(f"                {ln}\n" for ln in lines)
             ns.update(free)
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+        fallback = f"_s2s_warm()({args}, None)"
+        if some:
+            fallback = f"_s2s_warm()(*_s2s_passed({args}, {tuple(names)!r}))"
+        pre = "".join(f"        {ln}\n" for ln in fill)
+        hot_pre = "".join(f"            {ln}\n" for ln in fill)
         head = (f"def _s2s_factory({', '.join(sorted(ns))}):\n"
                 f"    def _s2s_probe({', '.join(sig)}):\n"
+                f"{pre}"
                 f"{ok}"
                 f"            {body.replace(chr(10) + '    ', chr(10))}\n"
                 f"        return _s2s_MISS\n"
                 f"    def _s2s_hot({', '.join(sig)}):\n"
-                f"{hot_ok}")
+                f"        try:\n"
+                f"{hot_pre}"
+                f"{hot_ok[len('        try:' + chr(10)):]}")
         src = (f"{head}"
                f"{hot_body}"
-               f"            return _s2s_warm()({args}, None)\n"
+               f"            return {fallback}\n"
                f"        except _s2s_Error as _s2s_e:\n"
                f"            raise _s2s_refusal(_s2s_e) from None\n"
                f"        except Exception as _s2s_e:\n"
@@ -1022,6 +1102,7 @@ class _Transformed:
         except (TypeError, ValueError) as exc:
             raise TypeError(f"cannot read the signature of {fn!r}: {exc}") from None
         self.wrt, self._single = _normalize_wrt(fn, self._sig, wrt)
+        self._defaults = _defaults_of(fn)
         self.has_aux = has_aux
         self.verbose = verbose
         if not isinstance(fn, _Transformed):
@@ -1038,6 +1119,9 @@ class _Transformed:
         self._last_run = None     # what the last call ran (may be a specialisation)
 
     def _bind(self, args, kwargs):
+        d = _defaults_of(self.fn)
+        if d[0] is not self._defaults[0] or d[1] is not self._defaults[1]:
+            self._defaults_changed(d)
         fast = self.__dict__.get("_fast_params") if self._fast_bind else ()
         if fast is None:
             fast = self._fast_params = _plain_params(self._sig)
@@ -1054,6 +1138,20 @@ class _Transformed:
             raise TypeError(f"{self.fn.__name__}(): {exc}") from None
         ba.apply_defaults()
         return list(ba.arguments.items())
+
+    def _defaults_changed(self, d):
+        """``f.__defaults__`` (or ``__kwdefaults__``) was rebound since the
+        signature was read: Python calls ``f`` with the new defaults, so the
+        signature is read again and the fast runners (which hold the old
+        defaults) are dropped."""
+        try:
+            self._sig = inspect.signature(self.fn)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"cannot read the signature of {self.fn!r}: {exc}") from None
+        self._defaults = d
+        self.__dict__.pop("_fast_params", None)
+        self.__dict__.pop("_fast", None)
+        self._clear_hot()
 
     @property
     def _inner(self):
@@ -1094,6 +1192,10 @@ class _Transformed:
                 specs[name] = _LEAF_SPEC            # the common case first
             elif value is None:
                 specs[name] = ("none", None)
+            elif isinstance(value, _ARRAY_SUBCLASSES) or (
+                    isinstance(value, (list, tuple, dict)) and
+                    any(isinstance(v, _ARRAY_SUBCLASSES) for v in pytree.flatten(value)[0])):
+                _refuse_subclass(value, name)
             elif i not in trees and _static_callable(value):
                 # a function passed as an argument (def f(x, reduce=np.sum)):
                 # resolved while compiling, keyed by identity

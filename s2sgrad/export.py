@@ -295,7 +295,11 @@ def _signature_literal(key, lit):
     """An export_runtime.signature key as source (None: not expressible)."""
     parts = []
     for k in key:
-        if isinstance(k, tuple):
+        if isinstance(k, tuple) and k[0] == "dtype":
+            if getattr(np, k[1].__name__, None) is not k[1]:
+                return None
+            parts.append(f"('dtype', np.{k[1].__name__})")
+        elif isinstance(k, tuple):
             shape, dtype, t = k
             tname = "np.ndarray" if t is np.ndarray else (
                 f"np.{t.__name__}" if getattr(np, t.__name__, None) is t else None)
@@ -310,7 +314,9 @@ def _signature_literal(key, lit):
 def _describe_key(key):
     out = []
     for k in key:
-        if isinstance(k, tuple):
+        if isinstance(k, tuple) and k[0] == "dtype":
+            out.append(f"dtype {k[1].__name__}")
+        elif isinstance(k, tuple):
             out.append(f"{k[1]} {k[0]}" + ("" if k[2] is np.ndarray else f" {k[2].__name__}"))
         else:
             out.append(k.__name__)

@@ -118,6 +118,8 @@ def signature(leaves):
             key.append((a.shape, a.dtype, t))
         elif t in (float, int, bool):
             key.append(t)
+        elif t is type and issubclass(a, np.generic):
+            key.append(("dtype", a))    # a dtype computed in one part, read in another
         else:
             return None
     return tuple(key)

@@ -204,6 +204,10 @@ def signature(leaves):
             key.append(t)
         elif a is None:               # a compile-time constant: never read as a value
             key.append(None)
+        elif t is type and issubclass(a, np.generic):
+            # a dtype computed in one part of a split function (a pullback's
+            # forward) and read in the other: by its value
+            key.append(("dtype", a))
         elif rng_kind(a) is not None:
             key.append(t)                     # a random generator: by its type
         elif is_duck(a) and known_shape(a):
@@ -1209,6 +1213,19 @@ class _Rewriter:
                     np.shape(new) == cur.shape and np.can_cast(new.dtype, cur.dtype, "same_kind"):
                 dt = Const(cur.dtype.type)
                 return self.emit(e, lambda em: em.astype(e.args[0], dtype=dt))
+        if name == "cast_derivative":
+            # a derivative through a conversion to a float dtype, already in
+            # the target dtype (and real where the target is): itself
+            t = self.val(e.args[0])
+            dtype, to = (self.val(e.kwargs[k]) for k in ("dtype", "to"))
+            try:
+                same = t is not UNKNOWN and np.issubdtype(np.dtype(dtype), np.inexact) and \
+                    isinstance(t, (np.ndarray, np.generic)) and t.dtype == np.dtype(to)
+            except TypeError:
+                same = False
+            if same:
+                self.subst[e.outs[0]] = e.args[0]
+                return []
         if out is UNKNOWN:
             return None
         if e.outs[0] in self.inf.static and _printable(out) and \

@@ -402,9 +402,11 @@ def test_fast_path_wrong_call_names_the_users_function():
     g = grad(loss)
     g(W, X, Y)
     g(W, X, Y)
-    with pytest.raises(TypeError, match=r"^loss\(\) .*positional argument"):
+    # (loss has a default: a missing argument is reported by the general
+    # path's binding, which names it too)
+    with pytest.raises(TypeError, match=r"^loss\(\):? .*argument.*'X'"):
         g(W)
-    with pytest.raises(TypeError, match=r"^loss\(\) got an unexpected keyword argument 'bogus'"):
+    with pytest.raises(TypeError, match=r"^loss\(\):? got an unexpected keyword argument 'bogus'"):
         g(W, X, Y, bogus=1)
 
 

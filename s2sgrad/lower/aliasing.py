@@ -43,6 +43,21 @@ def _atoms_in(v):
         yield v
 
 
+def _replace_object(v, old, new):
+    """``v`` with the container ``old`` (by identity) replaced by ``new``."""
+    if v is old:
+        return new
+    if isinstance(v, Seq):
+        items = [_replace_object(i, old, new) for i in v.items]
+        if any(a is not b for a, b in zip(items, v.items)):
+            return Seq(v.kind, items, v.fields)
+    elif isinstance(v, DictVal):
+        items = {k: _replace_object(i, old, new) for k, i in v.items.items()}
+        if any(items[k] is not v.items[k] for k in items):
+            return DictVal(items)
+    return v
+
+
 def _replace_atoms(v, new_of):
     """``v`` with every Var in ``new_of`` replaced (containers rebuilt; ``v``
     itself when it holds none of them)."""
@@ -333,6 +348,21 @@ class AliasingMixin:
                                       {"then": Block([], [], [then_value]),
                                        "else": Block([], [], [else_value])}, self.loc))
         return out
+
+    def rebind_container(self, name, old, new):
+        """The list or dict literal ``old`` bound to ``name`` was changed in
+        place (``xs.append(v)``, ``xs[0] = v``, ``xs += [v]``, ``d[k] = v``),
+        giving ``new``: as in Python, every name and container holding the
+        same object sees the change (``rows = [row]; row.append(v)`` grows
+        ``rows[0]``)."""
+        self.env[name] = new
+        if old is new:
+            return
+        for env in self.envs():
+            for k, v in list(env.items()):
+                r = _replace_object(v, old, new)
+                if r is not v:
+                    env[k] = r
 
     def write_back(self, old, new):
         """The array ``old`` was written into, giving ``new``: NumPy changes it

@@ -397,6 +397,15 @@ class CallsMixin:
         args = [base] + list(args)
         if adapter is not None:
             args, kwargs = adapter(args, kwargs)
+        if "copy" in kwargs and prim.name == "astype":
+            copy = kwargs.pop("copy")
+            if not isinstance(copy, Const):
+                raise self.unsupported(node, "x.astype(..., copy=<computed>)",
+                                       "pass copy=True or copy=False literally")
+            if not copy.value:
+                # x itself when it has the dtype already, else a converted copy:
+                # np.asarray's view-or-copy, decided at run time
+                return self.apply(P.get("asarray"), args, kwargs, node)
         return self.apply(prim, args, kwargs, node, spelling=("method", name))
 
     def method_self(self, method, path, node):

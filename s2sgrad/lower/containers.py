@@ -74,7 +74,7 @@ class ContainersMixin:
         base = self.load_name(name_node)
         v = self.expr(value_node)
         if isinstance(base, Seq) and base.kind == "list":
-            self.env[name_node.id] = Seq("list", base.items + [v])
+            self.rebind_container(name_node.id, base, Seq("list", base.items + [v]))
             return Const(None)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
             item = self.materialize(v, node)
@@ -110,7 +110,7 @@ class ContainersMixin:
             except IndexError:
                 raise self.error(node, "pop from an empty list or index out of range",
                                  cls=S2SGradError) from None
-            self.env[name_node.id] = Seq("list", items)
+            self.rebind_container(name_node.id, base, Seq("list", items))
             return item
         if isinstance(base, Var) and P.shape_of(base) is LIST and \
                 isinstance(index, Const) and index.value == -1:

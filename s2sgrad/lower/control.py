@@ -15,7 +15,8 @@ from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
-from .syntax import assigned_in, has_node, loop_else_as_flag, rebinds, rebinds_plainly
+from .syntax import (assigned_in, has_node, kept_then_written, loop_else_as_flag, rebinds,
+                     rebinds_plainly)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
 
 
@@ -533,6 +534,7 @@ class ControlFlowMixin:
         # them (accs = [z, ...]) hold the carry in the loop and the output
         # after it
         self.refuse_unknown_in_place(s, names, inits)
+        self.refuse_kept_then_written(s)
         same = {a: p_ for n, a, p_ in zip(names, inits, params)
                 if isinstance(a, Var) and (not n.startswith("$") or n.startswith(LIVE_PREFIX))
                 and not rebound(n, a)}
@@ -677,6 +679,41 @@ class ControlFlowMixin:
                                         f"'{n}' an array before the loop (np.array(...), "
                                         f".copy())", cls=S2SGradError,
                                      construct="augmented assignment in a loop")
+
+    def refuse_kept_then_written(self, s):
+        """``rows.append(a)`` in a loop, and ``a`` written in place while the
+        list still holds it (``a[i] = v`` in the next iteration, ``a += v``
+        after the append): NumPy's list holds the one array several times,
+        each entry seeing every later write; the loop's carries hold the
+        values at the appends.  Refused at the write."""
+        def may_be_array(n):
+            v = self.env.get(n)
+            return not (isinstance(v, Const) or isinstance(v, Var) and
+                        P.shape_of(v) is P.SCALAR)
+        def is_reference(n, item):
+            v = self.env.get(n)
+            if isinstance(v, Const) or isinstance(v, Var) and P.shape_of(v) is P.SCALAR:
+                return False                    # a number: the list holds its value
+            if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name):
+                idx = item.slice.elts if isinstance(item.slice, ast.Tuple) else [item.slice]
+                nd = self.top.alias.ndim.get(v)
+                if nd is not None and len(idx) >= nd and not any(
+                        isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and
+                        i.value in (None, Ellipsis) for i in idx):
+                    return False                # a[0] of a 1-d array: an element
+            return True
+        found = kept_then_written(s.body, may_be_array, is_reference)
+        if found is None:
+            return
+        name, node, st = found
+        raise self.error(st, f"this changes '{name}' in place while a list still holds it "
+                             f"(put there by reference at line {node.lineno}, in this "
+                             f"loop): in Python every entry of the list is the same object "
+                             f"and sees the change, which s2sgrad does not follow in a "
+                             f"loop; append a copy ({name}.copy(), list({name})), or make a "
+                             f"new one each iteration ({name} = {name} + v instead of "
+                             f"{name} += v)",
+                         cls=S2SGradError, construct="write into an array held by a list")
 
     def stmt_While(self, s):
         if s.orelse:

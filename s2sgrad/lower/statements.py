@@ -142,6 +142,12 @@ class StatementsMixin:
             self.refuse_external_write(cur, s)    # in place on an array of the caller's
         rhs = self.expr(s.value)
         new = self.kept_in_place(cur, self.binop(s.op, cur, rhs, s), s.target.id, s)
+        if isinstance(cur, Seq) and cur.kind == "list" and isinstance(new, Seq) or \
+                isinstance(cur, DictVal) and isinstance(new, DictVal):
+            # xs += [v], d |= e: in place on the list or dict (its other
+            # names and the containers holding it see it)
+            self.rebind_container(s.target.id, cur, new)
+            return
         if isinstance(cur, Var) and isinstance(new, Var):
             # x += v on an array is in place: the other names and views of the
             # array see it; on a Python or NumPy scalar it rebinds x alone

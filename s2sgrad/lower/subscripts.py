@@ -265,11 +265,11 @@ class SubscriptsMixin:
             if isinstance(base, DictVal):
                 items = dict(base.items)
                 items[key.value] = value
-                self.env[name] = DictVal(items)
+                self.rebind_container(name, base, DictVal(items))
             else:
                 items = list(base.items)
                 items[key.value] = value
-                self.env[name] = Seq(base.kind, items)
+                self.rebind_container(name, base, Seq(base.kind, items))
             return
         if isinstance(base, Static):
             raise self.unsupported(target, f"assignment into '{name}'", "assign into an array")

@@ -336,3 +336,156 @@ def loop_else_as_flag(loop, flag):
                                                                              ctx=ast.Load())),
                             body=orelse, orelse=[]), orelse[0])
     return [init, loop, after]
+
+
+# ---------------------------------------------------------------- arrays kept in a list
+
+
+# methods that write into their object (ndarray's, and a list's: a list put
+# into another list and then grown is seen grown there)
+_WRITER_METHODS = ("sort", "partition", "fill", "put", "itemset", "resize",
+                   "append", "extend", "insert", "pop", "remove", "clear", "reverse")
+# attribute steps that give a view of the same memory (a.T[0] = v writes a)
+_VIEW_ATTRS = ("T", "mT", "real", "imag", "flat")
+
+
+def _root_name(e):
+    """The name ``e`` is reached from through subscripts and view attributes
+    (``a``, ``a[1:]``, ``a.T[0]``), else None."""
+    while True:
+        if isinstance(e, ast.Name):
+            return e.id
+        if isinstance(e, ast.Subscript):
+            e = e.value
+        elif isinstance(e, ast.Attribute) and e.attr in _VIEW_ATTRS:
+            e = e.value
+        elif isinstance(e, ast.Starred):
+            e = e.value
+        else:
+            return None
+
+
+def _kept_in_list(st, is_reference=None):
+    """(name, node) for each array a statement puts into a list by reference:
+    ``L.append(a)``, ``L.append(a[1:])``, ``L.insert(i, a)``, ``L.extend([a])``,
+    ``L += [a]``; ``is_reference(name, item)`` may say an item is a copy
+    (``a[0]`` of a 1-d array, a number)."""
+    out = []
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                       + COMPREHENSIONS):
+        items = ()
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+            if n.func.attr == "append" and len(n.args) == 1:
+                items = n.args
+            elif n.func.attr == "insert" and len(n.args) == 2:
+                items = n.args[1:]
+            elif n.func.attr == "extend" and len(n.args) == 1 and \
+                    isinstance(n.args[0], (ast.List, ast.Tuple)):
+                items = n.args[0].elts
+        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and \
+                isinstance(n.value, (ast.List, ast.Tuple)):
+            items = n.value.elts
+        for it in items:
+            name = _root_name(it)
+            if name is not None and (is_reference is None or is_reference(name, it)):
+                out.append((name, n))
+    return out
+
+
+def _writes_into(st, name, aug_name):
+    """Whether the statement may write into the object ``name`` holds:
+    ``name[i] = v``, ``name[i] += v``, ``name += v`` (when ``aug_name``: the
+    name may hold an array), ``name.sort()``, ``np.copyto(name, v)``,
+    ``f(..., out=name)``."""
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                       + COMPREHENSIONS):
+        if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            for t in targets:
+                for e in ast.walk(t):
+                    if isinstance(e, ast.Subscript) and _root_name(e) == name:
+                        return True
+            if isinstance(n, ast.AugAssign) and aug_name and \
+                    isinstance(n.target, ast.Name) and n.target.id == name:
+                return True
+        elif isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Attribute) and f.attr in _WRITER_METHODS and \
+                    _root_name(f.value) == name:
+                return True
+            if isinstance(f, ast.Attribute) and f.attr in _WRITERS + ("fill_diagonal", "putmask") \
+                    and n.args and _root_name(n.args[0]) == name:
+                return True
+            if any(k.arg == "out" and _root_name(k.value) == name for k in n.keywords):
+                return True
+    return False
+
+
+def _events(stmts, path, may_be_array, is_reference, out):
+    """The body's events in source order: ("A", name, node) an array put
+    into a list, ("W", name, stmt) a write into it, ("R", name, stmt) a
+    rebinding; each with the path of blocks it is in (a rebinding holds for
+    the events after it in its own block and the blocks inside it)."""
+    for k, st in enumerate(stmts):
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        blocks = [(f, getattr(st, f)) for f in ("body", "orelse", "finalbody")
+                  if isinstance(getattr(st, f, None), list) and getattr(st, f)]
+        if isinstance(st, ast.Try):
+            blocks += [(f"handler{j}", h.body) for j, h in enumerate(st.handlers)]
+        if not blocks:
+            for name, node in _kept_in_list(st, is_reference):
+                out.append(("A", name, node, path))
+            names = {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+            for name in sorted(names):
+                if _writes_into(st, name, may_be_array(name)):
+                    out.append(("W", name, st, path))
+            if isinstance(st, (ast.Assign, ast.AnnAssign)):
+                for t in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                    for e in ast.walk(t):
+                        if isinstance(e, ast.Name) and isinstance(e.ctx, ast.Store):
+                            out.append(("R", e.id, st, path))
+            continue
+        header = [getattr(st, f) for f in ("test", "iter", "items") if getattr(st, f, None)]
+        for h in header:
+            for hn in (h if isinstance(h, list) else [h]):
+                for name, node in _kept_in_list(hn, is_reference):
+                    out.append(("A", name, node, path))
+        for f, block in blocks:
+            sub = path + ((id(st), f),)
+            if f == "body" and isinstance(st, (ast.For, ast.AsyncFor)):
+                for e in ast.walk(st.target):
+                    if isinstance(e, ast.Name):
+                        out.append(("R", e.id, st, sub))
+            _events(block, sub, may_be_array, is_reference, out)
+    return out
+
+
+def kept_then_written(body, may_be_array, is_reference=None):
+    """In a loop body: an array put into a list by reference (``rows.append(a)``)
+    and written in place while the list still holds it -- later in the same
+    iteration, or in a later one before ``a`` is rebound (``a[i] = v`` then
+    ``rows.append(a)`` with ``a`` made once before the loop: NumPy's list
+    holds the one array n times, all equal to its last value).  Returns
+    ``(name, append node, write statement)`` of the first such pair, else
+    None.  ``may_be_array(name)``: whether ``name += v`` may be in place;
+    ``is_reference``: see :func:`_kept_in_list`.  Pairs inside a nested
+    loop's body are that loop's own check."""
+    ev = _events(body, (), may_be_array, is_reference, [])
+    n = len(ev)
+    for i, (kind, name, node, _) in enumerate(ev):
+        if kind != "A":
+            continue
+        barriers = []
+        for k in range(1, n + 1):        # the rest of this iteration, then the next
+            j = (i + k) % n
+            if j == 0:                   # a new iteration: inner blocks are entered anew
+                barriers = [b for b in barriers if not b]
+            kind2, name2, st2, path2 = ev[j]
+            if name2 != name:
+                continue
+            if kind2 == "R":
+                barriers.append(path2)
+            elif kind2 == "W" and not any(path2[:len(b)] == b for b in barriers):
+                return name, node, st2
+    return None

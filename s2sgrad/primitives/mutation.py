@@ -36,7 +36,7 @@ import ast
 import numpy as np
 
 from .. import runtime
-from ..ir import Const
+from ..ir import Const, Var
 from .core import SCALAR, defprim, shape_of
 from .indexing import Slot, template_to_ast, evaluate_template
 
@@ -94,7 +94,19 @@ def setitem_vjp(em, eqn, g):
     if may_repeat(eqn.params["index"], parts):
         gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
     y_bar = em.call("setitem", g, Const(0.0), *parts, _params=idx)
+    if isinstance(v, Var):
+        # the value is converted to y's dtype: no derivative through an
+        # integer or bool array (y = np.arange(3); y[1] = 5 * x truncates)
+        gv = _through_dtype_of(em, gv, y, v)
     return [y_bar, em.unbroadcast(gv, v)] + [None] * len(parts)
+
+
+def _through_dtype_of(em, t, y, v):
+    """``t``, a derivative of a value ``v`` written into ``y``, as it passes
+    through the conversion to ``y``'s dtype: zeros when ``y`` is not a float
+    array (decided at run time; specialisation folds it), the real part for a
+    real ``y``; in ``v``'s dtype."""
+    return em.call("cast_derivative", t, dtype=em.result_type(y), to=em.result_type(v))
 
 
 def setitem_jvp(em, eqn, dots):
@@ -104,6 +116,8 @@ def setitem_jvp(em, eqn, dots):
         return None
     if dy is None:
         dy = em.zeros_like(y)
+    if dv is not None:
+        dv = em.call("cast_derivative", dv, dtype=em.result_type(y), to=em.result_type(dy))
     return em.call("setitem", dy, Const(0.0) if dv is None else dv, *parts,
                    _params={"index": eqn.params["index"]})
 

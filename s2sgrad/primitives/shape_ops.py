@@ -524,10 +524,13 @@ defmethod("squeeze", get("squeeze"), positional_adapter("axis"))
 
 
 def _astype_adapter(args, kwargs):
-    # x.astype(dtype, order, casting, subok, copy): order/subok/copy do not change
+    # x.astype(dtype, order, casting, subok, copy): order/subok do not change
     # the values, so they are dropped; casting= (which can refuse a cast) is refused.
+    # copy= stays for the lowering: copy=False returns x itself when it already
+    # has the dtype (a write through the result is a write into x), which is
+    # np.asarray(x, dtype) (see lower/calls.py).
     args, kwargs = positional_adapter("dtype", "order", "casting", "subok", "copy")(args, kwargs)
-    return args, {k: v for k, v in kwargs.items() if k not in ("order", "subok", "copy")}
+    return args, {k: v for k, v in kwargs.items() if k not in ("order", "subok")}
 
 
 defmethod("astype", get("astype"), _astype_adapter)
