@@ -333,3 +333,27 @@ def test_a_value_written_into_an_integer_array_has_no_derivative(tmp_path):
         out, t = jvp(f)((x,), (np.ones(3),))
         np.testing.assert_allclose(t, np.sum(g), rtol=1e-12)
     agrees(m.h, x)
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+def test_writes_into_0d_cotangents_without_specialisation(tmp_path, monkeypatch, mode):
+    """Generic code (not specialised to example values) wrote in place into
+    the cotangent of a 0-d array, which a ufunc of 0-d arrays may give as a
+    NumPy scalar (TypeError: no item assignment); it is made a 0-d array
+    first (the same array when it already is one)."""
+    from s2sgrad import api
+    monkeypatch.setattr(api, "SPECIALIZE", mode)
+    m = module(tmp_path, """
+        import numpy as np
+        def f(x):
+            y = np.zeros(())
+            y[()] = x ** 2
+            y[...] += x
+            return y * 2
+        """)
+    for x in (1.5, np.float64(-0.4), np.array(0.7)):
+        v, g = value_and_grad(m.f)(x)
+        np.testing.assert_allclose(v, m.f(x), rtol=1e-12)
+        np.testing.assert_allclose(g, 2 * (2 * x + 1), rtol=1e-12)
+        out, t = jvp(m.f)((x,), (1.0,))
+        np.testing.assert_allclose(t, 2 * (2 * x + 1), rtol=1e-12)

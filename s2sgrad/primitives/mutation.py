@@ -129,11 +129,18 @@ def _setitem_stmt(cg, e, indent):
     lines = []
     yexpr = cg.atom(y)
     examples = cg.func.info.get("examples") or {}
-    if isinstance(examples.get(y), np.generic):
-        # a cotangent or tangent of a 0-d array may be a NumPy scalar (a ufunc
-        # of 0-d arrays gives one), which has no memory to write into
+    # a cotangent or tangent of a 0-d array may be a NumPy scalar (a ufunc of
+    # 0-d arrays gives one), which has no memory to write into: known from the
+    # example values, or, in code not specialised to them, possible for any
+    maybe_scalar = isinstance(examples.get(y), np.generic) or \
+        (not examples and getattr(y, "bar_of", None) is not None)
+    in_place = e in cg.inplace and isinstance(yexpr, ast.Name) and yexpr.id == target_name
+    if in_place and maybe_scalar and not isinstance(examples.get(y), np.generic):
+        # the same array when it is one (the write stays in place), else a 0-d copy
+        lines.append(f"{indent}{target_name} = np.asarray({_to_source(yexpr)})")
+    elif maybe_scalar:
         lines.append(f"{indent}{target_name} = np.array({_to_source(yexpr)})")
-    elif e not in cg.inplace or not (isinstance(yexpr, ast.Name) and yexpr.id == target_name):
+    elif not in_place:
         lines.append(f"{indent}{target_name} = {_to_source(yexpr)}.copy()")
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),
