@@ -141,6 +141,8 @@ class _MarkedCall:
         self.primitive = prim
 
     def _program(self, wrt, remat, hoist, **kw):
+        """The derivative's program; each subclass (GradCall, PullbackCall)
+        defines it -- this base is never used alone."""
         raise NotImplementedError
 
     def _tangent_of(self, wrt, tangent_wrt, remat, what, **kw):

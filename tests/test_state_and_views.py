@@ -4,15 +4,13 @@ view-or-copy results (``x.astype(dtype, copy=False)``), ...
 
 Each test compares the value with plain NumPy and the gradient with finite
 differences (``check_grads``)."""
-import importlib.util
 import itertools
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import s2sgrad
+from tests.test_guards import module as guard_module
 from s2sgrad import check_grads, grad, jvp, value_and_grad
 
 _count = itertools.count()
@@ -20,14 +18,7 @@ _count = itertools.count()
 
 def module(tmp_path, text):
     """Write ``text`` as a module file and import it (a fresh module each time)."""
-    name = f"s2sg_state_mod_{next(_count)}"
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(text))
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return guard_module(tmp_path, text, name=f"s2sg_state_mod_{next(_count)}")
 
 
 def agrees(f, *args, wrt=0):

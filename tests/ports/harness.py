@@ -555,3 +555,18 @@ def report(results, title, show=("wrong", "error", "unsmooth", "n/a", "refused")
         print(f"\n{st} ({len(rs)}):")
         for r in rs[:limit]:
             print(f"  [{r.case.area}] {r.case.name} ({r.mode}): {r.detail}")
+
+
+def check(case, reason):
+    """The pytest check of one port case: no ``wrong``/``error``/``unsmooth``/
+    ``n/a`` outcome in any mode, and a refusal only where ``reason(case)``
+    names why (then the case is an expected failure carrying that reason)."""
+    import pytest
+    results = run(case)
+    bad = [r for r in results if r.status in ("wrong", "error", "unsmooth", "n/a")]
+    assert not bad, "; ".join(f"{r.mode}: {r.status}: {r.detail}" for r in bad)
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        why = reason(case)
+        assert why, "; ".join(f"{r.mode}: refused: {r.detail}" for r in refused)
+        pytest.xfail(f"{why} ({refused[0].detail})")

@@ -100,14 +100,7 @@ def _sample():
 
 @pytest.mark.parametrize("case", _sample(), ids=lambda c: f"{c.area}:{c.name}")
 def test_torch_port(case):
-    results = harness.run(case)
-    bad = [r for r in results if r.status in ("wrong", "error", "unsmooth", "n/a")]
-    assert not bad, "; ".join(f"{r.mode}: {r.status}: {r.detail}" for r in bad)
-    refused = [r for r in results if r.status == "refused"]
-    if refused:
-        why = _reason(case)
-        assert why, "; ".join(f"{r.mode}: refused: {r.detail}" for r in refused)
-        pytest.xfail(f"{why} ({refused[0].detail})")
+    harness.check(case, _reason)
 
 
 def main(argv):
