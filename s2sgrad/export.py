@@ -94,6 +94,12 @@ def export(transformed, path=None, *, example_args=None, example_kwargs=None,
     if not isinstance(transformed, _Transformed):
         raise TypeError(f"export expects a transformed function such as grad(f), got "
                         f"{transformed!r}")
+    if path is not None and not isinstance(path, (str, bytes, os.PathLike)):
+        # Checked before any work: a common slip is export(grad(f), x), the
+        # example argument where the file name goes.
+        raise TypeError(f"export's path is the file to write (a str or os.PathLike), got "
+                        f"{type(path).__name__}; pass example arguments as "
+                        f"example_args=(...)")
     text = _Exporter(transformed, example_args, example_kwargs, max_constant_size).module()
     if path is not None:
         with open(os.fspath(path), "w", encoding="utf-8", newline="\n") as fh:

@@ -498,6 +498,9 @@ def test_refused_signatures():
         export(grad(f))
     with pytest.raises(TypeError, match="transformed function"):
         export(logistic)
+    # An example argument where the file name goes: a clear error, no file.
+    with pytest.raises(TypeError, match="example_args=\\(\\.\\.\\.\\)"):
+        export(grad(logistic), np.ones(3))
 
 
 def test_specialised_code_runs_only_for_its_signature():
