@@ -65,8 +65,6 @@ instead of backward), which may change the last bits of a weight gradient.
 """
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var, rename_reads
@@ -101,24 +99,47 @@ class _Tapes:
         for e in block.eqns:
             for b in e.blocks():
                 self.block(b)
-        loops = [e for e in block.eqns if e.prim.name == "for_loop"]
-        # a forward loop's partner: the first later loop over the same
-        # iterable (the same Var, or equal constants) the other way round,
-        # neither one left by ``break``.  The loops are grouped by iterable
-        # and direction once (a scan of every later loop per loop was
-        # quadratic in a function of many loops)
-        later: dict = {}
+        loops = [e for e in block.eqns
+                 if e.prim.name == "for_loop" and e.params.get("break_at") is None]
+        # A reversed loop's partner is the loop that pushed the stacks it
+        # pops (over the same iterable -- the same Var, or equal constants
+        # -- the other way round).  Reverse mode nests the pairs -- F1 F2
+        # ... B2 B1 -- so with several loops over one range the first later
+        # loop the other way round is not the partner of all but the last
+        # (whose stacks then stayed lists).  A reversed loop that pops
+        # nothing (it only hoists weight-gradient factors) takes the nearest
+        # earlier loop not otherwise paired, the nesting's partner.  Each
+        # loop is looked at once (no scan of every later loop per loop).
+        pusher: dict = {}
         for k, e in enumerate(loops):
-            if e.params.get("break_at") is None:
-                later.setdefault(self._loop_key(e), []).append(k)
-        for k, fwd in enumerate(loops):
-            if fwd.params.get("break_at") is not None:
-                continue
-            key = self._loop_key(fwd)
-            ks = later.get((key[0], not key[1]), ())
-            i = bisect.bisect_right(ks, k)
-            if i < len(ks):
-                self.pair(block, fwd, loops[ks[i]])
+            for x in e.params["body"].eqns:
+                if x.prim.name == "push":
+                    pusher[x.args[0]] = k
+        fwd_of: dict = {}             # reversed loop's position -> its partner's
+        taken: set = set()
+        later: list = []
+        for k, e in enumerate(loops):
+            ks = {pusher[x.args[0]] for x in e.params["body"].eqns
+                  if x.prim.name == "pop" and x.args[0] in pusher}
+            ks = {j for j in ks if j < k and self._paired_keys(loops[j], e)}
+            if len(ks) == 1 and not ks & taken:
+                fwd_of[k] = ks.pop()
+                taken.add(fwd_of[k])
+            elif not ks:
+                later.append(k)
+        for k in later:
+            j = next((j for j in range(k - 1, -1, -1) if j not in taken and j not in fwd_of
+                      and self._paired_keys(loops[j], loops[k])), None)
+            if j is not None:
+                fwd_of[k] = j
+                taken.add(j)
+        for k, j in sorted(fwd_of.items(), key=lambda kj: kj[1]):
+            self.pair(block, loops[j], loops[k])
+
+    def _paired_keys(self, fwd, bwd) -> bool:
+        """Whether ``bwd`` runs over ``fwd``'s iterable the other way round."""
+        a, b = self._loop_key(fwd), self._loop_key(bwd)
+        return a[0] == b[0] and a[1] != b[1]
 
     @staticmethod
     def _loop_key(e):

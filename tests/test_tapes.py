@@ -410,3 +410,55 @@ def test_two_states_in_tapes_of_t_plus_one_rows(f):
             dn[k] = x - e
             num[i] = (f(*up) - f(*dn)) / (2 * eps)
         np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+def loops_in_sequence(W, U, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    for x in xs:                    # the same trip count, over the rows
+        h = np.tanh(U @ h + x)
+    for t in range(xs.shape[0]):
+        h = np.sin(W @ h) * xs[t]
+    return np.sum(h ** 2)
+
+
+def zipped_summed(W, xs, ys, h):
+    loss = 0.0
+    for x, y in zip(xs, ys):
+        h = np.tanh(W @ h + x)
+        loss = loss + np.sum((h - y) ** 2)
+    return loss
+
+
+def _fd(f, args, wrt, got, eps=1e-6):
+    for k, a in zip(wrt, got):
+        x = args[k]
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = eps
+            up, dn = list(args), list(args)
+            up[k], dn[k] = x + e, x - e
+            num[i] = (f(*up) - f(*dn)) / (2 * eps)
+        np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f, wrt", [(loops_in_sequence, (0, 1, 2, 3)), (zipped_summed, (0, 1, 2, 3))])
+def test_every_loop_of_known_length_uses_tapes(f, wrt):
+    """Several loops over one range (tapes.py pairs a reversed loop with the
+    loop that pushed what it pops, not with the first later one), and a loop
+    over zip (its trip count min(len, len) is known when specialised): every
+    loop saves into preallocated arrays, no list stack is left."""
+    W, U = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 3)) * 0.5
+    xs, h = rng.normal(size=(5, 3)), rng.normal(size=3)
+    args = (W, U, xs, h) if f is loops_in_sequence else (W, xs, rng.normal(size=(5, 3)), h)
+    g = s2sgrad.value_and_grad(f, wrt=wrt)
+    g(*args)
+    v, got = g(*args)
+    src = g.source
+    for gone in (".append(", ".pop()", "unzip", "stack_steps", "unbroadcast", "matmul_vjp"):
+        assert gone not in src, src
+    if f is loops_in_sequence:
+        assert src.count("np.empty((6, 3)") == 2 and src.count("np.empty(") >= 6, src
+    np.testing.assert_allclose(v, f(*args), rtol=1e-12)
+    _fd(f, args, wrt, got)
