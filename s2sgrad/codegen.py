@@ -620,7 +620,7 @@ class CodeGen:
         if not isinstance(y, Var):
             return
         here = self.pos[e]
-        chain = self._carry_chain(y)
+        chain = self._carry_chain(y) + self._inits_written_through(y)
         # y and every value that may share its memory (a view of it, a loop
         # carry it came from, an array it is a view of) and exists here: none
         # may be read after this write (the loop inits on y's carry chain are
@@ -640,6 +640,25 @@ class CodeGen:
         self.namer.names[out] = n
         self.inplace.add(e)
         self._unite(out, y)
+
+    def _inits_written_through(self, y):
+        """When ``y`` is the result of writes made in place into a loop carry
+        (``x_bar[t] += g1`` then ``x_bar[t] += g2`` in one step), the loop
+        inits on that carry's chain: ``y`` is the carry's memory, which the
+        loop owns as it does for the carry itself (its own copy, made on
+        entry where an init is read elsewhere: :meth:`_writable`), so the
+        inits are no more a reason to copy for the second write than for the
+        first (which copied ``x_bar`` whole once per step).  The carry
+        itself and the versions between stay checked (:meth:`_read_after`)."""
+        seen = 0
+        while seen < 10_000:
+            d = self.defs.get(y)
+            if d is None or d[0] != "eqn" or d[1] not in self.inplace or \
+                    not isinstance(d[1].args[0], Var):
+                break
+            y = d[1].args[0]
+            seen += 1
+        return self._carry_chain(y)[1:] if seen else []
 
     def _rebound_between(self, n, y, out, lo, hi) -> bool:
         """Whether a value other than ``y`` and ``out`` printed as ``n`` is
@@ -759,10 +778,31 @@ class CodeGen:
 
     def _carry_chain(self, y):
         """``y``, and if it is a loop carry its initial value, and so on out
-        through the enclosing loops."""
+        through the enclosing loops.
+
+        When an initial value is an earlier loop's output (loops in sequence
+        hand a cotangent from one to the next, ``xs_bar`` of three loops over
+        the rows of ``xs``), the chain goes on through that loop -- its
+        body's result, then its own initial value -- as long as that initial
+        value is read by the loop alone: the earlier loop's versions of the
+        carry are then read by nothing after it but through the output
+        (positions inside it come before any use of its output), so writing
+        the later loop's carry in place is as safe as writing the earlier
+        one's (without, each step of the later loop copied the whole
+        array)."""
         chain = [y]
         while True:
             d = self.defs.get(chain[-1])
+            if d is not None and d[0] == "eqn" and d[1].prim.name in ("for_loop", "while_loop"):
+                loop = d[1]
+                k = list(loop.outs).index(chain[-1])
+                init = loop.args[loop_offset(loop) + k]
+                res = loop.params["body"].results[k]
+                if not isinstance(init, Var) or init in chain or \
+                        len(self.use_sites.get(init, ())) != 1 or not isinstance(res, Var):
+                    return chain
+                chain += [res, init]
+                continue
             if d is None or d[0] != "param" or d[1] is None:
                 return chain
             region = d[1]
@@ -869,10 +909,18 @@ class CodeGen:
             if d is None or d[2] is not self.block_of[e]:
                 continue
             if d[0] == "param":
+                region = d[1]
+                if region is not None and region.prim.name == "for_loop" and \
+                        self._carry_buffer_free(a, region, d[2], e):
+                    # a reversed loop's carried cotangent, dead after its
+                    # last read (``dh += E[t]``, hand-written BPTT's): taken
+                    # after a fresh operand (whose buffer may then be
+                    # computed in a tape's row, _decide_row_write)
+                    candidates.append((i, a))
+                    continue
                 # a step function's cotangent or accumulator it owns (see
                 # _step_acc_owned): written into before any fresh operand,
                 # so the caller's buffer carries on and the fresh one dies
-                region = d[1]
                 if region is None or region.prim.name != "checkpoint_backward" or \
                         not self.owned(a) or not self._dead_at(a, e):
                     continue
@@ -884,9 +932,81 @@ class CodeGen:
                 continue
             candidates.append((i, a))
         if candidates:
-            i, a = candidates[0]
+            # (an operand living in a loop carry's buffer last: the result
+            # then lives in a buffer allocated in this step, which a tape's
+            # row can take -- ``_t1 *= dh`` where ``dh *= _t1`` would leave
+            # the step's cotangent in the carry and copy it into the row)
+            i, a = min(candidates, key=lambda c: self._in_carry_buffer(c[1]))
             self._buffer_of[e.outs[0]] = a
             self.ufunc_out[e] = i
+
+    def _carry_name_clash(self, p, members) -> bool:
+        """Values living in the buffer of the loop carry ``p`` print under
+        ``p``'s name, which the step's result for the carry takes when it is
+        defined (phi naming): one read after that definition would read the
+        next step's value.  Then the reuse is undone for the whole group
+        (each member allocates as before: always correct)."""
+        d = self.defs[p]
+        loop, body = d[1], d[2]
+        res = body.results[body.params.index(p) - loop_offset(loop)]
+        at = self.def_pos.get(res, -1)
+        if not any(m is not res and any(q > at for q, _ in self.use_sites.get(m, ()))
+                   for m in members):
+            return False
+        for m in members:
+            del self._buffer_of[m]
+            dm = self.defs.get(m)
+            if dm is not None and dm[0] == "eqn":
+                self.ufunc_out.pop(dm[1], None)
+        return True
+
+    def _in_carry_buffer(self, a) -> bool:
+        """Whether ``a`` lives in a ``for`` loop carry's buffer (reused by an
+        earlier ufunc of the step, :meth:`_carry_buffer_free`)."""
+        root = self._root_buffer(a)
+        d = self.defs.get(root)
+        return d is not None and d[0] == "param" and d[1] is not None and \
+            d[1].prim.name == "for_loop"
+
+    def _carry_buffer_free(self, p, loop, body, e) -> bool:
+        """Whether the ufunc ``e`` may write into the buffer of ``p``, a
+        carry of the ``for`` loop ``loop`` read by ``e`` for the last time in
+        the step (``h_bar += E[t]`` instead of a fresh ``h_bar + E[t]`` per
+        step).  Proof obligations: every array ``p`` holds is one this
+        function allocated and nothing else references --
+
+        * in the first step, the initial value: a fresh result of this
+          function (:func:`~s2sgrad.alias.fresh_result`) that the loop alone
+          reads;
+        * in later steps, the body's result for the carry: a fresh result
+          of an equation of the body, read there only by operations that keep
+          no reference to it (no stack, tape, container or view keeps it);
+
+        and in the step nothing reads ``p`` (or a view of it) after ``e``
+        (:meth:`_dead_at`), nor returns it as the next carry."""
+        off = loop_offset(loop)
+        if loop.params.get("break_at") is not None or p not in body.params[off:]:
+            return False
+        k = body.params.index(p) - off
+        init, res = loop.args[off + k], body.results[k]
+        if not isinstance(init, Var) or not isinstance(res, Var) or res is p or \
+                len(self.use_sites.get(init, ())) != 1 or \
+                any(v in self._foreign for v in (init, res, p)):
+            return False
+        for v in (init, res):
+            d = self.defs.get(v)
+            if d is None or d[0] != "eqn" or not fresh_result(d[1]):
+                return False
+        if self.defs[res][2] is not body:
+            return False
+        for _, u in self.use_sites.get(res, ()):
+            if u is None:
+                continue          # (the next step's carry, the loop's output)
+            if not (drops_references(u) or _shape_only(u, res)):
+                return False
+        if sum(1 for _, u in self.use_sites.get(res, ()) if u is None) != 1:
+            return False
+        return self._dead_at(p, e)
 
     def _dead_at(self, a, e, depth=0):
         """Whether nothing reads ``a``'s buffer after ``e`` (and nothing may
@@ -917,6 +1037,9 @@ class CodeGen:
             while root in self._buffer_of:
                 root = self._buffer_of[root]
             groups.setdefault(root, []).append(v)
+        for root in [r for r in groups if self._in_carry_buffer(r)]:
+            if self._carry_name_clash(root, groups[root]):
+                del groups[root]
 
         results = {r for r in self.func.results if isinstance(r, Var)}
 
@@ -1042,6 +1165,8 @@ class CodeGen:
                     for _, u in self.use_sites.get(loop.outs[j], ())):
             return False
         i = block.results.index(v)
+        if block.params[off + i] in self._buffer_groups()[1]:
+            return False        # (a ufunc of the step writes into the state's buffer)
         for w in (block.params[off + i], loop.outs[i]):
             if any(u is None or not (drops_references(u) or _shape_only(u, w))
                    for _, u in self.use_sites.get(w, ())):

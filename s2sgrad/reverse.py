@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import collections
 import dataclasses
 
 from . import remat as _ckpt
@@ -346,8 +347,12 @@ class Reverser:
                 adj.add(v, o, set())
 
     def _sub_adjoints(self, adj, em):
+        """A branch's adjoints: the enclosing ones seen through an overlay
+        that keeps the branch's own additions (``bar.maps[0]``) -- a copy of
+        every adjoint so far per branch made the reversal of n branches
+        quadratic in n."""
         local = Adjoints(em)
-        local.bar = dict(adj.bar)
+        local.bar = collections.ChainMap({}, adj.bar)
         return local
 
     def backward_cond(self, eqn, adj, em):
@@ -364,11 +369,12 @@ class Reverser:
             self.backward(blk.eqns, local, bem)
             branches.append((blk, bem, local))
         defined = [_defined(b) for b in (then, other)]
-        changed = []
+        changed, seen = [], set()
         for (blk, bem, local), dfn in zip(branches, defined):
-            for v, a in local.bar.items():
-                if v not in dfn and a is not adj.bar.get(v) and v not in changed:
+            for v, a in local.bar.maps[0].items():      # (the branch's own additions)
+                if v not in dfn and a is not adj.bar.get(v) and v not in seen:
                     changed.append(v)
+                    seen.add(v)
         effects = any(getattr(e.prim, "effect", False) for _, bem, _ in branches
                       for e in _all_eqns(bem.block))
         if not changed and not effects:

@@ -869,6 +869,10 @@ class _Infer:
             # a rank-dependent helper of batched code (s2sgrad.batch_runtime)
             from . import batch_runtime
             impl = getattr(batch_runtime, e.params["fn"])
+        elif name in ("py_min", "py_max"):
+            # zip's trip count (the builtins are no primitive's impl: a
+            # user's min() is not this primitive)
+            impl = min if name == "py_min" else max
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and _all_known(args) and \
@@ -914,7 +918,8 @@ class _Infer:
             res = _from_lazy(res)
         static = not draw and (
             (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
-                _is_pyscalar(res) and all(self.is_static(a) for a in e.atoms())))
+                (_is_pyscalar(res) or type(res) is range) and
+                all(self.is_static(a) for a in e.atoms())))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:

@@ -25,6 +25,17 @@ by the loop index (``xs[t_1]``) is that array -- and nothing is copied after
 the loop.  Memory: one array per saved value, where the lists held every
 step's array plus, after the loop, a stacked copy of each.
 
+Which loops: every forward loop paired with the reversed loop that pops
+the stacks it pushes (reverse mode nests the pairs, F1 F2 ... B2 B1, so with
+several loops over one range each reversed loop is matched through its
+stacks, not as "the next loop the other way round"); a reversed loop that
+pops nothing takes the nearest earlier unpaired loop.  A reversed loop
+with no partner whose trip count is known when it starts -- over
+``range(n)`` (a ``while`` loop's reversal, ``reversed(range(n_iter))``) or
+over a constant range an outer step saved (an inner loop's) -- writes its
+hoisted factors into arrays of that many rows at its index
+(:meth:`_Tapes.factors_only`); its forward loop's values stay on lists.
+
 What is converted, and why that is exact:
 
 * a stack with exactly one push, at the top level of the forward loop's
@@ -65,8 +76,6 @@ instead of backward), which may change the last bits of a weight gradient.
 """
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 
 from .ir import Block, Const, Eqn, Func, Var, rename_reads
@@ -80,7 +89,9 @@ from .specialize import _T, _compact
 def preallocate(func: Func, inf) -> Func:
     """``func`` with the stacks of known-length loops turned into arrays."""
     uses = _uses(func)
-    _Tapes(inf, uses).block(func.body)
+    t = _Tapes(inf, uses)
+    t.func = func
+    t.block(func.body)
     return func
 
 
@@ -101,24 +112,121 @@ class _Tapes:
         for e in block.eqns:
             for b in e.blocks():
                 self.block(b)
-        loops = [e for e in block.eqns if e.prim.name == "for_loop"]
-        # a forward loop's partner: the first later loop over the same
-        # iterable (the same Var, or equal constants) the other way round,
-        # neither one left by ``break``.  The loops are grouped by iterable
-        # and direction once (a scan of every later loop per loop was
-        # quadratic in a function of many loops)
-        later: dict = {}
+        loops = [e for e in block.eqns
+                 if e.prim.name == "for_loop" and e.params.get("break_at") is None]
+        # A reversed loop's partner is the loop that pushed the stacks it
+        # pops (over the same iterable -- the same Var, or equal constants
+        # -- the other way round).  Reverse mode nests the pairs -- F1 F2
+        # ... B2 B1 -- so with several loops over one range the first later
+        # loop the other way round is not the partner of all but the last
+        # (whose stacks then stayed lists).  A reversed loop that pops
+        # nothing (it only hoists weight-gradient factors) takes the nearest
+        # earlier loop not otherwise paired, the nesting's partner.  Each
+        # loop is looked at once (no scan of every later loop per loop).
+        pusher: dict = {}
         for k, e in enumerate(loops):
-            if e.params.get("break_at") is None:
-                later.setdefault(self._loop_key(e), []).append(k)
-        for k, fwd in enumerate(loops):
-            if fwd.params.get("break_at") is not None:
-                continue
-            key = self._loop_key(fwd)
-            ks = later.get((key[0], not key[1]), ())
-            i = bisect.bisect_right(ks, k)
-            if i < len(ks):
-                self.pair(block, fwd, loops[ks[i]])
+            for x in e.params["body"].eqns:
+                if x.prim.name == "push":
+                    pusher[x.args[0]] = k
+        fwd_of: dict = {}             # reversed loop's position -> its partner's
+        taken: set = set()
+        later: list = []
+        for k, e in enumerate(loops):
+            ks = {pusher[x.args[0]] for x in e.params["body"].eqns
+                  if x.prim.name == "pop" and x.args[0] in pusher}
+            ks = {j for j in ks if j < k and self._paired_keys(loops[j], e)}
+            if len(ks) == 1 and not ks & taken:
+                fwd_of[k] = ks.pop()
+                taken.add(fwd_of[k])
+            elif not ks:
+                later.append(k)
+        for k in later:
+            j = next((j for j in range(k - 1, -1, -1) if j not in taken and j not in fwd_of
+                      and self._paired_keys(loops[j], loops[k])), None)
+            if j is not None:
+                fwd_of[k] = j
+                taken.add(j)
+        for k, j in sorted(fwd_of.items(), key=lambda kj: kj[1]):
+            self.pair(block, loops[j], loops[k])
+        # a reversed loop with no partner (that of a ``while`` loop, whose
+        # trip count is known only when the reversal starts): its hoisted
+        # weight-gradient factors still go into arrays of its length
+        for k, e in enumerate(loops):
+            if k not in fwd_of and e.params.get("reverse"):
+                self.factors_only(block, e)
+
+    def _paired_keys(self, fwd, bwd) -> bool:
+        """Whether ``bwd`` runs over ``fwd``'s iterable the other way round."""
+        a, b = self._loop_key(fwd), self._loop_key(bwd)
+        return a[0] == b[0] and a[1] != b[1]
+
+    def factors_only(self, block, bwd):
+        """The hoisted factors (``_terms.append((g, h))``, unzipped and
+        stacked after the loop) of a reversed loop over ``range(n)`` that no
+        forward loop pairs with -- the reversal of a ``while`` loop runs
+        ``reversed(range(n_iter))`` -- written into arrays of n rows at the
+        loop index (``range(n)`` visits 0..n-1 once each, whatever n is at
+        run time), allocated when the loop starts.  Only the factors: the
+        forward loop's trip count is not known when it starts, so its
+        saved values stay on lists."""
+        bbody = bwd.params["body"]
+        bpushes = {e.args[0]: e for e in bbody.eqns if e.prim.name == "push"}
+        if not bpushes:
+            return
+        it = self.val(bwd.args[0])
+        a = bwd.args[0]
+        if not isinstance(it, range) or it.start != 0 or it.step != 1:
+            return
+        static = isinstance(a, Const) or a in self.inf.static
+        if not static:
+            d = next((e for e in block.eqns if a in e.outs), None)
+            if d is not None and d.prim.name == "pop" and self._constant_range(d, a) == it:
+                static = True   # (the same constant range every time: an inner loop's)
+            elif d is None or d.prim.name != "range" or len(d.args) != 1 or d.kwargs:
+                return          # (positions 0..n-1 only for range(n))
+        created = {e.outs[0]: e for e in block.eqns if e.prim.name == "new_stack"}
+        j = at_of(block, bwd)
+        unzips = {e.args[0]: e for e in block.eqns[j + 1:] if e.prim.name == "unzip"}
+        factors = [s_ for s_ in bpushes if s_ in unzips and s_ in created and
+                   self._only_uses(s_, bpushes[s_], unzips[s_])]
+        if not factors:
+            return
+        mid: list = []
+        n = Const(len(it)) if static else self._emit(mid, "len", (a,), hint="n")
+        if bbody.params[0].hint in ("", "_"):
+            bbody.params[0].hint = "k"          # (the index is read now: ``steps[k] = g``)
+        for s_ in factors:
+            # (by_index only where the length is a constant: the rows of an
+            # input stand for the stacked factor when it has n rows)
+            self._convert_factors(block, bwd, created[s_], bpushes[s_], unzips[s_], n,
+                                  bbody.params[0], mid, {}, static, it)
+        j = at_of(block, bwd)
+        block.eqns[j:j] = mid
+
+    def _constant_range(self, pop, a):
+        """The range popped as ``a`` by ``pop`` when the stack's one push
+        always pushes the same constant range -- ``range(n)`` of integer
+        constants, made in an outer loop's body, saved for the reversal of
+        the inner loop over it -- else None."""
+        stack = pop.args[0]
+        pushes = [u for u in self.uses.get(stack, []) if u is not None and u.prim.name == "push"]
+        if len(pushes) != 1 or len(pushes[0].args) != len(pop.outs) + 1:
+            return None
+        v = pushes[0].args[1 + list(pop.outs).index(a)]
+        if isinstance(v, Const):
+            return v.value if type(v.value) is range else None
+        d = self._defs().get(v)
+        if d is None or d.prim.name != "range" or d.kwargs or \
+                not all(isinstance(x, Const) and type(x.value) is int for x in d.args):
+            return None
+        return range(*(x.value for x in d.args))
+
+    def _defs(self):
+        got = self.__dict__.get("_def_table")
+        if got is None:
+            from .ir import iter_eqns
+            got = self._def_table = {o: e for e in iter_eqns(self.func.body) for o in e.outs}
+        return got
 
     @staticmethod
     def _loop_key(e):

@@ -193,10 +193,22 @@ def test_summed_losses_compute_in_the_rows(f, batch, monkeypatch):
     m = re.search(r"(h_\w+) = h_tape(_\d+)?\[1:8\]\n(?: *#.*\n)? *(_t\d+) = \1 - ys\n", src)
     assert m, src
     # its row read as a view where it is used (nothing writes it), no copy
-    assert re.search(r"%s\[t_1\][,)]" % m.group(3), src) and ".copy()" not in src, src
+    assert re.search(r"%s\[t_1\][,)\n]" % m.group(3), src) and ".copy()" not in src, src
     assert "out=steps[t_1])" in src and "steps[t_1] = " not in src, src
     back = src[src.index("reversed("):]
     assert "seed" not in back and "loss_bar" not in back, src
+    # no temporary allocated per reversed step (hand-written BPTT's loop):
+    # the residual is added into the carried cotangent (dead after that
+    # read), 1 - h**2 is computed in the step's row, and only the product
+    # with the weights is new memory
+    # (a mean's 1/n scaling of the residual's row still takes one
+    # temporary: that would need the step's statements reordered)
+    body = back[:back.index("stepsT") if "stepsT" in back else len(back)]
+    fresh = [ln for ln in body.splitlines()[1:]
+             if ln.startswith("        ") and not ln.lstrip().startswith("#") and
+             not ("out=" in ln or re.search(r"[-+*/]= ", ln) or " @ " in ln or
+                  re.fullmatch(r" *\w+ = \w+\[t_1\]", ln))]
+    assert len(fresh) <= (0 if f is rnn_summed else 1), (fresh, src)
     # (the written rows are used in place: a second call gives the same numbers)
     _close(g(*args), want)
 
@@ -410,3 +422,170 @@ def test_two_states_in_tapes_of_t_plus_one_rows(f):
             dn[k] = x - e
             num[i] = (f(*up) - f(*dn)) / (2 * eps)
         np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+def loops_in_sequence(W, U, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+    for x in xs:                    # the same trip count, over the rows
+        h = np.tanh(U @ h + x)
+    for t in range(xs.shape[0]):
+        h = np.sin(W @ h) * xs[t]
+    return np.sum(h ** 2)
+
+
+def zipped_summed(W, xs, ys, h):
+    loss = 0.0
+    for x, y in zip(xs, ys):
+        h = np.tanh(W @ h + x)
+        loss = loss + np.sum((h - y) ** 2)
+    return loss
+
+
+def _fd(f, args, wrt, got, eps=1e-6):
+    for k, a in zip(wrt, got):
+        x = args[k]
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            e = np.zeros_like(x)
+            e[i] = eps
+            up, dn = list(args), list(args)
+            up[k], dn[k] = x + e, x - e
+            num[i] = (f(*up) - f(*dn)) / (2 * eps)
+        np.testing.assert_allclose(a, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f, wrt", [(loops_in_sequence, (0, 1, 2, 3)), (zipped_summed, (0, 1, 2, 3))])
+def test_every_loop_of_known_length_uses_tapes(f, wrt):
+    """Several loops over one range (tapes.py pairs a reversed loop with the
+    loop that pushed what it pops, not with the first later one), and a loop
+    over zip (its trip count min(len, len) is known when specialised): every
+    loop saves into preallocated arrays, no list stack is left."""
+    W, U = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(3, 3)) * 0.5
+    xs, h = rng.normal(size=(5, 3)), rng.normal(size=3)
+    args = (W, U, xs, h) if f is loops_in_sequence else (W, xs, rng.normal(size=(5, 3)), h)
+    g = s2sgrad.value_and_grad(f, wrt=wrt)
+    g(*args)
+    v, got = g(*args)
+    src = g.source
+    for gone in (".append(", ".pop()", "unzip", "stack_steps", "unbroadcast", "matmul_vjp"):
+        assert gone not in src, src
+    if f is loops_in_sequence:
+        assert src.count("np.empty((6, 3)") == 2 and src.count("np.empty(") >= 6, src
+        # the cotangent of xs, handed from one reversed loop to the next, is
+        # added into in place: never copied whole per step
+        assert not re.search(r"xs_bar\w* = xs_bar\w*\.copy\(\)", src), src
+    np.testing.assert_allclose(v, f(*args), rtol=1e-12)
+    _fd(f, args, wrt, got)
+
+
+def two_steps_per_iteration(x, W, b):
+    # the shape of benchmarks/bench_compile.py --shape rnn: two reads of x[t]
+    # per step, so two additions into the cotangent of x per reversed step
+    h = np.zeros(3)
+    loss = 0.0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t] + b)
+        loss = loss + np.sum(h ** 2)
+        h = np.tanh(W @ h + x[t] + b)
+        loss = loss + np.sum(h ** 2)
+    return loss + np.sum(h)
+
+
+def test_row_cotangents_added_in_place_twice_per_step():
+    """``x_bar[t] += g1`` then ``x_bar[t] += g2`` in one reversed step: the
+    second write is into the carry's memory as well (codegen.CodeGen.
+    _inits_written_through), so no whole copy of x_bar per step."""
+    x, W, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 3)) * 0.4, rng.normal(size=3)
+    g = s2sgrad.value_and_grad(two_steps_per_iteration, wrt=(0, 1, 2))
+    g(x, W, b)
+    v, got = g(x, W, b)
+    src = g.source
+    assert src.count("x_bar[t_1] += ") == 2 and "x_bar.copy()" not in src, src
+    np.testing.assert_allclose(v, two_steps_per_iteration(x, W, b), rtol=1e-12)
+    _fd(two_steps_per_iteration, (x, W, b), (0, 1, 2), got)
+    v2, got2 = g(x, W, b)                   # (nothing of the first call's arrays reused)
+    _close(got2, got)
+
+
+def scaled_in_loop(v, w):
+    loss = 0.0
+    for i in range(3):
+        w = w * np.tanh(v)
+        loss = loss + np.sum(w * w)
+    return loss
+
+
+def scaled_in_loop_2(v, w):
+    loss = 0.0
+    for i in range(4):
+        loss = loss + np.sum(np.sin(w))
+        w = np.tanh(v) * w + 0.5 * w
+    return loss + np.sum(w)
+
+
+@pytest.mark.parametrize("f", [scaled_in_loop, scaled_in_loop_2])
+def test_cotangent_carry_written_in_place_only_when_safe(f):
+    """A reversed loop's carried cotangent takes the step's ``w_bar + g`` in
+    its buffer (codegen.CodeGen._carry_buffer_free) only when no value of
+    that buffer is read after the step's next cotangent is bound to the
+    carry's name (_carry_name_clash): value and gradient as NumPy and
+    central differences, also called twice and in forward-over-reverse."""
+    v, w = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    g = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    g(v, w)
+    val, got = g(v, w)
+    np.testing.assert_allclose(val, f(v, w), rtol=1e-12)
+    _fd(f, (v, w), (0, 1), got)
+    _close(g(v, w)[1], got)
+    tv, tw = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    hv = s2sgrad.hvp(f, wrt=(0, 1))
+    hv((v, w), (tv, tw))
+    got_h = hv((v, w), (tv, tw))
+    eps = 1e-6
+    up = s2sgrad.grad(f, wrt=(0, 1))(v + eps * tv, w + eps * tw)
+    dn = s2sgrad.grad(f, wrt=(0, 1))(v - eps * tv, w - eps * tw)
+    for a, u, d in zip(got_h, up, dn):
+        np.testing.assert_allclose(a, (u - d) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def while_rnn(W, xs, h):
+    t = 0
+    while t < xs.shape[0]:
+        h = np.tanh(W @ h + xs[t])
+        t = t + 1
+    return np.sum(h ** 2)
+
+
+def nested_rnn(W, xs, h):
+    for k in range(3):
+        for t in range(xs.shape[0]):
+            h = np.tanh(W @ h + xs[t])
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("f", [while_rnn, nested_rnn])
+def test_reversed_loops_without_a_partner_fill_arrays(f):
+    """The reversal of a ``while`` loop runs ``reversed(range(n_iter))``, and
+    an inner loop's reversal runs over the range an outer step saved: their
+    trip counts are known when they start, so their hoisted weight-gradient
+    factors go into arrays of that many rows (tapes._Tapes.factors_only),
+    not into a list unzipped and stacked after the loop.  The forward
+    loops' saved values stay on lists (a while loop's trip count is known
+    only at its end; an inner loop's saves span the outer iterations)."""
+    W, xs, h = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(5, 3)), rng.normal(size=3)
+    g = s2sgrad.value_and_grad(f, wrt=(0, 1, 2))
+    g(W, xs, h)
+    v, got = g(W, xs, h)
+    src = g.source
+    for gone in ("unzip", "stack_steps", "_terms"):
+        assert gone not in src, src
+    assert "np.empty(" in src, src
+    np.testing.assert_allclose(v, f(W, xs, h), rtol=1e-12)
+    _fd(f, (W, xs, h), (0, 1, 2), got)
+    _close(g(W, xs, h)[1], got)
+    # another trip count for the while loop: arrays of that length
+    xs2 = rng.normal(size=(7, 3))
+    v2, got2 = g(W, xs2, h)
+    np.testing.assert_allclose(v2, f(W, xs2, h), rtol=1e-12)
+    _fd(f, (W, xs2, h), (0, 1, 2), got2)
