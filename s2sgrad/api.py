@@ -31,6 +31,7 @@ import itertools
 import linecache
 import numbers
 import os
+import re
 import weakref
 
 import numpy as np
@@ -750,6 +751,24 @@ def _inlinable(sc, names):
     return body, local, free
 
 
+def _tuple_items(ret, last):
+    """``ret`` (an expression of the generated code's result ``_s2s_r``,
+    read only as ``_s2s_r[k]``) with the items of the tuple of names that
+    the generated code's last line ``last`` returns put in: the runner
+    returns them without building and indexing that tuple.  None otherwise."""
+    try:
+        node = ast.parse(last.strip()).body[0]
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Return) or not isinstance(node.value, ast.Tuple) or \
+            not all(isinstance(e, ast.Name) for e in node.value.elts):
+        return None
+    names = [e.id for e in node.value.elts]
+    out = re.sub(r"_s2s_r\[(\d+)\]", lambda m: names[int(m.group(1))]
+                 if int(m.group(1)) < len(names) else m.group(0), ret)
+    return out if "_s2s_r" not in out else None
+
+
 class _FastCall:
     """The fast path of one argument signature: two small generated functions
     with the user's parameters (names and defaults), which check that each
@@ -874,10 +893,10 @@ class _FastCall:
             trees = any(kind == "tree" for kind, _ in specs.values())
             named = [(n, None) for n in names] if trees else None
 
-            def finish(res, leaves, c=c, sc=sc):
+            def finish(res, leaves, c=c, sc=sc, named=named, specs=specs if trees else None):
                 if c.simple:
                     return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-                return t._finish(c, res, list(leaves), named, specs if trees else None, sc)
+                return t._finish(c, res, list(leaves), named, specs, sc)
             ns["_s2s_finish"] = finish
             ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
         body = (f"return {call}" if ret == "_s2s_r" else
@@ -886,8 +905,12 @@ class _FastCall:
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
             if ret != "_s2s_r":
-                lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
-                lines.append(f"return {ret}")
+                direct_ret = _tuple_items(ret, lines[-1])
+                if direct_ret is not None:      # return (a tuple of names): no tuple built
+                    lines[-1] = f"return {direct_ret}"
+                else:
+                    lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
+                    lines.append(f"return {ret}")
             hot_body = "".join(f"                {ln}\n" for ln in lines)
             ns.update(free)
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
