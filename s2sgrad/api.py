@@ -652,9 +652,10 @@ class _NotFast(Exception):
     array type): the call takes the slow path."""
 
 
-def _arg_key(a):
+def _arg_key(a, depth=0):
     """The fast-path key of one argument: what the compiled code depends on
-    (an array's shape and dtype, a Python float's type, a static int's value)."""
+    (an array's shape and dtype, a Python float's type, a static int's value;
+    a container's type, keys or length and leaves, to a depth of 8)."""
     t = type(a)
     if t is _ND:
         return (a.shape, a.dtype)
@@ -666,10 +667,11 @@ def _arg_key(a):
         return (t, a)                 # maybe a compile-time constant: its value matters
     if isinstance(a, np.generic):
         return t                      # the type fixes shape () and the dtype
-    if t is dict or t is list or t is tuple or t is collections.OrderedDict:
+    if (t is dict or t is list or t is tuple or t is collections.OrderedDict) and depth < 8:
         # a container of parameters: its type, keys (in order) or length, leaves
         return (t, tuple(a) if t is dict or t is collections.OrderedDict else len(a),
-                tuple([_arg_key(v) for v in (a.values() if isinstance(a, dict) else a)]))
+                tuple([_arg_key(v, depth + 1)
+                       for v in (a.values() if isinstance(a, dict) else a)]))
     raise _NotFast
 
 
@@ -788,6 +790,19 @@ class _FastCall:
     A small generated function's body is inlined into ``hot`` (one Python
     frame less; :func:`_inlinable`), compiled under a file name of its own
     whose lines map back to the user's statements as the generated code's do.
+
+    A differentiated container of parameters (``loss(params, X, y)`` with
+    ``params`` a dict, list or tuple -- nested, an OrderedDict -- of arrays,
+    floats and NumPy scalars) is checked node by node: the exact container
+    type (a subclass may override its methods: general path), a dict's keys
+    in order (the gradient comes back in the call's order, as the general
+    path gives it), a sequence's length; each leaf is read once into the
+    generated function's parameter of that name and tested as an argument
+    is.  Nothing is cached by identity: a dict or an array changed in place
+    between calls is tested again.  The gradient container is built by one
+    display (``{'W1': params_W1_bar, ...}``), a fresh dict or list per call.
+    Namedtuples, dataclasses, registered classes and containers passed as
+    data take the general path.
     Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
     generated function for three arrays, most of it the shape tests."""
     __slots__ = ("probe", "hot", "sc", "source")

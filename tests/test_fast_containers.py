@@ -288,3 +288,4 @@ def test_list_and_tuple_lengths_and_kinds_are_checked():
     got = g(ws, X)
     assert type(got) is list
     check_tree(got, fd_grad(layers, ws, X))
+
