@@ -903,7 +903,7 @@ class _FastCall:
         # path it hands other signatures to) reported as the call's own
         hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
         call = f"_s2s_fn({', '.join(values)})"
-        ret = cls._returns(t, c, sc, leaves, specs, ns)
+        ret = cls._returns(t, c, sc, leaves, specs)
         if ret is None:
             trees = any(kind == "tree" for kind, _ in specs.values())
             named = [(n, None) for n in names] if trees else None
@@ -1059,12 +1059,12 @@ class _FastCall:
         return True
 
     @staticmethod
-    def _build(td, items, ns):
+    def _build(td, items):
         """The expression rebuilding a gradient of structure ``td`` from the
         expressions ``items`` (an iterator), as :func:`pytree.unflatten`."""
         if td.kind == "leaf":
             return next(items)
-        kids = [_FastCall._build(c, items, ns) for c in td.children]
+        kids = [_FastCall._build(c, items) for c in td.children]
         if td.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(td.keys, kids)) + "}"
         if td.kind == "list":
@@ -1072,18 +1072,18 @@ class _FastCall:
         return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
 
     @staticmethod
-    def _groups(t, specs, items, ns):
+    def _groups(t, specs, items):
         """Per differentiated argument, the expression of its gradient (a
         container's rebuilt from its leaves' ``items``)."""
         names, it = list(specs), iter(items)
         out = []
         for w in t.wrt:
             kind, td = specs[names[w]]
-            out.append(_FastCall._build(td, it, ns) if kind == "tree" else next(it))
+            out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
         return out
 
     @staticmethod
-    def _returns(t, c, sc, leaves, specs, ns):
+    def _returns(t, c, sc, leaves, specs):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None."""
         if any(_is_duck(x) for x in leaves):
@@ -1100,7 +1100,7 @@ class _FastCall:
             items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
             if aux is None or not tup or items is None:
                 return None
-            groups = _FastCall._groups(t, specs, items, ns)
+            groups = _FastCall._groups(t, specs, items)
             grads = groups[0] if t._single else f"({', '.join(groups)}{',' * (len(groups) == 1)})"
             return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
         if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
@@ -1110,7 +1110,7 @@ class _FastCall:
         items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
         if items is None:
             return None
-        groups = _FastCall._groups(t, specs, items, ns)     # (containers rebuilt)
+        groups = _FastCall._groups(t, specs, items)     # (containers rebuilt)
         if t._single and t.keep_value and tup and groups[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
