@@ -18,7 +18,14 @@ overhead of the best times (``min call - min bare`` over all rounds: the
 least disturbed by other processes on a shared machine), and the time of
 the guard check alone (``guard us``: what this version of s2sgrad adds).
 
-Run:  python benchmarks/bench_call_overhead.py [--rounds 15]
+Rows for containers of parameters (a dict, a list, a nested dict) and for
+mixed argument kinds measure the fast path of ``api._FastCall`` for each.
+``--instructions`` counts instructions per call instead (valgrind's
+callgrind, one process per case and kind): exact, and not disturbed by other
+processes on a shared machine.
+
+Run:  python benchmarks/bench_call_overhead.py [--rounds 15] [--only dict,list]
+      python benchmarks/bench_call_overhead.py --instructions [--only dict]
 """
 import os
 
@@ -76,6 +83,32 @@ def scaled(w, lam, shift=0.0):
     return lam * np.sum((w - shift) ** 2)
 
 
+def mlp(params, X, y):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    return np.sum((h @ params["W2"] + params["b2"] - y) ** 2)
+
+
+def mlp_reg(params, X, y, lam=0.1):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    return np.sum((h @ params["W2"] + params["b2"] - y) ** 2) + lam * params["s"] * \
+        np.sum(params["W1"] ** 2)
+
+
+def nested(params, X):
+    h = np.tanh(X @ params["l1"]["W"] + params["l1"]["b"])
+    return np.sum((h @ params["l2"]["W"] + params["l2"]["b"]) ** 2)
+
+
+def layers(ws, X):
+    h = X
+    for w in ws:
+        h = np.tanh(h @ w)
+    return np.sum(h)
+
+
+_P = {"W1": np.ones((3, 4)), "b1": np.ones(4), "W2": np.ones((4, 2)), "b2": np.ones(2)}
+_X, _Y = np.ones((2, 3)), np.ones((2, 2))
+
 CASES = [
     ("plain (np only)", s2sgrad.grad(plain), (np.ones(3),), {}),
     ("helper + flag + callable", s2sgrad.grad(with_globals), (np.ones(3),), {}),
@@ -88,39 +121,107 @@ CASES = [
      {"lam": np.float64(0.5), "shift": 0.1}),
     ("wrt a float", s2sgrad.grad(scaled, wrt="lam"), (np.ones(3), 0.5), {}),
     ("wrt a np.float64", s2sgrad.grad(scaled, wrt="lam"), (np.ones(3), np.float64(0.5)), {}),
+    # containers of parameters: a dict (4 arrays), a list, a nested dict, a
+    # dict with a Python float and one with a NumPy scalar among arguments by keyword
+    ("dict of 4 params", s2sgrad.grad(mlp), (_P, _X, _Y), {}),
+    ("dict, value_and_grad", s2sgrad.value_and_grad(mlp), (_P, _X, _Y), {}),
+    ("list of 3 params", s2sgrad.grad(layers),
+     ([np.ones((3, 4)), np.ones((4, 4)), np.ones((4, 2))], _X), {}),
+    ("nested dict (2x2)", s2sgrad.grad(nested),
+     ({"l1": {"W": np.ones((3, 4)), "b": np.ones(4)},
+       "l2": {"W": np.ones((4, 2)), "b": np.ones(2)}}, _X), {}),
+    ("dict+float leaf, keywords", s2sgrad.grad(mlp_reg), (dict(_P, s=0.5), _X),
+     {"y": _Y, "lam": np.float64(0.1)}),
 ]
+
+
+def leaves_of(g, args, kwargs):
+    """The generated code's parameters for this call (a container's leaves
+    in its order, keywords in parameter order); internal API."""
+    bound = g._bind(args, kwargs)
+    return tuple(g._leaves(bound, g._specs(bound)))
 
 
 def measure(g, args, kwargs, number):
     g(*args, **kwargs)
     g(*args, **kwargs)
     bare = g._last_run.fn
-    names = list(g._sig.parameters)
-    bound = g._sig.bind(*args, **kwargs)
-    bound.apply_defaults()
-    leaves = tuple(bound.arguments[n] for n in names)   # the generated code's parameters
+    leaves = leaves_of(g, args, kwargs)
     t_call = min(timeit.repeat(lambda: g(*args, **kwargs), number=number, repeat=3)) / number
     t_bare = min(timeit.repeat(lambda: bare(*leaves), number=number, repeat=3)) / number
     return t_call, t_bare
+
+
+def count_child(index, kind, number):
+    """(Run under callgrind.)  ``number`` calls of case ``index``'s ``kind``
+    ("call" or "bare") inside ``functools.reduce``, the only function whose
+    instructions callgrind collects (``--toggle-collect``): compiling and
+    warming up are not counted."""
+    import functools
+    _, g, args, kwargs = CASES[index]
+    g(*args, **kwargs)
+    g(*args, **kwargs)
+    if kind == "call":
+        functools.reduce(lambda acc, _: g(*args, **kwargs), range(number), None)
+    else:
+        bare, leaves = g._last_run.fn, leaves_of(g, args, kwargs)
+        functools.reduce(lambda acc, _: bare(*leaves), range(number), None)
+
+
+def count_instructions(number, only):
+    """Instructions per call of the public call and of the generated function
+    alone, counted by ``valgrind --tool=callgrind`` (exact and unaffected by
+    other processes, unlike time on a shared machine)."""
+    import re
+    import subprocess
+    print(f"{'loss':28s} {'call instr':>11s} {'bare instr':>11s} {'overhead instr':>15s}")
+    for i, (name, *_) in enumerate(CASES):
+        if only and not any(o in name for o in only):
+            continue
+        counts = []
+        for kind in ("call", "bare"):
+            out = subprocess.run(
+                ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                 "--toggle-collect=functools_reduce", sys.executable, os.path.abspath(__file__),
+                 "--child", f"{i},{kind},{number}"], capture_output=True, text=True)
+            m = re.search(r"Collected : (\d+)", out.stderr)
+            if m is None:
+                raise SystemExit(f"valgrind failed: {out.stderr[-2000:]}")
+            counts.append(int(m.group(1)) / number)
+        print(f"{name:28s} {counts[0]:11.0f} {counts[1]:11.0f} {counts[0] - counts[1]:15.0f}",
+              flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--number", type=int, default=20000)
+    ap.add_argument("--instructions", action="store_true",
+                    help="count instructions per call with valgrind's callgrind instead of timing")
+    ap.add_argument("--only", default="", help="comma-separated parts of case names")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.child is not None:
+        i, kind, number = a.child.split(",")
+        count_child(int(i), kind, int(number))
+        return
+    only = [o.strip() for o in a.only.split(",") if o.strip()]
+    if a.instructions:
+        count_instructions(min(a.number, 2000), only)
+        return
     rows = {name: [] for name, *_ in CASES}
     calls = {name: [] for name, *_ in CASES}
     bares = {name: [] for name, *_ in CASES}
+    cases = [c for c in CASES if not only or any(o in c[0] for o in only)]
     for _ in range(a.rounds):
-        for name, g, args, kwargs in CASES:
+        for name, g, args, kwargs in cases:
             t_call, t_bare = measure(g, args, kwargs, a.number)
             rows[name].append((t_call - t_bare) * 1e6)
             calls[name].append(t_call * 1e6)
             bares[name].append(t_bare * 1e6)
     print(f"{'loss':28s} {'call us':>9s} {'overhead us (median)':>21s} {'range':>15s} "
           f"{'best-time overhead':>19s} {'guard us':>9s}")
-    for name, g, *_ in CASES:
+    for name, g, *_ in cases:
         ov = rows[name]
         guard = getattr(g._last, "guard", None)
         t_guard = (min(timeit.repeat(guard, number=a.number, repeat=5)) / a.number * 1e6

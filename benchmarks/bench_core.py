@@ -138,6 +138,18 @@ def logistic_l2_hand(w, X, y, lam):
     return g
 
 
+def mlp_dict_loss(params, X, Y):
+    """The MLP with its parameters in a dict, as NumPy training code passes them."""
+    H = np.tanh(X @ params["W1"] + params["b1"])
+    R = H @ params["W2"] + params["b2"] - Y
+    return 0.5 * np.mean(np.sum(R * R, axis=1))
+
+
+def mlp_dict_hand(params, X, Y):
+    dW1, db1, dW2, db2 = mlp_hand(params["W1"], params["b1"], params["W2"], params["b2"], X, Y)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
 def rnn_loss(Wh, Wx, b, xs, h0, target):
     """Vanilla RNN, loss on the final state."""
     h = h0
@@ -266,6 +278,11 @@ def make_logistic_l2(n, d, kind, rng):
     return (w, X, y, lam), wrt
 
 
+def make_mlp_dict(n, d, h, k, rng):
+    (W1, b1, W2, b2, X, Y), _ = make_mlp(n, d, h, k, rng)
+    return ({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, Y), (0,)
+
+
 def make_rnn(T, hidden, n_in, batch, rng, summed=False):
     shape = (hidden,) if batch == 0 else (hidden, batch)
     Wh = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
@@ -307,6 +324,9 @@ PROBLEMS = [
      [("n=64,d=10", (64, 10, "numpy"))]),
     ("logistic+l2, by keyword", logistic_l2_loss, logistic_l2_hand, make_logistic_l2,
      [("n=64,d=10", (64, 10, "keyword"))]),
+    # the parameters in a dict (the gradient a dict too)
+    ("mlp, dict params", mlp_dict_loss, mlp_dict_hand, make_mlp_dict,
+     [("n=64,d=10,h=32,k=3", (64, 10, 32, 3))]),
 ]
 
 
@@ -359,6 +379,7 @@ def _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain):
     for name, *_ in PROBLEMS:
         if name.startswith("logistic+l2"):
             out[name] = lg2
+    out["mlp, dict params"] = lambda p, X, Y: mlp(p["W1"], p["b1"], p["W2"], p["b2"], X, Y)
     return out
 
 
@@ -472,6 +493,8 @@ def _version(dist):
 
 
 def _as_numpy_tuple(g):
+    if isinstance(g, dict):
+        g = tuple(g.values())
     if not isinstance(g, (tuple, list)):
         g = (g,)
     res = []
@@ -561,6 +584,8 @@ def run_row(pi, si, args):
         bare = getattr(getattr(g, "_last_run", None) or getattr(g, "_last", None), "fn", None)
         if args.bare and bare is not None:
             leaves = tuple(fargs) + tuple(fkw.values())   # (keywords in parameter order)
+            # a dict of parameters: its values are the generated function's leaves
+            leaves = tuple(v for a in leaves for v in (a.values() if isinstance(a, dict) else (a,)))
             fns["generated fn"] = lambda: bare(*leaves)
     times = bench_interleaved(fns, repeat, target)
     row.update(times)

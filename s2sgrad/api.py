@@ -24,12 +24,14 @@ statement (:func:`explain`).
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import inspect
 import itertools
 import linecache
 import numbers
 import os
+import re
 import weakref
 
 import numpy as np
@@ -650,9 +652,10 @@ class _NotFast(Exception):
     array type): the call takes the slow path."""
 
 
-def _arg_key(a):
+def _arg_key(a, depth=0):
     """The fast-path key of one argument: what the compiled code depends on
-    (an array's shape and dtype, a Python float's type, a static int's value)."""
+    (an array's shape and dtype, a Python float's type, a static int's value;
+    a container's type, keys or length and leaves, to a depth of 8)."""
     t = type(a)
     if t is _ND:
         return (a.shape, a.dtype)
@@ -664,6 +667,11 @@ def _arg_key(a):
         return (t, a)                 # maybe a compile-time constant: its value matters
     if isinstance(a, np.generic):
         return t                      # the type fixes shape () and the dtype
+    if (t is dict or t is list or t is tuple or t is collections.OrderedDict) and depth < 8:
+        # a container of parameters: its type, keys (in order) or length, leaves
+        return (t, tuple(a) if t is dict or t is collections.OrderedDict else len(a),
+                tuple([_arg_key(v, depth + 1)
+                       for v in (a.values() if isinstance(a, dict) else a)]))
     raise _NotFast
 
 
@@ -745,6 +753,24 @@ def _inlinable(sc, names):
     return body, local, free
 
 
+def _tuple_items(ret, last):
+    """``ret`` (an expression of the generated code's result ``_s2s_r``,
+    read only as ``_s2s_r[k]``) with the items of the tuple of names that
+    the generated code's last line ``last`` returns put in: the runner
+    returns them without building and indexing that tuple.  None otherwise."""
+    try:
+        node = ast.parse(last.strip()).body[0]
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Return) or not isinstance(node.value, ast.Tuple) or \
+            not all(isinstance(e, ast.Name) for e in node.value.elts):
+        return None
+    names = [e.id for e in node.value.elts]
+    out = re.sub(r"_s2s_r\[(\d+)\]", lambda m: names[int(m.group(1))]
+                 if int(m.group(1)) < len(names) else m.group(0), ret)
+    return out if "_s2s_r" not in out else None
+
+
 class _FastCall:
     """The fast path of one argument signature: two small generated functions
     with the user's parameters (names and defaults), which check that each
@@ -764,19 +790,34 @@ class _FastCall:
     A small generated function's body is inlined into ``hot`` (one Python
     frame less; :func:`_inlinable`), compiled under a file name of its own
     whose lines map back to the user's statements as the generated code's do.
+
+    A differentiated container of parameters (``loss(params, X, y)`` with
+    ``params`` a dict, list or tuple -- nested, an OrderedDict -- of arrays,
+    floats and NumPy scalars) is checked node by node: the exact container
+    type (a subclass may override its methods: general path), a dict's keys
+    in order (the gradient comes back in the call's order, as the general
+    path gives it), a sequence's length; each leaf is read once into the
+    generated function's parameter of that name and tested as an argument
+    is.  Nothing is cached by identity: a dict or an array changed in place
+    between calls is tested again.  The gradient container is built by one
+    display (``{'W1': params_W1_bar, ...}``), a fresh dict or list per call.
+    Namedtuples, dataclasses, registered classes and containers passed as
+    data take the general path.
     Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
     generated function for three arrays, most of it the shape tests."""
     __slots__ = ("probe", "hot", "sc", "source")
 
     @classmethod
-    def make(cls, t, c, sc, leaves):
+    def make(cls, t, c, sc, leaves, specs, bound):
         params = list(t._sig.parameters.values())
-        if len(params) != len(leaves) or \
+        ranges = c.ranges
+        if len(params) != len(ranges) or list(specs) != [p.name for p in params] or \
+                ranges[-1:] and ranges[-1][1] != len(leaves) or \
                 any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params) or \
                 not inspect.isfunction(t.fn):
             return None
         names = [p.name for p in params]
-        if any(n.startswith(("_s2s_", "_s2g_")) for n in names):
+        if any(n.startswith(_RESERVED) for n in names):
             return None
         ns = {"_s2s_type": type, "_s2s_ND": _ND, "_s2s_MISS": _MISS, "_s2s_fn": sc.fn,
               "_s2s_float": float, "_s2s_complex": complex, "_s2s_Error": S2SGradError,
@@ -796,10 +837,30 @@ class _FastCall:
         # Once f has defaults, every parameter is (rebinding can give more of
         # them defaults; one without must be passed, else the general path
         # raises Python's TypeError).
-        values, fill = [], []
+        values, fill = [], []          # values: the runner's name of each leaf
         some = t._defaults[0] is not None
-        for k, (p, x) in enumerate(zip(params, leaves)):
+        # the generated function's parameter names: a container's leaves are
+        # bound to them (params_W), so that its body can be inlined
+        gen = getattr(getattr(sc.fn, "__code__", None), "co_varnames", ())
+        taken = set(names)
+        for k, p in enumerate(params):
             n = p.name
+            kind, td = specs[n]
+            if kind == "tree":
+                if p.default is not inspect.Parameter.empty:
+                    return None
+                sig.append(f"{n}=_s2s_NO" if some else n)
+                if some:
+                    checks.append(f"{n} is not _s2s_NO")
+                # a dict, list or tuple (of such) of arrays and scalars: its
+                # type, keys in order and length, then each leaf as an argument
+                start = len(values)
+                if not cls._tree(n, bound[k][1], td, ns, checks, values,
+                                 leaves[ranges[k][0]:ranges[k][1]], gen, taken, start):
+                    return None
+                continue
+            if ranges[k][1] - ranges[k][0] != 1:
+                return None
             if p.default is not inspect.Parameter.empty:
                 ns[f"_s2s_d{k}"] = p.default
                 sig.append(f"{n}=_s2s_NO")
@@ -810,28 +871,12 @@ class _FastCall:
                 checks.append(f"{n} is not _s2s_NO")
             else:
                 sig.append(n)
+            j = len(values)
             values.append(n)
-            tx = type(x)
-            if tx is _ND:
-                ns[f"_s2s_t{k}"] = x.dtype
-                checks.append(f"_s2s_type({n}) is _s2s_ND and {n}.shape == {x.shape!r} and "
-                              f"{n}.dtype is _s2s_t{k}")
-            elif x is None:
-                checks.append(f"{n} is None")
-            elif tx in (float, complex) and p.name in statics:
-                ns[f"_s2s_v{k}"] = x
-                checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__} and {n} == _s2s_v{k}")
-            elif tx in (float, complex):
-                checks.append(f"_s2s_type({n}) is _s2s_{tx.__name__}")
-            elif tx in (int, bool):
-                ns[f"_s2s_v{k}"] = x
-                ns[f"_s2s_k{k}"] = tx
-                checks.append(f"_s2s_type({n}) is _s2s_k{k} and {n} == _s2s_v{k}")
-            elif isinstance(x, np.generic):
-                ns[f"_s2s_k{k}"] = tx
-                checks.append(f"_s2s_type({n}) is _s2s_k{k}")
-            else:
+            check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
+            if check is None:
                 return None
+            checks.append(check)
         if some:
             ns["_s2s_user"], ns["_s2s_defs"] = t.fn, t._defaults[0]
             ns["_s2s_NO"] = _NO_ARG
@@ -839,9 +884,9 @@ class _FastCall:
             checks.append("_s2s_user.__defaults__ is _s2s_defs")
         test = " and ".join(checks) or "True"
         # a function with defaults passes the runner's own names (_s2s_a<k>) on
-        inline = _inlinable(sc, names) if not some else None
+        inline = _inlinable(sc, values) if not some else None
         # a guard reads a global by name, unless the runner has a variable of that name
-        avoid = set(names) | (inline[1] if inline is not None else set())
+        avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
         if guard is not None:          # what compiling assumed outside the arguments
             tests, consts = guard
@@ -858,12 +903,15 @@ class _FastCall:
         # path it hands other signatures to) reported as the call's own
         hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
         call = f"_s2s_fn({', '.join(values)})"
-        ret = cls._returns(t, c, sc, leaves)
+        ret = cls._returns(t, c, sc, leaves, specs)
         if ret is None:
-            def finish(res, leaves, c=c, sc=sc):
+            trees = any(kind == "tree" for kind, _ in specs.values())
+            named = [(n, None) for n in names] if trees else None
+
+            def finish(res, leaves, c=c, sc=sc, named=named, specs=specs if trees else None):
                 if c.simple:
                     return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-                return t._finish(c, res, list(leaves), None, None, sc)
+                return t._finish(c, res, list(leaves), named, specs, sc)
             ns["_s2s_finish"] = finish
             ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
         body = (f"return {call}" if ret == "_s2s_r" else
@@ -872,8 +920,12 @@ class _FastCall:
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
             if ret != "_s2s_r":
-                lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
-                lines.append(f"return {ret}")
+                direct_ret = _tuple_items(ret, lines[-1])
+                if direct_ret is not None:      # return (a tuple of names): no tuple built
+                    lines[-1] = f"return {direct_ret}"
+                else:
+                    lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
+                    lines.append(f"return {ret}")
             hot_body = "".join(f"                {ln}\n" for ln in lines)
             ns.update(free)
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
@@ -922,7 +974,116 @@ class _FastCall:
         return self
 
     @staticmethod
-    def _returns(t, c, sc, leaves):
+    def _leaf(n, x, j, ns, static, data):
+        """The test that the runner's value ``n`` has the kind of the leaf
+        ``x`` (the ``j``-th) it was compiled for: an array's exact type, shape
+        and dtype, a scalar's type (and value where compiled as a constant);
+        None for another kind.  ``data``: a leaf of a differentiated container
+        (an array or a float, never a constant)."""
+        tx = type(x)
+        if tx is _ND:
+            ns[f"_s2s_t{j}"] = x.dtype
+            return (f"_s2s_type({n}) is _s2s_ND and {n}.shape == {x.shape!r} and "
+                    f"{n}.dtype is _s2s_t{j}")
+        if tx in (float, complex):
+            if static:
+                ns[f"_s2s_v{j}"] = x
+                return f"_s2s_type({n}) is _s2s_{tx.__name__} and {n} == _s2s_v{j}"
+            return f"_s2s_type({n}) is _s2s_{tx.__name__}"
+        if isinstance(x, np.generic) and (not data or isinstance(x, np.inexact)):
+            ns[f"_s2s_k{j}"] = tx
+            return f"_s2s_type({n}) is _s2s_k{j}"
+        if data:
+            return None
+        if x is None:
+            return f"{n} is None"
+        if tx in (int, bool):
+            ns[f"_s2s_v{j}"] = x
+            ns[f"_s2s_k{j}"] = tx
+            return f"_s2s_type({n}) is _s2s_k{j} and {n} == _s2s_v{j}"
+        return None
+
+    # containers whose items the runner reads with the built-in operations
+    # (a subclass may override them: it takes the general path)
+    _NODE_TYPES = {"dict": (dict, collections.OrderedDict), "list": (list,), "tuple": (tuple,)}
+
+    @classmethod
+    def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None):
+        """Append to ``checks`` the tests that ``value`` (read as ``expr``) has
+        the structure ``td`` -- at every node the exact container type, a
+        dict's keys in order, a sequence's length -- and that each leaf has
+        its compiled kind (:meth:`_leaf`); each leaf is bound (``:=``) to a
+        name appended to ``values``.  ``first``: how the first test reads the
+        value (a nested container: bound to ``expr`` there).  False for structures the runner does
+        not handle (namedtuples, dataclasses, registered classes, subclasses)."""
+        if td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
+            return False
+        m = len(checks)
+        ns[f"_s2s_T{m}"] = type(value)
+        test = f"_s2s_type({first or expr}) is _s2s_T{m}"
+        if td.kind == "dict":
+            keys = tuple(value)
+            if keys != td.keys or any(type(key) not in (str, int) for key in keys):
+                return False
+            ns["_s2s_tuple"] = tuple
+            ns[f"_s2s_K{m}"] = keys
+            checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
+            subs = [f"{expr}[{key!r}]" for key in keys]
+            kids = [value[key] for key in keys]
+        else:
+            checks.append(f"{test} and len({expr}) == {len(value)}")
+            subs = [f"{expr}[{i}]" for i in range(len(value))]
+            kids = list(value)
+        if len(kids) != len(td.children):
+            return False
+        for sub, kid, ktd in zip(subs, kids, td.children):
+            if ktd.kind != "leaf":
+                name = f"_s2s_c{len(checks)}"
+                if not cls._tree(name, kid, ktd, ns, checks, values, leaves, gen, taken, start,
+                                 first=f"{name} := {sub}"):
+                    return False
+                continue
+            j = len(values)
+            if j - start >= len(leaves) or leaves[j - start] is not kid:
+                return False
+            name = gen[j] if j < len(gen) else ""
+            if not name.isidentifier() or name in taken or name.startswith(_RESERVED):
+                name = f"_s2s_l{j}"
+            taken.add(name)
+            values.append(name)
+            check = cls._leaf(name, kid, j, ns, False, data=True)
+            head = f"_s2s_type({name})"
+            if check is None or not check.startswith(head):
+                return False
+            checks.append(f"_s2s_type({name} := {sub})" + check[len(head):])
+        return True
+
+    @staticmethod
+    def _build(td, items):
+        """The expression rebuilding a gradient of structure ``td`` from the
+        expressions ``items`` (an iterator), as :func:`pytree.unflatten`."""
+        if td.kind == "leaf":
+            return next(items)
+        kids = [_FastCall._build(c, items) for c in td.children]
+        if td.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(td.keys, kids)) + "}"
+        if td.kind == "list":
+            return "[" + ", ".join(kids) + "]"
+        return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
+
+    @staticmethod
+    def _groups(t, specs, items):
+        """Per differentiated argument, the expression of its gradient (a
+        container's rebuilt from its leaves' ``items``)."""
+        names, it = list(specs), iter(items)
+        out = []
+        for w in t.wrt:
+            kind, td = specs[names[w]]
+            out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
+        return out
+
+    @staticmethod
+    def _returns(t, c, sc, leaves, specs):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None."""
         if any(_is_duck(x) for x in leaves):
@@ -939,7 +1100,8 @@ class _FastCall:
             items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
             if aux is None or not tup or items is None:
                 return None
-            grads = items[0] if t._single else f"({', '.join(items)}{',' * (len(items) == 1)})"
+            groups = _FastCall._groups(t, specs, items)
+            grads = groups[0] if t._single else f"({', '.join(groups)}{',' * (len(groups) == 1)})"
             return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
         if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
             return None
@@ -948,15 +1110,17 @@ class _FastCall:
         items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
         if items is None:
             return None
-        if t._single and t.keep_value and tup and items[0] == "_s2s_r[1]" and \
+        groups = _FastCall._groups(t, specs, items)     # (containers rebuilt)
+        if t._single and t.keep_value and tup and groups[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
         if t._single:
-            grads = items[0]
-        elif tup and not t.keep_value and all(it == f"_s2s_r[{k}]" for k, it in enumerate(items)):
+            grads = groups[0]
+        elif tup and not t.keep_value and len(groups) == len(items) and \
+                all(it == f"_s2s_r[{k}]" for k, it in enumerate(groups)):
             return "_s2s_r"                   # the tuple of gradients as it is
         else:
-            grads = f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+            grads = f"({', '.join(groups)}{',' if len(groups) == 1 else ''})"
         return f"(_s2s_r[0], {grads})" if t.keep_value else grads
 
     @staticmethod
@@ -1661,15 +1825,15 @@ class _GradBase(_Transformed):
             out = _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
         else:
             out = self._finish(c, res, leaves, bound, specs, sc)
-        if self._inner is None and not any(v[0] == "tree" for v in specs.values()):
-            self._register_fast(args, kwargs, leaves, c, sc)
+        if self._inner is None:
+            self._register_fast(args, kwargs, leaves, c, sc, specs, bound)
         return out
 
     # At most this many signatures on the fast path (a changing int argument
     # or ever new shapes do not grow it without bound).
     MAX_FAST = 64
 
-    def _register_fast(self, args, kwargs, leaves, c, sc):
+    def _register_fast(self, args, kwargs, leaves, c, sc, specs, bound):
         """Give the signature of this call a runner (:class:`_FastCall`) and
         make it the hot one: later calls with the same signature skip
         binding, checks and lookups."""
@@ -1685,7 +1849,7 @@ class _GradBase(_Transformed):
             return
         entry = fast.get(key)
         if entry is None:
-            entry = _FastCall.make(self, c, sc, leaves)
+            entry = _FastCall.make(self, c, sc, leaves, specs, bound)
             if entry is None:
                 return
             fast[key] = entry
