@@ -22,7 +22,12 @@ arrays of ones (the broadcast seed of a sum), and the constant of a value
 smallest array of the chain it can go to (a factor of a product, the
 numerator of a quotient, the result of a sum or a matrix product), or not at
 all when ``k == 1``.  Signs cancel (``-(-a) = a``), meet in a subtraction
-(``a + (-b) = a - b``), or ride on the constant.  ``a + a`` is ``2 a``.  So
+(``a + (-b) = a - b``), or ride on the constant.  ``a + a`` is ``2 a``.  A
+full-size factor of every term of a sum is multiplied in once, after the
+sum of the rest (``a t + b t = (a + b) t``); one of only some of the terms,
+once for those (``a t + b t + c = (a + b) t + c``: the elementwise chain
+``exp(-x^2) sin x + x^2 / 2``, whose adjoint is ``e cos x + x - 2 x sin x
+e``, takes the hand-written gradient's ten full-size passes, not eleven).  So
 the logistic-regression gradient scales ``w`` by ``-0.5`` (ten numbers)
 instead of negating ``y`` and halving the margins, and applies ``-1 / 2n``
 to the gradient, not to every sample.
@@ -37,7 +42,18 @@ barring overflow and underflow), so those rewrites give the same bits.
 Other constants are multiplied together (``0.5 * (1 / 64)``) and applied at
 another point of the chain: the result can differ from the unfolded
 evaluation in the last bit or so (each version is within a few units in the
-last place of the exact product; sums keep their order).
+last place of the exact product; sums keep their order).  Taking a factor
+out of terms of a sum (``(a + b) t`` for ``a t + b t``) rounds the sum
+before the product instead of after: the same few units in the last place
+of each term, larger relative to the result only where the terms cancel
+(as reassociating the sum would).
+
+Cost.  Most chains tried are refused (the rebuilt chain would be no
+cheaper).  :func:`_fewest_eqns` and :meth:`_Chains._least_size` bound the
+cost of a rebuilt chain from below without building it, so such a chain is
+refused before it is rebuilt (the same outcome: the generated code of the
+test suite is byte-identical with and without the bound; a test checks the
+bound against what rebuilding emits).
 """
 from __future__ import annotations
 
@@ -469,7 +485,11 @@ class _Chains:
             if k == 1.0 and not self.absorbable and not _reorganisable(node) and \
                     _min_eqns(node) >= len(count[2]):
                 raise _Bail                 # no constant, nothing to fold or regroup
+            if k == 1.0 and not _reorganisable(node) and _min_eqns(node) >= len(count[2]):
+                continue        # (this version is the chain as it is; see above)
             old_cost = sum(self.size(e.outs[0]) + _EQN_COST for e in count[2])
+            if _fewest_eqns(node, k) * (_EQN_COST + self._least_size(node)) >= old_cost:
+                continue        # (it cannot get cheaper: not worth rebuilding to see)
             try:
                 eqns, res, cost = self.emit(k, node, root_eqn)
             except _Bail:
@@ -550,6 +570,22 @@ class _Chains:
             self._node_shapes[id(node)] = (node, shape)
             return shape
         return np.shape(self.val(node[-1].outs[0]))
+
+    def _least_size(self, node) -> int:
+        """The fewest elements an equation rebuilding ``node`` writes: each
+        writes a broadcast of leaves or the result of a matrix product or
+        reduction (as big as the one it replaces)."""
+        if node is None or node[0] == "ones":
+            return 1 << 62
+        kind = node[0]
+        if kind == "var":
+            return self.size(node[1])
+        if kind == "prod":
+            return min([self._least_size(m) for m in node[1] + node[2]] + [1 << 62])
+        if kind == "sum":
+            return min([self._least_size(m) for _, m in node[1]] + [1 << 62])
+        own = self.size(node[-1].outs[0])
+        return min([own] + [self._least_size(m) for m in node[1:-1]])
 
     def min_place(self, node) -> int:
         """The fewest elements a constant factor of ``node`` can be applied to."""
@@ -676,6 +712,20 @@ class _Chains:
             if all(r is None or self.node_size(r) < full for _, r in rest):
                 inner = self.build_terms(rest, eqns, e, k)
                 return self._new(eqns, "multiply", (common, inner), e)
+        if common is None:
+            # a full-size factor of some of the terms goes out of their
+            # sum: a t + b t + c = (a + b) t + c, one multiply by t instead
+            # of one per term (rounds differently: see the module doc)
+            for x, idx in _shared_factors(terms):
+                if self.size(x) < full:
+                    continue
+                rest = [(terms[i][0], _without(terms[i][1], x)) for i in idx]
+                if any(r is None for _, r in rest):
+                    continue
+                grouped = (1.0, ("prod", [("var", x), ("sum", rest, e)], [], False, e))
+                terms = [grouped if i == idx[0] else t for i, t in enumerate(terms)
+                         if i == idx[0] or i not in idx]
+                break
         return self.build_terms(terms, eqns, e, k)
 
     def build_terms(self, terms, eqns, e, k):
@@ -795,6 +845,23 @@ def _common_factors(terms):
     return [x for x in first if all(any(y is x for y in _factor_vars(n)) for _, n in terms[1:])]
 
 
+def _shared_factors(terms):
+    """(x, indices): each Var that is a factor of two or more of the terms,
+    not of all of them, with the terms it is a factor of (in order of first
+    appearance)."""
+    seen: list = []
+    for t in terms:
+        for x in _factor_vars(t[1]):
+            if not any(y is x for y in seen):
+                seen.append(x)
+    out = []
+    for x in seen:
+        idx = [i for i, (_, n) in enumerate(terms) if any(y is x for y in _factor_vars(n))]
+        if 1 < len(idx) < len(terms):
+            out.append((x, idx))
+    return out
+
+
 def _without(node, x):
     """``node`` divided by its factor ``x`` (None: the constant 1)."""
     if node[0] == "var":
@@ -826,6 +893,50 @@ def _min_eqns(node) -> int:
     return 1 + _min_eqns(node[1])                        # red
 
 
+def _fewest_eqns(node, k=1.0) -> int:
+    """A lower bound on the equations :meth:`_Chains.build` emits for ``k *
+    node``: a product of ``f`` factors over ``d`` denominators takes ``f -
+    1`` multiplies and ``d`` divisions; a sum of ``t`` terms ``t - 1``
+    additions, or, when a factor common to every term goes out of the sum,
+    one multiply for the ``t`` factors taken out of its terms; a matrix
+    product or a reduction one; a constant other than 1 one multiply (or
+    negation), unless a term of a sum or a division can take it.  (Used
+    with :meth:`_Chains._least_size` to refuse, without rebuilding it, a
+    chain that cannot get cheaper.)"""
+    if node is None or node[0] == "ones":
+        return 0
+    kind = node[0]
+    if kind == "var":
+        return 0 if k == 1.0 else 1
+    if kind == "sum":
+        terms = node[1]
+        n = sum(_fewest_eqns(m, abs(ki * k)) for ki, m in terms) + \
+            (0 if _common_factors(terms) or _shared_factors(terms) else len(terms) - 1)
+        return n if k == 1.0 else min(n, 1 + _fewest_eqns(node))
+    if kind == "prod":
+        n = max(len(node[1]) - 1, 0) + len(node[2]) + \
+            sum(_fewest_eqns(m) for m in node[1] + node[2])
+    elif kind == "matmul":
+        n = 1 + _fewest_eqns(node[1]) + _fewest_eqns(node[2])
+    else:                                                # red
+        n = 1 + _fewest_eqns(node[1])
+    return n + (k != 1.0 and not _takes_constant(node))
+
+
+def _takes_constant(node) -> bool:
+    """Has ``node`` a sum or a division, where a constant may go free?"""
+    if node is None or node[0] in ("var", "ones"):
+        return False
+    kind = node[0]
+    if kind == "sum":
+        return True
+    if kind == "prod":
+        return bool(node[2]) or any(_takes_constant(m) for m in node[1])
+    if kind == "matmul":
+        return _takes_constant(node[1]) or _takes_constant(node[2])
+    return _takes_constant(node[1])
+
+
 def _reorganisable(node) -> bool:
     """Could regrouping ``node`` save work (a product of three or more, a
     quotient, a sum with a common factor, a factor of ones, a term with a
@@ -840,7 +951,7 @@ def _reorganisable(node) -> bool:
             any(_reorganisable(n) for n in node[1] + node[2])
     if kind == "sum":
         return any(abs(ki) != 1.0 or _reorganisable(n) for ki, n in node[1]) or \
-            bool(_common_factors(node[1]))
+            bool(_common_factors(node[1])) or bool(_shared_factors(node[1]))
     if kind == "matmul":
         return _reorganisable(node[1]) or _reorganisable(node[2])
     return _reorganisable(node[1])

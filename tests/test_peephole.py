@@ -176,3 +176,81 @@ def test_a_factor_of_ones_that_broadcasts_is_kept(f, monkeypatch):
     val, g = s2sgrad.value_and_grad(f, wrt=0)(np.array([x]))
     np.testing.assert_allclose(val, f(np.array([x])), rtol=1e-14)      # the value, as NumPy's
     np.testing.assert_allclose(g, [fd], rtol=1e-7)
+
+
+def chain_loss(x):
+    # bench_core's elementwise chain: the adjoint is e cos x + x - 2 x sin x e,
+    # e a factor of two of its three terms
+    y = np.exp(-x ** 2) * np.sin(x) + 0.5 * x ** 2
+    return np.sum(y)
+
+
+def shared_factor_with_constant(x, t):
+    return np.sum(3.0 * np.sin(x) * t + np.cos(x) * t * 0.5 + x ** 3)
+
+
+def _full_size_passes(g, n):
+    ex = g._last_run.func.info["examples"]
+    return [e.prim.name for e in iter_eqns(g._last_run.func.body)
+            if np.size(ex.get(e.outs[0], 0)) >= n]
+
+
+@pytest.mark.parametrize("f,nargs", [(chain_loss, 1), (shared_factor_with_constant, 2)])
+def test_a_factor_of_some_terms_goes_out_of_their_sum(f, nargs, monkeypatch):
+    """a t + b t + c = (a + b) t + c: one multiply by t, not one per term --
+    the elementwise chain of bench_core takes as many full-size passes as the
+    hand-written gradient (10), one fewer than before."""
+    n = 1000
+    args = tuple(rng.uniform(-2, 2, size=n) for _ in range(nargs))
+    got, generic, g = _both(f, args, 0, monkeypatch)
+    np.testing.assert_allclose(got, generic, rtol=1e-13, atol=1e-15)
+    eps = 1e-6
+    e0 = np.zeros(n)
+    e0[7] = eps
+    fd = (f(args[0] + e0, *args[1:]) - f(args[0] - e0, *args[1:])) / (2 * eps)
+    np.testing.assert_allclose(got[7], fd, rtol=1e-6)
+    val, g2 = s2sgrad.value_and_grad(f)(*args)
+    np.testing.assert_allclose(val, f(*args), rtol=1e-14)
+    np.testing.assert_allclose(g2, got, rtol=1e-15)
+    if f is chain_loss:
+        passes = _full_size_passes(g, n)
+        assert len(passes) == 10, g.source
+        x = args[0]         # the hand-written gradient (bench_core.chain_hand)
+        hand = (np.cos(x) - 2.0 * x * np.sin(x)) * np.exp(-x ** 2) + x
+        np.testing.assert_allclose(got, hand, rtol=1e-14, atol=1e-15)
+    else:
+        tv = g._last_run.func.params[1]
+        reads_t = [e for e in iter_eqns(g._last_run.func.body) if any(a is tv for a in e.args)]
+        assert len(reads_t) == 1, g.source            # t multiplied in once, not per term
+        x, t = args
+        np.testing.assert_allclose(got, (3.0 * np.cos(x) - 0.5 * np.sin(x)) * t + 3 * x ** 2,
+                                   rtol=1e-13)
+
+
+def test_the_cost_bound_never_exceeds_what_is_rebuilt(monkeypatch):
+    """peephole._fewest_eqns / _least_size refuse, without rebuilding them,
+    chains that cannot get cheaper: they must be lower bounds of what the
+    rebuilding emits, on every chain tried here (else a rewrite is lost)."""
+    import s2sgrad.peephole as pp
+    seen = []
+    orig, fewest_eqns = pp._Chains.emit, pp._fewest_eqns
+
+    def emit(self, k, node, root_eqn):
+        eqns, res, cost = orig(self, k, node, root_eqn)
+        fewest = fewest_eqns(node, k)
+        seen.append((fewest * (pp._EQN_COST + self._least_size(node)), cost, len(eqns), fewest))
+        return eqns, res, cost
+    monkeypatch.setattr(pp._Chains, "emit", emit)
+    monkeypatch.setattr(pp, "_fewest_eqns", lambda node, k=1.0: 0)      # rebuild them all
+    x, a, b = rng.normal(size=(3, 40))
+    W, X = rng.normal(size=(5, 3)), rng.normal(size=(40, 5))
+    Y = np.eye(3)[rng.integers(0, 3, 40)]
+    for f, args in [(many_terms, (x, a, b)), (chain_loss, (x,)),
+                    (scaled_mean, (a[:3], X[:, :3], b)), (softmax_ce, (W, X, Y)), (shared_factor_with_constant, (x, a)),
+                    (negations_through_products, (x, a)), (powers_of_two, (x,))]:
+        grad(f)(*args)
+        hessian(f)(*args)
+    monkeypatch.undo()
+    assert len(seen) > 20
+    for bound, cost, n_eqns, fewest in seen:
+        assert fewest <= n_eqns and bound <= cost, (bound, cost, n_eqns, fewest)

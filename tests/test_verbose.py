@@ -1,6 +1,7 @@
 """Compile reports (s2sgrad/verbose.py): ``verbose=True`` prints each pass's
 time and IR; a slow compile says what it is doing."""
 import time
+import threading
 
 import numpy as np
 
@@ -70,3 +71,30 @@ def test_slow_compile_says_what_it_is_doing(capsys, monkeypatch):
     assert "compiling grad of 'f'" in err and "is taking a while" in err
     assert "now: optimize" in err
     assert "compiled grad of 'f'" in err
+
+
+def test_one_watcher_thread_for_every_compile(capsys, monkeypatch):
+    """The slow-compile report comes from one thread for the process (a timer
+    thread per compile cost ~1 ms of a small compile): it reports each slow
+    compile in turn, stays silent for fast ones, and is not restarted."""
+    monkeypatch.setattr(verbose, "SLOW_SECONDS", 0.05)
+
+    def slow_optimize(func):
+        time.sleep(0.3)
+        return func
+    s2sgrad.grad(lambda x: np.sum(x * x))(np.ones(2))                 # a fast compile
+    assert "taking a while" not in capsys.readouterr().err
+    threads = [t for t in threading.enumerate() if t.name == "s2sgrad-slow-compile"]
+    assert len(threads) == 1
+    monkeypatch.setattr(api, "optimize", verbose.traced("optimize", slow_optimize))
+
+    def f1(x):
+        return np.sum(np.sin(x))
+
+    def f2(x):
+        return np.sum(np.cos(x))
+    for fn in (f1, f2):
+        s2sgrad.grad(fn)(np.ones(3))
+        err = capsys.readouterr().err
+        assert f"compiling grad of '{fn.__name__}'" in err and "now: optimize" in err, err
+    assert [t for t in threading.enumerate() if t.name == "s2sgrad-slow-compile"] == threads

@@ -280,18 +280,27 @@ class ControlFlowMixin:
         ``for`` or comprehension that binds the name itself (``for i in
         ...`` twice: the second loop's ``i`` is its own)."""
         hi = loop.end_lineno
-        found = set()
+        return {n for n, last in self._free_load_last().items() if last > hi}
 
-        def walk(node, bound):
-            if isinstance(node, (ast.For, ast.comprehension)):
-                bound = bound | set(self.target_names(node.target))
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
-                    node.lineno > hi and node.id not in bound:
-                found.add(node.id)
-            for child in ast.iter_child_nodes(node):
-                walk(child, bound)
-        walk(self.src.node, frozenset())
-        return found
+    def _free_load_last(self):
+        """name -> last line where the function reads it outside a ``for``
+        or comprehension binding that name: one walk of the function, kept
+        (a walk per loop was quadratic in the number of loops)."""
+        node = self.src.node
+        cached = self.__dict__.get("_free_load_last_of")
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        last: dict = {}
+        stack = [(node, frozenset())]
+        while stack:
+            n, bound = stack.pop()
+            if isinstance(n, (ast.For, ast.comprehension)):
+                bound = bound | set(self.target_names(n.target))
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
+                last[n.id] = max(last.get(n.id, n.lineno), n.lineno)
+            stack.extend((c, bound) for c in ast.iter_child_nodes(n))
+        self._free_load_last_of = (node, last)
+        return last
 
     def loads_outside(self, loop):
         """Names the function reads (a load, or ``x += v``) outside ``loop``'s lines."""
