@@ -49,7 +49,7 @@ from .primitives import core as P
 from .primitives.core import Primitive
 
 __all__ = ["composed_ir", "emit_grad_call", "emit_pullback_call", "has_loops", "has_marks",
-           "outer_schedule", "schedule_for"]
+           "mark_loops", "outer_schedule", "schedule_for"]
 
 # The ``checkpoint=`` option of the reverse-mode transformation whose
 # function is being lowered (set by s2sgrad.api around lowering): an inner
@@ -277,23 +277,40 @@ def emit_grad_call(em, func, wrt, actuals, *, keep_value, schedule, name, loc):
     return GradCall(func, wrt, keep_value, schedule, name).emit(em, list(actuals), loc)
 
 
+def mark_loops(func, schedule):
+    """A fresh copy of ``func`` whose loops carry ``schedule`` as if the
+    source marked them (``s2sgrad.checkpointed``): a reverse sweep over the
+    copy checkpoints them (``schedule`` False: the copy as it is)."""
+    from .lower.transforms import fresh_copy
+    func = fresh_copy(func)
+    if schedule:
+        for e in iter_eqns(func.body):
+            if e.prim.name in ("for_loop", "while_loop") and e.params.get("checkpoint") is None:
+                e.params["checkpoint"] = schedule
+    return func
+
+
 def composed_ir(inner, specs):
     """``grad(grad(f, checkpoint=s))`` (an API-level composition): the IR of
     the inner transformation ``inner`` (grad or value_and_grad) for
     ``specs`` as one checkpointed gradient call with its marker, shaped as
-    ``inner.ir_for`` shapes it; None where no checkpointing is asked for
-    (or with ``has_aux``): the caller then differentiates ``ir_for``'s
-    gradient code, as before."""
+    ``inner.ir_for`` shapes it (with ``has_aux``, the aux values are the
+    function's own code with its loops marked, :func:`mark_loops`); None
+    where no checkpointing is asked for: the caller then differentiates
+    ``ir_for``'s gradient code, as before."""
     from . import pytree
     from .invariance import detach_shifts
     from .ir import Block, Func
     from .primitives.core import Emitter
-    if inner.has_aux:
-        return None
     primal = inner._primal(specs)
     schedule = schedule_for(inner.checkpoint, primal)
     out_tree = primal.info["out_tree"]
-    if schedule is None or out_tree.kind != "leaf" or not isinstance(primal.results[0], Var):
+    aux = inner.has_aux
+    if aux and (out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2
+                or out_tree.children[0].kind != "leaf"):
+        return None                   # (ir_for's compilation raises the error)
+    if schedule is None or (out_tree.kind != "leaf" and not aux) or \
+            not isinstance(primal.results[0], Var):
         return None
     ranges = inner._param_leaf_ranges(specs)
     wrt = [i for w in inner.wrt for i in range(*ranges[w])]
@@ -307,7 +324,18 @@ def composed_ir(inner, specs):
     trees = [specs[names[w]][1] if specs[names[w]][0] == "tree" else pytree.LEAF
              for w in inner.wrt]
     tree = trees[0] if inner._single else pytree.TreeDef("tuple", tuple(trees))
-    if inner.keep_value:
+    if aux:
+        # the aux values: the function's own code, spliced on the real
+        # arguments (the outer sweep differentiates them), its loops marked
+        # with the schedule so the outer sweep checkpoints them as well
+        prim = _splice(em, mark_loops(primal, schedule), list(primal.params), None)
+        if inner.keep_value:
+            res = res[:1] + prim[1:] + res[1:]
+            tree = pytree.TreeDef("tuple", (out_tree, tree))
+        else:
+            res = res + prim[1:]
+            tree = pytree.TreeDef("tuple", (tree, out_tree.children[1]))
+    elif inner.keep_value:
         tree = pytree.TreeDef("tuple", (out_tree, tree))
     info = {k: v for k, v in primal.info.items() if k not in ("globals", "tuple_result")}
     info["out_tree"] = tree

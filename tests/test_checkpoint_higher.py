@@ -390,3 +390,77 @@ def test_fuzzed_loop_programs_reverse_over_checkpointed_gradient(seed, src, spec
                 assert np.allclose(fx, fy, rtol=1e-10,
                                    atol=1e-10 * (1 + np.max(np.abs(fy), initial=0)),
                                    equal_nan=True), sched
+
+
+# ---------------------------------------------------------------- has_aux at API level
+
+
+def _with_aux(Wh, Wx, xs, h0):
+    for t in range(xs.shape[0]):
+        h0 = np.tanh(Wh @ h0 + Wx @ xs[t])
+    return np.sum(h0 * h0), h0 * 0.5
+
+
+def _scalar_aux(a, xs):
+    h = xs[0]
+    for t in range(xs.shape[0]):
+        h = np.sin(a * h) + xs[t]
+    return np.sum(h * h), h
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+def test_api_composition_with_has_aux_keeps_the_schedule(schedule):
+    # vjp(grad(f, has_aux=True, checkpoint=s)): the gradient is the
+    # checkpointed marker, the aux values f's own code with its loops
+    # marked, so the outer sweep checkpoints them as well
+    args = _args()
+    rng = np.random.default_rng(11)
+    u = ((rng.standard_normal(args[0].shape), rng.standard_normal(args[1].shape)),
+         rng.standard_normal(args[3].shape))
+    for inner in (grad, value_and_grad):
+        ref_f = vjp(inner(_with_aux, wrt=(0, 1), has_aux=True), wrt=(0, 3))
+        f = vjp(inner(_with_aux, wrt=(0, 1), has_aux=True, checkpoint=schedule), wrt=(0, 3))
+        out0, pull0 = _ref(ref_f, *args)
+        out, pull = f(*args)
+        uu = u if inner is grad else ((1.5, u[1]), u[0])
+        _close(tuple(_leaves(out)), tuple(_leaves(out0)), 1e-12)
+        _close(pull(uu), _ref(pull0, uu), 1e-12)
+        assert "checkpoint_backward(" in f.source
+        if inner is grad:
+            got = pull(uu)
+    # against central differences of <u, (grad, aux)>
+    g = grad(_with_aux, wrt=(0, 1), has_aux=True)
+
+    def pair(*a):
+        (gWh, gWx), aux = g(*a)
+        return np.sum(gWh * u[0][0]) + np.sum(gWx * u[0][1]) + np.sum(aux * u[1])
+    for k, gk in zip((0, 3), got):
+        v = rng.standard_normal(args[k].shape)
+        assert np.isclose(np.sum(gk * v), _fd(pair, args, k, v), rtol=1e-6), k
+    # grad over grad of a scalar argument with has_aux at both levels
+    xs = args[2][:, 0]
+    gg = grad(grad(_scalar_aux, has_aux=True, checkpoint=schedule), has_aux=True)
+    d2, aux = gg(0.7, xs)
+    d2_0, aux0 = _ref(grad(grad(_scalar_aux, has_aux=True), has_aux=True), 0.7, xs)
+    assert np.isclose(d2, d2_0, rtol=1e-12) and np.allclose(aux, aux0, rtol=1e-13)
+    assert "checkpoint_forward(" in gg.source
+
+
+def _leaves(x):
+    if isinstance(x, (tuple, list)):
+        return [y for item in x for y in _leaves(item)]
+    return [x]
+
+
+def test_memory_of_the_api_composition_with_has_aux():
+    rng = np.random.default_rng(0)
+    T, H, B = 200, 16, 8
+    args = (rng.standard_normal((H, H)) * 0.3, rng.standard_normal((H, 4)) * 0.3,
+            rng.standard_normal((T, 4, B)), rng.standard_normal((H, B)))
+    u = ((rng.standard_normal((H, H)), rng.standard_normal((H, 4))), rng.standard_normal((H, B)))
+    plain = vjp(grad(_with_aux, wrt=(0, 1), has_aux=True), wrt=(0, 3))
+    ckpt = vjp(grad(_with_aux, wrt=(0, 1), has_aux=True, checkpoint="sqrt"), wrt=(0, 3))
+    _close(ckpt(*args)[1](u), _ref(lambda *a: plain(*a)[1](u), *args), 1e-11)
+    p0 = _peak(lambda *a: plain(*a)[1](u), args)
+    p1 = _peak(lambda *a: ckpt(*a)[1](u), args)
+    assert p1 <= 0.15 * p0, (p1, p0)

@@ -436,7 +436,8 @@ class TransformsMixin:
                                       schedule=schedule, name=f"{name}_grad", loc=self.loc)
         values, grads = (res[:1], res[1:]) if keep else ([], res)
         if t.has_aux:
-            prim = self._splice(func, actuals)
+            # (its loops marked: the outer sweep checkpoints the aux's code too)
+            prim = self._splice(gradcall.mark_loops(func, schedule), actuals)
             values = (values or prim[:1]) + prim[1:nout]
         return values, grads
 
