@@ -48,8 +48,8 @@ from .ir import Const, Eqn, Var, iter_eqns, rename_reads, verify
 from .primitives import core as P
 from .primitives.core import Primitive
 
-__all__ = ["composed_ir", "emit_grad_call", "emit_pullback_call", "has_loops", "has_marks",
-           "mark_loops", "outer_schedule", "schedule_for"]
+__all__ = ["composed_ir", "emit_grad_call", "emit_hvp_call", "emit_pullback_call", "has_loops",
+           "has_marks", "mark_loops", "outer_schedule", "schedule_for"]
 
 # The ``checkpoint=`` option of the reverse-mode transformation whose
 # function is being lowered (set by s2sgrad.api around lowering): an inner
@@ -341,6 +341,96 @@ def composed_ir(inner, specs):
     info["out_tree"] = tree
     return verify(Func(f"{primal.name}_grad", list(primal.params), em.block, res,
                        primal.filename, info))
+
+
+# ---------------------------------------------------------------- hvp
+
+
+class HvpCall(_MarkedCall):
+    """The rules of one call ``hvp(F, wrt=W)(x, v)`` inside a differentiated
+    function (and of each of the calls a ``hessian`` inside makes, one per
+    basis vector): the marker's operands are ``x`` (F's parameters) then
+    ``v`` (one leaf per ``W`` leaf); its value ``y = H_WW(x) v`` is the
+    checkpointed gradient's tangent (forward over the checkpointed reverse
+    sweep).  Reverse rule, for the outer cotangent ``ȳ``: ``v̄ = H_WW ȳ``
+    (the same program in the direction ``ȳ``, by symmetry) and, for every
+    active ``x_a``, ``x̄_a = D³F[e_a, v, ȳ]`` -- the tangent, in the
+    direction ``ȳ`` on ``W``, of ``H_AW v``: forward over forward over the
+    checkpointed reverse sweep, which keeps the drivers (s2sgrad.forward
+    differentiates tangent drivers again).  Forward rule: the tangent of
+    ``H_WW(x) v`` in the directions of ``x`` and ``v``."""
+
+    def __init__(self, func, wrt, schedule, name):
+        self.nx = len(func.params)
+        super().__init__(func, wrt, schedule, name)
+
+    def _program(self, wrt, remat, hoist):
+        """``H_{wrt,W} v``: parameters F's then ``v``'s, results the tangents."""
+        from .forward import CheckpointTangentError, jvp_func, select_results
+        from .optimize import optimize
+        from .reverse import grad_func
+        for r in ((True, False) if remat else (False,)):
+            g = optimize(verify(grad_func(
+                self.func, wrt, [0], keep_values=False, hoist=False,
+                checkpoint=self.schedule if r else None, remat=r,
+                name=f"{self.func.name}_grad")))
+            try:
+                jf = jvp_func(g, list(self.wrt), name=f"{self.func.name}_hvp")
+            except CheckpointTangentError:
+                continue            # (a tape carried by a loop: uncheckpointed instead)
+            n = len(g.results)
+            return optimize(verify(select_results(jf, range(n, 2 * n))))
+        raise AssertionError("unreachable")
+
+    def _vjp(self, em, eqn, g, rv=None):
+        from .reverse import zeros_of
+        nout = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[nout:])
+        gs = list(g) if nout > 1 else [g]
+        none = [None] * len(eqn.args)
+        if all(x is None for x in gs):
+            return none
+
+        def active(a):
+            return isinstance(a, Var) and (rv is None or a in rv.active)
+        xs_active = [i for i in range(self.nx) if active(operands[i])]
+        vs_active = [i for i in range(self.nx, len(operands)) if active(operands[i])]
+        remat = rv.remat if rv is not None else False
+        dirs = [x if x is not None else zeros_of(em, o) for x, o in zip(gs, eqn.outs)]
+        cts = {}
+        if xs_active:
+            p, jf = self._tangent_of(xs_active, self.wrt, remat, "hvp3")
+            res = _splice(em, jf, operands + dirs, eqn.loc)[len(p.results):]
+            cts.update(zip(xs_active, res))
+        if vs_active:
+            key = ("hvp_sym", remat)
+            prog = self._programs.get(key)
+            if prog is None:
+                prog = self._programs[key] = self._program(self.wrt, remat, False)
+            res = _splice(em, prog, operands[:self.nx] + dirs, eqn.loc)
+            for i in vs_active:
+                cts[i] = res[i - self.nx]
+        return [None] * nout + [cts.get(i) for i in range(len(operands))]
+
+    def _jvp(self, em, eqn, dots):
+        nout = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[nout:])
+        tans = list(dots[nout:])
+        moving = [i for i, d in enumerate(tans) if d is not None]
+        if not moving:
+            return None
+        p, jf = self._tangent_of(self.wrt, moving, True, "hvp_jvp")
+        res = _splice(em, jf, operands + [tans[i] for i in moving], eqn.loc)
+        ts = res[len(p.results):]
+        return tuple(ts) if nout > 1 else ts[0]
+
+
+def emit_hvp_call(em, func, wrt, actuals, vs, *, schedule, name, loc):
+    """Emit ``hvp(F, wrt)(actuals, vs)`` for a function differentiated again:
+    the checkpointed Hessian-vector product on detached operands and the
+    marker carrying its rules (:class:`HvpCall`); returns the marker's
+    outputs (one per ``wrt`` leaf)."""
+    return HvpCall(func, wrt, schedule, name).emit(em, list(actuals) + list(vs), loc)
 
 
 # ---------------------------------------------------------------- vjp's pullback
