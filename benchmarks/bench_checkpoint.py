@@ -358,8 +358,18 @@ def bench_spellings(rng, opts):
             ("default, zip(W1s, W2s)", s2sgrad.grad(mlp_zip, wrt=(0, 1))),
             ("@checkpoint block, zip(W1s, W2s)", s2sgrad.grad(mlp_zip_ckpt, wrt=(0, 1))),
         ]
-        compare(f"residual MLP (unrolled), {L} blocks, {W}->{E}->{W}, batch {B}",
-                variants, (W1s, W2s, h), opts.rounds, opts.repeat)
+        mem = compare(f"residual MLP (unrolled), {L} blocks, {W}->{E}->{W}, batch {B}",
+                      variants, (W1s, W2s, h), opts.rounds, opts.repeat)
+        # what any per-block checkpoint must hold when the backward sweep
+        # starts: the L - 1 stored block inputs (the first is the caller's),
+        # the recomputed block's tanh output and its cotangent (B x E each:
+        # d tanh needs both at once) and the cotangent of h
+        item = h.itemsize
+        floor = ((L - 1) * B * W + 2 * B * E + B * W) * item
+        base = mem[variants[0][0]]
+        print(f"  floor of per-block checkpointing: {L - 1} stored inputs {(L - 1) * B * W * item / 1e6:.1f} MB"
+              f" + tanh output and its cotangent {2 * B * E * item / 1e6:.1f} MB + h's cotangent "
+              f"{B * W * item / 1e6:.1f} MB = {floor / 1e6:.1f} MB = {floor / base:.3f} of the default")
         if L == 16 and W == 128:
             params = list(zip(W1s, W2s))
             variants = [

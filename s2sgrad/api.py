@@ -1250,6 +1250,10 @@ class _Transformed:
     # Whether this transform differentiates its inner one in forward mode
     # (jvp): an inner gradient then keeps its checkpointed loops.
     _forward_over = False
+    # Whether it differentiates its inner one in reverse mode without being a
+    # grad or vjp (jacobian's reverse mode): a checkpointed inner gradient is
+    # then one marker call (s2sgrad.gradcall.composed_ir).
+    _reverse_over = False
 
     def __init__(self, fn, wrt=0, has_aux=False, verbose=False):
         if not callable(fn):
@@ -1614,7 +1618,7 @@ class _Transformed:
             func = None
             if self._forward_over and isinstance(self._inner, _GradBase):
                 func = self._inner.ir_for(specs, forward=True)    # (keeps checkpoints)
-            elif isinstance(self, (_GradBase, VJPFunction)) and \
+            elif (isinstance(self, (_GradBase, VJPFunction)) or self._reverse_over) and \
                     isinstance(self._inner, _GradBase):
                 # reverse over a checkpointed gradient: one call whose
                 # reverse rule is a checkpointed hvp (s2sgrad.gradcall)

@@ -48,8 +48,8 @@ from .ir import Const, Eqn, Var, iter_eqns, rename_reads, verify
 from .primitives import core as P
 from .primitives.core import Primitive
 
-__all__ = ["composed_ir", "emit_grad_call", "emit_pullback_call", "has_loops", "has_marks",
-           "outer_schedule", "schedule_for"]
+__all__ = ["composed_ir", "emit_grad_call", "emit_hvp_call", "emit_pullback_call", "has_loops",
+           "has_marks", "mark_loops", "outer_schedule", "schedule_for"]
 
 # The ``checkpoint=`` option of the reverse-mode transformation whose
 # function is being lowered (set by s2sgrad.api around lowering): an inner
@@ -277,23 +277,40 @@ def emit_grad_call(em, func, wrt, actuals, *, keep_value, schedule, name, loc):
     return GradCall(func, wrt, keep_value, schedule, name).emit(em, list(actuals), loc)
 
 
+def mark_loops(func, schedule):
+    """A fresh copy of ``func`` whose loops carry ``schedule`` as if the
+    source marked them (``s2sgrad.checkpointed``): a reverse sweep over the
+    copy checkpoints them (``schedule`` False: the copy as it is)."""
+    from .lower.transforms import fresh_copy
+    func = fresh_copy(func)
+    if schedule:
+        for e in iter_eqns(func.body):
+            if e.prim.name in ("for_loop", "while_loop") and e.params.get("checkpoint") is None:
+                e.params["checkpoint"] = schedule
+    return func
+
+
 def composed_ir(inner, specs):
     """``grad(grad(f, checkpoint=s))`` (an API-level composition): the IR of
     the inner transformation ``inner`` (grad or value_and_grad) for
     ``specs`` as one checkpointed gradient call with its marker, shaped as
-    ``inner.ir_for`` shapes it; None where no checkpointing is asked for
-    (or with ``has_aux``): the caller then differentiates ``ir_for``'s
-    gradient code, as before."""
+    ``inner.ir_for`` shapes it (with ``has_aux``, the aux values are the
+    function's own code with its loops marked, :func:`mark_loops`); None
+    where no checkpointing is asked for: the caller then differentiates
+    ``ir_for``'s gradient code, as before."""
     from . import pytree
     from .invariance import detach_shifts
     from .ir import Block, Func
     from .primitives.core import Emitter
-    if inner.has_aux:
-        return None
     primal = inner._primal(specs)
     schedule = schedule_for(inner.checkpoint, primal)
     out_tree = primal.info["out_tree"]
-    if schedule is None or out_tree.kind != "leaf" or not isinstance(primal.results[0], Var):
+    aux = inner.has_aux
+    if aux and (out_tree.kind not in ("tuple", "list") or len(out_tree.children) != 2
+                or out_tree.children[0].kind != "leaf"):
+        return None                   # (ir_for's compilation raises the error)
+    if schedule is None or (out_tree.kind != "leaf" and not aux) or \
+            not isinstance(primal.results[0], Var):
         return None
     ranges = inner._param_leaf_ranges(specs)
     wrt = [i for w in inner.wrt for i in range(*ranges[w])]
@@ -307,12 +324,113 @@ def composed_ir(inner, specs):
     trees = [specs[names[w]][1] if specs[names[w]][0] == "tree" else pytree.LEAF
              for w in inner.wrt]
     tree = trees[0] if inner._single else pytree.TreeDef("tuple", tuple(trees))
-    if inner.keep_value:
+    if aux:
+        # the aux values: the function's own code, spliced on the real
+        # arguments (the outer sweep differentiates them), its loops marked
+        # with the schedule so the outer sweep checkpoints them as well
+        prim = _splice(em, mark_loops(primal, schedule), list(primal.params), None)
+        if inner.keep_value:
+            res = res[:1] + prim[1:] + res[1:]
+            tree = pytree.TreeDef("tuple", (out_tree, tree))
+        else:
+            res = res + prim[1:]
+            tree = pytree.TreeDef("tuple", (tree, out_tree.children[1]))
+    elif inner.keep_value:
         tree = pytree.TreeDef("tuple", (out_tree, tree))
     info = {k: v for k, v in primal.info.items() if k not in ("globals", "tuple_result")}
     info["out_tree"] = tree
     return verify(Func(f"{primal.name}_grad", list(primal.params), em.block, res,
                        primal.filename, info))
+
+
+# ---------------------------------------------------------------- hvp
+
+
+class HvpCall(_MarkedCall):
+    """The rules of one call ``hvp(F, wrt=W)(x, v)`` inside a differentiated
+    function (and of each of the calls a ``hessian`` inside makes, one per
+    basis vector): the marker's operands are ``x`` (F's parameters) then
+    ``v`` (one leaf per ``W`` leaf); its value ``y = H_WW(x) v`` is the
+    checkpointed gradient's tangent (forward over the checkpointed reverse
+    sweep).  Reverse rule, for the outer cotangent ``ȳ``: ``v̄ = H_WW ȳ``
+    (the same program in the direction ``ȳ``, by symmetry) and, for every
+    active ``x_a``, ``x̄_a = D³F[e_a, v, ȳ]`` -- the tangent, in the
+    direction ``ȳ`` on ``W``, of ``H_AW v``: forward over forward over the
+    checkpointed reverse sweep, which keeps the drivers (s2sgrad.forward
+    differentiates tangent drivers again).  Forward rule: the tangent of
+    ``H_WW(x) v`` in the directions of ``x`` and ``v``."""
+
+    def __init__(self, func, wrt, schedule, name):
+        self.nx = len(func.params)
+        super().__init__(func, wrt, schedule, name)
+
+    def _program(self, wrt, remat, hoist):
+        """``H_{wrt,W} v``: parameters F's then ``v``'s, results the tangents."""
+        from .forward import CheckpointTangentError, jvp_func, select_results
+        from .optimize import optimize
+        from .reverse import grad_func
+        for r in ((True, False) if remat else (False,)):
+            g = optimize(verify(grad_func(
+                self.func, wrt, [0], keep_values=False, hoist=False,
+                checkpoint=self.schedule if r else None, remat=r,
+                name=f"{self.func.name}_grad")))
+            try:
+                jf = jvp_func(g, list(self.wrt), name=f"{self.func.name}_hvp")
+            except CheckpointTangentError:
+                continue            # (a tape carried by a loop: uncheckpointed instead)
+            n = len(g.results)
+            return optimize(verify(select_results(jf, range(n, 2 * n))))
+        raise AssertionError("unreachable")
+
+    def _vjp(self, em, eqn, g, rv=None):
+        from .reverse import zeros_of
+        nout = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[nout:])
+        gs = list(g) if nout > 1 else [g]
+        none = [None] * len(eqn.args)
+        if all(x is None for x in gs):
+            return none
+
+        def active(a):
+            return isinstance(a, Var) and (rv is None or a in rv.active)
+        xs_active = [i for i in range(self.nx) if active(operands[i])]
+        vs_active = [i for i in range(self.nx, len(operands)) if active(operands[i])]
+        remat = rv.remat if rv is not None else False
+        dirs = [x if x is not None else zeros_of(em, o) for x, o in zip(gs, eqn.outs)]
+        cts = {}
+        if xs_active:
+            p, jf = self._tangent_of(xs_active, self.wrt, remat, "hvp3")
+            res = _splice(em, jf, operands + dirs, eqn.loc)[len(p.results):]
+            cts.update(zip(xs_active, res))
+        if vs_active:
+            key = ("hvp_sym", remat)
+            prog = self._programs.get(key)
+            if prog is None:
+                prog = self._programs[key] = self._program(self.wrt, remat, False)
+            res = _splice(em, prog, operands[:self.nx] + dirs, eqn.loc)
+            for i in vs_active:
+                cts[i] = res[i - self.nx]
+        return [None] * nout + [cts.get(i) for i in range(len(operands))]
+
+    def _jvp(self, em, eqn, dots):
+        nout = eqn.params["layout"].sizes[0]
+        operands = list(eqn.args[nout:])
+        tans = list(dots[nout:])
+        moving = [i for i, d in enumerate(tans) if d is not None]
+        if not moving:
+            return None
+        p, jf = self._tangent_of(self.wrt, moving, True, "hvp_jvp")
+        res = _splice(em, jf, operands + [tans[i] for i in moving], eqn.loc)
+        ts = res[len(p.results):]
+        return tuple(ts) if nout > 1 else ts[0]
+
+
+def emit_hvp_call(em, func, wrt, actuals, vs, *, schedule, name, loc):
+    """Emit ``hvp(F, wrt)(actuals, vs)`` for a function differentiated again:
+    the checkpointed Hessian-vector product on detached operands and the
+    marker carrying its rules (:class:`HvpCall`); returns the marker's
+    outputs (one per ``wrt`` leaf)."""
+    return HvpCall(func, wrt, schedule, name).emit(em, list(actuals) + list(vs), loc)
 
 
 # ---------------------------------------------------------------- vjp's pullback

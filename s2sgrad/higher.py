@@ -309,7 +309,8 @@ def _grad_jvp(tf, specs, what):
     from .forward import CheckpointTangentError
     for remat in (True, False):
         g = optimize(verify(grad_func(primal, wrt_leaves, [0], keep_values=False, hoist=False,
-                                      name=f"{primal.name}_grad", remat=remat)))
+                                      name=f"{primal.name}_grad", remat=remat,
+                                      checkpoint=tf.checkpoint if remat else None)))
         try:
             jf = jvp_func(g, wrt_leaves, name=f"{primal.name}_{what}_jvp")
         except CheckpointTangentError:
@@ -358,17 +359,26 @@ class HVPFunction(_Transformed):
         return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
 
 
-def hvp(fun=None, *, wrt=0, verbose=False):
+def hvp(fun=None, *, wrt=0, checkpoint=None, verbose=False):
     """Compile a Hessian-vector product by forward-over-reverse.
 
     ``hvp(f, wrt=0)(args, v)`` returns ``H(args) @ v`` where ``H`` is the
     Hessian of the scalar ``f`` with respect to the ``wrt`` argument(s) and
     ``v`` is shaped like it (a tuple of such for a tuple ``wrt``).  The
     Hessian is never formed: the cost is a small multiple of one gradient.
+    ``checkpoint`` checkpoints the gradient's loops as ``grad``'s does (the
+    forward sweep over it keeps the schedule).
     """
     if fun is None:
-        return lambda f: HVPFunction(f, wrt=wrt, verbose=verbose)
-    return HVPFunction(fun, wrt=wrt, verbose=verbose)
+        return lambda f: _with_schedule(HVPFunction(f, wrt=wrt, verbose=verbose), checkpoint)
+    return _with_schedule(HVPFunction(fun, wrt=wrt, verbose=verbose), checkpoint)
+
+
+def _with_schedule(t, checkpoint):
+    """``t`` with its ``checkpoint=`` option (s2sgrad.schedules) set."""
+    from .schedules import as_schedule
+    t.checkpoint = as_schedule(checkpoint)
+    return t
 
 
 class HessPFunction(HVPFunction):
@@ -590,7 +600,7 @@ class HessianFunction(_BasisBase):
         return _assemble(tree, tree, xs, xs, blocks)
 
 
-def hessian(fun=None, *, wrt=0, verbose=False):
+def hessian(fun=None, *, wrt=0, checkpoint=None, verbose=False):
     """Compile the Hessian of a scalar function.
 
     ``hessian(f, wrt=0)(*args)`` has shape ``x.shape + x.shape``.  The
@@ -605,11 +615,12 @@ def hessian(fun=None, *, wrt=0, verbose=False):
     linear part without a batched version, e.g. one that builds Python lists,
     is called once per element of ``x`` instead).  A tuple
     ``wrt`` gives nested tuples of blocks ``H[i][j]``
-    (``x_i.shape + x_j.shape``).
+    (``x_i.shape + x_j.shape``).  ``checkpoint`` checkpoints the gradient's
+    loops as ``grad``'s does (the forward sweep over it keeps the schedule).
     """
     if fun is None:
-        return lambda f: HessianFunction(f, wrt=wrt, verbose=verbose)
-    return HessianFunction(fun, wrt=wrt, verbose=verbose)
+        return lambda f: _with_schedule(HessianFunction(f, wrt=wrt, verbose=verbose), checkpoint)
+    return _with_schedule(HessianFunction(fun, wrt=wrt, verbose=verbose), checkpoint)
 
 
 class JacobianFunction(_BasisBase):
@@ -627,13 +638,33 @@ class JacobianFunction(_BasisBase):
         self._default_mode = "reverse" if self.mode == "reverse" else "forward"
         self._out_sizes: dict = {}
 
+    def _over(self, mode, specs):
+        """The primal IR, made for ``mode``: an inner gradient's checkpointed
+        loops stay checkpointed (forward mode differentiates the drivers;
+        reverse mode makes a checkpointed inner gradient one marker call
+        whose reverse rule is a checkpointed hvp, s2sgrad.gradcall)."""
+        flag = "_forward_over" if mode == "forward" else "_reverse_over"
+        setattr(self, flag, True)
+        try:
+            return self._primal(specs)
+        finally:
+            delattr(self, flag)
+
     def _compile_mode(self, mode, specs):
-        primal = self._primal(specs)
+        primal = self._over(mode, specs)
         wrt_leaves = _wrt_leaves(self, specs)
         nres = len(primal.results)
         out_tree = primal.info["out_tree"]
         if mode == "forward":
-            jf = optimize(verify(jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")))
+            from .forward import CheckpointTangentError
+            try:
+                jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+            except CheckpointTangentError:
+                # an inner gradient's checkpoint tape carried by a loop: its
+                # uncheckpointed version instead
+                primal = self._primal(specs)
+                jf = jvp_func(primal, wrt_leaves, name=f"{primal.name}_jvp")
+            jf = optimize(verify(jf))
             p, t, _ = linearize(jf, len(primal.params), nres)
             cp = _gen(p, self._globals())
             ct = _gen(t, self._globals())
@@ -643,8 +674,11 @@ class JacobianFunction(_BasisBase):
             if cp.tangent_batched is not None:
                 cp.source += "\n\n" + cp.tangent_batched.source
         else:
+            # (remat: marked loops and a checkpointed inner gradient's rule
+            # stay checkpointed; a tape is a residual the pullback only reads)
             g = grad_func(primal, wrt_leaves, list(range(nres)), keep_values=True,
-                          cotangent_params=True, name=f"{primal.name}_vjp")
+                          cotangent_params=True, name=f"{primal.name}_vjp", remat=True,
+                          checkpoint=self.checkpoint)
             g = optimize(verify(g))
             fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nres)
             cp = _gen(fwd, self._globals())
@@ -714,14 +748,15 @@ class JacobianFunction(_BasisBase):
         return _assemble(c.out_tree, _wrt_tree(self, specs, bound), outs, xs, blocks)
 
 
-def jacobian(fun=None, *, wrt=0, mode="auto", verbose=False):
+def jacobian(fun=None, *, wrt=0, mode="auto", checkpoint=None, verbose=False):
     """Compile the Jacobian of a function with array (or pytree) outputs.
 
     ``jacobian(f, wrt=0)(*args)`` has shape ``out.shape + x.shape``.
     ``mode="forward"`` builds it from the columns ``J e_k`` given by the
     compiled tangent program, ``"reverse"`` from the rows ``e_k^T J`` given by
-    the compiled pullback, ``"auto"`` picks whichever needs fewer basis
-    vectors.  The primal part runs once per call either way; the linear part
+    the compiled pullback (its loops checkpointed by ``checkpoint`` as
+    ``vjp``'s are; forward mode stores nothing), ``"auto"`` picks whichever
+    needs fewer basis vectors.  The primal part runs once per call either way; the linear part
     runs once on a batch of all basis vectors (vectorised code shown in
     ``.source`` as ``<name>_tangent_batched`` / ``<name>_bwd_batched``,
     chunked to keep intermediates small), or once per basis vector where it
@@ -729,5 +764,7 @@ def jacobian(fun=None, *, wrt=0, mode="auto", verbose=False):
     output's structure, each leaf holding the ``wrt`` structure of blocks.
     """
     if fun is None:
-        return lambda f: JacobianFunction(f, wrt=wrt, mode=mode, verbose=verbose)
-    return JacobianFunction(fun, wrt=wrt, mode=mode, verbose=verbose)
+        return lambda f: _with_schedule(JacobianFunction(f, wrt=wrt, mode=mode,
+                                                         verbose=verbose), checkpoint)
+    return _with_schedule(JacobianFunction(fun, wrt=wrt, mode=mode, verbose=verbose),
+                          checkpoint)

@@ -503,8 +503,14 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
         stats["advances"] += b - a
         return freeze(segment(tape.part(a, b), *thaw(state)))
 
-    def binomial(a, b, state, free, out):
-        # reverse steps a..b-1 from the state at a, with `free` more snapshots
+    def binomial(a, b, state, free, cell):
+        # reverse steps a..b-1 from the state at a, with `free` more snapshots;
+        # the adjoints come in the one-element list `cell`, taken out of it so
+        # that no frame of the recursion keeps an old version of them alive
+        # while a deeper one runs (they were one copy of every accumulator --
+        # a weight gradient and its tangent -- per level, the binomial
+        # schedule's memory floor under grad-of-grad)
+        out = cell.pop()
         while b - a > 1:
             if free == 0:
                 for i in range(b - 1, a, -1):
@@ -513,7 +519,9 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
             j = a + binomial_split(b - a, free)
             live[0] += 1
             stats["max_snaps"] = max(stats["max_snaps"], live[0])
-            out = binomial(j, b, advance(a, j, state), free - 1, out)
+            cell.append(out)
+            out = None
+            out = binomial(j, b, advance(a, j, state), free - 1, cell)
             live[0] -= 1
             b = j
         return reverse(a, a + 1, state, out)
@@ -528,7 +536,9 @@ def checkpoint_backward(tape, step, bars, accs, saved=()):
                 live[0] -= 1
                 continue
             if binom:
-                out = binomial(a, b, state, tape.schedule.snapshots - live[0], out)
+                cell = [out]
+                out = None
+                out = binomial(a, b, state, tape.schedule.snapshots - live[0], cell)
             else:
                 out = reverse(a, b, state, out)
             live[0] -= 1

@@ -390,3 +390,247 @@ def test_fuzzed_loop_programs_reverse_over_checkpointed_gradient(seed, src, spec
                 assert np.allclose(fx, fy, rtol=1e-10,
                                    atol=1e-10 * (1 + np.max(np.abs(fy), initial=0)),
                                    equal_nan=True), sched
+
+
+# ---------------------------------------------------------------- has_aux at API level
+
+
+def _with_aux(Wh, Wx, xs, h0):
+    for t in range(xs.shape[0]):
+        h0 = np.tanh(Wh @ h0 + Wx @ xs[t])
+    return np.sum(h0 * h0), h0 * 0.5
+
+
+def _scalar_aux(a, xs):
+    h = xs[0]
+    for t in range(xs.shape[0]):
+        h = np.sin(a * h) + xs[t]
+    return np.sum(h * h), h
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+def test_api_composition_with_has_aux_keeps_the_schedule(schedule):
+    # vjp(grad(f, has_aux=True, checkpoint=s)): the gradient is the
+    # checkpointed marker, the aux values f's own code with its loops
+    # marked, so the outer sweep checkpoints them as well
+    args = _args()
+    rng = np.random.default_rng(11)
+    u = ((rng.standard_normal(args[0].shape), rng.standard_normal(args[1].shape)),
+         rng.standard_normal(args[3].shape))
+    for inner in (grad, value_and_grad):
+        ref_f = vjp(inner(_with_aux, wrt=(0, 1), has_aux=True), wrt=(0, 3))
+        f = vjp(inner(_with_aux, wrt=(0, 1), has_aux=True, checkpoint=schedule), wrt=(0, 3))
+        out0, pull0 = _ref(ref_f, *args)
+        out, pull = f(*args)
+        uu = u if inner is grad else ((1.5, u[1]), u[0])
+        _close(tuple(_leaves(out)), tuple(_leaves(out0)), 1e-12)
+        _close(pull(uu), _ref(pull0, uu), 1e-12)
+        assert "checkpoint_backward(" in f.source
+        if inner is grad:
+            got = pull(uu)
+    # against central differences of <u, (grad, aux)>
+    g = grad(_with_aux, wrt=(0, 1), has_aux=True)
+
+    def pair(*a):
+        (gWh, gWx), aux = g(*a)
+        return np.sum(gWh * u[0][0]) + np.sum(gWx * u[0][1]) + np.sum(aux * u[1])
+    for k, gk in zip((0, 3), got):
+        v = rng.standard_normal(args[k].shape)
+        assert np.isclose(np.sum(gk * v), _fd(pair, args, k, v), rtol=1e-6), k
+    # grad over grad of a scalar argument with has_aux at both levels
+    xs = args[2][:, 0]
+    gg = grad(grad(_scalar_aux, has_aux=True, checkpoint=schedule), has_aux=True)
+    d2, aux = gg(0.7, xs)
+    d2_0, aux0 = _ref(grad(grad(_scalar_aux, has_aux=True), has_aux=True), 0.7, xs)
+    assert np.isclose(d2, d2_0, rtol=1e-12) and np.allclose(aux, aux0, rtol=1e-13)
+    assert "checkpoint_forward(" in gg.source
+
+
+def _leaves(x):
+    if isinstance(x, (tuple, list)):
+        return [y for item in x for y in _leaves(item)]
+    return [x]
+
+
+def test_memory_of_the_api_composition_with_has_aux():
+    rng = np.random.default_rng(0)
+    T, H, B = 200, 16, 8
+    args = (rng.standard_normal((H, H)) * 0.3, rng.standard_normal((H, 4)) * 0.3,
+            rng.standard_normal((T, 4, B)), rng.standard_normal((H, B)))
+    u = ((rng.standard_normal((H, H)), rng.standard_normal((H, 4))), rng.standard_normal((H, B)))
+    plain = vjp(grad(_with_aux, wrt=(0, 1), has_aux=True), wrt=(0, 3))
+    ckpt = vjp(grad(_with_aux, wrt=(0, 1), has_aux=True, checkpoint="sqrt"), wrt=(0, 3))
+    _close(ckpt(*args)[1](u), _ref(lambda *a: plain(*a)[1](u), *args), 1e-11)
+    p0 = _peak(lambda *a: plain(*a)[1](u), args)
+    p1 = _peak(lambda *a: ckpt(*a)[1](u), args)
+    assert p1 <= 0.15 * p0, (p1, p0)
+
+
+# ---------------------------------------------------------------- jacobian of a checkpointed gradient
+
+
+def _vloss(w, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(w[:, None] * h + xs[t])
+    return np.sum(h * h)
+
+
+def _vargs(T=7, B=3):
+    rng = np.random.default_rng(12)
+    return (rng.standard_normal(4) * 0.5, rng.standard_normal((T, 4, B)) * 0.3,
+            rng.standard_normal((4, B)))
+
+
+@pytest.mark.parametrize("schedule,mode", [(s, m) for s in SCHEDULES for m in ("forward", "reverse")]
+                         + [("sqrt", "auto")], ids=str)
+def test_jacobian_of_a_checkpointed_gradient(schedule, mode):
+    # forward mode differentiates the checkpoint drivers; reverse mode makes
+    # the inner gradient one marker call whose rule is a checkpointed hvp
+    args = _vargs()
+    want = _ref(s2sgrad.jacobian(grad(_vloss), mode=mode), *args)
+    J = s2sgrad.jacobian(grad(_vloss, checkpoint=schedule), mode=mode)
+    got = J(*args)
+    _close(got, want, 1e-12)
+    assert "checkpoint_backward(" in J.source
+    d = grad(_vloss)
+    for k in range(4):
+        e = np.zeros(4)
+        e[k] = 1e-6
+        fd = (d(args[0] + e, *args[1:]) - d(args[0] - e, *args[1:])) / 2e-6
+        np.testing.assert_allclose(got[:, k], fd, rtol=1e-6, atol=1e-8)
+    got32 = J(*(a.astype(np.float32) for a in args))
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, want, rtol=2e-4, atol=2e-5)
+
+
+def _vmarked(w, xs, h):
+    for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=2):
+        h = np.tanh(w[:, None] * h + xs[t])
+    return h[:, 0] * 2.0
+
+
+def _vplain(w, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(w[:, None] * h + xs[t])
+    return h[:, 0] * 2.0
+
+
+def test_reverse_jacobian_of_a_function_with_marked_loops():
+    # the pullback reads the marked loop's tape (a residual) once per row
+    args = _vargs()
+    J = s2sgrad.jacobian(_vmarked, mode="reverse")
+    _close(J(*args), _ref(s2sgrad.jacobian(_vplain, mode="reverse"), *args), 1e-12)
+    assert "checkpoint_backward(" in J.source
+    _close(s2sgrad.jacobian(_vmarked, mode="reverse", wrt=2)(*args),
+           _ref(s2sgrad.jacobian(_vplain, wrt=2), *args), 1e-12)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_memory_of_the_jacobian_of_a_checkpointed_gradient(mode):
+    args = _vargs(T=200, B=60)
+    plain = s2sgrad.jacobian(grad(_vloss), mode=mode)
+    ckpt = s2sgrad.jacobian(grad(_vloss, checkpoint="sqrt"), mode=mode)
+    _close(ckpt(*args), _ref(plain, *args), 1e-11)
+    p0, p1 = _peak(plain, args), _peak(ckpt, args)
+    assert p1 <= 0.1 * p0, (p1, p0)
+
+
+# ---------------------------------------------------------------- hvp / hessian / jacobian inside
+
+
+def _vloss_marked(w, xs, h):
+    for t in s2sgrad.checkpointed(range(xs.shape[0]), snapshots=3):
+        h = np.tanh(w[:, None] * h + xs[t])
+    return np.sum(h * h)
+
+
+def _vout(w, xs, h):
+    for t in range(xs.shape[0]):
+        h = np.tanh(w[:, None] * h + xs[t])
+    return h[:, 0] * h[:, 1]
+
+
+def _inside(kind, opt=None, f=_vloss):
+    """A scalar of w, xs, h computed through a second derivative (or a
+    Jacobian) called inside the function."""
+    if kind == "hessian":
+        def h(w, xs, h0):
+            return np.trace(s2sgrad.hessian(f, checkpoint=opt)(w, xs, h0)) + np.sum(w ** 3)
+    elif kind == "hvp":
+        def h(w, xs, h0):
+            return np.sum(s2sgrad.hvp(f, checkpoint=opt)((w, xs, h0), w * 2.0 + 1.0) ** 2)
+    else:
+        mode = kind.split("_")[1]
+
+        def h(w, xs, h0):
+            J = s2sgrad.jacobian(_vout, mode=mode, checkpoint=opt)(w, xs, h0)
+            return np.sum(J * J)
+    return h
+
+
+KINDS = ["hessian", "hvp", "jacobian_forward", "jacobian_reverse"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_second_derivatives_called_inside_keep_the_schedule(kind):
+    # the outer option, the call's own checkpoint= and (hvp, hessian) marked
+    # loops: the same numbers as the uncheckpointed composition, and central
+    # differences
+    args = _vargs()
+    ref = _inside(kind)
+    want = _ref(grad(ref, wrt=(0, 2)), *args)
+    variants = [grad(ref, wrt=(0, 2), checkpoint=Binomial(snapshots=2))]
+    for opt in ("sqrt", Binomial(snapshots=1)) + ((Budget(bytes=500),) if kind == "hvp" else ()):
+        variants.append(grad(_inside(kind, opt), wrt=(0, 2)))
+    if kind in ("hessian", "hvp"):
+        variants.append(grad(_inside(kind, f=_vloss_marked), wrt=(0, 2)))
+    for g in variants:
+        _close(g(*args), want, 1e-11)
+        assert "checkpoint_backward(" in g.source
+    rng = np.random.default_rng(2)
+    got = variants[1](*args)
+    for k, gk in zip((0, 2), got):
+        v = rng.standard_normal(args[k].shape)
+        assert np.isclose(np.sum(gk * v), _fd(ref, args, k, v, eps=1e-5), rtol=1e-5), k
+    # float32 and forward mode over the markers
+    a32 = tuple(a.astype(np.float32) for a in args)
+    _close(variants[1](*a32), tuple(w.astype(np.float32) for w in want), 5e-4)
+    v = rng.standard_normal(args[0].shape)
+    _, t = s2sgrad.jvp(_inside(kind, "sqrt"), wrt=0)(args, (v,))
+    assert np.isclose(t, np.sum(want[0] * v), rtol=1e-9)
+
+
+def test_checkpoint_option_of_hvp_hessian_jacobian_at_api_level():
+    args = _vargs()
+    v = np.random.default_rng(4).standard_normal(4)
+    for opt in ("sqrt", Binomial(snapshots=2)):
+        f = s2sgrad.hvp(_vloss, checkpoint=opt)
+        _close(f(args, v), _ref(s2sgrad.hvp(_vloss), args, v), 1e-12)
+        assert "checkpoint_forward(" in f.source
+        H = s2sgrad.hessian(_vloss, checkpoint=opt)
+        _close(H(*args), _ref(s2sgrad.hessian(_vloss), *args), 1e-12)
+        J = s2sgrad.jacobian(_vout, mode="reverse", checkpoint=opt)
+        _close(J(*args), _ref(s2sgrad.jacobian(_vout), *args), 1e-12)
+        assert "checkpoint_backward(" in J.source
+
+
+def test_jvp_checkpoint_option_inside_is_refused_with_the_reason():
+    def h(w, xs, h0):
+        return s2sgrad.jvp(_vloss, checkpoint="sqrt")((w, xs, h0), (w,))[1]
+    with pytest.raises(s2sgrad.S2SGradError) as err:
+        grad(h)(*_vargs())
+    msg = str(err.value)
+    assert "test_checkpoint_higher.py:" in msg and "forward mode stores nothing" in msg
+
+
+@pytest.mark.parametrize("kind,outer", [("hessian", True), ("hvp", False),
+                                        ("jacobian_reverse", False)])
+def test_memory_of_second_derivatives_called_inside(kind, outer):
+    # (the outer transform's option, or the call's own)
+    args = _vargs(T=120 if kind == "hessian" else 200, B=60)
+    plain = grad(_inside(kind), wrt=0)
+    ckpt = grad(_inside(kind), wrt=0, checkpoint="sqrt") if outer else \
+        grad(_inside(kind, "sqrt"), wrt=0)
+    _close(ckpt(*args), plain(*args), 1e-10)
+    p0 = _peak(plain, args)
+    assert _peak(ckpt, args) <= 0.15 * p0, (_peak(ckpt, args), p0)

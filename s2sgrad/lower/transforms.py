@@ -174,7 +174,8 @@ class TransformsMixin:
                                                                           ("wrt", "has_aux"))
         schedule = None
         for k, v in kwargs.items():
-            if k == "checkpoint" and kind in ("grad", "value_and_grad", "vjp"):
+            if k == "checkpoint" and kind in ("grad", "value_and_grad", "vjp", "hvp", "hessian",
+                                              "jacobian"):
                 # honoured by the call's marker (s2sgrad.gradcall): the inner
                 # gradient is checkpointed, and so is its reverse rule
                 from ..schedules import as_schedule
@@ -187,10 +188,14 @@ class TransformsMixin:
                     raise self.error(node, str(exc), cls=S2SGradError) from None
                 continue
             if k == "checkpoint":
+                # (jvp: forward mode stores nothing, and s2sgrad.jvp takes no
+                # checkpoint=; the loops of a jvp inside a function that is
+                # differentiated in reverse mode are that sweep's loops)
                 raise self.unsupported(
-                    node, f"the argument 'checkpoint' of {kind}() inside a differentiated "
-                          f"function",
-                    "drop checkpoint= here, or pass it to the outer transform")
+                    node, f"the argument 'checkpoint' of {kind}() (forward mode stores "
+                          f"nothing)",
+                    "drop checkpoint= here and pass it to the outer transform, which "
+                    "checkpoints the jvp's loops in its own reverse sweep")
             if k == "wrt" and isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
                 v = Const(tuple(i.value for i in v.items))      # wrt=(0, 1)
             if k not in allowed or not isinstance(v, Const):
@@ -292,7 +297,7 @@ class TransformsMixin:
         inner = {"hessian": "hvp", "jacobian_forward": "jvp", "jacobian_reverse": "vjp"}[t.kind]
         env = dict(self.env)
         env.update({"_s2g_np": Static(np), "range": Static(builtins.range),
-                    "_s2g_f": Transform(inner, t.fn, w),
+                    "_s2g_f": Transform(inner, t.fn, w, False, t.checkpoint),   # (its schedule)
                     "_s2g_leaf": _LeafCheck(what)})
         names = []
         for k, a in enumerate(args):
@@ -436,7 +441,8 @@ class TransformsMixin:
                                       schedule=schedule, name=f"{name}_grad", loc=self.loc)
         values, grads = (res[:1], res[1:]) if keep else ([], res)
         if t.has_aux:
-            prim = self._splice(func, actuals)
+            # (its loops marked: the outer sweep checkpoints the aux's code too)
+            prim = self._splice(gradcall.mark_loops(func, schedule), actuals)
             values = (values or prim[:1]) + prim[1:nout]
         return values, grads
 
@@ -452,6 +458,12 @@ class TransformsMixin:
                                                                      node)
         nw = sum(counts)
         jf = optimize(verify(jvp_func(func, list(range(nw)), name="inner_jvp")))
+        if t.checkpoint is not None:
+            # (the columns of a forward-mode jacobian(f, checkpoint=s)): the
+            # loops of the tangent code are the outer reverse sweep's, marked
+            # with the schedule so that sweep checkpoints them
+            from ..gradcall import mark_loops
+            jf = mark_loops(jf, t.checkpoint)
         actuals = [leaf for i in wrt for leaf in _flatten(primals[i], node, self)[0]] + free
         t_leaves = [leaf for tv in tangents for leaf in _flatten(tv, node, self)[0]]
         if len(t_leaves) != nw:
@@ -472,15 +484,29 @@ class TransformsMixin:
             raise self.error(node, "hvp() needs a function with one scalar output",
                              cls=OutputError)
         nw = sum(counts)
-        g = optimize(verify(grad_func(func, list(range(nw)), [0], keep_values=False,
-                                      hoist=False, name="inner_grad")))
-        jf = optimize(verify(jvp_func(g, list(range(nw)), name="inner_hvp")))
         vs = [v] if single else (list(v.items) if isinstance(v, Seq) else None)
         if vs is None or len(vs) != len(wrt):
             raise self.error(node, "hvp: v must have the structure of the differentiated "
                                    "argument(s)", cls=S2SGradError)
         actuals = [leaf for i in wrt for leaf in _flatten(args[i], node, self)[0]] + free
         t_leaves = [leaf for tv in vs for leaf in _flatten(tv, node, self)[0]]
+        if len(t_leaves) != nw:
+            raise self.error(node, "hvp: v must have the structure of the differentiated "
+                                   "argument(s)", cls=S2SGradError)
+        from .. import gradcall
+        schedule = gradcall.schedule_for(t.checkpoint, func)
+        if schedule is not None:
+            # checkpointing asked for: one marker whose rules are forward over
+            # the checkpointed gradient (s2sgrad.gradcall.HvpCall)
+            from ..invariance import detach_shifts
+            name = getattr(getattr(t.fn, "obj", None), "__name__", None) or "inner"
+            res = gradcall.emit_hvp_call(self.em, verify(detach_shifts(func)), list(range(nw)),
+                                         actuals, t_leaves, schedule=schedule,
+                                         name=f"{name}_hvp", loc=self.loc)
+            return _regroup(_real_grads(self, res, actuals[:nw]), counts, builders, single)
+        g = optimize(verify(grad_func(func, list(range(nw)), [0], keep_values=False,
+                                      hoist=False, name="inner_grad")))
+        jf = optimize(verify(jvp_func(g, list(range(nw)), name="inner_hvp")))
         res = self._splice(jf, actuals + t_leaves)
         return _regroup(_real_grads(self, res[len(g.results):], actuals[:nw]), counts, builders,
                         single)
