@@ -73,15 +73,26 @@ _INPLACE_METHODS = {
 _INPLACE_FUNCTIONS = {id(np.put_along_axis): (np.put_along_axis, "put_along_axis_update", 3),
                       id(np.put): (np.put, "put_update", 3),
                       id(np.place): (np.place, "place_update", 3),
+                      id(np.putmask): (np.putmask, "putmask_update", 3),
                       id(np.copyto): (np.copyto, "copyto_update", 2),
                       id(np.fill_diagonal): (np.fill_diagonal, "fill_diagonal_update", 2)}
 
 
 def inplace_function_of(obj):
     """``(function, primitive name, operand count)`` for np.put_along_axis,
-    np.put, np.place, np.copyto and np.fill_diagonal, else None."""
+    np.put, np.place, np.putmask, np.copyto and np.fill_diagonal, else None."""
     hit = _INPLACE_FUNCTIONS.get(id(obj))
     return hit if hit is not None and hit[0] is obj else None
+
+
+def _writable_spelling(node):
+    """A local name or an expression over one that may be a view of it:
+    ``y``, ``y[1:]``, ``y.T[0]``, ``d["k"]``."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr not in ("T", "mT", "real", "imag"):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _writer_operands(fn, args, kwargs, n=3):
@@ -297,14 +308,9 @@ class CallsMixin:
         is not changed)."""
         fn, prim_name, n = hit
         name = f"np.{fn.__name__}"
-        if not node.args or not isinstance(node.args[0], ast.Name) or \
-                node.args[0].id not in self.env:
-            raise self.unsupported(node, f"this form of '{name}'",
-                                   f"write {name}(y, ...) with y a local variable or an argument")
-        y = self.load_name(node.args[0])
-        self.refuse_external_write(y, node)
-        y = self.materialize(y, node)
-        self.check_writable(y, node)
+        y = self.written_operand(node.args[0] if node.args else None, node,
+                                 f"write {name}(y, ...) with y a local variable, an "
+                                 f"argument or a view of one (y[1:], y.T)", name)
         args, kwargs = self.call_arguments(node)
         try:
             args, kwargs = _writer_operands(fn, [y] + list(args[1:]), kwargs, n)
@@ -312,10 +318,7 @@ class CallsMixin:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
         new = self.apply(P.get(prim_name), args, kwargs, node)
-        if isinstance(new, Var):
-            new.hint = node.args[0].id
-        self.env[node.args[0].id] = new
-        self.write_back(y, new)
+        self.commit_operand_write(node.args[0], y, new)
         return Const(None)
 
     def ufunc_out(self, ufunc, node):
@@ -333,11 +336,10 @@ class CallsMixin:
             target = out_node.elts[0]
         else:
             target = out_node
-        if target is not None and (ufunc.nout != 1 or not isinstance(target, ast.Name) or
-                                   target.id not in self.env):
+        if target is not None and (ufunc.nout != 1 or not _writable_spelling(target)):
             raise self.unsupported(node, f"{name}(..., out=...) with this 'out'",
-                                   f"pass out= a local array by name, or assign the result: "
-                                   f"c[...] = {name}(...)")
+                                   f"pass out= a local array by name (or a view of one: "
+                                   f"out=c[1:]), or assign the result: c[...] = {name}(...)")
         args, kwargs = self.call_arguments(node)
         kwargs.pop("out")
         where = kwargs.get("where")
@@ -347,16 +349,38 @@ class CallsMixin:
         value = self.call_static(ufunc, args, kwargs, node)
         if target is None:
             return value
-        y = self.load_name(target)
+        y = self.written_operand(target, node, f"pass out= a local array by name, or assign "
+                                               f"the result: c[...] = {name}(...)", name)
+        new = self.apply(P.get("copyto_update"), [y, value], {}, node)
+        return self.commit_operand_write(target, y, new)
+
+    def written_operand(self, target, node, advice, name):
+        """The array a writer call writes into (``np.copyto(y, ...)``,
+        ``out=y``, ``np.add.at(y, ...)``): a local name, or an expression
+        over one (``y[::2]``, ``y.T``, ``d["k"]``) whose value is a view of
+        it (the write reaches it) or a copy (the write is lost, as in NumPy)."""
+        if target is None or not _writable_spelling(target) or \
+                (isinstance(target, ast.Name) and target.id not in self.env):
+            raise self.unsupported(node, f"this form of '{name}'", advice)
+        y = self.load_name(target) if isinstance(target, ast.Name) else self.expr(target)
         self.refuse_external_write(y, node)
         y = self.materialize(y, node)
+        if not isinstance(y, Var) or P.shape_of(y) is P.SCALAR:
+            raise self.unsupported(node, f"this form of '{name}'", advice)
         self.check_writable(y, node)
-        new = self.apply(P.get("copyto_update"), [y, value], {}, node)
-        if isinstance(new, Var):
-            new.hint = target.id
-        self.env[target.id] = new
+        return y
+
+    def commit_operand_write(self, target, y, new):
+        """``y`` (spelled ``target``) was written into, giving ``new``: every
+        name and alias of the array sees it.  Returns the array's new value."""
+        if isinstance(target, ast.Name):
+            if isinstance(new, Var):
+                new.hint = target.id
+            self.env[target.id] = new
+        elif isinstance(new, Var):
+            new.hint = y.hint
         self.write_back(y, new)
-        return self.env[target.id]
+        return new
 
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)

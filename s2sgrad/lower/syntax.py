@@ -100,12 +100,11 @@ def assigned_in(stmts):
                     add(n.id)
             elif isinstance(n, ast.Subscript):
                 # x[i] = v rebinds x to its updated version
+                # (y.T[0] = v, y[1:][0] = v, y.flat[k] = v too)
                 if isinstance(n.ctx, ast.Store):
-                    base = n.value
-                    while isinstance(base, ast.Subscript):
-                        base = base.value
-                    if isinstance(base, ast.Name):
-                        add(base.id)
+                    root = _root_name(n.value)
+                    if root is not None:
+                        add(root)
             elif isinstance(n, ast.AugAssign):
                 # (the target's Name is Store: added when it is reached next)
                 if isinstance(n.target, ast.Name):
@@ -120,8 +119,14 @@ def assigned_in(stmts):
                 # np.add.at(y, idx, v), np.put(y, ...), np.copyto(y, ...) rebind y
                 fname = f.attr if isinstance(f, ast.Attribute) else \
                     f.id if isinstance(f, ast.Name) else None
-                if fname in _WRITERS and n.args and isinstance(n.args[0], ast.Name):
-                    add(n.args[0].id)
+                # (or a view of y: np.copyto(y[::2], ...)); a ufunc's out=y
+                if fname in _WRITERS and n.args and _root_name(n.args[0]) is not None:
+                    add(_root_name(n.args[0]))
+                for k in n.keywords:
+                    if k.arg == "out":
+                        for o in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value]):
+                            if _root_name(o) is not None:
+                                add(_root_name(o))
                 # y.put(ind, v) rebinds y
                 if isinstance(f, ast.Attribute) and f.attr == "put" and \
                         isinstance(f.value, ast.Name):
@@ -132,7 +137,7 @@ def assigned_in(stmts):
 
 
 # NumPy functions that write into their first argument
-_WRITERS = ("at", "put_along_axis", "put", "place", "copyto")
+_WRITERS = ("at", "put_along_axis", "put", "place", "putmask", "copyto")
 
 
 def rebinds(stmts, name):
