@@ -60,6 +60,8 @@ def agree(f, *args, wrt=0, fwd=True, hess=False, rtol=1e-6, atol=1e-7, calls=2):
         for a, b in zip(args, kept):
             assert _same(a, b), "the caller's argument was modified"
         np.testing.assert_allclose(v, expected, rtol=1e-12, atol=1e-12, err_msg="value")
+        if isinstance(expected, (np.ndarray, np.generic)):
+            assert np.asarray(v).dtype == expected.dtype, (np.asarray(v).dtype, expected.dtype)
         gs = g if isinstance(wrt, tuple) else (g,)
         for gi, fdi in zip(gs, fds):
             np.testing.assert_allclose(gi, fdi, rtol=1e-5, atol=1e-6, err_msg="gradient")
@@ -103,3 +105,36 @@ def refuses(f, *args, match=None, wrt=0):
     assert err.filename is not None and err.lineno is not None, str(err)
     assert err.filename == inspect.getsourcefile(f), str(err)
     return err
+
+
+class Across:
+    """One ``value_and_grad``, ``grad`` and ``jvp`` object of ``f`` kept
+    across changes of state (globals, attributes, cells, defaults):
+    ``check(*args)`` compares them with NumPy's value and finite differences
+    of ``f`` as it is now."""
+
+    def __init__(self, f, wrt=0, fwd=True):
+        from s2sgrad import grad
+        self.f, self.wrt, self.fwd = f, wrt, fwd
+        self.vg = value_and_grad(f, wrt=wrt)
+        self.g = grad(f, wrt=wrt)
+        self.jv = jvp(f, wrt=wrt) if fwd else None
+
+    def check(self, *args):
+        f = self.f
+        expected = f(*copy.deepcopy(args))
+        fd = _fd(f, args, self.wrt, 1e-6)
+        for _ in range(2):                     # the general path, then the hot one
+            v, g = self.vg(*args)
+            np.testing.assert_allclose(v, expected, rtol=1e-12, atol=1e-12, err_msg="value")
+            np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-6, err_msg="gradient")
+            np.testing.assert_allclose(self.g(*args), fd, rtol=1e-5, atol=1e-6,
+                                       err_msg="grad")
+        if self.jv is not None:
+            t = np.random.default_rng(3).normal(size=np.shape(args[self.wrt]))
+            t = float(t) if not isinstance(args[self.wrt], np.ndarray) else t
+            v2, d = self.jv(tuple(args), (t,))
+            np.testing.assert_allclose(v2, expected, rtol=1e-12, atol=1e-12, err_msg="jvp value")
+            np.testing.assert_allclose(d, np.sum(np.asarray(fd) * t), rtol=1e-5, atol=1e-6,
+                                       err_msg="jvp tangent")
+        return g

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import operator
 import types
 import warnings
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from .. import pytree
 from .. import schedules
-from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
+from ..errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
+                      UnsupportedSyntaxError)
 from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
@@ -123,6 +125,17 @@ _PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide
                  "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
 
 
+# ... and Python's own operators for them: on Python ints NumPy's functions
+# would compute in int64 (np.power(2, 64) wraps to 0; Python's is exact)
+_PY_OPERATOR_FUNCS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+                      "divide": operator.truediv, "power": operator.pow,
+                      "floor_divide": operator.floordiv, "remainder": operator.mod,
+                      "negative": operator.neg, "positive": operator.pos,
+                      "greater": operator.gt, "greater_equal": operator.ge,
+                      "less": operator.lt, "less_equal": operator.le, "equal": operator.eq,
+                      "not_equal": operator.ne}
+
+
 def _fold_constants(prim, pos, kw):
     """Evaluate a primitive on Python-scalar constants at compile time
     (``depth == 0``, ``n - 1``, ``np.sqrt(2.0)``), so constant control flow
@@ -134,9 +147,13 @@ def _fold_constants(prim, pos, kw):
     vals = list(pos) + list(kw.values())
     if not vals or not all(isinstance(a, Const) and type(a.value) in _SCALARS for a in vals):
         return None
+    py = _PY_OPERATOR_FUNCS.get(prim.name)
     try:
-        with np.errstate(all="ignore"):
-            r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
+        if py is not None and not kw:
+            r = py(*[a.value for a in pos])
+        else:
+            with np.errstate(all="ignore"):
+                r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
     except Exception:
         return None
     if isinstance(r, np.generic):
@@ -545,6 +562,27 @@ class CallsMixin:
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),
                                kwargs, node)
+        call = getattr(type(obj), "__call__", None)
+        if isinstance(call, types.FunctionType) and not _is_library_function(call) and \
+                not isinstance(obj, type):
+            # an instance of a class with __call__ (loss = Loss(); loss(x)):
+            # its bound __call__, guarded like any method read from the object
+            bound = obj.__call__
+            sub = None if path is None else path.attr("__call__")
+            if sub is not None:
+                self.guard(sub.attr("__func__"), call)
+                self.guard(sub.attr("__func__").attr("__code__"), call.__code__)
+            return self.call_static(bound, args, kwargs, node, sub)
+        owner = getattr(obj, "__self__", None)
+        if isinstance(obj, types.BuiltinMethodType) and isinstance(owner, (dict, list)):
+            # CFG.items(), LAYERS.copy() of a global, closed-over or attribute container
+            what = f"{type(owner).__name__}.{obj.__name__}"
+            raise self.error(node, f"calling '.{obj.__name__}()' on a {type(owner).__name__} "
+                                   f"from outside the function (a global, a closed-over "
+                                   f"variable or an attribute) is not supported; read its "
+                                   f"entries with constant keys (CFG['lr'], LAYERS[0]), or "
+                                   f"pass it to the function as an argument",
+                             cls=UnsupportedSyntaxError, construct=what)
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal
