@@ -209,7 +209,9 @@ class Adjoints:
             self.bar[v] = ct
         else:
             op = "list_add" if P.shape_of(v) is LIST else "add"
-            self.bar[v] = name_derivative(self.em.call(op, prev, ct), v, "_bar")
+            s = self.em.call(op, prev, ct)
+            # (two constant cotangents add up to a constant: nothing to name)
+            self.bar[v] = name_derivative(s, v, "_bar") if isinstance(s, Var) else s
 
 
 def backward_block(func: Func, active: set, seeds, em: Emitter) -> Adjoints:

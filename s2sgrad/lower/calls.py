@@ -97,6 +97,12 @@ def _writable_spelling(node):
     return isinstance(node, ast.Name)
 
 
+def _spelling_root(node):
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _writer_operands(fn, args, kwargs, n=3):
     """Bind a call of ``fn`` (np.put & co.) as NumPy would: its first ``n``
     parameters become positional operands, the rest stay options."""
@@ -206,6 +212,14 @@ class CallsMixin:
             done = self.inplace_method(func.value, func.attr, node)
             if done is not None:
                 return done
+        if isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and \
+                not isinstance(func.value, ast.Name) and _writable_spelling(func.value) and \
+                _spelling_root(func.value) in self.env:
+            # y[::2].sort(), y.T[0].fill(v): a write into the view (or a copy)
+            y = self.written_operand(func.value, node, "call it on a local array",
+                                     f".{func.attr}()")
+            if P.shape_of(y) is not LIST:
+                return self.inplace_method(func.value, func.attr, node, base=y)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
@@ -291,13 +305,14 @@ class CallsMixin:
             return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
         return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
 
-    def inplace_method(self, name_node, method, node):
+    def inplace_method(self, name_node, method, node, base=None):
         """``x.sort()``, ``x.partition(k)``, ``x.fill(v)`` on a local array: a new
         version of ``x`` (``np.sort(x)``, ``np.partition(x, k)``,
         ``np.full_like(x, v)``) that every alias of ``x`` sees, as a write
         into it would (the caller's array is not changed).  None when ``x``
         is not an array (a list's ``.sort()`` is left to the usual refusal)."""
-        base = self.env[name_node.id]
+        if base is None:
+            base = self.env[name_node.id]
         if not isinstance(base, (Var, Const)) or (isinstance(base, Var) and
                                                   P.shape_of(base) is LIST):
             return None
@@ -311,6 +326,9 @@ class CallsMixin:
                              cls=S2SGradError) from None
         old = self.materialize(base, node)
         new = self.apply(P.get(prim_name), args, kwargs, node)
+        if not isinstance(name_node, ast.Name):
+            self.commit_operand_write(name_node, old, new)
+            return Const(None)
         if isinstance(new, Var) and new.hint == "":
             new.hint = name_node.id
         self.env[name_node.id] = new
