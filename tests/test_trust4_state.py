@@ -374,3 +374,63 @@ def test_state_change_refused_loudly(tmp_path, name):
         exec(change, m.__dict__)
     with pytest.raises(S2SGradError, match=match):
         vg(X)
+
+
+# ---------------------------------------------------------------- a pullback kept by the caller
+
+W_LIVE = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def _uses_global_and_argument(x):
+    h = np.tanh(W_LIVE * x)
+    return h * x + np.sum(W_LIVE * x ** 2)
+
+
+def _loop_over_rows(m):
+    s = 0.0
+    h = np.zeros(4)
+    for row in m:
+        h = np.tanh(h * row + row)
+        s = s + np.sum(h * row)
+    return s
+
+
+def _ct(r):
+    return r[0] if isinstance(r, tuple) else r
+
+
+def test_pullback_after_the_caller_changed_its_arrays():
+    """vjp's pullback is the derivative at the forward point: it held the
+    argument and the global by reference, and the caller changing them in
+    place moved it (46.05 vs 0.566 after x[0] = 50; 121 vs 2.2 after
+    W[0] = 100)."""
+    from s2sgrad import vjp
+    global W_LIVE
+    x = X.copy()
+    out, pb = vjp(_uses_global_and_argument)(x)
+    ct = np.array([1.0, -2.0, 0.5, 3.0])
+    want = np.array(_ct(pb(ct)), copy=True)
+    out_copy = out.copy()
+    x[0] = 50.0
+    W_LIVE[1] = -7.0
+    W_LIVE *= 3.0
+    np.testing.assert_array_equal(_ct(pb(ct)), want)
+    np.testing.assert_array_equal(out, out_copy)
+    W_LIVE = np.array([0.5, 0.5, 0.5, 0.5])        # rebound: the pullback kept the old one
+    np.testing.assert_array_equal(_ct(pb(ct)), want)
+    # and at the new point, finite differences of f as it is now
+    x2 = X.copy()
+    out2, pb2 = vjp(_uses_global_and_argument)(x2)
+    np.testing.assert_allclose(out2, _uses_global_and_argument(X.copy()), rtol=1e-13)
+    J = np.zeros((4, 4))
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = 1e-6
+        J[:, j] = (_uses_global_and_argument(X + e) - _uses_global_and_argument(X - e)) / 2e-6
+    np.testing.assert_allclose(_ct(pb2(ct)), ct @ J, rtol=1e-6, atol=1e-8)
+    m = np.random.default_rng(2).normal(size=(3, 4))
+    mm = m.copy()
+    _, pb3 = vjp(_loop_over_rows)(mm)
+    want3 = np.array(_ct(pb3(1.0)), copy=True)
+    mm[...] = 7.0
+    np.testing.assert_array_equal(_ct(pb3(1.0)), want3)
