@@ -434,3 +434,37 @@ def test_pullback_after_the_caller_changed_its_arrays():
     want3 = np.array(_ct(pb3(1.0)), copy=True)
     mm[...] = 7.0
     np.testing.assert_array_equal(_ct(pb3(1.0)), want3)
+
+
+H_W = np.array([1.0, 2.0, 3.0])
+
+
+def _cubic(x):
+    return np.sum(H_W * x ** 3) + np.sum(np.sin(H_W) * x)
+
+
+def _squash(x):
+    return H_W * np.tanh(x)
+
+
+def test_higher_order_transforms_across_global_changes():
+    """hessian, jacobian, hvp and jvp objects kept while a global array is
+    changed in place and then rebound: each call uses the global as it is."""
+    from s2sgrad import hessian, hvp, jacobian, jvp
+    global H_W
+    x = np.array([0.3, -0.7, 1.1])
+    v = np.array([1.0, 0.5, -2.0])
+    H, J, HV, JV = hessian(_cubic), jacobian(_squash), hvp(_cubic), jvp(_squash)
+    for step in range(3):
+        np.testing.assert_allclose(H(x), np.diag(6 * H_W * x), rtol=1e-12)
+        np.testing.assert_allclose(J(x), np.diag(H_W * (1 - np.tanh(x) ** 2)), rtol=1e-12)
+        hv = HV((x,), v)
+        hv = hv[1] if isinstance(hv, tuple) else hv
+        np.testing.assert_allclose(hv, 6 * H_W * x * v, rtol=1e-12)
+        o, d = JV((x,), (v,))
+        np.testing.assert_allclose(o, _squash(x), rtol=1e-13)
+        np.testing.assert_allclose(d, H_W * (1 - np.tanh(x) ** 2) * v, rtol=1e-12)
+        if step == 0:
+            H_W[1] = -5.0
+        else:
+            H_W = H_W * 2.0
