@@ -82,8 +82,8 @@ def agree(f, *args, wrt=0, fwd=True, hess=False, rtol=1e-6, atol=1e-7, calls=2):
         for j in range(n):
             e = np.zeros(n)
             e[j] = 1e-5
-            gp = value_and_grad(f, wrt=wrt)(*_replaced(args, wrt, x + e.reshape(np.shape(x))))[1]
-            gm = value_and_grad(f, wrt=wrt)(*_replaced(args, wrt, x - e.reshape(np.shape(x))))[1]
+            gp = vg(*_replaced(args, wrt, x + e.reshape(np.shape(x))))[1]
+            gm = vg(*_replaced(args, wrt, x - e.reshape(np.shape(x))))[1]
             hf[:, j] = (np.ravel(gp) - np.ravel(gm)) / 2e-5
         np.testing.assert_allclose(np.reshape(h, (n, n)), hf, rtol=1e-5, atol=1e-6, err_msg="hessian")
     return g
