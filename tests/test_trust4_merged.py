@@ -91,6 +91,40 @@ def c15(x):
     a *= x
     return np.sum(a * b)
 
+# repeated indices: NumPy's buffered y[idx] op= v keeps the last write
+def r1(x):
+    y = x * 1.0
+    y[[0, 0, 2]] *= x[1:]
+    return np.sum(y * x)
+def r2(x):
+    y = x * 1.0
+    y[[1, 1]] -= x[2:]
+    return np.sum(y ** 2)
+def r3(x):
+    y = x * 1.0
+    np.multiply.at(y, [0, 0, 2], x[1:])
+    return np.sum(y * x)
+def r4(x):
+    y = x * 1.0
+    np.subtract.at(y, [3, 3, 3], x[:3])
+    return np.sum(y ** 2)
+def r5(x):
+    y = x * 1.0
+    y[np.array([True, True, False, False])] /= x[2:]
+    return np.sum(y * x)
+def r6(x):
+    y = np.zeros((3, 4))
+    y[[0, 0, 1], [1, 1, 2]] += x[:3]
+    return np.sum(y ** 2 * np.arange(12.0).reshape(3, 4))
+def r7(x):
+    y = x * 1.0
+    y[[-1, 3]] = x[:2] ** 2
+    return np.sum(y * x)
+def r8(x):
+    y = x * 1.0
+    y[[0, 1, 0]] **= 2
+    return np.sum(y * x)
+
 X = np.array([0.3, -0.7, 1.1, 0.5])
 PROGRAMS = [c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15]
 
@@ -98,3 +132,13 @@ PROGRAMS = [c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15]
 @pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
 def test_equal_values_are_not_merged(f):
     agree(f, X, hess=f in (c1, c2, c6, c11))
+
+
+@pytest.mark.parametrize("f", [r1, r2, r4, r5, r6, r7, r8], ids=lambda f: f.__name__)
+def test_repeated_index_updates(f):
+    agree(f, X)
+
+
+def test_multiply_at_refused():
+    from tests.trust4_harness import refuses
+    refuses(r3, X, match="multiply.at")
