@@ -289,6 +289,9 @@ class AliasModel:
             self.contiguous.add(out)
         if prim_name in _ARRAYS:
             self.arrays.add(out)
+        if prim_name in ("asarray", "asanyarray", "ascontiguousarray", "asfortranarray") and \
+                isinstance(operand, Const):
+            self.arrays.add(out)        # np.asarray(2.0): a new (0-d) array
         nd = None
         if prim_name in ("zeros", "ones", "empty", "full"):
             nd = _const_ndim(operand)

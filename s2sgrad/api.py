@@ -1960,7 +1960,8 @@ class VJPFunction(_Transformed):
                       cotangent_params=True, name=f"{primal.name}_vjp",
                       checkpoint=self.checkpoint, remat=True)
         g = optimize(verify(g))
-        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues)
+        fwd, bwd = split_vjp(g, nprimal=len(primal.params), nout=nout, nvalues=nvalues,
+                             snapshot=True)
         cf = generate(optimize(verify(fwd)), self._globals())
         cb = generate(optimize(verify(bwd)), self._globals(), namer=cf.namer)
         cf.backward = cb

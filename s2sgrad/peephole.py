@@ -178,7 +178,9 @@ def _operands(e):
 
 
 def _number(a):
-    return isinstance(a, Const) and type(a.value) in (int, float) and np.isfinite(a.value)
+    # (a Python int of any size: np.isfinite(2 ** 64) raises)
+    return isinstance(a, Const) and (type(a.value) is int or
+                                     (type(a.value) is float and math.isfinite(a.value)))
 
 
 class _Bail(Exception):

@@ -210,7 +210,9 @@ class Adjoints:
             self.bar[v] = ct
         else:
             op = "list_add" if P.shape_of(v) is LIST else "add"
-            self.bar[v] = name_derivative(self.em.call(op, prev, ct), v, "_bar")
+            s = self.em.call(op, prev, ct)
+            # (two constant cotangents add up to a constant: nothing to name)
+            self.bar[v] = name_derivative(s, v, "_bar") if isinstance(s, Var) else s
 
 
 def backward_block(func: Func, active: set, seeds, em: Emitter) -> Adjoints:
@@ -896,7 +898,11 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     return Func(name or f"{func.name}_grad", params, body, results, func.filename, info)
 
 
-def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
+_EXTERNAL_LOADS = ("load_global", "load_cell", "load_object", "load_attr", "load_item")
+
+
+def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None,
+              snapshot: bool = False):
     """Split a gradient Func with cotangent parameters into a forward Func
     (primal inputs -> outputs + residuals) and a backward Func (residuals +
     cotangents -> input cotangents), so a pullback reuses forward values.
@@ -906,6 +912,13 @@ def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
 
     Equations that depend on a cotangent parameter go backward; all others
     stay forward.  Residuals are the forward values the backward part reads.
+
+    ``snapshot`` (a pullback handed to the user, :func:`s2sgrad.vjp`): the
+    residuals that may share memory with an argument or with an array read
+    live from outside (a global, an attribute) are copies taken by the
+    forward half, so a pullback called after the caller changed that array
+    in place (``out, pb = vjp(f)(x); x[0] = 5; pb(1.0)``) is still the
+    derivative at the forward point.
     """
     cts = set(g.params[nprimal:nprimal + nout])
     def reads(e):
@@ -966,8 +979,19 @@ def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None):
             seen.add(a)
             residuals.append(a)
     primal_params = g.params[:nprimal]
+    exported = list(residuals)
+    if snapshot:
+        from .alias import IRAliases
+        groups = IRAliases(g)
+        outside = {groups.find(v) for v in primal_params} | {
+            groups.find(e.outs[0]) for e in fwd_eqns if e.prim.name in _EXTERNAL_LOADS}
+        for k, r in enumerate(residuals):
+            if groups.find(r) in outside and P.shape_of(r) not in (P.SCALAR, LIST):
+                c = Var(r.hint)
+                fwd_eqns.append(Eqn(P.get("snapshot"), (r,), {}, (c,), {}, None))
+                exported[k] = c
     fwd = Func(g.name.replace("_vjp", "_fwd"), primal_params, Block(fwd_eqns),
-               list(g.results[:nvalues]) + residuals, g.filename, dict(g.info, tuple_result=True))
+               list(g.results[:nvalues]) + exported, g.filename, dict(g.info, tuple_result=True))
     bwd = Func(g.name.replace("_vjp", "_bwd"), residuals + list(g.params[nprimal:]),
                Block(bwd_eqns), list(grads), g.filename, dict(g.info, tuple_result=True))
     return fwd, bwd

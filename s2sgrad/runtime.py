@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "check_unshared", "ArrayKindError"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError"]
 
 
 class ArrayKindError(TypeError):
@@ -76,6 +76,13 @@ def check_float_output(out):
             f"value ({np.asarray(out).dtype}), whose derivative is zero wherever it exists; "
             f"return a float (e.g. a smooth surrogate of the comparison, or .astype(float) "
             f"if a zero gradient is really meant)")
+
+
+def snapshot(x):
+    """A copy of a NumPy array (a vjp pullback's residual that the caller may
+    change in place before calling it); anything else as it is (dask arrays
+    are not written in place, tapes and lists are the forward call's own)."""
+    return x.copy() if type(x) is np.ndarray else x
 
 
 def check_unshared(written, *others, names=(), where=""):

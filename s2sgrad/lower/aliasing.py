@@ -303,7 +303,9 @@ class AliasingMixin:
         names see ``new`` or keep ``cur``)."""
         self.check_writable(cur, node)
         model = self.top.alias
-        if P.shape_of(cur) is P.SCALAR or not self.aliased(cur, name):
+        # (a number is rebound; a 0-d array, np.array(3.0), is written in place)
+        if (P.shape_of(cur) is P.SCALAR and not model.known_array(cur)) or \
+                not self.aliased(cur, name):
             if model.known_array(cur):
                 model.arrays.add(new)       # in place: still the same array
                 if cur in model.ndim:

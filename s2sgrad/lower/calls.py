@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import operator
 import types
 import warnings
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from .. import pytree
 from .. import schedules
-from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
+from ..errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
+                      UnsupportedSyntaxError)
 from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
@@ -73,15 +75,32 @@ _INPLACE_METHODS = {
 _INPLACE_FUNCTIONS = {id(np.put_along_axis): (np.put_along_axis, "put_along_axis_update", 3),
                       id(np.put): (np.put, "put_update", 3),
                       id(np.place): (np.place, "place_update", 3),
+                      id(np.putmask): (np.putmask, "putmask_update", 3),
                       id(np.copyto): (np.copyto, "copyto_update", 2),
                       id(np.fill_diagonal): (np.fill_diagonal, "fill_diagonal_update", 2)}
 
 
 def inplace_function_of(obj):
     """``(function, primitive name, operand count)`` for np.put_along_axis,
-    np.put, np.place, np.copyto and np.fill_diagonal, else None."""
+    np.put, np.place, np.putmask, np.copyto and np.fill_diagonal, else None."""
     hit = _INPLACE_FUNCTIONS.get(id(obj))
     return hit if hit is not None and hit[0] is obj else None
+
+
+def _writable_spelling(node):
+    """A local name or an expression over one that may be a view of it:
+    ``y``, ``y[1:]``, ``y.T[0]``, ``d["k"]``."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        if isinstance(node, ast.Attribute) and node.attr not in ("T", "mT", "real", "imag"):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _spelling_root(node):
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _writer_operands(fn, args, kwargs, n=3):
@@ -112,6 +131,17 @@ _PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide
                  "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
 
 
+# ... and Python's own operators for them: on Python ints NumPy's functions
+# would compute in int64 (np.power(2, 64) wraps to 0; Python's is exact)
+_PY_OPERATOR_FUNCS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+                      "divide": operator.truediv, "power": operator.pow,
+                      "floor_divide": operator.floordiv, "remainder": operator.mod,
+                      "negative": operator.neg, "positive": operator.pos,
+                      "greater": operator.gt, "greater_equal": operator.ge,
+                      "less": operator.lt, "less_equal": operator.le, "equal": operator.eq,
+                      "not_equal": operator.ne}
+
+
 def _fold_constants(prim, pos, kw):
     """Evaluate a primitive on Python-scalar constants at compile time
     (``depth == 0``, ``n - 1``, ``np.sqrt(2.0)``), so constant control flow
@@ -123,9 +153,13 @@ def _fold_constants(prim, pos, kw):
     vals = list(pos) + list(kw.values())
     if not vals or not all(isinstance(a, Const) and type(a.value) in _SCALARS for a in vals):
         return None
+    py = _PY_OPERATOR_FUNCS.get(prim.name)
     try:
-        with np.errstate(all="ignore"):
-            r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
+        if py is not None and not kw:
+            r = py(*[a.value for a in pos])
+        else:
+            with np.errstate(all="ignore"):
+                r = prim.impl(*[a.value for a in pos], **{k: v.value for k, v in kw.items()})
     except Exception:
         return None
     if isinstance(r, np.generic):
@@ -178,6 +212,14 @@ class CallsMixin:
             done = self.inplace_method(func.value, func.attr, node)
             if done is not None:
                 return done
+        if isinstance(func, ast.Attribute) and func.attr in _INPLACE_METHODS and \
+                not isinstance(func.value, ast.Name) and _writable_spelling(func.value) and \
+                _spelling_root(func.value) in self.env:
+            # y[::2].sort(), y.T[0].fill(v): a write into the view (or a copy)
+            y = self.written_operand(func.value, node, "call it on a local array",
+                                     f".{func.attr}()")
+            if P.shape_of(y) is not LIST:
+                return self.inplace_method(func.value, func.attr, node, base=y)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
@@ -263,13 +305,14 @@ class CallsMixin:
             return self.inline(callee.obj.__func__, [self_value] + list(args), kwargs, node)
         return self.call_static(callee.obj, args, kwargs, node, path=callee.path)
 
-    def inplace_method(self, name_node, method, node):
+    def inplace_method(self, name_node, method, node, base=None):
         """``x.sort()``, ``x.partition(k)``, ``x.fill(v)`` on a local array: a new
         version of ``x`` (``np.sort(x)``, ``np.partition(x, k)``,
         ``np.full_like(x, v)``) that every alias of ``x`` sees, as a write
         into it would (the caller's array is not changed).  None when ``x``
         is not an array (a list's ``.sort()`` is left to the usual refusal)."""
-        base = self.env[name_node.id]
+        if base is None:
+            base = self.env[name_node.id]
         if not isinstance(base, (Var, Const)) or (isinstance(base, Var) and
                                                   P.shape_of(base) is LIST):
             return None
@@ -283,6 +326,9 @@ class CallsMixin:
                              cls=S2SGradError) from None
         old = self.materialize(base, node)
         new = self.apply(P.get(prim_name), args, kwargs, node)
+        if not isinstance(name_node, ast.Name):
+            self.commit_operand_write(name_node, old, new)
+            return Const(None)
         if isinstance(new, Var) and new.hint == "":
             new.hint = name_node.id
         self.env[name_node.id] = new
@@ -297,14 +343,9 @@ class CallsMixin:
         is not changed)."""
         fn, prim_name, n = hit
         name = f"np.{fn.__name__}"
-        if not node.args or not isinstance(node.args[0], ast.Name) or \
-                node.args[0].id not in self.env:
-            raise self.unsupported(node, f"this form of '{name}'",
-                                   f"write {name}(y, ...) with y a local variable or an argument")
-        y = self.load_name(node.args[0])
-        self.refuse_external_write(y, node)
-        y = self.materialize(y, node)
-        self.check_writable(y, node)
+        y = self.written_operand(node.args[0] if node.args else None, node,
+                                 f"write {name}(y, ...) with y a local variable, an "
+                                 f"argument or a view of one (y[1:], y.T)", name)
         args, kwargs = self.call_arguments(node)
         try:
             args, kwargs = _writer_operands(fn, [y] + list(args[1:]), kwargs, n)
@@ -312,10 +353,7 @@ class CallsMixin:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
         new = self.apply(P.get(prim_name), args, kwargs, node)
-        if isinstance(new, Var):
-            new.hint = node.args[0].id
-        self.env[node.args[0].id] = new
-        self.write_back(y, new)
+        self.commit_operand_write(node.args[0], y, new)
         return Const(None)
 
     def ufunc_out(self, ufunc, node):
@@ -333,11 +371,10 @@ class CallsMixin:
             target = out_node.elts[0]
         else:
             target = out_node
-        if target is not None and (ufunc.nout != 1 or not isinstance(target, ast.Name) or
-                                   target.id not in self.env):
+        if target is not None and (ufunc.nout != 1 or not _writable_spelling(target)):
             raise self.unsupported(node, f"{name}(..., out=...) with this 'out'",
-                                   f"pass out= a local array by name, or assign the result: "
-                                   f"c[...] = {name}(...)")
+                                   f"pass out= a local array by name (or a view of one: "
+                                   f"out=c[1:]), or assign the result: c[...] = {name}(...)")
         args, kwargs = self.call_arguments(node)
         kwargs.pop("out")
         where = kwargs.get("where")
@@ -347,16 +384,38 @@ class CallsMixin:
         value = self.call_static(ufunc, args, kwargs, node)
         if target is None:
             return value
-        y = self.load_name(target)
+        y = self.written_operand(target, node, f"pass out= a local array by name, or assign "
+                                               f"the result: c[...] = {name}(...)", name)
+        new = self.apply(P.get("copyto_update"), [y, value], {}, node)
+        return self.commit_operand_write(target, y, new)
+
+    def written_operand(self, target, node, advice, name):
+        """The array a writer call writes into (``np.copyto(y, ...)``,
+        ``out=y``, ``np.add.at(y, ...)``): a local name, or an expression
+        over one (``y[::2]``, ``y.T``, ``d["k"]``) whose value is a view of
+        it (the write reaches it) or a copy (the write is lost, as in NumPy)."""
+        if target is None or not _writable_spelling(target) or \
+                (isinstance(target, ast.Name) and target.id not in self.env):
+            raise self.unsupported(node, f"this form of '{name}'", advice)
+        y = self.load_name(target) if isinstance(target, ast.Name) else self.expr(target)
         self.refuse_external_write(y, node)
         y = self.materialize(y, node)
+        if not isinstance(y, Var) or P.shape_of(y) is P.SCALAR:
+            raise self.unsupported(node, f"this form of '{name}'", advice)
         self.check_writable(y, node)
-        new = self.apply(P.get("copyto_update"), [y, value], {}, node)
-        if isinstance(new, Var):
-            new.hint = target.id
-        self.env[target.id] = new
+        return y
+
+    def commit_operand_write(self, target, y, new):
+        """``y`` (spelled ``target``) was written into, giving ``new``: every
+        name and alias of the array sees it.  Returns the array's new value."""
+        if isinstance(target, ast.Name):
+            if isinstance(new, Var):
+                new.hint = target.id
+            self.env[target.id] = new
+        elif isinstance(new, Var):
+            new.hint = y.hint
         self.write_back(y, new)
-        return self.env[target.id]
+        return new
 
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)
@@ -521,6 +580,27 @@ class CallsMixin:
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),
                                kwargs, node)
+        call = getattr(type(obj), "__call__", None)
+        if isinstance(call, types.FunctionType) and not _is_library_function(call) and \
+                not isinstance(obj, type):
+            # an instance of a class with __call__ (loss = Loss(); loss(x)):
+            # its bound __call__, guarded like any method read from the object
+            bound = obj.__call__
+            sub = None if path is None else path.attr("__call__")
+            if sub is not None:
+                self.guard(sub.attr("__func__"), call)
+                self.guard(sub.attr("__func__").attr("__code__"), call.__code__)
+            return self.call_static(bound, args, kwargs, node, sub)
+        owner = getattr(obj, "__self__", None)
+        if isinstance(obj, types.BuiltinMethodType) and isinstance(owner, (dict, list)):
+            # CFG.items(), LAYERS.copy() of a global, closed-over or attribute container
+            what = f"{type(owner).__name__}.{obj.__name__}"
+            raise self.error(node, f"calling '.{obj.__name__}()' on a {type(owner).__name__} "
+                                   f"from outside the function (a global, a closed-over "
+                                   f"variable or an attribute) is not supported; read its "
+                                   f"entries with constant keys (CFG['lr'], LAYERS[0]), or "
+                                   f"pass it to the function as an argument",
+                             cls=UnsupportedSyntaxError, construct=what)
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal

@@ -10,11 +10,12 @@ import ast
 
 
 from .. import schedules
-from ..errors import S2SGradError
+from ..errors import S2SGradError, UnsupportedSyntaxError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import DictVal, IterVal, LocalFunction, Seq, Static, MISSING, identity_index
+from .values import (DictVal, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
+                     identity_index)
 from .syntax import (assigned_in, has_node, kept_then_written, loop_else_as_flag, rebinds,
                      rebinds_plainly)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
@@ -487,6 +488,31 @@ class ControlFlowMixin:
         for k in hidden:
             self.env.pop(k, None)
 
+    def refuse_dict_carry(self, name, v, s):
+        """A dict (or an object) that a loop run at run time changes: its
+        items are compile-time entries, which a loop whose iterations are
+        not unrolled cannot change.  Refused at the loop, naming the dict
+        (the general message was 'passing a dict to a NumPy function')."""
+        def holds(v):
+            if isinstance(v, (DictVal, TreeObj)):
+                return v
+            if isinstance(v, Seq):
+                return next((h for h in map(holds, v.items) if h is not None), None)
+            return None
+        found = holds(v)
+        if found is None:
+            return
+        kind = "dict" if isinstance(found, DictVal) else f"{type(found.obj).__name__} object"
+        who = f"'{name}'" if not name.startswith("$") else "a value"
+        where = f"the {kind} {who}" if found is v else f"{who}, which holds a {kind},"
+        raise self.error(s, f"{where} is changed in this loop (an entry stored, rebound or "
+                            f"written into), and a loop that runs at run time carries "
+                            f"arrays, numbers and lists, not {kind}s: keep the values in a "
+                            f"list (vals.append(v)) or in separate names during the loop and "
+                            f"build the {kind} after it, or loop over a tuple literal (unrolled "
+                            f"while compiling)", cls=UnsupportedSyntaxError,
+                         construct=f"{kind} changed in a loop")
+
     def _runtime_loop(self, s, target, iterable, item_of, test, extra):
         is_while = test is not None
         names = self.carried_names(s)
@@ -530,6 +556,7 @@ class ControlFlowMixin:
             if isinstance(v, Static):
                 raise self.unsupported(s, f"reassigning '{n}' (a module or function) in a loop",
                                        "use another name")
+            self.refuse_dict_carry(n, v, s)
             inits.append(self.materialize(v, s, runtime_list=True)
                          if not isinstance(v, (Var, Const)) else v)
         # A carry may change shape from one iteration to the next (acc = 0.0,

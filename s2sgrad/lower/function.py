@@ -6,6 +6,7 @@ import ast
 import sys
 import types
 
+import numpy as np
 
 from .. import pytree
 from ..errors import UnsupportedSyntaxError
@@ -112,20 +113,56 @@ def _lower_function(fn, arg_specs, name, src):
                         f"differentiate", node)
     ret = lw.env["$retv"]
     results, out_tree = _flatten_value(lw, ret, node)
+    defaults = _array_defaults(fn, lw, data_params) if lw.written else {}
     prologue = []
     for prim, v, params_, args in lw.prologue:
         prologue.append(Eqn(prim, tuple(args), {}, (v,), params_, None))
     body = Block(prologue + em.block.eqns)
     func = Func(name or fn.__name__, params, body, results, src.filename,
                 info={"out_tree": out_tree, "source": src, "guards": lw.guards})
-    check_unshared_arguments(func, lw, data_params, prologue)
+    check_unshared_arguments(func, lw, data_params, prologue, defaults)
     if P.StaticCandidates.depth:        # (see s2sgrad.api.ObjectArg)
         for pname, assumed in lw.arg_guards.items():
             P.StaticCandidates.arg_guards.setdefault(pname, {}).update(assumed)
     return func
 
 
-def check_unshared_arguments(func, lw, data_params, prologue):
+def _array_defaults(fn, lw, data_params):
+    """{parameter Var: the live load of its default} for the function's array
+    parameters whose default is an array: NumPy's function writing into the
+    parameter changes the default, which later calls see (``def f(x,
+    buf=np.zeros(3)): buf += x``); the compiled code does not (it never
+    changes what it did not make), so such a call is refused at run time
+    (:func:`check_unshared_arguments`; the default is read live, as
+    ``__defaults__`` may be rebound)."""
+    if not isinstance(fn, types.FunctionType):
+        return {}
+    import inspect
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return {}
+    positional = [p for p in sig.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    n_defs = len(fn.__defaults__ or ())
+    root = Path(("object", fn, fn.__name__))
+    out = {}
+    for v, name in data_params:
+        p_ = sig.parameters.get(name)
+        if p_ is None or not isinstance(p_.default, np.ndarray):
+            continue
+        if p_.kind == p_.KEYWORD_ONLY:
+            path = root.attr("__kwdefaults__").item(name)
+        else:
+            k = positional.index(p_) - (len(positional) - n_defs)
+            if k < 0:
+                continue
+            path = root.attr("__defaults__").item(k)
+        out[v] = lw.load_path(path)
+    return out
+
+
+def check_unshared_arguments(func, lw, data_params, prologue, defaults=None):
     """Two arguments may be one array or views of one (``f(x, x[:2])``), and
     an argument may be an array the function also reads from its globals
     (``f(G)`` reading ``G``): a write into the argument is then seen through
@@ -139,7 +176,7 @@ def check_unshared_arguments(func, lw, data_params, prologue):
         return
     loads = [(e.outs[0], lw.external[id(e.outs[0])]) for e in prologue
              if id(e.outs[0]) in lw.external]
-    if len(data_params) + len(loads) < 2:
+    if len(data_params) + len(loads) < 2 and not defaults:
         return
     from ..alias import IRAliases
     groups = IRAliases(func)
@@ -147,12 +184,16 @@ def check_unshared_arguments(func, lw, data_params, prologue):
     for v, line in lw.written:
         where.setdefault(groups.find(v), line)
     checks = []
-    shown = [(p_, f"argument '{name}'") for p_, name in data_params] + loads
+    shown = [(p_, f"argument '{name}'") for p_, name in data_params] + \
+        [(v, d) for v, d in loads if not any(v is q for q in (defaults or {}).values())]
     for k, (p_, name) in enumerate(data_params):
         line = where.get(groups.find(p_))
         if line is None:
             continue
         others = [q for j, q in enumerate(shown) if j != k]
+        if defaults and p_ in defaults:
+            others.append((defaults[p_], f"its own default value (NumPy's function would "
+                                         f"keep the change for later calls)"))
         if not others:
             continue
         checks.append(Eqn(P.get("check_unshared"), (p_,) + tuple(q for q, _ in others),

@@ -18,11 +18,12 @@ per concern, each in the module of that name:
 """
 from __future__ import annotations
 
+import types
 
 from ..alias import AliasModel
 from ..errors import (S2SGradError, UnsupportedSyntaxError)
 from ..frontend import Resolver, Source
-from ..guards import Guards
+from ..guards import Guards, Path
 from ..ir import Const, Loc, Var
 from ..primitives import core as P
 from ..primitives.core import Emitter
@@ -72,6 +73,11 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)
             self.arg_objects: dict = {}   # id(parameter Var) -> the object passed there
             self.arg_guards: dict = {}    # its name -> {path steps: what was assumed}
+            fn = src.fn
+            if isinstance(fn, types.FunctionType):
+                # f.__code__ = other.__code__ keeps f and changes what it computes
+                self.guards.add(Path(("object", fn, fn.__name__)).attr("__code__"),
+                                fn.__code__)
 
     @property
     def top(self) -> "Lowerer":

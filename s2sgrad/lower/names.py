@@ -234,6 +234,14 @@ class NamesMixin:
             token = ("is", obj)
         top.arg_guards.setdefault(path.root[2], {}).setdefault(path.steps, token)
 
+    def guard_code(self, path, fn):
+        """A helper that will be inlined: its code too (``act.__code__ =
+        other.__code__`` keeps the function object and changes what it
+        computes)."""
+        if path is not None and isinstance(fn, types.FunctionType) and \
+                not is_library(fn):
+            self.guard(path.attr("__code__"), fn.__code__)
+
     def static_value(self, obj, path=None, node=None):
         """A value found while compiling (a global, a closure cell, an
         attribute or an entry of one, a default argument), as a lowering
@@ -263,9 +271,11 @@ class NamesMixin:
             if path is not None:
                 self.guard(path.attr("__func__"), obj.__func__)
                 self.guard(path.attr("__self__"), obj.__self__)
+                self.guard_code(path.attr("__func__"), obj.__func__)
             return Static(obj, path)
         if is_static_object(obj) or any(obj is t for t in _INDEX_TRICKS):
             self.guard(path, obj)
+            self.guard_code(path, obj)
             return Static(obj, path)
         if isinstance(obj, tuple) and _literal(obj):
             self.guard(path, obj)

@@ -16,7 +16,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from .aliasing import LIVE_PREFIX
 from .values import DictVal, Seq, Static
-from .syntax import REFUSED, snippet
+from .syntax import REFUSED, late_generators, snippet
 
 
 class StatementsMixin:
@@ -94,6 +94,20 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         t0 = s.targets[0]
+        if isinstance(s.value, ast.GeneratorExp):
+            cache = self.top.__dict__.setdefault("_late_generators", {})
+            key = id(self.src.node)
+            if key not in cache:
+                cache[key] = late_generators(self.src.node)
+            late = cache[key].get(id(s))
+            if late is not None:
+                raise self.error(s, f"the generator expression bound to '{late[0]}' is "
+                                    f"consumed after the write at line {late[1].lineno}, which "
+                                    f"may change what it reads (Python runs a generator when "
+                                    f"it is consumed; s2sgrad evaluates it where it is "
+                                    f"written); consume it before the write, or build a list "
+                                    f"([... for ...]) if the values from before are meant",
+                                 construct="generator consumed after a write")
         outer_hint = getattr(self, "unpack_hint", None)
         if len(s.targets) == 1 and isinstance(t0, (ast.Tuple, ast.List)) and \
                 isinstance(s.value, ast.Call) and \

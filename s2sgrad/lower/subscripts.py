@@ -35,6 +35,10 @@ def _is_basic_index(template, parts):
 
 
 
+def _is_flat(node):
+    return isinstance(node, ast.Attribute) and node.attr == "flat"
+
+
 def ufunc_at_of(obj):
     """The ufunc of ``np.add.at``/``np.subtract.at``, else None."""
     owner = getattr(obj, "__self__", None)
@@ -45,6 +49,12 @@ def ufunc_at_of(obj):
 
 class SubscriptsMixin:
     def expr_Subscript(self, node):
+        if _is_flat(node.value):
+            # y.flat[k] reads y's elements in C order: y.ravel()[k] (a copy)
+            base = self.apply(P.get("ravel"), [self.expr(node.value.value)], {}, node)
+            template, parts = self.index_template(node.slice)
+            return self.materialize(self.em.call(P.get("getitem"), base, *parts,
+                                                 _params={"index": template}), node)
         base = self.expr(node.value)
         idx_node = node.slice
         if isinstance(base, (Seq, DictVal)):
@@ -253,8 +263,7 @@ class SubscriptsMixin:
     def bind_subscript(self, target, value):
         """``y[idx] = value``: a new version of ``y`` (or of a literal list/dict)."""
         if not isinstance(target.value, ast.Name):
-            raise self.unsupported(target, "assignment into a nested subscript",
-                                   "index once with a tuple: y[i, j] = v")
+            return self.bind_through_expression(target, value)
         name = target.value.id
         base = self.load_name(target.value)
         if isinstance(base, (Seq, DictVal)):
@@ -283,20 +292,45 @@ class SubscriptsMixin:
         self.env[name] = out
         self.write_back(base, out)
 
+    def bind_through_expression(self, target, value):
+        """``E[idx] = value`` with ``E`` an expression (``y.T[0] = v``,
+        ``y[1:][::2] = v``, ``d["k"][0] = v``, ``y.flat[k] = v``): as NumPy,
+        a write into the array ``E`` evaluates to, which reaches ``E``'s base
+        when it is a view (the alias model's write rule) and is lost when it
+        is a copy (``y[[0, 1]][0] = v`` leaves ``y`` as it was)."""
+        inner = target.value
+        flat = _is_flat(inner)
+        base = self.expr(inner.value if flat else inner)
+        if isinstance(base, ObjVal):
+            self.refuse_external_write(base, target)
+        if not isinstance(base, Var) or P.shape_of(base) is P.SCALAR:
+            raise self.unsupported(target, f"assignment into '{snippet(target)}'",
+                                   "bind the array to a name first (v = ...; v[i] = x), "
+                                   "or index once with a tuple: y[i, j] = v")
+        self.refuse_external_write(base, target)
+        template, parts = self.index_template(target.slice)
+        base = self.materialize(base, target)
+        self.check_writable(base, target)
+        v = self.materialize(value, target)
+        if flat:
+            # y.flat[k] = v: y's elements in C order, written back whole
+            r = self.em.call(P.get("ravel"), base)
+            r = self.em.call(P.get("setitem"), r, v, *parts, _params={"index": template})
+            out = self.em.call(P.get("reshape"), r, self.em.call(P.get("shape"), base))
+        else:
+            out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
+        out.hint = base.hint
+        self.write_back(base, out)
+
     def ufunc_at(self, ufunc, node):
         """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and
         ``np.subtract.at``: a new version of the local ``y``,
         ``y + index_add(broadcast(v), y, idx)``."""
         name = f"np.{ufunc.__name__}.at"
-        if len(node.args) != 3 or node.keywords or not isinstance(node.args[0], ast.Name) \
-                or node.args[0].id not in self.env:
-            raise self.unsupported(node, f"this form of '{name}'",
-                                   f"write {name}(y, idx, v) with y a local variable or an "
-                                   f"argument")
-        y = self.load_name(node.args[0])
-        self.refuse_external_write(y, node)
-        y = self.materialize(y, node)
-        self.check_writable(y, node)
+        advice = f"write {name}(y, idx, v) with y a local variable, an argument or a view of one"
+        if len(node.args) != 3 or node.keywords:
+            raise self.unsupported(node, f"this form of '{name}'", advice)
+        y = self.written_operand(node.args[0], node, advice, name)
         template, parts = self.index_template(node.args[1])
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
@@ -305,7 +339,5 @@ class SubscriptsMixin:
             vb = self.em.call(P.get("negative"), vb)
         upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})
         out = self.em.call(P.get("add"), y, upd)
-        out.hint = node.args[0].id
-        self.env[node.args[0].id] = out
-        self.write_back(y, out)
+        self.commit_operand_write(node.args[0], y, out)
         return Const(None)

@@ -100,12 +100,11 @@ def assigned_in(stmts):
                     add(n.id)
             elif isinstance(n, ast.Subscript):
                 # x[i] = v rebinds x to its updated version
+                # (y.T[0] = v, y[1:][0] = v, y.flat[k] = v too)
                 if isinstance(n.ctx, ast.Store):
-                    base = n.value
-                    while isinstance(base, ast.Subscript):
-                        base = base.value
-                    if isinstance(base, ast.Name):
-                        add(base.id)
+                    root = _root_name(n.value)
+                    if root is not None:
+                        add(root)
             elif isinstance(n, ast.AugAssign):
                 # (the target's Name is Store: added when it is reached next)
                 if isinstance(n.target, ast.Name):
@@ -120,8 +119,14 @@ def assigned_in(stmts):
                 # np.add.at(y, idx, v), np.put(y, ...), np.copyto(y, ...) rebind y
                 fname = f.attr if isinstance(f, ast.Attribute) else \
                     f.id if isinstance(f, ast.Name) else None
-                if fname in _WRITERS and n.args and isinstance(n.args[0], ast.Name):
-                    add(n.args[0].id)
+                # (or a view of y: np.copyto(y[::2], ...)); a ufunc's out=y
+                if fname in _WRITERS and n.args and _root_name(n.args[0]) is not None:
+                    add(_root_name(n.args[0]))
+                for k in n.keywords:
+                    if k.arg == "out":
+                        for o in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value]):
+                            if _root_name(o) is not None:
+                                add(_root_name(o))
                 # y.put(ind, v) rebinds y
                 if isinstance(f, ast.Attribute) and f.attr == "put" and \
                         isinstance(f.value, ast.Name):
@@ -132,7 +137,7 @@ def assigned_in(stmts):
 
 
 # NumPy functions that write into their first argument
-_WRITERS = ("at", "put_along_axis", "put", "place", "copyto")
+_WRITERS = ("at", "put_along_axis", "put", "place", "putmask", "copyto")
 
 
 def rebinds(stmts, name):
@@ -489,3 +494,60 @@ def kept_then_written(body, may_be_array, is_reference=None):
             elif kind2 == "W" and not any(path2[:len(b)] == b for b in barriers):
                 return name, node, st2
     return None
+
+
+# ---------------------------------------------------------------- lazy generators
+
+
+def _mutation_in(st):
+    """A statement that may write into an array or a container (a subscript
+    or attribute store, an augmented assignment, an in-place method or
+    writer function, a ufunc's out=): the node, else None."""
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(n, ast.AugAssign):
+            return n
+        if isinstance(n, (ast.Assign, ast.AnnAssign)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            if any(isinstance(e, (ast.Subscript, ast.Attribute))
+                   for t in targets for e in ast.walk(t)):
+                return n
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else None
+            if name in _WRITER_METHODS or name in _WRITERS or name == "fill_diagonal":
+                return n
+            if any(k.arg == "out" for k in n.keywords):
+                return n
+    return None
+
+
+def late_generators(fn_node):
+    """{id(Assign): (name, write node)} for ``g = (... for v in y)`` whose
+    name is read only after a statement that may write into what it reads:
+    Python runs a generator when it is consumed (``y[1] = 0`` before
+    ``sum(g)`` changes the sum), lowering where it is written."""
+    out = {}
+    for n in ast.walk(fn_node):
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(n, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for i, st in enumerate(stmts):
+                if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and
+                        isinstance(st.targets[0], ast.Name) and
+                        isinstance(st.value, ast.GeneratorExp)):
+                    continue
+                name = st.targets[0].id
+                for later in stmts[i + 1:]:
+                    reads = any(isinstance(e, ast.Name) and e.id == name
+                                for e in ast.walk(later))
+                    w = _mutation_in(later)
+                    # (a statement that consumes it and also writes: a loop
+                    # over it writing in its body runs the two interleaved)
+                    if w is not None and (not reads or not isinstance(
+                            later, (ast.Expr, ast.Return, ast.Assign, ast.AugAssign))):
+                        out[id(st)] = (name, w)
+                        break
+                    if reads:
+                        break
+    return out

@@ -305,7 +305,9 @@ def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.csign(x)],
 
 
 def _finite_const(a) -> bool:
-    return isinstance(a, Const) and type(a.value) in (int, float) and math.isfinite(a.value)
+    # (a Python int of any size: np.isfinite(2 ** 64) raises)
+    return isinstance(a, Const) and (type(a.value) is int or
+                                     (type(a.value) is float and math.isfinite(a.value)))
 
 
 def _maxmin_partials(cmp, step=False):

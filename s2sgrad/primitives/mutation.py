@@ -214,6 +214,13 @@ def _place(em, arr, mask, vals):
     return em.call("setitem", arr, _cycled(em, vals, picked), mask, _params={"index": Slot(0)})
 
 
+def _putmask(em, a, mask, values):
+    # a.flat[n] = values.flat[n % values.size] where mask.flat[n]
+    mask = em.call("reshape", mask, em.call("shape", a))
+    picked = em.call("getitem", _cycled(em, values, a), mask, _params={"index": Slot(0)})
+    return em.call("setitem", a, picked, mask, _params={"index": Slot(0)})
+
+
 def _copyto(em, dst, src, casting=None, where=None):
     w = _opt(where, True)
     if w is True:
@@ -231,6 +238,8 @@ defprim("put_update", None, sig="a, ind, v, /, mode='raise'", expand=_put,
         doc="np.put(y, ind, v) / y.put(ind, v): y.flat[ind] = v, v cycled as NumPy.")
 defprim("place_update", None, sig="arr, mask, vals, /", expand=_place,
         doc="np.place(y, mask, v): y[mask] = v, v cycled as NumPy.")
+defprim("putmask_update", None, sig="a, mask, values, /", expand=_putmask,
+        doc="np.putmask(y, mask, v): y.flat[n] = v.flat[n % v.size] where mask.flat[n].")
 defprim("copyto_update", None, sig="dst, src, /, casting='same_kind', where=True",
         expand=_copyto, doc="np.copyto(y, src, where=...): y[...] = src (where the mask is).")
 

@@ -78,6 +78,11 @@ CHECK_UNSHARED = defprim("check_unshared", runtime.check_unshared,
                              "function writes into.")
 CHECK_UNSHARED.effect = True
 runtime.SHARED_ARGUMENTS_ERROR = SharedArgumentsError
+# snapshot(x): a copy of a NumPy array, anything else as it is (reverse.split_vjp:
+# the residuals of a user's pullback that may share memory with an argument)
+defprim("snapshot", runtime.snapshot, sig="x, /", nondiff=True, pyname="snapshot",
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: a copy of a NumPy array, other values as they are.")
 defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
         shape=lambda args, kwargs: shape_of(args[0]))
 

@@ -70,6 +70,18 @@ def place(m, v):
     return _wsum(y ** 2)
 
 
+def putmask(m, v):
+    y = m.copy()
+    np.putmask(y, m > 0.2, v)              # v cycled over y's flat positions
+    return _wsum(y ** 2)
+
+
+def putmask_full(m, v):
+    y = m * 2.0
+    np.putmask(y[1:], m[1:] < 0.0, v * m[:2])
+    return _wsum(y ** 2)
+
+
 def copyto(m, v):
     y = np.zeros_like(m)
     np.copyto(y, v * 3.0)
@@ -111,6 +123,8 @@ SPECS = [
     Spec("put_update", put_cycled, (M34, normal(3)), wrt=(0, 1), id="put-cycled-wrap"),
     Spec("put_update", put_method, (M34, normal(2)), wrt=(0, 1), id="put-method"),
     Spec("place_update", place, (M34, normal(2)), wrt=(0, 1)),
+    Spec("putmask_update", putmask, (M34, normal(5)), wrt=(0, 1)),
+    Spec("putmask_update", putmask_full, (M34, normal(2, 4)), wrt=(0, 1), id="putmask-view"),
     Spec("copyto_update", copyto, (M34, normal(4)), wrt=(0, 1)),
     Spec("copyto_update", copyto_where, (M34, normal(3, 1)), wrt=(0, 1), id="copyto-where"),
     Spec("copyto_update", copyto_view, (M34, normal(4)), wrt=(0, 1), id="copyto-view"),
@@ -178,9 +192,19 @@ def test_the_callers_array_is_not_changed():
     np.testing.assert_array_equal(m, M34)
 
 
+def test_writes_into_a_view_reach_the_base():
+    def f(m):
+        y = m * 1.0
+        np.put_along_axis(y[0:1], IDX[:1], 1.0, axis=1)   # a view of y (trust4)
+        return np.sum(y * m)
+    v, g = s2sgrad.value_and_grad(f)(M34)
+    assert v == pytest.approx(f(M34.copy()), rel=1e-13)
+    s2sgrad.check_grads(f, (M34,), modes=("rev", "fwd"))
+
+
 def test_refusals_name_the_call():
     def f(m):
-        np.put_along_axis(m[0:1], IDX[:1], 1.0, axis=1)
+        np.put_along_axis(np.zeros((1, 4)), IDX[:1], 1.0, axis=1)
         return np.sum(m)
     with pytest.raises(s2sgrad.S2SGradError, match=r"np\.put_along_axis.*test_writers\.py|"
                                                    r"test_writers\.py.*np\.put_along_axis"):
