@@ -50,7 +50,8 @@ from . import printing
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import SCALAR, const_value, defmethod, defprim, is_one, shape_fresh, shape_of
+from .core import (SCALAR, const_value, defmethod, defprim, is_one, numpy_result, shape_fresh,
+                   shape_of)
 
 
 def _given(v):
@@ -505,6 +506,7 @@ def _slogdet_jvp(em, dots, out, a):
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
         vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
+        out_type=numpy_result("linalg.slogdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
         doc="np.linalg.slogdet: (sign, logabsdet); A_bar = (g_logabsdet + i Im(g_sign "
             "sign)) * inv(A).T: a real sign has derivative 0, a complex one turns with "
