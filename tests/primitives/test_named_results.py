@@ -10,7 +10,7 @@ import pytest
 
 import s2sgrad
 
-from .spec import RNG, Spec, distinct, normal
+from .spec import RNG, Spec, check_spec, distinct, normal
 
 
 def spd(n, *batch):
@@ -82,6 +82,12 @@ SPECS = [
     Spec("unique_counts", _unique_counts, (distinct(5),)),
     Spec("unique_inverse", _unique_inverse, (distinct(3, 2),)),
 ]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec(spec):
+    """float64 central differences (both modes) and float32 gradients."""
+    check_spec(spec)
 
 
 def _ret_svd(a):

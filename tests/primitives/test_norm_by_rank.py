@@ -98,6 +98,12 @@ SPECS = [_spec(o, M, "matrix") for o in ORDS] + \
 ]
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec(spec):
+    """float64 central differences (both modes) and float32 gradients."""
+    check_spec(spec)
+
+
 @pytest.mark.parametrize("o", ORDS, ids=str)
 @pytest.mark.parametrize("x", [M, M.T, V], ids=["4x3", "3x4", "vector"])
 def test_value_gradient_and_hessian(o, x):
