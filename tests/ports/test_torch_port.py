@@ -39,8 +39,6 @@ INTENDED_REFUSALS = {
     "gammainc[a,x]": "gammainc's derivative in a has no closed form s2sgrad uses "
                      "(torch.igamma: 'not implemented for input')",
     "spherical_jn": _NO_RULE,
-    "logaddexp.accumulate": _NO_RULE + " (torch.logcumsumexp): write the recurrence "
-                            "with np.logaddexp in a loop",
     "unfold": _NO_RULE + " (sliding_window_view): index with an array of window offsets",
     "cumulative_trapezoid": _NO_RULE + " (scipy.integrate): np.cumsum of the trapezoids",
     "complex[lax]": "the builtin complex() of an array element is refused; write a + 1j * b",
