@@ -622,6 +622,26 @@ defcomposite("scipy_pinv", sl.pinv, expand=_pinv_expand,
              doc="scipy.linalg.pinv (rtol; atol refused): np.linalg.pinv's rules.")
 
 
+# scipy.linalg.pinvh: the pseudo-inverse from eigh of the lower triangle, as
+# np.linalg.pinv(hermitian=True) (which reads the lower triangle too), with
+# SciPy's default cutoff max(M, N) * eps * max|w| (NumPy's rtol=None).
+def _pinvh_expand(em, a, atol=None, rtol=None, lower=None, return_rank=None,
+                  check_finite=None):
+    _only_default("pinvh", atol=(atol, None), lower=(lower, True),
+                  return_rank=(return_rank, False))
+    if rtol is None or (isinstance(rtol, Const) and rtol.value is None):
+        return em.pinv(a, hermitian=True, rtol=Const(None))
+    return em.pinv(a, hermitian=True, rtol=rtol)
+
+
+if hasattr(sl, "pinvh"):
+    defcomposite("scipy_pinvh", sl.pinvh, expand=_pinvh_expand,
+                 sig="a, atol=None, rtol=None, lower=True, return_rank=False, "
+                     "check_finite=True",
+                 doc="scipy.linalg.pinvh (rtol; atol, lower=False refused): "
+                     "np.linalg.pinv(hermitian=True)'s rules.")
+
+
 def _norm_expand(em, a, ord=None, axis=None, keepdims=None, check_finite=None):
     kw = {k: v for k, v in (("ord", ord), ("axis", axis), ("keepdims", keepdims))
           if v is not None and not (isinstance(v, Const) and (v.value is None or v.value is False))}

@@ -54,7 +54,6 @@ INTENDED_REFUSALS = {
                           "one is refused at run time (require_real)",
     "solve[diagonal]": _ASSUME_A, "solve[tridiagonal]": _ASSUME_A, "solve[lower-tri]": _ASSUME_A,
     "solve[upper-tri]": _ASSUME_A, "solve[banded]": _ASSUME_A,
-    "pinvh": _NO_RULE + " (scipy.linalg.pinvh): np.linalg.pinv(a, hermitian=True) differentiates",
     "pinv[scipy,atol]": "scipy.linalg.pinv's atol= is refused at compile time (use the default)",
     "scatter_reduce[multiply]": _NO_RULE + " (np.multiply.at)",
     "scatter_reduce[maximum]": _NO_RULE + " (np.maximum.at)",
