@@ -499,7 +499,8 @@ def _qr_nouts(args, kwargs):
 
 defprim("qr", np.linalg.qr, sig="a, /, mode='reduced'", pyname="np.linalg.qr",
         vjp=_qr_vjp, jvp=_qr_jvp, nouts=_qr_nouts, out_fields=("Q", "R"),
-        out_type=numpy_result("linalg.qr", refuse=lambda kw: _flag(kw.get("mode"), "reduced") == "raw"),
+        out_type=numpy_result("linalg.qr",
+                              refuse=lambda kw: _flag(kw.get("mode"), "reduced") == "raw"),
         shape=lambda args, kwargs: shape_fresh(args, kwargs) if _qr_nouts(args, kwargs) == 1
         else tuple(shape_fresh(args, kwargs) for _ in range(2)),
         doc="np.linalg.qr: modes 'reduced', 'complete' (through the thin part) and 'r'.")
