@@ -566,3 +566,23 @@ def _spectral_hvp(t, x, ord):
 
 
 __all__ += ["norm_ord_weight", "norm_ord_hvp"]
+
+
+# ---------------------------------------------------------------- scipy.special.sph_harm_y
+# SciPy's own derivatives of the spherical harmonics in (theta, phi): the
+# gradient (diff_n=1) on a last axis of 2, the Hessian (diff_n=2) on two.
+
+_scipy_special = _LazyModule("scipy.special")
+
+
+def sph_harm_y_jac(theta, phi, n=0, m=0):
+    """d sph_harm_y(n, m, theta, phi) / d(theta, phi), on a last axis of 2."""
+    return _scipy_special.sph_harm_y(n, m, theta, phi, diff_n=1)[1]
+
+
+def sph_harm_y_hess(theta, phi, n=0, m=0):
+    """The second derivatives in (theta, phi), on two last axes of 2."""
+    return _scipy_special.sph_harm_y(n, m, theta, phi, diff_n=2)[2]
+
+
+__all__ += ["sph_harm_y_jac", "sph_harm_y_hess"]
