@@ -442,3 +442,147 @@ def scipy_lstsq_residues(res, b):
 
 
 __all__ += ["scipy_lstsq_residues"]
+
+
+# ---------------------------------------------------------------- norm by rank
+#
+# np.linalg.norm(x, ord) with a numeric ord and no axis is a vector norm of a
+# 1-d x and a matrix norm of a 2-d x; the rank is not known when the rule is
+# written (generic code serves every shape), so the weight W of
+# d norm = Re <W, dx> (the cotangent convention: x_bar = g W) is chosen here.
+# Subgradients: at ties the sensitivity is split equally among the entries
+# (inf/-inf), singular values (2/-2) or columns/rows (1/-1, inf/-inf of a
+# matrix) tied for the extreme; a zero vector's 2-norm gives 0.
+
+
+def _split(hit, axis):
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def norm_ord_weight(x, out, ord):
+    """d np.linalg.norm(x, ord) / dx (no axis, numeric ord) for 1-d or 2-d x,
+    in x's floating dtype."""
+    x = np.asarray(x)
+    w = _norm_ord_weight(x, out, ord)
+    return np.asarray(w).astype(np.result_type(x.dtype, np.float32), copy=False)
+
+
+def _norm_ord_weight(x, out, ord):
+    n = np.reshape(out, ())
+    if x.ndim == 1:
+        if ord == 2:
+            return conj_if_complex(x) / (n if n != 0 else 1)
+        if ord == 1:
+            return csign(x)
+        if ord in (np.inf, -np.inf):
+            return csign(x) * _split(np.abs(x) == n, None)
+        p = float(ord)      # -1, -2: sign(x) (|x| / norm) ** (p - 1), as the vector rule
+        return csign(x) * (np.abs(x) / (n if n != 0 else 1)) ** (p - 1.0)
+    if x.ndim != 2:
+        raise ValueError(f"np.linalg.norm(x, ord={ord!r}) needs a 1-d or 2-d x, not shape "
+                         f"{x.shape}")
+    if ord in (2, -2):
+        U, s, Vh = np.linalg.svd(x, full_matrices=False)
+        w = _split(s == (s.max() if ord == 2 else s.min()), None)
+        return conj_if_complex((U * w) @ Vh)
+    along = 0 if ord in (1, -1) else 1          # column sums for 1, row sums for inf
+    sums = np.sum(np.abs(x), axis=along, keepdims=True)
+    ext = sums.max() if ord in (1, np.inf) else sums.min()
+    return csign(x) * _split(sums == ext, None)
+
+
+def _dcsign(x, t):
+    """The derivative of csign(x) along t: 0 for real x (away from 0);
+    conj(t) / |x| - conj(x) Re(conj(x) t) / |x|^3 for complex x (0 at 0)."""
+    if not np.iscomplexobj(x):
+        return np.zeros(np.broadcast_shapes(np.shape(x), np.shape(t)), np.result_type(x, t))
+    r = np.abs(x)
+    safe = np.where(r == 0, 1, r)
+    d = np.conjugate(t) / safe - np.conjugate(x) * np.real(np.conjugate(x) * t) / safe ** 3
+    return np.where(r == 0, 0, d)
+
+
+def norm_ord_hvp(t, x, out, ord):
+    """The derivative of :func:`norm_ord_weight` along ``t``: the Hessian of
+    the norm applied to ``t``, which is symmetric (``Re <D W[a], b> =
+    Re <D W[b], a>``), so it is its own adjoint.  0 for the piecewise-linear
+    norms of real x (1, inf, -inf; a matrix's 1, -1, inf, -inf); for a
+    vector's 2-norm ``conj(t) / n - conj(x) dn / n^2`` (0 at a zero vector);
+    the p-norm's for -1, -2; a matrix's 2/-2 norms through the SVD's
+    perturbation (real matrices; a complex one raises: pass axis=)."""
+    x = np.asarray(x)
+    dt = np.result_type(x.dtype, np.asarray(t).dtype, np.float32)
+    t = np.broadcast_to(t, x.shape)
+    n = np.reshape(out, ()).real
+    if x.ndim == 2 and ord in (2, -2):
+        if np.iscomplexobj(x) or np.iscomplexobj(t):
+            raise ValueError(f"s2sgrad takes a second derivative of np.linalg.norm(x, "
+                             f"ord={ord!r}) without axis= only for a real matrix; pass "
+                             f"axis=(-2, -1)")
+        return _spectral_hvp(t, x, ord).astype(dt, copy=False)
+    w = norm_ord_weight(x, out, ord)
+    if x.ndim == 2 or ord in (1, np.inf, -np.inf):
+        # W = csign(x) times a locally constant split of the extreme entries/columns/rows
+        mask = np.ones(x.shape) if ord == 1 and x.ndim == 1 else \
+            np.where(x == 0, 0, np.real(w * x) / np.where(x == 0, 1, np.abs(x)))
+        return (_dcsign(x, t) * mask).astype(dt, copy=False)
+    if n == 0:
+        return np.zeros(x.shape, dt)
+    dn = np.sum(np.real(w * t))
+    if ord == 2:
+        return (np.conjugate(t) / n - np.conjugate(x) * dn / n ** 2).astype(dt, copy=False)
+    p = float(ord)
+    r = np.abs(x)
+    a = r / n
+    dr = np.real(np.conjugate(x) * t) / np.where(r == 0, 1, r)
+    da = dr / n - r * dn / n ** 2
+    cs = csign(x)
+    return (_dcsign(x, t) * a ** (p - 1.0) + cs * (p - 1.0) * a ** (p - 2.0) * da
+            ).astype(dt, copy=False)
+
+
+def _spectral_hvp(t, x, ord):
+    """d(u_i v_i^T) along t for the largest (2) or smallest (-2) singular value
+    s_i of a real matrix, from the SVD's perturbation: with P = U^T t V,
+    du_i = sum_j!=i u_j (s_i P_ji + s_j P_ij) / (s_i^2 - s_j^2) + (I - U U^T) t v_i / s_i,
+    dv_i = sum_j!=i v_j (s_j P_ji + s_i P_ij) / (s_i^2 - s_j^2) + (I - V V^T) t^T u_i / s_i.
+    A tie at the extreme singular value (no derivative) raises."""
+    U, s, Vh = np.linalg.svd(x, full_matrices=False)
+    V = Vh.T
+    i = int(np.argmax(s) if ord == 2 else np.argmin(s))
+    if np.sum(s == s[i]) > 1 or s[i] == 0:
+        raise ValueError(f"np.linalg.norm(x, ord={ord!r}): the extreme singular value is "
+                         f"repeated or 0, where the norm has no second derivative")
+    P = U.T @ t @ V
+    d = s[i] ** 2 - s ** 2
+    d[i] = 1.0
+    cu = (s[i] * P[:, i] + s * P[i, :]) / d
+    cv = (s * P[:, i] + s[i] * P[i, :]) / d
+    cu[i] = cv[i] = 0.0
+    u, v = U[:, i], V[:, i]
+    du = U @ cu + (t @ v - U @ (U.T @ (t @ v))) / s[i]
+    dv = V @ cv + (t.T @ u - V @ (V.T @ (t.T @ u))) / s[i]
+    return np.outer(du, v) + np.outer(u, dv)
+
+
+__all__ += ["norm_ord_weight", "norm_ord_hvp"]
+
+
+# ---------------------------------------------------------------- scipy.special.sph_harm_y
+# SciPy's own derivatives of the spherical harmonics in (theta, phi): the
+# gradient (diff_n=1) on a last axis of 2, the Hessian (diff_n=2) on two.
+
+_scipy_special = _LazyModule("scipy.special")
+
+
+def sph_harm_y_jac(theta, phi, n=0, m=0):
+    """d sph_harm_y(n, m, theta, phi) / d(theta, phi), on a last axis of 2."""
+    return _scipy_special.sph_harm_y(n, m, theta, phi, diff_n=1)[1]
+
+
+def sph_harm_y_hess(theta, phi, n=0, m=0):
+    """The second derivatives in (theta, phi), on two last axes of 2."""
+    return _scipy_special.sph_harm_y(n, m, theta, phi, diff_n=2)[2]
+
+
+__all__ += ["sph_harm_y_jac", "sph_harm_y_hess"]

@@ -1089,6 +1089,44 @@ def accumulate_extreme_adjoint(g, x, axis=0, minimum=False):
 __all__ += ["accumulate_extreme_tangent", "accumulate_extreme_adjoint"]
 
 
+# np.logaddexp.accumulate (torch.logcumsumexp): out_i = log sum_{j<=i} exp(x_j)
+# along the axis, so d out_i = sum_{j<=i} exp(x_j - out_i) dx_j.  The kernel
+# exp(x_j - out_i) (j <= i) is applied in the log domain, a positive and a
+# negative part of the direction at a time, so nothing overflows or
+# underflows where NumPy's own accumulate does not.
+
+
+def _log_parts(v):
+    with np.errstate(divide="ignore"):
+        return np.log(np.maximum(v, 0)), np.log(np.maximum(-v, 0))
+
+
+def logaddexp_accumulate_tangent(t, x, out, axis=0):
+    """sum_{j<=i} exp(x_j - out_i) t_j along ``axis``."""
+    x = np.asarray(x)
+    t = np.broadcast_to(t, x.shape)
+    res = np.zeros(x.shape, np.result_type(x.dtype, t.dtype, np.float32))
+    with np.errstate(invalid="ignore"):
+        for sign, lt in zip((1.0, -1.0), _log_parts(t)):
+            res += sign * np.exp(np.logaddexp.accumulate(x + lt, axis=axis) - out)
+    return res
+
+
+def logaddexp_accumulate_adjoint(g, x, out, axis=0):
+    """The transpose: sum_{i>=j} exp(x_j - out_i) g_i along ``axis``."""
+    x = np.asarray(x)
+    g = np.broadcast_to(g, x.shape)
+    res = np.zeros(x.shape, np.result_type(x.dtype, g.dtype, np.float32))
+    with np.errstate(invalid="ignore"):
+        for sign, lg in zip((1.0, -1.0), _log_parts(g)):
+            rev = np.flip(np.logaddexp.accumulate(np.flip(lg - out, axis), axis=axis), axis)
+            res += sign * np.exp(rev + x)
+    return res
+
+
+__all__ += ["logaddexp_accumulate_tangent", "logaddexp_accumulate_adjoint"]
+
+
 # ---------------------------------------------------------------- data functions (data.py)
 
 __all__ += ["histogram_bin_index", "histogram_data_edges"]

@@ -120,13 +120,63 @@ def _flat(v):
     return np.ravel(np.asarray(v, dtype=float))
 
 
+def _direct_halves(vf, call_args):
+    """The generated forward and backward halves of the vjp ``vf`` for these
+    arguments, to be called directly: ``(fwd, bwd)`` with ``fwd(leaves) ->
+    (out, residuals)`` and ``bwd(residuals, ct) -> gradients of the wrt
+    leaves``; None where the call is not the plain case (every argument one
+    leaf, one array output), which then takes the public API.  The adjoint
+    solve calls the right-hand side's vjp hundreds of times with arguments
+    of one signature (a float64 state of fixed shape, a float time, the same
+    args): the API's per-call work (binding, validation, signature, guards,
+    pytrees) is done once here, at the first call, and the specialised code
+    picked then is reused (the signature cannot change within the solve)."""
+    from . import api
+    bound = vf._bind(call_args, {})
+    vf._validate(bound)
+    specs = vf._specs(bound)
+    c = vf._compiled(specs)
+    leaves = vf._leaves(bound, specs)
+    if len(leaves) != len(call_args) or any(a is not b for a, b in zip(leaves, call_args)) \
+            or c.out_tree.kind != "leaf" or c.nout != 1 or c.nvalues != 1 or \
+            any(type(a) is not np.ndarray for a in (leaves[i] for i in c.wrt_leaves)):
+        return None
+    globals_ = vf._globals()
+    sf = api._pick(c, leaves, globals_)
+    wrt = list(c.wrt_leaves)
+
+    def fwd(leaves):
+        res = api._run(sf, leaves)
+        return res[0], res[1:]
+
+    def bwd(leaves, out, residuals, ct):
+        ct = np.asarray(ct, dtype=np.result_type(out)).reshape(np.shape(out))
+        inputs = list(residuals) + [ct]
+        gs = api._run(api._pick(c.backward, inputs, globals_), inputs)
+        if not isinstance(gs, tuple):
+            gs = (gs,)
+        return [api._fix_grad(g, leaves[i], leaves) for g, i in zip(gs, wrt)]
+    return fwd, bwd
+
+
 def _rhs_vjp(func, tfirst, args, diff):
     """``(y, t, ct) -> (f(y, t), ct^T f_y, [ct^T f_arg for arg in diff])``."""
     wrt = (0,) + tuple(2 + k for k in diff)
     vf = _compiled(func, "vjp", wrt, tfirst)
+    direct = []         # [(fwd, bwd)] once known; [None] for the public API
 
     def run(y, t, ct):
+        if not direct or direct[0] is not None:
+            t = float(t)        # (one leaf type for every call of the direct path)
         yy, tt = (t, y) if tfirst else (y, t)
+        if not direct:
+            direct.append(_direct_halves(vf, (yy, tt) + tuple(args)))
+        if direct[0] is not None:
+            fwd, bwd = direct[0]
+            leaves = [yy, tt, *args]
+            out, residuals = fwd(leaves)
+            cts = bwd(leaves, out, residuals, ct)
+            return _flat(out), _flat(cts[0]), [_flat(c) for c in cts[1:]]
         out, pullback = vf(yy, tt, *args)
         cts = pullback(_structured(ct, out))
         if len(wrt) == 1:

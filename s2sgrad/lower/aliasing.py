@@ -50,7 +50,7 @@ def _replace_object(v, old, new):
     if isinstance(v, Seq):
         items = [_replace_object(i, old, new) for i in v.items]
         if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields)
+            return Seq(v.kind, items, v.fields, v.ntype)
     elif isinstance(v, DictVal):
         items = {k: _replace_object(i, old, new) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
@@ -66,7 +66,7 @@ def _replace_atoms(v, new_of):
     if isinstance(v, Seq):
         items = [_replace_atoms(i, new_of) for i in v.items]
         if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields)
+            return Seq(v.kind, items, v.fields, v.ntype)
     elif isinstance(v, DictVal):
         items = {k: _replace_atoms(i, new_of) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):

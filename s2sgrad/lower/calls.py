@@ -567,6 +567,9 @@ class CallsMixin:
                              construct=_describe(obj, node))
         if isinstance(obj, type) and (obj in pytree._NODES or dataclasses.is_dataclass(obj)):
             return self.construct_tree(obj, args, kwargs, node)     # Params(w=..., b=...)
+        if isinstance(obj, type) and issubclass(obj, tuple) and \
+                isinstance(getattr(obj, "_fields", None), tuple):
+            return self.construct_namedtuple(obj, args, kwargs, node)    # Pair(w, b)
         if isinstance(obj, type) and issubclass(obj, np.generic) and \
                 issubclass(obj, (np.floating, np.complexfloating, np.integer, np.bool_)):
             return self.apply(P.get("scalar_cast"), args, {"dtype": Const(obj)}, node)
@@ -893,7 +896,8 @@ class CallsMixin:
         if prim.expand is not None:
             # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
             out = prim.expand(self.em, *pos, **kw)
-            return Seq("tuple", list(out)) if isinstance(out, tuple) else out
+            return (Seq("tuple", list(out), prim.out_fields, prim.result_type(kw))
+                    if isinstance(out, tuple) else out)
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
@@ -905,7 +909,7 @@ class CallsMixin:
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
         if isinstance(out, tuple):
             self.record_views_of_pieces(prim.name, out, pos, kw)
-            return Seq(prim.out_kind, out, prim.out_fields)
+            return Seq(prim.out_kind, out, prim.out_fields, prim.result_type(kw))
         if pos and isinstance(out, Var):
             # a.T, a.reshape(...), np.squeeze(a), ...: views of a (s2sgrad.alias)
             self.record_view(prim.name, out, pos[0], kw, node, spelling, pos[1:])

@@ -4,6 +4,7 @@ turns a compile-time value into an IR atom where a runtime value is needed."""
 from __future__ import annotations
 
 import ast
+import inspect
 import types
 
 import numpy as np
@@ -187,7 +188,7 @@ class TreesMixin:
             return TreeObj(x, values)
         if isinstance(x, tuple) and hasattr(x, "_fields"):
             return Seq("tuple", [self.from_python(v, values, node) for v in x],
-                       fields=tuple(x._fields))
+                       fields=tuple(x._fields), ntype=type(x))
         if isinstance(x, (list, tuple)):
             return Seq("list" if isinstance(x, list) else "tuple",
                        [self.from_python(v, values, node) for v in x])
@@ -229,6 +230,19 @@ class TreesMixin:
                                    f"outside the differentiated function",
                              cls=S2SGradError) from None
         return TreeObj(obj, values)
+
+    def construct_namedtuple(self, cls, args, kwargs, node):
+        """``Pair(w, b=...)`` of a namedtuple class: its fields as a Seq that
+        keeps the class (a returned value is rebuilt as ``cls``)."""
+        try:
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"'{snippet(node)}': {exc}", cls=S2SGradError) from None
+        bound.apply_defaults()
+        items = [bound.arguments[f] for f in cls._fields]
+        items = [v if isinstance(v, (Var, Const, Seq, DictVal, TreeObj))
+                 else self.from_python(v, {}, node) for v in items]
+        return Seq("tuple", items, fields=tuple(cls._fields), ntype=cls)
 
     def tree_attr(self, base, attr, node):
         cls_attr = getattr(type(base.obj), attr, None)

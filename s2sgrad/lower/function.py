@@ -229,7 +229,7 @@ def _tree_value(td, it, lw):
     if td.kind == "dict":
         return DictVal(dict(zip(td.keys, kids)))
     if td.kind == "namedtuple":
-        return Seq("tuple", kids, fields=tuple(td.type._fields))
+        return Seq("tuple", kids, fields=tuple(td.type._fields), ntype=td.type)
     return Seq("list" if td.kind == "list" else "tuple", kids)
 
 
@@ -239,6 +239,11 @@ def _flatten_value(lw, v, node):
 
     def go(x):
         if isinstance(x, Seq):
+            if x.ntype is not None and x.kind == "tuple" and x.fields is not None:
+                # a namedtuple (an argument's, or np.linalg.svd's SVDResult): the
+                # user gets that class back, as NumPy returns it
+                return pytree.TreeDef("namedtuple", tuple(go(i) for i in x.items),
+                                      type=x.ntype)
             return pytree.TreeDef("list" if x.kind == "list" else "tuple",
                                   tuple(go(i) for i in x.items))
         if isinstance(x, DictVal):

@@ -108,7 +108,7 @@ def _flatten(v, node, lw):
             for ls, b in parts:
                 out.append(b(atoms[k:k + len(ls)]))
                 k += len(ls)
-            return Seq(v.kind, out, fields=v.fields)
+            return Seq(v.kind, out, fields=v.fields, ntype=v.ntype)
         return leaves, build
     if isinstance(v, DictVal):
         keys = list(v.items)

@@ -52,13 +52,16 @@ class ObjVal:
 
 class Seq:
     """A tuple or list whose structure is known at compile time (``fields``:
-    a namedtuple's field names)."""
-    __slots__ = ("kind", "items", "fields")
+    a namedtuple's field names; ``ntype``: its class when known -- an argument's,
+    or NumPy's result type of np.linalg.svd and its kin -- so a returned value
+    is rebuilt as that class, as NumPy returns it)."""
+    __slots__ = ("kind", "items", "fields", "ntype")
 
-    def __init__(self, kind, items, fields=None):
+    def __init__(self, kind, items, fields=None, ntype=None):
         self.kind = kind
         self.items = list(items)
         self.fields = fields
+        self.ntype = ntype
 
 
 class IterVal:

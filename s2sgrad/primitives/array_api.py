@@ -218,8 +218,8 @@ for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumpr
 #     (a[0], -a[1], -a[2], ...), a running product of (a[0], 1/a[1], ...);
 #   np.logical_and.reduce / np.logical_or.reduce: np.all / np.any (data).
 # np.logaddexp.accumulate is not among them: a running log-sum-exp needs a
-# running shift that a cumsum cannot carry without underflow, so it is
-# refused rather than approximated.
+# running shift that a cumsum cannot carry without underflow; it is its own
+# primitive below (NumPy's accumulate, rules in the log domain).
 
 def _reduce_axis(axis):
     """The reduce's axis as NumPy reads it: absent -> 0, ``None`` -> all."""
@@ -369,6 +369,47 @@ def_linear_helper("accumulate_extreme_adjoint", runtime.accumulate_extreme_adjoi
                   "g, x, /, axis=0, minimum=False",
                   lambda em, h, _g, x, **k: em.call("accumulate_extreme_tangent", h, x, **k),
                   doc="runtime helper: the adjoint of np.maximum/minimum.accumulate.")
+
+
+# np.logaddexp.accumulate (torch.logcumsumexp): d out_i = sum_{j<=i}
+# exp(x_j - out_i) dx_j, applied by runtime helpers in the log domain; the
+# tangent and adjoint helpers are each other's transposes, linear in their
+# first operand; x and out are data there, so a second derivative is refused
+# (naming the call) rather than taken as if they were constants.
+def _logaddexp_accumulate_impl(array, /, axis=0, dtype=None):
+    return np.logaddexp.accumulate(array, axis=axis, **({} if dtype is None else
+                                                        {"dtype": dtype}))
+
+
+def _lae_axis(axis):
+    a = _opt(axis, 0)
+    if a is None:
+        raise S2SGradError("np.logaddexp.accumulate(axis=None) is not supported; flatten the "
+                           "array (np.ravel) and pass axis=0")
+    return a
+
+
+_p = defprim("logaddexp_accumulate", _logaddexp_accumulate_impl, sig="array, /, axis=0, dtype=None",
+             pyname="np.logaddexp.accumulate",
+             vjp=lambda em, g, out, x, axis=None, dtype=None: [
+                 em.call("logaddexp_accumulate_adjoint", g, x, out, axis=_lae_axis(axis))],
+             jvp=lambda em, dots, out, x, axis=None, dtype=None: em.call(
+                 "logaddexp_accumulate_tangent", dots[0], x, out, axis=_lae_axis(axis)),
+             shape=lambda args, kwargs: shape_of(args[0]),
+             doc="np.logaddexp.accumulate: d out_i = sum_{j<=i} exp(x_j - out_i) dx_j "
+                 "(log-domain helpers; first derivatives).")
+register_method(np.logaddexp, "accumulate", _p)
+for _name, _other in (("logaddexp_accumulate_tangent", "logaddexp_accumulate_adjoint"),
+                      ("logaddexp_accumulate_adjoint", "logaddexp_accumulate_tangent")):
+    defprim(_name, getattr(runtime, _name), sig="t, x, out, /, axis=0", pyname=_name,
+            vjp=(lambda o: lambda em, h, r, t, x, out, axis=None: [
+                em.call(o, h, x, out, axis=axis), None, None])(_other),
+            jvp=(lambda n: lambda em, dots, r, t, x, out, axis=None: (
+                None if dots[0] is None else em.call(n, dots[0], x, out, axis=axis)))(_name),
+            shape=lambda args, kwargs: shape_of(args[1]), linear=True,
+            data_args=lambda i: i > 0,
+            doc="runtime helper: the tangent (adjoint) of np.logaddexp.accumulate; x and out "
+                "are data (a second derivative of the accumulate is refused).")
 
 
 # ---------------------------------------------------------------- small composites

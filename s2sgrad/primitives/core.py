@@ -103,8 +103,13 @@ class Primitive:
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
                  simplify=None, doc="", eqn_rule=False, opaque=False, inline=False,
                  seq_arg=False, expand=None, canonicalize=None, out_fields=None,
-                 shape_safe=False, alloc=False, out_kind="tuple", data_args=None):
+                 shape_safe=False, alloc=False, out_kind="tuple", data_args=None,
+                 out_type=None):
         self.name = name
+        # out_type(kwargs) -> the namedtuple class NumPy returns the results in
+        # for these options (SVDResult, EighResult, ...; None: a plain tuple),
+        # so a result returned to the user is NumPy's; called when lowering.
+        self.out_type = out_type
         # data_args(i) -> bool: positional operand i is data (its derivative is
         # not taken); a differentiated value passed there is refused (as a
         # differentiated keyword option is) instead of getting derivative 0.
@@ -177,6 +182,10 @@ class Primitive:
         if sig is None:
             sig = self._signature = _parse_sig(self._sig)
         return sig
+
+    def result_type(self, kwargs):
+        """The namedtuple class of this call's results (None: a plain tuple)."""
+        return None if self.out_type is None else self.out_type(kwargs)
 
     def bind(self, args, kwargs):
         """Split a call's operands into (positional values, keyword options)."""
@@ -299,6 +308,28 @@ _BY_OBJECT: dict[int, tuple[Any, Primitive]] = {}
 METHODS: dict[str, tuple[Primitive, Callable | None]] = {}
 # attribute name -> primitive taking the object as its only argument
 ATTRIBUTES: dict[str, Primitive] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _result_class(fn_name, **kw):
+    """The namedtuple class NumPy's ``fn_name`` returns (np.linalg.svd's
+    SVDResult, ...), read off a call on a 1x1 example once (NumPy keeps these
+    classes in private modules)."""
+    obj = np
+    for part in fn_name.split("."):
+        obj = getattr(obj, part)
+    out = obj(np.ones((1, 1)), **kw)
+    return type(out) if hasattr(out, "_fields") else None
+
+
+def numpy_result(fn_name, refuse=None):
+    """An ``out_type`` for a primitive: NumPy's namedtuple class of ``fn_name``
+    (``refuse(kwargs)`` true: a plain tuple for those options, qr's 'raw')."""
+    def out_type(kwargs):
+        if refuse is not None and refuse(kwargs):
+            return None
+        return _result_class(fn_name)
+    return out_type
 
 
 def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=(),

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import runtime
 from ..ir import Const
-from .core import SCALAR, defmethod, defprim, fresh_shape, shape_fresh
+from .core import SCALAR, defmethod, defprim, fresh_shape, numpy_result, shape_fresh
 from .indexing import Slot
 from .reductions import _maxmin_jvp, _maxmin_vjp, positional_adapter
 from .signatures import (def_linear_helper, keyword_operands, keyword_printer, method_adapter,
@@ -197,6 +197,30 @@ def_linear_helper("unique_adjoint", runtime.unique_adjoint, "g, ar, /, equal_nan
 if getattr(np, "unique_values", None) is not None:
     defprim("unique_values", np.unique_values, sig="x, /", opaque=True, shape=shape_fresh,
             doc="np.unique_values: data (its values, differentiated, are refused).")
+
+
+# np.unique_all / unique_counts / unique_inverse (the array API's spellings):
+# np.unique with the matching return_* flags and equal_nan=False, as NumPy
+# defines them; their values are np.unique's (differentiable, see above), the
+# indices and counts data; the result is NumPy's namedtuple (.values, .counts).
+def _unique_spelling(name, fields, flags):
+    fn = getattr(np, name, None)
+    if fn is None:
+        return
+
+    def expand(em, x):
+        return em.unique(x, **{f: True for f in flags}, equal_nan=False)
+
+    defprim(name, fn, sig="x, /", expand=expand, out_fields=fields,
+            out_type=numpy_result(name),
+            doc=f"np.{name}: np.unique(x, {', '.join(f + '=True' for f in flags)}, "
+                f"equal_nan=False); values differentiable, the rest data.")
+
+
+_unique_spelling("unique_all", ("values", "indices", "inverse_indices", "counts"),
+                 ("return_index", "return_inverse", "return_counts"))
+_unique_spelling("unique_counts", ("values", "counts"), ("return_counts",))
+_unique_spelling("unique_inverse", ("values", "inverse_indices"), ("return_inverse",))
 
 
 # ---------------------------------------------------------------- bincount

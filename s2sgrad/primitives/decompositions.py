@@ -49,7 +49,7 @@ import numpy as np
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, needs_static, shape_fresh, shape_of
+from .core import defprim, needs_static, numpy_result, shape_fresh, shape_of
 
 # ---------------------------------------------------------------- small helpers
 
@@ -260,6 +260,7 @@ def _uplo_kw(UPLO):
 
 defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
         vjp=_eigh_vjp, jvp=_eigh_jvp, nouts=2, out_fields=("eigenvalues", "eigenvectors"),
+        out_type=numpy_result("linalg.eigh"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
         doc="np.linalg.eigh: dw = Re diag(V^H dA V), dV = V (F o V^H dA V) (real or "
             "complex Hermitian); repeated eigenvalues: coupling 0.")
@@ -397,7 +398,7 @@ def _svd_nouts(args, kwargs):
 
 defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, hermitian=False",
         pyname="np.linalg.svd", vjp=_svd_vjp, jvp=_svd_jvp, nouts=_svd_nouts,
-        out_fields=("U", "S", "Vh"),
+        out_fields=("U", "S", "Vh"), out_type=numpy_result("linalg.svd"),
         shape=lambda args, kwargs: shape_fresh(args, kwargs) if _svd_nouts(args, kwargs) == 1
         else tuple(shape_fresh(args, kwargs) for _ in range(3)),
         doc="np.linalg.svd: thin-SVD rules (full_matrices: through the thin part); "
@@ -498,6 +499,8 @@ def _qr_nouts(args, kwargs):
 
 defprim("qr", np.linalg.qr, sig="a, /, mode='reduced'", pyname="np.linalg.qr",
         vjp=_qr_vjp, jvp=_qr_jvp, nouts=_qr_nouts, out_fields=("Q", "R"),
+        out_type=numpy_result("linalg.qr",
+                              refuse=lambda kw: _flag(kw.get("mode"), "reduced") == "raw"),
         shape=lambda args, kwargs: shape_fresh(args, kwargs) if _qr_nouts(args, kwargs) == 1
         else tuple(shape_fresh(args, kwargs) for _ in range(2)),
         doc="np.linalg.qr: modes 'reduced', 'complete' (through the thin part) and 'r'.")
@@ -686,7 +689,7 @@ def _eig_vjp(em, g, out, a):
 
 
 defprim("eig", np.linalg.eig, sig="a, /", pyname="np.linalg.eig", vjp=_eig_vjp, jvp=_eig_jvp,
-        nouts=2, out_fields=("eigenvalues", "eigenvectors"),
+        nouts=2, out_fields=("eigenvalues", "eigenvectors"), out_type=numpy_result("linalg.eig"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
         doc="np.linalg.eig: dw = diag(V^-1 dA V), dV = V (F o V^-1 dA V) kept normalised "
             "as LAPACK normalises; complex results.")

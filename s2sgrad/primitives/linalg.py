@@ -23,9 +23,16 @@ Conventions (documented in the README too):
   of real matrices: the nuclear norm's gradient is ``U V^T``; the spectral
   norm's ``u1 v1^T`` (ties among the largest/smallest singular values split
   equally); the 1/inf norms' ``sign(x)`` on the column/row of extreme
-  absolute sum (ties split equally).  ``norm(x, ord)`` with a numeric
-  ``ord`` and no ``axis`` is differentiated as a vector norm and checks at
-  run time that ``x`` is 1-d (pass ``axis=(0, 1)`` for a matrix norm).
+  absolute sum (ties split equally).  ``norm(x, ord)`` with ord 1, -1, 2,
+  -2, inf or -inf and no ``axis`` is a vector norm of a 1-d ``x`` and a
+  matrix norm of a 2-d ``x``, as NumPy decides by ``x.ndim``: the weight is
+  chosen at run time (``runtime.norm_ord_weight``, the same subgradients);
+  its second derivative (``runtime.norm_ord_hvp``) is exact for real ``x``
+  (0 for the piecewise-linear norms; the matrix 2/-2 norms through the
+  SVD's perturbation, raising at a repeated extreme singular value), raises
+  at run time for complex ``x`` (pass ``axis=``, whose rules differentiate
+  again); a third derivative is refused.  Other numeric ords without ``axis`` are vector norms,
+  checked at run time to be of a 1-d ``x`` (NumPy refuses them for 2-d).
 * ``det``'s derivative is the cofactor matrix, computed from the SVD, so
   it exists at a singular ``A`` too (second derivatives use ``inv(A)``);
   ``slogdet`` uses ``inv(A)`` (at a singular ``A`` ``inv`` raises
@@ -50,7 +57,8 @@ from . import printing
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import SCALAR, const_value, defmethod, defprim, is_one, shape_fresh, shape_of
+from .core import (SCALAR, const_value, defmethod, defprim, is_one, numpy_result, shape_fresh,
+                   shape_of)
 
 
 def _given(v):
@@ -505,6 +513,7 @@ def _slogdet_jvp(em, dots, out, a):
 
 defprim("slogdet", np.linalg.slogdet, sig="a, /", pyname="np.linalg.slogdet",
         vjp=_slogdet_vjp, jvp=_slogdet_jvp, nouts=2, out_fields=("sign", "logabsdet"),
+        out_type=numpy_result("linalg.slogdet"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
         doc="np.linalg.slogdet: (sign, logabsdet); A_bar = (g_logabsdet + i Im(g_sign "
             "sign)) * inv(A).T: a real sign has derivative 0, a complex one turns with "
@@ -586,7 +595,27 @@ def _real_ct(em, g):
     return g if isinstance(g, Const) else em.real_if_complex(g)
 
 
+# ord in (1, -1, 2, -2, inf, -inf) and no axis: a vector norm of a 1-d x, a
+# matrix norm of a 2-d x (NumPy decides by x.ndim); the generic code does not
+# know the rank, so the weight W (d out = Re <W, dx>) is chosen at run time by
+# runtime.norm_ord_weight, with the subgradients of the two rules above.  Its
+# own derivative is refused (a second derivative: pass axis= to get the rules
+# above, which differentiate again).
+_BY_RANK = (1, -1, 2, -2, np.inf, -np.inf)
+
+
+def _by_rank(ord, axis):
+    if _given(axis) or not _given(ord):
+        return None
+    o = const_value(ord, "the ord of np.linalg.norm")
+    return o if not isinstance(o, str) and o in _BY_RANK else None
+
+
 def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
+    o = _by_rank(ord, axis)
+    if o is not None:
+        w = em.norm_ord_weight(x, out, ord=o)
+        return [w if is_one(g) else em.multiply(_real_ct(em, g), w)]
     if _norm_kind(ord, axis)[0] == "matrix":
         return [_matrix_norm_vjp(em, g, x, ord, axis, keepdims)]
     kind, p, xv, expand, _ = _norm_setup(em, x, ord, axis, keepdims)
@@ -602,6 +631,12 @@ def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
 
 
 def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
+    o = _by_rank(ord, axis)
+    if o is not None:
+        keep = _given(keepdims) and bool(const_value(keepdims, "keepdims"))
+        w = em.norm_ord_weight(x, out, ord=o)
+        return em.sum(em.real_if_complex(em.multiply(w, dots[0])),
+                      **({"keepdims": True} if keep else {}))
     if _norm_kind(ord, axis)[0] == "matrix":
         return _matrix_norm_jvp(em, dots[0], x, ord, axis, keepdims)
     kind, p, xv, expand, reduce_ = _norm_setup(em, x, ord, axis, keepdims)
@@ -681,6 +716,25 @@ defprim("norm", np.linalg.norm, sig="x, /, ord=None, axis=None, keepdims=None",
         pyname="np.linalg.norm", vjp=_norm_vjp, jvp=_norm_jvp, shape=_norm_shape,
         doc="np.linalg.norm: vector p-norms (ord, axis, keepdims) and the Frobenius norm; "
             "the gradient at a zero vector is 0 (a subgradient).")
+# norm_ord_weight(x, out) is d out/dx with out = norm(x, ord) (the rule passes
+# them together), so its derivative is taken in x alone, through out too:
+# norm_ord_hvp, symmetric (a Hessian), linear in its first operand; a third
+# derivative (x differentiated in norm_ord_hvp) is refused by data_args.
+defprim("norm_ord_weight", runtime.norm_ord_weight, sig="x, out, /, ord=2",
+        pyname="norm_ord_weight", shape=lambda args, kwargs: shape_of(args[0]),
+        vjp=lambda em, h, w, x, out, ord=None: [em.norm_ord_hvp(h, x, out, ord=ord), None],
+        jvp=lambda em, dots, w, x, out, ord=None: (
+            None if dots[0] is None else em.norm_ord_hvp(dots[0], x, out, ord=ord)),
+        doc="runtime helper: d np.linalg.norm(x, ord)/dx without axis, a vector norm's "
+            "(1-d x) or a matrix norm's (2-d x).")
+defprim("norm_ord_hvp", runtime.norm_ord_hvp, sig="t, x, out, /, ord=2", pyname="norm_ord_hvp",
+        shape=lambda args, kwargs: shape_of(args[1]), data_args=lambda i: i > 0,
+        vjp=lambda em, h, o, t, x, out, ord=None: [em.norm_ord_hvp(h, x, out, ord=ord),
+                                                   None, None],
+        jvp=lambda em, dots, o, t, x, out, ord=None: (
+            None if dots[0] is None else em.norm_ord_hvp(dots[0], x, out, ord=ord)),
+        doc="runtime helper: the Hessian of np.linalg.norm(x, ord) (no axis) applied to t; "
+            "x is data (a third derivative is refused).")
 defprim("vector_norm_arg", runtime.vector_norm_arg, sig="x, /", pyname="vector_norm_arg",
         vjp=lambda em, h, out, x: [h], jvp=lambda em, dots, out, x: dots[0],
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,

@@ -246,9 +246,32 @@ def _lu_parts(em, lu):
     return em.add(em.tril_part(lu, diag=0.0), eye), _tri(em, lu, lower=False)
 
 
+# An m x n matrix (k = min(m, n)): A = P L U with L m x k unit lower, U k x n
+# upper.  The rules work with square completions (JAX's lu_jvp does the
+# same): L~ (m x m) = L's strict lower part zero-padded or cropped, plus I_m;
+# U~ (n x n) = U's upper triangle zero-padded or cropped, plus the identity on
+# the trailing n - k diagonal entries.  With X = L~^-1 P^T dA U~^-1,
+# d lu = L~ tril(X, -1) + triu(X) U~ (the strict lower part is dL, the upper
+# dU, each in the packed m x n layout); its transpose is the vjp.  For a
+# square matrix L~ = L, U~ = U.
+def _lu_square_parts(em, lu, piv):
+    lu = _real(em, lu, "scipy.linalg.lu_factor/lu")
+    dtype = em.call("result_type", lu, _params={"spelling": ("attr", "dtype")})
+    m = em.call("getitem", em.shape(lu), _params={"index": -2})
+    n = em.call("getitem", em.shape(lu), _params={"index": -1})
+    L = em.add(em.tril_part(em.resize_axis(lu, lu, axis=-1, like_axis=-2), diag=0.0),
+               em.eye(m, dtype=dtype))
+    eye_n = em.eye(n, dtype=dtype)
+    first_k = em.resize_axis(em.resize_axis(eye_n, piv, axis=-1, like_axis=-1), eye_n,
+                             axis=-1, like_axis=-1)
+    U = em.add(_tri(em, em.resize_axis(lu, lu, axis=-2, like_axis=-1), lower=False),
+               em.subtract(eye_n, first_k))
+    return L, U
+
+
 def _lu_factor_jvp(em, dots, out, a, **kw):
     lu, piv = out
-    L, U = _lu_parts(em, lu)
+    L, U = _lu_square_parts(em, lu, piv)
     Y = em.solve(L, em.apply_pivots(dots[0], piv))
     X = _T(em, em.solve(_T(em, U), _T(em, Y)))
     dlu = em.add(_mm(em, L, em.tril_part(X, diag=0.0)), _mm(em, _tri(em, X, lower=False), U))
@@ -259,7 +282,7 @@ def _lu_factor_vjp(em, g, out, a, **kw):
     (lu, piv), (lubar, _) = out, g
     if lubar is None:
         return [None]
-    L, U = _lu_parts(em, lu)
+    L, U = _lu_square_parts(em, lu, piv)
     Xbar = em.add(em.tril_part(_mm(em, _T(em, L), em.tril_part(lubar, diag=0.0)), diag=0.0),
                   _tri(em, _mm(em, _tri(em, lubar, lower=False), _T(em, U)), lower=False))
     Z = em.solve(_T(em, L), Xbar)
@@ -269,7 +292,7 @@ def _lu_factor_vjp(em, g, out, a, **kw):
 defprim("lu_factor", sl.lu_factor, sig="a, /, overwrite_a=False, check_finite=True",
         pyname=_PY + "lu_factor", vjp=_lu_factor_vjp, jvp=_lu_factor_jvp, nouts=2,
         shape=lambda args, kwargs: (shape_of(args[0]), shape_fresh(args, kwargs)),
-        doc="scipy.linalg.lu_factor: (lu, piv); piv is data.")
+        doc="scipy.linalg.lu_factor (square or m x n): (lu, piv); piv is data.")
 
 
 def _lu_solve_canonical(args, kwargs):
@@ -599,6 +622,26 @@ defcomposite("scipy_pinv", sl.pinv, expand=_pinv_expand,
              doc="scipy.linalg.pinv (rtol; atol refused): np.linalg.pinv's rules.")
 
 
+# scipy.linalg.pinvh: the pseudo-inverse from eigh of the lower triangle, as
+# np.linalg.pinv(hermitian=True) (which reads the lower triangle too), with
+# SciPy's default cutoff max(M, N) * eps * max|w| (NumPy's rtol=None).
+def _pinvh_expand(em, a, atol=None, rtol=None, lower=None, return_rank=None,
+                  check_finite=None):
+    _only_default("pinvh", atol=(atol, None), lower=(lower, True),
+                  return_rank=(return_rank, False))
+    if rtol is None or (isinstance(rtol, Const) and rtol.value is None):
+        return em.pinv(a, hermitian=True, rtol=Const(None))
+    return em.pinv(a, hermitian=True, rtol=rtol)
+
+
+if hasattr(sl, "pinvh"):
+    defcomposite("scipy_pinvh", sl.pinvh, expand=_pinvh_expand,
+                 sig="a, atol=None, rtol=None, lower=True, return_rank=False, "
+                     "check_finite=True",
+                 doc="scipy.linalg.pinvh (rtol; atol, lower=False refused): "
+                     "np.linalg.pinv(hermitian=True)'s rules.")
+
+
 def _norm_expand(em, a, ord=None, axis=None, keepdims=None, check_finite=None):
     kw = {k: v for k, v in (("ord", ord), ("axis", axis), ("keepdims", keepdims))
           if v is not None and not (isinstance(v, Const) and (v.value is None or v.value is False))}
@@ -639,18 +682,21 @@ defcomposite("scipy_lstsq", sl.lstsq, expand=_lstsq_expand,
 def _lu_expand(em, a, permute_l=None, overwrite_a=None, check_finite=None, p_indices=None):
     _only_default("lu", p_indices=(p_indices, False))
     lu, piv = em.lu_factor(a)
-    L, U = _lu_parts(em, lu)
+    Ls, Us = _lu_square_parts(em, lu, piv)
+    # L: the first k columns of L~, U: the first k rows of U~ (k = len(piv))
+    L = em.resize_axis(Ls, piv, axis=-1, like_axis=-1)
+    U = em.resize_axis(Us, piv, axis=-2, like_axis=-1)
     if _flag(permute_l, False):
         return em.unapply_pivots(L, piv), U
-    n = em.call("getitem", em.shape(lu), _params={"index": -1})
-    P = em.unapply_pivots(em.eye(n, dtype=em.call("result_type", lu, _params={
+    m = em.call("getitem", em.shape(lu), _params={"index": -2})
+    P = em.unapply_pivots(em.eye(m, dtype=em.call("result_type", lu, _params={
         "spelling": ("attr", "dtype")})), piv)
     return P, L, U
 
 
 defcomposite("scipy_lu", sl.lu, expand=_lu_expand,
              sig="a, /, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False",
-             doc="scipy.linalg.lu of a square matrix: P, L, U from lu_factor's rules "
+             doc="scipy.linalg.lu (square or m x n): P, L, U from lu_factor's rules "
                  "(P is data).")
 
 

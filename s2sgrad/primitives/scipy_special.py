@@ -92,13 +92,16 @@ def _shape_all(args, kwargs):
     return elementwise_shape(vals)
 
 
-def def_with_data(name, public, order, data, partials, *, public_expand=None, public_sig=None):
+def def_with_data(name, public, order, data, partials, *, public_expand=None, public_sig=None,
+                  real_values=False):
     """A SciPy function ``public(*order)`` differentiable in the arguments not
     in ``data``.  The primitive takes those positionally and the data as
     keywords (``polygamma(x, n=n)``) -- so differentiating a data argument
     is an error -- and prints as the public call; ``public`` itself
     resolves to a composite that reorders the user's arguments.
-    ``partials(em, out, *values, **data)`` gives one expression per value."""
+    ``partials(em, out, *values, **data)`` gives one expression per value.
+    ``real_values``: the values are real (angles) and the result complex, so
+    their cotangents are the real parts (complex.py's convention)."""
     if public is None:              # not in the installed SciPy
         return None
     values = [p for p in order if p not in data]
@@ -114,7 +117,8 @@ def def_with_data(name, public, order, data, partials, *, public_expand=None, pu
 
     def vjp(em, g, out, *args, **kw):
         ps = partials(em, out, *args, **kw)
-        return [None if p is None else em.unbroadcast(em.multiply(g, p), a)
+        real = em.real_if_complex if real_values else (lambda v: v)
+        return [None if p is None else em.unbroadcast(real(em.multiply(g, p)), a)
                 for a, p in zip(args, ps)]
 
     def jvp(em, dots, out, *args, **kw):
