@@ -178,6 +178,10 @@ class CallsMixin:
             done = self.inplace_method(func.value, func.attr, node)
             if done is not None:
                 return done
+        if isinstance(func, ast.Attribute) and func.attr == "extend" and \
+                isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
+                and isinstance(self.load_name(func.value), Seq):
+            return self.list_extend(func.value, node.args[0], node)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
@@ -491,6 +495,9 @@ class CallsMixin:
         mname = MATH_FUNCS.get(id(obj))
         if mname is not None and getattr(math, obj.__name__, None) is obj and not kwargs:
             # math.exp(x) on a Python scalar: NumPy's function, then float() as math gives
+            if obj is math.hypot and len(args) != 2:
+                raise self.unsupported(node, f"math.hypot of {len(args)} arguments",
+                                       "nest two-argument calls, or use np.linalg.norm")
             if obj is math.log and len(args) == 2:
                 out = self.apply(P.get("divide"), [
                     self.apply(P.get("log"), args[:1], {}, node),

@@ -579,6 +579,17 @@ def tfe_matmul_highdim(timage1, timage2, boolean1, boolean2):
     return np.matmul(a, b)
 
 
+def _nontrace_mul(a, b):
+    out = np.multiply(a, b)
+    return out
+
+
+def tfe_notrace_fn(t):
+    out = _nontrace_mul(t, t)
+    result = np.sum(out)
+    return result
+
+
 # ---------------------------------------------------------------- function calls
 
 
