@@ -1092,12 +1092,171 @@ def pinned_cases(short=False):
             for name, (src, x, vals) in PINNED.items()]
 
 
+# ------------------------------------------------------------------ Zygote's features.jl
+
+# Zygote's test/features.jl: the language features its pullbacks handle, each
+# written as the Python a NumPy user would write (facts carry over, code does
+# not); same checks as tangent-ad's (first order, second where smooth)
+ZY = {}
+
+
+def zy(name, src, points, second=False, modes=None):
+    ZY[name] = (src, points, modes or (FIRST + (SECOND if second else ())))
+
+
+zy("pow_while", """
+def f(x, n):
+    r = 1.0
+    while n > 0:
+        n -= 1
+        r *= x
+    return r
+""", [(2.0, 3), (-1.5, 4)], True)
+zy("pow_mutable_cell", """
+def f(x, n):
+    r = [1.0]
+    while n > 0:
+        n -= 1
+        r[0] = r[0] * x
+    return r[0]
+""", [(2.0, 3)], True)
+zy("tuple_argument", "def f(t):\n    return t[0] * t[1]\n", [((2.0, 3.0),)], True)
+zy("complex_real_part", "def f(z):\n    return z.real\n", [(2.0 + 3.0j,)])
+zy("complex_real_times_imag", "def f(z):\n    return z.real * z.imag\n", [(2.0 + 3.0j,)])
+zy("struct_fields", """
+from tests.ports.tangent_functions import Foo
+
+
+def f(a, b):
+    c = Foo(a, b)
+    return c.a * c.b
+""", [(2.0, 3.0)], True)
+zy("mul_tuple", "def f(a, b):\n    c = (a, b)\n    return c[0] * c[1]\n", [(2.0, 3.0)], True)
+zy("mul_lambda_closure", """
+def f(x, y):
+    g = lambda z: x * z
+    return g(y)
+""", [(2.0, 3.0)], True)
+zy("varargs_product", """
+def prod_all(a, *b):
+    out = a
+    for v in b:
+        out = out * v
+    return out
+
+
+def f(a, b, c):
+    return prod_all(a, b, c) + prod_all(a)
+""", [(2.0, 3.0, -0.5)], True)
+zy("keyword_only_call", """
+def kwmul(*, a=1.0, b):
+    return a * b
+
+
+def f(a, b):
+    return kwmul(a=a, b=b) + kwmul(b=b)
+""", [(2.0, 3.0)], True)
+zy("myprod_loop", """
+def f(xs):
+    s = 1.0
+    for x in xs:
+        s *= x
+    return s
+""", [(np.array([1.0, 2.0, 3.0]),)], True)
+zy("mul_list", "def f(a, b):\n    xs = [a, b]\n    return xs[0] * xs[1]\n", [(2.0, 3.0)], True)
+zy("dict_store", """
+def f(x):
+    d = {}
+    d["x"] = x
+    return x * d["x"]
+""", [(2.0,)], True)
+zy("recursion_pow", """
+def pow_rec(x, n):
+    return 1.0 if n == 0 else x * pow_rec(x, n - 1)
+
+
+def f(x):
+    return pow_rec(x, 3)
+""", [(2.0,)], True)
+zy("nested_derivative", """
+import s2sgrad
+
+
+def f(x):
+    return s2sgrad.grad(np.sin)(x)
+""", [(0.5,)], True)
+zy("nested_derivative_closure_sum", """
+import s2sgrad
+
+
+def f(x):
+    def inner(y):
+        return x + y
+    return x * s2sgrad.grad(inner)(1.0)
+""", [(1.0,)], True)
+# perturbation confusion: d/dx [x * d/dy (x*y)] = 2x, 8 at 4
+zy("nested_derivative_closure_product", """
+import s2sgrad
+
+
+def f(x):
+    def inner(y):
+        return x * y
+    return x * s2sgrad.grad(inner)(1.0)
+""", [(4.0,), (-1.5,)], True)
+zy("matrix_literal", "def f(x):\n    H = np.array([[1.0, x], [3.0, 4.0]])\n    return np.sum(H * H)\n",
+   [(2.0,)], True)
+zy("three_way_merge", """
+def f(x):
+    if x > 0:
+        x *= 2
+    elif x < 0:
+        x *= 3
+    return x * x
+""", [(1.0,), (-1.0,)], True)
+zy("tuple_of_array", "def f(x):\n    t = tuple(x)\n    return t[0] * t[1] + t[2]\n",
+   [(np.array([1.0, 2.0, 3.0]),)], True)
+zy("shape_is_data", "def f(x):\n    return x.shape[1] * np.sum(x ** 2)\n",
+   [(np.ones((2, 3)) * 0.5,)], True)
+zy("tuple_slice_sum", "def f(x, y, z):\n    return sum((x, y, z)[0:2]) * z\n", [(7.0, 8.8, 9.9)],
+   True)
+zy("object_attribute_set", """
+class MyMutable:
+    def __init__(self, value):
+        self.value = value
+
+
+def set_value(m, x):
+    m.value = x
+
+
+def f(x):
+    m = MyMutable(0.0)
+    set_value(m, x)
+    return m.value * x
+""", [(1.0,)], True)
+zy("one_of_eltype", "def f(x):\n    return np.ones((), dtype=x.dtype) + 0.0 * np.sum(x)\n",
+   [(np.arange(3.0),)])
+
+
+def zygote_cases(short=False):
+    out = []
+    for name, (src, points, modes) in ZY.items():
+        for args in (points[:1] if short else points):
+            wrt = tuple(i for i, a in enumerate(args)
+                        if harness._is_float_leaf(a) or isinstance(a, tuple))
+            out.append(source_case("zygote", _name(name, args), src, args, wrt or (0,),
+                                   modes=modes))
+    return out
+
+
 ALL = {
     "tangent": corpus_cases,
     "tangent-2nd": second_cases,
     "tangent-hvp": hvp_cases,
     "tangent-demos": demo_cases,
     "tangent-ad": ad_cases,
+    "zygote": zygote_cases,
 }
 
 

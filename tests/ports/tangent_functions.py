@@ -16,6 +16,8 @@ list as the stack (``append``/``pop``).  ``ADAPTED`` says what was changed;
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 ADAPTED = {
@@ -778,3 +780,13 @@ def nested_dict(p):
 
 def extended_slice(x):
     return np.sum(x[::2, np.newaxis])
+
+
+# ---------------------------------------------------------------- helpers of other ports
+
+
+@dataclasses.dataclass
+class Foo:
+    """Zygote's features.jl ``struct Foo`` (a dataclass: a pytree node)."""
+    a: float
+    b: float

@@ -58,6 +58,12 @@ INTENDED_REFUSALS = {
                           _FORK_REJECTS,
     "list_pop_front_loop": "pop(0) from a list grown in a loop (pop() of the last item and "
                            "pop(i) of a literal list work): " + _SYNTAX,
+    # Zygote's features.jl
+    "zygote:tuple_argument": "as for unpacking_args_saxpy (reverse over forward only)",
+    "zygote:tuple_of_array": "tuple() of an array (its length is data): " + _SYNTAX,
+    "zygote:object_attribute_set": "an instance of a user class made inside the "
+                                   "differentiated function: refused naming the class "
+                                   "(dataclasses and NamedTuples work)",
 }
 
 
