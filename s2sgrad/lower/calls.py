@@ -533,6 +533,13 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if isinstance(obj, type) and not _is_library_function(obj):
+            raise self.error(node, f"making an instance of your class '{name}' inside the "
+                                   f"differentiated function is not supported; make it a "
+                                   f"dataclass (or s2sgrad.register_pytree it), or create the "
+                                   f"object outside and pass it in or read it as a global "
+                                   f"(its methods are then inlined)",
+                             cls=UnknownFunctionError, construct=name)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",

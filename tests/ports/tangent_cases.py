@@ -1015,6 +1015,119 @@ def f(x):
 """, [(2.0,)], True)
 ad("builtin_sum", "def f(x):\n    return sum((x, x * x))\n", [(2.0,)], True)
 ad("int_cast", "def f(x):\n    return float(int(x)) + x\n", [(2.5,)])
+# test_classes.py: methods of plain classes (an instance made outside, read as a
+# global: inlined; one made inside: refused with the advice)
+ad("class_instance_global", """
+from tests.ports.tangent_functions import CALC, SCALER
+
+
+def f(x):
+    return CALC.square_then_double(x) + CALC.combined(x) * SCALER.scale(x)
+""", [(3.0,), (-1.5,)], True)
+ad("class_instance_inside", """
+from tests.ports.tangent_functions import SimpleCalculator
+
+
+def f(x):
+    calc = SimpleCalculator()
+    return calc.square(x) + calc.cube(x)
+""", [(2.0,)])
+# test_iteration_rejected.py: loops over literal collections of active values
+# and dict views (the fork rejects them: its loop variable lost the gradient)
+ad("iterate_list_literal_active", """
+def f(x):
+    total = 0.0
+    for v in [x, x * 2]:
+        total = total + v * v
+    return total
+""", [(2.0,)], True)
+ad("iterate_tuple_literal_active", """
+def f(x):
+    total = 0.0
+    for v in (x, x * 2):
+        total = total + v
+    return total * x
+""", [(2.0,)], True)
+ad("iterate_dict_values", """
+def f(x):
+    d = {'a': x, 'b': x * 2}
+    total = 0.0
+    for v in d.values():
+        total = total + v * v
+    return total
+""", [(2.0,)], True)
+ad("iterate_dict_items", """
+def f(x):
+    d = {'a': x, 'b': x * 2}
+    total = 0.0
+    for k, v in d.items():
+        total = total + v * (2.0 if k == 'a' else 3.0)
+    return total
+""", [(2.0,)])
+ad("iterate_dict_keys", """
+def f(x):
+    d = {'a': x, 'b': x * 2}
+    total = 0.0
+    for k in d.keys():
+        total = total + d[k] * d[k]
+    return total
+""", [(2.0,)], True)
+ad("iterate_constant_list", """
+def f(x):
+    total = 0.0
+    for c in [1.0, 2.0, 3.0]:
+        total = total + x * c
+    return total
+""", [(2.0,)])
+# test_dict_get_method.py
+ad("dict_get", "def f(x):\n    d = {'a': x}\n    return d.get('a') ** 2\n", [(2.0,)], True)
+ad("dict_get_default_present", "def f(x):\n    d = {'a': x * x}\n    return d.get('a', 0.0)\n",
+   [(3.0,)], True)
+ad("dict_get_default_missing", "def f(x):\n    d = {'a': x}\n    return d.get('b', x * 2)\n",
+   [(2.0,)])
+ad("dict_get_in_loop", """
+def f(x):
+    d = {'w': x ** 2}
+    total = 0.0
+    for i in range(3):
+        total = total + d.get('w')
+    return total
+""", [(2.0,)], True)
+ad("dict_get_default_parameter", """
+def f(x, config={'lr': 0.5}):
+    return x * config.get('lr')
+""", [(2.0,)])
+# test_container_outputs.py: containers in and out
+A2, B2 = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+ad("container_tuple_input", "def f(params):\n    return np.sum(params[0] * params[1])\n",
+   [((A2, B2),)], True)
+ad("container_list_input", "def f(params):\n    return np.sum(params[0] + params[1] ** 2)\n",
+   [([A2, B2],)], True)
+ad("container_dict_input", "def f(d):\n    return np.sum(d['a'] * d['b'])\n",
+   [({"a": A2, "b": B2},)], True)
+ad("container_nested_input", """
+def f(d):
+    return np.sum(d['x'][0] * d['x'][1]) + np.sum(d['y'] ** 3)
+""", [({"x": (A2, B2), "y": A2},)], True)
+ad("container_loop_over_input", """
+def f(params):
+    s = 0.0
+    for p in params:
+        s = s + np.sum(p * p)
+    return s
+""", [((A2, B2),)], True)
+ad("container_dict_output", "def f(x):\n    return {'a': x * x, 'b': 3.0 * x}\n",
+   [(A2,)])
+ad("container_nested_dict_output", """
+def f(x):
+    return {'u': [x * x, np.tanh(x)], 'v': np.sum(x * x)}
+""", [(np.array([0.3, -0.7, 1.1]),)])
+ad("container_list_output", "def f(x):\n    return [x * x, np.sin(x)]\n",
+   [(np.array([0.5, 1.5, -0.5]),)])
+ad("container_dict_in_dict_out", """
+def f(d):
+    return {'out': d['w'] * d['b'], 'aux': np.sum(d['w'] * d['w'])}
+""", [({"w": A2, "b": B2},)])
 # Python scalar code Tangent users write: the math module, abs, pow, while on values
 ad("math_functions", """
 import math

@@ -790,3 +790,38 @@ class Foo:
     """Zygote's features.jl ``struct Foo`` (a dataclass: a pytree node)."""
     a: float
     b: float
+
+
+# tangent-ad's test_classes.py: plain classes whose methods a function calls
+class SimpleCalculator:
+    def square(self, x):
+        return x ** 2
+
+    def cube(self, x):
+        return x ** 3
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def scale(self, x):
+        return x * self.factor
+
+
+class ChainedCalculator:
+    def square(self, x):
+        return x ** 2
+
+    def double(self, x):
+        return x * 2
+
+    def square_then_double(self, x):
+        return self.double(self.square(x))
+
+    def combined(self, x):
+        return self.square(x) + self.double(x)
+
+
+CALC = ChainedCalculator()
+SCALER = Scaler(2.5)

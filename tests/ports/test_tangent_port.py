@@ -58,6 +58,13 @@ INTENDED_REFUSALS = {
                           _FORK_REJECTS,
     "list_pop_front_loop": "pop(0) from a list grown in a loop (pop() of the last item and "
                            "pop(i) of a literal list work): " + _SYNTAX,
+    "class_instance_inside": "an instance of a plain class made inside the function: refused "
+                             "naming the class, saying to make it a dataclass or to create it "
+                             "outside (class_instance_global: its methods are inlined)",
+    "dict_get_default_parameter": "dict.get() on a dict passed as an argument (a default "
+                                  "parameter): refused naming '.get()' (config['lr'] works, "
+                                  "and .get on a dict built inside)",
+    "container_": "reverse over forward of a container argument: as for unpacking_args_saxpy",
     # Zygote's features.jl
     "zygote:tuple_argument": "as for unpacking_args_saxpy (reverse over forward only)",
     "zygote:tuple_of_array": "tuple() of an array (its length is data): " + _SYNTAX,
