@@ -22,6 +22,7 @@ from ..errors import S2SGradError, UnknownFunctionError, UnresolvedNameError
 from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
+from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
 from ..primitives import random as R
 from ..guards import Path
@@ -382,6 +383,15 @@ class CallsMixin:
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
+        data_type = self.top.arg_types.get(base) if isinstance(base, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # a dict passed as (non-differentiated) data: its keys are known only
+            # when the code runs; d.get(k) is d[k] (a missing key: NumPy's code
+            # would go on with None, this raises KeyError -- never a wrong number)
+            if name == "get" and len(args) == 1 and not kwargs and isinstance(args[0], Const):
+                return self.apply_getitem(base, Slot(0), [args[0]], node)
+            raise self.unsupported(node, f"the dict method '.{name}' on the dict argument "
+                                         f"'{base.hint}'", "index it with d[key]")
         if name == "view" and not args and not kwargs and isinstance(base, Var):
             return base          # a.view(): a new array object over the same memory
         entry = P.METHODS.get(name)

@@ -61,9 +61,6 @@ INTENDED_REFUSALS = {
     "class_instance_inside": "an instance of a plain class made inside the function: refused "
                              "naming the class, saying to make it a dataclass or to create it "
                              "outside (class_instance_global: its methods are inlined)",
-    "dict_get_default_parameter": "dict.get() on a dict passed as an argument (a default "
-                                  "parameter): refused naming '.get()' (config['lr'] works, "
-                                  "and .get on a dict built inside)",
     "container_": "reverse over forward of a container argument: as for unpacking_args_saxpy",
     # Zygote's features.jl
     "zygote:tuple_argument": "as for unpacking_args_saxpy (reverse over forward only)",
