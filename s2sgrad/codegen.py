@@ -431,7 +431,9 @@ class CodeGen:
         self.aliases = IRAliases(func)  # which values may share memory (s2sgrad.alias)
         self.inplace: set = set()       # setitem equations written in place
         self.force_copy: set = set()    # loop carries copied once on entry
+        self._shared_results: set = set()   # body results given their carry's name
         self._coalesce_block(func.body)
+        self._unshare_clobbering(func.body)
         self.ufunc_out: dict = {}       # eqn -> operand position written in place
         examples = func.info.get("examples")
         # number operands printed as 0-d arrays (zero_d): specialised code run
@@ -1285,11 +1287,47 @@ class CodeGen:
             e = block.eqns[k]
             if param is not None and last_read.get(param, -1) > k:
                 return
+            if param is not None and any(r is param for r in block.results):
+                return       # another carry's next value is param's current one (a swap)
             if param is not None and e.blocks() and param in _uses_in(e):
                 return       # a branch/loop defining res may still read param inside
             if param is not None and len(e.outs) > 1:
                 return
             self.namer.names[res] = n
+            if param is not None:
+                self._shared_results.add(res)
+
+    def _unshare_clobbering(self, block):
+        """The carries' next values are copied at the end of a loop body, all
+        at once (``_copy_results``).  A carry's result given the carry's own
+        name (``_try_share``) is written where it is computed, in the body: if
+        another carry's next value lives under that name and was computed
+        before (an in-place write into the carry, taken as the other carry's
+        next value by ``a, b = b, a``-style code), that write would clobber it
+        before the copy reads it.  Such a result gets a name of its own."""
+        for e in block.eqns:
+            for b in e.blocks():
+                self._unshare_clobbering(b)
+            if e.prim.name not in ("for_loop", "while_loop"):
+                continue
+            body = e.params["body"]
+            off = loop_offset(e)
+            carries = body.params[off:]
+            where, _ = self._block_index(body)
+            for j, res_j in enumerate(body.results):
+                if not isinstance(res_j, Var) or res_j not in self.namer.names:
+                    continue
+                name_j = self.namer.names[res_j]
+                if name_j == self.namer.names.get(carries[j]):
+                    continue                 # no copy for carry j
+                k_j = where.get(res_j, -1)
+                for i, res_i in enumerate(body.results):
+                    if i == j or res_i not in self._shared_results or \
+                            self.namer.names.get(res_i) != name_j:
+                        continue
+                    if where.get(res_i, -1) > k_j:
+                        del self.namer.names[res_i]
+                        self._shared_results.discard(res_i)
 
     def _block_index(self, block):
         """(Var -> the position of the equation of ``block`` defining it,

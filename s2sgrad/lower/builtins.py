@@ -317,7 +317,10 @@ MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
     "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
     "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "sinh": "sinh",
-    "cosh": "cosh", "tanh": "tanh", "fabs": "abs", "pow": "power"}.items()}
+    "cosh": "cosh", "tanh": "tanh", "fabs": "abs", "pow": "power", "hypot": "hypot",
+    "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "degrees": "rad2deg",
+    "radians": "deg2rad", "copysign": "copysign", "exp2": "exp2", "cbrt": "cbrt"}.items()
+    if hasattr(math, k)}
 
 
 BUILTIN_CALLS = {}

@@ -24,6 +24,7 @@ from ..errors import (S2SGradError, UnknownFunctionError, UnresolvedNameError,
 from ..frontend import Resolver, parse_function
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
+from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
 from ..primitives import random as R
 from ..guards import Path
@@ -220,6 +221,10 @@ class CallsMixin:
                                      f".{func.attr}()")
             if P.shape_of(y) is not LIST:
                 return self.inplace_method(func.value, func.attr, node, base=y)
+        if isinstance(func, ast.Attribute) and func.attr == "extend" and \
+                isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
+                and isinstance(self.load_name(func.value), Seq):
+            return self.list_extend(func.value, node.args[0], node)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
@@ -437,6 +442,15 @@ class CallsMixin:
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
+        data_type = self.top.arg_types.get(base) if isinstance(base, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # a dict passed as (non-differentiated) data: its keys are known only
+            # when the code runs; d.get(k) is d[k] (a missing key: NumPy's code
+            # would go on with None, this raises KeyError -- never a wrong number)
+            if name == "get" and len(args) == 1 and not kwargs and isinstance(args[0], Const):
+                return self.apply_getitem(base, Slot(0), [args[0]], node)
+            raise self.unsupported(node, f"the dict method '.{name}' on the dict argument "
+                                         f"'{base.hint}'", "index it with d[key]")
         if name == "view" and not args and not kwargs and isinstance(base, Var):
             return base          # a.view(): a new array object over the same memory
         entry = P.METHODS.get(name)
@@ -550,6 +564,9 @@ class CallsMixin:
         mname = MATH_FUNCS.get(id(obj))
         if mname is not None and getattr(math, obj.__name__, None) is obj and not kwargs:
             # math.exp(x) on a Python scalar: NumPy's function, then float() as math gives
+            if obj is math.hypot and len(args) != 2:
+                raise self.unsupported(node, f"math.hypot of {len(args)} arguments",
+                                       "nest two-argument calls, or use np.linalg.norm")
             if obj is math.log and len(args) == 2:
                 out = self.apply(P.get("divide"), [
                     self.apply(P.get("log"), args[:1], {}, node),
@@ -609,6 +626,13 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if isinstance(obj, type) and not _is_library_function(obj):
+            raise self.error(node, f"making an instance of your class '{name}' inside the "
+                                   f"differentiated function is not supported; make it a "
+                                   f"dataclass (or s2sgrad.register_pytree it), or create the "
+                                   f"object outside and pass it in or read it as a global "
+                                   f"(its methods are then inlined)",
+                             cls=UnknownFunctionError, construct=name)
         raise self.error(node, f"'{name}' is not a function s2sgrad knows how to differentiate; "
                                f"use a supported NumPy function, or compute this value outside "
                                f"the differentiated function and pass it in",

@@ -95,6 +95,20 @@ class ContainersMixin:
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
 
+    def list_extend(self, name_node, value_node, node):
+        """``xs.extend(seq)`` on a literal list, ``seq`` a tuple/list known
+        while compiling (a literal, a literal list's name): the list grows by
+        its items, as ``append`` one after the other."""
+        base = self.load_name(name_node)
+        v = self.expr(value_node)
+        if base.kind != "list":
+            raise self.unsupported(node, "'.extend' on a tuple", "extend a list")
+        if not isinstance(v, Seq):
+            raise self.unsupported(node, "'.extend' with a computed sequence",
+                                   "extend with a list or tuple literal, or append in a loop")
+        self.rebind_container(name_node.id, base, Seq("list", base.items + list(v.items)))
+        return Const(None)
+
     def list_pop(self, name_node, index_node, node):
         """``xs.pop()`` / ``xs.pop(i)`` (``i`` constant): a literal list shrinks
         while compiling; a runtime list gives its last item and a new version

@@ -79,7 +79,8 @@ class ExpressionsMixin:
             elif isinstance(op, (ast.In, ast.NotIn)):
                 r = self.membership(left, right, node)
                 if isinstance(op, ast.NotIn):
-                    r = Const(not r.value)
+                    r = Const(not r.value) if isinstance(r, Const) else \
+                        self.apply(P.get("logical_not"), [r], {}, node)
             else:
                 r = self.apply(P.get(CMP[type(op)]), [left, right], {}, node)
             result = r if result is None else self.boolop_and(result, r, node)
@@ -105,6 +106,17 @@ class ExpressionsMixin:
             return Const(a.value in b.items)
         if isinstance(a, Const) and isinstance(b, Seq) and all(isinstance(i, Const) for i in b.items):
             return Const(a.value in [i.value for i in b.items])
+        if isinstance(a, (Const, Var)) and isinstance(b, Seq) and b.items and \
+                all(isinstance(i, Var) or (isinstance(i, Const) and _number(i.value))
+                    for i in b.items) and (isinstance(a, Var) or _number(a.value)):
+            # a computed number in a tuple/list of numbers (``x in (1.0, 2.0)``):
+            # Python's test is ``x == item`` for one item after the other, a
+            # boolean that steers control flow (no derivative flows through it)
+            acc = None
+            for item in b.items:
+                eq = self.apply(P.get("equal"), [a, item], {}, node)
+                acc = eq if acc is None else self.apply(P.get("logical_or"), [acc, eq], {}, node)
+            return acc
         raise self.unsupported(node, "'in' on computed values", "test membership outside")
 
     def boolop_and(self, a, b, node):
@@ -152,3 +164,8 @@ class ExpressionsMixin:
             return self.tree_attr(base, attr, node)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")
+
+
+def _number(v):
+    return isinstance(v, (bool, int, float)) or (hasattr(v, "dtype") and getattr(v, "ndim", 1) == 0
+                                                 and v.dtype.kind in "biuf")

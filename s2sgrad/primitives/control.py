@@ -50,15 +50,41 @@ def _assign(cg, target_var, value_expr, indent):
     return [indent + _to_source(ast.Assign(targets=[t], value=value_expr))]
 
 
-def _copy_results(cg, outs, results, indent):
-    """``out = result`` at the end of a region, unless both share a name."""
-    lines = []
+def _copy_results(cg, outs, results, indent, copy=()):
+    """``out = result`` at the end of a region, unless both share a name.
+
+    The copies are one parallel assignment: where a copy reads a name an
+    earlier copy of the group writes (``a, b = b, a`` in a loop: the carries'
+    next values are each other's current ones), they are printed as one tuple
+    assignment ``a_1, b_1 = b_1, a_1``, never as two statements of which the
+    second would read the first's result.  ``copy`` holds the outputs that
+    start as a private ``.copy()`` of their value."""
+    from ..codegen import _to_source
+    pairs = []
     for o, r in zip(outs, results):
         rn = cg.atom(r)
-        if isinstance(rn, ast.Name) and rn.id == cg.namer.name(o):
+        if isinstance(rn, ast.Name) and rn.id == cg.namer.name(o) and o not in copy:
             continue
-        lines += _assign(cg, o, rn, indent)
-    return lines
+        if o in copy:
+            rn = ast.Call(func=ast.Attribute(value=rn, attr="copy", ctx=ast.Load()), args=[],
+                          keywords=[])
+        pairs.append((o, rn))
+    written, clash = set(), False
+    for o, rn in pairs:
+        read = {n.id for n in ast.walk(rn) if isinstance(n, ast.Name)}
+        if read & written:
+            clash = True
+            break
+        written.add(cg.namer.name(o))
+    if not clash:
+        lines = []
+        for o, rn in pairs:
+            lines += _assign(cg, o, rn, indent)
+        return lines
+    target = ast.Tuple(elts=[ast.Name(id=cg.namer.name(o), ctx=ast.Store()) for o, _ in pairs],
+                       ctx=ast.Store())
+    value = ast.Tuple(elts=[rn for _, rn in pairs], ctx=ast.Load())
+    return [indent + _to_source(ast.Assign(targets=[target], value=value))]
 
 
 def _cond_stmt(cg, e, indent):
@@ -80,14 +106,8 @@ def _cond_stmt(cg, e, indent):
 def _loop_prologue(cg, carries, inits, indent):
     """Bind each carry's initial value; a carry updated in place inside the
     loop starts as a private copy when its initial value is not ours."""
-    from ..codegen import _to_source
-    lines = []
-    for c, a in zip(carries, inits):
-        if c in cg.force_copy:
-            lines.append(f"{indent}{cg.namer.name(c)} = {_to_source(cg.atom(a))}.copy()")
-        else:
-            lines += _copy_results(cg, [c], [a], indent)
-    return lines
+    return _copy_results(cg, carries, inits, indent,
+                         copy=[c for c in carries if c in cg.force_copy])
 
 
 def _body_lines(cg, e, body, carries, inner):

@@ -90,6 +90,18 @@ def _winning_writes(em, like, parts, index):
 def setitem_vjp(em, eqn, g):
     y, v, *parts = eqn.args
     idx = {"index": eqn.params["index"]}
+    if _is_list(y):
+        # xs[i] = v on a Python list: the slot takes v itself (no dtype
+        # conversion, one slot, and reading it shares no memory to copy)
+        t = eqn.params["index"]
+        if isinstance(t, int) and not isinstance(t, bool) and not parts:
+            gv = em.call("list_get", g, Const(t))        # differentiable again as a list read
+        elif isinstance(t, Slot) and t.k == 0 and len(parts) == 1:
+            gv = em.call("list_get", g, parts[0])
+        else:
+            gv = em.call("getitem", g, *parts, _params=idx)
+        y_bar = em.call("setitem", g, Const(0.0), *parts, _params=idx)
+        return [y_bar, gv] + [None] * len(parts)
     gv = em.call("getitem", g, *parts, _params=dict(idx, copy=True))
     if may_repeat(eqn.params["index"], parts):
         gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
@@ -99,6 +111,11 @@ def setitem_vjp(em, eqn, g):
         # integer or bool array (y = np.arange(3); y[1] = 5 * x truncates)
         gv = _through_dtype_of(em, gv, y, v)
     return [y_bar, em.unbroadcast(gv, v)] + [None] * len(parts)
+
+
+def _is_list(y):
+    from .lists import LIST
+    return isinstance(y, Var) and shape_of(y) is LIST
 
 
 def _through_dtype_of(em, t, y, v):
@@ -116,7 +133,7 @@ def setitem_jvp(em, eqn, dots):
         return None
     if dy is None:
         dy = em.zeros_like(y)
-    if dv is not None:
+    if dv is not None and not _is_list(y):
         dv = em.call("cast_derivative", dv, dtype=em.result_type(y), to=em.result_type(dy))
     return em.call("setitem", dy, Const(0.0) if dv is None else dv, *parts,
                    _params={"index": eqn.params["index"]})

@@ -10,7 +10,18 @@ checks it in each mode:
   ``<u, f(x + t v)>`` (``u`` a random cotangent, ``v`` a random direction in
   every differentiated argument at once);
 * ``"fwd"``: ``jvp(f, wrt)(args, v)`` -- the value again, and ``<u, J v>``
-  against the same differences.
+  against the same differences;
+* second order, for a scalar ``f`` (Tangent's and autograd's Hessian-vector
+  product configurations): ``"rr"`` reverse over reverse
+  (``vjp(grad(f))``), ``"fr"`` forward over reverse (``jvp(grad(f))``),
+  ``"hvp"`` (``s2sgrad.hvp``), ``"rf"`` reverse over forward (``vjp`` of a
+  user-style function returning ``jvp(f)(args, v)[1]``).  Each gives ``H v``;
+  ``<w, H v>`` is compared with central differences of ``<w, grad f>`` (the
+  first-order gradient, itself checked against differences of ``f`` by the
+  first-order modes), with the same Richardson and kink logic; the gradient
+  computed on the way (rr, fr) must equal ``grad(f)``'s and rf's value
+  ``<grad f, v>``.  A float32 argument gets float32 results, compared with
+  the differences taken in float64.
 
 Complex values are paired by ``Re(sum(a * b))`` (s2sgrad's convention, which
 is JAX's and autograd's: the cotangent of ``z`` is ``df/dRe z - i df/dIm z``),
@@ -90,16 +101,19 @@ class Result:
 _loaded = {}
 
 
-def load(src, fname, filename):
+def load(src, fname, filename, env=None):
     """Exec ``src`` under ``filename`` (registered in linecache) and return
-    ``fname`` from its namespace.  Each filename is loaded once."""
-    key = (filename, src)
+    ``fname`` from its namespace (which starts with ``env``'s names).  Each
+    filename is loaded once."""
+    env = env or {}
+    key = (filename, src, tuple((k, (v.shape, v.tobytes()) if isinstance(v, np.ndarray) else v)
+                                for k, v in sorted(env.items(), key=lambda kv: kv[0])))
     if key not in _loaded:
         # a unique file name per source: s2sgrad keys its caches by code and file
         n = len(_loaded)
         fn = f"{filename[:-1]} #{n}>"
         linecache.cache[fn] = (len(src), None, src.splitlines(True), fn)
-        ns = {"__name__": f"port_{n}"}
+        ns = {"__name__": f"port_{n}", **env}
         exec(compile(src, fn, "exec"), ns)
         _loaded[key] = ns
     return _loaded[key][fname]
@@ -266,6 +280,8 @@ def _check(case, f, expected, mode):
     args = copy.deepcopy(case.args)
     before = snapshot(args)
     wrt = tuple(case.wrt)
+    if mode in SECOND_ORDER:
+        return _check_second(case, f, expected, mode, rng, args, before, wrt)
     u = random_like(rng, expected)
     vs = {w: random_like(rng, args[w], data_zero=False) for w in wrt}
     try:
@@ -296,7 +312,97 @@ def _check(case, f, expected, mode):
     if case.zero:
         return Result(case, mode, "ok") if got == 0 else Result(
             case, mode, "wrong", f"derivative {got!r}, must be exactly 0")
+    if any(_f32(args[w]) for w in wrt):
+        # float32 arguments: the differences are taken in float64 (the case's
+        # rtol says how close the float32 derivative must be)
+        case = dataclasses.replace(case, args=_widened(case.args, wrt))
     return _compare(case, f, mode, got, u, vs, wrt)
+
+
+SECOND_ORDER = ("rr", "fr", "hvp", "rf")
+
+
+def _directional(f, nargs, wrt):
+    """A user-style function ``d(*args, *tangents)`` returning the directional
+    derivative ``jvp(f)(args, tangents)[1]`` (for reverse over forward)."""
+    params = [f"x{i}" for i in range(nargs)]
+    dots = [f"x{w}_dot" for w in wrt]
+    src = ("import s2sgrad\n\n\n"
+           f"def d({', '.join(params + dots)}):\n"
+           f"    return s2sgrad.jvp(inner, wrt={tuple(wrt)!r})(({', '.join(params)},), "
+           f"({', '.join(dots)},))[1]\n")
+    return load(src, "d", f"<port directional: {getattr(f, '__name__', 'f')}>", {"inner": f})
+
+
+def _is_scalar(v):
+    return _is_float_leaf(v) and np.ndim(v) == 0 and not np.iscomplexobj(v)
+
+
+def _widened(args, wrt):
+    """float32 differentiated arguments as float64 (for the reference)."""
+    out = list(args)
+    for w in wrt:
+        lx, td = pytree.flatten(out[w])
+        out[w] = pytree.unflatten(td, [x.astype(np.float64) if isinstance(x, np.ndarray) and
+                                       x.dtype == np.float32 else x for x in lx])
+    return tuple(out)
+
+
+def _f32(tree):
+    leaves, _ = pytree.flatten(tree)
+    return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype == np.float32 for x in leaves)
+
+
+def _check_second(case, f, expected, mode, rng, args, before, wrt):
+    """``<w, H v>`` by ``mode`` against differences of the first-order gradient."""
+    if not _is_scalar(expected):
+        return Result(case, mode, "error", f"port: second order needs a real scalar output, "
+                      f"got {type(expected).__name__}")
+    vt = tuple(random_like(rng, args[w], data_zero=False) for w in wrt)
+    wt = tuple(random_like(rng, args[w], data_zero=False) for w in wrt)
+    f32 = any(_f32(args[w]) for w in wrt)
+    try:
+        first = s2sgrad.grad(f, wrt=wrt)
+        ref_grads = first(*copy.deepcopy(args))
+        if mode == "rr":
+            grads, pullback = s2sgrad.vjp(s2sgrad.grad(f, wrt=wrt), wrt=wrt)(*args)
+            hv = pullback(vt)
+        elif mode == "fr":
+            grads, hv = s2sgrad.jvp(s2sgrad.grad(f, wrt=wrt), wrt=wrt)(tuple(args), vt)
+        elif mode == "hvp":
+            grads, hv = ref_grads, s2sgrad.hvp(f, wrt=wrt)(tuple(args), vt)
+        else:
+            d = _directional(f, len(args), wrt)
+            dd, pullback = s2sgrad.vjp(d, wrt=wrt)(*args, *vt)
+            hv = pullback(1.0)
+            grads = ref_grads
+            want = inner(ref_grads, vt)
+            if not _close(float(dd), want, 1e-6 if not f32 else 1e-4, 1e-9):
+                return Result(case, mode, "wrong", f"value: directional derivative {dd!r} != "
+                              f"<grad f, v> {want!r}")
+    except Exception as exc:
+        return Result(case, mode, "refused" if is_refusal(exc) else "error", _describe(exc))
+    if not isinstance(hv, tuple) or len(hv) != len(wrt):
+        return Result(case, mode, "wrong", f"H v: expected a tuple of {len(wrt)}, got {hv!r}")
+    for w, h in zip(wrt, hv):
+        bad = _bad_cotangent(h, args[w])
+        if bad:
+            return Result(case, mode, "wrong", f"H v of argument {w}: {bad}")
+        if f32 and _f32(args[w]) and not _f32(h):
+            return Result(case, mode, "wrong", f"H v of float32 argument {w} is not float32")
+    diff = same_tree_values(grads, ref_grads, rtol=1e-6 if f32 else 1e-9)
+    if diff:
+        return Result(case, mode, "wrong", f"gradient on the way: {diff}")
+    if not unchanged(args, before):
+        return Result(case, mode, "wrong", "an argument was modified")
+    got = inner(hv, wt)
+    if case.zero:
+        return Result(case, mode, "ok") if got == 0 else Result(
+            case, mode, "wrong", f"second derivative {got!r}, must be exactly 0")
+    ref_args = _widened(case.args, wrt) if f32 else case.args
+    ref = s2sgrad.grad(f, wrt=wrt)
+    vs = dict(zip(wrt, vt))
+    return _compare(dataclasses.replace(case, args=ref_args), ref, mode, got, wt, vs, wrt)
 
 
 def _bad_cotangent(ct, x):

@@ -16,6 +16,8 @@ list as the stack (``append``/``pop``).  ``ADAPTED`` says what was changed;
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 ADAPTED = {
@@ -579,6 +581,17 @@ def tfe_matmul_highdim(timage1, timage2, boolean1, boolean2):
     return np.matmul(a, b)
 
 
+def _nontrace_mul(a, b):
+    out = np.multiply(a, b)
+    return out
+
+
+def tfe_notrace_fn(t):
+    out = _nontrace_mul(t, t)
+    result = np.sum(out)
+    return result
+
+
 # ---------------------------------------------------------------- function calls
 
 
@@ -767,3 +780,48 @@ def nested_dict(p):
 
 def extended_slice(x):
     return np.sum(x[::2, np.newaxis])
+
+
+# ---------------------------------------------------------------- helpers of other ports
+
+
+@dataclasses.dataclass
+class Foo:
+    """Zygote's features.jl ``struct Foo`` (a dataclass: a pytree node)."""
+    a: float
+    b: float
+
+
+# tangent-ad's test_classes.py: plain classes whose methods a function calls
+class SimpleCalculator:
+    def square(self, x):
+        return x ** 2
+
+    def cube(self, x):
+        return x ** 3
+
+
+class Scaler:
+    def __init__(self, factor):
+        self.factor = factor
+
+    def scale(self, x):
+        return x * self.factor
+
+
+class ChainedCalculator:
+    def square(self, x):
+        return x ** 2
+
+    def double(self, x):
+        return x * 2
+
+    def square_then_double(self, x):
+        return self.double(self.square(x))
+
+    def combined(self, x):
+        return self.square(x) + self.double(x)
+
+
+CALC = ChainedCalculator()
+SCALER = Scaler(2.5)
