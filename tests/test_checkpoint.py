@@ -484,6 +484,16 @@ def test_composes_with_forward_mode_and_grad_of_grad():
 # ---------------------------------------------------------------- fuzzed loop programs
 
 
+def first_differentiable(specs, args):
+    """The index of a fuzzed program's first argument that can be
+    differentiated (an array or a float); skips the test when there is none."""
+    kinds = [k for _, k, _, _ in specs]
+    wrt = [i for i, k in enumerate(kinds) if k not in ("int", "idx", "default")]
+    if not wrt or not isinstance(args[wrt[0]], (np.ndarray, float)):
+        pytest.skip("nothing to differentiate")
+    return wrt[0]
+
+
 def _loop_programs(n):
     out, seed = [], 0
     while len(out) < n and seed < 400:
@@ -942,11 +952,7 @@ def test_hvp_of_a_checkpointed_loop_keeps_the_memory_benefit():
 def test_fuzzed_loop_programs_jvp_of_checkpointed_gradient(seed, src, specs):
     f = load(src)
     args = make_args(specs, seed)
-    kinds = [k for _, k, _, _ in specs]
-    wrt = [i for i, k in enumerate(kinds) if k not in ("int", "idx", "default")]
-    if not wrt or not isinstance(args[wrt[0]], (np.ndarray, float)):
-        pytest.skip("nothing to differentiate")
-    w = wrt[0]
+    w = first_differentiable(specs, args)
     v = (np.ones_like(args[w]) * 0.5,)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -366,14 +366,11 @@ def test_fuzzed_loop_programs_reverse_over_checkpointed_gradient(seed, src, spec
     # vjp(grad(f, checkpoint=s)): the pullback of the checkpointed call, H u,
     # against the uncheckpointed composition (generic code)
     import warnings
+    from .test_checkpoint import first_differentiable
     from .test_fuzz import flat, load, make_args
     f = load(src)
     args = make_args(specs, seed)
-    kinds = [k for _, k, _, _ in specs]
-    wrt = [i for i, k in enumerate(kinds) if k not in ("int", "idx", "default")]
-    if not wrt or not isinstance(args[wrt[0]], (np.ndarray, float)):
-        pytest.skip("nothing to differentiate")
-    w = wrt[0]
+    w = first_differentiable(specs, args)
     u = np.ones_like(args[w]) * 0.5 if isinstance(args[w], np.ndarray) else 0.5
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
