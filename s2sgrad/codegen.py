@@ -651,15 +651,28 @@ class CodeGen:
         entry where an init is read elsewhere: :meth:`_writable`), so the
         inits are no more a reason to copy for the second write than for the
         first (which copied ``x_bar`` whole once per step).  The carry
-        itself and the versions between stay checked (:meth:`_read_after`)."""
+        itself and the versions between stay checked (:meth:`_read_after`).
+        (The walk back is memoised: ``inplace`` only grows and definitions do
+        not change, so where an earlier walk from a version stopped, a walk
+        through it resumes; a walk per write was quadratic in the number of
+        accumulations into one gradient in a loop body.)"""
+        memo = self.__dict__.setdefault("_written_back", {})
+        start = y
         seen = 0
         while seen < 10_000:
+            hit = memo.get(y)
+            if hit is not None and seen + hit[1] <= 10_000:
+                y, n = hit
+                seen += n
+                continue
             d = self.defs.get(y)
             if d is None or d[0] != "eqn" or d[1] not in self.inplace or \
                     not isinstance(d[1].args[0], Var):
                 break
             y = d[1].args[0]
             seen += 1
+        if seen:
+            memo[start] = (y, seen)
         return self._carry_chain(y)[1:] if seen else []
 
     def _rebound_between(self, n, y, out, lo, hi) -> bool:
