@@ -20,7 +20,7 @@ from ..alias import Index, Permute, ReadOnly, Reshape, Same, UnknownAlias
 from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
-from .syntax import rebinds_plainly
+from .syntax import _preorder, rebinds_plainly
 from .values import DictVal, Seq
 
 
@@ -244,7 +244,7 @@ class AliasingMixin:
         key = id(self.src.node)
         if key not in cache:
             last = {}
-            for n in ast.walk(self.src.node):
+            for n in _preorder(self.src.node, skip=()):     # (ast.walk's nodes, faster)
                 if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                     last[n.target.id] = max(last.get(n.target.id, -1), n.lineno)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
@@ -396,12 +396,13 @@ class AliasingMixin:
 
     # ------------------------------------------------------------ loops
 
-    def carry_views(self, names, inits, params, body):
+    def carry_views(self, names, inits, params, body, rb=None):
         """Before a loop body is lowered: a carried view (``v = y[1:]`` before
         the loop) is a view of its base's carry; views of a carried array that
         are held outside the carries are re-derived when it is written (which
         makes them carries on the next lowering of the loop).  Returns the
-        assumed relations ``[(name, param, base param, View)]``."""
+        assumed relations ``[(name, param, base param, View)]``.  ``rb``: the
+        body's :class:`~s2sgrad.lower.syntax.Rebindings`, if made."""
         model = self.top.alias
         param_of = {}
         for n, a, p_ in zip(names, inits, params):
@@ -415,7 +416,8 @@ class AliasingMixin:
             if not isinstance(a, Var) or _hidden(n):
                 continue
             model.inherit_unknown(p_, a)
-            if a in model.arrays and not rebinds_plainly(body, n):
+            if a in model.arrays and not (rb.rebinds_plainly(n) if rb is not None
+                                          else rebinds_plainly(body, n)):
                 model.arrays.add(p_)        # x += v keeps an array an array
             rec = model.view_of.get(a)
             if rec is not None:

@@ -16,8 +16,8 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import (DictVal, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
-from .syntax import (assigned_in, has_node, kept_then_written, loop_else_as_flag, rebinds,
-                     rebinds_plainly)
+from .syntax import (Rebindings, _preorder, assigned_in, child_nodes, has_node,
+                     kept_then_written, loop_else_as_flag)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
 
 
@@ -299,7 +299,7 @@ class ControlFlowMixin:
                 bound = bound | set(self.target_names(n.target))
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
                 last[n.id] = max(last.get(n.id, n.lineno), n.lineno)
-            stack.extend((c, bound) for c in ast.iter_child_nodes(n))
+            stack.extend((c, bound) for c in child_nodes(n))
         self._free_load_last_of = (node, last)
         return last
 
@@ -316,10 +316,14 @@ class ControlFlowMixin:
         cached = self.__dict__.get("_read_lines_of")
         if cached is not None and cached[0] is node:
             return cached[1]
-        aug = {id(n.target) for n in ast.walk(node) if isinstance(n, ast.AugAssign)}
+        aug = set()
         lines: dict = {}
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or id(n) in aug):
+        # (one walk, parents before children: an augmented assignment's
+        # target is reached after it)
+        for n in _preorder(node, skip=()):
+            if isinstance(n, ast.AugAssign):
+                aug.add(id(n.target))
+            elif isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or id(n) in aug):
                 first, last = lines.get(n.id, (n.lineno, n.lineno))
                 lines[n.id] = (min(first, n.lineno), max(last, n.lineno))
         self._read_lines_of = (node, lines)
@@ -523,13 +527,15 @@ class ControlFlowMixin:
             if target is not None else set()
         aliases = {}
         first = {}
+        # (asked for every carry, before the body is lowered: one walk)
+        rb = Rebindings(s.body)
         def rebound(n, v):
             if n in loop_targets:
                 return True                 # (the loop binds its target each time)
             # x += v keeps an array an array (in place): not a rebinding
             if isinstance(v, Var) and self.top.alias.known_array(v):
-                return rebinds_plainly(s.body, n)
-            return rebinds(s.body, n)
+                return rb.rebinds_plainly(n)
+            return rb.rebinds(n)
 
         for n in names:
             v = self.env.get(n)
@@ -541,10 +547,11 @@ class ControlFlowMixin:
                     and m not in loop_targets:
                 aliases[m] = first[id(v)]
         names = [n for n in names if n not in aliases]
-        if has_node(s.body, ast.Return):
+        has_return = has_node(s.body, ast.Return)
+        if has_return:
             names += [n for n in ("$ret", "$retv") if n not in names]
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
-        has_break = has_node(s.body, ast.Break) or has_node(s.body, ast.Return)
+        has_break = has_return or has_node(s.body, ast.Break)
         if has_break:
             names.append("$brk")
             self.env["$brk"] = Const(False)
@@ -569,7 +576,7 @@ class ControlFlowMixin:
         # are the same arrays as the initial values: containers holding
         # them (accs = [z, ...]) hold the carry in the loop and the output
         # after it
-        self.refuse_unknown_in_place(s, names, inits)
+        self.refuse_unknown_in_place(s, names, inits, rb)
         self.refuse_kept_then_written(s)
         same = {a: p_ for n, a, p_ in zip(names, inits, params)
                 if isinstance(a, Var) and (not n.startswith("$") or n.startswith(LIVE_PREFIX))
@@ -605,14 +612,14 @@ class ControlFlowMixin:
         saved_alias = self.iter_alias
         self.iter_alias = dict(saved_alias)
         in_place = [(a, p_) for n, a, p_ in zip(names, inits, params)
-                    if isinstance(a, Var) and not rebinds(s.body, n) and n not in loop_targets
+                    if isinstance(a, Var) and not rb.rebinds(n) and n not in loop_targets
                     and (not n.startswith("$") or n.startswith(LIVE_PREFIX))]
         for a, p_ in in_place:
             self.iter_alias[id(a)] = p_
         # the carries keep their places in the view graph (s2sgrad.alias): a
         # view carried in (v = y[1:] before the loop) still writes into its
         # base, and the views of an array taken before the loop see the writes
-        assumed = self.carry_views(names, inits, params, s.body)
+        assumed = self.carry_views(names, inits, params, s.body, rb)
         self.env["$cont"] = Const(False)
         if has_break:
             self.env["$brk"] = Const(False)
@@ -687,19 +694,20 @@ class ControlFlowMixin:
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
 
-    def refuse_unknown_in_place(self, s, names, inits):
+    def refuse_unknown_in_place(self, s, names, inits, rb=None):
         """``z += v`` in a loop on a value not known to be an array (``z = x
         * 1.0``) that another name or a container also holds and reads
         later: in place (the other sees it) on an array, a rebinding on a
         number -- decided at run time, which the loop's carries cannot
-        follow.  Refused at the loop rather than computed one way."""
+        follow.  Refused at the loop rather than computed one way.
+        ``rb``: :class:`Rebindings` of the body, if made."""
         model = self.top.alias
+        rb = rb or Rebindings(s.body)
         last = self.last_loads()
         in_loop = self.loop_depth > 0 or self.enclosing_loop()
         for n, a in zip(names, inits):
             if n.startswith("$") or not isinstance(a, Var) or P.shape_of(a) is P.SCALAR or \
-                    model.known_array(a) or rebinds_plainly(s.body, n) or \
-                    not rebinds(s.body, n):
+                    model.known_array(a) or rb.rebinds_plainly(n) or not rb.rebinds(n):
                 continue
             for k, v in self.env.items():
                 if k == n or k.startswith("$") or k not in last and not in_loop:

@@ -84,6 +84,23 @@ def _preorder(node, skip=(ast.Lambda,)):
 _CONTEXTS = (ast.Load, ast.Store, ast.Del)
 
 
+def child_nodes(n):
+    """``ast.iter_child_nodes(n)`` but a Name's ctx, as a list (its
+    generator over ``ast.iter_fields`` was most of the time of the walks
+    that use it)."""
+    kids = []
+    AST = ast.AST
+    for f in n._fields:
+        v = getattr(n, f, None)
+        if isinstance(v, list):
+            for x in v:
+                if isinstance(x, AST):
+                    kids.append(x)
+        elif isinstance(v, AST) and not isinstance(v, _CONTEXTS):
+            kids.append(v)
+    return kids
+
+
 def assigned_in(stmts):
     """Names assigned (in order of first assignment) by a list of statements."""
     names = []
@@ -168,27 +185,63 @@ def rebinds_plainly(stmts, name):
     return False
 
 
+class Rebindings:
+    """:func:`rebinds` and :func:`rebinds_plainly` of one list of statements
+    for every name, from one walk (a loop asks them for each of its carries,
+    several times: a walk of its body per question).  Valid while the
+    statements are not changed (lowering a loop rewrites its body's
+    ``break``s in place, :func:`loop_else_as_flag`: made before, asked
+    before the body is lowered)."""
+
+    def __init__(self, stmts):
+        stores = []
+        aug = set()
+        for st in stmts:
+            for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
+                               + COMPREHENSIONS):
+                if isinstance(n, ast.Name):
+                    if isinstance(n.ctx, ast.Store):
+                        stores.append(n)
+                elif isinstance(n, ast.AugAssign):
+                    # (its target is reached in the same walk: rebinds_plainly's
+                    # walk of every node finds no other augmented assignment
+                    # whose target this walk reaches)
+                    aug.add(id(n.target))
+        self.stores = {n.id for n in stores}
+        self.plain = {n.id for n in stores if id(n) not in aug}
+
+    def rebinds(self, name) -> bool:
+        return name in self.stores
+
+    def rebinds_plainly(self, name) -> bool:
+        return name in self.plain
+
+
 def has_node(stmts, node_type):
     """Whether statements contain ``node_type`` outside nested loops/functions
-    (a ``break`` in an inner loop belongs to that loop)."""
+    (a ``break`` in an inner loop belongs to that loop).  (An iterative walk:
+    the recursive generator was most of a loop's analysis before lowering.)"""
     for s in stmts:
-        for n in _walk_no_loops(s):
-            if isinstance(n, node_type):
-                return True
+        # (as _walk_no_loops: each statement itself is entered, whatever it is)
+        if isinstance(s, node_type):
+            return True
+        stack = [s]
+        while stack:
+            for child in child_nodes(stack.pop()):
+                if isinstance(child, _NO_WALK):
+                    if isinstance(child, (ast.For, ast.While)):
+                        # a return inside an inner loop still leaves the outer one
+                        for m in _preorder(child, skip=()):
+                            if isinstance(m, ast.Return) and isinstance(m, node_type):
+                                return True
+                    continue
+                if isinstance(child, node_type):
+                    return True
+                stack.append(child)
     return False
 
 
-def _walk_no_loops(node):
-    yield node
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.For, ast.While, ast.FunctionDef, ast.Lambda)):
-            if isinstance(child, (ast.For, ast.While)):
-                # a return inside an inner loop still leaves the outer one
-                for m in ast.walk(child):
-                    if isinstance(m, ast.Return):
-                        yield m
-            continue
-        yield from _walk_no_loops(child)
+_NO_WALK = (ast.For, ast.While, ast.FunctionDef, ast.Lambda)
 
 
 def snippet(node):
@@ -476,6 +529,11 @@ def kept_then_written(body, may_be_array, is_reference=None):
     None.  ``may_be_array(name)``: whether ``name += v`` may be in place;
     ``is_reference``: see :func:`_kept_in_list`.  Pairs inside a nested
     loop's body are that loop's own check."""
+    # (no pair without an array put into a list: the events' walks -- one
+    # per statement and name -- only where some statement can put one; a
+    # statement's whole walk finds every item its events would)
+    if not any(_kept_in_list(st) for st in body):
+        return None
     ev = _events(body, (), may_be_array, is_reference, [])
     n = len(ev)
     for i, (kind, name, node, _) in enumerate(ev):
