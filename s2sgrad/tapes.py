@@ -146,8 +146,15 @@ class _Tapes:
             if j is not None:
                 fwd_of[k] = j
                 taken.add(j)
+        # the block's stacks by the equation making them, made once for its
+        # pairs (a table of the whole block per pair was quadratic in the
+        # number of loops; pairs only remove the new_stack of the stacks they
+        # convert, which pair checks, and make none)
+        self._created_in = (block, {e.outs[0]: e for e in block.eqns
+                                    if e.prim.name == "new_stack"}) if fwd_of else None
         for k, j in sorted(fwd_of.items(), key=lambda kj: kj[1]):
             self.pair(block, loops[j], loops[k])
+        self._created_in = None
         # a reversed loop with no partner (that of a ``while`` loop, whose
         # trip count is known only when the reversal starts): its hoisted
         # weight-gradient factors still go into arrays of its length
@@ -243,14 +250,39 @@ class _Tapes:
         bpushes = {e.args[0]: e for e in bbody.eqns if e.prim.name == "push"}
         if not bpushes and not any(s in pops for s in pushes):
             return          # (nothing to convert: no look at the whole block)
-        created = {e.outs[0]: e for e in block.eqns if e.prim.name == "new_stack"}
-        at = {id(e): i for i, e in enumerate(block.eqns)}
+        eqns = block.eqns
+        i_fwd, i_bwd = at_of(block, fwd), at_of(block, bwd)
+        cached = self.__dict__.get("_created_in")
+        made = cached[1] if cached is not None and cached[0] is block else \
+            {e.outs[0]: e for e in eqns if e.prim.name == "new_stack"}
+
+        def created_before(s, end):
+            # s's new_stack, if it is in the block before position ``end``
+            # (list.index: identity, as Eqn has no __eq__; at C speed)
+            d = made.get(s)
+            if d is None:
+                return None
+            try:
+                eqns.index(d, 0, end)
+            except ValueError:
+                return None
+            return d
+        created = {}
         # saved values: pushed in fwd, popped in bwd
-        saved = [s for s in pushes if s in pops and s in created and
-                 at[id(created[s])] < at[id(fwd)] and self._only_uses(s, pushes[s], pops[s])]
+        for s in pushes:
+            if s in pops:
+                d = created_before(s, i_fwd)
+                if d is not None:
+                    created[s] = d
+        saved = [s for s in pushes if s in created and self._only_uses(s, pushes[s], pops[s])]
         # hoisted factors: pushed in bwd, unzipped after it
-        after = block.eqns[at[id(bwd)] + 1:]
-        unzips = {e.args[0]: e for e in after if e.prim.name == "unzip"}
+        unzips = {e.args[0]: e for e in eqns[i_bwd + 1:] if e.prim.name == "unzip"} \
+            if bpushes else {}
+        for s in bpushes:
+            if s in unzips and s not in created:
+                d = created_before(s, len(eqns))
+                if d is not None:
+                    created[s] = d
         factors = [s for s in bpushes if s in unzips and s in created and
                    self._only_uses(s, bpushes[s], unzips[s])]
         if not saved and not factors:
@@ -785,10 +817,12 @@ def at_of(block, e) -> int:
 
 
 def _index_of(eqns, e) -> int:
-    for i, x in enumerate(eqns):
-        if x is e:
-            return i
-    raise ValueError("equation not in block")
+    # (list.index compares by identity first, and Eqn has no __eq__: the
+    # same answer as a scan for ``x is e``, at C speed)
+    try:
+        return eqns.index(e)
+    except ValueError:
+        raise ValueError("equation not in block") from None
 
 
 def _defined(block):
