@@ -10,7 +10,9 @@ generated Python, and running it once) and a second call (the generated
 code only).  Times are the process's CPU time (this is one thread: on a
 shared machine the wall clock also counts waiting for a processor); the
 median of ``--rounds`` fresh processes.  The stage breakdown comes from
-``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose).
+``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose); "(peephole
+N)" after specialize is the part of it spent in the peephole rounds
+(s2sgrad.peephole.scale_chains).
 
     python benchmarks/bench_compile.py [--sizes 25 100 250 500 1000] [--rounds 3]
                                        [--shape straight loops branches rnn | all]
@@ -102,6 +104,10 @@ def child(n, shape="straight", root=None):
     for name in ("lower_function", "detach_shifts", "grad_func", "optimize", "_specialize",
                  "generate"):
         setattr(api, name, timed(name, getattr(api, name)))
+    # (the peephole rounds, part of specialize: the largest pass in it)
+    from s2sgrad import specialize as sp
+    if hasattr(sp, "scale_chains"):
+        sp.scale_chains = timed("scale_chains", sp.scale_chains)
     g = s2sgrad.grad(mod.f)
     t0, w0 = time.process_time(), time.perf_counter()
     g(x, W, b)
@@ -116,7 +122,10 @@ def child(n, shape="straight", root=None):
 
 SHAPES = ["straight", "loops", "branches", "rnn"]
 NAMES = {"lower_function": "lower", "detach_shifts": "invariance", "grad_func": "reverse",
-         "optimize": "optimize", "_specialize": "specialize", "generate": "codegen"}
+         "optimize": "optimize", "_specialize": "specialize", "generate": "codegen",
+         "scale_chains": "peephole"}
+ORDER = ["lower_function", "detach_shifts", "grad_func", "optimize", "_specialize",
+         "scale_chains", "generate"]
 
 
 def _run(n, shape, root):
@@ -162,8 +171,9 @@ def main(argv=None):
                 med = statistics.median(firsts)
                 per.setdefault(label, {})[n] = med / n
                 stages = {k: statistics.median(r["stages"].get(k, 0.0) for r in rs)
-                          for k in rs[0]["stages"]}
-                st = " ".join(f"{NAMES[k]} {v * 1e3:.0f}" for k, v in stages.items())
+                          for k in ORDER if k in rs[0]["stages"]}
+                st = " ".join(f"({NAMES[k]} {v * 1e3:.0f})" if k == "scale_chains" else
+                              f"{NAMES[k]} {v * 1e3:.0f}" for k, v in stages.items())
                 print(f"{n:>10} {label if a.against else '':>7} {med * 1e3:>9.1f} ms "
                       f"{min(firsts) * 1e3:>7.1f}-{max(firsts) * 1e3:<7.1f} "
                       f"{med / n * 1e3:>11.2f} ms "
