@@ -459,7 +459,7 @@ def unpartition(g, a, out, axis=-1):
 __all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights",
             "average_weights_adjoint", "trapezoid_ends",
             "trapezoid_weights", "trapezoid_weights_adjoint", "kron_vjp_a", "kron_vjp_b",
-            "vdot_vjp_a", "vdot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
+            "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
             "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b", "cov_rows",
             "cov_rows_adjoint", "cov_normalization", "quantile_tangent", "quantile_adjoint"]
 
@@ -670,15 +670,20 @@ def _real_only(name, *xs):
         raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
 
 
-def vdot_vjp_a(g, a, b):
-    """Cotangent of ``a`` in ``np.vdot(a, b)`` (real arrays; both are flattened)."""
-    _real_only("np.vdot", a, b)
+def flat_dot(a, b):
+    """``sum(ravel(a) * ravel(b))`` without conjugation: ``np.vdot(a, b)`` is
+    ``flat_dot(conj(a), b)``, and this product's cotangents are plain
+    transposes (the complex convention), unlike ``vdot``'s."""
+    return np.dot(np.ravel(a), np.ravel(b))
+
+
+def flat_dot_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``flat_dot(a, b)`` (both are flattened)."""
     return np.reshape(np.multiply(g, np.ravel(b)), np.shape(a))
 
 
-def vdot_vjp_b(g, a, b):
-    """Cotangent of ``b`` in ``np.vdot(a, b)`` (real arrays)."""
-    _real_only("np.vdot", a, b)
+def flat_dot_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``flat_dot(a, b)``."""
     return np.reshape(np.multiply(g, np.ravel(a)), np.shape(b))
 
 
@@ -785,7 +790,6 @@ def correlate_vjp_b(g, a, v, mode="valid"):
 def cov_rows(m, y=None, rowvar=True, dtype=None):
     """The variables-by-observations matrix ``np.cov(m, y, rowvar)`` works on."""
     _numpy_only("np.cov", m)
-    _real_only("np.cov", m, y)
     m = np.asarray(m)
     if dtype is None:
         dtype = np.result_type(m, np.float64) if y is None else np.result_type(m, y, np.float64)
@@ -1598,3 +1602,16 @@ def polydiv_adjoint(gq, gr, q, r, u, v):
 
 
 __all__ += ["polydiv_qr", "polydiv_tangent", "polydiv_adjoint"]
+
+
+# ---------------------------------------------------------------- ufunc.at on a copy
+
+__all__ += ["ufunc_at"]
+
+
+def ufunc_at(y, v, idx, ufunc):
+    """A copy of ``y`` with ``np.<ufunc>.at(y, idx, v)`` applied (unbuffered:
+    repeated indices accumulate); ``ufunc`` is its name."""
+    out = np.array(y, copy=True)
+    getattr(np, ufunc).at(out, idx, v)
+    return out

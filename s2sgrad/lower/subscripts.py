@@ -39,10 +39,14 @@ def _is_flat(node):
     return isinstance(node, ast.Attribute) and node.attr == "flat"
 
 
+_AT_UFUNCS = (np.add, np.subtract, np.multiply, np.maximum, np.minimum)
+
+
 def ufunc_at_of(obj):
-    """The ufunc of ``np.add.at``/``np.subtract.at``, else None."""
+    """The ufunc of ``np.add.at``/``np.subtract.at``/``np.multiply.at``/
+    ``np.maximum.at``/``np.minimum.at``, else None."""
     owner = getattr(obj, "__self__", None)
-    if getattr(obj, "__name__", None) == "at" and (owner is np.add or owner is np.subtract):
+    if getattr(obj, "__name__", None) == "at" and any(owner is u for u in _AT_UFUNCS):
         return owner
     return None
 
@@ -325,7 +329,8 @@ class SubscriptsMixin:
     def ufunc_at(self, ufunc, node):
         """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and
         ``np.subtract.at``: a new version of the local ``y``,
-        ``y + index_add(broadcast(v), y, idx)``."""
+        ``y + index_add(broadcast(v), y, idx)``; ``np.multiply.at``,
+        ``np.maximum.at``, ``np.minimum.at``: ``ufunc_at(y, broadcast(v), idx)``."""
         name = f"np.{ufunc.__name__}.at"
         advice = f"write {name}(y, idx, v) with y a local variable, an argument or a view of one"
         if len(node.args) != 3 or node.keywords:
@@ -335,6 +340,12 @@ class SubscriptsMixin:
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
         vb = self.em.call(P.get("broadcast_like"), v, sel)
+        if ufunc is not np.add and ufunc is not np.subtract:
+            # multiply/maximum/minimum: primitives/indexing.py's ufunc_at
+            out = self.em.call(P.get("ufunc_at"), y, vb, *parts,
+                               _params={"index": template, "ufunc": ufunc.__name__})
+            self.commit_operand_write(node.args[0], y, out)
+            return Const(None)
         if ufunc is np.subtract:
             vb = self.em.call(P.get("negative"), vb)
         upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})

@@ -491,7 +491,8 @@ def refusal(obj):
     refused on purpose), else None."""
     mod = getattr(obj, "__module__", None) or ""
     hit = EXPLAINED_REFUSALS.get((mod.split(".")[0], getattr(obj, "__name__", None)))
-    if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy")):
+    if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy") or
+                            mod.startswith("scipy.linalg")):
         return hit
     methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
                (isinstance(obj, types.MethodType) and inst is obj.__self__)]

@@ -582,7 +582,10 @@ def _cov_setup(em, m, y, rowvar=None, bias=None, ddof=None, fweights=None, aweig
 def _cov_vjp(em, g, out, m, y, **kw):
     Xc, Xw, fact, w = _cov_setup(em, m, y, **kw)
     G = em.atleast_2d(g)
-    ct_X = em.divide(em.matmul(em.add(G, em.transpose(G)), Xw), fact)
+    # C = Xc diag(w) conj(Xc)^T / fact: (G + conj(G)^T) conj(Xw) / fact (the
+    # centring's adjoint leaves it alone: its rows are orthogonal to w)
+    ct_X = em.divide(em.matmul(em.add(G, em.conj_if_complex(em.transpose(G))),
+                               em.conj_if_complex(Xw)), fact)
     cts = em.call("cov_rows_adjoint", ct_X, m, y, **options(rowvar=kw.get("rowvar")))
     if _absent(y):
         return [cts, None]
@@ -598,8 +601,8 @@ def _cov_tangent(em, dm, dy, m, y, **kw):
     else:
         dXc = em.subtract(dX, em.divide(em.sum(em.multiply(dX, w), axis=1, keepdims=True),
                                         em.sum(w)))
-    P = em.matmul(dXc, em.transpose(Xw))
-    return em.divide(em.add(P, em.transpose(P)), fact)
+    P = em.matmul(dXc, em.transpose(em.conj_if_complex(Xw)))
+    return em.divide(em.add(P, em.conj_if_complex(em.transpose(P))), fact)
 
 
 def _cov_jvp(em, dots, out, m, y, **kw):
@@ -864,8 +867,30 @@ defprim("nancumprod", np.nancumprod, sig="a, /, axis=None, dtype=None", vjp=_nan
 def_bilinear("kron", np.kron, runtime.kron_vjp_a, runtime.kron_vjp_b,
              doc="np.kron: bilinear; each operand's cotangent contracts g's blocks with the "
                  "other operand.")
-def_bilinear("vdot", np.vdot, runtime.vdot_vjp_a, runtime.vdot_vjp_b,
-             doc="np.vdot (real arrays): the flattened dot product.")
+def_bilinear("flat_dot", runtime.flat_dot, runtime.flat_dot_vjp_a, runtime.flat_dot_vjp_b,
+             pyname="flat_dot",
+             doc="runtime helper: the flattened dot product without conjugation.")
+
+
+# np.vdot(a, b) = flat_dot(conj(a), b): real-bilinear, so its tangent is
+# vdot(da, b) + vdot(a, da); with c = conj(a), c's cotangent is g * b and a's
+# the conjugate of that (conjugation is its own transpose), b's g * conj(a).
+
+
+def _vdot_vjp(em, g, out, a, b):
+    c = em.conj_if_complex(a)
+    return [em.conj_if_complex(em.flat_dot_vjp_a(g, c, b)), em.flat_dot_vjp_b(g, c, b)]
+
+
+def _vdot_jvp(em, dots, out, a, b):
+    da, db = dots
+    t = None if da is None else em.vdot(da, b)
+    return t if db is None else em.add_ct(t, em.vdot(a, db))
+
+
+defprim("vdot", np.vdot, sig="a, b, /", vjp=_vdot_vjp, jvp=_vdot_jvp, shape=shape_fresh,
+        doc="np.vdot: the flattened dot product, the first operand conjugated (complex "
+            "operands by the transpose convention).")
 def_bilinear("cross", np.cross, runtime.cross_vjp_a, runtime.cross_vjp_b,
              options="axisa=-1, axisb=-1, axisc=-1, axis=None",
              doc="np.cross (3-vectors; 2-vectors as 3-vectors with a zero third component): "
