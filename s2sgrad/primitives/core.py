@@ -98,6 +98,10 @@ class Primitive:
     # callee: the user's object a primitive registered by ``defrule`` calls;
     # code generation binds it under the primitive's ``pyname``.
     callee = None
+    # no_derivative: for an opaque primitive, why a differentiated value may not
+    # flow into it and what to do instead (the refusal's message; default: a
+    # generic one naming the primitive)
+    no_derivative = None
 
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
