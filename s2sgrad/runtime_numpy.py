@@ -1615,3 +1615,78 @@ def ufunc_at(y, v, idx, ufunc):
     out = np.array(y, copy=True)
     getattr(np, ufunc).at(out, idx, v)
     return out
+
+
+# ---------------------------------------------------------------- np.gradient(f)[k]
+
+__all__ += ["gradient_pick", "gradient_pick_adjoint", "gradient_stacked",
+            "gradient_stacked_adjoint"]
+
+
+def _pick_spacing(spacing, nd, item):
+    """The spacing operands of axis ``item`` out of ``np.gradient``'s: none or
+    one for every axis, or one per axis (NumPy's rule)."""
+    if len(spacing) <= 1:
+        return spacing
+    if len(spacing) != nd:
+        raise TypeError("invalid number of arguments")      # NumPy's message
+    return (spacing[item],)
+
+
+def _gradient_checks(f, spacing, edge_order):
+    """What ``np.gradient(f, *spacing)`` refuses along the axes not computed:
+    an axis too short for ``edge_order``, coordinates of the wrong length."""
+    if any(n < edge_order + 1 for n in f.shape):
+        raise ValueError("Shape of array too small to calculate a numerical gradient, at "
+                         "least (edge_order + 1) elements are required.")
+    if len(spacing) == f.ndim:
+        for d, n in zip(spacing, f.shape):
+            if np.ndim(d) > 1:
+                raise ValueError("distances must be either scalars or 1d")
+            if np.ndim(d) == 1 and len(d) != n:
+                raise ValueError("when 1d, distances must match the length of the "
+                                 "corresponding dimension")
+
+
+def gradient_pick(f, *spacing, item=0, edge_order=1):
+    """``np.gradient(f, *spacing, edge_order=...)[item]`` without the other
+    axes' derivatives: for an N-d ``f`` the derivative along axis ``item``,
+    for a 1-d ``f`` (NumPy returns one array) its element ``item``."""
+    f = np.asanyarray(f)
+    if f.ndim == 1:
+        return np.gradient(f, *spacing, edge_order=edge_order)[item]
+    if not -f.ndim <= item < f.ndim:
+        raise IndexError("tuple index out of range")      # as indexing NumPy's tuple
+    _gradient_checks(f, spacing, edge_order)
+    return np.gradient(f, *_pick_spacing(spacing, f.ndim, item), axis=item,
+                       edge_order=edge_order)
+
+
+def gradient_pick_adjoint(h, f, *spacing, item=0, edge_order=1):
+    """The adjoint of :func:`gradient_pick` (linear in ``f``)."""
+    nd = np.ndim(f)
+    if nd == 1:
+        g = np.zeros(np.shape(f), dtype=np.result_type(h, f, np.float32))
+        g[item] = h
+        return gradient_adjoint(g, f, *spacing, axis=0, edge_order=edge_order)
+    return gradient_adjoint(h, f, *_pick_spacing(spacing, nd, item), axis=item,
+                            edge_order=edge_order)
+
+
+def gradient_stacked(f, *spacing, edge_order=1):
+    """``np.stack(np.gradient(f, *spacing, edge_order=...))``: the derivatives
+    along every axis stacked on a new axis 0 (a 1-d ``f``: its one array)."""
+    return np.stack(np.gradient(f, *spacing, edge_order=edge_order))
+
+
+def gradient_stacked_adjoint(h, f, *spacing, edge_order=1):
+    """The adjoint of :func:`gradient_stacked` (linear in ``f``)."""
+    nd = np.ndim(f)
+    if nd == 1:
+        return gradient_adjoint(h, f, *spacing, axis=0, edge_order=edge_order)
+    out = None
+    for k in range(nd):
+        t = gradient_adjoint(h[k], f, *_pick_spacing(spacing, nd, k), axis=k,
+                             edge_order=edge_order)
+        out = t if out is None else out + t
+    return out

@@ -61,6 +61,9 @@ class SubscriptsMixin:
                                                  _params={"index": template}), node)
         base = self.expr(node.value)
         idx_node = node.slice
+        picked = self.gradient_pick(base, idx_node)
+        if picked is not None:
+            return picked
         if isinstance(base, (Seq, DictVal)):
             if isinstance(idx_node, ast.Slice) and isinstance(base, Seq):
                 bounds = [None if b is None else self.expr(b)
@@ -325,6 +328,26 @@ class SubscriptsMixin:
             out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
         out.hint = base.hint
         self.write_back(base, out)
+
+    def gradient_pick(self, base, idx_node):
+        """``g[k]`` (a constant int ``k``) of ``g = np.gradient(f, ...)`` without
+        ``axis=``: ``gradient_pick(f, ..., item=k)``, the derivative along axis
+        k of an N-d f or element k of a 1-d f's, decided when the code runs
+        (calls.apply records such results); else None."""
+        hit = getattr(self, "gradient_results", {}).get(base) if isinstance(base, Var) else None
+        if hit is None:
+            return None
+        k = idx_node
+        sign = 1
+        if isinstance(k, ast.UnaryOp) and isinstance(k.op, ast.USub):
+            k, sign = k.operand, -1
+        if not (isinstance(k, ast.Constant) and type(k.value) is int):
+            return None
+        pos, kw = hit
+        opts = {"item": Const(sign * k.value)}
+        if "edge_order" in kw:
+            opts["edge_order"] = kw["edge_order"]
+        return self.em.call(P.get("gradient_pick"), *pos, **opts)
 
     def ufunc_at(self, ufunc, node):
         """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and

@@ -273,6 +273,63 @@ def_linear_helper("gradient_adjoint", runtime.gradient_adjoint,
                   doc="runtime helper: the adjoint of np.gradient along one axis.")
 
 
+# gradient_pick(f, *spacing, item=k): ``np.gradient(f)[k]`` without axis=,
+# made by the lowering (lower/subscripts.py) when the result of an
+# np.gradient(f) without axis= is only read as g[k] with a constant k: for an
+# N-d f the derivative along axis k (NumPy's tuple's item k), for a 1-d f
+# (NumPy's one array) its element k -- both decided when the code runs, so
+# the number of results need not be known when compiling.  Linear in f.
+
+
+def _gradient_pick_vjp(em, g, out, f, *spacing, item=None, edge_order=None):
+    return [em.call("gradient_pick_adjoint", g, f, *spacing,
+                    **options(item=item, edge_order=edge_order))] + [None] * len(spacing)
+
+
+def _gradient_pick_jvp(em, dots, out, f, *spacing, item=None, edge_order=None):
+    if dots[0] is None:
+        return None
+    return em.call("gradient_pick", dots[0], *spacing, **options(item=item, edge_order=edge_order))
+
+
+defprim("gradient_pick", runtime.gradient_pick, sig="f, /, *spacing, item=0, edge_order=1",
+        pyname="gradient_pick", vjp=_gradient_pick_vjp, jvp=_gradient_pick_jvp, linear=True,
+        data_args=lambda i: i >= 1, shape=shape_fresh,
+        doc="runtime helper: np.gradient(f)[item] (an axis's derivative of an N-d f, an "
+            "element of a 1-d f's).")
+def_linear_helper("gradient_pick_adjoint", runtime.gradient_pick_adjoint,
+                  "g, f, /, *spacing, item=0, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.call("gradient_pick", h, *spacing,
+                                                               **kw),
+                  doc="runtime helper: the adjoint of gradient_pick.")
+
+
+# gradient_stacked(f, *spacing): np.stack(np.gradient(f)) (np.array of it) without
+# axis=, whatever f's rank (lower/calls.py makes it).
+
+
+def _gradient_stacked_vjp(em, g, out, f, *spacing, edge_order=None):
+    return [em.call("gradient_stacked_adjoint", g, f, *spacing,
+                    **options(edge_order=edge_order))] + [None] * len(spacing)
+
+
+def _gradient_stacked_jvp(em, dots, out, f, *spacing, edge_order=None):
+    if dots[0] is None:
+        return None
+    return em.call("gradient_stacked", dots[0], *spacing, **options(edge_order=edge_order))
+
+
+defprim("gradient_stacked", runtime.gradient_stacked, sig="f, /, *spacing, edge_order=1",
+        pyname="gradient_stacked", vjp=_gradient_stacked_vjp, jvp=_gradient_stacked_jvp,
+        linear=True, data_args=lambda i: i >= 1, shape=shape_fresh,
+        doc="runtime helper: np.stack(np.gradient(f)), the derivatives along every axis.")
+def_linear_helper("gradient_stacked_adjoint", runtime.gradient_stacked_adjoint,
+                  "g, f, /, *spacing, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.call("gradient_stacked", h, *spacing,
+                                                               **kw),
+                  doc="runtime helper: the adjoint of gradient_stacked.")
+
+
 # ---------------------------------------------------------------- trapezoid
 
 

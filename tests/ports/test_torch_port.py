@@ -26,9 +26,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 from . import harness, torch_cases
 
 # refusals that are the right answer (a clear error naming the call), by case name prefix
-_GRADIENT_ND = ("np.gradient of an N-d array without axis= returns one array per axis, a "
-                "number not known when compiling: refused at run time, saying to pass axis= "
-                "or unpack the results")
 _ASSUME_A = ("scipy.linalg.solve(assume_a=) other than general/sym/her/pos is refused at "
              "compile time, naming the option")
 _NO_RULE = "no derivative rule in s2sgrad (refused at compile time, naming the call)"
@@ -42,8 +39,6 @@ INTENDED_REFUSALS = {
     "unfold": _NO_RULE + " (sliding_window_view): index with an array of window offsets",
     "cumulative_trapezoid": _NO_RULE + " (scipy.integrate): np.cumsum of the trapezoids",
     "complex[lax]": "the builtin complex() of an array element is refused; write a + 1j * b",
-    "gradient[]": _GRADIENT_ND,
-    "gradient[('edge_order', 2)]": _GRADIENT_ND,
     "masked.nanvar": "np.nanvar(..., where=) is refused at compile time (unexpected keyword "
                      "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
     "solve[her,complex]": "scipy.linalg.solve's rule is written for real matrices: a complex "
