@@ -362,13 +362,14 @@ defprim("expm", sl.expm, sig="A, /", pyname=_PY + "expm",
 
 # logm, the same way: logm([[A, E], [0, A]]) = [[logm(A), L(A, E)], [0, logm(A)]]
 # (any primary matrix function, Higham, Functions of Matrices, thm 3.6); A is
-# checked first (logm_domain: not singular; a complex A with no eigenvalue on
+# checked first (matfun_domain: not singular; a complex A with no eigenvalue on
 # the branch cut), so a point without a derivative raises instead of giving
 # inf/NaN or a one-sided value.  Every order is logm of a larger block matrix.
 
 
 def _logm_at(em, a, e):
-    return em.top_right(em.logm(em.frechet_block(em.logm_domain(a), e)))
+    return em.top_right(em.logm(em.frechet_block(em.matfun_domain(a, fname=Const("logm")),
+                                                 e)))
 
 
 defprim("logm", sl.logm, sig="A, /", pyname=_PY + "logm",
@@ -377,10 +378,12 @@ defprim("logm", sl.logm, sig="A, /", pyname=_PY + "logm",
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="scipy.linalg.logm: the exact Frechet derivative by the block-matrix identity "
             "(refused at a singular matrix and on the branch cut).")
-defprim("logm_domain", runtime.logm_domain, sig="a, /", pyname="logm_domain",
-        vjp=lambda em, h, out, a: [h], jvp=lambda em, dots, out, a: dots[0],
+defprim("matfun_domain", runtime.matfun_domain, sig="a, /, fname='logm'",
+        pyname="matfun_domain",
+        vjp=lambda em, h, out, a, fname=None: [h],
+        jvp=lambda em, dots, out, a, fname=None: dots[0],
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
-        doc="runtime helper: its argument, checked to be where logm has a derivative.")
+        doc="runtime helper: its argument, checked to be where logm/sqrtm has a derivative.")
 
 
 # ---------------------------------------------------------------- solve_sylvester, sqrtm
@@ -419,11 +422,26 @@ if hasattr(sl, "solve_sylvester"):
             pyname=_PY + "solve_sylvester", vjp=_sylvester_vjp, jvp=_sylvester_jvp,
             shape=lambda args, kwargs: shape_of(args[2]),
             doc="scipy.linalg.solve_sylvester: A X + X B = Q differentiated implicitly.")
+def _sqrtm_checked(em, a, out):
+    """``out`` (= sqrtm(a)) after checking ``a`` (matfun_domain): at a singular
+    ``a`` the Sylvester operator S X + X S is singular and the derivative
+    infinite, which the solve would return as huge numbers or a LAPACK error."""
+    return em.call("sqrtm_checked", em.matfun_domain(a, fname=Const("sqrtm")), out)
+
+
+defprim("sqrtm_checked", runtime.sqrtm_checked, sig="a, s, /", pyname="sqrtm_checked",
+        vjp=lambda em, h, out, a, s: [None, h], jvp=lambda em, dots, out, a, s: dots[1],
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: its second argument, once the first is checked (sqrtm).")
+
+
 if hasattr(sl, "sqrtm"):
     defprim("sqrtm", sl.sqrtm, sig="A, /",
             pyname=_PY + "sqrtm",
-            vjp=lambda em, g, out, a: [em.solve_sylvester(_T(em, out), _T(em, out), g)],
-            jvp=lambda em, dots, out, a: em.solve_sylvester(out, out, dots[0]),
+            vjp=lambda em, g, out, a: [em.solve_sylvester(_T(em, _sqrtm_checked(em, a, out)),
+                                                          _T(em, out), g)],
+            jvp=lambda em, dots, out, a: em.solve_sylvester(_sqrtm_checked(em, a, out), out,
+                                                            dots[0]),
             shape=lambda args, kwargs: shape_of(args[0]),
             doc="scipy.linalg.sqrtm: S dS + dS S = dA, solved as a Sylvester equation.")
 

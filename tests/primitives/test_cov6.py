@@ -182,7 +182,11 @@ SPECS = [
     Spec("logm", _logm_reused, (normal(3, 3),), float32=False, id="logm-reused"),
     Spec("logm", lambda a: np.sum(np.real(sl.logm(a)) * W233),
          (np.stack([well(3), well(3)]),), float32=False, id="logm-stack"),
-    Spec("logm_domain", lambda a: np.sum(np.sin(rt.logm_domain(a))), (well(3),)),
+    Spec("matfun_domain", lambda a: np.sum(np.sin(rt.matfun_domain(a))), (well(3),)),
+    Spec(("sqrtm", "sqrtm_checked"), lambda a: np.sum(np.real(sl.sqrtm(a)) * W3), (NEG,),
+         float32=False, id="sqrtm-negative-eigenvalue"),
+    Spec("sqrtm_checked", lambda a, s: np.sum(np.sin(rt.sqrtm_checked(a, s))),
+         (well(3), normal(3, 3)), wrt=1),
     Spec("ufunc_at", _mul_at, (X5, V4), wrt=(0, 1), id="multiply.at"),
     Spec("ufunc_at", _mul_at, (X5Z, V4Z), wrt=(0, 1), id="multiply.at-zeros"),
     Spec("ufunc_at", _mul_at, (X5Z, V4ZZ), wrt=(0, 1), id="multiply.at-two-zeros"),
@@ -305,6 +309,19 @@ def test_logm_singular_matrix_is_refused():
     a = np.array([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(ValueError, match="singular matrix"):
         s2sgrad.grad(_logm2)(a)
+
+
+def test_sqrtm_singular_matrix_is_refused():
+    # the true derivative is infinite there (the Sylvester operator S X + X S
+    # is singular): an error, not 1e15 or a LAPACK failure
+    for a in (np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([[0.0, 1.0], [0.0, 0.0]])):
+        with pytest.raises(ValueError, match="sqrtm is undefined at a singular matrix"):
+            s2sgrad.grad(lambda x: np.sum(np.real(sl.sqrtm(x)) * W2))(a)
+        with pytest.raises(ValueError, match="sqrtm is undefined at a singular matrix"):
+            s2sgrad.jvp(lambda x: sl.sqrtm(x))((a,), (W2,))
+    # -I: sqrtm is 1j * I, and its derivative dA / 2j exists
+    g = s2sgrad.grad(lambda x: np.sum(np.imag(sl.sqrtm(x)) * W2))(-np.eye(2))
+    np.testing.assert_allclose(g, -W2 / 2, rtol=1e-12)
 
 
 def test_logm_complex_on_the_branch_cut_is_refused():
