@@ -426,6 +426,40 @@ def test_ufunc_at_in_a_loop():
     s2sgrad.check_grads(f, (x,), modes=("rev", "fwd"))
 
 
+def _at_view(x):
+    y = x * 1.0
+    np.multiply.at(y[1], [0, 0, 2], x[0, :3])   # a view of y
+    return np.sum(y ** 2)
+
+
+def _at_argument(x):
+    np.maximum.at(x, [0, 0], x[1] * 0.5)        # the argument itself (the caller's is kept)
+    return np.sum(x ** 2)
+
+
+def _at_alias_read_after(x):
+    y = x * 1.0
+    z = y[0]                                    # a view read after the write sees it
+    np.minimum.at(y, (0, [1, 1]), -x[1, :2])
+    return np.sum(z * y[0]) + np.sum(y)
+
+
+def _at_2d_index(x):
+    y = x * 1.0
+    np.multiply.at(y, np.array([[0, 1], [1, 0]]), x[:2] * 2.0)
+    return np.sum(np.sin(y))
+
+
+@pytest.mark.parametrize("f", [_at_view, _at_argument, _at_alias_read_after, _at_2d_index])
+def test_ufunc_at_through_views_and_aliases(f):
+    x = normal(3, 4)
+    keep = x.copy()
+    value, _ = s2sgrad.vjp(f)(x)
+    np.testing.assert_array_equal(x, keep)
+    np.testing.assert_allclose(value, f(x.copy()), rtol=1e-14)
+    s2sgrad.check_grads(f, (x,), modes=("rev", "fwd"))
+
+
 # ---------------------------------------------------------------- np.gradient(f)[k]
 
 
