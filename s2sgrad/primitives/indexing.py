@@ -168,6 +168,10 @@ def _at_weights(em, eqn):
     ``y`` (elementwise) and to each ``v[j]`` (shaped like ``v``)."""
     y, v, read, scatter = _at_parts(em, eqn)
     out = eqn.out
+    # v as ufunc.at uses it: cast to y's dtype (a float64 v into a float32 y
+    # is compared with the float32 result it became; the cast's cotangent is
+    # the identity)
+    v = em.grad_like(v, y)
     if eqn.params["ufunc"] == "multiply":
         zy, zv = em.equal(y, 0), em.equal(v, 0)
         sy, sv = em.where(zy, 1, y), em.where(zv, 1, v)

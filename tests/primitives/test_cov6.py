@@ -409,6 +409,31 @@ def test_ufunc_at_float32_keeps_dtype_and_value():
     s2sgrad.check_grads(f, (x.astype(np.float64),))
 
 
+def test_ufunc_at_mixed_dtypes():
+    # a float64 v into a float32 y: NumPy casts v, so the winner of maximum.at
+    # is the cast value (compared as such) and gets the derivative
+    def fmax(y, v):
+        y = y.copy()
+        np.maximum.at(y, [0, 0], v)
+        return np.sum(y)
+
+    def fmul(y, v):
+        y = y.copy()
+        np.multiply.at(y, [0, 0], v)
+        return np.sum(y)
+
+    y32 = np.array([0.0, 1.0], dtype=np.float32)
+    v = np.array([0.1, 0.05])
+    gy, gv = s2sgrad.grad(fmax, wrt=(0, 1))(y32, v)
+    np.testing.assert_array_equal(gy, [0.0, 1.0])
+    np.testing.assert_array_equal(gv, [1.0, 0.0])
+    assert gy.dtype == np.float32 and gv.dtype == np.float64
+    gy, gv = s2sgrad.grad(fmul, wrt=(0, 1))(np.array([2.0, 1.0], dtype=np.float32),
+                                           np.array([0.1, 3.0]))
+    np.testing.assert_allclose(gy, [0.3, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(gv, [6.0, 0.2], rtol=1e-6)
+
+
 def test_ufunc_at_in_a_loop():
     def f(x):
         y = np.ones(3)
