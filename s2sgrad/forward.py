@@ -105,6 +105,8 @@ class _Blocked:
 
 
 def _opaque_error(eqn):
+    if eqn.prim.no_derivative:
+        return _err(eqn, eqn.prim.no_derivative)
     return _err(eqn, f"'{eqn.prim.pyname}' has no derivative rule, but a differentiated "
                      f"value flows into it; compute it from non-differentiated inputs "
                      f"only, or use a supported operation")

@@ -288,6 +288,8 @@ class Reverser:
         prim = eqn.prim
         if prim.nondiff:
             return
+        if (prim.opaque or prim.vjp is None) and prim.no_derivative:
+            raise _err(eqn, prim.no_derivative)
         if prim.opaque or prim.vjp is None:
             raise _err(eqn, f"'{prim.pyname}' has no derivative rule, but a differentiated "
                             f"value flows into it; compute it from non-differentiated inputs "

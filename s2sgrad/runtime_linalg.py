@@ -217,7 +217,7 @@ def lstsq_res_t(h, r, like):
 # SciPy; these helpers run only in programs that use it).
 
 __all__ += ["scipy_linalg", "frechet_block", "top_right", "diag_blocks_sum", "apply_pivots",
-            "unapply_pivots", "cho_factor_c"]
+            "unapply_pivots", "cho_factor_c", "matfun_domain", "sqrtm_checked"]
 
 
 class _LazyModule:
@@ -248,6 +248,39 @@ def frechet_block(a, e):
     out[..., n:, n:] = a
     out[..., :n, n:] = e
     return out
+
+
+def matfun_domain(a, fname="logm"):
+    """``a`` itself, checked to be a point where ``scipy.linalg.<fname>``
+    (``logm``, ``sqrtm``: principal branches) has a derivative: no
+    eigenvalue 0 (numerically: below n * eps * the largest modulus; the
+    function is singular there, its derivative infinite) and, for a complex
+    ``a``, none on the negative real axis (the branch cut, where it jumps).
+    A real ``a`` may have negative eigenvalues: SciPy's result is then
+    complex, and smooth along real perturbations (a simple real eigenvalue
+    stays real)."""
+    a = np.asarray(a)
+    w = np.linalg.eigvals(a)
+    if w.size:
+        mod = np.abs(w)
+        eps = np.finfo(np.result_type(a.dtype, np.float32)).eps
+        tol = eps * a.shape[-1] * np.max(mod, axis=-1, keepdims=True)
+        if np.any(mod <= tol):
+            raise ValueError(f"s2sgrad: the derivative of scipy.linalg.{fname} is undefined at "
+                             f"a singular matrix (an eigenvalue is 0 to working precision, "
+                             f"where the derivative is infinite); SciPy's {fname} may warn "
+                             f"there and its value is not accurate")
+        if np.iscomplexobj(a) and np.any((w.imag == 0) & (w.real < 0)):
+            raise ValueError(f"s2sgrad: the derivative of scipy.linalg.{fname} is undefined at "
+                             f"a complex matrix with an eigenvalue on the negative real axis "
+                             f"(the branch cut of the principal {fname[:-1]})")
+    return a
+
+
+def sqrtm_checked(a, s):
+    """``s`` (sqrtm of ``a``), returned after ``a`` was checked: ``a`` is
+    :func:`matfun_domain`'s result, so the check runs before the derivative."""
+    return s
 
 
 def top_right(m):

@@ -459,7 +459,7 @@ def unpartition(g, a, out, axis=-1):
 __all__ += ["require_1d", "diff_adjoint", "gradient_adjoint", "average_weights",
             "average_weights_adjoint", "trapezoid_ends",
             "trapezoid_weights", "trapezoid_weights_adjoint", "kron_vjp_a", "kron_vjp_b",
-            "vdot_vjp_a", "vdot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
+            "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross_vjp_a", "cross_vjp_b", "convolve_vjp_a",
             "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b", "cov_rows",
             "cov_rows_adjoint", "cov_normalization", "quantile_tangent", "quantile_adjoint"]
 
@@ -670,15 +670,20 @@ def _real_only(name, *xs):
         raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
 
 
-def vdot_vjp_a(g, a, b):
-    """Cotangent of ``a`` in ``np.vdot(a, b)`` (real arrays; both are flattened)."""
-    _real_only("np.vdot", a, b)
+def flat_dot(a, b):
+    """``sum(ravel(a) * ravel(b))`` without conjugation: ``np.vdot(a, b)`` is
+    ``flat_dot(conj(a), b)``, and this product's cotangents are plain
+    transposes (the complex convention), unlike ``vdot``'s."""
+    return np.dot(np.ravel(a), np.ravel(b))
+
+
+def flat_dot_vjp_a(g, a, b):
+    """Cotangent of ``a`` in ``flat_dot(a, b)`` (both are flattened)."""
     return np.reshape(np.multiply(g, np.ravel(b)), np.shape(a))
 
 
-def vdot_vjp_b(g, a, b):
-    """Cotangent of ``b`` in ``np.vdot(a, b)`` (real arrays)."""
-    _real_only("np.vdot", a, b)
+def flat_dot_vjp_b(g, a, b):
+    """Cotangent of ``b`` in ``flat_dot(a, b)``."""
     return np.reshape(np.multiply(g, np.ravel(a)), np.shape(b))
 
 
@@ -785,7 +790,6 @@ def correlate_vjp_b(g, a, v, mode="valid"):
 def cov_rows(m, y=None, rowvar=True, dtype=None):
     """The variables-by-observations matrix ``np.cov(m, y, rowvar)`` works on."""
     _numpy_only("np.cov", m)
-    _real_only("np.cov", m, y)
     m = np.asarray(m)
     if dtype is None:
         dtype = np.result_type(m, np.float64) if y is None else np.result_type(m, y, np.float64)
@@ -1598,3 +1602,91 @@ def polydiv_adjoint(gq, gr, q, r, u, v):
 
 
 __all__ += ["polydiv_qr", "polydiv_tangent", "polydiv_adjoint"]
+
+
+# ---------------------------------------------------------------- ufunc.at on a copy
+
+__all__ += ["ufunc_at"]
+
+
+def ufunc_at(y, v, idx, ufunc):
+    """A copy of ``y`` with ``np.<ufunc>.at(y, idx, v)`` applied (unbuffered:
+    repeated indices accumulate); ``ufunc`` is its name."""
+    out = np.array(y, copy=True)
+    getattr(np, ufunc).at(out, idx, v)
+    return out
+
+
+# ---------------------------------------------------------------- np.gradient(f)[k]
+
+__all__ += ["gradient_pick", "gradient_pick_adjoint", "gradient_stacked",
+            "gradient_stacked_adjoint"]
+
+
+def _pick_spacing(spacing, nd, item):
+    """The spacing operands of axis ``item`` out of ``np.gradient``'s: none or
+    one for every axis, or one per axis (NumPy's rule)."""
+    if len(spacing) <= 1:
+        return spacing
+    if len(spacing) != nd:
+        raise TypeError("invalid number of arguments")      # NumPy's message
+    return (spacing[item],)
+
+
+def _gradient_checks(f, spacing, edge_order):
+    """What ``np.gradient(f, *spacing)`` refuses along the axes not computed:
+    an axis too short for ``edge_order``, coordinates of the wrong length."""
+    if any(n < edge_order + 1 for n in f.shape):
+        raise ValueError("Shape of array too small to calculate a numerical gradient, at "
+                         "least (edge_order + 1) elements are required.")
+    if len(spacing) == f.ndim:
+        for d, n in zip(spacing, f.shape):
+            if np.ndim(d) > 1:
+                raise ValueError("distances must be either scalars or 1d")
+            if np.ndim(d) == 1 and len(d) != n:
+                raise ValueError("when 1d, distances must match the length of the "
+                                 "corresponding dimension")
+
+
+def gradient_pick(f, *spacing, item=0, edge_order=1):
+    """``np.gradient(f, *spacing, edge_order=...)[item]`` without the other
+    axes' derivatives: for an N-d ``f`` the derivative along axis ``item``,
+    for a 1-d ``f`` (NumPy returns one array) its element ``item``."""
+    f = np.asanyarray(f)
+    if f.ndim == 1:
+        return np.gradient(f, *spacing, edge_order=edge_order)[item]
+    if not -f.ndim <= item < f.ndim:
+        raise IndexError("tuple index out of range")      # as indexing NumPy's tuple
+    _gradient_checks(f, spacing, edge_order)
+    return np.gradient(f, *_pick_spacing(spacing, f.ndim, item), axis=item,
+                       edge_order=edge_order)
+
+
+def gradient_pick_adjoint(h, f, *spacing, item=0, edge_order=1):
+    """The adjoint of :func:`gradient_pick` (linear in ``f``)."""
+    nd = np.ndim(f)
+    if nd == 1:
+        g = np.zeros(np.shape(f), dtype=np.result_type(h, f, np.float32))
+        g[item] = h
+        return gradient_adjoint(g, f, *spacing, axis=0, edge_order=edge_order)
+    return gradient_adjoint(h, f, *_pick_spacing(spacing, nd, item), axis=item,
+                            edge_order=edge_order)
+
+
+def gradient_stacked(f, *spacing, edge_order=1):
+    """``np.stack(np.gradient(f, *spacing, edge_order=...))``: the derivatives
+    along every axis stacked on a new axis 0 (a 1-d ``f``: its one array)."""
+    return np.stack(np.gradient(f, *spacing, edge_order=edge_order))
+
+
+def gradient_stacked_adjoint(h, f, *spacing, edge_order=1):
+    """The adjoint of :func:`gradient_stacked` (linear in ``f``)."""
+    nd = np.ndim(f)
+    if nd == 1:
+        return gradient_adjoint(h, f, *spacing, axis=0, edge_order=edge_order)
+    out = None
+    for k in range(nd):
+        t = gradient_adjoint(h[k], f, *_pick_spacing(spacing, nd, k), axis=k,
+                             edge_order=edge_order)
+        out = t if out is None else out + t
+    return out

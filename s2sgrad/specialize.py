@@ -530,7 +530,7 @@ _SAFE |= {
     "median", "nanquantile", "nanpercentile", "nanmedian", "quantile_tangent",
     "quantile_adjoint", "cov", "cov_rows", "cov_rows_adjoint", "corrcoef", "nansum",
     "nanmean", "nanmax", "nanmin", "nanvar", "nanstd", "nanprod", "nancumsum", "nancumprod",
-    "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "vdot_vjp_a", "vdot_vjp_b", "cross",
+    "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross",
     "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
     "correlate_vjp_a", "correlate_vjp_b",
 }

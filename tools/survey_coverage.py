@@ -168,7 +168,31 @@ def _p_layout(x):
     return np.sum(np.ascontiguousarray(x.T) * np.asfortranarray(x))
 
 
-PROBES = [("np.gradient 2-d", _p_gradient2d), ("sorted(key=)", _p_sorted_key),
+def _p_gradient_nd(x):
+    g = np.gradient(x, 0.5, edge_order=2)
+    return np.sum(g[0] * g[1]) + np.sum(np.stack(np.gradient(x)) ** 2)
+
+
+def _p_ufunc_at(x):
+    y = x.copy()
+    np.multiply.at(y, [0, 0, 2], x[1])
+    np.maximum.at(y, [1, 1], x[2])
+    np.minimum.at(y, [2], x[0])
+    return np.sum(y ** 2)
+
+
+def _p_complex_vdot_cov(x):
+    z = x + 1j * x.T
+    return np.real(np.vdot(z, z * (1 + 2j))) + np.real(np.sum(np.cov(z)))
+
+
+def _p_logm(x):
+    return np.sum(scipy.linalg.logm(x @ x.T + np.eye(3)))
+
+
+PROBES = [("np.gradient 2-d", _p_gradient2d), ("np.gradient N-d, g[k]", _p_gradient_nd),
+          ("multiply/maximum/minimum.at", _p_ufunc_at),
+          ("complex vdot, cov", _p_complex_vdot_cov), ("scipy.linalg.logm", _p_logm), ("sorted(key=)", _p_sorted_key),
           ("np.block", _p_block), ("np.piecewise", _p_piecewise),
           ("np.apply_along_axis", _p_apply), ("np.vectorize", _p_vectorize),
           ("np.i0", _p_i0), ("np.mgrid", _p_mgrid), ("np.ogrid", _p_ogrid),

@@ -828,6 +828,12 @@ class CallsMixin:
 
     def apply(self, prim, args, kwargs, node, spelling=None):
         params = {}
+        if prim.name in ("stack", "array", "asarray") and len(args) == 1 and not kwargs and \
+                isinstance(args[0], Var) and args[0] in getattr(self, "gradient_results", {}):
+            # np.stack(np.gradient(f)) without axis=: one array whatever f's rank
+            pos, kw = self.gradient_results[args[0]]
+            return self.em.call(P.get("gradient_stacked"), *pos,
+                                **{k: v for k, v in kw.items() if k == "edge_order"})
         if prim.name == "array" and args and not isinstance(args[0], Seq) and not (
                 isinstance(args[0], Var) and P.shape_of(args[0]) is LIST):
             # np.array(x) of an array or a scalar: a copy, as np.asarray/np.copy
@@ -931,6 +937,10 @@ class CallsMixin:
             out = self.em.call(prim, *pos, _params=params or None, **kw)
         except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
+        if prim.name == "gradient" and isinstance(out, Var) and _absent_axis(kw.get("axis")):
+            # g = np.gradient(f) without axis=: g[k] reads become gradient_pick
+            # (subscripts.py), which need not know f's number of axes
+            self.__dict__.setdefault("gradient_results", {})[out] = (pos, kw)
         if isinstance(out, tuple):
             self.record_views_of_pieces(prim.name, out, pos, kw)
             return Seq(prim.out_kind, out, prim.out_fields, prim.result_type(kw))
@@ -942,3 +952,7 @@ class CallsMixin:
             # it must not reach x); +x keeps the type and makes the copy
             out = self.em.call(P.get("positive"), out)
         return out
+
+
+def _absent_axis(axis):
+    return axis is None or (isinstance(axis, Const) and axis.value is None)

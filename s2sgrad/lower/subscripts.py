@@ -39,10 +39,14 @@ def _is_flat(node):
     return isinstance(node, ast.Attribute) and node.attr == "flat"
 
 
+_AT_UFUNCS = (np.add, np.subtract, np.multiply, np.maximum, np.minimum)
+
+
 def ufunc_at_of(obj):
-    """The ufunc of ``np.add.at``/``np.subtract.at``, else None."""
+    """The ufunc of ``np.add.at``/``np.subtract.at``/``np.multiply.at``/
+    ``np.maximum.at``/``np.minimum.at``, else None."""
     owner = getattr(obj, "__self__", None)
-    if getattr(obj, "__name__", None) == "at" and (owner is np.add or owner is np.subtract):
+    if getattr(obj, "__name__", None) == "at" and any(owner is u for u in _AT_UFUNCS):
         return owner
     return None
 
@@ -57,6 +61,9 @@ class SubscriptsMixin:
                                                  _params={"index": template}), node)
         base = self.expr(node.value)
         idx_node = node.slice
+        picked = self.gradient_pick(base, idx_node)
+        if picked is not None:
+            return picked
         if isinstance(base, (Seq, DictVal)):
             if isinstance(idx_node, ast.Slice) and isinstance(base, Seq):
                 bounds = [None if b is None else self.expr(b)
@@ -322,10 +329,31 @@ class SubscriptsMixin:
         out.hint = base.hint
         self.write_back(base, out)
 
+    def gradient_pick(self, base, idx_node):
+        """``g[k]`` (a constant int ``k``) of ``g = np.gradient(f, ...)`` without
+        ``axis=``: ``gradient_pick(f, ..., item=k)``, the derivative along axis
+        k of an N-d f or element k of a 1-d f's, decided when the code runs
+        (calls.apply records such results); else None."""
+        hit = getattr(self, "gradient_results", {}).get(base) if isinstance(base, Var) else None
+        if hit is None:
+            return None
+        k = idx_node
+        sign = 1
+        if isinstance(k, ast.UnaryOp) and isinstance(k.op, ast.USub):
+            k, sign = k.operand, -1
+        if not (isinstance(k, ast.Constant) and type(k.value) is int):
+            return None
+        pos, kw = hit
+        opts = {"item": Const(sign * k.value)}
+        if "edge_order" in kw:
+            opts["edge_order"] = kw["edge_order"]
+        return self.em.call(P.get("gradient_pick"), *pos, **opts)
+
     def ufunc_at(self, ufunc, node):
         """``np.add.at(y, idx, v)`` (unbuffered: repeated indices accumulate) and
         ``np.subtract.at``: a new version of the local ``y``,
-        ``y + index_add(broadcast(v), y, idx)``."""
+        ``y + index_add(broadcast(v), y, idx)``; ``np.multiply.at``,
+        ``np.maximum.at``, ``np.minimum.at``: ``ufunc_at(y, broadcast(v), idx)``."""
         name = f"np.{ufunc.__name__}.at"
         advice = f"write {name}(y, idx, v) with y a local variable, an argument or a view of one"
         if len(node.args) != 3 or node.keywords:
@@ -335,6 +363,12 @@ class SubscriptsMixin:
         v = self.materialize(self.expr(node.args[2]), node)
         sel = self.em.call(P.get("getitem"), y, *parts, _params={"index": template})
         vb = self.em.call(P.get("broadcast_like"), v, sel)
+        if ufunc is not np.add and ufunc is not np.subtract:
+            # multiply/maximum/minimum: primitives/indexing.py's ufunc_at
+            out = self.em.call(P.get("ufunc_at"), y, vb, *parts,
+                               _params={"index": template, "ufunc": ufunc.__name__})
+            self.commit_operand_write(node.args[0], y, out)
+            return Const(None)
         if ufunc is np.subtract:
             vb = self.em.call(P.get("negative"), vb)
         upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})

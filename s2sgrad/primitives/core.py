@@ -98,6 +98,10 @@ class Primitive:
     # callee: the user's object a primitive registered by ``defrule`` calls;
     # code generation binds it under the primitive's ``pyname``.
     callee = None
+    # no_derivative: for an opaque primitive, why a differentiated value may not
+    # flow into it and what to do instead (the refusal's message; default: a
+    # generic one naming the primitive)
+    no_derivative = None
 
     def __init__(self, name, impl, *, sig, vjp=None, jvp=None, nondiff=False,
                  pyname=None, printer=None, shape=None, nouts=1, linear=False,
@@ -491,7 +495,8 @@ def refusal(obj):
     refused on purpose), else None."""
     mod = getattr(obj, "__module__", None) or ""
     hit = EXPLAINED_REFUSALS.get((mod.split(".")[0], getattr(obj, "__name__", None)))
-    if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy")):
+    if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy") or
+                            mod.startswith("scipy.linalg")):
         return hit
     methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
                (isinstance(obj, types.MethodType) and inst is obj.__self__)]

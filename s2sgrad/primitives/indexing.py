@@ -122,6 +122,106 @@ INDEX_ADD = defprim("index_add", _index_add_impl, sig="g, x, /, *parts", vjp=ind
                     shape=lambda args, kwargs: shape_of(args[1]), linear=True, eqn_rule=True)
 
 
+# ---------------------------------------------------------------- np.multiply.at, maximum.at, minimum.at
+#
+# ``out = ufunc_at(y, v, *parts)`` is y with ``np.<ufunc>.at(y, idx, v)``
+# applied (on a copy; ``v`` already broadcast to ``y[idx]``'s shape by the
+# lowering, s2sgrad/lower/subscripts.py).  Each element of ``out`` is the
+# ufunc folded over its *group*: ``y[k]`` and every ``v[j]`` whose index
+# lands on k (repeated indices accumulate, unbuffered).
+#
+# * multiply: the derivative with respect to a member of a group is the
+#   product of the *other* members, as np.prod's rule (reductions.py): the
+#   product of the group with zeros replaced by 1, divided by the member
+#   (itself replaced by 1 if zero); times the other zero member when there
+#   is exactly one (0, with its derivative), 0 when there are more.
+#   Nothing is divided by a value that can be zero; the product is
+#   ufunc_at itself, so every order is differentiated, exactly also at
+#   zeros (second order).
+# * maximum/minimum: the derivative goes to the members equal to the
+#   result, split equally at a tie (np.maximum's and np.max's rule); a NaN
+#   result passes none.
+
+
+def _ufunc_at_impl(y, v, *parts, index, ufunc):
+    return runtime.ufunc_at(y, v, evaluate_template(index, parts), ufunc)
+
+
+def _ufunc_at_printer(args, kwargs, eqn):
+    s = ast.Subscript(value=printing.dotted("np.s_"),
+                      slice=template_to_ast(eqn.params["index"], args[2:]), ctx=ast.Load())
+    return printing.call("ufunc_at", [args[0], args[1], s,
+                                      ast.Constant(eqn.params["ufunc"])], {})
+
+
+def _at_parts(em, eqn):
+    """``(y, v, read(a), scatter(t))``: ``read(a)`` is ``a[idx]``, ``scatter(t)``
+    adds ``t`` (shaped like ``v``) into zeros shaped like ``y``."""
+    y, v, *parts = eqn.args
+    index = eqn.params["index"]
+    return (y, v, lambda a: em.call("getitem", a, *parts, _params={"index": index}),
+            lambda t: em.call("index_add", t, y, *parts, _params={"index": index}))
+
+
+def _at_weights(em, eqn):
+    """``(wy, wv)``: the derivative of each element of ``out`` with respect to
+    ``y`` (elementwise) and to each ``v[j]`` (shaped like ``v``)."""
+    y, v, read, scatter = _at_parts(em, eqn)
+    out = eqn.out
+    # v as ufunc.at uses it: cast to y's dtype (a float64 v into a float32 y
+    # is compared with the float32 result it became; the cast's cotangent is
+    # the identity)
+    v = em.grad_like(v, y)
+    if eqn.params["ufunc"] == "multiply":
+        zy, zv = em.equal(y, 0), em.equal(v, 0)
+        sy, sv = em.where(zy, 1, y), em.where(zv, 1, v)
+        prod = em.call("ufunc_at", sy, sv, *eqn.args[2:],
+                       _params={"index": eqn.params["index"], "ufunc": "multiply"})
+        zeros = em.add(zy, scatter(zv))        # zeros in each group (float)
+        # the zero members' sum: 0, but it carries their derivative, so where
+        # exactly one *other* member is zero the weight (P / s) * that zero is
+        # 0 with the right derivative, and second derivatives are exact at zeros
+        zy_val, zv_val = em.where(zy, y, 0), em.where(zv, v, 0)
+        zsum = em.add(zy_val, scatter(zv_val))
+
+        def weight(others, p, s, zero_else):
+            base = em.divide(p, s)
+            return em.where(em.equal(others, 0), base,
+                            em.where(em.equal(others, 1), em.multiply(base, zero_else), 0))
+
+        wy = weight(em.subtract(zeros, zy), prod, sy, em.subtract(zsum, zy_val))
+        wv = weight(em.subtract(read(zeros), zv), read(prod), sv,
+                    em.subtract(read(zsum), zv_val))
+        return wy, wv
+    hy, hv = em.equal(y, out), em.equal(v, read(out))
+    count = em.add(hy, scatter(hv))            # members equal to the result
+    share = em.divide(1.0, em.where(em.equal(count, 0), 1.0, count))
+    return em.where(hy, share, 0), em.where(hv, read(share), 0)
+
+
+def ufunc_at_vjp(em, eqn, g):
+    _, _, read, _ = _at_parts(em, eqn)
+    wy, wv = _at_weights(em, eqn)
+    return [em.multiply(g, wy), em.multiply(read(g), wv)] + [None] * (len(eqn.args) - 2)
+
+
+def ufunc_at_jvp(em, eqn, dots):
+    dy, dv = dots[0], dots[1]
+    if dy is None and dv is None:
+        return None
+    _, _, _, scatter = _at_parts(em, eqn)
+    wy, wv = _at_weights(em, eqn)
+    t = None if dy is None else em.multiply(dy, wy)
+    return t if dv is None else em.add_ct(t, scatter(em.multiply(dv, wv)))
+
+
+UFUNC_AT = defprim("ufunc_at", _ufunc_at_impl, sig="y, v, /, *parts", vjp=ufunc_at_vjp,
+                   jvp=ufunc_at_jvp, printer=_ufunc_at_printer,
+                   shape=lambda args, kwargs: shape_of(args[0]), eqn_rule=True,
+                   doc="np.multiply.at / np.maximum.at / np.minimum.at(y, idx, v) on a copy "
+                       "of y (repeated indices accumulate)")
+
+
 # ---------------------------------------------------------------- accumulating in place
 #
 # ``acc2 = index_accumulate(acc, g, x, *parts)`` is ``acc + index_add(g, x,

@@ -15,7 +15,8 @@ user's ``rtol``/``atol``, calling s2sgrad's vjp/jvp of ``func``
 (``runtime_ode``'s module doc has the equations).  Their accuracy is the
 solver's: a gradient agrees with finite differences to
 about ``rtol`` (relative), not to rounding.  Second derivatives through
-odeint are refused (the derivative helpers are opaque).
+odeint and solve_ivp are refused, naming the user's line, the reason and
+what to do instead (the derivative helpers are opaque; see ``_SECOND``).
 
 ``Dfun``, ``full_output``, ``ml``/``mu`` (banded Jacobians) and ``tcrit``
 are refused with a message; ``tfirst=True`` (``func(t, y, ...)``) works.
@@ -29,7 +30,7 @@ import scipy.integrate as si
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, shape_fresh
+from .core import defprim, get, shape_fresh
 
 _OPTIONS = "rtol=None, atol=None, h0=0.0, hmax=0.0, hmin=0.0, mxstep=0, mxordn=12, " \
            "mxords=5, printmessg=0, tfirst=False"
@@ -203,3 +204,21 @@ defprim("ivp_tangent", runtime.ivp_tangent,
         opaque=True, pyname="ivp_tangent", nouts=2, shape=shape_fresh,
         doc="runtime helper: solve_ivp's tangents by the sensitivity equations (not "
             "differentiable again).")
+
+
+# A second derivative through odeint/solve_ivp would differentiate these
+# helpers: ODE solves at run time (runtime_ode.py) that call s2sgrad's
+# vjp/jvp of func, not generated code s2sgrad can differentiate again.  Its
+# equations (the sensitivities of the adjoint system, with func's second
+# derivatives and the jumps at every output time) are not implemented.
+_SECOND = ("a second derivative through scipy.integrate.{what} is not supported: its first "
+           "derivative is itself an ODE solve at run time (the {kind} equations, "
+           "s2sgrad/runtime_ode.py), not generated code s2sgrad can differentiate again; for "
+           "a Hessian, write the integrator in NumPy inside the function (a fixed-step RK4 "
+           "loop differentiates to every order, s2sgrad.checkpointed keeps its memory small), "
+           "or take finite differences of s2sgrad.grad")
+for _name, _what, _kind in (("ode_adjoint", "odeint", "adjoint"),
+                            ("ode_tangent", "odeint", "sensitivity"),
+                            ("ivp_adjoint", "solve_ivp", "adjoint"),
+                            ("ivp_tangent", "solve_ivp", "sensitivity")):
+    get(_name).no_derivative = _SECOND.format(what=_what, kind=_kind)

@@ -360,6 +360,32 @@ defprim("expm", sl.expm, sig="A, /", pyname=_PY + "expm",
         doc="scipy.linalg.expm: the exact Frechet derivative by the block-matrix identity.")
 
 
+# logm, the same way: logm([[A, E], [0, A]]) = [[logm(A), L(A, E)], [0, logm(A)]]
+# (any primary matrix function, Higham, Functions of Matrices, thm 3.6); A is
+# checked first (matfun_domain: not singular; a complex A with no eigenvalue on
+# the branch cut), so a point without a derivative raises instead of giving
+# inf/NaN or a one-sided value.  Every order is logm of a larger block matrix.
+
+
+def _logm_at(em, a, e):
+    return em.top_right(em.logm(em.frechet_block(em.matfun_domain(a, fname=Const("logm")),
+                                                 e)))
+
+
+defprim("logm", sl.logm, sig="A, /", pyname=_PY + "logm",
+        vjp=lambda em, g, out, a: [_logm_at(em, _T(em, a), g)],
+        jvp=lambda em, dots, out, a: _logm_at(em, a, dots[0]),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="scipy.linalg.logm: the exact Frechet derivative by the block-matrix identity "
+            "(refused at a singular matrix and on the branch cut).")
+defprim("matfun_domain", runtime.matfun_domain, sig="a, /, fname='logm'",
+        pyname="matfun_domain",
+        vjp=lambda em, h, out, a, fname=None: [h],
+        jvp=lambda em, dots, out, a, fname=None: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: its argument, checked to be where logm/sqrtm has a derivative.")
+
+
 # ---------------------------------------------------------------- solve_sylvester, sqrtm
 #
 # X = sylv(A, B, Q) solves A X + X B = Q:  A dX + dX B = dQ - dA X - X dB, so
@@ -396,11 +422,26 @@ if hasattr(sl, "solve_sylvester"):
             pyname=_PY + "solve_sylvester", vjp=_sylvester_vjp, jvp=_sylvester_jvp,
             shape=lambda args, kwargs: shape_of(args[2]),
             doc="scipy.linalg.solve_sylvester: A X + X B = Q differentiated implicitly.")
+def _sqrtm_checked(em, a, out):
+    """``out`` (= sqrtm(a)) after checking ``a`` (matfun_domain): at a singular
+    ``a`` the Sylvester operator S X + X S is singular and the derivative
+    infinite, which the solve would return as huge numbers or a LAPACK error."""
+    return em.call("sqrtm_checked", em.matfun_domain(a, fname=Const("sqrtm")), out)
+
+
+defprim("sqrtm_checked", runtime.sqrtm_checked, sig="a, s, /", pyname="sqrtm_checked",
+        vjp=lambda em, h, out, a, s: [None, h], jvp=lambda em, dots, out, a, s: dots[1],
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: its second argument, once the first is checked (sqrtm).")
+
+
 if hasattr(sl, "sqrtm"):
     defprim("sqrtm", sl.sqrtm, sig="A, /",
             pyname=_PY + "sqrtm",
-            vjp=lambda em, g, out, a: [em.solve_sylvester(_T(em, out), _T(em, out), g)],
-            jvp=lambda em, dots, out, a: em.solve_sylvester(out, out, dots[0]),
+            vjp=lambda em, g, out, a: [em.solve_sylvester(_T(em, _sqrtm_checked(em, a, out)),
+                                                          _T(em, out), g)],
+            jvp=lambda em, dots, out, a: em.solve_sylvester(_sqrtm_checked(em, a, out), out,
+                                                            dots[0]),
             shape=lambda args, kwargs: shape_of(args[0]),
             doc="scipy.linalg.sqrtm: S dS + dS S = dA, solved as a Sylvester equation.")
 
@@ -815,3 +856,34 @@ def _polar_expand(em, a, side=None):
 defcomposite("scipy_polar", sl.polar, expand=_polar_expand, sig="a, /, side='right'",
              doc="scipy.linalg.polar: from the thin SVD (as SciPy computes it), "
                  "np.linalg.svd's rules.")
+
+
+# ---------------------------------------------------------------- refused with advice
+#
+# schur/hessenberg: the factors are not functions of the matrix (Z's columns
+# are fixed only up to sign, up to rotations within a block of equal
+# eigenvalues, and the real form's 2x2 blocks are LAPACK's choice; Q of the
+# Hessenberg form is fixed only by Householder sign choices), so SciPy's
+# output has no derivative to match; JAX and autograd do not differentiate
+# them either.  funm: its Schur-Parlett recurrence divides by differences of
+# eigenvalues, so funm of the block matrix [[A, E], [0, A]] (every eigenvalue
+# twice) -- the Frechet derivative of any other primary function here -- is
+# not accurate in SciPy, and funm's func would need its own derivative.
+
+from .core import explain_refusal  # noqa: E402
+
+_FACTORS = ("is not differentiated: its factors are not unique ({what}), so they are "
+            "not a smooth function of the matrix (JAX and autograd do not differentiate it either); use "
+            "np.linalg.eigvals/eig (eigh for a symmetric matrix) for eigenvalues, "
+            "np.linalg.qr for an orthonormal basis, or scipy.linalg.expm/logm/sqrtm for a "
+            "matrix function")
+explain_refusal("scipy", "schur", "scipy.linalg.schur", _FACTORS.format(
+    what="signs, rotations within equal eigenvalues, LAPACK's choice of 2x2 blocks"))
+explain_refusal("scipy", "hessenberg", "scipy.linalg.hessenberg",
+                _FACTORS.format(what="Q is fixed only by LAPACK's Householder sign choices"))
+explain_refusal("scipy", "funm", "scipy.linalg.funm",
+                "is not differentiated: SciPy's Schur-Parlett recurrence divides by "
+                "differences of eigenvalues, so it is inaccurate on the block matrix that "
+                "carries the derivative, and func's own derivative would be needed; use "
+                "scipy.linalg.expm/logm/sqrtm (differentiated exactly), or for a symmetric "
+                "A: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ V.T")

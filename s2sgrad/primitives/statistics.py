@@ -273,6 +273,63 @@ def_linear_helper("gradient_adjoint", runtime.gradient_adjoint,
                   doc="runtime helper: the adjoint of np.gradient along one axis.")
 
 
+# gradient_pick(f, *spacing, item=k): ``np.gradient(f)[k]`` without axis=,
+# made by the lowering (lower/subscripts.py) when the result of an
+# np.gradient(f) without axis= is only read as g[k] with a constant k: for an
+# N-d f the derivative along axis k (NumPy's tuple's item k), for a 1-d f
+# (NumPy's one array) its element k -- both decided when the code runs, so
+# the number of results need not be known when compiling.  Linear in f.
+
+
+def _gradient_pick_vjp(em, g, out, f, *spacing, item=None, edge_order=None):
+    return [em.call("gradient_pick_adjoint", g, f, *spacing,
+                    **options(item=item, edge_order=edge_order))] + [None] * len(spacing)
+
+
+def _gradient_pick_jvp(em, dots, out, f, *spacing, item=None, edge_order=None):
+    if dots[0] is None:
+        return None
+    return em.call("gradient_pick", dots[0], *spacing, **options(item=item, edge_order=edge_order))
+
+
+defprim("gradient_pick", runtime.gradient_pick, sig="f, /, *spacing, item=0, edge_order=1",
+        pyname="gradient_pick", vjp=_gradient_pick_vjp, jvp=_gradient_pick_jvp, linear=True,
+        data_args=lambda i: i >= 1, shape=shape_fresh,
+        doc="runtime helper: np.gradient(f)[item] (an axis's derivative of an N-d f, an "
+            "element of a 1-d f's).")
+def_linear_helper("gradient_pick_adjoint", runtime.gradient_pick_adjoint,
+                  "g, f, /, *spacing, item=0, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.call("gradient_pick", h, *spacing,
+                                                               **kw),
+                  doc="runtime helper: the adjoint of gradient_pick.")
+
+
+# gradient_stacked(f, *spacing): np.stack(np.gradient(f)) (np.array of it) without
+# axis=, whatever f's rank (lower/calls.py makes it).
+
+
+def _gradient_stacked_vjp(em, g, out, f, *spacing, edge_order=None):
+    return [em.call("gradient_stacked_adjoint", g, f, *spacing,
+                    **options(edge_order=edge_order))] + [None] * len(spacing)
+
+
+def _gradient_stacked_jvp(em, dots, out, f, *spacing, edge_order=None):
+    if dots[0] is None:
+        return None
+    return em.call("gradient_stacked", dots[0], *spacing, **options(edge_order=edge_order))
+
+
+defprim("gradient_stacked", runtime.gradient_stacked, sig="f, /, *spacing, edge_order=1",
+        pyname="gradient_stacked", vjp=_gradient_stacked_vjp, jvp=_gradient_stacked_jvp,
+        linear=True, data_args=lambda i: i >= 1, shape=shape_fresh,
+        doc="runtime helper: np.stack(np.gradient(f)), the derivatives along every axis.")
+def_linear_helper("gradient_stacked_adjoint", runtime.gradient_stacked_adjoint,
+                  "g, f, /, *spacing, edge_order=1",
+                  lambda em, h, _g, f, *spacing, **kw: em.call("gradient_stacked", h, *spacing,
+                                                               **kw),
+                  doc="runtime helper: the adjoint of gradient_stacked.")
+
+
 # ---------------------------------------------------------------- trapezoid
 
 
@@ -582,7 +639,10 @@ def _cov_setup(em, m, y, rowvar=None, bias=None, ddof=None, fweights=None, aweig
 def _cov_vjp(em, g, out, m, y, **kw):
     Xc, Xw, fact, w = _cov_setup(em, m, y, **kw)
     G = em.atleast_2d(g)
-    ct_X = em.divide(em.matmul(em.add(G, em.transpose(G)), Xw), fact)
+    # C = Xc diag(w) conj(Xc)^T / fact: (G + conj(G)^T) conj(Xw) / fact (the
+    # centring's adjoint leaves it alone: its rows are orthogonal to w)
+    ct_X = em.divide(em.matmul(em.add(G, em.conj_if_complex(em.transpose(G))),
+                               em.conj_if_complex(Xw)), fact)
     cts = em.call("cov_rows_adjoint", ct_X, m, y, **options(rowvar=kw.get("rowvar")))
     if _absent(y):
         return [cts, None]
@@ -598,8 +658,8 @@ def _cov_tangent(em, dm, dy, m, y, **kw):
     else:
         dXc = em.subtract(dX, em.divide(em.sum(em.multiply(dX, w), axis=1, keepdims=True),
                                         em.sum(w)))
-    P = em.matmul(dXc, em.transpose(Xw))
-    return em.divide(em.add(P, em.transpose(P)), fact)
+    P = em.matmul(dXc, em.transpose(em.conj_if_complex(Xw)))
+    return em.divide(em.add(P, em.conj_if_complex(em.transpose(P))), fact)
 
 
 def _cov_jvp(em, dots, out, m, y, **kw):
@@ -864,8 +924,30 @@ defprim("nancumprod", np.nancumprod, sig="a, /, axis=None, dtype=None", vjp=_nan
 def_bilinear("kron", np.kron, runtime.kron_vjp_a, runtime.kron_vjp_b,
              doc="np.kron: bilinear; each operand's cotangent contracts g's blocks with the "
                  "other operand.")
-def_bilinear("vdot", np.vdot, runtime.vdot_vjp_a, runtime.vdot_vjp_b,
-             doc="np.vdot (real arrays): the flattened dot product.")
+def_bilinear("flat_dot", runtime.flat_dot, runtime.flat_dot_vjp_a, runtime.flat_dot_vjp_b,
+             pyname="flat_dot",
+             doc="runtime helper: the flattened dot product without conjugation.")
+
+
+# np.vdot(a, b) = flat_dot(conj(a), b): real-bilinear, so its tangent is
+# vdot(da, b) + vdot(a, da); with c = conj(a), c's cotangent is g * b and a's
+# the conjugate of that (conjugation is its own transpose), b's g * conj(a).
+
+
+def _vdot_vjp(em, g, out, a, b):
+    c = em.conj_if_complex(a)
+    return [em.conj_if_complex(em.flat_dot_vjp_a(g, c, b)), em.flat_dot_vjp_b(g, c, b)]
+
+
+def _vdot_jvp(em, dots, out, a, b):
+    da, db = dots
+    t = None if da is None else em.vdot(da, b)
+    return t if db is None else em.add_ct(t, em.vdot(a, db))
+
+
+defprim("vdot", np.vdot, sig="a, b, /", vjp=_vdot_vjp, jvp=_vdot_jvp, shape=shape_fresh,
+        doc="np.vdot: the flattened dot product, the first operand conjugated (complex "
+            "operands by the transpose convention).")
 def_bilinear("cross", np.cross, runtime.cross_vjp_a, runtime.cross_vjp_b,
              options="axisa=-1, axisb=-1, axisc=-1, axis=None",
              doc="np.cross (3-vectors; 2-vectors as 3-vectors with a zero third component): "

@@ -164,8 +164,27 @@ def test_odeint_refusals():
 
 
 def test_odeint_second_derivative_is_refused():
-    with pytest.raises(s2sgrad.S2SGradError):
-        s2sgrad.hessian(_scalar_loss)(0.2, 1.5)
+    # refused naming the user's line, the reason and what to do instead, in
+    # both orders of nesting
+    for second in (lambda: s2sgrad.hessian(_scalar_loss)(0.2, 1.5),
+                   lambda: s2sgrad.grad(s2sgrad.grad(_scalar_loss))(0.2, 1.5),
+                   lambda: s2sgrad.jvp(s2sgrad.grad(_scalar_loss))((0.2, 1.5), (1.0,))):
+        with pytest.raises(s2sgrad.S2SGradError, match="second derivative through "
+                                                       "scipy.integrate.odeint") as info:
+            second()
+        assert "test_scipy_integrate.py:" in str(info.value) and "RK4" in str(info.value)
+
+
+def test_solve_ivp_second_derivative_is_refused():
+    def loss(k):
+        r = si.solve_ivp(ivp_rhs, (0.0, 1.0), np.array([1.0, 2.0]), t_eval=np.array([0.5, 1.0]),
+                         args=(k, 0.1))
+        return np.sum(r.y ** 2)
+
+    s2sgrad.check_grads(loss, (0.3,), rtol=1e-3, atol=1e-5)      # the first derivative works
+    with pytest.raises(s2sgrad.S2SGradError, match="second derivative through "
+                                                   "scipy.integrate.solve_ivp"):
+        s2sgrad.grad(s2sgrad.grad(loss))(0.3)
 
 
 def _ivp_no_t_eval(y0):
