@@ -2190,6 +2190,7 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     measure_budgets(f, inf)
     if not rw.keep_copies:      # (a tape's row is a view where the program had its own array)
         f = preallocate(f, inf)
+        f = list_arrays(f, inf)
     f = dce(cse(hoist_invariants(f)))
     accumulate_in_place(f, inf, rw.foreign)
     defer_row_accumulation(f, inf, rw.foreign)
@@ -2245,3 +2246,4 @@ assert REGISTRY
 # (Here, at the end: tapes imports names of this module.)
 from .peephole import scale_chains  # noqa: E402
 from .tapes import preallocate  # noqa: E402
+from .list_arrays import list_arrays  # noqa: E402
