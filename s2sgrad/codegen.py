@@ -475,8 +475,11 @@ class CodeGen:
 
         self.def_pos = {}
 
+        self.block_span, self.block_region = {}, {}
+
         def walk(block, region):
             start = next(counter)
+            self.block_region[id(block)] = region
             for p in block.params:
                 self.defs[p] = ("param", region, block)
                 self.def_pos[p] = start
@@ -494,6 +497,7 @@ class CodeGen:
                 for o in e.outs:
                     self.def_pos[o] = done      # a region's outputs exist after it
             end = next(counter)
+            self.block_span[id(block)] = (start, end)
             for r in block.results:
                 use(r, end, None)
 
@@ -677,8 +681,10 @@ class CodeGen:
                 if user is None:
                     # a block's result: only the carry chain's own results
                     # (the next iteration's list, the loop's output), which
-                    # are this list's later versions
-                    if m in chain and m is not y:
+                    # are this list's later versions, or the other branch's
+                    # of an ``if`` this append is in (``if c: hs.append(h)``,
+                    # the else branch passes hs on: never both in one run)
+                    if m in chain and m is not y or self._other_branch(e, p_):
                         continue
                     return
                 if p_ > here:
@@ -695,6 +701,10 @@ class CodeGen:
             return
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
+            # (a branch's result, named as the if's output: grown in place
+            # under the old name, then bound to its own -- one object)
+            self.inplace.add(e)
+            self._unite(out, y)
             return
         last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
         if self._rebound_between(n, y, out, here, last):
@@ -702,6 +712,25 @@ class CodeGen:
         self.namer.names[out] = n
         self.inplace.add(e)
         self._unite(out, y)
+
+    def _other_branch(self, e, p_) -> bool:
+        """Whether position ``p_`` is the end of a branch of a ``cond`` whose
+        other branch holds ``e`` (at any depth): the two never both run."""
+        block = self.block_of.get(e)
+        while block is not None:
+            region = self.block_region.get(id(block))
+            if region is None:
+                return False
+            if region.prim.name == "cond":
+                then, other = region.params["then"], region.params["else"]
+                mine = then if block is then else other if block is other else None
+                if mine is not None:
+                    sib = other if mine is then else then
+                    span = self.block_span.get(id(sib))
+                    if span is not None and p_ == span[1]:
+                        return True
+            block = self.block_of.get(region)
+        return False
 
     def _inits_written_through(self, y):
         """When ``y`` is the result of writes made in place into a loop carry

@@ -517,6 +517,14 @@ class ControlFlowMixin:
         is_while = test is not None
         names = self.carried_names(s)
         names += [n for n in extra if n not in names]
+        # a list literal bound to several names (other = hs) is one list: it
+        # becomes one runtime list before the loop, so that the names stay
+        # one carry (below) and an append through either grows both
+        for n in names:
+            v = self.env.get(n)
+            if isinstance(v, Seq) and v.kind == "list" and \
+                    sum(w is v for w in self.env.values()) > 1:
+                self.rebind_container(n, v, self.materialize(v, s, runtime_list=True))
         # Names of one array (b = a) the body only writes into (never rebinds)
         # stay one array in the loop: one carry, the others bound to it.
         loop_targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
