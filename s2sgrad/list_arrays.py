@@ -159,6 +159,10 @@ def _forward(block, loop, defs, inf, uses):
                 stack in defs.values() and _axis0_or_none(stack):
             x = app.args[1]
             row = _tape_row(body, loop, off, x, index_param, bdefs, inf, uses)
+            if row is None and _own_array(block, loop, j, off, b, app, stack, n, inf):
+                bdefs = {o: e for e in body.eqns for o in e.outs}
+                j += 1
+                continue
             if row is not None:
                 tape_out, c = row
                 sx, tx = inf.ex.get(stack.outs[0]), inf.ex.get(tape_out)
@@ -174,6 +178,48 @@ def _forward(block, loop, defs, inf, uses):
                     _drop_carry(loop, j)
                     continue
         j += 1
+
+
+def _own_array(block, loop, j, off, build, app, stack, n, inf) -> bool:
+    """The list (not a tape's rows) becomes an array of its own: ``[]``
+    before the loop becomes ``np.empty((n,) + shape, dtype)``, the append
+    ``hs[t] = h`` (the loop index is the element's position: a range from 0
+    by 1, one append per step), and ``np.stack(hs)`` that array -- when every
+    element has one shape and a dtype the stacked array keeps (so the row
+    holds the element's numbers exactly) and the stack is along axis 0."""
+    from .specialize import _compact
+    x = app.args[1]
+    ex, sx = inf.ex.get(x) if isinstance(x, Var) else x.value, inf.ex.get(stack.outs[0])
+    if isinstance(ex, bool) or not isinstance(ex, (np.ndarray, np.generic, float, int)) or \
+            type(sx) is not np.ndarray:
+        return False
+    ea = np.asarray(ex)
+    if sx.shape != (n,) + ea.shape or sx.dtype != ea.dtype:
+        return False
+    body = loop.params["body"]
+    shape = Const((n,) + ea.shape)
+    arr = Var(build.outs[0].hint or "hs")
+    k = block.eqns.index(build)
+    block.eqns[k] = Eqn(REGISTRY["empty"], (shape,), {"dtype": Const(sx.dtype.type)}, (arr,),
+                        {}, build.loc)
+    loop.args = loop.args[:j] + (arr,) + loop.args[j + 1:]
+    p = body.params[j]
+    p_new = Var(p.hint)
+    body.params[j] = p_new
+    res = Var(app.outs[0].hint)
+    index = (Slot(0), Ellipsis) if ea.ndim == 0 else Slot(0)
+    body.eqns[body.eqns.index(app)] = Eqn(REGISTRY["setitem"], (p_new, x, body.params[0]), {},
+                                          (res,), {"index": index}, app.loc)
+    body.results[j - off] = res
+    out = Var(loop.outs[j - off].hint)
+    loop.outs = loop.outs[:j - off] + (out,) + loop.outs[j - off + 1:]
+    k = block.eqns.index(stack)
+    block.eqns[k] = Eqn(REGISTRY["asarray"], (out,), {},
+                        stack.outs, {}, stack.loc)
+    full = _compact((n,) + ea.shape, sx.dtype)
+    for v in (arr, p_new, res, out):
+        inf.ex[v] = full
+    return True
 
 
 def _axis0_or_none(e) -> bool:
