@@ -100,12 +100,8 @@ def _backward(block, loop, defs, inf, uses):
     j = off
     while j < len(body.params):
         init = loop.args[j]
-        u = defs.get(init) if isinstance(init, Var) else None
-        ok = u is not None and u.prim.name == "unstack" and _only_use(uses, init, loop) \
-            and _axis0(u) and isinstance(u.args[0], Var)
-        g = u.args[0] if ok else None
-        gx = _ex(inf, g) if ok else None
-        if ok and type(gx) is np.ndarray and gx.ndim >= 1 and gx.shape[0] == n and n > 0:
+        srcs = _sources(init, loop, defs, inf, uses, n) if _only_use(uses, init, loop) else None
+        if srcs:
             p = body.params[j]
             pops = uses.get(p, [])
             pop = pops[0] if len(pops) == 1 else None
@@ -115,16 +111,56 @@ def _backward(block, loop, defs, inf, uses):
                     _only_use(uses, pop.outs[0], None) and not uses.get(out) and \
                     sum(r is pop.outs[0] for r in body.results) == 1:
                 x = pop.outs[1]
-                index = (Slot(0), Ellipsis) if gx.ndim == 1 else Slot(0)
                 k = body.eqns.index(pop)
-                body.eqns[k] = Eqn(REGISTRY["getitem"], (g, body.params[0]), {}, (x,),
-                                   {"index": index}, pop.loc)
-                uses.setdefault(g, []).append(body.eqns[k])
-                uses[body.params[0]] = uses.get(body.params[0], []) + [body.eqns[k]]
+                new, acc = [], None
+                for i, g in enumerate(srcs):
+                    gx = _ex(inf, g)
+                    index = (Slot(0), Ellipsis) if gx.ndim == 1 else Slot(0)
+                    row = x if len(srcs) == 1 else Var("row")
+                    new.append(Eqn(REGISTRY["getitem"], (g, body.params[0]), {}, (row,),
+                                   {"index": index}, pop.loc))
+                    uses.setdefault(g, []).append(new[-1])
+                    if len(srcs) > 1:
+                        inf.ex[row] = inf.ex.get(x)
+                    if acc is not None:
+                        s_ = x if i == len(srcs) - 1 else Var("row")
+                        new.append(Eqn(REGISTRY["add"], (acc, row), {}, (s_,), {}, pop.loc))
+                        inf.ex[s_] = inf.ex.get(x)
+                        row = s_
+                    acc = row
+                body.eqns[k:k + 1] = new
+                uses[body.params[0]] = uses.get(body.params[0], []) + new
                 uses[init] = []
                 _drop_carry(loop, j)
                 continue
         j += 1
+
+
+def _sources(v, loop, defs, inf, uses, n, depth=0):
+    """The arrays whose rows, added, are the elements of the list ``v``:
+    ``unstack(G)`` is G's rows; ``list_add(a, b)`` (each list read by it
+    alone) the rows of a's arrays plus b's, element by element.  Each array
+    ``n`` rows long, of the element's dtype; None if ``v`` is anything else."""
+    d = defs.get(v) if isinstance(v, Var) else None
+    if d is None or depth > 16:
+        return None
+    if d.prim.name == "unstack" and _axis0(d) and isinstance(d.args[0], Var):
+        gx = _ex(inf, d.args[0])
+        if type(gx) is np.ndarray and gx.ndim >= 1 and gx.shape[0] == n and n > 0:
+            return [d.args[0]]
+        return None
+    if d.prim.name == "list_add" and not d.kwargs and len(d.args) == 2:
+        out = []
+        for a in d.args:
+            if not _only_use(uses, a, d):
+                return None
+            got = _sources(a, loop, defs, inf, uses, n, depth + 1)
+            if not got:
+                return None
+            out += got
+        dts = {_ex(inf, g).dtype for g in out}
+        return out if len(dts) == 1 else None
+    return None
 
 
 def _axis0(e) -> bool:

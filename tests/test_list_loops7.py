@@ -435,3 +435,10 @@ def test_literal_bound_to_two_names_then_loop():
     v, g = value_and_grad(f)(x)
     assert np.allclose(v, f(x))
     assert np.allclose(g, fd(f, [x], 0), rtol=1e-6, atol=1e-7)
+
+
+def test_two_lists_read_by_index():
+    g = grad(two_lists)
+    g(*data(T=20, H=5))
+    src = "\n".join(l for l in g.source.splitlines() if not l.strip().startswith("#"))
+    assert ".pop()" not in src and "unstack" not in src and ".append(" not in src
