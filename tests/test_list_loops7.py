@@ -442,3 +442,41 @@ def test_two_lists_read_by_index():
     g(*data(T=20, H=5))
     src = "\n".join(l for l in g.source.splitlines() if not l.strip().startswith("#"))
     assert ".pop()" not in src and "unstack" not in src and ".append(" not in src
+
+
+def _snapshot(x):
+    hs = []
+    snapshot = hs
+    for t in range(3):
+        hs.append(x * t)
+    return np.sum(sum(snapshot) ** 2)
+
+
+def _held_by_container(x):
+    hs = [x]
+    rows = [hs, hs]
+    for t in range(2):
+        hs.append(x * (t + 2))
+    return np.sum(np.stack(rows[0]) ** 2) + np.sum(np.stack(rows[1]))
+
+
+def _second_name_after(x):
+    a = []
+    b = []
+    for t in range(3):
+        a.append(x * t)
+        b.append(x + t)
+    c = a
+    c.append(x)
+    return np.sum(np.stack(a)) + np.sum(np.stack(b) * 2) + 0.5 * np.sum(np.stack(c) ** 2)
+
+
+@pytest.mark.parametrize("f", [_snapshot, _held_by_container, _second_name_after],
+                         ids=lambda f: f.__name__)
+def test_one_list_object_many_references(f):
+    # every name and container holding the list sees its appends (Python's
+    # semantics; these were silently the list before the appends)
+    for x in (np.array([1.0, 2.0]), np.array([0.3, -1.1, 2.5])):
+        v, g = value_and_grad(f)(x)
+        assert np.allclose(v, f(x))
+        assert np.allclose(g, fd(f, [x], 0), rtol=1e-6, atol=1e-7)
