@@ -480,3 +480,17 @@ def test_one_list_object_many_references(f):
         v, g = value_and_grad(f)(x)
         assert np.allclose(v, f(x))
         assert np.allclose(g, fd(f, [x], 0), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", [rnn_stack, losses_sum, two_lists], ids=lambda f: f.__name__)
+def test_second_order(f):
+    from s2sgrad import hvp
+    W, xs, h0 = data(T=4, H=3)
+    v = np.random.default_rng(1).standard_normal(W.shape)
+    gf = grad(f)
+    eps = 1e-5
+    ref = (gf(W + eps * v, xs, h0) - gf(W - eps * v, xs, h0)) / (2 * eps)
+    assert np.allclose(hvp(f)((W, xs, h0), v), ref, rtol=1e-5, atol=1e-7)
+    gg = grad(lambda W, xs, h0: np.sum(grad(f)(W, xs, h0) ** 2))
+    ref2 = fd(lambda W, xs, h0: np.sum(gf(W, xs, h0) ** 2), [W, xs, h0], 0)
+    assert np.allclose(gg(W, xs, h0), ref2, rtol=1e-5, atol=1e-6)
