@@ -30,6 +30,16 @@ hold the same numbers, as a careful hand-written BPTT does:
   later writes, if any, are code generation's in-place decisions, which see
   the view through the alias model like any other.
 
+* forward, no tape holding the values (``losses.append(loss_t)``, a list of
+  values the backward does not need): the list becomes an array of its own
+  (:func:`_own_array`): ``np.empty((n,) + shape, dtype)`` before the loop,
+  ``hs[t] = h`` in it, ``np.stack(hs)`` that array -- when the stacked
+  array has every element's dtype (each row holds its element exactly).
+
+* backward, a list cotangent made of several stacked cotangents added
+  (``list_add(unstack(A), unstack(B))``: two lists stacked in one
+  expression): the popped element is ``A[t_1] + B[t_1]`` (:func:`_sources`).
+
 Anything else stays as it was (the general list code, which is correct
 for any length and any use).
 """
