@@ -222,6 +222,19 @@ def rnn_sum_hand(Wh, Wx, b, xs, h0, ys):
     return _rnn_weight_grads(D, H, xs)
 
 
+def rnn_list_loss(Wh, Wx, b, xs, h0, ys):
+    """Vanilla RNN written as NumPy users write it: the states on a list,
+    stacked after the loop, a loss over every step (hand: rnn_sum_hand, the
+    same gradient with the states in one preallocated array)."""
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        hs.append(h)
+    H = np.stack(hs)
+    return 0.5 * np.sum((H - ys) ** 2)
+
+
 def chain_loss(x):
     """An elementwise chain: a damped oscillation plus a quadratic."""
     y = np.exp(-x ** 2) * np.sin(x) + 0.5 * x ** 2
@@ -327,6 +340,9 @@ PROBLEMS = [
     # the parameters in a dict (the gradient a dict too)
     ("mlp, dict params", mlp_dict_loss, mlp_dict_hand, make_mlp_dict,
      [("n=64,d=10,h=32,k=3", (64, 10, 32, 3))]),
+    # (perf-lists7) the states appended to a list, np.stack after the loop
+    ("rnn, list of states", rnn_list_loss, rnn_sum_hand, make_rnn_sum,
+     [("T=50,h=16", (50, 16, 8, 0)), ("T=50,h=256,batch=32", (50, 256, 32, 32))]),
 ]
 
 

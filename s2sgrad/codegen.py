@@ -475,8 +475,11 @@ class CodeGen:
 
         self.def_pos = {}
 
+        self.block_span, self.block_region = {}, {}
+
         def walk(block, region):
             start = next(counter)
+            self.block_region[id(block)] = region
             for p in block.params:
                 self.defs[p] = ("param", region, block)
                 self.def_pos[p] = start
@@ -494,6 +497,7 @@ class CodeGen:
                 for o in e.outs:
                     self.def_pos[o] = done      # a region's outputs exist after it
             end = next(counter)
+            self.block_span[id(block)] = (start, end)
             for r in block.results:
                 use(r, end, None)
 
@@ -642,6 +646,91 @@ class CodeGen:
         self.namer.names[out] = n
         self.inplace.add(e)
         self._unite(out, y)
+
+    def _decide_list_inplace(self, e):
+        """Print ``list_append``/``list_pop`` as ``xs.append(v)`` /
+        ``v = xs.pop()`` (O(1)) instead of ``xs = xs + [v]`` (a copy of the
+        whole list: quadratic in a loop).  What the mutation changes is the
+        list *object*, not the arrays it holds, so the question is not
+        :meth:`_decide_inplace`'s (whether memory shared with the list's
+        elements is read later: the element ``h`` appended is read after the
+        append in every RNN) but whether any value that may be that same list
+        object -- the members of ``xs``'s alias class that are runtime lists
+        (its versions, loop carries and branch results; a list holding it) --
+        is read after this point, or is kept anywhere a later read could see
+        it (a stack push, a container, a region result, the return).  Any
+        such use, or a list member that is not plainly one of those, keeps
+        the copying form."""
+        from .primitives.lists import LIST
+        from .primitives.core import shape_of
+        y, out = e.args[0], e.outs[0]
+        if not isinstance(y, Var) or shape_of(y) is not LIST:
+            return
+        here = self.pos[e]
+        if y in self.func.params or any(y is r for r in self.func.results):
+            return
+        chain = self._carry_chain(y) + self._inits_written_through(y)
+        for m in self.aliases.members(y):
+            if m is out or self.def_pos.get(m, -1) > here:
+                continue
+            if shape_of(m) is not LIST:
+                continue        # an element (or a view of one): not the list object
+            for p_, user in self.use_sites.get(m, ()):
+                if user is e:
+                    continue
+                if user is None:
+                    # a block's result: only the carry chain's own results
+                    # (the next iteration's list, the loop's output), which
+                    # are this list's later versions, or the other branch's
+                    # of an ``if`` this append is in (``if c: hs.append(h)``,
+                    # the else branch passes hs on: never both in one run)
+                    if m in chain and m is not y or self._other_branch(e, p_):
+                        continue
+                    return
+                if p_ > here:
+                    return
+                name = user.prim.name
+                if name in ("for_loop", "while_loop") and m in chain:
+                    continue     # the initial value of the carry written here
+                if name in ("list_append", "list_pop") and user.args[0] is m and \
+                        all(a is not m for a in user.args[1:]):
+                    continue     # an earlier version (grown in place, or copied then)
+                if retains(user):
+                    return       # kept by a container/stack/region
+        if not self._writable(y):
+            return
+        n = self.namer.name(y)
+        if out in self.namer.names and self.namer.names[out] != n:
+            # (a branch's result, named as the if's output: grown in place
+            # under the old name, then bound to its own -- one object)
+            self.inplace.add(e)
+            self._unite(out, y)
+            return
+        last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
+        if self._rebound_between(n, y, out, here, last):
+            return
+        self.namer.names[out] = n
+        self.inplace.add(e)
+        self._unite(out, y)
+
+    def _other_branch(self, e, p_) -> bool:
+        """Whether position ``p_`` is the end of a branch of a ``cond`` whose
+        other branch holds ``e`` (at any depth): the two never both run."""
+        block = self.block_of.get(e)
+        while block is not None:
+            region = self.block_region.get(id(block))
+            if region is None:
+                return False
+            if region.prim.name == "cond":
+                then, other = region.params["then"], region.params["else"]
+                mine = then if block is then else other if block is other else None
+                if mine is not None:
+                    sib = other if mine is then else then
+                    span = self.block_span.get(id(sib))
+                    if span is not None and p_ == span[1]:
+                        return True
+            block = self.block_of.get(region)
+        return False
 
     def _inits_written_through(self, y):
         """When ``y`` is the result of writes made in place into a loop carry
@@ -1258,8 +1347,9 @@ class CodeGen:
     def _coalesce_block(self, block):
         for e in block.eqns:
             name = e.prim.name
-            if name in ("setitem", "list_append", "list_pop", "index_accumulate",
-                        "list_accumulate"):
+            if name in ("list_append", "list_pop"):
+                self._decide_list_inplace(e)
+            elif name in ("setitem", "index_accumulate", "list_accumulate"):
                 self._decide_inplace(e)
             if name == "cond":
                 for i, o in enumerate(e.outs):

@@ -398,7 +398,7 @@ def _same(a, b) -> bool:
         return a.shape == b.shape and a.dtype == b.dtype
     if isinstance(a, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if type(a) is _TapeExample or type(a) is _ListExample:
+    if type(a) is _TapeExample or type(a) is _ListExample or type(a) is _ListOf:
         return a.same(b)
     return isinstance(a, (int, float, bool, complex, type(None), str, np.dtype, range, slice))
 
@@ -449,9 +449,59 @@ class _ListExample:
         return first if all(_same(first, x) for x in self.items[1:]) else UNKNOWN
 
 
+class _ListOf:
+    """The example of a runtime list whose elements all have one example
+    ``elem`` (type, shape and dtype) and whose length is ``n`` (None: not
+    known here -- inside the loop that grows it).  Made by ``list_append``
+    of a matching element (``hs.append(h)`` in a loop: the length after a
+    loop over a range known on entry is the length before plus the trip
+    count, see :meth:`_Infer.loop`), ``unstack`` and ``list_pop``; read by
+    ``list_get``, ``len``, ``list_pop`` and ``stack_list``/``concat_list``
+    (``np.stack(hs)`` is then an array of a known shape, and so is its
+    cotangent's ``unstack`` and every ``hs_bar.pop()``: the shapes carried
+    through the reversed loop stay specialised)."""
+
+    __slots__ = ("elem", "n")
+
+    def __init__(self, elem, n):
+        self.elem, self.n = elem, n
+
+    def same(self, other):
+        return self.n == other.n and _same(self.elem, other.elem)
+
+
+def _as_list_of(v):
+    """``v`` as a :class:`_ListOf` (a uniform ``_ListExample`` too), or None;
+    an empty ``_ListExample`` gives ``_ListOf(None, 0)`` (any element)."""
+    if type(v) is _ListOf:
+        return v
+    if type(v) is _ListExample:
+        if not v.items:
+            return _ListOf(None, 0)
+        first = v.items[0]
+        if all(_same(first, x) for x in v.items[1:]) and first is not UNKNOWN:
+            return _ListOf(first, len(v.items))
+    return None
+
+
+def _join_lists(a, b):
+    la, lb = _as_list_of(a), _as_list_of(b)
+    if la is None or lb is None:
+        return UNKNOWN
+    if la.n == 0 and la.elem is None:
+        la, lb = lb, la
+    if lb.n == 0 and lb.elem is None:
+        return _ListOf(la.elem, la.n if la.n == 0 else None)
+    if not _same(la.elem, lb.elem):
+        return UNKNOWN
+    return _ListOf(la.elem, la.n if la.n == lb.n else None)
+
+
 def _join(a, b):
     if type(a) is _TapeExample and type(b) is _TapeExample:
         return a if a.same(b) else UNKNOWN
+    if (type(a) is _ListOf or type(b) is _ListOf) and not _same(a, b):
+        return _join_lists(a, b)
     if _same(a, b):
         return a
     if a is UNKNOWN or b is UNKNOWN:
@@ -467,10 +517,50 @@ def _join(a, b):
     return Mixed(alts) if len(alts) <= _MAX_ALTS else UNKNOWN
 
 
+def _uniform_elem_ok(x) -> bool:
+    """An element whose example fixes its type, shape and dtype."""
+    return x is not UNKNOWN and type(x) is not Mixed and \
+        isinstance(x, (np.ndarray, np.generic, float, int, complex)) and not isinstance(x, bool)
+
+
+def _list_op_applies(name, vals) -> bool:
+    if name == "unstack":
+        return type(vals[0]) is np.ndarray
+    return _as_list_of(vals[0]) is not None
+
+
+def xs_n_known(xs) -> bool:
+    return type(xs) is _ListOf and xs.n is not None
+
+
+def _stacked_example(name, xs, kw):
+    """The example of ``np.stack``/``np.array``/``np.concatenate``/... of
+    ``xs.n`` elements like ``xs.elem``: evaluated on one and on two of them,
+    the length along the joined axis grows linearly with the count."""
+    e = np.asarray(xs.elem)
+    one_two = []
+    for k in (1, 2):
+        items = [e] * k
+        if name == "stack_list":
+            r = np.stack(items, axis=kw.get("axis", 0)) if kw.get("axis", 0) is not None \
+                else np.array(items)
+        else:
+            how = kw.get("how", "concatenate")
+            r = np.concatenate(items, axis=kw.get("axis", 0)) if how == "concatenate" \
+                else getattr(np, how)(items)
+        one_two.append(r)
+    a, b = one_two
+    if a.ndim != b.ndim or a.dtype != b.dtype:
+        return UNKNOWN
+    shape = tuple(x + (xs.n - 1) * (y - x) for x, y in zip(a.shape, b.shape))
+    return example_of(np.broadcast_to(np.zeros((), a.dtype), shape).copy()) \
+        if int(np.prod(shape)) <= _COMPACT else _compact(shape, a.dtype)
+
+
 def _all_known(vals) -> bool:
     """No operand is UNKNOWN, a stack or a list's examples."""
     for v in vals:
-        if v is UNKNOWN or isinstance(v, (_Stack, _ListExample)):
+        if v is UNKNOWN or isinstance(v, (_Stack, _ListExample, _ListOf)):
             return False
     return True
 
@@ -674,6 +764,13 @@ class _Infer:
             s.items = self.seed_stacks.get(e.outs[0])   # what an earlier pass saw pushed
             self.stacks.append((e.outs[0], s))
             self.set(e.outs[0], s)
+        elif name in ("list_get", "list_index_add", "len", "list_append", "list_pop",
+                      "unstack", "stack_list", "concat_list", "list_add", "unconcat_list") and \
+                type(self.val(e.args[1 if name in ("list_index_add", "unconcat_list")
+                                       else 0])) is _ListOf or \
+                name in ("list_append", "unstack", "stack_list", "list_pop") and \
+                _list_op_applies(name, [self.val(a) for a in e.args]):
+            self.uniform_list_op(e)
         elif name in ("list_build", "list_get", "list_index_add", "len") and (
                 name != "len" or type(self.val(e.args[0])) is _ListExample):
             self.list_op(e)
@@ -748,6 +845,68 @@ class _Infer:
             static = self.is_static(e.args[1]) and type(k) is int
             self.set(e.outs[0], xs.element(k if static else None))
 
+    def uniform_list_op(self, e):
+        """The operations on a :class:`_ListOf` (see there); anything they
+        cannot say gives UNKNOWN, as before."""
+        name = e.prim.name
+        vals = [self.val(a) for a in e.args]
+        kw = {k: (a.value if isinstance(a, Const) else UNKNOWN) for k, a in e.kwargs.items()}
+        unknown = [UNKNOWN] * len(e.outs)
+        out = unknown
+        if name == "list_append":
+            xs, x = _as_list_of(vals[0]), vals[1]
+            if xs is not None and _uniform_elem_ok(x) and (
+                    xs.elem is None or _same(xs.elem, x)):
+                out = [_ListOf(x, None if xs.n is None else xs.n + 1)]
+        elif name == "list_pop":
+            xs = _as_list_of(vals[0])
+            if xs is not None and xs.elem is not None and xs.n != 0:
+                out = [_ListOf(xs.elem, None if xs.n is None else xs.n - 1), xs.elem]
+        elif name == "unstack":
+            g, axis = vals[0], kw.get("axis", 0)
+            if type(g) is np.ndarray and type(axis) is int and -g.ndim <= axis < g.ndim \
+                    and g.shape[axis] > 0:
+                elem = example_of(np.ascontiguousarray(np.moveaxis(g, axis, 0)[0]))
+                out = [_ListOf(elem, g.shape[axis])]
+        elif name in ("stack_list", "concat_list"):
+            xs = _as_list_of(vals[0])
+            if xs is not None and xs.elem is not None and xs.n and \
+                    isinstance(xs.elem, (np.ndarray, np.generic, float, int)) and \
+                    not isinstance(xs.elem, bool) and all(v is not UNKNOWN for v in kw.values()):
+                out = [_stacked_example(name, xs, kw)]
+        elif name == "list_get":
+            xs, k = vals[0], vals[1]
+            static = self.is_static(e.args[1]) and type(k) is int
+            if not e.kwargs and not (static and xs.n is not None and not -xs.n <= k < xs.n):
+                out = [xs.elem if xs.elem is not None else UNKNOWN]
+        elif name == "len":
+            if xs_n_known(vals[0]):
+                self.set(e.outs[0], vals[0].n, static=True)
+                return
+        elif name == "list_add":
+            if _same(vals[0], vals[1]):
+                out = [vals[0]]
+        elif name == "unconcat_list":
+            # the cotangent of np.concatenate/np.vstack/... of xs split back
+            # into pieces shaped like xs's elements, in the cotangent's dtype
+            g, xs = vals[0], vals[1]
+            if type(g) is np.ndarray and _arr(xs.elem) and xs.n and \
+                    g.dtype == np.asarray(xs.elem).dtype and \
+                    _same(_stacked_example("concat_list", xs, kw), g):
+                out = [xs]
+        elif name == "list_index_add":
+            g, xs = vals[0], vals[1]
+            if _arr(g) and _arr(xs.elem) and not e.kwargs:
+                dt = np.result_type(xs.elem, g)
+                try:
+                    shape = np.broadcast_shapes(np.shape(xs.elem), np.shape(g))
+                except ValueError:
+                    shape = None
+                if shape == np.shape(xs.elem) and dt == xs.elem.dtype:
+                    out = [xs]
+        for o, v in zip(e.outs, out):
+            self.set(o, v)
+
     def cond(self, e):
         then = self.block(e.params["then"])
         other = self.block(e.params["else"])
@@ -801,8 +960,32 @@ class _Infer:
             # break): its outputs are what the body computes from the
             # carries, not also their values before it (0.0 -> np.float64)
             carries = results
+            carries = self._grown_lists(e, body, off, len(it), carries)
         for o, c in zip(e.outs, carries):
             self.set(o, c)
+
+    def _grown_lists(self, e, body, off, trips, carries):
+        """A list carry that every iteration grows by the same number of
+        unconditional appends (the body's result is ``list_append`` of
+        ``list_append`` ... of the body's parameter, at the body's top level)
+        has, after ``trips`` iterations, its initial length plus that many
+        elements per iteration (``hs = []; for t in range(T): hs.append(h)``
+        is T long)."""
+        defs = {o: q for q in body.eqns for o in q.outs}
+        out = list(carries)
+        for k, c in enumerate(carries):
+            if type(c) is not _ListOf or c.n is not None:
+                continue
+            init = _as_list_of(self.val(e.args[off + k]))
+            if init is None or init.n is None:
+                continue
+            v, count = body.results[k], 0
+            while isinstance(v, Var) and v in defs and defs[v].prim.name == "list_append" \
+                    and count <= len(body.eqns):
+                v, count = defs[v].args[0], count + 1
+            if v is body.params[off + k] and count:
+                out[k] = _ListOf(c.elem, init.n + count * trips)
+        return out
 
     def checkpoint_forward(self, e):
         """A checkpointed loop (s2sgrad.remat): its segment function runs the
@@ -2007,6 +2190,7 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     measure_budgets(f, inf)
     if not rw.keep_copies:      # (a tape's row is a view where the program had its own array)
         f = preallocate(f, inf)
+        f = list_arrays(f, inf)
     f = dce(cse(hoist_invariants(f)))
     accumulate_in_place(f, inf, rw.foreign)
     defer_row_accumulation(f, inf, rw.foreign)
@@ -2062,3 +2246,4 @@ assert REGISTRY
 # (Here, at the end: tapes imports names of this module.)
 from .peephole import scale_chains  # noqa: E402
 from .tapes import preallocate  # noqa: E402
+from .list_arrays import list_arrays  # noqa: E402

@@ -91,7 +91,10 @@ class ContainersMixin:
             model = self.top.alias
             model.inherit_unknown(out, base)
             model.link_unknown(out, item)
-            self.env[name_node.id] = out
+            # as in Python, every name bound to this list object sees the
+            # append (``other = hs``; a helper's parameter ``hs`` appended
+            # to: the caller's ``hs`` grows too)
+            self.rebind_container(name_node.id, base, out)
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
 

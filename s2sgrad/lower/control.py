@@ -521,6 +521,15 @@ class ControlFlowMixin:
         is_while = test is not None
         names = self.carried_names(s)
         names += [n for n in extra if n not in names]
+        # a list literal bound to several names (other = hs) is one list: it
+        # becomes one runtime list before the loop, so that the names stay
+        # one carry (below) and an append through either grows both
+        # (or held by a container: rows = [hs, hs])
+        for n in names:
+            v = self.env.get(n)
+            if isinstance(v, Seq) and v.kind == "list" and \
+                    sum(_held(w, v) for env in self.envs() for w in env.values()) > 1:
+                self.rebind_container(n, v, self.materialize(v, s, runtime_list=True))
         # Names of one array (b = a) the body only writes into (never rebinds)
         # stay one array in the loop: one carry, the others bound to it.
         loop_targets = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} \
@@ -763,3 +772,16 @@ class ControlFlowMixin:
         if s.orelse:
             return self.loop_else(s)
         self.runtime_loop(s, None, None, None, s.test)
+
+
+def _held(w, v, depth=0) -> int:
+    """How many times the object ``v`` is ``w`` or inside the containers ``w``."""
+    if w is v:
+        return 1
+    if depth > 50:
+        return 1
+    if isinstance(w, Seq):
+        return sum(_held(i, v, depth + 1) for i in w.items)
+    if isinstance(w, DictVal):
+        return sum(_held(i, v, depth + 1) for i in w.items.values())
+    return 0

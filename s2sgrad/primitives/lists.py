@@ -69,6 +69,9 @@ def _append_stmt(cg, e, indent):
     xe, ve = _to_source(cg.atom(xs)), _to_source(cg.atom(x))
     if e in cg.inplace and xe == out:
         return [f"{indent}{out}.append({ve})"]
+    if e in cg.inplace and cg.atom(xs).__class__ is ast.Name:
+        # the same list object under another name (a branch's result)
+        return [f"{indent}{xe}.append({ve})", f"{indent}{out} = {xe}"]
     return [f"{indent}{out} = {xe} + [{ve}]"]
 
 
@@ -92,6 +95,8 @@ def _pop_stmt(cg, e, indent):
     ge = _to_source(cg.atom(g))
     if e in cg.inplace and ge == rest:
         return [f"{indent}{last} = {rest}.pop()"]
+    if e in cg.inplace and cg.atom(g).__class__ is ast.Name:
+        return [f"{indent}{last} = {ge}.pop()", f"{indent}{rest} = {ge}"]
     return [f"{indent}{rest} = {ge}[:-1]", f"{indent}{last} = {ge}[-1]"]
 
 
