@@ -6,6 +6,8 @@ Workloads (value + gradient is not needed: gradient only, float64, one thread):
           loop (T outer steps, hidden H);
   integ   an explicit integrator, T outer steps of S substeps each
           (``y = y + dt * np.sin(k * y)``) on a vector of n;
+  rnn mean  an RNN with a per-step mean loss (``loss + np.mean((h - ys[t]) ** 2)``,
+          divided by T): the reversed step's ``c * E[t]``;
   while   a ``while`` loop of N steps (``x = np.sin(a * x)``) on a vector of n.
 
 Each row times the generated gradient and the hand-written one interleaved
@@ -143,11 +145,51 @@ def while_hand_array(a, x):
     return xb
 
 
+def rnn_mean_loss(Wh, Wx, b, xs, h0, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        loss = loss + np.mean((h - ys[t]) ** 2)
+    return loss / xs.shape[0]
+
+
+def rnn_mean_hand(Wh, Wx, b, xs, h0, ys):
+    T = xs.shape[0]
+    H = np.empty((T + 1,) + h0.shape)
+    H[0] = h0
+    for t in range(T):
+        a = Wh @ H[t]
+        a += Wx @ xs[t]
+        a += b
+        np.tanh(a, out=H[t + 1])
+    E = H[1:] - ys
+    E *= 2.0 / (T * h0.size)
+    D = np.empty((T,) + h0.shape)
+    dh = np.zeros(h0.shape)
+    for t in range(T - 1, -1, -1):
+        dh += E[t]
+        da = np.square(H[t + 1], out=D[t])
+        np.subtract(1.0, da, out=da)
+        da *= dh
+        dh = Wh.T @ da
+    return D.T @ H[:T], D.T @ xs, D.sum(axis=0)
+
+
+def make_rnn_mean(T, hidden, n_in, rng):
+    Wh = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    Wx = rng.standard_normal((hidden, n_in)) / np.sqrt(n_in)
+    return (Wh, Wx, 0.1 * rng.standard_normal(hidden), rng.standard_normal((T, n_in)),
+            np.zeros(hidden), 0.5 * rng.standard_normal((T, hidden))), (0, 1, 2)
+
+
 def make_while(n, rng):
     return (rng.uniform(0.5, 1.5, n), rng.uniform(-1, 1, n)), (1,)
 
 
 ROWS = [
+    ("rnn, per-step mean loss", rnn_mean_loss, [rnn_mean_hand], make_rnn_mean, (50, 16, 8)),
+    ("rnn, per-step mean loss", rnn_mean_loss, [rnn_mean_hand], make_rnn_mean, (2000, 256, 32)),
     ("rnn2 (inner layer loop)", rnn2_loss, [rnn2_hand], make_rnn2, (50, 16, 8)),
     ("rnn2 (inner layer loop)", rnn2_loss, [rnn2_hand], make_rnn2, (50, 256, 32)),
     ("integrator (4 substeps)", integ_loss, [integ_hand], make_integ, (16,)),
@@ -169,10 +211,13 @@ def peak(fn, args):
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
     rng = np.random.default_rng(0)
     print(f"{'row':26s} {'size':16s} {'s2sgrad':>10s} {'hand':>10s} ratio   peak s2s/hand"
           "   (2nd hand: ratio, peak)")
     for name, loss, hands, make, size in ROWS:
+        if only and not name.startswith(only):
+            continue
         args, wrt = make(*size, rng)
         g = s2sgrad.grad(loss, wrt=wrt if len(wrt) > 1 else wrt[0])
         got = g(*args)

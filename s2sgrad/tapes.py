@@ -293,8 +293,14 @@ class _Tapes:
         keep_push, keep_pop, reads, pre = [], [], [], []
         at = _index_of(fib.eqns, push)
         index = None
+        # (values computed by the inner step only: a state the inner loop
+        # carries, or a value from outside it, the list shares with the
+        # loop where a tape would copy it every step -- measured slower,
+        # benchmarks/bench_loop_tapes.py; a state's rows computed in place
+        # as _state_rows does for one loop is not done for inner loops)
+        computed = {o for e in fib.eqns for o in e.outs}
         for v, o, ex in zip(push.args[1:], pop.outs, items):
-            if not _array_example(ex) or not isinstance(v, Var) or \
+            if not _array_example(ex) or not isinstance(v, Var) or v not in computed or \
                     self._kept_elsewhere(v, push):
                 keep_push.append(v)
                 keep_pop.append(o)
@@ -581,6 +587,11 @@ class _Tapes:
                 keep_pop.append(o)
                 continue
             batched = self._batched(fwd, v, ex, n, kf, mid, push)
+            scaled = None if batched is None else \
+                self._scaled_rows(bb, o, ex, batched, n, kb, mid)
+            if scaled is not None:
+                reads.append(scaled)
+                continue
             if batched is not None:
                 # computed once after the loop from the states' rows (nothing
                 # writes it: a view of its row is printed where it is read)
@@ -606,6 +617,10 @@ class _Tapes:
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
             at += 1
+            scaled = self._scaled_rows(bb, o, ex, t_out, n, kb, mid) if self._by_index else None
+            if scaled is not None:
+                reads.append(scaled)
+                continue
             # the row is read as a copy (one row per step): as a view it
             # would join the tape to the alias class (s2sgrad.alias.IRAliases:
             # one class per loop carry, per opaque call) of whatever it flows
@@ -803,6 +818,48 @@ class _Tapes:
                 e.loc = defs[w].loc
         mid.extend(eqns)
         return out
+
+    def _scaled_rows(self, bb, o, ex, batched, n, kb, mid):
+        """A row ``o`` of a stacked value (batched after the loop, or a tape
+        the forward loop filled) that the reversed step reads only
+        to multiply it by a constant scalar (a mean's ``c * E[t]``, the
+        cotangent of a per-step mean loss): the product over every row at
+        once after the forward loop, ``E *= c`` (hand-written BPTT's
+        ``E = (H[1:] - ys) * c``), and the step reads its row.  The step
+        then adds a row to its carried cotangent, which code generation
+        does in the carry's buffer (``h_bar += E[t]``), where ``c * E[t]``
+        took the row of the step's tape and left the step's other factor a
+        fresh temporary.  Exact: the same multiplication of each element by
+        the same scalar, of the same dtypes (the product's example has the
+        row's shape and dtype: no broadcasting, no promotion by the row).
+        Returns the equation reading the product's row (the multiply is
+        removed from the step), else None."""
+        us = self.uses.get(o, [])
+        if not isinstance(n, Const) or len(us) != 1 or us[0] is None:
+            return None
+        u = us[0]
+        if u.prim.name != "multiply" or u.kwargs or len(u.args) != 2 or len(u.outs) != 1 or \
+                u.blocks() or set(u.params) - {"spelling"} or \
+                not any(x is u for x in bb.eqns) or sum(a is o for a in u.args) != 1:
+            return None
+        c = u.args[1] if u.args[0] is o else u.args[0]
+        if not isinstance(c, Const) or type(c.value) not in (float, int) or \
+                type(c.value) is bool:
+            return None
+        ux = self.val(u.outs[0])
+        if not _array_example(ux) or ux.shape != ex.shape or ux.dtype != ex.dtype:
+            return None
+        scaled = Var(o.hint)
+        scaled.bar_of = o.bar_of
+        mid.append(Eqn(u.prim, tuple(batched if a is o else a for a in u.args), {}, (scaled,),
+                       dict(u.params), u.loc))
+        self.inf.ex[scaled] = _compact((n.value,) + ex.shape, ex.dtype)
+        copy = not self._read_only(u.outs[0])
+        row = Eqn(REGISTRY["getitem"], (scaled, kb), {}, (u.outs[0],),
+                  {"index": self._index(ex), "copy": copy} | ({} if copy else {"inline": True}),
+                  u.loc)
+        del bb.eqns[_index_of(bb.eqns, u)]
+        return row
 
     def _live(self, fwd, push):
         """Values of the forward loop's body that something other than the

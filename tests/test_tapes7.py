@@ -36,6 +36,7 @@ def _fd(f, args, k, eps=1e-6):
 
 
 def _check(f, args, wrt, nested=True, tol=1e-6):
+    # nested: True -- the inner loop's rows t * m + l of a tape; False -- none; None: either
     """value vs NumPy, gradient vs central differences, twice (the second
     call runs the specialised code), and whether the inner loop used a tape."""
     g = value_and_grad(f, wrt=wrt)
@@ -47,11 +48,10 @@ def _check(f, args, wrt, nested=True, tol=1e-6):
             assert np.shape(a) == np.shape(args[k])
             np.testing.assert_allclose(a, _fd(f, args, k), rtol=tol, atol=1e-8)
     src = g.source
-    assert bool(re.search(r"_tape\w*\[tm\w* \+ \w+\]|_tape\w*\[k\w*\]", src)) == nested or \
-        not nested, src
-    if nested:
-        # the inner loops' rows: t * m + l, no list stack pushed in the inner loop
-        assert re.search(r"tm\w* = \w+ \* \d+", src), src
+    rows = re.search(r"\w*tape\w*\[(tm\w* \+ \w+|k_?\d*)\]", src) is not None and \
+        re.search(r"tm\w* = \w+ \* \d+", src) is not None
+    if nested is not None:
+        assert rows == nested, src
     return g, src
 
 
@@ -94,10 +94,21 @@ def integ_matrix(A, y0):
     return np.sum(y)
 
 
+def rnn_layers_sin(W, U, xs, h0):
+    h = h0
+    for t in range(xs.shape[0]):
+        for l in range(2):
+            h = np.sin(W[l] @ h + U[l] @ xs[t])       # saves the pre-activation
+    return 0.5 * np.sum(h ** 2)
+
+
 def test_rnn_with_inner_layer_loop():
+    """The pre-activation each layer step computes goes into a tape; the
+    state the inner loop carries stays on a list (a tape would copy it)."""
     args = _rnn_args()
-    g, src = _check(rnn_layers, args, (0, 1, 3))
-    assert "h_1_stack" not in src and ".append(h_1)" not in src
+    g, src = _check(rnn_layers_sin, args, (0, 1, 3))
+    assert ".append(h_1)" in src
+    g, src = _check(rnn_layers, args, (0, 1, 3), nested=False)
 
 
 def test_integrator_broadcast_and_repeated_use():
@@ -130,12 +141,12 @@ def test_float32():
 def test_trip_counts_and_second_call_with_another(T):
     """Zero and one outer steps, and one gradient object called with
     sequences of every length in turn (a specialisation per length)."""
-    g = grad(rnn_layers, wrt=(0, 1, 3))
+    g = grad(rnn_layers_sin, wrt=(0, 1, 3))
     for T2 in (T, 3, T):
         args = _rnn_args(T=T2)
         got = g(*args)
         for k, a in zip((0, 1, 3), got):
-            np.testing.assert_allclose(a, _fd(rnn_layers, args, k), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(a, _fd(rnn_layers_sin, args, k), rtol=1e-6, atol=1e-8)
 
 
 def inner_zero(x):
@@ -157,7 +168,7 @@ def inner_one(x):
 
 @pytest.mark.parametrize("f", [inner_zero, inner_one])
 def test_inner_zero_and_one_trip(f):
-    _check(f, (rng.normal(size=3),), 0, nested=False)
+    _check(f, (rng.normal(size=3),), 0, nested=None)
 
 
 def triangular(x):
@@ -208,13 +219,12 @@ def while_break(x):
 def test_not_proven_keeps_lists_and_is_right(f):
     """No constant inner range, a breaking outer loop, while loops: the
     general path (lists), the same numbers as NumPy and central differences."""
-    g, src = _check(f, (rng.normal(size=3),), 0, nested=False)
-    if f is triangular:
-        assert "tm = " not in src
+    _check(f, (rng.normal(size=3),), 0, nested=False)
 
 
 @pytest.mark.parametrize("f, args", [
     (rnn_layers, None),
+    (rnn_layers_sin, None),
     (integ, (rng.uniform(0.5, 1.5, 1), rng.uniform(-1, 1, 4))),
 ])
 def test_hvp_and_grad_of_grad(f, args):
@@ -235,7 +245,7 @@ def test_hvp_and_grad_of_grad(f, args):
         np.testing.assert_allclose(hv(args, v), num, rtol=1e-5, atol=1e-7)
 
     # reverse over reverse: the gradient of <grad f, v>
-    gv = rnn_gv if f is rnn_layers else integ_gv
+    gv = {rnn_layers: rnn_gv, rnn_layers_sin: rnn_sin_gv, integ: integ_gv}[f]
     gg = grad(gv, wrt=wrt)
     for _ in range(2):
         np.testing.assert_allclose(gg(*args, v), num, rtol=1e-5, atol=1e-7)
@@ -245,15 +255,123 @@ def rnn_gv(W, U, xs, h0, v):
     return np.sum(grad(rnn_layers, wrt=0)(W, U, xs, h0) * v)
 
 
+def rnn_sin_gv(W, U, xs, h0, v):
+    return np.sum(grad(rnn_layers_sin, wrt=0)(W, U, xs, h0) * v)
+
+
 def integ_gv(k, y0, v):
     return np.sum(grad(integ, wrt=1)(k, y0) * v)
 
 
 @pytest.mark.parametrize("sched", ["sqrt", s2sgrad.Binomial(snapshots=2)])
-def test_checkpoint_schedules(sched):
+@pytest.mark.parametrize("f", [rnn_layers, rnn_layers_sin])
+def test_checkpoint_schedules(sched, f):
     args = _rnn_args(T=5)
-    g = grad(rnn_layers, wrt=(0, 1), checkpoint=sched)
+    g = grad(f, wrt=(0, 1), checkpoint=sched)
     for _ in range(2):
         got = g(*args)
         for k, a in zip((0, 1), got):
-            np.testing.assert_allclose(a, _fd(rnn_layers, args, k), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(a, _fd(f, args, k), rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- per-step mean losses
+# (tapes._Tapes._scaled_rows: the reversed step's ``c * E[t]`` of a batched
+# saved value becomes ``E *= c`` after the forward loop and a row read, so
+# the carried cotangent takes it in its buffer: ``h_bar += E[t]``)
+
+def rnn_mean_steps(Wh, Wx, b, xs, h0, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        loss = loss + np.mean((h - ys[t]) ** 2)
+    return loss / xs.shape[0]
+
+
+def rnn_twice_steps(Wh, Wx, b, xs, h0, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        loss = loss + 2 * np.sum((h - ys[t]) ** 2)     # an integer factor
+    return loss
+
+
+def rnn_error_used_twice(Wh, Wx, b, xs, h0, ys):
+    h = h0
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        e = h - ys[t]
+        loss = loss + np.mean(e ** 2) + 0.3 * np.sum(np.sin(e))   # e read twice
+    return loss
+
+
+def _rnn1_args(T=6, n=4, m=3, batch=None, dtype=np.float64):
+    shape = (n,) if batch is None else (n, batch)
+    out = (rng.normal(size=(n, n)) * 0.4, rng.normal(size=(n, m)),
+           rng.normal(size=n if batch is None else (n, 1)),
+           rng.normal(size=(T, m) if batch is None else (T, m, batch)), rng.normal(size=shape),
+           rng.normal(size=(T,) + shape))
+    return tuple(a.astype(dtype) for a in out)
+
+
+def _reversed_loop(src):
+    return src[src.index("in reversed("):]
+
+
+@pytest.mark.parametrize("f", [rnn_mean_steps, rnn_twice_steps])
+@pytest.mark.parametrize("batch", [None, 5])
+def test_per_step_scaled_loss_goes_into_the_carry(f, batch):
+    args = _rnn1_args(batch=batch)
+    g, src = _check(f, args, (0, 1, 2, 4), nested=None)
+    body = _reversed_loop(src)
+    assert re.search(r"\w+ \+= \w+\[t_1\]", body), src          # h_bar += E[t]
+    assert "np.multiply(" not in body.split("return")[0], src
+
+
+def test_error_read_twice_is_not_scaled():
+    """The row is read by more than the product: no rewrite, the same numbers."""
+    args = _rnn1_args()
+    _check(rnn_error_used_twice, args, (0, 1, 2, 4), nested=None)
+
+
+@pytest.mark.parametrize("f", [rnn_mean_steps, rnn_twice_steps])
+def test_per_step_scaled_loss_float32_and_zero_one_steps(f):
+    args = _rnn1_args(dtype=np.float32)
+    g = grad(f, wrt=(0, 1, 2))
+    g(*args)
+    got = g(*args)
+    ref = grad(f, wrt=(0, 1, 2))(*(a.astype(np.float64) for a in args))
+    for a, r in zip(got, ref):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, r, rtol=2e-4, atol=2e-5)
+    for T in (1, 0, 3):
+        if f is rnn_mean_steps and T == 0:
+            continue                                   # (the mean over 0 steps divides by 0)
+        a2 = _rnn1_args(T=T)
+        got = g(*a2)
+        for k, a in zip((0, 1, 2), got):
+            np.testing.assert_allclose(a, _fd(f, a2, k), rtol=1e-6, atol=1e-8)
+
+
+def rnn_mean_gv(Wh, Wx, b, xs, h0, ys, v):
+    return np.sum(grad(rnn_mean_steps, wrt=0)(Wh, Wx, b, xs, h0, ys) * v)
+
+
+def test_per_step_scaled_loss_second_order_and_checkpoint():
+    args = _rnn1_args(T=4)
+    v = rng.normal(size=args[0].shape)
+    eps = 1e-6
+    g = grad(rnn_mean_steps, wrt=0)
+    num = (g(args[0] + eps * v, *args[1:]) - g(args[0] - eps * v, *args[1:])) / (2 * eps)
+    hv = s2sgrad.hvp(rnn_mean_steps, wrt=0)
+    gg = grad(rnn_mean_gv, wrt=0)
+    for _ in range(2):
+        np.testing.assert_allclose(hv(args, v), num, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(gg(*args, v), num, rtol=1e-5, atol=1e-7)
+    for sched in ("sqrt", s2sgrad.Binomial(snapshots=2)):
+        gc = grad(rnn_mean_steps, wrt=(0, 1), checkpoint=sched)
+        for _ in range(2):
+            for k, a in zip((0, 1), gc(*args)):
+                np.testing.assert_allclose(a, _fd(rnn_mean_steps, args, k), rtol=1e-6, atol=1e-8)
