@@ -375,3 +375,66 @@ def test_per_step_scaled_loss_second_order_and_checkpoint():
         for _ in range(2):
             for k, a in zip((0, 1), gc(*args)):
                 np.testing.assert_allclose(a, _fd(rnn_mean_steps, args, k), rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- more inner-loop shapes
+
+def inner_write_after_save(k, y0):
+    y = y0
+    for t in range(3):
+        for s in range(2):
+            z = k * y
+            w = np.sin(z)
+            z[0] = 0.5                              # written after the step saved it
+            y = y + w * z
+    return np.sum(y ** 2)
+
+
+def two_inner_loops(k, y0):
+    y = y0
+    for t in range(3):
+        for s in range(2):
+            y = np.sin(k * y) + y
+        for s in range(2):
+            y = np.cos(y * k) * y
+    return np.sum(y)
+
+
+def inner_range_from_shape(W, y0):
+    y = y0
+    for t in range(3):
+        for l in range(W.shape[0]):                 # a static length
+            z = W[l] @ y
+            y = y + 0.1 * np.tanh(z)
+    return np.sum(y * y)
+
+
+def inner_branch(k, y0):
+    y = y0
+    for t in range(4):
+        for s in range(3):
+            z = k * y
+            if s == 1:
+                y = y + np.sin(z)
+            else:
+                y = y - 0.5 * np.cos(z)
+    return np.sum(y)
+
+
+def test_inner_write_after_save():
+    _check(inner_write_after_save, (rng.uniform(0.5, 1.5, 4), rng.uniform(-1, 1, 4)), (0, 1),
+           nested=None)
+
+
+def test_two_inner_loops_over_equal_ranges():
+    _check(two_inner_loops, (rng.uniform(0.5, 1.5, 4), rng.uniform(-1, 1, 4)), (0, 1))
+
+
+def test_inner_range_from_a_shape():
+    _check(inner_range_from_shape, (rng.normal(size=(3, 4, 4)) * 0.5, rng.normal(size=4)), (0, 1))
+    # another shape: another specialisation, another inner trip count
+    _check(inner_range_from_shape, (rng.normal(size=(2, 4, 4)) * 0.5, rng.normal(size=4)), (0, 1))
+
+
+def test_inner_branch():
+    _check(inner_branch, (rng.uniform(0.5, 1.5, 4), rng.uniform(-1, 1, 4)), (0, 1), nested=None)
