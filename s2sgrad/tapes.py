@@ -617,10 +617,6 @@ class _Tapes:
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
             at += 1
-            scaled = self._scaled_rows(bb, o, ex, t_out, n, kb, mid) if self._by_index else None
-            if scaled is not None:
-                reads.append(scaled)
-                continue
             # the row is read as a copy (one row per step): as a view it
             # would join the tape to the alias class (s2sgrad.alias.IRAliases:
             # one class per loop carry, per opaque call) of whatever it flows
@@ -820,18 +816,21 @@ class _Tapes:
         return out
 
     def _scaled_rows(self, bb, o, ex, batched, n, kb, mid):
-        """A row ``o`` of a stacked value (batched after the loop, or a tape
-        the forward loop filled) that the reversed step reads only
-        to multiply it by a constant scalar (a mean's ``c * E[t]``, the
+        """A row ``o`` of a stacked value batched after the loop that the
+        reversed step reads only to multiply it by a constant scalar (a mean's ``c * E[t]``, the
         cotangent of a per-step mean loss): the product over every row at
         once after the forward loop, ``E *= c`` (hand-written BPTT's
         ``E = (H[1:] - ys) * c``), and the step reads its row.  The step
         then adds a row to its carried cotangent, which code generation
         does in the carry's buffer (``h_bar += E[t]``), where ``c * E[t]``
         took the row of the step's tape and left the step's other factor a
-        fresh temporary.  Exact: the same multiplication of each element by
-        the same scalar, of the same dtypes (the product's example has the
-        row's shape and dtype: no broadcasting, no promotion by the row).
+        fresh temporary.  (Not for a tape the forward loop filled, whose
+        value the step needed: the product would be a second array of n
+        rows while the tape lives -- measured +1 tape in peak memory --
+        where the batched value is fresh and scaled in place.)  Exact: the
+        same multiplication of each element by the same scalar, of the same
+        dtypes (the product's example has the row's shape and dtype: no
+        broadcasting, no promotion by the row).
         Returns the equation reading the product's row (the multiply is
         removed from the step), else None."""
         us = self.uses.get(o, [])
