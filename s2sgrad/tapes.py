@@ -154,6 +154,7 @@ class _Tapes:
                                     if e.prim.name == "new_stack"}) if fwd_of else None
         for k, j in sorted(fwd_of.items(), key=lambda kj: kj[1]):
             self.pair(block, loops[j], loops[k])
+            self.nested(block, loops[j], loops[k])
         self._created_in = None
         # a reversed loop with no partner (that of a ``while`` loop, whose
         # trip count is known only when the reversal starts): its hoisted
@@ -209,6 +210,157 @@ class _Tapes:
                                   bbody.params[0], mid, {}, static, it)
         j = at_of(block, bwd)
         block.eqns[j:j] = mid
+
+    # ------------------------------------------------------------ inner loops
+
+    def nested(self, block, fwd, bwd):
+        """The values an inner loop saves, in a pair of loops over a constant
+        ``range(0, n)``, whose inner loops run over one constant
+        ``range(0, m)`` at every step: one tape of n * m rows allocated
+        before the outer loop, row ``t * m + l`` written by the inner step l
+        of the outer step t and read by the reversed inner step over the
+        same l in the reversed outer step over the same t (the layout of a
+        C-ordered ``(n, m) + shape`` array, read as ``tape[t, l]``).
+
+        Why this is exact: the stack is pushed once per inner step (the push
+        at the top level of the inner loop's body, the inner loop at the
+        top level of the outer loop's body, neither loop breaks) and popped
+        once per reversed inner step, created in this block and used by
+        nothing else; the reversed loops run over the same ranges the other
+        way round, so the pop at indices (t, l) reads what the push at
+        (t, l) wrote, and (t, l) -> t * m + l is one-to-one on
+        range(n) x range(m).  The ranges are constants (every step runs the
+        same m indices): the inner forward loop's range is a constant or a
+        static value (its example is its value) and the reversed inner
+        loop's is the same one -- the same atom, or popped from a stack
+        whose one push saves that constant range at the same outer step."""
+        it = self.val(fwd.args[0])
+        if not isinstance(it, range) or it.start != 0 or it.step != 1 or \
+                not (isinstance(fwd.args[0], Const) or fwd.args[0] in self.inf.static):
+            return
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        inner_f = [e for e in fb.eqns if e.prim.name == "for_loop"
+                   and e.params.get("break_at") is None]
+        inner_b = [e for e in bb.eqns if e.prim.name == "for_loop"
+                   and e.params.get("break_at") is None]
+        if not inner_f or not inner_b:
+            return
+        created = {e.outs[0]: e for e in block.eqns if e.prim.name == "new_stack"}
+        at = {id(e): i for i, e in enumerate(block.eqns)}
+        bpops = {e.outs[i]: e for e in bb.eqns if e.prim.name == "pop"
+                 for i in range(len(e.outs))}
+        for fi in inner_f:
+            m = self._inner_range(fi, fi.args[0], None)
+            if m is None:
+                continue
+            pushes = {e.args[0]: e for e in fi.params["body"].eqns if e.prim.name == "push"}
+            for bi in inner_b:
+                if bool(bi.params.get("reverse")) == bool(fi.params.get("reverse")) or \
+                        self._inner_range(bi, bi.args[0], bpops.get(bi.args[0])) != m:
+                    continue
+                if not (bi.args[0] is fi.args[0] or isinstance(bi.args[0], Var) and
+                        self._pops_range_of(bpops.get(bi.args[0]), bi.args[0], fi.args[0])):
+                    continue
+                pops = {e.args[0]: e for e in bi.params["body"].eqns if e.prim.name == "pop"}
+                saved = [s for s in pushes if s in pops and s in created and
+                         at[id(created[s])] < at[id(fwd)] and
+                         self._only_uses(s, pushes[s], pops[s])]
+                for s in saved:
+                    self._convert_nested(block, fwd, bwd, fi, bi, created[s], pushes[s],
+                                         pops[s], len(it), len(m))
+
+    def _inner_range(self, loop, a, pop):
+        """The constant ``range(0, m)`` a loop runs over at every step of the
+        loop around it, else None."""
+        r = self.val(a)
+        if not isinstance(r, range) or r.start != 0 or r.step != 1:
+            return None
+        if isinstance(a, Const) or a in self.inf.static:
+            return r
+        if pop is not None and self._constant_range(pop, a) == r:
+            return r
+        return None
+
+    def _pops_range_of(self, pop, a, fa) -> bool:
+        """Whether ``a`` is popped from a stack whose one push saves ``fa``."""
+        if pop is None:
+            return False
+        stack = pop.args[0]
+        pushes = [u for u in self.uses.get(stack, []) if u is not None and u.prim.name == "push"]
+        if len(pushes) != 1 or not self._only_uses(stack, pushes[0], pop) or \
+                len(pushes[0].args) != len(pop.outs) + 1:
+            return False
+        return pushes[0].args[1 + list(pop.outs).index(a)] is fa
+
+    def _convert_nested(self, block, fwd, bwd, fi, bi, new, push, pop, n, m):
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        fib, bib = fi.params["body"], bi.params["body"]
+        self._fwd_body = fib
+        items = [self.val(v) for v in push.args[1:]]
+        keep_push, keep_pop, reads, pre = [], [], [], []
+        at = _index_of(fib.eqns, push)
+        index = None
+        # (values computed by the inner step only: a state the inner loop
+        # carries, or a value from outside it, the list shares with the
+        # loop where a tape would copy it every step -- measured slower,
+        # benchmarks/bench_loop_tapes.py; a state's rows computed in place
+        # as _state_rows does for one loop is not done for inner loops)
+        computed = {o for e in fib.eqns for o in e.outs}
+        for v, o, ex in zip(push.args[1:], pop.outs, items):
+            if not _array_example(ex) or not isinstance(v, Var) or v not in computed or \
+                    self._kept_elsewhere(v, push):
+                keep_push.append(v)
+                keep_pop.append(o)
+                continue
+            if index is None:
+                # the rows: t * m + l forward, t_1 * m + l_1 backward
+                tm_f, tm_b, kf, kb = Var("tm"), Var("tm"), Var("k"), Var("k")
+                fb.eqns.insert(0, Eqn(REGISTRY["multiply"], (fb.params[0], Const(m)), {},
+                                      (tm_f,), {}, fwd.loc))
+                bb.eqns.insert(0, Eqn(REGISTRY["multiply"], (bb.params[0], Const(m)), {},
+                                      (tm_b,), {}, bwd.loc))
+                fib.eqns.insert(0, Eqn(REGISTRY["add"], (tm_f, fib.params[0]), {}, (kf,),
+                                       {"inline": True}, fi.loc))
+                at += 1
+                for x in (tm_f, tm_b, kf, kb):
+                    self.inf.ex[x] = 0
+                index = (kf, tm_b, kb)
+            kf, tm_b, kb = index
+            tape = self._alloc(pre, Const(n * m), ex, v, "tape", fwd.loc)
+            # the tape is a carry of both forward loops, written in the inner
+            t_in = Var(self.names[tape])
+            self.names[t_in] = self.names[tape]
+            fb.params.append(t_in)
+            fwd.args = tuple(fwd.args) + (tape,)
+            self.inf.ex[t_in] = self.inf.ex[tape]
+            inner_out = self._write(fi, t_in, kf, v, ex, at, push.loc)
+            at += 1
+            fb.results.append(inner_out)
+            t_out = Var(self.names[tape])
+            fwd.outs = tuple(fwd.outs) + (t_out,)
+            self.inf.ex[t_out] = self.inf.ex[tape]
+            reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
+                             {"index": self._index(ex), "copy": not self._read_only(o)},
+                             pop.loc))
+        if not reads:
+            return
+        self.names[index[0]] = "k"
+        kb_eqn = Eqn(REGISTRY["add"], (index[1], bib.params[0]), {}, (index[2],),
+                     {"inline": True}, bi.loc)
+        if keep_push:
+            push.args = (push.args[0],) + tuple(keep_push)
+            pop.outs = tuple(keep_pop)
+            i = _index_of(bib.eqns, pop) + 1
+        else:
+            fib.eqns.remove(push)
+            i = _index_of(bib.eqns, pop)
+            bib.eqns.remove(pop)
+            block.eqns.remove(new)
+        bib.eqns[i:i] = reads
+        if not any(e.outs and e.outs[0] is index[2] for e in bib.eqns):
+            bib.eqns.insert(0, kb_eqn)
+        i = at_of(block, fwd)
+        block.eqns[i:i] = pre
 
     def _constant_range(self, pop, a):
         """The range popped as ``a`` by ``pop`` when the stack's one push
@@ -467,6 +619,11 @@ class _Tapes:
                 keep_pop.append(o)
                 continue
             batched = self._batched(fwd, v, ex, n, kf, mid, push)
+            scaled = None if batched is None else \
+                self._scaled_rows(bb, o, ex, batched, n, kb, mid)
+            if scaled is not None:
+                reads.append(scaled)
+                continue
             if batched is not None:
                 # computed once after the loop from the states' rows (nothing
                 # writes it: a view of its row is printed where it is read)
@@ -689,6 +846,51 @@ class _Tapes:
                 e.loc = defs[w].loc
         mid.extend(eqns)
         return out
+
+    def _scaled_rows(self, bb, o, ex, batched, n, kb, mid):
+        """A row ``o`` of a stacked value batched after the loop that the
+        reversed step reads only to multiply it by a constant scalar (a mean's ``c * E[t]``, the
+        cotangent of a per-step mean loss): the product over every row at
+        once after the forward loop, ``E *= c`` (hand-written BPTT's
+        ``E = (H[1:] - ys) * c``), and the step reads its row.  The step
+        then adds a row to its carried cotangent, which code generation
+        does in the carry's buffer (``h_bar += E[t]``), where ``c * E[t]``
+        took the row of the step's tape and left the step's other factor a
+        fresh temporary.  (Not for a tape the forward loop filled, whose
+        value the step needed: the product would be a second array of n
+        rows while the tape lives -- measured +1 tape in peak memory --
+        where the batched value is fresh and scaled in place.)  Exact: the
+        same multiplication of each element by the same scalar, of the same
+        dtypes (the product's example has the row's shape and dtype: no
+        broadcasting, no promotion by the row).
+        Returns the equation reading the product's row (the multiply is
+        removed from the step), else None."""
+        us = self.uses.get(o, [])
+        if not isinstance(n, Const) or len(us) != 1 or us[0] is None:
+            return None
+        u = us[0]
+        if u.prim.name != "multiply" or u.kwargs or len(u.args) != 2 or len(u.outs) != 1 or \
+                u.blocks() or set(u.params) - {"spelling"} or \
+                not any(x is u for x in bb.eqns) or sum(a is o for a in u.args) != 1:
+            return None
+        c = u.args[1] if u.args[0] is o else u.args[0]
+        if not isinstance(c, Const) or type(c.value) not in (float, int) or \
+                type(c.value) is bool:
+            return None
+        ux = self.val(u.outs[0])
+        if not _array_example(ux) or ux.shape != ex.shape or ux.dtype != ex.dtype:
+            return None
+        scaled = Var(o.hint)
+        scaled.bar_of = o.bar_of
+        mid.append(Eqn(u.prim, tuple(batched if a is o else a for a in u.args), {}, (scaled,),
+                       dict(u.params), u.loc))
+        self.inf.ex[scaled] = _compact((n.value,) + ex.shape, ex.dtype)
+        copy = not self._read_only(u.outs[0])
+        row = Eqn(REGISTRY["getitem"], (scaled, kb), {}, (u.outs[0],),
+                  {"index": self._index(ex), "copy": copy} | ({} if copy else {"inline": True}),
+                  u.loc)
+        del bb.eqns[_index_of(bb.eqns, u)]
+        return row
 
     def _live(self, fwd, push):
         """Values of the forward loop's body that something other than the
