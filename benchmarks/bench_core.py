@@ -15,6 +15,22 @@ Everything is float64 on one thread.  Before timing, every method's gradient
 is checked against the hand-written one with ``np.allclose``.  The table
 reports median seconds per gradient call and the ratio s2sgrad / hand.
 
+How the ratio is measured (so that a small row's median means something on
+a shared machine).  A row is timed in rounds; each round takes one sample of
+each method, back to back, in rotating order, and a sample is as many calls
+as take about ``--sample-ms`` (default 20 ms; at least 1 ms however fast the
+call).  The ratio of a round is s2sgrad's sample over hand's *of the same
+round*: both saw the same load on the machine, so a slow stretch of other
+processes' work moves both and cancels in the ratio, where a ratio of two
+medians taken over different rounds keeps it.  The table gives the median
+of the per-round ratios and, beside it, their range (min-max over the
+rounds); ``--runs N`` repeats every row in N fresh processes and gives the
+median over runs of each run's median, with the range of those medians
+(what "in every run" means).  The garbage collector is off while a sample
+runs (as ``timeit`` does), for every method alike.  Arguments are the ones a
+user passes (Python floats, NumPy scalars, keywords), the same objects to
+hand and to s2sgrad, each called through the same kind of lambda.
+
 Each (problem, size) row runs in a fresh child process, in two phases:
 
   1. hand and s2sgrad side by side, interleaved (one batch of each per round,
@@ -36,6 +52,8 @@ Run:  python benchmarks/bench_core.py            (a few minutes with the optiona
       python benchmarks/bench_core.py --no-extras --show-source
       python benchmarks/bench_core.py --bare     (adds the generated function alone,
                                                   without the grad() call machinery)
+      OPENBLAS_NUM_THREADS=1 python benchmarks/bench_core.py --no-extras --bare --cpu-time --runs 3
+                                                 (the issue's numbers: ranges over 3 runs)
 """
 import os
 
@@ -48,6 +66,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import platform  # noqa: E402
@@ -523,36 +542,60 @@ def _as_numpy_tuple(g):
 
 # =============================================================== timing
 
+MIN_SAMPLE = 1e-3      # seconds: a sample is never shorter (timer resolution, scheduling)
+
+
 def _calibrate(fn, target):
-    """Calls per timing sample so that one sample takes about ``target`` seconds."""
+    """Calls per timing sample so that one sample takes about ``target``
+    seconds (and at least :data:`MIN_SAMPLE`).  The shortest of three timings
+    of each trial count: a slow stretch of other processes does not make a
+    fast call look slow and give it too few calls per sample."""
     number = 1
     while True:
+        dt = min(_sample(fn, number) for _ in range(3))
+        if dt >= max(target, MIN_SAMPLE) / 5 or number >= 1 << 20:
+            return max(1, round(number * max(target, MIN_SAMPLE) / max(dt, 1e-9)))
+        number *= 4
+
+
+def _sample(fn, number):
+    """Seconds for ``number`` calls of ``fn``, the garbage collector off (as
+    ``timeit`` runs), for every method alike."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
         t0 = TIMER()
         for _ in range(number):
             fn()
-        dt = TIMER() - t0
-        if dt >= target / 5 or number >= 1 << 20:
-            return max(1, int(number * target / max(dt, 1e-9)))
-        number *= 4
+        return TIMER() - t0
+    finally:
+        if enabled:
+            gc.enable()
 
 
 TIMER = time.perf_counter
 
 
-def bench_interleaved(fns, repeat, target):
-    """Median seconds per call of each fn; one sample of each per round, in rotating order."""
+def bench_interleaved(fns, repeat, target, samples=None):
+    """Median seconds per call of each fn; one sample of each per round, in
+    rotating order.  ``samples``: a dict filled with each fn's list of
+    per-round seconds per call (round ``r`` at index ``r`` for every fn, so
+    that ratios can be taken within a round, :func:`round_ratios`)."""
     numbers = {name: _calibrate(fn, target) for name, fn in fns.items()}
-    samples = {name: [] for name in fns}
+    samples = {} if samples is None else samples
+    samples.update({name: [] for name in fns})
     names = list(fns)
     for r in range(repeat):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            fn, number = fns[name], numbers[name]
-            t0 = TIMER()
-            for _ in range(number):
-                fn()
-            samples[name].append((TIMER() - t0) / number)
+            samples[name].append(_sample(fns[name], numbers[name]) / numbers[name])
     return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def round_ratios(samples, num, den="hand"):
+    """(median, min, max) of ``num``'s sample over ``den``'s in each round."""
+    rs = [a / b for a, b in zip(samples[num], samples[den])]
+    return statistics.median(rs), min(rs), max(rs)
 
 
 def fmt_time(t):
@@ -574,8 +617,8 @@ def run_row(pi, si, args):
     """Phase 1 (hand vs s2sgrad) and phase 2 (optional frameworks) for one row."""
     pname, loss, hand, make, sizes = PROBLEMS[pi]
     size_name, size = sizes[si]
-    repeat = args.repeat or (5 if args.quick else 15)
-    target = 0.02 if args.quick else 0.1
+    repeat = args.repeat or (7 if args.quick else 31)
+    target = (0.005 if args.quick else args.sample_ms / 1000.0)
     made = make(*size, np.random.default_rng(0))
     fargs, fkw, wrt = made if len(made) == 3 else (made[0], {}, made[1])
     ref = _as_numpy_tuple(hand(*fargs, **fkw))
@@ -603,10 +646,13 @@ def run_row(pi, si, args):
             # a dict of parameters: its values are the generated function's leaves
             leaves = tuple(v for a in leaves for v in (a.values() if isinstance(a, dict) else (a,)))
             fns["generated fn"] = lambda: bare(*leaves)
-    times = bench_interleaved(fns, repeat, target)
+    samples: dict = {}
+    times = bench_interleaved(fns, repeat, target, samples)
     row.update(times)
     if "s2sgrad" in times:
-        row["ratio"] = times["s2sgrad"] / times["hand"]
+        row["ratio"], row["ratio_lo"], row["ratio_hi"] = round_ratios(samples, "s2sgrad")
+    if "generated fn" in times:
+        row["bare_ratio"] = round_ratios(samples, "generated fn")[0]
 
     # phase 2: optional frameworks, against the hand-written gradient again
     extras = _extras(not args.no_extras)
@@ -631,10 +677,35 @@ def run_row(pi, si, args):
     return row
 
 
+def _merge_runs(runs):
+    """One table row from the same row measured in several runs: the median
+    over runs of each number; the range of the runs' median ratios (one run:
+    the range over its rounds)."""
+    if len(runs) == 1:
+        return runs[0]
+    row = dict(runs[0])
+    for k, v in runs[0].items():
+        if isinstance(v, float) and k not in ("ratio_lo", "ratio_hi"):
+            vals = [r[k] for r in runs if isinstance(r.get(k), float)]
+            row[k] = statistics.median(vals)
+    ratios = [r["ratio"] for r in runs if "ratio" in r]
+    if ratios:
+        row["ratio_lo"], row["ratio_hi"] = min(ratios), max(ratios)
+        row["run_ratios"] = ratios
+    row["note"] = " ".join(sorted({r["note"].strip() for r in runs if r["note"].strip()}))
+    return row
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
-    ap.add_argument("--repeat", type=int, default=None, help="timing rounds (default 15, quick 5)")
+    ap.add_argument("--repeat", type=int, default=None, help="timing rounds (default 31, quick 7)")
+    ap.add_argument("--sample-ms", type=float, default=20.0,
+                    help="milliseconds per timing sample (calls per sample calibrated; "
+                         "at least 1 ms)")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="run every row this many times (fresh processes); the table gives "
+                         "the median over runs and the range of the runs' medians")
     ap.add_argument("--no-extras", action="store_true", help="skip autograd / jax / torch")
     ap.add_argument("--show-source", action="store_true", help="print each generated gradient")
     ap.add_argument("--bare", action="store_true",
@@ -666,6 +737,7 @@ def main(argv=None):
                                    ("--bare", args.bare), ("--cpu-time", args.cpu_time)) if on]
     if args.repeat:
         child_flags += ["--repeat", str(args.repeat)]
+    child_flags += ["--sample-ms", str(args.sample_ms)]
     rows = []
     for pi, (pname, _, _, _, sizes) in enumerate(PROBLEMS):
         if only and not any(pname.startswith(o) for o in only):
@@ -675,13 +747,16 @@ def main(argv=None):
             if args.keep_heap:
                 env.update(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 31),
                            MALLOC_TOP_PAD_=str(1 << 28))
-            proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
-                                   f"{pi},{si}", *child_flags],
-                                  capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stderr)
-                raise SystemExit(f"benchmark row {pname} {size_name} failed")
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
+            runs = []
+            for _ in range(max(1, args.runs)):
+                proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
+                                       f"{pi},{si}", *child_flags],
+                                      capture_output=True, text=True, env=env)
+                if proc.returncode != 0:
+                    sys.stderr.write(proc.stderr)
+                    raise SystemExit(f"benchmark row {pname} {size_name} failed")
+                runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            row = _merge_runs(runs)
             rows.append(row)
             print(f"  measured {pname:10s} {size_name:26s} " + "  ".join(
                 f"{k} {fmt_time(row[k])}" for k in ("hand", "s2sgrad", "generated fn",
@@ -694,15 +769,21 @@ def main(argv=None):
     extras = [k for k in ("autograd", "jax", "torch") if any(k in r for r in rows)]
     print(f"python {platform.python_version()}, numpy {np.__version__}, s2sgrad "
           f"{s2sgrad.__version__}" + "".join(f", {k} {versions[k]}" for k in extras))
-    repeat = args.repeat or (5 if args.quick else 15)
-    print(f"float64, 1 thread, fresh process per row, {repeat} interleaved rounds, median "
-          f"{'CPU' if args.cpu_time else 'wall'} time per gradient call; {os.cpu_count()} CPUs, "
-          f"load average {load:.2f} at start"
+    repeat = args.repeat or (7 if args.quick else 31)
+    runs = max(1, args.runs)
+    print(f"float64, 1 thread, fresh process per row and run, {repeat} interleaved rounds of "
+          f"{args.sample_ms:g} ms samples, median {'CPU' if args.cpu_time else 'wall'} time per "
+          f"gradient call; s2sgrad/hand: median of per-round ratios"
+          + (f" (median over {runs} runs)" if runs > 1 else "")
+          + f"; {os.cpu_count()} CPUs, load average {load:.2f} at start, "
+          f"{os.getloadavg()[0]:.2f} at end"
           + ("; malloc keeps freed memory (--keep-heap)" if args.keep_heap else "") + "\n")
 
-    cols = (["problem", "size", "hand", "s2sgrad", "ratio"] + (["generated fn"] if args.bare else [])
-            + extras)
-    headers = {"ratio": "s2sgrad/hand", "generated fn": "generated fn (/hand)",
+    cols = (["problem", "size", "hand", "s2sgrad", "ratio", "range"]
+            + (["generated fn"] if args.bare else []) + extras)
+    headers = {"ratio": "s2sgrad/hand",
+               "range": "range over runs" if runs > 1 else "range over rounds",
+               "generated fn": "generated fn (/hand)",
                **{e: f"{e} (/hand)" for e in extras}}
     table = []
     for r in rows:
@@ -713,8 +794,10 @@ def main(argv=None):
                 line.append(v)
             elif c == "ratio":
                 line.append(f"{v:.2f}" if v is not None else "-")
+            elif c == "range":
+                line.append(f"{r['ratio_lo']:.2f}-{r['ratio_hi']:.2f}" if "ratio_lo" in r else "-")
             elif c == "generated fn" and v is not None:
-                line.append(f"{fmt_time(v)} ({v / r['hand']:.2f})")
+                line.append(f"{fmt_time(v)} ({r.get('bare_ratio', v / r['hand']):.2f})")
             elif c in extras and v is not None:
                 line.append(f"{fmt_time(v)} ({r[c + ' ratio']:.2f})")
             else:
@@ -740,6 +823,13 @@ def main(argv=None):
         gmean = float(np.exp(np.mean(np.log(ratios))))
         print(f"\ngeometric mean of s2sgrad/hand: {gmean:.3f} over {len(ratios)} rows "
               f"(target <= 1.02; every row <= 1.05)")
+        per_run = [r["run_ratios"] for r in rows if r.get("run_ratios")]
+        if per_run and len(per_run) == len(ratios) and len({len(p) for p in per_run}) == 1:
+            gms = [float(np.exp(np.mean(np.log([p[k] for p in per_run]))))
+                   for k in range(len(per_run[0]))]
+            worst = [max(p[k] for p in per_run) for k in range(len(per_run[0]))]
+            print("each run: geometric mean " + ", ".join(f"{g:.3f}" for g in gms)
+                  + "; worst row " + ", ".join(f"{w:.2f}" for w in worst))
     over = [f"{r['problem']} {r['size']} ({r.get('ratio', float('nan')):.2f})" for r in rows
             if r.get("ratio", 99) > 1.05]
     print("all s2sgrad/hand ratios <= 1.05" if not over else

@@ -849,9 +849,9 @@ class _FastCall:
             if kind == "tree":
                 if p.default is not inspect.Parameter.empty:
                     return None
+                # (a parameter not passed is bound to _s2s_NO, whose type no
+                # test below accepts: the general path then raises Python's error)
                 sig.append(f"{n}=_s2s_NO" if some else n)
-                if some:
-                    checks.append(f"{n} is not _s2s_NO")
                 # a dict, list or tuple (of such) of arrays and scalars: its
                 # type, keys in order and length, then each leaf as an argument
                 start = len(values)
@@ -867,8 +867,8 @@ class _FastCall:
                 fill.append(f"_s2s_a{k} = _s2s_d{k} if {n} is _s2s_NO else {n}")
                 n = f"_s2s_a{k}"
             elif some:
+                # not passed: _s2s_NO, which fails the type test of every leaf check
                 sig.append(f"{n}=_s2s_NO")
-                checks.append(f"{n} is not _s2s_NO")
             else:
                 sig.append(n)
             j = len(values)
