@@ -403,14 +403,23 @@ def _np_like_losses(xp, log_softmax=None):
             loss = loss + 0.5 * xp.sum((h - ys[t]) ** 2)
         return loss
 
+    def rnn_list(Wh, Wx, b, xs, h0, ys):
+        h = h0
+        hs = []
+        for t in range(xs.shape[0]):
+            h = xp.tanh(Wh @ h + Wx @ xs[t] + b)
+            hs.append(h)
+        return 0.5 * xp.sum((xp.stack(hs) - ys) ** 2)
+
     def chain(x):
         return xp.sum(xp.exp(-x ** 2) * xp.sin(x) + 0.5 * x ** 2)
-    return _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain)
+    return _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain, rnn_list)
 
 
-def _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain):
+def _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain, rnn_list):
     out = {"logistic": lg, "softmax": sm, "mlp (tanh)": mlp, "rnn": rnn,
-           "rnn (summed loss)": rnn_sum, "elementwise chain": chain}
+           "rnn (summed loss)": rnn_sum, "elementwise chain": chain,
+           "rnn, list of states": rnn_list}
     for name, *_ in PROBLEMS:
         if name.startswith("logistic+l2"):
             out[name] = lg2
@@ -493,9 +502,17 @@ def _extras(use):
                     loss = loss + 0.5 * torch.sum((h - ys[t]) ** 2)
                 return loss
 
+            def rnn_list(Wh, Wx, b, xs, h0, ys):
+                h = h0
+                hs = []
+                for t in range(xs.shape[0]):
+                    h = torch.tanh(Wh @ h + Wx @ xs[t] + b)
+                    hs.append(h)
+                return 0.5 * torch.sum((torch.stack(hs) - ys) ** 2)
+
             def chain(x):
                 return torch.sum(torch.exp(-x ** 2) * torch.sin(x) + 0.5 * x ** 2)
-            return _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain)
+            return _by_problem(lg, sm, mlp, lg2, rnn, rnn_sum, chain, rnn_list)
         th_losses = torch_losses()
 
         def build_torch(name, wrt):
