@@ -435,9 +435,18 @@ class ControlFlowMixin:
             return base, identity_index
         if isinstance(base, IterVal):
             rng = self.em.call(P.get("range"), base.length)
+            # zip(A, A[1:]), enumerate(A[1:]), reversed(A[:2]): the arrays
+            # read are held like a plain loop's (a write through one item
+            # reaches the items read later, from any of them)
+            for b in base.bases:
+                self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
+        self._hold_iterated(base)
+        return rng, (lambda i: self.getitem(base, i))
+
+    def _hold_iterated(self, base):
         if isinstance(base, Var) and not any(v is base for v in self.env.values()):
             # an array no name holds (for c in y.T: c *= 2): held under a
             # hidden name for the loop's duration, so a write through an
@@ -448,7 +457,6 @@ class ControlFlowMixin:
             key = f"{LIVE_PREFIX}it{self.top.unroll_count}"
             self.env[key] = base
             self._held_iterables.append(key)
-        return rng, (lambda i: self.getitem(base, i))
 
     def _is_range(self, v):
         for e in self.em.block.eqns:
