@@ -523,7 +523,9 @@ class _Chains:
         for x in eqns:
             le = like_of.get(x.outs[0])
             was = None if le is None else self.val(le.outs[0])
-            if was is not None and np.result_type(self.val(x.outs[0])) != np.result_type(was):
+            now = self.val(x.outs[0])
+            if isinstance(was, (np.ndarray, np.generic)) and (
+                    not isinstance(now, (np.ndarray, np.generic)) or now.dtype != was.dtype):
                 raise _Bail
         user_named = isinstance(res, Var) and res.bar_of is None and res.hint and \
             not (root.bar_of is None and root.hint)
@@ -751,7 +753,10 @@ class _Chains:
         integer (int8 100 + 100 wraps), or a narrower float (float32 a + b
         rounds to float32 before meeting a float64 t).  A proof from the
         dtypes of the leaves: every operation of such a node keeps it."""
-        dtype = np.result_type(self.val(e.outs[0]))
+        out = self.val(e.outs[0])
+        if not isinstance(out, (np.ndarray, np.generic)):
+            return False
+        dtype = out.dtype
         if dtype.kind not in "fc":
             return False
         todo = [n for n in nodes if n is not None]
@@ -768,7 +773,8 @@ class _Chains:
                 todo.append(n[2])
                 continue
             v = self.val(n[1]) if kind in ("var", "ones") else self.val(n[-1].outs[0])
-            if v is None or np.result_type(v) != dtype:
+            if not isinstance(v, (np.ndarray, np.generic, float)) or \
+                    np.result_type(v) != dtype:
                 return False
         return True
 
