@@ -531,6 +531,7 @@ class AliasingMixin:
             # output is the initial array itself
             if n not in done and not _hidden(n) and isinstance(a, Var):
                 model.link_unknown(out_of[n], a)
+                model.inherit_unknown(out_of[n], a)     # (and what a may share)
                 # (a view no name holds any more: h = A[1] rebound in the
                 # loop, written after it, writes into A after zero iterations)
                 if model.root(a) is not a:
