@@ -180,3 +180,57 @@ def test_out_none_is_no_write():
     def f(x):
         return np.sum(np.cumsum(x, out=None) ** 2)
     agree(f, X)
+
+
+# ------------------------------------------------------ refusals kept, with clearer messages
+# (the user's file and line, the construct, what to write instead)
+
+def imag_augmented(x):
+    z = x * (1 + 2j)
+    z.imag += x
+    return np.sum(np.abs(z) ** 2)
+
+
+def real_assigned(x):
+    z = x * (1 + 2j)
+    z.real = x ** 2
+    return np.sum(np.abs(z) ** 2)
+
+
+def int_of_data(x):
+    i = int(x[0] > 0)
+    return np.sum(x) * i
+
+
+def shape_assigned(x):
+    y = x * 2
+    y.shape = (3, 1)
+    return np.sum(y * x[:, None].T)
+
+
+def branch_view_write(x, c):
+    y = x * 1.0
+    v = y[:2] if c > 0 else y[1:]
+    v[...] = np.sin(v)
+    return np.sum(y ** 2)
+
+
+def runtime_list_item_write(x):
+    ys = [x * 1.0, x * 2.0]
+    i = np.argmax(x[:2])
+    ys[i][0] = 5.0
+    return np.sum(ys[0] * ys[1])
+
+
+@pytest.mark.parametrize("f,args,match", [
+    (imag_augmented, (X,), r"'z\.imag \+= \.\.\.'.*z = z \+ 1j \* v"),
+    (real_assigned, (X,), r"attribute \.real.*z = x \+ 1j \* z\.imag"),
+    (int_of_data, (X,), r"int\(\) of a computed value.*x\.shape\[0\] // 2"),
+    (shape_assigned, (X,), r"\.shape.*reshape"),
+    (branch_view_write, (X, 1.0), r"may or may not change 'y'.*\.copy\(\)"),
+    (runtime_list_item_write, (X,), r"list built at run time.*xs\[i\] = new"),
+], ids=lambda p: getattr(p, "__name__", None))
+def test_refusal_names_line_and_advice(f, args, match):
+    from tests.trust4_harness import refuses
+    err = refuses(f, *args, match=match)
+    assert f"test_trust5_writes.py:{err.lineno}:" in str(err)

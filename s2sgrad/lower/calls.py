@@ -660,6 +660,15 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if obj in (int, bool, complex):
+            # int(x[0] > 0): a Python number made from a value known only at
+            # run time (not the constructor of a user's class)
+            raise self.error(node, f"{obj.__name__}() of a computed value is not supported "
+                                   f"(it is not the constructor of a class of yours); for a "
+                                   f"size use integer operations (x.shape[0] // 2), for data "
+                                   f"keep an array: a mask (x > 0), np.where(...), "
+                                   f".astype({obj.__name__}), or float(...) for a number",
+                             cls=UnknownFunctionError, construct=f"{obj.__name__}()")
         if isinstance(obj, type) and not _is_library_function(obj):
             raise self.error(node, f"making an instance of your class '{name}' inside the "
                                    f"differentiated function is not supported; make it a "
