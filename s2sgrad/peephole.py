@@ -525,7 +525,8 @@ class _Chains:
             was = None if le is None else self.val(le.outs[0])
             now = self.val(x.outs[0])
             if isinstance(was, (np.ndarray, np.generic)) and (
-                    not isinstance(now, (np.ndarray, np.generic)) or now.dtype != was.dtype):
+                    not isinstance(now, (np.ndarray, np.generic, bool, int, float, complex)) or
+                    np.result_type(now) != was.dtype):
                 raise _Bail
         user_named = isinstance(res, Var) and res.bar_of is None and res.hint and \
             not (root.bar_of is None and root.hint)
