@@ -524,9 +524,16 @@ class _Chains:
             le = like_of.get(x.outs[0])
             was = None if le is None else self.val(le.outs[0])
             now = self.val(x.outs[0])
-            if isinstance(was, (np.ndarray, np.generic)) and (
-                    not isinstance(now, (np.ndarray, np.generic, bool, int, float, complex)) or
-                    np.result_type(now) != was.dtype):
+            if not isinstance(was, (np.ndarray, np.generic)):
+                continue
+            if isinstance(now, (bool, int, float, complex)):
+                # a Python number is weak (NumPy 2): only its kind counts
+                rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+                kind = "b" if isinstance(now, bool) else "i" if isinstance(now, int) else \
+                    "f" if isinstance(now, float) else "c"
+                if rank[kind] > rank.get(was.dtype.kind, 3):
+                    raise _Bail
+            elif not isinstance(now, (np.ndarray, np.generic)) or now.dtype != was.dtype:
                 raise _Bail
         user_named = isinstance(res, Var) and res.bar_of is None and res.hint and \
             not (root.bar_of is None and root.hint)
