@@ -391,7 +391,8 @@ class _Chains:
             for x in _common_factors(terms):
                 if self.size(x) >= full:
                     rest = [(ki, _without(n, x)) for ki, n in terms]
-                    if all(self.node_size(r) < full for _, r in rest):
+                    if all(self.node_size(r) < full for _, r in rest) and \
+                            self.sums_alike([r for _, r in rest], e):
                         return g, _prod([("var", x), ("sum", rest, e)], [], e)
                     break
             return g, ("sum", terms, e)
@@ -513,6 +514,27 @@ class _Chains:
         if type(new) is not type(old) or np.shape(new) != np.shape(old) or \
                 np.result_type(new) != np.result_type(old):
             raise _Bail
+        # ... and every operation computes in the dtype of the one it stands
+        # for: a sum of terms whose factor of ones (a seed) was dropped, or
+        # the small factors multiplied first, would otherwise add uint8
+        # cotangents in uint8 (200 + 100 wraps to 44) or multiply int8 masks
+        # in int8, even when the result's dtype comes out right
+        like_of = self.__dict__.get("_like_of", {})
+        for x in eqns:
+            le = like_of.get(x.outs[0])
+            was = None if le is None else self.val(le.outs[0])
+            now = self.val(x.outs[0])
+            if not isinstance(was, (np.ndarray, np.generic)):
+                continue
+            if isinstance(now, (bool, int, float, complex)):
+                # a Python number is weak (NumPy 2): only its kind counts
+                rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+                kind = "b" if isinstance(now, bool) else "i" if isinstance(now, int) else \
+                    "f" if isinstance(now, float) else "c"
+                if rank[kind] > rank.get(was.dtype.kind, 3):
+                    raise _Bail
+            elif not isinstance(now, (np.ndarray, np.generic)) or now.dtype != was.dtype:
+                raise _Bail
         user_named = isinstance(res, Var) and res.bar_of is None and res.hint and \
             not (root.bar_of is None and root.hint)
         if isinstance(res, Var) and eqns and eqns[-1].outs == (res,) and not user_named:
@@ -711,7 +733,8 @@ class _Chains:
                 break
         if common is not None:
             rest = [(ki, _without(n, common)) for ki, n in terms]
-            if all(r is None or self.node_size(r) < full for _, r in rest):
+            if all(r is None or self.node_size(r) < full for _, r in rest) and \
+                    self.sums_alike([r for _, r in rest], e):
                 inner = self.build_terms(rest, eqns, e, k)
                 return self._new(eqns, "multiply", (common, inner), e)
         if common is None:
@@ -722,13 +745,46 @@ class _Chains:
                 if self.size(x) < full:
                     continue
                 rest = [(terms[i][0], _without(terms[i][1], x)) for i in idx]
-                if any(r is None for _, r in rest):
+                if any(r is None for _, r in rest) or \
+                        not self.sums_alike([r for _, r in rest], e):
                     continue
                 grouped = (1.0, ("prod", [("var", x), ("sum", rest, e)], [], False, e))
                 terms = [grouped if i == idx[0] else t for i, t in enumerate(terms)
                          if i == idx[0] or i not in idx]
                 break
         return self.build_terms(terms, eqns, e, k)
+
+    def sums_alike(self, nodes, e):
+        """Whether the cofactors of a shared factor (a, b of a t + b t) add
+        in the sum's own floating dtype, so that (a + b) t is a t + b t up
+        to rounding: not when a leaf is bool (True + True is True), an
+        integer (int8 100 + 100 wraps), or a narrower float (float32 a + b
+        rounds to float32 before meeting a float64 t).  A proof from the
+        dtypes of the leaves: every operation of such a node keeps it."""
+        out = self.val(e.outs[0])
+        if not isinstance(out, (np.ndarray, np.generic)):
+            return False
+        dtype = out.dtype
+        if dtype.kind not in "fc":
+            return False
+        todo = [n for n in nodes if n is not None]
+        while todo:
+            n = todo.pop()
+            kind = n[0]
+            if kind == "prod":
+                todo += [m for m in n[1] + n[2] if m is not None]
+                continue
+            if kind == "sum":
+                todo += [m for _, m in n[1] if m is not None]
+                continue
+            if kind == "scaled":
+                todo.append(n[2])
+                continue
+            v = self.val(n[1]) if kind in ("var", "ones") else self.val(n[-1].outs[0])
+            if not isinstance(v, (np.ndarray, np.generic, float)) or \
+                    np.result_type(v) != dtype:
+                return False
+        return True
 
     def build_terms(self, terms, eqns, e, k):
         # a positive term first: b - a, not -(a - b)
@@ -776,6 +832,8 @@ class _Chains:
         eqns.append(e)
         if "_shapes" not in self.__dict__:
             self._shapes = {}
+            self._like_of = {}
+        self._like_of[v] = like_eqn
         # the shape without evaluating (the chain may be discarded): NumPy's
         # broadcasting, or the operation it replaces
         if prim in ("matmul", "sum", "mean"):

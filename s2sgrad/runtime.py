@@ -416,7 +416,55 @@ def in_place_result(new, cur):
     return np.asarray(new).astype(dt)
 
 
-__all__ += ["in_place_result"]
+def same_kind_checked(src, dst):
+    """``src``, once NumPy's default cast of np.copyto(dst, src) / out=dst is
+    known to allow it: 'same_kind' (float64 into float32 yes, float into an
+    int array or complex into a float one no -- NumPy raises).  A Python
+    number is weak: only its kind counts."""
+    if not isinstance(dst, np.ndarray):
+        return src
+    if isinstance(src, (bool, int, float, complex)):
+        kind = "b" if isinstance(src, bool) else "i" if isinstance(src, int) else \
+            "f" if isinstance(src, float) else "c"
+        rank = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}      # (no global: exported alone)
+        if rank[kind] > rank.get(dst.dtype.kind, 3):
+            raise TypeError(f"Cannot cast scalar from {type(src).__name__} to {dst.dtype!r} "
+                            f"according to the rule 'same_kind'")
+        return src
+    sd = np.result_type(src)
+    if sd != dst.dtype and not np.can_cast(sd, dst.dtype, "same_kind"):
+        raise TypeError(f"Cannot cast array data from {sd!r} to {dst.dtype!r} according "
+                        f"to the rule 'same_kind'")
+    return src
+
+
+def out_checked(value, out, ufunc_like=False, what=""):
+    """``value``, once writing it into ``out`` is what NumPy's ``f(...,
+    out=out)`` does: a ufunc-like function (np.clip) broadcasts the result
+    to ``out`` and casts it under 'same_kind'; any other (np.cumsum, np.sum)
+    needs ``out`` of the result's shape -- NumPy raises otherwise -- and, in
+    s2sgrad, of its dtype (NumPy may compute a reduction or scan into
+    another dtype in that dtype: not followed, an error instead)."""
+    at = f"{what}: " if what else ""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{at}out= must be a NumPy array")
+    if ufunc_like:
+        if np.broadcast_shapes(np.shape(value), out.shape) != out.shape:
+            raise ValueError(f"{at}non-broadcastable output operand with shape {out.shape} doesn't "
+                             f"match the broadcast shape {np.shape(value)}")
+        return same_kind_checked(value, out)
+    if np.shape(value) != out.shape:
+        raise ValueError(f"{at}out= has shape {out.shape}, but the result has shape "
+                         f"{np.shape(value)}")
+    vd = np.result_type(value)
+    if vd != out.dtype:
+        raise TypeError(f"{at}out= has dtype {out.dtype}, but the result has dtype {vd}: s2sgrad "
+                        f"does not follow NumPy's computing into out's dtype; pass out= an "
+                        f"array of dtype {vd}, or write y[...] = f(...) for a cast")
+    return value
+
+
+__all__ += ["in_place_result", "same_kind_checked", "out_checked"]
 
 
 # ---------------------------------------------------------------- products and linear algebra

@@ -622,7 +622,7 @@ _SAFE |= {
     "nanmean", "nanmax", "nanmin", "nanvar", "nanstd", "nanprod", "nancumsum", "nancumprod",
     "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross",
     "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
-    "correlate_vjp_a", "correlate_vjp_b",
+    "correlate_vjp_a", "correlate_vjp_b", "same_kind_checked", "out_checked",
 }
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
@@ -1389,6 +1389,21 @@ class _Rewriter:
                 np.shape(self.val(e.args[1])) == () and self.val(e.args[1]) is not UNKNOWN:
             self.subst[e.outs[0]] = e.args[0]       # a 0-d value onto a 0-d one: itself
             return []
+        if name == "same_kind_checked":
+            # np.copyto(y, v) / out=y: the cast is allowed once the dtypes are known
+            src, dst = (self.val(a) for a in e.args)
+            if src is not UNKNOWN and dst is not UNKNOWN and isinstance(dst, np.ndarray) and \
+                    isinstance(src, (np.ndarray, np.generic)) and \
+                    np.can_cast(src.dtype, dst.dtype, "same_kind"):
+                self.subst[e.outs[0]] = e.args[0]
+                return []
+        if name == "out_checked":
+            # f(..., out=y): the result already has y's shape and dtype
+            value, dst = (self.val(a) for a in e.args)
+            if isinstance(dst, np.ndarray) and isinstance(value, (np.ndarray, np.generic)) and \
+                    np.shape(value) == dst.shape and value.dtype == dst.dtype:
+                self.subst[e.outs[0]] = e.args[0]
+                return []
         if name == "in_place_result":
             # x op= v: new already has x's dtype and shape, or x is no array
             new, cur = (self.val(a) for a in e.args)

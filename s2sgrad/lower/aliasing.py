@@ -416,8 +416,21 @@ class AliasingMixin:
             if not isinstance(a, Var) or _hidden(n):
                 continue
             model.inherit_unknown(p_, a)
-            if a in model.arrays and not (rb.rebinds_plainly(n) if rb is not None
-                                          else rebinds_plainly(body, n)):
+            outside = self.external_origin(a)
+            if outside is not None:
+                # h = G (a global) before the loop: on the first iteration a
+                # write through h writes into G (refused, as outside a loop)
+                self.top.external[id(p_)] = outside
+            plain = rb.rebinds_plainly(n) if rb is not None else rebinds_plainly(body, n)
+            if plain:
+                # h = x (or y = h) before the loop, h rebound in it: on the
+                # first iteration h is x's array, on the next a new one, so a
+                # write through h reaches x only sometimes -- refused (as a
+                # write into an array that may or may not share memory with
+                # another) while x, or a view of it, may still be read
+                model.link_unknown(p_, a)
+                model.link_unknown(p_, model.root(a))
+            if a in model.arrays and not plain:
                 model.arrays.add(p_)        # x += v keeps an array an array
             rec = model.view_of.get(a)
             if rec is not None:
@@ -520,6 +533,21 @@ class AliasingMixin:
             # output is the initial array itself
             if n not in done and not _hidden(n) and isinstance(a, Var):
                 model.link_unknown(out_of[n], a)
+                model.inherit_unknown(out_of[n], a)     # (and what a may share)
+                # (a view no name holds any more: h = A[1] rebound in the
+                # loop, written after it, writes into A after zero iterations)
+                if model.root(a) is not a:
+                    model.link_unknown(out_of[n], model.root(a))
+                outside = self.external_origin(a)
+                if outside is not None:
+                    self.top.external[id(out_of[n])] = outside
+                # ... and a is (a view of) an array the loop carries and
+                # writes (h = A[1]; for ...: A[0] += ...; h = h * 2): after
+                # the loop that array is the carry's output
+                ra = model.root(a)
+                for m, am in zip(names, inits):
+                    if ra is not a and m != n and am is ra:
+                        model.link_unknown(out_of[n], out_of[m])
         for n, r in zip(names, results):
             if isinstance(r, Var) and model.known_array(r) and \
                     model.known_array(inits[names.index(n)]):
@@ -538,14 +566,22 @@ class AliasingMixin:
             model.link_unknown(out_of[n], other)
 
     def alias_refusal(self, exc):
-        names = [k for env in self.envs() for k, v in env.items()
-                 if not k.startswith("$") and any(a is exc.other for a in _atoms_in(v))]
+        names = []
+        other, seen = exc.other, set()
+        while not names and other is not None and other not in seen:
+            # (a view no name holds: the name of the array it is a view of)
+            seen.add(other)
+            names = [k for env in self.envs() for k, v in env.items()
+                     if not k.startswith("$") and any(a is other for a in _atoms_in(v))]
+            other = self.top.alias.view_of.get(other, (None,))[0]
         other = f"'{names[0]}'" if names else "another value"
         where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc else None
         return self.error(where, f"this write may or may not change {other}: the two may "
                                  f"share memory in a way known only at run time (one branch's "
-                                 f"array or the other's, a list holding the array, or a view "
-                                 f"made in a loop with the loop's index); copy the array "
+                                 f"array or the other's, a list holding the array, a view "
+                                 f"made in a loop with the loop's index, or a name that is "
+                                 f"the other's array on a loop's first iteration and "
+                                 f"rebound in the loop); copy the array "
                                  f"(.copy()) before writing into it, or write through the "
                                  f"name it was created with", cls=S2SGradError,
                           construct="write through an unknown alias")

@@ -277,6 +277,14 @@ _OPERATORS = [
 ]
 
 
+def _bases(v):
+    """The runtime arrays an enumerate/zip/reversed item is read from (an
+    IterVal's own bases when nested: zip(enumerate(a), b))."""
+    if isinstance(v, IterVal):
+        return list(v.bases)
+    return [v] if isinstance(v, Var) else []
+
+
 def _b_enumerate(lw, args, kwargs, node):
     base = args[0]
     start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
@@ -285,7 +293,7 @@ def _b_enumerate(lw, args, kwargs, node):
                             for k, v in enumerate(base.items)])
     return IterVal(lw.length_of(base, node),
                    lambda i: Seq("tuple", [lw.apply(P.get("add"), [i, start], {}, node),
-                                           lw.item_of(base, i, node)]))
+                                           lw.item_of(base, i, node)]), _bases(base))
 
 
 def _b_zip(lw, args, kwargs, node):
@@ -295,7 +303,8 @@ def _b_zip(lw, args, kwargs, node):
     for a in args:
         ln = lw.length_of(a, node)
         n = ln if n is None else lw.em.call(P.get("py_min"), n, ln)
-    return IterVal(n, lambda i: Seq("tuple", [lw.item_of(a, i, node) for a in args]))
+    return IterVal(n, lambda i: Seq("tuple", [lw.item_of(a, i, node) for a in args]),
+                   [b for a in args for b in _bases(a)])
 
 
 def _b_reversed(lw, args, kwargs, node):
@@ -305,7 +314,7 @@ def _b_reversed(lw, args, kwargs, node):
     n = lw.length_of(base, node)
     last = lw.apply(P.get("subtract"), [n, Const(1)], {}, node)
     return IterVal(n, lambda i: lw.item_of(base, lw.apply(P.get("subtract"), [last, i], {}, node),
-                                           node))
+                                           node), _bases(base))
 
 
 def _b_print(lw, args, kwargs, node):

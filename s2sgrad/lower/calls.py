@@ -249,6 +249,10 @@ class CallsMixin:
         if isinstance(callee, Static) and isinstance(callee.obj, np.ufunc) and \
                 any(k.arg == "out" for k in node.keywords):
             return self.ufunc_out(callee.obj, node)
+        if isinstance(callee, Static) and any(k.arg == "out" for k in node.keywords) and \
+                callable(callee.obj) and \
+                (getattr(callee.obj, "__module__", None) or "").split(".")[0] == "numpy":
+            return self.function_out(callee, node)
         splat = isinstance(callee, Static) and \
             R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
         args, kwargs = self.call_arguments(node, splat=splat)
@@ -393,6 +397,36 @@ class CallsMixin:
                                                f"the result: c[...] = {name}(...)", name)
         new = self.apply(P.get("copyto_update"), [y, value], {}, node)
         return self.commit_operand_write(target, y, new)
+
+    def function_out(self, callee, node):
+        """``np.clip(x, lo, hi, out=y)``, ``np.cumsum(x, out=y)``, ``np.sum(x,
+        axis=0, out=y)``: NumPy writes the result into ``y`` and returns
+        ``y``; here ``y[...] = f(...)`` with NumPy's checks of ``out``
+        (``runtime.out_checked``): np.clip, a ufunc inside, broadcasts its
+        result to ``y`` and casts it under 'same_kind'; any other function
+        needs ``y`` of the result's shape, and of its dtype (NumPy's casting
+        inside a reduction or scan into another dtype is not followed: an
+        error, never another number)."""
+        fn = callee.obj
+        name = f"np.{getattr(fn, '__name__', 'function')}"
+        out_node = next(k.value for k in node.keywords if k.arg == "out")
+        advice = f"pass out= a local array by name (or a view of one: out=y[1:]), or assign " \
+                 f"the result: y[...] = {name}(...)"
+        node_wo = ast.Call(func=node.func, args=node.args,
+                           keywords=[k for k in node.keywords if k.arg != "out"])
+        ast.copy_location(node_wo, node)
+        if isinstance(out_node, ast.Constant) and out_node.value is None:
+            return self.expr(node_wo)
+        if not _writable_spelling(out_node):
+            raise self.unsupported(node, f"{name}(..., out=...) with this 'out'", advice)
+        value = self.expr(node_wo)
+        y = self.written_operand(out_node, node, advice, name)
+        ufunc_like = fn is np.clip
+        what = f"{self.src.filename}:{node.lineno}: {name}(..., out=...)"
+        value = self.apply(P.get("out_checked"), [value, y],
+                           {"ufunc_like": Const(ufunc_like), "what": Const(what)}, node)
+        new = self.apply(P.get("copyto_update"), [y, value], {"casting": Const("unsafe")}, node)
+        return self.commit_operand_write(out_node, y, new)
 
     def written_operand(self, target, node, advice, name):
         """The array a writer call writes into (``np.copyto(y, ...)``,
@@ -626,6 +660,15 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if obj in (int, bool, complex):
+            # int(x[0] > 0): a Python number made from a value known only at
+            # run time (not the constructor of a user's class)
+            raise self.error(node, f"{obj.__name__}() of a computed value is not supported "
+                                   f"(it is not the constructor of a class of yours); for a "
+                                   f"size use integer operations (x.shape[0] // 2), for data "
+                                   f"keep an array: a mask (x > 0), np.where(...), "
+                                   f".astype({obj.__name__}), or float(...) for a number",
+                             cls=UnknownFunctionError, construct=f"{obj.__name__}()")
         if isinstance(obj, type) and not _is_library_function(obj):
             raise self.error(node, f"making an instance of your class '{name}' inside the "
                                    f"differentiated function is not supported; make it a "

@@ -439,9 +439,18 @@ class ControlFlowMixin:
             return base, identity_index
         if isinstance(base, IterVal):
             rng = self.em.call(P.get("range"), base.length)
+            # zip(A, A[1:]), enumerate(A[1:]), reversed(A[:2]): the arrays
+            # read are held like a plain loop's (a write through one item
+            # reaches the items read later, from any of them)
+            for b in base.bases:
+                self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
+        self._hold_iterated(base)
+        return rng, (lambda i: self.getitem(base, i))
+
+    def _hold_iterated(self, base):
         if isinstance(base, Var) and not any(v is base for v in self.env.values()):
             # an array no name holds (for c in y.T: c *= 2): held under a
             # hidden name for the loop's duration, so a write through an
@@ -452,7 +461,6 @@ class ControlFlowMixin:
             key = f"{LIVE_PREFIX}it{self.top.unroll_count}"
             self.env[key] = base
             self._held_iterables.append(key)
-        return rng, (lambda i: self.getitem(base, i))
 
     def _is_range(self, v):
         for e in self.em.block.eqns:
@@ -755,10 +763,21 @@ class ControlFlowMixin:
                         i.value in (None, Ellipsis) for i in idx):
                     return False                # a[0] of a 1-d array: an element
             return True
-        found = kept_then_written(s.body, may_be_array, is_reference)
+        pairs = self._memory_groups(s)
+        found = kept_then_written(s.body, may_be_array, is_reference,
+                                  lambda a, b: (a, b) in pairs)
         if found is None:
             return
-        name, node, st = found
+        name, node, st = found[:3]
+        if len(found) == 4:
+            wrote = found[3]
+            raise self.error(st, f"this writes into the memory of '{name}' (through "
+                                 f"'{wrote}', a view of the same array on some iteration) "
+                                 f"while a list still holds '{name}' (put there by reference "
+                                 f"at line {node.lineno}, in this loop): NumPy's list entry "
+                                 f"sees the write, which s2sgrad does not follow in a loop; "
+                                 f"append a copy ({name}.copy())",
+                             cls=S2SGradError, construct="write into an array held by a list")
         raise self.error(st, f"this changes '{name}' in place while a list still holds it "
                              f"(put there by reference at line {node.lineno}, in this "
                              f"loop): in Python every entry of the list is the same object "
@@ -767,6 +786,45 @@ class ControlFlowMixin:
                              f"new one each iteration ({name} = {name} + v instead of "
                              f"{name} += v)",
                          cls=S2SGradError, construct="write into an array held by a list")
+
+    def _memory_groups(self, s):
+        """Pairs (a, b) of names that may be views of one array in the loop
+        ``s``: bound to views of one array before it (the alias model), the
+        loop's targets and the arrays iterated, and a name bound in the body
+        to a view spelled over another (h = A[1], c = A.T)."""
+        model = self.top.alias
+        roots = {}
+        for k, v in self.env.items():
+            if isinstance(v, Var) and not k.startswith("$"):
+                roots.setdefault(k, set()).add(model.root(v))
+        def names_in(e):
+            return {n.id for n in ast.walk(e) if isinstance(n, ast.Name)}
+        links = []
+        if isinstance(s, ast.For):
+            links += [(t, names_in(s.iter)) for t in names_in(s.target)]
+        for st in ast.walk(ast.Module(body=s.body, type_ignores=[])):
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and \
+                    isinstance(st.targets[0], ast.Name) and \
+                    isinstance(st.value, (ast.Subscript, ast.Attribute, ast.Name)):
+                v = st.value
+                while isinstance(v, (ast.Subscript, ast.Attribute)):
+                    v = v.value
+                if isinstance(v, ast.Name):
+                    links.append((st.targets[0].id, {v.id}))
+            elif isinstance(st, ast.For):
+                links += [(t, names_in(st.iter)) for t in names_in(st.target)]
+        for _ in range(3):                      # (chains: c = A.T; for col in c)
+            for t, srcs in links:
+                for m in srcs:
+                    roots.setdefault(t, set()).update(roots.get(m, ()))
+        pairs = set()
+        names = sorted(roots)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if roots[a] & roots[b]:
+                    pairs.add((a, b))
+                    pairs.add((b, a))
+        return pairs
 
     def stmt_While(self, s):
         if s.orelse:

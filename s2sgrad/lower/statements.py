@@ -148,6 +148,16 @@ class StatementsMixin:
                 new = self.in_place_update(cur, self.kept_in_place(cur, new, "", s), "", s)
             self.bind_subscript(s.target, new)
             return
+        if isinstance(s.target, ast.Attribute) and s.target.attr in ("real", "imag"):
+            # z.imag += v: a write through the view of one part of z's memory
+            op = _AUG_SYMBOL.get(type(s.op), "op")
+            part = s.target.attr
+            z = ast.unparse(s.target.value)
+            hint = f"{z} = {z} + 1j * v" if part == "imag" else f"{z} = {z} + v"
+            raise self.unsupported(s, f"'{z}.{part} {op}= ...' (a write through the "
+                                      f"{part} part of an array's memory)",
+                                   f"build the new value and rebind the name: for "
+                                   f"{z}.{part} += v write {hint}")
         if not isinstance(s.target, ast.Name):
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
@@ -276,3 +286,7 @@ class StatementsMixin:
         if isinstance(value, (Var, Const)):
             return [self.getitem(value, i) for i in range(n)]
         raise self.error(node, "cannot unpack this value", cls=S2SGradError)
+
+
+_AUG_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+               ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@"}

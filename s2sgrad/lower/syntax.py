@@ -519,7 +519,7 @@ def _events(stmts, path, may_be_array, is_reference, out):
     return out
 
 
-def kept_then_written(body, may_be_array, is_reference=None):
+def kept_then_written(body, may_be_array, is_reference=None, shares=None):
     """In a loop body: an array put into a list by reference (``rows.append(a)``)
     and written in place while the list still holds it -- later in the same
     iteration, or in a later one before ``a`` is rebound (``a[i] = v`` then
@@ -539,6 +539,14 @@ def kept_then_written(body, may_be_array, is_reference=None):
     for i, (kind, name, node, _) in enumerate(ev):
         if kind != "A":
             continue
+        if shares is not None:
+            # a write through another name of the same memory (h = A[1]
+            # appended, A[1, 0] += v; A[1] appended, b += v with b a column
+            # of A): refused wherever it is in the loop (the alias may hold
+            # on some iterations only; see Lowerer.refuse_kept_then_written)
+            for kind2, name2, st2, _ in ev:
+                if kind2 == "W" and name2 != name and shares(name, name2):
+                    return name, node, st2, name2
         barriers = []
         for k in range(1, n + 1):        # the rest of this iteration, then the next
             j = (i + k) % n

@@ -66,12 +66,15 @@ class Seq:
 
 class IterVal:
     """A lazily indexed iterable (enumerate/zip/reversed of runtime values):
-    its length as an atom and how to get item ``i``."""
-    __slots__ = ("length", "item")
+    its length as an atom, how to get item ``i`` and the runtime arrays it
+    indexes (``bases``: held for the loop's duration, so a write through an
+    item reaches the next items, see ``Lowerer.loop_iterable``)."""
+    __slots__ = ("length", "item", "bases")
 
-    def __init__(self, length, item):
+    def __init__(self, length, item, bases=()):
         self.length = length
         self.item = item
+        self.bases = tuple(bases)
 
 
 class DictVal:

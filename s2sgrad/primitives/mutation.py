@@ -36,6 +36,7 @@ import ast
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 from ..ir import Const, Var
 from .core import SCALAR, defprim, shape_of
 from .indexing import Slot, template_to_ast, evaluate_template
@@ -240,6 +241,16 @@ def _putmask(em, a, mask, values):
 
 def _copyto(em, dst, src, casting=None, where=None):
     w = _opt(where, True)
+    c = _opt(casting, "same_kind")
+    if c not in ("same_kind", "unsafe"):
+        raise S2SGradError(f"np.copyto / out= with casting={c!r} is not supported: use the "
+                           f"default casting ('same_kind') or casting='unsafe'")
+    if c == "same_kind":
+        # NumPy refuses a cast across kinds (float into an int array, complex
+        # into a float one) under 'same_kind': the same error here, never the
+        # truncated numbers of a plain y[...] = v (the check is removed by
+        # specialisation where the dtypes are known to agree)
+        src = em.call("same_kind_checked", src, dst)
     if w is True:
         return em.call("setitem", dst, src, _params={"index": (Ellipsis,)})
     mask = em.call("broadcast_to", w, shape=em.call("shape", dst))
@@ -257,6 +268,20 @@ defprim("place_update", None, sig="arr, mask, vals, /", expand=_place,
         doc="np.place(y, mask, v): y[mask] = v, v cycled as NumPy.")
 defprim("putmask_update", None, sig="a, mask, values, /", expand=_putmask,
         doc="np.putmask(y, mask, v): y.flat[n] = v.flat[n % v.size] where mask.flat[n].")
+defprim("same_kind_checked", runtime.same_kind_checked, sig="src, dst, /",
+        pyname="same_kind_checked",
+        vjp=lambda em, h, out, src, dst: [h, None],
+        jvp=lambda em, dots, out, src, dst: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: src, after checking NumPy's 'same_kind' cast of it into dst "
+            "(np.copyto, out=).")
+defprim("out_checked", runtime.out_checked, sig="value, out, /, ufunc_like=False, what=''",
+        pyname="out_checked",
+        vjp=lambda em, h, o, value, out, ufunc_like=None, what=None: [h, None],
+        jvp=lambda em, dots, o, value, out, ufunc_like=None, what=None: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: a function's result, once NumPy's checks of out= allow "
+            "writing it into out (np.clip(..., out=y), np.cumsum(..., out=y)).")
 defprim("copyto_update", None, sig="dst, src, /, casting='same_kind', where=True",
         expand=_copyto, doc="np.copyto(y, src, where=...): y[...] = src (where the mask is).")
 

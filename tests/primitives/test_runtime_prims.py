@@ -149,6 +149,14 @@ SPECS = [
          (normal(4),)),
     Spec("in_place_result", lambda a: np.sum(rt.in_place_result(a ** 2, 1.5) * W4),
          (normal(4),), id="in_place_result-scalar"),
+    # np.copyto(y, v) / f(..., out=y): v itself once NumPy's cast and shape
+    # checks pass (tests/test_trust5_writes.py checks the errors)
+    Spec("same_kind_checked", lambda a: np.sum(rt.same_kind_checked(a * 2.0, W4) ** 2 * W4),
+         (normal(4),)),
+    Spec("out_checked", lambda a: np.sum(rt.out_checked(np.cumsum(a), W4) ** 2 * W4),
+         (normal(4),), float32=False),       # (out= of another dtype is an error)
+    Spec("out_checked", lambda a: np.sum(rt.out_checked(a ** 2, W34, ufunc_like=True) * W4),
+         (normal(4),), id="out_checked-broadcast"),
 ]
 
 
