@@ -523,11 +523,19 @@ def _extras(use):
                 kw = {k: torch.from_numpy(a) if isinstance(a, np.ndarray) else a
                       for k, a in kwargs.items()}
                 for i in wrt:
-                    ts[i].requires_grad_(True)
-                params = [ts[i] for i in wrt]
+                    if isinstance(ts[i], dict):    # a dict of parameters: a dict gradient
+                        ts[i] = {k: torch.from_numpy(v).requires_grad_(True)
+                                 for k, v in ts[i].items()}
+                    else:
+                        ts[i].requires_grad_(True)
+                keys = [(i, k) for i in wrt for k in (ts[i] if isinstance(ts[i], dict) else [None])]
+                params = [ts[i] if k is None else ts[i][k] for i, k in keys]
 
                 def call():
-                    return torch.autograd.grad(f(*ts, **kw), params)
+                    gs = torch.autograd.grad(f(*ts, **kw), params)
+                    if len(wrt) == 1 and isinstance(ts[wrt[0]], dict):
+                        return dict(zip([k for _, k in keys], gs))
+                    return gs
                 return call
             return run
         out["torch"] = (build_torch, torch.__version__)
@@ -546,7 +554,8 @@ def _version(dist):
 
 def _as_numpy_tuple(g):
     if isinstance(g, dict):
-        g = tuple(g.values())
+        # by key: jax returns a dict gradient with its keys sorted (pytree order)
+        g = tuple(g[k] for k in sorted(g))
     if not isinstance(g, (tuple, list)):
         g = (g,)
     res = []
