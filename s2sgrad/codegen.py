@@ -638,8 +638,13 @@ class CodeGen:
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
             return
-        # the name is rebound later (a loop carry's result takes the body
-        # parameter's name): the written value may not be read after that
+        self._take_name(e, n, y, out, here)
+
+    def _take_name(self, e, n, y, out, here):
+        """Print ``e`` in place (its output ``out`` under ``y``'s name ``n``)
+        unless that name is rebound between ``here`` and the last read of
+        ``out`` (a loop carry's result takes the body parameter's name): the
+        written value may not be read after that."""
         last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
         if self._rebound_between(n, y, out, here, last):
             return
@@ -706,12 +711,7 @@ class CodeGen:
             self.inplace.add(e)
             self._unite(out, y)
             return
-        last = max((p for p, u in self.use_sites.get(out, ()) if u is not None), default=-1)
-        if self._rebound_between(n, y, out, here, last):
-            return
-        self.namer.names[out] = n
-        self.inplace.add(e)
-        self._unite(out, y)
+        self._take_name(e, n, y, out, here)
 
     def _other_branch(self, e, p_) -> bool:
         """Whether position ``p_`` is the end of a branch of a ``cond`` whose

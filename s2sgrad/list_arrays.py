@@ -52,6 +52,7 @@ from .peephole import _uses
 from .primitives.control import loop_offset
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
+from .tapes import drop_carry
 
 
 def list_arrays(func: Func, inf) -> Func:
@@ -83,15 +84,6 @@ def _range_of(loop, inf):
     if type(it) is range and it.start == 0 and it.step == 1:
         return len(it)
     return None
-
-
-def _drop_carry(loop, j):
-    body = loop.params["body"]
-    off = loop_offset(loop)
-    del body.params[j]
-    del body.results[j - off]
-    loop.args = loop.args[:j] + loop.args[j + 1:]
-    loop.outs = loop.outs[:j - off] + loop.outs[j - off + 1:]
 
 
 def _only_use(uses, v, e) -> bool:
@@ -141,7 +133,7 @@ def _backward(block, loop, defs, inf, uses):
                 body.eqns[k:k + 1] = new
                 uses[body.params[0]] = uses.get(body.params[0], []) + new
                 uses[init] = []
-                _drop_carry(loop, j)
+                drop_carry(loop, j)
                 continue
         j += 1
 
@@ -221,7 +213,7 @@ def _forward(block, loop, defs, inf, uses):
                     uses.setdefault(tape_out, []).append(block.eqns[k])
                     body.eqns.remove(app)
                     uses[x] = [u for u in uses.get(x, []) if u is not app]
-                    _drop_carry(loop, j)
+                    drop_carry(loop, j)
                     continue
         j += 1
 

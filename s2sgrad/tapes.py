@@ -99,6 +99,35 @@ def _array_example(v):
     return type(v) is np.ndarray
 
 
+def drop_carry(loop, j):
+    """Remove carry ``j`` (a position among the loop's arguments) from
+    ``loop``: its body parameter, body result, argument and output."""
+    body = loop.params["body"]
+    off = loop_offset(loop)
+    del body.params[j]
+    del body.results[j - off]
+    loop.args = loop.args[:j] + loop.args[j + 1:]
+    loop.outs = loop.outs[:j - off] + loop.outs[j - off + 1:]
+
+
+def _narrow_stack(block, new, fb, bb, push, pop, keep_push, keep_pop, reads):
+    """After a conversion to tapes: the push/pop pair keeps only the values
+    ``keep_push``/``keep_pop`` still on the stack (or goes, with the stack's
+    ``new``, when none is left), and ``reads`` go where the pop was.  Returns
+    the position in ``bb`` after the reads."""
+    if keep_push:
+        push.args = (push.args[0],) + tuple(keep_push)
+        pop.outs = tuple(keep_pop)
+        i = _index_of(bb.eqns, pop) + 1
+    else:
+        fb.eqns.remove(push)
+        i = _index_of(bb.eqns, pop)
+        bb.eqns.remove(pop)
+        block.eqns.remove(new)
+    bb.eqns[i:i] = reads
+    return i + len(reads)
+
+
 class _Tapes:
     def __init__(self, inf, uses):
         self.inf = inf
@@ -347,16 +376,7 @@ class _Tapes:
         self.names[index[0]] = "k"
         kb_eqn = Eqn(REGISTRY["add"], (index[1], bib.params[0]), {}, (index[2],),
                      {"inline": True}, bi.loc)
-        if keep_push:
-            push.args = (push.args[0],) + tuple(keep_push)
-            pop.outs = tuple(keep_pop)
-            i = _index_of(bib.eqns, pop) + 1
-        else:
-            fib.eqns.remove(push)
-            i = _index_of(bib.eqns, pop)
-            bib.eqns.remove(pop)
-            block.eqns.remove(new)
-        bib.eqns[i:i] = reads
+        _narrow_stack(block, new, fib, bib, push, pop, keep_push, keep_pop, reads)
         if not any(e.outs and e.outs[0] is index[2] for e in bib.eqns):
             bib.eqns.insert(0, kb_eqn)
         i = at_of(block, fwd)
@@ -594,14 +614,6 @@ class _Tapes:
             return None
         return j
 
-    def _drop_carry(self, loop, j):
-        body = loop.params["body"]
-        off = loop_offset(loop)
-        del body.params[j]
-        del body.results[j - off]
-        loop.args = loop.args[:j] + loop.args[j + 1:]
-        loop.outs = loop.outs[:j - off] + loop.outs[j - off + 1:]
-
     def _convert_saved(self, block, fwd, bwd, new, push, pop, n, kf, kb, pre, tape_of, mid):
         self._fwd_body = fwd.params["body"]
         # (the examples of the pushed values hold in every iteration: the
@@ -662,16 +674,7 @@ class _Tapes:
             tape_of[o] = t_out
         if not reads and not self._rows_done:
             return
-        if keep_push:
-            push.args = (push.args[0],) + tuple(keep_push)
-            pop.outs = tuple(keep_pop)
-            i = _index_of(bb.eqns, pop) + 1
-        else:
-            fb.eqns.remove(push)
-            i = _index_of(bb.eqns, pop)
-            bb.eqns.remove(pop)
-            block.eqns.remove(new)
-        bb.eqns[i:i] = reads
+        _narrow_stack(block, new, fb, bb, push, pop, keep_push, keep_pop, reads)
         bb.eqns[0:0] = self._rows_done
 
     def _state_rows(self, bwd, fwd, v, o, j, n, kf, kb, ex, loc, pop_loc, pre, mid, tape_of):
@@ -727,7 +730,7 @@ class _Tapes:
             Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1,), dict(inline), pop_loc),
             Eqn(REGISTRY["getitem"], (full, k1), {}, (row,),
                 {"index": self._index(ex), "copy": copy} | ({} if copy else inline), pop_loc)]
-        self._drop_carry(bwd, j)
+        drop_carry(bwd, j)
         rename_reads(bb, {state: row})
         # the states as the steps end, rows 1..n (a hoisted factor's steps)
         last = Var(self.names[tape])
