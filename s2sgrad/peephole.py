@@ -476,7 +476,7 @@ class _Chains:
         old = self.val(root)
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
-        best = None
+        best = first = None
         self.absorbable = False
         for absorb in (False, True):
             if absorb and not self.absorbable:
@@ -495,12 +495,22 @@ class _Chains:
                 bound = _fewest_eqns(node, k, self) * (_EQN_COST + self._least_size(node))
             except _Bail:
                 continue        # (the rebuilding would meet the same shapes and bail)
-            if bound >= old_cost:
-                continue        # (it cannot get cheaper: not worth rebuilding to see)
+            if bound >= old_cost or (best is not None and bound > best[2]):
+                continue        # (it cannot get cheaper, than the chain or the version
+                #                  already rebuilt: not worth rebuilding to see)
+            if first is not None and first[0] == k and _same_node(first[1], node):
+                # the absorbing version pulled the same chain: its rebuilding
+                # is the one made (the same equations), only what it replaces
+                # differs (ties go to the absorbing version, as below)
+                if best is not None and best[0] is first[2]:
+                    best = best[:3] + (old_cost,)
+                continue
             try:
                 eqns, res, cost = self.emit(k, node, root_eqn)
             except _Bail:
+                first = (k, node, None)
                 continue
+            first = (k, node, eqns)
             if best is None or cost <= best[2]:     # (ties: the absorbing version, whose
                 best = (eqns, res, cost, old_cost)  # scaled operands may then die)
         if best is None:
@@ -1015,6 +1025,20 @@ def _sum_may_factor(terms, e, chains) -> bool:
             rest = [_without(n, x) for _, n in terms]
             return all(r is None or chains.node_size(r) < full for r in rest)
     return any(chains.size(x) >= full for x, _ in _shared_factors(terms))
+
+
+def _same_node(a, b) -> bool:
+    """Are two chain nodes the same tree (the same leaves, equations and
+    constants)?"""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_node(x, y) for x, y in zip(a, b))
+    if isinstance(a, (bool, int, float, str)):
+        return a == b
+    return False
 
 
 def _takes_constant(node) -> bool:

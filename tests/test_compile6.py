@@ -110,3 +110,52 @@ def test_bound_on_fuzzed_programs(monkeypatch):
     monkeypatch.undo()
     assert ran > 40 and len(rec.seen) > 20
     rec.check()
+
+
+def _sources_of_programs():
+    out = []
+    for seed in range(40):
+        try:
+            src, specs, _ = fz.generate(seed)
+        except RecursionError:
+            continue
+        f = fz.load(src)
+        args = fz.make_args(specs, seed)
+        wrt = tuple(i for i, (_, k, _, _) in enumerate(specs)
+                    if k not in ("int", "idx", "default"))
+        try:
+            g = s2sgrad.grad(f, wrt=wrt)
+            g(*args)
+        except Exception:       # noqa: BLE001 (programs refused by design: not ours)
+            continue
+        out.append(g.source)
+    for name, (_, args) in sorted(CASES.items()):
+        f = getattr(gf, name[:-len("_grad")])
+        g = s2sgrad.grad(f, wrt=WRT[f.__name__])
+        g(*args)
+        out.append(g.source)
+    return out
+
+
+def test_same_chain_rebuilt_once_changes_nothing(monkeypatch):
+    """The absorbing version of a chain that pulls the same tree as the
+    plain one is not rebuilt again (_same_node); with every version rebuilt
+    and the size-aware bound off, the generated source is the same."""
+    fast = _sources_of_programs()
+    monkeypatch.setattr(pp, "_same_node", lambda a, b: False)
+    monkeypatch.setattr(pp, "_fewest_eqns", lambda node, k=1.0, chains=None: 0)
+    slow = _sources_of_programs()
+    monkeypatch.undo()
+    assert len(fast) > 20 and fast == slow
+
+
+def test_same_node_compares_trees():
+    from s2sgrad.ir import Var
+    a, b = Var("a"), Var("b")
+    assert pp._same_node(("prod", [("var", a), ("var", b)], [], False, None),
+                         ("prod", [("var", a), ("var", b)], [], False, None))
+    assert not pp._same_node(("prod", [("var", a), ("var", b)], [], False, None),
+                             ("prod", [("var", a), ("var", a)], [], False, None))
+    assert not pp._same_node(("sum", [(1.0, ("var", a))], None),
+                             ("sum", [(2.0, ("var", a))], None))
+    assert not pp._same_node(("var", a), ("var", Var("a")))     # another value, same name
