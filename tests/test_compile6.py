@@ -8,6 +8,7 @@ the bench_compile shapes and fuzzed programs."""
 from __future__ import annotations
 
 import importlib
+import re
 import os
 import sys
 
@@ -128,7 +129,7 @@ def _sources_of_programs():
             g(*args)
         except Exception:       # noqa: BLE001 (programs refused by design: not ours)
             continue
-        out.append(g.source)
+        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", g.source))
     for name, (_, args) in sorted(CASES.items()):
         f = getattr(gf, name[:-len("_grad")])
         g = s2sgrad.grad(f, wrt=WRT[f.__name__])
