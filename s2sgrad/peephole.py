@@ -476,7 +476,7 @@ class _Chains:
         old = self.val(root)
         if not isinstance(old, (np.ndarray, np.generic)):
             raise _Bail
-        best = None
+        best = first = None
         self.absorbable = False
         for absorb in (False, True):
             if absorb and not self.absorbable:
@@ -491,12 +491,26 @@ class _Chains:
             if k == 1.0 and not _reorganisable(node) and _min_eqns(node) >= len(count[2]):
                 continue        # (this version is the chain as it is; see above)
             old_cost = sum(self.size(e.outs[0]) + _EQN_COST for e in count[2])
-            if _fewest_eqns(node, k) * (_EQN_COST + self._least_size(node)) >= old_cost:
-                continue        # (it cannot get cheaper: not worth rebuilding to see)
+            try:
+                bound = _fewest_eqns(node, k, self) * (_EQN_COST + self._least_size(node))
+            except _Bail:
+                continue        # (the rebuilding would meet the same shapes and bail)
+            if bound >= old_cost or (best is not None and bound > best[2]):
+                continue        # (it cannot get cheaper, than the chain or the version
+                #                  already rebuilt: not worth rebuilding to see)
+            if first is not None and first[0] == k and _same_node(first[1], node):
+                # the absorbing version pulled the same chain: its rebuilding
+                # is the one made (the same equations), only what it replaces
+                # differs (ties go to the absorbing version, as below)
+                if best is not None and best[0] is first[2]:
+                    best = best[:3] + (old_cost,)
+                continue
             try:
                 eqns, res, cost = self.emit(k, node, root_eqn)
             except _Bail:
+                first = (k, node, None)
                 continue
+            first = (k, node, eqns)
             if best is None or cost <= best[2]:     # (ties: the absorbing version, whose
                 best = (eqns, res, cost, old_cost)  # scaled operands may then die)
         if best is None:
@@ -953,7 +967,7 @@ def _min_eqns(node) -> int:
     return 1 + _min_eqns(node[1])                        # red
 
 
-def _fewest_eqns(node, k=1.0) -> int:
+def _fewest_eqns(node, k=1.0, chains=None) -> int:
     """A lower bound on the equations :meth:`_Chains.build` emits for ``k *
     node``: a product of ``f`` factors over ``d`` denominators takes ``f -
     1`` multiplies and ``d`` divisions; a sum of ``t`` terms ``t - 1``
@@ -962,7 +976,18 @@ def _fewest_eqns(node, k=1.0) -> int:
     product or a reduction one; a constant other than 1 one multiply (or
     negation), unless a term of a sum or a division can take it.  (Used
     with :meth:`_Chains._least_size` to refuse, without rebuilding it, a
-    chain that cannot get cheaper.)"""
+    chain that cannot get cheaper.)
+
+    ``chains`` (the :class:`_Chains` rewriting, for the examples' sizes)
+    makes the bound follow two choices of the rebuilding that depend on
+    sizes: a factor common to every term of a sum goes out of it only when
+    it is full-size and every cofactor is smaller (else the sum takes its
+    ``t - 1`` additions; a factor shared by some terms is assumed to go
+    out); and a product whose denominators are all smaller than the result
+    while none of its factors is, but which has a full-size factor, takes
+    one more operation (``1 / d`` first, then its product with the rest).
+    A node whose sizes do not broadcast raises :class:`_Bail`, as the
+    rebuilding would."""
     if node is None or node[0] == "ones":
         return 0
     kind = node[0]
@@ -970,17 +995,50 @@ def _fewest_eqns(node, k=1.0) -> int:
         return 0 if k == 1.0 else 1
     if kind == "sum":
         terms = node[1]
-        n = sum(_fewest_eqns(m, abs(ki * k)) for ki, m in terms) + \
-            (0 if _common_factors(terms) or _shared_factors(terms) else len(terms) - 1)
-        return n if k == 1.0 else min(n, 1 + _fewest_eqns(node))
+        n = sum(_fewest_eqns(m, abs(ki * k), chains) for ki, m in terms) + \
+            (0 if _sum_may_factor(terms, node[2], chains) else len(terms) - 1)
+        return n if k == 1.0 else min(n, 1 + _fewest_eqns(node, 1.0, chains))
     if kind == "prod":
         n = max(len(node[1]) - 1, 0) + len(node[2]) + \
-            sum(_fewest_eqns(m) for m in node[1] + node[2])
+            sum(_fewest_eqns(m, 1.0, chains) for m in node[1] + node[2])
+        if chains is not None and node[2] and node[1]:
+            full = chains.size(node[4].outs[0])
+            if all(chains.node_size(f) >= full for f in node[1]) and \
+                    all(chains.node_size(d) < full for d in node[2]):
+                n += 1
     elif kind == "matmul":
-        n = 1 + _fewest_eqns(node[1]) + _fewest_eqns(node[2])
+        n = 1 + _fewest_eqns(node[1], 1.0, chains) + _fewest_eqns(node[2], 1.0, chains)
     else:                                                # red
-        n = 1 + _fewest_eqns(node[1])
+        n = 1 + _fewest_eqns(node[1], 1.0, chains)
     return n + (k != 1.0 and not _takes_constant(node))
+
+
+def _sum_may_factor(terms, e, chains) -> bool:
+    """May :meth:`_Chains.build_sum` take a factor out of ``terms`` (a
+    superset of when it does: dtypes are not looked at)?"""
+    common = _common_factors(terms)
+    if chains is None:
+        return bool(common or _shared_factors(terms))
+    full = chains.size(e.outs[0])
+    for x in common:
+        if chains.size(x) >= full:
+            rest = [_without(n, x) for _, n in terms]
+            return all(r is None or chains.node_size(r) < full for r in rest)
+    return any(chains.size(x) >= full for x, _ in _shared_factors(terms))
+
+
+def _same_node(a, b) -> bool:
+    """Are two chain nodes the same tree (the same leaves, equations and
+    constants)?"""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_node(x, y) for x, y in zip(a, b))
+    if isinstance(a, (bool, int, float, str)):
+        return a == b
+    return False
 
 
 def _takes_constant(node) -> bool:

@@ -237,11 +237,11 @@ def test_the_cost_bound_never_exceeds_what_is_rebuilt(monkeypatch):
 
     def emit(self, k, node, root_eqn):
         eqns, res, cost = orig(self, k, node, root_eqn)
-        fewest = fewest_eqns(node, k)
+        fewest = fewest_eqns(node, k, self)
         seen.append((fewest * (pp._EQN_COST + self._least_size(node)), cost, len(eqns), fewest))
         return eqns, res, cost
     monkeypatch.setattr(pp._Chains, "emit", emit)
-    monkeypatch.setattr(pp, "_fewest_eqns", lambda node, k=1.0: 0)      # rebuild them all
+    monkeypatch.setattr(pp, "_fewest_eqns", lambda node, k=1.0, chains=None: 0)  # rebuild all
     x, a, b = rng.normal(size=(3, 40))
     W, X = rng.normal(size=(5, 3)), rng.normal(size=(40, 5))
     Y = np.eye(3)[rng.integers(0, 3, 40)]
