@@ -914,6 +914,18 @@ class _FastCall:
                 return t._finish(c, res, list(leaves), named, specs, sc)
             ns["_s2s_finish"] = finish
             ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
+            if c.simple and type(leaves[c.wrt_leaves[0]]) is _ND:
+                # _fix_grad's first test inlined (no call, no generator): a
+                # fresh writeable array of the argument's shape and dtype, not
+                # one of the arguments, is returned as it is; anything else
+                # (a view, another dtype object) goes through _s2s_finish
+                x = leaves[c.wrt_leaves[0]]
+                ns["_s2s_rt"] = x.dtype
+                ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
+                       f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
+                       f" _s2s_r.flags.writeable"
+                       + "".join(f" and _s2s_r is not {v}" for v in values)
+                       + f" else {ret})")
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
         hot_body = f"                {body}\n"
