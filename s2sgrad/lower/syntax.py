@@ -60,22 +60,12 @@ def _preorder(node, skip=(ast.Lambda,)):
     exhaust Python's recursion limit.  Nodes of the ``skip`` types are yielded
     but not entered."""
     stack = [node]
-    AST = ast.AST
     while stack:
         n = stack.pop()
         yield n
         if isinstance(n, skip):
             continue
-        # (ast.iter_child_nodes, inline: this walk is a tenth of lowering)
-        kids = []
-        for f in n._fields:
-            v = getattr(n, f, None)
-            if isinstance(v, list):
-                for x in v:
-                    if isinstance(x, AST):
-                        kids.append(x)
-            elif isinstance(v, AST) and not isinstance(v, _CONTEXTS):
-                kids.append(v)
+        kids = child_nodes(n)
         kids.reverse()
         stack += kids
 
