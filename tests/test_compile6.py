@@ -91,31 +91,11 @@ def test_bound_on_bench_shapes(monkeypatch, tmp_path, shape):
     rec.check()
 
 
-def test_bound_on_fuzzed_programs(monkeypatch):
-    rec = _Recorder(monkeypatch)
-    ran = 0
-    for seed in range(80):
-        try:
-            src, specs, _ = fz.generate(seed)
-        except RecursionError:
-            continue
-        f = fz.load(src)
-        args = fz.make_args(specs, seed)
-        wrt = tuple(i for i, (_, k, _, _) in enumerate(specs)
-                    if k not in ("int", "idx", "default"))
-        try:
-            s2sgrad.grad(f, wrt=wrt)(*args)
-        except Exception:       # noqa: BLE001 (programs refused by design: not ours)
-            continue
-        ran += 1
-    monkeypatch.undo()
-    assert ran > 40 and len(rec.seen) > 20
-    rec.check()
-
-
-def _sources_of_programs():
+def _fuzzed_gradients(nseeds):
+    """The compiled gradients of the fuzzer's programs of seeds below
+    ``nseeds`` that compile and run (each called once)."""
     out = []
-    for seed in range(40):
+    for seed in range(nseeds):
         try:
             src, specs, _ = fz.generate(seed)
         except RecursionError:
@@ -129,7 +109,20 @@ def _sources_of_programs():
             g(*args)
         except Exception:       # noqa: BLE001 (programs refused by design: not ours)
             continue
-        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", g.source))
+        out.append(g)
+    return out
+
+
+def test_bound_on_fuzzed_programs(monkeypatch):
+    rec = _Recorder(monkeypatch)
+    ran = len(_fuzzed_gradients(80))
+    monkeypatch.undo()
+    assert ran > 40 and len(rec.seen) > 20
+    rec.check()
+
+
+def _sources_of_programs():
+    out = [re.sub(r"<fuzz program \d+>", "<fuzz>", g.source) for g in _fuzzed_gradients(40)]
     for name, (_, args) in sorted(CASES.items()):
         f = getattr(gf, name[:-len("_grad")])
         g = s2sgrad.grad(f, wrt=WRT[f.__name__])
