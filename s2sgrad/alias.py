@@ -221,6 +221,9 @@ _ARRAYS = {"zeros", "ones", "empty", "empty_like", "full", "eye", "identity", "a
 _CONTIGUOUS = {"zeros", "ones", "empty", "full", "eye", "identity", "arange", "list_zeros"}
 
 
+_LINK, _INHERIT = "link", "inherit"     # (AliasModel's recorded calls)
+
+
 class AliasModel:
     """The view graph built while lowering: for every array value that is a
     view, its base and the :class:`View` step.  Values are SSA Vars; a write
@@ -235,7 +238,12 @@ class AliasModel:
         # Vars that may share memory in a way not known at compile time (one
         # branch's array or the other's; an array and the run-time list
         # holding it; a view made with a loop's index, after the loop)
-        self.unknown: dict = {}
+        # (kept as the calls that make it, replayed in order when it is read:
+        # each version a loop's carry makes inherits the relations of the
+        # one before, so building it is quadratic in the number of loops --
+        # a cost only a write, which reads it, needs to pay)
+        self._unknown: dict = {}
+        self._unknown_ops: list = []
         self.touched: set = set()      # Vars that a write gave a new version
         self.newer: dict = {}          # Var -> the version a write gave it
 
@@ -269,18 +277,37 @@ class AliasModel:
         self.view_of[v] = (base, view)
         self.children.setdefault(base, []).append(v)
 
+    @property
+    def unknown(self) -> dict:
+        """Var -> the Vars it may share memory with, in a way not known at
+        compile time (``link_unknown``, ``inherit_unknown``), in order."""
+        ops = self._unknown_ops
+        if ops:
+            self._unknown_ops = []
+            for op, a, b in ops:
+                if op is _LINK:
+                    self._link_unknown(a, b)
+                else:
+                    for c in list(self._unknown.get(b, ())):
+                        self._link_unknown(a, c)
+        return self._unknown
+
     def link_unknown(self, a, b):
         """``a`` and ``b`` may share memory, through a relation not known at
-        compile time: a write into either is refused while the other is live."""
+        compile time: a write into either is refused while the other is live.
+        (Recorded; made when :attr:`unknown` is read.)"""
+        self._unknown_ops.append((_LINK, a, b))
+
+    def _link_unknown(self, a, b):
         if a is b or not (isinstance(a, Var) and isinstance(b, Var)):
             return
-        self.unknown.setdefault(a, []).append(b)
-        self.unknown.setdefault(b, []).append(a)
+        self._unknown.setdefault(a, []).append(b)
+        self._unknown.setdefault(b, []).append(a)
 
     def inherit_unknown(self, new, old):
-        """``new`` (a new version of a list) holds what ``old`` held."""
-        for b in list(self.unknown.get(old, ())):
-            self.link_unknown(new, b)
+        """``new`` (a new version of a list) holds what ``old`` held (at
+        this call: the replay is in the calls' order)."""
+        self._unknown_ops.append((_INHERIT, new, old))
 
     def note_result(self, prim_name, out, operand=None, kw=None):
         """Record what an equation's result is known to be: C-contiguous, an

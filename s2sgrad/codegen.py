@@ -411,7 +411,10 @@ class CodeGen:
         self.helpers: set = set()
         self.modules: set = set()       # PRINT_MODULES names the code uses
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
-        for e in _all_eqns(func.body):
+        # (every equation, nested ones after their region's: one walk for the
+        # passes below, which change no block)
+        all_eqns = list(_all_eqns(func.body))
+        for e in all_eqns:
             if e.prim.name in ("load_global", "load_cell"):
                 reserved.add(e.params["name"])
         if free_names:
@@ -421,11 +424,12 @@ class CodeGen:
             self.namer = namer
         else:
             self.namer = Namer(reserved)
-        self.uses: dict = {}
         self.comment_locs: dict = {}    # comment text -> the user's Loc (the source map)
-        self._count_uses(func.body, func.results)
         self.inlined: dict = {}
         self._index_program(func)
+        # reads of each value (operands, region and function results): the
+        # use sites' count (a walk of its own counted them before)
+        self.uses: dict = {v: len(sites) for v, sites in self.use_sites.items()}
         for p_ in func.params:          # the signature keeps the user's names
             self.namer.name(p_)
         self.aliases = IRAliases(func)  # which values may share memory (s2sgrad.alias)
@@ -443,17 +447,17 @@ class CodeGen:
         self._foreign = func.info.get("foreign", frozenset())
         if examples is not None:
             self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
-            for e in _all_eqns(func.body):
+            for e in all_eqns:
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
         self.augmented: dict = {}       # setitem eqn -> the update eqn it prints as y[i] op= v
         self.folded: set = set()        # eqns printed inside an augmented write
-        for e in _all_eqns(func.body):
+        for e in all_eqns:
             if e in self.inplace and e.prim.name == "setitem":
                 self._fold_augmented(e)
         self.row_out: dict = {}         # ufunc eqn -> the setitem whose row it computes into
         if examples is not None:
-            for e in _all_eqns(func.body):
+            for e in all_eqns:
                 if e in self.inplace and e.prim.name == "setitem" and e not in self.augmented:
                     self._decide_row_write(e, examples)
 
@@ -1365,6 +1369,9 @@ class CodeGen:
                 body = e.params["body"]
                 off = loop_offset(e)
                 inits = e.args[off:]
+                # (the body's results, for _try_share: a scan of them per carry
+                # was quadratic in the number of carries)
+                result_ids = {id(r) for r in body.results}
                 for i, o in enumerate(e.outs):
                     init, param, res = inits[i], body.params[off + i], body.results[i]
                     fresh = o not in self.namer.names
@@ -1377,11 +1384,11 @@ class CodeGen:
                     self.namer.names.setdefault(param, n)
                     if "cond" in e.params:
                         self.namer.names.setdefault(e.params["cond"].params[i], n)
-                    self._try_share(body, res, n, param=param)
+                    self._try_share(body, res, n, param=param, result_ids=result_ids)
             for b in e.blocks():
                 self._coalesce_block(b)
 
-    def _try_share(self, block, res, n, param):
+    def _try_share(self, block, res, n, param, result_ids=None):
         if not isinstance(res, Var) or res in self.namer.names:
             return
         where, last_read = self._block_index(block)
@@ -1390,7 +1397,8 @@ class CodeGen:
             e = block.eqns[k]
             if param is not None and last_read.get(param, -1) > k:
                 return
-            if param is not None and any(r is param for r in block.results):
+            if param is not None and (id(param) in result_ids if result_ids is not None
+                                      else any(r is param for r in block.results)):
                 return       # another carry's next value is param's current one (a swap)
             if param is not None and e.blocks() and param in _uses_in(e):
                 return       # a branch/loop defining res may still read param inside
@@ -1450,17 +1458,6 @@ class CodeGen:
         return where, last_read
 
     # ------------------------------------------------------------ analysis
-
-    def _count_uses(self, block, results):
-        for e in block.eqns:
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    self.uses[a] = self.uses.get(a, 0) + 1
-            for b in e.blocks():
-                self._count_uses(b, b.results)
-        for r in results:
-            if isinstance(r, Var):
-                self.uses[r] = self.uses.get(r, 0) + 1
 
     # ------------------------------------------------------------ atoms
 

@@ -20,7 +20,7 @@ from ..alias import Index, Permute, ReadOnly, Reshape, Same, UnknownAlias
 from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
-from .syntax import _preorder, rebinds_plainly
+from .syntax import function_reads_of, rebinds_plainly
 from .values import DictVal, Seq
 
 
@@ -239,18 +239,10 @@ class AliasingMixin:
         return False
 
     def last_loads(self):
-        """name -> the last line that reads it (``x += v`` reads ``x``)."""
-        cache = self.top.__dict__.setdefault("_last_loads", {})
-        key = id(self.src.node)
-        if key not in cache:
-            last = {}
-            for n in _preorder(self.src.node, skip=()):     # (ast.walk's nodes, faster)
-                if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
-                    last[n.target.id] = max(last.get(n.target.id, -1), n.lineno)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    last[n.id] = max(last.get(n.id, -1), getattr(n, "end_lineno", n.lineno))
-            cache[key] = last
-        return cache[key]
+        """name -> the last line that reads it (``x += v`` reads ``x``): one
+        walk of the function, kept on the top lowerer
+        (:func:`~s2sgrad.lower.syntax.function_reads`)."""
+        return function_reads_of(self.top, self.src.node)[2]
 
     # ------------------------------------------------------------ writes
 

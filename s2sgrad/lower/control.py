@@ -16,8 +16,9 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import (DictVal, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
-from .syntax import (Rebindings, _preorder, assigned_in, child_nodes, has_node,
-                     kept_then_written, loop_else_as_flag)
+from .syntax import (Rebindings, assigned_in, function_reads_of,
+                     kept_then_written, loop_else_as_flag, returns_or_breaks,
+                     walk_nodes)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
 
 
@@ -258,10 +259,12 @@ class ControlFlowMixin:
         self.lower_if(test, side(node.body), side(node.orelse), node)
         return self.env.pop(key)
 
-    def carried_names(self, loop):
+    def carried_names(self, loop, assigned=None):
         """Names a loop must carry: assigned in its body and either bound
-        before the loop or read somewhere outside it."""
-        assigned = assigned_in(loop.body)
+        before the loop or read somewhere outside it.  ``assigned``: the
+        body's :func:`assigned_in`, if known."""
+        if assigned is None:
+            assigned = assigned_in(loop.body)
         outside = self.top.loads_outside(loop)
         names = [n for n in assigned if n in self.env or n in outside]
         if isinstance(loop, ast.For):
@@ -286,22 +289,10 @@ class ControlFlowMixin:
     def _free_load_last(self):
         """name -> last line where the function reads it outside a ``for``
         or comprehension binding that name: one walk of the function, kept
-        (a walk per loop was quadratic in the number of loops)."""
-        node = self.src.node
-        cached = self.__dict__.get("_free_load_last_of")
-        if cached is not None and cached[0] is node:
-            return cached[1]
-        last: dict = {}
-        stack = [(node, frozenset())]
-        while stack:
-            n, bound = stack.pop()
-            if isinstance(n, (ast.For, ast.comprehension)):
-                bound = bound | set(self.target_names(n.target))
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
-                last[n.id] = max(last.get(n.id, n.lineno), n.lineno)
-            stack.extend((c, bound) for c in child_nodes(n))
-        self._free_load_last_of = (node, last)
-        return last
+        (a walk per loop was quadratic in the number of loops; the walk is
+        :func:`~s2sgrad.lower.syntax.function_reads`, shared with
+        :meth:`_read_lines` and ``last_loads``)."""
+        return function_reads_of(self, self.src.node)[0]
 
     def loads_outside(self, loop):
         """Names the function reads (a load, or ``x += v``) outside ``loop``'s lines."""
@@ -312,22 +303,7 @@ class ControlFlowMixin:
         """name -> (first, last) line where the function reads it: found in
         one walk of the function and kept (once per loop it was a walk of
         the function per assigned name: cubic in the number of loops)."""
-        node = self.src.node
-        cached = self.__dict__.get("_read_lines_of")
-        if cached is not None and cached[0] is node:
-            return cached[1]
-        aug = set()
-        lines: dict = {}
-        # (one walk, parents before children: an augmented assignment's
-        # target is reached after it)
-        for n in _preorder(node, skip=()):
-            if isinstance(n, ast.AugAssign):
-                aug.add(id(n.target))
-            elif isinstance(n, ast.Name) and (isinstance(n.ctx, ast.Load) or id(n) in aug):
-                first, last = lines.get(n.id, (n.lineno, n.lineno))
-                lines[n.id] = (min(first, n.lineno), max(last, n.lineno))
-        self._read_lines_of = (node, lines)
-        return lines
+        return function_reads_of(self, self.src.node)[1]
 
     def loop_else(self, s):
         """``for``/``while`` with an ``else``: a flag set before each ``break``."""
@@ -463,7 +439,10 @@ class ControlFlowMixin:
             self._held_iterables.append(key)
 
     def _is_range(self, v):
-        for e in self.em.block.eqns:
+        # (from the end: a loop's range is made just before it; each value
+        # has one defining equation, so the first found is the one -- a scan
+        # from the top per loop was quadratic in the number of loops)
+        for e in reversed(self.em.block.eqns):
             if v in e.outs:
                 return e.prim.name == "range"
         return False
@@ -527,7 +506,10 @@ class ControlFlowMixin:
 
     def _runtime_loop(self, s, target, iterable, item_of, test, extra):
         is_while = test is not None
-        names = self.carried_names(s)
+        # (asked for every carry, before the body is lowered: one walk, which
+        # also gives the names the body assigns)
+        rb = Rebindings(s.body)
+        names = self.carried_names(s, rb.assigned)
         names += [n for n in extra if n not in names]
         # a list literal bound to several names (other = hs) is one list: it
         # becomes one runtime list before the loop, so that the names stay
@@ -544,8 +526,6 @@ class ControlFlowMixin:
             if target is not None else set()
         aliases = {}
         first = {}
-        # (asked for every carry, before the body is lowered: one walk)
-        rb = Rebindings(s.body)
         def rebound(n, v):
             if n in loop_targets:
                 return True                 # (the loop binds its target each time)
@@ -564,11 +544,10 @@ class ControlFlowMixin:
                     and m not in loop_targets:
                 aliases[m] = first[id(v)]
         names = [n for n in names if n not in aliases]
-        has_return = has_node(s.body, ast.Return)
+        has_return, has_break = returns_or_breaks(s.body)
         if has_return:
             names += [n for n in ("$ret", "$retv") if n not in names]
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}
-        has_break = has_return or has_node(s.body, ast.Break)
         if has_break:
             names.append("$brk")
             self.env["$brk"] = Const(False)
@@ -802,7 +781,7 @@ class ControlFlowMixin:
         links = []
         if isinstance(s, ast.For):
             links += [(t, names_in(s.iter)) for t in names_in(s.target)]
-        for st in ast.walk(ast.Module(body=s.body, type_ignores=[])):
+        for st in walk_nodes(ast.Module(body=s.body, type_ignores=[])):
             if isinstance(st, ast.Assign) and len(st.targets) == 1 and \
                     isinstance(st.targets[0], ast.Name) and \
                     isinstance(st.value, (ast.Subscript, ast.Attribute, ast.Name)):

@@ -70,17 +70,59 @@ def _preorder(node, skip=(ast.Lambda,)):
         stack += kids
 
 
+def walk_nodes(node):
+    """``ast.walk(node)`` (breadth first, in its order) without the
+    contexts and operator-free leaves :func:`child_nodes` leaves out."""
+    todo = [node]
+    i = 0
+    while i < len(todo):
+        n = todo[i]
+        i += 1
+        todo += child_nodes(n)
+        yield n
+
+
 # a Name's ctx (leaves no caller looks at)
 _CONTEXTS = (ast.Load, ast.Store, ast.Del)
+
+
+# Fields that never hold a node, from each class's grammar signature
+# (``Name(identifier id, expr_context ctx)``): names, strings, numbers,
+# constants, and the ctx (a context, left out by child_nodes anyway).
+_LEAF_TYPES = ("identifier", "string", "int", "constant", "expr_context")
+
+
+def _node_fields(cls):
+    """The fields of ``cls`` that may hold a node or a list of nodes (all of
+    ``_fields`` where the signature cannot be read)."""
+    fields = tuple(getattr(cls, "_fields", ()))
+    doc = cls.__doc__ or ""
+    head = f"{cls.__name__}("
+    if not doc.startswith(head) or not doc.rstrip().endswith(")"):
+        return fields
+    leaves = set()
+    for part in doc.rstrip()[len(head):-1].split(","):
+        words = part.split()
+        if len(words) == 2 and words[0].rstrip("?*") in _LEAF_TYPES:
+            leaves.add(words[1])
+    return tuple(f for f in fields if f not in leaves)
+
+
+_NODE_FIELDS: dict = {}
 
 
 def child_nodes(n):
     """``ast.iter_child_nodes(n)`` but a Name's ctx, as a list (its
     generator over ``ast.iter_fields`` was most of the time of the walks
-    that use it)."""
+    that use it).  Only the fields that may hold nodes are read
+    (:func:`_node_fields`, per class): a walk's Names and Constants cost a
+    dictionary look-up."""
     kids = []
     AST = ast.AST
-    for f in n._fields:
+    fields = _NODE_FIELDS.get(n.__class__)
+    if fields is None:
+        fields = _NODE_FIELDS[n.__class__] = _node_fields(n.__class__)
+    for f in fields:
         v = getattr(n, f, None)
         if isinstance(v, list):
             for x in v:
@@ -102,45 +144,50 @@ def assigned_in(stmts):
     for s in stmts:
         for n in _preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
                            + COMPREHENSIONS):
-            if isinstance(n, ast.Name):
-                if isinstance(n.ctx, ast.Store):
-                    add(n.id)
-            elif isinstance(n, ast.Subscript):
-                # x[i] = v rebinds x to its updated version
-                # (y.T[0] = v, y[1:][0] = v, y.flat[k] = v too)
-                if isinstance(n.ctx, ast.Store):
-                    root = _root_name(n.value)
-                    if root is not None:
-                        add(root)
-            elif isinstance(n, ast.AugAssign):
-                # (the target's Name is Store: added when it is reached next)
-                if isinstance(n.target, ast.Name):
-                    add(n.target.id)
-            elif isinstance(n, ast.Call):
-                # xs.append(v) rebinds xs
-                f = n.func
-                if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert",
-                                                               "pop") \
-                        and isinstance(f.value, ast.Name):
-                    add(f.value.id)
-                # np.add.at(y, idx, v), np.put(y, ...), np.copyto(y, ...) rebind y
-                fname = f.attr if isinstance(f, ast.Attribute) else \
-                    f.id if isinstance(f, ast.Name) else None
-                # (or a view of y: np.copyto(y[::2], ...)); a ufunc's out=y
-                if fname in _WRITERS and n.args and _root_name(n.args[0]) is not None:
-                    add(_root_name(n.args[0]))
-                for k in n.keywords:
-                    if k.arg == "out":
-                        for o in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value]):
-                            if _root_name(o) is not None:
-                                add(_root_name(o))
-                # y.put(ind, v) rebinds y
-                if isinstance(f, ast.Attribute) and f.attr == "put" and \
-                        isinstance(f.value, ast.Name):
-                    add(f.value.id)
-            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                add(n.name)
+            _note_assigned(n, add)
     return names
+
+
+def _note_assigned(n, add):
+    """``add`` the names node ``n`` assigns (for :func:`assigned_in`)."""
+    if isinstance(n, ast.Name):
+        if isinstance(n.ctx, ast.Store):
+            add(n.id)
+    elif isinstance(n, ast.Subscript):
+        # x[i] = v rebinds x to its updated version
+        # (y.T[0] = v, y[1:][0] = v, y.flat[k] = v too)
+        if isinstance(n.ctx, ast.Store):
+            root = _root_name(n.value)
+            if root is not None:
+                add(root)
+    elif isinstance(n, ast.AugAssign):
+        # (the target's Name is Store: added when it is reached next)
+        if isinstance(n.target, ast.Name):
+            add(n.target.id)
+    elif isinstance(n, ast.Call):
+        # xs.append(v) rebinds xs
+        f = n.func
+        if isinstance(f, ast.Attribute) and f.attr in ("append", "extend", "insert",
+                                                       "pop") \
+                and isinstance(f.value, ast.Name):
+            add(f.value.id)
+        # np.add.at(y, idx, v), np.put(y, ...), np.copyto(y, ...) rebind y
+        fname = f.attr if isinstance(f, ast.Attribute) else \
+            f.id if isinstance(f, ast.Name) else None
+        # (or a view of y: np.copyto(y[::2], ...)); a ufunc's out=y
+        if fname in _WRITERS and n.args and _root_name(n.args[0]) is not None:
+            add(_root_name(n.args[0]))
+        for k in n.keywords:
+            if k.arg == "out":
+                for o in (k.value.elts if isinstance(k.value, ast.Tuple) else [k.value]):
+                    if _root_name(o) is not None:
+                        add(_root_name(o))
+        # y.put(ind, v) rebinds y
+        if isinstance(f, ast.Attribute) and f.attr == "put" and \
+                isinstance(f.value, ast.Name):
+            add(f.value.id)
+    elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        add(n.name)
 
 
 # NumPy functions that write into their first argument
@@ -186,9 +233,18 @@ class Rebindings:
     def __init__(self, stmts):
         stores = []
         aug = set()
+        # (and assigned_in's names, from the same walk: the loop asks both)
+        assigned, seen = [], set()
+
+        def add(name):
+            if name not in seen:
+                seen.add(name)
+                assigned.append(name)
+
         for st in stmts:
             for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
                                + COMPREHENSIONS):
+                _note_assigned(n, add)
                 if isinstance(n, ast.Name):
                     if isinstance(n.ctx, ast.Store):
                         stores.append(n)
@@ -199,6 +255,7 @@ class Rebindings:
                     aug.add(id(n.target))
         self.stores = {n.id for n in stores}
         self.plain = {n.id for n in stores if id(n) not in aug}
+        self.assigned = assigned      # assigned_in(stmts)
 
     def rebinds(self, name) -> bool:
         return name in self.stores
@@ -232,6 +289,88 @@ def has_node(stmts, node_type):
 
 
 _NO_WALK = (ast.For, ast.While, ast.FunctionDef, ast.Lambda)
+
+
+def returns_or_breaks(stmts):
+    """``(has_node(stmts, ast.Return), has_node(stmts, ast.Return) or
+    has_node(stmts, ast.Break))`` from one walk (a loop asks both)."""
+    brk = False
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            return True, True
+        if isinstance(s, ast.Break):
+            brk = True
+        stack = [s]
+        while stack:
+            for child in child_nodes(stack.pop()):
+                if isinstance(child, _NO_WALK):
+                    if isinstance(child, (ast.For, ast.While)):
+                        # a return inside an inner loop still leaves the outer one
+                        for m in _preorder(child, skip=()):
+                            if isinstance(m, ast.Return):
+                                return True, True
+                    continue
+                if isinstance(child, ast.Return):
+                    return True, True
+                if isinstance(child, ast.Break):
+                    brk = True
+                stack.append(child)
+    return False, brk
+
+
+def function_reads(node):
+    """Three facts about the reads of a function, from one walk of it (each
+    was a walk of the function of its own):
+
+    - name -> the last line where it is read outside a ``for`` or
+      comprehension binding that name (``Lowerer.loads_after``);
+    - name -> (first, last) line where it is read, a load or ``x += v``
+      (``Lowerer.loads_outside``);
+    - name -> the last line that reads it, a load's last line or the line of
+      ``x += v`` (``Lowerer.last_loads``).
+
+    (A walk from the top: an augmented assignment is reached before its
+    target, which counts as a read of the first two.)"""
+    free_last: dict = {}
+    lines: dict = {}
+    last_loads: dict = {}
+    aug = set()
+    Name, Load, AugAssign = ast.Name, ast.Load, ast.AugAssign
+    stack = [(node, frozenset())]
+    while stack:
+        n, bound = stack.pop()
+        if isinstance(n, (ast.For, ast.comprehension)):
+            bound = bound | {m.id for m in ast.walk(n.target) if isinstance(m, Name)}
+        if isinstance(n, AugAssign):
+            aug.add(id(n.target))
+            if isinstance(n.target, Name):
+                t = n.target.id
+                last_loads[t] = max(last_loads.get(t, -1), n.lineno)
+        elif isinstance(n, Name):
+            load = isinstance(n.ctx, Load)
+            if load or id(n) in aug:
+                ln = n.lineno
+                first, last = lines.get(n.id, (ln, ln))
+                lines[n.id] = (min(first, ln), max(last, ln))
+            if load:
+                if n.id not in bound:
+                    free_last[n.id] = max(free_last.get(n.id, n.lineno), n.lineno)
+                last_loads[n.id] = max(last_loads.get(n.id, -1),
+                                       getattr(n, "end_lineno", n.lineno))
+        kids = child_nodes(n)
+        if kids:
+            stack.extend([(c, bound) for c in kids])
+    return free_last, lines, last_loads
+
+
+def function_reads_of(top, node):
+    """:func:`function_reads` of ``node``, kept on the lowerer ``top`` (one
+    walk per function however many loops ask)."""
+    cache = top.__dict__.setdefault("_function_reads", {})
+    hit = cache.get(id(node))
+    if hit is None or hit[0] is not node:
+        hit = cache[id(node)] = (node, function_reads(node))
+    return hit[1]
 
 
 def snippet(node):
