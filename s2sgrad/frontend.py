@@ -160,17 +160,24 @@ def _compile_like(node, code, fn, filename):
             defaults=[]), body=assigns + [stmt], decorator_list=[], returns=None,
             **_TYPE_PARAMS)
     mod = ast.Module(body=[stmt], type_ignores=[])
-    _fill_locations(mod, node.lineno)
+    _fill_locations(mod, node.lineno, parsed=node)
     top = compile(mod, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                   dont_inherit=True)
     return _find_code(top, code.co_name, code.co_firstlineno)
 
 
-def _fill_locations(tree, lineno):
-    for n in ast.walk(tree):
+def _fill_locations(tree, lineno, parsed=None):
+    """Locations for the nodes made here (the synthetic scopes); the nodes
+    under ``parsed``, which the parser made, have theirs and are not walked."""
+    todo = [tree]
+    while todo:
+        n = todo.pop()
+        if n is parsed:
+            continue
         if "lineno" in n._attributes and not hasattr(n, "lineno"):
             n.lineno = n.end_lineno = lineno
             n.col_offset = n.end_col_offset = 0
+        todo.extend(ast.iter_child_nodes(n))
 
 
 def _find_code(co, name, firstlineno):
@@ -187,7 +194,12 @@ def _find_code(co, name, firstlineno):
 def _same_code(a, b):
     """The same instructions (modulo how the compiler chose to load a name or
     a method, which depends on the enclosing module's symbol table), names,
-    constants (nested code objects alike) and line numbers."""
+    constants (nested code objects alike) and line numbers.  (Code objects
+    equal as Python compares them -- bytecode, constants by type and value,
+    nested code alike, names, line table, first line -- have the same
+    fingerprint: the common case, decided without disassembling both.)"""
+    if a == b:
+        return True
     return a.co_firstlineno == b.co_firstlineno and a.co_varnames == b.co_varnames and \
         _fingerprint(a) == _fingerprint(b)
 

@@ -568,3 +568,71 @@ def test_codegen_uses_are_the_counted_reads(monkeypatch, tmp_path):
     _sources(tmp_path, "c")
     monkeypatch.undo()
     assert len(seen) > 40 and all(seen)
+
+
+# ---------------------------------------------------------------- frontend
+
+def _old_fill_locations(tree, lineno):
+    for n in ast.walk(tree):
+        if "lineno" in n._attributes and not hasattr(n, "lineno"):
+            n.lineno = n.end_lineno = lineno
+            n.col_offset = n.end_col_offset = 0
+
+
+def test_compile_like_walks_only_the_synthetic_scopes(monkeypatch):
+    """The code compiled to check a function's source is the same when the
+    locations are filled by a walk of the whole module (the parsed nodes
+    have theirs)."""
+    from s2sgrad import frontend
+
+    def closure_maker():
+        k = 2.0
+
+        class Holder:
+            def method(self, x):
+                return np.sum(x * k) + len(self.__class__.__name__)
+        return Holder.method
+    fns = [closure_maker(), loop_with_return, loop_with_break, carry_through_loops]
+    fns += [getattr(gf, n) for n in dir(gf) if inspect.isfunction(getattr(gf, n))
+            and getattr(gf, n).__module__ == gf.__name__]
+    for fn in fns:
+        src = frontend.parse_function(fn)
+        code = fn.__code__
+        new = frontend._compile_like(src.node, code, fn, src.filename)
+        monkeypatch.setattr(frontend, "_fill_locations",
+                            lambda tree, lineno, parsed=None: _old_fill_locations(tree, lineno))
+        old = frontend._compile_like(src.node, code, fn, src.filename)
+        monkeypatch.undo()
+        assert new == old and new.co_linetable == old.co_linetable
+        assert frontend._same_code(new, code)
+
+
+def test_same_code_equal_codes_and_changed_constants():
+    from s2sgrad import frontend
+    a = compile("def f(x):\n    return x * 1\n", "<a>", "exec").co_consts[0]
+    b = compile("def f(x):\n    return x * 1\n", "<b>", "exec").co_consts[0]
+    c = compile("def f(x):\n    return x * 1.0\n", "<c>", "exec").co_consts[0]
+    d = compile("def f(x):\n    return x * True\n", "<d>", "exec").co_consts[0]
+    assert a == b and frontend._same_code(a, b)
+    assert frontend._fingerprint(a) == frontend._fingerprint(b)
+    for other in (c, d):            # (1 == 1.0 == True: the code objects still differ)
+        assert not frontend._same_code(a, other)
+        assert frontend._fingerprint(a) != frontend._fingerprint(other)
+
+
+def test_changed_source_still_refused(tmp_path):
+    """A module file edited after import: the running code is refused, as
+    before (the check the shortcuts above feed)."""
+    import linecache
+    from s2sgrad.errors import SourceNotFoundError
+    p = tmp_path / "pc8_edited.py"
+    p.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * 2.0)\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        mod = importlib.import_module("pc8_edited")
+    finally:
+        sys.path.remove(str(tmp_path))
+    p.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * 3.0)\n")
+    linecache.checkcache(str(p))
+    with pytest.raises(SourceNotFoundError, match="no longer matches"):
+        s2sgrad.grad(mod.f)(np.ones(3))
