@@ -62,15 +62,21 @@ def dce(func: Func) -> Func:
 
 
 def _dce_eqns(eqns, live: set) -> list:
+    """The equations of ``eqns`` that compute something in ``live`` or have
+    an effect, in order.  Adds to ``live`` every Var they read, and the free
+    Vars of their nested blocks: afterwards ``live`` is the block's results
+    and everything its kept equations read (what :func:`_uses` of the pruned
+    block would walk again)."""
     out = []
     for e in reversed(eqns):
         if is_region(e):
-            e2 = _dce_region(e, live)
+            free: list = []
+            e2 = _dce_region(e, live, free)
             if e2 is not None:
                 out.append(e2)
                 live.update(a for a in e2.atoms() if isinstance(a, Var))
-                for b in e2.blocks():
-                    live.update(free_vars(b))
+                for f in free:
+                    live.update(f)
             continue
         keep = _effect(e)
         if not keep:
@@ -91,21 +97,42 @@ def _dce_eqns(eqns, live: set) -> list:
     return out
 
 
-def _dce_block(block: Block, results_live) -> Block:
+def _free(block: Block, live: set) -> set:
+    """``free_vars`` of a block pruned by :func:`_dce_eqns`, from the set it
+    left: what the block reads (its results included) less what it defines
+    (its parameters and its equations' outputs; SSA: nothing is read before
+    it is defined, nested blocks' own definitions never reach ``live``)."""
+    defined = set(block.params)
+    for x in block.eqns:
+        defined.update(x.outs)
+    return {v for v in live if v not in defined}
+
+
+def _dce_block(block: Block, results_live, free: list | None = None) -> Block:
+    """``block`` without its dead equations (every result live); ``free``:
+    a list to which the pruned block's free Vars are appended."""
     results = list(block.results)
     live = {r for r in results if isinstance(r, Var)}
     eqns = _dce_eqns(block.eqns, live)
-    return Block(eqns, list(block.params), results)
+    out = Block(eqns, list(block.params), results)
+    if free is not None:
+        free.append(_free(out, live))
+    return out
 
 
-def _dce_region(e: Eqn, live: set):
+def _dce_region(e: Eqn, live: set, free: list | None = None):
+    """``e`` with what nothing in ``live`` needs pruned (None: all of it).
+    ``free``: a list to which the free Vars of the kept region's blocks are
+    appended (sets; :func:`free_vars` of each)."""
+    if free is None:
+        free = []
     name = e.prim.name
     if name in ("checkpoint_forward", "checkpoint_backward"):
         # a local function called by a schedule driver: its signature is
         # fixed, so only its body is pruned
         if not any(o in live for o in e.outs):
             return None
-        params = {k: (_dce_block(v, None) if isinstance(v, Block) else v)
+        params = {k: (_dce_block(v, None, free) if isinstance(v, Block) else v)
                   for k, v in e.params.items()}
         return Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
     if name == "cond":
@@ -113,9 +140,11 @@ def _dce_region(e: Eqn, live: set):
         then, other = e.params["then"], e.params["else"]
         t = Block(then.eqns, [], [then.results[i] for i in keep])
         f = Block(other.eqns, [], [other.results[i] for i in keep])
-        t, f = _dce_block(t, None), _dce_block(f, None)
+        t, f = _dce_block(t, None, free), _dce_block(f, None, free)
         if not keep and not has_effects(t) and not has_effects(f):
             return None
+        free += [free_vars(b) for k, b in e.params.items()
+                 if k not in ("then", "else") and type(b) is Block]
         return Eqn(e.prim, e.args, e.kwargs, tuple(e.outs[i] for i in keep),
                    dict(e.params, then=t, **{"else": f}), e.loc)
     # loops: find live carries by fixpoint
@@ -131,10 +160,12 @@ def _dce_region(e: Eqn, live: set):
     if cond is not None:
         cond_needs = {i for i, p in enumerate(cond.params) if p in _uses(cond)}
         keep |= cond_needs
+    # (each round prunes the body for the carries kept so far; the Vars the
+    # pruned body reads are the set DCE leaves, so no further walk over it)
     while True:
-        trial = _dce_block(Block(body.eqns, body.params, [body.results[i] for i in sorted(keep)]),
-                           None)
-        used = _uses(trial)
+        results = [body.results[i] for i in sorted(keep)]
+        used = {r for r in results if isinstance(r, Var)}
+        trial = Block(_dce_eqns(body.eqns, used), body.params, results)
         more = {i for i, p in enumerate(carries) if p in used} - keep
         if not more:
             break
@@ -146,8 +177,14 @@ def _dce_region(e: Eqn, live: set):
     params = dict(e.params)
     params["body"] = Block(trial.eqns, body.params[:offset] + [carries[i] for i in keep],
                            [body.results[i] for i in keep])
+    # (the unkept carries are not read: the body reads what ``used`` holds
+    # less its parameters and its equations' outputs)
+    free.append(_free(trial, used))
     if cond is not None:
         params["cond"] = Block(cond.eqns, [cond.params[i] for i in keep], cond.results)
+    for k, b in params.items():
+        if k != "body" and type(b) is Block:
+            free.append(free_vars(b))
     if brk is not None:
         params["break_at"] = remap[brk]
     for k in ("count_at",):
@@ -206,8 +243,17 @@ def _sub(subst, a):
     return a
 
 
+_MISSING = object()
+
+
 def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
-    seen = dict(seen)      # definitions inside this block stay inside it
+    """``block`` with its repeated equations shared.  ``seen``: key ->
+    equation of the enclosing blocks and of this one so far; definitions
+    inside this block stay inside it: what it adds (or replaces) in
+    ``seen`` is undone before returning (one dict for the whole function,
+    not a copy per nested block: a function of many loops copied the
+    growing table of everything before each of them)."""
+    undo: list = []             # (key, what seen held before this block)
     eqns = []
     for e in block.eqns:
         args = tuple([_sub(subst, a) for a in e.args]) if subst else e.args
@@ -231,9 +277,15 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
                     if p.shape is None:
                         p.shape = o.shape
                 continue
+            undo.append((key, seen.get(key, _MISSING)))
             seen[key] = e2
         eqns.append(e2)
     results = [_sub(subst, r) for r in block.results]
+    for key, old in reversed(undo):
+        if old is _MISSING:
+            del seen[key]
+        else:
+            seen[key] = old
     return Block(eqns, list(block.params), results)
 
 
