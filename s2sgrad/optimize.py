@@ -436,25 +436,35 @@ def prune_stacks(func: Func) -> Func:
     operands of a sum), one suffices.  Drop such positions from every push
     and consumer of the stack (the whole stack if nothing is read).  Stacks
     that are copied (re-callable pullbacks) or read otherwise are left alone."""
-    if not any(e.prim.name == "push" for e in iter_eqns(func.body)):
-        return func                     # (nothing saved: nothing to prune)
     pushes, consumers, skip = {}, {}, set()
-    for e in iter_eqns(func.body):
-        n = e.prim.name
-        if n == "push":
-            pushes.setdefault(e.args[0], []).append(e)
-            skip.update(a for a in e.args[1:] if isinstance(a, Var))
-        elif n in ("pop", "unzip") and e.args and isinstance(e.args[0], Var):
-            consumers.setdefault(e.args[0], []).append(e)
-        elif n != "new_stack":      # copy_stack, or any other reader of the whole list
-            skip.update(a for a in e.atoms() if isinstance(a, Var))
-    # a stack that leaves the function (a split vjp's residual) or a region
-    # as a result is consumed elsewhere
-    skip.update(r for r in func.results if isinstance(r, Var))
-    for e in iter_eqns(func.body):
-        for b in e.blocks():
-            skip.update(r for r in b.results if isinstance(r, Var))
-    used = _uses(Block(func.body.eqns, [], list(func.results)))
+    used: set = set()           # (every Var read anywhere: _uses of the body and results)
+
+    def walk(block):            # (one walk, outer equations first)
+        for e in block.eqns:
+            n = e.prim.name
+            read = [a for a in e.atoms() if isinstance(a, Var)]
+            used.update(read)
+            if n == "push":
+                pushes.setdefault(e.args[0], []).append(e)
+                skip.update(a for a in e.args[1:] if isinstance(a, Var))
+            elif n in ("pop", "unzip") and e.args and isinstance(e.args[0], Var):
+                consumers.setdefault(e.args[0], []).append(e)
+            elif n != "new_stack":      # copy_stack, or any other reader of the whole list
+                skip.update(read)
+            for b in e.blocks():
+                walk(b)
+                # a stack that leaves a region as a result is consumed elsewhere
+                res = [r for r in b.results if isinstance(r, Var)]
+                skip.update(res)
+                used.update(res)
+    walk(func.body)
+    del walk  # (breaks the recursive closure's reference cycle)
+    if not pushes:
+        return func                     # (nothing saved: nothing to prune)
+    # a stack that leaves the function (a split vjp's residual) is consumed elsewhere
+    res = [r for r in func.results if isinstance(r, Var)]
+    skip.update(res)
+    used.update(res)
     plan: dict = {}
     subst: dict = {}
     for s, ps in pushes.items():
@@ -664,8 +674,10 @@ def forward_invariant_carries(func: Func) -> Func:
 
     def walk(block):
         for e in block.eqns:
-            e.args = tuple(sub(a) for a in e.args)
-            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            if subst:               # (nothing to rename before the first such loop)
+                e.args = tuple(sub(a) for a in e.args)
+                if e.kwargs:
+                    e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
             for b in e.blocks():
                 walk(b)
             if e.prim.name in ("for_loop", "while_loop"):
