@@ -362,15 +362,14 @@ def elide_broadcasts(func: Func) -> Func:
     shape: NumPy's broadcasting gives the same values and shape, without
     materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
     multiplies by ``g / n`` directly."""
-    # values that are themselves broadcasts: never the full-shaped witness
-    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
-                  for o in e.outs}
-    if not broadcasts:
-        return func                     # (nothing to drop)
+    # (one walk: the broadcasts and every value's readers)
+    made: list = []             # the broadcast equations, outer first
     uses: dict = {}
 
     def count(block):
         for e in block.eqns:
+            if e.prim.name in ("unreduce", "broadcast_like"):
+                made.append(e)
             for a in e.atoms():
                 if isinstance(a, Var):
                     uses.setdefault(a, []).append(e)
@@ -381,13 +380,17 @@ def elide_broadcasts(func: Func) -> Func:
                         uses.setdefault(r, []).append(None)
     count(func.body)
     del count  # (breaks the recursive closure's reference cycle)
+    # values that are themselves broadcasts: never the full-shaped witness
+    broadcasts = {o for e in made for o in e.outs}
+    if not broadcasts:
+        return func                     # (nothing to drop)
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)
 
     subst: dict = {}
-    for e in iter_eqns(func.body):
-        if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
+    for e in made:
+        if e.blocks():
             continue
         if e.prim.name == "unreduce":
             axis, keep = e.kwargs.get("axis"), e.kwargs.get("keepdims")
@@ -408,11 +411,19 @@ def elide_broadcasts(func: Func) -> Func:
         return func
 
     def rewrite(block):
+        # (an equation that reads no dropped broadcast, and has no block
+        # that does, is kept as it is: optimize's CSE copies every one)
         eqns = []
         for e in block.eqns:
-            args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in e.args)
-            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
-            eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
+            args = e.args
+            if any(isinstance(a, Var) and a in subst for a in args):
+                args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in args)
+            params = e.params
+            if e.blocks():
+                params = {k: (rewrite(v) if isinstance(v, Block) else v)
+                          for k, v in e.params.items()}
+            eqns.append(e if args is e.args and params is e.params else
+                        Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, [subst.get(r, r) for r in block.results])
 
     body = rewrite(func.body)

@@ -1310,15 +1310,16 @@ class _Rewriter:
 
     def block(self, block: Block, top=False) -> Block:
         out = []
+        subst = self.subst
         for e in block.eqns:
-            args = tuple(self.atom(a) for a in e.args)
+            args = tuple([self.atom(a) for a in e.args]) if subst else e.args
             if e.prim.name in SHAPE_ONLY_OPERANDS:
                 args = tuple(self.witness_for(a) if shape_only(e.prim.name, i) else a
                              for i, a in enumerate(args))
             e = Eqn(e.prim, args,
-                    {k: self.atom(v) for k, v in e.kwargs.items()}, e.outs,
+                    {k: self.atom(v) for k, v in e.kwargs.items()} if e.kwargs else {}, e.outs,
                     {k: (self.block(v) if isinstance(v, Block) else v)
-                     for k, v in e.params.items()}, e.loc)
+                     for k, v in e.params.items()} if e.params else {}, e.loc)
             new = self.eqn(e)
             if new is None:
                 new = [e]
