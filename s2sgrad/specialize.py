@@ -1745,6 +1745,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
                         new[i] = lazy[a]
                         break                      # one operand at a time
                 args = tuple(new)
+            if not e.blocks() and all(x is y for x, y in zip(args, e.args)):
+                eqns.append(e)      # (the rewriter's own copy, read by nothing else)
+                continue
             params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, block.results)
