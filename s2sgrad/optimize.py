@@ -62,15 +62,21 @@ def dce(func: Func) -> Func:
 
 
 def _dce_eqns(eqns, live: set) -> list:
+    """The equations of ``eqns`` that compute something in ``live`` or have
+    an effect, in order.  Adds to ``live`` every Var they read, and the free
+    Vars of their nested blocks: afterwards ``live`` is the block's results
+    and everything its kept equations read (what :func:`_uses` of the pruned
+    block would walk again)."""
     out = []
     for e in reversed(eqns):
         if is_region(e):
-            e2 = _dce_region(e, live)
+            free: list = []
+            e2 = _dce_region(e, live, free)
             if e2 is not None:
                 out.append(e2)
                 live.update(a for a in e2.atoms() if isinstance(a, Var))
-                for b in e2.blocks():
-                    live.update(free_vars(b))
+                for f in free:
+                    live.update(f)
             continue
         keep = _effect(e)
         if not keep:
@@ -91,21 +97,42 @@ def _dce_eqns(eqns, live: set) -> list:
     return out
 
 
-def _dce_block(block: Block, results_live) -> Block:
+def _free(block: Block, live: set) -> set:
+    """``free_vars`` of a block pruned by :func:`_dce_eqns`, from the set it
+    left: what the block reads (its results included) less what it defines
+    (its parameters and its equations' outputs; SSA: nothing is read before
+    it is defined, nested blocks' own definitions never reach ``live``)."""
+    defined = set(block.params)
+    for x in block.eqns:
+        defined.update(x.outs)
+    return {v for v in live if v not in defined}
+
+
+def _dce_block(block: Block, results_live, free: list | None = None) -> Block:
+    """``block`` without its dead equations (every result live); ``free``:
+    a list to which the pruned block's free Vars are appended."""
     results = list(block.results)
     live = {r for r in results if isinstance(r, Var)}
     eqns = _dce_eqns(block.eqns, live)
-    return Block(eqns, list(block.params), results)
+    out = Block(eqns, list(block.params), results)
+    if free is not None:
+        free.append(_free(out, live))
+    return out
 
 
-def _dce_region(e: Eqn, live: set):
+def _dce_region(e: Eqn, live: set, free: list | None = None):
+    """``e`` with what nothing in ``live`` needs pruned (None: all of it).
+    ``free``: a list to which the free Vars of the kept region's blocks are
+    appended (sets; :func:`free_vars` of each)."""
+    if free is None:
+        free = []
     name = e.prim.name
     if name in ("checkpoint_forward", "checkpoint_backward"):
         # a local function called by a schedule driver: its signature is
         # fixed, so only its body is pruned
         if not any(o in live for o in e.outs):
             return None
-        params = {k: (_dce_block(v, None) if isinstance(v, Block) else v)
+        params = {k: (_dce_block(v, None, free) if isinstance(v, Block) else v)
                   for k, v in e.params.items()}
         return Eqn(e.prim, e.args, e.kwargs, e.outs, params, e.loc)
     if name == "cond":
@@ -113,9 +140,11 @@ def _dce_region(e: Eqn, live: set):
         then, other = e.params["then"], e.params["else"]
         t = Block(then.eqns, [], [then.results[i] for i in keep])
         f = Block(other.eqns, [], [other.results[i] for i in keep])
-        t, f = _dce_block(t, None), _dce_block(f, None)
+        t, f = _dce_block(t, None, free), _dce_block(f, None, free)
         if not keep and not has_effects(t) and not has_effects(f):
             return None
+        free += [free_vars(b) for k, b in e.params.items()
+                 if k not in ("then", "else") and type(b) is Block]
         return Eqn(e.prim, e.args, e.kwargs, tuple(e.outs[i] for i in keep),
                    dict(e.params, then=t, **{"else": f}), e.loc)
     # loops: find live carries by fixpoint
@@ -131,10 +160,12 @@ def _dce_region(e: Eqn, live: set):
     if cond is not None:
         cond_needs = {i for i, p in enumerate(cond.params) if p in _uses(cond)}
         keep |= cond_needs
+    # (each round prunes the body for the carries kept so far; the Vars the
+    # pruned body reads are the set DCE leaves, so no further walk over it)
     while True:
-        trial = _dce_block(Block(body.eqns, body.params, [body.results[i] for i in sorted(keep)]),
-                           None)
-        used = _uses(trial)
+        results = [body.results[i] for i in sorted(keep)]
+        used = {r for r in results if isinstance(r, Var)}
+        trial = Block(_dce_eqns(body.eqns, used), body.params, results)
         more = {i for i, p in enumerate(carries) if p in used} - keep
         if not more:
             break
@@ -146,8 +177,14 @@ def _dce_region(e: Eqn, live: set):
     params = dict(e.params)
     params["body"] = Block(trial.eqns, body.params[:offset] + [carries[i] for i in keep],
                            [body.results[i] for i in keep])
+    # (the unkept carries are not read: the body reads what ``used`` holds
+    # less its parameters and its equations' outputs)
+    free.append(_free(trial, used))
     if cond is not None:
         params["cond"] = Block(cond.eqns, [cond.params[i] for i in keep], cond.results)
+    for k, b in params.items():
+        if k != "body" and type(b) is Block:
+            free.append(free_vars(b))
     if brk is not None:
         params["break_at"] = remap[brk]
     for k in ("count_at",):
@@ -206,8 +243,17 @@ def _sub(subst, a):
     return a
 
 
+_MISSING = object()
+
+
 def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
-    seen = dict(seen)      # definitions inside this block stay inside it
+    """``block`` with its repeated equations shared.  ``seen``: key ->
+    equation of the enclosing blocks and of this one so far; definitions
+    inside this block stay inside it: what it adds (or replaces) in
+    ``seen`` is undone before returning (one dict for the whole function,
+    not a copy per nested block: a function of many loops copied the
+    growing table of everything before each of them)."""
+    undo: list = []             # (key, what seen held before this block)
     eqns = []
     for e in block.eqns:
         args = tuple([_sub(subst, a) for a in e.args]) if subst else e.args
@@ -231,9 +277,15 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
                     if p.shape is None:
                         p.shape = o.shape
                 continue
+            undo.append((key, seen.get(key, _MISSING)))
             seen[key] = e2
         eqns.append(e2)
     results = [_sub(subst, r) for r in block.results]
+    for key, old in reversed(undo):
+        if old is _MISSING:
+            del seen[key]
+        else:
+            seen[key] = old
     return Block(eqns, list(block.params), results)
 
 
@@ -310,15 +362,14 @@ def elide_broadcasts(func: Func) -> Func:
     shape: NumPy's broadcasting gives the same values and shape, without
     materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
     multiplies by ``g / n`` directly."""
-    # values that are themselves broadcasts: never the full-shaped witness
-    broadcasts = {o for e in iter_eqns(func.body) if e.prim.name in ("unreduce", "broadcast_like")
-                  for o in e.outs}
-    if not broadcasts:
-        return func                     # (nothing to drop)
+    # (one walk: the broadcasts and every value's readers)
+    made: list = []             # the broadcast equations, outer first
     uses: dict = {}
 
     def count(block):
         for e in block.eqns:
+            if e.prim.name in ("unreduce", "broadcast_like"):
+                made.append(e)
             for a in e.atoms():
                 if isinstance(a, Var):
                     uses.setdefault(a, []).append(e)
@@ -329,13 +380,17 @@ def elide_broadcasts(func: Func) -> Func:
                         uses.setdefault(r, []).append(None)
     count(func.body)
     del count  # (breaks the recursive closure's reference cycle)
+    # values that are themselves broadcasts: never the full-shaped witness
+    broadcasts = {o for e in made for o in e.outs}
+    if not broadcasts:
+        return func                     # (nothing to drop)
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)
 
     subst: dict = {}
-    for e in iter_eqns(func.body):
-        if e.prim.name not in ("unreduce", "broadcast_like") or e.blocks():
+    for e in made:
+        if e.blocks():
             continue
         if e.prim.name == "unreduce":
             axis, keep = e.kwargs.get("axis"), e.kwargs.get("keepdims")
@@ -356,11 +411,19 @@ def elide_broadcasts(func: Func) -> Func:
         return func
 
     def rewrite(block):
+        # (an equation that reads no dropped broadcast, and has no block
+        # that does, is kept as it is: optimize's CSE copies every one)
         eqns = []
         for e in block.eqns:
-            args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in e.args)
-            params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
-            eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
+            args = e.args
+            if any(isinstance(a, Var) and a in subst for a in args):
+                args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in args)
+            params = e.params
+            if e.blocks():
+                params = {k: (rewrite(v) if isinstance(v, Block) else v)
+                          for k, v in e.params.items()}
+            eqns.append(e if args is e.args and params is e.params else
+                        Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, [subst.get(r, r) for r in block.results])
 
     body = rewrite(func.body)
@@ -384,25 +447,35 @@ def prune_stacks(func: Func) -> Func:
     operands of a sum), one suffices.  Drop such positions from every push
     and consumer of the stack (the whole stack if nothing is read).  Stacks
     that are copied (re-callable pullbacks) or read otherwise are left alone."""
-    if not any(e.prim.name == "push" for e in iter_eqns(func.body)):
-        return func                     # (nothing saved: nothing to prune)
     pushes, consumers, skip = {}, {}, set()
-    for e in iter_eqns(func.body):
-        n = e.prim.name
-        if n == "push":
-            pushes.setdefault(e.args[0], []).append(e)
-            skip.update(a for a in e.args[1:] if isinstance(a, Var))
-        elif n in ("pop", "unzip") and e.args and isinstance(e.args[0], Var):
-            consumers.setdefault(e.args[0], []).append(e)
-        elif n != "new_stack":      # copy_stack, or any other reader of the whole list
-            skip.update(a for a in e.atoms() if isinstance(a, Var))
-    # a stack that leaves the function (a split vjp's residual) or a region
-    # as a result is consumed elsewhere
-    skip.update(r for r in func.results if isinstance(r, Var))
-    for e in iter_eqns(func.body):
-        for b in e.blocks():
-            skip.update(r for r in b.results if isinstance(r, Var))
-    used = _uses(Block(func.body.eqns, [], list(func.results)))
+    used: set = set()           # (every Var read anywhere: _uses of the body and results)
+
+    def walk(block):            # (one walk, outer equations first)
+        for e in block.eqns:
+            n = e.prim.name
+            read = [a for a in e.atoms() if isinstance(a, Var)]
+            used.update(read)
+            if n == "push":
+                pushes.setdefault(e.args[0], []).append(e)
+                skip.update(a for a in e.args[1:] if isinstance(a, Var))
+            elif n in ("pop", "unzip") and e.args and isinstance(e.args[0], Var):
+                consumers.setdefault(e.args[0], []).append(e)
+            elif n != "new_stack":      # copy_stack, or any other reader of the whole list
+                skip.update(read)
+            for b in e.blocks():
+                walk(b)
+                # a stack that leaves a region as a result is consumed elsewhere
+                res = [r for r in b.results if isinstance(r, Var)]
+                skip.update(res)
+                used.update(res)
+    walk(func.body)
+    del walk  # (breaks the recursive closure's reference cycle)
+    if not pushes:
+        return func                     # (nothing saved: nothing to prune)
+    # a stack that leaves the function (a split vjp's residual) is consumed elsewhere
+    res = [r for r in func.results if isinstance(r, Var)]
+    skip.update(res)
+    used.update(res)
     plan: dict = {}
     subst: dict = {}
     for s, ps in pushes.items():
@@ -612,8 +685,10 @@ def forward_invariant_carries(func: Func) -> Func:
 
     def walk(block):
         for e in block.eqns:
-            e.args = tuple(sub(a) for a in e.args)
-            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            if subst:               # (nothing to rename before the first such loop)
+                e.args = tuple(sub(a) for a in e.args)
+                if e.kwargs:
+                    e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
             for b in e.blocks():
                 walk(b)
             if e.prim.name in ("for_loop", "while_loop"):

@@ -114,9 +114,15 @@ def _uses(func):
 
     def walk(block):
         for e in block.eqns:
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    uses.setdefault(a, []).append(e)
+            for a in (e.args + tuple(e.kwargs.values()) if e.kwargs else e.args):
+                if type(a) is Var:
+                    us = uses.get(a)
+                    if us is None:
+                        uses[a] = [e]
+                    else:
+                        us.append(e)
+            if not e.params:
+                continue
             for b in e.blocks():
                 walk(b)
                 for r in b.results:
@@ -190,6 +196,7 @@ class _Bail(Exception):
 class _Chains:
     def __init__(self, inf, uses, subst, memo=None):
         self.inf = inf
+        self.ex = inf.ex            # (the examples: read directly, thousands of times)
         # id(root equation) -> (the equation, what its refused rewrite read)
         self.memo = memo if memo is not None else {}
         self.reads: list = []
@@ -201,12 +208,12 @@ class _Chains:
         self.outer: dict = {}         # arrays of ones/full of the enclosing blocks
 
     def val(self, a):
-        if isinstance(a, Const):
+        if type(a) is Const:
             return a.value
-        return self.inf.ex.get(a)
+        return self.ex.get(a)
 
     def size(self, a) -> int:
-        v = self.val(a)
+        v = a.value if type(a) is Const else self.ex.get(a)
         return v.size if isinstance(v, (np.ndarray, np.generic)) else 1
 
     # ------------------------------------------------------------ blocks
@@ -228,8 +235,10 @@ class _Chains:
         self.block_eqns = set(map(id, block.eqns))
         self._internal_cache = {}
         out = []
+        subst = self.subst
         for e in block.eqns:
-            e.args = tuple(_follow(self.subst, a) for a in e.args)
+            if subst and any(type(a) is Var and a in subst for a in e.args):
+                e.args = tuple(_follow(subst, a) for a in e.args)
             new = None
             if e.prim.name in _LINEAR and len(e.outs) == 1 and not e.blocks() and \
                     self._is_root(e.outs[0]):
@@ -296,6 +305,8 @@ class _Chains:
         return hit
 
     def _internal_uncached(self, v) -> bool:
+        if v not in self.defs:
+            return False
         us = self.uses.get(v, [])
         if not us or any(u is None for u in us):
             return False
@@ -485,10 +496,9 @@ class _Chains:
             k, node = self.pull(root, absorb, count)
             if node is None:
                 raise _Bail
-            if k == 1.0 and not self.absorbable and not _reorganisable(node) and \
-                    _min_eqns(node) >= len(count[2]):
-                raise _Bail                 # no constant, nothing to fold or regroup
             if k == 1.0 and not _reorganisable(node) and _min_eqns(node) >= len(count[2]):
+                if not self.absorbable:
+                    raise _Bail             # no constant, nothing to fold or regroup
                 continue        # (this version is the chain as it is; see above)
             old_cost = sum(self.size(e.outs[0]) + _EQN_COST for e in count[2])
             try:

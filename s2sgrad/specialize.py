@@ -1310,15 +1310,16 @@ class _Rewriter:
 
     def block(self, block: Block, top=False) -> Block:
         out = []
+        subst = self.subst
         for e in block.eqns:
-            args = tuple(self.atom(a) for a in e.args)
+            args = tuple([self.atom(a) for a in e.args]) if subst else e.args
             if e.prim.name in SHAPE_ONLY_OPERANDS:
                 args = tuple(self.witness_for(a) if shape_only(e.prim.name, i) else a
                              for i, a in enumerate(args))
             e = Eqn(e.prim, args,
-                    {k: self.atom(v) for k, v in e.kwargs.items()}, e.outs,
+                    {k: self.atom(v) for k, v in e.kwargs.items()} if e.kwargs else {}, e.outs,
                     {k: (self.block(v) if isinstance(v, Block) else v)
-                     for k, v in e.params.items()}, e.loc)
+                     for k, v in e.params.items()} if e.params else {}, e.loc)
             new = self.eqn(e)
             if new is None:
                 new = [e]
@@ -1744,6 +1745,9 @@ def _elide_broadcasts(func: Func, inf: _Infer, lazy: dict) -> Func:
                         new[i] = lazy[a]
                         break                      # one operand at a time
                 args = tuple(new)
+            if not e.blocks() and all(x is y for x, y in zip(args, e.args)):
+                eqns.append(e)      # (the rewriter's own copy, read by nothing else)
+                continue
             params = {k: (rewrite(v) if isinstance(v, Block) else v) for k, v in e.params.items()}
             eqns.append(Eqn(e.prim, args, e.kwargs, e.outs, params, e.loc))
         return Block(eqns, block.params, block.results)
@@ -2181,7 +2185,10 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     if inf is None:
         return None
     rw = _Rewriter(inf, foreign_values(func, leaves))
-    rw.keep_copies = any(e.prim.name == "may_share_memory" for e in iter_eqns(func.body))
+    # (the operations the function has: passes that rewrite only one kind
+    # of operation are skipped where there is none -- no walks for nothing)
+    names = {e.prim.name for e in iter_eqns(func.body)}
+    rw.keep_copies = "may_share_memory" in names
     for p in func.params:
         rw.note_witness(p)
     body = rw.block(func.body, top=True)
@@ -2202,18 +2209,31 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     f = prune_stacks(f)
     # (checkpoint budgets measure the values a step pushes: before they go
     # into preallocated tapes, which store the same rows)
-    measure_budgets(f, inf)
+    if _has_any(names, "checkpoint_backward"):      # (no pass before adds one)
+        measure_budgets(f, inf)
     if not rw.keep_copies:      # (a tape's row is a view where the program had its own array)
         f = preallocate(f, inf)
         f = list_arrays(f, inf)
     f = dce(cse(hoist_invariants(f)))
-    accumulate_in_place(f, inf, rw.foreign)
-    defer_row_accumulation(f, inf, rw.foreign)
-    accumulate_lists_in_place(f, inf, rw.foreign)
+    names = {e.prim.name for e in iter_eqns(f.body)}
+    # (accumulate_in_place rewrites the adds of index_add results into the
+    # index_accumulate that defer_row_accumulation looks for; neither makes
+    # the list operations accumulate_lists_in_place looks for)
+    if _has_any(names, "index_add", "index_accumulate"):
+        accumulate_in_place(f, inf, rw.foreign)
+        defer_row_accumulation(f, inf, rw.foreign)
+    if _has_any(names, "list_index_add", "list_accumulate"):
+        accumulate_lists_in_place(f, inf, rw.foreign)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
     return for_kinds(f, leaves)
+
+
+def _has_any(names, *prims) -> bool:
+    """Has a function whose equations' primitives are ``names`` one of
+    ``prims`` (the operations a pass rewrites: without them it is skipped)?"""
+    return any(p in names for p in prims)
 
 
 def _identity_products(f: Func, inf, eyes) -> Func:
