@@ -420,7 +420,14 @@ class AliasModel:
             o = todo.pop(0)
             n = new_of[o]
             for c in list(self.children.get(o, ())):
-                if c in done or not (live(c) or self._live_below(c, live)):
+                if c in done:
+                    continue
+                if not (live(c) or self._live_below(c, live)):
+                    # a view no name holds may still be held by a runtime
+                    # list (``hs.append(h[::-1])``; then ``h += 1``): the
+                    # write changes what the list holds
+                    for d in [c] + self.descendants(c):
+                        self._check_unknown(d, live)
                     continue
                 done.add(c)
                 self._check_unknown(c, live)

@@ -554,6 +554,10 @@ class AliasingMixin:
                 model.arrays.add(out_of[n])
         for n, r in zip(names, results):
             model.inherit_unknown(out_of[n], r)
+            # (and what its views made in the body may share: a list the
+            # body appended ``h[::-1]`` to holds h's memory after the loop)
+            for d in model.descendants(r):
+                model.inherit_unknown(out_of[n], d)
         res_name = {}
         for n, r in zip(names, results):
             if isinstance(r, Var):

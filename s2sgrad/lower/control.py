@@ -157,6 +157,9 @@ class ControlFlowMixin:
             if isinstance(a, Var):
                 model.link_unknown(o, a)
                 model.link_unknown(o, model.root(a))
+                # ... and holds what a holds (a list a branch appended h to
+                # holds h: a later write into h changes it)
+                model.inherit_unknown(o, a)
 
     def expr_ListComp(self, node):
         """``[elt for t in it if c]`` (and a generator expression, as one would
@@ -813,6 +816,13 @@ class ControlFlowMixin:
                     links.append((st.targets[0].id, {v.id}))
             elif isinstance(st, ast.For):
                 links += [(t, names_in(st.iter)) for t in names_in(st.target)]
+        # a name first bound in the body (g = h * c; hs.append(g); h = g)
+        # is memory of its own, which the names bound to it share: the
+        # next iteration's ``h *= 0.9`` writes into the list's entry
+        for t, srcs in links:
+            for m in {t} | srcs:
+                if not roots.get(m):
+                    roots[m] = {("$body", m)}
         for _ in range(3):                      # (chains: c = A.T; for col in c)
             for t, srcs in links:
                 for m in srcs:

@@ -1,0 +1,233 @@
+"""Lists that session 19's rewrites (the _ListOf facts of specialize.py,
+list_arrays.py, in-place list_append/list_pop, the scaled and nested tapes
+of tapes.py) could get wrong (trust6).  Each bug found by
+tests/trust6_harness.py (or the fuzzers) is a program here: value against
+plain NumPy, gradient against central differences (tests/trust4_harness)."""
+import numpy as np
+import pytest
+
+from s2sgrad import grad, hessian
+from tests.trust4_harness import _fd, agree
+
+R = np.random.default_rng(6)
+X = R.normal(size=3) * 0.7
+W = R.normal(size=(3, 3)) * 0.5
+
+
+# --------------------------------------------- unstack of a 1-d array: scalars
+# runtime.unstack of a 1-d cotangent gives NumPy scalars; the _ListOf example
+# of its elements was np.ascontiguousarray's (1,)-shaped array.  When the
+# reversed loop popping them is differentiated again (grad of a function that
+# calls grad), the popped cotangents go on a tape allocated (n, 1) and come
+# back as (1,) arrays, which broadcast:
+#   grad(x -> sum(grad(stack_scalars)(x)))  [-2.384, 6.776, -4.673]  (3x)
+#     -> [-0.795, 2.259, -1.558] (= differences of grad); with np.fmin after
+#     the stack it raised ValueError in unbroadcast (test_fuzz seed 68000002).
+
+def stack_scalars(x):
+    v = np.stack([r * 2.0 for r in x])
+    return np.sum(np.sin(v))
+
+
+def stack_scalars_fmin(x):
+    v = np.stack([r * 2.0 for r in x])
+    c = np.fmin(v, 0.5)
+    for i in range(2):
+        c = np.tanh(c + x[i])
+    return np.sum(v) + np.sum(np.sin(c))
+
+
+def stack_appended_scalars(x):
+    hs = []
+    for t in range(3):
+        hs.append(x[t] * x[(t + 1) % 3])
+    return np.sum(np.cos(np.stack(hs)))
+
+
+def _nested_grad_agrees(f, x, v):
+    """grad(f) against differences of f, and grad(x -> grad(f)(x) . v)
+    against differences of grad(f) (whose values the first check proved)."""
+    g = grad(f)
+    np.testing.assert_allclose(g(x), _fd(f, (x,), 0, 1e-6), rtol=1e-5, atol=1e-7)
+
+    def gv(x):
+        return np.sum(g(x) * v)
+    gg = grad(gv)(x)
+    np.testing.assert_allclose(gg, _fd(gv, (x,), 0, 1e-6), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(hessian(f)(x) @ v, gg, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("f", [stack_scalars, stack_scalars_fmin, stack_appended_scalars])
+def test_grad_of_grad_of_stacked_scalars(f):
+    agree(f, X.copy())
+    _nested_grad_agrees(f, X.copy(), np.array([1.0, -0.5, 2.0]))
+    _nested_grad_agrees(f, X.astype(np.float64) * 0.3, np.ones(3))
+
+
+# ------------------------------------- refusals that must stay refusals
+def _refused(f, *args, match):
+    from s2sgrad import S2SGradError, value_and_grad
+    with pytest.raises(S2SGradError, match=match):
+        value_and_grad(f)(*args)
+
+
+# A view of the state appended in a loop (``hs.append(h[::-1])``), the state
+# written in place after the loop: NumPy's list entry is that view and sees
+# the write.  The loop's output for ``h`` did not inherit what the body's
+# views of ``h`` were linked to (only ``h``'s own links), and the write rule
+# skipped views no name holds, so the write was not refused and the list kept
+# the values before it:
+#   view_appended_then_written (X, W, 3)   0.0618 -> refused (NumPy 0.0926)
+#   straight_view_appended                  3.0309 -> refused (NumPy 3.6608)
+
+def view_appended_then_written(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = np.tanh(W @ h) * 0.9
+        hs.append(h[::-1])
+    h += 0.1
+    return np.sum(np.array(hs) ** 2) + np.sum(h ** 2)
+
+
+def slice_appended_then_set(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = np.tanh(W @ h) * 0.9
+        hs.append(h[1:])
+    h[0] = 0.1
+    return np.sum(np.array(hs) ** 2)
+
+
+def straight_view_appended(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = np.tanh(W @ h) * 0.9
+        hs.append(h)
+    g = np.cos(h)
+    hs.append(g[::-1])
+    g += 0.1
+    return np.sum(np.concatenate(hs) ** 2) + np.sum(h ** 2)
+
+
+@pytest.mark.parametrize("f", [view_appended_then_written, slice_appended_then_set,
+                               straight_view_appended])
+def test_write_into_an_appended_view_is_refused(f):
+    _refused(f, X.copy(), W.copy(), 3, match="may or may not change 'hs'")
+
+
+def view_appended_copy_then_written(x, W, T):
+    # (the same with a copy appended: no alias, computed)
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = np.tanh(W @ h) * 0.9
+        hs.append(h[::-1].copy())
+    h += 0.1
+    return np.sum(np.array(hs) ** 2) + np.sum(h ** 2)
+
+
+def view_appended_then_rebound(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = np.tanh(W @ h) * 0.9
+        hs.append(h[::-1])
+    h = h + 0.1
+    return np.sum(np.array(hs) ** 2) + np.sum(h ** 2)
+
+
+@pytest.mark.parametrize("f", [view_appended_copy_then_written, view_appended_then_rebound])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_appended_view_not_written_is_computed(f, wrt):
+    agree(f, X.copy(), W.copy(), 3, wrt=wrt, fwd=False)
+    agree(f, X.copy(), W.copy(), 1, wrt=wrt, fwd=False)
+
+
+# An array appended under one name and bound to another that the next
+# iteration writes in place (``hs.append(g); h = g`` then ``h *= 0.9``):
+# NumPy's entry is that array and sees the write.  The check of writes into
+# arrays a list holds (Lowerer.refuse_kept_then_written) relates names by the
+# roots they had before the loop; ``g`` is first bound in the body and had
+# none, so ``h = g`` related nothing and the list kept the value at the
+# append:  rebound_then_written (X, W, 3)  0.4295 -> refused (NumPy 0.3695)
+
+def rebound_then_written(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h *= 0.9
+        g = h * np.cos(h[0])
+        hs.append(g)
+        h = g
+    return np.sum(np.array(hs) ** 2)
+
+
+def rebound_in_inner_loop_then_written(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h *= 0.9
+        g = h * 1.0
+        for j in range(2):
+            g = g * np.cos(g[0])
+            hs.append(g)
+        h = g
+    return np.sum(np.array(hs) ** 2)
+
+
+def rebound_conditional_append(x, W, T):
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h *= 0.9
+        g = h * 1.0
+        if t > 0:
+            hs.append(g)
+        h = g
+    return np.sum(np.array(hs) ** 2)
+
+
+@pytest.mark.parametrize("f", [rebound_then_written, rebound_in_inner_loop_then_written,
+                               rebound_conditional_append])
+def test_write_through_a_rebound_name_is_refused(f):
+    _refused(f, X.copy(), W.copy(), 3, match="while a list still holds 'g'")
+
+
+def rebound_not_written(x, W, T):
+    # (h rebound to a new array each step, never written: computed)
+    h = x.copy()
+    hs = []
+    for t in range(T):
+        h = h * 0.9
+        g = h * np.cos(h[0])
+        hs.append(g)
+        h = g
+    return np.sum(np.array(hs) ** 2)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_rebound_not_written_is_computed(wrt):
+    agree(rebound_not_written, X.copy(), W.copy(), 3, wrt=wrt, fwd=False)
+
+
+# ------------------------------------- a write into a number in a dead branch
+# ``H = sum(hs)`` of an empty list is the int 0; ``H[0] = 0.0`` in a branch
+# that never runs printed ``H = 0.copy()``, a SyntaxError of the whole
+# generated function (harness seed 575).
+
+def dead_write_into_number(x, W, T):
+    hs = []
+    s = np.sum(x ** 2)
+    if len(hs) > 0:
+        H = sum(hs)
+        H[0] = 0.0
+        s = s + np.sum(H ** 2)
+    return s
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_dead_write_into_a_number_compiles(wrt):
+    agree(dead_write_into_number, X.copy(), W.copy(), 3, wrt=wrt, fwd=False)
