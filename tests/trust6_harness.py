@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from s2sgrad import S2SGradError, value_and_grad
+from s2sgrad import S2SGradError, grad, value_and_grad
 from tests.trust4_harness import _fd
 
 _FUNCS = ["np.tanh", "np.sin", "np.cos"]
@@ -147,7 +147,14 @@ def _body_stmt(r, depth, ind):
         return [r.choice(["d['k'].append(h)", "gs.append(h)", "gs.append(h)",
                           "hh[0].append(h)" if r.random() < 0.3 else "gs.append(h * x)"])]
     if k == 18:
-        return ["h = h * 1.0", "h[1] += s * 0.1"]
+        return r.choice([["h = h * 1.0", "h[1] += s * 0.1"],
+                         ["hs = hs + [h]"], ["hs += [h, h * 0.5]"],
+                         ["tgt = hs if t % 2 == 0 else gs", "tgt.append(h)"],
+                         ["if t % 2 == 0:", "    other = hs", "else:", "    other = gs",
+                          "other.append(h)"],
+                         ["g = h * 1.0", "hs.append(g)", "h = g"],
+                         ["ks2 = hs", "if len(hs) > 2:", "    v = hs.pop()",
+                          "    s = s + np.sum(v * x) + len(ks2)"]])
     return ["h = np.where(h > 0, h, h * 0.5)"]
 
 
@@ -176,6 +183,11 @@ def _head(r):
 _STACKS = ["np.stack(hs)", "np.array(hs)", "np.vstack(hs)", "sum(hs)",
            "np.stack(hs, axis=1)", "np.concatenate(hs)", "np.asarray(hs)",
            "np.stack(hs)[::-1]", "np.stack(hs).T", "np.sum(hs, axis=0)", "np.mean(hs, axis=0)"]
+
+
+def _appended(name, used) -> bool:
+    return any(f"{name}{c}" in used for c in (".append", ".pop", ")", ",")) or \
+        name == "hs" and any(a in used for a in ("gs.append", "d['k']", "hh[0]"))
 
 
 def _after(r, used):
@@ -208,6 +220,10 @@ def _after(r, used):
         out += ["    hs[0] = hs[0] + 1.0"]
     elif mut == 10 and r.random() < 0.2:
         out += ["    hs.reverse()"]
+    elif mut == 11:
+        out += ["    H = np.stack(hs + [x])"]
+    elif mut == 12:
+        out += ["    h += 0.25"]
     out += [r.choice(["    s = s + np.sum(H ** 2)", "    s = s + np.sum(H * H[..., :1])",
                       "    s = s + np.sum(np.sin(H))"])]
     if mut in (2, 3, 5, 7, 9, 10):
@@ -221,6 +237,8 @@ def _after(r, used):
         out += ["s = s + np.sum(np.stack(build(h, 3)) ** 2)"]
     if r.random() < 0.2:
         out += ["s = s + np.sum(gs2[0] if len(gs2) else x)"]
+    if not _appended("hs", used):
+        del out[:]          # (never appended: a dead branch reading an empty list)
     # losses
     scale = r.choice(["np.mean(losses)", "sum(losses) / len(losses)", "np.sum(losses) / T",
                       "np.mean(np.array(losses))", "sum(losses)", "np.sum(np.stack(losses))",
@@ -276,7 +294,11 @@ def program(seed):
         if r.random() < 0.2:
             lines += ["    " + r.choice(["h = h * 1.0", "h = np.tanh(h)", "h += 0.1"])]
     used = "\n".join(lines[14:])
-    if "gs = hs" in lines:
+    for a in ("gs = hs", "d = {'k': hs}", "hh = [hs]"):
+        if "    " + a not in lines:
+            used = used.replace(a.split(" = ")[0].replace("d", "d['k']").replace("hh", "hh[0]"),
+                                "_unaliased")
+    if "    gs = hs" in lines:
         used += " gs"
     lines += ["    " + a for a in _after(r, used)]
     lines.append("    return s + np.sum(h ** 2)")
@@ -308,6 +330,7 @@ def check_source(src, seed, Ts=(3, 0, 1, 2, 3, 4)):
     W = rng.normal(size=(3, 3)) * 0.5
     f32 = "float32" in src
     vgs = {w: value_and_grad(f, wrt=w) for w in (0, 1)}
+    gr = grad(f)          # (tapes.py's scaled rows are made under grad only)
     any_ok = False
     for T in Ts:
         args = (x, W, T)
@@ -345,6 +368,10 @@ def check_source(src, seed, Ts=(3, 0, 1, 2, 3, 4)):
             if np.shape(g) != np.shape(args[w]) or \
                     not np.allclose(g, fds[w], rtol=gt, atol=gt / 10):
                 return ("fail", f"T={T} wrt={w}: gradient {g!r} vs differences {fds[w]!r}")
+            if w == 0:
+                g2 = gr(x, W, T)
+                if not np.allclose(g2, fds[0], rtol=gt, atol=gt / 10):
+                    return ("fail", f"T={T}: grad {g2!r} vs differences {fds[0]!r}")
             any_ok = True
     return "ok"
 
@@ -383,6 +410,8 @@ def main(lo, hi, show=True):
     counts = {}
     fails = []
     for s in range(lo, hi):
+        if (s - lo) % 100 == 0 and s > lo:
+            print(s, counts, flush=True)
         try:
             res = check(s)
         except S2SGradError:
