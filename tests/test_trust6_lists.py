@@ -345,7 +345,18 @@ def runtime_times_int(x, W, T):
     return np.sum(np.stack(hs * 2) ** 2)
 
 
-@pytest.mark.parametrize("f", [literal_plus_runtime, runtime_plus_runtime, runtime_times_int])
+def runtime_plus_empty(x, W, T):
+    # (a copy of the list object: the later append must not reach gs)
+    hs = []
+    for t in range(T):
+        hs.append(x * t)
+    gs = hs + []
+    hs.append(x)
+    return np.sum(np.stack(gs) ** 2) + np.sum(np.stack(hs))
+
+
+@pytest.mark.parametrize("f", [literal_plus_runtime, runtime_plus_runtime, runtime_times_int,
+                               runtime_plus_empty])
 def test_other_list_operations_are_refused(f):
     _refused(f, X.copy(), W.copy(), 3, match="on a list built at run time")
 

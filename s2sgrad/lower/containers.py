@@ -136,7 +136,10 @@ class ContainersMixin:
         other = b if rt(a) else a
         if not (isinstance(other, (Seq, Const)) or rt(other)):
             return None
-        if isinstance(op, ast.Add) and rt(a) and isinstance(b, Seq) and b.kind == "list":
+        if isinstance(op, ast.Add) and rt(a) and isinstance(b, Seq) and b.kind == "list" \
+                and b.items:
+            # (not ``xs + []``: a copy of the list object, which a later
+            # append to xs must not reach)
             out = a
             for item in b.items:
                 out = self.appended(out, item, node, a.hint or "xs")
