@@ -263,7 +263,53 @@ def _after(r, used):
     return out
 
 
+RNN_SEEDS = 1_000_000
+
+
+def rnn_program(seed):
+    """Seeds from RNN_SEEDS: the spellings list_arrays.py and tapes.py
+    rewrite (the state appended once per step of a range loop, stacked after
+    it -- a view of the state tape; a per-step loss list, its mean scaled
+    after the loop), then the writes and reads that must not see the tape
+    through the view."""
+    r = random.Random(seed)
+    lines = ["def f(x, W, T):", f"    {_init(r)}", "    hs = []", "    losses = []"]
+    lines.append("    for t in " + r.choice(["range(T):", "range(T):", "range(3):",
+                                             "range(len(W)):"]))
+    body = []
+    if r.random() < 0.3:
+        body.append(r.choice(["h = h * 1.0", "u = h * 2.0", "hs2 = 0"]))
+    body.append(f"h = {_expr(r, 'h')}")
+    if r.random() < 0.2:
+        body.append(f"h = {_expr(r, 'h')}")
+    body.append(r.choice(["hs.append(h)"] * 4 + ["hs.append(h * 1.0)", "hs.append(np.sin(h))"]))
+    if r.random() < 0.6:
+        body.append(r.choice(["losses.append(np.mean((h - x) ** 2))",
+                              "losses.append(np.sum(h * x))",
+                              "losses.append(np.mean(h ** 2) * 0.5)",
+                              "losses.append(np.sum((h - W[t % 3]) ** 2) / 3.0)"]))
+    if r.random() < 0.25:
+        body += ["g = h * 1.0", f"for j in range({r.choice(['2', '3', 'T'])}):",
+                 "    g = np.tanh(W @ g + x[j % 3])", "h = h + 0.5 * g"]
+    lines += ["        " + b for b in body]
+    lines.append("    H = " + r.choice(["np.stack(hs)", "np.array(hs)", "np.vstack(hs)",
+                                       "np.stack(hs, axis=0)", "np.asarray(hs)"]))
+    lines += ["    " + m for m in r.choice([
+        [], [], ["H[0] = 0.0"], ["H *= 2.0"], ["H += x"], ["H[1:] = H[:-1] * 2.0"],
+        ["h[...] = 0.5"], ["h = h + 1.0"], ["H2 = H[1:]", "H2 -= 1.0"], ["np.copyto(H, H * 0.5)"],
+        ["H.sort(axis=1)"], ["np.add.at(H, [0, 0], x)"], ["hs.append(x)"],
+        ["G = H.T", "G[0] = x[0]"], ["H = H[::-1]"], ["H = H * 3.0", "H[0, 0] = 1.0"]])]
+    ret = ["np.sum(H ** 2)", r.choice(["np.sum(h * x)", "np.sum(H[-1] * h)", "0.0"])]
+    if any("losses" in b for b in body):
+        ret.append(r.choice(["np.mean(losses)", "sum(losses) / len(losses)", "np.sum(losses)",
+                             "np.mean(np.array(losses)) * 2.0"]))
+    lines.append("    return " + " + ".join(ret))
+    return "\n".join(lines) + "\n"
+
+
 def program(seed):
+    if seed >= RNN_SEEDS:
+        return rnn_program(seed)
     r = random.Random(seed)
     lines = ["def f(x, W, T):", f"    {_init(r)}", "    s = 0.0",
              "    hs = " + r.choice(["[]", "[]", "[]", "[x]", "[x * 1.0]", "list()"]),
@@ -320,6 +366,8 @@ def load(src):
 
 def check(seed, Ts=(3, 0, 1, 2, 3, 4)):
     """'ok', 'refused', 'invalid' or ('fail', message)."""
+    if seed >= RNN_SEEDS:
+        Ts = tuple(T for T in Ts if T) or (3,)     # (np.stack of no states: NumPy raises)
     return check_source(program(seed), seed, Ts)
 
 
