@@ -447,7 +447,14 @@ class AliasModel:
             o = todo.pop(0)
             n = new_of[o]
             for c in list(self.children.get(o, ())):
-                if c in done or not (live(c) or self._live_below(c, live)):
+                if c in done:
+                    continue
+                if not (live(c) or self._live_below(c, live)):
+                    # a view no name holds may still be held by a runtime
+                    # list (``hs.append(h[::-1])``; then ``h += 1``): the
+                    # write changes what the list holds
+                    for d in [c] + self.descendants(c):
+                        self._check_unknown(d, live, lists_only=True)
                     continue
                 done.add(c)
                 self._check_unknown(c, live)
@@ -472,8 +479,10 @@ class AliasModel:
                 self.ndim.setdefault(n, self.ndim[o])
         return repl
 
-    def _check_unknown(self, v, live):
+    def _check_unknown(self, v, live, lists_only=False):
         for b in self.unknown.get(v, ()):
+            if lists_only and not _is_runtime_list(b):
+                continue
             if live(b) or self._live_below(b, live):
                 raise UnknownAlias(v, b)
 
@@ -722,3 +731,9 @@ class IRAliases:
                     for a in e.atoms():
                         if isinstance(a, Var) and may_view(e, a):
                             self.union(o, a)
+
+
+def _is_runtime_list(v) -> bool:
+    from .primitives.core import shape_of
+    from .primitives.lists import LIST
+    return shape_of(v) is LIST

@@ -1348,7 +1348,12 @@ class CodeGen:
     # and its output.  Share the name wherever that is safe, so the common
     # case needs no copies (``h = np.tanh(W @ h)`` inside the loop).
 
-    def _coalesce_block(self, block):
+    def _coalesce_block(self, block, local=None):
+        # local: the Vars defined afresh in each step of the innermost loop
+        # around ``block`` (its body's parameters and equations, nested
+        # branches' too); None outside every loop
+        if local is not None:
+            local = local | {o for e in block.eqns for o in e.outs}
         for e in block.eqns:
             name = e.prim.name
             if name in ("list_append", "list_pop"):
@@ -1375,8 +1380,13 @@ class CodeGen:
                 for i, o in enumerate(e.outs):
                     init, param, res = inits[i], body.params[off + i], body.results[i]
                     fresh = o not in self.namer.names
+                    # (the initial value takes the carry's name only where
+                    # it is made again before each run of this loop: one
+                    # made before an enclosing loop starts every run of
+                    # this one, and writing the carry would change it)
                     if fresh and isinstance(init, Var) and self.uses.get(init, 0) == 1 \
-                            and init not in self.namer.names and init not in self.func.params:
+                            and init not in self.namer.names and init not in self.func.params \
+                            and (local is None or init in local):
                         n = self.namer.name(o)
                         self.namer.names[init] = n
                     else:
@@ -1386,7 +1396,8 @@ class CodeGen:
                         self.namer.names.setdefault(e.params["cond"].params[i], n)
                     self._try_share(body, res, n, param=param, result_ids=result_ids)
             for b in e.blocks():
-                self._coalesce_block(b)
+                self._coalesce_block(b, set(b.params) if name in ("for_loop", "while_loop")
+                                     else local)
 
     def _try_share(self, block, res, n, param, result_ids=None):
         if not isinstance(res, Var) or res in self.namer.names:

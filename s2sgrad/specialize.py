@@ -866,7 +866,10 @@ class _Infer:
             g, axis = vals[0], kw.get("axis", 0)
             if type(g) is np.ndarray and type(axis) is int and -g.ndim <= axis < g.ndim \
                     and g.shape[axis] > 0:
-                elem = example_of(np.ascontiguousarray(np.moveaxis(g, axis, 0)[0]))
+                # (runtime.unstack's elements are g's sub-arrays as indexing
+                # gives them: a NumPy scalar of a 1-d g, never the (1,)-shaped
+                # array np.ascontiguousarray would make of it)
+                elem = example_of(np.moveaxis(g, axis, 0)[0])
                 out = [_ListOf(elem, g.shape[axis])]
         elif name in ("stack_list", "concat_list"):
             xs = _as_list_of(vals[0])

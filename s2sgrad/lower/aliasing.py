@@ -343,12 +343,27 @@ class AliasingMixin:
                                        "else": Block([], [], [else_value])}, self.loc))
         return out
 
+    def ambiguous_lists(self):
+        """List literals that are one of two list objects chosen at run time."""
+        top = self.top
+        if not hasattr(top, "_ambiguous_lists"):
+            top._ambiguous_lists = []
+        return top._ambiguous_lists
+
     def rebind_container(self, name, old, new):
         """The list or dict literal ``old`` bound to ``name`` was changed in
         place (``xs.append(v)``, ``xs[0] = v``, ``xs += [v]``, ``d[k] = v``),
         giving ``new``: as in Python, every name and container holding the
         same object sees the change (``rows = [row]; row.append(v)`` grows
         ``rows[0]``)."""
+        if any(old is x for x in self.ambiguous_lists()):
+            where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc \
+                else None
+            raise self.error(where, f"this changes '{name}', one of several lists chosen at "
+                                    f"run time (which list object changes is known only "
+                                    f"then); change each list by its own name in the "
+                                    f"branches", cls=S2SGradError,
+                             construct="change of a list chosen at run time")
         self.env[name] = new
         if old is new:
             return
@@ -546,6 +561,10 @@ class AliasingMixin:
                 model.arrays.add(out_of[n])
         for n, r in zip(names, results):
             model.inherit_unknown(out_of[n], r)
+            # (and what its views made in the body may share: a list the
+            # body appended ``h[::-1]`` to holds h's memory after the loop)
+            for d in model.descendants(r):
+                model.inherit_unknown(out_of[n], d)
         res_name = {}
         for n, r in zip(names, results):
             if isinstance(r, Var):

@@ -78,25 +78,78 @@ class ContainersMixin:
             self.rebind_container(name_node.id, base, Seq("list", base.items + [v]))
             return Const(None)
         if isinstance(base, Var) and P.shape_of(base) is LIST:
-            item = self.materialize(v, node)
-            if isinstance(item, Var) and P.shape_of(item) is LIST:
-                # a list of runtime lists (rows built in an inner loop or
-                # comprehension): each row is kept as the array np.array
-                # would make of it, so cotangents stay one array per item
-                item = self.em.call(P.get("stack_list"), item, axis=Const(0))
-            out = self.em.call(P.get("list_append"), base, item)
-            out.hint = name_node.id
-            # the list holds the array itself: a later write into it changes
-            # what the list holds (refused while the list may be read)
-            model = self.top.alias
-            model.inherit_unknown(out, base)
-            model.link_unknown(out, item)
+            out = self.appended(base, v, node, name_node.id)
             # as in Python, every name bound to this list object sees the
             # append (``other = hs``; a helper's parameter ``hs`` appended
             # to: the caller's ``hs`` grows too)
             self.rebind_container(name_node.id, base, out)
             return Const(None)
         raise self.unsupported(node, "'.append' on this value", "append to a list")
+
+    def appended(self, base, v, node, hint):
+        """The runtime list ``base`` with ``v`` after its items (a new
+        version: ``list_append``), and the aliasing facts of holding ``v``."""
+        self.refuse_ambiguous_list(base, node, "append to")
+        item = self.materialize(v, node)
+        if isinstance(item, Var) and P.shape_of(item) is LIST:
+            # a list of runtime lists (rows built in an inner loop or
+            # comprehension): each row is kept as the array np.array
+            # would make of it, so cotangents stay one array per item
+            item = self.em.call(P.get("stack_list"), item, axis=Const(0))
+        out = self.em.call(P.get("list_append"), base, item)
+        out.hint = hint
+        # the list holds the array itself: a later write into it changes
+        # what the list holds (refused while the list may be read)
+        model = self.top.alias
+        model.inherit_unknown(out, base)
+        model.link_unknown(out, item)
+        self.list_origin()[out] = self.list_origin().get(base, base)
+        return out
+
+    def list_origin(self):
+        """Runtime list version -> the list object it is a version of (the
+        first Var of its line of appends and pops, a loop's carry taking its
+        initial value's); ``None`` for one of several list objects chosen at
+        run time (``other = hs if c else gs``)."""
+        top = self.top
+        if not hasattr(top, "_list_origin"):
+            top._list_origin = {}
+        return top._list_origin
+
+    def refuse_ambiguous_list(self, base, node, what):
+        if isinstance(base, Var) and base in self.list_origin() and \
+                self.list_origin()[base] is None:
+            raise self.unsupported(node, f"'{what}' a list that is one of several lists "
+                                         f"chosen at run time (which list object changes "
+                                         f"is known only then)",
+                                   "append to each list by its own name in the branches")
+
+    def list_binop(self, op, a, b, node):
+        """``+``/``*`` with a list built at run time: Python's list
+        operations, not NumPy's arithmetic on the arrays the lists would
+        make.  ``xs + [v, w]`` is xs with the items appended (a new list);
+        a list joined to another runtime list, put in front, repeated, or
+        combined with a number is refused.  An array operand keeps NumPy's
+        meaning (``xs + arr`` is ``np.asarray(xs) + arr``): None."""
+        def rt(v):
+            return isinstance(v, Var) and P.shape_of(v) is LIST
+        other = b if rt(a) else a
+        if not (isinstance(other, (Seq, Const)) or rt(other)):
+            return None
+        if isinstance(op, ast.Add) and rt(a) and isinstance(b, Seq) and b.kind == "list" \
+                and b.items:
+            # (not ``xs + []``: a copy of the list object, which a later
+            # append to xs must not reach)
+            out = a
+            for item in b.items:
+                out = self.appended(out, item, node, a.hint or "xs")
+            return out
+        sym = {ast.Add: "+", ast.Mult: "*"}.get(type(op), "this operator")
+        raise self.unsupported(node, f"'{sym}' on a list built at run time (a list "
+                                     f"operation, not arithmetic)",
+                               "append the items one by one (xs.append(v), or "
+                               "xs + [v, w] for a new list), or stack the lists into "
+                               "arrays (np.stack) and use NumPy functions")
 
     def list_extend(self, name_node, value_node, node):
         """``xs.extend(seq)`` on a literal list, ``seq`` a tuple/list known
@@ -132,9 +185,13 @@ class ContainersMixin:
             return item
         if isinstance(base, Var) and P.shape_of(base) is LIST and \
                 isinstance(index, Const) and index.value == -1:
+            self.refuse_ambiguous_list(base, node, "pop")
             rest, item = self.em.call(P.get("list_pop"), base)
             rest.hint = name_node.id
-            self.env[name_node.id] = rest
+            self.list_origin()[rest] = self.list_origin().get(base, base)
+            self.top.alias.inherit_unknown(rest, base)
+            # (every name bound to this list object sees the pop, as the append)
+            self.rebind_container(name_node.id, base, rest)
             return item
         raise self.unsupported(node, "'.pop' on this value",
                                "pop the last item of a list (xs.pop())")

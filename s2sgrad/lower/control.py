@@ -108,6 +108,12 @@ class ControlFlowMixin:
                                  results, sub, node)
                 items.append(sub[name])
             merged[name] = Seq(vals[0].kind, items)
+            if vals[0].kind == "list" and any(
+                    any(v is x for k, x in merged.items() if k != name) for v in vals):
+                # (one of two list objects, at least one also held by another
+                # name: a change through this name reaches one of them, known
+                # at run time only -- refused by rebind_container)
+                self.ambiguous_lists().append(merged[name])
             return
         if all(isinstance(v, DictVal) for v in vals) and vals[0].items.keys() == vals[1].items.keys():
             items = {}
@@ -158,6 +164,17 @@ class ControlFlowMixin:
             if isinstance(a, Var):
                 model.link_unknown(o, a)
                 model.link_unknown(o, model.root(a))
+                # ... and holds what a holds (a list a branch appended h to
+                # holds h: a later write into h changes it)
+                model.inherit_unknown(o, a)
+        if P.shape_of(o) is LIST and (
+                any(self.list_origin().get(a, o) is None for a in atoms if isinstance(a, Var))
+                or any(any(v is x for k, x in merged.items() if k != name) for v in vals)):
+            # one of two list objects of which one is also held by another
+            # name (``other = hs if c else gs``): a change through ``o``
+            # reaches one of them, known at run time only -- refused
+            # (versions of one list, ``if c: hs.append(h)``, are that list)
+            self.list_origin()[o] = None
 
     def expr_ListComp(self, node):
         """``[elt for t in it if c]`` (and a generator expression, as one would
@@ -566,6 +583,9 @@ class ControlFlowMixin:
         # then an array): its token is fresh, never the initial value's.
         params = [Var(n.lstrip("$"), shape=LIST if P.shape_of(a) is LIST else P.fresh_shape())
                   for n, a in zip(names, inits)]
+        for p_, a in zip(params, inits):
+            if isinstance(a, Var) and a in self.list_origin():
+                self.list_origin()[p_] = self.list_origin()[a]     # (None stays None)
         outer_env = self.env
         cond_block = None
         # arrays carried in place (never rebound: z += v on an array, z[i] = v)
@@ -792,6 +812,13 @@ class ControlFlowMixin:
                     links.append((st.targets[0].id, {v.id}))
             elif isinstance(st, ast.For):
                 links += [(t, names_in(st.iter)) for t in names_in(st.target)]
+        # a name first bound in the body (g = h * c; hs.append(g); h = g)
+        # is memory of its own, which the names bound to it share: the
+        # next iteration's ``h *= 0.9`` writes into the list's entry
+        for t, srcs in links:
+            for m in {t} | srcs:
+                if not roots.get(m):
+                    roots[m] = {("$body", m)}
         for _ in range(3):                      # (chains: c = A.T; for col in c)
             for t, srcs in links:
                 for m in srcs:

@@ -9,6 +9,7 @@ import ast
 from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
+from ..primitives.lists import LIST
 from .values import DictVal, ObjVal, Seq, Static, TreeObj
 from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
 
@@ -39,6 +40,10 @@ class ExpressionsMixin:
         return acc
 
     def binop(self, op, a, b, node):
+        if any(isinstance(v, Var) and P.shape_of(v) is LIST for v in (a, b)):
+            out = self.list_binop(op, a, b, node)
+            if out is not None:
+                return out
         if isinstance(a, Seq) or isinstance(b, Seq):
             if isinstance(op, ast.Add) and isinstance(a, Seq) and isinstance(b, Seq):
                 return Seq(a.kind, a.items + b.items)

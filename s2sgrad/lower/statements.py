@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
+from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
 from .values import DictVal, Seq, Static
 from .syntax import REFUSED, late_generators, snippet
@@ -162,6 +163,15 @@ class StatementsMixin:
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
         cur = self.load_name(s.target)
+        if isinstance(cur, Var) and P.shape_of(cur) is LIST:
+            # xs += [v] on a list built at run time: extended in place, as
+            # .append (every name bound to the list object sees it)
+            new = self.list_binop(s.op, cur, self.expr(s.value), s)
+            if new is not None:
+                self.rebind_container(s.target.id, cur, new)
+                return
+            raise self.unsupported(s, "an augmented assignment of an array to a list built "
+                                      "at run time", "append the items (xs.append(v))")
         if isinstance(cur, Var) and P.shape_of(cur) is not P.SCALAR:
             self.refuse_external_write(cur, s)    # in place on an array of the caller's
         rhs = self.expr(s.value)

@@ -159,7 +159,12 @@ def _setitem_stmt(cg, e, indent):
     elif maybe_scalar:
         lines.append(f"{indent}{target_name} = np.array({_to_source(yexpr)})")
     elif not in_place:
-        lines.append(f"{indent}{target_name} = {_to_source(yexpr)}.copy()")
+        ysrc = _to_source(yexpr)
+        if isinstance(yexpr, ast.Constant):
+            # (``0.copy()`` is a syntax error: a write into a number, in a
+            # branch that may never run, fails as Python's would when it does)
+            ysrc = f"({ysrc})"
+        lines.append(f"{indent}{target_name} = {ysrc}.copy()")
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),
                         ctx=ast.Store())
