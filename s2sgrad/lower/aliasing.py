@@ -324,6 +324,8 @@ class AliasingMixin:
                 model.arrays.add(new)       # in place: still the same array
                 if cur in model.ndim:
                     model.ndim[new] = model.ndim[cur]
+            if new is not cur:
+                model.older.setdefault(new, cur)    # (an array: its memory, its strides)
             return new
         if model.known_array(cur):
             model.arrays.add(new)
