@@ -219,6 +219,81 @@ def test_one_transformation_called_with_every_layout(f):
             agree(f, lambda: [_mk(kind)], vg=vg, calls=1)
 
 
+def _loop_scaled(x):
+    for i in range(2):
+        x *= 1.1
+        v = x.reshape(-1)
+        v[0] = v[1] + 1.0
+    return np.sum(x * x)
+
+
+def _loop_ravel(x, n):
+    for i in range(n):
+        v = x.ravel()
+        v[0] = v[1] * 0.5
+        x[..., 1] = x[..., 1] * 2.0
+    return np.sum(np.sin(x))
+
+
+def _transposed_write(x):
+    y = x.T
+    y[0] = y[0] * 2.0
+    v = x.reshape(-1)
+    v *= 0.5
+    return np.sum(x ** 3)
+
+
+def _rebound_in_loop(x):
+    h = x
+    for i in range(3):
+        h = h * 1.1
+        h[..., 0] = 0.5
+        v = np.ascontiguousarray(h.T)
+        v[0] = 3.0
+    return np.sum(h * h)
+
+
+def _branch_scaled(x, c):
+    if c > 0:
+        x *= 1.1
+    v = x.reshape(-1)
+    v[0] = v[1] + 1.0
+    return np.sum(x * x)
+
+
+def _branch_writes(x, c):
+    if np.sum(x) > c:
+        x[..., 0] = 2.0
+    else:
+        x[..., 1] = 3.0
+    v = x.ravel()
+    v *= 0.5
+    return np.sum(np.sin(x))
+
+
+def _while_scaled(x):
+    i = 0
+    while i < 2:
+        x *= 1.5
+        i += 1
+    v = np.ascontiguousarray(x)
+    v[..., 0] = 0.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f, extra", [
+    (_loop_scaled, []), (_loop_ravel, [2]), (_loop_ravel, [0]), (_transposed_write, []),
+    (_rebound_in_loop, []), (_branch_scaled, [1.0]), (_branch_scaled, [-1.0]),
+    (_branch_writes, [0.0]), (_branch_writes, [100.0]), (_while_scaled, []),
+])
+@pytest.mark.parametrize("kind", KINDS)
+def test_versions_made_in_loops_and_branches_keep_the_layout(f, extra, kind):
+    """A carry written in place only, a branch's version of an array: the
+    same memory as the array before, so a reshape after them is a view as
+    the argument's strides say."""
+    agree(f, lambda: [_mk(kind)] + extra)
+
+
 def test_float32_layouts():
     def f(x):
         x *= 2.0

@@ -448,6 +448,10 @@ class AliasingMixin:
                 model.link_unknown(p_, model.root(a))
             if a in model.arrays and not plain:
                 model.arrays.add(p_)        # x += v keeps an array an array
+            if not plain:
+                # written in place only: each iteration's array is a's memory,
+                # with a's strides (AliasModel.first_version)
+                model.older.setdefault(p_, a)
             rec = model.view_of.get(a)
             if rec is not None:
                 b, view = rec
@@ -570,6 +574,11 @@ class AliasingMixin:
                 model.arrays.add(out_of[n])
         for n, r in zip(names, results):
             model.inherit_unknown(out_of[n], r)
+        for n, r, a in zip(names, results, inits):
+            # the output of a carry written in place only is a's array
+            if isinstance(r, Var) and isinstance(a, Var) and \
+                    model.first_version(r) is model.first_version(a):
+                model.older.setdefault(out_of[n], a)
         res_name = {}
         for n, r in zip(names, results):
             if isinstance(r, Var):
