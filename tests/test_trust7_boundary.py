@@ -323,3 +323,58 @@ def test_harness_seed(seed):
 def test_harness_checks_most_programs():
     results = [th.check(s, calls=3) for s in range(100, 130)]
     assert results.count("ok") >= 20, results
+
+
+# ------------------------------------------------- writes into dicts passed as data
+
+def _dict_item_rebound(x, p):
+    p["b"] = x * 3.0
+    return np.sum(p["b"] ** 2)
+
+
+def _nested_dict_item(x, p):
+    d = p["sub"]
+    d["v"] = x * 2.0
+    return np.sum(d["v"] ** 2) + np.sum(p["sub"]["v"])
+
+
+def _array_in_dict(x, p):
+    p["sub"]["v"][0] = x[0] * 3.0
+    return np.sum(p["sub"]["v"] * x)
+
+
+@pytest.mark.parametrize("f", [_dict_item_rebound, _nested_dict_item, _array_in_dict])
+def test_differentiated_write_into_a_dict_passed_as_data_is_refused(f):
+    """The write-back into the dict (a setitem with a str key) crashed in
+    the reverse rule (np.asarray('b') >= 0); now refused at the line."""
+    p = {"b": 1.0, "sub": {"v": np.ones(3)}}
+    with pytest.raises(S2SGradError, match=r"test_trust7_boundary\.py:\d+: a differentiated "
+                                           r"value is written into a dict"):
+        s2sgrad.value_and_grad(f)(W3.copy(), p)
+
+
+def _dict_scaled(x, p):
+    p["b"] = p["b"] * 3.0
+    p["sub"]["v"] = p["sub"]["v"] * 2.0
+    return np.sum(p["b"] * x) + np.sum(p["sub"]["v"] * x * x)
+
+
+def test_write_into_a_dict_passed_as_data_without_a_derivative_still_runs():
+    make = lambda: [W3.copy(), {"b": np.array([1.0, 2.0, -1.0]), "sub": {"v": np.ones(3)}}]  # noqa: E731
+    agree(_dict_scaled, make)
+
+
+def test_differentiated_dict_written_into():
+    def f(x, p):
+        p["b"] = p["b"] * x[0]
+        return np.sum(p["w"] * x) * p["b"]
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    p = {"w": np.array([0.5, 1.5, -1.0]), "b": 1.5}
+    (v, (gx, gp)) = vg(W3.copy(), p)
+    assert p["b"] == 1.5
+    np.testing.assert_allclose(v, f(W3.copy(), dict(p)), rtol=1e-12)
+    np.testing.assert_allclose(gx, _fd(lambda x: f(x, dict(p)), lambda: [W3.copy()], 0),
+                               rtol=1e-6, atol=1e-7)
+    eps = 1e-6
+    fb = [f(W3.copy(), dict(p, b=p["b"] + s * eps)) for s in (1, -1)]
+    np.testing.assert_allclose(gp["b"], (fb[0] - fb[1]) / (2 * eps), rtol=1e-6)
