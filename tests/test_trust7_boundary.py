@@ -80,6 +80,14 @@ def _as_transposed(x, w):
     return np.sum(v.T * w[:2])
 
 
+def _as_reshaped(x, w):
+    # harness seed 10763: x_1.shape was printed x.shape (the list's)
+    x = np.asarray(x)
+    v = x.reshape(x.shape)
+    v += 1.0
+    return np.sum(x ** 2) * np.sum(w * w)
+
+
 W3 = np.array([0.3, -1.2, 0.7])
 
 
@@ -93,6 +101,9 @@ W3 = np.array([0.3, -1.2, 0.7])
     (_as_global, lambda: [W3.copy()], 0),
     (_asany, lambda: [[0.5, 1.0, -0.3], W3.copy()], 1),
     (_as_transposed, lambda: [[0.5, 1.0, -0.3], W3.copy()], 1),
+    (_as_reshaped, lambda: [[0.5, 1.0, -0.3], W3.copy()], 1),
+    (_as_reshaped, lambda: [(0.5, 1.0, -0.3), W3.copy()], 1),
+    (_as_reshaped, lambda: [np.array([0.5, 1.0, -0.3]), W3.copy()], 1),
     # an array and a float32 array still work (the same code, np.asarray at run time)
     (_as_mean, lambda: [np.array([0.5, 1.0, -0.3]), W3.copy()], 1),
     (_as_mean, lambda: [np.array([0.5, 1.0, -0.3], np.float32), W3.copy()], 1),

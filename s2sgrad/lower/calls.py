@@ -982,6 +982,11 @@ class CallsMixin:
             out = self.em.call(prim, *pos, _params=params or None, **kw)
         except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
+        if prim.name in ("asarray", "asanyarray") and isinstance(out, Var) and pos and \
+                self.top.may_be_sequence(pos[0]):
+            # np.asarray of a list: an array of a shape of its own (its .shape
+            # is not read off the list, which has none)
+            out.shape = P.fresh_shape()
         if prim.name == "gradient" and isinstance(out, Var) and _absent_axis(kw.get("axis")):
             # g = np.gradient(f) without axis=: g[k] reads become gradient_pick
             # (subscripts.py), which need not know f's number of axes
