@@ -246,6 +246,7 @@ class AliasModel:
         self._unknown_ops: list = []
         self.touched: set = set()      # Vars that a write gave a new version
         self.newer: dict = {}          # Var -> the version a write gave it
+        self.older: dict = {}          # Var -> the version a write made it from
 
     # ------------------------------------------------------------ facts
 
@@ -367,6 +368,15 @@ class AliasModel:
             v = self.newer[v]
         return v
 
+    def first_version(self, v):
+        """The value ``v`` is a version of, before any write (``v`` itself if
+        none): in NumPy the same array, with the same strides."""
+        seen = set()
+        while v in self.older and v not in seen:
+            seen.add(v)
+            v = self.older[v]
+        return v
+
     def base_of(self, v):
         rec = self.view_of.get(v)
         return None if rec is None else rec[0]
@@ -472,6 +482,8 @@ class AliasModel:
                 todo.append(c)
         self.touched.update(o for o, _ in repl)
         self.newer.update(repl)
+        for o, n in repl:
+            self.older.setdefault(n, o)
         for o, n in repl:
             if o in self.arrays:
                 self.arrays.add(n)       # a new version of an array is an array

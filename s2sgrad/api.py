@@ -41,7 +41,8 @@ from .codegen import SOURCE_MAPS
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
-from .guards import Guards, build as build_guard, changed, tests as guard_tests
+from .guards import Guards, build as build_guard, by_value, changed, same_value, \
+    tests as guard_tests
 from .ir import Const, Func, Var, verify
 from .schedules import as_schedule
 from .specialize import direct_flags as _direct_flags, for_kinds as _for_kinds, \
@@ -335,7 +336,9 @@ class ObjectArg:
             return False
         for (_, kind), a, b in zip(self.checks, self.tokens, other.tokens):
             if kind == "value":
-                if a[0] is not b[0] or a[1] != b[1]:
+                # (a tuple's items by type too: (True, 0) is not (1, 0))
+                if a[0] is not b[0] or (not same_value(b[1], a[1]) if by_value(a[1])
+                                        else a[1] != b[1]):
                     return False
             elif a is not b:                # identity, a type, or a bool
                 return False

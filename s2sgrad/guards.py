@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 
 _MISSING = object()
 
@@ -135,8 +136,7 @@ def changed(items):
     out = []
     for path, expected in items:
         v = resolve(path)
-        same = v is expected or (by_value(expected) and type(v) is type(expected)
-                                 and v == expected)
+        same = v is expected or (by_value(expected) and same_value(v, expected))
         if not same:
             out.append(path.describe())
     return out
@@ -144,6 +144,32 @@ def changed(items):
 
 def by_value(v) -> bool:
     return isinstance(v, _BY_VALUE) and not isinstance(v, bool)
+
+
+def same_value(v, expected) -> bool:
+    """Whether ``v`` may stand for ``expected`` in code compiled for it: the
+    same type and value -- element by element in a tuple (``(True, False) ==
+    (1, 0)``, but ``x[TS[0]]`` of a bool adds an axis), a float's sign too
+    (``-0.0 == 0.0``, but ``np.copysign`` and ``1 / z`` tell them apart), a
+    NaN is a NaN; other objects by identity."""
+    if v is expected:
+        return True
+    t = type(expected)
+    if type(v) is not t:
+        return False
+    if t is float:
+        return v == expected and math.copysign(1.0, v) == math.copysign(1.0, expected) or \
+            (v != v and expected != expected)
+    if t is complex:
+        return same_value(v.real, expected.real) and same_value(v.imag, expected.imag)
+    if isinstance(expected, tuple):
+        return len(v) == len(expected) and all(same_value(a, b) for a, b in zip(v, expected))
+    if isinstance(expected, frozenset):
+        return len(v) == len(expected) and \
+            {(type(a), a) for a in v} == {(type(b), b) for b in expected}
+    if isinstance(expected, _BY_VALUE):
+        return v == expected
+    return False
 
 
 def tests(guards, globals_dict, avoid=()):
@@ -190,11 +216,15 @@ def tests(guards, globals_dict, avoid=()):
                 expr = f"{expr}[{const(v, 'k')}]"
         if expected is None or isinstance(expected, bool):
             tests.append(f"{expr} is {expected!r}")
-        elif by_value(expected):
+        elif by_value(expected) and type(expected) in (int, str, bytes):
             e = const(expected, "e")
             t = const(type(expected), "t")
             ty = const(type, "f")           # not the name `type`: the user's globals may have one
             tests.append(f"(({expr}) is {e} or ({ty}({expr}) is {t} and {expr} == {e}))")
+        elif by_value(expected):
+            # a float (its sign), a tuple (its items' types): same_value
+            e = const(expected, "e")
+            tests.append(f"(({expr}) is {e} or {const(same_value, 's')}({expr}, {e}))")
         else:
             tests.append(f"{expr} is {const(expected, 'e')}")
     return " and\n                ".join(tests), consts

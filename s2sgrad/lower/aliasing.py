@@ -117,6 +117,20 @@ class AliasingMixin:
         """``v = base[template]`` with basic indexing (a view)."""
         self.top.alias.add_view(v, base, Index(template, parts))
 
+    def _shares(self, prim_name, out, operand, kw, rest=()):
+        """Whether ``out`` (``prim_name`` of ``operand``: a reshape, ravel or
+        conversion) is a view of ``operand``: NumPy decides from the strides
+        at run time.  When ``operand`` is a version a write gave an earlier
+        value (``x *= 2``, ``x[0] = v``, a write through a view), NumPy's
+        array is still that value's memory, with its strides, where the IR's
+        version is a new array of its own (C-ordered): the test is made on
+        the first version (an F-ordered, strided or reversed argument)."""
+        first = self.top.alias.first_version(operand)
+        if first is operand:
+            return self.em.call(P.get("may_share_memory"), out, operand)
+        probe = self.em.call(P.get(prim_name), first, *rest, **kw)
+        return self.em.call(P.get("may_share_memory"), probe, first)
+
     def record_view(self, prim_name, out, operand, kw, node, spelling=None, rest=()):
         """Record ``out`` (the result of ``prim_name`` on ``operand``) as a view
         when NumPy returns one."""
@@ -149,22 +163,22 @@ class AliasingMixin:
             if order == "F":
                 # a view when the operand's memory is in Fortran order (y.T of
                 # a C array): known at run time; read and written in F order
-                shares = self.em.call(P.get("may_share_memory"), out, operand)
+                shares = self._shares(prim_name, out, operand, kw, rest)
                 model.add_view(out, operand, Reshape(shares, prim_name, order="F"))
             elif operand in model.contiguous and order in (None, "C"):
                 model.add_view(out, operand, Reshape(None, prim_name))
             else:
                 # a view when NumPy can make one from the strides: known at
                 # run time (np.may_share_memory right after the reshape)
-                shares = self.em.call(P.get("may_share_memory"), out, operand)
+                shares = self._shares(prim_name, out, operand, kw, rest)
                 model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("asarray", "asanyarray"):
-            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            shares = self._shares(prim_name, out, operand, kw, rest)
             model.add_view(out, operand, Same(shares))
         elif prim_name in ("ascontiguousarray", "asfortranarray"):
             # x itself when already in that order (a 0-d x: a (1,) view of it),
             # else a copy: decided at run time
-            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            shares = self._shares(prim_name, out, operand, kw, rest)
             model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("fliplr", "flipud") or (prim_name == "flip" and _consts(kw)):
             model.add_view(out, operand, Permute(prim_name, dict(kw), prim_name, dict(kw)))
@@ -302,6 +316,8 @@ class AliasingMixin:
                 model.arrays.add(new)       # in place: still the same array
                 if cur in model.ndim:
                     model.ndim[new] = model.ndim[cur]
+            if new is not cur:
+                model.older.setdefault(new, cur)    # (an array: its memory, its strides)
             return new
         if model.known_array(cur):
             model.arrays.add(new)
@@ -439,6 +455,10 @@ class AliasingMixin:
                 model.link_unknown(p_, model.root(a))
             if a in model.arrays and not plain:
                 model.arrays.add(p_)        # x += v keeps an array an array
+            if not plain:
+                # written in place only: each iteration's array is a's memory,
+                # with a's strides (AliasModel.first_version)
+                model.older.setdefault(p_, a)
             rec = model.view_of.get(a)
             if rec is not None:
                 b, view = rec
@@ -565,6 +585,11 @@ class AliasingMixin:
             # body appended ``h[::-1]`` to holds h's memory after the loop)
             for d in model.descendants(r):
                 model.inherit_unknown(out_of[n], d)
+        for n, r, a in zip(names, results, inits):
+            # the output of a carry written in place only is a's array
+            if isinstance(r, Var) and isinstance(a, Var) and \
+                    model.first_version(r) is model.first_version(a):
+                model.older.setdefault(out_of[n], a)
         res_name = {}
         for n, r in zip(names, results):
             if isinstance(r, Var):

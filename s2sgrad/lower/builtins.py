@@ -189,10 +189,11 @@ def _b_isinstance(lw, args, kwargs, node):
         return Const(isinstance(x.obj, classes))
     if isinstance(x, Var) and lw.top.arg_types.get(x) is not None:
         return Const(_subclass(lw.top.arg_types[x], classes))   # a container passed as data
-    live = set(lw.top.global_loads.values()) | set(lw.top.cell_loads.values())
-    if isinstance(x, Var) and x not in live and _subclass_none(classes, (list, tuple, dict, str)):
+    if isinstance(x, Var) and not lw.top.may_be_sequence(x) and \
+            _subclass_none(classes, (list, tuple, dict, str)):
         # an argument that is not a container, or a computed value: an array
-        # or a number, never one of these
+        # or a number, never one of these (a value read live, or an item of
+        # a container passed as data, may be one: refused below)
         return Const(False)
     raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
 

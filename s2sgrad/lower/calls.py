@@ -952,8 +952,10 @@ class CallsMixin:
         atoms = [self.materialize(a, node) for a in args]
         katoms = {k: self.static_option(self.materialize(v, node)) for k, v in kwargs.items()}
         if prim.name in ("asarray", "asanyarray") and len(atoms) == 1 and not katoms and \
-                isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST:
-            # np.asarray(a) (np.asanyarray(a)) of an array is a itself: one array, two names
+                isinstance(atoms[0], Var) and P.shape_of(atoms[0]) is not LIST and \
+                not self.top.may_be_sequence(atoms[0]):
+            # np.asarray(a) (np.asanyarray(a)) of an array is a itself: one array,
+            # two names (a list passed or read live is converted when the code runs)
             return atoms[0]
         if not prim.name.startswith("list_") and prim.name not in _TAKES_LISTS:
             # np.max(hs), np.mean(hs) of a list built at run time: NumPy converts the
@@ -980,6 +982,11 @@ class CallsMixin:
             out = self.em.call(prim, *pos, _params=params or None, **kw)
         except S2SGradError as exc:      # a refusal by the primitive (a count it needs)
             raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
+        if prim.name in ("asarray", "asanyarray") and isinstance(out, Var) and pos and \
+                self.top.may_be_sequence(pos[0]):
+            # np.asarray of a list: an array of a shape of its own (its .shape
+            # is not read off the list, which has none)
+            out.shape = P.fresh_shape()
         if prim.name == "gradient" and isinstance(out, Var) and _absent_axis(kw.get("axis")):
             # g = np.gradient(f) without axis=: g[k] reads become gradient_pick
             # (subscripts.py), which need not know f's number of axes

@@ -175,6 +175,11 @@ class ControlFlowMixin:
             # reaches one of them, known at run time only -- refused
             # (versions of one list, ``if c: hs.append(h)``, are that list)
             self.list_origin()[o] = None
+        if all(isinstance(a, Var) for a in atoms) and \
+                model.first_version(atoms[0]) is model.first_version(atoms[1]):
+            # versions of one array (x *= 2 on one side): o is its memory,
+            # with its strides (AliasModel.first_version)
+            model.older.setdefault(o, model.first_version(atoms[0]))
 
     def expr_ListComp(self, node):
         """``[elt for t in it if c]`` (and a generator expression, as one would

@@ -68,6 +68,7 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.global_loads: dict = {}
             self.cell_loads: dict = {}
             self.arg_types: dict = {}     # parameter Var -> the Python type of a data argument
+            self.seq_items: set = set()   # Vars read out of values that may be containers
             self.path_loads: dict = {}    # Path.key() -> the Var read live at that path
             self.external: dict = {}      # id(Var) -> description: values of the caller's
             self.guards = Guards()        # what compilation assumed (s2sgrad.guards)
@@ -84,6 +85,17 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
         """The lowerer of the function being compiled (holds what is shared:
         the alias model, the guards, the loads of globals)."""
         return self._top or self
+
+    def may_be_sequence(self, v) -> bool:
+        """Whether ``v`` may hold a Python list, tuple, dict or str when the
+        code runs: a container passed as data, a value read live from outside
+        the function (a global, a closed-over variable, ``CFG['k']``; rebinding
+        it needs no recompilation), or an item of one of these.  For such a
+        value ``np.asarray(v)`` is a conversion, not ``v`` itself (``v * 2``
+        of a list repeats it)."""
+        top = self.top
+        return isinstance(v, Var) and (top.arg_types.get(v) is not None or
+                                       id(v) in top.external or v in top.seq_items)
 
     def error(self, node, message, cls=UnsupportedSyntaxError, construct=None):
         return self.src.error(cls, message, node, construct)

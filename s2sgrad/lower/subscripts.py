@@ -259,6 +259,8 @@ class SubscriptsMixin:
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+        if self.top.may_be_sequence(base):
+            self.top.seq_items.add(out)          # d["k"] of a dict passed as data: a list?
         if isinstance(base, Var) and _is_basic_index(template, parts) and not (
                 self.top.alias.index_ndim(base, template) == 0 and
                 Index(template, parts).ints_only()):

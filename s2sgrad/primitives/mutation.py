@@ -103,6 +103,16 @@ def setitem_vjp(em, eqn, g):
             gv = em.call("getitem", g, *parts, _params=idx)
         y_bar = em.call("setitem", g, Const(0.0), *parts, _params=idx)
         return [y_bar, gv] + [None] * len(parts)
+    keys = eqn.params["index"] if isinstance(eqn.params["index"], tuple) else \
+        (eqn.params["index"],)
+    if any(isinstance(k, str) for k in keys) or \
+            any(isinstance(q, Const) and isinstance(q.value, str) for q in parts):
+        # d[k] = v into a dict the IR holds as one opaque value (a dict
+        # passed as data, or one taken out of such a container)
+        from ..reverse import _err
+        raise _err(eqn, "a differentiated value is written into a dict passed as a (not "
+                        "differentiated) argument, or into an item of one; differentiate "
+                        "the dict too (wrt=...), or build a new one (q = dict(p); q['k'] = v)")
     gv = em.call("getitem", g, *parts, _params=dict(idx, copy=True))
     if may_repeat(eqn.params["index"], parts):
         gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
