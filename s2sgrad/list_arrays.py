@@ -56,8 +56,11 @@ from .tapes import drop_carry
 
 
 def list_arrays(func: Func, inf) -> Func:
-    _cotangent_arrays(func.body, inf, _uses(func))
     uses = _uses(func)
+    if _cotangent_arrays(func.body, inf, uses):
+        uses = _uses(func)
+        while _drop_unread(func.body, uses):
+            uses = _uses(func)
     _root[0] = func.body
     for r in func.results:
         if isinstance(r, Var):
@@ -465,19 +468,17 @@ def _cotangent_arrays(block, inf, uses) -> bool:
             lx = _ex(inf, init)
             if not isinstance(init, Var) or not _only_use(uses, init, loop) or \
                     len(pops) != 1 or pops[0] is None or pops[0].prim.name != "list_pop" or \
-                    type(lx).__name__ != "_ListOf" or not lx.n or \
-                    type(lx.elem) is not np.ndarray:
+                    type(lx).__name__ != "_ListOf" or not lx.n or not _elem_ok(lx.elem):
                 continue
             d = defs.get(init)
-            if d is None or d.prim.name == "unstack":
-                continue
+            if d is None or _sources(init, loop, defs, inf, uses, lx.n):
+                continue            # (rows of arrays already: _backward reads them)
             want = (lx.n,) + lx.elem.shape
-            if not _convertible(init, defs, inf, uses, want, loop):
+            dt = _cot_dtype(init, defs, inf, uses, want, loop)
+            if dt is None or dt != lx.elem.dtype:
                 continue
             new = []
             arr = _build(init, defs, inf, uses, want, block, new)
-            if arr is None or _ex(inf, arr).dtype != lx.elem.dtype:
-                continue            # (checked before building: not reached)
             lst = _like(init)
             new.append(Eqn(REGISTRY["unstack"], (arr,), {}, (lst,), {}, loop.loc))
             inf.ex[lst] = lx
@@ -493,6 +494,12 @@ def _cotangent_arrays(block, inf, uses) -> bool:
             changed = True
             defs = {o: e for e in block.eqns for o in e.outs}
     return changed
+
+
+def _elem_ok(x) -> bool:
+    """A list element a row of an array holds as it is: an array, or a NumPy
+    float or complex scalar (a row of a 1-d array, read ``A[t, ...]``)."""
+    return type(x) is np.ndarray or isinstance(x, np.generic) and x.dtype.kind in "fc"
 
 
 def _index_ok(inf, k) -> bool:
@@ -520,7 +527,7 @@ def _cot_dtype(v, defs, inf, uses, want, user, depth=0):
     if not isinstance(v, Var) or depth > 64 or not _only_use(uses, v, user):
         return None
     d = defs.get(v)
-    if d is None or d.kwargs:
+    if d is None or d.kwargs and d.prim.name != "unstack":
         return None
     name = d.prim.name
     lx = _ex(inf, d.args[1] if name == "list_index_add" else d.args[0]) if d.args else None
@@ -530,7 +537,7 @@ def _cot_dtype(v, defs, inf, uses, want, user, depth=0):
             return np.dtype(np.float64)
         return None
     if name == "list_index_add":
-        if type(lx).__name__ != "_ListOf" or type(lx.elem) is not np.ndarray or \
+        if type(lx).__name__ != "_ListOf" or not _elem_ok(lx.elem) or \
                 (lx.n,) + lx.elem.shape != want or not _index_ok(inf, d.args[2]):
             return None
         dt = np.result_type(lx.elem.dtype, np.asarray(_ex(inf, d.args[0])).dtype) \
@@ -542,23 +549,34 @@ def _cot_dtype(v, defs, inf, uses, want, user, depth=0):
             return gx.dtype
         return None
     if name == "list_add" and len(d.args) == 2:
-        a, b = d.args
+        a, b = _acc_first(d, defs)
         if a is b:
             return None
         da = _cot_dtype(a, defs, inf, uses, want, d, depth + 1)
         if da is None:
             return None
         bd = defs.get(b)
-        if bd is not None and bd.prim.name == "list_index_add" and _only_use(uses, b, d) and \
+        if bd is not None and bd.prim.name == "list_index_add" and \
                 not bd.kwargs and _index_ok(inf, bd.args[2]) and \
                 type(_ex(inf, bd.args[1])).__name__ == "_ListOf" and \
                 _ex(inf, bd.args[1]).n == want[0] and _g_ok(inf, bd.args[0], want, da):
             return da
         db = _cot_dtype(b, defs, inf, uses, want, d, depth + 1)
-        return da if db == da else None
+        return da if db is not None and db == da else None   # (dtype == None: float64)
     if name == "for_loop":
         return _carry_dtype(d, v, defs, inf, uses, want, depth)
     return None
+
+
+def _acc_first(d, defs):
+    """``list_add(a, b)``'s operands, a ``list_index_add`` second (added
+    into the other's array: ``A[k] += g``) when exactly one is."""
+    a, b = d.args
+    da, db = defs.get(a), defs.get(b)
+    if da is not None and da.prim.name == "list_index_add" and \
+            (db is None or db.prim.name != "list_index_add"):
+        return b, a
+    return a, b
 
 
 def _acc_carry(loop, v, uses):
@@ -600,10 +618,6 @@ def _carry_dtype(loop, v, defs, inf, uses, want, depth):
     return dt
 
 
-def _convertible(v, defs, inf, uses, want, user) -> bool:
-    return _cot_dtype(v, defs, inf, uses, want, user) is not None
-
-
 def _accumulate(acc, ia, inf, want, loc):
     """``acc[k] += g`` for ``ia = list_index_add(g, xs, k)``: (eqn, out)."""
     g, _, k = ia.args
@@ -621,7 +635,7 @@ def _accumulate(acc, ia, inf, want, loc):
 def _build(v, defs, inf, uses, want, block, new):
     """Emit (into ``new``, placed before the consumer in ``block``) the array
     whose rows are the list cotangent ``v``'s elements; returns it.  Only
-    after :func:`_convertible` said yes."""
+    after :func:`_cot_dtype` gave the dtype of the list's elements."""
     from .specialize import _compact
     d = defs[v]
     name = d.prim.name
@@ -646,13 +660,14 @@ def _build(v, defs, inf, uses, want, block, new):
         block.eqns.remove(d)
         return out
     if name == "list_add":
-        a, b = d.args
+        a, b = _acc_first(d, defs)
         acc = _build(a, defs, inf, uses, want, block, new)
         bd = defs.get(b)
-        if bd is not None and bd.prim.name == "list_index_add" and _only_use(uses, b, d):
+        if bd is not None and bd.prim.name == "list_index_add":
+            # (``bd`` stays for any other reader; dead code elimination
+            # removes it otherwise)
             e, out = _accumulate(acc, bd, inf, want, d.loc)
             new.append(e)
-            block.eqns.remove(bd)
         else:
             other = _build(b, defs, inf, uses, want, block, new)
             out = _like(v)
@@ -680,6 +695,21 @@ def _build(v, defs, inf, uses, want, block, new):
     inf.ex[out] = _ex(inf, init)
     loop.outs = loop.outs[:j - off] + (out,) + loop.outs[j - off + 1:]
     return out
+
+
+def _drop_unread(block, uses) -> bool:
+    """Remove the list cotangent operations nothing reads any more (they
+    read the forward list, which :func:`_forward` may then turn into an
+    array).  Returns whether any went."""
+    n = len(block.eqns)
+    block.eqns = [e for e in block.eqns if not (
+        e.prim.name in ("list_index_add", "list_zeros", "list_add") and
+        not any(uses.get(o) for o in e.outs))]
+    dropped = len(block.eqns) != n
+    for e in block.eqns:
+        for b in e.blocks():
+            dropped |= _drop_unread(b, uses)
+    return dropped
 
 
 def _like(v):
