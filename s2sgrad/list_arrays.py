@@ -232,7 +232,7 @@ def _reads_after(uses, out, block):
                 all(k == "axis" for k in u.kwargs):
             stacks.append(u)
         elif u.prim.name == "list_get" and len(u.args) == 2 and u.args[0] is out and \
-                u.args[1] is not out and not u.kwargs:
+                u.args[1] is not out and not u.kwargs and _block_of(_root[0], u) is not None:
             gets.append(u)
         else:
             return None

@@ -411,3 +411,46 @@ def test_second_order_through_index_reads():
         eps = 1e-5
         ref = (gf(W + eps * v, xs, h0) - gf(W - eps * v, xs, h0)) / (2 * eps)
         assert np.allclose(hvp(f)((W, xs, h0), v), ref, rtol=1e-5, atol=1e-7)
+
+
+def index_list_setitem(W, xs, h0):
+    # the list is changed after the loop (hs[0] = ...): the general path
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    hs[0] = 3.0 * hs[1]
+    return np.sum(hs[0] * hs[-1])
+
+
+def index_computed(W, xs, h0):
+    # an index computed from a shape (a static int)
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    k = xs.shape[0] - 1
+    return np.sum(hs[k] * hs[k - 2])
+
+
+@pytest.mark.parametrize("f", [index_list_setitem, index_computed],
+                         ids=lambda f: f.__name__)
+def test_more_index_forms(f):
+    for args in (data(), data(T=4, H=2, seed=5)):
+        v, g = value_and_grad(f, wrt=(0, 1, 2))(*args)
+        assert np.allclose(v, f(*args))
+        for i in range(3):
+            assert np.allclose(g[i], fd(f, args, i), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", [last_and_first, iterate_after, losses_last, vectors_own],
+                         ids=lambda f: f.__name__)
+def test_jvp(f):
+    from s2sgrad import jvp
+    args = data()
+    v = np.random.default_rng(3).standard_normal(args[0].shape)
+    out, tan = jvp(f, wrt=0)(args, (v,))
+    assert np.allclose(out, f(*args))
+    assert np.allclose(tan, np.sum(fd(f, args, 0) * v), rtol=1e-6, atol=1e-7)
