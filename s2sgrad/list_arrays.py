@@ -40,6 +40,18 @@ hold the same numbers, as a careful hand-written BPTT does:
   (``list_add(unstack(A), unstack(B))``: two lists stacked in one
   expression): the popped element is ``A[t_1] + B[t_1]`` (:func:`_sources`).
 
+* reads by index after the loop (``hs[-1]``, ``hs[k]``, ``for h in hs:``,
+  ``sum(f(h) for h in hs)``): the list's cotangent, built from
+  ``list_zeros``/``list_index_add``/``list_add`` (and a loop adding one
+  ``list_index_add`` per step), becomes one array of n rows
+  (:func:`_cotangent_arrays`: ``np.zeros``, ``A[k] += g``), read by row in
+  the reversed loop; once nothing else reads the list, each ``hs[k]`` is a
+  row of the tape or of the list's own array (:func:`_forward`), a run-time
+  ``k`` indexing a view of exactly the list's n rows (so a negative ``k``
+  counts from the list's end, and an index out of range raises as the
+  list's would).  A constant ``k`` out of range, a ``bool`` index, a list
+  read any other way (changed, passed on, returned) keeps the list.
+
 Anything else stays as it was (the general list code, which is correct
 for any length and any use).
 """
