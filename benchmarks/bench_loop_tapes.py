@@ -8,7 +8,10 @@ Workloads (value + gradient is not needed: gradient only, float64, one thread):
           (``y = y + dt * np.sin(k * y)``) on a vector of n;
   rnn mean  an RNN with a per-step mean loss (``loss + np.mean((h - ys[t]) ** 2)``,
           divided by T): the reversed step's ``c * E[t]``;
-  while   a ``while`` loop of N steps (``x = np.sin(a * x)``) on a vector of n.
+  while   a ``while`` loop of N steps (``x = np.sin(a * x)``) on a vector of n;
+  list reads  an RNN that collects its states in a list ``hs`` and reads it
+          after the loop other ways than ``np.stack``: ``hs[-1]`` and
+          ``hs[0]``; ``for h in hs:``; a generator expression over ``hs``.
 
 Each row times the generated gradient and the hand-written one interleaved
 (median CPU time per call over rounds) and measures both peak memories with
@@ -183,6 +186,84 @@ def make_rnn_mean(T, hidden, n_in, rng):
             np.zeros(hidden), 0.5 * rng.standard_normal((T, hidden))), (0, 1, 2)
 
 
+def _rnn_states(Wh, Wx, b, xs, h0):
+    T = xs.shape[0]
+    H = np.empty((T + 1,) + h0.shape)
+    H[0] = h0
+    for t in range(T):
+        a = Wh @ H[t]
+        a += Wx @ xs[t]
+        a += b
+        np.tanh(a, out=H[t + 1])
+    return H
+
+
+def _rnn_backward(Wh, xs, H, E):
+    """BPTT given E[t], the loss's cotangent of state t + 1 (rows T)."""
+    T = xs.shape[0]
+    D = np.empty((T,) + H.shape[1:])
+    dh = np.zeros(H.shape[1:])
+    for t in range(T - 1, -1, -1):
+        dh += E[t]
+        da = np.square(H[t + 1], out=D[t])
+        np.subtract(1.0, da, out=da)
+        da *= dh
+        dh = Wh.T @ da
+    return D.T @ H[:T], D.T @ xs, D.sum(axis=0)
+
+
+def list_last_loss(Wh, Wx, b, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        hs.append(h)
+    return np.sum(hs[-1] * hs[0])
+
+
+def list_last_hand(Wh, Wx, b, xs, h0):
+    H = _rnn_states(Wh, Wx, b, xs, h0)
+    T = xs.shape[0]
+    E = np.zeros((T,) + h0.shape)
+    E[T - 1] += H[1]
+    E[0] += H[T]
+    return _rnn_backward(Wh, xs, H, E)
+
+
+def list_iter_loss(Wh, Wx, b, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        hs.append(h)
+    s = 0.0
+    for g in hs:
+        s = s + np.sum(g ** 2)
+    return s
+
+
+def list_genexp_loss(Wh, Wx, b, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + Wx @ xs[t] + b)
+        hs.append(h)
+    return sum(np.sum(g ** 2) for g in hs)
+
+
+def list_iter_hand(Wh, Wx, b, xs, h0):
+    H = _rnn_states(Wh, Wx, b, xs, h0)
+    E = 2.0 * H[1:]
+    return _rnn_backward(Wh, xs, H, E)
+
+
+def make_list_rnn(T, hidden, n_in, rng):
+    Wh = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    Wx = rng.standard_normal((hidden, n_in)) / np.sqrt(n_in)
+    return (Wh, Wx, 0.1 * rng.standard_normal(hidden), rng.standard_normal((T, n_in)),
+            np.zeros(hidden)), (0, 1, 2)
+
+
 def make_while(n, rng):
     return (rng.uniform(0.5, 1.5, n), rng.uniform(-1, 1, n)), (1,)
 
@@ -196,6 +277,14 @@ ROWS = [
     ("integrator (4 substeps)", integ_loss, [integ_hand], make_integ, (10000,)),
     ("while, 3000 steps", while_loss, [while_hand, while_hand_array], make_while, (16,)),
     ("while, 3000 steps", while_loss, [while_hand, while_hand_array], make_while, (10000,)),
+    ("list: hs[-1] * hs[0]", list_last_loss, [list_last_hand], make_list_rnn, (50, 16, 8)),
+    ("list: hs[-1] * hs[0]", list_last_loss, [list_last_hand], make_list_rnn, (2000, 256, 32)),
+    ("list: for h in hs", list_iter_loss, [list_iter_hand], make_list_rnn, (50, 16, 8)),
+    ("list: for h in hs", list_iter_loss, [list_iter_hand], make_list_rnn, (2000, 256, 32)),
+    ("list: sum(.. for h in hs)", list_genexp_loss, [list_iter_hand], make_list_rnn,
+     (50, 16, 8)),
+    ("list: sum(.. for h in hs)", list_genexp_loss, [list_iter_hand], make_list_rnn,
+     (2000, 256, 32)),
 ]
 
 

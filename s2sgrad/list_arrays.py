@@ -40,6 +40,18 @@ hold the same numbers, as a careful hand-written BPTT does:
   (``list_add(unstack(A), unstack(B))``: two lists stacked in one
   expression): the popped element is ``A[t_1] + B[t_1]`` (:func:`_sources`).
 
+* reads by index after the loop (``hs[-1]``, ``hs[k]``, ``for h in hs:``,
+  ``sum(f(h) for h in hs)``): the list's cotangent, built from
+  ``list_zeros``/``list_index_add``/``list_add`` (and a loop adding one
+  ``list_index_add`` per step), becomes one array of n rows
+  (:func:`_cotangent_arrays`: ``np.zeros``, ``A[k] += g``), read by row in
+  the reversed loop; once nothing else reads the list, each ``hs[k]`` is a
+  row of the tape or of the list's own array (:func:`_forward`), a run-time
+  ``k`` indexing a view of exactly the list's n rows (so a negative ``k``
+  counts from the list's end, and an index out of range raises as the
+  list's would).  A constant ``k`` out of range, a ``bool`` index, a list
+  read any other way (changed, passed on, returned) keeps the list.
+
 Anything else stays as it was (the general list code, which is correct
 for any length and any use).
 """
@@ -57,10 +69,18 @@ from .tapes import drop_carry
 
 def list_arrays(func: Func, inf) -> Func:
     uses = _uses(func)
+    if _cotangent_arrays(func.body, inf, uses):
+        uses = _uses(func)
+        while _drop_unread(func.body, uses):
+            uses = _uses(func)
+    _root[0] = func.body
     for r in func.results:
         if isinstance(r, Var):
             uses.setdefault(r, []).append(None)
-    _walk(func.body, inf, uses)
+    try:
+        _walk(func.body, inf, uses)
+    finally:
+        _root[0] = None
     return func
 
 
@@ -186,59 +206,178 @@ def _forward(block, loop, defs, inf, uses):
             loop.outs[j - off]
         b = defs.get(init) if isinstance(init, Var) else None
         app = bdefs.get(res) if isinstance(res, Var) else None
-        outs_uses = uses.get(out, [])
-        stack = outs_uses[0] if len(outs_uses) == 1 else None
+        reads = _reads_after(uses, out, block)
         if b is not None and b.prim.name == "list_build" and not b.args and \
                 _only_use(uses, init, loop) and app is not None and \
                 app.prim.name == "list_append" and app.args[0] is p and \
                 _only_use(uses, p, app) and _only_use(uses, res, None) and \
-                sum(r is res for r in body.results) == 1 and \
-                stack is not None and stack.prim.name == "stack_list" and \
-                stack in defs.values() and _axis0_or_none(stack):
+                sum(r is res for r in body.results) == 1 and reads is not None:
+            stacks, gets = reads
             x = app.args[1]
             row = _tape_row(body, loop, off, x, index_param, bdefs, inf, uses)
-            if row is None and _own_array(block, loop, j, off, b, app, stack, n, inf):
+            if row is None and _own_array(block, loop, j, off, b, app, stacks, gets, n, inf,
+                                          uses):
                 bdefs = {o: e for e in body.eqns for o in e.outs}
                 j += 1
                 continue
-            if row is not None:
-                tape_out, c = row
-                sx, tx = inf.ex.get(stack.outs[0]), inf.ex.get(tape_out)
-                if type(sx) is np.ndarray and type(tx) is np.ndarray and tx.ndim >= 1 and \
-                        c + n <= tx.shape[0] and sx.shape == (n,) + tx.shape[1:] and \
-                        sx.dtype == tx.dtype:
-                    k = block.eqns.index(stack)
-                    block.eqns[k] = Eqn(REGISTRY["getitem"], (tape_out,), {}, stack.outs,
-                                        {"index": slice(c or None, c + n, None)}, stack.loc)
-                    uses.setdefault(tape_out, []).append(block.eqns[k])
-                    body.eqns.remove(app)
-                    uses[x] = [u for u in uses.get(x, []) if u is not app]
-                    drop_carry(loop, j)
-                    continue
+            if row is not None and _tape_view(block, loop, row, stacks, gets, x, n, inf,
+                                                   uses):
+                body.eqns.remove(app)
+                uses[x] = [u for u in uses.get(x, []) if u is not app]
+                drop_carry(loop, j)
+                continue
         j += 1
 
 
-def _own_array(block, loop, j, off, build, app, stack, n, inf) -> bool:
+def _reads_after(uses, out, block):
+    """([np.stack(out) along axis 0, in ``block``], [out[k] anywhere]) when
+    those are all the reads of the list ``out`` (at least one), else None.
+    ``out[k]`` takes one int (not a bool: ``True`` is row 1 of a list but a
+    new axis of an array)."""
+    us = uses.get(out, [])
+    stacks, gets = [], []
+    for u in us:
+        if u is None:
+            return None
+        if u.prim.name == "stack_list" and u.args[0] is out and u in block.eqns and \
+                _axis0_or_none(u) and len(u.args) == 1 and \
+                all(k == "axis" for k in u.kwargs):
+            stacks.append(u)
+        elif u.prim.name == "list_get" and len(u.args) == 2 and u.args[0] is out and \
+                u.args[1] is not out and not u.kwargs and _block_of(_root[0], u) is not None:
+            gets.append(u)
+        else:
+            return None
+    return (stacks, gets) if us else None
+
+
+def _get_index(inf, u, n):
+    """The index of ``xs[k]`` (``u``) into an ``n``-row array: (params
+    index, parts), or None when ``k`` is not one int, or a constant out of
+    range (the list raises; so does the general path)."""
+    k = u.args[1]
+    v = _ex(inf, k)
+    if isinstance(k, Const):
+        if type(k.value) is not int or not -n <= k.value < n:
+            return None
+        return k.value % n, ()
+    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+        return None
+    return Slot(0), (k,)
+
+
+def _replace_get(root, u, arr, c, n, inf, uses, view):
+    """``xs[k]`` (``u``) becomes row ``c + k`` of ``arr``, or row ``k`` of
+    ``view`` (``arr[c:c + n]``, so that a ``k`` known only at run time counts
+    from the list's end when negative), in whatever block holds ``u``."""
+    index, parts = _get_index(inf, u, n)
+    if not parts:
+        e = Eqn(REGISTRY["getitem"], (arr,), {}, u.outs, {"index": index + c}, u.loc)
+    else:
+        e = Eqn(REGISTRY["getitem"], (view,) + parts, {}, u.outs, {"index": index}, u.loc)
+    blk = _block_of(root, u)
+    blk.eqns[blk.eqns.index(u)] = e
+    for a in e.atoms():
+        if isinstance(a, Var):
+            uses.setdefault(a, []).append(e)
+
+
+def _replace_gets(root, block, loop, gets, arr, c, n, inf, uses):
+    """Each ``xs[k]`` of ``gets`` read from ``arr``'s rows ``c .. c + n - 1``;
+    the view of those rows a run-time ``k`` indexes is made once, after
+    ``loop``."""
+    view = arr
+    if c != 0 or _ex(inf, arr).shape[0] != n:
+        if any(_get_index(inf, u, n)[1] for u in gets):
+            view = Var(arr.hint)
+            inf.ex[view] = _ex(inf, arr)[c:c + n]
+            e = Eqn(REGISTRY["getitem"], (arr,), {}, (view,),
+                    {"index": slice(c or None, c + n, None)}, loop.loc)
+            block.eqns.insert(block.eqns.index(loop) + 1, e)
+            uses.setdefault(arr, []).append(e)
+    for u in gets:
+        _replace_get(root, u, arr, c, n, inf, uses, view)
+
+
+def _block_of(block, e):
+    if any(x is e for x in block.eqns):
+        return block
+    for x in block.eqns:
+        for b in x.blocks():
+            got = _block_of(b, e)
+            if got is not None:
+                return got
+    return None
+
+
+def _gets_ok(inf, gets, n, ex) -> bool:
+    """Every ``xs[k]`` reads a row that is the element as the list held it:
+    an array of at least one axis (a row of an array is a view of the same
+    type, shape and dtype), or a NumPy scalar (the same scalar)."""
+    if not gets:
+        return True
+    if not (type(ex) is np.ndarray and ex.ndim >= 1 or isinstance(ex, np.generic)):
+        return False
+    return all(_get_index(inf, u, n) is not None for u in gets)
+
+
+def _tape_view(block, loop, row, stacks, gets, x, n, inf, uses) -> bool:
+    """The list's elements are rows ``c .. c + n - 1`` of the state tape
+    ``tape_out``: each ``np.stack(hs)`` becomes that slice (a view) and each
+    ``hs[k]`` the row."""
+    tape_out, c = row
+    tx, ex = inf.ex.get(tape_out), _ex(inf, x)
+    if type(tx) is not np.ndarray or tx.ndim < 1 or c + n > tx.shape[0] or \
+            not isinstance(ex, (np.ndarray, np.generic)) or \
+            np.shape(ex) != tx.shape[1:] or np.asarray(ex).dtype != tx.dtype:
+        return False
+    for stack in stacks:
+        sx = inf.ex.get(stack.outs[0])
+        if type(sx) is not np.ndarray or sx.shape != (n,) + tx.shape[1:] or \
+                sx.dtype != tx.dtype:
+            return False
+    if not _gets_ok(inf, gets, n, ex if type(ex) is not np.ndarray or ex.ndim else None):
+        return False
+    root = _root[0]
+    for stack in stacks:
+        k = block.eqns.index(stack)
+        block.eqns[k] = Eqn(REGISTRY["getitem"], (tape_out,), {}, stack.outs,
+                            {"index": slice(c or None, c + n, None)}, stack.loc)
+        uses.setdefault(tape_out, []).append(block.eqns[k])
+    _replace_gets(root, block, loop, gets, tape_out, c, n, inf, uses)
+    return True
+
+
+_root: list = [None]     # (the function list_arrays is rewriting, for _replace_get)
+
+
+def _own_array(block, loop, j, off, build, app, stacks, gets, n, inf, uses) -> bool:
     """The list (not a tape's rows) becomes an array of its own: ``[]``
     before the loop becomes ``np.empty((n,) + shape, dtype)``, the append
     ``hs[t] = h`` (the loop index is the element's position: a range from 0
-    by 1, one append per step), and ``np.stack(hs)`` that array -- when every
-    element has one shape and a dtype the stacked array keeps (so the row
-    holds the element's numbers exactly) and the stack is along axis 0."""
+    by 1, one append per step), ``np.stack(hs)`` that array itself and
+    ``hs[k]`` its row -- when every element has one shape and a dtype the
+    stacked array keeps (so the row holds the element's numbers exactly)
+    and the stack is along axis 0."""
     from .specialize import _compact
     x = app.args[1]
-    ex, sx = inf.ex.get(x) if isinstance(x, Var) else x.value, inf.ex.get(stack.outs[0])
-    if isinstance(ex, bool) or not isinstance(ex, (np.ndarray, np.generic, float, int)) or \
-            type(sx) is not np.ndarray:
+    ex = inf.ex.get(x) if isinstance(x, Var) else x.value
+    if isinstance(ex, bool) or not isinstance(ex, (np.ndarray, np.generic, float, int)):
         return False
     ea = np.asarray(ex)
-    if sx.shape != (n,) + ea.shape or sx.dtype != ea.dtype:
+    for stack in stacks:
+        sx = inf.ex.get(stack.outs[0])
+        if type(sx) is not np.ndarray or sx.shape != (n,) + ea.shape or sx.dtype != ea.dtype:
+            return False
+    if not stacks and ea.dtype.kind not in "fc":
+        return False        # (np.array of Python ints may be int32 or int64: a stack says)
+    if not _gets_ok(inf, gets, n, ex):
         return False
     body = loop.params["body"]
     shape = Const((n,) + ea.shape)
     arr = Var(build.outs[0].hint or "hs")
     k = block.eqns.index(build)
-    block.eqns[k] = Eqn(REGISTRY["empty"], (shape,), {"dtype": Const(sx.dtype.type)}, (arr,),
+    block.eqns[k] = Eqn(REGISTRY["empty"], (shape,), {"dtype": Const(ea.dtype.type)}, (arr,),
                         {}, build.loc)
     loop.args = loop.args[:j] + (arr,) + loop.args[j + 1:]
     p = body.params[j]
@@ -249,14 +388,24 @@ def _own_array(block, loop, j, off, build, app, stack, n, inf) -> bool:
     body.eqns[body.eqns.index(app)] = Eqn(REGISTRY["setitem"], (p_new, x, body.params[0]), {},
                                           (res,), {"index": index}, app.loc)
     body.results[j - off] = res
-    out = Var(loop.outs[j - off].hint)
+    # the loop's output is the array: the (one) stack's own value when it
+    # is read only by equations (renamed to it), else an np.asarray of it
+    old = loop.outs[j - off]
+    out = Var(old.hint)
+    full = _compact((n,) + ea.shape, ea.dtype)
+    if len(stacks) == 1 and None not in uses.get(stacks[0].outs[0], [None]):
+        out = stacks[0].outs[0]
+        if not out.hint:            # (a temporary: named after the list)
+            out.hint = old.hint
+        block.eqns.remove(stacks[0])
+    else:
+        for stack in stacks:
+            k = block.eqns.index(stack)
+            block.eqns[k] = Eqn(REGISTRY["asarray"], (out,), {}, stack.outs, {}, stack.loc)
     loop.outs = loop.outs[:j - off] + (out,) + loop.outs[j - off + 1:]
-    k = block.eqns.index(stack)
-    block.eqns[k] = Eqn(REGISTRY["asarray"], (out,), {},
-                        stack.outs, {}, stack.loc)
-    full = _compact((n,) + ea.shape, sx.dtype)
     for v in (arr, p_new, res, out):
         inf.ex[v] = full
+    _replace_gets(_root[0], block, loop, gets, out, 0, n, inf, uses)
     return True
 
 
@@ -293,3 +442,290 @@ def _tape_row(body, loop, off, x, index_param, bdefs, inf, uses):
             continue
         return loop.outs[j - off], c
     return None
+
+
+# ---------------------------------------------------------------- list cotangents as arrays
+#
+# A list read after its loop other than by ``np.stack`` -- ``hs[-1]``,
+# ``hs[k]``, ``for h in hs:``, ``sum(f(h) for h in hs)`` -- has a cotangent
+# built from ``list_zeros(hs)``, ``list_index_add(g, hs, k)`` (zeros like
+# each element, ``g`` at ``k``) and ``list_add`` (element by element), and,
+# in a loop over the list, ``hs_bar = list_add(hs_bar, list_index_add(g, hs,
+# i))``: a new list of n arrays per step.  When the list is ``n`` elements of
+# one shape and dtype (its example, :class:`~s2sgrad.specialize._ListOf`),
+# that cotangent is one array of ``n`` rows: ``np.zeros((n,) + shape)``,
+# ``A[k] += g`` (``index_accumulate``, in place where codegen proves it
+# safe) and ``A + B``; the reversed loop that pops it then reads row
+# ``t_1`` (``unstack(A)``, see :func:`_backward`), as a hand-written BPTT
+# adds a loss's cotangent into its step's row.
+
+
+def _cotangent_arrays(block, inf, uses) -> bool:
+    """Rewrite the list cotangents popped by the reversed loops of ``block``
+    (and nested blocks) into arrays (see above).  Returns whether anything
+    changed."""
+    changed = False
+    for e in list(block.eqns):
+        for b in e.blocks():
+            changed |= _cotangent_arrays(b, inf, uses)
+    defs = {o: e for e in block.eqns for o in e.outs}
+    for loop in list(block.eqns):
+        if loop.prim.name != "for_loop" or not loop.params.get("reverse") or \
+                loop.params.get("break_at") is not None:
+            continue
+        body, off = loop.params["body"], loop_offset(loop)
+        for j in range(off, len(loop.args)):
+            init, p = loop.args[j], body.params[j]
+            pops = uses.get(p, [])
+            lx = _ex(inf, init)
+            if not isinstance(init, Var) or not _only_use(uses, init, loop) or \
+                    len(pops) != 1 or pops[0] is None or pops[0].prim.name != "list_pop" or \
+                    type(lx).__name__ != "_ListOf" or not lx.n or not _elem_ok(lx.elem):
+                continue
+            d = defs.get(init)
+            if d is None or _sources(init, loop, defs, inf, uses, lx.n):
+                continue            # (rows of arrays already: _backward reads them)
+            want = (lx.n,) + lx.elem.shape
+            dt = _cot_dtype(init, defs, inf, uses, want, loop)
+            if dt is None or dt != lx.elem.dtype:
+                continue
+            new = []
+            arr = _build(init, defs, inf, uses, want, block, new)
+            lst = _like(init)
+            new.append(Eqn(REGISTRY["unstack"], (arr,), {}, (lst,), {}, loop.loc))
+            inf.ex[lst] = lx
+            k = block.eqns.index(loop)
+            block.eqns[k:k] = new
+            loop.args = loop.args[:j] + (lst,) + loop.args[j + 1:]
+            for x in new:
+                for a in x.atoms():
+                    if isinstance(a, Var):
+                        uses.setdefault(a, []).append(x)
+            uses[lst] = [loop]
+            uses[init] = []
+            changed = True
+            defs = {o: e for e in block.eqns for o in e.outs}
+    return changed
+
+
+def _elem_ok(x) -> bool:
+    """A list element a row of an array holds as it is: an array, or a NumPy
+    float or complex scalar (a row of a 1-d array, read ``A[t, ...]``)."""
+    return type(x) is np.ndarray or isinstance(x, np.generic) and x.dtype.kind in "fc"
+
+
+def _index_ok(inf, k) -> bool:
+    """``k`` indexes a list and an array's rows alike: one int (not a bool)."""
+    v = _ex(inf, k)
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _g_ok(inf, g, want, dtype) -> bool:
+    """``g`` added into a row of a ``want``-shaped ``dtype`` array keeps the
+    row's shape and dtype (what ``list_index_add`` makes of the element)."""
+    gx = _ex(inf, g)
+    if not isinstance(gx, (np.ndarray, np.generic, float, int)) or isinstance(gx, bool):
+        return False
+    try:
+        shape = np.broadcast_shapes(np.shape(gx), want[1:])
+    except ValueError:
+        return False
+    return shape == want[1:] and np.result_type(np.asarray(gx).dtype, dtype) == dtype
+
+
+def _cot_dtype(v, defs, inf, uses, want, user, depth=0):
+    """The dtype of the array that holds the list cotangent ``v`` (read by
+    ``user`` alone), or None when ``v`` is not made of the forms above."""
+    if not isinstance(v, Var) or depth > 64 or not _only_use(uses, v, user):
+        return None
+    d = defs.get(v)
+    if d is None or d.kwargs and d.prim.name != "unstack":
+        return None
+    name = d.prim.name
+    lx = _ex(inf, d.args[1] if name == "list_index_add" else d.args[0]) if d.args else None
+    if name == "list_zeros":
+        if type(lx).__name__ == "_ListOf" and type(lx.elem) is np.ndarray and \
+                (lx.n,) + lx.elem.shape == want:
+            return np.dtype(np.float64)
+        return None
+    if name == "list_index_add":
+        if type(lx).__name__ != "_ListOf" or not _elem_ok(lx.elem) or \
+                (lx.n,) + lx.elem.shape != want or not _index_ok(inf, d.args[2]):
+            return None
+        dt = np.result_type(lx.elem.dtype, np.asarray(_ex(inf, d.args[0])).dtype) \
+            if _ex(inf, d.args[0]) is not None else None
+        return dt if dt is not None and _g_ok(inf, d.args[0], want, dt) else None
+    if name == "unstack":
+        gx = _ex(inf, d.args[0])
+        if _axis0(d) and type(gx) is np.ndarray and gx.shape == want:
+            return gx.dtype
+        return None
+    if name == "list_add" and len(d.args) == 2:
+        a, b = _acc_first(d, defs)
+        if a is b:
+            return None
+        da = _cot_dtype(a, defs, inf, uses, want, d, depth + 1)
+        if da is None:
+            return None
+        bd = defs.get(b)
+        if bd is not None and bd.prim.name == "list_index_add" and \
+                not bd.kwargs and _index_ok(inf, bd.args[2]) and \
+                type(_ex(inf, bd.args[1])).__name__ == "_ListOf" and \
+                _ex(inf, bd.args[1]).n == want[0] and _g_ok(inf, bd.args[0], want, da):
+            return da
+        db = _cot_dtype(b, defs, inf, uses, want, d, depth + 1)
+        return da if db is not None and db == da else None   # (dtype == None: float64)
+    if name == "for_loop":
+        return _carry_dtype(d, v, defs, inf, uses, want, depth)
+    return None
+
+
+def _acc_first(d, defs):
+    """``list_add(a, b)``'s operands, a ``list_index_add`` second (added
+    into the other's array: ``A[k] += g``) when exactly one is."""
+    a, b = d.args
+    da, db = defs.get(a), defs.get(b)
+    if da is not None and da.prim.name == "list_index_add" and \
+            (db is None or db.prim.name != "list_index_add"):
+        return b, a
+    return a, b
+
+
+def _acc_carry(loop, v, uses):
+    """For ``v`` an output of ``loop``: (carry position, the body's
+    ``list_add``, its ``list_index_add``) when every step adds one
+    ``list_index_add`` into the carry (``acc = list_add(acc, t)``), the
+    parameter and ``t`` read by that add alone, its result only the next
+    carry; else None."""
+    if loop.params.get("break_at") is not None:
+        return None
+    body, off = loop.params["body"], loop_offset(loop)
+    i = loop.outs.index(v)
+    j = off + i
+    p, r = body.params[j], body.results[i]
+    bdefs = {o: e for e in body.eqns for o in e.outs}
+    add = bdefs.get(r) if isinstance(r, Var) else None
+    if add is None or add.prim.name != "list_add" or add.kwargs or len(add.args) != 2 or \
+            not _only_use(uses, p, add) or not _only_use(uses, r, None) or \
+            sum(x is r for x in body.results) != 1:
+        return None
+    t = add.args[1] if add.args[0] is p else add.args[0] if add.args[1] is p else None
+    ia = bdefs.get(t) if isinstance(t, Var) else None
+    if ia is None or ia.prim.name != "list_index_add" or ia.kwargs or \
+            not _only_use(uses, t, add):
+        return None
+    return j, add, ia
+
+
+def _carry_dtype(loop, v, defs, inf, uses, want, depth):
+    got = _acc_carry(loop, v, uses)
+    if got is None:
+        return None
+    j, add, ia = got
+    dt = _cot_dtype(loop.args[j], defs, inf, uses, want, loop, depth + 1)
+    if dt is None or not _index_ok(inf, ia.args[2]) or \
+            type(_ex(inf, ia.args[1])).__name__ != "_ListOf" or \
+            _ex(inf, ia.args[1]).n != want[0] or not _g_ok(inf, ia.args[0], want, dt):
+        return None
+    return dt
+
+
+def _accumulate(acc, ia, inf, want, loc):
+    """``acc[k] += g`` for ``ia = list_index_add(g, xs, k)``: (eqn, out)."""
+    g, _, k = ia.args
+    out = _like(acc)
+    inf.ex[out] = _ex(inf, acc)
+    if isinstance(k, Const):
+        e = Eqn(REGISTRY["index_accumulate"], (acc, g, acc), {}, (out,),
+                {"index": k.value, "repeat": False}, loc)
+    else:
+        e = Eqn(REGISTRY["index_accumulate"], (acc, g, acc, k), {}, (out,),
+                {"index": Slot(0), "repeat": False}, loc)
+    return e, out
+
+
+def _build(v, defs, inf, uses, want, block, new):
+    """Emit (into ``new``, placed before the consumer in ``block``) the array
+    whose rows are the list cotangent ``v``'s elements; returns it.  Only
+    after :func:`_cot_dtype` gave the dtype of the list's elements."""
+    from .specialize import _compact
+    d = defs[v]
+    name = d.prim.name
+    if name == "unstack":
+        return d.args[0]
+    if name == "list_zeros":
+        z = _like(v)
+        new.append(Eqn(REGISTRY["zeros"], (Const(want),), {"dtype": Const(np.float64)},
+                       (z,), {}, d.loc))
+        inf.ex[z] = _compact(want, np.dtype(np.float64))
+        block.eqns.remove(d)
+        return z
+    if name == "list_index_add":
+        dt = np.result_type(_ex(inf, d.args[1]).elem.dtype,
+                            np.asarray(_ex(inf, d.args[0])).dtype)
+        z = _like(v)
+        new.append(Eqn(REGISTRY["zeros"], (Const(want),), {"dtype": Const(dt.type)},
+                       (z,), {}, d.loc))
+        inf.ex[z] = _compact(want, dt)
+        e, out = _accumulate(z, d, inf, want, d.loc)
+        new.append(e)
+        block.eqns.remove(d)
+        return out
+    if name == "list_add":
+        a, b = _acc_first(d, defs)
+        acc = _build(a, defs, inf, uses, want, block, new)
+        bd = defs.get(b)
+        if bd is not None and bd.prim.name == "list_index_add":
+            # (``bd`` stays for any other reader; dead code elimination
+            # removes it otherwise)
+            e, out = _accumulate(acc, bd, inf, want, d.loc)
+            new.append(e)
+        else:
+            other = _build(b, defs, inf, uses, want, block, new)
+            out = _like(v)
+            inf.ex[out] = _ex(inf, acc)
+            new.append(Eqn(REGISTRY["add"], (acc, other), {}, (out,), {}, d.loc))
+        block.eqns.remove(d)
+        return out
+    # for_loop: the accumulated carry becomes an array carry
+    loop = d
+    j, add, ia = _acc_carry(loop, v, uses)
+    body, off = loop.params["body"], loop_offset(loop)
+    init = _build(loop.args[j], defs, inf, uses, want, block, new)
+    k = block.eqns.index(loop)
+    block.eqns[k:k] = new
+    new.clear()
+    p = _like(body.params[j])
+    inf.ex[p] = _ex(inf, init)
+    e, r = _accumulate(p, ia, inf, want, add.loc)
+    body.eqns[body.eqns.index(add)] = e
+    body.eqns.remove(ia)
+    body.params[j] = p
+    body.results[j - off] = r
+    loop.args = loop.args[:j] + (init,) + loop.args[j + 1:]
+    out = _like(v)
+    inf.ex[out] = _ex(inf, init)
+    loop.outs = loop.outs[:j - off] + (out,) + loop.outs[j - off + 1:]
+    return out
+
+
+def _drop_unread(block, uses) -> bool:
+    """Remove the list cotangent operations nothing reads any more (they
+    read the forward list, which :func:`_forward` may then turn into an
+    array).  Returns whether any went."""
+    n = len(block.eqns)
+    block.eqns = [e for e in block.eqns if not (
+        e.prim.name in ("list_index_add", "list_zeros", "list_add") and
+        not any(uses.get(o) for o in e.outs))]
+    dropped = len(block.eqns) != n
+    for e in block.eqns:
+        for b in e.blocks():
+            dropped |= _drop_unread(b, uses)
+    return dropped
+
+
+def _like(v):
+    """A new value named like the list cotangent ``v`` (``hs_bar``)."""
+    w = Var(v.hint)
+    w.bar_of = v.bar_of
+    return w

@@ -765,7 +765,8 @@ class _Infer:
             self.stacks.append((e.outs[0], s))
             self.set(e.outs[0], s)
         elif name in ("list_get", "list_index_add", "len", "list_append", "list_pop",
-                      "unstack", "stack_list", "concat_list", "list_add", "unconcat_list") and \
+                      "unstack", "stack_list", "concat_list", "list_add", "unconcat_list",
+                      "list_zeros") and \
                 type(self.val(e.args[1 if name in ("list_index_add", "unconcat_list")
                                        else 0])) is _ListOf or \
                 name in ("list_append", "unstack", "stack_list", "list_pop") and \
@@ -889,6 +890,11 @@ class _Infer:
         elif name == "list_add":
             if _same(vals[0], vals[1]):
                 out = [vals[0]]
+        elif name == "list_zeros":
+            # float64 zeros shaped like each element (runtime.list_zeros)
+            xs = vals[0]
+            if type(xs.elem) is np.ndarray and not e.kwargs:
+                out = [_ListOf(example_of(np.zeros(xs.elem.shape, float)), xs.n)]
         elif name == "unconcat_list":
             # the cotangent of np.concatenate/np.vstack/... of xs split back
             # into pieces shaped like xs's elements, in the cotangent's dtype
