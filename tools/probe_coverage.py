@@ -69,6 +69,7 @@ def _names(expr):
 def build_module(table):
     """Write the probes as a module file (s2sgrad reads the source) and import it."""
     lines = ["import math", "import numpy as np", "import scipy", "import scipy.special",
+             "import scipy.fft", "import scipy.ndimage",
              "import scipy.linalg", "import scipy.stats", "import scipy.signal",
              "import scipy.integrate", "", HELPERS, ""]
     specs = []

@@ -119,3 +119,36 @@ defcomposite("scipy.signal.convolve2d", ss.convolve2d,
 defcomposite("scipy.signal.correlate2d", ss.correlate2d,
              sig="in1, in2, /, mode='full', boundary='fill', fillvalue=0", expand=_two_d(True),
              doc="scipy.signal.correlate2d (boundary 'fill', fillvalue 0)")
+
+
+# scipy.signal.detrend: the data minus its least-squares fit (a constant, or
+# a line in the sample index; bp=0), i.e. minus its projection on {1} or
+# {1, t}: for 'linear' xc - slope * tc with xc, tc the centred data and
+# index and slope = sum(tc xc) / sum(tc^2).  Linear in the data.
+def _detrend(em, data, axis=Const(-1), type=Const("linear"), bp=Const(0),
+             overwrite_data=None):
+    if not (isinstance(type, Const) and type.value in ("linear", "l", "constant", "c")):
+        raise S2SGradError("scipy.signal.detrend: type must be a constant 'linear' or "
+                           "'constant'")
+    if not (isinstance(bp, Const) and isinstance(bp.value, int) and bp.value == 0):
+        raise S2SGradError("scipy.signal.detrend: break points (bp=) are not supported; "
+                           "detrend each segment separately")
+    if not isinstance(axis, Const):
+        raise S2SGradError("scipy.signal.detrend: axis must be a constant")
+    x = em.moveaxis(data, axis, -1)
+    xc = em.subtract(x, em.mean(x, axis=-1, keepdims=True))
+    if type.value in ("linear", "l"):
+        n = em.call("getitem", em.shape(x), _params={"index": -1})
+        t = em.astype(em.arange(n), dtype=em.call("result_type", xc,
+                                                    _params={"spelling": ("attr", "dtype")}))
+        tc = em.subtract(t, em.mean(t))
+        slope = em.divide(em.sum(em.multiply(xc, tc), axis=-1, keepdims=True),
+                          em.sum(em.square(tc)))
+        xc = em.subtract(xc, em.multiply(slope, tc))
+    return em.moveaxis(xc, -1, axis)
+
+
+defcomposite("scipy.signal.detrend", ss.detrend,
+             sig="data, axis=-1, type='linear', bp=0, overwrite_data=False", expand=_detrend,
+             doc="scipy.signal.detrend (bp=0): the data minus its least-squares constant "
+                 "or line.")

@@ -33,8 +33,11 @@ sl = pytest.importorskip("scipy.linalg")
 sc = pytest.importorskip("scipy.special")
 st = pytest.importorskip("scipy.stats")
 si = pytest.importorskip("scipy.integrate")
+sfft = pytest.importorskip("scipy.fft")
+ssig = pytest.importorskip("scipy.signal")
 
 import s2sgrad  # noqa: E402
+import s2sgrad.runtime as rt  # noqa: E402
 from s2sgrad.errors import S2SGradError  # noqa: E402
 from s2sgrad.primitives import core  # noqa: E402
 
@@ -180,6 +183,33 @@ def _inverses(y):
             + np.sum(np.sin(sc.betaincinv(2.0, 3.5, y))) + np.sum(sc.ndtri_exp(-y - 0.1)))
 
 
+def _dct(x):
+    return (np.sum(np.sin(sfft.dct(x))) + np.sum(sfft.dct(x, type=1, axis=0) * W34)
+            + np.sum(sfft.idct(x, norm="ortho", n=6) ** 2) + np.sum(sfft.dst(x, type=3) * W34)
+            + np.sum(sfft.idst(x, norm="forward", orthogonalize=True) * W34))
+
+
+def _dctn(x):
+    return (np.sum(np.sin(sfft.dctn(x))) + np.sum(sfft.idctn(x, norm="ortho", s=(2, 5)) ** 2)
+            + np.sum(sfft.dstn(x, type=1, axes=1) * W34))
+
+
+def _sfft(x):
+    z = sfft.fft(x, n=6, axis=0, norm="ortho", workers=2)
+    return (np.sum(np.abs(z) ** 2) + np.sum(np.real(sfft.ifft2(x)) * W34)
+            + np.sum(sfft.irfft(sfft.rfft(x) * 1.5) * W34) + np.sum(np.abs(sfft.fftn(x)))
+            + np.sum(sfft.fftshift(x) * W34) + np.sum(sfft.fftfreq(4) * x[0]))
+
+
+def _r2r_adjoint(g):
+    return np.sum(np.sin(rt.r2r_adjoint(g, W34, "dct", 2, None, -1, None, None)))
+
+
+def _detrend(x):
+    return (np.sum(np.sin(ssig.detrend(x))) + np.sum(ssig.detrend(x, axis=0) * W34)
+            + np.sum(ssig.detrend(x, type="constant") ** 2))
+
+
 P34 = pos(3, 4)
 Q34 = pos(3, 4)
 D34 = distinct(3, 4)
@@ -219,6 +249,14 @@ SPECS = [
          (well(3) * 0.3,), float32=False, id="trig-matrix"),
     Spec(("scipy_cosm", "scipy_sinm"), _trig_m_complex, (well(3) * 0.3,), float32=False,
          id="trig-matrix-complex"),
+    Spec(("r2r", "scipy.fft.dct", "scipy.fft.idct", "scipy.fft.dst", "scipy.fft.idst"), _dct,
+         (normal(3, 4),), id="dct"),
+    Spec(("r2r", "scipy.fft.dctn", "scipy.fft.idctn", "scipy.fft.dstn"), _dctn,
+         (normal(3, 4),), id="dctn"),
+    Spec(("scipy.fft.fft", "scipy.fft.ifft2", "scipy.fft.rfft", "scipy.fft.irfft",
+          "scipy.fft.fftn"), _sfft, (normal(3, 4),), id="scipy-fft"),
+    Spec("r2r_adjoint", _r2r_adjoint, (normal(3, 4),)),
+    Spec("scipy.signal.detrend", _detrend, (normal(3, 4),)),
     Spec(("ellipk", "ellipe"), _ellip, (unit(3, 4) * 0.9,), float32=False),
     Spec("owens_t", _owens_t, (normal(3, 4), normal(3, 4)), wrt=(0, 1), float32=False),
     Spec(("gammaincinv", "gammainccinv", "betaincinv", "ndtri_exp",
