@@ -1742,3 +1742,41 @@ def r2r_adjoint(g, x, kind, type=2, n=None, axis=-1, norm=None, orthogonalize=No
         out = np.moveaxis(moved @ M.astype(np.result_type(moved.dtype, M.dtype), copy=False),
                           -1, ax)
     return out.astype(np.result_type(g.dtype, x.dtype), copy=False)
+
+
+# ---------------------------------------------------------------- scipy.signal's linear filters
+#
+# Each is linear in the signal along one axis (the coefficients are data):
+# y = M x.  lfilter and sosfilt start from rest, so M is lower-triangular
+# Toeplitz and M^T g = flip(M flip(g)); filtfilt, sosfiltfilt and
+# savgol_filter (edge handling included) have M^T applied as the matrix the
+# filter makes of the identity.
+
+__all__ += ["filter_linear", "filter_linear_adjoint"]
+
+_FLIP_ADJOINT = ("lfilter", "sosfilt")
+
+
+def filter_linear(x, kind, axis=-1, b=None, a=None, sos=None, opts=()):
+    """scipy.signal.<kind> of ``x`` along ``axis`` with coefficients b, a or
+    sos and the constant options ``opts`` (key, value pairs)."""
+    import scipy.signal as ss
+    kw = dict(opts)
+    if kind in ("lfilter", "filtfilt"):
+        return getattr(ss, kind)(b, a, x, axis=axis, **kw)
+    if kind in ("sosfilt", "sosfiltfilt"):
+        return getattr(ss, kind)(sos, x, axis=axis, **kw)
+    return ss.savgol_filter(x, axis=axis, **kw)
+
+
+def filter_linear_adjoint(g, x, kind, axis=-1, b=None, a=None, sos=None, opts=()):
+    """M^T g for ``filter_linear(., kind, ...)`` at ``x``'s shape."""
+    x = np.asarray(x)
+    g = np.broadcast_to(g, x.shape)
+    if kind in _FLIP_ADJOINT:
+        return np.flip(filter_linear(np.flip(g, axis), kind, axis, b, a, sos, opts), axis)
+    n = x.shape[axis]
+    dt = np.result_type(x.dtype, np.float32) if x.dtype.kind != "c" else x.real.dtype
+    M = filter_linear(np.eye(n, dtype=dt), kind, 0, b, a, sos, opts)
+    moved = np.moveaxis(g, axis, -1)
+    return np.moveaxis(moved @ M, -1, axis).astype(np.result_type(g.dtype, x.dtype), copy=False)

@@ -618,6 +618,10 @@ signal.lfilter             | scipy.signal.lfilter([1.0, 0.5], [1.0, -0.3], v)
 signal.sosfilt             | scipy.signal.sosfilt(np.array([[1.0, 0.5, 0.0, 1.0, -0.3, 0.0]]), v)
 signal.filtfilt            | scipy.signal.filtfilt([1.0, 0.5], [1.0, -0.3], np.tile(v, 4))
 signal.savgol_filter       | scipy.signal.savgol_filter(np.tile(v, 3), 5, 2)
+signal.lfilter discount    | scipy.signal.lfilter([1.0], [1.0, -0.9], x[:, ::-1], axis=1)[:, ::-1]
+signal.lfilter axis=0 a0   | scipy.signal.lfilter(np.array([0.5, 0.2, 0.1]), np.array([2.0, -0.4]), x, axis=0)
+signal.savgol deriv mode   | scipy.signal.savgol_filter(np.tile(x, 2), 5, 3, deriv=1, mode="nearest")
+signal.sosfiltfilt         | scipy.signal.sosfiltfilt(np.array([[0.2, 0.3, 0.1, 1.0, -0.2, 0.05]]), np.tile(v, 5))
 signal.detrend             | scipy.signal.detrend(v)
 signal.detrend constant    | scipy.signal.detrend(x, type="constant")
 signal.detrend axis        | scipy.signal.detrend(x, axis=0)
@@ -1022,6 +1026,27 @@ np.abs(z)**2               | np.abs(np.fft.fft(v)) ** 2
 np.angle deg               | np.angle(x + 1j * p, deg=True)
 np.sqrt complex            | = np.sum(np.real(np.sqrt(x + 1j * p)))
 np.log complex             | = np.sum(np.imag(np.log(x + 1j * p)))
+# ---------------------------------------------------------------- views, aliasing and in-place updates
+view row += (writes x copy) | = _view_row(x, y)
+alias b = a then a[0] =    | = _alias_names(x, v)
+reshape view write         | = _reshape_view(x, v)
+transpose view write       | = _transpose_view(x, w)
+x.T[0] = in a copy         | = _t_write(x, v)
+slice of slice write       | = _slice_slice(x, y)
+ravel view write           | = _ravel_view(x, v)
+diagonal via flat          | = _flat_diag(A, v)
+loop accumulate in-place   | = _loop_inplace(x, y)
+np.asarray view write      | = _asarray_view(x, y)
+swap rows                  | = _swap_rows(x)
+masked in-place multiply   | = _mask_imul(x, y)
+cumulative in loop         | = _cum_loop(v)
+list of rows then stack    | = _rows_list(x)
+dict of arrays             | = _dict_arrays(x, y)
+tuple unpack of array      | = _unpack_rows(x)
+np.where in-place result   | = _where_inplace(x, y)
+fancy index += repeated    | = _fancy_iadd(x, v)
+negative step write        | = _neg_step(x, v)
+ellipsis write             | = _ellipsis_write(t, x)
 """
 
 
@@ -1189,6 +1214,140 @@ def _place(x):
 def _putmask(x, y):
     z = x.copy()
     np.putmask(z, z > 0, y)
+    return np.sum(np.sin(z))
+
+
+def _view_row(x, y):
+    z = x.copy()
+    r = z[1]
+    r += y[0]
+    r *= 2.0
+    return np.sum(np.sin(z))
+
+
+def _alias_names(x, v):
+    a = x.copy()
+    b = a
+    b[0] = v * 3.0
+    return np.sum(np.sin(a)) + np.sum(b ** 2)
+
+
+def _reshape_view(x, v):
+    z = x.copy()
+    r = z.reshape(4, 3)
+    r[0] = v[:3]
+    return np.sum(np.sin(z)) + np.sum(r * x.reshape(4, 3))
+
+
+def _transpose_view(x, w):
+    z = x.copy()
+    zt = z.T
+    zt[1] = zt[1] * w[:3]
+    return np.sum(np.sin(z))
+
+
+def _t_write(x, v):
+    z = x.copy()
+    z.T[0] = v[:3]
+    return np.sum(np.sin(z))
+
+
+def _slice_slice(x, y):
+    z = x.copy()
+    s = z[:, 1:]
+    s2 = s[1:]
+    s2 *= y[1:, 1:]
+    return np.sum(np.sin(z))
+
+
+def _ravel_view(x, v):
+    z = x.copy()
+    f = z.ravel()
+    f[::3] = v
+    return np.sum(np.sin(z))
+
+
+def _flat_diag(A, v):
+    B = A.copy()
+    B.flat[::4] = v[:3]
+    return np.sum(np.sin(B))
+
+
+def _loop_inplace(x, y):
+    z = np.zeros(4)
+    for i in range(3):
+        z += x[i] * y[i]
+        z *= 0.5
+    return np.sum(np.sin(z))
+
+
+def _asarray_view(x, y):
+    z = x * 1.0
+    a = np.asarray(z)
+    a[0] = y[0]
+    return np.sum(np.sin(z))
+
+
+def _swap_rows(x):
+    z = x.copy()
+    z[[0, 2]] = z[[2, 0]]
+    return np.sum(np.sin(z) * np.arange(12.0).reshape(3, 4))
+
+
+def _mask_imul(x, y):
+    z = x.copy()
+    z[z > 0] *= y[z > 0]
+    return np.sum(np.sin(z))
+
+
+def _cum_loop(v):
+    out = np.empty(4)
+    acc = 0.0
+    for i in range(4):
+        acc = acc * 0.9 + v[i]
+        out[i] = acc
+    return np.sum(np.sin(out))
+
+
+def _rows_list(x):
+    rows = []
+    for r in x:
+        rows.append(r * np.sum(r))
+    return np.sum(np.sin(np.stack(rows)))
+
+
+def _dict_arrays(x, y):
+    d = {"a": x, "b": y}
+    d["c"] = d["a"] * d["b"]
+    return np.sum(np.sin(d["c"] + d["a"]))
+
+
+def _unpack_rows(x):
+    a, b, c = x
+    return np.sum(np.sin(a * b + c))
+
+
+def _where_inplace(x, y):
+    z = np.where(x > 0, x, y)
+    z[0] += 1.0
+    return np.sum(np.sin(z * x))
+
+
+def _fancy_iadd(x, v):
+    z = x.copy()
+    z[0, [1, 1, 2]] += v[:3]
+    return np.sum(np.sin(z))
+
+
+def _neg_step(x, v):
+    z = x.copy()
+    z[2, ::-1] = v
+    return np.sum(np.sin(z))
+
+
+def _ellipsis_write(t, x):
+    z = t.copy()
+    z[..., 1] = x[:2, :3]
     return np.sum(np.sin(z))
 
 

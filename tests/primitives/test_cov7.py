@@ -210,6 +210,21 @@ def _detrend(x):
             + np.sum(ssig.detrend(x, type="constant") ** 2))
 
 
+def _filters(x):
+    ret = ssig.lfilter([1.0], [1.0, -0.9], x[:, ::-1], axis=1)[:, ::-1]   # discounted sums
+    return (np.sum(np.sin(ret)) + np.sum(ssig.lfilter([0.5, 0.2], [2.0, -0.4], x, axis=0) * W34)
+            + np.sum(ssig.sosfilt(SOS, x) ** 2)
+            + np.sum(ssig.filtfilt([0.3, 0.2], [1.0, -0.3], np.tile(x, 3)) ** 2)
+            + np.sum(ssig.sosfiltfilt(SOS, np.tile(x, 4), padlen=3) * np.tile(W34, 4))
+            + np.sum(np.sin(ssig.savgol_filter(np.tile(x, 2), 5, 2, deriv=1, mode="nearest"))))
+
+
+def _filter_adjoint(g):
+    return np.sum(np.sin(rt.filter_linear_adjoint(g, W34, "savgol_filter", 0, None, None, None,
+                                                  (("window_length", 3), ("polyorder", 1)))))
+
+
+SOS = np.array([[0.2, 0.3, 0.1, 1.0, -0.2, 0.05]])
 P34 = pos(3, 4)
 Q34 = pos(3, 4)
 D34 = distinct(3, 4)
@@ -257,6 +272,10 @@ SPECS = [
           "scipy.fft.fftn"), _sfft, (normal(3, 4),), id="scipy-fft"),
     Spec("r2r_adjoint", _r2r_adjoint, (normal(3, 4),)),
     Spec("scipy.signal.detrend", _detrend, (normal(3, 4),)),
+    Spec(("filter_linear", "scipy.signal.lfilter", "scipy.signal.sosfilt",
+          "scipy.signal.filtfilt", "scipy.signal.sosfiltfilt", "scipy.signal.savgol_filter"),
+         _filters, (normal(3, 4),), id="filters"),
+    Spec("filter_linear_adjoint", _filter_adjoint, (normal(3, 4),)),
     Spec(("ellipk", "ellipe"), _ellip, (unit(3, 4) * 0.9,), float32=False),
     Spec("owens_t", _owens_t, (normal(3, 4), normal(3, 4)), wrt=(0, 1), float32=False),
     Spec(("gammaincinv", "gammainccinv", "betaincinv", "ndtri_exp",
@@ -423,6 +442,8 @@ def test_stats_entropy_float32_and_python_scalars():
     (lambda x: sc.gammaincinv(x, 0.5), "'a' argument"),
     (lambda x: sl.eig(x, np.eye(4)), "b="),
     (lambda x: si.cumulative_trapezoid(x, np.arange(4.0), axis=0), "axis other than -1"),
+    (lambda x: ssig.lfilter(x[0], [1.0], x), "'b' argument"),
+    (lambda x: ssig.lfilter([1.0], [1.0, -0.5], x, zi=np.zeros(1)), "zi="),
 ])
 def test_refusals_name_what_to_do(call, what):
     x = pos(4, 4)
