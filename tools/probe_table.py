@@ -1026,6 +1026,65 @@ np.abs(z)**2               | np.abs(np.fft.fft(v)) ** 2
 np.angle deg               | np.angle(x + 1j * p, deg=True)
 np.sqrt complex            | = np.sum(np.real(np.sqrt(x + 1j * p)))
 np.log complex             | = np.sum(np.imag(np.log(x + 1j * p)))
+# ---------------------------------------------------------------- keyword and shape variants
+int array operand          | x * np.arange(4) + x / 3 + np.power(p, np.array([1, 2, 3, 4]))
+broadcast (3,1) (1,4)      | x[:, :1] * y[:1, :] + p[:, 1:2] / q[2:, :]
+negative axes              | np.sum(t, axis=-2) * x[:2, :] + np.mean(t, axis=(-1, -3))[:2, None]
+linalg.norm negative ords  | np.linalg.norm(v, ord=-np.inf) + np.linalg.norm(v, ord=-1) + np.linalg.norm(A, ord=-2) + np.linalg.norm(A, ord=np.inf) + np.linalg.norm(A, ord=-1)
+linalg.norm 3-d axis pair  | np.linalg.norm(t, axis=(1, 2)) + np.linalg.norm(t, ord="nuc", axis=(1, 2))
+einsum more                | np.einsum("bij,bkj->bik", t, t) + np.einsum("i,i", v, w) + np.einsum("ij,ij->", x, y)
+slogdet negative det       | np.linalg.slogdet(A @ np.diag([1.0, 1.0, -1.0]))[1] + np.linalg.slogdet(A @ np.diag([1.0, 1.0, -1.0]))[0] * x
+eigh UPLO=U                | np.linalg.eigh(S + np.triu(A, 1), UPLO="U")[0]
+svd wide full U            | = np.sum(np.abs(np.linalg.svd(x.T.T[:2], full_matrices=True)[2][:2]) * y[:2])
+qr mode r                  | np.linalg.qr(A, mode="r")
+inv complex                | = np.sum(np.abs(np.linalg.inv(A + 0.3j * B)))
+solve batched 1-d b        | np.linalg.solve(np.stack([A, B]), v[:3])
+matmul 1-d @ 3-d           | np.matmul(v[:3], t)
+dot N-d N-d                | np.dot(t, x.T)
+inner N-d                  | np.inner(t, x)
+kron 1-d 2-d               | np.kron(v[:2], A)
+trace 3-d axes             | np.trace(t, axis1=0, axis2=2)[:2] + np.trace(t, offset=1, axis1=1, axis2=2)
+clip crossed bounds        | np.clip(x, 0.5, -0.5) + np.clip(x, 0, None) + x.clip(0)
+where int branch           | np.where(x > 0, 1, x) + np.maximum(x, 1) + np.minimum(2, x)
+round decimals negative    | np.round(x * 100.0, -1) * x
+mean tuple keepdims        | np.mean(t, axis=(0, 2), keepdims=True) * t
+var correction= mean=      | np.var(x, axis=1, correction=1) + np.std(x, axis=1, mean=np.mean(x, axis=1, keepdims=True))
+var mean= given constant   | np.var(x, axis=0, mean=np.ones((1, 4)) * 0.2) + np.std(x, axis=0, mean=y[:1], correction=1) + np.var(x, correction=2, where=x > -1.0)
+sum None keepdims          | np.sum(x, axis=None, keepdims=True) * x
+average tuple axis         | np.average(t, axis=(0, 2), weights=np.broadcast_to(pv, t.shape))
+median tuple axis          | np.median(d.reshape(3, 2, 2), axis=(1, 2))
+percentile methods         | np.percentile(d, [20, 70], axis=1, method="midpoint") + np.percentile(d, 35, axis=1, method="hazen")[None] + np.quantile(d, 0.4, axis=1, method="lower")[None]
+quantile weights           | np.quantile(d, 0.4, axis=1, weights=p, method="inverted_cdf")
+interp period left right   | np.interp(u * 5.0, np.linspace(0.0, 3.0, 4), v, period=3.0) + np.interp(u * 2.0, np.linspace(-1.0, 1.0, 4), v, left=w[0], right=3.0)
+linspace array endpoints   | np.linspace(x[:, 0], y[:, 0], 4, axis=1) * x
+linspace retstep           | np.linspace(x[0, 0], x[0, 1], 5, retstep=True)[1] * x
+logspace base              | np.logspace(u[0, 0], u[0, 1], 4, base=2.0) * v
+meshgrid sparse            | = np.sum(np.meshgrid(v, w[:3], sparse=True)[0] * np.meshgrid(v, w[:3], sparse=True)[1])
+repeat array repeats       | np.repeat(x, [1, 2, 3], axis=0).sum(axis=0) * v
+pad symmetric ramp mean    | np.pad(x, 2, mode="symmetric").sum() + np.pad(x, 1, mode="linear_ramp", end_values=0.5) + np.pad(x, 1, mode="mean") + np.pad(x, 1, mode="maximum")
+take_along_axis None       | np.take_along_axis(x.ravel(), np.argsort(d, axis=None), axis=None)
+max initial method         | x.max(axis=0, initial=-5.0) * v + x.sum(-1)[:, None] * x
+select default array       | np.select([x > 0.5, x < -0.5], [x, -x], default=y * 2.0)
+cumsum dtype               | np.cumsum(x, axis=1, dtype=np.float64) * y
+nanmean of NaNs            | np.nanmean(np.where(x > 1.0, np.nan, x), axis=0) * v
+nansum of NaNs             | np.nansum(np.where(x > 1.0, np.nan, x) * y)
+nanmax of NaNs             | np.nanmax(np.where(d > 1.0, np.nan, d), axis=1)
+nanstd nanvar of NaNs      | np.nanstd(np.where(x > 1.0, np.nan, x), axis=1) + np.nanvar(np.where(x > 1.0, np.nan, x), axis=1)
+nanmedian percentile NaNs  | np.nanmedian(np.where(d > 1.0, np.nan, d), axis=1) + np.nanpercentile(np.where(d > 1.0, np.nan, d), 40, axis=1)
+nan_to_num of log          | np.nan_to_num(np.log(x)) * y
+where-guarded sqrt         | np.where(x > 0, np.sqrt(np.abs(x)), 0.0) + np.where(x > 0, x, 0.0) ** 0.5
+where unguarded sqrt       | np.where(x > 0, np.sqrt(np.where(x > 0, x, 1.0)), 0.0)
+safe division              | np.where(np.abs(x) > 0.1, 1.0 / np.where(np.abs(x) > 0.1, x, 1.0), 0.0)
+log1p exp (softplus)       | np.log1p(np.exp(x)) + np.logaddexp(0.0, x)
+sigmoid by hand            | 1.0 / (1.0 + np.exp(-x))
+cross-entropy by hand      | -np.sum(P * np.log(np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)), axis=1)
+layer norm by hand         | (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * v + w
+attention by hand          | scipy.special.softmax(x @ y.T / 2.0, axis=-1) @ p
+gaussian kernel matrix     | np.exp(-np.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=-1))
+pairwise dist              | np.sqrt(np.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=-1) + 1e-12)
+mse + l2                   | np.mean((x @ v - w[:3]) ** 2) + 0.1 * np.sum(v ** 2)
+logistic loss              | np.mean(np.log1p(np.exp(-np.sign(w[:3]) * (x @ v))))
+huber by hand              | np.where(np.abs(x) < 0.5, 0.5 * x ** 2, 0.5 * (np.abs(x) - 0.25))
 # ---------------------------------------------------------------- views, aliasing and in-place updates
 view row += (writes x copy) | = _view_row(x, y)
 alias b = a then a[0] =    | = _alias_names(x, v)
@@ -1048,6 +1107,17 @@ fancy index += repeated    | = _fancy_iadd(x, v)
 negative step write        | = _neg_step(x, v)
 ellipsis write             | = _ellipsis_write(t, x)
 """
+
+
+# Rows whose gradient is known to differ from finite differences, with the
+# reason.  They are counted as wrong (tools/probe_coverage.py prints them);
+# tests/primitives/test_cov7.py fails on any wrong row not listed here.
+KNOWN_WRONG = {
+    "nansum of NaNs": "NaN gradient where the true one is 0: nansum's cotangent is 0 at a "
+                      "NaN product, and the product's rule multiplies that 0 by the NaN "
+                      "factor (JAX and autograd give NaN too); mask before the arithmetic: "
+                      "np.where(np.isnan(a), 0.0, a) * y",
+}
 
 
 def rows():
