@@ -606,6 +606,8 @@ slinalg.eig                | = np.sum(np.real(scipy.linalg.eig(S)[0]))
 slinalg.eigvals            | = np.sum(np.real(scipy.linalg.eigvals(S)))
 slinalg.rq                 | = np.sum(scipy.linalg.rq(A)[0] * B)
 slinalg.solveh_banded      | scipy.linalg.solveh_banded(np.array([[0.0, S[0, 1], S[1, 2]], [S[0, 0] + 2, S[1, 1] + 2, S[2, 2] + 2]]), v[:3])
+slinalg.solveh_banded lower | scipy.linalg.solveh_banded(np.array([[S[0, 0] + 2, S[1, 1] + 2, S[2, 2] + 2], [S[1, 0], S[2, 1], 0.0]]), x[:, :2], lower=True)
+slinalg.fractional_matrix_power int | scipy.linalg.fractional_matrix_power(A, 2) + scipy.linalg.fractional_matrix_power(S, -0.5)
 slinalg.solve_banded       | scipy.linalg.solve_banded((1, 1), np.array([[0.0, A[0, 1], A[1, 2]], [A[0, 0], A[1, 1], A[2, 2]], [A[1, 0], A[2, 1], 0.0]]), v[:3])
 # ---------------------------------------------------------------- scipy.signal / integrate / misc
 signal.convolve            | scipy.signal.convolve(x, A[:2, :2])

@@ -1007,3 +1007,87 @@ def _trig_m(name):
 for _name in ("cosm", "sinm", "sinhm", "coshm", "tanhm"):
     defcomposite(f"scipy_{_name}", getattr(sl, _name), expand=_trig_m(_name), sig="A, /",
                  doc=f"scipy.linalg.{_name} from expm (real matrices for cosm/sinm).")
+
+
+# Banded systems: the dense matrix the band storage describes (entry (i, j)
+# at ab[u + i - j, j]; solveh_banded's symmetric/Hermitian form from its upper
+# or lower band), then solve's rules.  Same solution as LAPACK's banded
+# solvers up to rounding; memory n^2 instead of the band's.
+def _band_dense(em, ab, l, u):
+    n = em.call("getitem", em.shape(ab), _params={"index": -1})
+    i = em.expand_dims(em.arange(n), axis=1)
+    j = em.expand_dims(em.arange(n), axis=0)
+    r = em.add(em.subtract(i, j), u)
+    top = em.add(l, u)
+    inside = em.logical_and(em.greater_equal(r, 0), em.less_equal(r, top))
+    rows = em.minimum(em.maximum(r, 0), top)
+    vals = em.take_along_axis(ab, rows, axis=0)
+    return em.where(inside, vals, 0)
+
+
+def _solve_banded(em, l_and_u, ab, b, overwrite_ab=None, overwrite_b=None, check_finite=None):
+    if not (isinstance(l_and_u, Const) and len(l_and_u.value) == 2):
+        raise S2SGradError("scipy.linalg.solve_banded: (l, u) must be constant integers")
+    l, u = (int(k) for k in l_and_u.value)
+    return em.call("scipy_solve", _band_dense(em, ab, l, u), b)
+
+
+def _solveh_banded(em, ab, b, overwrite_ab=None, overwrite_b=None, lower=Const(False),
+                   check_finite=None):
+    if not isinstance(lower, Const):
+        raise S2SGradError("scipy.linalg.solveh_banded: lower= must be a constant")
+    k = em.subtract(em.call("getitem", em.shape(ab), _params={"index": 0}), 1)
+    band = _band_dense(em, ab, 0, k) if not lower.value else _band_dense(em, ab, k, 0)
+    # the triangle read, completed to the symmetric (Hermitian) matrix
+    diag = em.multiply(band, em.eye(em.call("getitem", em.shape(ab), _params={"index": -1})))
+    other = em.swapaxes(em.conj_if_complex(band), axis1=-1, axis2=-2)
+    full = em.subtract(em.add(band, other), em.real_if_complex(diag))
+    return em.call("scipy_solve", full, b, assume_a=Const("pos"))
+
+
+defcomposite("scipy_solve_banded", sl.solve_banded, expand=_solve_banded,
+             sig="l_and_u, ab, b, /, overwrite_ab=False, overwrite_b=False, check_finite=True",
+             doc="scipy.linalg.solve_banded: solve with the dense band matrix.")
+defcomposite("scipy_solveh_banded", sl.solveh_banded, expand=_solveh_banded,
+             sig="ab, b, /, overwrite_ab=False, overwrite_b=False, lower=False, "
+                 "check_finite=True",
+             doc="scipy.linalg.solveh_banded: solve with the dense symmetric band matrix.")
+
+
+def _fractional_matrix_power(em, A, t):
+    if not (isinstance(t, Const) and isinstance(t.value, (int, float))):
+        raise S2SGradError("scipy.linalg.fractional_matrix_power: the power t must be a "
+                           "constant number")
+    if float(t.value).is_integer():
+        from .decompositions import _matrix_power_expand
+        return _matrix_power_expand(em, A, Const(int(t.value)))
+    # A^t = expm(t logm(A)) (the principal power; logm's domain and rules)
+    return em.expm(em.multiply(float(t.value), em.logm(A)))
+
+
+defcomposite("scipy_fractional_matrix_power", sl.fractional_matrix_power,
+             expand=_fractional_matrix_power, sig="A, t, /",
+             doc="scipy.linalg.fractional_matrix_power: expm(t logm(A)) (integer t: "
+                 "matrix_power).")
+
+
+def _solve_discrete_lyapunov(em, a, q, method=None):
+    # SciPy's 'bilinear' reduction to the continuous equation (its method for
+    # n >= 10; 'direct' solves the same equation by a Kronecker system)
+    if method is not None and not isinstance(method, Const):
+        raise S2SGradError("scipy.linalg.solve_discrete_lyapunov: method= must be a constant")
+    n = em.len(a)
+    eye = em.eye(n)
+    aH = em.swapaxes(em.conj_if_complex(a), axis1=-1, axis2=-2)
+    aHI_inv = em.inv(em.add(aH, eye))
+    b = em.matmul(em.subtract(aH, eye), aHI_inv)
+    c = em.multiply(2.0, em.matmul(em.matmul(em.inv(em.add(a, eye)), q), aHI_inv))
+    bH = em.swapaxes(em.conj_if_complex(b), axis1=-1, axis2=-2)
+    return em.call("solve_sylvester", bH, em.swapaxes(em.conj_if_complex(bH), axis1=-1,
+                                                        axis2=-2), em.negative(c))
+
+
+defcomposite("scipy_solve_discrete_lyapunov", sl.solve_discrete_lyapunov,
+             expand=_solve_discrete_lyapunov, sig="a, q, /, method=None",
+             doc="scipy.linalg.solve_discrete_lyapunov: SciPy's bilinear reduction to "
+                 "solve_sylvester.")

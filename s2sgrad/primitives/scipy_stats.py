@@ -1441,3 +1441,16 @@ for _name, _sig, _expand in [
 defprim("scipy.stats.rankdata", st.rankdata, sig="a, method='average', *, axis=None, "
         "nan_policy='propagate'", nondiff=True, shape=shape_fresh,
         pyname="scipy.stats.rankdata", doc="scipy.stats.rankdata: ranks, data.")
+
+
+# norm.entropy(loc, scale): 1/2 log(2 pi e) + log(scale) (the loc does not enter)
+def _norm_entropy(em, loc=None, scale=None):
+    base = 0.5 + _LOG_SQRT_2PI
+    if _none(scale):
+        return Const(base) if _none(loc) else em.add(em.multiply(_f64(em, loc), 0.0), base)
+    s = em.add(em.log(_f64(em, scale)), base)
+    return s if _none(loc) else em.add(s, em.multiply(_f64(em, loc), 0.0))
+
+
+defcomposite("scipy.stats.norm.entropy", sig="loc=0, scale=1", expand=_norm_entropy,
+             methods=[(st.norm, "entropy")], doc="scipy.stats.norm.entropy(loc, scale)")

@@ -232,6 +232,19 @@ def _var_numpy2(x, m):
             + np.var(x, correction=2, where=x > -1.0))
 
 
+def _banded(ab, b):
+    return (np.sum(np.sin(sl.solve_banded((1, 1), ab, b)))
+            + np.sum(sl.solveh_banded(_HB + 0.1 * ab[:2] ** 2, b, lower=True) * W43[:, :2])
+            + np.sum(sl.solveh_banded(_HB[::-1] + 0.1 * ab[1:] ** 2, b[:, 0])))
+
+
+def _matrix_more(a, q):
+    return (np.sum(sl.fractional_matrix_power(a @ a.T + np.eye(3), 0.5) * W3)
+            + np.sum(sl.fractional_matrix_power(a, 2) ** 2)
+            + np.sum(sl.solve_discrete_lyapunov(a * 0.3, q) * W3))
+
+
+_HB = np.array([[4.0, 5.0, 4.5, 6.0], [0.5, -0.3, 0.8, 0.0]])   # lower form, diagonally dominant
 P34 = pos(3, 4)
 Q34 = pos(3, 4)
 D34 = distinct(3, 4)
@@ -279,6 +292,12 @@ SPECS = [
           "scipy.fft.fftn"), _sfft, (normal(3, 4),), id="scipy-fft"),
     Spec("r2r_adjoint", _r2r_adjoint, (normal(3, 4),)),
     Spec("scipy.signal.detrend", _detrend, (normal(3, 4),)),
+    Spec(("scipy_solve_banded", "scipy_solveh_banded"), _banded,
+         (normal(3, 4) * 0.3 + np.array([[0.0], [3.0], [0.0]]), normal(4, 2)), wrt=(0, 1),
+         float32=False, id="banded"),
+    Spec(("scipy_fractional_matrix_power", "scipy_solve_discrete_lyapunov"), _matrix_more,
+         (well(3), spd(3)), wrt=(0, 1), float32=False, id="fractional-power-dlyap"),
+    Spec("scipy.stats.norm.entropy", lambda s: np.sum(st.norm.entropy(1.0, s) * W4), (pos(4),)),
     Spec(("var_where", "std_where"), _var_numpy2, (normal(3, 4), normal(1, 4)), wrt=(0, 1),
          id="var-correction-mean"),
     Spec(("filter_linear", "scipy.signal.lfilter", "scipy.signal.sosfilt",
