@@ -201,6 +201,14 @@ def _sfft(x):
             + np.sum(sfft.fftshift(x) * W34) + np.sum(sfft.fftfreq(4) * x[0]))
 
 
+def _sfft_more(x):
+    return (np.sum(np.abs(sfft.fft2(x)) ** 2) + np.sum(sfft.hfft(x[0] + 0.5j * x[1]) * W4[:3].sum())
+            + np.sum(np.sin(sfft.idstn(x, type=2))) + np.sum(np.real(sfft.ifft(x, axis=0)) * W34)
+            + np.sum(np.abs(sfft.ifftn(x, s=(4, 4), axes=(0, 1))) ** 2) + np.sum(np.abs(sfft.ihfft(x)) ** 2)
+            + np.sum(sfft.irfft2(x + 0.3j * W34) * 0.5) + np.sum(np.abs(sfft.rfft2(x)) ** 2)
+            + np.sum(np.abs(sfft.rfftn(x, axes=(0,))) ** 2) + np.sum(sfft.irfftn(x + 1j * x) ** 2))
+
+
 def _r2r_adjoint(g):
     return np.sum(np.sin(rt.r2r_adjoint(g, W34, "dct", 2, None, -1, None, None)))
 
@@ -291,6 +299,10 @@ SPECS = [
     Spec(("scipy.fft.fft", "scipy.fft.ifft2", "scipy.fft.rfft", "scipy.fft.irfft",
           "scipy.fft.fftn"), _sfft, (normal(3, 4),), id="scipy-fft"),
     Spec("r2r_adjoint", _r2r_adjoint, (normal(3, 4),)),
+    Spec(("scipy.fft.fft2", "scipy.fft.hfft", "scipy.fft.idstn", "scipy.fft.ifft",
+          "scipy.fft.ifftn", "scipy.fft.ihfft", "scipy.fft.irfft2", "scipy.fft.irfftn",
+          "scipy.fft.rfft2", "scipy.fft.rfftn"), _sfft_more, (normal(3, 4),),
+         id="scipy-fft-more"),
     Spec("scipy.signal.detrend", _detrend, (normal(3, 4),)),
     Spec(("scipy_solve_banded", "scipy_solveh_banded"), _banded,
          (normal(3, 4) * 0.3 + np.array([[0.0], [3.0], [0.0]]), normal(4, 2)), wrt=(0, 1),
