@@ -1087,6 +1087,23 @@ pairwise dist              | np.sqrt(np.sum((x[:, None, :] - y[None, :, :]) ** 2
 mse + l2                   | np.mean((x @ v - w[:3]) ** 2) + 0.1 * np.sum(v ** 2)
 logistic loss              | np.mean(np.log1p(np.exp(-np.sign(w[:3]) * (x @ v))))
 huber by hand              | np.where(np.abs(x) < 0.5, 0.5 * x ** 2, 0.5 * (np.abs(x) - 0.25))
+# ---------------------------------------------------------------- complex arithmetic (real loss)
+complex square abs         | = np.sum(np.abs((x + 1j * y) ** 2 + (p - 1j * q)) ** 2)
+complex reciprocal         | = np.sum(np.real(1.0 / (p + 1j * x)) + np.imag((x + 1j * p) ** -2))
+complex power complex exp  | = np.sum(np.real((p + 1j * u) ** (0.5 + 0.3j)))
+complex exp log            | = np.sum(np.abs(np.exp(x + 1j * y) * np.log(p + 1j * x)))
+complex trig               | = np.sum(np.real(np.sin(x + 1j * u) * np.cos(u - 1j * x) + np.tanh(u + 1j * u)))
+complex conj product       | = np.sum(np.real((x + 1j * y) * np.conj(p + 1j * q)))
+complex angle abs          | np.angle(x + 1j * p) * np.abs(y + 1j * x)
+complex cumsum cumprod     | = np.sum(np.abs(np.cumsum(x + 1j * y, axis=1)) + np.real(np.cumprod(p + 0.1j * u, axis=1)))
+complex eigh hermitian     | = np.sum(np.linalg.eigvalsh(S + 1j * (A - A.T))) + np.sum(np.abs(np.linalg.eigh(S + 1j * (A - A.T))[1][:, 0]) ** 2)
+complex svd values         | np.linalg.svd(x + 1j * y, compute_uv=False)
+complex det solve          | = np.abs(np.linalg.det(A + 1j * B)) + np.sum(np.abs(np.linalg.solve(A + 1j * B, v[:3] + 1j * w[:3])))
+complex matmul einsum      | = np.sum(np.abs(np.einsum("ij,kj->ik", x + 1j * y, np.conj(p + 1j * q))) ** 2)
+complex fft of complex     | = np.sum(np.abs(np.fft.ifft(np.fft.fft(x + 1j * y) * (p + 1j * q))) ** 2)
+complex mean var           | = np.sum(np.abs(np.mean(x + 1j * y, axis=0))) + np.sum(np.var(x + 1j * y, axis=1))
+complex sqrt abs2          | = np.sum(np.real(np.sqrt(x + 1j * p)) * np.imag(np.sqrt(x + 1j * p)))
+complex real/imag assign   | = _complex_assign(x, y)
 # ---------------------------------------------------------------- views, aliasing and in-place updates
 view row += (writes x copy) | = _view_row(x, y)
 alias b = a then a[0] =    | = _alias_names(x, v)
@@ -1421,6 +1438,14 @@ def _ellipsis_write(t, x):
     z = t.copy()
     z[..., 1] = x[:2, :3]
     return np.sum(np.sin(z))
+
+
+def _complex_assign(x, y):
+    z = np.zeros((3, 4), dtype=complex)
+    z.real = x
+    z.imag = y * 2.0
+    z[0] = z[0] * 1j
+    return np.sum(np.abs(z) ** 2)
 
 
 def _odeint(v):
