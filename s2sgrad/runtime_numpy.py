@@ -1690,3 +1690,93 @@ def gradient_stacked_adjoint(h, f, *spacing, edge_order=1):
                              edge_order=edge_order)
         out = t if out is None else out + t
     return out
+
+
+# ---------------------------------------------------------------- scipy.fft's real-to-real transforms
+
+__all__ += ["r2r", "r2r_adjoint"]
+
+
+def _r2r_call(x, kind, type, n, axis, norm, orthogonalize):
+    import scipy.fft as sf
+    f = getattr(sf, kind)
+    kw = {"type": type, "norm": norm}
+    if orthogonalize is not None:
+        kw["orthogonalize"] = orthogonalize
+    if kind.endswith("n"):
+        return f(x, s=n, axes=axis, **kw)
+    return f(x, n=n, axis=axis, **kw)
+
+
+def r2r(x, kind, type=2, n=None, axis=-1, norm=None, orthogonalize=None):
+    """scipy.fft.<kind>(x, ...) (dct, idct, dst, idst and their n-d forms)."""
+    return _r2r_call(x, kind, type, n, axis, norm, orthogonalize)
+
+
+def r2r_adjoint(g, x, kind, type=2, n=None, axis=-1, norm=None, orthogonalize=None):
+    """The transpose of ``r2r(., kind, ...)`` at ``x``'s shape applied to
+    ``g``: along each transformed axis the matrix ``M`` SciPy's 1-d transform
+    makes of ``eye(len)`` (so every type, norm and length convention is
+    SciPy's), applied as ``M^T``; an n-d transform is the 1-d one along
+    each axis in turn."""
+    x = np.asarray(x)
+    g = np.asarray(g)
+    if kind.endswith("n"):
+        base = kind[:-1]
+        axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis))
+        sizes = (None,) * len(axes) if n is None else tuple(np.atleast_1d(n))
+        pairs = list(zip(axes, sizes))
+    else:
+        base = kind
+        pairs = [(axis, n)]
+    shape = list(x.shape)               # r2r's result: length n along each axis
+    for ax, size in pairs:
+        if size is not None:
+            shape[ax] = int(size)
+    out = np.broadcast_to(g, tuple(shape))    # (a cotangent may come as a scalar)
+    for ax, size in reversed(pairs):
+        m_in = x.shape[ax]
+        dt = np.result_type(x.dtype, np.float32) if x.dtype.kind != "c" else x.real.dtype
+        M = _r2r_call(np.eye(m_in, dtype=dt), base, type, size, 0, norm, orthogonalize)
+        moved = np.moveaxis(out, ax, -1)
+        out = np.moveaxis(moved @ M.astype(np.result_type(moved.dtype, M.dtype), copy=False),
+                          -1, ax)
+    return out.astype(np.result_type(g.dtype, x.dtype), copy=False)
+
+
+# ---------------------------------------------------------------- scipy.signal's linear filters
+#
+# Each is linear in the signal along one axis (the coefficients are data):
+# y = M x.  lfilter and sosfilt start from rest, so M is lower-triangular
+# Toeplitz and M^T g = flip(M flip(g)); filtfilt, sosfiltfilt and
+# savgol_filter (edge handling included) have M^T applied as the matrix the
+# filter makes of the identity.
+
+__all__ += ["filter_linear", "filter_linear_adjoint"]
+
+_FLIP_ADJOINT = ("lfilter", "sosfilt")
+
+
+def filter_linear(x, kind, axis=-1, b=None, a=None, sos=None, opts=()):
+    """scipy.signal.<kind> of ``x`` along ``axis`` with coefficients b, a or
+    sos and the constant options ``opts`` (key, value pairs)."""
+    import scipy.signal as ss
+    kw = dict(opts)
+    if kind in ("lfilter", "filtfilt"):
+        return getattr(ss, kind)(b, a, x, axis=axis, **kw)
+    if kind in ("sosfilt", "sosfiltfilt"):
+        return getattr(ss, kind)(sos, x, axis=axis, **kw)
+    return ss.savgol_filter(x, axis=axis, **kw)
+
+
+def filter_linear_adjoint(g, x, kind, axis=-1, b=None, a=None, sos=None, opts=()):
+    """M^T g for ``filter_linear(., kind, ...)`` at ``x``'s shape."""
+    x = np.asarray(x)
+    g = np.broadcast_to(g, x.shape)
+    if kind in _FLIP_ADJOINT:
+        return np.flip(filter_linear(np.flip(g, axis), kind, axis, b, a, sos, opts), axis)
+    n = x.shape[axis]
+    dt = np.result_type(x.dtype, np.float32) if x.dtype.kind != "c" else x.real.dtype
+    M = filter_linear(np.eye(n, dtype=dt), kind, 0, b, a, sos, opts)
+    moved = np.moveaxis(g, axis, -1)
+    return np.moveaxis(moved @ M, -1, axis).astype(np.result_type(g.dtype, x.dtype), copy=False)

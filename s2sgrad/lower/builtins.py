@@ -327,9 +327,12 @@ MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
     "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
     "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "sinh": "sinh",
-    "cosh": "cosh", "tanh": "tanh", "fabs": "abs", "pow": "power", "hypot": "hypot",
+    "cosh": "cosh", "tanh": "tanh", "fabs": "fabs", "pow": "power", "hypot": "hypot",
     "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "degrees": "rad2deg",
-    "radians": "deg2rad", "copysign": "copysign", "exp2": "exp2", "cbrt": "cbrt"}.items()
+    "radians": "deg2rad", "copysign": "copysign", "exp2": "exp2", "cbrt": "cbrt",
+    # integer-valued: data (a float of the same value); scipy.special's rules
+    "floor": "floor", "ceil": "ceil", "trunc": "trunc",
+    "erf": "erf", "erfc": "erfc", "gamma": "gamma", "lgamma": "gammaln"}.items()
     if hasattr(math, k)}
 
 

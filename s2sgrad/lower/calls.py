@@ -606,6 +606,12 @@ class CallsMixin:
                     self.apply(P.get("log"), args[:1], {}, node),
                     self.apply(P.get("log"), args[1:], {}, node)], {}, node)
             else:
+                if mname not in P.REGISTRY:         # math.erf: scipy.special's rules
+                    P.load_optional_rules(force=True)
+                if mname not in P.REGISTRY:
+                    raise self.error(node, f"'math.{obj.__name__}' needs SciPy's rules "
+                                           f"(scipy is not installed); compute it outside",
+                                     cls=UnknownFunctionError, construct=f"math.{obj.__name__}")
                 out = self.apply(P.get(mname), args, {}, node)
             return self.apply(P.get("float"), [out], {}, node)
         if obj is warnings.simplefilter or obj is warnings.filterwarnings:

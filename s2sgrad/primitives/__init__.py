@@ -27,6 +27,7 @@ from . import extras            # noqa: F401  np.block, np.i0, poly*, unwrap, un
 from . import buffers           # noqa: F401  empty_like, ascontiguousarray, asanyarray, ...
 from . import polynomials       # noqa: F401  np.polymul
 from . import functional        # noqa: F401  helpers of np.apply_over_axes, ...
+from . import more_numpy        # noqa: F401  matvec, vecmat, compress, windows, round()
 from . import user_rules        # noqa: F401  the run-time check of user rules' results
 
 # SciPy's rules (scipy_special, scipy_stats) are imported on demand, once the

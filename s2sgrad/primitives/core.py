@@ -416,6 +416,7 @@ OPTIONAL_RULES = (
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
     ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
+    ("scipy.fft", "s2sgrad.primitives.scipy_fft"),
 )
 _LOADED_OPTIONAL: set = set()
 

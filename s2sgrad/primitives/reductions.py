@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 from ..ir import Const
 from .core import Emitter, defmethod, defprim, get, shape_fresh, shape_of, SCALAR
 
@@ -371,21 +372,42 @@ def _mean_where(em, a, axis=None, dtype=None, keepdims=None, where=None):
     return em.divide(total, _masked_count(em, a, where, axis, keepdims))
 
 
-def _var_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None):
-    mu = _mean_where(em, a, axis, dtype, True, where)
+def _var_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None, mean=None,
+               correction=None):
+    if correction is not None and _opt(correction) is not None:
+        # NumPy 2's name for ddof (giving both is NumPy's error too)
+        if ddof is not None and not isinstance(ddof, int) and _opt(ddof) not in (None, 0):
+            raise S2SGradError("np.var/np.std: ddof and correction can't be provided "
+                               "simultaneously")
+        ddof = correction
+    # NumPy 2's mean=: the deviations are from the given mean (shaped as with
+    # keepdims=True), which is differentiated as given
+    masked = _given_mask(where)          # (routed here for mean=/correction= alone too)
+    kw = _red_kw(_opt(axis), _opt(keepdims))
+    if mean is not None and _opt(mean) is not None:
+        mu = mean
+    elif masked:
+        mu = _mean_where(em, a, axis, dtype, True, where)
+    else:
+        mu = em.mean(a, **_red_kw(_opt(axis), True))
     d = em.subtract(a, mu)
     sq = em.real_if_complex(em.multiply(em.conj_if_complex(d), d))
-    total = em.sum(sq, where=where, **_red_kw(_opt(axis), _opt(keepdims)))
-    dof = _masked_count(em, a, where, axis, keepdims)
+    if masked:
+        total = em.sum(sq, where=where, **kw)
+        dof = _masked_count(em, a, where, axis, keepdims)
+    else:
+        total = em.sum(sq, **kw)
+        dof = em.divide(em.size(a), em.size(total))
     ddof = _opt(ddof) or 0
     if ddof:
         dof = em.subtract(dof, ddof)
     return em.divide(total, dof)
 
 
-def _std_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None):
+def _std_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None, mean=None,
+               correction=None):
     # derivative 0 where the spread is 0 (one selected element), as np.std's rule
-    v = _var_where(em, a, axis, dtype, ddof, keepdims, where)
+    v = _var_where(em, a, axis, dtype, ddof, keepdims, where, mean, correction)
     zero = em.equal(v, 0)
     return em.where(zero, 0, em.sqrt(em.where(zero, 1, v)))
 
@@ -415,18 +437,22 @@ def _route(composite, keys):
 defprim("mean_where", None, sig="a, /, axis=None, dtype=None, keepdims=None, *, where=True",
         expand=_mean_where, doc="np.mean(..., where=mask): masked sum / masked count.")
 defprim("var_where", None,
-        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True",
-        expand=_var_where, doc="np.var(..., where=mask): from masked sums.")
+        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True, mean=None, "
+            "correction=None",
+        expand=_var_where, doc="np.var(..., where=mask / mean= / correction=): from masked "
+                               "sums.")
 defprim("std_where", None,
-        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True",
-        expand=_std_where, doc="np.std(..., where=mask): sqrt of the masked variance.")
+        sig="a, /, axis=None, dtype=None, *, ddof=0, keepdims=None, where=True, mean=None, "
+            "correction=None",
+        expand=_std_where, doc="np.std(..., where=mask / mean= / correction=): sqrt of the "
+                               "masked variance.")
 defprim("prod_masked", None,
         sig="a, /, axis=None, dtype=None, keepdims=None, initial=None, where=True",
         expand=_prod_masked, doc="np.prod(..., initial=, where=): the prod of where(mask, a, 1), "
                                  "times initial.")
 get("mean").canonicalize = _route("mean_where", ("where",))
-get("var").canonicalize = _route("var_where", ("where",))
-get("std").canonicalize = _route("std_where", ("where",))
+get("var").canonicalize = _route("var_where", ("where", "mean", "correction"))
+get("std").canonicalize = _route("std_where", ("where", "mean", "correction"))
 get("prod").canonicalize = _route("prod_masked", ("where", "initial"))
 
 

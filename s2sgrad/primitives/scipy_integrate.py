@@ -222,3 +222,52 @@ for _name, _what, _kind in (("ode_adjoint", "odeint", "adjoint"),
                             ("ivp_adjoint", "solve_ivp", "adjoint"),
                             ("ivp_tangent", "solve_ivp", "sensitivity")):
     get(_name).no_derivative = _SECOND.format(what=_what, kind=_kind)
+
+
+# ------------------------------------------------------------ quadrature of samples
+#
+# scipy.integrate.trapezoid is np.trapezoid (same signature and formula: its
+# rules); cumulative_trapezoid is SciPy's cumsum(d * (y[1:] + y[:-1]) / 2.0)
+# along the axis (d = dx or np.diff(x)), written with differentiable primitives.
+
+from .core import register_object  # noqa: E402
+
+if hasattr(si, "trapezoid"):
+    register_object(si.trapezoid, get("trapezoid"))
+
+
+def _cumtrapz(em, y, x=None, dx=Const(1.0), axis=Const(-1), initial=None):
+    if not isinstance(axis, Const) or not isinstance(axis.value, int):
+        raise S2SGradError("scipy.integrate.cumulative_trapezoid: axis must be a constant "
+                           "integer")
+    if initial is not None and not (isinstance(initial, Const) and initial.value in (None, 0)):
+        raise S2SGradError("scipy.integrate.cumulative_trapezoid: initial must be 0 or None "
+                           "(as SciPy requires)")
+    ax = axis.value
+    yl = em.moveaxis(y, ax, -1)
+    hi = em.call("getitem", yl, _params={"index": (Ellipsis, slice(1, None))})
+    lo = em.call("getitem", yl, _params={"index": (Ellipsis, slice(None, -1))})
+    if x is None or (isinstance(x, Const) and x.value is None):
+        d = dx
+    else:
+        # a 1-d x runs along the axis (the last one here); with another axis
+        # x's rank decides SciPy's layout, which is not known while compiling
+        if ax != -1:
+            raise S2SGradError("scipy.integrate.cumulative_trapezoid: x= with an axis other "
+                               "than -1 is not supported; put the axis last with np.moveaxis "
+                               "(on y and an x of y's rank)")
+        d = em.diff(x, Const(None), Const(None), axis=Const(-1))
+    res = em.cumsum(em.divide(em.multiply(d, em.add(hi, lo)), 2.0), axis=-1)
+    if initial is not None and not (isinstance(initial, Const) and initial.value is None):
+        first = em.multiply(em.call("getitem", yl, _params={"index": (Ellipsis, slice(0, 1))}),
+                            0.0)
+        res = em.concatenate(first, res, axis=-1)
+    return em.moveaxis(res, -1, ax)
+
+
+if hasattr(si, "cumulative_trapezoid"):
+    from .core import defcomposite  # noqa: E402
+    defcomposite("scipy.integrate.cumulative_trapezoid", si.cumulative_trapezoid,
+                 sig="y, x=None, dx=1.0, axis=-1, initial=None", expand=_cumtrapz,
+                 doc="scipy.integrate.cumulative_trapezoid: cumsum(d (y[1:] + y[:-1]) / 2) "
+                     "along the axis (initial 0 or None).")

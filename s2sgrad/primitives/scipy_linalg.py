@@ -887,3 +887,207 @@ explain_refusal("scipy", "funm", "scipy.linalg.funm",
                 "carries the derivative, and func's own derivative would be needed; use "
                 "scipy.linalg.expm/logm/sqrtm (differentiated exactly), or for a symmetric "
                 "A: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ V.T")
+
+
+# ---------------------------------------------------------------- found by the wider probes
+#
+# scipy.linalg.eig / eigvals: np.linalg.eig's rules (LAPACK's geev, the same
+# eigenvector normalisation), the eigenvalues complex as SciPy returns them;
+# khatri_rao, circulant, hankel, companion: gathers and products of the
+# entries; solve_continuous_lyapunov: solve_sylvester(a, a^H, q), as SciPy
+# defines it; sinm/cosm/sinhm/coshm/tanhm from expm as SciPy computes them.
+
+
+def _eig_expand(em, a, b=None, left=None, right=None, overwrite_a=None, overwrite_b=None,
+                check_finite=None, homogeneous_eigvals=None):
+    _only_default("eig", b=(b, None), left=(left, False),
+                  homogeneous_eigvals=(homogeneous_eigvals, False))
+    if not (right is None or isinstance(right, Const)):
+        raise S2SGradError("scipy.linalg.eig: right= must be a constant")
+    if right is not None and not right.value:
+        return em.add(em.eigvals(a), Const(0j))
+    w, v = em.eig(a)
+    return em.add(w, Const(0j)), v
+
+
+defcomposite("scipy_eig", sl.eig, expand=_eig_expand,
+             sig="a, /, b=None, left=False, right=True, overwrite_a=False, overwrite_b=False, "
+                 "check_finite=True, homogeneous_eigvals=False",
+             doc="scipy.linalg.eig (b=None, left=False): np.linalg.eig's rules, complex "
+                 "eigenvalues.")
+
+
+def _eigvals_expand(em, a, b=None, overwrite_a=None, check_finite=None,
+                    homogeneous_eigvals=None):
+    _only_default("eigvals", b=(b, None), homogeneous_eigvals=(homogeneous_eigvals, False))
+    return em.add(em.eigvals(a), Const(0j))
+
+
+defcomposite("scipy_eigvals", sl.eigvals, expand=_eigvals_expand,
+             sig="a, /, b=None, overwrite_a=False, check_finite=True, homogeneous_eigvals=False",
+             doc="scipy.linalg.eigvals (b=None): np.linalg.eigvals's rules, complex.")
+
+
+def _khatri_rao(em, a, b):
+    c = em.multiply(em.expand_dims(a, axis=-2), em.expand_dims(b, axis=-3))
+    # (..., m, n, k) -> (-1, k) as SciPy reshapes (2-d operands)
+    return em.reshape(c, shape=em.make_tuple(Const(-1), em.call(
+        "getitem", em.shape(c), _params={"index": -1})))
+
+
+defcomposite("scipy_khatri_rao", sl.khatri_rao, expand=_khatri_rao, sig="a, b, /",
+             doc="scipy.linalg.khatri_rao: the column-wise Kronecker product.")
+
+
+def _circulant(em, c):
+    n = em.call("getitem", em.shape(c), _params={"index": -1})
+    i = em.arange(n)
+    idx = em.remainder(em.subtract(em.expand_dims(i, axis=1), em.expand_dims(i, axis=0)), n)
+    return em.take(c, idx, axis=-1)
+
+
+defcomposite("scipy_circulant", sl.circulant, expand=_circulant, sig="c, /",
+             doc="scipy.linalg.circulant: c[(i - j) % n] (a gather).")
+
+
+def _hankel(em, c, r=None):
+    c = em.ravel(c)
+    r = em.zeros_like(c) if r is None or (isinstance(r, Const) and r.value is None) \
+        else em.ravel(r)
+    vals = em.concatenate(c, em.call("getitem", r, _params={"index": slice(1, None)}), axis=0)
+    idx = em.add(em.expand_dims(em.arange(em.len(c)), axis=1),
+                 em.expand_dims(em.arange(em.len(r)), axis=0))
+    return em.take(vals, idx)
+
+
+defcomposite("scipy_hankel", sl.hankel, expand=_hankel, sig="c, r=None, /",
+             doc="scipy.linalg.hankel: concatenate(c, r[1:])[i + j] (a gather).")
+
+
+def _companion(em, a):
+    n = em.len(a)
+    first = em.negative(em.divide(em.call("getitem", a, _params={"index": slice(1, None)}),
+                                  em.call("getitem", a, _params={"index": 0})))
+    rest = em.eye(em.subtract(n, 2), em.subtract(n, 1), dtype=em.call(
+        "result_type", first, _params={"spelling": ("attr", "dtype")}))
+    return em.concatenate(em.expand_dims(first, axis=0), rest, axis=0)
+
+
+defcomposite("scipy_companion", sl.companion, expand=_companion, sig="a, /",
+             doc="scipy.linalg.companion (1-d a): first row -a[1:] / a[0], ones below "
+                 "the diagonal.")
+
+if hasattr(sl, "solve_continuous_lyapunov"):
+    defcomposite("scipy_solve_continuous_lyapunov", sl.solve_continuous_lyapunov,
+                 expand=lambda em, a, q: em.call("solve_sylvester", a, em.swapaxes(
+                     em.conj_if_complex(a), axis1=-1, axis2=-2), q),
+                 sig="a, q, /", doc="scipy.linalg.solve_continuous_lyapunov: "
+                                    "solve_sylvester(a, a^H, q).")
+
+
+def _trig_m(name):
+    def expand(em, A):
+        if name in ("cosm", "sinm"):
+            # SciPy: 0.5 (expm(iA) + expm(-iA)) and 0.5j (expm(-iA) - expm(iA)); for a
+            # real A the real (imaginary) part of expm(iA), which this equals
+            ep, en = em.expm(em.multiply(A, Const(1j))), em.expm(em.multiply(A, Const(-1j)))
+            e = em.multiply(0.5, em.add(ep, en)) if name == "cosm" else \
+                em.multiply(Const(0.5j), em.subtract(en, ep))
+            return em.call("real_like", e, A)
+        ep, en = em.expm(A), em.expm(em.negative(A))
+        if name == "sinhm":
+            return em.multiply(0.5, em.subtract(ep, en))
+        if name == "coshm":
+            return em.multiply(0.5, em.add(ep, en))
+        return em.call("scipy_solve", em.multiply(0.5, em.add(ep, en)),
+                       em.multiply(0.5, em.subtract(ep, en)))
+    return expand
+
+
+for _name in ("cosm", "sinm", "sinhm", "coshm", "tanhm"):
+    defcomposite(f"scipy_{_name}", getattr(sl, _name), expand=_trig_m(_name), sig="A, /",
+                 doc=f"scipy.linalg.{_name} from expm (real matrices for cosm/sinm).")
+
+
+# Banded systems: the dense matrix the band storage describes (entry (i, j)
+# at ab[u + i - j, j]; solveh_banded's symmetric/Hermitian form from its upper
+# or lower band), then solve's rules.  Same solution as LAPACK's banded
+# solvers up to rounding; memory n^2 instead of the band's.
+def _band_dense(em, ab, l, u):
+    n = em.call("getitem", em.shape(ab), _params={"index": -1})
+    i = em.expand_dims(em.arange(n), axis=1)
+    j = em.expand_dims(em.arange(n), axis=0)
+    r = em.add(em.subtract(i, j), u)
+    top = em.add(l, u)
+    inside = em.logical_and(em.greater_equal(r, 0), em.less_equal(r, top))
+    rows = em.minimum(em.maximum(r, 0), top)
+    vals = em.take_along_axis(ab, rows, axis=0)
+    return em.where(inside, vals, 0)
+
+
+def _solve_banded(em, l_and_u, ab, b, overwrite_ab=None, overwrite_b=None, check_finite=None):
+    if not (isinstance(l_and_u, Const) and len(l_and_u.value) == 2):
+        raise S2SGradError("scipy.linalg.solve_banded: (l, u) must be constant integers")
+    l, u = (int(k) for k in l_and_u.value)
+    return em.call("scipy_solve", _band_dense(em, ab, l, u), b)
+
+
+def _solveh_banded(em, ab, b, overwrite_ab=None, overwrite_b=None, lower=Const(False),
+                   check_finite=None):
+    if not isinstance(lower, Const):
+        raise S2SGradError("scipy.linalg.solveh_banded: lower= must be a constant")
+    k = em.subtract(em.call("getitem", em.shape(ab), _params={"index": 0}), 1)
+    band = _band_dense(em, ab, 0, k) if not lower.value else _band_dense(em, ab, k, 0)
+    # the triangle read, completed to the symmetric (Hermitian) matrix
+    diag = em.multiply(band, em.eye(em.call("getitem", em.shape(ab), _params={"index": -1})))
+    other = em.swapaxes(em.conj_if_complex(band), axis1=-1, axis2=-2)
+    full = em.subtract(em.add(band, other), em.real_if_complex(diag))
+    return em.call("scipy_solve", full, b, assume_a=Const("pos"))
+
+
+defcomposite("scipy_solve_banded", sl.solve_banded, expand=_solve_banded,
+             sig="l_and_u, ab, b, /, overwrite_ab=False, overwrite_b=False, check_finite=True",
+             doc="scipy.linalg.solve_banded: solve with the dense band matrix.")
+defcomposite("scipy_solveh_banded", sl.solveh_banded, expand=_solveh_banded,
+             sig="ab, b, /, overwrite_ab=False, overwrite_b=False, lower=False, "
+                 "check_finite=True",
+             doc="scipy.linalg.solveh_banded: solve with the dense symmetric band matrix.")
+
+
+def _fractional_matrix_power(em, A, t):
+    if not (isinstance(t, Const) and isinstance(t.value, (int, float))):
+        raise S2SGradError("scipy.linalg.fractional_matrix_power: the power t must be a "
+                           "constant number")
+    if float(t.value).is_integer():
+        from .decompositions import _matrix_power_expand
+        return _matrix_power_expand(em, A, Const(int(t.value)))
+    # A^t = expm(t logm(A)) (the principal power; logm's domain and rules)
+    return em.expm(em.multiply(float(t.value), em.logm(A)))
+
+
+defcomposite("scipy_fractional_matrix_power", sl.fractional_matrix_power,
+             expand=_fractional_matrix_power, sig="A, t, /",
+             doc="scipy.linalg.fractional_matrix_power: expm(t logm(A)) (integer t: "
+                 "matrix_power).")
+
+
+def _solve_discrete_lyapunov(em, a, q, method=None):
+    # SciPy's 'bilinear' reduction to the continuous equation (its method for
+    # n >= 10; 'direct' solves the same equation by a Kronecker system)
+    if method is not None and not isinstance(method, Const):
+        raise S2SGradError("scipy.linalg.solve_discrete_lyapunov: method= must be a constant")
+    n = em.len(a)
+    eye = em.eye(n)
+    aH = em.swapaxes(em.conj_if_complex(a), axis1=-1, axis2=-2)
+    aHI_inv = em.inv(em.add(aH, eye))
+    b = em.matmul(em.subtract(aH, eye), aHI_inv)
+    c = em.multiply(2.0, em.matmul(em.matmul(em.inv(em.add(a, eye)), q), aHI_inv))
+    bH = em.swapaxes(em.conj_if_complex(b), axis1=-1, axis2=-2)
+    return em.call("solve_sylvester", bH, em.swapaxes(em.conj_if_complex(bH), axis1=-1,
+                                                        axis2=-2), em.negative(c))
+
+
+defcomposite("scipy_solve_discrete_lyapunov", sl.solve_discrete_lyapunov,
+             expand=_solve_discrete_lyapunov, sig="a, q, /, method=None",
+             doc="scipy.linalg.solve_discrete_lyapunov: SciPy's bilinear reduction to "
+                 "solve_sylvester.")

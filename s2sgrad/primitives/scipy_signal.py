@@ -119,3 +119,141 @@ defcomposite("scipy.signal.convolve2d", ss.convolve2d,
 defcomposite("scipy.signal.correlate2d", ss.correlate2d,
              sig="in1, in2, /, mode='full', boundary='fill', fillvalue=0", expand=_two_d(True),
              doc="scipy.signal.correlate2d (boundary 'fill', fillvalue 0)")
+
+
+# scipy.signal.detrend: the data minus its least-squares fit (a constant, or
+# a line in the sample index; bp=0), i.e. minus its projection on {1} or
+# {1, t}: for 'linear' xc - slope * tc with xc, tc the centred data and
+# index and slope = sum(tc xc) / sum(tc^2).  Linear in the data.
+def _detrend(em, data, axis=Const(-1), type=Const("linear"), bp=Const(0),
+             overwrite_data=None):
+    if not (isinstance(type, Const) and type.value in ("linear", "l", "constant", "c")):
+        raise S2SGradError("scipy.signal.detrend: type must be a constant 'linear' or "
+                           "'constant'")
+    if not (isinstance(bp, Const) and isinstance(bp.value, int) and bp.value == 0):
+        raise S2SGradError("scipy.signal.detrend: break points (bp=) are not supported; "
+                           "detrend each segment separately")
+    if not isinstance(axis, Const):
+        raise S2SGradError("scipy.signal.detrend: axis must be a constant")
+    x = em.moveaxis(data, axis, -1)
+    xc = em.subtract(x, em.mean(x, axis=-1, keepdims=True))
+    if type.value in ("linear", "l"):
+        n = em.call("getitem", em.shape(x), _params={"index": -1})
+        t = em.astype(em.arange(n), dtype=em.call("result_type", xc,
+                                                    _params={"spelling": ("attr", "dtype")}))
+        tc = em.subtract(t, em.mean(t))
+        slope = em.divide(em.sum(em.multiply(xc, tc), axis=-1, keepdims=True),
+                          em.sum(em.square(tc)))
+        xc = em.subtract(xc, em.multiply(slope, tc))
+    return em.moveaxis(xc, -1, axis)
+
+
+defcomposite("scipy.signal.detrend", ss.detrend,
+             sig="data, axis=-1, type='linear', bp=0, overwrite_data=False", expand=_detrend,
+             doc="scipy.signal.detrend (bp=0): the data minus its least-squares constant "
+                 "or line.")
+
+
+# ------------------------------------------------------------ linear filters
+#
+# lfilter, sosfilt (zi=None), filtfilt, sosfiltfilt and savgol_filter are
+# linear in the signal; the coefficients (b, a, sos) are data (a
+# differentiated one is refused, naming it) and the options constants.  The
+# value is SciPy's own; the cotangent is M^T g (runtime filter_linear_adjoint:
+# a reversed filter for the causal ones, the filter's matrix for the others).
+
+
+def _fl_vjp(em, g, out, x, **kw):
+    return [em.call("filter_linear_adjoint", g, x, **kw)]
+
+
+def _fl_jvp(em, dots, out, x, **kw):
+    return em.call("filter_linear", dots[0], **kw)
+
+
+def _fla_vjp(em, h, out, g, x, **kw):
+    return [em.call("filter_linear", h, **kw), None]
+
+
+def _fla_jvp(em, dots, out, g, x, **kw):
+    return None if dots[0] is None else em.call("filter_linear_adjoint", dots[0], x, **kw)
+
+
+_FL_SIG = "kind, axis=-1, b=None, a=None, sos=None, opts=()"
+defprim("filter_linear", runtime.filter_linear, sig="x, /, " + _FL_SIG, pyname="filter_linear",
+        vjp=_fl_vjp, jvp=_fl_jvp, shape=shape_fresh, linear=True,
+        doc="scipy.signal's linear filters of x (coefficients data): linear in x.")
+defprim("filter_linear_adjoint", runtime.filter_linear_adjoint, sig="g, x, /, " + _FL_SIG,
+        pyname="filter_linear_adjoint", vjp=_fla_vjp, jvp=_fla_jvp, shape=shape_fresh,
+        linear=True, doc="runtime helper: the transpose of filter_linear.")
+
+
+def _const_opts(fname, **opts):
+    out = []
+    for k, v in opts.items():
+        if v is None:
+            continue
+        if not isinstance(v, Const):
+            raise S2SGradError(f"scipy.signal.{fname}: {k}= must be a constant")
+        out.append((k, v.value))
+    return Const(tuple(out))
+
+
+def _axis_const(fname, axis):
+    if axis is not None and not isinstance(axis, Const):
+        raise S2SGradError(f"scipy.signal.{fname}: axis must be a constant")
+    return axis if axis is not None else Const(-1)
+
+
+def _lfilter(em, b, a, x, axis=None, zi=None):
+    if zi is not None and not (isinstance(zi, Const) and zi.value is None):
+        raise S2SGradError("scipy.signal.lfilter with zi= is not supported (it returns the "
+                           "final state too); filter from rest, or prepend the history to x")
+    return em.call("filter_linear", x, kind=Const("lfilter"), axis=_axis_const("lfilter", axis),
+                   b=b, a=a, opts=Const(()))
+
+
+def _sosfilt(em, sos, x, axis=None, zi=None):
+    if zi is not None and not (isinstance(zi, Const) and zi.value is None):
+        raise S2SGradError("scipy.signal.sosfilt with zi= is not supported (it returns the "
+                           "final state too); filter from rest")
+    return em.call("filter_linear", x, kind=Const("sosfilt"), axis=_axis_const("sosfilt", axis),
+                   sos=sos, opts=Const(()))
+
+
+def _filtfilt(em, b, a, x, axis=None, padtype=None, padlen=None, method=None, irlen=None):
+    return em.call("filter_linear", x, kind=Const("filtfilt"),
+                   axis=_axis_const("filtfilt", axis), b=b, a=a,
+                   opts=_const_opts("filtfilt", padtype=padtype, padlen=padlen, method=method,
+                                    irlen=irlen))
+
+
+def _sosfiltfilt(em, sos, x, axis=None, padtype=None, padlen=None):
+    return em.call("filter_linear", x, kind=Const("sosfiltfilt"),
+                   axis=_axis_const("sosfiltfilt", axis), sos=sos,
+                   opts=_const_opts("sosfiltfilt", padtype=padtype, padlen=padlen))
+
+
+def _savgol(em, x, window_length, polyorder, deriv=None, delta=None, axis=None, mode=None,
+            cval=None):
+    return em.call("filter_linear", x, kind=Const("savgol_filter"),
+                   axis=_axis_const("savgol_filter", axis),
+                   opts=_const_opts("savgol_filter", window_length=window_length,
+                                    polyorder=polyorder, deriv=deriv, delta=delta, mode=mode,
+                                    cval=cval))
+
+
+defcomposite("scipy.signal.lfilter", ss.lfilter, sig="b, a, x, axis=-1, zi=None",
+             expand=_lfilter, doc="scipy.signal.lfilter (zi=None): linear in x; b, a data.")
+defcomposite("scipy.signal.sosfilt", ss.sosfilt, sig="sos, x, axis=-1, zi=None",
+             expand=_sosfilt, doc="scipy.signal.sosfilt (zi=None): linear in x; sos data.")
+defcomposite("scipy.signal.filtfilt", ss.filtfilt,
+             sig="b, a, x, axis=-1, padtype='odd', padlen=None, method='pad', irlen=None",
+             expand=_filtfilt, doc="scipy.signal.filtfilt: linear in x; b, a data.")
+defcomposite("scipy.signal.sosfiltfilt", ss.sosfiltfilt,
+             sig="sos, x, axis=-1, padtype='odd', padlen=None", expand=_sosfiltfilt,
+             doc="scipy.signal.sosfiltfilt: linear in x; sos data.")
+defcomposite("scipy.signal.savgol_filter", ss.savgol_filter,
+             sig="x, window_length, polyorder, deriv=0, delta=1.0, axis=-1, mode='interp', "
+                 "cval=0.0", expand=_savgol,
+             doc="scipy.signal.savgol_filter: linear in x.")

@@ -77,3 +77,96 @@ if hasattr(sc, "sph_harm_y"):
                 "differentiated: a third derivative is refused).")
     def_with_data("sph_harm_y", sc.sph_harm_y, ("n", "m", "theta", "phi"), ("n", "m"),
                   _sph_partials, real_values=True)
+
+
+# ---------------------------------------------------------------- found by the wider probes
+#
+# ellipk(m), ellipe(m): dK/dm = (E - (1 - m) K) / (2 m (1 - m)), dE/dm =
+# (E - K) / (2 m), with their limits pi/8 and -pi/8 at m = 0 (the quotients
+# are 0/0 there); infinite at m = 1 as the functions' own branch point.
+# owens_t(h, a): dT/dh = -phi(h) erf(a h / sqrt 2) / 2, dT/da =
+# exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)).  ndtri_exp(y) = ndtri(exp(y)):
+# exp(y) / phi(out).  The inverses gammaincinv(a, y), gammainccinv(a, y),
+# betaincinv(a, b, y) in y (1 / the forward function's x-derivative; a, b
+# data, as gammainc's a).  scipy.special.round is data.
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from .elementwise import def_nondiff_elementwise  # noqa: E402
+from .scipy_special import _special, c  # noqa: E402
+
+_PI8 = math.pi / 8.0
+
+
+def _at_zero(em, m, value, expr):
+    return em.where(em.equal(m, 0), value, expr)
+
+
+def _nonzero(em, m):
+    """``m`` with its zeros replaced by 0.5 (a denominator whose quotient the
+    caller replaces at m == 0 anyway: no 0/0 warning there)."""
+    return em.where(em.equal(m, 0), 0.5, m)
+
+
+def _ellipk_partials(em, out, m):
+    E = c(em, "ellipe", m)
+    num = em.subtract(E, em.multiply(em.subtract(1.0, m), out))
+    den = em.multiply(em.multiply(2.0, _nonzero(em, m)), em.subtract(1.0, m))
+    return [_at_zero(em, m, _PI8, em.divide(num, den))]
+
+
+def _ellipe_partials(em, out, m):
+    K = c(em, "ellipk", m)
+    return [_at_zero(em, m, -_PI8, em.divide(em.subtract(out, K),
+                                             em.multiply(2.0, _nonzero(em, m))))]
+
+
+_special("ellipk", 1, _ellipk_partials)
+_special("ellipe", 1, _ellipe_partials)
+
+
+def _owens_t_partials(em, out, h, a):
+    phi = em.multiply(1.0 / math.sqrt(2.0 * math.pi), em.exp(em.multiply(-0.5, em.square(h))))
+    dh = em.multiply(em.multiply(-0.5, phi),
+                     c(em, "erf", em.multiply(em.multiply(a, h), 1.0 / math.sqrt(2.0))))
+    q = em.add(1.0, em.square(a))
+    da = em.divide(em.exp(em.multiply(em.multiply(-0.5, em.square(h)), q)),
+                   em.multiply(2.0 * math.pi, q))
+    return [dh, da]
+
+
+_special("owens_t", 2, _owens_t_partials)
+_special("ndtri_exp", 1, lambda em, out, y: [em.multiply(
+    math.sqrt(2.0 * math.pi), em.exp(em.add(y, em.multiply(0.5, em.square(out)))))])
+
+
+def _gammaincinv_partials(sign):
+    def partials(em, out, y, a=None):
+        # 1 / (d/dx P(a, x)) = Gamma(a) x^(1 - a) e^x at x = out
+        d = em.exp(em.add(em.subtract(out, em.multiply(em.subtract(a, 1.0), em.log(out))),
+                          c(em, "gammaln", a)))
+        return [d if sign > 0 else em.negative(d)]
+    return partials
+
+
+def_with_data("gammaincinv", getattr(sc, "gammaincinv", None), ("a", "y"), ("a",),
+              _gammaincinv_partials(1))
+def_with_data("gammainccinv", getattr(sc, "gammainccinv", None), ("a", "y"), ("a",),
+              _gammaincinv_partials(-1))
+
+
+def _betaincinv_partials(em, out, y, a=None, b=None):
+    # 1 / (d/dx I_x(a, b)) = B(a, b) x^(1 - a) (1 - x)^(1 - b) at x = out
+    lg = em.subtract(c(em, "betaln", a, b),
+                     em.add(em.multiply(em.subtract(a, 1.0), em.log(out)),
+                            em.multiply(em.subtract(b, 1.0), em.log1p(em.negative(out)))))
+    return [em.exp(lg)]
+
+
+def_with_data("betaincinv", getattr(sc, "betaincinv", None), ("a", "b", "y"), ("a", "b"),
+              _betaincinv_partials)
+
+if hasattr(sc, "round"):
+    def_nondiff_elementwise("scipy.special.round", sc.round, 1, pyname="scipy.special.round")

@@ -38,7 +38,8 @@ Conventions and differences (documented in the README too):
   ``df`` must be finite.
 * ``multivariate_normal``: ``cov`` is a matrix, a vector (the diagonal) or
   a scalar (times the identity) as in SciPy, and must be symmetric positive
-  definite (its whole matrix is used; SciPy reads one triangle; a matrix
+  definite (as SciPy, the lower triangle is read: the gradient's
+  off-diagonal part lands there, as ``eigh``'s; a matrix
   that is not positive definite gives NaN where SciPy raises);
   ``allow_singular=True`` is refused; with ``mean=None`` the dimension is
   ``len(cov)``.
@@ -872,6 +873,16 @@ defcomposite("scipy.stats.dirichlet.pdf", sig="x, alpha",
 # ------------------------------------------------------------ multivariate_normal
 
 
+def _lower_sym(em, C):
+    """The symmetric matrix SciPy reads from ``C``'s lower triangle
+    (``_PSD`` calls ``eigh(C, lower=True)``): tril(C) + tril(C, -1)^T.  The
+    same matrix for a symmetric ``C``; for any other one it is what SciPy
+    computes with, so the derivative is that of SciPy's function (its
+    off-diagonal sensitivity lands on the lower triangle, as eigh's)."""
+    half = em.tril_part(C, diag=0.5)
+    return em.add(half, em.swapaxes(half, axis1=-1, axis2=-2))
+
+
 def _mvn_logpdf(em, x, mean=None, cov=None, allow_singular=None):
     if allow_singular is not None and not (isinstance(allow_singular, Const)
                                            and allow_singular.value is False):
@@ -890,6 +901,7 @@ def _mvn_logpdf(em, x, mean=None, cov=None, allow_singular=None):
         C = em.multiply(cov, em.eye(d))
     else:
         C = em.where(em.equal(em.ndim(cov), 2), cov, em.multiply(cov, em.eye(d)))
+        C = _lower_sym(em, C)
     # points as rows: x is (..., d); with d == 1 a 1-d x holds n points (as SciPy)
     pts = em.reshape(x, shape=em.make_tuple(Const(-1), d))
     delta = pts if mean is None else em.subtract(pts, mean)
@@ -916,6 +928,7 @@ def _mvn_entropy(em, mean=None, cov=None, allow_singular=None):
         C = em.multiply(cov, em.eye(d))
     else:
         C = em.where(em.equal(em.ndim(cov), 2), cov, em.multiply(cov, em.eye(d)))
+        C = _lower_sym(em, C)
     sign, logdet = em.slogdet(C)
     logdet = em.where(em.greater(sign, 0), logdet, _NAN)   # not positive definite: NaN
     return em.multiply(0.5, em.add(em.multiply(d, 1.0 + 2.0 * _LOG_SQRT_2PI), logdet))
@@ -1179,3 +1192,265 @@ defcomposite("scipy.stats.multinomial.logpmf", sig="x, n, p", expand=_multinomia
 defcomposite("scipy.stats.multinomial.pmf", sig="x, n, p",
              expand=lambda em, x, n, p: em.exp(_multinomial_logpmf(em, x, n, p)),
              methods=[(st.multinomial, "pmf")], doc="scipy.stats.multinomial.pmf(x, n, p)")
+
+
+# ------------------------------------------------------------ summary statistics
+#
+# scipy.stats.entropy, zscore, sem, skew, kurtosis, moment, variation, gmean,
+# hmean, pmean, tmean/tvar/tstd (no limits) and iqr, written as SciPy computes
+# them (its _axis_nan_policy wrapper: axis=None ravels, keepdims keeps the
+# reduced axes); nan_policy other than 'propagate' is refused.
+
+
+def _stat_opts(fname, nan_policy=None, **fixed):
+    if not _none(nan_policy) and not (isinstance(nan_policy, Const) and
+                                      nan_policy.value == "propagate"):
+        raise S2SGradError(f"scipy.stats.{fname}: only nan_policy='propagate' is supported; "
+                           f"drop the NaNs first (x[~np.isnan(x)])")
+    for k, (v, ok) in fixed.items():
+        if not _none(v) and not (isinstance(v, Const) and v.value == ok):
+            raise S2SGradError(f"scipy.stats.{fname}: {k}= is not supported (only {ok!r})")
+
+
+def _axkw(axis, keepdims=None):
+    kw = {} if _none(axis) else {"axis": axis}
+    if isinstance(keepdims, Const) and keepdims.value:
+        kw["keepdims"] = Const(True)
+    return kw
+
+
+def _count(em, a, axis):
+    """The number of values reduced over ``axis`` (a float, as SciPy's n)."""
+    if _none(axis):
+        return em.size(a)
+    return em.divide(em.size(a), em.size(em.sum(a, axis=axis, keepdims=True)))
+
+
+def _central(em, a, order, axis, keepdims=None):
+    """SciPy's _moment: mean((a - mean(a))**order) (its powers by squaring)."""
+    mean = em.mean(a, **_axkw(axis, Const(True)))
+    d = em.subtract(a, mean)
+    return em.mean(em.power(d, order), **_axkw(axis, keepdims)), mean
+
+
+def _entropy(em, pk, qk=None, base=None, axis=Const(0), *, nan_policy=None, keepdims=None):
+    _stat_opts("entropy", nan_policy)
+    pk = _f64(em, pk)
+    kw = _axkw(axis, Const(True))
+    if not _none(qk):
+        qk = _f64(em, qk)
+        qk = em.divide(qk, em.sum(qk, **kw))
+    pk = em.divide(pk, em.sum(pk, **kw))
+    vec = c(em, "entr", pk) if _none(qk) else c(em, "rel_entr", pk, qk)
+    S = em.sum(vec, **_axkw(axis, keepdims))
+    if not _none(base):
+        S = em.divide(S, em.log(base) if not _num(base) else Const(math.log(base.value)))
+    return S
+
+
+def _zscore(em, a, axis=Const(0), ddof=Const(0), nan_policy=None):
+    _stat_opts("zscore", nan_policy)
+    a = _f64(em, a)
+    kw = _axkw(axis, Const(True))
+    return em.divide(em.subtract(a, em.mean(a, **kw)), em.std(a, ddof=ddof, **kw))
+
+
+def _sem(em, a, axis=Const(0), ddof=Const(1), nan_policy=None, *, keepdims=None):
+    _stat_opts("sem", nan_policy)
+    a = _f64(em, a)
+    n = _count(em, a, axis)
+    return em.divide(em.std(a, ddof=ddof, **_axkw(axis, keepdims)), em.sqrt(n))
+
+
+def _zero_var(em, m2, mean, axis, keepdims):
+    m = mean if isinstance(keepdims, Const) and keepdims.value else \
+        (em.squeeze(mean) if _none(axis) else em.squeeze(mean, axis=axis))
+    eps = float(np.finfo(np.float64).eps)
+    return em.less_equal(m2, em.square(em.multiply(eps, m)))
+
+
+def _skew(em, a, axis=Const(0), bias=Const(True), nan_policy=None, *, keepdims=None):
+    _stat_opts("skew", nan_policy)
+    a = _f64(em, a)
+    m2, mean = _central(em, a, 2, axis, keepdims)
+    m3, _ = _central(em, a, 3, axis, keepdims)
+    g = em.divide(m3, em.power(m2, 1.5))
+    zero = _zero_var(em, m2, mean, axis, keepdims)
+    vals = em.where(zero, _NAN, g)
+    if isinstance(bias, Const) and not bias.value:
+        n = _count(em, a, axis)
+        corr = em.divide(em.sqrt(em.multiply(em.subtract(n, 1.0), n)), em.subtract(n, 2.0))
+        ok = em.logical_and(em.logical_not(zero), em.greater(n, 2))
+        vals = em.where(ok, em.multiply(corr, g), vals)
+    elif not isinstance(bias, Const):
+        raise S2SGradError("scipy.stats.skew: bias= must be a constant")
+    return vals
+
+
+def _kurtosis(em, a, axis=Const(0), fisher=Const(True), bias=Const(True), nan_policy=None, *,
+              keepdims=None):
+    _stat_opts("kurtosis", nan_policy)
+    if not isinstance(bias, Const) or not isinstance(fisher, Const):
+        raise S2SGradError("scipy.stats.kurtosis: fisher= and bias= must be constants")
+    a = _f64(em, a)
+    m2, mean = _central(em, a, 2, axis, keepdims)
+    m4, _ = _central(em, a, 4, axis, keepdims)
+    zero = _zero_var(em, m2, mean, axis, keepdims)
+    r = em.divide(m4, em.power(m2, 2.0))
+    vals = em.where(zero, _NAN, r)
+    if not bias.value:
+        n = _count(em, a, axis)
+        nm1 = em.subtract(n, 1.0)
+        nval = em.multiply(em.divide(em.divide(1.0, em.subtract(n, 2.0)), em.subtract(n, 3.0)),
+                           em.subtract(em.multiply(em.subtract(em.power(n, 2), 1.0), r),
+                                       em.multiply(3.0, em.power(nm1, 2.0))))
+        ok = em.logical_and(em.logical_not(zero), em.greater(n, 3))
+        vals = em.where(ok, em.add(nval, 3.0), vals)
+    return em.subtract(vals, 3.0) if fisher.value else vals
+
+
+def _moment(em, a, order=Const(1), axis=Const(0), nan_policy=None, *, center=None,
+            keepdims=None):
+    _stat_opts("moment", nan_policy)
+    if not (isinstance(order, Const) and isinstance(order.value, (int, np.integer))
+            and not isinstance(order.value, bool) and order.value >= 0):
+        raise S2SGradError("scipy.stats.moment: order= must be a constant non-negative integer")
+    a = _f64(em, a)
+    k = int(order.value)
+    if _none(center):
+        if k <= 1:      # SciPy: the zeroth moment is 1, the first central one 0
+            z = em.multiply(em.sum(a, **_axkw(axis, keepdims)), 0.0)
+            return em.add(z, 1.0) if k == 0 else z
+        return _central(em, a, k, axis, keepdims)[0]
+    if k == 0:
+        return em.add(em.multiply(em.sum(a, **_axkw(axis, keepdims)), 0.0), 1.0)
+    return em.mean(em.power(em.subtract(a, center), k), **_axkw(axis, keepdims))
+
+
+def _variation(em, a, axis=Const(0), nan_policy=None, ddof=Const(0), *, keepdims=None):
+    _stat_opts("variation", nan_policy)
+    a = _f64(em, a)
+    kw = _axkw(axis, keepdims)
+    n = _count(em, a, axis)
+    corr = em.sqrt(em.divide(n, em.subtract(n, ddof)))
+    return em.divide(em.multiply(em.std(a, **kw), corr), em.mean(a, **kw))
+
+
+def _weighted_mean(em, x, axis, weights, keepdims):
+    if _none(weights):
+        return em.mean(x, **_axkw(axis, keepdims))
+    kw = {} if _none(axis) else {"axis": axis}
+    if isinstance(keepdims, Const) and keepdims.value:
+        kw["keepdims"] = Const(True)
+    return em.average(x, _f64(em, weights), **kw)      # the rule's operands: a, weights
+
+
+def _gmean(em, a, axis=Const(0), dtype=None, weights=None, *, nan_policy=None,
+           keepdims=None):
+    _stat_opts("gmean", nan_policy, dtype=(dtype, None))
+    a = _f64(em, a)
+    return em.exp(_weighted_mean(em, em.log(a), axis, weights, keepdims))
+
+
+def _hmean(em, a, axis=Const(0), dtype=None, *, weights=None, nan_policy=None,
+           keepdims=None):
+    _stat_opts("hmean", nan_policy, dtype=(dtype, None))
+    a = _f64(em, a)
+    return em.divide(1.0, _weighted_mean(em, em.divide(1.0, a), axis, weights, keepdims))
+
+
+def _pmean(em, a, p, *, axis=Const(0), dtype=None, weights=None, nan_policy=None,
+           keepdims=None):
+    _stat_opts("pmean", nan_policy, dtype=(dtype, None))
+    if not _num(p):
+        raise S2SGradError("scipy.stats.pmean: the power p must be a constant number")
+    a = _f64(em, a)
+    if p.value == 0:
+        return em.exp(_weighted_mean(em, em.log(a), axis, weights, keepdims))
+    m = _weighted_mean(em, em.power(a, float(p.value)), axis, weights, keepdims)
+    return em.power(m, 1.0 / float(p.value))
+
+
+def _trimmed(fname, kind):
+    def expand(em, a, limits=None, inclusive=None, axis=Const(0 if kind else None),
+               ddof=Const(1), *, nan_policy=None, keepdims=None):
+        _stat_opts(fname, nan_policy)
+        if not _none(limits):
+            raise S2SGradError(f"scipy.stats.{fname} with limits= is not supported; select "
+                               f"the values first (x[(lo <= x) & (x <= hi)])")
+        a = _f64(em, a)
+        kw = _axkw(axis, keepdims)
+        if kind is None:
+            return em.mean(a, **kw)
+        return (em.var if kind == "var" else em.std)(a, ddof=ddof, **kw)
+    return expand
+
+
+def _iqr(em, x, axis=None, rng=Const((25, 75)), scale=Const(1.0), nan_policy=None,
+         interpolation=Const("linear"), keepdims=None):
+    _stat_opts("iqr", nan_policy)
+    if not (isinstance(rng, Const) and isinstance(scale, Const) and
+            isinstance(interpolation, Const)):
+        raise S2SGradError("scipy.stats.iqr: rng=, scale= and interpolation= must be constants")
+    if isinstance(scale.value, str):
+        if scale.value != "normal":
+            raise S2SGradError("scipy.stats.iqr: scale must be a number or 'normal'")
+        s = float(sc.ndtri(0.75) - sc.ndtri(0.25))
+    else:
+        s = float(scale.value)
+    x = _f64(em, x)
+    kw = _axkw(axis, keepdims)
+    lo, hi = (float(v) for v in rng.value)
+    q = em.percentile(x, Const([lo, hi]), method=interpolation, **kw)
+    d = em.subtract(em.call("getitem", q, _params={"index": 1}),
+                    em.call("getitem", q, _params={"index": 0}))
+    return d if s == 1.0 else em.divide(d, s)
+
+
+for _name, _sig, _expand in [
+        ("entropy", "pk, qk=None, base=None, axis=0, *, nan_policy='propagate', keepdims=False",
+         _entropy),
+        ("zscore", "a, axis=0, ddof=0, nan_policy='propagate'", _zscore),
+        ("sem", "a, axis=0, ddof=1, nan_policy='propagate', *, keepdims=False", _sem),
+        ("skew", "a, axis=0, bias=True, nan_policy='propagate', *, keepdims=False", _skew),
+        ("kurtosis", "a, axis=0, fisher=True, bias=True, nan_policy='propagate', *, "
+                     "keepdims=False", _kurtosis),
+        ("moment", "a, order=1, axis=0, nan_policy='propagate', *, center=None, keepdims=False",
+         _moment),
+        ("variation", "a, axis=0, nan_policy='propagate', ddof=0, *, keepdims=False",
+         _variation),
+        ("gmean", "a, axis=0, dtype=None, weights=None, *, nan_policy='propagate', "
+                  "keepdims=False", _gmean),
+        ("hmean", "a, axis=0, dtype=None, *, weights=None, nan_policy='propagate', "
+                  "keepdims=False", _hmean),
+        ("pmean", "a, p, *, axis=0, dtype=None, weights=None, nan_policy='propagate', "
+                  "keepdims=False", _pmean),
+        ("tmean", "a, limits=None, inclusive=(True, True), axis=None, *, "
+                  "nan_policy='propagate', keepdims=False", _trimmed("tmean", None)),
+        ("tvar", "a, limits=None, inclusive=(True, True), axis=0, ddof=1, *, "
+                 "nan_policy='propagate', keepdims=False", _trimmed("tvar", "var")),
+        ("tstd", "a, limits=None, inclusive=(True, True), axis=0, ddof=1, *, "
+                 "nan_policy='propagate', keepdims=False", _trimmed("tstd", "std")),
+        ("iqr", "x, axis=None, rng=(25, 75), scale=1.0, nan_policy='propagate', "
+                "interpolation='linear', keepdims=False", _iqr)]:
+    if hasattr(st, _name):
+        defcomposite(f"scipy.stats.{_name}", getattr(st, _name), sig=_sig, expand=_expand,
+                     doc=f"scipy.stats.{_name}, as SciPy computes it (NumPy reductions).")
+
+# ranks are piecewise constant in the data: data (derivative 0), as in JAX
+defprim("scipy.stats.rankdata", st.rankdata, sig="a, method='average', *, axis=None, "
+        "nan_policy='propagate'", nondiff=True, shape=shape_fresh,
+        pyname="scipy.stats.rankdata", doc="scipy.stats.rankdata: ranks, data.")
+
+
+# norm.entropy(loc, scale): 1/2 log(2 pi e) + log(scale) (the loc does not enter)
+def _norm_entropy(em, loc=None, scale=None):
+    base = 0.5 + _LOG_SQRT_2PI
+    if _none(scale):
+        return Const(base) if _none(loc) else em.add(em.multiply(_f64(em, loc), 0.0), base)
+    s = em.add(em.log(_f64(em, scale)), base)
+    return s if _none(loc) else em.add(s, em.multiply(_f64(em, loc), 0.0))
+
+
+defcomposite("scipy.stats.norm.entropy", sig="loc=0, scale=1", expand=_norm_entropy,
+             methods=[(st.norm, "entropy")], doc="scipy.stats.norm.entropy(loc, scale)")
