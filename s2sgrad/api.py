@@ -1037,10 +1037,9 @@ class _FastCall:
             keys = tuple(value)
             if keys != td.keys or any(type(key) not in (str, int) for key in keys):
                 return False
-            # the keys in order as a list display (a tuple() call costs ~90
-            # instructions more in callgrind); the runner never changes the list
-            ns[f"_s2s_K{m}"] = list(keys)
-            checks.append(f"{test} and [*{expr}] == _s2s_K{m}")
+            ns["_s2s_tuple"] = tuple
+            ns[f"_s2s_K{m}"] = keys
+            checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
             subs = [f"{expr}[{key!r}]" for key in keys]
             kids = [value[key] for key in keys]
         else:
