@@ -106,6 +106,19 @@ def layers(ws, X):
     return np.sum(h)
 
 
+def pair(wb, X):
+    w, b = wb
+    return np.sum(np.sin(X @ w + b))
+
+
+def mlp_cfg(params, X, y, cfg):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    r = np.sum((h @ params["W2"] + params["b2"] - y) ** 2)
+    if cfg["flag"]:
+        r = r * cfg["n"]
+    return r
+
+
 _P = {"W1": np.ones((3, 4)), "b1": np.ones(4), "W2": np.ones((4, 2)), "b2": np.ones(2)}
 _X, _Y = np.ones((2, 3)), np.ones((2, 2))
 
@@ -132,6 +145,14 @@ CASES = [
        "l2": {"W": np.ones((4, 2)), "b": np.ones(2)}}, _X), {}),
     ("dict+float leaf, keywords", s2sgrad.grad(mlp_reg), (dict(_P, s=0.5), _X),
      {"y": _Y, "lam": np.float64(0.1)}),
+    ("tuple of 3 params", s2sgrad.grad(layers),
+     ((np.ones((3, 4)), np.ones((4, 4)), np.ones((4, 2))), _X), {}),
+    ("tuple of arrays by keyword", s2sgrad.grad(pair), (),
+     {"wb": (np.ones((3, 2)), np.ones(2)), "X": _X}),
+    # a dict of int/bool settings passed as data (a differentiated dict with an
+    # int leaf is refused): the general path, no fast runner yet
+    ("dict params + int/bool cfg", s2sgrad.grad(mlp_cfg), (_P, _X, _Y, {"flag": True, "n": 2}),
+     {}),
 ]
 
 
