@@ -624,10 +624,14 @@ def _regroup(grads, wrt, bound, specs):
     return out
 
 
-def _unalias(grads):
+def _unalias(grads, values=()):
     """Copy gradients that share memory with an earlier one (``x + y`` gives
-    both operands the very same cotangent array): each returned array is
-    the caller's own."""
+    both operands the very same cotangent array) or with one of ``values``
+    (the function's results returned beside them: ``has_aux``'s aux may be
+    the very array that is a gradient): each returned array is the caller's
+    own."""
+    if values:
+        grads = _unalias_from(grads, values)
     if len(grads) < 2:
         return grads
     arrays, ids, views = [], set(), False
@@ -643,6 +647,22 @@ def _unalias(grads):
             g = grads[k] = g.copy()
         arrays.append(g)
         ids.add(id(g))
+    return grads
+
+
+def _unalias_from(grads, values):
+    """``grads`` with a copy of each array sharing memory with an array of
+    ``values`` (or being the same duck-array object as one)."""
+    vals = [v for v in values if type(v) is np.ndarray or _is_duck(v)]
+    if not vals:
+        return grads
+    grads = list(grads)
+    for k, g in enumerate(grads):
+        if type(g) is np.ndarray:
+            if any(type(v) is np.ndarray and np.may_share_memory(g, v) for v in vals):
+                grads[k] = g.copy()
+        elif _is_duck(g) and any(v is g for v in vals):
+            grads[k] = g.copy()
     return grads
 
 
@@ -1885,7 +1905,8 @@ class _GradBase(_Transformed):
             values, grads = _computed(values, grads, [leaves[i] for i in c.wrt_leaves])
             ids = {id(a) for a in leaves}
             grads = _unalias([_fix_grad(g, leaves[i], leaves, ids)
-                              for g, i in zip(grads, c.wrt_leaves)])
+                              for g, i in zip(grads, c.wrt_leaves)],
+                             values if self.keep_value or self.has_aux else ())
         out_grads = grads if specs is None else _regroup(grads, self.wrt, bound, specs)
         gradient = out_grads[0] if self._single else tuple(out_grads)
         if not self.keep_value and not self.has_aux:
@@ -2027,7 +2048,9 @@ class VJPFunction(_Transformed):
             if not isinstance(gs, tuple):
                 gs = (gs,)
             _, gs = _computed((), gs, [leaves[i] for i in c.wrt_leaves])
-            gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)])
+            # (a gradient may be a residual that is also an output or aux value)
+            gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)],
+                          [v for v in values if not isinstance(v, list)])
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 

@@ -1815,11 +1815,18 @@ def direct_flags(func: Func, leaves, wrt_leaves):
     if len({id(r) for r in grads}) != len(grads) or \
             any(r in func.results[:len(func.results) - len(wrt_leaves)] for r in grads):
         return None
+    # a value returned beside the gradients (has_aux's aux) that is not new
+    # memory may be a view of a gradient (aux = t[1:] where t is y's
+    # gradient): no gradient is then returned as it is
+    values_fresh = all(not isinstance(v, Var) or v in examples and not
+                       isinstance(examples[v], np.ndarray) or
+                       (v in defs and fresh_result(defs[v]))
+                       for v in func.results[:len(func.results) - len(wrt_leaves)])
     fresh, scalar = [], []
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN) if isinstance(r, Var) else UNKNOWN
         e = defs.get(r)
-        fresh.append(isinstance(r, Var) and e is not None and fresh_result(e) and
+        fresh.append(values_fresh and isinstance(r, Var) and e is not None and fresh_result(e) and
                      type(x) is np.ndarray and type(v) is np.ndarray and
                      v.shape == x.shape and v.dtype == x.dtype)
         scalar.append(type(x) in (float, complex) and isinstance(v, (np.ndarray, np.generic))
