@@ -11,30 +11,7 @@ import numpy as np
 import pytest
 
 from s2sgrad import grad, value_and_grad
-
-
-def fd(f, args, i, eps=1e-6):
-    x = np.array(args[i], dtype=np.float64)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += eps
-        xm[idx] -= eps
-        a = list(args)
-        a[i] = xp
-        fp = f(*a)
-        a[i] = xm
-        fm = f(*a)
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
-
-
-def data(T=6, H=4, seed=0, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    W = (0.5 * rng.standard_normal((H, H))).astype(dtype)
-    xs = rng.standard_normal((T, H)).astype(dtype)
-    h0 = (0.3 * rng.standard_normal(H)).astype(dtype)
-    return W, xs, h0
+from tests.test_list_loops7 import data, fd     # central differences; an RNN's W, xs, h0
 
 
 def code(g):
