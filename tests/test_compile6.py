@@ -91,9 +91,10 @@ def test_bound_on_bench_shapes(monkeypatch, tmp_path, shape):
     rec.check()
 
 
-def _fuzzed_gradients(nseeds):
+def _fuzzed_gradients(nseeds, keep_refusals=False):
     """The compiled gradients of the fuzzer's programs of seeds below
-    ``nseeds`` that compile and run (each called once)."""
+    ``nseeds`` that compile and run (each called once); with
+    ``keep_refusals``, the exception of each of the others in its place."""
     out = []
     for seed in range(nseeds):
         try:
@@ -107,7 +108,9 @@ def _fuzzed_gradients(nseeds):
         try:
             g = s2sgrad.grad(f, wrt=wrt)
             g(*args)
-        except Exception:       # noqa: BLE001 (programs refused by design: not ours)
+        except Exception as exc:    # noqa: BLE001 (programs refused by design: not ours)
+            if keep_refusals:
+                out.append(exc)
             continue
         out.append(g)
     return out

@@ -166,8 +166,10 @@ def _use_references(mp):
 # ---------------------------------------------------------------- programs
 
 
-def _bench_module(tmp_path, n, shape):
-    name = f"pc7_{shape}_{n}"
+def _bench_module(tmp_path, n, shape="loops", tag="", prefix="pc7"):
+    """bench_compile's program of ``n`` statements of ``shape``, imported from
+    a file (module names distinct per test file by ``prefix`` and ``tag``)."""
+    name = f"{prefix}_{shape}_{n}{tag}"
     (tmp_path / f"{name}.py").write_text(bench_compile.source(n, shape))
     sys.path.insert(0, str(tmp_path))
     try:

@@ -48,6 +48,8 @@ from s2sgrad.lower.syntax import (Rebindings, assigned_in, function_reads, has_n
                                   returns_or_breaks, walk_nodes, _preorder)
 from tests import golden_functions as gf
 from tests import test_fuzz as fz
+from tests.test_compile6 import _fuzzed_gradients
+from tests.test_compile7 import _bench_args, _bench_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "benchmarks"))
@@ -294,17 +296,7 @@ def test_recorded_relations_are_the_eager_ones():
 
 
 def _loops_module(tmp_path, n, shape="loops", tag=""):
-    name = f"pc8_{shape}_{n}{tag}"
-    (tmp_path / f"{name}.py").write_text(bench_compile.source(n, shape))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(tmp_path))
-
-
-def _args(shape):
-    return np.full((4 if shape != "rnn" else 5, 3), 0.1), 0.1 * np.eye(3), np.zeros(3)
+    return _bench_module(tmp_path, n, shape, tag, prefix="pc8")
 
 
 def test_lowering_work_is_linear(monkeypatch, tmp_path):
@@ -339,7 +331,7 @@ def test_lowering_work_is_linear(monkeypatch, tmp_path):
             mod = _loops_module(tmp_path, n, shape)
             counts.update(nodes=0, reads=0)
             models.clear()
-            s2sgrad.grad(mod.f)(*_args(shape))
+            s2sgrad.grad(mod.f)(*_bench_args(shape))
             assert counts["reads"] == 1
             # (no write reads the relations here: none are made)
             assert len(models) == 1 and not models[0]._unknown
@@ -355,29 +347,17 @@ def _sources(tmp_path, tag):
     for shape in bench_compile.SHAPES:
         mod = _loops_module(tmp_path, 60, shape, tag)
         g = s2sgrad.grad(mod.f)
-        g(*_args(shape))
+        g(*_bench_args(shape))
         out.append(g.source.replace(f"_60{tag}.py", "_60.py"))
     for name in sorted(n for n in dir(gf) if not n.startswith("_")):
         f = getattr(gf, name)
         if not inspect.isfunction(f) or f.__module__ != gf.__name__:
             continue
         out.append(inspect.getsource(f))
-    for seed in range(40):
-        try:
-            src, specs, _ = fz.generate(seed)
-        except RecursionError:
-            continue
-        f = fz.load(src)
-        args = fz.make_args(specs, seed)
-        wrt = tuple(i for i, (_, k, _, _) in enumerate(specs)
-                    if k not in ("int", "idx", "default"))
-        try:
-            g = s2sgrad.grad(f, wrt=wrt)
-            g(*args)
-        except Exception as exc:    # noqa: BLE001 (a refusal: its message must not change)
-            out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", f"{type(exc).__name__}: {exc}"))
-            continue
-        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", g.source))
+    for g in _fuzzed_gradients(40, keep_refusals=True):
+        # (a refusal: its message must not change either)
+        text = f"{type(g).__name__}: {g}" if isinstance(g, Exception) else g.source
+        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", text))
     return out
 
 
