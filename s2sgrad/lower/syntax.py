@@ -264,57 +264,46 @@ class Rebindings:
         return name in self.plain
 
 
-def has_node(stmts, node_type):
-    """Whether statements contain ``node_type`` outside nested loops/functions
-    (a ``break`` in an inner loop belongs to that loop).  (An iterative walk:
-    the recursive generator was most of a loop's analysis before lowering.)"""
+def _level_nodes(stmts):
+    """The nodes of statements at their loop's level: each statement itself,
+    whatever it is, and what it contains outside nested loops/functions (a
+    ``break`` in an inner loop belongs to that loop), plus the ``return``
+    statements inside nested loops (they leave the outer one too).  (An
+    iterative walk: the recursive generator was most of a loop's analysis
+    before lowering.)"""
     for s in stmts:
-        # (as _walk_no_loops: each statement itself is entered, whatever it is)
-        if isinstance(s, node_type):
-            return True
+        yield s
         stack = [s]
         while stack:
             for child in child_nodes(stack.pop()):
                 if isinstance(child, _NO_WALK):
                     if isinstance(child, (ast.For, ast.While)):
-                        # a return inside an inner loop still leaves the outer one
                         for m in _preorder(child, skip=()):
-                            if isinstance(m, ast.Return) and isinstance(m, node_type):
-                                return True
+                            if isinstance(m, ast.Return):
+                                yield m
                     continue
-                if isinstance(child, node_type):
-                    return True
+                yield child
                 stack.append(child)
-    return False
 
 
 _NO_WALK = (ast.For, ast.While, ast.FunctionDef, ast.Lambda)
+
+
+def has_node(stmts, node_type):
+    """Whether statements contain ``node_type`` at their loop's level
+    (:func:`_level_nodes`)."""
+    return any(isinstance(n, node_type) for n in _level_nodes(stmts))
 
 
 def returns_or_breaks(stmts):
     """``(has_node(stmts, ast.Return), has_node(stmts, ast.Return) or
     has_node(stmts, ast.Break))`` from one walk (a loop asks both)."""
     brk = False
-    for s in stmts:
-        if isinstance(s, ast.Return):
+    for n in _level_nodes(stmts):
+        if isinstance(n, ast.Return):
             return True, True
-        if isinstance(s, ast.Break):
+        if isinstance(n, ast.Break):
             brk = True
-        stack = [s]
-        while stack:
-            for child in child_nodes(stack.pop()):
-                if isinstance(child, _NO_WALK):
-                    if isinstance(child, (ast.For, ast.While)):
-                        # a return inside an inner loop still leaves the outer one
-                        for m in _preorder(child, skip=()):
-                            if isinstance(m, ast.Return):
-                                return True, True
-                    continue
-                if isinstance(child, ast.Return):
-                    return True, True
-                if isinstance(child, ast.Break):
-                    brk = True
-                stack.append(child)
     return False, brk
 
 
