@@ -517,3 +517,70 @@ def test_no_del_of_a_name_read_by_a_nested_scope_or_the_header():
     out = _deletes(src, {"g", "k"})
     assert "del g" not in out
     assert _run(out, np.arange(3.0), 4) == _run(src, np.arange(3.0), 4)
+
+
+# ------------------------------------------------------------------ sum over a generator
+
+def genexp_rnn(W, xs, h0):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    return sum(np.sum(g ** 2) for g in hs)
+
+
+def genexp_scaled(W, xs, h0, c):
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    return c * sum(np.sum(g * xs[0]) for g in hs)
+
+
+def rnn_data(T=6, H=4, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return ((0.5 * rng.standard_normal((H, H))).astype(dtype),
+            rng.standard_normal((T, H)).astype(dtype),
+            (0.3 * rng.standard_normal(H)).astype(dtype))
+
+
+@pytest.mark.parametrize("T", [0, 1, 6])
+def test_genexp_sum_value_and_gradient(T):
+    args = rnn_data(T=T)
+    v, gs = value_and_grad(genexp_rnn, wrt=(0, 1, 2))(*args)
+    assert np.allclose(v, genexp_rnn(*args), rtol=1e-12, atol=1e-12)
+    for i, g in enumerate(gs):
+        assert np.allclose(g, fd(genexp_rnn, args, i), rtol=1e-6, atol=1e-8)
+    g = grad(genexp_rnn, wrt=(0, 2))
+    for _ in range(2):
+        got = g(*args)
+        assert np.allclose(got[0], fd(genexp_rnn, args, 0), rtol=1e-6, atol=1e-8)
+        assert np.allclose(got[1], fd(genexp_rnn, args, 2), rtol=1e-6, atol=1e-8)
+
+
+def test_genexp_sum_not_computed_for_the_gradient_alone():
+    # the values the sum adds are read by its adjoint only for their shape:
+    # the gradient alone does not compute them (a broadcast of the seed)
+    args = rnn_data(T=8, H=5)
+    g = grad(genexp_rnn, wrt=0)
+    got = g(*args)
+    assert np.allclose(got, fd(genexp_rnn, args, 0), rtol=1e-6, atol=1e-8)
+    src = code(g)
+    assert "np.broadcast_to(seed, (8,))" in src, src
+    # one forward loop (the states), two reversed ones: no forward loop over hs
+    assert src.count("for ") == 3 and src.count("reversed(") == 2, src
+
+
+def test_genexp_sum_float32_and_python_scalar():
+    args = rnn_data(T=5, H=3, dtype=np.float32)
+    v, gs = value_and_grad(genexp_scaled, wrt=(0, 2, 3))(*args, 1.5)
+    args64 = [a.astype(np.float64) for a in args] + [1.5]
+    assert np.allclose(v, genexp_scaled(*args64), rtol=1e-4)
+    assert gs[0].dtype == np.float32
+    assert np.allclose(gs[0], fd(genexp_scaled, args64, 0), rtol=2e-3, atol=2e-4)
+    assert np.allclose(gs[1], fd(genexp_scaled, args64, 2), rtol=2e-3, atol=2e-4)
+    c_fd = fd(lambda a, b, h, c: genexp_scaled(a, b, h, float(c)),
+              args64[:3] + [np.array(1.5)], 3)
+    assert np.allclose(gs[2], c_fd, rtol=2e-3, atol=2e-4)
