@@ -1188,6 +1188,9 @@ class _Tapes:
             return
         bb = bwd.params["body"]
         defs = {o: e for e in bb.eqns for o in e.outs}
+        if len(vals) == 1 and vals[0] not in tape_of and \
+                self._accumulate(block, bwd, new, push, unzip, vals[0], items[0], defs, mid):
+            return
         stacked = []
         for v, ex in zip(vals, items):
             if v in tape_of:                              # read from a tape: that tape
@@ -1224,6 +1227,54 @@ class _Tapes:
                 if new_eqns is not None:
                     k = _index_of(block.eqns, e)
                     block.eqns[k:k + 1] = new_eqns
+
+    def _accumulate(self, block, bwd, new, push, unzip, v, ex, defs, mid) -> bool:
+        """A hoisted factor summed over the steps with nothing to reduce per
+        step -- ``unbroadcast_sum(stack_steps(list), x)`` where each step's
+        factor has x's shape and dtype, the gradient of a weight read
+        elementwise (``k * y``) -- added up in the reversed loop, as a
+        hand-written gradient does (``k_bar += g``), instead of written into
+        an array of n rows summed after the loop: one row of memory, not n.
+        Exact up to the order of the sum (the steps' order instead of
+        NumPy's pairwise sum over the stacked rows), as the module says.
+        Not for a factor read from a row of an input (``xs[t]``): that
+        stacked factor is the input itself, no array is made for it."""
+        d = defs.get(v)
+        if d is not None and d.prim.name == "getitem":
+            return False
+        lst = unzip.outs[0]
+        us = self.uses.get(lst, [])
+        if len(unzip.outs) != 1 or len(us) != 1 or us[0] is None or \
+                us[0].prim.name != "stack_steps" or not any(e is us[0] for e in block.eqns):
+            return False
+        st = us[0]
+        su = self.uses.get(st.outs[0], [])
+        if len(su) != 1 or su[0] is None or su[0].prim.name != "unbroadcast_sum" or \
+                su[0].args[0] is not st.outs[0] or su[0].kwargs or \
+                not any(e is su[0] for e in block.eqns):
+            return False
+        red = su[0]
+        # (its result: the steps' sum, of x's shape, in the steps' dtype)
+        x = self.val(red.args[1]) if len(red.args) == 2 else None
+        if not _array_example(x) or x.shape != ex.shape or x.dtype != ex.dtype:
+            return False
+        zero = self._emit(mid, "zeros", (Const(ex.shape),), {"dtype": Const(ex.dtype.type)},
+                          hint="acc")
+        mid[-1].loc = bwd.loc
+        self.inf.ex[zero] = _compact(ex.shape, ex.dtype)
+        bb = bwd.params["body"]
+        a_in, a_next = Var(red.outs[0].hint), Var(red.outs[0].hint)
+        i = _index_of(bb.eqns, push)
+        bb.eqns[i] = Eqn(REGISTRY["add"], (a_in, v), {}, (a_next,), {}, push.loc)
+        bb.params.append(a_in)
+        bb.results.append(a_next)
+        bwd.args = tuple(bwd.args) + (zero,)
+        bwd.outs = tuple(bwd.outs) + (red.outs[0],)
+        for w in (a_in, a_next, red.outs[0]):
+            self.inf.ex[w] = self.inf.ex[zero]
+        for e in (new, unzip, st, red):
+            block.eqns.remove(e)
+        return True
 
     def _direct_sum(self, e):
         """A hoisted weight gradient over stacked steps of known shapes as
