@@ -366,6 +366,53 @@ class _Tapes:
                                        i, ex, n, m, outer, opop)
             return          # (one state per pair of inner loops: the tables changed)
 
+    def _nested_carry(self, bwd, bi, o, q, iq, fwd, outer, opop, read, t_out, kb, ex):
+        """The reversed inner loop's carry handing the state down (the state
+        as inner step l ends: the state popped by step l + 1, for the last
+        step the reversed outer loop's carry), read as row t * m + l + 1
+        instead (reverse.Reverser.backward_loop; _state_rows for one loop),
+        and the popped row then read as a view where its readers keep no
+        reference.  Only when that carry starts from the reversed outer
+        loop's carry of the outer state -- which starts from the forward
+        loop's output for it and hands down the outer state popped as each
+        outer step starts -- so that at reversed outer step t it is the
+        state as outer step t ends, row t * m + m; and nothing reads the
+        carry after the inner loop."""
+        bb, bib = bwd.params["body"], bi.params["body"]
+        offb, offB, off = loop_offset(bi), loop_offset(bwd), loop_offset(fwd)
+        js = [j for j in range(offb, len(bib.params)) if bib.results[j - offb] is o]
+        if len(js) != 1 or sum(r is o for r in bib.results) != 1:
+            return
+        j = js[0]
+        c, p_end = bi.args[j], bib.params[j]
+        if self.uses.get(bi.outs[j - offb]) or any(r is p_end for r in bib.results) or \
+                not isinstance(c, Var) or c not in bb.params[offB:]:
+            return
+        jc = bb.params.index(c)
+        oq = [opop[so].outs[list(e.args[1:]).index(q)] for so, e in outer]
+        if len(oq) != 1 or bb.results[jc - offB] is not oq[0] or \
+                bwd.args[jc] is not fwd.outs[iq] or \
+                sum(r is oq[0] for r in bb.results) != 1:
+            return
+        k1b, row = Var("k"), Var(p_end.hint, shape=p_end.shape)
+        row.bar_of = p_end.bar_of
+        self.inf.ex[k1b] = 0
+        self.inf.ex[row] = self.inf.ex.get(p_end, ex)
+        copy = not self._read_only(p_end)
+        at = _index_of(bib.eqns, read)
+        bib.eqns[at:at] = [
+            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1b,), {"inline": True}, read.loc),
+            Eqn(REGISTRY["getitem"], (t_out, k1b), {}, (row,),
+                {"index": self._index(ex), "copy": copy}, read.loc)]
+        drop_carry(bi, j)
+        rename_reads(bib, {p_end: row})
+        # the popped row: a view when its readers, the carry gone, keep no
+        # reference to it
+        us = self.uses.get(o, [])
+        if sum(u is None for u in us) == 1 and \
+                all(u is None or _drops(u) for u in us):
+            read.params["copy"] = False
+
     def _kept_elsewhere_in(self, v, push, body):
         self._fwd_body = body
         return self._kept_elsewhere(v, push)
@@ -417,6 +464,7 @@ class _Tapes:
                    {"index": self._index(ex), "copy": not self._read_only(o)}, pop.loc)
         _narrow_stack(block, created[push.args[0]], fib, bib, push, pop, keep_push, keep_pop,
                       [read])
+        self._nested_carry(bwd, bi, o, q, iq, fwd, outer, opop, read, t_out, kb, ex)
         # an outer stack saving the outer state as each outer step starts:
         # row t * m
         for so, e in outer:
@@ -1320,6 +1368,11 @@ _EXACT = {"add", "subtract", "multiply", "divide", "negative", "absolute", "maxi
 # elementwise ufuncs computed over a loop's stacked rows at once (_batched)
 _BATCHED = {"add", "subtract", "multiply", "divide", "negative", "square", "tanh", "exp", "log",
             "sin", "cos", "abs", "absolute", "maximum", "minimum", "sqrt", "power"}
+
+
+def _drops(e) -> bool:
+    from .alias import drops_references
+    return drops_references(e)
 
 
 def at_of(block, e) -> int:

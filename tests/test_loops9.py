@@ -211,7 +211,28 @@ def nested_view_write(k, y0):
     return np.sum(y ** 2)
 
 
-PROGRAMS = [integ, integ_nested, integ_two_sources, integ_state_read_after, integ_max,
+def nested_three(k, y0):
+    # three loops deep: the two inner ones over constant ranges
+    y = y0
+    for t in range(3):
+        for s in range(2):
+            for r in range(2):
+                y = np.tanh(k * y + 0.2)
+    return np.sum(y ** 2)
+
+
+def nested_state_after_inner(k, y0):
+    # the inner loop's final state read by the outer step after it
+    y = y0
+    acc = 0.0
+    for t in range(4):
+        for s in range(3):
+            y = np.tanh(k * y - 0.1)
+        acc = acc + np.sum(y * y0)
+    return acc
+
+
+PROGRAMS = [nested_three, nested_state_after_inner, integ, integ_nested, integ_two_sources, integ_state_read_after, integ_max,
             integ_while, integ_view_write, integ_zero, nested_tanh, nested_one_inner,
             nested_zero_outer, nested_fresh_start, nested_changed_after,
             nested_state_read_outer, nested_view_write]
@@ -350,6 +371,11 @@ def test_nested_states_in_one_tape():
         assert f"y_tape = np.empty(({rows}, 16)" in src, src
         assert ".append(y" not in src, src
         assert np.allclose(g(k, y0), fd(f, (k, y0), 0), rtol=1e-6, atol=1e-8)
+    # the reversed inner step reads the state as it ends as the next row,
+    # no carry hands a copied row down
+    g = grad(nested_tanh, wrt=0)
+    g(k, y0)
+    assert ".copy()" not in code(g) and "[k_1 + 1]" in code(g), code(g)
     for f in (nested_fresh_start, nested_changed_after):
         g = grad(f, wrt=0)
         g(k, y0)
