@@ -634,3 +634,82 @@ def test_genexp_sum_float32_and_python_scalar():
     c_fd = fd(lambda a, b, h, c: genexp_scaled(a, b, h, float(c)),
               args64[:3] + [np.array(1.5)], 3)
     assert np.allclose(gs[2], c_fd, rtol=2e-3, atol=2e-4)
+
+
+# ------------------------------------------------------------------ random loop programs
+
+_EXPRS = [
+    "{y} + 0.05 * np.sin({a} * {y})",
+    "{y} - 0.03 * np.cos({y} - {a}) * {y}",
+    "np.tanh({a} * {y} + 0.1)",
+    "{y} + 0.02 * np.sqrt(np.square({y}) + {a})",
+    "np.maximum({y}, -{a}) * 0.9 + 0.01 * np.exp(-np.square({y}))",
+    "{y} + 0.04 * np.sin({y} / (1.5 + {a}))",
+    "0.5 * ({y} + np.tanh(({y} - {a}) * {y}))",
+]
+
+
+def _program(seed):
+    """``f(k, c, y0)``: one loop or two nested loops over constant ranges
+    (or an inner ``range(m)`` of an argument), a step drawn from _EXPRS
+    with operands k (the state's shape) or c (broadcast), the loss a sum,
+    a sum of squares, or a per-step sum."""
+    r = np.random.default_rng(seed)
+    a = ["k", "c"][r.integers(2)]
+    step = _EXPRS[r.integers(len(_EXPRS))].format(y="y", a=a)
+    step2 = _EXPRS[r.integers(len(_EXPRS))].format(y="y", a="k")
+    shape = int(r.integers(3))
+    lines = ["def f(k, c, y0, m):", "    y = y0", "    acc = 0.0"]
+    if shape == 0:
+        lines.append(f"    for t in range({int(r.integers(0, 9))}):")
+        if r.integers(2):
+            lines.append("        acc = acc + np.sum(y * k)")
+        lines.append(f"        y = {step}")
+    else:
+        inner = f"range({int(r.integers(1, 4))})" if shape == 1 else "range(m)"
+        lines.append(f"    for t in range({int(r.integers(0, 6))}):")
+        if r.integers(2):
+            lines.append("        acc = acc + np.sum(y * k)")
+        lines += [f"        for s in {inner}:", f"            y = {step}"]
+    if r.integers(2):
+        lines.append(f"        y = {step2}")
+    lines.append(["    return acc + np.sum(y)", "    return acc + np.sum(y ** 2)",
+                  "    return acc + np.sum(y * c)"][r.integers(3)])
+    return "\n".join(lines) + "\n"
+
+
+def _load(src, seed):
+    import linecache
+    name = f"<loops9-{seed}>"
+    linecache.cache[name] = (len(src), None, src.splitlines(True), name)
+    ns = {"np": np}
+    exec(compile(src, name, "exec"), ns)
+    return ns["f"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_loop_programs(seed):
+    src = _program(seed)
+    f = _load(src, seed)
+    r = np.random.default_rng(1000 + seed)
+    k = r.uniform(0.5, 1.5, (3, 4))
+    c = r.uniform(0.5, 1.5, (1, 4))
+    y0 = r.uniform(-1, 1, (3, 4))
+    vg = value_and_grad(f, wrt=(0, 1, 2))
+    for m in (2, 0, 2, 3):
+        args = (k, c, y0, m)
+        v, gs = vg(*args)
+        assert np.allclose(v, f(*args), rtol=1e-12, atol=1e-12), src
+        for i in range(3):
+            assert np.allclose(gs[i], fd(f, args, i), rtol=1e-5, atol=1e-7), (src, i)
+    g = grad(f, wrt=(0, 2))
+    for _ in range(2):
+        got = g(k, c, y0, 2)
+        assert np.allclose(got[0], fd(f, (k, c, y0, 2), 0), rtol=1e-5, atol=1e-7), src
+        assert np.allclose(got[1], fd(f, (k, c, y0, 2), 2), rtol=1e-5, atol=1e-7), src
+    # float32: the same program in single precision
+    a32 = [x.astype(np.float32) for x in (k, c, y0)] + [2]
+    v32, g32 = value_and_grad(f, wrt=(0, 2))(*a32)
+    assert g32[0].dtype == np.float32
+    assert np.allclose(v32, f(k, c, y0, 2), rtol=1e-3, atol=1e-3), src
+    assert np.allclose(g32[1], fd(f, (k, c, y0, 2), 2), rtol=1e-2, atol=1e-3), src
