@@ -62,6 +62,15 @@ What is converted, and why that is exact:
   ``t_1 + 1`` instead of carrying the popped row down a step
   (:meth:`_Tapes._state_rows`); a weight gradient's factor that is the
   state as the step starts or ends is rows 0..n-1 or 1..n of that tape;
+  so does a carry saved as each step starts that the reversed loop reads
+  only as saved (it then reads row k);
+* a saved value that is one correctly rounded ufunc of other saved values
+  and of loop-invariant values the reversed loop reads anyway (``k * y``)
+  is recomputed by the reversed step, not stored (:meth:`_Tapes._remat`);
+* an inner loop's state that the outer loop carries too, over constant
+  ranges, goes into one tape of n * m + 1 rows (:meth:`_Tapes._nested_states`);
+* a hoisted factor with its weight's shape and dtype (nothing to reduce
+  per step) is added up in the reversed loop (:meth:`_Tapes._accumulate`);
 * a saved value computed by elementwise ufuncs from the states, rows
   ``xs[t]`` of inputs and loop-invariant values, which nothing else the
   forward step computes needs, is computed once after the forward loop
