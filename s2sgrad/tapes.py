@@ -62,8 +62,8 @@ What is converted, and why that is exact:
   ``t_1 + 1`` instead of carrying the popped row down a step
   (:meth:`_Tapes._state_rows`); a weight gradient's factor that is the
   state as the step starts or ends is rows 0..n-1 or 1..n of that tape;
-  so does a carry saved as each step starts that the reversed loop reads
-  only as saved (it then reads row k);
+  a carry saved as each step starts that the reversed loop reads only as
+  saved goes into such a tape too (the reversed step reads row k);
 * a saved value that is one correctly rounded ufunc of other saved values
   and of loop-invariant values the reversed loop reads anyway (``k * y``)
   is recomputed by the reversed step, not stored (:meth:`_Tapes._remat`);
