@@ -5,7 +5,8 @@ Workloads (value + gradient is not needed: gradient only, float64, one thread):
   rnn2    an RNN whose step runs L layers in an inner ``for l in range(L)``
           loop (T outer steps, hidden H);
   integ   an explicit integrator, T outer steps of S substeps each
-          (``y = y + dt * np.sin(k * y)``) on a vector of n;
+          (``y = y + dt * np.sin(k * y)``) on a vector of n; the same as
+          one loop of T * S steps; and with S an argument;
   rnn mean  an RNN with a per-step mean loss (``loss + np.mean((h - ys[t]) ** 2)``,
           divided by T): the reversed step's ``c * E[t]``;
   while   a ``while`` loop of N steps (``x = np.sin(a * x)``) on a vector of n;
@@ -97,6 +98,30 @@ def integ_hand(k, y0):
         c *= k
         yb += c
     return kb
+
+
+def integ1_loss(k, y0):
+    y = y0
+    for t in range(400):
+        y = y + 0.01 * np.sin(k * y)
+    return np.sum(y)
+
+
+def integ_rt_loss(k, y0, m):
+    # the inner trip count an argument
+    y = y0
+    for t in range(100):
+        for s in range(m):
+            y = y + 0.01 * np.sin(k * y)
+    return np.sum(y)
+
+
+def integ_rt_hand(k, y0, m):
+    return integ_hand(k, y0)
+
+
+def make_integ_rt(n, rng):
+    return (rng.uniform(0.5, 1.5, n), rng.uniform(-1, 1, n), 4), (0,)
 
 
 def make_integ(n, rng):
@@ -275,6 +300,10 @@ ROWS = [
     ("rnn2 (inner layer loop)", rnn2_loss, [rnn2_hand], make_rnn2, (50, 256, 32)),
     ("integrator (4 substeps)", integ_loss, [integ_hand], make_integ, (16,)),
     ("integrator (4 substeps)", integ_loss, [integ_hand], make_integ, (10000,)),
+    ("integrator (one loop)", integ1_loss, [integ_hand], make_integ, (16,)),
+    ("integrator (one loop)", integ1_loss, [integ_hand], make_integ, (10000,)),
+    ("integrator (m an argument)", integ_rt_loss, [integ_rt_hand], make_integ_rt, (16,)),
+    ("integrator (m an argument)", integ_rt_loss, [integ_rt_hand], make_integ_rt, (10000,)),
     ("while, 3000 steps", while_loss, [while_hand, while_hand_array], make_while, (16,)),
     ("while, 3000 steps", while_loss, [while_hand, while_hand_array], make_while, (10000,)),
     ("list: hs[-1] * hs[0]", list_last_loss, [list_last_hand], make_list_rnn, (50, 16, 8)),

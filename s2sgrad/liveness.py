@@ -164,11 +164,80 @@ def _plan(body: list, params: set, deletable, inserts: dict):
                 dead.append(n)
         if dead:
             inserts.setdefault(stmt.end_lineno, []).append((stmt.col_offset, dead))
+    _plan_loops(body, touched, params, nested, deletable, inserts)
     for sub in _defs(body):
         a = sub.args
         ps = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
         ps |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
         _plan(sub.body, ps, deletable, inserts)
+
+
+def _plan_loops(body: list, touched: list, params: set, nested: set, deletable,
+                inserts: dict):
+    """Deletions inside loop bodies: a step's own temporary, bound afresh by
+    each step before anything reads it, kept alive by its name through the
+    next step's allocation of its successor (``g = np.outer(a, b)`` then
+    ``W_bar[l] += g``: two such arrays at once, where a hand-written step's
+    expression temporary is freed at once).  ``del g`` after the body's
+    last statement touching it, where
+
+    * every statement of the function touching ``g`` is in this loop's body
+      (not its header, ``else``, or anything before or after the loop: no
+      value comes in or goes out under the name), and no nested scope reads
+      it;
+    * the first statement of the body touching it is a plain assignment at
+      the body's top level binding it without reading it: each step binds
+      it before any read, so the next step never reads the deleted name,
+      and a step that reaches the ``del`` (top level, after the binding)
+      has bound it.  A ``continue`` or ``break`` before the ``del`` only
+      leaves the array to the next binding, as without the pass."""
+    total: dict = {}
+    for names in touched:
+        for n in names:
+            total[n] = total.get(n, 0) + 1
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.For, ast.While)):
+            _plan_loop(node.body, total, params, nested, deletable, inserts)
+        if isinstance(node, ast.stmt):
+            stack.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt))
+
+
+def _plan_loop(body: list, total: dict, params: set, nested: set, deletable, inserts: dict):
+    touched = []
+    for stmt in body:
+        names: list = []
+        _names_in(stmt, names, set())
+        touched.append(names)
+    count: dict = {}
+    first: dict = {}
+    last: dict = {}
+    for k, names in enumerate(touched):
+        for n in names:
+            count[n] = count.get(n, 0) + 1
+            first.setdefault(n, k)
+            last[n] = k
+    dels: dict = {}
+    for n, c in count.items():
+        if c != total.get(n) or n in params or n in nested:
+            continue
+        st = body[first[n]]
+        if not isinstance(st, ast.Assign) or n not in _bound_here(st):
+            continue
+        reads: list = []
+        _names_in(st.value, reads, set())
+        for t in st.targets:
+            if not isinstance(t, ast.Name):
+                _names_in(t, reads, set())
+        if n in reads or not deletable(n):
+            continue
+        dels.setdefault(last[n], []).append(n)
+    for k, names in dels.items():
+        order = [n for n in dict.fromkeys(touched[k]) if n in names]
+        inserts.setdefault(body[k].end_lineno, []).append((body[k].col_offset, order))
 
 
 def _defs(body: list):
@@ -200,6 +269,8 @@ def delete_dead(source: str, deletable) -> str:
     out = []
     for i, ln in enumerate(lines, start=1):
         out.append(ln)
-        for col, names in inserts.get(i, ()):
+        # (the deepest first: a loop body's statement and the loop around
+        # it may end on one line, and the inner ``del`` belongs to the body)
+        for col, names in sorted(inserts.get(i, ()), key=lambda cn: -cn[0]):
             out.append(" " * col + "del " + ", ".join(names))
     return "\n".join(out)

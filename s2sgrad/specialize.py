@@ -1643,6 +1643,12 @@ class _Rewriter:
                 # materialised only if some use needs it: np.full, not a helper
                 return self.emit(e, lambda em: em.call("full", Const(xs), g,
                                                        dtype=Const(out.dtype.type)))
+            if base is g and _arr(gv) and gv.dtype == out.dtype and out.shape == xs:
+                # a 0-d array of the dtype (a seed): a read-only view of it
+                # of the constant shape, where the helper read ``x`` for its
+                # shape alone and kept ``x``'s computation alive (the values
+                # a generator expression's sum adds, in a gradient-only call)
+                return self.emit(e, lambda em: em.broadcast_to(g, xs))
             return None
         if not _arr(gv) or gv.dtype != out.dtype:
             return None

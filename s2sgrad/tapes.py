@@ -62,6 +62,15 @@ What is converted, and why that is exact:
   ``t_1 + 1`` instead of carrying the popped row down a step
   (:meth:`_Tapes._state_rows`); a weight gradient's factor that is the
   state as the step starts or ends is rows 0..n-1 or 1..n of that tape;
+  a carry saved as each step starts that the reversed loop reads only as
+  saved goes into such a tape too (the reversed step reads row k);
+* a saved value that is one correctly rounded ufunc of other saved values
+  and of loop-invariant values the reversed loop reads anyway (``k * y``)
+  is recomputed by the reversed step, not stored (:meth:`_Tapes._remat`);
+* an inner loop's state that the outer loop carries too, over constant
+  ranges, goes into one tape of n * m + 1 rows (:meth:`_Tapes._nested_states`);
+* a hoisted factor with its weight's shape and dtype (nothing to reduce
+  per step) is added up in the reversed loop (:meth:`_Tapes._accumulate`);
 * a saved value computed by elementwise ufuncs from the states, rows
   ``xs[t]`` of inputs and loop-invariant values, which nothing else the
   forward step computes needs, is computed once after the forward loop
@@ -132,6 +141,7 @@ class _Tapes:
     def __init__(self, inf, uses):
         self.inf = inf
         self.uses = uses
+        self._remat_state = None      # (_remat's tables of one pair of loop bodies)
         self.names: dict = {}         # tape -> (the value it saves, name suffix)
 
     def val(self, a):
@@ -294,9 +304,189 @@ class _Tapes:
                 saved = [s for s in pushes if s in pops and s in created and
                          at[id(created[s])] < at[id(fwd)] and
                          self._only_uses(s, pushes[s], pops[s])]
+                self._remat_prepare(fi.params["body"], bi.params["body"])
                 for s in saved:
                     self._convert_nested(block, fwd, bwd, fi, bi, created[s], pushes[s],
                                          pops[s], len(it), len(m))
+                self._nested_states(block, fwd, bwd, fi, bi, created, len(it), len(m))
+
+    def _nested_states(self, block, fwd, bwd, fi, bi, created, n, m):
+        """A state the inner loop ``fi`` carries, saved as each inner step
+        starts, that the outer loop ``fwd`` carries too (the inner loop
+        starts from the outer state and ends with the next one) -- an
+        integrator's ``y``, a stacked RNN's ``h`` -- in one tape of
+        n * m + 1 rows, as a hand-written BPTT stores ``H[0..T*L]``: row 0
+        the initial state (written before the outer loop), row t * m + l + 1
+        the state as inner step l of outer step t ends (written at the end
+        of the inner step); the reversed inner step pops row t * m + l, and
+        an outer stack saving the outer state as each outer step starts
+        reads row t * m.
+
+        Why this is exact: the inner loop runs m >= 1 steps at every outer
+        step over a constant range (nested), so by induction the state as
+        inner step (t, l) starts is row t * m + l -- for l = 0 the outer
+        state as step t starts, the initial state (row 0) or the inner
+        loop's output at step t - 1 (row (t - 1) * m + m), for l > 0 the
+        state step (t, l - 1) ended with -- and (t, l) -> t * m + l + 1 is
+        one-to-one, so every row is written once, before the reversed loops
+        read it.  The stacks converted have one push at the top level of
+        their forward body and one pop at the top level of the reversed
+        one, are created before the loops and used by nothing else; the
+        values have one fixed shape and dtype (the examples of the abstract
+        evaluation's fixpoint), that of the initial state too."""
+        if m < 1 or fwd.params.get("reverse") or fi.params.get("reverse"):
+            return
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        fib, bib = fi.params["body"], bi.params["body"]
+        if not any(x is fi for x in fb.eqns) or not any(x is bi for x in bb.eqns):
+            return
+        off, offi = loop_offset(fwd), loop_offset(fi)
+        ipush = {e.args[0]: e for e in fib.eqns if e.prim.name == "push"}
+        ipop = {e.args[0]: e for e in bib.eqns if e.prim.name == "pop"}
+        opush = {e.args[0]: e for e in fb.eqns if e.prim.name == "push"}
+        opop = {e.args[0]: e for e in bb.eqns if e.prim.name == "pop"}
+        for i in range(len(fib.params) - offi):
+            p = fib.params[offi + i]
+            q = fi.args[offi + i]
+            if not isinstance(q, Var) or q not in fb.params[off:] or \
+                    sum(r is fi.outs[i] for r in fb.results) != 1:
+                continue
+            iq = fb.params.index(q) - off
+            if fb.results[iq] is not fi.outs[i]:
+                continue
+            ex = self.val(p)
+            if not _array_example(ex) or any(
+                    not _array_example(x) or x.shape != ex.shape or x.dtype != ex.dtype
+                    for x in (self.val(q), self.val(fib.results[i]),
+                              self.val(fwd.args[off + iq]))):
+                continue
+            inner = [(st, e) for st, e in ipush.items() if p in e.args[1:] and st in ipop and
+                     st in created and self._only_uses(st, e, ipop[st])]
+            if len(inner) != 1:
+                continue
+            st, push = inner[0]
+            pop = ipop[st]
+            if len(pop.outs) != len(push.args) - 1 or self._kept_elsewhere_in(p, push, fib):
+                continue
+            outer = [(so, e) for so, e in opush.items() if q in e.args[1:] and so in opop and
+                     so in created and self._only_uses(so, e, opop[so]) and
+                     len(opop[so].outs) == len(e.args) - 1]
+            self._convert_nested_state(block, fwd, bwd, fi, bi, created, push, pop, p, q, iq,
+                                       i, ex, n, m, outer, opop)
+            return          # (one state per pair of inner loops: the tables changed)
+
+    def _nested_carry(self, bwd, bi, o, q, iq, fwd, outer, opop, read, t_out, kb, ex):
+        """The reversed inner loop's carry handing the state down (the state
+        as inner step l ends: the state popped by step l + 1, for the last
+        step the reversed outer loop's carry), read as row t * m + l + 1
+        instead (reverse.Reverser.backward_loop; _state_rows for one loop),
+        and the popped row then read as a view where its readers keep no
+        reference.  Only when that carry starts from the reversed outer
+        loop's carry of the outer state -- which starts from the forward
+        loop's output for it and hands down the outer state popped as each
+        outer step starts -- so that at reversed outer step t it is the
+        state as outer step t ends, row t * m + m; and nothing reads the
+        carry after the inner loop."""
+        bb, bib = bwd.params["body"], bi.params["body"]
+        offb, offB, off = loop_offset(bi), loop_offset(bwd), loop_offset(fwd)
+        js = [j for j in range(offb, len(bib.params)) if bib.results[j - offb] is o]
+        if len(js) != 1 or sum(r is o for r in bib.results) != 1:
+            return
+        j = js[0]
+        c, p_end = bi.args[j], bib.params[j]
+        if self.uses.get(bi.outs[j - offb]) or any(r is p_end for r in bib.results) or \
+                not isinstance(c, Var) or c not in bb.params[offB:]:
+            return
+        jc = bb.params.index(c)
+        oq = [opop[so].outs[list(e.args[1:]).index(q)] for so, e in outer]
+        if len(oq) != 1 or bb.results[jc - offB] is not oq[0] or \
+                bwd.args[jc] is not fwd.outs[iq] or \
+                sum(r is oq[0] for r in bb.results) != 1:
+            return
+        k1b, row = Var("k"), Var(p_end.hint, shape=p_end.shape)
+        row.bar_of = p_end.bar_of
+        self.inf.ex[k1b] = 0
+        self.inf.ex[row] = self.inf.ex.get(p_end, ex)
+        copy = not self._read_only(p_end)
+        at = _index_of(bib.eqns, read)
+        bib.eqns[at:at] = [
+            Eqn(REGISTRY["add"], (kb, Const(1)), {}, (k1b,), {"inline": True}, read.loc),
+            Eqn(REGISTRY["getitem"], (t_out, k1b), {}, (row,),
+                {"index": self._index(ex), "copy": copy}, read.loc)]
+        drop_carry(bi, j)
+        rename_reads(bib, {p_end: row})
+        # the popped row: a view when its readers, the carry gone, keep no
+        # reference to it
+        us = self.uses.get(o, [])
+        if sum(u is None for u in us) == 1 and \
+                all(u is None or _drops(u) for u in us):
+            read.params["copy"] = False
+
+    def _kept_elsewhere_in(self, v, push, body):
+        self._fwd_body = body
+        return self._kept_elsewhere(v, push)
+
+    def _convert_nested_state(self, block, fwd, bwd, fi, bi, created, push, pop, p, q, iq, i,
+                              ex, n, m, outer, opop):
+        fb, bb = fwd.params["body"], bwd.params["body"]
+        fib, bib = fi.params["body"], bi.params["body"]
+        off = loop_offset(fwd)
+        loc = push.loc
+        pre: list = []
+        tape = self._alloc(pre, Const(n * m + 1), ex, p, "tape", fwd.loc)
+        start = self._emit(pre, "setitem", (tape, fwd.args[off + iq], Const(0)),
+                           params={"index": self._index(ex)}, hint=self.names[tape])
+        pre[-1].loc = loc
+        self.inf.ex[start] = self.inf.ex[tape]
+        self.names[start] = self.names[tape]
+        # the rows: t * m forward and backward; + l, + l + 1 in the inner steps
+        tm_f, tm_b, kf, k1f, kb = Var("tm"), Var("tm"), Var("k"), Var("k"), Var("k")
+        for x in (tm_f, tm_b, kf, k1f, kb):
+            self.inf.ex[x] = 0
+        fb.eqns.insert(0, Eqn(REGISTRY["multiply"], (fb.params[0], Const(m)), {}, (tm_f,), {},
+                              fwd.loc))
+        bb.eqns.insert(0, Eqn(REGISTRY["multiply"], (bb.params[0], Const(m)), {}, (tm_b,), {},
+                              bwd.loc))
+        fib.eqns.insert(0, Eqn(REGISTRY["add"], (tm_f, fib.params[0]), {}, (kf,), {}, fi.loc))
+        fib.eqns.insert(1, Eqn(REGISTRY["add"], (kf, Const(1)), {}, (k1f,), {"inline": True},
+                               fi.loc))
+        bib.eqns.insert(0, Eqn(REGISTRY["add"], (tm_b, bib.params[0]), {}, (kb,),
+                               {"inline": True}, bi.loc))
+        # the tape: a carry of the outer loop, and of the inner loop, which
+        # writes row t * m + l + 1 as its step ends
+        t_in = Var(self.names[tape])
+        self.names[t_in] = self.names[tape]
+        fb.params.append(t_in)
+        fwd.args = tuple(fwd.args) + (start,)
+        self.inf.ex[t_in] = self.inf.ex[tape]
+        inner_out = self._write(fi, t_in, k1f, fib.results[i], ex, len(fib.eqns), loc)
+        fb.results.append(inner_out)
+        t_out = Var(self.names[tape])
+        fwd.outs = tuple(fwd.outs) + (t_out,)
+        self.inf.ex[t_out] = self.inf.ex[tape]
+        # the inner stack: the state popped is row t * m + l
+        k_at = list(push.args[1:]).index(p)
+        o = pop.outs[k_at]
+        keep_push = [v for j, v in enumerate(push.args[1:]) if j != k_at]
+        keep_pop = [v for j, v in enumerate(pop.outs) if j != k_at]
+        read = Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
+                   {"index": self._index(ex), "copy": not self._read_only(o)}, pop.loc)
+        _narrow_stack(block, created[push.args[0]], fib, bib, push, pop, keep_push, keep_pop,
+                      [read])
+        self._nested_carry(bwd, bi, o, q, iq, fwd, outer, opop, read, t_out, kb, ex)
+        # an outer stack saving the outer state as each outer step starts:
+        # row t * m
+        for so, e in outer:
+            q_pop = opop[so]
+            j = list(e.args[1:]).index(q)
+            oq = q_pop.outs[j]
+            kp = [v for jj, v in enumerate(e.args[1:]) if jj != j]
+            kq = [v for jj, v in enumerate(q_pop.outs) if jj != j]
+            r = Eqn(REGISTRY["getitem"], (t_out, tm_b), {}, (oq,),
+                    {"index": self._index(ex), "copy": not self._read_only(oq)}, q_pop.loc)
+            _narrow_stack(block, created[so], fb, bb, e, q_pop, kp, kq, [r])
+        at = at_of(block, fwd)
+        block.eqns[at:at] = pre
 
     def _inner_range(self, loop, a, pop):
         """The constant ``range(0, m)`` a loop runs over at every step of the
@@ -335,11 +525,16 @@ class _Tapes:
         # benchmarks/bench_loop_tapes.py; a state's rows computed in place
         # as _state_rows does for one loop is not done for inner loops)
         computed = {o for e in fib.eqns for o in e.outs}
+        remat = False
+        self._pop_body = bib
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or v not in computed or \
                     self._kept_elsewhere(v, push):
                 keep_push.append(v)
                 keep_pop.append(o)
+                continue
+            if self._remat(v, o, push, pop, fb, bb, keep_pop, reads):
+                remat = True
                 continue
             if index is None:
                 # the rows: t * m + l forward, t_1 * m + l_1 backward
@@ -371,12 +566,14 @@ class _Tapes:
             reads.append(Eqn(REGISTRY["getitem"], (t_out, kb), {}, (o,),
                              {"index": self._index(ex), "copy": not self._read_only(o)},
                              pop.loc))
-        if not reads:
+        if not reads and not remat:
+            return
+        _narrow_stack(block, new, fib, bib, push, pop, keep_push, keep_pop, reads)
+        if index is None:
             return
         self.names[index[0]] = "k"
         kb_eqn = Eqn(REGISTRY["add"], (index[1], bib.params[0]), {}, (index[2],),
                      {"inline": True}, bi.loc)
-        _narrow_stack(block, new, fib, bib, push, pop, keep_push, keep_pop, reads)
         if not any(e.outs and e.outs[0] is index[2] for e in bib.eqns):
             bib.eqns.insert(0, kb_eqn)
         i = at_of(block, fwd)
@@ -474,6 +671,7 @@ class _Tapes:
         tape_of: dict = {}        # popped Var -> (tape output Var)
         self._by_index = by_index
         self._states: dict = {}   # forward state (carry, or result) -> its rows
+        self._remat_prepare(fbody, bbody)
         for s in saved:
             self._convert_saved(block, fwd, bwd, created[s], pushes[s], pops[s], n, kf, kb,
                                 pre, tape_of, mid)
@@ -484,6 +682,97 @@ class _Tapes:
         block.eqns[i:i] = pre
         j = at_of(block, bwd)
         block.eqns[j:j] = mid
+
+    def _remat_prepare(self, fbody, pbody):
+        """_remat's table of the values saved in a pair of loop bodies (a
+        forward body ``fbody``, the reversed body ``pbody`` popping them),
+        made before any of their stacks is converted: saved Var -> (the Var
+        popped for it, the pop)."""
+        pops = {e.args[0]: e for e in pbody.eqns if e.prim.name == "pop"}
+        pushed: dict = {}
+        for e in fbody.eqns:
+            if e.prim.name == "push" and e.args[0] in pops and \
+                    self._only_uses(e.args[0], e, pops[e.args[0]]):
+                q = pops[e.args[0]]
+                if len(q.outs) == len(e.args) - 1:
+                    for w, ow in zip(e.args[1:], q.outs):
+                        pushed.setdefault(w, (ow, q))
+        self._remat_state = (fbody, pbody, pushed, set(), set())
+
+    def _remat(self, v, o, push, pop, fb, bb, keep_pop, reads):
+        """A saved value the reversed step recomputes instead of a tape
+        (a hand-written BPTT's ``c = k * Y[i]`` where it saved only ``Y``):
+        ``v = f(w, c, ...)`` by one correctly rounded elementwise ufunc
+        (_EXACT) of saved values ``w`` and of values from outside the forward
+        loop (body ``fb``) that the reversed loop (body ``bb``) reads already
+        (so none lives longer).  The reversed step then computes the popped
+        ``o`` as ``f(o_w, c, ...)``: the same operation on the same numbers.
+
+        Why ``o_w`` is ``w`` of the same step: ``w`` is pushed by ``push``
+        itself or by another push at the top level of the same body, onto a
+        stack that push and one pop at the top level of ``pop``'s body alone
+        use; the two stacks then see the same sequence of pushes and pops,
+        so their k-th pops return what one run of the step pushed.  The IR's
+        values are immutable, and a row read from a tape is a copy or view
+        of ``w``'s numbers, of its shape and dtype.  The equation is placed
+        after both pops (rows read where a pop was go before it).  A value
+        recomputed is no source of another, nor is a source recomputed.
+        Returns whether ``v`` is recomputed (the equation is in place)."""
+        pbody = self._pop_body
+        st = self._remat_state
+        if st is None or st[0] is not self._fwd_body or st[1] is not pbody:
+            return False
+        pushed, done, sources = st[2:5]
+        if len(st) == 5:
+            st += (_defined(fb), set(), {x: e for e in st[0].eqns for x in e.outs})
+            for e in bb.eqns:
+                _gather_reads(e, st[6])
+            self._remat_state = st
+        inside, read, defs = st[5:]
+        d = defs.get(v)
+        if v in sources or d is None or d.prim.name not in _EXACT or d.kwargs or \
+                len(d.outs) != 1 or d.blocks() or set(d.params) - {"spelling"}:
+            return False
+        mine = list(push.args[1:])
+        args, used, anchors = [], [], [pop]
+        for a in d.args:
+            if isinstance(a, Const):
+                args.append(a)
+            elif not isinstance(a, Var):
+                return False
+            elif a not in inside:
+                if a not in read:
+                    return False
+                args.append(a)
+            elif a in pushed and a is not v and a not in done:
+                ow, q = pushed[a]
+                # after the equation defining ``o_w`` in the step: its pop, or
+                # the row read where its pop was (its stack converted already)
+                at = next((e for e in pbody.eqns if ow in e.outs), None)
+                if q is pop and mine.index(a) < mine.index(v):
+                    # (converted already: its pop is kept, or a row read
+                    # going where the pop is defines it)
+                    if ow not in keep_pop and not any(ow in e.outs for e in reads):
+                        return False
+                elif q is not pop and at is None:
+                    return False
+                if at is not None:
+                    anchors.append(at)
+                args.append(ow)
+                used.append(a)
+            else:
+                return False
+        if not used:
+            return False
+        e = Eqn(d.prim, tuple(args), {}, (o,), dict(d.params), d.loc)
+        for a in args:
+            if isinstance(a, Var):
+                self.uses.setdefault(a, []).append(e)
+        i = max(_index_of(pbody.eqns, q) for q in anchors)
+        pbody.eqns.insert(i + 1, e)
+        done.add(v)
+        sources.update(used)
+        return True
 
     def _kept_elsewhere(self, v, push) -> bool:
         """Whether something besides the stack may keep ``v`` alive (a
@@ -625,6 +914,8 @@ class _Tapes:
         at = _index_of(fb.eqns, push)
         self._rows_done = []          # (eqns reading a state's rows, at the body's top)
         self._body_index = None       # (_batched's tables of the body, made once per push)
+        remat = False                 # (a value recomputed in the reversed step, _remat)
+        self._pop_body = bb
         for v, o, ex in zip(push.args[1:], pop.outs, items):
             if not _array_example(ex) or not isinstance(v, Var) or self._kept_elsewhere(v, push):
                 keep_push.append(v)
@@ -648,6 +939,9 @@ class _Tapes:
             # loop that runs forward -- the reversed loop of a gradient that
             # is differentiated again pushes too, its steps run n-1..0)
             j = None if fwd.params.get("reverse") else self._state_carry(fwd, bwd, v, o, n)
+            if j is None and not fwd.params.get("reverse") and isinstance(n, Const) and \
+                    v in fb.params[loop_offset(fwd):]:
+                j = -1      # (a state the reversed loop reads only as popped)
             if j is not None:
                 # A loop state: one more row, the state after the last step
                 # (tape[k] is the state as step k starts, k = 0..n), as a
@@ -657,6 +951,9 @@ class _Tapes:
                 self._state_rows(bwd, fwd, v, o, j, n, kf, kb, ex, push.loc, pop.loc,
                                  pre, mid, tape_of)
                 at += 1               # (its row index went first in the body)
+                continue
+            if self._remat(v, o, push, pop, fb, bb, keep_pop, reads + self._rows_done):
+                remat = True
                 continue
             tape = self._alloc(pre, n, ex, v, "tape", fwd.loc)
             t_out = self._write(fwd, tape, kf, v, ex, at, push.loc)
@@ -672,7 +969,7 @@ class _Tapes:
                              {"index": self._index(ex), "copy": not self._read_only(o)},
                              pop.loc))
             tape_of[o] = t_out
-        if not reads and not self._rows_done:
+        if not reads and not self._rows_done and not remat:
             return
         _narrow_stack(block, new, fb, bb, push, pop, keep_push, keep_pop, reads)
         bb.eqns[0:0] = self._rows_done
@@ -717,6 +1014,15 @@ class _Tapes:
         mid.append(Eqn(REGISTRY["getitem"], (full,), {}, (first,),
                        {"index": slice(None, n.value, None)}, pop_loc))
         self.inf.ex[first] = _compact((n.value,) + ex.shape, ex.dtype)
+        if j < 0:
+            # no carry of the reversed loop hands the state down: the popped
+            # row is row k, the state as step k starts (a view where its
+            # readers keep no reference: the tape is not written again)
+            copy = not self._read_only(o)
+            self._rows_done.append(Eqn(REGISTRY["getitem"], (full, kb), {}, (o,),
+                                       {"index": self._index(ex), "copy": copy}, pop_loc))
+            tape_of[o] = first
+            return
         state = bb.params[j]
         k1 = Var("k")
         self.inf.ex[k1] = 1
@@ -939,6 +1245,9 @@ class _Tapes:
             return
         bb = bwd.params["body"]
         defs = {o: e for e in bb.eqns for o in e.outs}
+        if len(vals) == 1 and vals[0] not in tape_of and \
+                self._accumulate(block, bwd, new, push, unzip, vals[0], items[0], defs, mid):
+            return
         stacked = []
         for v, ex in zip(vals, items):
             if v in tape_of:                              # read from a tape: that tape
@@ -976,6 +1285,54 @@ class _Tapes:
                     k = _index_of(block.eqns, e)
                     block.eqns[k:k + 1] = new_eqns
 
+    def _accumulate(self, block, bwd, new, push, unzip, v, ex, defs, mid) -> bool:
+        """A hoisted factor summed over the steps with nothing to reduce per
+        step -- ``unbroadcast_sum(stack_steps(list), x)`` where each step's
+        factor has x's shape and dtype, the gradient of a weight read
+        elementwise (``k * y``) -- added up in the reversed loop, as a
+        hand-written gradient does (``k_bar += g``), instead of written into
+        an array of n rows summed after the loop: one row of memory, not n.
+        Exact up to the order of the sum (the steps' order instead of
+        NumPy's pairwise sum over the stacked rows), as the module says.
+        Not for a factor read from a row of an input (``xs[t]``): that
+        stacked factor is the input itself, no array is made for it."""
+        d = defs.get(v)
+        if d is not None and d.prim.name == "getitem":
+            return False
+        lst = unzip.outs[0]
+        us = self.uses.get(lst, [])
+        if len(unzip.outs) != 1 or len(us) != 1 or us[0] is None or \
+                us[0].prim.name != "stack_steps" or not any(e is us[0] for e in block.eqns):
+            return False
+        st = us[0]
+        su = self.uses.get(st.outs[0], [])
+        if len(su) != 1 or su[0] is None or su[0].prim.name != "unbroadcast_sum" or \
+                su[0].args[0] is not st.outs[0] or su[0].kwargs or \
+                not any(e is su[0] for e in block.eqns):
+            return False
+        red = su[0]
+        # (its result: the steps' sum, of x's shape, in the steps' dtype)
+        x = self.val(red.args[1]) if len(red.args) == 2 else None
+        if not _array_example(x) or x.shape != ex.shape or x.dtype != ex.dtype:
+            return False
+        zero = self._emit(mid, "zeros", (Const(ex.shape),), {"dtype": Const(ex.dtype.type)},
+                          hint="acc")
+        mid[-1].loc = bwd.loc
+        self.inf.ex[zero] = _compact(ex.shape, ex.dtype)
+        bb = bwd.params["body"]
+        a_in, a_next = Var(red.outs[0].hint), Var(red.outs[0].hint)
+        i = _index_of(bb.eqns, push)
+        bb.eqns[i] = Eqn(REGISTRY["add"], (a_in, v), {}, (a_next,), {}, push.loc)
+        bb.params.append(a_in)
+        bb.results.append(a_next)
+        bwd.args = tuple(bwd.args) + (zero,)
+        bwd.outs = tuple(bwd.outs) + (red.outs[0],)
+        for w in (a_in, a_next, red.outs[0]):
+            self.inf.ex[w] = self.inf.ex[zero]
+        for e in (new, unzip, st, red):
+            block.eqns.remove(e)
+        return True
+
     def _direct_sum(self, e):
         """A hoisted weight gradient over stacked steps of known shapes as
         the one NumPy call it is: ``G.T @ B`` (vectors per step), a sum over
@@ -1012,9 +1369,19 @@ class _Tapes:
         return eqns
 
 
+# correctly rounded elementwise ufuncs: recomputed from their operands they
+# give the same bits (_Tapes._remat)
+_EXACT = {"add", "subtract", "multiply", "divide", "negative", "absolute", "maximum", "minimum",
+          "fmax", "fmin", "sqrt", "square"}
+
 # elementwise ufuncs computed over a loop's stacked rows at once (_batched)
 _BATCHED = {"add", "subtract", "multiply", "divide", "negative", "square", "tanh", "exp", "log",
             "sin", "cos", "abs", "absolute", "maximum", "minimum", "sqrt", "power"}
+
+
+def _drops(e) -> bool:
+    from .alias import drops_references
+    return drops_references(e)
 
 
 def at_of(block, e) -> int:

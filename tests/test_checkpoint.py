@@ -693,8 +693,10 @@ def test_checkpointed_blocks_peak_memory():
     # after the backward loop has freed the inputs (0.25; 0.33 before)
     assert peak["ckpt"] <= 0.27 * peak["default"], peak
     # save_dots keeps W1 @ h (needed for tanh') in place of tanh's output:
-    # never more than the default
-    assert peak["dots"] <= peak["default"], peak
+    # never more than the default (within 1 %: since perf-loops9 the default
+    # computes its states in a tape of n + 1 rows and frees a step's
+    # temporaries in the step, 6.90 -> 6.38 MB, level with save_dots' 6.40)
+    assert peak["dots"] <= 1.01 * peak["default"], peak
     assert "W1s_bar.copy()" not in fns["default"].source
 
 

@@ -630,4 +630,7 @@ def test_memory_of_second_derivatives_called_inside(kind, outer):
         grad(_inside(kind, "sqrt"), wrt=0)
     _close(ckpt(*args), plain(*args), 1e-10)
     p0 = _peak(plain, args)
-    assert _peak(ckpt, args) <= 0.15 * p0, (_peak(ckpt, args), p0)
+    # (0.2: since perf-loops9 the plain code frees a step's temporaries in
+    # the step, jacobian_reverse 1.65 -> 1.26 MB, the checkpointed one
+    # unchanged at 0.24 MB)
+    assert _peak(ckpt, args) <= 0.2 * p0, (_peak(ckpt, args), p0)

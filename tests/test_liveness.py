@@ -32,9 +32,10 @@ def test_deleted_after_the_last_statement_that_touches_a_name():
 '''
     out = delete_dead(src, lambda n: True)
     # x after its last read; y after the tuple assignment; z (bound in one
-    # branch only), u (bound in a loop that may not run), the parameters and
-    # the returned values never
-    assert _dels(out) == ["del x", "del y"], out
+    # branch only), the parameters and the returned values never; u (bound
+    # afresh by each step before any read, touched nowhere else) in the
+    # step, after its last use -- never after the loop (it may not run)
+    assert _dels(out) == ["del x", "del y", "del u"], out
     lines = out.splitlines()
     assert lines[lines.index("    y = np.tanh(x)") + 1] == "    del x"
     assert "# line 2" in out and "# line 1" in out

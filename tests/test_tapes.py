@@ -471,7 +471,9 @@ def test_every_loop_of_known_length_uses_tapes(f, wrt):
     for gone in (".append(", ".pop()", "unzip", "stack_steps", "unbroadcast", "matmul_vjp"):
         assert gone not in src, src
     if f is loops_in_sequence:
-        assert src.count("np.empty((6, 3)") == 2 and src.count("np.empty(") >= 6, src
+        # (the third loop's state too: the reversed loop reads it only as
+        # saved, rows 0..4 of a state tape computed in place since perf-loops9)
+        assert src.count("np.empty((6, 3)") == 3 and src.count("np.empty(") >= 6, src
         # the cotangent of xs, handed from one reversed loop to the next, is
         # added into in place: never copied whole per step
         assert not re.search(r"xs_bar\w* = xs_bar\w*\.copy\(\)", src), src
