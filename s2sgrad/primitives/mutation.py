@@ -113,6 +113,14 @@ def setitem_vjp(em, eqn, g):
         raise _err(eqn, "a differentiated value is written into a dict passed as a (not "
                         "differentiated) argument, or into an item of one; differentiate "
                         "the dict too (wrt=...), or build a new one (q = dict(p); q['k'] = v)")
+    if eqn.params.get("into_data"):
+        # L[0] = v into a value passed as data that may be a Python list (no
+        # dtype conversion, the slot takes v whole: the array rule below does
+        # not apply)
+        from ..reverse import _err
+        raise _err(eqn, "a differentiated value is written into a list passed as a (not "
+                        "differentiated) argument; differentiate the list too (wrt=...), "
+                        "or build a new one (q = [v for v in L]; q[0] = ...)")
     gv = em.call("getitem", g, *parts, _params=dict(idx, copy=True))
     if may_repeat(eqn.params["index"], parts):
         gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
