@@ -70,13 +70,23 @@ class ControlFlowMixin:
         outputs of one ``cond`` equation (a value missing on one side is
         None there, as Python would leave it unbound)."""
         before = dict(self.env)
-        blocks, envs = [], []
+        # the environments of the calls being inlined: a branch of a helper
+        # may change what the caller's names hold (lst.append(v) on the
+        # caller's list, v[0] = s into its array); each side starts from them
+        # as they were, and they are merged like this scope's names
+        callers = list(self._lowerers())[1:]
+        before_c = [dict(lw.env) for lw in callers]
+        blocks, envs, envs_c = [], [], []
         for fn in (then_fn, else_fn):
             self.env = dict(before)
+            for lw, b in zip(callers, before_c):
+                lw.env.clear()
+                lw.env.update(b)
             blk = Block()
             self.in_block(blk, fn)
             blocks.append(blk)
             envs.append(self.env)
+            envs_c.append([dict(lw.env) for lw in callers])
         names = []
         for env in envs:
             for k, v in env.items():
@@ -92,11 +102,32 @@ class ControlFlowMixin:
             if name == "$cont" and all(isinstance(v, Const) or v is MISSING for v in vals):
                 pass
             self.merge_value(name, vals, blocks, outs, results, merged, node)
+        merged_c = []
+        for j, (lw, b) in enumerate(zip(callers, before_c)):
+            m = dict(b)
+            for name in b:
+                vals = [ec[j][name] for ec in envs_c]
+                if vals[0] is b[name] and vals[1] is b[name]:
+                    continue
+                # the value this scope's names merged to when they hold the
+                # same pair (the helper's lst and the caller's hs: one list)
+                mine = [k for k in names
+                        if all(env.get(k, MISSING) is c for env, c in zip(envs, vals))]
+                if mine:
+                    m[name] = merged[mine[0]]
+                elif vals[0] is vals[1]:
+                    m[name] = vals[0]
+                else:
+                    self.merge_value(name, vals, blocks, outs, results, m, node)
+            merged_c.append(m)
         eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
                   {"then": Block(blocks[0].eqns, [], results[0]),
                    "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
         self.em.block.eqns.append(eqn)
         self.env = merged
+        for lw, m in zip(callers, merged_c):
+            lw.env.clear()
+            lw.env.update(m)
 
     def merge_value(self, name, vals, blocks, outs, results, merged, node):
         if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
@@ -135,6 +166,10 @@ class ControlFlowMixin:
             raise self.unsupported(node, f"choosing the function '{name}' at run time",
                                    "call each function in its own branch")
         atoms = []
+        # two lists (of different lengths: hs.append(v) on one side): one
+        # runtime list either way, which later code may append to
+        lists = all(isinstance(v, Seq) and v.kind == "list" or
+                    isinstance(v, Var) and P.shape_of(v) is LIST for v in vals)
         for blk, v in zip(blocks, vals):
             if v is MISSING:
                 atoms.append(Const(None))
@@ -142,7 +177,7 @@ class ControlFlowMixin:
                 saved = self.em.block
                 self.em.block = blk
                 try:
-                    atoms.append(self.materialize(v, node))
+                    atoms.append(self.materialize(v, node, runtime_list=lists))
                 finally:
                     self.em.block = saved
             else:
