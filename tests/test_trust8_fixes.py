@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 import s2sgrad
 from s2sgrad import S2SGradError
@@ -209,3 +210,34 @@ def test_branch_of_inlined_helper_changing_the_callers_values(f, x):
     used before definition'; a list appended to in one branch could not be
     appended to after it ('.append' on this value is not supported)."""
     agree(f, x.copy())
+
+
+# ------------------------------------------------ scipy.linalg.norm's own value
+
+def _scipy_norm_tiny(x):
+    return scipy.linalg.norm(x * 1e-200) * 1e200
+
+
+def _scipy_norms(x, A):
+    return scipy.linalg.norm(x) ** 3 + scipy.linalg.norm(A, 1) * scipy.linalg.norm(x, 3) + \
+        scipy.linalg.norm(A, "fro") + np.sum(scipy.linalg.norm(A, axis=0, keepdims=True) * A) + \
+        scipy.linalg.norm(A, "nuc") * scipy.linalg.norm(x, np.inf)
+
+
+def test_scipy_norm_is_scipys_value():
+    """scipy.linalg.norm was expanded to np.linalg.norm, whose sqrt(x . x)
+    underflows where SciPy's BLAS nrm2 scales: 0.0 for SciPy's 2.367
+    (trust8 harness seed 3049)."""
+    x = np.array([0.93041553, -0.33918743, 0.13884823]) * 2.367
+    want = _scipy_norm_tiny(x)
+    assert want == pytest.approx(np.sqrt(np.sum(x ** 2)), rel=1e-12)
+    v = s2sgrad.value_and_grad(_scipy_norm_tiny)(x)[0]
+    assert v == want
+    assert s2sgrad.jvp(_scipy_norm_tiny)((x,), (np.ones(3),))[0] == want
+
+
+def test_scipy_norms_agree():
+    A = np.array([[0.3, -1.2, 0.5, 0.1], [0.8, 0.2, -0.4, 1.1], [-0.6, 0.9, 0.7, -0.2]])
+    agree(_scipy_norms, X.copy(), A, wrt=(0, 1), fwd=False)
+    for w in (0, 1):
+        agree(_scipy_norms, X.copy(), A, wrt=w)
