@@ -241,3 +241,41 @@ def test_scipy_norms_agree():
     agree(_scipy_norms, X.copy(), A, wrt=(0, 1), fwd=False)
     for w in (0, 1):
         agree(_scipy_norms, X.copy(), A, wrt=w)
+
+
+# ------------------------------------------------ tuple == tuple is one truth value
+
+def _tuple_eq(x):
+    t = (x[0], x[1])
+    if t == (x[0], x[1]):
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def _tuple_ne(x):
+    t = (x[0], x[1])
+    if t != (x[0], 0.7):
+        return np.sum(x ** 3)
+    return np.sum(x)
+
+
+def _tuple_eq_lengths(x):
+    if (x[0], x[1]) == (x[0],) or [x[0]] == (x[0],):
+        return np.sum(x)
+    return np.sum(x ** 2)
+
+
+def _list_eq_flags(x):
+    m = [x[0] > 0, x[1] > 0]
+    if m == [True, False]:
+        return np.sum(np.sin(x))
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("f", [_tuple_eq, _tuple_ne, _tuple_eq_lengths, _list_eq_flags])
+@pytest.mark.parametrize("x", [X, XP, np.array([0.3, 0.3, -0.2])])
+def test_tuple_equality_is_one_truth_value(f, x):
+    """(a, b) == (c, d) was NumPy's elementwise comparison of two arrays:
+    'truth value of an array with more than one element is ambiguous'
+    raised from the generated code."""
+    agree(f, x.copy())
