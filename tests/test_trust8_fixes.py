@@ -279,3 +279,40 @@ def test_tuple_equality_is_one_truth_value(f, x):
     'truth value of an array with more than one element is ambiguous'
     raised from the generated code."""
     agree(f, x.copy())
+
+
+# ------------------------------------------------ vjp's pullback never returns the cotangent's memory
+
+def _identity(x, W):
+    return x
+
+
+def _column(x, W):
+    return x.reshape(3, 1)
+
+
+def _matvec(x, W):
+    return W @ x
+
+
+@pytest.mark.parametrize("f", [_identity, _column, _matvec])
+@pytest.mark.parametrize("wrt", [0, (0, 1)])
+def test_pullback_result_is_not_the_cotangent(f, wrt):
+    """The pullback of x (or x.reshape) returned the caller's cotangent
+    array itself (or a view of it): writing into the gradient changed the
+    cotangent, and the next pullback(ct) gave 99 for 2."""
+    W = np.arange(9.0).reshape(3, 3)
+    out, pb = s2sgrad.vjp(f, wrt=wrt)(X.copy(), W)
+    np.testing.assert_array_equal(out, f(X.copy(), W))
+    ct = np.full(np.shape(out), 2.0)
+    g = pb(ct)
+    gs = g if isinstance(g, tuple) else (g,)
+    want = [np.ravel(W.T @ np.ravel(ct)) if f is _matvec else np.full(3, 2.0),
+            np.outer(np.ravel(ct), X) if f is _matvec else np.zeros((3, 3))]
+    for gi, w in zip(gs, want):
+        assert not np.shares_memory(gi, ct)
+        np.testing.assert_allclose(gi, w)
+        gi[...] = 99.0
+    np.testing.assert_array_equal(ct, np.full(np.shape(out), 2.0))
+    again = pb(ct)
+    np.testing.assert_allclose(again if not isinstance(again, tuple) else again[0], want[0])
