@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 
 import s2sgrad
 from s2sgrad import S2SGradError
@@ -316,3 +317,38 @@ def test_pullback_result_is_not_the_cotangent(f, wrt):
     np.testing.assert_array_equal(ct, np.full(np.shape(out), 2.0))
     again = pb(ct)
     np.testing.assert_allclose(again if not isinstance(again, tuple) else again[0], want[0])
+
+
+# ------------------------------------------------ scipy.stats summaries keep a float32 sample's dtype
+
+def _stats_sum(x):
+    return scipy.stats.skew(x) + scipy.stats.kurtosis(x, bias=False) + scipy.stats.sem(x) + \
+        scipy.stats.variation(x, ddof=1) + scipy.stats.zscore(x)[1] + scipy.stats.gmean(x) + \
+        scipy.stats.hmean(x) + scipy.stats.pmean(x, 2.5) + scipy.stats.moment(x, 3) + \
+        scipy.stats.entropy(x) + scipy.stats.tvar(x) + scipy.stats.skew(x, bias=False) + \
+        scipy.stats.tmean(x)
+
+
+def _variation_all_dof(x):
+    return scipy.stats.variation(x, ddof=4) + np.sum(x)
+
+
+def test_scipy_stats_summaries_of_float32_are_float32():
+    """They were computed in float64 (every operand cast, as the
+    distributions are): SciPy keeps a float32 sample's dtype."""
+    x32 = np.array([1.0, 2.0, 3.0, 5.0], np.float32)
+    want = _stats_sum(x32.copy())
+    v, g = s2sgrad.value_and_grad(_stats_sum)(x32)
+    assert np.asarray(want).dtype == np.float32
+    assert np.asarray(v).dtype == np.float32 and g.dtype == np.float32
+    np.testing.assert_allclose(v, want, rtol=1e-5)
+    agree(_stats_sum, np.array([1.0, 2.0, 3.5, 5.0]))
+
+
+def test_scipy_variation_with_ddof_n_is_inf_not_zero_division():
+    x = np.array([1.0, 2.0, 3.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = _variation_all_dof(x.copy())
+        v = s2sgrad.value_and_grad(_variation_all_dof)(x)[0]
+    assert np.isinf(want) and v == want
