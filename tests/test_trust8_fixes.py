@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.stats
+import scipy.fft
 
 import s2sgrad
 from s2sgrad import S2SGradError
@@ -352,3 +353,26 @@ def test_scipy_variation_with_ddof_n_is_inf_not_zero_division():
         want = _variation_all_dof(x.copy())
         v = s2sgrad.value_and_grad(_variation_all_dof)(x)[0]
     assert np.isinf(want) and v == want
+
+
+# ------------------------------------------------ astype's adjoint of a complex cotangent
+
+def _fft_of_float32(x):
+    x32 = x.astype(np.float32)
+    return np.sum(scipy.fft.fft(x32).real * x32[0]) + np.sum(np.abs(np.fft.rfft(x32)) ** 2)
+
+
+def test_astype_adjoint_takes_the_real_part_of_a_complex_cotangent():
+    """The cotangent of x.astype(np.float32) reached it complex (an fft's
+    rule, before the argument's real part is taken): cast to float64 with a
+    ComplexWarning, an error under warnings-as-errors."""
+    x = np.array([0.5, -0.3, 0.2, 0.7])
+    ref = lambda x: np.sum(scipy.fft.fft(x).real * x[0]) + np.sum(np.abs(np.fft.rfft(x)) ** 2)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v, g = s2sgrad.value_and_grad(_fft_of_float32)(x)
+        gv = s2sgrad.vjp(_fft_of_float32)(x)[1](1.0)
+    np.testing.assert_allclose(v, _fft_of_float32(x.copy()), rtol=1e-5)
+    np.testing.assert_allclose(g, _fd(ref, (x,), 0, 1e-6), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gv, g)
+    assert g.dtype == np.float64
