@@ -8,6 +8,7 @@ import pytest
 import scipy.linalg
 import scipy.stats
 import scipy.fft
+import scipy.special
 
 import s2sgrad
 from s2sgrad import S2SGradError
@@ -376,3 +377,20 @@ def test_astype_adjoint_takes_the_real_part_of_a_complex_cotangent():
     np.testing.assert_allclose(g, _fd(ref, (x,), 0, 1e-6), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(gv, g)
     assert g.dtype == np.float64
+
+
+# ------------------------------------------------ 1/Gamma at the poles of Gamma
+
+def _rgamma_weighted(x):
+    return np.sum(scipy.special.rgamma(x) * x)
+
+
+def test_rgamma_derivative_at_the_poles_of_gamma():
+    """-rgamma(x) digamma(x) is 0 * inf at x = 0, -1, -2, ...: nan (with an
+    'invalid value' warning) where 1/Gamma is smooth, derivative (-1)^n n!."""
+    x = np.array([0.0, -1.0, -3.0, 2.5, -0.5, 1.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = s2sgrad.grad(_rgamma_weighted)(x)
+    np.testing.assert_allclose(g[:3], [0.0, 1.0, 18.0], rtol=1e-12)   # x * rgamma'(x) + rgamma
+    agree(_rgamma_weighted, x, hess=True)
