@@ -394,3 +394,11 @@ def test_rgamma_derivative_at_the_poles_of_gamma():
         g = s2sgrad.grad(_rgamma_weighted)(x)
     np.testing.assert_allclose(g[:3], [0.0, 1.0, 18.0], rtol=1e-12)   # x * rgamma'(x) + rgamma
     agree(_rgamma_weighted, x, hess=True)
+
+
+def test_differentiated_write_into_a_data_list_is_refused_in_forward_mode_too():
+    for call in (lambda: s2sgrad.jvp(_write_into_data_list)((X.copy(), [1.0, 2.0]), (X.copy(),)),
+                 lambda: s2sgrad.jacobian(_write_into_data_list)(X.copy(), [1.0, 2.0])):
+        with pytest.raises(S2SGradError, match=r"test_trust8_fixes\.py:\d+: a differentiated "
+                                               r"value is written into a list passed as a"):
+            call()
