@@ -57,7 +57,7 @@ import scipy.stats
 import s2sgrad
 from s2sgrad import S2SGradError
 
-FAMILIES = ("cse", "lists", "aux", "containers", "scipy")
+FAMILIES = ("cse", "lists", "aux", "containers", "scipy", "helpers")
 
 # ------------------------------------------------------------------ programs
 
@@ -280,6 +280,34 @@ def _scipy(r):
     return "def f(x, W, T):\n" + "".join("    " + ln + "\n" for ln in lines)
 
 
+_HELPER_BODIES = [
+    # (a loop or a branch of an inlined helper changing the caller's list/array)
+    "for t in range(T):\n        lst.append(np.tanh(W @ v) * (t + 1.0))",
+    "t = 0\n    while t < T:\n        lst.append(v * (t + 0.5))\n        t += 1",
+    "for t in range(T):\n        y[t % 3] = y[t % 3] * 1.5 + v[t % 3]",
+    "if v[0] > 0:\n        lst.append(v * 2.0)",
+    "if np.sum(v) > 0:\n        y[1] = v[2] * 3.0\n    else:\n        y *= 0.5",
+    "for t in range(T):\n        if v[t % 3] > 0:\n            lst.append(v * t)",
+    "lst.append(y * 1.0)\n    y[0] = v[1]",
+    "for t in range(T):\n        y += np.sin(v) * 0.1",
+]
+
+
+def _helpers(r):
+    body = r.choice(_HELPER_BODIES)
+    helper = f"def helper(lst, v, y, W, T):\n    {body}\n    return lst\n\n"
+    lines = ["hs = []" if r.random() < 0.7 else "hs = [x * 1.0]",
+             "y = x * 1.0" if r.random() < 0.7 else "y = np.zeros(3) + x"]
+    for _ in range(r.randint(1, 2)):
+        arg = r.choice(["x", "-x", "np.sin(x)", "W[0] * x"])
+        lines.append(r.choice([f"helper(hs, {arg}, y, W, T)", f"hs = helper(hs, {arg}, y, W, T)"]))
+    lines += ["s = np.sum(y ** 2)",
+              r.choice(["for h in hs:\n        s = s + np.sum(h ** 2)",
+                        "s = s + sum(np.sum(h * x) for h in hs)"]),
+              "return s + len(hs)"]
+    return helper + "def f(x, W, T):\n" + "".join("    " + ln + "\n" for ln in lines)
+
+
 def program(seed):
     """(family, source, container spec or None)."""
     r = random.Random(seed)
@@ -287,7 +315,8 @@ def program(seed):
     if fam == "containers":
         src, spec = _containers(r)
         return fam, src, spec
-    return fam, {"cse": _cse, "lists": _lists, "aux": _aux, "scipy": _scipy}[fam](r), None
+    return fam, {"cse": _cse, "lists": _lists, "aux": _aux, "scipy": _scipy,
+                 "helpers": _helpers}[fam](r), None
 
 
 # ------------------------------------------------------------------ running
@@ -464,7 +493,7 @@ def check_source(fam, src, spec, seed, verbose=False):
     else:
         x = rng.normal(size=3) * 0.7
         W = rng.normal(size=(3, 3)) * 0.5
-        Ts = (3, 0, 1, 2, 4) if fam == "lists" else (2,)
+        Ts = (3, 0, 1, 2, 4) if fam in ("lists", "helpers") else (2,)
         arg_sets = [(x, W, T) for T in Ts]
         wrts = (0, 1)
     aux = fam == "aux"

@@ -743,6 +743,16 @@ class ControlFlowMixin:
         for n, o in zip(names, outs):
             self.env[n] = o
         hold_carries(dict(zip(params, outs)))
+        # the calls being inlined: a caller's name (or container) holding an
+        # array or list this loop of a helper carries in place (lst.append(v),
+        # y[i] = v on the caller's objects) holds the loop's output after it
+        out_of = {a: o for a, o in zip(inits, outs) if isinstance(a, Var) and a in same}
+        if out_of:
+            for lw in list(self._lowerers())[1:]:
+                for k, v in list(lw.env.items()):
+                    r = _replace_atoms(v, out_of)
+                    if r is not v:
+                        lw.env[k] = r
         self.loop_out_views(kept, names, results, outs, inits)
         for m, n in aliases.items():
             self.env[m] = self.env[n]
@@ -761,18 +771,24 @@ class ControlFlowMixin:
         rb = rb or Rebindings(s.body)
         last = self.last_loads()
         in_loop = self.loop_depth > 0 or self.enclosing_loop()
+        # (and the names of the calls being inlined: a helper's z += v on the
+        # caller's value, which the caller reads after the call)
+        outer = [(k, v) for lw in list(self._lowerers())[1:] for k, v in lw.env.items()
+                 if not k.startswith("$")]
+        n_own = len(self.env)
         for n, a in zip(names, inits):
             if n.startswith("$") or not isinstance(a, Var) or P.shape_of(a) is P.SCALAR or \
                     model.known_array(a) or rb.rebinds_plainly(n) or not rb.rebinds(n):
                 continue
-            for k, v in self.env.items():
-                if k == n or k.startswith("$") or k not in last and not in_loop:
-                    continue
-                if not in_loop and last.get(k, -1) < s.lineno:
+            for j, (k, v) in enumerate(list(self.env.items()) + outer):
+                own = j < n_own
+                if own and (k == n or k.startswith("$") or k not in last and not in_loop or
+                            not in_loop and last.get(k, -1) < s.lineno):
                     continue
                 if any(t is a for t in _atoms_in(v)):
+                    held = f"'{k}'" + ("" if own else " of the calling function")
                     raise self.error(s, f"'{n}' is updated with an augmented assignment in "
-                                        f"this loop and is also held by '{k}': on an array "
+                                        f"this loop and is also held by {held}: on an array "
                                         f"that writes into the array both hold, on a number "
                                         f"it rebinds '{n}' alone -- known only at run time; "
                                         f"write '{n} = {n} + ...' for a new value, or make "
