@@ -463,3 +463,18 @@ def test_helper_loop_augmenting_a_value_the_caller_holds_is_refused():
     computed as a rebinding (the caller's y unchanged: 0.38 for 1.38)."""
     with pytest.raises(S2SGradError, match=r"also held by 'y' of the calling function"):
         s2sgrad.value_and_grad(_caller_of_accumulate)(X.copy(), 3)
+
+
+def _half_square(x):
+    return np.sum(x ** 2) * 0.5
+
+
+def test_hvp_result_is_not_the_callers_vector():
+    """The Hessian of sum(x ** 2) / 2 is I: hvp returned the caller's v
+    itself, so writing into the result changed v."""
+    v = np.array([1.0, 2.0, 3.0])
+    for hv in (s2sgrad.hvp(_half_square)((X.copy(),), v), s2sgrad.hessp(_half_square)(X.copy(), v)):
+        assert not np.shares_memory(hv, v)
+        np.testing.assert_array_equal(hv, [1.0, 2.0, 3.0])
+        hv[...] = 99.0
+        np.testing.assert_array_equal(v, [1.0, 2.0, 3.0])
