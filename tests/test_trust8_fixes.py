@@ -478,3 +478,37 @@ def test_hvp_result_is_not_the_callers_vector():
         np.testing.assert_array_equal(hv, [1.0, 2.0, 3.0])
         hv[...] = 99.0
         np.testing.assert_array_equal(v, [1.0, 2.0, 3.0])
+
+
+def _scale_in_place(v, T):
+    for t in range(T):
+        v[...] = v * 1.5 + 0.1
+
+
+def _caller_of_scale_view(x, T):
+    y = x * 1.0
+    w = y[1:]
+    _scale_in_place(w, T)
+    return np.sum(y ** 2) + np.sum(w)
+
+
+def _caller_of_scale_two_views(x, T):
+    y = x * 1.0
+    w = y[1:]
+    w2 = y[:2]
+    _scale_in_place(w, T)
+    return np.sum(y ** 2) + np.sum(w) + np.sum(w2 * x[:2])
+
+
+@pytest.mark.parametrize("T", [0, 2, 3])
+def test_helper_loop_writing_through_the_callers_view(T):
+    """The loop was lowered twice (the base of the view found to be written
+    the first time) and the caller's names kept the first lowering's values:
+    IRVerificationError '%y.10 used before definition'."""
+    agree(_caller_of_scale_view, X.copy(), T)
+
+
+def test_helper_loop_write_reaching_another_view_of_the_caller_is_refused():
+    with pytest.raises(S2SGradError, match=r"test_trust8_fixes\.py:\d+: this loop of an inlined "
+                                           r"function writes into an array that 'w2'"):
+        s2sgrad.value_and_grad(_caller_of_scale_two_views)(X.copy(), 3)

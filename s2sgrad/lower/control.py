@@ -525,6 +525,10 @@ class ControlFlowMixin:
         hidden += self.name_view_bases()
         mark = len(self.em.block.eqns)
         env0 = dict(self.env)
+        # (the calls being inlined: a write in the body reaches their names
+        # too, which a second lowering must find as they were)
+        callers = list(self._lowerers())[1:]
+        envs0 = [dict(lw.env) for lw in callers]
         extra = []
         while True:
             leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
@@ -532,7 +536,26 @@ class ControlFlowMixin:
                 break
             del self.em.block.eqns[mark:]
             self.env = dict(env0)
+            for lw, e0 in zip(callers, envs0):
+                lw.env.clear()
+                lw.env.update(e0)
             extra += [n for n in leaked if n not in extra]
+        if callers:
+            # a write in the body that reached a caller's name the loop does
+            # not carry (a second view of the array a helper writes through)
+            # would leave it bound to a value of the body: refused
+            known = {id(o) for e in self.em.block.eqns[mark:] for o in e.outs}
+            known.update(id(a) for e0 in envs0 for v in e0.values() for a in _atoms_in(v))
+            for lw, e0 in zip(callers, envs0):
+                for k, v in lw.env.items():
+                    if e0.get(k) is not v and any(id(a) not in known for a in _atoms_in(v)):
+                        raise self.error(s, f"this loop of an inlined function writes into "
+                                            f"an array that '{k}' of the calling function "
+                                            f"also sees (a view of it), which s2sgrad does "
+                                            f"not follow out of the loop; return the new "
+                                            f"value and assign it in the caller, or take "
+                                            f"the view after the call", cls=S2SGradError,
+                                         construct="write reaching the caller in a loop")
         for k in hidden:
             self.env.pop(k, None)
 
