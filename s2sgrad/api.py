@@ -2048,9 +2048,11 @@ class VJPFunction(_Transformed):
             if not isinstance(gs, tuple):
                 gs = (gs,)
             _, gs = _computed((), gs, [leaves[i] for i in c.wrt_leaves])
-            # (a gradient may be a residual that is also an output or aux value)
+            # (a gradient may be a residual that is also an output or aux value,
+            # or the cotangent itself: the pullback of x or x.reshape(...))
             gs = _unalias([_fix_grad(g, leaves[i], leaves) for g, i in zip(gs, c.wrt_leaves)],
-                          [v for v in values if not isinstance(v, list)])
+                          [v for v in values if not isinstance(v, list)] +
+                          [v for v in cts if not isinstance(v, list)])
             out = _regroup(gs, wrt, bound, specs)
             return out[0] if single else tuple(out)
 

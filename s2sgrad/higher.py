@@ -355,7 +355,9 @@ class HVPFunction(_Transformed):
         res = sc.fn(*leaves, *t_leaves)
         if not c.func.info.get("tuple_result"):
             res = (res,)
-        hv = _unalias([_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)])
+        # (never the caller's v itself: the Hessian of sum(x ** 2) / 2 is I)
+        hv = _unalias([_fix_grad(h, leaves[i], leaves) for h, i in zip(res, c.wrt_leaves)],
+                      t_leaves)
         return pytree.unflatten(_wrt_tree(self, specs, bound), hv)
 
 

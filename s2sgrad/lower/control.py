@@ -70,13 +70,23 @@ class ControlFlowMixin:
         outputs of one ``cond`` equation (a value missing on one side is
         None there, as Python would leave it unbound)."""
         before = dict(self.env)
-        blocks, envs = [], []
+        # the environments of the calls being inlined: a branch of a helper
+        # may change what the caller's names hold (lst.append(v) on the
+        # caller's list, v[0] = s into its array); each side starts from them
+        # as they were, and they are merged like this scope's names
+        callers = list(self._lowerers())[1:]
+        before_c = [dict(lw.env) for lw in callers]
+        blocks, envs, envs_c = [], [], []
         for fn in (then_fn, else_fn):
             self.env = dict(before)
+            for lw, b in zip(callers, before_c):
+                lw.env.clear()
+                lw.env.update(b)
             blk = Block()
             self.in_block(blk, fn)
             blocks.append(blk)
             envs.append(self.env)
+            envs_c.append([dict(lw.env) for lw in callers])
         names = []
         for env in envs:
             for k, v in env.items():
@@ -92,11 +102,32 @@ class ControlFlowMixin:
             if name == "$cont" and all(isinstance(v, Const) or v is MISSING for v in vals):
                 pass
             self.merge_value(name, vals, blocks, outs, results, merged, node)
+        merged_c = []
+        for j, (lw, b) in enumerate(zip(callers, before_c)):
+            m = dict(b)
+            for name in b:
+                vals = [ec[j][name] for ec in envs_c]
+                if vals[0] is b[name] and vals[1] is b[name]:
+                    continue
+                # the value this scope's names merged to when they hold the
+                # same pair (the helper's lst and the caller's hs: one list)
+                mine = [k for k in names
+                        if all(env.get(k, MISSING) is c for env, c in zip(envs, vals))]
+                if mine:
+                    m[name] = merged[mine[0]]
+                elif vals[0] is vals[1]:
+                    m[name] = vals[0]
+                else:
+                    self.merge_value(name, vals, blocks, outs, results, m, node)
+            merged_c.append(m)
         eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
                   {"then": Block(blocks[0].eqns, [], results[0]),
                    "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
         self.em.block.eqns.append(eqn)
         self.env = merged
+        for lw, m in zip(callers, merged_c):
+            lw.env.clear()
+            lw.env.update(m)
 
     def merge_value(self, name, vals, blocks, outs, results, merged, node):
         if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
@@ -135,6 +166,10 @@ class ControlFlowMixin:
             raise self.unsupported(node, f"choosing the function '{name}' at run time",
                                    "call each function in its own branch")
         atoms = []
+        # two lists (of different lengths: hs.append(v) on one side): one
+        # runtime list either way, which later code may append to
+        lists = all(isinstance(v, Seq) and v.kind == "list" or
+                    isinstance(v, Var) and P.shape_of(v) is LIST for v in vals)
         for blk, v in zip(blocks, vals):
             if v is MISSING:
                 atoms.append(Const(None))
@@ -142,7 +177,7 @@ class ControlFlowMixin:
                 saved = self.em.block
                 self.em.block = blk
                 try:
-                    atoms.append(self.materialize(v, node))
+                    atoms.append(self.materialize(v, node, runtime_list=lists))
                 finally:
                     self.em.block = saved
             else:
@@ -490,6 +525,10 @@ class ControlFlowMixin:
         hidden += self.name_view_bases()
         mark = len(self.em.block.eqns)
         env0 = dict(self.env)
+        # (the calls being inlined: a write in the body reaches their names
+        # too, which a second lowering must find as they were)
+        callers = list(self._lowerers())[1:]
+        envs0 = [dict(lw.env) for lw in callers]
         extra = []
         while True:
             leaked = self._runtime_loop(s, target, iterable, item_of, test, extra)
@@ -497,7 +536,26 @@ class ControlFlowMixin:
                 break
             del self.em.block.eqns[mark:]
             self.env = dict(env0)
+            for lw, e0 in zip(callers, envs0):
+                lw.env.clear()
+                lw.env.update(e0)
             extra += [n for n in leaked if n not in extra]
+        if callers:
+            # a write in the body that reached a caller's name the loop does
+            # not carry (a second view of the array a helper writes through)
+            # would leave it bound to a value of the body: refused
+            known = {id(o) for e in self.em.block.eqns[mark:] for o in e.outs}
+            known.update(id(a) for e0 in envs0 for v in e0.values() for a in _atoms_in(v))
+            for lw, e0 in zip(callers, envs0):
+                for k, v in lw.env.items():
+                    if e0.get(k) is not v and any(id(a) not in known for a in _atoms_in(v)):
+                        raise self.error(s, f"this loop of an inlined function writes into "
+                                            f"an array that '{k}' of the calling function "
+                                            f"also sees (a view of it), which s2sgrad does "
+                                            f"not follow out of the loop; return the new "
+                                            f"value and assign it in the caller, or take "
+                                            f"the view after the call", cls=S2SGradError,
+                                         construct="write reaching the caller in a loop")
         for k in hidden:
             self.env.pop(k, None)
 
@@ -708,6 +766,16 @@ class ControlFlowMixin:
         for n, o in zip(names, outs):
             self.env[n] = o
         hold_carries(dict(zip(params, outs)))
+        # the calls being inlined: a caller's name (or container) holding an
+        # array or list this loop of a helper carries in place (lst.append(v),
+        # y[i] = v on the caller's objects) holds the loop's output after it
+        out_of = {a: o for a, o in zip(inits, outs) if isinstance(a, Var) and a in same}
+        if out_of:
+            for lw in list(self._lowerers())[1:]:
+                for k, v in list(lw.env.items()):
+                    r = _replace_atoms(v, out_of)
+                    if r is not v:
+                        lw.env[k] = r
         self.loop_out_views(kept, names, results, outs, inits)
         for m, n in aliases.items():
             self.env[m] = self.env[n]
@@ -726,18 +794,24 @@ class ControlFlowMixin:
         rb = rb or Rebindings(s.body)
         last = self.last_loads()
         in_loop = self.loop_depth > 0 or self.enclosing_loop()
+        # (and the names of the calls being inlined: a helper's z += v on the
+        # caller's value, which the caller reads after the call)
+        outer = [(k, v) for lw in list(self._lowerers())[1:] for k, v in lw.env.items()
+                 if not k.startswith("$")]
+        n_own = len(self.env)
         for n, a in zip(names, inits):
             if n.startswith("$") or not isinstance(a, Var) or P.shape_of(a) is P.SCALAR or \
                     model.known_array(a) or rb.rebinds_plainly(n) or not rb.rebinds(n):
                 continue
-            for k, v in self.env.items():
-                if k == n or k.startswith("$") or k not in last and not in_loop:
-                    continue
-                if not in_loop and last.get(k, -1) < s.lineno:
+            for j, (k, v) in enumerate(list(self.env.items()) + outer):
+                own = j < n_own
+                if own and (k == n or k.startswith("$") or k not in last and not in_loop or
+                            not in_loop and last.get(k, -1) < s.lineno):
                     continue
                 if any(t is a for t in _atoms_in(v)):
+                    held = f"'{k}'" + ("" if own else " of the calling function")
                     raise self.error(s, f"'{n}' is updated with an augmented assignment in "
-                                        f"this loop and is also held by '{k}': on an array "
+                                        f"this loop and is also held by {held}: on an array "
                                         f"that writes into the array both hold, on a number "
                                         f"it rebinds '{n}' alone -- known only at run time; "
                                         f"write '{n} = {n} + ...' for a new value, or make "

@@ -86,11 +86,50 @@ class ExpressionsMixin:
                 if isinstance(op, ast.NotIn):
                     r = Const(not r.value) if isinstance(r, Const) else \
                         self.apply(P.get("logical_not"), [r], {}, node)
+            elif isinstance(left, Seq) and isinstance(right, Seq):
+                # tuple == tuple is one bool (equal lengths and items), not
+                # NumPy's elementwise comparison of two arrays
+                if not isinstance(op, (ast.Eq, ast.NotEq)):
+                    raise self.unsupported(node, "ordering comparison of two tuples or lists",
+                                           "compare their items")
+                r = self.seq_equal(left, right, node)
+                if isinstance(op, ast.NotEq):
+                    r = Const(not r.value) if isinstance(r, Const) else \
+                        self.apply(P.get("logical_not"), [r], {}, node)
             else:
                 r = self.apply(P.get(CMP[type(op)]), [left, right], {}, node)
             result = r if result is None else self.boolop_and(result, r, node)
             left = right
         return result
+
+    def seq_equal(self, a, b, node):
+        """Python's ``a == b`` of two tuples or lists: the same kind and
+        length, and each pair of items equal (an item compared with itself
+        is equal, as Python tests identity first)."""
+        if a.kind != b.kind or len(a.items) != len(b.items):
+            return Const(False)
+        acc = Const(True)
+        for p, q in zip(a.items, b.items):
+            if p is q:
+                continue
+            if isinstance(p, Seq) and isinstance(q, Seq):
+                eq = self.seq_equal(p, q, node)
+            elif isinstance(p, Const) and isinstance(q, Const) and \
+                    _number(p.value) and _number(q.value):
+                eq = Const(bool(p.value == q.value))
+            elif all(isinstance(i, Var) or isinstance(i, Const) and _number(i.value)
+                     for i in (p, q)):
+                # (numbers; arrays of more than one element: their truth value
+                # raises when the test is made, as Python's does)
+                eq = self.apply(P.get("equal"), [p, q], {}, node)
+            else:
+                raise self.unsupported(node, "== between tuples or lists holding containers "
+                                             "or objects",
+                                       "compare the items")
+            acc = eq if isinstance(acc, Const) and acc.value else self.boolop_and(acc, eq, node)
+            if isinstance(acc, Const) and not acc.value:
+                return acc
+        return acc
 
     def identity_test(self, a, b, node):
         if isinstance(a, Const) and isinstance(b, Const):

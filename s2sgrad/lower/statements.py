@@ -143,6 +143,18 @@ class StatementsMixin:
                 eqns[-1].params["augmented"] = True     # may print as y[idx] op= v
             base = self.load_name(s.target.value) if isinstance(s.target.value, ast.Name) \
                 else None
+            if isinstance(base, Var) and P.shape_of(base) is LIST and isinstance(cur, Var) \
+                    and (P.shape_of(cur) is not P.SCALAR or self.top.alias.known_array(cur)):
+                # xs[0] *= 2 on a list built at run time: an array item's
+                # __imul__ writes into its memory, which another name, a view
+                # or another entry of the list may share (not known here)
+                t = ast.unparse(s.target)
+                raise self.error(s, f"'{ast.unparse(s)}' writes in place into the array "
+                                    f"a list built at run time holds, which other names or "
+                                    f"entries may share (s2sgrad cannot tell which); write "
+                                    f"{t} = {t} {_AUG_SYMBOL.get(type(s.op), 'op')} ... "
+                                    f"to store a new array", cls=S2SGradError,
+                                 construct="augmented assignment into a list item")
             if isinstance(base, (Seq, DictVal)) and isinstance(cur, Var):
                 # d["a"] *= 2: the item's __imul__ runs first, in place on an
                 # array (its other names and views see it), then d["a"] = it

@@ -9,6 +9,7 @@ import ast
 import numpy as np
 
 from ..alias import Index
+from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
@@ -296,7 +297,18 @@ class SubscriptsMixin:
         base = self.materialize(base, target)
         self.check_writable(base, target)
         v = self.materialize(value, target)
-        out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
+        params = {"index": template}
+        data_type = self.top.arg_types.get(base)
+        if data_type is not None and issubclass(data_type, (tuple, str)):
+            raise self.error(target, f"'{name}' is a {data_type.__name__} passed as an argument: "
+                                     f"its items cannot be assigned (Python raises TypeError); "
+                                     f"build a list ([v for v in {name}]) or an array first",
+                             cls=S2SGradError, construct="item assignment into a tuple")
+        if data_type is not None and issubclass(data_type, list):
+            # L[0] = v into a list passed as (non-differentiated) data: the
+            # reverse rule refuses a differentiated v (mutation.setitem_vjp)
+            params["into_data"] = True
+        out = self.em.call(P.get("setitem"), base, v, *parts, _params=params)
         out.hint = name
         self.env[name] = out
         self.write_back(base, out)

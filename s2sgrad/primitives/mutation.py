@@ -88,6 +88,11 @@ def _winning_writes(em, like, parts, index):
     return em.call("equal", em.call("getitem", mark, pos, _params={"index": Slot(0)}), k)
 
 
+_DATA_LIST = ("a differentiated value is written into a list passed as a (not differentiated) "
+              "argument; differentiate the list too (wrt=...), or build a new one "
+              "(q = [v for v in L]; q[0] = ...)")
+
+
 def setitem_vjp(em, eqn, g):
     y, v, *parts = eqn.args
     idx = {"index": eqn.params["index"]}
@@ -113,6 +118,12 @@ def setitem_vjp(em, eqn, g):
         raise _err(eqn, "a differentiated value is written into a dict passed as a (not "
                         "differentiated) argument, or into an item of one; differentiate "
                         "the dict too (wrt=...), or build a new one (q = dict(p); q['k'] = v)")
+    if eqn.params.get("into_data"):
+        # L[0] = v into a value passed as data that may be a Python list (no
+        # dtype conversion, the slot takes v whole: the array rule below does
+        # not apply)
+        from ..reverse import _err
+        raise _err(eqn, _DATA_LIST)
     gv = em.call("getitem", g, *parts, _params=dict(idx, copy=True))
     if may_repeat(eqn.params["index"], parts):
         gv = em.call("multiply", gv, _winning_writes(em, g, parts, eqn.params["index"]))
@@ -142,6 +153,9 @@ def setitem_jvp(em, eqn, dots):
     dy, dv = dots[0], dots[1]
     if dy is None and dv is None:
         return None
+    if dv is not None and eqn.params.get("into_data"):
+        from ..reverse import _err      # (as setitem_vjp: a list passed as data)
+        raise _err(eqn, _DATA_LIST)
     if dy is None:
         dy = em.zeros_like(y)
     if dv is not None and not _is_list(y):

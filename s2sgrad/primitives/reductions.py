@@ -74,7 +74,10 @@ def _count(em, x, out, axis):
     """Number of elements reduced into each output element (a Python number
     at run time, so it never changes a float32 computation's dtype)."""
     if not _given(axis):
-        return em.size(x)
+        # an empty x receives no cotangent: max(.., 1) keeps a Python-float
+        # cotangent (the seed 1.0) / 0 from raising ZeroDivisionError where
+        # NumPy's mean of an empty list is nan with a warning
+        return em.py_max(em.size(x), 1)
     # an empty result (x empty along a kept axis) has nothing to scale: max(.., 1)
     # keeps 0 / 0 (ZeroDivisionError of Python ints once specialised) out
     return em.divide(em.size(x), em.py_max(em.size(out), 1))

@@ -44,7 +44,8 @@ from .core import defcomposite, defprim, shape_fresh, shape_of
 from .decompositions import (_H, _T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
                              _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
                              _read_tangent, _real)
-from .linalg import _det_jvp, _det_vjp, _inv_jvp, _inv_vjp
+from .linalg import (_det_jvp, _det_vjp, _inv_jvp, _inv_vjp, _norm_jvp, _norm_shape,
+                     _norm_vjp)
 
 _PY = "scipy_linalg."
 
@@ -683,15 +684,21 @@ if hasattr(sl, "pinvh"):
                      "np.linalg.pinv(hermitian=True)'s rules.")
 
 
-def _norm_expand(em, a, ord=None, axis=None, keepdims=None, check_finite=None):
-    kw = {k: v for k, v in (("ord", ord), ("axis", axis), ("keepdims", keepdims))
-          if v is not None and not (isinstance(v, Const) and (v.value is None or v.value is False))}
-    return em.norm(a, **kw)
+def _np_norm_kw(kw):
+    return {k: v for k, v in kw.items() if k in ("ord", "axis", "keepdims")}
 
 
-defcomposite("scipy_norm", sl.norm, expand=_norm_expand,
-             sig="a, /, ord=None, axis=None, keepdims=False, check_finite=True",
-             doc="scipy.linalg.norm: np.linalg.norm's rules.")
+# A primitive of its own (not np.linalg.norm expanded): SciPy's value is not
+# NumPy's where it matters -- a vector's 2-norm by BLAS nrm2, which scales
+# (norm(x * 1e-200) * 1e200 is |x|, NumPy's sqrt(x . x) underflows to 0) --
+# and the rules below use the value computed.
+defprim("scipy_norm", sl.norm, sig="a, /, ord=None, axis=None, keepdims=False, check_finite=True",
+        pyname=_PY + "norm",
+        vjp=lambda em, g, out, a, **kw: _norm_vjp(em, g, out, a, **_np_norm_kw(kw)),
+        jvp=lambda em, dots, out, a, **kw: _norm_jvp(em, dots, out, a, **_np_norm_kw(kw)),
+        shape=_norm_shape,
+        doc="scipy.linalg.norm: its own value (BLAS nrm2 for vectors), np.linalg.norm's "
+            "rules.")
 
 
 def _lstsq_expand(em, a, b, cond=None, overwrite_a=None, overwrite_b=None, check_finite=None,

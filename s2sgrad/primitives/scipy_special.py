@@ -192,7 +192,27 @@ _special("gamma", 1, lambda em, out, x: [em.multiply(out, c(em, "digamma", x))])
 # the sign of Gamma(x): piecewise constant, derivative 0 (data)
 if hasattr(sc, "gammasgn"):
     def_nondiff_elementwise("gammasgn", sc.gammasgn, 1, pyname="scipy.special.gammasgn")
-_special("rgamma", 1, lambda em, out, x: [em.negative(em.multiply(out, c(em, "digamma", x)))])
+
+
+def _rgamma_partial(em, out, x):
+    # -rgamma(x) digamma(x) is 0 * inf at the poles of Gamma (x = 0, -1, ...),
+    # where 1/Gamma is smooth.  For x <= 0 the derivative of the reflection
+    # formula 1/Gamma(x) = sin(pi x) Gamma(1 - x) / pi instead, an analytic
+    # expression there (so its own derivative, the second one, is right too):
+    # (cos(pi x) - sin(pi x) digamma(1 - x) / pi) Gamma(1 - x).  Each side is
+    # evaluated where it is finite (no 0 * inf warning).
+    left = em.less_equal(x, 0)
+    xl = em.where(left, x, 0.0)
+    xr = em.where(left, 1.0, x)
+    px = em.multiply(np.pi, xl)
+    one_minus = em.subtract(1.0, xl)
+    refl = em.multiply(em.subtract(em.cos(px), em.multiply(em.sin(px), em.divide(
+        c(em, "digamma", one_minus), np.pi))), c(em, "gamma", one_minus))
+    return [em.where(left, refl, em.negative(em.multiply(c(em, "rgamma", xr),
+                                                           c(em, "digamma", xr))))]
+
+
+_special("rgamma", 1, _rgamma_partial)
 # d/dx log|Gamma(x)| = digamma(x) for every x off the poles
 _special("gammaln", 1, lambda em, out, x: [c(em, "digamma", x)])
 _special("loggamma", 1, lambda em, out, x: [c(em, "digamma", x)])

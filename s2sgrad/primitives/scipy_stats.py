@@ -1202,6 +1202,15 @@ defcomposite("scipy.stats.multinomial.pmf", sig="x, n, p",
 # reduced axes); nan_policy other than 'propagate' is refused.
 
 
+def _inexact(em, a):
+    """``a`` in a float type, as these statistics compute: an integer or bool
+    array as float64, a float32 (float16) one kept (np.result_type(a, 1.0);
+    the distributions above always compute in float64)."""
+    if isinstance(a, Var):
+        return em.astype(a, dtype=em.call("result_type", a, 1.0))
+    return a
+
+
 def _stat_opts(fname, nan_policy=None, **fixed):
     if not _none(nan_policy) and not (isinstance(nan_policy, Const) and
                                       nan_policy.value == "propagate"):
@@ -1235,10 +1244,10 @@ def _central(em, a, order, axis, keepdims=None):
 
 def _entropy(em, pk, qk=None, base=None, axis=Const(0), *, nan_policy=None, keepdims=None):
     _stat_opts("entropy", nan_policy)
-    pk = _f64(em, pk)
+    pk = _inexact(em, pk)
     kw = _axkw(axis, Const(True))
     if not _none(qk):
-        qk = _f64(em, qk)
+        qk = _inexact(em, qk)
         qk = em.divide(qk, em.sum(qk, **kw))
     pk = em.divide(pk, em.sum(pk, **kw))
     vec = c(em, "entr", pk) if _none(qk) else c(em, "rel_entr", pk, qk)
@@ -1250,16 +1259,17 @@ def _entropy(em, pk, qk=None, base=None, axis=Const(0), *, nan_policy=None, keep
 
 def _zscore(em, a, axis=Const(0), ddof=Const(0), nan_policy=None):
     _stat_opts("zscore", nan_policy)
-    a = _f64(em, a)
+    a = _inexact(em, a)
     kw = _axkw(axis, Const(True))
     return em.divide(em.subtract(a, em.mean(a, **kw)), em.std(a, ddof=ddof, **kw))
 
 
 def _sem(em, a, axis=Const(0), ddof=Const(1), nan_policy=None, *, keepdims=None):
     _stat_opts("sem", nan_policy)
-    a = _f64(em, a)
+    a = _inexact(em, a)
     n = _count(em, a, axis)
-    return em.divide(em.std(a, ddof=ddof, **_axkw(axis, keepdims)), em.sqrt(n))
+    # (n ** 0.5 of a Python count stays a Python float: a float32 a stays float32)
+    return em.divide(em.std(a, ddof=ddof, **_axkw(axis, keepdims)), em.power(n, 0.5))
 
 
 def _zero_var(em, m2, mean, axis, keepdims):
@@ -1271,7 +1281,7 @@ def _zero_var(em, m2, mean, axis, keepdims):
 
 def _skew(em, a, axis=Const(0), bias=Const(True), nan_policy=None, *, keepdims=None):
     _stat_opts("skew", nan_policy)
-    a = _f64(em, a)
+    a = _inexact(em, a)
     m2, mean = _central(em, a, 2, axis, keepdims)
     m3, _ = _central(em, a, 3, axis, keepdims)
     g = em.divide(m3, em.power(m2, 1.5))
@@ -1279,7 +1289,8 @@ def _skew(em, a, axis=Const(0), bias=Const(True), nan_policy=None, *, keepdims=N
     vals = em.where(zero, _NAN, g)
     if isinstance(bias, Const) and not bias.value:
         n = _count(em, a, axis)
-        corr = em.divide(em.sqrt(em.multiply(em.subtract(n, 1.0), n)), em.subtract(n, 2.0))
+        corr = em.divide(em.power(em.multiply(em.subtract(n, 1.0), n), 0.5),
+                         em.subtract(n, 2.0))
         ok = em.logical_and(em.logical_not(zero), em.greater(n, 2))
         vals = em.where(ok, em.multiply(corr, g), vals)
     elif not isinstance(bias, Const):
@@ -1292,7 +1303,7 @@ def _kurtosis(em, a, axis=Const(0), fisher=Const(True), bias=Const(True), nan_po
     _stat_opts("kurtosis", nan_policy)
     if not isinstance(bias, Const) or not isinstance(fisher, Const):
         raise S2SGradError("scipy.stats.kurtosis: fisher= and bias= must be constants")
-    a = _f64(em, a)
+    a = _inexact(em, a)
     m2, mean = _central(em, a, 2, axis, keepdims)
     m4, _ = _central(em, a, 4, axis, keepdims)
     zero = _zero_var(em, m2, mean, axis, keepdims)
@@ -1315,7 +1326,7 @@ def _moment(em, a, order=Const(1), axis=Const(0), nan_policy=None, *, center=Non
     if not (isinstance(order, Const) and isinstance(order.value, (int, np.integer))
             and not isinstance(order.value, bool) and order.value >= 0):
         raise S2SGradError("scipy.stats.moment: order= must be a constant non-negative integer")
-    a = _f64(em, a)
+    a = _inexact(em, a)
     k = int(order.value)
     if _none(center):
         if k <= 1:      # SciPy: the zeroth moment is 1, the first central one 0
@@ -1329,11 +1340,10 @@ def _moment(em, a, order=Const(1), axis=Const(0), nan_policy=None, *, center=Non
 
 def _variation(em, a, axis=Const(0), nan_policy=None, ddof=Const(0), *, keepdims=None):
     _stat_opts("variation", nan_policy)
-    a = _f64(em, a)
+    a = _inexact(em, a)
     kw = _axkw(axis, keepdims)
-    n = _count(em, a, axis)
-    corr = em.sqrt(em.divide(n, em.subtract(n, ddof)))
-    return em.divide(em.multiply(em.std(a, **kw), corr), em.mean(a, **kw))
+    # std(a, ddof) (NumPy's inf or nan for ddof >= n, not a Python 1 / 0)
+    return em.divide(em.std(a, ddof=ddof, **kw), em.mean(a, **kw))
 
 
 def _weighted_mean(em, x, axis, weights, keepdims):
@@ -1342,20 +1352,20 @@ def _weighted_mean(em, x, axis, weights, keepdims):
     kw = {} if _none(axis) else {"axis": axis}
     if isinstance(keepdims, Const) and keepdims.value:
         kw["keepdims"] = Const(True)
-    return em.average(x, _f64(em, weights), **kw)      # the rule's operands: a, weights
+    return em.average(x, _inexact(em, weights), **kw)      # the rule's operands: a, weights
 
 
 def _gmean(em, a, axis=Const(0), dtype=None, weights=None, *, nan_policy=None,
            keepdims=None):
     _stat_opts("gmean", nan_policy, dtype=(dtype, None))
-    a = _f64(em, a)
+    a = _inexact(em, a)
     return em.exp(_weighted_mean(em, em.log(a), axis, weights, keepdims))
 
 
 def _hmean(em, a, axis=Const(0), dtype=None, *, weights=None, nan_policy=None,
            keepdims=None):
     _stat_opts("hmean", nan_policy, dtype=(dtype, None))
-    a = _f64(em, a)
+    a = _inexact(em, a)
     return em.divide(1.0, _weighted_mean(em, em.divide(1.0, a), axis, weights, keepdims))
 
 
@@ -1364,7 +1374,7 @@ def _pmean(em, a, p, *, axis=Const(0), dtype=None, weights=None, nan_policy=None
     _stat_opts("pmean", nan_policy, dtype=(dtype, None))
     if not _num(p):
         raise S2SGradError("scipy.stats.pmean: the power p must be a constant number")
-    a = _f64(em, a)
+    a = _inexact(em, a)
     if p.value == 0:
         return em.exp(_weighted_mean(em, em.log(a), axis, weights, keepdims))
     m = _weighted_mean(em, em.power(a, float(p.value)), axis, weights, keepdims)
@@ -1378,7 +1388,7 @@ def _trimmed(fname, kind):
         if not _none(limits):
             raise S2SGradError(f"scipy.stats.{fname} with limits= is not supported; select "
                                f"the values first (x[(lo <= x) & (x <= hi)])")
-        a = _f64(em, a)
+        a = _inexact(em, a)
         kw = _axkw(axis, keepdims)
         if kind is None:
             return em.mean(a, **kw)
@@ -1398,7 +1408,7 @@ def _iqr(em, x, axis=None, rng=Const((25, 75)), scale=Const(1.0), nan_policy=Non
         s = float(sc.ndtri(0.75) - sc.ndtri(0.25))
     else:
         s = float(scale.value)
-    x = _f64(em, x)
+    x = _inexact(em, x)
     kw = _axkw(axis, keepdims)
     lo, hi = (float(v) for v in rng.value)
     q = em.percentile(x, Const([lo, hi]), method=interpolation, **kw)

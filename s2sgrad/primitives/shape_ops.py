@@ -279,7 +279,9 @@ def _astype_vjp(em, g, out, x, dtype):
     if np.issubdtype(np.dtype(dtype.value), np.complexfloating):
         # x may be real: its cotangent is then the real part (cast_derivative)
         return [em.call("cast_derivative", g, dtype=dtype, to=em.result_type(x))]
-    return [em.astype(g, dtype=em.result_type(x))]
+    # the result is real: only the real part of a complex cotangent (an
+    # fft's, before the argument's real_if_complex) pairs with it
+    return [em.astype(em.real_if_complex(g), dtype=em.result_type(x))]
 
 
 def _astype_jvp(em, dots, out, x, dtype):
