@@ -1291,6 +1291,16 @@ def _shape(v):
     return np.shape(v)
 
 
+def _grad_like_identity(g, x) -> bool:
+    """Whether ``runtime.grad_like(g, x)`` returns ``g`` itself for values of
+    these kinds (dtypes): ``g`` not complex unless ``x`` is, and no dtype cast."""
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return False
+    xd = getattr(x, "dtype", None)
+    return not (xd is not None and xd.kind in "fc" and isinstance(g, (np.ndarray, np.generic))
+                and g.dtype.kind in "fc" and g.dtype != xd)
+
+
 def _arr(v) -> bool:
     return isinstance(v, (np.ndarray, np.generic))
 
@@ -1473,6 +1483,12 @@ class _Rewriter:
         if name in ("real_if_complex", "conj_if_complex", "require_real") and \
                 self.val(e.args[0]) is not UNKNOWN and not np.iscomplexobj(self.val(e.args[0])):
             # the identity on real values (the complex-number rules' helpers)
+            self.subst[e.outs[0]] = e.args[0]
+            return []
+        if name == "grad_like" and self.val(e.args[0]) is not UNKNOWN and \
+                self.val(e.args[1]) is not UNKNOWN and \
+                _grad_like_identity(self.val(e.args[0]), self.val(e.args[1])):
+            # a real gradient of the argument's dtype: grad_like is the identity
             self.subst[e.outs[0]] = e.args[0]
             return []
         if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \
