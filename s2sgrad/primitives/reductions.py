@@ -130,17 +130,44 @@ defprim("mean", np.mean, sig="a, /, axis=None, dtype=None, keepdims=None",
 
 
 def _prod_others(em: Emitter, x, axis):
-    """For each element, the product of the other elements of its group.
+    """For each element, the product of the other elements of its group
+    (``prod_others``: exact at zeros)."""
+    return em.call("prod_others", x, **({"axis": axis} if axis is not None else {}))
 
-    ``p`` is the product with zeros replaced by 1; an element whose group
-    has no zero *besides itself* gets ``p / safe`` (for the zero element
-    itself ``safe`` is 1, giving the product of the rest), any other gets 0.
-    """
-    zero = em.equal(x, 0)
-    safe = em.where(zero, 1, x)
-    p = em.prod(safe, **_keep_kw(axis))
-    zeros_elsewhere = em.subtract(em.sum(zero, **_keep_kw(axis)), zero)
-    return em.where(em.equal(zeros_elsewhere, 0), em.divide(p, safe), 0)
+
+# prod_others(x, axis): the product of the other elements of each element's
+# group (runtime.prod_others: exact at zeros).  Its own derivative -- a
+# second derivative of np.prod -- is written for nonzero x: d others_i =
+# others_i * (sum_k t_k / x_k - t_i / x_i), with x checked at run time to
+# have no zero (require_nonzero refuses there: at a zero the formula's
+# masked branches would give a wrong second derivative).
+def _nonzero(em, x):
+    return em.call("require_nonzero", x, what="a second derivative of np.prod or np.cumprod")
+
+
+def _prod_others_jvp(em, dots, out, x, axis=None):
+    t = dots[0]
+    if t is None:
+        return None
+    r = em.divide(t, _nonzero(em, x))
+    return em.multiply(out, em.subtract(em.sum(r, **_keep_kw(axis)), r))
+
+
+def _prod_others_vjp(em, g, out, x, axis=None):
+    go = em.multiply(g, out)
+    return [em.divide(em.subtract(em.sum(go, **_keep_kw(axis)), go), _nonzero(em, x))]
+
+
+defprim("prod_others", runtime.prod_others, sig="x, /, axis=None", pyname="prod_others",
+        vjp=_prod_others_vjp, jvp=_prod_others_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: for each element the product of the others in its group "
+            "(np.prod's derivative, exact at zeros; its own derivative refuses zeros).")
+defprim("require_nonzero", runtime.require_nonzero, sig="x, /, what=''",
+        pyname="require_nonzero",
+        vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x, refused where an element is 0 (a derivative written for "
+            "nonzero values).")
 
 
 def _prod_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):

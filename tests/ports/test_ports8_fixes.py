@@ -180,3 +180,54 @@ def test_itemgetter():
     x = np.array([1.0, 2.0, 3.0])
     assert s2sgrad.value_and_grad(h)(x)[0] == h(x)
     np.testing.assert_allclose(s2sgrad.grad(h)(x), [3.0 + 1.0, 4.0 + 1.0, 1.0])
+
+
+# np.prod / np.cumprod: exact first derivatives at zeros; second derivatives
+# exact away from zeros and refused at a zero (they were wrong there: the
+# masked "product of the others" was differentiated as a constant 0)
+
+
+def _second(f, x, v, w):
+    """<w, H v> by reverse over reverse, forward over reverse and s2sgrad.hvp."""
+    g = s2sgrad.grad(f)
+    _, pb = s2sgrad.vjp(g)(x)
+    rr = float(np.sum(w * pb(v)))
+    _, hv = s2sgrad.jvp(g)((x,), (v,))
+    fr = float(np.sum(w * hv))
+    hvp = float(np.sum(w * s2sgrad.hvp(f)((x,), v)))
+    return rr, fr, hvp
+
+
+C23 = np.array([[0.3, -1.0, 2.0], [1.5, 0.7, -0.2]])
+
+
+def _f_prod(x):
+    return np.sum(C23 * np.prod(x, axis=1, keepdims=True)) + np.prod(x)
+
+
+def _f_cumprod(x):
+    return np.sum(C23 * np.cumprod(x, axis=1)) + np.sum(np.cumprod(x))
+
+
+def _f_prod_axis(x):
+    return np.sum(np.prod(x, axis=0) ** 2)
+
+
+@pytest.mark.parametrize("f", [_f_prod, _f_cumprod, _f_prod_axis])
+def test_prod_second_order(f):
+    x = np.array([[1.5, -0.5, 2.0], [1.0, 2.0, 3.0]])
+    v = np.array([[0.2, 1.0, -0.3], [0.5, -0.4, 0.1]])
+    w = np.array([[1.0, 0.3, 0.2], [-0.7, 0.4, 0.9]])
+    h = 1e-6
+    g = s2sgrad.grad(f)
+    fd = float(np.sum(w * (g(x + h * v) - g(x - h * v)) / (2 * h)))
+    for got in _second(f, x, v, w):
+        np.testing.assert_allclose(got, fd, rtol=1e-6)
+    # at a zero: the first derivative is exact, the second refused (not wrong)
+    xz = x.copy()
+    xz[0, 1] = 0.0
+    fdz = np.array([(f(xz + h * e.reshape(x.shape)) - f(xz - h * e.reshape(x.shape))) / (2 * h)
+                    for e in np.eye(x.size)]).reshape(x.shape)
+    np.testing.assert_allclose(g(xz), fdz, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="s2sgrad: a second derivative of np.prod"):
+        _second(f, xz, v, w)

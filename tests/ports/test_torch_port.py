@@ -26,8 +26,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 from . import harness, torch_cases
 
 # refusals that are the right answer (a clear error naming the call), by case name prefix
-_ASSUME_A = ("scipy.linalg.solve(assume_a=) other than general/sym/her/pos is refused at "
-             "compile time, naming the option")
 _NO_RULE = "no derivative rule in s2sgrad (refused at compile time, naming the call)"
 INTENDED_REFUSALS = {
     # PyTorch has no derivative there either ("not implemented" in its OpInfos)
@@ -43,8 +41,6 @@ INTENDED_REFUSALS = {
                      "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
     "solve[her,complex]": "scipy.linalg.solve's rule is written for real matrices: a complex "
                           "one is refused at run time (require_real)",
-    "solve[diagonal]": _ASSUME_A, "solve[tridiagonal]": _ASSUME_A, "solve[lower-tri]": _ASSUME_A,
-    "solve[upper-tri]": _ASSUME_A, "solve[banded]": _ASSUME_A,
     "pinv[scipy,atol]": "scipy.linalg.pinv's atol= is refused at compile time (use the default)",
 }
 
