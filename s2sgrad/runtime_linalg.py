@@ -395,6 +395,19 @@ def det_cofactor(a):
 __all__ += ["det_cofactor"]
 
 
+def require_nonsingular(a, what=""):
+    """``a`` itself, checked to be invertible (no exactly singular matrix in
+    the stack: ``what``'s derivative uses ``inv(a)``); a singular one is
+    refused naming ``what``, rather than failing inside NumPy."""
+    if np.size(a) and np.any(np.linalg.det(a) == 0):
+        raise ValueError(f"s2sgrad: {what} is not supported at a singular matrix (it uses "
+                         f"the inverse); the first derivative is exact there")
+    return a
+
+
+__all__ += ["require_nonsingular"]
+
+
 __all__ += ["tensorinv_shapes", "tensorsolve_shapes"]
 
 
