@@ -742,6 +742,16 @@ def report(results, title, show=("wrong", "error", "unsmooth", "n/a", "refused")
             print(f"  [{r.case.area}] {r.case.name} ({r.mode}): {r.detail}")
 
 
+def order2(case, modes=("rr", "fr")):
+    """``case`` checked in second order (``modes``), as autograd's and JAX's
+    ``check_grads(order=2)`` and PyTorch's ``gradgradcheck`` check their
+    functions; None for API checks and cases that check second order
+    already."""
+    if case.custom is not None or set(case.modes) & set(SECOND_ORDER):
+        return None
+    return dataclasses.replace(case, modes=modes)
+
+
 def check(case, reason):
     """The pytest check of one port case: no ``wrong``/``error``/``unsmooth``/
     ``n/a`` outcome in any mode, and a refusal only where ``reason(case)``
