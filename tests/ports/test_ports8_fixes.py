@@ -255,3 +255,29 @@ def test_det_second_order_singular_refused(rank):
     fd = float(np.sum(w * (g(b + h * v) - g(b - h * v)) / (2 * h)))
     for got in _second(_f_det, b, v, w):
         np.testing.assert_allclose(got, fd, rtol=1e-6)
+
+
+def _f_lae(x):
+    return np.sum(C23 * np.logaddexp.accumulate(x, axis=1)) + \
+        np.sum(np.logaddexp.accumulate(x * x, axis=0))
+
+
+def test_logaddexp_accumulate_second_and_third_order():
+    """np.logaddexp.accumulate (torch.logcumsumexp, gradgradcheck'ed there):
+    its second derivative was refused (the helpers' x and out were data)."""
+    rng = np.random.default_rng(5)
+    x, v, w = rng.standard_normal((3, 2, 3))
+    g = s2sgrad.grad(_f_lae)
+    h = 1e-6
+    fd = float(np.sum(w * (g(x + h * v) - g(x - h * v)) / (2 * h)))
+    for got in _second(_f_lae, x, v, w):
+        np.testing.assert_allclose(got, fd, rtol=1e-6)
+
+    def d2(y):            # <w, H(y) v> as a function of y, by forward over reverse
+        return float(np.sum(w * s2sgrad.jvp(g)((y,), (v,))[1]))
+    # third order: the gradient of <w, H v> against its differences
+    def hv_w(y):
+        return np.sum(w * s2sgrad.jvp(s2sgrad.grad(_f_lae))((y,), (v,))[1])
+    g3 = s2sgrad.grad(hv_w)(x)
+    fd3 = float((d2(x + h * v) - d2(x - h * v)) / (2 * h))
+    np.testing.assert_allclose(float(np.sum(g3 * v)), fd3, rtol=1e-5)
