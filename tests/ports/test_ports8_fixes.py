@@ -281,3 +281,42 @@ def test_logaddexp_accumulate_second_and_third_order():
     g3 = s2sgrad.grad(hv_w)(x)
     fd3 = float((d2(x + h * v) - d2(x - h * v)) / (2 * h))
     np.testing.assert_allclose(float(np.sum(g3 * v)), fd3, rtol=1e-5)
+
+
+def _f_dict(d, x):
+    return d.get("item_1", x) ** 2
+
+
+def _jvp_dict_inside(d, x, d_dot, x_dot):
+    return s2sgrad.jvp(_f_dict, wrt=(0, 1))((d, x), (d_dot, x_dot))[1]
+
+
+def _f_tuple(x):
+    return np.sum(np.stack(x, axis=0) * np.array([[1.0, 2.0]]))
+
+
+def _jvp_tuple_inside(x, x_dot):
+    return s2sgrad.jvp(_f_tuple)((x,), (x_dot,))[1]
+
+
+def _jvp_tuple_built_inside(x, t0):
+    return s2sgrad.jvp(_f_tuple)((x,), ((t0,),))[1]
+
+
+def test_jvp_inside_with_opaque_container_tangent_refused():
+    """jvp inside a differentiated function, of a container argument whose
+    tangent is a container passed in whole (a parameter not differentiated):
+    refused naming the call -- it crashed in generated code (a dict times a
+    float, a broadcast of a tuple) and could pair leaves wrongly."""
+    d, dd = {"item_1": 3.0}, {"item_1": 1.0}
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="jvp of a container argument"):
+        s2sgrad.jvp(_jvp_dict_inside, wrt=(0, 1))((d, 2.0, dd, 0.5), (dd, 0.5))
+    x = (np.array([0.3, 0.4]),)
+    with pytest.raises(s2sgrad.UnsupportedSyntaxError, match="jvp of a container argument"):
+        s2sgrad.jvp(_jvp_tuple_inside)((x, (np.ones(2),)), (x,))
+    # a tangent container built in the function works (the directional
+    # derivative is linear in x: its derivative is 0 along x, 1*t0 + 2*t0 along t0)
+    val, dot = s2sgrad.jvp(_jvp_tuple_built_inside, wrt=(0, 1))((x, np.ones(2)),
+                                                                (x, np.array([0.5, -1.0])))
+    np.testing.assert_allclose(val, 3.0)
+    np.testing.assert_allclose(dot, 0.5 - 2.0)
