@@ -64,7 +64,7 @@ def _reason(case):
 
 
 STRIDE = 6
-ALWAYS = ("jax-special", "jax-array_api", "jax-composite")
+ALWAYS = ("jax-special", "jax-array_api", "jax-composite", "jax-api")
 REGRESSIONS = ("nanvar[nan", "nanstd[nan", "diff[prepend-data]", "slogdet[complex",
                "einsum[ab,b->a]", "einsum[bi,bi->b]", "clip[", "split[[]", "split[1,",
                "array_split[1,", "hsplit[1,", "[where,", "[initial]", "quantile[q-data]",
