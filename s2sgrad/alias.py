@@ -539,8 +539,8 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "cumprod", "repeat", "take", "pad", "roll", "tril", "triu", "kron", "convolve",
               "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
-              "quantile_adjoint", "add_rows", "prod_others", "cumprod_vjp_core",
-              "cumprod_jvp_core"}
+              "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
+              "cumprod_vjp_core", "cumprod_jvp_core"}
 
 
 def is_alloc(e: Eqn) -> bool:

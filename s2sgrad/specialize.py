@@ -623,7 +623,7 @@ _SAFE |= {
     "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross",
     "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
     "correlate_vjp_a", "correlate_vjp_b", "same_kind_checked", "out_checked",
-    "prod_others", "cumprod_vjp_core", "cumprod_jvp_core",
+    "prod_others", "prod_pairs", "cumprod_vjp_core", "cumprod_jvp_core",
 }
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
@@ -635,8 +635,8 @@ _DATA_PRIMS = {
     "vstack", "unbroadcast", "broadcast_like", "unreduce", "scalar_seed", "zeros_like",
     "ones_like", "copy", "asarray", "array", "astype", "shape", "ndim", "size", "len",
     "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
-    "unvstack", "full_like", "in_place_result", "prod_others", "cumprod_vjp_core",
-    "cumprod_jvp_core",
+    "unvstack", "full_like", "in_place_result", "prod_others", "prod_pairs",
+    "cumprod_vjp_core", "cumprod_jvp_core",
 }
 # Linear algebra, FFT and complex numbers (primitives/decompositions.py, fft.py,
 # complex.py, scipy_linalg.py).  Not eig/eigvals (their dtype depends on the

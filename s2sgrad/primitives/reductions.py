@@ -136,32 +136,82 @@ def _prod_others(em: Emitter, x, axis):
 
 
 # prod_others(x, axis): the product of the other elements of each element's
-# group (runtime.prod_others: exact at zeros).  Its own derivative -- a
-# second derivative of np.prod -- is written for nonzero x: d others_i =
-# others_i * (sum_k t_k / x_k - t_i / x_i), with x checked at run time to
-# have no zero (require_nonzero refuses there: at a zero the formula's
-# masked branches would give a wrong second derivative).
+# group (runtime.prod_others: exact at zeros).  Its tangent -- a second
+# derivative of np.prod -- is prod_pairs(x, t) (sum over the pairs, exact at
+# zeros too); its transpose is prod_pairs(x, g) (the pair products are
+# symmetric).  prod_pairs' own derivative in x (a third derivative) is
+# written for nonzero x, checked at run time (require_nonzero refuses a zero,
+# where that formula's terms are not defined).
 def _nonzero(em, x):
-    return em.call("require_nonzero", x, what="a second derivative of np.prod or np.cumprod")
+    return em.call("require_nonzero", x, what="a third derivative of np.prod or a second "
+                                              "derivative of np.cumprod")
+
+
+def _ax(axis):
+    return {"axis": axis} if axis is not None else {}
 
 
 def _prod_others_jvp(em, dots, out, x, axis=None):
-    t = dots[0]
-    if t is None:
+    if dots[0] is None:
         return None
-    r = em.divide(t, _nonzero(em, x))
-    return em.multiply(out, em.subtract(em.sum(r, **_keep_kw(axis)), r))
+    return em.call("prod_pairs", x, dots[0], **_ax(axis))
 
 
 def _prod_others_vjp(em, g, out, x, axis=None):
-    go = em.multiply(g, out)
-    return [em.divide(em.subtract(em.sum(go, **_keep_kw(axis)), go), _nonzero(em, x))]
+    return [em.call("prod_pairs", x, g, **_ax(axis))]
+
+
+def _pairs_parts(em, x, t, axis):
+    """(x checked nonzero, others = prod / x, a = t / x, S = sum a)."""
+    xs = _nonzero(em, x)
+    others = em.call("prod_others", xs, **_ax(axis))
+    a = em.divide(t, xs)
+    return xs, others, a, em.sum(a, **_keep_kw(axis))
+
+
+def _prod_pairs_jvp(em, dots, out, x, t, axis=None):
+    dx, dt = dots
+    terms = []
+    if dt is not None:
+        terms.append(em.call("prod_pairs", x, dt, **_ax(axis)))
+    if dx is not None:
+        # others_i ((S - a_i)(B - b_i) - (Q - a_i b_i)), b = dx / x, B = sum b,
+        # Q = sum a b
+        xs, others, a, S = _pairs_parts(em, x, t, axis)
+        b = em.divide(dx, xs)
+        B = em.sum(b, **_keep_kw(axis))
+        ab = em.multiply(a, b)
+        Q = em.sum(ab, **_keep_kw(axis))
+        terms.append(em.multiply(others, em.subtract(
+            em.multiply(em.subtract(S, a), em.subtract(B, b)), em.subtract(Q, ab))))
+    acc = None
+    for term in terms:
+        acc = term if acc is None else em.add(acc, term)
+    return acc
+
+
+def _prod_pairs_vjp(em, h, out, x, t, axis=None):
+    # the transpose of the x-term above: (C1 - c S + 2 c a - C0 a) / x with
+    # c = h others, C0 = sum c, C1 = sum c (S - a)
+    xs, others, a, S = _pairs_parts(em, x, t, axis)
+    c = em.multiply(h, others)
+    C0 = em.sum(c, **_keep_kw(axis))
+    C1 = em.sum(em.multiply(c, em.subtract(S, a)), **_keep_kw(axis))
+    ca = em.multiply(c, a)
+    num = em.subtract(em.add(em.subtract(C1, em.multiply(c, S)), em.add(ca, ca)),
+                      em.multiply(C0, a))
+    return [em.unbroadcast(em.divide(num, xs), x),
+            em.unbroadcast(em.call("prod_pairs", x, h, **_ax(axis)), t)]
 
 
 defprim("prod_others", runtime.prod_others, sig="x, /, axis=None", pyname="prod_others",
         vjp=_prod_others_vjp, jvp=_prod_others_jvp, shape=lambda args, kwargs: shape_of(args[0]),
         doc="runtime helper: for each element the product of the others in its group "
-            "(np.prod's derivative, exact at zeros; its own derivative refuses zeros).")
+            "(np.prod's derivative, exact at zeros).")
+defprim("prod_pairs", runtime.prod_pairs, sig="x, t, /, axis=None", pyname="prod_pairs",
+        vjp=_prod_pairs_vjp, jvp=_prod_pairs_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: sum over k != i of t_k times the product of the others but i, k "
+            "(np.prod's second derivative, exact at zeros; its own x-derivative refuses zeros).")
 defprim("require_nonzero", runtime.require_nonzero, sig="x, /, what=''",
         pyname="require_nonzero",
         vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],

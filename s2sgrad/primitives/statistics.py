@@ -97,7 +97,7 @@ def _cumprod_jvp_core(em, t, out, xs, ax):
 # = out cumsum(t / x)), xs checked at run time to have no zero (refused
 # there, where the masked branches would give a wrong second derivative).
 def _nz(em, x):
-    return em.call("require_nonzero", x, what="a second derivative of np.prod or np.cumprod")
+    return em.call("require_nonzero", x, what="a second derivative of np.cumprod")
 
 
 def _rcs(em, v, like, ax):

@@ -182,9 +182,10 @@ def test_itemgetter():
     np.testing.assert_allclose(s2sgrad.grad(h)(x), [3.0 + 1.0, 4.0 + 1.0, 1.0])
 
 
-# np.prod / np.cumprod: exact first derivatives at zeros; second derivatives
-# exact away from zeros and refused at a zero (they were wrong there: the
-# masked "product of the others" was differentiated as a constant 0)
+# np.prod / np.cumprod: exact first derivatives at zeros; np.prod's second
+# derivative exact at zeros too (prod_pairs), its third refused at a zero;
+# np.cumprod's second refused at a zero.  (Both second derivatives were wrong
+# there: the masked "product of the others" was differentiated as a constant.)
 
 
 def _second(f, x, v, w):
@@ -213,24 +214,53 @@ def _f_prod_axis(x):
     return np.sum(np.prod(x, axis=0) ** 2)
 
 
+X23 = np.array([[1.5, -0.5, 2.0], [1.0, 2.0, 3.0]])
+V23 = np.array([[0.2, 1.0, -0.3], [0.5, -0.4, 0.1]])
+W23 = np.array([[1.0, 0.3, 0.2], [-0.7, 0.4, 0.9]])
+
+
+def _zeroed(*where):
+    x = X23.copy()
+    for ij in where:
+        x[ij] = 0.0
+    return x
+
+
 @pytest.mark.parametrize("f", [_f_prod, _f_cumprod, _f_prod_axis])
-def test_prod_second_order(f):
-    x = np.array([[1.5, -0.5, 2.0], [1.0, 2.0, 3.0]])
-    v = np.array([[0.2, 1.0, -0.3], [0.5, -0.4, 0.1]])
-    w = np.array([[1.0, 0.3, 0.2], [-0.7, 0.4, 0.9]])
+@pytest.mark.parametrize("zeros", [(), ((0, 1),), ((0, 1), (1, 2)), ((0, 0), (0, 1)),
+                                   ((0, 0), (0, 1), (0, 2))])
+def test_prod_second_order(f, zeros):
+    x = _zeroed(*zeros)
     h = 1e-6
     g = s2sgrad.grad(f)
-    fd = float(np.sum(w * (g(x + h * v) - g(x - h * v)) / (2 * h)))
-    for got in _second(f, x, v, w):
-        np.testing.assert_allclose(got, fd, rtol=1e-6)
-    # at a zero: the first derivative is exact, the second refused (not wrong)
-    xz = x.copy()
-    xz[0, 1] = 0.0
-    fdz = np.array([(f(xz + h * e.reshape(x.shape)) - f(xz - h * e.reshape(x.shape))) / (2 * h)
+    # the first derivative is exact at zeros
+    fd1 = np.array([(f(x + h * e.reshape(x.shape)) - f(x - h * e.reshape(x.shape))) / (2 * h)
                     for e in np.eye(x.size)]).reshape(x.shape)
-    np.testing.assert_allclose(g(xz), fdz, rtol=1e-6, atol=1e-8)
-    with pytest.raises(ValueError, match="s2sgrad: a second derivative of np.prod"):
-        _second(f, xz, v, w)
+    np.testing.assert_allclose(g(x), fd1, rtol=1e-6, atol=1e-8)
+    fd = float(np.sum(W23 * (g(x + h * V23) - g(x - h * V23)) / (2 * h)))
+    if zeros and f is _f_cumprod:
+        with pytest.raises(ValueError, match="s2sgrad: a second derivative of np.cumprod"):
+            _second(f, x, V23, W23)
+        return
+    for got in _second(f, x, V23, W23):
+        np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
+
+
+def _third(f, x):
+    """<v, grad <w, H(x) v>>: a third directional derivative."""
+    def hv_w(y):
+        return np.sum(W23 * s2sgrad.jvp(s2sgrad.grad(f))((y,), (V23,))[1])
+    return float(np.sum(V23 * s2sgrad.grad(hv_w)(x))), hv_w
+
+
+@pytest.mark.parametrize("f", [_f_prod, _f_prod_axis])
+def test_prod_third_order(f):
+    got, hv_w = _third(f, X23)
+    h = 1e-5
+    fd = (hv_w(X23 + h * V23) - hv_w(X23 - h * V23)) / (2 * h)
+    np.testing.assert_allclose(got, fd, rtol=1e-6)
+    with pytest.raises(ValueError, match="s2sgrad: a third derivative of np.prod"):
+        _third(f, _zeroed((0, 1)))
 
 
 def _f_det(a):
