@@ -15,8 +15,8 @@ Conventions (also in the README):
   With a zero at ``z`` (the first in its lane), elements before ``z`` get
   ``sum_{k>=i} g_k out_k / x_i`` (``out_k`` is 0 from ``z`` on), the zero
   itself the scan of the products with it replaced by 1, and everything
-  after it 0.  Second derivatives treat the zero pattern as locally
-  constant.
+  after it 0.  A second derivative at a zero is refused at run time
+  (require_nonzero); elsewhere it is exact.
 * ``median``/``percentile``/``quantile`` (and the nan- versions): NumPy's
   value at ``q`` is ``(1 - gamma) s[lo] + gamma s[hi]`` for the sorted
   sample ``s``, with ``lo``, ``hi``, ``gamma`` from the method (every
