@@ -528,7 +528,7 @@ VIEW_OPERANDS = {
 # a view of it and never memory of the function's own.
 _MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like", "grad_like",
                    "in_place_result", "fit_shape", "r_item", "c_item", "axes_kept",
-                   "gufunc_assemble")
+                   "gufunc_assemble", "require_nonzero", "require_nonsingular")
 VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.
@@ -539,7 +539,8 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "cumprod", "repeat", "take", "pad", "roll", "tril", "triu", "kron", "convolve",
               "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
-              "quantile_adjoint", "add_rows"}
+              "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
+              "cumprod_vjp_core", "cumprod_jvp_core"}
 
 
 def is_alloc(e: Eqn) -> bool:

@@ -1250,6 +1250,56 @@ def _primitive_function(fn):
     return ns[name]
 
 
+_BASIS_WRAPPERS = itertools.count()
+
+
+def _basis_wrapper(fn):
+    """``jacobian(jacobian(f))``, ``grad(functools.partial(f, y=1))``: a
+    Jacobian or Hessian transform (not composable: no IR of its own) or a
+    ``functools.partial`` is differentiated as ``def jacobian_of_f(x, y):
+    return _transformed(x, y)`` -- a function calling it, which lowering
+    inlines as it does ``jacobian(f)(x)`` or a partial called inside a
+    function.  Its parameters are ``fn``'s (defaults kept); ``fn`` itself is
+    returned for a signature with ``*args``/``**kwargs`` (refused as before)."""
+    from . import higher
+    cls = transform_type(fn) if isinstance(fn, _Transformed) else None
+    if cls in (higher.JacobianFunction, higher.HessianFunction):
+        kind, inner = cls.kind_name, getattr(fn.fn, "__name__", "f")
+    elif isinstance(fn, functools.partial):
+        kind, inner = "partial", getattr(fn.func, "__name__", "f")
+    else:
+        return fn
+    hit = fn.__dict__.get("_s2s_basis_wrapper")
+    if hit is not None:
+        return hit
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    ps = list(sig.parameters.values())
+    if not ps or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in ps):
+        return fn
+    ns = {"_transformed": fn, "__name__": "s2sgrad.api"}
+    decl, pos, kw, star = [], [], [], False
+    for k, p in enumerate(ps):
+        if p.kind is p.KEYWORD_ONLY and not star:
+            decl.append("*")
+            star = True
+        d = ""
+        if p.default is not p.empty:
+            ns[f"_default{k}"] = p.default
+            d = f"=_default{k}"
+        decl.append(p.name + d)
+        (kw.append(f"{p.name}={p.name}") if p.kind is p.KEYWORD_ONLY else pos.append(p.name))
+    name = f"{kind}_of_{inner if inner.isidentifier() else 'f'}"
+    filename = f"<s2sgrad: {name} #{next(_BASIS_WRAPPERS)}>"
+    src = f"def {name}({', '.join(decl)}):\n    return _transformed({', '.join(pos + kw)})\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    exec(compile(src, filename, "exec"), ns)
+    fn.__dict__["_s2s_basis_wrapper"] = ns[name]     # (kept with fn, compiled once)
+    return ns[name]
+
+
 def _new_of_base(cls, *args, **kwargs):
     """``type(g)(f, ...)`` of a transformation with a class of its own (see
     ``_set_hot``) makes an instance of the base class: a new transformation,
@@ -1294,6 +1344,7 @@ class _Transformed:
         if not callable(fn):
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
         fn = _primitive_function(fn)
+        fn = _basis_wrapper(fn)
         if isinstance(fn, _Transformed) and not fn.composable:
             raise S2SGradError(f"cannot differentiate a {type(fn).__name__}: its result is not "
                                f"a function of arrays compiled to IR (differentiate grad, "
@@ -1773,6 +1824,17 @@ class _GradBase(_Transformed):
         f = c.func
         nvals = len(f.results) - len(c.wrt_leaves)
         values, grads = list(f.results[:nvals]), list(f.results[nvals:])
+        body = f.body
+        if any(isinstance(g, Var) for g in grads):
+            # each gradient in its argument's kind, as _fix_grad gives it at
+            # the top level (the real part for a real argument reached through
+            # complex values; the argument's dtype): grad_like, as a gradient
+            # taken inside a function gets (lower.transforms._real_grads)
+            from .ir import Block
+            body = Block(list(f.body.eqns), list(f.body.params), list(f.body.results))
+            em = P.Emitter(body, derivative=False)
+            grads = [em.grad_like(g, f.params[leaf]) if isinstance(g, Var) else g
+                     for g, leaf in zip(grads, c.wrt_leaves)]
         names = list(specs)
         trees = [specs[names[w]][1] if specs[names[w]][0] == "tree" else pytree.LEAF
                  for w in self.wrt]
@@ -1792,7 +1854,7 @@ class _GradBase(_Transformed):
         info = {k: v for k, v in f.info.items() if k not in ("globals", "tuple_result")}
         info["out_tree"] = tree
         info["guards"] = c.guard_items
-        return Func(f.name, list(f.params), f.body, results, f.filename, info)
+        return Func(f.name, list(f.params), body, results, f.filename, info)
 
     def __call__(self, *args, **kwargs):
         # (while a signature is hot, calls go to its runner instead: _set_hot)

@@ -144,6 +144,12 @@ def batched_blocks(batched, seeds_like, outs_like, residuals, blocks, columns, c
                     continue
                 rows = r[lo - start:hi - start]
                 cols = slice(lo - offsets[j], hi - offsets[j])
+                if rows.dtype.kind == "c" and blocks[a if columns else j][
+                        j if columns else a].dtype.kind != "c":
+                    # a real block (a real output's tangent, a real argument's
+                    # cotangent) of complex intermediates: the real part, as
+                    # grad_like / _fix_grad take it (not NumPy's warning cast)
+                    rows = rows.real
                 if columns:
                     blocks[a][j][:, cols] = rows.T
                 else:
@@ -196,6 +202,8 @@ def forward_blocks(linear, xs, outs_like, residuals, batched=None, hints=(), **s
             if not isinstance(res, tuple):
                 res = (res,)
             for a, col in enumerate(res):
+                if np.iscomplexobj(col) and blocks[a][b].dtype.kind != "c":
+                    col = np.real(col)       # (as in batched_blocks)
                 blocks[a][b][:, k] = np.reshape(np.broadcast_to(col, np.shape(outs_like[a])), -1)
     return blocks, "loop", error
 
@@ -219,5 +227,7 @@ def reverse_blocks(backward, xs, outs, residuals, batched=None, hints=(), **size
             if not isinstance(gs, tuple):
                 gs = (gs,)
             for b, (g, x) in enumerate(zip(gs, xs)):
+                if np.iscomplexobj(g) and blocks[a][b].dtype.kind != "c":
+                    g = np.real(g)           # (as in batched_blocks)
                 blocks[a][b][k, :] = np.reshape(np.broadcast_to(g, np.shape(x)), -1)
     return blocks, "loop", error

@@ -340,6 +340,83 @@ def matmul_vjp_b(g, a, b):
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b)
 
 
+def prod_others(x, axis=None):
+    """For each element of ``x``, the product of the other elements of its
+    group along ``axis`` (keepdims), exact at zeros: the product ``p`` of the
+    group with zeros replaced by 1 divided by the element (by 1 at a zero),
+    and 0 where the group has a zero besides the element."""
+    zero = x == 0
+    safe = np.where(zero, 1, x)
+    p = np.prod(safe, axis=axis, keepdims=True)
+    zeros_elsewhere = np.sum(zero, axis=axis, keepdims=True) - zero
+    return np.where(zeros_elsewhere == 0, p / safe, 0).astype(np.result_type(x), copy=False)
+
+
+def prod_pairs(x, t, axis=None):
+    """For each element ``i`` of ``x``, ``sum_{k != i} t_k prod_{j != i, k} x_j``
+    over its group along ``axis`` (keepdims): the tangent of ``prod_others``
+    (a second derivative of np.prod), exact at zeros -- by the number of
+    zeros in the group (0: ``others_i (S - t_i / x_i)``; 1, at m: the pair
+    with m only; 2: the pair of the zeros only; more: 0)."""
+    x = np.asarray(x)
+    t = np.broadcast_to(t, x.shape)
+    zero = x == 0
+    safe = np.where(zero, 1, x)
+    p = np.prod(safe, axis=axis, keepdims=True)
+    z = np.sum(zero, axis=axis, keepdims=True)
+    a = np.where(zero, 0, t / safe)
+    s_nz = np.sum(a, axis=axis, keepdims=True)
+    tz = np.sum(np.where(zero, t, 0), axis=axis, keepdims=True)
+    r = np.where(z == 0, p / safe * (s_nz - a),
+                 np.where(z == 1, np.where(zero, p * s_nz, tz * p / safe),
+                          np.where((z == 2) & zero, (tz - t) * p, 0)))
+    return r.astype(np.result_type(x, t), copy=False)
+
+
+def require_nonzero(x, what=""):
+    """``x`` itself, checked to have no element equal to 0 (``what``'s
+    derivative is written for nonzero values; at a zero it is refused rather
+    than wrong)."""
+    if np.any(np.asarray(x) == 0):
+        raise ValueError(f"s2sgrad: {what} is not supported where an element is exactly 0 "
+                         f"(its derivative there is not implemented); the first derivative "
+                         f"is exact at zeros")
+    return x
+
+
+def _cumprod_masks(xs, axis):
+    """(before the lane's first zero, at the first zero, the scan with that
+    zero replaced by 1, x with 1 from the first zero on) along ``axis``."""
+    zero = xs == 0
+    nz = np.cumsum(zero, axis=axis)
+    before = nz == 0
+    first = zero & (nz == 1)
+    out2 = np.cumprod(np.where(first, 1, xs), axis=axis)
+    return before, first, out2, np.where(before, xs, 1)
+
+
+def cumprod_vjp_core(g, out, xs, axis=0):
+    """The cotangent of ``xs`` for ``out = np.cumprod(xs, axis)``, exact at
+    zeros (never out / x)."""
+    before, first, out2, safe = _cumprod_masks(xs, axis)
+    s1 = reverse_cumsum(g * out, xs, axis=axis)
+    s2 = reverse_cumsum(g * out2, xs, axis=axis)
+    r = np.where(before, s1 / safe, np.where(first, s2, 0))
+    return r.astype(np.result_type(g, out, xs), copy=False)
+
+
+def cumprod_jvp_core(t, out, xs, axis=0):
+    """The tangent of ``out = np.cumprod(xs, axis)`` for the tangent ``t`` of
+    ``xs``, exact at zeros."""
+    before, first, out2, safe = _cumprod_masks(xs, axis)
+    a = out * np.cumsum(np.where(before, t / safe, 0), axis=axis)
+    b = out2 * np.cumsum(np.where(first, t, 0), axis=axis)
+    return np.where(before, a, b).astype(np.result_type(t, out, xs), copy=False)
+
+
+__all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", "cumprod_jvp_core"]
+
+
 def reverse_cumsum(g, x, axis=None):
     """Sum from each position to the end along ``axis`` (the adjoint of
     ``np.cumsum(x, axis)``).  For ``axis=None`` ``g`` is the flat cumsum's

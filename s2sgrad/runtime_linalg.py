@@ -395,6 +395,31 @@ def det_cofactor(a):
 __all__ += ["det_cofactor"]
 
 
+#: The condition number above which a derivative computed through ``inv(a)``
+#: is refused (require_nonsingular): its terms grow like ``cond(a)`` and
+#: cancel, leaving an error of about ``cond(a) * eps`` relative to the result
+#: (2e-8 here), as at a singular matrix, where they are not defined at all.
+NONSINGULAR_COND = 1e8
+
+
+def require_nonsingular(a, what=""):
+    """``a`` itself, checked to be well enough conditioned for ``what``'s
+    derivative, which uses ``inv(a)``: a singular or nearly singular matrix
+    in the stack (condition number above ``NONSINGULAR_COND``) is refused
+    naming ``what``, rather than giving a wrong number or failing in NumPy."""
+    if np.size(a):
+        with np.errstate(all="ignore"):
+            cond = np.linalg.cond(a)
+        if not np.all(cond <= NONSINGULAR_COND):
+            raise ValueError(f"s2sgrad: {what} is not supported at a singular or nearly "
+                             f"singular matrix (condition number {np.max(cond):.3g}; it uses "
+                             f"the inverse); the first derivative is exact there")
+    return a
+
+
+__all__ += ["require_nonsingular"]
+
+
 __all__ += ["tensorinv_shapes", "tensorsolve_shapes"]
 
 

@@ -623,6 +623,7 @@ _SAFE |= {
     "kron", "kron_vjp_a", "kron_vjp_b", "vdot", "flat_dot", "flat_dot_vjp_a", "flat_dot_vjp_b", "cross",
     "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
     "correlate_vjp_a", "correlate_vjp_b", "same_kind_checked", "out_checked",
+    "prod_others", "prod_pairs", "cumprod_vjp_core", "cumprod_jvp_core",
 }
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
@@ -634,7 +635,8 @@ _DATA_PRIMS = {
     "vstack", "unbroadcast", "broadcast_like", "unreduce", "scalar_seed", "zeros_like",
     "ones_like", "copy", "asarray", "array", "astype", "shape", "ndim", "size", "len",
     "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
-    "unvstack", "full_like", "in_place_result",
+    "unvstack", "full_like", "in_place_result", "prod_others", "prod_pairs",
+    "cumprod_vjp_core", "cumprod_jvp_core",
 }
 # Linear algebra, FFT and complex numbers (primitives/decompositions.py, fft.py,
 # complex.py, scipy_linalg.py).  Not eig/eigvals (their dtype depends on the
@@ -1291,6 +1293,16 @@ def _shape(v):
     return np.shape(v)
 
 
+def _grad_like_identity(g, x) -> bool:
+    """Whether ``runtime.grad_like(g, x)`` returns ``g`` itself for values of
+    these kinds (dtypes): ``g`` not complex unless ``x`` is, and no dtype cast."""
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return False
+    xd = getattr(x, "dtype", None)
+    return not (xd is not None and xd.kind in "fc" and isinstance(g, (np.ndarray, np.generic))
+                and g.dtype.kind in "fc" and g.dtype != xd)
+
+
 def _arr(v) -> bool:
     return isinstance(v, (np.ndarray, np.generic))
 
@@ -1473,6 +1485,12 @@ class _Rewriter:
         if name in ("real_if_complex", "conj_if_complex", "require_real") and \
                 self.val(e.args[0]) is not UNKNOWN and not np.iscomplexobj(self.val(e.args[0])):
             # the identity on real values (the complex-number rules' helpers)
+            self.subst[e.outs[0]] = e.args[0]
+            return []
+        if name == "grad_like" and self.val(e.args[0]) is not UNKNOWN and \
+                self.val(e.args[1]) is not UNKNOWN and \
+                _grad_like_identity(self.val(e.args[0]), self.val(e.args[1])):
+            # a real gradient of the argument's dtype: grad_like is the identity
             self.subst[e.outs[0]] = e.args[0]
             return []
         if name == "csign" and self.val(e.args[0]) is not UNKNOWN and \

@@ -275,8 +275,14 @@ def test_jacobian_scalar_in_scalar_out_and_errors():
     assert jacobian(x_sin_x)(0.5) == pytest.approx(np.sin(0.5) + 0.5 * np.cos(0.5))
     with pytest.raises(ValueError, match="mode"):
         jacobian(x_sin_x, mode="sideways")
+    # a Hessian (Jacobian) is differentiated through a function calling it
+    # (api._basis_wrapper): here the third derivative of x sin x
+    assert grad(hessian(x_sin_x))(0.5) == pytest.approx(-3 * np.sin(0.5) - 0.5 * np.cos(0.5))
+
+    def star(*xs):
+        return xs[0] * np.sin(xs[0])
     with pytest.raises(s2sgrad.S2SGradError, match="HessianFunction"):
-        grad(hessian(x_sin_x))
+        grad(hessian(star))          # (*args: no wrapper signature to write)
 
 
 def loop_sum(x):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import operator
 
 import numpy as np
 
@@ -392,4 +393,35 @@ def partial_of(lw, obj, path, node):
     return Partial(fn, items, kw)
 
 
+class ItemGetter(Partial):
+    """``operator.itemgetter(k)``: calling it on ``obj`` reads ``obj[k]``
+    (``operator.getitem(obj, k)``); several keys read a tuple of items."""
+    __slots__ = ()
+
+    def bound(self, args, kwargs):
+        if len(args) != 1 or kwargs:
+            return self.fn, list(args), kwargs     # refused by getitem's arity check
+        if len(self.args) == 1:
+            return self.fn, [args[0], self.args[0]], {}
+        return Static(_getitems), [args[0], *self.args], {}
+
+
+def _getitems(obj, *keys):
+    return tuple(obj[k] for k in keys)
+
+
+def _b_getitems(lw, args, kwargs, node):
+    base, *keys = args
+    return Seq("tuple", [lw.index_value(base, k, node) for k in keys])
+
+
+def _b_itemgetter(lw, args, kwargs, node):
+    if not args or kwargs:
+        raise lw.error(node, "operator.itemgetter() needs the keys to read",
+                       cls=S2SGradError)
+    return ItemGetter(Static(operator.getitem), args, {})
+
+
 BUILTIN_CALLS[id(functools.partial)] = (functools.partial, _b_partial)
+BUILTIN_CALLS[id(operator.itemgetter)] = (operator.itemgetter, _b_itemgetter)
+BUILTIN_CALLS[id(_getitems)] = (_getitems, _b_getitems)

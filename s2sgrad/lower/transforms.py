@@ -465,6 +465,17 @@ class TransformsMixin:
             from ..gradcall import mark_loops
             jf = mark_loops(jf, t.checkpoint)
         actuals = [leaf for i in wrt for leaf in _flatten(primals[i], node, self)[0]] + free
+        _CONTAINERS = (Seq, DictVal, TreeObj)
+        for i, tv in zip(wrt, tangents):
+            if isinstance(primals[i], _CONTAINERS) and not isinstance(tv, _CONTAINERS):
+                # (a container passed in whole -- a parameter not differentiated --
+                # is one opaque value here: its leaves would pair with the wrong
+                # tangents, or an array op would meet the container)
+                raise self.unsupported(
+                    node, "jvp of a container argument with a tangent that is not a container "
+                          "built in the function (a parameter, or a computed value)",
+                    "build the tangent as a tuple/list/dict literal of arrays in the function "
+                    "(e.g. (t0, t1) from separate array arguments)")
         t_leaves = [leaf for tv in tangents for leaf in _flatten(tv, node, self)[0]]
         if len(t_leaves) != nw:
             raise self.error(node, "jvp: each tangent must have its argument's structure",

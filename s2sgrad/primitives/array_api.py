@@ -374,8 +374,7 @@ def_linear_helper("accumulate_extreme_adjoint", runtime.accumulate_extreme_adjoi
 # np.logaddexp.accumulate (torch.logcumsumexp): d out_i = sum_{j<=i}
 # exp(x_j - out_i) dx_j, applied by runtime helpers in the log domain; the
 # tangent and adjoint helpers are each other's transposes, linear in their
-# first operand; x and out are data there, so a second derivative is refused
-# (naming the call) rather than taken as if they were constants.
+# first operand, and differentiable in x and out through each other (below).
 def _logaddexp_accumulate_impl(array, /, axis=0, dtype=None):
     return np.logaddexp.accumulate(array, axis=axis, **({} if dtype is None else
                                                         {"dtype": dtype}))
@@ -397,19 +396,55 @@ _p = defprim("logaddexp_accumulate", _logaddexp_accumulate_impl, sig="array, /, 
                  "logaddexp_accumulate_tangent", dots[0], x, out, axis=_lae_axis(axis)),
              shape=lambda args, kwargs: shape_of(args[0]),
              doc="np.logaddexp.accumulate: d out_i = sum_{j<=i} exp(x_j - out_i) dx_j "
-                 "(log-domain helpers; first derivatives).")
+                 "(log-domain helpers, themselves differentiable).")
 register_method(np.logaddexp, "accumulate", _p)
-for _name, _other in (("logaddexp_accumulate_tangent", "logaddexp_accumulate_adjoint"),
-                      ("logaddexp_accumulate_adjoint", "logaddexp_accumulate_tangent")):
+# The helpers' own derivatives (second derivatives of the accumulate), with
+# T(t) = tangent, A(g) = adjoint, r the helper's result:
+#   T(t, x, out):  dT = T(dt) + T(t dx) - r dout;  transposed: A(h), t A(h), -h r
+#   A(g, x, out):  dA = A(dg) + r dx - A(g dout);  transposed: T(h), h r, -g T(h)
+
+
+def _lae_add(em, terms):
+    acc = None
+    for t in terms:
+        if t is not None:
+            acc = t if acc is None else em.add(acc, t)
+    return acc
+
+
+def _lae_tangent_jvp(em, dots, r, t, x, out, axis=None):
+    dt, dx, dout = dots
+    T = "logaddexp_accumulate_tangent"
+    return _lae_add(em, [None if dt is None else em.call(T, dt, x, out, axis=axis),
+                         None if dx is None else em.call(T, em.multiply(t, dx), x, out, axis=axis),
+                         None if dout is None else em.negative(em.multiply(r, dout))])
+
+
+def _lae_tangent_vjp(em, h, r, t, x, out, axis=None):
+    ah = em.call("logaddexp_accumulate_adjoint", h, x, out, axis=axis)
+    return [ah, em.multiply(t, ah), em.negative(em.multiply(h, r))]
+
+
+def _lae_adjoint_jvp(em, dots, r, g, x, out, axis=None):
+    dg, dx, dout = dots
+    A = "logaddexp_accumulate_adjoint"
+    return _lae_add(em, [None if dg is None else em.call(A, dg, x, out, axis=axis),
+                         None if dx is None else em.multiply(r, dx),
+                         None if dout is None else em.negative(
+                             em.call(A, em.multiply(g, dout), x, out, axis=axis))])
+
+
+def _lae_adjoint_vjp(em, h, r, g, x, out, axis=None):
+    th = em.call("logaddexp_accumulate_tangent", h, x, out, axis=axis)
+    return [th, em.multiply(h, r), em.negative(em.multiply(g, th))]
+
+
+for _name, _vjp, _jvp in (("logaddexp_accumulate_tangent", _lae_tangent_vjp, _lae_tangent_jvp),
+                          ("logaddexp_accumulate_adjoint", _lae_adjoint_vjp, _lae_adjoint_jvp)):
     defprim(_name, getattr(runtime, _name), sig="t, x, out, /, axis=0", pyname=_name,
-            vjp=(lambda o: lambda em, h, r, t, x, out, axis=None: [
-                em.call(o, h, x, out, axis=axis), None, None])(_other),
-            jvp=(lambda n: lambda em, dots, r, t, x, out, axis=None: (
-                None if dots[0] is None else em.call(n, dots[0], x, out, axis=axis)))(_name),
-            shape=lambda args, kwargs: shape_of(args[1]), linear=True,
-            data_args=lambda i: i > 0,
-            doc="runtime helper: the tangent (adjoint) of np.logaddexp.accumulate; x and out "
-                "are data (a second derivative of the accumulate is refused).")
+            vjp=_vjp, jvp=_jvp, shape=lambda args, kwargs: shape_of(args[1]),
+            doc="runtime helper: the tangent (adjoint) of np.logaddexp.accumulate; its own "
+                "derivatives are the helpers again (second derivatives).")
 
 
 # ---------------------------------------------------------------- small composites

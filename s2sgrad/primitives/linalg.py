@@ -460,8 +460,21 @@ def _det_jvp(em, dots, out, a):
 # det_cofactor(A) = det(A) A^-T: dC = C tr(A^-1 dA) - det(A) (A^-1 dA A^-1)^T, and
 # A_bar = sum(H * C) A^-T - det(A) (A^-1 H A^-1)^T.  (Second derivatives use
 # A^-1: they need an invertible A.)
+defprim("require_nonsingular", runtime.require_nonsingular, sig="a, /, what=''",
+        pyname="require_nonsingular",
+        vjp=lambda em, h, out, a, **kw: [h], jvp=lambda em, dots, out, a, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: a, refused if a matrix of it is exactly singular (a derivative "
+            "using its inverse).")
+
+
+def _checked_inv(em, a):
+    return em.inv(em.call("require_nonsingular", a,
+                          what="a second derivative of np.linalg.det"))
+
+
 def _cof_jvp(em, dots, out, a):
-    ainv = em.inv(a)
+    ainv = _checked_inv(em, a)
     tau = em.einsum("...ij,...ji->...", ainv, dots[0])
     inner = em.matmul(em.matmul(ainv, dots[0]), ainv)
     return em.subtract(em.einsum("...ij,...->...ij", out, tau),
@@ -469,7 +482,7 @@ def _cof_jvp(em, dots, out, a):
 
 
 def _cof_vjp(em, h, out, a):
-    ainv = em.inv(a)
+    ainv = _checked_inv(em, a)
     s = em.einsum("...ij,...ij->...", h, out)
     inner = em.matmul(em.matmul(ainv, h), ainv)
     return [em.subtract(em.einsum("...,...ji->...ij", s, ainv),

@@ -133,17 +133,94 @@ defprim("mean", np.mean, sig="a, /, axis=None, dtype=None, keepdims=None",
 
 
 def _prod_others(em: Emitter, x, axis):
-    """For each element, the product of the other elements of its group.
+    """For each element, the product of the other elements of its group
+    (``prod_others``: exact at zeros)."""
+    return em.call("prod_others", x, **({"axis": axis} if axis is not None else {}))
 
-    ``p`` is the product with zeros replaced by 1; an element whose group
-    has no zero *besides itself* gets ``p / safe`` (for the zero element
-    itself ``safe`` is 1, giving the product of the rest), any other gets 0.
-    """
-    zero = em.equal(x, 0)
-    safe = em.where(zero, 1, x)
-    p = em.prod(safe, **_keep_kw(axis))
-    zeros_elsewhere = em.subtract(em.sum(zero, **_keep_kw(axis)), zero)
-    return em.where(em.equal(zeros_elsewhere, 0), em.divide(p, safe), 0)
+
+# prod_others(x, axis): the product of the other elements of each element's
+# group (runtime.prod_others: exact at zeros).  Its tangent -- a second
+# derivative of np.prod -- is prod_pairs(x, t) (sum over the pairs, exact at
+# zeros too); its transpose is prod_pairs(x, g) (the pair products are
+# symmetric).  prod_pairs' own derivative in x (a third derivative) is
+# written for nonzero x, checked at run time (require_nonzero refuses a zero,
+# where that formula's terms are not defined).
+def _nonzero(em, x):
+    return em.call("require_nonzero", x, what="a third derivative of np.prod or a second "
+                                              "derivative of np.cumprod")
+
+
+def _ax(axis):
+    return {"axis": axis} if axis is not None else {}
+
+
+def _prod_others_jvp(em, dots, out, x, axis=None):
+    if dots[0] is None:
+        return None
+    return em.call("prod_pairs", x, dots[0], **_ax(axis))
+
+
+def _prod_others_vjp(em, g, out, x, axis=None):
+    return [em.call("prod_pairs", x, g, **_ax(axis))]
+
+
+def _pairs_parts(em, x, t, axis):
+    """(x checked nonzero, others = prod / x, a = t / x, S = sum a)."""
+    xs = _nonzero(em, x)
+    others = em.call("prod_others", xs, **_ax(axis))
+    a = em.divide(t, xs)
+    return xs, others, a, em.sum(a, **_keep_kw(axis))
+
+
+def _prod_pairs_jvp(em, dots, out, x, t, axis=None):
+    dx, dt = dots
+    terms = []
+    if dt is not None:
+        terms.append(em.call("prod_pairs", x, dt, **_ax(axis)))
+    if dx is not None:
+        # others_i ((S - a_i)(B - b_i) - (Q - a_i b_i)), b = dx / x, B = sum b,
+        # Q = sum a b
+        xs, others, a, S = _pairs_parts(em, x, t, axis)
+        b = em.divide(dx, xs)
+        B = em.sum(b, **_keep_kw(axis))
+        ab = em.multiply(a, b)
+        Q = em.sum(ab, **_keep_kw(axis))
+        terms.append(em.multiply(others, em.subtract(
+            em.multiply(em.subtract(S, a), em.subtract(B, b)), em.subtract(Q, ab))))
+    acc = None
+    for term in terms:
+        acc = term if acc is None else em.add(acc, term)
+    return acc
+
+
+def _prod_pairs_vjp(em, h, out, x, t, axis=None):
+    # the transpose of the x-term above: (C1 - c S + 2 c a - C0 a) / x with
+    # c = h others, C0 = sum c, C1 = sum c (S - a)
+    xs, others, a, S = _pairs_parts(em, x, t, axis)
+    c = em.multiply(h, others)
+    C0 = em.sum(c, **_keep_kw(axis))
+    C1 = em.sum(em.multiply(c, em.subtract(S, a)), **_keep_kw(axis))
+    ca = em.multiply(c, a)
+    num = em.subtract(em.add(em.subtract(C1, em.multiply(c, S)), em.add(ca, ca)),
+                      em.multiply(C0, a))
+    return [em.unbroadcast(em.divide(num, xs), x),
+            em.unbroadcast(em.call("prod_pairs", x, h, **_ax(axis)), t)]
+
+
+defprim("prod_others", runtime.prod_others, sig="x, /, axis=None", pyname="prod_others",
+        vjp=_prod_others_vjp, jvp=_prod_others_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: for each element the product of the others in its group "
+            "(np.prod's derivative, exact at zeros).")
+defprim("prod_pairs", runtime.prod_pairs, sig="x, t, /, axis=None", pyname="prod_pairs",
+        vjp=_prod_pairs_vjp, jvp=_prod_pairs_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: sum over k != i of t_k times the product of the others but i, k "
+            "(np.prod's second derivative, exact at zeros; its own x-derivative refuses zeros).")
+defprim("require_nonzero", runtime.require_nonzero, sig="x, /, what=''",
+        pyname="require_nonzero",
+        vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: x, refused where an element is 0 (a derivative written for "
+            "nonzero values).")
 
 
 def _prod_vjp(em, g, out, x, axis=None, dtype=None, keepdims=None):

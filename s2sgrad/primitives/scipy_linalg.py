@@ -477,15 +477,39 @@ _GENERAL = (None, "gen", "general")
 _SYMMETRIC = ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
 
 
+# assume_a kinds for which SciPy reads only part of ``a`` (its value is the
+# solve with the rest zeroed): (sub-, super-)diagonals read, None for all
+# below / above the diagonal.  'banded' finds the band from the data, so its
+# value is the general solve's (and so are its derivatives).
+_MASKED = {"diagonal": (0, 0), "tridiagonal": (1, 1), "lower triangular": (None, 0),
+           "upper triangular": (0, None)}
+
+
 def _solve_opts(lower=None, assume_a=None, transposed=None, **_):
     kind = _flag(assume_a, None)
-    if kind not in _GENERAL + _SYMMETRIC:
+    if kind not in _GENERAL + _SYMMETRIC + tuple(_MASKED) + ("banded",):
         raise S2SGradError(f"scipy.linalg.solve(assume_a={kind!r}) is not differentiated; use "
-                           f"the default (general), 'sym', 'her' or 'pos'")
-    return kind in _SYMMETRIC, _flag(lower, False), _flag(transposed, False)
+                           f"the default (general), 'sym', 'her', 'pos', 'diagonal', "
+                           f"'tridiagonal', 'banded', 'lower triangular' or 'upper triangular'")
+    return kind in _SYMMETRIC, _flag(lower, False), _flag(transposed, False), \
+        _MASKED.get(kind), kind
 
 
-def _solve_call(em, a, b, sym, lower, transposed):
+def _band(em, x, band):
+    """``x`` with the entries ``solve`` does not read (for ``band``) zeroed."""
+    below, above = band
+    if below is not None:
+        x = em.triu(x, k=-below)
+    if above is not None:
+        x = em.tril(x, k=above)
+    return x
+
+
+def _solve_call(em, a, b, sym, lower, transposed, band=None, kind=None):
+    if band is not None:
+        # the same partial read of a (transposed: of its transpose)
+        return em.scipy_solve(a, b, assume_a=kind, transposed=transposed) if transposed \
+            else em.scipy_solve(a, b, assume_a=kind)
     kw = {"assume_a": "pos" if sym else "gen", "lower": lower}
     if transposed and not sym:
         kw["transposed"] = True
@@ -493,33 +517,35 @@ def _solve_call(em, a, b, sym, lower, transposed):
 
 
 def _scipy_solve_jvp(em, dots, out, a, b, **kw):
-    sym, lower, tr = _solve_opts(**kw)
+    sym, lower, tr, band, kind = _solve_opts(**kw)
     a = _real(em, a, "scipy.linalg.solve")
     da, db = dots
     rhs = db
     if da is not None:
-        dA = _read_tangent(em, da, not lower) if sym else da
+        dA = _read_tangent(em, da, not lower) if sym else \
+            _band(em, da, band) if band is not None else da
         dAx = em.negative(_mm(em, _T(em, dA) if tr and not sym else dA, out))
         rhs = dAx if rhs is None else em.add(rhs, dAx)
-    return _solve_call(em, a, rhs, sym, lower, tr)
+    return _solve_call(em, a, rhs, sym, lower, tr, band, kind)
 
 
 def _scipy_solve_vjp(em, g, out, a, b, **kw):
-    sym, lower, tr = _solve_opts(**kw)
+    sym, lower, tr, band, kind = _solve_opts(**kw)
     a = _real(em, a, "scipy.linalg.solve")
-    bbar = _solve_call(em, a, g, sym, lower, not tr)
+    bbar = _solve_call(em, a, g, sym, lower, not tr, band, kind)
     m = em.negative(em.matmul_vjp_a(bbar, a, out))
     if sym:
         return [_read_cotangent(em, m, not lower), bbar]
-    return [_T(em, m) if tr else m, bbar]
+    m = _T(em, m) if tr else m
+    return [_band(em, m, band) if band is not None else m, bbar]
 
 
 defprim("scipy_solve", sl.solve,
         sig="a, b, /, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, "
             "assume_a=None, transposed=False",
         pyname=_PY + "solve", vjp=_scipy_solve_vjp, jvp=_scipy_solve_jvp, shape=shape_fresh,
-        doc="scipy.linalg.solve: general, or one triangle read for assume_a "
-            "'sym'/'her'/'pos'.")
+        doc="scipy.linalg.solve: general (also 'banded'), one triangle read for assume_a "
+            "'sym'/'her'/'pos', the part read for 'diagonal'/'tridiagonal'/triangular.")
 
 
 def _general_only(kw, name):

@@ -15,8 +15,8 @@ Conventions (also in the README):
   With a zero at ``z`` (the first in its lane), elements before ``z`` get
   ``sum_{k>=i} g_k out_k / x_i`` (``out_k`` is 0 from ``z`` on), the zero
   itself the scan of the products with it replaced by 1, and everything
-  after it 0.  Second derivatives treat the zero pattern as locally
-  constant.
+  after it 0.  A second derivative at a zero is refused at run time
+  (require_nonzero); elsewhere it is exact.
 * ``median``/``percentile``/``quantile`` (and the nan- versions): NumPy's
   value at ``q`` is ``(1 - gamma) s[lo] + gamma s[hi]`` for the sorted
   sample ``s``, with ``lo``, ``hi``, ``gamma`` from the method (every
@@ -82,28 +82,88 @@ def _scan_operand(em, x, axis):
     return x, axis
 
 
-def _cumprod_masks(em, xs, ax):
-    """(before the lane's first zero, at the first zero, scan with it replaced by 1, safe x)."""
-    zero = em.equal(xs, 0)
-    nz = em.cumsum(zero, axis=ax)
-    before = em.equal(nz, 0)
-    first = em.logical_and(zero, em.equal(nz, 1))
-    out2 = em.cumprod(em.where(first, 1, xs), axis=ax)
-    return before, first, out2, em.where(before, xs, 1)
-
-
 def _cumprod_vjp_core(em, g, out, xs, ax):
-    before, first, out2, safe = _cumprod_masks(em, xs, ax)
-    s1 = em.call("reverse_cumsum", em.multiply(g, out), xs, axis=ax)
-    s2 = em.call("reverse_cumsum", em.multiply(g, out2), xs, axis=ax)
-    return em.where(before, em.divide(s1, safe), em.where(first, s2, 0))
+    return em.call("cumprod_vjp_core", g, out, xs, axis=ax)
 
 
 def _cumprod_jvp_core(em, t, out, xs, ax):
-    before, first, out2, safe = _cumprod_masks(em, xs, ax)
-    a = em.multiply(out, em.cumsum(em.where(before, em.divide(t, safe), 0), axis=ax))
-    b = em.multiply(out2, em.cumsum(em.where(first, t, 0), axis=ax))
-    return em.where(before, a, b)
+    return em.call("cumprod_jvp_core", t, out, xs, axis=ax)
+
+
+# cumprod_vjp_core / cumprod_jvp_core(.., out, xs, axis): np.cumprod's
+# cotangent / tangent, exact at zeros (runtime.cumprod_*_core: masked by the
+# lane's first zero).  Their own derivatives -- second derivatives of
+# np.cumprod -- are written for nonzero xs (ct = rcumsum(g out) / x, tangent
+# = out cumsum(t / x)), xs checked at run time to have no zero (refused
+# there, where the masked branches would give a wrong second derivative).
+def _nz(em, x):
+    return em.call("require_nonzero", x, what="a second derivative of np.cumprod")
+
+
+def _rcs(em, v, like, ax):
+    return em.call("reverse_cumsum", v, like, axis=ax)
+
+
+def _cvc_jvp(em, dots, res, g, out, xs, axis=None):
+    dg, dout, dxs = dots
+    x = _nz(em, xs)
+    terms = []
+    if dg is not None:
+        terms.append(em.divide(_rcs(em, em.multiply(dg, out), xs, axis), x))
+    if dout is not None:
+        terms.append(em.divide(_rcs(em, em.multiply(g, dout), xs, axis), x))
+    if dxs is not None:
+        terms.append(em.negative(em.divide(em.multiply(res, dxs), x)))
+    acc = None
+    for t in terms:
+        acc = t if acc is None else em.add(acc, t)
+    return acc
+
+
+def _cvc_vjp(em, h, res, g, out, xs, axis=None):
+    x = _nz(em, xs)
+    c = em.cumsum(em.divide(h, x), axis=axis)
+    return [em.multiply(out, c), em.multiply(g, c),
+            em.negative(em.divide(em.multiply(h, res), x))]
+
+
+def _cjc_jvp(em, dots, res, t, out, xs, axis=None):
+    dt, dout, dxs = dots
+    x = _nz(em, xs)
+    terms = []
+    if dout is not None:
+        terms.append(em.multiply(dout, em.cumsum(em.divide(t, x), axis=axis)))
+    inner = None
+    if dt is not None:
+        inner = em.divide(dt, x)
+    if dxs is not None:
+        v = em.negative(em.divide(em.multiply(t, dxs), em.multiply(x, x)))
+        inner = v if inner is None else em.add(inner, v)
+    if inner is not None:
+        terms.append(em.multiply(out, em.cumsum(inner, axis=axis)))
+    acc = None
+    for term in terms:
+        acc = term if acc is None else em.add(acc, term)
+    return acc
+
+
+def _cjc_vjp(em, h, res, t, out, xs, axis=None):
+    x = _nz(em, xs)
+    r = _rcs(em, em.multiply(h, out), xs, axis)
+    return [em.divide(r, x), em.multiply(h, em.cumsum(em.divide(t, x), axis=axis)),
+            em.negative(em.divide(em.multiply(t, r), em.multiply(x, x)))]
+
+
+defprim("cumprod_vjp_core", runtime.cumprod_vjp_core, sig="g, out, xs, /, axis=0",
+        pyname="cumprod_vjp_core", vjp=_cvc_vjp, jvp=_cvc_jvp,
+        shape=lambda args, kwargs: shape_of(args[2]),
+        doc="runtime helper: np.cumprod's cotangent, exact at zeros (its own derivative "
+            "refuses zeros).")
+defprim("cumprod_jvp_core", runtime.cumprod_jvp_core, sig="t, out, xs, /, axis=0",
+        pyname="cumprod_jvp_core", vjp=_cjc_vjp, jvp=_cjc_jvp,
+        shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: np.cumprod's tangent, exact at zeros (its own derivative "
+            "refuses zeros).")
 
 
 def _cumprod_vjp(em, g, out, x, axis=None, dtype=None):

@@ -652,6 +652,31 @@ def scipy_cases():
     return out
 
 
+def scipy_more_cases():
+    """test_scipy.py's checks added after the first port (``norm.ppf`` /
+    ``norm.isf`` and their broadcasting forms; ``logsumexp6``'s gradient of
+    a one-element output, differentiated again), with data from a generator
+    of their own (so the earlier cases keep theirs)."""
+    rng = np.random.default_rng(20261204)
+    Rn = lambda *s: rng.standard_normal(s)
+    Un = lambda lo, hi, s: rng.uniform(lo, hi, s)
+    out = []
+
+    def cc(name, callee, arg_lists, wrt=(0,)):
+        return combos("scipy", name, callee, arg_lists, {}, wrt=wrt, header=SP,
+                      modes=("rev", "fwd", "rr", "fr"))
+    for fn in ("ppf", "isf"):
+        out += cc(f"norm_{fn}", f"stats.norm.{fn}", [[Un(0.05, 0.95, 4)], [Rn(4)],
+                                                     [Rn(4) ** 2 + 1.1]], wrt=(0, 1, 2))
+        out += cc(f"norm_{fn}_broadcast", f"stats.norm.{fn}",
+                  [[Un(0.05, 0.95, (4, 3))], [Rn(1, 3)], [Rn(4, 1) ** 2 + 1.1]], wrt=(0, 1, 2))
+    out.append(Case("scipy", "logsumexp6_grad", SP + "\nfrom s2sgrad import grad\n\n\n"
+                    "def g(a):\n    return special.logsumexp(a, axis=1, keepdims=True)\n\n\n"
+                    "def f(a):\n    return grad(g)(a)\n", (Rn(1, 5),), (0,),
+                    modes=("rev", "fwd", "rr", "fr")))
+    return out
+
+
 # ------------------------------------------------------------------ test_linalg
 
 
@@ -1041,6 +1066,203 @@ def logic_cases():
     return out
 
 
+# ------------------------------------------------------------------ test_numpy_interp
+
+
+def interp_cases():
+    """``test_numpy_interp.py``: ``np.interp`` differentiated in the values
+    ``fp`` (first and second order: autograd checks ``grad`` of the gradient),
+    inside and outside the table (``left=``/``right=``); the query points
+    ``x`` and ``period=`` as JAX's interp tests add them."""
+    out = []
+    A = "interp"
+    O2 = ("rev", "fwd", "rr", "fr")
+    x = np.arange(-20, 20, 0.1)
+    xp = np.arange(10) * 1.0
+    yp = xp ** 0.5 + R(10)
+    out.append(source_case(A, "interp", "def f(yp, x, xp):\n    return np.interp(x, xp, yp)\n",
+                           (yp, x, xp), modes=O2))
+    out.append(source_case(A, "interp_edge", "def f(yp, x, xp):\n"
+                           "    return np.interp(x, xp, yp, left=-1, right=-1)\n",
+                           (yp, x, xp), modes=O2))
+    out.append(source_case(A, "interp_sum_of_squares", "def f(yp, x, xp):\n"
+                           "    return np.sum(np.interp(x, xp, yp) ** 2)\n", (yp, x, xp),
+                           modes=O2 + ("hvp", "rf", "ff")))
+    # the query points: off the knots (the derivative is the slope there)
+    xq = np.arange(-2.05, 11.0, 0.3)
+    out.append(source_case(A, "interp_x", "def f(x, xp, yp):\n    return np.interp(x, xp, yp)\n",
+                           (xq, xp, yp), modes=O2))
+    out.append(source_case(A, "interp_x_and_fp", "def f(x, yp, xp):\n"
+                           "    return np.interp(x, xp, np.sin(yp)) * x\n", (xq, yp, xp),
+                           wrt=(0, 1), modes=O2))
+    out.append(source_case(A, "interp_scalar_x", "def f(x, xp, yp):\n"
+                           "    return np.interp(x, xp, yp)\n", (3.3, xp, yp), wrt=(0, 2),
+                           modes=O2))
+    out.append(source_case(A, "interp_period", "def f(x, yp):\n"
+                           "    xp = np.array([190.0, -190.0, 350.0, -350.0])\n"
+                           "    return np.interp(x, xp, yp, period=360)\n",
+                           (np.array([-180.5, -170.5, -185.5, -5.5, 10.5, 175.5, 180.5]),
+                            np.array([5.0, 10.0, 3.0, 4.0])), wrt=(0, 1), modes=O2))
+    out.append(source_case(A, "interp_f32", "def f(yp, x, xp):\n    return np.interp(x, xp, yp)\n",
+                           (yp.astype(np.float32), x, xp), rtol=1e-4))
+    return out
+
+
+# ------------------------------------------------------------------ test_jacobian, test_forward,
+# test_graphs's higher derivatives
+
+
+def jacobian_cases():
+    import s2sgrad as sg
+    out = []
+    A = "jacobian"
+    hdr = "import numpy as np\nfrom s2sgrad import grad, jacobian"
+
+    def api(name, src, args, check):
+        out.append(Case(A, name, hdr + "\n\n\n" + src.strip("\n") + "\n", tuple(args), (0,),
+                        modes=("api",), custom=check))
+
+    def against_grad(f, args, mode):
+        (a,) = args
+        g, J = sg.grad(f)(a), sg.jacobian(f)(a)
+        if J.shape != (1, 1) + a.shape:
+            return "wrong", f"jacobian shape {J.shape}"
+        return _eq(J.reshape(a.shape), g)
+    api("jacobian_against_grad", "def f(x):\n    return np.sum(np.sin(x), axis=1, keepdims=True)\n",
+        (R(1, 3),), against_grad)
+
+    def scalar_to_vector(f, args, mode):
+        (v,) = args
+        return _eq(sg.jacobian(f)(v), np.array([1.0, 2 * v, 3 * v ** 2]))
+    api("jacobian_scalar_to_vector", "def f(x):\n    return np.array([x, x ** 2, x ** 3])\n",
+        (R(),), scalar_to_vector)
+    stacked = """
+def s1(x):
+    return np.sum(x ** 3)
+
+
+def s2(x):
+    return np.prod(np.sin(x) + np.sin(x))
+
+
+def s3(x):
+    return grad(lambda y: np.exp(y) * np.tanh(x[0]))(x[1])
+
+
+def f(x):
+    return np.array([g(x) for g in [s1, s2, s3]])
+"""
+
+    def against_stacked(f, args, mode):
+        (x,) = args
+        ns = f.__globals__
+        grads = [sg.grad(ns[n])(x) for n in ("s1", "s2", "s3")]
+        # s3's gradient by hand: d/dx0 = exp(x1) (1 - tanh(x0)^2), d/dx1 = exp(x1) tanh(x0)
+        want3 = np.zeros_like(x)
+        want3[0] = np.exp(x[1]) * (1 - np.tanh(x[0]) ** 2)
+        want3[1] = np.exp(x[1]) * np.tanh(x[0])
+        r = _eq(grads[2], want3)
+        return r if r[0] != "ok" else _eq(sg.jacobian(f)(x), np.vstack(grads))
+    api("jacobian_against_stacked_grads", stacked, (R(5),), against_stacked)
+    higher = "def f(x):\n    return np.sin(np.outer(x, x)) + np.cos(np.dot(x, x))\n"
+
+    def higher_order(f, args, mode):
+        (x,) = args
+        J = sg.jacobian(f)(x)
+        JJ = sg.jacobian(sg.jacobian(f))(x)
+        if J.shape != (2, 2, 2) or JJ.shape != (2, 2, 2, 2):
+            return "wrong", f"shapes {J.shape}, {JJ.shape}"
+        # each column of the second Jacobian against central differences of the first
+        h = 1e-6
+        for k in range(2):
+            e = np.zeros(2)
+            e[k] = h
+            fd = (sg.jacobian(f)(x + e) - sg.jacobian(f)(x - e)) / (2 * h)
+            r = _eq(JJ[..., k], fd, rtol=1e-6, atol=1e-7)
+            if r[0] != "ok":
+                return r
+        # and in forward / reverse mode alike
+        JJr = sg.jacobian(sg.jacobian(f, mode="reverse"), mode="reverse")(x)
+        return _eq(JJr, JJ)
+    api("jacobian_higher_order", higher, (R(2),), higher_order)
+    jsrc = "def fun(x):\n    return np.sin(np.outer(x, x)) + np.cos(np.dot(x, x))\n\n\n"
+    out.append(source_case(A, "grad_of_jacobian", jsrc +
+                           "def f(x):\n    return np.sum(np.sin(jacobian(fun)(x)))\n", (R(2),),
+                           header=hdr, modes=("rev", "fwd", "rr", "fr")))
+    out.append(source_case(A, "grad_of_jacobian_of_jacobian", jsrc +
+                           "def f(x):\n    return np.sum(np.sin(jacobian(jacobian(fun))(x)))\n",
+                           (R(2),), header=hdr))
+    out.append(source_case(A, "jacobian_reverse_inside", jsrc +
+                           "def f(x):\n    return jacobian(fun, mode='reverse')(x) * x\n", (R(2),),
+                           header=hdr))
+    return out
+
+
+def higher_order_cases():
+    """test_graphs's gradients of gradients (``hess_vector_prod``'s
+    ``vector_product``, third derivatives, ``grad`` of a one-element
+    output) and test_forward's forward over forward / reverse over forward /
+    forward over reverse, each checked against differences of the
+    first-order gradient."""
+    import s2sgrad as sg
+    out = []
+    A = "higher"
+    hdr = "import numpy as np\nfrom s2sgrad import grad, jvp"
+    ALL2 = ("rev", "fwd", "rr", "fr", "hvp", "rf", "ff")
+
+    def src(name, body, args, wrt=(0,), modes=("rev", "fwd"), **kw):
+        out.append(source_case(A, name, body, args, wrt=wrt, header=hdr, modes=modes, **kw))
+
+    fun = "def fun(x, r):\n    return np.sin(np.dot(x, r))\n\n\n"
+    src("vector_product", fun + "def f(x, v, r):\n    return np.sin(np.dot(v, grad(fun)(x, r)))\n",
+        (R(10), R(10), R(10)), wrt=(0, 1), modes=ALL2)
+    g1 = "def g(x):\n    return np.sin(np.sin(x) + np.sin(x))\n\n\n"
+    src("grad_fanout_2nd", g1 + "def f(x):\n    return grad(g)(x)\n", (rand(),), modes=ALL2)
+    src("third_derivative", g1 + "def f(x):\n    return grad(grad(g))(x)\n", (rand(),),
+        modes=ALL2)
+    g2 = "def g(x, y):\n    return np.sin(np.sin(x) + np.sin(y))\n\n\n"
+    src("third_derivative_other_args", g2 + "def f(x, y):\n    return grad(grad(g, wrt=1))(x, y)\n",
+        (R(), R()), wrt=(0, 1), modes=ALL2)
+    src("third_derivative_other_args2", g2 +
+        "def f(x, y):\n    return grad(grad(g), wrt=1)(x, y)\n", (R(), R()), wrt=(0, 1), modes=ALL2)
+    src("fourth_derivative", g1 + "def f(x):\n    return grad(grad(grad(g)))(x)\n", (rand(),))
+    for name, ax, kd, shp in (("singleton_array_output", None, True, (3, 3)),
+                              ("singleton_array_output_axis0", 0, True, (3, 1)),
+                              ("singleton_array_output_axis1", 1, True, (1, 3)),
+                              ("singleton_array_output_axis0_nokd", 0, False, (3, 1)),
+                              ("singleton_array_output_axis1_nokd", 1, False, (1, 3))):
+        axs = "" if ax is None else f"axis={ax}, "
+        src(f"grad_of_{name}", f"def fs(x):\n    return np.sum(np.sin(x), {axs}keepdims={kd})\n\n\n"
+            "def f(x):\n    return np.sum(grad(fs)(x))\n", (R(*shp),), modes=ALL2)
+    src("complex_mutating_outgrad_from_indexing_2nd",
+        "def g(a):\n    b = a + 1.0j\n    c = b[0] + 1.5\n    d = a + b\n    e = d + c\n"
+        "    return np.sum(np.sin(np.real(e)))\n\n\ndef f(a):\n    return np.sum(grad(g)(a))\n",
+        (R(5),), modes=ALL2)
+    src("complex_separate_real_and_imaginary_2nd",
+        "def g(a):\n    r, i = np.real(a), np.imag(a)\n"
+        "    a = np.abs(r) ** 1.4 + np.abs(i) ** 1.3\n    return np.sum(np.sin(a))\n\n\n"
+        "def f(a):\n    return np.sum(np.real(grad(g)(a)))\n", (R(5, 3) + 0.1j * R(5, 3),))
+    # test_forward: forward over forward, reverse over forward, forward over reverse
+    fw = "def f(x, y):\n    return x ** 3 + x * y + y ** 4\n"
+    src("fwd", "def f(x, y):\n    return x ** 3 + x * y + y\n", (1.23, 4.56), wrt=(0, 1),
+        modes=ALL2)
+    src("fwd_fwd", fw, (1.23, 4.56), wrt=(0, 1), modes=ALL2)
+    for k in (0, 1):
+        src(f"fwd_grad[{k}]", "def g(x, y):\n    return x ** 3 + x * y + y ** 4\n\n\n"
+            f"def f(x, y):\n    return jvp(g, wrt={k})((x, y), (1.0,))[1]\n", (1.23, 4.56),
+            wrt=(0, 1), modes=ALL2)
+        src(f"rev_grad[{k}]", "def g(x, y):\n    return x ** 3 + x * y + y ** 4\n\n\n"
+            f"def f(x, y):\n    return grad(g, wrt={k})(x, y)\n", (1.23, 4.56), wrt=(0, 1),
+            modes=ALL2)
+
+    def identity2(f, args, mode):
+        d, dd = sg.grad(f)(2.0), sg.grad(sg.grad(f))(2.0)
+        return ("ok", "") if d == 1.0 and dd == 0.0 else ("wrong", f"grad {d}, grad of grad {dd}")
+    out.append(Case(A, "grad_identity_2nd", "import numpy as np\n\n\ndef f(x):\n    return x\n",
+                    (), (0,), modes=("api",), custom=identity2))
+    return out
+
+
 # ------------------------------------------------------------------ test_wrappers, test_direct
 #
 # These test autograd's API functions; each is ported to s2sgrad's
@@ -1179,6 +1401,68 @@ def wrappers_cases():
         return r if r[0] != "ok" else _eq(g, np.sum(A, axis=0))
     out.append(_api("grad_and_aux", "def f(x, A):\n    return np.sum(np.dot(A, x)), x ** 2\n",
                     (R(4), A54), aux))
+
+    def elementwise_multi(f, args, mode):
+        a, b = args
+        out_, pb = sg.vjp(f, wrt=1)(a, b)
+        wrapped = pb(np.ones_like(out_))
+        explicit = np.array([sg.grad(f, wrt=1)(a, float(bi)) for bi in b])
+        return _eq(wrapped, explicit)
+    out.append(_api("elementwise_grad_multiple_args",
+                    "def f(a, b):\n    return a + np.sin(a) + np.cosh(b)\n", (0.9, R(10)),
+                    elementwise_multi))
+    ck = """
+import s2sgrad
+
+
+def bar(x, y):
+    return 2 * x + y + 5
+
+
+@s2sgrad.checkpoint
+def cbar(x, y):
+    return 2 * x + y + 5
+
+
+def baz(*args):
+    return sum(args)
+
+
+@s2sgrad.checkpoint
+def cbaz(*args):
+    return sum(args)
+
+
+def foo(x):
+    return bar(x, x / 3.0) + bar(x, x ** 2)
+
+
+def f(x):
+    return cbar(x, x / 3.0) + cbar(x, x ** 2)
+
+
+def foobaz(x):
+    return baz(x, x / 3.0)
+
+
+def foobaz2(x):
+    return cbaz(x, x / 3.0)
+"""
+
+    def checkpoint_correctness(f, args, mode):
+        ns = f.__globals__
+        for plain, ckd in (("foo", "f"), ("foobaz", "foobaz2")):
+            r = _eq(ns[ckd](3.0), ns[plain](3.0))
+            if r[0] == "ok":
+                r = _eq(sg.grad(ns[ckd])(3.0), sg.grad(ns[plain])(3.0))
+            if r[0] == "ok":
+                r = _eq(sg.grad(ns[ckd])(3.0), 4.0 + 1.0 / 3.0 + 2 * 3.0 if plain == "foo"
+                        else 1.0 + 1.0 / 3.0)
+            if r[0] != "ok":
+                return r
+        return "ok", ""
+    out.append(_api("checkpoint_correctness", ck, (), checkpoint_correctness))
+    out.append(source_case("wrappers", "checkpoint_in_grad", ck, (1.7,)))
 
     fun = "def f(x):\n    return (x + np.sin(x ** 2)) * x\n"
     out.append(_api("grad", fun, (1.3,), lambda f, a, m: ("ok", "") if abs(

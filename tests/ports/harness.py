@@ -15,7 +15,9 @@ checks it in each mode:
   product configurations): ``"rr"`` reverse over reverse
   (``vjp(grad(f))``), ``"fr"`` forward over reverse (``jvp(grad(f))``),
   ``"hvp"`` (``s2sgrad.hvp``), ``"rf"`` reverse over forward (``vjp`` of a
-  user-style function returning ``jvp(f)(args, v)[1]``).  Each gives ``H v``;
+  user-style function returning ``jvp(f)(args, v)[1]``), ``"ff"`` forward
+  over forward (``jvp`` of that function, in the direction ``w``: it gives
+  ``<w, H v>`` itself).  Each gives ``H v``;
   ``<w, H v>`` is compared with central differences of ``<w, grad f>`` (the
   first-order gradient, itself checked against differences of ``f`` by the
   first-order modes), with the same Richardson and kink logic; the gradient
@@ -319,7 +321,7 @@ def _check(case, f, expected, mode):
     return _compare(case, f, mode, got, u, vs, wrt)
 
 
-SECOND_ORDER = ("rr", "fr", "hvp", "rf")
+SECOND_ORDER = ("rr", "fr", "hvp", "rf", "ff")
 
 
 def _directional(f, nargs, wrt):
@@ -353,11 +355,69 @@ def _f32(tree):
     return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype == np.float32 for x in leaves)
 
 
+def _leaf_paths(td, path="o"):
+    """Source expressions for the leaves of an output with treedef ``td``
+    (``o[0]``, ``o['k']``...), or None for a structure the port does not pair."""
+    if td.kind == "leaf":
+        return [path]
+    if td.kind in ("tuple", "list", "namedtuple"):
+        keys = range(len(td.children))
+    elif td.kind == "dict" and all(isinstance(k, str) for k in td.keys):
+        keys = td.keys
+    else:
+        return None
+    out = []
+    for k, c in zip(keys, td.children):
+        sub = _leaf_paths(c, f"{path}[{k!r}]")
+        if sub is None:
+            return None
+        out += sub
+    return out
+
+
+def scalarised(f, expected, rng, nargs):
+    """A user-style function ``s(*args) = Re(sum(u * f(*args)))`` for a
+    random cotangent ``u`` of ``f``'s output (autograd's ``check_grads``
+    checks the second order of a non-scalar function through its vjp: the
+    derivative of ``<u, f(x)>``), or None when the output has no floating
+    leaf or a structure the port does not pair."""
+    leaves, td = pytree.flatten(expected)
+    paths = _leaf_paths(td)
+    if paths is None:
+        return None
+    params = [f"x{i}" for i in range(nargs)]
+    terms, env = [], {"inner": f}
+    for i, (leaf, path) in enumerate(zip(leaves, paths)):
+        if not _is_float_leaf(leaf):
+            continue
+        u = rng.standard_normal(np.shape(leaf))
+        if np.iscomplexobj(leaf):
+            u = u + 1j * rng.standard_normal(np.shape(leaf))
+            terms.append(f"np.real(np.sum(u{i} * {path}))")
+        else:
+            terms.append(f"np.sum(u{i} * {path})")
+        env[f"u{i}"] = np.asarray(u)
+    if not terms:
+        return None
+    src = ("import numpy as np\n\n\n"
+           f"def s({', '.join(params)}):\n"
+           f"    o = inner({', '.join(params)})\n"
+           f"    return {' + '.join(terms)}\n")
+    return load(src, "s", f"<port scalarised: {getattr(f, '__name__', 'f')}>", env)
+
+
 def _check_second(case, f, expected, mode, rng, args, before, wrt):
-    """``<w, H v>`` by ``mode`` against differences of the first-order gradient."""
+    """``<w, H v>`` by ``mode`` against differences of the first-order gradient
+    (of ``<u, f>`` for a random ``u`` when ``f``'s output is not a real scalar)."""
     if not _is_scalar(expected):
-        return Result(case, mode, "error", f"port: second order needs a real scalar output, "
-                      f"got {type(expected).__name__}")
+        s = scalarised(f, expected, rng, len(args))
+        if s is None:
+            return Result(case, mode, "error", f"port: second order needs floating outputs, "
+                          f"got {type(expected).__name__}")
+        f = s
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = f(*copy.deepcopy(args))
     vt = tuple(random_like(rng, args[w], data_zero=False) for w in wrt)
     wt = tuple(random_like(rng, args[w], data_zero=False) for w in wrt)
     f32 = any(_f32(args[w]) for w in wrt)
@@ -371,6 +431,25 @@ def _check_second(case, f, expected, mode, rng, args, before, wrt):
             grads, hv = s2sgrad.jvp(s2sgrad.grad(f, wrt=wrt), wrt=wrt)(tuple(args), vt)
         elif mode == "hvp":
             grads, hv = ref_grads, s2sgrad.hvp(f, wrt=wrt)(tuple(args), vt)
+        elif mode == "ff":
+            d = _directional(f, len(args), wrt)
+            dd, wHv = s2sgrad.jvp(d, wrt=wrt)(tuple(args) + vt, wt)
+            want = inner(ref_grads, vt)
+            if not _close(float(dd), want, 1e-6 if not f32 else 1e-4, 1e-9):
+                return Result(case, mode, "wrong", f"value: directional derivative {dd!r} != "
+                              f"<grad f, v> {want!r}")
+            if not _is_scalar(wHv) and not (isinstance(wHv, np.ndarray) and wHv.shape == ()):
+                return Result(case, mode, "wrong", f"second directional derivative: a "
+                              f"scalar expected, got {wHv!r}")
+            if not unchanged(args, before):
+                return Result(case, mode, "wrong", "an argument was modified")
+            ref_args = _widened(case.args, wrt) if f32 else case.args
+            got = float(wHv)
+            if case.zero:
+                return Result(case, mode, "ok") if got == 0 else Result(
+                    case, mode, "wrong", f"second derivative {got!r}, must be exactly 0")
+            return _compare(dataclasses.replace(case, args=ref_args), s2sgrad.grad(f, wrt=wrt),
+                            mode, got, wt, dict(zip(wrt, vt)), wrt)
         else:
             d = _directional(f, len(args), wrt)
             dd, pullback = s2sgrad.vjp(d, wrt=wrt)(*args, *vt)
@@ -661,6 +740,16 @@ def report(results, title, show=("wrong", "error", "unsmooth", "n/a", "refused")
         print(f"\n{st} ({len(rs)}):")
         for r in rs[:limit]:
             print(f"  [{r.case.area}] {r.case.name} ({r.mode}): {r.detail}")
+
+
+def order2(case, modes=("rr", "fr")):
+    """``case`` checked in second order (``modes``), as autograd's and JAX's
+    ``check_grads(order=2)`` and PyTorch's ``gradgradcheck`` check their
+    functions; None for API checks and cases that check second order
+    already."""
+    if case.custom is not None or set(case.modes) & set(SECOND_ORDER):
+        return None
+    return dataclasses.replace(case, modes=modes)
 
 
 def check(case, reason):

@@ -949,6 +949,103 @@ def array_api_cases():
     return with_f32(out)
 
 
+def api_cases():
+    """api_test.py's gradient checks (JAX 0.4: ``test_grad_argnums``,
+    ``test_value_and_grad_argnums``, ``test_grad_and_aux_basic/_nested/
+    _constant``, ``test_holomorphic_grad``, ``test_nonholomorphic_grad``,
+    ``test_hessian``, ``test_hessian_on_pytrees``, ``test_jacobian`` with
+    pytree outputs, ``test_jvp``/``test_vjp`` of a tuple-valued function),
+    each compared with its closed form (and the transformed function's own
+    derivatives with differences where the test differentiates it)."""
+    out = []
+    hdr = "import numpy as np\nimport s2sgrad"
+
+    def api(name, src, check):
+        out.append(harness.Case(A, name, hdr + "\n\n\n" + src.strip("\n") + "\n", (), (0,),
+                                modes=("api",), custom=check))
+
+    def close(got, want, rtol=1e-10, atol=1e-12):
+        d = harness.same_tree_values(got, want, rtol=rtol, atol=atol)
+        return ("ok", "") if d is None else ("wrong", d)
+
+    def all_ok(*rs):
+        return next((r for r in rs if r[0] != "ok"), ("ok", ""))
+
+    fa = "def f(x, y, z, flag=False):\n    assert flag\n    return 1.0 * x * y * z\n"
+
+    def argnums(f, args, mode):
+        g = s2sgrad.grad
+        return all_ok(close(g(f)(1.0, 2.0, 3.0, flag=True), 6.0),
+                      close(g(f, wrt=1)(1.0, 2.0, 3.0, flag=True), 3.0),
+                      close(g(f, wrt=(0, 1))(1.0, 2.0, 3.0, flag=True), (6.0, 3.0)),
+                      close(s2sgrad.value_and_grad(f, wrt=(0, 1, 2))(1.0, 2.0, 3.0, flag=True),
+                            (6.0, (6.0, 3.0, 2.0))))
+    api("grad_argnums", fa, argnums)
+
+    def aux_basic(f, args, mode):
+        return close(s2sgrad.grad(f, has_aux=True)(3.0), (27.0, [9.0]))
+    api("grad_and_aux_basic", "def f(x):\n    return x ** 3, [x ** 2]\n", aux_basic)
+
+    def aux_constant(f, args, mode):
+        return all_ok(close(s2sgrad.grad(f, has_aux=True)(4.0), (8.0, [4.0])),
+                      close(s2sgrad.value_and_grad(f, has_aux=True)(4.0), ((16.0, [4.0]), 8.0)))
+    api("grad_and_aux_constant", "def f(x):\n    return x ** 2, [4.0]\n", aux_constant)
+
+    def aux_nested(f, args, mode):
+        ns = f.__globals__
+        # g(x) = aux of grad(f3) = x ** 3: its gradient 3 x ** 2, and grad of grad 6 x
+        return all_ok(close(s2sgrad.grad(ns["g"])(2.0), 12.0),
+                      close(s2sgrad.grad(s2sgrad.grad(ns["g"]))(2.0), 12.0))
+    api("grad_and_aux_nested", "def f3(x):\n    return x ** 3, [x ** 3]\n\n\n"
+        "def g(x):\n    return s2sgrad.grad(f3, has_aux=True)(x)[1][0]\n\n\n"
+        "def f(x):\n    return g(x)\n", aux_nested)
+    zs = np.array([1 + 2j, -0.5 + 0.3j, 0.2 - 1.1j])
+
+    def holomorphic(f, args, mode):
+        # a complex scalar output is seeded with 1: f'(z) = cos(z) (jax's holomorphic=True)
+        return close(s2sgrad.grad(f)(zs), np.cos(zs))
+    api("holomorphic_grad", "def f(x):\n    return np.sum(np.sin(x))\n", holomorphic)
+
+    def nonholomorphic(f, args, mode):
+        # a real output of complex z: df/dRe z - i df/dIm z = -sin|z| conj(z) / |z|
+        return close(s2sgrad.grad(f)(zs), -np.sin(np.abs(zs)) * np.conj(zs) / np.abs(zs))
+    api("nonholomorphic_grad", "def f(z):\n    return np.sum(np.cos(np.abs(z)))\n",
+        nonholomorphic)
+    Am = np.array([[1.0, 2.0, -1.0], [0.5, 3.0, 0.2], [-2.0, 0.1, 4.0]])
+
+    def hessian(f, args, mode):
+        x = np.array([0.3, -0.2, 1.1])
+        return close(s2sgrad.hessian(f)(x, Am), Am + Am.T)
+    api("hessian", "def f(x, A):\n    return x @ A @ x\n", hessian)
+
+    def hessian_pytree(f, args, mode):
+        return close(s2sgrad.hessian(f)((1.0, 2.0)), ((2.0, 0.0), (0.0, 2.0)))
+    api("hessian_on_pytrees", "def f(x):\n    return np.sum(np.array(x) ** 2)\n",
+        hessian_pytree)
+
+    def jac_pytree(f, args, mode):
+        x = np.array([0.3, 0.7])
+        want = {"a": 2.0 * np.eye(2), "b": (np.diag(np.cos(x)), np.array([x[1], x[0]]))}
+        return all_ok(*(close(s2sgrad.jacobian(f, mode=m)(x), want)
+                        for m in ("forward", "reverse", "auto")))
+    api("jacobian_pytree_output", "def f(x):\n    return {'a': x * 2.0, "
+        "'b': (np.sin(x), x[0] * x[1])}\n", jac_pytree)
+
+    def jvp_vjp_tuple(f, args, mode):
+        x, y, tx, ty = 0.7, -1.3, 0.5, 2.0
+        out, dot = s2sgrad.jvp(f, wrt=(0, 1))((x, y), (tx, ty))
+        r = all_ok(close(out, (np.sin(x) * y, x * y)),
+                   close(dot, (np.cos(x) * y * tx + np.sin(x) * ty, y * tx + x * ty)))
+        if r[0] != "ok":
+            return r
+        _, pb = s2sgrad.vjp(f, wrt=(0, 1))(x, y)
+        u = (1.5, -0.25)
+        return close(pb(u), (u[0] * np.cos(x) * y + u[1] * y, u[0] * np.sin(x) + u[1] * x))
+    api("jvp_vjp_tuple_output", "def f(x, y):\n    return np.sin(x) * y, x * y\n",
+        jvp_vjp_tuple)
+    return out
+
+
 ALL = {
     "elementwise": elementwise_cases,
     "special": special_value_cases,
@@ -959,4 +1056,5 @@ ALL = {
     "fft": fft_cases,
     "composite": composite_cases,
     "array_api": array_api_cases,
+    "api": api_cases,
 }

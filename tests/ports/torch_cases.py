@@ -1426,6 +1426,23 @@ def scipy_linalg_cases():
                   (_wc(M), R(M, 2)), wrt=(0, 1), header=SCIPY_LINALG))
     c(source_case(A, "lu[square]", "def f(a):\n    p, l, u = scipy.linalg.lu(a)\n    return l, u",
                   (_wc(M),), header=SCIPY_LINALG))
+    # assume_a's structured kinds (SciPy >= 1.15) read part of a: transposed too,
+    # second order, and 'banded' on a banded matrix (its band found from the
+    # zeros); data from a generator of their own (the cases above keep theirs)
+    rng = np.random.default_rng(20261204)
+    a5 = rng.standard_normal((5, 5)) + 4 * np.eye(5)
+    b5 = rng.standard_normal((5, 2))
+    for kind, label in (("diagonal", "diagonal"), ("tridiagonal", "tridiagonal"),
+                        ("lower triangular", "lower-tri"), ("upper triangular", "upper-tri"),
+                        ("banded", "banded")):
+        c(call_case(A, f"solve[{label},transposed]", "scipy.linalg.solve", (a5, b5),
+                    {"assume_a": kind, "transposed": True}, wrt=(0, 1), header=H,
+                    modes=("rev", "fwd", "rr", "fr")))
+        c(call_case(A, f"solve[{label},1d-b]", "scipy.linalg.solve", (a5, b5[:, 0]),
+                    {"assume_a": kind}, wrt=(0, 1), header=H, modes=("rev", "fwd", "rr", "fr")))
+    band = np.triu(np.tril(a5, 2), -1)
+    c(call_case(A, "solve[banded,band-data]", "scipy.linalg.solve", (band, b5),
+                {"assume_a": "banded"}, wrt=(0, 1), header=H))
     return cs
 
 

@@ -206,10 +206,30 @@ def _solve_banded_kind(a, b):
     return np.sum(sl.solve(a, b, assume_a="banded"))
 
 
+def _solve_unknown_kind(a, b):
+    return np.sum(sl.solve(a, b, assume_a="skew"))
+
+
 def test_refusals_name_what_to_do():
     a, b = A4, normal(4)
     with pytest.raises(S2SGradError, match="assume_a"):
-        s2sgrad.grad(_solve_banded_kind)(a, b)
+        s2sgrad.grad(_solve_unknown_kind)(a, b)
+
+
+def test_banded_kind_is_the_general_solve():
+    """assume_a='banded' finds the band from the data: its value is the
+    general solve's, and so is its derivative (against differences)."""
+    a, b = A4, normal(4)
+    ga, gb = s2sgrad.grad(_solve_banded_kind, wrt=(0, 1))(a, b)
+    h = 1e-6
+    for g, x, k in ((ga, a, 0), (gb, b, 1)):
+        v = normal(*np.shape(x))
+        args = [a, b]
+        args[k] = x + h * v
+        fp = _solve_banded_kind(*args)
+        args[k] = x - h * v
+        fm = _solve_banded_kind(*args)
+        np.testing.assert_allclose(np.sum(g * v), (fp - fm) / (2 * h), rtol=1e-6)
 
 
 def test_scipy_is_not_imported_by_s2sgrad():
