@@ -513,6 +513,7 @@ class ControlFlowMixin:
                 return next((h for h in map(holds, v.items) if h is not None), None)
             return None
         found = holds(v)
+        del holds       # (a recursive closure: a reference cycle otherwise)
         if found is None:
             return
         kind = "dict" if isinstance(found, DictVal) else f"{type(found.obj).__name__} object"
