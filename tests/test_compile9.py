@@ -444,3 +444,38 @@ def test_generated_code_independent_of_the_collector(monkeypatch, tmp_path):
     slow = _sources(tmp_path, "j")
     monkeypatch.undo()
     assert len(fast) > 30 and fast == slow
+
+
+# ---------------------------------------------------------------- lowering
+
+
+def _kept_alias(x, A):
+    rows = []
+    h = A[1]
+    for t in range(3):
+        rows.append(h)
+        A[1, 0] += x[t]
+    return np.sum(rows[0]) + np.sum(x)
+
+
+def test_memory_groups_made_only_where_a_list_keeps_an_array(monkeypatch, tmp_path):
+    """A loop's memory groups (names that may view one array) answer only
+    whether a write reaches an array a list holds: made at the first such
+    question, not for every loop.  The refusal of a write through another
+    name of an array a list holds is the one it was."""
+    from s2sgrad.lower import control
+    calls = []
+    orig = control.ControlFlowMixin._memory_groups
+
+    def spy(self, s):
+        calls.append(s.lineno)
+        return orig(self, s)
+    monkeypatch.setattr(control.ControlFlowMixin, "_memory_groups", spy)
+    mod = _bench(tmp_path, 30, "loops", "k")
+    x, W, b = _args("loops")
+    val, gr = s2sgrad.value_and_grad(mod.f)(x, W, b)
+    assert calls == [] and np.isclose(val, mod.f(x, W, b))
+    assert np.allclose(gr, _fd(mod.f, (x, W, b), 0), rtol=1e-5, atol=1e-7)
+    with pytest.raises(s2sgrad.S2SGradError, match=r"through 'A'.*a list still holds 'h'"):
+        s2sgrad.grad(_kept_alias)(np.ones(3), np.ones((3, 2)))
+    assert len(calls) == 1
