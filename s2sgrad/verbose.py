@@ -90,10 +90,12 @@ def paused_gc():
     list splices), not traversed by the young-generation collection the
     next allocation would start (~60-90 ms after compiling a 1,000-statement
     function, measured) -- what that collection would find is garbage
-    cycles, and compiling makes none (tests/test_compile9.py checks).  The
-    user's young objects are collected first (``gc.collect(1)``: at most
-    the two young generations, a few thousand objects), so none of their
-    garbage is moved out of reach of the young collections.
+    cycles, and the benchmark shapes' compiles make none (tests/
+    test_compile9.py checks; a cycle some other compile makes waits for the
+    next full collection).  The user's young objects are collected first
+    (``gc.collect(1)``: at most the two young generations, a few thousand
+    objects), so none of their garbage is moved out of reach of the young
+    collections.
 
     Left as it was: a collector the user disabled (nothing is done), one
     with frozen objects (``gc.get_freeze_count()``: unfreezing would thaw
