@@ -22,6 +22,7 @@ import types
 from dataclasses import dataclass, field
 
 from .errors import SourceNotFoundError, UnsupportedSyntaxError
+from .verbose import paused_gc
 
 
 @dataclass
@@ -53,7 +54,21 @@ def parse_function(fn, generator=False) -> Source:
     defined is refused, never differentiated in place of the running code.
     ``generator``: a generator function is accepted, its body rewritten to
     return the list of what it yields (helpers iterated by a ``for`` loop:
-    ``for W, b in layers(params):``)."""
+    ``for W, b in layers(params):``).  (Without cyclic garbage collection,
+    as compiling: the syntax tree is tens of thousands of objects that stay
+    alive -- s2sgrad.verbose.paused_gc.)"""
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        key = (id(code), code.co_filename)
+        hit = _cache.get(key)
+        if hit is not None and hit[0] is code and generator is False:
+            src = hit[1]            # (the common case: read before, no pause)
+            return Source(fn, src.node, src.filename, src.lines)
+    with paused_gc():
+        return _parse_function(fn, generator)
+
+
+def _parse_function(fn, generator=False) -> Source:
     code = getattr(fn, "__code__", None)
     if code is None:
         raise TypeError(f"s2sgrad can only differentiate Python functions, got {fn!r}")
@@ -159,11 +174,37 @@ def _compile_like(node, code, fn, filename):
             posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None,
             defaults=[]), body=assigns + [stmt], decorator_list=[], returns=None,
             **_TYPE_PARAMS)
-    mod = ast.Module(body=[stmt], type_ignores=[])
+    # Python 3.11 loads a method of a module-level name bound by an import
+    # (``np.sum(x)``) as an attribute, of any other name with LOAD_METHOD:
+    # the names of modules the function reads are imported here as in its
+    # module, so the compiled code is usually equal to the running code, the
+    # comparison that needs no disassembly (_same_code: its fingerprints do
+    # not tell the two loads apart, so a name guessed wrong changes nothing
+    # but the time; 0.2 s of a 1,000-line function)
+    imports = [ast.Import(names=[ast.alias(name="sys", asname=n)])
+               for n in _module_globals(fn, code)]
+    mod = ast.Module(body=imports + [stmt], type_ignores=[])
     _fill_locations(mod, node.lineno, parsed=node)
     top = compile(mod, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                   dont_inherit=True)
     return _find_code(top, code.co_name, code.co_firstlineno)
+
+
+def _module_globals(fn, code):
+    """The global names ``code`` (nested code included) reads that hold
+    modules, in order of first use."""
+    g = getattr(fn, "__globals__", None)
+    if not isinstance(g, dict):
+        return []
+    out: dict = {}
+    todo = [code]
+    while todo:
+        co = todo.pop()
+        for n in co.co_names:
+            if n not in out and isinstance(g.get(n), types.ModuleType):
+                out[n] = None
+        todo.extend(c for c in co.co_consts if isinstance(c, types.CodeType))
+    return list(out)
 
 
 def _fill_locations(tree, lineno, parsed=None):
@@ -245,13 +286,7 @@ def _fingerprint(co, depth=0):
 def _parse_fragment(text, filename, start):
     """Parse a function's source; a lambda's line may be a fragment of a larger
     expression, so retry on shrinking/wrapped variants before giving up."""
-    attempts = [text, "(" + text.strip() + ")"]
-    stripped = text.strip()
-    # "f = grad(lambda x: x ** 2)" style fragments: trim trailing junk.
-    for cut in range(len(stripped), 0, -1):
-        if stripped[cut - 1] in ")],":
-            attempts.append(stripped[:cut - 1])
-    for t in attempts:
+    for t in _attempts(text):
         try:
             return ast.parse(t)
         except SyntaxError:
@@ -259,6 +294,19 @@ def _parse_fragment(text, filename, start):
     raise SourceNotFoundError("cannot parse the source of the function defined here; "
                               "define it with 'def' on lines of its own", filename=filename,
                               lineno=start)
+
+
+def _attempts(text):
+    """The texts :func:`_parse_fragment` tries, in order (made one at a time:
+    a list of them all copies the text once per closing bracket or comma --
+    quadratic in the function's length, ~0.2 s at 1,000 lines)."""
+    yield text
+    stripped = text.strip()
+    yield "(" + stripped + ")"
+    # "f = grad(lambda x: x ** 2)" style fragments: trim trailing junk.
+    for cut in range(len(stripped), 0, -1):
+        if stripped[cut - 1] in ")],":
+            yield stripped[:cut - 1]
 
 
 def _find_node(tree, fn, code, filename):

@@ -696,6 +696,7 @@ def forward_invariant_carries(func: Func) -> Func:
         block.results = [sub(r) for r in block.results]
 
     walk(func.body)
+    del walk        # (a recursive closure: a reference cycle otherwise)
     func.results = [sub(r) for r in func.results]
     return func
 

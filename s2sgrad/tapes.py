@@ -1139,8 +1139,10 @@ class _Tapes:
             return out
 
         if w not in defs or defs[w].prim.name == "getitem":
+            del stacked
             return None                 # (a row of an input: read where it lives already)
         out = stacked(w)
+        del stacked         # (a recursive closure: a reference cycle holding the tables)
         # worth it only when the step's own computation goes (nothing else
         # the forward loop computes reads it): else each value would be
         # computed twice, where saving it costs a copy of one row per step

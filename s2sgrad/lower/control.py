@@ -571,6 +571,7 @@ class ControlFlowMixin:
                 return next((h for h in map(holds, v.items) if h is not None), None)
             return None
         found = holds(v)
+        del holds       # (a recursive closure: a reference cycle otherwise)
         if found is None:
             return
         kind = "dict" if isinstance(found, DictVal) else f"{type(found.obj).__name__} object"
@@ -841,9 +842,17 @@ class ControlFlowMixin:
                         i.value in (None, Ellipsis) for i in idx):
                     return False                # a[0] of a 1-d array: an element
             return True
-        pairs = self._memory_groups(s)
-        found = kept_then_written(s.body, may_be_array, is_reference,
-                                  lambda a, b: (a, b) in pairs)
+        pairs: list = []
+
+        def shares(a, b):
+            # (the groups are made at the first question: kept_then_written
+            # asks only where the body puts an array into a list -- most
+            # loops have no such statement; nothing changes the names'
+            # bindings while it runs)
+            if not pairs:
+                pairs.append(self._memory_groups(s))
+            return (a, b) in pairs[0]
+        found = kept_then_written(s.body, may_be_array, is_reference, shares)
         if found is None:
             return
         name, node, st = found[:3]

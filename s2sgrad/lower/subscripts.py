@@ -224,6 +224,7 @@ class SubscriptsMixin:
             t = item(node)
         else:
             t = of_value(self.expr(node), node, top=True)
+        del item, scalar, of_value      # (recursive closures: a reference cycle otherwise)
         return t, parts
 
     def index_value(self, base, key, node):

@@ -33,32 +33,39 @@ class Slot:
 
 def template_to_ast(t, parts):
     """Print an index template, substituting printed dynamic parts."""
-    def item(v, top=False):
-        if isinstance(v, Slot):
-            return parts[v.k]
-        if isinstance(v, slice):
-            return ast.Slice(lower=None if v.start is None else item(v.start),
-                             upper=None if v.stop is None else item(v.stop),
-                             step=None if v.step is None else item(v.step))
-        if isinstance(v, tuple) and top:
-            return ast.Tuple(elts=[item(e) for e in v], ctx=ast.Load())
-        if v is Ellipsis:
-            return ast.Constant(value=Ellipsis)
-        return ast.Constant(value=v)
-    return item(t, top=True)
+    return _template_item(t, parts, True)
+
+
+def _template_item(v, parts, top=False):
+    # (a module function, not a recursive closure: a closure calling itself
+    # is a reference cycle, garbage only the cyclic collector frees)
+    if isinstance(v, Slot):
+        return parts[v.k]
+    if isinstance(v, slice):
+        return ast.Slice(lower=None if v.start is None else _template_item(v.start, parts),
+                         upper=None if v.stop is None else _template_item(v.stop, parts),
+                         step=None if v.step is None else _template_item(v.step, parts))
+    if isinstance(v, tuple) and top:
+        return ast.Tuple(elts=[_template_item(e, parts) for e in v], ctx=ast.Load())
+    if v is Ellipsis:
+        return ast.Constant(value=Ellipsis)
+    return ast.Constant(value=v)
 
 
 def evaluate_template(t, parts):
     """Build the runtime index value (used by tests and constant folding)."""
-    def item(v):
-        if isinstance(v, Slot):
-            return parts[v.k]
-        if isinstance(v, slice):
-            return slice(item(v.start), item(v.stop), item(v.step))
-        if isinstance(v, tuple):
-            return tuple(item(e) for e in v)
-        return v
-    return item(t)
+    return _evaluate_item(t, parts)
+
+
+def _evaluate_item(v, parts):
+    if isinstance(v, Slot):
+        return parts[v.k]
+    if isinstance(v, slice):
+        return slice(_evaluate_item(v.start, parts), _evaluate_item(v.stop, parts),
+                     _evaluate_item(v.step, parts))
+    if isinstance(v, tuple):
+        return tuple(_evaluate_item(e, parts) for e in v)
+    return v
 
 
 def _subscript(value, t, parts):
