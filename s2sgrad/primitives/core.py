@@ -413,6 +413,7 @@ OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.special", "s2sgrad.primitives.scipy_special_extra"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special_more"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
     ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),

@@ -68,7 +68,8 @@ import scipy.stats as st
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from . import printing
-from .core import defcomposite, defprim, shape_fresh
+from . import scipy_special_more  # noqa: F401  (stdtrit)
+from .core import REGISTRY, defcomposite, defprim, shape_fresh
 from .scipy_special import c
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -346,6 +347,18 @@ t.distribution("sf", _t_sf, 1.0, 0.0)
 t.distribution("logcdf", _log_cdf(_t_cdf, _t_sf, _zero), -_INF, 0.0)
 t.distribution("logsf", _log_sf(_t_cdf, _t_sf, _zero), 0.0, -_INF)
 
+
+def _t_ppf(em, q, df):
+    # SciPy: stdtrit(df, q) inside (0, 1) -- stdtrit(df, 0) is +inf, so the
+    # ends are the support's, as SciPy's generic ppf sets them
+    inner = em.call("stdtrit", q, df=df)
+    return em.where(em.equal(q, 0), -_INF, em.where(em.equal(q, 1), _INF, inner))
+
+
+if "stdtrit" in REGISTRY:     # (scipy_special_more)
+    t.quantile("ppf", _t_ppf)
+    t.quantile("isf", lambda em, q, df: em.negative(_t_ppf(em, q, df)))
+
 # ------------------------------------------------------------ gamma
 
 
@@ -354,11 +367,11 @@ def _gamma_logpdf(em, z, a):
 
 
 def _gamma_cdf(em, z, a):
-    return em.call("gammainc", z, a=a)
+    return em.call("gammainc", a, z)
 
 
 def _gamma_sf(em, z, a):
-    return em.call("gammaincc", z, a=a)
+    return em.call("gammaincc", a, z)
 
 
 gamma = _Dist(st.gamma, ("a",), support=(0.0, _INF),
@@ -367,6 +380,8 @@ gamma.density("logpdf", _gamma_logpdf, log=True)
 gamma.density("pdf", lambda em, z, a: em.exp(_gamma_logpdf(em, z, a)), log=False)
 gamma.distribution("cdf", _gamma_cdf, 0.0, 1.0)
 gamma.distribution("sf", _gamma_sf, 1.0, 0.0)
+gamma.quantile("ppf", lambda em, q, a: em.call("gammaincinv", a, q))     # (SciPy's _ppf)
+gamma.quantile("isf", lambda em, q, a: em.call("gammainccinv", a, q))
 def _gamma_median_impl(a):
     return sc.gammaincinv(a, 0.5)
 
@@ -386,11 +401,11 @@ def _beta_logpdf(em, z, a, b):
 
 
 def _beta_cdf(em, z, a, b):
-    return em.call("betainc", z, a=a, b=b)
+    return em.call("betainc", a, b, z)
 
 
 def _beta_sf(em, z, a, b):
-    return em.call("betaincc", z, a=a, b=b)
+    return em.call("betaincc", a, b, z)
 
 
 beta = _Dist(st.beta, ("a", "b"), support=(0.0, 1.0),
@@ -797,11 +812,11 @@ def _binom_logpmf(em, k, n, p):
 
 def _binom_cdf(em, kf, n, p):
     # P(K <= k) = I_{1-p}(n - k, k + 1), in p (k and n are data)
-    return em.call("betainc", em.subtract(1.0, p), a=em.subtract(n, kf), b=em.add(kf, 1))
+    return em.call("betainc_x", em.subtract(1.0, p), a=em.subtract(n, kf), b=em.add(kf, 1))
 
 
 def _binom_sf(em, kf, n, p):
-    return em.call("betainc", p, a=em.add(kf, 1), b=em.subtract(n, kf))
+    return em.call("betainc_x", p, a=em.add(kf, 1), b=em.subtract(n, kf))
 
 
 def _is_integral(em, n):
@@ -1059,7 +1074,7 @@ def _gennorm_logpdf(em, z, b):
 
 def _gennorm_cdf(em, z, b):
     # 1/2 + sign(z) gammainc(1/b, |z|^b) / 2 (b is data: gammainc's a)
-    g = em.call("gammainc", em.power(em.absolute(z), b), a=em.divide(1.0, b))
+    g = em.call("gammainc_x", em.power(em.absolute(z), b), a=em.divide(1.0, b))
     return em.add(0.5, em.multiply(em.multiply(0.5, em.sign(z)), g))
 
 
@@ -1133,11 +1148,11 @@ def _nbinom_logpmf(em, k, n, p):
 
 def _nbinom_cdf(em, kf, n, p):
     # I_p(n, k + 1), in p (n and k are data)
-    return em.call("betainc", p, a=n, b=em.add(kf, 1))
+    return em.call("betainc_x", p, a=n, b=em.add(kf, 1))
 
 
 def _nbinom_sf(em, kf, n, p):
-    return em.call("betaincc", p, a=n, b=em.add(kf, 1))
+    return em.call("betaincc_x", p, a=n, b=em.add(kf, 1))
 
 
 nbinom = _Discrete(st.nbinom, ("n", "p"),
