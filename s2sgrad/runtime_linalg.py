@@ -716,3 +716,52 @@ def betainc_db(a, b, x):
 
 
 __all__ += ["gammainc_da", "betainc_da", "betainc_db"]
+
+
+# ---------------------------------------------------------------- full SVD / complete QR complements
+# The columns of a full factor past the thin part k span the complement of
+# its range; with one such column it is fixed up to sign and differentiated
+# exactly; with more the basis is LAPACK's choice (no derivative to match).
+
+def complement_guard(ct, s, axis=-1, what=""):
+    """``ct`` (the cotangent of the complement columns/rows, the thin part
+    zeroed); refused when the complement has more than one column and the
+    cotangent is not zero."""
+    ct = np.asarray(ct)
+    dim = ct.shape[axis] - np.shape(s)[-1]
+    if dim > 1 and np.any(ct != 0):
+        raise ValueError(f"s2sgrad: {what}: the {dim} vectors past min(m, n) are an arbitrary "
+                         f"basis of the complement (LAPACK's choice), which has no derivative; "
+                         f"use the thin factors (full_matrices=False / mode='reduced'), or "
+                         f"the projector I - U U^T built from them")
+    return ct
+
+
+def complement_nan(t, s, axis=-1):
+    """``t`` (the tangent of the complement, the thin part zeroed), NaN in
+    the complement when it has more than one column (no derivative)."""
+    t = np.asarray(t)
+    k = np.shape(s)[-1]
+    if t.shape[axis] - k <= 1:
+        return t
+    t = t.copy()
+    idx = [slice(None)] * t.ndim
+    idx[axis % t.ndim] = slice(k, None)
+    t[tuple(idx)] = np.nan
+    return t
+
+
+__all__ += ["complement_guard", "complement_nan"]
+
+
+def svd_rank(s, u, vh, rcond=None):
+    """scipy.linalg.orth/null_space's numerical rank: the number of singular
+    values above max(s) * rcond (rcond = eps * max(M, N) by default)."""
+    s = np.asarray(s)
+    if rcond is None:
+        rcond = np.finfo(s.dtype).eps * max(np.shape(u)[0], np.shape(vh)[1])
+    tol = np.amax(s, initial=0.) * rcond
+    return int(np.sum(s > tol, dtype=int))
+
+
+__all__ += ["svd_rank"]
