@@ -1780,3 +1780,74 @@ def filter_linear_adjoint(g, x, kind, axis=-1, b=None, a=None, sos=None, opts=()
     M = filter_linear(np.eye(n, dtype=dt), kind, 0, b, a, sos, opts)
     moved = np.moveaxis(g, axis, -1)
     return np.moveaxis(moved @ M, -1, axis).astype(np.result_type(g.dtype, x.dtype), copy=False)
+
+
+# ---------------------------------------------------------------- session 21 (cov8) helpers
+
+def item_ct(g, x, *args):
+    """Zeros like ``x`` with ``g`` at the element ``x.item(*args)`` reads."""
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.asarray(g).dtype)
+                   if np.iscomplexobj(g) else x.dtype)
+    if not args:
+        if out.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        out.reshape(-1)[0] = g
+    elif len(args) == 1 and not isinstance(args[0], tuple):
+        out.reshape(-1)[args[0]] = g
+    else:
+        out[args[0] if len(args) == 1 else tuple(args)] = g
+    return out
+
+
+def trim_zeros_slice(filt, trim="fb"):
+    """The slice of ``filt`` (1-d) np.trim_zeros keeps."""
+    f = np.asarray(filt)
+    if f.ndim != 1:
+        raise ValueError("s2sgrad: np.trim_zeros is differentiated for 1-d arrays only")
+    nz = np.flatnonzero(f)
+    t = trim.lower()
+    if nz.size == 0:
+        return slice(0, 0) if ("f" in t or "b" in t) else slice(None)
+    start = int(nz[0]) if "f" in t else 0
+    stop = int(nz[-1]) + 1 if "b" in t else f.size
+    return slice(start, stop)
+
+
+def poly_jac(r):
+    """d np.poly(r) / d r, as an (n, n + 1) array (row j: the derivative in r_j)."""
+    r = np.asarray(r)
+    if r.ndim != 1:
+        raise ValueError("s2sgrad differentiates np.poly of a 1-d array of roots only; for a "
+                         "matrix's characteristic polynomial use np.poly(np.linalg.eigvals(A))")
+    if np.iscomplexobj(r):
+        raise TypeError("s2sgrad differentiates np.poly of real roots only (NumPy returns a "
+                        "real result for conjugate pairs)")
+    n = r.size
+    out = np.zeros((n, n + 1), dtype=np.result_type(r.dtype, np.float32))
+    for j in range(n):
+        out[j, 1:] = -np.poly(np.delete(r, j))
+    return out
+
+
+def roots_jac(p):
+    """d np.roots(p) / d p, as a (len(p), n_roots) array (row k: the derivative
+    in p_k): -r_i^(n-k) / p'(r_i)."""
+    p = np.asarray(p)
+    r = np.roots(p)
+    n = p.size - 1
+    powers = np.power.outer(r, np.arange(n, -1, -1)).T          # (len(p), n_roots)
+    dp = np.polyval(np.polyder(p), r) if n > 0 else np.ones_like(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -powers / dp
+
+
+__all__ += ["item_ct", "trim_zeros_slice", "poly_jac", "roots_jac"]
+
+
+def histogram2d_counts(x, y, xe, ye):
+    """np.histogram2d's counts for the given edges."""
+    return np.histogram2d(x, y, bins=(xe, ye))[0]
+
+
+__all__ += ["histogram2d_counts"]
