@@ -1851,3 +1851,45 @@ def histogram2d_counts(x, y, xe, ye):
 
 
 __all__ += ["histogram2d_counts"]
+
+
+def simpson_ct(g, y, x=None, dx=1.0, axis=-1):
+    """The cotangent of scipy.integrate.simpson's ``y``: ``g`` times the
+    weights w_j = simpson(e_j) along ``axis`` (x 1-d or None)."""
+    from scipy.integrate import simpson
+    y = np.asarray(y)
+    axis = axis % y.ndim
+    n = y.shape[axis]
+    if x is not None and np.ndim(x) != 1:
+        raise ValueError("s2sgrad differentiates scipy.integrate.simpson with a 1-d x (or "
+                         "none) only")
+    w = simpson(np.eye(n), x=x, dx=dx, axis=-1)
+    shape = [1] * y.ndim
+    shape[axis] = n
+    g = np.expand_dims(np.asarray(g), axis)
+    out = g * w.reshape(shape)
+    return np.broadcast_to(out, y.shape).astype(np.result_type(y.dtype, np.asarray(g).dtype),
+                                                 copy=True)
+
+
+__all__ += ["simpson_ct"]
+
+
+def trim_mean_slice(a, p, axis=0):
+    """The slice of the sorted values scipy.stats.trim_mean averages."""
+    nobs = np.shape(a)[axis]
+    lowercut = int(p * nobs)
+    uppercut = nobs - lowercut
+    if lowercut > uppercut:
+        raise ValueError("Proportion too big.")
+    return slice(lowercut, uppercut)
+
+
+def require_1d(x, what=""):
+    """``x`` itself; refused unless 1-d."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"s2sgrad differentiates {what} of 1-d arrays only")
+    return x
+
+
+__all__ += ["trim_mean_slice", "require_1d"]

@@ -329,3 +329,19 @@ for _name in ("isfinite", "isnan", "isinf"):
 _data("math_isclose", math.isclose, "a, b, /, *, rel_tol=1e-09, abs_tol=0.0",
       "math.isclose: a bool, data.", pyname="math.isclose")
 register_object(math.isclose, REGISTRY["math_isclose"])
+
+
+# math.fsum([a, b, ...]) (a list literal of numbers): the exactly rounded sum;
+# every term's cotangent is g.
+def _fsum_jvp(em, dots, out, *xs):
+    total = None
+    for d in dots:
+        if d is not None:
+            total = em.add_ct(total, em.call("float", d))
+    return total
+
+
+defprim("math_fsum", math.fsum, sig="*xs", seq_arg=True, pyname="math.fsum",
+        vjp=lambda em, g, out, *xs: [g for _ in xs], jvp=_fsum_jvp, linear=True,
+        shape=lambda args, kwargs: SCALAR,
+        doc="math.fsum([a, b, ...]): the exactly rounded sum; each term's derivative is 1.")

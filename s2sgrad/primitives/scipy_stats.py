@@ -69,7 +69,7 @@ from ..errors import S2SGradError
 from ..ir import Const, Var
 from . import printing
 from . import scipy_special_more  # noqa: F401  (stdtrit)
-from .core import REGISTRY, defcomposite, defprim, shape_fresh
+from .core import REGISTRY, defcomposite, defprim, shape_fresh, shape_of
 from .scipy_special import c
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1469,3 +1469,70 @@ def _norm_entropy(em, loc=None, scale=None):
 
 defcomposite("scipy.stats.norm.entropy", sig="loc=0, scale=1", expand=_norm_entropy,
              methods=[(st.norm, "entropy")], doc="scipy.stats.norm.entropy(loc, scale)")
+
+
+# ------------------------------------------------------------ session 21 (cov8)
+#
+# trim_mean(a, proportiontocut, axis=0): the mean of the sorted values
+# between int(p n) and n - int(p n) along the axis (SciPy partitions; the
+# same values), the bounds data.  pearsonr(x, y) (1-d, two-sided): r =
+# <xm, ym> / (|xm| |ym|) clipped to [-1, 1], p = 2 betaincc(n/2 - 1, n/2 - 1,
+# (|r| + 1) / 2) (SciPy's beta distribution on [-1, 1]); returned as the
+# tuple (r, p) (indexing and unpacking work, the result's attributes do not).
+from .indexing import Slot  # noqa: E402
+from .. import runtime  # noqa: E402
+
+
+def _trim_mean(em, a, proportiontocut, axis=Const(0)):
+    ax = axis.value if isinstance(axis, Const) else needs_const_axis()
+    if ax is None:
+        a = em.reshape(a, (-1,))
+        ax = 0
+    if not isinstance(ax, int):
+        raise S2SGradError("scipy.stats.trim_mean: axis must be a constant integer or None")
+    s = em.sort(a, axis=ax)
+    bounds = em.call("trim_mean_slice", a, proportiontocut, axis=ax)
+    index = ((slice(None),) * ax + (Slot(0),)) if ax >= 0 else \
+        ((Ellipsis, Slot(0)) + (slice(None),) * (-ax - 1))
+    return em.mean(em.call("getitem", s, bounds, _params={"index": index}), axis=ax)
+
+
+def needs_const_axis():
+    raise S2SGradError("scipy.stats.trim_mean: axis must be a constant integer or None")
+
+
+defprim("trim_mean_slice", runtime.trim_mean_slice, sig="a, p, /, axis=0", nondiff=True,
+        pyname="trim_mean_slice", shape=shape_fresh,
+        doc="runtime helper: the slice of the sorted values trim_mean averages (data).")
+defcomposite("scipy.stats.trim_mean", st.trim_mean, sig="a, proportiontocut, axis=0",
+             expand=_trim_mean, doc="scipy.stats.trim_mean: the mean of the kept sorted values.")
+
+
+def _pearsonr(em, x, y, alternative=None, method=None, axis=None):
+    if alternative is not None and not (isinstance(alternative, Const)
+                                        and alternative.value == "two-sided"):
+        raise S2SGradError("scipy.stats.pearsonr is differentiated with "
+                           "alternative='two-sided' only")
+    if method is not None and not (isinstance(method, Const) and method.value is None):
+        raise S2SGradError("scipy.stats.pearsonr: method= is not differentiated")
+    if axis is not None and not (isinstance(axis, Const) and axis.value in (0, -1)):
+        raise S2SGradError("scipy.stats.pearsonr is differentiated for 1-d x and y only")
+    x = em.call("require_1d", x, what="scipy.stats.pearsonr")
+    xm = em.subtract(x, em.mean(x))
+    ym = em.subtract(y, em.mean(y))
+    r = em.divide(em.sum(em.multiply(xm, ym)),
+                  em.sqrt(em.multiply(em.sum(em.square(xm)), em.sum(em.square(ym)))))
+    r = em.minimum(em.maximum(r, -1.0), 1.0)
+    ab = em.subtract(em.divide(em.size(x), 2.0), 1.0)
+    z = em.divide(em.add(em.absolute(r), 1.0), 2.0)
+    p = em.multiply(2.0, em.call("betaincc_x", z, a=ab, b=ab))
+    return r, em.minimum(p, 1.0)
+
+
+defprim("require_1d", runtime.require_1d, sig="x, /, what=''", pyname="require_1d",
+        vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
+        linear=True, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: x itself, refused unless 1-d.")
+defcomposite("scipy.stats.pearsonr", st.pearsonr,
+             sig="x, y, *, alternative='two-sided', method=None, axis=0", expand=_pearsonr,
+             doc="scipy.stats.pearsonr (1-d, two-sided): (r, p-value).")
