@@ -166,8 +166,9 @@ defprim("item_ct", runtime.item_ct, sig="g, x, /, *args", pyname="item_ct",
         + [None] * len(args),
         jvp=lambda em, dots, out, g, x, *args: None if dots[0] is None
         else em.call("item_ct", dots[0], x, *args),
-        shape=lambda args, kwargs: shape_of(args[1]), data_args=lambda i: i > 0, linear=True,
-        doc="runtime helper: zeros like x with g at the position x.item(*args) reads.")
+        shape=lambda args, kwargs: shape_of(args[1]), data_args=lambda i: i > 1, linear=True,
+        doc="runtime helper: zeros like x with g at the position x.item(*args) reads (x is "
+            "read for its shape only: derivative 0).")
 defmethod("item", REGISTRY["item"])
 _data("itemsize_of", lambda x: np.asarray(x).itemsize, "x, /", "x.itemsize: data.",
       printer=lambda args, kwargs, eqn: __import__("ast").Attribute(
@@ -203,9 +204,9 @@ def _choose_impl(a, *choices, n, mode="raise"):
 def _choose_index(em, a, n, mode):
     m = mode.value if isinstance(mode, Const) else "raise"
     if m == "wrap":
-        return em.mod(a, n)
+        return em.remainder(a, n)
     if m == "clip":
-        return em.clip(a, 0, n - 1)
+        return em.minimum(em.maximum(a, 0), n - 1)
     return a
 
 

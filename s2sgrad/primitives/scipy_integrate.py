@@ -297,5 +297,6 @@ if hasattr(si, "simpson"):
                                                         None],
             jvp=lambda em, dots, out, g, y, x=None, **kw: None if dots[0] is None
             else em.call("simpson_ct", dots[0], y, x, **kw),
-            data_args=lambda i: i > 0, linear=True, shape=shape_fresh,
-            doc="runtime helper: the cotangent of simpson's y (g times the weights).")
+            data_args=lambda i: i == 2, linear=True, shape=shape_fresh,
+            doc="runtime helper: the cotangent of simpson's y (g times the weights; y is "
+                "read for its shape only: derivative 0).")
