@@ -215,6 +215,44 @@ def _math(x):
     return np.sum(math.fsum([x[0, 0], x[1, 1], 2.0 * x[0, 0]]) * x) * scale
 
 
+# ---------------------------------------------------------------- widened probes (scipy.special)
+
+
+def _orthopoly(u, x):
+    # degree 0 included (derivative 0), a Python-scalar parameter, u used twice
+    return np.sum(sc.eval_legendre(3, u) + sc.eval_chebyt(3, u) * u + sc.eval_chebyu(4, u)
+                  + sc.eval_gegenbauer(3, 0.7, u) + sc.eval_jacobi(2, 0.5, 1.5, u)
+                  + sc.eval_sh_legendre(2, (u + 1.0) / 2.0) + sc.eval_legendre(0, u)
+                  + sc.eval_hermite(3, x) + sc.eval_hermitenorm(3, x) + sc.eval_hermite(0, x)
+                  + sc.eval_laguerre(2, x) + sc.eval_genlaguerre(2, 0.5, x)
+                  + sc.eval_legendre(np.array([1, 2, 3, 4]), u))
+
+
+def _bessel_more(p, x):
+    return np.sum(sc.exprel(x) + sc.exprel(x * 1e-4) + sc.kn(1, p) + sc.kn(np.array([0, 1, 2, 3]), p)
+                  + np.real(sc.lambertw(p)) + np.imag(sc.lambertw(x - 0.5))
+                  + np.real(sc.hankel1(1.0, p)) * np.imag(sc.hankel2(0.5, p))
+                  + sc.spherical_jn(2, p) + sc.spherical_yn(1, p) + sc.spherical_in(1, p)
+                  + sc.spherical_kn(1, p) + sc.spherical_jn(1, p, derivative=True)
+                  + sc.spherical_yn(2, p, True) + sc.spherical_in(0, p, derivative=True)
+                  + sc.spherical_kn(2, p, derivative=True))
+
+
+def _elliptic(u, g, x):
+    sn, cn, dn, ph = sc.ellipj(x, 0.6)
+    return np.sum(sc.ellipkinc(u, g) + sc.ellipeinc(u, g) * u + sc.ellipkm1(g)
+                  + sc.ellipkinc(u, 0.0) + sc.ellipeinc(u, 0.0)
+                  + sn * cn + dn + ph + sc.airy(x)[0] + sc.airy(x)[1] * sc.airy(x)[2]
+                  + sc.airy(x)[3] * 0.1)
+
+
+def _distributions(p, q, g):
+    return np.sum(sc.voigt_profile(p - 1.0, q, p) + sc.voigt_profile(0.3, p, 0.5)
+                  + sc.fdtr(p * 2.0, q * 3.0, g * 4.0) + sc.fdtrc(2.0, 3.0, p)
+                  + sc.nbdtr(2, 3, g) + sc.nbdtrc(np.array([1, 2, 3, 4]), 3, g)
+                  + sc.pdtri(2, g) + sc.chdtri(3.0, g))
+
+
 SPECS = [
     Spec(("gammainc", "gammaincc", "gammainc_da", "scipy.special.gammainc",
           "scipy.special.gammaincc"), _gammainc_params, (P34, Q34), wrt=(0, 1),
@@ -264,6 +302,27 @@ SPECS = [
                                                                normal(4)),
          wrt=(0, 1, 2), id="simpson-interp-left-right"),
     Spec("math_fsum", _math, (normal(3, 4),), id="math-fsum-predicates"),
+    Spec(("eval_legendre", "eval_chebyt", "eval_chebyu", "eval_gegenbauer", "eval_jacobi",
+          "eval_sh_legendre", "eval_hermite", "eval_hermitenorm", "eval_laguerre",
+          "eval_genlaguerre", "scipy.special.eval_legendre", "scipy.special.eval_chebyt",
+          "scipy.special.eval_chebyu", "scipy.special.eval_gegenbauer",
+          "scipy.special.eval_jacobi", "scipy.special.eval_sh_legendre",
+          "scipy.special.eval_hermite", "scipy.special.eval_hermitenorm",
+          "scipy.special.eval_laguerre", "scipy.special.eval_genlaguerre"), _orthopoly,
+         (unit(3, 4), normal(3, 4)), wrt=(0, 1), id="orthogonal-polynomials"),
+    Spec(("exprel", "kn", "lambertw", "hankel1", "hankel2", "spherical_jn", "spherical_yn",
+          "spherical_in", "spherical_kn", "spherical_jn_d", "spherical_yn_d", "spherical_in_d",
+          "spherical_kn_d", "scipy.special.kn", "scipy.special.lambertw",
+          "scipy.special.hankel1", "scipy.special.hankel2", "scipy.special.spherical_jn",
+          "scipy.special.spherical_yn", "scipy.special.spherical_in",
+          "scipy.special.spherical_kn"), _bessel_more, (P34, normal(3, 4)), wrt=(0, 1),
+         id="bessel-lambertw-exprel"),
+    Spec(("ellipkinc", "ellipeinc", "ellipkm1", "ellipj_u", "scipy.special.ellipj", "airy"),
+         _elliptic, (unit(3, 4), G34, normal(3, 4)), wrt=(0, 1, 2), id="elliptic-airy"),
+    Spec(("voigt_profile", "fdtr", "fdtrc", "nbdtr", "nbdtrc", "pdtri", "chdtri",
+          "scipy.special.fdtr", "scipy.special.fdtrc", "scipy.special.nbdtr",
+          "scipy.special.nbdtrc", "scipy.special.pdtri", "scipy.special.chdtri"),
+         _distributions, (P34, Q34, G34), wrt=(0, 1, 2), id="voigt-fdtr-inverses"),
 ]
 
 # second derivatives that are refused on purpose: in gammainc's/betainc's
@@ -271,7 +330,8 @@ SPECS = [
 # Jacobians are runtime helpers), smirnov/kolmogorov (SciPy's derivative ufuncs)
 _NO_HVP = {"gammainc-in-a", "betainc-in-a-b", "inverses-in-parameters", "gamma-beta-shapes",
            "poly-roots", "quantiles", "smirnov-smirnovi-kolmogorov-kolmogi-scipy.special.smirnov-"
-           "scipy.special.smirnovi", "bdtr-gdtr", "math-fsum-predicates"}
+           "scipy.special.smirnovi", "bdtr-gdtr", "math-fsum-predicates",
+           "voigt-fdtr-inverses"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
