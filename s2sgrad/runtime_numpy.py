@@ -1893,3 +1893,14 @@ def require_1d(x, what=""):
 
 
 __all__ += ["trim_mean_slice", "require_1d"]
+
+
+def window_index(x, w=1, axis=0):
+    """``i[:, None] + j[None, :]`` for the windows of length ``w`` along ``axis``."""
+    n = np.shape(x)[axis]
+    if w < 0 or w > n:
+        raise ValueError("window shape cannot be larger than input array shape")
+    return np.arange(n - w + 1)[:, None] + np.arange(w)[None, :]
+
+
+__all__ += ["window_index"]

@@ -346,3 +346,42 @@ defprim("math_fsum", math.fsum, sig="*xs", seq_arg=True, pyname="math.fsum",
         vjp=lambda em, g, out, *xs: [g for _ in xs], jvp=_fsum_jvp, linear=True,
         shape=lambda args, kwargs: SCALAR,
         doc="math.fsum([a, b, ...]): the exactly rounded sum; each term's derivative is 1.")
+
+
+# np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=None): for
+# each windowed axis a, np.take(x, i[:, None] + j[None, :], axis=a) with the
+# window dimension moved last (NumPy's layout); the index is data, the values
+# gathered (their cotangents scatter-added back: overlapping windows sum).
+# A copy where NumPy returns a read-only view (writing to it is an error there).
+
+def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
+    if _given(writeable) and not (isinstance(writeable, Const) and not writeable.value):
+        raise S2SGradError("sliding_window_view(..., writeable=True) is not supported")
+    ws = window_shape.value if isinstance(window_shape, Const) else None
+    ax = None if axis is None else (axis.value if isinstance(axis, Const) else "?")
+    if ws is None or ax == "?":
+        raise S2SGradError("np.lib.stride_tricks.sliding_window_view needs a constant "
+                           "window_shape and axis")
+    ws = (ws,) if isinstance(ws, (int, np.integer)) else tuple(ws)
+    if ax is None:
+        axes = tuple(range(len(ws)))       # NumPy: one window size per axis of x
+        x = em.call("require_ndim", x, ndim=len(ws),
+                    what="sliding_window_view with axis=None and this window_shape")
+    else:
+        axes = (ax,) if isinstance(ax, (int, np.integer)) else tuple(ax)
+    if len(axes) != len(ws):
+        raise S2SGradError("sliding_window_view: window_shape and axis must have the same "
+                           "length")
+    for a, w in zip(axes, ws):
+        idx = em.call("window_index", x, w=int(w), axis=int(a))
+        x = em.take(x, idx, axis=int(a))
+        x = em.moveaxis(x, int(a) + 1 if a >= 0 else int(a), -1)
+    return x
+
+
+_data("window_index", runtime.window_index, "x, /, w=1, axis=0",
+      "runtime helper: the gather index of a sliding window (data).", pyname="window_index")
+defprim("sliding_window_view", np.lib.stride_tricks.sliding_window_view,
+        sig="x, window_shape, axis=None, *, subok=False, writeable=False",
+        expand=_sliding_window,
+        doc="sliding_window_view: np.take of a window index per axis (copies).")

@@ -1536,3 +1536,37 @@ defprim("require_1d", runtime.require_1d, sig="x, /, what=''", pyname="require_1
 defcomposite("scipy.stats.pearsonr", st.pearsonr,
              sig="x, y, *, alternative='two-sided', method=None, axis=0", expand=_pearsonr,
              doc="scipy.stats.pearsonr (1-d, two-sided): (r, p-value).")
+
+
+# f(dfn, dfd) (SciPy's _logpdf; cdf/sf through scipy.special.fdtr/fdtrc, in x
+# and the degrees of freedom) and skewnorm(a) (log 2 + log phi(z) + log Phi(a z);
+# the normal where a == 0, as SciPy).
+
+def _f_logpdf(em, z, dfn, dfd):
+    n, m = dfn, dfd
+    lead = em.add(em.multiply(em.multiply(0.5, m), c(em, "log", m)),
+                  em.multiply(em.multiply(0.5, n), c(em, "log", n)))
+    tail = em.add(em.multiply(em.multiply(0.5, em.add(n, m)), em.log(em.add(m, em.multiply(n, z)))),
+                  c(em, "betaln", em.multiply(0.5, n), em.multiply(0.5, m)))
+    return em.subtract(em.add(lead, em.xlogy(em.subtract(em.multiply(0.5, n), 1.0), z)), tail)
+
+
+if "fdtr" in REGISTRY:
+    fdist = _Dist(st.f, ("dfn", "dfd"), support=(0.0, _INF),
+                  argcheck=lambda em, dfn, dfd: _and(em, _cmp(em, "greater", dfn, Const(0)),
+                                                     _cmp(em, "greater", dfd, Const(0))))
+    fdist.density("logpdf", _f_logpdf, log=True)
+    fdist.density("pdf", lambda em, z, n, m: em.exp(_f_logpdf(em, z, n, m)), log=False)
+    fdist.distribution("cdf", lambda em, z, n, m: em.call("fdtr", n, m, z), 0.0, 1.0)
+    fdist.distribution("sf", lambda em, z, n, m: em.call("fdtrc", n, m, z), 1.0, 0.0)
+
+
+def _skewnorm_logpdf(em, z, a):
+    base = em.subtract(em.multiply(-0.5, em.square(z)), _LOG_SQRT_2PI)
+    return em.where(em.equal(a, 0), base,
+                    em.add(em.add(base, math.log(2.0)), em.log_ndtr(em.multiply(a, z))))
+
+
+skewnorm = _Dist(st.skewnorm, ("a",), argcheck=lambda em, a: em.isfinite(a))
+skewnorm.density("logpdf", _skewnorm_logpdf, log=True)
+skewnorm.density("pdf", lambda em, z, a: em.exp(_skewnorm_logpdf(em, z, a)), log=False)

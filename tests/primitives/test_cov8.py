@@ -36,6 +36,8 @@ import s2sgrad  # noqa: E402
 import s2sgrad.runtime as rt  # noqa: E402
 from s2sgrad.primitives import core  # noqa: E402
 
+from numpy.lib.stride_tricks import sliding_window_view as swv  # noqa: E402
+
 from .spec import RNG, Spec, check_spec, distinct, normal, pos, unit  # noqa: E402
 from .test_runtime_prims import check_hvp  # noqa: E402
 
@@ -253,6 +255,15 @@ def _distributions(p, q, g):
                   + sc.pdtri(2, g) + sc.chdtri(3.0, g))
 
 
+def _windows_dists(v, x, p):
+    return (np.sum(np.sin(swv(v, 2)) * np.arange(8.0).reshape(4, 2)) + np.sum(swv(x, (2, 3)) ** 2)
+            + np.sum(np.sin(swv(x, 2, axis=1))) + np.sum(swv(x, 3, axis=-1) ** 3)
+            + np.sum(st.f.logpdf(p, 3.0, 4.5) + st.f.pdf(p, p[0], 2.0) + st.f.cdf(p, 2.5, p)
+                     + st.f.sf(p, 3.0, 4.0, loc=0.1)
+                     + st.skewnorm.logpdf(x, 2.0) + st.skewnorm.pdf(x, p[0, 0], loc=0.5)
+                     + st.skewnorm.logpdf(x, 0.0)))
+
+
 SPECS = [
     Spec(("gammainc", "gammaincc", "gammainc_da", "scipy.special.gammainc",
           "scipy.special.gammaincc"), _gammainc_params, (P34, Q34), wrt=(0, 1),
@@ -323,6 +334,10 @@ SPECS = [
           "scipy.special.fdtr", "scipy.special.fdtrc", "scipy.special.nbdtr",
           "scipy.special.nbdtrc", "scipy.special.pdtri", "scipy.special.chdtri"),
          _distributions, (P34, Q34, G34), wrt=(0, 1, 2), id="voigt-fdtr-inverses"),
+    Spec(("sliding_window_view", "scipy.stats.f.logpdf", "scipy.stats.f.pdf",
+          "scipy.stats.f.cdf", "scipy.stats.f.sf", "scipy.stats.skewnorm.logpdf",
+          "scipy.stats.skewnorm.pdf"), _windows_dists, (normal(5), normal(3, 4), P34),
+         wrt=(0, 1, 2), id="sliding-window-f-skewnorm"),
 ]
 
 # second derivatives that are refused on purpose: in gammainc's/betainc's
@@ -331,7 +346,7 @@ SPECS = [
 _NO_HVP = {"gammainc-in-a", "betainc-in-a-b", "inverses-in-parameters", "gamma-beta-shapes",
            "poly-roots", "quantiles", "smirnov-smirnovi-kolmogorov-kolmogi-scipy.special.smirnov-"
            "scipy.special.smirnovi", "bdtr-gdtr", "math-fsum-predicates",
-           "voigt-fdtr-inverses"}
+           "voigt-fdtr-inverses", "sliding-window-f-skewnorm"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
@@ -541,3 +556,27 @@ def test_item_of_a_larger_array_refused_as_numpy():
 def test_poly_of_a_matrix_refused():
     with pytest.raises(Exception, match="1-d array of roots"):
         s2sgrad.grad(lambda a: np.sum(np.poly(a)))(normal(3, 3))
+
+
+@pytest.mark.parametrize("method", ["logpdf", "pdf", "cdf", "sf"])
+def test_f_and_skewnorm_values_match_scipy_at_edges(method):
+    x = np.array([-1.0, 0.0, 1e-300, 0.5, 2.0, np.inf, -np.inf, np.nan])
+    for dist, shapes in ((st.f, [(3.0, 4.0), (1.0, 2.0), (2.0, 0.5), (-1.0, 2.0)]),
+                         (st.skewnorm, [(2.0,), (0.0,), (-3.0,), (np.inf,)])):
+        if f"scipy.stats.{dist.name}.{method}" not in core.REGISTRY:
+            continue                    # (skewnorm's cdf/sf: not differentiated)
+        meth = getattr(dist, method)
+        for sh in shapes:
+            for loc, scale in [(0.0, 1.0), (0.5, 2.0), (0.0, -1.0)]:
+                if len(sh) == 2:
+                    def f(x, a, b, loc, scale):
+                        return meth(x, a, b, loc=loc, scale=scale)
+                else:
+                    def f(x, a, loc, scale):
+                        return meth(x, a, loc=loc, scale=scale)
+                args = (x,) + sh + (loc, scale)
+                with np.errstate(all="ignore"):
+                    got = s2sgrad.vjp(f, wrt=0)(*args)[0]
+                    want = f(*args)
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=0,
+                                           err_msg=f"{dist.name}.{method}{sh} {loc} {scale}")
