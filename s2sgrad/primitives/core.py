@@ -498,7 +498,7 @@ def refusal(obj):
     mod = getattr(obj, "__module__", None) or ""
     hit = EXPLAINED_REFUSALS.get((mod.split(".")[0], getattr(obj, "__name__", None)))
     if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy") or
-                            mod.startswith("scipy.linalg")):
+                            mod.startswith("scipy.linalg") or mod.startswith("scipy.stats")):
         return hit
     methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
                (isinstance(obj, types.MethodType) and inst is obj.__self__)]

@@ -1570,3 +1570,18 @@ def _skewnorm_logpdf(em, z, a):
 skewnorm = _Dist(st.skewnorm, ("a",), argcheck=lambda em, a: em.isfinite(a))
 skewnorm.density("logpdf", _skewnorm_logpdf, log=True)
 skewnorm.density("pdf", lambda em, z, a: em.exp(_skewnorm_logpdf(em, z, a)), log=False)
+
+
+# refused with advice (session 21)
+from .core import explain_refusal  # noqa: E402
+
+explain_refusal("scipy", "mode", "scipy.stats.mode",
+                "is not differentiated: the mode is a value repeated in the data, and any "
+                "perturbation of continuous data breaks the tie (no derivative); for a "
+                "smooth summary use np.median, scipy.stats.trim_mean or a kernel density's "
+                "maximum written with NumPy")
+explain_refusal("scipy", "gaussian_kde", "scipy.stats.gaussian_kde",
+                "(an object built inside the differentiated function) is not supported; "
+                "write the estimate with NumPy: np.mean(scipy.stats.norm.pdf((x[:, None] - "
+                "data[None, :]) / h), axis=1) / h, with h Scott's factor "
+                "len(data) ** (-1 / 5) * np.std(data, ddof=1)")

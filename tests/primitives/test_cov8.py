@@ -580,3 +580,18 @@ def test_f_and_skewnorm_values_match_scipy_at_edges(method):
                     want = f(*args)
                 np.testing.assert_allclose(got, want, rtol=1e-12, atol=0,
                                            err_msg=f"{dist.name}.{method}{sh} {loc} {scale}")
+
+
+def _mode(x):
+    return np.sum(st.mode(np.round(x)).mode * x)
+
+
+def _zeta_in_x(x):
+    return np.sum(sc.zeta(x + 2.0, 1.5))
+
+
+@pytest.mark.parametrize("fn, what", [(_mode, "repeated in the data"),
+                                      (_zeta_in_x, "'x' argument of scipy.special.zeta")])
+def test_kept_refusals_say_why(fn, what):
+    with pytest.raises(s2sgrad.S2SGradError, match=what):
+        s2sgrad.grad(fn)(normal(3, 4))
