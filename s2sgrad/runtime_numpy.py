@@ -1904,3 +1904,86 @@ def window_index(x, w=1, axis=0):
 
 
 __all__ += ["window_index"]
+
+
+# ---------------------------------------------------------------- scipy.ndimage.map_coordinates (order=1)
+
+def _mc_corners(shape, coords, mode):
+    """For each of the 2^d corners: (clipped index tuple, weight, [d weight /
+    d c_k], valid); and the 'constant' mode's inside mask."""
+    import itertools
+    coords = np.asarray(coords, dtype=np.result_type(coords, np.float64))
+    d = len(shape)
+    lo = np.floor(coords)
+    fr = coords - lo
+    out = []
+    for bits in itertools.product((0, 1), repeat=d):
+        idx, valid, ws = [], np.ones(coords.shape[1:], bool), []
+        for k, b in enumerate(bits):
+            i = (lo[k] + b).astype(np.intp)
+            if mode == "nearest":
+                ic = np.clip(i, 0, shape[k] - 1)
+            else:
+                valid &= (i >= 0) & (i < shape[k])
+                ic = np.clip(i, 0, shape[k] - 1)
+            idx.append(ic)
+            ws.append(fr[k] if b else 1.0 - fr[k])
+        w = np.prod(ws, axis=0)
+        dws = []
+        for k, b in enumerate(bits):
+            others = np.prod([ws[j] for j in range(d) if j != k], axis=0) if d > 1 else 1.0
+            dws.append(others if b else -others)
+        out.append((tuple(idx), w, dws, valid))
+    inside = np.ones(coords.shape[1:], bool)
+    if mode == "constant":
+        for k in range(d):
+            inside &= (coords[k] >= 0) & (coords[k] <= shape[k] - 1)
+    return out, inside
+
+
+def _mc_check(mode, order):
+    if order != 1 or mode not in ("constant", "nearest", "grid-constant"):
+        raise ValueError("s2sgrad differentiates scipy.ndimage.map_coordinates with order=1 "
+                         "and mode 'constant', 'grid-constant' or 'nearest' only")
+
+
+def mc_grad(input, coords, order=1, mode="constant", cval=0.0):
+    """The spatial gradient of map_coordinates(order=1) at the coordinates,
+    (d, ...); NaN where this interpolation does not reproduce SciPy's value
+    (a safety net: never a derivative of another function)."""
+    _mc_check(mode, order)
+    import scipy.ndimage as nd
+    a = np.asarray(input)
+    coords = np.asarray(coords)
+    corners, inside = _mc_corners(a.shape, coords, mode)
+    val = 0.0
+    grad = [0.0] * a.ndim
+    for idx, w, dws, valid in corners:
+        v = np.where(valid, a[idx], cval if mode == "grid-constant" else 0.0)
+        val = val + w * v
+        for k in range(a.ndim):
+            grad[k] = grad[k] + dws[k] * v
+    if mode == "constant":
+        val = np.where(inside, val, cval)
+    grad = np.stack([np.where(inside, gk, 0.0) for gk in grad]) if a.ndim else np.zeros(0)
+    ref = nd.map_coordinates(a.astype(np.float64), coords.astype(np.float64), order=1,
+                             mode=mode, cval=cval)
+    bad = ~np.isclose(val, ref, rtol=1e-10, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    grad = np.where(bad, np.nan, grad)
+    return grad.astype(np.result_type(a.dtype, coords.dtype, np.float32), copy=False)
+
+
+def mc_input_ct(g, input, coords, order=1, mode="constant", cval=0.0):
+    """The cotangent of map_coordinates(order=1)'s input: g scattered with the
+    interpolation weights."""
+    _mc_check(mode, order)
+    a = np.asarray(input)
+    g = np.asarray(g)
+    corners, inside = _mc_corners(a.shape, np.asarray(coords), mode)
+    out = np.zeros(a.shape, dtype=np.result_type(a.dtype, g.dtype))
+    for idx, w, dws, valid in corners:
+        np.add.at(out, idx, np.where(valid & inside, g * w, 0.0))
+    return out
+
+
+__all__ += ["mc_grad", "mc_input_ct"]

@@ -418,6 +418,7 @@ OPTIONAL_RULES = (
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
     ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
     ("scipy.fft", "s2sgrad.primitives.scipy_fft"),
+    ("scipy.ndimage", "s2sgrad.primitives.scipy_ndimage"),
 )
 _LOADED_OPTIONAL: set = set()
 

@@ -385,3 +385,75 @@ defprim("sliding_window_view", np.lib.stride_tricks.sliding_window_view,
         sig="x, window_shape, axis=None, *, subok=False, writeable=False",
         expand=_sliding_window,
         doc="sliding_window_view: np.take of a window index per axis (copies).")
+
+
+# scipy.ndimage.map_coordinates(input, coordinates, order=1, mode=...) (mode
+# 'constant', 'grid-constant' or 'nearest'): multilinear interpolation, the
+# value SciPy's; the input's cotangent is g scattered with the weights, the
+# coordinates' g times the spatial gradient (runtime helpers, which give NaN
+# where their interpolation does not reproduce SciPy's value); other orders
+# and modes are refused when differentiated.  Second derivatives are refused.
+def _mc_opts(kw):
+    """order/mode/cval with SciPy's defaults filled in (order=3: refused by the
+    helpers), so the helpers never assume an option the call did not have."""
+    out = {"order": Const(3), "mode": Const("constant"), "cval": Const(0.0)}
+    out.update({k: v for k, v in kw.items() if k in out and v is not None})
+    for k in ("output", "prefilter"):
+        if _given(kw.get(k)) and not (k == "prefilter" and isinstance(kw[k], Const)):
+            raise S2SGradError(f"scipy.ndimage.map_coordinates: {k}= is not supported when "
+                               f"differentiated")
+    o, m = out["order"], out["mode"]
+    if (isinstance(o, Const) and o.value != 1) or (
+            isinstance(m, Const) and m.value not in ("constant", "grid-constant", "nearest")):
+        raise S2SGradError("scipy.ndimage.map_coordinates is differentiated with order=1 and "
+                           "mode 'constant', 'grid-constant' or 'nearest' only (the default "
+                           "order=3 spline is not); pass order=1")
+    return out
+
+
+def _mc_vjp(em, g, out, input, coordinates, **kw):
+    kw = _mc_opts(kw)
+    ct_in = em.call("mc_input_ct", g, input, coordinates, **kw)
+    ct_c = em.multiply(em.expand_dims(g, axis=0), em.call("mc_grad", input, coordinates, **kw))
+    return [ct_in, ct_c]
+
+
+def _mc_jvp(em, dots, out, input, coordinates, **kw):
+    kw = _mc_opts(kw)
+    t = None
+    if dots[0] is not None:
+        t = em.call("mc_input_t", dots[0], coordinates, **kw)
+    if dots[1] is not None:
+        t = em.add_ct(t, em.sum(em.multiply(dots[1], em.call("mc_grad", input, coordinates,
+                                                               **kw)), axis=0))
+    return t
+
+
+def _mc_input_t(t, coords, order=1, mode="constant", cval=0.0):
+    import scipy.ndimage as nd
+    runtime._mc_check(mode, order)
+    return nd.map_coordinates(t, coords, order=1, mode=mode, cval=0.0)
+
+
+def _register_map_coordinates():
+    import scipy.ndimage as nd
+    defprim("mc_grad", runtime.mc_grad, sig="input, coords, /, order=1, mode='constant', "
+            "cval=0.0", opaque=True, pyname="mc_grad", shape=shape_fresh,
+            doc="runtime helper: map_coordinates(order=1)'s spatial gradient.")
+    defprim("mc_input_ct", runtime.mc_input_ct, sig="g, input, coords, /, order=1, "
+            "mode='constant', cval=0.0", opaque=True, pyname="mc_input_ct",
+            shape=lambda args, kwargs: shape_of(args[1]),
+            doc="runtime helper: map_coordinates(order=1)'s input cotangent.")
+    defprim("mc_input_t", _mc_input_t, sig="t, coords, /, order=1, mode='constant', cval=0.0",
+            opaque=True, pyname="scipy.ndimage.map_coordinates",
+            printer=lambda args, kwargs, eqn: printing.call(
+                "scipy.ndimage.map_coordinates", list(args),
+                dict(kwargs, cval=__import__("ast").Constant(value=0.0))),
+            shape=shape_fresh,
+            doc="map_coordinates of a tangent (linear in the input).")
+    defprim("map_coordinates", nd.map_coordinates,
+            sig="input, coordinates, /, output=None, order=3, mode='constant', cval=0.0, "
+                "prefilter=True", pyname="scipy.ndimage.map_coordinates",
+            vjp=_mc_vjp, jvp=_mc_jvp, shape=shape_fresh,
+            doc="scipy.ndimage.map_coordinates (order=1, mode constant/grid-constant/nearest "
+                "differentiated).")

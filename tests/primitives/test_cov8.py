@@ -32,6 +32,8 @@ sc = pytest.importorskip("scipy.special")
 st = pytest.importorskip("scipy.stats")
 si = pytest.importorskip("scipy.integrate")
 
+nd = pytest.importorskip("scipy.ndimage")
+
 import s2sgrad  # noqa: E402
 import s2sgrad.runtime as rt  # noqa: E402
 from s2sgrad.primitives import core  # noqa: E402
@@ -264,6 +266,13 @@ def _windows_dists(v, x, p):
                      + st.skewnorm.logpdf(x, 0.0)))
 
 
+def _map_coordinates(x, g, c):
+    return (np.sum(np.sin(nd.map_coordinates(x, [g[0] * 2.0, g[1] * 3.0], order=1)))
+            + np.sum(nd.map_coordinates(x, c, order=1, mode="nearest") ** 2)
+            + np.sum(nd.map_coordinates(x, c * 1.3 - 0.2, order=1))
+            + np.sum(nd.map_coordinates(x, c, order=1, mode="grid-constant", cval=0.5)))
+
+
 SPECS = [
     Spec(("gammainc", "gammaincc", "gammainc_da", "scipy.special.gammainc",
           "scipy.special.gammaincc"), _gammainc_params, (P34, Q34), wrt=(0, 1),
@@ -338,6 +347,9 @@ SPECS = [
           "scipy.stats.f.cdf", "scipy.stats.f.sf", "scipy.stats.skewnorm.logpdf",
           "scipy.stats.skewnorm.pdf"), _windows_dists, (normal(5), normal(3, 4), P34),
          wrt=(0, 1, 2), id="sliding-window-f-skewnorm"),
+    Spec(("map_coordinates",), _map_coordinates,
+         (normal(3, 4), G34, RNG.uniform(-0.5, 3.5, (2, 7))), wrt=(0, 1, 2),
+         id="map-coordinates-linear"),
 ]
 
 # second derivatives that are refused on purpose: in gammainc's/betainc's
@@ -346,7 +358,7 @@ SPECS = [
 _NO_HVP = {"gammainc-in-a", "betainc-in-a-b", "inverses-in-parameters", "gamma-beta-shapes",
            "poly-roots", "quantiles", "smirnov-smirnovi-kolmogorov-kolmogi-scipy.special.smirnov-"
            "scipy.special.smirnovi", "bdtr-gdtr", "math-fsum-predicates",
-           "voigt-fdtr-inverses", "sliding-window-f-skewnorm"}
+           "voigt-fdtr-inverses", "sliding-window-f-skewnorm", "map-coordinates-linear"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
@@ -595,3 +607,19 @@ def _zeta_in_x(x):
 def test_kept_refusals_say_why(fn, what):
     with pytest.raises(s2sgrad.S2SGradError, match=what):
         s2sgrad.grad(fn)(normal(3, 4))
+
+
+def _mc_spline(x):
+    return np.sum(nd.map_coordinates(x, np.array([[0.5, 1.5], [1.0, 2.5]])))
+
+
+def test_map_coordinates_spline_refused():
+    with pytest.raises(s2sgrad.S2SGradError, match="order=1"):
+        s2sgrad.grad(_mc_spline)(normal(3, 4))
+
+
+def test_mc_grad_is_the_spatial_gradient():
+    # a[i, j] = 4 i + j: the gradient is (4, 1) everywhere inside
+    g = rt.mc_grad(np.arange(12.0).reshape(3, 4), np.array([[0.5, 1.2], [0.5, 2.9]]))
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g, [[4.0, 4.0], [1.0, 1.0]])
