@@ -1885,14 +1885,14 @@ def trim_mean_slice(a, p, axis=0):
     return slice(lowercut, uppercut)
 
 
-def require_1d(x, what=""):
+def require_vector(x, what=""):
     """``x`` itself; refused unless 1-d."""
     if np.ndim(x) != 1:
         raise ValueError(f"s2sgrad differentiates {what} of 1-d arrays only")
     return x
 
 
-__all__ += ["trim_mean_slice", "require_1d"]
+__all__ += ["trim_mean_slice", "require_vector"]
 
 
 def window_index(x, w=1, axis=0):

@@ -1517,7 +1517,7 @@ def _pearsonr(em, x, y, alternative=None, method=None, axis=None):
         raise S2SGradError("scipy.stats.pearsonr: method= is not differentiated")
     if axis is not None and not (isinstance(axis, Const) and axis.value in (0, -1)):
         raise S2SGradError("scipy.stats.pearsonr is differentiated for 1-d x and y only")
-    x = em.call("require_1d", x, what="scipy.stats.pearsonr")
+    x = em.call("require_vector", x, what="scipy.stats.pearsonr")
     xm = em.subtract(x, em.mean(x))
     ym = em.subtract(y, em.mean(y))
     r = em.divide(em.sum(em.multiply(xm, ym)),
@@ -1529,7 +1529,7 @@ def _pearsonr(em, x, y, alternative=None, method=None, axis=None):
     return r, em.minimum(p, 1.0)
 
 
-defprim("require_1d", runtime.require_1d, sig="x, /, what=''", pyname="require_1d",
+defprim("require_vector", runtime.require_vector, sig="x, /, what=''", pyname="require_vector",
         vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
         linear=True, shape=lambda args, kwargs: shape_of(args[0]),
         doc="runtime helper: x itself, refused unless 1-d.")

@@ -302,7 +302,7 @@ SPECS = [
          wrt=(0, 1), id="quantiles"),
     Spec(("stdtrit", "scipy.stats.t.ppf", "scipy.stats.t.isf"), _t_quantiles, (G34,),
          id="t-quantiles"),
-    Spec(("scipy.stats.trim_mean", "scipy.stats.pearsonr", "require_1d"), _trim_pearson,
+    Spec(("scipy.stats.trim_mean", "scipy.stats.pearsonr", "require_vector"), _trim_pearson,
          (D34, normal(6), normal(6)), wrt=(0, 1, 2), id="trim-mean-pearsonr"),
     Spec(("scipy_eigh_gen", "scipy_eigh_public", "scipy_eigvalsh_public"), _eigh_general,
          (normal(3, 3), spd(3)), wrt=(0, 1), float32=False, id="eigh-generalized"),
