@@ -1818,7 +1818,8 @@ def direct_flags(func: Func, leaves, wrt_leaves):
     # a value returned beside the gradients (has_aux's aux) that is not new
     # memory may be a view of a gradient (aux = t[1:] where t is y's
     # gradient): no gradient is then returned as it is
-    values_fresh = all(not isinstance(v, Var) or v in examples and not
+    params = set(func.params)     # (an argument returned as aux is no gradient's view)
+    values_fresh = all(not isinstance(v, Var) or v in params or v in examples and not
                        isinstance(examples[v], np.ndarray) or
                        (v in defs and fresh_result(defs[v]))
                        for v in func.results[:len(func.results) - len(wrt_leaves)])
