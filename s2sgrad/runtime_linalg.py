@@ -679,7 +679,8 @@ def _betainc_da_one(a, b, x):
         def f(s):
             if s <= 0:
                 return 0.0
-            return (lx + math.log(s) / a) * math.exp(c + (b - 1.0) * math.log1p(-x * s ** (1.0 / a)))
+            t = x * s ** (1.0 / a)
+            return (lx + math.log(s) / a) * math.exp(c + (b - 1.0) * math.log1p(-t))
         return _quad(f, 0.0, 1.0)
     c = b * math.log1p(-x) - lb - math.log(b)
 
@@ -718,7 +719,7 @@ def betainc_db(a, b, x):
 __all__ += ["gammainc_da", "betainc_da", "betainc_db"]
 
 
-# ---------------------------------------------------------------- full SVD / complete QR complements
+# ---------------------------------------------------------------- full SVD / complete QR
 # The columns of a full factor past the thin part k span the complement of
 # its range; with one such column it is fixed up to sign and differentiated
 # exactly; with more the basis is LAPACK's choice (no derivative to match).

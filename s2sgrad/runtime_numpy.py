@@ -1906,7 +1906,7 @@ def window_index(x, w=1, axis=0):
 __all__ += ["window_index"]
 
 
-# ---------------------------------------------------------------- scipy.ndimage.map_coordinates (order=1)
+# ---------------------------------------------------------------- ndimage.map_coordinates
 
 def _mc_corners(shape, coords, mode):
     """For each of the 2^d corners: (clipped index tuple, weight, [d weight /

@@ -233,7 +233,8 @@ def _orthopoly(u, x):
 
 
 def _bessel_more(p, x):
-    return np.sum(sc.exprel(x) + sc.exprel(x * 1e-4) + sc.kn(1, p) + sc.kn(np.array([0, 1, 2, 3]), p)
+    return np.sum(sc.exprel(x) + sc.exprel(x * 1e-4) + sc.kn(1, p)
+                  + sc.kn(np.array([0, 1, 2, 3]), p)
                   + np.real(sc.lambertw(p)) + np.imag(sc.lambertw(x - 0.5))
                   + np.real(sc.hankel1(1.0, p)) * np.imag(sc.hankel2(0.5, p))
                   + sc.spherical_jn(2, p) + sc.spherical_yn(1, p) + sc.spherical_in(1, p)
