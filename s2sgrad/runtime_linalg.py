@@ -644,3 +644,150 @@ def sph_harm_y_hess(theta, phi, n=0, m=0):
 
 
 __all__ += ["sph_harm_y_jac", "sph_harm_y_hess"]
+
+
+# ---------------------------------------------------------------- incomplete gamma/beta parameters
+# d P(a, x) / da and d I_x(a, b) / da, db (the regularised incomplete gamma and
+# beta functions in their parameters) have no closed form: they are integrals
+# of the density times log t (minus the normalising constant's digamma
+# terms), computed per element by adaptive quadrature (scipy.integrate.quad,
+# relative tolerance 1e-12) after substitutions that remove the endpoint
+# singularities: t = x s^(1/a) on [0, x] (t^(a-1) dt = x^a / a ds), and for
+# the beta function's upper tail 1 - t = (1 - x) s^(1/b).  The tail nearer to
+# the result (P <= 1/2: [0, x]; else [x, inf) with the opposite sign) is
+# integrated, so the small derivatives of a function near 1 keep their
+# relative accuracy.  Outside the domain (a <= 0, x < 0, NaN): NaN; at x = 0
+# (and x = 1 or inf) the function is constant in the parameters: 0.
+
+def _quad(f, lo, hi):
+    import warnings
+    from scipy.integrate import quad
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=400)[0]
+
+
+def _gammainc_da_one(a, x):
+    import math
+    if not (a > 0) or math.isinf(a) or math.isnan(x) or x < 0:
+        return math.nan
+    if x == 0 or math.isinf(x):
+        return 0.0
+    lg, psi = float(_scipy_special.gammaln(a)), float(_scipy_special.digamma(a))
+    if _scipy_special.gammainc(a, x) <= 0.5:
+        c = a * math.log(x) - lg - math.log(a)
+        lx = math.log(x) - psi
+
+        def f(s):
+            return (lx + math.log(s) / a) * math.exp(c - x * s ** (1.0 / a)) if s > 0 else 0.0
+        return _quad(f, 0.0, 1.0)
+
+    def g(u):
+        lt = math.log(x + u)
+        return (lt - psi) * math.exp((a - 1.0) * lt - (x + u) - lg)
+    return -_quad(g, 0.0, math.inf)
+
+
+def _betainc_da_one(a, b, x):
+    import math
+    if not (a > 0 and b > 0) or math.isinf(a) or math.isinf(b) or math.isnan(x) \
+            or x < 0 or x > 1:
+        return math.nan
+    if x == 0 or x == 1:
+        return 0.0
+    lb = float(_scipy_special.betaln(a, b))
+    d = float(_scipy_special.digamma(a) - _scipy_special.digamma(a + b))
+    if _scipy_special.betainc(a, b, x) <= 0.5:
+        c = a * math.log(x) - lb - math.log(a)
+        lx = math.log(x) - d
+
+        def f(s):
+            if s <= 0:
+                return 0.0
+            t = x * s ** (1.0 / a)
+            return (lx + math.log(s) / a) * math.exp(c + (b - 1.0) * math.log1p(-t))
+        return _quad(f, 0.0, 1.0)
+    c = b * math.log1p(-x) - lb - math.log(b)
+
+    def g(s):
+        lt = math.log1p(-(1.0 - x) * s ** (1.0 / b))
+        return (lt - d) * math.exp(c + (a - 1.0) * lt)
+    return -_quad(g, 0.0, 1.0)
+
+
+def _param_derivative(one, *args):
+    args = [np.asarray(v) for v in args]
+    dt = np.result_type(*args)
+    dt = dt if np.issubdtype(dt, np.floating) else np.dtype(np.float64)
+    bs = np.broadcast_arrays(*[v.astype(np.float64) for v in args])
+    out = np.empty(bs[0].shape, dtype=np.float64)
+    for idx in np.ndindex(out.shape):
+        out[idx] = one(*[float(v[idx]) for v in bs])
+    return out.astype(dt, copy=False) if out.ndim else dt.type(out[()])
+
+
+def gammainc_da(a, x):
+    """d gammainc(a, x) / da (elementwise, by quadrature)."""
+    return _param_derivative(_gammainc_da_one, a, x)
+
+
+def betainc_da(a, b, x):
+    """d betainc(a, b, x) / da (elementwise, by quadrature)."""
+    return _param_derivative(_betainc_da_one, a, b, x)
+
+
+def betainc_db(a, b, x):
+    """d betainc(a, b, x) / db = -d betainc(b, a, 1 - x) / d(first parameter)."""
+    return -betainc_da(b, a, np.subtract(1, x))
+
+
+__all__ += ["gammainc_da", "betainc_da", "betainc_db"]
+
+
+# ---------------------------------------------------------------- full SVD / complete QR
+# The columns of a full factor past the thin part k span the complement of
+# its range; with one such column it is fixed up to sign and differentiated
+# exactly; with more the basis is LAPACK's choice (no derivative to match).
+
+def complement_guard(ct, s, axis=-1, what=""):
+    """``ct`` (the cotangent of the complement columns/rows, the thin part
+    zeroed); refused when the complement has more than one column and the
+    cotangent is not zero."""
+    ct = np.asarray(ct)
+    dim = ct.shape[axis] - np.shape(s)[-1]
+    if dim > 1 and np.any(ct != 0):
+        raise ValueError(f"s2sgrad: {what}: the {dim} vectors past min(m, n) are an arbitrary "
+                         f"basis of the complement (LAPACK's choice), which has no derivative; "
+                         f"use the thin factors (full_matrices=False / mode='reduced'), or "
+                         f"the projector I - U U^T built from them")
+    return ct
+
+
+def complement_nan(t, s, axis=-1):
+    """``t`` (the tangent of the complement, the thin part zeroed), NaN in
+    the complement when it has more than one column (no derivative)."""
+    t = np.asarray(t)
+    k = np.shape(s)[-1]
+    if t.shape[axis] - k <= 1:
+        return t
+    t = t.copy()
+    idx = [slice(None)] * t.ndim
+    idx[axis % t.ndim] = slice(k, None)
+    t[tuple(idx)] = np.nan
+    return t
+
+
+__all__ += ["complement_guard", "complement_nan"]
+
+
+def svd_rank(s, u, vh, rcond=None):
+    """scipy.linalg.orth/null_space's numerical rank: the number of singular
+    values above max(s) * rcond (rcond = eps * max(M, N) by default)."""
+    s = np.asarray(s)
+    if rcond is None:
+        rcond = np.finfo(s.dtype).eps * max(np.shape(u)[0], np.shape(vh)[1])
+    tol = np.amax(s, initial=0.) * rcond
+    return int(np.sum(s > tol, dtype=int))
+
+
+__all__ += ["svd_rank"]

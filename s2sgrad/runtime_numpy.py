@@ -1780,3 +1780,210 @@ def filter_linear_adjoint(g, x, kind, axis=-1, b=None, a=None, sos=None, opts=()
     M = filter_linear(np.eye(n, dtype=dt), kind, 0, b, a, sos, opts)
     moved = np.moveaxis(g, axis, -1)
     return np.moveaxis(moved @ M, -1, axis).astype(np.result_type(g.dtype, x.dtype), copy=False)
+
+
+# ---------------------------------------------------------------- session 21 (cov8) helpers
+
+def item_ct(g, x, *args):
+    """Zeros like ``x`` with ``g`` at the element ``x.item(*args)`` reads."""
+    x = np.asarray(x)
+    out = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.asarray(g).dtype)
+                   if np.iscomplexobj(g) else x.dtype)
+    if not args:
+        if out.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        out.reshape(-1)[0] = g
+    elif len(args) == 1 and not isinstance(args[0], tuple):
+        out.reshape(-1)[args[0]] = g
+    else:
+        out[args[0] if len(args) == 1 else tuple(args)] = g
+    return out
+
+
+def trim_zeros_slice(filt, trim="fb"):
+    """The slice of ``filt`` (1-d) np.trim_zeros keeps."""
+    f = np.asarray(filt)
+    if f.ndim != 1:
+        raise ValueError("s2sgrad: np.trim_zeros is differentiated for 1-d arrays only")
+    nz = np.flatnonzero(f)
+    t = trim.lower()
+    if nz.size == 0:
+        return slice(0, 0) if ("f" in t or "b" in t) else slice(None)
+    start = int(nz[0]) if "f" in t else 0
+    stop = int(nz[-1]) + 1 if "b" in t else f.size
+    return slice(start, stop)
+
+
+def poly_jac(r):
+    """d np.poly(r) / d r, as an (n, n + 1) array (row j: the derivative in r_j)."""
+    r = np.asarray(r)
+    if r.ndim != 1:
+        raise ValueError("s2sgrad differentiates np.poly of a 1-d array of roots only; for a "
+                         "matrix's characteristic polynomial use np.poly(np.linalg.eigvals(A))")
+    if np.iscomplexobj(r):
+        raise TypeError("s2sgrad differentiates np.poly of real roots only (NumPy returns a "
+                        "real result for conjugate pairs)")
+    n = r.size
+    out = np.zeros((n, n + 1), dtype=np.result_type(r.dtype, np.float32))
+    for j in range(n):
+        out[j, 1:] = -np.poly(np.delete(r, j))
+    return out
+
+
+def roots_jac(p):
+    """d np.roots(p) / d p, as a (len(p), n_roots) array (row k: the derivative
+    in p_k): -r_i^(n-k) / p'(r_i)."""
+    p = np.asarray(p)
+    r = np.roots(p)
+    n = p.size - 1
+    powers = np.power.outer(r, np.arange(n, -1, -1)).T          # (len(p), n_roots)
+    dp = np.polyval(np.polyder(p), r) if n > 0 else np.ones_like(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -powers / dp
+
+
+__all__ += ["item_ct", "trim_zeros_slice", "poly_jac", "roots_jac"]
+
+
+def histogram2d_counts(x, y, xe, ye):
+    """np.histogram2d's counts for the given edges."""
+    return np.histogram2d(x, y, bins=(xe, ye))[0]
+
+
+__all__ += ["histogram2d_counts"]
+
+
+def simpson_ct(g, y, x=None, dx=1.0, axis=-1):
+    """The cotangent of scipy.integrate.simpson's ``y``: ``g`` times the
+    weights w_j = simpson(e_j) along ``axis`` (x 1-d or None)."""
+    from scipy.integrate import simpson
+    y = np.asarray(y)
+    axis = axis % y.ndim
+    n = y.shape[axis]
+    if x is not None and np.ndim(x) != 1:
+        raise ValueError("s2sgrad differentiates scipy.integrate.simpson with a 1-d x (or "
+                         "none) only")
+    w = simpson(np.eye(n), x=x, dx=dx, axis=-1)
+    shape = [1] * y.ndim
+    shape[axis] = n
+    g = np.expand_dims(np.asarray(g), axis)
+    out = g * w.reshape(shape)
+    return np.broadcast_to(out, y.shape).astype(np.result_type(y.dtype, np.asarray(g).dtype),
+                                                 copy=True)
+
+
+__all__ += ["simpson_ct"]
+
+
+def trim_mean_slice(a, p, axis=0):
+    """The slice of the sorted values scipy.stats.trim_mean averages."""
+    nobs = np.shape(a)[axis]
+    lowercut = int(p * nobs)
+    uppercut = nobs - lowercut
+    if lowercut > uppercut:
+        raise ValueError("Proportion too big.")
+    return slice(lowercut, uppercut)
+
+
+def require_vector(x, what=""):
+    """``x`` itself; refused unless 1-d."""
+    if np.ndim(x) != 1:
+        raise ValueError(f"s2sgrad differentiates {what} of 1-d arrays only")
+    return x
+
+
+__all__ += ["trim_mean_slice", "require_vector"]
+
+
+def window_index(x, w=1, axis=0):
+    """``i[:, None] + j[None, :]`` for the windows of length ``w`` along ``axis``."""
+    n = np.shape(x)[axis]
+    if w < 0 or w > n:
+        raise ValueError("window shape cannot be larger than input array shape")
+    return np.arange(n - w + 1)[:, None] + np.arange(w)[None, :]
+
+
+__all__ += ["window_index"]
+
+
+# ---------------------------------------------------------------- ndimage.map_coordinates
+
+def _mc_corners(shape, coords, mode):
+    """For each of the 2^d corners: (clipped index tuple, weight, [d weight /
+    d c_k], valid); and the 'constant' mode's inside mask."""
+    import itertools
+    coords = np.asarray(coords, dtype=np.result_type(coords, np.float64))
+    d = len(shape)
+    lo = np.floor(coords)
+    fr = coords - lo
+    out = []
+    for bits in itertools.product((0, 1), repeat=d):
+        idx, valid, ws = [], np.ones(coords.shape[1:], bool), []
+        for k, b in enumerate(bits):
+            i = (lo[k] + b).astype(np.intp)
+            if mode == "nearest":
+                ic = np.clip(i, 0, shape[k] - 1)
+            else:
+                valid &= (i >= 0) & (i < shape[k])
+                ic = np.clip(i, 0, shape[k] - 1)
+            idx.append(ic)
+            ws.append(fr[k] if b else 1.0 - fr[k])
+        w = np.prod(ws, axis=0)
+        dws = []
+        for k, b in enumerate(bits):
+            others = np.prod([ws[j] for j in range(d) if j != k], axis=0) if d > 1 else 1.0
+            dws.append(others if b else -others)
+        out.append((tuple(idx), w, dws, valid))
+    inside = np.ones(coords.shape[1:], bool)
+    if mode == "constant":
+        for k in range(d):
+            inside &= (coords[k] >= 0) & (coords[k] <= shape[k] - 1)
+    return out, inside
+
+
+def _mc_check(mode, order):
+    if order != 1 or mode not in ("constant", "nearest", "grid-constant"):
+        raise ValueError("s2sgrad differentiates scipy.ndimage.map_coordinates with order=1 "
+                         "and mode 'constant', 'grid-constant' or 'nearest' only")
+
+
+def mc_grad(input, coords, order=1, mode="constant", cval=0.0):
+    """The spatial gradient of map_coordinates(order=1) at the coordinates,
+    (d, ...); NaN where this interpolation does not reproduce SciPy's value
+    (a safety net: never a derivative of another function)."""
+    _mc_check(mode, order)
+    import scipy.ndimage as nd
+    a = np.asarray(input)
+    coords = np.asarray(coords)
+    corners, inside = _mc_corners(a.shape, coords, mode)
+    val = 0.0
+    grad = [0.0] * a.ndim
+    for idx, w, dws, valid in corners:
+        v = np.where(valid, a[idx], cval if mode == "grid-constant" else 0.0)
+        val = val + w * v
+        for k in range(a.ndim):
+            grad[k] = grad[k] + dws[k] * v
+    if mode == "constant":
+        val = np.where(inside, val, cval)
+    grad = np.stack([np.where(inside, gk, 0.0) for gk in grad]) if a.ndim else np.zeros(0)
+    ref = nd.map_coordinates(a.astype(np.float64), coords.astype(np.float64), order=1,
+                             mode=mode, cval=cval)
+    bad = ~np.isclose(val, ref, rtol=1e-10, atol=1e-12 * (1 + np.max(np.abs(a), initial=0)))
+    grad = np.where(bad, np.nan, grad)
+    return grad.astype(np.result_type(a.dtype, coords.dtype, np.float32), copy=False)
+
+
+def mc_input_ct(g, input, coords, order=1, mode="constant", cval=0.0):
+    """The cotangent of map_coordinates(order=1)'s input: g scattered with the
+    interpolation weights."""
+    _mc_check(mode, order)
+    a = np.asarray(input)
+    g = np.asarray(g)
+    corners, inside = _mc_corners(a.shape, np.asarray(coords), mode)
+    out = np.zeros(a.shape, dtype=np.result_type(a.dtype, g.dtype))
+    for idx, w, dws, valid in corners:
+        np.add.at(out, idx, np.where(valid & inside, g * w, 0.0))
+    return out
+
+
+__all__ += ["mc_grad", "mc_input_ct"]

@@ -1,4 +1,5 @@
-"""The wider, independent coverage probe table (session 20, cov7).
+"""The wider, independent coverage probe table (session 20, cov7; widened in
+session 21, cov8).
 
 Each row is ``(label, expression)``: the label names the API entry being
 probed (its source: autograd's wrapped functions, JAX's ``jax.numpy`` /
@@ -1104,6 +1105,44 @@ complex fft of complex     | = np.sum(np.abs(np.fft.ifft(np.fft.fft(x + 1j * y) 
 complex mean var           | = np.sum(np.abs(np.mean(x + 1j * y, axis=0))) + np.sum(np.var(x + 1j * y, axis=1))
 complex sqrt abs2          | = np.sum(np.real(np.sqrt(x + 1j * p)) * np.imag(np.sqrt(x + 1j * p)))
 complex real/imag assign   | = _complex_assign(x, y)
+# ---------------------------------------------------------------- session 21 (cov8): scipy.special / stats / linalg
+special.eval_legendre      | scipy.special.eval_legendre(3, u)
+special.eval_chebyt        | scipy.special.eval_chebyt(3, u)
+special.eval_chebyu        | scipy.special.eval_chebyu(4, u)
+special.eval_hermite       | scipy.special.eval_hermite(3, x)
+special.eval_hermitenorm   | scipy.special.eval_hermitenorm(3, x)
+special.eval_laguerre      | scipy.special.eval_laguerre(2, p)
+special.eval_genlaguerre   | scipy.special.eval_genlaguerre(2, 0.5, p)
+special.eval_gegenbauer    | scipy.special.eval_gegenbauer(3, 0.7, u)
+special.eval_jacobi        | scipy.special.eval_jacobi(2, 0.5, 1.5, u)
+special.eval_sh_legendre   | scipy.special.eval_sh_legendre(2, g)
+special.exprel             | scipy.special.exprel(x)
+special.lambertw           | = np.sum(np.real(scipy.special.lambertw(p)) * np.imag(scipy.special.lambertw(x - 0.5)))
+special.kn                 | scipy.special.kn(1, p)
+special.spherical_jn       | scipy.special.spherical_jn(2, p)
+special.spherical_yn       | scipy.special.spherical_yn(1, p)
+special.spherical_in       | scipy.special.spherical_in(1, p)
+special.spherical_kn       | scipy.special.spherical_kn(1, p)
+special.hankel1            | = np.sum(np.real(scipy.special.hankel1(1.0, p)) * np.imag(scipy.special.hankel2(0.5, p)))
+special.ellipkinc          | scipy.special.ellipkinc(u, g)
+special.ellipeinc          | scipy.special.ellipeinc(u, g)
+special.ellipkm1           | scipy.special.ellipkm1(g)
+special.ellipj             | scipy.special.ellipj(x, 0.6)[0] + scipy.special.ellipj(x, 0.6)[3]
+special.airy               | scipy.special.airy(x)[0] + scipy.special.airy(x)[3] * 0.1
+special.voigt_profile      | scipy.special.voigt_profile(x, p, q)
+special.fdtr               | scipy.special.fdtr(2.0, 3.0, p)
+special.nbdtr              | scipy.special.nbdtr(2, 3, g)
+special.pdtri              | scipy.special.pdtri(2, g)
+special.chdtri             | scipy.special.chdtri(3.0, g)
+stats.f.logpdf             | scipy.stats.f.logpdf(p, 3.0, 4.0)
+stats.skewnorm.logpdf      | scipy.stats.skewnorm.logpdf(x, 2.0)
+stats.t.ppf isf            | scipy.stats.t.ppf(g, 2.5, loc=0.5) + scipy.stats.t.isf(g, 4.0)
+stats.gamma.ppf in a       | scipy.stats.gamma.ppf(g, p)
+slinalg.eigvalsh general   | scipy.linalg.eigvalsh(S, S + np.eye(3))
+slinalg.eigh general V     | = np.sum(np.abs(scipy.linalg.eigh(A + A.T, S)[1]) * B)
+svd full null vector       | = np.sum(np.abs(np.linalg.svd(x, full_matrices=True)[2][3:]))
+qr complete column         | = np.sum(np.abs(np.linalg.qr(x.T, mode="complete")[0][:, 3]))
+sliding_window_view        | np.lib.stride_tricks.sliding_window_view(v, 2) * 1.0 + x[:3, :2]
 # ---------------------------------------------------------------- views, aliasing and in-place updates
 view row += (writes x copy) | = _view_row(x, y)
 alias b = a then a[0] =    | = _alias_names(x, v)

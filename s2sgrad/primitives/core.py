@@ -413,10 +413,12 @@ OPTIONAL_RULES = (
     ("scipy.linalg", "s2sgrad.primitives.scipy_linalg"),
     ("scipy.special", "s2sgrad.primitives.scipy_special"),
     ("scipy.special", "s2sgrad.primitives.scipy_special_extra"),
+    ("scipy.special", "s2sgrad.primitives.scipy_special_more"),
     ("scipy.stats", "s2sgrad.primitives.scipy_stats"),
     ("scipy.signal", "s2sgrad.primitives.scipy_signal"),
     ("scipy.integrate", "s2sgrad.primitives.scipy_integrate"),
     ("scipy.fft", "s2sgrad.primitives.scipy_fft"),
+    ("scipy.ndimage", "s2sgrad.primitives.scipy_ndimage"),
 )
 _LOADED_OPTIONAL: set = set()
 
@@ -497,7 +499,7 @@ def refusal(obj):
     mod = getattr(obj, "__module__", None) or ""
     hit = EXPLAINED_REFUSALS.get((mod.split(".")[0], getattr(obj, "__name__", None)))
     if hit is not None and (mod.startswith("scipy.integrate") or mod.startswith("numpy") or
-                            mod.startswith("scipy.linalg")):
+                            mod.startswith("scipy.linalg") or mod.startswith("scipy.stats")):
         return hit
     methods = [(n, p) for inst, n, p in registered_methods() if inst is obj or
                (isinstance(obj, types.MethodType) and inst is obj.__self__)]

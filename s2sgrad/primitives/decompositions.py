@@ -152,6 +152,26 @@ def _add(em, a, b):
     return em.add_ct(a, b)
 
 
+# ---------------------------------------------------------------- complement_guard / _nan
+# (runtime helpers of the full SVD's rules; identities where they do not
+# refuse or give NaN, so their rules pass cotangents and tangents through;
+# ``s`` is read only for its length: derivative 0)
+defprim("complement_guard", runtime.complement_guard, sig="ct, s, /, axis=-1, what=''",
+        pyname="complement_guard",
+        vjp=lambda em, h, out, ct, s, **kw: [h, None],
+        jvp=lambda em, dots, out, ct, s, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: a full factor's complement cotangent, refused when the "
+            "complement has more than one column and the cotangent is nonzero.")
+defprim("complement_nan", runtime.complement_nan, sig="t, s, /, axis=-1",
+        pyname="complement_nan",
+        vjp=lambda em, h, out, t, s, **kw: [h, None],
+        jvp=lambda em, dots, out, t, s, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: a full factor's complement tangent, NaN when the "
+            "complement has more than one column.")
+
+
 # ---------------------------------------------------------------- tril_part, resize_axis
 
 defprim("tril_part", runtime.tril_part, sig="x, /, diag=1.0", pyname="tril_part",
@@ -289,6 +309,15 @@ defprim("eigvalsh", np.linalg.eigvalsh, sig="a, /, UPLO='L'", pyname="np.linalg.
 #   ds = Re diag(dP)
 #   dU = U (F o (dP S + S dP^H) + diag(i Im dP_ii / s_i)) + (I - U U^H) dA V S^-1
 #   dV = V (F o (S dP + dP^H S)) + (I - V V^H) dA^H U S^-1,  F_ij = 1 / (s_j^2 - s_i^2)
+# full_matrices=True: the columns of U (rows of V^H) past k span the
+# complement of the thin part; their derivative is taken in the gauge
+# U_perp^H dU_perp = 0 (no rotation within the complement):
+#   dU_perp = -U S^-1 V^H dA^H U_perp,   dV_perp = -V S^-1 U^H dA V_perp,
+# exact when the complement has dimension 1 (a null vector, up to its sign).
+# A larger complement's basis is LAPACK's choice, with no derivative to
+# match: a nonzero cotangent there is refused at run time (complement_guard)
+# and the forward tangent there is NaN (complement_nan).  (Before session 21
+# these columns' derivatives were silently 0.)
 # (for complex A the phase of each pair (u_i, v_i) is free: the diagonal term
 # fixes it as LAPACK does not, so only phase-invariant functions -- |U|, s,
 # U diag(s) V^H -- match finite differences of NumPy's vectors; for real A
@@ -354,8 +383,17 @@ def _svd_jvp(em, dots, out, a, **kw):
                 _cols(em, em.subtract(dAhU, _mm(em, V, _H(em, dP))), sinv))
     dVh = _H(em, dV)
     if full:
-        dU = em.resize_axis(dU, out[0], axis=-1, like_axis=-1)
-        dVh = em.resize_axis(dVh, out[2], axis=-2, like_axis=-2)
+        Uf, Vhf = out[0], out[2]
+        dU = em.resize_axis(dU, Uf, axis=-1, like_axis=-1)
+        dVh = em.resize_axis(dVh, Vhf, axis=-2, like_axis=-2)
+        # the complement: dU_perp = -U S^-1 V^H dA^H U_perp, dVh_perp =
+        # -V_perp^H dA^H U S^-1 V^H (the columns/rows past k of the products
+        # with the full factors)
+        Us = _cols(em, U, sinv)
+        dU = em.add(dU, em.complement_nan(_past_k(em, em.negative(
+            _mm(em, Us, _mm(em, _H(em, dAV), Uf))), s, -1), s, axis=-1))
+        dVh = em.add(dVh, em.complement_nan(_past_k(em, em.negative(_mm(em, Vhf, _mm(
+            em, _H(em, dA), _mm(em, Us, Vh)))), s, -2), s, axis=-2))
     return dU, ds, dVh
 
 
@@ -365,7 +403,20 @@ def _svd_vjp(em, g, out, a, **kw):
     if not uv:
         return [em.conj_if_complex(_mm(em, _cols(em, U, em.real_if_complex(g)), Vh))]
     Ubar, sbar, Vhbar = g
+    perp = None
     if full:
+        # the complement (see _svd_jvp): A_b -= U_perp Ub_perp^H U S^-1 V^H
+        # + U S^-1 V^H Vb_perp V_perp^H (standard cotangents)
+        sinv_p = _recip0(em, s)
+        if Ubar is not None:
+            Ub_p = em.complement_guard(_past_k(em, em.conj_if_complex(Ubar), s, -1), s,
+                                       axis=-1, what="np.linalg.svd(full_matrices=True)'s U")
+            perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv_p), Vh))
+        if Vhbar is not None:
+            Vhb_p = em.complement_guard(_past_k(em, em.conj_if_complex(Vhbar), s, -2), s,
+                                        axis=-2, what="np.linalg.svd(full_matrices=True)'s Vh")
+            perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv_p), Vh),
+                                      _mm(em, _H(em, Vhb_p), out[2])))
         Ubar = None if Ubar is None else em.resize_axis(Ubar, s, axis=-1, like_axis=-1)
         Vhbar = None if Vhbar is None else em.resize_axis(Vhbar, s, axis=-2, like_axis=-1)
     inner = None if sbar is None else _diag_embed(em, em.real_if_complex(sbar))
@@ -388,7 +439,17 @@ def _svd_vjp(em, g, out, a, **kw):
         extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, comp))))
     ct = None if inner is None else _mm(em, U, _mm(em, inner, Vh))
     ct = _add(em, ct, extra)
+    if perp is not None:
+        ct = em.negative(perp) if ct is None else em.subtract(ct, perp)
     return [None if ct is None else em.conj_if_complex(ct)]
+
+
+def _past_k(em, m, s, axis, like_axis=-1):
+    """``m`` with its first k entries along ``axis`` zeroed, k = the length of
+    ``s`` along ``like_axis`` (the columns, or rows, of a full SVD or QR
+    factor past the thin part)."""
+    thin = em.resize_axis(m, s, axis=axis, like_axis=like_axis)
+    return em.subtract(m, em.resize_axis(thin, m, axis=axis, like_axis=axis))
 
 
 def _svd_nouts(args, kwargs):
@@ -416,6 +477,9 @@ defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, he
 # and the transpose (standard cotangents), with M = Q^H Q_bar - R_bar R^H and
 # N = tril(M - M^H, -1) + i Im diag(M):
 #   A_bar = Q R_bar + [Q N + (I - Q Q^H) Q_bar] R1^-H   (in the leading k columns).
+# mode='complete' of a tall matrix: Q's columns past k, in the gauge
+# Q_perp^H dQ_perp = 0, dQ_perp = -Q C^H Q_perp (exact for one such column;
+# more are LAPACK's basis: refused / NaN as the full SVD's complement).
 
 
 def _qr_mode(mode):
@@ -474,8 +538,15 @@ def _qr_jvp(em, dots, out, a, mode=None):
     if m == "r":
         return dR
     if m == "complete":
-        dQ = em.resize_axis(dQ, out[0], axis=-1, like_axis=-1)
+        Qf = out[0]
+        dQ = em.resize_axis(dQ, Qf, axis=-1, like_axis=-1)
         dR = em.resize_axis(dR, out[1], axis=-2, like_axis=-2)
+        # the complement (tall a): dQ_perp = -Q C^H Q_perp, C = dA1 R1^-1
+        R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
+        dA1 = em.resize_axis(dots[0], R, axis=-1, like_axis=-2)
+        Ch = em.solve(_H(em, R1), _H(em, dA1))
+        t = _past_k(em, em.negative(_mm(em, Q, _mm(em, Ch, Qf))), R, -1, like_axis=-2)
+        dQ = em.add(dQ, em.complement_nan(t, _diagonal(em, R1), axis=-1))
     return dQ, dR
 
 
@@ -486,10 +557,23 @@ def _qr_vjp(em, g, out, a, mode=None):
         Qbar, Rbar = None, g
     else:
         Qbar, Rbar = g
+    perp = None
     if m == "complete":
+        if Qbar is not None:
+            # the complement (see _qr_jvp): A_b -= Q_perp Qb_perp^H Q R1^-H (standard)
+            R1 = em.resize_axis(R, R, axis=-1, like_axis=-2)
+            Qb_p = em.complement_guard(_past_k(em, em.conj_if_complex(Qbar), R, -1,
+                                               like_axis=-2), _diagonal(em, R1), axis=-1,
+                                       what="np.linalg.qr(mode='complete')'s Q")
+            X = _mm(em, _mm(em, out[0], _H(em, Qb_p)), Q)
+            perp = em.resize_axis(_H(em, em.solve(R1, _H(em, X))), a, axis=-1, like_axis=-1)
         Qbar = None if Qbar is None else em.resize_axis(Qbar, Q, axis=-1, like_axis=-1)
         Rbar = None if Rbar is None else em.resize_axis(Rbar, R, axis=-2, like_axis=-2)
-    return [_qr_core_vjp(em, Qbar, Rbar, a, Q, R)]
+    ct = _qr_core_vjp(em, Qbar, Rbar, a, Q, R)
+    if perp is not None:
+        perp = em.conj_if_complex(perp)
+        ct = em.negative(perp) if ct is None else em.subtract(ct, perp)
+    return [ct]
 
 
 def _qr_nouts(args, kwargs):

@@ -86,7 +86,18 @@ defprim("interp_weights", runtime.interp_weights, sig="x, xp, /, left=None, righ
 def _interp(em, x, xp, fp, left=None, right=None, period=None):
     kw = {k: v for k, v in (("left", left), ("right", right)) if _given(v)}
     if not _given(period):
-        return em.call("interp_core", x, xp, fp, **kw)
+        # a computed left/right (maybe differentiated): NumPy returns it where
+        # x < xp[0] (x > xp[-1]), so it is selected there by a where
+        dyn = {k: v for k, v in kw.items() if not isinstance(v, Const)}
+        out = em.call("interp_core", x, xp, fp,
+                      **{k: v for k, v in kw.items() if k not in dyn})
+        if "left" in dyn:
+            first = em.call("getitem", xp, _params={"index": 0})
+            out = em.where(em.less(x, first), dyn["left"], out)
+        if "right" in dyn:
+            last = em.call("getitem", xp, _params={"index": -1})
+            out = em.where(em.greater(x, last), dyn["right"], out)
+        return out
     # NumPy's construction: left/right are ignored with a period
     x = em.remainder(x, period)
     xp = em.remainder(xp, period)

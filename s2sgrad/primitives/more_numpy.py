@@ -98,3 +98,362 @@ _data("ix_", np.ix_, "*args", "np.ix_: open-mesh index arrays, data.")
 _data("py_round", builtins.round, "number, /, ndigits=None",
       "round(x[, n]): Python's round (ndarray.__round__ for arrays), data.", pyname="round")
 register_object(builtins.divmod, REGISTRY["divmod"])
+
+
+# ---------------------------------------------------------------- session 21 (cov8)
+#
+# * ``x.compress(condition, axis)`` is np.compress's composite.
+# * ``x.item()`` / ``x.item(i)``: the element as a Python number (linear: the
+#   cotangent goes back to that element); ``x.itemsize`` / ``x.nbytes`` data.
+# * ``np.choose(a, [c0, c1, ...])`` (a list literal of choices): each choice's
+#   cotangent is ``g`` where ``a`` (after mode='wrap'/'clip') picks it; ``a``
+#   is data.
+# * ``np.sort_complex(a)``: the values gathered in sorted order (ties have
+#   equal values), as complex.
+# * ``np.histogram_bin_edges``: np.histogram's edges (and their derivative
+#   through min/max when computed from the data); ``np.histogram2d(x, y,
+#   bins=<int>)``: the counts are piecewise constant (derivative 0), the
+#   edges as np.histogram's per coordinate; weights=, density=, range= and
+#   non-integer bins are refused.
+# * ``np.trim_zeros(filt, trim)`` (1-d): a slice, bounds from the values (data).
+# * ``np.poly(roots)`` (1-d real roots): d coef / d r_j = -[0, poly(r without
+#   r_j)]; ``np.roots(p)``: dr_i = -sum_k dp_k r_i^(n-k) / p'(r_i)
+#   (holomorphic; infinite at a multiple root).  Their Jacobians are runtime
+#   helpers, not differentiated again (a second derivative is refused).
+# * ``math.isfinite/isnan/isinf/isclose``: booleans, data.
+import math  # noqa: E402
+
+from .. import runtime  # noqa: E402
+from .core import SCALAR, defattr, defmethod, shape_of  # noqa: E402
+from .indexing import Slot  # noqa: E402
+
+
+def _compress_method(args, kwargs):
+    self_, rest = args[0], list(args[1:])
+    kwargs = dict(kwargs)
+    names = ("condition", "axis")
+    for name, v in zip(names, rest):
+        kwargs[name] = v
+    if "condition" not in kwargs:
+        raise TypeError("missing required argument 'condition'")
+    return [kwargs.pop("condition"), self_], kwargs
+
+
+defmethod("compress", REGISTRY["compress"], _compress_method)
+
+
+def _item_impl(x, *args):
+    return np.asarray(x).item(*args) if not isinstance(x, (int, float, complex)) else x
+
+
+def _item_vjp(em, g, out, x, *args):
+    return [em.call("item_ct", g, x, *args)] + [None] * len(args)
+
+
+def _item_jvp(em, dots, out, x, *args):
+    return None if dots[0] is None else em.call("item", dots[0], *args)
+
+
+defprim("item", _item_impl, sig="x, /, *args", vjp=_item_vjp, jvp=_item_jvp, pyname="item_of",
+        printer=lambda args, kwargs, eqn: __import__("ast").Call(
+            func=__import__("ast").Attribute(value=args[0], attr="item",
+                                             ctx=__import__("ast").Load()),
+            args=list(args[1:]), keywords=[]),
+        shape=lambda args, kwargs: SCALAR, data_args=lambda i: i > 0, linear=True,
+        doc="x.item(*index): the element as a Python number (linear).")
+defprim("item_ct", runtime.item_ct, sig="g, x, /, *args", pyname="item_ct",
+        vjp=lambda em, h, out, g, x, *args: [em.call("item", h, *args), None]
+        + [None] * len(args),
+        jvp=lambda em, dots, out, g, x, *args: None if dots[0] is None
+        else em.call("item_ct", dots[0], x, *args),
+        shape=lambda args, kwargs: shape_of(args[1]), data_args=lambda i: i > 1, linear=True,
+        doc="runtime helper: zeros like x with g at the position x.item(*args) reads (x is "
+            "read for its shape only: derivative 0).")
+defmethod("item", REGISTRY["item"])
+_data("itemsize_of", lambda x: np.asarray(x).itemsize, "x, /", "x.itemsize: data.",
+      printer=lambda args, kwargs, eqn: __import__("ast").Attribute(
+          value=args[0], attr="itemsize", ctx=__import__("ast").Load()))
+_data("nbytes_of", lambda x: np.asarray(x).nbytes, "x, /", "x.nbytes: data.",
+      printer=lambda args, kwargs, eqn: __import__("ast").Attribute(
+          value=args[0], attr="nbytes", ctx=__import__("ast").Load()))
+defattr("itemsize", REGISTRY["itemsize_of"])
+defattr("nbytes", REGISTRY["nbytes_of"])
+
+
+# ---- choose
+
+def _choose_canonical(args, kwargs):
+    from ..lower import Seq
+    from .signatures import keyword_operands
+    pos, kw = keyword_operands(np.choose, ("a", "choices"), {})(args, kwargs)
+    a, choices = pos
+    if not isinstance(choices, Seq):
+        raise S2SGradError("np.choose needs its choices written as a list literal ([x, y]), "
+                           "so their number is known when compiling")
+    if _given(kw.get("out")):
+        raise S2SGradError("np.choose(..., out=) is not supported; assign the result")
+    kw.pop("out", None)
+    kw["n"] = Const(len(choices.items))
+    return [a] + list(choices.items), kw
+
+
+def _choose_impl(a, *choices, n, mode="raise"):
+    return np.choose(a, list(choices), mode=mode)
+
+
+def _choose_index(em, a, n, mode):
+    m = mode.value if isinstance(mode, Const) else "raise"
+    if m == "wrap":
+        return em.remainder(a, n)
+    if m == "clip":
+        return em.minimum(em.maximum(a, 0), n - 1)
+    return a
+
+
+def _choose_vjp(em, g, out, a, *choices, n, mode=None):
+    idx = _choose_index(em, a, n.value, mode)
+    return [None] + [em.unbroadcast(em.where(em.equal(idx, i), g, 0.0), c)
+                     for i, c in enumerate(choices)]
+
+
+def _choose_jvp(em, dots, out, a, *choices, n, mode=None):
+    ts = dots[1:]
+    if all(t is None for t in ts):
+        return None
+    kw = {} if mode is None else {"mode": mode}
+    t = em.call("choose", a, *[d if d is not None else 0.0 for d in ts], n=n, **kw)
+    return em.broadcast_like(t, out)
+
+
+def _choose_printer(args, kwargs, eqn):
+    import ast
+    kws = [ast.keyword(arg="mode", value=kwargs["mode"])] if "mode" in kwargs else []
+    return ast.Call(func=printing.dotted("np.choose"),
+                    args=[args[0], ast.List(elts=list(args[1:]), ctx=ast.Load())],
+                    keywords=kws)
+
+
+from . import printing  # noqa: E402
+
+defprim("choose", _choose_impl, sig="a, /, *choices, n, mode='raise'", aliases=(np.choose,),
+        canonicalize=_choose_canonical, vjp=_choose_vjp, jvp=_choose_jvp,
+        printer=_choose_printer, data_args=lambda i: i == 0, shape=shape_fresh,
+        doc="np.choose(a, [c0, c1, ...]): each choice's cotangent where a picks it.")
+
+
+# ---- sort_complex
+
+def _sort_complex(em, a):
+    order = em.argsort(a, axis=-1)
+    return em.add(em.take_along_axis(a, order, axis=-1), 0j)
+
+
+defprim("sort_complex", np.sort_complex, sig="a, /", expand=_sort_complex,
+        doc="np.sort_complex: the values gathered in sorted order, as complex.")
+
+
+# ---- histogram_bin_edges / histogram2d
+
+def _bin_edges(em, a, bins=None, range=None, weights=None):
+    kw = {k: v for k, v in dict(bins=bins, range=range).items() if _given(v)}
+    return em.histogram(a, weights if _given(weights) else Const(None), **kw)[1]
+
+
+defprim("histogram_bin_edges", np.histogram_bin_edges, sig="a, bins=10, range=None, "
+        "weights=None", expand=_bin_edges,
+        doc="np.histogram_bin_edges: np.histogram's edges (and their derivative).")
+
+
+def _histogram2d(em, x, y, bins=None, range=None, density=None, weights=None):
+    b = 10 if bins is None else (bins.value if isinstance(bins, Const) else None)
+    if not isinstance(b, (int, np.integer)) or isinstance(b, bool) or _given(range) \
+            or _given(weights) or (_given(density) and not (isinstance(density, Const)
+                                                            and not density.value)):
+        raise S2SGradError("np.histogram2d is differentiated with an integer bins= only "
+                           "(no range=, weights=, density=); for those use np.histogram "
+                           "per coordinate, or compute it outside the differentiated function")
+    xe = em.histogram(x, Const(None), bins=Const(int(b)))[1]
+    ye = em.histogram(y, Const(None), bins=Const(int(b)))[1]
+    h = em.call("histogram2d_counts", x, y, em.stop_gradient(xe), em.stop_gradient(ye))
+    return h, xe, ye
+
+
+_data("histogram2d_counts", runtime.histogram2d_counts,
+      "x, y, xe, ye, /", "runtime helper: np.histogram2d's counts for given edges (data).",
+      pyname="histogram2d_counts")
+defprim("histogram2d", np.histogram2d, sig="x, y, bins=10, range=None, density=None, "
+        "weights=None", expand=_histogram2d,
+        doc="np.histogram2d(x, y, bins=<int>): counts piecewise constant, edges from the data.")
+
+
+# ---- trim_zeros
+
+def _trim_zeros(em, filt, trim=None, axis=None):
+    if _given(axis):
+        raise S2SGradError("np.trim_zeros(..., axis=) is not supported; use a 1-d array")
+    sl = em.call("trim_zeros_slice", filt, trim=trim if trim is not None else Const("fb"))
+    return em.call("getitem", filt, sl, _params={"index": Slot(0)})
+
+
+_data("trim_zeros_slice", runtime.trim_zeros_slice, "filt, /, trim='fb'",
+      "runtime helper: the slice np.trim_zeros keeps (data).", pyname="trim_zeros_slice")
+defprim("trim_zeros", np.trim_zeros, sig="filt, trim='fb', axis=None", expand=_trim_zeros,
+        doc="np.trim_zeros (1-d): a slice of the values; its bounds are data.")
+
+
+# ---- poly / roots
+
+def _jac_prim(name, impl, jac_name, jac_impl, doc):
+    def vjp(em, g, out, x):
+        return [em.matmul(em.call(jac_name, x), g)]         # J^T g with J stored transposed
+
+    def jvp(em, dots, out, x):
+        return em.matmul(dots[0], em.call(jac_name, x))
+    defprim(jac_name, jac_impl, sig="x, /", opaque=True, pyname=jac_name, shape=shape_fresh,
+            doc=f"runtime helper: the (transposed) Jacobian of {name} (not differentiated).")
+    defprim(name, impl, sig="x, /", vjp=vjp, jvp=jvp, pyname=f"np.{name}", shape=shape_fresh,
+            doc=doc)
+
+
+_jac_prim("poly", np.poly, "poly_jac", runtime.poly_jac,
+          "np.poly(roots) (1-d, real): d coef / d r_j = -[0, poly(roots without r_j)].")
+_jac_prim("roots", np.roots, "roots_jac", runtime.roots_jac,
+          "np.roots(p): dr_i = -sum_k dp_k r_i^(n-k) / p'(r_i) (holomorphic).")
+
+
+# ---- math predicates (data)
+
+for _name in ("isfinite", "isnan", "isinf"):
+    _data(f"math_{_name}", getattr(math, _name), "x, /", f"math.{_name}: a bool, data.",
+          pyname=f"math.{_name}")
+    register_object(getattr(math, _name), REGISTRY[f"math_{_name}"])
+_data("math_isclose", math.isclose, "a, b, /, *, rel_tol=1e-09, abs_tol=0.0",
+      "math.isclose: a bool, data.", pyname="math.isclose")
+register_object(math.isclose, REGISTRY["math_isclose"])
+
+
+# math.fsum([a, b, ...]) (a list literal of numbers): the exactly rounded sum;
+# every term's cotangent is g.
+def _fsum_jvp(em, dots, out, *xs):
+    total = None
+    for d in dots:
+        if d is not None:
+            total = em.add_ct(total, em.call("float", d))
+    return total
+
+
+defprim("math_fsum", math.fsum, sig="*xs", seq_arg=True, pyname="math.fsum",
+        vjp=lambda em, g, out, *xs: [g for _ in xs], jvp=_fsum_jvp, linear=True,
+        shape=lambda args, kwargs: SCALAR,
+        doc="math.fsum([a, b, ...]): the exactly rounded sum; each term's derivative is 1.")
+
+
+# np.lib.stride_tricks.sliding_window_view(x, window_shape, axis=None): for
+# each windowed axis a, np.take(x, i[:, None] + j[None, :], axis=a) with the
+# window dimension moved last (NumPy's layout); the index is data, the values
+# gathered (their cotangents scatter-added back: overlapping windows sum).
+# A copy where NumPy returns a read-only view (writing to it is an error there).
+
+def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
+    if _given(writeable) and not (isinstance(writeable, Const) and not writeable.value):
+        raise S2SGradError("sliding_window_view(..., writeable=True) is not supported")
+    ws = window_shape.value if isinstance(window_shape, Const) else None
+    ax = None if axis is None else (axis.value if isinstance(axis, Const) else "?")
+    if ws is None or ax == "?":
+        raise S2SGradError("np.lib.stride_tricks.sliding_window_view needs a constant "
+                           "window_shape and axis")
+    ws = (ws,) if isinstance(ws, (int, np.integer)) else tuple(ws)
+    if ax is None:
+        axes = tuple(range(len(ws)))       # NumPy: one window size per axis of x
+        x = em.call("require_ndim", x, ndim=len(ws),
+                    what="sliding_window_view with axis=None and this window_shape")
+    else:
+        axes = (ax,) if isinstance(ax, (int, np.integer)) else tuple(ax)
+    if len(axes) != len(ws):
+        raise S2SGradError("sliding_window_view: window_shape and axis must have the same "
+                           "length")
+    for a, w in zip(axes, ws):
+        idx = em.call("window_index", x, w=int(w), axis=int(a))
+        x = em.take(x, idx, axis=int(a))
+        x = em.moveaxis(x, int(a) + 1 if a >= 0 else int(a), -1)
+    return x
+
+
+_data("window_index", runtime.window_index, "x, /, w=1, axis=0",
+      "runtime helper: the gather index of a sliding window (data).", pyname="window_index")
+defprim("sliding_window_view", np.lib.stride_tricks.sliding_window_view,
+        sig="x, window_shape, axis=None, *, subok=False, writeable=False",
+        expand=_sliding_window,
+        doc="sliding_window_view: np.take of a window index per axis (copies).")
+
+
+# scipy.ndimage.map_coordinates(input, coordinates, order=1, mode=...) (mode
+# 'constant', 'grid-constant' or 'nearest'): multilinear interpolation, the
+# value SciPy's; the input's cotangent is g scattered with the weights, the
+# coordinates' g times the spatial gradient (runtime helpers, which give NaN
+# where their interpolation does not reproduce SciPy's value); other orders
+# and modes are refused when differentiated.  Second derivatives are refused.
+def _mc_opts(kw):
+    """order/mode/cval with SciPy's defaults filled in (order=3: refused by the
+    helpers), so the helpers never assume an option the call did not have."""
+    out = {"order": Const(3), "mode": Const("constant"), "cval": Const(0.0)}
+    out.update({k: v for k, v in kw.items() if k in out and v is not None})
+    for k in ("output", "prefilter"):
+        if _given(kw.get(k)) and not (k == "prefilter" and isinstance(kw[k], Const)):
+            raise S2SGradError(f"scipy.ndimage.map_coordinates: {k}= is not supported when "
+                               f"differentiated")
+    o, m = out["order"], out["mode"]
+    if (isinstance(o, Const) and o.value != 1) or (
+            isinstance(m, Const) and m.value not in ("constant", "grid-constant", "nearest")):
+        raise S2SGradError("scipy.ndimage.map_coordinates is differentiated with order=1 and "
+                           "mode 'constant', 'grid-constant' or 'nearest' only (the default "
+                           "order=3 spline is not); pass order=1")
+    return out
+
+
+def _mc_vjp(em, g, out, input, coordinates, **kw):
+    kw = _mc_opts(kw)
+    ct_in = em.call("mc_input_ct", g, input, coordinates, **kw)
+    ct_c = em.multiply(em.expand_dims(g, axis=0), em.call("mc_grad", input, coordinates, **kw))
+    return [ct_in, ct_c]
+
+
+def _mc_jvp(em, dots, out, input, coordinates, **kw):
+    kw = _mc_opts(kw)
+    t = None
+    if dots[0] is not None:
+        t = em.call("mc_input_t", dots[0], coordinates, **kw)
+    if dots[1] is not None:
+        t = em.add_ct(t, em.sum(em.multiply(dots[1], em.call("mc_grad", input, coordinates,
+                                                               **kw)), axis=0))
+    return t
+
+
+def _mc_input_t(t, coords, order=1, mode="constant", cval=0.0):
+    import scipy.ndimage as nd
+    runtime._mc_check(mode, order)
+    return nd.map_coordinates(t, coords, order=1, mode=mode, cval=0.0)
+
+
+def _register_map_coordinates():
+    import scipy.ndimage as nd
+    defprim("mc_grad", runtime.mc_grad, sig="input, coords, /, order=1, mode='constant', "
+            "cval=0.0", opaque=True, pyname="mc_grad", shape=shape_fresh,
+            doc="runtime helper: map_coordinates(order=1)'s spatial gradient.")
+    defprim("mc_input_ct", runtime.mc_input_ct, sig="g, input, coords, /, order=1, "
+            "mode='constant', cval=0.0", opaque=True, pyname="mc_input_ct",
+            shape=lambda args, kwargs: shape_of(args[1]),
+            doc="runtime helper: map_coordinates(order=1)'s input cotangent.")
+    defprim("mc_input_t", _mc_input_t, sig="t, coords, /, order=1, mode='constant', cval=0.0",
+            opaque=True, pyname="scipy.ndimage.map_coordinates",
+            printer=lambda args, kwargs, eqn: printing.call(
+                "scipy.ndimage.map_coordinates", list(args),
+                dict(kwargs, cval=__import__("ast").Constant(value=0.0))),
+            shape=shape_fresh,
+            doc="map_coordinates of a tangent (linear in the input).")
+    defprim("map_coordinates", nd.map_coordinates,
+            sig="input, coordinates, /, output=None, order=3, mode='constant', cval=0.0, "
+                "prefilter=True", pyname="scipy.ndimage.map_coordinates",
+            vjp=_mc_vjp, jvp=_mc_jvp, shape=shape_fresh,
+            doc="scipy.ndimage.map_coordinates (order=1, mode constant/grid-constant/nearest "
+                "differentiated).")

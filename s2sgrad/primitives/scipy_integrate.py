@@ -271,3 +271,32 @@ if hasattr(si, "cumulative_trapezoid"):
                  sig="y, x=None, dx=1.0, axis=-1, initial=None", expand=_cumtrapz,
                  doc="scipy.integrate.cumulative_trapezoid: cumsum(d (y[1:] + y[:-1]) / 2) "
                      "along the axis (initial 0 or None).")
+
+
+# scipy.integrate.simpson(y, x=None, *, dx=1.0, axis=-1) is linear in y: its
+# tangent is simpson of the tangent, its cotangent g times the weights
+# w_j = simpson(e_j) along the axis (runtime helper simpson_ct); x (1-d, or
+# None) and dx are data -- a differentiated x is refused.
+
+def _simpson_jvp(em, dots, out, y, x=None, **kw):
+    return None if dots[0] is None else em.call("simpson", dots[0], x, **kw)
+
+
+def _simpson_vjp(em, g, out, y, x=None, **kw):
+    return [em.call("simpson_ct", g, y, x, **kw), None]
+
+
+if hasattr(si, "simpson"):
+    defprim("simpson", si.simpson, sig="y, x=None, /, *, dx=1.0, axis=-1",
+            pyname="scipy.integrate.simpson", vjp=_simpson_vjp, jvp=_simpson_jvp,
+            data_args=lambda i: i == 1, linear=True, shape=shape_fresh,
+            doc="scipy.integrate.simpson: linear in y (x, dx data).")
+    defprim("simpson_ct", runtime.simpson_ct, sig="g, y, x=None, /, *, dx=1.0, axis=-1",
+            pyname="simpson_ct",
+            vjp=lambda em, h, out, g, y, x=None, **kw: [em.call("simpson", h, x, **kw), None,
+                                                        None],
+            jvp=lambda em, dots, out, g, y, x=None, **kw: None if dots[0] is None
+            else em.call("simpson_ct", dots[0], y, x, **kw),
+            data_args=lambda i: i == 2, linear=True, shape=shape_fresh,
+            doc="runtime helper: the cotangent of simpson's y (g times the weights; y is "
+                "read for its shape only: derivative 0).")

@@ -40,7 +40,7 @@ from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
 from . import printing
-from .core import defcomposite, defprim, shape_fresh, shape_of
+from .core import defcomposite, defprim, register_object, shape_fresh, shape_of
 from .decompositions import (_H, _T, _cholesky_jvp, _cholesky_vjp, _eigh_jvp, _eigh_vjp,
                              _eigvalsh_jvp, _eigvalsh_vjp, _flag, _mm, _read_cotangent,
                              _read_tangent, _real)
@@ -1124,3 +1124,219 @@ defcomposite("scipy_solve_discrete_lyapunov", sl.solve_discrete_lyapunov,
              expand=_solve_discrete_lyapunov, sig="a, q, /, method=None",
              doc="scipy.linalg.solve_discrete_lyapunov: SciPy's bilinear reduction to "
                  "solve_sylvester.")
+
+
+# ---------------------------------------------------------------- session 21 (cov8)
+#
+# eigh(a, b) / eigvalsh(a, b): the generalized symmetric-definite problem
+# A V = B V diag(w), V^T B V = I (type=1; real matrices, one triangle of each
+# read as SciPy does).  With M = V^T dA V, N = V^T dB V, F_ij = 1/(w_j - w_i):
+#   dw = diag(M) - diag(N) w,   dV = V X,  X = F o (M - N diag(w)) - diag(N)/2
+# and the transpose, with P = diag(w_bar) + F o (V^T V_bar):
+#   A_bar = V P V^T,   B_bar = -V (P diag(w) + diag(V^T V_bar)/2) V^T
+# (then onto the triangle read).  Repeated eigenvalues: F's convention (inf).
+
+from .decompositions import _cols, _diag_embed, _diagonal, _gaps  # noqa: E402
+
+
+def _gen_eigh_vectors(em, a, b, lower, driver):
+    return em.call("scipy_eigh_gen", a, b, lower=lower, driver=driver)[1]
+
+
+def _gen_eigh_jvp(em, dots, out, a, b, lower=None, eigvals_only=None, driver=None):
+    up = not _flag(lower, True)
+    only = _flag(eigvals_only, False)
+    if only:
+        w, V = out, _gen_eigh_vectors(em, a, b, lower, driver)
+    else:
+        w, V = out
+    V = _real(em, V, "scipy.linalg.eigh(a, b)")
+    K = dN = None
+    if dots[0] is not None:
+        K = _mm(em, _T(em, V), _mm(em, _read_tangent(em, dots[0], up), V))
+    if dots[1] is not None:
+        N = _mm(em, _T(em, V), _mm(em, _read_tangent(em, dots[1], up), V))
+        dN = _diagonal(em, N)
+        NW = em.negative(_cols(em, N, w))
+        K = NW if K is None else em.add(K, NW)
+    dw = _diagonal(em, K)
+    if only:
+        return dw
+    X = em.multiply(_gaps(em, w), K)
+    if dN is not None:
+        X = em.subtract(X, _diag_embed(em, em.multiply(dN, 0.5)))
+    return dw, _mm(em, V, X)
+
+
+def _gen_eigh_vjp(em, g, out, a, b, lower=None, eigvals_only=None, driver=None):
+    up = not _flag(lower, True)
+    only = _flag(eigvals_only, False)
+    if only:
+        (w, V), (wbar, Vbar) = (out, _gen_eigh_vectors(em, a, b, lower, driver)), (g, None)
+    else:
+        (w, V), (wbar, Vbar) = out, g
+    V = _real(em, V, "scipy.linalg.eigh(a, b)")
+    P = None if wbar is None else _diag_embed(em, wbar)
+    half = None
+    if Vbar is not None:
+        G = _mm(em, _T(em, V), Vbar)
+        P = _add_ct(em, P, em.multiply(_gaps(em, w), G))
+        half = _diag_embed(em, em.multiply(_diagonal(em, G), 0.5))
+    if P is None:
+        return [None, None]
+    Vt = _T(em, V)
+    abar = _mm(em, V, _mm(em, P, Vt))
+    inner = _cols(em, P, w)
+    if half is not None:
+        inner = em.add(inner, half)
+    bbar = em.negative(_mm(em, V, _mm(em, inner, Vt)))
+    return [_read_cotangent(em, abar, up), _read_cotangent(em, bbar, up)]
+
+
+def _add_ct(em, a, b):
+    return b if a is None else em.add(a, b)
+
+
+def _gen_eigh_nouts(args, kwargs):
+    only = kwargs.get("eigvals_only")
+    return 1 if isinstance(only, Const) and only.value else 2
+
+
+def _gen_eigh_impl(a, b, lower=True, eigvals_only=False, driver=None):
+    return sl.eigh(a, b, lower=lower, eigvals_only=eigvals_only, driver=driver)
+
+
+defprim("scipy_eigh_gen", _gen_eigh_impl, sig="a, b, /, lower=True, eigvals_only=False, "
+        "driver=None", pyname=_PY + "eigh", vjp=_gen_eigh_vjp, jvp=_gen_eigh_jvp,
+        nouts=_gen_eigh_nouts,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs)
+        if _gen_eigh_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                    shape_of(args[0])),
+        doc="scipy.linalg.eigh(a, b): the generalized symmetric-definite problem (type=1, "
+            "real), differentiated in a and b.")
+
+
+def _none(v):
+    return v is None or (isinstance(v, Const) and v.value is None)
+
+
+def _eigh_dispatch(em, a, b=None, *, lower=None, eigvals_only=None, overwrite_a=None,
+                   overwrite_b=None, type=None, check_finite=None, subset_by_index=None,
+                   subset_by_value=None, driver=None):
+    if _none(b):
+        kw = {k: v for k, v in dict(lower=lower, eigvals_only=eigvals_only, type=type,
+                                    subset_by_index=subset_by_index,
+                                    subset_by_value=subset_by_value, driver=driver).items()
+              if v is not None}
+        out = em.call("scipy_eigh", a, **kw)
+        return tuple(out) if isinstance(out, (tuple, list)) else out
+    if _flag(type, 1) != 1 or not _none(subset_by_index) or not _none(subset_by_value):
+        raise S2SGradError("scipy.linalg.eigh(a, b) is differentiated for type=1 with all "
+                           "eigenvalues (no subset_by_*)")
+    out = em.call("scipy_eigh_gen", a, b, lower=True if lower is None else lower,
+                  eigvals_only=False if eigvals_only is None else eigvals_only,
+                  driver=driver)
+    return tuple(out) if isinstance(out, (tuple, list)) else out
+
+
+_EIGH_SIG = ("a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, "
+             "overwrite_b=False, type=1, check_finite=True, subset_by_index=None, "
+             "subset_by_value=None, driver=None")
+register_object(sl.eigh, defcomposite("scipy_eigh_public", None, sig=_EIGH_SIG,
+                                      expand=_eigh_dispatch,
+                                      doc="scipy.linalg.eigh: the standard or the "
+                                          "generalized (b=) problem."), replace=True)
+register_object(sl.eigvalsh, defcomposite(
+    "scipy_eigvalsh_public", None, sig=_EIGH_SIG.replace("eigvals_only=False, ", ""),
+    expand=lambda em, a, b=None, **kw: _eigvalsh_expand(em, a, **kw) if _none(b)
+    else _eigh_dispatch(em, a, b, eigvals_only=Const(True), **kw),
+    doc="scipy.linalg.eigvalsh: the standard or the generalized (b=) problem."), replace=True)
+
+
+# rq(a) = (R, Q), a = R Q: with phi(X) = J X^T J (J the exchange matrix;
+# linear, its own transpose and inverse), phi(a) = phi(Q) phi(R) is a QR
+# decomposition (phi(Q) orthonormal columns, phi(R) upper triangular), so
+# the rules are np.linalg.qr's at SciPy's own factors carried through phi:
+# modes 'economic' <-> 'reduced', 'full' <-> 'complete' (the complement of a
+# wide matrix's Q as the complete QR's), 'r' (the full R) through the full factors.
+
+def _phi(em, x):
+    return None if x is None else em.flip(_T(em, x), axis=(-2, -1))
+
+
+def _rq_mode(mode):
+    m = _flag(mode, "full")
+    if m not in ("full", "economic", "r"):
+        raise S2SGradError(f"scipy.linalg.rq: mode={m!r} is not differentiated (use 'full', "
+                           f"'economic' or 'r')")
+    return m
+
+
+def _rq_factors(em, a, out, m):
+    R, Q = em.call("scipy_rq", a, mode="full") if m == "r" else out
+    return Const("reduced" if m == "economic" else "complete"), (_phi(em, Q), _phi(em, R))
+
+
+def _rq_jvp(em, dots, out, a, mode=None, **_):
+    from .decompositions import _qr_jvp
+    m = _rq_mode(mode)
+    qmode, qr_out = _rq_factors(em, a, out, m)
+    dQ, dR = _qr_jvp(em, [_phi(em, dots[0])], qr_out, _phi(em, a), mode=qmode)
+    return _phi(em, dR) if m == "r" else (_phi(em, dR), _phi(em, dQ))
+
+
+def _rq_vjp(em, g, out, a, mode=None, **_):
+    from .decompositions import _qr_vjp
+    m = _rq_mode(mode)
+    qmode, qr_out = _rq_factors(em, a, out, m)
+    Rbar, Qbar = (g, None) if m == "r" else g
+    [ct] = _qr_vjp(em, (_phi(em, Qbar), _phi(em, Rbar)), qr_out, _phi(em, a), mode=qmode)
+    return [_phi(em, ct)]
+
+
+def _rq_nouts(args, kwargs):
+    mode = kwargs.get("mode")
+    return 1 if isinstance(mode, Const) and mode.value == "r" else 2
+
+
+defprim("scipy_rq", sl.rq, sig="a, /, overwrite_a=False, lwork=None, mode='full', "
+        "check_finite=True", pyname=_PY + "rq", vjp=_rq_vjp, jvp=_rq_jvp, nouts=_rq_nouts,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _rq_nouts(args, kwargs) == 1
+        else (shape_fresh(args, kwargs), shape_fresh(args, kwargs)),
+        doc="scipy.linalg.rq: np.linalg.qr's rules through a = R Q <-> phi(a) = "
+            "phi(Q) phi(R), phi(X) = J X^T J.")
+
+
+# orth(A) = U[:, :r], null_space(A) = Vh[r:, :]^H (r the numerical rank, as
+# SciPy computes it, data): np.linalg.svd's rules -- the null space's
+# vectors past min(m, n) through the full SVD's complement rule (exact for a
+# one-dimensional complement; a larger one is LAPACK's basis and refused).
+from .indexing import Slot  # noqa: E402
+
+defprim("svd_rank", runtime.svd_rank, sig="s, u, vh, /, rcond=None", nondiff=True,
+        pyname="svd_rank", shape=shape_fresh,
+        doc="runtime helper: scipy.linalg.orth/null_space's numerical rank (data).")
+
+
+def _orth_expand(em, A, rcond=None):
+    u, s, vh = em.svd(A, full_matrices=False)
+    num = em.call("svd_rank", s, u, vh, rcond=rcond)
+    return em.call("getitem", u, num, _params={"index": (slice(None), slice(None, Slot(0)))})
+
+
+def _null_space_expand(em, A, rcond=None, *, overwrite_a=None, check_finite=None,
+                       lapack_driver=None):
+    _only_default("null_space", lapack_driver=(lapack_driver, "gesdd"))
+    u, s, vh = em.svd(A, full_matrices=True)
+    num = em.call("svd_rank", s, u, vh, rcond=rcond)
+    rows = em.call("getitem", vh, num, _params={"index": (slice(Slot(0), None), slice(None))})
+    return _H(em, rows)
+
+
+defcomposite("scipy_orth", sl.orth, sig="A, rcond=None", expand=_orth_expand,
+             doc="scipy.linalg.orth: the leading columns of np.linalg.svd's U.")
+defcomposite("scipy_null_space", sl.null_space,
+             sig="A, rcond=None, *, overwrite_a=False, check_finite=True, "
+                 "lapack_driver='gesdd'",
+             expand=_null_space_expand,
+             doc="scipy.linalg.null_space: the trailing rows of np.linalg.svd's Vh.")

@@ -9,11 +9,13 @@ where SciPy keeps it, and every derivative is built from primitives
 ``polygamma(n + 1, x)``), so derivatives of any order work.
 
 Arguments SciPy treats as integers or shape parameters whose derivative is
-not implemented (``polygamma``'s order, ``zeta``'s exponent, the ``a`` of
-``gammainc``, ``boxcox``'s ``lmbda``, ...) are *data*: they are keyword
+not implemented (``polygamma``'s order, ``zeta``'s exponent, ``boxcox``'s
+``lmbda``, ...) are *data*: they are keyword
 operands of the internal primitive, so differentiating with respect to one
 is a compile-time error, never a silent zero.  The public callable is a
-composite that puts the user's arguments in that order.
+composite that puts the user's arguments in that order.  ``gammainc``'s
+``a`` and ``betainc``'s ``a``, ``b`` (and their complements and inverses)
+are differentiated by quadrature helpers (no closed form; see below).
 
 Conventions at singular points (documented in the README too):
 
@@ -40,6 +42,7 @@ import numpy as np
 import scipy.special as sc
 
 from ..errors import S2SGradError
+from .. import runtime
 from ..ir import Const
 from . import printing
 from .core import (REGISTRY, defcomposite, defprim, elementwise_shape, shape_fresh, shape_of,
@@ -93,7 +96,7 @@ def _shape_all(args, kwargs):
 
 
 def def_with_data(name, public, order, data, partials, *, public_expand=None, public_sig=None,
-                  real_values=False):
+                  real_values=False, composite=True):
     """A SciPy function ``public(*order)`` differentiable in the arguments not
     in ``data``.  The primitive takes those positionally and the data as
     keywords (``polygamma(x, n=n)``) -- so differentiating a data argument
@@ -101,7 +104,9 @@ def def_with_data(name, public, order, data, partials, *, public_expand=None, pu
     resolves to a composite that reorders the user's arguments.
     ``partials(em, out, *values, **data)`` gives one expression per value.
     ``real_values``: the values are real (angles) and the result complex, so
-    their cotangents are the real parts (complex.py's convention)."""
+    their cotangents are the real parts (complex.py's convention).
+    ``composite=False``: only the primitive (an internal variant of a public
+    function another one already resolves to)."""
     if public is None:              # not in the installed SciPy
         return None
     values = [p for p in order if p not in data]
@@ -129,7 +134,7 @@ def def_with_data(name, public, order, data, partials, *, public_expand=None, pu
                 total = em.add_ct(total, em.multiply(d, p))
         return em.broadcast_like(total, out)
 
-    sig = ", ".join(values) + ", /, " + ", ".join(data)
+    sig = ", ".join(values) + ", /" + "".join(f", {d}" for d in data)
     prim = defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, printer=printer, pyname=pyname,
                    shape=_shape_all, doc=f"{pyname}: differentiable in {', '.join(values)}; "
                                          f"{', '.join(data)} data.")
@@ -138,6 +143,8 @@ def def_with_data(name, public, order, data, partials, *, public_expand=None, pu
         named = dict(zip(order, args), **kwargs)
         return em.call(prim, *[named[p] for p in values], **{k: named[k] for k in data})
 
+    if not composite:
+        return prim
     defcomposite(pyname, public, sig=public_sig or ", ".join(order),
                  expand=expand if public_expand is None else public_expand(expand),
                  doc=f"{pyname}({', '.join(order)})")
@@ -296,10 +303,15 @@ def _gamma_density(em, a, x):
     return em.exp(em.subtract(em.subtract(em.xlogy(em.subtract(a, 1), x), x), c(em, "gammaln", a)))
 
 
-def_with_data("gammainc", getattr(sc, "gammainc", None), ("a", "x"), ("a",),
-              lambda em, out, x, a: [_gamma_density(em, a, x)])
-def_with_data("gammaincc", getattr(sc, "gammaincc", None), ("a", "x"), ("a",),
-              lambda em, out, x, a: [em.negative(_gamma_density(em, a, x))])
+# In the parameters (a, b) the derivatives have no closed form: the runtime
+# helpers gammainc_da, betainc_da, betainc_db integrate them by quadrature
+# (runtime_linalg.py); they are differentiable in x (the x-derivative of
+# dP/da is the density times log(x) - digamma(a)), not again in a, b.
+def_with_data("gammainc", getattr(sc, "gammainc", None), ("a", "x"), (),
+              lambda em, out, a, x: [em.call("gammainc_da", a, x), _gamma_density(em, a, x)])
+def_with_data("gammaincc", getattr(sc, "gammaincc", None), ("a", "x"), (),
+              lambda em, out, a, x: [em.negative(em.call("gammainc_da", a, x)),
+                                     em.negative(_gamma_density(em, a, x))])
 
 
 def _beta_density(em, a, b, x):
@@ -308,10 +320,67 @@ def _beta_density(em, a, b, x):
                               c(em, "betaln", a, b)))
 
 
-def_with_data("betainc", getattr(sc, "betainc", None), ("a", "b", "x"), ("a", "b"),
-              lambda em, out, x, a, b: [_beta_density(em, a, b, x)])
-def_with_data("betaincc", getattr(sc, "betaincc", None), ("a", "b", "x"), ("a", "b"),
-              lambda em, out, x, a, b: [em.negative(_beta_density(em, a, b, x))])
+def _betainc_partials(sign):
+    def partials(em, out, a, b, x):
+        ps = [em.call("betainc_da", a, b, x), em.call("betainc_db", a, b, x),
+              _beta_density(em, a, b, x)]
+        return ps if sign > 0 else [em.negative(p) for p in ps]
+    return partials
+
+
+def_with_data("betainc", getattr(sc, "betainc", None), ("a", "b", "x"), (),
+              _betainc_partials(1))
+def_with_data("betaincc", getattr(sc, "betaincc", None), ("a", "b", "x"), (),
+              _betainc_partials(-1))
+
+
+def _param_rule(name, impl, nparams, dx):
+    """The runtime helper ``name(*params, x)`` (a parameter derivative),
+    differentiable in x by ``dx(em, *params, x)``; the parameters are data
+    (a second derivative in them is refused)."""
+    def vjp(em, g, out, *args):
+        return [None] * nparams + [em.unbroadcast(em.multiply(g, dx(em, *args)), args[-1])]
+
+    def jvp(em, dots, out, *args):
+        if dots[-1] is None:
+            return None
+        return em.broadcast_like(em.multiply(dots[-1], dx(em, *args)), out)
+
+    params = ", ".join(f"p{i}" for i in range(nparams))
+    defprim(name, impl, sig=f"{params}, x, /", vjp=vjp, jvp=jvp, pyname=name,
+            shape=_shape_all, data_args=lambda i: i < nparams,
+            doc=f"runtime helper: {impl.__doc__}")
+
+
+def _dlog_gamma(em, a, x):
+    return em.multiply(_gamma_density(em, a, x), em.subtract(em.log(x), c(em, "digamma", a)))
+
+
+def _dlog_beta(first):
+    def dx(em, a, b, x):
+        ab = c(em, "digamma", em.add(a, b))
+        t = em.subtract(em.add(em.log(x), ab), c(em, "digamma", a)) if first else \
+            em.subtract(em.add(em.log1p(em.negative(x)), ab), c(em, "digamma", b))
+        return em.multiply(_beta_density(em, a, b, x), t)
+    return dx
+
+
+# The variants with the parameters as data, for scipy.stats' discrete
+# distributions (binom's n, nbinom's n, ...: integers, or parameters s2sgrad
+# does not differentiate) -- differentiating one there is refused.
+def_with_data("gammainc_x", getattr(sc, "gammainc", None), ("a", "x"), ("a",),
+              lambda em, out, x, a: [_gamma_density(em, a, x)], composite=False)
+def_with_data("gammaincc_x", getattr(sc, "gammaincc", None), ("a", "x"), ("a",),
+              lambda em, out, x, a: [em.negative(_gamma_density(em, a, x))], composite=False)
+def_with_data("betainc_x", getattr(sc, "betainc", None), ("a", "b", "x"), ("a", "b"),
+              lambda em, out, x, a, b: [_beta_density(em, a, b, x)], composite=False)
+def_with_data("betaincc_x", getattr(sc, "betaincc", None), ("a", "b", "x"), ("a", "b"),
+              lambda em, out, x, a, b: [em.negative(_beta_density(em, a, b, x))],
+              composite=False)
+
+_param_rule("gammainc_da", runtime.gammainc_da, 1, _dlog_gamma)
+_param_rule("betainc_da", runtime.betainc_da, 2, _dlog_beta(True))
+_param_rule("betainc_db", runtime.betainc_db, 2, _dlog_beta(False))
 
 
 # pdtr(k, m) = P(Poisson(m) <= floor(k)): d/dm = -pmf(floor(k); m)

@@ -87,8 +87,9 @@ if hasattr(sc, "sph_harm_y"):
 # owens_t(h, a): dT/dh = -phi(h) erf(a h / sqrt 2) / 2, dT/da =
 # exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)).  ndtri_exp(y) = ndtri(exp(y)):
 # exp(y) / phi(out).  The inverses gammaincinv(a, y), gammainccinv(a, y),
-# betaincinv(a, b, y) in y (1 / the forward function's x-derivative; a, b
-# data, as gammainc's a).  scipy.special.round is data.
+# betaincinv(a, b, y) in y (1 / the forward function's x-derivative) and,
+# since session 21, in a and b (-dF/da / dF/dx, by the quadrature helpers).
+# scipy.special.round is data.
 
 import math  # noqa: E402
 
@@ -143,29 +144,34 @@ _special("ndtri_exp", 1, lambda em, out, y: [em.multiply(
 
 
 def _gammaincinv_partials(sign):
-    def partials(em, out, y, a=None):
-        # 1 / (d/dx P(a, x)) = Gamma(a) x^(1 - a) e^x at x = out
+    def partials(em, out, a, y):
+        # 1 / (d/dx P(a, x)) = Gamma(a) x^(1 - a) e^x at x = out; in a (implicit
+        # function theorem, P(a, x) = y or Q(a, x) = y): -dP/da / dP/dx
         d = em.exp(em.add(em.subtract(out, em.multiply(em.subtract(a, 1.0), em.log(out))),
                           c(em, "gammaln", a)))
-        return [d if sign > 0 else em.negative(d)]
+        da = em.negative(em.multiply(em.call("gammainc_da", a, out), d))
+        return [da, d if sign > 0 else em.negative(d)]
     return partials
 
 
-def_with_data("gammaincinv", getattr(sc, "gammaincinv", None), ("a", "y"), ("a",),
+def_with_data("gammaincinv", getattr(sc, "gammaincinv", None), ("a", "y"), (),
               _gammaincinv_partials(1))
-def_with_data("gammainccinv", getattr(sc, "gammainccinv", None), ("a", "y"), ("a",),
+def_with_data("gammainccinv", getattr(sc, "gammainccinv", None), ("a", "y"), (),
               _gammaincinv_partials(-1))
 
 
-def _betaincinv_partials(em, out, y, a=None, b=None):
-    # 1 / (d/dx I_x(a, b)) = B(a, b) x^(1 - a) (1 - x)^(1 - b) at x = out
+def _betaincinv_partials(em, out, a, b, y):
+    # 1 / (d/dx I_x(a, b)) = B(a, b) x^(1 - a) (1 - x)^(1 - b) at x = out;
+    # in a and b: -dI/da / dI/dx, -dI/db / dI/dx
     lg = em.subtract(c(em, "betaln", a, b),
                      em.add(em.multiply(em.subtract(a, 1.0), em.log(out)),
                             em.multiply(em.subtract(b, 1.0), em.log1p(em.negative(out)))))
-    return [em.exp(lg)]
+    d = em.exp(lg)
+    return [em.negative(em.multiply(em.call("betainc_da", a, b, out), d)),
+            em.negative(em.multiply(em.call("betainc_db", a, b, out), d)), d]
 
 
-def_with_data("betaincinv", getattr(sc, "betaincinv", None), ("a", "b", "y"), ("a", "b"),
+def_with_data("betaincinv", getattr(sc, "betaincinv", None), ("a", "b", "y"), (),
               _betaincinv_partials)
 
 if hasattr(sc, "round"):

@@ -68,7 +68,8 @@ import scipy.stats as st
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from . import printing
-from .core import defcomposite, defprim, shape_fresh
+from . import scipy_special_more  # noqa: F401  (stdtrit)
+from .core import REGISTRY, defcomposite, defprim, shape_fresh, shape_of
 from .scipy_special import c
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -346,6 +347,18 @@ t.distribution("sf", _t_sf, 1.0, 0.0)
 t.distribution("logcdf", _log_cdf(_t_cdf, _t_sf, _zero), -_INF, 0.0)
 t.distribution("logsf", _log_sf(_t_cdf, _t_sf, _zero), 0.0, -_INF)
 
+
+def _t_ppf(em, q, df):
+    # SciPy: stdtrit(df, q) inside (0, 1) -- stdtrit(df, 0) is +inf, so the
+    # ends are the support's, as SciPy's generic ppf sets them
+    inner = em.call("stdtrit", q, df=df)
+    return em.where(em.equal(q, 0), -_INF, em.where(em.equal(q, 1), _INF, inner))
+
+
+if "stdtrit" in REGISTRY:     # (scipy_special_more)
+    t.quantile("ppf", _t_ppf)
+    t.quantile("isf", lambda em, q, df: em.negative(_t_ppf(em, q, df)))
+
 # ------------------------------------------------------------ gamma
 
 
@@ -354,11 +367,11 @@ def _gamma_logpdf(em, z, a):
 
 
 def _gamma_cdf(em, z, a):
-    return em.call("gammainc", z, a=a)
+    return em.call("gammainc", a, z)
 
 
 def _gamma_sf(em, z, a):
-    return em.call("gammaincc", z, a=a)
+    return em.call("gammaincc", a, z)
 
 
 gamma = _Dist(st.gamma, ("a",), support=(0.0, _INF),
@@ -367,6 +380,8 @@ gamma.density("logpdf", _gamma_logpdf, log=True)
 gamma.density("pdf", lambda em, z, a: em.exp(_gamma_logpdf(em, z, a)), log=False)
 gamma.distribution("cdf", _gamma_cdf, 0.0, 1.0)
 gamma.distribution("sf", _gamma_sf, 1.0, 0.0)
+gamma.quantile("ppf", lambda em, q, a: em.call("gammaincinv", a, q))     # (SciPy's _ppf)
+gamma.quantile("isf", lambda em, q, a: em.call("gammainccinv", a, q))
 def _gamma_median_impl(a):
     return sc.gammaincinv(a, 0.5)
 
@@ -386,11 +401,11 @@ def _beta_logpdf(em, z, a, b):
 
 
 def _beta_cdf(em, z, a, b):
-    return em.call("betainc", z, a=a, b=b)
+    return em.call("betainc", a, b, z)
 
 
 def _beta_sf(em, z, a, b):
-    return em.call("betaincc", z, a=a, b=b)
+    return em.call("betaincc", a, b, z)
 
 
 beta = _Dist(st.beta, ("a", "b"), support=(0.0, 1.0),
@@ -797,11 +812,11 @@ def _binom_logpmf(em, k, n, p):
 
 def _binom_cdf(em, kf, n, p):
     # P(K <= k) = I_{1-p}(n - k, k + 1), in p (k and n are data)
-    return em.call("betainc", em.subtract(1.0, p), a=em.subtract(n, kf), b=em.add(kf, 1))
+    return em.call("betainc_x", em.subtract(1.0, p), a=em.subtract(n, kf), b=em.add(kf, 1))
 
 
 def _binom_sf(em, kf, n, p):
-    return em.call("betainc", p, a=em.add(kf, 1), b=em.subtract(n, kf))
+    return em.call("betainc_x", p, a=em.add(kf, 1), b=em.subtract(n, kf))
 
 
 def _is_integral(em, n):
@@ -1059,7 +1074,7 @@ def _gennorm_logpdf(em, z, b):
 
 def _gennorm_cdf(em, z, b):
     # 1/2 + sign(z) gammainc(1/b, |z|^b) / 2 (b is data: gammainc's a)
-    g = em.call("gammainc", em.power(em.absolute(z), b), a=em.divide(1.0, b))
+    g = em.call("gammainc_x", em.power(em.absolute(z), b), a=em.divide(1.0, b))
     return em.add(0.5, em.multiply(em.multiply(0.5, em.sign(z)), g))
 
 
@@ -1133,11 +1148,11 @@ def _nbinom_logpmf(em, k, n, p):
 
 def _nbinom_cdf(em, kf, n, p):
     # I_p(n, k + 1), in p (n and k are data)
-    return em.call("betainc", p, a=n, b=em.add(kf, 1))
+    return em.call("betainc_x", p, a=n, b=em.add(kf, 1))
 
 
 def _nbinom_sf(em, kf, n, p):
-    return em.call("betaincc", p, a=n, b=em.add(kf, 1))
+    return em.call("betaincc_x", p, a=n, b=em.add(kf, 1))
 
 
 nbinom = _Discrete(st.nbinom, ("n", "p"),
@@ -1464,3 +1479,119 @@ def _norm_entropy(em, loc=None, scale=None):
 
 defcomposite("scipy.stats.norm.entropy", sig="loc=0, scale=1", expand=_norm_entropy,
              methods=[(st.norm, "entropy")], doc="scipy.stats.norm.entropy(loc, scale)")
+
+
+# ------------------------------------------------------------ session 21 (cov8)
+#
+# trim_mean(a, proportiontocut, axis=0): the mean of the sorted values
+# between int(p n) and n - int(p n) along the axis (SciPy partitions; the
+# same values), the bounds data.  pearsonr(x, y) (1-d, two-sided): r =
+# <xm, ym> / (|xm| |ym|) clipped to [-1, 1], p = 2 betaincc(n/2 - 1, n/2 - 1,
+# (|r| + 1) / 2) (SciPy's beta distribution on [-1, 1]); returned as the
+# tuple (r, p) (indexing and unpacking work, the result's attributes do not).
+from .indexing import Slot  # noqa: E402
+from .. import runtime  # noqa: E402
+
+
+def _trim_mean(em, a, proportiontocut, axis=Const(0)):
+    ax = axis.value if isinstance(axis, Const) else needs_const_axis()
+    if ax is None:
+        a = em.reshape(a, (-1,))
+        ax = 0
+    if not isinstance(ax, int):
+        raise S2SGradError("scipy.stats.trim_mean: axis must be a constant integer or None")
+    s = em.sort(a, axis=ax)
+    bounds = em.call("trim_mean_slice", a, proportiontocut, axis=ax)
+    index = ((slice(None),) * ax + (Slot(0),)) if ax >= 0 else \
+        ((Ellipsis, Slot(0)) + (slice(None),) * (-ax - 1))
+    return em.mean(em.call("getitem", s, bounds, _params={"index": index}), axis=ax)
+
+
+def needs_const_axis():
+    raise S2SGradError("scipy.stats.trim_mean: axis must be a constant integer or None")
+
+
+defprim("trim_mean_slice", runtime.trim_mean_slice, sig="a, p, /, axis=0", nondiff=True,
+        pyname="trim_mean_slice", shape=shape_fresh,
+        doc="runtime helper: the slice of the sorted values trim_mean averages (data).")
+defcomposite("scipy.stats.trim_mean", st.trim_mean, sig="a, proportiontocut, axis=0",
+             expand=_trim_mean, doc="scipy.stats.trim_mean: the mean of the kept sorted values.")
+
+
+def _pearsonr(em, x, y, alternative=None, method=None, axis=None):
+    if alternative is not None and not (isinstance(alternative, Const)
+                                        and alternative.value == "two-sided"):
+        raise S2SGradError("scipy.stats.pearsonr is differentiated with "
+                           "alternative='two-sided' only")
+    if method is not None and not (isinstance(method, Const) and method.value is None):
+        raise S2SGradError("scipy.stats.pearsonr: method= is not differentiated")
+    if axis is not None and not (isinstance(axis, Const) and axis.value in (0, -1)):
+        raise S2SGradError("scipy.stats.pearsonr is differentiated for 1-d x and y only")
+    x = em.call("require_vector", x, what="scipy.stats.pearsonr")
+    xm = em.subtract(x, em.mean(x))
+    ym = em.subtract(y, em.mean(y))
+    r = em.divide(em.sum(em.multiply(xm, ym)),
+                  em.sqrt(em.multiply(em.sum(em.square(xm)), em.sum(em.square(ym)))))
+    r = em.minimum(em.maximum(r, -1.0), 1.0)
+    ab = em.subtract(em.divide(em.size(x), 2.0), 1.0)
+    z = em.divide(em.add(em.absolute(r), 1.0), 2.0)
+    p = em.multiply(2.0, em.call("betaincc_x", z, a=ab, b=ab))
+    return r, em.minimum(p, 1.0)
+
+
+defprim("require_vector", runtime.require_vector, sig="x, /, what=''", pyname="require_vector",
+        vjp=lambda em, h, out, x, **kw: [h], jvp=lambda em, dots, out, x, **kw: dots[0],
+        linear=True, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: x itself, refused unless 1-d.")
+defcomposite("scipy.stats.pearsonr", st.pearsonr,
+             sig="x, y, *, alternative='two-sided', method=None, axis=0", expand=_pearsonr,
+             doc="scipy.stats.pearsonr (1-d, two-sided): (r, p-value).")
+
+
+# f(dfn, dfd) (SciPy's _logpdf; cdf/sf through scipy.special.fdtr/fdtrc, in x
+# and the degrees of freedom) and skewnorm(a) (log 2 + log phi(z) + log Phi(a z);
+# the normal where a == 0, as SciPy).
+
+def _f_logpdf(em, z, dfn, dfd):
+    n, m = dfn, dfd
+    lead = em.add(em.multiply(em.multiply(0.5, m), c(em, "log", m)),
+                  em.multiply(em.multiply(0.5, n), c(em, "log", n)))
+    tail = em.add(em.multiply(em.multiply(0.5, em.add(n, m)), em.log(em.add(m, em.multiply(n, z)))),
+                  c(em, "betaln", em.multiply(0.5, n), em.multiply(0.5, m)))
+    return em.subtract(em.add(lead, em.xlogy(em.subtract(em.multiply(0.5, n), 1.0), z)), tail)
+
+
+if "fdtr" in REGISTRY:
+    fdist = _Dist(st.f, ("dfn", "dfd"), support=(0.0, _INF),
+                  argcheck=lambda em, dfn, dfd: _and(em, _cmp(em, "greater", dfn, Const(0)),
+                                                     _cmp(em, "greater", dfd, Const(0))))
+    fdist.density("logpdf", _f_logpdf, log=True)
+    fdist.density("pdf", lambda em, z, n, m: em.exp(_f_logpdf(em, z, n, m)), log=False)
+    fdist.distribution("cdf", lambda em, z, n, m: em.call("fdtr", n, m, z), 0.0, 1.0)
+    fdist.distribution("sf", lambda em, z, n, m: em.call("fdtrc", n, m, z), 1.0, 0.0)
+
+
+def _skewnorm_logpdf(em, z, a):
+    base = em.subtract(em.multiply(-0.5, em.square(z)), _LOG_SQRT_2PI)
+    return em.where(em.equal(a, 0), base,
+                    em.add(em.add(base, math.log(2.0)), em.log_ndtr(em.multiply(a, z))))
+
+
+skewnorm = _Dist(st.skewnorm, ("a",), argcheck=lambda em, a: em.isfinite(a))
+skewnorm.density("logpdf", _skewnorm_logpdf, log=True)
+skewnorm.density("pdf", lambda em, z, a: em.exp(_skewnorm_logpdf(em, z, a)), log=False)
+
+
+# refused with advice (session 21)
+from .core import explain_refusal  # noqa: E402
+
+explain_refusal("scipy", "mode", "scipy.stats.mode",
+                "is not differentiated: the mode is a value repeated in the data, and any "
+                "perturbation of continuous data breaks the tie (no derivative); for a "
+                "smooth summary use np.median, scipy.stats.trim_mean or a kernel density's "
+                "maximum written with NumPy")
+explain_refusal("scipy", "gaussian_kde", "scipy.stats.gaussian_kde",
+                "(an object built inside the differentiated function) is not supported; "
+                "write the estimate with NumPy: np.mean(scipy.stats.norm.pdf((x[:, None] - "
+                "data[None, :]) / h), axis=1) / h, with h Scott's factor "
+                "len(data) ** (-1 / 5) * np.std(data, ddof=1)")
