@@ -27,18 +27,11 @@ pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 from . import harness, jax_cases
 
 # refusals that are the right answer (a clear error naming the call), by case name prefix
-_COMPLEX = ("a rule written for real matrices refuses a complex one at run time "
-            "(require_real), rather than give a wrong derivative")
 INTENDED_REFUSALS = {
     "cov[aweights]": "np.cov's aweights are data (documented); differentiating them is refused",
-    "select[list-variable]": "np.select needs its lists as literals (the number of choices "
-                             "known when compiling)",
     "arange-float-start": "np.arange is data in s2sgrad: a differentiated start is refused "
                           "(use start + np.arange(n))",
     "gradient-spacing": "np.gradient's spacings are data: a differentiated one is refused",
-    "eigvalsh[complex]": _COMPLEX,
-    "cholesky[complex]": _COMPLEX,
-    "qr[complex]": _COMPLEX,
 }
 
 

@@ -31,11 +31,6 @@ INTENDED_REFUSALS = {
     # PyTorch has no derivative there either ("not implemented" in its OpInfos)
     "zeta[x-wrt]": "zeta's derivative in its first argument x has no closed form "
                    "(torch: 'Derivative wrt first tensor not implemented')",
-    "gammainc[a,x]": "gammainc's derivative in a has no closed form s2sgrad uses "
-                     "(torch.igamma: 'not implemented for input')",
-    "spherical_jn": _NO_RULE,
-    "unfold": _NO_RULE + " (sliding_window_view): index with an array of window offsets",
-    "cumulative_trapezoid": _NO_RULE + " (scipy.integrate): np.cumsum of the trapezoids",
     "complex[lax]": "the builtin complex() of an array element is refused; write a + 1j * b",
     "masked.nanvar": "np.nanvar(..., where=) is refused at compile time (unexpected keyword "
                      "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
