@@ -288,7 +288,7 @@ def loss_grad_generic(w, X, y, lam):
     _t5_bar = unbroadcast(_t4, 0.0)
     _t6 = 2 * w
     w_bar = _t5_bar * _t6
-    _t7 = _t3_bar / np.size(margin)
+    _t7 = _t3_bar / max(np.size(margin), 1)
     _t8 = _t2 + 1.0
     _t2_bar = _t7 / _t8
     _t1_bar = _t2_bar * _t2
