@@ -119,6 +119,32 @@ def mlp_cfg(params, X, y, cfg):
     return r
 
 
+def mlp_settings(params, X, y, cfg):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    r = np.sum((h @ params["W2"] + params["b2"] - y) ** 2)
+    if cfg["mode"] == "mean":
+        r = r / y.size
+    if cfg["clip"] is not None:
+        r = np.minimum(r, cfg["clip"])
+    return r * cfg["scale"]
+
+
+def static_args(w, n, flag):
+    h = w
+    for _ in range(n):
+        h = np.sin(h)
+    return np.sum(h * 2.0) if flag else np.sum(h)
+
+
+def with_aux(w, x):
+    z = np.tanh(x @ w)
+    return np.sum(z ** 2), z
+
+
+def affine(w, b, x):
+    return np.sum(np.tanh(x @ w + b) ** 2)
+
+
 _P = {"W1": np.ones((3, 4)), "b1": np.ones(4), "W2": np.ones((4, 2)), "b2": np.ones(2)}
 _X, _Y = np.ones((2, 3)), np.ones((2, 2))
 
@@ -152,6 +178,22 @@ CASES = [
     # a dict of int/bool settings passed as data (a differentiated dict with an
     # int leaf is refused): the general path, no fast runner yet
     ("dict params + int/bool cfg", s2sgrad.grad(mlp_cfg), (_P, _X, _Y, {"flag": True, "n": 2}),
+     {}),
+    # what users pass beside: settings with str/None/float values, static
+    # int/bool arguments, has_aux, a tuple of wrt, NumPy float32 scalars
+    ("dict params + str/None/float cfg", s2sgrad.grad(mlp_settings),
+     (_P, _X, _Y, {"mode": "mean", "clip": None, "scale": 0.5}), {}),
+    ("value_and_grad, cfg by keyword", s2sgrad.value_and_grad(mlp_cfg), (_P, _X, _Y),
+     {"cfg": {"flag": False, "n": 3}}),
+    ("static int + bool args", s2sgrad.grad(static_args), (np.ones(3), 2, True), {}),
+    ("int + bool by keyword", s2sgrad.grad(static_args), (np.ones(3),), {"n": 2, "flag": True}),
+    ("has_aux", s2sgrad.grad(with_aux, has_aux=True), (np.ones(3), np.ones((2, 3))), {}),
+    ("value_and_grad has_aux", s2sgrad.value_and_grad(with_aux, has_aux=True),
+     (np.ones(3), np.ones((2, 3))), {}),
+    ("wrt=(0, 1)", s2sgrad.grad(affine, wrt=(0, 1)), (np.ones(3), np.ones(1), np.ones((2, 3))), {}),
+    ("wrt=(0, 1), all keywords", s2sgrad.grad(affine, wrt=(0, 1)), (),
+     {"w": np.ones(3), "b": np.ones(1), "x": np.ones((2, 3))}),
+    ("np.float32 scalar + array", s2sgrad.grad(scaled), (np.ones(3, np.float32), np.float32(0.5)),
      {}),
 ]
 
@@ -206,6 +248,9 @@ def count_instructions(number, only):
                  "--toggle-collect=functools_reduce", sys.executable, os.path.abspath(__file__),
                  "--child", f"{i},{kind},{number}"], capture_output=True, text=True)
             m = re.search(r"Collected : (\d+)", out.stderr)
+            if out.returncode != 0:      # (the call raised: this version cannot run it)
+                counts.append(float("nan"))
+                continue
             if m is None:
                 raise SystemExit(f"valgrind failed: {out.stderr[-2000:]}")
             counts.append(int(m.group(1)) / number)

@@ -81,6 +81,41 @@ STRICT_SPECIALIZE = os.environ.get("S2SGRAD_STRICT_SPECIALIZE") == "1"
 _SPEC_ATTRS = ("wrt_leaves", "out_tree", "ranges", "simple")
 
 
+# Containers and strings passed as (non-differentiated) data: compiled for
+# their type only (lowering reads their items when the code runs), and the
+# specialiser's example of one is UNKNOWN (specialize.example_of), so nothing
+# it proves depends on their contents: the specialisation key has their type.
+_DATA_TYPES = (dict, list, tuple, str)
+
+
+def _spec_key(leaves):
+    """``specialize.signature(leaves)``, with a data container or string
+    (exact ``dict``/``list``/``tuple``/``str``) keyed by its type: a call
+    passing a settings dict is specialised to its other leaves' shapes."""
+    key = _signature(leaves)
+    if key is not None:
+        return key
+    data = [type(x) in _DATA_TYPES for x in leaves]
+    if not any(data):
+        return None
+    key = _signature([None if d else x for d, x in zip(data, leaves)])
+    if key is None:
+        return None
+    return tuple(_data_key(x) if d else k for d, x, k in zip(data, leaves, key))
+
+
+def _data_key(x):
+    """The specialisation key of a container or string passed as data: its
+    type; a dict's also its keys and its scalar items' types, of which
+    ``specialize.example_of`` gives the specialiser examples (a settings
+    dict's ``n * loss`` keeps its shape facts)."""
+    t = type(x)
+    if t is not dict:
+        return ("data", t)
+    return ("data", t, tuple([(k, None if v is None else type(v) if type(v) in (float, int, bool)
+                               or isinstance(v, np.generic) else "?") for k, v in x.items()]))
+
+
 def _pick(c, leaves, globals_, grads=False):
     """The compiled code to run for ``leaves``: ``c`` itself or its
     specialisation to the leaves' shapes and dtypes.  ``grads``: ``c``'s last
@@ -91,7 +126,7 @@ def _pick(c, leaves, globals_, grads=False):
         table = c.spec = {}
         c.spec_seen = {}
         c.spec_count = 0
-    key = _signature(leaves)
+    key = _spec_key(leaves)
     hit = table.get(key)
     if hit is not None:
         return hit
@@ -284,6 +319,7 @@ class _Lazy:
 
 def _describe_signature(key):
     return ", ".join(f"dtype {t[1].__name__}" if isinstance(t, tuple) and t[0] == "dtype" else
+                     t[1].__name__ if isinstance(t, tuple) and t[0] == "data" else
                      f"{t[1]}{list(t[0])}" if isinstance(t, tuple) else
                      "None" if t is None else t.__name__ for t in key)
 
@@ -686,8 +722,11 @@ def _arg_key(a, depth=0):
         return t
     if a is None:
         return None
-    if t is int or t is bool:
-        return (t, a)                 # maybe a compile-time constant: its value matters
+    if t is int or t is bool or t is str:
+        # an argument: maybe a compile-time constant, its value matters; an
+        # item of a container (a setting passed as data, read when the code
+        # runs): its type (the runner tests the same)
+        return (t, a) if not depth else t
     if isinstance(a, np.generic):
         return t                      # the type fixes shape () and the dtype
     if (t is dict or t is list or t is tuple or t is collections.OrderedDict) and depth < 8:
@@ -791,6 +830,8 @@ def _tuple_items(ret, last):
     names = [e.id for e in node.value.elts]
     out = re.sub(r"_s2s_r\[(\d+)\]", lambda m: names[int(m.group(1))]
                  if int(m.group(1)) < len(names) else m.group(0), ret)
+    # (the checked path's fallback passes the whole result on: the same tuple)
+    out = out.replace("_s2s_finish(_s2s_r, ", f"_s2s_finish(({', '.join(names)},), ")
     return out if "_s2s_r" not in out else None
 
 
@@ -861,6 +902,7 @@ class _FastCall:
         # them defaults; one without must be passed, else the general path
         # raises Python's TypeError).
         values, fill = [], []          # values: the runner's name of each leaf
+        in_data = []                   # how the runner reads arrays held in data containers
         some = t._defaults[0] is not None
         # the generated function's parameter names: a container's leaves are
         # bound to them (params_W), so that its body can be inlined
@@ -896,6 +938,12 @@ class _FastCall:
                 sig.append(n)
             j = len(values)
             values.append(n)
+            if kind == "leaf" and type(leaves[j]) in (dict, list, tuple):
+                # a container passed as data (a settings dict): compiled for
+                # its type; tested as the general path keys it (_data)
+                if not cls._data(n, leaves[j], ns, checks, in_data):
+                    return None
+                continue
             check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
             if check is None:
                 return None
@@ -947,8 +995,15 @@ class _FastCall:
                 ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
                        f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
                        f" _s2s_r.flags.writeable"
-                       + "".join(f" and _s2s_r is not {v}" for v in values)
+                       + "".join(f" and _s2s_r is not {v}" for v in values + in_data)
                        + f" else {ret})")
+            else:
+                # the same test for every gradient, inlined; all of them
+                # fresh, distinct and of their arguments' kinds: the result
+                # is assembled as with proven gradients, else _s2s_finish
+                checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns)
+                if checked is not None:
+                    ret = f"({checked[1]} if {checked[0]} else {ret})"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
         hot_body = f"                {body}\n"
@@ -1032,6 +1087,9 @@ class _FastCall:
             return None
         if x is None:
             return f"{n} is None"
+        if tx is str:           # a mode string: data (its type) or static (its value)
+            ns[f"_s2s_v{j}"] = x
+            return f"_s2s_type({n}) is str" + (f" and {n} == _s2s_v{j}" if static else "")
         if tx in (int, bool):
             ns[f"_s2s_v{j}"] = x
             ns[f"_s2s_k{j}"] = tx
@@ -1093,6 +1151,61 @@ class _FastCall:
             checks.append(f"_s2s_type({name} := {sub})" + check[len(head):])
         return True
 
+    # the kinds of item a container passed as data may hold on the fast path
+    # (anything else -- a function, an np.matrix, a duck array, an object --
+    # may change how the general path compiles or refuses the call)
+    _DATA_ITEMS = (float, int, bool, str, complex, _ND)
+
+    @classmethod
+    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None):
+        """Append to ``checks`` the tests that ``value`` (read as ``expr``), a
+        container passed as data, has the exact type, keys in order or length,
+        and at every item the exact type (a nested container: recursively, to
+        a depth of 8; None: ``is None``) that it has now -- what
+        :func:`_arg_key` keys, and more than the compiled code depends on
+        (its type only: the items are read when the code runs, so a changed
+        setting gives its new value).  The exact item types keep every
+        content-dependent decision of :meth:`_Transformed._specs` (a tuple of
+        functions, an ``np.matrix`` inside) on the general path.  False for
+        other contents.  ``arrays``: gets the expressions of the array items
+        (a gradient is never returned as one of them)."""
+        t = type(value)
+        if t not in (dict, list, tuple) or depth > 8:
+            return False
+        m = len(checks)
+        ns[f"_s2s_T{m}"] = t
+        test = f"_s2s_type({first or expr}) is _s2s_T{m}"
+        if t is dict:
+            keys = tuple(value)
+            if any(type(k) not in (str, int) for k in keys):
+                return False
+            ns["_s2s_tuple"] = tuple
+            ns[f"_s2s_K{m}"] = keys
+            checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
+            items = [(f"{expr}[{k!r}]", value[k]) for k in keys]
+        else:
+            checks.append(f"{test} and len({expr}) == {len(value)}")
+            items = [(f"{expr}[{i}]", v) for i, v in enumerate(value)]
+        for sub, v in items:
+            tv = type(v)
+            if tv in (dict, list, tuple):
+                name = f"_s2s_c{len(checks)}"
+                if not cls._data(name, v, ns, checks, arrays, depth + 1,
+                                 first=f"{name} := {sub}"):
+                    return False
+            elif v is None:
+                checks.append(f"{sub} is None")
+            elif tv in cls._DATA_ITEMS or (isinstance(v, np.generic) and
+                                           tv.__module__ == "numpy"):
+                k = f"_s2s_D{len(checks)}"
+                ns[k] = tv
+                checks.append(f"_s2s_type({sub}) is {k}")
+                if tv is _ND:
+                    arrays.append(sub)
+            else:
+                return False
+        return True
+
     @staticmethod
     def _build(td, items):
         """The expression rebuilding a gradient of structure ``td`` from the
@@ -1117,13 +1230,60 @@ class _FastCall:
             out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
         return out
 
+    # the types of a value returned beside the gradients (value_and_grad's
+    # loss) that _finish returns as it is and that share no memory
+    _SCALARS = (float, complex, np.float64, np.float32, np.float16, np.longdouble,
+                np.complex128, np.complex64)
+
     @staticmethod
-    def _returns(t, c, sc, leaves, specs):
+    def _checked(t, c, sc, leaves, specs, values, in_data, ns):
+        """``(test, expression)``: the user's call's result assembled from the
+        generated code's as :meth:`_returns` does for proven gradients, and
+        the run-time test under which that is what ``_finish`` returns -- every
+        gradient (of an array argument) a fresh writeable array of its
+        argument's shape and dtype (``base is None``: it owns its memory), not
+        an argument, not an array held in a data container and not an earlier
+        gradient (so no two share memory); ``value_and_grad``'s value a
+        Python or NumPy scalar.  None where it does not apply (``has_aux``,
+        scalar or duck-array arguments)."""
+        wrt = c.wrt_leaves
+        if t.has_aux or not wrt or any(type(leaves[i]) is not _ND for i in wrt) or \
+                any(_is_duck(x) for x in leaves) or \
+                any(f"_s2s_t{i}" not in ns for i in wrt):
+            return None
+        nvals = len(c.func.results) - len(wrt)
+        expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)))
+        if expr is None:
+            return None
+        tup = c.func.info.get("tuple_result")
+        items = [f"_s2s_r[{nvals + k}]" if tup else "_s2s_r" for k in range(len(wrt))]
+        arrays = [v for v, x in zip(values, leaves) if type(x) is _ND] + in_data
+        fresh = _fresh_grads(getattr(sc, "func", None), len(wrt)) or [False] * len(wrt)
+        tests = []
+        for k, (it, i) in enumerate(zip(items, wrt)):
+            x = leaves[i]
+            tests.append(f"_s2s_type({it}) is _s2s_ND and {it}.shape == {x.shape!r} and "
+                         f"{it}.dtype is _s2s_t{i}")
+            if not fresh[k]:
+                # (a fresh result, by the alias model, is new memory: none of these)
+                tests[-1] += (f" and {it}.base is None and {it}.flags.writeable"
+                              + "".join(f" and {it} is not {v}"
+                                        for v in arrays + items[:k] + items[k + 1:]))
+        if nvals:
+            ns["_s2s_scalars"] = _FastCall._SCALARS
+            tests += [f"_s2s_type(_s2s_r[{k}]) in _s2s_scalars" for k in range(nvals)]
+        return " and ".join(tests), expr
+
+    @staticmethod
+    def _returns(t, c, sc, leaves, specs, direct=None):
         """The expression (of the generated code's result ``_s2s_r``) that the
-        user's call returns, when it needs no checks; else None."""
+        user's call returns, when it needs no checks; else None.  ``direct``:
+        the flags to assume instead of the specialisation's
+        (:meth:`_checked` tests them at run time)."""
         if any(_is_duck(x) for x in leaves):
             return None
-        direct = sc.__dict__.get("direct_flags")
+        if direct is None:
+            direct = sc.__dict__.get("direct_flags")
         if direct is None:
             return None
         nvals = len(c.func.results) - len(c.wrt_leaves)
@@ -1183,6 +1343,24 @@ class _FastCall:
             else:
                 return None
         return items
+
+
+def _fresh_grads(func, nwrt):
+    """Per gradient result of the generated code's IR ``func``: whether the
+    alias model proves it new memory that no argument, no other result and
+    no other gradient shares (the freshness half of
+    ``specialize.direct_flags``, without its shape and dtype facts, which
+    :meth:`_FastCall._checked` tests at run time); None when two results may
+    be one object."""
+    from .alias import fresh_result
+    if func is None or func.info.get("foreign"):
+        return None
+    n = len(func.results) - nwrt
+    grads = func.results[n:]
+    if len({id(r) for r in grads}) != len(grads) or any(r in func.results[:n] for r in grads):
+        return None
+    defs = {o: e for e in func.body.eqns for o in e.outs}
+    return [isinstance(r, Var) and r in defs and fresh_result(defs[r]) for r in grads]
 
 
 def _flat_aux(out_tree, nvals):
@@ -1942,7 +2120,7 @@ class _GradBase(_Transformed):
         if fast is None:
             fast = self._fast = {}
         if len(fast) >= self.MAX_FAST or "spec" not in c.__dict__ or \
-                c.spec.get(_signature(leaves)) is not sc:
+                c.spec.get(_spec_key(leaves)) is not sc:
             return
         try:
             key = _call_key(args, kwargs)

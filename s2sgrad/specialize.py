@@ -177,6 +177,12 @@ def example_of(value):
         return 0
     if isinstance(value, np.generic):
         return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
+    if t is dict:
+        # a settings dict passed as data (s2sgrad.api keys it with its keys and
+        # its scalar items' types): examples of its Python and NumPy scalars,
+        # UNKNOWN for anything else (an array read from it is never known)
+        return {k: example_of(v) if v is None or type(v) in (float, int, bool) or
+                isinstance(v, np.generic) else UNKNOWN for k, v in value.items()}
     if rng_kind(value) is not None:
         return _throwaway(rng_kind(value))     # never the user's generator
     if is_duck(value) and known_shape(value) and isinstance(value.dtype, np.dtype):

@@ -187,8 +187,7 @@ def test_values_and_gradients_float64(name):
             for path, x in leaf_items(c):
                 np.testing.assert_allclose(at(got, path), want_g[path], rtol=1e-6, atol=1e-8)
                 assert not np.shares_memory(at(got, path), x)
-    if name != "dict + int/bool cfg":   # (a data dict of settings: the general path)
-        assert hot(g) and hot(vg), "the container call did not get a fast runner"
+    assert hot(g) and hot(vg), "the container call did not get a fast runner"
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -78,8 +78,8 @@ class ExpressionsMixin:
         for op, right_node in zip(node.ops, node.comparators):
             right = self.expr(right_node)
             if isinstance(op, (ast.Is, ast.IsNot)):
-                r = self.identity_test(left, right, node)
-                if isinstance(op, ast.IsNot):
+                r = self.identity_test(left, right, node, isinstance(op, ast.IsNot))
+                if isinstance(op, ast.IsNot) and isinstance(r, Const):
                     r = Const(not r.value)
             elif isinstance(op, (ast.In, ast.NotIn)):
                 r = self.membership(left, right, node)
@@ -131,7 +131,7 @@ class ExpressionsMixin:
                 return acc
         return acc
 
-    def identity_test(self, a, b, node):
+    def identity_test(self, a, b, node, negate=False):
         if isinstance(a, Const) and isinstance(b, Const):
             return Const(a.value is b.value)
         if isinstance(a, (Static, ObjVal)) and isinstance(b, (Static, ObjVal)):
@@ -139,6 +139,14 @@ class ExpressionsMixin:
         for x, y in ((a, b), (b, a)):      # model is None: an object known while compiling
             if isinstance(x, ObjVal) and isinstance(y, Const):
                 return Const(x.obj is y.value)
+        # An item of a container passed as data (or read live from outside:
+        # may_be_sequence) may be None when the code runs ({"clip": None}):
+        # tested then (``negate``: ``is not None``).
+        for x, y in ((a, b), (b, a)):
+            if isinstance(x, Const) and x.value is None and isinstance(y, Var) and \
+                    self.may_be_sequence(y):
+                return self.apply(P.get("is_not_none" if negate else "is_none"), [y], {},
+                                  node)
         # A computed value is never None: arguments that are None are constants.
         for x, y in ((a, b), (b, a)):
             if isinstance(x, Const) and x.value is None and isinstance(y, (Var, Seq, DictVal)):

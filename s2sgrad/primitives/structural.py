@@ -57,6 +57,21 @@ DTYPE = defprim("result_type", np.result_type, sig="*arrays_and_dtypes", nondiff
                 shape=shape_fresh, inline=True)
 defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: SCALAR,
         inline=True)
+
+
+def _is_none_printer(args, kwargs, eqn):
+    return ast.Compare(left=args[0], ops=[ast.IsNot() if eqn.prim.name == "is_not_none" else
+                                          ast.Is()], comparators=[ast.Constant(None)])
+
+
+# ``v is None`` / ``v is not None`` of a value that may hold any Python object
+# when the code runs (an item of a container passed as data: a settings dict
+# with ``"clip": None``), tested then.  No impl: never folded while
+# specialising (the example of such a value says nothing about None).
+for _name in ("is_none", "is_not_none"):
+    defprim(_name, None, sig="x, /", nondiff=True, shape=lambda a, k: SCALAR,
+            printer=_is_none_printer, inline=True)
+
 defattr("shape", SHAPE)
 defattr("ndim", NDIM)
 defattr("size", SIZE)
