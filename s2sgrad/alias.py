@@ -492,11 +492,21 @@ class AliasModel:
         return repl
 
     def _check_unknown(self, v, live, lists_only=False):
-        for b in self.unknown.get(v, ()):
+        unknown = self.unknown
+        for b in unknown.get(v, ()):
             if lists_only and not _is_runtime_list(b):
                 continue
             if live(b) or self._live_below(b, live):
                 raise UnknownAlias(v, b)
+            if lists_only or _is_runtime_list(b):
+                continue
+            # b (or a view of it) dead, but held by a runtime list that is
+            # live (``hs = [x]; h = x[::-1]``, a loop that may rebind h, then
+            # ``h += 0.1``: a write into x, which hs holds)
+            for d in [b] + self.descendants(b):
+                for c in unknown.get(d, ()):
+                    if c is not v and _is_runtime_list(c) and (live(c) or self._live_below(c, live)):
+                        raise UnknownAlias(v, c)
 
     def _live_below(self, v, live):
         return any(live(d) for d in self.descendants(v))
