@@ -166,16 +166,20 @@ def _use_references(mp):
 # ---------------------------------------------------------------- programs
 
 
-def _bench_module(tmp_path, n, shape="loops", tag="", prefix="pc7"):
-    """bench_compile's program of ``n`` statements of ``shape``, imported from
-    a file (module names distinct per test file by ``prefix`` and ``tag``)."""
-    name = f"{prefix}_{shape}_{n}{tag}"
-    (tmp_path / f"{name}.py").write_text(bench_compile.source(n, shape))
+def _import_text(tmp_path, name, text):
+    """Module ``name`` of source ``text``, written into ``tmp_path`` and imported."""
+    (tmp_path / f"{name}.py").write_text(text)
     sys.path.insert(0, str(tmp_path))
     try:
         return importlib.import_module(name)
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def _bench_module(tmp_path, n, shape="loops", tag="", prefix="pc7"):
+    """bench_compile's program of ``n`` statements of ``shape``, imported from
+    a file (module names distinct per test file by ``prefix`` and ``tag``)."""
+    return _import_text(tmp_path, f"{prefix}_{shape}_{n}{tag}", bench_compile.source(n, shape))
 
 
 def _bench_args(shape):

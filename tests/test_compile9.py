@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import gc
-import importlib
 import inspect
 import os
 import re
@@ -39,39 +38,16 @@ from s2sgrad.primitives import indexing
 from s2sgrad.primitives.indexing import Slot
 from tests import golden_functions as gf
 from tests import test_fuzz as fz
+from tests.test_compile6 import _fuzzed_gradients
+from tests.test_compile7 import _bench_args as _args, _bench_module, _import_text as _module
+from tests.test_list_loops7 import fd as _fd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 import bench_compile  # noqa: E402
 
 
-def _module(tmp_path, name, text):
-    (tmp_path / f"{name}.py").write_text(text)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(tmp_path))
-
-
 def _bench(tmp_path, n, shape, tag=""):
-    return _module(tmp_path, f"pc9_{shape}_{n}{tag}", bench_compile.source(n, shape))
-
-
-def _args(shape):
-    return np.full((4 if shape != "rnn" else 5, 3), 0.1), 0.1 * np.eye(3), np.zeros(3)
-
-
-def _fd(f, args, i, eps=1e-6):
-    x = np.array(args[i], dtype=np.float64)
-    g = np.zeros_like(x)
-    for k in np.ndindex(x.shape):
-        hi, lo = x.copy(), x.copy()
-        hi[k] += eps
-        lo[k] -= eps
-        a_hi, a_lo = list(args), list(args)
-        a_hi[i], a_lo[i] = hi, lo
-        g[k] = (f(*a_hi) - f(*a_lo)) / (2 * eps)
-    return g
+    return _bench_module(tmp_path, n, shape, tag, prefix="pc9")
 
 
 # ---------------------------------------------------------------- the collector
@@ -410,22 +386,10 @@ def _sources(tmp_path, tag):
         g = s2sgrad.grad(mod.f)
         g(*_args(shape))
         out.append(g.source.replace(f"_60{tag}.py", "_60.py"))
-    for seed in range(40):
-        try:
-            src, specs, _ = fz.generate(seed)
-        except RecursionError:
-            continue
-        f = fz.load(src)
-        args = fz.make_args(specs, seed)
-        wrt = tuple(i for i, (_, k, _, _) in enumerate(specs)
-                    if k not in ("int", "idx", "default"))
-        try:
-            g = s2sgrad.grad(f, wrt=wrt)
-            g(*args)
-        except Exception as exc:    # noqa: BLE001 (a refusal: its message must not change)
-            out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", f"{type(exc).__name__}: {exc}"))
-            continue
-        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", g.source))
+    for g in _fuzzed_gradients(40, keep_refusals=True):
+        # (a refusal: its message must not change either)
+        text = f"{type(g).__name__}: {g}" if isinstance(g, Exception) else g.source
+        out.append(re.sub(r"<fuzz program \d+>", "<fuzz>", text))
     return out
 
 

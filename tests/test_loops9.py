@@ -20,22 +20,7 @@ import pytest
 
 from s2sgrad import grad, value_and_grad
 from s2sgrad.liveness import delete_dead
-
-
-def fd(f, args, i, eps=1e-6):
-    x = np.array(args[i], dtype=np.float64)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[idx] += eps
-        xm[idx] -= eps
-        a = list(args)
-        a[i] = xp
-        fp = f(*a)
-        a[i] = xm
-        fm = f(*a)
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
+from tests.test_list_loops7 import fd     # central differences
 
 
 def code(g):
