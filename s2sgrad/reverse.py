@@ -251,6 +251,11 @@ class Reverser:
         self.adjoint_stacks: dict = {}  # stack -> stack of its popped values' cotangents
         self.stack_vars: set = set()    # stacks of the program being reversed
         self.fresh_lists: list = []     # lists created right before a reversed loop
+        # stack -> the primitives that read it other than push (pop,
+        # copy_stack, unzip): a stack only unzipped (the terms of a reversed
+        # loop, in a program that is itself a derivative) gives its pushed
+        # values no cotangent -- unzip has no rule, so its results have none
+        self.stack_readers: dict = {}
 
     # ---------------------------------------------------------- forward copy
 
@@ -259,6 +264,8 @@ class Reverser:
         for e in block.eqns:
             if e.prim.name in ("new_stack", "copy_stack"):
                 self.stack_vars.update(e.outs)
+            if e.prim.name in ("pop", "copy_stack", "unzip") and e.args:
+                self.stack_readers.setdefault(e.args[0], set()).add(e.prim.name)
             if e.blocks():
                 params = {k: (self.forward(v) if isinstance(v, Block) else v)
                           for k, v in e.params.items()}
@@ -342,6 +349,8 @@ class Reverser:
                    for o in eqn.outs]
             em.block.eqns.append(Eqn(P.get("push"), (ast_,) + tuple(cts), {}, (), {}, em.loc))
             return
+        if self.stack_readers.get(st, set()) <= {"unzip"}:
+            return          # (nothing popped: the pushed values' cotangent is 0)
         vals = eqn.args[1:]
         outs = tuple(name_derivative(Var("_bar", shape=P.shape_of(v)), v, "_bar")
                      if isinstance(v, Var) else Var() for v in vals)

@@ -400,3 +400,36 @@ def test_nested_grad_keeps_argument_dtype():
         np.testing.assert_allclose(out, expected, rtol=1e-5)
         _, dot = jvp(fn)((x,), (np.ones_like(x),))
         assert dot.dtype == np.float32
+
+
+# grad of a function calling grad(f), where f calls jacobian(jacobian(fun)):
+# the first derivative's reversed loops collect their factors on a terms
+# stack that only unzip reads; reversing that program again popped the
+# terms stack's adjoint, which nothing pushed ("pop from empty list" in the
+# generated code).  Nothing flows back through unzip, so the pushed values'
+# cotangent is 0.
+
+def _jj_fun(x):
+    return np.sin(np.outer(x, x)) + np.cos(np.dot(x, x))
+
+
+def _jj_f(x):
+    return np.sum(np.sin(s2sgrad.jacobian(s2sgrad.jacobian(_jj_fun))(x)))
+
+
+_jj_grad = s2sgrad.grad(_jj_f)
+_JJ_C = np.array([0.4, 1.3])
+
+
+def _jj_rr(x):
+    return np.sum(_jj_grad(x) * _JJ_C)
+
+
+def test_grad_of_grad_through_a_nested_jacobian():
+    x = np.array([0.3, -0.7])
+    v, g = s2sgrad.value_and_grad(_jj_rr)(x)
+    assert v == pytest.approx(np.sum(_jj_grad(x) * _JJ_C), rel=1e-12)
+    eps = 1e-5
+    fd = np.array([(_jj_rr(x + eps * e) - _jj_rr(x - eps * e)) / (2 * eps) for e in np.eye(2)])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(g, s2sgrad.hessian(_jj_f)(x) @ _JJ_C, rtol=1e-9, atol=1e-9)
