@@ -765,3 +765,26 @@ def check(case, reason):
         why = reason(case)
         assert why, "; ".join(f"{r.mode}: refused: {r.detail}" for r in refused)
         pytest.xfail(f"{why} ({refused[0].detail})")
+
+
+def reason_by_prefix(*tables):
+    """A ``reason(case)`` for :func:`check`: the reason of the first table's
+    first entry that ``case.name`` starts with (tables asked in order), or
+    None -- each port's intended refusals, by case name prefix."""
+    def reason(case):
+        for table in tables:
+            for prefix, why in table.items():
+                if case.name.startswith(prefix):
+                    return why
+        return None
+    return reason
+
+
+def order2_sample(cases, stride, offset, regressions, skip):
+    """The second-order checks (:func:`order2`) of every ``stride``-th case
+    (from ``offset``) and of the cases naming a regression, but those naming
+    a ``skip`` part (kinks, boolean outputs)."""
+    out = [order2(c) for i, c in enumerate(cases)
+           if (i % stride == offset or any(r in c.name for r in regressions)) and
+           not any(k in c.name for k in skip)]
+    return [c for c in out if c is not None]

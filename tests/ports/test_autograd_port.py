@@ -85,18 +85,10 @@ INTENDED_REFUSALS_ORDER2 = {
 ORDER2_SKIP = {"abs_at_0": "np.abs at 0"}
 
 
-def _reason(case):
-    for prefix, why in INTENDED_REFUSALS.items():
-        if case.name.startswith(prefix):
-            return why
-    return None
+_reason = harness.reason_by_prefix(INTENDED_REFUSALS)
 
 
-def _reason2(case):
-    for prefix, why in INTENDED_REFUSALS_ORDER2.items():
-        if case.name.startswith(prefix):
-            return why
-    return _reason(case)
+_reason2 = harness.reason_by_prefix(INTENDED_REFUSALS_ORDER2, INTENDED_REFUSALS)
 
 
 STRIDE = 7

@@ -49,11 +49,7 @@ def all_cases(areas=None):
             for c in _CASES[name]]
 
 
-def _reason(case):
-    for prefix, why in INTENDED_REFUSALS.items():
-        if case.name.startswith(prefix):
-            return why
-    return None
+_reason = harness.reason_by_prefix(INTENDED_REFUSALS)
 
 
 STRIDE = 6
@@ -92,18 +88,11 @@ REGRESSIONS_ORDER2 = tuple(INTENDED_REFUSALS_ORDER2) + ("prod[zero]", "prod[two-
 ORDER2_SKIP = ("max-ties",)
 
 
-def _reason2(case):
-    for prefix, why in INTENDED_REFUSALS_ORDER2.items():
-        if case.name.startswith(prefix):
-            return why
-    return _reason(case)
+_reason2 = harness.reason_by_prefix(INTENDED_REFUSALS_ORDER2, INTENDED_REFUSALS)
 
 
 def _sample_order2():
-    out = [harness.order2(c) for i, c in enumerate(all_cases())
-           if (i % ORDER2_STRIDE == 4 or any(r in c.name for r in REGRESSIONS_ORDER2)) and
-           not any(k in c.name for k in ORDER2_SKIP)]
-    return [c for c in out if c is not None]
+    return harness.order2_sample(all_cases(), ORDER2_STRIDE, 4, REGRESSIONS_ORDER2, ORDER2_SKIP)
 
 
 @pytest.mark.parametrize("case", _sample_order2(), ids=lambda c: f"{c.area}:{c.name}")
