@@ -1511,16 +1511,20 @@ class CodeGen:
                 ex.dtype not in _ZERO_D_DTYPES or type(out) is not np.ndarray or \
                 out.dtype != ex.dtype or other in self._foreign or e.outs[0] in self._foreign:
             return None
-        try:
-            c = np.array(v, dtype=ex.dtype)
-        except OverflowError:
-            return None
-        if not (c == v):                     # (nan, or not exact in float32)
-            return None
-        c.flags.writeable = False            # shared by every call: never written
+        # (the outcome depends only on the key: looked up first, refusals too)
         key = (ex.dtype.str, type(v), v, math.copysign(1.0, v) if type(v) is float else 1)
-        hit = self._zero_d_names.get(key)
+        hit = self._zero_d_names.get(key, False)
         if hit is None:
+            return None
+        if hit is False:
+            try:
+                c = np.array(v, dtype=ex.dtype)
+            except OverflowError:
+                c = None
+            if c is None or not (c == v):        # (nan, or not exact in float32)
+                self._zero_d_names[key] = None
+                return None
+            c.flags.writeable = False            # shared by every call: never written
             # named after the value (-0.5 -> _m0_5), readable where it is used
             text = repr(v).replace("-", "m").replace(".", "_").replace("+", "")
             hit = "_" + text + ("" if ex.dtype == np.float64 else "_" + ex.dtype.name)

@@ -126,7 +126,7 @@ class Eqn:
     def blocks(self):
         """Nested region blocks held in params (control flow)."""
         if not self.params:
-            return []
+            return ()       # (shared: callers only iterate or test it)
         return [b for b in self.params.values() if type(b) is Block]
 
 
@@ -262,7 +262,7 @@ def defined_vars(block: Block) -> set:
     out = set(block.params)
     for e in block.eqns:
         out.update(e.outs)
-        for b in e.blocks():
+        for b in (e.blocks() if e.params else ()):
             out |= defined_vars(b)
     return out
 
@@ -271,7 +271,7 @@ def iter_eqns(block: Block):
     """All equations in ``block`` and its nested regions, outer first."""
     for e in block.eqns:
         yield e
-        for b in e.blocks():
+        for b in (e.blocks() if e.params else ()):
             yield from iter_eqns(b)
 
 
@@ -289,7 +289,7 @@ def rename_reads(block: Block, subst: dict):
         for e in b.eqns:
             e.args = tuple(sub(a) for a in e.args)
             e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
-            for nb in e.blocks():
+            for nb in (e.blocks() if e.params else ()):
                 walk(nb)
         b.results = [sub(r) for r in b.results]
     walk(block)

@@ -61,14 +61,19 @@ def dce(func: Func) -> Func:
     return Func(func.name, func.params, Block(eqns), func.results, func.filename, func.info)
 
 
-def _dce_eqns(eqns, live: set) -> list:
+def _dce_eqns(eqns, live: set, kept=None) -> list:
     """The equations of ``eqns`` that compute something in ``live`` or have
     an effect, in order.  Adds to ``live`` every Var they read, and the free
     Vars of their nested blocks: afterwards ``live`` is the block's results
     and everything its kept equations read (what :func:`_uses` of the pruned
-    block would walk again)."""
+    block would walk again).  ``kept``: ids of equations (no regions) known
+    to be kept whose operands ``live`` already holds (an earlier round of
+    :func:`_dce_region`'s fixpoint): taken as they are."""
     out = []
     for e in reversed(eqns):
+        if kept is not None and id(e) in kept:
+            out.append(e)
+            continue
         if is_region(e):
             free: list = []
             e2 = _dce_region(e, live, free)
@@ -161,15 +166,22 @@ def _dce_region(e: Eqn, live: set, free: list | None = None):
         cond_needs = {i for i, p in enumerate(cond.params) if p in _uses(cond)}
         keep |= cond_needs
     # (each round prunes the body for the carries kept so far; the Vars the
-    # pruned body reads are the set DCE leaves, so no further walk over it)
+    # pruned body reads are the set DCE leaves, so no further walk over it.
+    # Rounds only add carries, so what a round kept and read stays kept and
+    # read: the next round starts from its set and takes the equations it
+    # kept without looking at them again -- the same equations and the same
+    # set as a round from the results alone)
+    used: set = set()
+    kept = None
     while True:
         results = [body.results[i] for i in sorted(keep)]
-        used = {r for r in results if isinstance(r, Var)}
-        trial = Block(_dce_eqns(body.eqns, used), body.params, results)
+        used.update(r for r in results if isinstance(r, Var))
+        trial = Block(_dce_eqns(body.eqns, used, kept), body.params, results)
         more = {i for i, p in enumerate(carries) if p in used} - keep
         if not more:
             break
         keep |= more
+        kept = {id(x) for x in trial.eqns if not is_region(x)}
     keep = sorted(keep)
     if not keep and not has_effects(trial):
         return None
@@ -256,10 +268,15 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
     undo: list = []             # (key, what seen held before this block)
     eqns = []
     for e in block.eqns:
-        args = tuple([_sub(subst, a) for a in e.args]) if subst else e.args
+        args = e.args
+        if subst:
+            for a in args:
+                if type(a) is Var and a in subst:   # (else the same operands)
+                    args = tuple([_sub(subst, x) for x in args])
+                    break
         kwargs = {k: _sub(subst, v) for k, v in e.kwargs.items()} if e.kwargs else {}
         params = e.params
-        nested = e.blocks()
+        nested = e.blocks() if e.params else ()
         if nested:
             params = {k: (_cse_block(v, subst, seen) if isinstance(v, Block) else v)
                       for k, v in e.params.items()}
@@ -267,7 +284,8 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
         pk = _params_key(e.params) if not nested else None
         if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
                 and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
-            key = (e.prim.name, tuple([_atom_key(a) for a in args]),
+            # (a Var stands for itself: compared by identity, as its id)
+            key = (e.prim.name, tuple([a if type(a) is Var else _atom_key(a) for a in args]),
                    tuple(sorted([(k, _atom_key(v)) for k, v in kwargs.items()])) if kwargs
                    else (), pk)
             prev = seen.get(key)
@@ -390,7 +408,7 @@ def elide_broadcasts(func: Func) -> Func:
 
     subst: dict = {}
     for e in made:
-        if e.blocks():
+        if e.params and e.blocks():
             continue
         if e.prim.name == "unreduce":
             axis, keep = e.kwargs.get("axis"), e.kwargs.get("keepdims")
@@ -419,7 +437,7 @@ def elide_broadcasts(func: Func) -> Func:
             if any(isinstance(a, Var) and a in subst for a in args):
                 args = tuple(subst.get(a, a) if isinstance(a, Var) else a for a in args)
             params = e.params
-            if e.blocks():
+            if e.params and e.blocks():
                 params = {k: (rewrite(v) if isinstance(v, Block) else v)
                           for k, v in e.params.items()}
             eqns.append(e if args is e.args and params is e.params else
@@ -531,7 +549,7 @@ def prune_stacks(func: Func) -> Func:
                     kw = dict(e.kwargs, n=Const(len(keep))) if n == "unzip" else e.kwargs
                     e = Eqn(e.prim, e.args, kw, tuple(e.outs[i] for i in keep), e.params,
                             e.loc)
-            if e.blocks():
+            if e.params and e.blocks():
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs,
                         {k: (rewrite(v) if isinstance(v, Block) else v)
                          for k, v in e.params.items()}, e.loc)
@@ -570,7 +588,7 @@ def share_stacking(func: Func) -> Func:
                         eqns.append(Eqn(stack, (args[i],), {}, (out,), {}, e.loc))
                         args[i] = out
                 e = Eqn(e.prim, tuple(args), e.kwargs, e.outs, e.params, e.loc)
-            if e.blocks():
+            if e.params and e.blocks():
                 e = Eqn(e.prim, e.args, e.kwargs, e.outs,
                         {k: (rewrite(v) if isinstance(v, Block) else v)
                          for k, v in e.params.items()}, e.loc)
@@ -593,7 +611,7 @@ def hoist_invariants(func: Func) -> Func:
     def rewrite(block):
         eqns = []
         for e in block.eqns:
-            if e.blocks():
+            if e.params and e.blocks():
                 params = {k: (rewrite(v) if isinstance(v, Block) else v)
                           for k, v in e.params.items()}
                 if is_region(e) and e.prim.name in ("for_loop", "while_loop"):

@@ -228,7 +228,7 @@ class _Chains:
             if k is not None:
                 self.outer[e.outs[0]] = k
         for e in block.eqns:
-            for b in e.blocks():
+            for b in (e.blocks() if e.params else ()):
                 self.block(b)
         self.outer = outer
         self.defs = {o: e for e in block.eqns for o in e.outs}
@@ -307,12 +307,16 @@ class _Chains:
     def _internal_uncached(self, v) -> bool:
         if v not in self.defs:
             return False
-        us = self.uses.get(v, [])
-        if not us or any(u is None for u in us):
+        us = self.uses.get(v)
+        if not us:
             return False
         first = us[0]
-        return all(u is first for u in us) and id(first) in self.block_eqns and \
-            self._linear_use(first, v) and v in self.defs
+        if first is None:
+            return False
+        for u in us:                # (one reader, maybe reading twice; None: a result)
+            if u is not first:
+                return False
+        return id(first) in self.block_eqns and self._linear_use(first, v)
 
     def _is_root(self, v) -> bool:
         return not self._internal(v)

@@ -291,6 +291,17 @@ class Reverser:
             elif any(o in adj.bar for o in eqn.outs):
                 self.backward_eqn(eqn, adj, em)
 
+    def _adjoint_loc(self, loc):
+        """``loc`` of adjoint code (``kind="adjoint"``): one per forward
+        location (the equations of a line share theirs), not one each."""
+        if not loc:
+            return None
+        cache = self.__dict__.setdefault("_adjoint_locs", {})
+        hit = cache.get(id(loc))
+        if hit is None or hit[0] is not loc:
+            hit = cache[id(loc)] = (loc, dataclasses.replace(loc, kind="adjoint"))
+        return hit[1]
+
     def backward_eqn(self, eqn, adj, em):
         prim = eqn.prim
         if prim.nondiff:
@@ -310,7 +321,7 @@ class Reverser:
                 if prim.data_args(i) and isinstance(a, Var) and a in self.active:
                     raise _err(eqn, f"cannot differentiate with respect to argument {i + 1} "
                                     f"of {prim.pyname} (data there); pass a constant there")
-        em.loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        em.loc = self._adjoint_loc(eqn.loc)
         gs = tuple(adj.get(o) for o in eqn.outs)
         g = gs[0] if len(gs) == 1 else gs
         start = len(em.block.eqns)
@@ -338,7 +349,7 @@ class Reverser:
         st = eqn.args[0]
         if st not in self.active:
             return
-        em.loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        em.loc = self._adjoint_loc(eqn.loc)
         ast_ = self.adjoint_stacks.get(st)
         if ast_ is None:
             ast_ = name_derivative(Var(), st, "_bar")
@@ -370,7 +381,7 @@ class Reverser:
 
     def backward_cond(self, eqn, adj, em):
         then, other = eqn.params["then"], eqn.params["else"]
-        loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        loc = self._adjoint_loc(eqn.loc)
         branches = []
         for blk in (then, other):
             bem = Emitter(Block(), loc)
@@ -459,7 +470,7 @@ class Reverser:
         if schedule is not None and _ckpt.eligible(eqn):
             _ckpt.reverse_checkpointed(self, eqn, adj, em, schedule)
             return
-        loc = dataclasses.replace(eqn.loc, kind="adjoint") if eqn.loc else None
+        loc = self._adjoint_loc(eqn.loc)
         em.loc = loc
         # the number of iterations run (a counter carry when the loop can stop early)
         brk = eqn.params.get("break_at")

@@ -76,6 +76,8 @@ in place (``out=``), and they are never returned without the API's checks.
 """
 from __future__ import annotations
 
+import ast
+import operator
 import threading
 import warnings
 
@@ -1240,16 +1242,54 @@ def _eval_operator(e, args, kwargs):
     Python's semantics, as the generated code will: ``1.0 / 64`` is a Python
     float there (a weak scalar for NumPy's type promotion), not the
     ``np.float64`` that ``np.divide`` would give."""
-    import ast
     code = _OP_CODE.get((e.prim.name, len(args)))
     if code is None:
-        names = [ast.Name(id=f"_a{i}", ctx=ast.Load()) for i in range(len(args))]
-        node = e.prim.printer(names, {}, e)
-        code = _OP_CODE[(e.prim.name, len(args))] = compile(
-            ast.fix_missing_locations(ast.Expression(body=node)), "<s2sgrad example>", "eval")
+        code = _OP_CODE[(e.prim.name, len(args))] = _operator_code(e, len(args))
     if kwargs:
         raise ValueError("operator with options")
+    if type(code) is not _CodeType:
+        return code(*args)      # (the operator's function: the same call as the operator)
     return eval(code, _EVAL_GLOBALS, {f"_a{i}": a for i, a in enumerate(args)})
+
+
+def _operator_code(e, n):
+    """What :func:`_eval_operator` runs for ``e``'s printed operator on ``n``
+    operands: the function of the :mod:`operator` module the printed
+    expression is (``_a0 * _a1`` is ``operator.mul(_a0, _a1)``: the same
+    number protocol call), else the compiled expression."""
+    names = [ast.Name(id=f"_a{i}", ctx=ast.Load()) for i in range(n)]
+    node = e.prim.printer(names, {}, e)
+
+    def arg(x, i):
+        return type(x) is ast.Name and x.id == f"_a{i}"
+    if type(node) is ast.BinOp and n == 2 and arg(node.left, 0) and arg(node.right, 1):
+        fn = _BINOPS.get(type(node.op))
+        if fn is not None:
+            return getattr(operator, fn)
+    if type(node) is ast.UnaryOp and n == 1 and arg(node.operand, 0):
+        fn = _UNARYOPS.get(type(node.op))
+        if fn is not None:
+            return getattr(operator, fn)
+    if type(node) is ast.Compare and n == 2 and arg(node.left, 0) and len(node.ops) == 1 and \
+            len(node.comparators) == 1 and arg(node.comparators[0], 1):
+        fn = _COMPARES.get(type(node.ops[0]))
+        if fn is not None:
+            return getattr(operator, fn)
+    return compile(ast.fix_missing_locations(ast.Expression(body=node)), "<s2sgrad example>",
+                   "eval")
+
+
+_CodeType = type(compile("0", "<s2sgrad>", "eval"))
+_BINOPS = {
+    getattr(ast, k): v for k, v in (
+        ("Add", "add"), ("Sub", "sub"), ("Mult", "mul"), ("Div", "truediv"),
+        ("FloorDiv", "floordiv"), ("Mod", "mod"), ("Pow", "pow"), ("MatMult", "matmul"),
+        ("BitAnd", "and_"), ("BitOr", "or_"), ("BitXor", "xor"), ("LShift", "lshift"),
+        ("RShift", "rshift"))}
+_UNARYOPS = {getattr(ast, k): v for k, v in (
+    ("USub", "neg"), ("UAdd", "pos"), ("Invert", "invert"), ("Not", "not_"))}
+_COMPARES = {getattr(ast, k): v for k, v in (
+    ("Lt", "lt"), ("LtE", "le"), ("Gt", "gt"), ("GtE", "ge"), ("Eq", "eq"), ("NotEq", "ne"))}
 
 
 _EVAL_GLOBALS = {"np": np}

@@ -582,8 +582,9 @@ class Emitter:
     def call(self, prim, *args, _hint=None, _params=None, **kwargs):
         if isinstance(prim, str):
             prim = REGISTRY[prim]
-        args = tuple(as_atom(a) for a in args)
-        kwargs = {k: as_atom(v) for k, v in kwargs.items() if v is not _OMIT}
+        args = tuple([a if isinstance(a, (Var, Const)) else Const(a) for a in args])
+        if kwargs:
+            kwargs = {k: as_atom(v) for k, v in kwargs.items() if v is not _OMIT}
         if prim.simplify is not None and not _params:
             folded = prim.simplify(args, kwargs)
             if folded is not None:
