@@ -534,8 +534,11 @@ def prune_stacks(func: Func) -> Func:
         for e in block.eqns:
             n = e.prim.name
             s = e.args[0] if e.args else None
-            e = Eqn(e.prim, tuple(sub(a) for a in e.args),
-                    {k: sub(v) for k, v in e.kwargs.items()}, e.outs, e.params, e.loc)
+            if subst and (any(type(a) is Var and a in subst for a in e.args) or
+                          any(type(v) is Var and v in subst for v in e.kwargs.values())):
+                e = Eqn(e.prim, tuple(sub(a) for a in e.args),
+                        {k: sub(v) for k, v in e.kwargs.items()}, e.outs, e.params, e.loc)
+            # (else the equation itself: the function it was in is not used again)
             if n == "new_stack" and e.outs[0] in gone:
                 continue
             if n in ("push", "pop", "unzip") and isinstance(s, Var) and s in plan:

@@ -305,3 +305,47 @@ def test_repeated_variable_and_broadcasting():
     # a Python scalar argument
     assert np.allclose(s2sgrad.grad(lambda s: np.sum((s * x) ** 2))(0.3),
                        _fd(lambda s: np.sum((s * x) ** 2), [0.3], 0), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- dispatch by name
+
+
+def _names_compared(fn, after=None):
+    """The strings ``name`` is compared with in ``fn`` (``==``/``in``), and
+    the names of the sets it is looked up in, from ``after``'s line on."""
+    import inspect
+    import textwrap
+    src = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(src)
+    start = 0
+    if after is not None:
+        start = next(i for i, ln in enumerate(src.splitlines(), 1) if after in ln)
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Compare) and isinstance(n.left, ast.Name) and \
+                n.left.id == "name" and n.lineno > start:
+            for c in n.comparators:
+                for m in ast.walk(c):
+                    if isinstance(m, ast.Constant) and isinstance(m.value, str):
+                        out.add(m.value)
+                    elif isinstance(m, ast.Name):
+                        out.add("<" + m.id + ">")
+    return out
+
+
+def test_infer_dispatch_covers_its_operations():
+    """_Infer.eqn sends every operation but _INFER_OWN to simple: each name
+    its branches compare is in the set."""
+    names = _names_compared(sp._Infer.eqn, after="if name not in _INFER_OWN")
+    assert names and names <= sp._INFER_OWN, names - sp._INFER_OWN
+
+
+def test_rewriter_dispatch_covers_its_operations():
+    """_Rewriter.eqn leaves every operation but _REWRITTEN (and _COLUMN_LIMIT)
+    after its general rewrites: each name its later branches compare is in
+    the sets."""
+    names = _names_compared(sp._Rewriter.eqn, after="if name not in _REWRITTEN")
+    names.discard("<_REWRITTEN>")
+    assert "<_COLUMN_LIMIT>" in names
+    names.discard("<_COLUMN_LIMIT>")
+    assert names and names <= sp._REWRITTEN, names - sp._REWRITTEN
