@@ -863,6 +863,9 @@ class CallsMixin:
         NumPy expects an array is converted by NumPy (stacked along a new
         axis 0): so it is here, through ``np.array`` (differentiable), instead
         of an opaque tuple."""
+        if not any(isinstance(v, Seq) for v in args) and \
+                not any(isinstance(v, Seq) for v in kwargs.values()):
+            return list(args), dict(kwargs)     # (no sequence: nothing converted)
         names = [p.name for p in prim.signature.parameters.values()
                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
