@@ -32,6 +32,12 @@ over the time per statement at 250 (or the smallest size), 1.0 when linear.
 directory holding its ``s2sgrad/``), in the same run: the rounds alternate
 between the two, so both see the same machine load.
 
+``--callgrind``: instead of CPU time, count the instructions of the first
+call under ``valgrind --tool=callgrind`` (millions; a child that stops
+before the call is counted too and subtracted: what is left is the first
+call alone).  Slow (about 50 times), but the same number on a loaded
+machine; one round.
+
 Targets: 20 ms at 25 statements, 1 s at 1,000, linear in between.
 """
 import argparse
@@ -78,7 +84,7 @@ def source(n, shape="straight"):
     return "\n".join(lines) + "\n"
 
 
-def child(n, shape="straight", root=None):
+def child(n, shape="straight", root=None, skip_call=False):
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, root or os.path.join(here, ".."))
     import numpy as np
@@ -109,6 +115,9 @@ def child(n, shape="straight", root=None):
     if hasattr(sp, "scale_chains"):
         sp.scale_chains = timed("scale_chains", sp.scale_chains)
     g = s2sgrad.grad(mod.f)
+    if skip_call:                   # (--callgrind: everything but the call)
+        print(json.dumps({"n": n}))
+        return
     t0, w0 = time.process_time(), time.perf_counter()
     g(x, W, b)
     first, first_wall = time.process_time() - t0, time.perf_counter() - w0
@@ -136,6 +145,45 @@ def _run(n, shape, root):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _instructions(n, shape, root, skip_call=False):
+    """Instructions callgrind counts in a child (see ``--callgrind``)."""
+    import re
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+           sys.executable, os.path.abspath(__file__), "--child", str(n), "--shape", shape]
+    if root:
+        cmd += ["--root", root]
+    if skip_call:
+        cmd.append("--skip-call")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    m = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
+    if m is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{out.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def callgrind_main(a, shapes, roots):
+    print("first grad() call: millions of instructions (callgrind; the same child "
+          "stopped before the call subtracted)")
+    for shape in shapes:
+        print(f"\n{shape} function")
+        print(f"{'statements':>10} " + " ".join(f"{label:>10}" for label, _ in roots) +
+              ("   this/against" if len(roots) > 1 else ""))
+        for n in a.sizes:
+            counts = []
+            for _, root in roots:
+                # (a run outside valgrind first: the bytecode caches are written)
+                subprocess.run([sys.executable, os.path.abspath(__file__), "--child", str(n),
+                                "--shape", shape, "--skip-call"] +
+                               (["--root", root] if root else []), capture_output=True,
+                               check=True)
+                counts.append((_instructions(n, shape, root) -
+                               _instructions(n, shape, root, skip_call=True)) / 1e6)
+            print(f"{n:>10} " + " ".join(f"{c:>10.1f}" for c in counts) +
+                  (f"   {counts[0] / counts[1]:.3f}" if len(counts) > 1 else ""))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[25, 100, 250, 500, 1000])
@@ -145,13 +193,18 @@ def main(argv=None):
                     help="another checkout to time in the same run (rounds alternate)")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--root", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count instructions under valgrind instead of CPU time")
+    ap.add_argument("--skip-call", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     shapes = SHAPES if "all" in a.shape else a.shape
     if a.child is not None:
-        child(a.child, shapes[0], a.root)
+        child(a.child, shapes[0], a.root, a.skip_call)
         return 0
     here = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     roots = [("this", None)] + ([("against", os.path.abspath(a.against))] if a.against else [])
+    if a.callgrind:
+        return callgrind_main(a, shapes, roots)
     print(f"first grad() call: compile, specialise, generate, run (median CPU time of "
           f"{a.rounds} fresh processes; range); {len(STATEMENTS)} kinds of statement in turn"
           + (f"; 'this' is {here}, 'against' {roots[1][1]}" if a.against else ""))
