@@ -180,7 +180,7 @@ def callgrind_main(a, shapes, roots):
                 counts.append((_instructions(n, shape, root) -
                                _instructions(n, shape, root, skip_call=True)) / 1e6)
             print(f"{n:>10} " + " ".join(f"{c:>10.1f}" for c in counts) +
-                  (f"   {counts[0] / counts[1]:.3f}" if len(counts) > 1 else ""))
+                  (f"   {counts[0] / counts[1]:.3f}" if len(counts) > 1 else ""), flush=True)
     return 0
 
 
