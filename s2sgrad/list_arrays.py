@@ -749,23 +749,27 @@ def _like(v):
 # hand-written code writes it (``hs_bar = 2.0 * g[:, None] * H``).
 
 
-def vectorise_maps(func: Func, inf) -> Func:
+def vectorise_maps(func: Func, inf, again=False):
     """Each map loop of ``func`` (see :func:`_map_loop`) replaced by the
-    same operations on whole arrays of its rows."""
+    same operations on whole arrays of its rows.  Returns ``func``, or with
+    ``again`` (a second round, after specialize's accumulation passes made
+    ``acc[i] += g`` of ``acc = acc + index_add(g, x, i)``) whether it
+    rewrote a loop."""
     uses = _uses(func)
     subst: dict = {}
-    _maps_in(func.body, inf, uses, subst)
+    done = _maps_in(func.body, inf, uses, subst)
     if subst:
         from .ir import rename_reads
         rename_reads(func.body, subst)
         func.results = [subst.get(r, r) if isinstance(r, Var) else r for r in func.results]
-    return func
+    return done if again else func
 
 
-def _maps_in(block, inf, uses, subst):
+def _maps_in(block, inf, uses, subst) -> bool:
+    done = False
     for e in list(block.eqns):
         for b in e.blocks():
-            _maps_in(b, inf, uses, subst)
+            done |= _maps_in(b, inf, uses, subst)
     defs = {o: e for e in block.eqns for o in e.outs}
     for e in list(block.eqns):
         if e.prim.name == "for_loop" and e.params.get("break_at") is None:
@@ -773,6 +777,8 @@ def _maps_in(block, inf, uses, subst):
             if new is not None:
                 k = block.eqns.index(e)
                 block.eqns[k:k + 1] = new
+                done = True
+    return done
 
 
 def _per_step(x):
@@ -827,38 +833,48 @@ def _map_loop(block, loop, defs, inf, uses, subst):
     rows: dict = {}         # per-step Var -> the batched atom
     step: dict = {}         # batched Var -> per-step (shape, dtype)
     new: list = []
-    acc_of: dict = {}       # carry param -> (index_accumulate eqn)
+    acc_of: dict = {}       # carry param -> [its accumulations, in order]
     for j in range(off, len(body.params)):
         p = body.params[j]
         res = body.results[j - off]
         if res is p:
             continue
-        us = uses.get(p, [])      # (the accumulation reads it twice: acc and x)
-        if not us or any(u is not us[0] for u in us) or us[0] is None:
-            return None
-        acc = us[0]
-        if acc.prim.name == "index_accumulate":
-            if acc.args[0] is not p or acc.args[2] is not p or len(acc.args) != 4 or \
-                    acc.params.get("repeat"):
-                return None
-        elif acc.prim.name == "setitem":        # (a tape of the rows: T[i] = v)
-            d = defs.get(loop.args[j]) if isinstance(loop.args[j], Var) else None
-            if acc.args[0] is not p or len(acc.args) != 3 or d is None or \
-                    d.prim.name != "empty" or not _only_use(uses, loop.args[j], loop):
-                return None
-        else:
-            return None
-        if acc.outs[0] is not res or acc.kwargs or acc.params.get("index") != Slot(0) or \
-                acc.args[-1] is not i or sum(r is res for r in body.results) != 1 or \
-                any(u is not None for u in uses.get(res, [])):
-            return None
         ax = _ex(inf, loop.args[j])
         if type(ax) is not np.ndarray or ax.ndim < 1 or ax.shape[0] != n:
             return None
-        acc_of[p] = acc
+        chain, cur = [], p
+        while cur is not res:       # (acc[i] += g1; acc[i] += g2; ...: one chain)
+            us = uses.get(cur, [])  # (an accumulation may read it twice: acc and x)
+            if not us or any(u is not us[0] for u in us) or us[0] is None or \
+                    len(chain) > 64:
+                return None
+            acc = us[0]
+            if acc.args[0] is not cur or acc.kwargs or acc.params.get("index") != Slot(0) \
+                    or acc.args[-1] is not i or not any(acc is e for e in body.eqns):
+                return None
+            if acc.prim.name == "index_accumulate":
+                x = acc.args[2]     # (only its shape: acc + index_add(g, x, [i]))
+                xx = _ex(inf, x)
+                if len(acc.args) != 4 or acc.params.get("repeat") or x is not cur and (
+                        x in local or type(xx) is not np.ndarray or xx.shape != ax.shape):
+                    return None
+            elif acc.prim.name == "setitem" and not chain:  # (a tape of the rows: T[i] = v)
+                d = defs.get(loop.args[j]) if isinstance(loop.args[j], Var) else None
+                if len(acc.args) != 3 or d is None or d.prim.name != "empty" or \
+                        not _only_use(uses, loop.args[j], loop):
+                    return None
+            else:
+                return None
+            chain.append(acc)
+            cur = acc.outs[0]
+        if sum(r is res for r in body.results) != 1 or \
+                any(u is not None for u in uses.get(res, [])) or \
+                chain[0].prim.name == "setitem" and len(chain) > 1:
+            return None
+        acc_of[p] = chain
     if not acc_of:
         return None
-    accs = set(acc_of.values())
+    accs = {e for chain in acc_of.values() for e in chain}
     hoisted: set = set()    # (values of the body that read nothing of the step)
     # (what the body computes and nothing reads -- dce's rule: no effect --
     # is dropped, as dce drops it from the loop)
@@ -960,36 +976,44 @@ def _map_loop(block, loop, defs, inf, uses, subst):
         if p not in acc_of:
             ends.append((out, init, None))
             continue
-        g = acc_of[p].args[1]
         ix = _ex(inf, init)
-        if g in rows:
-            gb = rows[g]
-            if step[gb] != (ix.shape[1:], ix.dtype):
+        gbs = []
+        for acc in acc_of[p]:
+            g = acc.args[1]
+            if g in rows:
+                gb = rows[g]
+                if step[gb] != (ix.shape[1:], ix.dtype):
+                    return None
+            elif acc.prim.name == "setitem":
                 return None
-        elif acc_of[p].prim.name == "setitem":
-            return None
-        else:               # (the same value every step: added to every row)
-            gb = g
-            if isinstance(g, Var) and g in local and g not in hoisted or \
-                    _per_step(_ex(inf, g)) != (ix.shape[1:], ix.dtype):
-                return None
-        ends.append((out, init, gb))
+            else:           # (the same value every step: added to every row)
+                gb = g
+                if isinstance(g, Var) and g in local and g not in hoisted or \
+                        _per_step(_ex(inf, g)) != (ix.shape[1:], ix.dtype):
+                    return None
+            gbs.append(gb)
+        ends.append((out, init, gbs))
     made = set()
-    for out, init, gb in ends:
-        if gb is None:
+    for out, init, gbs in ends:
+        if gbs is None:
             subst[out] = init
             continue
         z = defs.get(init) if isinstance(init, Var) else None
-        if z is not None and z.prim.name in ("zeros", "empty") and \
-                _only_use(uses, init, loop) and gb in fresh and gb not in made:
-            subst[out] = gb     # (every row written once: the array is G)
-            made.add(gb)
+        acc = init
+        if z is not None and z.prim.name in ("zeros", "zeros_like", "empty") and \
+                _only_use(uses, init, loop) and gbs[0] in fresh and gbs[0] not in made:
+            acc = gbs.pop(0)    # (every row written once: the array is G)
+            made.add(acc)
             block.eqns.remove(z)
         elif z is not None and z.prim.name == "empty":
             return None
-        else:
-            new.append(Eqn(REGISTRY["add"], (init, gb), {}, (out,), {}, loop.loc))
-            inf.ex[out] = _ex(inf, init)
+        for k, gb in enumerate(gbs):
+            v = out if k == len(gbs) - 1 else Var(out.hint)
+            new.append(Eqn(REGISTRY["add"], (acc, gb), {}, (v,), {}, loop.loc))
+            inf.ex[v] = ix
+            acc = v
+        if not gbs:
+            subst[out] = acc
     return new
 
 

@@ -365,3 +365,82 @@ def test_inner_layer_rnn_memory_near_hand():
     g = grad(rnn2, wrt=0)
     assert np.allclose(g(W, xs, h0), rnn2_hand(W, xs, h0), rtol=1e-9, atol=1e-12)
     assert _peak(g, (W, xs, h0)) <= 1.1 * _peak(rnn2_hand, (W, xs, h0))
+
+
+# ------------------------------------------------------------------ maps over an array's rows
+# (the second round, after specialize's accumulation passes: the reversed
+# loop adds each step's row cotangent into X_bar[i], maybe twice)
+
+def rows_tanh(X, w):
+    ys = [np.tanh(X[i]) * w for i in range(X.shape[0])]
+    return np.sum(np.stack(ys) ** 2)
+
+
+def rows_iter(X, w):
+    ys = [np.tanh(x) * w for x in X]
+    return np.sum(np.stack(ys) ** 2)
+
+
+def rows_two_reads(X, w):
+    out = []
+    for i in range(X.shape[0]):
+        out.append(np.sum(np.sin(X[i]) * X[i]))
+    return np.sum(np.array(out) ** 2)
+
+
+def rows_summed(X, w):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s = s + np.sum(np.exp(X[i] * 0.1) * w)
+    return s
+
+
+def rows_prefix(X, w):
+    # the row and the one after it: two rows per step, not a map
+    s = 0.0
+    for i in range(X.shape[0] - 1):
+        s = s + np.sum(X[i] * X[i + 1] * w)
+    return s
+
+
+ROW_MAPS = [rows_tanh, rows_iter, rows_two_reads, rows_summed]
+
+
+def _xw(n=6, m=3, dtype=np.float64):
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((n, m)).astype(dtype), rng.standard_normal(m).astype(dtype)
+
+
+@pytest.mark.parametrize("f", ROW_MAPS + [rows_prefix], ids=lambda f: f.__name__)
+def test_rows_map(f):
+    X, w = _xw()
+    g = grad(f, wrt=0)
+    for _ in range(2):
+        assert np.allclose(g(X, w), fd(f, (X, w), 0), rtol=1e-6, atol=1e-8)
+    v, (gX, gw) = value_and_grad(f, wrt=(0, 1))(X, w)
+    assert np.allclose(v, f(X, w))
+    assert np.allclose(gX, fd(f, (X, w), 0), rtol=1e-6, atol=1e-8)
+    assert np.allclose(gw, fd(f, (X, w), 1), rtol=1e-6, atol=1e-8)
+    src = code(g)
+    if f is rows_prefix:
+        assert "reversed(" in src, src
+    else:
+        # the reversed loop is gone; X_bar is one array operation
+        assert "reversed(" not in src and not re.search(r"\w\[\w+\] \+= ", src), src
+    X32, w32 = _xw(dtype=np.float32)
+    g32 = grad(f, wrt=0)(X32, w32)
+    assert g32.dtype == np.float32
+    assert np.allclose(g32, fd(f, (X32.astype(np.float64), w32.astype(np.float64)), 0),
+                       rtol=2e-3, atol=2e-4)
+
+
+def test_rows_map_one_row_and_python_scalar_weight():
+    X, w = _xw(n=1)
+    for f in ROW_MAPS:
+        assert np.allclose(grad(f, wrt=0)(X, w), fd(f, (X, w), 0), rtol=1e-6, atol=1e-8)
+    X, _ = _xw()
+    for wv in (0.5, np.float64(0.5), np.float32(0.5)):
+        got = grad(rows_summed, wrt=0)(X, wv)
+        assert np.allclose(got, fd(rows_summed, (X, wv), 0), rtol=1e-6, atol=1e-8)
+        got_kw = grad(rows_summed, wrt=0)(X, w=wv)
+        assert np.allclose(got_kw, got, rtol=1e-12, atol=1e-14)
