@@ -54,6 +54,9 @@ Run:  python benchmarks/bench_core.py            (a few minutes with the optiona
                                                   without the grad() call machinery)
       OPENBLAS_NUM_THREADS=1 python benchmarks/bench_core.py --no-extras --bare --cpu-time --runs 3
                                                  (the issue's numbers: ranges over 3 runs)
+      ... --more --only mlp\ relu,gru,layernorm,gmm  (the extra workloads: MLP with a
+                                                 keyword L2 weight, GRU, layer norm +
+                                                 attention, Gaussian mixture)
 """
 import os
 
@@ -365,6 +368,267 @@ PROBLEMS = [
 ]
 
 
+# =============================================================== more workloads (--more)
+#
+# Realistic programs beyond the issue's rows, each with a careful hand-written
+# gradient: how s2sgrad does on code it was not tuned on.
+
+# --- 1. MLP (relu) + softmax cross-entropy + L2 weight (Python float, by keyword)
+
+def mlp_l2_loss(W1, b1, W2, b2, X, labels, lam=1e-3):
+    """Two-layer ReLU classifier, mean softmax cross-entropy over integer
+    labels (logsumexp with the max shift), plus lam * (|W1|^2 + |W2|^2)."""
+    H = np.maximum(X @ W1 + b1, 0.0)
+    Z = H @ W2 + b2
+    m = np.max(Z, axis=1, keepdims=True)
+    lse = np.log(np.sum(np.exp(Z - m), axis=1)) + m[:, 0]
+    nll = lse - Z[np.arange(X.shape[0]), labels]
+    return np.mean(nll) + lam * (np.sum(W1 * W1) + np.sum(W2 * W2))
+
+
+def mlp_l2_hand(W1, b1, W2, b2, X, labels, lam=1e-3):
+    n = X.shape[0]
+    H = X @ W1
+    H += b1
+    np.maximum(H, 0.0, out=H)
+    P = H @ W2
+    P += b2
+    P -= P.max(axis=1, keepdims=True)
+    np.exp(P, out=P)
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(n), labels] -= 1.0
+    P *= 1.0 / n                            # d loss / d Z
+    dW2 = H.T @ P
+    dW2 += (2.0 * lam) * W2
+    db2 = P.sum(axis=0)
+    D = P @ W2.T
+    D *= H > 0
+    dW1 = X.T @ D
+    dW1 += (2.0 * lam) * W1
+    db1 = D.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+def make_mlp_l2(n, d, h, k, rng):
+    X = rng.standard_normal((n, d))
+    labels = rng.integers(0, k, n)
+    W1 = rng.standard_normal((d, h)) / np.sqrt(d)
+    b1 = 0.1 * rng.standard_normal(h)
+    W2 = rng.standard_normal((h, k)) / np.sqrt(h)
+    b2 = 0.1 * rng.standard_normal(k)
+    return (W1, b1, W2, b2), {"X": X, "labels": labels, "lam": 1e-3}, (0, 1, 2, 3)
+
+
+# --- 2. GRU over a sequence, batch, loss on the last state
+
+def _sig(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def gru_loss(Wz, Uz, Wr, Ur, Wn, Un, xs, h0, target):
+    """A GRU (batch rows, no biases) over T steps, half squared error of
+    the last state."""
+    h = h0
+    for t in range(xs.shape[0]):
+        x = xs[t]
+        z = 1.0 / (1.0 + np.exp(-(x @ Wz + h @ Uz)))
+        r = 1.0 / (1.0 + np.exp(-(x @ Wr + h @ Ur)))
+        c = np.tanh(x @ Wn + (r * h) @ Un)
+        h = (1.0 - z) * c + z * h
+    return 0.5 * np.sum((h - target) ** 2)
+
+
+def gru_hand(Wz, Uz, Wr, Ur, Wn, Un, xs, h0, target):
+    T = xs.shape[0]
+    Hs = np.empty((T + 1,) + h0.shape)
+    Z = np.empty((T,) + h0.shape)
+    R = np.empty((T,) + h0.shape)
+    C = np.empty((T,) + h0.shape)
+    Hs[0] = h0
+    for t in range(T):
+        x, h = xs[t], Hs[t]
+        z = x @ Wz
+        z += h @ Uz
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=Z[t])
+        r = x @ Wr
+        r += h @ Ur
+        np.negative(r, out=r)
+        np.exp(r, out=r)
+        r += 1.0
+        np.reciprocal(r, out=R[t])
+        c = x @ Wn
+        c += (R[t] * h) @ Un
+        np.tanh(c, out=C[t])
+        hn = Hs[t + 1]
+        np.subtract(h, C[t], out=hn)        # h_new = c + z * (h - c)
+        hn *= Z[t]
+        hn += C[t]
+    dh = Hs[T] - target
+    g = [np.zeros_like(W) for W in (Wz, Uz, Wr, Ur, Wn, Un)]
+    for t in range(T - 1, -1, -1):
+        x, h, z, r, c = xs[t], Hs[t], Z[t], R[t], C[t]
+        dc = (1.0 - z) * dh
+        dz = dh * (h - c)
+        dhn = z * dh
+        da_c = dc * (1.0 - c * c)
+        g[4] += x.T @ da_c
+        rh = r * h
+        g[5] += rh.T @ da_c
+        drh = da_c @ Un.T
+        dr = drh * h
+        dhn += drh * r
+        da_z = dz * z * (1.0 - z)
+        da_r = dr * r * (1.0 - r)
+        g[0] += x.T @ da_z
+        g[1] += h.T @ da_z
+        g[2] += x.T @ da_r
+        g[3] += h.T @ da_r
+        dhn += da_z @ Uz.T
+        dhn += da_r @ Ur.T
+        dh = dhn
+    return tuple(g)
+
+
+def make_gru(T, hidden, n_in, batch, rng):
+    Ws = []
+    for _ in range(3):
+        Ws.append(rng.standard_normal((n_in, hidden)) / np.sqrt(n_in))
+        Ws.append(rng.standard_normal((hidden, hidden)) / np.sqrt(hidden))
+    xs = rng.standard_normal((T, batch, n_in))
+    h0 = np.zeros((batch, hidden))
+    target = 0.5 * rng.standard_normal((batch, hidden))
+    return tuple(Ws) + (xs, h0, target), (0, 1, 2, 3, 4, 5)
+
+
+# --- 3. layer norm + one attention head (softmax over keys)
+
+def attn_loss(X, gamma, beta, Wq, Wk, Wv, T):
+    """LayerNorm of the rows of X (eps 1e-5), one self-attention head,
+    half squared error against T."""
+    mu = np.mean(X, axis=-1, keepdims=True)
+    var = np.mean((X - mu) ** 2, axis=-1, keepdims=True)
+    Y = (X - mu) / np.sqrt(var + 1e-5) * gamma + beta
+    Q, K, V = Y @ Wq, Y @ Wk, Y @ Wv
+    S = Q @ K.T / np.sqrt(Q.shape[1])
+    S = S - np.max(S, axis=1, keepdims=True)
+    A = np.exp(S)
+    A = A / np.sum(A, axis=1, keepdims=True)
+    O = A @ V
+    return 0.5 * np.sum((O - T) ** 2)
+
+
+def attn_hand(X, gamma, beta, Wq, Wk, Wv, T):
+    d = X.shape[1]
+    mu = X.mean(axis=1, keepdims=True)
+    Xc = X - mu
+    var = np.mean(Xc * Xc, axis=1, keepdims=True)
+    rstd = 1.0 / np.sqrt(var + 1e-5)
+    Xh = Xc * rstd
+    Y = Xh * gamma
+    Y += beta
+    Q, K, V = Y @ Wq, Y @ Wk, Y @ Wv
+    scale = 1.0 / np.sqrt(Q.shape[1])
+    A = Q @ K.T
+    A *= scale
+    A -= A.max(axis=1, keepdims=True)
+    np.exp(A, out=A)
+    A /= A.sum(axis=1, keepdims=True)
+    dO = A @ V
+    dO -= T
+    dV = A.T @ dO
+    dA = dO @ V.T
+    dS = dA
+    dS -= np.sum(dA * A, axis=1, keepdims=True)
+    dS *= A
+    dS *= scale
+    dQ = dS @ K
+    dK = dS.T @ Q
+    dWq, dWk, dWv = Y.T @ dQ, Y.T @ dK, Y.T @ dV
+    dY = dQ @ Wq.T
+    dY += dK @ Wk.T
+    dY += dV @ Wv.T
+    dgamma = np.sum(dY * Xh, axis=0)
+    dbeta = dY.sum(axis=0)
+    dXh = dY * gamma
+    dX = dXh - dXh.mean(axis=1, keepdims=True)
+    dX -= Xh * np.mean(dXh * Xh, axis=1, keepdims=True)
+    dX *= rstd
+    return dX, dgamma, dbeta, dWq, dWk, dWv
+
+
+def make_attn(n, d, dk, rng):
+    X = rng.standard_normal((n, d))
+    gamma = 1.0 + 0.1 * rng.standard_normal(d)
+    beta = 0.1 * rng.standard_normal(d)
+    Wq, Wk, Wv = (rng.standard_normal((d, dk)) / np.sqrt(d) for _ in range(3))
+    T = rng.standard_normal((n, dk))
+    return (X, gamma, beta, Wq, Wk, Wv, T), (0, 1, 2, 3, 4, 5)
+
+
+# --- 4. Gaussian mixture negative log-likelihood (logsumexp over components)
+
+def gmm_loss(mu, log_s, logits, X):
+    """Mean negative log-likelihood of X's rows under a mixture of K
+    isotropic Gaussians (means mu, log standard deviations log_s, mixing
+    weights softmax(logits)), by a max-shifted logsumexp."""
+    d = X.shape[1]
+    lw = logits - np.log(np.sum(np.exp(logits - np.max(logits)))) - np.max(logits)
+    D2 = np.sum(X ** 2, axis=1)[:, None] - 2.0 * X @ mu.T + np.sum(mu ** 2, axis=1)
+    L = lw - d * log_s - 0.5 * d * np.log(2 * np.pi) - 0.5 * D2 * np.exp(-2.0 * log_s)
+    m = np.max(L, axis=1, keepdims=True)
+    ll = np.log(np.sum(np.exp(L - m), axis=1)) + m[:, 0]
+    return -np.mean(ll)
+
+
+def gmm_hand(mu, log_s, logits, X):
+    n, d = X.shape
+    w = np.exp(logits - logits.max())
+    w /= w.sum()
+    inv = np.exp(-2.0 * log_s)
+    D2 = X @ mu.T
+    D2 *= -2.0
+    D2 += np.sum(X * X, axis=1)[:, None]
+    D2 += np.sum(mu * mu, axis=1)
+    R = D2 * (-0.5 * inv)
+    R += np.log(w) - d * log_s
+    R -= R.max(axis=1, keepdims=True)
+    np.exp(R, out=R)
+    R /= R.sum(axis=1, keepdims=True)     # responsibilities
+    Nk = R.sum(axis=0)
+    c = inv / n
+    dmu = (Nk[:, None] * mu - R.T @ X) * c[:, None]
+    dlog_s = (d * Nk - inv * np.sum(R * D2, axis=0)) / n
+    dlogits = w - Nk / n
+    return dmu, dlog_s, dlogits
+
+
+def make_gmm(n, d, k, rng):
+    X = rng.standard_normal((n, d))
+    mu = rng.standard_normal((k, d))
+    log_s = 0.1 * rng.standard_normal(k)
+    logits = 0.1 * rng.standard_normal(k)
+    return (mu, log_s, logits, X), (0, 1, 2)
+
+
+MORE_PROBLEMS = [
+    ("mlp relu+xent+l2 (kw)", mlp_l2_loss, mlp_l2_hand, make_mlp_l2,
+     [("n=64,d=10,h=32,k=3", (64, 10, 32, 3)), ("n=10000,d=100,h=256,k=10", (10000, 100, 256, 10))]),
+    ("gru", gru_loss, gru_hand, make_gru,
+     [("T=20,h=32,batch=16", (20, 32, 8, 16)), ("T=50,h=128,batch=32", (50, 128, 32, 32))]),
+    ("layernorm+attention", attn_loss, attn_hand, make_attn,
+     [("n=32,d=16,dk=8", (32, 16, 8)), ("n=512,d=64,dk=32", (512, 64, 32))]),
+    ("gmm nll (logsumexp)", gmm_loss, gmm_hand, make_gmm,
+     [("n=256,d=2,k=4", (256, 2, 4)), ("n=10000,d=10,k=16", (10000, 10, 16))]),
+]
+
+
+def _problems(args):
+    return PROBLEMS + (MORE_PROBLEMS if getattr(args, "more", False) else [])
+
+
 # =============================================================== optional frameworks
 
 def _np_like_losses(xp, log_softmax=None):
@@ -641,7 +905,7 @@ def _agrees(got, ref, rtol, atol):
 
 def run_row(pi, si, args):
     """Phase 1 (hand vs s2sgrad) and phase 2 (optional frameworks) for one row."""
-    pname, loss, hand, make, sizes = PROBLEMS[pi]
+    pname, loss, hand, make, sizes = _problems(args)[pi]
     size_name, size = sizes[si]
     repeat = args.repeat or (7 if args.quick else 31)
     target = (0.005 if args.quick else args.sample_ms / 1000.0)
@@ -737,6 +1001,9 @@ def main(argv=None):
     ap.add_argument("--bare", action="store_true",
                     help="also time the generated function alone (no grad() wrapper)")
     ap.add_argument("--only", default="", help="comma-separated problem name prefixes to run")
+    ap.add_argument("--more", action="store_true",
+                    help="also run the extra workloads (MLP with a keyword L2 weight, GRU, "
+                         "layer norm + attention, Gaussian mixture)")
     ap.add_argument("--keep-heap", action="store_true",
                     help="diagnostic (glibc only): run the rows with malloc told to keep freed "
                          "memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_), so temporaries "
@@ -760,12 +1027,13 @@ def main(argv=None):
     only = [o.strip() for o in args.only.split(",") if o.strip()]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     child_flags = [f for f, on in (("--quick", args.quick), ("--no-extras", args.no_extras),
-                                   ("--bare", args.bare), ("--cpu-time", args.cpu_time)) if on]
+                                   ("--bare", args.bare), ("--cpu-time", args.cpu_time),
+                                   ("--more", args.more)) if on]
     if args.repeat:
         child_flags += ["--repeat", str(args.repeat)]
     child_flags += ["--sample-ms", str(args.sample_ms)]
     rows = []
-    for pi, (pname, _, _, _, sizes) in enumerate(PROBLEMS):
+    for pi, (pname, _, _, _, sizes) in enumerate(_problems(args)):
         if only and not any(pname.startswith(o) for o in only):
             continue
         for si, (size_name, _) in enumerate(sizes):

@@ -997,7 +997,8 @@ class CodeGen:
     def _decide_ufunc_out(self, e, examples):
         impl = e.prim.impl
         if not isinstance(impl, np.ufunc) or impl.nout != 1 or e.kwargs or \
-                len(e.outs) != 1 or e.blocks() or e.prim.name not in _UFUNC_PRINTABLE:
+                len(e.outs) != 1 or e.blocks() or e.prim.name not in _UFUNC_PRINTABLE or \
+                e.prim.name in _SLOW_IN_PLACE:
             return
         out = examples.get(e.outs[0])
         if type(out) is not np.ndarray or e.outs[0] in self.namer.names:
@@ -1777,6 +1778,11 @@ _UFUNC_PRINTABLE = {
     "heaviside",
 }
 
+
+# ufuncs whose NumPy loop is not vectorised when the output is the input
+# (np.sign(x, out=x): 15 ms against 1.8 ms for a new array of 2.5M float64):
+# never written into an operand's buffer
+_SLOW_IN_PLACE = {"sign"}
 
 # arithmetic ufuncs whose number operand prints as a 0-d array (CodeGen.zero_d)
 _ZERO_D_UFUNCS = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin",

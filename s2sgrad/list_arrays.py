@@ -52,6 +52,13 @@ hold the same numbers, as a careful hand-written BPTT does:
   list's would).  A constant ``k`` out of range, a ``bool`` index, a list
   read any other way (changed, passed on, returned) keeps the list.
 
+* map loops (:func:`vectorise_maps`, after the rewrites above): a loop
+  over ``range(n)`` whose steps read rows of arrays made before it,
+  compute elementwise and write their own row of an accumulator or a
+  tape -- the reversed loop of ``sum(f(h) for h in hs)`` once ``hs`` is
+  rows -- becomes the same ufuncs over the whole arrays
+  (``hs_bar = 2.0 * g[:, None] * H``), as hand-written code is.
+
 Anything else stays as it was (the general list code, which is correct
 for any length and any use).
 """
@@ -61,6 +68,7 @@ import numpy as np
 
 from .ir import Const, Eqn, Func, Var
 from .peephole import _uses
+from .primitives.core import shape_elementwise as _ELEMENTWISE
 from .primitives.control import loop_offset
 from .primitives.core import REGISTRY
 from .primitives.indexing import Slot
@@ -81,7 +89,7 @@ def list_arrays(func: Func, inf) -> Func:
         _walk(func.body, inf, uses)
     finally:
         _root[0] = None
-    return func
+    return vectorise_maps(func, inf)
 
 
 def _ex(inf, a):
@@ -729,3 +737,285 @@ def _like(v):
     w = Var(v.hint)
     w.bar_of = v.bar_of
     return w
+
+
+# ---------------------------------------------------------------- map loops
+#
+# A loop over ``range(n)`` known on entry whose steps are independent -- each
+# step reads rows ``i + c`` of arrays made before the loop, computes
+# elementwise, and adds its result into row ``i`` of an accumulator carry
+# (``acc[i] += g``: the reversed loop of ``sum(f(h) for h in hs)`` or of
+# ``for h in hs: s = s + f(h)``) -- is one array operation over the rows, as
+# hand-written code writes it (``hs_bar = 2.0 * g[:, None] * H``).
+
+
+def vectorise_maps(func: Func, inf, again=False):
+    """Each map loop of ``func`` (see :func:`_map_loop`) replaced by the
+    same operations on whole arrays of its rows.  Returns ``func``, or with
+    ``again`` (a second round, after specialize's accumulation passes made
+    ``acc[i] += g`` of ``acc = acc + index_add(g, x, i)``) whether it
+    rewrote a loop."""
+    uses = _uses(func)
+    subst: dict = {}
+    done = _maps_in(func.body, inf, uses, subst)
+    if subst:
+        from .ir import rename_reads
+        rename_reads(func.body, subst)
+        func.results = [subst.get(r, r) if isinstance(r, Var) else r for r in func.results]
+    return done if again else func
+
+
+def _maps_in(block, inf, uses, subst) -> bool:
+    done = False
+    for e in list(block.eqns):
+        for b in e.blocks():
+            done |= _maps_in(b, inf, uses, subst)
+    defs = {o: e for e in block.eqns for o in e.outs}
+    for e in list(block.eqns):
+        if e.prim.name == "for_loop" and e.params.get("break_at") is None:
+            new = _map_loop(block, e, defs, inf, uses, subst)
+            if new is not None:
+                k = block.eqns.index(e)
+                block.eqns[k:k + 1] = new
+                done = True
+    return done
+
+
+def _per_step(x):
+    """(shape, dtype) of a per-step value that is an array or a NumPy
+    scalar (a row of an array read by one index), else None."""
+    if type(x) is np.ndarray or isinstance(x, np.generic) and not isinstance(x, np.void):
+        if np.lib.NumpyVersion(np.__version__) < "2.0.0" and np.ndim(x) == 0:
+            return None     # (value-based casting: a scalar and a row of them may differ)
+        return np.shape(x), x.dtype
+    return None
+
+
+def _map_loop(block, loop, defs, inf, uses, subst):
+    """The equations doing ``loop``'s work on whole arrays, or None when the
+    loop is not proven a map.  Proofs, all from shape facts and the IR:
+
+    * the trip count is ``range(n)`` known on entry (start 0, step 1), no
+      ``break``, ``n >= 1``;
+    * the index ``i`` is read only as a row index: ``A[i + c]`` (``c`` a
+      constant >= 0, by ``add(i, c)``) of an array ``A`` defined before the
+      loop with at least ``c + n`` rows, or as the row of an accumulation;
+    * every other equation of the body (no nested blocks) is elementwise
+      (one NumPy ufunc or an elementwise helper, no keyword operands) on
+      constants, values defined before the loop, and values of the step;
+    * every carry is an accumulator ``acc[i] += g`` (``index_accumulate``
+      at row ``i``, no repeated index) whose parameter nothing else reads,
+      ``g`` of exactly the row's shape and the accumulator's dtype, the
+      accumulator ``n`` rows long -- or a carry passed through unchanged.
+
+    Each step then writes a row no other step reads or writes, so the order
+    of the steps does not matter and each row gets the same numbers: the
+    ufuncs compute each element alone, a per-step value of lower rank is
+    given unit axes after the row axis (``g[:, None]``) so it broadcasts as
+    in its step, and the result dtypes are the steps' (NumPy >= 2 types a
+    NumPy scalar as a 0-d array; older NumPy: rank >= 1 values only).  The
+    accumulator's new value is ``acc + G``, or ``G`` itself when ``acc`` was
+    ``np.zeros`` made for this loop alone and ``G`` a new array (``0.0 + g``
+    is ``g``, except that ``-0.0`` stays ``-0.0``)."""
+    from .specialize import _compact
+    n = _range_of(loop, inf)
+    if not n:
+        return None
+    body = loop.params["body"]
+    off = loop_offset(loop)
+    i = body.params[0]
+    local = set(body.params)
+    for e in body.eqns:
+        if e.blocks():
+            return None
+        local.update(e.outs)
+    ofs = {i: 0}            # index values: i + c
+    rows: dict = {}         # per-step Var -> the batched atom
+    step: dict = {}         # batched Var -> per-step (shape, dtype)
+    new: list = []
+    acc_of: dict = {}       # carry param -> [its accumulations, in order]
+    for j in range(off, len(body.params)):
+        p = body.params[j]
+        res = body.results[j - off]
+        if res is p:
+            continue
+        ax = _ex(inf, loop.args[j])
+        if type(ax) is not np.ndarray or ax.ndim < 1 or ax.shape[0] != n:
+            return None
+        chain, cur = [], p
+        while cur is not res:       # (acc[i] += g1; acc[i] += g2; ...: one chain)
+            us = uses.get(cur, [])  # (an accumulation may read it twice: acc and x)
+            if not us or any(u is not us[0] for u in us) or us[0] is None or \
+                    len(chain) > 64:
+                return None
+            acc = us[0]
+            if acc.args[0] is not cur or acc.kwargs or acc.params.get("index") != Slot(0) \
+                    or acc.args[-1] is not i or not any(acc is e for e in body.eqns):
+                return None
+            if acc.prim.name == "index_accumulate":
+                x = acc.args[2]     # (only its shape: acc + index_add(g, x, [i]))
+                xx = _ex(inf, x)
+                if len(acc.args) != 4 or acc.params.get("repeat") or x is not cur and (
+                        x in local or type(xx) is not np.ndarray or xx.shape != ax.shape):
+                    return None
+            elif acc.prim.name == "setitem" and not chain:  # (a tape of the rows: T[i] = v)
+                d = defs.get(loop.args[j]) if isinstance(loop.args[j], Var) else None
+                if len(acc.args) != 3 or d is None or d.prim.name != "empty" or \
+                        not _only_use(uses, loop.args[j], loop):
+                    return None
+            else:
+                return None
+            chain.append(acc)
+            cur = acc.outs[0]
+        if sum(r is res for r in body.results) != 1 or \
+                any(u is not None for u in uses.get(res, [])) or \
+                chain[0].prim.name == "setitem" and len(chain) > 1:
+            return None
+        acc_of[p] = chain
+    if not acc_of:
+        return None
+    accs = {e for chain in acc_of.values() for e in chain}
+    hoisted: set = set()    # (values of the body that read nothing of the step)
+    # (what the body computes and nothing reads -- dce's rule: no effect --
+    # is dropped, as dce drops it from the loop)
+    live = {a for e in accs for a in e.atoms()} | set(body.results)
+    dead = set()
+    for e in reversed(body.eqns):
+        if e in accs:
+            continue
+        if any(o in live for o in e.outs) or getattr(e.prim, "effect", False):
+            live.update(a for a in e.atoms() if isinstance(a, Var))
+        else:
+            dead.add(e)
+
+    def atom(a):
+        if isinstance(a, Const):
+            return a, None
+        if a in rows:
+            return rows[a], step[rows[a]]
+        if a in local and a not in hoisted:
+            raise _NotMap
+        return a, None              # (defined before the loop)
+
+    try:
+        for e in body.eqns:
+            if e in accs or e in dead:
+                continue
+            name = e.prim.name
+            if name == "add" and e.args and e.args[0] in ofs and isinstance(e.args[1], Const) \
+                    and type(e.args[1].value) is int and e.args[1].value >= 0 and \
+                    not e.kwargs and len(e.args) == 2:
+                ofs[e.outs[0]] = ofs[e.args[0]] + e.args[1].value
+                continue
+            if any(a in ofs for a in e.atoms()):
+                if name != "getitem" or len(e.args) != 2 or e.kwargs or \
+                        e.args[1] not in ofs or e.args[0] in local or \
+                        e.params.get("index") not in (Slot(0), (Slot(0), Ellipsis)):
+                    raise _NotMap
+                a, c = e.args[0], ofs[e.args[1]]
+                ax, px = _ex(inf, a), _per_step(inf.ex.get(e.outs[0]))
+                if type(ax) is not np.ndarray or ax.ndim < 1 or ax.shape[0] < c + n or \
+                        px is None or px != (ax.shape[1:], ax.dtype):
+                    raise _NotMap
+                if c == 0 and ax.shape[0] == n and not e.params.get("copy"):
+                    rows[e.outs[0]] = a
+                    step[a] = px
+                    continue
+                v = Var(e.outs[0].hint)
+                new.append(Eqn(REGISTRY["getitem"], (a,), {}, (v,),
+                               {"index": slice(c or None, c + n, None)} |
+                               ({"copy": True} if e.params.get("copy") else {}), e.loc))
+                inf.ex[v] = _compact((n,) + ax.shape[1:], ax.dtype)
+                rows[e.outs[0]], step[v] = v, px
+                continue
+            if name == "getitem" and not e.kwargs and not e.params.get("copy") and \
+                    all(s is None for _, s in map(atom, e.args)):
+                new.append(e)       # (reads nothing of the step: read once, n >= 1)
+                hoisted.update(e.outs)
+                continue
+            shaped = name == "broadcast_to" and len(e.args) == 2 and \
+                isinstance(e.args[1], Const) and type(e.args[1].value) is tuple
+            if not shaped and e.prim.shape is not _ELEMENTWISE or e.kwargs or \
+                    len(e.outs) != 1 or e.params.get("inline"):
+                raise _NotMap
+            got = [atom(a) for a in e.args]
+            if all(s is None for _, s in got):
+                new.append(e)       # (reads nothing of the step: computed once, n >= 1)
+                hoisted.update(e.outs)
+                continue
+            px = _per_step(inf.ex.get(e.outs[0]))
+            if px is None:
+                raise _NotMap
+            rank = len(px[0])
+            args = []
+            for a, s in got:
+                if s is not None and len(s[0]) < rank:
+                    lifted = Var(a.hint)
+                    lifted.bar_of = a.bar_of
+                    new.append(Eqn(REGISTRY["getitem"], (a,), {}, (lifted,),
+                                   {"index": (slice(None),) + (None,) * (rank - len(s[0]))},
+                                   e.loc))
+                    inf.ex[lifted] = _compact((n,) + (1,) * (rank - len(s[0])) + s[0], s[1])
+                    a = lifted
+                args.append(a)
+            if shaped:          # (the step's shape, after the row axis)
+                if tuple(e.args[1].value) != px[0]:
+                    raise _NotMap
+                args[1] = Const((n,) + px[0])
+            v = Var(e.outs[0].hint)
+            v.bar_of = e.outs[0].bar_of
+            new.append(Eqn(e.prim, tuple(args), {}, (v,), dict(e.params), e.loc))
+            inf.ex[v] = _compact((n,) + px[0], px[1])
+            rows[e.outs[0]], step[v] = v, px
+    except _NotMap:
+        return None
+    fresh = {e.outs[0] for e in new if e.prim.shape is _ELEMENTWISE and e.outs[0] in step}
+    ends = []
+    for j in range(off, len(body.params)):
+        p, out, init = body.params[j], loop.outs[j - off], loop.args[j]
+        if p not in acc_of:
+            ends.append((out, init, None))
+            continue
+        ix = _ex(inf, init)
+        gbs = []
+        for acc in acc_of[p]:
+            g = acc.args[1]
+            if g in rows:
+                gb = rows[g]
+                if step[gb] != (ix.shape[1:], ix.dtype):
+                    return None
+            elif acc.prim.name == "setitem":
+                return None
+            else:           # (the same value every step: added to every row)
+                gb = g
+                if isinstance(g, Var) and g in local and g not in hoisted or \
+                        _per_step(_ex(inf, g)) != (ix.shape[1:], ix.dtype):
+                    return None
+            gbs.append(gb)
+        ends.append((out, init, gbs))
+    made = set()
+    for out, init, gbs in ends:
+        if gbs is None:
+            subst[out] = init
+            continue
+        z = defs.get(init) if isinstance(init, Var) else None
+        acc = init
+        if z is not None and z.prim.name in ("zeros", "zeros_like", "empty") and \
+                _only_use(uses, init, loop) and gbs[0] in fresh and gbs[0] not in made:
+            acc = gbs.pop(0)    # (every row written once: the array is G)
+            made.add(acc)
+            block.eqns.remove(z)
+        elif z is not None and z.prim.name == "empty":
+            return None
+        for k, gb in enumerate(gbs):
+            v = out if k == len(gbs) - 1 else Var(out.hint)
+            new.append(Eqn(REGISTRY["add"], (acc, gb), {}, (v,), {}, loop.loc))
+            inf.ex[v] = ix
+            acc = v
+        if not gbs:
+            subst[out] = acc
+    return new
+
+
+class _NotMap(Exception):
+    """A loop that is not proven a map (it stays a loop)."""

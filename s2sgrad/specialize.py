@@ -2331,6 +2331,9 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
         defer_row_accumulation(f, inf, rw.foreign)
     if _has_any(names, "list_index_add", "list_accumulate"):
         accumulate_lists_in_place(f, inf, rw.foreign)
+    if not rw.keep_copies and _has_any(names, "index_add", "index_accumulate") and \
+            vectorise_maps(f, inf, again=True):
+        f = dce(f)          # (map loops whose accumulations the passes above made)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
@@ -2388,4 +2391,4 @@ assert REGISTRY
 # (Here, at the end: tapes imports names of this module.)
 from .peephole import scale_chains  # noqa: E402
 from .tapes import preallocate  # noqa: E402
-from .list_arrays import list_arrays  # noqa: E402
+from .list_arrays import list_arrays, vectorise_maps  # noqa: E402

@@ -69,6 +69,8 @@ What is converted, and why that is exact:
   is recomputed by the reversed step, not stored (:meth:`_Tapes._remat`);
 * an inner loop's state that the outer loop carries too, over constant
   ranges, goes into one tape of n * m + 1 rows (:meth:`_Tapes._nested_states`);
+* the constant ``range(m)`` of an inner loop is made again by the reversed
+  outer step, not saved on a list of n ranges (:meth:`_Tapes._range_again`);
 * a hoisted factor with its weight's shape and dtype (nothing to reduce
   per step) is added up in the reversed loop (:meth:`_Tapes._accumulate`);
 * a saved value computed by elementwise ufuncs from the states, rows
@@ -309,6 +311,42 @@ class _Tapes:
                     self._convert_nested(block, fwd, bwd, fi, bi, created[s], pushes[s],
                                          pops[s], len(it), len(m))
                 self._nested_states(block, fwd, bwd, fi, bi, created, len(it), len(m))
+        for bi in inner_b:
+            if isinstance(bi.args[0], Var) and bi.args[0] in bpops:
+                self._range_again(block, fb, bb, bpops[bi.args[0]], bi.args[0], created)
+
+    def _range_again(self, block, fb, bb, pop, a, created):
+        """The constant ``range(m)`` an outer step saves for the reversal of
+        its inner loop is made again by the reversed outer step instead of
+        being pushed (a list of n range objects, alive until the reversed
+        loop ends): ``range`` of integer constants is the same sequence
+        whenever it is made.  Only when the stack's one push is at the top
+        level of the forward body and its one pop at the top level of the
+        reversed body (:meth:`_constant_range`), the stack made in this
+        block for them alone."""
+        d = None
+        r = self._constant_range(pop, a)
+        stack = pop.args[0]
+        new = created.get(stack)
+        pushes = [u for u in self.uses.get(stack, []) if u is not None and u.prim.name == "push"]
+        if r is None or new is None or len(pushes) != 1 or \
+                not self._only_uses(stack, pushes[0], pop) or \
+                not any(e is pushes[0] for e in fb.eqns) or not any(e is pop for e in bb.eqns) \
+                or not any(e is new for e in block.eqns):
+            return
+        push = pushes[0]
+        k = list(pop.outs).index(a)
+        v = push.args[1 + k]
+        if isinstance(v, Var):
+            d = self._defs().get(v)
+            args = d.args
+        else:
+            args = tuple(Const(x) for x in (r.start, r.stop, r.step))
+        keep_push = [x for i, x in enumerate(push.args[1:]) if i != k]
+        keep_pop = [o for i, o in enumerate(pop.outs) if i != k]
+        again = Eqn(REGISTRY["range"], tuple(args), {}, (a,), {}, pop.loc)
+        _narrow_stack(block, new, fb, bb, push, pop, keep_push, keep_pop, [again])
+        self.uses[stack] = [u for u in self.uses.get(stack, []) if u is not push and u is not pop]
 
     def _nested_states(self, block, fwd, bwd, fi, bi, created, n, m):
         """A state the inner loop ``fi`` carries, saved as each inner step

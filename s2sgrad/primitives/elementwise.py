@@ -310,18 +310,24 @@ def _finite_const(a) -> bool:
                                      (type(a.value) is float and math.isfinite(a.value)))
 
 
+def _step(em, d):
+    return em.fmax(em.multiply(em.add(em.sign(d), 1.0), 0.5), 0.0)
+
+
 def _maxmin_partials(cmp, step=False):
     def partials(em, out, x, y):
         # strictly-winning operand gets 1, ties split 0.5 / 0.5
         if step and _finite_const(y):
             # against a finite constant (ReLU: maximum(x, 0.0)) the same
-            # selection is a step function (fmax turns its NaN at a NaN input
-            # into 0): two passes instead of four
+            # selection is a step function of d: (sign(d) + 1) * 0.5 is
+            # exactly 0, 0.5, 1 (fmax turns its NaN at a NaN input into 0) --
+            # np.heaviside(d, 0.5)'s values, in SIMD ufuncs (heaviside's
+            # loop is ~3x slower than sign + add + multiply + fmax)
             d = em.subtract(x, y) if cmp == "greater" else em.subtract(y, x)
-            return [em.fmax(em.heaviside(d, 0.5), 0.0), None]
+            return [_step(em, d), None]
         if step and _finite_const(x):
             d = em.subtract(y, x) if cmp == "greater" else em.subtract(x, y)
-            return [None, em.fmax(em.heaviside(d, 0.5), 0.0)]
+            return [None, _step(em, d)]
         win = em.where(em.call(cmp, x, y), 1.0, em.where(em.equal(x, y), 0.5, 0.0))
         return [win, em.subtract(1.0, win)]
     return partials
