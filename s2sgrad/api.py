@@ -995,7 +995,8 @@ class _FastCall:
                 ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
                        f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
                        f" _s2s_r.flags.writeable"
-                       + "".join(f" and _s2s_r is not {v}" for v in values + in_data)
+                       + "".join(f" and _s2s_r is not {v}"
+                                 for v in _may_be(values, leaves, x) + in_data)
                        + f" else {ret})")
             else:
                 # the same test for every gradient, inlined; all of them
@@ -1006,6 +1007,16 @@ class _FastCall:
                     ret = f"({checked[1]} if {checked[0]} else {ret})"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
+        nres = len(c.func.results)
+        if inline is None and c.func.info.get("tuple_result") and \
+                ret.count("_s2s_r[") > nres:
+            # the generated tuple's items read many times (the run-time tests):
+            # unpacked once into names (the generated code returns a tuple of
+            # exactly its results)
+            items = [f"_s2s_x{k}" for k in range(nres)]
+            direct_ret = re.sub(r"_s2s_r\[(\d+)\]", lambda m: items[int(m.group(1))], ret)
+            body = (f"_s2s_r = {call}\n                {', '.join(items)}, = _s2s_r\n"
+                    f"                return {direct_ret}")
         hot_body = f"                {body}\n"
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
@@ -1257,18 +1268,22 @@ class _FastCall:
             return None
         tup = c.func.info.get("tuple_result")
         items = [f"_s2s_r[{nvals + k}]" if tup else "_s2s_r" for k in range(len(wrt))]
-        arrays = [v for v, x in zip(values, leaves) if type(x) is _ND] + in_data
         fresh = _fresh_grads(getattr(sc, "func", None), len(wrt)) or [False] * len(wrt)
+        grads = [leaves[i] for i in wrt]
         tests = []
         for k, (it, i) in enumerate(zip(items, wrt)):
             x = leaves[i]
             tests.append(f"_s2s_type({it}) is _s2s_ND and {it}.shape == {x.shape!r} and "
                          f"{it}.dtype is _s2s_t{i}")
             if not fresh[k]:
-                # (a fresh result, by the alias model, is new memory: none of these)
+                # (a fresh result, by the alias model, is new memory: none of
+                # these; an argument or a later gradient whose tested shape or
+                # dtype differs is another object, _may_be; `is not` is
+                # symmetric: each pair of gradients once)
                 tests[-1] += (f" and {it}.base is None and {it}.flags.writeable"
                               + "".join(f" and {it} is not {v}"
-                                        for v in arrays + items[:k] + items[k + 1:]))
+                                        for v in _may_be(values, leaves, x) + in_data +
+                                        _may_be(items[k + 1:], grads[k + 1:], x)))
         if nvals:
             ns["_s2s_scalars"] = _FastCall._SCALARS
             tests += [f"_s2s_type(_s2s_r[{k}]) in _s2s_scalars" for k in range(nvals)]
@@ -1343,6 +1358,20 @@ class _FastCall:
             else:
                 return None
         return items
+
+
+def _may_be(names, xs, x):
+    """The names of ``names`` (runner variables holding the arrays ``xs``
+    were compiled for, each tested to have exactly its array's shape and
+    dtype object) that may be the same object as an array that passes the
+    same tests for the array ``x``: those compiled for ``x``'s shape and
+    dtype object.  An array whose tests differ (another shape, another
+    dtype object: ``is``) is another object at the moment both tests hold;
+    the generated code never changes an argument's shape or dtype.  Items
+    of ``xs`` that are not arrays (scalars) are left out: their names never
+    hold an array that passed an array test."""
+    return [n for n, a in zip(names, xs) if type(a) is _ND and a.shape == x.shape and
+            a.dtype is x.dtype]
 
 
 def _fresh_grads(func, nwrt):
@@ -1653,10 +1682,12 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", StaticArg(value))
-            elif i not in trees and type(value) in (list, tuple, dict, str) or \
-                    (i not in trees and isinstance(value, tuple) and hasattr(value, "_fields")):
+            elif i not in trees and isinstance(value, (list, tuple, dict, str)):
                 # a container or string passed as data: its type is known while
-                # compiling (isinstance(arg, list))
+                # compiling (isinstance(arg, list)); a subclass's too (an
+                # OrderedDict of settings: its items are read when the code
+                # runs, with its own __getitem__; it was an array leaf, whose
+                # items 'is None' folded to False)
                 specs[name] = ("leaf", type(value))
             elif i not in trees and _plain_object(value):
                 # an object of the user's (a parameter parser, a model): read
