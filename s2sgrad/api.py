@@ -941,7 +941,8 @@ class _FastCall:
             if kind == "leaf" and type(leaves[j]) in (dict, list, tuple):
                 # a container passed as data (a settings dict): compiled for
                 # its type; tested as the general path keys it (_data)
-                if not cls._data(n, leaves[j], ns, checks, in_data):
+                by_key = type(leaves[j]) is dict and _read_by_constant_keys(t.fn, p.name)
+                if not cls._data(n, leaves[j], ns, checks, in_data, by_key=by_key):
                     return None
                 continue
             check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
@@ -1168,7 +1169,7 @@ class _FastCall:
     _DATA_ITEMS = (float, int, bool, str, complex, _ND)
 
     @classmethod
-    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None):
+    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, by_key=False):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``), a
         container passed as data, has the exact type, keys in order or length,
         and at every item the exact type (a nested container: recursively, to
@@ -1179,7 +1180,11 @@ class _FastCall:
         content-dependent decision of :meth:`_Transformed._specs` (a tuple of
         functions, an ``np.matrix`` inside) on the general path.  False for
         other contents.  ``arrays``: gets the expressions of the array items
-        (a gradient is never returned as one of them)."""
+        (a gradient is never returned as one of them).  ``by_key``: the
+        user's function reads this dict only as ``d[<constant>]``
+        (:func:`_read_by_constant_keys`), so the order of its keys changes
+        nothing: their number is tested, and the items' tests read every key
+        (a missing one raises: the general path), i.e. the same key set."""
         t = type(value)
         if t not in (dict, list, tuple) or depth > 8:
             return False
@@ -1190,9 +1195,13 @@ class _FastCall:
             keys = tuple(value)
             if any(type(k) not in (str, int) for k in keys):
                 return False
-            ns["_s2s_tuple"] = tuple
-            ns[f"_s2s_K{m}"] = keys
-            checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
+            if by_key and depth == 0:
+                ns["_s2s_len"] = len
+                checks.append(f"{test} and _s2s_len({expr}) == {len(keys)}")
+            else:
+                ns["_s2s_tuple"] = tuple
+                ns[f"_s2s_K{m}"] = keys
+                checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
             items = [(f"{expr}[{k!r}]", value[k]) for k in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
@@ -1358,6 +1367,41 @@ class _FastCall:
             else:
                 return None
         return items
+
+
+# names through which a function can reach its own parameters other than by
+# name (a dict passed as data iterated through locals(): its key order matters)
+_FRAME_NAMES = frozenset(("locals", "vars", "eval", "exec", "globals", "dir", "__import__"))
+
+
+def _read_by_constant_keys(fn, name):
+    """Whether the user's function ``fn`` uses its parameter ``name`` only as
+    ``name[<str or int constant>]`` (read): never iterated, passed on, rebound
+    or reached through ``locals()`` and the like, in its body or in the
+    functions and lambdas defined in it -- what it computes cannot depend
+    on the order of the keys of a dict passed there.  False when in doubt
+    (the source cannot be read)."""
+    try:
+        node = parse_function(fn).node
+    except Exception:
+        return False
+    uses = reads = 0
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if sub.id == name:
+                uses += 1
+            elif sub.id in _FRAME_NAMES:
+                return False
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
+            return False
+        elif isinstance(sub, ast.Attribute) and sub.attr in ("f_locals", "_getframe", "f_back",
+                                                             "tb_frame", "gi_frame"):
+            return False
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
+                sub.value.id == name and isinstance(sub.ctx, ast.Load) and \
+                isinstance(sub.slice, ast.Constant) and type(sub.slice.value) in (str, int):
+            reads += 1
+    return uses == reads
 
 
 def _may_be(names, xs, x):

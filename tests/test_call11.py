@@ -311,3 +311,64 @@ def test_get_of_a_dict_subclass_with_its_own_get_is_refused():
     np.testing.assert_allclose(grad(f)(w, {"k": 2.0}), 2.0 * np.ones(3))
     with pytest.raises(Exception, match="get"):
         grad(f)(w, OwnGet(k=2.0))
+
+
+# ---------------------------------------------------------------- a settings dict's key order
+
+
+def test_key_order_of_settings_read_by_constant_keys_is_not_tested():
+    g = grad(mlp_settings)
+    p = params()
+    orders = ({"mode": "mean", "clip": None, "scale": 0.5},
+              {"scale": 0.5, "mode": "mean", "clip": None},
+              {"clip": None, "scale": 2.0, "mode": "sum"},
+              {"mode": "mean", "clip": 0.01, "scale": 0.5})
+    for cfg in orders * 2:
+        want = fd_tree(mlp_settings, p, (X, Y, cfg))
+        for _ in range(2):
+            check_tree(g(p, X, Y, cfg), p, want, (X, Y))
+    assert hot(g)
+    assert "_s2s_len(cfg) == 3" in runner_source(g)
+
+
+def test_same_number_of_keys_another_key_set_takes_the_general_path():
+    def f(w, cfg):
+        return np.sum(w ** 2) * cfg["scale"]
+    g = grad(f)
+    w = RNG.standard_normal(3)
+    for _ in range(3):
+        np.testing.assert_allclose(g(w, {"scale": 2.0, "unused": 1}), 4.0 * w, rtol=1e-12)
+    for _ in range(3):
+        np.testing.assert_allclose(g(w, {"other": 1, "scale": 3.0}), 6.0 * w, rtol=1e-12)
+        np.testing.assert_allclose(g(w, {"scale": 2.0, "unused": 1}), 4.0 * w, rtol=1e-12)
+    with pytest.raises(KeyError):
+        g(w, {"other": 1, "unused": 2})
+
+
+def test_key_order_still_tested_when_the_dict_is_used_whole():
+    def uses_len(w, cfg):
+        return np.sum(w ** 2) * len(cfg) * cfg["a"]
+
+    def uses_locals(w, cfg):
+        s = locals()
+        return np.sum(w ** 2) * cfg["a"] + 0.0 * len(s)
+
+    def passes_on(w, cfg):
+        return helper(w, cfg)
+
+    from s2sgrad.api import _read_by_constant_keys
+    assert _read_by_constant_keys(mlp_settings, "cfg")
+    assert not _read_by_constant_keys(uses_len, "cfg")
+    assert not _read_by_constant_keys(uses_locals, "cfg")
+    assert not _read_by_constant_keys(passes_on, "cfg")
+    g = grad(uses_len)
+    w = RNG.standard_normal(3)
+    for cfg in ({"a": 1.5, "b": 2}, {"b": 2, "a": 1.5}, {"a": 0.5, "b": 2}) * 2:
+        for _ in range(2):
+            np.testing.assert_allclose(g(w, cfg), fd_args(lambda w: uses_len(w, cfg), (w,),
+                                                          (0,))[0], rtol=1e-6, atol=1e-8)
+    assert hot(g) and "_s2s_tuple(cfg)" in runner_source(g)
+
+
+def helper(w, cfg):
+    return np.sum(w * cfg["a"])
