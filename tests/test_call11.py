@@ -372,3 +372,23 @@ def test_key_order_still_tested_when_the_dict_is_used_whole():
 
 def helper(w, cfg):
     return np.sum(w * cfg["a"])
+
+
+def test_get_of_a_defaultdict_passed_as_data_is_not_a_subscript():
+    # d[k] of a defaultdict inserts a default where d.get(k) gives None
+    def f(w, cfg):
+        r = np.sum(w ** 2)
+        if cfg.get("clip") is None:
+            r = r * 2.0
+        return r
+    w = RNG.standard_normal(3)
+    cfg = collections.defaultdict(float)
+    try:
+        got = grad(f)(w, cfg)
+    except Exception as exc:
+        assert "get" in str(exc)
+    else:
+        np.testing.assert_allclose(got, 4.0 * w, rtol=1e-12)
+    assert "clip" not in cfg
+    od = collections.OrderedDict(clip=None)
+    np.testing.assert_allclose(grad(f)(w, od), 4.0 * w, rtol=1e-12)
