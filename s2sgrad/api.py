@@ -941,7 +941,8 @@ class _FastCall:
             if kind == "leaf" and type(leaves[j]) in (dict, list, tuple):
                 # a container passed as data (a settings dict): compiled for
                 # its type; tested as the general path keys it (_data)
-                if not cls._data(n, leaves[j], ns, checks, in_data):
+                by_key = type(leaves[j]) is dict and _read_by_constant_keys(t.fn, p.name)
+                if not cls._data(n, leaves[j], ns, checks, in_data, by_key=by_key):
                     return None
                 continue
             check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
@@ -995,7 +996,8 @@ class _FastCall:
                 ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
                        f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
                        f" _s2s_r.flags.writeable"
-                       + "".join(f" and _s2s_r is not {v}" for v in values + in_data)
+                       + "".join(f" and _s2s_r is not {v}"
+                                 for v in _may_be(values, leaves, x) + in_data)
                        + f" else {ret})")
             else:
                 # the same test for every gradient, inlined; all of them
@@ -1006,6 +1008,16 @@ class _FastCall:
                     ret = f"({checked[1]} if {checked[0]} else {ret})"
         body = (f"return {call}" if ret == "_s2s_r" else
                 f"_s2s_r = {call}\n                return {ret}")
+        nres = len(c.func.results)
+        if inline is None and c.func.info.get("tuple_result") and \
+                ret.count("_s2s_r[") > nres:
+            # the generated tuple's items read many times (the run-time tests):
+            # unpacked once into names (the generated code returns a tuple of
+            # exactly its results)
+            items = [f"_s2s_x{k}" for k in range(nres)]
+            direct_ret = re.sub(r"_s2s_r\[(\d+)\]", lambda m: items[int(m.group(1))], ret)
+            body = (f"_s2s_r = {call}\n                {', '.join(items)}, = _s2s_r\n"
+                    f"                return {direct_ret}")
         hot_body = f"                {body}\n"
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
@@ -1157,7 +1169,7 @@ class _FastCall:
     _DATA_ITEMS = (float, int, bool, str, complex, _ND)
 
     @classmethod
-    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None):
+    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, by_key=False):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``), a
         container passed as data, has the exact type, keys in order or length,
         and at every item the exact type (a nested container: recursively, to
@@ -1168,7 +1180,11 @@ class _FastCall:
         content-dependent decision of :meth:`_Transformed._specs` (a tuple of
         functions, an ``np.matrix`` inside) on the general path.  False for
         other contents.  ``arrays``: gets the expressions of the array items
-        (a gradient is never returned as one of them)."""
+        (a gradient is never returned as one of them).  ``by_key``: the
+        user's function reads this dict only as ``d[<constant>]``
+        (:func:`_read_by_constant_keys`), so the order of its keys changes
+        nothing: their number is tested, and the items' tests read every key
+        (a missing one raises: the general path), i.e. the same key set."""
         t = type(value)
         if t not in (dict, list, tuple) or depth > 8:
             return False
@@ -1179,9 +1195,13 @@ class _FastCall:
             keys = tuple(value)
             if any(type(k) not in (str, int) for k in keys):
                 return False
-            ns["_s2s_tuple"] = tuple
-            ns[f"_s2s_K{m}"] = keys
-            checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
+            if by_key and depth == 0:
+                ns["_s2s_len"] = len
+                checks.append(f"{test} and _s2s_len({expr}) == {len(keys)}")
+            else:
+                ns["_s2s_tuple"] = tuple
+                ns[f"_s2s_K{m}"] = keys
+                checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
             items = [(f"{expr}[{k!r}]", value[k]) for k in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
@@ -1257,18 +1277,22 @@ class _FastCall:
             return None
         tup = c.func.info.get("tuple_result")
         items = [f"_s2s_r[{nvals + k}]" if tup else "_s2s_r" for k in range(len(wrt))]
-        arrays = [v for v, x in zip(values, leaves) if type(x) is _ND] + in_data
         fresh = _fresh_grads(getattr(sc, "func", None), len(wrt)) or [False] * len(wrt)
+        grads = [leaves[i] for i in wrt]
         tests = []
         for k, (it, i) in enumerate(zip(items, wrt)):
             x = leaves[i]
             tests.append(f"_s2s_type({it}) is _s2s_ND and {it}.shape == {x.shape!r} and "
                          f"{it}.dtype is _s2s_t{i}")
             if not fresh[k]:
-                # (a fresh result, by the alias model, is new memory: none of these)
+                # (a fresh result, by the alias model, is new memory: none of
+                # these; an argument or a later gradient whose tested shape or
+                # dtype differs is another object, _may_be; `is not` is
+                # symmetric: each pair of gradients once)
                 tests[-1] += (f" and {it}.base is None and {it}.flags.writeable"
                               + "".join(f" and {it} is not {v}"
-                                        for v in arrays + items[:k] + items[k + 1:]))
+                                        for v in _may_be(values, leaves, x) + in_data +
+                                        _may_be(items[k + 1:], grads[k + 1:], x)))
         if nvals:
             ns["_s2s_scalars"] = _FastCall._SCALARS
             tests += [f"_s2s_type(_s2s_r[{k}]) in _s2s_scalars" for k in range(nvals)]
@@ -1343,6 +1367,55 @@ class _FastCall:
             else:
                 return None
         return items
+
+
+# names through which a function can reach its own parameters other than by
+# name (a dict passed as data iterated through locals(): its key order matters)
+_FRAME_NAMES = frozenset(("locals", "vars", "eval", "exec", "globals", "dir", "__import__"))
+
+
+def _read_by_constant_keys(fn, name):
+    """Whether the user's function ``fn`` uses its parameter ``name`` only as
+    ``name[<str or int constant>]`` (read): never iterated, passed on, rebound
+    or reached through ``locals()`` and the like, in its body or in the
+    functions and lambdas defined in it -- what it computes cannot depend
+    on the order of the keys of a dict passed there.  False when in doubt
+    (the source cannot be read)."""
+    try:
+        node = parse_function(fn).node
+    except Exception:
+        return False
+    uses = reads = 0
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if sub.id == name:
+                uses += 1
+            elif sub.id in _FRAME_NAMES:
+                return False
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
+            return False
+        elif isinstance(sub, ast.Attribute) and sub.attr in ("f_locals", "_getframe", "f_back",
+                                                             "tb_frame", "gi_frame"):
+            return False
+        elif isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
+                sub.value.id == name and isinstance(sub.ctx, ast.Load) and \
+                isinstance(sub.slice, ast.Constant) and type(sub.slice.value) in (str, int):
+            reads += 1
+    return uses == reads
+
+
+def _may_be(names, xs, x):
+    """The names of ``names`` (runner variables holding the arrays ``xs``
+    were compiled for, each tested to have exactly its array's shape and
+    dtype object) that may be the same object as an array that passes the
+    same tests for the array ``x``: those compiled for ``x``'s shape and
+    dtype object.  An array whose tests differ (another shape, another
+    dtype object: ``is``) is another object at the moment both tests hold;
+    the generated code never changes an argument's shape or dtype.  Items
+    of ``xs`` that are not arrays (scalars) are left out: their names never
+    hold an array that passed an array test."""
+    return [n for n, a in zip(names, xs) if type(a) is _ND and a.shape == x.shape and
+            a.dtype is x.dtype]
 
 
 def _fresh_grads(func, nwrt):
@@ -1653,10 +1726,12 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", StaticArg(value))
-            elif i not in trees and type(value) in (list, tuple, dict, str) or \
-                    (i not in trees and isinstance(value, tuple) and hasattr(value, "_fields")):
+            elif i not in trees and isinstance(value, (list, tuple, dict, str)):
                 # a container or string passed as data: its type is known while
-                # compiling (isinstance(arg, list))
+                # compiling (isinstance(arg, list)); a subclass's too (an
+                # OrderedDict of settings: its items are read when the code
+                # runs, with its own __getitem__; it was an array leaf, whose
+                # items 'is None' folded to False)
                 specs[name] = ("leaf", type(value))
             elif i not in trees and _plain_object(value):
                 # an object of the user's (a parameter parser, a model): read

@@ -481,7 +481,9 @@ class CallsMixin:
             # a dict passed as (non-differentiated) data: its keys are known only
             # when the code runs; d.get(k) is d[k] (a missing key: NumPy's code
             # would go on with None, this raises KeyError -- never a wrong number)
-            if name == "get" and len(args) == 1 and not kwargs and isinstance(args[0], Const):
+            if name == "get" and len(args) == 1 and not kwargs and isinstance(args[0], Const) \
+                    and data_type.get is dict.get and data_type.__getitem__ is dict.__getitem__ \
+                    and not hasattr(data_type, "__missing__"):      # (a defaultdict's d[k] adds k)
                 return self.apply_getitem(base, Slot(0), [args[0]], node)
             raise self.unsupported(node, f"the dict method '.{name}' on the dict argument "
                                          f"'{base.hint}'", "index it with d[key]")
