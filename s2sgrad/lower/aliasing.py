@@ -292,13 +292,28 @@ class AliasingMixin:
                                    f"NumPy raises 'assignment destination is read-only'); "
                                    f"write into a copy (.copy()) instead", cls=S2SGradError,
                              construct="write into a read-only view")
-        if isinstance(v, Var) and v in self.top.list_items:
+        if isinstance(v, Var) and self.from_list_item(v):
             raise self.error(node, "writing into an array taken from a list built at run "
                                    "time is not supported (s2sgrad cannot tell which other "
                                    "arrays share its memory); write into the array by its "
                                    "own name, or compute a new value and store it back "
                                    "(xs[i] = new)", cls=S2SGradError,
                              construct="write through a list item")
+
+    def from_list_item(self, v):
+        """Whether ``v`` is an array read out of a list built at run time, or
+        a view of one (``hs[-1][:2]``, ``hs[-1].T``, a reshape): a write
+        through it changes what the list holds."""
+        model, items, seen = self.top.alias, self.top.list_items, set()
+        while v not in seen:
+            if v in items:
+                return True
+            seen.add(v)
+            rec = model.view_of.get(v)
+            if rec is None:
+                return False
+            v = rec[0]
+        return False
 
     def in_place_update(self, cur, new, name, node):
         """``x += v`` on a value that may be an array: in place when it is one
@@ -439,6 +454,8 @@ class AliasingMixin:
             if not isinstance(a, Var) or _hidden(n):
                 continue
             model.inherit_unknown(p_, a)
+            if self.from_list_item(a):
+                self.top.list_items.add(p_)     # (h = hs[-1] before the loop)
             outside = self.external_origin(a)
             if outside is not None:
                 # h = G (a global) before the loop: on the first iteration a
@@ -579,6 +596,10 @@ class AliasingMixin:
             if isinstance(r, Var) and model.known_array(r) and \
                     model.known_array(inits[names.index(n)]):
                 model.arrays.add(out_of[n])
+        for n, r, a in zip(names, results, inits):
+            # (``for h in hs``: after the loop h is the list's last array)
+            if any(isinstance(v, Var) and self.from_list_item(v) for v in (r, a)):
+                self.top.list_items.add(out_of[n])
         for n, r in zip(names, results):
             model.inherit_unknown(out_of[n], r)
             # (and what its views made in the body may share: a list the

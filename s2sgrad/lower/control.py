@@ -195,6 +195,8 @@ class ControlFlowMixin:
         model = self.top.alias
         if all(isinstance(a, Var) and model.known_array(a) for a in atoms):
             model.arrays.add(o)
+        if any(isinstance(a, Var) and self.from_list_item(a) for a in atoms):
+            self.top.list_items.add(o)      # (h = hs[-1] if c else y)
         for a in atoms:
             if isinstance(a, Var):
                 model.link_unknown(o, a)
