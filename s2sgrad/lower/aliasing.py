@@ -315,6 +315,133 @@ class AliasingMixin:
             v = rec[0]
         return False
 
+    # ------------------------------------------------------------ lists owning their arrays
+
+    def own_lists(self):
+        """Runtime list version -> the loop carries its ownership was assumed
+        for: a list every entry of which is an array the list alone holds
+        (each stored as the fresh result of a NumPy operation, no name,
+        view, container or other entry holding it), so ``hs[i] op= v``,
+        which writes into the entry, is ``hs[i] = hs[i] op v``."""
+        top = self.top
+        if not hasattr(top, "_own_lists"):
+            top._own_lists = {}
+            top._own_relied = {}        # loop carry -> the op= that relied on it
+        return top._own_lists
+
+    def _defining_eqn(self, v):
+        for e in reversed(self.em.block.eqns):
+            if any(o is v for o in e.outs):
+                return e
+        return None
+
+    def fresh_entry(self, v, out, container=None):
+        """Whether ``v``, being stored into a runtime list, is an array
+        nothing else holds: a number, or the result of an allocation, a
+        ufunc or a reduction emitted in this block (``x op= v``'s value
+        through ``in_place_result`` included) that no name, container
+        (``container`` apart: the literal being made a runtime list) or
+        view holds, in no run-time relation but to the list ``out``."""
+        from ..alias import fresh_result
+        if isinstance(v, Const):
+            return isinstance(v.value, (bool, int, float, complex)) or v.value is None
+        if not isinstance(v, Var):
+            return False
+        model = self.top.alias
+        e = self._defining_eqn(v)
+        while e is not None and e.prim.name == "in_place_result" and isinstance(e.args[0], Var):
+            e = self._defining_eqn(e.args[0])
+        if e is None or not fresh_result(e) or e.blocks():
+            return False
+        if model.is_view(v) or model.has_views(v) or v in self.top.list_items or \
+                any(b is not out for b in model.unknown.get(v, ())):
+            return False
+
+        def held(val):
+            if val is container:
+                return False
+            if isinstance(val, Seq):
+                return any(held(i) for i in val.items)
+            if isinstance(val, DictVal):
+                return any(held(i) for i in val.items.values())
+            return val is v
+        return not any(held(val) for env in self.envs() for val in env.values())
+
+    def note_list_store(self, out, base, items, container=None):
+        """``out`` is the runtime list ``base`` (None: a new list) with
+        ``items`` stored: it owns its arrays when ``base`` did and every item
+        is a fresh entry (and no two are one)."""
+        own = self.own_lists()
+        deps = frozenset() if base is None else own.get(base)
+        vs = [i for i in items if isinstance(i, Var)]
+        if deps is not None and len(set(vs)) == len(vs) and \
+                all(self.fresh_entry(i, out, container) for i in items):
+            own[out] = deps
+
+    def list_owns_entries(self, base, cur, node):
+        """Whether ``base[i] op= v`` (``cur``: the entry read) may be lowered
+        as ``base[i] = base[i] op v``: ``base`` owns its arrays and no array
+        read out of a runtime list (or a view of one) is held by a name,
+        a container or a run-time relation that may still be read.  Records
+        the loop carries the answer assumed (checked after the loop)."""
+        deps = self.own_lists().get(base)
+        if deps is None:
+            return False
+        model = self.top.alias
+        live = self.live_atoms()
+        unknown = model.unknown
+        for item in self.top.list_items:
+            if item is cur:
+                continue
+            if item in live or model.has_views(item) or unknown.get(item):
+                return False
+        for p_ in deps:
+            self.top._own_relied.setdefault(p_, node)
+        return True
+
+    def own_lists_into_loop(self, params, inits):
+        own = self.own_lists()
+        for p_, a in zip(params, inits):
+            if isinstance(a, Var) and a in own:
+                own[p_] = own[a] | {p_}
+
+    def own_lists_after_loop(self, params, inits, results, outs):
+        """After a loop's body: a carry assumed to own its arrays does when
+        the body's result for it does (given the carries assumed); an op=
+        that relied on one that does not, or on a loop in which another
+        carry may hold an entry from one iteration to the next, is
+        refused."""
+        own = self.own_lists()
+        mine = {p_ for p_ in params if p_ in own}
+        ok = set(mine)
+        changed = True
+        while changed:
+            changed = False
+            for p_, r in zip(params, results):
+                if p_ in ok and not (isinstance(r, Var) and r in own and
+                                     own[r] & mine <= ok):
+                    ok.discard(p_)
+                    changed = True
+        held = any(isinstance(r, Var) and self.from_list_item(r) for r in results)
+        relied = self.top._own_relied
+        from .statements import _AUG_SYMBOL
+        for p_ in sorted(mine, key=lambda v: v.id):
+            if p_ in relied and (p_ not in ok or held):
+                node = relied[p_]
+                t = ast.unparse(node.target)
+                raise self.error(node, f"'{ast.unparse(node)}' writes in place into an array "
+                                       f"the list holds, and in this loop another name or "
+                                       f"entry may come to share it (an array stored that "
+                                       f"is not a new result, or one kept from the list "
+                                       f"across iterations); write {t} = {t} "
+                                       f"{_AUG_SYMBOL.get(type(node.op), 'op')} ... to store "
+                                       f"a new array", cls=S2SGradError,
+                                 construct="augmented assignment into a list item")
+        for p_, a, o in zip(params, inits, outs):
+            if p_ in ok:
+                r = results[params.index(p_)]
+                own[o] = (own[a] | own[r]) - mine
+
     def in_place_update(self, cur, new, name, node):
         """``x += v`` on a value that may be an array: in place when it is one
         (the other names and views of the array see the change), a rebinding

@@ -982,6 +982,10 @@ class CallsMixin:
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
+        for a in atoms:
+            if isinstance(a, Var) and P.shape_of(a) is LIST and prim.name != "len":
+                # (hs.copy(): another list holds hs's arrays from now on)
+                self.own_lists().pop(a, None)
         if spelling is not None:
             params["spelling"] = spelling
         try:

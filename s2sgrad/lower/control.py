@@ -212,6 +212,10 @@ class ControlFlowMixin:
             # reaches one of them, known at run time only -- refused
             # (versions of one list, ``if c: hs.append(h)``, are that list)
             self.list_origin()[o] = None
+        own = self.own_lists()
+        if P.shape_of(o) is LIST and self.list_origin().get(o, o) is not None and \
+                all(isinstance(a, Var) and a in own for a in atoms):
+            own[o] = own[atoms[0]] | own[atoms[1]]      # (if c: hs[i] += v)
         if all(isinstance(a, Var) for a in atoms) and \
                 model.first_version(atoms[0]) is model.first_version(atoms[1]):
             # versions of one array (x *= 2 on one side): o is its memory,
@@ -652,6 +656,7 @@ class ControlFlowMixin:
         for p_, a in zip(params, inits):
             if isinstance(a, Var) and a in self.list_origin():
                 self.list_origin()[p_] = self.list_origin()[a]     # (None stays None)
+        self.own_lists_into_loop(params, inits)
         outer_env = self.env
         cond_block = None
         # arrays carried in place (never rebound: z += v on an array, z[i] = v)
@@ -754,6 +759,7 @@ class ControlFlowMixin:
         body.results = results
         outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
                      for p_ in params)
+        self.own_lists_after_loop(params, inits, results, outs)
         eparams = {"body": body}
         if is_while:
             eparams["cond"] = cond_block

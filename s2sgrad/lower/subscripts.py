@@ -311,6 +311,15 @@ class SubscriptsMixin:
             params["into_data"] = True
         out = self.em.call(P.get("setitem"), base, v, *parts, _params=params)
         out.hint = name
+        if P.shape_of(base) is LIST:
+            # xs[i] = v on a runtime list: the slot is rebound (no array's
+            # memory is written); the list holds v and what it held
+            self.refuse_ambiguous_list(base, target, "assign an item of")
+            model = self.top.alias
+            model.inherit_unknown(out, base)
+            model.link_unknown(out, v)
+            self.list_origin()[out] = self.list_origin().get(base, base)
+            self.note_list_store(out, base, [v])
         self.env[name] = out
         self.write_back(base, out)
 
