@@ -473,12 +473,68 @@ def w_copy_then_write(x, n):
     return np.sum(hs[-1] * hs[-1])
 
 
+def w_pop_named(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    h = hs[-1]
+    g = hs.pop()
+    g += 1.0                      # g is h's array (4.97 where s2sgrad computed 0.247)
+    return np.sum(h * h)
+
+
+def w_pop_view(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    v = hs[-1][1:]
+    g = hs.pop()
+    g[1] = 5.0                    # v sees it (25.08 vs 0.165)
+    return np.sum(v * v)
+
+
+def w_pop_shared_entry(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    hs.append(hs[-1])
+    g = hs.pop()
+    g *= 2.0                      # hs[-1] is the same array (0.989 vs 0.247)
+    return np.sum(hs[-1] ** 2)
+
+
+def w_pop_argument(x, n):
+    hs = [x]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    g = hs.pop()
+    g *= 2.0                      # x itself when n == 0
+    return np.sum(g) + np.sum(x)
+
+
 @pytest.mark.parametrize("f", [w_view_of_item, w_transpose_of_item, w_ravel_of_item,
                                w_reshape_of_item, w_foreach_then_write, w_carried_item,
-                               w_copy_then_write])
+                               w_copy_then_write, w_pop_named, w_pop_view, w_pop_shared_entry,
+                               w_pop_argument])
 def test_write_reaching_a_list_entry_is_refused(f):
     # NumPy: the write changes hs[-1] (25.16 where s2sgrad computed 0.247)
     refused(f, X, 3, match="list")
+
+
+def a_pop_owned(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    g = hs.pop()
+    g += 1.0                      # no other name or entry holds it
+    if len(hs) > 0:
+        g = g * np.sum(hs[-1])
+    return np.sum(g * g)
+
+
+def test_write_into_a_popped_array_the_list_owned():
+    for n in (0, 1, 3):
+        check(a_pop_owned, X, n)
 
 
 def test_reads_of_a_list_without_writes_still_work():

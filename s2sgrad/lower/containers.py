@@ -193,6 +193,12 @@ class ContainersMixin:
             self.top.alias.inherit_unknown(rest, base)
             if base in self.own_lists():
                 self.own_lists()[rest] = self.own_lists()[base]
+            if self.own_lists().get(base) != frozenset() or \
+                    not self.list_owns_entries(base, None, node):
+                # the array popped may be another name's or entry's (h =
+                # hs[-1]; g = hs.pop(); g += 1 changes h): a write through it
+                # is refused, as through hs[-1]
+                self.top.list_items.add(item)
             # (every name bound to this list object sees the pop, as the append)
             self.rebind_container(name_node.id, base, rest)
             return item
