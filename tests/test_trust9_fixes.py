@@ -512,6 +512,79 @@ def w_pop_argument(x, n):
     return np.sum(g) + np.sum(x)
 
 
+def w_op_through_dict(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    h = hs[0]
+    d = {"hs": hs}
+    d["hs"][0] += 1.0             # h is that array (5.07 where s2sgrad computed 0.27)
+    return np.sum(h * h)
+
+
+def w_op_through_tuple(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    h = hs[-1]
+    t = (hs, 1)
+    t[0][-1] *= 2.0               # 0.989 vs 0.247
+    return np.sum(h * h)
+
+
+def w_op_through_list_of_lists(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    h = hs[-1]
+    L = [hs]
+    L[0][-1] *= 2.0
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("f", [w_op_through_dict, w_op_through_tuple, w_op_through_list_of_lists])
+def test_op_assign_into_an_entry_through_an_expression(f):
+    refused(f, X, 3, match="in place")
+
+
+def a_op_through_dict(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(np.sin(hs[-1]))
+    d = {"g": hs}
+    d["g"][0] += 1.0              # the list owns its arrays: no one else sees it
+    d["g"][-1] = d["g"][-1] * 2.0
+    return np.sum(hs[0] * hs[-1])
+
+
+def r_slot_through_dict_then_write(x, n):
+    y = x * 1.0
+    gs = [y]
+    for t in range(n):
+        gs.append(np.sin(gs[-1]))
+    d = {"g": gs}
+    d["g"][-1] = gs[-1] * 2.0     # gs still holds y (n > 0)
+    y += 1.0
+    return np.sum(gs[0]) + np.sum(gs[-1])
+
+
+def r_slot_in_loop_then_write(x, n):
+    y = x * 1.0
+    gs = [y]
+    for t in range(n):
+        gs.append(np.sin(gs[-1]))
+        gs[-1] = gs[-1] * 2.0
+    y *= 3.0                      # gs[0] is y's array
+    return np.sum(gs[0]) + np.sum(gs[-1])
+
+
+def test_slot_rebinding_through_an_expression():
+    for n in (0, 1, 3):
+        check(a_op_through_dict, X, n)
+    refused(r_slot_through_dict_then_write, X, 2)
+    refused(r_slot_in_loop_then_write, X, 2)
+
+
 @pytest.mark.parametrize("f", [w_view_of_item, w_transpose_of_item, w_ravel_of_item,
                                w_reshape_of_item, w_foreach_then_write, w_carried_item,
                                w_copy_then_write, w_pop_named, w_pop_view, w_pop_shared_entry,
