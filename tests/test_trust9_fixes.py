@@ -699,3 +699,27 @@ def test_in_place_write_into_a_carry_a_push_keeps(f, T):
     v1, gW1 = s2sgrad.value_and_grad(f, wrt=1)(x, W, T)
     assert np.allclose(gW1, _fd_w(f, x, W, T), rtol=1e-5, atol=1e-7)
     assert np.array_equal(x, kept[0]) and np.array_equal(W, kept[1])
+
+
+# ------------------------------------------------------------------ refusals name the line
+#
+# A refusal raised while a composite expands (a ufunc method's out=) carried no file and line.
+
+def u_reduce_out(x, W):
+    r = np.empty(3)
+    np.add.reduce(W * x, axis=0, out=r)
+    return np.sum(r * x)
+
+
+def u_accumulate_out(x, W):
+    r = np.empty(3)
+    np.multiply.accumulate(x, out=r)
+    return np.sum(r * x)
+
+
+@pytest.mark.parametrize("f", [u_reduce_out, u_accumulate_out])
+def test_composite_refusal_names_the_line(f):
+    import inspect
+    msg = refused(f, X, np.eye(3), match="out=")
+    line = inspect.getsourcelines(f)[1] + 2
+    assert f"test_trust9_fixes.py:{line}:" in msg, msg
