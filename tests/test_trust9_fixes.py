@@ -723,3 +723,62 @@ def test_composite_refusal_names_the_line(f):
     msg = refused(f, X, np.eye(3), match="out=")
     line = inspect.getsourcelines(f)[1] + 2
     assert f"test_trust9_fixes.py:{line}:" in msg, msg
+
+
+# ------------------------------------------------------------------ a nested def's defaults
+#
+# A nested function's default value is evaluated once, where its 'def'
+# runs: a call that writes into it (c += v) or changes it (acc.append(v),
+# d[k] = v) is seen by the next call.  s2sgrad gave each call the value as
+# it was at the 'def' (10.4 for NumPy's 11.6; 3.04 vs 6.44 for a list).
+# Refused now.
+
+def d_array_default(x):
+    def g(v, c=np.ones(3)):
+        c += v
+        return np.sum(c)
+    return g(x) + g(x)
+
+
+def d_view_of_default(x):
+    def g(v, c=np.ones(3)):
+        u = c[1:]
+        u *= 2.0
+        return np.sum(c * v)
+    return g(x) + g(x)
+
+
+def d_list_default(x):
+    def g(v, acc=[]):
+        acc.append(v * 2.0)
+        return acc
+    g(x)
+    r = g(np.sin(x))
+    return sum(np.sum(a) for a in r) + len(r)
+
+
+def d_dict_default(x):
+    def g(v, d={}):
+        d["k"] = d.get("k", 0.0) + np.sum(v)
+        return d["k"]
+    a = g(x)
+    return a + g(x)
+
+
+@pytest.mark.parametrize("f", [d_array_default, d_view_of_default, d_list_default,
+                               d_dict_default])
+def test_change_of_a_nested_default_is_refused(f):
+    refused(f, X, match="default value")
+
+
+def d_none_default(x):
+    def g(v, c=None, k=2.0):
+        if c is None:
+            c = np.ones(3)
+        c += v * k
+        return np.sum(c * c)
+    return g(x) + g(x, np.zeros(3) + x)
+
+
+def test_defaults_not_changed_still_work():
+    check(d_none_default, X)

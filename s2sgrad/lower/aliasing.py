@@ -292,6 +292,13 @@ class AliasingMixin:
                                    f"NumPy raises 'assignment destination is read-only'); "
                                    f"write into a copy (.copy()) instead", cls=S2SGradError,
                              construct="write into a read-only view")
+        if isinstance(v, Var) and self.a_default_value(v):
+            raise self.error(node, "this writes into the default value of a nested "
+                                   "function's parameter (or a view of it): Python "
+                                   "evaluates it once, where the 'def' runs, so every later "
+                                   "call sees the change; pass the array explicitly, or "
+                                   "copy it first (c = c.copy())", cls=S2SGradError,
+                             construct="write into a parameter's default value")
         if isinstance(v, Var) and self.from_list_item(v):
             raise self.error(node, "writing into an array taken from a list built at run "
                                    "time is not supported (s2sgrad cannot tell which other "
@@ -299,6 +306,26 @@ class AliasingMixin:
                                    "own name, or compute a new value and store it back "
                                    "(xs[i] = new)", cls=S2SGradError,
                              construct="write through a list item")
+
+    def a_default_value(self, v):
+        """Whether ``v`` (or an array it is a view of) is the default value
+        of a parameter of a nested function that may be called again."""
+        from .values import LocalFunction
+        defaults = {id(d) for env in self.envs() for f in env.values()
+                    if isinstance(f, LocalFunction) for d in f.defaults
+                    if isinstance(d, (Var, Seq, DictVal))}
+        if not defaults:
+            return False
+        model, seen = self.top.alias, set()
+        while v not in seen:
+            if id(v) in defaults:
+                return True
+            seen.add(v)
+            rec = model.view_of.get(v)
+            if rec is None:
+                return False
+            v = rec[0]
+        return False
 
     def from_list_item(self, v):
         """Whether ``v`` is an array read out of a list built at run time, or
@@ -514,6 +541,15 @@ class AliasingMixin:
         giving ``new``: as in Python, every name and container holding the
         same object sees the change (``rows = [row]; row.append(v)`` grows
         ``rows[0]``)."""
+        if self.a_default_value(old):
+            where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc \
+                else None
+            raise self.error(where, f"this changes '{name}', the default value of a nested "
+                                    f"function's parameter: Python evaluates it once, where "
+                                    f"the 'def' runs, so every later call sees the change; "
+                                    f"pass the list or dict explicitly, or default to None "
+                                    f"and make a new one in the function", cls=S2SGradError,
+                             construct="change of a parameter's default value")
         if any(old is x for x in self.ambiguous_lists()):
             where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc \
                 else None
