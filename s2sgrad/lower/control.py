@@ -120,6 +120,7 @@ class ControlFlowMixin:
                 else:
                     self.merge_value(name, vals, blocks, outs, results, m, node)
             merged_c.append(m)
+        self.branch_views(outs, results)
         eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
                   {"then": Block(blocks[0].eqns, [], results[0]),
                    "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
@@ -128,6 +129,27 @@ class ControlFlowMixin:
         for lw, m in zip(callers, merged_c):
             lw.env.clear()
             lw.env.update(m)
+
+    def branch_views(self, outs, results):
+        """An output that is on each side a view of the array another output
+        (or one array) is on that side, by the same transform (``v = y[::2]``
+        before ``if c: v += 1``, which writes ``y``), is that view of that
+        output: a write through either after the branch reaches the other,
+        and a loop carrying both keeps the relation."""
+        model = self.top.alias
+        pair_out = {}
+        for o, a0, a1 in zip(outs, results[0], results[1]):
+            pair_out.setdefault((a0, a1), o)
+        for o, a0, a1 in zip(outs, results[0], results[1]):
+            r0, r1 = model.view_of.get(a0), model.view_of.get(a1)
+            if r0 is None or r1 is None or o in model.view_of:
+                continue
+            (b0, v0), (b1, v1) = r0, r1
+            if type(v0) is not type(v1) or v0.key() != v1.key() or v0.shares is not v1.shares:
+                continue
+            base = b0 if b0 is b1 else pair_out.get((b0, b1))
+            if base is not None and base is not o:
+                model.add_view(o, base, v0)
 
     def merge_value(self, name, vals, blocks, outs, results, merged, node):
         if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
