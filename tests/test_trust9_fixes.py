@@ -971,3 +971,57 @@ def k_closure_list_item(x, W):
 
 def test_closure_holding_a_list_entry_keeps_writes_refused():
     refused(k_closure_list_item, X, np.eye(3), match="in place")
+
+
+# ------------------------------------------------------------------ strides after a write
+#
+# Whether a reshape/ravel is a view is NumPy's decision from the strides:
+# after a write through a view (A.T[0] = x, v = A.T[::2]; v += 1) the IR's
+# new version of A is an array of its own (F-ordered here), where NumPy's A
+# is still C-ordered.  The test was made on that version when the operand
+# was a view of it (A.T.ravel()): a copy in NumPy looked like a view, so a
+# later A += x changed u (47.06 for NumPy's 45.62; 33.68 vs 41.24).
+
+def s_view_then_ravel(x, W):
+    A = W * 1.0
+    v = A.T[::2]
+    v += 0.25
+    u = A.T.ravel()
+    A += x
+    return np.sum(A ** 2) + np.sum(v * 0.5) + np.sum(u * x[0])
+
+
+def s_row_write_then_reshape(x, W):
+    A = W * 1.0
+    A.T[0] = x
+    u = A.T.reshape(-1)
+    A *= 2.0
+    return np.sum(u * x[1]) + np.sum(A * A)
+
+
+def s_in_loop(x, W):
+    A = W * 1.0
+    u = A[0] * 1.0
+    for t in range(3):
+        v = A.T[::2]
+        v += x[t]
+        u = A.T.ravel()
+        A += x
+    return np.sum(u * x[1]) + np.sum(A * A)
+
+
+def s_f_ordered_first(x, W):
+    A = W.T * 1.0                 # F-ordered: A.T.ravel() is a view
+    v = A.T[::2]
+    v += 0.25
+    u = A.T.ravel()
+    A += x
+    return np.sum(u * x[0]) + np.sum(A * A)
+
+
+@pytest.mark.parametrize("f", [s_view_then_ravel, s_row_write_then_reshape, s_in_loop,
+                               s_f_ordered_first])
+def test_reshape_after_a_write_through_a_view(f):
+    W = np.arange(9.0).reshape(3, 3) / 10
+    check(f, X, W)
+    check(f, X, np.asfortranarray(W))

@@ -130,7 +130,10 @@ _VIEWS = ["A.T", "A.reshape(9)", "A.ravel()", "np.moveaxis(A[None], 0, 2)", "A[:
 
 
 def _views(r):
-    lines = [r.choice(_BASES), "s = 0.0", f"v = {r.choice(_VIEWS)}"]
+    lines = [r.choice(_BASES), "s = 0.0", f"v = {r.choice(_VIEWS)}",
+             # (a closure reads v and A when it is called: late binding)
+             r.choice(["g = lambda: np.sum(v * v) + np.sum(A[0])",
+                       "def g():\n    return np.sum(v * 2.0) * np.sum(A * A)"])]
     if r.random() < 0.3:
         lines.insert(0, "x = x.astype(np.float32)")
     for _ in range(r.randint(2, 6)):
@@ -153,6 +156,13 @@ def _views(r):
             "s = s + np.sum(v * v)",
             "s = s + np.sum(A * W)",
             "x[0] = x[1] * 2.0",
+            "s = s + g()",
+            "if np.sum(x) > 0:\n    v *= 1.5",
+            "if x[1] > 0:\n    A[0] = A[0] * 2.0\nelse:\n    v += 0.5",
+            "for t in range(T):\n    if x[t % 3] > 0:\n        v += 0.1\n    else:\n"
+            "        A[t % 3] *= 0.9",
+            "for t in range(T):\n    if t % 2:\n        continue\n    v *= 1.1\n"
+            "    s = s + g()",
         ]))
     lines.insert(lines.index("s = 0.0"), "u = A[0] * 1.0")
     lines.append("return s + np.sum(A ** 2) + np.sum(v * 0.5) + np.sum(u * x[0])")

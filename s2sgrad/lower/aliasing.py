@@ -125,9 +125,25 @@ class AliasingMixin:
         array is still that value's memory, with its strides, where the IR's
         version is a new array of its own (C-ordered): the test is made on
         the first version (an F-ordered, strided or reversed argument)."""
-        first = self.top.alias.first_version(operand)
+        model = self.top.alias
+        first = model.first_version(operand)
         if first is operand:
-            return self.em.call(P.get("may_share_memory"), out, operand)
+            # ... and when it is a view of such a version (A.T after v =
+            # A.T[::2]; v += 1): the same view of the first version
+            chain, v = [], operand
+            while v in model.view_of and len(chain) < 32:
+                base, view = model.view_of[v]
+                if isinstance(view, ReadOnly) or view.shares is not None:
+                    chain = None
+                    break
+                chain.append((view, v))
+                v = base
+            root_first = model.first_version(v) if chain else v
+            if not chain or root_first is v:
+                return self.em.call(P.get("may_share_memory"), out, operand)
+            first = root_first
+            for view, old in reversed(chain):
+                first = view.read(self.em, first, old)
         probe = self.em.call(P.get(prim_name), first, *rest, **kw)
         return self.em.call(P.get("may_share_memory"), probe, first)
 
