@@ -1025,3 +1025,42 @@ def test_reshape_after_a_write_through_a_view(f):
     W = np.arange(9.0).reshape(3, 3) / 10
     check(f, X, W)
     check(f, X, np.asfortranarray(W))
+
+
+# ------------------------------------------------------------------ a list's tangent stays a list
+#
+# In code not specialised to example values (the Hessian's primal), the
+# tangent of hs[k] = v on a runtime list was printed np.array(hs_dot) (as
+# for a possibly-0-d array), stacking the list into one array; the next
+# append then added to it (ndarray + [v]) -- an IndexError at n = 2.
+
+def h_slot_then_square(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(hs[-1] * 0.5 + np.sin(x))
+        hs[-2] = hs[-2] * 2.0
+    for i in range(len(hs)):
+        hs[i] = hs[i] * hs[i]
+    return np.sum(hs[-1] * hs[0])
+
+
+def h_op_assign_entries(x, n):
+    hs = [x * 1.0]
+    for t in range(n):
+        hs.append(hs[-1] * 0.5 + np.sin(x))
+        hs[-1] += 1.0
+        hs[-2] *= 2.0
+    for i in range(len(hs)):
+        hs[i] *= hs[i]
+    return np.sum(hs[-1] * hs[0])
+
+
+@pytest.mark.parametrize("f", [h_slot_then_square, h_op_assign_entries])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_hessian_through_list_slot_writes(f, n):
+    g = s2sgrad.grad(f)
+    eye = np.eye(3)
+    h_fd = np.stack([(g(X + 1e-5 * eye[i], n) - g(X - 1e-5 * eye[i], n)) / 2e-5
+                     for i in range(3)], axis=1)
+    H = s2sgrad.hessian(f)(X, n)
+    assert np.allclose(H, h_fd, rtol=1e-5, atol=1e-6), (H, h_fd)
