@@ -120,36 +120,61 @@ class ControlFlowMixin:
                 else:
                     self.merge_value(name, vals, blocks, outs, results, m, node)
             merged_c.append(m)
-        self.branch_views(outs, results)
         eqn = Eqn(P.get("cond"), (pred,), {}, tuple(outs),
                   {"then": Block(blocks[0].eqns, [], results[0]),
                    "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
         self.em.block.eqns.append(eqn)
+        self.branch_views(outs, results)
         self.env = merged
         for lw, m in zip(callers, merged_c):
             lw.env.clear()
             lw.env.update(m)
 
     def branch_views(self, outs, results):
-        """An output that is on each side a view of the array another output
-        (or one array) is on that side, by the same transform (``v = y[::2]``
-        before ``if c: v += 1``, which writes ``y``), is that view of that
-        output: a write through either after the branch reaches the other,
-        and a loop carrying both keeps the relation."""
+        """After a branch: an output that is on each side a view of the array
+        another output (or one array) is on that side, through the same
+        transforms (``v = y[::2]`` before ``if c: v += 1``, which writes
+        ``y``; ``v = A[1:].T``), is that view of that output: a write through
+        either after the branch reaches the other, and a loop carrying both
+        keeps the relation.  Where the two sides' views differ, the output
+        may share memory with the output of their arrays in a way known at
+        run time only (a write through either is refused while the other
+        may be read)."""
+        from ..alias import Index, Permute
         model = self.top.alias
         pair_out = {}
         for o, a0, a1 in zip(outs, results[0], results[1]):
             pair_out.setdefault((a0, a1), o)
         for o, a0, a1 in zip(outs, results[0], results[1]):
-            r0, r1 = model.view_of.get(a0), model.view_of.get(a1)
-            if r0 is None or r1 is None or o in model.view_of:
+            if o in model.view_of or not (a0 in model.view_of or a1 in model.view_of):
                 continue
-            (b0, v0), (b1, v1) = r0, r1
-            if type(v0) is not type(v1) or v0.key() != v1.key() or v0.shares is not v1.shares:
+            steps, b0, b1 = [], a0, a1
+            base = None
+            while b0 in model.view_of and b1 in model.view_of and len(steps) < 32:
+                (n0, v0), (n1, v1) = model.view_of[b0], model.view_of[b1]
+                if type(v0) is not type(v1) or v0.key() != v1.key() or \
+                        v0.shares is not v1.shares or (steps and not isinstance(v0, (Index, Permute))):
+                    break
+                steps.append(v0)
+                b0, b1 = n0, n1
+                cand = b0 if b0 is b1 else pair_out.get((b0, b1))
+                if cand is not None and cand is not o:
+                    base = cand
+                    break
+            if base is None:
+                r0, r1 = model.root(a0), model.root(a1)
+                for ob in (pair_out.get((r0, r1)), pair_out.get((a0, r1)),
+                           pair_out.get((r0, a1))):
+                    if ob is not None and ob is not o:
+                        model.link_unknown(o, ob)
                 continue
-            base = b0 if b0 is b1 else pair_out.get((b0, b1))
-            if base is not None and base is not o:
-                model.add_view(o, base, v0)
+            # the intermediate views of the output, made after the branch
+            cur = base
+            for view in reversed(steps[1:]):
+                nxt = view.read(self.em, cur, None)
+                model.add_view(nxt, cur, view)
+                cur = nxt
+            model.add_view(o, cur, steps[0])
 
     def merge_value(self, name, vals, blocks, outs, results, merged, node):
         if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
