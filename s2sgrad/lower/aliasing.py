@@ -372,8 +372,12 @@ class AliasingMixin:
             top._own_relied = {}        # loop carry -> the op= that relied on it
         return top._own_lists
 
-    def _defining_eqn(self, v):
-        for e in reversed(self.em.block.eqns):
+    def _defining_eqn(self, v, window=64):
+        """The equation of the current block that made ``v``, looked for
+        among its last ``window`` (a value stored is made by the statement
+        storing it; further back, or elsewhere, it is not known: None)."""
+        eqns = self.em.block.eqns
+        for e in reversed(eqns[-window:]):
             if any(o is v for o in e.outs):
                 return e
         return None
