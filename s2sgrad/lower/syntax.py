@@ -331,7 +331,7 @@ def function_reads(node):
     aug = set()
     Name, Load, AugAssign = ast.Name, ast.Load, ast.AugAssign
     stack = [(node, frozenset())]
-    closure = {}            # id(nested def) -> the names it reads from outside
+    closure = {}            # id(nested def) -> its own names (parameters, locals)
     outer_of = {}           # id(node) -> the nested def it is in (None: none)
     while stack:
         n, bound = stack.pop()
