@@ -446,6 +446,34 @@ class AliasingMixin:
             self.top._own_relied.setdefault(p_, node)
         return True
 
+    def refuse_carry_written_while_listed(self, names, params, results, node):
+        """After a loop's body: a carry written in place in the body (``y *=
+        c``, through a helper's parameter or a view as well) whose array at
+        the end of an iteration is held by a list the loop carries
+        (``hs.append(y)``): the next iteration's write changes that entry,
+        which NumPy's list sees.  (The syntactic check of
+        ``refuse_kept_then_written`` sees the writes spelled in the body
+        only.)"""
+        from ..primitives.lists import LIST
+        lists = [r for r in results if isinstance(r, Var) and P.shape_of(r) is LIST]
+        if not lists:
+            return
+        model = self.top.alias
+        unknown = model.unknown
+        for n, p_, r in zip(names, params, results):
+            if _hidden(n) or not isinstance(r, Var) or P.shape_of(r) is LIST or \
+                    p_ not in model.touched:
+                continue
+            if any(any(b is r for b in unknown.get(lst, ())) for lst in lists):
+                raise self.error(node, f"'{n}' is written in place in this loop, and the "
+                                       f"array it holds at the end of an iteration is put "
+                                       f"into a list the loop keeps: the next iteration's "
+                                       f"write changes that entry (NumPy's list sees it), "
+                                       f"which s2sgrad does not follow in a loop; append a "
+                                       f"copy ({n}.copy()), or write {n} = {n} * ... for a "
+                                       f"new array", cls=S2SGradError,
+                                 construct="write into an array held by a list")
+
     def own_lists_into_loop(self, params, inits):
         own = self.own_lists()
         for p_, a in zip(params, inits):

@@ -807,6 +807,7 @@ class ControlFlowMixin:
         outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
                      for p_ in params)
         self.own_lists_after_loop(params, inits, results, outs)
+        self.refuse_carry_written_while_listed(names, params, results, s)
         eparams = {"body": body}
         if is_while:
             eparams["cond"] = cond_block
