@@ -429,7 +429,9 @@ class AliasModel:
         not re-derived).  ``emit_cond(pred, then_value, else_value)`` emits a
         runtime choice (a ``cond``) and returns its output.
         """
-        self._check_unknown(old, live)
+        # (a runtime list's slot rebound, xs[i] = v, writes no array: only
+        # another list that may be the same object matters)
+        self._check_unknown(old, live, lists_only=_is_runtime_list(old))
         repl = [(old, new)]
         done = {old}
         # 1. up the chain of bases: each base becomes a functional update

@@ -637,12 +637,34 @@ class CodeGen:
         # copied on entry where needed, see _writable)
         if self._read_after(y, out, chain, here):
             return
-        if not self._writable(y):
+        if not self._writable(y) or self._kept_into_next_step(y, here):
             return
         n = self.namer.name(y)
         if out in self.namer.names and self.namer.names[out] != n:
             return
         self._take_name(e, n, y, out, here)
+
+    def _kept_into_next_step(self, y, here) -> bool:
+        """``y`` a loop body's parameter: whether a value of its alias class
+        made at or after ``here`` in the body (the written array itself,
+        passed on as the carry through a branch: ``if c: s += W @ y`` else
+        ``y = y - 0.1``) is kept by a stack push or a container -- the next
+        step's write in place into the carry would change what was kept."""
+        d = self.defs.get(y)
+        if d is None or d[0] != "param" or d[1] is None or \
+                d[1].params.get("body") is not d[2]:
+            return False
+        span = self.block_span.get(id(d[2]))
+        if span is None:
+            return False
+        for m in self.aliases.members(y):
+            p_ = self.def_pos.get(m, -1)
+            if p_ < here or p_ > span[1]:
+                continue
+            for _, user in self.use_sites.get(m, ()):
+                if user is not None and not user.blocks() and retains(user):
+                    return True
+        return False
 
     def _take_name(self, e, n, y, out, here):
         """Print ``e`` in place (its output ``out`` under ``y``'s name ``n``)

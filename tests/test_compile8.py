@@ -211,6 +211,24 @@ def _old_last_loads(node):
             last[n.target.id] = max(last.get(n.target.id, -1), n.lineno)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             last[n.id] = max(last.get(n.id, -1), getattr(n, "end_lineno", n.lineno))
+    # (trust9: a nested function's read of an enclosing name -- a closure,
+    # run when called -- counts as a read at every later line)
+    from s2sgrad.lower.syntax import _CALLED_LATER, assigned_names
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+    def closure_reads(d):
+        own = assigned_names(d)
+        for c in ast.iter_child_nodes(d):
+            for m in _preorder(c, skip=defs):
+                if isinstance(m, ast.Name) and isinstance(m.ctx, ast.Load) and \
+                        m.id not in own:
+                    last[m.id] = _CALLED_LATER
+                if isinstance(m, defs):
+                    closure_reads(m)
+    for c in ast.iter_child_nodes(node):
+        for m in _preorder(c, skip=defs):
+            if isinstance(m, defs):
+                closure_reads(m)
     return last
 
 

@@ -125,9 +125,25 @@ class AliasingMixin:
         array is still that value's memory, with its strides, where the IR's
         version is a new array of its own (C-ordered): the test is made on
         the first version (an F-ordered, strided or reversed argument)."""
-        first = self.top.alias.first_version(operand)
+        model = self.top.alias
+        first = model.first_version(operand)
         if first is operand:
-            return self.em.call(P.get("may_share_memory"), out, operand)
+            # ... and when it is a view of such a version (A.T after v =
+            # A.T[::2]; v += 1): the same view of the first version
+            chain, v = [], operand
+            while v in model.view_of and len(chain) < 32:
+                base, view = model.view_of[v]
+                if isinstance(view, ReadOnly) or view.shares is not None:
+                    chain = None
+                    break
+                chain.append((view, v))
+                v = base
+            root_first = model.first_version(v) if chain else v
+            if not chain or root_first is v:
+                return self.em.call(P.get("may_share_memory"), out, operand)
+            first = root_first
+            for view, old in reversed(chain):
+                first = view.read(self.em, first, old)
         probe = self.em.call(P.get(prim_name), first, *rest, **kw)
         return self.em.call(P.get("may_share_memory"), probe, first)
 
@@ -292,13 +308,214 @@ class AliasingMixin:
                                    f"NumPy raises 'assignment destination is read-only'); "
                                    f"write into a copy (.copy()) instead", cls=S2SGradError,
                              construct="write into a read-only view")
-        if isinstance(v, Var) and v in self.top.list_items:
+        if isinstance(v, Var) and self.a_default_value(v):
+            raise self.error(node, "this writes into the default value of a nested "
+                                   "function's parameter (or a view of it): Python "
+                                   "evaluates it once, where the 'def' runs, so every later "
+                                   "call sees the change; pass the array explicitly, or "
+                                   "copy it first (c = c.copy())", cls=S2SGradError,
+                             construct="write into a parameter's default value")
+        if isinstance(v, Var) and self.from_list_item(v):
             raise self.error(node, "writing into an array taken from a list built at run "
                                    "time is not supported (s2sgrad cannot tell which other "
                                    "arrays share its memory); write into the array by its "
                                    "own name, or compute a new value and store it back "
                                    "(xs[i] = new)", cls=S2SGradError,
                              construct="write through a list item")
+
+    def a_default_value(self, v):
+        """Whether ``v`` (or an array it is a view of) is the default value
+        of a parameter of a nested function that may be called again."""
+        from .values import LocalFunction
+        defaults = {id(d) for env in self.envs() for f in env.values()
+                    if isinstance(f, LocalFunction) for d in f.defaults
+                    if isinstance(d, (Var, Seq, DictVal))}
+        if not defaults:
+            return False
+        model, seen = self.top.alias, set()
+        while v not in seen:
+            if id(v) in defaults:
+                return True
+            seen.add(v)
+            rec = model.view_of.get(v)
+            if rec is None:
+                return False
+            v = rec[0]
+        return False
+
+    def from_list_item(self, v):
+        """Whether ``v`` is an array read out of a list built at run time, or
+        a view of one (``hs[-1][:2]``, ``hs[-1].T``, a reshape): a write
+        through it changes what the list holds."""
+        model, items, seen = self.top.alias, self.top.list_items, set()
+        while v not in seen:
+            if v in items:
+                return True
+            seen.add(v)
+            rec = model.view_of.get(v)
+            if rec is None:
+                return False
+            v = rec[0]
+        return False
+
+    # ------------------------------------------------------------ lists owning their arrays
+
+    def own_lists(self):
+        """Runtime list version -> the loop carries its ownership was assumed
+        for: a list every entry of which is an array the list alone holds
+        (each stored as the fresh result of a NumPy operation, no name,
+        view, container or other entry holding it), so ``hs[i] op= v``,
+        which writes into the entry, is ``hs[i] = hs[i] op v``."""
+        top = self.top
+        if not hasattr(top, "_own_lists"):
+            top._own_lists = {}
+            top._own_relied = {}        # loop carry -> the op= that relied on it
+        return top._own_lists
+
+    def _defining_eqn(self, v, window=64):
+        """The equation of the current block that made ``v``, looked for
+        among its last ``window`` (a value stored is made by the statement
+        storing it; further back, or elsewhere, it is not known: None)."""
+        eqns = self.em.block.eqns
+        for e in reversed(eqns[-window:]):
+            if any(o is v for o in e.outs):
+                return e
+        return None
+
+    def fresh_entry(self, v, out, container=None):
+        """Whether ``v``, being stored into a runtime list, is an array
+        nothing else holds: a number, or the result of an allocation, a
+        ufunc or a reduction emitted in this block (``x op= v``'s value
+        through ``in_place_result`` included) that no name, container
+        (``container`` apart: the literal being made a runtime list) or
+        view holds, in no run-time relation but to the list ``out``."""
+        from ..alias import fresh_result
+        if isinstance(v, Const):
+            return isinstance(v.value, (bool, int, float, complex)) or v.value is None
+        if not isinstance(v, Var):
+            return False
+        model = self.top.alias
+        e = self._defining_eqn(v)
+        while e is not None and e.prim.name == "in_place_result" and isinstance(e.args[0], Var):
+            e = self._defining_eqn(e.args[0])
+        if e is None or not fresh_result(e) or e.blocks():
+            return False
+        if model.is_view(v) or model.has_views(v) or v in self.top.list_items or \
+                any(b is not out for b in model.unknown.get(v, ())):
+            return False
+
+        def held(val):
+            if val is container:
+                return False
+            if isinstance(val, Seq):
+                return any(held(i) for i in val.items)
+            if isinstance(val, DictVal):
+                return any(held(i) for i in val.items.values())
+            return val is v
+        return not any(held(val) for env in self.envs() for val in env.values())
+
+    def note_list_store(self, out, base, items, container=None):
+        """``out`` is the runtime list ``base`` (None: a new list) with
+        ``items`` stored: it owns its arrays when ``base`` did and every item
+        is a fresh entry (and no two are one)."""
+        own = self.own_lists()
+        deps = frozenset() if base is None else own.get(base)
+        vs = [i for i in items if isinstance(i, Var)]
+        if deps is not None and len(set(vs)) == len(vs) and \
+                all(self.fresh_entry(i, out, container) for i in items):
+            own[out] = deps
+
+    def list_owns_entries(self, base, cur, node):
+        """Whether ``base[i] op= v`` (``cur``: the entry read) may be lowered
+        as ``base[i] = base[i] op v``: ``base`` owns its arrays and no array
+        read out of a runtime list (or a view of one) is held by a name,
+        a container or a run-time relation that may still be read.  Records
+        the loop carries the answer assumed (checked after the loop)."""
+        deps = self.own_lists().get(base)
+        if deps is None:
+            return False
+        model = self.top.alias
+        live = self.live_atoms()
+        unknown = model.unknown
+        for item in self.top.list_items:
+            if item is cur:
+                continue
+            if item in live or model.has_views(item) or unknown.get(item):
+                return False
+        for p_ in deps:
+            self.top._own_relied.setdefault(p_, node)
+        return True
+
+    def refuse_carry_written_while_listed(self, names, params, results, node):
+        """After a loop's body: a carry written in place in the body (``y *=
+        c``, through a helper's parameter or a view as well) whose array at
+        the end of an iteration is held by a list the loop carries
+        (``hs.append(y)``): the next iteration's write changes that entry,
+        which NumPy's list sees.  (The syntactic check of
+        ``refuse_kept_then_written`` sees the writes spelled in the body
+        only.)"""
+        from ..primitives.lists import LIST
+        lists = [r for r in results if isinstance(r, Var) and P.shape_of(r) is LIST]
+        if not lists:
+            return
+        model = self.top.alias
+        unknown = model.unknown
+        for n, p_, r in zip(names, params, results):
+            if _hidden(n) or not isinstance(r, Var) or P.shape_of(r) is LIST or \
+                    p_ not in model.touched:
+                continue
+            if any(any(b is r for b in unknown.get(lst, ())) for lst in lists):
+                raise self.error(node, f"'{n}' is written in place in this loop, and the "
+                                       f"array it holds at the end of an iteration is put "
+                                       f"into a list the loop keeps: the next iteration's "
+                                       f"write changes that entry (NumPy's list sees it), "
+                                       f"which s2sgrad does not follow in a loop; append a "
+                                       f"copy ({n}.copy()), or write {n} = {n} * ... for a "
+                                       f"new array", cls=S2SGradError,
+                                 construct="write into an array held by a list")
+
+    def own_lists_into_loop(self, params, inits):
+        own = self.own_lists()
+        for p_, a in zip(params, inits):
+            if isinstance(a, Var) and a in own:
+                own[p_] = own[a] | {p_}
+
+    def own_lists_after_loop(self, params, inits, results, outs):
+        """After a loop's body: a carry assumed to own its arrays does when
+        the body's result for it does (given the carries assumed); an op=
+        that relied on one that does not, or on a loop in which another
+        carry may hold an entry from one iteration to the next, is
+        refused."""
+        own = self.own_lists()
+        mine = {p_ for p_ in params if p_ in own}
+        ok = set(mine)
+        changed = True
+        while changed:
+            changed = False
+            for p_, r in zip(params, results):
+                if p_ in ok and not (isinstance(r, Var) and r in own and
+                                     own[r] & mine <= ok):
+                    ok.discard(p_)
+                    changed = True
+        held = any(isinstance(r, Var) and self.from_list_item(r) for r in results)
+        relied = self.top._own_relied
+        from .statements import _AUG_SYMBOL
+        for p_ in sorted(mine, key=lambda v: v.id):
+            if p_ in relied and (p_ not in ok or held):
+                node = relied[p_]
+                t = ast.unparse(node.target)
+                raise self.error(node, f"'{ast.unparse(node)}' writes in place into an array "
+                                       f"the list holds, and in this loop another name or "
+                                       f"entry may come to share it (an array stored that "
+                                       f"is not a new result, or one kept from the list "
+                                       f"across iterations); write {t} = {t} "
+                                       f"{_AUG_SYMBOL.get(type(node.op), 'op')} ... to store "
+                                       f"a new array", cls=S2SGradError,
+                                 construct="augmented assignment into a list item")
+        for p_, a, o in zip(params, inits, outs):
+            if p_ in ok:
+                r = results[params.index(p_)]
+                own[o] = (own[a] | own[r]) - mine
 
     def in_place_update(self, cur, new, name, node):
         """``x += v`` on a value that may be an array: in place when it is one
@@ -372,6 +589,15 @@ class AliasingMixin:
         giving ``new``: as in Python, every name and container holding the
         same object sees the change (``rows = [row]; row.append(v)`` grows
         ``rows[0]``)."""
+        if self.a_default_value(old):
+            where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc \
+                else None
+            raise self.error(where, f"this changes '{name}', the default value of a nested "
+                                    f"function's parameter: Python evaluates it once, where "
+                                    f"the 'def' runs, so every later call sees the change; "
+                                    f"pass the list or dict explicitly, or default to None "
+                                    f"and make a new one in the function", cls=S2SGradError,
+                             construct="change of a parameter's default value")
         if any(old is x for x in self.ambiguous_lists()):
             where = ast.Pass(lineno=self.loc.lineno, col_offset=self.loc.col) if self.loc \
                 else None
@@ -439,6 +665,8 @@ class AliasingMixin:
             if not isinstance(a, Var) or _hidden(n):
                 continue
             model.inherit_unknown(p_, a)
+            if self.from_list_item(a):
+                self.top.list_items.add(p_)     # (h = hs[-1] before the loop)
             outside = self.external_origin(a)
             if outside is not None:
                 # h = G (a global) before the loop: on the first iteration a
@@ -579,6 +807,10 @@ class AliasingMixin:
             if isinstance(r, Var) and model.known_array(r) and \
                     model.known_array(inits[names.index(n)]):
                 model.arrays.add(out_of[n])
+        for n, r, a in zip(names, results, inits):
+            # (``for h in hs``: after the loop h is the list's last array)
+            if any(isinstance(v, Var) and self.from_list_item(v) for v in (r, a)):
+                self.top.list_items.add(out_of[n])
         for n, r in zip(names, results):
             model.inherit_unknown(out_of[n], r)
             # (and what its views made in the body may share: a list the

@@ -981,12 +981,19 @@ class CallsMixin:
                              cls=S2SGradError) from None
         if prim.expand is not None:
             # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
-            out = prim.expand(self.em, *pos, **kw)
+            try:
+                out = prim.expand(self.em, *pos, **kw)
+            except S2SGradError as exc:     # a refusal by the composite: the user's line
+                raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
             return (Seq("tuple", list(out), prim.out_fields, prim.result_type(kw))
                     if isinstance(out, tuple) else out)
         folded = _fold_constants(prim, pos, kw)
         if folded is not None:
             return folded
+        for a in atoms:
+            if isinstance(a, Var) and P.shape_of(a) is LIST and prim.name != "len":
+                # (hs.copy(): another list holds hs's arrays from now on)
+                self.own_lists().pop(a, None)
         if spelling is not None:
             params["spelling"] = spelling
         try:

@@ -104,6 +104,7 @@ class ContainersMixin:
         model.inherit_unknown(out, base)
         model.link_unknown(out, item)
         self.list_origin()[out] = self.list_origin().get(base, base)
+        self.note_list_store(out, base, [item])
         return out
 
     def list_origin(self):
@@ -190,6 +191,14 @@ class ContainersMixin:
             rest.hint = name_node.id
             self.list_origin()[rest] = self.list_origin().get(base, base)
             self.top.alias.inherit_unknown(rest, base)
+            if base in self.own_lists():
+                self.own_lists()[rest] = self.own_lists()[base]
+            if self.own_lists().get(base) != frozenset() or \
+                    not self.list_owns_entries(base, None, node):
+                # the array popped may be another name's or entry's (h =
+                # hs[-1]; g = hs.pop(); g += 1 changes h): a write through it
+                # is refused, as through hs[-1]
+                self.top.list_items.add(item)
             # (every name bound to this list object sees the pop, as the append)
             self.rebind_container(name_node.id, base, rest)
             return item
@@ -225,6 +234,7 @@ class ContainersMixin:
                                    _params={"site": self.top.list_sites})
                 for a in atoms:
                     self.top.alias.link_unknown(out, a)
+                self.note_list_store(out, None, atoms, container=v)
                 return out
             return self.em.call(P.get("make_tuple"), *atoms)
         if isinstance(v, DictVal):

@@ -124,10 +124,57 @@ class ControlFlowMixin:
                   {"then": Block(blocks[0].eqns, [], results[0]),
                    "else": Block(blocks[1].eqns, [], results[1])}, self.loc)
         self.em.block.eqns.append(eqn)
+        self.branch_views(outs, results)
         self.env = merged
         for lw, m in zip(callers, merged_c):
             lw.env.clear()
             lw.env.update(m)
+
+    def branch_views(self, outs, results):
+        """After a branch: an output that is on each side a view of the array
+        another output (or one array) is on that side, through the same
+        transforms (``v = y[::2]`` before ``if c: v += 1``, which writes
+        ``y``; ``v = A[1:].T``), is that view of that output: a write through
+        either after the branch reaches the other, and a loop carrying both
+        keeps the relation.  Where the two sides' views differ, the output
+        may share memory with the output of their arrays in a way known at
+        run time only (a write through either is refused while the other
+        may be read)."""
+        from ..alias import Index, Permute
+        model = self.top.alias
+        pair_out = {}
+        for o, a0, a1 in zip(outs, results[0], results[1]):
+            pair_out.setdefault((a0, a1), o)
+        for o, a0, a1 in zip(outs, results[0], results[1]):
+            if o in model.view_of or not (a0 in model.view_of or a1 in model.view_of):
+                continue
+            steps, b0, b1 = [], a0, a1
+            base = None
+            while b0 in model.view_of and b1 in model.view_of and len(steps) < 32:
+                (n0, v0), (n1, v1) = model.view_of[b0], model.view_of[b1]
+                if type(v0) is not type(v1) or v0.key() != v1.key() or \
+                        v0.shares is not v1.shares or (steps and not isinstance(v0, (Index, Permute))):
+                    break
+                steps.append(v0)
+                b0, b1 = n0, n1
+                cand = b0 if b0 is b1 else pair_out.get((b0, b1))
+                if cand is not None and cand is not o:
+                    base = cand
+                    break
+            if base is None:
+                r0, r1 = model.root(a0), model.root(a1)
+                for ob in (pair_out.get((r0, r1)), pair_out.get((a0, r1)),
+                           pair_out.get((r0, a1))):
+                    if ob is not None and ob is not o:
+                        model.link_unknown(o, ob)
+                continue
+            # the intermediate views of the output, made after the branch
+            cur = base
+            for view in reversed(steps[1:]):
+                nxt = view.read(self.em, cur, None)
+                model.add_view(nxt, cur, view)
+                cur = nxt
+            model.add_view(o, cur, steps[0])
 
     def merge_value(self, name, vals, blocks, outs, results, merged, node):
         if all(isinstance(v, Seq) for v in vals) and len(vals[0].items) == len(vals[1].items) \
@@ -195,6 +242,8 @@ class ControlFlowMixin:
         model = self.top.alias
         if all(isinstance(a, Var) and model.known_array(a) for a in atoms):
             model.arrays.add(o)
+        if any(isinstance(a, Var) and self.from_list_item(a) for a in atoms):
+            self.top.list_items.add(o)      # (h = hs[-1] if c else y)
         for a in atoms:
             if isinstance(a, Var):
                 model.link_unknown(o, a)
@@ -210,6 +259,10 @@ class ControlFlowMixin:
             # reaches one of them, known at run time only -- refused
             # (versions of one list, ``if c: hs.append(h)``, are that list)
             self.list_origin()[o] = None
+        own = self.own_lists()
+        if P.shape_of(o) is LIST and self.list_origin().get(o, o) is not None and \
+                all(isinstance(a, Var) and a in own for a in atoms):
+            own[o] = own[atoms[0]] | own[atoms[1]]      # (if c: hs[i] += v)
         if all(isinstance(a, Var) for a in atoms) and \
                 model.first_version(atoms[0]) is model.first_version(atoms[1]):
             # versions of one array (x *= 2 on one side): o is its memory,
@@ -650,6 +703,7 @@ class ControlFlowMixin:
         for p_, a in zip(params, inits):
             if isinstance(a, Var) and a in self.list_origin():
                 self.list_origin()[p_] = self.list_origin()[a]     # (None stays None)
+        self.own_lists_into_loop(params, inits)
         outer_env = self.env
         cond_block = None
         # arrays carried in place (never rebound: z += v on an array, z[i] = v)
@@ -752,6 +806,8 @@ class ControlFlowMixin:
         body.results = results
         outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
                      for p_ in params)
+        self.own_lists_after_loop(params, inits, results, outs)
+        self.refuse_carry_written_while_listed(names, params, results, s)
         eparams = {"body": body}
         if is_while:
             eparams["cond"] = cond_block

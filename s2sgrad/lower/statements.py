@@ -143,7 +143,19 @@ class StatementsMixin:
                 eqns[-1].params["augmented"] = True     # may print as y[idx] op= v
             base = self.load_name(s.target.value) if isinstance(s.target.value, ast.Name) \
                 else None
+            if not (isinstance(base, Var) and P.shape_of(base) is LIST) and isinstance(cur, Var):
+                # d["hs"][0] += v, t[0][-1] *= 2: an entry of the runtime list
+                # the expression evaluates to
+                e = self._defining_eqn(cur)
+                if e is not None and e.prim.name == "list_get":
+                    base = e.args[0]
             if isinstance(base, Var) and P.shape_of(base) is LIST and isinstance(cur, Var) \
+                    and (P.shape_of(cur) is not P.SCALAR or self.top.alias.known_array(cur)) \
+                    and self.list_owns_entries(base, cur, s):
+                # every entry is an array the list alone holds: the write
+                # into it is the entry's new value stored back
+                new = self.kept_in_place(cur, new, "", s)
+            elif isinstance(base, Var) and P.shape_of(base) is LIST and isinstance(cur, Var) \
                     and (P.shape_of(cur) is not P.SCALAR or self.top.alias.known_array(cur)):
                 # xs[0] *= 2 on a list built at run time: an array item's
                 # __imul__ writes into its memory, which another name, a view

@@ -311,6 +311,7 @@ class SubscriptsMixin:
             params["into_data"] = True
         out = self.em.call(P.get("setitem"), base, v, *parts, _params=params)
         out.hint = name
+        self.list_slot_stored(base, out, v, target)
         self.env[name] = out
         self.write_back(base, out)
 
@@ -341,8 +342,22 @@ class SubscriptsMixin:
             out = self.em.call(P.get("reshape"), r, self.em.call(P.get("shape"), base))
         else:
             out = self.em.call(P.get("setitem"), base, v, *parts, _params={"index": template})
+            self.list_slot_stored(base, out, v, target)
         out.hint = base.hint
         self.write_back(base, out)
+
+    def list_slot_stored(self, base, out, v, node):
+        """``xs[i] = v`` on a runtime list ``base`` gave ``out``: the slot is
+        rebound (no array's memory is written); the list holds ``v`` and
+        what it held."""
+        if not (isinstance(base, Var) and P.shape_of(base) is LIST):
+            return
+        self.refuse_ambiguous_list(base, node, "assign an item of")
+        model = self.top.alias
+        model.inherit_unknown(out, base)
+        model.link_unknown(out, v)
+        self.list_origin()[out] = self.list_origin().get(base, base)
+        self.note_list_store(out, base, [v])
 
     def gradient_pick(self, base, idx_node):
         """``g[k]`` (a constant int ``k``) of ``g = np.gradient(f, ...)`` without

@@ -307,6 +307,9 @@ def returns_or_breaks(stmts):
     return False, brk
 
 
+_CALLED_LATER = 1 << 30     # (a closure's read: at any later line)
+
+
 def function_reads(node):
     """Three facts about the reads of a function, from one walk of it (each
     was a walk of the function of its own):
@@ -316,7 +319,9 @@ def function_reads(node):
     - name -> (first, last) line where it is read, a load or ``x += v``
       (``Lowerer.loads_outside``);
     - name -> the last line that reads it, a load's last line or the line of
-      ``x += v`` (``Lowerer.last_loads``).
+      ``x += v`` (``Lowerer.last_loads``); a nested function's read of a
+      name of the enclosing scope (a closure) counts as a read at every
+      later line, since the function may be called anywhere after its def.
 
     (A walk from the top: an augmented assignment is reached before its
     target, which counts as a read of the first two.)"""
@@ -326,8 +331,14 @@ def function_reads(node):
     aug = set()
     Name, Load, AugAssign = ast.Name, ast.Load, ast.AugAssign
     stack = [(node, frozenset())]
+    closure = {}            # id(nested def) -> its own names (parameters, locals)
+    outer_of = {}           # id(node) -> the nested def it is in (None: none)
     while stack:
         n, bound = stack.pop()
+        inside = outer_of.get(id(n))
+        if n is not node and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inside = n
+            closure[id(n)] = assigned_names(n)
         if isinstance(n, (ast.For, ast.comprehension)):
             bound = bound | {m.id for m in ast.walk(n.target) if isinstance(m, Name)}
         if isinstance(n, AugAssign):
@@ -346,8 +357,13 @@ def function_reads(node):
                     free_last[n.id] = max(free_last.get(n.id, n.lineno), n.lineno)
                 last_loads[n.id] = max(last_loads.get(n.id, -1),
                                        getattr(n, "end_lineno", n.lineno))
+                if inside is not None and n.id not in closure[id(inside)]:
+                    last_loads[n.id] = _CALLED_LATER
         kids = child_nodes(n)
         if kids:
+            if inside is not None:
+                for c in kids:
+                    outer_of[id(c)] = inside
             stack.extend([(c, bound) for c in kids])
     return free_last, lines, last_loads
 

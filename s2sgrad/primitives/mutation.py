@@ -174,8 +174,10 @@ def _setitem_stmt(cg, e, indent):
     # a cotangent or tangent of a 0-d array may be a NumPy scalar (a ufunc of
     # 0-d arrays gives one), which has no memory to write into: known from the
     # example values, or, in code not specialised to them, possible for any
-    maybe_scalar = isinstance(examples.get(y), np.generic) or \
-        (not examples and getattr(y, "bar_of", None) is not None)
+    # (a runtime list's tangent or cotangent is a list: np.array of it would
+    # stack its entries into one array)
+    maybe_scalar = not _is_list(y) and (isinstance(examples.get(y), np.generic) or
+                                        (not examples and getattr(y, "bar_of", None) is not None))
     in_place = e in cg.inplace and isinstance(yexpr, ast.Name) and yexpr.id == target_name
     if in_place and maybe_scalar and not isinstance(examples.get(y), np.generic):
         # the same array when it is one (the write stays in place), else a 0-d copy
