@@ -15,8 +15,10 @@ from __future__ import annotations
 import __future__
 import ast
 import builtins
+import copy
 import dis
 import inspect
+import linecache
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -140,6 +142,17 @@ def _verify(fn, code, node, filename):
         compiled = None
     if compiled is not None and _same_code(compiled, code):
         return
+    if "@py_builtins" in (getattr(fn, "__globals__", None) or {}):
+        # a module pytest imported (a test file, conftest): its assert
+        # statements were rewritten before compiling, so the same rewriting
+        # is applied to the source read here before comparing
+        try:
+            compiled = _compile_like(copy.deepcopy(node), code, fn, filename,
+                                     pytest_rewrite=True)
+        except Exception:      # pytest's rewriter missing or changed: not verified
+            compiled = None
+        if compiled is not None and _same_code(compiled, code):
+            return
     name = getattr(fn, "__name__", "<function>")
     raise SourceNotFoundError(
         f"the source of '{name}' in {filename} no longer matches the code that runs (the file "
@@ -152,7 +165,7 @@ def _verify(fn, code, node, filename):
 _TYPE_PARAMS = {"type_params": []} if "type_params" in ast.ClassDef._fields else {}
 
 
-def _compile_like(node, code, fn, filename):
+def _compile_like(node, code, fn, filename, pytest_rewrite=False):
     body = node if not isinstance(node, ast.Lambda) else ast.Expr(value=node)
     scopes = [p for p in getattr(fn, "__qualname__", "").split(".")[:-1]]
     # from the inside out: "<locals>" marks a function scope, other names classes
@@ -185,6 +198,10 @@ def _compile_like(node, code, fn, filename):
                for n in _module_globals(fn, code)]
     mod = ast.Module(body=imports + [stmt], type_ignores=[])
     _fill_locations(mod, node.lineno, parsed=node)
+    if pytest_rewrite:
+        from _pytest.assertion.rewrite import rewrite_asserts
+        text = "".join(linecache.getlines(filename))
+        rewrite_asserts(mod, text.encode("utf-8"), filename)
     top = compile(mod, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                   dont_inherit=True)
     return _find_code(top, code.co_name, code.co_firstlineno)
@@ -307,6 +324,16 @@ def _attempts(text):
     for cut in range(len(stripped), 0, -1):
         if stripped[cut - 1] in ")],":
             yield stripped[:cut - 1]
+    # '"key": (lambda w: loss(w, X), ...),' in a dict or call spanning lines:
+    # the text from a 'lambda', trimmed likewise
+    at = stripped.find("lambda", 1)
+    while at > 0:
+        rest = stripped[at:]
+        yield rest
+        for cut in range(len(rest), 0, -1):
+            if rest[cut - 1] in ")],":
+                yield rest[:cut - 1]
+        at = stripped.find("lambda", at + 1)
 
 
 def _find_node(tree, fn, code, filename):

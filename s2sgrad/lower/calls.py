@@ -473,6 +473,16 @@ class CallsMixin:
             if name == "get" and args and isinstance(args[0], Const):
                 default = args[1] if len(args) > 1 else Const(None)
                 return base.items.get(args[0].value, default)
+        if isinstance(base, Const) and isinstance(base.value, str) and \
+                callable(getattr(str, name, None)) and not name.startswith("_") and \
+                all(isinstance(a, Const) for a in list(args) + list(kwargs.values())):
+            # k.startswith("W") of a key or an option known while compiling:
+            # str methods are pure, so the result is known too
+            out = getattr(base.value, name)(*[a.value for a in args],
+                                            **{k: v.value for k, v in kwargs.items()})
+            if isinstance(out, (list, tuple)):
+                return Seq("list" if isinstance(out, list) else "tuple", [Const(o) for o in out])
+            return Const(out)
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
@@ -577,6 +587,11 @@ class CallsMixin:
         t = transformed_value(obj)
         if t is not None:                       # dg = grad(g) defined outside
             return self.call_transform(t, args, kwargs, node)
+        if obj is len:
+            # len of a tuple, list or dict known while compiling is a constant
+            # (the builtin's handler; len is a primitive too, which would build
+            # the container at run time -- a tuple of differentiated arrays)
+            return BUILTIN_CALLS[id(len)][1](self, args, kwargs, node)
         prim = P.lookup_object(obj)
         if prim is not None and prim.lower_call is not None:
             return prim.lower_call(self, args, kwargs, node)   # a custom rule (s2sgrad.custom)
@@ -976,7 +991,10 @@ class CallsMixin:
                              cls=S2SGradError) from None
         if prim.expand is not None:
             # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
-            out = prim.expand(self.em, *pos, **kw)
+            try:
+                out = prim.expand(self.em, *pos, **kw)
+            except S2SGradError as exc:      # a refusal by the composite: at the user's line
+                raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
             return (Seq("tuple", list(out), prim.out_fields, prim.result_type(kw))
                     if isinstance(out, tuple) else out)
         folded = _fold_constants(prim, pos, kw)
