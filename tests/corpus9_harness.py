@@ -83,8 +83,9 @@ def fd_grad(f, args, kwargs=None, wrt=0, eps=1e-6):
                 hi.flat[i] += eps
                 lo.flat[i] -= eps
                 a_hi, a_lo = list(args), list(args)
-                a_hi[p] = replace(tree, path, float(hi) if is_float else hi.astype(np.asarray(leaf).dtype))
-                a_lo[p] = replace(tree, path, float(lo) if is_float else lo.astype(np.asarray(leaf).dtype))
+                dt = np.asarray(leaf).dtype
+                a_hi[p] = replace(tree, path, float(hi) if is_float else hi.astype(dt))
+                a_lo[p] = replace(tree, path, float(lo) if is_float else lo.astype(dt))
                 d.flat[i] = (ev(a_hi) - ev(a_lo)) / (2 * eps)
             g = replace(g, path, float(d) if is_float else d)
         out.append(g)
@@ -101,7 +102,8 @@ def same_structure(g, x):
             assert isinstance(a, float), (type(a), b)
         else:
             assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
-            assert np.asarray(a).dtype == np.asarray(b).dtype, (np.asarray(a).dtype, np.asarray(b).dtype)
+            da, db = np.asarray(a).dtype, np.asarray(b).dtype
+            assert da == db, (da, db)
 
 
 def assert_tree_close(g, ref, rtol, atol, what=""):
@@ -115,7 +117,8 @@ def assert_tree_close(g, ref, rtol, atol, what=""):
 def unchanged(before, after):
     for (p, a), (_, b) in zip(leaves(before), leaves(after)):
         if isinstance(a, np.ndarray):
-            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), f"argument leaf {p} was modified"
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), \
+                f"argument leaf {p} was modified"
 
 
 def run_case(f, args, wrt=0, kwargs=None, *, modes=("rev", "fwd"), rtol=1e-5, atol=1e-7,

@@ -21,7 +21,7 @@ import scipy.special as sps
 import scipy.stats
 
 from s2sgrad import S2SGradError, check_grads
-from tests.corpus9_harness import fd_grad, run_case
+from tests.corpus9_harness import run_case
 
 R = np.random.default_rng(4242)
 
@@ -157,7 +157,8 @@ class CallableModel:
 
 def gaussian_kl(mu_q, log_sig_q, mu_p=0.0, log_sig_p=0.0):
     return np.sum(log_sig_p - log_sig_q
-                  + (np.exp(2 * log_sig_q) + (mu_q - mu_p) ** 2) / (2 * np.exp(2 * log_sig_p)) - 0.5)
+                  + (np.exp(2 * log_sig_q) + (mu_q - mu_p) ** 2) / (2 * np.exp(2 * log_sig_p))
+                  - 0.5)
 
 
 def kl_from_dict(q):
@@ -301,7 +302,8 @@ IDS = [(0, 1), (0, 3), (1, 2), (2, 0), (2, 4), (1, 1)]
 
 CASES = {
     "cholesky_tril_indices": (cholesky_param_nll, (rnd(6, scale=0.3), X), 0, {}),
-    "fill_diagonal": (fill_diagonal_precision, (rnd(3, scale=0.3), rnd(3, scale=0.2), X), (0, 1), {}),
+    "fill_diagonal": (fill_diagonal_precision, (rnd(3, scale=0.3), rnd(3, scale=0.2), X),
+                      (0, 1), {}),
     "scatter_add_rows": (scatter_add_embeddings, (rnd(5, 3), IDS, rnd(6)), (0, 2), {}),
     "column_writes": (column_update_loop, (rnd(3, 4), X), 0, {}),
     "kepler_newton": (kepler_loss, (0.3, np.array([0.5, 1.0, 2.0])), (0, 1), {}),
@@ -313,7 +315,8 @@ CASES = {
     "functools_partial": (PARTIAL, (rnd(3),), 0, {}),
     "lambda_closure": (lambda w: base_loss(w, X, Y, l2=0.3), (rnd(3),), 0, {}),
     "callable_object": (CallableModel(X, np.sign(Y)), (rnd(3),), 0, {}),
-    "dict_star_star": (kl_from_dict, ({"mu_q": rnd(3), "log_sig_q": rnd(3), "mu_p": rnd(3)},), 0, {}),
+    "dict_star_star": (kl_from_dict, ({"mu_q": rnd(3), "log_sig_q": rnd(3), "mu_p": rnd(3)},),
+                       0, {}),
     "params_items": (l2_over_items, ({"W_out": rnd(3), "b_out": 0.2}, X, Y), 0, {}),
     "sorted_keys": (sorted_keys_loss, ({"b_layer": rnd(3, 3), "a_layer": rnd(3, 3)}, X), 0, {}),
     "print_assert": (chatty_loss, (rnd(3), X, Y), 0, {}),

@@ -77,7 +77,8 @@ def soft_dtw(x, y, gamma=0.5):
     Rt[0, 0] = 0.0
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            Rt[i, j] = D[i - 1, j - 1] + softmin(Rt[i - 1, j], Rt[i, j - 1], Rt[i - 1, j - 1], gamma)
+            Rt[i, j] = D[i - 1, j - 1] + softmin(Rt[i - 1, j], Rt[i, j - 1], Rt[i - 1, j - 1],
+                                                 gamma)
     return Rt[n, m]
 
 
@@ -308,7 +309,8 @@ def linear_flow_slogdet(W, x):
 
 def gp_cho(log_params, x, y):
     ell, sf, sn = np.exp(log_params)
-    K = sf ** 2 * np.exp(-0.5 * (x[:, None] - x[None, :]) ** 2 / ell ** 2) + (sn ** 2 + 1e-8) * np.eye(len(x))
+    K = sf ** 2 * np.exp(-0.5 * (x[:, None] - x[None, :]) ** 2 / ell ** 2) \
+        + (sn ** 2 + 1e-8) * np.eye(len(x))
     c, low = scipy.linalg.cho_factor(K, lower=True)
     alpha = scipy.linalg.cho_solve((c, low), y)
     return 0.5 * y @ alpha + np.sum(np.log(np.diag(c))) + 0.5 * len(x) * np.log(2 * np.pi)
@@ -401,7 +403,8 @@ CASES = {
     "rastrigin": (rastrigin, (rnd(4, scale=1.0),), 0, {}),
     "styblinski_tang": (styblinski_tang, (rnd(3, scale=2.0),), 0, {}),
     "poisson_glm": (poisson_glm, (rnd(3), X, COUNTS), 0, {}),
-    "poisson_glm_offset": (poisson_glm, (rnd(3), X, COUNTS), 0, {"offset": np.log(np.arange(1.0, 9.0))}),
+    "poisson_glm_offset": (poisson_glm, (rnd(3), X, COUNTS), 0,
+                           {"offset": np.log(np.arange(1.0, 9.0))}),
     "negbin_glm": (negbin_glm, ({"beta": rnd(3), "log_alpha": np.array(-0.5)}, X, COUNTS), 0, {}),
     "gamma_glm": (gamma_glm, ((rnd(3), np.array(0.3)), X, TIMES), 0, {}),
     "weibull_survival": (weibull_survival, ((rnd(3), np.array(0.2)), X, TIMES, EVENTS), 0, {}),

@@ -225,6 +225,16 @@ class CallsMixin:
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), Seq):
             return self.list_extend(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr == "update" and \
+                isinstance(func.value, ast.Name) and \
+                isinstance(self.load_name(func.value), DictVal):
+            # d.update(e, k=v) of a dict with constant keys: in place, as d[k] = v
+            base = self.load_name(func.value)
+            args, kwargs = self.call_arguments(node)
+            items = dict(base.items)
+            items.update(BUILTIN_CALLS[id(dict)][1](self, args, kwargs, node).items)
+            self.rebind_container(func.value.id, base, DictVal(items))
+            return Const(None)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):

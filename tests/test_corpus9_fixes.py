@@ -1,0 +1,212 @@
+"""Regression tests for what the corpus9 corpus found (each failed before
+its fix): minimal programs, checked for value, gradient against central
+differences, forward mode where relevant.
+
+* ``sliding_window_view(x, k)`` with ``k = w.shape[0]`` (and ``(k, k)``)
+  was refused ("needs a constant window_shape"), and that refusal -- like
+  every refusal raised while expanding a composite -- did not name the line;
+* ``len(params)`` of a list known while compiling built the list at run time
+  (a tuple of differentiated arrays): forward mode refused an MLP written
+  ``for i, (W, b) in enumerate(params): ... if i < len(params) - 1``;
+* ``params[i]`` with a loop counter ``i`` into a list of ``(W, b)`` pairs or
+  of dicts was refused in both modes;
+* ``k.startswith("W")`` of a dict key was refused as an unknown array method,
+  and so was ``p.update(...)`` of a dict with constant keys;
+* ``grad(obj)`` of an object with ``__call__`` raised a TypeError;
+* a lambda inside a dict literal spanning lines could not be parsed;
+* a loss with an ``assert`` defined in a module pytest rewrote (a test file)
+  was refused as "the file was changed".
+"""
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+import s2sgrad
+from s2sgrad import S2SGradError, grad
+from tests.corpus9_harness import fd_grad, run_case
+
+R = np.random.default_rng(99)
+
+
+# ---------------------------------------------------------------- sliding_window_view
+
+def conv_same(w, x):
+    k = w.shape[0]
+    windows = sliding_window_view(np.pad(x, (k // 2, k // 2)), k)
+    return np.sum((windows @ w) ** 2)
+
+
+def conv2d_windows(filters, img):
+    k = filters.shape[-1]
+    patches = sliding_window_view(img, (k, k), axis=(0, 1))
+    return np.sum(np.tanh(np.einsum("hwij,ij->hw", patches, filters)) ** 2)
+
+
+def conv_computed_axis(w, x):
+    ax = x.ndim - 1
+    return np.sum(sliding_window_view(x, 2, axis=ax) @ w)
+
+
+def test_sliding_window_computed_size():
+    w, x = R.normal(size=3), R.normal(size=8)
+    v, g = run_case(conv_same, (w, x), (0, 1))
+    windows = np.stack([np.pad(x, 1)[i:i + 3] for i in range(8)])
+    np.testing.assert_allclose(v, np.sum((windows @ w) ** 2), rtol=1e-12)
+
+
+def test_sliding_window_computed_tuple():
+    run_case(conv2d_windows, (R.normal(size=(2, 2)), R.normal(size=(4, 5))), (0, 1))
+
+
+def test_sliding_window_computed_size_other_sizes():
+    """The window size is read at run time: other shapes, same function."""
+    g = grad(conv_same)
+    for k in (1, 3, 5):
+        w, x = R.normal(size=k), R.normal(size=9)
+        np.testing.assert_allclose(g(w, x), fd_grad(conv_same, (w, x)), rtol=1e-6, atol=1e-8)
+
+
+def test_refusal_in_a_composite_names_the_line():
+    with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: .*constant axis"):
+        grad(conv_computed_axis)(np.ones(2), np.arange(5.0))
+
+
+# ------------------------------------------------------- containers indexed by loop counters
+
+def mlp_enumerate(params, X):
+    h = X
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = np.tanh(h)
+    return np.sum(h ** 2)
+
+
+def mlp_index_pairs(params, X):
+    h = X
+    for i in range(len(params)):
+        W, b = params[i]
+        h = np.tanh(h @ W + b)
+    return np.sum(h ** 2)
+
+
+def mlp_index_nested(params, X):
+    h = X
+    for i in range(len(params)):
+        h = np.tanh(h @ params[i][0] + params[i][1])
+    return np.sum(h ** 2)
+
+
+def mlp_index_dicts(layers, X):
+    h = X
+    for i in range(len(layers)):
+        h = np.tanh(h @ layers[i]["W"] + layers[i]["b"])
+    return np.sum(h ** 2)
+
+
+def last_pair_negative_index(params, X):
+    n = len(params)
+    out = 0.0
+    for i in range(n):
+        W, b = params[n - 1 - i]
+        out = out + np.sum(X @ W + b)
+    return out
+
+
+def _pairs():
+    return [(R.normal(size=(3, 4)), R.normal(size=4)), (R.normal(size=(4, 2)), R.normal(size=2))]
+
+
+X = R.normal(size=(5, 3))
+
+
+@pytest.mark.parametrize("f", [mlp_enumerate, mlp_index_pairs, mlp_index_nested])
+def test_list_of_pairs(f):
+    run_case(f, (_pairs(), X), 0)
+
+
+def test_list_of_dicts():
+    run_case(mlp_index_dicts, ([{"W": W, "b": b} for W, b in _pairs()], X), 0)
+
+
+def test_list_of_pairs_reversed_order():
+    P = [(R.normal(size=(3, 2)), R.normal(size=2)), (R.normal(size=(3, 2)), R.normal(size=2))]
+    run_case(last_pair_negative_index, (P, X), 0)
+
+
+def test_len_of_a_literal_is_a_constant():
+    f = s2sgrad.jvp(mlp_enumerate, wrt=0)
+    P = _pairs()
+    f((P, X), (P,))
+    assert "len(" not in f.source
+
+
+# ---------------------------------------------------------------- str methods of constant keys
+
+def l2_of_weights(params, X):
+    reg = sum(np.sum(v ** 2) for k, v in params.items() if k.startswith("W"))
+    reg = reg + sum(np.sum(v) for k, v in params.items() if k.upper().endswith("_B"))
+    return np.sum(X @ params["W1"] + params["w_b"]) + 0.1 * reg
+
+
+def test_str_methods_of_keys():
+    run_case(l2_of_weights, ({"W1": R.normal(size=(3, 2)), "w_b": R.normal(size=2)}, X), 0)
+
+
+def updated_copy(params, X):
+    p = dict(params)
+    p.update(W=p["W"] * 2.0)
+    p.update({"b": p["b"] + 1.0}, extra=0.5)
+    return np.sum(np.tanh(X @ p["W"] + p["b"])) * p["extra"]
+
+
+def test_dict_update():
+    P = {"W": R.normal(size=(3, 2)), "b": R.normal(size=2)}
+    v, _ = run_case(updated_copy, (P, X), 0)
+    np.testing.assert_allclose(v, 0.5 * np.sum(np.tanh(X @ (2 * P["W"]) + P["b"] + 1.0)),
+                               rtol=1e-12)
+
+
+# ---------------------------------------------------------------- callables and lambdas
+
+class Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, w, X):
+        return np.sum(np.tanh(X @ w) ** 2) * self.scale
+
+
+def test_grad_of_a_callable_object():
+    obj = Scaled(2.5)
+    w = R.normal(size=3)
+    v, g = run_case(obj, (w, X), 0)
+    np.testing.assert_allclose(v, obj(w, X), rtol=1e-12)
+    obj.scale = 1.0                                   # read live, as self.W is
+    np.testing.assert_allclose(grad(obj)(w, X), g / 2.5, rtol=1e-12)
+
+
+LOSSES = {
+    "sin": lambda w: np.sum(np.sin(w) ** 2),
+    "tanh": (lambda w: np.sum(np.tanh(w) * w), 0),
+}
+
+
+def test_lambda_in_a_multiline_literal():
+    w = R.normal(size=4)
+    run_case(LOSSES["sin"], (w,), 0)
+    run_case(LOSSES["tanh"][0], (w,), 0)
+
+
+# ------------------------------------------------------- assert in a pytest-rewritten module
+
+def loss_with_assert(w, X):
+    assert X.shape[1] == w.shape[0], f"shape mismatch: {X.shape} vs {w.shape}"
+    assert np.all(np.isfinite(w))
+    return np.sum((X @ w) ** 2)
+
+
+def test_assert_in_a_test_module():
+    # this module was imported by pytest, which rewrote its assert statements
+    assert "@py_builtins" in globals()
+    run_case(loss_with_assert, (R.normal(size=3), X), 0)
