@@ -110,11 +110,13 @@ def _parse_function(fn, generator=False) -> Source:
             f"linecache under its code's file name", filename=filename,
             lineno=code.co_firstlineno) from None
     start = max(start, 1)
-    text = textwrap.dedent("".join(lines))
-    tree = _parse_fragment(text, filename, start)
-    ast.increment_lineno(tree, start - 1)
     abs_lines = {start + i: ln.rstrip("\n") for i, ln in enumerate(lines)}
-    node = _find_node(tree, fn, code, filename)
+    node = _module_lambda(code, filename) if name == "<lambda>" else None
+    if node is None:
+        text = textwrap.dedent("".join(lines))
+        tree = _parse_fragment(text, filename, start)
+        ast.increment_lineno(tree, start - 1)
+        node = _find_node(tree, fn, code, filename)
     _verify(fn, code, node, filename)
     src = Source(fn, node, filename, abs_lines)
     if generator != "parse":
@@ -334,6 +336,37 @@ def _attempts(text):
             if rest[cut - 1] in ")],":
                 yield rest[:cut - 1]
         at = stripped.find("lambda", at + 1)
+
+
+def _module_lambda(code, filename):
+    """A lambda's node, found in its whole file: a lambda's line may be part of
+    a statement spanning lines (a dict of lambdas), and several lambdas with
+    the same parameters may share it -- the one whose columns hold the
+    columns of ``code``'s instructions is it.  None when the file does not
+    parse or the lambda is not found (the fragment is parsed instead)."""
+    text = "".join(linecache.getlines(filename))
+    if not text:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    want = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    line = code.co_firstlineno
+    cands = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line and
+             [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == want]
+    if len(cands) > 1 and hasattr(code, "co_positions"):
+        cols = [(ln, c, ec) for ln, _, c, ec in code.co_positions()
+                if ln is not None and c is not None and ec is not None and ec > c]
+
+        def holds(n):
+            return all((n.lineno, n.col_offset) <= (ln, c) and
+                       (ln, ec) <= (n.end_lineno, n.end_col_offset) for ln, c, ec in cols)
+        inner = [n for n in cands if holds(n)]
+        # the innermost lambda holding them all (an enclosing one holds them too)
+        cands = sorted(inner, key=lambda n: (n.col_offset, -n.end_col_offset))[-1:] \
+            if cols else cands
+    return cands[0] if len(cands) == 1 else None
 
 
 def _find_node(tree, fn, code, filename):

@@ -13,10 +13,20 @@ differences, forward mode where relevant.
 * ``k.startswith("W")`` of a dict key was refused as an unknown array method,
   and so was ``p.update(...)`` of a dict with constant keys;
 * ``grad(obj)`` of an object with ``__call__`` raised a TypeError;
-* a lambda inside a dict literal spanning lines could not be parsed;
+* a lambda inside a dict literal spanning lines could not be parsed, nor
+  one of several lambdas with the same parameters on one line;
+* ``ACTIVATIONS[act]`` with ``act="relu"`` a str argument was refused (a
+  computed key): the argument is now made static, as for ``ord=p``;
+* ``np.fft.irfft(F, n)`` with ``n = len(x)`` (and ``irfft2(F, s=x.shape)``)
+  was refused: the rule needed ``n`` as a constant, the helper reads it at
+  run time;
+* ``itertools.combinations(...)`` was refused as "making an instance of
+  your class";
 * a loss with an ``assert`` defined in a module pytest rewrote (a test file)
   was refused as "the file was changed".
 """
+import itertools
+
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
@@ -196,6 +206,60 @@ def test_lambda_in_a_multiline_literal():
     w = R.normal(size=4)
     run_case(LOSSES["sin"], (w,), 0)
     run_case(LOSSES["tanh"][0], (w,), 0)
+
+
+ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "sp": lambda z: np.logaddexp(0.0, z),
+               "tanh": np.tanh}
+
+SCALAR_LOSSES = {"a": lambda w: np.sum(w ** 2), "b": lambda w: np.sum(np.sin(w)), "c": lambda w:
+                 np.sum(w ** 3)}
+
+
+def by_name(W, X, act="sp"):
+    return np.sum(ACTIVATIONS[act](X @ W) ** 2)
+
+
+def test_lambdas_sharing_a_line_and_a_str_key():
+    W = R.normal(size=(3, 2))
+    for act, f in [("sp", lambda z: np.logaddexp(0.0, z)), ("relu", lambda z: np.maximum(z, 0)),
+                   ("tanh", np.tanh)]:
+        v, g = run_case(by_name, (W, X), 0, {"act": act})
+        np.testing.assert_allclose(v, np.sum(f(X @ W) ** 2), rtol=1e-12)
+    w = R.normal(size=4)
+    for k, ref in [("a", np.sum(w ** 2)), ("b", np.sum(np.sin(w))), ("c", np.sum(w ** 3))]:
+        v, _ = run_case(SCALAR_LOSSES[k], (w,), 0)
+        np.testing.assert_allclose(v, ref, rtol=1e-12)
+
+
+def fft_circular(x, k):
+    n = len(x)
+    return np.sum(np.fft.irfft(np.fft.rfft(x) * np.fft.rfft(k, n), n) ** 2)
+
+
+def fft2_circular(img, ker):
+    F = np.fft.rfft2(img) * np.fft.rfft2(ker, s=img.shape)
+    return np.sum(np.fft.irfft2(F, s=img.shape) ** 2)
+
+
+@pytest.mark.parametrize("n", [7, 8])
+def test_fft_length_computed(n):
+    x, k = R.normal(size=n), R.normal(size=3)
+    v, _ = run_case(fft_circular, (x, k), (0, 1))
+    circ = np.array([sum(x[(i - j) % n] * k[j] for j in range(3)) for i in range(n)])
+    np.testing.assert_allclose(v, np.sum(circ ** 2), rtol=1e-10)
+    run_case(fft2_circular, (R.normal(size=(4, n)), R.normal(size=(2, 2))), (0, 1))
+
+
+def itertools_pairs(pos):
+    return sum(np.sum((pos[i] - pos[j]) ** 2) for i, j in itertools.combinations(range(3), 2))
+
+
+def test_itertools_refusal_is_not_about_a_class_of_yours():
+    with pytest.raises(S2SGradError) as info:
+        grad(itertools_pairs)(R.normal(size=(3, 2)))
+    assert "your class" not in str(info.value)
+    assert "itertools.combinations" in str(info.value)
+    assert "test_corpus9_fixes.py:" in str(info.value)
 
 
 # ------------------------------------------------------- assert in a pytest-rewritten module

@@ -11,6 +11,8 @@ refusals met, each checked to name the user's line.
 
 Checked by ``tests/corpus9_harness.run_case``.
 """
+import itertools
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -194,6 +196,145 @@ def outer_update_loop(W, X):
     return np.trace(G)
 
 
+# ---------------------------------------------------------------- more
+
+ACTS = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh,
+        "softplus": lambda z: np.logaddexp(0.0, z)}
+Z = np.array([0.5, 0.0, 1.5, -0.7])     # a zero: products' gradients
+
+
+def act_dispatch(W, X, act="softplus"):
+    f = ACTS[act]
+    return np.sum(f(X @ W))
+
+
+def zip_slices(params, X):
+    h = X
+    for W, b in zip(params[::2], params[1::2]):
+        h = np.tanh(h @ W + b)
+    return np.sum(h)
+
+
+def view_write(x):
+    a = np.zeros(len(x) + 1)
+    v = a[1:]
+    v += x ** 2
+    a[0] = np.sum(x)
+    return np.sum(a * np.arange(len(a)))
+
+
+def fft_conv(x, k):
+    n = len(x)
+    y = np.fft.irfft(np.fft.rfft(x) * np.fft.rfft(k, n), n)
+    return np.sum(y ** 2)
+
+
+def pad_modes(x):
+    return (np.sum(np.pad(x, 2, mode="reflect") ** 2 * np.arange(len(x) + 4))
+            + np.sum(np.pad(x, (1, 2), mode="edge") * np.arange(len(x) + 3)))
+
+
+def roll_laplacian(u, steps=5, r=0.2):
+    for _ in range(steps):
+        u = u + r * (np.roll(u, 1) - 2 * u + np.roll(u, -1))
+    return np.sum(u ** 3)
+
+
+def np_gradient_loss(f):
+    return np.sum(np.gradient(f, 0.1) ** 2)
+
+
+def meshgrid_field(c):
+    xs, ys = np.meshgrid(np.linspace(-1, 1, 4), np.linspace(-1, 1, 3))
+    field = c[0] * xs ** 2 + c[1] * xs * ys + c[2] * np.sin(ys)
+    return np.sum(field ** 2)
+
+
+def torque(F, r):
+    return np.sum(np.cross(r, F) ** 2) + np.sum(np.cross(r[0], F[1]))
+
+
+def quat_rotate(q, v):
+    q = q / np.linalg.norm(q)
+    w, x, y, z = q
+    Rm = np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                   [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                   [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+    return np.sum((Rm @ v - np.array([0.0, 0.0, 1.0])) ** 2)
+
+
+def pinv_loss(A, b):
+    return np.sum((np.linalg.pinv(A) @ b) ** 2)
+
+
+def powers(x, y):
+    return np.sum(np.power(x, y) + x ** y + np.exp2(x) + np.log2(x) + np.hypot(x, y)
+                  + np.arctan2(y, x))
+
+
+def select_piece(x):
+    return np.sum(np.select([x < -0.5, x > 0.5], [x ** 2, np.sin(x)], default=0.1 * x))
+
+
+def prod_with_zero(x):
+    return np.prod(x) + np.sum(np.cumprod(x))
+
+
+def logical_masks(x, lo=-0.3, hi=0.6):
+    m = np.logical_and(x > lo, x < hi)
+    return np.sum(np.where(m, x ** 2, 0.0)) + np.sum(x[np.logical_or(x < lo, x > hi)])
+
+
+def eig_nonsym(A):
+    vals = np.linalg.eigvals(A @ A.T + np.eye(3))
+    return np.sum(np.real(vals) ** 2)
+
+
+def vec_at_vec(a, b):
+    return (a @ b) ** 2 + a @ np.outer(a, b) @ b
+
+
+def int_division_idx(x):
+    n = len(x)
+    half = x[: n // 2]
+    return np.sum(half ** 2) + x[n // 2 - 1] * x[-1]
+
+
+def list_pop_stack(x):
+    stack = [x, x ** 2, np.sin(x)]
+    a = stack.pop()
+    b = stack.pop(0)
+    return np.sum(a * b + stack[0])
+
+
+def tuple_return_helper(x):
+    def stats(v):
+        return v.mean(), v.std(), v.max()
+    m, s, mx = stats(x ** 2)
+    return m * s + mx
+
+
+def ternary_chain(x, mode="b"):
+    y = np.sin(x) if mode == "a" else np.cos(x) if mode == "b" else x
+    return np.sum(y ** 2)
+
+
+def conditional_data(x):
+    total = 0.0
+    for xi in x:
+        if xi > 0:
+            total += xi ** 2
+        elif xi < -0.5:
+            total -= np.sin(xi)
+        else:
+            continue
+    return total
+
+
+def cumprod_zero(x):
+    return np.sum(np.cumprod(x))
+
+
 def cdist_rbf(A, B):
     D = ssd.cdist(A, B, "sqeuclidean")
     return np.sum(np.exp(-D))
@@ -201,6 +342,31 @@ def cdist_rbf(A, B):
 
 def varargs(*params):
     return sum(np.sum(p ** 2) for p in params)
+
+
+def combos_energy(pos):
+    E = 0.0
+    for i, j in itertools.combinations(range(pos.shape[0]), 2):
+        E = E + 1.0 / np.linalg.norm(pos[i] - pos[j])
+    return E
+
+
+def nonlocal_counter(w, X):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v
+    for x in X:
+        add(np.tanh(x @ w))
+    return total ** 2
+
+
+def shuffle_inplace(w, X, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = np.arange(X.shape[0])
+    rng.shuffle(idx)
+    return np.sum((X[idx[:3]] @ w) ** 2)
 
 
 CASES = [
@@ -232,6 +398,31 @@ CASES = [
     (argsort_gather, (rnd(5),), 0, {}),
     (np_median, (rnd(5),), 0, {}),
     (outer_update_loop, (rnd(3, 3), X), 0, {}),
+    (act_dispatch, (rnd(3, 2), X), 0, {}),
+    (act_dispatch, (rnd(3, 2), X), 0, {"act": "tanh"}),
+    (zip_slices, ([rnd(3, 3), rnd(3), rnd(3, 2), rnd(2)], X), 0, {}),
+    (view_write, (rnd(4),), 0, {}),
+    (fft_conv, (rnd(8), rnd(3)), (0, 1), {}),
+    (pad_modes, (rnd(5),), 0, {}),
+    (roll_laplacian, (rnd(6),), 0, {}),
+    (np_gradient_loss, (rnd(6),), 0, {}),
+    (meshgrid_field, (rnd(3),), 0, {}),
+    (torque, (rnd(3, 3), rnd(3, 3)), (0, 1), {}),
+    (quat_rotate, (rnd(4) + np.array([1.0, 0, 0, 0]), np.array([0.3, -0.2, 0.9])), (0, 1),
+     {}),
+    (pinv_loss, (rnd(4, 3), rnd(4)), (0, 1), {}),
+    (powers, (np.abs(rnd(3)) + 0.5, rnd(3)), (0, 1), {}),
+    (select_piece, (rnd(6, scale=1.0),), 0, {}),
+    (prod_with_zero, (Z,), 0, {}),
+    (cumprod_zero, (Z,), 0, {}),
+    (logical_masks, (rnd(6, scale=1.0),), 0, {}),
+    (eig_nonsym, (rnd(3, 3),), 0, {}),
+    (vec_at_vec, (rnd(3), rnd(3)), (0, 1), {}),
+    (int_division_idx, (rnd(6),), 0, {}),
+    (list_pop_stack, (rnd(3),), 0, {}),
+    (tuple_return_helper, (rnd(5),), 0, {}),
+    (ternary_chain, (rnd(3),), 0, {}),
+    (conditional_data, (rnd(6, scale=1.0),), 0, {}),
 ]
 
 
@@ -259,6 +450,17 @@ REFUSALS = {
     # them); written with broadcasting they work
     "cdist": (cdist_rbf, (R.normal(size=(3, 2)), R.normal(size=(4, 2))),
               r"test_corpus9_more.py:\d+: 'scipy.spatial.distance.cdist' is not a function"),
+    # pairs from itertools (the range's length is a shape, not a constant of the
+    # shape-polymorphic code): nested loops over ranges work
+    "itertools": (combos_energy, (R.normal(size=(4, 3)),),
+                  r"test_corpus9_more.py:\d+: 'itertools.combinations' is not a function"),
+    # a closure rebinding its enclosing variable
+    "nonlocal": (nonlocal_counter, (R.normal(size=3), R.normal(size=(4, 3))),
+                 r"test_corpus9_more.py:\d+: 'nonlocal' statements are not supported"),
+    # an in-place shuffle of a local index array: the refusal says to use
+    # rng.permutation
+    "shuffle": (shuffle_inplace, (R.normal(size=3), R.normal(size=(6, 3))),
+                r"test_corpus9_more.py:\d+: .*'.shuffle\(\)'.* rng.permutation"),
 }
 
 

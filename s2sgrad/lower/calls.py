@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import operator
+import sys
 import types
 import warnings
 
@@ -700,7 +701,10 @@ class CallsMixin:
                                    f"keep an array: a mask (x > 0), np.where(...), "
                                    f".astype({obj.__name__}), or float(...) for a number",
                              cls=UnknownFunctionError, construct=f"{obj.__name__}()")
-        if isinstance(obj, type) and not _is_library_function(obj):
+        if isinstance(obj, type) and not _is_library_function(obj) and \
+                (getattr(obj, "__module__", "") or "").split(".")[0] not in \
+                getattr(sys, "stdlib_module_names", ()):
+            # (itertools.combinations, collections.Counter: not a class of yours)
             raise self.error(node, f"making an instance of your class '{name}' inside the "
                                    f"differentiated function is not supported; make it a "
                                    f"dataclass (or s2sgrad.register_pytree it), or create the "
