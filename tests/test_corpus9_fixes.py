@@ -21,7 +21,9 @@ differences, forward mode where relevant.
   was refused: the rule needed ``n`` as a constant, the helper reads it at
   run time;
 * ``itertools.combinations(...)`` was refused as "making an instance of
-  your class";
+  your class", and ``super()`` as "not a function s2sgrad knows" (now: call
+  the base class's method by name, which works);
+* ``opts.get("scale", 1.0)`` of ``**opts`` was refused;
 * a loss with an ``assert`` defined in a module pytest rewrote (a test file)
   was refused as "the file was changed".
 """
@@ -32,7 +34,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 import s2sgrad
-from s2sgrad import S2SGradError, grad
+from s2sgrad import S2SGradError, grad, value_and_grad
 from tests.corpus9_harness import fd_grad, run_case
 
 R = np.random.default_rng(99)
@@ -260,6 +262,38 @@ def test_itertools_refusal_is_not_about_a_class_of_yours():
     assert "your class" not in str(info.value)
     assert "itertools.combinations" in str(info.value)
     assert "test_corpus9_fixes.py:" in str(info.value)
+
+
+def with_options(W, X, **opts):
+    scale = opts.get("scale", 1.0)
+    shift = opts.get("shift", 0.0)
+    return np.sum(np.tanh(X @ W * scale + shift) ** 2)
+
+
+def test_kwargs_get_with_default():
+    W = R.normal(size=(3, 2))
+    vg = value_and_grad(with_options)
+    for opts in ({"scale": 2.0}, {}, {"scale": 0.5, "shift": 1.0}, {"shift": -1.0}):
+        v, _ = run_case(with_options, (W, X), 0, opts)
+        np.testing.assert_allclose(v, with_options(W, X, **opts), rtol=1e-12)
+        # one object called with changing options: each call reads them
+        np.testing.assert_allclose(vg(W, X, **opts)[0], v, rtol=1e-12)
+
+
+class _Base:
+    def loss(self, w, X):
+        return np.sum(np.tanh(X @ w) ** 2)
+
+
+class _Child(_Base):
+    def loss(self, w, X):
+        return super().loss(w, X) * 2.0
+
+
+def test_super_refusal_says_what_to_write():
+    with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: super\(\) is not "
+                                           r"supported; call the base class's method by its name"):
+        grad(_Child().loss)(R.normal(size=3), X)
 
 
 # ------------------------------------------------------- assert in a pytest-rewritten module

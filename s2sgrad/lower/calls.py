@@ -504,6 +504,10 @@ class CallsMixin:
             # would go on with None, this raises KeyError -- never a wrong number)
             if name == "get" and len(args) == 1 and not kwargs and isinstance(args[0], Const):
                 return self.apply_getitem(base, Slot(0), [args[0]], node)
+            if name == "get" and len(args) == 2 and not kwargs and isinstance(args[0], Const):
+                # d.get(k, default): the key may be absent when the code runs
+                return self.apply(P.get("dict_get"), [base] + list(args), {}, node,
+                                  spelling=("method", "get"))
             raise self.unsupported(node, f"the dict method '.{name}' on the dict argument "
                                          f"'{base.hint}'", "index it with d[key]")
         if name == "view" and not args and not kwargs and isinstance(base, Var):
@@ -692,6 +696,10 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if obj is super:
+            raise self.error(node, "super() is not supported; call the base class's method "
+                                   "by its name, e.g. Base.loss(self, ...)",
+                             cls=UnsupportedSyntaxError, construct="super()")
         if obj in (int, bool, complex):
             # int(x[0] > 0): a Python number made from a value known only at
             # run time (not the constructor of a user's class)
