@@ -21,8 +21,10 @@ differences, forward mode where relevant.
   was refused: the rule needed ``n`` as a constant, the helper reads it at
   run time;
 * ``itertools.combinations(...)`` was refused as "making an instance of
-  your class", and ``super()`` as "not a function s2sgrad knows" (now: call
-  the base class's method by name, which works);
+  your class";
+* ``super().loss(...)`` in a method was refused ("'super' is not a
+  function s2sgrad knows"): it is inlined as ``self.helper(...)`` is, the
+  function read at ``self.__class__.__mro__[j].loss`` (guarded);
 * ``opts.get("scale", 1.0)`` of ``**opts`` was refused;
 * a loss with an ``assert`` defined in a module pytest rewrote (a test file)
   was refused as "the file was changed".
@@ -280,20 +282,72 @@ def test_kwargs_get_with_default():
         np.testing.assert_allclose(vg(W, X, **opts)[0], v, rtol=1e-12)
 
 
-class _Base:
+class _A:
+    def __init__(self, s):
+        self.s = s
+
     def loss(self, w, X):
-        return np.sum(np.tanh(X @ w) ** 2)
+        return np.sum(np.tanh(X @ w) ** 2) * self.s
+
+    def helper(self, w):
+        return np.sum(w ** 2)
 
 
-class _Child(_Base):
+class _B(_A):
+    def loss(self, w, X):
+        return super().loss(w, X) + self.helper(w)
+
+    def helper(self, w):
+        return super().helper(w) * 3.0
+
+
+class _C(_B):
     def loss(self, w, X):
         return super().loss(w, X) * 2.0
 
+    def __call__(self, w, X):
+        return self.loss(w, X) + super().helper(w)
 
-def test_super_refusal_says_what_to_write():
-    with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: super\(\) is not "
-                                           r"supported; call the base class's method by its name"):
-        grad(_Child().loss)(R.normal(size=3), X)
+    @staticmethod
+    def static(w):
+        return super().helper(w)
+
+
+def _ref_c(w, X, s):
+    return 2 * (np.sum(np.tanh(X @ w) ** 2) * s + 3 * np.sum(w ** 2))
+
+
+def test_super_method_chain():
+    w = R.normal(size=3)
+    c = _C(0.5)
+    v, _ = run_case(c.loss, (w, X), 0)
+    np.testing.assert_allclose(v, _ref_c(w, X, 0.5), rtol=1e-12)
+    v, _ = run_case(c, (w, X), 0)
+    np.testing.assert_allclose(v, _ref_c(w, X, 0.5) + 3 * np.sum(w ** 2), rtol=1e-12)
+    v, _ = run_case(_B(2.0).loss, (w, X), 0)
+    np.testing.assert_allclose(v, 2 * np.sum(np.tanh(X @ w) ** 2) + 3 * np.sum(w ** 2),
+                               rtol=1e-12)
+
+
+def test_super_method_redefined_is_seen():
+    w = R.normal(size=3)
+    c = _C(2.0)
+    vg = value_and_grad(c.loss)
+    np.testing.assert_allclose(vg(w, X)[0], _ref_c(w, X, 2.0), rtol=1e-12)
+    old = _A.loss
+    try:
+        _A.loss = lambda self, w, X: np.sum(X @ w) * self.s
+        np.testing.assert_allclose(vg(w, X)[0], 2 * (2.0 * np.sum(X @ w) + 3 * np.sum(w ** 2)),
+                                   rtol=1e-12)
+    finally:
+        _A.loss = old
+    np.testing.assert_allclose(vg(w, X)[0], _ref_c(w, X, 2.0), rtol=1e-12)
+
+
+def test_super_outside_a_method_names_the_line():
+    with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: super\(\) is supported "
+                                           r"only as super\(\).method"):
+        grad(_C.static)(R.normal(size=3))
 
 
 # ------------------------------------------------------- assert in a pytest-rewritten module

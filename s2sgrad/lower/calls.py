@@ -240,6 +240,14 @@ class CallsMixin:
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
             return self.list_pop(func.value, node.args[0] if node.args else None, node)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and \
+                isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and \
+                not func.value.args and not func.value.keywords:
+            sup = self.expr(func.value.func)
+            if isinstance(sup, Static) and sup.obj is super:
+                callee = self.super_method(func.attr, node)
+                args, kwargs = self.call_arguments(node)
+                return self.call_value(callee, args, kwargs, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, (Static, ObjVal)):
@@ -539,6 +547,44 @@ class CallsMixin:
                 # np.asarray's view-or-copy, decided at run time
                 return self.apply(P.get("asarray"), args, kwargs, node)
         return self.apply(prim, args, kwargs, node, spelling=("method", name))
+
+    def super_method(self, name, node):
+        """``super().name`` in a method whose ``self`` is read through (an
+        ObjVal, or a Static for a callable object): the function the MRO of ``self``'s class finds after the class
+        the method is defined in, bound to the same ``self`` and inlined as
+        ``self.helper(x)`` is; read at ``self.__class__.__mro__[j].name``
+        (guarded: another class or a redefined method compiles again)."""
+        fn = getattr(self.src.fn, "__func__", self.src.fn)
+        code = getattr(fn, "__code__", None)
+        a = self.src.node.args
+        first = (a.posonlyargs + a.args)[0].arg if (a.posonlyargs + a.args) else None
+        selfv = self.env.get(first) if first is not None else None
+        cls = None
+        if code is not None and "__class__" in code.co_freevars and fn.__closure__:
+            cls = fn.__closure__[code.co_freevars.index("__class__")].cell_contents
+        if cls is None or not isinstance(selfv, (ObjVal, Static)) or selfv.path is None or \
+                not isinstance(selfv.obj, cls) or isinstance(selfv.obj, type):
+            raise self.error(node, "super() is supported only as super().method(...) in a "
+                                   "method of a class, on its self; call the base class's "
+                                   "method by its name, e.g. Base.loss(self, ...)",
+                             cls=UnsupportedSyntaxError, construct="super()")
+        mro = type(selfv.obj).__mro__
+        for j in range(mro.index(cls) + 1, len(mro)):
+            if name in vars(mro[j]):
+                break
+        else:
+            raise self.error(node, f"super() has no attribute '{name}'", cls=UnresolvedNameError)
+        raw = vars(mro[j])[name]
+        if not isinstance(raw, types.FunctionType):
+            raise self.error(node, f"super().{name}: only plain methods are supported (not a "
+                                   f"{type(raw).__name__}); call it as {mro[j].__name__}."
+                                   f"{name}(...)", cls=UnsupportedSyntaxError,
+                             construct="super()")
+        path = selfv.path.attr("__class__").attr("__mro__").item(j).attr(name)
+        found = self.static_value(raw, path, node)        # (guards the function found there)
+        callee = Static(types.MethodType(raw, selfv.obj), found.path)
+        callee.self_value = selfv
+        return callee
 
     def method_self(self, method, path, node):
         """The ``self`` of a bound method being inlined: read through (its
