@@ -15,17 +15,21 @@ import pytest
 
 from s2sgrad import value_and_grad
 from tests import test_corpus9 as nn
+from tests import test_corpus9_classes as classes
 from tests import test_corpus9_idioms as idioms
 from tests import test_corpus9_more as more
 from tests import test_corpus9_science as sci
+from tests import test_corpus9_training as training
 from tests.corpus9_harness import _positions, assert_tree_close, fd_grad, leaves, replace
 
 ALL = {}
 for _mod in (nn, sci, idioms):
     for _name, _case in _mod.CASES.items():
         ALL[f"{_mod.__name__.rsplit('.', 1)[1]}:{_name}"] = _case
-for _case in more.CASES:
-    ALL[f"test_corpus9_more:{_case[0].__name__}"] = _case
+for _mod in (more, classes, training):
+    for _i, _case in enumerate(_mod.CASES):
+        _name = getattr(_case[0], "__qualname__", type(_case[0]).__name__)
+        ALL[f"{_mod.__name__.rsplit('.', 1)[1]}:{_name}:{_i}"] = _case
 
 # programs whose value is not a smooth function of the inputs near the
 # corpus point once they move (a kink crossed: trimmed mean's order, the
@@ -56,7 +60,8 @@ def test_values_track_inputs(name):
     f, args, wrt, kwargs = ALL[name]
     vg = value_and_grad(f, wrt=wrt)
     vg(*copy.deepcopy(args), **kwargs)
-    moved = _moved(f, args, wrt, 1e-3 if name in SMALL_MOVE else 0.05, seed=len(name))
+    small = name in SMALL_MOVE or name.rsplit(":", 1)[0] in SMALL_MOVE
+    moved = _moved(f, args, wrt, 1e-3 if small else 0.05, seed=len(name))
     v, g = vg(*copy.deepcopy(moved), **kwargs)
     np.testing.assert_allclose(v, f(*copy.deepcopy(moved), **copy.deepcopy(kwargs)),
                                rtol=1e-10, atol=1e-12)

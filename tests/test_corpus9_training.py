@@ -1,0 +1,165 @@
+"""corpus9, part 9: training-time programs -- hypergradients through
+unrolled gradient descent (by hand, and by ``grad`` called inside the loop),
+a neural ODE with RK4 over an MLP, a seq2seq decoder with attention and
+teacher forcing, a graph convolution with degree normalisation, scatter-adds
+(``np.add.at`` on a local array, ``np.bincount(weights=)``), a scipy.sparse
+design matrix as data, ``p[range(n), y]``, a list default argument,
+``out=``/``np.copyto`` writes, ``float()`` of entries, ``np.asarray`` of a
+list of scalars, ``einsum(..., optimize=True)``.
+
+Checked by ``tests/corpus9_harness.run_case``.
+"""
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.special as sps
+
+from s2sgrad import grad
+from tests.corpus9_harness import run_case
+
+R = np.random.default_rng(8)
+
+
+def rnd(*s, scale=0.5):
+    return R.normal(size=s) * scale
+
+
+X = rnd(6, 3, scale=1.0)
+Y = rnd(6, scale=1.0)
+LAB = np.array([0, 2, 1, 1, 0, 2])
+
+
+def hypergrad_sgd(log_lr, w0, X, y, steps=8):
+    lr = np.exp(log_lr)
+    w = w0
+    for _ in range(steps):
+        g = 2 * X.T @ (X @ w - y) / len(y)
+        w = w - lr * g
+    return np.mean((X @ w - y) ** 2)
+
+
+def hypergrad_inner_grad(log_lr, w0, X, y, steps=4):
+    def inner(w):
+        return np.mean((X @ w - y) ** 2)
+    lr = np.exp(log_lr)
+    w = w0
+    for _ in range(steps):
+        w = w - lr * grad(inner)(w)
+    return inner(w)
+
+
+def neural_ode(params, x0, T=1.0, n=8):
+    W1, b1, W2 = params["W1"], params["b1"], params["W2"]
+    def f(x):
+        return np.tanh(x @ W1 + b1) @ W2
+    dt = T / n
+    x = x0
+    for _ in range(n):
+        k1 = f(x)
+        k2 = f(x + 0.5 * dt * k1)
+        k3 = f(x + 0.5 * dt * k2)
+        k4 = f(x + dt * k3)
+        x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return np.sum(x ** 2)
+
+
+def seq2seq_teacher(params, src, tgt):
+    We, Wd, Wo = params
+    h = np.zeros(We.shape[1])
+    enc = []
+    for x in src:
+        h = np.tanh(x @ We + h)
+        enc.append(h)
+    H = np.stack(enc)
+    s = h
+    loss = 0.0
+    for t in range(len(tgt) - 1):
+        a = np.exp(H @ s - np.max(H @ s))
+        a = a / a.sum()
+        ctx = a @ H
+        s = np.tanh(np.concatenate([tgt[t], ctx]) @ Wd)
+        logits = s @ Wo
+        loss = loss - (logits[1] - np.log(np.sum(np.exp(logits))))
+    return loss
+
+
+def gcn(W, A, X, y):
+    deg = A.sum(axis=1)
+    Dm = np.diag(1.0 / np.sqrt(deg))
+    An = Dm @ A @ Dm
+    h = np.maximum(An @ X @ W, 0)
+    return np.sum((h.sum(axis=1) - y) ** 2)
+
+
+def add_at_local(w, idx, X):
+    out = np.zeros(3)
+    np.add.at(out, idx, X @ w)
+    return np.sum(out ** 2)
+
+
+def bincount_weights(w, idx, X):
+    s = np.bincount(idx, weights=X @ w, minlength=3)
+    return np.sum(s ** 2)
+
+
+def sparse_logistic(w, Xs, y):
+    z = Xs @ w
+    return np.sum(np.logaddexp(0.0, -y * z))
+
+
+def range_index_ce(W, X, y):
+    p = sps.softmax(X @ W, axis=1)
+    return -np.sum(np.log(p[range(len(y)), y]))
+
+
+def list_data(w, y=[0.1, 0.2, -0.3]):
+    return np.sum((np.array(y) - w) ** 2)
+
+
+def out_param(x):
+    a = x * 2.0
+    np.multiply(a, x, out=a)
+    b = np.empty_like(x)
+    np.copyto(b, np.sin(x))
+    return np.sum(a + b)
+
+
+def float_cast(w):
+    s = float(w[0]) ** 2 + float(np.sum(w))
+    return s
+
+
+def asarray_scalars(w):
+    v = np.asarray([w[0] ** 2, w[1] * 3.0, np.sin(w[2])])
+    return np.sum(v * np.arange(3))
+
+
+def einsum_optimize(A, B, C):
+    return np.sum(np.einsum("ij,jk,kl->il", A, B, C, optimize=True) ** 2)
+
+
+Xs = scipy.sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+A = (R.uniform(size=(5, 5)) > 0.5).astype(float)
+A = np.maximum(A, A.T) + np.eye(5)
+CASES = [
+    (hypergrad_sgd, (np.array(-1.0), rnd(3), X, Y), (0, 1), {}),
+    (hypergrad_inner_grad, (np.array(-1.0), rnd(3), X, Y), (0, 1), {}),
+    (neural_ode, ({"W1": rnd(2, 4), "b1": rnd(4), "W2": rnd(4, 2)}, rnd(2)), (0, 1), {}),
+    (seq2seq_teacher, ((rnd(2, 3), rnd(5, 3), rnd(3, 4)), rnd(4, 2), rnd(3, 2)), 0, {}),
+    (gcn, (rnd(3, 2), A, rnd(5, 3), rnd(5)), 0, {}),
+    (add_at_local, (rnd(3), LAB, X), 0, {}),
+    (bincount_weights, (rnd(3), LAB, X), 0, {}),
+    (sparse_logistic, (rnd(3), Xs, np.sign(Y)), 0, {}),
+    (range_index_ce, (rnd(3, 3), X, LAB), 0, {}),
+    (list_data, (rnd(3),), 0, {}),
+    (out_param, (rnd(4),), 0, {}),
+    (float_cast, (rnd(3),), 0, {}),
+    (asarray_scalars, (rnd(3),), 0, {}),
+    (einsum_optimize, (rnd(2, 3), rnd(3, 4), rnd(4, 2)), (0, 1, 2), {}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0].__name__ for c in CASES])
+def test_corpus9_training(case):
+    f, args, wrt, kwargs = case
+    run_case(f, args, wrt, kwargs)
