@@ -26,6 +26,9 @@ differences, forward mode where relevant.
   function s2sgrad knows"): it is inlined as ``self.helper(...)`` is, the
   function read at ``self.__class__.__mro__[j].loss`` (guarded);
 * ``opts.get("scale", 1.0)`` of ``**opts`` was refused;
+* forward mode refused REINFORCE's ``a = rng.choice(n, p=p)`` (a tangent
+  reaching ``p``) although the integer draw carries no tangent to where it is
+  used (``p[a]``); reverse mode worked;
 * a loss with an ``assert`` defined in a module pytest rewrote (a test file)
   was refused as "the file was changed".
 """
@@ -36,7 +39,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 import s2sgrad
-from s2sgrad import S2SGradError, grad, value_and_grad
+from s2sgrad import S2SGradError, check_grads, grad, value_and_grad
 from tests.corpus9_harness import fd_grad, run_case
 
 R = np.random.default_rng(99)
@@ -348,6 +351,30 @@ def test_super_outside_a_method_names_the_line():
     with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: super\(\) is supported "
                                            r"only as super\(\).method"):
         grad(_C.static)(R.normal(size=3))
+
+
+def reinforce(logits, rng, n=4):
+    p = np.exp(logits) / np.sum(np.exp(logits))
+    total = 0.0
+    for _ in range(n):
+        a = rng.choice(len(p), p=p)
+        total = total + (float(a == 1) - 0.3) * np.log(p[a])
+    return -total / n
+
+
+def choice_of_values(logits, x, rng):
+    q = np.exp(logits) / np.sum(np.exp(logits))
+    return np.sum(rng.choice(x, size=3, p=q) ** 2) + np.sum(q)
+
+
+def test_discrete_draw_with_differentiated_probabilities():
+    run_case(reinforce, (R.normal(size=3), np.random.default_rng(4)), 0)
+    # its value drawn is used: refused in both modes, at the line, the same way
+    args = (R.normal(size=3), np.array([1.0, 2.0, 3.0]), np.random.default_rng(0))
+    for modes in (("rev",), ("fwd",)):
+        with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: 'Generator.choice' "
+                                               r"has no derivative rule"):
+            check_grads(choice_of_values, args, modes=modes)
 
 
 # ------------------------------------------------------- assert in a pytest-rewritten module

@@ -20,7 +20,6 @@ import scipy.linalg
 import scipy.special as sps
 import scipy.stats
 
-from s2sgrad import S2SGradError, check_grads
 from tests.corpus9_harness import run_case
 
 R = np.random.default_rng(4242)
@@ -343,23 +342,7 @@ CASES = {
 }
 
 
-# Reverse mode only, with the reason (forward mode refuses at the user's line)
-REVERSE_ONLY = {
-    # a tangent reaching the probabilities of a discrete draw is refused by
-    # forward mode even though the draw's integer result carries no tangent
-    # (reverse mode never sends a cotangent there: it works)
-    "reinforce": "rng.choice(n, p=p) with p differentiated",
-}
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_corpus9_idioms(name):
     f, args, wrt, kwargs = CASES[name]
-    run_case(f, args, wrt, kwargs, modes=("rev",) if name in REVERSE_ONLY else ("rev", "fwd"))
-
-
-def test_reinforce_forward_refusal_names_the_line():
-    f, args, wrt, _ = CASES["reinforce"]
-    with pytest.raises(S2SGradError, match=r"test_corpus9_idioms.py:\d+: cannot differentiate "
-                                           r"with respect to the 'p' argument of Generator.choice"):
-        check_grads(f, args, wrt=wrt, modes=("fwd",))
+    run_case(f, args, wrt, kwargs)
