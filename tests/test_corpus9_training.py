@@ -7,8 +7,16 @@ design matrix as data, ``p[range(n), y]``, a list default argument,
 ``out=``/``np.copyto`` writes, ``float()`` of entries, ``np.asarray`` of a
 list of scalars, ``einsum(..., optimize=True)``.
 
+Part 9b: a legacy ``RandomState`` and ``np.random.seed`` inside the loss,
+recursion over a pytree with ``isinstance``, a copied argument written into,
+``functools.reduce(np.dot, ...)``, ``multi_dot``, reductions with ``where=``,
+tuple axes, NaN-ignoring reductions, ``tile``/``repeat``/``broadcast_to``,
+triangles and diagonals, batched solves.
+
 Checked by ``tests/corpus9_harness.run_case``.
 """
+import functools
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -156,6 +164,110 @@ CASES = [
     (float_cast, (rnd(3),), 0, {}),
     (asarray_scalars, (rnd(3),), 0, {}),
     (einsum_optimize, (rnd(2, 3), rnd(3, 4), rnd(4, 2)), (0, 1, 2), {}),
+]
+
+
+# ---------------------------------------------------------------- part 9b
+
+def legacy_randomstate(params, n=4):
+    mu, log_sd = params
+    rs = np.random.RandomState(0)
+    eps = rs.randn(n, *mu.shape)
+    z = mu + np.exp(log_sd) * eps
+    return np.mean(np.sum(z ** 2, axis=1)) - np.sum(log_sd)
+
+
+def seeded_global(mu):
+    np.random.seed(1)
+    eps = np.random.normal(size=mu.shape)
+    return np.sum((mu + eps) ** 2)
+
+
+def tree_l2(tree):
+    if isinstance(tree, dict):
+        return sum(tree_l2(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return sum(tree_l2(v) for v in tree)
+    return np.sum(tree ** 2)
+
+
+def freeze_first(w, X, y):
+    w = w.copy()
+    w[0] = 0.0
+    return np.sum((X @ w - y) ** 2)
+
+
+def newaxis_forms(x):
+    return np.sum(x[..., None] * x[None, :] + x[:, np.newaxis] ** 2)
+
+
+def reduce_dot(mats):
+    return np.sum(functools.reduce(np.dot, mats))
+
+
+def multi_dot(A, B, C):
+    return np.sum(np.linalg.multi_dot([A, B, C]) ** 2)
+
+
+def sum_where(x, mask):
+    return (np.sum(x ** 2, where=mask) + np.mean(x, where=mask)
+            + np.max(x, where=mask, initial=-10.0))
+
+
+def tuple_axes(x):
+    return np.sum(np.mean(x ** 2, axis=(0, 1))) + np.sum(np.std(x, axis=(1, 2)))
+
+
+def nan_reductions(x):
+    y = np.where(x > 0.8, np.nan, x)
+    return np.nansum(y ** 2) + np.nanmean(y) + np.nanmax(y)
+
+
+def gen_sum(w, X):
+    return np.sum(sum(w[i] * X[:, i] for i in range(3)) ** 2)
+
+
+def tile_repeat(x):
+    return (np.sum(np.tile(x, (2, 1)) * np.repeat(x, 2)[None, : len(x) * 2].reshape(2, -1))
+            + np.sum(np.broadcast_to(x, (3, len(x))) ** 2))
+
+
+def tri_diag(A):
+    return (np.sum(np.triu(A, 1) ** 2) + np.sum(np.tril(A)) + np.sum(np.diagonal(A, offset=1))
+            + np.trace(A, offset=-1))
+
+
+def batch_solve(A, b):
+    M = A @ np.swapaxes(A, -1, -2) + np.eye(3)
+    return np.sum(np.linalg.solve(M, b[..., None]) ** 2)
+
+
+def atleast(x):
+    return np.sum(np.atleast_2d(x) @ np.atleast_2d(x).T)
+
+
+def np_float64_conv(w):
+    return np.float64(w[0]) * np.sum(w)
+
+
+M3 = np.array([True, False, True, True])
+CASES += [
+    (legacy_randomstate, ((rnd(3), rnd(3)),), 0, {}),
+    (seeded_global, (rnd(3),), 0, {}),
+    (tree_l2, ({"a": rnd(3), "b": [rnd(2), (rnd(2), rnd(1))]},), 0, {}),
+    (freeze_first, (rnd(3), X, Y), 0, {}),
+    (newaxis_forms, (rnd(3),), 0, {}),
+    (reduce_dot, ([rnd(2, 3), rnd(3, 3), rnd(3, 2)],), 0, {}),
+    (multi_dot, (rnd(2, 3), rnd(3, 4), rnd(4, 2)), (0, 1, 2), {}),
+    (sum_where, (rnd(4), M3), 0, {}),
+    (tuple_axes, (rnd(2, 3, 4),), 0, {}),
+    (nan_reductions, (rnd(5, scale=1.0),), 0, {}),
+    (gen_sum, (rnd(3), X), 0, {}),
+    (tile_repeat, (rnd(3),), 0, {}),
+    (tri_diag, (rnd(4, 4),), 0, {}),
+    (batch_solve, (rnd(2, 3, 3), rnd(2, 3)), (0, 1), {}),
+    (atleast, (rnd(3),), 0, {}),
+    (np_float64_conv, (rnd(3),), 0, {}),
 ]
 
 

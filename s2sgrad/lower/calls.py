@@ -614,10 +614,23 @@ class CallsMixin:
         if any(isinstance(a, Splat) for a in args):
             # randn(*x.shape) is standard_normal(size=x.shape), rand(*s) random_sample
             alias = {"randn": "standard_normal", "rand": "random_sample"}.get(name)
-            if alias is None or len(args) != 1 or kwargs:
+            if alias is None or kwargs:
                 raise self.unsupported(node, "'*' unpacking of a computed value",
                                        "pass size=... instead")
-            prim, kwargs, args = R.METHODS[(kind, alias)], {"size": args[0].value}, []
+            # randn(n, *x.shape): the size is the tuple (n,) + x.shape
+            size, ints = None, []
+            for a in list(args) + [None]:
+                part = a.value if isinstance(a, Splat) else None
+                if a is not None and part is None:
+                    ints.append(a)
+                    continue
+                if ints:
+                    lead = Seq("tuple", ints)
+                    size = lead if size is None else self.binop(ast.Add(), size, lead, node)
+                    ints = []
+                if part is not None:
+                    size = part if size is None else self.binop(ast.Add(), size, part, node)
+            prim, kwargs, args = R.METHODS[(kind, alias)], {"size": size}, []
         try:
             args, kwargs = R.positional(prim, [gen] + list(args), kwargs)
         except TypeError as exc:
@@ -626,6 +639,13 @@ class CallsMixin:
         return self.apply(prim, args, kwargs, node)
 
     def call_static(self, obj, args, kwargs, node, path=None):
+        if obj is np.random.seed and isinstance(
+                getattr(R.LEGACY, "_bit_generator", None), np.random.MT19937):
+            # np.random.seed(s) (a function of its own, not a method of NumPy's
+            # global RandomState) is that RandomState's seed while its bit
+            # generator is the legacy MT19937 (NumPy's own np.random.seed)
+            return self.random_call("RandomState", R.legacy_constant(), "seed", args, kwargs,
+                                    node)
         owner = getattr(obj, "__self__", None)
         kind = R.rng_kind(owner)
         if kind is not None and callable(obj):
