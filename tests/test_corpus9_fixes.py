@@ -28,6 +28,9 @@ differences, forward mode where relevant.
 * ``opts.get("scale", 1.0)`` of ``**opts`` was refused;
 * ``np.random.seed(s)`` inside a loss was refused, and so was
   ``rs.randn(n, *mu.shape)`` (an int before the unpacked shape);
+* an f-string (``params[f"W{k}"]``) was refused even of constants; it is
+  formatted while compiling when its values are known then (a loop
+  counter of a loop kept as a loop is not: refused, saying so);
 * forward mode refused REINFORCE's ``a = rng.choice(n, p=p)`` (a tangent
   reaching ``p``) although the integer draw carries no tangent to where it is
   used (``p[a]``); reverse mode worked;
@@ -402,6 +405,33 @@ def test_legacy_seed_and_mixed_size():
     np.random.seed(3)
     seeded_legacy(mu, log_sd)
     assert after == np.random.rand()
+
+
+NAMED = {"W0": R.normal(size=2), "W1": R.normal(size=3), "b_0.50": R.normal(size=1)}
+
+
+def fstring_keys(params, k=1):
+    h = np.sum(params[f"W{k!s}"] ** 2)
+    for i in [0, 1]:
+        h = h + np.sum(params[f"W{i}"] ** 3)
+    return h + np.sum(params[f"b_{0.5:.2f}"])
+
+
+def fstring_loop_counter(params, n_layers=2):
+    h = 0.0
+    for i in range(n_layers):
+        h = h + np.sum(params[f"W{i}"] ** 2)
+    return h
+
+
+def test_fstring_keys():
+    v, _ = run_case(fstring_keys, (NAMED,), 0)
+    np.testing.assert_allclose(v, fstring_keys(NAMED), rtol=1e-12)
+    v, _ = run_case(fstring_keys, (NAMED,), 0, {"k": 0})
+    np.testing.assert_allclose(v, fstring_keys(NAMED, k=0), rtol=1e-12)
+    with pytest.raises(S2SGradError, match=r"test_corpus9_fixes.py:\d+: the f-string .* of a "
+                                           r"value known only when the code runs"):
+        grad(fstring_loop_counter)(NAMED)
 
 
 # ------------------------------------------------------- assert in a pytest-rewritten module

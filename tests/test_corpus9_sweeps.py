@@ -16,6 +16,7 @@ import pytest
 from s2sgrad import value_and_grad
 from tests import test_corpus9 as nn
 from tests import test_corpus9_classes as classes
+from tests import test_corpus9_control as control
 from tests import test_corpus9_idioms as idioms
 from tests import test_corpus9_more as more
 from tests import test_corpus9_science as sci
@@ -26,7 +27,7 @@ ALL = {}
 for _mod in (nn, sci, idioms):
     for _name, _case in _mod.CASES.items():
         ALL[f"{_mod.__name__.rsplit('.', 1)[1]}:{_name}"] = _case
-for _mod in (more, classes, training):
+for _mod in (more, classes, training, control):
     for _i, _case in enumerate(_mod.CASES):
         _name = getattr(_case[0], "__qualname__", type(_case[0]).__name__)
         ALL[f"{_mod.__name__.rsplit('.', 1)[1]}:{_name}:{_i}"] = _case
