@@ -111,13 +111,19 @@ def _parse_function(fn, generator=False) -> Source:
             lineno=code.co_firstlineno) from None
     start = max(start, 1)
     abs_lines = {start + i: ln.rstrip("\n") for i, ln in enumerate(lines)}
-    node = _module_lambda(code, filename) if name == "<lambda>" else None
-    if node is None:
+    try:
         text = textwrap.dedent("".join(lines))
         tree = _parse_fragment(text, filename, start)
         ast.increment_lineno(tree, start - 1)
         node = _find_node(tree, fn, code, filename)
-    _verify(fn, code, node, filename)
+        _verify(fn, code, node, filename)
+    except SourceNotFoundError:
+        # a lambda whose line is part of a statement spanning lines, or one of
+        # several lambdas on it: found in the whole file
+        node = _module_lambda(code, filename) if name == "<lambda>" else None
+        if node is None:
+            raise
+        _verify(fn, code, node, filename)
     src = Source(fn, node, filename, abs_lines)
     if generator != "parse":
         _cache[key] = (code, src)
@@ -326,16 +332,6 @@ def _attempts(text):
     for cut in range(len(stripped), 0, -1):
         if stripped[cut - 1] in ")],":
             yield stripped[:cut - 1]
-    # '"key": (lambda w: loss(w, X), ...),' in a dict or call spanning lines:
-    # the text from a 'lambda', trimmed likewise
-    at = stripped.find("lambda", 1)
-    while at > 0:
-        rest = stripped[at:]
-        yield rest
-        for cut in range(len(rest), 0, -1):
-            if rest[cut - 1] in ")],":
-                yield rest[:cut - 1]
-        at = stripped.find("lambda", at + 1)
 
 
 def _module_lambda(code, filename):
