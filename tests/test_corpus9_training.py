@@ -11,7 +11,11 @@ Part 9b: a legacy ``RandomState`` and ``np.random.seed`` inside the loss,
 recursion over a pytree with ``isinstance``, a copied argument written into,
 ``functools.reduce(np.dot, ...)``, ``multi_dot``, reductions with ``where=``,
 tuple axes, NaN-ignoring reductions, ``tile``/``repeat``/``broadcast_to``,
-triangles and diagonals, batched solves.
+triangles and diagonals, batched solves.  Part 9c: a mixture of experts,
+capsule routing iterations, soft k-means, the t-SNE objective (with
+``np.fill_diagonal`` on a computed array), MADE masks, HMC with ``grad``
+inside the leapfrog differentiated for the step size, an Ising energy with
+``np.roll``.
 
 Checked by ``tests/corpus9_harness.run_case``.
 """
@@ -268,6 +272,83 @@ CASES += [
     (batch_solve, (rnd(2, 3, 3), rnd(2, 3)), (0, 1), {}),
     (atleast, (rnd(3),), 0, {}),
     (np_float64_conv, (rnd(3),), 0, {}),
+]
+
+
+# ---------------------------------------------------------------- part 9c
+
+def mixture_of_experts(params, X, y):
+    gate = sps.softmax(X @ params["Wg"], axis=1)              # (N, E)
+    experts = np.stack([np.tanh(X @ W) for W in params["experts"]], axis=1)    # (N, E)
+    pred = np.einsum("ne,ne->n", gate, experts)
+    return np.mean((pred - y) ** 2)
+
+
+def capsule_routing(W, u, n_iter=3):
+    u_hat = np.einsum("ij,nj->ni", W, u)    # (n, d)
+    b = np.zeros(u.shape[0])
+    for _ in range(n_iter):
+        c = np.exp(b - b.max()) / np.sum(np.exp(b - b.max()))
+        s = c @ u_hat
+        v = s * np.linalg.norm(s) / (1 + np.sum(s ** 2))
+        b = b + u_hat @ v
+    return np.sum(v ** 2)
+
+
+def soft_kmeans(C, X, beta=2.0):
+    d = np.sum((X[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    r = sps.softmax(-beta * d, axis=1)
+    return np.sum(r * d)
+
+
+def tsne_kl(Yemb, P):
+    d = np.sum((Yemb[:, None] - Yemb[None]) ** 2, axis=2)
+    Q = 1.0 / (1.0 + d)
+    np.fill_diagonal(Q, 0.0)
+    Q = Q / np.sum(Q)
+    return np.sum(P * np.log((P + 1e-12) / (Q + 1e-12)))
+
+
+def made_layer(params, x):
+    W, V = params
+    D = x.shape[1]
+    M1 = np.tril(np.ones((D, D)), -1)
+    h = np.tanh(x @ (W * M1))
+    mu = h @ (V * np.tril(np.ones((D, D)), -1).T.T)
+    return np.sum((x - mu) ** 2)
+
+
+def hmc_hyper(log_eps, q0, p0, L=4):
+    eps = np.exp(log_eps)
+    def logp(q):
+        return -0.5 * np.sum(q ** 2) - 0.1 * np.sum(q ** 4)
+    dlogp = grad(logp)
+    q, p = q0, p0
+    p = p + 0.5 * eps * dlogp(q)
+    for _ in range(L):
+        q = q + eps * p
+        p = p + eps * dlogp(q)
+    p = p - 0.5 * eps * dlogp(q)
+    return logp(q) - 0.5 * np.sum(p ** 2)
+
+
+def ising_energy(s, J=1.0):
+    t = np.tanh(s)
+    return -J * np.sum(t * np.roll(t, 1, axis=0) + t * np.roll(t, 1, axis=1))
+
+
+P_TSNE = np.abs(rnd(5, 5))
+P_TSNE = P_TSNE + P_TSNE.T
+np.fill_diagonal(P_TSNE, 0)
+P_TSNE = P_TSNE / P_TSNE.sum()
+CASES += [
+    (mixture_of_experts, ({"Wg": rnd(3, 2), "experts": [rnd(3), rnd(3)]}, X, Y), 0, {}),
+    (capsule_routing, (rnd(3, 3), rnd(4, 3)), (0, 1), {}),
+    (soft_kmeans, (rnd(2, 3), X), 0, {}),
+    (tsne_kl, (rnd(5, 2), P_TSNE), 0, {}),
+    (made_layer, ((rnd(3, 3), rnd(3, 3)), rnd(4, 3)), 0, {}),
+    (hmc_hyper, (np.array(-1.5), rnd(2), rnd(2)), (0, 1, 2), {}),
+    (ising_energy, (rnd(3, 4),), 0, {}),
 ]
 
 
