@@ -550,10 +550,11 @@ class CallsMixin:
 
     def super_method(self, name, node):
         """``super().name`` in a method whose ``self`` is read through (an
-        ObjVal, or a Static for a callable object): the function the MRO of ``self``'s class finds after the class
-        the method is defined in, bound to the same ``self`` and inlined as
-        ``self.helper(x)`` is; read at ``self.__class__.__mro__[j].name``
-        (guarded: another class or a redefined method compiles again)."""
+        ObjVal, or a Static for a callable object): the function the MRO of
+        ``self``'s class finds after the class the method is defined in, bound
+        to the same ``self`` and inlined as ``self.helper(x)`` is; read at
+        ``self.__class__.__mro__[j].name`` (guarded: another class or a
+        redefined method compiles again)."""
         fn = getattr(self.src.fn, "__func__", self.src.fn)
         code = getattr(fn, "__code__", None)
         a = self.src.node.args
@@ -763,8 +764,9 @@ class CallsMixin:
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
         if obj is super:
-            raise self.error(node, "super() is not supported; call the base class's method "
-                                   "by its name, e.g. Base.loss(self, ...)",
+            raise self.error(node, "super() is supported only as super().method(...) in a "
+                                   "method; call the base class's method by its name, e.g. "
+                                   "Base.loss(self, ...)",
                              cls=UnsupportedSyntaxError, construct="super()")
         if obj in (int, bool, complex):
             # int(x[0] > 0): a Python number made from a value known only at
