@@ -1596,6 +1596,11 @@ class _Transformed:
             raise TypeError(f"{type(self).__name__.lower()} expects a function, got {fn!r}")
         fn = _primitive_function(fn)
         fn = _basis_wrapper(fn)
+        if getattr(fn, "__code__", None) is None and \
+                not isinstance(fn, (_Transformed, functools.partial, np.vectorize)) and \
+                not type(fn).__module__.startswith("s2sgrad.") and \
+                inspect.isfunction(getattr(type(fn), "__call__", None)):
+            fn = fn.__call__     # a user's object with a __call__ method: that bound method
         if isinstance(fn, _Transformed) and not fn.composable:
             raise S2SGradError(f"cannot differentiate a {type(fn).__name__}: its result is not "
                                f"a function of arrays compiled to IR (differentiate grad, "

@@ -193,11 +193,15 @@ def forward_block(func: Func, tangents: Tangents, em: Emitter) -> None:
             tangent_em.loc = dataclasses.replace(eqn.loc, kind="tangent") if eqn.loc else None
             _control_jvp(eqn, tangents, em)
             continue
+        # (an opaque primitive's results are blocked below instead: reverse mode
+        # refuses it only when a cotangent reaches them -- rng.choice(n, p=p)'s
+        # integer draw indexing p[a] gets none)
+        opaque = prim.opaque or prim.jvp is None
         for k, a in eqn.kwargs.items():
-            if tangents.get(a) is not None:
+            if tangents.get(a) is not None and not opaque:
                 raise _err(eqn, f"cannot differentiate with respect to the '{k}' argument of "
                                 f"{prim.pyname}; pass a constant there")
-        if prim.data_args is not None:
+        if prim.data_args is not None and not opaque:
             for i, a in enumerate(eqn.args):
                 if prim.data_args(i) and tangents.get(a) is not None:
                     raise _err(eqn, f"cannot differentiate with respect to argument {i + 1} "

@@ -15,8 +15,10 @@ from __future__ import annotations
 import __future__
 import ast
 import builtins
+import copy
 import dis
 import inspect
+import linecache
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -108,12 +110,20 @@ def _parse_function(fn, generator=False) -> Source:
             f"linecache under its code's file name", filename=filename,
             lineno=code.co_firstlineno) from None
     start = max(start, 1)
-    text = textwrap.dedent("".join(lines))
-    tree = _parse_fragment(text, filename, start)
-    ast.increment_lineno(tree, start - 1)
     abs_lines = {start + i: ln.rstrip("\n") for i, ln in enumerate(lines)}
-    node = _find_node(tree, fn, code, filename)
-    _verify(fn, code, node, filename)
+    try:
+        text = textwrap.dedent("".join(lines))
+        tree = _parse_fragment(text, filename, start)
+        ast.increment_lineno(tree, start - 1)
+        node = _find_node(tree, fn, code, filename)
+        _verify(fn, code, node, filename)
+    except SourceNotFoundError:
+        # a lambda whose line is part of a statement spanning lines, or one of
+        # several lambdas on it: found in the whole file
+        node = _module_lambda(code, filename) if name == "<lambda>" else None
+        if node is None:
+            raise
+        _verify(fn, code, node, filename)
     src = Source(fn, node, filename, abs_lines)
     if generator != "parse":
         _cache[key] = (code, src)
@@ -140,6 +150,17 @@ def _verify(fn, code, node, filename):
         compiled = None
     if compiled is not None and _same_code(compiled, code):
         return
+    if "@py_builtins" in (getattr(fn, "__globals__", None) or {}):
+        # a module pytest imported (a test file, conftest): its assert
+        # statements were rewritten before compiling, so the same rewriting
+        # is applied to the source read here before comparing
+        try:
+            compiled = _compile_like(copy.deepcopy(node), code, fn, filename,
+                                     pytest_rewrite=True)
+        except Exception:      # pytest's rewriter missing or changed: not verified
+            compiled = None
+        if compiled is not None and _same_code(compiled, code):
+            return
     name = getattr(fn, "__name__", "<function>")
     raise SourceNotFoundError(
         f"the source of '{name}' in {filename} no longer matches the code that runs (the file "
@@ -152,7 +173,7 @@ def _verify(fn, code, node, filename):
 _TYPE_PARAMS = {"type_params": []} if "type_params" in ast.ClassDef._fields else {}
 
 
-def _compile_like(node, code, fn, filename):
+def _compile_like(node, code, fn, filename, pytest_rewrite=False):
     body = node if not isinstance(node, ast.Lambda) else ast.Expr(value=node)
     scopes = [p for p in getattr(fn, "__qualname__", "").split(".")[:-1]]
     # from the inside out: "<locals>" marks a function scope, other names classes
@@ -185,6 +206,10 @@ def _compile_like(node, code, fn, filename):
                for n in _module_globals(fn, code)]
     mod = ast.Module(body=imports + [stmt], type_ignores=[])
     _fill_locations(mod, node.lineno, parsed=node)
+    if pytest_rewrite:
+        from _pytest.assertion.rewrite import rewrite_asserts
+        text = "".join(linecache.getlines(filename))
+        rewrite_asserts(mod, text.encode("utf-8"), filename)
     top = compile(mod, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                   dont_inherit=True)
     return _find_code(top, code.co_name, code.co_firstlineno)
@@ -307,6 +332,37 @@ def _attempts(text):
     for cut in range(len(stripped), 0, -1):
         if stripped[cut - 1] in ")],":
             yield stripped[:cut - 1]
+
+
+def _module_lambda(code, filename):
+    """A lambda's node, found in its whole file: a lambda's line may be part of
+    a statement spanning lines (a dict of lambdas), and several lambdas with
+    the same parameters may share it -- the one whose columns hold the
+    columns of ``code``'s instructions is it.  None when the file does not
+    parse or the lambda is not found (the fragment is parsed instead)."""
+    text = "".join(linecache.getlines(filename))
+    if not text:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    want = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    line = code.co_firstlineno
+    cands = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line and
+             [a.arg for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == want]
+    if len(cands) > 1 and hasattr(code, "co_positions"):
+        cols = [(ln, c, ec) for ln, _, c, ec in code.co_positions()
+                if ln is not None and c is not None and ec is not None and ec > c]
+
+        def holds(n):
+            return all((n.lineno, n.col_offset) <= (ln, c) and
+                       (ln, ec) <= (n.end_lineno, n.end_col_offset) for ln, c, ec in cols)
+        inner = [n for n in cands if holds(n)]
+        # the innermost lambda holding them all (an enclosing one holds them too)
+        cands = sorted(inner, key=lambda n: (n.col_offset, -n.end_col_offset))[-1:] \
+            if cols else cands
+    return cands[0] if len(cands) == 1 else None
 
 
 def _find_node(tree, fn, code, filename):

@@ -1898,6 +1898,9 @@ __all__ += ["trim_mean_slice", "require_vector"]
 def window_index(x, w=1, axis=0):
     """``i[:, None] + j[None, :]`` for the windows of length ``w`` along ``axis``."""
     n = np.shape(x)[axis]
+    if not isinstance(w, (int, np.integer)):
+        raise TypeError("sliding_window_view: a window_shape computed at run time must be "
+                        "an int or a tuple literal of ints")
     if w < 0 or w > n:
         raise ValueError("window shape cannot be larger than input array shape")
     return np.arange(n - w + 1)[:, None] + np.arange(w)[None, :]

@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import operator
+import sys
 import types
 import warnings
 
@@ -225,10 +226,28 @@ class CallsMixin:
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), Seq):
             return self.list_extend(func.value, node.args[0], node)
+        if isinstance(func, ast.Attribute) and func.attr == "update" and \
+                isinstance(func.value, ast.Name) and \
+                isinstance(self.load_name(func.value), DictVal):
+            # d.update(e, k=v) of a dict with constant keys: in place, as d[k] = v
+            base = self.load_name(func.value)
+            args, kwargs = self.call_arguments(node)
+            items = dict(base.items)
+            items.update(BUILTIN_CALLS[id(dict)][1](self, args, kwargs, node).items)
+            self.rebind_container(func.value.id, base, DictVal(items))
+            return Const(None)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), (Seq, Var)):
             return self.list_pop(func.value, node.args[0] if node.args else None, node)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and \
+                isinstance(func.value.func, ast.Name) and func.value.func.id == "super" and \
+                not func.value.args and not func.value.keywords:
+            sup = self.expr(func.value.func)
+            if isinstance(sup, Static) and sup.obj is super:
+                callee = self.super_method(func.attr, node)
+                args, kwargs = self.call_arguments(node)
+                return self.call_value(callee, args, kwargs, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
             if not isinstance(base, (Static, ObjVal)):
@@ -473,6 +492,16 @@ class CallsMixin:
             if name == "get" and args and isinstance(args[0], Const):
                 default = args[1] if len(args) > 1 else Const(None)
                 return base.items.get(args[0].value, default)
+        if isinstance(base, Const) and isinstance(base.value, str) and \
+                callable(getattr(str, name, None)) and not name.startswith("_") and \
+                all(isinstance(a, Const) for a in list(args) + list(kwargs.values())):
+            # k.startswith("W") of a key or an option known while compiling:
+            # str methods are pure, so the result is known too
+            out = getattr(base.value, name)(*[a.value for a in args],
+                                            **{k: v.value for k, v in kwargs.items()})
+            if isinstance(out, (list, tuple)):
+                return Seq("list" if isinstance(out, list) else "tuple", [Const(o) for o in out])
+            return Const(out)
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
@@ -485,6 +514,11 @@ class CallsMixin:
                     and data_type.get is dict.get and data_type.__getitem__ is dict.__getitem__ \
                     and not hasattr(data_type, "__missing__"):      # (a defaultdict's d[k] adds k)
                 return self.apply_getitem(base, Slot(0), [args[0]], node)
+            if name == "get" and len(args) == 2 and not kwargs and isinstance(args[0], Const) \
+                    and data_type.get is dict.get:   # dict.get itself (a class's own get refused)
+                # d.get(k, default): the key may be absent when the code runs
+                return self.apply(P.get("dict_get"), [base] + list(args), {}, node,
+                                  spelling=("method", "get"))
             raise self.unsupported(node, f"the dict method '.{name}' on the dict argument "
                                          f"'{base.hint}'", "index it with d[key]")
         if name == "view" and not args and not kwargs and isinstance(base, Var):
@@ -517,6 +551,45 @@ class CallsMixin:
                 return self.apply(P.get("asarray"), args, kwargs, node)
         return self.apply(prim, args, kwargs, node, spelling=("method", name))
 
+    def super_method(self, name, node):
+        """``super().name`` in a method whose ``self`` is read through (an
+        ObjVal, or a Static for a callable object): the function the MRO of
+        ``self``'s class finds after the class the method is defined in, bound
+        to the same ``self`` and inlined as ``self.helper(x)`` is; read at
+        ``self.__class__.__mro__[j].name`` (guarded: another class or a
+        redefined method compiles again)."""
+        fn = getattr(self.src.fn, "__func__", self.src.fn)
+        code = getattr(fn, "__code__", None)
+        a = self.src.node.args
+        first = (a.posonlyargs + a.args)[0].arg if (a.posonlyargs + a.args) else None
+        selfv = self.env.get(first) if first is not None else None
+        cls = None
+        if code is not None and "__class__" in code.co_freevars and fn.__closure__:
+            cls = fn.__closure__[code.co_freevars.index("__class__")].cell_contents
+        if cls is None or not isinstance(selfv, (ObjVal, Static)) or selfv.path is None or \
+                not isinstance(selfv.obj, cls) or isinstance(selfv.obj, type):
+            raise self.error(node, "super() is supported only as super().method(...) in a "
+                                   "method of a class, on its self; call the base class's "
+                                   "method by its name, e.g. Base.loss(self, ...)",
+                             cls=UnsupportedSyntaxError, construct="super()")
+        mro = type(selfv.obj).__mro__
+        for j in range(mro.index(cls) + 1, len(mro)):
+            if name in vars(mro[j]):
+                break
+        else:
+            raise self.error(node, f"super() has no attribute '{name}'", cls=UnresolvedNameError)
+        raw = vars(mro[j])[name]
+        if not isinstance(raw, types.FunctionType):
+            raise self.error(node, f"super().{name}: only plain methods are supported (not a "
+                                   f"{type(raw).__name__}); call it as {mro[j].__name__}."
+                                   f"{name}(...)", cls=UnsupportedSyntaxError,
+                             construct="super()")
+        path = selfv.path.attr("__class__").attr("__mro__").item(j).attr(name)
+        found = self.static_value(raw, path, node)        # (guards the function found there)
+        callee = Static(types.MethodType(raw, selfv.obj), found.path)
+        callee.self_value = selfv
+        return callee
+
     def method_self(self, method, path, node):
         """The ``self`` of a bound method being inlined: read through (its
         attributes are data read live or guarded configuration)."""
@@ -545,10 +618,23 @@ class CallsMixin:
         if any(isinstance(a, Splat) for a in args):
             # randn(*x.shape) is standard_normal(size=x.shape), rand(*s) random_sample
             alias = {"randn": "standard_normal", "rand": "random_sample"}.get(name)
-            if alias is None or len(args) != 1 or kwargs:
+            if alias is None or kwargs:
                 raise self.unsupported(node, "'*' unpacking of a computed value",
                                        "pass size=... instead")
-            prim, kwargs, args = R.METHODS[(kind, alias)], {"size": args[0].value}, []
+            # randn(n, *x.shape): the size is the tuple (n,) + x.shape
+            size, ints = None, []
+            for a in list(args) + [None]:
+                part = a.value if isinstance(a, Splat) else None
+                if a is not None and part is None:
+                    ints.append(a)
+                    continue
+                if ints:
+                    lead = Seq("tuple", ints)
+                    size = lead if size is None else self.binop(ast.Add(), size, lead, node)
+                    ints = []
+                if part is not None:
+                    size = part if size is None else self.binop(ast.Add(), size, part, node)
+            prim, kwargs, args = R.METHODS[(kind, alias)], {"size": size}, []
         try:
             args, kwargs = R.positional(prim, [gen] + list(args), kwargs)
         except TypeError as exc:
@@ -557,6 +643,13 @@ class CallsMixin:
         return self.apply(prim, args, kwargs, node)
 
     def call_static(self, obj, args, kwargs, node, path=None):
+        if obj is np.random.seed and isinstance(
+                getattr(R.LEGACY, "_bit_generator", None), np.random.MT19937):
+            # np.random.seed(s) (a function of its own, not a method of NumPy's
+            # global RandomState) is that RandomState's seed while its bit
+            # generator is the legacy MT19937 (NumPy's own np.random.seed)
+            return self.random_call("RandomState", R.legacy_constant(), "seed", args, kwargs,
+                                    node)
         owner = getattr(obj, "__self__", None)
         kind = R.rng_kind(owner)
         if kind is not None and callable(obj):
@@ -579,6 +672,11 @@ class CallsMixin:
         t = transformed_value(obj)
         if t is not None:                       # dg = grad(g) defined outside
             return self.call_transform(t, args, kwargs, node)
+        if obj is len:
+            # len of a tuple, list or dict known while compiling is a constant
+            # (the builtin's handler; len is a primitive too, which would build
+            # the container at run time -- a tuple of differentiated arrays)
+            return BUILTIN_CALLS[id(len)][1](self, args, kwargs, node)
         prim = P.lookup_object(obj)
         if prim is not None and prim.lower_call is not None:
             return prim.lower_call(self, args, kwargs, node)   # a custom rule (s2sgrad.custom)
@@ -668,6 +766,11 @@ class CallsMixin:
             name, hint = refusal
             raise self.error(node, f"'{name}' {hint}", cls=UnknownFunctionError, construct=name)
         name = _describe(obj, node)
+        if obj is super:
+            raise self.error(node, "super() is supported only as super().method(...) in a "
+                                   "method; call the base class's method by its name, e.g. "
+                                   "Base.loss(self, ...)",
+                             cls=UnsupportedSyntaxError, construct="super()")
         if obj in (int, bool, complex):
             # int(x[0] > 0): a Python number made from a value known only at
             # run time (not the constructor of a user's class)
@@ -677,7 +780,10 @@ class CallsMixin:
                                    f"keep an array: a mask (x > 0), np.where(...), "
                                    f".astype({obj.__name__}), or float(...) for a number",
                              cls=UnknownFunctionError, construct=f"{obj.__name__}()")
-        if isinstance(obj, type) and not _is_library_function(obj):
+        if isinstance(obj, type) and not _is_library_function(obj) and \
+                (getattr(obj, "__module__", "") or "").split(".")[0] not in \
+                getattr(sys, "stdlib_module_names", ()):
+            # (itertools.combinations, collections.Counter: not a class of yours)
             raise self.error(node, f"making an instance of your class '{name}' inside the "
                                    f"differentiated function is not supported; make it a "
                                    f"dataclass (or s2sgrad.register_pytree it), or create the "

@@ -66,6 +66,24 @@ class ContainersMixin:
             except IndexError:
                 raise self.error(node, "index out of range", cls=S2SGradError) from None
             return Seq(base.kind, r) if isinstance(key.value, slice) else r
+        items = base.items
+        if items and isinstance(key, Var) and \
+                all(isinstance(v, Seq) and v.kind == items[0].kind and
+                    len(v.items) == len(items[0].items) and v.fields == items[0].fields
+                    for v in items):
+            # params[i] of a literal list of (W, b) pairs: the pair of items i of
+            # the list of Ws and the list of bs (a runtime list holds arrays;
+            # a tuple of differentiated arrays has no derivative rule)
+            return Seq(items[0].kind,
+                       [self.container_getitem(Seq(base.kind, [v.items[j] for v in items]),
+                                               key, node) for j in range(len(items[0].items))],
+                       items[0].fields, items[0].ntype)
+        if items and isinstance(key, Var) and \
+                all(isinstance(v, DictVal) and list(v.items) == list(items[0].items)
+                    for v in items):
+            # the same for a literal list of dicts with the same keys
+            return DictVal({k: self.container_getitem(Seq(base.kind, [v.items[k] for v in items]),
+                                                      key, node) for k in items[0].items})
         # a computed index into a literal list: make it a runtime value
         return self.apply_getitem(self.materialize(base, node), Slot(0), [key], node)
 

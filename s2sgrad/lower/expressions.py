@@ -26,6 +26,33 @@ class ExpressionsMixin:
     def expr_Constant(self, node):
         return Const(node.value)
 
+    def expr_JoinedStr(self, node):
+        """An f-string of values known while compiling (``f"W{i}"`` with ``i``
+        a constant, a static argument or an unrolled loop's counter): the
+        string itself, formatted as Python does."""
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+                continue
+            x = self.expr(v.value)
+            if not (isinstance(x, Const) and isinstance(x.value, (str, int, float, bool)) or
+                    isinstance(x, Const) and x.value is None):
+                raise self.unsupported(node, f"the f-string '{snippet(node)}' of a value known "
+                                             f"only when the code runs (a loop counter, an "
+                                             f"array)", "build the keys or names from "
+                                                        "constants, or index a list instead")
+            val = x.value
+            if v.conversion == ord("r"):
+                val = repr(val)
+            elif v.conversion == ord("s"):
+                val = str(val)
+            elif v.conversion == ord("a"):
+                val = ascii(val)
+            spec = "" if v.format_spec is None else self.expr(v.format_spec).value
+            parts.append(format(val, spec))
+        return Const("".join(parts))
+
     def expr_Name(self, node):
         return self.load_name(node)
 

@@ -317,6 +317,7 @@ class NamesMixin:
     def item_value(self, base, key, node):
         """``base[key]`` for an ObjVal ``base`` (a global dict) and a constant key."""
         if not isinstance(key, Const):
+            P.needs_static(key)     # ACTS[act] with act="relu" an argument: made static
             raise self.unsupported(node, "a computed key into a dict or object from outside "
                                          "the function", "use a constant key, or pass the "
                                                          "dict as an argument")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import runtime, runtime_linalg
 from ..errors import S2SGradError
-from ..ir import Const
+from ..ir import Const, Var
 from .core import defprim, needs_static, shape_fresh, shape_of
 
 _ONE_D = "a, /, n=None, axis=-1, norm=None"
@@ -39,16 +39,25 @@ def _static(v, what, name):
                        f"is compiled, not a computed value")
 
 
-def _plan(name, kw):
+def _plan(name, kw, em=None):
     """(kind, s, axes, norm, conj_in, conj_out) of ``np.fft.<name>(a, **kw)``:
-    the transform is ``conj_out(kind(conj_in(a), s, axes, norm))``."""
+    the transform is ``conj_out(kind(conj_in(a), s, axes, norm))``.  With an
+    emitter, computed lengths (``n=len(x)``, ``s=x.shape``) stay run-time
+    values: fft_vjp reads them when it runs."""
     norm = _static(kw.get("norm"), "norm", name)
     if "axis" in kw or name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
-        n = _static(kw.get("n"), "n", name)
+        n = kw.get("n")
         axis = _static(kw.get("axis"), "axis", name)
-        s, axes = (None if n is None else (n,)), (-1 if axis is None else axis,)
+        if em is not None and isinstance(n, Var):
+            s = em.make_tuple(n)
+        else:
+            n = _static(n, "n", name)
+            s = None if n is None else (n,)
+        axes = (-1 if axis is None else axis,)
     else:
-        s = _static(kw.get("s"), "s", name)
+        s = kw.get("s")
+        if em is None or not isinstance(s, Var):
+            s = _static(s, "s", name)
         axes = _static(kw.get("axes"), "axes", name)
         if name.endswith("2") and axes is None and "axes" not in kw:
             axes = (-2, -1)
@@ -66,7 +75,7 @@ _ND = {"fft": "fftn", "ifft": "ifftn", "rfft": "rfftn", "irfft": "irfftn"}
 
 def _fft_vjp(name):
     def vjp(em, g, out, a, **kw):
-        kind, s, axes, norm, conj_in, conj_out = _plan(name, kw)
+        kind, s, axes, norm, conj_in, conj_out = _plan(name, kw, em)
         if conj_out:
             g = em.conjugate(g)
         ct = em.fft_vjp(g, a, kind=kind, s=s, axes=axes, norm=norm)

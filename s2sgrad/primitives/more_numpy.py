@@ -357,12 +357,24 @@ defprim("math_fsum", math.fsum, sig="*xs", seq_arg=True, pyname="math.fsum",
 def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
     if _given(writeable) and not (isinstance(writeable, Const) and not writeable.value):
         raise S2SGradError("sliding_window_view(..., writeable=True) is not supported")
-    ws = window_shape.value if isinstance(window_shape, Const) else None
+    from ..lower import Seq
+    # the window sizes may be computed ints (k = w.shape[0]): the gather index
+    # is data either way; only the number of windowed axes must be known
+    if isinstance(window_shape, Const):
+        ws = window_shape.value
+        ws = (ws,) if isinstance(ws, (int, np.integer)) else tuple(ws)
+    elif isinstance(window_shape, Seq):
+        ws = tuple(w.value if isinstance(w, Const) else w for w in window_shape.items)
+    else:
+        # a tuple of computed ints, (k, k), is a make_tuple of the current block
+        made = [e for e in em.block.eqns if window_shape in e.outs]
+        if made and made[-1].prim.name == "make_tuple":
+            ws = tuple(w.value if isinstance(w, Const) else w for w in made[-1].args)
+        else:
+            ws = (window_shape,)       # one int (window_index checks it is)
     ax = None if axis is None else (axis.value if isinstance(axis, Const) else "?")
-    if ws is None or ax == "?":
-        raise S2SGradError("np.lib.stride_tricks.sliding_window_view needs a constant "
-                           "window_shape and axis")
-    ws = (ws,) if isinstance(ws, (int, np.integer)) else tuple(ws)
+    if ax == "?":
+        raise S2SGradError("np.lib.stride_tricks.sliding_window_view needs a constant axis")
     if ax is None:
         axes = tuple(range(len(ws)))       # NumPy: one window size per axis of x
         x = em.call("require_ndim", x, ndim=len(ws),
@@ -373,7 +385,8 @@ def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
         raise S2SGradError("sliding_window_view: window_shape and axis must have the same "
                            "length")
     for a, w in zip(axes, ws):
-        idx = em.call("window_index", x, w=int(w), axis=int(a))
+        idx = em.call("window_index", x, w=int(w) if isinstance(w, (int, np.integer)) else w,
+                      axis=int(a))
         x = em.take(x, idx, axis=int(a))
         x = em.moveaxis(x, int(a) + 1 if a >= 0 else int(a), -1)
     return x

@@ -57,6 +57,10 @@ DTYPE = defprim("result_type", np.result_type, sig="*arrays_and_dtypes", nondiff
                 shape=shape_fresh, inline=True)
 defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: SCALAR,
         inline=True)
+# opts.get("scale", 1.0) of a dict passed as data (**opts): read when the code
+# runs, as opts["scale"] is (printed as the method call)
+defprim("dict_get", dict.get, sig="d, key, default=None, /", nondiff=True, pyname="dict.get",
+        shape=shape_fresh)
 
 
 def _is_none_printer(args, kwargs, eqn):
