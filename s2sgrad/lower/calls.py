@@ -27,6 +27,7 @@ from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
 from ..primitives import random as R
+from ..primitives.ufunc_where import masked_fill
 from ..guards import Path
 from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
                      is_namespace)
@@ -96,6 +97,25 @@ def _writable_spelling(node):
             return False
         node = node.value
     return isinstance(node, ast.Name)
+
+
+_FRESH_OUT = (np.zeros, np.zeros_like, np.ones, np.ones_like, np.full, np.full_like,
+              np.copy, np.array)
+
+
+def _fresh_out(lw, node):
+    """``out=np.zeros_like(a)`` (a call of a NumPy function that returns a
+    new, initialised array): the ufunc's result is that array, seen by
+    nobody else."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    if node.func.attr == "copy" and not node.args and not node.keywords:
+        return True                                     # out=a.copy()
+    if not isinstance(node.func.value, ast.Name) or \
+            not isinstance(lw.expr(node.func.value), Static):
+        return False
+    callee = lw.expr(node.func)
+    return isinstance(callee, Static) and any(callee.obj is f for f in _FRESH_OUT)
 
 
 def _spelling_root(node):
@@ -247,7 +267,7 @@ class CallsMixin:
         if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
             return self.inplace_function(inplace_function_of(callee.obj), node)
         if isinstance(callee, Static) and isinstance(callee.obj, np.ufunc) and \
-                any(k.arg == "out" for k in node.keywords):
+                any(k.arg in ("out", "where") for k in node.keywords):
             return self.ufunc_out(callee.obj, node)
         if isinstance(callee, Static) and any(k.arg == "out" for k in node.keywords) and \
                 callable(callee.obj) and \
@@ -373,29 +393,55 @@ class CallsMixin:
         and every alias of the array see the new version (the caller's array
         is not changed), and the call's value is that array."""
         name = f"np.{ufunc.__name__}"
-        out_node = next(k.value for k in node.keywords if k.arg == "out")
-        if isinstance(out_node, ast.Constant) and out_node.value is None:
+        out_node = next((k.value for k in node.keywords if k.arg == "out"), None)
+        fresh = None
+        if out_node is None or isinstance(out_node, ast.Constant) and out_node.value is None:
             target = None
         elif isinstance(out_node, ast.Tuple) and len(out_node.elts) == 1 and ufunc.nout == 1:
             target = out_node.elts[0]
         else:
             target = out_node
+        if target is not None and ufunc.nout == 1 and not _writable_spelling(target) and \
+                _fresh_out(self, target):
+            # out=np.zeros_like(a): a new array nobody else sees, the call's value
+            fresh, target = target, None
         if target is not None and (ufunc.nout != 1 or not _writable_spelling(target)):
             raise self.unsupported(node, f"{name}(..., out=...) with this 'out'",
                                    f"pass out= a local array by name (or a view of one: "
-                                   f"out=c[1:]), or assign the result: c[...] = {name}(...)")
+                                   f"out=c[1:]) or a new one (out=np.zeros_like(a)), or "
+                                   f"assign the result: c[...] = {name}(...)")
         args, kwargs = self.call_arguments(node)
-        kwargs.pop("out")
-        where = kwargs.get("where")
-        if where is not None and not (isinstance(where, Const) and where.value is True):
-            raise self.unsupported(node, f"{name}(..., out=..., where=...)",
-                                   f"use np.where: c[...] = np.where(mask, {name}(...), c)")
+        kwargs.pop("out", None)
+        where = kwargs.pop("where", None)
+        masked = where is not None and not (isinstance(where, Const) and where.value is True)
+        if masked:
+            if target is None and fresh is None:
+                raise self.unsupported(node, f"{name}(..., where=...) without out=",
+                                       f"NumPy leaves the entries where the mask is False "
+                                       f"uninitialised; pass out= the values they should "
+                                       f"keep: {name}(..., out=np.zeros_like(...), where=...)")
+            fill = masked_fill(ufunc)
+            if ufunc.nout != 1 or fill is None or any(isinstance(a, Splat) for a in args):
+                raise self.unsupported(node, f"{name}(..., where=...)",
+                                       f"use np.where: c[...] = np.where(mask, {name}(...), c)")
+            # the masked-off operands replaced by a point of the ufunc's domain
+            # (primitives/ufunc_where.py: the value and derivative stay finite)
+            args = [self.apply(P.get("where"), [where, a, Const(fill)], {}, node)
+                    if isinstance(a, Var) else a for a in args]
         value = self.call_static(ufunc, args, kwargs, node)
-        if target is None:
+        if fresh is not None:
+            y = self.materialize(self.expr(fresh), node)
+        elif target is None:
             return value
-        y = self.written_operand(target, node, f"pass out= a local array by name, or assign "
-                                               f"the result: c[...] = {name}(...)", name)
+        else:
+            y = self.written_operand(target, node, f"pass out= a local array by name, or "
+                                                   f"assign the result: c[...] = {name}(...)",
+                                     name)
+        if masked:
+            value = self.apply(P.get("where"), [where, value, y], {}, node)
         new = self.apply(P.get("copyto_update"), [y, value], {}, node)
+        if fresh is not None:
+            return new
         return self.commit_operand_write(target, y, new)
 
     def function_out(self, callee, node):

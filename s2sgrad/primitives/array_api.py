@@ -474,8 +474,12 @@ def _vander(em, x, N=None, increasing=None):
 
 
 def _polyval(em, p, x):
-    pw = _powers(em, em.size(p), True, x)
-    return em.sum(em.multiply(p, em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
+    # NumPy's Horner loop runs over p's first axis (p[i] broadcast with x):
+    # that axis moved last, so a 2-d p of shape (1, n) is one constant row,
+    # not a polynomial in x (the sum over p's last axis was wrong there)
+    pw = _powers(em, em.len(p), True, x)
+    return em.sum(em.multiply(em.moveaxis(p, source=0, destination=-1),
+                              em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
 
 
 _composite("diagflat", np.diagflat, "v, /, k=0", _diagflat, "np.diagflat: np.diag(ravel(v), k).")

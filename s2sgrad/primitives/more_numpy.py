@@ -87,10 +87,39 @@ def _data(name, impl, sig, doc, **kw):
 
 for _name in ("hamming", "hanning", "blackman", "bartlett"):
     _data(_name, getattr(np, _name), "M, /", f"np.{_name}: a window, data.")
-_data("kaiser", np.kaiser, "M, beta, /", "np.kaiser: a window, data.")
+# np.kaiser(M, beta) is smooth in beta: not data (a differentiated beta would
+# get derivative 0); refused naming the rewrite until it has rules
+defprim("kaiser", np.kaiser, sig="M, beta, /", opaque=True, shape=shape_fresh,
+        doc="np.kaiser: a window (data in M; refused for a differentiated beta).")
+REGISTRY["kaiser"].no_derivative = (
+    "np.kaiser is not differentiated in beta; write the window with np.i0: "
+    "n = np.arange(M); a = (M - 1) / 2; "
+    "np.i0(beta * np.sqrt(1 - ((n - a) / a) ** 2)) / np.i0(beta)")
 _data("gcd", np.gcd, "x1, x2, /", "np.gcd: integers, data.")
 _data("lcm", np.lcm, "x1, x2, /", "np.lcm: integers, data.")
-_data("ix_", np.ix_, "*args", "np.ix_: open-mesh index arrays, data.")
+
+
+def _ix_count(args, kwargs):
+    if len(args) < 2:
+        raise S2SGradError("np.ix_ of a single array is not supported (it returns a 1-tuple); "
+                           "use a[:, None] or the array itself")
+    return len(args)
+
+
+# np.ix_(a, b, ...) reshapes each 1-d operand (a boolean one: its nonzero
+# indices, data) to lie along its own axis: of float operands, their values
+# (a silently zero derivative when it was data), so linear: each cotangent
+# reshaped back, each tangent reshaped like its result
+defprim("ix_", np.ix_, sig="*args",
+        vjp=lambda em, gs, outs, *xs: [None if g is None else em.reshape(g, shape=em.shape(x))
+                                       for g, x in zip(gs, xs)],
+        jvp=lambda em, dots, outs, *xs: None if all(d is None for d in dots) else tuple(
+            None if d is None else em.reshape(d, shape=em.shape(o)) for d, o in zip(dots, outs)),
+        linear=True, nouts=_ix_count,
+        shape=lambda args, kwargs: tuple(shape_fresh(args, kwargs)
+                                         for _ in range(_ix_count(args, kwargs))),
+        doc="np.ix_: each operand reshaped along its own axis (boolean operands: their "
+            "nonzero indices, data); the cotangents are reshaped back.")
 
 
 # ---------------------------------------------------------------- Python's round / divmod

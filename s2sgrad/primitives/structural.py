@@ -85,6 +85,13 @@ defprim("float", float, sig="x, /", pyname="float",
         shape=lambda a, k: SCALAR)
 
 
+# int(x) / bool(x) of a computed value (n = int(np.floor(s)), if bool(np.all(x > 0))):
+# a Python number known when the code runs; piecewise constant, so data with
+# derivative zero, as autograd treats them (JAX refuses them inside jit only).
+defprim("int", int, sig="x, /", nondiff=True, pyname="int", shape=lambda a, k: SCALAR)
+defprim("bool", bool, sig="x, /", nondiff=True, pyname="bool", shape=lambda a, k: SCALAR)
+
+
 def _cast_printer(args, kwargs, eqn):
     return ast.Call(func=kwargs["dtype"], args=[args[0]], keywords=[])
 
