@@ -1987,3 +1987,41 @@ def mc_input_ct(g, input, coords, order=1, mode="constant", cval=0.0):
 
 
 __all__ += ["mc_grad", "mc_input_ct"]
+
+
+def quantile_weighted_index(a, q, weights, axis=None, keepdims=False, nan=False,
+                            percent=False):
+    """For ``np.quantile(a, q, axis, weights=weights, method='inverted_cdf',
+    keepdims)`` (``nan``: np.nanquantile, ``percent``: np.percentile): the
+    flat index into ``a`` of the element each result is (that method
+    interpolates nothing), shaped like the result.  The element is found by
+    value in its lane (the first of tied ones, which are equal)."""
+    a = np.asarray(a)
+    fn = {(False, False): np.quantile, (False, True): np.percentile,
+          (True, False): np.nanquantile, (True, True): np.nanpercentile}[(bool(nan),
+                                                                          bool(percent))]
+    r = fn(a, q, axis=axis, weights=weights, method="inverted_cdf", keepdims=keepdims)
+    nd = a.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted(ax % nd for ax in (axis if isinstance(axis, tuple) else (axis,))))
+    kept = [i for i in range(nd) if i not in axes]
+    qshape = np.shape(q)
+    rk = np.reshape(r, qshape + tuple(1 if i in axes else a.shape[i] for i in range(nd)))
+    match = (a == rk) | (np.isnan(a) & np.isnan(rk)) if a.dtype.kind in "fc" else (a == rk)
+    perm = kept + list(axes)
+    qn = len(qshape)
+    lanes = tuple(a.shape[i] for i in kept)
+    mt = match.transpose(list(range(qn)) + [qn + i for i in perm]).reshape(qshape + lanes + (-1,))
+    if not np.all(mt.any(axis=-1)):
+        raise ValueError("s2sgrad: np.quantile(..., weights=...): a result is not an element "
+                         "of its lane; this quantile is not differentiated")
+    first = mt.argmax(axis=-1)
+    ids = np.arange(a.size).reshape(a.shape).transpose(perm).reshape(lanes + (-1,))
+    ids = np.broadcast_to(ids, first.shape + ids.shape[-1:])
+    flat = np.take_along_axis(ids, first[..., None], axis=-1)[..., 0]
+    return flat.reshape(np.shape(r))
+
+
+__all__ += ["quantile_weighted_index"]

@@ -35,6 +35,7 @@ from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Partial, Vectorized, partial_of, vectorized_call
+from .frozen import FrozenDist, is_distribution
 from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
                          transform_kind, transformed_value)
 
@@ -251,6 +252,9 @@ class CallsMixin:
             return self.list_pop(func.value, node.args[0] if node.args else None, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
+            if isinstance(base, FrozenDist):              # d.logpdf(x), d frozen
+                args, kwargs = self.call_arguments(node)
+                return self.call_value(base.method(func.attr), args, kwargs, node)
             if not isinstance(base, (Static, ObjVal)):
                 args, kwargs = self.call_arguments(node, splat=R.token_kind(base) is not None)
                 return self.method_call(base, func.attr, args, kwargs, node)
@@ -542,6 +546,15 @@ class CallsMixin:
                                    f"closed-over object, pass the arrays it holds, or register "
                                    f"its class with s2sgrad.register_pytree",
                              cls=UnknownFunctionError, construct=name)
+        if entry is None and name == "tolist":
+            # a nested list of Python numbers whose length is the array's: not
+            # known while compiling (autograd and JAX refuse it on traced values)
+            raise self.error(node, "'.tolist()' of a computed array is not supported (its "
+                                   "length is not known while compiling); keep the array "
+                                   "(index it: x[i], float(x[i]); iterate: for v in x; "
+                                   "unpack: a, b, c = x), or call .tolist() outside the "
+                                   "differentiated function", cls=UnknownFunctionError,
+                             construct=name)
         if entry is None:
             raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
                                    f"use the NumPy function instead", cls=UnknownFunctionError,
@@ -707,6 +720,8 @@ class CallsMixin:
                                    f"entries with constant keys (CFG['lr'], LAYERS[0]), or "
                                    f"pass it to the function as an argument",
                              cls=UnsupportedSyntaxError, construct=what)
+        if is_distribution(obj):          # scipy.stats.norm(mu, sigma): frozen
+            return FrozenDist(obj, args, kwargs)
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal
