@@ -1,0 +1,427 @@
+"""Session 22 (cov9): what autograd / JAX users differentiate and s2sgrad
+refused, and what tools/probe_numpy_api.py (a walk over NumPy's public
+functions and the scipy.special/linalg/stats ones jax.scipy has) found.
+
+* added: int()/bool() of a computed value (data, derivative 0, as autograd);
+  ufunc ``where=`` with ``out=`` (a named array, np.zeros_like(a), a.copy());
+  np.quantile & co. with ``weights=`` (method='inverted_cdf'); frozen
+  scipy.stats distributions built inside the function; scipy.integrate.quad
+  of the user's own function (in the ends and args=).
+* wrong before: np.ix_ of float arrays was data (derivative silently 0);
+  np.polyval of a 2-d p summed over p's last axis (17.25 for NumPy's 6.0 at
+  p of shape (1, 3)); scipy.linalg.toeplitz of a batch (SciPy 1.17) crashed
+  in its adjoint; np.kaiser was data in beta (now refused).
+* refused with advice: .tolist() of a computed array, a ufunc's where=
+  without out= (NumPy leaves those entries uninitialised), quad's error
+  estimate and second derivatives through quad.
+
+Every spec is checked by the shared harness (central finite differences in
+float64; float32 dtypes and shapes; forward mode and the dot-product
+identity in test_jvp_identity.py); here also both modes, Hessian-vector
+products, values against NumPy/SciPy, repeated calls, and the refusals.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+sl = pytest.importorskip("scipy.linalg")
+st = pytest.importorskip("scipy.stats")
+si = pytest.importorskip("scipy.integrate")
+
+import s2sgrad  # noqa: E402
+from s2sgrad.primitives import core  # noqa: E402
+
+from .spec import Spec, check_spec  # noqa: E402
+from .test_runtime_prims import check_hvp  # noqa: E402
+
+core.load_optional_rules()
+
+RNG = np.random.default_rng(2209)
+
+
+def normal(*shape):
+    return RNG.standard_normal(shape)
+
+
+def pos(*shape, lo=0.5, hi=2.0):
+    return RNG.uniform(lo, hi, size=shape)
+
+
+W34 = normal(3, 4)
+P34 = pos(3, 4)
+# a mask kept away from its switching point (finite differences stay on one side)
+M34 = np.where(RNG.uniform(size=(3, 4)) > 0.4, 1.0, -1.0)
+M34[0, 0], M34[1, 1] = 1.0, -1.0
+ROW = np.array([0.9, -0.7, 1.3, 0.6])
+
+# ---------------------------------------------------------------- int / bool
+
+
+def _int_bool(x):
+    n = int(np.floor(np.sum(np.abs(x)) * 0.5))       # a run-time trip count
+    acc = 0.0
+    for i in range(n):
+        acc = acc + x[i % 3] ** 2
+    k = int(np.argmax(x))
+    if bool(np.all(x > -5.0)) and bool(x[0] > -10.0):
+        acc = acc + x[k] * 3.0
+    return acc + float(np.sum(x * x)) * x[1]      # float() keeps its derivative
+
+
+def _int_python_scalar(s):
+    n = int(s * 2.0)             # 2.6 -> 5 (s = 1.3)
+    return s ** 2 * n + float(n) * s
+
+
+# ---------------------------------------------------------------- ufunc where=
+
+
+def _where_fresh_out(a, b, m):
+    # the safe-divide idiom; b is 0 where the mask is off
+    bz = b * (m > 0)
+    r = np.divide(a, bz, out=np.zeros_like(a), where=m > 0)
+    return np.sum(np.sin(r) + r * a)
+
+
+def _where_named_out(x, m):
+    c = np.full(x.shape, -1.5)
+    np.log(x * (m > 0), out=c, where=m > 0)      # log(0) never computed
+    d = x * 2.0
+    np.multiply(d, x, out=d, where=m < 0)        # x used twice, written in place
+    return np.sum(c * x + d)
+
+
+def _where_broadcast(a, b):
+    out = np.ones((3, 4))
+    r = np.divide(a, b, out=out, where=b > 0.0)  # b (4,) and the mask broadcast
+    return np.sum(r ** 2) + np.sum(np.arcsin(a * 0.1, out=a.copy(), where=a > 0.0))
+
+
+def _where_scalar(x, m):
+    # Python scalars as operands, an arccosh whose masked-off entries are < 1
+    y = np.power(x, 2.5, out=np.ones_like(x), where=m > 0)
+    z = np.arccosh(x * (m > 0) + 1.0, out=np.zeros_like(x), where=m > 0)
+    return np.sum(y + z * x)
+
+
+# ---------------------------------------------------------------- fixed rules
+
+
+def _ix(v, w):
+    a, b = np.ix_(v, w)
+    return np.sum(np.sin(a * b) + a ** 2)
+
+
+def _polyval_2d(p, q, x):
+    # NumPy's Horner loop over p's first axis: p (1, 4) is one constant row
+    return np.sum(np.sin(np.polyval(p, x))) + np.sum(np.polyval(q, x[:3]) * x[0])
+
+
+def _toeplitz_batch(c, r):
+    # SciPy >= 1.17: a 2-d c (and r) is a batch of 1-d ones
+    return np.sum(np.sin(sl.toeplitz(c))) + np.sum(sl.toeplitz(c, r) ** 2)
+
+
+# ---------------------------------------------------------------- quantile weights
+
+
+def _quantile_weights(x, w):
+    a = np.quantile(x, 0.3, weights=w, method="inverted_cdf")
+    b = np.percentile(x, [20.0, 70.0], axis=1, weights=w, method="inverted_cdf",
+                      keepdims=True)
+    # (NumPy's nanquantile fails for 1-d weights along an axis: full weights)
+    c = np.nanquantile(x, np.array([0.4, 0.8]), axis=1, weights=w, method="inverted_cdf")
+    d = np.quantile(x, 0.6, axis=0, weights=w[:, 0], method="inverted_cdf")
+    return a * 2.0 + np.sum(np.sin(b)) + np.sum(c * x[:, 0]) + np.sum(d * x[1])
+
+
+# ---------------------------------------------------------------- frozen distributions
+
+
+def _frozen(mu, s, x):
+    d = st.norm(mu, s)
+    g = st.gamma(s * 2.0, scale=1.5)
+    return np.sum(d.logpdf(x) + d.cdf(x) ** 2 + g.logpdf(x + 2.5)) + \
+        np.sum(st.norm(loc=mu[0], scale=2.0).ppf(np.array([0.2, 0.7])))
+
+
+def _frozen_mvn(m, x):
+    return st.multivariate_normal(m, np.eye(3) * 2.0).logpdf(x) + \
+        np.sum(st.poisson(m[0] + 2.0).logpmf(np.array([0.0, 1.0, 3.0])))
+
+
+# ---------------------------------------------------------------- quad
+
+
+def _integrand(x, th, c):
+    return np.exp(-th[0] * x) * np.sin(th[1] * x) + c * x ** 2
+
+
+def _quad(th, c, lo, hi):
+    v, _ = si.quad(_integrand, lo, hi, args=(th, c))
+    w = si.quad(lambda x, t: 1.0 / (1.0 + t * x ** 2), 0.0, np.inf, args=(c + 1.5,))[0]
+    return v * 2.0 + v ** 2 + w * v
+
+
+SPECS = [
+    Spec(("int", "bool", "float"), _int_bool, (W34[0, :3].copy(),), id="int-bool-data"),
+    Spec(("int", "float"), _int_python_scalar, (1.3,), id="int-python-scalar", float32=False),
+    Spec(("where", "divide", "copyto_update"), _where_fresh_out, (W34, P34, M34),
+         wrt=(0, 1), id="where-fresh-out"),
+    Spec(("where", "log", "multiply"), _where_named_out, (P34, M34), id="where-named-out"),
+    Spec(("where", "divide", "arcsin"), _where_broadcast, (W34, ROW), wrt=(0, 1),
+         id="where-broadcast"),
+    Spec(("where", "power", "arccosh"), _where_scalar, (P34, M34), id="where-python-scalars"),
+    Spec("ix_", _ix, (normal(4), normal(3)), wrt=(0, 1)),
+    Spec("polyval", _polyval_2d, (normal(1, 4), normal(3, 3), normal(4)), wrt=(0, 1, 2),
+         id="polyval-2d"),
+    Spec(("toeplitz", "untoeplitz", "untoeplitz_cr"), _toeplitz_batch,
+         (normal(3, 4), normal(3, 2)), wrt=(0, 1), id="toeplitz-batch"),
+    Spec(("quantile_weighted", "quantile", "percentile", "nanquantile"), _quantile_weights,
+         (normal(3, 5), pos(3, 5)), wrt=(0, 1), id="quantile-weights"),
+    Spec(("scipy.stats.norm.logpdf", "scipy.stats.norm.cdf", "scipy.stats.norm.ppf",
+          "scipy.stats.gamma.logpdf"), _frozen, (normal(4), pos(4), pos(4)), wrt=(0, 1, 2),
+         id="frozen-distributions"),
+    Spec(("scipy.stats.multivariate_normal.logpdf", "scipy.stats.poisson.logpmf"), _frozen_mvn,
+         (pos(3), normal(3)), wrt=(0, 1), id="frozen-mvn-poisson"),
+    Spec(("quad", "quad_grads"), _quad, (np.array([0.8, 1.7]), 0.4, 0.1, 1.3),
+         wrt=(0, 1, 2, 3), id="quad"),
+]
+
+# quad's derivative helper is opaque (second order refused: tested below)
+_NO_HVP = {"quad"}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec(spec):
+    check_spec(spec)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec_both_modes(spec):
+    s2sgrad.check_grads(spec.fn, spec.args, wrt=spec.wrt, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.id not in _NO_HVP], ids=lambda s: s.id)
+def test_hvp(spec):
+    check_hvp(spec)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_value_is_numpys(spec):
+    value, _ = s2sgrad.vjp(spec.fn, wrt=spec.wrt)(*spec.args)
+    with np.errstate(all="ignore"):
+        want = spec.fn(*spec.args)
+    np.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_repeated_calls_agree(spec):
+    g = s2sgrad.grad(spec.fn, wrt=spec.wrt)
+    a = g(*spec.args)
+    b = g(*spec.args)
+    for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        np.testing.assert_array_equal(u, v)
+
+
+# ---------------------------------------------------------------- int / bool / float
+
+
+def test_int_bool_are_data_and_follow_the_run_time_value():
+    def f(x):
+        n = int(np.floor(np.sum(x)))
+        return np.sum(x ** 2) * n
+    g = s2sgrad.grad(f)
+    x = np.array([1.3, 2.2, 0.7])            # sum 4.2: n = 4
+    np.testing.assert_allclose(g(x), 2 * x * 4)
+    x2 = np.array([0.3, 0.2, 0.1])           # sum 0.6: n = 0, same compiled code
+    np.testing.assert_allclose(g(x2), 0 * x2)
+
+    def h(x):
+        if bool(np.all(x > 0)):
+            return np.sum(x ** 2)
+        return np.sum(x)
+    gh = s2sgrad.grad(h)
+    np.testing.assert_allclose(gh(x), 2 * x)
+    np.testing.assert_allclose(gh(-x), np.ones(3))
+
+
+def test_float_of_a_value_keeps_its_derivative_to_second_order():
+    def f(x):
+        return float(np.sum(x ** 2)) * float(x[0])
+    x = np.array([1.3, 2.2, 0.7])
+    H = s2sgrad.hessian(f)(x)
+    want = 2 * np.diag([x[0]] * 3) + 2 * (np.outer(np.eye(3)[0], x) + np.outer(x, np.eye(3)[0]))
+    want[0, 0] = 6 * x[0]
+    np.testing.assert_allclose(H, want, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- where=
+
+
+def test_where_masked_entries_are_out_and_the_gradient_there_is_zero():
+    def f(a, b):
+        return np.sum(np.divide(a, b, out=np.full_like(a, 7.0), where=b != 0))
+    a = np.array([1.0, 2.0, 3.0])
+    b = np.array([2.0, 0.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no divide-by-zero warning either
+        v, (ga, gb) = s2sgrad.value_and_grad(f, wrt=(0, 1))(a, b)
+    assert v == 0.5 + 7.0 + 0.75
+    np.testing.assert_array_equal(ga, [0.5, 0.0, 0.25])
+    np.testing.assert_array_equal(gb, [-0.25, 0.0, -3.0 / 16])
+
+
+def test_where_writes_the_named_out_and_its_aliases():
+    def f(x):
+        c = np.zeros(3)
+        v = c[:2]
+        np.sqrt(x, out=c, where=x > 0)
+        return np.sum(v * 10.0) + c[2]
+    x = np.array([4.0, -1.0, 9.0])
+    value, g = s2sgrad.value_and_grad(f)(x)
+    assert value == 20.0 + 3.0
+    np.testing.assert_allclose(g, [10.0 / 4.0, 0.0, 1.0 / 6.0])
+
+
+def test_where_without_out_is_refused():
+    def f(x):
+        return np.sum(np.log(x, where=x > 0))
+    with pytest.raises(s2sgrad.S2SGradError, match="uninitialised"):
+        s2sgrad.grad(f)(np.array([1.0, 2.0]))
+
+
+def test_where_true_is_the_plain_ufunc():
+    def f(x):
+        return np.sum(np.exp(x, where=True))
+    x = np.array([0.1, -0.3])
+    np.testing.assert_allclose(s2sgrad.grad(f)(x), np.exp(x))
+
+
+# ---------------------------------------------------------------- fixed rules
+
+
+def test_polyval_of_a_row_of_coefficients_is_numpys():
+    # was 17.25 (a polynomial in x) for NumPy's 6.0 (p[0] broadcast with x)
+    def f(p, x):
+        return np.sum(np.polyval(p, x))
+    p = np.array([[1.0, 2.0, 3.0]])
+    x = np.array([0.5, 2.0, -1.0])
+    value, g = s2sgrad.value_and_grad(f)(p, x)
+    assert value == f(p, x) == 6.0
+    np.testing.assert_array_equal(g, [[1.0, 1.0, 1.0]])   # p[0, j] is result j
+
+
+def test_ix_of_float_arrays_is_differentiated():
+    def f(v):
+        a, b = np.ix_(v, np.array([1, 2]))
+        return np.sum(np.sin(a) * b)
+    v = np.array([0.3, -1.2, 0.5])
+    np.testing.assert_allclose(s2sgrad.grad(f)(v), 3.0 * np.cos(v))
+
+
+def test_ix_of_a_boolean_mask_is_its_indices():
+    def f(v, x):
+        r, c = np.ix_(v > 0, np.array([0, 2]))
+        return np.sum(x[r, c])
+    v = np.array([0.3, -1.2, 0.5])
+    x = normal(3, 3)
+    g = s2sgrad.grad(f, wrt=1)(v, x)
+    want = np.zeros((3, 3))
+    want[np.ix_([0, 2], [0, 2])] = 1.0
+    np.testing.assert_array_equal(g, want)
+
+
+def test_kaiser_in_beta_is_refused():
+    def f(b):
+        return np.sum(np.kaiser(5, b))
+    with pytest.raises(s2sgrad.S2SGradError, match="np.i0"):
+        s2sgrad.grad(f)(2.0)
+
+    def g(x):                     # a constant beta is data, as before
+        return np.sum(np.kaiser(4, 3.0) * x)
+    np.testing.assert_allclose(s2sgrad.grad(g)(np.ones(4)), np.kaiser(4, 3.0))
+
+
+# ---------------------------------------------------------------- quantile weights
+
+
+def test_quantile_weights_other_methods_refused():
+    def f(x, w):
+        return np.quantile(x, 0.3, weights=w)
+    with pytest.raises(s2sgrad.S2SGradError, match="inverted_cdf"):
+        s2sgrad.grad(f)(normal(5), pos(5))
+
+
+def test_quantile_weights_none_is_the_plain_quantile():
+    def f(x):
+        return np.quantile(x, 0.3, weights=None)
+    x = normal(6)
+    s2sgrad.check_grads(f, (x,))
+
+
+# ---------------------------------------------------------------- frozen distributions
+
+
+def test_frozen_method_without_a_rule_names_the_supported_ones():
+    def f(mu):
+        return st.norm(mu, 1.0).mean()
+    with pytest.raises(s2sgrad.S2SGradError, match="logpdf"):
+        s2sgrad.grad(f)(0.3)
+
+
+def test_frozen_method_passed_as_a_value():
+    def f(mu, x):
+        lp = st.norm(mu, 2.0).logpdf
+        return np.sum(lp(x))
+    mu, x = normal(4), normal(4)
+    s2sgrad.check_grads(f, (mu, x), wrt=(0, 1))
+
+
+# ---------------------------------------------------------------- quad
+
+
+def test_quad_against_the_closed_form():
+    # d/dt int_0^inf 1 / (1 + t x^2) dx = d/dt pi / (2 sqrt(t)) = -pi / (4 t^1.5)
+    def f(t):
+        return si.quad(lambda x, t: 1.0 / (1.0 + t * x ** 2), 0.0, np.inf, args=(t,))[0]
+    np.testing.assert_allclose(s2sgrad.grad(f)(2.0), -np.pi / 4 * 2.0 ** -1.5, rtol=1e-8)
+
+    def g(th, b):        # d/dth int_0^b sin(th x) dx and d/db = sin(th b)
+        return si.quad(lambda x, th: np.sin(th * x), 0.0, b, args=(th,))[0]
+    th, b = 0.7, 1.2
+    gth, gb = s2sgrad.grad(g, wrt=(0, 1))(th, b)
+    np.testing.assert_allclose(gth, b * np.sin(th * b) / th + (np.cos(th * b) - 1) / th ** 2,
+                               rtol=1e-8)
+    np.testing.assert_allclose(gb, np.sin(th * b), rtol=1e-12)
+
+
+def test_quad_refusals():
+    def err(th):
+        v, e = si.quad(_integrand, 0.0, 1.0, args=(th, 0.3))
+        return v + e
+
+    def closure(th):
+        return si.quad(lambda x: th * x, 0.0, 1.0)[0]
+
+    def f(t):
+        return si.quad(lambda x, t: np.exp(-t * x), 0.0, 1.0, args=(t,))[0]
+    th = np.array([0.8, 1.7])
+    with pytest.raises(s2sgrad.S2SGradError, match="error estimate"):
+        s2sgrad.grad(err)(th)
+    with pytest.raises(s2sgrad.S2SGradError, match="args="):
+        s2sgrad.grad(closure)(0.5)
+    with pytest.raises(s2sgrad.S2SGradError, match="integral computed at run time"):
+        s2sgrad.hessian(f)(0.5)
+
+
+# ---------------------------------------------------------------- tolist
+
+
+def test_tolist_of_a_computed_array_is_refused_with_advice():
+    def f(x):
+        lst = (x * 2).tolist()
+        return lst[0] * x[1]
+    with pytest.raises(s2sgrad.S2SGradError, match="unpack"):
+        s2sgrad.grad(f)(np.array([1.0, 2.0]))
