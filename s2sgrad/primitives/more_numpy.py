@@ -96,6 +96,8 @@ REGISTRY["kaiser"].no_derivative = (
     "n = np.arange(M); a = (M - 1) / 2; "
     "np.i0(beta * np.sqrt(1 - ((n - a) / a) ** 2)) / np.i0(beta)")
 _data("gcd", np.gcd, "x1, x2, /", "np.gcd: integers, data.")
+_data("isposinf", np.isposinf, "x, /", "np.isposinf: a mask, data.")
+_data("isneginf", np.isneginf, "x, /", "np.isneginf: a mask, data.")
 _data("lcm", np.lcm, "x1, x2, /", "np.lcm: integers, data.")
 
 

@@ -424,6 +424,7 @@ _beta_median_impl.printer = lambda a, b: printing.call("scipy.special.betaincinv
 _beta_median = _median("beta_median", _beta_median_impl)
 beta.distribution("logcdf", _log_cdf(_beta_cdf, _beta_sf, _beta_median), -_INF, 0.0)
 beta.distribution("logsf", _log_sf(_beta_cdf, _beta_sf, _beta_median), 0.0, -_INF)
+beta.quantile("ppf", lambda em, q, a, b: em.call("betaincinv", a, b, q))
 
 # ------------------------------------------------------------ expon
 
@@ -692,11 +693,12 @@ def _chi2_logpdf(em, z, df):
 
 
 def _chi2_cdf(em, z, df):
-    return em.call("chdtr", z, v=df)
+    # chdtr(df, z) is cephes' igam(df/2, z/2): gammainc, differentiable in df too
+    return em.call("gammainc", em.divide(df, 2.0), em.divide(z, 2.0))
 
 
 def _chi2_sf(em, z, df):
-    return em.call("chdtrc", z, v=df)
+    return em.call("gammaincc", em.divide(df, 2.0), em.divide(z, 2.0))
 
 
 def _chi2_median(em, df):
@@ -710,6 +712,11 @@ chi2.distribution("cdf", _chi2_cdf, 0.0, 1.0)
 chi2.distribution("sf", _chi2_sf, 1.0, 0.0)
 chi2.distribution("logcdf", _log_cdf(_chi2_cdf, _chi2_sf, _chi2_median), -_INF, 0.0)
 chi2.distribution("logsf", _log_sf(_chi2_cdf, _chi2_sf, _chi2_median), 0.0, -_INF)
+# (SciPy's _ppf / _isf)
+chi2.quantile("ppf", lambda em, q, df: em.multiply(2.0, em.call("gammaincinv",
+                                                                 em.divide(df, 2.0), q)))
+chi2.quantile("isf", lambda em, q, df: em.multiply(2.0, em.call("gammainccinv",
+                                                                 em.divide(df, 2.0), q)))
 
 
 # ------------------------------------------------------------ discrete distributions

@@ -6,7 +6,9 @@ functions and the scipy.special/linalg/stats ones jax.scipy has) found.
   ufunc ``where=`` with ``out=`` (a named array, np.zeros_like(a), a.copy());
   np.quantile & co. with ``weights=`` (method='inverted_cdf'); frozen
   scipy.stats distributions built inside the function; scipy.integrate.quad
-  of the user's own function (in the ends and args=).
+  of the user's own function (in the ends and args=); scipy.stats.chi2 in
+  df (cdf/sf/logcdf/logsf through gammainc), chi2.ppf/isf, beta.ppf;
+  np.isposinf/isneginf (data).
 * wrong before: np.ix_ of float arrays was data (derivative silently 0);
   np.polyval of a 2-d p summed over p's last axis (17.25 for NumPy's 6.0 at
   p of shape (1, 3)); scipy.linalg.toeplitz of a batch (SciPy 1.17) crashed
@@ -151,6 +153,20 @@ def _frozen_mvn(m, x):
         np.sum(st.poisson(m[0] + 2.0).logpmf(np.array([0.0, 1.0, 3.0])))
 
 
+# ---------------------------------------------------------------- chi2 in df, quantiles
+
+
+def _chi2_df(x, df):
+    # chi2's cdf/sf through gammainc, so df differentiates (was chdtr's data v)
+    return np.sum(st.chi2.cdf(x, df) + st.chi2.sf(x, df, loc=0.1, scale=1.5) ** 2
+                  + st.chi2.logcdf(x, df) + st.chi2.logsf(x * 2.0, df))
+
+
+def _quantiles(q, df, a):
+    return np.sum(st.chi2.ppf(q, df) + st.chi2.isf(q, df, loc=0.1, scale=1.5)
+                  + st.beta.ppf(q, a, df, loc=0.2, scale=2.0))
+
+
 # ---------------------------------------------------------------- quad
 
 
@@ -185,12 +201,18 @@ SPECS = [
          id="frozen-distributions"),
     Spec(("scipy.stats.multivariate_normal.logpdf", "scipy.stats.poisson.logpmf"), _frozen_mvn,
          (pos(3), normal(3)), wrt=(0, 1), id="frozen-mvn-poisson"),
+    Spec(("scipy.stats.chi2.cdf", "scipy.stats.chi2.sf", "scipy.stats.chi2.logcdf",
+          "scipy.stats.chi2.logsf"), _chi2_df, (pos(4, lo=0.5, hi=3.0), pos(4, lo=1.5, hi=4.0)),
+         wrt=(0, 1), id="chi2-in-df"),
+    Spec(("scipy.stats.chi2.ppf", "scipy.stats.chi2.isf", "scipy.stats.beta.ppf"), _quantiles,
+         (pos(4, lo=0.1, hi=0.9), pos(4, lo=1.5, hi=4.0), pos(4)), wrt=(0, 1, 2),
+         id="chi2-beta-quantiles"),
     Spec(("quad", "quad_grads"), _quad, (np.array([0.8, 1.7]), 0.4, 0.1, 1.3),
          wrt=(0, 1, 2, 3), id="quad"),
 ]
 
 # quad's derivative helper is opaque (second order refused: tested below)
-_NO_HVP = {"quad"}
+_NO_HVP = {"quad", "chi2-in-df", "chi2-beta-quantiles"}   # (and gammainc/betainc's parameters)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
