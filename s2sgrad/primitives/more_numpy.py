@@ -10,8 +10,12 @@ np.compress / np.extract, the window functions, np.gcd / np.lcm and np.ix_
   axis)`` and ``np.extract(condition, arr)`` is ``np.take(arr,
   np.flatnonzero(condition))``: the condition is data, the values are
   gathered (their cotangent is scattered back, repeated entries none).
-* ``np.hamming/hanning/blackman/bartlett/kaiser``, ``np.gcd/lcm`` and
-  ``np.ix_`` are data (integer or constant results: derivative 0, as in JAX).
+* ``np.hamming/hanning/blackman/bartlett``, ``np.gcd/lcm`` and
+  ``np.isposinf/isneginf`` are data (integer, boolean or constant results:
+  derivative 0, as in JAX); ``np.kaiser`` in ``M`` too (a differentiated
+  ``beta`` is refused, naming the np.i0 formula).  ``np.ix_`` is linear: of
+  float arrays its results are their values, reshaped (session 22: it was
+  data, a silently zero derivative).
 * ``round(x)`` / ``round(x, n)`` runs Python's own round (so a Python number
   rounds exactly as Python does, a NumPy scalar as its ``__round__``): data.
   ``divmod(a, b)`` is ``np.divmod``'s rules (floor quotient data, remainder
