@@ -35,7 +35,7 @@ from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Partial, Vectorized, partial_of, vectorized_call
-from .frozen import FrozenDist, is_distribution
+from .frozen import FrozenDist, frozen_method_call, is_distribution
 from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
                          transform_kind, transformed_value)
 
@@ -722,6 +722,10 @@ class CallsMixin:
                              cls=UnsupportedSyntaxError, construct=what)
         if is_distribution(obj):          # scipy.stats.norm(mu, sigma): frozen
             return FrozenDist(obj, args, kwargs)
+        if isinstance(obj, types.MethodType):
+            done = frozen_method_call(self, obj, args, kwargs, node, path)   # PRIOR.logpdf
+            if done is not None:
+                return done
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal

@@ -401,6 +401,32 @@ def test_frozen_method_passed_as_a_value():
     s2sgrad.check_grads(f, (mu, x), wrt=(0, 1))
 
 
+PRIOR = st.norm(0.0, 2.0)
+GAMMA = st.gamma(2.0, scale=1.5)
+
+
+def _frozen_global(th):
+    return np.sum(PRIOR.logpdf(th) + GAMMA.logpdf(th ** 2 + 0.5)) + PRIOR.entropy() * th[0]
+
+
+def test_frozen_distribution_made_outside_is_read_when_the_code_runs():
+    global PRIOR
+    th = np.array([0.3, -1.2])
+    s2sgrad.check_grads(_frozen_global, (th,), modes=("rev", "fwd"))
+    g = s2sgrad.value_and_grad(_frozen_global)
+    v0, g0 = g(th)
+    np.testing.assert_allclose(v0, _frozen_global(th), rtol=1e-13)
+    saved = PRIOR
+    try:
+        PRIOR = st.norm(1.0, 0.5)       # rebound: the same compiled gradient sees it
+        v1, g1 = g(th)
+        np.testing.assert_allclose(v1, _frozen_global(th), rtol=1e-13)
+        np.testing.assert_allclose(g1, s2sgrad.grad(_frozen_global)(th), rtol=1e-13)
+        assert not np.allclose(g0, g1)
+    finally:
+        PRIOR = saved
+
+
 # ---------------------------------------------------------------- quad
 
 
