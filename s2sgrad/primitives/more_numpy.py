@@ -492,3 +492,31 @@ def _register_map_coordinates():
             vjp=_mc_vjp, jvp=_mc_jvp, shape=shape_fresh,
             doc="scipy.ndimage.map_coordinates (order=1, mode constant/grid-constant/nearest "
                 "differentiated).")
+
+
+# ---------------------------------------------------------------- set operations
+# np.union1d / np.setdiff1d are NumPy's own compositions of np.unique (whose
+# values' derivative goes to the first occurrence) and a mask (data); the
+# same steps here.  (np.intersect1d's values are in both operands: not a
+# smooth function of either.)
+
+def _union1d(em, ar1, ar2):
+    return em.call("unique", em.call("concatenate", ar1, ar2, axis=Const(None)))
+
+
+def _setdiff1d(em, ar1, ar2, assume_unique=None):
+    if assume_unique is not None and not isinstance(assume_unique, Const):
+        raise S2SGradError("np.setdiff1d's assume_unique must be a constant")
+    if assume_unique is not None and assume_unique.value:
+        u = em.ravel(ar1)
+    else:
+        u = em.call("unique", ar1)
+        ar2 = em.call("unique", ar2)
+    keep = em.call("isin", u, ar2, assume_unique=Const(True), invert=Const(True))
+    return em.take(u, em.flatnonzero(keep))
+
+
+defprim("union1d", np.union1d, sig="ar1, ar2, /", expand=_union1d,
+        doc="np.union1d: np.unique(np.concatenate((ar1, ar2), axis=None)), as NumPy.")
+defprim("setdiff1d", np.setdiff1d, sig="ar1, ar2, /, assume_unique=False", expand=_setdiff1d,
+        doc="np.setdiff1d: np.unique(ar1) where not in ar2 (the mask is data), as NumPy.")

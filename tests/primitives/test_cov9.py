@@ -8,7 +8,7 @@ functions and the scipy.special/linalg/stats ones jax.scipy has) found.
   scipy.stats distributions built inside the function; scipy.integrate.quad
   of the user's own function (in the ends and args=); scipy.stats.chi2 in
   df (cdf/sf/logcdf/logsf through gammainc), chi2.ppf/isf, beta.ppf;
-  np.isposinf/isneginf (data).
+  np.isposinf/isneginf (data); np.union1d/setdiff1d (NumPy's np.unique steps).
 * wrong before: np.ix_ of float arrays was data (derivative silently 0);
   np.polyval of a 2-d p summed over p's last axis (17.25 for NumPy's 6.0 at
   p of shape (1, 3)); scipy.linalg.toeplitz of a batch (SciPy 1.17) crashed
@@ -125,6 +125,22 @@ def _toeplitz_batch(c, r):
     return np.sum(np.sin(sl.toeplitz(c))) + np.sum(sl.toeplitz(c, r) ** 2)
 
 
+def _set_ops(x, y):
+    # (x and y share no value: there both are smooth)
+    return np.sum(np.sin(np.union1d(x, y)) ** 2) + np.sum(np.setdiff1d(x, y[:2]) ** 2) + \
+        np.sum(np.setdiff1d(x, y, assume_unique=True) ** 3)
+
+
+def test_setdiff1d_removed_values_get_no_derivative():
+    def f(x, y):
+        return np.sum(np.setdiff1d(x, y) * np.array([1.0, 2.0]))
+    x = np.array([3.0, 1.0, 2.0, 1.0])
+    y = np.array([2.0])
+    value, g = s2sgrad.value_and_grad(f)(x, y)
+    assert value == f(x, y) == 1.0 + 6.0
+    np.testing.assert_array_equal(g, [2.0, 1.0, 0.0, 0.0])   # 1.0's first occurrence
+
+
 # ---------------------------------------------------------------- quantile weights
 
 
@@ -194,6 +210,8 @@ SPECS = [
          id="polyval-2d"),
     Spec(("toeplitz", "untoeplitz", "untoeplitz_cr"), _toeplitz_batch,
          (normal(3, 4), normal(3, 2)), wrt=(0, 1), id="toeplitz-batch"),
+    Spec(("union1d", "setdiff1d", "unique"), _set_ops, (normal(4), normal(3)), wrt=(0, 1),
+         id="union1d-setdiff1d"),
     Spec(("quantile_weighted", "quantile", "percentile", "nanquantile"), _quantile_weights,
          (normal(3, 5), pos(3, 5)), wrt=(0, 1), id="quantile-weights"),
     Spec(("scipy.stats.norm.logpdf", "scipy.stats.norm.cdf", "scipy.stats.norm.ppf",
