@@ -36,7 +36,10 @@ from s2sgrad.primitives import core  # noqa: E402
 
 # argument lists tried in order (names are probe_coverage.inputs() keys)
 CANDIDATES = ["x", "p", "u", "g", "x, y", "p, q", "A", "S", "A, B", "v", "pv", "v, w",
-              "A, v[:3]", "A, 2", "x, 2", "x, 1", "x, 0.5", "p, 1.5", "t", "v, 3"]
+              "A, v[:3]", "A, 2", "x, 2", "x, 1", "x, 0.5", "p, 1.5", "t", "v, 3",
+              # (tried last: arguments of functions the lists above do not fit)
+              "p + 1.0", "p + 1.0, q", "x, (2, 6)", "x, (2, 3, 4)", "x, 0, 1", "g, g, g",
+              "p, q, g", "p, q, p, g", "v, w, 2", "[A, B, S]", "v, w[:3]", "v, 1, w[0]"]
 
 # never called: side effects, I/O, global state, or slow
 SKIP = {"save", "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt",
@@ -142,7 +145,7 @@ def rows(inp):
                 skipped.append(qual)
                 continue
             for args in CANDIDATES + ["v, v", "p, x", "A, A", "S, v[:3]", "v[:3], w[:3]",
-                                      "3, p", "2, x", "x, p"]:
+                                      "3, p", "2, x", "x, p", "p + 2.0, 2"]:
                 expr = _row(qual, args, inp)
                 if expr is not None:
                     out.append((qual, expr))

@@ -13,6 +13,9 @@ functions and the scipy.special/linalg/stats ones jax.scipy has) found.
   np.polyval of a 2-d p summed over p's last axis (17.25 for NumPy's 6.0 at
   p of shape (1, 3)); scipy.linalg.toeplitz of a batch (SciPy 1.17) crashed
   in its adjoint; np.kaiser was data in beta (now refused).
+* wrong before (found by a sweep of the distributions' cdfs at x == loc):
+  scipy.stats.laplace.cdf/sf/logcdf/logsf had derivative 0 there for the
+  density 1/2; gennorm's was NaN.  gennorm is differentiable in beta now.
 * refused with advice: .tolist() of a computed array, a ufunc's where=
   without out= (NumPy leaves those entries uninitialised), quad's error
   estimate and second derivatives through quad.
@@ -183,6 +186,39 @@ def _quantiles(q, df, a):
                   + st.beta.ppf(q, a, df, loc=0.2, scale=2.0))
 
 
+def _gennorm_beta(x, b):
+    # gennorm in its shape beta (gammainc's a); laplace's in loc and scale
+    return np.sum(st.gennorm.cdf(x, b) + st.gennorm.sf(x, b, loc=0.1, scale=1.5) ** 2
+                  + st.gennorm.logcdf(x, b) + st.gennorm.logsf(x * 2.0, b)
+                  + st.laplace.cdf(x, loc=b) + st.laplace.logsf(x, scale=b))
+
+
+@pytest.mark.parametrize("name, shapes", [("laplace", ()), ("gennorm", (1.7,)),
+                                          ("gennorm", (0.8,)), ("norm", ()), ("logistic", ()),
+                                          ("cauchy", ()), ("t", (3.0,))])
+def test_cdf_derivative_at_the_location_is_the_density(name, shapes):
+    # laplace's was 0 (through e^-|z|: |z|'s derivative at 0 is 0) for the
+    # density 1/2, gennorm's NaN (0^b log 0) for b / (2 Gamma(1/b))
+    d = getattr(st, name)
+
+    if shapes:
+        s0 = shapes[0]
+
+        def f(x):
+            return np.sum(d.cdf(x, s0, loc=0.2) - 2.0 * d.sf(x, s0, loc=0.2)
+                          + d.logcdf(x, s0, loc=0.2))
+    else:
+        def f(x):
+            return np.sum(d.cdf(x, loc=0.2) - 2.0 * d.sf(x, loc=0.2) + d.logcdf(x, loc=0.2))
+    x = np.array([0.2, 0.7])
+    g = s2sgrad.grad(f)(x)
+    pdf = d.pdf(x, *shapes, loc=0.2)
+    want = 3.0 * pdf + pdf / d.cdf(x, *shapes, loc=0.2)
+    np.testing.assert_allclose(g, want, rtol=1e-10)
+    gf = s2sgrad.jvp(f)((x,), (np.array([1.0, 0.0]),))[1]
+    np.testing.assert_allclose(gf, want[0], rtol=1e-10)
+
+
 # ---------------------------------------------------------------- quad
 
 
@@ -225,12 +261,15 @@ SPECS = [
     Spec(("scipy.stats.chi2.ppf", "scipy.stats.chi2.isf", "scipy.stats.beta.ppf"), _quantiles,
          (pos(4, lo=0.1, hi=0.9), pos(4, lo=1.5, hi=4.0), pos(4)), wrt=(0, 1, 2),
          id="chi2-beta-quantiles"),
+    Spec(("scipy.stats.gennorm.cdf", "scipy.stats.gennorm.sf", "scipy.stats.gennorm.logcdf",
+          "scipy.stats.gennorm.logsf", "scipy.stats.laplace.cdf", "scipy.stats.laplace.logsf"),
+         _gennorm_beta, (normal(5), pos(5, lo=0.8, hi=3.0)), wrt=(0, 1), id="gennorm-in-beta"),
     Spec(("quad", "quad_grads"), _quad, (np.array([0.8, 1.7]), 0.4, 0.1, 1.3),
          wrt=(0, 1, 2, 3), id="quad"),
 ]
 
 # quad's derivative helper is opaque (second order refused: tested below)
-_NO_HVP = {"quad", "chi2-in-df", "chi2-beta-quantiles"}   # (and gammainc/betainc's parameters)
+_NO_HVP = {"quad", "chi2-in-df", "chi2-beta-quantiles", "gennorm-in-beta"}   # (and gammainc/betainc's parameters)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
