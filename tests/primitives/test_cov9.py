@@ -219,6 +219,17 @@ def test_cdf_derivative_at_the_location_is_the_density(name, shapes):
     np.testing.assert_allclose(gf, want[0], rtol=1e-10)
 
 
+def test_factorial_below_zero_has_derivative_zero():
+    sc = pytest.importorskip("scipy.special")
+
+    def f(n):
+        return np.sum(sc.factorial(n))
+    n = np.array([-1.0, -2.0, -0.5, 1.5])
+    value, g = s2sgrad.value_and_grad(f)(n)
+    assert value == f(n)
+    np.testing.assert_allclose(g, [0.0, 0.0, 0.0, sc.gamma(2.5) * sc.digamma(2.5)], rtol=1e-12)
+
+
 # ---------------------------------------------------------------- quad
 
 
