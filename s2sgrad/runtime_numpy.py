@@ -2025,3 +2025,18 @@ def quantile_weighted_index(a, q, weights, axis=None, keepdims=False, nan=False,
 
 
 __all__ += ["quantile_weighted_index"]
+
+
+def ufunc_cast(x, dtype):
+    """An operand of ``np.<ufunc>(..., dtype=dtype)``: cast to the loop's
+    dtype as the ufunc casts it (``casting='same_kind'``: a complex operand
+    of a float loop raises, as in NumPy, instead of losing its imaginary part)."""
+    a = np.asarray(x)
+    dt = np.dtype(dtype)
+    if not np.can_cast(a.dtype, dt, casting="same_kind"):
+        raise TypeError(f"Cannot cast ufunc input from dtype('{a.dtype}') to {dt!r} with "
+                        f"casting rule 'same_kind'")
+    return a.astype(dt, copy=False)
+
+
+__all__ += ["ufunc_cast"]

@@ -271,7 +271,7 @@ class CallsMixin:
         if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
             return self.inplace_function(inplace_function_of(callee.obj), node)
         if isinstance(callee, Static) and isinstance(callee.obj, np.ufunc) and \
-                any(k.arg in ("out", "where") for k in node.keywords):
+                any(k.arg in ("out", "where", "dtype") for k in node.keywords):
             return self.ufunc_out(callee.obj, node)
         if isinstance(callee, Static) and any(k.arg == "out" for k in node.keywords) and \
                 callable(callee.obj) and \
@@ -416,6 +416,16 @@ class CallsMixin:
                                    f"assign the result: c[...] = {name}(...)")
         args, kwargs = self.call_arguments(node)
         kwargs.pop("out", None)
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None and not (isinstance(dtype, Const) and dtype.value is None):
+            # np.exp(x, dtype=d): the operands cast to the loop's dtype, as NumPy does
+            if isinstance(dtype, Static):
+                dtype = Const(dtype.obj)
+            if not isinstance(dtype, Const) or any(isinstance(a, Splat) for a in args):
+                raise self.unsupported(node, f"{name}(..., dtype=<computed>)",
+                                       "pass a dtype known while compiling (np.float32)")
+            args = [self.apply(P.get("ufunc_cast"), [a], {"dtype": dtype}, node)
+                    if isinstance(a, (Var, Const)) else a for a in args]
         where = kwargs.pop("where", None)
         masked = where is not None and not (isinstance(where, Const) and where.value is True)
         if masked:

@@ -520,3 +520,16 @@ defprim("union1d", np.union1d, sig="ar1, ar2, /", expand=_union1d,
         doc="np.union1d: np.unique(np.concatenate((ar1, ar2), axis=None)), as NumPy.")
 defprim("setdiff1d", np.setdiff1d, sig="ar1, ar2, /, assume_unique=False", expand=_setdiff1d,
         doc="np.setdiff1d: np.unique(ar1) where not in ar2 (the mask is data), as NumPy.")
+
+
+# ---------------------------------------------------------------- a ufunc's dtype=
+# np.exp(x, dtype=np.float32): the operands cast to the loop's dtype
+# (lower/calls.py, ufunc_out), with astype's rules (derivative through a
+# float target, cast back to the operand's dtype)
+from .shape_ops import _astype_jvp, _astype_vjp  # noqa: E402
+from .. import runtime as _runtime  # noqa: E402
+
+defprim("ufunc_cast", _runtime.ufunc_cast, sig="x, /, dtype", pyname="ufunc_cast",
+        vjp=_astype_vjp, jvp=_astype_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: an operand of a ufunc called with dtype=, cast as the ufunc "
+            "casts it ('same_kind').")

@@ -6,7 +6,7 @@ functions and the scipy.special/linalg/stats ones jax.scipy has) found.
   ufunc ``where=`` with ``out=`` (a named array, np.zeros_like(a), a.copy());
   np.quantile & co. with ``weights=`` (method='inverted_cdf'); frozen
   scipy.stats distributions built inside the function; scipy.integrate.quad
-  of the user's own function (in the ends and args=); scipy.stats.chi2 in
+  of the user's own function (in the ends and args=); a ufunc's dtype=; scipy.stats.chi2 in
   df (cdf/sf/logcdf/logsf through gammainc), chi2.ppf/isf, beta.ppf;
   np.isposinf/isneginf (data); np.union1d/setdiff1d (NumPy's np.unique steps).
 * wrong before: np.ix_ of float arrays was data (derivative silently 0);
@@ -108,6 +108,35 @@ def _where_scalar(x, m):
     y = np.power(x, 2.5, out=np.ones_like(x), where=m > 0)
     z = np.arccosh(x * (m > 0) + 1.0, out=np.zeros_like(x), where=m > 0)
     return np.sum(y + z * x)
+
+
+def _ufunc_dtype(x, y):
+    # the operands cast to the loop's dtype (a float32 loop of float64 data,
+    # a Python scalar, with where= and a new out= of that dtype)
+    a = np.exp(x * 0.5, dtype=np.float32)
+    b = np.add(x, y, dtype="float64")
+    c = np.multiply(x, 2.0, dtype=np.float32, out=np.zeros(x.shape, np.float32), where=y > 0)
+    return np.sum(a) + np.sum(b * x) + np.sum(c)
+
+
+def _ufunc_dtype64(x, y):
+    return np.sum(np.sin(np.exp(x * 0.5, dtype=np.float64)) + np.multiply(x, y, dtype="f8")
+                  + np.power(x, 2, dtype=np.float64))
+
+
+def test_ufunc_dtype_casts_like_numpy():
+    x = np.array([0.1, -0.5, 0.3])
+    y = np.array([1.0, -1.0, 2.0])
+    value, (gx, gy) = s2sgrad.value_and_grad(_ufunc_dtype, wrt=(0, 1))(x, y)
+    assert value == _ufunc_dtype(x, y)
+    want = 0.5 * np.exp(x * 0.5).astype(np.float32) + (2 * x + y) + 2.0 * (y > 0)
+    np.testing.assert_allclose(gx, want, rtol=1e-6)
+    np.testing.assert_allclose(gy, x, rtol=1e-15)
+
+    def h(z):
+        return np.sum(np.abs(np.exp(z, dtype=np.float64)))
+    with pytest.raises(TypeError, match="same_kind"):      # as NumPy: no lost imaginary part
+        s2sgrad.grad(h)(np.array([1 + 1j]))
 
 
 # ---------------------------------------------------------------- fixed rules
@@ -252,6 +281,7 @@ SPECS = [
     Spec(("where", "divide", "arcsin"), _where_broadcast, (W34, ROW), wrt=(0, 1),
          id="where-broadcast"),
     Spec(("where", "power", "arccosh"), _where_scalar, (P34, M34), id="where-python-scalars"),
+    Spec("ufunc_cast", _ufunc_dtype64, (W34, P34), wrt=(0, 1), id="ufunc-dtype"),
     Spec("ix_", _ix, (normal(4), normal(3)), wrt=(0, 1)),
     Spec("polyval", _polyval_2d, (normal(1, 4), normal(3, 3), normal(4)), wrt=(0, 1, 2),
          id="polyval-2d"),
