@@ -682,6 +682,9 @@ class CallsMixin:
                                            f"(scipy is not installed); compute it outside",
                                      cls=UnknownFunctionError, construct=f"math.{obj.__name__}")
                 out = self.apply(P.get(mname), args, {}, node)
+            if obj in (math.floor, math.ceil, math.trunc):
+                # Python's int (x[math.floor(s)] indexes): data, derivative 0 as floor's
+                return self.apply(P.get("int"), [out], {}, node)
             return self.apply(P.get("float"), [out], {}, node)
         if obj is warnings.simplefilter or obj is warnings.filterwarnings:
             if self.top.warning_filters_ok:

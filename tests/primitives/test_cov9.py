@@ -367,6 +367,21 @@ def test_int_bool_are_data_and_follow_the_run_time_value():
     np.testing.assert_allclose(gh(-x), np.ones(3))
 
 
+def test_math_floor_is_a_python_int():
+    # math.floor/ceil/trunc return int in Python: x[math.floor(s)] indexes
+    # (it was a float: IndexError in generated code)
+    import math
+
+    def f(x):
+        k = math.floor(np.sum(x))
+        j = math.ceil(x[0]) + math.trunc(-x[2])
+        return x[k % 3] * 2.0 + x[j] + k * x[0]
+    x = np.array([1.3, 2.2, 0.7])
+    value, g = s2sgrad.value_and_grad(f)(x)
+    assert value == f(x)
+    np.testing.assert_array_equal(g, [4.0, 2.0, 1.0])
+
+
 def test_float_of_a_value_keeps_its_derivative_to_second_order():
     def f(x):
         return float(np.sum(x ** 2)) * float(x[0])
