@@ -196,7 +196,9 @@ def _ufunc_accumulate(scan):
 
 _RED_SIG = "array, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True"
 for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumprod"),
-                         (np.maximum, "max", None), (np.minimum, "min", None)):
+                         (np.maximum, "max", None), (np.minimum, "min", None),
+                         # NaN-ignoring extremes: np.nanmax / np.nanmin's values and rules
+                         (np.fmax, "nanmax", None), (np.fmin, "nanmin", None)):
     _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_ufunc_reduce(_red),
                  doc=f"np.{_uf.__name__}.reduce: np.{_red} (axis 0 by default).")
     register_method(_uf, "reduce", _p)

@@ -6,7 +6,7 @@ functions and the scipy.special/linalg/stats ones jax.scipy has) found.
   ufunc ``where=`` with ``out=`` (a named array, np.zeros_like(a), a.copy());
   np.quantile & co. with ``weights=`` (method='inverted_cdf'); frozen
   scipy.stats distributions built inside the function; scipy.integrate.quad
-  of the user's own function (in the ends and args=); a ufunc's dtype=; scipy.stats.chi2 in
+  of the user's own function (in the ends and args=); a ufunc's dtype=; np.fmax/fmin.reduce; scipy.stats.chi2 in
   df (cdf/sf/logcdf/logsf through gammainc), chi2.ppf/isf, beta.ppf;
   np.isposinf/isneginf (data); np.union1d/setdiff1d (NumPy's np.unique steps).
 * wrong before: np.ix_ of float arrays was data (derivative silently 0);
@@ -117,6 +117,13 @@ def _ufunc_dtype(x, y):
     b = np.add(x, y, dtype="float64")
     c = np.multiply(x, 2.0, dtype=np.float32, out=np.zeros(x.shape, np.float32), where=y > 0)
     return np.sum(a) + np.sum(b * x) + np.sum(c)
+
+
+def _fmax_reduce(x):
+    # NaN-ignoring extremes (np.nanmax / np.nanmin); axis 0 by default
+    y = np.where(x > 1.0, np.nan, x)
+    return np.sum(np.fmax.reduce(y, axis=1)) + np.fmin.reduce(y, axis=None) + \
+        np.sum(np.fmax.reduce(x, keepdims=True) * x) + np.sum(np.fmin.reduce(x))
 
 
 def _ufunc_dtype64(x, y):
@@ -281,6 +288,7 @@ SPECS = [
     Spec(("where", "divide", "arcsin"), _where_broadcast, (W34, ROW), wrt=(0, 1),
          id="where-broadcast"),
     Spec(("where", "power", "arccosh"), _where_scalar, (P34, M34), id="where-python-scalars"),
+    Spec(("fmax_reduce", "fmin_reduce"), _fmax_reduce, (normal(4, 3),), id="fmax-fmin-reduce"),
     Spec("ufunc_cast", _ufunc_dtype64, (W34, P34), wrt=(0, 1), id="ufunc-dtype"),
     Spec("ix_", _ix, (normal(4), normal(3)), wrt=(0, 1)),
     Spec("polyval", _polyval_2d, (normal(1, 4), normal(3, 3), normal(4)), wrt=(0, 1, 2),
