@@ -3,6 +3,7 @@ refused, and what tools/probe_numpy_api.py (a walk over NumPy's public
 functions and the scipy.special/linalg/stats ones jax.scipy has) found.
 
 * added: int()/bool() of a computed value (data, derivative 0, as autograd);
+  complex(re, im) of computed values;
   ufunc ``where=`` with ``out=`` (a named array, np.zeros_like(a), a.copy());
   np.quantile & co. with ``weights=`` (method='inverted_cdf'); frozen
   scipy.stats distributions built inside the function; scipy.integrate.quad
@@ -77,6 +78,12 @@ def _int_bool(x):
 def _int_python_scalar(s):
     n = int(s * 2.0)             # 2.6 -> 5 (s = 1.3)
     return s ** 2 * n + float(n) * s
+
+
+def _complex_of_values(x, y):
+    z = complex(x[0], y[1]) * (1 + 2j)
+    w = complex(x[1] * 2.0)
+    return np.real(z * np.conj(z)) + np.imag(z) * x[2] + np.real(w * 1j * z)
 
 
 # ---------------------------------------------------------------- ufunc where=
@@ -282,6 +289,8 @@ def _quad(th, c, lo, hi):
 SPECS = [
     Spec(("int", "bool", "float"), _int_bool, (W34[0, :3].copy(),), id="int-bool-data"),
     Spec(("int", "float"), _int_python_scalar, (1.3,), id="int-python-scalar", float32=False),
+    Spec("complex", _complex_of_values, (normal(3), normal(3)), wrt=(0, 1),
+         id="complex-of-values"),
     Spec(("where", "divide", "copyto_update"), _where_fresh_out, (W34, P34, M34),
          wrt=(0, 1), id="where-fresh-out"),
     Spec(("where", "log", "multiply"), _where_named_out, (P34, M34), id="where-named-out"),
