@@ -2040,3 +2040,22 @@ def ufunc_cast(x, dtype):
 
 
 __all__ += ["ufunc_cast"]
+
+
+def numpy_result_dtype(name, *operands):
+    """The dtype NumPy's ``name`` (``sort_complex``, ``geomspace``) gives for
+    operands of these dtypes: NumPy run on tiny arrays of them (its casting
+    rules exactly, not a restatement)."""
+    dts = [np.result_type(a) for a in operands]
+    if name == "sort_complex":
+        return np.sort_complex(np.zeros(1, dtype=dts[0])).dtype
+    if name == "geomspace":
+        return np.geomspace(np.ones((), dtype=dts[0]), np.ones((), dtype=dts[1]), 2).dtype
+    if name == "expm_frechet":
+        from scipy.linalg import expm_frechet
+        return expm_frechet(np.eye(1, dtype=dts[0]), np.eye(1, dtype=dts[1]),
+                            compute_expm=False).dtype
+    raise ValueError(f"s2sgrad: numpy_result_dtype of {name!r}")
+
+
+__all__ += ["numpy_result_dtype"]

@@ -527,7 +527,9 @@ def _geomspace(em, start, stop, num=None, endpoint=None, dtype=None, axis=None):
     sign = em.stop_gradient(em.sign(start))
     logs = em.linspace(em.log(em.multiply(start, sign)), em.log(em.multiply(stop, sign)),
                        **_space_options(num, endpoint, axis))
-    return em.multiply(em.exp(logs), sign)
+    # NumPy's dtype (float32 ends give float64)
+    return em.astype(em.multiply(em.exp(logs), sign),
+                     dtype=em.call("numpy_result_dtype", Const("geomspace"), start, stop))
 
 
 def _resize(em, a, new_shape):

@@ -279,8 +279,11 @@ defprim("choose", _choose_impl, sig="a, /, *choices, n, mode='raise'", aliases=(
 # ---- sort_complex
 
 def _sort_complex(em, a):
+    # in NumPy's result dtype (a float32 array gives complex128, as NumPy; + 0j
+    # alone gave complex64)
     order = em.argsort(a, axis=-1)
-    return em.add(em.take_along_axis(a, order, axis=-1), 0j)
+    out = em.add(em.take_along_axis(a, order, axis=-1), 0j)
+    return em.astype(out, dtype=em.call("numpy_result_dtype", Const("sort_complex"), a))
 
 
 defprim("sort_complex", np.sort_complex, sig="a, /", expand=_sort_complex,
@@ -533,3 +536,7 @@ defprim("ufunc_cast", _runtime.ufunc_cast, sig="x, /, dtype", pyname="ufunc_cast
         vjp=_astype_vjp, jvp=_astype_jvp, shape=lambda args, kwargs: shape_of(args[0]),
         doc="runtime helper: an operand of a ufunc called with dtype=, cast as the ufunc "
             "casts it ('same_kind').")
+
+defprim("numpy_result_dtype", _runtime.numpy_result_dtype, sig="name, /, *operands",
+        pyname="numpy_result_dtype", nondiff=True, shape=lambda args, kwargs: SCALAR,
+        doc="runtime helper: the dtype NumPy's function gives for operands of these dtypes.")

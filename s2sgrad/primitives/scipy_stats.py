@@ -1459,6 +1459,8 @@ def _iqr(em, x, axis=None, rng=Const((25, 75)), scale=Const(1.0), nan_policy=Non
     q = em.percentile(x, Const([lo, hi]), method=interpolation, **kw)
     d = em.subtract(em.call("getitem", q, _params={"index": 1}),
                     em.call("getitem", q, _params={"index": 0}))
+    # SciPy keeps a float32 sample's dtype (the float64 q promoted NumPy's percentile)
+    d = em.astype(d, dtype=em.result_type(x))
     return d if s == 1.0 else em.divide(d, s)
 
 

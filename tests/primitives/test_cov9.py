@@ -187,6 +187,27 @@ def test_setdiff1d_removed_values_get_no_derivative():
     np.testing.assert_array_equal(g, [2.0, 1.0, 0.0, 0.0])   # 1.0's first occurrence
 
 
+def test_float32_values_keep_numpys_and_scipys_dtype():
+    # found by running the probes in float32: sort_complex gave complex64 for
+    # NumPy's complex128, geomspace float32 for float64, expm_frechet float32
+    # for SciPy's float64, stats.iqr float64 for SciPy's float32
+    def f(x, A):
+        return (np.sort_complex(x), np.geomspace(x[0] + 2.0, x[1] + 3.0, 4),
+                sl.expm_frechet(A * 0.3, A, compute_expm=False), st.iqr(x))
+
+    def loss(x, A):
+        a, b, c, d = f(x, A)
+        return np.sum(np.abs(a) ** 2) + np.sum(b) + np.sum(c) + d
+    x = np.array([0.3, 1.2, -0.5, 2.0], dtype=np.float32)
+    A = np.array([[0.5, 0.1], [-0.2, 0.3]], dtype=np.float32)
+    got = s2sgrad.vjp(f, wrt=(0, 1))(x, A)[0]
+    for g, w in zip(got, f(x, A)):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5)
+    gx, gA = s2sgrad.grad(loss, wrt=(0, 1))(x, A)
+    assert gx.dtype == np.float32 and gA.dtype == np.float32
+
+
 # ---------------------------------------------------------------- quantile weights
 
 
