@@ -150,7 +150,8 @@ _ARRAY_OPERANDS = {"a", "b", "x", "y", "x0", "x1", "array", "ary", "condition", 
 _PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "remainder",
                  "negative", "positive", "greater", "greater_equal", "less", "less_equal",
                  "equal", "not_equal", "logical_not", "logical_and", "logical_or",
-                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
+                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+                 "int", "bool"}     # int(n / 2) of a constant: a constant (range(...) of it)
 
 
 # ... and Python's own operators for them: on Python ints NumPy's functions
