@@ -472,6 +472,19 @@ def untoeplitz_cr(g, c, r):
     """The adjoint of ``scipy.linalg.toeplitz(c, r)`` (real): column ``c``
     fills the diagonals at and below the main one, ``r[1:]`` those above
     (``r[0]`` is not read)."""
+    if np.ndim(g) > 2:
+        # SciPy >= 1.17 takes an n-d c/r as a batch of 1-d ones (their last
+        # axes; the batch axes broadcast): one Toeplitz matrix per batch entry
+        from .runtime import unbroadcast
+        c, r, g = np.asarray(c), np.asarray(r), np.asarray(g)
+        batch = g.shape[:-2]
+        nc, nr = c.shape[-1], r.shape[-1]
+        gc = np.stack([untoeplitz_cr(g[i], np.empty(nc), np.empty(nr))[0]
+                       for i in np.ndindex(batch)])
+        gr = np.stack([untoeplitz_cr(g[i], np.empty(nc), np.empty(nr))[1]
+                       for i in np.ndindex(batch)])
+        return (unbroadcast(gc.reshape(batch + (nc,)), c),
+                unbroadcast(gr.reshape(batch + (nr,)), r))
     nc, nr = np.size(c), np.size(r)
     gc = _diag_sums(g, [-k for k in range(nc)])
     gr = _diag_sums(g, range(nr))
@@ -483,6 +496,9 @@ def untoeplitz_cr(g, c, r):
 def untoeplitz(g, c, r=None):
     """The adjoint of ``scipy.linalg.toeplitz(c)`` (real: ``r`` is ``c``)."""
     nc = np.size(c)
+    if np.ndim(g) > 2:                     # a batch (SciPy >= 1.17): r is c
+        gc, gr = untoeplitz_cr(g, c, c)
+        return gc + gr
     gc, gr = untoeplitz_cr(g, np.ravel(c), np.ravel(c))
     return (gc + gr).reshape(np.shape(c)) if nc else gc.reshape(np.shape(c))
 

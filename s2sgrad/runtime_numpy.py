@@ -1990,3 +1990,75 @@ def mc_input_ct(g, input, coords, order=1, mode="constant", cval=0.0):
 
 
 __all__ += ["mc_grad", "mc_input_ct"]
+
+
+def quantile_weighted_index(a, q, weights, axis=None, keepdims=False, nan=False,
+                            percent=False):
+    """For ``np.quantile(a, q, axis, weights=weights, method='inverted_cdf',
+    keepdims)`` (``nan``: np.nanquantile, ``percent``: np.percentile): the
+    flat index into ``a`` of the element each result is (that method
+    interpolates nothing), shaped like the result.  The element is found by
+    value in its lane (the first of tied ones, which are equal)."""
+    a = np.asarray(a)
+    fn = {(False, False): np.quantile, (False, True): np.percentile,
+          (True, False): np.nanquantile, (True, True): np.nanpercentile}[(bool(nan),
+                                                                          bool(percent))]
+    r = fn(a, q, axis=axis, weights=weights, method="inverted_cdf", keepdims=keepdims)
+    nd = a.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted(ax % nd for ax in (axis if isinstance(axis, tuple) else (axis,))))
+    kept = [i for i in range(nd) if i not in axes]
+    qshape = np.shape(q)
+    rk = np.reshape(r, qshape + tuple(1 if i in axes else a.shape[i] for i in range(nd)))
+    match = (a == rk) | (np.isnan(a) & np.isnan(rk)) if a.dtype.kind in "fc" else (a == rk)
+    perm = kept + list(axes)
+    qn = len(qshape)
+    lanes = tuple(a.shape[i] for i in kept)
+    mt = match.transpose(list(range(qn)) + [qn + i for i in perm]).reshape(qshape + lanes + (-1,))
+    if not np.all(mt.any(axis=-1)):
+        raise ValueError("s2sgrad: np.quantile(..., weights=...): a result is not an element "
+                         "of its lane; this quantile is not differentiated")
+    first = mt.argmax(axis=-1)
+    ids = np.arange(a.size).reshape(a.shape).transpose(perm).reshape(lanes + (-1,))
+    ids = np.broadcast_to(ids, first.shape + ids.shape[-1:])
+    flat = np.take_along_axis(ids, first[..., None], axis=-1)[..., 0]
+    return flat.reshape(np.shape(r))
+
+
+__all__ += ["quantile_weighted_index"]
+
+
+def ufunc_cast(x, dtype):
+    """An operand of ``np.<ufunc>(..., dtype=dtype)``: cast to the loop's
+    dtype as the ufunc casts it (``casting='same_kind'``: a complex operand
+    of a float loop raises, as in NumPy, instead of losing its imaginary part)."""
+    a = np.asarray(x)
+    dt = np.dtype(dtype)
+    if not np.can_cast(a.dtype, dt, casting="same_kind"):
+        raise TypeError(f"Cannot cast ufunc input from dtype('{a.dtype}') to {dt!r} with "
+                        f"casting rule 'same_kind'")
+    return a.astype(dt, copy=False)
+
+
+__all__ += ["ufunc_cast"]
+
+
+def numpy_result_dtype(name, *operands):
+    """The dtype NumPy's ``name`` (``sort_complex``, ``geomspace``) gives for
+    operands of these dtypes: NumPy run on tiny arrays of them (its casting
+    rules exactly, not a restatement)."""
+    dts = [np.result_type(a) for a in operands]
+    if name == "sort_complex":
+        return np.sort_complex(np.zeros(1, dtype=dts[0])).dtype
+    if name == "geomspace":
+        return np.geomspace(np.ones((), dtype=dts[0]), np.ones((), dtype=dts[1]), 2).dtype
+    if name == "expm_frechet":
+        from scipy.linalg import expm_frechet
+        return expm_frechet(np.eye(1, dtype=dts[0]), np.eye(1, dtype=dts[1]),
+                            compute_expm=False).dtype
+    raise ValueError(f"s2sgrad: numpy_result_dtype of {name!r}")
+
+
+__all__ += ["numpy_result_dtype"]

@@ -331,3 +331,66 @@ def ivp_tangent(t_out, ys, y0, t0, t1, t_eval, *operands, nargs, func, method="R
     t_out_dot = np.zeros(np.shape(t_out)) if t_eval_dot is None else \
         np.asarray(t_eval_dot, dtype=np.result_type(t_out))
     return t_out_dot, sens[1:].T.astype(np.asarray(ys).dtype)
+
+
+# ---------------------------------------------------------------- scipy.integrate.quad
+#
+# y = quad(func, a, b, args)[0] = int_a^b func(x, *args) dx: dy/da = -func(a),
+# dy/db = func(b), dy/dargs = int_a^b d func(x, *args) / d args dx (the
+# integrand's gradient, compiled by s2sgrad from the user's function, integrated
+# by scipy.integrate.quad_vec at the user's tolerances).
+
+_QUAD_OPTIONS = ("epsabs", "epsrel", "limit", "points")
+
+
+def _quad_opts(opts):
+    return {k: v for k, v in opts.items() if k in _QUAD_OPTIONS and v is not None}
+
+
+def quad_solve(a, b, *args, func, **opts):
+    """``scipy.integrate.quad(func, a, b, args)``: ``(value, abserr)``, SciPy's own."""
+    from scipy.integrate import quad
+    return quad(func, a, b, args=tuple(args), **_quad_opts(opts))
+
+
+def quad_grads(a, b, *args, func, **opts):
+    """``(-func(a), func(b), *[int_a^b d func / d arg dx for arg in args])``
+    (0 for an infinite endpoint, whose position has no derivative; None for
+    an argument that is not a real floating value)."""
+    from scipy.integrate import quad_vec
+    args = tuple(args)
+    diff = _float_args(args)
+    ends = []
+    for e, sign in ((a, -1.0), (b, 1.0)):
+        e = float(e)
+        ends.append(sign * float(func(e, *args)) if np.isfinite(e) else 0.0)
+    out = [None] * len(args)
+    if diff:
+        vf = _compiled(func, "vjp", tuple(1 + k for k in diff), False)
+        a64 = _as64(args)
+
+        def integrand(x):
+            _, pullback = vf(float(x), *a64)
+            cts = pullback(1.0)
+            cts = cts if len(diff) > 1 else (cts,)
+            return np.concatenate([_flat(c) for c in cts])
+
+        opts = _quad_opts(opts)
+        kw = {k: opts[k] for k in ("epsabs", "epsrel", "points") if k in opts}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            total, err, info = quad_vec(integrand, float(a), float(b), full_output=True, **kw)
+        if not info.success:
+            raise ValueError(f"s2sgrad: the derivative integral of scipy.integrate.quad did "
+                             f"not converge ({info.message}); pass looser epsabs/epsrel")
+        i = 0
+        for k in diff:
+            n = int(np.size(args[k]))
+            dtype = np.result_type(args[k])
+            g = total[i:i + n].astype(dtype if dtype.kind == "f" else np.float64)
+            out[k] = g.reshape(np.shape(args[k])) if np.ndim(args[k]) else g.reshape(())[()]
+            i += n
+    return (ends[0], ends[1], *out)
+
+
+__all__ += ["quad_solve", "quad_grads"]

@@ -28,6 +28,7 @@ from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
 from ..primitives import random as R
+from ..primitives.ufunc_where import masked_fill
 from ..guards import Path
 from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
                      is_namespace)
@@ -35,6 +36,7 @@ from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Partial, Vectorized, partial_of, vectorized_call
+from .frozen import FrozenDist, frozen_method_call, is_distribution
 from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
                          transform_kind, transformed_value)
 
@@ -99,6 +101,25 @@ def _writable_spelling(node):
     return isinstance(node, ast.Name)
 
 
+_FRESH_OUT = (np.zeros, np.zeros_like, np.ones, np.ones_like, np.full, np.full_like,
+              np.copy, np.array)
+
+
+def _fresh_out(lw, node):
+    """``out=np.zeros_like(a)`` (a call of a NumPy function that returns a
+    new, initialised array): the ufunc's result is that array, seen by
+    nobody else."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    if node.func.attr == "copy" and not node.args and not node.keywords:
+        return True                                     # out=a.copy()
+    if not isinstance(node.func.value, ast.Name) or \
+            not isinstance(lw.expr(node.func.value), Static):
+        return False
+    callee = lw.expr(node.func)
+    return isinstance(callee, Static) and any(callee.obj is f for f in _FRESH_OUT)
+
+
 def _spelling_root(node):
     while isinstance(node, (ast.Subscript, ast.Attribute)):
         node = node.value
@@ -130,7 +151,8 @@ _ARRAY_OPERANDS = {"a", "b", "x", "y", "x0", "x1", "array", "ary", "condition", 
 _PY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "remainder",
                  "negative", "positive", "greater", "greater_equal", "less", "less_equal",
                  "equal", "not_equal", "logical_not", "logical_and", "logical_or",
-                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert"}
+                 "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+                 "int", "bool"}     # int(n / 2) of a constant: a constant (range(...) of it)
 
 
 # ... and Python's own operators for them: on Python ints NumPy's functions
@@ -250,6 +272,9 @@ class CallsMixin:
                 return self.call_value(callee, args, kwargs, node)
         if isinstance(func, ast.Attribute):
             base = self.expr(func.value)
+            if isinstance(base, FrozenDist):              # d.logpdf(x), d frozen
+                args, kwargs = self.call_arguments(node)
+                return self.call_value(base.method(func.attr), args, kwargs, node)
             if not isinstance(base, (Static, ObjVal)):
                 args, kwargs = self.call_arguments(node, splat=R.token_kind(base) is not None)
                 return self.method_call(base, func.attr, args, kwargs, node)
@@ -266,7 +291,7 @@ class CallsMixin:
         if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
             return self.inplace_function(inplace_function_of(callee.obj), node)
         if isinstance(callee, Static) and isinstance(callee.obj, np.ufunc) and \
-                any(k.arg == "out" for k in node.keywords):
+                any(k.arg in ("out", "where", "dtype") for k in node.keywords):
             return self.ufunc_out(callee.obj, node)
         if isinstance(callee, Static) and any(k.arg == "out" for k in node.keywords) and \
                 callable(callee.obj) and \
@@ -392,29 +417,65 @@ class CallsMixin:
         and every alias of the array see the new version (the caller's array
         is not changed), and the call's value is that array."""
         name = f"np.{ufunc.__name__}"
-        out_node = next(k.value for k in node.keywords if k.arg == "out")
-        if isinstance(out_node, ast.Constant) and out_node.value is None:
+        out_node = next((k.value for k in node.keywords if k.arg == "out"), None)
+        fresh = None
+        if out_node is None or isinstance(out_node, ast.Constant) and out_node.value is None:
             target = None
         elif isinstance(out_node, ast.Tuple) and len(out_node.elts) == 1 and ufunc.nout == 1:
             target = out_node.elts[0]
         else:
             target = out_node
+        if target is not None and ufunc.nout == 1 and not _writable_spelling(target) and \
+                _fresh_out(self, target):
+            # out=np.zeros_like(a): a new array nobody else sees, the call's value
+            fresh, target = target, None
         if target is not None and (ufunc.nout != 1 or not _writable_spelling(target)):
             raise self.unsupported(node, f"{name}(..., out=...) with this 'out'",
                                    f"pass out= a local array by name (or a view of one: "
-                                   f"out=c[1:]), or assign the result: c[...] = {name}(...)")
+                                   f"out=c[1:]) or a new one (out=np.zeros_like(a)), or "
+                                   f"assign the result: c[...] = {name}(...)")
         args, kwargs = self.call_arguments(node)
-        kwargs.pop("out")
-        where = kwargs.get("where")
-        if where is not None and not (isinstance(where, Const) and where.value is True):
-            raise self.unsupported(node, f"{name}(..., out=..., where=...)",
-                                   f"use np.where: c[...] = np.where(mask, {name}(...), c)")
+        kwargs.pop("out", None)
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None and not (isinstance(dtype, Const) and dtype.value is None):
+            # np.exp(x, dtype=d): the operands cast to the loop's dtype, as NumPy does
+            if isinstance(dtype, Static):
+                dtype = Const(dtype.obj)
+            if not isinstance(dtype, Const) or any(isinstance(a, Splat) for a in args):
+                raise self.unsupported(node, f"{name}(..., dtype=<computed>)",
+                                       "pass a dtype known while compiling (np.float32)")
+            args = [self.apply(P.get("ufunc_cast"), [a], {"dtype": dtype}, node)
+                    if isinstance(a, (Var, Const)) else a for a in args]
+        where = kwargs.pop("where", None)
+        masked = where is not None and not (isinstance(where, Const) and where.value is True)
+        if masked:
+            if target is None and fresh is None:
+                raise self.unsupported(node, f"{name}(..., where=...) without out=",
+                                       f"NumPy leaves the entries where the mask is False "
+                                       f"uninitialised; pass out= the values they should "
+                                       f"keep: {name}(..., out=np.zeros_like(...), where=...)")
+            fill = masked_fill(ufunc)
+            if ufunc.nout != 1 or fill is None or any(isinstance(a, Splat) for a in args):
+                raise self.unsupported(node, f"{name}(..., where=...)",
+                                       f"use np.where: c[...] = np.where(mask, {name}(...), c)")
+            # the masked-off operands replaced by a point of the ufunc's domain
+            # (primitives/ufunc_where.py: the value and derivative stay finite)
+            args = [self.apply(P.get("where"), [where, a, Const(fill)], {}, node)
+                    if isinstance(a, Var) else a for a in args]
         value = self.call_static(ufunc, args, kwargs, node)
-        if target is None:
+        if fresh is not None:
+            y = self.materialize(self.expr(fresh), node)
+        elif target is None:
             return value
-        y = self.written_operand(target, node, f"pass out= a local array by name, or assign "
-                                               f"the result: c[...] = {name}(...)", name)
+        else:
+            y = self.written_operand(target, node, f"pass out= a local array by name, or "
+                                                   f"assign the result: c[...] = {name}(...)",
+                                     name)
+        if masked:
+            value = self.apply(P.get("where"), [where, value, y], {}, node)
         new = self.apply(P.get("copyto_update"), [y, value], {}, node)
+        if fresh is not None:
+            return new
         return self.commit_operand_write(target, y, new)
 
     def function_out(self, callee, node):
@@ -532,6 +593,15 @@ class CallsMixin:
                                    f"closed-over object, pass the arrays it holds, or register "
                                    f"its class with s2sgrad.register_pytree",
                              cls=UnknownFunctionError, construct=name)
+        if entry is None and name == "tolist":
+            # a nested list of Python numbers whose length is the array's: not
+            # known while compiling (autograd and JAX refuse it on traced values)
+            raise self.error(node, "'.tolist()' of a computed array is not supported (its "
+                                   "length is not known while compiling); keep the array "
+                                   "(index it: x[i], float(x[i]); iterate: for v in x; "
+                                   "unpack: a, b, c = x), or call .tolist() outside the "
+                                   "differentiated function", cls=UnknownFunctionError,
+                             construct=name)
         if entry is None:
             raise self.error(node, f"the array method '.{name}()' is not supported by s2sgrad; "
                                    f"use the NumPy function instead", cls=UnknownFunctionError,
@@ -713,6 +783,9 @@ class CallsMixin:
                                            f"(scipy is not installed); compute it outside",
                                      cls=UnknownFunctionError, construct=f"math.{obj.__name__}")
                 out = self.apply(P.get(mname), args, {}, node)
+            if obj in (math.floor, math.ceil, math.trunc):
+                # Python's int (x[math.floor(s)] indexes): data, derivative 0 as floor's
+                return self.apply(P.get("int"), [out], {}, node)
             return self.apply(P.get("float"), [out], {}, node)
         if obj is warnings.simplefilter or obj is warnings.filterwarnings:
             if self.top.warning_filters_ok:
@@ -761,6 +834,12 @@ class CallsMixin:
                                    f"entries with constant keys (CFG['lr'], LAYERS[0]), or "
                                    f"pass it to the function as an argument",
                              cls=UnsupportedSyntaxError, construct=what)
+        if is_distribution(obj):          # scipy.stats.norm(mu, sigma): frozen
+            return FrozenDist(obj, args, kwargs)
+        if isinstance(obj, types.MethodType):
+            done = frozen_method_call(self, obj, args, kwargs, node, path)   # PRIOR.logpdf
+            if done is not None:
+                return done
         refusal = P.refusal(obj)          # what the rule tables know about it
         if refusal is not None:
             name, hint = refusal

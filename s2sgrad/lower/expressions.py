@@ -11,6 +11,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .values import DictVal, ObjVal, Seq, Static, TreeObj
+from .frozen import FrozenDist
 from .syntax import BINOPS, CMP, OPSYM, UNARY, snippet
 
 
@@ -241,6 +242,8 @@ class ExpressionsMixin:
             return base.items[base.fields.index(attr)]
         if isinstance(base, TreeObj):
             return self.tree_attr(base, attr, node)
+        if isinstance(base, FrozenDist):            # d.logpdf of a frozen distribution
+            return base.method(attr)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")
 

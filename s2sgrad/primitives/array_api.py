@@ -196,7 +196,9 @@ def _ufunc_accumulate(scan):
 
 _RED_SIG = "array, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=True"
 for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumprod"),
-                         (np.maximum, "max", None), (np.minimum, "min", None)):
+                         (np.maximum, "max", None), (np.minimum, "min", None),
+                         # NaN-ignoring extremes: np.nanmax / np.nanmin's values and rules
+                         (np.fmax, "nanmax", None), (np.fmin, "nanmin", None)):
     _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_ufunc_reduce(_red),
                  doc=f"np.{_uf.__name__}.reduce: np.{_red} (axis 0 by default).")
     register_method(_uf, "reduce", _p)
@@ -474,8 +476,12 @@ def _vander(em, x, N=None, increasing=None):
 
 
 def _polyval(em, p, x):
-    pw = _powers(em, em.size(p), True, x)
-    return em.sum(em.multiply(p, em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
+    # NumPy's Horner loop runs over p's first axis (p[i] broadcast with x):
+    # that axis moved last, so a 2-d p of shape (1, n) is one constant row,
+    # not a polynomial in x (the sum over p's last axis was wrong there)
+    pw = _powers(em, em.len(p), True, x)
+    return em.sum(em.multiply(em.moveaxis(p, source=0, destination=-1),
+                              em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
 
 
 _composite("diagflat", np.diagflat, "v, /, k=0", _diagflat, "np.diagflat: np.diag(ravel(v), k).")
@@ -521,7 +527,9 @@ def _geomspace(em, start, stop, num=None, endpoint=None, dtype=None, axis=None):
     sign = em.stop_gradient(em.sign(start))
     logs = em.linspace(em.log(em.multiply(start, sign)), em.log(em.multiply(stop, sign)),
                        **_space_options(num, endpoint, axis))
-    return em.multiply(em.exp(logs), sign)
+    # NumPy's dtype (float32 ends give float64)
+    return em.astype(em.multiply(em.exp(logs), sign),
+                     dtype=em.call("numpy_result_dtype", Const("geomspace"), start, stop))
 
 
 def _resize(em, a, new_shape):

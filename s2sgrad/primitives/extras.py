@@ -225,7 +225,7 @@ _ODE = ("has no derivative rule in s2sgrad (its derivative is an adjoint ODE thr
         "dynamics function, not implemented); write the integrator in NumPy inside the "
         "function -- a fixed-step RK4 loop differentiates, and s2sgrad.checkpointed keeps "
         "long horizons' memory small")
-for _n in ("quad", "quad_vec", "ode"):
+for _n in ("quad_vec", "ode"):
     explain_refusal("scipy", _n, f"scipy.integrate.{_n}", _ODE)
 
 

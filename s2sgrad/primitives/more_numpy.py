@@ -10,8 +10,12 @@ np.compress / np.extract, the window functions, np.gcd / np.lcm and np.ix_
   axis)`` and ``np.extract(condition, arr)`` is ``np.take(arr,
   np.flatnonzero(condition))``: the condition is data, the values are
   gathered (their cotangent is scattered back, repeated entries none).
-* ``np.hamming/hanning/blackman/bartlett/kaiser``, ``np.gcd/lcm`` and
-  ``np.ix_`` are data (integer or constant results: derivative 0, as in JAX).
+* ``np.hamming/hanning/blackman/bartlett``, ``np.gcd/lcm`` and
+  ``np.isposinf/isneginf`` are data (integer, boolean or constant results:
+  derivative 0, as in JAX); ``np.kaiser`` in ``M`` too (a differentiated
+  ``beta`` is refused, naming the np.i0 formula).  ``np.ix_`` is linear: of
+  float arrays its results are their values, reshaped (session 22: it was
+  data, a silently zero derivative).
 * ``round(x)`` / ``round(x, n)`` runs Python's own round (so a Python number
   rounds exactly as Python does, a NumPy scalar as its ``__round__``): data.
   ``divmod(a, b)`` is ``np.divmod``'s rules (floor quotient data, remainder
@@ -87,10 +91,41 @@ def _data(name, impl, sig, doc, **kw):
 
 for _name in ("hamming", "hanning", "blackman", "bartlett"):
     _data(_name, getattr(np, _name), "M, /", f"np.{_name}: a window, data.")
-_data("kaiser", np.kaiser, "M, beta, /", "np.kaiser: a window, data.")
+# np.kaiser(M, beta) is smooth in beta: not data (a differentiated beta would
+# get derivative 0); refused naming the rewrite until it has rules
+defprim("kaiser", np.kaiser, sig="M, beta, /", opaque=True, shape=shape_fresh,
+        doc="np.kaiser: a window (data in M; refused for a differentiated beta).")
+REGISTRY["kaiser"].no_derivative = (
+    "np.kaiser is not differentiated in beta; write the window with np.i0: "
+    "n = np.arange(M); a = (M - 1) / 2; "
+    "np.i0(beta * np.sqrt(1 - ((n - a) / a) ** 2)) / np.i0(beta)")
 _data("gcd", np.gcd, "x1, x2, /", "np.gcd: integers, data.")
+_data("isposinf", np.isposinf, "x, /", "np.isposinf: a mask, data.")
+_data("isneginf", np.isneginf, "x, /", "np.isneginf: a mask, data.")
 _data("lcm", np.lcm, "x1, x2, /", "np.lcm: integers, data.")
-_data("ix_", np.ix_, "*args", "np.ix_: open-mesh index arrays, data.")
+
+
+def _ix_count(args, kwargs):
+    if len(args) < 2:
+        raise S2SGradError("np.ix_ of a single array is not supported (it returns a 1-tuple); "
+                           "use a[:, None] or the array itself")
+    return len(args)
+
+
+# np.ix_(a, b, ...) reshapes each 1-d operand (a boolean one: its nonzero
+# indices, data) to lie along its own axis: of float operands, their values
+# (a silently zero derivative when it was data), so linear: each cotangent
+# reshaped back, each tangent reshaped like its result
+defprim("ix_", np.ix_, sig="*args",
+        vjp=lambda em, gs, outs, *xs: [None if g is None else em.reshape(g, shape=em.shape(x))
+                                       for g, x in zip(gs, xs)],
+        jvp=lambda em, dots, outs, *xs: None if all(d is None for d in dots) else tuple(
+            None if d is None else em.reshape(d, shape=em.shape(o)) for d, o in zip(dots, outs)),
+        linear=True, nouts=_ix_count,
+        shape=lambda args, kwargs: tuple(shape_fresh(args, kwargs)
+                                         for _ in range(_ix_count(args, kwargs))),
+        doc="np.ix_: each operand reshaped along its own axis (boolean operands: their "
+            "nonzero indices, data); the cotangents are reshaped back.")
 
 
 # ---------------------------------------------------------------- Python's round / divmod
@@ -244,8 +279,11 @@ defprim("choose", _choose_impl, sig="a, /, *choices, n, mode='raise'", aliases=(
 # ---- sort_complex
 
 def _sort_complex(em, a):
+    # in NumPy's result dtype (a float32 array gives complex128, as NumPy; + 0j
+    # alone gave complex64)
     order = em.argsort(a, axis=-1)
-    return em.add(em.take_along_axis(a, order, axis=-1), 0j)
+    out = em.add(em.take_along_axis(a, order, axis=-1), 0j)
+    return em.astype(out, dtype=em.call("numpy_result_dtype", Const("sort_complex"), a))
 
 
 defprim("sort_complex", np.sort_complex, sig="a, /", expand=_sort_complex,
@@ -470,3 +508,48 @@ def _register_map_coordinates():
             vjp=_mc_vjp, jvp=_mc_jvp, shape=shape_fresh,
             doc="scipy.ndimage.map_coordinates (order=1, mode constant/grid-constant/nearest "
                 "differentiated).")
+
+
+# ---------------------------------------------------------------- set operations
+# np.union1d / np.setdiff1d are NumPy's own compositions of np.unique (whose
+# values' derivative goes to the first occurrence) and a mask (data); the
+# same steps here.  (np.intersect1d's values are in both operands: not a
+# smooth function of either.)
+
+def _union1d(em, ar1, ar2):
+    return em.call("unique", em.call("concatenate", ar1, ar2, axis=Const(None)))
+
+
+def _setdiff1d(em, ar1, ar2, assume_unique=None):
+    if assume_unique is not None and not isinstance(assume_unique, Const):
+        raise S2SGradError("np.setdiff1d's assume_unique must be a constant")
+    if assume_unique is not None and assume_unique.value:
+        u = em.ravel(ar1)
+    else:
+        u = em.call("unique", ar1)
+        ar2 = em.call("unique", ar2)
+    keep = em.call("isin", u, ar2, assume_unique=Const(True), invert=Const(True))
+    return em.take(u, em.flatnonzero(keep))
+
+
+defprim("union1d", np.union1d, sig="ar1, ar2, /", expand=_union1d,
+        doc="np.union1d: np.unique(np.concatenate((ar1, ar2), axis=None)), as NumPy.")
+defprim("setdiff1d", np.setdiff1d, sig="ar1, ar2, /, assume_unique=False", expand=_setdiff1d,
+        doc="np.setdiff1d: np.unique(ar1) where not in ar2 (the mask is data), as NumPy.")
+
+
+# ---------------------------------------------------------------- a ufunc's dtype=
+# np.exp(x, dtype=np.float32): the operands cast to the loop's dtype
+# (lower/calls.py, ufunc_out), with astype's rules (derivative through a
+# float target, cast back to the operand's dtype)
+from .shape_ops import _astype_jvp, _astype_vjp  # noqa: E402
+from .. import runtime as _runtime  # noqa: E402
+
+defprim("ufunc_cast", _runtime.ufunc_cast, sig="x, /, dtype", pyname="ufunc_cast",
+        vjp=_astype_vjp, jvp=_astype_jvp, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: an operand of a ufunc called with dtype=, cast as the ufunc "
+            "casts it ('same_kind').")
+
+defprim("numpy_result_dtype", _runtime.numpy_result_dtype, sig="name, /, *operands",
+        pyname="numpy_result_dtype", nondiff=True, shape=lambda args, kwargs: SCALAR,
+        doc="runtime helper: the dtype NumPy's function gives for operands of these dtypes.")

@@ -30,7 +30,7 @@ import scipy.integrate as si
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import defprim, get, shape_fresh
+from .core import SCALAR, defprim, get, shape_fresh, shape_of
 
 _OPTIONS = "rtol=None, atol=None, h0=0.0, hmax=0.0, hmin=0.0, mxstep=0, mxordn=12, " \
            "mxords=5, printmessg=0, tfirst=False"
@@ -300,3 +300,95 @@ if hasattr(si, "simpson"):
             data_args=lambda i: i == 2, linear=True, shape=shape_fresh,
             doc="runtime helper: the cotangent of simpson's y (g times the weights; y is "
                 "read for its shape only: derivative 0).")
+
+
+# ---------------------------------------------------------------- quad
+#
+# quad(func, a, b, args=(theta,)) of the user's own function (as odeint's:
+# known while compiling, the differentiated values passed through args=):
+# (value, abserr) with value's derivatives d/da = -func(a), d/db = func(b),
+# d/dtheta = int_a^b d func(x, theta) / d theta dx (runtime_ode.quad_grads:
+# the integrand's gradient compiled by s2sgrad, integrated by quad_vec).
+# abserr is SciPy's error estimate: data, refused if differentiated.
+
+_QUAD_ALLOWED = {"epsabs", "epsrel", "limit", "points"}
+
+
+def _quad_canonicalize(args, kwargs):
+    from ..lower.functional import function_object
+    from ..lower.values import Seq
+    ba = inspect.signature(si.quad).bind(*args, **kwargs)
+    a = dict(ba.arguments)
+    func = function_object(a.pop("func"))
+    if func is None:
+        raise S2SGradError(
+            "scipy.integrate.quad's integrand must be a function that reads no variable of "
+            "the differentiated function (a module-level def, or a lambda without free "
+            "variables); pass the values it reads through args=(...), e.g. "
+            "quad(lambda x, th: np.exp(-th * x), 0.0, 1.0, args=(th,))")
+    lo, hi = a.pop("a"), a.pop("b")
+    extra = a.pop("args", Const(()))
+    if isinstance(extra, Seq):
+        extra = list(extra.items)
+    elif isinstance(extra, Const) and isinstance(extra.value, tuple):
+        extra = [Const(v) for v in extra.value]
+    else:
+        extra = [extra]                  # args=theta: SciPy makes it (theta,)
+    opts = {"func": Const(func)}
+    for k, v in a.items():
+        if k in _QUAD_ALLOWED:
+            if not isinstance(v, Const):
+                raise S2SGradError(f"scipy.integrate.quad's {k}= must be a constant")
+            opts[k] = v
+        elif not (isinstance(v, Const) and (v.value is None or v.value in (0, 50, False))):
+            raise S2SGradError(f"scipy.integrate.quad with {k}= is not supported (weights, "
+                               f"full output, complex integrands); leave it out")
+    return [lo, hi] + extra, opts
+
+
+def _quad_vjp(em, gs, outs, lo, hi, *args, **opts):
+    g, g_err = gs
+    if g_err is not None:
+        raise S2SGradError("the error estimate scipy.integrate.quad returns is not "
+                           "differentiated; use only its value: y, _ = quad(...)")
+    if g is None:
+        return [None] * (2 + len(args))
+    parts = em.call("quad_grads", lo, hi, *args, **opts)
+    cts = []
+    for x, p in zip((lo, hi) + args, parts):
+        cts.append(None if isinstance(x, Const) else em.multiply(g, p))
+    return cts
+
+
+def _quad_jvp(em, dots, outs, lo, hi, *args, **opts):
+    if all(d is None for d in dots):
+        return None
+    parts = em.call("quad_grads", lo, hi, *args, **opts)
+    total = None
+    for d, p in zip(dots, parts):
+        if d is not None:
+            total = em.add_ct(total, em.sum(em.multiply(d, p)))
+    return (total, None)
+
+
+def _quad_sig_opts():
+    return "func, epsabs=None, epsrel=None, limit=None, points=None"
+
+
+defprim("quad", si.quad, sig=f"a, b, /, *args, {_quad_sig_opts()}",
+        canonicalize=_quad_canonicalize, vjp=_quad_vjp, jvp=_quad_jvp,
+        pyname="quad_solve", nouts=lambda args, kwargs: 2,
+        shape=lambda args, kwargs: (SCALAR, SCALAR),
+        doc="scipy.integrate.quad(func, a, b, args): (value, abserr); the value's "
+            "derivatives in a, b (the integrand at the ends) and args (the integral of the "
+            "integrand's gradient, compiled by s2sgrad and integrated by quad_vec).")
+defprim("quad_grads", runtime.quad_grads, sig=f"a, b, /, *args, {_quad_sig_opts()}",
+        opaque=True, pyname="quad_grads", nouts=lambda args, kwargs: len(args),
+        shape=lambda args, kwargs: tuple(SCALAR if i < 2 else shape_of(a)
+                                         for i, a in enumerate(args)),
+        doc="runtime helper: the derivatives of scipy.integrate.quad's value in its ends "
+            "and args (not differentiable again).")
+get("quad_grads").no_derivative = (
+    "the derivative of scipy.integrate.quad is itself an integral computed at run time "
+    "(runtime_ode.quad_grads), not generated code s2sgrad can differentiate again; for a "
+    "second derivative write the quadrature in NumPy (e.g. np.trapezoid on a fixed grid)")

@@ -861,10 +861,12 @@ defprim("untoeplitz_cr", runtime.untoeplitz_cr, sig="g, c, r, /", pyname="untoep
 
 
 def _expm_frechet_expand(em, A, E, method=None, compute_expm=None, check_finite=None):
-    L = em.top_right(em.expm(em.frechet_block(A, E)))
+    # in SciPy's dtype (it computes float32 operands in float64)
+    dt = em.call("numpy_result_dtype", Const("expm_frechet"), A, E)
+    L = em.astype(em.top_right(em.expm(em.frechet_block(A, E))), dtype=dt)
     if not _flag(compute_expm, True):
         return L
-    return em.expm(A), L
+    return em.astype(em.expm(A), dtype=dt), L
 
 
 defcomposite("scipy_expm_frechet", sl.expm_frechet, expand=_expm_frechet_expand,

@@ -754,8 +754,11 @@ def _factorial_expand(em, n, exact=None, extend=None):
     if exact is not None and not (isinstance(exact, Const) and exact.value is False):
         raise S2SGradError("scipy.special.factorial(exact=True) is an integer (not "
                            "differentiable): use exact=False")
-    # SciPy: gamma(n + 1), 0 for n < 0
-    return em.where(em.less(n, 0), 0.0, c(em, "gamma", em.add(n, 1.0)))
+    # SciPy: gamma(n + 1), 0 for n < 0 (gamma taken at a safe point there: at
+    # its poles n = -1, -2, ... its infinite derivative times the where's 0
+    # was NaN; the double where keeps the derivative 0)
+    neg = em.less(n, 0)
+    return em.where(neg, 0.0, c(em, "gamma", em.add(em.where(neg, 0.0, n), 1.0)))
 
 
 defcomposite("scipy.special.factorial", sc.factorial, sig="n, /, exact=False, extend='zero'",

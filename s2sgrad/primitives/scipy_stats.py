@@ -424,6 +424,7 @@ _beta_median_impl.printer = lambda a, b: printing.call("scipy.special.betaincinv
 _beta_median = _median("beta_median", _beta_median_impl)
 beta.distribution("logcdf", _log_cdf(_beta_cdf, _beta_sf, _beta_median), -_INF, 0.0)
 beta.distribution("logsf", _log_sf(_beta_cdf, _beta_sf, _beta_median), 0.0, -_INF)
+beta.quantile("ppf", lambda em, q, a, b: em.call("betaincinv", a, b, q))
 
 # ------------------------------------------------------------ expon
 
@@ -451,10 +452,14 @@ expon.quantile("isf", lambda em, q: em.negative(em.log(q)))
 
 
 def _laplace_cdf(em, z):
-    # 1 - e^-z / 2 above 0, e^z / 2 below, both through e^-|z| (no overflow in
-    # the branch not taken, so no 0 * inf in its derivative)
-    h = em.multiply(0.5, em.exp(em.negative(em.absolute(z))))
-    return em.where(em.greater(z, 0), em.subtract(1.0, h), h)
+    # 1 - e^-z / 2 above 0, e^z / 2 at and below, each branch at z clipped to
+    # its side (no overflow in the branch not taken, so no 0 * inf in its
+    # derivative).  Not through e^-|z|: |z|'s derivative at 0 is 0, which gave
+    # the cdf derivative 0 at z == 0 for the density 1/2 there.
+    upper = em.greater(z, 0)
+    lo = em.multiply(0.5, em.exp(em.where(upper, 0.0, z)))
+    hi = em.subtract(1.0, em.multiply(0.5, em.exp(em.negative(em.where(upper, z, 0.0)))))
+    return em.where(upper, hi, lo)
 
 
 def _laplace_sf(em, z):
@@ -692,11 +697,12 @@ def _chi2_logpdf(em, z, df):
 
 
 def _chi2_cdf(em, z, df):
-    return em.call("chdtr", z, v=df)
+    # chdtr(df, z) is cephes' igam(df/2, z/2): gammainc, differentiable in df too
+    return em.call("gammainc", em.divide(df, 2.0), em.divide(z, 2.0))
 
 
 def _chi2_sf(em, z, df):
-    return em.call("chdtrc", z, v=df)
+    return em.call("gammaincc", em.divide(df, 2.0), em.divide(z, 2.0))
 
 
 def _chi2_median(em, df):
@@ -710,6 +716,11 @@ chi2.distribution("cdf", _chi2_cdf, 0.0, 1.0)
 chi2.distribution("sf", _chi2_sf, 1.0, 0.0)
 chi2.distribution("logcdf", _log_cdf(_chi2_cdf, _chi2_sf, _chi2_median), -_INF, 0.0)
 chi2.distribution("logsf", _log_sf(_chi2_cdf, _chi2_sf, _chi2_median), 0.0, -_INF)
+# (SciPy's _ppf / _isf)
+chi2.quantile("ppf", lambda em, q, df: em.multiply(2.0, em.call("gammaincinv",
+                                                                 em.divide(df, 2.0), q)))
+chi2.quantile("isf", lambda em, q, df: em.multiply(2.0, em.call("gammainccinv",
+                                                                 em.divide(df, 2.0), q)))
 
 
 # ------------------------------------------------------------ discrete distributions
@@ -1073,9 +1084,22 @@ def _gennorm_logpdf(em, z, b):
 
 
 def _gennorm_cdf(em, z, b):
-    # 1/2 + sign(z) gammainc(1/b, |z|^b) / 2 (b is data: gammainc's a)
-    g = em.call("gammainc_x", em.power(em.absolute(z), b), a=em.divide(1.0, b))
-    return em.add(0.5, em.multiply(em.multiply(0.5, em.sign(z)), g))
+    # 1/2 + sign(z) gammainc(1/b, |z|^b) / 2 (in b too: gammaincc's a is
+    # differentiated by quadrature; it was data, so a differentiated b was
+    # refused).  At z == 0 the chain rule through sign and |z|^b fails (0 for
+    # the density there, or NaN from 0^b log 0): there the value is
+    # 1/2 + z pdf(0), whose derivatives are the density b / (2 Gamma(1/b))
+    # in z and 0 in b; the formula is evaluated at a safe |z| (double where)
+    zero = em.equal(z, 0)
+    az = em.where(zero, 1.0, em.absolute(z))
+    # SciPy's form (0.5 + c) - c gammaincc(1/b, |z|^b), c = sign(z) / 2: no
+    # cancellation in either tail (the sf, cdf(-z), is 0.5 gammaincc there)
+    cz = em.multiply(0.5, em.sign(z))
+    g = em.call("gammaincc", em.divide(1.0, b), em.power(az, b))
+    out = em.subtract(em.add(0.5, cz), em.multiply(cz, g))
+    pdf0 = em.exp(em.subtract(c(em, "log", b), em.add(c(em, "gammaln", em.divide(1.0, b)),
+                                                      math.log(2.0))))
+    return em.where(zero, em.add(0.5, em.multiply(z, pdf0)), out)
 
 
 gennorm = _Dist(st.gennorm, ("beta",))
@@ -1083,6 +1107,12 @@ gennorm.density("logpdf", _gennorm_logpdf, log=True)
 gennorm.density("pdf", lambda em, z, b: em.exp(_gennorm_logpdf(em, z, b)), log=False)
 gennorm.distribution("cdf", _gennorm_cdf, 0.0, 1.0)
 gennorm.distribution("sf", lambda em, z, b: _gennorm_cdf(em, em.negative(z), b), 1.0, 0.0)
+gennorm.distribution("logcdf", _log_cdf(_gennorm_cdf,
+                                        lambda em, z, b: _gennorm_cdf(em, em.negative(z), b),
+                                        _zero), -_INF, 0.0)
+gennorm.distribution("logsf", _log_sf(_gennorm_cdf,
+                                      lambda em, z, b: _gennorm_cdf(em, em.negative(z), b),
+                                      _zero), 0.0, -_INF)
 
 # ------------------------------------------------------------ truncnorm
 #
@@ -1429,6 +1459,8 @@ def _iqr(em, x, axis=None, rng=Const((25, 75)), scale=Const(1.0), nan_policy=Non
     q = em.percentile(x, Const([lo, hi]), method=interpolation, **kw)
     d = em.subtract(em.call("getitem", q, _params={"index": 1}),
                     em.call("getitem", q, _params={"index": 0}))
+    # SciPy keeps a float32 sample's dtype (the float64 q promoted NumPy's percentile)
+    d = em.astype(d, dtype=em.result_type(x))
     return d if s == 1.0 else em.divide(d, s)
 
 

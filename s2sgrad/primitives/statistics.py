@@ -51,6 +51,7 @@ import ast
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 from ..ir import Const
 from .core import (SCALAR, const_value, defmethod, defprim, fresh_shape, get, shape_fresh,
                    shape_of)
@@ -601,10 +602,46 @@ def _def_quantile(name, impl, *, nan=False, percent=False, median=False):
         kwargs = {k: v for k, v in kwargs.items() if k != "overwrite_input"}
         return printing.call(f"np.{name}", args, kwargs)
 
+    def canonical(args, kwargs):
+        # weights= (NumPy 2, method='inverted_cdf'): the element selected,
+        # np.take(a, index) (quantile_weighted); weights=None: dropped
+        w = kwargs.pop("weights", None)
+        if w is None or isinstance(w, Const) and w.value is None:
+            return args, kwargs
+        return get("quantile_weighted"), args, {**kwargs, "weights": w,
+                                                "nan": Const(nan), "percent": Const(percent)}
+
     defprim(name, impl, sig=sig, vjp=vjp, jvp=jvp, shape=shape_fresh, printer=printer,
+            canonicalize=None if median else canonical,
             doc=f"np.{name}: the cotangent goes to the (at most two) order statistics the "
                 f"method interpolates, as a stable sort orders them.")
 
+
+def _quantile_weighted(em, a, q, axis=None, overwrite_input=None, method=None, keepdims=None,
+                       weights=None, nan=None, percent=None):
+    m = const_value(method, "np.quantile's method") if method is not None else "linear"
+    if m != "inverted_cdf":
+        raise S2SGradError(f"np.quantile(..., weights=...) supports only "
+                           f"method='inverted_cdf' (NumPy's rule too), not {m!r}")
+    idx = em.call("quantile_weighted_index", a, q, weights, **options(
+        axis=axis, keepdims=keepdims), nan=nan, percent=percent)
+    return em.take(a, idx)
+
+
+# np.quantile/percentile/nanquantile/nanpercentile(a, q, weights=w,
+# method='inverted_cdf'): each result is one element of a (no interpolation),
+# so np.take(a, index) with the index data: a's cotangent goes to that
+# element; q and the weights move the result only by jumps (derivative 0)
+defprim("quantile_weighted", None, sig="a, q, /, axis=None, overwrite_input=False, "
+        "method='linear', keepdims=False, *, weights=None, nan=False, percent=False",
+        expand=_quantile_weighted,
+        doc="np.quantile(..., weights=w, method='inverted_cdf') and its relatives: the "
+            "element selected (the cotangent goes to it; weights and q are data).")
+defprim("quantile_weighted_index", runtime.quantile_weighted_index,
+        sig="a, q, weights, /, axis=None, keepdims=False, nan=False, percent=False",
+        pyname="quantile_weighted_index", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: the flat index of the element np.quantile(..., weights=, "
+            "method='inverted_cdf') selects.")
 
 _def_quantile("quantile", np.quantile)
 _def_quantile("percentile", np.percentile, percent=True)

@@ -89,6 +89,38 @@ defprim("float", float, sig="x, /", pyname="float",
         shape=lambda a, k: SCALAR)
 
 
+# int(x) / bool(x) of a computed value (n = int(np.floor(s)), if bool(np.all(x > 0))):
+# a Python number known when the code runs; piecewise constant, so data with
+# derivative zero, as autograd treats them (JAX refuses them inside jit only).
+defprim("int", int, sig="x, /", nondiff=True, pyname="int", shape=lambda a, k: SCALAR)
+defprim("bool", bool, sig="x, /", nondiff=True, pyname="bool", shape=lambda a, k: SCALAR)
+
+
+# complex(re, im) of computed values: re + 1j im, a Python complex (linear
+# over the reals).  Cotangents (JAX's convention, primitives/complex.py): re's
+# is g, im's is 1j g, each a real number when its operand is real.
+def _complex_vjp(em, g, out, real, imag=None):
+    cts = [em.call("cast_derivative", g, dtype=complex, to=em.result_type(real))]
+    if imag is not None:
+        cts.append(em.call("cast_derivative", em.multiply(g, 1j), dtype=complex,
+                           to=em.result_type(imag)))
+    return cts
+
+
+def _complex_jvp(em, dots, out, real, imag=None):
+    if all(d is None for d in dots):
+        return None
+    dr = dots[0] if dots[0] is not None else 0.0
+    if imag is None:
+        return em.call("complex", dr)
+    return em.call("complex", dr, dots[1] if dots[1] is not None else 0.0)
+
+
+defprim("complex", complex, sig="real, imag=None, /", pyname="complex",
+        vjp=_complex_vjp, jvp=_complex_jvp, shape=lambda a, k: SCALAR,
+        doc="complex(re, im): re + 1j im, a Python complex.")
+
+
 def _cast_printer(args, kwargs, eqn):
     return ast.Call(func=kwargs["dtype"], args=[args[0]], keywords=[])
 

@@ -31,7 +31,6 @@ INTENDED_REFUSALS = {
     # PyTorch has no derivative there either ("not implemented" in its OpInfos)
     "zeta[x-wrt]": "zeta's derivative in its first argument x has no closed form "
                    "(torch: 'Derivative wrt first tensor not implemented')",
-    "complex[lax]": "the builtin complex() of an array element is refused; write a + 1j * b",
     "masked.nanvar": "np.nanvar(..., where=) is refused at compile time (unexpected keyword "
                      "'where'): np.var(..., where=mask & ~np.isnan(x)) differentiates",
     "solve[her,complex]": "scipy.linalg.solve's rule is written for real matrices: a complex "

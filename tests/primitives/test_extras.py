@@ -262,11 +262,26 @@ def _decay_at(t, a):
     return np.exp(-a * t)
 
 
+def _quad_vec_loss(a):
+    return scipy.integrate.quad_vec(lambda t: np.exp(-a * t), 0.0, 1.0)[0]
+
+
 def test_refusals_with_advice():
     if scipy is None:
         pytest.skip("SciPy is not installed")
-    with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.quad.*RK4"):
-        s2sgrad.grad(_quad_loss)(0.5)
+    with pytest.raises(s2sgrad.S2SGradError, match="scipy.integrate.quad_vec.*RK4"):
+        s2sgrad.grad(_quad_vec_loss)(0.5)
+
+
+def test_quad_of_the_users_function():
+    # differentiated since session 22 (it was refused with the advice above):
+    # int_0^1 e^{-a t} dt = (1 - e^{-a}) / a
+    if scipy is None:
+        pytest.skip("SciPy is not installed")
+    a = 0.5
+    value, g = s2sgrad.value_and_grad(_quad_loss)(a)
+    np.testing.assert_allclose(value, (1 - np.exp(-a)) / a, rtol=1e-12)
+    np.testing.assert_allclose(g, (np.exp(-a) * (a + 1) - 1) / a ** 2, rtol=1e-8)
 
 
 def _gradient_of_comprehension(x):

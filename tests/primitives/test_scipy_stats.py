@@ -404,9 +404,9 @@ def _median(x):
 
 
 def test_refusals_name_the_distribution_and_what_is_supported():
-    with pytest.raises(s2sgrad.S2SGradError, match=r"'scipy.stats.norm\(...\)' \(a frozen "
-                                                   r"distribution\).*norm.logpdf\(x, loc, scale\)"):
-        s2sgrad.grad(_frozen)(normal(3))
+    # a frozen distribution built inside is its unfrozen methods (session 22)
+    x = normal(3)
+    np.testing.assert_allclose(s2sgrad.grad(_frozen)(x), -x, rtol=1e-12)
     with pytest.raises(s2sgrad.S2SGradError, match=r"'scipy.stats.norm.median' has no "
                                                    r"derivative rule.*logpdf pdf cdf"):
         s2sgrad.grad(_median)(pos(3))
