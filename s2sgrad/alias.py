@@ -550,7 +550,8 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
               "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
-              "cumprod_vjp_core", "cumprod_jvp_core"}
+              "cumprod_vjp_core", "cumprod_jvp_core", "norm_scale",
+              "norm_scale_checked"}
 
 
 def is_alloc(e: Eqn) -> bool:

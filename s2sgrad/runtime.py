@@ -384,6 +384,27 @@ def require_nonzero(x, what=""):
     return x
 
 
+def norm_scale(x, s, r, what=""):
+    """``x * s``: a norm's derivative ``x * (g / r)`` (its derivative in ``x``
+    is :func:`norm_scale_checked`)."""
+    return x * s
+
+
+def norm_scale_checked(t, s, r, what=""):
+    """``t * s``, refused where the norm ``r`` is exactly 0 and ``t`` is not:
+    a second derivative of ``what`` at a zero vector, where the chain rule
+    through the subgradient 0 loses the limit of ``g / r`` (the Hessian of
+    ``norm(x) ** 2`` at 0 would come out 0, not 2 I)."""
+    if np.any((np.asarray(r) == 0) & (np.asarray(t) != 0)):
+        raise ValueError(f"s2sgrad: a second derivative of {what} at a zero vector (a norm "
+                         f"exactly 0, in a direction that moves it) is not supported: the "
+                         f"norm is not differentiable there, and the chain rule through its "
+                         f"subgradient would give a wrong value (the Hessian of norm(x) ** 2 "
+                         f"at 0 would be 0, not 2 I); write a squared norm as np.sum(x ** 2) "
+                         f"or x @ x")
+    return t * s
+
+
 def _cumprod_masks(xs, axis):
     """(before the lane's first zero, at the first zero, the scan with that
     zero replaced by 1, x with 1 from the first zero on) along ``axis``."""
@@ -414,7 +435,8 @@ def cumprod_jvp_core(t, out, xs, axis=0):
     return np.where(before, a, b).astype(np.result_type(t, out, xs), copy=False)
 
 
-__all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", "cumprod_jvp_core"]
+__all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", "cumprod_jvp_core",
+            "norm_scale", "norm_scale_checked"]
 
 
 def reverse_cumsum(g, x, axis=None):

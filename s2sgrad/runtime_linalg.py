@@ -585,6 +585,11 @@ def norm_ord_hvp(t, x, out, ord):
             np.where(x == 0, 0, np.real(w * x) / np.where(x == 0, 1, np.abs(x)))
         return (_dcsign(x, t) * mask).astype(dt, copy=False)
     if n == 0:
+        # a zero vector: the weight is the subgradient 0, and its derivative
+        # by the chain rule is no derivative of a smooth composite (norm ** 2)
+        # (refused for a direction that moves x; 0 for one that does not)
+        from .runtime import norm_scale_checked
+        norm_scale_checked(t, 0.0, n, what=f"np.linalg.norm(x, ord={ord!r})")
         return np.zeros(x.shape, dt)
     dn = np.sum(np.real(w * t))
     if ord == 2:
