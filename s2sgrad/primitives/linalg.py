@@ -597,24 +597,29 @@ def _safe(em, out):
 # norm_scale_checked(t, s, r) (the same product), refuses a tangent or
 # cotangent t that is nonzero where r is 0 -- and passes one that is 0 there
 # (a pairwise difference x_i - x_i, whose tangent is 0: kernels stay exact).
-def _norm_scale_jvp(em, dots, out, x, s, r, what=""):
+def _only(complex_only):
+    return {"complex_only": True} if complex_only else {}
+
+
+def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False):
     dx, ds = dots[0], dots[1]
     acc = None
     if dx is not None:
-        acc = em.call("norm_scale_checked", dx, s, r, what=what)
+        acc = em.call("norm_scale_checked", dx, s, r, what=what, **_only(complex_only))
     if ds is not None:
         acc = em.add_ct(acc, em.multiply(x, ds))
     return None if acc is None else em.broadcast_like(acc, out)
 
 
-def _norm_scale_vjp(em, h, out, x, s, r, what=""):
-    return [em.unbroadcast(em.call("norm_scale_checked", h, s, r, what=what), x),
+def _norm_scale_vjp(em, h, out, x, s, r, what="", complex_only=False):
+    return [em.unbroadcast(em.call("norm_scale_checked", h, s, r, what=what,
+                                   **_only(complex_only)), x),
             em.unbroadcast(em.multiply(h, x), s), None]
 
 
 for _name, _impl in (("norm_scale", runtime.norm_scale),
                      ("norm_scale_checked", runtime.norm_scale_checked)):
-    defprim(_name, _impl, sig="x, s, r, /, what=''", pyname=_name,
+    defprim(_name, _impl, sig="x, s, r, /, what='', complex_only=False", pyname=_name,
             vjp=_norm_scale_vjp, jvp=_norm_scale_jvp,
             shape=shape_elementwise,
             doc="runtime helper: x * s, a norm's derivative with the norm r" + (

@@ -340,16 +340,27 @@ def _std_denominator(em, x, out, axis, ddof):
     return em.multiply(safe, _dof(em, x, out, axis, ddof))
 
 
+# The products with x - mean go through norm_scale (primitives/linalg.py): std
+# is the norm of x - mean, and a second derivative at a constant group (std
+# == 0) in a direction that moves x - mean would lose the limit of g / std
+# (the Hessian of std(x) ** 2 came out 0, not var's): refused at run time.
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
     g = em.divide(em.real_if_complex(g), _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
+    p = em.call("norm_scale", em.conj_if_complex(_recentered(em, x, axis, dtype)), g,
+                em.unreduce(out, x, **_red_kw(axis, keepdims)), what="np.std")
+    # centred again (it is, up to rounding): reversed again, the cotangent
+    # reaches norm_scale centred, so a direction that does not move x - mean
+    # (a shift; any direction of a group of 1) is not refused
+    return [em.subtract(p, em.mean(p, **_keep_kw(axis)))]
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     d = em.conj_if_complex(_recentered(em, x, axis, dtype))
-    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
+    r = em.unreduce(out, x, **_red_kw(axis, keepdims))
+    s = em.sum(em.real_if_complex(em.call("norm_scale", d, dots[0], r, what="np.std")),
+               **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
 

@@ -51,15 +51,24 @@ INTENDED_REFUSALS_ORDER2 = {
     "cumprod_two_zeros": _CUMPROD0,
     "cumprod_zero_first": _CUMPROD0,
     "norm_sq_at_zero": _NORM0,
+    "std_sq_at_constant": _NORM0 + "; np.std at a constant group likewise",
+    "abs_complex_sq_at_zero": _NORM0 + "; np.abs at a complex 0 likewise (a 2-norm there)",
 }
+# second order is not checked: a kink at the point (|x| at a real 0: the
+# second derivative is a delta; autograd checks only the first there)
+ORDER2_SKIP = ("abs_real_at_zero_first",)
 
 
 _reason = harness.reason_by_prefix(INTENDED_REFUSALS)
 _reason2 = harness.reason_by_prefix(INTENDED_REFUSALS_ORDER2, INTENDED_REFUSALS)
 
 
+def order2(case):
+    return None if case.name in ORDER2_SKIP else harness.order2(case)
+
+
 def _order2_cases():
-    return [c for c in map(harness.order2, all_cases()) if c is not None]
+    return [c for c in map(order2, all_cases()) if c is not None]
 
 
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.area}:{c.name}")
@@ -76,7 +85,7 @@ def main(argv):
     areas = set(a for a in argv if not a.startswith("--")) or None
     cases = all_cases(areas)
     if "--order2" in argv:
-        cases = [c for c in map(harness.order2, cases) if c is not None]
+        cases = [c for c in map(order2, cases) if c is not None]
     results = harness.run_all(cases, progress=True)
     harness.report(results, f"ports9: {len(cases)} cases" +
                    (" (second order)" if "--order2" in argv else ""))
