@@ -189,3 +189,23 @@ def test_float32_and_complex_first_order_unchanged():
 
 def lambda_free_norm(x):
     return np.linalg.norm(x)
+
+
+def nanstd_sq(x):
+    return np.nanstd(x) ** 2
+
+
+def test_nanstd_at_constant():
+    x = np.array([0.5, np.nan, 0.5, 0.5])
+    v, g = s2sgrad.value_and_grad(nanstd_sq)(x)
+    assert v == 0.0
+    np.testing.assert_array_equal(g, np.zeros(4))
+    with pytest.raises(ValueError, match="second derivative of np.nanstd where it is exactly 0"):
+        s2sgrad.hvp(nanstd_sq)((x,), np.array([1.0, 0.0, -2.0, 0.5]))
+    # off the constant: nanvar's Hessian on the three finite entries
+    y = np.array([0.5, np.nan, 0.7, 0.2])
+    H = s2sgrad.hessian(nanstd_sq)(y)
+    want = np.zeros((4, 4))
+    k = [0, 2, 3]
+    want[np.ix_(k, k)] = 2.0 * (np.eye(3) - 1.0 / 3) / 3
+    np.testing.assert_allclose(H, want, rtol=1e-9, atol=1e-12)
