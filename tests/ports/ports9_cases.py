@@ -154,6 +154,24 @@ def numpy9_cases():
             for kd in (False, True):
                 out.append(call_case(A, f"{fn}[axis={ax},keepdims={kd}]", f"np.{fn}", (arg,),
                                      {"axis": ax, "keepdims": kd}))
+    # JAX's reducers with initial= and where= (lax_numpy_test's testReducerWhere/
+    # testReducerInitial: the initial value takes part in max/min)
+    mask = np.array([[True, False, True], [False, False, True], [True, True, True],
+                     [False, True, False]])
+    d43 = Dist(4, 3) * 0.2
+    s("sum_where_initial", "def f(m, k):\n    return np.sum(m ** 2, axis=1, where=k, initial=2.0)\n",
+      (m, mask))
+    s("prod_where_initial", "def f(m, k):\n    return np.prod(m, axis=0, where=k, initial=0.5)\n",
+      (U(0.5, 1.5, 4, 3), mask))
+    s("max_initial_wins", "def f(m):\n    return np.max(m, axis=1, initial=100.0)\n", (d43,),
+      zero=True)
+    s("max_initial_some", "def f(m):\n    return np.max(m, axis=1, initial=0.013)\n",
+      (d43,))
+    s("min_where_initial", "def f(m, k):\n    return np.min(m, axis=0, where=k, initial=5.0)\n",
+      (d43, mask))
+    s("mean_where_axis_none", "def f(m, k):\n    return np.mean(m * m, where=k)\n", (m, mask))
+    s("var_where_ddof", "def f(m, k):\n    return np.var(m, axis=0, where=k, ddof=1)\n",
+      (m, mask | np.array([True, True, True])))
     s("average_weights_returned", "def f(m, w):\n"
       "    a, sw = np.average(m, axis=1, weights=w, returned=True)\n    return a * sw\n",
       (m, U(0.5, 1.5, 3)), wrt=(0, 1))
