@@ -357,6 +357,11 @@ def scipy9_cases():
     # a row of -inf: logsumexp is -inf there, its exp 0 with derivative 0 (JAX's test)
     s("logsumexp[all_neg_inf_row]", "def f(a):\n    m = np.array([[0.0], [-np.inf], [0.0]])\n"
       "    return np.exp(scipy.special.logsumexp(a + m, axis=1, b=np.ones(4)))\n", (a,))
+    s("logsumexp[b_neg_exp]", "def f(a):\n    r, sg = scipy.special.logsumexp(a, "
+      "b=np.array([1.0, -1.0, 0.5]), return_sign=True)\n    return sg * np.exp(r)\n",
+      (np.array([0.2, -0.1, 0.5]),))
+    s("entr_of_softmax", "def f(p):\n    return np.sum(scipy.special.entr(p / np.sum(p)))\n",
+      (U(0.2, 2, 4),))
     s("logsumexp[large]", "def f(a):\n    return scipy.special.logsumexp(a * 400.0, axis=0)\n",
       (a,))
     s("logsumexp[axis_tuple]", "def f(a):\n    return scipy.special.logsumexp(a, axis=(0, 1))\n",
@@ -485,6 +490,16 @@ def linalg9_cases():
           (well(3),))
     s("matrix_power_batched[-2]", "def f(a):\n    return np.linalg.matrix_power(a, -2)\n",
       (well(3, (2,)),))
+    # JAX's testDetGradOfSingularMatrixCorank1/Corank2: the gradient of det
+    # at a singular matrix is the cofactor matrix (nonzero for corank 1, 0 for 2)
+    u3, _ = np.linalg.qr(R(3, 3))
+    v3, _ = np.linalg.qr(R(3, 3))
+    s("det_singular_corank1", "def f(a):\n    return np.linalg.det(a)\n",
+      (u3 @ np.diag([1.5, 0.7, 0.0]) @ v3.T,))
+    s("det_singular_corank2", "def f(a):\n    return np.linalg.det(a)\n",
+      (u3 @ np.diag([1.5, 0.0, 0.0]) @ v3.T,), atol=1e-9)
+    s("det_of_outer_2x2", "def f(x):\n    return np.linalg.det(np.outer(x, x) + np.array([[0.0, 1.0], [0.0, 0.0]]))\n",
+      (R(2),))
     s("det_1x1", "def f(a):\n    return np.linalg.det(a)\n", (R(1, 1),))
     s("det_neg_batched", "def f(a):\n    return np.linalg.det(a)\n",
       (well(3, (2, 2)) * np.array([1.0, -1.0])[:, None, None, None],))
@@ -560,6 +575,9 @@ def linalg9_cases():
     sl("solve_scipy_pos", "def f(a, b):\n"
        "    return scipy.linalg.solve(a @ a.T + np.eye(3), b, assume_a='pos')\n",
        (R(3, 3), R(3, 2)), wrt=(0, 1))
+    sl("solve_scipy_sym_indefinite", "def f(a, b):\n"
+       "    return scipy.linalg.solve(a, b, assume_a='sym')\n",
+       (np.array([[1.0, 2.0, 0.3], [2.0, -1.0, 0.5], [0.3, 0.5, 2.0]]), R(3)), wrt=(0, 1))
     sl("solve_scipy_sym", "def f(a, b):\n"
        "    return scipy.linalg.solve(a + a.T + 5.0 * np.eye(3), b, assume_a='sym')\n",
        (R(3, 3), R(3, 2)), wrt=(0, 1))
@@ -709,6 +727,14 @@ def torch9_cases():
       "    return x * np.minimum(1.0, 1.5 / n)\n", (R(4, 3),))
     s("lerp", "def f(a, b, w):\n    return a + w * (b - a)\n", (R(3), R(3), U(0, 1, 3)),
       wrt=(0, 1, 2))
+    s("softplus_extremes", "def f(x):\n    return np.logaddexp(0.0, x)\n",
+      (np.array([-800.0, -3.0, 0.0, 50.0, 800.0]),))
+    s("pow_float_exp_at_zero", "def f(x):\n    return np.float_power(x, 2.0) + x ** 3\n",
+      (np.array([0.0, 0.7]),))
+    s("pow_int_array_exp", "def f(x):\n    return np.power(x, np.array([2, 3]))\n",
+      (np.array([0.0, 0.7]),))
+    s("clip_in_loop", "def f(x):\n    for i in range(3):\n        x = np.clip(x * 1.5, -1.0, 1.0)\n"
+      "    return x\n", (np.array([-0.2, 0.1, 0.3]),))
     s("float32_mixed_scalar", "def f(x):\n    return np.sum(np.exp(x) * 0.5 + x ** 2)\n",
       (R(4).astype(np.float32),), rtol=1e-3, atol=1e-4)
     return out

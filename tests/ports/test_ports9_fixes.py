@@ -209,3 +209,27 @@ def test_nanstd_at_constant():
     k = [0, 2, 3]
     want[np.ix_(k, k)] = 2.0 * (np.eye(3) - 1.0 / 3) / 3
     np.testing.assert_allclose(H, want, rtol=1e-9, atol=1e-12)
+
+
+def solve_sym(a, b):
+    return scipy.linalg.solve(a, b, assume_a='sym')
+
+
+def test_scipy_solve_sym_indefinite():
+    # the derivatives of solve(assume_a='sym') solved with Cholesky ('pos'):
+    # an indefinite symmetric matrix failed with "singular matrix"
+    a = np.array([[1.0, 2.0, 0.3], [2.0, -1.0, 0.5], [0.3, 0.5, 2.0]])
+    b = np.array([1.0, 0.5, -0.2])
+    assert np.linalg.eigvalsh(a).min() < 0
+    out, pb = s2sgrad.vjp(solve_sym, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(out, np.linalg.solve(a, b), rtol=1e-12)
+    u = np.array([0.3, -1.0, 0.6])
+    ga, gb = pb(u)
+    np.testing.assert_allclose(gb, np.linalg.solve(a.T, u), rtol=1e-12)
+    rng = np.random.default_rng(3)
+    da, db = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    fd = (solve_sym(a + 1e-6 * da, b + 1e-6 * db) - solve_sym(a - 1e-6 * da, b - 1e-6 * db)) / 2e-6
+    # scipy reads the upper triangle (lower=False): the cotangent lives there
+    assert abs(np.sum(ga * da) + np.sum(gb * db) - np.sum(u * fd)) < 1e-6
+    _, dot = s2sgrad.jvp(solve_sym, wrt=(0, 1))((a, b), (da, db))
+    np.testing.assert_allclose(dot, fd, rtol=1e-6, atol=1e-8)
