@@ -919,7 +919,12 @@ def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     # through norm_scale (primitives/linalg.py), as np.std: a second derivative
     # at a constant group (std exactly 0) moving x - mean is refused, not 0
     r = em.unreduce(out, a, **_red_kw(axis, keepdims))
-    return [_nan_zeroed(em, a, em.call("norm_scale", d, g, r, what="np.nanstd"))]
+    p = _nan_zeroed(em, a, em.call("norm_scale", d, g, r, what="np.nanstd"))
+    # centred again over the finite entries (it is, up to rounding), as np.std's
+    # rule: reversed again, a direction not moving x - nanmean (a shift, a
+    # group of one) is not refused
+    mean_p = em.divide(em.sum(p, **_keep_kw(axis)), _nan_count(em, a, axis, True))
+    return [_nan_zeroed(em, a, em.subtract(p, mean_p))]
 
 
 def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
