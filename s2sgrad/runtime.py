@@ -384,23 +384,41 @@ def require_nonzero(x, what=""):
     return x
 
 
-def norm_scale(x, s, r, what="", complex_only=False):
+def norm_scale(x, s, r, what="", complex_only=False, axis=None, keepdims=True,
+               center=False):
     """``x * s``: a norm's derivative ``x * (g / r)`` (its derivative in ``x``
-    is :func:`norm_scale_checked`)."""
+    is :func:`norm_scale_checked`; ``r`` and the options are for it)."""
     return x * s
 
 
-def norm_scale_checked(t, s, r, what="", complex_only=False):
+def norm_scale_checked(t, s, r, what="", complex_only=False, axis=None, keepdims=True,
+                       center=False):
     """``t * s``, refused where the norm ``r`` is exactly 0 and ``t`` is not:
     a second derivative of ``what`` at a zero vector, where the chain rule
     through the subgradient 0 loses the limit of ``g / r`` (the Hessian of
-    ``norm(x) ** 2`` at 0 would come out 0, not 2 I).  ``complex_only``: only
-    for a complex ``r`` (abs: a real 0 is a kink, its sign's derivative 0)."""
+    ``norm(x) ** 2`` at 0 would come out 0, not 2 I).  ``r`` is reduced over
+    ``axis`` (``keepdims`` as the reduction's); ``center``: ``t`` is taken
+    less its mean over ``axis`` (std: a shift does not move ``x - mean``),
+    to rounding.  ``complex_only``: only for a complex ``r`` (abs: a real 0
+    is a kink, its sign's derivative 0)."""
+    out = t * s
     if complex_only and not np.iscomplexobj(r):
-        return t * s
-    if np.any((np.asarray(r) == 0) & (np.asarray(t) != 0)):
+        return out
+    zero = np.asarray(r) == 0
+    if not zero.any():
+        return out
+    t = np.asarray(t)
+    if axis is not None and not keepdims:
+        zero = np.expand_dims(zero, axis)
+    if center:
+        tc = t - np.mean(t, axis=axis, keepdims=True)
+        scale = np.max(np.abs(t), axis=axis, keepdims=True)
+        moving = np.abs(tc) > 16 * np.finfo(np.result_type(t, np.float32)).eps * scale
+    else:
+        moving = t != 0
+    if np.any(zero & moving):
         _refuse_zero_norm(what)
-    return t * s
+    return out
 
 
 def _refuse_zero_norm(what):

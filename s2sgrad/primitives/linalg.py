@@ -597,31 +597,41 @@ def _safe(em, out):
 # norm_scale_checked(t, s, r) (the same product), refuses a tangent or
 # cotangent t that is nonzero where r is 0 -- and passes one that is 0 there
 # (a pairwise difference x_i - x_i, whose tangent is 0: kernels stay exact).
-def _only(complex_only):
-    return {"complex_only": True} if complex_only else {}
+def _opts(complex_only, axis, keepdims, center):
+    kw = {"complex_only": True} if complex_only else {}
+    if axis is not None:
+        kw["axis"] = axis
+        kw["keepdims"] = keepdims
+    if center:
+        kw["center"] = True
+    return kw
 
 
-def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False):
+def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False, axis=None,
+                    keepdims=True, center=False):
     dx, ds = dots[0], dots[1]
     acc = None
     if dx is not None:
-        acc = em.call("norm_scale_checked", dx, s, r, what=what, **_only(complex_only))
+        acc = em.call("norm_scale_checked", dx, s, r, what=what,
+                      **_opts(complex_only, axis, keepdims, center))
     if ds is not None:
         acc = em.add_ct(acc, em.multiply(x, ds))
     return None if acc is None else em.broadcast_like(acc, out)
 
 
-def _norm_scale_vjp(em, h, out, x, s, r, what="", complex_only=False):
+def _norm_scale_vjp(em, h, out, x, s, r, what="", complex_only=False, axis=None,
+                    keepdims=True, center=False):
     return [em.unbroadcast(em.call("norm_scale_checked", h, s, r, what=what,
-                                   **_only(complex_only)), x),
+                                   **_opts(complex_only, axis, keepdims, center)), x),
             em.unbroadcast(em.multiply(h, x), s), None]
 
 
 for _name, _impl in (("norm_scale", runtime.norm_scale),
                      ("norm_scale_checked", runtime.norm_scale_checked)):
-    defprim(_name, _impl, sig="x, s, r, /, what='', complex_only=False", pyname=_name,
+    defprim(_name, _impl, sig="x, s, r, /, what='', complex_only=False, axis=None, "
+                              "keepdims=True, center=False", pyname=_name,
             vjp=_norm_scale_vjp, jvp=_norm_scale_jvp,
-            shape=shape_elementwise,
+            shape=lambda args, kwargs: shape_elementwise(args[:2], kwargs),
             doc="runtime helper: x * s, a norm's derivative with the norm r" + (
                 "" if _name == "norm_scale" else
                 ", refused where r is 0 and x is not (a second derivative at a zero vector)"))
@@ -663,6 +673,13 @@ def _by_rank(ord, axis):
     return o if not isinstance(o, str) and o in _BY_RANK else None
 
 
+def _reduced(axis, keepdims):
+    """norm_scale's options for a norm reduced over ``axis`` (none: a scalar)."""
+    if not _given(axis):
+        return {}
+    return {"axis": axis, "keepdims": _given(keepdims) and bool(const_value(keepdims, "keepdims"))}
+
+
 def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
     o = _by_rank(ord, axis)
     if o is not None:
@@ -677,7 +694,7 @@ def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
     g = _real_ct(em, g)
     if kind == "two":
         return [em.call("norm_scale", em.conj_if_complex(xv), expand(em.divide(g, _safe(em, out))),
-                        expand(out), what="np.linalg.norm")]
+                        out, what="np.linalg.norm", **_reduced(axis, keepdims))]
     w = _norm_weight(em, kind, p, xv, out, expand, axis)
     if is_one(g):       # the seed 1.0 of grad: w already has x's shape
         return [w]
@@ -699,8 +716,8 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
         return None
     if kind == "two":
         return em.divide(reduce_(em.real_if_complex(em.call(
-            "norm_scale", em.conj_if_complex(xv), dx, expand(out), what="np.linalg.norm"))),
-            _safe(em, out))
+            "norm_scale", em.conj_if_complex(xv), dx, out, what="np.linalg.norm",
+            **_reduced(axis, keepdims)))), _safe(em, out))
     return reduce_(em.real_if_complex(em.multiply(
         _norm_weight(em, kind, p, xv, out, expand, axis), dx)))
 

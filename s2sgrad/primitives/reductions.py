@@ -348,18 +348,24 @@ def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
     g = em.divide(em.real_if_complex(g), _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    p = em.call("norm_scale", em.conj_if_complex(_recentered(em, x, axis, dtype)), g,
-                em.unreduce(out, x, **_red_kw(axis, keepdims)), what="np.std")
-    # centred again (it is, up to rounding): reversed again, the cotangent
-    # reaches norm_scale centred, so a direction that does not move x - mean
-    # (a shift; any direction of a group of 1) is not refused
-    return [em.subtract(p, em.mean(p, **_keep_kw(axis)))]
+    # (center: a direction that does not move x - mean -- a shift, any
+    # direction of a group of one -- is not refused when reversed again)
+    return [em.call("norm_scale", em.conj_if_complex(_recentered(em, x, axis, dtype)), g, out,
+                    what="np.std", **_std_check_kw(axis, keepdims))]
+
+
+def _std_check_kw(axis, keepdims):
+    kw = {"center": True}
+    if axis is not None:
+        kw["axis"] = axis
+        kw["keepdims"] = keepdims if keepdims is not None else False
+    return kw
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     d = em.conj_if_complex(_recentered(em, x, axis, dtype))
-    r = em.unreduce(out, x, **_red_kw(axis, keepdims))
-    s = em.sum(em.real_if_complex(em.call("norm_scale", d, dots[0], r, what="np.std")),
+    s = em.sum(em.real_if_complex(em.call("norm_scale", d, dots[0], out, what="np.std",
+                                          **_std_check_kw(axis, keepdims))),
                **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
