@@ -540,7 +540,8 @@ VIEW_OPERANDS = {
 # a view of it and never memory of the function's own.
 _MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like", "grad_like",
                    "in_place_result", "fit_shape", "r_item", "c_item", "axes_kept",
-                   "gufunc_assemble", "require_nonzero", "require_nonsingular")
+                   "gufunc_assemble", "require_nonzero", "require_nonsingular",
+                   "csign_tangent_checked")
 VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.
@@ -552,7 +553,8 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "correlate", "unrepeat", "untile", "untake", "untake_along_axis", "undelete",
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
               "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
-              "cumprod_vjp_core", "cumprod_jvp_core"}
+              "cumprod_vjp_core", "cumprod_jvp_core", "norm_scale",
+              "norm_scale_checked"}
 
 
 def is_alloc(e: Eqn) -> bool:

@@ -384,6 +384,62 @@ def require_nonzero(x, what=""):
     return x
 
 
+def norm_scale(x, s, r, what="", complex_only=False, axis=None, keepdims=True,
+               center=False):
+    """``x * s``: a norm's derivative ``x * (g / r)`` (its derivative in ``x``
+    is :func:`norm_scale_checked`; ``r`` and the options are for it)."""
+    return x * s
+
+
+def norm_scale_checked(t, s, r, what="", complex_only=False, axis=None, keepdims=True,
+                       center=False):
+    """``t * s``, refused where the norm ``r`` is exactly 0 and ``t`` is not:
+    a second derivative of ``what`` at a zero vector, where the chain rule
+    through the subgradient 0 loses the limit of ``g / r`` (the Hessian of
+    ``norm(x) ** 2`` at 0 would come out 0, not 2 I).  ``r`` is reduced over
+    ``axis`` (``keepdims`` as the reduction's); ``center``: ``t`` is taken
+    less its mean over ``axis`` (std: a shift does not move ``x - mean``),
+    to rounding.  ``complex_only``: only for a complex ``r`` (abs: a real 0
+    is a kink, its sign's derivative 0)."""
+    out = t * s
+    if complex_only and not np.iscomplexobj(r):
+        return out
+    zero = np.asarray(r) == 0
+    if not zero.any():
+        return out
+    t = np.asarray(t)
+    if axis is not None and not keepdims:
+        zero = np.expand_dims(zero, axis)
+    if center:
+        tc = t - np.mean(t, axis=axis, keepdims=True)
+        scale = np.max(np.abs(t), axis=axis, keepdims=True)
+        moving = np.abs(tc) > 16 * np.finfo(np.result_type(t, np.float32)).eps * scale
+    else:
+        moving = t != 0
+    if np.any(zero & moving):
+        _refuse_zero_norm(what)
+    return out
+
+
+def _refuse_zero_norm(what):
+    raise ValueError(f"s2sgrad: a second derivative of {what} where it is exactly 0 (a zero "
+                     f"vector; a constant for np.std), in a direction that moves it, is not "
+                     f"supported: it is not differentiable there, and the chain rule through "
+                     f"its subgradient would give a wrong value (the Hessian of "
+                     f"np.linalg.norm(x) ** 2 at 0 would be 0, not 2 I); write a squared norm "
+                     f"as np.sum(x ** 2), x @ x or np.var")
+
+
+def csign_tangent_checked(v, t, x):
+    """``v``, the derivative of ``csign(x)`` along ``t`` -- refused where a
+    complex ``x`` is 0 and ``t`` is not (a second derivative of ``abs`` of a
+    complex 0, which is a 2-norm there: ``|z| ** 2``'s would come out 0).
+    A real ``x`` passes: ``sign`` is piecewise constant, 0 at the kink."""
+    if np.iscomplexobj(x) and np.any((np.asarray(x) == 0) & (np.asarray(t) != 0)):
+        _refuse_zero_norm("np.abs of a complex value")
+    return v
+
+
 def _cumprod_masks(xs, axis):
     """(before the lane's first zero, at the first zero, the scan with that
     zero replaced by 1, x with 1 from the first zero on) along ``axis``."""
@@ -414,7 +470,8 @@ def cumprod_jvp_core(t, out, xs, axis=0):
     return np.where(before, a, b).astype(np.result_type(t, out, xs), copy=False)
 
 
-__all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", "cumprod_jvp_core"]
+__all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", "cumprod_jvp_core",
+            "norm_scale", "norm_scale_checked", "csign_tangent_checked"]
 
 
 def reverse_cumsum(g, x, axis=None):

@@ -601,6 +601,16 @@ def norm_ord_hvp(t, x, out, ord):
             np.where(x == 0, 0, np.real(w * x) / np.where(x == 0, 1, np.abs(x)))
         return (_dcsign(x, t) * mask).astype(dt, copy=False)
     if n == 0:
+        # a zero vector: the weight is the subgradient 0, and its derivative
+        # by the chain rule is no derivative of a smooth composite (norm ** 2)
+        # (refused for a direction that moves x; 0 for one that does not)
+        if np.any(t != 0):
+            raise ValueError(f"s2sgrad: a second derivative of np.linalg.norm(x, ord={ord!r}) "
+                             f"where it is exactly 0 (a zero vector), in a direction that "
+                             f"moves it, is not supported: it is not differentiable there, "
+                             f"and the chain rule through its subgradient would give a wrong "
+                             f"value (the Hessian of norm(x) ** 2 at 0 would be 0, not 2 I); "
+                             f"write a squared norm as np.sum(x ** 2) or x @ x")
         return np.zeros(x.shape, dt)
     dn = np.sum(np.real(w * t))
     if ord == 2:

@@ -632,6 +632,7 @@ _SAFE |= {
     "cross_vjp_a", "cross_vjp_b", "convolve", "convolve_vjp_a", "convolve_vjp_b", "correlate",
     "correlate_vjp_a", "correlate_vjp_b", "same_kind_checked", "out_checked",
     "prod_others", "prod_pairs", "cumprod_vjp_core", "cumprod_jvp_core",
+    "norm_scale", "norm_scale_checked", "csign_tangent_checked",
 }
 # Every positional operand is data (its values never shape the result).
 _DATA_PRIMS = {
@@ -644,7 +645,8 @@ _DATA_PRIMS = {
     "ones_like", "copy", "asarray", "array", "astype", "shape", "ndim", "size", "len",
     "result_type", "float", "make_tuple", "stop_gradient", "unconcatenate", "unhstack",
     "unvstack", "full_like", "in_place_result", "prod_others", "prod_pairs",
-    "cumprod_vjp_core", "cumprod_jvp_core",
+    "cumprod_vjp_core", "cumprod_jvp_core", "norm_scale", "norm_scale_checked",
+    "csign_tangent_checked",
 }
 # Linear algebra, FFT and complex numbers (primitives/decompositions.py, fft.py,
 # complex.py, scipy_linalg.py).  Not eig/eigvals (their dtype depends on the

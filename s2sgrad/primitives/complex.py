@@ -62,8 +62,22 @@ def _csign_tangent(em, t, out, x):
     rho = em.real(em.multiply(out, t))
     w = em.subtract(t, em.multiply(em.conj_if_complex(out), rho))
     r = em.absolute(x)
-    return em.divide(em.multiply(em.conj_if_complex(w), em.absolute(out)),
-                     em.where(em.equal(r, 0), 1, r))
+    # at a complex 0 this 0 is no derivative (|z| is a 2-norm there, and
+    # |z| ** 2's Hessian would come out 0): refused if t moves that 0
+    return em.call("csign_tangent_checked", em.divide(
+        em.multiply(em.conj_if_complex(w), em.absolute(out)), em.where(em.equal(r, 0), 1, r)),
+        t, x)
+
+
+# csign_tangent_checked(v, t, x) = v (refusing a t that moves a complex 0 of x)
+defprim("csign_tangent_checked", runtime.csign_tangent_checked, sig="v, t, x, /",
+        pyname="csign_tangent_checked",
+        vjp=lambda em, h, out, v, t, x: [em.call("csign_tangent_checked", h, t, x), None, None],
+        jvp=lambda em, dots, out, v, t, x: (
+            None if dots[0] is None else em.call("csign_tangent_checked", dots[0], t, x)),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: v, refused where a complex x is 0 and t is not (a second "
+            "derivative of abs at a complex 0).")
 
 
 defprim("csign", runtime.csign, sig="x, /", pyname="csign",

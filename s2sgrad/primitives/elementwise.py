@@ -32,7 +32,7 @@ import numpy as np
 from .. import runtime
 from ..ir import Const, Var
 from . import printing
-from .core import Emitter, defprim, get, shape_elementwise
+from .core import Emitter, defprim, get, is_one, shape_elementwise
 
 
 def _num(a):
@@ -292,7 +292,12 @@ def_elementwise("tanh", np.tanh, 1, lambda em, out, x: [em.subtract(1.0, em.squa
 # for complex z; for real x its derivative is exactly 0 (sign is piecewise
 # constant), for complex z it is not (so second derivatives are right).
 def _abs_vjp(em, g, out, x):
-    return [em.unbroadcast(em.multiply(em.real_if_complex(g), em.csign(x)), x)]
+    if is_one(g):       # the seed of grad: csign's own derivative checks a complex 0
+        return [em.unbroadcast(em.csign(x), x)]
+    # the product through norm_scale: differentiated again in csign(x), a
+    # cotangent moving a complex 0 is refused (|z| ** 2's Hessian would be 0)
+    return [em.unbroadcast(em.call("norm_scale", em.csign(x), em.real_if_complex(g), x,
+                                   what="np.abs of a complex value", complex_only=True), x)]
 
 
 def _abs_jvp(em, dots, out, x):

@@ -12,7 +12,9 @@ Conventions (documented in the README too):
 
 * ``np.linalg.norm``: at a zero vector (or matrix) the 2-norm/Frobenius norm
   has derivative 0, a valid subgradient (the true derivative does not
-  exist there); the 1-norm uses ``sign(x)`` (0 at zero entries); the
+  exist there), and a second derivative there is refused at run time (the
+  chain rule through that subgradient gives 0 for the Hessian of
+  ``norm(x) ** 2`` at 0, which is 2 I; ``np.hypot`` at (0, 0) likewise); the 1-norm uses ``sign(x)`` (0 at zero entries); the
   inf-norm (-inf-norm) splits the sensitivity equally among the entries
   tied for the largest (smallest) absolute value, as ``np.max`` does;
   ``ord=0`` (a count) has derivative 0; a general ``ord=p`` uses
@@ -57,8 +59,8 @@ from . import printing
 from .. import runtime
 from ..errors import S2SGradError
 from ..ir import Const
-from .core import (SCALAR, const_value, defmethod, defprim, is_one, numpy_result, shape_fresh,
-                   shape_of)
+from .core import (SCALAR, const_value, defmethod, defprim, is_one, numpy_result,
+                   shape_elementwise, shape_fresh, shape_of)
 
 
 def _given(v):
@@ -588,6 +590,53 @@ def _safe(em, out):
     return em.where(em.equal(out, 0.0), 1.0, out)
 
 
+# norm_scale(x, s, r) = x * s, for a norm's derivative x * (g / r) (the
+# subgradient 0 where the norm r is 0, since x is 0 there).  Differentiated
+# again in x, a zero norm loses the limit of g / r: the Hessian of
+# norm(x) ** 2 at 0 would come out 0, not 2 I.  So its derivative in x,
+# norm_scale_checked(t, s, r) (the same product), refuses a tangent or
+# cotangent t that is nonzero where r is 0 -- and passes one that is 0 there
+# (a pairwise difference x_i - x_i, whose tangent is 0: kernels stay exact).
+def _opts(complex_only, axis, keepdims, center):
+    kw = {"complex_only": True} if complex_only else {}
+    if axis is not None:
+        kw["axis"] = axis
+        kw["keepdims"] = keepdims
+    if center:
+        kw["center"] = True
+    return kw
+
+
+def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False, axis=None,
+                    keepdims=True, center=False):
+    dx, ds = dots[0], dots[1]
+    acc = None
+    if dx is not None:
+        acc = em.call("norm_scale_checked", dx, s, r, what=what,
+                      **_opts(complex_only, axis, keepdims, center))
+    if ds is not None:
+        acc = em.add_ct(acc, em.multiply(x, ds))
+    return None if acc is None else em.broadcast_like(acc, out)
+
+
+def _norm_scale_vjp(em, h, out, x, s, r, what="", complex_only=False, axis=None,
+                    keepdims=True, center=False):
+    return [em.unbroadcast(em.call("norm_scale_checked", h, s, r, what=what,
+                                   **_opts(complex_only, axis, keepdims, center)), x),
+            em.unbroadcast(em.multiply(h, x), s), None]
+
+
+for _name, _impl in (("norm_scale", runtime.norm_scale),
+                     ("norm_scale_checked", runtime.norm_scale_checked)):
+    defprim(_name, _impl, sig="x, s, r, /, what='', complex_only=False, axis=None, "
+                              "keepdims=True, center=False", pyname=_name,
+            vjp=_norm_scale_vjp, jvp=_norm_scale_jvp,
+            shape=lambda args, kwargs: shape_elementwise(args[:2], kwargs),
+            doc="runtime helper: x * s, a norm's derivative with the norm r" + (
+                "" if _name == "norm_scale" else
+                ", refused where r is 0 and x is not (a second derivative at a zero vector)"))
+
+
 def _norm_weight(em, kind, p, x, out, expand, axis):
     """d out / d x for the norms other than the 2-norm (broadcasting against x);
     csign(x) is sign(x) for real x, conj(x) / |x| for complex x."""
@@ -624,11 +673,19 @@ def _by_rank(ord, axis):
     return o if not isinstance(o, str) and o in _BY_RANK else None
 
 
+def _reduced(axis, keepdims):
+    """norm_scale's options for a norm reduced over ``axis`` (none: a scalar)."""
+    if not _given(axis):
+        return {}
+    return {"axis": axis, "keepdims": _given(keepdims) and bool(const_value(keepdims, "keepdims"))}
+
+
 def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
     o = _by_rank(ord, axis)
     if o is not None:
         w = em.norm_ord_weight(x, out, ord=o)
-        return [w if is_one(g) else em.multiply(_real_ct(em, g), w)]
+        return [w if is_one(g) else em.call("norm_scale", w, _real_ct(em, g), out,
+                                            what=f"np.linalg.norm(x, ord={o!r})")]
     if _norm_kind(ord, axis)[0] == "matrix":
         return [_matrix_norm_vjp(em, g, x, ord, axis, keepdims)]
     kind, p, xv, expand, _ = _norm_setup(em, x, ord, axis, keepdims)
@@ -636,7 +693,8 @@ def _norm_vjp(em, g, out, x, ord=None, axis=None, keepdims=None):
         return [None]
     g = _real_ct(em, g)
     if kind == "two":
-        return [em.multiply(em.conj_if_complex(xv), expand(em.divide(g, _safe(em, out))))]
+        return [em.call("norm_scale", em.conj_if_complex(xv), expand(em.divide(g, _safe(em, out))),
+                        out, what="np.linalg.norm", **_reduced(axis, keepdims))]
     w = _norm_weight(em, kind, p, xv, out, expand, axis)
     if is_one(g):       # the seed 1.0 of grad: w already has x's shape
         return [w]
@@ -657,8 +715,9 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
     if kind == "zero":
         return None
     if kind == "two":
-        return em.divide(reduce_(em.real_if_complex(em.multiply(em.conj_if_complex(xv), dx))),
-                         _safe(em, out))
+        return em.divide(reduce_(em.real_if_complex(em.call(
+            "norm_scale", em.conj_if_complex(xv), dx, out, what="np.linalg.norm",
+            **_reduced(axis, keepdims)))), _safe(em, out))
     return reduce_(em.real_if_complex(em.multiply(
         _norm_weight(em, kind, p, xv, out, expand, axis), dx)))
 

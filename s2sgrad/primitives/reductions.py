@@ -340,16 +340,33 @@ def _std_denominator(em, x, out, axis, ddof):
     return em.multiply(safe, _dof(em, x, out, axis, ddof))
 
 
+# The products with x - mean go through norm_scale (primitives/linalg.py): std
+# is the norm of x - mean, and a second derivative at a constant group (std
+# == 0) in a direction that moves x - mean would lose the limit of g / std
+# (the Hessian of std(x) ** 2 came out 0, not var's): refused at run time.
 def _std_vjp(em, g, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     # d std / dx = (x - mean) / ((n - ddof) std); conj(x - mean) for complex x, as var
     g = em.divide(em.real_if_complex(g), _std_denominator(em, x, out, axis, ddof))
     g = em.unreduce(g, x, **_red_kw(axis, keepdims))
-    return [em.multiply(em.conj_if_complex(_recentered(em, x, axis, dtype)), g)]
+    # (center: a direction that does not move x - mean -- a shift, any
+    # direction of a group of one -- is not refused when reversed again)
+    return [em.call("norm_scale", em.conj_if_complex(_recentered(em, x, axis, dtype)), g, out,
+                    what="np.std", **_std_check_kw(axis, keepdims))]
+
+
+def _std_check_kw(axis, keepdims):
+    kw = {"center": True}
+    if axis is not None:
+        kw["axis"] = axis
+        kw["keepdims"] = keepdims if keepdims is not None else False
+    return kw
 
 
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     d = em.conj_if_complex(_recentered(em, x, axis, dtype))
-    s = em.sum(em.real_if_complex(em.multiply(d, dots[0])), **_red_kw(axis, keepdims))
+    s = em.sum(em.real_if_complex(em.call("norm_scale", d, dots[0], out, what="np.std",
+                                          **_std_check_kw(axis, keepdims))),
+               **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 
 

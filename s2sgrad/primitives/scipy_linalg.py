@@ -510,7 +510,11 @@ def _solve_call(em, a, b, sym, lower, transposed, band=None, kind=None):
         # the same partial read of a (transposed: of its transpose)
         return em.scipy_solve(a, b, assume_a=kind, transposed=transposed) if transposed \
             else em.scipy_solve(a, b, assume_a=kind)
-    kw = {"assume_a": "pos" if sym else "gen", "lower": lower}
+    # the symmetric matrix's own kind: 'pos' (Cholesky) only for a matrix the
+    # user declared positive definite -- a 'sym'/'her' one may be indefinite
+    # (its derivatives failed with "singular matrix" there)
+    kw = {"assume_a": ("pos" if kind in ("pos", "positive definite") else "sym") if sym
+          else "gen", "lower": lower}
     if transposed and not sym:
         kw["transposed"] = True
     return em.scipy_solve(a, b, **kw)

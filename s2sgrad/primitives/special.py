@@ -86,12 +86,24 @@ def _hypot_partials(em, out, x, y):
     return [em.divide(x, r), em.divide(y, r)]
 
 
+# x * (g / r) through norm_scale (primitives/linalg.py): its derivative in x
+# refuses a second derivative at (0, 0) in a direction that moves the point
 def _hypot_vjp(em, g, out, x, y):
     gr = em.divide(g, _safe_norm(em, out))
-    return [em.unbroadcast(em.multiply(gr, x), x), em.unbroadcast(em.multiply(gr, y), y)]
+    return [em.unbroadcast(em.call("norm_scale", x, gr, out, what="np.hypot"), x),
+            em.unbroadcast(em.call("norm_scale", y, gr, out, what="np.hypot"), y)]
 
 
-def_elementwise("hypot", np.hypot, 2, _hypot_partials, vjp=_hypot_vjp,
+def _hypot_jvp(em, dots, out, x, y):
+    total = None
+    for a, d in zip((x, y), dots):
+        if d is not None:
+            total = em.add_ct(total, em.call("norm_scale", a, d, out, what="np.hypot"))
+    return None if total is None else em.broadcast_like(
+        em.divide(total, _safe_norm(em, out)), out)
+
+
+def_elementwise("hypot", np.hypot, 2, _hypot_partials, vjp=_hypot_vjp, jvp=_hypot_jvp,
                 simplify=fold_float(math.hypot))
 
 # logaddexp2(x, y) = log2(2^x + 2^y); d/dx = 2^x / (2^x + 2^y) = sigmoid((x - y) ln 2)

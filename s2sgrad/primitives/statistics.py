@@ -953,12 +953,22 @@ def _nanstd_vjp(em, g, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     g = em.divide(em.real_if_complex(g), _nanstd_denominator(em, a, out, axis, ddof, keepdims))
     g = em.unreduce(g, a, **_red_kw(axis, keepdims))
     d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
-    return [_nan_zeroed(em, a, em.multiply(d, g))]
+    # through norm_scale (primitives/linalg.py), as np.std: a second derivative
+    # at a constant group (std exactly 0) moving x - mean is refused, not 0
+    r = em.unreduce(out, a, **_red_kw(axis, keepdims))
+    p = _nan_zeroed(em, a, em.call("norm_scale", d, g, r, what="np.nanstd"))
+    # centred again over the finite entries (it is, up to rounding), as np.std's
+    # rule: reversed again, a direction not moving x - nanmean (a shift, a
+    # group of one) is not refused
+    mean_p = em.divide(em.sum(p, **_keep_kw(axis)), _nan_count(em, a, axis, True))
+    return [_nan_zeroed(em, a, em.subtract(p, mean_p))]
 
 
 def _nanstd_jvp(em, dots, out, a, axis=None, dtype=None, ddof=None, keepdims=None):
     d = em.conj_if_complex(_nan_centered(em, a, axis, dtype))
-    s = em.sum(em.real_if_complex(em.multiply(d, _nan_zeroed(em, a, dots[0]))),
+    r = em.unreduce(out, a, **_red_kw(axis, keepdims))
+    s = em.sum(em.real_if_complex(em.call("norm_scale", d, _nan_zeroed(em, a, dots[0]), r,
+                                          what="np.nanstd")),
                **_red_kw(axis, keepdims))
     return em.divide(s, _nanstd_denominator(em, a, out, axis, ddof, keepdims))
 
