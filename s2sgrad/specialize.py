@@ -1254,7 +1254,7 @@ _REWRITTEN = frozenset({
     "batch_helper", "multiply", "unbroadcast", "unreduce", "broadcast_like", "matmul_vjp_a",
     "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "sum", "mean", "max", "min", "prod",
     "real_if_complex", "conj_if_complex", "require_real", "grad_like", "csign",
-    "check_rule_output", "stop_gradient", "scalar_seed", "sigmoid"})
+    "check_rule_output", "stop_gradient", "scalar_seed", "sigmoid", "norm_scale"})
 
 
 def _eval_operator(e, args, kwargs):
@@ -1569,6 +1569,11 @@ class _Rewriter:
             # these very shapes and dtypes (its result is known), so it always will
             self.subst[e.outs[0]] = e.args[0]
             return []
+        if name == "norm_scale" and len(e.args) >= 2:
+            # x * s at run time (runtime.norm_scale); only its derivative checks a
+            # zero norm, and specialised code is never differentiated again
+            x, s = e.args[0], e.args[1]
+            return self.emit(e, lambda em: em.multiply(x, s))
         if name == "stop_gradient":
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]

@@ -568,3 +568,31 @@ def test_mixed_join_keeps_types_apart():
     assert _join(m, np.ones(2)) is UNKNOWN                # not a 0-d value
     assert _join(np.ones(2), np.ones(2, np.float32)) is UNKNOWN
     assert _join(1.0, 2.0) == 1.0
+
+
+@pytest.mark.parametrize("loss", [
+    lambda x: np.sum(np.abs(x)),
+    lambda x: np.linalg.norm(x) * 2.0,
+    lambda x: np.std(x),
+    lambda x: np.sum(np.hypot(x, 2.0 * x + 1.0)),
+])
+def test_norm_scale_is_a_multiply_in_specialised_code(loss):
+    # norm_scale(x, s, r) is x * s at run time; only its derivative checks a
+    # zero norm, and specialised code is not differentiated again: no helper
+    # call is left (grad(sum(abs(x))) was ~0.7 us dearer with it)
+    x = np.array([0.3, -1.2, 2.0, -0.4])
+    g = s2sgrad.grad(loss)
+    got = g(x)
+    assert "norm_scale" not in g.source
+    eps = 1e-6
+    fd = np.array([(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps) for e in np.eye(4)])
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
+    x32 = x.astype(np.float32)
+    assert g(x32).dtype == np.float32
+    # second order still goes through the checked helper: the Hessian of
+    # norm ** 2 at 0 is refused (the chain rule would give 0, not 2 I) ...
+    with pytest.raises(ValueError, match="second derivative"):
+        s2sgrad.hessian(lambda x: np.linalg.norm(x) ** 2)(np.zeros(3))
+    # ... and is right away from 0
+    np.testing.assert_allclose(s2sgrad.hessian(lambda x: np.linalg.norm(x) ** 2)(x),
+                               2.0 * np.eye(4), atol=1e-12)
