@@ -38,6 +38,16 @@ _ALLOWED = {"rtol", "atol", "h0", "hmax", "hmin", "mxstep", "mxordn", "mxords", 
             "tfirst", "ixpr", "mxhnil"}
 
 
+
+def _extra_args(extra, seq_type):
+    """The values of an ``args=`` tuple (a tuple made in the function or a
+    constant one) as a list; None for anything else."""
+    if isinstance(extra, seq_type):
+        return list(extra.items)
+    if isinstance(extra, Const) and isinstance(extra.value, tuple):
+        return [Const(v) for v in extra.value]
+    return None
+
 def _canonicalize(args, kwargs):
     """``odeint(func, y0, t, args=(a, b), rtol=...)`` -> operands ``(y0, t,
     a, b)`` and options ``func=<the function>, rtol=...``."""
@@ -53,12 +63,8 @@ def _canonicalize(args, kwargs):
             "free variables); pass the values it reads through args=(...), e.g. "
             "odeint(lambda y, t, a: -a * y, y0, t, args=(a,))")
     y0, t = a.pop("y0"), a.pop("t")
-    extra = a.pop("args", Const(()))
-    if isinstance(extra, Seq):
-        extra = list(extra.items)
-    elif isinstance(extra, Const) and isinstance(extra.value, tuple):
-        extra = [Const(v) for v in extra.value]
-    else:
+    extra = _extra_args(a.pop("args", Const(())), Seq)
+    if extra is None:
         raise S2SGradError("scipy.integrate.odeint: pass args as a tuple, e.g. args=(a, b)")
     opts = {"func": Const(func)}
     for k, v in a.items():
@@ -327,13 +333,10 @@ def _quad_canonicalize(args, kwargs):
             "variables); pass the values it reads through args=(...), e.g. "
             "quad(lambda x, th: np.exp(-th * x), 0.0, 1.0, args=(th,))")
     lo, hi = a.pop("a"), a.pop("b")
-    extra = a.pop("args", Const(()))
-    if isinstance(extra, Seq):
-        extra = list(extra.items)
-    elif isinstance(extra, Const) and isinstance(extra.value, tuple):
-        extra = [Const(v) for v in extra.value]
-    else:
-        extra = [extra]                  # args=theta: SciPy makes it (theta,)
+    given = a.pop("args", Const(()))
+    extra = _extra_args(given, Seq)
+    if extra is None:
+        extra = [given]                  # args=theta: SciPy makes it (theta,)
     opts = {"func": Const(func)}
     for k, v in a.items():
         if k in _QUAD_ALLOWED:
