@@ -742,6 +742,20 @@ def report(results, title, show=("wrong", "error", "unsmooth", "n/a", "refused")
             print(f"  [{r.case.area}] {r.case.name} ({r.mode}): {r.detail}")
 
 
+def main(argv, all_cases, order2_of, label):
+    """A port's command line: ``python -m tests.ports.<port> [areas] [--order2]``
+    runs its cases (those of the named areas; with ``--order2`` each case's
+    second-order form, ``order2_of(case)``) and prints the report."""
+    areas = set(a for a in argv if not a.startswith("--")) or None
+    cases = all_cases(areas)
+    if "--order2" in argv:
+        cases = [c for c in map(order2_of, cases) if c is not None]
+    results = run_all(cases, progress=True)
+    report(results, f"{label}: {len(cases)} cases" +
+           (" (second order)" if "--order2" in argv else ""))
+    return 0
+
+
 def order2(case, modes=("rr", "fr")):
     """``case`` checked in second order (``modes``), as autograd's and JAX's
     ``check_grads(order=2)`` and PyTorch's ``gradgradcheck`` check their

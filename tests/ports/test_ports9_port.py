@@ -84,14 +84,7 @@ def test_ports9_order2(case):
 
 
 def main(argv):
-    areas = set(a for a in argv if not a.startswith("--")) or None
-    cases = all_cases(areas)
-    if "--order2" in argv:
-        cases = [c for c in map(order2, cases) if c is not None]
-    results = harness.run_all(cases, progress=True)
-    harness.report(results, f"ports9: {len(cases)} cases" +
-                   (" (second order)" if "--order2" in argv else ""))
-    return 0
+    return harness.main(argv, all_cases, order2, "ports9")
 
 
 if __name__ == "__main__":
