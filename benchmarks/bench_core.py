@@ -1,4 +1,4 @@
-"""Generated gradients vs hand-written NumPy gradients.
+r"""Generated gradients vs hand-written NumPy gradients.
 
 For each problem -- (a) logistic regression, (b) softmax regression
 (cross-entropy through a stable log-sum-exp), (c) a two-layer tanh MLP with a

@@ -945,6 +945,16 @@ def sigmoid(z):
 __all__ += ["sigmoid"]
 
 
+def sigmoid_link(s, z):
+    """``s`` itself: the logistic value ``s = 1 / (1 + e^-z)`` the user's own
+    operations computed from ``z``; s2sgrad differentiates it as ``s (1 - s)``
+    in ``z`` (s2sgrad.invariance.link_sigmoids)."""
+    return s
+
+
+__all__ += ["sigmoid_link"]
+
+
 def stop_gradient(x):
     """``x`` itself; s2sgrad treats its derivative as zero (as JAX's
     ``lax.stop_gradient``).  Useful for a log-sum-exp shift:

@@ -1254,7 +1254,8 @@ _REWRITTEN = frozenset({
     "batch_helper", "multiply", "unbroadcast", "unreduce", "broadcast_like", "matmul_vjp_a",
     "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "sum", "mean", "max", "min", "prod",
     "real_if_complex", "conj_if_complex", "require_real", "grad_like", "csign",
-    "check_rule_output", "stop_gradient", "scalar_seed", "sigmoid", "norm_scale"})
+    "check_rule_output", "stop_gradient", "scalar_seed", "sigmoid", "norm_scale",
+    "sigmoid_link"})
 
 
 def _eval_operator(e, args, kwargs):
@@ -1574,7 +1575,7 @@ class _Rewriter:
             # zero norm, and specialised code is never differentiated again
             x, s = e.args[0], e.args[1]
             return self.emit(e, lambda em: em.multiply(x, s))
-        if name == "stop_gradient":
+        if name in ("stop_gradient", "sigmoid_link"):
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
             return []
@@ -1944,7 +1945,9 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     step.  Rewrites ``func`` in place (``t`` must have no other reader;
     values that may be dask/CuPy arrays, ``foreign``, are left alone)."""
     from .primitives.mutation import may_repeat
+    from .distinct import distinct_index
     readers: dict = {}
+    defs: dict = {}            # (index arrays' producers: distinct_index's proofs)
 
     def count(block):
         for e in block.eqns:
@@ -1958,6 +1961,9 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                 readers[r] = readers.get(r, 0) + 1
     count(func.body)
     del count  # (breaks the recursive closure's reference cycle)
+    for e in iter_eqns(func.body):
+        for o in e.outs:
+            defs[o] = e
     for r in func.results:
         if isinstance(r, Var):
             readers[r] = readers.get(r, 0) + 1
@@ -1989,7 +1995,9 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                     continue
                 b.eqns[k] = Eqn(acc_prim, (acc, g, x) + tuple(parts), {}, e.outs,
                                 {"index": ia.params["index"],
-                                 "repeat": may_repeat(ia.params["index"], parts)}, e.loc)
+                                 "repeat": may_repeat(ia.params["index"], parts) and
+                                 not distinct_index(ia.params["index"], parts, defs, inf)},
+                                e.loc)
                 b.eqns[made.pop(t)] = None
                 break
         b.eqns = [e for e in b.eqns if e is not None]

@@ -249,6 +249,15 @@ def_elementwise("log10", np.log10, 1,
 def_elementwise("sigmoid", runtime.sigmoid, 1,
                 lambda em, out, z: [em.multiply(out, em.subtract(1, out))], pyname="sigmoid")
 
+# sigmoid_link(s, z) = s, where s = 1 / (1 + e^-z) was computed by the user's
+# own operations from a detached z (s2sgrad.invariance.link_sigmoids): the
+# value is the user's, bit for bit; d/dz = s (1 - s) from the output alone,
+# so the backward pass keeps s instead of e^-z and 1 + e^-z.  (Written with
+# the link's output, so its own derivative -- second order -- is exact.)
+def_elementwise("sigmoid_link", runtime.sigmoid_link, 2,
+                lambda em, out, s, z: [None, em.multiply(out, em.subtract(1, out))],
+                pyname="sigmoid_link")
+
 # logaddexp(x, y) = log(e^x + e^y); d/dx = e^x / (e^x + e^y) = 1 / (1 + e^(y - x)),
 # a logistic sigmoid.  Written without the output, so a gradient that does not
 # need the loss value drops the (costly) forward logaddexp; e^(y - x)
