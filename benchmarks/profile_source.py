@@ -55,7 +55,7 @@ def instrument(fn, source):
 def main(argv):
     name = argv[0] if argv else "logistic"
     which = argv[1] if len(argv) > 1 else "large"
-    for pname, loss, hand, make, sizes in bench_core.PROBLEMS:
+    for pname, loss, hand, make, sizes in bench_core.PROBLEMS + bench_core.MORE_PROBLEMS:
         if pname.startswith(name):
             break
     else:

@@ -527,7 +527,7 @@ VIEW_OPERANDS = {
     "moveaxis": (0,), "squeeze": (0,), "expand_dims": (0,), "broadcast_to": (0,),
     "broadcast_like": (0,), "unbroadcast": (0,), "unreduce": (0,), "asarray": (0,),
     "asanyarray": (0,), "ascontiguousarray": (0,), "asfortranarray": (0,),
-    "diagonal": (0,), "float": (0,), "stop_gradient": (0,), "sigmoid_link": (0,),
+    "diagonal": (0,), "float": (0,), "stop_gradient": (0,), "sigmoid_link": (0,), "softmax_link": (0,),
     "list_get": (0,),
     "atleast_1d": (0,), "atleast_2d": (0,), "atleast_3d": (0,), "einsum": None,
     "list_build": None, "list_append": None, "make_tuple": None, "make_list": None,

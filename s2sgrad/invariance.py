@@ -408,41 +408,43 @@ def _uses(func: Func) -> dict:
 
 
 def link_sigmoids(func: Func) -> Func:
-    """``func`` with every ``1 / (1 + exp(-z))`` chain (see above) linked, in
-    every block (loop bodies too).  Returns ``func`` itself when there is none."""
+    """``func`` with every ``1 / (1 + exp(-z))`` chain (see above) and every
+    softmax ``e / sum(e, axis, keepdims=True)``, ``e = exp(z)``
+    (:func:`_softmax_chain`) linked, in every block (loop bodies too).
+    Returns ``func`` itself when there is none."""
     if not any(e.prim.name == "divide" for e in _iter(func.body)):
         return func
     uses = _uses(func)
-    stop, link = REGISTRY["stop_gradient"], REGISTRY["sigmoid_link"]
+    stop = REGISTRY["stop_gradient"]
 
     def block(b):
         defs = {o: k for k, e in enumerate(b.eqns) for o in e.outs}
-        plan = {}                 # divide position -> (negative position, z)
+        starts, ends = {}, {}     # detached position -> z; divide position -> link
         for k, e in enumerate(b.eqns):
-            if e.prim.name != "divide" or len(e.args) != 2 or e.kwargs or \
-                    len(e.outs) != 1 or not _is_one(e.args[0]):
+            if e.prim.name != "divide" or len(e.args) != 2 or e.kwargs or len(e.outs) != 1:
                 continue
-            chain = _chain(b, defs, e.args[1], uses)
-            if chain is not None:
-                plan[k] = chain
+            hit = _chain(b, defs, e.args[1], uses) if _is_one(e.args[0]) else \
+                _softmax_chain(b, defs, e.args, uses)
+            if hit is not None and hit[0] not in starts:
+                start, z, link, extra = hit
+                starts[start] = z
+                ends[k] = (link, z, extra)
         changed = False
         out = []
-        starts = {neg: (k, z) for k, (neg, z) in plan.items()}
-        detached = {}
         for k, e in enumerate(b.eqns):
             for sub in e.blocks():
                 changed |= block(sub)
             if k in starts:
-                z = starts[k][1]
+                z = starts[k]
                 zd = Var(z.hint, shape=z.shape)
                 out.append(Eqn(stop, (z,), {}, (zd,), {}, e.loc))
                 e = Eqn(e.prim, (zd,), {}, e.outs, e.params, e.loc)
-                detached[starts[k][0]] = z
-            if k in detached:
+            if k in ends:
+                link, z, extra = ends[k]
                 s = e.outs[0]
                 s0 = Var(s.hint, shape=s.shape)
                 out.append(Eqn(e.prim, e.args, e.kwargs, (s0,), e.params, e.loc))
-                out.append(Eqn(link, (s0, detached[k]), {}, (s,), {}, e.loc))
+                out.append(Eqn(REGISTRY[link], (s0, z) + extra, {}, (s,), {}, e.loc))
                 changed = True
                 continue
             out.append(e)
@@ -455,6 +457,27 @@ def link_sigmoids(func: Func) -> Func:
     block(func.body)
     del block   # (breaks the recursive closure's reference cycle)
     return func
+
+
+def _softmax_chain(b, defs, args, uses):
+    """(position of ``e = exp(z)``, z, "softmax_link", (axis,)) when the
+    divide's operands are ``e`` and ``s = sum(e, axis=<int>, keepdims=True)``
+    in block ``b``, ``e`` read only by the sum and the divide and ``s`` only
+    by the divide; else None."""
+    ex, s = args
+    if not isinstance(ex, Var) or not isinstance(s, Var) or ex not in defs or \
+            s not in defs or uses.get(ex) != 2 or uses.get(s) != 1:
+        return None
+    exp, sm = b.eqns[defs[ex]], b.eqns[defs[s]]
+    if exp.prim.name != "exp" or len(exp.args) != 1 or exp.kwargs or \
+            not isinstance(exp.args[0], Var) or sm.prim.name != "sum" or \
+            len(sm.args) != 1 or sm.args[0] is not ex or set(sm.kwargs) != {"axis", "keepdims"}:
+        return None
+    axis, keep = (v.value if isinstance(v, Const) else v
+                  for v in (sm.kwargs["axis"], sm.kwargs["keepdims"]))
+    if type(axis) is not int or keep is not True:
+        return None
+    return defs[ex], exp.args[0], "softmax_link", (Const(axis),)
 
 
 def _copy_block(b):
@@ -472,7 +495,7 @@ def _iter(b):
 
 
 def _chain(b, defs, u, uses):
-    """(position of ``n = negative(z)``, z) when ``u = 1 + exp(n)`` in block
+    """(position of ``n = negative(z)``, z, "sigmoid_link", ()) when ``u = 1 + exp(n)`` in block
     ``b`` with ``u``, ``exp(n)`` and ``n`` used once (by the chain), else None."""
     if not isinstance(u, Var) or u not in defs or uses.get(u) != 1:
         return None
@@ -493,4 +516,4 @@ def _chain(b, defs, u, uses):
     if neg.prim.name != "negative" or len(neg.args) != 1 or neg.kwargs or \
             not isinstance(neg.args[0], Var):
         return None
-    return defs[n], neg.args[0]
+    return defs[n], neg.args[0], "sigmoid_link", ()

@@ -955,6 +955,16 @@ def sigmoid_link(s, z):
 __all__ += ["sigmoid_link"]
 
 
+def softmax_link(a, z, axis):
+    """``a`` itself: the softmax ``a = e^z / sum(e^z, axis, keepdims=True)``
+    the user's own operations computed from ``z``; s2sgrad differentiates it
+    as ``(g - sum(g a, axis)) a`` in ``z`` (s2sgrad.invariance.link_softmaxes)."""
+    return a
+
+
+__all__ += ["softmax_link"]
+
+
 def stop_gradient(x):
     """``x`` itself; s2sgrad treats its derivative as zero (as JAX's
     ``lax.stop_gradient``).  Useful for a log-sum-exp shift:

@@ -1255,7 +1255,7 @@ _REWRITTEN = frozenset({
     "matmul_vjp_b", "dot_vjp_a", "dot_vjp_b", "sum", "mean", "max", "min", "prod",
     "real_if_complex", "conj_if_complex", "require_real", "grad_like", "csign",
     "check_rule_output", "stop_gradient", "scalar_seed", "sigmoid", "norm_scale",
-    "sigmoid_link"})
+    "sigmoid_link", "softmax_link"})
 
 
 def _eval_operator(e, args, kwargs):
@@ -1575,7 +1575,7 @@ class _Rewriter:
             # zero norm, and specialised code is never differentiated again
             x, s = e.args[0], e.args[1]
             return self.emit(e, lambda em: em.multiply(x, s))
-        if name in ("stop_gradient", "sigmoid_link"):
+        if name in ("stop_gradient", "sigmoid_link", "softmax_link"):
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
             return []

@@ -262,3 +262,74 @@ def test_gru_benchmark_tapes_and_values():
     assert src.count("np.empty((7,") + src.count("np.empty((6, 4, 5)") == 4 + 4, src
     for a, h in zip(got, b.gru_hand(*args)):
         np.testing.assert_allclose(a, h, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ softmax
+
+def _attn(S, W):
+    S = S - np.max(S, axis=1, keepdims=True)
+    A = np.exp(S)
+    A = A / np.sum(A, axis=1, keepdims=True)
+    return np.sum(A * W)
+
+
+def _softmax_axis0(S, W):
+    E = np.exp(S)
+    return np.sum(np.log1p(E / E.sum(axis=0, keepdims=True)) * W)
+
+
+@pytest.mark.parametrize("f", [_attn, _softmax_axis0])
+@pytest.mark.parametrize("shape", [(5, 6), (80, 70)])     # (80, 70): compact examples
+def test_softmax_linked(f, shape):
+    rng = np.random.default_rng(2)
+    S, W = rng.standard_normal(shape), rng.standard_normal(shape)
+    g = grad(f)
+    got = g(S, W)
+    got = g(S, W)            # (the specialised code)
+    src = code(g)
+    # e^z is not kept beside the softmax (one exponential array, divided in
+    # place), and the quotient rule's 1 / sum(e^z) is not formed
+    assert "softmax_link" not in src and src.count("exp(") == 1 and "/= " in src, src
+    assert "np.divide(_1_0" not in src, src
+    if shape == (5, 6):
+        np.testing.assert_allclose(got, fd(f, (S, W), 0), rtol=1e-6, atol=1e-8)
+    # against the quotient rule written out (NumPy)
+    ax = 1 if f is _attn else 0
+    Z = S - np.max(S, axis=1, keepdims=True) if f is _attn else S
+    E = np.exp(Z)
+    A = E / E.sum(axis=ax, keepdims=True)
+    gA = W if f is _attn else W / (1 + A)
+    ref = (gA - np.sum(gA * A, axis=ax, keepdims=True)) * A
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+    v, _ = value_and_grad(f)(S, W)
+    assert v == f(S, W)
+
+
+def test_softmax_float32_second_order_and_other_uses():
+    rng = np.random.default_rng(3)
+    S, W = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    g32 = grad(_attn)(S.astype(np.float32), W.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, fd(_attn, (S, W), 0), rtol=2e-3, atol=2e-4)
+    H = hessian(lambda s: _attn(s.reshape(3, 4), W))(S.ravel())
+    gf = grad(lambda s: _attn(s.reshape(3, 4), W))
+    eye = np.eye(12)
+    Hfd = np.array([(gf(S.ravel() + 1e-5 * eye[i]) - gf(S.ravel() - 1e-5 * eye[i])) / 2e-5
+                    for i in range(12)])
+    np.testing.assert_allclose(H, Hfd, rtol=1e-5, atol=1e-7)
+
+    # e read a third time, the sum read twice, no keepdims: not linked, still right
+    def f1(S, W):
+        E = np.exp(S)
+        return np.sum(E / np.sum(E, axis=1, keepdims=True) * W) + np.sum(E)
+
+    def f2(S, W):
+        E = np.exp(S)
+        s = np.sum(E, axis=1, keepdims=True)
+        return np.sum(E / s * W) + np.sum(s ** 2)
+
+    def f3(S, W):
+        E = np.exp(S)
+        return np.sum(E / np.sum(E, axis=1)[:, None] * W)
+    for fn in (f1, f2, f3):
+        np.testing.assert_allclose(grad(fn)(S, W), fd(fn, (S, W), 0), rtol=1e-6, atol=1e-8)

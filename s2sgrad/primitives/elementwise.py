@@ -32,7 +32,7 @@ import numpy as np
 from .. import runtime
 from ..ir import Const, Var
 from . import printing
-from .core import Emitter, defprim, get, is_one, shape_elementwise
+from .core import Emitter, defprim, get, is_one, shape_elementwise, shape_of
 
 
 def _num(a):
@@ -257,6 +257,30 @@ def_elementwise("sigmoid", runtime.sigmoid, 1,
 def_elementwise("sigmoid_link", runtime.sigmoid_link, 2,
                 lambda em, out, s, z: [None, em.multiply(out, em.subtract(1, out))],
                 pyname="sigmoid_link")
+
+# softmax_link(a, z, axis) = a, where a = e^z / sum(e^z, axis, keepdims=True)
+# was computed by the user's own operations from a detached z (s2sgrad.
+# invariance.link_softmaxes): d/dz of <g, a> is (g - sum(g a, axis)) a, from
+# the output alone, so e^z need not be kept beside a.  (Not elementwise: a
+# batched softmax_link runs per example, see s2sgrad.batching.)
+def _softmax_link_vjp(em, g, out, a, z, axis):
+    s = em.sum(em.multiply(g, out), axis=axis, keepdims=True)
+    return [None, em.unbroadcast(em.multiply(em.subtract(g, s), out), z), None]
+
+
+def _softmax_link_jvp(em, dots, out, a, z, axis):
+    d = dots[1]
+    if d is None:
+        return None
+    d = em.broadcast_like(d, out)
+    s = em.sum(em.multiply(d, out), axis=axis, keepdims=True)
+    return em.multiply(em.subtract(d, s), out)
+
+
+defprim("softmax_link", runtime.softmax_link, sig="a, z, axis, /", vjp=_softmax_link_vjp,
+        jvp=_softmax_link_jvp, pyname="softmax_link", shape_safe=True,
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="a itself (a softmax of z the user computed); derivative (g - sum(g a)) a in z")
 
 # logaddexp(x, y) = log(e^x + e^y); d/dx = e^x / (e^x + e^y) = 1 / (1 + e^(y - x)),
 # a logistic sigmoid.  Written without the output, so a gradient that does not
