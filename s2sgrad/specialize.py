@@ -1993,17 +1993,66 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
                 if a is None or xv is None or out is None or a.shape != xv.shape or \
                         out.shape != a.shape or out.dtype != a.dtype:
                     continue
-                b.eqns[k] = Eqn(acc_prim, (acc, g, x) + tuple(parts), {}, e.outs,
-                                {"index": ia.params["index"],
-                                 "repeat": may_repeat(ia.params["index"], parts) and
-                                 not distinct_index(ia.params["index"], parts, defs, inf)},
-                                e.loc)
+                repeat = may_repeat(ia.params["index"], parts) and \
+                    not distinct_index(ia.params["index"], parts, defs, inf)
+                scalar = None if repeat else _broadcast_scalar(g, defs, inf, readers, a.dtype)
+                b.eqns[k] = Eqn(acc_prim, (acc, g if scalar is None else scalar[0], x) +
+                                tuple(parts), {}, e.outs,
+                                {"index": ia.params["index"], "repeat": repeat,
+                                 **({"negate": True} if scalar and scalar[1] else {})}, e.loc)
                 b.eqns[made.pop(t)] = None
+                for dead in scalar[2] if scalar else ():
+                    b.eqns = [None if x_ is dead else x_ for x_ in b.eqns]
                 break
         b.eqns = [e for e in b.eqns if e is not None]
     block(func.body)
     del block  # (breaks the recursive closure's reference cycle)
     return func
+
+
+def _broadcast_scalar(g, defs, inf, readers, dtype):
+    """(s, negated, equations left dead) when ``g`` is ``np.broadcast_to(s,
+    shape)`` or its negation, ``s`` a 0-d NumPy array or scalar (the seed of
+    a mean's adjoint): ``acc[idx] += g`` is then ``acc[idx] += s`` (or ``-= s``), the
+    same additions -- NumPy broadcasts ``s`` over the selected elements, and
+    a 0-d array takes part in type promotion as the broadcast array does --
+    without the broadcast and the negated full-size copy.  Also ``np.full(shape,
+    v, dtype=dtype)`` of a Python number ``v`` (the folded seed), ``dtype``
+    the accumulator's: ``acc[idx] += v`` converts ``v`` to that dtype first,
+    as ``np.full`` did.  Else None."""
+    chain = []
+    e = defs.get(g)
+    neg = e is not None and e.prim.name == "negative" and len(e.args) == 1 and not e.kwargs
+    if neg:
+        chain.append(e)
+        e = defs.get(e.args[0])
+    if e is not None and e.prim.name == "full" and len(e.args) == 2 and \
+            isinstance(e.args[1], Const) and type(e.args[1].value) in (int, float) and \
+            set(e.kwargs) == {"dtype"} and isinstance(e.kwargs["dtype"], Const):
+        try:
+            same = np.dtype(e.kwargs["dtype"].value) == dtype
+        except TypeError:
+            same = False
+        if not same:
+            return None
+        s = e.args[1]
+    elif e is None or e.prim.name != "broadcast_to" or e.kwargs or not e.args or \
+            not isinstance(e.args[0], Var):
+        return None
+    else:
+        s = e.args[0]
+        sv = inf.val(s)
+        if not (type(sv) is np.ndarray and sv.ndim == 0 or isinstance(sv, np.number)):
+            return None     # (a Python scalar would take part in promotion as a weak type)
+    chain.append(e)
+    # (left dead where the index_add was g's one reader, and the negation
+    # the broadcast's)
+    dead = []
+    if readers.get(g) == 1:
+        dead.append(chain[0])
+        if neg and readers.get(e.outs[0]) == 1:
+            dead.append(e)
+    return s, neg, dead
 
 
 def defer_row_accumulation(func: Func, inf, foreign=frozenset()) -> Func:

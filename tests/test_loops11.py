@@ -43,7 +43,9 @@ def test_arange_rows_scatter_without_add_at():
     g = grad(_xent)
     got = g(W, X, labels)
     src = code(g)
-    assert "np.add.at" not in src and "labels] +=" in src, src
+    # the mean's seed -1/n added at the picked elements: no broadcast array
+    assert "np.add.at" not in src and "labels] -= " in src, src
+    assert "broadcast_to" not in src, src
     np.testing.assert_allclose(got, fd(_xent, (W, X, labels), 0), rtol=1e-6, atol=1e-8)
     v, _ = value_and_grad(_xent)(W, X, labels)
     assert v == _xent(W, X, labels)
@@ -51,7 +53,9 @@ def test_arange_rows_scatter_without_add_at():
 
 def test_arange_rows_scatter_float32():
     W, X, labels = _xdata(dtype=np.float32)
-    g = grad(_xent)(W, X, labels)
+    gf = grad(_xent)
+    g = gf(W, X, labels)
+    assert "labels] -= " in code(gf)
     assert g.dtype == np.float32
     ref = fd(_xent, (W.astype(np.float64), X.astype(np.float64), labels), 0)
     np.testing.assert_allclose(g, ref, rtol=2e-3, atol=2e-4)
@@ -333,3 +337,29 @@ def test_softmax_float32_second_order_and_other_uses():
         return np.sum(E / np.sum(E, axis=1)[:, None] * W)
     for fn in (f1, f2, f3):
         np.testing.assert_allclose(grad(fn)(S, W), fd(fn, (S, W), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_scalar_cotangent_forms():
+    # a Python-float weight on the picked sum (a weak scalar: the broadcast
+    # stays), a sum (no mean), and a float32 mean: values and gradients
+    W, X, labels = _xdata()
+
+    def f1(W, X, labels):
+        Z = X @ W
+        return np.sum(Z ** 2) - 0.3 * np.sum(Z[np.arange(7), labels])
+
+    def f2(W, X, labels, c):
+        Z = X @ W
+        return np.sum(Z ** 2) + np.mean(Z[np.arange(7), labels]) * c
+
+    for f, extra in ((f1, ()), (f2, (np.float64(1.7),)), (f2, (2.5,))):
+        args = (W, X, labels) + extra
+        g = grad(f)
+        got = g(*args)
+        got = g(*args)
+        assert "np.add.at" not in code(g)
+        np.testing.assert_allclose(got, fd(f, args, 0), rtol=1e-6, atol=1e-7)
+    W32, X32 = W.astype(np.float32), X.astype(np.float32)
+    g32 = grad(f2)(W32, X32, labels, np.float32(1.7))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, fd(f2, (W, X, labels, 1.7), 0), rtol=2e-3, atol=2e-4)

@@ -243,7 +243,11 @@ UFUNC_AT = defprim("ufunc_at", _ufunc_at_impl, sig="y, v, /, *parts", vjp=ufunc_
 # arrays), so ``np.add.at`` accumulates the repeats.
 
 
-def _index_accumulate_impl(acc, g, x, *parts, index, repeat=True):
+def _index_accumulate_impl(acc, g, x, *parts, index, repeat=True, negate=False):
+    # (negate: ``acc[idx] -= g``, made where g is the negation of a broadcast
+    # scalar: a - s is a + (-s) exactly)
+    if negate:
+        g = -g
     return acc + runtime.index_add(g, x, evaluate_template(index, parts))
 
 
@@ -263,7 +267,8 @@ def _index_accumulate_stmt(cg, e, indent):
             cg.atom(g)], {}))
     else:
         node = ast.AugAssign(target=ast.Subscript(value=tgt, slice=idx, ctx=ast.Store()),
-                             op=ast.Add(), value=cg.atom(g))
+                             op=ast.Sub() if e.params.get("negate") else ast.Add(),
+                             value=cg.atom(g))
     lines.append(indent + _to_source(node))
     return lines
 
