@@ -1821,10 +1821,16 @@ def _column(e) -> bool:
 
 
 def _row_printable(e) -> bool:
-    """An elementwise NumPy ufunc printed as ``np.<name>(..., out=...)``."""
+    """An elementwise NumPy ufunc printed as ``np.<name>(..., out=...)``, or a
+    matrix product ``np.matmul(a, b, out=T[k])`` (the gate pre-activation
+    ``x @ Wz`` of a recurrent step, which the step goes on in place: the same
+    product into the row instead of a new array copied there later; the
+    caller checks the row has the product's shape and dtype)."""
     impl = e.prim.impl
     return isinstance(impl, np.ufunc) and impl.nout == 1 and not e.kwargs and \
-        len(e.outs) == 1 and not e.blocks() and e.prim.name in _UFUNC_PRINTABLE
+        len(e.outs) == 1 and not e.blocks() and (
+            e.prim.name in _UFUNC_PRINTABLE or
+            e.prim.name == "matmul" and impl is np.matmul and len(e.args) == 2)
 
 
 def _shape_only(user, a) -> bool:

@@ -264,6 +264,11 @@ def test_gru_benchmark_tapes_and_values():
     src = code(g)
     # four tapes, as hand-written BPTT: h, z, r, c (not e^-z, 1 + e^-z, ...)
     assert src.count("np.empty((7,") + src.count("np.empty((6, 4, 5)") == 4 + 4, src
+    # each gate's pre-activation is computed in its tape's row and the step goes
+    # on there in place (no copy into the tape at the end of the step)
+    for w, tape in (("Wz", "z_tape"), ("Wr", "r_tape"), ("Wn", "c_tape")):
+        assert f"np.matmul(x, {w}, out={tape}[t])" in src, src
+    assert "_tape[t] = " not in src, src
     for a, h in zip(got, b.gru_hand(*args)):
         np.testing.assert_allclose(a, h, rtol=1e-10, atol=1e-12)
 
@@ -363,3 +368,25 @@ def test_scalar_cotangent_forms():
     g32 = grad(f2)(W32, X32, labels, np.float32(1.7))
     assert g32.dtype == np.float32
     np.testing.assert_allclose(g32, fd(f2, (W, X, labels, 1.7), 0), rtol=2e-3, atol=2e-4)
+
+
+def test_matmul_row_reads_the_row_it_writes():
+    # the product's operand is the very row it is written into (NumPy's
+    # ufuncs, matmul included, handle overlapping operands as if copied)
+    def f(W, h0):
+        h = h0
+        hs = []
+        for t in range(4):
+            a = h @ W
+            a = np.tanh(a)
+            hs.append(a)
+            h = a
+        return np.sum(np.stack(hs) ** 2)
+    rng = np.random.default_rng(4)
+    W, h0 = rng.standard_normal((3, 3)) * 0.5, rng.standard_normal((2, 3))
+    g = grad(f)
+    got = g(W, h0)
+    got = g(W, h0)
+    np.testing.assert_allclose(got, fd(f, (W, h0), 0), rtol=1e-6, atol=1e-8)
+    v, _ = value_and_grad(f)(W, h0)
+    assert v == f(W, h0)
