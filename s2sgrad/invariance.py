@@ -416,19 +416,11 @@ def link_sigmoids(func: Func) -> Func:
         return func
     uses = _uses(func)
     stop = REGISTRY["stop_gradient"]
+    if not any(_plan(b, uses)[0] for b in _blocks(func.body)):
+        return func               # (nothing to link: no copy of the function)
 
     def block(b):
-        defs = {o: k for k, e in enumerate(b.eqns) for o in e.outs}
-        starts, ends = {}, {}     # detached position -> z; divide position -> link
-        for k, e in enumerate(b.eqns):
-            if e.prim.name != "divide" or len(e.args) != 2 or e.kwargs or len(e.outs) != 1:
-                continue
-            hit = _chain(b, defs, e.args[1], uses) if _is_one(e.args[0]) else \
-                _softmax_chain(b, defs, e.args, uses)
-            if hit is not None and hit[0] not in starts:
-                start, z, link, extra = hit
-                starts[start] = z
-                ends[k] = (link, z, extra)
+        starts, ends = _plan(b, uses)
         changed = False
         out = []
         for k, e in enumerate(b.eqns):
@@ -478,6 +470,32 @@ def _softmax_chain(b, defs, args, uses):
     if type(axis) is not int or keep is not True:
         return None
     return defs[ex], exp.args[0], "softmax_link", (Const(axis),)
+
+
+def _plan(b, uses):
+    """({detached position: z}, {divide position: (link, z, extra operands)})
+    of the sigmoid and softmax chains of block ``b`` (not its nested blocks)."""
+    defs = None
+    starts, ends = {}, {}
+    for k, e in enumerate(b.eqns):
+        if e.prim.name != "divide" or len(e.args) != 2 or e.kwargs or len(e.outs) != 1:
+            continue
+        if defs is None:
+            defs = {o: j for j, x in enumerate(b.eqns) for o in x.outs}
+        hit = _chain(b, defs, e.args[1], uses) if _is_one(e.args[0]) else \
+            _softmax_chain(b, defs, e.args, uses)
+        if hit is not None and hit[0] not in starts:
+            start, z, link, extra = hit
+            starts[start] = z
+            ends[k] = (link, z, extra)
+    return starts, ends
+
+
+def _blocks(b):
+    yield b
+    for e in b.eqns:
+        for sub in e.blocks():
+            yield from _blocks(sub)
 
 
 def _copy_block(b):
