@@ -364,7 +364,7 @@ def _rule(e, ins, shape, axis):
 # ---------------------------------------------------------------- logistic sigmoids
 #
 # ``s = 1 / (1 + np.exp(-z))`` (also ``1.0 / (1.0 + np.exp(-z))``, ``1 + e``
-# in either order) differentiated operation by operation keeps ``e^-z`` and
+# in either order, and ``e / (1 + e)`` of ``e = np.exp(z)``) differentiated operation by operation keeps ``e^-z`` and
 # ``1 + e^-z`` for the backward pass and computes ``-g / u**2 * e`` there.
 # Its derivative is ``s (1 - s)``: :func:`link_sigmoids` computes the chain
 # exactly as the user wrote it, from ``stop_gradient(z)``, and hands the
@@ -483,12 +483,31 @@ def _plan(b, uses):
         if defs is None:
             defs = {o: j for j, x in enumerate(b.eqns) for o in x.outs}
         hit = _chain(b, defs, e.args[1], uses) if _is_one(e.args[0]) else \
-            _softmax_chain(b, defs, e.args, uses)
+            _softmax_chain(b, defs, e.args, uses) or _exp_ratio_chain(b, defs, e.args, uses)
         if hit is not None and hit[0] not in starts:
             start, z, link, extra = hit
             starts[start] = z
             ends[k] = (link, z, extra)
     return starts, ends
+
+
+def _exp_ratio_chain(b, defs, args, uses):
+    """(position of ``e = exp(z)``, z, "sigmoid_link", ()) for ``e / (1 + e)``
+    (the logistic sigmoid of z) in block ``b``, ``e`` read only by the sum and
+    the divide and ``1 + e`` only by the divide; else None."""
+    ex, u = args
+    if not isinstance(ex, Var) or not isinstance(u, Var) or ex not in defs or \
+            u not in defs or uses.get(ex) != 2 or uses.get(u) != 1:
+        return None
+    exp, add = b.eqns[defs[ex]], b.eqns[defs[u]]
+    if exp.prim.name != "exp" or len(exp.args) != 1 or exp.kwargs or \
+            not isinstance(exp.args[0], Var) or add.prim.name != "add" or \
+            len(add.args) != 2 or add.kwargs:
+        return None
+    x, y = add.args
+    if not (_is_one(x) and y is ex or _is_one(y) and x is ex):
+        return None
+    return defs[ex], exp.args[0], "sigmoid_link", ()
 
 
 def _blocks(b):

@@ -168,7 +168,12 @@ def _sdata(dtype=np.float64):
     return rng.standard_normal(4).astype(dtype), rng.standard_normal((6, 4)).astype(dtype)
 
 
-@pytest.mark.parametrize("f", [_sig_a, _sig_b])
+def _sig_c(w, X):
+    e = np.exp(X @ w)
+    return np.sum(np.cos(e / (1.0 + e)))
+
+
+@pytest.mark.parametrize("f", [_sig_a, _sig_b, _sig_c])
 def test_sigmoid_linked(f):
     w, X = _sdata()
     g = grad(f)
