@@ -652,7 +652,14 @@ def _regroup(grads, wrt, bound, specs):
         name, _ = bound[w]
         if specs[name][0] == "tree":
             td = specs[name][1]
-            out.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
+            g = pytree.unflatten(td, grads[k:k + td.num_leaves])
+            v = bound[w][1]
+            if type(v) is dict and td.kind == "dict" and tuple(v) != td.keys and \
+                    set(v) == set(td.keys):
+                # (a fast runner's dict read by constant keys, passed in
+                # another order: its gradient in the call's order)
+                g = {key: g[key] for key in v}
+            out.append(g)
             k += td.num_leaves
         else:
             out.append(grads[k])
@@ -970,6 +977,50 @@ class _FastCall:
         pre = []               # statements building the result before its return
         ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre)
         if ret is None:
+            pre.clear()
+            trees = any(kind == "tree" for kind, _ in specs.values())
+            named = [(n, None) for n in names] if trees else None
+
+            def finish(res, leaves, args=None, c=c, sc=sc, named=named,
+                       specs=specs if trees else None):
+                if c.simple:
+                    return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+                if args is not None:        # (_regroup puts a dict's keys in the call's order)
+                    named = list(zip(names, args))
+                return t._finish(c, res, list(leaves), named, specs, sc)
+            ns["_s2s_finish"] = finish
+            ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
+            if c.simple and type(leaves[c.wrt_leaves[0]]) is _ND:
+                # _fix_grad's first test inlined (no call, no generator): a
+                # fresh writeable array of the argument's shape and dtype, not
+                # one of the arguments, is returned as it is; anything else
+                # (a view, another dtype object) goes through _s2s_finish
+                x = leaves[c.wrt_leaves[0]]
+                ns["_s2s_rt"] = x.dtype
+                ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
+                       f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
+                       f" _s2s_r.flags.writeable"
+                       + "".join(f" and _s2s_r is not {v}"
+                                 for v in _may_be(values, leaves, x) + in_data)
+                       + f" else {ret})")
+            else:
+                # the same test for every gradient, inlined; all of them
+                # fresh, distinct and of their arguments' kinds: the result
+                # is assembled as with proven gradients, else _s2s_finish
+                checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns,
+                                       bykey=bykey if swap else (), pre=pre)
+                if checked is not None and pre:
+                    # the by-key dicts: built by statements when the test
+                    # holds; _s2s_finish gets the call's arguments to give
+                    # their gradients the call's key order
+                    fin = ret[:-1] + f", ({', '.join(names)},))"
+                    ret = checked[1]
+                    pre[:] = [f"if {checked[0]}:"] + [f"    {ln}" for ln in pre] + \
+                        [f"    return {checked[1]}", f"return {fin}"]
+                    ret = None
+                elif checked is not None:
+                    ret = f"({checked[1]} if {checked[0]} else {ret})"
+        if ret is not None and "_s2s_finish" in ret:
             # (the result may come from _s2s_finish, which builds a dict in
             # the compiled key order: the keys are tested in order)
             for i, full in swap.items():
@@ -997,38 +1048,8 @@ class _FastCall:
         # path it hands other signatures to) reported as the call's own
         hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
         call = f"_s2s_fn({', '.join(values)})"
-        if ret is None:
-            trees = any(kind == "tree" for kind, _ in specs.values())
-            named = [(n, None) for n in names] if trees else None
-
-            def finish(res, leaves, c=c, sc=sc, named=named, specs=specs if trees else None):
-                if c.simple:
-                    return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
-                return t._finish(c, res, list(leaves), named, specs, sc)
-            ns["_s2s_finish"] = finish
-            ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
-            if c.simple and type(leaves[c.wrt_leaves[0]]) is _ND:
-                # _fix_grad's first test inlined (no call, no generator): a
-                # fresh writeable array of the argument's shape and dtype, not
-                # one of the arguments, is returned as it is; anything else
-                # (a view, another dtype object) goes through _s2s_finish
-                x = leaves[c.wrt_leaves[0]]
-                ns["_s2s_rt"] = x.dtype
-                ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
-                       f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
-                       f" _s2s_r.flags.writeable"
-                       + "".join(f" and _s2s_r is not {v}"
-                                 for v in _may_be(values, leaves, x) + in_data)
-                       + f" else {ret})")
-            else:
-                # the same test for every gradient, inlined; all of them
-                # fresh, distinct and of their arguments' kinds: the result
-                # is assembled as with proven gradients, else _s2s_finish
-                checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns)
-                if checked is not None:
-                    ret = f"({checked[1]} if {checked[0]} else {ret})"
-        tail = "\n                ".join(pre + [f"return {ret}"])
-        body = (f"return {call}" if ret == "_s2s_r" else
+        tail = "\n                ".join(pre + ([f"return {ret}"] if ret is not None else []))
+        body = (f"return {call}" if ret == "_s2s_r" and not pre else
                 f"_s2s_r = {call}\n                {tail}")
         nres = len(c.func.results)
         if inline is None and c.func.info.get("tuple_result") and \
@@ -1043,8 +1064,8 @@ class _FastCall:
         hot_body = f"                {body}\n"
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
-            if ret != "_s2s_r":
-                tail = pre + [f"return {ret}"]
+            if ret != "_s2s_r" or pre:
+                tail = pre + ([f"return {ret}"] if ret is not None else [])
                 direct_ret = _tuple_items("\n".join(tail), lines[-1])
                 if direct_ret is not None:      # return (a tuple of names): no tuple built
                     lines[-1:] = direct_ret.split("\n")
@@ -1296,7 +1317,7 @@ class _FastCall:
                 np.complex128, np.complex64)
 
     @staticmethod
-    def _checked(t, c, sc, leaves, specs, values, in_data, ns):
+    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None):
         """``(test, expression)``: the user's call's result assembled from the
         generated code's as :meth:`_returns` does for proven gradients, and
         the run-time test under which that is what ``_finish`` returns -- every
@@ -1312,7 +1333,8 @@ class _FastCall:
                 any(f"_s2s_t{i}" not in ns for i in wrt):
             return None
         nvals = len(c.func.results) - len(wrt)
-        expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)))
+        expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)),
+                                  bykey=bykey, pre=pre)
         if expr is None:
             return None
         tup = c.func.info.get("tuple_result")

@@ -350,3 +350,46 @@ def test_read_by_constant_keys_proof():
     assert api._read_by_constant_keys(a, "p")
     for fn in (b, c, d, e):
         assert not api._read_by_constant_keys(fn, "p")
+
+
+def test_checked_runner_fallback_keeps_the_call_key_order():
+    # an unspecialised runner (a settings dict) whose two gradients are one
+    # array (d(a + b)): its run-time test fails, _s2s_finish copies one of
+    # them -- and must give the dict the call's key order
+    def f(params, cfg):
+        r = np.sum(params["a"] + params["b"] * 0.0 + params["c"] ** 2)
+        if cfg["flag"]:
+            r = r * cfg["n"]
+        return r
+    g = s2sgrad.grad(f)
+    p = {"a": RNG.normal(size=3), "b": RNG.normal(size=3), "c": RNG.normal(size=3)}
+    cfg = {"flag": True, "n": 2}
+    finished = []
+    base = g._finish
+
+    def spy(*a, **k):
+        finished.append(1)
+        return base(*a, **k)
+    g._finish = spy
+    for order in (("a", "b", "c"), ("c", "a", "b"), ("b", "c", "a"), ("a", "b", "c")):
+        q = {k: p[k] for k in order}
+        for n in (2, 3):
+            cfg["n"] = n
+            for _ in range(2):
+                got = g(q, cfg)
+                assert list(got) == list(order)
+                want = _fd_tree(f, q, cfg)
+                for k in q:
+                    np.testing.assert_allclose(got[k], want[k], rtol=1e-6, atol=1e-7)
+                ids = {id(v) for v in got.values()}
+                assert len(ids) == 3 and not any(got[k] is q[k] for k in q)
+    assert finished          # (the fallback ran)
+    # every order was served by the one runner (the by-key test), so its
+    # fallback, not the general path, gave the orders above
+    assert len(g.__dict__["_fast"]) == 1 and "_s2s_len(params) == 3" in _fast_sources(g)[0]
+
+
+def test_regroup_gives_the_call_key_order():
+    td = s2sgrad.pytree.flatten({"a": 1.0, "b": 2.0})[1]
+    out = api._regroup([10.0, 20.0], [0], [("p", {"b": 0.0, "a": 0.0})], {"p": ("tree", td)})
+    assert list(out[0]) == ["b", "a"] and out[0] == {"a": 10.0, "b": 20.0}
