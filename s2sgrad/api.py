@@ -867,7 +867,9 @@ class _FastCall:
     floats and NumPy scalars) is checked node by node: the exact container
     type (a subclass may override its methods: general path), a dict's keys
     in order (the gradient comes back in the call's order, as the general
-    path gives it), a sequence's length; each leaf is read once into the
+    path gives it) -- or, for a dict the function reads only by constant
+    keys, their number, the gradient a copy of the call's dict --, a
+    sequence's length; each leaf is read once into the
     generated function's parameter of that name and tested as an argument
     is.  Nothing is cached by identity: a dict or an array changed in place
     between calls is tested again.  The gradient container is built by one

@@ -116,7 +116,9 @@ def overriding_reader(x, depth=0):
     ``defaultdict`` and namedtuples read their items as their base does.
     None when there is no such node."""
     t = type(x)
-    if depth > 64 or t in _READERS:
+    if depth > 64:
+        return None
+    if t in _READERS:
         pass
     elif isinstance(x, (dict, list, tuple)):
         base = dict if isinstance(x, dict) else list if isinstance(x, list) else tuple
@@ -125,14 +127,11 @@ def overriding_reader(x, depth=0):
                     "OrderedDict", "defaultdict"):
                 break
             for m in _READERS[base]:
-                if m in cls.__dict__ and not (base is tuple and m == "__getitem__" and
-                                              hasattr(x, "_fields") and
-                                              cls.__dict__[m] is tuple.__getitem__):
+                if m in cls.__dict__:
                     return x, m
     else:
         return None
-    items = x.values() if isinstance(x, dict) else x
-    for v in (dict.values(x) if isinstance(x, dict) else items):
+    for v in (dict.values(x) if isinstance(x, dict) else x):
         if isinstance(v, (dict, list, tuple)):
             hit = overriding_reader(v, depth + 1)
             if hit is not None:
