@@ -422,3 +422,39 @@ def test_bykey_dict_with_aux_and_two_wrt(mk):
             gp, gx = r2[1] if mk == "value_and_grad" else r2
             _check_tree(gp, loss, q, x)
             np.testing.assert_allclose(gx, _fd(lambda v: loss(q, v), x), rtol=1e-6, atol=1e-7)
+
+
+def test_settings_item_type_changes_follow_numpy_promotion():
+    # the specialisation knows a setting's type (int, float, np.float64,
+    # np.float32, bool): a runner made for one type must not answer another
+    def f(w, cfg):
+        return np.sum(np.sin(w) * cfg["k"]) + cfg["k"] * np.sum(w ** 2)
+    vg = s2sgrad.value_and_grad(f)
+    w = RNG.normal(size=4).astype(np.float32)
+    cfg = {"k": 2}
+    for k in (2, 2.0, np.float64(2.0), np.float32(2.0), True, 2, np.float16(2.0), 3.5):
+        cfg["k"] = k
+        for _ in range(2):
+            v, gw = vg(w, cfg)
+            want = f(w, cfg)
+            assert np.asarray(v).dtype == np.asarray(want).dtype, (k, v, want)
+            np.testing.assert_allclose(v, want, rtol=1e-6)
+            assert gw.dtype == np.float32
+            np.testing.assert_allclose(gw, _fd(lambda u: f(u, cfg), w.astype(np.float64)),
+                                       rtol=2e-3, atol=2e-3)
+
+
+def test_settings_item_type_branch_is_refused_every_call():
+    # a branch on a setting's type cannot be compiled (the item is read when
+    # the code runs): refused with the line, on every call and every type
+    def f(w, cfg):
+        k = cfg["k"]
+        if isinstance(k, bool):
+            return np.sum(w ** 2)
+        return np.sum(np.sin(w)) * k
+    g = s2sgrad.grad(f)
+    w = RNG.normal(size=3)
+    for k in (True, 1, 1.0, True):
+        for _ in range(2):
+            with pytest.raises(s2sgrad.S2SGradError, match="isinstance"):
+                g(w, {"k": k})
