@@ -1016,7 +1016,6 @@ class _FastCall:
                     # holds; _s2s_finish gets the call's arguments to give
                     # their gradients the call's key order
                     fin = ret[:-1] + f", ({', '.join(names)},))"
-                    ret = checked[1]
                     pre[:] = [f"if {checked[0]}:"] + [f"    {ln}" for ln in pre] + \
                         [f"    return {checked[1]}", f"return {fin}"]
                     ret = None
