@@ -26,6 +26,7 @@ processes on a shared machine.
 
 Run:  python benchmarks/bench_call_overhead.py [--rounds 15] [--only dict,list]
       python benchmarks/bench_call_overhead.py --instructions [--only dict]
+      python benchmarks/bench_call_overhead.py --instructions --one-process  (faster)
 """
 import os
 
@@ -231,6 +232,46 @@ def count_child(index, kind, number):
         functools.reduce(lambda acc, _: bare(*leaves), range(number), None)
 
 
+def count_children(spec, number):
+    """(Run under callgrind with ``--dump-after=functools_reduce``.)  Every
+    (case, kind) of ``spec`` ("3,8,16") in this one process, in order: each
+    ``functools.reduce`` is one dump (compiling once per case, not once per
+    kind and case)."""
+    for i in [int(s) for s in spec.split(",")]:
+        for kind in ("call", "bare"):
+            count_child(i, kind, number)
+
+
+def count_instructions_one(number, only):
+    """:func:`count_instructions` in one valgrind process for all cases
+    (``--one-process``): about half the time under load; a case that
+    raises stops the run."""
+    import glob
+    import re
+    import subprocess
+    import tempfile
+    picked = [i for i, (name, *_) in enumerate(CASES)
+              if not only or any(o in name for o in only)]
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg",
+             "--toggle-collect=functools_reduce", "--dump-after=functools_reduce",
+             sys.executable, os.path.abspath(__file__),
+             "--children", ",".join(map(str, picked)), "--number", str(number)],
+            capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"valgrind failed: {out.stderr[-2000:]}")
+        dumps = sorted(glob.glob(f"{d}/cg.*"), key=lambda f: int(f.rsplit(".", 1)[1]))
+        counts = []
+        for f in dumps:
+            m = re.search(r"^(?:summary|totals):\s*(\d+)", open(f).read(), re.M)
+            counts.append(int(m.group(1)) / number if m else float("nan"))
+    print(f"{'loss':28s} {'call instr':>11s} {'bare instr':>11s} {'overhead instr':>15s}")
+    for k, i in enumerate(picked):
+        c, b = counts[2 * k], counts[2 * k + 1]
+        print(f"{CASES[i][0]:28s} {c:11.0f} {b:11.0f} {c - b:15.0f}", flush=True)
+
+
 def count_instructions(number, only):
     """Instructions per call of the public call and of the generated function
     alone, counted by ``valgrind --tool=callgrind`` (exact and unaffected by
@@ -265,13 +306,22 @@ def main():
     ap.add_argument("--instructions", action="store_true",
                     help="count instructions per call with valgrind's callgrind instead of timing")
     ap.add_argument("--only", default="", help="comma-separated parts of case names")
+    ap.add_argument("--one-process", action="store_true",
+                    help="with --instructions: all cases in one valgrind process (faster)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--children", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.children is not None:
+        count_children(a.children, a.number)
+        return
     if a.child is not None:
         i, kind, number = a.child.split(",")
         count_child(int(i), kind, int(number))
         return
     only = [o.strip() for o in a.only.split(",") if o.strip()]
+    if a.instructions and a.one_process:
+        count_instructions_one(min(a.number, 2000), only)
+        return
     if a.instructions:
         count_instructions(min(a.number, 2000), only)
         return

@@ -652,7 +652,14 @@ def _regroup(grads, wrt, bound, specs):
         name, _ = bound[w]
         if specs[name][0] == "tree":
             td = specs[name][1]
-            out.append(pytree.unflatten(td, grads[k:k + td.num_leaves]))
+            g = pytree.unflatten(td, grads[k:k + td.num_leaves])
+            v = bound[w][1]
+            if type(v) is dict and td.kind == "dict" and tuple(v) != td.keys and \
+                    set(v) == set(td.keys):
+                # (a fast runner's dict read by constant keys, passed in
+                # another order: its gradient in the call's order)
+                g = {key: g[key] for key in v}
+            out.append(g)
             k += td.num_leaves
         else:
             out.append(grads[k])
@@ -860,7 +867,9 @@ class _FastCall:
     floats and NumPy scalars) is checked node by node: the exact container
     type (a subclass may override its methods: general path), a dict's keys
     in order (the gradient comes back in the call's order, as the general
-    path gives it), a sequence's length; each leaf is read once into the
+    path gives it) -- or, for a dict the function reads only by constant
+    keys, their number, the gradient a copy of the call's dict --, a
+    sequence's length; each leaf is read once into the
     generated function's parameter of that name and tested as an argument
     is.  Nothing is cached by identity: a dict or an array changed in place
     between calls is tested again.  The gradient container is built by one
@@ -908,6 +917,18 @@ class _FastCall:
         # bound to them (params_W), so that its body can be inlined
         gen = getattr(getattr(sc.fn, "__code__", None), "co_varnames", ())
         taken = set(names)
+        # differentiated dicts that the user's function reads only as
+        # d[<constant>] (_read_by_constant_keys): what it computes does not
+        # depend on the order of their keys, so the runner tests their
+        # number of keys (reading every compiled key then proves the same
+        # key set) and returns the gradient as a copy of the call's dict
+        # with its values replaced: the call's key order, as the general
+        # path gives it.  ``swap``: where that holds only while the result is
+        # built by the runner (_returns), the test of the keys in order.
+        bykey = {p.name for k, p in enumerate(params)
+                 if specs[p.name][0] == "tree" and specs[p.name][1].kind == "dict" and
+                 type(bound[k][1]) is dict and _read_by_constant_keys(t.fn, p.name)}
+        swap = {}
         for k, p in enumerate(params):
             n = p.name
             kind, td = specs[n]
@@ -921,7 +942,8 @@ class _FastCall:
                 # type, keys in order and length, then each leaf as an argument
                 start = len(values)
                 if not cls._tree(n, bound[k][1], td, ns, checks, values,
-                                 leaves[ranges[k][0]:ranges[k][1]], gen, taken, start):
+                                 leaves[ranges[k][0]:ranges[k][1]], gen, taken, start,
+                                 swap=swap if n in bykey else None):
                     return None
                 continue
             if ranges[k][1] - ranges[k][0] != 1:
@@ -954,35 +976,19 @@ class _FastCall:
             ns["_s2s_NO"] = _NO_ARG
             ns["_s2s_passed"] = _passed
             checks.append("_s2s_user.__defaults__ is _s2s_defs")
-        test = " and ".join(checks) or "True"
-        # a function with defaults passes the runner's own names (_s2s_a<k>) on
-        inline = _inlinable(sc, values) if not some else None
-        # a guard reads a global by name, unless the runner has a variable of that name
-        avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
-        guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
-        if guard is not None:          # what compiling assumed outside the arguments
-            tests, consts = guard
-            ns.update(consts)
-            # a guard may raise (an entry of a dictionary removed): not met
-            ok = ("        try:\n"
-                  f"            _s2s_ok = {test} and ({tests})\n"
-                  "        except Exception:\n"
-                  "            _s2s_ok = False\n"
-                  "        if _s2s_ok:\n")
-        else:
-            ok = f"        if {test}:\n"
-        # the hot runner: errors of the generated code (and of the general
-        # path it hands other signatures to) reported as the call's own
-        hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
-        call = f"_s2s_fn({', '.join(values)})"
-        ret = cls._returns(t, c, sc, leaves, specs)
+        pre = []               # statements building the result before its return
+        ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre)
         if ret is None:
+            pre.clear()
             trees = any(kind == "tree" for kind, _ in specs.values())
             named = [(n, None) for n in names] if trees else None
 
-            def finish(res, leaves, c=c, sc=sc, named=named, specs=specs if trees else None):
+            def finish(res, leaves, args=None, c=c, sc=sc, named=named,
+                       specs=specs if trees else None):
                 if c.simple:
                     return _fix_grad(res, leaves[c.wrt_leaves[0]], leaves)
+                if args is not None:        # (_regroup puts a dict's keys in the call's order)
+                    named = list(zip(names, args))
                 return t._finish(c, res, list(leaves), named, specs, sc)
             ns["_s2s_finish"] = finish
             ret = f"_s2s_finish(_s2s_r, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
@@ -1003,31 +1009,70 @@ class _FastCall:
                 # the same test for every gradient, inlined; all of them
                 # fresh, distinct and of their arguments' kinds: the result
                 # is assembled as with proven gradients, else _s2s_finish
-                checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns)
-                if checked is not None:
+                checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns,
+                                       bykey=bykey if swap else (), pre=pre)
+                if checked is not None and pre:
+                    # the by-key dicts: built by statements when the test
+                    # holds; _s2s_finish gets the call's arguments to give
+                    # their gradients the call's key order
+                    fin = ret[:-1] + f", ({', '.join(names)},))"
+                    pre[:] = [f"if {checked[0]}:"] + [f"    {ln}" for ln in pre] + \
+                        [f"    return {checked[1]}", f"return {fin}"]
+                    ret = None
+                elif checked is not None:
                     ret = f"({checked[1]} if {checked[0]} else {ret})"
-        body = (f"return {call}" if ret == "_s2s_r" else
-                f"_s2s_r = {call}\n                return {ret}")
+        if ret is not None and "_s2s_finish" in ret:
+            # (the result may come from _s2s_finish, which builds a dict in
+            # the compiled key order: the keys are tested in order)
+            for i, full in swap.items():
+                checks[i] = full
+            swap.clear()
+        test = " and ".join(checks) or "True"
+        # a function with defaults passes the runner's own names (_s2s_a<k>) on
+        inline = _inlinable(sc, values) if not some else None
+        # a guard reads a global by name, unless the runner has a variable of that name
+        avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
+        guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
+        if guard is not None or swap:  # what compiling assumed outside the arguments
+            tests, consts = guard if guard is not None else ("True", {})
+            ns.update(consts)
+            # a guard may raise (an entry of a dictionary removed), and so may
+            # a key read of a dict tested by its number of keys: not met
+            ok = ("        try:\n"
+                  f"            _s2s_ok = {test} and ({tests})\n"
+                  "        except Exception:\n"
+                  "            _s2s_ok = False\n"
+                  "        if _s2s_ok:\n")
+        else:
+            ok = f"        if {test}:\n"
+        # the hot runner: errors of the generated code (and of the general
+        # path it hands other signatures to) reported as the call's own
+        hot_ok = "        try:\n" + "".join("    " + ln + "\n" for ln in ok.splitlines())
+        call = f"_s2s_fn({', '.join(values)})"
+        tail = "\n                ".join(pre + ([f"return {ret}"] if ret is not None else []))
+        body = (f"return {call}" if ret == "_s2s_r" and not pre else
+                f"_s2s_r = {call}\n                {tail}")
         nres = len(c.func.results)
         if inline is None and c.func.info.get("tuple_result") and \
-                ret.count("_s2s_r[") > nres:
+                tail.count("_s2s_r[") > nres:
             # the generated tuple's items read many times (the run-time tests):
             # unpacked once into names (the generated code returns a tuple of
             # exactly its results)
             items = [f"_s2s_x{k}" for k in range(nres)]
-            direct_ret = re.sub(r"_s2s_r\[(\d+)\]", lambda m: items[int(m.group(1))], ret)
+            direct_ret = re.sub(r"_s2s_r\[(\d+)\]", lambda m: items[int(m.group(1))], tail)
             body = (f"_s2s_r = {call}\n                {', '.join(items)}, = _s2s_r\n"
-                    f"                return {direct_ret}")
+                    f"                {direct_ret}")
         hot_body = f"                {body}\n"
         if inline is not None:          # the generated function's statements themselves
             lines, _, free = inline
-            if ret != "_s2s_r":
-                direct_ret = _tuple_items(ret, lines[-1])
+            if ret != "_s2s_r" or pre:
+                tail = pre + ([f"return {ret}"] if ret is not None else [])
+                direct_ret = _tuple_items("\n".join(tail), lines[-1])
                 if direct_ret is not None:      # return (a tuple of names): no tuple built
-                    lines[-1] = f"return {direct_ret}"
+                    lines[-1:] = direct_ret.split("\n")
                 else:
                     lines[-1] = lines[-1].replace("return ", "_s2s_r = ", 1)
-                    lines.append(f"return {ret}")
+                    lines.extend(tail)
             hot_body = "".join(f"                {ln}\n" for ln in lines)
             ns.update(free)
         args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
@@ -1113,7 +1158,8 @@ class _FastCall:
     _NODE_TYPES = {"dict": (dict, collections.OrderedDict), "list": (list,), "tuple": (tuple,)}
 
     @classmethod
-    def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None):
+    def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None,
+              swap=None):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``) has
         the structure ``td`` -- at every node the exact container type, a
         dict's keys in order, a sequence's length -- and that each leaf has
@@ -1133,6 +1179,12 @@ class _FastCall:
             ns["_s2s_tuple"] = tuple
             ns[f"_s2s_K{m}"] = keys
             checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
+            if swap is not None:
+                # (``swap``: a dict read by constant keys, see make: its
+                # number of keys, each compiled key then read below)
+                ns["_s2s_len"] = len
+                swap[len(checks) - 1] = checks[-1]
+                checks[-1] = f"{test} and _s2s_len({expr}) == {len(keys)}"
             subs = [f"{expr}[{key!r}]" for key in keys]
             kids = [value[key] for key in keys]
         else:
@@ -1240,13 +1292,23 @@ class _FastCall:
         return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
 
     @staticmethod
-    def _groups(t, specs, items):
+    def _groups(t, specs, items, bykey=(), pre=None):
         """Per differentiated argument, the expression of its gradient (a
-        container's rebuilt from its leaves' ``items``)."""
+        container's rebuilt from its leaves' ``items``).  A dict of
+        ``bykey`` (with ``pre``, a list): the statements appended to ``pre``
+        build it as a copy of the call's dict with each compiled key's value
+        replaced (the call's key order; see :meth:`make`)."""
         names, it = list(specs), iter(items)
         out = []
         for w in t.wrt:
             kind, td = specs[names[w]]
+            if kind == "tree" and pre is not None and names[w] in bykey:
+                kids = [_FastCall._build(ch, it) for ch in td.children]
+                g = f"_s2s_g{w}"
+                pre.append(f"{g} = {names[w]}.copy()")
+                pre.extend(f"{g}[{k!r}] = {v}" for k, v in zip(td.keys, kids))
+                out.append(g)
+                continue
             out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
         return out
 
@@ -1256,7 +1318,7 @@ class _FastCall:
                 np.complex128, np.complex64)
 
     @staticmethod
-    def _checked(t, c, sc, leaves, specs, values, in_data, ns):
+    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None):
         """``(test, expression)``: the user's call's result assembled from the
         generated code's as :meth:`_returns` does for proven gradients, and
         the run-time test under which that is what ``_finish`` returns -- every
@@ -1272,7 +1334,8 @@ class _FastCall:
                 any(f"_s2s_t{i}" not in ns for i in wrt):
             return None
         nvals = len(c.func.results) - len(wrt)
-        expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)))
+        expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)),
+                                  bykey=bykey, pre=pre)
         if expr is None:
             return None
         tup = c.func.info.get("tuple_result")
@@ -1299,11 +1362,13 @@ class _FastCall:
         return " and ".join(tests), expr
 
     @staticmethod
-    def _returns(t, c, sc, leaves, specs, direct=None):
+    def _returns(t, c, sc, leaves, specs, direct=None, bykey=(), pre=None):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None.  ``direct``:
         the flags to assume instead of the specialisation's
-        (:meth:`_checked` tests them at run time)."""
+        (:meth:`_checked` tests them at run time).  ``bykey``, ``pre``: see
+        :meth:`_groups` (``pre`` gets the statements to run before the
+        expression; left empty when None is returned)."""
         if any(_is_duck(x) for x in leaves):
             return None
         if direct is None:
@@ -1319,7 +1384,7 @@ class _FastCall:
             items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
             if aux is None or not tup or items is None:
                 return None
-            groups = _FastCall._groups(t, specs, items)
+            groups = _FastCall._groups(t, specs, items, bykey, pre)
             grads = groups[0] if t._single else f"({', '.join(groups)}{',' * (len(groups) == 1)})"
             return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
         if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
@@ -1329,7 +1394,7 @@ class _FastCall:
         items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
         if items is None:
             return None
-        groups = _FastCall._groups(t, specs, items)     # (containers rebuilt)
+        groups = _FastCall._groups(t, specs, items, bykey, pre)     # (containers rebuilt)
         if t._single and t.keep_value and tup and groups[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
@@ -1683,6 +1748,16 @@ class _Transformed:
                 continue                 # the common case, checked cheaply
             if value is None:
                 raise InputError(f"cannot differentiate with respect to '{name}': it is None")
+            bad = pytree.overriding_reader(value)
+            if bad is not None:
+                cls = type(bad[0])
+                raise InputError(
+                    f"cannot differentiate with respect to '{name}': "
+                    f"{'it' if bad[0] is value else 'a container inside it'} is an instance "
+                    f"of {cls.__qualname__}, a subclass of {cls.__mro__[-2].__name__} that "
+                    f"defines its own {bad[1]}, so the values read from it may not be its "
+                    f"entries and the gradient would not be one with respect to them; pass "
+                    f"a plain {cls.__mro__[-2].__name__} of the values the function reads")
             for leaf in pytree.flatten(value)[0]:
                 _check_diff_leaf(leaf, name)
         if self._inner is not None:

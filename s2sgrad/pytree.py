@@ -101,6 +101,44 @@ def is_container(x):
     return isinstance(x, (tuple, list, dict)) or node_rules(x) is not None
 
 
+# the methods through which flattening (keys, items by key, iteration) and the
+# user's reads (``params[k]``, ``.values()``, ``for``) reach a container's items
+_READERS = {dict: ("__getitem__", "keys", "values", "items", "__iter__", "get"),
+            list: ("__getitem__", "__iter__"), tuple: ("__getitem__", "__iter__")}
+
+
+def overriding_reader(x, depth=0):
+    """``(node, method name)`` for the first dict/list/tuple subclass in the
+    container ``x`` that overrides a method reading its items (a
+    ``__getitem__`` that scales what it returns): its leaves, as flattening
+    reads them, are then not its entries, and a gradient with respect to
+    them would not be one with respect to the container.  ``OrderedDict``,
+    ``defaultdict`` and namedtuples read their items as their base does.
+    None when there is no such node."""
+    t = type(x)
+    if depth > 64:
+        return None
+    if t in _READERS:
+        pass
+    elif isinstance(x, (dict, list, tuple)):
+        base = dict if isinstance(x, dict) else list if isinstance(x, list) else tuple
+        for cls in t.__mro__:
+            if cls is base or cls.__module__ == "collections" and cls.__name__ in (
+                    "OrderedDict", "defaultdict"):
+                break
+            for m in _READERS[base]:
+                if m in cls.__dict__:
+                    return x, m
+    else:
+        return None
+    for v in (dict.values(x) if isinstance(x, dict) else x):
+        if isinstance(v, (dict, list, tuple)):
+            hit = overriding_reader(v, depth + 1)
+            if hit is not None:
+                return hit
+    return None
+
+
 def flatten(x):
     leaves = []
     td = _flatten(x, leaves)
