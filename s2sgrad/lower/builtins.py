@@ -74,6 +74,9 @@ def _b_tuple_list(kind):
             return Seq(kind, x.items)
         if isinstance(x, DictVal):
             return Seq(kind, [Const(k) for k in x.items])
+        if isinstance(x, Const) and isinstance(x.value, (tuple, list, range)):
+            # list(g) of a constant (an item of a tuple of index tuples)
+            return Seq(kind, [Const(v) for v in x.value])
         raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
     return handler
 

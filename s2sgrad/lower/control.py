@@ -375,11 +375,13 @@ class ControlFlowMixin:
         body's :func:`assigned_in`, if known."""
         if assigned is None:
             assigned = assigned_in(loop.body)
-        outside = self.top.loads_outside(loop)
+        # (this lowerer's own function: a helper being inlined reads its
+        # names in its own source, not in the function being compiled)
+        outside = self.loads_outside(loop)
         names = [n for n in assigned if n in self.env or n in outside]
         if isinstance(loop, ast.For):
             # the loop's own target read after it (its last item, as in Python)
-            after = self.top.loads_after(loop)
+            after = self.loads_after(loop)
             names += [n for n in self.target_names(loop.target)
                       if n not in names and n in after]
         return names

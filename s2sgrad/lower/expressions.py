@@ -4,6 +4,8 @@ unary operators, comparisons (``is``/``in`` resolved at compile time),
 from __future__ import annotations
 
 import ast
+import collections
+import inspect
 
 
 from ..errors import UnresolvedNameError
@@ -39,6 +41,13 @@ class ExpressionsMixin:
             x = self.expr(v.value)
             if not (isinstance(x, Const) and isinstance(x.value, (str, int, float, bool)) or
                     isinstance(x, Const) and x.value is None):
+                if getattr(self, "_output_args", 0):
+                    # an argument of print/logging (ignored): its values are
+                    # lowered, the text is not made
+                    if v.format_spec is not None:
+                        self.expr(v.format_spec)
+                    parts.append("")
+                    continue
                 raise self.unsupported(node, f"the f-string '{snippet(node)}' of a value known "
                                              f"only when the code runs (a loop counter, an "
                                              f"array)", "build the keys or names from "
@@ -231,6 +240,12 @@ class ExpressionsMixin:
                                        "make it a global or a closed-over object, pass the "
                                        "values it holds, or register its class with "
                                        "s2sgrad.register_pytree")
+            field = _namedtuple_field(self.top.arg_types.get(base) if isinstance(base, Var)
+                                      else None, attr)
+            if prim is None and field is not None:
+                # hp.steps of a namedtuple passed as data: its item, read when
+                # the code runs (as hp[2])
+                return self.getitem(base, Const(field))
             if prim is None:
                 if attr in P.METHODS:
                     raise self.unsupported(node, f"the method '.{attr}' used without calling it",
@@ -246,6 +261,25 @@ class ExpressionsMixin:
             return base.method(attr)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")
+
+
+_TUPLEGETTER = type(collections.namedtuple("_T", "a").a)
+
+
+def _namedtuple_field(data_type, attr):
+    """The position of the field ``attr`` of a namedtuple class passed as data
+    (None unless it is the namedtuple's own field accessor)."""
+    if data_type is None or not issubclass(data_type, tuple) or \
+            attr not in getattr(data_type, "_fields", ()):
+        return None
+    try:
+        acc = inspect.getattr_static(data_type, attr)
+    except AttributeError:
+        return None
+    if not isinstance(acc, _TUPLEGETTER):
+        return None
+    k = data_type._fields.index(attr)
+    return k if acc.__get__(tuple(range(len(data_type._fields)))) == k else None
 
 
 def _number(v):
