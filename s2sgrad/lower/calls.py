@@ -934,7 +934,8 @@ class CallsMixin:
                              cls=type(exc)) from None
         sub = type(self)(src, Resolver(fn), self.em, top=self.top, depth=self.depth + 1)
         sub.caller = self
-        sig = inspect.signature(fn)
+        # (a functools.wraps wrapper binds by its own parameters, *args, **kwargs)
+        sig = inspect.signature(fn, follow_wrapped=False)
         try:
             ba = sig.bind(*args, **kwargs)
         except TypeError as exc:

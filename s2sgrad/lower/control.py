@@ -534,6 +534,14 @@ class ControlFlowMixin:
                 self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
+        data_type = self.top.arg_types.get(base) if isinstance(base, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # for k in cfg: of a dict passed as data: its keys (as iter(cfg))
+            if data_type.__iter__ is not dict.__iter__:
+                raise self.unsupported(it, f"iterating over '{base.hint}', a "
+                                           f"{data_type.__name__} with its own __iter__",
+                                       "iterate over a tuple of its keys")
+            base = self.apply(P.get("dict_keys"), [base], {}, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
         self._hold_iterated(base)
         return rng, (lambda i: self.getitem(base, i))
