@@ -339,3 +339,23 @@ def test_varargs_wrt0_is_the_tuple():
     assert isinstance(g, tuple) and len(g) == 2
     np.testing.assert_allclose(g[0], b, rtol=1e-12)
     np.testing.assert_allclose(g[1], a + 2 * b, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- a carry changing shape
+
+def layers_out(x, params):
+    for W, b in params:
+        out = x @ W + b
+        x = np.tanh(out)
+    return np.sum(out ** 2) + np.sum(x)
+
+
+def test_first_bound_carry_changing_shape():
+    """``out`` is first bound in a runtime loop (layers passed as data) and
+    read after it, its shape (5, 4) then (5, 2): the reversed loop passed down
+    a zero shaped like the later iteration's (a broadcast error in the
+    generated code on main)."""
+    params = [(rnd(3, 4), rnd(4)), (rnd(4, 2), rnd(2))]
+    check(layers_out, (X, params), 0)
+    # the same code for layers of one shape
+    check(layers_out, (X, [(rnd(3, 3), rnd(3)), (rnd(3, 3), rnd(3))]), 0)
