@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import collections
 import inspect
+import operator
 
 
 from ..errors import UnresolvedNameError
@@ -133,6 +134,13 @@ class ExpressionsMixin:
                 if isinstance(op, ast.NotEq):
                     r = Const(not r.value) if isinstance(r, Const) else \
                         self.apply(P.get("logical_not"), [r], {}, node)
+            elif isinstance(left, Const) and isinstance(right, Const) and \
+                    type(left.value) in _PY_SCALARS and type(right.value) in _PY_SCALARS and \
+                    type(op) in _PY_CMP and \
+                    isinstance(left.value, str) == isinstance(right.value, str):
+                # k != "skip" of a dict's key, n > 2 of constants: Python's own
+                # comparison (a Python bool, as the code gives), not np.not_equal
+                r = Const(_PY_CMP[type(op)](left.value, right.value))
             else:
                 r = self.apply(P.get(CMP[type(op)]), [left, right], {}, node)
             result = r if result is None else self.boolop_and(result, r, node)
@@ -263,6 +271,9 @@ class ExpressionsMixin:
                                "index the container instead")
 
 
+_PY_SCALARS = (str, int, float, bool)
+_PY_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+           ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 _TUPLEGETTER = type(collections.namedtuple("_T", "a").a)
 
 
