@@ -26,6 +26,7 @@ central differences, a second point and float32 (``tests/corpus10_harness``):
 """
 import collections
 import functools
+import math
 import logging
 import typing
 
@@ -359,3 +360,63 @@ def test_first_bound_carry_changing_shape():
     check(layers_out, (X, params), 0)
     # the same code for layers of one shape
     check(layers_out, (X, [(rnd(3, 3), rnd(3)), (rnd(3, 3), rnd(3))]), 0)
+
+
+# ---------------------------------------------------------------- found by the later files
+
+def dict_comp_filter(params, X):
+    scaled = {k: 2.0 * v for k, v in params.items() if k != "skip"}
+    return np.sum(np.tanh(X @ scaled["W"] + scaled["b"]) ** 2) + np.sum(params["skip"])
+
+
+def test_dict_comprehension_filtering_keys():
+    """``k != "skip"`` of constant keys was lowered as a run-time
+    ``np.not_equal``, so the comprehension's dict met a run-time branch
+    ("passing a dict to a NumPy function")."""
+    check(dict_comp_filter, ({"W": rnd(3, 2), "b": rnd(2), "skip": rnd(2)}, X), 0)
+
+
+def log_space_forward(logits):
+    # a log-space recursion whose first states are impossible (-inf)
+    alpha = np.array([0.0, -np.inf, -np.inf])
+    for t in range(logits.shape[0]):
+        shifted = np.concatenate([[-np.inf], alpha[:-1]])
+        alpha = np.logaddexp(alpha, shifted) + logits[t]
+    return sps_logsumexp(alpha)
+
+
+def sps_logsumexp(a):
+    m = np.max(a)
+    return m + np.log(np.sum(np.exp(a - m)))
+
+
+def test_logaddexp_of_two_minus_infinities():
+    """logaddexp(-inf, -inf)'s partials were sigmoid(NaN): a zero cotangent
+    times NaN made the whole gradient NaN (JAX gives the finite one)."""
+    check(log_space_forward, (rnd(4, 3),), 0, f32=False)
+    g = grad(lambda a, b: np.sum(np.logaddexp(a, b)))(np.array([-np.inf, 1.0]),
+                                                       np.array([-np.inf, 1.0]))
+    np.testing.assert_array_equal(g, [0.5, 0.5])
+
+
+def bernstein(ctrl, ts):
+    n = len(ctrl) - 1
+    B = np.stack([math.comb(n, k) * ts ** k * (1 - ts) ** (n - k) for k in range(n + 1)], 1)
+    return np.sum((B @ ctrl) ** 2)
+
+
+def test_math_comb_of_runtime_ints():
+    check(bernstein, (rnd(4, 2), np.linspace(0, 1, 5)), 0)
+
+
+def with_optional_fn(w, X, act=None):
+    if act is None:
+        act = np.tanh
+    return np.sum(act(X @ w))
+
+
+def test_function_argument_is_none():
+    """``act is None`` of a function passed as an argument was refused as
+    "'is' between computed values"."""
+    check(with_optional_fn, (rnd(3), X), 0, {"act": np.sin})
+    check(with_optional_fn, (rnd(3), X), 0)

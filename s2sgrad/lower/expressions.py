@@ -182,8 +182,8 @@ class ExpressionsMixin:
         if isinstance(a, (Static, ObjVal)) and isinstance(b, (Static, ObjVal)):
             return Const(a.obj is b.obj)
         for x, y in ((a, b), (b, a)):      # model is None: an object known while compiling
-            if isinstance(x, ObjVal) and isinstance(y, Const):
-                return Const(x.obj is y.value)
+            if isinstance(x, (ObjVal, Static)) and isinstance(y, Const):
+                return Const(x.obj is y.value)   # (fn is None: a function known too)
         # An item of a container passed as data (or read live from outside:
         # may_be_sequence) may be None when the code runs ({"clip": None}):
         # tested then (``negate``: ``is not None``).
