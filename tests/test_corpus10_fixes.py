@@ -420,3 +420,20 @@ def test_function_argument_is_none():
     "'is' between computed values"."""
     check(with_optional_fn, (rnd(3), X), 0, {"act": np.sin})
     check(with_optional_fn, (rnd(3), X), 0)
+
+
+def by_name(w, X, act="tanh"):
+    return np.sum(getattr(np, act)(X @ w))
+
+
+def filtered(ws, X):
+    ws = list(filter(lambda w: w is not None, ws))
+    return sum(np.sum(np.tanh(X @ w) ** 2) for w in ws)
+
+
+def test_getattr_and_filter_builtins():
+    """``getattr(np, act)`` with a str argument and ``filter(pred, seq)`` with
+    tests known while compiling were refused as unknown functions."""
+    check(by_name, (rnd(3), X), 0, {"act": "arctan"})
+    check(by_name, (rnd(3), X), 0)
+    check(filtered, ([rnd(3), rnd(3)], X), 0)
