@@ -397,6 +397,12 @@ def test_logaddexp_of_two_minus_infinities():
     g = grad(lambda a, b: np.sum(np.logaddexp(a, b)))(np.array([-np.inf, 1.0]),
                                                        np.array([-np.inf, 1.0]))
     np.testing.assert_array_equal(g, [0.5, 0.5])
+    # at finite x == y the partials stay differentiated (second order)
+    from s2sgrad import hessian
+    H = hessian(lambda v: np.logaddexp(v[0], v[1]))(np.array([0.7, 0.7]))
+    np.testing.assert_allclose(H, [[0.25, -0.25], [-0.25, 0.25]], rtol=1e-12)
+    h = hessian(lambda t: np.sum(np.logaddexp(0.0, t)))(np.zeros(3))
+    np.testing.assert_allclose(h, 0.25 * np.eye(3), rtol=1e-12)
 
 
 def bernstein(ctrl, ts):
