@@ -64,6 +64,7 @@ generate = traced("codegen", codegen.generate)
 
 
 _LEAF_SPEC = ("leaf", None)
+_VAR_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
 # When to compile shape-specialised versions (see the module docstring).
@@ -1806,6 +1807,15 @@ class _Transformed:
                 # depth argument terminates.  After MAX_STATIC_VALUES distinct
                 # values an argument is treated as data instead.
                 specs[name] = ("static", StaticArg(value))
+            elif i not in trees and type(value) in (tuple, dict) and value and \
+                    self._sig.parameters[name].kind in _VAR_KINDS and \
+                    all(type(v) in (np.ndarray, float, int) for v in
+                        (value.values() if type(value) is dict else value)):
+                # f(w, *args, **kwargs) called with data arrays and numbers:
+                # *args / **kwargs are the call's own tuple and dict, their
+                # length and keys known from the call (f(w, *args, **kwargs)
+                # passes them on, args[1] is an item)
+                specs[name] = ("tree", pytree.flatten(value)[1])
             elif i not in trees and isinstance(value, (list, tuple, dict, str)):
                 # a container or string passed as data: its type is known while
                 # compiling (isinstance(arg, list)); a subclass's too (an

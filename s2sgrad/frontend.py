@@ -100,6 +100,11 @@ def _parse_function(fn, generator=False) -> Source:
         raise UnsupportedSyntaxError(
             f"cannot differentiate async function '{name}'; make it a plain 'def'",
             filename=filename, lineno=code.co_firstlineno, construct="async def")
+    # a wrapper made by functools.wraps carries the wrapped function's names
+    # and __wrapped__ (which inspect follows): its source is read by its code
+    fn_named = fn
+    if "__wrapped__" in getattr(fn, "__dict__", {}):
+        fn = _as_its_code(fn, code)
     try:
         lines, start = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
@@ -124,10 +129,21 @@ def _parse_function(fn, generator=False) -> Source:
         if node is None:
             raise
         _verify(fn, code, node, filename)
-    src = Source(fn, node, filename, abs_lines)
+    src = Source(fn_named, node, filename, abs_lines)
     if generator != "parse":
         _cache[key] = (code, src)
     return src
+
+
+def _as_its_code(fn, code):
+    """A function object for reading ``fn``'s source: its code, globals,
+    defaults and closure, with the names of its code (not those
+    ``functools.wraps`` copied from the wrapped function)."""
+    view = types.FunctionType(code, fn.__globals__, code.co_name, fn.__defaults__,
+                              fn.__closure__)
+    view.__kwdefaults__ = fn.__kwdefaults__
+    view.__qualname__ = getattr(code, "co_qualname", fn.__qualname__)
+    return view
 
 
 # ---------------------------------------------------------------- the source is the running code

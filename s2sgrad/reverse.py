@@ -508,6 +508,12 @@ class Reverser:
             a = local.bar.get(carries[i])
             if a is None:
                 unread.add(i)
+                if isinstance(inits[i], Const):
+                    # a name first bound in the loop (out = x @ W + b, read
+                    # after it): its shape may change from one iteration to
+                    # the next, so the zero passed down is shaped like the
+                    # value the iteration started with, not like this one's
+                    a = zeros_of(bem, carries[i])
             res.append(a if a is not None else zeros_of(bem, cb))
         res += [local.bar.get(v) for v in outer]
         bb.results = res

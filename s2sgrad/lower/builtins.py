@@ -74,6 +74,9 @@ def _b_tuple_list(kind):
             return Seq(kind, x.items)
         if isinstance(x, DictVal):
             return Seq(kind, [Const(k) for k in x.items])
+        if isinstance(x, Const) and isinstance(x.value, (tuple, list, range)):
+            # list(g) of a constant (an item of a tuple of index tuples)
+            return Seq(kind, [Const(v) for v in x.value])
         raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
     return handler
 
@@ -243,6 +246,44 @@ def _b_map(lw, args, kwargs, node):
                         for t in zip(*[a.items for a in args[1:]])])
 
 
+def _b_filter(lw, args, kwargs, node):
+    """``filter(pred, seq)`` over a sequence known while compiling, each
+    test known while compiling too (``o.shape[0] > 0`` of a rank fact, a
+    key's name); a test known only at run time is refused."""
+    if kwargs or len(args) != 2 or not isinstance(args[1], Seq):
+        raise lw.unsupported(node, "filter() over a sequence built at run time",
+                             "use a list comprehension")
+    keep = []
+    for item in args[1].items:
+        t = lw.truth(item if isinstance(args[0], Const) and args[0].value is None
+                     else lw.call_value(args[0], [item], {}, node), node)
+        if not isinstance(t, Const):
+            raise lw.unsupported(node, "filter() whose test is known only when the code runs",
+                                 "select with a mask or np.where")
+        if t.value:
+            keep.append(item)
+    return Seq("list", keep)
+
+
+def _b_getattr(lw, args, kwargs, node):
+    """``getattr(np, name)`` / ``getattr(obj, name[, default])`` with the
+    name known while compiling (a str argument is made static for it)."""
+    if kwargs or len(args) not in (2, 3):
+        raise lw.unsupported(node, "this call of getattr()", "use obj.name")
+    base, name = args[0], args[1]
+    if not isinstance(name, Const):
+        P.needs_static(name)
+        raise lw.unsupported(node, "getattr() with a name computed at run time",
+                             "pass the name as a str argument or a constant")
+    if isinstance(base, (Static, ObjVal)) and isinstance(name.value, str):
+        if len(args) == 3 and not hasattr(base.obj, name.value):
+            # (the default would need a guard that the attribute stays missing)
+            raise lw.unsupported(node, "getattr() with a default for a missing attribute",
+                                 "test hasattr() outside, or give the object the attribute")
+        return lw.attr_value(base, name.value, node)
+    raise lw.unsupported(node, "getattr() of a value computed at run time", "use obj.name")
+
+
 # operator.add & co. passed as values: exactly the Python operator
 def _operator_binop(op):
     def handler(lw, args, kwargs, node):
@@ -342,7 +383,7 @@ for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
                  (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
-                 (sorted, _b_sorted)] + _OPERATORS:
+                 (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr)] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

@@ -297,6 +297,17 @@ class CallsMixin:
                 callable(callee.obj) and \
                 (getattr(callee.obj, "__module__", None) or "").split(".")[0] == "numpy":
             return self.function_out(callee, node)
+        if isinstance(callee, Static) and _is_output_call(callee.obj):
+            # print(...), logging.info(...), log.debug(...): no effect on the
+            # values differentiated (ignored, as print always was); the
+            # arguments are still lowered (their draws and writes happen), and
+            # an f-string of run-time values among them is not formatted
+            self._output_args = getattr(self, "_output_args", 0) + 1
+            try:
+                self.call_arguments(node)
+            finally:
+                self._output_args -= 1
+            return Const(None)
         splat = isinstance(callee, Static) and \
             R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
         args, kwargs = self.call_arguments(node, splat=splat)
@@ -923,7 +934,8 @@ class CallsMixin:
                              cls=type(exc)) from None
         sub = type(self)(src, Resolver(fn), self.em, top=self.top, depth=self.depth + 1)
         sub.caller = self
-        sig = inspect.signature(fn)
+        # (a functools.wraps wrapper binds by its own parameters, *args, **kwargs)
+        sig = inspect.signature(fn, follow_wrapped=False)
         try:
             ba = sig.bind(*args, **kwargs)
         except TypeError as exc:
@@ -1209,3 +1221,23 @@ class CallsMixin:
 
 def _absent_axis(axis):
     return axis is None or (isinstance(axis, Const) and axis.value is None)
+
+
+_LOG_NAMES = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log")
+
+
+def _is_output_call(obj):
+    """``print`` or a logging call (``logging.info``, ``logger.debug``):
+    output only, no value for the code differentiated."""
+    import logging
+    if obj is print:
+        return True
+    if any(obj is getattr(logging, n) for n in _LOG_NAMES):
+        return True
+    owner = getattr(obj, "__self__", None)
+    func = getattr(obj, "__func__", None)
+    return isinstance(owner, (logging.Logger, logging.LoggerAdapter)) and func is not None \
+        and any(func is getattr(type(owner), n, None) for n in _LOG_NAMES) \
+        and getattr(type(owner), func.__name__, None) is getattr(
+            logging.Logger if isinstance(owner, logging.Logger) else logging.LoggerAdapter,
+            func.__name__, None)

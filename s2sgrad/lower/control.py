@@ -375,11 +375,13 @@ class ControlFlowMixin:
         body's :func:`assigned_in`, if known."""
         if assigned is None:
             assigned = assigned_in(loop.body)
-        outside = self.top.loads_outside(loop)
+        # (this lowerer's own function: a helper being inlined reads its
+        # names in its own source, not in the function being compiled)
+        outside = self.loads_outside(loop)
         names = [n for n in assigned if n in self.env or n in outside]
         if isinstance(loop, ast.For):
             # the loop's own target read after it (its last item, as in Python)
-            after = self.top.loads_after(loop)
+            after = self.loads_after(loop)
             names += [n for n in self.target_names(loop.target)
                       if n not in names and n in after]
         return names
@@ -532,6 +534,14 @@ class ControlFlowMixin:
                 self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
+        data_type = self.top.arg_types.get(base) if isinstance(base, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # for k in cfg: of a dict passed as data: its keys (as iter(cfg))
+            if data_type.__iter__ is not dict.__iter__:
+                raise self.unsupported(it, f"iterating over '{base.hint}', a "
+                                           f"{data_type.__name__} with its own __iter__",
+                                       "iterate over a tuple of its keys")
+            base = self.apply(P.get("dict_keys"), [base], {}, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
         self._hold_iterated(base)
         return rng, (lambda i: self.getitem(base, i))
@@ -612,6 +622,36 @@ class ControlFlowMixin:
         for k in hidden:
             self.env.pop(k, None)
 
+    def dict_carry_slots(self, s, names):
+        """{name: [(key, slot name)]} for the dicts among a loop's carries
+        that are carried entry by entry: a dict of constant keys (values
+        arrays or numbers) held by this one name, whose entries the body only
+        rebinds with ``d[key] = value`` (no new keys -- checked after the
+        body --, no ``d[k] += v``, ``d[k][i] = v``, method calls, rebinding
+        ``d`` or taking another name for it).  Other dicts stay refused
+        (:meth:`refuse_dict_carry`)."""
+        out = {}
+        for n in names:
+            v = self.env.get(n)
+            if not (isinstance(v, DictVal) and v.items and
+                    all(isinstance(x, (Var, Const)) for x in v.items.values()) and
+                    sum(_held(w, v) for env in self.envs() for w in env.values()) == 1 and
+                    _entries_only_rebound(s.body, n)):
+                continue
+            self.top.dict_slot_count = getattr(self.top, "dict_slot_count", 0) + 1
+            out[n] = [(k, f"$dict{self.top.dict_slot_count}_{j} {n}")
+                      for j, k in enumerate(v.items)]
+        return out
+
+    def dicts_of_slots(self, dict_slots, pop=False):
+        """Bind each carried dict to a DictVal of its slots' current values
+        (``pop``: and drop the slot names, after the loop)."""
+        for n, slots in dict_slots.items():
+            self.env[n] = DictVal({k: self.env[slot] for k, slot in slots})
+            if pop:
+                for _, slot in slots:
+                    self.env.pop(slot, None)
+
     def refuse_dict_carry(self, name, v, s):
         """A dict (or an object) that a loop run at run time changes: its
         items are compile-time entries, which a loop whose iterations are
@@ -645,6 +685,14 @@ class ControlFlowMixin:
         rb = Rebindings(s.body)
         names = self.carried_names(s, rb.assigned)
         names += [n for n in extra if n not in names]
+        # a dict of constant keys whose entries the body only rebinds
+        # (d["p"] = np.sin(d["p"])): one carry per entry
+        dict_slots = self.dict_carry_slots(s, names)
+        for n, slots in dict_slots.items():
+            names.remove(n)
+            for k, slot in slots:
+                self.env[slot] = self.env[n].items[k]
+                names.append(slot)
         # a list literal bound to several names (other = hs) is one list: it
         # becomes one runtime list before the loop, so that the names stay
         # one carry (below) and an append through either grows both
@@ -728,6 +776,7 @@ class ControlFlowMixin:
             for m, n in aliases.items():
                 self.env[m] = self.env[n]
             hold_carries(dict(zip(params, cparams)))
+            self.dicts_of_slots(dict_slots)
             cond_block = Block([], cparams, [])
             holder = {}
             self.in_block(cond_block, lambda: holder.setdefault(
@@ -739,6 +788,7 @@ class ControlFlowMixin:
         self.env = dict(outer_env)
         self.env.update(zip(names, params))
         hold_carries({p_: p_ for p_ in params})
+        self.dicts_of_slots(dict_slots)
         # `for row in A:` with A written into (never rebound) in the body: the
         # rows are read from A's current version, as NumPy's iteration does
         for m, n in aliases.items():
@@ -781,8 +831,16 @@ class ControlFlowMixin:
         back.update((v, outer_env[k]) for k, v in self.env.items()      # (not carried yet)
                     if k.startswith(LIVE_PREFIX) and k not in names and isinstance(v, Var) and
                     isinstance(outer_env.get(k), Var))
+        for n, slots in dict_slots.items():
+            v = self.env.get(n)
+            if not (isinstance(v, DictVal) and list(v.items) == [k for k, _ in slots] and
+                    all(isinstance(x, (Var, Const)) for x in v.items.values())):
+                self.refuse_dict_carry(n, outer_env[n], s)
+            for k, slot in slots:
+                self.env[slot] = v.items[k]
         leaked = [n for n, v in self.env.items()
                   if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
+                  and n not in dict_slots
                   and n not in aliases and n in outer_env and outer_env[n] is not v and
                   not (isinstance(v, (Seq, DictVal)) and
                        _same_value(_replace_atoms(v, back), outer_env[n]))]
@@ -823,6 +881,7 @@ class ControlFlowMixin:
         for n, o in zip(names, outs):
             self.env[n] = o
         hold_carries(dict(zip(params, outs)))
+        self.dicts_of_slots(dict_slots, pop=True)
         # the calls being inlined: a caller's name (or container) holding an
         # array or list this loop of a helper carries in place (lst.append(v),
         # y[i] = v on the caller's objects) holds the loop's output after it
@@ -980,6 +1039,55 @@ class ControlFlowMixin:
         if s.orelse:
             return self.loop_else(s)
         self.runtime_loop(s, None, None, None, s.test)
+
+
+def _entries_only_rebound(body, name) -> bool:
+    """Whether every use of ``name`` in ``body`` that may change it is
+    ``name[key] = value`` (a plain assignment of one target), and ``name``
+    is never rebound, aliased, augmented, deleted from or called a method
+    of (nested functions and lambdas must not mention it)."""
+    ok_targets = set()
+    for n in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            if any(isinstance(m, ast.Name) and m.id == name for m in ast.walk(n)):
+                return False
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and \
+                isinstance(n.targets[0], ast.Subscript) and \
+                isinstance(n.targets[0].value, ast.Name) and n.targets[0].value.id == name:
+            ok_targets.add(id(n.targets[0].value))
+    for n in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        if not (isinstance(n, ast.Name) and n.id == name):
+            continue
+        if isinstance(n.ctx, ast.Store) or isinstance(n.ctx, ast.Del):
+            return False
+    parents = {}
+    for p in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        for c in ast.iter_child_nodes(p):
+            parents[id(c)] = p
+    for n in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        if not (isinstance(n, ast.Name) and n.id == name) or id(n) in ok_targets:
+            continue
+        p = parents.get(id(n))
+        # a read d[key] (not a store into it, not d[key][i] = ..., d[key] += ...)
+        if isinstance(p, ast.Subscript) and p.value is n and isinstance(p.ctx, ast.Load):
+            q = parents.get(id(p))
+            if isinstance(q, ast.AugAssign) and q.target is p:
+                return False
+            if isinstance(q, ast.Subscript) and q.value is p and not isinstance(q.ctx, ast.Load):
+                return False
+            if isinstance(q, ast.Attribute) and q.value is p and not isinstance(q.ctx, ast.Load):
+                return False
+            continue
+        if isinstance(p, ast.Subscript) and p.value is n:
+            return False            # d[k] += v (its target), del d[k]
+        if isinstance(p, ast.Compare) or (isinstance(p, ast.Call) and n in p.args and
+                                          isinstance(p.func, ast.Name) and
+                                          p.func.id in ("len", "sorted", "list", "tuple")):
+            continue                # "k" in d, len(d)
+        if isinstance(p, ast.For) and p.iter is n:
+            continue                # for k in d
+        return False                # d.update(...), e = d, f(d), return d ...
+    return True
 
 
 def _held(w, v, depth=0) -> int:

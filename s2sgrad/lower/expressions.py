@@ -4,6 +4,9 @@ unary operators, comparisons (``is``/``in`` resolved at compile time),
 from __future__ import annotations
 
 import ast
+import collections
+import inspect
+import operator
 
 
 from ..errors import UnresolvedNameError
@@ -39,6 +42,13 @@ class ExpressionsMixin:
             x = self.expr(v.value)
             if not (isinstance(x, Const) and isinstance(x.value, (str, int, float, bool)) or
                     isinstance(x, Const) and x.value is None):
+                if getattr(self, "_output_args", 0):
+                    # an argument of print/logging (ignored): its values are
+                    # lowered, the text is not made
+                    if v.format_spec is not None:
+                        self.expr(v.format_spec)
+                    parts.append("")
+                    continue
                 raise self.unsupported(node, f"the f-string '{snippet(node)}' of a value known "
                                              f"only when the code runs (a loop counter, an "
                                              f"array)", "build the keys or names from "
@@ -124,6 +134,13 @@ class ExpressionsMixin:
                 if isinstance(op, ast.NotEq):
                     r = Const(not r.value) if isinstance(r, Const) else \
                         self.apply(P.get("logical_not"), [r], {}, node)
+            elif isinstance(left, Const) and isinstance(right, Const) and \
+                    type(left.value) in _PY_SCALARS and type(right.value) in _PY_SCALARS and \
+                    type(op) in _PY_CMP and \
+                    isinstance(left.value, str) == isinstance(right.value, str):
+                # k != "skip" of a dict's key, n > 2 of constants: Python's own
+                # comparison (a Python bool, as the code gives), not np.not_equal
+                r = Const(_PY_CMP[type(op)](left.value, right.value))
             else:
                 r = self.apply(P.get(CMP[type(op)]), [left, right], {}, node)
             result = r if result is None else self.boolop_and(result, r, node)
@@ -165,8 +182,8 @@ class ExpressionsMixin:
         if isinstance(a, (Static, ObjVal)) and isinstance(b, (Static, ObjVal)):
             return Const(a.obj is b.obj)
         for x, y in ((a, b), (b, a)):      # model is None: an object known while compiling
-            if isinstance(x, ObjVal) and isinstance(y, Const):
-                return Const(x.obj is y.value)
+            if isinstance(x, (ObjVal, Static)) and isinstance(y, Const):
+                return Const(x.obj is y.value)   # (fn is None: a function known too)
         # An item of a container passed as data (or read live from outside:
         # may_be_sequence) may be None when the code runs ({"clip": None}):
         # tested then (``negate``: ``is not None``).
@@ -231,6 +248,12 @@ class ExpressionsMixin:
                                        "make it a global or a closed-over object, pass the "
                                        "values it holds, or register its class with "
                                        "s2sgrad.register_pytree")
+            field = _namedtuple_field(self.top.arg_types.get(base) if isinstance(base, Var)
+                                      else None, attr)
+            if prim is None and field is not None:
+                # hp.steps of a namedtuple passed as data: its item, read when
+                # the code runs (as hp[2])
+                return self.getitem(base, Const(field))
             if prim is None:
                 if attr in P.METHODS:
                     raise self.unsupported(node, f"the method '.{attr}' used without calling it",
@@ -246,6 +269,28 @@ class ExpressionsMixin:
             return base.method(attr)
         raise self.unsupported(node, f"the attribute '.{attr}' of a container",
                                "index the container instead")
+
+
+_PY_SCALARS = (str, int, float, bool)
+_PY_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+           ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+_TUPLEGETTER = type(collections.namedtuple("_T", "a").a)
+
+
+def _namedtuple_field(data_type, attr):
+    """The position of the field ``attr`` of a namedtuple class passed as data
+    (None unless it is the namedtuple's own field accessor)."""
+    if data_type is None or not issubclass(data_type, tuple) or \
+            attr not in getattr(data_type, "_fields", ()):
+        return None
+    try:
+        acc = inspect.getattr_static(data_type, attr)
+    except AttributeError:
+        return None
+    if not isinstance(acc, _TUPLEGETTER):
+        return None
+    k = data_type._fields.index(attr)
+    return k if acc.__get__(tuple(range(len(data_type._fields)))) == k else None
 
 
 def _number(v):

@@ -44,6 +44,26 @@ def lower_function(fn, arg_specs, name=None) -> Func:
             sys.setrecursionlimit(limit)
 
 
+def _call_wrapper(lw, fn, node):
+    import inspect
+    args, kwargs = [], {}
+    for pname, p in inspect.signature(fn).parameters.items():
+        v = lw.env[pname]
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            args.append(v)
+        elif p.kind == p.KEYWORD_ONLY:
+            kwargs[pname] = v
+        elif p.kind == p.VAR_POSITIONAL and isinstance(v, Seq):
+            args.extend(v.items)
+        elif p.kind == p.VAR_KEYWORD and isinstance(v, DictVal):
+            kwargs.update(v.items)
+        else:
+            raise lw.unsupported(node, f"the parameter '{p}' of the function that "
+                                       f"'{fn.__name__}' wraps", "differentiate a function "
+                                       "calling it with named parameters")
+    return lw.call_value(Static(fn, Path(("object", fn, fn.__name__))), args, kwargs, node)
+
+
 def _lower_function(fn, arg_specs, name, src):
     em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(src.fn), em)
@@ -105,6 +125,12 @@ def _lower_function(fn, arg_specs, name, src):
     elif isinstance(node, ast.Lambda):
         lw.set_loc(node)
         lw.env["$retv"] = lw.expr(node.body)
+    elif isinstance(fn, types.FunctionType) and "__wrapped__" in fn.__dict__:
+        # grad(f) of f decorated with functools.wraps: the arguments are bound
+        # by the signature it shows (the wrapped function's, as the caller
+        # binds them); the wrapper is called with them, as in user code
+        lw.set_loc(node)
+        lw.env["$retv"] = _call_wrapper(lw, fn, node)
     else:
         lw.lower_body(node.body)
     if "$retv" not in lw.env:

@@ -38,7 +38,7 @@ from ..guards import Path, is_library
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.random import TOKENS as _RNG_TOKENS, rng_kind
-from .values import ObjVal, Static, is_namespace, is_number, is_static_object
+from .values import ObjVal, Seq, Static, is_namespace, is_number, is_static_object
 
 
 # np.r_, np.c_, np.s_, np.index_exp, np.mgrid, np.ogrid: objects used by
@@ -288,6 +288,15 @@ class NamesMixin:
                                  construct=type(obj).__name__)
             self.guard(path, obj)
             return ObjVal(obj, path)
+        if isinstance(obj, tuple) and obj and all(
+                not isinstance(o, (np.ndarray, np.generic, tuple, list)) and
+                (is_static_object(o) or is_namespace(o)) and rng_kind(o) is None for o in obj):
+            # a tuple of objects (self.layers = (Dense(3, 4), Dense(4, 1))):
+            # structure, guarded like configuration (the same objects, by
+            # identity), each item read through as the object it is
+            self.guard(path, obj)
+            return Seq("tuple", [self.static_value(o, None if path is None else path.item(k),
+                                                   node) for k, o in enumerate(obj)])
         if path is not None and isinstance(obj, (np.ndarray, list, tuple)):
             return self.load_path(path)              # data: read live
         if rng_kind(obj) is not None:

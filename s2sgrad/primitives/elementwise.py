@@ -287,8 +287,14 @@ defprim("softmax_link", runtime.softmax_link, sig="a, z, axis, /", vjp=_softmax_
 # need the loss value drops the (costly) forward logaddexp; e^(y - x)
 # overflowing to inf gives the exact limit 0 (overflow warnings are silenced
 # by the sigmoid helper).
+# x == y == +-inf (a log-space recursion's impossible states, CTC's alpha):
+# x - y is NaN and the weights are taken as 1/2 (their limit along x == y),
+# so a zero cotangent there stays 0, not 0 * NaN.
 def _logaddexp_partials(em, out, x, y):
-    return [em.call("sigmoid", em.subtract(x, y)), em.call("sigmoid", em.subtract(y, x))]
+    # (only there: at finite x == y, x - y is differentiated, for second order)
+    both = em.call("logical_and", em.call("isinf", x), em.call("equal", x, y))
+    d = em.call("where", both, 0.0, em.subtract(x, y))
+    return [em.call("sigmoid", d), em.call("sigmoid", em.negative(d))]
 
 
 def_elementwise("logaddexp", np.logaddexp, 2, _logaddexp_partials)

@@ -365,6 +365,12 @@ for _name in ("isfinite", "isnan", "isinf"):
     _data(f"math_{_name}", getattr(math, _name), "x, /", f"math.{_name}: a bool, data.",
           pyname=f"math.{_name}")
     register_object(getattr(math, _name), REGISTRY[f"math_{_name}"])
+# math.comb(n, k), math.perm, math.factorial of ints known when the code runs
+# (n = len(ctrl) - 1 in a Bernstein basis): integers, data.
+for _name, _sig in (("comb", "n, k, /"), ("perm", "n, k=None, /"), ("factorial", "n, /")):
+    _data(f"math_{_name}", getattr(math, _name), _sig, f"math.{_name}: an int, data.",
+          pyname=f"math.{_name}")
+    register_object(getattr(math, _name), REGISTRY[f"math_{_name}"])
 _data("math_isclose", math.isclose, "a, b, /, *, rel_tol=1e-09, abs_tol=0.0",
       "math.isclose: a bool, data.", pyname="math.isclose")
 register_object(math.isclose, REGISTRY["math_isclose"])

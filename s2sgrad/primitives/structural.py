@@ -62,6 +62,10 @@ defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: S
 defprim("dict_get", dict.get, sig="d, key, default=None, /", nondiff=True, pyname="dict.get",
         shape=shape_fresh)
 
+# for k in cfg: of a dict passed as data: its keys, in order, when the code runs
+defprim("dict_keys", lambda d: list(d), sig="d, /", nondiff=True, pyname="list",
+        shape=shape_fresh)
+
 
 def _is_none_printer(args, kwargs, eqn):
     return ast.Compare(left=args[0], ops=[ast.IsNot() if eqn.prim.name == "is_not_none" else
