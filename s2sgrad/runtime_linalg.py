@@ -817,3 +817,58 @@ def svd_rank(s, u, vh, rcond=None):
 
 
 __all__ += ["svd_rank"]
+
+
+def tie_mask(w, c, scale, wbar=0.0, kind="diff"):
+    """The multiplier of the pair terms ``F_ij = 1 / (w_j - w_i)`` (kind
+    'diff'; ``1 / (w_j + w_i)`` for kind 'sum', singular values) in the rules
+    of eigh, eig, svd and the generalized eigh, for the coupling ``c`` that
+    F multiplies: 1 for a pair that is not a tie; 0 on the diagonal; for a
+    tie, 0 where the coupling is zero to rounding and NaN where it is not.
+
+    A tie is a gap ``|w_j -+ w_i| <= sqrt(eps) max|w|`` (per matrix): below it
+    the computed gap and the coupling are both at the level of rounding (an
+    exactly repeated eigenvalue comes out of LAPACK split by a few eps), so
+    ``c_ij / gap`` has fewer correct digits than a finite difference; above
+    it the amplified rounding error of the pair's term is at most about
+    ``n sqrt(eps)`` relative.  The coupling is zero to rounding when
+    ``|c_ij| <= sqrt(eps) max|scale|`` (``scale`` the whole coupling matrix,
+    whose rounding error the antisymmetric part inherits) and the function
+    does not depend on the pair's values (``wbar_i == wbar_j == 0``): then it
+    is invariant under rotations of the basis within the cluster (projectors,
+    functions of the eigenspace), whose pair term is exactly 0.  Otherwise
+    the derivative does not exist (the function depends on LAPACK's arbitrary
+    basis) or is not computable from the eigenvectors (a matrix function
+    ``V g(w) V^T`` with g varying on the cluster needs g', the limit of the
+    divided difference): NaN, as at an exact tie."""
+    w = np.asarray(w)
+    c = np.asarray(c)
+    ft = w.dtype if np.issubdtype(w.dtype, np.inexact) else np.dtype(np.float64)
+    eps = np.finfo(ft).eps
+    root = np.sqrt(eps)
+    wi, wj = w[..., :, None], w[..., None, :]
+    gap = np.abs(wj + wi) if kind == "sum" else np.abs(wj - wi)
+    big = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] if w.shape[-1] else 0.0
+    n = w.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    tie = (gap <= root * big) & ~eye
+    rdt = np.finfo(ft).dtype
+    mask = np.where(eye, rdt.type(0), rdt.type(1))
+    mask = np.broadcast_to(mask, np.broadcast_shapes(tie.shape, c.shape)).copy()
+    if not np.any(tie):
+        return mask
+    sc = np.abs(np.asarray(scale))
+    nu = np.max(sc, axis=(-2, -1), keepdims=True) * root if sc.ndim >= 2 else sc * root
+    zero = np.abs(c) <= nu
+    wb = np.asarray(wbar)
+    if wb.ndim:
+        nz = wb != 0
+        zero = zero & ~(nz[..., :, None] | nz[..., None, :])
+    elif wb != 0:
+        zero = np.zeros_like(zero)
+    tie = np.broadcast_to(tie, mask.shape)
+    mask[tie] = np.where(np.broadcast_to(zero, mask.shape)[tie], 0.0, np.nan)
+    return mask
+
+
+__all__ += ["tie_mask"]

@@ -1140,9 +1140,10 @@ defcomposite("scipy_solve_discrete_lyapunov", sl.solve_discrete_lyapunov,
 #   dw = diag(M) - diag(N) w,   dV = V X,  X = F o (M - N diag(w)) - diag(N)/2
 # and the transpose, with P = diag(w_bar) + F o (V^T V_bar):
 #   A_bar = V P V^T,   B_bar = -V (P diag(w) + diag(V^T V_bar)/2) V^T
-# (then onto the triangle read).  Repeated eigenvalues: F's convention (inf).
+# (then onto the triangle read).  Repeated eigenvalues, also numerically
+# repeated ones: decompositions._pair_F (NaN unless the pair's coupling is 0).
 
-from .decompositions import _cols, _diag_embed, _diagonal, _gaps  # noqa: E402
+from .decompositions import _cols, _diag_embed, _diagonal, _pair_F  # noqa: E402
 
 
 def _gen_eigh_vectors(em, a, b, lower, driver):
@@ -1168,7 +1169,7 @@ def _gen_eigh_jvp(em, dots, out, a, b, lower=None, eigvals_only=None, driver=Non
     dw = _diagonal(em, K)
     if only:
         return dw
-    X = em.multiply(_gaps(em, w), K)
+    X = em.multiply(_pair_F(em, w, K, K), K)
     if dN is not None:
         X = em.subtract(X, _diag_embed(em, em.multiply(dN, 0.5)))
     return dw, _mm(em, V, X)
@@ -1186,7 +1187,10 @@ def _gen_eigh_vjp(em, g, out, a, b, lower=None, eigvals_only=None, driver=None):
     half = None
     if Vbar is not None:
         G = _mm(em, _T(em, V), Vbar)
-        P = _add_ct(em, P, em.multiply(_gaps(em, w), G))
+        # B_bar's pair term F_ij G_ij w_j does not cancel at a tie when
+        # G_ij - G_ji does (its limit is G_ji): a tie is 0 only where G_ij is
+        # exactly 0 (scale 0), NaN otherwise
+        P = _add_ct(em, P, em.multiply(_pair_F(em, w, G, 0.0), G))
         half = _diag_embed(em, em.multiply(_diagonal(em, G), 0.5))
     if P is None:
         return [None, None]

@@ -1,0 +1,341 @@
+"""Session 23 (linalg10): eigen/singular-vector derivatives at (numerically)
+repeated eigen/singular values, and coverage leftovers.
+
+Repeated values: LAPACK splits an exact tie by a few eps (measured: at most
+~20 eps max|w| for n <= 100), so ``1 / (w_j - w_i)`` multiplied a coupling
+that is rounding noise and gave finite garbage (the projector onto the 2-d
+eigenspace of a rotated diag(1, 1, 2, 3): off by 0.08 on main).  Now a gap
+``<= sqrt(eps) max|w|`` is a tie (decompositions._pair_F, runtime tie_mask):
+its term is 0 where the coupling is zero to rounding and the function does
+not read the tied values (rotation-invariant functions: projectors, the
+polar factor, functions of the span), NaN otherwise (the derivative does not
+exist, or needs g' of a matrix function V g(w) V^T).  Checked against
+central differences, which are well defined on rotation-invariant
+functions, and against closed forms.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+sl = pytest.importorskip("scipy.linalg")
+
+RNG = np.random.default_rng(2310)
+Q4, _ = np.linalg.qr(RNG.standard_normal((4, 4)))
+W4 = RNG.standard_normal((4, 4))
+W43 = RNG.standard_normal((4, 3))
+
+
+def rotated(d, q=Q4):
+    a = q @ np.diag(d) @ q.T
+    return (a + a.T) / 2
+
+
+NEAR = rotated([1.0, 1.0, 2.0, 3.0])          # eigenvalues 1, 1 up to rounding
+EXACT = np.diag([1.0, 1.0, 2.0, 3.0])         # an exact tie, eigenvectors e_i
+APART = rotated([1.0, 1.3, 2.0, 3.0])         # distinct
+
+
+def fd_lower(f, a, h=1e-6):
+    """Central differences in the lower triangle (what eigh reads)."""
+    g = np.zeros_like(a)
+    for i in range(a.shape[-1]):
+        for j in range(i + 1):
+            e = np.zeros_like(a)
+            e[..., i, j] = 1.0
+            g[..., i, j] = (f(a + h * e) - f(a - h * e)) / (2 * h)
+    return g
+
+
+def fd_full(f, a, h=1e-6):
+    g = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1.0
+        g[idx] = (f(a + h * e) - f(a - h * e)) / (2 * h)
+    return g
+
+
+def projector_closed_form(a, k, wmat):
+    """d/dA sum(P o W), P the projector onto the first k eigenvectors:
+    dP = sum_{i<k<=j} (v_i v_j^T + v_j v_i^T) C_ij / (w_i - w_j), on the lower
+    triangle read by eigh."""
+    w, v = np.linalg.eigh(a)
+    ws = wmat + wmat.T
+    m = v.T @ ws @ v
+    f = np.zeros_like(m)
+    for i in range(k):
+        for j in range(k, len(w)):
+            f[i, j] = f[j, i] = m[i, j] / (w[i] - w[j])
+    g = v @ f @ v.T / 2           # the symmetric gradient
+    return np.tril(g) + np.tril(g, -1)
+
+
+# ---------------------------------------------------------------- eigh
+
+
+def eigh_projector(a):
+    w, v = np.linalg.eigh(a)
+    vc = v[:, :2]
+    return np.sum((vc @ vc.T) * W4)
+
+
+def eigh_top_vector(a):
+    """Reads only the last eigenvector: no tied pair is coupled."""
+    w, v = np.linalg.eigh(a)
+    return np.sum(np.outer(v[:, 3], v[:, 3]) * W4)
+
+
+def eigh_projector_masked(a):
+    """The projector as a matrix function of a mask computed from w (data)."""
+    w, v = np.linalg.eigh(a)
+    m = np.where(w < 1.5, 1.0, 0.0)
+    return np.sum(((v * m) @ v.T) * W4) + np.sum(w * w)
+
+
+def eigh_vectors(a):
+    """Depends on LAPACK's basis of the eigenspace: no derivative at a tie."""
+    w, v = np.linalg.eigh(a)
+    return np.sum(v ** 2 * W4)
+
+
+def eigh_sqrtm(a):
+    """A matrix function V sqrt(w) V^T: at a tie its derivative needs sqrt',
+    which the eigenvectors' rule cannot see."""
+    w, v = np.linalg.eigh(a)
+    return np.sum(((v * np.sqrt(w)) @ v.T) * W4)
+
+
+@pytest.mark.parametrize("a", [NEAR, EXACT, APART], ids=["near", "exact", "apart"])
+@pytest.mark.parametrize("f", [eigh_projector, eigh_top_vector], ids=lambda f: f.__name__)
+def test_eigh_rotation_invariant_at_ties(f, a):
+    g = s2sgrad.grad(f)(a)
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g, fd_lower(f, a), atol=2e-8)
+
+
+@pytest.mark.parametrize("a", [NEAR, EXACT, APART], ids=["near", "exact", "apart"])
+def test_eigh_projector_closed_form(a):
+    g = s2sgrad.grad(eigh_projector)(a)
+    np.testing.assert_allclose(g, projector_closed_form(a, 2, W4), atol=1e-12)
+
+
+def test_eigh_projector_masked_reads_w_elsewhere():
+    # w is read (sum(w*w)) but the mask's derivative is 0: the tie's term is
+    # 0 only where w_bar of the tied pair is 0 -- here it is 2w, so NaN, never
+    # a finite wrong number
+    g = s2sgrad.grad(eigh_projector_masked)(NEAR)
+    assert np.isnan(g).any()
+    g = s2sgrad.grad(eigh_projector_masked)(APART)
+    np.testing.assert_allclose(g, fd_lower(eigh_projector_masked, APART), atol=2e-8)
+
+
+@pytest.mark.parametrize("f", [eigh_vectors, eigh_sqrtm], ids=lambda f: f.__name__)
+def test_eigh_no_derivative_at_near_tie_is_nan(f):
+    # main: finite garbage (9.7e13 off for eigh_vectors, 0.43 for sqrtm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = s2sgrad.grad(f)(NEAR)
+    assert np.isnan(g).any()
+    g = s2sgrad.grad(f)(APART)
+    np.testing.assert_allclose(g, fd_lower(f, APART), atol=5e-8)
+
+
+def test_eigh_sqrtm_exact_tie_nan():
+    assert np.isnan(s2sgrad.grad(eigh_sqrtm)(EXACT)).any()
+
+
+def test_eigh_projector_float32_and_batch():
+    g64 = s2sgrad.grad(eigh_projector)(NEAR)
+    g32 = s2sgrad.grad(eigh_projector)(NEAR.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, g64, atol=2e-5)
+
+    def batched(a):
+        w, v = np.linalg.eigh(a)
+        vc = v[..., :, :2]
+        return np.sum((vc @ np.swapaxes(vc, -1, -2)) * W4)
+
+    g = s2sgrad.grad(batched)(np.stack([NEAR, APART, EXACT]))
+    for gi, ai in zip(g, (NEAR, APART, EXACT)):
+        np.testing.assert_allclose(gi, projector_closed_form(ai, 2, W4), atol=1e-12)
+
+
+def test_eigh_projector_repeated_use_and_scalar_weight():
+    def f(a, c):
+        w, v = np.linalg.eigh(a)
+        vc = v[:, :2]
+        p = vc @ vc.T
+        return c * np.sum(p * W4) + np.sum(p * p * W4)
+
+    ga, gc = s2sgrad.grad(f, wrt=(0, 1))(NEAR, 0.7)
+    np.testing.assert_allclose(ga, fd_lower(lambda a: f(a, 0.7), NEAR), atol=3e-8)
+    np.testing.assert_allclose(gc, eigh_projector(NEAR), rtol=1e-12)
+
+
+def test_eigh_forward_mode_at_tie():
+    # forward mode sees the direction only: a direction mixing the tied pair
+    # is NaN (it cannot know the function is invariant); apart: exact
+    d = np.tril(RNG.standard_normal((4, 4)))
+    _, t = s2sgrad.jvp(eigh_projector)((NEAR,), (d,))
+    assert np.isnan(t)
+    _, t = s2sgrad.jvp(eigh_projector)((APART,), (d,))
+    fd = (eigh_projector(APART + 1e-6 * d) - eigh_projector(APART - 1e-6 * d)) / 2e-6
+    np.testing.assert_allclose(t, fd, rtol=1e-7)
+    # a direction that does not mix the tied pair (EXACT: e_0, e_1 span it)
+    d2 = np.zeros((4, 4))
+    d2[3, 0] = 1.0
+    _, t = s2sgrad.jvp(eigh_projector)((EXACT,), (d2,))
+    fd = (eigh_projector(EXACT + 1e-6 * d2) - eigh_projector(EXACT - 1e-6 * d2)) / 2e-6
+    np.testing.assert_allclose(t, fd, rtol=1e-7)
+
+
+def test_eigh_hessian():
+    h = s2sgrad.hessian(eigh_projector)(APART)
+    gp = s2sgrad.grad(eigh_projector)
+    e = np.zeros((4, 4))
+    e[2, 1] = 1.0
+    fd = (gp(APART + 1e-5 * e) - gp(APART - 1e-5 * e)) / 2e-5
+    np.testing.assert_allclose(h[..., 2, 1], fd, atol=1e-6)
+    # at the tie the second derivative of the forward pass mixes the pair: NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(s2sgrad.hessian(eigh_projector)(NEAR)).any()
+
+
+# ---------------------------------------------------------------- svd
+
+QO, _ = np.linalg.qr(RNG.standard_normal((4, 4)))       # all singular values 1
+Q43, _ = np.linalg.qr(RNG.standard_normal((4, 3)))
+R33, _ = np.linalg.qr(RNG.standard_normal((3, 3)))
+B22 = Q43 @ np.diag([2.0, 2.0, 1.0]) @ R33               # s = 2, 2, 1
+B00 = Q43 @ np.diag([2.0, 0.0, 0.0]) @ R33               # rank 1: a pair of zeros
+
+
+def svd_polar(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u @ vh) * W4[:, :a.shape[1]])
+
+
+def svd_left_projector(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum((u[:, :2] @ u[:, :2].T) * W4)
+
+
+def svd_pinv(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(((vh.T / s) @ u.T) * W43.T)
+
+
+def svd_vectors(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(np.abs(u) * W43[:, :u.shape[1]]) + np.sum(s)
+
+
+def polar_closed_form(a, wmat):
+    """The polar factor's derivative: with a = U S V^T, dQ = U X V^T,
+    X_ij = (C_ij - C_ji) / (s_i + s_j), C = U^T dA V."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    m = u.T @ wmat @ vh.T
+    k = len(s)
+    y = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            y[i, j] = (m[i, j] - m[j, i]) / (s[i] + s[j])
+    return u @ y @ vh
+
+
+@pytest.mark.parametrize("a", [QO, QO @ np.diag([1.0, 1.0, 2.0, 3.0]), B22],
+                         ids=["orthogonal", "pair", "tall"])
+def test_svd_polar_factor(a):
+    # main: NaN at the orthogonal matrix, 0.14 off at the pair
+    g = s2sgrad.grad(svd_polar)(a)
+    np.testing.assert_allclose(g, fd_full(svd_polar, a), atol=3e-8)
+    if a.shape[0] == a.shape[1]:
+        np.testing.assert_allclose(g, polar_closed_form(a, W4), atol=1e-12)
+
+
+def test_svd_projector_repeated_singular_values():
+    # main: 0.24 off
+    g = s2sgrad.grad(svd_left_projector)(B22)
+    np.testing.assert_allclose(g, fd_full(svd_left_projector, B22), atol=3e-8)
+
+
+@pytest.mark.parametrize("f", [svd_pinv, svd_vectors], ids=lambda f: f.__name__)
+def test_svd_no_derivative_is_nan(f):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(s2sgrad.grad(f)(B22)).any()
+    a = Q43 @ np.diag([2.0, 1.5, 1.0]) @ R33
+    np.testing.assert_allclose(s2sgrad.grad(f)(a), fd_full(f, a), atol=5e-8)
+
+
+def test_svd_forward_polar():
+    d = RNG.standard_normal((4, 4))
+    a = QO @ np.diag([1.0, 1.0, 2.0, 3.0])
+    # the tied pair's Sym term is NaN (forward mode cannot see invariance)
+    assert np.isnan(s2sgrad.jvp(svd_polar)((a,), (d,))[1])
+    a = QO @ np.diag([1.0, 1.5, 2.0, 3.0])
+    _, t = s2sgrad.jvp(svd_polar)((a,), (d,))
+    fd = (svd_polar(a + 1e-6 * d) - svd_polar(a - 1e-6 * d)) / 2e-6
+    np.testing.assert_allclose(t, fd, rtol=1e-7)
+
+
+def test_svd_nuclear_norm_rank_deficient_unchanged():
+    def nuclear(a):
+        return np.sum(np.linalg.svd(a, compute_uv=False))
+    u, s, vh = np.linalg.svd(B00, full_matrices=False)
+    np.testing.assert_allclose(s2sgrad.grad(nuclear)(B00), u @ vh, atol=1e-12)
+
+
+# ---------------------------------------------------------------- eig
+
+S4 = RNG.standard_normal((4, 4)) + 3 * np.eye(4)
+E4 = S4 @ np.diag([1.0, 1.0, 2.0, 3.0]) @ np.linalg.inv(S4)
+
+
+def eig_spectral_projector(a):
+    w, v = np.linalg.eig(a)
+    m = np.where(np.real(w) < 1.5, 1.0, 0.0)
+    return np.real(np.sum(((v * m) @ np.linalg.inv(v)) * W4))
+
+
+def eig_vectors(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(np.abs(v) * W4)
+
+
+def test_eig_spectral_projector_at_tie():
+    g = s2sgrad.grad(eig_spectral_projector)(E4)
+    np.testing.assert_allclose(g, fd_full(eig_spectral_projector, E4), atol=3e-8)
+
+
+def test_eig_vectors_at_tie_nan():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(s2sgrad.grad(eig_vectors)(E4)).any()
+
+
+# ---------------------------------------------------------------- scipy.linalg.eigh(a, b)
+
+BSPD = np.eye(4) + 0.1 * (W4 @ W4.T)
+
+
+def gen_eigh_vectors(a):
+    w, v = sl.eigh(a, BSPD)
+    return np.sum(v * W4)
+
+
+def test_generalized_eigh_tie_nan():
+    # a tie of the generalized problem: A = B V diag(1, 1, 2, 3) V^-1 ...
+    vecs = np.linalg.inv(np.linalg.cholesky(BSPD)).T @ Q4
+    a = BSPD @ vecs @ np.diag([1.0, 1.0, 2.0, 3.0]) @ np.linalg.inv(vecs)
+    a = (a + a.T) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(s2sgrad.grad(gen_eigh_vectors)(a)).any()
+    a2 = a + np.diag([0.0, 0.3, 0.0, 0.0])
+    np.testing.assert_allclose(s2sgrad.grad(gen_eigh_vectors)(a2),
+                               fd_lower(gen_eigh_vectors, a2), atol=5e-8)
