@@ -872,3 +872,42 @@ def tie_mask(w, c, scale, wbar=0.0, kind="diff"):
 
 
 __all__ += ["tie_mask"]
+
+
+def small_mask(s, scale, scale2, *couplings):
+    """The multiplier of ``1 / s_i`` in svd's rules (the complement terms
+    ``(I - U U^H) U_bar S^-1`` and the like): 1 where ``s_i > sqrt(eps)
+    max(s)``; for a singular value that is zero up to rounding, 0 where
+    every coupling's column i (an array ``(..., r, k)``) is
+    zero to rounding (``<= sqrt(eps) max(|scale|, |scale2|)``: the function does not read
+    that singular vector beyond rounding, e.g. ``U U^T`` of a square matrix),
+    NaN where it is not (the singular vectors of a zero singular value are
+    LAPACK's arbitrary basis: no derivative).  Exact zeros are treated the
+    same way."""
+    s = np.asarray(s)
+    ft = s.dtype if np.issubdtype(s.dtype, np.inexact) else np.dtype(np.float64)
+    rdt = np.finfo(ft).dtype
+    root = np.sqrt(np.finfo(ft).eps)
+    big = np.max(np.abs(s), axis=-1, keepdims=True) if s.shape[-1] else 0.0
+    small = np.abs(s) <= root * big
+    mask = np.ones(s.shape, dtype=rdt)
+    if not np.any(small):
+        return mask
+    nu = 0.0
+    for sc in (scale, scale2):
+        sc = np.abs(np.asarray(sc))
+        nu = np.maximum(nu, np.max(sc, axis=(-2, -1))[..., None] if sc.ndim >= 2 else sc)
+    nu = nu * root
+    zero = np.ones(s.shape, dtype=bool)
+    for c in couplings:       # each (..., r, k): column i couples with 1 / s_i
+        c = np.abs(np.asarray(c))
+        if c.ndim < 2:         # a coupling simplified to a scalar (0 for real input)
+            col = c
+        else:
+            col = np.max(c, axis=-2) if c.shape[-2] else np.zeros(c.shape[:-2] + c.shape[-1:])
+        zero = zero & (col <= nu)
+    mask[small] = np.where(np.broadcast_to(zero, s.shape)[small], 0.0, np.nan)
+    return mask
+
+
+__all__ += ["small_mask"]

@@ -33,8 +33,10 @@ Conventions (README, "Linear algebra"):
   ``eigh(a)[0]`` alone, ``svd(a, compute_uv=False)``) the gradient
   ``V diag(w_bar) V^T`` is finite: exact for functions symmetric in the
   repeated values (sum, sum of squares, log det), one of the one-sided
-  derivatives otherwise.  A zero singular value contributes 0 where
-  ``1 / s`` appears.
+  derivatives otherwise.  A singular value that is zero up to rounding
+  (``<= sqrt(eps) max(s)``) is treated alike where ``1 / s`` appears: 0 when
+  the function does not read its singular vectors beyond rounding (``U U^T``
+  of a square U, the range part ``U[:, :r]``), NaN when it does.
 * ``svd(full_matrices=True)``, ``qr(mode='complete')``: the columns beyond
   the first ``min(m, n)`` are any orthonormal completion (not unique): the
   gradient flows through the thin part only; the extra columns' tangent is
@@ -97,11 +99,6 @@ def _rows(em, v, m):
     return em.multiply(em.expand_dims(v, axis=-1), m)
 
 
-def _recip0(em, d):
-    """1 / d, and 0 where d == 0 (1 / inf)."""
-    return em.divide(1, em.where(em.equal(d, 0), np.inf, d))
-
-
 defprim("tie_mask", runtime.tie_mask, sig="w, c, scale, wbar=0.0, /, kind='diff'",
         pyname="tie_mask", nondiff=True, shape=lambda args, kwargs: shape_of(args[1]),
         doc="runtime helper: the multiplier of the pair terms 1 / (w_j - w_i) of the "
@@ -122,6 +119,23 @@ def _pair_F(em, w, c, scale, wbar=None, kind="diff"):
     wi, wj = em.expand_dims(w, axis=-1), em.expand_dims(w, axis=-2)
     d = em.add(wj, wi) if kind == "sum" else em.subtract(wj, wi)
     return em.multiply(em.divide(1, em.where(em.equal(m, 1), d, 1)), m)
+
+
+defprim("small_mask", runtime.small_mask, sig="s, scale, scale2, /, *couplings",
+        pyname="small_mask", nondiff=True, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: the multiplier of 1 / s_i in svd's rules: 1, or for a "
+            "singular value zero up to rounding 0 where its couplings are zero to "
+            "rounding and NaN where they are not; data.")
+
+
+def _sinv(em, s, scale, scale2, *couplings):
+    """1 / s_i, with a singular value that is zero up to rounding decided by
+    ``small_mask`` (0 where the function does not read its singular vectors
+    beyond rounding, NaN where it does: no derivative) rather than 1 / (a
+    rounding-level number).  Data mask: second order sees 1 / s on the kept
+    entries."""
+    m = em.small_mask(s, scale, scale2, *couplings)
+    return em.multiply(em.divide(1, em.where(em.equal(m, 1), s, 1)), m)
 
 
 def _sym_from_lower(em, d):
@@ -400,16 +414,18 @@ def _svd_jvp(em, dots, out, a, **kw):
     # (Fm o Sym - Fp o Anti) / 2, F = 1 / (s_j^2 - s_i^2), Fm = 1 / (s_j - s_i),
     # Fp = 1 / (s_j + s_i), Sym/Anti = dP +- dP^H: a tie of s_i, s_j only
     # touches the Sym term (a pair of zeros the Anti one too)
-    sinv = _recip0(em, s)
     dPh = _H(em, dP)
+    compU = em.subtract(dAV, _mm(em, U, dP))               # (I - U U^H) dA V
+    dAhU = _mm(em, _H(em, dA), U)
+    compV = em.subtract(dAhU, _mm(em, V, dPh))             # (I - V V^H) dA^H U
+    phase = em.expand_dims(em.subtract(dp, em.conj_if_complex(dp)), axis=-2)
+    sinv = _sinv(em, s, dAV, dAhU, compU, compV, phase)
     Sym, Anti = em.add(dP, dPh), em.subtract(dP, dPh)
     hm = em.multiply(em.multiply(_pair_F(em, s, Sym, dP), Sym), 0.5)
     hp = em.multiply(em.multiply(_pair_F(em, s, Anti, dP, kind="sum"), Anti), 0.5)
     inner = em.add(em.add(hm, hp), _phase_diag(em, dp, sinv))
-    dU = em.add(_mm(em, U, inner), _cols(em, em.subtract(dAV, _mm(em, U, dP)), sinv))
-    dAhU = _mm(em, _H(em, dA), U)
-    dV = em.add(_mm(em, V, em.subtract(hm, hp)),
-                _cols(em, em.subtract(dAhU, _mm(em, V, dPh)), sinv))
+    dU = em.add(_mm(em, U, inner), _cols(em, compU, sinv))
+    dV = em.add(_mm(em, V, em.subtract(hm, hp)), _cols(em, compV, sinv))
     dVh = _H(em, dV)
     if full:
         Uf, Vhf = out[0], out[2]
@@ -432,47 +448,64 @@ def _svd_vjp(em, g, out, a, **kw):
     if not uv:
         return [em.conj_if_complex(_mm(em, _cols(em, U, em.real_if_complex(g)), Vh))]
     Ubar, sbar, Vhbar = g
-    perp = None
+    Ub_p = Vhb_p = None
     if full:
         # the complement (see _svd_jvp): A_b -= U_perp Ub_perp^H U S^-1 V^H
         # + U S^-1 V^H Vb_perp V_perp^H (standard cotangents)
-        sinv_p = _recip0(em, s)
         if Ubar is not None:
             Ub_p = em.complement_guard(_past_k(em, em.conj_if_complex(Ubar), s, -1), s,
                                        axis=-1, what="np.linalg.svd(full_matrices=True)'s U")
-            perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv_p), Vh))
         if Vhbar is not None:
             Vhb_p = em.complement_guard(_past_k(em, em.conj_if_complex(Vhbar), s, -2), s,
                                         axis=-2, what="np.linalg.svd(full_matrices=True)'s Vh")
-            perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv_p), Vh),
-                                      _mm(em, _H(em, Vhb_p), out[2])))
         Ubar = None if Ubar is None else em.resize_axis(Ubar, s, axis=-1, like_axis=-1)
         Vhbar = None if Vhbar is None else em.resize_axis(Vhbar, s, axis=-2, like_axis=-1)
     if sbar is not None:
         sbar = em.real_if_complex(sbar)
     inner = None if sbar is None else _diag_embed(em, sbar)
-    sinv = _recip0(em, s) if Ubar is not None or Vhbar is not None else None
     extra = None
     Uh = _H(em, U)
     # the pair terms: with aU = GU - GU^H, aV = GV - GV^H (GU = U^H Ub, GV =
     # V^H Vb), F o (aU S + S aV) = (Fm o (aU + aV) + Fp o (aU - aV)) / 2,
     # F = 1 / (s_j^2 - s_i^2), Fm = 1 / (s_j - s_i), Fp = 1 / (s_j + s_i): a
     # tie of s_i, s_j needs aU + aV (a rotation of both bases) to vanish, a
-    # pair of zeros also aU - aV
-    aU = aV = scale = None
+    # pair of zeros also aU - aV.  The terms with 1 / s_i read column i of
+    # their couplings (compU, compV, the phase, the complement's): a
+    # singular value zero up to rounding is decided on them (_sinv).
+    aU = aV = scale = Ub = Vb = UhUb = compU = compV = None
+    couplings = []
     if Ubar is not None:
         Ub = em.conj_if_complex(Ubar)
         UhUb = _mm(em, Uh, Ub)
         aU, scale = em.subtract(UhUb, _H(em, UhUb)), em.absolute(UhUb)
-        inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
-        extra = _mm(em, _cols(em, em.subtract(Ub, _mm(em, U, UhUb)), sinv), Vh)
+        compU = em.subtract(Ub, _mm(em, U, UhUb))
+        d = _diagonal(em, UhUb)
+        couplings += [compU, em.expand_dims(em.subtract(d, em.conj_if_complex(d)), axis=-2)]
     if Vhbar is not None:
         Vb, V = _H(em, em.conj_if_complex(Vhbar)), _H(em, Vh)
         GV = _mm(em, Vh, Vb)
         aV = em.subtract(GV, _H(em, GV))
         scale = _add(em, scale, em.absolute(GV))
-        comp = em.subtract(Vb, _mm(em, V, _mm(em, Vh, Vb)))
-        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, comp))))
+        compV = em.subtract(Vb, _mm(em, V, GV))
+        couplings.append(compV)
+    if Ub_p is not None:
+        couplings.append(_mm(em, _H(em, Ub_p), U))
+    if Vhb_p is not None:
+        couplings.append(_mm(em, Vhb_p, _H(em, Vh)))
+    sinv = None
+    if couplings:
+        sinv = _sinv(em, s, 0.0 if Ub is None else Ub, 0.0 if Vb is None else Vb, *couplings)
+    perp = None
+    if Ub_p is not None:
+        perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv), Vh))
+    if Vhb_p is not None:
+        perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv), Vh),
+                                  _mm(em, _H(em, Vhb_p), out[2])))
+    if Ub is not None:
+        inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
+        extra = _mm(em, _cols(em, compU, sinv), Vh)
+    if Vb is not None:
+        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, compV))))
     if aU is not None or aV is not None:
         plus = aV if aU is None else (aU if aV is None else em.add(aU, aV))
         minus = em.negative(aV) if aU is None else (aU if aV is None else em.subtract(aU, aV))

@@ -339,3 +339,46 @@ def test_generalized_eigh_tie_nan():
     a2 = a + np.diag([0.0, 0.3, 0.0, 0.0])
     np.testing.assert_allclose(s2sgrad.grad(gen_eigh_vectors)(a2),
                                fd_lower(gen_eigh_vectors, a2), atol=5e-8)
+
+
+# ---------------------------------------------------------------- svd: singular values zero up to rounding
+
+BSQ = Q4 @ np.diag([2.0, 1.0, 0.0, 0.0]) @ QO            # s = 2, 1, ~4e-17, ~1e-17
+
+
+def svd_full_uut(a):
+    """U U^T of the full U is the identity: derivative 0 (main: 77.7 off,
+    1 / s of a rounding-level s times a rounding-level coupling)."""
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u @ u.T * W4)
+
+
+def svd_range_part(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u[:, :2] @ vh[:2] * W4)
+
+
+def svd_null_vector(a):
+    """A singular vector of a zero singular value: LAPACK's arbitrary basis."""
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(np.abs(u[:, 2]) * W4[0])
+
+
+@pytest.mark.parametrize("f", [svd_full_uut, svd_range_part], ids=lambda f: f.__name__)
+def test_svd_rounding_zero_singular_values(f):
+    g = s2sgrad.grad(f)(BSQ)
+    np.testing.assert_allclose(g, fd_full(f, BSQ), atol=5e-8)
+
+
+def test_svd_null_vector_nan():
+    # main: 1e15 (finite)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(s2sgrad.grad(svd_null_vector)(BSQ)).any()
+
+
+def test_svd_rank_deficient_forward():
+    d = RNG.standard_normal((4, 4))
+    _, t = s2sgrad.jvp(svd_range_part)((BSQ,), (d,))
+    fd = (svd_range_part(BSQ + 1e-6 * d) - svd_range_part(BSQ - 1e-6 * d)) / 2e-6
+    np.testing.assert_allclose(t, fd, rtol=1e-6)
