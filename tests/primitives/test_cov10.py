@@ -382,3 +382,96 @@ def test_svd_rank_deficient_forward():
     _, t = s2sgrad.jvp(svd_range_part)((BSQ,), (d,))
     fd = (svd_range_part(BSQ + 1e-6 * d) - svd_range_part(BSQ - 1e-6 * d)) / 2e-6
     np.testing.assert_allclose(t, fd, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- std/var options at a constant, max/min initial=
+
+X4 = np.array([0.3, -1.2, 2.0, 0.7])
+C4 = np.full(4, 1.5)
+MASK4 = np.array([True, False, True, True])
+
+
+def std_where(x):
+    return np.std(x, where=MASK4)
+
+
+def std_correction(x):
+    return np.std(x, correction=1)
+
+
+def std_mean(x):
+    return np.std(x, mean=np.mean(x, keepdims=True))
+
+
+def std_axis_keep(x):
+    return np.sum(np.std(x.reshape(2, 2), axis=1, keepdims=True, where=MASK4.reshape(2, 2)) * 3.0)
+
+
+STD_FNS = [std_where, std_correction, std_mean, std_axis_keep]
+
+
+@pytest.mark.parametrize("f", STD_FNS, ids=lambda f: f.__name__)
+def test_std_options_value_gradient(f):
+    np.testing.assert_allclose(s2sgrad.grad(f)(X4), fd_full(f, X4), atol=1e-8)
+    val, _ = s2sgrad.value_and_grad(f)(X4)
+    np.testing.assert_allclose(val, f(X4), rtol=1e-14)
+    g32 = s2sgrad.grad(f)(X4.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, fd_full(f, X4), atol=1e-5)
+    # at a constant: the subgradient 0, as np.std
+    np.testing.assert_array_equal(s2sgrad.grad(f)(C4), 0.0)
+
+
+@pytest.mark.parametrize("f", [std_where, std_correction, std_mean], ids=lambda f: f.__name__)
+def test_std_options_second_order_at_constant_refused(f):
+    # main: the Hessian of std(x, ...) ** 2 at a constant came out 0, not var's
+    def sq(x):
+        return f(x) ** 2
+    with pytest.raises(ValueError, match="second derivative of np.linalg.norm"):
+        s2sgrad.hessian(sq)(C4)
+    # away from the constant: var's Hessian
+    h = s2sgrad.hessian(sq)(X4)
+    gsq = s2sgrad.grad(sq)
+    fd = np.stack([(gsq(X4 + 1e-5 * e) - gsq(X4 - 1e-5 * e)) / 2e-5 for e in np.eye(4)])
+    np.testing.assert_allclose(h, fd, atol=1e-6)
+
+
+def max_initial_tie(x):
+    return np.max(x, initial=2.0)
+
+
+def min_initial(x):
+    return np.min(x, initial=-5.0) + np.min(x, initial=0.5) * 2.0
+
+
+def max_initial_where_tie(x):
+    return np.max(x, initial=2.0, where=MASK4)
+
+
+def max_initial_axis(x):
+    return np.sum(np.max(x.reshape(2, 2), axis=1, initial=0.5) ** 2)
+
+
+@pytest.mark.parametrize("f", [max_initial_tie, min_initial, max_initial_where_tie,
+                               max_initial_axis], ids=lambda f: f.__name__)
+def test_max_min_initial(f):
+    # main: a tie of initial with an element gave the element 1 (np.maximum
+    # and central differences give 1/2)
+    np.testing.assert_allclose(s2sgrad.grad(f)(X4), fd_full(f, X4), atol=1e-8)
+    _, t = s2sgrad.jvp(f)((X4,), (np.ones(4),))
+    np.testing.assert_allclose(t, np.sum(fd_full(f, X4)), atol=1e-8)
+
+
+def test_max_initial_repeated_use_and_traced_initial_refused():
+    def f(x, s):
+        return np.max(x * s, initial=2.0) + np.max(x, initial=0.5) * s
+
+    gx, gs = s2sgrad.grad(f, wrt=(0, 1))(X4, 1.0)   # x * s ties initial at x[2]
+    np.testing.assert_allclose(gx, fd_full(lambda x: f(x, 1.0), X4), atol=1e-8)
+    np.testing.assert_allclose(gs, (f(X4, 1.0 + 1e-6) - f(X4, 1.0 - 1e-6)) / 2e-6, atol=1e-8)
+
+    def g(x, s):
+        return np.max(x, initial=s)
+
+    with pytest.raises(s2sgrad.S2SGradError, match="'initial' argument of np.max"):
+        s2sgrad.grad(g, wrt=(0, 1))(X4, 1.0)
