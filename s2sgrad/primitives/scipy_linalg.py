@@ -1350,3 +1350,80 @@ defcomposite("scipy_null_space", sl.null_space,
                  "lapack_driver='gesdd'",
              expand=_null_space_expand,
              doc="scipy.linalg.null_space: the trailing rows of np.linalg.svd's Vh.")
+
+
+# ---------------------------------------------------------------- session 23 (linalg10)
+#
+# eigh_tridiagonal(d, e): the eigenproblem of the symmetric tridiagonal T =
+# diag(d) + diag(e, 1) + diag(e, -1), with SciPy's own eigenvalues and vectors
+# (its LAPACK driver, its signs): eigh's rules with the tangent tridiag(dd, de)
+# and the cotangent read back from the diagonals of the symmetric A_bar
+# (d_bar = diag(M), e_bar = diag(M, 1) + diag(M, -1)).  Ties as eigh's
+# (decompositions._pair_F).  select='a' only (a subset's count can change).
+
+
+def _eigh_tri_opts(select=None, eigvals_only=None, **kw):
+    if _flag(select, "a") != "a":
+        raise S2SGradError("scipy.linalg.eigh_tridiagonal is differentiated with select='a' "
+                           "(all eigenvalues) only: the count of a selection can jump; "
+                           "select the eigenvalues from the full result")
+    return _flag(eigvals_only, False)
+
+
+def _eigh_tri_vectors(em, d, e, out, only, kw):
+    if not only:
+        return out
+    keep = {k: v for k, v in kw.items() if k in ("tol", "lapack_driver", "check_finite")}
+    w, V = em.call("scipy_eigh_tridiagonal", d, e, **keep)
+    return w, V
+
+
+def _eigh_tri_jvp(em, dots, out, d, e, **kw):
+    only = _eigh_tri_opts(**kw)
+    w, V = _eigh_tri_vectors(em, d, e, out, only, kw)
+    dd, de = dots
+    S = None
+    if dd is not None:
+        S = em.diag(dd)
+    if de is not None:
+        off = em.add(em.diag(de, k=1), em.diag(de, k=-1))
+        S = off if S is None else em.add(S, off)
+    C = _mm(em, _T(em, V), _mm(em, S, V))
+    dw = _diagonal(em, C)
+    if only:
+        return dw
+    return dw, _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
+
+
+def _eigh_tri_vjp(em, g, out, d, e, **kw):
+    only = _eigh_tri_opts(**kw)
+    w, V = _eigh_tri_vectors(em, d, e, out, only, kw)
+    wbar, Vbar = (g, None) if only else g
+    inner = None if wbar is None else _diag_embed(em, wbar)
+    if Vbar is not None:
+        G = _mm(em, _T(em, V), Vbar)
+        F = _pair_F(em, w, em.subtract(G, _T(em, G)), G, wbar)
+        inner = _add_ct(em, inner, em.multiply(F, G))
+    if inner is None:
+        return [None, None]
+    M = _mm(em, V, _mm(em, inner, _T(em, V)))
+    return [em.diag(M), em.add(em.diag(M, k=1), em.diag(M, k=-1))]
+
+
+def _eigh_tri_nouts(args, kwargs):
+    only = kwargs.get("eigvals_only")
+    return 1 if isinstance(only, Const) and only.value else 2
+
+
+_EIGH_TRI = defprim(
+    "scipy_eigh_tridiagonal", sl.eigh_tridiagonal,
+    sig="d, e, /, eigvals_only=False, select='a', select_range=None, check_finite=True, "
+        "tol=0.0, lapack_driver='auto'",
+    pyname=_PY + "eigh_tridiagonal", vjp=_eigh_tri_vjp, jvp=_eigh_tri_jvp,
+    nouts=_eigh_tri_nouts,
+    shape=lambda args, kwargs: shape_fresh(args, kwargs)
+    if _eigh_tri_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                shape_fresh(args, kwargs)),
+    doc="scipy.linalg.eigh_tridiagonal(d, e): eigh's rules on the tridiagonal matrix, "
+        "with SciPy's eigenvalues and vectors (select='a').")
+register_object(sl.eigh_tridiagonal, _EIGH_TRI, replace=True)

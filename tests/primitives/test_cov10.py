@@ -475,3 +475,65 @@ def test_max_initial_repeated_use_and_traced_initial_refused():
 
     with pytest.raises(s2sgrad.S2SGradError, match="'initial' argument of np.max"):
         s2sgrad.grad(g, wrt=(0, 1))(X4, 1.0)
+
+
+# ---------------------------------------------------------------- scipy.linalg.eigh_tridiagonal (probe refusal)
+
+TD = RNG.standard_normal(5)
+TE = RNG.standard_normal(4)
+W5 = RNG.standard_normal((5, 5))
+
+
+def tri_both(d, e):
+    w, v = sl.eigh_tridiagonal(d, e)
+    return np.sum(w * np.arange(5.0)) + np.sum(v ** 2 * W5)
+
+
+def tri_values(d, e):
+    return np.sum(np.sin(sl.eigh_tridiagonal(d, e, eigvals_only=True)))
+
+
+def _fd_de(f, d, e, h=1e-6):
+    gd = np.array([(f(d + h * u, e) - f(d - h * u, e)) / (2 * h) for u in np.eye(len(d))])
+    ge = np.array([(f(d, e + h * u) - f(d, e - h * u)) / (2 * h) for u in np.eye(len(e))])
+    return gd, ge
+
+
+@pytest.mark.parametrize("f", [tri_both, tri_values], ids=lambda f: f.__name__)
+def test_eigh_tridiagonal(f):
+    gd, ge = s2sgrad.grad(f, wrt=(0, 1))(TD, TE)
+    fd_d, fd_e = _fd_de(f, TD, TE)
+    np.testing.assert_allclose(gd, fd_d, atol=2e-8)
+    np.testing.assert_allclose(ge, fd_e, atol=2e-8)
+    val, t = s2sgrad.jvp(f, wrt=(0, 1))((TD, TE), (np.ones(5), np.ones(4)))
+    assert val == f(TD, TE)
+    np.testing.assert_allclose(t, fd_d.sum() + fd_e.sum(), atol=1e-7)
+    g32 = s2sgrad.grad(f, wrt=(0, 1))(TD.astype(np.float32), TE.astype(np.float32))
+    np.testing.assert_allclose(g32[0], fd_d, atol=1e-3)
+
+
+def test_eigh_tridiagonal_same_as_eigh_and_refusals():
+    def via_eigh(d, e):
+        a = np.diag(d) + np.diag(e, 1) + np.diag(e, -1)
+        return np.sum(np.sin(np.linalg.eigvalsh(a)))
+    gd, ge = s2sgrad.grad(tri_values, wrt=(0, 1))(TD, TE)
+    hd, he = s2sgrad.grad(via_eigh, wrt=(0, 1))(TD, TE)
+    np.testing.assert_allclose(gd, hd, atol=1e-12)
+    np.testing.assert_allclose(ge, he, atol=1e-12)
+
+    def subset(d, e):
+        return np.sum(sl.eigh_tridiagonal(d, e, eigvals_only=True, select="i",
+                                          select_range=(0, 1)))
+    with pytest.raises(s2sgrad.S2SGradError, match="select='a'"):
+        s2sgrad.grad(subset)(TD, TE)
+
+    # a tie (e[1] = 0 splits the matrix into blocks with a common eigenvalue)
+    def top_vector(d, e):
+        w, v = sl.eigh_tridiagonal(d, e)
+        return np.sum(np.outer(v[:, -1], v[:, -1]) * W5)
+    d = np.array([1.0, 1.0, 3.0, 0.0, 0.0])
+    e = np.array([0.0, 0.0, 0.0, 0.0])
+    gd, ge = s2sgrad.grad(top_vector, wrt=(0, 1))(d, e)
+    fd_d, fd_e = _fd_de(top_vector, d, e)
+    np.testing.assert_allclose(gd, fd_d, atol=2e-8)
+    np.testing.assert_allclose(ge, fd_e, atol=2e-8)
