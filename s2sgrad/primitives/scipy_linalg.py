@@ -885,11 +885,16 @@ def _polar_expand(em, a, side=None):
         raise S2SGradError(f"scipy.linalg.polar: side={s!r}")
     w, sv, vh = em.svd(a, full_matrices=False)
     u = _mm(em, w, vh)
-    if s == "right":       # a = u p, p = V S V^H
-        p = _mm(em, _H(em, vh), em.multiply(em.expand_dims(sv, axis=-1), vh))
-    else:                  # a = p u, p = W S W^H
-        p = _mm(em, em.multiply(w, em.expand_dims(sv, axis=-2)), _H(em, w))
-    return u, p
+    # p = V S V^H (right) or W S W^H (left) as SciPy computes it, written as
+    # the Hermitian part of u^H a (a u^H): the same matrix up to rounding, and
+    # a function of the polar factor, whose derivative exists at repeated
+    # singular values (an orthogonal a), where V S V^H's through the singular
+    # vectors is NaN (on main 0.08 off, silently)
+    if s == "right":       # a = u p
+        p = _mm(em, _H(em, u), a)
+    else:                  # a = p u
+        p = _mm(em, a, _H(em, u))
+    return u, em.multiply(em.add(p, _H(em, p)), 0.5)
 
 
 defcomposite("scipy_polar", sl.polar, expand=_polar_expand, sig="a, /, side='right'",

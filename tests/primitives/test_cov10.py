@@ -537,3 +537,28 @@ def test_eigh_tridiagonal_same_as_eigh_and_refusals():
     fd_d, fd_e = _fd_de(top_vector, d, e)
     np.testing.assert_allclose(gd, fd_d, atol=2e-8)
     np.testing.assert_allclose(ge, fd_e, atol=2e-8)
+
+
+# ---------------------------------------------------------------- scipy.linalg.polar at repeated singular values
+
+def polar_p_right(a):
+    return np.sum(sl.polar(a)[1] * W4[:a.shape[1], :a.shape[1]])
+
+
+def polar_p_left(a):
+    return np.sum(sl.polar(a, side="left")[1] * W4[:a.shape[0], :a.shape[0]])
+
+
+def polar_u(a):
+    return np.sum(sl.polar(a)[0] * W4[:a.shape[0], :a.shape[1]])
+
+
+@pytest.mark.parametrize("a", [QO, 2.0 * QO @ np.diag([1.0, 1.0, 3.0, 0.5]), B22, B22.T,
+                               RNG.standard_normal((4, 4))],
+                         ids=["orthogonal", "pair", "tall", "wide", "generic"])
+@pytest.mark.parametrize("f", [polar_p_right, polar_p_left, polar_u], ids=lambda f: f.__name__)
+def test_scipy_polar(f, a):
+    # main: p's gradient NaN at an orthogonal matrix, 0.08 (right) / 0.55
+    # (left) off at a repeated pair
+    np.testing.assert_allclose(s2sgrad.grad(f)(a), fd_full(f, a), atol=5e-8)
+    np.testing.assert_allclose(s2sgrad.value_and_grad(f)(a)[0], f(a), rtol=1e-12)
