@@ -930,7 +930,8 @@ explain_refusal("scipy", "funm", "scipy.linalg.funm",
                 "differences of eigenvalues, so it is inaccurate on the block matrix that "
                 "carries the derivative, and func's own derivative would be needed; use "
                 "scipy.linalg.expm/logm/sqrtm (differentiated exactly), or for a symmetric "
-                "A: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ V.T")
+                "A with distinct eigenvalues: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ "
+                "V.T (NaN at repeated ones)")
 
 
 # ---------------------------------------------------------------- found by the wider probes
