@@ -906,7 +906,10 @@ def small_mask(s, scale, scale2, *couplings):
         else:
             col = np.max(c, axis=-2) if c.shape[-2] else np.zeros(c.shape[:-2] + c.shape[-1:])
         zero = zero & (col <= nu)
-    mask[small] = np.where(np.broadcast_to(zero, s.shape)[small], 0.0, np.nan)
+    shape = np.broadcast_shapes(s.shape, np.shape(zero))    # a batch of cotangents
+    mask = np.broadcast_to(mask, shape).copy()
+    small = np.broadcast_to(small, shape)
+    mask[small] = np.where(np.broadcast_to(zero, shape)[small], 0.0, np.nan)
     return mask
 
 

@@ -602,3 +602,32 @@ def complex_polar(a):
 def test_complex_ties(f, a):
     # main: 0.96 off (projector), NaN (polar)
     np.testing.assert_allclose(s2sgrad.grad(f)(a), _fd_complex(f, a), atol=5e-8)
+
+
+# ---------------------------------------------------------------- the runtime masks
+
+def test_tie_mask_and_small_mask_runtime():
+    from s2sgrad import runtime as rt
+    w = np.array([1.0, 1.0 + 2e-16, 3.0])
+    g = np.zeros((2, 3, 3))
+    g[1, 0, 1] = 1.0                          # the second cotangent couples the tie
+    m = rt.tie_mask(w, g - np.swapaxes(g, -1, -2), np.ones((2, 3, 3)), np.zeros((2, 3)))
+    assert m.shape == (2, 3, 3)
+    np.testing.assert_array_equal(m[0], [[0, 0, 1], [0, 0, 1], [1, 1, 0]])
+    assert np.isnan(m[1, 0, 1]) and np.isnan(m[1, 1, 0]) and m[1, 0, 2] == 1
+    # w_bar of the tied pair nonzero (a matrix function): NaN even with no coupling
+    m = rt.tie_mask(w, np.zeros((3, 3)), np.ones((3, 3)), np.array([0.0, 1.0, 0.0]))
+    assert np.isnan(m[0, 1]) and m[0, 2] == 1
+    # a gap above sqrt(eps) max|w| is not a tie; float32 keeps its dtype and its eps
+    m = rt.tie_mask(np.array([1.0, 1.0 + 1e-7, 3.0]), np.ones((3, 3)), np.ones((3, 3)))
+    np.testing.assert_array_equal(m, 1 - np.eye(3))
+    m32 = rt.tie_mask(np.array([1.0, 1.0 + 1e-5, 3.0], np.float32), np.ones((3, 3)),
+                      np.ones((3, 3)))
+    assert m32.dtype == np.float32 and np.isnan(m32[0, 1])
+    # svd's 1 / s: a rounding-level s with a coupled column is NaN, else 0
+    s = np.array([2.0, 1.0, 1e-17])
+    c = np.zeros((2, 4, 3))
+    c[1, 0, 2] = 1.0
+    m = rt.small_mask(s, np.ones((2, 4, 3)), 0.0, c)
+    np.testing.assert_array_equal(m[0], [1, 1, 0])
+    assert np.isnan(m[1, 2])
