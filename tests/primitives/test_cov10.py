@@ -631,3 +631,36 @@ def test_tie_mask_and_small_mask_runtime():
     m = rt.small_mask(s, np.ones((2, 4, 3)), 0.0, c)
     np.testing.assert_array_equal(m[0], [1, 1, 0])
     assert np.isnan(m[1, 2])
+
+
+# ---------------------------------------------------------------- matrix 2-norm at numerically tied singular values
+
+def norm2(a):
+    return np.linalg.norm(a, 2)
+
+
+def norm_m2_axis(a):
+    return np.sum(np.linalg.norm(a, -2, axis=(-2, -1)))
+
+
+@pytest.mark.parametrize("f", [norm2, norm_m2_axis], ids=lambda f: f.__name__)
+def test_matrix_2_norm_numerical_ties_split(f):
+    # an orthogonal matrix: every singular value is 1 up to rounding; ties
+    # split equally (as exact ties and np.max) gives Q / n; main gave u_1 v_1^T
+    # of LAPACK's arbitrary basis (0.46 off)
+    np.testing.assert_allclose(s2sgrad.grad(f)(QO), QO / 4, atol=1e-15)
+    a = RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(s2sgrad.grad(f)(a), fd_full(f, a), atol=1e-8)
+    assert s2sgrad.grad(f)(QO.astype(np.float32)).dtype == np.float32
+
+
+def test_matrix_2_norm_hessian_at_numerical_tie_refused():
+    with pytest.raises(ValueError, match="repeated"):
+        s2sgrad.hessian(norm2)(QO)
+    a = RNG.standard_normal((4, 3))
+    h = s2sgrad.hessian(norm2)(a)
+    gp = s2sgrad.grad(norm2)
+    e = np.zeros((4, 3))
+    e[1, 2] = 1.0
+    np.testing.assert_allclose(h[..., 1, 2], (gp(a + 1e-5 * e) - gp(a - 1e-5 * e)) / 2e-5,
+                               atol=1e-6)
