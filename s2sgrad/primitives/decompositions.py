@@ -294,7 +294,7 @@ def _eigh_jvp(em, dots, out, a, UPLO=None):
     return em.real_if_complex(_diagonal(em, C)), _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
 
 
-def _eigh_vjp(em, g, out, a, UPLO=None):
+def _eigh_vjp(em, g, out, a, UPLO=None, strict=False):
     (w, V), (wbar, Vbar) = out, g
     inner = None
     if wbar is not None:
@@ -304,7 +304,7 @@ def _eigh_vjp(em, g, out, a, UPLO=None):
         # only the antisymmetric part G - G^H of the coupling survives the
         # symmetric read: it decides the ties
         G = _mm(em, _H(em, V), _cj(em, Vbar))
-        F = _pair_F(em, w, em.subtract(G, _H(em, G)), G, wbar)
+        F = _pair_F(em, w, em.subtract(G, _H(em, G)), 0.0 if strict else G, wbar)
         inner = _add(em, inner, em.multiply(F, G))
     if inner is None:
         return [None]
@@ -323,15 +323,41 @@ defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
         doc="np.linalg.eigh: dw = Re diag(V^H dA V), dV = V (F o V^H dA V) (real or "
             "complex Hermitian); (numerically) repeated eigenvalues: 0 or NaN (README).")
 
+# The eigenvectors a rule recomputes (eigvalsh's V diag(g) V^H, eigvals', a
+# norm's or lstsq's singular vectors) feed matrix-function-like products
+# whose factor g (a cotangent) depends on the eigenvalues through another
+# node: differentiated again in reverse mode, the coupling of a tie is
+# rounding-level although the term's limit (a divided difference of g) is
+# not 0, and no w_bar of theirs says so (the Hessian of sum(eigvalsh(A) ** 2)
+# by nested grad was 3.24 for 4 at a near tie).  These twins keep a tie's
+# term 0 only where its coupling is exactly 0, NaN otherwise.
+def _eigh_inner(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO)
+
+
+def _svd_inner(a, full_matrices=True, compute_uv=True, hermitian=False):
+    return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+
+
+def _eig_inner(a):
+    return np.linalg.eig(a)
+
+
+defprim("eigh_inner", _eigh_inner, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
+        vjp=lambda em, g, out, a, **kw: _eigh_vjp(em, g, out, a, strict=True, **kw),
+        jvp=_eigh_jvp, nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eigh recomputed inside a rule: ties strict in reverse mode.")
+
 
 def _eigvalsh_jvp(em, dots, out, a, UPLO=None):
-    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    _, V = em.call("eigh_inner", a, **_uplo_kw(UPLO))
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
     return em.real_if_complex(em.einsum("...ji,...jk,...ki->...i", _cj(em, V), S, V))
 
 
 def _eigvalsh_vjp(em, g, out, a, UPLO=None):
-    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    _, V = em.call("eigh_inner", a, **_uplo_kw(UPLO))
     M = _mm(em, _cols(em, V, em.real_if_complex(g)), _H(em, V))
     return [_read_cotangent(em, _cj(em, M), _uplo_upper(UPLO))]
 
@@ -390,7 +416,7 @@ def _svd_opts(full_matrices=None, compute_uv=None, hermitian=None):
 def _svd_thin(em, a, out, full, uv):
     """(U, s, Vh) of the thin SVD: cropped from a full one, or computed."""
     if not uv:
-        U, s, Vh = em.svd(a, full_matrices=False)
+        U, s, Vh = em.call("svd_inner", a, full_matrices=False)
     else:
         U, s, Vh = out
         if full:
@@ -442,7 +468,7 @@ def _svd_jvp(em, dots, out, a, **kw):
     return dU, ds, dVh
 
 
-def _svd_vjp(em, g, out, a, **kw):
+def _svd_vjp(em, g, out, a, strict=False, **kw):
     full, uv = _svd_opts(**kw)
     U, s, Vh = _svd_thin(em, a, out, full, uv)
     if not uv:
@@ -494,7 +520,8 @@ def _svd_vjp(em, g, out, a, **kw):
         couplings.append(_mm(em, Vhb_p, _H(em, Vh)))
     sinv = None
     if couplings:
-        sinv = _sinv(em, s, 0.0 if Ub is None else Ub, 0.0 if Vb is None else Vb, *couplings)
+        sinv = _sinv(em, s, 0.0 if Ub is None or strict else Ub,
+                     0.0 if Vb is None or strict else Vb, *couplings)
     perp = None
     if Ub_p is not None:
         perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv), Vh))
@@ -509,6 +536,8 @@ def _svd_vjp(em, g, out, a, **kw):
     if aU is not None or aV is not None:
         plus = aV if aU is None else (aU if aV is None else em.add(aU, aV))
         minus = em.negative(aV) if aU is None else (aU if aV is None else em.subtract(aU, aV))
+        if strict:
+            scale = 0.0
         pair = em.add(em.multiply(_pair_F(em, s, plus, scale, sbar), plus),
                       em.multiply(_pair_F(em, s, minus, scale, sbar, kind="sum"), minus))
         inner = _add(em, inner, em.multiply(pair, 0.5))
@@ -539,6 +568,15 @@ defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, he
         else tuple(shape_fresh(args, kwargs) for _ in range(3)),
         doc="np.linalg.svd: thin-SVD rules (full_matrices: through the thin part); "
             "(numerically) repeated singular values: 0 or NaN (README).")
+defprim("svd_inner", _svd_inner,
+        sig="a, /, full_matrices=True, compute_uv=True, hermitian=False",
+        pyname="np.linalg.svd", vjp=lambda em, g, out, a, **kw: _svd_vjp(em, g, out, a,
+                                                                            strict=True, **kw),
+        jvp=_svd_jvp, nouts=_svd_nouts,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _svd_nouts(args, kwargs) == 1
+        else tuple(shape_fresh(args, kwargs) for _ in range(3)),
+        doc="np.linalg.svd recomputed inside a rule (eigh_inner's note): ties strict in "
+            "reverse mode.")
 
 
 # ---------------------------------------------------------------- qr
@@ -742,7 +780,7 @@ def _lstsq_jvp(em, dots, out, a, b, rcond=None):
     if da is not None:
         dx = _add(em, dx, _mm(em, _pinv_tangent(em, P, a, da), b))
         dres = _add(em, dres, em.multiply(_mm(em, da, x), -2.0))
-        U, _, Vh = em.svd(a, full_matrices=False)
+        U, _, Vh = em.call("svd_inner", a, full_matrices=False)
         dsv = em.real_if_complex(em.einsum("...ji,...jk,...ik->...i", _cj(em, U), da,
                                            _cj(em, Vh)))
     r = _cj(em, em.subtract(b, _mm(em, a, x)))
@@ -763,7 +801,7 @@ def _lstsq_vjp(em, g, out, a, b, rcond=None):
         bbar = _add(em, bbar, w)
         abar = _add(em, abar, em.negative(em.matmul_vjp_a(w, a, x)))
     if svbar is not None:
-        U, _, Vh = em.svd(a, full_matrices=False)
+        U, _, Vh = em.call("svd_inner", a, full_matrices=False)
         abar = _add(em, abar, _cj(em, _mm(em, _cols(em, U, em.real_if_complex(svbar)), Vh)))
     return [abar, bbar]
 
@@ -831,7 +869,7 @@ def _eig_jvp(em, dots, out, a):
     return _diagonal(em, C), em.subtract(dV1, em.multiply(_cols(em, V, theta), 1j))
 
 
-def _eig_vjp(em, g, out, a):
+def _eig_vjp(em, g, out, a, strict=False):
     (w, V), (wbar, Vbar) = out, g
     inner = None if wbar is None else _diag_embed(em, wbar)
     if Vbar is not None:
@@ -842,7 +880,7 @@ def _eig_vjp(em, g, out, a):
         rho = em.real(em.sum(em.multiply(Vbar1, V), axis=-2))
         Vbar0 = em.subtract(Vbar1, _cols(em, em.conj_if_complex(V), rho))
         G = _mm(em, _T(em, V), Vbar0)
-        inner = _add(em, inner, em.multiply(_pair_F(em, w, G, G, wbar), G))
+        inner = _add(em, inner, em.multiply(_pair_F(em, w, G, 0.0 if strict else G, wbar), G))
     if inner is None:
         return [None]
     return [_mm(em, _T(em, em.inv(V)), _mm(em, inner, _T(em, V)))]
@@ -853,15 +891,20 @@ defprim("eig", np.linalg.eig, sig="a, /", pyname="np.linalg.eig", vjp=_eig_vjp, 
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
         doc="np.linalg.eig: dw = diag(V^-1 dA V), dV = V (F o V^-1 dA V) kept normalised "
             "as LAPACK normalises; complex results.")
+defprim("eig_inner", _eig_inner, sig="a, /", pyname="np.linalg.eig",
+        vjp=lambda em, g, out, a: _eig_vjp(em, g, out, a, strict=True), jvp=_eig_jvp,
+        nouts=2, shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eig recomputed inside a rule (eigh_inner's note): ties strict in "
+            "reverse mode.")
 
 
 def _eigvals_jvp(em, dots, out, a):
-    _, V = em.eig(a)
+    _, V = em.call("eig_inner", a)
     return em.einsum("...ij,...jk,...ki->...i", em.inv(V), dots[0], V)
 
 
 def _eigvals_vjp(em, g, out, a):
-    _, V = em.eig(a)
+    _, V = em.call("eig_inner", a)
     return [_mm(em, _T(em, em.inv(V)), _rows(em, g, _T(em, V)))]
 
 

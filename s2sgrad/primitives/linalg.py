@@ -741,7 +741,7 @@ def _matrix_norm_weight(em, x2, o):
     if o in ("nuc", 2, -2):
         # d s_i = Re (U^H dA V)_ii: the weight is conj(U diag(w) V^H) in the
         # cotangent convention (conj_if_complex: nothing for real matrices)
-        U, sv, Vh = em.svd(x2, full_matrices=False)
+        U, sv, Vh = em.call("svd_inner", x2, full_matrices=False)
         if o == "nuc":
             return em.conj_if_complex(em.matmul(U, Vh))
         # ties split equally, numerical ones too (runtime.extreme_weights)

@@ -1380,7 +1380,7 @@ def _eigh_tri_vectors(em, d, e, out, only, kw):
     if not only:
         return out
     keep = {k: v for k, v in kw.items() if k in ("tol", "lapack_driver", "check_finite")}
-    w, V = em.call("scipy_eigh_tridiagonal", d, e, **keep)
+    w, V = em.call("scipy_eigh_tridiagonal_inner", d, e, **keep)
     return w, V
 
 
@@ -1401,14 +1401,14 @@ def _eigh_tri_jvp(em, dots, out, d, e, **kw):
     return dw, _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
 
 
-def _eigh_tri_vjp(em, g, out, d, e, **kw):
+def _eigh_tri_vjp(em, g, out, d, e, strict=False, **kw):
     only = _eigh_tri_opts(**kw)
     w, V = _eigh_tri_vectors(em, d, e, out, only, kw)
     wbar, Vbar = (g, None) if only else g
     inner = None if wbar is None else _diag_embed(em, wbar)
     if Vbar is not None:
         G = _mm(em, _T(em, V), Vbar)
-        F = _pair_F(em, w, em.subtract(G, _T(em, G)), G, wbar)
+        F = _pair_F(em, w, em.subtract(G, _T(em, G)), 0.0 if strict else G, wbar)
         inner = _add_ct(em, inner, em.multiply(F, G))
     if inner is None:
         return [None, None]
@@ -1433,3 +1433,21 @@ _EIGH_TRI = defprim(
     doc="scipy.linalg.eigh_tridiagonal(d, e): eigh's rules on the tridiagonal matrix, "
         "with SciPy's eigenvalues and vectors (select='a').")
 register_object(sl.eigh_tridiagonal, _EIGH_TRI, replace=True)
+# the vectors recomputed for eigvals_only=True's rules (decompositions.eigh_inner's note)
+def _eigh_tri_inner(d, e, eigvals_only=False, select="a", select_range=None, check_finite=True,
+                    tol=0.0, lapack_driver="auto"):
+    return sl.eigh_tridiagonal(d, e, eigvals_only=eigvals_only, select=select,
+                               select_range=select_range, check_finite=check_finite, tol=tol,
+                               lapack_driver=lapack_driver)
+
+
+defprim("scipy_eigh_tridiagonal_inner", _eigh_tri_inner,
+        sig="d, e, /, eigvals_only=False, select='a', select_range=None, check_finite=True, "
+            "tol=0.0, lapack_driver='auto'",
+        pyname=_PY + "eigh_tridiagonal", jvp=_eigh_tri_jvp, nouts=_eigh_tri_nouts,
+        vjp=lambda em, g, out, d, e, **kw: _eigh_tri_vjp(em, g, out, d, e, strict=True, **kw),
+        shape=lambda args, kwargs: shape_fresh(args, kwargs)
+        if _eigh_tri_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                    shape_fresh(args, kwargs)),
+        doc="scipy.linalg.eigh_tridiagonal recomputed inside a rule: ties strict in reverse "
+            "mode.")
