@@ -834,8 +834,10 @@ def tie_mask(w, c, scale, wbar=0.0, kind="diff"):
     ``c_ij / gap`` has fewer correct digits than a finite difference; above
     it the amplified rounding error of the pair's term is at most about
     ``n sqrt(eps)`` relative.  The coupling is zero to rounding when
-    ``|c_ij| <= sqrt(eps) max|scale|`` (``scale`` the whole coupling matrix,
-    whose rounding error the antisymmetric part inherits) and the function
+    ``|c_ij| <= 64 n eps max|scale|`` (``scale`` the whole coupling matrix,
+    whose rounding error the antisymmetric part inherits; tight, so that a
+    small but real coupling, whose true term ``c_ij / gap`` may be large, is
+    NaN rather than 0) and the function
     does not depend on the pair's values (``wbar_i == wbar_j == 0``): then it
     is invariant under rotations of the basis within the cluster (projectors,
     functions of the eigenspace), whose pair term is exactly 0.  Otherwise
@@ -860,7 +862,8 @@ def tie_mask(w, c, scale, wbar=0.0, kind="diff"):
     if not np.any(tie):
         return mask
     sc = np.abs(np.asarray(scale))
-    nu = np.max(sc, axis=(-2, -1), keepdims=True) * root if sc.ndim >= 2 else sc * root
+    noise = 64 * n * eps          # rounding of V^T V_bar and of what V_bar came from
+    nu = np.max(sc, axis=(-2, -1), keepdims=True) * noise if sc.ndim >= 2 else sc * noise
     zero = np.abs(c) <= nu
     wb = np.asarray(wbar)
     if wb.ndim:
@@ -881,7 +884,7 @@ def small_mask(s, scale, scale2, *couplings):
     ``(I - U U^H) U_bar S^-1`` and the like): 1 where ``s_i > sqrt(eps)
     max(s)``; for a singular value that is zero up to rounding, 0 where
     every coupling's column i (an array ``(..., r, k)``) is
-    zero to rounding (``<= sqrt(eps) max(|scale|, |scale2|)``: the function does not read
+    zero to rounding (``<= 64 k eps max(|scale|, |scale2|)``: the function does not read
     that singular vector beyond rounding, e.g. ``U U^T`` of a square matrix),
     NaN where it is not (the singular vectors of a zero singular value are
     LAPACK's arbitrary basis: no derivative).  Exact zeros are treated the
@@ -899,7 +902,7 @@ def small_mask(s, scale, scale2, *couplings):
     for sc in (scale, scale2):
         sc = np.abs(np.asarray(sc))
         nu = np.maximum(nu, np.max(sc, axis=(-2, -1))[..., None] if sc.ndim >= 2 else sc)
-    nu = nu * root
+    nu = nu * 64 * s.shape[-1] * np.finfo(ft).eps      # rounding, as tie_mask
     zero = np.ones(s.shape, dtype=bool)
     for c in couplings:       # each (..., r, k): column i couples with 1 / s_i
         c = np.abs(np.asarray(c))
