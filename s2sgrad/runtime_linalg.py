@@ -557,7 +557,7 @@ def _norm_ord_weight(x, out, ord):
                          f"{x.shape}")
     if ord in (2, -2):
         U, s, Vh = np.linalg.svd(x, full_matrices=False)
-        w = _split(s == (s.max() if ord == 2 else s.min()), None)
+        w = extreme_weights(s, ord == 2)      # ties, numerical ones too, split equally
         return conj_if_complex((U * w) @ Vh)
     along = 0 if ord in (1, -1) else 1          # column sums for 1, row sums for inf
     sums = np.sum(np.abs(x), axis=along, keepdims=True)
@@ -634,9 +634,11 @@ def _spectral_hvp(t, x, ord):
     U, s, Vh = np.linalg.svd(x, full_matrices=False)
     V = Vh.T
     i = int(np.argmax(s) if ord == 2 else np.argmin(s))
-    if np.sum(s == s[i]) > 1 or s[i] == 0:
+    if np.sum(extreme_weights(s, ord == 2) > 0) > 1 or s[i] == 0:
+        # (repeated up to rounding too: 1 / (s_i^2 - s_j^2) of an LAPACK-split tie)
         raise ValueError(f"np.linalg.norm(x, ord={ord!r}): the extreme singular value is "
-                         f"repeated or 0, where the norm has no second derivative")
+                         f"repeated (up to rounding) or 0, where the norm has no second "
+                         f"derivative")
     P = U.T @ t @ V
     d = s[i] ** 2 - s ** 2
     d[i] = 1.0
@@ -817,3 +819,126 @@ def svd_rank(s, u, vh, rcond=None):
 
 
 __all__ += ["svd_rank"]
+
+
+def tie_mask(w, c, scale, wbar=0.0, kind="diff"):
+    """The multiplier of the pair terms ``F_ij = 1 / (w_j - w_i)`` (kind
+    'diff'; ``1 / (w_j + w_i)`` for kind 'sum', singular values) in the rules
+    of eigh, eig, svd and the generalized eigh, for the coupling ``c`` that
+    F multiplies: 1 for a pair that is not a tie; 0 on the diagonal; for a
+    tie, 0 where the coupling is zero to rounding and NaN where it is not.
+
+    A tie is a gap ``|w_j -+ w_i| <= sqrt(eps) max|w|`` (per matrix): below it
+    the computed gap and the coupling are both at the level of rounding (an
+    exactly repeated eigenvalue comes out of LAPACK split by a few eps), so
+    ``c_ij / gap`` has fewer correct digits than a finite difference; above
+    it the amplified rounding error of the pair's term is at most about
+    ``n sqrt(eps)`` relative.  The coupling is zero to rounding when
+    ``|c_ij| <= 64 n eps max|scale|`` (``scale`` the whole coupling matrix,
+    whose rounding error the antisymmetric part inherits; tight, so that a
+    small but real coupling, whose true term ``c_ij / gap`` may be large, is
+    NaN rather than 0) and the function
+    does not depend on the pair's values (``wbar_i == wbar_j == 0``): then it
+    is invariant under rotations of the basis within the cluster (projectors,
+    functions of the eigenspace), whose pair term is exactly 0.  Otherwise
+    the derivative does not exist (the function depends on LAPACK's arbitrary
+    basis) or is not computable from the eigenvectors (a matrix function
+    ``V g(w) V^T`` with g varying on the cluster needs g', the limit of the
+    divided difference): NaN, as at an exact tie."""
+    w = np.asarray(w)
+    c = np.asarray(c)
+    ft = w.dtype if np.issubdtype(w.dtype, np.inexact) else np.dtype(np.float64)
+    eps = np.finfo(ft).eps
+    root = np.sqrt(eps)
+    wi, wj = w[..., :, None], w[..., None, :]
+    gap = np.abs(wj + wi) if kind == "sum" else np.abs(wj - wi)
+    big = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] if w.shape[-1] else 0.0
+    n = w.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    tie = (gap <= root * big) & ~eye
+    rdt = np.finfo(ft).dtype
+    mask = np.where(eye, rdt.type(0), rdt.type(1))
+    mask = np.broadcast_to(mask, np.broadcast_shapes(tie.shape, c.shape)).copy()
+    if not np.any(tie):
+        return mask
+    sc = np.abs(np.asarray(scale))
+    noise = 64 * n * eps          # rounding of V^T V_bar and of what V_bar came from
+    nu = np.max(sc, axis=(-2, -1), keepdims=True) * noise if sc.ndim >= 2 else sc * noise
+    zero = np.abs(c) <= nu
+    wb = np.asarray(wbar)
+    if wb.ndim:
+        nz = wb != 0
+        zero = zero & ~(nz[..., :, None] | nz[..., None, :])
+    elif wb != 0:
+        zero = np.zeros_like(zero)
+    tie = np.broadcast_to(tie, mask.shape)
+    mask[tie] = np.where(np.broadcast_to(zero, mask.shape)[tie], 0.0, np.nan)
+    return mask
+
+
+__all__ += ["tie_mask"]
+
+
+def small_mask(s, scale, scale2, *couplings):
+    """The multiplier of ``1 / s_i`` in svd's rules (the complement terms
+    ``(I - U U^H) U_bar S^-1`` and the like): 1 where ``s_i > sqrt(eps)
+    max(s)``; for a singular value that is zero up to rounding, 0 where
+    every coupling's column i (an array ``(..., r, k)``) is
+    zero to rounding (``<= 64 k eps max(|scale|, |scale2|)``: the function does not read
+    that singular vector beyond rounding, e.g. ``U U^T`` of a square matrix),
+    NaN where it is not (the singular vectors of a zero singular value are
+    LAPACK's arbitrary basis: no derivative).  Exact zeros are treated the
+    same way."""
+    s = np.asarray(s)
+    ft = s.dtype if np.issubdtype(s.dtype, np.inexact) else np.dtype(np.float64)
+    rdt = np.finfo(ft).dtype
+    root = np.sqrt(np.finfo(ft).eps)
+    big = np.max(np.abs(s), axis=-1, keepdims=True) if s.shape[-1] else 0.0
+    small = np.abs(s) <= root * big
+    mask = np.ones(s.shape, dtype=rdt)
+    if not np.any(small):
+        return mask
+    nu = 0.0
+    for sc in (scale, scale2):
+        sc = np.abs(np.asarray(sc))
+        nu = np.maximum(nu, np.max(sc, axis=(-2, -1))[..., None] if sc.ndim >= 2 else sc)
+    nu = nu * 64 * s.shape[-1] * np.finfo(ft).eps      # rounding, as tie_mask
+    zero = np.ones(s.shape, dtype=bool)
+    for c in couplings:       # each (..., r, k): column i couples with 1 / s_i
+        c = np.abs(np.asarray(c))
+        if c.ndim < 2:         # a coupling simplified to a scalar (0 for real input)
+            col = c
+        else:
+            col = np.max(c, axis=-2) if c.shape[-2] else np.zeros(c.shape[:-2] + c.shape[-1:])
+        zero = zero & (col <= nu)
+    shape = np.broadcast_shapes(s.shape, np.shape(zero))    # a batch of cotangents
+    mask = np.broadcast_to(mask, shape).copy()
+    small = np.broadcast_to(small, shape)
+    mask[small] = np.where(np.broadcast_to(zero, shape)[small], 0.0, np.nan)
+    return mask
+
+
+__all__ += ["small_mask"]
+
+
+def extreme_weights(s, largest=True):
+    """The weights of the largest (smallest) singular values for the matrix
+    2-norm's (-2's) gradient ``U diag(w) V^H``: 1 / k on the k values within
+    ``8 max(m, n) eps max(s)`` of the extreme, 0 elsewhere.  An exact tie
+    comes out of LAPACK split by a few eps (measured <= 20 eps max(s) for
+    n <= 100), and the tie convention (split equally, as np.max) must see it:
+    with only the computed largest, the weight went to one vector of LAPACK's
+    arbitrary basis of the tied space (the gradient of norm(Q, 2) for an
+    orthogonal Q was u_1 v_1^T, not Q / n)."""
+    s = np.asarray(s)
+    ft = s.dtype if np.issubdtype(s.dtype, np.inexact) else np.dtype(np.float64)
+    rdt = np.finfo(ft).dtype
+    if s.shape[-1] == 0:
+        return np.zeros(s.shape, rdt)
+    tol = 8 * s.shape[-1] * np.finfo(ft).eps * np.max(np.abs(s), axis=-1, keepdims=True)
+    ext = np.max(s, axis=-1, keepdims=True) if largest else np.min(s, axis=-1, keepdims=True)
+    hit = (np.abs(s - ext) <= tol).astype(rdt)
+    return hit / np.sum(hit, axis=-1, keepdims=True)
+
+
+__all__ += ["extreme_weights"]

@@ -17,16 +17,26 @@ Conventions (README, "Linear algebra"):
   off-diagonal sensitivity on the triangle read.  For an input built
   symmetric (``A = X @ X.T``) every upstream gradient is the same as with
   a symmetrised rule (JAX, autograd).
-* Repeated eigenvalues (eigh, eig) and singular values (svd): the
-  eigenvectors (singular vectors) are not unique there, and the coupling
-  ``1 / (w_j - w_i)`` of an exactly repeated pair is infinite, as in JAX:
-  a derivative that goes through the eigenvectors is inf/NaN there (never
-  a finite wrong number).  Through the eigenvalues only (``eigvalsh``,
+* Repeated eigenvalues (eigh, eig) and singular values (svd), exactly or
+  numerically (a gap ``<= sqrt(eps) max|w|``: LAPACK splits an exact tie by
+  a few eps): the eigenvectors (singular vectors) are not unique there and
+  ``1 / (w_j - w_i)`` is infinite or rounding noise.  A function that does
+  not depend on the basis chosen within the cluster (a projector onto the
+  eigenspace, a function of the cluster's span) has a zero coupling for the
+  pair, whose term is then exactly 0: its derivative is finite and right.
+  Where the coupling is not zero to rounding (the function depends on
+  LAPACK's arbitrary basis: no derivative), or the function also reads the
+  tied values (a matrix function ``V g(w) V^T``: its derivative needs g',
+  which the eigenvectors cannot give), the term is NaN, as in JAX (never a
+  finite wrong number).  Forward mode sees only the direction: NaN unless
+  it does not mix the pair.  Through the eigenvalues only (``eigvalsh``,
   ``eigh(a)[0]`` alone, ``svd(a, compute_uv=False)``) the gradient
   ``V diag(w_bar) V^T`` is finite: exact for functions symmetric in the
   repeated values (sum, sum of squares, log det), one of the one-sided
-  derivatives otherwise.  A zero singular value contributes 0 where
-  ``1 / s`` appears.
+  derivatives otherwise.  A singular value that is zero up to rounding
+  (``<= sqrt(eps) max(s)``) is treated alike where ``1 / s`` appears: 0 when
+  the function does not read its singular vectors beyond rounding (``U U^T``
+  of a square U, the range part ``U[:, :r]``), NaN when it does.
 * ``svd(full_matrices=True)``, ``qr(mode='complete')``: the columns beyond
   the first ``min(m, n)`` are any orthonormal completion (not unique): the
   gradient flows through the thin part only; the extra columns' tangent is
@@ -89,20 +99,43 @@ def _rows(em, v, m):
     return em.multiply(em.expand_dims(v, axis=-1), m)
 
 
-def _recip0(em, d):
-    """1 / d, and 0 where d == 0 (1 / inf)."""
-    return em.divide(1, em.where(em.equal(d, 0), np.inf, d))
+defprim("tie_mask", runtime.tie_mask, sig="w, c, scale, wbar=0.0, /, kind='diff'",
+        pyname="tie_mask", nondiff=True, shape=lambda args, kwargs: shape_of(args[1]),
+        doc="runtime helper: the multiplier of the pair terms 1 / (w_j - w_i) of the "
+            "eigen/singular-vector rules: 1, or at a (numerical) tie 0 where the coupling "
+            "is zero to rounding and NaN where it is not; data.")
 
 
-def _gaps(em, w, squares=False):
-    """F_ij = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 on the diagonal and
-    inf for an exactly repeated pair (the documented convention: the
-    eigenvectors' derivative does not exist there), without a warning."""
+def _pair_F(em, w, c, scale, wbar=None, kind="diff"):
+    """F_ij = 1 / (w_j - w_i) (kind 'diff') or 1 / (w_j + w_i) (kind 'sum'),
+    0 on the diagonal, with the ties decided by ``tie_mask`` for the coupling
+    ``c`` that F multiplies: 0 where the tied pair's coupling is zero to
+    rounding (a function invariant under rotations within the cluster), NaN
+    where it is not (no derivative), never 1 / (a rounding-level gap).  The
+    mask is data, so F's derivative in w is that of 1 / (w_j -+ w_i) on the
+    pairs kept and 0 on the others (second order)."""
+    kw = {"kind": kind} if kind != "diff" else {}
+    m = em.tie_mask(w, c, scale, wbar, **kw) if wbar is not None else em.tie_mask(w, c, scale, **kw)
     wi, wj = em.expand_dims(w, axis=-1), em.expand_dims(w, axis=-2)
-    d = em.multiply(em.subtract(wj, wi), em.add(wj, wi)) if squares else em.subtract(wj, wi)
-    d = em.where(em.eye(_len(em, w), dtype=bool), np.inf, d)
-    tie = em.equal(d, 0)
-    return em.where(tie, np.inf, em.divide(1, em.where(tie, 1, d)))
+    d = em.add(wj, wi) if kind == "sum" else em.subtract(wj, wi)
+    return em.multiply(em.divide(1, em.where(em.equal(m, 1), d, 1)), m)
+
+
+defprim("small_mask", runtime.small_mask, sig="s, scale, scale2, /, *couplings",
+        pyname="small_mask", nondiff=True, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: the multiplier of 1 / s_i in svd's rules: 1, or for a "
+            "singular value zero up to rounding 0 where its couplings are zero to "
+            "rounding and NaN where they are not; data.")
+
+
+def _sinv(em, s, scale, scale2, *couplings):
+    """1 / s_i, with a singular value that is zero up to rounding decided by
+    ``small_mask`` (0 where the function does not read its singular vectors
+    beyond rounding, NaN where it does: no derivative) rather than 1 / (a
+    rounding-level number).  Data mask: second order sees 1 / s on the kept
+    entries."""
+    m = em.small_mask(s, scale, scale2, *couplings)
+    return em.multiply(em.divide(1, em.where(em.equal(m, 1), s, 1)), m)
 
 
 def _sym_from_lower(em, d):
@@ -258,16 +291,21 @@ def _eigh_jvp(em, dots, out, a, UPLO=None):
     w, V = out
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
     C = _mm(em, _H(em, V), _mm(em, S, V))
-    return em.real_if_complex(_diagonal(em, C)), _mm(em, V, em.multiply(_gaps(em, w), C))
+    return em.real_if_complex(_diagonal(em, C)), _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
 
 
-def _eigh_vjp(em, g, out, a, UPLO=None):
+def _eigh_vjp(em, g, out, a, UPLO=None, strict=False):
     (w, V), (wbar, Vbar) = out, g
     inner = None
     if wbar is not None:
-        inner = _diag_embed(em, em.real_if_complex(wbar))
+        wbar = em.real_if_complex(wbar)
+        inner = _diag_embed(em, wbar)
     if Vbar is not None:
-        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _H(em, V), _cj(em, Vbar))))
+        # only the antisymmetric part G - G^H of the coupling survives the
+        # symmetric read: it decides the ties
+        G = _mm(em, _H(em, V), _cj(em, Vbar))
+        F = _pair_F(em, w, em.subtract(G, _H(em, G)), 0.0 if strict else G, wbar)
+        inner = _add(em, inner, em.multiply(F, G))
     if inner is None:
         return [None]
     M = _mm(em, V, _mm(em, inner, _H(em, V)))
@@ -283,17 +321,43 @@ defprim("eigh", np.linalg.eigh, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
         out_type=numpy_result("linalg.eigh"),
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
         doc="np.linalg.eigh: dw = Re diag(V^H dA V), dV = V (F o V^H dA V) (real or "
-            "complex Hermitian); repeated eigenvalues: coupling 0.")
+            "complex Hermitian); (numerically) repeated eigenvalues: 0 or NaN (README).")
+
+# The eigenvectors a rule recomputes (eigvalsh's V diag(g) V^H, eigvals', a
+# norm's or lstsq's singular vectors) feed matrix-function-like products
+# whose factor g (a cotangent) depends on the eigenvalues through another
+# node: differentiated again in reverse mode, the coupling of a tie is
+# rounding-level although the term's limit (a divided difference of g) is
+# not 0, and no w_bar of theirs says so (the Hessian of sum(eigvalsh(A) ** 2)
+# by nested grad was 3.24 for 4 at a near tie).  These twins keep a tie's
+# term 0 only where its coupling is exactly 0, NaN otherwise.
+def _eigh_inner(a, UPLO="L"):
+    return np.linalg.eigh(a, UPLO)
+
+
+def _svd_inner(a, full_matrices=True, compute_uv=True, hermitian=False):
+    return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+
+
+def _eig_inner(a):
+    return np.linalg.eig(a)
+
+
+defprim("eigh_inner", _eigh_inner, sig="a, /, UPLO='L'", pyname="np.linalg.eigh",
+        vjp=lambda em, g, out, a, **kw: _eigh_vjp(em, g, out, a, strict=True, **kw),
+        jvp=_eigh_jvp, nouts=2,
+        shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eigh recomputed inside a rule: ties strict in reverse mode.")
 
 
 def _eigvalsh_jvp(em, dots, out, a, UPLO=None):
-    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    _, V = em.call("eigh_inner", a, **_uplo_kw(UPLO))
     S = _read_tangent(em, dots[0], _uplo_upper(UPLO))
     return em.real_if_complex(em.einsum("...ji,...jk,...ki->...i", _cj(em, V), S, V))
 
 
 def _eigvalsh_vjp(em, g, out, a, UPLO=None):
-    _, V = em.eigh(a, **_uplo_kw(UPLO))
+    _, V = em.call("eigh_inner", a, **_uplo_kw(UPLO))
     M = _mm(em, _cols(em, V, em.real_if_complex(g)), _H(em, V))
     return [_read_cotangent(em, _cj(em, M), _uplo_upper(UPLO))]
 
@@ -352,7 +416,7 @@ def _svd_opts(full_matrices=None, compute_uv=None, hermitian=None):
 def _svd_thin(em, a, out, full, uv):
     """(U, s, Vh) of the thin SVD: cropped from a full one, or computed."""
     if not uv:
-        U, s, Vh = em.svd(a, full_matrices=False)
+        U, s, Vh = em.call("svd_inner", a, full_matrices=False)
     else:
         U, s, Vh = out
         if full:
@@ -372,15 +436,22 @@ def _svd_jvp(em, dots, out, a, **kw):
     ds = em.real_if_complex(dp)
     if not uv:
         return ds
-    F = _gaps(em, s, squares=True)
-    sinv = _recip0(em, s)
-    dPS = _cols(em, dP, s)
-    SdP = _rows(em, s, dP)
-    inner = em.add(em.multiply(F, em.add(dPS, _H(em, dPS))), _phase_diag(em, dp, sinv))
-    dU = em.add(_mm(em, U, inner), _cols(em, em.subtract(dAV, _mm(em, U, dP)), sinv))
+    # F o (dP S + S dP^H) = (Fm o Sym + Fp o Anti) / 2 and F o (S dP + dP^H S) =
+    # (Fm o Sym - Fp o Anti) / 2, F = 1 / (s_j^2 - s_i^2), Fm = 1 / (s_j - s_i),
+    # Fp = 1 / (s_j + s_i), Sym/Anti = dP +- dP^H: a tie of s_i, s_j only
+    # touches the Sym term (a pair of zeros the Anti one too)
+    dPh = _H(em, dP)
+    compU = em.subtract(dAV, _mm(em, U, dP))               # (I - U U^H) dA V
     dAhU = _mm(em, _H(em, dA), U)
-    dV = em.add(_mm(em, V, em.multiply(F, em.add(SdP, _H(em, SdP)))),
-                _cols(em, em.subtract(dAhU, _mm(em, V, _H(em, dP))), sinv))
+    compV = em.subtract(dAhU, _mm(em, V, dPh))             # (I - V V^H) dA^H U
+    phase = em.expand_dims(em.subtract(dp, em.conj_if_complex(dp)), axis=-2)
+    sinv = _sinv(em, s, dAV, dAhU, compU, compV, phase)
+    Sym, Anti = em.add(dP, dPh), em.subtract(dP, dPh)
+    hm = em.multiply(em.multiply(_pair_F(em, s, Sym, dP), Sym), 0.5)
+    hp = em.multiply(em.multiply(_pair_F(em, s, Anti, dP, kind="sum"), Anti), 0.5)
+    inner = em.add(em.add(hm, hp), _phase_diag(em, dp, sinv))
+    dU = em.add(_mm(em, U, inner), _cols(em, compU, sinv))
+    dV = em.add(_mm(em, V, em.subtract(hm, hp)), _cols(em, compV, sinv))
     dVh = _H(em, dV)
     if full:
         Uf, Vhf = out[0], out[2]
@@ -397,46 +468,79 @@ def _svd_jvp(em, dots, out, a, **kw):
     return dU, ds, dVh
 
 
-def _svd_vjp(em, g, out, a, **kw):
+def _svd_vjp(em, g, out, a, strict=False, **kw):
     full, uv = _svd_opts(**kw)
     U, s, Vh = _svd_thin(em, a, out, full, uv)
     if not uv:
         return [em.conj_if_complex(_mm(em, _cols(em, U, em.real_if_complex(g)), Vh))]
     Ubar, sbar, Vhbar = g
-    perp = None
+    Ub_p = Vhb_p = None
     if full:
         # the complement (see _svd_jvp): A_b -= U_perp Ub_perp^H U S^-1 V^H
         # + U S^-1 V^H Vb_perp V_perp^H (standard cotangents)
-        sinv_p = _recip0(em, s)
         if Ubar is not None:
             Ub_p = em.complement_guard(_past_k(em, em.conj_if_complex(Ubar), s, -1), s,
                                        axis=-1, what="np.linalg.svd(full_matrices=True)'s U")
-            perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv_p), Vh))
         if Vhbar is not None:
             Vhb_p = em.complement_guard(_past_k(em, em.conj_if_complex(Vhbar), s, -2), s,
                                         axis=-2, what="np.linalg.svd(full_matrices=True)'s Vh")
-            perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv_p), Vh),
-                                      _mm(em, _H(em, Vhb_p), out[2])))
         Ubar = None if Ubar is None else em.resize_axis(Ubar, s, axis=-1, like_axis=-1)
         Vhbar = None if Vhbar is None else em.resize_axis(Vhbar, s, axis=-2, like_axis=-1)
-    inner = None if sbar is None else _diag_embed(em, em.real_if_complex(sbar))
-    F = _gaps(em, s, squares=True) if Ubar is not None or Vhbar is not None else None
-    sinv = _recip0(em, s) if F is not None else None
+    if sbar is not None:
+        sbar = em.real_if_complex(sbar)
+    inner = None if sbar is None else _diag_embed(em, sbar)
     extra = None
     Uh = _H(em, U)
+    # the pair terms: with aU = GU - GU^H, aV = GV - GV^H (GU = U^H Ub, GV =
+    # V^H Vb), F o (aU S + S aV) = (Fm o (aU + aV) + Fp o (aU - aV)) / 2,
+    # F = 1 / (s_j^2 - s_i^2), Fm = 1 / (s_j - s_i), Fp = 1 / (s_j + s_i): a
+    # tie of s_i, s_j needs aU + aV (a rotation of both bases) to vanish, a
+    # pair of zeros also aU - aV.  The terms with 1 / s_i read column i of
+    # their couplings (compU, compV, the phase, the complement's): a
+    # singular value zero up to rounding is decided on them (_sinv).
+    aU = aV = scale = Ub = Vb = UhUb = compU = compV = None
+    couplings = []
     if Ubar is not None:
         Ub = em.conj_if_complex(Ubar)
         UhUb = _mm(em, Uh, Ub)
-        Ju = em.multiply(F, UhUb)
-        inner = _add(em, inner, _cols(em, em.add(Ju, _H(em, Ju)), s))
-        inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
-        extra = _mm(em, _cols(em, em.subtract(Ub, _mm(em, U, UhUb)), sinv), Vh)
+        aU, scale = em.subtract(UhUb, _H(em, UhUb)), em.absolute(UhUb)
+        compU = em.subtract(Ub, _mm(em, U, UhUb))
+        d = _diagonal(em, UhUb)
+        couplings += [compU, em.expand_dims(em.subtract(d, em.conj_if_complex(d)), axis=-2)]
     if Vhbar is not None:
         Vb, V = _H(em, em.conj_if_complex(Vhbar)), _H(em, Vh)
-        Jv = em.multiply(F, _mm(em, Vh, Vb))
-        inner = _add(em, inner, _rows(em, s, em.add(Jv, _H(em, Jv))))
-        comp = em.subtract(Vb, _mm(em, V, _mm(em, Vh, Vb)))
-        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, comp))))
+        GV = _mm(em, Vh, Vb)
+        aV = em.subtract(GV, _H(em, GV))
+        scale = _add(em, scale, em.absolute(GV))
+        compV = em.subtract(Vb, _mm(em, V, GV))
+        couplings.append(compV)
+    if Ub_p is not None:
+        couplings.append(_mm(em, _H(em, Ub_p), U))
+    if Vhb_p is not None:
+        couplings.append(_mm(em, Vhb_p, _H(em, Vh)))
+    sinv = None
+    if couplings:
+        sinv = _sinv(em, s, 0.0 if Ub is None or strict else Ub,
+                     0.0 if Vb is None or strict else Vb, *couplings)
+    perp = None
+    if Ub_p is not None:
+        perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv), Vh))
+    if Vhb_p is not None:
+        perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv), Vh),
+                                  _mm(em, _H(em, Vhb_p), out[2])))
+    if Ub is not None:
+        inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
+        extra = _mm(em, _cols(em, compU, sinv), Vh)
+    if Vb is not None:
+        extra = _add(em, extra, _mm(em, U, _rows(em, sinv, _H(em, compV))))
+    if aU is not None or aV is not None:
+        plus = aV if aU is None else (aU if aV is None else em.add(aU, aV))
+        minus = em.negative(aV) if aU is None else (aU if aV is None else em.subtract(aU, aV))
+        if strict:
+            scale = 0.0
+        pair = em.add(em.multiply(_pair_F(em, s, plus, scale, sbar), plus),
+                      em.multiply(_pair_F(em, s, minus, scale, sbar, kind="sum"), minus))
+        inner = _add(em, inner, em.multiply(pair, 0.5))
     ct = None if inner is None else _mm(em, U, _mm(em, inner, Vh))
     ct = _add(em, ct, extra)
     if perp is not None:
@@ -463,7 +567,16 @@ defprim("svd", np.linalg.svd, sig="a, /, full_matrices=True, compute_uv=True, he
         shape=lambda args, kwargs: shape_fresh(args, kwargs) if _svd_nouts(args, kwargs) == 1
         else tuple(shape_fresh(args, kwargs) for _ in range(3)),
         doc="np.linalg.svd: thin-SVD rules (full_matrices: through the thin part); "
-            "repeated singular values: coupling 0.")
+            "(numerically) repeated singular values: 0 or NaN (README).")
+defprim("svd_inner", _svd_inner,
+        sig="a, /, full_matrices=True, compute_uv=True, hermitian=False",
+        pyname="np.linalg.svd", vjp=lambda em, g, out, a, **kw: _svd_vjp(em, g, out, a,
+                                                                            strict=True, **kw),
+        jvp=_svd_jvp, nouts=_svd_nouts,
+        shape=lambda args, kwargs: shape_fresh(args, kwargs) if _svd_nouts(args, kwargs) == 1
+        else tuple(shape_fresh(args, kwargs) for _ in range(3)),
+        doc="np.linalg.svd recomputed inside a rule (eigh_inner's note): ties strict in "
+            "reverse mode.")
 
 
 # ---------------------------------------------------------------- qr
@@ -667,7 +780,7 @@ def _lstsq_jvp(em, dots, out, a, b, rcond=None):
     if da is not None:
         dx = _add(em, dx, _mm(em, _pinv_tangent(em, P, a, da), b))
         dres = _add(em, dres, em.multiply(_mm(em, da, x), -2.0))
-        U, _, Vh = em.svd(a, full_matrices=False)
+        U, _, Vh = em.call("svd_inner", a, full_matrices=False)
         dsv = em.real_if_complex(em.einsum("...ji,...jk,...ik->...i", _cj(em, U), da,
                                            _cj(em, Vh)))
     r = _cj(em, em.subtract(b, _mm(em, a, x)))
@@ -688,7 +801,7 @@ def _lstsq_vjp(em, g, out, a, b, rcond=None):
         bbar = _add(em, bbar, w)
         abar = _add(em, abar, em.negative(em.matmul_vjp_a(w, a, x)))
     if svbar is not None:
-        U, _, Vh = em.svd(a, full_matrices=False)
+        U, _, Vh = em.call("svd_inner", a, full_matrices=False)
         abar = _add(em, abar, _cj(em, _mm(em, _cols(em, U, em.real_if_complex(svbar)), Vh)))
     return [abar, bbar]
 
@@ -748,7 +861,7 @@ def _eig_pivot(em, V):
 def _eig_jvp(em, dots, out, a):
     w, V = out
     C = _mm(em, em.inv(V), _mm(em, dots[0], V))
-    dV0 = _mm(em, V, em.multiply(_gaps(em, w), C))
+    dV0 = _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
     nrm = em.real(em.sum(em.multiply(em.conj_if_complex(V), dV0), axis=-2))
     dV1 = em.subtract(dV0, _cols(em, V, nrm))
     mask, vp = _eig_pivot(em, V)
@@ -756,7 +869,7 @@ def _eig_jvp(em, dots, out, a):
     return _diagonal(em, C), em.subtract(dV1, em.multiply(_cols(em, V, theta), 1j))
 
 
-def _eig_vjp(em, g, out, a):
+def _eig_vjp(em, g, out, a, strict=False):
     (w, V), (wbar, Vbar) = out, g
     inner = None if wbar is None else _diag_embed(em, wbar)
     if Vbar is not None:
@@ -766,7 +879,8 @@ def _eig_vjp(em, g, out, a):
             em.multiply(em.divide(c, vp), -1j), axis=-2)))
         rho = em.real(em.sum(em.multiply(Vbar1, V), axis=-2))
         Vbar0 = em.subtract(Vbar1, _cols(em, em.conj_if_complex(V), rho))
-        inner = _add(em, inner, em.multiply(_gaps(em, w), _mm(em, _T(em, V), Vbar0)))
+        G = _mm(em, _T(em, V), Vbar0)
+        inner = _add(em, inner, em.multiply(_pair_F(em, w, G, 0.0 if strict else G, wbar), G))
     if inner is None:
         return [None]
     return [_mm(em, _T(em, em.inv(V)), _mm(em, inner, _T(em, V)))]
@@ -777,15 +891,20 @@ defprim("eig", np.linalg.eig, sig="a, /", pyname="np.linalg.eig", vjp=_eig_vjp, 
         shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
         doc="np.linalg.eig: dw = diag(V^-1 dA V), dV = V (F o V^-1 dA V) kept normalised "
             "as LAPACK normalises; complex results.")
+defprim("eig_inner", _eig_inner, sig="a, /", pyname="np.linalg.eig",
+        vjp=lambda em, g, out, a: _eig_vjp(em, g, out, a, strict=True), jvp=_eig_jvp,
+        nouts=2, shape=lambda args, kwargs: (shape_fresh(args, kwargs), shape_of(args[0])),
+        doc="np.linalg.eig recomputed inside a rule (eigh_inner's note): ties strict in "
+            "reverse mode.")
 
 
 def _eigvals_jvp(em, dots, out, a):
-    _, V = em.eig(a)
+    _, V = em.call("eig_inner", a)
     return em.einsum("...ij,...jk,...ki->...i", em.inv(V), dots[0], V)
 
 
 def _eigvals_vjp(em, g, out, a):
-    _, V = em.eig(a)
+    _, V = em.call("eig_inner", a)
     return [_mm(em, _T(em, em.inv(V)), _rows(em, g, _T(em, V)))]
 
 

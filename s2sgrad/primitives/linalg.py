@@ -731,17 +731,21 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
 #   (conj(U V^H), csign(x) = conj(x) / |x|), the tangent Re <W, dx>.
 
 
+defprim("extreme_weights", runtime.extreme_weights, sig="s, /, largest=True",
+        pyname="extreme_weights", nondiff=True, shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: 1 / k on the k singular values tied (up to rounding) with the "
+            "largest (smallest), 0 elsewhere; data.")
+
+
 def _matrix_norm_weight(em, x2, o):
     if o in ("nuc", 2, -2):
         # d s_i = Re (U^H dA V)_ii: the weight is conj(U diag(w) V^H) in the
         # cotangent convention (conj_if_complex: nothing for real matrices)
-        U, sv, Vh = em.svd(x2, full_matrices=False)
+        U, sv, Vh = em.call("svd_inner", x2, full_matrices=False)
         if o == "nuc":
             return em.conj_if_complex(em.matmul(U, Vh))
-        ext = em.max(sv, axis=-1, keepdims=True) if o == 2 else \
-            em.min(sv, axis=-1, keepdims=True)
-        hit = em.equal(sv, ext)
-        w = em.divide(hit, em.sum(hit, axis=-1, keepdims=True))
+        # ties split equally, numerical ones too (runtime.extreme_weights)
+        w = em.call("extreme_weights", sv, largest=o == 2)
         return em.conj_if_complex(em.matmul(em.multiply(U, em.expand_dims(w, axis=-2)), Vh))
     along = -2 if o in (1, -1) else -1          # column sums for 1, row sums for inf
     sums = em.sum(em.absolute(x2), axis=along, keepdims=True)

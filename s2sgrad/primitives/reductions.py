@@ -21,13 +21,16 @@ Conventions (documented in the README too):
   elements (``np.max([1, 1])`` has gradient ``[0.5, 0.5]``), the
   subgradient that is the average of the one-sided ones (as for
   ``maximum``).  A NaN result passes no gradient.  With ``initial=`` (a
-  constant) the elements equal to the result share it, none when
-  ``initial`` alone is the result; ``where=`` excludes elements.
+  constant) ``initial`` counts as one of the tied values: the elements equal
+  to the result share it with it, none when ``initial`` alone is the
+  result; ``where=`` excludes elements.
 * ``sum(..., where=mask)``: the unselected elements get derivative 0;
   ``initial=`` is a constant.
 * ``var``/``std`` honour ``ddof``.  ``std`` where the spread is exactly 0
   (all elements of a group equal) has derivative 0, a valid subgradient of
-  ``sqrt(var)`` there, rather than the NaN of ``0 / 0``.
+  ``sqrt(var)`` there, rather than the NaN of ``0 / 0``; a second derivative
+  there in a direction that moves the deviations is refused at run time (as
+  np.linalg.norm at 0), also with ``where=``/``mean=``/``correction=``.
 * ``cumsum`` with ``axis=None`` flattens (as NumPy); its adjoint is the
   reversed cumulative sum, reshaped to the operand.
 """
@@ -256,7 +259,10 @@ def _argmax_weights(em: Emitter, out, x, axis, keepdims, initial=None, where=Non
     kw["dtype"] = em.result_type(x)
     count = em.sum(mask, **kw)
     if initial is not None:
-        count = em.maximum(count, 1)
+        # initial takes part in a tie like an element (np.max(x, initial=2.0)
+        # at max(x) == 2.0: half to the element, as np.maximum(np.max(x), 2.0)
+        # and the average of the one-sided derivatives); alone it is 1 (no 0 / 0)
+        count = em.add(count, em.equal(out, initial))
     return mask, count
 
 
@@ -470,7 +476,7 @@ def _mean_where(em, a, axis=None, dtype=None, keepdims=None, where=None):
 
 
 def _var_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None, mean=None,
-               correction=None):
+               correction=None, parts=False):
     if correction is not None and _opt(correction) is not None:
         # NumPy 2's name for ddof (giving both is NumPy's error too)
         if ddof is not None and not isinstance(ddof, int) and _opt(ddof) not in (None, 0):
@@ -498,12 +504,38 @@ def _var_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None, 
     ddof = _opt(ddof) or 0
     if ddof:
         dof = em.subtract(dof, ddof)
+    if parts:
+        return (em.where(where, d, 0) if masked else d), dof
     return em.divide(total, dof)
+
+
+def _norm_axes(axis):
+    """The axis as np.linalg.norm takes it (the 2-norm of the flattened
+    selection), or False when norm cannot (three or more axes)."""
+    ax = _opt(axis)
+    if ax is None or isinstance(ax, (int, np.integer)):
+        return ax
+    if isinstance(ax, tuple) and len(ax) in (1, 2):
+        return ax[0] if len(ax) == 1 else ax
+    return False
 
 
 def _std_where(em, a, axis=None, dtype=None, ddof=0, keepdims=None, where=None, mean=None,
                correction=None):
-    # derivative 0 where the spread is 0 (one selected element), as np.std's rule
+    # std = ||d|| / sqrt(dof), d = the (selected) deviations: np.linalg.norm's
+    # rule, as np.std's (norm_scale): derivative 0 at a zero spread, and a
+    # second derivative there in a direction that moves d refused at run time
+    # (through sqrt(var) it silently came out 0: the Hessian of
+    # std(x, where=m) ** 2 at a constant x was 0, not var's)
+    ax = _norm_axes(axis)
+    if ax is not False:
+        d, dof = _var_where(em, a, axis, dtype, ddof, keepdims, where, mean, correction,
+                            parts=True)
+        kw = {} if ax is None else {"axis": ax}
+        if _opt(keepdims):
+            kw["keepdims"] = True
+        return em.divide(em.norm(d, **kw), em.sqrt(dof))
+    # three or more axes: derivative 0 where the spread is 0 (one selected element)
     v = _var_where(em, a, axis, dtype, ddof, keepdims, where, mean, correction)
     zero = em.equal(v, 0)
     return em.where(zero, 0, em.sqrt(em.where(zero, 1, v)))

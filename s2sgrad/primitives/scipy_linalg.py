@@ -885,11 +885,16 @@ def _polar_expand(em, a, side=None):
         raise S2SGradError(f"scipy.linalg.polar: side={s!r}")
     w, sv, vh = em.svd(a, full_matrices=False)
     u = _mm(em, w, vh)
-    if s == "right":       # a = u p, p = V S V^H
-        p = _mm(em, _H(em, vh), em.multiply(em.expand_dims(sv, axis=-1), vh))
-    else:                  # a = p u, p = W S W^H
-        p = _mm(em, em.multiply(w, em.expand_dims(sv, axis=-2)), _H(em, w))
-    return u, p
+    # p = V S V^H (right) or W S W^H (left) as SciPy computes it, written as
+    # the Hermitian part of u^H a (a u^H): the same matrix up to rounding, and
+    # a function of the polar factor, whose derivative exists at repeated
+    # singular values (an orthogonal a), where V S V^H's through the singular
+    # vectors is NaN (on main 0.08 off, silently)
+    if s == "right":       # a = u p
+        p = _mm(em, _H(em, u), a)
+    else:                  # a = p u
+        p = _mm(em, a, _H(em, u))
+    return u, em.multiply(em.add(p, _H(em, p)), 0.5)
 
 
 defcomposite("scipy_polar", sl.polar, expand=_polar_expand, sig="a, /, side='right'",
@@ -925,7 +930,8 @@ explain_refusal("scipy", "funm", "scipy.linalg.funm",
                 "differences of eigenvalues, so it is inaccurate on the block matrix that "
                 "carries the derivative, and func's own derivative would be needed; use "
                 "scipy.linalg.expm/logm/sqrtm (differentiated exactly), or for a symmetric "
-                "A: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ V.T")
+                "A with distinct eigenvalues: w, V = np.linalg.eigh(A); V @ np.diag(f(w)) @ "
+                "V.T (NaN at repeated ones)")
 
 
 # ---------------------------------------------------------------- found by the wider probes
@@ -1140,9 +1146,10 @@ defcomposite("scipy_solve_discrete_lyapunov", sl.solve_discrete_lyapunov,
 #   dw = diag(M) - diag(N) w,   dV = V X,  X = F o (M - N diag(w)) - diag(N)/2
 # and the transpose, with P = diag(w_bar) + F o (V^T V_bar):
 #   A_bar = V P V^T,   B_bar = -V (P diag(w) + diag(V^T V_bar)/2) V^T
-# (then onto the triangle read).  Repeated eigenvalues: F's convention (inf).
+# (then onto the triangle read).  Repeated eigenvalues, also numerically
+# repeated ones: decompositions._pair_F (NaN unless the pair's coupling is 0).
 
-from .decompositions import _cols, _diag_embed, _diagonal, _gaps  # noqa: E402
+from .decompositions import _cols, _diag_embed, _diagonal, _pair_F  # noqa: E402
 
 
 def _gen_eigh_vectors(em, a, b, lower, driver):
@@ -1168,7 +1175,7 @@ def _gen_eigh_jvp(em, dots, out, a, b, lower=None, eigvals_only=None, driver=Non
     dw = _diagonal(em, K)
     if only:
         return dw
-    X = em.multiply(_gaps(em, w), K)
+    X = em.multiply(_pair_F(em, w, K, K), K)
     if dN is not None:
         X = em.subtract(X, _diag_embed(em, em.multiply(dN, 0.5)))
     return dw, _mm(em, V, X)
@@ -1186,7 +1193,10 @@ def _gen_eigh_vjp(em, g, out, a, b, lower=None, eigvals_only=None, driver=None):
     half = None
     if Vbar is not None:
         G = _mm(em, _T(em, V), Vbar)
-        P = _add_ct(em, P, em.multiply(_gaps(em, w), G))
+        # B_bar's pair term F_ij G_ij w_j does not cancel at a tie when
+        # G_ij - G_ji does (its limit is G_ji): a tie is 0 only where G_ij is
+        # exactly 0 (scale 0), NaN otherwise
+        P = _add_ct(em, P, em.multiply(_pair_F(em, w, G, 0.0), G))
         half = _diag_embed(em, em.multiply(_diagonal(em, G), 0.5))
     if P is None:
         return [None, None]
@@ -1346,3 +1356,98 @@ defcomposite("scipy_null_space", sl.null_space,
                  "lapack_driver='gesdd'",
              expand=_null_space_expand,
              doc="scipy.linalg.null_space: the trailing rows of np.linalg.svd's Vh.")
+
+
+# ---------------------------------------------------------------- session 23 (linalg10)
+#
+# eigh_tridiagonal(d, e): the eigenproblem of the symmetric tridiagonal T =
+# diag(d) + diag(e, 1) + diag(e, -1), with SciPy's own eigenvalues and vectors
+# (its LAPACK driver, its signs): eigh's rules with the tangent tridiag(dd, de)
+# and the cotangent read back from the diagonals of the symmetric A_bar
+# (d_bar = diag(M), e_bar = diag(M, 1) + diag(M, -1)).  Ties as eigh's
+# (decompositions._pair_F).  select='a' only (a subset's count can change).
+
+
+def _eigh_tri_opts(select=None, eigvals_only=None, **kw):
+    if _flag(select, "a") != "a":
+        raise S2SGradError("scipy.linalg.eigh_tridiagonal is differentiated with select='a' "
+                           "(all eigenvalues) only: the count of a selection can jump; "
+                           "select the eigenvalues from the full result")
+    return _flag(eigvals_only, False)
+
+
+def _eigh_tri_vectors(em, d, e, out, only, kw):
+    if not only:
+        return out
+    keep = {k: v for k, v in kw.items() if k in ("tol", "lapack_driver", "check_finite")}
+    w, V = em.call("scipy_eigh_tridiagonal_inner", d, e, **keep)
+    return w, V
+
+
+def _eigh_tri_jvp(em, dots, out, d, e, **kw):
+    only = _eigh_tri_opts(**kw)
+    w, V = _eigh_tri_vectors(em, d, e, out, only, kw)
+    dd, de = dots
+    S = None
+    if dd is not None:
+        S = em.diag(dd)
+    if de is not None:
+        off = em.add(em.diag(de, k=1), em.diag(de, k=-1))
+        S = off if S is None else em.add(S, off)
+    C = _mm(em, _T(em, V), _mm(em, S, V))
+    dw = _diagonal(em, C)
+    if only:
+        return dw
+    return dw, _mm(em, V, em.multiply(_pair_F(em, w, C, C), C))
+
+
+def _eigh_tri_vjp(em, g, out, d, e, strict=False, **kw):
+    only = _eigh_tri_opts(**kw)
+    w, V = _eigh_tri_vectors(em, d, e, out, only, kw)
+    wbar, Vbar = (g, None) if only else g
+    inner = None if wbar is None else _diag_embed(em, wbar)
+    if Vbar is not None:
+        G = _mm(em, _T(em, V), Vbar)
+        F = _pair_F(em, w, em.subtract(G, _T(em, G)), 0.0 if strict else G, wbar)
+        inner = _add_ct(em, inner, em.multiply(F, G))
+    if inner is None:
+        return [None, None]
+    M = _mm(em, V, _mm(em, inner, _T(em, V)))
+    return [em.diag(M), em.add(em.diag(M, k=1), em.diag(M, k=-1))]
+
+
+def _eigh_tri_nouts(args, kwargs):
+    only = kwargs.get("eigvals_only")
+    return 1 if isinstance(only, Const) and only.value else 2
+
+
+_EIGH_TRI = defprim(
+    "scipy_eigh_tridiagonal", sl.eigh_tridiagonal,
+    sig="d, e, /, eigvals_only=False, select='a', select_range=None, check_finite=True, "
+        "tol=0.0, lapack_driver='auto'",
+    pyname=_PY + "eigh_tridiagonal", vjp=_eigh_tri_vjp, jvp=_eigh_tri_jvp,
+    nouts=_eigh_tri_nouts,
+    shape=lambda args, kwargs: shape_fresh(args, kwargs)
+    if _eigh_tri_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                shape_fresh(args, kwargs)),
+    doc="scipy.linalg.eigh_tridiagonal(d, e): eigh's rules on the tridiagonal matrix, "
+        "with SciPy's eigenvalues and vectors (select='a').")
+register_object(sl.eigh_tridiagonal, _EIGH_TRI, replace=True)
+# the vectors recomputed for eigvals_only=True's rules (decompositions.eigh_inner's note)
+def _eigh_tri_inner(d, e, eigvals_only=False, select="a", select_range=None, check_finite=True,
+                    tol=0.0, lapack_driver="auto"):
+    return sl.eigh_tridiagonal(d, e, eigvals_only=eigvals_only, select=select,
+                               select_range=select_range, check_finite=check_finite, tol=tol,
+                               lapack_driver=lapack_driver)
+
+
+defprim("scipy_eigh_tridiagonal_inner", _eigh_tri_inner,
+        sig="d, e, /, eigvals_only=False, select='a', select_range=None, check_finite=True, "
+            "tol=0.0, lapack_driver='auto'",
+        pyname=_PY + "eigh_tridiagonal", jvp=_eigh_tri_jvp, nouts=_eigh_tri_nouts,
+        vjp=lambda em, g, out, d, e, **kw: _eigh_tri_vjp(em, g, out, d, e, strict=True, **kw),
+        shape=lambda args, kwargs: shape_fresh(args, kwargs)
+        if _eigh_tri_nouts(args, kwargs) == 1 else (shape_fresh(args, kwargs),
+                                                    shape_fresh(args, kwargs)),
+        doc="scipy.linalg.eigh_tridiagonal recomputed inside a rule: ties strict in reverse "
+            "mode.")
