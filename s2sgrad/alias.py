@@ -555,7 +555,7 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
               "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
               "cumprod_vjp_core", "cumprod_jvp_core", "norm_scale",
-              "norm_scale_checked"}
+              "norm_scale_checked", "logaddexp_gap", "logaddexp_gap_slope"}
 
 
 def is_alloc(e: Eqn) -> bool:

@@ -945,6 +945,35 @@ def sigmoid(z):
 __all__ += ["sigmoid"]
 
 
+def logaddexp_gap(x, y):
+    """``x - y`` for the partials of ``logaddexp(x, y)``, with 0 where
+    ``x == y`` is infinite (a log-space recursion's impossible states, where
+    ``x - y`` is NaN): there the weights take their limit 1/2 along x == y,
+    so a zero cotangent stays 0 rather than 0 * NaN.  One reduction tests for
+    a NaN (a minimum: no warning for opposite infinities, which a sum
+    would give); the repair runs only when there is one."""
+    d = np.subtract(x, y)
+    if type(d) is np.ndarray:
+        if d.size and np.isnan(np.minimum.reduce(d, axis=None)):
+            np.copyto(d, 0.0, where=np.isnan(d) & np.equal(x, y))
+    elif d != d and x == y:
+        d = d.dtype.type(0.0)
+    return d
+
+
+__all__ += ["logaddexp_gap"]
+
+
+def logaddexp_gap_slope(x, y):
+    """The derivative of :func:`logaddexp_gap` in ``x``: 1, and 0 where it
+    repaired a NaN."""
+    d = np.subtract(x, y)
+    return np.where(np.isnan(d) & np.equal(x, y), 0.0, 1.0).astype(d.dtype, copy=False)
+
+
+__all__ += ["logaddexp_gap_slope"]
+
+
 def sigmoid_link(s, z):
     """``s`` itself: the logistic value ``s = 1 / (1 + e^-z)`` the user's own
     operations computed from ``z``; s2sgrad differentiates it as ``s (1 - s)``

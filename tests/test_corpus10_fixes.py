@@ -405,6 +405,29 @@ def test_logaddexp_of_two_minus_infinities():
     np.testing.assert_allclose(h, 0.25 * np.eye(3), rtol=1e-12)
 
 
+def test_logaddexp_gap_repairs_only_equal_infinities():
+    """The gap x - y behind logaddexp's partials (runtime.logaddexp_gap) is
+    repaired only where x == y is infinite: Python floats, 0-d values,
+    broadcasting and +inf too; a NaN input stays NaN."""
+    from s2sgrad import runtime
+    inf = np.inf
+    assert runtime.logaddexp_gap(-inf, -inf) == 0.0
+    assert runtime.logaddexp_gap(np.float32(inf), np.float32(inf)).dtype == np.float32
+    assert np.isnan(runtime.logaddexp_gap(np.nan, np.nan))
+    d = runtime.logaddexp_gap(np.array([[-inf], [inf], [1.0]]), np.array([-inf, inf, np.nan]))
+    np.testing.assert_array_equal(np.isnan(d), [[0, 0, 1], [0, 0, 1], [0, 0, 1]])
+    np.testing.assert_array_equal(d[:, :2], [[0, -inf], [inf, 0], [inf, -inf]])
+    assert d[0, 0] == 0 and d[1, 1] == 0
+    np.testing.assert_array_equal(
+        runtime.logaddexp_gap_slope(np.array([-inf, 2.0, inf]), np.array([-inf, 1.0, -inf])),
+        [0.0, 1.0, 1.0])
+    # through grad, with a Python float operand and +inf states
+    g = grad(lambda b: np.sum(np.logaddexp(np.inf, b) * 0.0 + np.logaddexp(-np.inf, b)))(
+        np.array([-np.inf, 0.5, np.inf]))
+    np.testing.assert_array_equal(g[1:2], [1.0])
+    assert g[0] == 0.5
+
+
 def bernstein(ctrl, ts):
     n = len(ctrl) - 1
     B = np.stack([math.comb(n, k) * ts ** k * (1 - ts) ** (n - k) for k in range(n + 1)], 1)
