@@ -754,37 +754,52 @@ def _full_cotangent(g, n, m, mode, flipped):
     return out
 
 
+def _conj(x):
+    return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def _ct_like(ct, x):
+    """``ct`` as the cotangent of ``x``: its real part where ``x`` is real (an
+    imaginary part pairs with no direction)."""
+    return np.real(ct) if np.iscomplexobj(ct) and not np.iscomplexobj(x) else ct
+
+
+# np.convolve and np.correlate are bilinear (np.correlate conjugates ``v``),
+# and cotangents are plain transposes (the complex convention of flat_dot):
+# np.correlate(g, w) is sum_k g[i + k] conj(w[k]), so transposing against
+# ``v`` itself takes ``w = conj(v)``; correlate(a, v) is convolve(a,
+# conj(v)[::-1]), whose cotangent in ``v`` is the conjugate of the one in
+# ``conj(v)``, reversed.
+
+
 def convolve_vjp_a(g, a, v, mode="full"):
     """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
     _numpy_only("np.convolve", g, a, v)
-    _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
-    return np.reshape(np.correlate(gf, np.ravel(v), "valid"), np.shape(a))
+    return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(v)), "valid"), np.shape(a)), a)
 
 
 def convolve_vjp_b(g, a, v, mode="full"):
     """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
     _numpy_only("np.convolve", g, a, v)
-    _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
-    return np.reshape(np.correlate(gf, np.ravel(a), "valid"), np.shape(v))
+    return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(a)), "valid"), np.shape(v)), v)
 
 
 def correlate_vjp_a(g, a, v, mode="valid"):
     """Cotangent of ``a`` in ``np.correlate(a, v, mode)`` (which is
-    ``np.convolve(a, v[::-1])`` in full)."""
+    ``np.convolve(a, conj(v)[::-1])`` in full)."""
     _numpy_only("np.correlate", g, a, v)
-    _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
-    return np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a))
+    return _ct_like(np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a)), a)
 
 
 def correlate_vjp_b(g, a, v, mode="valid"):
     """Cotangent of ``v`` in ``np.correlate(a, v, mode)``."""
     _numpy_only("np.correlate", g, a, v)
-    _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
-    return np.reshape(np.correlate(gf, np.ravel(a), "valid")[::-1], np.shape(v))
+    t = _conj(np.correlate(gf, _conj(np.ravel(a)), "valid"))[::-1]
+    return _ct_like(np.reshape(t, np.shape(v)), v)
 
 
 def cov_rows(m, y=None, rowvar=True, dtype=None):

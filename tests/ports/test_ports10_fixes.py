@@ -1,0 +1,189 @@
+"""Regression tests for what the ports10 cases found (each fails on main 875ebf4).
+
+* Second derivatives through a complete QR (``np.linalg.qr(mode='complete')``)
+  or a full SVD (``full_matrices=True``) whose complement has more than one
+  column were NaN in forward-over-reverse (``jvp(grad(f))``, ``hvp``), even
+  when ``f`` reads only the thin part: the reverse rule's complement term
+  multiplies the full factor by a cotangent checked to be zero there, and the
+  factor's tangent is NaN in the complement (no derivative), so 0 * NaN
+  poisoned every entry.  The full factor is now read through
+  ``complement_mask`` (s2sgrad/runtime_linalg.py, primitives/decompositions.py),
+  and the tangent of the checked cotangent is checked too (a second
+  derivative through the arbitrary basis is refused, like the first).
+* ``np.convolve``/``np.correlate`` of complex arrays were refused in reverse
+  mode (forward mode worked): the cotangents are now the plain transposes
+  (np.correlate conjugates its second operand), real where the argument is
+  real (s2sgrad/runtime_numpy.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+
+RNG = np.random.default_rng(101)
+
+
+def _fd_grad(g, x, v, h=1e-5):
+    return (g(x + h * v) - g(x - h * v)) / (2 * h)
+
+
+def qr_complete_thin(a):
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(np.sin(q[:, :3] @ r[:3]))
+
+
+def qr_complete_q_thin(a):
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(q[:, :3] ** 3) + np.sum(r ** 2)
+
+
+def svd_full_u(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=True)
+    return np.sum(np.sin(u[:, :3] * s) @ vh)
+
+
+def svd_full_vh(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=True)
+    return np.sum(np.sin(u * s) @ vh[:3])
+
+
+@pytest.mark.parametrize("f, shape", [(qr_complete_thin, (5, 3)), (qr_complete_q_thin, (5, 3)),
+                                      (svd_full_u, (5, 3)), (svd_full_vh, (3, 5))],
+                         ids=["qr_thin_product", "qr_q_thin", "svd_full_u", "svd_full_vh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_factor_second_order(f, shape, dtype):
+    a = RNG.standard_normal(shape)
+    v = RNG.standard_normal(shape)
+    g = s2sgrad.grad(f)
+    want = _fd_grad(g, a, v)                  # differences of the (checked) gradient
+    h = 1e-6                                  # the gradient itself, directionally
+    assert np.isclose(np.sum(g(a) * v), (f(a + h * v) - f(a - h * v)) / (2 * h), rtol=1e-6)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float64 else dict(rtol=2e-2, atol=2e-3)
+    a_, v_ = a.astype(dtype), v.astype(dtype)
+    val, hv = s2sgrad.jvp(g)((a_,), (v_,))                                   # fr
+    assert np.all(np.isfinite(hv))
+    assert np.allclose(val, g(a), **tol) and np.allclose(hv, want, **tol)
+    assert np.allclose(s2sgrad.hvp(f)((a_,), v_), want, **tol)
+    # reverse over reverse, too (it was right before: kept so)
+    w = RNG.standard_normal(shape)
+    _, pb = s2sgrad.vjp(g)(a)
+    assert np.isclose(np.sum(pb(w) * v), np.sum(w * want), rtol=1e-4, atol=1e-5)
+
+
+def test_full_factor_complement_second_order_still_refused():
+    """Reading the complement columns (more than one) is refused in every
+    order; a first derivative through one complement column works."""
+    def f(a):
+        q, r = np.linalg.qr(a, mode="complete")
+        return np.sum(q[:, 3:] ** 2 * a[:, :2])
+
+    a, v = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 3))
+    with pytest.raises(ValueError, match="complement"):
+        s2sgrad.grad(f)(a)
+    with pytest.raises(ValueError, match="complement"):
+        s2sgrad.hvp(f)((a,), v)
+
+    def f1(a):                            # one complement column: fixed up to sign
+        q, r = np.linalg.qr(a, mode="complete")
+        return np.sum((q[:, 3] * np.sign(q[0, 3])) ** 3) + np.sum(q[:, :3] ** 2 * a)
+
+    a4, v4 = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
+    g = s2sgrad.grad(f1)
+    assert np.allclose(s2sgrad.hvp(f1)((a4,), v4), _fd_grad(g, a4, v4), rtol=1e-5, atol=1e-6)
+
+
+def _c(*shape):
+    return RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+
+
+def _check_vjp(f, args):
+    """<u, J v> from the cotangents against central differences, complex
+    pairing Re(sum(a * b)) (s2sgrad's convention); each cotangent real where
+    its argument is."""
+    out, pb = s2sgrad.vjp(f, wrt=tuple(range(len(args))))(*args)
+    assert np.allclose(out, f(*args))
+    u = RNG.standard_normal(np.shape(out)) + (1j * RNG.standard_normal(np.shape(out))
+                                               if np.iscomplexobj(out) else 0)
+    cts = pb(u)
+    vs = [RNG.standard_normal(np.shape(x)) + (1j * RNG.standard_normal(np.shape(x))
+                                               if np.iscomplexobj(x) else 0) for x in args]
+    for ct, x in zip(cts, args):
+        assert np.shape(ct) == np.shape(x)
+        assert np.iscomplexobj(ct) == np.iscomplexobj(x)
+    h = 1e-6
+    fd = (f(*[x + h * v for x, v in zip(args, vs)]) - f(*[x - h * v for x, v in zip(args, vs)])) / (2 * h)
+    want = np.real(np.sum(u * fd))
+    got = sum(np.real(np.sum(ct * v)) for ct, v in zip(cts, vs))
+    assert np.isclose(got, want, rtol=1e-6, atol=1e-8), (got, want)
+
+
+def convolve(a, v, mode):
+    return np.convolve(a, v, mode=mode)
+
+
+def correlate(a, v, mode):
+    return np.correlate(a, v, mode=mode)
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("fn", ["convolve", "correlate"])
+@pytest.mark.parametrize("kinds", ["cc", "rc", "cr", "cc_longer_v"])
+def test_complex_convolve_correlate_reverse(fn, mode, kinds):
+    n, m = (5, 3) if kinds != "cc_longer_v" else (3, 6)
+    a = _c(n) if kinds[0] == "c" else RNG.standard_normal(n)
+    v = _c(m) if kinds[1] == "c" else RNG.standard_normal(m)
+    f = _bind({"convolve": convolve, "correlate": correlate}[fn], mode)
+    _check_vjp(f, (a, v))
+
+
+def _bind(src, mode):
+    if src is convolve:
+        return {"full": conv_full, "same": conv_same, "valid": conv_valid}[mode]
+    return {"full": corr_full, "same": corr_same, "valid": corr_valid}[mode]
+
+
+def conv_full(a, v):
+    return np.convolve(a, v, mode="full")
+
+
+def conv_same(a, v):
+    return np.convolve(a, v, mode="same")
+
+
+def conv_valid(a, v):
+    return np.convolve(a, v, mode="valid")
+
+
+def corr_full(a, v):
+    return np.correlate(a, v, mode="full")
+
+
+def corr_same(a, v):
+    return np.correlate(a, v, mode="same")
+
+
+def corr_valid(a, v):
+    return np.correlate(a, v, mode="valid")
+
+
+def autocorr_power(z):
+    return np.sum(np.abs(np.correlate(z, z, mode="full")) ** 2)
+
+
+def test_complex_autocorrelation_gradient_and_hessian():
+    """A variable used twice (both operands), through the scalar loss, in
+    reverse and in second order."""
+    z = _c(4)
+    g = s2sgrad.grad(autocorr_power)(z)
+    h = 1e-6
+    for e in (np.eye(4)[1], 1j * np.eye(4)[2]):
+        fd = (autocorr_power(z + h * e) - autocorr_power(z - h * e)) / (2 * h)
+        assert np.isclose(np.real(np.sum(g * e)), fd, rtol=1e-6, atol=1e-8)
+    v = _c(4)
+    gg = s2sgrad.grad(autocorr_power)
+    fd = (gg(z + h * v) - gg(z - h * v)) / (2 * h)
+    assert np.allclose(s2sgrad.hvp(autocorr_power)((z,), v), fd, rtol=1e-5, atol=1e-6)
