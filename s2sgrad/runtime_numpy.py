@@ -665,11 +665,6 @@ def kron_vjp_b(g, a, b):
     return np.reshape(t, np.shape(b))
 
 
-def _real_only(name, *xs):
-    if any(np.iscomplexobj(x) for x in xs):
-        raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
-
-
 def flat_dot(a, b):
     """``sum(ravel(a) * ravel(b))`` without conjugation: ``np.vdot(a, b)`` is
     ``flat_dot(conj(a), b)``, and this product's cotangents are plain
@@ -690,7 +685,6 @@ def flat_dot_vjp_b(g, a, b):
 def _cross_axes(axisa, axisb, axisc, axis, a, b):
     if axis is not None:
         axisa = axisb = axisc = axis
-    _real_only("np.cross", a, b)
     return axisa, axisb, axisc
 
 
@@ -727,7 +721,7 @@ def _cross_vjp(g, a, b, axisa, axisb, axisc, axis, of_a):
         ct, ax, was2, like = np.cross(g, a3, axisa=axc, axisb=axa, axisc=axb), axb, b2, b
     if was2:
         ct = np.take(ct, [0, 1], axis=ax)
-    return unbroadcast(ct, like)
+    return _ct_like(unbroadcast(ct, like), like)
 
 
 def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):

@@ -902,6 +902,258 @@ def chainrules_cases():
     return s.out
 
 
+# ------------------------------------------------------------------ edge values and spellings
+
+
+def edge_cases():
+    """Special points and spellings from the same upstream files: JAX's
+    GRAD_SPECIAL_VALUE records and lax_numpy FFT tests (odd ``n`` for
+    ``irfft``, truncation, ``norm='forward'``, ``hfft``), PyTorch OpInfo's
+    edge samples (float32 arithmetic inside the function, ``dtype=``
+    reductions, overlapping in-place updates of a copy), N-d ``np.dot``
+    (which is not matmul), Zygote's ``x .^ 2`` at 0 and friends."""
+    s = _Area("edge10", SCIPY)
+    # special values (second order is checked by the sweep)
+    s("sinc_at_zero", "np.sinc(a)", (np.array([0.0, 0.5, -1.5]),))
+    s("arcsinh_large", "np.arcsinh(a)", (np.array([1000.0, -1000.0, 0.0]),))
+    s("arccosh_large", "np.arccosh(a)", (np.array([1000.0, 1.5]),))
+    s("arctanh_zero", "np.arctanh(a)", (np.array([0.0, 0.3]),))
+    s("logaddexp_far", "np.logaddexp(a, b)", (np.array([800.0, -800.0, 0.0]), np.array([0.0, 0.0, 0.0])),
+      wrt=(0, 1))
+    s("expit_far", "scipy.special.expit(a)", (np.array([-700.0, 700.0, 0.0]),))
+    s("log_ndtr_far", "scipy.special.log_ndtr(a)", (np.array([-40.0, -10.0, 8.0]),))
+    s("abs_cubed_at_zero", "np.abs(a) ** 3", (np.array([0.0, 0.5, -1.0]),))
+    s("square_at_zero", "a ** 2 + a ** 2.0 + np.square(a)", (np.array([0.0, -0.7]),))
+    s("pow_half_pos", "a ** 1.5", (np.array([1e-3, 2.0]),))
+    s("x_log_x", "scipy.special.xlogy(a, a)", (np.array([0.3, 1.0, 2.5]),))
+    s("entr_one", "scipy.special.entr(a)", (np.array([1.0, 0.5, 2.0]),))
+    s("erfc_tail", "scipy.special.erfc(a)", (np.array([5.0, -3.0, 0.0]),))
+    s("erfcx_large", "scipy.special.erfcx(a)", (np.array([50.0, 3.0, -1.0]),))
+    s("gammaln_neg", "scipy.special.gammaln(a)", (np.array([-0.5, -1.5, 0.3]),))
+    s("digamma_neg", "scipy.special.digamma(a)", (np.array([-0.5, -2.3, 4.0]),))
+    s("tanh_large", "np.tanh(a)", (np.array([30.0, -30.0, 0.1]),))
+    s("softplus_far", "np.logaddexp(0.0, a)", (np.array([-50.0, 50.0, 0.3]),))
+    s("log1p_near_neg1", "np.log1p(a)", (np.array([-0.999, 1e-12, 3.0]),))
+    s("expm1_tiny", "np.expm1(a)", (np.array([1e-12, -1e-8, 2.0]),))
+    s("hypot_one_zero", "np.hypot(a, b)", (np.array([0.0, 3.0]), np.array([2.0, 0.0])), wrt=(0, 1))
+    s("arctan2_on_axis", "np.arctan2(a, b)", (np.array([0.0, 1.0, 0.0]), np.array([1.0, 0.0, -1.0])),
+      wrt=(0, 1))
+    s("norm_cubed_zero", "np.linalg.norm(a) ** 3", (np.zeros(3),))
+    # FFT edges
+    z4 = np.fft.rfft(R(6))
+    for n in (5, 6, 7, 8, 3):
+        s(f"irfft_n{n}", f"np.fft.irfft(a, n={n})", (z4,))
+    s("irfft_forward", "np.fft.irfft(a, norm='forward')", (z4,))
+    s("irfft_ortho_odd", "np.fft.irfft(a, 7, norm='ortho')", (z4,))
+    s("rfft_odd_n", "np.fft.rfft(a, n=7)", (R(5),))
+    s("rfft_truncate", "np.fft.rfft(a, n=4)", (R(6),))
+    s("fft_truncate", "np.fft.fft(a, n=3)", (C(5),))
+    s("fft_forward", "np.fft.fft(a, norm='forward')", (R(5),))
+    s("ifft_forward", "np.fft.ifft(a, norm='forward')", (C(4),))
+    s("hfft", "np.fft.hfft(a)", (C(4),))
+    s("hfft_odd", "np.fft.hfft(a, n=7)", (C(4),))
+    s("ihfft", "np.fft.ihfft(a)", (R(6),))
+    s("ihfft_odd", "np.fft.ihfft(a, n=5)", (R(6),))
+    s("irfft2_odd", "np.fft.irfft2(a, s=(4, 5))", (np.fft.rfft2(R(4, 6)),))
+    s("irfftn_axes", "np.fft.irfftn(a, s=(3, 5), axes=(0, 2))", (np.fft.rfftn(R(3, 2, 6), axes=(0, 2)),))
+    s("rfftn_axes_odd", "np.fft.rfftn(a, axes=(2, 0))", (R(3, 2, 5),))
+    s("fft2_axes", "np.fft.fft2(a, axes=(0, 2))", (R(2, 3, 4),))
+    s("fftn_s_pad", "np.fft.fftn(a, s=(4, 6))", (C(3, 4),))
+    s("fft_power_spectrum", "np.abs(np.fft.rfft(a)) ** 2", (R(8),))
+    s("fftshift_freq", "np.fft.fftshift(np.fft.fft(a)) * np.fft.fftfreq(6)", (R(6),))
+    s("rfft_irfft_roundtrip", "np.fft.irfft(np.fft.rfft(a) * np.exp(-np.arange(4.0)), n=7)", (R(7),))
+    # float32 inside the function, dtype= reductions
+    s("astype_f32", "np.sum(a.astype(np.float32) ** 2)", (R(4),), rtol=1e-3, atol=1e-4)
+    s("f32_const_mul", "np.float32(2.5) * a", (R(4),))
+    s("sum_dtype_f32", "np.sum(a, dtype=np.float32)", (R(4),), rtol=1e-3, atol=1e-4)
+    s("mean_dtype", "np.mean(a, axis=0, dtype=np.float64)", (R(3, 2).astype(np.float32),),
+      rtol=1e-3, atol=1e-4)
+    s("cumsum_dtype", "np.cumsum(a, dtype=np.float64)", (R(4).astype(np.float32),), rtol=1e-3,
+      atol=1e-4)
+    s("f32_f64_mix", "a * b", (R(3).astype(np.float32), R(3)), wrt=(0, 1), rtol=1e-3, atol=1e-4)
+    # overlapping in-place updates on a copy (NumPy copies the overlapping operand)
+    s("iadd_overlap_shift", "def f(a):\n    y = a.copy()\n    y[1:] += y[:-1]\n    return y\n",
+      (R(5),))
+    s("imul_overlap_reverse", "def f(a):\n    y = a * 1.0\n    y *= y[::-1]\n    return y\n",
+      (R(5),))
+    s("setitem_overlap", "def f(a):\n    y = a.copy()\n    y[1:] = y[:-1] * 2.0\n    return y * a\n",
+      (R(5),))
+    s("iadd_transpose_self", "def f(a):\n    y = a.copy()\n    y += y.T\n    return y\n",
+      (R(3, 3),))
+    s("cumsum_out_of_place_loop", "def f(a):\n    y = a.copy()\n    for i in range(1, 5):\n"
+      "        y[i] = y[i] + y[i - 1]\n    return y\n", (R(5),))
+    # N-d np.dot / inner / outer (not matmul)
+    s("dot_3d_1d", "np.dot(a, b)", (R(2, 3, 4), R(4)), wrt=(0, 1))
+    s("dot_1d_3d", "np.dot(b, a)", (R(2, 3, 4), R(3)), wrt=(0, 1))
+    s("dot_3d_3d", "np.dot(a, b)", (R(2, 3, 4), R(2, 4, 2)), wrt=(0, 1))
+    s("dot_2d_3d", "np.dot(a, b)", (R(3, 4), R(2, 4, 2)), wrt=(0, 1))
+    s("inner_3d_2d", "np.inner(a, b)", (R(2, 2, 3), R(4, 3)), wrt=(0, 1))
+    s("outer_complex", "np.outer(a, b)", (C(3), C(2)), wrt=(0, 1))
+    s("tensordot_neg_axes", "np.tensordot(a, b, axes=([-1], [0]))", (R(2, 3), R(3, 2)), wrt=(0, 1))
+    s("einsum_ellipsis_broadcast", "np.einsum('...i,...i->...', a, b)", (R(3, 1, 4), R(2, 4)),
+      wrt=(0, 1))
+    s("matrix_power_5", "np.linalg.matrix_power(a, 5)", (R(3, 3) * 0.5,))
+    s("matmul_self_T", "a @ a.T", (R(3, 2),))
+    s("matmul_complex_conj", "a @ np.conj(a).T", (C(2, 3),))
+    # Zygote / ChainRules points
+    s("pow2_at_zero_vec", "np.sum(a ** 2)", (np.zeros(3),))
+    s("prod_all_ones", "np.prod(a)", (np.ones(4),))
+    s("sum_abs2_complex_zero", "np.sum(np.abs(a) ** 2)", (np.zeros(3, complex) + np.array([0, 1j, 1]),))
+    s("max_of_one", "np.max(a)", (np.array([1.5]),))
+    s("logsumexp_single", "scipy.special.logsumexp(a)", (np.array([0.7]),))
+    s("mean_empty_axis_keep", "np.mean(a, axis=0)", (R(1, 3),))
+    s("var_single_obs", "np.var(a, axis=1)", (R(3, 1),))
+    s("norm_one_elem", "np.linalg.norm(a)", (np.array([-2.0]),))
+    s("det_1x1", "np.linalg.det(a)", (np.array([[3.0]]),))
+    s("inv_1x1_batch", "np.linalg.inv(a)", (np.array([[[3.0]], [[-0.5]]]),))
+    s("eigh_1x1", "np.linalg.eigh(a)[0]", (np.array([[2.0]]),))
+    s("svd_1xn", "np.linalg.svd(a, compute_uv=False)", (R(1, 4),))
+    s("cholesky_1x1", "np.linalg.cholesky(a)", (np.array([[4.0]]),))
+    s("solve_1x1", "np.linalg.solve(a, b)", (np.array([[2.0]]), np.array([3.0])), wrt=(0, 1))
+    return s.out
+
+
+# ------------------------------------------------------------------ more of the jnp function table
+
+
+def table_cases():
+    """The rest of lax_numpy_test's function table that has a gradient:
+    every ``quantile`` method, ``nanquantile``/``nanmedian``, ``gradient``
+    with spacings and ``edge_order``, ``interp`` of complex values,
+    ``apply_along_axis``, ``bincount`` weights, ``digitize``-selected values,
+    ``insert``/``delete``/``append``, ``linspace``/``logspace``/``geomspace``
+    with differentiated ends, ``np.polynomial`` classes, ``emath``,
+    ``copyto``/``place``/``put``/``fill_diagonal`` on copies, ``unique``
+    values, ``trim_zeros``, ``histogram`` weights."""
+    s = _Area("jax-laxnp-table", SCIPY)
+    d7 = Dist(7)
+    for meth in ("inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+                 "interpolated_inverted_cdf", "hazen", "weibull", "linear", "median_unbiased",
+                 "normal_unbiased", "lower", "higher", "midpoint", "nearest"):
+        s(f"quantile_method[{meth}]", f"np.quantile(a, [0.13, 0.5, 0.77], method='{meth}')", (d7,))
+        s(f"quantile_method_axis[{meth}]", f"np.quantile(a, 0.37, axis=1, method='{meth}')",
+          (Dist(2, 6),))
+    nanx = Dist(2, 5)
+    s("nanquantile", "np.nanquantile(np.where(a > 0.9, np.nan, a), [0.25, 0.6], axis=1)", (nanx,))
+    s("nanmedian_axis", "np.nanmedian(np.where(a > 0.9, np.nan, a), axis=0)", (Dist(5, 3),))
+    s("nanpercentile", "np.nanpercentile(np.where(a > 0.9, np.nan, a), 30.0)", (nanx,))
+    s("gradient_1d", "np.gradient(a)", (R(6),))
+    s("gradient_spacing", "np.gradient(a, 0.5)", (R(6),))
+    s("gradient_coords", "np.gradient(a, np.array([0.0, 0.4, 1.1, 1.5, 2.6, 3.0]))", (R(6),))
+    s("gradient_coords_diff", "np.gradient(a, b)", (R(6), np.array([0.0, 0.4, 1.1, 1.5, 2.6, 3.0])),
+      wrt=(0, 1))
+    s("gradient_edge2", "np.gradient(a, edge_order=2)", (R(6),))
+    s("gradient_edge2_coords", "np.gradient(a, np.array([0.0, 0.4, 1.1, 1.5, 2.6, 3.0]), edge_order=2)",
+      (R(6),))
+    s("gradient_2d_axis", "np.gradient(a, axis=1)", (R(3, 4),))
+    s("gradient_2d_both", "def f(a):\n    gy, gx = np.gradient(a, 0.5, 2.0)\n    return gy * gx\n",
+      (R(3, 4),))
+    s("interp_complex_fp", "np.interp(a, np.array([0.0, 1.0, 2.0]), b)", (U(0.1, 1.9, 4), C(3)),
+      wrt=(0, 1))
+    s("apply_along_axis", "np.apply_along_axis(lambda r: np.sum(r ** 2), 1, a)", (R(3, 4),))
+    s("apply_along_axis_vec", "np.apply_along_axis(np.cumsum, 0, a)", (R(3, 4),))
+    s("bincount_weights", "np.bincount(np.array([0, 2, 2, 1, 0]), weights=a, minlength=4)", (R(5),))
+    s("digitize_select", "a[np.digitize(np.array([0.1, 0.5, 0.9]), np.array([0.2, 0.6]))]", (R(3),))
+    s("searchsorted_values", "a[np.searchsorted(np.array([0.0, 1.0, 2.0]), np.array([0.5, 1.5]))]",
+      (R(4),))
+    s("insert", "np.insert(a, [1, 3], b)", (R(4), R(2)), wrt=(0, 1))
+    s("insert_axis", "np.insert(a, 1, b, axis=1)", (R(3, 2), R(3)), wrt=(0, 1))
+    s("delete", "np.delete(a, [0, 2], axis=1)", (R(3, 4),))
+    s("append_axis", "np.append(a, b, axis=0)", (R(2, 3), R(1, 3)), wrt=(0, 1))
+    s("linspace_ends", "np.linspace(a, b, 5)", (0.3, 2.1), wrt=(0, 1))
+    s("linspace_array_ends", "np.linspace(a, b, 4, axis=1)", (R(2), R(2)), wrt=(0, 1))
+    s("linspace_no_endpoint", "np.linspace(a, b, 4, endpoint=False)", (0.3, 2.1), wrt=(0, 1))
+    s("logspace", "np.logspace(a, b, 4)", (0.1, 1.2), wrt=(0, 1))
+    s("geomspace", "np.geomspace(a, b, 4)", (0.5, 3.0), wrt=(0, 1))
+    s("polynomial_polyval", "np.polynomial.polynomial.polyval(a, b)", (R(4), R(3)), wrt=(0, 1))
+    s("polynomial_class", "np.polynomial.Polynomial(b)(a)", (R(4), R(3)), wrt=(0, 1))
+    s("chebval", "np.polynomial.chebyshev.chebval(a, b)", (U(-1, 1, 4), R(3)), wrt=(0, 1))
+    s("hermval", "np.polynomial.hermite.hermval(a, b)", (R(4), R(3)), wrt=(0, 1))
+    s("legval", "np.polynomial.legendre.legval(a, b)", (U(-1, 1, 4), R(3)), wrt=(0, 1))
+    s("emath_sqrt_neg", "np.emath.sqrt(a)", (np.array([-2.0, 3.0, -0.5]),))
+    s("emath_log_neg", "np.emath.log(a)", (np.array([-2.0, 3.0]),))
+    s("copyto_where", "def f(a, b):\n    y = a.copy()\n    np.copyto(y, b, where=b > 0)\n    return y * a\n",
+      (R(4), Away(4)), wrt=(0, 1))
+    s("place", "def f(a):\n    y = a.copy()\n    np.place(y, y > 0, np.array([9.0, 8.0]))\n    return y * a\n",
+      (Away(5),))
+    s("put", "def f(a, b):\n    y = a.copy()\n    np.put(y, [0, 3], b)\n    return y\n", (R(5), R(2)),
+      wrt=(0, 1))
+    s("put_along_axis", "def f(a, b):\n    y = a.copy()\n    np.put_along_axis(y, np.array([[1], [0]]), b, axis=1)\n"
+      "    return y\n", (R(2, 3), R(2, 1)), wrt=(0, 1))
+    s("fill_diagonal", "def f(a):\n    y = a.copy()\n    np.fill_diagonal(y, 2.0)\n    return y * a\n",
+      (R(3, 3),))
+    s("unique_values", "np.unique(a)", (np.array([0.5, -1.0, 0.7, 2.0]),))
+    s("trim_zeros", "np.trim_zeros(a * np.array([0.0, 1.0, 1.0, 0.0]))", (R(4),))
+    s("histogram_weights", "np.histogram(np.array([0.1, 0.4, 0.45, 0.9]), bins=3, range=(0.0, 1.0), weights=a)[0]",
+      (R(4),))
+    s("sort_complex", "np.real(np.sort_complex(a))", (Dist(4) + 0j,))
+    s("real_if_close", "np.real_if_close(a + 0j)", (R(3),))
+    s("rint_fix_zero", "np.rint(a) + np.fix(a) + a", (U(0.1, 0.4, 3),))
+    s("isclose_mask", "np.where(np.isclose(a, 0.5, atol=0.2), a, 2.0 * a)", (np.array([0.4, 1.0, 0.55]),))
+    s("vectorize", "np.vectorize(lambda t: t ** 2 + 1.0)(a)", (R(3),))
+    return s.out
+
+
+# ------------------------------------------------------------------ complex inputs (ChainRules' complex rules)
+
+
+def complex_cases():
+    """ChainRules.jl tests most rules with complex inputs too (``test_rrule``
+    over ``ComplexF64``), as does PyTorch's OpInfo (``dtypes=...complex``)
+    and autograd's test_complex: the NumPy functions again, complex."""
+    s = _Area("complex10", SCIPY)
+    z, w, Z = C(4), C(4), C(3, 3)
+    un = ["np.exp(a)", "np.log(a)", "np.sqrt(a)", "np.sin(a)", "np.cos(a)", "np.tan(a)",
+          "np.sinh(a)", "np.cosh(a)", "np.tanh(a)", "np.arcsin(a)", "np.arccos(a)",
+          "np.arctan(a)", "np.arcsinh(a)", "np.arccosh(a)", "np.arctanh(a)", "np.log10(a)",
+          "np.log2(a)", "np.log1p(a)", "np.expm1(a)", "np.exp2(a)", "np.square(a)",
+          "np.reciprocal(a)", "np.conj(a)", "np.abs(a)", "np.angle(a)", "np.real(a)",
+          "np.imag(a)", "a ** 3", "a ** 0.5", "a ** -1.5", "1.0 / a", "np.power(a, 2.5 + 0.5j)",
+          "np.cumsum(a)", "np.cumprod(a)", "np.prod(a)", "np.sum(a)", "np.mean(a)",
+          "np.var(a)", "np.std(a)", "np.diff(a)", "np.trapezoid(a)", "np.flip(a)", "np.roll(a, 1)",
+          "np.sinc(a)", "scipy.special.logsumexp(a)",
+          "scipy.special.erf(a)", "np.polyval(a, 0.5 + 0.2j)", "np.polyval(np.array([1.0, 2.0, 3.0]), a)",
+          "np.linalg.norm(a)", "np.linalg.norm(a, 1)", "np.linalg.norm(a, 3)", "np.linalg.norm(a, np.inf)",
+          "np.fft.fft(a)", "np.fft.ifft(a)", "np.kron(a, a[:2])", "np.outer(a, a)", "np.vdot(a, a)",
+          "np.dot(a, a)", "np.inner(a, a[::-1])", "np.einsum('i,i->', a, a)", "np.tile(a, 2)",
+          "np.pad(a, 2, mode='reflect')", "np.cumsum(a[::-1])", "np.sum(a * np.conj(a))",
+          "np.where(np.real(a) > 0, a, a ** 2)", "np.tensordot(a, a, 0)",
+          "np.convolve(a, np.array([1.0, 2.0j]))", "np.interp(np.real(a), np.array([-3.0, 3.0]), np.array([1.0 + 1j, 2.0 - 1j]))"]
+    for e in un:
+        s(f"c:{e}", e, (z,))
+    s("c:arccosh_real_above_1", "np.arccosh(a)", (C(3) + 3.0,))
+    bi = ["a * b", "a / b", "a ** b", "np.power(a, b)", "np.dot(a, b)", "np.vdot(a, b)",
+          "np.inner(a, b)", "np.outer(a, b)", "np.kron(a, b)", "np.convolve(a, b)",
+          "np.correlate(a, b, 'full')", "np.cross(a[:3], b[:3])", "np.linalg.vecdot(a, b)",
+          "np.matvec(np.outer(a, b), a)", "np.einsum('i,j->ij', a, b)", "np.where(np.abs(a) > 1, a, b)",
+          "np.maximum(np.real(a), np.real(b)) * a", "np.logaddexp(np.real(a), np.real(b)) * b",
+          "np.stack([a, b]) * np.concatenate([b, a]).reshape(2, 4)", "np.hypot(np.real(a), np.imag(b))"]
+    for e in bi:
+        s(f"c2:{e}", e, (z, w), wrt=(0, 1))
+    s("c2:cross_2vec", "np.cross(a, b)", (C(3, 2), C(3, 2)), wrt=(0, 1))
+    s("c2:cross_axes_real_complex", "np.cross(a, b, axisa=0, axisc=0)", (R(3, 2), C(2, 3)),
+      wrt=(0, 1))
+    s("c2:cross_broadcast", "np.cross(a, b)", (C(3), C(4, 3)), wrt=(0, 1))
+    s("c2:real_times_complex", "a * b", (R(4), w), wrt=(0, 1))
+    s("c2:real_matmul_complex", "a @ b", (R(2, 3), C(3, 2)), wrt=(0, 1))
+    mats = ["np.linalg.inv(a)", "np.linalg.det(a)", "np.linalg.slogdet(a)[1]", "np.trace(a @ a)",
+            "np.linalg.solve(a, a[:, 0])", "np.linalg.matrix_power(a, 3)",
+            "np.linalg.matrix_power(a, -2)", "np.linalg.pinv(a)", "np.linalg.norm(a, 'fro')",
+            "np.linalg.norm(a, 'nuc')", "np.linalg.norm(a, 2)", "np.linalg.norm(a, 1)",
+            "np.linalg.norm(a, -np.inf)", "np.linalg.svd(a, compute_uv=False)",
+            "np.linalg.eigvalsh(a + np.conj(a).T)", "np.linalg.cholesky(a @ np.conj(a).T + 3 * np.eye(3))",
+            "scipy.linalg.expm(a * 0.3)", "np.conj(a).T @ a", "a.T @ a", "np.triu(a) @ np.tril(a)",
+            "np.linalg.qr(a)[1]", "np.abs(np.linalg.qr(a)[0])", "np.linalg.eigh(a + np.conj(a).T)[0]",
+            "scipy.linalg.solve_triangular(np.triu(a) + 3 * np.eye(3), a[:, 1])",
+            "scipy.linalg.lu_solve(scipy.linalg.lu_factor(a + 3 * np.eye(3)), a[:, 2])",
+            "scipy.linalg.sqrtm(a @ np.conj(a).T + np.eye(3))", "np.linalg.lstsq(a, a[:, 0] + 1.0)[0]",
+            "np.fft.fft2(a)", "np.fft.ifftn(a, axes=(0,))", "np.diag(a)", "np.diagonal(a, 1)",
+            "np.sort(np.abs(np.linalg.eigvals(a)))"]
+    for e in mats:
+        s(f"cm:{e}", e, (Z + 2.0 * np.eye(3),))
+    return s.out
+
+
 ALL = {
     "laxnumpy": laxnumpy_cases,
     "laxautodiff": laxautodiff_cases,
@@ -909,4 +1161,7 @@ ALL = {
     "opinfo": opinfo_cases,
     "linalg": linalg_cases,
     "chainrules": chainrules_cases,
+    "edge": edge_cases,
+    "table": table_cases,
+    "complex": complex_cases,
 }

@@ -10,8 +10,8 @@
   ``complement_mask`` (s2sgrad/runtime_linalg.py, primitives/decompositions.py),
   and the tangent of the checked cotangent is checked too (a second
   derivative through the arbitrary basis is refused, like the first).
-* ``np.convolve``/``np.correlate`` of complex arrays were refused in reverse
-  mode (forward mode worked): the cotangents are now the plain transposes
+* ``np.convolve``/``np.correlate``/``np.cross`` of complex arrays were
+  refused in reverse mode (forward mode worked): the cotangents are now the plain transposes
   (np.correlate conjugates its second operand), real where the argument is
   real (s2sgrad/runtime_numpy.py).
 """
@@ -22,7 +22,8 @@ import pytest
 
 import s2sgrad
 
-pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")]
 
 RNG = np.random.default_rng(101)
 
@@ -187,3 +188,23 @@ def test_complex_autocorrelation_gradient_and_hessian():
     gg = s2sgrad.grad(autocorr_power)
     fd = (gg(z + h * v) - gg(z - h * v)) / (2 * h)
     assert np.allclose(s2sgrad.hvp(autocorr_power)((z,), v), fd, rtol=1e-5, atol=1e-6)
+
+
+def cross3(a, b):
+    return np.cross(a, b)
+
+
+def cross2(a, b):
+    return np.cross(a, b)
+
+
+def cross_axes(a, b):
+    return np.cross(a, b, axisa=0, axisc=0)
+
+
+@pytest.mark.parametrize("f, a, b", [
+    (cross3, _c(4, 3), _c(4, 3)), (cross2, _c(3, 2), _c(3, 2)),
+    (cross3, _c(3), _c(2, 3)), (cross_axes, RNG.standard_normal((3, 2)), _c(2, 3)),
+    (cross3, _c(3), RNG.standard_normal(3))], ids=["3", "2", "broadcast", "axes_real", "real_b"])
+def test_complex_cross_reverse(f, a, b):
+    _check_vjp(f, (a, b))

@@ -1,20 +1,23 @@
-"""The ports10 cases (``tests/ports/ports10_cases.py``): what the autograd, JAX
-and PyTorch ports did not cover yet -- indexing and assignment-like forms,
-concatenate/stack variants and reductions over axis tuples (autograd's
-test_numpy/test_systematic), loops rebinding outer variables and the
-wrappers' products (test_graphs/test_wrappers), logsumexp with ``b=`` and
-special functions at their special points (JAX's lax_scipy_test), linear
-algebra (JAX's linalg_test) and gradcheck points of PyTorch's
-test_autograd (zero bases, clip at its bounds, norms at zero, cumprod with
-zeros, logcumsumexp, masked reductions, ``np.add.at``).
+"""The ports10 cases (``tests/ports/ports10_cases.py``): JAX's lax_numpy_test
+gradients over the jnp function table (ediff1d, diff with prepend/append,
+trapezoid, convolve/correlate in every mode and complex, polynomials,
+interp, kron, cross, roll/rot90/flip/tile/repeat, every pad mode,
+reductions with ``where=``/``initial=``, cumulative ops, sort/partition/
+take_along_axis, einsum/tensordot spellings, ``linalg.norm`` in every ord,
+weighted statistics, every quantile method, ``gradient``, FFT edges),
+lax_autodiff_test's NumPy-spelled ops and special values, scipy_stats_test's
+logpdf/cdf/sf/ppf gradients, PyTorch OpInfo samples (broadcasting pairs,
+0-d, Python scalars, float32, non-contiguous views) and test_linalg
+gradient cases, and ChainRules.jl / Zygote gradcheck.jl rules translated to
+NumPy.
 
-Every case is checked in reverse and forward mode, and (where it applies)
-in second order (reverse over reverse, forward over reverse), by
-:mod:`tests.ports.harness`.  Refusals are ``xfail`` only where listed with
-the reason.  The command line prints the table::
+Every case is checked in reverse and forward mode, and in second order
+(reverse over reverse, forward over reverse), by :mod:`tests.ports.harness`.
+Refusals are ``xfail`` only where listed with the reason.  The command line
+prints the table::
 
     python -m tests.ports.test_ports10_port                 # all areas
-    python -m tests.ports.test_ports10_port linalg --order2
+    python -m tests.ports.test_ports10_port stats --order2
 """
 from __future__ import annotations
 
@@ -40,8 +43,43 @@ def all_cases(areas=None):
             for c in _CASES[name]]
 
 
-INTENDED_REFUSALS = {}
-INTENDED_REFUSALS_ORDER2 = {}
+_PARAM_QUAD = ("the derivative of an incomplete gamma/beta function in its parameter is "
+               "computed by quadrature (gammainc_da/betainc_da), which has no derivative of "
+               "its own: its second derivative is refused naming the call")
+_NORM0 = ("a second derivative of a norm at a zero vector, in a direction that moves it, is "
+          "refused at run time naming the call (test_ports9_fixes.py); np.abs of a complex 0 "
+          "likewise")
+INTENDED_REFUSALS = {
+    "interp_xp_diff": "np.interp is differentiated in x and fp; its sample points xp are data "
+                      "(refused at compile time naming the argument)",
+    "cov_aweights": "np.cov's aweights= are data (refused at compile time naming the argument)",
+    "gradient_coords_diff": "np.gradient's coordinates are data (refused naming the argument)",
+    "symtridiag_eig": "scipy.linalg.eigh_tridiagonal has no rule (np.linalg.eigvalsh of the "
+                      "assembled matrix works; refused naming the call)",
+    "polynomial_": "the np.polynomial package (functions and classes) has no rules; np.polyval "
+                   "and friends do (refused naming the call)",
+    "chebval": "np.polynomial.chebyshev has no rules (refused naming the call)",
+    "hermval": "np.polynomial.hermite has no rules (refused naming the call)",
+    "legval": "np.polynomial.legendre has no rules (refused naming the call)",
+    "cm:scipy.linalg.solve_triangular": "scipy.linalg.solve_triangular of a complex matrix is "
+                                        "refused at run time naming the call (np.linalg.solve "
+                                        "works)",
+    "cm:scipy.linalg.lu_solve": "scipy.linalg.lu_factor/lu_solve of a complex matrix is refused "
+                                "at run time naming the call (np.linalg.solve works)",
+    "emath_": "np.emath (np.lib.scimath) has no rules: cast to complex and use np.sqrt/np.log "
+              "(refused naming the call)",
+}
+INTENDED_REFUSALS_ORDER2 = {
+    "polydiv_quotient": "np.polydiv's derivative is computed by polydiv_adjoint, which has no "
+                        "derivative of its own: second order refused naming the call",
+    "igamma_a": _PARAM_QUAD, "igammac": _PARAM_QUAD, "gamma_cdf_a": _PARAM_QUAD,
+    "gamma_sf_a": _PARAM_QUAD, "beta_cdf_ab": _PARAM_QUAD,
+    "chi2_cdf": _PARAM_QUAD + " (chi2 in its df)", "chi2_sf": _PARAM_QUAD + " (chi2 in its df)",
+    "cm:np.linalg.norm(a, 2)": "a second derivative of the spectral norm of a complex matrix "
+                               "is refused at run time naming the call (real matrices work)",
+    "norm_cubed_zero": _NORM0,
+    "sum_abs2_complex_zero": _NORM0,
+}
 ORDER2_SKIP = ()
 
 
