@@ -2071,3 +2071,40 @@ def numpy_result_dtype(name, *operands):
 
 
 __all__ += ["numpy_result_dtype"]
+
+
+def _reduceat_segments(indices, n):
+    """The input positions each output of ``np.add.reduceat(a, indices)``
+    sums (along an axis of length ``n``): ``a[i_k:i_(k+1)]`` where
+    ``i_k < i_(k+1)``, else ``a[i_k]`` alone; the last runs to the end."""
+    idx = [int(i) for i in np.ravel(indices)]
+    for i in idx:
+        if not 0 <= i < n:
+            raise IndexError(f"np.add.reduceat: index {i} out of bounds for an axis of {n}")
+    pos, seg = [], []
+    for k, i in enumerate(idx):
+        end = idx[k + 1] if k + 1 < len(idx) else n
+        stop = end if i < end else i + 1
+        pos.extend(range(i, stop))
+        seg.extend([k] * (stop - i))
+    return np.asarray(pos, dtype=np.intp), np.asarray(seg, dtype=np.intp)
+
+
+def add_reduceat(array, indices, axis=0, dtype=None):
+    """``np.add.reduceat(array, indices, axis, dtype)`` (the value is NumPy's)."""
+    return np.add.reduceat(array, indices, axis=axis, dtype=dtype)
+
+
+def unreduceat(g, array, indices, axis=0, dtype=None):
+    """The adjoint of ``np.add.reduceat(array, indices, axis)``: each input
+    position receives the cotangent of every output whose segment holds it."""
+    _numpy_only("np.add.reduceat", g, array)
+    shape = np.shape(array)
+    ax = _axis_of(axis, len(shape))
+    pos, seg = _reduceat_segments(indices, shape[ax])
+    out = np.zeros(shape, dtype=np.result_type(g, array))
+    np.add.at(out, (slice(None),) * ax + (pos,), np.take(g, seg, axis=ax))
+    return out
+
+
+__all__ += ["add_reduceat", "unreduceat"]

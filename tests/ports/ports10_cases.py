@@ -1154,6 +1154,56 @@ def complex_cases():
     return s.out
 
 
+# ------------------------------------------------------------------ ufunc methods (mapreduce)
+
+
+def ufunc_method_cases():
+    """ChainRules' mapreduce rules (``reduce``/``foldl``/``accumulate`` over
+    an operator, with ``dims`` and ``init``) and JAX's reducer tests of
+    ``jnp.<ufunc>.reduce/accumulate/outer/at``, in NumPy's ufunc-method
+    spelling."""
+    s = _Area("ufunc10", SCIPY)
+    m = R(3, 4)
+    for op in ("add", "multiply", "maximum", "minimum", "logaddexp", "hypot", "logaddexp2",
+               "fmax", "fmin"):
+        x = Dist(3, 4) if op in ("maximum", "minimum", "fmax", "fmin") else (
+            U(0.5, 1.5, 3, 4) if op == "multiply" else m)
+        s(f"{op}.reduce_axis0", f"np.{op}.reduce(a, axis=0)", (x,))
+        s(f"{op}.reduce_none", f"np.{op}.reduce(a, axis=None)", (x,))
+        s(f"{op}.reduce_keepdims", f"np.{op}.reduce(a, axis=1, keepdims=True)", (x,))
+        s(f"{op}.accumulate", f"np.{op}.accumulate(a, axis=1)", (x,))
+        s(f"{op}.outer", f"np.{op}.outer(a, b)", (x[0], x[1] + 0.0123), wrt=(0, 1))
+    s("add.reduce_initial_where", "np.add.reduce(a, axis=1, initial=1.5, where=np.array([True, False, True, True]))",
+      (m,))
+    s("multiply.reduce_initial", "np.multiply.reduce(a, axis=0, initial=2.0)", (U(0.5, 1.5, 3, 4),))
+    s("maximum.reduce_initial", "np.maximum.reduce(a, axis=1, initial=0.2)", (Dist(3, 4),))
+    s("add.reduce_tuple_axes", "np.add.reduce(a, axis=(0, 2))", (R(2, 3, 2),))
+    s("subtract.accumulate", "np.subtract.accumulate(a)", (R(5),))
+    s("divide.accumulate", "np.divide.accumulate(a)", (U(0.5, 2, 5),))
+    s("true_divide.reduce", "np.divide.reduce(a)", (U(0.5, 2, 4),))
+    s("subtract.reduce_axis", "np.subtract.reduce(a, axis=1)", (m,))
+    s("power.outer", "np.power.outer(a, b)", (U(0.5, 2, 3), R(2)), wrt=(0, 1))
+    s("subtract.outer_2d", "np.subtract.outer(a, b)", (R(2, 2), R(3)), wrt=(0, 1))
+    s("arctan2.outer", "np.arctan2.outer(a, b)", (R(3), Away(2)), wrt=(0, 1))
+    s("add.reduceat", "np.add.reduceat(a, [0, 2, 3])", (R(6),))
+    s("add.reduceat_axis", "np.add.reduceat(a, [0, 1, 3], axis=1)", (m,))
+    s("add.reduceat_decreasing", "np.add.reduceat(a, [0, 3, 1, 4])", (R(6),))
+    s("multiply.reduceat", "np.multiply.reduceat(a, [0, 2])", (U(0.5, 1.5, 5),))
+    s("maximum.reduceat", "np.maximum.reduceat(a, [0, 2, 4])", (Dist(6),))
+    s("add.at_2d", "def f(a, b):\n    y = a * 1.0\n    np.add.at(y, (np.array([0, 0, 2]), np.array([1, 1, 3])), b)\n"
+      "    return y\n", (m, R(3)), wrt=(0, 1))
+    s("subtract.at", "def f(a, b):\n    y = a * 1.0\n    np.subtract.at(y, [1, 1], b)\n    return y\n",
+      (R(3), R(2)), wrt=(0, 1))
+    s("minimum.at", "def f(a, b):\n    y = a * 1.0\n    np.minimum.at(y, [0, 2, 2], b)\n    return y\n",
+      (Dist(3), Dist(3) + 0.0123), wrt=(0, 1))
+    s("multiply.at_repeat", "def f(a, b):\n    y = a * 1.0\n    np.multiply.at(y, [1, 1, 2], b)\n    return y\n",
+      (R(3), R(3)), wrt=(0, 1))
+    s("add.accumulate_dtype", "np.add.accumulate(a, dtype=np.float64)", (R(4).astype(np.float32),),
+      rtol=1e-3, atol=1e-4)
+    s("logaddexp.accumulate_axis0", "np.logaddexp.accumulate(a, axis=0)", (m,))
+    return s.out
+
+
 ALL = {
     "laxnumpy": laxnumpy_cases,
     "laxautodiff": laxautodiff_cases,
@@ -1164,4 +1214,5 @@ ALL = {
     "edge": edge_cases,
     "table": table_cases,
     "complex": complex_cases,
+    "ufunc": ufunc_method_cases,
 }

@@ -208,3 +208,44 @@ def cross_axes(a, b):
     (cross3, _c(3), RNG.standard_normal(3))], ids=["3", "2", "broadcast", "axes_real", "real_b"])
 def test_complex_cross_reverse(f, a, b):
     _check_vjp(f, (a, b))
+
+
+# np.add.reduceat was refused ("not a function s2sgrad knows"); it is linear,
+# and its adjoint sends each output's cotangent to the segment it summed
+# (segments overlap when the indices decrease; an index >= the next one sums
+# that element alone).
+def reduceat_loss(a, idx):
+    return np.sum(np.sin(np.add.reduceat(a, idx, axis=-1)) * np.arange(1.0, 1.0 + len(idx)))
+
+
+@pytest.mark.parametrize("idx", [[0, 2, 3], [0, 3, 1, 4], [2], [0, 0, 5, 5], [5, 1]],
+                         ids=["increasing", "decreasing", "one", "repeated", "last_first"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_add_reduceat(idx, dtype):
+    a = RNG.standard_normal((2, 6)).astype(dtype)
+    ix = np.array(idx)
+    tol = dict(rtol=1e-6, atol=1e-8) if dtype == np.float64 else dict(rtol=2e-3, atol=2e-4)
+    v, g = s2sgrad.value_and_grad(reduceat_loss)(a, ix)
+    assert np.allclose(v, reduceat_loss(a, ix), **tol)
+    assert g.dtype == dtype and g.shape == a.shape
+    a64 = a.astype(np.float64)
+    h = 1e-6
+    fd = np.array([(reduceat_loss(a64 + h * e, ix) - reduceat_loss(a64 - h * e, ix)) / (2 * h)
+                   for e in np.eye(a.size).reshape(a.size, *a.shape)]).reshape(a.shape)
+    assert np.allclose(g, fd, **tol)
+    # forward mode and second order
+    t = RNG.standard_normal(a.shape)
+    _, d = s2sgrad.jvp(reduceat_loss, wrt=(0,))((a64, ix), (t,))
+    assert np.isclose(d, np.sum(fd * t), rtol=1e-6, atol=1e-8)
+    gg = s2sgrad.grad(reduceat_loss)
+    fd2 = (gg(a64 + h * t, ix) - gg(a64 - h * t, ix)) / (2 * h)
+    assert np.allclose(s2sgrad.hvp(reduceat_loss)((a64, ix), t), fd2, rtol=1e-5, atol=1e-6)
+
+
+def reduceat_out(a):
+    return np.add.reduceat(a, [0, 2], out=np.zeros(2))
+
+
+def test_add_reduceat_out_refused():
+    with pytest.raises(s2sgrad.S2SGradError, match="reduceat.*out"):
+        s2sgrad.grad(lambda a: np.sum(reduceat_out(a)))(np.ones(4))

@@ -66,6 +66,17 @@ INTENDED_REFUSALS = {
                                         "works)",
     "cm:scipy.linalg.lu_solve": "scipy.linalg.lu_factor/lu_solve of a complex matrix is refused "
                                 "at run time naming the call (np.linalg.solve works)",
+    "hypot.reduce": "np.hypot.reduce has no rule (np.linalg.norm along the axis does; refused "
+                    "naming the call)",
+    "hypot.accumulate": "np.hypot.accumulate has no rule (refused naming the call)",
+    "logaddexp2.accumulate": "np.logaddexp2.accumulate has no rule (np.logaddexp.accumulate of "
+                             "x * ln 2 does; refused naming the call)",
+    "fmax.accumulate": "np.fmax.accumulate has no rule (np.maximum.accumulate does; refused "
+                       "naming the call)",
+    "fmin.accumulate": "np.fmin.accumulate has no rule (refused naming the call)",
+    "multiply.reduceat": "np.multiply.reduceat has no rule (np.add.reduceat does; refused "
+                         "naming the call)",
+    "maximum.reduceat": "np.maximum.reduceat has no rule (refused naming the call)",
     "emath_": "np.emath (np.lib.scimath) has no rules: cast to complex and use np.sqrt/np.log "
               "(refused naming the call)",
 }
