@@ -249,3 +249,81 @@ def reduceat_out(a):
 def test_add_reduceat_out_refused():
     with pytest.raises(s2sgrad.S2SGradError, match="reduceat.*out"):
         s2sgrad.grad(lambda a: np.sum(reduceat_out(a)))(np.ones(4))
+
+
+# Reverse over forward (grad of a function returning a jvp) at a zero norm
+# was silently wrong: grad of x -> jvp(norm(x) ** 2)(x; v) at x = 0 gave 0 for
+# 2 v; np.abs ** 2 at a complex 0, np.hypot ** 2 at (0, 0) likewise.  The
+# forward rules' products now go through norm_scale(..., tangent=True), whose
+# reverse derivative refuses a tangent moving the zero (the cotangent can be
+# 0 there while the lost limit is not), as rr/fr/hvp already refused.
+def norm_sq(x):
+    return np.linalg.norm(x) ** 2
+
+
+def norm_axis_sq(x):
+    return np.sum(np.linalg.norm(x, axis=1) ** 2)
+
+
+def abs_sq(z):
+    return np.sum(np.abs(z) ** 2)
+
+
+def hypot_sq(x):
+    return np.sum(np.hypot(x[0], x[1]) ** 2)
+
+
+def pairwise_sq(x):
+    d = x[:, None, :] - x[None, :, :]
+    return np.sum(np.linalg.norm(d, axis=-1) ** 2)
+
+
+
+
+def rf_norm_sq(x, v):
+    return s2sgrad.jvp(norm_sq)((x,), (v,))[1]
+
+
+def rf_norm_axis_sq(x, v):
+    return s2sgrad.jvp(norm_axis_sq)((x,), (v,))[1]
+
+
+def rf_abs_sq(x, v):
+    return s2sgrad.jvp(abs_sq)((x,), (v,))[1]
+
+
+def rf_hypot_sq(x, v):
+    return s2sgrad.jvp(hypot_sq)((x,), (v,))[1]
+
+
+def rf_pairwise_sq(x, v):
+    return s2sgrad.jvp(pairwise_sq)((x,), (v,))[1]
+
+
+@pytest.mark.parametrize("rf, x", [
+    (rf_norm_sq, np.zeros(3)), (rf_norm_axis_sq, np.array([[0.0, 0.0], [1.0, 2.0]])),
+    (rf_abs_sq, np.array([0j, 1j, 2.0])), (rf_hypot_sq, np.array([[0.0, 1.0], [0.0, 2.0]]))],
+    ids=["norm", "norm_axis", "abs_complex", "hypot"])
+def test_reverse_over_forward_at_zero_norm_refused(rf, x):
+    v = RNG.standard_normal(x.shape) + (1j * RNG.standard_normal(x.shape)
+                                        if np.iscomplexobj(x) else 0)
+    with pytest.raises(ValueError, match="exactly 0"):
+        s2sgrad.grad(rf, wrt=(0,))(x, v)
+
+
+@pytest.mark.parametrize("rf, f, x", [
+    (rf_norm_sq, norm_sq, RNG.standard_normal(3)),
+    (rf_abs_sq, abs_sq, np.array([0.5j, 1j, 2.0])),
+    (rf_hypot_sq, hypot_sq, np.array([[0.3, 1.0], [0.5, 2.0]])),
+    # a pairwise kernel: the diagonal x_i - x_i is a zero that its tangent
+    # does not move (kept exact, not refused)
+    (rf_pairwise_sq, pairwise_sq, RNG.standard_normal((3, 2)))],
+    ids=["norm", "abs_complex", "hypot", "pairwise_kernel"])
+def test_reverse_over_forward_away_from_zero(rf, f, x):
+    v = RNG.standard_normal(x.shape) + (1j * RNG.standard_normal(x.shape)
+                                        if np.iscomplexobj(x) else 0)
+    (g,) = s2sgrad.grad(rf, wrt=(0,))(x, v)
+    gg = s2sgrad.grad(f)
+    h = 1e-6
+    fd = (gg(x + h * v) - gg(x - h * v)) / (2 * h)
+    assert np.allclose(g, fd, rtol=1e-6, atol=1e-7)
