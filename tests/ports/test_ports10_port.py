@@ -12,7 +12,9 @@ gradient cases, and ChainRules.jl / Zygote gradcheck.jl rules translated to
 NumPy.
 
 Every case is checked in reverse and forward mode, and in second order
-(reverse over reverse, forward over reverse), by :mod:`tests.ports.harness`.
+(reverse over reverse, forward over reverse; and a sample, with every case
+at a zero norm, in reverse over forward, forward over forward and ``hvp``),
+by :mod:`tests.ports.harness`.
 Refusals are ``xfail`` only where listed with the reason.  The command line
 prints the table::
 
@@ -113,6 +115,29 @@ def test_ports10(case):
 
 @pytest.mark.parametrize("case", _order2_cases(), ids=lambda c: f"{c.area}:{c.name}")
 def test_ports10_order2(case):
+    harness.check(case, _reason2)
+
+
+def order2_rf(case):
+    """Tangent's other Hessian-vector configurations: reverse over forward,
+    forward over forward, and ``s2sgrad.hvp``."""
+    return None if case.name in ORDER2_SKIP else harness.order2(case, modes=("rf", "ff", "hvp"))
+
+
+# reverse over forward found the zero-norm bug (test_ports10_fixes.py): a
+# sample of every area in those modes, and every case at a zero
+_RF_REGRESSIONS = ("_zero", "norm", "abs", "hypot", "std")
+
+
+def _rf_cases():
+    cs = all_cases()
+    out = [order2_rf(c) for i, c in enumerate(cs)
+           if i % 4 == 1 or any(r in c.name for r in _RF_REGRESSIONS)]
+    return [c for c in out if c is not None]
+
+
+@pytest.mark.parametrize("case", _rf_cases(), ids=lambda c: f"{c.area}:{c.name}")
+def test_ports10_order2_rf(case):
     harness.check(case, _reason2)
 
 
