@@ -280,6 +280,22 @@ def pairwise_sq(x):
 
 
 
+def std_sq_rows(x):
+    return np.std(x, axis=1) ** 2
+
+
+def rf_std_sq_rows(x, v):
+    return s2sgrad.jvp(std_sq_rows)((x,), (v,))[1]
+
+
+def rf_std_sq_rows_weighted(x, v):
+    return np.sum(rf_std_sq_rows(x, v) * np.array([1.0, 2.0]))
+
+
+def std_sq_rows_weighted(x):
+    return np.sum(std_sq_rows(x) * np.array([1.0, 2.0]))
+
+
 def rf_norm_sq(x, v):
     return s2sgrad.jvp(norm_sq)((x,), (v,))[1]
 
@@ -302,8 +318,10 @@ def rf_pairwise_sq(x, v):
 
 @pytest.mark.parametrize("rf, x", [
     (rf_norm_sq, np.zeros(3)), (rf_norm_axis_sq, np.array([[0.0, 0.0], [1.0, 2.0]])),
-    (rf_abs_sq, np.array([0j, 1j, 2.0])), (rf_hypot_sq, np.array([[0.0, 1.0], [0.0, 2.0]]))],
-    ids=["norm", "norm_axis", "abs_complex", "hypot"])
+    (rf_abs_sq, np.array([0j, 1j, 2.0])), (rf_hypot_sq, np.array([[0.0, 1.0], [0.0, 2.0]])),
+    # np.std at a constant row (ports9's case): -0.748 for -0.490 on main
+    (rf_std_sq_rows_weighted, np.array([[0.5, 0.5, 0.5], [0.1, -0.4, 0.9]]))],
+    ids=["norm", "norm_axis", "abs_complex", "hypot", "std_constant_row"])
 def test_reverse_over_forward_at_zero_norm_refused(rf, x):
     v = RNG.standard_normal(x.shape) + (1j * RNG.standard_normal(x.shape)
                                         if np.iscomplexobj(x) else 0)
@@ -315,10 +333,11 @@ def test_reverse_over_forward_at_zero_norm_refused(rf, x):
     (rf_norm_sq, norm_sq, RNG.standard_normal(3)),
     (rf_abs_sq, abs_sq, np.array([0.5j, 1j, 2.0])),
     (rf_hypot_sq, hypot_sq, np.array([[0.3, 1.0], [0.5, 2.0]])),
+    (rf_std_sq_rows_weighted, std_sq_rows_weighted, RNG.standard_normal((2, 3))),
     # a pairwise kernel: the diagonal x_i - x_i is a zero that its tangent
     # does not move (kept exact, not refused)
     (rf_pairwise_sq, pairwise_sq, RNG.standard_normal((3, 2)))],
-    ids=["norm", "abs_complex", "hypot", "pairwise_kernel"])
+    ids=["norm", "abs_complex", "hypot", "std", "pairwise_kernel"])
 def test_reverse_over_forward_away_from_zero(rf, f, x):
     v = RNG.standard_normal(x.shape) + (1j * RNG.standard_normal(x.shape)
                                         if np.iscomplexobj(x) else 0)
