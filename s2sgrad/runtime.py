@@ -385,14 +385,14 @@ def require_nonzero(x, what=""):
 
 
 def norm_scale(x, s, r, what="", complex_only=False, axis=None, keepdims=True,
-               center=False):
+               center=False, tangent=False):
     """``x * s``: a norm's derivative ``x * (g / r)`` (its derivative in ``x``
     is :func:`norm_scale_checked`; ``r`` and the options are for it)."""
     return x * s
 
 
 def norm_scale_checked(t, s, r, what="", complex_only=False, axis=None, keepdims=True,
-                       center=False):
+                       center=False, tangent=False):
     """``t * s``, refused where the norm ``r`` is exactly 0 and ``t`` is not:
     a second derivative of ``what`` at a zero vector, where the chain rule
     through the subgradient 0 loses the limit of ``g / r`` (the Hessian of
@@ -400,14 +400,18 @@ def norm_scale_checked(t, s, r, what="", complex_only=False, axis=None, keepdims
     ``axis`` (``keepdims`` as the reduction's); ``center``: ``t`` is taken
     less its mean over ``axis`` (std: a shift does not move ``x - mean``),
     to rounding.  ``complex_only``: only for a complex ``r`` (abs: a real 0
-    is a kink, its sign's derivative 0)."""
+    is a kink, its sign's derivative 0).  ``tangent``: ``s`` is a forward
+    tangent (a norm's jvp ``x * dx``, differentiated again in reverse): it is
+    ``s`` that must not move the zero -- the cotangent ``t`` may well be 0
+    there (``2 norm(x)`` times it, for ``norm(x) ** 2``) while the lost limit
+    is not."""
     out = t * s
     if complex_only and not np.iscomplexobj(r):
         return out
     zero = np.asarray(r) == 0
     if not zero.any():
         return out
-    t = np.asarray(t)
+    t = np.asarray(s if tangent else t)
     if axis is not None and not keepdims:
         zero = np.expand_dims(zero, axis)
     if center:

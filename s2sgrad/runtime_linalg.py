@@ -805,7 +805,25 @@ def complement_nan(t, s, axis=-1):
     return t
 
 
-__all__ += ["complement_guard", "complement_nan"]
+def complement_mask(f, s, axis=-1):
+    """A full factor ``f`` with its complement columns (``axis=-1``) or rows
+    zeroed when the complement has more than one: the factor as the full
+    rules' complement terms read it, where it meets a cotangent that
+    complement_guard has checked to be zero there.  (Its tangent, masked the
+    same way, then carries no NaN from complement_nan into a second
+    derivative: NaN times that zero cotangent would be NaN.)"""
+    f = np.asarray(f)
+    k = np.shape(s)[-1]
+    if f.shape[axis] - k <= 1:
+        return f
+    f = f.copy()
+    idx = [slice(None)] * f.ndim
+    idx[axis % f.ndim] = slice(k, None)
+    f[tuple(idx)] = 0
+    return f
+
+
+__all__ += ["complement_guard", "complement_nan", "complement_mask"]
 
 
 def svd_rank(s, u, vh, rcond=None):

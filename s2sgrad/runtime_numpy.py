@@ -665,11 +665,6 @@ def kron_vjp_b(g, a, b):
     return np.reshape(t, np.shape(b))
 
 
-def _real_only(name, *xs):
-    if any(np.iscomplexobj(x) for x in xs):
-        raise ValueError(f"s2sgrad differentiates {name} of real arrays only")
-
-
 def flat_dot(a, b):
     """``sum(ravel(a) * ravel(b))`` without conjugation: ``np.vdot(a, b)`` is
     ``flat_dot(conj(a), b)``, and this product's cotangents are plain
@@ -690,7 +685,6 @@ def flat_dot_vjp_b(g, a, b):
 def _cross_axes(axisa, axisb, axisc, axis, a, b):
     if axis is not None:
         axisa = axisb = axisc = axis
-    _real_only("np.cross", a, b)
     return axisa, axisb, axisc
 
 
@@ -727,7 +721,7 @@ def _cross_vjp(g, a, b, axisa, axisb, axisc, axis, of_a):
         ct, ax, was2, like = np.cross(g, a3, axisa=axc, axisb=axa, axisc=axb), axb, b2, b
     if was2:
         ct = np.take(ct, [0, 1], axis=ax)
-    return unbroadcast(ct, like)
+    return _ct_like(unbroadcast(ct, like), like)
 
 
 def cross_vjp_a(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
@@ -754,37 +748,52 @@ def _full_cotangent(g, n, m, mode, flipped):
     return out
 
 
+def _conj(x):
+    return np.conjugate(x) if np.iscomplexobj(x) else x
+
+
+def _ct_like(ct, x):
+    """``ct`` as the cotangent of ``x``: its real part where ``x`` is real (an
+    imaginary part pairs with no direction)."""
+    return np.real(ct) if np.iscomplexobj(ct) and not np.iscomplexobj(x) else ct
+
+
+# np.convolve and np.correlate are bilinear (np.correlate conjugates ``v``),
+# and cotangents are plain transposes (the complex convention of flat_dot):
+# np.correlate(g, w) is sum_k g[i + k] conj(w[k]), so transposing against
+# ``v`` itself takes ``w = conj(v)``; correlate(a, v) is convolve(a,
+# conj(v)[::-1]), whose cotangent in ``v`` is the conjugate of the one in
+# ``conj(v)``, reversed.
+
+
 def convolve_vjp_a(g, a, v, mode="full"):
     """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
     _numpy_only("np.convolve", g, a, v)
-    _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
-    return np.reshape(np.correlate(gf, np.ravel(v), "valid"), np.shape(a))
+    return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(v)), "valid"), np.shape(a)), a)
 
 
 def convolve_vjp_b(g, a, v, mode="full"):
     """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
     _numpy_only("np.convolve", g, a, v)
-    _real_only("np.convolve", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
-    return np.reshape(np.correlate(gf, np.ravel(a), "valid"), np.shape(v))
+    return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(a)), "valid"), np.shape(v)), v)
 
 
 def correlate_vjp_a(g, a, v, mode="valid"):
     """Cotangent of ``a`` in ``np.correlate(a, v, mode)`` (which is
-    ``np.convolve(a, v[::-1])`` in full)."""
+    ``np.convolve(a, conj(v)[::-1])`` in full)."""
     _numpy_only("np.correlate", g, a, v)
-    _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
-    return np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a))
+    return _ct_like(np.reshape(np.correlate(gf, np.ravel(v)[::-1], "valid"), np.shape(a)), a)
 
 
 def correlate_vjp_b(g, a, v, mode="valid"):
     """Cotangent of ``v`` in ``np.correlate(a, v, mode)``."""
     _numpy_only("np.correlate", g, a, v)
-    _real_only("np.correlate", a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, np.size(v) > np.size(a))
-    return np.reshape(np.correlate(gf, np.ravel(a), "valid")[::-1], np.shape(v))
+    t = _conj(np.correlate(gf, _conj(np.ravel(a)), "valid"))[::-1]
+    return _ct_like(np.reshape(t, np.shape(v)), v)
 
 
 def cov_rows(m, y=None, rowvar=True, dtype=None):
@@ -2062,3 +2071,40 @@ def numpy_result_dtype(name, *operands):
 
 
 __all__ += ["numpy_result_dtype"]
+
+
+def _reduceat_segments(indices, n):
+    """The input positions each output of ``np.add.reduceat(a, indices)``
+    sums (along an axis of length ``n``): ``a[i_k:i_(k+1)]`` where
+    ``i_k < i_(k+1)``, else ``a[i_k]`` alone; the last runs to the end."""
+    idx = [int(i) for i in np.ravel(indices)]
+    for i in idx:
+        if not 0 <= i < n:
+            raise IndexError(f"np.add.reduceat: index {i} out of bounds for an axis of {n}")
+    pos, seg = [], []
+    for k, i in enumerate(idx):
+        end = idx[k + 1] if k + 1 < len(idx) else n
+        stop = end if i < end else i + 1
+        pos.extend(range(i, stop))
+        seg.extend([k] * (stop - i))
+    return np.asarray(pos, dtype=np.intp), np.asarray(seg, dtype=np.intp)
+
+
+def add_reduceat(array, indices, axis=0, dtype=None):
+    """``np.add.reduceat(array, indices, axis, dtype)`` (the value is NumPy's)."""
+    return np.add.reduceat(array, indices, axis=axis, dtype=dtype)
+
+
+def unreduceat(g, array, indices, axis=0, dtype=None):
+    """The adjoint of ``np.add.reduceat(array, indices, axis)``: each input
+    position receives the cotangent of every output whose segment holds it."""
+    _numpy_only("np.add.reduceat", g, array)
+    shape = np.shape(array)
+    ax = _axis_of(axis, len(shape))
+    pos, seg = _reduceat_segments(indices, shape[ax])
+    out = np.zeros(shape, dtype=np.result_type(g, array))
+    np.add.at(out, (slice(None),) * ax + (pos,), np.take(g, seg, axis=ax))
+    return out
+
+
+__all__ += ["add_reduceat", "unreduceat"]

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const
 from .. import runtime
-from .core import defprim, lookup_object, register_method, shape_of
+from .core import defprim, lookup_object, register_method, shape_fresh, shape_of
 from .signatures import def_linear_helper
 
 
@@ -208,6 +208,22 @@ for _uf, _red, _scan in ((np.add, "sum", "cumsum"), (np.multiply, "prod", "cumpr
                      doc=f"np.{_uf.__name__}.accumulate: np.{_scan} (axis 0 by default).")
         register_method(_uf, "accumulate", _p)
 
+
+# np.add.reduceat: linear; its adjoint sends each output's cotangent to the
+# segment it summed (segments may overlap when the indices decrease).
+_p = defprim("add_reduceat", runtime.add_reduceat, sig="array, indices, /, axis=0, dtype=None",
+             pyname="add_reduceat",
+             vjp=lambda em, g, out, array, indices, **kw: [
+                 em.call("unreduceat", g, array, indices, **kw), None],
+             jvp=lambda em, dots, out, array, indices, **kw: None if dots[0] is None else
+             em.call("add_reduceat", dots[0], indices, **kw),
+             linear=True, shape=shape_fresh,
+             doc="np.add.reduceat: sums over index segments.")
+register_method(np.add, "reduceat", _p)
+def_linear_helper("unreduceat", runtime.unreduceat, "g, array, indices, /, axis=0, dtype=None",
+                  lambda em, h, _g, array, indices, **kw: em.call("add_reduceat", h, indices,
+                                                                   **kw),
+                  doc="runtime helper: the adjoint of np.add.reduceat.")
 
 
 # Binary ufuncs' other reductions, restated with primitives (axis 0 by

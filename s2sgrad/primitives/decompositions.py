@@ -192,10 +192,21 @@ def _add(em, a, b):
 defprim("complement_guard", runtime.complement_guard, sig="ct, s, /, axis=-1, what=''",
         pyname="complement_guard",
         vjp=lambda em, h, out, ct, s, **kw: [h, None],
-        jvp=lambda em, dots, out, ct, s, **kw: dots[0],
+        # the tangent of a checked-zero cotangent must be zero too (a second
+        # derivative through the arbitrary complement basis is refused alike)
+        jvp=lambda em, dots, out, ct, s, **kw: None if dots[0] is None else em.call(
+            "complement_guard", dots[0], s, **kw),
         shape=lambda args, kwargs: shape_of(args[0]),
         doc="runtime helper: a full factor's complement cotangent, refused when the "
             "complement has more than one column and the cotangent is nonzero.")
+defprim("complement_mask", runtime.complement_mask, sig="f, s, /, axis=-1",
+        pyname="complement_mask",
+        vjp=lambda em, h, out, f, s, **kw: [em.call("complement_mask", h, s, **kw), None],
+        jvp=lambda em, dots, out, f, s, **kw: None if dots[0] is None else em.call(
+            "complement_mask", dots[0], s, **kw),
+        shape=lambda args, kwargs: shape_of(args[0]),
+        doc="runtime helper: a full factor with its complement zeroed when that has more "
+            "than one column (where it meets a cotangent complement_guard checked is 0).")
 defprim("complement_nan", runtime.complement_nan, sig="t, s, /, axis=-1",
         pyname="complement_nan",
         vjp=lambda em, h, out, t, s, **kw: [h, None],
@@ -524,10 +535,12 @@ def _svd_vjp(em, g, out, a, strict=False, **kw):
                      0.0 if Vb is None or strict else Vb, *couplings)
     perp = None
     if Ub_p is not None:
-        perp = _mm(em, _mm(em, out[0], _H(em, Ub_p)), _mm(em, _cols(em, U, sinv), Vh))
+        Uf = em.call("complement_mask", out[0], s, axis=-1)
+        perp = _mm(em, _mm(em, Uf, _H(em, Ub_p)), _mm(em, _cols(em, U, sinv), Vh))
     if Vhb_p is not None:
+        Vhf = em.call("complement_mask", out[2], s, axis=-2)
         perp = _add(em, perp, _mm(em, _mm(em, _cols(em, U, sinv), Vh),
-                                  _mm(em, _H(em, Vhb_p), out[2])))
+                                  _mm(em, _H(em, Vhb_p), Vhf)))
     if Ub is not None:
         inner = _add(em, inner, _phase_diag(em, _diagonal(em, UhUb), sinv))
         extra = _mm(em, _cols(em, compU, sinv), Vh)
@@ -678,7 +691,8 @@ def _qr_vjp(em, g, out, a, mode=None):
             Qb_p = em.complement_guard(_past_k(em, em.conj_if_complex(Qbar), R, -1,
                                                like_axis=-2), _diagonal(em, R1), axis=-1,
                                        what="np.linalg.qr(mode='complete')'s Q")
-            X = _mm(em, _mm(em, out[0], _H(em, Qb_p)), Q)
+            Qf = em.call("complement_mask", out[0], _diagonal(em, R1), axis=-1)
+            X = _mm(em, _mm(em, Qf, _H(em, Qb_p)), Q)
             perp = em.resize_axis(_H(em, em.solve(R1, _H(em, X))), a, axis=-1, like_axis=-1)
         Qbar = None if Qbar is None else em.resize_axis(Qbar, Q, axis=-1, like_axis=-1)
         Rbar = None if Rbar is None else em.resize_axis(Rbar, R, axis=-2, like_axis=-2)

@@ -352,7 +352,11 @@ def _abs_vjp(em, g, out, x):
 
 
 def _abs_jvp(em, dots, out, x):
-    return em.broadcast_like(em.real_if_complex(em.multiply(dots[0], em.csign(x))), out)
+    # through norm_scale: differentiated again in reverse (grad of a jvp), a
+    # tangent moving a complex 0 is refused (|z| ** 2's Hessian would be 0)
+    return em.broadcast_like(em.real_if_complex(em.call(
+        "norm_scale", em.csign(x), dots[0], x, what="np.abs of a complex value",
+        complex_only=True, tangent=True)), out)
 
 
 def_elementwise("absolute", np.absolute, 1, lambda em, out, x: [em.csign(x)],

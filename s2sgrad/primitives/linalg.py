@@ -597,8 +597,10 @@ def _safe(em, out):
 # norm_scale_checked(t, s, r) (the same product), refuses a tangent or
 # cotangent t that is nonzero where r is 0 -- and passes one that is 0 there
 # (a pairwise difference x_i - x_i, whose tangent is 0: kernels stay exact).
-def _opts(complex_only, axis, keepdims, center):
+def _opts(complex_only, axis, keepdims, center, tangent=False):
     kw = {"complex_only": True} if complex_only else {}
+    if tangent:
+        kw["tangent"] = True
     if axis is not None:
         kw["axis"] = axis
         kw["keepdims"] = keepdims
@@ -608,7 +610,7 @@ def _opts(complex_only, axis, keepdims, center):
 
 
 def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False, axis=None,
-                    keepdims=True, center=False):
+                    keepdims=True, center=False, tangent=False):
     dx, ds = dots[0], dots[1]
     acc = None
     if dx is not None:
@@ -620,16 +622,19 @@ def _norm_scale_jvp(em, dots, out, x, s, r, what="", complex_only=False, axis=No
 
 
 def _norm_scale_vjp(em, h, out, x, s, r, what="", complex_only=False, axis=None,
-                    keepdims=True, center=False):
+                    keepdims=True, center=False, tangent=False):
+    # a jvp's product (tangent=True: s is the forward tangent), differentiated
+    # in reverse: s must not move the zero (reverse over forward)
     return [em.unbroadcast(em.call("norm_scale_checked", h, s, r, what=what,
-                                   **_opts(complex_only, axis, keepdims, center)), x),
+                                   **_opts(complex_only, axis, keepdims, center,
+                                           tangent)), x),
             em.unbroadcast(em.multiply(h, x), s), None]
 
 
 for _name, _impl in (("norm_scale", runtime.norm_scale),
                      ("norm_scale_checked", runtime.norm_scale_checked)):
     defprim(_name, _impl, sig="x, s, r, /, what='', complex_only=False, axis=None, "
-                              "keepdims=True, center=False", pyname=_name,
+                              "keepdims=True, center=False, tangent=False", pyname=_name,
             vjp=_norm_scale_vjp, jvp=_norm_scale_jvp,
             shape=lambda args, kwargs: shape_elementwise(args[:2], kwargs),
             doc="runtime helper: x * s, a norm's derivative with the norm r" + (
@@ -716,7 +721,7 @@ def _norm_jvp(em, dots, out, x, ord=None, axis=None, keepdims=None):
         return None
     if kind == "two":
         return em.divide(reduce_(em.real_if_complex(em.call(
-            "norm_scale", em.conj_if_complex(xv), dx, out, what="np.linalg.norm",
+            "norm_scale", em.conj_if_complex(xv), dx, out, what="np.linalg.norm", tangent=True,
             **_reduced(axis, keepdims)))), _safe(em, out))
     return reduce_(em.real_if_complex(em.multiply(
         _norm_weight(em, kind, p, xv, out, expand, axis), dx)))

@@ -371,7 +371,7 @@ def _std_check_kw(axis, keepdims):
 def _std_jvp(em, dots, out, x, axis=None, dtype=None, ddof=0, keepdims=None):
     d = em.conj_if_complex(_recentered(em, x, axis, dtype))
     s = em.sum(em.real_if_complex(em.call("norm_scale", d, dots[0], out, what="np.std",
-                                          **_std_check_kw(axis, keepdims))),
+                                          tangent=True, **_std_check_kw(axis, keepdims))),
                **_red_kw(axis, keepdims))
     return em.divide(s, _std_denominator(em, x, out, axis, ddof))
 

@@ -98,7 +98,8 @@ def _hypot_jvp(em, dots, out, x, y):
     total = None
     for a, d in zip((x, y), dots):
         if d is not None:
-            total = em.add_ct(total, em.call("norm_scale", a, d, out, what="np.hypot"))
+            total = em.add_ct(total, em.call("norm_scale", a, d, out, what="np.hypot",
+                                             tangent=True))
     return None if total is None else em.broadcast_like(
         em.divide(total, _safe_norm(em, out)), out)
 
