@@ -973,7 +973,13 @@ def may_share_memory(a, b):
         bool(np.may_share_memory(a, b))
 
 
-__all__ += ["is_array", "may_share_memory"]
+def dict_keys(d):
+    """The keys of a dict passed as data, as ``for k in d`` reads them (its
+    own ``__iter__``, a subclass's too)."""
+    return list(d)
+
+
+__all__ += ["is_array", "may_share_memory", "dict_keys"]
 
 
 __all__ += ["r_item", "c_item"]

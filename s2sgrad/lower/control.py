@@ -532,6 +532,7 @@ class ControlFlowMixin:
                 self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
+        base = self.dict_keys_of(base, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
         self._hold_iterated(base)
         return rng, (lambda i: self.getitem(base, i))
@@ -567,7 +568,16 @@ class ControlFlowMixin:
     def item_of(self, v, i, node):
         if isinstance(v, IterVal):
             return v.item(i)
-        return self.getitem(v, i)
+        return self.getitem(self.dict_keys_of(v, node), i)
+
+    def dict_keys_of(self, v, node):
+        """Iterating a dict passed as data (``for k in opts``) iterates its
+        keys, known only when the code runs: the list of them, else ``v``."""
+        data_type = self.top.arg_types.get(v) if isinstance(v, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # (list(d) iterates as Python's for does, a subclass's __iter__ too)
+            return self.apply(P.get("dict_keys"), [v], {}, node)
+        return v
 
     def runtime_loop(self, s, target, iterable, item_of, test):
         """Lower a loop that stays a loop: ``for`` (iterable given) or

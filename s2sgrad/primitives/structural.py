@@ -61,6 +61,9 @@ defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: S
 # runs, as opts["scale"] is (printed as the method call)
 defprim("dict_get", dict.get, sig="d, key, default=None, /", nondiff=True, pyname="dict.get",
         shape=shape_fresh)
+# for k in opts (a dict passed as data): its keys, read when the code runs
+defprim("dict_keys", runtime.dict_keys, sig="d, /", nondiff=True, pyname="dict_keys",
+        shape=shape_fresh)
 
 
 def _is_none_printer(args, kwargs, eqn):
