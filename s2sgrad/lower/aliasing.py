@@ -127,23 +127,24 @@ class AliasingMixin:
         the first version (an F-ordered, strided or reversed argument)."""
         model = self.top.alias
         first = model.first_version(operand)
-        if first is operand:
-            # ... and when it is a view of such a version (A.T after v =
-            # A.T[::2]; v += 1): the same view of the first version
-            chain, v = [], operand
-            while v in model.view_of and len(chain) < 32:
-                base, view = model.view_of[v]
-                if isinstance(view, ReadOnly) or view.shares is not None:
-                    chain = None
-                    break
-                chain.append((view, v))
-                v = base
-            root_first = model.first_version(v) if chain else v
-            if not chain or root_first is v:
-                return self.em.call(P.get("may_share_memory"), out, operand)
+        # ... and when it (or its first version: A = A.T after A.T[...] = v,
+        # then u = A.reshape(9); u[3:6] = x) is a view of such a version
+        # (A.T after v = A.T[::2]; v += 1): the same view of the first version
+        chain, v = [], first
+        while v in model.view_of and len(chain) < 32:
+            base, view = model.view_of[v]
+            if isinstance(view, ReadOnly) or view.shares is not None:
+                chain = None
+                break
+            chain.append((view, v))
+            v = base
+        root_first = model.first_version(v) if chain else v
+        if chain and root_first is not v:
             first = root_first
             for view, old in reversed(chain):
                 first = view.read(self.em, first, old)
+        elif first is operand:
+            return self.em.call(P.get("may_share_memory"), out, operand)
         probe = self.em.call(P.get(prim_name), first, *rest, **kw)
         return self.em.call(P.get("may_share_memory"), probe, first)
 
