@@ -244,3 +244,86 @@ def test_reshape_view_test_follows_the_first_version(f):
                 b[arg] = base - e
                 fd[idx] = (f(*a) - f(*b)) / 2e-6
             np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+
+
+# Reshapes whose view-or-copy is decided at run time, after a write, with
+# an F-ordered array in the chain (an F-ordered argument, np.asfortranarray,
+# a transpose): each was tested on the IR's C-ordered version, so a copy
+# counted as a view (or a view as a copy) -- values on 875ebf4 in the
+# comments (NumPy's second).  Found by a layout-chain probe of trust10.
+
+def fortran_then_reversed_write(x, W):            # 1.8373 vs 1.8125
+    A = np.asfortranarray(W * 1.0)
+    B = A[::-1, ::-1]
+    B[0] = x * 2.0
+    u = A.T.reshape(9)
+    u[0] = x[1]
+    return np.sum(A * np.sin(W)) + np.sum(u * x[0])
+
+
+def transposed_written_reshaped(x, W):           # seed 110: 4.94 vs 5.50
+    A = W.copy()
+    A = np.transpose(A)
+    A[2] = A[0]
+    A = A.reshape(3, 3)
+    u = A.reshape(-1)
+    u += 0.1
+    return np.sum(A * np.sin(W)) + np.sum(u * x[0])
+
+
+def swapped_reversed_reshaped(x, W):             # seed 159
+    A = W.copy()
+    A = A.swapaxes(0, 1)
+    B = A[::-1, ::-1]
+    B[0] = x * 2.0
+    A = A.reshape(3, 3)
+    u = A.T.reshape(9)
+    u[0] = x[1]
+    return np.sum(A * np.sin(W)) + np.sum(u ** 2)
+
+
+def fortran_written_ravel_f(x, W):                # seed 168
+    A = W.copy()
+    A = np.asfortranarray(A)
+    A[0] += x
+    A = A.reshape(3, 3)
+    u = A.ravel(order='F')
+    u[1:3] = x[:2]
+    return np.sum(A * np.sin(W)) + np.sum(u * np.cos(x[2]))
+
+
+def fortran_reshape_f_then_c(x, W):               # seed 228: 16.70 vs 11.81
+    A = np.asfortranarray(W * 1.0)
+    u = A.reshape(3, 3, order='F')
+    u[0] *= 2.0
+    A = A.reshape(3, 3)
+    u = A.ravel()
+    u[::2] *= 1.5
+    return np.sum(A * np.sin(W)) + np.sum(u.reshape(3, 3) * x)
+
+
+LAYOUT_CASES = [fortran_then_reversed_write, transposed_written_reshaped,
+                swapped_reversed_reshaped, fortran_written_ravel_f, fortran_reshape_f_then_c]
+
+
+@pytest.mark.parametrize("f", LAYOUT_CASES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_runtime_reshape_views_after_writes(f, order):
+    rng = np.random.default_rng(11)
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    lay = np.asfortranarray if order == "F" else np.ascontiguousarray
+    for _ in range(2):
+        x, W = rng.normal(size=3), lay(rng.normal(size=(3, 3)))
+        kept = (x.copy(), W.copy())
+        want = f(x.copy(), W.copy(order="K"))
+        v, (gx, gW) = vg(x, W)
+        np.testing.assert_allclose(v, want, rtol=1e-12)
+        np.testing.assert_array_equal(W, kept[1])
+        # differences at W's own layout (the function depends on it)
+        fdx = [(f(x + 1e-6 * e, W.copy(order="K")) - f(x - 1e-6 * e, W.copy(order="K"))) / 2e-6
+               for e in np.eye(3)]
+        fdW = np.array([(f(x.copy(), lay(W + 1e-6 * e.reshape(3, 3))) -
+                         f(x.copy(), lay(W - 1e-6 * e.reshape(3, 3)))) / 2e-6
+                        for e in np.eye(9)]).reshape(3, 3)
+        np.testing.assert_allclose(gx, fdx, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(gW, fdW, rtol=1e-6, atol=1e-8)

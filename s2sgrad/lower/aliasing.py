@@ -130,16 +130,20 @@ class AliasingMixin:
         # ... and when it (or its first version: A = A.T after A.T[...] = v,
         # then u = A.reshape(9); u[3:6] = x) is a view of such a version
         # (A.T after v = A.T[::2]; v += 1): the same view of the first version
+        # (a reshape decided at run time is the same reshape of the first
+        # version, NumPy's view or copy; the walk stops at another view
+        # decided at run time or read-only -- A = np.asfortranarray(W * 1.0)
+        # -- whose own first version has NumPy's strides)
         chain, v = [], first
         while v in model.view_of and len(chain) < 32:
             base, view = model.view_of[v]
-            if isinstance(view, ReadOnly) or view.shares is not None:
-                chain = None
+            if isinstance(view, ReadOnly) or view.shares is not None and not (
+                    isinstance(view, Reshape) and view.tag in ("reshape", "ravel")):
                 break
             chain.append((view, v))
             v = base
-        root_first = model.first_version(v) if chain else v
-        if chain and root_first is not v:
+        root_first = model.first_version(v)
+        if root_first is not v:
             first = root_first
             for view, old in reversed(chain):
                 first = view.read(self.em, first, old)
