@@ -1,7 +1,7 @@
 """Differential checks for what trust4..9 did not generate (trust10; not a
 test module).
 
-Six families of random programs (``seed % 6``):
+Seven families of random programs (``seed % 7``):
 
 * ``higher``: a smooth ``f(x, W)``; its Hessian (``hessian``), the
   Jacobian of its compiled gradient (``jacobian(grad(f))``), forward over
@@ -25,6 +25,10 @@ Six families of random programs (``seed % 6``):
   float64 constants, int/bool arrays with floats, NumPy scalar kinds,
   complex intermediates; the value's dtype must be NumPy's; the second call
   passes ``x`` as float32.
+* ``layouts``: chains of layout changes (``.T``, ``[::-1]``,
+  ``swapaxes``, ``asfortranarray``, reshapes) and writes through views and
+  through reshapes that NumPy makes views or copies by the strides, with
+  an F-ordered argument too (differences keep its layout).
 * ``trees``: namedtuple/dict/list parameters with float32, 0-d and Python
   float leaves, a dataclass and a dict of settings passed as data (by
   keyword), aux containers; the gradient keeps the parameters' structure.
@@ -55,7 +59,7 @@ import numpy as np
 import s2sgrad
 from s2sgrad import S2SGradError
 
-FAMILIES = ("higher", "kinks", "methods", "control", "dtypes", "trees")
+FAMILIES = ("higher", "kinks", "methods", "control", "dtypes", "trees", "layouts")
 
 
 class Failure(AssertionError):
@@ -349,12 +353,36 @@ def _trees(r):
                                                                    "leafs": leafs}
 
 
+_LAYOUT_STMTS = [
+    "A = A.T", "A = A[::-1]", "A = A[:, ::-1]", "A = np.asfortranarray(A)",
+    "A = np.ascontiguousarray(A)", "A = A.swapaxes(0, 1)", "A = A.copy()", "A = A.reshape(3, 3)",
+    "A.T[...] = A * 0.5", "A.T[::2] += 0.25", "A[::-1] *= 1.1", "A[:, 1] = x", "A[0] += x",
+    "u = A.reshape(9)\nu[3:6] = x", "u = A.ravel()\nu[::2] *= 1.5", "u = A.reshape(-1)\nu += 0.1",
+    "u = A.T.reshape(9)\nu[0] = x[1]", "u = A.ravel(order='F')\nu[1:3] = x[:2]",
+    "u = A.reshape(3, 3, order='F')\nu[0] *= 2.0", "u = A.flatten()\nu[0] = 9.0",
+    "B = A.T\nB[1] -= x", "B = A[::-1, ::-1]\nB[0] = x * 2.0", "np.multiply(A, 1.5, out=A)",
+    "A = np.reshape(A.T, (9,)).reshape(3, 3)", "A = A.ravel().reshape(3, 3).T",
+    "v = A.reshape(9)[::3]\nv *= 3.0", "A = np.transpose(A)\nA[2] = A[0]",
+    "u = np.ravel(A)\nu[4] = -1.0", "A = A.T.copy().T", "s = s + np.sum(A.reshape(9)[:4] * A[0, 0])",
+    "A = np.asarray(A)\nA[1, ::2] = x[:2]", "u = A[:, :2].reshape(6)\nu[1] = 3.0",
+]
+
+
+def _layouts(r):
+    lines = [r.choice(["A = W.copy()", "A = W * 1.0", "A = W.T.copy()",
+                       "A = np.asfortranarray(W * 1.0)", "A = W"]), "s = 0.0"]
+    lines += [r.choice(_LAYOUT_STMTS) for _ in range(r.randint(3, 8))]
+    lines.append("return s + np.sum(A * np.sin(W)) + np.sum(A ** 2) * G + np.sum(A[0] * x)")
+    return "G = 0.3\n\ndef f(x, W, n):\n" + _body(lines), {}
+
+
 def program(seed):
     """(family, source, options)."""
     r = random.Random(seed)
     fam = FAMILIES[seed % len(FAMILIES)]
     src, opts = {"higher": _higher, "kinks": _kinks, "methods": _methods,
-                 "control": _control, "dtypes": _dtypes, "trees": _trees}[fam](r)
+                 "control": _control, "dtypes": _dtypes, "trees": _trees,
+                 "layouts": _layouts}[fam](r)
     return fam, src, opts
 
 
@@ -427,7 +455,9 @@ def _fd(f, args, kwargs, wrt, eps, aux, f32ref=False):
                               and leaf.dtype == np.float32):
                     new = xs if isinstance(leaf, np.ndarray) else np.float64(xs)
                 elif isinstance(leaf, np.ndarray):
-                    new = xs.astype(leaf.dtype)
+                    new = xs.astype(leaf.dtype, order="K" if leaf.ndim < 2 else
+                                    "F" if leaf.flags.f_contiguous and
+                                    not leaf.flags.c_contiguous else "C")
                 elif isinstance(leaf, np.generic):
                     new = type(leaf)(xs)
                 else:
@@ -528,12 +558,14 @@ def _points(fam, seed, opts):
     different points, the later ones after a change."""
     rng = np.random.default_rng(seed)
     pts = []
-    if fam in ("methods", "control", "dtypes"):
+    if fam in ("methods", "control", "dtypes", "layouts"):
         for i, n in enumerate((2, 3, 0, 1, 4)[:4 if fam == "control" else 3]):
             x = rng.normal(size=3) * 0.7
             W = rng.normal(size=(3, 3)) * 0.5
             if fam == "dtypes" and i == 2:
                 x = x.astype(np.float32)
+            if fam in ("layouts", "methods") and i == 2:
+                W = np.asfortranarray(W)
             pts.append(((x, W, n), {}, {"G": 1.3} if i == 1 else None))
     elif fam == "higher":
         for i in range(3):
