@@ -768,6 +768,8 @@ class ControlFlowMixin:
         if has_break:
             self.env["$brk"] = Const(False)
         self.loop_depth += 1
+        layout_roots = self.top.__dict__.setdefault("layout_roots", [])
+        layout_mark = len(layout_roots)
 
         def lower_body():
             if not is_while:
@@ -812,6 +814,8 @@ class ControlFlowMixin:
                 finally:
                     self.em.block = saved
             results.append(v)
+        inits, results = self.check_carry_layouts(s, names, params, inits, results, body,
+                                                  layout_roots[layout_mark:])
         body.params = ([index] if not is_while else []) + params
         body.results = results
         outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
@@ -849,6 +853,37 @@ class ControlFlowMixin:
         self.env.pop("$brk", None)
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
+
+    def check_carry_layouts(self, s, names, params, inits, results, body, roots):
+        """A reshape in the body decided a view or a copy by the strides of an
+        array a carry is (``A = A.T; u = A.reshape(-1); u += 1``): where the
+        carry's value going in (or coming out of a step) was written through
+        a view, NumPy's array is that memory, with strides the IR's new
+        version may not have (``B = A.T; B[1] -= x``: the IR's A is then a
+        transpose of a C-ordered copy).  Those values are checked at run
+        time to have NumPy's strides (else refused, naming the loop), so
+        the next step's reshape decides as NumPy does."""
+        tested = {id(r) for r in roots}
+        if not tested:
+            return inits, results
+        inits, results = list(inits), list(results)
+        what = f"{self.src.filename}:{s.lineno}: {self.src.line_text(s.lineno).strip()}"
+        for i, p_ in enumerate(params):
+            if id(p_) not in tested or not isinstance(results[i], Var):
+                continue
+            saved = self.em.block
+            self.em.block = body
+            try:
+                w = self.numpy_memory(results[i])
+                if w is not None:
+                    results[i] = self.em.call(P.get("layout_checked"), results[i], w, what=what)
+            finally:
+                self.em.block = saved
+            if isinstance(inits[i], Var):
+                w0 = self.numpy_memory(inits[i])
+                if w0 is not None:
+                    inits[i] = self.em.call(P.get("layout_checked"), inits[i], w0, what=what)
+        return inits, results
 
     def refuse_unknown_in_place(self, s, names, inits, rb=None):
         """``z += v`` in a loop on a value not known to be an array (``z = x
