@@ -461,3 +461,52 @@ def test_loop_carry_keeping_its_layout_is_exact():
                         / 2e-6 for e in np.eye(9)]).reshape(3, 3)
         np.testing.assert_allclose(gx, fdx, rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(gW, fdW, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- x.T written at its use
+# codegen writes a single-use ``A.T`` at its use; in ``grad`` (the value
+# unused) that use was the loop's tape push at the end of the step, after
+# ``A[:, 0] += x`` had made a new A under the same name: the tape held the
+# new A's transpose (x's gradient [-0.1297, 0.8505, -0.9848] for the
+# differences' [0.0280, 0.7938, -1.0243] at T = 1; trust9 harness seed 5003).
+
+def tape_of_transpose(x, W, T):
+    A = W * 1.0
+    s = 0.0
+    for t in range(T):
+        A[t % 3] = A[t % 3] * 0.5
+        s = s + np.sum(A.T @ x)
+        A[:, t % 3] += x
+    return s
+
+
+def tape_of_transpose_helper(x, W, T):
+    y = np.sin(x)
+    A = W * 1.0
+    s = 0.0
+    t = -1
+    while t < T - 1:
+        t += 1
+        A[t % 3] = A[t % 3] * 0.5 + y
+        s = s + np.sum(_tr(A) @ x)
+        A[:, t % 3] += y
+    return s + np.sum(A * W)
+
+
+def _tr(M):
+    return M.T
+
+
+@pytest.mark.parametrize("f", [tape_of_transpose, tape_of_transpose_helper],
+                         ids=lambda f: f.__name__)
+def test_transpose_inlined_at_its_use_sees_the_old_array(f):
+    rng = np.random.default_rng(5003)
+    x, W = rng.normal(size=3) * 0.7, rng.normal(size=(3, 3)) * 0.5
+    gr = s2sgrad.grad(f, wrt=(0, 1))
+    for T in (1, 2, 3, 4):
+        gx, gW = gr(x, W, T)
+        fdx = [(f(x + 1e-6 * e, W, T) - f(x - 1e-6 * e, W, T)) / 2e-6 for e in np.eye(3)]
+        fdW = np.array([(f(x, W + 1e-6 * e.reshape(3, 3), T) - f(x, W - 1e-6 * e.reshape(3, 3), T))
+                        / 2e-6 for e in np.eye(9)]).reshape(3, 3)
+        np.testing.assert_allclose(gx, fdx, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(gW, fdW, rtol=1e-6, atol=1e-8)
