@@ -1675,7 +1675,8 @@ class CodeGen:
             # x.T read once, in the same block: written at its use (X.T @ g)
             sites = self.use_sites.get(e.outs[0], ())
             return len(sites) == 1 and sites[0][1] is not None and \
-                self.block_of.get(sites[0][1]) is self.block_of[e]
+                self.block_of.get(sites[0][1]) is self.block_of[e] and \
+                not self._operand_renewed_before(e, sites[0][1])
         if e.params.get("inline") and len(e.outs) == 1 and e in self.block_of:
             # marked by the pass that made it (a tape's row index ``t + 1``, a
             # view of a row nothing writes while it is live, s2sgrad.tapes),
@@ -1696,6 +1697,24 @@ class CodeGen:
         if e.prim.name in _LOADS:
             return True
         return self.uses.get(e.outs[0], 0) <= 1
+
+    def _operand_renewed_before(self, e, user):
+        """Does a statement between ``e`` and its use ``user`` (one block)
+        make a value named like ``e``'s operand (a new version of it, which
+        the generated code may bind to the same name: ``A = A.copy();
+        A[:, 0] = v``)?  Then ``A.T`` is not written at its use, which would
+        read the new ``A`` (a loop's tape of ``A.T`` saved the array after
+        the write: trust9 harness seed 5003)."""
+        base = e.args[0] if e.args else None
+        if not isinstance(base, Var):
+            return False
+        eqns = self.block_of[e].eqns
+        try:
+            i, j = eqns.index(e), eqns.index(user)
+        except ValueError:
+            return True
+        return any(o.hint == base.hint for d in eqns[i + 1:j] for o in d.outs
+                   if isinstance(o, Var))
 
     def _comment(self, loc):
         where = f"{os.path.basename(loc.filename)}:{loc.lineno}"

@@ -815,8 +815,11 @@ class _Chains:
         return True
 
     def build_terms(self, terms, eqns, e, k):
-        # a positive term first: b - a, not -(a - b)
-        terms = sorted(terms, key=lambda t: t[0] * k < 0)
+        # sums keep their order (reordering rounds differently: 1e16 * s +
+        # -1.0 * (1e16 * s) + t is t, but (1e16 * s + t) - 1e16 * s is 0);
+        # only -a + b is written b - a (two terms commute exactly)
+        if len(terms) > 1 and terms[0][0] * k < 0 and not terms[1][0] * k < 0:
+            terms = [terms[1], terms[0]] + list(terms[2:])
         if k != 1.0:
             # the constant on every term (where each takes it cheapest) or
             # once on the sum

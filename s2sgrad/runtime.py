@@ -1026,7 +1026,29 @@ def may_share_memory(a, b):
         bool(np.may_share_memory(a, b))
 
 
-__all__ += ["is_array", "may_share_memory"]
+def layout_checked(v, w, what=""):
+    """``v``, refused where its strides are not ``w``'s: a loop carry whose
+    NumPy array (``w``, the memory a write through a view went into) has
+    another layout than the IR's version, so that a reshape's view-or-copy
+    in the next step would be decided on the wrong strides."""
+    if type(v) is np.ndarray and type(w) is np.ndarray and v.size > 1 and \
+            v.shape == w.shape and v.strides != w.strides:
+        raise ValueError(f"s2sgrad: {what}: the array carried to the next step was written "
+                         f"through a view and has another memory layout in NumPy "
+                         f"(strides {w.strides}) than in the generated code ({v.strides}), "
+                         f"so a reshape/ravel of it there, a view or a copy by the strides, "
+                         f"is not supported; make it contiguous at the end of the step "
+                         f"(A = np.ascontiguousarray(A)) or reshape a copy (A.copy().reshape(...))")
+    return v
+
+
+def dict_keys(d):
+    """The keys of a dict passed as data, as ``for k in d`` reads them (its
+    own ``__iter__``, a subclass's too)."""
+    return list(d)
+
+
+__all__ += ["is_array", "may_share_memory", "dict_keys", "layout_checked"]
 
 
 __all__ += ["r_item", "c_item"]

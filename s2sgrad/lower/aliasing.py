@@ -125,27 +125,45 @@ class AliasingMixin:
         array is still that value's memory, with its strides, where the IR's
         version is a new array of its own (C-ordered): the test is made on
         the first version (an F-ordered, strided or reversed argument)."""
-        model = self.top.alias
-        first = model.first_version(operand)
-        if first is operand:
-            # ... and when it is a view of such a version (A.T after v =
-            # A.T[::2]; v += 1): the same view of the first version
-            chain, v = [], operand
-            while v in model.view_of and len(chain) < 32:
-                base, view = model.view_of[v]
-                if isinstance(view, ReadOnly) or view.shares is not None:
-                    chain = None
-                    break
-                chain.append((view, v))
-                v = base
-            root_first = model.first_version(v) if chain else v
-            if not chain or root_first is v:
-                return self.em.call(P.get("may_share_memory"), out, operand)
-            first = root_first
-            for view, old in reversed(chain):
-                first = view.read(self.em, first, old)
+        first = self.numpy_memory(operand)
+        if first is None:
+            return self.em.call(P.get("may_share_memory"), out, operand)
         probe = self.em.call(P.get(prim_name), first, *rest, **kw)
         return self.em.call(P.get("may_share_memory"), probe, first)
+
+    def numpy_memory(self, operand):
+        """An array with the strides NumPy's ``operand`` has, or None when the
+        IR's ``operand`` has them.  A version a write made (``x *= 2``, a
+        write through a view) is a new array of the IR's own (C-ordered),
+        where NumPy's is still the first version's memory: walked back
+        through first versions and views (A = A.T after A.T[...] = v; a
+        reshape decided at run time is the same reshape of the first
+        version, NumPy's view or copy) to an array that is its own memory,
+        and the views applied again to it.  The walk stops at another view
+        decided at run time or a read-only one (A = np.asfortranarray(W)),
+        whose first version has NumPy's strides."""
+        model = self.top.alias
+        roots = self.top.__dict__.setdefault("layout_roots", [])
+        path, v, moved = [], operand, False
+        for _ in range(64):
+            f = model.first_version(v)
+            if f is not v:
+                v, moved = f, True
+            if v not in model.view_of:
+                break
+            base, view = model.view_of[v]
+            if isinstance(view, ReadOnly) or view.shares is not None and not (
+                    isinstance(view, Reshape) and view.tag in ("reshape", "ravel")):
+                break
+            path.append((view, v))
+            v = base
+        roots.append(v)      # (a loop carry here: checked at the end of the step)
+        if not moved:
+            return None
+        first = v
+        for view, old in reversed(path):
+            first = view.read(self.em, first, old)
+        return first
 
     def record_view(self, prim_name, out, operand, kw, node, spelling=None, rest=()):
         """Record ``out`` (the result of ``prim_name`` on ``operand``) as a view

@@ -534,14 +534,7 @@ class ControlFlowMixin:
                 self._hold_iterated(b)
             return rng, base.item
         base = self.materialize(base, it)
-        data_type = self.top.arg_types.get(base) if isinstance(base, Var) else None
-        if data_type is not None and issubclass(data_type, dict):
-            # for k in cfg: of a dict passed as data: its keys (as iter(cfg))
-            if data_type.__iter__ is not dict.__iter__:
-                raise self.unsupported(it, f"iterating over '{base.hint}', a "
-                                           f"{data_type.__name__} with its own __iter__",
-                                       "iterate over a tuple of its keys")
-            base = self.apply(P.get("dict_keys"), [base], {}, it)
+        base = self.dict_keys_of(base, it)
         rng = self.em.call(P.get("range"), self.apply(P.get("len"), [base], {}, it))
         self._hold_iterated(base)
         return rng, (lambda i: self.getitem(base, i))
@@ -577,7 +570,16 @@ class ControlFlowMixin:
     def item_of(self, v, i, node):
         if isinstance(v, IterVal):
             return v.item(i)
-        return self.getitem(v, i)
+        return self.getitem(self.dict_keys_of(v, node), i)
+
+    def dict_keys_of(self, v, node):
+        """Iterating a dict passed as data (``for k in opts``) iterates its
+        keys, known only when the code runs: the list of them, else ``v``."""
+        data_type = self.top.arg_types.get(v) if isinstance(v, Var) else None
+        if data_type is not None and issubclass(data_type, dict):
+            # (list(d) iterates as Python's for does, a subclass's __iter__ too)
+            return self.apply(P.get("dict_keys"), [v], {}, node)
+        return v
 
     def runtime_loop(self, s, target, iterable, item_of, test):
         """Lower a loop that stays a loop: ``for`` (iterable given) or
@@ -808,6 +810,8 @@ class ControlFlowMixin:
         if has_break:
             self.env["$brk"] = Const(False)
         self.loop_depth += 1
+        layout_roots = self.top.__dict__.setdefault("layout_roots", [])
+        layout_mark = len(layout_roots)
 
         def lower_body():
             if not is_while:
@@ -860,6 +864,8 @@ class ControlFlowMixin:
                 finally:
                     self.em.block = saved
             results.append(v)
+        inits, results = self.check_carry_layouts(s, names, params, inits, results, body,
+                                                  layout_roots[layout_mark:])
         body.params = ([index] if not is_while else []) + params
         body.results = results
         outs = tuple(Var(p_.hint, shape=LIST if p_.shape is LIST else P.fresh_shape())
@@ -898,6 +904,37 @@ class ControlFlowMixin:
         self.env.pop("$brk", None)
         self.env.pop("$cont", None)
         self.env.update(saved_flags)
+
+    def check_carry_layouts(self, s, names, params, inits, results, body, roots):
+        """A reshape in the body decided a view or a copy by the strides of an
+        array a carry is (``A = A.T; u = A.reshape(-1); u += 1``): where the
+        carry's value going in (or coming out of a step) was written through
+        a view, NumPy's array is that memory, with strides the IR's new
+        version may not have (``B = A.T; B[1] -= x``: the IR's A is then a
+        transpose of a C-ordered copy).  Those values are checked at run
+        time to have NumPy's strides (else refused, naming the loop), so
+        the next step's reshape decides as NumPy does."""
+        tested = {id(r) for r in roots}
+        if not tested:
+            return inits, results
+        inits, results = list(inits), list(results)
+        what = f"{self.src.filename}:{s.lineno}: {self.src.line_text(s.lineno).strip()}"
+        for i, p_ in enumerate(params):
+            if id(p_) not in tested or not isinstance(results[i], Var):
+                continue
+            saved = self.em.block
+            self.em.block = body
+            try:
+                w = self.numpy_memory(results[i])
+                if w is not None:
+                    results[i] = self.em.call(P.get("layout_checked"), results[i], w, what=what)
+            finally:
+                self.em.block = saved
+            if isinstance(inits[i], Var):
+                w0 = self.numpy_memory(inits[i])
+                if w0 is not None:
+                    inits[i] = self.em.call(P.get("layout_checked"), inits[i], w0, what=what)
+        return inits, results
 
     def refuse_unknown_in_place(self, s, names, inits, rb=None):
         """``z += v`` in a loop on a value not known to be an array (``z = x
