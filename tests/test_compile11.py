@@ -278,3 +278,61 @@ def test_rename_reads_keeps_untouched_operands():
     blk2 = Block([e3], [], [])
     ir.rename_reads(blk2, {c: a})
     assert e3.args == (b, a) and type(e3.args) is tuple
+
+
+# ---------------------------------------------------------------- one walk of a loop body
+
+
+def _loop_bodies():
+    """The bodies of every loop in the golden functions, the corpus and trust
+    test programs, the fuzzer's programs and the bench shapes (as parsed)."""
+    import ast
+    import glob
+    import os
+    import bench_compile
+    import tests.test_fuzz as fz
+    here = os.path.dirname(os.path.abspath(__file__))
+    texts = [open(p).read() for p in sorted(glob.glob(os.path.join(here, "golden_functions.py")) +
+                                            glob.glob(os.path.join(here, "test_corpus*.py")) +
+                                            glob.glob(os.path.join(here, "test_trust*.py")) +
+                                            glob.glob(os.path.join(here, "test_list*.py")))]
+    texts += [bench_compile.source(40, s) for s in bench_compile.SHAPES]
+    for seed in range(150):
+        try:
+            texts.append(fz.generate(seed)[0])
+        except RecursionError:
+            continue
+    for t in texts:
+        for n in ast.walk(ast.parse(t)):
+            if isinstance(n, (ast.For, ast.While)):
+                yield n.body
+
+
+def test_rebindings_kept_any_is_the_walk_of_kept_in_list():
+    from s2sgrad.lower.syntax import Rebindings, _kept_in_list
+    counts = {True: 0, False: 0}
+    for body in _loop_bodies():
+        want = any(_kept_in_list(st) for st in body)
+        assert Rebindings(body).kept_any == want, [__import__("ast").unparse(s) for s in body]
+        counts[want] += 1
+    assert counts[True] > 50 and counts[False] > 50, counts
+
+
+@pytest.mark.parametrize("src,kept", [
+    ("for t in range(3):\n    hs.append(h)\n", True),
+    ("for t in range(3):\n    hs.append(h[1:])\n", True),
+    ("for t in range(3):\n    hs.insert(0, h)\n", True),
+    ("for t in range(3):\n    hs.extend([h, g])\n", True),
+    ("for t in range(3):\n    hs += [h]\n", True),
+    ("for t in range(3):\n    hs.append(h + 1)\n", False),      # a new value
+    ("for t in range(3):\n    hs.append(2.0)\n", False),
+    ("for t in range(3):\n    f = lambda: hs.append(h)\n", False),  # not entered
+    ("for t in range(3):\n    x = [hs.append(h) for _ in range(2)]\n", False),
+    ("for t in range(3):\n    if c:\n        hs.append(h)\n", True),
+])
+def test_rebindings_kept_any_cases(src, kept):
+    import ast
+    from s2sgrad.lower.syntax import Rebindings, _kept_in_list
+    body = ast.parse(src).body[0].body
+    assert any(_kept_in_list(st) for st in body) == kept
+    assert Rebindings(body).kept_any == kept
