@@ -12,7 +12,12 @@ shared machine the wall clock also counts waiting for a processor); the
 median of ``--rounds`` fresh processes.  The stage breakdown comes from
 ``S2SGRAD_VERBOSE``-style timing of the passes (s2sgrad.verbose); "(peephole
 N)" after specialize is the part of it spent in the peephole rounds
-(s2sgrad.peephole.scale_chains).
+(s2sgrad.peephole.scale_chains); "verify" the IR checks between the passes
+(s2sgrad.ir.verify, four per first call); "rest" what no stage holds --
+building the guards and the call's fast path, the first run of the
+generated code, the compile sessions (the slow-compile watcher thread is
+started by the first compile of the process) -- about 3-4 ms of a
+25-statement RNN's first call (measured, session 23).
 
     python benchmarks/bench_compile.py [--sizes 25 100 250 500 1000] [--rounds 3]
                                        [--shape straight loops branches rnn | all]
@@ -108,7 +113,7 @@ def child(n, shape="straight", root=None, skip_call=False):
                 stages[name] = stages.get(name, 0.0) + time.process_time() - t
         return run
     for name in ("lower_function", "detach_shifts", "grad_func", "optimize", "_specialize",
-                 "generate"):
+                 "generate", "verify"):
         setattr(api, name, timed(name, getattr(api, name)))
     # (the peephole rounds, part of specialize: the largest pass in it)
     from s2sgrad import specialize as sp
@@ -132,9 +137,9 @@ def child(n, shape="straight", root=None, skip_call=False):
 SHAPES = ["straight", "loops", "branches", "rnn"]
 NAMES = {"lower_function": "lower", "detach_shifts": "invariance", "grad_func": "reverse",
          "optimize": "optimize", "_specialize": "specialize", "generate": "codegen",
-         "scale_chains": "peephole"}
+         "scale_chains": "peephole", "verify": "verify"}
 ORDER = ["lower_function", "detach_shifts", "grad_func", "optimize", "_specialize",
-         "scale_chains", "generate"]
+         "scale_chains", "generate", "verify"]
 
 
 def _run(n, shape, root):
@@ -227,6 +232,13 @@ def main(argv=None):
                           for k in ORDER if k in rs[0]["stages"]}
                 st = " ".join(f"({NAMES[k]} {v * 1e3:.0f})" if k == "scale_chains" else
                               f"{NAMES[k]} {v * 1e3:.0f}" for k, v in stages.items())
+                # what no stage holds: building the guards and the call's fast
+                # path, the first run of the generated code, the compile
+                # sessions (s2sgrad.verbose: the slow-compile watcher thread,
+                # once per process; the garbage collector's pause)
+                rest = [r["first"] - sum(v for k, v in r["stages"].items() if k != "scale_chains")
+                        for r in rs]
+                st += f" rest {statistics.median(rest) * 1e3:.0f}"
                 print(f"{n:>10} {label if a.against else '':>7} {med * 1e3:>9.1f} ms "
                       f"{min(firsts) * 1e3:>7.1f}-{max(firsts) * 1e3:<7.1f} "
                       f"{med / n * 1e3:>11.2f} ms "

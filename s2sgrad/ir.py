@@ -286,9 +286,21 @@ def rename_reads(block: Block, subst: dict):
         return subst.get(a, a) if isinstance(a, Var) else a
 
     def walk(b):
+        # (an equation none of whose operands is renamed keeps its tuple and
+        # dict: the same operands, no rebuilding -- most equations of a loop
+        # body whose few carries are renamed)
         for e in b.eqns:
-            e.args = tuple(sub(a) for a in e.args)
-            e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+            if type(e.args) is not tuple:
+                e.args = tuple(sub(a) for a in e.args)
+            for a in e.args:
+                if type(a) is Var and a in subst:
+                    e.args = tuple(sub(a) for a in e.args)
+                    break
+            if e.kwargs:
+                for v in e.kwargs.values():
+                    if type(v) is Var and v in subst:
+                        e.kwargs = {k: sub(v) for k, v in e.kwargs.items()}
+                        break
             for nb in (e.blocks() if e.params else ()):
                 walk(nb)
         b.results = [sub(r) for r in b.results]

@@ -736,6 +736,10 @@ class _Infer:
         self.stacks: list = []        # (stack Var, _Stack)
         self.dirty = False
         self.seed_stacks: dict = {}
+        # While a loop's body is evaluated again (the fixpoint's second and
+        # later rounds): the Vars whose example or static flag changed since
+        # that started (see :meth:`loop`); None otherwise.
+        self.changed: set | None = None
 
     # -- atoms
     def val(self, a):
@@ -749,6 +753,11 @@ class _Infer:
     def set(self, v, value, static=False):
         if type(value) is np.ndarray and value.size > _COMPACT and not static:
             value = _compact(value.shape, value.dtype)
+        changed = self.changed
+        if changed is not None and (
+                self.ex.get(v, _NOT_SET) is not value or
+                (v in self.static) != (static and value is not UNKNOWN)):
+            changed.add(v)
         self.ex[v] = value
         if static and value is not UNKNOWN:
             self.static.add(v)
@@ -764,6 +773,8 @@ class _Infer:
     def eqn(self, e: Eqn):
         name = e.prim.name
         if name not in _INFER_OWN:
+            if self.changed is not None and self._same_again(e):
+                return
             self.simple(e)      # (the operations below have their own evaluation)
             return
         if name == "cond":
@@ -816,6 +827,29 @@ class _Infer:
                     self.set(o, UNKNOWN)
         else:
             self.simple(e)
+
+    def _same_again(self, e) -> bool:
+        """In a loop body evaluated again (``self.changed`` is not None):
+        does ``e`` (an operation :meth:`simple` evaluates) give what it gave
+        the last time?  It does when it was evaluated (its results have
+        examples) and none of its operands' examples or static flags changed
+        since: :meth:`simple` reads nothing else (the operands' examples and
+        whether they are static, the equation's own parameters) and NumPy
+        evaluates the same operands to the same result.  Not a random draw
+        (a throwaway generator gives other numbers each time)."""
+        changed = self.changed
+        for a in e.args:
+            if type(a) is Var and a in changed:
+                return False
+        if e.kwargs:
+            for a in e.kwargs.values():
+                if type(a) is Var and a in changed:
+                    return False
+        ex = self.ex
+        for o in e.outs:
+            if o not in ex:
+                return False
+        return getattr(e.prim, "effect", None) != "random"
 
     def list_op(self, e):
         """``[a, b, ...]``, ``xs[k]`` and ``len(xs)`` of lists built from
@@ -957,7 +991,32 @@ class _Infer:
                     self.set(o, r)
                 return
         results = None
-        for _ in range(8):
+        # From the second round on, an operation whose operands are as they
+        # were the last time is not evaluated again (_same_again): the Vars
+        # changed since the second round began are noted (by set), in the
+        # outermost loop evaluated again, for every loop inside it too.
+        outer_changed = self.changed
+        try:
+            results, carries = self._fixpoint(e, body, off, carries, index, outer_changed)
+        finally:
+            self.changed = outer_changed
+        if off and results is not None and e.params.get("break_at") is None and \
+                isinstance(it, range) and len(it) > 0 and self.is_static(e.args[0]):
+            # a loop that certainly runs (a constant, non-empty range, no
+            # break): its outputs are what the body computes from the
+            # carries, not also their values before it (0.0 -> np.float64)
+            carries = results
+            carries = self._grown_lists(e, body, off, len(it), carries)
+        for o, c in zip(e.outs, carries):
+            self.set(o, c)
+
+    def _fixpoint(self, e, body, off, carries, index, outer_changed):
+        """(the body's results, the carries' examples) of :meth:`loop`'s
+        fixpoint rounds."""
+        results = None
+        for round_ in range(8):
+            if round_ == 1 and outer_changed is None:
+                self.changed = set()
             for p, c in zip(body.params[off:], carries):
                 self.set(p, c)
             if off:
@@ -978,15 +1037,7 @@ class _Infer:
                 self.set(p, UNKNOWN)
             results = None
             self.block(body)
-        if off and results is not None and e.params.get("break_at") is None and \
-                isinstance(it, range) and len(it) > 0 and self.is_static(e.args[0]):
-            # a loop that certainly runs (a constant, non-empty range, no
-            # break): its outputs are what the body computes from the
-            # carries, not also their values before it (0.0 -> np.float64)
-            carries = results
-            carries = self._grown_lists(e, body, off, len(it), carries)
-        for o, c in zip(e.outs, carries):
-            self.set(o, c)
+        return results, carries
 
     def _grown_lists(self, e, body, off, trips, carries):
         """A list carry that every iteration grows by the same number of
@@ -1245,6 +1296,7 @@ _OP_CODE: dict = {}
 # the operations _Infer.eqn evaluates otherwise than by _Infer.simple, and
 # those _Rewriter.eqn rewrites by name after its general rewrites
 # (tests/test_compile10.py checks them against the names the methods compare)
+_NOT_SET = object()       # (a Var without an example: _Infer.set)
 _INFER_OWN = frozenset({
     "cond", "for_loop", "while_loop", "checkpoint_forward", "checkpoint_backward",
     "new_stack", "copy_stack", "push", "pop", "list_get", "list_index_add", "len",

@@ -761,7 +761,7 @@ class ControlFlowMixin:
         # them (accs = [z, ...]) hold the carry in the loop and the output
         # after it
         self.refuse_unknown_in_place(s, names, inits, rb)
-        self.refuse_kept_then_written(s)
+        self.refuse_kept_then_written(s, rb.kept_any)
         same = {a: p_ for n, a, p_ in zip(names, inits, params)
                 if isinstance(a, Var) and (not n.startswith("$") or n.startswith(LIVE_PREFIX))
                 and not rebound(n, a)}
@@ -972,7 +972,7 @@ class ControlFlowMixin:
                                         f".copy())", cls=S2SGradError,
                                      construct="augmented assignment in a loop")
 
-    def refuse_kept_then_written(self, s):
+    def refuse_kept_then_written(self, s, kept_any=None):
         """``rows.append(a)`` in a loop, and ``a`` written in place while the
         list still holds it (``a[i] = v`` in the next iteration, ``a += v``
         after the append): NumPy's list holds the one array several times,
@@ -1004,7 +1004,7 @@ class ControlFlowMixin:
             if not pairs:
                 pairs.append(self._memory_groups(s))
             return (a, b) in pairs[0]
-        found = kept_then_written(s.body, may_be_array, is_reference, shares)
+        found = kept_then_written(s.body, may_be_array, is_reference, shares, kept_any)
         if found is None:
             return
         name, node, st = found[:3]

@@ -241,6 +241,9 @@ class Rebindings:
                 seen.add(name)
                 assigned.append(name)
 
+        # (and whether a statement puts an array into a list, the question
+        # kept_then_written asks first: the same walk as _kept_in_list's)
+        kept = False
         for st in stmts:
             for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
                                + COMPREHENSIONS):
@@ -248,11 +251,15 @@ class Rebindings:
                 if isinstance(n, ast.Name):
                     if isinstance(n.ctx, ast.Store):
                         stores.append(n)
-                elif isinstance(n, ast.AugAssign):
+                    continue
+                if isinstance(n, ast.AugAssign):
                     # (its target is reached in the same walk: rebinds_plainly's
                     # walk of every node finds no other augmented assignment
                     # whose target this walk reaches)
                     aug.add(id(n.target))
+                if not kept and isinstance(n, (ast.Call, ast.AugAssign)):
+                    kept = any(_root_name(it) is not None for it in _list_items(n))
+        self.kept_any = kept          # any(_kept_in_list(st) for st in stmts)
         self.stores = {n.id for n in stores}
         self.plain = {n.id for n in stores if id(n) not in aug}
         self.assigned = assigned      # assigned_in(stmts)
@@ -565,23 +572,27 @@ def _kept_in_list(st, is_reference=None):
     out = []
     for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
                        + COMPREHENSIONS):
-        items = ()
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
-            if n.func.attr == "append" and len(n.args) == 1:
-                items = n.args
-            elif n.func.attr == "insert" and len(n.args) == 2:
-                items = n.args[1:]
-            elif n.func.attr == "extend" and len(n.args) == 1 and \
-                    isinstance(n.args[0], (ast.List, ast.Tuple)):
-                items = n.args[0].elts
-        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and \
-                isinstance(n.value, (ast.List, ast.Tuple)):
-            items = n.value.elts
-        for it in items:
+        for it in _list_items(n):
             name = _root_name(it)
             if name is not None and (is_reference is None or is_reference(name, it)):
                 out.append((name, n))
     return out
+
+
+def _list_items(n):
+    """The items node ``n`` puts into a list (:func:`_kept_in_list`)."""
+    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+        if n.func.attr == "append" and len(n.args) == 1:
+            return n.args
+        if n.func.attr == "insert" and len(n.args) == 2:
+            return n.args[1:]
+        if n.func.attr == "extend" and len(n.args) == 1 and \
+                isinstance(n.args[0], (ast.List, ast.Tuple)):
+            return n.args[0].elts
+    elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and \
+            isinstance(n.value, (ast.List, ast.Tuple)):
+        return n.value.elts
+    return ()
 
 
 def _writes_into(st, name, aug_name):
@@ -653,7 +664,7 @@ def _events(stmts, path, may_be_array, is_reference, out):
     return out
 
 
-def kept_then_written(body, may_be_array, is_reference=None, shares=None):
+def kept_then_written(body, may_be_array, is_reference=None, shares=None, kept_any=None):
     """In a loop body: an array put into a list by reference (``rows.append(a)``)
     and written in place while the list still holds it -- later in the same
     iteration, or in a later one before ``a`` is rebound (``a[i] = v`` then
@@ -665,8 +676,12 @@ def kept_then_written(body, may_be_array, is_reference=None, shares=None):
     loop's body are that loop's own check."""
     # (no pair without an array put into a list: the events' walks -- one
     # per statement and name -- only where some statement can put one; a
-    # statement's whole walk finds every item its events would)
-    if not any(_kept_in_list(st) for st in body):
+    # statement's whole walk finds every item its events would; ``kept_any``:
+    # that answer, from a walk of the same statements made already --
+    # Rebindings.kept_any)
+    if kept_any is None:
+        kept_any = any(_kept_in_list(st) for st in body)
+    if not kept_any:
         return None
     ev = _events(body, (), may_be_array, is_reference, [])
     n = len(ev)
