@@ -3,8 +3,8 @@ logistic and softmax links (perf-loops11), the strict copies of eigh/eig/svd
 that rules use to recompute factors (linalg10: reached through a second
 derivative of eigvalsh/eigvals/singular values/the matrix 2-norm),
 scipy.linalg.eigh_tridiagonal, np.add.reduceat and its adjoint, the
-complement mask of the full QR/SVD rules (ports10), and logaddexp's repaired
-gap.  Each is checked against central differences in float64, in float32,
+complement mask of the full QR/SVD rules (ports10), logaddexp's repaired
+gap, and the layout check of a loop carry (trust10).  Each is checked against central differences in float64, in float32,
 and by the forward/reverse identity (test_jvp_identity reads SPECS)."""
 import numpy as np
 import pytest
@@ -95,6 +95,10 @@ def _gap(x, y):
     return _wsum(np.tanh(runtime.logaddexp_gap(x, y)))
 
 
+def _layout(v, w):
+    return _wsum(runtime.layout_checked(v * 2.0, w, what="a loop carry"))
+
+
 SPECS = [
     Spec("sigmoid_link", _sigmoid, (Z,)),
     Spec("sigmoid_link", _sigmoid_ratio, (Z,), id="sigmoid_link-ratio"),
@@ -111,6 +115,7 @@ SPECS = [
     Spec("unreduceat", _unreduceat, (Y,)),
     Spec("complement_mask", _complement, (normal(4, 5),)),
     Spec("logaddexp_gap", _logaddexp, (Z, Y), wrt=(0, 1)),
+    Spec("layout_checked", _layout, (Z, Z), wrt=(0, 1)),
     Spec("logaddexp_gap", _gap, (Z, normal(3)), wrt=(0, 1), id="logaddexp_gap-direct"),
 ]
 
@@ -118,3 +123,9 @@ SPECS = [
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 def test_spec(spec):
     check_spec(spec)
+
+
+def test_layout_checked_refuses_other_strides():
+    with pytest.raises(ValueError, match="another memory layout"):
+        runtime.layout_checked(Z, np.asfortranarray(Z), what="a loop carry")
+    assert runtime.layout_checked(Z, Z.copy()) is Z
