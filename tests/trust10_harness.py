@@ -58,6 +58,7 @@ import numpy as np
 
 import s2sgrad
 from s2sgrad import S2SGradError
+from tests.trust8_harness import _get, _paths, _set   # (the leaf walk of a tree of arguments)
 
 FAMILIES = ("higher", "kinks", "methods", "control", "dtypes", "trees", "layouts")
 
@@ -408,36 +409,6 @@ def load(src):
     ns = mod.__dict__
     exec(compile(full, filename, "exec"), ns)
     return ns
-
-
-def _paths(v, path=()):
-    if isinstance(v, dict):
-        for k in v:
-            yield from _paths(v[k], path + (k,))
-    elif isinstance(v, (list, tuple)):
-        for i, w in enumerate(v):
-            yield from _paths(w, path + (i,))
-    else:
-        yield path
-
-
-def _get(v, path):
-    for k in path:
-        v = v[k]
-    return v
-
-
-def _set(v, path, new):
-    if not path:
-        return new
-    k = path[0]
-    if isinstance(v, tuple):
-        lst = list(v)
-        lst[k] = _set(v[k], path[1:], new)
-        return type(v)._make(lst) if hasattr(v, "_fields") else tuple(lst)
-    v = copy.copy(v)
-    v[k] = _set(v[k], path[1:], new)
-    return v
 
 
 def _loss(out, aux):

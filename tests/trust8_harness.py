@@ -390,7 +390,7 @@ def _set(v, path, new):
     if isinstance(v, tuple):
         lst = list(v)
         lst[k] = _set(v[k], path[1:], new)
-        return tuple(lst)
+        return type(v)._make(lst) if hasattr(v, "_fields") else tuple(lst)
     v = copy.copy(v)
     v[k] = _set(v[k], path[1:], new)
     return v
