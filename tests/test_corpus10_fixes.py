@@ -549,3 +549,22 @@ def test_dict_carry_other_changes_refused(f):
     with pytest.raises(S2SGradError, match=r"test_corpus10_fixes.py:\d+: the dict '[de]' is "
                                            r"changed in this loop"):
         grad(f)(rnd(3), 300)
+
+
+def test_logaddexp_with_a_finite_constant_needs_no_repair():
+    """logaddexp(0.0, z) (softplus, logistic regression) can never have both
+    operands infinite and equal: its partials are plain sigmoids of z (which
+    the peephole folds into the product before them), no logaddexp_gap."""
+    def softplus_loss(w, X):
+        return np.mean(np.logaddexp(0.0, X @ w))
+
+    X, w = rnd(6, 3), rnd(3)
+    g = grad(softplus_loss)
+    got = g(w, X)
+    want = X.T @ (1.0 / (1.0 + np.exp(-(X @ w)))) / 6
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert "logaddexp_gap" not in g.source
+    # two run-time operands keep the repair
+    g2 = grad(lambda a, b: np.sum(np.logaddexp(a, b)))
+    g2(rnd(3), rnd(3))
+    assert "logaddexp_gap" in g2.source

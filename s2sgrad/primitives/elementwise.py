@@ -292,8 +292,22 @@ defprim("softmax_link", runtime.softmax_link, sig="a, z, axis, /", vjp=_softmax_
 # so a zero cotangent there stays 0, not 0 * NaN.
 # The gap x - y with that repair is runtime.logaddexp_gap (one reduction
 # tests for a NaN; four elementwise passes on every call were 3x the cost of
-# softplus's gradient); its slope is 1, and 0 at a repaired entry.
+# softplus's gradient); its slope is 1, and 0 at a repaired entry.  With a
+# finite constant operand (softplus's logaddexp(0, z)) x == y is never
+# infinite, so the gap is a plain subtract, which the peephole folds into
+# the product before it (logistic regression's -0.5 * w).
+def _finite_const(a) -> bool:
+    if not isinstance(a, Const):
+        return False
+    try:
+        return bool(np.all(np.isfinite(a.value)))
+    except TypeError:
+        return False
+
+
 def _logaddexp_partials(em, out, x, y):
+    if _finite_const(x) or _finite_const(y):
+        return [em.call("sigmoid", em.subtract(x, y)), em.call("sigmoid", em.subtract(y, x))]
     d = em.call("logaddexp_gap", x, y)
     return [em.call("sigmoid", d), em.call("sigmoid", em.negative(d))]
 
