@@ -942,7 +942,7 @@ __all__ += ["small_mask"]
 def extreme_weights(s, largest=True):
     """The weights of the largest (smallest) singular values for the matrix
     2-norm's (-2's) gradient ``U diag(w) V^H``: 1 / k on the k values within
-    ``8 max(m, n) eps max(s)`` of the extreme, 0 elsewhere.  An exact tie
+    ``8 r eps max(s)`` (r = min(m, n) singular values) of the extreme, 0 elsewhere.  An exact tie
     comes out of LAPACK split by a few eps (measured <= 20 eps max(s) for
     n <= 100), and the tie convention (split equally, as np.max) must see it:
     with only the computed largest, the weight went to one vector of LAPACK's

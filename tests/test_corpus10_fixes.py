@@ -559,8 +559,9 @@ def test_logaddexp_with_a_finite_constant_needs_no_repair():
         return np.mean(np.logaddexp(0.0, X @ w))
 
     X, w = rnd(6, 3), rnd(3)
-    g = grad(softplus_loss)
-    got = g(w, X)
+    g = value_and_grad(softplus_loss)
+    value, got = g(w, X)
+    assert value == softplus_loss(w, X)
     want = X.T @ (1.0 / (1.0 + np.exp(-(X @ w)))) / 6
     np.testing.assert_allclose(got, want, rtol=1e-13)
     assert "logaddexp_gap" not in g.source
