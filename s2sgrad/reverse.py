@@ -27,6 +27,7 @@ import dataclasses
 
 from . import remat as _ckpt
 from .errors import NonDifferentiableError, S2SGradError
+from .masking import sink_masks
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, rename_reads
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
@@ -923,7 +924,10 @@ def grad_func(func: Func, wrt: list[int], seed_results: list[int], *, keep_value
     results = (list(func.results) if keep_values else []) + grads
     info = dict(func.info)
     info.update(kind="grad", wrt=list(wrt), nparams_primal=len(func.params))
-    return Func(name or f"{func.name}_grad", params, body, results, func.filename, info)
+    # a cotangent masked by a where is 0 where the mask drops it, also past
+    # partials that are not finite there (the double-where NaN): s2sgrad.masking
+    return sink_masks(Func(name or f"{func.name}_grad", params, body, results, func.filename,
+                           info))
 
 
 _EXTERNAL_LOADS = ("load_global", "load_cell", "load_object", "load_attr", "load_item")

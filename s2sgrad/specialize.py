@@ -2404,6 +2404,7 @@ def specialize(func: Func, leaves, identity=()) -> Func | None:
 
 def _specialize(func: Func, leaves, identity=()) -> Func | None:
     from .optimize import cse, dce, forward_invariant_carries, hoist_invariants, prune_stacks
+    from .masking import sink_masks
     inf = infer(func, leaves)
     if inf is None:
         return None
@@ -2419,7 +2420,9 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     f = Func(func.name, func.params, body, results, func.filename, func.info)
     if identity:
         f = _identity_products(f, inf, [func.params[i] for i in identity])
-    f = forward_invariant_carries(_elide_broadcasts(f, inf, rw.lazy))
+    # (masks of cotangents move on past the unbroadcasts the shapes dropped:
+    # s2sgrad.masking)
+    f = forward_invariant_carries(sink_masks(_elide_broadcasts(f, inf, rw.lazy)))
     # (twice: a value the first round leaves with one use joins a chain;
     # a round that rewrote nothing leaves nothing for DCE, which is idempotent;
     # the second round revisits only the chains the first one changed: memo)

@@ -49,7 +49,7 @@ import numpy as np
 from ..errors import S2SGradError
 from ..ir import Const
 from .core import (const_value, defmethod, defprim, fresh_shape, get, needs_static,
-                   register_object, shape_fresh, shape_of)
+                   register_object, shape_elementwise, shape_fresh, shape_of)
 from .shape_ops import (_pieces, _reshape_to, _unjoin_jvp, _unjoin_vjp, _zeros_for_none,
                         positional_printer, single_piece, split_counter)
 from .. import runtime
@@ -577,6 +577,11 @@ def _select_printer(args, kwargs, eqn):
     return ast.Call(func=printing.dotted("np.select"), args=lists + extra, keywords=[])
 
 
+def _select_shape(args, kwargs):
+    # np.select broadcasts its conditions, choices and default together
+    return shape_elementwise(args, kwargs)
+
+
 def _select_vjp(em, g, out, *ops, n):
     n = n.value
     conds, choices, default = ops[:n], ops[n:2 * n], ops[2 * n]
@@ -598,7 +603,7 @@ def _select_jvp(em, dots, out, *ops, n):
 
 
 defprim("select", _select_impl, sig="*ops, n", aliases=(np.select,), canonicalize=_select_canonical,
-        vjp=_select_vjp, jvp=_select_jvp, shape=shape_fresh, printer=_select_printer,
+        vjp=_select_vjp, jvp=_select_jvp, shape=_select_shape, printer=_select_printer,
         doc="np.select(conds, choices, default): the cotangent goes to the operand the first "
             "true condition picks (default where none is).")
 
