@@ -60,6 +60,7 @@ from .ir import Block, Const, Eqn, Func, Var
 from .primitives import core as P
 
 _UNARY = ("negative", "positive", "conjugate", "real", "imag")
+_SCALING = ("multiply", "divide")
 
 
 def _zero(a) -> bool:
@@ -145,6 +146,7 @@ class _Sinker:
         self.dead: set = set()
         self.replaced: dict = {}                     # id(eqn) -> its replacement
         self.made: set = set()                       # ids of the moved masks
+        self.kept: set = set()                       # unbroadcasts already masked again
         work = [e for e in block.eqns if self._sinkable(e) is not None]
         work.reverse()
         while work:
@@ -165,7 +167,7 @@ class _Sinker:
                 self.replaced[id(u)] = new
                 # the moved mask, and any mask now read by the new step
                 work.append(new[-1])
-                for a in (a for ne in new[:-1] for a in ne.atoms()):
+                for a in (a for ne in new for a in ne.atoms() if a is not m):
                     d = self.defs.get(a) if isinstance(a, Var) else None
                     if d is not None and self._sinkable(d) is not None:
                         work.append(d)
@@ -203,7 +205,7 @@ class _Sinker:
         """The equations replacing ``u`` (a use of mask ``m``) with the mask
         moved below it, or None if ``u`` is not a step."""
         c, g, slot, zero = mk
-        if len(u.outs) != 1 or u.kwargs or u.params or not _derived(u):
+        if len(u.outs) != 1 or u.kwargs or u.params or not _derived(u) or id(u) in self.kept:
             return None
         name = u.prim.name
         args = list(u.args)
@@ -224,6 +226,27 @@ class _Sinker:
                 if mk2 is None or mk2[0] is not c or mk2[2] != slot:
                     return None
                 others[a] = (d, mk2[1])
+        elif name == "where" and len(args) == 3:
+            # the same mask again (a mask the unbroadcast step below copied,
+            # once the shapes showed the unbroadcast was none): one is enough
+            pos = 1 if args[1] is m and _zero(args[2]) else \
+                2 if args[2] is m and _zero(args[1]) else 0
+            k = args[0]
+            d = self.defs.get(k) if isinstance(k, Var) else None
+            same = pos and (k is c and pos == slot or
+                            pos != slot and d is not None and d.prim.name == "logical_not"
+                            and d.args[0] is c and len(d.args) == 1 and not d.kwargs)
+            if not same:
+                return None
+            wargs = (c, g, zero) if slot == 1 else (c, zero, g)
+            return self._commit(u, [Eqn(self.where, wargs, {}, u.outs, {}, u.loc)], {})
+        elif name == "unbroadcast" and len(args) == 2 and args[0] is m and isinstance(c, Var):
+            # (only where a product or quotient follows: a sum that is the
+            # gradient itself, or goes on into a matmul, needs no mask)
+            if not any(e is not None and e.prim.name in _SCALING for e in
+                       self.uses.get(u.outs[0], ())):
+                return None
+            return self._through_unbroadcast(u, m, c, slot, zero)
         else:
             return None
         new_args = [g if a is m else others[a][1] if a in others else a for a in args]
@@ -231,8 +254,33 @@ class _Sinker:
         val = P.Emitter(scratch, loc=u.loc).call(u.prim, *new_args)
         w = Eqn(self.where, (c, val, zero) if slot == 1 else (c, zero, val), {}, u.outs, {},
                 u.loc)
-        new = [*scratch.eqns, w]
-        self.made.add(id(w))
+        return self._commit(u, [*scratch.eqns, w], others)
+
+    def _through_unbroadcast(self, u, m, c, slot, zero):
+        """``s = unbroadcast(m, x)``, a sum of the mask's positions down to
+        x's shape (or nothing, when the shapes turn out equal): ``s`` is 0
+        wherever every position summed into it is masked, so it is masked
+        again with the positions of x that receive a kept one,
+        ``unbroadcast(broadcast_like(c, m), x)`` (a count: nonzero is kept;
+        ``not c`` for ``where(c, 0, g)``).  ``m``'s own where stays (the sum
+        needs it).  Where the shapes turn out equal, specialisation drops
+        both unbroadcasts and the two masks merge again (the where step).""" 
+        x = u.args[1]
+        scratch = Block()
+        em = P.Emitter(scratch, loc=u.loc)
+        kept = c if slot == 1 else em.call("logical_not", c)
+        keep = em.call("unbroadcast", em.call("broadcast_like", kept, m), x)
+        s = Var(u.outs[0].hint)
+        s.shape = u.outs[0].shape
+        again = Eqn(u.prim, u.args, {}, (s,), {}, u.loc)
+        self.kept.add(id(again))
+        w = Eqn(self.where, (keep, s, zero), {}, u.outs, {}, u.loc)
+        return self._commit(u, [*scratch.eqns, again, w], {})
+
+    def _commit(self, u, new, others):
+        """Record ``new`` as ``u``'s replacement (uses, definitions); drop
+        merged masks nothing reads any more."""
+        self.made.add(id(new[-1]))
         self._unuse(u)
         for ne in new:
             self.local.add(id(ne))

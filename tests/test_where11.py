@@ -323,3 +323,81 @@ def test_generic_code_without_specialisation(monkeypatch):
         x = np.abs(X) if f is entropy else X
         r = grad(f)(x)
         assert np.all(r[x <= 0] == 0) and np.all(np.isfinite(r)), f.__name__
+
+
+def test_hessian_external_mask():
+    # hessian compiles shape-generic code: the mask (data) and the branch
+    # have shapes not known equal there; the mask is copied past the
+    # unbroadcast (s2sgrad.masking._through_unbroadcast)
+    def f(p, m):
+        return np.sum(np.where(m, np.log(p), -1e9))
+    m = XS > 0
+    want = np.where(m, -1 / np.where(m, XS, 1) ** 2, 0.0)
+    np.testing.assert_allclose(hessian(f)(XS, m), np.diag(want), rtol=1e-12)
+
+
+def test_mask_with_more_dimensions_than_the_branch():
+    # a column of theta every row drops: derivative 0 (log(0) or log(<0) there)
+    def f(theta, M):
+        return np.sum(np.where(M, np.log(theta), 0.0))
+    theta = np.array([0.0, 2.0, -1.0, 0.5])
+    M = np.array([[False, True, False, True], [False, True, True, False]])
+    g = grad(f)(theta, M)
+    np.testing.assert_array_equal(g, [0.0, 1.0, -1.0, 2.0])
+    g32 = grad(f)(theta.astype(np.float32), M)
+    assert g32.dtype == np.float32
+    np.testing.assert_array_equal(g32, [0.0, 1.0, -1.0, 2.0])
+    # against differences where the derivative exists (theta > 0, kept)
+    th = np.array([0.3, 2.0, 1.5, 0.5])
+    np.testing.assert_allclose(grad(f)(th, M), fd_grad(f, (th, M), 0), rtol=1e-6)
+    # and the hessian (generic code)
+    h = hessian(f)(theta, M)
+    np.testing.assert_array_equal(np.diag(h), [0.0, -0.5, -1.0, -4.0])
+
+
+def test_generated_code_masks_once():
+    # a mask from data: the shape-generic unbroadcast is dropped by the
+    # specialisation and the mask copied past it merges with the original
+    def f(w, X, y, valid):
+        return np.sum(np.where(valid, (X @ w - y) ** 2, 0.0))
+    rng = np.random.default_rng(5)
+    Xd, y = rng.normal(size=(6, 2)), rng.normal(size=6)
+    g = grad(f)
+    g(np.ones(2), Xd, y, y > 0)
+    code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
+    assert sum(ln.count("np.where(") for ln in code) == 1, g.source
+    assert not any("unbroadcast" in ln or "broadcast_like" in ln for ln in code), g.source
+
+
+def test_deterministic_source():
+    srcs = set()
+    for _ in range(2):
+        g = grad(nested)
+        g(X)
+        srcs.add(g.source)
+    assert len(srcs) == 1
+
+
+@pytest.mark.parametrize("fn", [np.nansum, np.nanmean, np.nanvar, np.nanstd, np.nanmax,
+                                np.nanmin, np.nanprod])
+def test_nan_reductions_of_products(fn):
+    # a column partly NaN and one all NaN, reduced along axis 0, then a
+    # weighted nansum of the (partly NaN) results
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 3))
+    A[[0, 2], 1] = np.nan
+    A[:, 2] = np.nan
+
+    def f(s, A):
+        return np.nansum(fn(A * s, axis=0) * np.array([1.0, 2.0, 3.0]))
+    s = np.array([1.5, 0.7, 2.0])
+    g = grad(f)(s, A)
+    assert g[2] == 0
+    np.testing.assert_allclose(g, fd_grad(f, (s, A), 0), rtol=1e-6, atol=1e-8)
+    # and of a scalar parameter over a partly-NaN vector
+    a = np.array([np.nan, 2.0, 3.0, np.nan, 5.0])
+
+    def f1(s, a):
+        return fn(a * s)
+    g1 = grad(f1)(np.array(1.5), a)
+    np.testing.assert_allclose(g1, fd_grad(f1, (np.array(1.5), a), 0), rtol=1e-6)

@@ -1170,12 +1170,9 @@ ellipsis write             | = _ellipsis_write(t, x)
 # Rows whose gradient is known to differ from finite differences, with the
 # reason.  They are counted as wrong (tools/probe_coverage.py prints them);
 # tests/primitives/test_cov7.py fails on any wrong row not listed here.
-KNOWN_WRONG = {
-    "nansum of NaNs": "NaN gradient where the true one is 0: nansum's cotangent is 0 at a "
-                      "NaN product, and the product's rule multiplies that 0 by the NaN "
-                      "factor (JAX and autograd give NaN too); mask before the arithmetic: "
-                      "np.where(np.isnan(a), 0.0, a) * y",
-}
+# ("nansum of NaNs", a NaN gradient from 0 times a NaN partial, is right
+# since session 24: s2sgrad/masking.py)
+KNOWN_WRONG: dict = {}
 
 
 def rows():
