@@ -18,10 +18,10 @@ and ``where(c, op(g, ...), 0)`` agree wherever ``c`` holds, bit for bit (the
 same operation on the same numbers), and where ``c`` does not hold the
 second is 0 instead of ``0 * partial`` -- 0, -0, or NaN when the partial is
 not finite.  Repeating this moves the mask down the chain to the first
-operation that is not such a step (a reduction, a matmul, an unbroadcast, a
-gather or scatter, an addition of an unmasked cotangent, a read from another
-block, a result): there the cotangent leaves the positionwise chain and the
-masked positions already hold exact zeros.  Broadcasting operands are fine:
+operation that is not such a step (a reduction, a matmul, a gather or
+scatter, an addition of an unmasked cotangent, a read from another block, a
+result): there the cotangent leaves the positionwise chain and the masked
+positions already hold exact zeros.  Broadcasting operands are fine:
 NumPy's broadcast lines up ``c``, ``g`` and the other operands the same way
 in both spellings, and the result has the same shape.
 
@@ -29,25 +29,43 @@ Steps (``m = where(c, g, 0)`` or ``where(c, 0, g)``, ``0`` a constant zero):
 
 - ``multiply`` with ``m`` as any operand; ``divide`` with ``m`` the numerator
   only; ``negative``, ``positive``, ``conjugate``, ``real``, ``imag``;
-- ``where(c2, m, 0)`` / ``where(c2, 0, m)`` (another mask: both end up at the
-  exit, as nested selections);
 - ``add``/``subtract`` of two masks with the same condition (the same Var)
   and the same zero branch: ``where(c, g1 + g2, 0)``, one mask for the sum
-  (the two terms of a product rule, ``x * log(x)``, meet again here).
+  (the two terms of a product rule, ``x * log(x)``, meet again here);
+- ``where`` with the same mask again (the same condition, or its
+  ``logical_not`` with the other branch): dropped, one mask is enough;
+- ``s = unbroadcast(m, x)`` (shapes not known equal when compiling, or a
+  mask with more dimensions than the branch) followed by a product or a
+  quotient: ``m`` stays, and ``s`` is masked again with the positions of x
+  that receive at least one kept position (``_through_unbroadcast``).
+  Specialisation drops the unbroadcasts where the shapes are equal, and the
+  two masks merge by the step above.
+
+Another ``where`` (another condition), a reduction, matmul, reshape or
+index, an addition of an unmasked cotangent, a read from another block or a
+result ends the chain.
 
 A mask with several such uses is sunk into each (one ``where`` per use; the
 chains usually meet again at an addition, where they merge).  A mask with a
 use that is not a step keeps its ``where`` for that use.
 
-Only adjoint code is rewritten: equations whose location is of kind
-``"adjoint"`` (:meth:`s2sgrad.reverse.Reverser._adjoint_loc`); the primal
-computation the gradient function repeats keeps NumPy's values (a user's
-``where(c, x, 0) * inf`` is NaN where ``c`` is false, as NumPy says).
+Only adjoint code is rewritten: masks whose location is of kind
+``"adjoint"`` (:meth:`s2sgrad.reverse.Reverser._adjoint_loc`), moved through
+adjoint code or its tangent (forward over reverse); the primal computation
+the gradient function repeats keeps NumPy's values (a user's ``where(c, x,
+0) * inf`` is NaN where ``c`` is false, as NumPy says), and so does the
+tangent of a user's ``where``.
 
 Cost: the same number of passes as before for a chain (one ``where`` either
 way, and ``where(c, 1.0, 0.0) * p`` becomes ``where(c, p, 0.0)``: one pass
 less); one extra ``where`` per extra branch of the chain that does not meet
-again.  Code without a masking ``where`` in its adjoint is returned as it is.
+again; past a broadcast sum, a count of the mask's kept positions and a
+``where`` on the summed side (none in specialised code of equal shapes).
+Code without a masking ``where`` in its adjoint is returned as it is.
+Rounding: kept positions see the same operations, but a later pass may
+place a scalar factor differently (the peephole moved ``2 * ...`` of
+``(X @ w - y) ** 2``'s derivative past the matmul; the mask now stops it
+there): differences of a rounding at most, none for powers of two.
 
 Second order: the gradient's own adjoint code is again masked and sunk when
 it is differentiated (this pass runs at the end of every

@@ -401,3 +401,29 @@ def test_nan_reductions_of_products(fn):
         return fn(a * s)
     g1 = grad(f1)(np.array(1.5), a)
     np.testing.assert_allclose(g1, fd_grad(f1, (np.array(1.5), a), 0), rtol=1e-6)
+
+
+def test_in_a_loop():
+    def f(x):
+        y = x
+        for _ in range(3):
+            y = np.where(y > 0, np.sqrt(y), 0.0)
+        return np.sum(y)
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    g = grad(f)(x)
+    want = np.where(x > 0, 0.125 * np.abs(x) ** -0.875, 0.0)
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    assert np.all(g[x <= 0] == 0)
+
+    # a runtime trip count (a loop the backward sweep reverses)
+    def h(x, n):
+        y = x
+        for _ in range(n):
+            y = np.where(y > 0, np.log(y) + 2.0, 0.0)
+        return np.sum(y)
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    g = grad(h)(x, 2)
+    keep = (x > 0) & (np.log(np.where(x > 0, x, 1)) + 2.0 > 0)
+    want = np.where(keep, 1 / (np.where(x > 0, x, 1) * (np.log(np.where(x > 0, x, 1)) + 2.0)),
+                    0.0)
+    np.testing.assert_allclose(g, want, rtol=1e-12)
