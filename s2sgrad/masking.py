@@ -74,6 +74,8 @@ by selecting tangents, so the sunk mask also selects them.
 """
 from __future__ import annotations
 
+import cmath
+
 from .ir import Block, Const, Eqn, Func, Var
 from .primitives import core as P
 
@@ -109,8 +111,10 @@ def _mask(e, where_prim):
 
 
 def _value(a) -> bool:
-    # a cotangent: a Var, or a float/complex constant (a folded seed)
-    return isinstance(a, Var) or (isinstance(a, Const) and type(a.value) in (float, complex))
+    # a cotangent: a Var, or a finite float/complex constant (a folded seed;
+    # a rule's where(ok, 0.0, nan) makes NaNs on purpose)
+    return isinstance(a, Var) or (isinstance(a, Const) and type(a.value) in (float, complex)
+                                  and cmath.isfinite(a.value))
 
 
 def sink_masks(func: Func) -> Func:
