@@ -427,3 +427,15 @@ def test_in_a_loop():
     want = np.where(keep, 1 / (np.where(x > 0, x, 1) * (np.log(np.where(x > 0, x, 1)) + 2.0)),
                     0.0)
     np.testing.assert_allclose(g, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_jacobian_and_vjp(mode):
+    def f(x):
+        return np.where(x > 0, np.sqrt(x), 0.0)
+    x = np.array([-1.0, 0.0, 4.0, 0.25])
+    J = s2sgrad.jacobian(f, mode=mode)(x)
+    np.testing.assert_array_equal(J, np.diag([0.0, 0.0, 0.25, 1.0]))
+    out, pullback = s2sgrad.vjp(f)(x)
+    np.testing.assert_array_equal(out, f(x))
+    np.testing.assert_array_equal(pullback(np.ones(4)), [0.0, 0.0, 0.25, 1.0])
