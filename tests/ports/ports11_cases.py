@@ -1225,6 +1225,49 @@ _BASIS_LINALG = ("expm_frechet_both", "solve_sylvester", "rq", "sinm", "pinvh",
                  "fractional_matrix_power_half", "solveh_banded_upper", "cond_2")
 
 
+def checkpoint_check(case):
+    """``value_and_grad`` and ``hvp`` under each checkpoint schedule against
+    the same without (itself checked against differences by the loops
+    area), for a scalar function of the loop program (``sum(u * f)``)."""
+    def check(f, args, mode):
+        sched = {"sqrt": "sqrt", "binomial": s2sgrad.Binomial(snapshots=2),
+                 "budget": s2sgrad.Budget(bytes=100)}[mode]
+        wrt = case.wrt if len(case.wrt) > 1 else case.wrt[0]
+        v0, g0 = s2sgrad.value_and_grad(f, wrt=wrt)(*args)
+        v1, g1 = s2sgrad.value_and_grad(f, wrt=wrt, checkpoint=sched)(*args)
+        rng = np.random.default_rng(7)
+        ws = case.wrt if len(case.wrt) > 1 else (case.wrt[0],)
+        d = tuple(rng.standard_normal(np.shape(args[w])) if np.ndim(args[w]) else 0.7 for w in ws)
+        d = d if len(ws) > 1 else d[0]
+        h0 = s2sgrad.hvp(f, wrt=wrt)(args, d)
+        h1 = s2sgrad.hvp(f, wrt=wrt, checkpoint=sched)(args, d)
+        return _all_ok(_close(v1, v0, 1e-12, 1e-14), _close(g1, g0, 1e-10, 1e-12),
+                       _close(h1, h0, 1e-9, 1e-11))
+    return check
+
+
+def checkpoint_cases():
+    """Every loop program (made scalar: ``sum(u * f(...))``) under
+    ``checkpoint="sqrt"``, ``Binomial(2)`` and ``Budget(100 bytes)``."""
+    out = []
+    for c in loop_cases():
+        if c.name in _BASIS_SKIP or any(a is not None and np.asarray(a).dtype.kind not in "fc"
+                                        for a in (c.args[w] for w in c.wrt)):
+            continue
+        f = c.function()
+        with np.errstate(all="ignore"):
+            y = f(*c.args)
+        if isinstance(y, (list, tuple, dict)):
+            continue
+        ps = ", ".join(f"p{i}" for i in range(len(c.args)))
+        u = np.round(RNG.standard_normal(np.shape(y)), 3)
+        src = (c.src + f"\n\nU = np.array({u.tolist()!r})\n\n\n"
+               f"def loss11({ps}):\n    return np.sum(U * f({ps}))\n")
+        out.append(Case("checkpoint", c.name, src, c.args, c.wrt, fname="loss11",
+                        modes=("sqrt", "binomial"), custom=checkpoint_check(c)))
+    return out
+
+
 def _takes_checkpoint():
     import inspect
     return "checkpoint" in inspect.signature(s2sgrad.grad).parameters
@@ -1237,4 +1280,5 @@ ALL = {
     "fft": fft_cases,
     "api": api_cases,
     "basis": basis_cases,
+    "checkpoint": checkpoint_cases,
 }

@@ -16,6 +16,16 @@
   with an argument or an output is now copied with what it holds
   (``runtime.snapshot``), a checkpointed loop's tape with its stored states
   and the reads its segment function binds (``schedules.Tape.snapshot``).
+* **A checkpointed loop that broke in the last step of a segment ran on.**
+  The schedule's driver learns that a loop stopped early from its
+  iteration count; a ``break`` in a segment's last step leaves a full
+  count, so the driver called the next segment, whose loop ran its body
+  once more (the loop tests its break flag after each body): value,
+  gradient and Hessian-vector products of ``for ...: if x[i] > 1: break``
+  under ``checkpoint=`` were silently wrong (the Enzyme ``break`` program
+  under ``checkpoint="sqrt"``: gradient 1.1622 for 0.92976).  A segment
+  now runs no iteration once the flag is set (``remat._segment_loop``; a
+  while loop's segment tests it in its condition).
 * **A reduction of a 0-d array over ``axis=0``/``-1``** (NumPy reduces the
   one element: ``np.sum(np.array(1.5), axis=0)``) crashed in the pullback
   (``unreduce`` put a reduced axis back); ``np.take(x, 0, axis=0)`` of a 0-d
@@ -258,3 +268,65 @@ def lambda_grad(f):
     def d(x):
         return g(x)
     return d
+
+
+# ------------------------------------------------------------------ checkpointed loops with break
+
+
+def enzyme_break(x):
+    s = 1.0
+    for i in range(x.shape[0]):
+        if x[i] > 1.0:
+            break
+        s = s * (1.0 + x[i] ** 2)
+    return s
+
+
+def break_after_update(x):
+    s = 0.5
+    for i in range(x.shape[0]):
+        s = s * np.cos(x[i]) + x[i]
+        if x[i] > 1.0:
+            break
+    return s
+
+
+def while_break(x):
+    s = 0.5
+    i = 0
+    while i < x.shape[0]:
+        s = s * np.cos(x[i]) + x[i]
+        if x[i] > 1.0:
+            break
+        i += 1
+    return s
+
+
+def _plain(f, x):
+    """Value, gradient (against differences) and one Hessian-vector product of
+    ``f`` at ``x`` without checkpointing."""
+    v, g = s2sgrad.value_and_grad(f)(x)
+    np.testing.assert_allclose(v, f(x), rtol=1e-12)
+    np.testing.assert_allclose(g, _fd(f, (x,), 0), rtol=1e-6, atol=1e-8)
+    return v, g
+
+
+@pytest.mark.parametrize("f", [enzyme_break, break_after_update, while_break])
+@pytest.mark.parametrize("pos", [1, 3, 7, None])
+@pytest.mark.parametrize("checkpoint", ["sqrt", s2sgrad.Binomial(snapshots=2),
+                                        s2sgrad.Budget(bytes=100)],
+                         ids=["sqrt", "binomial2", "budget"])
+def test_checkpointed_loop_breaking_at_a_segment_end(f, pos, checkpoint):
+    x = np.linspace(-0.6, 0.7, 8) * 0.9
+    if pos is not None:
+        x[pos] = 1.3
+    v0, g0 = _plain(f, x)
+    v1, g1 = s2sgrad.value_and_grad(f, checkpoint=checkpoint)(x)
+    np.testing.assert_allclose(v1, v0, rtol=1e-12)
+    np.testing.assert_allclose(g1, g0, rtol=1e-12, atol=1e-15)
+    d = np.linspace(1.0, -1.0, 8)
+    h0 = s2sgrad.hvp(f)((x,), d)
+    h1 = s2sgrad.hvp(f, checkpoint=checkpoint)((x,), d)
+    ref = (s2sgrad.grad(f)(x + 1e-5 * d) - s2sgrad.grad(f)(x - 1e-5 * d)) / 2e-5
+    np.testing.assert_allclose(h0, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h1, h0, rtol=1e-10, atol=1e-12)
