@@ -1133,6 +1133,24 @@ def f(x):
         return _all_ok(("ok", "") if ok else ("wrong", f"dtype {g.dtype}"),
                        _close(g, (np.cos(x0 ** 2) * 2 * x0).astype(np.float64), 1e-6, 1e-7))
     api("float32_gradient_dtype", "def f(x):\n    return np.sum(np.sin(x ** 2))\n", f32)
+
+    # torch's "modified by an inplace operation" check / JAX's immutable
+    # outputs: the residual of a least-squares fit formed in place from the
+    # output a vjp returned (test_ports11_fixes.py)
+    def vjp_out_inplace(f, args, mode):
+        X = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+        w, y = np.array([0.3, -0.2, 0.5]), np.array([0.2, 0.9, 0.4, 0.6])
+        r, pb = s2sgrad.vjp(f)(w, X)
+        r -= y
+        g = pb(r)
+        p = 1 / (1 + np.exp(-(X @ w)))
+        return _close(g, X.T @ ((p - y) * p * (1 - p)), 1e-10, 1e-12)
+    api("vjp_output_changed_in_place", "def f(w, X):\n    return 1.0 / (1.0 + np.exp(-(X @ w)))\n",
+        vjp_out_inplace)
+    # a 0-d array reduced over axis 0 (NumPy reduces its one element)
+    for k, expr in enumerate(("np.sum(a, axis=0)", "np.max(a, axis=-1)", "np.take(a, 0, axis=0)")):
+        out.append(source_case(A, f"zero_d_axis0[{expr}]",
+                               f"def f(a):\n    return np.sin({expr}) * a\n", (np.array(0.4),)))
     return out
 
 
