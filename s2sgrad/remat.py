@@ -381,7 +381,19 @@ def _segment_loop(eqn, steps, state, count_at):
     params = {k: v for k, v in eqn.params.items() if k != "checkpoint"}
     outs = tuple(_fresh(o) for o in eqn.outs)
     if eqn.prim.name == "for_loop":
-        return [], Eqn(eqn.prim, (steps,) + tuple(state), {}, outs, params, eqn.loc)
+        brk = params.get("break_at")
+        if brk is None:
+            return [], Eqn(eqn.prim, (steps,) + tuple(state), {}, outs, params, eqn.loc)
+        # a segment that starts after the loop broke runs no iteration (the
+        # loop's own test comes after each body; a break in a segment's last
+        # step leaves the driver a full count, and it calls the next segment)
+        from .reverse import _slot0
+        pre = Block()
+        em = Emitter(pre, eqn.loc)
+        go = em.call("logical_not", state[brk])
+        m = em.call("multiply", em.call("len", steps), go)
+        run = em.call("getitem", steps, m, _params={"index": slice(None, _slot0(), None)})
+        return pre.eqns, Eqn(eqn.prim, (run,) + tuple(state), {}, outs, params, eqn.loc)
     # while: keep going while the condition holds and fewer than the
     # iterations asked for have run
     pre = Block()
@@ -391,6 +403,9 @@ def _segment_loop(eqn, steps, state, count_at):
     cond = params["cond"]
     cem = Emitter(Block(list(cond.eqns)), eqn.loc)
     more = cem.call("less", cond.params[count_at], limit)
+    if params.get("break_at") is not None:       # not after a break (see the for loop's)
+        more = cem.call("logical_and", more, cem.call("logical_not",
+                                                      cond.params[params["break_at"]]))
     both = cem.call("logical_and", cond.results[0], more)
     params["cond"] = Block(cem.block.eqns, list(cond.params), [both])
     return pre.eqns, Eqn(eqn.prim, tuple(state), {}, outs, params, eqn.loc)

@@ -1017,8 +1017,34 @@ def split_vjp(g: Func, nprimal: int, nout: int, nvalues: int | None = None,
         groups = IRAliases(g)
         outside = {groups.find(v) for v in primal_params} | {
             groups.find(e.outs[0]) for e in fwd_eqns if e.prim.name in _EXTERNAL_LOADS}
+        # the outputs (and aux) handed to the caller, who may change them in
+        # place before calling the pullback (``r, pb = vjp(f)(w); r -= y; pb(r)``)
+        outside |= {groups.find(v) for v in g.results[:nvalues] if isinstance(v, Var)}
+        # a tape holds what its pushes pushed (the carry ``h = x`` of a loop's
+        # first step, an array also appended to an output list): by value
+        pushed: dict = {}
+
+        def collect(eqns):
+            for e in eqns:
+                if e.prim.name == "push":
+                    pushed.setdefault(e.args[0], []).extend(e.args[1:])
+                for b in e.blocks():
+                    collect(b.eqns)
+        collect(fwd_eqns)
+        seen_tapes: set = set()
+
+        def shared(v):
+            if not isinstance(v, Var):
+                return False
+            if groups.find(v) in outside:
+                return True
+            if v in pushed and v not in seen_tapes:
+                seen_tapes.add(v)
+                return any(shared(a) for a in pushed[v])
+            return False
         for k, r in enumerate(residuals):
-            if groups.find(r) in outside and P.shape_of(r) not in (P.SCALAR, LIST):
+            seen_tapes.clear()
+            if shared(r) and P.shape_of(r) is not P.SCALAR:
                 c = Var(r.hint)
                 fwd_eqns.append(Eqn(P.get("snapshot"), (r,), {}, (c,), {}, None))
                 exported[k] = c

@@ -19,6 +19,8 @@ API adds the user's file and line).  dask arrays whose shape is not known
 """
 import numpy as np
 
+from .schedules import Tape as _Tape
+
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
            "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError"]
@@ -80,9 +82,19 @@ def check_float_output(out):
 
 def snapshot(x):
     """A copy of a NumPy array (a vjp pullback's residual that the caller may
-    change in place before calling it); anything else as it is (dask arrays
-    are not written in place, tapes and lists are the forward call's own)."""
-    return x.copy() if type(x) is np.ndarray else x
+    change in place before calling it); a list or tuple (a loop's tape) with
+    its NumPy arrays copied (the tape is the forward call's own, but what it
+    holds may be an argument, ``h = x`` pushed by the first step, or an array
+    handed to the caller in the output); anything else as it is (dask arrays
+    are not written in place)."""
+    t = type(x)
+    if t is np.ndarray:
+        return x.copy()
+    if t is list or t is tuple:
+        return t(snapshot(v) for v in x)
+    if t is _Tape:                   # a checkpointed loop's stored states
+        return x.snapshot(snapshot)
+    return x
 
 
 def check_unshared(written, *others, names=(), where=""):
@@ -213,7 +225,7 @@ def unreduce(g, x, axis=None, keepdims=False):
     """Put back the axes a reduction over ``axis`` removed, then broadcast to x's shape."""
     shape = np.shape(x)
     g = _as_array_like(g, x)
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:     # (NumPy reduces a 0-d array over axis 0/-1)
         if type(axis) is int and g.ndim == len(shape) - 1:
             # put the reduced axis back as length 1 (cheaper than np.expand_dims)
             a = axis % len(shape)

@@ -327,6 +327,8 @@ def untake(g, a, indices, axis=None, mode=None):
     so an index taken twice receives both cotangents."""
     _numpy_only("np.take", g, a)
     shape = np.shape(a)
+    if not shape:
+        axis = None                  # NumPy takes a 0-d array along axis 0/-1 as if flattened
     out = np.zeros(shape, dtype=np.result_type(g, a))
     idx = np.asarray(indices)
     n = out.size if axis is None else shape[axis]

@@ -309,6 +309,19 @@ class Tape:
         self.snaps[i] = freeze(state)
         self.stats["max_snaps"] = max(self.stats["max_snaps"], len(self.snaps))
 
+    def snapshot(self, copy):
+        """This tape with ``copy`` applied to each stored state (a vjp's
+        pullback: the states may hold the caller's arrays, runtime.snapshot)."""
+        seg = self.segment
+        if seg.__defaults__:         # its reads, bound as defaults (W=W): advancing reads them
+            seg = type(seg)(seg.__code__, seg.__globals__, seg.__name__,
+                            copy(seg.__defaults__), seg.__closure__)
+            seg.__kwdefaults__ = self.segment.__kwdefaults__
+        t = Tape(seg, self.steps, self.schedule, self.count_at)
+        t.snaps = {i: copy(st) for i, st in self.snaps.items()}
+        t.length, t.stats, t.seg_len = self.length, self.stats, self.seg_len
+        return t
+
 
 # ---------------------------------------------------------------- random generators
 

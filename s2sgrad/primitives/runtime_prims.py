@@ -82,7 +82,8 @@ runtime.SHARED_ARGUMENTS_ERROR = SharedArgumentsError
 # the residuals of a user's pullback that may share memory with an argument)
 defprim("snapshot", runtime.snapshot, sig="x, /", nondiff=True, pyname="snapshot",
         shape=lambda args, kwargs: shape_of(args[0]),
-        doc="runtime helper: a copy of a NumPy array, other values as they are.")
+        doc="runtime helper: a copy of a NumPy array (of the arrays a list or tuple holds), "
+            "other values as they are.")
 defprim("scalar_seed", runtime.scalar_seed, sig="out, /", nondiff=True, pyname="scalar_seed",
         shape=lambda args, kwargs: shape_of(args[0]))
 
