@@ -1027,19 +1027,47 @@ def may_share_memory(a, b):
 
 
 def layout_checked(v, w, what=""):
-    """``v``, refused where its strides are not ``w``'s: a loop carry whose
-    NumPy array (``w``, the memory a write through a view went into) has
-    another layout than the IR's version, so that a reshape's view-or-copy
-    in the next step would be decided on the wrong strides."""
+    """``v`` with ``w``'s strides: a loop carry whose NumPy array (``w``,
+    the memory a write through a view went into) has another layout than
+    the IR's version (``v``, a new array of its own), so that a reshape's
+    view-or-copy in the next step is decided on NumPy's strides.  The
+    values are copied into a new buffer laid out as ``w`` is (``v`` and
+    ``w`` are not read again through it).  Refused where that layout cannot
+    hold distinct values (overlapping strides) or the item sizes differ."""
     if type(v) is np.ndarray and type(w) is np.ndarray and v.size > 1 and \
             v.shape == w.shape and v.strides != w.strides:
-        raise ValueError(f"s2sgrad: {what}: the array carried to the next step was written "
-                         f"through a view and has another memory layout in NumPy "
-                         f"(strides {w.strides}) than in the generated code ({v.strides}), "
-                         f"so a reshape/ravel of it there, a view or a copy by the strides, "
-                         f"is not supported; make it contiguous at the end of the step "
-                         f"(A = np.ascontiguousarray(A)) or reshape a copy (A.copy().reshape(...))")
+        out = _with_strides(v, w.strides, w.dtype.itemsize)
+        if out is None:
+            raise ValueError(f"s2sgrad: {what}: the array carried to the next step was written "
+                             f"through a view and has another memory layout in NumPy "
+                             f"(strides {w.strides}) than in the generated code ({v.strides}), "
+                             f"so a reshape/ravel of it there, a view or a copy by the strides, "
+                             f"is not supported; make it contiguous at the end of the step "
+                             f"(A = np.ascontiguousarray(A)) or reshape a copy "
+                             f"(A.copy().reshape(...))")
+        return out
     return v
+
+
+def _with_strides(v, strides, w_size):
+    """A new array holding ``v``'s values with exactly ``strides`` (a
+    buffer of its own), or None where such strides would overlap or the
+    item sizes differ (``w_size``: NumPy's array's)."""
+    size = v.dtype.itemsize
+    if size != w_size:
+        return None
+    dims = sorted((abs(st), n) for n, st in zip(v.shape, strides) if n > 1)
+    reach = size
+    for st, n in dims:
+        if st < reach:
+            return None
+        reach = st * n
+    lo = sum(min(0, (n - 1) * st) for n, st in zip(v.shape, strides))
+    hi = sum(max(0, (n - 1) * st) for n, st in zip(v.shape, strides)) + size
+    buf = np.empty(hi - lo, dtype=np.uint8)
+    out = np.ndarray(v.shape, dtype=v.dtype, buffer=buf, offset=-lo, strides=strides)
+    out[...] = v
+    return out
 
 
 def dict_keys(d):

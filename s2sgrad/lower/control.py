@@ -911,9 +911,10 @@ class ControlFlowMixin:
         carry's value going in (or coming out of a step) was written through
         a view, NumPy's array is that memory, with strides the IR's new
         version may not have (``B = A.T; B[1] -= x``: the IR's A is then a
-        transpose of a C-ordered copy).  Those values are checked at run
-        time to have NumPy's strides (else refused, naming the loop), so
-        the next step's reshape decides as NumPy does."""
+        transpose of a C-ordered copy).  Those values are copied at run time
+        into an array with NumPy's strides where theirs differ (refused,
+        naming the loop, only where those strides overlap), so the next
+        step's reshape decides as NumPy does."""
         tested = {id(r) for r in roots}
         if not tested:
             return inits, results

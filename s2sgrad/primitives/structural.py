@@ -61,14 +61,14 @@ defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: S
 # runs, as opts["scale"] is (printed as the method call)
 defprim("dict_get", dict.get, sig="d, key, default=None, /", nondiff=True, pyname="dict.get",
         shape=shape_fresh)
-# layout_checked(v, w, what=...) = v, refused where v's strides are not w's
+# layout_checked(v, w, what=...) = v, copied to w's strides where they differ
 # (a loop carry written through a view: s2sgrad.lower.aliasing.numpy_memory)
 defprim("layout_checked", runtime.layout_checked, sig="v, w, /, what=''",
         pyname="layout_checked",
         vjp=lambda em, g, out, v, w, what=None: [g, None],
         jvp=lambda em, dots, out, v, w, what=None: dots[0],
         shape=lambda args, kwargs: shape_of(args[0]),
-        doc="runtime helper: v, refused where its strides are not w's (a loop carry's "
+        doc="runtime helper: v, copied to w's strides where they differ (a loop carry's "
             "layout in NumPy).")
 # for k in opts (a dict passed as data): its keys, read when the code runs
 defprim("dict_keys", runtime.dict_keys, sig="d, /", nondiff=True, pyname="dict_keys",
