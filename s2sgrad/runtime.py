@@ -520,11 +520,31 @@ def unvstack(g, *xs):
     return _split_like(g, xs, 0, [np.shape(np.atleast_2d(x)) for x in xs])
 
 
+NOT_NUMERIC = ("a differentiated value converted to dtype {} (an object, string, bytes, "
+               "void or datetime array) has no derivative s2sgrad follows; keep it a float "
+               "array (a list or tuple of the values for mixed contents)")
+
+
+def casts_derivative(dtype):
+    """Whether a conversion to ``dtype`` passes a derivative: True for float
+    and complex types, False for integer and bool ones (piecewise constant);
+    a ValueError for object/string/void/datetime types, which hold the
+    values themselves: their derivative is not zero, and is not followed."""
+    dt = np.dtype(dtype)
+    if dt.kind in "OSUVMm":
+        raise ValueError(NOT_NUMERIC.format(dt))
+    return bool(np.issubdtype(dt, np.inexact))
+
+
 def cast_derivative(t, dtype, to):
     """A derivative through ``astype(dtype)`` whose ``dtype`` is only known at
     run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
     else zeros (a cast to an integer or bool type is piecewise constant)."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    try:
+        passes = casts_derivative(dtype)
+    except ValueError as exc:
+        raise ValueError(f"s2sgrad: {exc}") from None
+    if passes:
         if np.iscomplexobj(t) and not np.issubdtype(np.dtype(to), np.complexfloating):
             t = np.real(t)      # a real value's derivative is real
         return t.astype(to) if hasattr(t, "astype") else np.asarray(t, dtype=to)

@@ -8,6 +8,7 @@ import ast
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 
 from .core import defattr, defprim, shape_fresh, shape_of, SCALAR
 
@@ -148,9 +149,11 @@ defprim("scalar_cast", None, sig="x, /, dtype", printer=_cast_printer,
 def _is_float(dtype_atom):
     v = getattr(dtype_atom, "value", None)
     try:
-        return np.issubdtype(np.dtype(v), np.inexact)
+        return runtime.casts_derivative(v)
     except TypeError:
         return False
+    except ValueError as exc:
+        raise S2SGradError(str(exc), construct="conversion to a non-numeric dtype") from None
 
 
 # stop_gradient(x): the value, with derivative zero.
