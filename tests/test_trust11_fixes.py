@@ -1,5 +1,7 @@
 """Regression tests for what trust11 found or made exact; each fails on
 709bcd7 (refused there, or a wrong number)."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,182 @@ def test_layout_copy_has_numpy_strides():
         runtime.layout_checked(v, w0, what="a loop")
     with pytest.raises(ValueError, match="another memory layout"):
         runtime.layout_checked(v, np.asfortranarray(v, dtype=np.float32), what="a loop")
+
+
+# ---------------------------------------------------------------- object and string dtypes
+# A differentiated value converted to an object (or string) array lost its
+# derivative silently on 709bcd7, as a cast to int does: o = np.array([x[0],
+# 1.0], dtype=object); o[0] * 2.0 + o[1] had gradient [0, 0, 0] for [2, 0, 0]
+# (trust11 harness, dtypes family, seed 24).  An object array holds the
+# values themselves, so the derivative is not zero: now refused naming the
+# line, in every spelling of the conversion.
+
+def obj_array_of_items(x):
+    o = np.array([x[0], 1.0], dtype=object)
+    return o[0] * 2.0 + o[1]
+
+
+def obj_asarray(x):
+    o = np.asarray(x, dtype=object)
+    return np.sum(o * 2.0)
+
+
+def obj_astype(x):
+    return np.sum(x.astype(object) * 2.0)
+
+
+def obj_array_letter(x):
+    o = np.array(x, dtype='O')
+    return o[1] * 3.0
+
+
+def str_round_trip(x):
+    return np.sum(x.astype(str).astype(float))
+
+
+@pytest.mark.parametrize("f", [obj_array_of_items, obj_asarray, obj_astype, obj_array_letter,
+                               str_round_trip], ids=lambda f: f.__name__)
+def test_differentiated_value_to_object_or_string_dtype_refused(f):
+    x = np.array([0.3, 0.5, 0.7])
+    with pytest.raises(s2sgrad.S2SGradError, match="converted to dtype") as exc:
+        s2sgrad.value_and_grad(f)(x)
+    assert "test_trust11_fixes.py" in str(exc.value)
+
+
+def test_object_dtype_chosen_at_call_refused():
+    def f(x, dt):
+        return np.sum(x.astype(dt) * 2.0)
+    x = np.array([0.3, 0.5, 0.7])
+    with pytest.raises((s2sgrad.S2SGradError, ValueError), match="converted to dtype"):
+        s2sgrad.value_and_grad(f)(x, object)
+    v, g = s2sgrad.value_and_grad(f)(x, np.float32)
+    assert v == f(x, np.float32) and np.array_equal(g, [2.0, 2.0, 2.0])
+
+
+def test_object_array_of_data_times_parameter_still_exact():
+    # an object array that is data: no refusal, the gradient as NumPy's values
+    def f(x):
+        o = np.array([1.0, 2.0, 3.0], dtype=object)
+        return np.sum(o * x) + np.sum(x.astype(int) * x)
+    _check(f, (np.array([0.3, 1.5, -0.7]),), (0,))
+
+
+# ---------------------------------------------------------------- writes into a dataclass's arrays
+# An array held by a dataclass instance built in the function (a pytree
+# object: s2sgrad.lower.values.TreeObj) did not see writes into it: m.W[0] =
+# x, or through another name (A = m.W; A[0] = x), another reference to the
+# object, a method (self.W[0] += v), a helper, a branch or a loop; later
+# reads of m.W gave the old array.  On 709bcd7 `m = Aff(W.copy()); m.W[0] =
+# x; np.sum(m(x))` gave 1.08 for NumPy's 1.14 (trust11 harness, classes
+# family).  Writes now replace the object's leaves as they replace a list's
+# or a dict's items (lower/aliasing._atoms_in/_replace_atoms, the branch
+# merge and the loop's held carries in lower/control.py).
+
+@dataclasses.dataclass
+class Aff:
+    W: np.ndarray
+    b: float = 0.1
+
+    def __call__(self, v):
+        return np.tanh(self.W @ v + self.b)
+
+    def bump(self, v):
+        self.W[0] += v
+        return self
+
+
+def dc_write_attribute_item(x, W):
+    m = Aff(W.copy())
+    m.W[0] = x
+    return np.sum(m(x))
+
+
+def dc_write_in_method(x, W):
+    m = Aff(W * 1.0)
+    m.bump(x)
+    return np.sum(m(x)) + np.sum(m.W ** 2)
+
+
+def _dc_helper(m, v):
+    m.W[1] = v * 2.0
+
+
+def dc_write_in_helper(x, W):
+    m = Aff(W.copy())
+    _dc_helper(m, x)
+    return np.sum(m(x))
+
+
+def dc_write_through_view_of_base(x, W):
+    A = W * 1.0
+    m = Aff(A[1:])
+    m.W[0] = x
+    return np.sum(A ** 2) + np.sum(m.W)
+
+
+def dc_write_through_other_object(x, W):
+    m = Aff(W * 1.0)
+    k = Aff(m.W)
+    k.W[2] = x
+    n = m
+    n.W[1] += x
+    return np.sum(m.W * W)
+
+
+def dc_write_in_branch(x, W):
+    m = Aff(W * 1.0)
+    if x[0] > 0:
+        m.W[0] = x
+    else:
+        m.W[1] = x * 2.0
+    return np.sum(m.W ** 2)
+
+
+def dc_write_name_in_loop(x, W, n=2):
+    m = Aff(W * 1.0)
+    A = m.W
+    for t in range(n):
+        A[1] += x
+    return np.sum(m.W ** 2)
+
+
+def dc_in_list(x, W):
+    ms = [Aff(W * 1.0), Aff(W * 2.0)]
+    ms[1].W[0] = x
+    return np.sum(ms[1].W ** 2) + np.sum(ms[0].W)
+
+
+DC_WRITES = [dc_write_attribute_item, dc_write_in_method, dc_write_in_helper,
+             dc_write_through_view_of_base, dc_write_through_other_object, dc_write_in_branch,
+             dc_write_name_in_loop, dc_in_list]
+
+
+@pytest.mark.parametrize("f", DC_WRITES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shift", [1.0, -1.0])
+def test_write_into_dataclass_array_is_seen(f, shift):
+    rng = np.random.default_rng(7)
+    x, W = rng.normal(size=3) + shift, rng.normal(size=(3, 3))
+    _check(f, (x, W), (0, 1))
+
+
+def test_write_into_dataclass_array_float32_and_fortran():
+    rng = np.random.default_rng(8)
+    x, W = rng.normal(size=3), np.asfortranarray(rng.normal(size=(3, 3)))
+    _check(dc_write_through_other_object, (x, W), (0, 1))
+    x32, W32 = x.astype(np.float32), W.astype(np.float32)
+    v, (gx, gW) = s2sgrad.value_and_grad(dc_write_attribute_item, wrt=(0, 1))(x32, W32)
+    want = dc_write_attribute_item(x32.copy(), W32.copy())
+    assert np.asarray(v).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(v, want, rtol=1e-5)
+    np.testing.assert_allclose(gx, _fd(dc_write_attribute_item, (x, W), 0), rtol=1e-3, atol=1e-4)
+
+
+def test_dataclass_changed_in_runtime_loop_refused():
+    # (the object itself in a loop that runs at run time: refused, not wrong)
+    def f(x, W, n):
+        m = Aff(W * 1.0)
+        for t in range(n):
+            m.W[t % 3] *= x[t % 3]
+        return np.sum(m.W)
+    with pytest.raises(s2sgrad.S2SGradError, match="changed in this loop"):
+        s2sgrad.value_and_grad(f)(np.ones(3), np.eye(3), 3)
