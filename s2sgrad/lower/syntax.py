@@ -736,11 +736,22 @@ def _mutation_in(st):
     return None
 
 
+def _rebinding_of(st, names):
+    """A statement rebinding one of ``names`` (``x = x * 10``): the node."""
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in names:
+            return n
+    return None
+
+
 def late_generators(fn_node):
-    """{id(Assign): (name, write node)} for ``g = (... for v in y)`` whose
-    name is read only after a statement that may write into what it reads:
-    Python runs a generator when it is consumed (``y[1] = 0`` before
-    ``sum(g)`` changes the sum), lowering where it is written."""
+    """{id(Assign): (name, write node)} for ``g = (... for v in y)`` (or ``g =
+    f(...)``, which lowering checks is a lazy iterator: a generator
+    function's, zip/map/enumerate/...) whose name is read only after a
+    statement that may write into what it reads, or, for a generator
+    expression, rebinds a name its body reads: Python runs a generator when
+    it is consumed (``y[1] = 0`` before ``sum(g)`` changes the sum),
+    lowering where it is written."""
     out = {}
     for n in ast.walk(fn_node):
         for field in ("body", "orelse", "finalbody"):
@@ -750,13 +761,20 @@ def late_generators(fn_node):
             for i, st in enumerate(stmts):
                 if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and
                         isinstance(st.targets[0], ast.Name) and
-                        isinstance(st.value, ast.GeneratorExp)):
+                        isinstance(st.value, (ast.GeneratorExp, ast.Call))):
                     continue
                 name = st.targets[0].id
+                free = set()
+                if isinstance(st.value, ast.GeneratorExp):
+                    # (the first iterable is evaluated where it is written)
+                    first = st.value.generators[0].iter
+                    inside = {id(e) for e in ast.walk(first)}
+                    free = {e.id for e in ast.walk(st.value) if isinstance(e, ast.Name) and
+                            isinstance(e.ctx, ast.Load) and id(e) not in inside}
                 for later in stmts[i + 1:]:
                     reads = any(isinstance(e, ast.Name) and e.id == name
                                 for e in ast.walk(later))
-                    w = _mutation_in(later)
+                    w = _mutation_in(later) or (_rebinding_of(later, free) if free else None)
                     # (a statement that consumes it and also writes: a loop
                     # over it writing in its body runs the two interleaved)
                     if w is not None and (not reads or not isinstance(
