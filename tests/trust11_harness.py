@@ -208,6 +208,11 @@ _ITER_STMTS = [
     "s = s + min(np.sum(r) for r in W)",
     "s = s + sum(a * b for a, b in zip(x, W[0]))",
     "s = s + np.sum(np.stack(list(gen_rows(W)))[::-1] * W)",
+    "g = gen_rows(W)\ns = s + sum(np.sum(v * x) for v in g)",
+    "z = zip(x, W)\ns = s + sum(a * np.sum(r) for a, r in z)",
+    "A = W * 1.0\ng = gen_rows(A)\nA[0] = x\ns = s + sum(np.sum(v ** 2) for v in g)",
+    "A = W * 1.0\nz = zip(x, A)\nA *= 2.0\ns = s + sum(a * np.sum(r) for a, r in z)",
+    "g = (np.sum(r * x) for r in W)\nx = x * 2.0\ns = s + sum(g)",
 ]
 
 _SCOPES = '''
@@ -300,6 +305,10 @@ _DTYPE_STMTS = [
     "s = s + np.sum(np.bool_(True) * x) + np.sum(True * W)",
     "s = s + np.sum(np.int8(-3) * x) + np.sum(np.uint16(7) * W)",
     "e = np.empty(3, dtype=np.float32)\ne[...] = W[0]\ns = s + np.sum(e.astype(np.float64) * x)",
+    "s = s + np.sum(np.cumsum(x * 3.0, dtype=int) * x)",
+    "s = s + np.sum(W * 3.0, dtype=int) * 1.0 + np.sum(x ** 2)",
+    "s = s + np.prod(x * 2.0, dtype=int) * x[0]",
+    "s = s + np.mean(W * 3.0, axis=0, dtype=int) @ x",
 ]
 
 _RANDOM_STMTS = [
@@ -375,7 +384,7 @@ def _split(pool, rare):
 
 _CLASS_STMTS, _CLASS_RARE = _split(_CLASS_STMTS, (1, 6, 8, 9, 10, 11, 16))
 _ITER_STMTS, _ITER_RARE = _split(_ITER_STMTS, (1, 2, 4, 6, 7, 8, 9, 11, 15, 16, 17, 18, 19, 20,
-                                               23))
+                                               23, 26, 27, 28))
 _SCOPE_STMTS, _SCOPE_RARE = _split(_SCOPE_STMTS, (0, 1, 2, 4, 5, 8, 14))
 _DTYPE_STMTS, _DTYPE_RARE = _split(_DTYPE_STMTS, (24, 29))
 _RANDOM_STMTS, _RANDOM_RARE = _split(_RANDOM_STMTS, (13, 14, 15, 17))
