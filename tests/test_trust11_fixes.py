@@ -113,6 +113,22 @@ def test_loop_carry_layout_fortran_and_float32_arguments(f):
     np.testing.assert_allclose(gW, _fd(lambda x, W: f(x, W, 2), (x, W), 1), rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.parametrize("f", LAYOUT_LOOPS, ids=lambda f: f.__name__)
+def test_loop_carry_layout_forward_and_second_order(f):
+    rng = np.random.default_rng(2)
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3))
+
+    def fx(x):
+        return f(x, W, 3)
+    g = s2sgrad.grad(fx)
+    H = s2sgrad.hessian(fx)(x)
+    Hfd = np.array([(g(x + 1e-5 * u) - g(x - 1e-5 * u)) / 2e-5 for u in np.eye(3)])
+    np.testing.assert_allclose(H, Hfd, atol=1e-6)
+    v, t = s2sgrad.jvp(fx)((x,), (np.array([1.0, -2.0, 0.5]),))
+    d = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(t, (fx(x + 1e-6 * d) - fx(x - 1e-6 * d)) / 2e-6, atol=1e-6)
+
+
 def test_layout_copy_has_numpy_strides():
     v = np.arange(12.0).reshape(3, 4)
     for w in (np.asfortranarray(v), v[::-1], v[:, ::-1], v.T.copy().T, np.ones((6, 8))[::2, ::2]):
