@@ -488,3 +488,23 @@ def not_lazy_call_then_write(x, W):
 def test_lazy_iterator_consumed_before_writes_is_exact(f):
     rng = np.random.default_rng(12)
     _check(f, (rng.normal(size=3), rng.normal(size=(3, 3))), (0, 1))
+
+
+# ---------------------------------------------------------------- list literals under `%`
+# np.interp(x, [..], fp, period=p) and np.choose([..], [x, y], mode='wrap')
+# crashed on 709bcd7 with "TypeError: unsupported operand type(s) for %:
+# 'list' and 'float'" (no user line): their rules take a remainder of the
+# list literal, printed as `%`.  The literal is now an array there.
+
+def interp_period_list(x, y):
+    return np.sum(np.interp(x, [0.0, 1.0, 2.0], y[:3], period=2.5) * y[3])
+
+
+def choose_wrap_list(x, y):
+    return np.sum(np.choose([0, 3, 1, 2], [x, y], mode="wrap") * x)
+
+
+@pytest.mark.parametrize("f", [interp_period_list, choose_wrap_list], ids=lambda f: f.__name__)
+def test_list_literal_under_remainder(f):
+    x, y = np.array([0.7, 1.6, -2.3, 0.4]), np.array([0.3, -0.2, 0.5, 1.1])
+    _check(f, (x, y), (0, 1))
