@@ -508,3 +508,29 @@ def choose_wrap_list(x, y):
 def test_list_literal_under_remainder(f):
     x, y = np.array([0.7, 1.6, -2.3, 0.4]), np.array([0.3, -0.2, 0.5, 1.1])
     _check(f, (x, y), (0, 1))
+
+
+# ---------------------------------------------------------------- fmax/fmin next to a NaN
+# np.fmin(x, c) where c is NaN returns x, but x got derivative 0 there on
+# 709bcd7 (gradient [0, 0, 3] for [1, 0, 3]; np.fmin(c, x) was right): the
+# rule gave the win to the NaN operand.  Found checking the README's
+# conventions (trust11).
+
+C_NAN = np.array([np.nan, 0.0, 5.0])
+FMAXMIN = {
+    "fmin": lambda x: np.sum(np.fmin(x, C_NAN) * np.array([1.0, 2.0, 3.0])),
+    "fmax": lambda x: np.sum(np.fmax(x, C_NAN) * np.array([1.0, 2.0, 3.0])),
+    "fmin_rev": lambda x: np.sum(np.fmin(C_NAN, x) * np.array([1.0, 2.0, 3.0])),
+    "fmax_two_params": lambda x: np.sum(np.fmax(x[:2], np.where(x[2] > 0, np.nan, x[2]) + 0 * x[:2])),
+    "fmax_ties": lambda x: np.sum(np.fmax(x, np.array([1.0, np.nan, 2.0]))),
+}
+
+
+@pytest.mark.parametrize("name", list(FMAXMIN))
+def test_fmax_fmin_next_to_nan(name):
+    f = FMAXMIN[name]
+    x = np.array([1.0, 2.0, 3.0])
+    _check(f, (x,), (0,))
+    v, t = s2sgrad.jvp(f)((x,), (np.array([1.0, -1.0, 0.5]),))
+    d = np.array([1.0, -1.0, 0.5])
+    assert np.isclose(t, (f(x + 1e-6 * d) - f(x - 1e-6 * d)) / 2e-6, atol=1e-6)
