@@ -40,7 +40,7 @@ Seven families of random programs ``f(x, W, ...)`` (``seed % 7``):
   other conventions") at points with exact zeros and ties, where central
   differences equal the documented value: ``abs``/``sign``/``norm``/
   ``hypot`` at 0, two-way ties of ``maximum``/``fmax``/``max``/``ptp``/
-  ``norm(inf)``, ``prod`` and ``multiply.at`` at zeros, ``x ** 0``,
+  ``norm(inf)``, ``fmax``/``fmin`` next to a NaN, ``prod`` and ``multiply.at`` at zeros, ``x ** 0``,
   ``std`` of a constant, ``maximum.at``, duplicate-index writes, ``floor``
   and ``astype(int)`` as data.
 
@@ -372,6 +372,8 @@ _CONV_STMTS = [
     "s = s + np.max(W) + np.min(W)",
     "s = s + np.sum(np.max(W, axis=1) * x)",
     "s = s + np.sum(np.abs(W) ** 3)",
+    "s = s + np.sum(np.fmin(x, np.array([np.nan, 0.3, 0.7])) * W[0])",
+    "s = s + np.sum(np.fmax(np.array([0.7, np.nan, 0.0]), x) * W[2])",
 ]
 
 
