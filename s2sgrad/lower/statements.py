@@ -18,7 +18,7 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
 from .values import DictVal, LocalFunction, Seq, Static
-from .syntax import REFUSED, late_generators, snippet
+from .syntax import REFUSED, late_generators, maybe_lazy_call, snippet
 
 
 class StatementsMixin:
@@ -96,7 +96,8 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         t0 = s.targets[0]
-        if isinstance(s.value, (ast.GeneratorExp, ast.Call)):
+        if isinstance(s.value, ast.GeneratorExp) or \
+                isinstance(s.value, ast.Call) and maybe_lazy_call(s.value):
             cache = self.top.__dict__.setdefault("_late_generators", {})
             key = id(self.src.node)
             if key not in cache:
