@@ -88,12 +88,39 @@ def carry_reversed_rows_ravel(x, W, n):
     return np.sum(A * np.cos(W)) + np.sum(A[0] * x)
 
 
+def carry_layout_while(x, W, n):
+    A = W.T.copy()
+    t = 0
+    while t < n:
+        A = A.T
+        u = A.reshape(-1)
+        u += 0.1 * x[t % 3]
+        B = A.T
+        B[1] -= x
+        t += 1
+    return np.sum(A * np.sin(W))
+
+
+def carry_layout_break(x, W, n):
+    A = W.copy()
+    for t in range(n):
+        A = A[::-1]
+        u = A.reshape(-1)
+        u += 0.1
+        if t == 2:
+            break
+        u = A.reshape(3, 3, order='F')
+        u[0] *= 2.0 + x[0]
+    return np.sum(A * np.sin(W)) + np.sum(A[0] * x)
+
+
 LAYOUT_LOOPS = [carry_transposed_written, carry_reversed_reshaped,
-                carry_fortran_written_through_transpose, carry_reversed_rows_ravel]
+                carry_fortran_written_through_transpose, carry_reversed_rows_ravel,
+                carry_layout_while, carry_layout_break]
 
 
 @pytest.mark.parametrize("f", LAYOUT_LOOPS, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("n", [0, 1, 2, 3])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4])
 def test_loop_carry_with_another_layout_is_exact(f, n):
     rng = np.random.default_rng(11 + n)
     x, W = rng.normal(size=3), rng.normal(size=(3, 3))
