@@ -518,10 +518,12 @@ def test_lazy_iterator_consumed_before_writes_is_exact(f):
 
 
 # ---------------------------------------------------------------- list literals under `%`
-# np.interp(x, [..], fp, period=p) and np.choose([..], [x, y], mode='wrap')
-# crashed on 709bcd7 with "TypeError: unsupported operand type(s) for %:
-# 'list' and 'float'" (no user line): their rules take a remainder of the
-# list literal, printed as `%`.  The literal is now an array there.
+# np.interp(x, [..], fp, period=p), np.choose([..], [x, y], mode='wrap') and
+# np.put(x, [..], v, mode='wrap') crashed on 709bcd7 with "TypeError:
+# unsupported operand type(s) for %: 'list' and 'float'" (no user line):
+# their rules take a remainder of the list literal, printed as `%`.  An
+# operator with a list operand is now printed as the NumPy call
+# (primitives/printing.py), and the first two rules take an array.
 
 def interp_period_list(x, y):
     return np.sum(np.interp(x, [0.0, 1.0, 2.0], y[:3], period=2.5) * y[3])
@@ -531,7 +533,14 @@ def choose_wrap_list(x, y):
     return np.sum(np.choose([0, 3, 1, 2], [x, y], mode="wrap") * x)
 
 
-@pytest.mark.parametrize("f", [interp_period_list, choose_wrap_list], ids=lambda f: f.__name__)
+def put_wrap_list(x, y):
+    x = x.copy()
+    np.put(x, [5, -7], y[:2], mode="wrap")
+    return np.sum(x ** 2 * np.arange(1.0, 5.0))
+
+
+@pytest.mark.parametrize("f", [interp_period_list, choose_wrap_list, put_wrap_list],
+                         ids=lambda f: f.__name__)
 def test_list_literal_under_remainder(f):
     x, y = np.array([0.7, 1.6, -2.3, 0.4]), np.array([0.3, -0.2, 0.5, 1.1])
     _check(f, (x, y), (0, 1))
