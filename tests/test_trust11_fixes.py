@@ -317,7 +317,21 @@ def dc_in_list(x, W):
     return np.sum(ms[1].W ** 2) + np.sum(ms[0].W)
 
 
-DC_WRITES = [dc_write_attribute_item, dc_write_in_method, dc_write_in_helper,
+@dataclasses.dataclass
+class _WithList:
+    W: np.ndarray
+    bs: list
+
+
+def dc_list_field_written(x, W):
+    m = _WithList(W * 1.0, [x * 1.0, x * 2.0])
+    b = m.bs[0]
+    b += W[1]
+    m.bs[1][0] = W[0, 0]
+    return np.sum(m.bs[0] ** 2) + np.sum(m.bs[1] * m.W[2])
+
+
+DC_WRITES = [dc_list_field_written, dc_write_attribute_item, dc_write_in_method, dc_write_in_helper,
              dc_write_through_view_of_base, dc_write_through_other_object, dc_write_in_branch,
              dc_write_name_in_loop, dc_in_list]
 
