@@ -535,9 +535,8 @@ def test_lazy_iterator_consumed_before_writes_is_exact(f):
 # np.interp(x, [..], fp, period=p), np.choose([..], [x, y], mode='wrap') and
 # np.put(x, [..], v, mode='wrap') crashed on 709bcd7 with "TypeError:
 # unsupported operand type(s) for %: 'list' and 'float'" (no user line):
-# their rules take a remainder of the list literal, printed as `%`.  An
-# operator with a list operand is now printed as the NumPy call
-# (primitives/printing.py), and the first two rules take an array.
+# their rules take a remainder of the list literal, printed as `%`.  The
+# literal is now an array there.
 
 def interp_period_list(x, y):
     return np.sum(np.interp(x, [0.0, 1.0, 2.0], y[:3], period=2.5) * y[3])

@@ -45,10 +45,7 @@ def _operator(make):
     (``params['spelling'] == ('func',)``) prints as that call instead."""
     def factory(op):
         def printer(args, kwargs, eqn):
-            if eqn.params.get("spelling") == ("func",) or \
-                    any(isinstance(a, (ast.List, ast.Tuple)) for a in args):
-                # (a list operand: [0, 2] % n or [0, 2] * 2 are Python's
-                # list operations, not NumPy's)
+            if eqn.params.get("spelling") == ("func",):
                 return call(eqn.prim.pyname, args, kwargs)
             return make(op, args)
         printer.operator = True
