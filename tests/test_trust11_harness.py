@@ -119,3 +119,10 @@ def test_harness_requires_the_line_in_a_refusal(monkeypatch):
     _wrap(monkeypatch, refuse)
     with pytest.raises(th.Failure, match="without the user's line"):
         th.check(seed)
+
+
+def test_layout_loop_probe_is_never_wrong():
+    """The loop-layout probe (carries whose layout a write through a view
+    changed): some refused at compile time, none wrong, most exact."""
+    counts = th.run_layout_loops(0, 12)
+    assert "wrong" not in counts and counts.get("ok", 0) >= 6, counts

@@ -54,6 +54,10 @@ prints why); a refusal must name the program's file and line.
 
     PYTHONPATH=. nice -n 10 python -m tests.trust11_harness 0 700 [-v]
     PYTHONPATH=. python -m tests.trust11_harness show SEED
+
+``loops LO HI`` runs the loop-layout probe instead (``run_layout_loops``:
+trust10's layouts family with the loop always taken; counts ok / refused /
+invalid / wrong).
 """
 from __future__ import annotations
 
@@ -615,8 +619,45 @@ def run(lo, hi, verbose=False):
     return counts, fails
 
 
+# ------------------------------------------------------------------ the loop-layout probe
+
+def layout_loop_program(seed):
+    """trust10's layouts family with the loop always taken: a carry whose
+    layout writes through views change, reshaped in the next step."""
+    from tests import trust10_harness as t10
+    r = random.Random(seed)
+    lines = [r.choice(["A = W.copy()", "A = W * 1.0", "A = W.T.copy()",
+                       "A = np.asfortranarray(W * 1.0)", "A = W"]), "s = 0.0"]
+    loop = [r.choice(t10._LAYOUT_STMTS) for _ in range(r.randint(2, 4))]
+    lines.append("for t in range(n):\n" + _body(loop).rstrip("\n"))
+    lines.append("return s + np.sum(A * np.sin(W)) + np.sum(A ** 2) * G + np.sum(A[0] * x)")
+    return "G = 0.3\n\ndef f(x, W, n):\n" + _body(lines)
+
+
+def run_layout_loops(lo, hi, verbose=False):
+    """{'ok', 'refused', 'invalid', 'wrong'} counts of the loop-layout probe
+    (trust10's checks: values, gradients at trip counts 2, 3, 0, an
+    F-ordered W)."""
+    from tests import trust10_harness as t10
+    counts = {}
+    for s in range(lo, hi):
+        try:
+            res = t10.check_source("layouts", layout_loop_program(s), {}, s, verbose)
+        except t10.Invalid:
+            res = "invalid"
+        except t10.Failure as exc:
+            res = "wrong"
+            print(s, str(exc)[:300], flush=True)
+        except S2SGradError:
+            res = "refused"
+        counts[res] = counts.get(res, 0) + 1
+    return counts
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "show":
+    if sys.argv[1] == "loops":
+        print(run_layout_loops(int(sys.argv[2]), int(sys.argv[3]), verbose="-v" in sys.argv))
+    elif sys.argv[1] == "show":
         for a in sys.argv[2:]:
             fam, src, opts = program(int(a))
             print(f"# seed {a}: {fam} {opts}\n{src}")
