@@ -532,11 +532,31 @@ def unvstack(g, *xs):
     return _split_like(g, xs, 0, [np.shape(np.atleast_2d(x)) for x in xs])
 
 
+NOT_NUMERIC = ("a differentiated value converted to dtype {} (an object, string, bytes, "
+               "void or datetime array) has no derivative s2sgrad follows; keep it a float "
+               "array (a list or tuple of the values for mixed contents)")
+
+
+def casts_derivative(dtype):
+    """Whether a conversion to ``dtype`` passes a derivative: True for float
+    and complex types, False for integer and bool ones (piecewise constant);
+    a ValueError for object/string/void/datetime types, which hold the
+    values themselves: their derivative is not zero, and is not followed."""
+    dt = np.dtype(dtype)
+    if dt.kind in "OSUVMm":
+        raise ValueError(NOT_NUMERIC.format(dt))
+    return bool(np.issubdtype(dt, np.inexact))
+
+
 def cast_derivative(t, dtype, to):
     """A derivative through ``astype(dtype)`` whose ``dtype`` is only known at
     run time: ``t`` cast to ``to`` if ``dtype`` is a float (or complex) type,
     else zeros (a cast to an integer or bool type is piecewise constant)."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    try:
+        passes = casts_derivative(dtype)
+    except ValueError as exc:
+        raise ValueError(f"s2sgrad: {exc}") from None
+    if passes:
         if np.iscomplexobj(t) and not np.issubdtype(np.dtype(to), np.complexfloating):
             t = np.real(t)      # a real value's derivative is real
         return t.astype(to) if hasattr(t, "astype") else np.asarray(t, dtype=to)
@@ -1039,19 +1059,47 @@ def may_share_memory(a, b):
 
 
 def layout_checked(v, w, what=""):
-    """``v``, refused where its strides are not ``w``'s: a loop carry whose
-    NumPy array (``w``, the memory a write through a view went into) has
-    another layout than the IR's version, so that a reshape's view-or-copy
-    in the next step would be decided on the wrong strides."""
+    """``v`` with ``w``'s strides: a loop carry whose NumPy array (``w``,
+    the memory a write through a view went into) has another layout than
+    the IR's version (``v``, a new array of its own), so that a reshape's
+    view-or-copy in the next step is decided on NumPy's strides.  The
+    values are copied into a new buffer laid out as ``w`` is (``v`` and
+    ``w`` are not read again through it).  Refused where that layout cannot
+    hold distinct values (overlapping strides) or the item sizes differ."""
     if type(v) is np.ndarray and type(w) is np.ndarray and v.size > 1 and \
             v.shape == w.shape and v.strides != w.strides:
-        raise ValueError(f"s2sgrad: {what}: the array carried to the next step was written "
-                         f"through a view and has another memory layout in NumPy "
-                         f"(strides {w.strides}) than in the generated code ({v.strides}), "
-                         f"so a reshape/ravel of it there, a view or a copy by the strides, "
-                         f"is not supported; make it contiguous at the end of the step "
-                         f"(A = np.ascontiguousarray(A)) or reshape a copy (A.copy().reshape(...))")
+        out = _with_strides(v, w.strides, w.dtype.itemsize)
+        if out is None:
+            raise ValueError(f"s2sgrad: {what}: the array carried to the next step was written "
+                             f"through a view and has another memory layout in NumPy "
+                             f"(strides {w.strides}) than in the generated code ({v.strides}), "
+                             f"so a reshape/ravel of it there, a view or a copy by the strides, "
+                             f"is not supported; make it contiguous at the end of the step "
+                             f"(A = np.ascontiguousarray(A)) or reshape a copy "
+                             f"(A.copy().reshape(...))")
+        return out
     return v
+
+
+def _with_strides(v, strides, w_size):
+    """A new array holding ``v``'s values with exactly ``strides`` (a
+    buffer of its own), or None where such strides would overlap or the
+    item sizes differ (``w_size``: NumPy's array's)."""
+    size = v.dtype.itemsize
+    if size != w_size:
+        return None
+    dims = sorted((abs(st), n) for n, st in zip(v.shape, strides) if n > 1)
+    reach = size
+    for st, n in dims:
+        if st < reach:
+            return None
+        reach = st * n
+    lo = sum(min(0, (n - 1) * st) for n, st in zip(v.shape, strides))
+    hi = sum(max(0, (n - 1) * st) for n, st in zip(v.shape, strides)) + size
+    buf = np.empty(hi - lo, dtype=np.uint8)
+    out = np.ndarray(v.shape, dtype=v.dtype, buffer=buf, offset=-lo, strides=strides)
+    out[...] = v
+    return out
 
 
 def dict_keys(d):

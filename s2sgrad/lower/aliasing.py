@@ -21,7 +21,7 @@ from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from .syntax import function_reads_of, rebinds_plainly
-from .values import DictVal, Seq
+from .values import DictVal, Seq, TreeObj
 
 
 def transpose_view(axes):
@@ -38,6 +38,10 @@ def _atoms_in(v):
             yield from _atoms_in(i)
     elif isinstance(v, DictVal):
         for i in v.items.values():
+            yield from _atoms_in(i)
+    elif isinstance(v, TreeObj):
+        # (a dataclass's array leaves: a write into one is seen through it)
+        for i in v.values.values():
             yield from _atoms_in(i)
     elif isinstance(v, Var):
         yield v
@@ -71,6 +75,10 @@ def _replace_atoms(v, new_of):
         items = {k: _replace_atoms(i, new_of) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
             return DictVal(items)
+    elif isinstance(v, TreeObj):
+        values = {k: _replace_atoms(i, new_of) for k, i in v.values.items()}
+        if any(values[k] is not v.values[k] for k in values):
+            return TreeObj(v.obj, values)
     return v
 
 

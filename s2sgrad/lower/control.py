@@ -32,6 +32,9 @@ def _same_value(x, y):
     if isinstance(x, DictVal) and isinstance(y, DictVal):
         return list(x.items) == list(y.items) and \
             all(_same_value(x.items[k], y.items[k]) for k in x.items)
+    if isinstance(x, TreeObj) and isinstance(y, TreeObj):
+        return x.obj is y.obj and list(x.values) == list(y.values) and \
+            all(_same_value(x.values[k], y.values[k]) for k in x.values)
     return False
 
 
@@ -201,6 +204,20 @@ class ControlFlowMixin:
                                  results, sub, node)
                 items[k] = sub[name]
             merged[name] = DictVal(items)
+            return
+        if all(isinstance(v, TreeObj) for v in vals) and vals[0].obj is vals[1].obj and \
+                list(vals[0].values) == list(vals[1].values):
+            # one object whose array leaves a branch wrote into (m.W[0] = x)
+            values = {}
+            for k in vals[0].values:
+                if vals[0].values[k] is vals[1].values[k]:
+                    values[k] = vals[0].values[k]
+                    continue
+                sub = {}
+                self.merge_value(name, [vals[0].values[k], vals[1].values[k]], blocks, outs,
+                                 results, sub, node)
+                values[k] = sub[name]
+            merged[name] = TreeObj(vals[0].obj, values)
             return
         static = [v for v in vals if isinstance(v, (LocalFunction, Static))]
         if static:
@@ -768,7 +785,7 @@ class ControlFlowMixin:
 
         def hold_carries(carries):
             for k, v in list(self.env.items()):
-                if isinstance(v, (Seq, DictVal)) and k not in names:
+                if isinstance(v, (Seq, DictVal, TreeObj)) and k not in names:
                     self.env[k] = _replace_atoms(v, {a: carries[p_] for a, p_ in same.items()})
 
         if is_while:
@@ -846,7 +863,7 @@ class ControlFlowMixin:
                   if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
                   and n not in dict_slots
                   and n not in aliases and n in outer_env and outer_env[n] is not v and
-                  not (isinstance(v, (Seq, DictVal)) and
+                  not (isinstance(v, (Seq, DictVal, TreeObj)) and
                        _same_value(_replace_atoms(v, back), outer_env[n]))]
         if leaked:
             self.env = outer_env
@@ -911,9 +928,10 @@ class ControlFlowMixin:
         carry's value going in (or coming out of a step) was written through
         a view, NumPy's array is that memory, with strides the IR's new
         version may not have (``B = A.T; B[1] -= x``: the IR's A is then a
-        transpose of a C-ordered copy).  Those values are checked at run
-        time to have NumPy's strides (else refused, naming the loop), so
-        the next step's reshape decides as NumPy does."""
+        transpose of a C-ordered copy).  Those values are copied at run time
+        into an array with NumPy's strides where theirs differ (refused,
+        naming the loop, only where those strides overlap), so the next
+        step's reshape decides as NumPy does."""
         tested = {id(r) for r in roots}
         if not tested:
             return inits, results

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import inspect
 import warnings
 
 import numpy as np
@@ -16,8 +17,8 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
-from .values import DictVal, Seq, Static
-from .syntax import REFUSED, late_generators, snippet
+from .values import DictVal, LocalFunction, Seq, Static
+from .syntax import REFUSED, late_generators, maybe_lazy_call, snippet
 
 
 class StatementsMixin:
@@ -95,14 +96,18 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         t0 = s.targets[0]
-        if isinstance(s.value, ast.GeneratorExp):
+        if isinstance(s.value, ast.GeneratorExp) or \
+                isinstance(s.value, ast.Call) and maybe_lazy_call(s.value):
             cache = self.top.__dict__.setdefault("_late_generators", {})
             key = id(self.src.node)
             if key not in cache:
                 cache[key] = late_generators(self.src.node)
             late = cache[key].get(id(s))
-            if late is not None:
-                raise self.error(s, f"the generator expression bound to '{late[0]}' is "
+            if late is not None and (isinstance(s.value, ast.GeneratorExp) or
+                                     self.lazy_iterator_call(s.value)):
+                what = "generator expression" if isinstance(s.value, ast.GeneratorExp) else \
+                    f"iterator '{snippet(s.value.func)}(...)'"
+                raise self.error(s, f"the {what} bound to '{late[0]}' is "
                                     f"consumed after the write at line {late[1].lineno}, which "
                                     f"may change what it reads (Python runs a generator when "
                                     f"it is consumed; s2sgrad evaluates it where it is "
@@ -126,6 +131,24 @@ class StatementsMixin:
         # y[:2] = v = y[2:]: every target gets the one object, which a write
         # through an earlier target may have changed (a view of the array)
         self.bind_in_turn(s.targets, [value] * len(s.targets))
+
+    def lazy_iterator_call(self, call):
+        """Whether ``call`` makes an iterator that reads its operands when it
+        is consumed: a generator function's (a nested one too), ``zip``,
+        ``map``, ``filter``, ``enumerate``, ``reversed``, ``iter``, or an
+        ``itertools`` one."""
+        try:
+            callee = self.static_callee(call.func)
+        except S2SGradError:
+            return False
+        if isinstance(callee, LocalFunction):
+            return any(isinstance(n, (ast.Yield, ast.YieldFrom))
+                       for n in ast.walk(callee.node) if not isinstance(callee.node, ast.Lambda))
+        obj = getattr(callee, "obj", None)
+        if obj is None:
+            return False
+        return obj in (zip, map, filter, enumerate, reversed, iter) or \
+            inspect.isgeneratorfunction(obj) or getattr(obj, "__module__", None) == "itertools"
 
     def stmt_AnnAssign(self, s):
         if s.value is not None:

@@ -736,33 +736,77 @@ def _mutation_in(st):
     return None
 
 
+def _rebinding_of(st, names):
+    """A statement rebinding one of ``names`` (``x = x * 10``): the node."""
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in names:
+            return n
+    return None
+
+
+_EAGER_MODULES = ("np", "numpy", "scipy", "sp", "math", "cmath", "s2sgrad")
+
+
+def maybe_lazy_call(call):
+    """A call that may make a lazy iterator (checked when lowering): a bare
+    name (a generator function, zip/map/...) or a method or module function
+    not of NumPy/SciPy/math."""
+    f = call.func
+    while isinstance(f, ast.Attribute):
+        f = f.value
+    return isinstance(f, ast.Name) and (f is call.func or f.id not in _EAGER_MODULES)
+
+
 def late_generators(fn_node):
-    """{id(Assign): (name, write node)} for ``g = (... for v in y)`` whose
-    name is read only after a statement that may write into what it reads:
-    Python runs a generator when it is consumed (``y[1] = 0`` before
-    ``sum(g)`` changes the sum), lowering where it is written."""
+    """{id(Assign): (name, write node)} for ``g = (... for v in y)`` (or ``g =
+    f(...)``, which lowering checks is a lazy iterator: a generator
+    function's, zip/map/enumerate/...) whose name is read only after a
+    statement that may write into what it reads, or, for a generator
+    expression, rebinds a name its body reads: Python runs a generator when
+    it is consumed (``y[1] = 0`` before ``sum(g)`` changes the sum),
+    lowering where it is written.  One walk per statement: the next read of
+    a name and the next write are looked up."""
     out = {}
+    simple = (ast.Expr, ast.Return, ast.Assign, ast.AugAssign)
     for n in ast.walk(fn_node):
         for field in ("body", "orelse", "finalbody"):
             stmts = getattr(n, field, None)
             if not isinstance(stmts, list):
                 continue
-            for i, st in enumerate(stmts):
-                if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and
-                        isinstance(st.targets[0], ast.Name) and
-                        isinstance(st.value, ast.GeneratorExp)):
-                    continue
+            cands = [i for i, st in enumerate(stmts)
+                     if isinstance(st, ast.Assign) and len(st.targets) == 1 and
+                     isinstance(st.targets[0], ast.Name) and
+                     (isinstance(st.value, ast.GeneratorExp) or
+                      isinstance(st.value, ast.Call) and maybe_lazy_call(st.value))]
+            if not cands:
+                continue
+            muts = [_mutation_in(st) for st in stmts]
+            reads_at = {}                   # name -> indices of statements naming it
+            for j, st in enumerate(stmts):
+                for e in ast.walk(st):
+                    if isinstance(e, ast.Name):
+                        idx = reads_at.setdefault(e.id, [])
+                        if not idx or idx[-1] != j:
+                            idx.append(j)
+            for i in cands:
+                st = stmts[i]
                 name = st.targets[0].id
-                for later in stmts[i + 1:]:
-                    reads = any(isinstance(e, ast.Name) and e.id == name
-                                for e in ast.walk(later))
-                    w = _mutation_in(later)
+                free = set()
+                if isinstance(st.value, ast.GeneratorExp):
+                    # (the first iterable is evaluated where it is written)
+                    first = st.value.generators[0].iter
+                    inside = {id(e) for e in ast.walk(first)}
+                    free = {e.id for e in ast.walk(st.value) if isinstance(e, ast.Name) and
+                            isinstance(e.ctx, ast.Load) and id(e) not in inside}
+                reads = set(reads_at.get(name, ()))
+                for j in range(i + 1, len(stmts)):
+                    later = stmts[j]
+                    w = muts[j] or (_rebinding_of(later, free) if free else None)
                     # (a statement that consumes it and also writes: a loop
                     # over it writing in its body runs the two interleaved)
-                    if w is not None and (not reads or not isinstance(
-                            later, (ast.Expr, ast.Return, ast.Assign, ast.AugAssign))):
+                    if w is not None and (j not in reads or not isinstance(later, simple)):
                         out[id(st)] = (name, w)
                         break
-                    if reads:
+                    if j in reads:
                         break
     return out

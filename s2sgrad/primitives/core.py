@@ -345,11 +345,49 @@ def defprim(name, impl=None, *, sig, vjp=None, jvp=None, nondiff=False, aliases=
     if not nondiff and not kw.get("opaque") and kw.get("expand") is None and \
             (vjp is None or jvp is None):
         raise ValueError(f"differentiable primitive {name!r} needs both vjp and jvp rules")
+    if vjp is not None and jvp is not None and not kw.get("eqn_rule") and \
+            _has_dtype_option(sig):
+        vjp, jvp = _dtype_zero(vjp, "vjp"), _dtype_zero(jvp, "jvp")
     p = Primitive(name, impl, sig=sig, vjp=vjp, jvp=jvp, nondiff=nondiff, **kw)
     REGISTRY[name] = p
     for obj in ((impl,) if impl is not None else ()) + tuple(aliases):
         register_object(obj, p)
     return p
+
+
+def _has_dtype_option(sig):
+    return "dtype" in _parse_sig(sig).parameters
+
+
+def _int_dtype(dtype):
+    """True where a constant ``dtype=`` option makes the result integers or
+    bools (piecewise constant: no derivative); an error for object/string
+    dtypes, which hold the values themselves; False otherwise (a float
+    type, None, or chosen at run time: the rule's own business)."""
+    if not isinstance(dtype, Const) or dtype.value is None:
+        return False
+    try:
+        dt = np.dtype(dtype.value)
+    except TypeError:
+        return False
+    if dt.kind in "OSUVMm":
+        raise S2SGradError(f"a differentiated value reduced or converted to dtype {dt} (an "
+                           f"object, string, bytes, void or datetime array) has no derivative "
+                           f"s2sgrad follows; use a float dtype")
+    return not np.issubdtype(dt, np.inexact)
+
+
+def _dtype_zero(rule, kind):
+    """``rule``, except that a result an integer/bool ``dtype=`` option made
+    (``np.sum(x, dtype=int)``, ``np.cumsum(x, dtype=int)``: NumPy casts the
+    operand first) has derivative zero: every primitive with a ``dtype``
+    option, so no rule has to remember it."""
+    @functools.wraps(rule)
+    def wrapped(em, g, out, *args, **kwargs):
+        if _int_dtype(kwargs.get("dtype")):
+            return [None] * len(args) if kind == "vjp" else None
+        return rule(em, g, out, *args, **kwargs)
+    return wrapped
 
 
 def register_object(obj, prim, replace=False):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 from ..ir import Const, Var
 from .core import defmethod, defprim, shape_fresh, shape_of
 from .reductions import positional_adapter
@@ -46,9 +47,11 @@ def _cast_ct(em, t, x, dtype):
     if isinstance(dtype, Var):          # chosen at run time
         return em.call("cast_derivative", t, dtype=dtype, to=em.result_type(x))
     try:
-        inexact = np.issubdtype(np.dtype(dtype.value), np.inexact)
+        inexact = runtime.casts_derivative(dtype.value)
     except TypeError:
         inexact = False
+    except ValueError as exc:
+        raise S2SGradError(str(exc), construct="conversion to a non-numeric dtype") from None
     return t if inexact else None
 
 

@@ -388,7 +388,7 @@ def _step(em, d):
     return em.fmax(em.multiply(em.add(em.sign(d), 1.0), 0.5), 0.0)
 
 
-def _maxmin_partials(cmp, step=False):
+def _maxmin_partials(cmp, step=False, nan_aware=False):
     def partials(em, out, x, y):
         # strictly-winning operand gets 1, ties split 0.5 / 0.5
         if step and _finite_const(y):
@@ -402,7 +402,11 @@ def _maxmin_partials(cmp, step=False):
         if step and _finite_const(x):
             d = em.subtract(y, x) if cmp == "greater" else em.subtract(x, y)
             return [None, _step(em, d)]
-        win = em.where(em.call(cmp, x, y), 1.0, em.where(em.equal(x, y), 0.5, 0.0))
+        lose = 0.0
+        if nan_aware and not _finite_const(y):
+            # fmax/fmin return x where y is NaN (and y where x is: x loses)
+            lose = em.where(em.call("isnan", y), 1.0, 0.0)
+        win = em.where(em.call(cmp, x, y), 1.0, em.where(em.equal(x, y), 0.5, lose))
         return [win, em.subtract(1.0, win)]
     return partials
 
@@ -410,8 +414,8 @@ def _maxmin_partials(cmp, step=False):
 def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater", step=True))
 def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less", step=True))
 # fmax/fmin ignore NaNs but are otherwise the same piecewise selection.
-def_elementwise("fmax", np.fmax, 2, _maxmin_partials("greater"))
-def_elementwise("fmin", np.fmin, 2, _maxmin_partials("less"))
+def_elementwise("fmax", np.fmax, 2, _maxmin_partials("greater", nan_aware=True))
+def_elementwise("fmin", np.fmin, 2, _maxmin_partials("less", nan_aware=True))
 
 
 def _where_vjp(em, g, out, c, x, y):

@@ -99,6 +99,9 @@ def _interp(em, x, xp, fp, left=None, right=None, period=None):
             out = em.where(em.greater(x, last), dyn["right"], out)
         return out
     # NumPy's construction: left/right are ignored with a period
+    # (a list literal as an array: the remainder is printed as `%`)
+    x, xp, fp = (Const(np.asarray(v.value)) if isinstance(v, Const) and
+                 isinstance(v.value, (list, tuple)) else v for v in (x, xp, fp))
     x = em.remainder(x, period)
     xp = em.remainder(xp, period)
     order = em.argsort(xp)

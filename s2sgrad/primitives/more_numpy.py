@@ -238,6 +238,8 @@ def _choose_impl(a, *choices, n, mode="raise"):
 
 def _choose_index(em, a, n, mode):
     m = mode.value if isinstance(mode, Const) else "raise"
+    if isinstance(a, Const) and isinstance(a.value, (list, tuple)):
+        a = Const(np.asarray(a.value))      # (a list literal: `%` is printed)
     if m == "wrap":
         return em.remainder(a, n)
     if m == "clip":

@@ -249,6 +249,8 @@ def _put_along_axis(em, arr, indices, values, axis=None):
 def _put(em, a, ind, v, mode=None):
     flat = em.call("ravel", a)
     m = _opt(mode, "raise")
+    if isinstance(ind, Const) and isinstance(ind.value, (list, tuple)):
+        ind = Const(np.asarray(ind.value))      # (a list literal: `%` is printed)
     if m == "wrap":
         ind = em.call("remainder", ind, em.call("size", a))
     elif m == "clip":

@@ -263,9 +263,11 @@ def _float_target(dtype):
     if not isinstance(dtype, Const):
         return None
     try:
-        return bool(np.issubdtype(np.dtype(dtype.value), np.inexact))
+        return runtime.casts_derivative(dtype.value)
     except TypeError:
         raise S2SGradError(f"astype: {dtype.value!r} is not a dtype") from None
+    except ValueError as exc:
+        raise S2SGradError(str(exc), construct="astype to a non-numeric dtype") from None
 
 
 def _astype_vjp(em, g, out, x, dtype):

@@ -8,6 +8,7 @@ import ast
 import numpy as np
 
 from .. import runtime
+from ..errors import S2SGradError
 
 from .core import defattr, defprim, shape_fresh, shape_of, SCALAR
 
@@ -61,14 +62,14 @@ defprim("len", len, sig="a, /", nondiff=True, pyname="len", shape=lambda a, k: S
 # runs, as opts["scale"] is (printed as the method call)
 defprim("dict_get", dict.get, sig="d, key, default=None, /", nondiff=True, pyname="dict.get",
         shape=shape_fresh)
-# layout_checked(v, w, what=...) = v, refused where v's strides are not w's
+# layout_checked(v, w, what=...) = v, copied to w's strides where they differ
 # (a loop carry written through a view: s2sgrad.lower.aliasing.numpy_memory)
 defprim("layout_checked", runtime.layout_checked, sig="v, w, /, what=''",
         pyname="layout_checked",
         vjp=lambda em, g, out, v, w, what=None: [g, None],
         jvp=lambda em, dots, out, v, w, what=None: dots[0],
         shape=lambda args, kwargs: shape_of(args[0]),
-        doc="runtime helper: v, refused where its strides are not w's (a loop carry's "
+        doc="runtime helper: v, copied to w's strides where they differ (a loop carry's "
             "layout in NumPy).")
 # for k in opts (a dict passed as data): its keys, read when the code runs
 defprim("dict_keys", runtime.dict_keys, sig="d, /", nondiff=True, pyname="dict_keys",
@@ -148,9 +149,11 @@ defprim("scalar_cast", None, sig="x, /, dtype", printer=_cast_printer,
 def _is_float(dtype_atom):
     v = getattr(dtype_atom, "value", None)
     try:
-        return np.issubdtype(np.dtype(v), np.inexact)
+        return runtime.casts_derivative(v)
     except TypeError:
         return False
+    except ValueError as exc:
+        raise S2SGradError(str(exc), construct="conversion to a non-numeric dtype") from None
 
 
 # stop_gradient(x): the value, with derivative zero.
