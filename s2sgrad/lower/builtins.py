@@ -18,7 +18,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from ..errors import S2SGradError
-from .values import DictVal, IterVal, ObjVal, Seq, SliceVal, Static
+from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static
 
 
 def _b_len(lw, args, kwargs, node):
@@ -338,9 +338,28 @@ def _b_enumerate(lw, args, kwargs, node):
                                            lw.item_of(base, i, node)]), _bases(base))
 
 
+def _is_function(v):
+    """A function as a compile-time value (a lambda, a nested def, np.sin)."""
+    return isinstance(v, LocalFunction) or (
+        isinstance(v, Static) and callable(v.obj) and not isinstance(v.obj, type))
+
+
 def _b_zip(lw, args, kwargs, node):
     if all(isinstance(a, Seq) for a in args):
         return Seq("list", [Seq("tuple", list(t)) for t in zip(*[a.items for a in args])])
+    if any(isinstance(a, Seq) and any(_is_function(v) for v in a.items) for a in args):
+        # zip(w, [np.sin, np.cos, f]): functions are compile-time values, so
+        # the zip is unrolled over them; a shorter runtime operand is refused
+        # when the code runs (Python's zip would stop early)
+        n = min(len(a.items) for a in args if isinstance(a, Seq))
+        where = f"{lw.src.filename}:{node.lineno}"
+        for a in args:
+            if not isinstance(a, Seq):
+                lw.em.call(P.get("check_zip_length"), lw.length_of(a, node), n=Const(n),
+                           where=Const(where))
+        return Seq("list", [Seq("tuple", [a.items[i] if isinstance(a, Seq) else
+                                          lw.item_of(a, Const(i), node) for a in args])
+                            for i in range(n)])
     n = None
     for a in args:
         ln = lw.length_of(a, node)
