@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import math
 import operator
 import types
@@ -368,6 +369,42 @@ def _b_zip(lw, args, kwargs, node):
                    [b for a in args for b in _bases(a)])
 
 
+def _static_items(v):
+    """The items of a sequence known while compiling, else None."""
+    if isinstance(v, Seq):
+        return v.items
+    if isinstance(v, Const) and isinstance(v.value, (tuple, list, range)):
+        return [Const(x) for x in v.value]
+    return None
+
+
+def _b_product(lw, args, kwargs, node):
+    """``itertools.product(range(n), range(m))``: a sequence known while
+    compiling when every operand is; else item ``i`` is the operands' items
+    at the digits of ``i`` (last operand fastest), as itertools orders them."""
+    repeat = kwargs.get("repeat", Const(1))
+    if set(kwargs) - {"repeat"} or not (isinstance(repeat, Const) and
+                                        isinstance(repeat.value, int)):
+        raise lw.unsupported(node, "itertools.product with a computed or unknown keyword",
+                             "pass repeat= as a constant")
+    args = list(args) * repeat.value
+    static = [_static_items(a) for a in args]
+    if all(s is not None for s in static):
+        return Seq("list", [Seq("tuple", list(t)) for t in itertools.product(*static)])
+    lens = [lw.length_of(a, node) for a in args]
+    n = lens[0]
+    for ln in lens[1:]:
+        n = lw.apply(P.get("multiply"), [n, ln], {}, node)
+
+    def item(i):
+        out = []
+        for a, ln in reversed(list(zip(args, lens))):
+            out.append(lw.item_of(a, lw.apply(P.get("remainder"), [i, ln], {}, node), node))
+            i = lw.apply(P.get("floor_divide"), [i, ln], {}, node)
+        return Seq("tuple", out[::-1])
+    return IterVal(n, item, [b for a in args for b in _bases(a)])
+
+
 def _b_reversed(lw, args, kwargs, node):
     (base,) = args
     if isinstance(base, Seq):
@@ -402,7 +439,8 @@ for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
                  (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
-                 (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr)] + _OPERATORS:
+                 (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr),
+                 (itertools.product, _b_product)] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

@@ -41,9 +41,15 @@ MAX_UNROLL_RANGE = 256
 
 
 def _makes_functions(stmts):
-    """A ``lambda`` or ``def`` in ``stmts`` (a loop body building closures)."""
-    return any(isinstance(n, (ast.Lambda, ast.FunctionDef))
-               for st in stmts for n in ast.walk(st))
+    """A ``lambda`` or ``def`` in ``stmts`` and a store into a container
+    (``fs.append(...)``, ``fs[k] = ...``): a loop body building closures
+    that outlive their step (one used only in its step keeps the loop)."""
+    nodes = [n for st in stmts for n in ast.walk(st)]
+    return any(isinstance(n, (ast.Lambda, ast.FunctionDef)) for n in nodes) and any(
+        (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and
+         n.func.attr in ("append", "extend", "insert")) or
+        (isinstance(n, ast.Assign) and any(isinstance(t, ast.Subscript) for t in n.targets))
+        for n in nodes)
 
 
 class ControlFlowMixin:

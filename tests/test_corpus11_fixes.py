@@ -1,0 +1,177 @@
+"""corpus11: regression tests for what the corpus found on main 709bcd7, each
+checked for value, gradient against central differences, a second point and
+float32 (``tests/corpus10_harness``):
+
+* **a wrong number**: a function made in a comprehension read the
+  comprehension's loop variable from the enclosing function's names
+  (restored after the comprehension) instead of the comprehension's own
+  scope: ``k = 10; fs = [lambda z: z ** k for k in (1, 2, 3)]; fs[0](x)``
+  gave sum(x**10) (1030.19) for NumPy's sum(x**3) (9.853), and without the
+  outer ``k`` it was refused ("name 'k' is not defined");
+* a list of closures built in a loop over ``range`` (``fs.append(lambda z,
+  k=k: ...)``, or a comprehension of lambdas) was refused: the range loop
+  stayed a runtime loop, whose list cannot hold functions;
+* ``zip(w, [np.sin, np.cos, f])`` (a runtime sequence with a list of
+  functions) was refused; it is unrolled over the functions, and a shorter
+  runtime sequence is refused when the code runs (Python's zip would stop
+  early);
+* ``np.polynomial.polynomial.polyval(x, c)`` was refused (now a composite:
+  in the coefficients and in x, 1-d and 2-d coefficients, tensor=False);
+* ``itertools.product(range(n), range(m))`` was refused.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from numpy.polynomial import polynomial as Pn
+
+from s2sgrad import grad, hvp, value_and_grad
+from tests.corpus10_harness import check
+
+R = np.random.default_rng(11060)
+X = R.normal(size=5)
+W = R.normal(size=3)
+
+
+# ---------------------------------------------------------------- comprehension scope
+
+def comp_shadowed(w, x):
+    k = 10
+    fs = [lambda z: z ** k for k in (1, 2, 3)]
+    return np.sum(fs[0](x) * w[0]) + np.sum(fs[1](x) * w[1]) + k * w[2]
+
+
+def comp_unbound(w, x):
+    fs = [lambda z: np.sin(z * k) for k in (1.0, 2.0, 3.0)]
+    return sum(wi * np.sum(f(x)) for wi, f in zip(w, fs))
+
+
+def comp_nested(w, x):
+    fs = [[lambda z: z * i + j for j in range(2)] for i in range(1, 3)]
+    return np.sum(w[0] * fs[0][1](x) + w[1] * fs[1][0](x) ** 2)
+
+
+def make_power(k):
+    return lambda z: z ** k
+
+
+def comp_factory(w, x):
+    fs = [make_power(k) for k in (1, 2, 3)]
+    return np.sum(w[0] * fs[0](x) + w[2] * fs[2](x))
+
+
+@pytest.mark.parametrize("f", [comp_shadowed, comp_unbound, comp_nested, comp_factory],
+                         ids=lambda f: f.__name__)
+def test_comprehension_scope(f):
+    x = np.abs(X) + 0.5
+    check(f, (W, x), 0)
+    v, _ = value_and_grad(f)(W, x)
+    assert v == pytest.approx(f(W, x), rel=1e-12)
+
+
+def test_comprehension_scope_value_was_wrong():
+    x = np.array([0.5, 1.2, 2.0])
+    w = np.array([1.0, 0.0, 0.0])
+    v, g = value_and_grad(comp_shadowed)(w, x)
+    # every lambda reads the comprehension's k as it ends (3), not the function's k (10)
+    assert v == pytest.approx(np.sum(x ** 3), rel=1e-12)
+    np.testing.assert_allclose(g, [np.sum(x ** 3), np.sum(x ** 3), 10.0], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- closures built in a loop
+
+def closures_appended(w, x):
+    fs = []
+    for k in range(3):
+        fs.append(lambda z, k=k: z ** (k + 1))
+    return sum(wi * np.sum(f(x)) for wi, f in zip(w, fs))
+
+
+def closures_late_binding(w, x):
+    fs = []
+    for k in range(1, 4):
+        def f(z):
+            return np.cos(k * z)      # late binding: k is 3 for every f, as in Python
+        fs.append(f)
+    return np.sum(w[0] * fs[0](x) + w[1] * fs[2](x))
+
+
+def closures_comprehension_range(w, x):
+    fs = [lambda z, k=k: np.tanh(k * z) for k in range(1, 4)]
+    return np.sum(np.stack([f(x) for f in fs], axis=1) @ w)
+
+
+def basis_list(w, x):
+    basis = [np.ones_like, np.sin, lambda z: z ** 2]
+    pred = sum(wi * phi(x) for wi, phi in zip(w, basis))
+    return np.sum((pred - np.cos(x)) ** 2)
+
+
+@pytest.mark.parametrize("f", [closures_appended, closures_late_binding,
+                               closures_comprehension_range, basis_list],
+                         ids=lambda f: f.__name__)
+def test_closures_built_in_loops(f):
+    check(f, (W, X), 0, order2=f is basis_list)
+
+
+def test_zip_shorter_sequence_refused_at_run_time():
+    with pytest.raises(ValueError, match=r"test_corpus11_fixes.py:\d+: zip\(\) of a sequence "
+                                         r"of 3 functions with one of 2 items"):
+        grad(basis_list)(W[:2], X)
+
+
+def test_zip_longer_sequence_stops_at_the_functions():
+    w = np.concatenate([W, [5.0]])
+    v, g = value_and_grad(basis_list)(w, X)
+    assert v == pytest.approx(basis_list(w, X), rel=1e-12)
+    assert g[3] == 0.0
+
+
+# ---------------------------------------------------------------- np.polynomial.polynomial.polyval
+
+def poly_fit(c, x, y):
+    return np.mean((Pn.polyval(x, c) - y) ** 2)
+
+
+def poly_in_x(x, c):
+    return np.sum(np.sin(np.polynomial.polynomial.polyval(x, c)))
+
+
+def poly_2d(c, x):
+    return np.sum(Pn.polyval(x, c) ** 2) + np.sum(Pn.polyval(x, c, tensor=False) ** 2)
+
+
+def test_polynomial_polyval():
+    x = np.linspace(-1, 1, 6)
+    check(poly_fit, (R.normal(size=4), x, np.cos(x)), 0, order2=True)
+    check(poly_in_x, (x + 0.05, R.normal(size=3)), (0, 1), order2=True)
+    check(poly_2d, (R.normal(size=(3, 6)), x), (0, 1))
+    check(poly_fit, (R.normal(size=3), 0.4, 1.0), (0, 1))       # x a Python float
+    c = np.array([1, -2, 3])                                      # integer coefficients
+    v, g = value_and_grad(poly_in_x)(x, c)
+    assert v == pytest.approx(poly_in_x(x, c), rel=1e-12)
+    np.testing.assert_allclose(g, np.cos(Pn.polyval(x, c)) * Pn.polyval(x, Pn.polyder(c)),
+                               rtol=1e-12)
+
+
+# ---------------------------------------------------------------- itertools.product
+
+def grid_product(W):
+    total = 0.0
+    for i, j in itertools.product(range(W.shape[0]), range(W.shape[1])):
+        total = total + (i + 1) * np.sin(W[i, j]) * (j + 2)
+    return total
+
+
+def product_repeat(v, W):
+    pairs = sum(a * b for a, b in itertools.product(v, repeat=2))
+    return pairs + sum(a * b * c for (a, b), c in itertools.product(zip(W[0], W[1]), v))
+
+
+def test_itertools_product():
+    check(grid_product, (R.normal(size=(2, 3)),), 0)
+    check(product_repeat, (R.normal(size=3), R.normal(size=(2, 2))), (0, 1))
+    W2 = R.normal(size=(3, 2))
+    h = hvp(grid_product)((W2,), np.ones_like(W2))
+    np.testing.assert_allclose(h, -np.sin(W2) * np.outer(np.arange(1, 4), np.arange(2, 4)),
+                               rtol=1e-12)
