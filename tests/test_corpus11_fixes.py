@@ -175,3 +175,102 @@ def test_itertools_product():
     h = hvp(grid_product)((W2,), np.ones_like(W2))
     np.testing.assert_allclose(h, -np.sin(W2) * np.outer(np.arange(1, 4), np.arange(2, 4)),
                                rtol=1e-12)
+
+
+# ---------------------------------------------------------------- iterators run when consumed
+# Each gave a wrong number on 709bcd7 (lowering evaluated the iterator where
+# it was written, and a second pass saw the values again); now refused with
+# the line.  What Python computes is shown beside each.
+
+def gen_rebound(w, x):
+    a = 2.0
+    gen = (wi * x * a for wi in w)
+    a = 5.0                              # NumPy: the sum uses a = 5 (was a = 2: 1.76 for 4.4)
+    return np.sum(sum(gen))
+
+
+def gen_twice(w, x):
+    gen = (wi * x for wi in w)
+    a = sum(gen)
+    b = sum(gen)                         # NumPy: 0, the generator is exhausted
+    return np.sum(a) + 2 * np.sum(b)
+
+
+def gen_in_loop(w, x):
+    gen = (wi * x for wi in w)
+    t = 0.0
+    for _ in range(2):
+        t = t + np.sum(sum(gen))         # NumPy: the second step adds 0
+    return t
+
+
+def gen_max_then_sum(w, x):
+    it = (wi * x for wi in w)
+    m = max(np.sum(v) for v in it)
+    return m + sum(np.sum(v) for v in it)
+
+
+def map_rebound(w, x):
+    a = 2.0
+    m = map(lambda v: v * a, w)
+    a = 5.0
+    return np.sum(x) * sum(m)
+
+
+def zip_twice(w, x):
+    z = zip(w, x[1:])
+    first = [a * b for a, b in z]
+    second = [a + b for a, b in z]       # NumPy: empty
+    return sum(first) + sum(second)
+
+
+def zip_then_write(w, x):
+    a = x.copy()
+    z = zip(a, w)
+    a[0] = 5.0                           # NumPy's zip reads a[0] = 5 when consumed
+    t = 0.0
+    for u, v in z:
+        t = t + u * v
+    return t
+
+
+@pytest.mark.parametrize("f,pattern", [
+    (gen_rebound, "the generator expression bound to 'gen' is consumed after the write"),
+    (gen_twice, "the generator expression bound to 'gen' is consumed again"),
+    (gen_in_loop, "the generator expression bound to 'gen' is consumed again"),
+    (gen_max_then_sum, "the generator expression bound to 'it' is consumed again"),
+    (map_rebound, r"the iterator map\(\) bound to 'm' is consumed after the write"),
+    (zip_twice, r"the iterator zip\(\) bound to 'z' is consumed again"),
+    (zip_then_write, r"the iterator zip\(\) bound to 'z' is consumed after the write"),
+], ids=lambda v: getattr(v, "__name__", "msg"))
+def test_iterators_run_when_consumed_refused(f, pattern):
+    from s2sgrad.errors import S2SGradError
+    with pytest.raises(S2SGradError, match=r"test_corpus11_fixes.py:\d+: " + pattern):
+        value_and_grad(f)(W, X)
+
+
+def gen_once(w, x):
+    sq = (v ** 2 for v in w)
+    return sum(sq) * np.sum(x)
+
+
+def enumerate_bound(w, X2):
+    out = np.zeros(len(X2))
+    rows = enumerate(X2)
+    for i, r in rows:
+        out[i] = np.tanh(r @ w)           # a write in the loop consuming it: as Python
+    return np.sum(out ** 2)
+
+
+def zip_bound_once(w, x):
+    pairs = zip(w, x)
+    t = 0.0
+    for u, v in pairs:
+        t = t + u * np.sin(v)
+    return t
+
+
+def test_iterators_consumed_once_still_work():
+    check(gen_once, (W, X), 0)
+    check(enumerate_bound, (W[:2], R.normal(size=(4, 2))), 0)
+    check(zip_bound_once, (W, X), (0, 1))

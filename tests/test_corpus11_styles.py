@@ -66,7 +66,14 @@ class MLP:
 MLP_P = [(rnd(3, 4), rnd(4)), (rnd(4, 1), rnd(1))]
 
 
+MODEL = MLP([3, 4, 1], act="softplus")
+
+
 def class_loss(params, x, y):
+    return MODEL.loss(params, x, y)
+
+
+def class_made_inside(params, x, y):
     return MLP([3, 4, 1], act="softplus").loss(params, x, y)
 
 
@@ -253,3 +260,24 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_corpus11_styles(name):
     run_table(CASES, name)
+
+
+# refusals met by the corpus (intended): each names the user's line
+REFUSALS = {
+    # an instance of a plain class made inside the function (its attributes
+    # would be mutable state s2sgrad does not model): made outside, or a
+    # dataclass, it works (class_mlp above)
+    "class_made_inside": (class_made_inside, (MLP_P, X, Y),
+                          r"test_corpus11_styles.py:\d+: making an instance of your class "
+                          r"'tests.test_corpus11_styles.MLP' inside the differentiated "
+                          r"function is not supported"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_refusals_name_the_line(name):
+    from s2sgrad import grad
+    from s2sgrad.errors import S2SGradError
+    f, args, pattern = REFUSALS[name]
+    with pytest.raises(S2SGradError, match=pattern):
+        grad(f)(*args)

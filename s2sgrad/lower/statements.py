@@ -17,7 +17,7 @@ from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
 from .values import DictVal, Seq, Static
-from .syntax import REFUSED, late_generators, snippet
+from .syntax import REFUSED, is_lazy_iterator, late_generators, snippet
 
 
 class StatementsMixin:
@@ -95,14 +95,23 @@ class StatementsMixin:
 
     def stmt_Assign(self, s):
         t0 = s.targets[0]
-        if isinstance(s.value, ast.GeneratorExp):
+        if is_lazy_iterator(s.value):
             cache = self.top.__dict__.setdefault("_late_generators", {})
             key = id(self.src.node)
             if key not in cache:
                 cache[key] = late_generators(self.src.node)
             late = cache[key].get(id(s))
+            what = "generator expression" if isinstance(s.value, ast.GeneratorExp) else \
+                f"iterator {s.value.func.id}()"
+            if late is not None and late[2:] == ("again",):
+                raise self.error(s, f"the {what} bound to '{late[0]}' is "
+                                    f"consumed again at line {late[1].lineno} (or in a loop): "
+                                    f"Python's second pass over a generator finds it empty, "
+                                    f"s2sgrad's would not; build a list ([... for ...]) to "
+                                    f"read the values more than once",
+                                 construct="generator consumed twice")
             if late is not None:
-                raise self.error(s, f"the generator expression bound to '{late[0]}' is "
+                raise self.error(s, f"the {what} bound to '{late[0]}' is "
                                     f"consumed after the write at line {late[1].lineno}, which "
                                     f"may change what it reads (Python runs a generator when "
                                     f"it is consumed; s2sgrad evaluates it where it is "

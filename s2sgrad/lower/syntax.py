@@ -736,6 +736,46 @@ def _mutation_in(st):
     return None
 
 
+_LAZY_BUILTINS = ("map", "zip", "filter", "enumerate", "reversed", "iter")
+
+
+def is_lazy_iterator(value):
+    """A generator expression, or a call of a builtin that makes an iterator
+    (``map``, ``zip``, ...): run when consumed, and consumed once."""
+    return isinstance(value, ast.GeneratorExp) or (
+        isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and
+        value.func.id in _LAZY_BUILTINS)
+
+
+def _lazy_reads(gen):
+    """The names a generator expression reads when it is consumed: in its
+    element, its conditions and its inner iterables (the first iterable is
+    evaluated where it is written), less its own loop variables; for
+    ``map``/``filter`` of a lambda, the names its body reads."""
+    if isinstance(gen, ast.Call):
+        fn = gen.args[0] if gen.args else None
+        if not isinstance(fn, ast.Lambda):
+            return set()
+        own = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+        return {n.id for n in ast.walk(fn.body)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own}
+    own = {n.id for g in gen.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    parts = [gen.elt] + [c for g in gen.generators for c in g.ifs] + \
+        [g.iter for g in gen.generators[1:]]
+    return {n.id for p in parts for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own}
+
+
+def _rebinding_in(st, names):
+    """A store of one of ``names`` in ``st`` (``a = 5``, ``for a in ...``,
+    ``del a``): the node, else None."""
+    for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(n, ast.Name) and n.id in names and \
+                isinstance(n.ctx, (ast.Store, ast.Del)):
+            return n
+    return None
+
+
 def late_generators(fn_node):
     """{id(Assign): (name, write node)} for ``g = (... for v in y)`` whose
     name is read only after a statement that may write into what it reads:
@@ -749,20 +789,56 @@ def late_generators(fn_node):
                 continue
             for i, st in enumerate(stmts):
                 if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and
-                        isinstance(st.targets[0], ast.Name) and
-                        isinstance(st.value, ast.GeneratorExp)):
+                        isinstance(st.targets[0], ast.Name) and is_lazy_iterator(st.value)):
                     continue
                 name = st.targets[0].id
+                lazy = _lazy_reads(st.value)
                 for later in stmts[i + 1:]:
                     reads = any(isinstance(e, ast.Name) and e.id == name
                                 for e in ast.walk(later))
-                    w = _mutation_in(later)
+                    # (a name the generator reads when it runs, rebound: a = 5)
+                    w = _mutation_in(later) or _rebinding_in(later, lazy)
                     # (a statement that consumes it and also writes: a loop
                     # over it writing in its body runs the two interleaved)
+                    # (zip/enumerate/... consumed by a loop: its items are
+                    # read at each step, as lowering's loops do)
                     if w is not None and (not reads or not isinstance(
-                            later, (ast.Expr, ast.Return, ast.Assign, ast.AugAssign))):
+                            later, (ast.Expr, ast.Return, ast.Assign, ast.AugAssign)) and
+                            isinstance(st.value, ast.GeneratorExp)):
                         out[id(st)] = (name, w)
                         break
                     if reads:
+                        again = _consumed_again(stmts[i + 1:], name)
+                        if again is not None:
+                            out[id(st)] = (name, again, "again")
                         break
     return out
+
+
+def _consumed_again(stmts, name):
+    """A second read of the generator ``name`` in ``stmts`` (before it is
+    rebound), or its one read inside a loop there: the node, else None.
+    Python's second pass over a generator finds it empty."""
+    seen = 0
+    for st in stmts:
+        for n in ast.walk(st):
+            if isinstance(n, (ast.For, ast.AsyncFor, ast.While)):
+                inner = n.body + n.orelse + ([n.test] if isinstance(n, ast.While) else [])
+            elif isinstance(n, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                inner = [c for g in n.generators for c in g.ifs] + \
+                    [g.iter for g in n.generators[1:]] + \
+                    ([n.key, n.value] if isinstance(n, ast.DictComp) else [n.elt])
+            else:
+                inner = []
+            for part in inner:
+                for m in ast.walk(part):
+                    if isinstance(m, ast.Name) and m.id == name and isinstance(m.ctx, ast.Load):
+                        return m                # read at every step of a loop
+        for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(n, ast.Name) and n.id == name:
+                if not isinstance(n.ctx, ast.Load):
+                    return None
+                seen += 1
+                if seen > 1:
+                    return n
+    return None
