@@ -274,3 +274,22 @@ def test_iterators_consumed_once_still_work():
     check(gen_once, (W, X), 0)
     check(enumerate_bound, (W[:2], R.normal(size=(4, 2))), 0)
     check(zip_bound_once, (W, X), (0, 1))
+
+
+# ---------------------------------------------------------------- np.emath of real data
+
+def emath_loss(x, y):
+    r = np.emath.sqrt(x) - np.emath.log(y) + np.emath.log10(x) * np.emath.log2(y)
+    return np.sum(r ** 2)
+
+
+def test_emath_of_real_data():
+    x, y = np.array([0.5, 1.2, 2.0]), np.array([1.5, 0.3, 2.5])
+    check(emath_loss, (x, y), (0, 1), order2=True)
+    check(emath_loss, (0.7, 1.3), (0, 1))
+
+
+def test_emath_of_negative_data_refused_at_run_time():
+    with pytest.raises(ValueError, match=r"test_corpus11_fixes.py:\d+: np.emath.sqrt of a "
+                                         r"negative real value"):
+        grad(emath_loss)(np.array([0.5, -1.0, 2.0]), np.ones(3))

@@ -1,6 +1,8 @@
-"""Specs of the primitive corpus11 added: ``np.polynomial.polynomial.polyval``
+"""Specs of the primitives corpus11 added: ``np.polynomial.polynomial.polyval``
 (a composite of powers and a tensordot / sum), in the coefficients and in x,
-with 1-d and 2-d coefficients, ``tensor=True`` and ``tensor=False``.
+with 1-d and 2-d coefficients, ``tensor=True`` and ``tensor=False``; and
+``np.emath.sqrt/log/log10/log2`` of real data (NumPy's function after a
+run-time check that no entry is negative).
 Checked against central differences in float64, in float32, and by the
 forward/reverse identity (test_jvp_identity reads SPECS)."""
 import numpy as np
@@ -24,7 +26,8 @@ SPECS = [
          (normal(3), normal(4, 2)), wrt=(0, 1), id="polynomial_polyval-tensor"),
     Spec("polynomial_polyval", lambda x, c: _wsum(Pn.polyval(x, c, tensor=False) ** 2),
          (normal(3), normal(4, 3)), wrt=(0, 1), id="polynomial_polyval-broadcast"),
-]
+] + [Spec(f"emath_{name}", lambda x, name=name: _wsum(getattr(np.emath, name)(x)),
+          (np.abs(normal(2, 3)) + 0.2,)) for name in ("sqrt", "log", "log10", "log2")]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
