@@ -293,3 +293,42 @@ def test_emath_of_negative_data_refused_at_run_time():
     with pytest.raises(ValueError, match=r"test_corpus11_fixes.py:\d+: np.emath.sqrt of a "
                                          r"negative real value"):
         grad(emath_loss)(np.array([0.5, -1.0, 2.0]), np.ones(3))
+
+
+# ---------------------------------------------------------------- np.unstack indexed or iterated
+
+needs_unstack = pytest.mark.skipif(getattr(np, "unstack", None) is None,
+                                   reason="np.unstack is NumPy >= 2.1")
+
+
+def unstack_indexed(x):
+    return np.sum(np.unstack(x)[1] ** 2) + np.sum(np.unstack(x, axis=1)[-1] ** 3)
+
+
+def unstack_iterated(x):
+    t = 0.0
+    for r in np.unstack(x, axis=1):
+        t = t + np.sum(np.sin(r) * r)
+    return t
+
+
+def unstack_runtime_index(x):
+    t = 0.0
+    for i in range(x.shape[0]):
+        t = t + np.sum(np.unstack(x)[i] * (i + 1)) ** 2
+    return t
+
+
+def unstack_piece_is_a_view(x):
+    y = x.copy()
+    p = np.unstack(y)[0]
+    y[0, 0] = 5.0                 # p sees the write, as NumPy's piece does
+    np.unstack(y)[1][:] = 0.0     # a write through a piece reaches y
+    return np.sum(p ** 2) + np.sum(y ** 2)
+
+
+@needs_unstack
+@pytest.mark.parametrize("f", [unstack_indexed, unstack_iterated, unstack_runtime_index,
+                               unstack_piece_is_a_view], ids=lambda f: f.__name__)
+def test_unstack_indexed_or_iterated(f):
+    check(f, (R.normal(size=(3, 2)),), 0, order2=f is unstack_indexed)

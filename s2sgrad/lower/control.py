@@ -20,6 +20,7 @@ from .syntax import (Rebindings, assigned_in, function_reads_of,
                      kept_then_written, loop_else_as_flag, returns_or_breaks,
                      walk_nodes)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
+from .functional import is_unstack_call, unstack_rows
 
 
 def _same_value(x, y):
@@ -515,7 +516,9 @@ class ControlFlowMixin:
             raise self.error(it, str(exc), cls=S2SGradError) from None
 
     def static_iterable(self, it):
-        v = self._iter_value = self.expr(it)
+        # for r in np.unstack(x, axis=k): the rows of np.moveaxis(x, k, 0)
+        v = self._iter_value = unstack_rows(self, it) if is_unstack_call(self, it) else \
+            self.expr(it)
         if isinstance(v, Seq):
             return v.items
         if isinstance(v, DictVal):
