@@ -190,6 +190,13 @@ def product_loops(W):
     total = 0.0
     for i, j in itertools.product(range(W.shape[0]), range(W.shape[1])):
         total = total + (i + 1) * np.sin(W[i, j])
+    for i, j in itertools.product(range(2), range(W.shape[1])):
+        total = total + W[i, j] ** 2
+    return total
+
+
+def ndindex_loop(W):
+    total = 0.0
     for idx in np.ndindex(*W.shape):
         total = total + W[idx] ** 2
     return total
@@ -274,3 +281,21 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_corpus11_idioms(name):
     run_table(CASES, name)
+
+
+# refusals met by the corpus (intended for now): each names the user's line
+REFUSALS = {
+    # np.ndindex of a shape known only at run time (its rank is not a
+    # compile-time fact here); itertools.product(range(n), range(m)) works
+    "ndindex": (ndindex_loop, (rnd(2, 3),),
+                r"test_corpus11_idioms.py:\d+: '\*' unpacking of a computed value"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_refusals_name_the_line(name):
+    from s2sgrad import grad
+    from s2sgrad.errors import S2SGradError
+    f, args, pattern = REFUSALS[name]
+    with pytest.raises(S2SGradError, match=pattern):
+        grad(f)(*args)
