@@ -332,3 +332,42 @@ def unstack_piece_is_a_view(x):
                                unstack_piece_is_a_view], ids=lambda f: f.__name__)
 def test_unstack_indexed_or_iterated(f):
     check(f, (R.normal(size=(3, 2)),), 0, order2=f is unstack_indexed)
+
+
+# ---------------------------------------------------------------- a global list of functions
+
+BASIS = [np.sin, np.cos]
+
+
+def global_basis(w, x):
+    return np.sum(sum(wi * phi(x) for wi, phi in zip(w, BASIS)) ** 2)
+
+
+def global_basis_loop(w, x):
+    t = 0.0
+    for i, phi in enumerate(BASIS):
+        t = t + w[i] * np.sum(phi(x))
+    return t
+
+
+def test_global_list_of_functions():
+    check(global_basis, (W[:2], X), 0)
+    check(global_basis_loop, (W[:2], X), 0)
+
+
+def test_global_list_of_functions_changed_between_calls():
+    vg = value_and_grad(global_basis)
+    w = np.array([0.3, -0.2, 0.1])
+    try:
+        for change in (lambda: None, lambda: BASIS.append(lambda z: z ** 2),
+                       lambda: BASIS.__setitem__(0, np.tanh), lambda: BASIS.pop()):
+            change()                  # an append or a replaced item compiles again
+            v, g = vg(w, X)
+            assert v == pytest.approx(global_basis(w, X), rel=1e-12)
+            n = len(BASIS)
+            np.testing.assert_allclose(g[:n], [2 * np.sum(sum(
+                wi * phi(X) for wi, phi in zip(w, BASIS)) * phi(X)) for phi in BASIS],
+                rtol=1e-12)
+            assert np.all(g[n:] == 0)
+    finally:
+        BASIS[:] = [np.sin, np.cos]
