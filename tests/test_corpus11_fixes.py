@@ -371,3 +371,80 @@ def test_global_list_of_functions_changed_between_calls():
             assert np.all(g[n:] == 0)
     finally:
         BASIS[:] = [np.sin, np.cos]
+
+
+# ---------------------------------------------------------------- `and` / `or` give an operand
+
+# 709bcd7 lowered `a or b` as np.logical_or(a, b) (a boolean) for run-time
+# values: `temperature or 1.0` with temperature = 0.5 gave 1.238 for NumPy's
+# 2.139, `scale and scale * 2.0` was 1 or 0; and every operand was evaluated,
+# so a draw in the second one happened even when the first decided.
+
+def default_by_or(w, x, temperature=0.0):
+    temperature = temperature or 1.0
+    return np.sum(np.tanh(x * w[0] / temperature))
+
+
+def scale_by_and(w, x, scale=0.0):
+    s = scale and scale * 2.0
+    return np.sum(x * w[0]) * (s or 1.0) + (w[1] or w[2])
+
+
+def draw_short_circuit(w, x, rng):
+    c = w[0] > 0 and rng.random() < 0.5      # NumPy draws only when w[0] > 0
+    return float(c) * w[1] + rng.random() * w[2] + np.sum(x)
+
+
+@pytest.mark.parametrize("t", [0.0, 0.5, -2.0])
+def test_or_gives_the_deciding_operand(t):
+    check(default_by_or, (W, X, t), (0, 2) if t else 0)
+    v, _ = value_and_grad(default_by_or)(W, X, t)
+    assert v == pytest.approx(default_by_or(W, X, t), rel=1e-12)
+
+
+@pytest.mark.parametrize("s", [0.0, 3.0])
+def test_and_gives_the_deciding_operand(s):
+    w = np.array([0.3, 0.0, 0.7])
+    for ww in (w, W):
+        v, g = value_and_grad(scale_by_and, wrt=(0, 2))(ww, X, s)
+        assert v == pytest.approx(scale_by_and(ww, X, s), rel=1e-12)
+    check(scale_by_and, (W, X, s), 0)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_second_operand_evaluated_only_when_needed(sign):
+    w = sign * W
+    ref = draw_short_circuit(w, X, np.random.default_rng(0))
+    v, g = value_and_grad(draw_short_circuit)(w, X, np.random.default_rng(0))
+    assert v == pytest.approx(ref, rel=1e-12)
+    r = np.random.default_rng(0)
+    if w[0] > 0:
+        r.random()
+    np.testing.assert_allclose(g, [0.0, float(sign > 0 and np.random.default_rng(0).random()
+                                              < 0.5), r.random()], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- any() / all()
+
+def any_all_flags(w, x):
+    return float(any(w > 0)) * np.sum(x * w[0]) + float(all(v > -1 for v in w)) * w[1] + \
+        w[2] * float(all([w[0], 1.0])) + w[1] * float(any(x - x))
+
+
+def converge_any(w, x, tol=1e-3):
+    y = x.copy()
+    k = 0
+    while any(abs(d) > tol for d in (y[0] - 1.0, y[1] - 2.0)) and k < 50:
+        y = y - 0.5 * (y - np.array([1.0, 2.0, 0.0, 0.0, 0.0])) * w[2] * 10
+        k += 1
+    return np.sum(y * w[0]) + k * w[1]
+
+
+def test_any_all_builtins():
+    for w in (W, -W, np.array([0.0, 0.5, 0.2])):
+        v, _ = value_and_grad(any_all_flags)(w, X)
+        assert v == pytest.approx(any_all_flags(w, X), rel=1e-12)
+    check(any_all_flags, (W, X), 0)
+    check(converge_any, (np.array([0.3, -0.2, 0.1]), X), 0, f32=False)
+    with pytest.raises(ValueError, match="ambiguous"):          # as Python's any of rows
+        grad(lambda w, M: w[0] * float(any(M)))(W, np.ones((2, 2)))

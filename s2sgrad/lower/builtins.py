@@ -62,6 +62,26 @@ def _b_maxmin(name):
     return handler
 
 
+def _b_any_all(name):
+    def handler(lw, args, kwargs, node):
+        """``any(xs)``/``all(xs)``: folded over a sequence known while
+        compiling (Python's truth of each item, stopping where it decides),
+        else Python's builtin on the value when the code runs."""
+        if kwargs or len(args) != 1:
+            raise lw.unsupported(node, f"{name}() with {len(args)} arguments or keywords",
+                                 f"pass one sequence")
+        (xs,) = args
+        if isinstance(xs, Seq):
+            truths = [lw.truth(v, node) for v in xs.items]
+            if all(isinstance(t, Const) for t in truths):
+                values = [bool(t.value) for t in truths]
+                return Const(any(values) if name == "any" else all(values))
+        if isinstance(xs, Const):
+            return Const(any(xs.value) if name == "any" else all(xs.value))
+        return lw.em.call(P.get(f"py_{name}"), lw.materialize(xs, node))
+    return handler
+
+
 def _b_float(lw, args, kwargs, node):
     return lw.apply(P.get("float"), args, kwargs, node)
 
@@ -440,7 +460,8 @@ for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
                  (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
                  (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr),
-                 (itertools.product, _b_product)] + _OPERATORS:
+                 (itertools.product, _b_product), (any, _b_any_all("any")),
+                 (all, _b_any_all("all"))] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 
