@@ -448,3 +448,38 @@ def test_any_all_builtins():
     check(converge_any, (np.array([0.3, -0.2, 0.1]), X), 0, f32=False)
     with pytest.raises(ValueError, match="ambiguous"):          # as Python's any of rows
         grad(lambda w, M: w[0] * float(any(M)))(W, np.ones((2, 2)))
+
+
+# ---------------------------------------------------------------- imports inside the function
+
+def local_imports(c, x):
+    from numpy.polynomial import polynomial as Pn
+    import scipy.special as sps
+    import numpy.linalg
+    from math import pi
+    from scipy.special import expit, logsumexp
+    return np.mean(Pn.polyval(x, c) ** 2) + np.sum(sps.expit(c)) + pi * np.sum(expit(c)) + \
+        logsumexp(c) + numpy.linalg.norm(c)
+
+
+def test_imports_inside_the_function():
+    check(local_imports, (np.array([0.5, -1.0, 0.3]), np.linspace(-1, 1, 5)), (0, 1))
+
+
+def imported_act(w, x):
+    from tests.corpus11_helpers import act
+    return np.sum(act(x * w[0]))
+
+
+def test_from_import_of_a_user_module_is_guarded():
+    import tests.corpus11_helpers as helpers
+    vg = value_and_grad(imported_act)
+    x = np.linspace(0.1, 1.0, 5)
+    original = helpers.act
+    try:
+        for fn in (np.tanh, np.sin):
+            helpers.act = fn                  # what the import reads: compiled again
+            v, g = vg(W, x)
+            assert v == pytest.approx(np.sum(fn(x * W[0])), rel=1e-12)
+    finally:
+        helpers.act = original

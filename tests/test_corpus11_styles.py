@@ -232,7 +232,49 @@ def generator_sum(w, X, y, lams=(0.1, 0.01)):
     return np.mean((X @ w - y) ** 2) + sum(pens)
 
 
+# ---------------------------------------------------------------- what corpus11 made work
+
+FEATURES = [np.ones_like, lambda z: z, np.sin, lambda z: np.exp(-z ** 2)]
+
+
+def basis_regression(w, x, y, lam=None, features=None):
+    lam = lam or 1e-3                     # `or` gives the operand: 1e-3 only when lam is falsy
+    feats = features or FEATURES
+    pred = sum(wi * phi(x) for wi, phi in zip(w, feats))
+    return np.mean((pred - y) ** 2) + lam * w @ w
+
+
+CENTERS = (-1.0, 0.0, 1.0)
+
+
+def rbf_bank(w, x):
+    kernels = [lambda z, c=c: np.exp(-(z - c) ** 2) for c in CENTERS]
+    return np.sum((np.stack([k(x) for k in kernels], axis=1) @ w - np.cos(x)) ** 2)
+
+
+def poly_feature_fit(c, x, y):
+    from numpy.polynomial import polynomial as Pn
+    return np.mean((Pn.polyval(x, c) - y) ** 2)
+
+
+def grid_energy(q, k=1.0):
+    import itertools
+    E = 0.0
+    for i, j in itertools.product(range(q.shape[0]), repeat=2):
+        if i < j:
+            E = E + k / np.sqrt(np.sum((q[i] - q[j]) ** 2) + 0.1)
+    return E
+
+
+XB = np.linspace(-1.5, 1.5, 7)
+
 CASES = {
+    "basis_regression": (basis_regression, (rnd(4), XB, np.cos(XB)), 0, {}, {"order2": True}),
+    "basis_regression_lam": (lambda w, x, y, lam: basis_regression(w, x, y, lam),
+                             (rnd(4), XB, np.cos(XB), 0.05), (0, 3), {}),
+    "rbf_bank": (rbf_bank, (rnd(3), XB), 0, {}),
+    "poly_feature_fit": (poly_feature_fit, (rnd(4), XB, np.sin(XB)), 0, {}),
+    "grid_energy": (grid_energy, (rnd(4, 2, scale=1.0),), 0, {}),
     "class_mlp": (class_loss, (MLP_P, X, Y), 0, {}),
     "dataclass_hp": (softmax_reg, (rnd(3, 3), X, YC), 0,
                      {"hp": Hyper(lam=0.05, l1=0.01, temperature=2.0, reduction="sum")}),

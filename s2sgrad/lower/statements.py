@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
+import sys
 import warnings
 
 import numpy as np
 
+from .. import guards
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
@@ -30,6 +33,42 @@ class StatementsMixin:
             raise self.error(s, msg, construct=what)
         raise self.error(s, f"'{type(s).__name__}' statements are not supported",
                          construct=type(s).__name__)
+
+    def stmt_Import(self, s):
+        """``import numpy.polynomial as npp`` inside the function: the module,
+        resolved while compiling (Python caches it in sys.modules)."""
+        for a in s.names:
+            mod = self.imported(a.name, s)
+            if a.asname:
+                self.env[a.asname] = Static(mod)
+            else:
+                top = a.name.split(".")[0]
+                self.env[top] = Static(sys.modules.get(top, mod))
+
+    def stmt_ImportFrom(self, s):
+        """``from scipy.special import expit`` inside the function: each name
+        as ``module.name`` reads it (guarded for a module of yours)."""
+        if s.level or not s.module:
+            raise self.error(s, "a relative import inside a differentiated function is not "
+                                "supported; import at module level", construct="import")
+        mod = self.imported(s.module, s)
+        for a in s.names:
+            if a.name == "*":
+                raise self.error(s, "'from ... import *' inside a function is not Python; "
+                                    "import at module level", construct="import")
+            if hasattr(mod, a.name):
+                obj = getattr(mod, a.name)
+            else:
+                obj = self.imported(f"{s.module}.{a.name}", s)
+            path = None if guards.is_library(mod) else \
+                guards.Path(("object", mod, s.module)).attr(a.name)
+            self.env[a.asname or a.name] = self.static_value(obj, path, s)
+
+    def imported(self, name, s):
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            raise self.error(s, f"import of '{name}' failed: {exc}", construct="import") from None
 
     def stmt_Expr(self, s):
         if isinstance(s.value, ast.Constant):

@@ -36,10 +36,6 @@ REFUSED = {
                            "argument instead"),
     ast.Nonlocal: ("nonlocal", "'nonlocal' statements are not supported; pass the value as "
                                "an argument instead"),
-    ast.Import: ("import", "imports inside a differentiated function are not supported; "
-                           "import at module level"),
-    ast.ImportFrom: ("import", "imports inside a differentiated function are not supported; "
-                               "import at module level"),
     ast.ClassDef: ("class", "class definitions inside a differentiated function are not "
                             "supported; define the class at module level"),
     ast.Raise: ("raise", "'raise' is not supported inside a differentiated function; "
