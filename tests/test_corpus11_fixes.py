@@ -483,3 +483,25 @@ def test_from_import_of_a_user_module_is_guarded():
             assert v == pytest.approx(np.sum(fn(x * W[0])), rel=1e-12)
     finally:
         helpers.act = original
+
+
+# ---------------------------------------------------------------- closures in a generator expression
+
+def closures_list_comp(x):
+    return sum(np.sum(f(x)) for f in [lambda z: z * k for k in range(1, 4)])    # k = 3 in all
+
+
+def closures_generator(x):
+    # Python calls each lambda before the generator advances: k = 1, 2, 3
+    return sum(np.sum(f(x)) for f in (lambda z: z * k for k in range(1, 4)))
+
+
+def test_closures_in_comprehensions():
+    x = np.array([0.5, 1.2])
+    check(closures_list_comp, (x,), 0)
+    v, _ = value_and_grad(closures_list_comp)(x)
+    assert v == pytest.approx(9 * np.sum(x), rel=1e-12)
+    from s2sgrad.errors import S2SGradError
+    with pytest.raises(S2SGradError, match=r"test_corpus11_fixes.py:\d+: a function made in a "
+                                           r"generator expression reads its loop variable 'k'"):
+        grad(closures_generator)(x)

@@ -311,7 +311,7 @@ class ControlFlowMixin:
                    if isinstance(n, ast.Name)]
         saved = {t: self.env.get(t, MISSING) for t in targets}
         saved_loc = self.loc
-        self.lower_comprehension(stmts, targets)
+        self.lower_comprehension(stmts, targets, node)
         self.loc = self.em.loc = saved_loc
         result = self.env.pop(name)
         for t, v in saved.items():
@@ -323,11 +323,13 @@ class ControlFlowMixin:
 
     expr_GeneratorExp = expr_ListComp
 
-    def lower_comprehension(self, stmts, targets):
+    def lower_comprehension(self, stmts, targets, node=None):
         """Lower a comprehension's loop; a function made in it (``[lambda z:
         z ** k for k in ks]``) reads its loop variables as they are at the
         end, as Python's comprehension scope keeps them, not the function's
-        names of the same name (restored after the comprehension)."""
+        names of the same name (restored after the comprehension).  In a
+        generator expression, what such a function reads depends on when the
+        generator is consumed (lowering builds it where it is written): refused."""
         top = self.top
         if not hasattr(top, "comp_functions"):
             top.comp_functions = []
@@ -338,6 +340,20 @@ class ControlFlowMixin:
         finally:
             top.comp_functions.pop()
         for fn in made:
+            if isinstance(node, ast.GeneratorExp):
+                params = {a.arg for a in fn.node.args.posonlyargs + fn.node.args.args +
+                          fn.node.args.kwonlyargs}
+                body = fn.node.body if isinstance(fn.node.body, list) else [fn.node.body]
+                late = sorted({n.id for b in body for n in ast.walk(b)
+                               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                               and n.id in targets and n.id not in params})
+                if late:
+                    raise self.error(node, f"a function made in a generator expression reads "
+                                           f"its loop variable '{late[0]}' when it is called, "
+                                           f"which depends on when the generator is consumed; "
+                                           f"use a list comprehension, or bind it as a default "
+                                           f"(lambda z, {late[0]}={late[0]}: ...)",
+                                     construct="closure in a generator expression")
             for t in targets:
                 if t in self.env:
                     fn.scope.setdefault(t, self.env[t])      # (an inner comprehension's first)
