@@ -114,9 +114,14 @@ def check_zip_length(length, n=0, where=""):
     when ``xs`` has fewer items (Python's zip would stop early: the
     compiled code would not)."""
     if length < n:
-        raise ValueError(f"{where}: zip() of a sequence of {n} functions with one of "
+        raise DATA_REFUSED_ERROR(f"{where}: zip() of a sequence of {n} functions with one of "
                          f"{length} items: s2sgrad makes one step per function; pass "
                          f"sequences of the same length")
+
+
+# the error check_zip_length and emath_real raise: s2sgrad.errors.DataRefusedError
+# (an S2SGradError and a ValueError), set by primitives/runtime_prims.py
+DATA_REFUSED_ERROR = ValueError
 
 
 # the error check_unshared raises: s2sgrad.errors.SharedArgumentsError (an

@@ -1407,6 +1407,9 @@ def unpack_index(x, n=1):
 __all__ += ["unpack_index"]
 
 
+DATA_REFUSED_ERROR = ValueError        # s2sgrad.errors.DataRefusedError (runtime_prims.py)
+
+
 def emath_real(x, name="sqrt", where=""):
     """Refuse ``np.emath.<name>(x)`` of real data with a negative entry: its
     result would be complex, a dtype decided by the data (NumPy's
@@ -1414,7 +1417,7 @@ def emath_real(x, name="sqrt", where=""):
     if np.iscomplexobj(x):
         return
     if np.any(np.less(x, 0)):
-        raise ValueError(f"{where}: np.emath.{name} of a negative real value: NumPy's result "
+        raise DATA_REFUSED_ERROR(f"{where}: np.emath.{name} of a negative real value: NumPy's result "
                          f"would be complex (a dtype decided by the data), which s2sgrad does "
                          f"not follow; use np.{name}(x.astype(complex)) for the complex "
                          f"branch, or np.{name} for non-negative data")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from ..errors import OutputTypeError, SharedArgumentsError
+from .. import runtime_numpy as _runtime_numpy
+from ..errors import DataRefusedError, OutputTypeError, SharedArgumentsError
 from .core import SCALAR, Emitter, defprim, shape_of
 
 
@@ -87,6 +88,8 @@ CHECK_ZIP_LENGTH = defprim("check_zip_length", runtime.check_zip_length,
                            doc="runtime helper: refuses zip() of a sequence shorter than "
                                "the functions it is unrolled over.")
 CHECK_ZIP_LENGTH.effect = True
+runtime.DATA_REFUSED_ERROR = DataRefusedError
+_runtime_numpy.DATA_REFUSED_ERROR = DataRefusedError
 # snapshot(x): a copy of a NumPy array, anything else as it is (reverse.split_vjp:
 # the residuals of a user's pullback that may share memory with an argument)
 defprim("snapshot", runtime.snapshot, sig="x, /", nondiff=True, pyname="snapshot",
