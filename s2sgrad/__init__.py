@@ -21,7 +21,7 @@ from .graph import graph, Graph
 from .pytree import register_pytree
 from .errors import (S2SGradError, UnsupportedSyntaxError, UnknownFunctionError,
                      UnresolvedNameError, SourceNotFoundError, NonDifferentiableError,
-                     OutputError, OutputTypeError, SharedArgumentsError)
+                     OutputError, OutputTypeError, SharedArgumentsError, DataRefusedError)
 
 __version__ = "0.1.0"
 
@@ -32,4 +32,4 @@ __all__ = ["register_pytree", "stop_gradient", "checkpoint", "checkpointed", "Bi
            "S2SGradError",
            "UnsupportedSyntaxError", "UnknownFunctionError", "UnresolvedNameError",
            "SourceNotFoundError", "NonDifferentiableError", "OutputError", "OutputTypeError",
-           "InputError", "SharedArgumentsError"]
+           "InputError", "SharedArgumentsError", "DataRefusedError"]

@@ -59,6 +59,13 @@ class SharedArgumentsError(S2SGradError, ValueError):
     (found when the compiled code runs: ``runtime.check_unshared``)."""
 
 
+class DataRefusedError(S2SGradError, ValueError):
+    """Data the compiled code refuses when it runs, where NumPy's result
+    would take a path s2sgrad does not follow (``np.emath.sqrt`` of a
+    negative entry: a complex result; ``zip()`` of a sequence shorter than
+    the functions it was unrolled over)."""
+
+
 class OutputTypeError(OutputError, TypeError):
     """``grad`` of a function whose output is boolean or integer (found when
     the gradient runs: ``runtime.scalar_seed``)."""

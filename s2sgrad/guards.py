@@ -71,6 +71,10 @@ class Path:
     def item(self, key):
         return Path(self.root, self.steps + (("item", key),))
 
+    def len(self):
+        """The length of the value here (a global list of functions)."""
+        return Path(self.root, self.steps + (("len", None),))
+
     def key(self):
         kind, obj, name = self.root
         return (kind, id(obj), name, tuple((k, _hashable(v)) for k, v in self.steps))
@@ -78,7 +82,8 @@ class Path:
     def describe(self):
         out = self.root[2]
         for kind, v in self.steps:
-            out += f".{v}" if kind == "attr" else f"[{v!r}]"
+            out = f"len({out})" if kind == "len" else \
+                out + (f".{v}" if kind == "attr" else f"[{v!r}]")
         return out
 
 
@@ -125,7 +130,7 @@ def resolve(path, default=_MISSING):
         else:
             v = obj
         for step, k in path.steps:
-            v = getattr(v, k) if step == "attr" else v[k]
+            v = len(v) if step == "len" else getattr(v, k) if step == "attr" else v[k]
         return v
     except Exception:       # noqa: BLE001
         return default
@@ -208,7 +213,9 @@ def tests(guards, globals_dict, avoid=()):
         else:
             expr = const(obj, "o")
         for step, v in path.steps:
-            if step == "attr":
+            if step == "len":
+                expr = f"{const(len, 'f')}({expr})"
+            elif step == "attr":
                 expr = f"{expr}.{v}"
             elif isinstance(v, (str, int)) and not isinstance(v, bool):
                 expr = f"{expr}[{v!r}]"

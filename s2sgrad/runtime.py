@@ -23,7 +23,7 @@ from .schedules import Tape as _Tape
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length"]
 
 
 class ArrayKindError(TypeError):
@@ -119,6 +119,21 @@ def check_unshared(written, *others, names=(), where=""):
                     f"with {names[k + 1]} (the same array, or views of one); NumPy would "
                     f"change that too, which s2sgrad does not follow (it never changes the "
                     f"caller's arrays); pass a copy ({names[0]}.copy())")
+
+
+def check_zip_length(length, n=0, where=""):
+    """Refuse ``zip(xs, fs)`` unrolled over the ``n`` functions of ``fs``
+    when ``xs`` has fewer items (Python's zip would stop early: the
+    compiled code would not)."""
+    if length < n:
+        raise DATA_REFUSED_ERROR(f"{where}: zip() of a sequence of {n} functions with one of "
+                         f"{length} items: s2sgrad makes one step per function; pass "
+                         f"sequences of the same length")
+
+
+# the error check_zip_length and emath_real raise: s2sgrad.errors.DataRefusedError
+# (an S2SGradError and a ValueError), set by primitives/runtime_prims.py
+DATA_REFUSED_ERROR = ValueError
 
 
 # the error check_unshared raises: s2sgrad.errors.SharedArgumentsError (an

@@ -1409,6 +1409,25 @@ def unpack_index(x, n=1):
 __all__ += ["unpack_index"]
 
 
+DATA_REFUSED_ERROR = ValueError        # s2sgrad.errors.DataRefusedError (runtime_prims.py)
+
+
+def emath_real(x, name="sqrt", where=""):
+    """Refuse ``np.emath.<name>(x)`` of real data with a negative entry: its
+    result would be complex, a dtype decided by the data (NumPy's
+    ``_fix_real_lt_zero``).  Complex data, NaN and non-negative entries pass."""
+    if np.iscomplexobj(x):
+        return
+    if np.any(np.less(x, 0)):
+        raise DATA_REFUSED_ERROR(f"{where}: np.emath.{name} of a negative real value: NumPy's result "
+                         f"would be complex (a dtype decided by the data), which s2sgrad does "
+                         f"not follow; use np.{name}(x.astype(complex)) for the complex "
+                         f"branch, or np.{name} for non-negative data")
+
+
+__all__ += ["emath_real"]
+
+
 def fill_diagonal_index(a, wrap=False):
     """The flat positions ``np.fill_diagonal(a, val, wrap)`` writes (NumPy's rule)."""
     a = np.asarray(a)

@@ -121,7 +121,7 @@ def _unstack_write_through(x):
 
 
 def _unstack_not_unpacked(x):
-    return np.sum(np.unstack(x)[0])
+    return len(np.unstack(x)) * np.sum(x)      # (np.unstack(x)[0] works: corpus11)
 
 
 @pytest.mark.skipif(not hasattr(np, "unstack"), reason="np.unstack needs NumPy >= 2.1")

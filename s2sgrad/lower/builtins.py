@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import math
 import operator
 import types
@@ -18,7 +19,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from ..errors import S2SGradError
-from .values import DictVal, IterVal, ObjVal, Seq, SliceVal, Static
+from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static
 
 
 def _b_len(lw, args, kwargs, node):
@@ -58,6 +59,26 @@ def _b_maxmin(name):
         for v in items[1:]:
             acc = lw.apply(P.get("maximum" if name == "max" else "minimum"), [acc, v], {}, node)
         return acc
+    return handler
+
+
+def _b_any_all(name):
+    def handler(lw, args, kwargs, node):
+        """``any(xs)``/``all(xs)``: folded over a sequence known while
+        compiling (Python's truth of each item, stopping where it decides),
+        else Python's builtin on the value when the code runs."""
+        if kwargs or len(args) != 1:
+            raise lw.unsupported(node, f"{name}() with {len(args)} arguments or keywords",
+                                 f"pass one sequence")
+        (xs,) = args
+        if isinstance(xs, Seq):
+            truths = [lw.truth(v, node) for v in xs.items]
+            if all(isinstance(t, Const) for t in truths):
+                values = [bool(t.value) for t in truths]
+                return Const(any(values) if name == "any" else all(values))
+        if isinstance(xs, Const):
+            return Const(any(xs.value) if name == "any" else all(xs.value))
+        return lw.em.call(P.get(f"py_{name}"), lw.materialize(xs, node))
     return handler
 
 
@@ -338,15 +359,70 @@ def _b_enumerate(lw, args, kwargs, node):
                                            lw.item_of(base, i, node)]), _bases(base))
 
 
+def _is_function(v):
+    """A function as a compile-time value (a lambda, a nested def, np.sin)."""
+    return isinstance(v, LocalFunction) or (
+        isinstance(v, Static) and callable(v.obj) and not isinstance(v.obj, type))
+
+
 def _b_zip(lw, args, kwargs, node):
     if all(isinstance(a, Seq) for a in args):
         return Seq("list", [Seq("tuple", list(t)) for t in zip(*[a.items for a in args])])
+    if any(isinstance(a, Seq) and any(_is_function(v) for v in a.items) for a in args):
+        # zip(w, [np.sin, np.cos, f]): functions are compile-time values, so
+        # the zip is unrolled over them; a shorter runtime operand is refused
+        # when the code runs (Python's zip would stop early)
+        n = min(len(a.items) for a in args if isinstance(a, Seq))
+        where = f"{lw.src.filename}:{node.lineno}"
+        for a in args:
+            if not isinstance(a, Seq):
+                lw.em.call(P.get("check_zip_length"), lw.length_of(a, node), n=Const(n),
+                           where=Const(where))
+        return Seq("list", [Seq("tuple", [a.items[i] if isinstance(a, Seq) else
+                                          lw.item_of(a, Const(i), node) for a in args])
+                            for i in range(n)])
     n = None
     for a in args:
         ln = lw.length_of(a, node)
         n = ln if n is None else lw.em.call(P.get("py_min"), n, ln)
     return IterVal(n, lambda i: Seq("tuple", [lw.item_of(a, i, node) for a in args]),
                    [b for a in args for b in _bases(a)])
+
+
+def _static_items(v):
+    """The items of a sequence known while compiling, else None."""
+    if isinstance(v, Seq):
+        return v.items
+    if isinstance(v, Const) and isinstance(v.value, (tuple, list, range)):
+        return [Const(x) for x in v.value]
+    return None
+
+
+def _b_product(lw, args, kwargs, node):
+    """``itertools.product(range(n), range(m))``: a sequence known while
+    compiling when every operand is; else item ``i`` is the operands' items
+    at the digits of ``i`` (last operand fastest), as itertools orders them."""
+    repeat = kwargs.get("repeat", Const(1))
+    if set(kwargs) - {"repeat"} or not (isinstance(repeat, Const) and
+                                        isinstance(repeat.value, int)):
+        raise lw.unsupported(node, "itertools.product with a computed or unknown keyword",
+                             "pass repeat= as a constant")
+    args = list(args) * repeat.value
+    static = [_static_items(a) for a in args]
+    if all(s is not None for s in static):
+        return Seq("list", [Seq("tuple", list(t)) for t in itertools.product(*static)])
+    lens = [lw.length_of(a, node) for a in args]
+    n = lens[0]
+    for ln in lens[1:]:
+        n = lw.apply(P.get("multiply"), [n, ln], {}, node)
+
+    def item(i):
+        out = []
+        for a, ln in reversed(list(zip(args, lens))):
+            out.append(lw.item_of(a, lw.apply(P.get("remainder"), [i, ln], {}, node), node))
+            i = lw.apply(P.get("floor_divide"), [i, ln], {}, node)
+        return Seq("tuple", out[::-1])
+    return IterVal(n, item, [b for a in args for b in _bases(a)])
 
 
 def _b_reversed(lw, args, kwargs, node):
@@ -383,7 +459,9 @@ for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),
                  (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
-                 (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr)] + _OPERATORS:
+                 (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr),
+                 (itertools.product, _b_product), (any, _b_any_all("any")),
+                 (all, _b_any_all("all"))] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 
 

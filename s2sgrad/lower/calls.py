@@ -1006,6 +1006,7 @@ class CallsMixin:
             fnode = generator_as_list(fnode)
         sub.local_names = assigned_names(fnode)
         sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
+        sub.env.update(fn.scope)
         a = fn.node.args
         if a.vararg or a.kwarg or a.kwonlyargs:
             raise self.unsupported(node, "*args/**kwargs/keyword-only parameters in a nested "
@@ -1041,10 +1042,18 @@ class CallsMixin:
     def stmt_FunctionDef(self, s):
         if s.decorator_list:
             raise self.unsupported(s, "a decorated nested 'def'", "define it without decorators")
-        self.env[s.name] = LocalFunction(s, self)
+        self.env[s.name] = self.made_function(LocalFunction(s, self))
 
     def expr_Lambda(self, node):
-        return LocalFunction(node, self)
+        return self.made_function(LocalFunction(node, self))
+
+    def made_function(self, fn):
+        """``fn`` (a nested def or lambda), noted for the comprehensions being
+        lowered (``expr_ListComp`` gives it their loop variables' scope)."""
+        for owner, made in getattr(self.top, "comp_functions", ()):
+            if owner is self:             # (not a function a helper called there makes)
+                made.append(fn)
+        return fn
 
     def static_callee(self, func):
         """The compile-time object a call's function expression names (a name

@@ -20,6 +20,7 @@ from .syntax import (Rebindings, assigned_in, function_reads_of,
                      kept_then_written, loop_else_as_flag, returns_or_breaks,
                      walk_nodes)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
+from .functional import is_unstack_call, unstack_rows
 
 
 def _same_value(x, y):
@@ -41,6 +42,18 @@ def _same_value(x, y):
 # A loop over a compile-time range longer than this stays a loop (unrolling
 # it would only make the generated code long).
 MAX_UNROLL_RANGE = 256
+
+
+def _makes_functions(stmts):
+    """A ``lambda`` or ``def`` in ``stmts`` and a store into a container
+    (``fs.append(...)``, ``fs[k] = ...``): a loop body building closures
+    that outlive their step (one used only in its step keeps the loop)."""
+    nodes = [n for st in stmts for n in ast.walk(st)]
+    return any(isinstance(n, (ast.Lambda, ast.FunctionDef)) for n in nodes) and any(
+        (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and
+         n.func.attr in ("append", "extend", "insert")) or
+        (isinstance(n, ast.Assign) and any(isinstance(t, ast.Subscript) for t in n.targets))
+        for n in nodes)
 
 
 class ControlFlowMixin:
@@ -315,7 +328,7 @@ class ControlFlowMixin:
                    if isinstance(n, ast.Name)]
         saved = {t: self.env.get(t, MISSING) for t in targets}
         saved_loc = self.loc
-        self.lower_body(stmts)
+        self.lower_comprehension(stmts, targets, node)
         self.loc = self.em.loc = saved_loc
         result = self.env.pop(name)
         for t, v in saved.items():
@@ -326,6 +339,41 @@ class ControlFlowMixin:
         return result
 
     expr_GeneratorExp = expr_ListComp
+
+    def lower_comprehension(self, stmts, targets, node=None):
+        """Lower a comprehension's loop; a function made in it (``[lambda z:
+        z ** k for k in ks]``) reads its loop variables as they are at the
+        end, as Python's comprehension scope keeps them, not the function's
+        names of the same name (restored after the comprehension).  In a
+        generator expression, what such a function reads depends on when the
+        generator is consumed (lowering builds it where it is written): refused."""
+        top = self.top
+        if not hasattr(top, "comp_functions"):
+            top.comp_functions = []
+        made = []
+        top.comp_functions.append((self, made))
+        try:
+            self.lower_body(stmts)
+        finally:
+            top.comp_functions.pop()
+        for fn in made:
+            if isinstance(node, ast.GeneratorExp):
+                params = {a.arg for a in fn.node.args.posonlyargs + fn.node.args.args +
+                          fn.node.args.kwonlyargs}
+                body = fn.node.body if isinstance(fn.node.body, list) else [fn.node.body]
+                late = sorted({n.id for b in body for n in ast.walk(b)
+                               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                               and n.id in targets and n.id not in params})
+                if late:
+                    raise self.error(node, f"a function made in a generator expression reads "
+                                           f"its loop variable '{late[0]}' when it is called, "
+                                           f"which depends on when the generator is consumed; "
+                                           f"use a list comprehension, or bind it as a default "
+                                           f"(lambda z, {late[0]}={late[0]}: ...)",
+                                     construct="closure in a generator expression")
+            for t in targets:
+                if t in self.env:
+                    fn.scope.setdefault(t, self.env[t])      # (an inner comprehension's first)
 
     def expr_DictComp(self, node):
         """``{k: v for t in it}``: the loop ``_comp = {}; for t in it: _comp[k] = v``
@@ -339,16 +387,8 @@ class ControlFlowMixin:
             for cond in reversed(gen.ifs):
                 body = [ast.If(test=cond, body=body, orelse=[])]
             it = gen.iter
-            if gen is node.generators[0] and isinstance(it, ast.Call) and \
-                    isinstance(it.func, ast.Name) and it.func.id == "range" and \
-                    self.static_callee(it.func) is not None and \
-                    getattr(self.static_callee(it.func), "obj", None) is range and \
-                    not it.keywords:
-                bounds = [self.expr(a) for a in it.args]   # range(3): unrolled (known keys)
-                if all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
-                    it = ast.Tuple(elts=[ast.Constant(value=k)
-                                         for k in range(*[b.value for b in bounds])],
-                                   ctx=ast.Load())
+            if gen is node.generators[0]:
+                it = self.constant_range(it) or it      # range(3): unrolled (known keys)
             body = [ast.For(target=gen.target, iter=it, body=body, orelse=[])]
         stmts = [ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
                             value=ast.Dict(keys=[], values=[]))] + body
@@ -360,7 +400,7 @@ class ControlFlowMixin:
                    if isinstance(n, ast.Name)]
         saved = {t: self.env.get(t, MISSING) for t in targets}
         saved_loc = self.loc
-        self.lower_body(stmts)
+        self.lower_comprehension(stmts, targets)
         self.loc = self.em.loc = saved_loc
         result = self.env.pop(name)
         for t, v in saved.items():
@@ -447,6 +487,11 @@ class ControlFlowMixin:
         # for t in s2sgrad.checkpointed(iterable, ...): a runtime loop marked
         # for checkpointing (s2sgrad.remat)
         schedule, it = self.checkpoint_mark(it)
+        if schedule is None and _makes_functions(s.body):
+            # a list of closures built in a loop (fs.append(lambda z, k=k: z ** k)):
+            # functions are compile-time values, so a range of constant bounds
+            # is unrolled as a tuple of them would be
+            it = self.constant_range(it, MAX_UNROLL_RANGE) or it
         # for x in <compile-time sequence>: unrolled while lowering (not a
         # long range, nor a marked one: they stay loops)
         seq = self.static_iterable(it)
@@ -463,6 +508,22 @@ class ControlFlowMixin:
         del self._held_iterables[held:]
         if schedule is not None:
             self.em.block.eqns[-1].params["checkpoint"] = schedule
+
+    def constant_range(self, it, limit=None):
+        """``range(a, b, c)`` of constant ints (the builtin) as the
+        ``ast.Tuple`` of its items (at most ``limit`` of them), else None."""
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
+                it.func.id == "range" and not it.keywords and
+                getattr(self.static_callee(it.func), "obj", None) is range):
+            return None
+        bounds = [self.expr(a) for a in it.args]
+        if not all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
+            return None
+        items = range(*[b.value for b in bounds])
+        if limit is not None and len(items) > limit:
+            return None
+        return ast.copy_location(ast.Tuple(elts=[ast.Constant(value=k) for k in items],
+                                           ctx=ast.Load()), it)
 
     def checkpoint_mark(self, it):
         """``s2sgrad.checkpointed(iterable, snapshots=..., budget=...)``: its
@@ -488,7 +549,9 @@ class ControlFlowMixin:
             raise self.error(it, str(exc), cls=S2SGradError) from None
 
     def static_iterable(self, it):
-        v = self._iter_value = self.expr(it)
+        # for r in np.unstack(x, axis=k): the rows of np.moveaxis(x, k, 0)
+        v = self._iter_value = unstack_rows(self, it) if is_unstack_call(self, it) else \
+            self.expr(it)
         if isinstance(v, Seq):
             return v.items
         if isinstance(v, DictVal):

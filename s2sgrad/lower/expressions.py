@@ -222,6 +222,13 @@ class ExpressionsMixin:
         return self.apply(P.get("logical_and"), [a, b], {}, node)
 
     def expr_BoolOp(self, node):
+        if not all(isinstance(v, (ast.Compare, ast.BoolOp)) or
+                   isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)
+                   for v in node.values) or \
+                any(isinstance(n, ast.Call) for v in node.values[1:] for n in ast.walk(v)):
+            # (comparisons of calls: a draw in the second one happens only
+            # when the first does not decide)
+            return self.bool_value(node)
         vals = [self.expr(v) for v in node.values]
         if all(isinstance(v, Const) for v in vals):
             acc = vals[0].value
@@ -232,6 +239,30 @@ class ExpressionsMixin:
         acc = vals[0]
         for v in vals[1:]:
             acc = self.apply(P.get(name), [acc, v], {}, node)
+        return acc
+
+    def bool_value(self, node):
+        """``a and b`` / ``a or b`` of values that are not all comparisons: as
+        Python, the operand that decides (``temperature or 1.0`` is 1.0 only
+        when temperature is 0), the next one evaluated only when needed (a
+        conditional expression when the truth is known at run time only)."""
+        is_and = isinstance(node.op, ast.And)
+        acc = self.expr(node.values[0])
+        for nxt in node.values[1:]:
+            t = self.truth(acc, node)
+            if isinstance(t, Const):
+                if bool(t.value) != is_and:     # and: a false value decides; or: a true one
+                    return acc
+                acc = self.expr(nxt)
+                continue
+            self.top.boolop_count = getattr(self.top, "boolop_count", 0) + 1
+            key = f"$boolop{self.top.boolop_count}"
+            self.env[key] = acc
+            name = ast.copy_location(ast.Name(id=key, ctx=ast.Load()), node)
+            choice = ast.copy_location(ast.IfExp(test=name, body=nxt if is_and else name,
+                                                 orelse=name if is_and else nxt), node)
+            acc = self.expr_IfExp(choice)
+            self.env.pop(key, None)
         return acc
 
     def expr_Attribute(self, node):

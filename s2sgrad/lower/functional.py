@@ -295,6 +295,9 @@ def _b_unstack(lw, args, kwargs, node):
     number of targets (checked at run time); each is the view ``x[i]``
     (along ``axis``), as NumPy's pieces are views of ``x``."""
     hint = getattr(lw, "unpack_hint", None)
+    if getattr(lw, "unstack_rows", None) is node and len(args) == 1 and \
+            not set(kwargs) - {"axis"}:
+        hint = (node, None)     # np.unstack(x)[i], for r in np.unstack(x): x's rows
     if hint is None or hint[0] is not node or len(args) != 1 or set(kwargs) - {"axis"}:
         raise lw.unsupported(node, "np.unstack whose results are not unpacked into names",
                              "unpack it (a, b = np.unstack(x)), or index the slices")
@@ -305,6 +308,9 @@ def _b_unstack(lw, args, kwargs, node):
     x = lw.materialize(args[0], node)
     if axis.value != 0:
         x = lw.apply(P.get("moveaxis"), [x, axis, Const(0)], {}, node)
+    if n is None:
+        # the array whose rows are the pieces (each a view of x, as NumPy's)
+        return x
     # the length is checked by the index of the first piece (so every piece
     # stays a view of x, as NumPy's are: a write through one reaches x)
     first = lw.em.call(P.get("unpack_index"), x, n=Const(n))
@@ -320,6 +326,23 @@ def _b_unstack(lw, args, kwargs, node):
 
 if getattr(np, "unstack", None) is not None:          # NumPy >= 2.1
     BUILTIN_CALLS[id(np.unstack)] = (np.unstack, _b_unstack)
+
+
+def is_unstack_call(lw, node):
+    """``np.unstack(...)`` (NumPy >= 2.1)."""
+    return getattr(np, "unstack", None) is not None and isinstance(node, ast.Call) and \
+        getattr(lw.static_callee(node.func), "obj", None) is np.unstack
+
+
+def unstack_rows(lw, node):
+    """``np.unstack(x, axis=k)`` read as the array whose rows are its pieces
+    (``np.moveaxis(x, k, 0)``): indexed by an int or iterated, it gives the
+    pieces NumPy's tuple holds."""
+    lw.unstack_rows = node
+    try:
+        return lw.expr(node)
+    finally:
+        lw.unstack_rows = None
 
 
 # ---------------------------------------------------------------- functions handed to a library

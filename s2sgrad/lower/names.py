@@ -53,6 +53,13 @@ def _literal(v):
         isinstance(v, tuple) and all(_literal(x) for x in v))
 
 
+
+
+def _function_list(obj):
+    """A non-empty list of functions (``BASIS = [np.sin, np.cos, f]``)."""
+    return isinstance(obj, list) and bool(obj) and all(
+        callable(o) and not isinstance(o, type) and is_static_object(o) for o in obj)
+
 class NamesMixin:
     def load_name(self, node):
         name = node.id
@@ -68,14 +75,15 @@ class NamesMixin:
         if kind == "cell":
             obj = val.cell_contents
             if is_static_object(obj) or obj is None or isinstance(obj, (str, bool)) or \
-                    is_namespace(obj) or (isinstance(obj, tuple) and _literal(obj)):
+                    is_namespace(obj) or (isinstance(obj, tuple) and _literal(obj)) or \
+                    _function_list(obj):
                 # (a closed-over tuple of numbers -- layer shapes -- is structure,
                 # guarded like configuration)
                 return self.static_value(obj, Path(("cell", val, name)), node)
             return _mark_generator(self.top.load_cell(name, val), obj)
         if is_static_object(val) or kind == "builtin" or val is None or \
                 isinstance(val, (str, bool)) or is_namespace(val) or \
-                (isinstance(val, tuple) and _literal(val)):
+                (isinstance(val, tuple) and _literal(val)) or _function_list(val):
             return self.static_value(val, Path(("global", self.resolver.globals, name)), node)
         return _mark_generator(self.top.load_global(name, self.resolver.globals), val)
 
@@ -297,6 +305,15 @@ class NamesMixin:
             self.guard(path, obj)
             return Seq("tuple", [self.static_value(o, None if path is None else path.item(k),
                                                    node) for k, o in enumerate(obj)])
+        if _function_list(obj) and path is not None and path.root[0] != "arg":
+            # a global (or closed-over) list of functions (BASIS = [np.sin, f]):
+            # structure, as a tuple of them is; its length and each item are
+            # guarded (an append or a replaced item compiles again).  Held as
+            # a tuple here: an append inside the function would not reach
+            # the global list, so it is refused as on a tuple
+            self.top.guards.add(path.len(), len(obj))
+            return Seq("tuple", [self.static_value(o, path.item(k), node)
+                                 for k, o in enumerate(obj)])
         if path is not None and isinstance(obj, (np.ndarray, list, tuple)):
             return self.load_path(path)              # data: read live
         if rng_kind(obj) is not None:

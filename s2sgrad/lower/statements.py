@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import inspect
+import sys
 import warnings
 
 import numpy as np
 
+from .. import guards
 from ..errors import S2SGradError
 from ..ir import Const, Var
 from ..primitives import core as P
@@ -31,6 +34,42 @@ class StatementsMixin:
             raise self.error(s, msg, construct=what)
         raise self.error(s, f"'{type(s).__name__}' statements are not supported",
                          construct=type(s).__name__)
+
+    def stmt_Import(self, s):
+        """``import numpy.polynomial as npp`` inside the function: the module,
+        resolved while compiling (Python caches it in sys.modules)."""
+        for a in s.names:
+            mod = self.imported(a.name, s)
+            if a.asname:
+                self.env[a.asname] = Static(mod)
+            else:
+                top = a.name.split(".")[0]
+                self.env[top] = Static(sys.modules.get(top, mod))
+
+    def stmt_ImportFrom(self, s):
+        """``from scipy.special import expit`` inside the function: each name
+        as ``module.name`` reads it (guarded for a module of yours)."""
+        if s.level or not s.module:
+            raise self.error(s, "a relative import inside a differentiated function is not "
+                                "supported; import at module level", construct="import")
+        mod = self.imported(s.module, s)
+        for a in s.names:
+            if a.name == "*":
+                raise self.error(s, "'from ... import *' inside a function is not Python; "
+                                    "import at module level", construct="import")
+            if hasattr(mod, a.name):
+                obj = getattr(mod, a.name)
+            else:
+                obj = self.imported(f"{s.module}.{a.name}", s)
+            path = None if guards.is_library(mod) else \
+                guards.Path(("object", mod, s.module)).attr(a.name)
+            self.env[a.asname or a.name] = self.static_value(obj, path, s)
+
+    def imported(self, name, s):
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            raise self.error(s, f"import of '{name}' failed: {exc}", construct="import") from None
 
     def stmt_Expr(self, s):
         if isinstance(s.value, ast.Constant):
@@ -107,6 +146,13 @@ class StatementsMixin:
                                      self.lazy_iterator_call(s.value)):
                 what = "generator expression" if isinstance(s.value, ast.GeneratorExp) else \
                     f"iterator '{snippet(s.value.func)}(...)'"
+                if late[2:] == ("again",):
+                    raise self.error(s, f"the {what} bound to '{late[0]}' is "
+                                        f"consumed again at line {late[1].lineno} (or in a "
+                                        f"loop): Python's second pass over a generator finds "
+                                        f"it empty, s2sgrad's would not; build a list "
+                                        f"([... for ...]) to read the values more than once",
+                                     construct="generator consumed twice")
                 raise self.error(s, f"the {what} bound to '{late[0]}' is "
                                     f"consumed after the write at line {late[1].lineno}, which "
                                     f"may change what it reads (Python runs a generator when "

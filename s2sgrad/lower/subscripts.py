@@ -16,6 +16,7 @@ from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
 from .values import DictVal, ObjVal, Seq, SliceVal, Static
 from .syntax import snippet
+from .functional import is_unstack_call, unstack_rows
 
 
 def _is_basic_index(template, parts):
@@ -60,6 +61,14 @@ class SubscriptsMixin:
             template, parts = self.index_template(node.slice)
             return self.materialize(self.em.call(P.get("getitem"), base, *parts,
                                                  _params={"index": template}), node)
+        if is_unstack_call(self, node.value) and not isinstance(node.slice, (ast.Slice,
+                                                                              ast.Tuple)):
+            # np.unstack(x)[i]: the piece x[i] (along the axis) for an int i
+            key = self.expr(node.slice)
+            if isinstance(key, Const) and isinstance(key.value, (int, np.integer)) and \
+                    not isinstance(key.value, bool) or \
+                    isinstance(key, Var) and P.shape_of(key) is P.SCALAR:
+                return self.index_value(unstack_rows(self, node.value), key, node)
         base = self.expr(node.value)
         idx_node = node.slice
         picked = self.gradient_pick(base, idx_node)

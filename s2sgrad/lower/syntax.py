@@ -36,10 +36,6 @@ REFUSED = {
                            "argument instead"),
     ast.Nonlocal: ("nonlocal", "'nonlocal' statements are not supported; pass the value as "
                                "an argument instead"),
-    ast.Import: ("import", "imports inside a differentiated function are not supported; "
-                           "import at module level"),
-    ast.ImportFrom: ("import", "imports inside a differentiated function are not supported; "
-                               "import at module level"),
     ast.ClassDef: ("class", "class definitions inside a differentiated function are not "
                             "supported; define the class at module level"),
     ast.Raise: ("raise", "'raise' is not supported inside a differentiated function; "
@@ -737,14 +733,19 @@ def _mutation_in(st):
 
 
 def _rebinding_of(st, names):
-    """A statement rebinding one of ``names`` (``x = x * 10``): the node."""
+    """A store of one of ``names`` in ``st`` (``a = 5``, ``for a in ...``,
+    ``del a``): the node, else None."""
     for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in names:
+        if isinstance(n, ast.Name) and n.id in names and \
+                isinstance(n.ctx, (ast.Store, ast.Del)):
             return n
     return None
 
 
 _EAGER_MODULES = ("np", "numpy", "scipy", "sp", "math", "cmath", "s2sgrad")
+# iterators that read their operands' items one at a time, as lowering's
+# loops do: consumed by a loop that writes, each step reads what Python reads
+_ITEMWISE_BUILTINS = ("zip", "enumerate", "reversed", "iter")
 
 
 def maybe_lazy_call(call):
@@ -755,6 +756,25 @@ def maybe_lazy_call(call):
     while isinstance(f, ast.Attribute):
         f = f.value
     return isinstance(f, ast.Name) and (f is call.func or f.id not in _EAGER_MODULES)
+
+
+def _lazy_reads(gen):
+    """The names a lazy iterator reads when it is consumed: a generator
+    expression's element, conditions and inner iterables (the first iterable
+    is evaluated where it is written), less its own loop variables; for
+    ``map``/``filter`` of a lambda, the names its body reads."""
+    if isinstance(gen, ast.Call):
+        fn = gen.args[0] if gen.args else None
+        if not isinstance(fn, ast.Lambda):
+            return set()
+        own = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+        return {n.id for n in ast.walk(fn.body)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own}
+    own = {n.id for g in gen.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    parts = [gen.elt] + [c for g in gen.generators for c in g.ifs] + \
+        [g.iter for g in gen.generators[1:]]
+    return {n.id for p in parts for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in own}
 
 
 def late_generators(fn_node):
@@ -791,22 +811,59 @@ def late_generators(fn_node):
             for i in cands:
                 st = stmts[i]
                 name = st.targets[0].id
-                free = set()
-                if isinstance(st.value, ast.GeneratorExp):
-                    # (the first iterable is evaluated where it is written)
-                    first = st.value.generators[0].iter
-                    inside = {id(e) for e in ast.walk(first)}
-                    free = {e.id for e in ast.walk(st.value) if isinstance(e, ast.Name) and
-                            isinstance(e.ctx, ast.Load) and id(e) not in inside}
+                free = _lazy_reads(st.value)
+                itemwise = isinstance(st.value, ast.Call) and \
+                    isinstance(st.value.func, ast.Name) and \
+                    st.value.func.id in _ITEMWISE_BUILTINS
                 reads = set(reads_at.get(name, ()))
                 for j in range(i + 1, len(stmts)):
                     later = stmts[j]
                     w = muts[j] or (_rebinding_of(later, free) if free else None)
                     # (a statement that consumes it and also writes: a loop
-                    # over it writing in its body runs the two interleaved)
-                    if w is not None and (j not in reads or not isinstance(later, simple)):
+                    # over it writing in its body runs the two interleaved;
+                    # zip/enumerate/... consumed by a loop read their items
+                    # at each step, as lowering's loops do)
+                    if w is not None and (j not in reads or
+                                          not isinstance(later, simple) and not itemwise):
                         out[id(st)] = (name, w)
                         break
                     if j in reads:
+                        # (only statements naming it matter to the count: the
+                        # one consuming it and the next one naming it)
+                        idx = reads_at[name]
+                        k = idx.index(j) + 1
+                        naming = [later] + [stmts[m] for m in idx[k:k + 1]]
+                        again = _consumed_again(naming, name)
+                        if again is not None:
+                            out[id(st)] = (name, again, "again")
                         break
     return out
+
+
+def _consumed_again(stmts, name):
+    """A second read of the generator ``name`` in ``stmts`` (before it is
+    rebound), or its one read inside a loop there: the node, else None.
+    Python's second pass over a generator finds it empty."""
+    seen = 0
+    for st in stmts:
+        for n in ast.walk(st):
+            if isinstance(n, (ast.For, ast.AsyncFor, ast.While)):
+                inner = n.body + n.orelse + ([n.test] if isinstance(n, ast.While) else [])
+            elif isinstance(n, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                inner = [c for g in n.generators for c in g.ifs] + \
+                    [g.iter for g in n.generators[1:]] + \
+                    ([n.key, n.value] if isinstance(n, ast.DictComp) else [n.elt])
+            else:
+                inner = []
+            for part in inner:
+                for m in ast.walk(part):
+                    if isinstance(m, ast.Name) and m.id == name and isinstance(m.ctx, ast.Load):
+                        return m                # read at every step of a loop
+        for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(n, ast.Name) and n.id == name:
+                if not isinstance(n.ctx, ast.Load):
+                    return None
+                seen += 1
+                if seen > 1:
+                    return n
+    return None

@@ -88,12 +88,15 @@ class DictVal:
 class LocalFunction:
     """A ``def`` or ``lambda`` inside the differentiated function.  Calls are
     inlined with the enclosing variables as they are at the call (Python's
-    late binding of closures)."""
-    __slots__ = ("node", "lowerer", "defaults")
+    late binding of closures).  ``scope``: the loop variables of the
+    comprehensions it was made in, as they were when each ended (Python
+    keeps them in the comprehension's own scope, not the function's)."""
+    __slots__ = ("node", "lowerer", "defaults", "scope")
 
     def __init__(self, node, lowerer):
         self.node = node
         self.lowerer = lowerer
+        self.scope = {}
         # default values are evaluated where the def (or lambda) is, as in Python
         self.defaults = [lowerer.expr(d) for d in node.args.defaults]
 

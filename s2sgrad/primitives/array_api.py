@@ -500,11 +500,27 @@ def _polyval(em, p, x):
                               em.power(em.expand_dims(x, axis=-1), pw)), axis=-1)
 
 
+def _pn_polyval(em, x, c, tensor=None):
+    # np.polynomial.polynomial.polyval(x, c): coefficients lowest power
+    # first along c's first axis; tensor=True (the default) evaluates each
+    # column of c at every x (shape c.shape[1:] + x.shape), tensor=False
+    # broadcasts c[i] with x as np.polyval does
+    pw = _powers(em, em.len(c), False, x)
+    xp = em.power(em.expand_dims(x, axis=-1), pw)
+    cm = em.moveaxis(c, source=0, destination=-1)
+    if _opt(tensor, True):
+        return em.tensordot(cm, xp, axes=((-1,), (-1,)))
+    return em.sum(em.multiply(cm, xp), axis=-1)
+
+
 _composite("diagflat", np.diagflat, "v, /, k=0", _diagflat, "np.diagflat: np.diag(ravel(v), k).")
 _composite("vander", np.vander, "x, /, N=None, increasing=False", _vander,
            "np.vander: x[:, None] ** powers.")
 _composite("polyval", np.polyval, "p, x, /", _polyval,
            "np.polyval: sum(p * x[..., None] ** powers) (highest power first).")
+_composite("polynomial_polyval", np.polynomial.polynomial.polyval, "x, c, /, tensor=True",
+           _pn_polyval, "np.polynomial.polynomial.polyval: the coefficients (lowest power "
+           "first) against x[..., None] ** powers, summed (tensordot for tensor=True).")
 
 
 # np.ediff1d, np.logspace, np.geomspace, np.resize, np.polyfit: restated

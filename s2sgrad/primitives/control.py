@@ -214,6 +214,10 @@ defprim("py_min", None, sig="a, b, /", nondiff=True, pyname="min", shape=shape_f
 # max(a, b) of Python ints (a reduction's count, kept from dividing by an empty result's 0).
 defprim("py_max", None, sig="a, b, /", nondiff=True, pyname="max", shape=shape_fresh,
         inline=True)
+# any(xs) / all(xs) of Python's builtins, on a value known at run time (an
+# array's elements or rows, a list): Python's truth of each item, a bool.
+defprim("py_any", None, sig="x, /", nondiff=True, pyname="any", shape=shape_fresh)
+defprim("py_all", None, sig="x, /", nondiff=True, pyname="all", shape=shape_fresh)
 
 # Loop-hoisted weight cotangents (reverse mode's accumulation pass, see
 # reverse.Reverser._hoist_accumulations).  Emitted only into backward sweeps.

@@ -289,6 +289,30 @@ defprim("polyint", np.polyint, sig="p, /, m=1, k=None", aliases=(np.polyint,),
 def_linear_helper("polyint_adjoint", runtime.polyint_adjoint, "g, p, /, m=1",
                   lambda em, h, g, p, **kw: em.call("polyint", h, **kw), shape_arg=1,
                   doc="runtime helper: the adjoint of p -> np.polyint(p, m).")
+# np.emath.sqrt/log/log10/log2 of real data: NumPy's function when no entry
+# is negative (checked when the code runs: an effect, kept by dead-code
+# elimination); a negative entry would make the result complex.
+EMATH_REAL = defprim("emath_real", runtime.emath_real, sig="x, /, name='sqrt', where=''",
+                     pyname="emath_real", nondiff=True, nouts=0,
+                     shape=lambda args, kwargs: None,
+                     doc="runtime helper: refuses np.emath.<f> of real data with a negative "
+                         "entry (its result would be complex).")
+EMATH_REAL.effect = True
+
+
+def _emath(name):
+    def expand(em, x):
+        em.call("emath_real", x, name=Const(name), where=Const(str(em.loc)))
+        return em.call(name, x)
+    return expand
+
+
+for _name in ("sqrt", "log", "log10", "log2"):
+    defcomposite(f"emath_{_name}", getattr(np.emath, _name), sig="x, /", expand=_emath(_name),
+                 doc=f"np.emath.{_name}: np.{_name} (real data checked to have no negative "
+                     f"entry when the code runs; complex data as np.{_name}).")
+
+
 defprim("unpack_index", runtime.unpack_index, sig="x, /, n=1", pyname="unpack_index",
         nondiff=True, shape=lambda args, kwargs: SCALAR,
         doc="runtime helper: 0, after checking x has n entries along its first axis "

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import runtime
-from ..errors import OutputTypeError, SharedArgumentsError
+from .. import runtime_numpy as _runtime_numpy
+from ..errors import DataRefusedError, OutputTypeError, SharedArgumentsError
 from .core import SCALAR, Emitter, defprim, shape_of
 
 
@@ -78,6 +79,17 @@ CHECK_UNSHARED = defprim("check_unshared", runtime.check_unshared,
                              "function writes into.")
 CHECK_UNSHARED.effect = True
 runtime.SHARED_ARGUMENTS_ERROR = SharedArgumentsError
+# check_zip_length(length, n, where): nothing, or a refusal of zip(xs, fs)
+# unrolled over the n functions of fs when xs has fewer items
+# (lower.builtins._b_zip).  An effect, kept by dead-code elimination.
+CHECK_ZIP_LENGTH = defprim("check_zip_length", runtime.check_zip_length,
+                           sig="length, /, n=0, where=''", pyname="check_zip_length",
+                           nondiff=True, nouts=0, shape=lambda args, kwargs: None,
+                           doc="runtime helper: refuses zip() of a sequence shorter than "
+                               "the functions it is unrolled over.")
+CHECK_ZIP_LENGTH.effect = True
+runtime.DATA_REFUSED_ERROR = DataRefusedError
+_runtime_numpy.DATA_REFUSED_ERROR = DataRefusedError
 # snapshot(x): a copy of a NumPy array, anything else as it is (reverse.split_vjp:
 # the residuals of a user's pullback that may share memory with an argument)
 defprim("snapshot", runtime.snapshot, sig="x, /", nondiff=True, pyname="snapshot",

@@ -79,8 +79,9 @@ INTENDED_REFUSALS = {
     "multiply.reduceat": "np.multiply.reduceat has no rule (np.add.reduceat does; refused "
                          "naming the call)",
     "maximum.reduceat": "np.maximum.reduceat has no rule (refused naming the call)",
-    "emath_": "np.emath (np.lib.scimath) has no rules: cast to complex and use np.sqrt/np.log "
-              "(refused naming the call)",
+    "emath_": "np.emath of negative real data: its result would be complex (a dtype decided "
+              "by the data), refused when the code runs naming the call; real data with no "
+              "negative entry is NumPy's np.sqrt/np.log (corpus11)",
 }
 INTENDED_REFUSALS_ORDER2 = {
     "polydiv_quotient": "np.polydiv's derivative is computed by polydiv_adjoint, which has no "

@@ -49,7 +49,6 @@ INTENDED_REFUSALS = {
     "try_except": "try/except: " + _SYNTAX + _FORK_REJECTS,
     "class_def": "a class statement inside the function: " + _SYNTAX + _FORK_REJECTS,
     "global_stmt": "a global statement: " + _SYNTAX + _FORK_REJECTS,
-    "import_inside": "an import inside the function: " + _SYNTAX + _FORK_REJECTS,
     "setcomp": "set comprehensions: " + _SYNTAX + " (tangent-ad unrolls constant ones)",
     "list_sort": "list.sort: " + _SYNTAX + _FORK_REJECTS,
     "nested_list_append": "append to a list inside a list (ys[0].append): " + _SYNTAX +
