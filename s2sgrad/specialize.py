@@ -1165,12 +1165,16 @@ class _Infer:
         name = e.prim.name
         ex = self.ex
         if name == "is_none" or name == "is_not_none":
-            # (no impl: known only of a static operand, whose example is its
-            # value -- a settings dict's item keyed as None, see below)
+            # (no impl: known of a static operand, whose example is its value
+            # -- a settings dict's item keyed as None, see below -- and of an
+            # operand whose example is a number or an array: a value of that
+            # type, never None -- a settings dict's item keyed as a float)
             a = e.args[0]
-            static = self.is_static(a)
-            self.set(e.outs[0], ((self.val(a) is None) == (name == "is_none")) if static
-                     else UNKNOWN, static)
+            v = self.val(a)
+            static = self.is_static(a) or \
+                isinstance(v, (bool, int, float, complex, np.generic, np.ndarray))
+            self.set(e.outs[0], ((v is None) == (name == "is_none")) if static else UNKNOWN,
+                     static)
             return
         args = [a.value if type(a) is Const else ex.get(a, UNKNOWN) for a in e.args]
         kwargs = {k: self.val(v) for k, v in e.kwargs.items()} if e.kwargs else {}

@@ -239,3 +239,69 @@ def test_view_arguments_on_the_proven_path():
         _check_tree(got, settings, q, X, Y, cfg)
         assert not any(np.shares_memory(v, big) for v in got.values())
         assert got["W1"].flags.writeable and got["W1"].base is None
+
+
+# ---------------------------------------------------------------- settings sweep
+
+
+def sweep_a(w, cfg):
+    z = w * 1.5
+    if cfg["a"] is not None:
+        z = z * cfg["a"]
+    if cfg["b"] is None:
+        z = np.sin(z)
+    else:
+        z = z + cfg["b"]
+    if cfg["c"]:
+        z = z ** 2
+    return np.sum(z)
+
+
+def sweep_b(w, cfg):
+    s = np.sum(w)
+    if cfg["a"] is not None:
+        t = w * cfg["a"]
+    else:
+        t = s * w[0]
+    out = np.sum(t * w)
+    if cfg["a"] is not None:
+        out = out + np.sum(t)
+    if cfg["b"] is not None and cfg["c"]:
+        out = out * cfg["b"]
+    return np.sum(out)
+
+
+def sweep_c(w, cfg):
+    h = w
+    for i in range(3):
+        if cfg["b"] is None:
+            h = np.tanh(h)
+        else:
+            h = h * cfg["b"] + 0.1
+        if cfg["a"] is None:
+            h = h + i
+    return np.sum(h * h)
+
+
+_AS = [None, 2.0, 3, np.array([1.0, 2.0, 3.0]), np.float32(0.5)]
+_BS = [None, 0.5, np.array([0.1, 0.2, 0.3])]
+_CS = [True, False, 0, 2]
+
+
+@pytest.mark.parametrize("f", [sweep_a, sweep_b, sweep_c])
+def test_settings_sweep_one_dict_changed_in_place(f):
+    # one transformed function, one settings dict changed in place from call
+    # to call (every None/float/int/array/bool change the key must see)
+    rng = np.random.default_rng(13)
+    g = s2sgrad.value_and_grad(f)
+    w = np.array([0.4, -0.7, 1.1])
+    cfg = {"a": None, "b": None, "c": True}
+    for k in range(24):
+        cfg["a"] = _AS[rng.integers(len(_AS))]
+        cfg["b"] = _BS[rng.integers(len(_BS))]
+        cfg["c"] = _CS[rng.integers(len(_CS))]
+        for _ in range(2):
+            v, gw = g(w, cfg)
+            np.testing.assert_allclose(v, f(w, cfg), rtol=1e-12)
+            np.testing.assert_allclose(gw, _fd(f, w, cfg), rtol=1e-6, atol=1e-7)
+            assert gw.dtype == np.float64 and gw.shape == w.shape
