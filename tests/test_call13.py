@@ -305,3 +305,58 @@ def test_settings_sweep_one_dict_changed_in_place(f):
             np.testing.assert_allclose(v, f(w, cfg), rtol=1e-12)
             np.testing.assert_allclose(gw, _fd(f, w, cfg), rtol=1e-6, atol=1e-7)
             assert gw.dtype == np.float64 and gw.shape == w.shape
+
+
+# ---------------------------------------------------------------- defaults inlined
+
+
+def with_defaults(w, x, lam=0.1, shift=np.zeros(3)):
+    return np.sum(np.tanh(x @ (w - shift)) ** 2) + lam * np.sum(w ** 2)
+
+
+def test_runner_with_defaults_is_inlined_and_rechecked():
+    g = s2sgrad.value_and_grad(with_defaults, wrt=(0, 2))
+    rng = np.random.default_rng(5)
+    w, x = rng.normal(size=3), rng.normal(size=(4, 3))
+
+    def check(*args, **kwargs):
+        v, (gw, glam) = g(*args, **kwargs)
+        call = lambda w_, lam_: with_defaults(w_, x, lam_, *args[3:], **{
+            k: a for k, a in kwargs.items() if k != "lam"})
+        lam = kwargs.get("lam", args[2] if len(args) > 2 else with_defaults.__defaults__[0])
+        np.testing.assert_allclose(v, call(args[0], lam), rtol=1e-12)
+        np.testing.assert_allclose(gw, _fd(lambda w_: call(w_, lam), args[0]), rtol=1e-6)
+        np.testing.assert_allclose(glam, _fd(lambda l_: call(args[0], l_),
+                                             np.asarray(lam, dtype=np.float64)), rtol=1e-6)
+        assert type(glam) is type(lam) if not isinstance(lam, np.ndarray) else \
+            glam.shape == lam.shape
+    for _ in range(3):
+        check(w, x)
+    (src,) = _fast_sources(g)
+    # the generated function's statements are the runner's own (no call)
+    assert "_s2s_fn(" not in src.split("def _s2s_hot")[1] and "np.tanh" in src
+    # the facts violated: lam passed (float, NumPy float32, 0-d array, int),
+    # by keyword and by position, shift passed, the defaults rebound
+    for kw in ({"lam": 0.5}, {"lam": np.float32(0.5)}, {"lam": np.array(0.5)},
+               {"shift": np.ones(3)}, {}):
+        for _ in range(2):
+            check(w, x, **kw)
+    with pytest.raises(TypeError, match="integer type"):     # (an int is refused)
+        g(w, x, lam=2)
+    for _ in range(2):
+        check(w, x, 0.7)
+        check(w, x, 0.7, np.ones(3))
+    old = with_defaults.__defaults__
+    try:
+        with_defaults.__defaults__ = (0.25, np.full(3, 0.5))
+        for _ in range(2):
+            check(w, x)
+        with_defaults.__defaults__ = (np.full(3, 0.5),)     # lam has no default now
+        with pytest.raises(TypeError, match="lam"):
+            g(w, x)
+    finally:
+        with_defaults.__defaults__ = old
+    for _ in range(2):
+        check(w, x)
+    with pytest.raises(TypeError):
+        g(w)
