@@ -24,7 +24,12 @@ mixed argument kinds measure the fast path of ``api._FastCall`` for each.
 callgrind, one process per case and kind): exact, and not disturbed by other
 processes on a shared machine.
 
-Run:  python benchmarks/bench_call_overhead.py [--rounds 15] [--only dict,list]
+``--spelled`` writes every call out as a user does (``g(w, X, y=Y)``; the
+generated function with its leaves written out) instead of through
+``g(*args, **kwargs)``, whose argument unpacking (~1,300 instructions) is the
+harness's, not s2sgrad's.
+
+Run:  python benchmarks/bench_call_overhead.py [--rounds 15] [--only dict,list] [--spelled]
       python benchmarks/bench_call_overhead.py --instructions [--only dict]
       python benchmarks/bench_call_overhead.py --instructions --one-process  (faster)
 """
@@ -206,13 +211,33 @@ def leaves_of(g, args, kwargs):
     return tuple(g._leaves(bound, g._specs(bound)))
 
 
+# --spelled: calls written out as a user writes them (``g(w, X, y=Y)``, and
+# the generated function with its leaves written out), not through
+# ``g(*args, **kwargs)``, whose tuple and dict unpacking the harness adds
+SPELLED = False
+
+
+def callers(g, args, kwargs):
+    """(the call, the bare generated function's call) as no-argument functions."""
+    bare = g._last_run.fn
+    leaves = leaves_of(g, args, kwargs)
+    if not SPELLED:
+        return (lambda: g(*args, **kwargs)), (lambda: bare(*leaves))
+    ns = {"g": g, "bare": bare}
+    ns.update({f"a{i}": a for i, a in enumerate(args)})
+    ns.update({f"k_{k}": v for k, v in kwargs.items()})
+    ns.update({f"l{i}": x for i, x in enumerate(leaves)})
+    call = ", ".join([f"a{i}" for i in range(len(args))] + [f"{k}=k_{k}" for k in kwargs])
+    return (eval(f"lambda: g({call})", ns),
+            eval(f"lambda: bare({', '.join(f'l{i}' for i in range(len(leaves)))})", ns))
+
+
 def measure(g, args, kwargs, number):
     g(*args, **kwargs)
     g(*args, **kwargs)
-    bare = g._last_run.fn
-    leaves = leaves_of(g, args, kwargs)
-    t_call = min(timeit.repeat(lambda: g(*args, **kwargs), number=number, repeat=3)) / number
-    t_bare = min(timeit.repeat(lambda: bare(*leaves), number=number, repeat=3)) / number
+    call, bare = callers(g, args, kwargs)
+    t_call = min(timeit.repeat(call, number=number, repeat=3)) / number
+    t_bare = min(timeit.repeat(bare, number=number, repeat=3)) / number
     return t_call, t_bare
 
 
@@ -225,11 +250,8 @@ def count_child(index, kind, number):
     _, g, args, kwargs = CASES[index]
     g(*args, **kwargs)
     g(*args, **kwargs)
-    if kind == "call":
-        functools.reduce(lambda acc, _: g(*args, **kwargs), range(number), None)
-    else:
-        bare, leaves = g._last_run.fn, leaves_of(g, args, kwargs)
-        functools.reduce(lambda acc, _: bare(*leaves), range(number), None)
+    f = callers(g, args, kwargs)[0 if kind == "call" else 1]
+    functools.reduce(lambda acc, _: f(), range(number), None)
 
 
 def count_children(spec, number):
@@ -257,7 +279,8 @@ def count_instructions_one(number, only):
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg",
              "--toggle-collect=functools_reduce", "--dump-after=functools_reduce",
              sys.executable, os.path.abspath(__file__),
-             "--children", ",".join(map(str, picked)), "--number", str(number)],
+             "--children", ",".join(map(str, picked)), "--number", str(number)] +
+            (["--spelled"] if SPELLED else []),
             capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"valgrind failed: {out.stderr[-2000:]}")
@@ -287,7 +310,8 @@ def count_instructions(number, only):
             out = subprocess.run(
                 ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                  "--toggle-collect=functools_reduce", sys.executable, os.path.abspath(__file__),
-                 "--child", f"{i},{kind},{number}"], capture_output=True, text=True)
+                 "--child", f"{i},{kind},{number}"] + (["--spelled"] if SPELLED else []),
+                capture_output=True, text=True)
             m = re.search(r"Collected : (\d+)", out.stderr)
             if out.returncode != 0:      # (the call raised: this version cannot run it)
                 counts.append(float("nan"))
@@ -308,9 +332,13 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated parts of case names")
     ap.add_argument("--one-process", action="store_true",
                     help="with --instructions: all cases in one valgrind process (faster)")
+    ap.add_argument("--spelled", action="store_true",
+                    help="calls written out (g(w, X, y=Y)) instead of g(*args, **kwargs)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--children", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    global SPELLED
+    SPELLED = a.spelled
     if a.children is not None:
         count_children(a.children, a.number)
         return

@@ -905,13 +905,15 @@ class _FastCall:
         # their value, so the runner checks it (see _make_static)
         statics = root.__dict__.get("_static_names", ())
         # A parameter with a default is bound to a marker: the default is
-        # filled in (as the value _s2s_a<k>) only while f.__defaults__ is the
+        # filled in (the parameter rebound, the call's own value kept as
+        # _s2s_p<k>) only while f.__defaults__ is the
         # tuple it was read from; other calls (the user rebound the
         # defaults) take the general path with the arguments as passed.
         # Once f has defaults, every parameter is (rebinding can give more of
         # them defaults; one without must be passed, else the general path
         # raises Python's TypeError).
         values, fill = [], []          # values: the runner's name of each leaf
+        passed = list(names)           # the names of the call's own arguments
         in_data = []                   # how the runner reads arrays held in data containers
         some = t._defaults[0] is not None
         # the generated function's parameter names: a container's leaves are
@@ -952,8 +954,11 @@ class _FastCall:
             if p.default is not inspect.Parameter.empty:
                 ns[f"_s2s_d{k}"] = p.default
                 sig.append(f"{n}=_s2s_NO")
-                fill.append(f"_s2s_a{k} = _s2s_d{k} if {n} is _s2s_NO else {n}")
-                n = f"_s2s_a{k}"
+                # (the parameter itself rebound: the generated function's
+                # parameter of that name, so that its body can be inlined)
+                fill.append(f"_s2s_p{k} = {n}")
+                fill.append(f"{n} = _s2s_d{k} if {n} is _s2s_NO else {n}")
+                passed[k] = f"_s2s_p{k}"
             elif some:
                 # not passed: _s2s_NO, which fails the type test of every leaf check
                 sig.append(f"{n}=_s2s_NO")
@@ -1029,8 +1034,7 @@ class _FastCall:
                 checks[i] = full
             swap.clear()
         test = " and ".join(checks) or "True"
-        # a function with defaults passes the runner's own names (_s2s_a<k>) on
-        inline = _inlinable(sc, values) if not some else None
+        inline = _inlinable(sc, values)
         # a guard reads a global by name, unless the runner has a variable of that name
         avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
@@ -1076,7 +1080,7 @@ class _FastCall:
                     lines.extend(tail)
             hot_body = "".join(f"                {ln}\n" for ln in lines)
             ns.update(free)
-        args = f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+        args = f"({', '.join(passed)}{',' if len(names) == 1 else ''})"
         fallback = f"_s2s_warm()({args}, None)"
         if some:
             fallback = f"_s2s_warm()(*_s2s_passed({args}, {tuple(names)!r}))"

@@ -740,6 +740,9 @@ class _Infer:
         # later rounds): the Vars whose example or static flag changed since
         # that started (see :meth:`loop`); None otherwise.
         self.changed: set | None = None
+        # predicate Var -> {output Var of an ``if`` on it: ((then example,
+        # static), (else example, static))} where the join lost a fact (:meth:`cond`)
+        self.by_pred: dict = {}
 
     # -- atoms
     def val(self, a):
@@ -966,10 +969,68 @@ class _Infer:
             self.set(o, v)
 
     def cond(self, e):
-        then = self.block(e.params["then"])
-        other = self.block(e.params["else"])
-        for o, a, b in zip(e.outs, then, other):
-            self.set(o, _join(a, b))
+        """The outputs of ``if p: ... else: ...``: the join of the branches'
+        results.  Two facts keep what the join would lose:
+
+        * ``p`` static (its example is its value in every call of this
+          signature: ``cfg["clip"] is not None`` of a settings dict keyed
+          with ``clip`` None, see :meth:`simple`): only the branch taken is
+          evaluated, and the outputs are its results (static where they are).
+          The other branch's values keep no example (UNKNOWN: no rewrite).
+        * ``p`` the predicate of an earlier ``if`` (the reverse sweep's
+          ``if p:`` of the forward's, the same SSA value, so the same truth
+          value when it runs): each branch is evaluated with the earlier
+          one's outputs as that branch left them (a residual ``_t0 =
+          cfg["n"]`` is an int in ``then``, not the join of an int and
+          None) -- :attr:`by_pred`."""
+        p = e.args[0]
+        pv = self.val(p)
+        if self.is_static(p) and (pv is None or type(pv) in (bool, int, np.bool_)):
+            block = e.params["then" if pv else "else"]
+            self.block(block)
+            for o, r in zip(e.outs, block.results):
+                self.set(o, self.val(r), static=self.is_static(r))
+            self.by_pred.pop(p, None)
+            return
+        alts = self.by_pred.get(p) if type(p) is Var else None
+        then = self._branch(e.params["then"], alts, 0)
+        other = self._branch(e.params["else"], alts, 1)
+        lost = {}
+        for o, (a, sa), (b, sb) in zip(e.outs, then, other):
+            j = _join(a, b)
+            self.set(o, j)
+            if sa or sb or not (_same(j, a) and _same(j, b)):
+                lost[o] = ((a, sa), (b, sb))
+        if type(p) is Var:
+            # (a loop body evaluated again replaces what its last round saw)
+            if alts:
+                lost = {**{o: v for o, v in alts.items() if o not in e.outs}, **lost}
+            if lost:
+                self.by_pred[p] = lost
+            else:
+                self.by_pred.pop(p, None)
+
+    def _branch(self, block, alts, k):
+        """``block``'s results as (example, static) pairs, evaluated with the
+        values of ``alts`` (:attr:`by_pred`: the outputs of an earlier ``if``
+        of the same predicate) as its branch ``k`` (0: then, 1: else) left them."""
+        saved = []
+        if alts:
+            for v, pair in alts.items():
+                saved.append((v, self.ex.get(v, _NOT_SET), v in self.static))
+                self.set(v, pair[k][0], pair[k][1])
+        try:
+            self.block(block)
+            return [(self.val(r), self.is_static(r)) for r in block.results]
+        finally:
+            for v, old, st in saved:
+                if old is _NOT_SET:
+                    self.ex.pop(v, None)
+                    self.static.discard(v)
+                else:
+                    self.set(v, old, st)
+                if self.changed is not None:
+                    self.changed.add(v)
 
     def loop(self, e):
         body = e.params["body"]
@@ -1103,6 +1164,18 @@ class _Infer:
     def simple(self, e):
         name = e.prim.name
         ex = self.ex
+        if name == "is_none" or name == "is_not_none":
+            # (no impl: known of a static operand, whose example is its value
+            # -- a settings dict's item keyed as None, see below -- and of an
+            # operand whose example is a number or an array: a value of that
+            # type, never None -- a settings dict's item keyed as a float)
+            a = e.args[0]
+            v = self.val(a)
+            static = self.is_static(a) or \
+                isinstance(v, (bool, int, float, complex, np.generic, np.ndarray))
+            self.set(e.outs[0], ((v is None) == (name == "is_none")) if static else UNKNOWN,
+                     static)
+            return
         args = [a.value if type(a) is Const else ex.get(a, UNKNOWN) for a in e.args]
         kwargs = {k: self.val(v) for k, v in e.kwargs.items()} if e.kwargs else {}
         draw = getattr(e.prim, "effect", None) == "random"
@@ -1177,7 +1250,10 @@ class _Infer:
         static = not draw and (
             (name in _SHAPE_VALUES and (_arr(args[0]) or self.is_static(e.args[0]))) or (
                 (_is_pyscalar(res) or type(res) is range) and
-                all(self.is_static(a) for a in e.atoms())))
+                all(self.is_static(a) for a in e.atoms())) or
+            # an item of a settings dict that its key has as None (example_of,
+            # api._data_key; the fast path tests ``is None``): it is None
+            (res is None and name == "getitem" and type(args[0]) is dict))
         if len(outs) == 1:
             self.set(outs[0], _normalize(res), static)
         else:
@@ -1452,6 +1528,14 @@ class _Rewriter:
         out = []
         subst = self.subst
         for e in block.eqns:
+            if e.prim.name == "cond" and self._taken(e) is not None:
+                # an ``if`` whose predicate is static (_Infer.cond): the branch
+                # taken in every call of this signature, in place of the ``if``
+                taken = self.block(e.params[self._taken(e)], top=top)
+                out += taken.eqns
+                for o, r in zip(e.outs, taken.results):
+                    self.subst[o] = r
+                continue
             args = tuple([self.atom(a) for a in e.args]) if subst else e.args
             if e.prim.name in SHAPE_ONLY_OPERANDS:
                 args = tuple(self.witness_for(a) if shape_only(e.prim.name, i) else a
@@ -1470,6 +1554,15 @@ class _Rewriter:
                     if top:
                         self.note_witness(o)
         return Block(out, list(block.params), [self.atom(r) for r in block.results])
+
+    def _taken(self, e):
+        """"then" or "else": the branch of the ``if`` ``e`` whose predicate is
+        static (the same test as :meth:`_Infer.cond`); None otherwise."""
+        p = e.args[0]
+        pv = self.inf.val(p)
+        if not self.inf.is_static(p) or not (pv is None or type(pv) in (bool, int, np.bool_)):
+            return None
+        return "then" if pv else "else"
 
     def note_witness(self, v):
         x = self.val(v)

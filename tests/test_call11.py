@@ -18,7 +18,7 @@ import collections
 import numpy as np
 import pytest
 
-from s2sgrad import grad, value_and_grad
+from s2sgrad import api, grad, value_and_grad
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((5, 3))
@@ -170,7 +170,7 @@ def test_gradient_equal_to_an_array_in_a_settings_dict_of_the_same_shape():
         no_sharing([gw, gb], [w, b, d2["v"], d2["u"]])
 
 
-def test_settings_runner_unpacks_the_result_and_stays_exact():
+def test_settings_runner_unpacks_the_result_and_stays_exact(monkeypatch):
     g, vg = grad(mlp_settings), value_and_grad(mlp_settings)
     p = params()
     for cfg in ({"mode": "mean", "clip": None, "scale": 0.5},
@@ -187,7 +187,17 @@ def test_settings_runner_unpacks_the_result_and_stays_exact():
             assert v == pytest.approx(want_v, rel=1e-12)
             check_tree(gv, p, want, (X, Y))
     assert hot(g) and hot(vg)
-    assert "_s2s_x0" in runner_source(g)
+    # (perf-call13: with clip None the gradients are proven fresh, no run-time
+    # tests; a 0-d array setting is data of unknown shape: tested at run
+    # time, and a generated function not inlined has its tuple unpacked once)
+    assert "flags.writeable" not in runner_source(g)
+    monkeypatch.setattr(api, "INLINE_LINES", 0)
+    g = grad(mlp_settings)
+    cfg = {"mode": "mean", "clip": None, "scale": np.array(0.5)}
+    want = fd_tree(mlp_settings, p, (X, Y, cfg))
+    for _ in range(3):
+        check_tree(g(p, X, Y, cfg), p, want, (X, Y))
+    assert hot(g) and "_s2s_x0" in runner_source(g)
 
 
 # ---------------------------------------------------------------- adversarial changes

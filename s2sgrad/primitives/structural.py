@@ -83,8 +83,10 @@ def _is_none_printer(args, kwargs, eqn):
 
 # ``v is None`` / ``v is not None`` of a value that may hold any Python object
 # when the code runs (an item of a container passed as data: a settings dict
-# with ``"clip": None``), tested then.  No impl: never folded while
-# specialising (the example of such a value says nothing about None).
+# with ``"clip": None``), tested then.  No impl: folded while specialising
+# only where the operand is static (specialize._Infer.simple: a settings
+# dict's item that the specialisation key has as None); an example alone
+# says nothing about None.
 for _name in ("is_none", "is_not_none"):
     defprim(_name, None, sig="x, /", nondiff=True, shape=lambda a, k: SCALAR,
             printer=_is_none_printer, inline=True)
