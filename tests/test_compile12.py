@@ -1,0 +1,186 @@
+"""Compile time, session 24 (issue 10): cheaper internals, the same output.
+
+* peephole._Chains._one_step: a chain root that is one addition,
+  subtraction, product, matrix product or reduction of plain leaves is
+  refused without pulling its chain (the rewrite would refuse it: nothing
+  to fold, regroup or absorb).
+
+Each is checked against the former code on the golden functions, the four
+bench_compile shapes and fuzzed programs (byte-identical generated source),
+each shortcut's decision against what the full computation decides, and
+values and gradients against NumPy and central differences.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sgrad
+from s2sgrad import peephole
+from tests.test_compile6 import _fuzzed_gradients
+from tests.test_compile7 import _sources
+from tests.test_list_loops7 import fd as _fd
+
+
+# ---------------------------------------------------------------- the former code
+
+
+def _use_former_code(mp):
+    mp.setattr(peephole._Chains, "_one_step", lambda self, e: False)
+
+
+def _counted(mp, cls, name):
+    calls = [0]
+    fn = getattr(cls, name)
+
+    def run(*a, **k):
+        calls[0] += 1
+        return fn(*a, **k)
+    mp.setattr(cls, name, run)
+    return calls
+
+
+def test_sources_identical_to_the_former_code(monkeypatch, tmp_path):
+    """Byte-identical generated source (polymorphic and specialised, grad and
+    value_and_grad) on goldens, bench shapes and fuzzed programs; the former
+    code pulls more chains (the comparison is not of two equal runs)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with monkeypatch.context() as mp:
+        fast_rewrites = _counted(mp, peephole._Chains, "rewrite")
+        fast = _sources(tmp_path / "a", 80)
+    with monkeypatch.context() as mp:
+        _use_former_code(mp)
+        slow_rewrites = _counted(mp, peephole._Chains, "rewrite")
+        slow = _sources(tmp_path / "b", 80)
+    assert len(fast) > 80 and fast == slow
+    assert slow_rewrites[0] > fast_rewrites[0] > 0
+
+
+def _checked_one_step(mp, decided):
+    """``_one_step`` that, where it refuses a root, runs the full rewrite on
+    it too and checks that the rewrite refuses it (records each decision)."""
+    one_step = peephole._Chains._one_step
+
+    def checked(self, e):
+        got = one_step(self, e)
+        if got:
+            self.reads = []
+            try:
+                self.rewrite(e)
+            except peephole._Bail:
+                decided.append(e.prim.name)
+            else:                           # pragma: no cover (a failure)
+                raise AssertionError(f"_one_step refused a chain the rewrite takes: {e}")
+        return got
+    mp.setattr(peephole._Chains, "_one_step", checked)
+
+
+def test_one_step_refuses_only_what_the_rewrite_refuses(monkeypatch, tmp_path):
+    decided: list = []
+    with monkeypatch.context() as mp:
+        _checked_one_step(mp, decided)
+        _sources(tmp_path, 120)
+    # the decision is taken, and for each kind of root it covers
+    assert len(decided) > 500
+    assert {"add", "subtract", "multiply", "matmul", "sum"} <= set(decided)
+
+
+def test_one_step_on_fuzzed_programs(monkeypatch):
+    decided: list = []
+    with monkeypatch.context() as mp:
+        _checked_one_step(mp, decided)
+        gs = _fuzzed_gradients(200)
+    assert len(gs) > 100 and len(decided) > 100
+
+
+# ---------------------------------------------------------------- the decision itself
+
+
+def _roots(fn, *args):
+    """(root operation, _one_step's decision) of every chain root the
+    peephole looks at in ``fn``'s gradient."""
+    seen = []
+    one_step = peephole._Chains._one_step
+
+    def spy(self, e):
+        got = one_step(self, e)
+        seen.append((e.prim.name, got))
+        return got
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(peephole._Chains, "_one_step", spy)
+        s2sgrad.grad(fn, wrt=tuple(range(len(args))))(*args)
+    return seen
+
+
+def plain_leaves(x, W, b):
+    z = np.tanh(x @ W)
+    u = z + b
+    v = np.sin(u) * np.cos(x)
+    return np.sum(v)
+
+
+def scaled_leaf(x, W, b):
+    # the operand of the sum is 2 * a: folded or absorbed, never one step
+    a = np.tanh(x @ W)
+    return np.sum(a * 2.0 + b)
+
+
+def test_one_step_decisions():
+    x, W, b = np.ones((4, 3)) * 0.3, np.eye(3) * 0.5, np.full(3, 0.1)
+    # x @ W and z + b: operations of plain leaves, decided in one step
+    plain = _roots(plain_leaves, x, W, b)
+    assert ("matmul", True) in plain and ("add", True) in plain
+    # sum(a * 2.0 + b): a chain with a constant factor (internal operands)
+    scaled = _roots(scaled_leaf, x, W, b)
+    assert ("sum", False) in scaled
+    assert not any(got for name, got in scaled if name in ("sum", "multiply"))
+    # a * a is one step; a + a is 2 a (pulled: it has a constant)
+    rep = _roots(repeated, x, W, b)
+    assert ("multiply", True) in rep
+    assert not any(got for name, got in rep if name == "add")
+
+
+# ---------------------------------------------------------------- values and gradients
+
+
+def repeated(x, W, b):
+    # the same value read twice (a * a: one step; a + a: 2a, pulled)
+    a = np.tanh(x @ W + b)
+    c = a * a + (a + a)
+    return np.sum(c @ W.T) + np.mean(a - b)
+
+
+def broadcast_mix(x, W, b):
+    # broadcasting leaves of an addition and a product, a Python scalar
+    r = np.sin(x) + b
+    s = r * np.cos(b)
+    t = s - np.exp(0.1 * x)
+    return np.sum(t * t) + 2.0
+
+
+def rnn(x, W, b):
+    h = np.zeros(W.shape[0], dtype=x.dtype)
+    loss = 0.0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t] + b)
+        loss = loss + np.sum(h ** 2)
+    return loss + np.sum(h)
+
+
+@pytest.mark.parametrize("fn", [plain_leaves, scaled_leaf, repeated, broadcast_mix, rnn])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_values_and_gradients(fn, dtype):
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(4, 3)).astype(dtype)
+    W = (0.4 * rng.normal(size=(3, 3))).astype(dtype)
+    b = (0.2 * rng.normal(size=3)).astype(dtype)
+    vg = s2sgrad.value_and_grad(fn, wrt=(0, 1, 2))
+    v, grads = vg(x, W, b)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert np.allclose(v, fn(x, W, b), rtol=tol, atol=tol)
+    args64 = [a.astype(np.float64) for a in (x, W, b)]
+    gt = 3e-3 if dtype == np.float32 else 1e-6
+    for i, g in enumerate(grads):
+        assert g.dtype == dtype and g.shape == args64[i].shape
+        assert np.allclose(g, _fd(fn, args64, i), rtol=gt, atol=gt), (fn.__name__, i)
