@@ -4,6 +4,10 @@
   subtraction, product, matrix product or reduction of plain leaves is
   refused without pulling its chain (the rewrite would refuse it: nothing
   to fold, regroup or absorb).
+* lower.syntax.Rebindings: one walk of a loop body also answers
+  returns_or_breaks (its own walk before).
+* verbose._watch: the slow-compile watcher is woken only when a new
+  session is due before the time it already waits for.
 
 Each is checked against the former code on the golden functions, the four
 bench_compile shapes and fuzzed programs (byte-identical generated source),
@@ -12,11 +16,17 @@ values and gradients against NumPy and central differences.
 """
 from __future__ import annotations
 
+import ast
+import pathlib
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import s2sgrad
-from s2sgrad import peephole
+from s2sgrad import peephole, verbose
+from s2sgrad.lower import syntax
 from tests.test_compile6 import _fuzzed_gradients
 from tests.test_compile7 import _sources
 from tests.test_list_loops7 import fd as _fd
@@ -141,6 +151,158 @@ def test_one_step_decisions():
     assert not any(got for name, got in rep if name == "add")
 
 
+# ---------------------------------------------------------------- the loop body's one walk
+
+
+def _statement_lists():
+    """Every statement list (bodies, else branches) of the golden functions,
+    bench shapes and fuzzed programs (test_compile8's trees) and of every
+    module of the tests and the package: loops with returns and breaks at
+    every depth, nested functions, lambdas and comprehensions in loops."""
+    from tests.test_compile8 import TREES
+    root = pathlib.Path(__file__).resolve().parent.parent
+    trees = list(TREES)
+    for path in sorted(root.glob("tests/**/*.py")) + sorted(root.glob("s2sgrad/**/*.py")):
+        try:
+            trees.append(ast.parse(path.read_text()))
+        except SyntaxError:                 # pragma: no cover
+            continue
+    out = []
+    for t in trees:
+        for n in ast.walk(t):
+            if not isinstance(n, (ast.For, ast.While, ast.If, ast.FunctionDef)):
+                continue        # (the statement lists lowering walks: not modules, classes)
+            for field in ("body", "orelse"):
+                v = getattr(n, field, None)
+                if isinstance(v, list) and v and isinstance(v[0], ast.stmt):
+                    out.append(v)
+    return out
+
+
+def _names_in(stmts):
+    return sorted({n.id for st in stmts for n in ast.walk(st) if isinstance(n, ast.Name)})
+
+
+def test_rebindings_is_the_separate_walks():
+    seen = set()
+    bodies = _statement_lists()
+    assert len(bodies) > 5000
+    for body in bodies:
+        rb = syntax.Rebindings(body)
+        want = syntax.returns_or_breaks(body)
+        assert (rb.has_return, rb.has_break) == want, ast.unparse(body[0])[:200]
+        seen.add(want)
+        assert rb.assigned == syntax.assigned_in(body)
+        assert rb.kept_any == any(syntax._kept_in_list(st) for st in body)
+        for name in _names_in(body)[:12]:
+            assert rb.rebinds(name) == syntax.rebinds(body, name)
+            assert rb.rebinds_plainly(name) == syntax.rebinds_plainly(body, name)
+    assert seen == {(False, False), (False, True), (True, True)}
+
+
+def test_rebindings_level_cases():
+    cases = {
+        # a return inside a nested loop leaves the loop too
+        "while c:\n    if d:\n        return 2": (True, True),
+        "if x:\n    for i in r:\n        return x": (True, True),
+        # a break of a nested loop is that loop's; a nested function's
+        # return is the function's
+        "if x:\n    for i in r:\n        break": (False, False),
+        "if x:\n    def g():\n        return 1": (False, False),
+        "y = lambda: 1\nif x:\n    break": (False, True),
+        "z = [v for v in w]\nif z:\n    return z": (True, True),
+        # (as returns_or_breaks: a statement of the body is walked whatever
+        # it is, so a loop or def there counts its own break or return --
+        # an extra flag carried, never a missing one)
+        "for i in r:\n    break\nx = 1": (False, True),
+        "def g():\n    return 1": (True, True),
+    }
+    for src, want in cases.items():
+        body = ast.parse(src).body
+        rb = syntax.Rebindings(body)
+        assert syntax.returns_or_breaks(body) == want, src
+        assert (rb.has_return, rb.has_break) == want, src
+
+
+def early_exit(x, W, b):
+    # a loop with a break and a loop with a return, each with a nested loop
+    h = x[0] * 1.0
+    for t in range(x.shape[0]):
+        for k in range(2):
+            h = np.tanh(h @ W + b)
+            if k > 5:
+                break
+        if np.sum(h) > 100.0:
+            break
+    acc = 0.0
+    for t in range(x.shape[0]):
+        acc = acc + np.sum(h * x[t])
+        if t == 2:
+            return acc + np.sum(h)
+    return acc
+
+
+# ---------------------------------------------------------------- the slow-compile watcher
+
+
+class _Session:
+    def __init__(self):
+        self.reported = threading.Event()
+
+    def slow(self):
+        self.reported.set()
+
+
+def _waiting_for_less_than(seconds, deadline):
+    while not 0.0 < verbose._wake_at[0] < time.perf_counter() + seconds:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+
+
+def test_watcher_reports_a_session_due_before_its_wait(monkeypatch):
+    """Whatever the watcher waits for -- nothing (an hour), or a session due
+    later -- a session due sooner is reported on time; one that ended is
+    not; and a session due after the wait is not woken for (no notify)."""
+    notified = [0]
+    cond = verbose._watch_cond
+    real_notify = cond.notify
+
+    def counting_notify(*a):
+        notified[0] += 1
+        return real_notify(*a)
+    monkeypatch.setattr(cond, "notify", counting_notify)
+    first = _Session()
+    verbose._watch(first, 0.01)             # (starts the watcher if it is not)
+    assert first.reported.wait(5)
+    # nothing watched: the watcher waits an hour; a short session wakes it
+    deadline = time.monotonic() + 5
+    while verbose._wake_at[0] == 0.0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    late = _Session()
+    verbose._watch(late, 30.0)              # due in 30 s: sooner than an hour
+    n = notified[0]
+    assert n >= 1
+    _waiting_for_less_than(1000, deadline)  # (the watcher waits for ``late`` now)
+    soon = _Session()
+    verbose._watch(soon, 0.02)              # sooner than the 30 s it waits for
+    assert notified[0] == n + 1
+    assert soon.reported.wait(5)
+    ended = _Session()
+    verbose._watch(ended, 0.05)
+    verbose._unwatch(ended)
+    # the watcher now waits for ``late`` (30 s); a session due later than
+    # that needs no wake-up
+    _waiting_for_less_than(1000, deadline)
+    n = notified[0]
+    later = _Session()
+    verbose._watch(later, 60.0)
+    assert notified[0] == n
+    time.sleep(0.1)
+    assert not ended.reported.is_set() and not late.reported.is_set()
+    for s in (late, later):
+        verbose._unwatch(s)
+
+
 # ---------------------------------------------------------------- values and gradients
 
 
@@ -168,7 +330,8 @@ def rnn(x, W, b):
     return loss + np.sum(h)
 
 
-@pytest.mark.parametrize("fn", [plain_leaves, scaled_leaf, repeated, broadcast_mix, rnn])
+@pytest.mark.parametrize("fn", [plain_leaves, scaled_leaf, repeated, broadcast_mix, rnn,
+                                early_exit])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_values_and_gradients(fn, dtype):
     rng = np.random.default_rng(12)
