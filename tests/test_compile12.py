@@ -8,6 +8,9 @@
   returns_or_breaks (its own walk before).
 * verbose._watch: the slow-compile watcher is woken only when a new
   session is due before the time it already waits for.
+* peephole._common_factors, _shared_factors and _reorganisable's test of
+  a sum (_repeated_factor): sets of ids instead of scans of lists
+  (quadratic in a sum's terms).
 
 Each is checked against the former code on the golden functions, the four
 bench_compile shapes and fuzzed programs (byte-identical generated source),
@@ -35,10 +38,6 @@ from tests.test_list_loops7 import fd as _fd
 # ---------------------------------------------------------------- the former code
 
 
-def _use_former_code(mp):
-    mp.setattr(peephole._Chains, "_one_step", lambda self, e: False)
-
-
 def _counted(mp, cls, name):
     calls = [0]
     fn = getattr(cls, name)
@@ -48,6 +47,40 @@ def _counted(mp, cls, name):
         return fn(*a, **k)
     mp.setattr(cls, name, run)
     return calls
+
+
+def _old_common_factors(terms):
+    if len(terms) < 2:
+        return []
+    first = peephole._factor_vars(terms[0][1])
+    return [x for x in first
+            if all(any(y is x for y in peephole._factor_vars(n)) for _, n in terms[1:])]
+
+
+def _old_shared_factors(terms):
+    seen: list = []
+    for t in terms:
+        for x in peephole._factor_vars(t[1]):
+            if not any(y is x for y in seen):
+                seen.append(x)
+    out = []
+    for x in seen:
+        idx = [i for i, (_, n) in enumerate(terms)
+               if any(y is x for y in peephole._factor_vars(n))]
+        if 1 < len(idx) < len(terms):
+            out.append((x, idx))
+    return out
+
+
+def _old_repeated_factor(terms):
+    return bool(_old_common_factors(terms)) or bool(_old_shared_factors(terms))
+
+
+def _use_former_code(mp):
+    mp.setattr(peephole._Chains, "_one_step", lambda self, e: False)
+    mp.setattr(peephole, "_common_factors", _old_common_factors)
+    mp.setattr(peephole, "_shared_factors", _old_shared_factors)
+    mp.setattr(peephole, "_repeated_factor", _old_repeated_factor)
 
 
 def test_sources_identical_to_the_former_code(monkeypatch, tmp_path):
@@ -149,6 +182,63 @@ def test_one_step_decisions():
     rep = _roots(repeated, x, W, b)
     assert ("multiply", True) in rep
     assert not any(got for name, got in rep if name == "add")
+
+
+# ---------------------------------------------------------------- a sum's factors
+
+
+def _same_factors(a, b):
+    return len(a) == len(b) and all(
+        x is y if not isinstance(x, tuple) else x[0] is y[0] and x[1] == y[1]
+        for x, y in zip(a, b))
+
+
+def _check_factors(terms):
+    assert _same_factors(peephole._common_factors(terms), _old_common_factors(terms))
+    assert _same_factors(peephole._shared_factors(terms), _old_shared_factors(terms))
+    assert peephole._repeated_factor(terms) == _old_repeated_factor(terms)
+
+
+def test_factors_of_the_sums_of_the_test_programs(monkeypatch, tmp_path):
+    """Every list of terms the peephole looks at (goldens, bench shapes,
+    fuzzed programs): the same factors as the former scans."""
+    seen: list = []
+    common = peephole._common_factors
+
+    def recording(terms):
+        seen.append(list(terms))
+        return common(terms)
+    with monkeypatch.context() as mp:
+        mp.setattr(peephole, "_common_factors", recording)
+        _sources(tmp_path, 120)
+    assert len(seen) > 200
+    shared = 0
+    for terms in seen:
+        _check_factors(terms)
+        shared += bool(_old_shared_factors(terms))
+    assert shared > 0
+
+
+def test_factors_of_made_up_sums():
+    """Sums of products of a few Vars, with repeats inside a term, in every
+    term, in some, none; a constant term; one term."""
+    from s2sgrad.ir import Var
+    rng = np.random.default_rng(24)
+    vs = [Var(f"v{i}") for i in range(6)]
+    seen = set()
+    for _ in range(3000):
+        terms = []
+        for _ in range(int(rng.integers(1, 7))):
+            k = int(rng.integers(0, 4))
+            if k == 0 and rng.random() < 0.3:
+                terms.append((1.0, None))
+                continue
+            fs = [("var", vs[int(i)]) for i in rng.integers(0, len(vs), size=max(k, 1))]
+            terms.append((float(rng.choice([1.0, -1.0, 2.0])),
+                          fs[0] if len(fs) == 1 else ("prod", fs, [], False, None)))
+        _check_factors(terms)
+        seen.add((bool(_old_common_factors(terms)), bool(_old_shared_factors(terms))))
+    assert seen == {(False, False), (True, False), (False, True), (True, True)}
 
 
 # ---------------------------------------------------------------- the loop body's one walk
