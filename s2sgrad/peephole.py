@@ -960,9 +960,10 @@ def _factor_vars(node):
     return []
 
 
-# (the factors below are compared by identity, through their ids: a sum
-# of tens of terms made these scans of lists quadratic -- most of the
-# peephole's time on a straight 1,000-statement function, session 24)
+# (the factors below are compared by identity, through their ids: scans of
+# lists were quadratic in a sum's terms.  Measured, session 24: a straight
+# 1,000-statement function's peephole 146 -> 142 ms CPU; cProfile, whose
+# per-generator cost inflates such scans, had shown 0.4 s -> 0.06 s)
 
 
 def _common_factors(terms):
