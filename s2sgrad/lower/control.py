@@ -808,7 +808,7 @@ class ControlFlowMixin:
                     and m not in loop_targets:
                 aliases[m] = first[id(v)]
         names = [n for n in names if n not in aliases]
-        has_return, has_break = returns_or_breaks(s.body)
+        has_return, has_break = rb.has_return, rb.has_break    # (returns_or_breaks)
         if has_return:
             names += [n for n in ("$ret", "$retv") if n not in names]
         saved_flags = {f: self.env.pop(f) for f in ("$brk", "$cont") if f in self.env}

@@ -224,7 +224,16 @@ class Rebindings:
     several times: a walk of its body per question).  Valid while the
     statements are not changed (lowering a loop rewrites its body's
     ``break``s in place, :func:`loop_else_as_flag`: made before, asked
-    before the body is lowered)."""
+    before the body is lowered).
+
+    The same walk gives :func:`assigned_in` (``assigned``),
+    ``any(_kept_in_list(st) for st in stmts)`` (``kept_any``) and
+    :func:`returns_or_breaks` (``has_return``, ``has_break``): each node
+    is visited once, with what each of those walks would do with it -- the
+    walk of :func:`assigned_in` does not enter nested functions, lambdas
+    and comprehensions; :func:`_level_nodes` does not enter nested
+    functions and lambdas, and looks only for ``return`` inside nested
+    loops (and everything in them)."""
 
     def __init__(self, stmts):
         stores = []
@@ -240,25 +249,51 @@ class Rebindings:
         # (and whether a statement puts an array into a list, the question
         # kept_then_written asks first: the same walk as _kept_in_list's)
         kept = False
-        for st in stmts:
-            for n in _preorder(st, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)
-                               + COMPREHENSIONS):
+        has_return = has_break = False
+        Name, AugAssign, Call, Return, Break = ast.Name, ast.AugAssign, ast.Call, ast.Return, \
+            ast.Break
+        # node, seen by assigned_in's walk, and what _level_nodes does with
+        # it: _LEVEL (a node at the loop's level), _RETURNS (inside a nested
+        # loop: only a return counts), _NOT (not reached)
+        stack = [(st, True, _LEVEL) for st in reversed(stmts)]
+        while stack:
+            n, rb, level = stack.pop()
+            if level is not _NOT:
+                if isinstance(n, Return):
+                    has_return = True
+                elif level is _LEVEL and isinstance(n, Break):
+                    has_break = True
+            if rb:
                 _note_assigned(n, add)
-                if isinstance(n, ast.Name):
+                if isinstance(n, Name):
                     if isinstance(n.ctx, ast.Store):
                         stores.append(n)
-                    continue
-                if isinstance(n, ast.AugAssign):
+                    continue        # (a Name has no nodes under it but its ctx)
+                if isinstance(n, AugAssign):
                     # (its target is reached in the same walk: rebinds_plainly's
                     # walk of every node finds no other augmented assignment
                     # whose target this walk reaches)
                     aug.add(id(n.target))
-                if not kept and isinstance(n, (ast.Call, ast.AugAssign)):
+                if not kept and isinstance(n, (Call, AugAssign)):
                     kept = any(_root_name(it) is not None for it in _list_items(n))
+                rb = not isinstance(n, _ASSIGNED_SKIP)
+            if not rb and level is _NOT:
+                continue
+            kids = child_nodes(n)
+            for c in reversed(kids):
+                if level is _LEVEL:
+                    lc = _RETURNS if isinstance(c, _LOOPS) else \
+                        _NOT if isinstance(c, _NO_LEVEL) else _LEVEL
+                else:
+                    lc = level
+                if rb or lc is not _NOT:
+                    stack.append((c, rb, lc))
         self.kept_any = kept          # any(_kept_in_list(st) for st in stmts)
         self.stores = {n.id for n in stores}
         self.plain = {n.id for n in stores if id(n) not in aug}
         self.assigned = assigned      # assigned_in(stmts)
+        # returns_or_breaks(stmts)
+        self.has_return, self.has_break = has_return, has_return or has_break
 
     def rebinds(self, name) -> bool:
         return name in self.stores
@@ -290,6 +325,12 @@ def _level_nodes(stmts):
 
 
 _NO_WALK = (ast.For, ast.While, ast.FunctionDef, ast.Lambda)
+# (Rebindings' one walk: what assigned_in's walk does not enter, the nested
+# loops and functions of _level_nodes, and its three kinds of node)
+_ASSIGNED_SKIP = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef) + COMPREHENSIONS
+_LOOPS = (ast.For, ast.While)
+_NO_LEVEL = (ast.FunctionDef, ast.Lambda)
+_LEVEL, _RETURNS, _NOT = "level", "returns", "not"
 
 
 def has_node(stmts, node_type):
