@@ -163,3 +163,205 @@ def test_large_weights_keep_stacked_factors():
     np.testing.assert_allclose(v, rnn(*args), rtol=1e-12)
     _check_fd(rnn, args, (0, 1), got)
     assert not _accumulated(g.source), g.source
+
+
+# ---------------------------------------------------------------- ReLU's cotangent
+#
+# maximum(x, c) / minimum(x, c) against a finite constant: the cotangent is
+# g * (d >= 0) with the tie's 1/2 put back where d == 0 (runtime.ties_halved),
+# bit for bit the former g * step(d), step(d) = fmax((sign(d) + 1) * 0.5, 0).
+
+EDGE = np.array([0.0, -0.0, np.nan, 1.5, -1.5, np.inf, -np.inf, 5e-324, -5e-324, 2.0, -3.0, 0.0])
+WEIGHTS = np.array([3.3, -2.2, 1.0, np.inf, np.inf, np.nan, -np.inf, 5e-324, 7.0, -0.0, 1e308,
+                    -np.inf])
+
+
+def _step(d):
+    return np.fmax((np.sign(d) + 1.0) * 0.5, 0.0)
+
+
+def _bits_equal(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+    ints = {2: np.int16, 4: np.int32, 8: np.int64}[a.dtype.itemsize]
+    np.testing.assert_array_equal(a.view(ints), b.view(ints))
+
+
+@pytest.mark.parametrize("spelling", ["max_x0", "max_0x", "min_x0", "min_0x", "max_xc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_cotangent_bits_at_edges(spelling, dtype):
+    c = 0.75 if spelling == "max_xc" else 0.0
+    f = {"max_x0": lambda x, w: np.sum(w * np.maximum(x, 0.0)),
+         "max_0x": lambda x, w: np.sum(w * np.maximum(0.0, x)),
+         "min_x0": lambda x, w: np.sum(w * np.minimum(x, 0.0)),
+         "min_0x": lambda x, w: np.sum(w * np.minimum(0.0, x)),
+         "max_xc": lambda x, w: np.sum(w * np.maximum(x, 0.75))}[spelling]
+    x = (EDGE + c).astype(dtype)
+    with np.errstate(over="ignore"):
+        w = WEIGHTS.astype(dtype)
+    with np.errstate(all="ignore"):
+        got = grad(f, wrt=0)(x, w)
+        d = x - dtype(c) if spelling.startswith("max") else dtype(c) - x
+        want = w * _step(d).astype(dtype)
+    _bits_equal(got, want)
+
+
+def test_relu_mlp_value_and_fd():
+    def net(W1, b1, W2, X, lam=1e-3):
+        H = np.maximum(X @ W1 + b1, 0.0)
+        return np.sum(np.tanh(H @ W2)) + lam * np.sum(W1 * W1) + np.sum(np.maximum(H, 0.0))
+    X = rng.standard_normal((40, 6))
+    args = (rng.standard_normal((6, 9)), 0.1 * rng.standard_normal(9),     # b1 broadcast
+            rng.standard_normal((9, 3)), X)
+    g = value_and_grad(net, wrt=(0, 1, 2))
+    for _ in range(2):
+        v, got = g(*args, lam=0.01)                    # a Python float, by keyword
+        np.testing.assert_allclose(v, net(*args, lam=0.01), rtol=1e-13)
+        _check_fd(lambda *a: net(*a, lam=0.01), args, (0, 1, 2), got)
+    assert "ties_halved" in g.source and "np.sign" not in g.source, g.source
+
+
+def test_relu_exact_ties_get_half():
+    # rows of X that make X @ W1 + b1 exactly 0: the documented 1/2 there
+    def f(W1, b1, X):
+        return np.sum(np.maximum(X @ W1 + b1, 0.0))
+    W1 = np.array([[1.0, -2.0], [0.5, 4.0]])
+    b1 = np.array([0.0, 1.0])
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, -0.25]])
+    gW, gb = grad(f, wrt=(0, 1))(W1, b1, X)
+    pre = X @ W1 + b1
+    s = _step(pre)
+    np.testing.assert_array_equal(gb, s.sum(axis=0))
+    np.testing.assert_array_equal(gW, X.T @ s)
+    assert 0.5 in s                                    # (a tie is exercised)
+
+
+def test_relu_repeated_use_and_scalar():
+    def f(x, s):
+        r = np.maximum(x, 0.0)
+        return np.sum(r * x) + np.maximum(s, 0.0) * np.sum(r)
+    x = np.array([-1.0, 0.0, 2.0, 3.5, -0.0])
+    for s in (1.5, -2.0, 0.0):
+        gx, gs = grad(f, wrt=(0, 1))(x, s)
+        step = _step(x)
+        np.testing.assert_allclose(gx, step * x + np.maximum(x, 0.0) +
+                                   max(s, 0.0) * step, rtol=1e-15)
+        np.testing.assert_allclose(gs, float(_step(np.float64(s))) * np.sum(np.maximum(x, 0.0)),
+                                   rtol=1e-15)
+
+
+def test_relu_second_order():
+    # hvp through the ReLU: ties_halved is linear in its first operand
+    def f(x):
+        return np.sum(np.maximum(x, 0.0) ** 3)
+    x = np.array([-1.0, 0.5, 2.0, 0.0])
+    h = grad(lambda y: np.sum(grad(f)(y) * np.array([1.0, 2.0, 3.0, 4.0])))(x)
+    np.testing.assert_allclose(h, 6 * np.maximum(x, 0.0) * np.array([1.0, 2.0, 3.0, 4.0]) *
+                               (x > 0), rtol=1e-14)
+
+
+# ---------------------------------------------------------------- a factor out of a sum
+#
+# peephole._sum_factors: np.sum(a * v, axis) as np.sum(a, axis) * v when v
+# has no dimension along the summed axes (the Gaussian mixture's adjoint).
+# Within 2 gamma_n |v| sum |a| of the per-term form (README).
+
+def gmm(mu, log_s, logits, X):
+    d = X.shape[1]
+    lw = logits - np.log(np.sum(np.exp(logits - np.max(logits)))) - np.max(logits)
+    D2 = np.sum(X ** 2, axis=1)[:, None] - 2.0 * X @ mu.T + np.sum(mu ** 2, axis=1)
+    L = lw - d * log_s - 0.5 * d * np.log(2 * np.pi) - 0.5 * D2 * np.exp(-2.0 * log_s)
+    m = np.max(L, axis=1, keepdims=True)
+    ll = np.log(np.sum(np.exp(L - m), axis=1)) + m[:, 0]
+    return -np.mean(ll)
+
+
+def _gmm_args(n, d, k, dtype=np.float64):
+    return tuple(a.astype(dtype) for a in (
+        rng.standard_normal((k, d)), 0.1 * rng.standard_normal(k),
+        0.1 * rng.standard_normal(k), rng.standard_normal((n, d))))
+
+
+def test_gmm_sum_factor_value_fd_and_shared_sum():
+    args = _gmm_args(300, 3, 5)
+    g = value_and_grad(gmm, wrt=(0, 1, 2))
+    for _ in range(2):
+        v, got = g(*args)
+        np.testing.assert_allclose(v, gmm(*args), rtol=1e-13)
+        _check_fd(gmm, args, (0, 1, 2), got, dirs=4)
+    src = g.source
+    # the responsibilities summed over the samples once (shared by logits and
+    # mu: was a second sum of their product with a per-component factor)
+    summed = re.findall(r"= (\w+)\.sum\(axis=0\)", src)
+    assert len(summed) == 3 and len(set(summed)) == 3, src
+
+
+def test_gmm_sum_factor_float32():
+    args = _gmm_args(300, 3, 5, np.float32)
+    got = grad(gmm, wrt=(0, 1, 2))(*args)
+    ref = grad(gmm, wrt=(0, 1, 2))(*[a.astype(np.float64) for a in args])
+    for a, b in zip(got, ref):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", ["cols", "cols_keepdims", "lead2", "python_scalar", "rows"])
+def test_sum_factor_bound(case):
+    n, k = 2000, 7
+    A = rng.standard_normal((n, k)) * np.exp(rng.standard_normal((n, k)))
+    w = rng.standard_normal(k)
+    if case == "cols":
+        f = lambda a, v: np.sum(np.sum(a * v, axis=0) ** 2)             # noqa: E731
+        args, v = (A, w), w
+    elif case == "cols_keepdims":
+        f = lambda a, v: np.sum(np.sum(a * v, axis=0, keepdims=True) ** 2)    # noqa: E731
+        args, v = (A, w[None, :]), w[None, :]
+    elif case == "lead2":
+        A = A.reshape(40, 50, k)
+        f = lambda a, v: np.sum(np.sum(a * v, axis=(0, 1)) ** 2)         # noqa: E731
+        args, v = (A, w), w
+    elif case == "python_scalar":
+        f = lambda a, v: np.sum(np.sum(a * v, axis=0) ** 2) * 0.5         # noqa: E731
+        args, v = (A, w), w
+    else:   # v varies along the summed axis: no rewrite, the per-term sum bit for bit
+        v = rng.standard_normal((n, 1))
+        f = lambda a, v: np.sum(np.sum(a * v, axis=0) ** 2)             # noqa: E731
+        args = (A, v)
+    # d/dv of sum(s ** 2), s = sum(a * v, axis): its adjoint is sum(a * g, axis),
+    # g = 2 s broadcast -- the pattern, with the cotangent as v
+    gv = grad(f, wrt=1)(*args)
+    axes = (0, 1) if case == "lead2" else 0
+    s = np.sum(A * v, axis=axes, keepdims=(case == "cols_keepdims"))
+    scale = 0.5 if case == "python_scalar" else 1.0
+    gs = 2.0 * s * scale
+    if case == "rows":
+        np.testing.assert_allclose(gv, np.sum(A * gs, axis=1, keepdims=True), rtol=1e-12)
+        return
+    # the gradient of v: sum over the summed axes of A * gs -- no factor of A to move here;
+    # the forward sum(a * v) is the rewritten one: its value vs NumPy's per-term sum
+    val = np.sum(np.sum(A * v, axis=axes) ** 2) * scale
+    np.testing.assert_allclose(value_and_grad(f, wrt=1)(*args)[0], val, rtol=1e-12)
+    ga = grad(f, wrt=0)(*args)
+    np.testing.assert_allclose(ga, np.broadcast_to(v * gs, A.shape), rtol=1e-12)
+    np.testing.assert_allclose(gv.reshape(-1), np.sum(A * gs, axis=axes).reshape(-1) if
+                               case != "lead2" else np.sum(A * gs, axis=(0, 1)), rtol=1e-12)
+
+
+def test_sum_factor_within_documented_bound():
+    # the rewritten forward sum against the per-term one, elementwise, with
+    # the bound 2 gamma_n |v| sum |a| -- and the rewrite is visible in the source
+    n, k = 5000, 6
+    A = rng.standard_normal((n, k)) * 1e3
+    w = rng.standard_normal(k)
+    f = lambda a, v: np.sum(np.sum(a * v, axis=0) * np.arange(1.0, k + 1))     # noqa: E731
+    g = value_and_grad(f, wrt=1)
+    val, gv = g(A, w)
+    s_terms = np.sum(A * w, axis=0)
+    s_moved = np.sum(A, axis=0) * w
+    u = np.finfo(np.float64).eps / 2
+    gamma = n * u / (1 - n * u)
+    bound = 2 * gamma * np.abs(w) * np.sum(np.abs(A), axis=0)
+    assert np.all(np.abs(s_terms - s_moved) <= bound)
+    np.testing.assert_allclose(val, np.sum(s_terms * np.arange(1.0, k + 1)),
+                               rtol=0, atol=float(np.sum(bound * np.arange(1.0, k + 1))))
+    assert re.search(r"\w+ = a\.sum\(axis=0\)|np\.sum\(a, axis=0\)", g.source), g.source
