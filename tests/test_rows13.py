@@ -365,3 +365,17 @@ def test_sum_factor_within_documented_bound():
     np.testing.assert_allclose(val, np.sum(s_terms * np.arange(1.0, k + 1)),
                                rtol=0, atol=float(np.sum(bound * np.arange(1.0, k + 1))))
     assert re.search(r"\w+ = a\.sum\(axis=0\)|np\.sum\(a, axis=0\)", g.source), g.source
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_python_float_cotangent_keeps_dtype(dtype):
+    # g a Python float (s * relu(x), the seed's 1.0): g * (d >= 0) is float64,
+    # the cotangent is in g * step(d)'s dtype, x's
+    def f(x, s):
+        return s * np.sum(np.maximum(x, 0.0)) + np.sum(np.minimum(x, 0.5))
+    x = np.array([-1.0, 0.0, 0.5, 2.0, np.nan], dtype=dtype)
+    with np.errstate(invalid="ignore"):
+        got = grad(f)(x, 3.0)
+        want = (3.0 * _step(x) + _step(np.asarray(0.5, dtype) - x)).astype(dtype)
+    assert got.dtype == dtype
+    _bits_equal(got, want)

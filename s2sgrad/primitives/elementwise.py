@@ -419,7 +419,9 @@ def _maxmin_vjp(cmp):
         for k, (a, c) in enumerate(((x, y), (y, x))):
             if _finite_const(c) and not _finite_const(a):
                 d = em.subtract(a, c) if cmp == "greater" else em.subtract(c, a)
-                r = em.call("ties_halved", em.multiply(g, em.greater_equal(d, 0.0)), d)
+                # (in g * step(d)'s dtype: a Python float g times the mask is float64)
+                r = em.call("ties_halved", em.multiply(g, em.greater_equal(d, 0.0)), d,
+                            dtype=em.call("result_type", d, g))
                 res = [None, None]
                 res[k] = em.unbroadcast(r, a)
                 return res
@@ -431,9 +433,9 @@ def _maxmin_vjp(cmp):
 
 # ties_halved(r, d): r halved where d == 0, in r * d's dtype; linear in r, and
 # piecewise constant in d (a step function's derivative: 0, as sign's)
-defprim("ties_halved", runtime.ties_halved, sig="r, d, /", pyname="ties_halved",
-        vjp=lambda em, h, out, r, d: [em.call("ties_halved", h, d), None],
-        jvp=lambda em, dots, out, r, d: (
+defprim("ties_halved", runtime.ties_halved, sig="r, d, /, dtype=None", pyname="ties_halved",
+        vjp=lambda em, h, out, r, d, dtype=None: [em.call("ties_halved", h, d), None],
+        jvp=lambda em, dots, out, r, d, dtype=None: (
             None if dots[0] is None else em.call("ties_halved", dots[0], d)),
         shape=lambda args, kwargs: shape_of(args[0]), shape_safe=True,
         doc="runtime helper: r halved where d is exactly 0 (a ReLU's cotangent g * (d >= 0) "
