@@ -542,7 +542,7 @@ VIEW_OPERANDS = {
 _MAY_BE_OPERAND = ("real_if_complex", "conj_if_complex", "require_real", "real_like", "grad_like",
                    "in_place_result", "fit_shape", "r_item", "c_item", "axes_kept",
                    "gufunc_assemble", "require_nonzero", "require_nonsingular",
-                   "csign_tangent_checked")
+                   "csign_tangent_checked", "ties_halved")
 VIEW_OPERANDS.update((name, (0,)) for name in _MAY_BE_OPERAND)
 
 # Results that are new memory although the primitive is not an allocation.

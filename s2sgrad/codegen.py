@@ -1023,7 +1023,12 @@ class CodeGen:
                 e.prim.name in _SLOW_IN_PLACE:
             return
         out = examples.get(e.outs[0])
-        if type(out) is not np.ndarray or e.outs[0] in self.namer.names:
+        # (a body result already named as its loop carry -- ``acc = acc + p``,
+        # s2sgrad.tapes' per-step accumulations -- may take only that carry's
+        # buffer, which has its name: ``acc += p``)
+        carry_name = self.namer.names.get(e.outs[0]) if e.outs[0] in self._shared_results \
+            else None
+        if type(out) is not np.ndarray or e.outs[0] in self.namer.names and carry_name is None:
             return
         if e.outs[0] in self._foreign:
             # may be a dask/CuPy/... array at run time (specialize.foreign_values):
@@ -1038,6 +1043,9 @@ class CodeGen:
                 continue
             d = self.defs.get(a)
             if d is None or d[2] is not self.block_of[e]:
+                continue
+            if carry_name is not None and (d[0] != "param" or
+                                           self.namer.names.get(a) != carry_name):
                 continue
             if d[0] == "param":
                 region = d[1]

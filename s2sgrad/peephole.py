@@ -96,6 +96,8 @@ def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None =
         func.info = dict(func.info, peephole_changed=False)
         return func
     uses = _uses(func)
+    if _sum_factors(func.body, inf, uses):
+        uses = _uses(func)
     subst: dict = {}
     chains = _Chains(inf, uses, subst, memo)
     chains.remember = not last
@@ -105,6 +107,73 @@ def scale_chains(func: Func, inf, keep_copies: bool = False, memo: dict | None =
         func.results = [_follow(subst, r) for r in func.results]
     func.info = dict(func.info, peephole_changed=chains.changed)
     return func
+
+
+def _sum_factors(block, inf, uses) -> bool:
+    """``np.sum(a * v, axis)`` as ``np.sum(a, axis) * v`` where ``v`` is
+    constant along the summed axes (it has no dimension there: a weight per
+    column summed over rows, ``sum(L * w, axis=0)`` with ``w`` of shape
+    (k,)): one product of the sum's size instead of a full-size one, and a
+    sum of ``a`` the program may make anyway (CSE then shares it: the
+    Gaussian mixture's adjoint sums its responsibilities once).  As with the
+    constant factors this pass moves, ``v`` multiplies the sum instead of
+    each term: for each result the two differ by at most ``2 gamma_n |v|
+    sum_i |a_i|`` (``gamma_n = n u / (1 - n u)``, n terms, u the unit
+    roundoff), the bound of either evaluation's own rounding.  Only where
+    ``a`` has the product's shape and dtype (``v`` neither broadcasts ``a``
+    nor promotes it), for floating dtypes, ``a * v`` used by the sum alone,
+    and shapes known.  Returns whether anything was rewritten."""
+    changed = False
+    for i in range(len(block.eqns) - 1, -1, -1):
+        e = block.eqns[i]
+        for b in e.blocks():
+            changed |= _sum_factors(b, inf, uses)
+        if e.prim.name != "sum" or len(e.args) != 1 or set(e.kwargs) - {"axis", "keepdims"}:
+            continue
+        p = e.args[0]
+        if type(p) is not Var or len(uses.get(p, ())) != 1:
+            continue
+        kw = {k: (a.value if isinstance(a, Const) else a) for k, a in e.kwargs.items()}
+        axis, keep = kw.get("axis"), kw.get("keepdims", False)
+        if type(keep) is not bool or axis is None or type(axis) not in (int, tuple) or \
+                type(axis) is tuple and not all(type(a) is int for a in axis):
+            continue
+        m = next((x for x in block.eqns[:i] if x.outs and x.outs[0] is p), None)
+        if m is None or m.prim.name != "multiply" or len(m.args) != 2 or m.kwargs:
+            continue
+        P, S = inf.ex.get(p), inf.ex.get(e.outs[0])
+        if type(P) is not np.ndarray or type(S) is not np.ndarray or P.dtype.kind not in "fc":
+            continue
+        axes = tuple(a % P.ndim for a in (axis if type(axis) is tuple else (axis,))) \
+            if all(-P.ndim <= a < P.ndim for a in (axis if type(axis) is tuple else (axis,))) \
+            else None
+        if not axes:
+            continue
+        for j in (0, 1):
+            a, v = m.args[j], m.args[1 - j]
+            A, V = inf.ex.get(a) if type(a) is Var else None, \
+                inf.ex.get(v) if type(v) is Var else None
+            if type(A) is not np.ndarray or type(V) is not np.ndarray or \
+                    A.shape != P.shape or A.dtype != P.dtype or V.size >= P.size or \
+                    any(ax >= P.ndim - V.ndim for ax in axes):
+                continue
+            s0 = Var(p.hint)
+            red = Eqn(e.prim, (a,), dict(e.kwargs), (s0,), dict(e.params), e.loc)
+            R = np.sum(A, axis=axes, keepdims=keep)
+            if np.broadcast_shapes(R.shape, V.shape) != S.shape or \
+                    np.result_type(R.dtype, V.dtype) != S.dtype:
+                continue
+            inf.ex[s0] = _compact_like(R)
+            block.eqns[i:i + 1] = [red, Eqn(REGISTRY["multiply"], (s0, v), {}, e.outs,
+                                             {}, e.loc)]
+            block.eqns.remove(m)
+            changed = True
+            break
+    return changed
+
+
+def _compact_like(x):
+    return np.broadcast_to(np.ones((), x.dtype), x.shape)
 
 
 def _uses(func):

@@ -505,6 +505,32 @@ __all__ += ["prod_others", "prod_pairs", "require_nonzero", "cumprod_vjp_core", 
             "norm_scale", "norm_scale_checked", "csign_tangent_checked"]
 
 
+def ties_halved(r, d, dtype=None):
+    """``r`` halved where ``d`` is exactly 0 (+0.0 or -0.0), in ``dtype``
+    (by default ``r * d``'s): a ReLU's cotangent ``r = g * (d >= 0)`` turned
+    into ``g * step(d)``, the documented subgradient (1/2 at the tie, 0
+    below it and at NaN), in the dtype of ``g * step(d)`` (``dtype``: a
+    Python float ``g`` times the boolean mask is float64 where ``g *
+    step(d)`` has ``d``'s dtype).  ``g * (d >= 0)`` is exact (``g * 1`` is
+    ``g``, ``g * 0`` is what ``g * 0.0`` gives), so this is bit for bit the
+    product with the step function ``(sign(d) + 1) / 2``, in one comparison
+    and one multiply instead of five passes.  ``r`` itself (or its cast)
+    when no element of ``d`` is 0 -- one read of ``d``; a new array
+    otherwise."""
+    dt = np.result_type(r, np.asarray(d)) if dtype is None else np.dtype(dtype)
+    if type(r) is np.ndarray and type(d) is np.ndarray and r.dtype == dt:
+        if d.all():                 # (NaN is not 0)
+            return r
+    elif np.all(d):
+        return r if getattr(r, "dtype", None) == dt else np.asarray(r, dtype=dt)[()]
+    out = np.array(r, dtype=dt)
+    np.multiply(out, 0.5, out=out, where=np.broadcast_to(np.equal(d, 0), out.shape))
+    return out if out.ndim else out[()]
+
+
+__all__ += ["ties_halved"]
+
+
 def reverse_cumsum(g, x, axis=None):
     """Sum from each position to the end along ``axis`` (the adjoint of
     ``np.cumsum(x, axis)``).  For ``axis=None`` ``g`` is the flat cumsum's

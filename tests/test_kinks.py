@@ -41,8 +41,11 @@ def test_relu_source_is_one_step_function():
     g = grad(lambda x: np.sum(np.maximum(x * 2.0, 0.0)))
     g(np.array([1.0, -1.0]))
     code = [ln for ln in g.source.splitlines() if not ln.strip().startswith("#")]
-    # (sign(d) + 1) * 0.5, NaN to 0: the values of heaviside(d, 0.5) in SIMD ufuncs
-    assert sum("np.sign(" in ln for ln in code) == 1 and not any("where" in ln for ln in code)
+    # g * (d >= 0) with the tie's 1/2 put back (ties_halved): the values of
+    # (sign(d) + 1) * 0.5 with NaN to 0, heaviside(d, 0.5)'s, in one comparison
+    assert sum(">= 0.0" in ln for ln in code) == 1 and \
+        sum("ties_halved(" in ln for ln in code) == 1 and \
+        not any("where" in ln or "np.sign(" in ln for ln in code)
 
 
 @pytest.mark.parametrize("f", [

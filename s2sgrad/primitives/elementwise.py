@@ -411,8 +411,45 @@ def _maxmin_partials(cmp, step=False, nan_aware=False):
     return partials
 
 
-def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater", step=True))
-def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less", step=True))
+def _maxmin_vjp(cmp):
+    partials = _maxmin_partials(cmp, step=True)
+
+    def vjp(em, g, out, x, y):
+        # against a finite constant (ReLU): g * step(d) as g * (d >= 0) --
+        # one comparison and one multiply, in place where g dies, as a
+        # hand-written ReLU gradient -- and the tie's 1/2 put back where d
+        # is exactly 0 (ties_halved: one read of d when there is none);
+        # the same numbers bit for bit (see runtime.ties_halved)
+        for k, (a, c) in enumerate(((x, y), (y, x))):
+            if _finite_const(c) and not _finite_const(a):
+                d = em.subtract(a, c) if cmp == "greater" else em.subtract(c, a)
+                # (in g * step(d)'s dtype: a Python float g times the mask is float64)
+                r = em.call("ties_halved", em.multiply(g, em.greater_equal(d, 0.0)), d,
+                            dtype=em.call("result_type", d, g))
+                res = [None, None]
+                res[k] = em.unbroadcast(r, a)
+                return res
+        ps = partials(em, out, x, y)
+        return [None if p is None else em.unbroadcast(em.multiply(g, p), a)
+                for a, p in zip((x, y), ps)]
+    return vjp
+
+
+# ties_halved(r, d): r halved where d == 0, in r * d's dtype; linear in r, and
+# piecewise constant in d (a step function's derivative: 0, as sign's)
+defprim("ties_halved", runtime.ties_halved, sig="r, d, /, dtype=None", pyname="ties_halved",
+        vjp=lambda em, h, out, r, d, dtype=None: [em.call("ties_halved", h, d), None],
+        jvp=lambda em, dots, out, r, d, dtype=None: (
+            None if dots[0] is None else em.call("ties_halved", dots[0], d)),
+        shape=lambda args, kwargs: shape_of(args[0]), shape_safe=True,
+        doc="runtime helper: r halved where d is exactly 0 (a ReLU's cotangent g * (d >= 0) "
+            "with the tie's 1/2 put back).")
+
+
+def_elementwise("maximum", np.maximum, 2, _maxmin_partials("greater", step=True),
+                vjp=_maxmin_vjp("greater"))
+def_elementwise("minimum", np.minimum, 2, _maxmin_partials("less", step=True),
+                vjp=_maxmin_vjp("less"))
 # fmax/fmin ignore NaNs but are otherwise the same piecewise selection.
 def_elementwise("fmax", np.fmax, 2, _maxmin_partials("greater", nan_aware=True))
 def_elementwise("fmin", np.fmin, 2, _maxmin_partials("less", nan_aware=True))
