@@ -19,7 +19,6 @@ API adds the user's file and line).  dask arrays whose shape is not known
 """
 import numpy as np
 
-from .schedules import Tape as _Tape
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
@@ -92,7 +91,9 @@ def snapshot(x):
         return x.copy()
     if t is list or t is tuple:
         return t(snapshot(v) for v in x)
-    if t is _Tape:                   # a checkpointed loop's stored states
+    if getattr(t, "snapshot", None) is not None:
+        # a checkpointed loop's stored states (schedules.Tape; found by its
+        # method, so that exported modules need no import for it)
         return x.snapshot(snapshot)
     return x
 
