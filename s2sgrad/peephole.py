@@ -124,6 +124,9 @@ def _sum_factors(block, inf, uses) -> bool:
     nor promotes it), for floating dtypes, ``a * v`` used by the sum alone,
     and shapes known.  Returns whether anything was rewritten."""
     changed = False
+    # (each product's equation by its result: a scan of the equations before
+    # each sum was quadratic in the block's length)
+    made = {x.outs[0]: x for x in block.eqns if x.outs}
     for i in range(len(block.eqns) - 1, -1, -1):
         e = block.eqns[i]
         for b in e.blocks():
@@ -138,7 +141,7 @@ def _sum_factors(block, inf, uses) -> bool:
         if type(keep) is not bool or axis is None or type(axis) not in (int, tuple) or \
                 type(axis) is tuple and not all(type(a) is int for a in axis):
             continue
-        m = next((x for x in block.eqns[:i] if x.outs and x.outs[0] is p), None)
+        m = made.get(p)
         if m is None or m.prim.name != "multiply" or len(m.args) != 2 or m.kwargs:
             continue
         P, S = inf.ex.get(p), inf.ex.get(e.outs[0])
