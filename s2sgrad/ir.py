@@ -275,6 +275,29 @@ def iter_eqns(block: Block):
             yield from iter_eqns(b)
 
 
+def readers(func) -> dict:
+    """``{Var: [every equation reading it, in order, outer first; None for a
+    read as a region's or the function's result]}``."""
+    uses: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if isinstance(a, Var):
+                    uses.setdefault(a, []).append(e)
+            for b in e.blocks():
+                count(b)
+                for r in b.results:
+                    if isinstance(r, Var):
+                        uses.setdefault(r, []).append(None)
+    count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
+    for r in func.results:
+        if isinstance(r, Var):
+            uses.setdefault(r, []).append(None)
+    return uses
+
+
 def rename_reads(block: Block, subst: dict):
     """Rename the reads of ``block`` and its regions in place: every operand,
     keyword operand and result that is a key of ``subst`` becomes its value

@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import cmath
 
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns, readers
 from .primitives import core as P
 
 _UNARY = ("negative", "positive", "conjugate", "real", "imag")
@@ -122,34 +122,11 @@ def sink_masks(func: Func) -> Func:
     steps that follow it (module docstring).  Rewrites ``func``'s blocks in
     place and returns it."""
     where_prim = P.REGISTRY["where"]
-    if not any(e.prim is where_prim for e in _all_eqns(func.body)):
+    if not any(e.prim is where_prim for e in iter_eqns(func.body)):
         return func
-    uses: dict = {}
-
-    def count(block):
-        for e in block.eqns:
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    uses.setdefault(a, []).append(e)
-            for b in e.blocks():
-                count(b)
-                for r in b.results:
-                    if isinstance(r, Var):
-                        uses.setdefault(r, []).append(None)
-    count(func.body)
-    del count  # (breaks the recursive closure's reference cycle)
-    for r in func.results:
-        if isinstance(r, Var):
-            uses.setdefault(r, []).append(None)
+    uses = readers(func)
     _Sinker(where_prim, uses).run(func.body)
     return func
-
-
-def _all_eqns(block):
-    for e in block.eqns:
-        yield e
-        for b in e.blocks():
-            yield from _all_eqns(b)
 
 
 class _Sinker:

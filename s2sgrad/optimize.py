@@ -20,7 +20,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 from __future__ import annotations
 
 from .alias import is_alloc
-from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, rename_reads
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, readers, rename_reads
 from .primitives.control import loop_offset
 
 
@@ -380,31 +380,13 @@ def elide_broadcasts(func: Func) -> Func:
     shape: NumPy's broadcasting gives the same values and shape, without
     materialising (or even viewing) the broadcast.  ``mean``'s adjoint then
     multiplies by ``g / n`` directly."""
-    # (one walk: the broadcasts and every value's readers)
-    made: list = []             # the broadcast equations, outer first
-    uses: dict = {}
-
-    def count(block):
-        for e in block.eqns:
-            if e.prim.name in ("unreduce", "broadcast_like"):
-                made.append(e)
-            for a in e.atoms():
-                if isinstance(a, Var):
-                    uses.setdefault(a, []).append(e)
-            for b in e.blocks():
-                count(b)
-                for r in b.results:
-                    if isinstance(r, Var):
-                        uses.setdefault(r, []).append(None)
-    count(func.body)
-    del count  # (breaks the recursive closure's reference cycle)
+    made = [e for e in iter_eqns(func.body)     # the broadcast equations, outer first
+            if e.prim.name in ("unreduce", "broadcast_like")]
     # values that are themselves broadcasts: never the full-shaped witness
     broadcasts = {o for e in made for o in e.outs}
     if not broadcasts:
         return func                     # (nothing to drop)
-    for r in func.results:
-        if isinstance(r, Var):
-            uses.setdefault(r, []).append(None)
+    uses = readers(func)
 
     subst: dict = {}
     for e in made:
