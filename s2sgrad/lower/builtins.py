@@ -69,7 +69,7 @@ def _b_any_all(name):
         else Python's builtin on the value when the code runs."""
         if kwargs or len(args) != 1:
             raise lw.unsupported(node, f"{name}() with {len(args)} arguments or keywords",
-                                 f"pass one sequence")
+                                 "pass one sequence")
         (xs,) = args
         if isinstance(xs, Seq):
             truths = [lw.truth(v, node) for v in xs.items]

@@ -17,7 +17,7 @@ from ..primitives.lists import LIST
 from .values import (DictVal, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
 from .syntax import (Rebindings, assigned_in, function_reads_of,
-                     kept_then_written, loop_else_as_flag, returns_or_breaks,
+                     kept_then_written, loop_else_as_flag,
                      walk_nodes)
 from .aliasing import LIVE_PREFIX, _atoms_in, _replace_atoms
 from .functional import is_unstack_call, unstack_rows
