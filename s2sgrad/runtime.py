@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length",
+           "not_a_count"]
 
 
 class ArrayKindError(TypeError):
@@ -130,6 +131,21 @@ def check_zip_length(length, n=0, where=""):
         raise DATA_REFUSED_ERROR(f"{where}: zip() of a sequence of {n} functions with one of "
                          f"{length} items: s2sgrad makes one step per function; pass "
                          f"sequences of the same length")
+
+
+def not_a_count(n, where=""):
+    """``n`` itself, after checking it is an array: ``[v] * n`` (a list or
+    tuple literal times a value computed at run time) is compiled as NumPy's
+    ``np.array([v]) * n``, which is Python's meaning only when ``n`` is an
+    ndarray; for an int (Python's or NumPy's) Python repeats the list, and
+    for a float it raises."""
+    if not isinstance(n, np.ndarray):
+        raise DATA_REFUSED_ERROR(
+            f"{where}: a list or tuple literal times {type(n).__name__} {n!r} computed at run "
+            f"time: Python repeats the list ([v] * n) or raises, which s2sgrad does not follow "
+            f"(it compiled NumPy's product, np.array([v]) * n); write np.full(n, v) or "
+            f"np.zeros(n), a comprehension [v for _ in range(n)], or append in a loop")
+    return n
 
 
 # the error check_zip_length and emath_real raise: s2sgrad.errors.DataRefusedError

@@ -87,6 +87,15 @@ class ExpressionsMixin:
                 return Seq(a.kind, a.items + b.items)
             if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
                 return Seq(a.kind, a.items * b.value)
+            if isinstance(op, ast.Mult) and isinstance(a if isinstance(b, Seq) else b, Var):
+                # [v] * n with n known at run time only: Python repeats the list
+                # when n is an integer, NumPy multiplies when it is an array;
+                # the product below is NumPy's, so an integer is refused there
+                where = Const(f"{self.src.filename}:{node.lineno}")
+                if isinstance(b, Seq):
+                    a = self.em.call(P.get("not_a_count"), a, where=where)
+                else:
+                    b = self.em.call(P.get("not_a_count"), b, where=where)
         name = BINOPS.get(type(op))
         if name is None:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",

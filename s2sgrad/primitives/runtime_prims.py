@@ -88,6 +88,13 @@ CHECK_ZIP_LENGTH = defprim("check_zip_length", runtime.check_zip_length,
                            doc="runtime helper: refuses zip() of a sequence shorter than "
                                "the functions it is unrolled over.")
 CHECK_ZIP_LENGTH.effect = True
+# not_a_count(n, where): n, or a refusal of a run-time repetition count
+# ([v] * n, lowered as NumPy's product: lower.expressions.binop)
+defprim("not_a_count", runtime.not_a_count, sig="n, /, where=''", pyname="not_a_count",
+        vjp=lambda em, g, out, n, **kw: [g], jvp=lambda em, dots, out, n, **kw: dots[0],
+        shape=lambda args, kwargs: shape_of(args[0]), linear=True,
+        doc="runtime helper: n, checked to be an ndarray (a list literal times an int "
+            "would repeat the list).")
 runtime.DATA_REFUSED_ERROR = DataRefusedError
 _runtime_numpy.DATA_REFUSED_ERROR = DataRefusedError
 # snapshot(x): a copy of a NumPy array, anything else as it is (reverse.split_vjp:

@@ -1,0 +1,126 @@
+"""Regressions found by the ports12 cases and probes (each fails on bcc0d16).
+
+* **A list literal times a count computed at run time was NumPy's product.**
+  ``[v] * n`` with ``n`` known only when the code runs (``x.shape[0]``,
+  ``len(xs)`` in code compiled for every shape) was lowered as
+  ``np.array([v]) * n``: ``ys = [x[0]] * x.shape[0]`` made one element
+  ``3 * x[0]`` instead of three copies of ``x[0]`` -- the value and the
+  gradient were silently wrong (1.95 for 0.65) -- and ``ys = [None] * n``
+  (or ``[0.0] * n``) filled in a loop (``ys[t] = c``; the reversed scan of
+  JAX's lax_control_flow_test) crashed in the pullback.  Python's meaning
+  depends on the run-time type of ``n`` (an int repeats the list, an ndarray
+  multiplies, a float raises), so the product is now guarded
+  (``runtime.not_a_count``, lowered in ``lower/expressions.binop``): an
+  ndarray keeps NumPy's product, anything else is refused naming the user's
+  line, with what to write instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+
+
+def _fd(f, x, h=1e-6):
+    g = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def repeat_item(x):
+    ys = [x[0]] * x.shape[0]
+    return np.sum(np.array(ys) * x)
+
+
+def repeat_zeros_filled(x):
+    n = x.shape[0]
+    ys = [0.0] * n
+    for i in range(n):
+        ys[i] = x[i] * 2.0
+    return np.sum(np.array(ys) ** 2)
+
+
+def reversed_scan_none_list(xs, w):
+    c = np.zeros(2)
+    ys = [None] * xs.shape[0]
+    for t in reversed(range(xs.shape[0])):
+        c = np.sin(c * w + xs[t])
+        ys[t] = c
+    return np.sum(np.array(ys) ** 2)
+
+
+def count_on_left(x):
+    return np.sum(np.array(len(x) * [1.0, 2.0]) * x[:2].sum())
+
+
+@pytest.mark.parametrize("fn", [repeat_item, repeat_zeros_filled, count_on_left])
+def test_list_times_runtime_count_refused(fn):
+    x = np.array([0.5, -1.2, 2.0])
+    with pytest.raises(s2sgrad.S2SGradError) as info:
+        s2sgrad.value_and_grad(fn)(x)
+    msg = str(info.value)
+    assert "test_ports12_fixes.py" in msg and "repeats the list" in msg and "np.full" in msg
+
+
+def test_reversed_scan_none_list_refused():
+    xs = np.random.default_rng(0).standard_normal((4, 2))
+    with pytest.raises(s2sgrad.S2SGradError, match="repeats the list"):
+        s2sgrad.grad(reversed_scan_none_list, wrt=(0, 1))(xs, np.array([0.3, -0.7]))
+
+
+def test_reversed_scan_none_list_in_forward_mode_refused():
+    xs = np.random.default_rng(1).standard_normal((4, 2))
+    with pytest.raises(s2sgrad.S2SGradError, match="repeats the list"):
+        s2sgrad.jvp(reversed_scan_none_list)((xs, np.array([0.3, -0.7])), (np.ones((4, 2)),))
+
+
+def list_times_array(w):
+    return np.sum(np.sin([1.5, -0.5] * w))
+
+
+def array_times_list(w):
+    return np.sum(np.exp(w * (0.25, 2.0)))
+
+
+@pytest.mark.parametrize("fn", [list_times_array, array_times_list])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_list_times_array_keeps_numpy_product(fn, dtype):
+    w = np.array([[0.3, -0.8], [1.1, 0.2], [-0.4, 0.9]], dtype=dtype)
+    v, g = s2sgrad.value_and_grad(fn)(w)
+    assert np.allclose(v, fn(w), rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert g.dtype == dtype and g.shape == w.shape
+    ref = _fd(fn, w.astype(np.float64))
+    assert np.allclose(g, ref, rtol=1e-3 if dtype == np.float32 else 1e-6, atol=1e-6)
+
+
+def test_list_times_0d_array():
+    w = np.array(1.5)
+    v, g = s2sgrad.value_and_grad(list_times_array)(w)
+    assert np.allclose(v, list_times_array(w))
+    assert np.allclose(g, np.cos(1.5 * 1.5) * 1.5 + np.cos(-0.5 * 1.5) * -0.5)
+
+
+def test_list_times_python_float_refused():
+    # Python raises (can't multiply sequence by non-int of type 'float')
+    with pytest.raises(TypeError):
+        list_times_array(1.5)
+    with pytest.raises(s2sgrad.S2SGradError, match="repeats the list"):
+        s2sgrad.grad(list_times_array)(1.5)
+
+
+def repeat_static(x):
+    ys = [x[0]] * 3          # a constant count: repeated while compiling, as before
+    return np.sum(np.array(ys) * x)
+
+
+def test_list_times_constant_count_still_repeats():
+    x = np.array([0.5, -1.2, 2.0])
+    v, g = s2sgrad.value_and_grad(repeat_static)(x)
+    assert np.isclose(v, repeat_static(x))
+    assert np.allclose(g, _fd(repeat_static, x), atol=1e-7)
