@@ -582,6 +582,10 @@ def _def_quantile(name, impl, *, nan=False, percent=False, median=False):
             keepdims=None):
         kw = _quantile_kw(axis, method, keepdims, nan, percent)
         ct_a = em.call("quantile_adjoint", g, a, q, **kw)
+        if nan:
+            # (0 at the NaNs already; the explicit mask lets masking.py carry
+            # it past a product with the NaN data: nanmedian(a * y))
+            ct_a = _nan_zeroed(em, a, ct_a)
         if median:
             return [ct_a]
         # d/dq: c (s[hi] - s[lo]) per quantile, summed over the lanes to q's shape

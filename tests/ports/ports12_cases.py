@@ -339,6 +339,89 @@ def f(x):
         k *= 2
     return y
 """, (U(0.5, 1.5, 6),))
+    s("overlap_shift_add", """
+def f(x):
+    a = x.copy()
+    a[1:] += a[:-1]
+    return a
+""", (R(5),))
+    s("overlap_shift_assign", """
+def f(x):
+    a = x.copy()
+    a[1:] = a[:-1] * 2.0
+    return a
+""", (R(5),))
+    s("overlap_reverse_assign", """
+def f(x):
+    a = x.copy()
+    a[:] = a[::-1] + a
+    return a
+""", (R(5),))
+    s("add_at_repeat", """
+def f(x, w):
+    a = np.zeros(3)
+    np.add.at(a, [0, 2, 0, 0], w * x[0])
+    return a * x
+""", (R(3), R(4)), wrt=(0, 1))
+    s("maximum_at", """
+def f(x, w):
+    a = x.copy()
+    np.maximum.at(a, [0, 2, 0], w)
+    return a
+""", (np.array([0.1, 0.5, -0.3]), np.array([0.7, 0.2, 1.3])), wrt=(0, 1))
+    s("loop_view_inplace", """
+def f(x):
+    a = x.copy()
+    for i in range(3):
+        v = a[i]
+        v *= 2.0
+        v += a[(i + 1) % 3]
+    return a
+""", (R(3, 2),))
+    s("swap_carries", """
+def f(h0, c0):
+    h, c = h0, c0
+    for t in range(5):
+        h, c = np.tanh(c) + 0.1 * h, h * 0.9
+    return h * c
+""", (R(3), R(3)), wrt=(0, 1))
+    s("for_else_continue", """
+def f(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] < 0:
+            continue
+        s = s + x[i] ** 2
+    else:
+        s = s * 2.0
+    return s
+""", (Dist(6),))
+    s("while_else_break", """
+def f(x):
+    k = 0
+    while k < 10:
+        x = x * 1.2
+        if x > 3.0:
+            break
+        k += 1
+    else:
+        x = -x
+    return x
+""", (0.7,))
+    s("list_concat_loop_sliced", """
+def f(x):
+    ys = []
+    for i in range(3):
+        ys = ys + [x * (i + 1)]
+    return np.stack(ys[::-1]) * ys[-1]
+""", (R(2),))
+    s("list_concat_loop", """
+def f(x):
+    ys = []
+    for i in range(3):
+        ys = ys + [x * (i + 1)]
+    return np.stack(ys)[::-1] * ys[-1]
+""", (R(2),))
     s("loop_carry_float32", """
 def f(x):
     for i in range(4):
@@ -393,6 +476,11 @@ def f(x):
 """, (xs,))
     s("log_sigmoid", "-np.logaddexp(0.0, -a)", (xs,))
     s("mish", "a * np.tanh(np.logaddexp(a, 0.0))", (xs,))
+    s("logsumexp_return_sign", """
+def f(x, b):
+    r, sgn = scipy.special.logsumexp(x, b=b, return_sign=True)
+    return r * sgn
+""", (R(4), np.array([1.0, -2.0, 0.5, -0.3])), header=SP)
     s("squareplus", "(a + np.sqrt(a * a + b)) / 2.0", (xs, 4.0), wrt=(0, 1))
     s("glu", """
 def f(x):
@@ -733,6 +821,57 @@ def reduction_cases():
     s("count_weighted", "np.sum(a, axis=0) / np.count_nonzero(a > 0, axis=0)",
       (U(0.5, 2, 2, 3, 4) * np.array([[[-1.0]], [[1.0]]]),))
     s("all_axes_none_keepdims", "np.sum(a ** 2, keepdims=True)", (x,))
+    s("sum_out", """
+def f(x):
+    buf = np.empty(3)
+    np.sum(x, axis=0, out=buf)
+    return buf * x[0]
+""", (R(4, 3),))
+    s("mean_int_data_dtype", "np.mean(b, dtype=np.float64) * a", (R(3), np.arange(4)))
+    s("prod_dtype", "np.prod(a, dtype=np.float64)", (U(0.5, 1.5, 4).astype(np.float32),),
+      rtol=1e-3, atol=1e-5)
+    s("prod_where_initial", "np.prod(a, axis=1, where=b, initial=2.0)",
+      (U(0.5, 1.5, 3, 4), U(0, 1, 3, 4) > 0.4))
+    s("max_initial_dominates", "np.max(a, initial=100.0) + np.sum(a)", (R(4),))
+    s("amax_where_dims", "np.max(a, axis=(0, 1), where=b, initial=-5.0)", (x, x > -1))
+    s("var_ddof_large", "np.var(a, axis=0, ddof=2)", (R(3, 2),))
+    s("std_where", "np.std(a, axis=1, where=b)", (x, x > -2))
+    s("mean_keepdims_neg", "np.mean(a, axis=-2, keepdims=True) - a", (x,))
+    s("cumprod_with_zero", "np.cumprod(a)", (np.array([1.3, 0.0, -0.7, 2.0]),))
+    s("cumprod_two_zeros", "np.cumprod(a)", (np.array([1.3, 0.0, -0.7, 0.0, 2.0]),))
+    s("logaddexp_reduce", "np.logaddexp.reduce(a, axis=1)", (R(3, 4),))
+    s("logaddexp2_accumulate", "np.logaddexp2.accumulate(a, axis=0)", (R(3, 4),))
+    s("ptp_keepdims", "np.ptp(a, axis=(0, 2), keepdims=True)", (x,))
+    s("median_even", "np.median(a)", (Dist(6),))
+    s("quantile_midpoint", "np.quantile(a, 0.35, method='midpoint')", (Dist(7),))
+    s("quantile_nearest", "np.quantile(a, 0.35, method='nearest')", (Dist(7),))
+    s("quantile_weibull", "np.quantile(a, [0.2, 0.7], method='weibull', axis=1)", (Dist(3, 6),))
+    s("quantile_median_unbiased", "np.quantile(a, 0.4, method='median_unbiased')", (Dist(8),))
+    s("percentile_hazen", "np.percentile(a, 30.0, method='hazen', axis=0, keepdims=True)",
+      (Dist(5, 3),))
+    nan_data = np.array([[1, np.nan, 1, 1], [1, 1, 1, 1], [np.nan, 1, 1, 1.0]])
+    s("nanmedian_nan_data", "np.nanmedian(a * b, axis=1)", (Dist(3, 4), nan_data))
+    s("nanquantile_nan_data", "np.nanquantile(a * b, 0.3)", (Dist(3, 4), nan_data))
+    s("nanpercentile_nan_data", "np.nanpercentile(a / b, [20.0, 70.0], axis=0)",
+      (Dist(3, 4), nan_data))
+    s("nanmax_nan_data", "np.nanmax(a * b, axis=1)", (Dist(3, 4), nan_data))
+    s("nancumprod_nan_data", "np.nancumprod(a * b, axis=1)", (Dist(3, 4), nan_data))
+    s("average_returned", """
+def f(x, w):
+    avg, sw = np.average(x, axis=0, weights=w, returned=True)
+    return avg * sw
+""", (R(4, 2), U(0.5, 2, 4, 2)), wrt=(0, 1))
+    s("trace_offset_axes", "np.trace(a, offset=1, axis1=0, axis2=2)", (x,))
+    s("einsum_reduce", "np.einsum('ijk->j', a * a)", (x,))
+    s("tensordot_axes", "np.tensordot(a, b, axes=([0, 2], [1, 0]))", (x, R(4, 2, 3)), wrt=(0, 1))
+    s("norm_neg1_matrix", "np.linalg.norm(a, ord=-1)", (Dist(3, 3),))
+    s("norm_neg2_matrix", "np.linalg.norm(a, ord=-2)", (R(3, 3),))
+    s("norm_ord0", "np.linalg.norm(a, ord=0) * np.sum(a)", (R(4),))
+    s("norm_ord2_vec_axis", "np.linalg.norm(a, ord=2, axis=0)", (R(4, 3),))
+    s("clip_array_bounds", "np.clip(a, b, c)", (Dist(6), np.full(6, -0.34), np.full(6, 0.37)),
+      wrt=(0, 1, 2))
+    s("nan_to_num", "np.nan_to_num(a * b, nan=0.5, posinf=3.0, neginf=-3.0)",
+      (U(0.5, 2, 4), np.array([1.0, np.nan, np.inf, -np.inf])))
     return s.out
 
 

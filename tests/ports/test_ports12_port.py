@@ -42,8 +42,20 @@ INTENDED_REFUSALS = {
                       "of a static int are not folded, so the index is a run-time value and the "
                       "functions would be data; refused naming the line (switch_index, indexed "
                       "by the int itself, is supported)",
+    "list_concat_loop_sliced": "slicing a list built at run time (ys[::-1] of a list grown "
+                               "in a loop) is refused naming the line: stack it first "
+                               "(list_concat_loop, np.stack(ys)[::-1], is supported)",
+    "logaddexp2_accumulate": "np.logaddexp2.accumulate has no rule (logaddexp.accumulate "
+                             "has one): refused naming the call",
 }
-INTENDED_REFUSALS_ORDER2 = {}
+INTENDED_REFUSALS_ORDER2 = {
+    "cumprod_with_zero": "a second derivative of np.cumprod at a zero is refused at run time "
+                         "naming the call (require_nonzero); the first derivative through "
+                         "the zeros is checked",
+    "cumprod_two_zeros": "a second derivative of np.cumprod at a zero is refused at run time "
+                         "naming the call (require_nonzero); the first derivative through "
+                         "the zeros is checked",
+}
 # second order is not checked at these cases:
 # where_div_guard: at exactly 0 the program takes its constant branch, whose
 # second derivative is 0 where sinc's is -1/3; every AD tool (JAX, autograd,
