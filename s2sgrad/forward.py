@@ -616,8 +616,9 @@ def jvp_func(func: Func, wrt: list[int], name: str | None = None) -> Func:
     info = dict(func.info)
     info.update(kind="jvp", wrt=list(wrt), nparams_primal=len(func.params),
                 nresults_primal=len(func.results), tuple_result=True)
-    return Func(name or f"{func.name}_jvp", params, body, list(func.results) + tans,
-                func.filename, info)
+    from .masking import sink_masks
+    return sink_masks(Func(name or f"{func.name}_jvp", params, body, list(func.results) + tans,
+                           func.filename, info))
 
 
 def linearize(jf: Func, nprimal: int, nresults: int):

@@ -49,12 +49,16 @@ A mask with several such uses is sunk into each (one ``where`` per use; the
 chains usually meet again at an addition, where they merge).  A mask with a
 use that is not a step keeps its ``where`` for that use.
 
-Only adjoint code is rewritten: masks whose location is of kind
-``"adjoint"`` (:meth:`s2sgrad.reverse.Reverser._adjoint_loc`), moved through
-adjoint code or its tangent (forward over reverse); the primal computation
-the gradient function repeats keeps NumPy's values (a user's ``where(c, x,
-0) * inf`` is NaN where ``c`` is false, as NumPy says), and so does the
-tangent of a user's ``where``.
+Only derived code is rewritten: masks whose location is of kind
+``"adjoint"`` (:meth:`s2sgrad.reverse.Reverser._adjoint_loc`) or
+``"tangent"`` (forward mode: ``clip``'s or a user's ``where``'s tangent
+``where(c, t, 0)`` then multiplied by ``arcsin``'s infinite partial at 1,
+``np.arcsin(np.clip(x, -1, 1))``), moved through adjoint or tangent code;
+the primal computation keeps NumPy's values (a user's ``where(c, x, 0) *
+inf`` is NaN where ``c`` is false, as NumPy says; its tangent there is then
+0, the derivative of a NaN value).  Tangents are linear in the seed as
+cotangents are, so the same steps hold (ports12: forward mode gave NaN
+where reverse mode gave the 0 of a saturated clip).
 
 Cost: the same number of passes as before for a chain (one ``where`` either
 way, and ``where(c, 1.0, 0.0) * p`` becomes ``where(c, p, 0.0)``: one pass
@@ -181,7 +185,7 @@ class _Sinker:
         """``_mask(e)`` for a mask of a cotangent: one the adjoint code makes
         (a user's ``where`` in the primal code or its tangent is not one), or
         one this pass moved."""
-        if not (_adjoint(e) or id(e) in self.made):
+        if not (_derived(e) or id(e) in self.made):
             return None
         return _mask(e, self.where)
 

@@ -1088,6 +1088,12 @@ def f(q, k):
     s("entr_positive", "np.sum(scipy.special.entr(a))", (U(0.1, 2, 4),), header=SP)
     s("xlog1py_zero", "scipy.special.xlog1py(a, b)", (np.array([0.0, 0.3]), np.array([0.2, 0.5])),
       wrt=(1,), header=SP)
+    s("arcsin_clip_saturated", "np.arcsin(np.clip(a, -1.0, 1.0))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
+    s("arccos_clip_method", "np.arccos(a.clip(-1, 1))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
+    s("sqrt_of_where", "np.sqrt(np.where(a > 0, a, 0.0))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
+    s("bump_where", "np.where(a > 0, np.exp(-1.0 / a), 0.0)", (np.array([-0.5, 0.0, 0.3, 1.2]),))
+    s("entropy_where_guard", "-np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0))",
+      (np.array([0.0, 0.2, 0.8]),))
     s("nan_data_where", "np.sum(np.where(np.isnan(b), 0.0, a * b))",
       (R(4), np.array([1.0, np.nan, 2.0, np.nan])))
     s("inf_data_masked", "np.sum(np.where(np.isfinite(b), a * b, 0.0))",

@@ -22,6 +22,15 @@
   on the reduction's cotangent that ``masking.py`` sinks past the product;
   the quantile rules' cotangent (``quantile_adjoint``) was 0 at the NaNs
   without the mask.  It now carries it (``primitives/statistics.py``).
+* **Forward mode gave NaN where reverse mode gave the 0 of a saturated clip
+  or a masked branch.**  ``np.arcsin(np.clip(x, -1, 1))`` at ``x = 2``
+  (JAX's checkify-style edges; clip's tangent is ``where(inside, t, 0)``,
+  then multiplied by arcsin's partial, infinite at 1) and
+  ``np.sqrt(np.where(x > 0, x, 0))`` at ``x < 0``: ``jvp``, ``jacobian``
+  in forward mode and reverse over forward gave NaN, ``grad`` gave 0.
+  where11's pass (``masking.py``) sank only adjoint code's masks; it now
+  sinks tangent code's too (the same linear steps), and ``jvp_func`` runs it
+  (``forward.py``).
 """
 from __future__ import annotations
 
@@ -192,3 +201,59 @@ def test_nan_quantiles_forward_and_second_order(fn):
     h = 1e-6
     ref = (g(a + h * v, y) - g(a - h * v, y)) / (2 * h)
     assert np.allclose(hv, ref, rtol=1e-6, atol=1e-7)
+
+
+W4 = np.array([1.0, 2.0, 3.0, 4.0])
+X4 = np.array([-1.5, 0.3, 2.0, 0.7])
+
+
+def arcsin_clip(x):
+    return np.arcsin(np.clip(x, -1.0, 1.0)) * W4
+
+
+def arccos_clip_method(x):
+    return np.arccos(x.clip(-1, 1)) * W4
+
+
+def sqrt_of_where(x):
+    return np.sqrt(np.where(x > 0, x, 0.0)) * W4
+
+
+def _fd_jac(f, x, h=1e-6):
+    return np.stack([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)], axis=1)
+
+
+@pytest.mark.parametrize("fn", [arcsin_clip, arccos_clip_method, sqrt_of_where])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_mode_masked_tangents_are_zero(fn, dtype):
+    x = X4.astype(dtype)
+    ref = _fd_jac(fn, X4)
+    tol = dict(rtol=1e-3, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-6, atol=1e-8)
+    v = np.array([0.3, -1.1, 0.7, 2.0], dtype=dtype)
+    out, dot = s2sgrad.jvp(fn)((x,), (v,))
+    assert np.allclose(out, fn(x), rtol=1e-6)
+    # (W4 is float64: the output is float64 for either argument dtype, as NumPy's)
+    assert dot.dtype == np.asarray(fn(x)).dtype and np.all(np.isfinite(dot))
+    assert np.allclose(dot, ref @ v.astype(np.float64), **tol)
+    assert dot[0] == 0 and (fn is sqrt_of_where or dot[2] == 0)
+    jf = s2sgrad.jacobian(fn, mode="forward")(x)
+    jr = s2sgrad.jacobian(fn, mode="reverse")(x)
+    assert np.all(np.isfinite(jf)) and np.allclose(jf, jr, **tol) and np.allclose(jf, ref, **tol)
+
+
+@pytest.mark.parametrize("fn", [arcsin_clip, sqrt_of_where])
+def test_forward_mode_masked_tangents_second_order(fn):
+    def loss(x):
+        return np.sum(fn(x) ** 2)
+    v = np.array([0.3, -1.1, 0.7, 2.0])
+    g = s2sgrad.grad(loss)
+    h = 1e-6
+    ref = (g(X4 + h * v) - g(X4 - h * v)) / (2 * h)
+    hv = s2sgrad.hvp(loss)((X4,), v)
+    hv = np.asarray(hv[0] if isinstance(hv, tuple) else hv)
+    assert np.all(np.isfinite(hv)) and np.allclose(hv, ref, rtol=1e-6, atol=1e-7)
+    # reverse over forward: the gradient of the directional derivative
+    def d(x, t):
+        return s2sgrad.jvp(loss)((x,), (t,))[1]
+    got = s2sgrad.grad(d)(X4, v)
+    assert np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-6, atol=1e-7)
