@@ -234,9 +234,13 @@ class ExpressionsMixin:
         if not all(isinstance(v, (ast.Compare, ast.BoolOp)) or
                    isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)
                    for v in node.values) or \
-                any(isinstance(n, ast.Call) for v in node.values[1:] for n in ast.walk(v)):
+                any(isinstance(n, (ast.Call, ast.Subscript)) or
+                    isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv, ast.Mod))
+                    for v in node.values[1:] for n in ast.walk(v)):
             # (comparisons of calls: a draw in the second one happens only
-            # when the first does not decide)
+            # when the first does not decide; of items or quotients: the
+            # second may raise where Python never evaluates it, as in
+            # ``while j < n and x[j] > 0``)
             return self.bool_value(node)
         vals = [self.expr(v) for v in node.values]
         if all(isinstance(v, Const) for v in vals):

@@ -422,6 +422,120 @@ def f(x):
         ys = ys + [x * (i + 1)]
     return np.stack(ys)[::-1] * ys[-1]
 """, (R(2),))
+    s("while_true_break", """
+def f(x):
+    k = 0
+    while True:
+        x = np.sin(x) + 0.5 * x
+        k += 1
+        if k >= 4 or np.sum(x) > 10.0:
+            break
+    return x
+    """, (R(3),))
+    s("while_zero_trips", """
+def f(x):
+    while np.sum(x) > 100.0:
+        x = x * 0.5
+    return x * x
+    """, (R(3),))
+    s("neg_step_range", """
+def f(xs):
+    c = 1.0
+    out = []
+    for i in range(len(xs) - 1, -1, -1):
+        c = c * 0.5 + xs[i] * c
+        out.append(c)
+    return np.array(out)
+    """, (R(4) * 0.5,))
+    s("range_step_runtime", """
+def f(x, n):
+    s = 0.0
+    for i in range(1, n, 2):
+        s = s + x[i] * x[i - 1]
+    return s
+    """, (R(7), 7))
+    s("cond_any", """
+def f(x):
+    if np.any(x > 1.0):
+        return np.sum(x ** 2)
+    return np.sum(np.exp(x))
+    """, (np.array([0.5, -0.3, 1.2]),))
+    s("scan_carry_is_output", """
+def f(c0, xs):
+    c = c0
+    cs = [c]
+    for x in xs:
+        c = np.tanh(c * x + 0.1)
+        cs.append(c)
+    return c, np.stack(cs)
+    """, (R(2), R(3, 2)), wrt=(0, 1))
+    s("matrix_prefix_products", """
+def f(ms):
+    acc = np.eye(2)
+    out = []
+    for t in range(ms.shape[0]):
+        acc = ms[t] @ acc
+        out.append(acc)
+    return np.stack(out)
+    """, (R(4, 2, 2) * 0.7,))
+    s("closure_in_loop", """
+def f(w, xs):
+    def cell(h, x):
+        return np.tanh(w * h + x)
+    h = np.zeros(2)
+    for x in xs:
+        h = cell(h, x)
+    return h
+    """, (R(2), R(3, 2)), wrt=(0, 1))
+    s("map_closure", """
+def f(w, X):
+    g = lambda row: np.sum(np.sin(row * w))
+    return np.array([g(r) for r in X])
+    """, (R(3), R(4, 3)), wrt=(0, 1))
+    s("flip_cumsum_axis", "np.flip(np.cumsum(np.flip(a, 1), 1), 1)", (R(2, 4),))
+    s("nested_while_data", """
+def f(x):
+    i = 0
+    while i < 3:
+        j = 0
+        while j < 2 and x[j] < 5.0:
+            x = x * 1.3
+            j += 1
+        i += 1
+    return x
+    """, (np.array([0.3, 0.4]),))
+    s("loop_returns_early", """
+def f(x):
+    for i in range(5):
+        x = x * 1.5
+        if np.max(x) > 2.0:
+            return x - i
+    return x
+    """, (np.array([0.3, 0.4]),))
+    s("loop_accumulate_tuple", """
+def f(x):
+    acc = (0.0, 1.0)
+    for i in range(3):
+        acc = (acc[0] + x[i], acc[1] * x[i])
+    return acc[0] * acc[1]
+    """, (R(3),))
+    s("loop_dict_entries", """
+def f(x):
+    d = {"a": x * 1.0, "b": x * 2.0}
+    for i in range(3):
+        d["a"] = d["a"] + d["b"] * 0.1
+        d["b"] = np.sin(d["a"])
+    return d["a"] * d["b"]
+    """, (R(2),))
+    s("odeint_euler_while", """
+def f(y0, k):
+    t = 0.0
+    y = y0
+    while t < 1.0 - 1e-9:
+        y = y + 0.1 * (-k * y)
+        t = t + 0.1
+    return y
+    """, (R(2), 0.7), wrt=(0, 1))
     s("loop_carry_float32", """
 def f(x):
     for i in range(4):

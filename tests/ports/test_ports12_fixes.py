@@ -31,6 +31,14 @@
   where11's pass (``masking.py``) sank only adjoint code's masks; it now
   sinks tangent code's too (the same linear steps), and ``jvp_func`` runs it
   (``forward.py``).
+* **``and``/``or`` of comparisons evaluated every operand.**  ``while j < 2
+  and x[j] < 5.0`` (JAX's while_loop with a data-dependent exit, written as
+  Python) read ``x[2]`` when ``j`` reached 2 and crashed, and so did ``if
+  d != 0 and x / d > 1`` at ``d = 0`` and a dict or list item guarded by an
+  index test: comparisons joined by ``and``/``or`` were lowered to
+  ``logical_and``/``logical_or`` of all of them (only comparisons of calls
+  were lazy).  Comparisons that index or divide are now evaluated only when
+  Python would (``lower/expressions.expr_BoolOp``).
 """
 from __future__ import annotations
 
@@ -257,3 +265,102 @@ def test_forward_mode_masked_tangents_second_order(fn):
         return s2sgrad.jvp(loss)((x,), (t,))[1]
     got = s2sgrad.grad(d)(X4, v)
     assert np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-6, atol=1e-7)
+
+
+def while_index_guard(x):
+    j = 0
+    while j < 2 and x[j] < 5.0:
+        x = x * 1.3
+        j += 1
+    return x
+
+
+def if_index_guard(x, j):
+    if j < 2 and x[j] < 5.0:
+        return x * x
+    return 3.0 * x
+
+
+def nested_while_index_guard(x):
+    i = 0
+    while i < 3:
+        j = 0
+        while j < 2 and x[j] < 5.0:
+            x = x * 1.3
+            j += 1
+        i += 1
+    return x
+
+
+def or_index_guard(x, j):
+    if j >= 2 or x[j] > 0.35:
+        return np.sin(x)
+    return x ** 3
+
+
+def division_guard(x, d):
+    if d != 0 and x / d > 1.0:
+        return x * x
+    return 3.0 * x
+
+
+def list_index_guard(x):
+    xs = [x, 2.0 * x]
+    i = 0
+    s = x
+    while i < 2 and xs[i] < 5.0:
+        s = s * xs[i]
+        i += 1
+    return s
+
+
+@pytest.mark.parametrize("fn,extra", [(while_index_guard, ()), (if_index_guard, (2,)),
+                                      (if_index_guard, (1,)), (nested_while_index_guard, ()),
+                                      (or_index_guard, (2,)), (or_index_guard, (0,)),
+                                      (or_index_guard, (1,))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_and_or_guarded_index_not_evaluated(fn, extra, dtype):
+    x = np.array([0.3, 0.4], dtype=dtype)
+    u = np.array([1.0, -2.0], dtype=dtype)
+    out, pb = s2sgrad.vjp(fn)(x, *extra)
+    assert np.allclose(out, fn(x, *extra), rtol=1e-6)
+    g = pb(u)
+    g = g[0] if isinstance(g, tuple) else g
+    ref = _fd(lambda z: np.sum(u * fn(z, *extra)), x.astype(np.float64))
+    assert g.dtype == dtype
+    assert np.allclose(g, ref, rtol=1e-3 if dtype == np.float32 else 1e-6, atol=1e-6)
+    v = np.array([0.7, 0.2], dtype=dtype)
+    _, dot = s2sgrad.jvp(fn)((x, *extra), (v,))
+    assert np.allclose(dot, ref_jvp(fn, x.astype(np.float64), v.astype(np.float64), extra),
+                       rtol=1e-3 if dtype == np.float32 else 1e-6, atol=1e-6)
+
+
+def ref_jvp(fn, x, v, extra, h=1e-6):
+    return (fn(x + h * v, *extra) - fn(x - h * v, *extra)) / (2 * h)
+
+
+def test_and_or_guards_second_order():
+    def loss(x):
+        return np.sum(nested_while_index_guard(x) ** 2) + np.sum(or_index_guard(x, 0) ** 2)
+    x = np.array([0.3, 0.4])
+    v = np.array([0.7, 0.2])
+    g = s2sgrad.grad(loss)
+    h = 1e-6
+    ref = (g(x + h * v) - g(x - h * v)) / (2 * h)
+    hv = s2sgrad.hvp(loss)((x,), v)
+    hv = np.asarray(hv[0] if isinstance(hv, tuple) else hv)
+    assert np.allclose(hv, ref, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("d", [0.0, 1.0, 2.0])
+def test_division_guard_python_floats(d):
+    v, g = s2sgrad.value_and_grad(division_guard)(1.5, d)
+    assert v == division_guard(1.5, d)
+    assert np.isclose(g, (division_guard(1.5 + 1e-6, d) - division_guard(1.5 - 1e-6, d)) / 2e-6)
+
+
+def test_list_item_guard():
+    v, g = s2sgrad.value_and_grad(list_index_guard)(1.3)
+    assert np.isclose(v, list_index_guard(1.3))
+    assert np.isclose(g, (list_index_guard(1.3 + 1e-6) - list_index_guard(1.3 - 1e-6)) / 2e-6,
+                      rtol=1e-6)

@@ -45,6 +45,9 @@ INTENDED_REFUSALS = {
     "list_concat_loop_sliced": "slicing a list built at run time (ys[::-1] of a list grown "
                                "in a loop) is refused naming the line: stack it first "
                                "(list_concat_loop, np.stack(ys)[::-1], is supported)",
+    "loop_accumulate_tuple": "a tuple rebound as a whole in a loop (acc = (acc[0] + x[i], "
+                             "acc[1] * x[i])) is refused naming the line; unpacked carries "
+                             "(a, b = ..., fori_tuple_carry) are supported",
     "logaddexp2_accumulate": "np.logaddexp2.accumulate has no rule (logaddexp.accumulate "
                              "has one): refused naming the call",
 }
