@@ -87,10 +87,14 @@ class ExpressionsMixin:
                 return Seq(a.kind, a.items + b.items)
             if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
                 return Seq(a.kind, a.items * b.value)
-            if isinstance(op, ast.Mult) and isinstance(a if isinstance(b, Seq) else b, Var):
-                # [v] * n with n known at run time only: Python repeats the list
-                # when n is an integer, NumPy multiplies when it is an array;
-                # the product below is NumPy's, so an integer is refused there
+            seq = b if isinstance(b, Seq) else a
+            if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
+                    not all(isinstance(i, Const) for i in seq.items):
+                # [v] * n with n known at run time only and a computed item:
+                # Python repeats the list when n is an integer, NumPy multiplies
+                # when it is an array; the product below is NumPy's (of
+                # np.array([v])), so an integer is refused there.  (A list of
+                # constants, [0.0] * n, is written as Python's product.)
                 where = Const(f"{self.src.filename}:{node.lineno}")
                 if isinstance(b, Seq):
                     a = self.em.call(P.get("not_a_count"), a, where=where)
