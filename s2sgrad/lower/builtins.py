@@ -52,6 +52,13 @@ def _b_maxmin(name):
         if kwargs:
             raise lw.unsupported(node, f"{name}() with keyword arguments", f"use np.{name}")
         items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else args
+        if items and all(isinstance(v, Const) and isinstance(v.value, (int, float)) and
+                         not isinstance(v.value, bool) for v in items):
+            # numbers known while compiling (min(max(k, 0), 2) of a static
+            # int): Python's own max/min, a constant (an index into a list
+            # of functions stays one)
+            pick = max if name == "max" else min
+            return Const(pick(v.value for v in items))
         if len(items) == 1:
             return lw.apply(P.get("max" if name == "max" else "min"), [items[0]],
                             {"axis": Const(0)}, node)

@@ -39,6 +39,14 @@
   ``logical_and``/``logical_or`` of all of them (only comparisons of calls
   were lazy).  Comparisons that index or divide are now evaluated only when
   Python would (``lower/expressions.expr_BoolOp``).
+
+Refused before, now supported:
+
+* ``min``/``max`` of numbers known while compiling (a static int argument
+  clamped, ``fs[min(max(k, 0), 2)](x)``: JAX's ``lax.switch`` clamps its
+  index so) are folded with Python's own ``min``/``max``, so the index into
+  a list of functions is a constant (``lower/builtins._b_maxmin``); before,
+  the index was a run-time value and the call was refused.
 """
 from __future__ import annotations
 
@@ -357,3 +365,28 @@ def test_list_item_guard():
     assert np.isclose(v, list_index_guard(1.3))
     assert np.isclose(g, (list_index_guard(1.3 + 1e-6) - list_index_guard(1.3 - 1e-6)) / 2e-6,
                       rtol=1e-6)
+
+
+def switch_clamped(x, k):
+    fs = [lambda v: v * v, lambda v: np.exp(v), lambda v: -v]
+    j = min(max(k, 0), 2)
+    return fs[j](x)
+
+
+@pytest.mark.parametrize("k", [-3, 0, 1, 2, 7])
+def test_switch_index_clamped_by_builtin_min_max(k):
+    x = np.array([0.3, -0.8, 1.1])
+    u = np.array([1.0, 2.0, -1.0])
+    out, pb = s2sgrad.vjp(switch_clamped)(x, k)
+    assert np.allclose(out, switch_clamped(x, k))
+    g = pb(u)
+    g = g[0] if isinstance(g, tuple) else g
+    assert np.allclose(g, _fd(lambda z: np.sum(u * switch_clamped(z, k)), x), rtol=1e-6,
+                       atol=1e-8)
+
+
+def test_min_max_of_constants_is_python():
+    def f(x):
+        return x * max(2, 3.5, 1) + x * min(1.5, -2) + x * max([4, 1])
+    v, g = s2sgrad.value_and_grad(f)(0.7)
+    assert np.isclose(v, f(0.7)) and np.isclose(g, 3.5 - 2 + 4)

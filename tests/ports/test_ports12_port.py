@@ -38,10 +38,6 @@ def all_cases(areas=None):
 
 
 INTENDED_REFUSALS = {
-    "switch_clamped": "a list of functions indexed by min(max(k, 0), 2): the builtins min/max "
-                      "of a static int are not folded, so the index is a run-time value and the "
-                      "functions would be data; refused naming the line (switch_index, indexed "
-                      "by the int itself, is supported)",
     "list_concat_loop_sliced": "slicing a list built at run time (ys[::-1] of a list grown "
                                "in a loop) is refused naming the line: stack it first "
                                "(list_concat_loop, np.stack(ys)[::-1], is supported)",
