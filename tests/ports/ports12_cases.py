@@ -12,7 +12,9 @@
   ``selu``, ``elu``, ``relu6``, ``hard_tanh``, ``hard_silu``,
   ``sparse_plus``/``sparse_sigmoid``, ``mish``, ``squareplus``,
   ``log_sigmoid``, ``glu``, ``log_softmax``/``softmax`` with ``where=``,
-  ``logsumexp`` with ``b=`` and ``where=``, ``one_hot``, ``standardize``;
+  ``logsumexp`` with ``b=`` and ``where=``, ``one_hot`` (labels out of
+  range too), ``standardize`` (with ``where=``), dot-product attention with
+  a causal mask and a bias, overflow-safe forms at +-800;
 * PyTorch ``test/test_nn.py`` / ``torch.nn.functional`` losses:
   ``cross_entropy`` (label smoothing, ``ignore_index``, class weights,
   probability targets), ``nll_loss``, ``kl_div`` (``log_target``),
@@ -84,6 +86,16 @@ class _Area:
             src = f"def f({params}):\n    return {src}\n"
         self.out.append(source_case(self.area, name, src, args, wrt,
                                     header=header or self.header, **kw))
+
+
+class _SubArea:
+    """Cases of ``area`` written with another header."""
+
+    def __init__(self, area, header):
+        self.area, self.header = area, header
+
+    def __call__(self, name, src, args, wrt=(0,), **kw):
+        self.area(name, src, args, wrt, header=self.header, **kw)
 
 
 # ------------------------------------------------------------------ lax_control_flow
@@ -653,6 +665,46 @@ def f(x):
 """, (R(3, 5),))
     s("standardize_var", "(a - np.mean(a, axis=0)) / np.sqrt(np.var(a, axis=0) + 1e-5)",
       (R(5, 3),))
+    sp = _SubArea(s, SP + NN_HELPERS)
+    sp("attention_bias_mask", """
+def f(q, k, v, bias):
+    s = q @ k.T / np.sqrt(q.shape[-1]) + bias
+    mask = np.tril(np.ones((3, 4), bool), 1)
+    s = np.where(mask, s, -1e9)
+    s = s - np.max(s, axis=-1, keepdims=True)
+    p = np.exp(s)
+    p = p / p.sum(-1, keepdims=True)
+    return p @ v
+    """, (R(3, 2), R(4, 2), R(4, 2), R(3, 4)), wrt=(0, 1, 2, 3))
+    sp("softmax_large_logits", """
+def f(z):
+    z = z - np.max(z)
+    e = np.exp(z)
+    return e / np.sum(e)
+    """, (np.array([1000.0, 999.0, 990.0]),))
+    sp("one_hot_oob", """
+def f(z, labels):
+    oh = (labels[:, None] == np.arange(3)).astype(float)
+    return np.sum(oh * scipy.special.log_softmax(z, axis=1))
+    """, (R(3, 3), np.array([0, 5, 2])))
+    sp("log_softmax_scipy", "scipy.special.log_softmax(a, axis=0)", (R(3, 2),))
+    sp("softmax_scipy", "scipy.special.softmax(a, axis=1)", (R(3, 2),))
+    sp("expit_logit", "scipy.special.expit(scipy.special.logit(a) * 2)", (U(0.1, 0.9, 4),))
+    sp("log_expit", "scipy.special.log_expit(a)", (np.array([-800.0, -2.0, 0.5, 30.0]),))
+    sp("softplus_np2", "np.logaddexp(0, a)", (np.array([-800.0, -2.0, 0.5, 800.0]),))
+    sp("normalize_where", """
+def f(x, m):
+    mean = np.mean(x, axis=-1, where=m, keepdims=True)
+    var = np.mean((x - mean) ** 2, axis=-1, where=m, keepdims=True)
+    return np.where(m, (x - mean) / np.sqrt(var + 1e-5), 0.0)
+    """, (R(2, 4), np.array([[1, 1, 0, 1], [1, 0, 1, 1]], bool)))
+    sp("gelu_erfc", "0.5 * a * scipy.special.erfc(-a / np.sqrt(2))", (R(5),))
+    sp("elu_expm1_large", "np.where(a > 0, a, np.expm1(a))",
+       (np.array([-800.0, -2.0, 0.5, 800.0]),))
+    sp("hard_swish_kink_free", "a * np.clip(a / 6 + 0.5, 0, 1)",
+       (np.array([-7.0, -1.0, 0.5, 4.0]),))
+    sp("celu_alpha_grad", "np.maximum(a, 0) + np.minimum(0, b * np.expm1(a / b))",
+       (np.array([-3.0, -0.4, 0.5]), 0.8), wrt=(0, 1))
     s("silu_float32", "a * sigmoid(a)", (x.astype(np.float32),), rtol=1e-3, atol=1e-5)
     return s.out
 
@@ -1202,7 +1254,8 @@ def f(q, k):
     s("entr_positive", "np.sum(scipy.special.entr(a))", (U(0.1, 2, 4),), header=SP)
     s("xlog1py_zero", "scipy.special.xlog1py(a, b)", (np.array([0.0, 0.3]), np.array([0.2, 0.5])),
       wrt=(1,), header=SP)
-    s("arcsin_clip_saturated", "np.arcsin(np.clip(a, -1.0, 1.0))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
+    s("arcsin_clip_saturated", "np.arcsin(np.clip(a, -1.0, 1.0))",
+      (np.array([-1.5, 0.3, 2.0, 0.7]),))
     s("arccos_clip_method", "np.arccos(a.clip(-1, 1))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
     s("sqrt_of_where", "np.sqrt(np.where(a > 0, a, 0.0))", (np.array([-1.5, 0.3, 2.0, 0.7]),))
     s("bump_where", "np.where(a > 0, np.exp(-1.0 / a), 0.0)", (np.array([-0.5, 0.0, 0.3, 1.2]),))
