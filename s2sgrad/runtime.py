@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length",
+           "check_unpack_length"]
 
 
 class ArrayKindError(TypeError):
@@ -130,6 +131,23 @@ def check_zip_length(length, n=0, where=""):
         raise DATA_REFUSED_ERROR(f"{where}: zip() of a sequence of {n} functions with one of "
                          f"{length} items: s2sgrad makes one step per function; pass "
                          f"sequences of the same length")
+
+
+def check_unpack_length(x, n=0, star=False, where=""):
+    """Python's checks of ``a, b, c = x`` (``star``: ``a, *rest, c = x``)
+    for a value whose length is known only when the code runs: the compiled
+    code reads ``x[0]``, ``x[1]``, ... so a longer ``x`` would go on
+    silently where Python raises."""
+    try:
+        length = len(x)
+    except TypeError:
+        raise TypeError(f"{where}: cannot unpack non-iterable {type(x).__name__} "
+                        f"object") from None
+    if length < n:
+        raise ValueError(f"{where}: not enough values to unpack (expected "
+                         f"{'at least ' if star else ''}{n}, got {length})")
+    if length > n and not star:
+        raise ValueError(f"{where}: too many values to unpack (expected {n})")
 
 
 # the error check_zip_length and emath_real raise: s2sgrad.errors.DataRefusedError

@@ -588,7 +588,10 @@ def test_refusals_are_clear():
         grad(lambda x: np.sum(x) * len({k for k in range(2)}))(X)
 
     def star(x):
-        a, *rest = x
+        xs = []                 # (a, *rest = x of an array is supported: corpus12)
+        for v in x:
+            xs.append(v * 2)    # a list built at run time
+        a, *rest = xs
         return np.sum(a)
 
     with pytest.raises(S2SGradError, match="starred assignment"):

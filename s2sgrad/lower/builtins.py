@@ -47,11 +47,74 @@ def _b_sum(lw, args, kwargs, node):
     return lw.apply(P.get("add"), [start, total], {}, node)
 
 
+def _choose(lw, pred, a, b, node):
+    """``a if pred else b`` of lowered values (``pred`` an atom known when
+    the code runs): a runtime branch, so ``a`` and ``b`` may differ in shape."""
+    pred = lw.truth(pred, node)
+    if isinstance(pred, Const):
+        return a if pred.value else b
+    lw.top.ifexp_count = getattr(lw.top, "ifexp_count", 0) + 1
+    key = f"$ifexp{lw.top.ifexp_count}"
+
+    def side(v):
+        def run():
+            lw.env[key] = v
+        return run
+    lw.lower_if(pred, side(a), side(b), node)
+    return lw.env.pop(key)
+
+
+def _pick(lw, items, index, node):
+    """``items[index]`` of a sequence known while compiling and an index
+    known when the code runs: a chain of runtime branches (the items may
+    differ in shape; the derivative flows through the one chosen)."""
+    out = items[-1]
+    for i in range(len(items) - 2, -1, -1):
+        out = _choose(lw, lw.apply(P.get("equal"), [index, Const(i)], {}, node), items[i],
+                      out, node)
+    return out
+
+
+def _maxmin_by_key(lw, name, items, key, node):
+    """``max(items, key=f)``: Python's loop, one runtime branch per item --
+    an item replaces the best so far only if its key is strictly greater
+    (less for min), so the first of equal keys wins and a NaN key never
+    replaces (nor is replaced), as in Python."""
+    keys = [lw.call_value(key, [it], {}, node) for it in items]
+    best, best_k = items[0], keys[0]
+    op = P.get("greater" if name == "max" else "less")
+    for it, k in zip(items[1:], keys[1:]):
+        better = lw.apply(op, [k, best_k], {}, node)
+        best, best_k = _choose(lw, better, it, best, node), \
+            _choose(lw, better, k, best_k, node)
+    return best
+
+
 def _b_maxmin(name):
     def handler(lw, args, kwargs, node):
         if kwargs:
-            raise lw.unsupported(node, f"{name}() with keyword arguments", f"use np.{name}")
+            if set(kwargs) - {"key", "default"} or not args:
+                raise lw.unsupported(node, f"{name}() with these keyword arguments",
+                                     f"use np.{name}")
+            items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else \
+                None if len(args) == 1 else list(args)
+            if items is None:
+                raise lw.unsupported(node, f"{name}(..., key=...) of a sequence whose length "
+                                           f"is not known while compiling",
+                                     f"use np.arg{name} of the keys and index")
+            if not items:
+                if "default" in kwargs:
+                    return kwargs["default"]
+                raise lw.error(node, f"{name}() arg is an empty sequence", cls=S2SGradError)
+            key = kwargs.get("key", Const(None))
+            if not (isinstance(key, Const) and key.value is None):
+                return _maxmin_by_key(lw, name, items, key, node)
+            args = [Seq("list", items)] if len(items) > 1 or len(args) == 1 else items
         items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else args
+        if len(items) == 1 and len(args) == 1 and isinstance(args[0], Seq):
+            return items[0]         # max([v]): the one item itself (not np.max of it)
+        if not items:
+            raise lw.error(node, f"{name}() arg is an empty sequence", cls=S2SGradError)
         if len(items) == 1:
             return lw.apply(P.get("max" if name == "max" else "min"), [items[0]],
                             {"axis": Const(0)}, node)
@@ -132,8 +195,8 @@ def _b_sorted(lw, args, kwargs, node):
     Constant keys sort while compiling.  Computed keys must be numbers: the
     order is ``np.argsort`` of the stacked keys (stable, as Python's sort;
     ``reverse`` keeps the order of equal keys too, as Python's does), and
-    the items, stacked (so of one shape), are picked in that order -- each
-    a differentiable read, the order itself data."""
+    the items are picked in that order by runtime branches (so they may
+    differ in shape) -- each a differentiable read, the order itself data."""
     if len(args) != 1 or set(kwargs) - {"reverse", "key"}:
         raise lw.unsupported(node, "sorted() with these arguments",
                              "sorted(items, key=..., reverse=...)")
@@ -174,11 +237,12 @@ def _b_sorted(lw, args, kwargs, node):
     if reverse.value:
         ks = lw.apply(P.get("negative"), [ks], {}, node)
     perm = lw.apply(P.get("argsort"), [ks], {"kind": Const("stable")}, node)
-    stacked = lw.apply(P.get("array"), [Seq("list", list(items))], {}, node)
     out = []
     for j in range(len(items)):
         pj = lw.apply(P.get("take"), [perm, Const(j)], {}, node)
-        out.append(lw.apply(P.get("take"), [stacked, pj], {"axis": Const(0)}, node))
+        # item perm[j] by runtime branches: items of different shapes (a
+        # list of arrays sorted by a loss) cannot be stacked
+        out.append(_pick(lw, list(items), pj, node))
     return Seq("list", out)
 
 

@@ -32,7 +32,7 @@ from ..primitives.ufunc_where import masked_fill
 from ..guards import Path
 from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
                      is_namespace)
-from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
+from .syntax import assigned_names, declared_nonlocal, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Partial, Vectorized, partial_of, vectorized_call
@@ -574,6 +574,10 @@ class CallsMixin:
             if isinstance(out, (list, tuple)):
                 return Seq("list" if isinstance(out, list) else "tuple", [Const(o) for o in out])
             return Const(out)
+        if isinstance(base, Seq) and base.ntype is not None and base.fields:
+            out = self.namedtuple_member(base, name, args, kwargs, node)
+            if out is not None:
+                return out
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
@@ -1004,8 +1008,15 @@ class CallsMixin:
         generator = isinstance(fnode, ast.FunctionDef) and is_generator_def(fnode)
         if generator:                     # for W, b in layers(params): its yields, as a list
             fnode = generator_as_list(fnode)
-        sub.local_names = assigned_names(fnode)
-        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
+        sub.nonlocal_names = declared_nonlocal(fnode)
+        sub.local_names = assigned_names(fnode) - sub.nonlocal_names
+        sub.closure_owner = outer
+        if sub.nonlocal_names and not any(lw is outer for lw in self._lowerers()):
+            raise self.unsupported(node, "calling a nested function that assigns a 'nonlocal' "
+                                         "name after the function that made it returned",
+                                   "return the new value from the nested function instead")
+        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$") and
+                   k not in sub.local_names}     # (its own names: unbound until assigned)
         sub.env.update(fn.scope)
         a = fn.node.args
         if a.vararg or a.kwarg or a.kwonlyargs:

@@ -346,6 +346,41 @@ class TreesMixin:
                  else self.from_python(v, {}, node) for v in items]
         return Seq("tuple", items, fields=tuple(cls._fields), ntype=cls)
 
+    def namedtuple_member(self, base, name, args, kwargs, node, call=True):
+        """A method, property or ``_replace`` of a namedtuple class (``base``
+        a Seq that knows its class): the user's method inlined with self =
+        the tuple, as for a pytree class; None when the class defines no
+        such member (the caller refuses)."""
+        cls = base.ntype
+        if name == "_replace" and call and not args and \
+                all(k in base.fields for k in kwargs):
+            items = list(base.items)
+            for k, v in kwargs.items():
+                items[base.fields.index(k)] = v
+            return Seq(base.kind, items, base.fields, cls)
+        if name.startswith("__") or name in base.fields:
+            return None
+        # only members the user's class body defines (not tuple's, nor the
+        # ones namedtuple generates: _make, _asdict, the field getters)
+        m = next((k.__dict__[name] for k in cls.__mro__
+                  if k not in (tuple, object) and name in k.__dict__ and
+                  getattr(k, "__module__", None) != "collections"), None)
+        if m is None or (isinstance(m, (types.FunctionType, classmethod, staticmethod)) and
+                         getattr(getattr(m, "__func__", m), "__module__", None)
+                         in ("collections", None)):
+            return None
+        if not call:
+            if isinstance(m, property) and isinstance(m.fget, types.FunctionType):
+                return self.inline(m.fget, [base], {}, node)
+            return None
+        if isinstance(m, types.FunctionType):
+            return self.inline(m, [base] + list(args), kwargs, node)
+        if isinstance(m, classmethod) and isinstance(m.__func__, types.FunctionType):
+            return self.inline(m.__func__, [Static(cls)] + list(args), kwargs, node)
+        if isinstance(m, staticmethod) and isinstance(m.__func__, types.FunctionType):
+            return self.inline(m.__func__, list(args), kwargs, node)
+        return None
+
     def tree_attr(self, base, attr, node):
         cls_attr = getattr(type(base.obj), attr, None)
         if isinstance(cls_attr, property) and cls_attr.fget is not None:

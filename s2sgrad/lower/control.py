@@ -685,6 +685,9 @@ class ControlFlowMixin:
                 lw.env.clear()
                 lw.env.update(e0)
             extra += [n for n in leaked if n not in extra]
+        for n in getattr(self, "nonlocal_names", ()):
+            if n in self.env:               # a nonlocal name the loop carried: its result
+                self.write_nonlocal(n, self.env[n])
         if callers:
             # a write in the body that reached a caller's name the loop does
             # not carry (a second view of the array a helper writes through)

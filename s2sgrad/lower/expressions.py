@@ -294,6 +294,10 @@ class ExpressionsMixin:
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
         if isinstance(base, Seq) and base.fields and attr in base.fields:
             return base.items[base.fields.index(attr)]
+        if isinstance(base, Seq) and base.fields and base.ntype is not None:
+            out = self.namedtuple_member(base, attr, (), {}, node, call=False)
+            if out is not None:         # a property of the user's namedtuple class
+                return out
         if isinstance(base, TreeObj):
             return self.tree_attr(base, attr, node)
         if isinstance(base, FrozenDist):            # d.logpdf of a frozen distribution
