@@ -1409,6 +1409,34 @@ def unpack_index(x, n=1):
 __all__ += ["unpack_index"]
 
 
+_SERIES_PREFIX = {"polynomial": "poly", "chebyshev": "cheb", "legendre": "leg",
+                  "hermite": "herm", "hermite_e": "herme", "laguerre": "lag"}
+
+
+def series_vander(x, n=1, kind="polynomial", m=0):
+    """The pseudo-Vandermonde matrix of the first ``n`` basis polynomials of
+    ``np.polynomial.<kind>`` at ``x`` (NumPy's ``<kind>vander``; shape
+    ``x.shape + (n,)``, a 0-d ``x`` included), or with ``m > 0`` of their
+    ``m``-th derivatives (``<kind>der`` of each basis vector)."""
+    mod = getattr(np.polynomial, kind)
+    pre = _SERIES_PREFIX[kind]
+    x = np.asarray(x)
+    n = int(n)
+    V = getattr(mod, pre + "vander")(x, n - 1).reshape(x.shape + (n,))
+    if m == 0:
+        return V
+    D = np.zeros((n, n), dtype=V.dtype)
+    for k in range(n):
+        e = np.zeros(n)
+        e[k] = 1.0
+        d = getattr(mod, pre + "der")(e, m)
+        D[:len(d), k] = d
+    return V @ D
+
+
+__all__ += ["series_vander"]
+
+
 DATA_REFUSED_ERROR = ValueError        # s2sgrad.errors.DataRefusedError (runtime_prims.py)
 
 

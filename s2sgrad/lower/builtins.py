@@ -8,6 +8,7 @@ function)."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import itertools
 import math
@@ -19,7 +20,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from ..errors import S2SGradError
-from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static
+from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static, TreeObj
 
 
 def _b_len(lw, args, kwargs, node):
@@ -517,8 +518,66 @@ MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
     if hasattr(math, k)}
 
 
+def _dataclass_arg(lw, args, node, name):
+    if len(args) != 1 or not isinstance(args[0], TreeObj) or \
+            not dataclasses.is_dataclass(args[0].obj):
+        raise lw.unsupported(node, f"dataclasses.{name} of this value",
+                             "pass one dataclass instance")
+    return args[0]
+
+
+def _b_dc_replace(lw, args, kwargs, node):
+    """``dataclasses.replace(p, b=...)``: a new instance from p's init fields
+    and the changes, built as the constructor builds it (``construct_tree``)."""
+    base = _dataclass_arg(lw, args, node, "replace")
+    changes = dict(kwargs)
+    init = {}
+    for f in dataclasses.fields(base.obj):
+        if not f.init:
+            if f.name in changes:
+                raise lw.error(node, f"field {f.name} is declared with init=False, it cannot "
+                                     f"be specified with replace()", cls=S2SGradError)
+            continue
+        init[f.name] = changes.pop(f.name) if f.name in changes else \
+            lw.from_python(getattr(base.obj, f.name), base.values, node)
+    if changes:
+        raise lw.error(node, f"dataclasses.replace: {type(base.obj).__name__} has no field "
+                             f"'{next(iter(changes))}'", cls=S2SGradError)
+    return lw.construct_tree(type(base.obj), [], init, node)
+
+
+def _dc_copied(lw, v, node, kind):
+    """A field's value as ``asdict``/``astuple`` give it: nested dataclasses
+    converted, containers rebuilt and arrays copied (Python deep-copies)."""
+    if isinstance(v, TreeObj) and dataclasses.is_dataclass(v.obj):
+        items = {f.name: _dc_copied(lw, lw.from_python(getattr(v.obj, f.name), v.values, node),
+                                    node, kind) for f in dataclasses.fields(v.obj)}
+        return DictVal(items) if kind == "dict" else Seq("tuple", list(items.values()))
+    if isinstance(v, Seq):
+        return Seq(v.kind, [_dc_copied(lw, i, node, kind) for i in v.items], v.fields, v.ntype)
+    if isinstance(v, DictVal):
+        return DictVal({k: _dc_copied(lw, i, node, kind) for k, i in v.items.items()})
+    if isinstance(v, Var) and P.shape_of(v) is not P.SCALAR:
+        return lw.apply(P.get("copy"), [v], {}, node)
+    if isinstance(v, (Var, Const, Static)):
+        return v
+    raise lw.unsupported(node, f"dataclasses.as{kind} of a dataclass holding this value",
+                         "read the fields by name")
+
+
+def _b_dc_asdict(kind):
+    def handler(lw, args, kwargs, node):
+        if kwargs:
+            raise lw.unsupported(node, f"dataclasses.as{kind}(..., {next(iter(kwargs))}=...)",
+                                 f"call dataclasses.as{kind}(obj)")
+        return _dc_copied(lw, _dataclass_arg(lw, args, node, f"as{kind}"), node, kind)
+    return handler
+
+
 BUILTIN_CALLS = {}
-for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
+for _obj, _h in [(dataclasses.replace, _b_dc_replace), (dataclasses.asdict, _b_dc_asdict("dict")),
+                 (dataclasses.astuple, _b_dc_asdict("tuple")),
+                 (len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),

@@ -232,6 +232,36 @@ class ControlFlowMixin:
                 values[k] = sub[name]
             merged[name] = TreeObj(vals[0].obj, values)
             return
+        if all(isinstance(v, TreeObj) for v in vals) and type(vals[0].obj) is type(vals[1].obj):
+            # two versions of one object made in the function (p.b = v in a
+            # branch: corpus12), of one structure: merged leaf by leaf
+            made = getattr(self.top, "made_objects", {})
+            # (every name holding the same pair holds one merged object: q = p
+            # before the branch stays p after it)
+            memo = self.top.__dict__.setdefault("tree_merges", {})
+            pair = (id(blocks[0]), id(vals[0].obj), id(vals[1].obj))
+            if pair in memo:
+                merged[name] = memo[pair]
+                return
+            (a0, td0, build), (a1, td1, _) = (self.tree_leaves(v, node) for v in vals)
+            if td0 == td1 and len(a0) == len(a1):
+                leaves = []
+                for x0, x1 in zip(a0, a1):
+                    sub = {}
+                    if x0 is x1:
+                        sub[name] = x0
+                    else:
+                        self.merge_value(name, [x0, x1], blocks, outs, results, sub, node)
+                    leaves.append(sub[name])
+                merged[name] = memo[pair] = build(leaves)
+                if all(id(v.obj) in made for v in vals):
+                    made[id(merged[name].obj)] = merged[name].obj
+                return
+        if any(isinstance(v, TreeObj) for v in vals):
+            raise self.unsupported(node, f"'{name}' bound to objects of different classes or "
+                                         f"structures by the two sides of a branch decided at "
+                                         f"run time", "give the object's fields the same kinds "
+                                                      "of values on both sides")
         static = [v for v in vals if isinstance(v, (LocalFunction, Static))]
         if static:
             # a function or module bound on one side only: Python would raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import sys
@@ -20,7 +21,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
-from .values import DictVal, LocalFunction, Seq, Static
+from .values import DictVal, LocalFunction, Seq, Static, TreeObj
 from .syntax import REFUSED, late_generators, maybe_lazy_call, snippet
 
 
@@ -380,6 +381,10 @@ class StatementsMixin:
         elif isinstance(target, ast.Subscript):
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
+            base = self.expr(target.value)
+            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+                self.set_field(base, target.attr, value, target)
+                return
             raise self.unsupported(
                 target, f"assignment to the attribute .{target.attr} (s2sgrad does not follow "
                         f"writes to attributes: of an array, such as .real, .imag or .shape, "

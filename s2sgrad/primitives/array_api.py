@@ -523,6 +523,50 @@ _composite("polynomial_polyval", np.polynomial.polynomial.polyval, "x, c, /, ten
            "first) against x[..., None] ** powers, summed (tensordot for tensor=True).")
 
 
+# np.polynomial.<kind>.<kind>val(x, c) for the Chebyshev, Legendre, Hermite
+# (both) and Laguerre bases: c against the basis at x, NumPy's own
+# <kind>vander, whose derivative in x is the vander of the bases' derivatives
+# (series_vander's m: the order, raised by each derivative).
+
+def _sv_vjp(em, g, out, x, n, kind=None, m=None):
+    d = em.call("series_vander", x, n, kind=_opt(kind, "polynomial"), m=_opt(m, 0) + 1)
+    return [em.sum(em.multiply(g, d), axis=-1), None]
+
+
+def _sv_jvp(em, dots, out, x, n, kind=None, m=None):
+    if dots[0] is None:
+        return None
+    d = em.call("series_vander", x, n, kind=_opt(kind, "polynomial"), m=_opt(m, 0) + 1)
+    return em.multiply(em.expand_dims(dots[0], axis=-1), d)
+
+
+defprim("series_vander", runtime.series_vander, sig="x, n, /, kind='polynomial', m=0",
+        pyname="series_vander", vjp=_sv_vjp, jvp=_sv_jvp, shape=shape_fresh,
+        doc="runtime helper: the basis polynomials of np.polynomial.<kind> (or their m-th "
+            "derivatives) at x, NumPy's <kind>vander (chebval, legval, hermval, hermeval, "
+            "lagval).")
+
+
+def _series_val(kind):
+    def expand(em, x, c, tensor=None):
+        # as np.polynomial.polynomial.polyval (_pn_polyval), the basis at x in
+        # place of the powers
+        V = em.call("series_vander", x, em.len(c), kind=kind)
+        cm = em.moveaxis(c, source=0, destination=-1)
+        if _opt(tensor, True):
+            return em.tensordot(cm, V, axes=((-1,), (-1,)))
+        return em.sum(em.multiply(cm, V), axis=-1)
+    return expand
+
+
+for _kind, _pre in (("chebyshev", "cheb"), ("legendre", "leg"), ("hermite", "herm"),
+                    ("hermite_e", "herme"), ("laguerre", "lag")):
+    _composite(f"{_pre}val", getattr(getattr(np.polynomial, _kind), f"{_pre}val"),
+               "x, c, /, tensor=True", _series_val(_kind),
+               f"np.polynomial.{_kind}.{_pre}val: the coefficients (first axis) against "
+               f"the basis at x ({_pre}vander), summed (tensordot for tensor=True).")
+
+
 # np.ediff1d, np.logspace, np.geomspace, np.resize, np.polyfit: restated
 # with diff, linspace, powers, take and lstsq, as NumPy computes them.
 

@@ -1,0 +1,68 @@
+"""Specs of the primitives corpus12 added: ``chebval``, ``legval``,
+``hermval``, ``hermeval`` and ``lagval`` of ``np.polynomial`` (composites:
+the coefficients against the basis at x), and the basis matrix they use,
+``series_vander`` (NumPy's ``<kind>vander``; its derivative in x is the
+matrix of the bases' derivatives, so second derivatives raise its order
+again) -- in the coefficients and in x, with 1-d and 2-d coefficients,
+``tensor=True`` and ``tensor=False``.  Checked against central differences
+in float64, in float32, and by the forward/reverse identity
+(test_jvp_identity reads SPECS)."""
+import numpy as np
+import pytest
+
+import s2sgrad
+from tests.primitives.spec import Spec, check_spec
+from tests.primitives.test_statistics import _wsum
+
+_RNG = np.random.default_rng(2512)
+
+
+def normal(*shape):
+    return _RNG.standard_normal(shape)
+
+
+def _unit(*shape):
+    return _RNG.uniform(-0.9, 0.9, size=shape)
+
+
+_KINDS = (("chebval", np.polynomial.chebyshev.chebval),
+          ("legval", np.polynomial.legendre.legval),
+          ("hermval", np.polynomial.hermite.hermval),
+          ("hermeval", np.polynomial.hermite_e.hermeval),
+          ("lagval", np.polynomial.laguerre.lagval))
+
+
+def _vander_second(x):
+    # the gradient of a chebval in x (series_vander of order 1), differentiated again
+    c = np.array([0.3, -0.5, 0.8, 0.2])
+    g = s2sgrad.grad(lambda y: np.sum(np.polynomial.chebyshev.chebval(y, c) ** 3))(x)
+    return _wsum(g)
+
+
+SPECS = [
+    Spec("series_vander", _vander_second, (_unit(5),), float32=False,
+         id="series_vander-second-order"),
+]
+for _name, _f in _KINDS:
+    SPECS += [
+        Spec(_name, lambda x, c, f=_f: _wsum(f(x, c) ** 2), (_unit(2, 3), normal(4)),
+             wrt=(0, 1), id=f"{_name}-1d"),
+        Spec(_name, lambda x, c, f=_f: _wsum(np.sin(f(x, c))), (_unit(3), normal(4, 2)),
+             wrt=(0, 1), id=f"{_name}-tensor"),
+        Spec(_name, lambda x, c, f=_f: _wsum(f(x, c, tensor=False) ** 2),
+             (_unit(3), normal(4, 3)), wrt=(0, 1), id=f"{_name}-broadcast"),
+    ]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_spec(spec):
+    check_spec(spec)
+
+
+@pytest.mark.parametrize("name,f", _KINDS)
+def test_values_are_numpys(name, f):
+    x, c = _unit(7), normal(5)
+    v = s2sgrad.value_and_grad(lambda c: np.sum(f(x, c)))(c)[0]
+    np.testing.assert_allclose(v, np.sum(f(x, c)), rtol=1e-13, atol=1e-13)
+    v0 = s2sgrad.value_and_grad(lambda x: f(x, c) * 1.0)(0.3)[0]     # a Python float x
+    np.testing.assert_allclose(v0, f(0.3, c), rtol=1e-13)
