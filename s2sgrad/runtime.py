@@ -22,8 +22,8 @@ import numpy as np
 
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
-           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length",
-           "check_unpack_length"]
+           "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError",
+           "check_zip_length", "check_unpack_length"]
 
 
 class ArrayKindError(TypeError):

@@ -143,6 +143,10 @@ def black_scholes_call(S, K, T, r, sigma):
     return S * ndtr(d1) - K * np.exp(-r * T) * ndtr(d2)
 
 
+def bs_sum(S, K, T, r, sigma):
+    return np.sum(black_scholes_call(S, K, T, r, sigma))
+
+
 def bs_book(params, K, T):
     """Value of a book of calls; the gradient is (delta, rho, vega)."""
     S, r, sigma = params
@@ -260,7 +264,7 @@ CASES = {
     "bond_network": (bond_network, (POS, np.array([[0, 1], [1, 2], [2, 3], [0, 2]])), 0, {}),
     "bs_book": (bs_book, ((100.0, 0.02, 0.25), np.array([90.0, 100.0, 110.0]),
                           np.array([0.5, 1.0, 2.0])), 0, {}, {"rtol": 1e-4}),
-    "bs_greeks_arrays": (lambda S, K, T, r, sigma: np.sum(black_scholes_call(S, K, T, r, sigma)), (np.array([95.0, 105.0]), 100.0, 1.0, 0.01,
+    "bs_greeks_arrays": (bs_sum, (np.array([95.0, 105.0]), 100.0, 1.0, 0.01,
                                               np.array([0.2, 0.3])), (0, 4), {},
                          {"order2": True}),
     "bs_hedge": (bs_delta_hedge_error, (0.25, S_PATH, 100.0, 0.5), 0, {}),

@@ -33,10 +33,10 @@ def _b_len(lw, args, kwargs, node):
 
 
 def _b_sum(lw, args, kwargs, node):
-    if kwargs or not args:
+    if set(kwargs) - {"start"} or not args or len(args) + len(kwargs) > 2:
         raise lw.unsupported(node, "sum() with these arguments", "use np.sum")
     seq = args[0]
-    start = args[1] if len(args) > 1 else Const(0)
+    start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
     if isinstance(seq, Seq):
         acc = start
         for v in seq.items:

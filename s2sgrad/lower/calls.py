@@ -244,6 +244,11 @@ class CallsMixin:
                                      f".{func.attr}()")
             if P.shape_of(y) is not LIST:
                 return self.inplace_method(func.value, func.attr, node, base=y)
+        if isinstance(func, ast.Attribute) and func.attr in ("insert", "reverse", "clear") \
+                and isinstance(func.value, ast.Name) and not node.keywords and \
+                func.value.id in self.env and isinstance(self.env[func.value.id], Seq) and \
+                self.env[func.value.id].kind == "list":
+            return self.literal_list_method(func.value, func.attr, node)
         if isinstance(func, ast.Attribute) and func.attr == "extend" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), Seq):
@@ -547,6 +552,28 @@ class CallsMixin:
         self.write_back(y, new)
         return new
 
+    def literal_list_method(self, name_node, method, node):
+        """``xs.insert(i, v)``, ``xs.reverse()``, ``xs.clear()``
+        on a list known while compiling (``i`` a constant): in place, as
+        Python's (every name and container holding the list sees it)."""
+        base = self.env[name_node.id]
+        args = [self.expr(a) for a in node.args]
+        items = list(base.items)
+        n_args = {"insert": (2,), "reverse": (0,), "clear": (0,)}[method]
+        if len(args) not in n_args or not all(
+                isinstance(a, Const) and isinstance(a.value, int) and
+                not isinstance(a.value, bool) for a in args[:1 if method != "reverse" else 0]):
+            raise self.unsupported(node, f"'.{method}' with these arguments on a list",
+                                   "pass constant positions")
+        if method == "insert":
+            items.insert(args[0].value, args[1])
+        elif method == "reverse":
+            items.reverse()
+        else:
+            items = []
+        self.rebind_container(name_node.id, base, Seq("list", items))
+        return Const(None)
+
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)
         if kind is not None:
@@ -824,6 +851,12 @@ class CallsMixin:
             return self.call_value(*partial_of(self, obj, path, node).bound(args, kwargs), node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
+        if isinstance(obj, functools._lru_cache_wrapper) and \
+                isinstance(getattr(obj, "__wrapped__", None), types.FunctionType) and \
+                not _is_library_function(obj.__wrapped__):
+            # @functools.lru_cache / @functools.cache: the function itself (its
+            # result for these arguments, computed here instead of looked up)
+            return self.inline(obj.__wrapped__, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),

@@ -48,7 +48,14 @@ class ContainersMixin:
         items = {}
         for k, v in zip(node.keys, node.values):
             if k is None:
-                raise self.unsupported(node, "'**' in a dict literal", "list the keys")
+                # {**params, "b": b}: the entries of a dict whose keys are known
+                # while compiling, in order (later keys override earlier ones)
+                dv = self.expr(v)
+                if not isinstance(dv, DictVal):
+                    raise self.unsupported(node, "'**' in a dict literal of a dict whose keys "
+                                                 "are known only at run time", "list the keys")
+                items.update(dv.items)
+                continue
             kv = self.expr(k)
             if not isinstance(kv, Const):
                 raise self.unsupported(k, "a computed dict key", "use constant keys")

@@ -87,11 +87,20 @@ class ExpressionsMixin:
                 return Seq(a.kind, a.items + b.items)
             if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
                 return Seq(a.kind, a.items * b.value)
+        if isinstance(op, ast.BitOr) and isinstance(a, DictVal) and isinstance(b, DictVal):
+            return DictVal({**a.items, **b.items})        # d | e: a new dict (Python 3.9)
         name = BINOPS.get(type(op))
         if name is None:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
                                    "use the equivalent NumPy function")
         return self.apply(P.get(name), [a, b], {}, node)
+
+    def expr_NamedExpr(self, node):
+        """``(z := value)``: binds z (in a comprehension, the enclosing
+        function's z, as PEP 572) and gives the value."""
+        value = self.expr(node.value)
+        self.bind(node.target, value)
+        return value
 
     def expr_UnaryOp(self, node):
         v = self.expr(node.operand)
