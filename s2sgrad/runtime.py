@@ -898,7 +898,22 @@ def list_add(a, b):
     """Element-wise sum of two lists of cotangents."""
     return [x + y for x, y in zip(a, b)]
 
-__all__ += ["list_index_add", "list_zeros", "list_add"]
+def list_slice(xs, start=None, stop=None, step=None):
+    """``xs[start:stop:step]`` of a list built at run time (a new list of
+    the same items)."""
+    return xs[start:stop:step]
+
+
+def list_slice_add(g, xs, start=None, stop=None, step=None):
+    """Zeros shaped like each element of ``xs``, with the items of ``g`` at
+    the positions ``xs[start:stop:step]`` took (the adjoint of the slice)."""
+    out = [np.zeros_like(v, dtype=np.result_type(v, 0.0)) for v in xs]
+    for k, gk in zip(range(len(xs))[start:stop:step], g):
+        out[k] = out[k] + gk
+    return out
+
+
+__all__ += ["list_index_add", "list_zeros", "list_add", "list_slice", "list_slice_add"]
 
 
 # np.linalg.solve(a, b) treats b as a (stack of) vector(s) or matrices by its

@@ -27,7 +27,9 @@ class, a dataclass field assigned in the function, ``dataclasses.replace``/
 ``hermval``/``hermeval``/``lagval`` and the ``Polynomial``/``Chebyshev``/...
 classes called on x; ``{**d, k: v}``, ``d | e`` and ``d |= e`` of dicts,
 ``sum(..., start=...)``, ``insert``/``reverse``/``clear`` of a list, the
-walrus operator, an ``@functools.lru_cache`` helper.
+walrus operator, an ``@functools.lru_cache`` helper, a slice of a list
+built at run time (``hs[1:-1]``: the cubic B-spline basis of corpus12's
+stats part).
 """
 import dataclasses
 import functools
@@ -547,3 +549,28 @@ def lru_cached_helper(w, x):
 def test_idioms(f, args):
     check(f, args)
     check(f, (args[0] if not isinstance(args[0], np.ndarray) else -args[0],) + args[1:])
+
+
+def runtime_list_slices(x, k):
+    hs = []
+    for r in x:
+        hs.append(np.tanh(r))
+    mid = hs[1:-1]
+    tail = hs[k:]
+    tail.append(x[0] * 3.0)                 # a new list: hs is unchanged
+    return sum(np.sum(h ** 2) for h in mid) + np.sum(np.stack(hs[::2])) + \
+        np.sum(np.stack(tail) ** 3) + len(hs[:2]) + len(hs)
+
+
+def test_slice_of_a_runtime_list():
+    check(runtime_list_slices, (X, 2), order2=True)
+    with pytest.raises(S2SGradError, match=r"test_corpus12_fixes.py:\d+: 'a\[0\] \+= 1.0' "
+                                           r"writes in place"):
+        grad(_slice_item_written)(X)
+
+
+def _slice_item_written(x):
+    hs = [r * 2 for r in x]
+    a = hs[1:]
+    a[0] += 1.0                             # also hs[1] in Python: refused
+    return np.sum(np.stack(hs))

@@ -4,7 +4,9 @@ the coefficients against the basis at x), and the basis matrix they use,
 ``series_vander`` (NumPy's ``<kind>vander``; its derivative in x is the
 matrix of the bases' derivatives, so second derivatives raise its order
 again) -- in the coefficients and in x, with 1-d and 2-d coefficients,
-``tensor=True`` and ``tensor=False``.  Checked against central differences
+``tensor=True`` and ``tensor=False``; and the slice of a list built at
+run time, ``list_slice`` (``hs[1:-1]``), with its adjoint
+``list_slice_add`` (reached by second derivatives).  Checked against central differences
 in float64, in float32, and by the forward/reverse identity
 (test_jvp_identity reads SPECS)."""
 import numpy as np
@@ -39,9 +41,23 @@ def _vander_second(x):
     return _wsum(g)
 
 
+def _rows_sliced(x):
+    hs = []
+    for r in x:                       # a list built at run time
+        hs.append(np.tanh(r) * 2.0)
+    mid = hs[1:-1]
+    return sum(np.sum(h ** 3) for h in mid) + np.sum(np.stack(hs[::2]) ** 2)
+
+
+def _rows_sliced_second(x):
+    return _wsum(s2sgrad.grad(_rows_sliced)(x))
+
+
 SPECS = [
     Spec("series_vander", _vander_second, (_unit(5),), float32=False,
          id="series_vander-second-order"),
+    Spec("list_slice", _rows_sliced, (normal(5, 3),)),
+    Spec("list_slice_add", _rows_sliced_second, (normal(4, 2),), float32=False),
 ]
 for _name, _f in _KINDS:
     SPECS += [
