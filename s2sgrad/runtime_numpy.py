@@ -2157,3 +2157,44 @@ def unreduceat(g, array, indices, axis=0, dtype=None):
 
 
 __all__ += ["add_reduceat", "unreduceat"]
+
+
+def reduceat_table(array, indices, axis=0):
+    """For ``np.<ufunc>.reduceat(array, indices, axis)``: the positions
+    along ``axis`` of each output's segment, one row per output, padded
+    with 0 to the longest segment (integers, shape ``(len(indices), L)``)."""
+    ax = _axis_of(axis, np.ndim(array))
+    pos, seg = _reduceat_segments(indices, np.shape(array)[ax])
+    n = len(np.ravel(indices))
+    counts = np.bincount(seg, minlength=n)
+    table = np.zeros((n, max(int(counts.max()), 1) if n else 1), dtype=np.intp)
+    col = np.arange(len(pos)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table[seg, col] = pos
+    return table
+
+
+def reduceat_mask(array, indices, axis=0):
+    """The entries of :func:`reduceat_table` that are positions (not padding)."""
+    ax = _axis_of(axis, np.ndim(array))
+    _, seg = _reduceat_segments(indices, np.shape(array)[ax])
+    n = len(np.ravel(indices))
+    counts = np.bincount(seg, minlength=n)
+    width = max(int(counts.max()), 1) if n else 1
+    return np.arange(width)[None, :] < counts[:, None]
+
+
+def reduce_identity(array, ufunc="maximum"):
+    """The identity of ``np.<ufunc>`` in ``array``'s dtype (the padding of a
+    reduceat's segments): -inf/+inf (the integer extremes), or 1."""
+    dt = np.asarray(array).dtype
+    if ufunc == "multiply":
+        return np.ones((), dtype=dt)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return np.array(info.min if ufunc == "maximum" else info.max, dtype=dt)
+    if dt.kind == "b":
+        return np.array(ufunc != "maximum")
+    return np.array(-np.inf if ufunc == "maximum" else np.inf, dtype=dt)
+
+
+__all__ += ["reduceat_table", "reduceat_mask", "reduce_identity"]

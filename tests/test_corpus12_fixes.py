@@ -29,7 +29,8 @@ classes called on x; ``{**d, k: v}``, ``d | e`` and ``d |= e`` of dicts,
 ``sum(..., start=...)``, ``insert``/``reverse``/``clear`` of a list, the
 walrus operator, an ``@functools.lru_cache`` helper, a slice of a list
 built at run time (``hs[1:-1]``: the cubic B-spline basis of corpus12's
-stats part).
+stats part), ``np.maximum/minimum/multiply.reduceat`` (segment max/min/
+product, e.g. graph-level pooling over ragged node groups).
 """
 import dataclasses
 import functools
@@ -574,3 +575,26 @@ def _slice_item_written(x):
     a = hs[1:]
     a[0] += 1.0                             # also hs[1] in Python: refused
     return np.sum(np.stack(hs))
+
+
+def segment_pooling(H, W, starts):
+    """Graph-level max pooling over nodes grouped by graph (ragged segments)."""
+    Z = np.tanh(H @ W)
+    pooled = np.maximum.reduceat(Z, starts, axis=0)
+    low = np.minimum.reduceat(Z, starts, axis=0)
+    prod = np.multiply.reduceat(Z[:, 0], starts)
+    return np.sum(pooled ** 2) - np.sum(low) + np.sum(prod)
+
+
+def test_segment_reduceat():
+    H = R.normal(size=(7, 3))
+    check(segment_pooling, (H, R.normal(size=(3, 2)), np.array([0, 3, 4])), wrt=(0, 1),
+          order2=True)
+    # ties: the rule of np.max on the segment (the cotangent split between equal entries)
+    v, g = value_and_grad(lambda x: np.sum(np.maximum.reduceat(x, [0, 2])))(
+        np.array([3.0, 3.0, 1.0, 2.0]))
+    assert v == 5.0 and np.array_equal(g, [0.5, 0.5, 0.0, 1.0])
+    # integer data keeps its dtype (as NumPy)
+    out = value_and_grad(lambda x, i: np.sum(x) * np.maximum.reduceat(i, [0, 2])[0])(
+        np.ones(2), np.array([1, 5, 2]))
+    assert out[0] == 10.0

@@ -226,6 +226,46 @@ def_linear_helper("unreduceat", runtime.unreduceat, "g, array, indices, /, axis=
                   doc="runtime helper: the adjoint of np.add.reduceat.")
 
 
+# np.maximum/minimum/multiply.reduceat: each output's segment gathered into
+# a row padded with the ufunc's identity (reduceat_table/_mask: positions
+# known at run time), then np.max/np.min/np.prod of the rows -- their rules
+# (ties, zeros) on the segment's own entries; the padding gets nothing.
+defprim("reduce_identity", runtime.reduce_identity, sig="array, /, ufunc='maximum'",
+        pyname="reduce_identity", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: the identity of np.maximum/minimum/multiply in the array's "
+            "dtype.")
+
+
+defprim("reduceat_table", runtime.reduceat_table, sig="array, indices, /, axis=0",
+        pyname="reduceat_table", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: the positions of each segment of a reduceat, padded rows.")
+defprim("reduceat_mask", runtime.reduceat_mask, sig="array, indices, /, axis=0",
+        pyname="reduceat_mask", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: which entries of reduceat_table are positions.")
+
+
+def _ufunc_reduceat(name, red):
+    def expand(em, array, indices, axis=None, dtype=None, out=None):
+        _refuse_options(f"np.{name}.reduceat", out=out, dtype=dtype)
+        ax = _opt(axis, 0)
+        table = em.call("reduceat_table", array, indices, axis=ax)
+        mask = em.call("reduceat_mask", array, indices, axis=ax)
+        moved = em.moveaxis(array, source=ax, destination=-1)
+        rows = em.take(moved, table, axis=-1)                     # (..., n_out, L)
+        fill = em.call("reduce_identity", array, ufunc=name)
+        rows = em.where(mask, rows, fill)
+        return em.moveaxis(getattr(em, red)(rows, axis=-1), source=-1, destination=ax)
+    return expand
+
+
+for _name, _red in (("maximum", "max"), ("minimum", "min"), ("multiply", "prod")):
+    _p = defprim(f"{_name}_reduceat", None, sig="array, indices, /, axis=0, dtype=None, out=None",
+                 expand=_ufunc_reduceat(_name, _red),
+                 doc=f"np.{_name}.reduceat: np.{_red} of each segment (gathered, padded "
+                     f"with the identity).")
+    register_method(getattr(np, _name), "reduceat", _p)
+
+
 # Binary ufuncs' other reductions, restated with primitives (axis 0 by
 # default, as NumPy):
 #   np.logaddexp.reduce / np.logaddexp2.reduce: a log-sum-exp shifted by the

@@ -6,7 +6,10 @@ matrix of the bases' derivatives, so second derivatives raise its order
 again) -- in the coefficients and in x, with 1-d and 2-d coefficients,
 ``tensor=True`` and ``tensor=False``; and the slice of a list built at
 run time, ``list_slice`` (``hs[1:-1]``), with its adjoint
-``list_slice_add`` (reached by second derivatives).  Checked against central differences
+``list_slice_add`` (reached by second derivatives); and
+``np.maximum/minimum/multiply.reduceat`` (composites: each segment gathered
+into a row padded with the ufunc's identity, then np.max/np.min/np.prod),
+over axis 0 and 1, with a repeated index (a one-entry segment).  Checked against central differences
 in float64, in float32, and by the forward/reverse identity
 (test_jvp_identity reads SPECS)."""
 import numpy as np
@@ -59,6 +62,16 @@ SPECS = [
     Spec("list_slice", _rows_sliced, (normal(5, 3),)),
     Spec("list_slice_add", _rows_sliced_second, (normal(4, 2),), float32=False),
 ]
+_SEG = np.array([0, 2, 2, 5, 1])
+for _uf in (np.maximum, np.minimum, np.multiply):
+    SPECS += [
+        Spec(f"{_uf.__name__}_reduceat",
+             lambda x, uf=_uf: _wsum(uf.reduceat(x, _SEG) ** 2), (normal(7),),
+             id=f"{_uf.__name__}_reduceat-1d"),
+        Spec(f"{_uf.__name__}_reduceat",
+             lambda x, uf=_uf: _wsum(np.sin(uf.reduceat(x, [0, 3, 4], axis=1))),
+             (normal(3, 6),), id=f"{_uf.__name__}_reduceat-axis1"),
+    ]
 for _name, _f in _KINDS:
     SPECS += [
         Spec(_name, lambda x, c, f=_f: _wsum(f(x, c) ** 2), (_unit(2, 3), normal(4)),
