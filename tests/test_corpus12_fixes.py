@@ -30,7 +30,11 @@ classes called on x; ``{**d, k: v}``, ``d | e`` and ``d |= e`` of dicts,
 walrus operator, an ``@functools.lru_cache`` helper, a slice of a list
 built at run time (``hs[1:-1]``: the cubic B-spline basis of corpus12's
 stats part), ``np.maximum/minimum/multiply.reduceat`` (segment max/min/
-product, e.g. graph-level pooling over ragged node groups).
+product, e.g. graph-level pooling over ragged node groups), a dataclass
+instance made in the function and changed in a loop that stays a loop
+(``st.t += 1; st.m = ...``: carried field by field), ``st.m += g`` on a
+field (in place on the array, whose other names see it), a NamedTuple's
+``__call__``.
 """
 import dataclasses
 import functools
@@ -100,7 +104,7 @@ def own_name_before_assignment(w):
     total = 1.0
 
     def add(v):
-        total = total + v       # UnboundLocalError in Python: total is add's own
+        total = total + v       # noqa: F823  (UnboundLocalError in Python: add's own)
         return total
     return add(w[0])
 
@@ -598,3 +602,126 @@ def test_segment_reduceat():
     out = value_and_grad(lambda x, i: np.sum(x) * np.maximum.reduceat(i, [0, 2])[0])(
         np.ones(2), np.array([1, 5, 2]))
     assert out[0] == 10.0
+
+
+# ---------------------------------------------------------------- objects changed in loops
+
+@dataclass
+class St:
+    x: np.ndarray
+    k: int = 0
+    tag: str = "a"
+    lr: float = 0.5
+
+
+def while_obj(w):
+    st = St(w * 1.0)
+    while st.k < 4:
+        st.x = st.x - st.lr * np.sin(st.x)
+        st.k += 1
+        if np.sum(st.x) > 0:
+            st.lr = st.lr * 0.9
+    return np.sum(st.x ** 2) + st.lr
+
+
+def for_obj_alias_in_body(w):
+    st = St(w * 1.0)
+    for v in w:
+        q = st
+        q.x = q.x * v
+        q.k += 1
+    return np.sum(st.x) * st.k
+
+
+def aug_field_alias(w):
+    a = w * 1.0
+    st = St(a)
+    st.x += w          # in place: a sees it
+    st.lr *= 3.0
+    b = st.x
+    st.x = st.x * 2    # rebinds the field only
+    return np.sum(a * w) + np.sum(b) * st.lr + np.sum(st.x)
+
+
+def test_object_changed_in_a_runtime_loop():
+    check(while_obj, (W,))
+    check(for_obj_alias_in_body, (W,))
+    check(aug_field_alias, (W,))
+
+
+def obj_tag_changed(w):
+    st = St(w * 1.0)
+    for v in w:
+        st.tag = "b"
+        st.x = st.x + v
+    return np.sum(st.x)
+
+
+def obj_held_twice(w):
+    st = St(w * 1.0)
+    other = st
+    for v in w:
+        st.x = st.x + v
+    return np.sum(other.x)
+
+
+def obj_field_aliased_written(w):
+    a = w * 1.0
+    st = St(a)
+    for v in w:
+        st.x += v          # in place: a must see it
+    return np.sum(a * w)
+
+
+def obj_field_written(w):
+    st = St(w * 1.0)
+    for v in w:
+        st.x += v
+    return np.sum(st.x * w)
+
+
+@dataclass
+class Acc:
+    x: np.ndarray
+
+    def bump(self, v):
+        self.x[0] += v
+
+
+def obj_method_writes(w):
+    st = Acc(w * 1.0)
+    for v in w:
+        st.bump(v)
+    return np.sum(st.x * w)
+
+
+@pytest.mark.parametrize("f,pattern", [
+    (obj_tag_changed, "the St object 'st' is changed in this loop"),
+    (obj_held_twice, "the St object 'st' is changed in this loop"),
+    (obj_field_aliased_written, "the St object 'st' is changed in this loop"),
+    (obj_field_written, "writing in place into the array field 'x' of an object this loop"),
+    (obj_method_writes, "writing in place into the array field 'x' of an object this loop"),
+], ids=lambda a: getattr(a, "__name__", ""))
+def test_object_changed_in_a_loop_refusals(f, pattern):
+    with pytest.raises(S2SGradError, match=r"test_corpus12_fixes.py:\d+: " + pattern):
+        grad(f)(W)
+
+
+class Layer(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W + self.b)
+
+
+def namedtuple_called(layers, x):
+    h = x
+    for L in layers:
+        h = L(h)
+    return np.sum(h ** 2)
+
+
+def test_namedtuple_call():
+    check(namedtuple_called, ([Layer(R.normal(size=(4, 3)), R.normal(size=3)),
+                               Layer(R.normal(size=(3, 2)), R.normal(size=2))], X))

@@ -12,7 +12,7 @@ repeated indices accumulated by ``np.add.at``, a learning-rate warmup
 written with ``min``/``max`` of Python floats.  Checked by
 ``tests/corpus10_harness.check``.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 import pytest

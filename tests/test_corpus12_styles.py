@@ -15,7 +15,7 @@ starred middle of a list.  Checked by ``tests/corpus10_harness.check``.
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import pytest

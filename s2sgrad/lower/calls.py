@@ -365,6 +365,10 @@ class CallsMixin:
             return callee.call(self, args, kwargs, node)
         if isinstance(callee, TreeObj):                 # layer(x): its __call__
             return self.tree_method(callee, "__call__", args, kwargs, node)
+        if isinstance(callee, Seq) and callee.ntype is not None and callee.fields:
+            out = self.namedtuple_member(callee, "__call__", args, kwargs, node)
+            if out is not None:                          # a NamedTuple's own __call__
+                return out
         if not isinstance(callee, Static):
             raise self.error(node, f"'{snippet(node.func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)

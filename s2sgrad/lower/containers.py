@@ -413,7 +413,7 @@ class TreesMixin:
             for k, v in kwargs.items():
                 items[base.fields.index(k)] = v
             return Seq(base.kind, items, base.fields, cls)
-        if name.startswith("__") or name in base.fields:
+        if (name.startswith("__") and name != "__call__") or name in base.fields:
             return None
         # only members the user's class body defines (not tuple's, nor the
         # ones namedtuple generates: _make, _asdict, the field getters)

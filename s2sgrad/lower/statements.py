@@ -253,6 +253,20 @@ class StatementsMixin:
                                       f"{part} part of an array's memory)",
                                    f"build the new value and rebind the name: for "
                                    f"{z}.{part} += v write {hint}")
+        if isinstance(s.target, ast.Attribute) and isinstance(s.target.value, ast.Name):
+            base = self.load_name(s.target.value)
+            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+                # st.t += 1, st.m += g of a dataclass made in the function: an
+                # array field is updated in place (its other names see it), and
+                # the field holds the new value
+                cur = self.expr(ast.copy_location(ast.Attribute(
+                    value=s.target.value, attr=s.target.attr, ctx=ast.Load()), s.target))
+                rhs = self.expr(s.value)
+                new = self.kept_in_place(cur, self.binop(s.op, cur, rhs, s), "", s)
+                if isinstance(cur, Var) and isinstance(new, Var):
+                    new = self.in_place_update(cur, new, "", s)
+                self.set_field(self.load_name(s.target.value), s.target.attr, new, s.target)
+                return
         if not isinstance(s.target, ast.Name):
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
