@@ -30,7 +30,8 @@ classes called on x; ``{**d, k: v}``, ``d | e`` and ``d |= e`` of dicts,
 walrus operator, an ``@functools.lru_cache`` helper, a slice of a list
 built at run time (``hs[1:-1]``: the cubic B-spline basis of corpus12's
 stats part), ``np.maximum/minimum/multiply.reduceat`` (segment max/min/
-product, e.g. graph-level pooling over ragged node groups), a dataclass
+product, e.g. graph-level pooling over ragged node groups),
+``np.hypot.reduce``, a dataclass
 instance made in the function and changed in a loop that stays a loop
 (``st.t += 1; st.m = ...``: carried field by field), ``st.m += g`` on a
 field (in place on the array, whose other names see it), a NamedTuple's
@@ -699,8 +700,10 @@ def obj_method_writes(w):
     (obj_tag_changed, "the St object 'st' is changed in this loop"),
     (obj_held_twice, "the St object 'st' is changed in this loop"),
     (obj_field_aliased_written, "the St object 'st' is changed in this loop"),
-    (obj_field_written, "writing in place into the array field 'x' of an object this loop"),
-    (obj_method_writes, "writing in place into the array field 'x' of an object this loop"),
+    (obj_field_written, "the St object 'st' is changed in this loop by writing in place "
+                        "into its array field 'x'"),
+    (obj_method_writes, "the Acc object 'st' is changed in this loop by writing in place "
+                        "into its array field 'x'"),
 ], ids=lambda a: getattr(a, "__name__", ""))
 def test_object_changed_in_a_loop_refusals(f, pattern):
     with pytest.raises(S2SGradError, match=r"test_corpus12_fixes.py:\d+: " + pattern):
@@ -725,3 +728,20 @@ def namedtuple_called(layers, x):
 def test_namedtuple_call():
     check(namedtuple_called, ([Layer(R.normal(size=(4, 3)), R.normal(size=3)),
                                Layer(R.normal(size=(3, 2)), R.normal(size=2))], X))
+
+
+def hypot_norms(x, W):
+    r = np.hypot.reduce(x @ W, axis=1)
+    return np.sum(np.log(r)) + np.hypot.reduce(W, axis=None)
+
+
+def test_hypot_reduce():
+    check(hypot_norms, (X, R.normal(size=(4, 2))), wrt=(0, 1), order2=True)
+    for a in (np.array([1e200, 1e200]), np.array([np.inf, np.nan]), np.array([np.nan, 1.0]),
+              np.zeros(3), np.array([3.0, 4.0], np.float32)):
+        v = value_and_grad(lambda x: np.hypot.reduce(x) * 1.0)(a)[0]
+        want = np.hypot.reduce(a)
+        assert np.asarray(v).dtype == want.dtype
+        np.testing.assert_allclose(v, want, rtol=1e-15)    # (overflow, inf with NaN, NaN)
+    # the origin: derivative 0, as np.hypot's
+    assert np.array_equal(grad(lambda x: np.hypot.reduce(x))(np.zeros(2)), [0.0, 0.0])

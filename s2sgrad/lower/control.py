@@ -1036,10 +1036,15 @@ class ControlFlowMixin:
             if p_ in written:
                 # (one carry per field: a write into the field's array would
                 # also have to reach its other names in the loop)
-                raise self.unsupported(s, f"writing in place into the array field "
-                                          f"'{slot_params[p_].split('_', 1)[1].split()[0]}' "
-                                          f"of an object this loop changes",
-                                       "rebind the field: st.x = st.x + v")
+                field, owner = slot_params[p_].split("_", 1)[1].split(" ", 1)
+                cls = type(obj_slots[owner][1]).__name__
+                raise self.error(s, f"the {cls} object '{owner}' is changed in this loop by "
+                                    f"writing in place into its array field '{field}', which "
+                                    f"s2sgrad carries as its own value; rebind the field "
+                                    f"instead ({owner}.{field} = {owner}.{field} + v)",
+                                 cls=UnsupportedSyntaxError,
+                                 construct="in-place write into a field of an object a loop "
+                                           "carries")
         for n, (slots, template) in obj_slots.items():
             v = self.env.get(n)
             fields = [f for f, _ in slots]

@@ -313,6 +313,29 @@ def _logaddexp_reduce(base2):
     return expand
 
 
+def _hypot_reduce(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+                  where=None):
+    """np.hypot.reduce: sqrt of the sum of squares scaled by the largest
+    magnitude (held constant: it cancels in the derivative, x / result), so
+    large values do not overflow, as NumPy's hypot; an infinite entry gives
+    inf even next to a NaN (C's hypot), all zeros give 0 (derivative 0, as
+    np.hypot's at the origin)."""
+    _refuse_options("np.hypot.reduce", out, initial, where, dtype)
+    ax = _reduce_axis(axis)
+    kw = {} if ax is None else {"axis": ax}
+    keep = bool(_opt(keepdims, False))
+    m = em.stop_gradient(em.max(em.absolute(array), keepdims=True, **kw))
+    scale = em.where(em.logical_and(em.greater(m, 0.0), em.isfinite(m)), m, 1.0)
+    total = em.sum(em.square(em.divide(array, scale)), keepdims=True, **kw)
+    # (all zeros: 0, and derivative 0 there, as np.hypot's at the origin)
+    zero = em.equal(total, 0.0)
+    res = em.where(zero, 0.0, em.multiply(scale, em.sqrt(em.where(zero, 1.0, total))))
+    res = em.where(em.any(em.isinf(array), keepdims=True, **kw), np.inf, res)
+    if not keep:
+        res = em.squeeze(res, **({"axis": ax} if ax is not None else {}))
+    return res
+
+
 def _fold_reduce(divide):
     what = f"np.{'divide' if divide else 'subtract'}.reduce"
 
@@ -348,7 +371,7 @@ def _fold_accumulate(divide):
 
 
 for _uf, _expand in ((np.logaddexp, _logaddexp_reduce(False)),
-                     (np.logaddexp2, _logaddexp_reduce(True)),
+                     (np.logaddexp2, _logaddexp_reduce(True)), (np.hypot, _hypot_reduce),
                      (np.subtract, _fold_reduce(False)), (np.divide, _fold_reduce(True))):
     _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_expand,
                  doc=f"np.{_uf.__name__}.reduce (axis 0 by default).")

@@ -9,7 +9,9 @@ run time, ``list_slice`` (``hs[1:-1]``), with its adjoint
 ``list_slice_add`` (reached by second derivatives); and
 ``np.maximum/minimum/multiply.reduceat`` (composites: each segment gathered
 into a row padded with the ufunc's identity, then np.max/np.min/np.prod),
-over axis 0 and 1, with a repeated index (a one-entry segment).  Checked against central differences
+over axis 0 and 1, with a repeated index (a one-entry segment); and
+``np.hypot.reduce`` (a composite: the scaled root of the sum of squares),
+over axis 0, 1, None and with keepdims.  Checked against central differences
 in float64, in float32, and by the forward/reverse identity
 (test_jvp_identity reads SPECS)."""
 import numpy as np
@@ -61,6 +63,15 @@ SPECS = [
          id="series_vander-second-order"),
     Spec("list_slice", _rows_sliced, (normal(5, 3),)),
     Spec("list_slice_add", _rows_sliced_second, (normal(4, 2),), float32=False),
+]
+SPECS += [
+    Spec("hypot_reduce", lambda x: _wsum(np.hypot.reduce(x) ** 2), (normal(5),), id="hypot-1d"),
+    Spec("hypot_reduce", lambda x: _wsum(np.sin(np.hypot.reduce(x, axis=1))), (normal(3, 4),),
+         id="hypot-axis1"),
+    Spec("hypot_reduce", lambda x: _wsum(np.hypot.reduce(x, axis=None) * x), (normal(2, 3),),
+         id="hypot-all"),
+    Spec("hypot_reduce", lambda x: _wsum(np.hypot.reduce(x, keepdims=True) * x),
+         (normal(3, 2),), id="hypot-keepdims"),
 ]
 _SEG = np.array([0, 2, 2, 5, 1])
 for _uf in (np.maximum, np.minimum, np.multiply):
