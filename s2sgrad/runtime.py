@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
            "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length",
-           "not_a_count"]
+           "not_a_count", "check_unpack_length"]
 
 
 class ArrayKindError(TypeError):
@@ -146,6 +146,23 @@ def not_a_count(n, where=""):
             f"(it compiled NumPy's product, np.array([v]) * n); write np.full(n, v) or "
             f"np.zeros(n), a comprehension [v for _ in range(n)], or append in a loop")
     return n
+
+
+def check_unpack_length(x, n=0, star=False, where=""):
+    """Python's checks of ``a, b, c = x`` (``star``: ``a, *rest, c = x``)
+    for a value whose length is known only when the code runs: the compiled
+    code reads ``x[0]``, ``x[1]``, ... so a longer ``x`` would go on
+    silently where Python raises."""
+    try:
+        length = len(x)
+    except TypeError:
+        raise TypeError(f"{where}: cannot unpack non-iterable {type(x).__name__} "
+                        f"object") from None
+    if length < n:
+        raise ValueError(f"{where}: not enough values to unpack (expected "
+                         f"{'at least ' if star else ''}{n}, got {length})")
+    if length > n and not star:
+        raise ValueError(f"{where}: too many values to unpack (expected {n})")
 
 
 # the error check_zip_length and emath_real raise: s2sgrad.errors.DataRefusedError
@@ -896,7 +913,22 @@ def list_add(a, b):
     """Element-wise sum of two lists of cotangents."""
     return [x + y for x, y in zip(a, b)]
 
-__all__ += ["list_index_add", "list_zeros", "list_add"]
+def list_slice(xs, start=None, stop=None, step=None):
+    """``xs[start:stop:step]`` of a list built at run time (a new list of
+    the same items)."""
+    return xs[start:stop:step]
+
+
+def list_slice_add(g, xs, start=None, stop=None, step=None):
+    """Zeros shaped like each element of ``xs``, with the items of ``g`` at
+    the positions ``xs[start:stop:step]`` took (the adjoint of the slice)."""
+    out = [np.zeros_like(v, dtype=np.result_type(v, 0.0)) for v in xs]
+    for k, gk in zip(range(len(xs))[start:stop:step], g):
+        out[k] = out[k] + gk
+    return out
+
+
+__all__ += ["list_index_add", "list_zeros", "list_add", "list_slice", "list_slice_add"]
 
 
 # np.linalg.solve(a, b) treats b as a (stack of) vector(s) or matrices by its

@@ -1409,6 +1409,34 @@ def unpack_index(x, n=1):
 __all__ += ["unpack_index"]
 
 
+_SERIES_PREFIX = {"polynomial": "poly", "chebyshev": "cheb", "legendre": "leg",
+                  "hermite": "herm", "hermite_e": "herme", "laguerre": "lag"}
+
+
+def series_vander(x, n=1, kind="polynomial", m=0):
+    """The pseudo-Vandermonde matrix of the first ``n`` basis polynomials of
+    ``np.polynomial.<kind>`` at ``x`` (NumPy's ``<kind>vander``; shape
+    ``x.shape + (n,)``, a 0-d ``x`` included), or with ``m > 0`` of their
+    ``m``-th derivatives (``<kind>der`` of each basis vector)."""
+    mod = getattr(np.polynomial, kind)
+    pre = _SERIES_PREFIX[kind]
+    x = np.asarray(x)
+    n = int(n)
+    V = getattr(mod, pre + "vander")(x, n - 1).reshape(x.shape + (n,))
+    if m == 0:
+        return V
+    D = np.zeros((n, n), dtype=V.dtype)
+    for k in range(n):
+        e = np.zeros(n)
+        e[k] = 1.0
+        d = getattr(mod, pre + "der")(e, m)
+        D[:len(d), k] = d
+    return V @ D
+
+
+__all__ += ["series_vander"]
+
+
 DATA_REFUSED_ERROR = ValueError        # s2sgrad.errors.DataRefusedError (runtime_prims.py)
 
 
@@ -2129,3 +2157,44 @@ def unreduceat(g, array, indices, axis=0, dtype=None):
 
 
 __all__ += ["add_reduceat", "unreduceat"]
+
+
+def reduceat_table(array, indices, axis=0):
+    """For ``np.<ufunc>.reduceat(array, indices, axis)``: the positions
+    along ``axis`` of each output's segment, one row per output, padded
+    with 0 to the longest segment (integers, shape ``(len(indices), L)``)."""
+    ax = _axis_of(axis, np.ndim(array))
+    pos, seg = _reduceat_segments(indices, np.shape(array)[ax])
+    n = len(np.ravel(indices))
+    counts = np.bincount(seg, minlength=n)
+    table = np.zeros((n, max(int(counts.max()), 1) if n else 1), dtype=np.intp)
+    col = np.arange(len(pos)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table[seg, col] = pos
+    return table
+
+
+def reduceat_mask(array, indices, axis=0):
+    """The entries of :func:`reduceat_table` that are positions (not padding)."""
+    ax = _axis_of(axis, np.ndim(array))
+    _, seg = _reduceat_segments(indices, np.shape(array)[ax])
+    n = len(np.ravel(indices))
+    counts = np.bincount(seg, minlength=n)
+    width = max(int(counts.max()), 1) if n else 1
+    return np.arange(width)[None, :] < counts[:, None]
+
+
+def reduce_identity(array, ufunc="maximum"):
+    """The identity of ``np.<ufunc>`` in ``array``'s dtype (the padding of a
+    reduceat's segments): -inf/+inf (the integer extremes), or 1."""
+    dt = np.asarray(array).dtype
+    if ufunc == "multiply":
+        return np.ones((), dtype=dt)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return np.array(info.min if ufunc == "maximum" else info.max, dtype=dt)
+    if dt.kind == "b":
+        return np.array(ufunc != "maximum")
+    return np.array(-np.inf if ufunc == "maximum" else np.inf, dtype=dt)
+
+
+__all__ += ["reduceat_table", "reduceat_mask", "reduce_identity"]

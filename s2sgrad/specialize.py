@@ -1610,6 +1610,9 @@ class _Rewriter:
         if name == "check_float_output" and self.val(e.args[0]) is not UNKNOWN and \
                 np.asarray(self.val(e.args[0])).dtype.kind in "fc":
             return []                  # a float output: nothing to refuse
+        if name == "check_unpack_length" and self.val(e.args[0]) is not UNKNOWN and \
+                _unpack_fits(self.val(e.args[0]), e.kwargs):
+            return []                  # a known length that fits the names
         if e.blocks() or len(e.outs) != 1:
             return None
         if e.prim.simplify is not None and not e.params and \
@@ -2604,3 +2607,19 @@ assert REGISTRY
 from .peephole import scale_chains  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402
+
+
+def _unpack_fits(value, kwargs):
+    """``check_unpack_length``'s test on a value of known shape (an array's
+    first axis; a known list's length)."""
+    n, star = kwargs.get("n"), kwargs.get("star")
+    if not (isinstance(n, Const) and isinstance(n.value, int)):
+        return False
+    star = isinstance(star, Const) and star.value is True
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return False
+        length = value.shape[0]
+    else:
+        return False
+    return length == n.value or (star and length >= n.value)

@@ -649,6 +649,7 @@ class AliasingMixin:
         ``v``).  See :meth:`s2sgrad.alias.AliasModel.write`."""
         if not isinstance(old, Var) or old is new:
             return
+        self.top.__dict__.setdefault("written_in_place", set()).add(old)
         bound = self.live_atoms()
         try:
             repl = self.top.alias.write(self.em, old, new, lambda v: v in bound,

@@ -8,6 +8,7 @@ function)."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import itertools
 import math
@@ -19,7 +20,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from ..errors import S2SGradError
-from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static
+from .values import DictVal, IterVal, LocalFunction, ObjVal, Seq, SliceVal, Static, TreeObj
 
 
 def _b_len(lw, args, kwargs, node):
@@ -32,10 +33,10 @@ def _b_len(lw, args, kwargs, node):
 
 
 def _b_sum(lw, args, kwargs, node):
-    if kwargs or not args:
+    if set(kwargs) - {"start"} or not args or len(args) + len(kwargs) > 2:
         raise lw.unsupported(node, "sum() with these arguments", "use np.sum")
     seq = args[0]
-    start = args[1] if len(args) > 1 else Const(0)
+    start = args[1] if len(args) > 1 else kwargs.get("start", Const(0))
     if isinstance(seq, Seq):
         acc = start
         for v in seq.items:
@@ -47,11 +48,74 @@ def _b_sum(lw, args, kwargs, node):
     return lw.apply(P.get("add"), [start, total], {}, node)
 
 
+def _choose(lw, pred, a, b, node):
+    """``a if pred else b`` of lowered values (``pred`` an atom known when
+    the code runs): a runtime branch, so ``a`` and ``b`` may differ in shape."""
+    pred = lw.truth(pred, node)
+    if isinstance(pred, Const):
+        return a if pred.value else b
+    lw.top.ifexp_count = getattr(lw.top, "ifexp_count", 0) + 1
+    key = f"$ifexp{lw.top.ifexp_count}"
+
+    def side(v):
+        def run():
+            lw.env[key] = v
+        return run
+    lw.lower_if(pred, side(a), side(b), node)
+    return lw.env.pop(key)
+
+
+def _pick(lw, items, index, node):
+    """``items[index]`` of a sequence known while compiling and an index
+    known when the code runs: a chain of runtime branches (the items may
+    differ in shape; the derivative flows through the one chosen)."""
+    out = items[-1]
+    for i in range(len(items) - 2, -1, -1):
+        out = _choose(lw, lw.apply(P.get("equal"), [index, Const(i)], {}, node), items[i],
+                      out, node)
+    return out
+
+
+def _maxmin_by_key(lw, name, items, key, node):
+    """``max(items, key=f)``: Python's loop, one runtime branch per item --
+    an item replaces the best so far only if its key is strictly greater
+    (less for min), so the first of equal keys wins and a NaN key never
+    replaces (nor is replaced), as in Python."""
+    keys = [lw.call_value(key, [it], {}, node) for it in items]
+    best, best_k = items[0], keys[0]
+    op = P.get("greater" if name == "max" else "less")
+    for it, k in zip(items[1:], keys[1:]):
+        better = lw.apply(op, [k, best_k], {}, node)
+        best, best_k = _choose(lw, better, it, best, node), \
+            _choose(lw, better, k, best_k, node)
+    return best
+
+
 def _b_maxmin(name):
     def handler(lw, args, kwargs, node):
         if kwargs:
-            raise lw.unsupported(node, f"{name}() with keyword arguments", f"use np.{name}")
+            if set(kwargs) - {"key", "default"} or not args:
+                raise lw.unsupported(node, f"{name}() with these keyword arguments",
+                                     f"use np.{name}")
+            items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else \
+                None if len(args) == 1 else list(args)
+            if items is None:
+                raise lw.unsupported(node, f"{name}(..., key=...) of a sequence whose length "
+                                           f"is not known while compiling",
+                                     f"use np.arg{name} of the keys and index")
+            if not items:
+                if "default" in kwargs:
+                    return kwargs["default"]
+                raise lw.error(node, f"{name}() arg is an empty sequence", cls=S2SGradError)
+            key = kwargs.get("key", Const(None))
+            if not (isinstance(key, Const) and key.value is None):
+                return _maxmin_by_key(lw, name, items, key, node)
+            args = [Seq("list", items)] if len(items) > 1 or len(args) == 1 else items
         items = args[0].items if len(args) == 1 and isinstance(args[0], Seq) else args
+        if len(items) == 1 and len(args) == 1 and isinstance(args[0], Seq):
+            return items[0]         # max([v]): the one item itself (not np.max of it)
+        if not items:
+            raise lw.error(node, f"{name}() arg is an empty sequence", cls=S2SGradError)
         if items and all(isinstance(v, Const) and isinstance(v.value, (int, float)) and
                          not isinstance(v.value, bool) for v in items):
             # numbers known while compiling (min(max(k, 0), 2) of a static
@@ -139,8 +203,8 @@ def _b_sorted(lw, args, kwargs, node):
     Constant keys sort while compiling.  Computed keys must be numbers: the
     order is ``np.argsort`` of the stacked keys (stable, as Python's sort;
     ``reverse`` keeps the order of equal keys too, as Python's does), and
-    the items, stacked (so of one shape), are picked in that order -- each
-    a differentiable read, the order itself data."""
+    the items are picked in that order by runtime branches (so they may
+    differ in shape) -- each a differentiable read, the order itself data."""
     if len(args) != 1 or set(kwargs) - {"reverse", "key"}:
         raise lw.unsupported(node, "sorted() with these arguments",
                              "sorted(items, key=..., reverse=...)")
@@ -181,11 +245,12 @@ def _b_sorted(lw, args, kwargs, node):
     if reverse.value:
         ks = lw.apply(P.get("negative"), [ks], {}, node)
     perm = lw.apply(P.get("argsort"), [ks], {"kind": Const("stable")}, node)
-    stacked = lw.apply(P.get("array"), [Seq("list", list(items))], {}, node)
     out = []
     for j in range(len(items)):
         pj = lw.apply(P.get("take"), [perm, Const(j)], {}, node)
-        out.append(lw.apply(P.get("take"), [stacked, pj], {"axis": Const(0)}, node))
+        # item perm[j] by runtime branches: items of different shapes (a
+        # list of arrays sorted by a loss) cannot be stacked
+        out.append(_pick(lw, list(items), pj, node))
     return Seq("list", out)
 
 
@@ -460,8 +525,66 @@ MATH_FUNCS = {id(getattr(math, k)): v for k, v in {
     if hasattr(math, k)}
 
 
+def _dataclass_arg(lw, args, node, name):
+    if len(args) != 1 or not isinstance(args[0], TreeObj) or \
+            not dataclasses.is_dataclass(args[0].obj):
+        raise lw.unsupported(node, f"dataclasses.{name} of this value",
+                             "pass one dataclass instance")
+    return args[0]
+
+
+def _b_dc_replace(lw, args, kwargs, node):
+    """``dataclasses.replace(p, b=...)``: a new instance from p's init fields
+    and the changes, built as the constructor builds it (``construct_tree``)."""
+    base = _dataclass_arg(lw, args, node, "replace")
+    changes = dict(kwargs)
+    init = {}
+    for f in dataclasses.fields(base.obj):
+        if not f.init:
+            if f.name in changes:
+                raise lw.error(node, f"field {f.name} is declared with init=False, it cannot "
+                                     f"be specified with replace()", cls=S2SGradError)
+            continue
+        init[f.name] = changes.pop(f.name) if f.name in changes else \
+            lw.from_python(getattr(base.obj, f.name), base.values, node)
+    if changes:
+        raise lw.error(node, f"dataclasses.replace: {type(base.obj).__name__} has no field "
+                             f"'{next(iter(changes))}'", cls=S2SGradError)
+    return lw.construct_tree(type(base.obj), [], init, node)
+
+
+def _dc_copied(lw, v, node, kind):
+    """A field's value as ``asdict``/``astuple`` give it: nested dataclasses
+    converted, containers rebuilt and arrays copied (Python deep-copies)."""
+    if isinstance(v, TreeObj) and dataclasses.is_dataclass(v.obj):
+        items = {f.name: _dc_copied(lw, lw.from_python(getattr(v.obj, f.name), v.values, node),
+                                    node, kind) for f in dataclasses.fields(v.obj)}
+        return DictVal(items) if kind == "dict" else Seq("tuple", list(items.values()))
+    if isinstance(v, Seq):
+        return Seq(v.kind, [_dc_copied(lw, i, node, kind) for i in v.items], v.fields, v.ntype)
+    if isinstance(v, DictVal):
+        return DictVal({k: _dc_copied(lw, i, node, kind) for k, i in v.items.items()})
+    if isinstance(v, Var) and P.shape_of(v) is not P.SCALAR:
+        return lw.apply(P.get("copy"), [v], {}, node)
+    if isinstance(v, (Var, Const, Static)):
+        return v
+    raise lw.unsupported(node, f"dataclasses.as{kind} of a dataclass holding this value",
+                         "read the fields by name")
+
+
+def _b_dc_asdict(kind):
+    def handler(lw, args, kwargs, node):
+        if kwargs:
+            raise lw.unsupported(node, f"dataclasses.as{kind}(..., {next(iter(kwargs))}=...)",
+                                 f"call dataclasses.as{kind}(obj)")
+        return _dc_copied(lw, _dataclass_arg(lw, args, node, f"as{kind}"), node, kind)
+    return handler
+
+
 BUILTIN_CALLS = {}
-for _obj, _h in [(len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
+for _obj, _h in [(dataclasses.replace, _b_dc_replace), (dataclasses.asdict, _b_dc_asdict("dict")),
+                 (dataclasses.astuple, _b_dc_asdict("tuple")),
+                 (len, _b_len), (sum, _b_sum), (max, _b_maxmin("max")), (min, _b_maxmin("min")),
                  (float, _b_float), (tuple, _b_tuple_list("tuple")), (list, _b_tuple_list("list")),
                  (isinstance, _b_isinstance), (print, _b_print), (enumerate, _b_enumerate),
                  (zip, _b_zip), (reversed, _b_reversed), (slice, _b_slice),

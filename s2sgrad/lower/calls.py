@@ -32,7 +32,7 @@ from ..primitives.ufunc_where import masked_fill
 from ..guards import Path
 from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
                      is_namespace)
-from .syntax import assigned_names, generator_as_list, is_generator_def, snippet
+from .syntax import assigned_names, declared_nonlocal, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
 from .builtins import BUILTIN_CALLS, MATH_FUNCS
 from .functional import Partial, Vectorized, partial_of, vectorized_call
@@ -244,6 +244,11 @@ class CallsMixin:
                                      f".{func.attr}()")
             if P.shape_of(y) is not LIST:
                 return self.inplace_method(func.value, func.attr, node, base=y)
+        if isinstance(func, ast.Attribute) and func.attr in ("insert", "reverse", "clear") \
+                and isinstance(func.value, ast.Name) and not node.keywords and \
+                func.value.id in self.env and isinstance(self.env[func.value.id], Seq) and \
+                self.env[func.value.id].kind == "list":
+            return self.literal_list_method(func.value, func.attr, node)
         if isinstance(func, ast.Attribute) and func.attr == "extend" and \
                 isinstance(func.value, ast.Name) and len(node.args) == 1 and not node.keywords \
                 and isinstance(self.load_name(func.value), Seq):
@@ -360,6 +365,10 @@ class CallsMixin:
             return callee.call(self, args, kwargs, node)
         if isinstance(callee, TreeObj):                 # layer(x): its __call__
             return self.tree_method(callee, "__call__", args, kwargs, node)
+        if isinstance(callee, Seq) and callee.ntype is not None and callee.fields:
+            out = self.namedtuple_member(callee, "__call__", args, kwargs, node)
+            if out is not None:                          # a NamedTuple's own __call__
+                return out
         if not isinstance(callee, Static):
             raise self.error(node, f"'{snippet(node.func)}' is not a function s2sgrad can call",
                              cls=UnknownFunctionError)
@@ -547,6 +556,28 @@ class CallsMixin:
         self.write_back(y, new)
         return new
 
+    def literal_list_method(self, name_node, method, node):
+        """``xs.insert(i, v)``, ``xs.reverse()``, ``xs.clear()``
+        on a list known while compiling (``i`` a constant): in place, as
+        Python's (every name and container holding the list sees it)."""
+        base = self.env[name_node.id]
+        args = [self.expr(a) for a in node.args]
+        items = list(base.items)
+        n_args = {"insert": (2,), "reverse": (0,), "clear": (0,)}[method]
+        if len(args) not in n_args or not all(
+                isinstance(a, Const) and isinstance(a.value, int) and
+                not isinstance(a.value, bool) for a in args[:1 if method != "reverse" else 0]):
+            raise self.unsupported(node, f"'.{method}' with these arguments on a list",
+                                   "pass constant positions")
+        if method == "insert":
+            items.insert(args[0].value, args[1])
+        elif method == "reverse":
+            items.reverse()
+        else:
+            items = []
+        self.rebind_container(name_node.id, base, Seq("list", items))
+        return Const(None)
+
     def method_call(self, base, name, args, kwargs, node):
         kind = R.token_kind(base)
         if kind is not None:
@@ -574,6 +605,10 @@ class CallsMixin:
             if isinstance(out, (list, tuple)):
                 return Seq("list" if isinstance(out, list) else "tuple", [Const(o) for o in out])
             return Const(out)
+        if isinstance(base, Seq) and base.ntype is not None and base.fields:
+            out = self.namedtuple_member(base, name, args, kwargs, node)
+            if out is not None:
+                return out
         if isinstance(base, Seq):
             raise self.unsupported(node, f"the list/tuple method '.{name}'",
                                    "use NumPy functions on arrays")
@@ -820,6 +855,12 @@ class CallsMixin:
             return self.call_value(*partial_of(self, obj, path, node).bound(args, kwargs), node)
         if isinstance(obj, types.FunctionType) and not _is_library_function(obj):
             return self.inline(obj, args, kwargs, node)
+        if isinstance(obj, functools._lru_cache_wrapper) and \
+                isinstance(getattr(obj, "__wrapped__", None), types.FunctionType) and \
+                not _is_library_function(obj.__wrapped__):
+            # @functools.lru_cache / @functools.cache: the function itself (its
+            # result for these arguments, computed here instead of looked up)
+            return self.inline(obj.__wrapped__, args, kwargs, node)
         if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType) \
                 and not _is_library_function(obj.__func__):
             return self.inline(obj.__func__, [self.method_self(obj, path, node)] + list(args),
@@ -1004,8 +1045,15 @@ class CallsMixin:
         generator = isinstance(fnode, ast.FunctionDef) and is_generator_def(fnode)
         if generator:                     # for W, b in layers(params): its yields, as a list
             fnode = generator_as_list(fnode)
-        sub.local_names = assigned_names(fnode)
-        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$")}
+        sub.nonlocal_names = declared_nonlocal(fnode)
+        sub.local_names = assigned_names(fnode) - sub.nonlocal_names
+        sub.closure_owner = outer
+        if sub.nonlocal_names and not any(lw is outer for lw in self._lowerers()):
+            raise self.unsupported(node, "calling a nested function that assigns a 'nonlocal' "
+                                         "name after the function that made it returned",
+                                   "return the new value from the nested function instead")
+        sub.env = {k: v for k, v in outer.env.items() if not k.startswith("$") and
+                   k not in sub.local_names}     # (its own names: unbound until assigned)
         sub.env.update(fn.scope)
         a = fn.node.args
         if a.vararg or a.kwarg or a.kwonlyargs:

@@ -4,6 +4,8 @@ turns a compile-time value into an IR atom where a runtime value is needed."""
 from __future__ import annotations
 
 import ast
+import copy
+import dataclasses
 import inspect
 import types
 
@@ -46,7 +48,14 @@ class ContainersMixin:
         items = {}
         for k, v in zip(node.keys, node.values):
             if k is None:
-                raise self.unsupported(node, "'**' in a dict literal", "list the keys")
+                # {**params, "b": b}: the entries of a dict whose keys are known
+                # while compiling, in order (later keys override earlier ones)
+                dv = self.expr(v)
+                if not isinstance(dv, DictVal):
+                    raise self.unsupported(node, "'**' in a dict literal of a dict whose keys "
+                                                 "are known only at run time", "list the keys")
+                items.update(dv.items)
+                continue
             kv = self.expr(k)
             if not isinstance(kv, Const):
                 raise self.unsupported(k, "a computed dict key", "use constant keys")
@@ -331,7 +340,53 @@ class TreesMixin:
                                    f"constructor computes on its fields: {exc}); build it "
                                    f"outside the differentiated function",
                              cls=S2SGradError) from None
+        made = getattr(self.top, "made_objects", None)
+        if made is None:
+            made = self.top.made_objects = {}
+        made[id(obj)] = obj            # (held: its id is not reused while compiling)
         return TreeObj(obj, values)
+
+    def set_field(self, base, attr, value, node):
+        """``p.b = v`` of a dataclass instance made in the function: a new
+        instance with the field changed replaces ``p`` wherever the function
+        holds it (names, containers, the calls being inlined), as Python's
+        one mutable object would be seen.  Refused where that cannot be
+        followed: an instance from outside (the caller's object would
+        change), frozen, a name that is not a field, a class with its own
+        ``__setattr__``, or an instance another object or a function value
+        holds."""
+        obj = base.obj
+        cls = type(obj)
+        what = f"assignment to the field .{attr} of a {cls.__name__}"
+        if id(obj) not in getattr(self.top, "made_objects", {}):
+            raise self.unsupported(node, f"{what} passed in or read from outside (the "
+                                         f"caller's object would change)",
+                                   "build a new one: dataclasses.replace(obj, field=value)")
+        if cls.__dataclass_params__.frozen:
+            raise self.error(node, f"cannot assign to field '{attr}' (the dataclass "
+                                   f"{cls.__name__} is frozen)", cls=S2SGradError)
+        if attr not in {f.name for f in dataclasses.fields(obj)} or \
+                cls.__setattr__ is not object.__setattr__:
+            raise self.unsupported(node, f"{what} (not a field, or the class defines "
+                                         f"__setattr__)", "assign declared fields only")
+        for env in self.envs():
+            for k, v in env.items():
+                if _holds_within(v, obj):
+                    raise self.unsupported(node, f"{what} that '{k.lstrip('$')}' holds "
+                                                 f"inside another object or a function "
+                                                 f"value", "change the object before "
+                                                           "putting it in another, or use "
+                                                           "dataclasses.replace")
+        values = dict(base.values)
+        new_obj = copy.copy(obj)
+        object.__setattr__(new_obj, attr, self.to_python(value, values, node))
+        self.top.made_objects[id(new_obj)] = new_obj
+        new = TreeObj(new_obj, values)
+        for env in self.envs():
+            for k, v in list(env.items()):
+                r = _replace_instance(v, obj, new)
+                if r is not v:
+                    env[k] = r
 
     def construct_namedtuple(self, cls, args, kwargs, node):
         """``Pair(w, b=...)`` of a namedtuple class: its fields as a Seq that
@@ -345,6 +400,41 @@ class TreesMixin:
         items = [v if isinstance(v, (Var, Const, Seq, DictVal, TreeObj))
                  else self.from_python(v, {}, node) for v in items]
         return Seq("tuple", items, fields=tuple(cls._fields), ntype=cls)
+
+    def namedtuple_member(self, base, name, args, kwargs, node, call=True):
+        """A method, property or ``_replace`` of a namedtuple class (``base``
+        a Seq that knows its class): the user's method inlined with self =
+        the tuple, as for a pytree class; None when the class defines no
+        such member (the caller refuses)."""
+        cls = base.ntype
+        if name == "_replace" and call and not args and \
+                all(k in base.fields for k in kwargs):
+            items = list(base.items)
+            for k, v in kwargs.items():
+                items[base.fields.index(k)] = v
+            return Seq(base.kind, items, base.fields, cls)
+        if (name.startswith("__") and name != "__call__") or name in base.fields:
+            return None
+        # only members the user's class body defines (not tuple's, nor the
+        # ones namedtuple generates: _make, _asdict, the field getters)
+        m = next((k.__dict__[name] for k in cls.__mro__
+                  if k not in (tuple, object) and name in k.__dict__ and
+                  getattr(k, "__module__", None) != "collections"), None)
+        if m is None or (isinstance(m, (types.FunctionType, classmethod, staticmethod)) and
+                         getattr(getattr(m, "__func__", m), "__module__", None)
+                         in ("collections", None)):
+            return None
+        if not call:
+            if isinstance(m, property) and isinstance(m.fget, types.FunctionType):
+                return self.inline(m.fget, [base], {}, node)
+            return None
+        if isinstance(m, types.FunctionType):
+            return self.inline(m, [base] + list(args), kwargs, node)
+        if isinstance(m, classmethod) and isinstance(m.__func__, types.FunctionType):
+            return self.inline(m.__func__, [Static(cls)] + list(args), kwargs, node)
+        if isinstance(m, staticmethod) and isinstance(m.__func__, types.FunctionType):
+            return self.inline(m.__func__, list(args), kwargs, node)
+        return None
 
     def tree_attr(self, base, attr, node):
         cls_attr = getattr(type(base.obj), attr, None)
@@ -386,3 +476,59 @@ class TreesMixin:
             holes = [Hole() for _ in new]
             return TreeObj(pytree.unflatten(td, holes), {h.id: a for h, a in zip(holes, new)})
         return atoms, td, build
+
+
+def _replace_instance(v, obj, new):
+    """``v`` with every TreeObj of the instance ``obj`` replaced by ``new``."""
+    if isinstance(v, TreeObj) and v.obj is obj:
+        return new
+    if isinstance(v, Seq):
+        items = [_replace_instance(i, obj, new) for i in v.items]
+        if any(a is not b for a, b in zip(items, v.items)):
+            return Seq(v.kind, items, v.fields, v.ntype)
+    elif isinstance(v, DictVal):
+        items = {k: _replace_instance(i, obj, new) for k, i in v.items.items()}
+        if any(items[k] is not v.items[k] for k in items):
+            return DictVal(items)
+    return v
+
+
+def _holds_within(v, obj, depth=0):
+    """``v`` holds the instance ``obj`` other than as a TreeObj of it in a
+    container (which :func:`_replace_instance` replaces): inside another
+    instance's fields, or in a lowering value of another kind (a partial's
+    bound arguments, a nested function's defaults)."""
+    if depth > 6 or isinstance(v, (Var, Const, Static, str, int, float, type(None))):
+        return False
+    if isinstance(v, TreeObj):
+        return v.obj is not obj and _in_python(v.obj, obj, 0)
+    if isinstance(v, Seq):
+        return any(_holds_within(i, obj, depth + 1) for i in v.items)
+    if isinstance(v, DictVal):
+        return any(_holds_within(i, obj, depth + 1) for i in v.items.values())
+    items = []
+    if isinstance(v, (list, tuple)):
+        items = list(v)
+    elif isinstance(v, dict):
+        items = list(v.values())
+    else:
+        for k in getattr(type(v), "__slots__", ()):
+            items.append(getattr(v, k, None))
+    return any((isinstance(i, TreeObj) and i.obj is obj) or _holds_within(i, obj, depth + 1)
+               for i in items)
+
+
+def _in_python(x, obj, depth):
+    """The Python object ``x`` (an instance's fields) reaches ``obj``."""
+    if x is obj:
+        return True
+    if depth > 6 or isinstance(x, (Hole, np.ndarray, str, int, float, type(None))):
+        return False
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return any(_in_python(getattr(x, f.name, None), obj, depth + 1)
+                   for f in dataclasses.fields(x))
+    if isinstance(x, (list, tuple)):
+        return any(_in_python(i, obj, depth + 1) for i in x)
+    if isinstance(x, dict):
+        return any(_in_python(i, obj, depth + 1) for i in x.values())
+    return any(_in_python(i, obj, depth + 1) for i in getattr(x, "__dict__", {}).values())

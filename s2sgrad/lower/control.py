@@ -7,6 +7,8 @@ as the loop they stand for)."""
 from __future__ import annotations
 
 import ast
+import copy
+import dataclasses
 
 
 from .. import schedules
@@ -14,7 +16,7 @@ from ..errors import S2SGradError, UnsupportedSyntaxError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
-from .values import (DictVal, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
+from .values import (DictVal, Hole, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
 from .syntax import (Rebindings, assigned_in, function_reads_of,
                      kept_then_written, loop_else_as_flag,
@@ -232,6 +234,36 @@ class ControlFlowMixin:
                 values[k] = sub[name]
             merged[name] = TreeObj(vals[0].obj, values)
             return
+        if all(isinstance(v, TreeObj) for v in vals) and type(vals[0].obj) is type(vals[1].obj):
+            # two versions of one object made in the function (p.b = v in a
+            # branch: corpus12), of one structure: merged leaf by leaf
+            made = getattr(self.top, "made_objects", {})
+            # (every name holding the same pair holds one merged object: q = p
+            # before the branch stays p after it)
+            memo = self.top.__dict__.setdefault("tree_merges", {})
+            pair = (id(blocks[0]), id(vals[0].obj), id(vals[1].obj))
+            if pair in memo:
+                merged[name] = memo[pair]
+                return
+            (a0, td0, build), (a1, td1, _) = (self.tree_leaves(v, node) for v in vals)
+            if td0 == td1 and len(a0) == len(a1):
+                leaves = []
+                for x0, x1 in zip(a0, a1):
+                    sub = {}
+                    if x0 is x1:
+                        sub[name] = x0
+                    else:
+                        self.merge_value(name, [x0, x1], blocks, outs, results, sub, node)
+                    leaves.append(sub[name])
+                merged[name] = memo[pair] = build(leaves)
+                if all(id(v.obj) in made for v in vals):
+                    made[id(merged[name].obj)] = merged[name].obj
+                return
+        if any(isinstance(v, TreeObj) for v in vals):
+            raise self.unsupported(node, f"'{name}' bound to objects of different classes or "
+                                         f"structures by the two sides of a branch decided at "
+                                         f"run time", "give the object's fields the same kinds "
+                                                      "of values on both sides")
         static = [v for v in vals if isinstance(v, (LocalFunction, Static))]
         if static:
             # a function or module bound on one side only: Python would raise
@@ -685,6 +717,9 @@ class ControlFlowMixin:
                 lw.env.clear()
                 lw.env.update(e0)
             extra += [n for n in leaked if n not in extra]
+        for n in getattr(self, "nonlocal_names", ()):
+            if n in self.env:               # a nonlocal name the loop carried: its result
+                self.write_nonlocal(n, self.env[n])
         if callers:
             # a write in the body that reached a caller's name the loop does
             # not carry (a second view of the array a helper writes through)
@@ -734,6 +769,62 @@ class ControlFlowMixin:
                 for _, slot in slots:
                     self.env.pop(slot, None)
 
+    def object_carry_slots(self, s, names):
+        """{name: ([(field, slot name)], template)} for the dataclass
+        instances among a loop's carries that are carried field by field:
+        made in the function (``set_field`` may change them), held by this
+        one name (not inside containers, other objects or function values);
+        the fields holding arrays or numbers are carries, the others must
+        stay as they are.  Others stay refused (:meth:`refuse_dict_carry`)."""
+        from .containers import _holds_within
+        out = {}
+        made = getattr(self.top, "made_objects", {})
+        for n in names:
+            v = self.env.get(n)
+            if not (isinstance(v, TreeObj) and id(v.obj) in made and
+                    dataclasses.is_dataclass(v.obj)):
+                continue
+            held = sum(1 for env in self.envs() for w in env.values()
+                       if isinstance(w, TreeObj) and w.obj is v.obj)
+            if held != 1 or any(_holds_within(w, v.obj) or
+                                (isinstance(w, (Seq, DictVal)) and _held_obj(w, v.obj))
+                                for env in self.envs() for w in env.values()):
+                continue
+            fields = _carried_fields(v.obj)
+            mine = {id(a) for a in self.object_slot_values(v, fields) if isinstance(a, Var)}
+            if any(id(a) in mine for env in self.envs() for w in env.values()
+                   if not (isinstance(w, TreeObj) and w.obj is v.obj) for a in _atoms_in(w)):
+                continue        # a field's array has other names (written through them?)
+            self.top.obj_slot_count = getattr(self.top, "obj_slot_count", 0) + 1
+            k = self.top.obj_slot_count
+            out[n] = ([(f, f"$obj{k}_{f} {n}") for f in fields], v.obj)
+        return out
+
+    def object_slot_values(self, v, fields):
+        """The values of the carried ``fields`` of the TreeObj ``v``."""
+        out = []
+        for f in fields:
+            x = getattr(v.obj, f)
+            out.append(v.values[x.id] if isinstance(x, Hole) else Const(x))
+        return out
+
+    def objects_of_slots(self, obj_slots, pop=False):
+        """Bind each carried object to an instance of its slots' current
+        values (``pop``: and drop the slot names, after the loop)."""
+        made = self.top.__dict__.setdefault("made_objects", {})
+        for n, (slots, template) in obj_slots.items():
+            obj = copy.copy(template)
+            values = {}
+            for f, slot in slots:
+                h = Hole()
+                object.__setattr__(obj, f, h)
+                values[h.id] = self.env[slot]
+            made[id(obj)] = obj
+            self.env[n] = TreeObj(obj, values)
+            if pop:
+                for _, slot in slots:
+                    self.env.pop(slot, None)
+
     def refuse_dict_carry(self, name, v, s):
         """A dict (or an object) that a loop run at run time changes: its
         items are compile-time entries, which a loop whose iterations are
@@ -774,6 +865,16 @@ class ControlFlowMixin:
             names.remove(n)
             for k, slot in slots:
                 self.env[slot] = self.env[n].items[k]
+                names.append(slot)
+        # a dataclass instance made in the function, held by this name only,
+        # whose fields the body assigns (st.m = ..., st.t += 1): one carry per
+        # array or number field, the object rebuilt from them in the body
+        obj_slots = self.object_carry_slots(s, names)
+        for n, (slots, _) in obj_slots.items():
+            names.remove(n)
+            for (f, slot), a in zip(slots, self.object_slot_values(self.env[n],
+                                                                   [f for f, _ in slots])):
+                self.env[slot] = a
                 names.append(slot)
         # a list literal bound to several names (other = hs) is one list: it
         # becomes one runtime list before the loop, so that the names stay
@@ -859,6 +960,7 @@ class ControlFlowMixin:
                 self.env[m] = self.env[n]
             hold_carries(dict(zip(params, cparams)))
             self.dicts_of_slots(dict_slots)
+            self.objects_of_slots(obj_slots)
             cond_block = Block([], cparams, [])
             holder = {}
             self.in_block(cond_block, lambda: holder.setdefault(
@@ -871,6 +973,7 @@ class ControlFlowMixin:
         self.env.update(zip(names, params))
         hold_carries({p_: p_ for p_ in params})
         self.dicts_of_slots(dict_slots)
+        self.objects_of_slots(obj_slots)
         # `for row in A:` with A written into (never rebound) in the body: the
         # rows are read from A's current version, as NumPy's iteration does
         for m, n in aliases.items():
@@ -890,6 +993,13 @@ class ControlFlowMixin:
         if has_break:
             self.env["$brk"] = Const(False)
         self.loop_depth += 1
+        written = self.top.__dict__.setdefault("written_in_place", set())
+        # (fields holding an array when the loop starts: a field holding a
+        # Python number has no other name, and ``st.k += 1`` on it is decided
+        # when the code runs, as for a name: in_place_update)
+        slot_params = {p_: n for n, p_, a in zip(names, params, inits)
+                       if n.startswith("$obj") and isinstance(a, Var)}
+        written -= set(slot_params)
         layout_roots = self.top.__dict__.setdefault("layout_roots", [])
         layout_mark = len(layout_roots)
 
@@ -922,9 +1032,33 @@ class ControlFlowMixin:
                 self.refuse_dict_carry(n, outer_env[n], s)
             for k, slot in slots:
                 self.env[slot] = v.items[k]
+        for p_ in slot_params:
+            if p_ in written:
+                # (one carry per field: a write into the field's array would
+                # also have to reach its other names in the loop)
+                field, owner = slot_params[p_].split("_", 1)[1].split(" ", 1)
+                cls = type(obj_slots[owner][1]).__name__
+                raise self.error(s, f"the {cls} object '{owner}' is changed in this loop by "
+                                    f"writing in place into its array field '{field}', which "
+                                    f"s2sgrad carries as its own value; rebind the field "
+                                    f"instead ({owner}.{field} = {owner}.{field} + v)",
+                                 cls=UnsupportedSyntaxError,
+                                 construct="in-place write into a field of an object a loop "
+                                           "carries")
+        for n, (slots, template) in obj_slots.items():
+            v = self.env.get(n)
+            fields = [f for f, _ in slots]
+            if not (isinstance(v, TreeObj) and type(v.obj) is type(template) and
+                    all(isinstance(getattr(v.obj, f), Hole) or
+                        type(getattr(v.obj, f)) in (int, float) for f in fields) and
+                    all(getattr(v.obj, f.name) is getattr(template, f.name)
+                        for f in dataclasses.fields(template) if f.name not in fields)):
+                self.refuse_dict_carry(n, outer_env[n], s)
+            for (f, slot), a in zip(slots, self.object_slot_values(v, fields)):
+                self.env[slot] = a
         leaked = [n for n, v in self.env.items()
                   if (not n.startswith("$") or n.startswith(LIVE_PREFIX)) and n not in names and n not in targets
-                  and n not in dict_slots
+                  and n not in dict_slots and n not in obj_slots
                   and n not in aliases and n in outer_env and outer_env[n] is not v and
                   not (isinstance(v, (Seq, DictVal, TreeObj)) and
                        _same_value(_replace_atoms(v, back), outer_env[n]))]
@@ -968,6 +1102,7 @@ class ControlFlowMixin:
             self.env[n] = o
         hold_carries(dict(zip(params, outs)))
         self.dicts_of_slots(dict_slots, pop=True)
+        self.objects_of_slots(obj_slots, pop=True)
         # the calls being inlined: a caller's name (or container) holding an
         # array or list this loop of a helper carries in place (lst.append(v),
         # y[i] = v on the caller's objects) holds the loop's output after it
@@ -1219,3 +1354,24 @@ def _held(w, v, depth=0) -> int:
     if isinstance(w, DictVal):
         return sum(_held(i, v, depth + 1) for i in w.items.values())
     return 0
+
+
+def _carried_fields(obj):
+    """The fields of a dataclass instance (made in the function) a loop
+    carries: those holding an array or a number (a Hole, an int, a float)."""
+    return [f.name for f in dataclasses.fields(obj)
+            if isinstance(getattr(obj, f.name), Hole) or
+            type(getattr(obj, f.name)) in (int, float)]
+
+
+def _held_obj(w, obj, depth=0) -> bool:
+    """The container ``w`` holds a TreeObj of the instance ``obj``."""
+    if isinstance(w, TreeObj):
+        return w.obj is obj
+    if depth > 50:
+        return True
+    if isinstance(w, Seq):
+        return any(_held_obj(i, obj, depth + 1) for i in w.items)
+    if isinstance(w, DictVal):
+        return any(_held_obj(i, obj, depth + 1) for i in w.items.values())
+    return False

@@ -100,11 +100,20 @@ class ExpressionsMixin:
                     a = self.em.call(P.get("not_a_count"), a, where=where)
                 else:
                     b = self.em.call(P.get("not_a_count"), b, where=where)
+        if isinstance(op, ast.BitOr) and isinstance(a, DictVal) and isinstance(b, DictVal):
+            return DictVal({**a.items, **b.items})        # d | e: a new dict (Python 3.9)
         name = BINOPS.get(type(op))
         if name is None:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
                                    "use the equivalent NumPy function")
         return self.apply(P.get(name), [a, b], {}, node)
+
+    def expr_NamedExpr(self, node):
+        """``(z := value)``: binds z (in a comprehension, the enclosing
+        function's z, as PEP 572) and gives the value."""
+        value = self.expr(node.value)
+        self.bind(node.target, value)
+        return value
 
     def expr_UnaryOp(self, node):
         v = self.expr(node.operand)
@@ -311,6 +320,10 @@ class ExpressionsMixin:
             return self.apply(prim, [base], {}, node, spelling=("attr", attr))
         if isinstance(base, Seq) and base.fields and attr in base.fields:
             return base.items[base.fields.index(attr)]
+        if isinstance(base, Seq) and base.fields and base.ntype is not None:
+            out = self.namedtuple_member(base, attr, (), {}, node, call=False)
+            if out is not None:         # a property of the user's namedtuple class
+                return out
         if isinstance(base, TreeObj):
             return self.tree_attr(base, attr, node)
         if isinstance(base, FrozenDist):            # d.logpdf of a frozen distribution

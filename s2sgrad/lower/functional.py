@@ -448,3 +448,68 @@ def _b_itemgetter(lw, args, kwargs, node):
 BUILTIN_CALLS[id(functools.partial)] = (functools.partial, _b_partial)
 BUILTIN_CALLS[id(operator.itemgetter)] = (operator.itemgetter, _b_itemgetter)
 BUILTIN_CALLS[id(_getitems)] = (_getitems, _b_getitems)
+
+
+# ---------------------------------------------------------------- np.polynomial classes
+
+
+def _series_at(c, x, off=0.0, scl=1.0, val=None):
+    """``Chebyshev(c, domain, window)(x)``: NumPy maps x from the domain to
+    the window (``polyutils.mapdomain``: off + scl * x) and evaluates."""
+    return val(off + scl * x, c)
+
+
+def _b_series_at(lw, args, kwargs, node):
+    c, x = args
+    xm = lw.apply(P.get("add"), [kwargs["off"], lw.apply(P.get("multiply"),
+                                                         [kwargs["scl"], x], {}, node)], {}, node)
+    return lw.call_value(kwargs["val"], [xm, c], {}, node)
+
+
+BUILTIN_CALLS[id(_series_at)] = (_series_at, _b_series_at)
+
+
+def _b_series_class(cls, val):
+    def handler(lw, args, kwargs, node):
+        """``np.polynomial.Polynomial(c)`` (and Chebyshev, Legendre, Hermite,
+        HermiteE, Laguerre) with a domain and window known while compiling:
+        the object, called on x, is ``<kind>val(off + scl * x, c)`` (a copy of
+        c, 1-d, as NumPy's object holds).  Its other methods are not followed."""
+        import inspect
+        try:
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise lw.error(node, f"{cls.__name__}(): {exc}", cls=S2SGradError) from None
+        a = bound.arguments
+        ends = []
+        for k in ("domain", "window"):
+            v = a.get(k, Const(None))
+            if isinstance(v, Const) and v.value is None:
+                ends.append(getattr(cls, k))
+            elif isinstance(v, Seq) and all(isinstance(i, Const) for i in v.items):
+                ends.append([i.value for i in v.items])
+            elif isinstance(v, Const) and isinstance(v.value, (tuple, list, np.ndarray)):
+                ends.append(v.value)
+            else:
+                raise lw.unsupported(node, f"{cls.__name__}() with a {k} computed at run time",
+                                     f"pass constant {k} bounds, or call "
+                                     f"np.polynomial.{val.__module__.split('.')[-1]}."
+                                     f"{val.__name__} on the mapped x")
+        off, scl = np.polynomial.polyutils.mapparms(*ends)
+        coef = lw.materialize(a["coef"], node)
+        coef = lw.apply(P.get("require_ndim"), [lw.apply(P.get("copy"), [coef], {}, node)],
+                        {"ndim": Const(1), "what": Const(f"{cls.__name__}'s coefficients")},
+                        node)
+        return Partial(Static(_series_at), [coef], {"off": Const(float(off)),
+                                                    "scl": Const(float(scl)),
+                                                    "val": Static(val)})
+    return handler
+
+
+for _cls, _val in ((np.polynomial.Polynomial, np.polynomial.polynomial.polyval),
+                   (np.polynomial.Chebyshev, np.polynomial.chebyshev.chebval),
+                   (np.polynomial.Legendre, np.polynomial.legendre.legval),
+                   (np.polynomial.Hermite, np.polynomial.hermite.hermval),
+                   (np.polynomial.HermiteE, np.polynomial.hermite_e.hermeval),
+                   (np.polynomial.Laguerre, np.polynomial.laguerre.lagval)):
+    BUILTIN_CALLS[id(_cls)] = (_cls, _b_series_class(_cls, _val))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import sys
@@ -20,7 +21,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
-from .values import DictVal, LocalFunction, Seq, Static
+from .values import DictVal, LocalFunction, Seq, Static, TreeObj
 from .syntax import REFUSED, late_generators, maybe_lazy_call, snippet
 
 
@@ -252,6 +253,20 @@ class StatementsMixin:
                                       f"{part} part of an array's memory)",
                                    f"build the new value and rebind the name: for "
                                    f"{z}.{part} += v write {hint}")
+        if isinstance(s.target, ast.Attribute) and isinstance(s.target.value, ast.Name):
+            base = self.load_name(s.target.value)
+            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+                # st.t += 1, st.m += g of a dataclass made in the function: an
+                # array field is updated in place (its other names see it), and
+                # the field holds the new value
+                cur = self.expr(ast.copy_location(ast.Attribute(
+                    value=s.target.value, attr=s.target.attr, ctx=ast.Load()), s.target))
+                rhs = self.expr(s.value)
+                new = self.kept_in_place(cur, self.binop(s.op, cur, rhs, s), "", s)
+                if isinstance(cur, Var) and isinstance(new, Var):
+                    new = self.in_place_update(cur, new, "", s)
+                self.set_field(self.load_name(s.target.value), s.target.attr, new, s.target)
+                return
         if not isinstance(s.target, ast.Name):
             raise self.unsupported(s, "augmented assignment to this target",
                                    "assign to a plain variable name")
@@ -315,6 +330,30 @@ class StatementsMixin:
             else:
                 raise self.unsupported(t, "'del' of this target", "delete only local names")
 
+    def stmt_Nonlocal(self, s):
+        """``nonlocal total`` in a nested function being inlined: its
+        assignments to ``total`` reach the enclosing function's name
+        (``write_nonlocal``), which it must have."""
+        owner = getattr(self, "closure_owner", None)
+        missing = [n for n in s.names if owner is None or
+                   all(n not in lw.env for lw in _closure_chain(owner))]
+        if missing:
+            what, msg = REFUSED[ast.Nonlocal]
+            raise self.error(s, msg if owner is None else
+                             f"no binding for nonlocal '{missing[0]}' in the enclosing "
+                             f"function (assign it before the nested function is called)",
+                             construct=what)
+
+    def write_nonlocal(self, name, value):
+        """An assignment to a ``nonlocal`` name: the enclosing functions'
+        binding of it (up to the one whose own name it is) sees the value,
+        as Python's shared cell does."""
+        for lw in _closure_chain(self.closure_owner):
+            if name in lw.env or name in lw.local_names:
+                lw.env[name] = value
+            if name in lw.local_names:
+                break
+
     def stmt_Assert(self, s):
         pass  # assertions check inputs; they do not change the value differentiated
 
@@ -322,12 +361,20 @@ class StatementsMixin:
         if isinstance(target, ast.Name):
             self.name_value(value, target.id)
             self.env[target.id] = value
+            if target.id in getattr(self, "nonlocal_names", ()):
+                self.write_nonlocal(target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             stars = [k for k, e in enumerate(target.elts) if isinstance(e, ast.Starred)]
             if stars:
                 # a, *rest = xs of a sequence whose length is known while compiling
                 if isinstance(value, Const) and isinstance(value.value, (tuple, list)):
                     value = Seq("tuple", [Const(v) for v in value.value])
+                if len(stars) == 1 and isinstance(value, Var) and self.is_plain_array(value):
+                    self.bind_in_turn([t.value if isinstance(t, ast.Starred) else t
+                                       for t in target.elts],
+                                      self.unpack_starred(value, len(target.elts), stars[0],
+                                                          target))
+                    return
                 if not isinstance(value, Seq) or len(stars) > 1:
                     raise self.unsupported(target, "starred assignment from a value whose "
                                                    "length is not known while compiling",
@@ -348,6 +395,10 @@ class StatementsMixin:
         elif isinstance(target, ast.Subscript):
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
+            base = self.expr(target.value)
+            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+                self.set_field(base, target.attr, value, target)
+                return
             raise self.unsupported(
                 target, f"assignment to the attribute .{target.attr} (s2sgrad does not follow "
                         f"writes to attributes: of an array, such as .real, .imag or .shape, "
@@ -386,9 +437,48 @@ class StatementsMixin:
                 raise self.error(node, f"cannot unpack {len(value.items)} values into {n} names",
                                  cls=S2SGradError)
             return value.items
+        if isinstance(value, Const):
+            try:
+                length = len(value.value)
+            except TypeError:
+                length = None
+            if length is not None and length != n:
+                raise self.error(node, f"cannot unpack {length} values into {n} names",
+                                 cls=S2SGradError)
         if isinstance(value, (Var, Const)):
+            if isinstance(value, Var):
+                # its length is known when the code runs: Python's check
+                self.em.call(P.get("check_unpack_length"), value, n=Const(n),
+                             where=Const(f"{self.src.filename}:{node.lineno}"))
             return [self.getitem(value, i) for i in range(n)]
         raise self.error(node, "cannot unpack this value", cls=S2SGradError)
+
+    def is_plain_array(self, v):
+        """``v`` is an array (not a list built at run time, a scalar or a
+        sequence passed as data)."""
+        sh = P.shape_of(v)
+        return sh is not LIST and sh is not P.SCALAR and not self.top.may_be_sequence(v)
+
+    def unpack_starred(self, value, n, k, node):
+        """``a, *rest, z = x`` of an array: ``x[0]``, ..., the list of the
+        rows between (views of ``x``, as Python's iteration gives them) and
+        ``x[-1]``, ...; the length is checked when the code runs."""
+        self.em.call(P.get("check_unpack_length"), value, n=Const(n - 1), star=Const(True),
+                     where=Const(f"{self.src.filename}:{node.lineno}"))
+        after = n - 1 - k
+        head = [self.getitem(value, i) for i in range(k)]
+        tail = [self.getitem(value, i - after) for i in range(after)]
+        stop = None if after == 0 else -after
+        middle = self.apply_getitem(value, slice(k or None, stop), [], node)
+        rows = self.apply(P.get("unstack"), [middle], {"axis": Const(0)}, node)
+        return head + [rows] + tail
+
+
+def _closure_chain(lw):
+    """``lw`` and the functions enclosing it (nested functions being inlined)."""
+    while lw is not None:
+        yield lw
+        lw = getattr(lw, "closure_owner", None)
 
 
 _AUG_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",

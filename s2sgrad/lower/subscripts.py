@@ -267,6 +267,16 @@ class SubscriptsMixin:
             if out is not None:
                 self.top.list_items.add(out)     # may share memory with anything
                 return out
+            if isinstance(template, slice):
+                # hs[1:-1]: a new list object holding the same items
+                bounds = [Const(b) if b is None or isinstance(b, int) else
+                          parts[b.k] if isinstance(b, Slot) else None
+                          for b in (template.start, template.stop, template.step)]
+                if all(b is not None for b in bounds):
+                    out = self.em.call(P.get("list_slice"), base, *bounds)
+                    self.top.alias.inherit_unknown(out, base)
+                    self.list_origin()[out] = out
+                    return out
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})

@@ -34,8 +34,9 @@ REFUSED = {
     ast.AsyncFor: ("async for", "cannot differentiate through 'async for' loops"),
     ast.Global: ("global", "'global' statements are not supported; pass the value as an "
                            "argument instead"),
-    ast.Nonlocal: ("nonlocal", "'nonlocal' statements are not supported; pass the value as "
-                               "an argument instead"),
+    ast.Nonlocal: ("nonlocal", "'nonlocal' is supported in a function nested in the "
+                               "differentiated function (or in a helper it calls) only; "
+                               "pass the value as an argument instead"),
     ast.ClassDef: ("class", "class definitions inside a differentiated function are not "
                             "supported; define the class at module level"),
     ast.Raise: ("raise", "'raise' is not supported inside a differentiated function; "
@@ -452,6 +453,20 @@ def assigned_names(fn_node):
                 names.add(n.id)
             elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(n.name)
+    return names
+
+
+def declared_nonlocal(fn_node):
+    """Names a ``nonlocal`` statement of the function (not of functions
+    nested in it) declares."""
+    names = set()
+    if isinstance(fn_node, ast.Lambda):
+        return names
+    for s in fn_node.body:
+        for n in _preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+                                    ast.ClassDef) + COMPREHENSIONS):
+            if isinstance(n, ast.Nonlocal):
+                names.update(n.names)
     return names
 
 

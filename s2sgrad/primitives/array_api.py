@@ -226,6 +226,46 @@ def_linear_helper("unreduceat", runtime.unreduceat, "g, array, indices, /, axis=
                   doc="runtime helper: the adjoint of np.add.reduceat.")
 
 
+# np.maximum/minimum/multiply.reduceat: each output's segment gathered into
+# a row padded with the ufunc's identity (reduceat_table/_mask: positions
+# known at run time), then np.max/np.min/np.prod of the rows -- their rules
+# (ties, zeros) on the segment's own entries; the padding gets nothing.
+defprim("reduce_identity", runtime.reduce_identity, sig="array, /, ufunc='maximum'",
+        pyname="reduce_identity", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: the identity of np.maximum/minimum/multiply in the array's "
+            "dtype.")
+
+
+defprim("reduceat_table", runtime.reduceat_table, sig="array, indices, /, axis=0",
+        pyname="reduceat_table", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: the positions of each segment of a reduceat, padded rows.")
+defprim("reduceat_mask", runtime.reduceat_mask, sig="array, indices, /, axis=0",
+        pyname="reduceat_mask", nondiff=True, shape=shape_fresh,
+        doc="runtime helper: which entries of reduceat_table are positions.")
+
+
+def _ufunc_reduceat(name, red):
+    def expand(em, array, indices, axis=None, dtype=None, out=None):
+        _refuse_options(f"np.{name}.reduceat", out=out, dtype=dtype)
+        ax = _opt(axis, 0)
+        table = em.call("reduceat_table", array, indices, axis=ax)
+        mask = em.call("reduceat_mask", array, indices, axis=ax)
+        moved = em.moveaxis(array, source=ax, destination=-1)
+        rows = em.take(moved, table, axis=-1)                     # (..., n_out, L)
+        fill = em.call("reduce_identity", array, ufunc=name)
+        rows = em.where(mask, rows, fill)
+        return em.moveaxis(getattr(em, red)(rows, axis=-1), source=-1, destination=ax)
+    return expand
+
+
+for _name, _red in (("maximum", "max"), ("minimum", "min"), ("multiply", "prod")):
+    _p = defprim(f"{_name}_reduceat", None, sig="array, indices, /, axis=0, dtype=None, out=None",
+                 expand=_ufunc_reduceat(_name, _red),
+                 doc=f"np.{_name}.reduceat: np.{_red} of each segment (gathered, padded "
+                     f"with the identity).")
+    register_method(getattr(np, _name), "reduceat", _p)
+
+
 # Binary ufuncs' other reductions, restated with primitives (axis 0 by
 # default, as NumPy):
 #   np.logaddexp.reduce / np.logaddexp2.reduce: a log-sum-exp shifted by the
@@ -273,6 +313,29 @@ def _logaddexp_reduce(base2):
     return expand
 
 
+def _hypot_reduce(em, array, axis=None, dtype=None, out=None, keepdims=None, initial=None,
+                  where=None):
+    """np.hypot.reduce: sqrt of the sum of squares scaled by the largest
+    magnitude (held constant: it cancels in the derivative, x / result), so
+    large values do not overflow, as NumPy's hypot; an infinite entry gives
+    inf even next to a NaN (C's hypot), all zeros give 0 (derivative 0, as
+    np.hypot's at the origin)."""
+    _refuse_options("np.hypot.reduce", out, initial, where, dtype)
+    ax = _reduce_axis(axis)
+    kw = {} if ax is None else {"axis": ax}
+    keep = bool(_opt(keepdims, False))
+    m = em.stop_gradient(em.max(em.absolute(array), keepdims=True, **kw))
+    scale = em.where(em.logical_and(em.greater(m, 0.0), em.isfinite(m)), m, 1.0)
+    total = em.sum(em.square(em.divide(array, scale)), keepdims=True, **kw)
+    # (all zeros: 0, and derivative 0 there, as np.hypot's at the origin)
+    zero = em.equal(total, 0.0)
+    res = em.where(zero, 0.0, em.multiply(scale, em.sqrt(em.where(zero, 1.0, total))))
+    res = em.where(em.any(em.isinf(array), keepdims=True, **kw), np.inf, res)
+    if not keep:
+        res = em.squeeze(res, **({"axis": ax} if ax is not None else {}))
+    return res
+
+
 def _fold_reduce(divide):
     what = f"np.{'divide' if divide else 'subtract'}.reduce"
 
@@ -308,7 +371,7 @@ def _fold_accumulate(divide):
 
 
 for _uf, _expand in ((np.logaddexp, _logaddexp_reduce(False)),
-                     (np.logaddexp2, _logaddexp_reduce(True)),
+                     (np.logaddexp2, _logaddexp_reduce(True)), (np.hypot, _hypot_reduce),
                      (np.subtract, _fold_reduce(False)), (np.divide, _fold_reduce(True))):
     _p = defprim(f"{_uf.__name__}_reduce", None, sig=_RED_SIG, expand=_expand,
                  doc=f"np.{_uf.__name__}.reduce (axis 0 by default).")
@@ -521,6 +584,50 @@ _composite("polyval", np.polyval, "p, x, /", _polyval,
 _composite("polynomial_polyval", np.polynomial.polynomial.polyval, "x, c, /, tensor=True",
            _pn_polyval, "np.polynomial.polynomial.polyval: the coefficients (lowest power "
            "first) against x[..., None] ** powers, summed (tensordot for tensor=True).")
+
+
+# np.polynomial.<kind>.<kind>val(x, c) for the Chebyshev, Legendre, Hermite
+# (both) and Laguerre bases: c against the basis at x, NumPy's own
+# <kind>vander, whose derivative in x is the vander of the bases' derivatives
+# (series_vander's m: the order, raised by each derivative).
+
+def _sv_vjp(em, g, out, x, n, kind=None, m=None):
+    d = em.call("series_vander", x, n, kind=_opt(kind, "polynomial"), m=_opt(m, 0) + 1)
+    return [em.sum(em.multiply(g, d), axis=-1), None]
+
+
+def _sv_jvp(em, dots, out, x, n, kind=None, m=None):
+    if dots[0] is None:
+        return None
+    d = em.call("series_vander", x, n, kind=_opt(kind, "polynomial"), m=_opt(m, 0) + 1)
+    return em.multiply(em.expand_dims(dots[0], axis=-1), d)
+
+
+defprim("series_vander", runtime.series_vander, sig="x, n, /, kind='polynomial', m=0",
+        pyname="series_vander", vjp=_sv_vjp, jvp=_sv_jvp, shape=shape_fresh,
+        doc="runtime helper: the basis polynomials of np.polynomial.<kind> (or their m-th "
+            "derivatives) at x, NumPy's <kind>vander (chebval, legval, hermval, hermeval, "
+            "lagval).")
+
+
+def _series_val(kind):
+    def expand(em, x, c, tensor=None):
+        # as np.polynomial.polynomial.polyval (_pn_polyval), the basis at x in
+        # place of the powers
+        V = em.call("series_vander", x, em.len(c), kind=kind)
+        cm = em.moveaxis(c, source=0, destination=-1)
+        if _opt(tensor, True):
+            return em.tensordot(cm, V, axes=((-1,), (-1,)))
+        return em.sum(em.multiply(cm, V), axis=-1)
+    return expand
+
+
+for _kind, _pre in (("chebyshev", "cheb"), ("legendre", "leg"), ("hermite", "herm"),
+                    ("hermite_e", "herme"), ("laguerre", "lag")):
+    _composite(f"{_pre}val", getattr(getattr(np.polynomial, _kind), f"{_pre}val"),
+               "x, c, /, tensor=True", _series_val(_kind),
+               f"np.polynomial.{_kind}.{_pre}val: the coefficients (first axis) against "
+               f"the basis at x ({_pre}vander), summed (tensordot for tensor=True).")
 
 
 # np.ediff1d, np.logspace, np.geomspace, np.resize, np.polyfit: restated

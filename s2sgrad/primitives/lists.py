@@ -62,6 +62,23 @@ defprim("list_index_add", runtime.list_index_add, sig="g, xs, k, /", pyname="lis
         shape=_list_shape)
 
 
+# xs[a:b:c] of a runtime list: a new list of the same items; its adjoint
+# puts the cotangents back at the positions taken (zeros elsewhere)
+defprim("list_slice", runtime.list_slice, sig="xs, start=None, stop=None, step=None, /",
+        pyname="list_slice",
+        vjp=lambda em, g, out, xs, *b: [em.call("list_slice_add", g, xs, *b)] + [None] * len(b),
+        jvp=lambda em, dots, out, xs, *b: (em.call("list_slice", dots[0], *b)
+                                           if dots[0] is not None else None),
+        shape=_list_shape, doc="xs[start:stop:step] of a runtime list")
+defprim("list_slice_add", runtime.list_slice_add,
+        sig="g, xs, start=None, stop=None, step=None, /", pyname="list_slice_add",
+        vjp=lambda em, h, out, g, xs, *b: [em.call("list_slice", h, *b), None] +
+        [None] * len(b),
+        jvp=lambda em, dots, out, g, xs, *b: (em.call("list_slice_add", dots[0], xs, *b)
+                                              if dots[0] is not None else None),
+        shape=_list_shape, doc="runtime helper: the adjoint of a runtime list's slice")
+
+
 def _append_stmt(cg, e, indent):
     from ..codegen import _to_source
     xs, x = e.args

@@ -95,6 +95,17 @@ defprim("not_a_count", runtime.not_a_count, sig="n, /, where=''", pyname="not_a_
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
         doc="runtime helper: n, checked to be an ndarray (a list literal times an int "
             "would repeat the list).")
+# check_unpack_length(x, n, star, where): nothing, or Python's error of
+# ``a, b = x`` / ``a, *rest, b = x`` when x's length does not fit the names
+# (lower.statements.unpack).  An effect, dropped by specialisation when x's
+# shape is known.
+CHECK_UNPACK_LENGTH = defprim("check_unpack_length", runtime.check_unpack_length,
+                              sig="x, /, n=0, star=False, where=''",
+                              pyname="check_unpack_length", nondiff=True, nouts=0,
+                              shape=lambda args, kwargs: None,
+                              doc="runtime helper: Python's length check of a tuple "
+                                  "assignment from a value whose length is known at run time.")
+CHECK_UNPACK_LENGTH.effect = True
 runtime.DATA_REFUSED_ERROR = DataRefusedError
 _runtime_numpy.DATA_REFUSED_ERROR = DataRefusedError
 # snapshot(x): a copy of a NumPy array, anything else as it is (reverse.split_vjp:
