@@ -101,6 +101,17 @@ _INPLACE = [
     "m = W.mean(axis=0)\nW[0] = m * x[:3]",
 ]
 
+# loops with in-place updates (composed, export, guards programs)
+_INPLACE_LOOPS = [
+    "for t in range(3):\n    W[t] *= np.cos(x[t] * 0.5)\n    x = x + 0.1 * W[t, 0]",
+    "acc = np.zeros(3)\nfor r in W:\n    acc += r * x[:3]\n    r *= 0.9\ns = s + np.sum(acc ** 2)",
+    "B = W.T.copy()\nfor t in range(2):\n    B = B @ W * 0.5\n    B.T[t] += x[:3]\ns = s + np.sum(B * B) * 0.1",
+    "k = 0\nwhile k < 3:\n    x[k] = x[k] * W[k, k] + 0.1\n    k += 1",
+    "for t in range(4):\n    if t == 2:\n        continue\n    v = W.reshape(9)[t::3]\n    v += 0.1 * x[:3]",
+    "hs = []\nh = x[:3] * 1.0\nfor t in range(3):\n    h = np.tanh(W @ h)\n    hs.append(h)\n"
+    "H = np.stack(hs)\nH[1] *= 2.0\ns = s + np.sum(H * H)",
+]
+
 _RETURN_SCALAR = "return s + np.sum(np.sin(W) * W) + np.sum(x ** 2 * np.cos(x)) + np.sum(W @ x[:3]) * 0.3"
 _RETURN_VECTOR = "return np.sin(W) @ x[:3] + s * x[:3] + np.tanh(W[1])"
 
@@ -120,6 +131,32 @@ _BUFFERS = [
     "s = s + np.sum(np.exp(np.log1p(W * W)).reshape(9)[2:7])",
     "n_ = np.linalg.norm(x) + 1.0\nx = x / n_",
 ]
+
+# the same kind of chains on arrays of 720 kB (x (90000,), W (300, 300)):
+# specialised code deletes large dead arrays (codegen.DEL_BYTES) and reuses
+# their buffers; checked by directional differences
+_BIG = [
+    "y = x * 1.0\ny[1:] += 0.5 * y[:-1]\ns = s + np.sum(y * np.sin(y)) * 1e-3",
+    "u = W.reshape(-1)\nu[::2] += np.sin(x[0])",
+    "np.multiply(W, 0.9, out=W)",
+    "W = W.T",
+    "z = W.reshape(-1) * x\nz[::-1] -= x * 0.5\ns = s + np.sum(z ** 2) * 1e-4",
+    "t = np.tanh(W).ravel()\nt[::3] = x[::3] ** 2\nW = t.reshape(W.shape)",
+    "a = np.exp(0.5 * np.sin(x))\nb = a.reshape(W.shape) * W\nc = b.T.copy()\nc += b\nW = np.tanh(c)",
+    "e = np.sin(W)\nf_ = e.reshape(-1)\ng = f_[::-1].reshape(W.shape)\ng = g * W\nW = g + e.T",
+    "h = np.cos(W)\nnp.multiply(h, 0.3, out=h)\nh += 1.0\nW = h[::-1, ::-1] * W",
+    "k = x * 2.0\nl_ = k * k\nm_ = l_ + k\nnp.sqrt(m_ * m_ + 1.0, out=m_)\nx = x + m_ * 0.01",
+    "x[::2] *= 1.2",
+    "x += 0.1 * np.mean(W)",
+    "m = W.mean(axis=0)\nW[0] = m",
+    "W[:, 1] += x[:W.shape[0]]",
+    "s = s + np.sum(np.exp(0.3 * np.sin(W))) * 1e-3",
+    "r_ = np.empty(W.shape)\nr_[...] = W\nr_ *= r_\nW = W + 0.1 * r_",
+    "w_ = np.concatenate([x, W.reshape(-1)])\nw_ = w_.reshape(2, -1)\nw_[1] *= np.tanh(w_[0])\nx = w_[1] * 1.0",
+    "q = np.tanh(x).reshape(W.shape) @ W[:, :5]\ns = s + np.sum(q * q) * 1e-4",
+    "for t in range(3):\n    W[t::3] *= np.cos(x[t])\n    x = x * 0.9 + 0.01 * np.sin(W.reshape(-1))",
+]
+_RETURN_BIG = "return s + np.sum(np.sin(W) * W) * 1e-3 + np.sum(x ** 2 * np.cos(x)) * 1e-3"
 
 _LOOP_BODY = [
     "A[t % 3] += 0.3 * np.sin(x[:3])",
@@ -237,6 +274,8 @@ def program(seed):
     r = random.Random(seed)
     if fam in ("composed", "export", "guards"):
         lines = ["s = 0.0"] + [r.choice(_INPLACE) for _ in range(r.randint(2, 5))]
+        if r.random() < 0.5:
+            lines.insert(r.randint(1, len(lines)), r.choice(_INPLACE_LOOPS))
         if fam == "guards" and r.random() < 0.5:
             lines.append("if flag:\n    s = s + np.sum(np.cos(x))")
         body = _body(lines)
@@ -247,14 +286,21 @@ def program(seed):
         if fam == "export":
             opts["kind"] = r.choice(["value_and_grad", "grad", "hvp", "jacobian", "vjp"])
         return fam, src, opts
+    if fam == "buffers" and (seed // 7) % 2:
+        lines = ["s = 0.0"] + [r.choice(_BIG) for _ in range(r.randint(4, 8))]
+        return fam, "def f(x, W):\n" + _body(lines) + "    " + _RETURN_BIG + "\n", {"big": True}
     if fam == "buffers":
         pool = _BUFFERS + _INPLACE
         lines = ["s = 0.0"] + [r.choice(pool) for _ in range(r.randint(4, 8))]
         return fam, "def f(x, W):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n", {}
     if fam == "checkpoint":
         loop = [r.choice(_LOOP_BODY) for _ in range(r.randint(2, 5))]
+        head = "for t in RANGE:\n"
+        if (seed // 7) % 2:
+            # a while loop (its trip count found by running it) of the same body
+            head = "t = -1\nwhile t < n - 1:\n    t += 1\n"
         lines = ["s = 0.0", r.choice(["A = W * 1.0", "A = W.copy()", "A = np.tanh(W)"]),
-                 "for t in RANGE:\n" + _body(loop).rstrip("\n"),
+                 head + _body(loop).rstrip("\n"),
                  "s = s + np.sum(A * np.sin(W)) + np.sum(A[1] * x[:3])"]
         src = "def f(x, W, n):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n"
         return fam, src, {}
@@ -559,6 +605,46 @@ def _export(ns, seed, opts, filename):
     return "ok"
 
 
+def _directional(f, args, grads, seed, what):
+    """grads . d against central differences along random directions d (two
+    steps that must agree, else 'invalid')."""
+    rng = np.random.default_rng(seed)
+    for i, g in enumerate(grads):
+        d = rng.normal(size=np.shape(args[i]))
+        fds = []
+        for eps in (1e-6, 1e-4):
+            vals = []
+            for sign in (1.0, -1.0):
+                a = list(args)
+                a[i] = args[i] + sign * eps * d
+                vals.append(float(_numpy(f, a)))
+            fds.append((vals[0] - vals[1]) / (2 * eps))
+        if abs(fds[0] - fds[1]) > 1e-4 * max(1.0, abs(fds[0])):
+            raise Invalid
+        got = float(np.sum(g * d))
+        if abs(got - fds[0]) > 1e-6 * max(1.0, abs(fds[0])) + 1e-7 * np.sum(np.abs(g * d)):
+            raise Failure(f"{what}: gradient in argument {i} along a direction: {got!r} vs "
+                          f"differences {fds[0]!r}")
+
+
+def _buffers_big(ns, seed):
+    f = ns["f"]
+    rng = np.random.default_rng(seed)
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    for k in range(2):
+        x = rng.normal(size=90000) * 0.6
+        W = rng.normal(size=(300, 300)) * 0.4
+        want = _numpy(f, (x, W))
+        if not np.isfinite(want):
+            raise Invalid
+        kept = (x.copy(), W.copy())
+        v, g = vg(x, W)
+        _unchanged((x, W), kept, f"call {k}")
+        value_close(v, want, f"call {k}")
+        _directional(f, (x, W), g, seed + k, f"call {k}")
+    return "ok"
+
+
 def _buffers(ns, seed):
     f = ns["f"]
     x, W = _point(seed)
@@ -597,7 +683,8 @@ def _checkpoint(src, seed, verbose):
     f = plain["f"]
     fns = [(s, s2sgrad.value_and_grad(f, wrt=(0, 1), checkpoint=_schedule(s)))
            for s in _SCHEDULES]
-    fns.append(("checkpointed()", s2sgrad.value_and_grad(marked["f"], wrt=(0, 1))))
+    if "RANGE" in src:
+        fns.append(("checkpointed()", s2sgrad.value_and_grad(marked["f"], wrt=(0, 1))))
     checked = 0
     for n in (3, 0, 1, 2, 5, 7):
         x, W = _point(seed + n)
@@ -620,6 +707,22 @@ def _checkpoint(src, seed, verbose):
                 # the schedules recompute with the same primitives
                 for p, q, w in zip((v, gx, gW), ref, ("value", "x", "W")):
                     close(p, q, f"checkpoint={name}, n={n}: {w} vs no checkpoint",
+                          rtol=1e-12, atol=1e-14)
+        if n in (3, 5):
+            # second order and the pullback under each schedule
+            g = s2sgrad.grad(f)
+            Hv_fd = differences(lambda x_, W_: g(x_, W_, n), (x, W), (0,))[0]
+            v = np.random.default_rng(seed).normal(size=3)
+            for name in _SCHEDULES:
+                hv = s2sgrad.hvp(f, checkpoint=_schedule(name))((x, W, n), v)
+                close(hv, Hv_fd @ v, f"hvp checkpoint={name}, n={n}", rtol=1e-5, atol=1e-6)
+                out, pb = s2sgrad.vjp(f, wrt=(0, 1), checkpoint=_schedule(name))(x, W, n)
+                value_close(out, want, f"vjp checkpoint={name}, n={n}")
+                for c in (1.0, -0.5, 1.0):
+                    px, pW = pb(c)
+                    close(px, c * ref[1], f"vjp checkpoint={name}, n={n}: pullback({c}) in x",
+                          rtol=1e-12, atol=1e-14)
+                    close(pW, c * ref[2], f"vjp checkpoint={name}, n={n}: pullback({c}) in W",
                           rtol=1e-12, atol=1e-14)
         checked += 1
     if not checked:
@@ -646,6 +749,8 @@ def _guards(ns, seed, verbose):
         ((x,), {"W": W}),
         ((x, W, np.bool_(False)), {}),
         ((x, W), {}),
+        ((x, W), {"flag": 0.0}),
+        ((x, rng.normal(size=(3, 3)).astype(np.float32) * 0.4), {}),
         ((np.array([1, 2, -1]), W), {}),
         ((x, [list(r) for r in W]), {}),
         ((x[::-1], W.T), {}),
@@ -679,9 +784,38 @@ def _guards(ns, seed, verbose):
                 raise Failure(f"call {i}: gradient of shape {np.shape(g)} for an argument "
                               f"of shape {np.shape(arg)}")
         ok += 1
+    # x a view of W's row: NumPy's writes into one change the other; the
+    # value must be NumPy's (or the call refused)
+    Wa = fresh(W)
+    xa, kept = Wa[1], Wa.copy()
+    Wr = fresh(W)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            want = f(Wr[1], Wr)
+    except _NUMPY_ERRORS:
+        want = None
+    if want is not None and np.isfinite(want):
+        try:
+            got, _ = vg(xa, Wa)
+        except Exception as exc:        # noqa: BLE001
+            if not _is_refusal(exc):
+                raise Failure(f"shared arguments: {type(exc).__name__}: {exc}"[:500]) from None
+        else:
+            _unchanged((Wa,), (kept,), "shared arguments")
+            value_close(got, want, "shared arguments (x is W[1])")
     if not ok:
         raise Invalid
     return "ok"
+
+
+def _second(f, x, W, what):
+    """hessian and hvp in x against differences of the (checked) gradient."""
+    g = s2sgrad.grad(f)
+    Hfd = differences(lambda x_, W_: g(x_, W_), (x, W), (0,))[0]
+    close(s2sgrad.hessian(f)(x, W), Hfd, f"{what}: hessian", rtol=1e-5, atol=1e-6)
+    v = np.random.default_rng(5).normal(size=x.shape)
+    close(s2sgrad.hvp(f)((x, W), v), Hfd @ v, f"{what}: hvp", rtol=1e-5, atol=1e-6)
 
 
 def _plain(ns, seed, jvp=False):
@@ -697,6 +831,8 @@ def _plain(ns, seed, jvp=False):
             value_close(out, _numpy(f, (x, W)), f"point {k}: jvp's value")
             close(t, gx @ v + np.sum(gW * V), f"point {k}: jvp's tangent", rtol=1e-6,
                   atol=1e-8)
+        if k == 0:
+            _second(f, x, W, f"point {k}")
     return "ok"
 
 
@@ -712,7 +848,7 @@ def check_source(fam, src, opts, seed, verbose=False):
         if fam == "export":
             return _export(ns, seed, opts, filename)
         if fam == "buffers":
-            return _buffers(ns, seed)
+            return _buffers_big(ns, seed) if opts.get("big") else _buffers(ns, seed)
         if fam == "guards":
             return _guards(ns, seed, verbose)
         return _plain(ns, seed, jvp=fam == "custom")
