@@ -154,3 +154,94 @@ def test_observable_carry_memory_exact_or_refused(f):
     except s2sgrad.S2SGradError as exc:
         assert "test_trust12_fixes.py:" in str(exc) and "may or may not change" in str(exc)
         assert vg is not None
+
+
+# ---------------------------------------------------------------- custom rules written in place
+# Forward mode through a function with only a reverse rule transposes the
+# rule in its cotangent.  A rule written with an in-place operator on the
+# cotangent or a residual (``g *= 3.0``, ``v *= g``) was refused on bcc0d16
+# as "not linear in that argument": the adjoint of ``x op= v``,
+# in_place_result(h, new), reads ``new`` -- for its dtype and shape only.
+
+@s2sgrad.custom_vjp
+def _triple(v):
+    return 3.0 * v
+
+
+def _triple_fwd(v):
+    return 3.0 * v, None
+
+
+def _triple_bwd(res, g):
+    g *= 3.0
+    return (g,)
+
+
+_triple.defvjp(_triple_fwd, _triple_bwd)
+
+
+@s2sgrad.custom_vjp
+def _square(v):
+    return v * v
+
+
+def _square_fwd(v):
+    return v * v, (v,)
+
+
+def _square_bwd(res, g):
+    (v,) = res
+    v *= 2.0
+    v *= g
+    return (v,)
+
+
+_square.defvjp(_square_fwd, _square_bwd)
+
+
+@s2sgrad.custom_vjp
+def _bad(v):
+    return v * 1.0
+
+
+def _bad_fwd(v):
+    return v * 1.0, None
+
+
+def _bad_bwd(res, g):
+    g *= g            # not linear in g
+    return (g,)
+
+
+_bad.defvjp(_bad_fwd, _bad_bwd)
+
+
+def uses_in_place_rules(x, W):
+    y = _square(W @ x)
+    z = _triple(y)
+    z[0] += y[1]
+    return np.sum(z * x) + np.sum(_triple(np.sin(x)) * W[0])
+
+
+def test_in_place_rule_is_transposed():
+    rng = np.random.default_rng(4)
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3))
+    _check(uses_in_place_rules, (x, W))
+    g = s2sgrad.grad(uses_in_place_rules)
+    Hfd = np.stack([(g(x + 1e-6 * e, W) - g(x - 1e-6 * e, W)) / 2e-6 for e in np.eye(3)],
+                   axis=-1)
+    np.testing.assert_allclose(s2sgrad.hessian(uses_in_place_rules)(x, W), Hfd,
+                               rtol=1e-6, atol=1e-7)
+    v = rng.normal(size=3)
+    out, t = s2sgrad.jvp(uses_in_place_rules)((x, W), (v,))
+    np.testing.assert_allclose(out, uses_in_place_rules(x.copy(), W.copy()), rtol=1e-12)
+    np.testing.assert_allclose(t, g(x, W) @ v, rtol=1e-9)
+    np.testing.assert_allclose(s2sgrad.hvp(uses_in_place_rules)((x, W), v), Hfd @ v,
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_nonlinear_in_place_rule_still_refused():
+    def f(x):
+        return np.sum(_bad(x) * x)
+    with pytest.raises(s2sgrad.RuleError, match="not linear"):
+        s2sgrad.jvp(f)((np.ones(3),), (np.ones(3),))
