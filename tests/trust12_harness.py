@@ -226,6 +226,26 @@ def cscale_bwd(res, g):
 cscale.defvjp(cscale_fwd, cscale_bwd)
 
 
+@s2sgrad.custom_vjp
+def cmul3(v):
+    return 3.0 * v
+
+
+def cmul3_fwd(v):
+    return 3.0 * v, (v * 1.0,)
+
+
+def cmul3_bwd(res, g):
+    (v,) = res
+    g *= 3.0            # (in place on the cotangent and a residual)
+    v *= 0.0
+    v += g
+    return (v,)
+
+
+cmul3.defvjp(cmul3_fwd, cmul3_bwd)
+
+
 @s2sgrad.custom_jvp
 def ctanh(v):
     return np.tanh(v)
@@ -261,6 +281,8 @@ _CUSTOM = [
     "x = x * 1.0\nx[1:] = ctanh(x[1:])",
     "z = cscale(np.sin(x[:3]), W.T)\nW[:, 0] += z * 0.1",
     "t = ctanh(W).reshape(9)\nt[::3] = csq(t[::3])\nW = t.reshape(3, 3)",
+    "q = cmul3(W[0] * x[:3])\nq[1:] *= x[:2]\ns = s + np.sum(q * q)",
+    "W[2] = cmul3(np.sin(W[2]))",
 ]
 
 
@@ -310,7 +332,8 @@ def program(seed):
         r.shuffle(lines[1:])
         return fam, "def f(x, W):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n", {}
     lines = ["s = 0.0"] + [r.choice(_CUSTOM + _INPLACE[:8]) for _ in range(r.randint(2, 5))]
-    if not any(any(c in ln for c in ("csq", "cscale", "ctanh", "csoft")) for ln in lines):
+    if not any(any(c in ln for c in ("csq", "cscale", "ctanh", "csoft", "cmul3"))
+               for ln in lines):
         lines.append(r.choice(_CUSTOM))
     return fam, _CUSTOM_DEFS + "\n\ndef f(x, W):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n", {}
 
