@@ -185,3 +185,29 @@ def test_fresh_copies_keep_strides():
         c = th.fresh(a)
         assert c.strides == a.strides and np.array_equal(c, a)
         assert not np.shares_memory(c, b)
+
+
+def test_harness_detects_a_wrong_gradient_of_a_container_leaf(monkeypatch):
+    seed = _ok_seed("guards", lambda src, opts: opts.get("tree"))
+
+    def skew(vg, a, k, kw):
+        v, (gx, gP) = vg(*a, **k)
+        gP = dict(gP)
+        gP["b"] = gP["b"] * 1.01 + 1e-3
+        return v, (gx, gP)
+    _wrap(monkeypatch, "value_and_grad", skew)
+    with pytest.raises(th.Failure, match=r"gradient in P\['b'\]"):
+        th.check(seed)
+
+
+def test_harness_detects_a_python_float_leaf_given_an_array_gradient(monkeypatch):
+    seed = _ok_seed("guards", lambda src, opts: opts.get("tree"))
+
+    def skew(vg, a, k, kw):
+        v, (gx, gP) = vg(*a, **k)
+        gP = dict(gP)
+        gP["b"] = np.asarray(gP["b"])
+        return v, (gx, gP)
+    _wrap(monkeypatch, "value_and_grad", skew)
+    with pytest.raises(th.Failure, match="Python float"):
+        th.check(seed)

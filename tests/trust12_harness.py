@@ -300,6 +300,11 @@ def program(seed):
             lines.insert(r.randint(1, len(lines)), r.choice(_INPLACE_LOOPS))
         if fam == "guards" and r.random() < 0.5:
             lines.append("if flag:\n    s = s + np.sum(np.cos(x))")
+        if fam == "guards" and (seed // 7) % 2:
+            # the parameters in a container: P = {"W": ..., "b": ...}
+            lines = ["W = P['W']", "b = P['b']"] + lines + ["s = s + np.sum(b * x[:3])"]
+            src = "def f(x, P, flag=True):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n"
+            return fam, src, {"tree": True}
         body = _body(lines)
         src = "def f(x, W, flag=True):\n" + body + "    " + _RETURN_SCALAR + "\n"
         opts = {}
@@ -759,8 +764,86 @@ def _checkpoint(src, seed, verbose):
     return "ok"
 
 
+def _leaves(P):
+    return [(k, P[k]) for k in ("W", "b")]
+
+
+def _tree_calls(f, seed, verbose):
+    """f(x, P) with P a dict of W and b, called through one compiled object
+    with other containers, leaf kinds and key orders."""
+    import collections
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    x, W = _point(seed)
+    b = np.random.default_rng(seed + 9).normal(size=3) * 0.5
+    trees = [
+        {"W": W, "b": b},
+        {"b": b, "W": W},
+        {"W": W.astype(np.float32), "b": 0.5},
+        {"W": W, "b": np.float64(-0.25)},
+        {"W": W, "b": b, "extra": 1.0},
+        {"W": np.asfortranarray(W), "b": b[::-1]},
+        collections.OrderedDict(W=W, b=b),
+        {"W": W, "b": np.array(0.3)},
+        {"W": W, "b": b.astype(np.float32)},
+        {"W": W, "b": b},
+    ]
+    ok = 0
+    for i, P in enumerate(trees):
+        kinds = {k: v for k, v in P.items()}
+
+        def flat(x_, W_, b_, P=P):
+            Q = type(P)(P)
+            Q["W"] = W_
+            Q["b"] = b_
+            return f(x_, Q)
+        try:
+            want = _numpy(f, (x, P))
+            args = (x, P["W"], P["b"])
+            f32 = any(np.asarray(t).dtype == np.float32 for t in args)
+            fd = differences(flat, args, (0, 1, 2), None, f32)
+        except Invalid:
+            continue
+        kept = copy.deepcopy(P)
+        try:
+            got, (gx, gP) = vg(x, P)
+        except Exception as exc:        # noqa: BLE001
+            if _is_refusal(exc):
+                if verbose:
+                    print(f"  tree {i} refused: {str(exc)[:200]}")
+                continue
+            raise Failure(f"tree {i}: {type(exc).__name__}: {exc}"[:500]) from None
+        for k in P:
+            if isinstance(kept[k], np.ndarray) and not np.array_equal(P[k], kept[k]):
+                raise Failure(f"tree {i}: the argument's {k!r} was modified")
+        value_close(got, want, f"tree {i}", f32)
+        if not isinstance(gP, dict) or list(gP) != list(P):
+            raise Failure(f"tree {i}: gradient {type(gP).__name__} with keys "
+                          f"{list(gP) if isinstance(gP, dict) else None} for keys {list(P)}")
+        tol = 2e-2 if f32 else 1e-5
+        close(gx, fd[0], f"tree {i}: gradient in x", rtol=tol, atol=tol / 10)
+        close(gP["W"], fd[1], f"tree {i}: gradient in P['W']", rtol=tol, atol=tol / 10)
+        close(gP["b"], fd[2], f"tree {i}: gradient in P['b']", rtol=tol, atol=tol / 10)
+        for k, leaf in kinds.items():
+            g = gP[k]
+            if isinstance(leaf, float) and not isinstance(leaf, np.generic):
+                if type(g) is not float:
+                    raise Failure(f"tree {i}: gradient of the Python float {k!r} is "
+                                  f"{type(g).__name__}")
+            elif isinstance(leaf, (np.ndarray, np.generic)) and \
+                    (np.shape(g) != np.shape(leaf) or np.asarray(g).dtype != leaf.dtype):
+                raise Failure(f"tree {i}: gradient of {k!r} has shape/dtype "
+                              f"{np.shape(g)}/{np.asarray(g).dtype} for "
+                              f"{np.shape(leaf)}/{leaf.dtype}")
+        ok += 1
+    if not ok:
+        raise Invalid
+    return "ok"
+
+
 def _guards(ns, seed, verbose):
     f = ns["f"]
+    if "P" in f.__code__.co_varnames[:2]:
+        return _tree_calls(f, seed, verbose)
     vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
     x, W = _point(seed)
     rng = np.random.default_rng(seed + 3)
