@@ -305,8 +305,14 @@ def program(seed):
             lines = ["W = P['W']", "b = P['b']"] + lines + ["s = s + np.sum(b * x[:3])"]
             src = "def f(x, P, flag=True):\n" + _body(lines) + "    " + _RETURN_SCALAR + "\n"
             return fam, src, {"tree": True}
+        if fam == "guards":
+            # a number passed as int, bool, float, NumPy scalar, 0-d array
+            lines.insert(r.randint(1, len(lines)), r.choice(
+                ["s = s + c * np.sum(x[:3] * W[0])", "x = x * c", "W[1] *= c",
+                 "for t in range(2):\n    s = s + np.sum(W[t] ** 2) * c"]))
         body = _body(lines)
-        src = "def f(x, W, flag=True):\n" + body + "    " + _RETURN_SCALAR + "\n"
+        src = "def f(x, W, flag=True" + (", c=0.5" if fam == "guards" else "") + "):\n" + \
+            body + "    " + _RETURN_SCALAR + "\n"
         opts = {}
         if fam == "composed":
             src += "\n\ndef h(x, W):\n    flag = True\n" + body + "    " + _RETURN_VECTOR + "\n"
@@ -862,6 +868,14 @@ def _guards(ns, seed, verbose):
         ((x, W, np.bool_(False)), {}),
         ((x, W), {}),
         ((x, W), {"flag": 0.0}),
+        ((x, W), {"c": 2}),
+        ((x, W), {"c": 3}),
+        ((x, W), {"c": True}),
+        ((x, W), {"c": np.int64(2)}),
+        ((x, W), {"c": np.float32(0.75)}),
+        ((x, W), {"c": np.array(1.25)}),
+        ((x, W), {"c": np.array([0.5])}),
+        ((x, W), {"c": -1.5}),
         ((x, rng.normal(size=(3, 3)).astype(np.float32) * 0.4), {}),
         ((np.array([1, 2, -1]), W), {}),
         ((x, [list(r) for r in W]), {}),
@@ -875,6 +889,9 @@ def _guards(ns, seed, verbose):
         try:
             want = _numpy(f, tuple(full), kw_rest)
             fd = differences(f, tuple(full), (0, 1), kw_rest, f32)
+            if np.size(want) == 1 and np.ndim(want) > 0:
+                # (an output of shape (1,), c = np.array([0.5]): its one element's gradient)
+                fd = {i: d.reshape(np.shape(full[i])) for i, d in fd.items()}
         except Invalid:
             continue
         kept = copy.deepcopy(a)
