@@ -245,3 +245,106 @@ def test_nonlinear_in_place_rule_still_refused():
         return np.sum(_bad(x) * x)
     with pytest.raises(s2sgrad.RuleError, match="not linear"):
         s2sgrad.jvp(f)((np.ones(3),), (np.ones(3),))
+
+
+# ---------------------------------------------------------------- unrolled instead of refused
+# A = W (an argument read after the loop) and the body rebinds A to a view
+# of itself: each iteration writes into W through another view, which the
+# alias model cannot carry from one iteration to the next (refused on
+# bcc0d16: the rest of the loop-layout probe's refusals, 24 of 53 on seeds
+# 0-200 and 54 of 99 on 4000-4400).  A Python int trip count is a
+# compile-time constant: the range is unrolled instead, where every step's
+# views are exact.  With a trip count known only at run time (np.int64) the
+# refusal stays.
+
+def argument_flipped(x, W, n):
+    # (loop-layout probe seed 5)
+    A = W
+    s = 0.0
+    for t in range(n):
+        np.multiply(A, 1.5, out=A)
+        A = A[::-1]
+        s = s + np.sum(A.reshape(9)[:4] * A[0, 0])
+    return s + np.sum(A * np.sin(W)) + np.sum(A ** 2) * 0.3 + np.sum(A[0] * x)
+
+
+def argument_raveled(x, W, n):
+    # (loop-layout probe seed 10)
+    A = W
+    s = 0.0
+    for t in range(n):
+        u = np.ravel(A)
+        u[4] = -1.0 * x[2]
+        A = np.asarray(A)
+        A[1, ::2] = x[:2]
+    return s + np.sum(A * np.sin(W)) + np.sum(A ** 2) * 0.3 + np.sum(A[0] * x)
+
+
+def argument_transposed_nested(x, W, n):
+    A = W[::-1]
+    for t in range(n):
+        A = A.T
+        for k in range(2):
+            A[k] += x * 0.5
+            A = A[:, ::-1]
+    return np.sum(A * np.cos(W)) + np.sum(W[0] * x)
+
+
+def argument_break(x, W, n):
+    A = W
+    for t in range(n):
+        A = A.T
+        A[0] *= 1.0 + x
+        if t == 2:
+            break
+    return np.sum(A * W) + np.sum(W[1] ** 2)
+
+
+@pytest.mark.parametrize("f", [argument_flipped, argument_raveled, argument_transposed_nested,
+                               argument_break])
+def test_argument_carry_unrolled(f):
+    for x, W, n in _points():
+        _check(f, (x, W, n))
+    rng = np.random.default_rng(5)
+    x, W = rng.normal(size=3), rng.normal(size=(3, 3))
+    for n in (2, 3):
+        v = rng.normal(size=3)
+        H = s2sgrad.hessian(f)(x, W, n)
+        g = s2sgrad.grad(f)
+        Hfd = np.stack([(g(x + 1e-6 * e, W, n) - g(x - 1e-6 * e, W, n)) / 2e-6
+                        for e in np.eye(3)], axis=-1)
+        np.testing.assert_allclose(H, Hfd, rtol=1e-6, atol=1e-7)
+        out, t = s2sgrad.jvp(f)((x, W, n), (v,))
+        np.testing.assert_allclose(out, f(x.copy(), W.copy(), n), rtol=1e-12)
+        np.testing.assert_allclose(t, g(x, W, n) @ v, rtol=1e-9, atol=1e-12)
+
+
+def test_argument_carry_with_a_run_time_trip_count_still_refused():
+    x, W = np.ones(3) * 0.3, np.eye(3)
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change") as err:
+        s2sgrad.value_and_grad(argument_flipped)(x, W, np.int64(3))
+    assert "test_trust12_fixes.py:" in str(err.value)
+
+
+def test_marked_loop_not_unrolled():
+    def f(x, W, n):
+        A = W
+        for t in s2sgrad.checkpointed(range(n), snapshots=2):
+            A = A[::-1]
+            A[0] += x
+        return np.sum(A * np.sin(W))
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change"):
+        s2sgrad.value_and_grad(f)(np.ones(3), np.eye(3), 3)
+
+
+def test_long_range_not_unrolled():
+    def f(x, W, n):
+        A = W
+        for t in range(n):
+            A = A[::-1]
+            A[0] += x * 0.01
+        return np.sum(A * np.sin(W))
+    x, W = np.ones(3) * 0.3, np.eye(3)
+    _check(f, (x, W, 7))
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change"):
+        s2sgrad.value_and_grad(f)(x, W, 300)
