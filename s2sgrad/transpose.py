@@ -32,6 +32,13 @@ from .reverse import Adjoints, Reverser, _edges, activity
 
 __all__ = ["transpose", "taint"]
 
+# Operands read only for their type, dtype and shape, besides
+# SHAPE_ONLY_OPERANDS: ``in_place_result(new, cur)`` (``x op= v``) keeps
+# ``new`` in ``cur``'s dtype and shape when ``cur`` is an array; its adjoint
+# ``in_place_result(h, new)`` reads ``new`` the same way.  (A rule written
+# with ``g *= 3.0`` is linear in ``g``.)
+_METADATA_ONLY = {"in_place_result": (1,)}
+
 
 def taint(eqns, seeds) -> set:
     """Every value that depends on ``seeds`` (through any operand but those read
@@ -99,7 +106,8 @@ def taint(eqns, seeds) -> set:
                 else:
                     changed |= add([o for k, o in enumerate(e.outs) if (st, k) in slots])
             else:
-                reads = [a for i, a in enumerate(e.args) if not shape_only(name, i)]
+                reads = [a for i, a in enumerate(e.args) if not shape_only(name, i)
+                         and i not in _METADATA_ONLY.get(name, ())]
                 reads += list(e.kwargs.values())
                 if hit(reads):
                     changed |= add(e.outs)

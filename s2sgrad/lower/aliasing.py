@@ -700,6 +700,13 @@ class AliasingMixin:
                 # write through h writes into G (refused, as outside a loop)
                 self.top.external[id(p_)] = outside
             plain = rb.rebinds_plainly(n) if rb is not None else rebinds_plainly(body, n)
+            if plain and (model.is_view(a) or model.has_views(a)) and \
+                    self.carry_memory_private(n, a):
+                # the memory of a (asfortranarray(W * 1.0) before the loop)
+                # is read only through n, which the body rebinds: no program
+                # can observe whether an iteration's array shares it, so the
+                # carry is an array of its own (as a copy made at entry)
+                continue
             if plain:
                 # h = x (or y = h) before the loop, h rebound in it: on the
                 # first iteration h is x's array, on the next a new one, so a
@@ -724,6 +731,38 @@ class AliasingMixin:
                 if c not in param_of:
                     model.children.setdefault(p_, []).append(c)
         return assumed
+
+    def carry_memory_private(self, n, a):
+        """Whether no value but the carry ``n``'s initial array ``a`` reads
+        the memory ``a`` is part of: its root is the fresh result of an
+        operation of this block (not an argument, a global or a loop's
+        value), and no name but ``n`` (a hidden name of a base apart, see
+        :meth:`name_view_bases`), no container, list, nested function's
+        default, loop being lowered or run-time relation holds the root or
+        any view of it."""
+        from ..alias import fresh_result
+        model = self.top.alias
+        root = model.root(a)
+        e = self._defining_eqn(root, window=256)
+        if e is None or not fresh_result(e) or e.blocks():
+            return False
+        group = [root] + model.descendants(root)
+        ids = {id(m) for m in group}
+        unknown = model.unknown
+        for m in group:
+            if m in unknown or self.external_origin(m) is not None or \
+                    m in self.top.list_items or self.a_default_value(m):
+                return False
+        for lw in self._lowerers():
+            if any(k in ids or id(v) in ids for k, v in lw.iter_alias.items()):
+                return False
+        for env in self.envs():
+            for k, v in env.items():
+                if (k == n and env is self.env) or k.startswith(f"{LIVE_PREFIX}b"):
+                    continue
+                if any(id(x) in ids for x in _atoms_in(v)):
+                    return False
+        return True
 
     def name_view_bases(self):
         """Before a loop: the bases of views that no name holds (``y[None]``

@@ -45,6 +45,11 @@ def _same_value(x, y):
 # it would only make the generated code long).
 MAX_UNROLL_RANGE = 256
 
+# The refusals of writes the alias model cannot follow across a loop's
+# iterations (lower/aliasing.py): a loop over a constant range is unrolled
+# instead (stmt_For).
+ALIAS_REFUSALS = ("write through an unknown alias", "view rebound in a loop")
+
 
 def _makes_functions(stmts):
     """A ``lambda`` or ``def`` in ``stmts`` and a store into a container
@@ -533,8 +538,35 @@ class ControlFlowMixin:
             self._iter_value = None
             return self.unrolled_for(s, seq)
         held = len(self._held_iterables)
+        mark, block0, env0, depth0 = len(self.em.block.eqns), self.em.block, dict(self.env), \
+            self.loop_depth
+        callers = list(self._lowerers())[1:]
+        envs0 = [dict(lw.env) for lw in callers]
         iterable, item_of = self.loop_iterable(it)
-        self.runtime_loop(s, target, iterable, item_of, None)
+        try:
+            self.runtime_loop(s, target, iterable, item_of, None)
+        except S2SGradError as exc:
+            if schedule is not None or getattr(exc, "construct", None) not in ALIAS_REFUSALS:
+                raise
+            # A write the alias model cannot follow from one iteration to
+            # the next (A = W; for ...: A = A[::-1]; A[0] += x writes into W
+            # through a view that changes with the iteration): a range of
+            # constant bounds (a Python int argument is one) is unrolled
+            # instead, where each step's views are known exactly
+            self.em.block = block0
+            del self.em.block.eqns[mark:]
+            self.env = env0
+            for lw, e0 in zip(callers, envs0):
+                lw.env.clear()
+                lw.env.update(e0)
+            self.loop_depth = depth0
+            del self._held_iterables[held:]
+            self._iter_value = None
+            items = self.constant_range(it, MAX_UNROLL_RANGE)
+            if items is None:
+                raise exc from None
+            self.unrolled_for(s, [Const(e.value) for e in items.elts])
+            return
         for key in self._held_iterables[held:]:
             self.env.pop(key, None)
         del self._held_iterables[held:]
