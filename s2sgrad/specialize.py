@@ -141,6 +141,13 @@ def _column_reduce(em, name, x, xv, shape=None):
     return em.call("reshape", acc, shape, _params={"spelling": ("method", "reshape")})
 
 
+_SCALAR_SEED = True
+
+
+def _scalar_cast(x, dtype):
+    return dtype(x)
+
+
 class _Stack:
     """Abstract contents of a stack: the join of everything pushed on it."""
 
@@ -1204,6 +1211,8 @@ class _Infer:
             # zip's trip count (the builtins are no primitive's impl: a
             # user's min() is not this primitive)
             impl = min if name == "py_min" else max
+        elif name == "scalar_cast" and e.kwargs.get("dtype") is not None:
+            impl = _scalar_cast      # (no impl: the dtype is the callable)
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and _all_known(args) and \
@@ -1724,6 +1733,15 @@ class _Rewriter:
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
             return []
+        if name == "scalar_seed" and type(out) is np.ndarray and out.dtype.kind == "f" and \
+                out.shape == () and _SCALAR_SEED:
+            # the seed 1 of a 0-d loss as a NumPy scalar of its dtype: every ufunc
+            # gives a 0-d array and the scalar the same result (NEP 50 promotes
+            # both alike; a ufunc's 0-d result is a scalar either way), and the
+            # scalar arithmetic of the seed's first adjoints (``seed * lam``,
+            # ``seed / n``) is NumPy's scalar fast path, not a ufunc call
+            return self.emit(e, lambda em: em.call("scalar_cast", Const(1.0),
+                                                   dtype=Const(out.dtype.type)))
         if name == "scalar_seed" and type(out) is np.ndarray and out.dtype.kind == "f":
             # the seed 1 of a gradient, without computing the loss it is shaped like
             return self.emit(e, lambda em: em.call("ones", Const(out.shape),
@@ -1903,7 +1921,9 @@ class _Rewriter:
         def build(em):
             v = g
             if kshape != _shape(gv):
-                v = em.reshape(v, kshape)
+                # (x.reshape: np.reshape's Python-level dispatch calls this method)
+                v = em.call("reshape", v, kshape, _params={"spelling": ("method", "reshape")}) \
+                    if type(gv) is np.ndarray else em.reshape(v, kshape)
             holder["base"] = v
             return em.broadcast_to(v, xs)
         eqns = self.emit(e, build)
