@@ -2566,6 +2566,10 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     if not rw.keep_copies and _has_any(names, "index_add", "index_accumulate") and \
             vectorise_maps(f, inf, again=True):
         f = dce(f)          # (map loops whose accumulations the passes above made)
+    if not rw.keep_copies and "matmul" in names:
+        # (a large value's last product before the next large allocation:
+        # s2sgrad.release)
+        f = release_early(f, inf.ex)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
@@ -2622,5 +2626,6 @@ assert REGISTRY
 # call (uncompiled sources -- no bytecode cache -- cost ~10 ms there).
 # (Here, at the end: tapes imports names of this module.)
 from .peephole import scale_chains  # noqa: E402
+from .release import release_early  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402

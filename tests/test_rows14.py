@@ -253,3 +253,136 @@ def test_reduction_adjoint_reshape_method(dtype):
     assert np.allclose(gx, _fd(lambda a: f(a, w64), [x64], 0), rtol=tol, atol=tol)
     assert np.allclose(gw, _fd(lambda b: f(x64, b), [w64], 0), rtol=tol, atol=tol)
     assert gx.dtype == x.dtype and gw.dtype == w.dtype
+
+
+# ------------------------------------------------ s2sgrad.release: large values
+# released before the next large allocation (a pure reordering)
+
+RELU2 = '''
+def relu2(W1, b1, W2, X, y):
+    H = np.maximum(X @ W1 + b1, 0.0)
+    R = H @ W2 - y
+    return 0.5 * np.mean(R * R) + 0.01 * np.sum(W1 * W1)
+'''
+
+
+def _relu2_args(dtype, n=2048, d=8, h=128, k=3, ties=True):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    if ties:
+        X[:7] = 0.0                               # ties: pre-activations exactly b1 = 0 there
+    W1 = rng.standard_normal((d, h)).astype(dtype) / np.sqrt(d)
+    b1 = np.zeros(h, dtype=dtype)
+    b1[h // 2:] = (0.1 * rng.standard_normal(h - h // 2)).astype(dtype)
+    W2 = rng.standard_normal((h, k)).astype(dtype) / np.sqrt(h)
+    y = rng.standard_normal((n, k)).astype(dtype)
+    return W1, b1, W2, X, y
+
+
+def _compile_release(src, name, args, wrt, flag):
+    from s2sgrad import release
+    old = release.ENABLED
+    release.ENABLED = flag
+    try:
+        g = s2sgrad.value_and_grad(_fresh(src, name), wrt=wrt)
+        g(*args)
+        g(*args)
+    finally:
+        release.ENABLED = old
+    return g
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_release_reorders_and_keeps_bits(dtype):
+    args = _relu2_args(dtype)
+    on = _compile_release(RELU2, "relu2", args, (0, 1, 2), True)
+    off = _compile_release(RELU2, "relu2", args, (0, 1, 2), False)
+    src = on.source
+    # H's last product comes before the allocation of H's cotangent
+    assert src.index("H.T @ ") < src.index("@ W2.T")
+    assert off.source.index("H.T @ ") > off.source.index("@ W2.T")
+    # the same statements, in another order
+    def stmts(g):
+        return sorted(ln.strip() for ln in g.source.splitlines()[1:]
+                      if not ln.strip().startswith(("del ", "#")))
+    assert stmts(on) == stmts(off)
+    a, b = on(*args), off(*args)
+    _same_bits(a, b)
+
+
+def test_release_value_and_gradient():
+    f = _fresh(RELU2, "relu2")
+    args = _relu2_args(np.float64)
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1, 2))
+    vg(*args)
+    val, grads = vg(*args)
+    assert np.allclose(val, f(*args), rtol=1e-13)
+    small = tuple(a[:40] if a.shape[0] == 2048 else a for a in args)   # FD on a slice
+    vs = s2sgrad.value_and_grad(f, wrt=(0, 1, 2))
+    vs(*small)
+    _, gs = vs(*small)
+    for i in range(3):
+        fd = _fd(lambda *p: f(*p, small[3], small[4]), list(small[:3]), i)
+        assert np.allclose(gs[i], fd, rtol=1e-6, atol=1e-7), i
+    # the large call agrees with NumPy's own evaluation of the hand-derived gradient
+    W1, b1, W2, X, y = args
+    D = X @ W1 + b1
+    H = np.maximum(D, 0.0)
+    R = H @ W2 - y
+    G = R / R.size
+    dW2 = H.T @ G
+    dH = G @ W2.T
+    dD = dH * np.where(D > 0, 1.0, np.where(D == 0, 0.5, 0.0))
+    assert np.allclose(grads[2], dW2, rtol=1e-12, atol=1e-14)
+    assert np.allclose(grads[0], X.T @ dD + 0.02 * W1, rtol=1e-12, atol=1e-14)
+    assert np.allclose(grads[1], dD.sum(axis=0), rtol=1e-12, atol=1e-14)
+
+
+def test_release_lowers_peak_memory():
+    import tracemalloc
+    args = _relu2_args(np.float64, ties=False)   # (a tie copies the cotangent)
+    peaks = []
+    for flag in (True, False):
+        g = _compile_release(RELU2, "relu2", args, (0, 1, 2), flag)
+        tracemalloc.start()
+        g(*args)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    # H (2 MiB) is freed before its cotangent (2 MiB) is made
+    assert peaks[0] <= peaks[1] - 3 * (1 << 19), peaks
+
+
+VIEWED = '''
+def viewed(W1, W2, X):
+    H = np.tanh(X @ W1)
+    first = H[0]
+    Z = H @ W2
+    return np.sum(Z * Z) + np.sum(first * first)
+'''
+
+TANH2 = '''
+def tanh2(W1, W2, X):
+    H = np.tanh(X @ W1)
+    Z = H @ W2
+    return np.sum(Z * Z)
+'''
+
+
+@pytest.mark.parametrize("src,name", [(VIEWED, "viewed"), (TANH2, "tanh2")])
+def test_release_other_programs_keep_bits(src, name):
+    rng = np.random.default_rng(7)
+    args = (rng.standard_normal((8, 128)) / 3, rng.standard_normal((128, 4)) / 8,
+            rng.standard_normal((2048, 8)))
+    on = _compile_release(src, name, args, (0, 1), True)
+    off = _compile_release(src, name, args, (0, 1), False)
+    _same_bits(on(*args), off(*args))
+    f = _fresh(src, name)
+    val, (g1, g2) = on(*args)
+    assert np.allclose(val, f(*args), rtol=1e-13)
+    small = (args[0], args[1], args[2][:12])
+    vs = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    vs(*small)
+    _, gs = vs(*small)
+    for i in range(2):
+        fd = _fd(lambda *p: f(*p, small[2]), list(small[:2]), i)
+        assert np.allclose(gs[i], fd, rtol=1e-6, atol=1e-7), i
