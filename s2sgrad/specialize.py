@@ -141,7 +141,18 @@ def _column_reduce(em, name, x, xv, shape=None):
     return em.call("reshape", acc, shape, _params={"spelling": ("method", "reshape")})
 
 
+# the seed of a 0-d loss as a NumPy scalar (tests turn it off to compare)
 _SCALAR_SEED = True
+
+
+def _is_scalar_seed(e) -> bool:
+    """Is ``e`` ``np.float64(1.0)`` (any float type): the scalar seed below,
+    whose example abstract evaluation computes (casts of other values stay
+    unknown, as before)."""
+    a = e.args
+    return len(a) == 1 and type(a[0]) is Const and type(a[0].value) is float and \
+        a[0].value == 1.0 and type(e.kwargs.get("dtype")) is Const and \
+        e.kwargs["dtype"].value in (np.float16, np.float32, np.float64, np.longdouble)
 
 
 def _scalar_cast(x, dtype):
@@ -1211,7 +1222,7 @@ class _Infer:
             # zip's trip count (the builtins are no primitive's impl: a
             # user's min() is not this primitive)
             impl = min if name == "py_min" else max
-        elif name == "scalar_cast" and e.kwargs.get("dtype") is not None:
+        elif name == "scalar_cast" and _is_scalar_seed(e):
             impl = _scalar_cast      # (no impl: the dtype is the callable)
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
