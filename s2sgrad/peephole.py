@@ -70,7 +70,7 @@ _LINEAR = {"multiply", "divide", "negative", "matmul", "sum", "mean", "add", "su
 # elementwise operations.
 _EQN_COST = 512
 # the operations _Chains._scaled_ones recognises
-_SEED_MAKERS = frozenset({"ones", "full", "negative", "multiply", "divide"})
+_SEED_MAKERS = frozenset({"ones", "full", "negative", "multiply", "divide", "scalar_cast"})
 _MAX_NODES = 64
 
 
@@ -244,7 +244,7 @@ def _broadcast(*shapes):
 
 
 # the operations whose results :meth:`_Chains.leaf` looks into
-_LEAF_KINDS = frozenset({"full", "ones", "negative", "multiply", "divide"})
+_LEAF_KINDS = frozenset({"full", "ones", "negative", "multiply", "divide", "scalar_cast"})
 
 
 def _same_atoms(a, b) -> bool:
@@ -253,6 +253,16 @@ def _same_atoms(a, b) -> bool:
 
 def _operands(e):
     return e.args + tuple(e.kwargs.values()) if e.kwargs else e.args
+
+
+def _is_seed_scalar(e, x) -> bool:
+    """Is ``e`` the scalar seed ``np.float64(1.0)`` (a NumPy float scalar of
+    the loss's dtype, see specialize), whose example is ``x``?  It stands for
+    a 0-d array of ones: as a factor of a product it is dropped where the
+    product's result keeps its type and dtype (checked on the examples)."""
+    return e.prim.name == "scalar_cast" and isinstance(x, np.floating) and \
+        len(e.args) == 1 and isinstance(e.args[0], Const) and type(e.args[0].value) is float \
+        and e.args[0].value == 1.0
 
 
 def _number(a):
@@ -524,7 +534,7 @@ class _Chains:
         if e.prim.name not in _SEED_MAKERS or len(e.outs) != 1 or e.params or \
                 e.kwargs.keys() - {"dtype"} or e.blocks():
             return None
-        if e.prim.name not in ("ones", "full") and \
+        if e.prim.name not in ("ones", "full", "scalar_cast") and \
                 not any(isinstance(a, Var) and a in known for a in e.args):
             return None         # (not a scaled seed: the common case, decided cheaply)
         x = self.val(e.outs[0])
@@ -535,6 +545,9 @@ class _Chains:
             return 1.0, e.outs[0]
         if name == "full" and len(a) > 1 and _number(a[1]):
             return float(a[1].value), e.outs[0]
+        if name == "scalar_cast":
+            # the seed of a 0-d loss, np.float64(1.0) (specialize)
+            return (1.0, e.outs[0]) if _is_seed_scalar(e, x) else None
         if e.kwargs:
             return None
         if name == "negative" and len(a) == 1 and a[0] in known:
@@ -566,6 +579,8 @@ class _Chains:
                 c = 1.0 if name == "ones" else e.args[1] if len(e.args) > 1 else None
                 if name == "ones" or _number(c):
                     return (1.0 if name == "ones" else float(c.value)), ("ones", v)
+            if name == "scalar_cast" and _is_seed_scalar(e, x):
+                return 1.0, ("ones", v)
             if type(x) is np.ndarray and e.prim.name in ("negative", "multiply", "divide"):
                 self.absorbable = True
             if absorb and type(x) is np.ndarray:

@@ -141,6 +141,24 @@ def _column_reduce(em, name, x, xv, shape=None):
     return em.call("reshape", acc, shape, _params={"spelling": ("method", "reshape")})
 
 
+# the seed of a 0-d loss as a NumPy scalar (tests turn it off to compare)
+_SCALAR_SEED = True
+
+
+def _is_scalar_seed(e) -> bool:
+    """Is ``e`` ``np.float64(1.0)`` (any float type): the scalar seed below,
+    whose example abstract evaluation computes (casts of other values stay
+    unknown, as before)."""
+    a = e.args
+    return len(a) == 1 and type(a[0]) is Const and type(a[0].value) is float and \
+        a[0].value == 1.0 and type(e.kwargs.get("dtype")) is Const and \
+        e.kwargs["dtype"].value in (np.float16, np.float32, np.float64, np.longdouble)
+
+
+def _scalar_cast(x, dtype):
+    return dtype(x)
+
+
 class _Stack:
     """Abstract contents of a stack: the join of everything pushed on it."""
 
@@ -1204,6 +1222,8 @@ class _Infer:
             # zip's trip count (the builtins are no primitive's impl: a
             # user's min() is not this primitive)
             impl = min if name == "py_min" else max
+        elif name == "scalar_cast" and _is_scalar_seed(e):
+            impl = _scalar_cast      # (no impl: the dtype is the callable)
         safe = name in _SAFE or e.prim.shape_safe or draw
         ok = (safe or elementwise or name in _VALUE_FREE or impl is not e.prim.impl) \
             and _all_known(args) and \
@@ -1727,6 +1747,15 @@ class _Rewriter:
             # the identity at run time; specialised code is never differentiated again
             self.subst[e.outs[0]] = e.args[0]
             return []
+        if name == "scalar_seed" and type(out) is np.ndarray and out.dtype.kind == "f" and \
+                out.shape == () and _SCALAR_SEED:
+            # the seed 1 of a 0-d loss as a NumPy scalar of its dtype: every ufunc
+            # gives a 0-d array and the scalar the same result (NEP 50 promotes
+            # both alike; a ufunc's 0-d result is a scalar either way), and the
+            # scalar arithmetic of the seed's first adjoints (``seed * lam``,
+            # ``seed / n``) is NumPy's scalar fast path, not a ufunc call
+            return self.emit(e, lambda em: em.call("scalar_cast", Const(1.0),
+                                                   dtype=Const(out.dtype.type)))
         if name == "scalar_seed" and type(out) is np.ndarray and out.dtype.kind == "f":
             # the seed 1 of a gradient, without computing the loss it is shaped like
             return self.emit(e, lambda em: em.call("ones", Const(out.shape),
@@ -1906,7 +1935,9 @@ class _Rewriter:
         def build(em):
             v = g
             if kshape != _shape(gv):
-                v = em.reshape(v, kshape)
+                # (x.reshape: np.reshape's Python-level dispatch calls this method)
+                v = em.call("reshape", v, kshape, _params={"spelling": ("method", "reshape")}) \
+                    if type(gv) is np.ndarray else em.reshape(v, kshape)
             holder["base"] = v
             return em.broadcast_to(v, xs)
         eqns = self.emit(e, build)
@@ -2549,6 +2580,10 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     if not rw.keep_copies and _has_any(names, "index_add", "index_accumulate") and \
             vectorise_maps(f, inf, again=True):
         f = dce(f)          # (map loops whose accumulations the passes above made)
+    if not rw.keep_copies and "matmul" in names:
+        # (a large value's last product before the next large allocation:
+        # s2sgrad.release)
+        f = release_early(f, inf.ex)
     # every value's example: code generation reuses dead buffers of equal
     # shape and dtype (codegen.CodeGen._decide_ufunc_out)
     f.info = dict(f.info, examples=inf.ex)
@@ -2605,6 +2640,7 @@ assert REGISTRY
 # call (uncompiled sources -- no bytecode cache -- cost ~10 ms there).
 # (Here, at the end: tapes imports names of this module.)
 from .peephole import scale_chains  # noqa: E402
+from .release import release_early  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402
 
