@@ -987,8 +987,8 @@ class _FastCall:
             if kind == "leaf" and type(leaves[j]) in (dict, list, tuple):
                 # a container passed as data (a settings dict): compiled for
                 # its type; tested as the general path keys it (_data)
-                by_key = type(leaves[j]) is dict and _read_by_constant_keys(t.fn, p.name)
-                if not cls._data(n, leaves[j], ns, checks, in_data, by_key=by_key):
+                paths = _constant_key_paths(t.fn, p.name) if type(leaves[j]) is dict else ()
+                if not cls._data(n, leaves[j], ns, checks, in_data, paths=paths):
                     return None
                 continue
             check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
@@ -1215,7 +1215,7 @@ class _FastCall:
                 checks[-1] = f"{test} and _s2s_len({expr}) == {len(keys)}"
             subs = [f"{expr}[{key!r}]" for key in keys]
             kids = [value[key] for key in keys]
-            inner = [path + (key,) for key in keys]
+            inner = [None if path is None else path + (key,) for key in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
             subs = [f"{expr}[{i}]" for i in range(len(value))]
@@ -1253,7 +1253,7 @@ class _FastCall:
     _DATA_ITEMS = (float, int, bool, str, complex, _ND)
 
     @classmethod
-    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, by_key=False):
+    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, paths=(), path=()):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``), a
         container passed as data, has the exact type, keys in order or length,
         and at every item the exact type (a nested container: recursively, to
@@ -1264,11 +1264,12 @@ class _FastCall:
         content-dependent decision of :meth:`_Transformed._specs` (a tuple of
         functions, an ``np.matrix`` inside) on the general path.  False for
         other contents.  ``arrays``: gets the expressions of the array items
-        (a gradient is never returned as one of them).  ``by_key``: the
-        user's function reads this dict only as ``d[<constant>]``
-        (:func:`_read_by_constant_keys`), so the order of its keys changes
-        nothing: their number is tested, and the items' tests read every key
-        (a missing one raises: the general path), i.e. the same key set."""
+        (a gradient is never returned as one of them).  ``paths``: the key
+        paths of the dicts the user's function reads only as
+        ``d[<constant>]`` (:func:`_constant_key_paths`; ``path``: this one's),
+        where the order of the keys changes nothing: their number is tested,
+        and the items' tests read every key (a missing one raises: the
+        general path), i.e. the same key set."""
         t = type(value)
         if t not in (dict, list, tuple) or depth > 8:
             return False
@@ -1279,23 +1280,25 @@ class _FastCall:
             keys = tuple(value)
             if any(type(k) not in (str, int) for k in keys):
                 return False
-            if by_key and depth == 0:
+            if path in paths:
                 ns["_s2s_len"] = len
                 checks.append(f"{test} and _s2s_len({expr}) == {len(keys)}")
             else:
                 ns["_s2s_tuple"] = tuple
                 ns[f"_s2s_K{m}"] = keys
                 checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
-            items = [(f"{expr}[{k!r}]", value[k]) for k in keys]
+            items = [(f"{expr}[{k!r}]", value[k], None if path is None else path + (k,))
+                     for k in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
-            items = [(f"{expr}[{i}]", v) for i, v in enumerate(value)]
-        for sub, v in items:
+            # (no key path below a sequence)
+            items = [(f"{expr}[{i}]", v, None) for i, v in enumerate(value)]
+        for sub, v, kpath in items:
             tv = type(v)
             if tv in (dict, list, tuple):
                 name = f"_s2s_c{len(checks)}"
                 if not cls._data(name, v, ns, checks, arrays, depth + 1,
-                                 first=f"{name} := {sub}"):
+                                 first=f"{name} := {sub}", paths=paths, path=kpath):
                     return False
             elif v is None:
                 checks.append(f"{sub} is None")
