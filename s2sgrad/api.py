@@ -113,8 +113,17 @@ def _data_key(x):
     t = type(x)
     if t is not dict:
         return ("data", t)
-    return ("data", t, tuple([(k, None if v is None else type(v) if type(v) in (float, int, bool)
-                               or isinstance(v, np.generic) else "?") for k, v in x.items()]))
+    return ("data", t, _items_key(x, 0))
+
+
+def _items_key(d, depth):
+    """A settings dict's keys and its scalar items' types (None as None), a
+    dict in it likewise to the depth of :func:`specialize.example_of`'s
+    examples (``specialize.SETTINGS_DEPTH``), anything else ``"?"``."""
+    return tuple([(k, None if v is None else type(v) if type(v) in (float, int, bool) or
+                   isinstance(v, np.generic) else
+                   ("dict", _items_key(v, depth + 1)) if type(v) is dict and
+                   depth < specialize.SETTINGS_DEPTH else "?") for k, v in d.items()])
 
 
 def _pick(c, leaves, globals_, grads=False):
