@@ -495,3 +495,53 @@ def test_nested_settings_none_and_types_changed_in_place(mk):
         cfg["loss"]["clip"], cfg["loss"]["scale"], cfg["n"] = clip, scale, n
         for _ in range(2):
             check()
+
+
+# --- nested settings with examples: through branches, helpers, loops
+
+
+def _helper(w, c):
+    return np.sum(w ** 2) * c["s"] + c["t"]
+def spec_f1(w, cfg):
+    c = cfg["a"] if np.sum(w) > 0 else cfg["b"]
+    return np.sum(np.sin(w)) * c["s"]
+def spec_f2(w, cfg):
+    return _helper(w, cfg["a"]) + _helper(w, cfg["b"])
+def spec_f3(w, cfg):
+    r = 0.0
+    for i in range(3):
+        r = r + np.sum(w ** 2) * cfg["a"]["s"] * i
+        if cfg["b"]["t"] is None:
+            r = r * 2
+    return r
+def spec_f4(w, cfg):
+    c = cfg["a"]
+    r = np.sum(w)
+    while r < 10 * c["s"]:
+        r = r * 2 + c["t"]
+    return r
+def spec_f5(w, cfg):
+    return np.sum(w * cfg["a"]["s"]) if cfg["a"]["t"] else np.sum(w)
+
+
+@pytest.mark.parametrize("f, cfg", [
+    (spec_f1, {"a": {"s": 2.0}, "b": {"s": 3}}),
+    (spec_f2, {"a": {"s": 2.0, "t": 1}, "b": {"s": np.float32(3), "t": 0.5}}),
+    (spec_f3, {"a": {"s": 2.0}, "b": {"t": None}}),
+    (spec_f3, {"a": {"s": 2.0}, "b": {"t": 1.0}}),
+    (spec_f4, {"a": {"s": 2.0, "t": 0.1}}),
+    (spec_f5, {"a": {"s": 2.0, "t": True}}),
+    (spec_f5, {"a": {"s": 2.0, "t": 0}}),
+])
+def test_nested_settings_through_control_flow(f, cfg):
+    w = np.array([0.3, 0.7, 0.2])
+    g = s2sgrad.value_and_grad(f)
+    # then every float setting an int (another key: another specialisation)
+    flipped = {k: {kk: int(vv) + 1 if type(vv) is float else vv for kk, vv in v.items()}
+               for k, v in cfg.items()}
+    for c in (cfg, cfg, flipped, flipped, cfg):
+        before = repr(c)
+        v, got = g(w, c)
+        np.testing.assert_allclose(v, f(w, c), rtol=1e-12)
+        np.testing.assert_allclose(got, _fd_w(f, w, c), rtol=1e-6, atol=1e-8)
+        assert repr(c) == before
