@@ -545,3 +545,35 @@ def test_nested_settings_through_control_flow(f, cfg):
         np.testing.assert_allclose(v, f(w, c), rtol=1e-12)
         np.testing.assert_allclose(got, _fd_w(f, w, c), rtol=1e-6, atol=1e-8)
         assert repr(c) == before
+
+
+# --- an array read out of a settings dict, iterated (through runtime.dict_keys)
+
+def rows_of_item(w, cfg):
+    t = 0.0
+    for row in cfg["W"]:
+        t = t + np.sum(np.sin(row * w))
+    return t
+
+
+def rows_of_item_written(w, cfg):
+    for row in cfg["W"]:
+        row *= 2.0
+    return np.sum(cfg["W"] @ w)
+
+
+def test_rows_of_an_array_item_of_data():
+    w = np.array([0.3, -0.7])
+    g = s2sgrad.value_and_grad(rows_of_item)
+    for W in (np.array([[1.0, 2.0], [3.0, 4.0]]), np.arange(6.0).reshape(3, 2)):
+        cfg = {"W": W}
+        for _ in range(2):
+            v, got = g(w, cfg)
+            np.testing.assert_allclose(v, rows_of_item(w, cfg), rtol=1e-12)
+            np.testing.assert_allclose(got, _fd_w(rows_of_item, w, cfg), rtol=1e-6, atol=1e-8)
+    # a write through the rows: the item may be anything when the code runs
+    # (a dict's keys, an array): refused with the line, never a number
+    cfg = {"W": np.array([[1.0, 2.0], [3.0, 4.0]])}
+    with pytest.raises(s2sgrad.errors.S2SGradError, match="test_call14.py:.*writing into an array"):
+        s2sgrad.value_and_grad(rows_of_item_written)(w, cfg)
+    np.testing.assert_array_equal(cfg["W"], [[1.0, 2.0], [3.0, 4.0]])
