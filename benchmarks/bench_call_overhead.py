@@ -135,6 +135,14 @@ def mlp_settings(params, X, y, cfg):
     return r * cfg["scale"]
 
 
+def nested_cfg(params, X, cfg):
+    h = np.tanh(X @ params["l1"]["W"] + params["l1"]["b"])
+    r = np.sum((h @ params["l2"]["W"] + params["l2"]["b"]) ** 2)
+    if cfg["loss"]["mode"] == "mean":
+        r = r / X.shape[0]
+    return r * cfg["loss"]["scale"] + cfg["reg"]["lam"] * np.sum(params["l1"]["W"] ** 2)
+
+
 def static_args(w, n, flag):
     h = w
     for _ in range(n):
@@ -201,6 +209,11 @@ CASES = [
      {"w": np.ones(3), "b": np.ones(1), "x": np.ones((2, 3))}),
     ("np.float32 scalar + array", s2sgrad.grad(scaled), (np.ones(3, np.float32), np.float32(0.5)),
      {}),
+    # nested dicts read by constant keys: parameters and settings
+    ("nested dict + nested cfg", s2sgrad.grad(nested_cfg),
+     ({"l1": {"W": np.ones((3, 4)), "b": np.ones(4)},
+       "l2": {"W": np.ones((4, 2)), "b": np.ones(2)}}, _X,
+      {"loss": {"mode": "mean", "scale": 0.5}, "reg": {"lam": 0.1}}), {}),
 ]
 
 

@@ -113,8 +113,17 @@ def _data_key(x):
     t = type(x)
     if t is not dict:
         return ("data", t)
-    return ("data", t, tuple([(k, None if v is None else type(v) if type(v) in (float, int, bool)
-                               or isinstance(v, np.generic) else "?") for k, v in x.items()]))
+    return ("data", t, _items_key(x, 0))
+
+
+def _items_key(d, depth):
+    """A settings dict's keys and its scalar items' types (None as None), a
+    dict in it likewise to the depth of :func:`specialize.example_of`'s
+    examples (``specialize.SETTINGS_DEPTH``), anything else ``"?"``."""
+    return tuple([(k, None if v is None else type(v) if type(v) in (float, int, bool) or
+                   isinstance(v, np.generic) else
+                   ("dict", _items_key(v, depth + 1)) if type(v) is dict and
+                   depth < specialize.SETTINGS_DEPTH else "?") for k, v in d.items()])
 
 
 def _pick(c, leaves, globals_, grads=False):
@@ -654,18 +663,27 @@ def _regroup(grads, wrt, bound, specs):
         if specs[name][0] == "tree":
             td = specs[name][1]
             g = pytree.unflatten(td, grads[k:k + td.num_leaves])
-            v = bound[w][1]
-            if type(v) is dict and td.kind == "dict" and tuple(v) != td.keys and \
-                    set(v) == set(td.keys):
-                # (a fast runner's dict read by constant keys, passed in
-                # another order: its gradient in the call's order)
-                g = {key: g[key] for key in v}
-            out.append(g)
+            out.append(_in_call_order(g, bound[w][1], td))
             k += td.num_leaves
         else:
             out.append(grads[k])
             k += 1
     return out
+
+
+def _in_call_order(g, v, td):
+    """The gradient ``g`` (structure ``td``) of the call's value ``v`` with
+    every dict in the call's key order: a fast runner's dict read by
+    constant keys (a nested one too) may be passed in another order than
+    the one compiled."""
+    if td.kind != "dict" or type(v) is not dict or type(g) is not dict:
+        return g
+    if tuple(v) != td.keys and set(v) == set(td.keys):
+        g = {key: g[key] for key in v}
+    for key, ch in zip(td.keys, td.children):
+        if ch.kind == "dict" and key in v:
+            g[key] = _in_call_order(g[key], v[key], ch)
+    return g
 
 
 def _unalias(grads, values=()):
@@ -928,9 +946,17 @@ class _FastCall:
         # with its values replaced: the call's key order, as the general
         # path gives it.  ``swap``: where that holds only while the result is
         # built by the runner (_returns), the test of the keys in order.
-        bykey = {p.name for k, p in enumerate(params)
-                 if specs[p.name][0] == "tree" and specs[p.name][1].kind == "dict" and
-                 type(bound[k][1]) is dict and _read_by_constant_keys(t.fn, p.name)}
+        # A dict nested in one of them that the function reads only as
+        # d[<constant>][<constant>] (_constant_key_paths) is tested and
+        # returned the same way.  bykey: name -> {key path: the runner's name
+        # of the dict there}.
+        bykey = {}
+        for k, p in enumerate(params):
+            if specs[p.name][0] == "tree" and specs[p.name][1].kind == "dict" and \
+                    type(bound[k][1]) is dict:
+                paths = _constant_key_paths(t.fn, p.name)
+                if () in paths:
+                    bykey[p.name] = {(): p.name, "paths": paths}
         swap = {}
         for k, p in enumerate(params):
             n = p.name
@@ -946,7 +972,8 @@ class _FastCall:
                 start = len(values)
                 if not cls._tree(n, bound[k][1], td, ns, checks, values,
                                  leaves[ranges[k][0]:ranges[k][1]], gen, taken, start,
-                                 swap=swap if n in bykey else None):
+                                 swap=swap if n in bykey else None,
+                                 held=bykey.get(n)):
                     return None
                 continue
             if ranges[k][1] - ranges[k][0] != 1:
@@ -969,8 +996,8 @@ class _FastCall:
             if kind == "leaf" and type(leaves[j]) in (dict, list, tuple):
                 # a container passed as data (a settings dict): compiled for
                 # its type; tested as the general path keys it (_data)
-                by_key = type(leaves[j]) is dict and _read_by_constant_keys(t.fn, p.name)
-                if not cls._data(n, leaves[j], ns, checks, in_data, by_key=by_key):
+                paths = _constant_key_paths(t.fn, p.name) if type(leaves[j]) is dict else ()
+                if not cls._data(n, leaves[j], ns, checks, in_data, paths=paths):
                     return None
                 continue
             check = cls._leaf(n, leaves[j], j, ns, p.name in statics, data=False)
@@ -1164,14 +1191,17 @@ class _FastCall:
 
     @classmethod
     def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None,
-              swap=None):
+              swap=None, held=None, path=()):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``) has
         the structure ``td`` -- at every node the exact container type, a
         dict's keys in order, a sequence's length -- and that each leaf has
         its compiled kind (:meth:`_leaf`); each leaf is bound (``:=``) to a
         name appended to ``values``.  ``first``: how the first test reads the
         value (a nested container: bound to ``expr`` there).  False for structures the runner does
-        not handle (namedtuples, dataclasses, registered classes, subclasses)."""
+        not handle (namedtuples, dataclasses, registered classes, subclasses).
+        ``swap``, ``held``: a dict read by constant keys (see make) and its
+        nested dicts read so at ``held["paths"]``; ``held`` gets the runner's
+        name of each such nested dict by its key ``path``."""
         if td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
             return False
         m = len(checks)
@@ -1184,25 +1214,31 @@ class _FastCall:
             ns["_s2s_tuple"] = tuple
             ns[f"_s2s_K{m}"] = keys
             checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
-            if swap is not None:
+            if swap is not None and (not path or type(value) is dict and
+                                     path in held["paths"]):
                 # (``swap``: a dict read by constant keys, see make: its
                 # number of keys, each compiled key then read below)
+                held[path] = expr
                 ns["_s2s_len"] = len
                 swap[len(checks) - 1] = checks[-1]
                 checks[-1] = f"{test} and _s2s_len({expr}) == {len(keys)}"
             subs = [f"{expr}[{key!r}]" for key in keys]
             kids = [value[key] for key in keys]
+            inner = [None if path is None else path + (key,) for key in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
             subs = [f"{expr}[{i}]" for i in range(len(value))]
             kids = list(value)
+            inner = [None] * len(kids)      # (no key path below a sequence)
         if len(kids) != len(td.children):
             return False
-        for sub, kid, ktd in zip(subs, kids, td.children):
+        for sub, kid, ktd, kpath in zip(subs, kids, td.children, inner):
             if ktd.kind != "leaf":
                 name = f"_s2s_c{len(checks)}"
+                by_key = swap is not None and kpath is not None
                 if not cls._tree(name, kid, ktd, ns, checks, values, leaves, gen, taken, start,
-                                 first=f"{name} := {sub}"):
+                                 first=f"{name} := {sub}", swap=swap if by_key else None,
+                                 held=held, path=kpath):
                     return False
                 continue
             j = len(values)
@@ -1226,7 +1262,7 @@ class _FastCall:
     _DATA_ITEMS = (float, int, bool, str, complex, _ND)
 
     @classmethod
-    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, by_key=False):
+    def _data(cls, expr, value, ns, checks, arrays, depth=0, first=None, paths=(), path=()):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``), a
         container passed as data, has the exact type, keys in order or length,
         and at every item the exact type (a nested container: recursively, to
@@ -1237,11 +1273,12 @@ class _FastCall:
         content-dependent decision of :meth:`_Transformed._specs` (a tuple of
         functions, an ``np.matrix`` inside) on the general path.  False for
         other contents.  ``arrays``: gets the expressions of the array items
-        (a gradient is never returned as one of them).  ``by_key``: the
-        user's function reads this dict only as ``d[<constant>]``
-        (:func:`_read_by_constant_keys`), so the order of its keys changes
-        nothing: their number is tested, and the items' tests read every key
-        (a missing one raises: the general path), i.e. the same key set."""
+        (a gradient is never returned as one of them).  ``paths``: the key
+        paths of the dicts the user's function reads only as
+        ``d[<constant>]`` (:func:`_constant_key_paths`; ``path``: this one's),
+        where the order of the keys changes nothing: their number is tested,
+        and the items' tests read every key (a missing one raises: the
+        general path), i.e. the same key set."""
         t = type(value)
         if t not in (dict, list, tuple) or depth > 8:
             return False
@@ -1252,23 +1289,25 @@ class _FastCall:
             keys = tuple(value)
             if any(type(k) not in (str, int) for k in keys):
                 return False
-            if by_key and depth == 0:
+            if path in paths:
                 ns["_s2s_len"] = len
                 checks.append(f"{test} and _s2s_len({expr}) == {len(keys)}")
             else:
                 ns["_s2s_tuple"] = tuple
                 ns[f"_s2s_K{m}"] = keys
                 checks.append(f"{test} and _s2s_tuple({expr}) == _s2s_K{m}")
-            items = [(f"{expr}[{k!r}]", value[k]) for k in keys]
+            items = [(f"{expr}[{k!r}]", value[k], None if path is None else path + (k,))
+                     for k in keys]
         else:
             checks.append(f"{test} and len({expr}) == {len(value)}")
-            items = [(f"{expr}[{i}]", v) for i, v in enumerate(value)]
-        for sub, v in items:
+            # (no key path below a sequence)
+            items = [(f"{expr}[{i}]", v, None) for i, v in enumerate(value)]
+        for sub, v, kpath in items:
             tv = type(v)
             if tv in (dict, list, tuple):
                 name = f"_s2s_c{len(checks)}"
                 if not cls._data(name, v, ns, checks, arrays, depth + 1,
-                                 first=f"{name} := {sub}"):
+                                 first=f"{name} := {sub}", paths=paths, path=kpath):
                     return False
             elif v is None:
                 checks.append(f"{sub} is None")
@@ -1308,14 +1347,25 @@ class _FastCall:
         for w in t.wrt:
             kind, td = specs[names[w]]
             if kind == "tree" and pre is not None and names[w] in bykey:
-                kids = [_FastCall._build(ch, it) for ch in td.children]
-                g = f"_s2s_g{w}"
-                pre.append(f"{g} = {names[w]}.copy()")
-                pre.extend(f"{g}[{k!r}] = {v}" for k, v in zip(td.keys, kids))
-                out.append(g)
+                out.append(_FastCall._copied(td, it, bykey[names[w]], (), f"_s2s_g{w}", pre))
                 continue
             out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
         return out
+
+    @staticmethod
+    def _copied(td, items, held, path, g, pre):
+        """The name ``g`` of a gradient dict built by the statements appended
+        to ``pre``: a copy of the call's dict at ``path`` (the runner's name
+        ``held[path]``) with each compiled key's value replaced -- a nested
+        dict of ``held`` likewise, other values by :meth:`_build`."""
+        pre.append(f"{g} = {held[path]}.copy()")
+        for n, (k, ch) in enumerate(zip(td.keys, td.children)):
+            if ch.kind == "dict" and path + (k,) in held:
+                v = _FastCall._copied(ch, items, held, path + (k,), f"{g}_{n}", pre)
+            else:
+                v = _FastCall._build(ch, items)
+            pre.append(f"{g}[{k!r}] = {v}")
+        return g
 
     # the types of a value returned beside the gradients (value_and_grad's
     # loss) that _finish returns as it is and that share no memory
@@ -1451,27 +1501,57 @@ def _read_by_constant_keys(fn, name):
     functions and lambdas defined in it -- what it computes cannot depend
     on the order of the keys of a dict passed there.  False when in doubt
     (the source cannot be read)."""
+    return () in _constant_key_paths(fn, name)
+
+
+def _constant_key_paths(fn, name):
+    """The key paths of the dicts inside the user's parameter ``name`` that
+    ``fn`` reads only by constant keys: ``()`` (the parameter itself) when
+    every use of ``name`` is ``name[<str or int constant>]`` (read), as
+    :func:`_read_by_constant_keys`; ``(k1, ..., kn)`` when, besides, every
+    use that reads ``name[k1]...[kn]`` reads one more constant key of it
+    (``params["l1"]["W"]``, never ``params["l1"]`` alone, iterated, passed
+    on or written): what ``fn`` computes cannot depend on the order of the
+    keys of the dict found there.  Empty when in doubt."""
     try:
         node = parse_function(fn).node
     except Exception:
-        return False
-    uses = reads = 0
+        return frozenset()
+    parent = {}
+    for sub in ast.walk(node):
+        for kid in ast.iter_child_nodes(sub):
+            parent[kid] = sub
+    chains = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             if sub.id == name:
-                uses += 1
+                # the constant keys read from this use, outermost last
+                keys, at = [], sub
+                while True:
+                    up = parent.get(at)
+                    if not (isinstance(up, ast.Subscript) and up.value is at and
+                            isinstance(up.ctx, ast.Load) and isinstance(up.slice, ast.Constant) and
+                            type(up.slice.value) in (str, int)):
+                        break
+                    keys.append(up.slice.value)
+                    at = up
+                if not keys:
+                    return frozenset()
+                chains.append(tuple(keys))
             elif sub.id in _FRAME_NAMES:
-                return False
+                return frozenset()
         elif isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
-            return False
+            return frozenset()
         elif isinstance(sub, ast.Attribute) and sub.attr in ("f_locals", "_getframe", "f_back",
                                                              "tb_frame", "gi_frame"):
-            return False
-        elif isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and \
-                sub.value.id == name and isinstance(sub.ctx, ast.Load) and \
-                isinstance(sub.slice, ast.Constant) and type(sub.slice.value) in (str, int):
-            reads += 1
-    return uses == reads
+            return frozenset()
+    # a prefix is by key when no use stops there (every use through it reads deeper)
+    # (and so is every prefix of it: a dict used whole may be iterated, with
+    # the dicts in it)
+    stops = set(chains)
+    prefixes = {ch[:k] for ch in chains for k in range(1, len(ch))}
+    return frozenset({()} | {p for p in prefixes
+                             if not any(p[:k] in stops for k in range(1, len(p) + 1))})
 
 
 def _may_be(names, xs, x):

@@ -1200,8 +1200,10 @@ def _with_strides(v, strides, w_size):
 
 def dict_keys(d):
     """The keys of a dict passed as data, as ``for k in d`` reads them (its
-    own ``__iter__``, a subclass's too)."""
-    return list(d)
+    own ``__iter__``, a subclass's too); anything else (an item of a
+    container passed as data that is not a dict) as it is, iterated by
+    index."""
+    return list(d) if isinstance(d, dict) else d
 
 
 __all__ += ["is_array", "may_share_memory", "dict_keys", "layout_checked"]

@@ -198,11 +198,7 @@ def example_of(value):
     if isinstance(value, np.generic):
         return value.dtype.type(0 if value.dtype.kind in "iub" else 1)
     if t is dict:
-        # a settings dict passed as data (s2sgrad.api keys it with its keys and
-        # its scalar items' types): examples of its Python and NumPy scalars,
-        # UNKNOWN for anything else (an array read from it is never known)
-        return {k: example_of(v) if v is None or type(v) in (float, int, bool) or
-                isinstance(v, np.generic) else UNKNOWN for k, v in value.items()}
+        return _settings_example(value, 0)
     if rng_kind(value) is not None:
         return _throwaway(rng_kind(value))     # never the user's generator
     if is_duck(value) and known_shape(value) and isinstance(value.dtype, np.dtype):
@@ -212,6 +208,22 @@ def example_of(value):
             return np.zeros(shape, value.dtype)
         return _compact(shape, value.dtype)
     return UNKNOWN
+
+
+# how deep in a settings dict the dicts get examples (s2sgrad.api._items_key
+# keys them to the same depth)
+SETTINGS_DEPTH = 4
+
+
+def _settings_example(value, depth):
+    """A settings dict passed as data (s2sgrad.api keys it with its keys and
+    its scalar items' types, a dict in it likewise to SETTINGS_DEPTH):
+    examples of its Python and NumPy scalars and of its dicts, UNKNOWN for
+    anything else (an array read from it is never known)."""
+    return {k: example_of(v) if v is None or type(v) in (float, int, bool) or
+            isinstance(v, np.generic) else
+            _settings_example(v, depth + 1) if type(v) is dict and depth < SETTINGS_DEPTH else
+            UNKNOWN for k, v in value.items()}
 
 
 def _throwaway(kind):
@@ -1275,6 +1287,10 @@ class _Infer:
             # api._data_key; the fast path tests ``is None``): it is None
             (res is None and name == "getitem" and type(args[0]) is dict))
         if len(outs) == 1:
+            if type(res) is dict and name == "getitem" and type(args[0]) is dict:
+                # a settings dict's nested dict: its example (_settings_example)
+                self.set(outs[0], res, static)
+                return
             self.set(outs[0], _normalize(res), static)
         else:
             res = tuple(res) if isinstance(res, (tuple, list)) else None

@@ -723,6 +723,15 @@ class ControlFlowMixin:
         if data_type is not None and issubclass(data_type, dict):
             # (list(d) iterates as Python's for does, a subclass's __iter__ too)
             return self.apply(P.get("dict_keys"), [v], {}, node)
+        if data_type is None and isinstance(v, Var) and v in self.top.seq_items:
+            # an item of a container passed as data (c = cfg["coef"]) may be a
+            # dict when the code runs: runtime.dict_keys gives its keys, any
+            # other value as it is (an array: may share memory with anything)
+            out = self.apply(P.get("dict_keys"), [v], {}, node)
+            if isinstance(out, Var):
+                self.top.seq_items.add(out)
+                self.top.list_items.add(out)
+            return out
         return v
 
     def runtime_loop(self, s, target, iterable, item_of, test):
