@@ -74,7 +74,8 @@ def _dce_eqns(eqns, live: set, kept=None) -> list:
         if kept is not None and id(e) in kept:
             out.append(e)
             continue
-        if is_region(e):
+        prim = e.prim      # (is_region and _effect, inline: asked of every equation)
+        if getattr(prim, "region", False):
             free: list = []
             e2 = _dce_region(e, live, free)
             if e2 is not None:
@@ -83,7 +84,7 @@ def _dce_eqns(eqns, live: set, kept=None) -> list:
                 for f in free:
                     live.update(f)
             continue
-        keep = _effect(e)
+        keep = getattr(prim, "effect", False)
         if not keep:
             for o in e.outs:
                 if o in live:

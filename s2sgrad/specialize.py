@@ -2604,3 +2604,4 @@ assert REGISTRY
 from .peephole import scale_chains  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402
+from .distinct import distinct_index  # noqa: E402,F401  (accumulate_in_place's)
