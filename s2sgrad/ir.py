@@ -118,10 +118,13 @@ class Eqn:
         return o
 
     def atoms(self):
-        """All value operands (args then kwargs values)."""
+        """All value operands (args then kwargs values).  (Callers only
+        iterate over it or copy it: without keyword operands it is the
+        equation's own tuple of operands, not a copy.)"""
         if self.kwargs:
             return [*self.args, *self.kwargs.values()]
-        return list(self.args)
+        args = self.args
+        return args if type(args) is tuple else list(args)
 
     def blocks(self):
         """Nested region blocks held in params (control flow)."""

@@ -8,7 +8,9 @@
   pulls).
 * peephole._Chains._linear_use without the list of positions.
 * ir.Eqn.blocks: a loop over the params instead of a comprehension (most
-  equations with params hold no block; every pass asks every equation).
+  equations with params hold no block; every pass asks every equation);
+  ir.Eqn.atoms: the operands' tuple itself where there are no keyword
+  operands (callers iterate over it), not a copy.
 * lower.control._makes_functions: one walk of the loop body without the
   contexts, stopping when both facts are found (a list of ast.walk's nodes
   scanned twice before).
@@ -48,6 +50,12 @@ def _old_blocks(self):
     if not self.params:
         return ()
     return [b for b in self.params.values() if type(b) is Block]
+
+
+def _old_atoms(self):
+    if self.kwargs:
+        return [*self.args, *self.kwargs.values()]
+    return list(self.args)
 
 
 def _old_makes_functions(stmts):
@@ -106,6 +114,7 @@ def _old_leaf(self, v, absorb):
 
 def _use_former_code(mp):
     mp.setattr(ir.Eqn, "blocks", _old_blocks)
+    mp.setattr(ir.Eqn, "atoms", _old_atoms)
     mp.setattr(control, "_makes_functions", _old_makes_functions)
     mp.setattr(peephole._Chains, "_linear_use", _old_linear_use)
     mp.setattr(peephole._Chains, "leaf", _old_leaf)
@@ -140,10 +149,20 @@ def test_sources_identical_to_the_former_code(monkeypatch, tmp_path):
 
 
 def test_every_call_answers_as_the_former_code(monkeypatch, tmp_path):
-    """Eqn.blocks and _Chains._linear_use give the former answer on every call
-    the compiler makes (goldens, bench shapes, fuzzed programs)."""
-    seen = {"blocks": 0, "with_blocks": 0, "linear": 0, "linear_true": 0}
+    """Eqn.blocks, Eqn.atoms and _Chains._linear_use give the former answer on
+    every call the compiler makes (goldens, bench shapes, fuzzed programs)."""
+    seen = {"blocks": 0, "with_blocks": 0, "linear": 0, "linear_true": 0, "atoms": 0,
+            "kw": 0}
     blocks = ir.Eqn.blocks
+    atoms = ir.Eqn.atoms
+
+    def checked_atoms(self):
+        got = atoms(self)
+        want = _old_atoms(self)
+        assert len(got) == len(want) and all(x is y for x, y in zip(got, want))
+        seen["atoms"] += 1
+        seen["kw"] += bool(self.kwargs)
+        return got
     linear_use = peephole._Chains._linear_use
 
     def checked_blocks(self):
@@ -163,9 +182,11 @@ def test_every_call_answers_as_the_former_code(monkeypatch, tmp_path):
         return got
     with monkeypatch.context() as mp:
         mp.setattr(ir.Eqn, "blocks", checked_blocks)
+        mp.setattr(ir.Eqn, "atoms", checked_atoms)
         mp.setattr(peephole._Chains, "_linear_use", checked_linear)
         _sources(tmp_path, 30)
     assert seen["blocks"] > 10000 and seen["with_blocks"] > 100
+    assert seen["atoms"] > 10000 and 0 < seen["kw"] < seen["atoms"]
     assert seen["linear"] > 1000 and 0 < seen["linear_true"] < seen["linear"]
 
 
