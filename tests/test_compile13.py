@@ -11,6 +11,8 @@
   equations with params hold no block; every pass asks every equation);
   ir.Eqn.atoms: the operands' tuple itself where there are no keyword
   operands (callers iterate over it), not a copy.
+* lower.syntax.assigned_names: a plain stack instead of _preorder's
+  generator (a set: the order does not matter).
 * lower.control._makes_functions: one walk of the loop body without the
   contexts, stopping when both facts are found (a list of ast.walk's nodes
   scanned twice before).
@@ -28,6 +30,7 @@ differences.
 from __future__ import annotations
 
 import ast
+import pathlib
 
 import numpy as np
 import pytest
@@ -35,7 +38,7 @@ import pytest
 import s2sgrad
 from s2sgrad import ir, peephole
 from s2sgrad.ir import Block, Eqn, Var
-from s2sgrad.lower import control
+from s2sgrad.lower import control, syntax
 from s2sgrad.primitives.core import REGISTRY
 from tests.test_compile6 import _fuzzed_gradients
 from tests.test_compile7 import _sources
@@ -65,6 +68,26 @@ def _old_makes_functions(stmts):
          n.func.attr in ("append", "extend", "insert")) or
         (isinstance(n, ast.Assign) and any(isinstance(t, ast.Subscript) for t in n.targets))
         for n in nodes)
+
+
+def _old_assigned_names(fn_node):
+    names = set()
+    args = fn_node.args
+    for a in args.posonlyargs + args.args + args.kwonlyargs:
+        names.add(a.arg)
+    if args.vararg:
+        names.add(args.vararg.arg)
+    if args.kwarg:
+        names.add(args.kwarg.arg)
+    body = fn_node.body if isinstance(fn_node.body, list) else []
+    for s in body:
+        for n in syntax._preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+                                           ast.ClassDef) + syntax.COMPREHENSIONS):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                names.add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(n.name)
+    return names
 
 
 def _old_linear_use(self, e, v) -> bool:
@@ -224,6 +247,36 @@ def test_makes_functions_is_the_former_walk():
         body = ast.parse(src).body
         assert control._makes_functions(body) == want == _old_makes_functions(body), src
     assert found > 0
+
+
+def test_assigned_names_is_the_former_walk():
+    """On every function and lambda of the tests, the package and the
+    golden/bench/fuzzed trees (nested defs, classes, comprehensions,
+    del, global/nonlocal names, star targets)."""
+    from tests.test_compile8 import TREES
+    root = pathlib.Path(__file__).resolve().parent.parent
+    trees = list(TREES)
+    for path in sorted(root.glob("tests/**/*.py")) + sorted(root.glob("s2sgrad/**/*.py")):
+        try:
+            trees.append(ast.parse(path.read_text()))
+        except SyntaxError:                 # pragma: no cover
+            continue
+    n = 0
+    for t in trees:
+        for fn in ast.walk(t):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                assert syntax.assigned_names(fn) == _old_assigned_names(fn), \
+                    ast.unparse(fn)[:200]
+                n += 1
+    assert n > 5000
+    src = ("def f(a, /, b, *c, d, **e):\n"
+           "    x = 1\n    y, (z, *w) = 2, (3, 4)\n    del q\n"
+           "    def g(): h = 1\n    class K: m = 2\n"
+           "    lam = lambda u: (v := u)\n    [r for r in a]\n    for i in a: s += i\n")
+    fn = ast.parse(src).body[0]
+    got = syntax.assigned_names(fn)
+    assert got == _old_assigned_names(fn)
+    assert got == {"a", "b", "c", "d", "e", "x", "y", "z", "w", "q", "g", "K", "lam", "i", "s"}
 
 
 # ---------------------------------------------------------------- the skipped pull
