@@ -30,6 +30,7 @@ differences.
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 import numpy as np
@@ -42,7 +43,6 @@ from s2sgrad.lower import control, syntax
 from s2sgrad.primitives.core import REGISTRY
 from tests.test_compile6 import _fuzzed_gradients
 from tests.test_compile7 import _sources
-from tests.test_compile12 import _statement_lists
 from tests.test_list_loops7 import fd as _fd
 
 
@@ -225,6 +225,36 @@ def test_blocks_cases():
         assert all(x is y for x, y in zip(got, want))
 
 
+@functools.lru_cache(maxsize=1)
+def _trees():
+    """The golden/bench/fuzzed trees (test_compile8) and every module of the
+    tests and the package, parsed once for the tests below."""
+    from tests.test_compile8 import TREES
+    root = pathlib.Path(__file__).resolve().parent.parent
+    trees = list(TREES)
+    for path in sorted(root.glob("tests/**/*.py")) + sorted(root.glob("s2sgrad/**/*.py")):
+        try:
+            trees.append(ast.parse(path.read_text()))
+        except SyntaxError:                 # pragma: no cover
+            continue
+    return tuple(trees)
+
+
+def _statement_lists():
+    """Every statement list (bodies, else branches) of functions, loops and
+    ifs in :func:`_trees` (as test_compile12's, from the shared parse)."""
+    out = []
+    for t in _trees():
+        for n in ast.walk(t):
+            if not isinstance(n, (ast.For, ast.While, ast.If, ast.FunctionDef)):
+                continue
+            for field in ("body", "orelse"):
+                v = getattr(n, field, None)
+                if isinstance(v, list) and v and isinstance(v[0], ast.stmt):
+                    out.append(v)
+    return out
+
+
 def test_makes_functions_is_the_former_walk():
     bodies = _statement_lists()
     assert len(bodies) > 5000
@@ -253,16 +283,8 @@ def test_assigned_names_is_the_former_walk():
     """On every function and lambda of the tests, the package and the
     golden/bench/fuzzed trees (nested defs, classes, comprehensions,
     del, global/nonlocal names, star targets)."""
-    from tests.test_compile8 import TREES
-    root = pathlib.Path(__file__).resolve().parent.parent
-    trees = list(TREES)
-    for path in sorted(root.glob("tests/**/*.py")) + sorted(root.glob("s2sgrad/**/*.py")):
-        try:
-            trees.append(ast.parse(path.read_text()))
-        except SyntaxError:                 # pragma: no cover
-            continue
     n = 0
-    for t in trees:
+    for t in _trees():
         for fn in ast.walk(t):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 assert syntax.assigned_names(fn) == _old_assigned_names(fn), \
