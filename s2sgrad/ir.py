@@ -118,16 +118,30 @@ class Eqn:
         return o
 
     def atoms(self):
-        """All value operands (args then kwargs values)."""
+        """All value operands (args then kwargs values).  (Callers only
+        iterate over it or copy it: without keyword operands it is the
+        equation's own tuple of operands, not a copy.)"""
         if self.kwargs:
             return [*self.args, *self.kwargs.values()]
-        return list(self.args)
+        args = self.args
+        return args if type(args) is tuple else list(args)
 
     def blocks(self):
         """Nested region blocks held in params (control flow)."""
-        if not self.params:
+        params = self.params
+        if not params:
             return ()       # (shared: callers only iterate or test it)
-        return [b for b in self.params.values() if type(b) is Block]
+        # (a loop, not a comprehension: most equations with params hold no
+        # block -- a spelling, an index -- and the passes ask every
+        # equation, hundreds of thousands of times for 1,000 statements)
+        out = ()
+        for b in params.values():
+            if type(b) is Block:
+                if out:
+                    out.append(b)
+                else:
+                    out = [b]
+        return out
 
 
 @dataclass(eq=False)

@@ -19,7 +19,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
-from .alias import is_alloc
+from .alias import is_alloc  # noqa: F401  (test_compile7's reference CSE reads op.is_alloc)
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, readers, rename_reads
 from .primitives.control import loop_offset
 
@@ -74,7 +74,8 @@ def _dce_eqns(eqns, live: set, kept=None) -> list:
         if kept is not None and id(e) in kept:
             out.append(e)
             continue
-        if is_region(e):
+        prim = e.prim      # (is_region and _effect, inline: asked of every equation)
+        if getattr(prim, "region", False):
             free: list = []
             e2 = _dce_region(e, live, free)
             if e2 is not None:
@@ -83,7 +84,7 @@ def _dce_eqns(eqns, live: set, kept=None) -> list:
                 for f in free:
                     live.update(f)
             continue
-        keep = _effect(e)
+        keep = getattr(prim, "effect", False)
         if not keep:
             for o in e.outs:
                 if o in live:
@@ -281,9 +282,13 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
             params = {k: (_cse_block(v, subst, seen) if isinstance(v, Block) else v)
                       for k, v in e.params.items()}
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
-        pk = _params_key(e.params) if not nested else None
-        if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
-                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
+        # (what the primitive allows first -- _effect and is_alloc inline --
+        # and the key of the params, a repr, only for what it allows)
+        prim = e.prim
+        pk = _params_key(e.params) if not nested and not getattr(prim, "effect", False) and \
+            prim.name not in _NO_CSE and not getattr(prim, "alloc", False) and \
+            not getattr(prim, "opaque_cse", False) else None
+        if pk is not None:
             # (a Var stands for itself: compared by identity, as its id)
             key = (e.prim.name, tuple([a if type(a) is Var else _atom_key(a) for a in args]),
                    tuple(sorted([(k, _atom_key(v)) for k, v in kwargs.items()])) if kwargs

@@ -400,14 +400,18 @@ class _Chains:
     def _linear_use(self, e, v) -> bool:
         """Does equation ``e`` read ``v`` only where it is linear in it?"""
         name = e.prim.name
-        if name not in _LINEAR or e.blocks() or len(e.outs) != 1:
+        if name not in _LINEAR or len(e.outs) != 1 or e.params and e.blocks():
             return False
-        pos = [i for i, a in enumerate(e.args) if a is v]
-        if any(x is v for x in e.kwargs.values()):
+        if e.kwargs and any(x is v for x in e.kwargs.values()):
             return False
-        if name in ("sum", "mean"):
-            return pos == [0] and "dtype" not in e.kwargs
-        return bool(pos)
+        a = e.args
+        if name in ("sum", "mean"):         # (read as the first operand only)
+            return bool(a) and a[0] is v and all(x is not v for x in a[1:]) and \
+                "dtype" not in e.kwargs
+        for x in a:
+            if x is v:
+                return True
+        return False
 
     def _internal(self, v) -> bool:
         """``v`` is computed in this block and read once, by a linear chain
@@ -581,21 +585,32 @@ class _Chains:
                     return (1.0 if name == "ones" else float(c.value)), ("ones", v)
             if name == "scalar_cast" and _is_seed_scalar(e, x):
                 return 1.0, ("ones", v)
-            if type(x) is np.ndarray and e.prim.name in ("negative", "multiply", "divide"):
-                self.absorbable = True
-            if absorb and type(x) is np.ndarray:
-                a = e.args
-                if name == "negative" and isinstance(a[0], Var) and self._same_kind(a[0], v):
-                    return -1.0, ("var", a[0])
-                if name == "multiply" and len(a) == 2:
-                    for i in (0, 1):
-                        if _number(a[i]) and isinstance(a[1 - i], Var) and \
-                                self._same_kind(a[1 - i], v):
-                            return float(a[i].value), ("var", a[1 - i])
-                if name == "divide" and _number(a[1]) and a[1].value != 0 and \
-                        isinstance(a[0], Var) and self._same_kind(a[0], v):
-                    return 1.0 / a[1].value, ("var", a[0])
+            if type(x) is np.ndarray and name in ("negative", "multiply", "divide"):
+                r = self._absorbed(e, v)
+                if r is not None:
+                    # (only a leaf the absorbing version takes apart makes
+                    # its pull differ from this one: see rewrite)
+                    self.absorbable = True
+                    if absorb:
+                        return r
         return 1.0, ("var", v)
+
+    def _absorbed(self, e, v):
+        """(k, ('var', a)) when ``v``, computed by ``e``, is ``k * a`` for a
+        number ``k`` and an array ``a`` of ``v``'s kind (a negation, a
+        product by a number, a quotient by a nonzero one); else None."""
+        name, a = e.prim.name, e.args
+        if name == "negative" and isinstance(a[0], Var) and self._same_kind(a[0], v):
+            return -1.0, ("var", a[0])
+        if name == "multiply" and len(a) == 2:
+            for i in (0, 1):
+                if _number(a[i]) and isinstance(a[1 - i], Var) and \
+                        self._same_kind(a[1 - i], v):
+                    return float(a[i].value), ("var", a[1 - i])
+        if name == "divide" and _number(a[1]) and a[1].value != 0 and \
+                isinstance(a[0], Var) and self._same_kind(a[0], v):
+            return 1.0 / a[1].value, ("var", a[0])
+        return None
 
     def _same_kind(self, a, b) -> bool:
         x, y = self.val(a), self.val(b)

@@ -2659,6 +2659,7 @@ from .peephole import scale_chains  # noqa: E402
 from .release import release_early  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402
+from .distinct import distinct_index  # noqa: E402,F401  (accumulate_in_place's)
 
 
 def _unpack_fits(value, kwargs):

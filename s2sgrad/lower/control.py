@@ -54,13 +54,28 @@ ALIAS_REFUSALS = ("write through an unknown alias", "view rebound in a loop")
 def _makes_functions(stmts):
     """A ``lambda`` or ``def`` in ``stmts`` and a store into a container
     (``fs.append(...)``, ``fs[k] = ...``): a loop body building closures
-    that outlive their step (one used only in its step keeps the loop)."""
-    nodes = [n for st in stmts for n in ast.walk(st)]
-    return any(isinstance(n, (ast.Lambda, ast.FunctionDef)) for n in nodes) and any(
-        (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and
-         n.func.attr in ("append", "extend", "insert")) or
-        (isinstance(n, ast.Assign) and any(isinstance(t, ast.Subscript) for t in n.targets))
-        for n in nodes)
+    that outlive their step (one used only in its step keeps the loop).
+    (One walk of the nodes, without their contexts -- ``walk_nodes`` -- that
+    stops when both are found: a list of ``ast.walk``'s nodes made for two
+    scans was ~1 % of a 1,000-statement loop's compile.)"""
+    fn = store = False
+    Lambda, FunctionDef, Call, Attribute, Assign, Subscript = \
+        ast.Lambda, ast.FunctionDef, ast.Call, ast.Attribute, ast.Assign, ast.Subscript
+    for st in stmts:
+        for n in walk_nodes(st):
+            if isinstance(n, (Lambda, FunctionDef)):
+                fn = True
+            elif not store and (
+                    (isinstance(n, Call) and isinstance(n.func, Attribute) and
+                     n.func.attr in ("append", "extend", "insert")) or
+                    (isinstance(n, Assign) and any(isinstance(t, Subscript)
+                                                   for t in n.targets))):
+                store = True
+            else:
+                continue
+            if fn and store:
+                return True
+    return False
 
 
 class ControlFlowMixin:

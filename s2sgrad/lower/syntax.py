@@ -445,14 +445,24 @@ def assigned_names(fn_node):
     if args.kwarg:
         names.add(args.kwarg.arg)
     body = fn_node.body if isinstance(fn_node.body, list) else []
-
-    for s in body:
-        for n in _preorder(s, skip=(ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
-                                    ast.ClassDef) + COMPREHENSIONS):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+    # (a set: the order of the walk does not matter -- a plain stack, not
+    # _preorder's generator; the nodes of the skipped kinds are seen, not
+    # entered)
+    Name, defs = ast.Name, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    stores = (ast.Store, ast.Del)
+    skip = (ast.Lambda,) + defs + COMPREHENSIONS
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Name):
+            if isinstance(n.ctx, stores):
                 names.add(n.id)
-            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue            # (nothing under a Name but its ctx)
+        if isinstance(n, skip):
+            if isinstance(n, defs):
                 names.add(n.name)
+            continue
+        stack += child_nodes(n)
     return names
 
 

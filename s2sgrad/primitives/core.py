@@ -633,7 +633,8 @@ class Emitter:
                 return folded
         n = prim.num_outs(args, kwargs)
         hint = _hint or self.hint
-        outs = tuple(Var(hint) for _ in range(n))
+        # (most equations have one output: no generator for it)
+        outs = (Var(hint),) if n == 1 else tuple(Var(hint) for _ in range(n))
         eqn = Eqn(prim, args, kwargs, outs, dict(_params or {}), self.loc)
         infer_shapes(eqn)
         self.block.eqns.append(eqn)
