@@ -118,6 +118,8 @@ def _old_leaf(self, v, absorb):
             c = 1.0 if name == "ones" else e.args[1] if len(e.args) > 1 else None
             if name == "ones" or peephole._number(c):
                 return (1.0 if name == "ones" else float(c.value)), ("ones", v)
+        if name == "scalar_cast" and peephole._is_seed_scalar(e, x):
+            return 1.0, ("ones", v)         # (perf-rows14's scalar seed, merged)
         if type(x) is np.ndarray and e.prim.name in ("negative", "multiply", "divide"):
             self.absorbable = True
         if absorb and type(x) is np.ndarray:
