@@ -281,9 +281,11 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
             params = {k: (_cse_block(v, subst, seen) if isinstance(v, Block) else v)
                       for k, v in e.params.items()}
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
-        pk = _params_key(e.params) if not nested else None
-        if pk is not None and not _effect(e) and e.prim.name not in _NO_CSE \
-                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
+        # (the params' key last: a load_global's params hold the module's
+        # globals, whose repr costs as much as the module holds)
+        if not nested and not _effect(e) and e.prim.name not in _NO_CSE \
+                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False) \
+                and (pk := _params_key(e.params)) is not None:
             # (a Var stands for itself: compared by identity, as its id)
             key = (e.prim.name, tuple([a if type(a) is Var else _atom_key(a) for a in args]),
                    tuple(sorted([(k, _atom_key(v)) for k, v in kwargs.items()])) if kwargs
