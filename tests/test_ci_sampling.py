@@ -19,7 +19,8 @@ ROOT = Path(__file__).parent.parent
 
 # the modules whose sweeps are sampled (importing one registers its samples)
 SWEEP_MODULES = ["tests.ports.test_ports9_port", "tests.ports.test_ports10_port",
-                 "tests.ports.test_ports11_port", "tests.primitives.test_jvp_identity"]
+                 "tests.ports.test_ports11_port", "tests.primitives.test_jvp_identity",
+                 "tests.test_fuzz", "tests.test_corpus9_sweeps"]
 
 
 def _samples():
