@@ -13,8 +13,13 @@ api.STRICT_SPECIALIZE = True
 def pytest_collection_modifyitems(config, items):
     if sampling.FULL or "slow" in (config.getoption("markexpr") or ""):
         return
-    keep = [it for it in items if it.get_closest_marker("slow") is None]
-    if len(keep) < len(items):
-        config.hook.pytest_deselected(items=[it for it in items
-                                             if it.get_closest_marker("slow") is not None])
-        items[:] = keep
+    # (a case named on the command line, with its parameters, runs)
+    named = [a.replace("\\", "/") for a in config.args if "[" in a]
+
+    def left_out(it):
+        return it.get_closest_marker("slow") is not None and \
+            not any(a.endswith(it.nodeid) or it.nodeid.endswith(a) for a in named)
+    drop = [it for it in items if left_out(it)]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [it for it in items if not left_out(it)]
