@@ -119,11 +119,29 @@ def _checked_one_step(mp, decided):
     mp.setattr(peephole._Chains, "_one_step", checked)
 
 
-def test_one_step_refuses_only_what_the_rewrite_refuses(monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def instrumented(tmp_path_factory):
+    """One compile of the test programs (``_sources(..., 120)``) with both
+    instruments on: every root ``_one_step`` refuses is also rewritten in
+    full, which must refuse it (``decided``), and every list of terms the
+    peephole factors is recorded (``seen``; the full rewrites of refused
+    roots add theirs, checked all the same).  Two tests read it."""
     decided: list = []
-    with monkeypatch.context() as mp:
+    seen: list = []
+    common = peephole._common_factors
+
+    def recording(terms):
+        seen.append(list(terms))
+        return common(terms)
+    with pytest.MonkeyPatch.context() as mp:
         _checked_one_step(mp, decided)
-        _sources(tmp_path, 120)
+        mp.setattr(peephole, "_common_factors", recording)
+        _sources(tmp_path_factory.mktemp("instrumented"), 120)
+    return decided, seen
+
+
+def test_one_step_refuses_only_what_the_rewrite_refuses(instrumented):
+    decided, _ = instrumented
     # the decision is taken, and for each kind of root it covers
     assert len(decided) > 500
     assert {"add", "subtract", "multiply", "matmul", "sum"} <= set(decided)
@@ -199,18 +217,10 @@ def _check_factors(terms):
     assert peephole._repeated_factor(terms) == _old_repeated_factor(terms)
 
 
-def test_factors_of_the_sums_of_the_test_programs(monkeypatch, tmp_path):
+def test_factors_of_the_sums_of_the_test_programs(instrumented):
     """Every list of terms the peephole looks at (goldens, bench shapes,
     fuzzed programs): the same factors as the former scans."""
-    seen: list = []
-    common = peephole._common_factors
-
-    def recording(terms):
-        seen.append(list(terms))
-        return common(terms)
-    with monkeypatch.context() as mp:
-        mp.setattr(peephole, "_common_factors", recording)
-        _sources(tmp_path, 120)
+    _, seen = instrumented
     assert len(seen) > 200
     shared = 0
     for terms in seen:
