@@ -35,7 +35,7 @@ import numpy as np
 from . import runtime
 from .alias import (IRAliases, drops_references, fresh_result, may_view, owned_result, retains,
                     views_read_after)
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .liveness import delete_dead
 from .primitives import printing
 from .primitives.control import loop_offset
@@ -413,7 +413,7 @@ class CodeGen:
         reserved = set(_RUNTIME_NAMES) | set(func.info.get("reserved_names", ()))
         # (every equation, nested ones after their region's: one walk for the
         # passes below, which change no block)
-        all_eqns = list(_all_eqns(func.body))
+        all_eqns = list(iter_eqns(func.body))
         for e in all_eqns:
             if e.prim.name in ("load_global", "load_cell"):
                 reserved.add(e.params["name"])
@@ -1905,13 +1905,6 @@ def _uses_in(e):
             used |= _uses_in(e2)
         used |= {r for r in b.results if isinstance(r, Var)}
     return used
-
-
-def _all_eqns(block):
-    for e in block.eqns:
-        yield e
-        for b in e.blocks():
-            yield from _all_eqns(b)
 
 
 def _literal(x):

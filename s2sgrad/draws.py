@@ -24,7 +24,7 @@ depend on the generator's state.
 """
 from __future__ import annotations
 
-from .ir import Block, Const, Eqn, Func, Var
+from .ir import Block, Const, Eqn, Func, Var, iter_eqns
 from .primitives import core as P
 from .primitives.random import rng_kind
 
@@ -90,7 +90,7 @@ def generators(func: Func, leaves) -> list:
     (``self.rng``) read live, and constants (NumPy's global RandomState).  Generators created inside are
     fresh at each call and not listed."""
     defs = {}
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         for o in e.outs:
             defs[o] = e
     params = {p: x for p, x in zip(func.params, leaves)}
@@ -119,7 +119,7 @@ def generators(func: Func, leaves) -> list:
             return value_of(e.args[0], depth + 1)[ps["key"]]
         raise LookupError(v)
 
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         if not is_draw(e) or not e.args:
             continue
         g = e.args[0]
@@ -133,13 +133,6 @@ def generators(func: Func, leaves) -> list:
             except (LookupError, AttributeError, TypeError, ValueError):
                 pass               # made inside the function: fresh at each call
     return out
-
-
-def _all_eqns(block):
-    for e in block.eqns:
-        yield e
-        for b in e.blocks():
-            yield from _all_eqns(b)
 
 
 def snapshot(gens) -> list:

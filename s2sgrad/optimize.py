@@ -283,7 +283,9 @@ def _cse_block(block: Block, subst: dict, seen: dict) -> Block:
                       for k, v in e.params.items()}
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         # (what the primitive allows first -- _effect and is_alloc inline --
-        # and the key of the params, a repr, only for what it allows)
+        # and the key of the params, a repr, only for what it allows: a
+        # load_global's params hold the module's globals, whose repr costs as
+        # much as the module holds)
         prim = e.prim
         pk = _params_key(e.params) if not nested and not getattr(prim, "effect", False) and \
             prim.name not in _NO_CSE and not getattr(prim, "alloc", False) and \

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .ir import Block, Const, Eqn, Var, defined_vars
+from .ir import Block, Const, Eqn, Var, defined_vars, iter_eqns
 from .primitives import core as P
 from .primitives.core import Emitter
 from .primitives.control import loop_offset
@@ -57,7 +57,7 @@ def eligible(eqn) -> bool:
     would give other numbers when recomputed: such a loop is reversed the
     ordinary way, its draws stored."""
     from .draws import is_draw
-    for e in _all_eqns(eqn.params["body"]):
+    for e in iter_eqns(eqn.params["body"]):
         if e.prim.name in ("push", "pop", "new_stack", "copy_stack", "checkpoint_forward",
                            "checkpoint_backward"):
             return False
@@ -68,7 +68,7 @@ def eligible(eqn) -> bool:
             return False
     cond = eqn.params.get("cond")
     if cond is not None and any(e.blocks() or getattr(e.prim, "effect", False)
-                                for e in _all_eqns(cond)):
+                                for e in iter_eqns(cond)):
         return False
     return True
 
@@ -212,7 +212,7 @@ def record_parts(step):
     step's record (:func:`s2sgrad.schedules.record_bytes`)."""
     out = []
     defs = {}
-    for e in _all_eqns(step):
+    for e in iter_eqns(step):
         for o in e.outs:
             defs[o] = e
 
@@ -225,7 +225,7 @@ def record_parts(step):
         if e.prim.name not in ("for_loop", "while_loop"):
             continue
         back = e.params.get("reverse", False)
-        for x in _all_eqns(e.params["body"]):
+        for x in iter_eqns(e.params["body"]):
             if x.prim.name != "push":
                 continue
             for a in x.args[1:]:
@@ -244,10 +244,10 @@ def count_records(func):
     what the budget's arithmetic takes a recorded step to hold before shape
     specialisation measures it in bytes).  Rewrites ``func`` in place."""
     steps = {}
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         if e.prim.name == "checkpoint_backward":
             steps[e.args[0]] = e.params["step"]
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
         if type(sched).__name__ == "Budget" and e.outs[-1] in steps:
             units = sum(m for _, m in record_parts(steps[e.outs[-1]]))
@@ -281,7 +281,7 @@ def _carry_generators(eqn) -> int:
     body = eqn.params["body"]
     inside = defined_vars(body)
     gens = []
-    for e in _all_eqns(body):
+    for e in iter_eqns(body):
         if not (is_draw(e) and e.args) or token_kind(e.args[0]) is None:
             continue
         g = e.args[0]
@@ -449,10 +449,3 @@ def _stem(carries):
                 c.hint not in ("brk", "n_iter", "ret", "retv"):
             return c.hint
     return "loop"
-
-
-def _all_eqns(block):
-    for e in block.eqns:
-        yield e
-        for b in e.blocks():
-            yield from _all_eqns(b)

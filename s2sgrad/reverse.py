@@ -28,7 +28,7 @@ import dataclasses
 from . import remat as _ckpt
 from .errors import NonDifferentiableError, S2SGradError
 from .masking import sink_masks
-from .ir import Block, Const, Eqn, Func, Var, defined_vars, rename_reads
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, rename_reads
 from .primitives import core as P
 from .primitives.core import SCALAR, Emitter
 from .primitives.lists import LIST
@@ -401,7 +401,7 @@ class Reverser:
                     changed.append(v)
                     seen.add(v)
         effects = any(getattr(e.prim, "effect", False) for _, bem, _ in branches
-                      for e in _all_eqns(bem.block))
+                      for e in iter_eqns(bem.block))
         if not changed and not effects:
             return
         outs = []
@@ -462,7 +462,7 @@ class Reverser:
                if c in self.active or eqn.outs[i] in self.active]
         outer = [v for v in _free(body) if v in self.active and v not in self.stack_vars]
         stack_traffic = any(e.prim.name in ("push", "pop") and e.args[0] in self.active
-                            for e in _all_eqns(body))
+                            for e in iter_eqns(body))
         if not act and not outer and not stack_traffic:
             return
         schedule = eqn.params.get("checkpoint") if self.remat else None
@@ -794,13 +794,6 @@ class Reverser:
 def _slot0():
     from .primitives.indexing import Slot
     return Slot(0)
-
-
-def _all_eqns(block: Block):
-    for e in block.eqns:
-        yield e
-        for b in e.blocks():
-            yield from _all_eqns(b)
 
 
 def _defined_top(block: Block) -> set:

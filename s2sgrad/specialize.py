@@ -2517,16 +2517,16 @@ def measure_budgets(func: Func, inf) -> Func:
     function stores per step (:func:`s2sgrad.remat.record_parts`), so the
     schedule chosen for a budget fits whatever the loop body keeps.
     Rewrites ``func`` in place."""
-    from .remat import _all_eqns, record_parts
+    from .remat import record_parts
     records = {}
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         tape = inf.val(e.args[0]) if e.prim.name == "checkpoint_backward" else None
         if type(tape) is not _TapeExample:
             continue
         parts = [(inf.val(v), m) for v, m in record_parts(e.params["step"])]
         if all(_arr(x) for x, _ in parts):
             records[tape.var] = sum(int(np.asarray(x).nbytes) * m for x, m in parts)
-    for e in _all_eqns(func.body):
+    for e in iter_eqns(func.body):
         sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
         if type(sched).__name__ == "Budget" and e.outs[-1] in records:
             e.params["schedule"] = type(sched)(sched.bytes, record=records[e.outs[-1]])

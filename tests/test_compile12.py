@@ -30,6 +30,7 @@ import pytest
 import s2sgrad
 from s2sgrad import peephole, verbose
 from s2sgrad.lower import syntax
+from tests import sampling
 from tests.test_compile6 import _fuzzed_gradients
 from tests.test_compile7 import _sources
 from tests.test_list_loops7 import fd as _fd
@@ -119,11 +120,29 @@ def _checked_one_step(mp, decided):
     mp.setattr(peephole._Chains, "_one_step", checked)
 
 
-def test_one_step_refuses_only_what_the_rewrite_refuses(monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def instrumented(tmp_path_factory):
+    """One compile of the test programs (``_sources(..., 120)``) with both
+    instruments on: every root ``_one_step`` refuses is also rewritten in
+    full, which must refuse it (``decided``), and every list of terms the
+    peephole factors is recorded (``seen``; the full rewrites of refused
+    roots add theirs, checked all the same).  Two tests read it."""
     decided: list = []
-    with monkeypatch.context() as mp:
+    seen: list = []
+    common = peephole._common_factors
+
+    def recording(terms):
+        seen.append(list(terms))
+        return common(terms)
+    with pytest.MonkeyPatch.context() as mp:
         _checked_one_step(mp, decided)
-        _sources(tmp_path, 120)
+        mp.setattr(peephole, "_common_factors", recording)
+        _sources(tmp_path_factory.mktemp("instrumented"), 120)
+    return decided, seen
+
+
+def test_one_step_refuses_only_what_the_rewrite_refuses(instrumented):
+    decided, _ = instrumented
     # the decision is taken, and for each kind of root it covers
     assert len(decided) > 500
     assert {"add", "subtract", "multiply", "matmul", "sum"} <= set(decided)
@@ -199,18 +218,10 @@ def _check_factors(terms):
     assert peephole._repeated_factor(terms) == _old_repeated_factor(terms)
 
 
-def test_factors_of_the_sums_of_the_test_programs(monkeypatch, tmp_path):
+def test_factors_of_the_sums_of_the_test_programs(instrumented):
     """Every list of terms the peephole looks at (goldens, bench shapes,
     fuzzed programs): the same factors as the former scans."""
-    seen: list = []
-    common = peephole._common_factors
-
-    def recording(terms):
-        seen.append(list(terms))
-        return common(terms)
-    with monkeypatch.context() as mp:
-        mp.setattr(peephole, "_common_factors", recording)
-        _sources(tmp_path, 120)
+    _, seen = instrumented
     assert len(seen) > 200
     shared = 0
     for terms in seen:
@@ -249,24 +260,41 @@ def _statement_lists():
     bench shapes and fuzzed programs (test_compile8's trees) and of every
     module of the tests and the package: loops with returns and breaks at
     every depth, nested functions, lambdas and comprehensions in loops."""
+    return [body for _, body in _statement_lists_named()]
+
+
+def _statement_lists_named():
+    """``(id, statement list)`` of :func:`_statement_lists`; the id names
+    the tree (``tree<i>`` of test_compile8's, else the file), the line,
+    column and field."""
     from tests.test_compile8 import TREES
     root = pathlib.Path(__file__).resolve().parent.parent
-    trees = list(TREES)
+    trees = [(f"tree{i}", t) for i, t in enumerate(TREES)]
     for path in sorted(root.glob("tests/**/*.py")) + sorted(root.glob("s2sgrad/**/*.py")):
         try:
-            trees.append(ast.parse(path.read_text()))
+            trees.append((path.relative_to(root).as_posix(), ast.parse(path.read_text())))
         except SyntaxError:                 # pragma: no cover
             continue
     out = []
-    for t in trees:
+    for name, t in trees:
         for n in ast.walk(t):
             if not isinstance(n, (ast.For, ast.While, ast.If, ast.FunctionDef)):
                 continue        # (the statement lists lowering walks: not modules, classes)
             for field in ("body", "orelse"):
                 v = getattr(n, field, None)
                 if isinstance(v, list) and v and isinstance(v[0], ast.stmt):
-                    out.append(v)
+                    out.append((f"{name}:{n.lineno}:{n.col_offset}:{field}", v))
     return out
+
+
+def _body_strata(owner_id, body):
+    """A statement list's kinds: the statements at its top and nested in it,
+    and where it comes from (the test trees, the package, the tests)."""
+    origin = "tests" if owner_id.startswith("tests/") else owner_id.split("/")[0].split(":")[0]
+    origin = "trees" if origin.startswith("tree") else origin
+    kinds = {type(x).__name__ for st in body for x in ast.walk(st) if isinstance(x, ast.stmt)}
+    return {f"origin:{origin}"} | {f"{origin}|stmt:{k}" for k in kinds} | \
+        {f"{origin}|top:{type(st).__name__}" for st in body}
 
 
 def _names_in(stmts):
@@ -274,10 +302,20 @@ def _names_in(stmts):
 
 
 def test_rebindings_is_the_separate_walks():
+    """On every statement list of the test trees (test_compile8's), and of
+    the package's and the tests' files: in the default run a sample of the
+    files' lists (every kind of statement, at the top and nested, from each
+    origin keeps one, and a quarter by hash: tests/sampling.py), all of them
+    with S2SGRAD_FULL_TESTS=1."""
     seen = set()
-    bodies = _statement_lists()
-    assert len(bodies) > 5000
-    for body in bodies:
+    named = _statement_lists_named()
+    assert len(named) > 5000
+    ids = [i for i, _ in named]
+    strata = [frozenset(_body_strata(i, b)) for i, b in named]
+    kept = sampling.choose(ids, strata, stride=4, always=("tree",)) \
+        if not sampling.FULL else [True] * len(ids)
+    assert set().union(*(s for s, k in zip(strata, kept) if k)) == set().union(*strata)
+    for body in [b for (_, b), k in zip(named, kept) if k]:
         rb = syntax.Rebindings(body)
         want = syntax.returns_or_breaks(body)
         assert (rb.has_return, rb.has_break) == want, ast.unparse(body[0])[:200]

@@ -9,6 +9,7 @@
   arguments' dtypes, and equals the float64 gradient to float32 accuracy.
 """
 import copy
+import inspect
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from tests import test_corpus9_idioms as idioms
 from tests import test_corpus9_more as more
 from tests import test_corpus9_science as sci
 from tests import test_corpus9_training as training
+from tests import sampling
 from tests.corpus9_harness import _positions, assert_tree_close, fd_grad, leaves, replace
 
 ALL = {}
@@ -56,7 +58,23 @@ def _moved(f, args, wrt, scale, seed):
     return tuple(out)
 
 
-@pytest.mark.parametrize("name", sorted(ALL))
+def _strata(name):
+    """What a program exercises: its source's calls, options, operators and
+    statements (:func:`tests.sampling.source_strata`), its corpus module and
+    its arguments' kinds."""
+    f, args, _, _ = ALL[name]
+    try:
+        src = inspect.getsource(f)
+    except (OSError, TypeError):
+        src = inspect.getsource(type(f))         # a callable object: its class
+    return sampling.source_strata(src) | {f"module:{name.split(':')[0]}"} | \
+        sampling.value_kinds(args)
+
+
+# each sweep checks a sample covering every stratum of _strata in the default
+# run (tests/sampling.py; S2SGRAD_FULL_TESTS=1: every program)
+@pytest.mark.parametrize("name", sampling.params("corpus9_values", sorted(ALL), ids=str,
+                                                 strata=_strata))
 def test_values_track_inputs(name):
     f, args, wrt, kwargs = ALL[name]
     vg = value_and_grad(f, wrt=wrt)
@@ -87,7 +105,8 @@ F32_LOOSE = {"test_corpus9_science:sinkhorn_log_while", "test_corpus9_idioms:fix
              "test_corpus9_idioms:kepler_newton"}
 
 
-@pytest.mark.parametrize("name", sorted(ALL))
+@pytest.mark.parametrize("name", sampling.params("corpus9_float32", sorted(ALL), ids=str,
+                                                 strata=_strata))
 def test_float32_arguments(name):
     f, args, wrt, kwargs = ALL[name]
     if name in F32_LOOSE:

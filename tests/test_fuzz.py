@@ -54,6 +54,7 @@ import pytest
 import s2sgrad
 from s2sgrad import (check_grads, grad, hessian, hvp, jacobian, jvp,
                      value_and_grad, vjp)
+from tests import sampling
 
 # ------------------------------------------------------------------ expressions
 
@@ -2054,13 +2055,27 @@ KNOWN_FAILING_SEEDS = {
 }
 
 
+def _seed_strata(seed):
+    """What the seed's program exercises (its source's calls, options,
+    operators and statements: :func:`tests.sampling.source_strata`) and the
+    checks :func:`light_checks` runs on it, also per kind of statement."""
+    st = sampling.source_strata(generate(seed)[0])
+    checks = light_checks(seed)
+    return st | {f"check:{c}" for c in checks} | \
+        {f"check:{c}|{x}" for c in checks for x in st if x.startswith("stmt:")}
+
+
 def _seed_params():
+    """Every seed; the default run checks a sample covering every stratum of
+    :func:`_seed_strata` (:mod:`tests.sampling`; ``S2SGRAD_FULL_TESTS=1``: all)."""
     out = []
-    for seed in range(BASE_SEED, BASE_SEED + N_PROGRAMS):
-        marks = ()
+    for p in sampling.params("fuzz", range(BASE_SEED, BASE_SEED + N_PROGRAMS), ids=str,
+                             strata=_seed_strata,
+                             always=tuple(str(s) for s in KNOWN_FAILING_SEEDS)):
+        seed, marks = p.values[0], list(p.marks)
         if seed in KNOWN_FAILING_SEEDS:
-            marks = pytest.mark.xfail(strict=True, reason=KNOWN_FAILING_SEEDS[seed])
-        out.append(pytest.param(seed, marks=marks, id=str(seed)))
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_FAILING_SEEDS[seed]))
+        out.append(pytest.param(seed, marks=marks, id=p.id))
     return out
 
 

@@ -28,6 +28,7 @@ import pytest
 
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
+from .. import sampling
 from . import harness, ports11_cases
 
 _CASES = {}
@@ -76,12 +77,12 @@ def _order2_cases():
     return [c for c in map(order2, all_cases()) if c is not None]
 
 
-@pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.area}:{c.name}")
+@pytest.mark.parametrize("case", sampling.port_params("ports11", all_cases()))
 def test_ports11(case):
     harness.check(case, _reason)
 
 
-@pytest.mark.parametrize("case", _order2_cases(), ids=lambda c: f"{c.area}:{c.name}")
+@pytest.mark.parametrize("case", sampling.port_params("ports11_order2", _order2_cases()))
 def test_ports11_order2(case):
     harness.check(case, _reason2)
 
@@ -104,7 +105,8 @@ def _rf_cases():
     return [c for c in out if c is not None]
 
 
-@pytest.mark.parametrize("case", _rf_cases(), ids=lambda c: f"{c.area}:{c.name}")
+@pytest.mark.parametrize("case", sampling.port_params("ports11_order2_rf", _rf_cases(),
+                                                      always=_RF_REGRESSIONS))
 def test_ports11_order2_rf(case):
     harness.check(case, _reason2)
 

@@ -25,6 +25,7 @@ import pytest
 
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
+from .. import sampling
 from . import harness, ports9_cases
 
 _CASES = {}
@@ -73,12 +74,12 @@ def _order2_cases():
     return [c for c in map(order2, all_cases()) if c is not None]
 
 
-@pytest.mark.parametrize("case", all_cases(), ids=lambda c: f"{c.area}:{c.name}")
+@pytest.mark.parametrize("case", sampling.port_params("ports9", all_cases()))
 def test_ports9(case):
     harness.check(case, _reason)
 
 
-@pytest.mark.parametrize("case", _order2_cases(), ids=lambda c: f"{c.area}:{c.name}")
+@pytest.mark.parametrize("case", sampling.port_params("ports9_order2", _order2_cases()))
 def test_ports9_order2(case):
     harness.check(case, _reason2)
 

@@ -19,6 +19,7 @@ import pytest
 
 import s2sgrad
 import tests.primitives as pkg
+from tests import sampling
 from s2sgrad.check import GradientCheckError
 from tests.primitives.spec import to32
 
@@ -50,7 +51,19 @@ def _run(module, spec, what, check):
     pytest.fail(msg, pytrace=False)
 
 
-@pytest.mark.parametrize("module, spec", CASES)
+def _sampled_fd_cases():
+    """The cases of the seed-1 finite-difference check: a sample keeping
+    every primitive and every spec module (:mod:`tests.sampling`); the dot-product
+    identity test below checks every spec's JVP against differences too (at
+    seed 2), and ``S2SGRAD_FULL_TESTS=1`` runs this one on every spec."""
+    ps = sampling.params("jvp_identity_fd", [p.values for p in CASES],
+                         ids=lambda ms: f"{ms[0][5:]}:{ms[1].id}",
+                         strata=lambda ms: {f"prim:{q}" for q in ms[1].prims} |
+                         {f"module:{ms[0]}"})
+    return [pytest.param(*p.values[0], id=p.id, marks=p.marks) for p in ps]
+
+
+@pytest.mark.parametrize("module, spec", _sampled_fd_cases())
 def test_jvp_against_finite_differences(module, spec):
     _run(module, spec, "the generated JVP disagrees with finite differences",
          lambda: s2sgrad.check_grads(spec.fn, spec.args, wrt=spec.wrt, kwargs=spec.kwargs,
