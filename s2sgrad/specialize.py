@@ -2140,7 +2140,6 @@ def accumulate_in_place(func: Func, inf, foreign=frozenset()) -> Func:
     step.  Rewrites ``func`` in place (``t`` must have no other reader;
     values that may be dask/CuPy arrays, ``foreign``, are left alone)."""
     from .primitives.mutation import may_repeat
-    from .distinct import distinct_index
     readers: dict = {}
     defs: dict = {}            # (index arrays' producers: distinct_index's proofs)
 
@@ -2659,7 +2658,7 @@ from .peephole import scale_chains  # noqa: E402
 from .release import release_early  # noqa: E402
 from .tapes import preallocate  # noqa: E402
 from .list_arrays import list_arrays, vectorise_maps  # noqa: E402
-from .distinct import distinct_index  # noqa: E402,F401  (accumulate_in_place's)
+from .distinct import distinct_index  # noqa: E402  (accumulate_in_place's; with the module, not at the first call)
 
 
 def _unpack_fits(value, kwargs):

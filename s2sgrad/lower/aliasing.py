@@ -21,7 +21,7 @@ from ..errors import S2SGradError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from .syntax import function_reads_of, rebinds_plainly
-from .values import DictVal, Seq, TreeObj
+from .values import DictVal, Seq, TreeObj, replace_within
 
 
 def transpose_view(axes):
@@ -49,17 +49,7 @@ def _atoms_in(v):
 
 def _replace_object(v, old, new):
     """``v`` with the container ``old`` (by identity) replaced by ``new``."""
-    if v is old:
-        return new
-    if isinstance(v, Seq):
-        items = [_replace_object(i, old, new) for i in v.items]
-        if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields, v.ntype)
-    elif isinstance(v, DictVal):
-        items = {k: _replace_object(i, old, new) for k, i in v.items.items()}
-        if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
-    return v
+    return replace_within(v, lambda x: x is old, new)
 
 
 def _replace_atoms(v, new_of):

@@ -17,7 +17,7 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.indexing import Slot
 from ..primitives.lists import LIST
-from .values import DictVal, Hole, ObjVal, Seq, Splat, Static, TreeObj
+from .values import DictVal, Hole, ObjVal, Seq, Splat, Static, TreeObj, replace_within
 from .syntax import snippet
 
 
@@ -480,17 +480,7 @@ class TreesMixin:
 
 def _replace_instance(v, obj, new):
     """``v`` with every TreeObj of the instance ``obj`` replaced by ``new``."""
-    if isinstance(v, TreeObj) and v.obj is obj:
-        return new
-    if isinstance(v, Seq):
-        items = [_replace_instance(i, obj, new) for i in v.items]
-        if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields, v.ntype)
-    elif isinstance(v, DictVal):
-        items = {k: _replace_instance(i, obj, new) for k, i in v.items.items()}
-        if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
-    return v
+    return replace_within(v, lambda x: isinstance(x, TreeObj) and x.obj is obj, new)
 
 
 def _holds_within(v, obj, depth=0):

@@ -194,3 +194,20 @@ def identity_index(i):
     return i
 
 
+
+
+def replace_within(v, match, new):
+    """``v`` with every value ``match`` accepts, found as ``v`` itself or
+    inside its tuples, lists and dicts, replaced by ``new``; the containers
+    that hold none are returned as they are (the same objects)."""
+    if match(v):
+        return new
+    if isinstance(v, Seq):
+        items = [replace_within(i, match, new) for i in v.items]
+        if any(a is not b for a, b in zip(items, v.items)):
+            return Seq(v.kind, items, v.fields, v.ntype)
+    elif isinstance(v, DictVal):
+        items = {k: replace_within(i, match, new) for k, i in v.items.items()}
+        if any(items[k] is not v.items[k] for k in items):
+            return DictVal(items)
+    return v
