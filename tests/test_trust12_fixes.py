@@ -348,3 +348,54 @@ def test_long_range_not_unrolled():
     _check(f, (x, W, 7))
     with pytest.raises(s2sgrad.S2SGradError, match="may or may not change"):
         s2sgrad.value_and_grad(f)(x, W, 300)
+
+
+# ---------------------------------------------------------------- the unroll starts lowering again
+# (Lead's review, session 25.)  The first form of the unroll undid the loop's
+# lowering where it stood (the block, the environments) but kept what the
+# failed attempt had told the alias model (views and versions of W made in
+# it): a view of W taken before the loop and a write into W after it were
+# then refused although the unrolled code is exact.  lower_function now
+# lowers the whole function again with the loop unrolled (control.UnrollRetry).
+
+def view_before_write_after(x, W, n):
+    W = W * 1.0
+    v = W[1:]
+    A = W
+    for t in range(n):
+        A = A[::-1]
+        A[0] += x * A[1]
+    W[0] *= 2.0
+    return np.sum(v * v) + np.sum(np.sin(W)) + np.sum(A * x)
+
+
+def two_refused_loops(x, W, n):
+    A = W * 1.0
+    B = A
+    for t in range(n):
+        B = B.T
+        B[0] *= 1.0 + x
+    for t in range(n):
+        A = A[:, ::-1]
+        A[1] += x
+    return np.sum(A * W) + np.sum(B ** 2)
+
+
+@pytest.mark.parametrize("f", [view_before_write_after, two_refused_loops])
+def test_unrolled_after_refusal_keeps_no_trace_of_the_attempt(f):
+    for x, W, n in _points():
+        _check(f, (x, W, n))
+    x, W = np.linspace(-0.5, 0.5, 3).astype(np.float32), np.eye(3, dtype=np.float32) * 0.5
+    v, g = s2sgrad.value_and_grad(f)(x, W, 3)
+    np.testing.assert_allclose(v, f(x.copy(), W.copy(), 3), rtol=1e-5)
+    assert g.dtype == np.float32
+
+
+def test_unrolled_source_is_deterministic():
+    srcs = []
+    for _ in range(2):
+        g = s2sgrad.grad(two_refused_loops)
+        g(np.ones(3) * 0.3, np.eye(3), 3)
+        srcs.append(g.source)
+    assert srcs[0] == srcs[1]
+    assert "\n    for " not in srcs[0] and "\n    while " not in srcs[0]   # (both unrolled)

@@ -51,6 +51,27 @@ MAX_UNROLL_RANGE = 256
 ALIAS_REFUSALS = ("write through an unknown alias", "view rebound in a loop")
 
 
+class UnrollRetry(Exception):
+    """Raised by :meth:`ControlFlowMixin.stmt_For` when a loop over a
+    constant range met one of :data:`ALIAS_REFUSALS`: ``lower_function``
+    lowers the whole function again from the start with the loop at
+    ``key`` unrolled.  (Starting again, rather than undoing the loop's
+    lowering where it stands, leaves no trace of the failed attempt in the
+    alias model, the lowerers' environments or anything else lowering
+    keeps.)"""
+
+    def __init__(self, key, refusal):
+        super().__init__(key)
+        self.key = key
+        self.refusal = refusal
+
+
+def loop_key(lw, s):
+    """The key of the ``for`` statement ``s`` across lowerings of one
+    function: its file, line and column."""
+    return (lw.src.filename, s.lineno, s.col_offset)
+
+
 def _makes_functions(stmts):
     """A ``lambda`` or ``def`` in ``stmts`` and a store into a container
     (``fs.append(...)``, ``fs[k] = ...``): a loop body building closures
@@ -552,36 +573,29 @@ class ControlFlowMixin:
                 schedule is not None or len(seq) > MAX_UNROLL_RANGE)):
             self._iter_value = None
             return self.unrolled_for(s, seq)
+        retry = self.top.__dict__.get("unroll_loops")
+        if schedule is None and retry is not None and loop_key(self, s) in retry:
+            # (a lowering after an alias refusal of this loop: see below)
+            items = self.constant_range(it, MAX_UNROLL_RANGE)
+            if items is not None:
+                self._iter_value = None
+                return self.unrolled_for(s, [Const(e.value) for e in items.elts])
         held = len(self._held_iterables)
-        mark, block0, env0, depth0 = len(self.em.block.eqns), self.em.block, dict(self.env), \
-            self.loop_depth
-        callers = list(self._lowerers())[1:]
-        envs0 = [dict(lw.env) for lw in callers]
         iterable, item_of = self.loop_iterable(it)
         try:
             self.runtime_loop(s, target, iterable, item_of, None)
         except S2SGradError as exc:
-            if schedule is not None or getattr(exc, "construct", None) not in ALIAS_REFUSALS:
+            if schedule is not None or retry is None or \
+                    getattr(exc, "construct", None) not in ALIAS_REFUSALS or \
+                    self.constant_range(it, MAX_UNROLL_RANGE) is None:
                 raise
             # A write the alias model cannot follow from one iteration to
             # the next (A = W; for ...: A = A[::-1]; A[0] += x writes into W
             # through a view that changes with the iteration): a range of
             # constant bounds (a Python int argument is one) is unrolled
-            # instead, where each step's views are known exactly
-            self.em.block = block0
-            del self.em.block.eqns[mark:]
-            self.env = env0
-            for lw, e0 in zip(callers, envs0):
-                lw.env.clear()
-                lw.env.update(e0)
-            self.loop_depth = depth0
-            del self._held_iterables[held:]
-            self._iter_value = None
-            items = self.constant_range(it, MAX_UNROLL_RANGE)
-            if items is None:
-                raise exc from None
-            self.unrolled_for(s, [Const(e.value) for e in items.elts])
-            return
+            # instead, where each step's views are known exactly -- in a new
+            # lowering of the whole function (UnrollRetry)
+            raise UnrollRetry(loop_key(self, s), exc) from None
         for key in self._held_iterables[held:]:
             self.env.pop(key, None)
         del self._held_iterables[held:]

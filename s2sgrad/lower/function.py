@@ -18,6 +18,11 @@ from ..guards import Path
 from ..primitives.random import TOKENS
 from .values import DictVal, ObjVal, Seq, Static, TreeObj
 from .lowerer import Lowerer
+from .control import UnrollRetry
+
+# how many loops one function may have unrolled after alias refusals (each
+# costs one more lowering of the function)
+_MAX_RETRIES = 8
 
 
 def lower_function(fn, arg_specs, name=None) -> Func:
@@ -38,7 +43,16 @@ def lower_function(fn, arg_specs, name=None) -> Func:
     if limit < 20000:
         sys.setrecursionlimit(20000)
     try:
-        return _lower_function(fn, arg_specs, name, src)
+        # loops over constant ranges that met an alias refusal are unrolled
+        # in a new lowering (control.UnrollRetry), at most _MAX_RETRIES
+        unroll: set = set()
+        while True:
+            try:
+                return _lower_function(fn, arg_specs, name, src, unroll)
+            except UnrollRetry as r:
+                if r.key in unroll or len(unroll) >= _MAX_RETRIES:
+                    raise r.refusal from None
+                unroll.add(r.key)
     finally:
         if limit < 20000:
             sys.setrecursionlimit(limit)
@@ -64,9 +78,10 @@ def _call_wrapper(lw, fn, node):
     return lw.call_value(Static(fn, Path(("object", fn, fn.__name__))), args, kwargs, node)
 
 
-def _lower_function(fn, arg_specs, name, src):
+def _lower_function(fn, arg_specs, name, src, unroll_loops=frozenset()):
     em = Emitter(Block(), derivative=False)
     lw = Lowerer(src, Resolver(src.fn), em)
+    lw.unroll_loops = unroll_loops          # (control.UnrollRetry)
     params = []
     data_params = []            # [(parameter Var, its name)]: the caller's data
     if isinstance(fn, types.MethodType):
