@@ -247,6 +247,10 @@ class AliasModel:
         self.touched: set = set()      # Vars that a write gave a new version
         self.newer: dict = {}          # Var -> the version a write gave it
         self.older: dict = {}          # Var -> the version a write made it from
+        # Var -> (pred, cur): made by ``x -= v`` from ``cur``, which may be an
+        # array (written in place: the memory is cur's) or a number (a new
+        # value), as ``pred`` (is_array(cur)) says at run time
+        self.older_if_array: dict = {}
 
     # ------------------------------------------------------------ facts
 

@@ -399,3 +399,68 @@ def test_unrolled_source_is_deterministic():
         srcs.append(g.source)
     assert srcs[0] == srcs[1]
     assert "\n    for " not in srcs[0] and "\n    while " not in srcs[0]   # (both unrolled)
+
+
+# ---------------------------------------------------------------- x -= v on a leaf that may be a number
+# (Lead, session 25; trust12 harness seed 5191, wrong on bcc0d16.)  A dict
+# leaf may be an array or a Python number, so ``W -= v`` is lowered for
+# both (in place on an array, a new value on a number) and the new value had
+# no link to the leaf's memory.  A later ``W.reshape(9)`` then asked the
+# IR's own C-ordered version whether the reshape is a view: for an F-ordered
+# or reversed W NumPy copies, and the write through the reshape does not
+# reach W; the compiled code wrote it into W (value 6.676 for 6.814).
+# alias.older_if_array links the new value to the leaf's memory when the
+# leaf is an array (aliasing.numpy_memory).
+
+def dict_leaf_updated_then_reshaped(x, P):
+    W = P["W"]
+    b = P["b"]
+    W[:, 1] += x[:3]
+    W -= 0.1 * np.outer(x[:3], np.sin(x[:3]))
+    b -= x[:3]
+    u = W.reshape(9)
+    u[::2] += np.sin(x[0])
+    r = b.reshape(3, 1)
+    r[0] += 2.0 * x[0]
+    return np.sum(np.sin(W) * W) + np.sum(b * x[:3])
+
+
+def _layouts():
+    rng = np.random.default_rng(51)
+    W = rng.normal(size=(3, 3))
+    yield lambda: {"W": W.copy(), "b": np.ones(3)}
+    yield lambda: {"W": np.asfortranarray(W), "b": np.ones(3)}
+    yield lambda: {"W": np.asfortranarray(W), "b": 0.5}
+    yield lambda: {"W": W.copy()[::-1], "b": np.float64(0.5)}
+    yield lambda: {"W": W.T.copy().T[:, ::-1], "b": (np.arange(6.0) * 0.1)[::2]}
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_dict_leaf_in_place_keeps_numpy_layout(case):
+    make = list(_layouts())[case]
+    x = np.random.default_rng(3).normal(size=4)
+    P = make()
+    kept = {k: np.copy(v) for k, v in P.items()}
+    want = dict_leaf_updated_then_reshaped(x.copy(), make())     # the same layouts
+    v, (gx, gP) = s2sgrad.value_and_grad(dict_leaf_updated_then_reshaped, wrt=(0, 1))(x, P)
+    np.testing.assert_allclose(v, want, rtol=1e-12)
+    for k in P:
+        np.testing.assert_array_equal(P[k], kept[k])              # the caller's data unchanged
+
+    def at(k, i, h):
+        Q = make()
+        if isinstance(Q[k], np.ndarray) and Q[k].ndim:
+            Q[k][i] += h
+        else:
+            Q[k] = Q[k] + h
+        return dict_leaf_updated_then_reshaped(x.copy(), Q)
+    for k in ("W", "b"):
+        shape = np.shape(P[k])
+        fd = np.zeros(shape)
+        for i in np.ndindex(shape):
+            fd[i] = (at(k, i, 1e-6) - at(k, i, -1e-6)) / 2e-6
+        np.testing.assert_allclose(gP[k], fd, rtol=1e-6, atol=1e-7)
+    fdx = np.array([(dict_leaf_updated_then_reshaped(x + 1e-6 * e, make())
+                     - dict_leaf_updated_then_reshaped(x - 1e-6 * e, make())) / 2e-6
+                    for e in np.eye(4)])
+    np.testing.assert_allclose(gx, fdx, rtol=1e-6, atol=1e-7)

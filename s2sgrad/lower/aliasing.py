@@ -156,9 +156,18 @@ class AliasingMixin:
             path.append((view, v))
             v = base
         roots.append(v)      # (a loop carry here: checked at the end of the step)
-        if not moved:
+        entry = model.older_if_array.get(v)
+        if entry is not None:
+            # x -= v on a value that is an array or a number at run time: the
+            # memory is the first value's when it was an array (in place),
+            # else the new value's own
+            pred, cur = entry
+            inner = self.numpy_memory(cur)
+            first = self.choose(pred, cur if inner is None else inner, v)
+        elif not moved:
             return None
-        first = v
+        else:
+            first = v
         for view, old in reversed(path):
             first = view.read(self.em, first, old)
         return first
@@ -561,6 +570,7 @@ class AliasingMixin:
         pred = self.apply(P.get("is_array"), [cur], {}, node)
         out = self.choose(pred, new, cur, name)
         self.write_back(cur, out)
+        model.older_if_array.setdefault(new, (pred, cur))    # (numpy_memory)
         # name holds new either way; other names of cur hold out (new when cur
         # is an array).  A row a[0] is a view of a when it is an array, so new
         # is then that view too: a write through either reaches a and is
