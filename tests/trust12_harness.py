@@ -560,6 +560,7 @@ def _export(ns, seed, opts, filename):
     kind = opts["kind"]
     x, W = _point(seed)
     v = np.random.default_rng(seed + 1).normal(size=3)
+    _numpy(f, (x, W))       # (a program NumPy refuses is invalid: export runs it)
     if kind == "value_and_grad":
         tf = s2sgrad.value_and_grad(f, wrt=(0, 1))
     elif kind == "grad":
