@@ -447,6 +447,9 @@ class CodeGen:
         self._foreign = func.info.get("foreign", frozenset())
         if examples is not None:
             self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
+            # (the program tests at run time whether a reshape is a view, which
+            # depends on memory order: see _decide_ufunc_out)
+            self._layout_observed = any(e.prim.name == "may_share_memory" for e in all_eqns)
             for e in all_eqns:
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()
@@ -1041,6 +1044,8 @@ class CodeGen:
             av = examples.get(a)
             if type(av) is not np.ndarray or av.shape != out.shape or av.dtype != out.dtype:
                 continue
+            if self._layout_observed and not _layout_follows(e, i, examples, out):
+                continue
             d = self.defs.get(a)
             if d is None or d[2] is not self.block_of[e]:
                 continue
@@ -1228,6 +1233,8 @@ class CodeGen:
                 yx.shape[1:] != vx.shape or yx.dtype != vx.dtype or \
                 y in self._foreign or v in self._foreign:
             return
+        if self._layout_observed and sum(d > 1 for d in vx.shape) > 1:
+            return      # (a row of the tape is C-ordered: see _layout_follows)
         if self.namer.names.get(s.outs[0]) != self.namer.name(y) or \
                 v in self._buffer_groups()[1]:
             return      # (a later value reuses v's buffer)
@@ -1826,6 +1833,28 @@ _UFUNC_PRINTABLE = {
     "logaddexp", "reciprocal", "fmax", "fmin", "sign", "floor", "ceil", "rint", "trunc",
     "heaviside",
 }
+
+
+def _layout_follows(e, i, examples, out) -> bool:
+    """Whether the ufunc ``e`` computed into operand ``i``'s buffer has the
+    memory order NumPy's own result would have: NumPy allocates in the order
+    of all its operands ('K'), the buffer keeps operand ``i``'s.  Known where
+    the result has at most one axis longer than 1 (every compact order is the
+    same) or every other operand has at most one (a number, a broadcast row
+    or column: NumPy follows the full operand).  Matters only where the
+    program observes memory order (a reshape decided at run time to be a view
+    or a copy); a layout is no shape fact, so nothing else is assumed."""
+    def one_axis(v):
+        return sum(d > 1 for d in np.shape(v)) <= 1
+    if one_axis(out):
+        return True
+    for j, a in enumerate(e.args):
+        if j == i:
+            continue
+        v = a.value if isinstance(a, Const) else examples.get(a)
+        if v is None or not one_axis(v):
+            return False
+    return True
 
 
 # ufuncs whose NumPy loop is not vectorised when the output is the input

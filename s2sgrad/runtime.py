@@ -645,13 +645,18 @@ def cast_derivative(t, dtype, to):
         np.zeros(np.shape(t), dtype=to)
 
 
-def in_place_result(new, cur):
+def in_place_result(new, cur, layout=False):
     """What ``x op= v`` leaves in ``x``, given ``new = x op v``: on an array
     NumPy writes the result into ``x`` -- in ``x``'s dtype (cast under the
     'same_kind' rule, an error otherwise) and shape (an error when ``v``
     broadcasts ``x`` larger); on a Python or NumPy scalar ``x`` is rebound
     to ``new`` as it is (``s = np.float32(1); s += 1.0`` stays float32 by
-    promotion, ``y32 += np.float64(1)`` stays float32 by this cast)."""
+    promotion, ``y32 += np.float64(1)`` stays float32 by this cast).
+
+    ``layout``: also in ``x``'s memory order (the primal value of the write:
+    NumPy's ``x`` keeps its strides, so what is computed from it later
+    inherits them; ``x * C`` of an F-ordered ``x`` and a C-ordered ``C`` is
+    C-ordered): see :func:`in_layout_of`."""
     if not isinstance(cur, np.ndarray):
         return new
     dt = cur.dtype
@@ -659,12 +664,27 @@ def in_place_result(new, cur):
     if np.shape(new) != cur.shape:
         raise ValueError(f"non-broadcastable output operand with shape {cur.shape} doesn't "
                          f"match the broadcast shape {np.shape(new)}")
-    if nd == dt:
+    if nd != dt:
+        if nd is not None and not np.can_cast(nd, dt, "same_kind"):
+            raise TypeError(f"Cannot cast ufunc output from {nd!r} to {dt!r} with casting "
+                            f"rule 'same_kind'")
+        new = np.asarray(new).astype(dt)
+    return in_layout_of(new, cur) if layout else new
+
+
+def in_layout_of(new, cur):
+    """``new`` (an array shaped like the array ``cur``) with the memory order
+    of ``cur``'s: itself when both are C- or both F-contiguous, else a copy
+    made like ``np.empty_like(cur)`` (compact, ``cur``'s axis order, as a
+    copy of ``cur`` in order 'K' is and as NumPy's ufuncs allocate for it)."""
+    if not isinstance(new, np.ndarray) or new.ndim < 2:
         return new
-    if nd is not None and not np.can_cast(nd, dt, "same_kind"):
-        raise TypeError(f"Cannot cast ufunc output from {nd!r} to {dt!r} with casting rule "
-                        f"'same_kind'")
-    return np.asarray(new).astype(dt)
+    nf, cf = new.flags, cur.flags
+    if nf.c_contiguous and cf.c_contiguous or nf.f_contiguous and cf.f_contiguous:
+        return new
+    out = np.empty_like(cur, dtype=new.dtype)
+    out[...] = new
+    return out
 
 
 def same_kind_checked(src, dst):

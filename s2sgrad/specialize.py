@@ -1679,7 +1679,15 @@ class _Rewriter:
                 return []
         if name == "in_place_result":
             # x op= v: new already has x's dtype and shape, or x is no array
+            # (and, for the primal write, x has at most one axis longer than
+            # 1, so every compact order of it is the same: the run-time
+            # helper keeps x's memory order otherwise -- a layout is no shape
+            # fact)
             new, cur = (self.val(a) for a in e.args)
+            lay = e.kwargs.get("layout")
+            if isinstance(lay, Const) and lay.value and isinstance(cur, np.ndarray) and \
+                    sum(d > 1 for d in cur.shape) > 1:
+                return None
             if cur is not UNKNOWN and new is not UNKNOWN and (
                     not isinstance(cur, np.ndarray) or
                     (np.shape(new) == cur.shape and getattr(new, "dtype", None) == cur.dtype)):

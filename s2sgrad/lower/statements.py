@@ -301,11 +301,14 @@ class StatementsMixin:
         NumPy writes the result into it, so it keeps ``x``'s dtype
         (``y32 += np.float64(0.5)`` stays float32) and shape -- the
         ``in_place_result`` helper, which specialisation removes where the
-        dtypes and shapes already agree or ``x`` is a scalar."""
+        dtypes and shapes already agree or ``x`` is a scalar -- and memory
+        order (``layout``): what is computed from ``x`` later inherits its
+        strides, which a reshape written through observes; kept where ``x``
+        has two or more axes longer than 1."""
         if not (isinstance(cur, Var) and isinstance(new, Var)):
             return new
         self.name_value(new, name)
-        return self.apply(P.get("in_place_result"), [new, cur], {}, node)
+        return self.apply(P.get("in_place_result"), [new, cur], {"layout": Const(True)}, node)
 
     def stmt_Return(self, s):
         self.env["$retv"] = Const(None) if s.value is None else self.expr(s.value)

@@ -66,8 +66,9 @@ def _copy_results(cg, outs, results, indent, copy=()):
         if isinstance(rn, ast.Name) and rn.id == cg.namer.name(o) and o not in copy:
             continue
         if o in copy:
+            # (in the initial value's memory order, which NumPy's carry keeps)
             rn = ast.Call(func=ast.Attribute(value=rn, attr="copy", ctx=ast.Load()), args=[],
-                          keywords=[])
+                          keywords=[ast.keyword(arg="order", value=ast.Constant("K"))])
         pairs.append((o, rn))
     written, clash = set(), False
     for o, rn in pairs:

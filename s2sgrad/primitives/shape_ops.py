@@ -339,14 +339,17 @@ defprim("cast_derivative", runtime.cast_derivative, sig="t, /, dtype, to",
 # in_place_result(new, cur): x op= v's value, new = x op v kept in x's dtype and
 # shape when x is an array (runtime.in_place_result).  Linear in new; the
 # cotangent goes back in new's dtype (the same helper, shaped like new).
-defprim("in_place_result", runtime.in_place_result, sig="new, cur, /",
+# ``layout=True`` (the primal write only): also in x's memory order, as NumPy's
+# x keeps its strides (derivatives are not observed through their layout).
+defprim("in_place_result", runtime.in_place_result, sig="new, cur, /, layout=False",
         pyname="in_place_result",
-        vjp=lambda em, h, out, new, cur: [em.call("in_place_result", h, new), None],
-        jvp=lambda em, dots, out, new, cur: None if dots[0] is None else
+        vjp=lambda em, h, out, new, cur, layout=None: [em.call("in_place_result", h, new),
+                                                       None],
+        jvp=lambda em, dots, out, new, cur, layout=None: None if dots[0] is None else
         em.call("in_place_result", dots[0], cur),
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
         doc="runtime helper: x op= v on an array keeps x's dtype (NumPy's same_kind cast) "
-            "and shape.")
+            "and shape (and, with layout=True, x's memory order).")
 
 
 # ---------------------------------------------------------------- joining
