@@ -360,7 +360,7 @@ def test_nested_states_in_one_tape():
     # no carry hands a copied row down
     g = grad(nested_tanh, wrt=0)
     g(k, y0)
-    assert ".copy()" not in code(g) and "[k_1 + 1]" in code(g), code(g)
+    assert ".copy(" not in code(g) and "[k_1 + 1]" in code(g), code(g)
     for f in (nested_fresh_start, nested_changed_after):
         g = grad(f, wrt=0)
         g(k, y0)
