@@ -71,6 +71,10 @@ _WRITES = [
     "v = A.ravel()\nv[::3] *= 1.1",
     "v = A.reshape(-1, order='F')\nv[2] += 0.1 * x[0]",
     "v = A[None]\nv[0, 1] += 0.2 * x[2]",
+    "np.add.at(A, ([0, 0], [1, 1]), 0.1 * x[0])",
+    "np.subtract.at(A, (1, 0), 0.2 * x[1])",
+    "np.multiply.at(A, ([0, 1], [1, 0]), 1.1)",
+    "A[[0, 1], [2, 0]] += 0.3 * x[2]",
 ]
 _VALUES = [
     "B = A * 2.0",
@@ -179,8 +183,8 @@ def program(seed):
         "W": rng.choice(W_LAYOUTS),
         "C": rng.choice(C_LAYOUTS),
         "f32": rng.random() < 0.15,
-        "checkpoint": loop and rng.random() < 0.5,
-        "n": rng.choice((1, 2, 3)) if loop else 0,
+        "checkpoint": rng.choice((None, "sqrt", "binomial1")) if loop else None,
+        "n": rng.choice((1, 2, 3, 5)) if loop else 0,
         "other": rng.choice(W_LAYOUTS),
     }
     return src, opts
@@ -260,7 +264,8 @@ def check_source(src, opts, seed, verbose=False):
         _numpy(f, args)
     except Invalid:
         return "invalid"
-    kw = {"checkpoint": "sqrt"} if opts["checkpoint"] else {}
+    kw = {} if not opts["checkpoint"] else {"checkpoint": s2sgrad.Binomial(1)} \
+        if opts["checkpoint"] == "binomial1" else {"checkpoint": opts["checkpoint"]}
     try:
         vg = s2sgrad.value_and_grad(f, wrt=(0, 1), **kw)
         _check_call(vg, f, args, f"W {opts['W']}, C {opts['C']}", opts["f32"])

@@ -622,7 +622,7 @@ def test_proven_safe_write_prints_in_place():
     assert "y[2:] *= 2.0" in src
     assert "y = x.copy()" in src
     src = sg.value_and_grad(view_then_base_write).source
-    assert "y[0] = 5.0" in src and "y[2:] = " in src and ".copy(order=\"K\")" in src
+    assert "y[0] = 5.0" in src and "y[2:] = " in src and ".copy()" in src
 
 
 def test_allocations_are_not_merged():

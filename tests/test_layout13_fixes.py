@@ -126,6 +126,10 @@ WRITES = {
     "out_mixed": "np.add(W, 0.1 * C, out=W)",
     "copyto": "np.copyto(W, W * 0.9 + 0.01 * x[0])",
     "fill_ellipsis": "W[...] = np.tanh(W)",
+    "add_at": "np.add.at(W, ([0, 0], [1, 1]), 0.1 * x[0])",
+    "subtract_at": "np.subtract.at(W, (1, 0), 0.2 * x[1])",
+    "multiply_at": "np.multiply.at(W, ([0, 1], [1, 0]), 1.1 + x[2])",
+    "fancy": "W[[0, 1], [2, 0]] += 0.3 * x[2]",
 }
 RESULTS = {
     "unary": "B = np.sin(W)",

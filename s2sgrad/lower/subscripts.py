@@ -422,5 +422,9 @@ class SubscriptsMixin:
             vb = self.em.call(P.get("negative"), vb)
         upd = self.em.call(P.get("index_add"), vb, y, *parts, _params={"index": template})
         out = self.em.call(P.get("add"), y, upd)
+        # (NumPy adds into y: y's dtype -- a float into an int y is refused
+        # at run time, as y += v is -- and y's memory order, which the sum
+        # with index_add's C-ordered zeros does not keep)
+        out = self.em.call(P.get("in_place_result"), out, y, layout=Const(True))
         self.commit_operand_write(node.args[0], y, out)
         return Const(None)

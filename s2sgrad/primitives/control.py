@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 
-from .core import defprim, shape_fresh
+from .core import defprim, shape_fresh, shape_of
 
 
 def loop_offset(eqn) -> int:
@@ -66,9 +66,13 @@ def _copy_results(cg, outs, results, indent, copy=()):
         if isinstance(rn, ast.Name) and rn.id == cg.namer.name(o) and o not in copy:
             continue
         if o in copy:
-            # (in the initial value's memory order, which NumPy's carry keeps)
+            # (an array in the initial value's memory order, which NumPy's
+            # carry keeps; a list's copy has no order)
+            from .lists import LIST
+            order = [] if shape_of(o) is LIST else [ast.keyword(arg="order",
+                                                                value=ast.Constant("K"))]
             rn = ast.Call(func=ast.Attribute(value=rn, attr="copy", ctx=ast.Load()), args=[],
-                          keywords=[ast.keyword(arg="order", value=ast.Constant("K"))])
+                          keywords=order)
         pairs.append((o, rn))
     written, clash = set(), False
     for o, rn in pairs:

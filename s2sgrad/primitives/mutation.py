@@ -11,7 +11,7 @@ index template of :mod:`indexing` in ``params['index']``, so every version of
 Code generation writes in place (``y[idx] = v``) when that is safe: ``y`` is an
 array the generated function allocated itself (never a caller's argument)
 and nothing reads the old ``y`` later or holds a view of it.  Otherwise it
-copies first (``y_1 = y.copy(order="K")``, in y's memory order), so taking
+copies first (``y_1 = y.copy(order='K')``, in y's memory order), so taking
 a gradient never modifies the caller's arrays.
 
 Integer-array indices with repeats follow NumPy's assignment semantics (the
@@ -43,7 +43,8 @@ from .indexing import Slot, template_to_ast, evaluate_template
 
 
 def _setitem_impl(y, v, *parts, index):
-    out = y.copy(order="K")     # (NumPy's y keeps its memory order: see _setitem_stmt)
+    # (NumPy's y keeps its memory order: see _setitem_stmt)
+    out = y.copy(order="K") if isinstance(y, np.ndarray) else y.copy()
     out[evaluate_template(index, parts)] = v
     return out
 
@@ -192,8 +193,10 @@ def _setitem_stmt(cg, e, indent):
             ysrc = f"({ysrc})"
         # (in y's memory order: NumPy writes into y, which keeps its strides,
         # and what is computed from it later inherits them -- F-ordered from
-        # an F-ordered y, which a reshape written through observes)
-        lines.append(f"{indent}{target_name} = {ysrc}.copy(order=\"K\")")
+        # an F-ordered y, which a reshape written through observes; a list,
+        # or data that may be one, has no order)
+        order = "" if _is_list(y) or e.params.get("into_data") else "order='K'"
+        lines.append(f"{indent}{target_name} = {ysrc}.copy({order})")
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),
                         ctx=ast.Store())
