@@ -575,6 +575,8 @@ def fresh_result(e: Eqn) -> bool:
     p = e.prim
     if is_alloc(e):
         return True
+    if _cast_may_share(e):
+        return False
     if p.name == "getitem":
         return bool(e.params.get("copy"))
     return isinstance(p.impl, np.ufunc) or p.name in _FRESH_OPS
@@ -597,6 +599,10 @@ def _cast_may_share(e: Eqn) -> bool:
     ``x.astype(...)``, see primitives/shape_ops.py) is ``x`` itself when ``x``
     already has the dtype."""
     spelling = e.params.get("spelling")
+    if e.prim.name == "conjugate":
+        # (a.conj() / a.conjugate() is a itself when a is not complex; the
+        # ufunc np.conj(a) is a new array)
+        return bool(spelling and spelling[0] == "method")
     return e.prim.name == "astype" and not (spelling and spelling[0] == "method")
 
 
@@ -612,7 +618,7 @@ def owned_result(e: Eqn) -> bool:
 def drops_references(e: Eqn) -> bool:
     """Whether ``e`` keeps no reference to (or view of) its operands."""
     import numpy as np
-    return not e.blocks() and (isinstance(e.prim.impl, np.ufunc) or
+    return not e.blocks() and not _cast_may_share(e) and (isinstance(e.prim.impl, np.ufunc) or
                                e.prim.name in _FRESH_OPS or e.prim.name in _DROPS)
 
 

@@ -273,3 +273,85 @@ def test_in_layout_of_runtime_helper():
     r = runtime.in_place_result(Cc, F, layout=True)
     assert r.flags.f_contiguous and np.array_equal(r, Cc)
     assert runtime.in_place_result(Cc, F) is Cc                # (derivatives: no layout)
+
+
+# ---------------------------------------------------------------- found by the audit (view or copy)
+
+def conj_method_written(x, W):
+    Z = W.conj()                    # NumPy: W itself (W is real)
+    Z[0] += x[0]
+    W[1] *= 2.0
+    return np.sum(Z * W) + np.sum(np.sin(Z)) * x[1]
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_conj_method_of_a_real_array_is_the_array(layout):
+    # was written in place into the caller's W (fresh, as a ufunc's result)
+    # and not seen through W: 13.58 for NumPy's 20.50 (in the same process,
+    # NumPy's reference run on the W the compiled code had changed)
+    x, W = _args(layout, (3, 4))
+    _check(conj_method_written, (x, W))
+
+
+def test_conj_method_of_a_complex_array_is_a_copy():
+    def f(x, Wc):
+        Z = Wc.conj()
+        Z[0] += x[0]
+        return np.sum(np.abs(Z * Wc))
+    x, W = _args("C", (3, 4))
+    Wc = W + 1j * W[::-1]
+    kept = Wc.copy()
+    v, _ = s2sgrad.value_and_grad(f)(x, Wc)
+    np.testing.assert_array_equal(Wc, kept)
+    np.testing.assert_allclose(v, f(x.copy(), Wc.copy()), rtol=1e-12)
+
+
+def test_einsum_of_one_operand_is_a_view():
+    def read_after_base_write(x, W):
+        Z = np.einsum("ij->ji", W)
+        W[0] += x[0]
+        return np.sum(Z.T * np.sin(W))
+    x, W = _args("C", (3, 4))
+    _check(read_after_base_write, (x, W))
+
+    def write_through(x, W):
+        Z = np.einsum("ij->ij", W)
+        u = Z.reshape(-1)
+        u[1] += x[0]
+        return np.sum(Z * W) + np.sum(np.sin(Z)) * x[1]
+    with pytest.raises(s2sgrad.S2SGradError, match="einsum"):
+        s2sgrad.value_and_grad(write_through)(x, W)     # (was 12.742 for 12.691)
+
+    def summed(x, W):               # (control: a sum is a new array)
+        Z = np.einsum("ij->i", W)
+        Z[0] += x[0]
+        return np.sum(Z * Z) + np.sum(W)
+    _check(summed, (x, W))
+
+
+def test_add_at_into_an_int_array_is_refused_not_a_float():
+    def f(x):
+        y = np.zeros(3, dtype=int)
+        np.add.at(y, [0, 0], x[0] * 3.0)    # NumPy: 2 then 4 (each add cast to int)
+        return np.sum(y * x)
+    x = np.array([0.7, 0.2, 0.3])
+    with pytest.raises(TypeError, match="Cannot cast"):
+        s2sgrad.value_and_grad(f)(x)        # was 2.94 for NumPy's 2.8
+
+    def g(x):                       # (control: a float array)
+        y = np.zeros(3)
+        np.add.at(y, [0, 0], x[0] * 3.0)
+        return np.sum(y * x)
+    _check(g, (x,), wrt=(0,))
+
+
+def test_add_at_into_float32_keeps_float32():
+    def f(x, W):
+        np.add.at(W, ([0, 1], [1, 2]), x[:2])
+        return np.sum(W * W)
+    x = np.array([0.7, 0.2, 0.3])
+    W = np.asfortranarray(np.linspace(0.1, 1.0, 12, dtype=np.float32).reshape(3, 4))
+    want = f(x.copy(), W.copy(order="K"))
+    v, (gx, gW) = s2sgrad.value_and_grad(f, wrt=(0, 1))(x, W)
+    assert np.asarray(v).dtype == np.float32 and v == want      # (was float64)
+    assert gW.dtype == np.float32

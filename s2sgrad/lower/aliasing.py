@@ -103,6 +103,18 @@ def _rederive(prim_name, args, kw, base_pos, index):
     return rederive
 
 
+def _einsum_may_view(subscripts):
+    """Whether np.einsum with these subscripts and one operand may return a
+    view of it (nothing summed); True when not known."""
+    if not isinstance(subscripts, Const) or not isinstance(subscripts.value, str):
+        return not (isinstance(subscripts, Const) and isinstance(subscripts.value, str))
+    s = subscripts.value.replace(" ", "").replace("...", "")
+    if "->" in s:
+        ins, outs = s.split("->", 1)
+        return not (set(ins) - set(outs))
+    return all(s.count(c) == 1 for c in s)
+
+
 def _hidden(name):
     """Lowering's own bookkeeping (flags), not a value a program may read."""
     return name.startswith("$") and not name.startswith(LIVE_PREFIX)
@@ -177,6 +189,14 @@ class AliasingMixin:
         when NumPy returns one."""
         model = self.top.alias
         model.note_result(prim_name, out, operand, kw)
+        if prim_name == "einsum" and len(rest) == 1 and isinstance(out, Var) and \
+                isinstance(rest[0], Var) and _einsum_may_view(operand):
+            # np.einsum('ij->ji', a), 'ii->i', 'ij': nothing summed, so NumPy
+            # returns a view of a (s2sgrad does not write through it)
+            model.add_view(out, rest[0], ReadOnly(
+                "np.einsum of one operand", numpy_refuses=False,
+                rederive=_rederive(prim_name, [operand, rest[0]], kw, 1, None)))
+            return
         if not isinstance(out, Var) or not isinstance(operand, Var) or out is operand:
             return
         if P.shape_of(operand) is P.SCALAR:
@@ -215,6 +235,11 @@ class AliasingMixin:
                 model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("asarray", "asanyarray"):
             shares = self._shares(prim_name, out, operand, kw, rest)
+            model.add_view(out, operand, Same(shares))
+        elif prim_name == "conjugate" and spelling is not None and spelling[0] == "method":
+            # a.conj() / a.conjugate(): NumPy returns a itself when a is not
+            # complex (np.conj(a), a ufunc, makes a new array): known at run time
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
             model.add_view(out, operand, Same(shares))
         elif prim_name in ("ascontiguousarray", "asfortranarray"):
             # x itself when already in that order (a 0-d x: a (1,) view of it),
