@@ -1551,6 +1551,24 @@ class _Rewriter:
         # a reshape made a view): then a copy such as ``w * 1.0`` stays a copy
         self.keep_copies = False
 
+    def _layout_follows(self, new, cur) -> bool:
+        """Whether ``new`` (x op v for x op= v) is in ``cur``'s memory order
+        whatever the layouts: a ufunc of ``cur`` and operands with at most
+        one axis longer than 1 (numbers, broadcast rows or columns), which
+        NumPy allocates in ``cur``'s order.  (``x += C`` of another full
+        array: the order of both, known at run time only.)"""
+        d = self.defs.get(new)
+        if d is None or not isinstance(d.prim.impl, np.ufunc) or d.kwargs or d.params or \
+                not any(a is cur for a in d.args):
+            return False
+        for a in d.args:
+            if a is cur:
+                continue
+            v = a.value if isinstance(a, Const) else self.val(a)
+            if v is UNKNOWN or v is None or sum(n > 1 for n in np.shape(v)) > 1:
+                return False
+        return True
+
     def atom(self, a):
         while isinstance(a, Var) and a in self.subst:
             a = self.subst[a]
@@ -1686,7 +1704,7 @@ class _Rewriter:
             new, cur = (self.val(a) for a in e.args)
             lay = e.kwargs.get("layout")
             if isinstance(lay, Const) and lay.value and isinstance(cur, np.ndarray) and \
-                    sum(d > 1 for d in cur.shape) > 1:
+                    sum(d > 1 for d in cur.shape) > 1 and not self._layout_follows(*e.args):
                 return None
             if cur is not UNKNOWN and new is not UNKNOWN and (
                     not isinstance(cur, np.ndarray) or

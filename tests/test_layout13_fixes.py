@@ -355,3 +355,30 @@ def test_add_at_into_float32_keeps_float32():
     v, (gx, gW) = s2sgrad.value_and_grad(f, wrt=(0, 1))(x, W)
     assert np.asarray(v).dtype == np.float32 and v == want      # (was float64)
     assert gW.dtype == np.float32
+
+
+# ---------------------------------------------------------------- what the layout costs
+
+def scaled_in_a_loop(x, W):
+    for t in range(8):
+        W[t] += x * 0.1
+        W *= 0.99                   # a number: NumPy's result is in W's order anyway
+    return np.sum(W * W)
+
+
+def test_no_layout_helper_where_the_order_follows_from_the_operands():
+    x, W = _args("C", (16, 16), k=16)
+    g = s2sgrad.value_and_grad(scaled_in_a_loop, wrt=(0, 1))
+    g(x, W)
+    src = g.source
+    assert "in_place_result" not in src, src
+    assert src.count(".copy(order='K')") == 1, src       # once, before the loop
+    for layout in ("C", "F", "strided"):
+        _check(scaled_in_a_loop, _args(layout, (8, 8), k=8), grad_tol=1e-5)
+
+
+def test_layout_helper_kept_for_two_full_operands():
+    g = s2sgrad.value_and_grad(mixed_augmented, wrt=(0, 1))
+    rng = np.random.default_rng(0)
+    g(rng.normal(size=3), rng.normal(size=(3, 4)), rng.normal(size=(3, 4)))
+    assert "in_place_result(" in g.source and "layout=True" in g.source, g.source
