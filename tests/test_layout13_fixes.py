@@ -130,6 +130,8 @@ WRITES = {
     "subtract_at": "np.subtract.at(W, (1, 0), 0.2 * x[1])",
     "multiply_at": "np.multiply.at(W, ([0, 1], [1, 0]), 1.1 + x[2])",
     "fancy": "W[[0, 1], [2, 0]] += 0.3 * x[2]",
+    "put": "np.put(W, [0, 5], x[:2])",
+    "place": "np.place(W, W > 0.2, x[0])",
 }
 RESULTS = {
     "unary": "B = np.sin(W)",

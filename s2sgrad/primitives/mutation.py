@@ -247,7 +247,7 @@ def _put_along_axis(em, arr, indices, values, axis=None):
     if axis.value is None:
         flat = em.call("ravel", arr)
         new = em.call("setitem", flat, values, indices, _params={"index": Slot(0)})
-        return em.call("reshape", new, em.call("shape", arr))
+        return _in_order_of(em, em.call("reshape", new, em.call("shape", arr)), arr)
     idx = em.call("along_axis_index", arr, indices, axis=axis.value)
     return em.call("setitem", arr, values, idx, _params={"index": Slot(0)})
 
@@ -262,7 +262,13 @@ def _put(em, a, ind, v, mode=None):
     elif m == "clip":
         ind = em.call("clip_bounds", ind, 0, em.call("subtract", em.call("size", a), 1))
     new = em.call("setitem", flat, _cycled(em, v, ind), ind, _params={"index": Slot(0)})
-    return em.call("reshape", new, em.call("shape", a))
+    return _in_order_of(em, em.call("reshape", new, em.call("shape", a)), a)
+
+
+def _in_order_of(em, new, y):
+    """``new`` (y written through its C-ordered ravel) in ``y``'s memory
+    order, which NumPy's ``y`` keeps (runtime.in_layout_of)."""
+    return em.call("in_place_result", new, y, layout=True)
 
 
 def _place(em, arr, mask, vals):
