@@ -449,7 +449,8 @@ class CodeGen:
             self._buffer_of: dict = {}  # value -> the value whose buffer it reuses
             # (the program tests at run time whether a reshape is a view, which
             # depends on memory order: see _decide_ufunc_out)
-            self._layout_observed = any(e.prim.name == "may_share_memory" for e in all_eqns)
+            self._layout_observed = any(e.prim.name in ("may_share_memory", "layout_checked")
+                                        for e in all_eqns)
             for e in all_eqns:
                 self._decide_ufunc_out(e, examples)
             self._name_buffers()

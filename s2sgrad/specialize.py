@@ -1550,6 +1550,10 @@ class _Rewriter:
         # the program tests memory identity at run time (s2sgrad.alias: whether
         # a reshape made a view): then a copy such as ``w * 1.0`` stays a copy
         self.keep_copies = False
+        # the program tests at run time whether a reshape is a view (the
+        # only way it observes memory order: order='A'/'K', .strides and
+        # .flags are refused), so x op= v keeps x's order (in_place_result)
+        self.layout_observed = False
 
     def _layout_follows(self, new, cur) -> bool:
         """Whether ``new`` (x op v for x op= v) is in ``cur``'s memory order
@@ -1703,8 +1707,9 @@ class _Rewriter:
             # fact)
             new, cur = (self.val(a) for a in e.args)
             lay = e.kwargs.get("layout")
-            if isinstance(lay, Const) and lay.value and isinstance(cur, np.ndarray) and \
-                    sum(d > 1 for d in cur.shape) > 1 and not self._layout_follows(*e.args):
+            if isinstance(lay, Const) and lay.value and self.layout_observed and \
+                    isinstance(cur, np.ndarray) and sum(d > 1 for d in cur.shape) > 1 and \
+                    not self._layout_follows(*e.args):
                 return None
             if cur is not UNKNOWN and new is not UNKNOWN and (
                     not isinstance(cur, np.ndarray) or
@@ -2581,6 +2586,7 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     # of operation are skipped where there is none -- no walks for nothing)
     names = {e.prim.name for e in iter_eqns(func.body)}
     rw.keep_copies = "may_share_memory" in names
+    rw.layout_observed = rw.keep_copies or "layout_checked" in names
     for p in func.params:
         rw.note_witness(p)
     body = rw.block(func.body, top=True)
