@@ -1701,10 +1701,11 @@ class _Rewriter:
                 return []
         if name == "in_place_result":
             # x op= v: new already has x's dtype and shape, or x is no array
-            # (and, for the primal write, x has at most one axis longer than
-            # 1, so every compact order of it is the same: the run-time
-            # helper keeps x's memory order otherwise -- a layout is no shape
-            # fact)
+            # (and, for the primal write where the program observes memory
+            # order, x has at most one axis longer than 1 -- every compact
+            # order of it is the same -- or new's order follows from its
+            # operands: the run-time helper keeps x's order otherwise, a
+            # layout being no shape fact)
             new, cur = (self.val(a) for a in e.args)
             lay = e.kwargs.get("layout")
             if isinstance(lay, Const) and lay.value and self.layout_observed and \
