@@ -384,3 +384,18 @@ def test_layout_helper_kept_for_two_full_operands():
     rng = np.random.default_rng(0)
     g(rng.normal(size=3), rng.normal(size=(3, 4)), rng.normal(size=(3, 4)))
     assert "in_place_result(" in g.source and "layout=True" in g.source, g.source
+
+
+def test_exported_module_keeps_the_layout_helper():
+    import types
+    rng = np.random.default_rng(0)
+    x, W, C = rng.normal(size=3), np.asfortranarray(rng.normal(size=(3, 4))), \
+        rng.normal(size=(3, 4))
+    src = s2sgrad.export(s2sgrad.value_and_grad(mixed_augmented, wrt=(0, 1)),
+                         example_args=(x, W, C))
+    assert "def in_layout_of" in src
+    mod = types.ModuleType("layout13_exported")
+    exec(compile(src, "<layout13 exported>", "exec"), mod.__dict__)
+    fn = next(v for k, v in mod.__dict__.items() if k.startswith("mixed_augmented"))
+    v, _ = fn(x, W.copy(order="K"), C)
+    np.testing.assert_allclose(v, mixed_augmented(x.copy(), W.copy(order="K"), C), rtol=1e-12)
