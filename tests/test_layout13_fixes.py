@@ -397,5 +397,5 @@ def test_exported_module_keeps_the_layout_helper():
     mod = types.ModuleType("layout13_exported")
     exec(compile(src, "<layout13 exported>", "exec"), mod.__dict__)
     fn = next(v for k, v in mod.__dict__.items() if k.startswith("mixed_augmented"))
-    v, _ = fn(x, W.copy(order="K"), C)
+    v = fn(x, W.copy(order="K"), C)[0]
     np.testing.assert_allclose(v, mixed_augmented(x.copy(), W.copy(order="K"), C), rtol=1e-12)
