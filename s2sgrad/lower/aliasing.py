@@ -64,7 +64,7 @@ def _replace_atoms(v, new_of):
     elif isinstance(v, DictVal):
         items = {k: _replace_atoms(i, new_of) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
+            return DictVal(items, v.default)
     elif isinstance(v, TreeObj):
         values = {k: _replace_atoms(i, new_of) for k, i in v.values.items()}
         if any(values[k] is not v.values[k] for k in values):

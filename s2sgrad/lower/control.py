@@ -16,6 +16,7 @@ from ..errors import S2SGradError, UnsupportedSyntaxError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
+from .containers import plain_record_class
 from .values import (DictVal, Hole, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
 from .syntax import (Rebindings, assigned_in, function_reads_of,
@@ -852,7 +853,7 @@ class ControlFlowMixin:
         for n in names:
             v = self.env.get(n)
             if not (isinstance(v, TreeObj) and id(v.obj) in made and
-                    dataclasses.is_dataclass(v.obj)):
+                    (dataclasses.is_dataclass(v.obj) or plain_record_class(type(v.obj)))):
                 continue
             held = sum(1 for env in self.envs() for w in env.values()
                        if isinstance(w, TreeObj) and w.obj is v.obj)
@@ -1121,8 +1122,9 @@ class ControlFlowMixin:
             if not (isinstance(v, TreeObj) and type(v.obj) is type(template) and
                     all(isinstance(getattr(v.obj, f), Hole) or
                         type(getattr(v.obj, f)) in (int, float) for f in fields) and
-                    all(getattr(v.obj, f.name) is getattr(template, f.name)
-                        for f in dataclasses.fields(template) if f.name not in fields)):
+                    all(getattr(v.obj, f) is getattr(template, f)
+                        for f in _record_fields(template) if f not in fields) and
+                    _record_fields(v.obj) == _record_fields(template)):
                 self.refuse_dict_carry(n, outer_env[n], s)
             for (f, slot), a in zip(slots, self.object_slot_values(v, fields)):
                 self.env[slot] = a
@@ -1429,9 +1431,17 @@ def _held(w, v, depth=0) -> int:
 def _carried_fields(obj):
     """The fields of a dataclass instance (made in the function) a loop
     carries: those holding an array or a number (a Hole, an int, a float)."""
-    return [f.name for f in dataclasses.fields(obj)
-            if isinstance(getattr(obj, f.name), Hole) or
-            type(getattr(obj, f.name)) in (int, float)]
+    return [f for f in _record_fields(obj)
+            if isinstance(getattr(obj, f), Hole) or
+            type(getattr(obj, f)) in (int, float)]
+
+
+def _record_fields(obj):
+    """The field names of a dataclass instance, or the attributes of a plain
+    record (``containers.plain_record_class``) in the order they were set."""
+    if dataclasses.is_dataclass(obj):
+        return [f.name for f in dataclasses.fields(obj)]
+    return list(vars(obj))
 
 
 def _held_obj(w, obj, depth=0) -> bool:

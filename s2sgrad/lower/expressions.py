@@ -87,7 +87,13 @@ class ExpressionsMixin:
                 return Seq(a.kind, a.items + b.items)
             if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
                 return Seq(a.kind, a.items * b.value)
+            if isinstance(op, ast.Mult) and isinstance(a, Const) and type(a.value) is int:
+                return Seq(b.kind, b.items * a.value)       # 3 * [0.0]
             seq = b if isinstance(b, Seq) else a
+            if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
+                    seq.kind == "list" and seq.items and \
+                    all(isinstance(i, Const) for i in seq.items):
+                return self.repeated_list(seq, a if seq is b else b, node)
             if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
                     not all(isinstance(i, Const) for i in seq.items):
                 # [v] * n with n known at run time only and a computed item:
@@ -107,6 +113,18 @@ class ExpressionsMixin:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
                                    "use the equivalent NumPy function")
         return self.apply(P.get(name), [a, b], {}, node)
+
+    def repeated_list(self, seq, n, node):
+        """``[0.0] * n`` (``n * [None]``) with a count known only at run time:
+        Python's repeated list, as a list built at run time (``list_repeat``),
+        so ``out[i] = v`` rebinds an item as Python does; a count that is not
+        an integer is refused when the code runs, naming the line."""
+        self.top.list_sites = getattr(self.top, "list_sites", 0) + 1
+        out = self.em.call(P.get("list_repeat"), Const([i.value for i in seq.items]), n,
+                           where=Const(f"{self.src.filename}:{node.lineno}"),
+                           _params={"site": self.top.list_sites})
+        self.note_list_store(out, None, [])
+        return out
 
     def expr_NamedExpr(self, node):
         """``(z := value)``: binds z (in a comprehension, the enclosing

@@ -78,11 +78,14 @@ class IterVal:
 
 
 class DictVal:
-    """A dict whose keys are known at compile time."""
-    __slots__ = ("items",)
+    """A dict whose keys are known at compile time.  ``default``: the factory
+    of a ``collections.defaultdict`` (a compile-time callable value), None
+    for a dict."""
+    __slots__ = ("items", "default")
 
-    def __init__(self, items):
+    def __init__(self, items, default=None):
         self.items = dict(items)
+        self.default = default
 
 
 class LocalFunction:
@@ -209,5 +212,5 @@ def replace_within(v, match, new):
     elif isinstance(v, DictVal):
         items = {k: replace_within(i, match, new) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
+            return DictVal(items, v.default)
     return v
