@@ -143,6 +143,21 @@ def test_isinstance_under_second_order():
                                rtol=1e-10)
 
 
+def ridge_penalty(w, lam):
+    if isinstance(lam, (float, int)):
+        return lam * np.sum(w ** 2)
+    return np.sum(np.diag(lam.toarray()) * w ** 2)       # a sparse matrix of weights
+
+
+def test_type_test_side_for_another_type_refuses_when_taken():
+    # the side written for another type does not lower for a number; it
+    # refuses (naming its line) only if the code takes it
+    check(ridge_penalty, (X4, 0.3), (0, 1))
+    with pytest.raises(S2SGradError, match=r"test_corpus13_fixes.py:\d+: the array method "
+                                           r"'.toarray\(\)' is not supported"):
+        grad(ridge_penalty)(X4, np.float32(0.3))
+
+
 # ---------------------------------------------------------------- math / itertools
 
 def prods(x):

@@ -170,6 +170,10 @@ def _b_tuple_list(kind):
         if isinstance(x, Const) and isinstance(x.value, (tuple, list, range)):
             # list(g) of a constant (an item of a tuple of index tuples)
             return Seq(kind, [Const(v) for v in x.value])
+        if kind == "list" and isinstance(x, Var) and P.shape_of(x) is LIST:
+            # list(xs) of a list built at run time: a new list of its items
+            # (xs[:], with the same aliasing facts)
+            return lw.apply_getitem(x, slice(None), [], node)
         raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
     return handler
 

@@ -106,7 +106,48 @@ class ControlFlowMixin:
         if isinstance(test, Const):
             self.lower_body(s.body if test.value else s.orelse)
             return
+        if self.is_type_test(test):
+            # if isinstance(reg, float): ... else: reg.items() -- the side
+            # for another type may not lower for this one: it refuses when
+            # (if ever) the code takes it
+            before = {f: self.env.get(f) for f in ("$ret", "$brk", "$cont")}
+            self.lower_if(test, lambda: self.lower_body_or_refuse(s.body, s),
+                          lambda: self.lower_body_or_refuse(s.orelse, s), s)
+            # the statements after it run on one side of the type test only
+            flags = self.top.__dict__.setdefault("type_test_flags", set())
+            flags.update(v for f, v in self.env.items() if f in before and
+                         isinstance(v, Var) and v is not before[f])
+            return
         self.lower_if(test, lambda: self.lower_body(s.body), lambda: self.lower_body(s.orelse), s)
+
+    def is_type_test(self, test):
+        """``test`` is ``isinstance(x, C)`` (or its negation) of a value whose
+        type is known only when the code runs (``py_isinstance``)."""
+        e = self._defining_eqn(test) if isinstance(test, Var) else None
+        if e is not None and e.prim.name == "logical_not" and isinstance(e.args[0], Var):
+            e = self._defining_eqn(e.args[0])
+        return e is not None and e.prim.name == "py_isinstance"
+
+    def lower_body_or_refuse(self, body, s):
+        """Lower one side of a type test; a refusal there (code written for
+        another type of value) is raised when the code runs that side, with
+        its message, instead of while compiling."""
+        env = dict(self.env)
+        callers = list(self._lowerers())[1:]
+        envs = [dict(lw.env) for lw in callers]
+        n = len(self.em.block.eqns)
+        try:
+            self.lower_body(body)
+        except S2SGradError as exc:
+            exc.located(self.src.filename, s.lineno)
+            del self.em.block.eqns[n:]
+            self.env.clear()
+            self.env.update(env)
+            for lw, e in zip(callers, envs):
+                lw.env.clear()
+                lw.env.update(e)
+            self.em.call(P.get("raise_error"), Const(type(exc)), Const(str(exc)),
+                         where=Const(f"{self.src.filename}:{s.lineno}"))
 
     def truth(self, v, node):
         """A branch condition: a compile-time constant or a runtime atom."""

@@ -245,10 +245,14 @@ class ExpressionsMixin:
             return Const(a.value in [i.value for i in b.items])
         if isinstance(a, (Const, Var)) and isinstance(b, Seq) and b.items and \
                 all(isinstance(i, Var) or (isinstance(i, Const) and _number(i.value))
-                    for i in b.items) and (isinstance(a, Var) or _number(a.value)):
-            # a computed number in a tuple/list of numbers (``x in (1.0, 2.0)``):
-            # Python's test is ``x == item`` for one item after the other, a
-            # boolean that steers control flow (no derivative flows through it)
+                    for i in b.items) and (isinstance(a, Var) or _number(a.value)) or \
+                isinstance(a, Var) and isinstance(b, Seq) and b.items and \
+                all(isinstance(i, Const) and type(i.value) is str for i in b.items):
+            # a computed number in a tuple/list of numbers (``x in (1.0, 2.0)``),
+            # an option passed as a str argument in a tuple of names (``loss in
+            # ("l1", "l2")``): Python's test is ``x == item`` for one item after
+            # the other, a boolean that steers control flow (no derivative
+            # flows through it)
             acc = None
             for item in b.items:
                 eq = self.apply(P.get("equal"), [a, item], {}, node)
