@@ -1,5 +1,16 @@
 """Regression tests of corpus13's fixes; each failed on 7ed9f94.
 
+Wrong numbers (already on 7ed9f94, found by probing the new defaultdict):
+
+* ``e = d; e["k"] += x[0]; d["k"] *= x[1]`` (a dict or a list literal held
+  by two names, an item updated by an augmented assignment, then another):
+  the second name kept the item's old value -- 1.09 for Python's 0.58, and
+  0.93 for 0.12 with a list.  The update of names holding the item (the
+  ``is_array`` branch of ``x op= v``) rebuilt the container once per name,
+  so the two names no longer held one object and the next store reached
+  only one.  Containers are now rebuilt once per update (a memo shared over
+  the environments' names).
+
 Crashes without a number (a raw error from the generated code):
 
 * ``out = [0.0] * n`` with ``n`` known only at run time (``x.shape[0]``),
@@ -45,6 +56,39 @@ from tests.corpus10_harness import check
 R = np.random.default_rng(13050)
 X4 = R.normal(size=4)
 XM = R.normal(size=(5, 3))
+
+
+# ---------------------------------------------------------------- aliased containers
+
+def dict_two_names(x):
+    d = {"k": 0.0, "j": x[2]}
+    e = d
+    e["k"] += x[0]
+    d["k"] *= x[1]
+    e["j"] -= d["k"]
+    return d["k"] + e["k"] + d["j"] * e["j"] + len(e)
+
+
+def list_two_names(x):
+    a = [x[0], 1.0]
+    b = a
+    b[0] += x[1]
+    a[0] *= x[2]
+    return a[0] + b[0] + b[1] * a[0]
+
+
+def defaultdict_two_names(x):
+    d = collections.defaultdict(float)
+    e = d
+    e["k"] += x[0]
+    d["k"] *= x[1]
+    return d["k"] + e["k"] + len(e)
+
+
+def test_augmented_item_of_a_container_two_names_hold():
+    for f in (dict_two_names, list_two_names, defaultdict_two_names):
+        check(f, (X4,), order2=True)
+        assert value_and_grad(f)(X4)[0] == pytest.approx(f(X4), rel=1e-12)
 
 
 # ---------------------------------------------------------------- [c] * n

@@ -369,9 +369,10 @@ class TreesMixin:
             f.obj if isinstance(f, Static) and isinstance(f.obj, type) else None)
         value = made() if made is not None else self.call_value(f, [], {}, node)
         new = DictVal({**base.items, key.value: value}, base.default)
+        memo = {}
         for env in self.envs():
             for k, v in list(env.items()):
-                r = replace_within(v, lambda x: x is base, new)
+                r = replace_within(v, lambda x: x is base, new, memo)
                 if r is not v:
                     env[k] = r
         return value
@@ -441,9 +442,10 @@ class TreesMixin:
         object.__setattr__(new_obj, attr, self.to_python(value, values, node))
         self.top.made_objects[id(new_obj)] = new_obj
         new = TreeObj(new_obj, values)
+        memo = {}
         for env in self.envs():
             for k, v in list(env.items()):
-                r = _replace_instance(v, obj, new)
+                r = _replace_instance(v, obj, new, memo)
                 if r is not v:
                     env[k] = r
 
@@ -551,9 +553,9 @@ def plain_record_class(cls):
             (cls.__init__ is object.__init__ or isinstance(cls.__init__, types.FunctionType)))
 
 
-def _replace_instance(v, obj, new):
+def _replace_instance(v, obj, new, memo=None):
     """``v`` with every TreeObj of the instance ``obj`` replaced by ``new``."""
-    return replace_within(v, lambda x: isinstance(x, TreeObj) and x.obj is obj, new)
+    return replace_within(v, lambda x: isinstance(x, TreeObj) and x.obj is obj, new, memo)
 
 
 def _holds_within(v, obj, depth=0):

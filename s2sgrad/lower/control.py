@@ -1060,9 +1060,10 @@ class ControlFlowMixin:
                 and not rebound(n, a)}
 
         def hold_carries(carries):
+            new_of, memo = {a: carries[p_] for a, p_ in same.items()}, {}
             for k, v in list(self.env.items()):
                 if isinstance(v, (Seq, DictVal, TreeObj)) and k not in names:
-                    self.env[k] = _replace_atoms(v, {a: carries[p_] for a, p_ in same.items()})
+                    self.env[k] = _replace_atoms(v, new_of, memo)
 
         if is_while:
             cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
@@ -1221,9 +1222,10 @@ class ControlFlowMixin:
         # y[i] = v on the caller's objects) holds the loop's output after it
         out_of = {a: o for a, o in zip(inits, outs) if isinstance(a, Var) and a in same}
         if out_of:
+            memo = {}
             for lw in list(self._lowerers())[1:]:
                 for k, v in list(lw.env.items()):
-                    r = _replace_atoms(v, out_of)
+                    r = _replace_atoms(v, out_of, memo)
                     if r is not v:
                         lw.env[k] = r
         self.loop_out_views(kept, names, results, outs, inits)
