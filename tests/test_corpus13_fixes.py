@@ -387,7 +387,9 @@ def grouped(x):
     d = collections.defaultdict(float)
     for i, k in enumerate(["a", "b", "a"]):
         d[k] += x[i]
-    return d["a"] * d["b"] + len(d)
+    d.update(c=x[3])
+    d["e"] += d["c"]                     # still a defaultdict after update()
+    return d["a"] * d["b"] + len(d) + d["e"]
 
 
 def default_factories(x):

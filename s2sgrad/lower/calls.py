@@ -262,7 +262,7 @@ class CallsMixin:
             args, kwargs = self.call_arguments(node)
             items = dict(base.items)
             items.update(BUILTIN_CALLS[id(dict)][1](self, args, kwargs, node).items)
-            self.rebind_container(func.value.id, base, DictVal(items))
+            self.rebind_container(func.value.id, base, DictVal(items, base.default))
             return Const(None)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
