@@ -132,16 +132,24 @@ def test_repeated_list_written_into():
     check(repeated_with_count, (X4, 3))
 
 
-def test_repeated_list_count_checked_at_run_time():
-    f = value_and_grad(repeated_with_count)
-    v, g = f(X4, np.int64(3))
-    assert v == pytest.approx(repeated_with_count(X4, 3), rel=1e-12)
-    with pytest.raises(S2SGradError, match=r"test_corpus13_fixes.py:\d+: a list literal "
-                                           r"times float"):
-        f(X4, 3.0)
-    with pytest.raises(S2SGradError, match=r"test_corpus13_fixes.py:\d+: a list literal "
-                                           r"times ndarray"):
-        f(X4, np.array(3))
+def counts_from_lengths(x):
+    a = [0.0] * len(x)
+    b = (x.shape[0] - 1) * [1.0]
+    for i in range(len(b)):
+        a[i] = x[i] * b[i]
+        b[i] = x[i + 1] ** 2
+    return sum(a) * sum(b) + len(a) - len(b)
+
+
+def test_repeated_list_counts():
+    # a count that is a length (Python's int) repeats the list; a count that
+    # may be an array keeps NumPy's product ([1.5, -0.5] * w, ports12's tests)
+    check(counts_from_lengths, (X4,), order2=True)
+    from s2sgrad import runtime
+    assert runtime.list_repeat([0.0, 1.0], np.int64(2)) == [0.0, 1.0, 0.0, 1.0]
+    for bad in (2.0, np.array(2)):
+        with pytest.raises(ValueError, match=r"here.py:1: a list literal times"):
+            runtime.list_repeat([0.0], bad, where="here.py:1")
 
 
 # ---------------------------------------------------------------- isinstance

@@ -92,7 +92,8 @@ class ExpressionsMixin:
             seq = b if isinstance(b, Seq) else a
             if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
                     seq.kind == "list" and seq.items and \
-                    all(isinstance(i, Const) for i in seq.items):
+                    all(isinstance(i, Const) for i in seq.items) and \
+                    self.known_int(a if seq is b else b):
                 return self.repeated_list(seq, a if seq is b else b, node)
             if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
                     not all(isinstance(i, Const) for i in seq.items):
@@ -113,6 +114,27 @@ class ExpressionsMixin:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
                                    "use the equivalent NumPy function")
         return self.apply(P.get(name), [a, b], {}, node)
+
+    def known_int(self, v, depth=0):
+        """``v`` is a Python int whatever the arguments: a length, a size, a
+        dimension of a shape, or integer arithmetic of those (found among
+        the equations of the current block; else not known: an array count
+        keeps NumPy's product, ``[1.5, -0.5] * w``)."""
+        if isinstance(v, Const):
+            return type(v.value) is int
+        e = self._defining_eqn(v, window=256) if isinstance(v, Var) and depth < 8 else None
+        if e is None:
+            return False
+        name = e.prim.name
+        if name in ("len", "size", "ndim"):
+            return True
+        if name == "getitem" and isinstance(e.args[0], Var):
+            src = self._defining_eqn(e.args[0], window=256)
+            return src is not None and src.prim.name == "shape" and \
+                type(e.params.get("index")) is int
+        if name in ("add", "subtract", "multiply", "floor_divide", "py_min", "py_max"):
+            return all(self.known_int(a, depth + 1) for a in e.args)
+        return False
 
     def repeated_list(self, seq, n, node):
         """``[0.0] * n`` (``n * [None]``) with a count known only at run time:
