@@ -52,6 +52,7 @@ one basis vector per call).
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import math
 import os
@@ -213,6 +214,8 @@ class _Literal:
             return f"np.{v.__name__}"
         if v in (float, int, bool, complex):
             return v.__name__
+        if isinstance(v, type) and getattr(builtins, v.__name__, None) is v:
+            return v.__name__           # a builtin class (isinstance, raise ValueError)
         if isinstance(v, slice):
             return f"slice({self(v.start, what)}, {self(v.stop, what)}, {self(v.step, what)})"
         if isinstance(v, range):

@@ -256,7 +256,7 @@ class JVPFunction(_Transformed):
         return Func(f.name, list(f.params), f.body, results, f.filename, info)
 
     @user_errors
-    def __call__(self, primals, tangents, **kwargs):
+    def __call__(self, primals, tangents, /, **kwargs):
         bound = [("primals", primals), ("tangents", tangents), ("kwargs", kwargs)]
         self._validate(bound)
         specs = self._specs(bound)
@@ -334,7 +334,7 @@ class HVPFunction(_Transformed):
         return c
 
     @user_errors
-    def __call__(self, args, v, **kwargs):
+    def __call__(self, args, v, /, **kwargs):
         if not isinstance(args, (tuple, list)):
             raise TypeError(f"hvp of '{self.fn.__name__}': call it as f_hvp(args, v) with args "
                             f"a tuple of positional arguments")

@@ -23,7 +23,8 @@ import numpy as np
 __all__ = ["scalar_seed", "check_float_output", "unbroadcast", "broadcast_like", "fit_shape", "unreduce",
            "index_add", "unstack", "matmul_vjp_a", "matmul_vjp_b", "reverse_cumsum", "unconcatenate", "unhstack",
            "unvstack", "cast_derivative", "size_of", "check_unshared", "snapshot", "ArrayKindError", "check_zip_length",
-           "not_a_count", "check_unpack_length"]
+           "not_a_count", "check_unpack_length", "raise_error",
+           "check_unzip_length"]
 
 
 class ArrayKindError(TypeError):
@@ -146,6 +147,22 @@ def not_a_count(n, where=""):
             f"(it compiled NumPy's product, np.array([v]) * n); write np.full(n, v) or "
             f"np.zeros(n), a comprehension [v for _ in range(n)], or append in a loop")
     return n
+
+
+def check_unzip_length(xs, n=0, where=""):
+    """Python's check of ``a, b = zip(*xs)``: zip gives as many columns as
+    the shortest item of ``xs`` has (none for an empty ``xs``), which must
+    be the ``n`` names unpacked into."""
+    m = min((len(t) for t in xs), default=0)
+    if m != n:
+        raise ValueError(f"{where}: {'not enough' if m < n else 'too many'} values to "
+                         f"unpack (expected {n}, got {m})")
+
+
+def raise_error(cls, *args, where=""):
+    """``raise cls(*args)`` of the user's function, where the branch that
+    raises is decided when the code runs (``else: raise ValueError(kind)``)."""
+    raise cls(*args)
 
 
 def check_unpack_length(x, n=0, star=False, where=""):
@@ -935,6 +952,21 @@ def list_zeros(xs):
     return [np.zeros_like(v, dtype=float) for v in xs]
 
 
+def list_repeat(items, n, where=""):
+    """``[c] * n`` (a list literal of constants times a count known only at
+    run time): Python's repeated list, a list built at run time that the
+    code may write into (``out[i] = v``).  A count that is not an integer
+    (Python's or NumPy's) is refused with the user's line: Python raises
+    for a float, and an ndarray count would be NumPy's product (an array)."""
+    index = getattr(type(n), "__index__", None)
+    if index is None or isinstance(n, np.ndarray):
+        raise DATA_REFUSED_ERROR(
+            f"{where}: a list literal times {type(n).__name__} {n!r}: s2sgrad compiled "
+            f"Python's repeated list, which needs an integer count; write np.full(n, v) "
+            f"or np.zeros(n) for an array")
+    return list(items) * index(n)
+
+
 def list_add(a, b):
     """Element-wise sum of two lists of cotangents."""
     return [x + y for x, y in zip(a, b)]
@@ -954,7 +986,7 @@ def list_slice_add(g, xs, start=None, stop=None, step=None):
     return out
 
 
-__all__ += ["list_index_add", "list_zeros", "list_add", "list_slice", "list_slice_add"]
+__all__ += ["list_index_add", "list_zeros", "list_repeat", "list_add", "list_slice", "list_slice_add"]
 
 
 # np.linalg.solve(a, b) treats b as a (stack of) vector(s) or matrices by its

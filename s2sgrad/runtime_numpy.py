@@ -1964,7 +1964,15 @@ def window_index(x, w=1, axis=0):
     return np.arange(n - w + 1)[:, None] + np.arange(w)[None, :]
 
 
-__all__ += ["window_index"]
+def window_flat_index(x, window_shape):
+    """The flat positions of ``x``'s items in NumPy's
+    ``sliding_window_view(x, window_shape)`` (``axis=None``), an int array
+    of the windows' shape: ``np.take(x.ravel(), index)`` is the windows."""
+    pos = np.arange(np.size(x)).reshape(np.shape(x))
+    return np.lib.stride_tricks.sliding_window_view(pos, window_shape).copy()
+
+
+__all__ += ["window_index", "window_flat_index"]
 
 
 # ---------------------------------------------------------------- ndimage.map_coordinates

@@ -47,29 +47,37 @@ def _atoms_in(v):
         yield v
 
 
-def _replace_object(v, old, new):
+def _replace_object(v, old, new, memo=None):
     """``v`` with the container ``old`` (by identity) replaced by ``new``."""
-    return replace_within(v, lambda x: x is old, new)
+    return replace_within(v, lambda x: x is old, new, memo)
 
 
-def _replace_atoms(v, new_of):
+def _replace_atoms(v, new_of, memo=None):
     """``v`` with every Var in ``new_of`` replaced (containers rebuilt; ``v``
-    itself when it holds none of them)."""
+    itself when it holds none of them).  ``memo`` (shared by the calls over
+    every name of the environments): a container two names hold is rebuilt
+    once, so they still hold one object (``e = d``: a later ``d[k] = v``
+    must reach ``e``)."""
     if isinstance(v, Var):
         return new_of.get(v, v)
+    if memo is not None and isinstance(v, (Seq, DictVal, TreeObj)) and id(v) in memo:
+        return memo[id(v)][1]
+    out = v
     if isinstance(v, Seq):
-        items = [_replace_atoms(i, new_of) for i in v.items]
+        items = [_replace_atoms(i, new_of, memo) for i in v.items]
         if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields, v.ntype)
+            out = Seq(v.kind, items, v.fields, v.ntype)
     elif isinstance(v, DictVal):
-        items = {k: _replace_atoms(i, new_of) for k, i in v.items.items()}
+        items = {k: _replace_atoms(i, new_of, memo) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
+            out = DictVal(items, v.default)
     elif isinstance(v, TreeObj):
-        values = {k: _replace_atoms(i, new_of) for k, i in v.values.items()}
+        values = {k: _replace_atoms(i, new_of, memo) for k, i in v.values.items()}
         if any(values[k] is not v.values[k] for k in values):
-            return TreeObj(v.obj, values)
-    return v
+            out = TreeObj(v.obj, values)
+    if memo is not None and isinstance(v, (Seq, DictVal, TreeObj)):
+        memo[id(v)] = (v, out)
+    return out
 
 
 # Keys of the environment that hold values lowering still reads although no
@@ -660,9 +668,10 @@ class AliasingMixin:
         self.env[name] = new
         if old is new:
             return
+        memo = {}
         for env in self.envs():
             for k, v in list(env.items()):
-                r = _replace_object(v, old, new)
+                r = _replace_object(v, old, new, memo)
                 if r is not v:
                     env[k] = r
 
@@ -682,9 +691,10 @@ class AliasingMixin:
         except UnknownAlias as exc:
             raise self.alias_refusal(exc) from None
         new_of = dict(repl)
+        memo = {}
         for env in self.envs():
             for k, v in list(env.items()):
-                r = _replace_atoms(v, new_of)
+                r = _replace_atoms(v, new_of, memo)
                 if r is not v:
                     env[k] = r
         # loops being lowered read their arrays' current versions

@@ -8,6 +8,7 @@ function)."""
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import functools
 import itertools
@@ -169,6 +170,10 @@ def _b_tuple_list(kind):
         if isinstance(x, Const) and isinstance(x.value, (tuple, list, range)):
             # list(g) of a constant (an item of a tuple of index tuples)
             return Seq(kind, [Const(v) for v in x.value])
+        if kind == "list" and isinstance(x, Var) and P.shape_of(x) is LIST:
+            # list(xs) of a list built at run time: a new list of its items
+            # (xs[:], with the same aliasing facts)
+            return lw.apply_getitem(x, slice(None), [], node)
         raise lw.unsupported(node, f"{kind}() of a computed value", "use a literal")
     return handler
 
@@ -219,7 +224,15 @@ def _b_sorted(lw, args, kwargs, node):
                                    "known when compiling)", "use np.sort, or np.argsort of "
                                                             "the keys and indexing")
     key = kwargs.get("key", Const(None))
-    if isinstance(key, Const) and key.value is None:
+    firsts = [i.items[0].value if isinstance(i, Seq) and i.items and
+              isinstance(i.items[0], Const) else None for i in items]
+    if isinstance(key, Const) and key.value is None and items and None not in firsts and \
+            _distinct(firsts):
+        # sorted(d.items()), sorted([("b", v), ("a", w)]): tuples whose first
+        # items are distinct constants compare by them alone (Python never
+        # compares the rest), so the order is known while compiling
+        keys = [Const(f) for f in firsts]
+    elif isinstance(key, Const) and key.value is None:
         keys = list(items)
     elif isinstance(key, Static) and isinstance(key.obj, types.BuiltinFunctionType) and \
             all(isinstance(i, Const) for i in items):
@@ -252,6 +265,13 @@ def _b_sorted(lw, args, kwargs, node):
         # list of arrays sorted by a loss) cannot be stacked
         out.append(_pick(lw, list(items), pj, node))
     return Seq("list", out)
+
+
+def _distinct(values):
+    try:
+        return len(set(values)) == len(values)
+    except TypeError:           # (unhashable constants)
+        return False
 
 
 def _b_range(lw, args, kwargs, node):
@@ -291,6 +311,11 @@ def _b_isinstance(lw, args, kwargs, node):
         # or a number, never one of these (a value read live, or an item of
         # a container passed as data, may be one: refused below)
         return Const(False)
+    if isinstance(x, Var) and not lw.top.may_be_sequence(x) and all(
+            isinstance(c, type) for c in (classes if isinstance(classes, tuple) else (classes,))):
+        # an argument that is a number or an array (isinstance(s, float)):
+        # Python's test when the code runs, on the value the caller passed
+        return lw.em.call(P.get("py_isinstance"), x, Const(classes))
     raise lw.unsupported(node, "isinstance() on a computed value", "check types outside")
 
 
@@ -507,6 +532,90 @@ def _b_reversed(lw, args, kwargs, node):
                                            node), _bases(base))
 
 
+def _b_pairwise(lw, args, kwargs, node):
+    """``itertools.pairwise(xs)``: (xs[0], xs[1]), (xs[1], xs[2]), ...; over a
+    sequence known while compiling, or item by item of a runtime value."""
+    if kwargs or len(args) != 1:
+        raise lw.unsupported(node, "this call of itertools.pairwise", "pass one sequence")
+    (base,) = args
+    items = _static_items(base)
+    if items is not None:
+        return Seq("list", [Seq("tuple", [a, b]) for a, b in zip(items, items[1:])])
+    n = lw.em.call(P.get("py_max"), lw.apply(P.get("subtract"), [lw.length_of(base, node),
+                                                                 Const(1)], {}, node), Const(0))
+    return IterVal(n, lambda i: Seq("tuple", [
+        lw.item_of(base, i, node),
+        lw.item_of(base, lw.apply(P.get("add"), [i, Const(1)], {}, node), node)]),
+        _bases(base))
+
+
+def _b_accumulate(lw, args, kwargs, node):
+    """``itertools.accumulate(xs[, func][, initial=])`` over a sequence known
+    while compiling: the running results of ``func`` (``+`` by default),
+    each a call of it as Python makes them."""
+    if len(args) not in (1, 2) or set(kwargs) - {"func", "initial"}:
+        raise lw.unsupported(node, "this call of itertools.accumulate",
+                             "pass a sequence and a function")
+    items = _static_items(args[0])
+    if items is None:
+        raise lw.unsupported(node, "itertools.accumulate over a sequence built at run time",
+                             "accumulate a list or tuple literal (or a comprehension over "
+                             "range), or use np.cumsum / np.cumprod / np.maximum.accumulate")
+    func = args[1] if len(args) == 2 else kwargs.get("func", Const(None))
+    initial = kwargs.get("initial", Const(None))
+    items = list(items)
+    if not (isinstance(initial, Const) and initial.value is None):
+        items = [initial] + items
+    out = []
+    for v in items:
+        if not out:
+            out.append(v)
+        elif isinstance(func, Const) and func.value is None:
+            out.append(lw.binop(ast.Add(), out[-1], v, node))
+        else:
+            out.append(lw.call_value(func, [out[-1], v], {}, node))
+    return Seq("list", out)
+
+
+def _b_math_prod(lw, args, kwargs, node):
+    """``math.prod(xs, start=1)``: ``start * xs[0] * xs[1] * ...`` over a
+    sequence known while compiling (a shape tuple folds to an int); over a
+    runtime value, NumPy's product along the first axis times ``start``."""
+    if len(args) != 1 or set(kwargs) - {"start"}:
+        raise lw.unsupported(node, "this call of math.prod", "pass one sequence")
+    start = kwargs.get("start", Const(1))
+    items = _static_items(args[0])
+    if items is not None:
+        acc = start
+        for v in items:
+            acc = lw.binop(ast.Mult(), acc, v, node)
+        return acc
+    seq = args[0]
+    if isinstance(seq, Var) and P.shape_of(seq) is LIST:
+        seq = lw.em.call(P.get("stack_list"), seq, axis=Const(0))
+    total = lw.apply(P.get("prod"), [seq], {"axis": Const(0)}, node)
+    return lw.binop(ast.Mult(), start, total, node)
+
+
+def _b_defaultdict(lw, args, kwargs, node):
+    """``collections.defaultdict(float)`` (``int``, ``list``, a lambda ...)
+    with keys known while compiling: a dict whose missing keys get the
+    factory's value when read (``DictVal.default``)."""
+    if len(args) > 2 or (len(args) == 2 and not isinstance(args[1], DictVal)):
+        raise lw.unsupported(node, "this call of collections.defaultdict",
+                             "pass the factory and, optionally, a dict literal")
+    factory = args[0] if args else Const(None)
+    items = dict(args[1].items) if len(args) == 2 else {}
+    items.update(kwargs)
+    if isinstance(factory, Const) and factory.value is None:
+        return DictVal(items)           # no factory: a missing key raises KeyError
+    if not (isinstance(factory, LocalFunction) or isinstance(factory, Static) and
+            callable(factory.obj)):
+        raise lw.unsupported(node, "collections.defaultdict with this factory",
+                             "pass a function or a type such as float, int or list")
+    return DictVal(items, factory)
+
+
 def _b_print(lw, args, kwargs, node):
     return Const(None)  # printing has no effect on the value differentiated
 
@@ -591,6 +700,8 @@ for _obj, _h in [(dataclasses.replace, _b_dc_replace), (dataclasses.asdict, _b_d
                  (functools.reduce, _b_reduce), (map, _b_map), (dict, _b_dict),
                  (sorted, _b_sorted), (filter, _b_filter), (getattr, _b_getattr),
                  (itertools.product, _b_product), (any, _b_any_all("any")),
+                 (itertools.pairwise, _b_pairwise), (itertools.accumulate, _b_accumulate),
+                 (math.prod, _b_math_prod), (collections.defaultdict, _b_defaultdict),
                  (all, _b_any_all("all"))] + _OPERATORS:
     BUILTIN_CALLS[id(_obj)] = (_obj, _h)
 

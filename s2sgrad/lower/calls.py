@@ -30,11 +30,12 @@ from ..primitives.lists import LIST
 from ..primitives import random as R
 from ..primitives.ufunc_where import masked_fill
 from ..guards import Path
+from .containers import plain_record_class
 from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transform, TreeObj,
                      is_namespace)
 from .syntax import assigned_names, declared_nonlocal, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
-from .builtins import BUILTIN_CALLS, MATH_FUNCS
+from .builtins import BUILTIN_CALLS, MATH_FUNCS, _b_zip
 from .functional import Partial, Vectorized, partial_of, vectorized_call
 from .frozen import FrozenDist, frozen_method_call, is_distribution
 from .transforms import (CheckpointedPullback, LocalPullback, _LeafCheck, is_schedule_type,
@@ -261,7 +262,7 @@ class CallsMixin:
             args, kwargs = self.call_arguments(node)
             items = dict(base.items)
             items.update(BUILTIN_CALLS[id(dict)][1](self, args, kwargs, node).items)
-            self.rebind_container(func.value.id, base, DictVal(items))
+            self.rebind_container(func.value.id, base, DictVal(items, base.default))
             return Const(None)
         if isinstance(func, ast.Attribute) and func.attr == "pop" and \
                 isinstance(func.value, ast.Name) and len(node.args) <= 1 and not node.keywords \
@@ -291,6 +292,11 @@ class CallsMixin:
                 callee.self_value = base          # self.helper(x): self is read through
         else:
             callee = self.expr(func)
+        if isinstance(callee, Static) and callee.obj is zip and len(node.args) == 1 and \
+                isinstance(node.args[0], ast.Starred) and not node.keywords:
+            out = self.unzip_runtime_list(node)
+            if out is not None:
+                return out
         if isinstance(callee, Static) and ufunc_at_of(callee.obj) is not None:
             return self.ufunc_at(ufunc_at_of(callee.obj), node)
         if isinstance(callee, Static) and inplace_function_of(callee.obj) is not None:
@@ -313,8 +319,9 @@ class CallsMixin:
             finally:
                 self._output_args -= 1
             return Const(None)
-        splat = isinstance(callee, Static) and \
-            R.rng_kind(getattr(callee.obj, "__self__", None)) is not None
+        splat = isinstance(callee, LocalFunction) or isinstance(callee, Static) and (
+            R.rng_kind(getattr(callee.obj, "__self__", None)) is not None or
+            inspect.isfunction(callee.obj))
         args, kwargs = self.call_arguments(node, splat=splat)
         return self.call_value(callee, args, kwargs, node)
 
@@ -343,11 +350,98 @@ class CallsMixin:
                 kwargs[k] = v
         return args, kwargs
 
+    def unzip_runtime_list(self, node):
+        """``a, b = zip(*pairs)`` of a list built at run time: the columns
+        ``[t[0] for t in pairs]``, ``[t[1] for t in pairs]`` (lists built at
+        run time, where Python gives tuples), their number taken from the
+        names unpacked into and checked when the code runs as Python checks
+        it.  None (the general path) for a sequence known while compiling."""
+        hint = getattr(self, "unpack_hint", None)
+        v = self.expr(node.args[0].value)
+        if not (isinstance(v, Var) and P.shape_of(v) is LIST):
+            if isinstance(v, Seq):
+                return _b_zip(self, list(v.items), {}, node)
+            if isinstance(v, Const) and isinstance(v.value, (tuple, list)):
+                return _b_zip(self, [Const(x) for x in v.value], {}, node)
+            raise self.unsupported(node, "'*' unpacking of a computed value",
+                                   "unpack a tuple or list literal")
+        if hint is None or hint[0] is not node:
+            raise self.unsupported(node, "zip(*xs) of a list built at run time other than "
+                                         "unpacked into names (a, b = zip(*xs))",
+                                   "unpack it into names, or build the columns in the loop")
+        n = hint[1]
+        self.em.call(P.get("check_unzip_length"), v, n=Const(n),
+                     where=Const(f"{self.src.filename}:{node.lineno}"))
+        self.top.unzip_count = getattr(self.top, "unzip_count", 0) + 1
+        name = f"_s2sgrad_unzip{self.top.unzip_count}"
+        self.env[name] = v
+        cols = []
+        try:
+            for k in range(n):
+                item = ast.Name(id=name + "_t", ctx=ast.Load())
+                comp = ast.ListComp(
+                    elt=ast.Subscript(value=item, slice=ast.Constant(k), ctx=ast.Load()),
+                    generators=[ast.comprehension(target=ast.Name(id=name + "_t",
+                                                                  ctx=ast.Store()),
+                                                  iter=ast.Name(id=name, ctx=ast.Load()),
+                                                  ifs=[], is_async=0)])
+                cols.append(self.expr(ast.fix_missing_locations(ast.copy_location(comp, node))))
+        finally:
+            self.env.pop(name, None)
+        return Seq("tuple", cols)
+
+    def splat_into_arity(self, callee, args, kwargs, node):
+        """``f(img, *kernel.shape)`` of a Python function whose positional
+        parameters take a fixed number of values: the one ``*v`` fills the
+        parameters the other arguments leave (no defaults among them, no
+        ``*args``), as ``v[0], v[1], ...``; Python's length check (too many
+        or too few values) runs when the code runs.  Else ``args`` as given."""
+        if isinstance(callee, LocalFunction):
+            sig = callee.node.args
+        elif isinstance(callee, Static) and inspect.isfunction(callee.obj):
+            try:
+                params = list(inspect.signature(callee.obj).parameters.values())
+            except (TypeError, ValueError):
+                return args
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                          p.POSITIONAL_OR_KEYWORD)]
+            if any(p.kind == p.VAR_POSITIONAL for p in params):
+                return args
+            names = [p.name for p in positional]
+            has_default = [p.default is not p.empty for p in positional]
+            return self._fill_splat(args, kwargs, names, has_default, node)
+        else:
+            return args
+        if sig.vararg is not None:
+            return args
+        positional = list(sig.posonlyargs) + list(sig.args)
+        names = [a.arg for a in positional]
+        nd = len(sig.defaults)
+        has_default = [False] * (len(names) - nd) + [True] * nd
+        return self._fill_splat(args, kwargs, names, has_default, node)
+
+    def _fill_splat(self, args, kwargs, names, has_default, node):
+        splats = [k for k, a in enumerate(args) if isinstance(a, Splat)]
+        if len(splats) != 1:
+            return args
+        k = splats[0]
+        others = len(args) - 1
+        free = [i for i in range(len(names)) if names[i] not in kwargs]
+        n = len(free) - others
+        if n < 0 or any(has_default[i] for i in free):
+            return args
+        v = args[k].value
+        self.em.call(P.get("check_unpack_length"), v, n=Const(n),
+                     where=Const(f"{self.src.filename}:{node.lineno}"))
+        return list(args[:k]) + [self.getitem(v, i) for i in range(n)] + list(args[k + 1:])
+
     def call_value(self, callee, args, kwargs, node):
         """Call a lowering value: a nested ``def``/lambda (inlined), a
         transformation such as ``grad(g)`` (lowered inline, see
         ``transforms.py``), or a compile-time callable (a primitive, a
         builtin, the user's function)."""
+        if any(isinstance(a, Splat) for a in args):
+            args = self.splat_into_arity(callee, args, kwargs, node)
         if any(isinstance(a, Splat) for a in args) and not (
                 isinstance(callee, Static) and
                 R.rng_kind(getattr(callee.obj, "__self__", None)) is not None):
@@ -911,6 +1005,10 @@ class CallsMixin:
                                    f"keep an array: a mask (x > 0), np.where(...), "
                                    f".astype({obj.__name__}), or float(...) for a number",
                              cls=UnknownFunctionError, construct=f"{obj.__name__}()")
+        if isinstance(obj, type) and not _is_library_function(obj) and \
+                (getattr(obj, "__module__", "") or "").split(".")[0] not in \
+                getattr(sys, "stdlib_module_names", ()) and plain_record_class(obj):
+            return self.construct_record(obj, args, kwargs, node)
         if isinstance(obj, type) and not _is_library_function(obj) and \
                 (getattr(obj, "__module__", "") or "").split(".")[0] not in \
                 getattr(sys, "stdlib_module_names", ()):

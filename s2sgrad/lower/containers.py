@@ -64,6 +64,18 @@ class ContainersMixin:
 
     def container_getitem(self, base, key, node):
         if isinstance(base, DictVal):
+            if base.default is not None and isinstance(key, Const) and \
+                    key.value not in base.items:
+                return self.default_item(base, key, node)
+            if base.default is not None and not isinstance(key, Const):
+                where = node if getattr(node, "lineno", None) else self.node
+                raise self.unsupported(where, f"a collections.defaultdict read at the key "
+                                             f"{snippet(node.slice)!s}, known only when the "
+                                             f"code runs (s2sgrad follows dicts whose keys "
+                                             f"are known while compiling)",
+                                       "group with constant keys, or with arrays: a mask "
+                                       "(labels == k), np.bincount(labels, weights=v) or "
+                                       "np.add.at")
             if not isinstance(key, Const) or key.value not in base.items:
                 raise self.error(node, f"key {snippet(node.slice)!s} is not in this dict",
                                  cls=S2SGradError)
@@ -346,6 +358,49 @@ class TreesMixin:
         made[id(obj)] = obj            # (held: its id is not reused while compiling)
         return TreeObj(obj, values)
 
+    def default_item(self, base, key, node):
+        """``d[k]`` of a ``collections.defaultdict`` without the key ``k``:
+        the factory's value, stored under ``k`` (Python's ``__missing__``:
+        the dict object grows, so every name holding it sees the key)."""
+        f = base.default
+        made = {float: lambda: Const(0.0), int: lambda: Const(0), bool: lambda: Const(False),
+                str: lambda: Const(""), list: lambda: Seq("list", []),
+                tuple: lambda: Seq("tuple", []), dict: lambda: DictVal({})}.get(
+            f.obj if isinstance(f, Static) and isinstance(f.obj, type) else None)
+        value = made() if made is not None else self.call_value(f, [], {}, node)
+        new = DictVal({**base.items, key.value: value}, base.default)
+        memo = {}
+        for env in self.envs():
+            for k, v in list(env.items()):
+                r = replace_within(v, lambda x: x is base, new, memo)
+                if r is not v:
+                    env[k] = r
+        return value
+
+    def construct_record(self, cls, args, kwargs, node):
+        """``Rec(a, b)`` of a plain class of yours (``plain_record_class``),
+        made in the function: an instance made while compiling, whose
+        ``__init__`` is inlined with ``self`` the new object, its attribute
+        assignments followed as a dataclass's field assignments are
+        (``set_field``)."""
+        inst = object.__new__(cls)
+        made = getattr(self.top, "made_objects", None)
+        if made is None:
+            made = self.top.made_objects = {}
+        made[id(inst)] = inst
+        self.top.record_count = getattr(self.top, "record_count", 0) + 1
+        key = f"$record{self.top.record_count}"
+        self.env[key] = TreeObj(inst, {})
+        try:
+            if cls.__init__ is not object.__init__:
+                self.inline(cls.__init__, [self.env[key]] + list(args), kwargs, node)
+            elif args or kwargs:
+                raise self.error(node, f"{cls.__name__}() takes no arguments",
+                                 cls=S2SGradError)
+            return self.env[key]
+        finally:
+            self.env.pop(key, None)
+
     def set_field(self, base, attr, value, node):
         """``p.b = v`` of a dataclass instance made in the function: a new
         instance with the field changed replaces ``p`` wherever the function
@@ -362,10 +417,15 @@ class TreesMixin:
             raise self.unsupported(node, f"{what} passed in or read from outside (the "
                                          f"caller's object would change)",
                                    "build a new one: dataclasses.replace(obj, field=value)")
-        if cls.__dataclass_params__.frozen:
+        if not dataclasses.is_dataclass(cls):
+            if not plain_record_class(cls) or \
+                    hasattr(inspect.getattr_static(cls, attr, None), "__set__"):
+                raise self.unsupported(node, f"{what} (a property or descriptor of the class)",
+                                       "assign plain attributes only")
+        elif cls.__dataclass_params__.frozen:
             raise self.error(node, f"cannot assign to field '{attr}' (the dataclass "
                                    f"{cls.__name__} is frozen)", cls=S2SGradError)
-        if attr not in {f.name for f in dataclasses.fields(obj)} or \
+        elif attr not in {f.name for f in dataclasses.fields(obj)} or \
                 cls.__setattr__ is not object.__setattr__:
             raise self.unsupported(node, f"{what} (not a field, or the class defines "
                                          f"__setattr__)", "assign declared fields only")
@@ -382,9 +442,10 @@ class TreesMixin:
         object.__setattr__(new_obj, attr, self.to_python(value, values, node))
         self.top.made_objects[id(new_obj)] = new_obj
         new = TreeObj(new_obj, values)
+        memo = {}
         for env in self.envs():
             for k, v in list(env.items()):
-                r = _replace_instance(v, obj, new)
+                r = _replace_instance(v, obj, new, memo)
                 if r is not v:
                     env[k] = r
 
@@ -478,9 +539,23 @@ class TreesMixin:
         return atoms, td, build
 
 
-def _replace_instance(v, obj, new):
+def plain_record_class(cls):
+    """A class of yours whose instances are plain records: made by
+    ``object.__new__`` (no metaclass, ``__new__``, ``__slots__`` or
+    ``__setattr__`` of its own), its ``__init__`` a Python function (or
+    none), so an instance made in the function is followed attribute by
+    attribute (``construct_record``)."""
+    return (type(cls) is type and cls.__new__ is object.__new__ and
+            cls.__setattr__ is object.__setattr__ and
+            not any("__slots__" in vars(k) for k in cls.__mro__) and
+            not dataclasses.is_dataclass(cls) and not issubclass(cls, BaseException) and
+            cls not in pytree._NODES and
+            (cls.__init__ is object.__init__ or isinstance(cls.__init__, types.FunctionType)))
+
+
+def _replace_instance(v, obj, new, memo=None):
     """``v`` with every TreeObj of the instance ``obj`` replaced by ``new``."""
-    return replace_within(v, lambda x: isinstance(x, TreeObj) and x.obj is obj, new)
+    return replace_within(v, lambda x: isinstance(x, TreeObj) and x.obj is obj, new, memo)
 
 
 def _holds_within(v, obj, depth=0):

@@ -16,6 +16,7 @@ from ..errors import S2SGradError, UnsupportedSyntaxError
 from ..ir import Block, Const, Eqn, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
+from .containers import plain_record_class
 from .values import (DictVal, Hole, IterVal, LocalFunction, Seq, Static, TreeObj, MISSING,
                      identity_index)
 from .syntax import (Rebindings, assigned_in, function_reads_of,
@@ -105,7 +106,48 @@ class ControlFlowMixin:
         if isinstance(test, Const):
             self.lower_body(s.body if test.value else s.orelse)
             return
+        if self.is_type_test(test):
+            # if isinstance(reg, float): ... else: reg.items() -- the side
+            # for another type may not lower for this one: it refuses when
+            # (if ever) the code takes it
+            before = {f: self.env.get(f) for f in ("$ret", "$brk", "$cont")}
+            self.lower_if(test, lambda: self.lower_body_or_refuse(s.body, s),
+                          lambda: self.lower_body_or_refuse(s.orelse, s), s)
+            # the statements after it run on one side of the type test only
+            flags = self.top.__dict__.setdefault("type_test_flags", set())
+            flags.update(v for f, v in self.env.items() if f in before and
+                         isinstance(v, Var) and v is not before[f])
+            return
         self.lower_if(test, lambda: self.lower_body(s.body), lambda: self.lower_body(s.orelse), s)
+
+    def is_type_test(self, test):
+        """``test`` is ``isinstance(x, C)`` (or its negation) of a value whose
+        type is known only when the code runs (``py_isinstance``)."""
+        e = self._defining_eqn(test) if isinstance(test, Var) else None
+        if e is not None and e.prim.name == "logical_not" and isinstance(e.args[0], Var):
+            e = self._defining_eqn(e.args[0])
+        return e is not None and e.prim.name == "py_isinstance"
+
+    def lower_body_or_refuse(self, body, s):
+        """Lower one side of a type test; a refusal there (code written for
+        another type of value) is raised when the code runs that side, with
+        its message, instead of while compiling."""
+        env = dict(self.env)
+        callers = list(self._lowerers())[1:]
+        envs = [dict(lw.env) for lw in callers]
+        n = len(self.em.block.eqns)
+        try:
+            self.lower_body(body)
+        except S2SGradError as exc:
+            exc.located(self.src.filename, s.lineno)
+            del self.em.block.eqns[n:]
+            self.env.clear()
+            self.env.update(env)
+            for lw, e in zip(callers, envs):
+                lw.env.clear()
+                lw.env.update(e)
+            self.em.call(P.get("raise_error"), Const(type(exc)), Const(str(exc)),
+                         where=Const(f"{self.src.filename}:{s.lineno}"))
 
     def truth(self, v, node):
         """A branch condition: a compile-time constant or a runtime atom."""
@@ -852,7 +894,7 @@ class ControlFlowMixin:
         for n in names:
             v = self.env.get(n)
             if not (isinstance(v, TreeObj) and id(v.obj) in made and
-                    dataclasses.is_dataclass(v.obj)):
+                    (dataclasses.is_dataclass(v.obj) or plain_record_class(type(v.obj)))):
                 continue
             held = sum(1 for env in self.envs() for w in env.values()
                        if isinstance(w, TreeObj) and w.obj is v.obj)
@@ -1018,9 +1060,10 @@ class ControlFlowMixin:
                 and not rebound(n, a)}
 
         def hold_carries(carries):
+            new_of, memo = {a: carries[p_] for a, p_ in same.items()}, {}
             for k, v in list(self.env.items()):
                 if isinstance(v, (Seq, DictVal, TreeObj)) and k not in names:
-                    self.env[k] = _replace_atoms(v, {a: carries[p_] for a, p_ in same.items()})
+                    self.env[k] = _replace_atoms(v, new_of, memo)
 
         if is_while:
             cparams = [Var(p_.hint, shape=p_.shape) for p_ in params]
@@ -1121,8 +1164,9 @@ class ControlFlowMixin:
             if not (isinstance(v, TreeObj) and type(v.obj) is type(template) and
                     all(isinstance(getattr(v.obj, f), Hole) or
                         type(getattr(v.obj, f)) in (int, float) for f in fields) and
-                    all(getattr(v.obj, f.name) is getattr(template, f.name)
-                        for f in dataclasses.fields(template) if f.name not in fields)):
+                    all(getattr(v.obj, f) is getattr(template, f)
+                        for f in _record_fields(template) if f not in fields) and
+                    _record_fields(v.obj) == _record_fields(template)):
                 self.refuse_dict_carry(n, outer_env[n], s)
             for (f, slot), a in zip(slots, self.object_slot_values(v, fields)):
                 self.env[slot] = a
@@ -1178,9 +1222,10 @@ class ControlFlowMixin:
         # y[i] = v on the caller's objects) holds the loop's output after it
         out_of = {a: o for a, o in zip(inits, outs) if isinstance(a, Var) and a in same}
         if out_of:
+            memo = {}
             for lw in list(self._lowerers())[1:]:
                 for k, v in list(lw.env.items()):
-                    r = _replace_atoms(v, out_of)
+                    r = _replace_atoms(v, out_of, memo)
                     if r is not v:
                         lw.env[k] = r
         self.loop_out_views(kept, names, results, outs, inits)
@@ -1429,9 +1474,17 @@ def _held(w, v, depth=0) -> int:
 def _carried_fields(obj):
     """The fields of a dataclass instance (made in the function) a loop
     carries: those holding an array or a number (a Hole, an int, a float)."""
-    return [f.name for f in dataclasses.fields(obj)
-            if isinstance(getattr(obj, f.name), Hole) or
-            type(getattr(obj, f.name)) in (int, float)]
+    return [f for f in _record_fields(obj)
+            if isinstance(getattr(obj, f), Hole) or
+            type(getattr(obj, f)) in (int, float)]
+
+
+def _record_fields(obj):
+    """The field names of a dataclass instance, or the attributes of a plain
+    record (``containers.plain_record_class``) in the order they were set."""
+    if dataclasses.is_dataclass(obj):
+        return [f.name for f in dataclasses.fields(obj)]
+    return list(vars(obj))
 
 
 def _held_obj(w, obj, depth=0) -> bool:

@@ -87,7 +87,14 @@ class ExpressionsMixin:
                 return Seq(a.kind, a.items + b.items)
             if isinstance(op, ast.Mult) and isinstance(b, Const) and isinstance(b.value, int):
                 return Seq(a.kind, a.items * b.value)
+            if isinstance(op, ast.Mult) and isinstance(a, Const) and type(a.value) is int:
+                return Seq(b.kind, b.items * a.value)       # 3 * [0.0]
             seq = b if isinstance(b, Seq) else a
+            if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
+                    seq.kind == "list" and seq.items and \
+                    all(isinstance(i, Const) for i in seq.items) and \
+                    self.known_int(a if seq is b else b):
+                return self.repeated_list(seq, a if seq is b else b, node)
             if isinstance(op, ast.Mult) and isinstance(a if seq is b else b, Var) and \
                     not all(isinstance(i, Const) for i in seq.items):
                 # [v] * n with n known at run time only and a computed item:
@@ -107,6 +114,39 @@ class ExpressionsMixin:
             raise self.unsupported(node, f"the operator '{OPSYM.get(type(op), op)}'",
                                    "use the equivalent NumPy function")
         return self.apply(P.get(name), [a, b], {}, node)
+
+    def known_int(self, v, depth=0):
+        """``v`` is a Python int whatever the arguments: a length, a size, a
+        dimension of a shape, or integer arithmetic of those (found among
+        the equations of the current block; else not known: an array count
+        keeps NumPy's product, ``[1.5, -0.5] * w``)."""
+        if isinstance(v, Const):
+            return type(v.value) is int
+        e = self._defining_eqn(v, window=256) if isinstance(v, Var) and depth < 8 else None
+        if e is None:
+            return False
+        name = e.prim.name
+        if name in ("len", "size", "ndim"):
+            return True
+        if name == "getitem" and isinstance(e.args[0], Var):
+            src = self._defining_eqn(e.args[0], window=256)
+            return src is not None and src.prim.name == "shape" and \
+                type(e.params.get("index")) is int
+        if name in ("add", "subtract", "multiply", "floor_divide", "py_min", "py_max"):
+            return all(self.known_int(a, depth + 1) for a in e.args)
+        return False
+
+    def repeated_list(self, seq, n, node):
+        """``[0.0] * n`` (``n * [None]``) with a count known only at run time:
+        Python's repeated list, as a list built at run time (``list_repeat``),
+        so ``out[i] = v`` rebinds an item as Python does; a count that is not
+        an integer is refused when the code runs, naming the line."""
+        self.top.list_sites = getattr(self.top, "list_sites", 0) + 1
+        out = self.em.call(P.get("list_repeat"), Const([i.value for i in seq.items]), n,
+                           where=Const(f"{self.src.filename}:{node.lineno}"),
+                           _params={"site": self.top.list_sites})
+        self.note_list_store(out, None, [])
+        return out
 
     def expr_NamedExpr(self, node):
         """``(z := value)``: binds z (in a comprehension, the enclosing
@@ -227,10 +267,14 @@ class ExpressionsMixin:
             return Const(a.value in [i.value for i in b.items])
         if isinstance(a, (Const, Var)) and isinstance(b, Seq) and b.items and \
                 all(isinstance(i, Var) or (isinstance(i, Const) and _number(i.value))
-                    for i in b.items) and (isinstance(a, Var) or _number(a.value)):
-            # a computed number in a tuple/list of numbers (``x in (1.0, 2.0)``):
-            # Python's test is ``x == item`` for one item after the other, a
-            # boolean that steers control flow (no derivative flows through it)
+                    for i in b.items) and (isinstance(a, Var) or _number(a.value)) or \
+                isinstance(a, Var) and isinstance(b, Seq) and b.items and \
+                all(isinstance(i, Const) and type(i.value) is str for i in b.items):
+            # a computed number in a tuple/list of numbers (``x in (1.0, 2.0)``),
+            # an option passed as a str argument in a tuple of names (``loss in
+            # ("l1", "l2")``): Python's test is ``x == item`` for one item after
+            # the other, a boolean that steers control flow (no derivative
+            # flows through it)
             acc = None
             for item in b.items:
                 eq = self.apply(P.get("equal"), [a, item], {}, node)

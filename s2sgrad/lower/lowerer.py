@@ -122,12 +122,17 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
                 rest = stmts[k:]
                 pred = self.apply(P.get("logical_not"), [flag], {}, s)
 
+                typed = flag in getattr(self.top, "type_test_flags", ())
+
                 def not_left():
                     # on this side no flag is set
                     for f in ("$ret", "$brk", "$cont"):
                         if isinstance(self.env.get(f), Var):
                             self.env[f] = Const(False)
-                    self.lower_body(rest)
+                    if typed:       # after ``if isinstance(x, C): return ...``
+                        self.lower_body_or_refuse(rest, s)
+                    else:
+                        self.lower_body(rest)
 
                 self.lower_if(pred, not_left, lambda: None, s)
                 return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import dataclasses
 import importlib
 import inspect
@@ -21,8 +22,20 @@ from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST
 from .aliasing import LIVE_PREFIX
+from .containers import plain_record_class
 from .values import DictVal, LocalFunction, Seq, Static, TreeObj
-from .syntax import REFUSED, late_generators, maybe_lazy_call, snippet
+from .syntax import REFUSED, assigned_names, late_generators, maybe_lazy_call, snippet
+
+
+def _constant_expr(e):
+    """A literal constant: 1.0, -2, "relu", None, True, (1, 2)."""
+    if isinstance(e, ast.Constant):
+        return True
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        return _constant_expr(e.operand)
+    if isinstance(e, ast.Tuple):
+        return all(_constant_expr(i) for i in e.elts)
+    return False
 
 
 class StatementsMixin:
@@ -255,7 +268,8 @@ class StatementsMixin:
                                    f"{z}.{part} += v write {hint}")
         if isinstance(s.target, ast.Attribute) and isinstance(s.target.value, ast.Name):
             base = self.load_name(s.target.value)
-            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+            if isinstance(base, TreeObj) and (dataclasses.is_dataclass(base.obj) or
+                                              plain_record_class(type(base.obj))):
                 # st.t += 1, st.m += g of a dataclass made in the function: an
                 # array field is updated in place (its other names see it), and
                 # the field holds the new value
@@ -357,6 +371,109 @@ class StatementsMixin:
             if name in lw.local_names:
                 break
 
+    def stmt_ClassDef(self, s):
+        """``class Rec: ...`` inside the function (a small record class): the
+        class is made while compiling from its statement, as Python makes it
+        at each call; its instances are then followed as records
+        (``construct_record``) and its methods inlined.  Only classes that
+        are the same at every call are made here: bases and decorators are
+        read as the function reads names (guarded), the body holds methods,
+        a docstring and constant class attributes, and no method reads a
+        name of the enclosing function (Python would give the method a
+        closure cell of it).  Others are refused naming the line."""
+        what = "class definitions inside a differentiated function"
+
+        def refuse(why):
+            return self.error(s, f"{what} are supported for record classes; {why}; define "
+                                 f"the class at module level", construct="class")
+        if s.keywords:
+            raise refuse("class keywords (metaclass=...) are not")
+        bases = [self.expr(b) for b in s.bases]
+        decos = [self.expr(d) for d in s.decorator_list]
+        if not all(isinstance(v, Static) for v in bases + decos):
+            raise refuse("its bases and decorators must be names known while compiling")
+        for st in s.body:
+            if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant) or \
+                    isinstance(st, ast.Pass):
+                continue
+            if isinstance(st, (ast.Assign, ast.AnnAssign)) and (
+                    st.value is None or _constant_expr(st.value)) and all(
+                    isinstance(t, ast.Name) for t in
+                    (st.targets if isinstance(st, ast.Assign) else [st.target])):
+                continue
+            if isinstance(st, ast.FunctionDef) and all(
+                    _constant_expr(d) for d in st.args.defaults + st.args.kw_defaults
+                    if d is not None) and all(
+                    isinstance(d, ast.Name) and d.id in ("property", "staticmethod",
+                                                         "classmethod") or
+                    isinstance(d, ast.Attribute) and d.attr in ("setter", "getter")
+                    for d in st.decorator_list):
+                continue
+            raise refuse(f"line {st.lineno} is not a method, a docstring or a constant "
+                         f"class attribute")
+        enclosing = set(self.local_names) | set(self.resolver.cells) | \
+            {k for k in self.env if not k.startswith("$")}
+        for fn in (n for n in ast.walk(s) if isinstance(n, (ast.FunctionDef, ast.Lambda))):
+            own = assigned_names(fn) | {a.arg for a in ast.walk(fn.args)
+                                        if isinstance(a, ast.arg)}
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and \
+                        n.id not in own and n.id in enclosing:
+                    raise refuse(f"its method '{fn.name if hasattr(fn, 'name') else 'lambda'}'"
+                                 f" reads '{n.id}' of the enclosing function")
+        node = copy.deepcopy(s)
+        node.bases = [ast.copy_location(ast.Name(id=f"__s2sgrad_base{k}", ctx=ast.Load()), b)
+                      for k, b in enumerate(s.bases)]
+        node.decorator_list = [ast.copy_location(ast.Name(id=f"__s2sgrad_deco{k}",
+                                                          ctx=ast.Load()), d)
+                               for k, d in enumerate(s.decorator_list)]
+        ns = {f"__s2sgrad_base{k}": v.obj for k, v in enumerate(bases)}
+        ns.update({f"__s2sgrad_deco{k}": v.obj for k, v in enumerate(decos)})
+        try:
+            code = compile(ast.fix_missing_locations(ast.Module(body=[node], type_ignores=[])),
+                           self.src.filename, "exec")
+            exec(code, self.resolver.globals, ns)
+        except Exception as exc:
+            raise refuse(f"making it while compiling raised {type(exc).__name__}: "
+                         f"{exc}") from None
+        cls = ns[s.name]
+        cls.__qualname__ = f"{getattr(self.src.fn, '__qualname__', '')}.<locals>.{s.name}"
+        self.env[s.name] = Static(cls)
+
+    def stmt_Raise(self, s):
+        """``raise ValueError(...)`` (or a class of exception alone): the
+        exception raised when the code reaches the statement, so a branch
+        on an option (``else: raise ValueError(loss)``) or on data may raise
+        as Python does; a branch known while compiling never reaches it.
+        Arguments known only at run time are passed as they are; one that
+        cannot be lowered (an f-string of a run-time value) gives the
+        statement's source text as the message instead."""
+        exc = s.exc
+        if exc is None or s.cause is not None:
+            what, msg = REFUSED[ast.Raise]
+            raise self.error(s, msg, construct=what)
+        call = exc if isinstance(exc, ast.Call) else None
+        cls = self.expr(call.func if call is not None else exc)
+        if not (isinstance(cls, Static) and isinstance(cls.obj, type) and
+                issubclass(cls.obj, BaseException)):
+            what, msg = REFUSED[ast.Raise]
+            raise self.error(s, msg, construct=what)
+        args = []
+        if call is not None:
+            try:
+                if call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+                    raise S2SGradError("")
+                for a in call.args:
+                    v = self.expr(a)
+                    if not (isinstance(v, Const) or isinstance(v, Var) and
+                            P.shape_of(v) is not LIST):
+                        raise S2SGradError("")
+                    args.append(v)
+            except S2SGradError:
+                args = [Const(f"{ast.unparse(exc)} (at {self.src.filename}:{s.lineno})")]
+        self.em.call(P.get("raise_error"), Const(cls.obj), *args,
+                     where=Const(f"{self.src.filename}:{s.lineno}"))
+
     def stmt_Assert(self, s):
         pass  # assertions check inputs; they do not change the value differentiated
 
@@ -399,7 +516,8 @@ class StatementsMixin:
             self.bind_subscript(target, value)
         elif isinstance(target, ast.Attribute):
             base = self.expr(target.value)
-            if isinstance(base, TreeObj) and dataclasses.is_dataclass(base.obj):
+            if isinstance(base, TreeObj) and (dataclasses.is_dataclass(base.obj) or
+                                              plain_record_class(type(base.obj))):
                 self.set_field(base, target.attr, value, target)
                 return
             raise self.unsupported(

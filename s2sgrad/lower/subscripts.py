@@ -304,7 +304,7 @@ class SubscriptsMixin:
             if isinstance(base, DictVal):
                 items = dict(base.items)
                 items[key.value] = value
-                self.rebind_container(name, base, DictVal(items))
+                self.rebind_container(name, base, DictVal(items, base.default))
             else:
                 items = list(base.items)
                 items[key.value] = value

@@ -78,11 +78,14 @@ class IterVal:
 
 
 class DictVal:
-    """A dict whose keys are known at compile time."""
-    __slots__ = ("items",)
+    """A dict whose keys are known at compile time.  ``default``: the factory
+    of a ``collections.defaultdict`` (a compile-time callable value), None
+    for a dict."""
+    __slots__ = ("items", "default")
 
-    def __init__(self, items):
+    def __init__(self, items, default=None):
         self.items = dict(items)
+        self.default = default
 
 
 class LocalFunction:
@@ -196,18 +199,25 @@ def identity_index(i):
 
 
 
-def replace_within(v, match, new):
+def replace_within(v, match, new, memo=None):
     """``v`` with every value ``match`` accepts, found as ``v`` itself or
     inside its tuples, lists and dicts, replaced by ``new``; the containers
-    that hold none are returned as they are (the same objects)."""
+    that hold none are returned as they are (the same objects).  ``memo``
+    (shared by calls over several names): a container two names hold is
+    rebuilt once, so they still hold one object."""
     if match(v):
         return new
+    if memo is not None and isinstance(v, (Seq, DictVal)) and id(v) in memo:
+        return memo[id(v)][1]
+    out = v
     if isinstance(v, Seq):
-        items = [replace_within(i, match, new) for i in v.items]
+        items = [replace_within(i, match, new, memo) for i in v.items]
         if any(a is not b for a, b in zip(items, v.items)):
-            return Seq(v.kind, items, v.fields, v.ntype)
+            out = Seq(v.kind, items, v.fields, v.ntype)
     elif isinstance(v, DictVal):
-        items = {k: replace_within(i, match, new) for k, i in v.items.items()}
+        items = {k: replace_within(i, match, new, memo) for k, i in v.items.items()}
         if any(items[k] is not v.items[k] for k in items):
-            return DictVal(items)
-    return v
+            out = DictVal(items, v.default)
+    if memo is not None and isinstance(v, (Seq, DictVal)):
+        memo[id(v)] = (v, out)
+    return out

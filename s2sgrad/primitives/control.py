@@ -223,6 +223,10 @@ defprim("py_max", None, sig="a, b, /", nondiff=True, pyname="max", shape=shape_f
 # array's elements or rows, a list): Python's truth of each item, a bool.
 defprim("py_any", None, sig="x, /", nondiff=True, pyname="any", shape=shape_fresh)
 defprim("py_all", None, sig="x, /", nondiff=True, pyname="all", shape=shape_fresh)
+# isinstance(x, classes) of an argument or computed value whose type is known
+# only when the code runs (a Python float or an array): Python's own test.
+defprim("py_isinstance", None, sig="x, classes, /", nondiff=True, pyname="isinstance",
+        shape=shape_fresh)
 
 # Loop-hoisted weight cotangents (reverse mode's accumulation pass, see
 # reverse.Reverser._hoist_accumulations).  Emitted only into backward sweeps.

@@ -129,6 +129,12 @@ defprim("list_zeros", runtime.list_zeros, sig="xs, /", pyname="list_zeros", nond
         alloc=True,
         shape=_list_shape)
 
+# [c] * n with n known at run time only (lower.expressions.repeated_list):
+# Python's repeated list of constants, a new list object at each call
+defprim("list_repeat", runtime.list_repeat, sig="items, n, /, where=''", pyname="list_repeat",
+        nondiff=True, alloc=True, shape=_list_shape,
+        doc="runtime helper: [c] * n, Python's repeated list (n an integer)")
+
 defprim("list_add", runtime.list_add, sig="a, b, /", pyname="list_add",
         vjp=lambda em, g, out, a, b: [g, g],
         jvp=lambda em, dots, out, a, b: (dots[0] if dots[1] is None else dots[1] if dots[0] is None

@@ -416,6 +416,12 @@ def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
         made = [e for e in em.block.eqns if window_shape in e.outs]
         if made and made[-1].prim.name == "make_tuple":
             ws = tuple(w.value if isinstance(w, Const) else w for w in made[-1].args)
+        elif axis is None:
+            # an int or a tuple known when the code runs (kernel.shape): the
+            # windows are a gather of the flat values at NumPy's own window
+            # layout of their positions (data), whatever the number of axes
+            idx = em.call("window_flat_index", x, window_shape)
+            return em.take(em.call("ravel", x), idx)
         else:
             ws = (window_shape,)       # one int (window_index checks it is)
     ax = None if axis is None else (axis.value if isinstance(axis, Const) else "?")
@@ -438,6 +444,9 @@ def _sliding_window(em, x, window_shape, axis=None, subok=None, writeable=None):
     return x
 
 
+_data("window_flat_index", runtime.window_flat_index, "x, window_shape, /",
+      "runtime helper: the flat positions of sliding_window_view(x, window_shape) (data).",
+      pyname="window_flat_index")
 _data("window_index", runtime.window_index, "x, /, w=1, axis=0",
       "runtime helper: the gather index of a sliding window (data).", pyname="window_index")
 defprim("sliding_window_view", np.lib.stride_tricks.sliding_window_view,

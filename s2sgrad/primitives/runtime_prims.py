@@ -95,6 +95,20 @@ defprim("not_a_count", runtime.not_a_count, sig="n, /, where=''", pyname="not_a_
         shape=lambda args, kwargs: shape_of(args[0]), linear=True,
         doc="runtime helper: n, checked to be an ndarray (a list literal times an int "
             "would repeat the list).")
+# check_unzip_length(xs, n, where): nothing, or Python's error of
+# ``a, b = zip(*xs)`` of a runtime list (lower.calls.unzip_runtime_list).
+CHECK_UNZIP_LENGTH = defprim("check_unzip_length", runtime.check_unzip_length,
+                             sig="xs, /, n=0, where=''", pyname="check_unzip_length",
+                             nondiff=True, nouts=0, shape=lambda args, kwargs: None,
+                             doc="runtime helper: Python's check of a, b = zip(*xs).")
+CHECK_UNZIP_LENGTH.effect = True
+# raise_error(cls, *args, where): the user's ``raise cls(*args)`` in a branch
+# decided when the code runs (lower.statements.stmt_Raise).  An effect.
+RAISE_ERROR = defprim("raise_error", runtime.raise_error, sig="cls, /, *args, where=''",
+                      pyname="raise_error", nondiff=True, nouts=0,
+                      shape=lambda args, kwargs: None,
+                      doc="runtime helper: the user's raise statement.")
+RAISE_ERROR.effect = True
 # check_unpack_length(x, n, star, where): nothing, or Python's error of
 # ``a, b = x`` / ``a, *rest, b = x`` when x's length does not fit the names
 # (lower.statements.unpack).  An effect, dropped by specialisation when x's
