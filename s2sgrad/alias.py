@@ -170,11 +170,14 @@ class ReadOnly(View):
     ``numpy_refuses=False``: a view whose writes s2sgrad does not follow
     (``np.real``/``np.imag`` of a complex array), refused all the same."""
     readonly = True
-    __slots__ = ("what", "numpy_refuses", "rederive")
+    __slots__ = ("what", "numpy_refuses", "rederive", "shares")
 
-    def __init__(self, what, numpy_refuses=True, rederive=None):
+    def __init__(self, what, numpy_refuses=True, rederive=None, shares=None):
         self.what = what
         self.numpy_refuses = numpy_refuses
+        # a Var: whether NumPy's result is a view at run time (np.diag(v): of
+        # a 2-d v; a new matrix from a 1-d v), else always a view
+        self.shares = shares
         # rederive(em, base) -> the view of the base's new version (the
         # NumPy call again), so a write into the base is seen through it
         self.rederive = rederive

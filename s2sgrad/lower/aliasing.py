@@ -82,11 +82,27 @@ LIVE_PREFIX = "$live"
 # write (a read-only view), False where s2sgrad refuses it.
 NUMPY_VIEWS = {"broadcast_to": True, "diagonal": True, "real": False, "imag": False,
                "flip": False, "rot90": False, "rollaxis": False,
-               "sliding_window_view": True}
+               "sliding_window_view": True, "trim_zeros": False, "la_diagonal": True}
 # ... and those whose several results are views: of the first operand
 # ("first") or result i of operand i ("each").
 PIECE_VIEWS = {"split": "first", "array_split": "first", "hsplit": "first", "vsplit": "first",
                "dsplit": "first", "broadcast_arrays": "each", "meshgrid": "each"}
+
+
+def _einsum_is_view(subscripts, operands):
+    """Whether ``np.einsum(subscripts, *operands)`` returns a view of its one
+    operand (NumPy: one operand, no output given, no label summed)."""
+    if len(operands) != 1 or not isinstance(operands[0], Var) or \
+            P.shape_of(operands[0]) is P.SCALAR or not isinstance(subscripts, Const) or \
+            not isinstance(subscripts.value, str):
+        return False
+    spec = subscripts.value.replace(" ", "").replace("...", "")
+    if "," in spec:
+        return False
+    if "->" in spec:
+        ins, outs = spec.split("->")
+        return set(ins) <= set(outs)
+    return len(set(spec)) == len(spec)      # implicit: a repeated label is summed
 
 
 def _consts(kw):
@@ -98,7 +114,9 @@ def _rederive(prim_name, args, kw, base_pos, index):
     def rederive(em, base):
         a = list(args)
         a[base_pos] = base
-        out = em.call(P.get(prim_name), *a, **kw)
+        prim = P.get(prim_name)
+        # (a composite, np.lib.stride_tricks.sliding_window_view: expanded again)
+        out = prim.expand(em, *a, **kw) if prim.expand is not None else em.call(prim, *a, **kw)
         return out[index] if index is not None else out
     return rederive
 
@@ -177,6 +195,14 @@ class AliasingMixin:
         when NumPy returns one."""
         model = self.top.alias
         model.note_result(prim_name, out, operand, kw)
+        if prim_name == "einsum" and isinstance(out, Var) and _einsum_is_view(operand, rest):
+            # np.einsum('ii->i', y), np.einsum('ij->ji', y): one operand and no
+            # label summed, NumPy returns a (writable) view of it; a write into
+            # y is seen through it, a write through it is refused
+            model.add_view(out, rest[0], ReadOnly(
+                "np.einsum", numpy_refuses=False,
+                rederive=_rederive("einsum", [operand] + list(rest), kw, 1, None)))
+            return
         if not isinstance(out, Var) or not isinstance(operand, Var) or out is operand:
             return
         if P.shape_of(operand) is P.SCALAR:
@@ -227,8 +253,18 @@ class AliasingMixin:
             k = kw.get("k", Const(1)).value
             inv = dict(kw, k=Const(-(1 if k is None else k)))
             model.add_view(out, operand, Permute("rot90", dict(kw), "rot90", inv))
+        elif prim_name == "matrix_transpose":
+            # x.mT, np.matrix_transpose: a view with the last two axes swapped
+            model.add_view(out, operand, Permute("matrix_transpose", {}, "matrix_transpose", {}))
         elif prim_name in ("atleast_1d", "atleast_2d", "atleast_3d"):
             model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name == "diag":
+            # np.diag(v): a read-only view of a 2-d v's diagonal, a new matrix
+            # built from a 1-d v (which one: known at run time)
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, ReadOnly(
+                "np.diag", rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None),
+                shares=shares))
         elif prim_name in NUMPY_VIEWS:
             # NumPy returns a view (read-only, or one s2sgrad does not write
             # through): a write into the base is seen by recomputing it
@@ -323,6 +359,15 @@ class AliasingMixin:
             # (an argument's memory written: see lower.function.check_unshared_arguments)
             self.top.written.append((v, f"{self.src.filename}:{node.lineno}"))
         ro = model.readonly_path(v) if isinstance(v, Var) else None
+        if ro is not None and ro.shares is not None:
+            # a view only at run time (np.diag of a 2-d array, where NumPy
+            # refuses the write): written, it is a new array of its own
+            w = v
+            while model.view_of[w][1] is not ro:
+                w = model.view_of[w][0]
+            base = model.view_of.pop(w)[0]
+            model.children[base] = [c for c in model.children.get(base, ()) if c is not w]
+            ro = model.readonly_path(v)
         if ro is not None and not ro.numpy_refuses:
             raise self.error(node, f"writing through the result of {ro.what} (a view of part "
                                    f"of the array) is not supported; write into the array "

@@ -1,0 +1,243 @@
+"""Regressions found by the ports13 cases and probes (each fails on 7ed9f94).
+
+**NumPy functions that return a view were lowered as copies**, so a write
+into the operand after the call was not seen through the result (PyTorch's
+``test_view_ops``: every view op must see its base's in-place updates; here
+as NumPy programs ``r = F(y); y *= 2; return r``).  Value and derivative
+were silently NumPy's *before* the write:
+
+* ``x.mT``, ``np.matrix_transpose``, ``np.linalg.matrix_transpose``: now a
+  :class:`~s2sgrad.alias.Permute` view (its own inverse), so writes through
+  them (``y.mT[..., 0] *= v``) reach ``y`` too (``lower/aliasing.record_view``);
+* ``np.einsum`` with one operand and no label summed (``'ii->i'``,
+  ``'ij->ji'``, implicit ``'ji'``, ellipsis, sublists, ``optimize=True``):
+  NumPy returns a writable view; now a view the base's writes are seen
+  through, and a write through it is refused naming the line
+  (``aliasing._einsum_is_view``);
+* ``np.lib.stride_tricks.sliding_window_view``, ``np.trim_zeros`` and
+  ``np.linalg.diagonal``, composites (``expand``) that returned before the
+  view was recorded: ``sliding_window_view`` and ``diagonal`` were listed as
+  views, but only primitives lowered as one equation reached
+  ``record_view`` (``lower/calls.apply``); their operand is a keyword of the
+  binding (no ``/`` in the signature), now found by name;
+* ``np.diag(A)`` of a matrix: a read-only view of its diagonal, of a
+  vector a new matrix -- which one is known at run time: the view is
+  conditional (``ReadOnly(shares=np.may_share_memory(...))``) and a write
+  into ``np.diag(v)`` detaches it (NumPy refuses that write when it is a view);
+* ``np.nan_to_num(y, copy=False)`` writes into ``y`` and returns it: now
+  refused naming the line (it was a copy).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import s2sgrad
+
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+
+
+def _fd_vjp(f, x, u, h=1e-6):
+    g = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[i] = h
+        g[i] = (np.sum(u * f(x + e)) - np.sum(u * f(x - e))) / (2 * h)
+    return g
+
+
+def _check(f, x, dtype=np.float64):
+    x = x.astype(dtype)
+    want = f(x.copy())
+    out, pb = s2sgrad.vjp(f)(x)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert out.shape == want.shape and np.allclose(out, want, rtol=tol, atol=tol), (out, want)
+    u = np.random.default_rng(0).standard_normal(want.shape)
+    g = pb(u)
+    assert g.dtype == dtype
+    ref = _fd_vjp(f, x.astype(np.float64), u)
+    assert np.allclose(g, ref, rtol=1e-3 if dtype == np.float32 else 1e-6, atol=1e-6), (g, ref)
+    v = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    out2, dot = s2sgrad.jvp(f)((x,), (v,))
+    assert np.allclose(out2, want, rtol=tol, atol=tol)
+    assert np.allclose(np.sum(u * dot), np.sum(g * v), rtol=1e-4 if dtype == np.float32 else 1e-9)
+
+
+def mT_then_scaled(x):
+    y = x * 1.0
+    r = y.mT
+    y *= 2.0
+    return r * 1.5
+
+
+def matrix_transpose_then_item(x):
+    y = x * 1.0
+    r = np.matrix_transpose(y)
+    y[0, 0] = 7.0 * x[0, 0]
+    return r * 1.5
+
+
+def linalg_matrix_transpose_then_scaled(x):
+    y = np.sin(x)
+    r = np.linalg.matrix_transpose(y)
+    y *= x
+    return r
+
+
+def mT_written(x):
+    y = x * 1.0
+    y.mT[..., 0] *= x[..., 0, :] ** 2
+    np.matrix_transpose(y)[0, 1] += 1.0
+    return y
+
+
+def einsum_diag_then_scaled(x):
+    y = x * 1.0
+    d = np.einsum('ii->i', y)
+    y *= 2.0
+    return d * 1.5
+
+
+def einsum_transpose_then_item(x):
+    y = x * 1.0
+    t = np.einsum('ij->ji', y)
+    y[0, 1] = x[1, 0] ** 2
+    return t
+
+
+def einsum_implicit_then_scaled(x):
+    y = np.exp(x)
+    t = np.einsum('ji', y)
+    y *= x
+    return t
+
+
+def einsum_ellipsis_optimize(x):
+    y = x * 1.0
+    d = np.einsum('...ii->...i', y, optimize=True)
+    y[0] *= 3.0
+    return d
+
+
+def einsum_trace_is_copy(x):
+    y = x * 1.0
+    d = np.einsum('ii', y) + np.einsum('ij->i', y)
+    y *= 2.0
+    return d * y[0]
+
+
+def sliding_window_then_scaled(x):
+    y = x * 1.0
+    w = np.lib.stride_tricks.sliding_window_view(y, 3)
+    y *= 2.0
+    return w.sum(axis=1)
+
+
+def sliding_window_axis_then_item(x):
+    y = np.exp(x)
+    w = np.lib.stride_tricks.sliding_window_view(y, 2, axis=1)
+    y[0, 0] = 0.0
+    return w[..., 0] + w[..., 1]
+
+
+def trim_zeros_then_scaled(x):
+    y = x * 1.0
+    t = np.trim_zeros(y)
+    y *= 2.0
+    return t
+
+
+def linalg_diagonal_then_item(x):
+    y = x * 1.0
+    d = np.linalg.diagonal(y)
+    y[0, 0] = 7.0 * x[0, 0]
+    return d * 1.5
+
+
+def diag_of_matrix_then_scaled(x):
+    y = x * 1.0
+    d = np.diag(y)
+    y *= 2.0
+    return d * 1.5
+
+
+def diag_offset_then_item(x):
+    y = x * 1.0
+    d = np.diag(y, 1)
+    y[0, 1] = x[1, 1] ** 2
+    return d
+
+
+@pytest.mark.parametrize("f, shape", [
+    (mT_then_scaled, (3, 3)), (matrix_transpose_then_item, (2, 3)),
+    (linalg_matrix_transpose_then_scaled, (2, 3, 2)), (mT_written, (2, 3, 3)),
+    (einsum_diag_then_scaled, (3, 3)), (einsum_transpose_then_item, (2, 3)),
+    (einsum_implicit_then_scaled, (3, 2)), (einsum_ellipsis_optimize, (2, 3, 3)),
+    (einsum_trace_is_copy, (3, 3)),
+    (sliding_window_then_scaled, (6,)), (sliding_window_axis_then_item, (2, 4)),
+    (trim_zeros_then_scaled, (5,)), (linalg_diagonal_then_item, (2, 3, 3)),
+    (diag_of_matrix_then_scaled, (3, 3)), (diag_offset_then_item, (3, 3)),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_view_sees_later_write(f, shape, dtype):
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    _check(f, x, dtype)
+
+
+def diag_built_then_written(v):
+    D = np.diag(v * 2.0)
+    D[0, 1] = v[1]
+    D[2] *= v[0]
+    return D @ v
+
+
+def diag_built_from_python_scalar_ops(v):
+    D = np.diag(v) + 0.5
+    D[1] += 1.0
+    d = np.diag(D)
+    D[0, 0] = 3.0
+    return d * v
+
+
+@pytest.mark.parametrize("f", [diag_built_then_written, diag_built_from_python_scalar_ops])
+def test_diag_of_vector_is_a_new_matrix(f):
+    # np.diag of a 1-d array builds a matrix: writing into it is fine, and it
+    # is not a view of v (the conditional view is detached when written)
+    _check(f, np.array([0.7, -1.3, 2.1]))
+
+
+def einsum_view_written(x):
+    y = x * 1.0
+    d = np.einsum('ii->i', y)
+    d *= 2.0
+    return y
+
+
+def nan_to_num_in_place(x):
+    y = x * 1.0
+    r = np.nan_to_num(y, copy=False)
+    y *= 2.0
+    return r
+
+
+@pytest.mark.parametrize("f, what", [
+    (einsum_view_written, "writing through the result of np.einsum"),
+    (nan_to_num_in_place, r"np.nan_to_num\(x, copy=False\)"),
+])
+def test_refused_with_line(f, what):
+    with pytest.raises(s2sgrad.S2SGradError, match=what) as info:
+        s2sgrad.vjp(f)(np.eye(3) + 0.5)
+    assert "test_ports13_fixes.py" in str(info.value)
+
+
+def einsum_view_read_only(x):
+    y = np.cos(x)
+    d = np.einsum('ii->i', y)
+    return np.sum(d * np.diag(y))
+
+
+def test_einsum_view_without_writes_unchanged():
+    x = np.array([[0.3, -0.2], [1.1, 0.4]])
+    v, g = s2sgrad.value_and_grad(einsum_view_read_only)(x)
+    assert np.isclose(v, einsum_view_read_only(x))
+    assert np.allclose(g, _fd_vjp(einsum_view_read_only, x, 1.0), rtol=1e-6, atol=1e-9)
