@@ -346,13 +346,15 @@ def _widened(args, wrt):
     for w in wrt:
         lx, td = pytree.flatten(out[w])
         out[w] = pytree.unflatten(td, [x.astype(np.float64) if isinstance(x, np.ndarray) and
-                                       x.dtype == np.float32 else x for x in lx])
+                                       x.dtype in (np.float32, np.float16) else x for x in lx])
     return tuple(out)
 
 
 def _f32(tree):
     leaves, _ = pytree.flatten(tree)
-    return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype == np.float32 for x in leaves)
+    # (float16 too: its differences are taken in float64 as well)
+    return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype in (np.float32, np.float16)
+               for x in leaves)
 
 
 def _leaf_paths(td, path="o"):

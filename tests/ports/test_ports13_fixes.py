@@ -26,6 +26,15 @@ were silently NumPy's *before* the write:
   into ``np.diag(v)`` detaches it (NumPy refuses that write when it is a view);
 * ``np.nan_to_num(y, copy=False)`` writes into ``y`` and returns it: now
   refused naming the line (it was a copy).
+
+**A reduction with ``initial=`` was taken as linear by the peephole pass**
+(JAX's ``lax_numpy_reducers_test`` checks ``initial=`` with every
+reducer): ``np.sum(a * 0.01, axis=1, initial=200.0)`` had its scalar
+factor pulled out of the sum, ``0.01 * np.sum(a, initial=200.0)``: 2.03 for
+NumPy's 200.03, and ``np.sum(-a, initial=1.0)`` became ``-np.sum(a,
+initial=1.0)``.  ``initial=`` adds a constant, so the sum is affine in its
+operand; ``peephole._linear_use`` now requires no ``initial=`` as it
+required no ``dtype=``.
 """
 from __future__ import annotations
 
@@ -241,3 +250,28 @@ def test_einsum_view_without_writes_unchanged():
     v, g = s2sgrad.value_and_grad(einsum_view_read_only)(x)
     assert np.isclose(v, einsum_view_read_only(x))
     assert np.allclose(g, _fd_vjp(einsum_view_read_only, x, 1.0), rtol=1e-6, atol=1e-9)
+
+
+def sum_scaled_initial(a):
+    return np.sum(a * 0.01, axis=1, initial=200.0)
+
+
+def sum_negated_initial(a):
+    return np.sum(-a, initial=1.0) * a
+
+
+def mean_of_scaled_sums(a):
+    return np.sum(0.5 * a, axis=0, initial=3.0) + np.prod(a * 2.0, axis=0, initial=0.5) + \
+        np.max(a * 2.0, axis=0, initial=100.0)
+
+
+def sum_scaled_initial_where(a):
+    w = a > 0
+    return np.sum(a * 3.0, axis=1, where=w, initial=-1.0) + np.sum(a * 3.0, where=w)
+
+
+@pytest.mark.parametrize("f", [sum_scaled_initial, sum_negated_initial, mean_of_scaled_sums,
+                               sum_scaled_initial_where])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reduction_initial_is_not_linear(f, dtype):
+    _check(f, np.array([[0.3, -1.2, 2.0], [0.7, 0.25, -0.4]]), dtype)
