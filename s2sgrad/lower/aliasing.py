@@ -220,8 +220,12 @@ class AliasingMixin:
             model.add_view(out, operand, Permute(
                 "moveaxis", {"source": kw["source"], "destination": kw["destination"]},
                 "moveaxis", {"source": kw["destination"], "destination": kw["source"]}))
-        elif prim_name in ("expand_dims", "squeeze"):
-            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name in ("expand_dims", "squeeze", "atleast_1d", "atleast_2d", "atleast_3d"):
+            # a view of an array; of a NumPy scalar (y[0] of a 1-d y) a new
+            # array: known at run time
+            shares = None if model.known_array(operand) else \
+                self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("reshape", "ravel"):
             if spelling == ("method", "flatten"):
                 return                                  # always a copy
@@ -239,6 +243,16 @@ class AliasingMixin:
                 # run time (np.may_share_memory right after the reshape)
                 shares = self._shares(prim_name, out, operand, kw, rest)
                 model.add_view(out, operand, Reshape(shares, prim_name))
+        elif prim_name == "conj_if_complex" and spelling is None:
+            # x.conj() (lowered so): x itself when real, decided at run time
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Same(shares))
+        elif prim_name == "real_if_close":
+            # a itself (or a.real, a view) when NumPy keeps it, else a copy
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, ReadOnly(
+                "np.real_if_close", numpy_refuses=False, shares=shares,
+                rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None)))
         elif prim_name in ("asarray", "asanyarray"):
             shares = self._shares(prim_name, out, operand, kw, rest)
             model.add_view(out, operand, Same(shares))
@@ -256,8 +270,6 @@ class AliasingMixin:
         elif prim_name == "matrix_transpose":
             # x.mT, np.matrix_transpose: a view with the last two axes swapped
             model.add_view(out, operand, Permute("matrix_transpose", {}, "matrix_transpose", {}))
-        elif prim_name in ("atleast_1d", "atleast_2d", "atleast_3d"):
-            model.add_view(out, operand, Reshape(None, prim_name))
         elif prim_name == "diag":
             # np.diag(v): a read-only view of a 2-d v's diagonal, a new matrix
             # built from a 1-d v (which one: known at run time)
@@ -359,7 +371,7 @@ class AliasingMixin:
             # (an argument's memory written: see lower.function.check_unshared_arguments)
             self.top.written.append((v, f"{self.src.filename}:{node.lineno}"))
         ro = model.readonly_path(v) if isinstance(v, Var) else None
-        if ro is not None and ro.shares is not None:
+        if ro is not None and ro.shares is not None and ro.numpy_refuses:
             # a view only at run time (np.diag of a 2-d array, where NumPy
             # refuses the write): written, it is a new array of its own
             w = v

@@ -1234,6 +1234,10 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.name == "conjugate" and spelling is not None and spelling[0] == "method":
+            # x.conj() / x.conjugate() of a real array is x itself in NumPy (a
+            # complex one: a new array); np.conj(x), a ufunc, always copies
+            prim, spelling = P.get("conj_if_complex"), None
         if prim.name == "nan_to_num" and "copy" in kw and not (
                 isinstance(kw["copy"], Const) and kw["copy"].value is True):
             # NumPy replaces the values in x itself and returns x

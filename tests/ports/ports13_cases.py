@@ -972,6 +972,155 @@ def view_loop_cases():
     return out
 
 
+# the spellings that return their operand itself or a view of it in some
+# cases only (x.conj() of a real x, np.real_if_close, np.atleast_1d of a
+# NumPy scalar), no-op transposes and flips, and rows read out of lists
+_VIEW_FNS2 = {
+    "conj_method": ("y.conj()", (3,)), "conjugate_method": ("y.conjugate()", (3,)),
+    "np_conj": ("np.conj(y)", (3,)), "real_if_close": ("np.real_if_close(y)", (3,)),
+    "reshape_same": ("y.reshape(y.shape)", (2, 3)), "reshape_m1": ("y.reshape(-1)", (2, 3)),
+    "np_ravel": ("np.ravel(y)", (2, 3)), "squeeze_noop": ("y.squeeze()", (2, 3)),
+    "transpose_1d": ("np.transpose(y)", (3,)), "T_1d": ("y.T", (3,)),
+    "asanyarray": ("np.asanyarray(y)", (3,)), "swapaxes_same": ("y.swapaxes(0, 0)", (2, 3)),
+    "colon": ("y[:]", (3,)), "flip_empty_axes": ("np.flip(y, axis=())", (3,)),
+    "atleast_1d_of_item": ("np.atleast_1d(y[0])", (3,)),
+    "expand_dims_no_axes": ("np.expand_dims(y, axis=())", (3,)),
+    "expand_dims_of_item": ("np.expand_dims(y[1], 0)", (3,)),
+    "moveaxis_same": ("np.moveaxis(y, 0, 0)", (2, 3)), "rollaxis_same": ("np.rollaxis(y, 0)", (2, 3)),
+    "rot90_k0": ("np.rot90(y, 0)", (2, 3)), "rot90_k4": ("np.rot90(y, 4)", (2, 3)),
+    "rot90_k2": ("np.rot90(y, 2)", (2, 3)), "flip_axis_tuple": ("np.flip(y, (0, 1))", (2, 3)),
+    "astype_same_no_copy": ("y.astype(y.dtype, copy=False)", (3,)),
+    "view_of_T": ("y.T.view()", (2, 3)), "dict_of_view": ("{'a': y[1:]}['a']", (3,)),
+    "tuple_of_view": ("(y[1:], 0)[0]", (3,)), "none_ellipsis_none": ("y[None, ..., None]", (3,)),
+    "split_sections_last": ("np.split(y, 3)[2]", (3,)),
+    "array_split_uneven": ("np.array_split(y, 2)[1]", (3,)),
+    "unstack_first": ("np.unstack(y)[0]", (2, 3)),
+    "meshgrid_no_copy": ("np.meshgrid(y, y, copy=False)[0]", (3,)),
+    "broadcast_arrays_second": ("np.broadcast_arrays(np.ones((2, 1)), y)[1]", (3,)),
+    "diagflat_copy": ("np.diagflat(y)", (3,)), "diagonal_neg": ("np.diagonal(y, -1)", (3, 3)),
+    "list_comp_rows": ("[r for r in y][1]", (2, 3)),
+    "zip_rows": ("[a for a, b in zip(y, y)][0]", (2, 3)),
+    "enumerate_rows": ("[r for i, r in enumerate(y)][1]", (2, 3)),
+}
+
+
+def view_fn2_cases():
+    out = []
+    for name, (expr, shape) in _VIEW_FNS2.items():
+        for how, write in (("scaled", "y *= 2.0"),
+                           ("item", "y[(0,) * y.ndim] = 7.0 * x[(0,) * x.ndim]")):
+            src = f"def f(x):\n    y = x * 1.0\n    r = {expr}\n    {write}\n    return r * 1.5\n"
+            out.append(source_case("viewfns2", f"{name}_{how}", src, (R(*shape),)))
+    for name, expr in (("conj_method_written", "y.conj()"),
+                       ("conjugate_method_written", "y.conjugate()")):
+        for label, x in (("real", R(3)), ("complex", R(3) + 1j * R(3))):
+            out.append(source_case("viewfns2", f"{name}_{label}", f"""
+def f(x):
+    y = x * 1.0
+    r = {expr}
+    r *= 2.0
+    return y * 1.5 + r
+""", (x,)))
+    return out
+
+
+# ------------------------------------------------------------------ autograd test_scipy
+
+
+SCIPY = ("import numpy as np\nimport scipy.special as sp\nimport scipy.stats as st\n"
+         "import scipy.signal as sg\nimport scipy.linalg as sl")
+
+
+def _scipy_programs():
+    R = lambda *s: RNG.standard_normal(s)          # noqa: E731 (as the probe wrote them)
+    U = lambda lo, hi, *s: RNG.uniform(lo, hi, s)  # noqa: E731
+    progs = [
+     ("lse_return_sign", "def f(a, b):\n    r, s = sp.logsumexp(a, b=b, return_sign=True)\n    return r * s\n", (R(4), np.array([1.0, -2.0, 0.5, 0.3])), (0,)),
+     ("lse_b_axis_keepdims", "def f(a, b):\n    return sp.logsumexp(a, axis=1, b=b, keepdims=True)\n", (R(2, 3), U(0.5, 2, 2, 3)), (0, 1)),
+     ("lse_b_zero_entry", "def f(a):\n    return sp.logsumexp(a, b=np.array([1.0, 0.0, 2.0]))\n", (R(3),), (0,)),
+     ("softmax_axis", "def f(a):\n    return sp.softmax(a, axis=0)\n", (R(3, 2),), (0,)),
+     ("log_softmax_axis", "def f(a):\n    return sp.log_softmax(a, axis=-1)\n", (R(3, 2),), (0,)),
+     ("multigammaln", "def f(a):\n    return sp.multigammaln(a, 3)\n", (U(2.5, 4, 3),), (0,)),
+     ("gammasgn_times", "def f(a):\n    return sp.gammasgn(a) * sp.gammaln(a)\n", (U(-2.9, -2.1, 3),), (0,)),
+     ("rgamma", "def f(a):\n    return sp.rgamma(a)\n", (U(0.5, 3, 3),), (0,)),
+     ("ive_negative", "def f(a):\n    return sp.ive(1.5, a)\n", (U(0.2, 3, 3),), (0,)),
+     ("iv_int_order", "def f(a):\n    return sp.iv(np.array([0, 1, 2]), a)\n", (U(0.2, 3, 3),), (0,)),
+     ("jn_int_orders", "def f(a):\n    return sp.jn(np.array([0, 1, 3]), a)\n", (U(0.2, 3, 3),), (0,)),
+     ("yn", "def f(a):\n    return sp.yn(2, a)\n", (U(0.5, 3, 3),), (0,)),
+     ("xlog1py", "def f(a, b):\n    return sp.xlog1py(a, b)\n", (R(3), U(-0.5, 2, 3)), (0, 1)),
+     ("xlogy_zero", "def f(a, b):\n    return sp.xlogy(a * 0.0, b) + sp.xlogy(a, b)\n", (R(3), U(0.5, 2, 3)), (0, 1)),
+     ("entr", "def f(a):\n    return sp.entr(a)\n", (U(0.1, 2, 3),), (0,)),
+     ("rel_entr", "def f(a, b):\n    return sp.rel_entr(a, b)\n", (U(0.1, 2, 3), U(0.1, 2, 3)), (0, 1)),
+     ("kl_div", "def f(a, b):\n    return sp.kl_div(a, b)\n", (U(0.1, 2, 3), U(0.1, 2, 3)), (0, 1)),
+     ("logit_expit", "def f(a):\n    return sp.logit(sp.expit(a) * 0.5 + 0.25)\n", (R(3),), (0,)),
+     ("expit_extreme", "def f(a):\n    return sp.expit(a * 300.0)\n", (R(3),), (0,)),
+     ("log_expit", "def f(a):\n    return sp.log_expit(a * 50.0)\n", (R(3),), (0,)),
+     ("erfcinv", "def f(a):\n    return sp.erfcinv(a)\n", (U(0.2, 1.8, 3),), (0,)),
+     ("polygamma_orders", "def f(a):\n    return sp.polygamma(np.array([0, 1, 2]), a)\n", (U(0.5, 3, 3),), (0,)),
+     ("beta_betaln", "def f(a, b):\n    return sp.beta(a, b) + sp.betaln(a, b)\n", (U(0.5, 3, 3), U(0.5, 3, 3)), (0, 1)),
+     ("gammainc_both", "def f(a, x):\n    return sp.gammainc(a, x) + sp.gammaincc(a, x)\n", (U(1, 3, 3), U(0.5, 3, 3)), (1,)),
+     ("norm_logcdf_tail", "def f(a):\n    return st.norm.logcdf(a * 10.0 - 20.0)\n", (R(3),), (0,)),
+     ("norm_logsf_tail", "def f(a):\n    return st.norm.logsf(a + 15.0, loc=1.0, scale=2.0)\n", (R(3),), (0,)),
+     ("t_logpdf_df", "def f(x, df):\n    return st.t.logpdf(x, df, loc=0.5, scale=2.0)\n", (R(3), U(1, 5, 3)), (0, 1)),
+     ("mvn_logpdf_mean_cov", "def f(x, m, c):\n    return st.multivariate_normal.logpdf(x, m, c @ c.T + np.eye(2))\n", (R(4, 2), R(2), R(2, 2)), (0, 1, 2)),
+     ("mvn_entropy", "def f(c):\n    return st.multivariate_normal.entropy(np.zeros(2), c @ c.T + np.eye(2))\n", (R(2, 2),), (0,)),
+     ("mvn_pdf", "def f(x, m):\n    return st.multivariate_normal.pdf(x, m, np.eye(2) * 2.0)\n", (R(3, 2), R(2)), (0, 1)),
+     ("dirichlet_logpdf", "def f(x, a):\n    return st.dirichlet.logpdf(x, a)\n", (np.array([0.2, 0.3, 0.5]), U(0.5, 3, 3)), (1,)),
+     ("poisson_logpmf_mu", "def f(mu):\n    return st.poisson.logpmf(np.array([0, 2, 5]), mu)\n", (U(0.5, 4, 3),), (0,)),
+     ("chi2_logpdf", "def f(x, df):\n    return st.chi2.logpdf(x, df)\n", (U(0.5, 4, 3), U(1, 5, 3)), (0, 1)),
+     ("beta_logpdf", "def f(x, a, b):\n    return st.beta.logpdf(x, a, b)\n", (U(0.1, 0.9, 3), U(0.5, 3, 3), U(0.5, 3, 3)), (0, 1, 2)),
+     ("gamma_logpdf_scale", "def f(x, a):\n    return st.gamma.logpdf(x, a, scale=2.0)\n", (U(0.5, 3, 3), U(0.5, 3, 3)), (0, 1)),
+     ("convolve_full", "def f(a, b):\n    return sg.convolve(a, b)\n", (R(5), R(3)), (0, 1)),
+     ("convolve_valid_2d", "def f(a, b):\n    return sg.convolve(a, b, mode='valid')\n", (R(4, 5), R(2, 3)), (0, 1)),
+     ("convolve_same_axes", "def f(a, b):\n    return sg.convolve(a, b, mode='same', method='direct')\n", (R(3, 4), R(3, 2)), (0, 1)),
+     ("fftconvolve_axes", "def f(a, b):\n    return sg.fftconvolve(a, b, axes=1)\n", (R(2, 5), R(2, 3)), (0, 1)),
+     ("correlate2d", "def f(a, b):\n    return sg.correlate2d(a, b, mode='same')\n", (R(3, 4), R(2, 2)), (0, 1)),
+     ("sqrtm", "def f(a):\n    return sl.sqrtm(a @ a.T + np.eye(3)).real\n", (R(3, 3),), (0,)),
+     ("solve_triangular_lower", "def f(a, b):\n    return sl.solve_triangular(np.tril(a) + 3.0 * np.eye(3), b, lower=True)\n", (R(3, 3), R(3, 2)), (0, 1)),
+     ("solve_sylvester", "def f(a, q):\n    return sl.solve_sylvester(a + 4.0 * np.eye(3), -a.T + 4.0 * np.eye(3), q)\n", (R(3, 3), R(3, 3)), (0, 1)),
+     ("cho_solve", "def f(a, b):\n    c = sl.cho_factor(a @ a.T + np.eye(3))\n    return sl.cho_solve(c, b)\n", (R(3, 3), R(3)), (0, 1)),
+     ("expm_frechet_like", "def f(a):\n    return sl.expm(a * 0.5)\n", (R(3, 3),), (0,)),
+     ("logm", "def f(a):\n    return sl.logm(a @ a.T + np.eye(3)).real\n", (R(3, 3),), (0,)),
+    ]
+    return progs
+
+
+def scipy_cases():
+    return [source_case("scipy", n, src, args, wrt, header=SCIPY)
+            for n, src, args, wrt in _scipy_programs()]
+
+
+# ------------------------------------------------------------------ lists of views
+
+# rows of y held by a list (a comprehension, an append loop, a literal, a
+# dict, unpacking), y then written while the list is read
+_LIST_VIEWS = {
+ "comp_iter": "rows = [r for r in y]",
+ "comp_index": "rows = [y[i] for i in range(2)]",
+ "comp_index_len": "rows = [y[i] for i in range(len(y))]",
+ "loop_append_iter": "rows = []\n    for r in y:\n        rows.append(r)",
+ "loop_append_index": "rows = []\n    for i in range(y.shape[0]):\n        rows.append(y[i])",
+ "list_literal": "rows = [y[0], y[1]]",
+ "tuple_literal": "rows = (y[0], y[1])",
+ "comp_slices": "rows = [y[i:i + 1] for i in range(2)]",
+ "comp_T": "rows = [c for c in y.T]",
+ "enumerate": "rows = [r for i, r in enumerate(y)]",
+ "dict_comp": "rows = {i: y[i] for i in range(2)}",
+ "unpack": "a, b = y\n    rows = [a, b]",
+ "star_unpack": "a, *rest = y\n    rows = [a] + rest",
+}
+
+
+def list_view_cases():
+    out = []
+    for name, body in _LIST_VIEWS.items():
+        for how, write in (("scaled", "y *= 2.0"), ("row1", "y[1] += x[0]")):
+            src = (f"def f(x):\n    y = x * 1.0\n    {body}\n    {write}\n"
+                   f"    return rows[1] * 1.5 + rows[0]\n")
+            out.append(source_case("listviews", f"{name}_{how}", src, (R(2, 3),)))
+    return out
+
+
 ALL = {
     "views": view_cases,
     "viewfns": view_fn_cases,
@@ -982,4 +1131,7 @@ ALL = {
     "dtypes": dtype_cases,
     "inplace": inplace_cases,
     "viewloops": view_loop_cases,
+    "viewfns2": view_fn2_cases,
+    "scipy": scipy_cases,
+    "listviews": list_view_cases,
 }

@@ -27,6 +27,33 @@ were silently NumPy's *before* the write:
 * ``np.nan_to_num(y, copy=False)`` writes into ``y`` and returns it: now
   refused naming the line (it was a copy).
 
+**More results that are the operand itself (or a view of it) in NumPy**
+(found by a second probe of every spelling that may return its operand):
+
+* ``x.conj()`` / ``x.conjugate()`` of a real array return ``x`` itself
+  (``np.conj(x)``, a ufunc, copies): ``r = y.conj(); y *= 2`` left ``r``
+  unchanged, and ``r *= 2`` did not reach ``y``.  The methods are now
+  lowered as ``conj_if_complex`` (``x`` itself when real) with a view
+  decided at run time (``lower/calls.apply``, ``aliasing.record_view``);
+* ``np.real_if_close(y)`` returns ``y`` itself (or ``y.real``) when it keeps
+  it: a view known at run time, re-derived after a write into ``y``;
+  a write through it is refused;
+* ``np.atleast_1d/2d/3d``, ``np.expand_dims``, ``np.squeeze`` of a NumPy
+  scalar (``y[0]`` of a 1-d ``y``) make a new array, but were recorded as
+  views of it, so ``r = np.atleast_1d(y[0]); y *= 2`` doubled ``r``: now
+  a view only when the operand is known to be an array, else decided at run
+  time.
+
+**An array read out of a list built at run time, once the list was dead,
+did not see writes into the array whose view the list held**:
+``rows = [r for r in y]; r1 = rows[1]; y *= 2.0; return r1`` (also
+``rows.pop()``, ``for r in rows: last = r``, an ``append`` loop) gave the
+old row (4.5 for NumPy's 9.0).  The check of writes into ``y`` whose dead
+view a run-time list holds looked at the list only (dead); it now also
+looks at the arrays read out of run-time lists (``alias._check_read_from``:
+which list an item came from is not kept through loops and branches, so
+any such item that may still be read refuses the write, naming the line).
+
 **A reduction with ``initial=`` was taken as linear by the peephole pass**
 (JAX's ``lax_numpy_reducers_test`` checks ``initial=`` with every
 reducer): ``np.sum(a * 0.01, axis=1, initial=200.0)`` had its scalar
@@ -275,3 +302,105 @@ def sum_scaled_initial_where(a):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_reduction_initial_is_not_linear(f, dtype):
     _check(f, np.array([[0.3, -1.2, 2.0], [0.7, 0.25, -0.4]]), dtype)
+
+
+def conj_method_then_scaled(x):
+    y = x * 1.0
+    r = y.conj()
+    y *= 2.0
+    return r * 1.5
+
+
+def conjugate_method_written(x):
+    y = x * 1.0
+    r = y.conjugate()
+    r *= 2.0
+    return y * 1.5 + r
+
+
+def real_if_close_then_item(x):
+    y = x * 1.0
+    r = np.real_if_close(y)
+    y[0] = 7.0 * x[0]
+    return r * 1.5
+
+
+def atleast_1d_of_item(x):
+    y = x * 1.0
+    r = np.atleast_1d(y[0])
+    e = np.expand_dims(y[1], 0)
+    y *= 2.0
+    return r * e + y
+
+
+@pytest.mark.parametrize("f", [conj_method_then_scaled, conjugate_method_written,
+                               real_if_close_then_item, atleast_1d_of_item])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_operand_itself_or_new(f, dtype):
+    _check(f, np.array([0.7, -1.3, 2.1]), dtype)
+
+
+@pytest.mark.parametrize("f", [conj_method_then_scaled, conjugate_method_written,
+                               real_if_close_then_item])
+def test_operand_itself_or_new_complex(f):
+    x = np.array([0.7 + 0.2j, -1.3 + 1e-20j, 2.1 - 0.5j])
+    want = f(x.copy())
+    out, pb = s2sgrad.vjp(f)(x)
+    assert np.allclose(out, want, rtol=1e-12, atol=1e-12)
+    u = np.random.default_rng(0).standard_normal(want.shape)
+    g = pb(u)
+    v = np.random.default_rng(1).standard_normal(x.shape) + 1j
+    h = 1e-6
+    fd = (np.sum(np.real(u * f(x + h * v))) - np.sum(np.real(u * f(x - h * v)))) / (2 * h)
+    assert np.isclose(np.sum(np.real(g * v)), fd, rtol=1e-6, atol=1e-8)
+
+
+def list_item_after_list_dead(x):
+    y = x * 1.0
+    rows = [r for r in y]
+    r1 = rows[1]
+    y *= 2.0
+    return r1 * 1.5
+
+
+def popped_after_list_dead(x):
+    y = x * 1.0
+    rows = []
+    for i in range(2):
+        rows.append(y[i])
+    last = rows.pop()
+    y *= 2.0
+    return last * 1.5
+
+
+def loop_item_after_list_dead(x):
+    y = x * 1.0
+    rows = [r for r in y]
+    last = rows[0]
+    for r in rows:
+        last = r
+    y[1] += x[0]
+    return last * 1.5
+
+
+@pytest.mark.parametrize("f", [list_item_after_list_dead, popped_after_list_dead,
+                               loop_item_after_list_dead])
+def test_list_item_of_written_array_refused(f):
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change") as info:
+        s2sgrad.vjp(f)(np.arange(6.0).reshape(2, 3))
+    assert "test_ports13_fixes.py" in str(info.value)
+
+
+def list_items_stacked_before_write(x):
+    y = x * 1.0
+    rows = [r for r in y]
+    s = np.stack(rows)
+    r0 = np.stack(rows)[0]
+    y *= 2.0
+    return s * 1.5 + y
+
+
+def test_list_items_copied_before_write_unchanged():
+    # the list's arrays were copied (stacked) before the write: still supported
+    x = np.arange(6.0).reshape(2, 3)
+    _check(list_items_stacked_before_write, x)

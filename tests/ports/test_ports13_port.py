@@ -44,6 +44,11 @@ _PIECES = ("writing through a piece of np.split/np.array_split (a view) is refus
            "line: NumPy writes into the array; write into the array itself (y[:2] *= ...)")
 _NAN_WHERE = ("the nan-reducers (nanmax, nanmin, nanprod, nanvar, nanstd) take no where= in "
               "s2sgrad: refused naming the call; mask with np.where(w, a, np.nan) instead")
+_LIST_ITEM = ("a write into an array while a row of it read out of a list built at run time "
+              "may still be read is refused naming the line (which list item shares which "
+              "memory is known at run time only); stack the rows first (np.stack)")
+_LIST_HELD = ("a write into an array while a list built at run time holding views of it may "
+              "still be read is refused naming the line; stack the rows (np.stack) or copy")
 INTENDED_REFUSALS = {
     "split_pieces": _PIECES,
     "array_split_rows": _PIECES,
@@ -61,6 +66,11 @@ INTENDED_REFUSALS = {
                           "maximum.at have): refused naming the call",
     "nanprod_where": _NAN_WHERE, "nanmax_where": _NAN_WHERE, "nanmin_where": _NAN_WHERE,
     "nanvar_where": _NAN_WHERE, "nanstd_where": _NAN_WHERE,
+    "list_comp_rows": _LIST_ITEM, "zip_rows": _LIST_ITEM, "enumerate_rows": _LIST_ITEM,
+    "fftconvolve_axes": "scipy.signal.fftconvolve(..., axes=) is refused naming the call; "
+                        "scipy.signal.convolve over all axes is supported",
+    "comp_": _LIST_HELD, "loop_append_": _LIST_HELD, "enumerate_": _LIST_HELD,
+    "star_unpack": "'+' on a list built at run time is refused naming the line",
     "clip_out_self": "the method form y.clip(lo, hi, out=y) is refused naming the line; "
                      "np.clip(y, lo, hi, out=y) is supported",
 }
