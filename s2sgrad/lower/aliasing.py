@@ -89,6 +89,11 @@ PIECE_VIEWS = {"split": "first", "array_split": "first", "hsplit": "first", "vsp
                "dsplit": "first", "broadcast_arrays": "each", "meshgrid": "each"}
 
 
+# Primitives whose result is their operand itself when a count is 0 (the
+# option naming it).
+_COUNT_ZERO_IS_OPERAND = {"diff": "n", "polyder": "m", "polyint": "m"}
+
+
 def _einsum_is_view(subscripts, operands):
     """Whether ``np.einsum(subscripts, *operands)`` returns a view of its one
     operand (NumPy: one operand, no output given, no label summed)."""
@@ -243,6 +248,14 @@ class AliasingMixin:
                 # run time (np.may_share_memory right after the reshape)
                 shares = self._shares(prim_name, out, operand, kw, rest)
                 model.add_view(out, operand, Reshape(shares, prim_name))
+        elif prim_name in _COUNT_ZERO_IS_OPERAND:
+            # np.diff(a, n=0), np.polyder(p, 0), np.polyint(p, 0): a itself
+            c = kw.get(_COUNT_ZERO_IS_OPERAND[prim_name])
+            if c is None or (isinstance(c, Const) and c.value is not None and c.value != 0):
+                return
+            shares = None if isinstance(c, Const) and c.value == 0 else \
+                self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Same(shares))
         elif prim_name == "conj_if_complex" and spelling is None:
             # x.conj() (lowered so): x itself when real, decided at run time
             shares = self.em.call(P.get("may_share_memory"), out, operand)

@@ -38,6 +38,10 @@ were silently NumPy's *before* the write:
 * ``np.real_if_close(y)`` returns ``y`` itself (or ``y.real``) when it keeps
   it: a view known at run time, re-derived after a write into ``y``;
   a write through it is refused;
+* ``np.diff(a, n=0)``, ``np.polyder(p, 0)``, ``np.polyint(p, 0)`` return
+  their operand itself (found by a scan of every supported NumPy callable
+  for results sharing memory with the argument): now a view of it (decided
+  at run time when the count is not a constant);
 * ``np.atleast_1d/2d/3d``, ``np.expand_dims``, ``np.squeeze`` of a NumPy
   scalar (``y[0]`` of a 1-d ``y``) make a new array, but were recorded as
   views of it, so ``r = np.atleast_1d(y[0]); y *= 2`` doubled ``r``: now
@@ -404,3 +408,39 @@ def test_list_items_copied_before_write_unchanged():
     # the list's arrays were copied (stacked) before the write: still supported
     x = np.arange(6.0).reshape(2, 3)
     _check(list_items_stacked_before_write, x)
+
+
+def diff_n0_then_scaled(x):
+    y = x * 1.0
+    r = np.diff(y, 0)
+    y *= 2.0
+    return r * 1.5
+
+
+def diff_n0_written(x):
+    y = np.sin(x)
+    r = np.diff(y, n=0, axis=0)
+    r[1] *= x[0]
+    return y
+
+
+def polyder_polyint_m0(x):
+    y = x * 1.0
+    a = np.polyder(y, 0)
+    b = np.polyint(y, 0)
+    y[0] = 7.0 * x[0]
+    return a * b
+
+
+def diff_n1_is_a_copy(x):
+    y = x * 1.0
+    r = np.diff(y, 1)
+    y *= 2.0
+    return r * 1.5
+
+
+@pytest.mark.parametrize("f", [diff_n0_then_scaled, diff_n0_written, polyder_polyint_m0,
+                               diff_n1_is_a_copy])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_count_zero_returns_operand(f, dtype):
+    _check(f, np.array([0.7, -1.3, 2.1, 0.4]), dtype)
