@@ -256,6 +256,13 @@ class AliasingMixin:
             shares = None if isinstance(c, Const) and c.value == 0 else \
                 self.em.call(P.get("may_share_memory"), out, operand)
             model.add_view(out, operand, Same(shares))
+        elif prim_name == "stop_gradient":
+            # s2sgrad.stop_gradient(y) is y itself when the function runs as
+            # Python: a write into y is seen through it (with no derivative);
+            # a write through it is refused
+            model.add_view(out, operand, ReadOnly(
+                "s2sgrad.stop_gradient", numpy_refuses=False,
+                rederive=_rederive(prim_name, [operand], kw, 0, None)))
         elif prim_name == "conj_if_complex" and spelling is None:
             # x.conj() (lowered so): x itself when real, decided at run time
             shares = self.em.call(P.get("may_share_memory"), out, operand)

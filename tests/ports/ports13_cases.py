@@ -30,6 +30,24 @@
   ``keepdims``, ``dtype=`` (float32 accumulation of float64 data and back),
   nan-reducers on rows with NaNs, ``ptp``, cumulative reductions with
   ``dtype=``, selections by ``argmax``/``argmin``;
+* every NumPy callable s2sgrad supports whose result may share memory with
+  its argument (found by scanning them all with ``np.shares_memory``):
+  ``x.mT``, one-operand ``einsum``, ``np.diag`` of a matrix,
+  ``trim_zeros``, ``linalg.diagonal``, ``diff(n=0)``, ``polyder``/
+  ``polyint`` with 0, ``x.conj()`` of a real array, ``real_if_close``,
+  ``atleast_1d`` of a NumPy scalar (a copy), no-op transposes and flips,
+  rows read out of run-time lists; kept across loops and branches;
+* PyTorch ``test_autograd``'s checkpoint tests: checkpointed steps that
+  update their state in place (the pullback must leave its cotangent
+  argument alone);
+* autograd ``tests/test_scipy.py``: ``logsumexp`` with ``b=``/
+  ``return_sign``, ``softmax``/``log_softmax``, ``multigammaln``,
+  Bessel functions of integer and array orders, ``xlog1py``, ``entr``/
+  ``rel_entr``/``kl_div``, ``norm.logcdf`` tails, ``t``/``chi2``/``beta``/
+  ``gamma``/``dirichlet``/``poisson`` in data and parameters,
+  ``multivariate_normal`` ``logpdf``/``pdf``/``entropy``,
+  ``scipy.signal.convolve``/``correlate2d``, ``sqrtm``/``logm``/
+  ``solve_triangular``/``solve_sylvester``/``cho_solve``;
 * autograd ``tests/test_complex.py`` and NumPy dtype edges: ``real``/
   ``imag``/``conj``/``abs``/``angle`` of complex intermediates, float32
   and float16 inputs mixed with Python floats and ints (the gradient is in
@@ -39,6 +57,8 @@ The facts (which programs, which points, which keyword arguments) are the
 upstream tests'; the code is ours.
 """
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 
@@ -1124,6 +1144,62 @@ def list_view_cases():
     return out
 
 
+# ------------------------------------------------------------------ test_autograd checkpoint
+
+CKPT = "import numpy as np\nimport s2sgrad"
+
+
+def checkpoint_cases():
+    R = lambda *s: RNG.standard_normal(s)          # noqa: E731
+    progs = {
+     "ckpt_helper_writes_view": ("""
+    @s2sgrad.checkpoint
+    def step(h, w):
+        g = h * 1.0
+        g[1:] += np.tanh(w * g[:-1])
+        return g
+    
+    
+    def f(x, w):
+        h = x * 1.0
+        for t in range(3):
+            h = step(h, w)
+        return h
+    """, (R(4), 0.7), (0, 1)),
+     "ckpt_view_of_carry": ("""
+    @s2sgrad.checkpoint
+    def step(h):
+        v = h.T
+        v[0] = np.sin(v[0])
+        return h
+    
+    
+    def f(x):
+        h = x * 1.0
+        for t in range(2):
+            h = step(h)
+            h = h * 1.1
+        return h
+    """, (R(3, 3),), (0,)),
+     "ckpt_policy_dots_inplace": ("""
+    @s2sgrad.checkpoint(policy="save_dots")
+    def layer(a, W):
+        z = a @ W
+        z[z < 0] *= 0.1
+        return z
+    
+    
+    def f(x, W):
+        a = x
+        for t in range(2):
+            a = layer(a, W)
+        return a
+    """, (R(2, 3), R(3, 3)), (0, 1)),
+    }
+    return [source_case("checkpoint", n, textwrap.dedent(src), args, wrt, header=CKPT)
+            for n, (src, args, wrt) in progs.items()]
+
+
 ALL = {
     "views": view_cases,
     "viewfns": view_fn_cases,
@@ -1137,4 +1213,5 @@ ALL = {
     "viewfns2": view_fn2_cases,
     "scipy": scipy_cases,
     "listviews": list_view_cases,
+    "checkpoint": checkpoint_cases,
 }

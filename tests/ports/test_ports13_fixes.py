@@ -58,6 +58,27 @@ looks at the arrays read out of run-time lists (``alias._check_read_from``:
 which list an item came from is not kept through loops and branches, so
 any such item that may still be read refuses the write, naming the line).
 
+**A checkpointed loop's pullback wrote into the caller's cotangent**
+(PyTorch test_autograd's checkpoint tests, with a step updating its state
+in place): ``out, pb = vjp(f)(x, w); pb(u)`` set ``u[1:]`` to 0 -- the
+steps of ``schedules.checkpoint_backward`` update the cotangents in place,
+and those of the final state were the pullback's argument itself.  The
+gradient of that call was right, but ``u`` changed (s2sgrad never changes
+the caller's arrays), so a second ``pb(u)`` with the same array, or any use
+of ``u`` afterwards, was wrong (the port's finite differences, taken with
+``u``, gave 0).  Cause: code generation let the step function write into
+its cotangent parameter when the value passed in was owned -- and for the
+loop's carry (``h_bar_1``) it asked only what the loop body returns, not
+what the loop starts from (the caller's ``u``: a write into a carry in the
+body itself copies it on entry, a write inside a step function does not).
+``codegen._entry_owned`` now asks both; with a seed of its own
+(``grad``) the step still writes in place.
+
+**``s2sgrad.stop_gradient(y)`` is ``y`` itself when the function runs as
+Python**, so ``s = stop_gradient(y); y *= 2; return s * x`` returns twice the
+value s2sgrad gave: now a view of ``y`` (re-derived, still without a
+derivative, after a write into ``y``); a write through it is refused.
+
 **A reduction with ``initial=`` was taken as linear by the peephole pass**
 (JAX's ``lax_numpy_reducers_test`` checks ``initial=`` with every
 reducer): ``np.sum(a * 0.01, axis=1, initial=200.0)`` had its scalar
@@ -73,6 +94,7 @@ import numpy as np
 import pytest
 
 import s2sgrad
+from s2sgrad import checkpoint, stop_gradient
 
 pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 
@@ -444,3 +466,100 @@ def diff_n1_is_a_copy(x):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_count_zero_returns_operand(f, dtype):
     _check(f, np.array([0.7, -1.3, 2.1, 0.4]), dtype)
+
+
+@checkpoint
+def _ckpt_step(h, w):
+    g = h * 1.0
+    g[1:] += np.tanh(w * g[:-1])
+    return g
+
+
+def checkpointed_loop(x, w):
+    h = x * 1.0
+    for t in range(3):
+        h = _ckpt_step(h, w)
+    return h
+
+
+@checkpoint(policy="save_dots")
+def _ckpt_layer(a, W):
+    z = a @ W
+    z[z < 0] *= 0.1
+    return z
+
+
+def checkpointed_layers(x, W):
+    a = x
+    for t in range(2):
+        a = _ckpt_layer(a, W)
+    return a
+
+
+@pytest.mark.parametrize("f, args", [
+    (checkpointed_loop, (np.array([0.3, -0.5, 0.8, 0.1]), 0.7)),
+    (checkpointed_layers, (np.array([[0.3, -0.5, 0.8], [0.1, 0.4, -0.9]]),
+                           np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.6], [-0.4, 0.2, 0.9]]))),
+])
+def test_checkpoint_pullback_leaves_cotangent_alone(f, args):
+    out, pb = s2sgrad.vjp(f, wrt=(0, 1))(*args)
+    assert np.allclose(out, f(*args))
+    u = np.random.default_rng(3).standard_normal(out.shape)
+    before = u.copy()
+    g1 = pb(u)
+    assert np.array_equal(u, before)
+    g2 = pb(u)
+    for a, b in zip(g1, g2):
+        assert np.array_equal(a, b)
+    # <u, J v> by differences, v in both arguments
+    rng = np.random.default_rng(4)
+    v = [rng.standard_normal(np.shape(a)) for a in args]
+    h = 1e-6
+
+    def moved(t):
+        return f(*[a + t * d if isinstance(a, np.ndarray) else a + t * float(d)
+                   for a, d in zip(args, v)])
+    fd = np.sum(u * (moved(h) - moved(-h))) / (2 * h)
+    got = sum(np.sum(np.asarray(gi) * vi) for gi, vi in zip(g1, v))
+    assert np.isclose(got, fd, rtol=1e-6, atol=1e-8), (got, fd)
+
+
+def stop_gradient_sees_write(x):
+    y = x * 1.0
+    s = stop_gradient(y)
+    y *= 2.0
+    return s * x
+
+
+def stop_gradient_of_view_sees_write(x):
+    y = x * 1.0
+    s = stop_gradient(y[1:])
+    y[1] = 5.0 * x[0]
+    return s * x[1:] + y[1:]
+
+
+@pytest.mark.parametrize("f, grad_of", [
+    # d/dx of (2 x) * x with the first factor held: 2 x
+    (stop_gradient_sees_write, lambda x: 2.0 * x),
+    # s = [5 x0, x2] held; the sum's gradient: x[1:] part of s, plus y[1:]
+    (stop_gradient_of_view_sees_write,
+     lambda x: np.array([5.0, 5.0 * x[0], x[2] + 1.0])),
+])
+def test_stop_gradient_is_the_array_itself(f, grad_of):
+    x = np.array([0.7, -1.3, 2.1])
+    v, g = s2sgrad.value_and_grad(lambda x: np.sum(f(x)))(x)
+    assert np.isclose(v, np.sum(f(x.copy())))
+    assert np.allclose(g, grad_of(x))
+
+
+def stop_gradient_written_through(x):
+    y = x * 1.0
+    s = stop_gradient(y)
+    s *= 2.0
+    return y
+
+
+def test_write_through_stop_gradient_refused():
+    with pytest.raises(s2sgrad.S2SGradError, match="stop_gradient") as info:
+        s2sgrad.vjp(stop_gradient_written_through)(np.ones(3))
+    assert "test_ports13_fixes.py" in str(info.value)
