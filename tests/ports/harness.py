@@ -286,6 +286,9 @@ def _check(case, f, expected, mode):
         return _check_second(case, f, expected, mode, rng, args, before, wrt)
     u = random_like(rng, expected)
     vs = {w: random_like(rng, args[w], data_zero=False) for w in wrt}
+    # the cotangent and the tangents are the caller's too: left unchanged
+    # (a checkpointed step once wrote into the cotangent)
+    seeds = snapshot((u, vs))
     try:
         if mode == "rev":
             out, pullback = s2sgrad.vjp(f, wrt=wrt)(*args)
@@ -311,6 +314,8 @@ def _check(case, f, expected, mode):
         return Result(case, mode, "wrong", f"value: {diff}")
     if not unchanged(args, before):
         return Result(case, mode, "wrong", "an argument was modified")
+    if not unchanged((u, vs), seeds):
+        return Result(case, mode, "wrong", "the cotangent or a tangent passed in was modified")
     if case.zero:
         return Result(case, mode, "ok") if got == 0 else Result(
             case, mode, "wrong", f"derivative {got!r}, must be exactly 0")

@@ -1200,6 +1200,28 @@ def checkpoint_cases():
             for n, (src, args, wrt) in progs.items()]
 
 
+# views written through inside while/for loops and branches (x and -x)
+def loop_view2_cases():
+    R = lambda *s: RNG.standard_normal(s)          # noqa: E731
+    progs = {
+     "while_view_scale": ("def f(x):\n    y = np.abs(x) + 0.5\n    v = y[1:]\n    k = 0\n    while np.sum(y) < 10.0 and k < 20:\n        v *= 1.5\n        k += 1\n    return y\n", (R(4),)),
+     "while_T_write": ("def f(x):\n    y = x * 1.0\n    t = y.T\n    k = 0\n    while k < 3:\n        t[0] += y[:, 1] * 0.5\n        k += 1\n    return y\n", (R(3, 3),)),
+     "for_view_rebind": ("def f(x):\n    y = x * 1.0\n    v = y[::2]\n    for k in range(3):\n        v *= 0.9\n        v = y[1::2] if k % 2 == 0 else y[::2]\n    return y\n", (R(6),)),
+     "for_mT_accumulate": ("def f(x):\n    y = x * 1.0\n    for k in range(2):\n        y.mT[...] += y * 0.1\n    return y\n", (R(3, 3),)),
+     "for_diag_einsum_read": ("def f(x):\n    y = x * 1.0\n    d = np.einsum('ii->i', y)\n    acc = 0.0\n    for k in range(3):\n        acc = acc + d * (k + 1)\n        y[k, k] = np.sin(y[k, k])\n    return acc\n", (R(3, 3),)),
+     "branch_view_choice": ("def f(x):\n    y = x * 1.0\n    if x[0] > 0:\n        v = y[1:]\n    else:\n        v = y[:-1]\n    v *= 2.0\n    return y\n", (R(4),)),
+     "branch_mT_choice": ("def f(x):\n    y = x * 1.0\n    t = y.mT if x[0, 0] > 0 else y\n    t[0] += 1.0\n    return y * x\n", (R(3, 3),)),
+     "nested_loop_views": ("def f(x):\n    y = x * 1.0\n    for i in range(2):\n        r = y[i]\n        for j in range(3):\n            r[j] = r[j] * 0.5 + r[(j + 1) % 3]\n    return y\n", (R(2, 3),)),
+     "loop_sliding_window": ("def f(x):\n    y = x * 1.0\n    for k in range(2):\n        w = np.lib.stride_tricks.sliding_window_view(y, 2)\n        y[1:] = w.sum(axis=1) * 0.5\n    return y\n", (R(5),)),
+     "loop_diag_write_then_read": ("def f(x):\n    y = x * 1.0\n    d = np.diag(y)\n    s = 0.0\n    for k in range(3):\n        y *= 1.1\n        s = s + np.sum(d)\n    return s\n", (R(3, 3),)),
+    }
+    out = []
+    for n, (src, args) in progs.items():
+        out.append(source_case("loopviews2", n, src, args))
+        out.append(source_case("loopviews2", n + "_neg", src, tuple(-a for a in args)))
+    return out
+
+
 ALL = {
     "views": view_cases,
     "viewfns": view_fn_cases,
@@ -1214,4 +1236,5 @@ ALL = {
     "scipy": scipy_cases,
     "listviews": list_view_cases,
     "checkpoint": checkpoint_cases,
+    "loopviews2": loop_view2_cases,
 }

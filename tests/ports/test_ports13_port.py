@@ -49,6 +49,9 @@ _LIST_ITEM = ("a write into an array while a row of it read out of a list built 
               "memory is known at run time only); stack the rows first (np.stack)")
 _LIST_HELD = ("a write into an array while a list built at run time holding views of it may "
               "still be read is refused naming the line; stack the rows (np.stack) or copy")
+_BRANCH_VIEW = ("a write through a view chosen by a branch taken at run time (v = y[1:] if c "
+                "else y[:-1]; v *= 2) is refused naming the line: which array it reaches is "
+                "known at run time only")
 INTENDED_REFUSALS = {
     "split_pieces": _PIECES,
     "array_split_rows": _PIECES,
@@ -71,6 +74,7 @@ INTENDED_REFUSALS = {
                         "scipy.signal.convolve over all axes is supported",
     "comp_": _LIST_HELD, "loop_append_": _LIST_HELD, "enumerate_": _LIST_HELD,
     "star_unpack": "'+' on a list built at run time is refused naming the line",
+    "branch_view_choice": _BRANCH_VIEW, "branch_mT_choice": _BRANCH_VIEW,
     "clip_out_self": "the method form y.clip(lo, hi, out=y) is refused naming the line; "
                      "np.clip(y, lo, hi, out=y) is supported",
 }
