@@ -530,7 +530,7 @@ class AliasModel:
         through loops and branches: any) while ``lst`` may hold ``v`` or a
         view of it: if it may still be read, a write into ``v`` may change
         it."""
-        for item in self.list_items:
+        for item in sorted(self.list_items, key=lambda x: x.id):    # (the first, named)
             if item is not v and (live(item) or self._live_below(item, live)):
                 raise UnknownAlias(v, item)
 
