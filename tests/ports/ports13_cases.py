@@ -1222,6 +1222,26 @@ def loop_view2_cases():
     return out
 
 
+# the cyclic and repeated forms of JAX's .at[].set/.add written with NumPy's
+# writers (putmask/place/put cycle short values; fill_diagonal wraps)
+def put_cases():
+    R = lambda *s: RNG.standard_normal(s)          # noqa: E731
+    progs = {
+     "putmask_cycle": ("def f(x, v):\n    y = x * 1.0\n    np.putmask(y, x > 0, v)\n    return y\n", (np.array([0.5, -0.3, 0.7, 0.9, -0.1, 0.2]), R(2))),
+     "place_cycle": ("def f(x, v):\n    y = x * 1.0\n    np.place(y, x > 0, v)\n    return y\n", (np.array([0.5, -0.3, 0.7, 0.9, -0.1, 0.2]), R(3))),
+     "put_cycle": ("def f(x, v):\n    y = x * 1.0\n    np.put(y, [0, 2, 4, 5], v)\n    return y\n", (R(6), R(3))),
+     "copyto_broadcast_where": ("def f(x, v):\n    y = x * 1.0\n    np.copyto(y, v, where=x > 0)\n    return y\n", (np.array([[0.5, -0.3, 0.7], [0.9, -0.1, 0.2]]), R(3))),
+     "fill_diagonal_wrap": ("def f(x, v):\n    y = x * 1.0\n    np.fill_diagonal(y, v, wrap=True)\n    return y\n", (R(7, 3), R(3))),
+     "fill_diagonal_scalar_tall": ("def f(x, c):\n    y = x * 1.0\n    np.fill_diagonal(y, c)\n    return y\n", (R(5, 3), 0.3)),
+     "put_along_axis_none": ("def f(x, v):\n    y = x * 1.0\n    np.put_along_axis(y, np.array([4, 0, 4]), v, axis=None)\n    return y\n", (R(2, 3), R(3))),
+     "setitem_fancy_2d_repeat": ("def f(x, v):\n    y = x * 1.0\n    y[[0, 0, 1], [1, 1, 2]] = v\n    return y\n", (R(2, 3), R(3))),
+     "iadd_fancy_2d_repeat": ("def f(x, v):\n    y = x * 1.0\n    y[[0, 0, 1], [1, 1, 2]] += v\n    return y\n", (R(2, 3), R(3))),
+     "add_at_2d_repeat": ("def f(x, v):\n    y = x * 1.0\n    np.add.at(y, ([0, 0, 1], [1, 1, 2]), v)\n    return y\n", (R(2, 3), R(3))),
+     "bool_mask_2d_on_3d": ("def f(x, v):\n    y = x * 1.0\n    m = np.array([[True, False, True], [False, True, False]])\n    y[m] = v\n    return y\n", (R(2, 3, 2), R(3, 2))),
+    }
+    return [source_case("puts", n, src, args, (0, 1)) for n, (src, args) in progs.items()]
+
+
 ALL = {
     "views": view_cases,
     "viewfns": view_fn_cases,
@@ -1237,4 +1257,5 @@ ALL = {
     "listviews": list_view_cases,
     "checkpoint": checkpoint_cases,
     "loopviews2": loop_view2_cases,
+    "puts": put_cases,
 }
