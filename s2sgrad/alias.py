@@ -170,11 +170,14 @@ class ReadOnly(View):
     ``numpy_refuses=False``: a view whose writes s2sgrad does not follow
     (``np.real``/``np.imag`` of a complex array), refused all the same."""
     readonly = True
-    __slots__ = ("what", "numpy_refuses", "rederive")
+    __slots__ = ("what", "numpy_refuses", "rederive", "shares")
 
-    def __init__(self, what, numpy_refuses=True, rederive=None):
+    def __init__(self, what, numpy_refuses=True, rederive=None, shares=None):
         self.what = what
         self.numpy_refuses = numpy_refuses
+        # a Var: whether NumPy's result is a view at run time (np.diag(v): of
+        # a 2-d v; a new matrix from a 1-d v), else always a view
+        self.shares = shares
         # rederive(em, base) -> the view of the base's new version (the
         # NumPy call again), so a write into the base is seen through it
         self.rederive = rederive
@@ -251,6 +254,10 @@ class AliasModel:
         # array (written in place: the memory is cur's) or a number (a new
         # value), as ``pred`` (is_array(cur)) says at run time
         self.older_if_array: dict = {}
+        # the arrays read out of lists built at run time (r = rows[1], a pop,
+        # a loop over the list; lowering's own set): one may be any item's
+        # memory (a view of y appended to it) after the list itself is dead
+        self.list_items: set = set()
 
     # ------------------------------------------------------------ facts
 
@@ -504,6 +511,8 @@ class AliasModel:
                 continue
             if live(b) or self._live_below(b, live):
                 raise UnknownAlias(v, b)
+            if _is_runtime_list(b):
+                self._check_read_from(v, b, live)
             if lists_only or _is_runtime_list(b):
                 continue
             # b (or a view of it) dead, but held by a runtime list that is
@@ -513,6 +522,17 @@ class AliasModel:
                 for c in unknown.get(d, ()):
                     if c is not v and _is_runtime_list(c) and (live(c) or self._live_below(c, live)):
                         raise UnknownAlias(v, c)
+                    if c is not v and _is_runtime_list(c):
+                        self._check_read_from(v, c, live)
+
+    def _check_read_from(self, v, lst, live):
+        """An array read out of a run-time list (which one is not kept
+        through loops and branches: any) while ``lst`` may hold ``v`` or a
+        view of it: if it may still be read, a write into ``v`` may change
+        it."""
+        for item in sorted(self.list_items, key=lambda x: x.id):    # (the first, named)
+            if item is not v and (live(item) or self._live_below(item, live)):
+                raise UnknownAlias(v, item)
 
     def _live_below(self, v, live):
         return any(live(d) for d in self.descendants(v))

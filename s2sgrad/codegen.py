@@ -603,7 +603,29 @@ class CodeGen:
                     res, _seen)):
                 return False           # (a loop's step returns it: it must be owned)
         return isinstance(init, Var) and len(self.use_sites.get(init, ())) == 1 and \
-            self.owned(init, _seen) and (not isinstance(res, Var) or self.owned(res, _seen))
+            self.owned(init, _seen) and self._entry_owned(init, _seen) and \
+            (not isinstance(res, Var) or self.owned(res, _seen))
+
+    def _entry_owned(self, v, _seen):
+        """For a loop's carry ``v``: whether the value the loop starts from
+        is owned too (:meth:`owned` answers for the carry in the body from
+        what the body returns, as a write into the carry copies the loop's
+        initial value on entry; a step function writing into its parameter
+        does not: the first step would write into the caller's cotangent)."""
+        d = self.defs.get(v)
+        if d is None or d[0] != "param" or d[1] is None:
+            return True
+        region = d[1]
+        body = region.params.get("body")
+        if body is None or d[2] is not body:
+            return True
+        off = loop_offset(region)
+        k = body.params.index(v) - off
+        if k < 0:
+            return True
+        init = region.args[off + k]
+        return not isinstance(init, Var) or (self.owned(init, _seen) and
+                                             self._entry_owned(init, _seen))
 
     def _step_out_owned(self, e, v, _seen):
         """An output of a checkpointed loop's backward sweep is owned when

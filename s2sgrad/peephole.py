@@ -406,8 +406,9 @@ class _Chains:
             return False
         a = e.args
         if name in ("sum", "mean"):         # (read as the first operand only)
+            # (initial= adds a constant: sum(k x, initial=c) != k sum(x, initial=c))
             return bool(a) and a[0] is v and all(x is not v for x in a[1:]) and \
-                "dtype" not in e.kwargs
+                "dtype" not in e.kwargs and "initial" not in e.kwargs
         for x in a:
             if x is v:
                 return True

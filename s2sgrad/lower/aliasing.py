@@ -90,11 +90,32 @@ LIVE_PREFIX = "$live"
 # write (a read-only view), False where s2sgrad refuses it.
 NUMPY_VIEWS = {"broadcast_to": True, "diagonal": True, "real": False, "imag": False,
                "flip": False, "rot90": False, "rollaxis": False,
-               "sliding_window_view": True}
+               "sliding_window_view": True, "trim_zeros": False, "la_diagonal": True}
 # ... and those whose several results are views: of the first operand
 # ("first") or result i of operand i ("each").
 PIECE_VIEWS = {"split": "first", "array_split": "first", "hsplit": "first", "vsplit": "first",
                "dsplit": "first", "broadcast_arrays": "each", "meshgrid": "each"}
+
+
+# Primitives whose result is their operand itself when a count is 0 (the
+# option naming it).
+_COUNT_ZERO_IS_OPERAND = {"diff": "n", "polyder": "m", "polyint": "m"}
+
+
+def _einsum_is_view(subscripts, operands):
+    """Whether ``np.einsum(subscripts, *operands)`` returns a view of its one
+    operand (NumPy: one operand, no output given, no label summed)."""
+    if len(operands) != 1 or not isinstance(operands[0], Var) or \
+            P.shape_of(operands[0]) is P.SCALAR or not isinstance(subscripts, Const) or \
+            not isinstance(subscripts.value, str):
+        return False
+    spec = subscripts.value.replace(" ", "").replace("...", "")
+    if "," in spec:
+        return False
+    if "->" in spec:
+        ins, outs = spec.split("->")
+        return set(ins) <= set(outs)
+    return len(set(spec)) == len(spec)      # implicit: a repeated label is summed
 
 
 def _consts(kw):
@@ -106,21 +127,11 @@ def _rederive(prim_name, args, kw, base_pos, index):
     def rederive(em, base):
         a = list(args)
         a[base_pos] = base
-        out = em.call(P.get(prim_name), *a, **kw)
+        prim = P.get(prim_name)
+        # (a composite, np.lib.stride_tricks.sliding_window_view: expanded again)
+        out = prim.expand(em, *a, **kw) if prim.expand is not None else em.call(prim, *a, **kw)
         return out[index] if index is not None else out
     return rederive
-
-
-def _einsum_may_view(subscripts):
-    """Whether np.einsum with these subscripts and one operand may return a
-    view of it (nothing summed); True when not known."""
-    if not isinstance(subscripts, Const) or not isinstance(subscripts.value, str):
-        return not (isinstance(subscripts, Const) and isinstance(subscripts.value, str))
-    s = subscripts.value.replace(" ", "").replace("...", "")
-    if "->" in s:
-        ins, outs = s.split("->", 1)
-        return not (set(ins) - set(outs))
-    return all(s.count(c) == 1 for c in s)
 
 
 def _hidden(name):
@@ -197,13 +208,13 @@ class AliasingMixin:
         when NumPy returns one."""
         model = self.top.alias
         model.note_result(prim_name, out, operand, kw)
-        if prim_name == "einsum" and len(rest) == 1 and isinstance(out, Var) and \
-                isinstance(rest[0], Var) and _einsum_may_view(operand):
-            # np.einsum('ij->ji', a), 'ii->i', 'ij': nothing summed, so NumPy
-            # returns a view of a (s2sgrad does not write through it)
+        if prim_name == "einsum" and isinstance(out, Var) and _einsum_is_view(operand, rest):
+            # np.einsum('ii->i', y), np.einsum('ij->ji', y): one operand and no
+            # label summed, NumPy returns a (writable) view of it; a write into
+            # y is seen through it, a write through it is refused
             model.add_view(out, rest[0], ReadOnly(
-                "np.einsum of one operand", numpy_refuses=False,
-                rederive=_rederive(prim_name, [operand, rest[0]], kw, 1, None)))
+                "np.einsum", numpy_refuses=False,
+                rederive=_rederive("einsum", [operand] + list(rest), kw, 1, None)))
             return
         if not isinstance(out, Var) or not isinstance(operand, Var) or out is operand:
             return
@@ -222,8 +233,12 @@ class AliasingMixin:
             model.add_view(out, operand, Permute(
                 "moveaxis", {"source": kw["source"], "destination": kw["destination"]},
                 "moveaxis", {"source": kw["destination"], "destination": kw["source"]}))
-        elif prim_name in ("expand_dims", "squeeze"):
-            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name in ("expand_dims", "squeeze", "atleast_1d", "atleast_2d", "atleast_3d"):
+            # a view of an array; of a NumPy scalar (y[0] of a 1-d y) a new
+            # array: known at run time
+            shares = None if model.known_array(operand) else \
+                self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Reshape(shares, prim_name))
         elif prim_name in ("reshape", "ravel"):
             if spelling == ("method", "flatten"):
                 return                                  # always a copy
@@ -241,13 +256,33 @@ class AliasingMixin:
                 # run time (np.may_share_memory right after the reshape)
                 shares = self._shares(prim_name, out, operand, kw, rest)
                 model.add_view(out, operand, Reshape(shares, prim_name))
+        elif prim_name in _COUNT_ZERO_IS_OPERAND:
+            # np.diff(a, n=0), np.polyder(p, 0), np.polyint(p, 0): a itself
+            c = kw.get(_COUNT_ZERO_IS_OPERAND[prim_name])
+            if c is None or (isinstance(c, Const) and c.value is not None and c.value != 0):
+                return
+            shares = None if isinstance(c, Const) and c.value == 0 else \
+                self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Same(shares))
+        elif prim_name == "stop_gradient":
+            # s2sgrad.stop_gradient(y) is y itself when the function runs as
+            # Python: a write into y is seen through it (with no derivative);
+            # a write through it is refused
+            model.add_view(out, operand, ReadOnly(
+                "s2sgrad.stop_gradient", numpy_refuses=False,
+                rederive=_rederive(prim_name, [operand], kw, 0, None)))
+        elif prim_name == "conj_if_complex" and spelling is None:
+            # x.conj() (lowered so): x itself when real, decided at run time
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, Same(shares))
+        elif prim_name == "real_if_close":
+            # a itself (or a.real, a view) when NumPy keeps it, else a copy
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, ReadOnly(
+                "np.real_if_close", numpy_refuses=False, shares=shares,
+                rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None)))
         elif prim_name in ("asarray", "asanyarray"):
             shares = self._shares(prim_name, out, operand, kw, rest)
-            model.add_view(out, operand, Same(shares))
-        elif prim_name == "conjugate" and spelling is not None and spelling[0] == "method":
-            # a.conj() / a.conjugate(): NumPy returns a itself when a is not
-            # complex (np.conj(a), a ufunc, makes a new array): known at run time
-            shares = self.em.call(P.get("may_share_memory"), out, operand)
             model.add_view(out, operand, Same(shares))
         elif prim_name in ("ascontiguousarray", "asfortranarray"):
             # x itself when already in that order (a 0-d x: a (1,) view of it),
@@ -260,8 +295,16 @@ class AliasingMixin:
             k = kw.get("k", Const(1)).value
             inv = dict(kw, k=Const(-(1 if k is None else k)))
             model.add_view(out, operand, Permute("rot90", dict(kw), "rot90", inv))
-        elif prim_name in ("atleast_1d", "atleast_2d", "atleast_3d"):
-            model.add_view(out, operand, Reshape(None, prim_name))
+        elif prim_name == "matrix_transpose":
+            # x.mT, np.matrix_transpose: a view with the last two axes swapped
+            model.add_view(out, operand, Permute("matrix_transpose", {}, "matrix_transpose", {}))
+        elif prim_name == "diag":
+            # np.diag(v): a read-only view of a 2-d v's diagonal, a new matrix
+            # built from a 1-d v (which one: known at run time)
+            shares = self.em.call(P.get("may_share_memory"), out, operand)
+            model.add_view(out, operand, ReadOnly(
+                "np.diag", rederive=_rederive(prim_name, [operand] + list(rest), kw, 0, None),
+                shares=shares))
         elif prim_name in NUMPY_VIEWS:
             # NumPy returns a view (read-only, or one s2sgrad does not write
             # through): a write into the base is seen by recomputing it
@@ -356,6 +399,15 @@ class AliasingMixin:
             # (an argument's memory written: see lower.function.check_unshared_arguments)
             self.top.written.append((v, f"{self.src.filename}:{node.lineno}"))
         ro = model.readonly_path(v) if isinstance(v, Var) else None
+        if ro is not None and ro.shares is not None and ro.numpy_refuses:
+            # a view only at run time (np.diag of a 2-d array, where NumPy
+            # refuses the write): written, it is a new array of its own
+            w = v
+            while model.view_of[w][1] is not ro:
+                w = model.view_of[w][0]
+            base = model.view_of.pop(w)[0]
+            model.children[base] = [c for c in model.children.get(base, ()) if c is not w]
+            ro = model.readonly_path(v)
         if ro is not None and not ro.numpy_refuses:
             raise self.error(node, f"writing through the result of {ro.what} (a view of part "
                                    f"of the array) is not supported; write into the array "

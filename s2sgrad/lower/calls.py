@@ -35,6 +35,7 @@ from .values import (DictVal, LocalFunction, ObjVal, Seq, Splat, Static, Transfo
                      is_namespace)
 from .syntax import assigned_names, declared_nonlocal, generator_as_list, is_generator_def, snippet
 from .subscripts import ufunc_at_of
+from .aliasing import NUMPY_VIEWS
 from .builtins import BUILTIN_CALLS, MATH_FUNCS, _b_zip
 from .functional import Partial, Vectorized, partial_of, vectorized_call
 from .frozen import FrozenDist, frozen_method_call, is_distribution
@@ -1331,12 +1332,29 @@ class CallsMixin:
         except TypeError as exc:
             raise self.error(node, f"unsupported arguments in '{snippet(node)}': {exc}",
                              cls=S2SGradError) from None
+        if prim.name == "conjugate" and spelling is not None and spelling[0] == "method":
+            # x.conj() / x.conjugate() of a real array is x itself in NumPy (a
+            # complex one: a new array); np.conj(x), a ufunc, always copies
+            prim, spelling = P.get("conj_if_complex"), None
+        if prim.name == "nan_to_num" and "copy" in kw and not (
+                isinstance(kw["copy"], Const) and kw["copy"].value is True):
+            # NumPy replaces the values in x itself and returns x
+            raise self.unsupported(node, "np.nan_to_num(x, copy=False) (it writes into x)",
+                                   "write x[...] = np.nan_to_num(x), or use the result "
+                                   "of np.nan_to_num(x)")
         if prim.expand is not None:
             # a composite (scipy.stats.norm.logpdf, ...): the primitives it is made of
             try:
                 out = prim.expand(self.em, *pos, **kw)
             except S2SGradError as exc:     # a refusal by the composite: the user's line
                 raise exc.located(self.src.filename, getattr(node, "lineno", None)) from None
+            if isinstance(out, Var) and prim.name in NUMPY_VIEWS:
+                # NumPy's result is a view (sliding_window_view, trim_zeros):
+                # a later write into the operand is seen through it
+                first = next(iter(prim.signature.parameters))
+                operand, rest, vkw = (pos[0], pos[1:], kw) if pos else (
+                    kw.get(first), (), {k: v for k, v in kw.items() if k != first})
+                self.record_view(prim.name, out, operand, vkw, node, spelling, rest)
             return (Seq("tuple", list(out), prim.out_fields, prim.result_type(kw))
                     if isinstance(out, tuple) else out)
         folded = _fold_constants(prim, pos, kw)

@@ -62,6 +62,7 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             # which arrays share memory, through which view (s2sgrad.alias)
             self.alias = AliasModel()
             self.list_items: set = set()   # Vars read out of lists built at run time
+            self.alias.list_items = self.list_items
             self.written: list = []        # [(Var written into, its line)] (check_writable)
             self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []

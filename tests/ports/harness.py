@@ -286,6 +286,9 @@ def _check(case, f, expected, mode):
         return _check_second(case, f, expected, mode, rng, args, before, wrt)
     u = random_like(rng, expected)
     vs = {w: random_like(rng, args[w], data_zero=False) for w in wrt}
+    # the cotangent and the tangents are the caller's too: left unchanged
+    # (a checkpointed step once wrote into the cotangent)
+    seeds = snapshot((u, vs))
     try:
         if mode == "rev":
             out, pullback = s2sgrad.vjp(f, wrt=wrt)(*args)
@@ -311,6 +314,8 @@ def _check(case, f, expected, mode):
         return Result(case, mode, "wrong", f"value: {diff}")
     if not unchanged(args, before):
         return Result(case, mode, "wrong", "an argument was modified")
+    if not unchanged((u, vs), seeds):
+        return Result(case, mode, "wrong", "the cotangent or a tangent passed in was modified")
     if case.zero:
         return Result(case, mode, "ok") if got == 0 else Result(
             case, mode, "wrong", f"derivative {got!r}, must be exactly 0")
@@ -346,13 +351,15 @@ def _widened(args, wrt):
     for w in wrt:
         lx, td = pytree.flatten(out[w])
         out[w] = pytree.unflatten(td, [x.astype(np.float64) if isinstance(x, np.ndarray) and
-                                       x.dtype == np.float32 else x for x in lx])
+                                       x.dtype in (np.float32, np.float16) else x for x in lx])
     return tuple(out)
 
 
 def _f32(tree):
     leaves, _ = pytree.flatten(tree)
-    return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype == np.float32 for x in leaves)
+    # (float16 too: its differences are taken in float64 as well)
+    return any(isinstance(x, (np.ndarray, np.generic)) and x.dtype in (np.float32, np.float16)
+               for x in leaves)
 
 
 def _leaf_paths(td, path="o"):
