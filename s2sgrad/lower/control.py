@@ -10,6 +10,7 @@ import ast
 import copy
 import dataclasses
 
+import numpy as np
 
 from .. import schedules
 from ..errors import S2SGradError, UnsupportedSyntaxError
@@ -586,8 +587,13 @@ class ControlFlowMixin:
             self.runtime_loop(s, target, iterable, item_of, None)
         except S2SGradError as exc:
             if schedule is not None or retry is None or \
-                    getattr(exc, "construct", None) not in ALIAS_REFUSALS or \
-                    self.constant_range(it, MAX_UNROLL_RANGE) is None:
+                    getattr(exc, "construct", None) not in ALIAS_REFUSALS:
+                raise
+            if self.constant_range(it, MAX_UNROLL_RANGE) is None:
+                # range(n) with n a NumPy int passed as data: the API may
+                # compile again with n a constant, keyed by its value (as a
+                # Python int is; P.NeedsStatic), where this loop is unrolled
+                self._range_bounds_wanted_static(it)
                 raise
             # A write the alias model cannot follow from one iteration to
             # the next (A = W; for ...: A = A[::-1]; A[0] += x writes into W
@@ -610,13 +616,25 @@ class ControlFlowMixin:
                 getattr(self.static_callee(it.func), "obj", None) is range):
             return None
         bounds = [self.expr(a) for a in it.args]
-        if not all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
+        # (a NumPy int made static: range() iterates Python ints for it too)
+        if not all(isinstance(b, Const) and isinstance(b.value, (int, np.integer)) and
+                   not isinstance(b.value, (bool, np.bool_)) for b in bounds):
             return None
-        items = range(*[b.value for b in bounds])
+        items = range(*[int(b.value) for b in bounds])
         if limit is not None and len(items) > limit:
             return None
         return ast.copy_location(ast.Tuple(elts=[ast.Constant(value=k) for k in items],
                                            ctx=ast.Load()), it)
+
+    def _range_bounds_wanted_static(self, it):
+        """Note (``P.needs_static``) the parameters passed as data that are
+        bounds of ``range(...)`` (the builtin) in ``it``."""
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                it.func.id == "range" and not it.keywords and \
+                getattr(self.static_callee(it.func), "obj", None) is range:
+            for a in it.args:
+                if isinstance(a, ast.Name):
+                    P.needs_static(self.env.get(a.id))
 
     def checkpoint_mark(self, it):
         """``s2sgrad.checkpointed(iterable, snapshots=..., budget=...)``: its

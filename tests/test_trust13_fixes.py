@@ -1,0 +1,131 @@
+"""Regression tests for what trust13 found or made exact; each fails on
+7ed9f94 (refused there, or a wrong number)."""
+import numpy as np
+import pytest
+
+import s2sgrad
+
+
+def _fd(f, args, i, eps=1e-6):
+    a = list(args)
+    x = np.array(a[i], dtype=float)
+    g = np.zeros_like(x)
+    for k in np.ndindex(x.shape):
+        vals = []
+        for sign in (1.0, -1.0):
+            b = [v.copy(order='K') if isinstance(v, np.ndarray) else v for v in a]
+            b[i] = x.copy(order='K')
+            b[i][k] += sign * eps
+            vals.append(f(*b))
+        g[k] = (vals[0] - vals[1]) / (2 * eps)
+    return g
+
+
+def _check(f, args, wrt=(0, 1), rtol=1e-6, atol=1e-8, vg=None):
+    kept = [a.copy(order='K') if isinstance(a, np.ndarray) else a for a in args]
+    want = f(*[a.copy(order='K') if isinstance(a, np.ndarray) else a for a in args])
+    v, g = (vg or s2sgrad.value_and_grad(f, wrt=wrt))(*args)
+    np.testing.assert_allclose(v, want, rtol=1e-12, atol=1e-12)
+    assert np.asarray(v).dtype == np.asarray(want).dtype
+    for w, gw in zip(wrt, g):
+        np.testing.assert_allclose(gw, _fd(f, args, w), rtol=rtol, atol=atol)
+    for a, k in zip(args, kept):
+        np.testing.assert_array_equal(a, k)       # the caller's data unchanged
+
+
+# ---------------------------------------------------------------- NumPy-int trip counts
+# A = W (an argument read after the loop) rebound to a view of itself in a
+# loop that writes through it: the alias model cannot carry the view from one
+# iteration to the next, and trust12 unrolled such a loop only over a
+# constant range (a Python int argument is one).  With the trip count a NumPy
+# int (np.int64(3), what shape arithmetic and np.argmax give) the loop was
+# refused on 7ed9f94: 24 of 200 of the loop-layout probe (seeds 0-200).  Now
+# the NumPy int is made a compile-time constant as a Python int is (keyed by
+# its type and value: another value compiles again, up to
+# MAX_STATIC_VALUES), and the loop is unrolled.
+
+def argument_flipped(x, W, n):
+    A = W
+    s = 0.0
+    for t in range(n):
+        np.multiply(A, 1.5, out=A)
+        A = A[::-1]
+        s = s + np.sum(A.reshape(9)[:4] * A[0, 0])
+    return s + np.sum(A * np.sin(W)) + np.sum(A ** 2) * 0.3 + np.sum(A[0] * x)
+
+
+def argument_transposed(x, W, n):
+    # (n is also read as a number: a NumPy int64 promotes float32 to float64)
+    A = W
+    for t in range(1, n):
+        A = A.T
+        A[0] *= 1.0 + x
+    return np.sum(A * W) + np.sum(x * n) + np.sum(W[1] ** 2)
+
+
+@pytest.mark.parametrize("f", [argument_flipped, argument_transposed])
+def test_numpy_int_trip_count_unrolled(f):
+    rng = np.random.default_rng(13)
+    vg = s2sgrad.value_and_grad(f, wrt=(0, 1))
+    # one compiled function called with several kinds and values: each its own version
+    for n in (np.int64(3), np.int64(0), np.int32(2), 2, np.int64(2), np.uint8(4), np.int64(3)):
+        x = rng.normal(size=3) * 0.7
+        W = rng.normal(size=(3, 3)) * 0.5
+        _check(f, (x, W, n), vg=vg)
+        _check(f, (x, np.asfortranarray(W), n))
+    x32 = (rng.normal(size=3) * 0.7).astype(np.float32)
+    v, _ = vg(x32, W.copy(), np.int64(3))
+    want = f(x32.copy(), W.copy(), np.int64(3))
+    assert v.dtype == want.dtype
+    np.testing.assert_allclose(v, want, rtol=1e-6)
+
+
+def test_numpy_int_trip_count_higher_order():
+    rng = np.random.default_rng(14)
+    f = argument_transposed
+    g = s2sgrad.grad(f)
+    for n in (np.int64(3), np.int64(4)):
+        x, W = rng.normal(size=3), rng.normal(size=(3, 3))
+        H = s2sgrad.hessian(f)(x, W, n)
+        Hfd = np.stack([(g(x + 1e-6 * e, W, n) - g(x - 1e-6 * e, W, n)) / 2e-6
+                        for e in np.eye(3)], axis=-1)
+        np.testing.assert_allclose(H, Hfd, rtol=1e-6, atol=1e-7)
+        v = rng.normal(size=3)
+        np.testing.assert_allclose(s2sgrad.hvp(f)((x, W, n), v), H @ v, rtol=1e-9, atol=1e-12)
+        out, t = s2sgrad.jvp(f)((x, W, n), (v,))
+        np.testing.assert_allclose(out, f(x.copy(), W.copy(), n), rtol=1e-12)
+        np.testing.assert_allclose(t, g(x, W, n) @ v, rtol=1e-9, atol=1e-12)
+
+
+def test_numpy_int_trip_count_limits_refuse_with_the_line():
+    x, W = np.ones(3) * 0.3, np.eye(3)
+    # past the unrolling limit
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change") as err:
+        s2sgrad.grad(argument_flipped)(x, W, np.int64(300))
+    assert "test_trust13_fixes.py:" in str(err.value)
+    # past MAX_STATIC_VALUES distinct values of one argument (as a Python int)
+    g = s2sgrad.grad(argument_transposed)
+    limit = type(g).MAX_STATIC_VALUES
+    for k in range(limit):
+        np.testing.assert_allclose(g(x, W, np.int64(k)), _fd(argument_transposed,
+                                                                (x, W, np.int64(k)), 0),
+                                   rtol=1e-6, atol=1e-8)
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change"):
+        g(x, W, np.int64(limit))
+    # the earlier values still run their versions
+    np.testing.assert_allclose(g(x, W, np.int64(3)), _fd(argument_transposed,
+                                                          (x, W, np.int64(3)), 0),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_numpy_int_trip_count_exported():
+    import types
+    x, W = np.ones(3) * 0.3, np.eye(3) + 0.1
+    src = s2sgrad.export(s2sgrad.grad(argument_transposed), example_args=(x, W, np.int64(3)))
+    m = types.ModuleType("trust13_exported")
+    exec(compile(src, "trust13_exported", "exec"), m.__dict__)
+    np.testing.assert_allclose(m.argument_transposed_grad(x, W.copy(), np.int64(3)),
+                               _fd(argument_transposed, (x, W, np.int64(3)), 0),
+                               rtol=1e-6, atol=1e-8)
+    with pytest.raises(TypeError, match="export again"):
+        m.argument_transposed_grad(x, W.copy(), np.int64(2))
