@@ -129,3 +129,71 @@ def test_numpy_int_trip_count_exported():
                                rtol=1e-6, atol=1e-8)
     with pytest.raises(TypeError, match="export again"):
         m.argument_transposed_grad(x, W.copy(), np.int64(2))
+
+
+# ---------------------------------------------------------------- unrolled loops with a data-dependent exit
+# A loop unrolled after an alias refusal (a view of W rebound and written
+# through) whose break or return depends on data: each step after the first
+# was lowered under `if not <left the loop>:` with the flag still a Var in
+# the branch, so its body went under a second if of the same flag, whose
+# join made the carry "W's view or the other view": the next step's write
+# was refused on 7ed9f94 (for every trip count >= 2).  In the branch the
+# flag is False; the next step is now lowered as straight code.
+
+def break_on_data(x, W, n):
+    A = W
+    for t in range(n):
+        A = A.T
+        A[0] *= 1.0 + x
+        if np.sum(A) > 3.0:
+            break
+    return np.sum(A * W) + np.sum(W[1] ** 2)
+
+
+def break_before_write(x, W, n):
+    A = W
+    s = 0.0
+    for t in range(n):
+        A = A[::-1]
+        if np.sum(A[0]) > 0.5:
+            break
+        A[0] += x * 0.5
+        s = s + np.sum(A * A)
+    return s + np.sum(A * np.sin(W)) + np.sum(A[0] * x)
+
+
+def continue_on_data(x, W, n):
+    A = W
+    for t in range(n):
+        A = A.T
+        if np.sum(A[1]) < 0.0:
+            continue
+        A[1] *= 1.0 + x
+    return np.sum(A * W) + np.sum(W[0] * x)
+
+
+def return_on_data(x, W, n):
+    A = W
+    for t in range(n):
+        A = A.T
+        A[0] *= 1.0 + 0.3 * x
+        if np.sum(A) > 2.0:
+            return np.sum(A * W) * 2.0
+    return np.sum(A * W) + np.sum(W[1] ** 2)
+
+
+@pytest.mark.parametrize("f", [break_on_data, break_before_write, continue_on_data,
+                               return_on_data])
+def test_unrolled_loop_with_a_data_dependent_exit(f):
+    rng = np.random.default_rng(15)
+    for i in range(12):
+        x = rng.normal(size=3) * 0.6
+        W = rng.normal(size=(3, 3)) * 0.6
+        n = (0, 1, 2, 3, 4, np.int64(3))[i % 6]
+        if i % 4 == 3:
+            W = np.asfortranarray(W)
+        _check(f, (x, W, n), rtol=1e-5, atol=1e-7)
+    # points that leave the loop early and late
+    x, W = np.array([0.9, 0.8, 0.7]), np.full((3, 3), 0.4)
+    _check(f, (x, W, 4), rtol=1e-5, atol=1e-7)
+    _check(f, (-x, -W, 4), rtol=1e-5, atol=1e-7)

@@ -690,12 +690,25 @@ class ControlFlowMixin:
             self.bind(s.target, self.env.pop(keys[k]))
             self.lower_body(stmts)
             self.env.pop("$cont", None)
-            flag = self.env.get("$brk", Const(False))
+            # left the loop: a break or a return (Const(True), a Var, or Const(False))
+            flag = self.pending_flag()
             if isinstance(flag, Const) and flag.value:
                 return
             if isinstance(flag, Var):
                 pred = self.apply(P.get("logical_not"), [flag], {}, s)
-                self.lower_if(pred, lambda: run(k + 1), lambda: None, s)
+                known = [f for f in ("$brk", "$ret") if isinstance(self.env.get(f), Var)]
+
+                def next_step():
+                    # on this side the loop did not break nor return: the
+                    # next step is lowered as straight code (with the flag a
+                    # Var its body went under another if, whose join left
+                    # the carries one branch's view or the other's: refused
+                    # writes)
+                    for f in known:
+                        self.env[f] = Const(False)
+                    run(k + 1)
+
+                self.lower_if(pred, next_step, lambda: None, s)
                 return
             run(k + 1)
 
