@@ -197,3 +197,90 @@ def test_unrolled_loop_with_a_data_dependent_exit(f):
     x, W = np.array([0.9, 0.8, 0.7]), np.full((3, 3), 0.4)
     _check(f, (x, W, 4), rtol=1e-5, atol=1e-7)
     _check(f, (-x, -W, 4), rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- closures returned from helpers
+# A nested function returned from a helper reads the helper's names when it
+# is called (rd = mk(W[2]); W[2] *= 1.5; rd() sees the write).  The helper's
+# inlined scope had returned, so writes no longer reached its names: the
+# closure read the array as it was when it was made.  On 7ed9f94 (found by
+# tests/trust13_harness.py, cells family, seed 8): 0.44 for NumPy's 0.66.
+
+def closure_of_a_row(x, W):
+    def mk(a):
+        def read():
+            return np.sum(a * x)
+        return read
+    rd = mk(W[2])
+    W[2] *= 1.5
+    return rd() + np.sum(np.sin(W) * W)
+
+
+def lambda_of_the_argument(x, W):
+    def mk(a):
+        return lambda: np.sum(a * a * x)
+    rd = mk(W)
+    W[2] *= 1.5 + x
+    return rd() + np.sum(W[1] * x)
+
+
+def closure_of_a_local(x, W):
+    def mk(a):
+        def read():
+            return np.sum(a * x)
+        return read
+    V = np.tanh(W)
+    rd = mk(V[::-1])
+    V[2] = x
+    r1 = rd()
+    V *= 2.0
+    return r1 + rd() + np.sum(V)
+
+
+def closure_called_in_a_loop(x, W):
+    def mk(a):
+        return lambda: np.sum(a * x)
+    rd = mk(W.T[1])
+    s = 0.0
+    for t in range(3):
+        W[:, 1] *= 1.1 + 0.1 * x
+        s = s + rd()
+    return s + np.sum(np.cos(W))
+
+
+def closure_two_levels(x, W):
+    def outer(a):
+        def mid():
+            def inner():
+                return np.sum(a * x)
+            return inner
+        return mid()
+    rd = outer(W.T[0])
+    W[:, 0] -= x
+    return rd() + np.sum(W ** 2)
+
+
+@pytest.mark.parametrize("f", [closure_of_a_row, lambda_of_the_argument, closure_of_a_local,
+                               closure_called_in_a_loop, closure_two_levels])
+def test_closure_sees_later_writes(f):
+    rng = np.random.default_rng(16)
+    for k in range(3):
+        x, W = rng.normal(size=3) * 0.5, rng.normal(size=(3, 3)) * 0.5
+        _check(f, (x, np.asfortranarray(W) if k == 2 else W))
+
+
+def default_of_a_row(x, W):
+    def mk(a):
+        return lambda v=a: np.sum(v * x)
+    rd = mk(W[0])
+    W[0] *= 3.0
+    return rd() + np.sum(W)
+
+
+def test_write_into_the_array_of_a_default_refused():
+    # (the default is W[0], kept where the lambda was made: 7ed9f94 read it
+    # as it was then, 0.52 for NumPy's 0.91 at this point)
+    x, W = np.array([0.3, -0.2, 0.5]), np.arange(9.0).reshape(3, 3) * 0.1 + 0.1
+    with pytest.raises(s2sgrad.S2SGradError, match="default value") as err:
+        s2sgrad.value_and_grad(default_of_a_row)(x, W)
+    assert "test_trust13_fixes.py:" in str(err.value)
