@@ -135,6 +135,21 @@ _OUTVIEWS = [
     "np.prod(W, axis=1, out=x)",
     "np.clip(W, -0.3, 0.3, out=W)",
     "np.divide(W, 2.0, out=W, where=W > 0)",
+    "np.sum(W, axis=1, keepdims=True, out=W[:, :1])",
+    "W[..., None][1, :, 0] = x",
+    "W[None, ::-1][0, 0] += x",
+    "x[...] = x[::-1] * W[1]",
+    "W[:, [2, 0]] = W[:, [0, 2]]",
+    "W[[0, 2]] = W[[2, 0]] * 0.5",
+    "W.flat[[0, 4, 8]] = x",
+    "np.put(W, [1, 1, 5], x, mode='clip')",
+    "np.add(W, W.T, out=W)",
+    "np.cumprod(W[0], out=W[1])",
+    "np.exp(W.ravel()[::2] * 0.1, out=W.ravel()[1::2][:4].copy())\ns = s + np.sum(W)",
+    "v = W.diagonal()\ns = s + np.sum(v * x)\nW[1, 1] = 2.0\ns = s + np.sum(v)",
+    "np.fill_diagonal(W, x)",
+    "W[1:, 1:] = W[:-1, :-1]",
+    "x[1:] = x[:-1]",
 ]
 
 _CELLS = [
@@ -156,6 +171,18 @@ _CELLS = [
     "ps = [x, W[0]]\nfor p in ps:\n    p *= 1.1\ns = s + np.sum(ps[0] * ps[1])",
     "def upd(M, v):\n    M[...] = M * 0.5 + np.outer(v, v)\n    return M\nR = upd(W, x)\nR[0] += 1.0",
     "bx = Box(W, x)\nbx.a = bx.a.T\nbx.a[0] *= 2.0\ns = s + np.sum(bx.a * W)",
+    "def mk(a):\n    return [lambda: np.sum(a[0] * x), lambda: np.sum(a[1] ** 2)]\n"
+    "fs = mk(W[::-1])\nW[2] += x\ns = s + fs[0]() + fs[1]()",
+    "def pair(a):\n    def get():\n        return a\n    def put(v):\n        a[...] = v\n"
+    "    return get, put\ngt, pt = pair(W[1])\npt(x * 2.0)\ns = s + np.sum(gt() * x)\n"
+    "W[1] *= 0.5\ns = s + np.sum(gt())",
+    "def mk(a):\n    return lambda v: np.sum(a * v)\nrd = mk(W.T)\nW[0] = x\n"
+    "s = s + rd(W)",
+    "cache = {}\ndef get(k):\n    if k not in cache:\n        cache[k] = W[k]\n"
+    "    return cache[k]\nget(0)[1] = x[0]\nW[0] *= 2.0\ns = s + np.sum(get(0) * x)",
+    "def acc(v, out):\n    out += v\n    return out\nr = acc(x, W[2])\nr *= 0.5",
+    "st = [W[0] * 1.0]\ndef push():\n    st.append(st[-1] * x)\npush()\npush()\n"
+    "s = s + np.sum(st[-1])",
 ]
 
 _DTYPES = [
