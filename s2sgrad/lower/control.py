@@ -189,6 +189,51 @@ class ControlFlowMixin:
         for lw, m in zip(callers, merged_c):
             lw.env.clear()
             lw.env.update(m)
+        self.branch_choices(pred, outs, results)
+
+    def branch_choices(self, pred, outs, results):
+        """After a branch: an output that is on each side another chain of
+        views (basic indexing with constant indices, transposes) of one array
+        a name still holds (``A = W[0] if c else W.T[1]``) is a view of that
+        array chosen at run time (:class:`~s2sgrad.alias.Choice`): a write
+        through it reaches the array through the side taken, where it was
+        refused as a write into one array or another."""
+        from ..alias import Choice, Index, Permute
+        model = self.top.alias
+        unknown = model.unknown
+        bound = {id(a) for env in self.envs() for v in env.values() for a in _atoms_in(v)}
+        for o, a0, a1 in zip(outs, results[0], results[1]):
+            if o in model.view_of or not (isinstance(a0, Var) and isinstance(a1, Var)) or \
+                    a0 is a1 or self.from_list_item(a0) or self.from_list_item(a1):
+                continue
+            chains, roots, checks = [], [], []
+            for a in (a0, a1):
+                chain, cur, check = [], a, []
+                while cur in model.view_of and len(chain) < 16:
+                    base, view = model.view_of[cur]
+                    if view.shares is not None or not isinstance(view, (Index, Permute)) or (
+                            isinstance(view, Index) and
+                            not all(isinstance(p_, Const) for p_ in view.parts)):
+                        chain = None
+                        break
+                    if isinstance(view, Index) and view.ints_only() and \
+                            not model.known_array(cur):
+                        check.append(len(chain))
+                    chain.append(view)
+                    cur = base
+                if chain is None:
+                    break
+                chains.append(chain[::-1])      # (empty: the array itself)
+                checks.append({len(chain) - 1 - i for i in check})
+                roots.append(cur)
+            if len(chains) != 2 or roots[0] is not roots[1] or id(roots[0]) not in bound:
+                continue
+            # (the two sides' views are held by nothing else: no list, no
+            # other name made on one side only)
+            if any(b is not o for a in (a0, a1) for b in unknown.get(a, ())):
+                continue
+            model.forget_unknown(o, [a0, a1, roots[0]])
+            model.add_view(o, roots[0], Choice(pred, chains, checks))
 
     def branch_views(self, outs, results):
         """After a branch: an output that is on each side a view of the array
