@@ -200,11 +200,15 @@ class ControlFlowMixin:
         refused as a write into one array or another."""
         from ..alias import Choice, Index, Permute
         model = self.top.alias
+        cands = [(o, a0, a1) for o, a0, a1 in zip(outs, results[0], results[1])
+                 if isinstance(a0, Var) and isinstance(a1, Var) and a0 is not a1 and
+                 (a0 in model.view_of or a1 in model.view_of) and o not in model.view_of]
+        if not cands:
+            return              # (the common case, without the walks below)
         unknown = model.unknown
         bound = {id(a) for env in self.envs() for v in env.values() for a in _atoms_in(v)}
-        for o, a0, a1 in zip(outs, results[0], results[1]):
-            if o in model.view_of or not (isinstance(a0, Var) and isinstance(a1, Var)) or \
-                    a0 is a1 or self.from_list_item(a0) or self.from_list_item(a1):
+        for o, a0, a1 in cands:
+            if self.from_list_item(a0) or self.from_list_item(a1):
                 continue
             chains, roots, checks = [], [], []
             for a in (a0, a1):
