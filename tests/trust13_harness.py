@@ -89,6 +89,14 @@ _DATAFLOW = [
     "c = 0.0\nfor i in range(3):\n    if float(x[i]) > c:\n        c = float(x[i])\n"
     "W[1, 1] = W[1, 1] + c\ns = s + c",
     "sgn = 1.0 if np.sum(W) > 0 else -1.0\nW *= sgn\ns = s + sgn * np.sum(x * x)",
+    "A = W[::-1] if x[1] > 0 else W[:, ::-1]\nnp.multiply(A, 1.1, out=A)",
+    "A = W.T if float(np.sum(x)) > 0 else W\nB = A[1:]\nB[0] += x\ns = s + np.sum(A * A)",
+    "A = W[0] if x[0] > 0 else W[2]\nu = A.reshape(3, 1)\nu[1] = 2.0 * x[1]",
+    "A = W if x[0] > 0 else W[::-1]\nfor t in range(2):\n    A[t] *= 0.5 + x",
+    "A = W[1] if x[0] > 0 else W.T[1]\nW[1, 1] = 3.0 * x[2]\ns = s + np.sum(A * x)",
+    "if x[0] > 0:\n    A = W[0]\n    B = W[1]\nelse:\n    A = W[1]\n    B = W[0]\nA += x\nB *= 2.0",
+    "A = W[0] if x[0] > 0 else W[0, ::-1]\nA[:] = np.sort(A)",
+    "A = W[2] if x[2] > 0 else W[:, 2]\nA[...] = np.cumsum(A * x)\ns = s + np.sum(A)",
 ]
 
 _RETURN = "return s + np.sum(np.sin(W) * W) + np.sum(x ** 2 * np.cos(x)) + np.sum(W @ x) * 0.3"
