@@ -194,6 +194,96 @@ class ReadOnly(View):
         return ("readonly", self.what)
 
 
+class Choice(View):
+    """One of two chains of views of the same array, chosen at run time by
+    ``pred`` (``A = W[0] if c else W.T[1]``, made by a branch): read and
+    written through the chain of the side taken (a ``cond`` whose branches
+    hold each chain's reads or functional writes).  ``chains``: two lists of
+    :class:`Index` (constant parts) and :class:`Permute` steps, outermost
+    first."""
+    __slots__ = ("pred", "chains", "checks")
+
+    def __init__(self, pred, chains, checks):
+        self.pred = pred
+        self.chains = chains
+        # per chain, the steps (a[0]) that are a view of a row only when
+        # their base has more dimensions (else a scalar, a copy)
+        self.checks = checks
+
+    @staticmethod
+    def _select(em, pred, a, b):
+        from .ir import Block
+        out = Var(getattr(a, "hint", ""), shape=P.shape_of(a) if P.shape_of(a) is P.shape_of(b)
+                  else P.fresh_shape())
+        em.block.eqns.append(Eqn(P.get("cond"), (pred,), {}, (out,),
+                                 {"then": Block([], [], [a]), "else": Block([], [], [b])},
+                                 getattr(em, "loc", None)))
+        return out
+
+    def _arrays(self, em, base, k):
+        """Whether the checked steps of chain ``k`` are views (a Var), or None."""
+        flag = None
+        cur = base
+        for i, view in enumerate(self.chains[k]):
+            cur = view.read(em, cur, None)
+            if i in self.checks[k]:
+                f = em.call(P.get("is_array"), cur)
+                flag = f if flag is None else em.call(P.get("logical_and"), flag, f)
+        return flag
+
+    def _cond(self, em, fns):
+        from .ir import Block
+        saved = em.block
+        blocks, results = [], []
+        try:
+            for fn in fns:
+                em.block = Block()
+                results.append(fn())
+                blocks.append(em.block)
+        finally:
+            em.block = saved
+        s0, s1 = (P.shape_of(r) for r in results)
+        out = Var(getattr(results[0], "hint", ""), shape=s0 if s0 is s1 else P.fresh_shape())
+        em.block.eqns.append(Eqn(P.get("cond"), (self.pred,), {}, (out,),
+                                 {"then": Block(blocks[0].eqns, [], [results[0]]),
+                                  "else": Block(blocks[1].eqns, [], [results[1]])},
+                                 getattr(em, "loc", None)))
+        return out
+
+    @staticmethod
+    def _read(em, base, chain):
+        for view in chain:
+            base = view.read(em, base, None)
+        return base
+
+    @staticmethod
+    def _write(em, base, chain, value):
+        bases = [base]
+        for view in chain[:-1]:
+            bases.append(view.read(em, bases[-1], None))
+        for view, b in zip(reversed(chain), reversed(bases)):
+            value = view.write(em, b, value)
+        return value
+
+    def read(self, em, base, old_view):
+        def side(k):
+            new = self._read(em, base, self.chains[k])
+            flag = self._arrays(em, base, k) if self.checks[k] else None
+            # (a scalar copy, a[0] of a 1-d a, keeps its value)
+            return new if flag is None else self._select(em, flag, new, old_view)
+        return self._cond(em, [lambda k=k: side(k) for k in (0, 1)])
+
+    def write(self, em, base, value):
+        def side(k):
+            new = self._write(em, base, self.chains[k], value)
+            flag = self._arrays(em, base, k) if self.checks[k] else None
+            return new if flag is None else self._select(em, flag, new, base)
+        return self._cond(em, [lambda k=k: side(k) for k in (0, 1)])
+
+    def key(self):
+        return ("choice", id(self))
+
+
 def _const_ndim(shape):
     if isinstance(shape, Const):
         v = shape.value
@@ -315,6 +405,15 @@ class AliasModel:
             return
         self._unknown.setdefault(a, []).append(b)
         self._unknown.setdefault(b, []).append(a)
+
+    def forget_unknown(self, a, others):
+        """``a`` and each of ``others`` no longer share memory in a way not
+        known at compile time (their relation was found: a :class:`Choice`)."""
+        unknown = self.unknown
+        for b in others:
+            for x, y in ((a, b), (b, a)):
+                if x in unknown:
+                    unknown[x] = [z for z in unknown[x] if z is not y]
 
     def inherit_unknown(self, new, old):
         """``new`` (a new version of a list) holds what ``old`` held (at

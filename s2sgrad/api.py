@@ -433,6 +433,15 @@ class StaticArg:
         return f"StaticArg({self.value!r})"
 
 
+def _may_be_static(value):
+    """A value passed as data that compiling may ask to have as a constant
+    (``NeedsStatic``): a Python float or str (``ord=p``, a mode), or a NumPy
+    integer scalar (``range(n)`` of a loop that must be unrolled, see
+    ``lower.control``); keyed by its type and value (:class:`StaticArg`)."""
+    return type(value) in (float, str) or (isinstance(value, np.integer) and
+                                           type(value).__module__ == "numpy")
+
+
 class InputError(S2SGradError, TypeError):
     """An argument cannot be differentiated (integer, boolean, complex, object)."""
 
@@ -1171,6 +1180,9 @@ class _FastCall:
             return f"_s2s_type({n}) is _s2s_{tx.__name__}"
         if isinstance(x, np.generic) and (not data or isinstance(x, np.inexact)):
             ns[f"_s2s_k{j}"] = tx
+            if static:          # a NumPy int compiled as a constant (_may_be_static)
+                ns[f"_s2s_v{j}"] = x
+                return f"_s2s_type({n}) is _s2s_k{j} and {n} == _s2s_v{j}"
             return f"_s2s_type({n}) is _s2s_k{j}"
         if data:
             return None
@@ -1879,7 +1891,7 @@ class _Transformed:
                 # a dataclass / registered pytree object is flattened even when not
                 # differentiated (its attributes are read while compiling)
                 specs[name] = ("tree", pytree.flatten(value)[1])
-            elif i not in trees and name in statics and type(value) in (float, str) and \
+            elif i not in trees and name in statics and _may_be_static(value) and \
                     self._static_ok(name, value):
                 # a float or str a rule needs as a constant (ord=p): static,
                 # keyed by its value (learnt at the first compilation)
@@ -2071,7 +2083,7 @@ class _Transformed:
                 return False
             value = param.default
         arg_specs = _argument_specs(specs)
-        if type(value) not in (float, str) or arg_specs.get(name, ("",))[0] != "leaf" or \
+        if not _may_be_static(value) or arg_specs.get(name, ("",))[0] != "leaf" or \
                 not root._static_ok(name, value):
             return False
         root.__dict__.setdefault("_static_names", set()).add(name)
@@ -2161,7 +2173,7 @@ class _Transformed:
         for p in self._sig.parameters.values():
             if p.default is None:
                 specs[p.name] = ("none", None)
-            elif p.name in statics and type(p.default) in (float, str):
+            elif p.name in statics and _may_be_static(p.default):
                 specs[p.name] = ("static", StaticArg(p.default))
             else:
                 specs[p.name] = ("leaf", None)

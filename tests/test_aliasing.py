@@ -481,6 +481,16 @@ def view_chosen_by_branch(x):
     return np.sum(y ** 2)
 
 
+def view_chosen_from_two_arrays(x):
+    # (one array's view or the other's; views of ONE array chosen by a
+    # branch, view_chosen_by_branch, are exact since trust13)
+    y = x.copy()
+    z = x * 2.0
+    v = y[0:2] if x[0] > 0 else z[2:4]
+    v *= 2.0
+    return np.sum(y ** 2) + np.sum(z)
+
+
 def view_made_in_loop(x):
     y = x.copy()
     for i in range(3):
@@ -516,7 +526,7 @@ def unknown_array_updated_in_loop(x):
     (reshape_in_layout_order, "order='A'"),
     (write_into_broadcast, "read-only view"),
     (views_in_runtime_list, "list built at run time"),
-    (view_chosen_by_branch, "known only at run time"),
+    (view_chosen_from_two_arrays, "known only at run time"),
     (view_made_in_loop, "known only at run time"),
     (array_in_list_then_written, "known only at run time"),
 ], ids=lambda v: getattr(v, "__name__", ""))

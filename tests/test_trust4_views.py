@@ -653,8 +653,7 @@ def test_view_program(f, args):
 
 
 REFUSED = [
-    # which array the write reaches is a run-time fact
-    (view_chosen_by_branch, (X6, 1.0), "may or may not change 'y'"),
+    # (view_chosen_by_branch: exact since trust13, tests/test_trust13_fixes.py)
     (view_in_object, (X6,), "Holder"),
     (real_view_of_real, (X6,), r"np\.real"),
 ]

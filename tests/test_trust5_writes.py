@@ -225,6 +225,15 @@ def branch_view_write(x, c):
     return np.sum(y ** 2)
 
 
+def branch_view_two_arrays_write(x, c):
+    # (branch_view_write, views of one array, is exact since trust13)
+    y = x * 1.0
+    z = x * 2.0
+    v = y[:2] if c > 0 else z[1:3]
+    v[...] = np.sin(v)
+    return np.sum(y ** 2) + np.sum(z)
+
+
 def runtime_list_item_write(x):
     ys = [x * 1.0, x * 2.0]
     i = np.argmax(x[:2])
@@ -236,7 +245,7 @@ def runtime_list_item_write(x):
     (imag_augmented, (X,), r"'z\.imag \+= \.\.\.'.*z = z \+ 1j \* v"),
     (real_assigned, (X,), r"attribute \.real.*z = x \+ 1j \* z\.imag"),
     (shape_assigned, (X,), r"\.shape.*reshape"),
-    (branch_view_write, (X, 1.0), r"may or may not change 'y'.*\.copy\(\)"),
+    (branch_view_two_arrays_write, (X, 1.0), r"may or may not change 'y'.*\.copy\(\)"),
     (runtime_list_item_write, (X,), r"list built at run time.*xs\[i\] = new"),
 ], ids=lambda p: getattr(p, "__name__", None))
 def test_refusal_names_line_and_advice(f, args, match):

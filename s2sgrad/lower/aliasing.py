@@ -338,9 +338,28 @@ class AliasingMixin:
         """The environments whose names may refer to this scope's arrays: this
         one and those of the calls being inlined."""
         lw = self
+        chain = []
         while lw is not None:
+            chain.append(lw)
             yield lw.env
             lw = lw.caller
+        yield from (lw.env for lw in self.closure_scopes(chain))
+
+    def closure_scopes(self, chain):
+        """The scopes of inlined calls, returned from (not in ``chain``), in
+        which a nested function was made: a closure returned from a helper
+        (``def mk(a): return lambda: np.sum(a * x)``) reads its names when it
+        is called, so a write into their arrays must reach them (see
+        :meth:`note_closure_scope`)."""
+        return [lw for lw in self.top.__dict__.get("closure_scope_list", ())
+                if not any(lw is c for c in chain)]
+
+    def note_closure_scope(self):
+        """A nested function was made in this scope (calls.py)."""
+        if self is not self.top:
+            scopes = self.top.__dict__.setdefault("closure_scope_list", [])
+            if not any(lw is self for lw in scopes):
+                scopes.append(self)
 
     def live_atoms(self):
         """The Vars bound to names that may still be read: loaded at or after
@@ -348,6 +367,7 @@ class AliasingMixin:
         read again need not see later writes)."""
         out = set()
         lw = self
+        chain = []
         while lw is not None:
             last = lw.last_loads()
             line = lw.loc.lineno if lw.loc is not None else 0
@@ -358,7 +378,13 @@ class AliasingMixin:
                 if not k.startswith("$") and not in_loop and last.get(k, -1) < line:
                     continue
                 out.update(_atoms_in(v))
+            chain.append(lw)
             lw = lw.caller
+        for lw in self.closure_scopes(chain):
+            # (a closure may be called at any later line)
+            for k, v in lw.env.items():
+                if not k.startswith("$") or k.startswith(LIVE_PREFIX):
+                    out.update(_atoms_in(v))
         return out
 
     def enclosing_loop(self):
@@ -420,7 +446,7 @@ class AliasingMixin:
                              construct="write into a read-only view")
         if isinstance(v, Var) and self.a_default_value(v):
             raise self.error(node, "this writes into the default value of a nested "
-                                   "function's parameter (or a view of it): Python "
+                                   "function's parameter (or memory it shares): Python "
                                    "evaluates it once, where the 'def' runs, so every later "
                                    "call sees the change; pass the array explicitly, or "
                                    "copy it first (c = c.copy())", cls=S2SGradError,
@@ -437,9 +463,10 @@ class AliasingMixin:
         """Whether ``v`` (or an array it is a view of) is the default value
         of a parameter of a nested function that may be called again."""
         from .values import LocalFunction
-        defaults = {id(d) for env in self.envs() for f in env.values()
-                    if isinstance(f, LocalFunction) for d in f.defaults
-                    if isinstance(d, (Var, Seq, DictVal))}
+        made = [d for env in self.envs() for f in env.values()
+                if isinstance(f, LocalFunction) for d in f.defaults
+                if isinstance(d, (Var, Seq, DictVal))]
+        defaults = {id(d) for d in made}
         if not defaults:
             return False
         model, seen = self.top.alias, set()
@@ -449,9 +476,15 @@ class AliasingMixin:
             seen.add(v)
             rec = model.view_of.get(v)
             if rec is None:
-                return False
+                break
             v = rec[0]
-        return False
+        # a write into the array a default is a view of (lambda r=W[0]: ...
+        # then W *= 2): the default sees it too; its value, kept where the
+        # def ran, would not
+        def memory(a):
+            return model.first_version(model.root(model.first_version(a)))
+        written = memory(v)
+        return any(memory(a) is written for d in made for a in _atoms_in(d))
 
     def from_list_item(self, v):
         """Whether ``v`` is an array read out of a list built at run time, or

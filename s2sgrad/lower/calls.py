@@ -1197,6 +1197,7 @@ class CallsMixin:
     def made_function(self, fn):
         """``fn`` (a nested def or lambda), noted for the comprehensions being
         lowered (``expr_ListComp`` gives it their loop variables' scope)."""
+        self.note_closure_scope()
         for owner, made in getattr(self.top, "comp_functions", ()):
             if owner is self:             # (not a function a helper called there makes)
                 made.append(fn)

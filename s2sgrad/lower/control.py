@@ -10,6 +10,7 @@ import ast
 import copy
 import dataclasses
 
+import numpy as np
 
 from .. import schedules
 from ..errors import S2SGradError, UnsupportedSyntaxError
@@ -230,6 +231,55 @@ class ControlFlowMixin:
         for lw, m in zip(callers, merged_c):
             lw.env.clear()
             lw.env.update(m)
+        self.branch_choices(pred, outs, results)
+
+    def branch_choices(self, pred, outs, results):
+        """After a branch: an output that is on each side another chain of
+        views (basic indexing with constant indices, transposes) of one array
+        a name still holds (``A = W[0] if c else W.T[1]``) is a view of that
+        array chosen at run time (:class:`~s2sgrad.alias.Choice`): a write
+        through it reaches the array through the side taken, where it was
+        refused as a write into one array or another."""
+        from ..alias import Choice, Index, Permute
+        model = self.top.alias
+        cands = [(o, a0, a1) for o, a0, a1 in zip(outs, results[0], results[1])
+                 if isinstance(a0, Var) and isinstance(a1, Var) and a0 is not a1 and
+                 (a0 in model.view_of or a1 in model.view_of) and o not in model.view_of]
+        if not cands:
+            return              # (the common case, without the walks below)
+        unknown = model.unknown
+        bound = {id(a) for env in self.envs() for v in env.values() for a in _atoms_in(v)}
+        for o, a0, a1 in cands:
+            if self.from_list_item(a0) or self.from_list_item(a1):
+                continue
+            chains, roots, checks = [], [], []
+            for a in (a0, a1):
+                chain, cur, check = [], a, []
+                while cur in model.view_of and len(chain) < 16:
+                    base, view = model.view_of[cur]
+                    if view.shares is not None or not isinstance(view, (Index, Permute)) or (
+                            isinstance(view, Index) and
+                            not all(isinstance(p_, Const) for p_ in view.parts)):
+                        chain = None
+                        break
+                    if isinstance(view, Index) and view.ints_only() and \
+                            not model.known_array(cur):
+                        check.append(len(chain))
+                    chain.append(view)
+                    cur = base
+                if chain is None:
+                    break
+                chains.append(chain[::-1])      # (empty: the array itself)
+                checks.append({len(chain) - 1 - i for i in check})
+                roots.append(cur)
+            if len(chains) != 2 or roots[0] is not roots[1] or id(roots[0]) not in bound:
+                continue
+            # (the two sides' views are held by nothing else: no list, no
+            # other name made on one side only)
+            if any(b is not o for a in (a0, a1) for b in unknown.get(a, ())):
+                continue
+            model.forget_unknown(o, [a0, a1, roots[0]])
+            model.add_view(o, roots[0], Choice(pred, chains, checks))
 
     def branch_views(self, outs, results):
         """After a branch: an output that is on each side a view of the array
@@ -628,8 +678,13 @@ class ControlFlowMixin:
             self.runtime_loop(s, target, iterable, item_of, None)
         except S2SGradError as exc:
             if schedule is not None or retry is None or \
-                    getattr(exc, "construct", None) not in ALIAS_REFUSALS or \
-                    self.constant_range(it, MAX_UNROLL_RANGE) is None:
+                    getattr(exc, "construct", None) not in ALIAS_REFUSALS:
+                raise
+            if self.constant_range(it, MAX_UNROLL_RANGE) is None:
+                # range(n) with n a NumPy int passed as data: the API may
+                # compile again with n a constant, keyed by its value (as a
+                # Python int is; P.NeedsStatic), where this loop is unrolled
+                self._range_bounds_wanted_static(it)
                 raise
             # A write the alias model cannot follow from one iteration to
             # the next (A = W; for ...: A = A[::-1]; A[0] += x writes into W
@@ -652,13 +707,25 @@ class ControlFlowMixin:
                 getattr(self.static_callee(it.func), "obj", None) is range):
             return None
         bounds = [self.expr(a) for a in it.args]
-        if not all(isinstance(b, Const) and isinstance(b.value, int) for b in bounds):
+        # (a NumPy int made static: range() iterates Python ints for it too)
+        if not all(isinstance(b, Const) and isinstance(b.value, (int, np.integer)) and
+                   not isinstance(b.value, (bool, np.bool_)) for b in bounds):
             return None
-        items = range(*[b.value for b in bounds])
+        items = range(*[int(b.value) for b in bounds])
         if limit is not None and len(items) > limit:
             return None
         return ast.copy_location(ast.Tuple(elts=[ast.Constant(value=k) for k in items],
                                            ctx=ast.Load()), it)
+
+    def _range_bounds_wanted_static(self, it):
+        """Note (``P.needs_static``) the parameters passed as data that are
+        bounds of ``range(...)`` (the builtin) in ``it``."""
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+                it.func.id == "range" and not it.keywords and \
+                getattr(self.static_callee(it.func), "obj", None) is range:
+            for a in it.args:
+                if isinstance(a, ast.Name):
+                    P.needs_static(self.env.get(a.id))
 
     def checkpoint_mark(self, it):
         """``s2sgrad.checkpointed(iterable, snapshots=..., budget=...)``: its
@@ -714,12 +781,25 @@ class ControlFlowMixin:
             self.bind(s.target, self.env.pop(keys[k]))
             self.lower_body(stmts)
             self.env.pop("$cont", None)
-            flag = self.env.get("$brk", Const(False))
+            # left the loop: a break or a return (Const(True), a Var, or Const(False))
+            flag = self.pending_flag()
             if isinstance(flag, Const) and flag.value:
                 return
             if isinstance(flag, Var):
                 pred = self.apply(P.get("logical_not"), [flag], {}, s)
-                self.lower_if(pred, lambda: run(k + 1), lambda: None, s)
+                known = [f for f in ("$brk", "$ret") if isinstance(self.env.get(f), Var)]
+
+                def next_step():
+                    # on this side the loop did not break nor return: the
+                    # next step is lowered as straight code (with the flag a
+                    # Var its body went under another if, whose join left
+                    # the carries one branch's view or the other's: refused
+                    # writes)
+                    for f in known:
+                        self.env[f] = Const(False)
+                    run(k + 1)
+
+                self.lower_if(pred, next_step, lambda: None, s)
                 return
             run(k + 1)
 
