@@ -2117,15 +2117,43 @@ def direct_flags(func: Func, leaves, wrt_leaves):
                        (v in defs and fresh_result(defs[v]))
                        for v in func.results[:len(func.results) - len(wrt_leaves)])
     fresh, scalar = [], []
+    reads = None
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN) if isinstance(r, Var) else UNKNOWN
         e = defs.get(r)
+        if e is not None and e.prim.name == "transpose" and not fresh_result(e):
+            # (perf-rows15) the transpose of new memory nothing else reads
+            # (``K_bar = np.transpose(Q.T @ S)``): its base is the caller's alone
+            if reads is None:
+                reads = _read_counts(func)
+            b = e.args[0] if len(e.args) == 1 else None
+            if isinstance(b, Var) and b in defs and fresh_result(defs[b]) and \
+                    reads.get(b) == 1 and b not in func.results:
+                e = defs[b]
         fresh.append(values_fresh and isinstance(r, Var) and e is not None and fresh_result(e) and
                      type(x) is np.ndarray and type(v) is np.ndarray and
                      v.shape == x.shape and v.dtype == x.dtype)
         scalar.append(type(x) in (float, complex) and isinstance(v, (np.ndarray, np.generic))
                       and v.shape == () and v.dtype == np.result_type(x))
     return fresh, scalar
+
+
+def _read_counts(func: Func) -> dict:
+    """How many times each Var is read (equations' operands, blocks' and the
+    function's results)."""
+    n: dict = {}
+    for e in iter_eqns(func.body):
+        for a in e.atoms():
+            if isinstance(a, Var):
+                n[a] = n.get(a, 0) + 1
+        for b in e.blocks():
+            for a in b.results:
+                if isinstance(a, Var):
+                    n[a] = n.get(a, 0) + 1
+    for a in func.results:
+        if isinstance(a, Var):
+            n[a] = n.get(a, 0) + 1
+    return n
 
 
 # ---------------------------------------------------------------- accumulation
