@@ -1709,6 +1709,10 @@ class _Rewriter:
             # len(x), x.shape[0], 1 / n, np.result_type(x) (as np.float64)
             self.subst[e.outs[0]] = Const(out.type if isinstance(out, np.dtype) else out)
             return []
+        if name == "index_add" and len(e.args) == 2 and not e.kwargs:
+            done = self.index_add_newaxes(e, out)
+            if done is not None:
+                return done
         if name not in _REWRITTEN and name not in _COLUMN_LIMIT:
             return None         # (none of the rewrites below is of this operation)
         if name == "batch_helper" and "index" not in e.params:
@@ -1960,6 +1964,36 @@ class _Rewriter:
         if eqns is not None:
             self.lazy[e.outs[0]] = holder["base"]
         return eqns
+
+    def index_add_newaxes(self, e, out):
+        """(perf-rows15) ``index_add(g, x, np.s_[:, None])``, the adjoint of
+        ``x[:, None]`` (an index of full slices and new axes only), with g
+        exactly the shape ``x[idx]`` has and out's dtype: zeros of x's shape
+        with every element assigned from g -- g's own numbers, reshaped
+        (``g.reshape(x.shape)``: the same bits, no zeros, no assignment)."""
+        idx = e.params.get("index", ())
+        idx = (None,) if idx is None else idx
+        g, x = e.args
+        if type(idx) is not tuple or None not in idx or \
+                any(t is not None and not (type(t) is slice and t == slice(None)) for t in idx):
+            return None
+        gv = self.val(g)
+        if type(gv) is not np.ndarray or type(out) is not np.ndarray or \
+                gv.dtype != out.dtype or any(a in self.foreign for a in (g, x)):
+            return None
+        dims, k, shape = out.shape, 0, []
+        for t in idx:
+            if t is None:
+                shape.append(1)
+            elif k < len(dims):
+                shape.append(dims[k])
+                k += 1
+            else:
+                return None
+        if tuple(shape) + dims[k:] != gv.shape:
+            return None
+        return self.emit(e, lambda em: em.call("reshape", g, out.shape,
+                                              _params={"spelling": ("method", "reshape")}))
 
     def matmul_vjp(self, e, out):
         g, a, b = e.args

@@ -376,3 +376,59 @@ def test_bench_new_rows_agree_with_s2sgrad():
         for ai, r in zip(wrt, b._as_numpy_tuple(_twice(g, *fargs, **fkw))):
             if isinstance(fargs[ai], float):
                 assert r.shape == ()
+
+
+# ------------------------------------------------------------ x[:, None]'s adjoint
+
+NEWAXES = {
+    "col": ("def f(z, t):\n    lse = np.log(np.sum(np.exp(z), axis=1))\n"
+            "    return np.sum((z - lse[:, None]) * t)\n", (6, 3)),
+    "row": ("def f(z, t):\n    m = np.mean(z, axis=0)\n"
+            "    return np.sum(np.sin(z - m[None, :]) * t) + np.sum(m[None] * m[None])\n", (6, 3)),
+    "mid": ("def f(z, t):\n    s = np.sum(z, axis=1)\n"
+            "    return np.sum(np.tanh(s[:, None, :] * t[:, :1, None]))\n", (4, 3, 5)),
+    "twice": ("def f(z, t):\n    s = np.sum(z * z, axis=1)\n"
+              "    return np.sum(s[:, None] * t) + np.sum(s[:, None] ** 3)\n", (6, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEWAXES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_newaxis_adjoint_is_a_reshape(case, dtype):
+    src, shape = NEWAXES[case]
+    f = _fresh(src, "f")
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal(shape).astype(dtype)
+    t = rng.standard_normal(shape[:2]).astype(dtype)
+    vg = s2sgrad.value_and_grad(f)
+    vg(z, t)
+    val, gz = vg(z, t)
+    assert val == f(z, t) and gz.dtype == dtype and gz.shape == z.shape
+    g = s2sgrad.grad(f)
+    _twice(g, z, t)
+    assert "index_add" not in g.source, g.source
+    tol = dict(rtol=1e-6, atol=1e-8) if dtype == np.float64 else dict(rtol=3e-3, atol=3e-3)
+    np.testing.assert_allclose(gz, _fd(f, (z.astype(np.float64), t.astype(np.float64)), 0),
+                               **tol)
+    np.testing.assert_allclose(gz, _general(f, (z, t)), rtol=1e-5 if dtype == np.float32
+                               else 1e-12, atol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+def test_newaxis_adjoint_keeps_bits_at_edges(monkeypatch):
+    """g.reshape(x.shape) for index_add(g, x, [:, None]): the same bits as
+    the zeros-and-assignment it replaces, at -0.0, NaN, inf, subnormals."""
+    from s2sgrad import specialize
+    f = _fresh("def f(s, t):\n    return np.sum(s[:, None] * t)\n", "f")
+    edge = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, -1e-310, 1.5])
+    s = np.linspace(-1, 1, 8)
+    for t in (edge[:, None], -edge[:, None], edge[::-1, None].copy()):
+        g = s2sgrad.grad(f)
+        got = _twice(g, s, t)
+        assert "index_add" not in g.source
+        monkeypatch.setattr(specialize._Rewriter, "index_add_newaxes", lambda self, e, out: None)
+        g2 = s2sgrad.grad(_fresh("def f(s, t):\n    return np.sum(s[:, None] * t)\n", "f"))
+        ref = _twice(g2, s, t)
+        monkeypatch.undo()
+        assert "index_add" in g2.source
+        assert got.dtype == ref.dtype
+        assert np.array_equal(got.view(np.int64), ref.view(np.int64))
