@@ -613,6 +613,277 @@ def make_gmm(n, d, k, rng):
     return (mu, log_s, logits, X), (0, 1, 2)
 
 
+# --- 5. (perf-rows15) workloads users write that the rows above do not cover.
+# Each loss is spelled as NumPy users spell it; scalars are Python floats or
+# keywords; every hand gradient is checked against central differences by
+# ``--self-test``.
+
+def logsoftmax_nll_loss(W, b, X, labels):
+    """Softmax regression by log-softmax: lse from a max-shifted logsumexp,
+    log-probabilities ``z - lse[:, None]``, mean NLL of integer labels."""
+    z = X @ W + b
+    m = np.max(z, axis=1)
+    lse = m + np.log(np.sum(np.exp(z - m[:, None]), axis=1))
+    logp = z - lse[:, None]
+    return -np.mean(logp[np.arange(X.shape[0]), labels])
+
+
+def logsoftmax_nll_hand(W, b, X, labels):
+    n = X.shape[0]
+    P = X @ W
+    P += b
+    P -= P.max(axis=1, keepdims=True)
+    np.exp(P, out=P)
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(n), labels] -= 1.0
+    P *= 1.0 / n
+    return X.T @ P, P.sum(axis=0)
+
+
+def make_logsoftmax_nll(n, d, k, rng):
+    X = rng.standard_normal((n, d))
+    labels = rng.integers(0, k, n)
+    W = 0.1 * rng.standard_normal((d, k))
+    b = 0.1 * rng.standard_normal(k)
+    return (W, b, X, labels), (0, 1)
+
+
+def layernorm_loss(X, gamma, beta, T, eps=1e-5):
+    """Layer norm of the rows of X (eps a keyword float), half squared error."""
+    mu = X.mean(axis=1, keepdims=True)
+    xc = X - mu
+    var = np.mean(xc ** 2, axis=1, keepdims=True)
+    Y = xc / np.sqrt(var + eps) * gamma + beta
+    return 0.5 * np.sum((Y - T) ** 2)
+
+
+def layernorm_hand(X, gamma, beta, T, eps=1e-5):
+    Xc = X - X.mean(axis=1, keepdims=True)
+    var = np.mean(Xc * Xc, axis=1, keepdims=True)
+    rstd = 1.0 / np.sqrt(var + eps)
+    Xh = Xc * rstd
+    dY = Xh * gamma
+    dY += beta
+    dY -= T
+    dgamma = np.sum(dY * Xh, axis=0)
+    dbeta = dY.sum(axis=0)
+    dXh = dY
+    dXh *= gamma
+    dX = dXh - dXh.mean(axis=1, keepdims=True)
+    dX -= Xh * np.mean(dXh * Xh, axis=1, keepdims=True)
+    dX *= rstd
+    return dX, dgamma, dbeta
+
+
+def make_layernorm(n, d, rng):
+    X = rng.standard_normal((n, d))
+    gamma = 1.0 + 0.1 * rng.standard_normal(d)
+    beta = 0.1 * rng.standard_normal(d)
+    T = rng.standard_normal((n, d))
+    return (X, gamma, beta, T), {"eps": 1e-5}, (0, 1, 2)
+
+
+def mlp_fbias_loss(W1, b1, W2, b2, X, Y):
+    """The tanh MLP with scalar biases passed as Python floats (and
+    differentiated: their gradients are numbers)."""
+    H = np.tanh(X @ W1 + b1)
+    R = H @ W2 + b2 - Y
+    return 0.5 * np.mean(np.sum(R * R, axis=1))
+
+
+def mlp_fbias_hand(W1, b1, W2, b2, X, Y):
+    dW1, db1, dW2, db2 = mlp_hand(W1, b1, W2, b2, X, Y)
+    return dW1, db1.sum(), dW2, db2.sum()
+
+
+def make_mlp_fbias(n, d, h, k, rng):
+    (W1, _, W2, _, X, Y), wrt = make_mlp(n, d, h, k, rng)
+    return (W1, 0.1, W2, -0.2, X, Y), wrt
+
+
+def _softmax_rows(S):
+    e = np.exp(S - np.max(S, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def attention_loss(Q, K, V, T):
+    """One attention head, softmax(Q K^T / sqrt(d)) V, through a softmax
+    helper; half squared error against T."""
+    A = _softmax_rows(Q @ K.T / np.sqrt(Q.shape[1]))
+    return 0.5 * np.sum((A @ V - T) ** 2)
+
+
+def attention_hand(Q, K, V, T):
+    scale = 1.0 / np.sqrt(Q.shape[1])
+    A = Q @ K.T
+    A *= scale
+    A -= A.max(axis=1, keepdims=True)
+    np.exp(A, out=A)
+    A /= A.sum(axis=1, keepdims=True)
+    dO = A @ V
+    dO -= T
+    dV = A.T @ dO
+    dS = dO @ V.T
+    dS -= np.sum(dS * A, axis=1, keepdims=True)
+    dS *= A
+    dS *= scale
+    return dS @ K, dS.T @ Q, dV
+
+
+def make_attention(n, d, rng):
+    Q, K, V, T = (rng.standard_normal((n, d)) for _ in range(4))
+    return (Q, K, V, T), (0, 1, 2)
+
+
+def poisson_glm_loss(w, b, X, y):
+    """Poisson regression (log link): mean of exp(eta) - y eta, b a Python float."""
+    eta = X @ w + b
+    return np.mean(np.exp(eta) - y * eta)
+
+
+def poisson_glm_hand(w, b, X, y):
+    r = X @ w
+    r += b
+    np.exp(r, out=r)
+    r -= y
+    r *= 1.0 / len(y)
+    return X.T @ r, r.sum()
+
+
+def make_poisson(n, d, rng):
+    X = rng.standard_normal((n, d)) / np.sqrt(d)
+    y = rng.poisson(np.exp(X @ (0.3 * rng.standard_normal(d)))).astype(float)
+    w = 0.1 * rng.standard_normal(d)
+    return (w, 0.1, X, y), (0, 1)
+
+
+def elastic_loss(w, X, y, lam=0.1, alpha=0.01):
+    """Least squares with an L2 and an L1 (np.abs) penalty, weights by keyword."""
+    r = X @ w - y
+    return np.mean(r ** 2) + lam * np.sum(w ** 2) + alpha * np.sum(np.abs(w))
+
+
+def elastic_hand(w, X, y, lam=0.1, alpha=0.01):
+    r = X @ w
+    r -= y
+    g = X.T @ r
+    g *= 2.0 / len(y)
+    g += (2.0 * lam) * w
+    g += alpha * np.sign(w)
+    return g
+
+
+def make_elastic(n, d, rng):
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+    w = 0.1 * rng.standard_normal(d)
+    return (w, X, y), {"lam": 0.1, "alpha": 0.01}, (0,)
+
+
+def huber_loss(w, X, y, delta=1.0):
+    """Huber regression loss by np.where, delta a keyword float."""
+    r = X @ w - y
+    a = np.abs(r)
+    return np.mean(np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+
+
+def huber_hand(w, X, y, delta=1.0):
+    r = X @ w
+    r -= y
+    np.clip(r, -delta, delta, out=r)
+    g = X.T @ r
+    g *= 1.0 / len(y)
+    return g
+
+
+def make_huber(n, d, rng):
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + rng.standard_cauchy(n)
+    w = 0.1 * rng.standard_normal(d)
+    return (w, X, y), {"delta": 1.0}, (0,)
+
+
+def conv1d_loss(k, x, y):
+    """A 1-D convolution by np.convolve ('valid'), half squared error."""
+    out = np.convolve(x, k, mode="valid")
+    return 0.5 * np.sum((out - y) ** 2)
+
+
+def conv1d_hand(k, x, y):
+    r = np.convolve(x, k, mode="valid")
+    r -= y
+    return np.correlate(x, r, mode="valid")[::-1], np.correlate(r, k, mode="full")
+
+
+def make_conv1d(n, m, rng):
+    x = rng.standard_normal(n)
+    k = rng.standard_normal(m) / np.sqrt(m)
+    y = rng.standard_normal(n - m + 1)
+    return (k, x, y), (0, 1)
+
+
+def adam_loss(w, X, y, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
+    """Three unrolled Adam steps on a least-squares loss, then the loss at
+    the result (meta-learning style; hyper-parameters by keyword)."""
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, 4):
+        g = X.T @ (X @ w - y) / X.shape[0]
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mh = m / (1 - b1 ** t)
+        vh = v / (1 - b2 ** t)
+        w = w - lr * mh / (np.sqrt(vh) + eps)
+    return 0.5 * np.mean((X @ w - y) ** 2)
+
+
+def adam_hand(w, X, y, lr=0.01, b1=0.9, b2=0.999, eps=1e-8):
+    n = X.shape[0]
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    saved = []
+    for t in range(1, 4):
+        g = X.T @ (X @ w - y)
+        g *= 1.0 / n
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * (g * g)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        s = np.sqrt(v / c2)
+        den = s + eps
+        mh = m / c1
+        saved.append((g, s, den, mh, c1, c2))
+        w = w - lr * mh / den
+    wb = X.T @ (X @ w - y)
+    wb *= 1.0 / n
+    mb = np.zeros_like(w)
+    vb = np.zeros_like(w)
+    for g, s, den, mh, c1, c2 in reversed(saved):
+        ub = (-lr) * wb
+        ub /= den                        # d loss / d mh
+        vhb = ub * mh
+        vhb *= -0.5
+        vhb /= den * s                   # d loss / d vh
+        mb += ub * (1.0 / c1)
+        vb += vhb * (1.0 / c2)
+        gb = (1 - b1) * mb
+        gb += (2 * (1 - b2)) * (g * vb)
+        wb += X.T @ (X @ gb) * (1.0 / n)
+        mb *= b1
+        vb *= b2
+    return wb
+
+
+def make_adam(n, d, rng):
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+    w = 0.1 * rng.standard_normal(d)
+    return (w, X, y), {"lr": 0.01, "b1": 0.9, "b2": 0.999, "eps": 1e-8}, (0,)
+
+
+def make_chain32(n, rng):
+    return (rng.uniform(-2.0, 2.0, n).astype(np.float32),), (0,)
+
+
 MORE_PROBLEMS = [
     ("mlp relu+xent+l2 (kw)", mlp_l2_loss, mlp_l2_hand, make_mlp_l2,
      [("n=64,d=10,h=32,k=3", (64, 10, 32, 3)), ("n=10000,d=100,h=256,k=10", (10000, 100, 256, 10))]),
@@ -622,6 +893,27 @@ MORE_PROBLEMS = [
      [("n=32,d=16,dk=8", (32, 16, 8)), ("n=512,d=64,dk=32", (512, 64, 32))]),
     ("gmm nll (logsumexp)", gmm_loss, gmm_hand, make_gmm,
      [("n=256,d=2,k=4", (256, 2, 4)), ("n=10000,d=10,k=16", (10000, 10, 16))]),
+    # (perf-rows15) user workloads the rows above do not cover
+    ("log-softmax nll (z - lse)", logsoftmax_nll_loss, logsoftmax_nll_hand, make_logsoftmax_nll,
+     [("n=64,d=10,k=3", (64, 10, 3)), ("n=10000,d=100,k=10", (10000, 100, 10))]),
+    ("layer norm (eps kw)", layernorm_loss, layernorm_hand, make_layernorm,
+     [("n=32,d=16", (32, 16)), ("n=4096,d=256", (4096, 256))]),
+    ("mlp (tanh), float biases", mlp_fbias_loss, mlp_fbias_hand, make_mlp_fbias,
+     [("n=64,d=10,h=32,k=3", (64, 10, 32, 3)), ("n=10000,d=100,h=256,k=10", (10000, 100, 256, 10))]),
+    ("attention", attention_loss, attention_hand, make_attention,
+     [("n=16,d=8", (16, 8)), ("n=1024,d=64", (1024, 64))]),
+    ("poisson glm (b float)", poisson_glm_loss, poisson_glm_hand, make_poisson,
+     [("n=64,d=10", (64, 10)), ("n=10000,d=100", (10000, 100))]),
+    ("ridge+lasso (np.abs, kw)", elastic_loss, elastic_hand, make_elastic,
+     [("n=64,d=10", (64, 10)), ("n=10000,d=100", (10000, 100))]),
+    ("huber (np.where, kw)", huber_loss, huber_hand, make_huber,
+     [("n=64,d=10", (64, 10)), ("n=10000,d=100", (10000, 100))]),
+    ("conv1d (np.convolve)", conv1d_loss, conv1d_hand, make_conv1d,
+     [("n=256,k=8", (256, 8)), ("n=100000,k=32", (100000, 32))]),
+    ("adam, 3 unrolled steps (kw)", adam_loss, adam_hand, make_adam,
+     [("n=64,d=10", (64, 10)), ("n=10000,d=100", (10000, 100))]),
+    ("elementwise chain float32", chain_loss, chain_hand, make_chain32,
+     [("n=1000", (1000,)), ("n=1000000", (1000000,))]),
 ]
 
 
@@ -899,8 +1191,47 @@ def fmt_time(t):
 
 
 def _agrees(got, ref, rtol, atol):
+    if any(np.asarray(b).dtype == np.float32 for b in ref):
+        rtol, atol = max(rtol, 2e-5), max(atol, 1e-6)       # a float32 row (accumulation order)
     return len(got) == len(ref) and all(
-        a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol) for a, b in zip(got, ref))
+        a.shape == b.shape and a.dtype == b.dtype and np.allclose(a, b, rtol=rtol, atol=atol)
+        for a, b in zip(got, ref))
+
+
+def self_test(problems, directions=3, seed=0):
+    """Every hand-written gradient against central differences of its loss
+    (float64, at the row's first size, along ``directions`` random directions
+    for each differentiated argument).  Returns a list of failures (empty:
+    all agree)."""
+    fails = []
+    for pname, loss, hand, make, sizes in problems:
+        made = make(*sizes[0][1], np.random.default_rng(seed))
+        fargs, fkw, wrt = made if len(made) == 3 else (made[0], {}, made[1])
+        # float32 rows: the differences in float64 (the same function)
+        fargs = [np.asarray(a, np.float64) if isinstance(a, np.ndarray) and a.dtype == np.float32
+                 else a for a in fargs]
+        grads = _as_numpy_tuple(hand(*fargs, **fkw))
+        # the differentiated leaves, in the order of the gradient's leaves
+        leaves = [(ai, k) for ai in wrt for k in (sorted(fargs[ai]) if isinstance(fargs[ai], dict)
+                                                   else (None,))]
+        rng = np.random.default_rng(seed + 1)
+        for gi, (ai, key) in enumerate(leaves):
+            a = fargs[ai] if key is None else fargs[ai][key]
+            for _ in range(directions):
+                u = rng.standard_normal(np.shape(a))
+                h = 1e-6 * max(1.0, float(np.max(np.abs(a))))
+
+                def at(t):
+                    moved = list(fargs)
+                    new = (a + t * u) if isinstance(a, np.ndarray) else float(a + t * u)
+                    moved[ai] = new if key is None else {**fargs[ai], key: new}
+                    return float(loss(*moved, **fkw))
+                fd = (at(h) - at(-h)) / (2 * h)
+                an = float(np.sum(grads[gi] * u))
+                if not abs(fd - an) <= 1e-5 * max(1.0, abs(fd)):
+                    fails.append(f"{pname} argument {ai} {key or ''}: hand {an!r}, "
+                                 f"differences {fd!r}")
+    return fails
 
 
 def run_row(pi, si, args):
@@ -1013,8 +1344,17 @@ def main(argv=None):
                     help="time with the process's CPU time (time.process_time) instead of the "
                          "wall clock: on a machine shared with other processes it does not count "
                          "the time this one waits for a processor (everything runs on one thread)")
+    ap.add_argument("--self-test", action="store_true",
+                    help="check every hand-written gradient against central differences "
+                         "(float64, each row's first size) and exit")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)   # "problem,size" indices
     args = ap.parse_args(argv)
+    if args.self_test:
+        fails = self_test(PROBLEMS + MORE_PROBLEMS)
+        print("\n".join(fails) if fails else
+              f"self-test: {len(PROBLEMS + MORE_PROBLEMS)} hand gradients agree with "
+              "central differences")
+        return 1 if fails else 0
 
     global TIMER
     if args.cpu_time:

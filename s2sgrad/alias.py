@@ -678,7 +678,9 @@ _FRESH_OPS = {"matmul", "dot", "outer", "inner", "tensordot", "sum", "mean", "pr
               "undiagonal", "unpartition", "diff_adjoint", "gradient_adjoint",
               "quantile_adjoint", "add_rows", "prod_others", "prod_pairs",
               "cumprod_vjp_core", "cumprod_jvp_core", "norm_scale",
-              "norm_scale_checked", "logaddexp_gap", "logaddexp_gap_slope"}
+              "norm_scale_checked", "logaddexp_gap", "logaddexp_gap_slope",
+              # (perf-rows15) a correlation's result, or its view (runtime_numpy)
+              "convolve_vjp_a", "convolve_vjp_b", "correlate_vjp_a", "correlate_vjp_b"}
 
 
 def is_alloc(e: Eqn) -> bool:

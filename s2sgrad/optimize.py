@@ -442,6 +442,10 @@ def elide_broadcasts(func: Func) -> Func:
 # ---------------------------------------------------------------- stacks
 
 
+# (a switch for tests: the saves of loop-invariant values, read where they are)
+_READ_INVARIANTS = True
+
+
 def prune_stacks(func: Func) -> Func:
     """Stop saving values the reverse sweep never reads, and values saved twice.
 
@@ -485,6 +489,12 @@ def prune_stacks(func: Func) -> Func:
     used.update(res)
     plan: dict = {}
     subst: dict = {}
+    # (values every pop may read where they are: the parameters and the
+    # values the function's top-level equations define, which precede every
+    # loop that reads them and are in scope in every nested block)
+    top = set(func.params)
+    for e in func.body.eqns if _READ_INVARIANTS else ():
+        top.update(e.outs)
     for s, ps in pushes.items():
         if s in skip:
             continue
@@ -502,6 +512,15 @@ def prune_stacks(func: Func) -> Func:
             if not any(c.outs[i] in used for c in cs):
                 continue
             held = tuple(id(p.args[1 + i]) for p in ps)
+            v = ps[0].args[1 + i]
+            if len(set(held)) == 1 and (type(v) is Const and _READ_INVARIANTS or v in top) and \
+                    all(c.prim.name == "pop" for c in cs):
+                # every step saves the same loop-invariant value (``X.T``, a
+                # constant): each pop is that value itself -- the object the
+                # list held -- not a per-step copy of it on a tape
+                for c in cs:
+                    subst[c.outs[i]] = v
+                continue
             dup = first.get(held)
             if dup is not None:
                 for c in cs:

@@ -768,8 +768,27 @@ def _ct_like(ct, x):
 # ``conj(v)``, reversed.
 
 
+def _real_1d(g, a, v):
+    """Whether the three operands are real 1-d ndarrays (the common case,
+    which the helpers below take without conversions or reshapes)."""
+    nd = np.ndarray
+    return type(g) is nd and type(a) is nd and type(v) is nd and \
+        g.ndim == 1 and a.ndim == 1 and v.ndim == 1 and \
+        g.dtype.kind in "fiub" and a.dtype.kind in "fiub" and v.dtype.kind in "fiub"
+
+
+def _valid_cotangent(g, n, m):
+    """:func:`_full_cotangent` of a 1-d ndarray ``g`` for mode 'valid'."""
+    out = np.zeros(n + m - 1, dtype=g.dtype)
+    off = min(n, m) - 1
+    out[off:off + g.shape[0]] = g
+    return out
+
+
 def convolve_vjp_a(g, a, v, mode="full"):
     """Cotangent of ``a`` in ``np.convolve(a, v, mode)``."""
+    if mode == "valid" and _real_1d(g, a, v):   # (the same calls, without no-op conversions)
+        return np.correlate(_valid_cotangent(g, a.shape[0], v.shape[0]), v, "valid")
     _numpy_only("np.convolve", g, a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
     return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(v)), "valid"), np.shape(a)), a)
@@ -777,6 +796,8 @@ def convolve_vjp_a(g, a, v, mode="full"):
 
 def convolve_vjp_b(g, a, v, mode="full"):
     """Cotangent of ``v`` in ``np.convolve(a, v, mode)``."""
+    if mode == "valid" and _real_1d(g, a, v):
+        return np.correlate(_valid_cotangent(g, a.shape[0], v.shape[0]), a, "valid")
     _numpy_only("np.convolve", g, a, v)
     gf = _full_cotangent(g, np.size(a), np.size(v), mode, False)
     return _ct_like(np.reshape(np.correlate(gf, _conj(np.ravel(a)), "valid"), np.shape(v)), v)

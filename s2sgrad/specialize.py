@@ -1741,6 +1741,10 @@ class _Rewriter:
             # len(x), x.shape[0], 1 / n, np.result_type(x) (as np.float64)
             self.subst[e.outs[0]] = Const(out.type if isinstance(out, np.dtype) else out)
             return []
+        if name == "index_add" and len(e.args) == 2 and not e.kwargs:
+            done = self.index_add_newaxes(e, out)
+            if done is not None:
+                return done
         if name not in _REWRITTEN and name not in _COLUMN_LIMIT:
             return None         # (none of the rewrites below is of this operation)
         if name == "batch_helper" and "index" not in e.params:
@@ -1993,6 +1997,36 @@ class _Rewriter:
             self.lazy[e.outs[0]] = holder["base"]
         return eqns
 
+    def index_add_newaxes(self, e, out):
+        """(perf-rows15) ``index_add(g, x, np.s_[:, None])``, the adjoint of
+        ``x[:, None]`` (an index of full slices and new axes only), with g
+        exactly the shape ``x[idx]`` has and out's dtype: zeros of x's shape
+        with every element assigned from g -- g's own numbers, reshaped
+        (``g.reshape(x.shape)``: the same bits, no zeros, no assignment)."""
+        idx = e.params.get("index", ())
+        idx = (None,) if idx is None else idx
+        g, x = e.args
+        if type(idx) is not tuple or None not in idx or \
+                any(t is not None and not (type(t) is slice and t == slice(None)) for t in idx):
+            return None
+        gv = self.val(g)
+        if type(gv) is not np.ndarray or type(out) is not np.ndarray or \
+                gv.dtype != out.dtype or any(a in self.foreign for a in (g, x)):
+            return None
+        dims, k, shape = out.shape, 0, []
+        for t in idx:
+            if t is None:
+                shape.append(1)
+            elif k < len(dims):
+                shape.append(dims[k])
+                k += 1
+            else:
+                return None
+        if tuple(shape) + dims[k:] != gv.shape:
+            return None
+        return self.emit(e, lambda em: em.call("reshape", g, out.shape,
+                                              _params={"spelling": ("method", "reshape")}))
+
     def matmul_vjp(self, e, out):
         g, a, b = e.args
         gv, av, bv = self.val(g), self.val(a), self.val(b)
@@ -2149,15 +2183,43 @@ def direct_flags(func: Func, leaves, wrt_leaves):
                        (v in defs and fresh_result(defs[v]))
                        for v in func.results[:len(func.results) - len(wrt_leaves)])
     fresh, scalar = [], []
+    reads = None
     for r, i in zip(grads, wrt_leaves):
         x, v = leaves[i], examples.get(r, UNKNOWN) if isinstance(r, Var) else UNKNOWN
         e = defs.get(r)
+        if e is not None and e.prim.name == "transpose" and not fresh_result(e):
+            # (perf-rows15) the transpose of new memory nothing else reads
+            # (``K_bar = np.transpose(Q.T @ S)``): its base is the caller's alone
+            if reads is None:
+                reads = _read_counts(func)
+            b = e.args[0] if len(e.args) == 1 else None
+            if isinstance(b, Var) and b in defs and fresh_result(defs[b]) and \
+                    reads.get(b) == 1 and b not in func.results:
+                e = defs[b]
         fresh.append(values_fresh and isinstance(r, Var) and e is not None and fresh_result(e) and
                      type(x) is np.ndarray and type(v) is np.ndarray and
                      v.shape == x.shape and v.dtype == x.dtype)
         scalar.append(type(x) in (float, complex) and isinstance(v, (np.ndarray, np.generic))
                       and v.shape == () and v.dtype == np.result_type(x))
     return fresh, scalar
+
+
+def _read_counts(func: Func) -> dict:
+    """How many times each Var is read (equations' operands, blocks' and the
+    function's results)."""
+    n: dict = {}
+    for e in iter_eqns(func.body):
+        for a in e.atoms():
+            if isinstance(a, Var):
+                n[a] = n.get(a, 0) + 1
+        for b in e.blocks():
+            for a in b.results:
+                if isinstance(a, Var):
+                    n[a] = n.get(a, 0) + 1
+    for a in func.results:
+        if isinstance(a, Var):
+            n[a] = n.get(a, 0) + 1
+    return n
 
 
 # ---------------------------------------------------------------- accumulation
