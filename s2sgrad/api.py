@@ -1089,7 +1089,7 @@ class _FastCall:
                 # (new memory by the alias model, as _checked's: no argument,
                 # no view and writeable -- only its kind is tested, ~800
                 # instructions less: `flags` builds an object per call)
-                fresh = (_fresh_grads(getattr(sc, "func", None), 1) or [False])[0]
+                fresh = (_fresh_grads(getattr(sc, "func", None), 1, loops=True) or [False])[0]
                 ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
                        f" and _s2s_r.dtype is _s2s_rt"
                        + ("" if fresh else
@@ -1634,13 +1634,14 @@ def _may_be(names, xs, x):
             a.dtype is x.dtype]
 
 
-def _fresh_grads(func, nwrt):
+def _fresh_grads(func, nwrt, loops=False):
     """Per gradient result of the generated code's IR ``func``: whether the
     alias model proves it new memory that no argument, no other result and
     no other gradient shares (the freshness half of
     ``specialize.direct_flags``, without its shape and dtype facts, which
     :meth:`_FastCall._checked` tests at run time); None when two results may
-    be one object."""
+    be one object.  ``loops``: a single gradient, the only result, may also
+    be a loop's carry (:func:`_fresh_carry`)."""
     from .alias import fresh_result
     if func is None or func.info.get("foreign"):
         return None
@@ -1649,7 +1650,41 @@ def _fresh_grads(func, nwrt):
     if len({id(r) for r in grads}) != len(grads) or any(r in func.results[:n] for r in grads):
         return None
     defs = {o: e for e in func.body.eqns for o in e.outs}
+    if loops and nwrt == 1 and not n:
+        return [isinstance(grads[0], Var) and _fresh_carry(grads[0], defs)]
     return [isinstance(r, Var) and r in defs and fresh_result(defs[r]) for r in grads]
+
+
+def _fresh_carry(v, defs, depth=0):
+    """Whether ``v`` is new memory by the alias model: a fresh equation's
+    result (:func:`alias.fresh_result`), or the final value of a loop's carry
+    whose initial value is such a value and whose next value in the body is
+    the carry itself or again such a value of the body (every iteration's
+    value new memory or the previous one; after no iteration, the initial
+    one).  For the only result of a function (``_fresh_grads(loops=True)``):
+    two carries of one loop may be one object, which no other result sees."""
+    from .alias import fresh_result
+    from .primitives.control import loop_offset
+    e = defs.get(v)
+    if e is None:
+        return False
+    if fresh_result(e):
+        return True
+    if depth >= 4 or e.prim.name not in ("for_loop", "while_loop"):
+        return False
+    k = next((i for i, o in enumerate(e.outs) if o is v), None)
+    off = loop_offset(e)
+    body = e.params.get("body")
+    if k is None or body is None or off + k >= len(e.args) or k >= len(body.results) or \
+            off + k >= len(body.params):
+        return False
+    init, nxt, carry = e.args[off + k], body.results[k], body.params[off + k]
+    if not isinstance(init, Var) or not _fresh_carry(init, defs, depth + 1):
+        return False
+    if nxt is carry:
+        return True
+    inner = {o: x for x in body.eqns for o in x.outs}
+    return isinstance(nxt, Var) and _fresh_carry(nxt, inner, depth + 1)
 
 
 def _flat_aux(out_tree, nvals):

@@ -329,3 +329,67 @@ def test_dict_params_fast_path_with_renamed_np():
         g({k: P[k] for k in ("W1", "W2", "b2")}, X, Y)
     r = g(P, X, Y)                      # and the first signature again
     np.testing.assert_allclose(r["b2"], g(P2, X, Y)["b2"], rtol=1e-12)
+
+
+# ------------------------------------------------------ 1b. a loop's carry
+
+
+def loop_loss(w, n):
+    h = w
+    for _ in range(n):
+        h = np.sin(h) * SCALE
+    return np.sum(h * 2.0)
+
+
+def loop_sum(w, n):
+    # the gradient's carry starts as unreduce(1.0, w): a read-only broadcast view
+    h = w
+    for _ in range(n):
+        h = np.sin(h)
+    return np.sum(h)
+
+
+def _loop_grad(f, w, n):
+    return _numgrad(lambda v: f(v, n), w)
+
+
+def test_loop_carried_gradient_tests_only_its_kind():
+    g = s2sgrad.grad(loop_loss)
+    w = np.linspace(-1, 1, 3)
+    for n in (2, 2, 2, 3, 3, 3):
+        r = g(w, n)
+        assert r.flags.writeable and not np.shares_memory(r, w)
+        np.testing.assert_allclose(r, _loop_grad(loop_loss, w, n), rtol=1e-6, atol=1e-8)
+    entry = g._fast[next(k for k in g._fast)]
+    assert "flags.writeable" not in entry.source
+    assert api._fresh_grads(entry.sc.func, 1, loops=True) == [True]
+    # the violations: other shapes (SCALE grows: the gradient is summed), dtype, a view
+    global SCALE
+    SCALE = np.ones((2, 3)) * [[1.0], [2.0]]
+    r = g(w, 2)
+    np.testing.assert_allclose(r, _loop_grad(loop_loss, w, 2), rtol=1e-6, atol=1e-8)
+    SCALE = np.array([1.5, -0.5, 2.0])
+    w32 = w.astype(np.float32)
+    r = g(w32, 2)
+    assert r.dtype == np.float32
+    np.testing.assert_allclose(r, _loop_grad(loop_loss, w, 2), rtol=2e-3, atol=1e-4)
+    base = np.linspace(-1, 1, 6)
+    r = g(base[::2], 2)
+    np.testing.assert_allclose(r, _loop_grad(loop_loss, base[::2].copy(), 2), rtol=1e-6)
+    np.testing.assert_array_equal(base, np.linspace(-1, 1, 6))
+    assert not np.shares_memory(r, base)
+
+
+@pytest.mark.parametrize("count", [int, np.int64])
+def test_loop_carry_from_a_view_keeps_the_full_test(count):
+    g = s2sgrad.grad(loop_sum)
+    w = np.linspace(-1, 1, 4)
+    for n in (0, 0, 0, 2, 2, 2, 0, 0, 1):
+        r = g(w, count(n))
+        assert type(r) is np.ndarray and r.shape == w.shape and r.dtype == w.dtype
+        assert r.flags.writeable and not np.shares_memory(r, w)
+        np.testing.assert_allclose(r, _loop_grad(loop_sum, w, n), rtol=1e-6, atol=1e-8)
+        r[:] = 7.0                      # a copy of its own: the next call is untouched
+    for entry in g._fast.values():
+        if not api._fresh_grads(entry.sc.func, 1, loops=True)[0]:
+            assert "flags.writeable" in entry.source or "_s2s_finish" in entry.source
