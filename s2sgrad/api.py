@@ -755,12 +755,31 @@ def _arg_key(a, depth=0):
         return (t, a) if not depth else t
     if isinstance(a, np.generic):
         return t                      # the type fixes shape () and the dtype
+    if t is not tuple and isinstance(a, tuple) and depth < 8 and _plain_namedtuple(t):
+        # a namedtuple of parameters: its class, length and leaves
+        return (t, len(a), tuple([_arg_key(v, depth + 1) for v in a]))
     if (t is dict or t is list or t is tuple or t is collections.OrderedDict) and depth < 8:
         # a container of parameters: its type, keys (in order) or length, leaves
         return (t, tuple(a) if t is dict or t is collections.OrderedDict else len(a),
                 tuple([_arg_key(v, depth + 1)
                        for v in (a.values() if isinstance(a, dict) else a)]))
     raise _NotFast
+
+
+def _plain_namedtuple(cls):
+    """Whether ``cls`` is a namedtuple class whose items are read as a
+    tuple's (no ``__getitem__``, ``__iter__`` or ``__len__`` of its own or of
+    a base between it and ``tuple``): what flattening and the runner's
+    ``x[i]`` read are then the same items."""
+    if not isinstance(cls, type) or not issubclass(cls, tuple) or cls is tuple or \
+            not isinstance(getattr(cls, "_fields", None), tuple):
+        return False
+    for base in cls.__mro__:
+        if base is tuple:
+            return True
+        if any(m in base.__dict__ for m in ("__getitem__", "__iter__", "__len__")):
+            return False
+    return False
 
 
 def _call_key(args, kwargs):
@@ -947,8 +966,11 @@ class _FastCall:
     is.  Nothing is cached by identity: a dict or an array changed in place
     between calls is tested again.  The gradient container is built by one
     display (``{'W1': params_W1_bar, ...}``), a fresh dict or list per call.
-    Namedtuples, dataclasses, registered classes and containers passed as
-    data take the general path.
+    A namedtuple of parameters is tested by its exact class (one whose items
+    are read as a tuple's: :func:`_plain_namedtuple`) and length, its items
+    read with ``tuple.__getitem__``, its gradient built by calling the class
+    (as ``pytree.unflatten``).  Dataclasses, registered classes and
+    namedtuples passed as data take the general path.
     Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
     generated function for three arrays, most of it the shape tests."""
     __slots__ = ("probe", "hot", "sc", "source")
@@ -1005,6 +1027,7 @@ class _FastCall:
         # returned the same way.  bykey: name -> {key path: the runner's name
         # of the dict there}.
         bykey = {}
+        ntypes = {}            # id of a namedtuple's TreeDef -> the runner's name of its class
         for k, p in enumerate(params):
             if specs[p.name][0] == "tree" and specs[p.name][1].kind == "dict" and \
                     type(bound[k][1]) is dict:
@@ -1026,6 +1049,7 @@ class _FastCall:
                 start = len(values)
                 if not cls._tree(n, bound[k][1], td, ns, checks, values,
                                  leaves[ranges[k][0]:ranges[k][1]], gen, taken, start,
+                                 ntypes=ntypes,
                                  swap=swap if n in bykey else None,
                                  held=bykey.get(n)):
                     return None
@@ -1064,7 +1088,7 @@ class _FastCall:
             ns["_s2s_passed"] = _passed
             checks.append("_s2s_user.__defaults__ is _s2s_defs")
         pre = []               # statements building the result before its return
-        ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre)
+        ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre, ntypes=ntypes)
         if ret is None:
             pre.clear()
             trees = any(kind == "tree" for kind, _ in specs.values())
@@ -1102,7 +1126,7 @@ class _FastCall:
                 # fresh, distinct and of their arguments' kinds: the result
                 # is assembled as with proven gradients, else _s2s_finish
                 checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns,
-                                       bykey=bykey if swap else (), pre=pre)
+                                       bykey=bykey if swap else (), pre=pre, ntypes=ntypes)
                 if checked is not None and pre:
                     # the by-key dicts: built by statements when the test
                     # holds; _s2s_finish gets the call's arguments to give
@@ -1257,7 +1281,7 @@ class _FastCall:
 
     @classmethod
     def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None,
-              swap=None, held=None, path=()):
+              swap=None, held=None, path=(), ntypes=None):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``) has
         the structure ``td`` -- at every node the exact container type, a
         dict's keys in order, a sequence's length -- and that each leaf has
@@ -1268,10 +1292,18 @@ class _FastCall:
         ``swap``, ``held``: a dict read by constant keys (see make) and its
         nested dicts read so at ``held["paths"]``; ``held`` gets the runner's
         name of each such nested dict by its key ``path``."""
-        if td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
+        if td.kind == "namedtuple":
+            # its exact class, which reads its items as a tuple does (a
+            # subclass or a class with its own readers: the general path);
+            # the gradient is built by calling the class, as pytree.unflatten
+            if type(value) is not td.type or ntypes is None or not _plain_namedtuple(td.type):
+                return False
+        elif td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
             return False
         m = len(checks)
         ns[f"_s2s_T{m}"] = type(value)
+        if td.kind == "namedtuple":
+            ntypes[id(td)] = f"_s2s_T{m}"
         test = f"_s2s_type({first or expr}) is _s2s_T{m}"
         if td.kind == "dict":
             keys = tuple(value)
@@ -1292,8 +1324,15 @@ class _FastCall:
             kids = [value[key] for key in keys]
             inner = [None if path is None else path + (key,) for key in keys]
         else:
-            checks.append(f"{test} and len({expr}) == {len(value)}")
+            # (len as the runner's own name: never a global of the user's)
+            ns["_s2s_len"] = len
+            checks.append(f"{test} and _s2s_len({expr}) == {len(value)}")
             subs = [f"{expr}[{i}]" for i in range(len(value))]
+            if td.kind == "namedtuple":
+                # its items as the tuple holds them (what the user's ``p.W``
+                # reads), even if a reader were added to the class later
+                ns["_s2s_titem"] = tuple.__getitem__
+                subs = [f"_s2s_titem({expr}, {i})" for i in range(len(value))]
             kids = list(value)
             inner = [None] * len(kids)      # (no key path below a sequence)
         if len(kids) != len(td.children):
@@ -1303,6 +1342,7 @@ class _FastCall:
                 name = f"_s2s_c{len(checks)}"
                 by_key = swap is not None and kpath is not None
                 if not cls._tree(name, kid, ktd, ns, checks, values, leaves, gen, taken, start,
+                                 ntypes=ntypes,
                                  first=f"{name} := {sub}", swap=swap if by_key else None,
                                  held=held, path=kpath):
                     return False
@@ -1389,12 +1429,19 @@ class _FastCall:
         return True
 
     @staticmethod
-    def _build(td, items):
+    def _build(td, items, ntypes=None):
         """The expression rebuilding a gradient of structure ``td`` from the
-        expressions ``items`` (an iterator), as :func:`pytree.unflatten`."""
+        expressions ``items`` (an iterator), as :func:`pytree.unflatten`
+        (a namedtuple by its class, the runner's name ``ntypes[id(td)]``
+        that :meth:`_tree` tested; :class:`_NotFast` without one)."""
         if td.kind == "leaf":
             return next(items)
-        kids = [_FastCall._build(c, items) for c in td.children]
+        kids = [_FastCall._build(c, items, ntypes) for c in td.children]
+        if td.kind == "namedtuple":
+            name = (ntypes or {}).get(id(td))
+            if name is None:
+                raise _NotFast
+            return f"{name}({', '.join(kids)})"
         if td.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(td.keys, kids)) + "}"
         if td.kind == "list":
@@ -1402,7 +1449,7 @@ class _FastCall:
         return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
 
     @staticmethod
-    def _groups(t, specs, items, bykey=(), pre=None):
+    def _groups(t, specs, items, bykey=(), pre=None, ntypes=None):
         """Per differentiated argument, the expression of its gradient (a
         container's rebuilt from its leaves' ``items``).  A dict of
         ``bykey`` (with ``pre``, a list): the statements appended to ``pre``
@@ -1413,13 +1460,14 @@ class _FastCall:
         for w in t.wrt:
             kind, td = specs[names[w]]
             if kind == "tree" and pre is not None and names[w] in bykey:
-                out.append(_FastCall._copied(td, it, bykey[names[w]], (), f"_s2s_g{w}", pre))
+                out.append(_FastCall._copied(td, it, bykey[names[w]], (), f"_s2s_g{w}", pre,
+                                             ntypes))
                 continue
-            out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
+            out.append(_FastCall._build(td, it, ntypes) if kind == "tree" else next(it))
         return out
 
     @staticmethod
-    def _copied(td, items, held, path, g, pre):
+    def _copied(td, items, held, path, g, pre, ntypes=None):
         """The name ``g`` of a gradient dict built by the statements appended
         to ``pre``: a copy of the call's dict at ``path`` (the runner's name
         ``held[path]``) with each compiled key's value replaced -- a nested
@@ -1427,9 +1475,9 @@ class _FastCall:
         pre.append(f"{g} = {held[path]}.copy()")
         for n, (k, ch) in enumerate(zip(td.keys, td.children)):
             if ch.kind == "dict" and path + (k,) in held:
-                v = _FastCall._copied(ch, items, held, path + (k,), f"{g}_{n}", pre)
+                v = _FastCall._copied(ch, items, held, path + (k,), f"{g}_{n}", pre, ntypes)
             else:
-                v = _FastCall._build(ch, items)
+                v = _FastCall._build(ch, items, ntypes)
             pre.append(f"{g}[{k!r}] = {v}")
         return g
 
@@ -1439,7 +1487,7 @@ class _FastCall:
                 np.complex128, np.complex64)
 
     @staticmethod
-    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None):
+    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None, ntypes=None):
         """``(test, expression)``: the user's call's result assembled from the
         generated code's as :meth:`_returns` does for proven gradients, and
         the run-time test under which that is what ``_finish`` returns -- every
@@ -1456,7 +1504,7 @@ class _FastCall:
             return None
         nvals = len(c.func.results) - len(wrt)
         expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)),
-                                  bykey=bykey, pre=pre)
+                                  bykey=bykey, pre=pre, ntypes=ntypes)
         if expr is None:
             return None
         tup = c.func.info.get("tuple_result")
@@ -1483,7 +1531,7 @@ class _FastCall:
         return " and ".join(tests), expr
 
     @staticmethod
-    def _returns(t, c, sc, leaves, specs, direct=None, bykey=(), pre=None):
+    def _returns(t, c, sc, leaves, specs, direct=None, bykey=(), pre=None, ntypes=None):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None.  ``direct``:
         the flags to assume instead of the specialisation's
@@ -1505,7 +1553,7 @@ class _FastCall:
             items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
             if aux is None or not tup or items is None:
                 return None
-            groups = _FastCall._groups(t, specs, items, bykey, pre)
+            groups = _FastCall._groups(t, specs, items, bykey, pre, ntypes)
             grads = groups[0] if t._single else f"({', '.join(groups)}{',' * (len(groups) == 1)})"
             return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
         if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
@@ -1515,7 +1563,7 @@ class _FastCall:
         items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
         if items is None:
             return None
-        groups = _FastCall._groups(t, specs, items, bykey, pre)     # (containers rebuilt)
+        groups = _FastCall._groups(t, specs, items, bykey, pre, ntypes)     # (containers rebuilt)
         if t._single and t.keep_value and tup and groups[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
@@ -2478,7 +2526,10 @@ class _GradBase(_Transformed):
             return
         entry = fast.get(key)
         if entry is None:
-            entry = _FastCall.make(self, c, sc, leaves, specs, bound)
+            try:
+                entry = _FastCall.make(self, c, sc, leaves, specs, bound)
+            except _NotFast:          # (a structure the runner cannot rebuild)
+                entry = None
             if entry is None:
                 return
             fast[key] = entry

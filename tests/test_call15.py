@@ -393,3 +393,204 @@ def test_loop_carry_from_a_view_keeps_the_full_test(count):
     for entry in g._fast.values():
         if not api._fresh_grads(entry.sc.func, 1, loops=True)[0]:
             assert "flags.writeable" in entry.source or "_s2s_finish" in entry.source
+
+
+# ------------------------------------------------------ 3. namedtuples of parameters
+
+import collections  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+Params = collections.namedtuple("Params", "W b")
+
+
+class TParams(NamedTuple):
+    W: np.ndarray
+    b: object
+
+
+class OtherParams(NamedTuple):          # the same fields, another class
+    W: np.ndarray
+    b: object
+
+
+class SubParams(Params):
+    __slots__ = ()
+
+
+def nt_loss(p, X):
+    return np.sum(np.tanh(X @ p.W + p.b) ** 2)
+
+
+def nt_nested(q, X):
+    h = np.tanh(X @ q["l1"].W + q["l1"].b)
+    return np.sum((h @ q["l2"].W + q["l2"].b) ** 2) * q["s"]
+
+
+def _nt_fd(f, p, X):
+    out = []
+    for k, v in enumerate(p):
+        v = np.asarray(v, dtype=np.float64)
+
+        def fk(x, k=k):
+            return f(type(p)(*[x if j == k else u for j, u in enumerate(p)]), X)
+        out.append(_numgrad(fk, v))
+    return out
+
+
+def _check_nt(g, f, p, X, rtol=1e-6, atol=1e-8, calls=3):
+    saved = copy.deepcopy((p, X))
+    for _ in range(calls):
+        r = g(p, X)
+        assert type(r) is type(p) and len(r) == len(p)
+        for rv, pv, want in zip(r, p, _nt_fd(f, p, X)):
+            if isinstance(pv, np.ndarray):
+                assert type(rv) is np.ndarray and rv.shape == pv.shape and rv.dtype == pv.dtype
+                assert not np.shares_memory(rv, pv) and not np.shares_memory(rv, X)
+            else:
+                assert type(rv) is type(pv)
+            np.testing.assert_allclose(np.asarray(rv, dtype=np.float64), want, rtol=rtol, atol=atol)
+    for a, b in zip(p, saved[0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(X, saved[1])
+    return r
+
+
+RX = np.random.default_rng(150).normal(size=(4, 3))
+
+
+def _nt(cls=Params, dtype=np.float64, b=None):
+    rng = np.random.default_rng(151)
+    return cls(rng.normal(size=(3, 2)).astype(dtype),
+               rng.normal(size=2).astype(dtype) if b is None else b)
+
+
+@pytest.mark.parametrize("cls", [Params, TParams])
+def test_namedtuple_of_parameters_has_a_runner(cls):
+    g = s2sgrad.grad(nt_loss)
+    p = _nt(cls)
+    _check_nt(g, nt_loss, p, RX)
+    assert len(g._fast) == 1
+    entry = next(iter(g._fast.values()))
+    assert "_s2s_T0(" in entry.source and "_s2s_len(p) == 2" in entry.source
+    # the runner is what the call runs
+    assert type(g).__dict__["__call__"] is entry.hot
+
+
+@pytest.mark.parametrize("second", ["other_class", "subclass", "plain_tuple", "shape", "dtype",
+                                    "float_leaf", "view", "readonly", "byteorder", "short"])
+def test_namedtuple_violations_on_the_second_call(second):
+    g = s2sgrad.grad(nt_loss)
+    p = _nt()
+    _check_nt(g, nt_loss, p, RX)
+    if second == "other_class":
+        _check_nt(g, nt_loss, _nt(OtherParams), RX)
+    elif second == "subclass":
+        _check_nt(g, nt_loss, _nt(SubParams), RX)
+    elif second == "plain_tuple":
+        def tl(p, X):
+            W, b = p
+            return np.sum(np.tanh(X @ W + b) ** 2)
+        g2 = s2sgrad.grad(tl)
+        _check_nt(g2, tl, _nt(), RX)
+        r = g2(tuple(_nt()), RX)
+        assert type(r) is tuple
+        np.testing.assert_allclose(r[0], g2(_nt(), RX)[0], rtol=1e-12)
+    elif second == "shape":
+        rng = np.random.default_rng(3)
+        _check_nt(g, nt_loss, Params(rng.normal(size=(3, 5)), rng.normal(size=5)), RX)
+        _check_nt(g, nt_loss, Params(p.W, rng.normal(size=(1, 2))), RX)      # b broadcast
+    elif second == "dtype":
+        _check_nt(g, nt_loss, _nt(dtype=np.float32), RX.astype(np.float32), rtol=2e-3, atol=1e-3)
+    elif second == "float_leaf":
+        _check_nt(g, nt_loss, _nt(b=0.25), RX)
+        _check_nt(g, nt_loss, _nt(b=np.float64(0.25)), RX)
+    elif second == "view":
+        big = np.random.default_rng(4).normal(size=(3, 4))
+        _check_nt(g, nt_loss, Params(big[:, ::2], p.b), RX)
+    elif second == "readonly":
+        W = p.W.copy()
+        W.flags.writeable = False
+        _check_nt(g, nt_loss, Params(W, p.b), RX)
+    elif second == "byteorder":
+        q = Params(p.W.astype(">f8"), p.b)
+        r = g(q, RX)
+        for rv, want in zip(r, _nt_fd(nt_loss, Params(p.W.copy(), p.b), RX)):
+            np.testing.assert_allclose(rv, want, rtol=1e-6, atol=1e-8)
+    elif second == "short":
+        bad = tuple.__new__(Params, (p.W,))       # a namedtuple of the wrong length
+        with pytest.raises(Exception):
+            g(bad, RX)
+    _check_nt(g, nt_loss, p, RX)                  # and the first signature again
+
+
+def test_namedtuple_with_its_own_getitem_keeps_the_general_path():
+    class Scaled(Params):
+        __slots__ = ()
+
+        def __getitem__(self, i):
+            return tuple.__getitem__(self, i) * 2.0
+    g = s2sgrad.grad(nt_loss)
+    p = _nt()
+    _check_nt(g, nt_loss, p, RX)
+    q = Scaled(*p)
+    try:
+        r = g(q, RX)
+    except s2sgrad.errors.S2SGradError as e:
+        assert "__getitem__" in str(e)
+    else:                                         # (if ever supported: the right numbers)
+        for rv, want in zip(r, _nt_fd(nt_loss, Params(*p), RX)):
+            np.testing.assert_allclose(rv, want, rtol=1e-6, atol=1e-8)
+    assert not api._plain_namedtuple(Scaled) and api._plain_namedtuple(Params)
+    assert api._plain_namedtuple(TParams) and not api._plain_namedtuple(tuple)
+
+
+def test_namedtuples_in_a_dict_value_and_grad():
+    g = s2sgrad.value_and_grad(nt_nested)
+    rng = np.random.default_rng(152)
+    q = {"l1": Params(rng.normal(size=(3, 4)), rng.normal(size=4)),
+         "l2": TParams(rng.normal(size=(4, 2)), rng.normal(size=2)), "s": 0.5}
+    saved = copy.deepcopy(q)
+    for _ in range(3):
+        v, r = g(q, RX)
+        np.testing.assert_allclose(v, nt_nested(q, RX), rtol=1e-12)
+        assert list(r) == ["l1", "l2", "s"] and type(r["l1"]) is Params and \
+            type(r["l2"]) is TParams and type(r["s"]) is float
+        for key in ("l1", "l2"):
+            for k in range(2):
+                def fk(x, key=key, k=k):
+                    node = q[key]
+                    return nt_nested(dict(q, **{key: type(node)(
+                        *[x if j == k else u for j, u in enumerate(node)])}), RX)
+                np.testing.assert_allclose(r[key][k], _numgrad(fk, q[key][k]), rtol=1e-5,
+                                           atol=1e-7)
+        np.testing.assert_allclose(r["s"], nt_nested(q, RX) / 0.5, rtol=1e-10)
+    for key in ("l1", "l2"):
+        for a, b in zip(q[key], saved[key]):
+            np.testing.assert_array_equal(a, b)
+    assert len(g._fast) == 1
+    # another class at "l2", then the first call again
+    q2 = dict(q, l2=OtherParams(*q["l2"]))
+    v, r = g(q2, RX)
+    assert type(r["l2"]) is OtherParams
+    np.testing.assert_allclose(v, nt_nested(q, RX), rtol=1e-12)
+    v, r = g(q, RX)
+    assert type(r["l2"]) is TParams
+
+
+def test_namedtuple_class_given_a_reader_after_the_runner_is_made():
+    # the runner reads the items as the tuple holds them (tuple.__getitem__),
+    # as the user's p.W does: a __getitem__ added to the class later changes nothing
+    Late = collections.namedtuple("Late", "W b")
+    g = s2sgrad.grad(nt_loss)
+    p = _nt(Late)
+    want = _check_nt(g, nt_loss, p, RX)
+    Late.__getitem__ = lambda self, i: tuple.__getitem__(self, i) * 3.0
+    try:
+        r = g(p, RX)
+        for rv, wv in zip(tuple.__iter__(r), tuple.__iter__(want)):
+            np.testing.assert_allclose(rv, wv, rtol=1e-12)
+    except s2sgrad.errors.S2SGradError as e:     # (or refused, naming the reader)
+        assert "__getitem__" in str(e)
+    finally:
+        del Late.__getitem__
+    _check_nt(g, nt_loss, p, RX)
