@@ -594,3 +594,30 @@ def test_namedtuple_class_given_a_reader_after_the_runner_is_made():
     finally:
         del Late.__getitem__
     _check_nt(g, nt_loss, p, RX)
+
+
+def test_sequence_length_is_not_read_through_a_global_len(tmp_path, monkeypatch):
+    # the runner runs in the user's globals: a module-level ``len`` there
+    # (here one that always answers 2) must not decide the length test
+    (tmp_path / "call15_len_mod.py").write_text(
+        "import numpy as np\n"
+        "len = lambda x: 2\n"
+        "def f(ws, X):\n"
+        "    return np.sum(np.tanh(X @ ws[0]) @ ws[1])\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    mod = importlib.import_module("call15_len_mod")
+    g = s2sgrad.grad(mod.f)
+    rng = np.random.default_rng(153)
+    ws = [rng.normal(size=(3, 4)), rng.normal(size=(4, 2))]
+    for _ in range(3):
+        r = g(ws, RX)
+        assert type(r) is list and len(r) == 2
+    ws3 = ws + [rng.normal(size=5)]                 # a third item the function never reads
+    r = g(ws3, RX)
+    assert type(r) is list and len(r) == 3
+    np.testing.assert_allclose(r[2], np.zeros(5))
+    for k in range(2):
+        def fk(v, k=k):
+            return mod.f([v if j == k else u for j, u in enumerate(ws)], RX)
+        np.testing.assert_allclose(r[k], _numgrad(fk, ws[k]), rtol=1e-5, atol=1e-7)
