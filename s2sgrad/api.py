@@ -1268,7 +1268,8 @@ class _FastCall:
             return f"{n} is None"
         if tx is str:           # a mode string: data (its type) or static (its value)
             ns[f"_s2s_v{j}"] = x
-            return f"_s2s_type({n}) is str" + (f" and {n} == _s2s_v{j}" if static else "")
+            ns["_s2s_str"] = str      # (never a global ``str`` of the user's)
+            return f"_s2s_type({n}) is _s2s_str" + (f" and {n} == _s2s_v{j}" if static else "")
         if tx in (int, bool):
             ns[f"_s2s_v{j}"] = x
             ns[f"_s2s_k{j}"] = tx
@@ -1405,7 +1406,8 @@ class _FastCall:
             items = [(f"{expr}[{k!r}]", value[k], None if path is None else path + (k,))
                      for k in keys]
         else:
-            checks.append(f"{test} and len({expr}) == {len(value)}")
+            ns["_s2s_len"] = len      # (never a global ``len`` of the user's)
+            checks.append(f"{test} and _s2s_len({expr}) == {len(value)}")
             # (no key path below a sequence)
             items = [(f"{expr}[{i}]", v, None) for i, v in enumerate(value)]
         for sub, v, kpath in items:

@@ -621,3 +621,35 @@ def test_sequence_length_is_not_read_through_a_global_len(tmp_path, monkeypatch)
         def fk(v, k=k):
             return mod.f([v if j == k else u for j, u in enumerate(ws)], RX)
         np.testing.assert_allclose(r[k], _numgrad(fk, ws[k]), rtol=1e-5, atol=1e-7)
+
+
+def test_settings_tests_not_read_through_global_len_and_str(tmp_path, monkeypatch):
+    # a list of settings and a mode string: their tests use the runner's own
+    # len and str, not the user's globals of those names
+    (tmp_path / "call15_str_mod.py").write_text(
+        "import numpy as np\n"
+        "len = lambda x: 2\n"
+        "str = float\n"
+        "def f(w, sizes, mode):\n"
+        "    r = np.sum(np.tanh(w) * sizes[0]) + sizes[1]\n"
+        "    return r * 2.0 if mode == 'double' else r\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    mod = importlib.import_module("call15_str_mod")
+    g = s2sgrad.grad(mod.f)
+    w = np.linspace(-1, 1, 3)
+    for sizes, mode in [([1.5, 2.0], "double")] * 3 + [([1.5, 2.0, 7.0], "double"),
+                                                        ([1.5, 2.0], 2.0), ([1.5, 2.0], "single"),
+                                                        ([1.5, 2.0], "double")]:
+        try:
+            r = g(w, sizes, mode)
+        except Exception as e:           # (refused: never a wrong number)
+            assert "mode" in builtins_str(e) or isinstance(e, (TypeError, s2sgrad.errors.S2SGradError))
+            continue
+        np.testing.assert_allclose(r, _numgrad(lambda v: mod.f(v, sizes, mode), w), rtol=1e-6,
+                                   atol=1e-8)
+
+
+def builtins_str(e):
+    import builtins
+    return builtins.str(e)
