@@ -807,7 +807,7 @@ def _code_names(code):
     return out
 
 
-def _inlinable(sc, names):
+def _inlinable(sc, names, tree_too=False):
     """``(lines, local names, free values)`` when the body of ``sc``'s generated
     function can run as the statements of its hot runner: a small function
     (:data:`INLINE_LINES`) whose parameters are the runner's ``names``, with
@@ -857,61 +857,70 @@ def _inlinable(sc, names):
     cells = fn.__closure__ or ()
     free = {n: cell.cell_contents for n, cell in zip(code.co_freevars, cells)}
     local = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
-    return body, local, free
+    return (body, local, free, node) if tree_too else (body, local, free)
 
 
-def _free_renamed(inline, guard_items, globals_, taken):
+def _free_renamed(inline, guard_items, globals_, taken, node=None):
     """``inline`` (:func:`_inlinable`'s answer) with each free variable of the
     generated body that is also a global the guards test by name (``np``)
     renamed ``_s2s_G<name>`` in the body's lines and in the free values: the
     runner then has no variable of that name, and the guard reads the user's
-    global as the user's code does.  A name is renamed only where the result
-    is the same program with ``Name`` nodes renamed (checked on the syntax
-    trees: never an attribute, a keyword, an argument); else kept."""
-    import io
-    import tokenize
+    global as the user's code does.  Only the body's ``Name`` nodes are
+    renamed, at their positions in the syntax tree (an attribute ``x.np`` or
+    a keyword ``f(np=...)`` is another namespace); a name that is also an
+    argument, an import, a ``global`` or a definition is kept.  ``node``: the
+    generated function's ``FunctionDef`` (its body's lines are ``lines``,
+    one line and four columns in), else ``lines`` are parsed."""
     lines, local, free = inline
     wanted = [name for path, _ in guard_items
               for kind, obj, name in [path.root]
               if kind == "global" and obj is globals_ and name in free and name not in taken
               and name.isidentifier() and not name.startswith(_RESERVED)]
-    for name in dict.fromkeys(wanted):
-        new = f"_s2s_G{name}"
-        text = "\n".join(lines) + "\n"
+    if not wanted:
+        return inline
+    if node is None:
         try:
-            toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-        except (tokenize.TokenError, SyntaxError):
-            continue
-        out = [list(ln) for ln in lines]
-        prev = None
-        hits = []
-        for tok in toks:
-            if tok.type == tokenize.NAME and tok.string == name and \
-                    not (prev is not None and prev.type == tokenize.OP and prev.string == "."):
-                hits.append(tok.start)
-            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT,
-                                tokenize.INDENT, tokenize.DEDENT):
-                prev = tok
-        for row, col in reversed(hits):
-            out[row - 1][col:col + len(name)] = list(new)
-        renamed = ["".join(ln) for ln in out]
-
-        class _Rename(ast.NodeTransformer):
-            def visit_Name(self, node):
-                if node.id == name:
-                    node.id = new
-                return node
-        try:
-            same = ast.dump(_Rename().visit(ast.parse(text))) == \
-                ast.dump(ast.parse("\n".join(renamed) + "\n"))
+            node = ast.parse("\n".join(lines) + "\n")
         except SyntaxError:
-            same = False
-        if not same:
+            return inline
+        drow, dcol = 0, 0
+    else:
+        drow, dcol = 1, 4
+    at: dict = {}                  # name -> [(line, column)] of its Name nodes
+    other = set()                  # names used otherwise (arguments, imports, ...)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            at.setdefault(sub.id, []).append((sub.lineno - drow, sub.col_offset - dcol))
+        elif isinstance(sub, ast.arg):
+            other.add(sub.arg)
+        elif isinstance(sub, ast.alias):
+            other.update((sub.name, sub.asname))
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            other.update(sub.names)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                              ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            if sub is not node:
+                other.add(sub.name)
+        elif isinstance(sub, ast.MatchMapping):
+            other.add(sub.rest)
+    out = list(lines)
+    for name in dict.fromkeys(wanted):
+        if name in other or name not in at:
             continue
-        lines = renamed
-        local = (local - {name}) | {new}
-        free = {(new if k == name else k): v for k, v in free.items()}
-    return lines, local, free
+        new = f"_s2s_G{name}"
+        edits = sorted(at[name], reverse=True)          # right to left on each line
+        trial = list(out)
+        for row, col in edits:
+            ln = trial[row - 1]
+            c = len(ln.encode()[:col].decode(errors="replace")) if not ln.isascii() else col
+            if ln[c:c + len(name)] != name:
+                break
+            trial[row - 1] = ln[:c] + new + ln[c + len(name):]
+        else:
+            out = trial
+            local = (local - {name}) | {new}
+            free = {(new if k == name else k): v for k, v in free.items()}
+    return out, local, free
 
 
 def _tuple_items(ret, last):
@@ -1144,14 +1153,14 @@ class _FastCall:
                 checks[i] = full
             swap.clear()
         test = " and ".join(checks) or "True"
-        inline = _inlinable(sc, values)
+        inline = _inlinable(sc, values, tree_too=True)
         if inline is not None:
             # a global the guards test (``np``) that the inlined body reads as
             # the generated function's free variable of that name: renamed in
             # the body, so that the guard reads it with LOAD_GLOBAL (~280
             # instructions less than a dictionary read per name)
-            inline = _free_renamed(inline, getattr(c, "guard_items", ()), t._globals(),
-                                   set(names) | set(values))
+            inline = _free_renamed(inline[:3], getattr(c, "guard_items", ()), t._globals(),
+                                   set(names) | set(values), inline[3])
         # a guard reads a global by name, unless the runner has a variable of that name
         avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)

@@ -280,12 +280,20 @@ def test_free_renamed_only_names():
     assert "_s2s_Gnp" in free and "np" not in free and "_s2s_Gnp" in local and "np" not in local
 
 
-@pytest.mark.parametrize("line", ["y = f(np=1)", "g = lambda np: np", "def k(np):\n    return np",
-                                  "import numpy as np", "global np"])
+@pytest.mark.parametrize("line", ["g = lambda np: np", "def k(np):\n    return np",
+                                  "import numpy as np", "global np", "class np:\n    pass",
+                                  "try:\n    pass\nexcept E as np:\n    pass"])
 def test_free_renamed_refuses_other_uses(line):
     lines = ["h = np.tanh(x)"] + line.split("\n") + ["return np.sum(h)"]
     out, local, free = _renamed(lines)
     assert out == lines and "np" in free and "_s2s_Gnp" not in free
+
+
+def test_free_renamed_keeps_keywords_and_attributes():
+    lines = ["h = f(np=np.tanh(x), y=x.np)", "return np.sum(h, np=np)"]
+    out, _, free = _renamed(lines)
+    assert out == ["h = f(np=_s2s_Gnp.tanh(x), y=x.np)", "return _s2s_Gnp.sum(h, np=_s2s_Gnp)"]
+    assert "_s2s_Gnp" in free
 
 
 def test_free_renamed_keeps_the_source_map_lines():
