@@ -782,6 +782,20 @@ def _plain_namedtuple(cls):
     return False
 
 
+def _namedtuple_new(cls):
+    """Whether calling the namedtuple class ``cls`` with all its fields is
+    ``tuple.__new__(cls, fields)``: its ``__new__`` is the one
+    ``collections.namedtuple`` made (``_tuple_new(_cls, (f1, ...))``), no
+    ``__init__`` and no metaclass of its own."""
+    new = getattr(cls, "__new__", None)
+    glob = getattr(new, "__globals__", None)
+    code = getattr(new, "__code__", None)
+    return type(cls) is type and cls.__init__ is object.__init__ and \
+        isinstance(glob, dict) and glob.get("_tuple_new") is tuple.__new__ and \
+        str(glob.get("__name__", "")).startswith("namedtuple_") and code is not None and \
+        code.co_argcount == 1 + len(cls._fields) and not code.co_flags & 0x0C
+
+
 def _call_key(args, kwargs):
     key = tuple([_arg_key(a) for a in args])
     if kwargs:
@@ -1313,7 +1327,8 @@ class _FastCall:
         m = len(checks)
         ns[f"_s2s_T{m}"] = type(value)
         if td.kind == "namedtuple":
-            ntypes[id(td)] = f"_s2s_T{m}"
+            ns["_s2s_tnew"] = tuple.__new__
+            ntypes[id(td)] = (f"_s2s_T{m}", _namedtuple_new(td.type))
         test = f"_s2s_type({first or expr}) is _s2s_T{m}"
         if td.kind == "dict":
             keys = tuple(value)
@@ -1449,9 +1464,12 @@ class _FastCall:
             return next(items)
         kids = [_FastCall._build(c, items, ntypes) for c in td.children]
         if td.kind == "namedtuple":
-            name = (ntypes or {}).get(id(td))
-            if name is None:
+            found = (ntypes or {}).get(id(td))
+            if found is None:
                 raise _NotFast
+            name, plain = found
+            if plain:       # what the class's own __new__ does, without its Python frame
+                return f"_s2s_tnew({name}, ({', '.join(kids)}{',' if len(kids) == 1 else ''}))"
             return f"{name}({', '.join(kids)})"
         if td.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(td.keys, kids)) + "}"

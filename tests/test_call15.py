@@ -479,7 +479,7 @@ def test_namedtuple_of_parameters_has_a_runner(cls):
     _check_nt(g, nt_loss, p, RX)
     assert len(g._fast) == 1
     entry = next(iter(g._fast.values()))
-    assert "_s2s_T0(" in entry.source and "_s2s_len(p) == 2" in entry.source
+    assert "_s2s_tnew(_s2s_T0, (" in entry.source and "_s2s_len(p) == 2" in entry.source
     # the runner is what the call runs
     assert type(g).__dict__["__call__"] is entry.hot
 
@@ -661,3 +661,35 @@ def test_settings_tests_not_read_through_global_len_and_str(tmp_path, monkeypatc
 def builtins_str(e):
     import builtins
     return builtins.str(e)
+
+
+class NewParams(Params):
+    # a __new__ of its own: the gradient is built by calling the class
+    __slots__ = ()
+    made = []
+
+    def __new__(cls, W, b):
+        NewParams.made.append(1)
+        return super().__new__(cls, W, b)
+
+
+class DefaultParams(NamedTuple):
+    W: np.ndarray
+    b: object = 0.0
+
+
+def test_namedtuple_gradient_built_as_the_class_builds_it():
+    assert api._namedtuple_new(Params) and api._namedtuple_new(DefaultParams)
+    assert not api._namedtuple_new(NewParams)
+    for cls in (Params, TParams, DefaultParams, NewParams, SubParams):
+        g = s2sgrad.grad(nt_loss)
+        p = _nt(cls)
+        NewParams.made.clear()
+        r = _check_nt(g, nt_loss, p, RX)
+        assert type(r) is cls
+        entry = next(iter(g._fast.values()))
+        assert ("_s2s_tnew(" in entry.source) == api._namedtuple_new(cls)
+        if cls is NewParams:
+            n = len(NewParams.made)
+            g(p, RX)
+            assert len(NewParams.made) == n + 1         # its __new__ runs on the fast path too
