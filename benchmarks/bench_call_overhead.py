@@ -39,6 +39,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import timeit  # noqa: E402
@@ -159,6 +160,15 @@ def affine(w, b, x):
     return np.sum(np.tanh(x @ w + b) ** 2)
 
 
+Layer = collections.namedtuple("Layer", "W b")
+
+
+def nt_mlp(layers, X, y):
+    l1, l2 = layers
+    h = np.tanh(X @ l1.W + l1.b)
+    return np.sum((h @ l2.W + l2.b - y) ** 2)
+
+
 _P = {"W1": np.ones((3, 4)), "b1": np.ones(4), "W2": np.ones((4, 2)), "b2": np.ones(2)}
 _X, _Y = np.ones((2, 3)), np.ones((2, 2))
 
@@ -210,6 +220,9 @@ CASES = [
     ("np.float32 scalar + array", s2sgrad.grad(scaled), (np.ones(3, np.float32), np.float32(0.5)),
      {}),
     # nested dicts read by constant keys: parameters and settings
+    # namedtuples of parameters (a tuple of two layers, as the dict of 4 params)
+    ("namedtuple layers (2x2)", s2sgrad.grad(nt_mlp),
+     ((Layer(np.ones((3, 4)), np.ones(4)), Layer(np.ones((4, 2)), np.ones(2))), _X, _Y), {}),
     ("nested dict + nested cfg", s2sgrad.grad(nested_cfg),
      ({"l1": {"W": np.ones((3, 4)), "b": np.ones(4)},
        "l2": {"W": np.ones((4, 2)), "b": np.ones(2)}}, _X,

@@ -764,12 +764,45 @@ def _arg_key(a, depth=0):
         return (t, a) if not depth else t
     if isinstance(a, np.generic):
         return t                      # the type fixes shape () and the dtype
+    if t is not tuple and isinstance(a, tuple) and depth < 8 and _plain_namedtuple(t):
+        # a namedtuple of parameters: its class, length and leaves
+        return (t, len(a), tuple([_arg_key(v, depth + 1) for v in a]))
     if (t is dict or t is list or t is tuple or t is collections.OrderedDict) and depth < 8:
         # a container of parameters: its type, keys (in order) or length, leaves
         return (t, tuple(a) if t is dict or t is collections.OrderedDict else len(a),
                 tuple([_arg_key(v, depth + 1)
                        for v in (a.values() if isinstance(a, dict) else a)]))
     raise _NotFast
+
+
+def _plain_namedtuple(cls):
+    """Whether ``cls`` is a namedtuple class whose items are read as a
+    tuple's (no ``__getitem__``, ``__iter__`` or ``__len__`` of its own or of
+    a base between it and ``tuple``): what flattening and the runner's
+    ``x[i]`` read are then the same items."""
+    if not isinstance(cls, type) or not issubclass(cls, tuple) or cls is tuple or \
+            not isinstance(getattr(cls, "_fields", None), tuple):
+        return False
+    for base in cls.__mro__:
+        if base is tuple:
+            return True
+        if any(m in base.__dict__ for m in ("__getitem__", "__iter__", "__len__")):
+            return False
+    return False
+
+
+def _namedtuple_new(cls):
+    """Whether calling the namedtuple class ``cls`` with all its fields is
+    ``tuple.__new__(cls, fields)``: its ``__new__`` is the one
+    ``collections.namedtuple`` made (``_tuple_new(_cls, (f1, ...))``), no
+    ``__init__`` and no metaclass of its own."""
+    new = getattr(cls, "__new__", None)
+    glob = getattr(new, "__globals__", None)
+    code = getattr(new, "__code__", None)
+    return type(cls) is type and cls.__init__ is object.__init__ and \
+        isinstance(glob, dict) and glob.get("_tuple_new") is tuple.__new__ and \
+        str(glob.get("__name__", "")).startswith("namedtuple_") and code is not None and \
+        code.co_argcount == 1 + len(cls._fields) and not code.co_flags & 0x0C
 
 
 def _call_key(args, kwargs):
@@ -797,7 +830,7 @@ def _code_names(code):
     return out
 
 
-def _inlinable(sc, names):
+def _inlinable(sc, names, tree_too=False):
     """``(lines, local names, free values)`` when the body of ``sc``'s generated
     function can run as the statements of its hot runner: a small function
     (:data:`INLINE_LINES`) whose parameters are the runner's ``names``, with
@@ -847,7 +880,70 @@ def _inlinable(sc, names):
     cells = fn.__closure__ or ()
     free = {n: cell.cell_contents for n, cell in zip(code.co_freevars, cells)}
     local = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
-    return body, local, free
+    return (body, local, free, node) if tree_too else (body, local, free)
+
+
+def _free_renamed(inline, guard_items, globals_, taken, node=None):
+    """``inline`` (:func:`_inlinable`'s answer) with each free variable of the
+    generated body that is also a global the guards test by name (``np``)
+    renamed ``_s2s_G<name>`` in the body's lines and in the free values: the
+    runner then has no variable of that name, and the guard reads the user's
+    global as the user's code does.  Only the body's ``Name`` nodes are
+    renamed, at their positions in the syntax tree (an attribute ``x.np`` or
+    a keyword ``f(np=...)`` is another namespace); a name that is also an
+    argument, an import, a ``global`` or a definition is kept.  ``node``: the
+    generated function's ``FunctionDef`` (its body's lines are ``lines``,
+    one line and four columns in), else ``lines`` are parsed."""
+    lines, local, free = inline
+    wanted = [name for path, _ in guard_items
+              for kind, obj, name in [path.root]
+              if kind == "global" and obj is globals_ and name in free and name not in taken
+              and name.isidentifier() and not name.startswith(_RESERVED)]
+    if not wanted:
+        return inline
+    if node is None:
+        try:
+            node = ast.parse("\n".join(lines) + "\n")
+        except SyntaxError:
+            return inline
+        drow, dcol = 0, 0
+    else:
+        drow, dcol = 1, 4
+    at: dict = {}                  # name -> [(line, column)] of its Name nodes
+    other = set()                  # names used otherwise (arguments, imports, ...)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            at.setdefault(sub.id, []).append((sub.lineno - drow, sub.col_offset - dcol))
+        elif isinstance(sub, ast.arg):
+            other.add(sub.arg)
+        elif isinstance(sub, ast.alias):
+            other.update((sub.name, sub.asname))
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            other.update(sub.names)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                              ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            if sub is not node:
+                other.add(sub.name)
+        elif isinstance(sub, ast.MatchMapping):
+            other.add(sub.rest)
+    out = list(lines)
+    for name in dict.fromkeys(wanted):
+        if name in other or name not in at:
+            continue
+        new = f"_s2s_G{name}"
+        edits = sorted(at[name], reverse=True)          # right to left on each line
+        trial = list(out)
+        for row, col in edits:
+            ln = trial[row - 1]
+            c = len(ln.encode()[:col].decode(errors="replace")) if not ln.isascii() else col
+            if ln[c:c + len(name)] != name:
+                break
+            trial[row - 1] = ln[:c] + new + ln[c + len(name):]
+        else:
+            out = trial
+            local = (local - {name}) | {new}
+            free = {(new if k == name else k): v for k, v in free.items()}
+    return out, local, free
 
 
 def _tuple_items(ret, last):
@@ -902,8 +998,11 @@ class _FastCall:
     is.  Nothing is cached by identity: a dict or an array changed in place
     between calls is tested again.  The gradient container is built by one
     display (``{'W1': params_W1_bar, ...}``), a fresh dict or list per call.
-    Namedtuples, dataclasses, registered classes and containers passed as
-    data take the general path.
+    A namedtuple of parameters is tested by its exact class (one whose items
+    are read as a tuple's: :func:`_plain_namedtuple`) and length, its items
+    read with ``tuple.__getitem__``, its gradient built by calling the class
+    (as ``pytree.unflatten``).  Dataclasses, registered classes and
+    namedtuples passed as data take the general path.
     Measured (``benchmarks/bench_call_overhead.py``): about 0.3 us over the
     generated function for three arrays, most of it the shape tests."""
     __slots__ = ("probe", "hot", "sc", "source")
@@ -960,6 +1059,7 @@ class _FastCall:
         # returned the same way.  bykey: name -> {key path: the runner's name
         # of the dict there}.
         bykey = {}
+        ntypes = {}            # id of a namedtuple's TreeDef -> the runner's name of its class
         for k, p in enumerate(params):
             if specs[p.name][0] == "tree" and specs[p.name][1].kind == "dict" and \
                     type(bound[k][1]) is dict:
@@ -981,6 +1081,7 @@ class _FastCall:
                 start = len(values)
                 if not cls._tree(n, bound[k][1], td, ns, checks, values,
                                  leaves[ranges[k][0]:ranges[k][1]], gen, taken, start,
+                                 ntypes=ntypes,
                                  swap=swap if n in bykey else None,
                                  held=bykey.get(n)):
                     return None
@@ -1019,7 +1120,7 @@ class _FastCall:
             ns["_s2s_passed"] = _passed
             checks.append("_s2s_user.__defaults__ is _s2s_defs")
         pre = []               # statements building the result before its return
-        ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre)
+        ret = cls._returns(t, c, sc, leaves, specs, bykey=bykey, pre=pre, ntypes=ntypes)
         if ret is None:
             pre.clear()
             trees = any(kind == "tree" for kind, _ in specs.values())
@@ -1041,18 +1142,23 @@ class _FastCall:
                 # (a view, another dtype object) goes through _s2s_finish
                 x = leaves[c.wrt_leaves[0]]
                 ns["_s2s_rt"] = x.dtype
+                # (new memory by the alias model, as _checked's: no argument,
+                # no view and writeable -- only its kind is tested, ~800
+                # instructions less: `flags` builds an object per call)
+                fresh = (_fresh_grads(getattr(sc, "func", None), 1, loops=True) or [False])[0]
                 ret = (f"(_s2s_r if _s2s_type(_s2s_r) is _s2s_ND and _s2s_r.shape == {x.shape!r}"
-                       f" and _s2s_r.dtype is _s2s_rt and _s2s_r.base is None and"
-                       f" _s2s_r.flags.writeable"
-                       + "".join(f" and _s2s_r is not {v}"
-                                 for v in _may_be(values, leaves, x) + in_data)
+                       f" and _s2s_r.dtype is _s2s_rt"
+                       + ("" if fresh else
+                          " and _s2s_r.base is None and _s2s_r.flags.writeable" +
+                          "".join(f" and _s2s_r is not {v}"
+                                  for v in _may_be(values, leaves, x) + in_data))
                        + f" else {ret})")
             else:
                 # the same test for every gradient, inlined; all of them
                 # fresh, distinct and of their arguments' kinds: the result
                 # is assembled as with proven gradients, else _s2s_finish
                 checked = cls._checked(t, c, sc, leaves, specs, values, in_data, ns,
-                                       bykey=bykey if swap else (), pre=pre)
+                                       bykey=bykey if swap else (), pre=pre, ntypes=ntypes)
                 if checked is not None and pre:
                     # the by-key dicts: built by statements when the test
                     # holds; _s2s_finish gets the call's arguments to give
@@ -1070,7 +1176,14 @@ class _FastCall:
                 checks[i] = full
             swap.clear()
         test = " and ".join(checks) or "True"
-        inline = _inlinable(sc, values)
+        inline = _inlinable(sc, values, tree_too=True)
+        if inline is not None:
+            # a global the guards test (``np``) that the inlined body reads as
+            # the generated function's free variable of that name: renamed in
+            # the body, so that the guard reads it with LOAD_GLOBAL (~280
+            # instructions less than a dictionary read per name)
+            inline = _free_renamed(inline[:3], getattr(c, "guard_items", ()), t._globals(),
+                                   set(names) | set(values), inline[3])
         # a guard reads a global by name, unless the runner has a variable of that name
         avoid = set(names) | set(values) | (inline[1] if inline is not None else set())
         guard = guard_tests(getattr(c, "guard_items", ()), t._globals(), avoid=avoid)
@@ -1190,7 +1303,8 @@ class _FastCall:
             return f"{n} is None"
         if tx is str:           # a mode string: data (its type) or static (its value)
             ns[f"_s2s_v{j}"] = x
-            return f"_s2s_type({n}) is str" + (f" and {n} == _s2s_v{j}" if static else "")
+            ns["_s2s_str"] = str      # (never a global ``str`` of the user's)
+            return f"_s2s_type({n}) is _s2s_str" + (f" and {n} == _s2s_v{j}" if static else "")
         if tx in (int, bool):
             ns[f"_s2s_v{j}"] = x
             ns[f"_s2s_k{j}"] = tx
@@ -1203,7 +1317,7 @@ class _FastCall:
 
     @classmethod
     def _tree(cls, expr, value, td, ns, checks, values, leaves, gen, taken, start, first=None,
-              swap=None, held=None, path=()):
+              swap=None, held=None, path=(), ntypes=None):
         """Append to ``checks`` the tests that ``value`` (read as ``expr``) has
         the structure ``td`` -- at every node the exact container type, a
         dict's keys in order, a sequence's length -- and that each leaf has
@@ -1214,10 +1328,19 @@ class _FastCall:
         ``swap``, ``held``: a dict read by constant keys (see make) and its
         nested dicts read so at ``held["paths"]``; ``held`` gets the runner's
         name of each such nested dict by its key ``path``."""
-        if td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
+        if td.kind == "namedtuple":
+            # its exact class, which reads its items as a tuple does (a
+            # subclass or a class with its own readers: the general path);
+            # the gradient is built by calling the class, as pytree.unflatten
+            if type(value) is not td.type or ntypes is None or not _plain_namedtuple(td.type):
+                return False
+        elif td.kind not in cls._NODE_TYPES or type(value) not in cls._NODE_TYPES[td.kind]:
             return False
         m = len(checks)
         ns[f"_s2s_T{m}"] = type(value)
+        if td.kind == "namedtuple":
+            ns["_s2s_tnew"] = tuple.__new__
+            ntypes[id(td)] = (f"_s2s_T{m}", _namedtuple_new(td.type))
         test = f"_s2s_type({first or expr}) is _s2s_T{m}"
         if td.kind == "dict":
             keys = tuple(value)
@@ -1238,8 +1361,15 @@ class _FastCall:
             kids = [value[key] for key in keys]
             inner = [None if path is None else path + (key,) for key in keys]
         else:
-            checks.append(f"{test} and len({expr}) == {len(value)}")
+            # (len as the runner's own name: never a global of the user's)
+            ns["_s2s_len"] = len
+            checks.append(f"{test} and _s2s_len({expr}) == {len(value)}")
             subs = [f"{expr}[{i}]" for i in range(len(value))]
+            if td.kind == "namedtuple":
+                # its items as the tuple holds them (what the user's ``p.W``
+                # reads), even if a reader were added to the class later
+                ns["_s2s_titem"] = tuple.__getitem__
+                subs = [f"_s2s_titem({expr}, {i})" for i in range(len(value))]
             kids = list(value)
             inner = [None] * len(kids)      # (no key path below a sequence)
         if len(kids) != len(td.children):
@@ -1249,6 +1379,7 @@ class _FastCall:
                 name = f"_s2s_c{len(checks)}"
                 by_key = swap is not None and kpath is not None
                 if not cls._tree(name, kid, ktd, ns, checks, values, leaves, gen, taken, start,
+                                 ntypes=ntypes,
                                  first=f"{name} := {sub}", swap=swap if by_key else None,
                                  held=held, path=kpath):
                     return False
@@ -1311,7 +1442,8 @@ class _FastCall:
             items = [(f"{expr}[{k!r}]", value[k], None if path is None else path + (k,))
                      for k in keys]
         else:
-            checks.append(f"{test} and len({expr}) == {len(value)}")
+            ns["_s2s_len"] = len      # (never a global ``len`` of the user's)
+            checks.append(f"{test} and _s2s_len({expr}) == {len(value)}")
             # (no key path below a sequence)
             items = [(f"{expr}[{i}]", v, None) for i, v in enumerate(value)]
         for sub, v, kpath in items:
@@ -1335,12 +1467,22 @@ class _FastCall:
         return True
 
     @staticmethod
-    def _build(td, items):
+    def _build(td, items, ntypes=None):
         """The expression rebuilding a gradient of structure ``td`` from the
-        expressions ``items`` (an iterator), as :func:`pytree.unflatten`."""
+        expressions ``items`` (an iterator), as :func:`pytree.unflatten`
+        (a namedtuple by its class, the runner's name ``ntypes[id(td)]``
+        that :meth:`_tree` tested; :class:`_NotFast` without one)."""
         if td.kind == "leaf":
             return next(items)
-        kids = [_FastCall._build(c, items) for c in td.children]
+        kids = [_FastCall._build(c, items, ntypes) for c in td.children]
+        if td.kind == "namedtuple":
+            found = (ntypes or {}).get(id(td))
+            if found is None:
+                raise _NotFast
+            name, plain = found
+            if plain:       # what the class's own __new__ does, without its Python frame
+                return f"_s2s_tnew({name}, ({', '.join(kids)}{',' if len(kids) == 1 else ''}))"
+            return f"{name}({', '.join(kids)})"
         if td.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(td.keys, kids)) + "}"
         if td.kind == "list":
@@ -1348,7 +1490,7 @@ class _FastCall:
         return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
 
     @staticmethod
-    def _groups(t, specs, items, bykey=(), pre=None):
+    def _groups(t, specs, items, bykey=(), pre=None, ntypes=None):
         """Per differentiated argument, the expression of its gradient (a
         container's rebuilt from its leaves' ``items``).  A dict of
         ``bykey`` (with ``pre``, a list): the statements appended to ``pre``
@@ -1359,13 +1501,14 @@ class _FastCall:
         for w in t.wrt:
             kind, td = specs[names[w]]
             if kind == "tree" and pre is not None and names[w] in bykey:
-                out.append(_FastCall._copied(td, it, bykey[names[w]], (), f"_s2s_g{w}", pre))
+                out.append(_FastCall._copied(td, it, bykey[names[w]], (), f"_s2s_g{w}", pre,
+                                             ntypes))
                 continue
-            out.append(_FastCall._build(td, it) if kind == "tree" else next(it))
+            out.append(_FastCall._build(td, it, ntypes) if kind == "tree" else next(it))
         return out
 
     @staticmethod
-    def _copied(td, items, held, path, g, pre):
+    def _copied(td, items, held, path, g, pre, ntypes=None):
         """The name ``g`` of a gradient dict built by the statements appended
         to ``pre``: a copy of the call's dict at ``path`` (the runner's name
         ``held[path]``) with each compiled key's value replaced -- a nested
@@ -1373,9 +1516,9 @@ class _FastCall:
         pre.append(f"{g} = {held[path]}.copy()")
         for n, (k, ch) in enumerate(zip(td.keys, td.children)):
             if ch.kind == "dict" and path + (k,) in held:
-                v = _FastCall._copied(ch, items, held, path + (k,), f"{g}_{n}", pre)
+                v = _FastCall._copied(ch, items, held, path + (k,), f"{g}_{n}", pre, ntypes)
             else:
-                v = _FastCall._build(ch, items)
+                v = _FastCall._build(ch, items, ntypes)
             pre.append(f"{g}[{k!r}] = {v}")
         return g
 
@@ -1385,7 +1528,7 @@ class _FastCall:
                 np.complex128, np.complex64)
 
     @staticmethod
-    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None):
+    def _checked(t, c, sc, leaves, specs, values, in_data, ns, bykey=(), pre=None, ntypes=None):
         """``(test, expression)``: the user's call's result assembled from the
         generated code's as :meth:`_returns` does for proven gradients, and
         the run-time test under which that is what ``_finish`` returns -- every
@@ -1402,7 +1545,7 @@ class _FastCall:
             return None
         nvals = len(c.func.results) - len(wrt)
         expr = _FastCall._returns(t, c, sc, leaves, specs, ([True] * len(wrt), [False] * len(wrt)),
-                                  bykey=bykey, pre=pre)
+                                  bykey=bykey, pre=pre, ntypes=ntypes)
         if expr is None:
             return None
         tup = c.func.info.get("tuple_result")
@@ -1429,7 +1572,7 @@ class _FastCall:
         return " and ".join(tests), expr
 
     @staticmethod
-    def _returns(t, c, sc, leaves, specs, direct=None, bykey=(), pre=None):
+    def _returns(t, c, sc, leaves, specs, direct=None, bykey=(), pre=None, ntypes=None):
         """The expression (of the generated code's result ``_s2s_r``) that the
         user's call returns, when it needs no checks; else None.  ``direct``:
         the flags to assume instead of the specialisation's
@@ -1451,7 +1594,7 @@ class _FastCall:
             items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
             if aux is None or not tup or items is None:
                 return None
-            groups = _FastCall._groups(t, specs, items, bykey, pre)
+            groups = _FastCall._groups(t, specs, items, bykey, pre, ntypes)
             grads = groups[0] if t._single else f"({', '.join(groups)}{',' * (len(groups) == 1)})"
             return f"((_s2s_r[0], {aux}), {grads})" if t.keep_value else f"({grads}, {aux})"
         if c.out_tree.kind != "leaf" or nvals != (1 if t.keep_value else 0):
@@ -1461,7 +1604,7 @@ class _FastCall:
         items = _FastCall._grad_items(c, sc, leaves, direct, nvals, tup)
         if items is None:
             return None
-        groups = _FastCall._groups(t, specs, items, bykey, pre)     # (containers rebuilt)
+        groups = _FastCall._groups(t, specs, items, bykey, pre, ntypes)     # (containers rebuilt)
         if t._single and t.keep_value and tup and groups[0] == "_s2s_r[1]" and \
                 len(c.func.results) == 2:
             return "_s2s_r"                   # (value, gradient): the generated tuple
@@ -1580,13 +1723,14 @@ def _may_be(names, xs, x):
             a.dtype is x.dtype]
 
 
-def _fresh_grads(func, nwrt):
+def _fresh_grads(func, nwrt, loops=False):
     """Per gradient result of the generated code's IR ``func``: whether the
     alias model proves it new memory that no argument, no other result and
     no other gradient shares (the freshness half of
     ``specialize.direct_flags``, without its shape and dtype facts, which
     :meth:`_FastCall._checked` tests at run time); None when two results may
-    be one object."""
+    be one object.  ``loops``: a single gradient, the only result, may also
+    be a loop's carry (:func:`_fresh_carry`)."""
     from .alias import fresh_result
     if func is None or func.info.get("foreign"):
         return None
@@ -1595,7 +1739,41 @@ def _fresh_grads(func, nwrt):
     if len({id(r) for r in grads}) != len(grads) or any(r in func.results[:n] for r in grads):
         return None
     defs = {o: e for e in func.body.eqns for o in e.outs}
+    if loops and nwrt == 1 and not n:
+        return [isinstance(grads[0], Var) and _fresh_carry(grads[0], defs)]
     return [isinstance(r, Var) and r in defs and fresh_result(defs[r]) for r in grads]
+
+
+def _fresh_carry(v, defs, depth=0):
+    """Whether ``v`` is new memory by the alias model: a fresh equation's
+    result (:func:`alias.fresh_result`), or the final value of a loop's carry
+    whose initial value is such a value and whose next value in the body is
+    the carry itself or again such a value of the body (every iteration's
+    value new memory or the previous one; after no iteration, the initial
+    one).  For the only result of a function (``_fresh_grads(loops=True)``):
+    two carries of one loop may be one object, which no other result sees."""
+    from .alias import fresh_result
+    from .primitives.control import loop_offset
+    e = defs.get(v)
+    if e is None:
+        return False
+    if fresh_result(e):
+        return True
+    if depth >= 4 or e.prim.name not in ("for_loop", "while_loop"):
+        return False
+    k = next((i for i, o in enumerate(e.outs) if o is v), None)
+    off = loop_offset(e)
+    body = e.params.get("body")
+    if k is None or body is None or off + k >= len(e.args) or k >= len(body.results) or \
+            off + k >= len(body.params):
+        return False
+    init, nxt, carry = e.args[off + k], body.results[k], body.params[off + k]
+    if not isinstance(init, Var) or not _fresh_carry(init, defs, depth + 1):
+        return False
+    if nxt is carry:
+        return True
+    inner = {o: x for x in body.eqns for o in x.outs}
+    return isinstance(nxt, Var) and _fresh_carry(nxt, inner, depth + 1)
 
 
 def _flat_aux(out_tree, nvals):
@@ -2389,7 +2567,10 @@ class _GradBase(_Transformed):
             return
         entry = fast.get(key)
         if entry is None:
-            entry = _FastCall.make(self, c, sc, leaves, specs, bound)
+            try:
+                entry = _FastCall.make(self, c, sc, leaves, specs, bound)
+            except _NotFast:          # (a structure the runner cannot rebuild)
+                entry = None
             if entry is None:
                 return
             fast[key] = entry

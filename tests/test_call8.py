@@ -84,7 +84,9 @@ def test_fast_exit_is_inlined_and_falls_back():
     src = type(g).__call__.__code__.co_filename
     import linecache
     text = "".join(linecache.getlines(src))
-    assert "_s2s_r.flags.writeable" in text and "_s2s_finish(" in text
+    # (the gradient is a ufunc's result, new memory by the alias model: only
+    # its kind is tested, perf-call15; a view's test is in test_call15.py)
+    assert "_s2s_r.dtype is _s2s_rt" in text and "_s2s_finish(" in text
 
 
 def test_global_rebound_mutated_reshaped_retyped():
