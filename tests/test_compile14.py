@@ -30,8 +30,12 @@ import pytest
 
 import s2sgrad
 from s2sgrad import list_arrays as la
+from s2sgrad import optimize as op
 from s2sgrad import peephole
+from s2sgrad import reverse as rv
+from s2sgrad.lower import calls
 from s2sgrad import specialize as sp
+from s2sgrad.ir import readers
 from tests import test_list_loops7 as ll7
 from tests import test_loops10 as lp10
 from tests.test_compile7 import _bench_args, _bench_module, _import_text
@@ -50,6 +54,10 @@ def _use_former_code(mp):
     mp.setattr(la, "_LazyUses", peephole._uses)
     mp.setattr(la, "_carries_fit", lambda *a: True)
     mp.setattr(sp, "_has_any", lambda names, *prims: True)
+    mp.setattr(op, "_has_hoistable", lambda body: True)
+    mp.setattr(op, "_readers_of", lambda func, wanted: readers(func))
+    mp.setattr(rv, "_has_real_only", lambda func: True)
+    mp.setattr(calls, "_NUMPY_CALLABLES", frozenset())
 
 
 def stacked_weights(Ws, x):
@@ -174,6 +182,81 @@ def test_carries_fit_refuses_only_what_map_loop_refuses(tmp_path):
         mod = _bench_module(tmp_path, 30, "rnn", prefix="pc14b")
         s2sgrad.grad(mod.f)(*_bench_args("rnn"))
     assert refused[0] > 5 and passed[0] > 5 and maps[0] > 3
+
+
+def test_readers_of_is_readers_restricted(tmp_path):
+    """``optimize._readers_of`` gives, for each wanted Var, the list
+    ``ir.readers`` gives (the same equations in the same order), on every
+    function elide_broadcasts asks about."""
+    inner = op._readers_of
+    seen = [0, 0]
+
+    def checked(func, wanted):
+        got = inner(func, wanted)
+        full = readers(func)
+        assert set(got) == {v for v in wanted if v in full}
+        for v in wanted:
+            assert [id(u) for u in got.get(v, [])] == [id(u) for u in full.get(v, [])]
+        seen[0] += 1
+        seen[1] += len(got)
+        return got
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(op, "_readers_of", checked)
+        for f, wrt, args in _list_programs()[:8]:
+            s2sgrad.grad(f, wrt=wrt)(*args)
+        for shape in ("rnn", "straight", "branches"):
+            mod = _bench_module(tmp_path, 30, shape, prefix="pc14e")
+            s2sgrad.grad(mod.f)(*_bench_args(shape))
+    assert seen[0] > 3 and seen[1] > 3
+
+
+def test_numpy_callables_are_no_schedule_or_transform():
+    """What ``call_static`` no longer asks of a NumPy ufunc or array
+    function: none is a checkpoint schedule, a transformation or a
+    transformed function (every public one of NumPy and scipy.special)."""
+    import scipy.special
+    from s2sgrad.lower.transforms import is_schedule_type, transform_kind, transformed_value
+    objs = [getattr(m, n) for m in (np, np.linalg, scipy.special) for n in dir(m)
+            if not n.startswith("_")]
+    objs = [o for o in objs if type(o) in calls._NUMPY_CALLABLES]
+    assert len(objs) > 300 and np.tanh in objs and np.sum in objs
+    for o in objs:
+        assert not is_schedule_type(o)
+        assert transform_kind(o) is None
+        assert transformed_value(o) is None
+    # grad & co. and the schedules are not of those types
+    assert type(s2sgrad.grad) not in calls._NUMPY_CALLABLES
+    assert type(s2sgrad.grad(np.sum)) not in calls._NUMPY_CALLABLES
+
+
+def test_has_real_only_is_the_walk(tmp_path):
+    """``reverse._has_real_only``: a function with ``np.sign`` of an
+    argument (checked at run time for complex values) has one, the bench
+    shapes none; the check is still emitted where there is one."""
+    from s2sgrad.ir import iter_eqns
+    seen = []
+    inner = rv._has_real_only
+
+    def checked(func):
+        got = inner(func)
+        assert got == any(getattr(e.prim, "real_only", False) for e in iter_eqns(func.body))
+        seen.append(got)
+        return got
+
+    def with_sign(x, y):
+        return np.sum(np.sign(x) * y * x)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rv, "_has_real_only", checked)
+        mod = _bench_module(tmp_path, 20, "rnn", prefix="pc14f")
+        s2sgrad.grad(mod.f)(*_bench_args("rnn"))
+        x, y = np.array([0.5, -1.5, 2.0]), np.array([1.0, 2.0, -3.0])
+        g = s2sgrad.grad(with_sign, wrt=(0, 1))
+        gx, gy = g(x, y)
+    assert True in seen and False in seen
+    assert np.allclose(gx, fd(with_sign, (x, y), 0)) and np.allclose(gy, fd(with_sign, (x, y), 1))
+    assert "check_real" in g._last.source
+    with pytest.raises(Exception, match="complex"):
+        g(x.astype(complex), y)
 
 
 # ---------------------------------------------------------------- counted work
