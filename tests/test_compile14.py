@@ -11,6 +11,15 @@ their walks; the same output.
   An RNN's loops are refused by the first test: no walk, no scan.
 * ``specialize._specialize`` runs ``accumulate_in_place`` (which rewrites
   only sums of ``index_add`` results) only where there is an ``index_add``.
+* ``optimize.hoist_invariants`` walks a loop body for what it defines only
+  where it has something to hoist (``_has_hoistable``);
+  ``optimize.elide_broadcasts`` lists the readers of the broadcasts alone
+  (``_readers_of``); ``peephole._sum_factors`` makes a block's products by
+  result at its first sum; ``reverse.guard_real_only`` makes no dataflow
+  walk without a ``real_only`` primitive (``_has_real_only``);
+  ``lower.calls.call_static`` skips the schedule and transform tests for
+  NumPy ufuncs and array functions (``_NUMPY_CALLABLES``);
+  ``remat.count_records`` makes no second walk without a checkpointed loop.
 
 Checked here: the generated source is byte-identical to what the former
 code gives (each skip undone: the tests below put the former behaviour
