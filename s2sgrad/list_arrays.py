@@ -76,6 +76,10 @@ from .tapes import drop_carry
 
 
 def list_arrays(func: Func, inf) -> Func:
+    if not _has_list_ops(func):
+        # (nothing to rewrite before the map loops: no walk for the uses of
+        # every value, a tenth of specialising a long loop)
+        return vectorise_maps(func, inf)
     uses = _uses(func)
     if _cotangent_arrays(func.body, inf, uses):
         uses = _uses(func)
@@ -90,6 +94,22 @@ def list_arrays(func: Func, inf) -> Func:
     finally:
         _root[0] = None
     return vectorise_maps(func, inf)
+
+
+def _has_list_ops(func) -> bool:
+    """Has ``func`` (or a block in it) a ``list_pop`` or a ``list_build``?
+    Every rewrite of :func:`list_arrays` before the map loops starts at one
+    of them -- the pop of a reversed loop (:func:`_backward`,
+    :func:`_cotangent_arrays`), the list built empty and appended to
+    (:func:`_forward`): without either they rewrite nothing."""
+    todo = [func.body]
+    while todo:
+        for e in todo.pop().eqns:
+            if e.prim.name == "list_pop" or e.prim.name == "list_build":
+                return True
+            if e.params:
+                todo.extend(e.blocks())
+    return False
 
 
 def _ex(inf, a):
@@ -755,7 +775,7 @@ def vectorise_maps(func: Func, inf, again=False):
     ``again`` (a second round, after specialize's accumulation passes made
     ``acc[i] += g`` of ``acc = acc + index_add(g, x, i)``) whether it
     rewrote a loop."""
-    uses = _uses(func)
+    uses = _LazyUses(func)
     subst: dict = {}
     done = _maps_in(func.body, inf, uses, subst)
     if subst:
@@ -765,14 +785,33 @@ def vectorise_maps(func: Func, inf, again=False):
     return done if again else func
 
 
+class _LazyUses:
+    """:func:`_uses` of ``func``, made at the first question (``get``): most
+    loops are refused as maps before their carries' uses are asked (a
+    carry that is not ``n`` rows long), and a function without map loops
+    then costs no walk for them.  (Read only: :func:`_map_loop` does not
+    change the IR before it has decided.)"""
+
+    def __init__(self, func):
+        self.func = func
+        self.uses = None
+
+    def get(self, v, default=None):
+        if self.uses is None:
+            self.uses = _uses(self.func)
+        return self.uses.get(v, default)
+
+
 def _maps_in(block, inf, uses, subst) -> bool:
     done = False
     for e in list(block.eqns):
         for b in e.blocks():
             done |= _maps_in(b, inf, uses, subst)
-    defs = {o: e for e in block.eqns for o in e.outs}
+    defs = None             # (made at the block's first loop, before any rewrite of it)
     for e in list(block.eqns):
         if e.prim.name == "for_loop" and e.params.get("break_at") is None:
+            if defs is None:
+                defs = {o: e for e in block.eqns for o in e.outs}
             new = _map_loop(block, e, defs, inf, uses, subst)
             if new is not None:
                 k = block.eqns.index(e)
@@ -789,6 +828,20 @@ def _per_step(x):
             return None     # (value-based casting: a scalar and a row of them may differ)
         return np.shape(x), x.dtype
     return None
+
+
+def _carries_fit(loop, body, off, n, inf) -> bool:
+    """The test :func:`_map_loop` makes of each carry's initial value (an
+    array of ``n`` rows), made before the rest: it needs neither the
+    body's values nor the uses, and refuses most loops -- an RNN's state, a
+    carry of another length -- without the scan of the body.  (False only
+    where :func:`_map_loop` would refuse the loop anyway.)"""
+    for j in range(off, len(body.params)):
+        if body.results[j - off] is not body.params[j]:
+            ax = _ex(inf, loop.args[j])
+            if type(ax) is not np.ndarray or ax.ndim < 1 or ax.shape[0] != n:
+                return False
+    return True
 
 
 def _map_loop(block, loop, defs, inf, uses, subst):
@@ -823,6 +876,8 @@ def _map_loop(block, loop, defs, inf, uses, subst):
         return None
     body = loop.params["body"]
     off = loop_offset(loop)
+    if not _carries_fit(loop, body, off, n, inf):
+        return None
     i = body.params[0]
     local = set(body.params)
     for e in body.eqns:

@@ -20,7 +20,7 @@ Both passes expect and preserve SSA (``ir.verify``).
 from __future__ import annotations
 
 from .alias import is_alloc  # noqa: F401  (test_compile7's reference CSE reads op.is_alloc)
-from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, readers, rename_reads
+from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, rename_reads
 from .primitives.control import loop_offset
 
 
@@ -381,6 +381,31 @@ from .primitives.core import SCALAR as _SCALAR_TOKEN, shape_only  # noqa: E402
 _BROADCASTING = {"add", "subtract", "multiply", "divide"}
 
 
+def _readers_of(func: Func, wanted: set) -> dict:
+    """``readers(func)`` for the Vars in ``wanted`` only (the same lists, in
+    the same order): a function's few broadcasts do not need a list of the
+    readers of every value."""
+    uses: dict = {}
+
+    def count(block):
+        for e in block.eqns:
+            for a in e.atoms():
+                if type(a) is Var and a in wanted:
+                    uses.setdefault(a, []).append(e)
+            if e.params:
+                for b in e.blocks():
+                    count(b)
+                    for r in b.results:
+                        if type(r) is Var and r in wanted:
+                            uses.setdefault(r, []).append(None)
+    count(func.body)
+    del count  # (breaks the recursive closure's reference cycle)
+    for r in func.results:
+        if type(r) is Var and r in wanted:
+            uses.setdefault(r, []).append(None)
+    return uses
+
+
 def elide_broadcasts(func: Func) -> Func:
     """Drop ``t = unreduce(g, x)`` / ``t = broadcast_like(g, x)`` when every use
     of ``t`` is an elementwise operation whose other operand already has x's
@@ -393,7 +418,7 @@ def elide_broadcasts(func: Func) -> Func:
     broadcasts = {o for e in made for o in e.outs}
     if not broadcasts:
         return func                     # (nothing to drop)
-    uses = readers(func)
+    uses = _readers_of(func, broadcasts)
 
     subst: dict = {}
     for e in made:
@@ -616,6 +641,13 @@ def share_stacking(func: Func) -> Func:
 _HOISTABLE = {"transpose"}
 
 
+def _has_hoistable(body: Block) -> bool:
+    """Has the loop body an equation of a kind :func:`hoist_invariants`
+    moves?  (Without one the body keeps every equation: the walk that
+    tracks what the body defines is not made.)"""
+    return any(x.prim.name in _HOISTABLE for x in body.eqns)
+
+
 def hoist_invariants(func: Func) -> Func:
     """Move loop-invariant ``W.T`` (and other views in ``_HOISTABLE``) out of
     loop bodies: computed once before the loop instead of once per step."""
@@ -625,7 +657,8 @@ def hoist_invariants(func: Func) -> Func:
             if e.params and e.blocks():
                 params = {k: (rewrite(v) if isinstance(v, Block) else v)
                           for k, v in e.params.items()}
-                if is_region(e) and e.prim.name in ("for_loop", "while_loop"):
+                if is_region(e) and e.prim.name in ("for_loop", "while_loop") and \
+                        _has_hoistable(params["body"]):
                     body = params["body"]
                     inside = set(body.params)
                     kept, moved = [], []

@@ -125,14 +125,17 @@ def _sum_factors(block, inf, uses) -> bool:
     and shapes known.  Returns whether anything was rewritten."""
     changed = False
     # (each product's equation by its result: a scan of the equations before
-    # each sum was quadratic in the block's length)
-    made = {x.outs[0]: x for x in block.eqns if x.outs}
+    # each sum was quadratic in the block's length; made at the block's
+    # first sum, before any rewrite of the block -- most blocks have none)
+    made = None
     for i in range(len(block.eqns) - 1, -1, -1):
         e = block.eqns[i]
         for b in e.blocks():
             changed |= _sum_factors(b, inf, uses)
         if e.prim.name != "sum" or len(e.args) != 1 or set(e.kwargs) - {"axis", "keepdims"}:
             continue
+        if made is None:
+            made = {x.outs[0]: x for x in block.eqns if x.outs}
         p = e.args[0]
         if type(p) is not Var or len(uses.get(p, ())) != 1:
             continue

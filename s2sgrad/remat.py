@@ -247,6 +247,8 @@ def count_records(func):
     for e in iter_eqns(func.body):
         if e.prim.name == "checkpoint_backward":
             steps[e.args[0]] = e.params["step"]
+    if not steps:
+        return func             # (no checkpointed loop: no budget to count for)
     for e in iter_eqns(func.body):
         sched = e.params.get("schedule") if e.prim.name == "checkpoint_forward" else None
         if type(sched).__name__ == "Budget" and e.outs[-1] in steps:

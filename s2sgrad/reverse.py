@@ -126,6 +126,11 @@ def varied(func: Func, wrt: list) -> set:
     return out
 
 
+def _has_real_only(func: Func) -> bool:
+    """Has ``func`` an equation of a ``real_only`` primitive, anywhere?"""
+    return any(getattr(e.prim, "real_only", False) for e in iter_eqns(func.body))
+
+
 def guard_real_only(func: Func, wrt: list) -> Func:
     """``func`` with each differentiated operand of a ``real_only`` primitive
     (``np.sign``: piecewise constant on the reals, derivative 0, but ``z / |z|``
@@ -134,6 +139,8 @@ def guard_real_only(func: Func, wrt: list) -> Func:
     effect (kept where the operation's value is not needed), dropped by shape
     specialisation for real dtypes, so real programs pay nothing; operands that
     are not differentiated are not checked."""
+    if not _has_real_only(func):
+        return func             # (nothing to check: no walk for what varies)
     live = varied(func, wrt)
     check = P.get("check_real")
 

@@ -2683,7 +2683,8 @@ def _specialize(func: Func, leaves, identity=()) -> Func | None:
     # index_accumulate that defer_row_accumulation looks for; neither makes
     # the list operations accumulate_lists_in_place looks for)
     if _has_any(names, "index_add", "index_accumulate"):
-        accumulate_in_place(f, inf, rw.foreign)
+        if _has_any(names, "index_add"):     # (it rewrites only sums of index_add results)
+            accumulate_in_place(f, inf, rw.foreign)
         defer_row_accumulation(f, inf, rw.foreign)
     if _has_any(names, "list_index_add", "list_accumulate"):
         accumulate_lists_in_place(f, inf, rw.foreign)

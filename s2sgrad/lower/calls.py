@@ -48,6 +48,10 @@ MAX_INLINE_DEPTH = 64
 
 # arithmetic that NumPy always computes into a new array (even x * 1)
 _NEW_ARRAY_OPS = {"add", "subtract", "multiply", "divide", "power", "negative"}
+# the types of NumPy's ufuncs and (NumPy >= 2) array functions: never a
+# checkpoint schedule, a transformation (grad & co. are Python functions) or
+# a transformed function (CallsMixin.call_static)
+_NUMPY_CALLABLES = frozenset({np.ufunc, type(np.sum)} - {types.FunctionType})
 
 
 def _inplace_adapter(*names, drop=()):
@@ -875,14 +879,17 @@ class CallsMixin:
                 raise self.unsupported(node, "array_namespace() of containers",
                                        "pass the arrays")
             return Static(np)
-        if is_schedule_type(obj):               # checkpoint=Binomial(snapshots=4) inside
-            return self.make_schedule(obj, args, kwargs, node)
-        kind = transform_kind(obj)
-        if kind is not None:                    # grad(g) inside the function
-            return self.make_transform(kind, args, kwargs, node)
-        t = transformed_value(obj)
-        if t is not None:                       # dg = grad(g) defined outside
-            return self.call_transform(t, args, kwargs, node)
+        # (a NumPy ufunc or array function is none of the three below: most
+        # calls skip their tests, each of which imports and builds a table)
+        if type(obj) not in _NUMPY_CALLABLES:
+            if is_schedule_type(obj):           # checkpoint=Binomial(snapshots=4) inside
+                return self.make_schedule(obj, args, kwargs, node)
+            kind = transform_kind(obj)
+            if kind is not None:                # grad(g) inside the function
+                return self.make_transform(kind, args, kwargs, node)
+            t = transformed_value(obj)
+            if t is not None:                   # dg = grad(g) defined outside
+                return self.call_transform(t, args, kwargs, node)
         if obj is len:
             # len of a tuple, list or dict known while compiling is a constant
             # (the builtin's handler; len is a primitive too, which would build
