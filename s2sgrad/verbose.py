@@ -105,17 +105,20 @@ def paused_gc():
     CPython starts a full collection when the objects its young collections
     moved to the oldest generation exceed a quarter of what the last full
     one left alive; the objects ``gc.unfreeze`` moves are not counted.  So
-    they are counted here (:func:`_promoted`), by the same rule: without
-    it, the garbage cycles among them (a dropped transformation: its class
-    of its own, with its compiled versions and their IR) waited for a full
-    collection the user's own objects start -- never, in a process that
-    mostly compiles (the test suite's pytest process grew to 4.7 GB)."""
+    they are counted here (:func:`_promoted`), and by the same rule the
+    next compile starts with a full collection instead of the young one (a
+    compile never pays for its own objects: a process compiling once, as
+    the compile benchmark's, never does).  Without it, the garbage cycles
+    among them (a refused compile's exception, its traceback and frames;
+    cycles other compiles make) waited for a full collection the user's own
+    objects start -- never, in a process that mostly compiles (the test
+    suite's pytest process grew to 4.7 GB)."""
     if not gc.isenabled():
         yield
         return
     promote = gc.get_freeze_count() == 0
     if promote:
-        gc.collect(1)
+        _collect()
     gc.disable()
     try:
         yield
@@ -132,24 +135,39 @@ def paused_gc():
 
 #: What paused_gc moved to the oldest generation since the last full
 #: collection ("moved"), that collection's number ("full", CPython's
-#: count) and the tracked objects the last full collection it started left
-#: ("alive").  A full collection when "moved" exceeds a quarter of "alive"
-#: (CPython's rule for what its young collections promote), and at least
-#: PROMOTED_FLOOR objects: a small process is not collected at every compile.
+#: count) and the tracked objects the last full collection paused_gc
+#: started left ("alive").  A full collection when "moved" exceeds a
+#: quarter of "alive" (CPython's rule for what its young collections
+#: promote), and at least PROMOTED_FLOOR objects: a small process is not
+#: collected at every compile.
 _PROMOTED = {"moved": 0, "full": -1, "alive": 0}
 PROMOTED_FLOOR = 100_000
 
 
-def _promoted(n):
+def _since_full():
     s = _PROMOTED
     full = gc.get_stats()[2]["collections"]
     if full != s["full"]:           # a full collection since: it saw the others
         s["moved"], s["full"] = 0, full
-    s["moved"] += n
-    if s["moved"] > max(PROMOTED_FLOOR, s["alive"] // 4):
-        gc.collect()
-        s["moved"], s["full"] = 0, gc.get_stats()[2]["collections"]
-        s["alive"] = len(gc.get_objects())
+    return s
+
+
+def _promoted(n):
+    _since_full()["moved"] += n
+
+
+def _collect():
+    """The young generations, or all of them when what paused_gc moved
+    to the oldest one is due (the collector is enabled, nothing frozen)."""
+    s = _since_full()
+    if s["moved"] <= max(PROMOTED_FLOOR, s["alive"] // 4):
+        gc.collect(1)
+        return
+    gc.collect()
+    gc.freeze()                     # (everything is old now: two list splices
+    s["alive"] = gc.get_freeze_count()  # and a count, no list of the objects)
+    gc.unfreeze()
+    s["moved"], s["full"] = 0, gc.get_stats()[2]["collections"]
 
 
 # the sessions being compiled, each with the time it reports at: read by

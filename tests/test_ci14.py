@@ -67,7 +67,7 @@ def test_garbage_made_while_compiling_is_collected_by_compiling(small_floor):
     """A garbage cycle among objects a compile made (as a refused compile's
     exception, its traceback and frames are) is moved to the oldest
     generation; compiling alone starts the full collection that frees it
-    once what it moved exceeds the floor."""
+    once what it moved exceeds the floor (at the start of the next compile)."""
     x, w = np.linspace(-1.0, 1.0, 4), np.full(4, 0.3)
     # a process with many live objects: CPython's own rule then waits for a
     # quarter of them to be promoted by its young collections
@@ -103,7 +103,8 @@ def test_collects_by_the_rule_not_at_every_compile(small_floor, monkeypatch):
         kept.append(g)
     full = [a for a in runs if a == ()]
     young = [a for a in runs if a == (1,)]
-    assert len(young) >= 40                     # (each compile collects the young first)
+    # (each compile collects first: the young generations, or all when due)
+    assert len(young) + len(full) >= 40
     assert 1 <= len(full) < 20
     assert verbose._PROMOTED["alive"] > 0
 
