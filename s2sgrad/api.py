@@ -37,7 +37,7 @@ import weakref
 import numpy as np
 
 from . import codegen, gradcall, invariance, lower, optimize as _optimize, pytree, reverse, specialize
-from .codegen import SOURCE_MAPS
+from .codegen import SOURCE_MAPS, tie_source
 from .errors import OutputError, S2SGradError
 from .frontend import parse_function
 from .custom import rule_guards as collect_rule_guards
@@ -1270,6 +1270,8 @@ class _FastCall:
         name = t.fn.__name__
         hot.__name__ = hot.__qualname__ = name    # TypeErrors of a wrong call name the user's function
         hot.__code__ = hot.__code__.replace(co_name=name)
+        if inline is not None:
+            tie_source(hot.__code__, filename)
         self = cls()
         self.probe, self.hot, self.sc, self.source = probe, staticmethod(hot), sc, src
         return self

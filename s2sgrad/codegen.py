@@ -29,6 +29,7 @@ import os
 import re
 import sys
 import warnings
+import weakref
 
 import numpy as np
 
@@ -1988,6 +1989,19 @@ def _numpy_name(v):
 SOURCE_MAPS: dict = {}
 
 
+def _forget_source(filename):
+    linecache.cache.pop(filename, None)
+    SOURCE_MAPS.pop(filename, None)
+
+
+def tie_source(code, filename):
+    """The linecache entry and source map of generated code last as long
+    as ``code``, the code object that runs it (held by its function, and by
+    any frame or traceback running it): a process that compiles and drops
+    transformations does not keep every source it generated."""
+    weakref.finalize(code, _forget_source, filename).atexit = False
+
+
 def _source_map(text, comment_locs):
     out, loc = {}, None
     for i, line in enumerate(text.splitlines(), 1):
@@ -2050,6 +2064,7 @@ def generate(func: Func, globals_dict: dict, namer: "Namer | None" = None) -> Co
     values = [np] + [importlib.import_module(PRINT_MODULES[m]) for m in modules] + \
         [getattr(runtime, h) for h in helpers] + [v for _, v in cg.consts]
     fn = ns["_s2sgrad_factory"](*values)
+    tie_source(fn.__code__, filename)
     c = Compiled(source, fn, filename, func)
     c.namer = cg.namer
     return c

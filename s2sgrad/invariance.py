@@ -54,7 +54,6 @@ from __future__ import annotations
 
 from .ir import Block, Const, Eqn, Func, Var
 from .primitives.core import REGISTRY
-from .primitives.indexing import Slot
 
 INV = ("add", 0, None)
 _ELEMENTWISE_ADD = {"add": 1, "subtract": -1}

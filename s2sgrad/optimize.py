@@ -19,7 +19,6 @@ Both passes expect and preserve SSA (``ir.verify``).
 """
 from __future__ import annotations
 
-from .alias import is_alloc  # noqa: F401  (test_compile7's reference CSE reads op.is_alloc)
 from .ir import Block, Const, Eqn, Func, Var, defined_vars, iter_eqns, rename_reads
 from .primitives.control import loop_offset
 

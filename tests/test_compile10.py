@@ -31,7 +31,6 @@ import s2sgrad.optimize as op
 import s2sgrad.peephole as pp
 import s2sgrad.specialize as sp
 from s2sgrad import codegen, reverse
-from s2sgrad.ir import Var
 from s2sgrad.primitives.core import REGISTRY
 from tests.test_compile7 import (_bench_args, _bench_module, _ref_dce_region, _sources,
                                  _use_references)

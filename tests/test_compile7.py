@@ -33,6 +33,7 @@ import pytest
 import s2sgrad
 import s2sgrad.optimize as op
 import s2sgrad.specialize as sp
+from s2sgrad.alias import is_alloc
 from s2sgrad.ir import Block, Eqn, Var
 from s2sgrad.primitives.control import loop_offset
 from tests import golden_functions as gf
@@ -139,7 +140,7 @@ def _ref_cse_block(block: Block, subst: dict, seen: dict) -> Block:
         e2 = Eqn(e.prim, args, kwargs, e.outs, params, e.loc)
         pk = op._params_key(e.params) if not nested else None
         if pk is not None and not op._effect(e) and e.prim.name not in op._NO_CSE \
-                and not op.is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
+                and not is_alloc(e) and not getattr(e.prim, "opaque_cse", False):
             key = (e.prim.name, tuple([op._atom_key(a) for a in args]),
                    tuple(sorted([(k, op._atom_key(v)) for k, v in kwargs.items()]))
                    if kwargs else (), pk)

@@ -33,7 +33,6 @@ import os
 import random
 import re
 import sys
-import textwrap
 
 import numpy as np
 import pytest

@@ -8,7 +8,6 @@ the port of Zygote's features.jl (tests/ports/tangent_cases.py).  Value
 against Python, gradient against central differences, forward mode, the
 Hessian-vector product and grad of grad.
 """
-import numpy as np
 import pytest
 
 import s2sgrad

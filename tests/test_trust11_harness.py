@@ -6,7 +6,6 @@ the README's conventions at zeros and ties) runs against NumPy and central
 differences; and each kind of wrong answer the harness exists to catch (a
 skewed gradient, a wrong tie split, a skewed value, a modified argument,
 other random draws, a refusal without the user's line) makes it fail."""
-import numpy as np
 import pytest
 
 import s2sgrad

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from s2sgrad import grad, value_and_grad
+from s2sgrad import grad
 from tests.trust4_harness import agree, refuses
 
 R = np.random.default_rng(21)

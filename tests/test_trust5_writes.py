@@ -8,7 +8,7 @@ caller's arguments unchanged, a second call (tests/trust4_harness.py)."""
 import numpy as np
 import pytest
 
-from s2sgrad import S2SGradError, value_and_grad
+from s2sgrad import value_and_grad
 from tests.trust4_harness import agree
 
 X = np.array([0.3, 0.1, 0.7])

@@ -4,7 +4,6 @@ function run on equal, freshly built arguments) and the gradient with
 central finite differences taken on arrays of the argument's own memory
 layout (tests.trust7_harness._same_layout), over repeated calls of one
 transformation object."""
-import linecache
 
 import numpy as np
 import pytest

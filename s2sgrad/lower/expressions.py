@@ -9,7 +9,6 @@ import inspect
 import operator
 
 
-from ..errors import UnresolvedNameError
 from ..ir import Const, Var
 from ..primitives import core as P
 from ..primitives.lists import LIST

@@ -233,8 +233,8 @@ def check_unshared_arguments(func, lw, data_params, prologue, defaults=None):
             continue
         others = [q for j, q in enumerate(shown) if j != k]
         if defaults and p_ in defaults:
-            others.append((defaults[p_], f"its own default value (NumPy's function would "
-                                         f"keep the change for later calls)"))
+            others.append((defaults[p_], "its own default value (NumPy's function would "
+                                         "keep the change for later calls)"))
         if not others:
             continue
         checks.append(Eqn(P.get("check_unshared"), (p_,) + tuple(q for q, _ in others),

@@ -295,16 +295,8 @@ defprim("softmax_link", runtime.softmax_link, sig="a, z, axis, /", vjp=_softmax_
 # softplus's gradient); its slope is 1, and 0 at a repaired entry.  With a
 # finite constant operand (softplus's logaddexp(0, z)) x == y is never
 # infinite, so the gap is a plain subtract, which the peephole folds into
-# the product before it (logistic regression's -0.5 * w).
-def _finite_const(a) -> bool:
-    if not isinstance(a, Const):
-        return False
-    try:
-        return bool(np.all(np.isfinite(a.value)))
-    except TypeError:
-        return False
-
-
+# the product before it (logistic regression's -0.5 * w).  (_finite_const,
+# defined below: a Python int or finite float constant.)
 def _logaddexp_partials(em, out, x, y):
     if _finite_const(x) or _finite_const(y):
         return [em.call("sigmoid", em.subtract(x, y)), em.call("sigmoid", em.subtract(y, x))]

@@ -93,8 +93,6 @@ if hasattr(sc, "sph_harm_y"):
 
 import math  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from .elementwise import def_nondiff_elementwise  # noqa: E402
 from .scipy_special import _special, c  # noqa: E402
 

@@ -6,7 +6,6 @@ import pytest
 
 import s2sgrad
 import s2sgrad.runtime as rt
-from s2sgrad.errors import S2SGradError
 
 from .spec import Spec, check_spec, normal, distinct
 from .test_runtime_prims import check_hvp
