@@ -58,6 +58,11 @@ from .primitives.core import REGISTRY
 INV = ("add", 0, None)
 _ELEMENTWISE_ADD = {"add": 1, "subtract": -1}
 _ALL = "all"       # a max over every axis: the shift c is a scalar
+
+# Results that depend on where an array lives or on its shape, not on its
+# values: invariant under a shift (np.squeeze(m)'s run-time view test,
+# may_share_memory(out, m), reads a shifted m).
+_METADATA = {"may_share_memory", "shares_memory", "shape", "ndim", "size", "len"}
 # invariant under a finite shift of their operand
 _SHIFT_FREE = {"isfinite", "isnan", "isinf"}
 
@@ -164,6 +169,8 @@ def _invariant(eqns, group, targets) -> bool:
         if any(c(v) != INV for v in e.kwargs.values()):
             return False                # a shifted value as an option (an axis?)
         touched = any(t != INV for t in ins)
+        if touched and e.prim.name in _METADATA and not e.blocks():
+            continue                    # (its outputs stay INV)
         for b in e.blocks():
             if _reads_any(b, cls):
                 return False            # a shifted value enters a branch or loop

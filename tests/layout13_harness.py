@@ -44,7 +44,7 @@ import numpy as np
 
 import s2sgrad
 from tests.trust12_harness import (Failure, Invalid, _is_refusal, _numpy, _refusal, _unchanged,
-                                   close, differences, fresh, value_close)
+                                   close, differences, value_close)
 
 __all__ = ["Failure", "Invalid", "program", "check", "check_source", "run", "make_args"]
 

@@ -770,11 +770,17 @@ class AliasingMixin:
             return
         self.top.__dict__.setdefault("written_in_place", set()).add(old)
         bound = self.live_atoms()
+        block = self.em.block
+        first = len(block.eqns)
         try:
             repl = self.top.alias.write(self.em, old, new, lambda v: v in bound,
                                         lambda p, a, b: self.choose(p, a, b))
         except UnknownAlias as exc:
             raise self.alias_refusal(exc) from None
+        if self.em.block is block:
+            for e in block.eqns[first:]:
+                if e.prim.name == "setitem":
+                    self.note_container_write(e)
         new_of = dict(repl)
         memo = {}
         for env in self.envs():
@@ -789,6 +795,19 @@ class AliasingMixin:
                     for key, val in list(lw.iter_alias.items()):
                         if val is o:
                             lw.iter_alias[key] = n
+
+    def note_container_write(self, e):
+        """A setitem into a value that may be a list, dict or tuple when the
+        code runs (data, an item of data, a version of one): its copy is
+        printed ``y.copy()`` (a container's has no memory order), and its
+        result may again be a container."""
+        t = self.top.arg_types.get(e.args[0])
+        if t is not None and issubclass(t, (list, tuple, dict)):
+            e.params["plain_copy"] = True
+            self.top.seq_items.add(e.outs[0])
+        elif e.args[0] in self.top.seq_items:
+            e.params["plain_copy"] = "maybe"        # an array or a container
+            self.top.seq_items.add(e.outs[0])
 
     # ------------------------------------------------------------ loops
 

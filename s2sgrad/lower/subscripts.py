@@ -37,6 +37,31 @@ def _is_basic_index(template, parts):
 
 
 
+def _may_be_basic_index(template, parts, top):
+    """Whether an index :func:`_is_basic_index` does not call basic may still
+    be one at run time: every item basic but for Slots holding what may be an
+    integer or a key when the code runs (a NumPy integer or str argument, an
+    item read out of an array or a run-time list: ``A[idx[0]]``, ``p[k]``;
+    a data argument, which may be an index array as well).
+    Other Slots (a mask ``y[m > 0]``, an index array) stay copies."""
+    items = template if isinstance(template, tuple) else (template,)
+    maybe = top.__dict__.get("int_items", ())
+    unknown = False
+    for it in items:
+        if isinstance(it, Slot):
+            a = parts[it.k]
+            if not isinstance(a, Var) or not (
+                    # (an argument passed as data: a NumPy integer or an index array)
+                    (a in top.arg_types and top.arg_types[a] in (None, str)) or
+                    a in maybe or a in top.list_items):
+                return False
+            unknown = True
+        elif not (it is None or it is Ellipsis or isinstance(it, slice) or
+                  (isinstance(it, int) and not isinstance(it, bool))):
+            return False
+    return unknown
+
+
 def _is_flat(node):
     return isinstance(node, ast.Attribute) and node.attr == "flat"
 
@@ -280,6 +305,10 @@ class SubscriptsMixin:
             raise self.unsupported(node, "slicing a list built at run time",
                                    "stack it into an array first")
         out = self.em.call(P.get("getitem"), base, *parts, _params={"index": template})
+        if Index(template, parts).ints_only() and not any(
+                isinstance(p, Var) and P.shape_of(p) is not P.SCALAR for p in parts):
+            # idx[0]: a number when idx is a vector (an index into another array)
+            self.top.__dict__.setdefault("int_items", set()).add(out)
         if self.top.may_be_sequence(base):
             self.top.seq_items.add(out)          # d["k"] of a dict passed as data: a list?
         if isinstance(base, Var) and _is_basic_index(template, parts) and not (
@@ -288,6 +317,11 @@ class SubscriptsMixin:
             # a view (an element of a vector, known 0-d, is a copy; y[1, 2, ...]
             # is a 0-d view)
             self.add_view(out, base, template, parts)
+        elif isinstance(base, Var) and _may_be_basic_index(template, parts, self.top):
+            # y[k] with k known only at run time: a view when k is an integer
+            # (a NumPy int argument, idx[0]), a copy when it is an index array;
+            # a write into either while the other is live is refused
+            self.top.alias.link_unknown(out, base)
         return out
 
     def bind_subscript(self, target, value):
@@ -328,6 +362,10 @@ class SubscriptsMixin:
             # L[0] = v into a list passed as (non-differentiated) data: the
             # reverse rule refuses a differentiated v (mutation.setitem_vjp)
             params["into_data"] = True
+        if data_type is not None and issubclass(data_type, dict):
+            params["plain_copy"] = True     # (dict.copy() takes no order)
+        elif base in self.top.seq_items:
+            params["plain_copy"] = "maybe"  # an array or a container
         out = self.em.call(P.get("setitem"), base, v, *parts, _params=params)
         out.hint = name
         self.list_slot_stored(base, out, v, target)

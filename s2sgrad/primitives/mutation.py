@@ -136,6 +136,15 @@ def setitem_vjp(em, eqn, g):
     return [y_bar, em.unbroadcast(gv, v)] + [None] * len(parts)
 
 
+def _has_key(e):
+    """Whether a setitem's index is a string (a dict's key: ``p["W"]``, the
+    write a view ``W = p["W"]`` gives back to its dict)."""
+    t = e.params["index"]
+    items = t if isinstance(t, tuple) else (t,)
+    return any(isinstance(i, str) for i in items) or \
+        any(isinstance(a, Const) and isinstance(a.value, str) for a in e.args[2:])
+
+
 def _is_list(y):
     from .lists import LIST
     return isinstance(y, Var) and shape_of(y) is LIST
@@ -195,8 +204,14 @@ def _setitem_stmt(cg, e, indent):
         # and what is computed from it later inherits them -- F-ordered from
         # an F-ordered y, which a reshape written through observes; a list,
         # or data that may be one, has no order)
-        order = "" if _is_list(y) or e.params.get("into_data") else "order='K'"
-        lines.append(f"{indent}{target_name} = {ysrc}.copy({order})")
+        if e.params.get("plain_copy") == "maybe" and not _has_key(e):
+            # (an item of data: an array, in its order, or a list)
+            lines.append(f"{indent}{target_name} = {ysrc}.copy(order='K') if "
+                         f"isinstance({ysrc}, np.ndarray) else {ysrc}.copy()")
+        else:
+            order = "" if _is_list(y) or e.params.get("into_data") or \
+                e.params.get("plain_copy") or _has_key(e) else "order='K'"
+            lines.append(f"{indent}{target_name} = {ysrc}.copy({order})")
     sub = ast.Subscript(value=ast.Name(id=target_name, ctx=ast.Load()),
                         slice=template_to_ast(e.params["index"], [cg.atom(p) for p in e.args[2:]]),
                         ctx=ast.Store())
