@@ -4,7 +4,8 @@ silently wrong number (or a crash) before.
 * ``W = A[k]`` with ``k`` known only at run time (a NumPy integer argument, a
   key argument of a dict passed as data, ``idx[0]``, a key out of a run-time
   list): NumPy returns a view when ``k`` is an integer (a key), a copy when
-  it is an index array.  The IR took it for a copy, so a write through ``W``
+  it is an index array (``np.argmin(x)``: an integer without ``axis=``, an
+  array with one).  The IR took it for a copy, so a write through ``W``
   never reached ``A`` (6.0 for NumPy's 9.0).  Now the two may share memory
   in a way known at run time only: a write into either while the other is
   live is refused with the line.
@@ -129,9 +130,22 @@ def row_by_argmin_written(x, A):
     return np.sum(B @ x)
 
 
-@pytest.mark.xfail(strict=True, reason="open (session 26): `r = B[k]; r += 1.0` with k a "
-                                       "computed NumPy integer: the in-place update of a "
-                                       "maybe-scalar view does not reach B")
-def test_row_by_computed_index_written_in_place():
-    v, want = _value(row_by_argmin_written, np.arange(3.0), np.ones((4, 3)))
+def test_row_by_computed_index_written_in_place_is_refused():
+    # (12.0 for NumPy's 15.0 before: k = np.argmin(x) may be an integer or,
+    # with axis=, an array; the write through B[k] was lost)
+    with pytest.raises(s2sgrad.S2SGradError, match="may or may not change") as info:
+        s2sgrad.value_and_grad(row_by_argmin_written)(np.arange(3.0), np.ones((4, 3)))
+    assert "test_lead26_fixes.py" in str(info.value)
+
+
+def row_by_int_of_argmin(x, A):
+    B = A * 1.0
+    k = int(np.argmin(x))
+    r = B[k]
+    r += 1.0
+    return np.sum(B @ x)
+
+
+def test_row_by_python_int_index_stays_exact():
+    v, want = _value(row_by_int_of_argmin, np.arange(3.0) - 1.0, np.ones((4, 3)))
     np.testing.assert_allclose(v, want, rtol=1e-12)

@@ -1387,6 +1387,10 @@ class CallsMixin:
             # g = np.gradient(f) without axis=: g[k] reads become gradient_pick
             # (subscripts.py), which need not know f's number of axes
             self.__dict__.setdefault("gradient_results", {})[out] = (pos, kw)
+        if prim.name in _INDEX_RESULTS and isinstance(out, Var):
+            # np.argmin(x): an integer without axis=, an array with one -- an
+            # index that may make y[k] a view (lower.subscripts)
+            self.top.__dict__.setdefault("int_items", set()).add(out)
         if isinstance(out, tuple):
             self.record_views_of_pieces(prim.name, out, pos, kw)
             return Seq(prim.out_kind, out, prim.out_fields, prim.result_type(kw))
@@ -1398,6 +1402,11 @@ class CallsMixin:
             # it must not reach x); +x keeps the type and makes the copy
             out = self.em.call(P.get("positive"), out)
         return out
+
+
+# Primitives whose result is an integer index (or an array of them).
+_INDEX_RESULTS = {"argmax", "argmin", "nanargmax", "nanargmin", "searchsorted", "digitize",
+                  "ravel_multi_index", "count_nonzero"}
 
 
 def _absent_axis(axis):
