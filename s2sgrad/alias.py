@@ -720,10 +720,6 @@ def _cast_may_share(e: Eqn) -> bool:
     ``x.astype(...)``, see primitives/shape_ops.py) is ``x`` itself when ``x``
     already has the dtype."""
     spelling = e.params.get("spelling")
-    if e.prim.name == "conjugate":
-        # (a.conj() / a.conjugate() is a itself when a is not complex; the
-        # ufunc np.conj(a) is a new array)
-        return bool(spelling and spelling[0] == "method")
     return e.prim.name == "astype" and not (spelling and spelling[0] == "method")
 
 

@@ -1390,7 +1390,7 @@ class CallsMixin:
         if prim.name in _INDEX_RESULTS and isinstance(out, Var):
             # np.argmin(x): an integer without axis=, an array with one -- an
             # index that may make y[k] a view (lower.subscripts)
-            self.top.__dict__.setdefault("int_items", set()).add(out)
+            self.top.int_items.add(out)
         if isinstance(out, tuple):
             self.record_views_of_pieces(prim.name, out, pos, kw)
             return Seq(prim.out_kind, out, prim.out_fields, prim.result_type(kw))

@@ -63,6 +63,8 @@ class Lowerer(StatementsMixin, ExpressionsMixin, ContainersMixin, SubscriptsMixi
             self.alias = AliasModel()
             self.list_items: set = set()   # Vars read out of lists built at run time
             self.alias.list_items = self.list_items
+            # Vars that may be an integer index at run time (idx[0], np.argmin(x))
+            self.int_items: set = set()
             self.written: list = []        # [(Var written into, its line)] (check_writable)
             self.warning_filters_ok = 0   # inside `with warnings.catch_warnings():`
             self.prologue: list = []

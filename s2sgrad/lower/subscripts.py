@@ -45,7 +45,7 @@ def _may_be_basic_index(template, parts, top):
     a data argument, which may be an index array as well).
     Other Slots (a mask ``y[m > 0]``, an index array) stay copies."""
     items = template if isinstance(template, tuple) else (template,)
-    maybe = top.__dict__.get("int_items", ())
+    maybe = top.int_items
     unknown = False
     for it in items:
         if isinstance(it, Slot):
@@ -308,7 +308,7 @@ class SubscriptsMixin:
         if Index(template, parts).ints_only() and not any(
                 isinstance(p, Var) and P.shape_of(p) is not P.SCALAR for p in parts):
             # idx[0]: a number when idx is a vector (an index into another array)
-            self.top.__dict__.setdefault("int_items", set()).add(out)
+            self.top.int_items.add(out)
         if self.top.may_be_sequence(base):
             self.top.seq_items.add(out)          # d["k"] of a dict passed as data: a list?
         if isinstance(base, Var) and _is_basic_index(template, parts) and not (
